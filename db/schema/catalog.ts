@@ -1,0 +1,85 @@
+// Catalog tables: categories (a tree), products (with a generated full-text search vector) and their variants.
+// Money is an integer amount in minor units plus an ISO 4217 currency code, never a float.
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  char,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+export const categories = pgTable('categories', {
+  id: serial('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  parentId: integer('parent_id').references((): AnyPgColumn => categories.id),
+  // Slash-joined slugs from the root ("apparel/mens/shirts"): a subtree is one prefix match, no recursion.
+  path: text('path').notNull().unique(),
+  position: integer('position').notNull().default(0),
+});
+
+export const productStatus = ['draft', 'published', 'archived'] as const;
+
+export const products = pgTable(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    slug: text('slug').notNull().unique(),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    brand: text('brand').notNull(),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id),
+    status: text('status', { enum: productStatus }).notNull().default('published'),
+    // The lowest variant price: what lists show ("from") and sort by.
+    priceAmount: integer('price_amount').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    images: jsonb('images').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    // Kept as Postgres text so keyset cursors round-trip with full microsecond precision.
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', brand), 'B') || setweight(to_tsvector('english', description), 'C')`,
+      ),
+  },
+  (t) => [
+    index('products_search_idx').using('gin', t.search),
+    index('products_newest_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('products_price_idx').on(t.priceAmount, t.id),
+    index('products_category_idx').on(t.categoryId),
+    check('products_price_nonnegative', sql`${t.priceAmount} >= 0`),
+  ],
+);
+
+export const productVariants = pgTable(
+  'product_variants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    sku: text('sku').notNull().unique(),
+    title: text('title').notNull(),
+    options: jsonb('options').$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
+    priceAmount: integer('price_amount').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [
+    index('product_variants_product_idx').on(t.productId, t.position),
+    check('product_variants_price_nonnegative', sql`${t.priceAmount} >= 0`),
+  ],
+);

@@ -1,0 +1,2 @@
+// The whole database schema, as drizzle sees it. drizzle-kit generates db/migrations from this.
+export * from './catalog';

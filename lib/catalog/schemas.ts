@@ -1,0 +1,123 @@
+// Catalog request and response schemas. The gateway validates with them and generates OpenAPI from them;
+// the catalog worker builds its cache keys from the parsed (normalized) values.
+import { z } from '@hono/zod-openapi';
+
+const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+export const productSorts = ['relevance', 'newest', 'price_asc', 'price_desc'] as const;
+export type ProductSort = (typeof productSorts)[number];
+
+export const slugSchema = z
+  .string()
+  .min(1)
+  .max(120)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lowercase letters, digits and single hyphens');
+
+export const ProductListQuery = z
+  .object({
+    q: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.trim().replace(/\s+/g, ' ').toLowerCase() : v),
+        z.string().min(1).max(200),
+      )
+      .optional()
+      .openapi({ description: 'Full-text search (English stemming, ranked).', example: 'linen shirt' }),
+    category: z
+      .preprocess(lower, slugSchema)
+      .optional()
+      .openapi({ description: 'Category slug; includes its subcategories.', example: 'apparel' }),
+    sort: z
+      .preprocess(lower, z.enum(productSorts))
+      .optional()
+      .openapi({ description: 'Default: relevance with q, newest without.' }),
+    limit: z.coerce.number().int().min(1).max(100).default(24).openapi({ example: 24 }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[A-Za-z0-9_-]+$/, 'an opaque cursor from a previous page')
+      .optional()
+      .openapi({ description: 'Opaque cursor from `nextCursor` of the previous page.' }),
+  })
+  .strict();
+export type ProductListQuery = z.infer<typeof ProductListQuery>;
+
+export const SlugParam = z.object({ slug: z.preprocess(lower, slugSchema).openapi({ example: 'oak-desk-lamp' }) });
+
+const Money = z.object({
+  amount: z.number().int().openapi({ description: 'Integer amount in minor units (cents).', example: 2999 }),
+  currency: z.string().length(3).openapi({ example: 'USD' }),
+});
+
+export const ProductSummary = z
+  .object({
+    id: z.string().uuid(),
+    slug: z.string(),
+    title: z.string(),
+    brand: z.string(),
+    category: z.object({ slug: z.string(), name: z.string(), path: z.string() }),
+    price: Money,
+    image: z.string().url().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ProductSummary');
+
+export const ProductList = z
+  .object({ items: z.array(ProductSummary), nextCursor: z.string().nullable() })
+  .openapi('ProductList');
+
+export const Variant = z
+  .object({
+    sku: z.string(),
+    title: z.string(),
+    options: z.record(z.string(), z.string()),
+    price: Money,
+  })
+  .openapi('Variant');
+
+export const ProductDetail = ProductSummary.extend({
+  description: z.string(),
+  images: z.array(z.string().url()),
+  updatedAt: z.string(),
+  variants: z.array(Variant),
+}).openapi('ProductDetail');
+
+export interface CategoryNode {
+  slug: string;
+  name: string;
+  path: string;
+  children: CategoryNode[];
+}
+export const CategoryNodeSchema: z.ZodType<CategoryNode> = z
+  .lazy(() =>
+    z.object({ slug: z.string(), name: z.string(), path: z.string(), children: z.array(CategoryNodeSchema) }),
+  )
+  .openapi('CategoryNode');
+export const CategoryTree = z.object({ categories: z.array(CategoryNodeSchema) }).openapi('CategoryTree');
+
+export const ProductUpdate = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    priceAmount: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000_000)
+      .optional()
+      .openapi({ description: 'New price of every variant, in minor units.' }),
+  })
+  .strict()
+  .refine((v) => v.title !== undefined || v.priceAmount !== undefined, 'give at least one of title, priceAmount')
+  .openapi('ProductUpdate');
+export type ProductUpdate = z.infer<typeof ProductUpdate>;
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi('Error');

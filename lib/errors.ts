@@ -1,0 +1,65 @@
+// The one error type every worker throws for expected failures, and its wire forms.
+// Across a service binding an Error loses its fields, so RPC methods return an ErrorInfo instead
+// (see lib/rpc.ts) and the gateway turns it back into an AppError.
+
+/** Stable error codes and the HTTP status each one maps to. */
+export const errorStatus = {
+  VALIDATION_FAILED: 400,
+  BAD_CURSOR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  DB_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** What crosses a service binding and what the client sees (plus the request id). */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  /** Seconds; becomes a Retry-After header. */
+  retryAfter?: number;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message: string, opts: { details?: unknown; retryAfter?: number; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorStatus[code];
+    this.details = opts.details;
+    this.retryAfter = opts.retryAfter;
+  }
+
+  static fromInfo(info: ErrorInfo): AppError {
+    return new AppError(info.code, info.message, { details: info.details, retryAfter: info.retryAfter });
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message, details: this.details, retryAfter: this.retryAfter };
+  }
+}
+
+/** The public JSON error body: `{"error": {code, message, requestId, details?}}`. */
+export function errorBody(info: ErrorInfo, requestId: string) {
+  return {
+    error: {
+      code: info.code,
+      message: info.message,
+      requestId,
+      ...(info.details === undefined ? {} : { details: info.details }),
+    },
+  };
+}

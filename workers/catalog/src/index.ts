@@ -1,0 +1,118 @@
+// The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
+// replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
+import { WorkerEntrypoint } from 'cloudflare:workers';
+import { createDb, type Db } from '../../../lib/db/client';
+import { mapDbError } from '../../../lib/db/errors';
+import { AppError } from '../../../lib/errors';
+import { rpc, type RpcResult } from '../../../lib/rpc';
+import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
+import { ProductListQuery, SlugParam } from '../../../lib/catalog/schemas';
+import { cachedJson, type CachedAnswer, type CachePolicy } from './cache';
+import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts } from './products.repo';
+import { checkDatabases, type DbChecks } from './health';
+
+export type CatalogResult = RpcResult<CachedAnswer>;
+
+const num = (v: string | undefined, fallback: number) => {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+};
+
+// Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS) and of the newest LSN the
+// replica is known to have replayed, so the catch-up check runs once per generation, not per miss.
+let generation = { value: '0/0', readAt: 0 };
+let replicaReplayed = 0n;
+
+export class CatalogService extends WorkerEntrypoint<CatalogEnv> {
+  private policy(): CachePolicy {
+    return {
+      freshSeconds: num(this.env.CACHE_FRESH_SECONDS, 60),
+      swrSeconds: num(this.env.CACHE_SWR_SECONDS, 300),
+      staleIfErrorSeconds: num(this.env.CACHE_STALE_IF_ERROR_SECONDS, 86400),
+    };
+  }
+
+  private async currentGeneration(): Promise<string> {
+    if (Date.now() - generation.readAt < num(this.env.GENERATION_TTL_MS, 1000)) return generation.value;
+    try {
+      generation = { value: await readGeneration(this.env.CATALOG_META), readAt: Date.now() };
+    } catch (err) {
+      // KV unreachable: keep serving under the last known generation rather than failing reads.
+      console.warn(JSON.stringify({ msg: 'catalog generation read failed', error: String(err) }));
+    }
+    return generation.value;
+  }
+
+  /** The reader for a cache fill under `gen`: the replica once it has replayed `gen`, else the primary. */
+  private async readerFor(db: Db, gen: string) {
+    const needed = lsnToBigInt(gen);
+    if (needed <= replicaReplayed) return db;
+    if (await hasReplayed(db, gen)) {
+      if (needed > replicaReplayed) replicaReplayed = needed;
+      return db;
+    }
+    return db.$primary;
+  }
+
+  private async cached(path: string, load: (db: Db | Db['$primary']) => Promise<unknown>): Promise<CatalogResult> {
+    return rpc(async () => {
+      const gen = await this.currentGeneration();
+      return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, this.policy(), async () => {
+        try {
+          const db = createDb(this.env);
+          return JSON.stringify(await load(await this.readerFor(db, gen)));
+        } catch (err) {
+          mapDbError(err);
+        }
+      });
+    });
+  }
+
+  /** GET /v1/products: the query is re-validated here, and its parsed form is the cache key. */
+  async listProducts(input: unknown): Promise<CatalogResult> {
+    const parsed = ProductListQuery.safeParse(input);
+    if (!parsed.success) {
+      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid product query.', details: parsed.error.issues } };
+    }
+    const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
+    const canonical = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)] as [string, string])
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+    return this.cached(`/products?${canonical}`, (db) => listProducts(db, query));
+  }
+
+  async getProduct(slugInput: unknown): Promise<CatalogResult> {
+    const parsed = SlugParam.safeParse({ slug: slugInput });
+    if (!parsed.success) {
+      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid product slug.', details: parsed.error.issues } };
+    }
+    const { slug } = parsed.data;
+    return this.cached(`/products/${slug}`, async (db) => {
+      const product = await getProduct(db, slug);
+      if (!product) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
+      return product;
+    });
+  }
+
+  async listCategories(): Promise<CatalogResult> {
+    return this.cached('/categories', async (db) => ({ categories: await categoryTree(db) }));
+  }
+
+  async health(): Promise<DbChecks> {
+    return checkDatabases(this.env);
+  }
+}
+
+export default {
+  async fetch(request: Request, env: CatalogEnv): Promise<Response> {
+    if (new URL(request.url).pathname === '/health') {
+      const checks = await checkDatabases(env);
+      const ok = Object.values(checks).every((c) => c.status === 'ok');
+      return Response.json({ status: ok ? 'ok' : 'down', checks }, { status: ok ? 200 : 503 });
+    }
+    return new Response('not found', { status: 404 });
+  },
+} satisfies ExportedHandler<CatalogEnv>;

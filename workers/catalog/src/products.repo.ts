@@ -1,0 +1,174 @@
+// Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
+// search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd.
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { categories, products } from '../../../db/schema';
+import type { Db } from '../../../lib/db/client';
+import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
+import { decodeCursor, encodeCursor } from './cursor';
+
+type Reader = Db | Db['$primary'];
+
+export function effectiveSort(query: ProductListQuery): ProductSort {
+  if (query.sort === 'relevance' && !query.q) return 'newest';
+  return query.sort ?? (query.q ? 'relevance' : 'newest');
+}
+
+const filterFingerprint = (query: ProductListQuery) => JSON.stringify([query.q ?? '', query.category ?? '']);
+
+export async function listProducts(db: Reader, query: ProductListQuery) {
+  const sort = effectiveSort(query);
+  const filter = filterFingerprint(query);
+  const tsq = query.q ? sql`websearch_to_tsquery('english', ${query.q})` : undefined;
+  const rank = tsq ? sql<string>`ts_rank_cd(${products.search}, ${tsq})::text` : sql<string>`'0'`;
+
+  const where: SQL[] = [eq(products.status, 'published')];
+  if (tsq) where.push(sql`${products.search} @@ ${tsq}`);
+  if (query.category) {
+    const root = sql`(select path from ${categories} where slug = ${query.category})`;
+    where.push(sql`(${categories.path} = ${root} or ${categories.path} like ${root} || '/%')`);
+  }
+  if (query.cursor) {
+    const { key } = decodeCursor(query.cursor, { sort, filter });
+    const [k, id] = key;
+    if (sort === 'newest') where.push(sql`(${products.createdAt}, ${products.id}) < (${k}::timestamptz, ${id}::uuid)`);
+    if (sort === 'price_asc') where.push(sql`(${products.priceAmount}, ${products.id}) > (${k}::int, ${id}::uuid)`);
+    if (sort === 'price_desc') where.push(sql`(${products.priceAmount}, ${products.id}) < (${k}::int, ${id}::uuid)`);
+    if (sort === 'relevance' && tsq) {
+      const r = sql`ts_rank_cd(${products.search}, ${tsq})`;
+      where.push(sql`(${r} < ${k}::real or (${r} = ${k}::real and ${products.id} > ${id}::uuid))`);
+    }
+  }
+  const order =
+    sort === 'newest'
+      ? [desc(products.createdAt), desc(products.id)]
+      : sort === 'price_asc'
+        ? [asc(products.priceAmount), asc(products.id)]
+        : sort === 'price_desc'
+          ? [desc(products.priceAmount), desc(products.id)]
+          : [sql`ts_rank_cd(${products.search}, ${tsq}) desc`, asc(products.id)];
+
+  const rows = await db
+    .select({
+      id: products.id,
+      slug: products.slug,
+      title: products.title,
+      brand: products.brand,
+      priceAmount: products.priceAmount,
+      currency: products.currency,
+      image: sql<string | null>`${products.images}->>0`,
+      createdAt: products.createdAt,
+      categorySlug: categories.slug,
+      categoryName: categories.name,
+      categoryPath: categories.path,
+      rank,
+    })
+    .from(products)
+    .innerJoin(categories, eq(categories.id, products.categoryId))
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(query.limit + 1);
+
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor({
+          sort,
+          filter,
+          key: [sort === 'newest' ? last.createdAt : sort === 'relevance' ? last.rank : last.priceAmount, last.id],
+        })
+      : null;
+
+  return {
+    items: page.map((r) => ({
+      id: r.id,
+      slug: r.slug,
+      title: r.title,
+      brand: r.brand,
+      category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
+      price: { amount: r.priceAmount, currency: r.currency },
+      image: r.image,
+      createdAt: r.createdAt,
+    })),
+    nextCursor,
+  };
+}
+
+interface VariantRow {
+  sku: string;
+  title: string;
+  options: Record<string, string>;
+  amount: number;
+  currency: string;
+}
+
+export async function getProduct(db: Reader, slug: string) {
+  const [row] = await db
+    .select({
+      id: products.id,
+      slug: products.slug,
+      title: products.title,
+      description: products.description,
+      brand: products.brand,
+      priceAmount: products.priceAmount,
+      currency: products.currency,
+      images: products.images,
+      createdAt: products.createdAt,
+      updatedAt: products.updatedAt,
+      categorySlug: categories.slug,
+      categoryName: categories.name,
+      categoryPath: categories.path,
+      variants: sql<VariantRow[]>`coalesce((
+        select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'options', v.options,
+                                          'amount', v.price_amount, 'currency', v.currency) order by v.position)
+        from product_variants v where v.product_id = ${products.id}), '[]'::json)`,
+    })
+    .from(products)
+    .innerJoin(categories, eq(categories.id, products.categoryId))
+    .where(and(eq(products.slug, slug), eq(products.status, 'published')))
+    .limit(1);
+  if (!row) return null;
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    brand: row.brand,
+    category: { slug: row.categorySlug, name: row.categoryName, path: row.categoryPath },
+    price: { amount: row.priceAmount, currency: row.currency },
+    image: row.images[0] ?? null,
+    images: row.images,
+    description: row.description,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    variants: row.variants.map((v) => ({
+      sku: v.sku,
+      title: v.title,
+      options: v.options,
+      price: { amount: v.amount, currency: v.currency.trim() },
+    })),
+  };
+}
+
+export async function categoryTree(db: Reader): Promise<CategoryNode[]> {
+  const rows = await db
+    .select({ id: categories.id, parentId: categories.parentId, slug: categories.slug, name: categories.name, path: categories.path })
+    .from(categories)
+    .orderBy(asc(categories.position), asc(categories.name));
+  const nodes = new Map(rows.map((r) => [r.id, { slug: r.slug, name: r.name, path: r.path, children: [] as CategoryNode[] }]));
+  const roots: CategoryNode[] = [];
+  for (const r of rows) {
+    const node = nodes.get(r.id)!;
+    const parent = r.parentId === null ? undefined : nodes.get(r.parentId);
+    (parent ? parent.children : roots).push(node);
+  }
+  return roots;
+}
+
+/** Has this database replayed WAL up to `lsn`? A primary (no replay position) always has. */
+export async function hasReplayed(db: Reader, lsn: string): Promise<boolean> {
+  const result = await db.execute<{ caught_up: boolean | null }>(
+    sql`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as caught_up`,
+  );
+  const caughtUp = result.rows[0]?.caught_up;
+  return caughtUp === null || caughtUp === undefined ? true : caughtUp;
+}

@@ -1,0 +1,33 @@
+// The gateway app: middleware shared by every route, then one router per resource. The OpenAPI document
+// is generated from the same zod schemas that validate requests.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { corsAllowList, securityHeaders } from './middleware/edge-headers';
+import { notFound, onError, validationHook } from './middleware/errors';
+import { requestContext } from './middleware/request-context';
+import { adminRoutes } from './routes/admin.routes';
+import { catalogRoutes } from './routes/catalog.routes';
+import { docsRoutes } from './routes/docs.routes';
+import { healthRoutes } from './routes/health.routes';
+import type { GatewayApp } from './types';
+
+export const app = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+
+app.use('*', requestContext());
+app.use('*', securityHeaders());
+app.use('*', corsAllowList());
+app.onError(onError);
+app.notFound(notFound);
+
+app.route('/health', healthRoutes);
+app.route('/v1', catalogRoutes);
+app.route('/v1/admin', adminRoutes);
+app.route('/docs', docsRoutes);
+
+app.doc31('/v1/openapi.json', {
+  openapi: '3.1.0',
+  info: {
+    title: 'Edge Storefront API',
+    version: '1.0.0',
+    description: 'Errors: {"error": {"code", "message", "requestId", "details?"}}. Money: integer minor units + ISO 4217 code.',
+  },
+});

@@ -1,0 +1,50 @@
+// One place that turns every failure into the public error shape: AppError as it says, Hono's HTTP errors
+// by status, validation failures as 400 with the issues, anything else as a logged, generic 500.
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { AppError, errorBody, type ErrorCode } from '../../../../lib/errors';
+import type { GatewayApp } from '../types';
+
+function respond(c: Context<GatewayApp>, err: AppError) {
+  const requestId = c.get('requestId') ?? 'unknown';
+  const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  return c.json(errorBody(err.toInfo(), requestId), err.status as 400, headers);
+}
+
+const statusCodes: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+export const onError: ErrorHandler<GatewayApp> = (err, c) => {
+  if (err instanceof AppError) {
+    if (err.status >= 500) {
+      console.error(JSON.stringify({ requestId: c.get('requestId'), msg: err.message, code: err.code, cause: String(err.cause ?? '') }));
+    }
+    return respond(c, err);
+  }
+  if (err instanceof HTTPException && statusCodes[err.status]) {
+    return respond(c, new AppError(statusCodes[err.status]!, err.message || 'Request refused.'));
+  }
+  console.error(JSON.stringify({ requestId: c.get('requestId'), msg: 'unhandled error', error: String(err), stack: err.stack }));
+  return respond(c, new AppError('INTERNAL', 'Something went wrong on our side.'));
+};
+
+export const notFound: NotFoundHandler<GatewayApp> = (c) =>
+  respond(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`));
+
+/** The OpenAPIHono defaultHook: a failed zod validation becomes a 400 naming each bad field. */
+export function validationHook(result: { success: boolean; error?: ZodError; target?: string }) {
+  if (result.success || !result.error) return;
+  throw new AppError('VALIDATION_FAILED', `Invalid ${result.target ?? 'request'}.`, {
+    details: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+  });
+}

@@ -1,0 +1,83 @@
+// Public catalog routes: validated here, answered by the catalog worker over RPC (which caches them).
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  CategoryTree,
+  ErrorResponse,
+  ProductDetail,
+  ProductList,
+  ProductListQuery,
+  SlugParam,
+} from '../../../../lib/catalog/schemas';
+import { unwrap, type RpcResult } from '../../../../lib/rpc';
+import type { CachedAnswer } from '../../../catalog/src/cache';
+import { validationHook } from '../middleware/errors';
+import type { GatewayApp } from '../types';
+
+const errors = {
+  400: { description: 'Invalid parameters', content: { 'application/json': { schema: ErrorResponse } } },
+  503: { description: 'Database unavailable and nothing cached', content: { 'application/json': { schema: ErrorResponse } } },
+};
+const cacheHeaders = z.object({
+  'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
+  'cache-control': z.string(),
+});
+
+/** Turns a cached catalog answer into the HTTP response, or throws the catalog's error. */
+function answer(c: Context<GatewayApp>, result: RpcResult<CachedAnswer>) {
+  const value = unwrap(result);
+  c.set('cacheStatus', value.cache);
+  return c.body(value.body, 200, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': value.cacheControl,
+    'x-cache': value.cache,
+    age: String(Math.floor(value.age)),
+  });
+}
+
+export const catalogRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+
+catalogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/products',
+    tags: ['catalog'],
+    summary: 'List or search products',
+    request: { query: ProductListQuery },
+    responses: {
+      200: { description: 'A page of products', headers: cacheHeaders, content: { 'application/json': { schema: ProductList } } },
+      ...errors,
+    },
+  }),
+  async (c) => answer(c, await c.env.CATALOG.listProducts(c.req.valid('query'))) as never,
+);
+
+catalogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/products/{slug}',
+    tags: ['catalog'],
+    summary: 'One product with its variants',
+    request: { params: SlugParam },
+    responses: {
+      200: { description: 'The product', headers: cacheHeaders, content: { 'application/json': { schema: ProductDetail } } },
+      404: { description: 'No such product', content: { 'application/json': { schema: ErrorResponse } } },
+      ...errors,
+    },
+  }),
+  async (c) => answer(c, await c.env.CATALOG.getProduct(c.req.valid('param').slug)) as never,
+);
+
+catalogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/categories',
+    tags: ['catalog'],
+    summary: 'The category tree',
+    responses: {
+      200: { description: 'Categories as a tree', headers: cacheHeaders, content: { 'application/json': { schema: CategoryTree } } },
+      503: errors[503],
+    },
+  }),
+  async (c) => answer(c, await c.env.CATALOG.listCategories()) as never,
+);
