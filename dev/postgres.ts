@@ -18,6 +18,9 @@ export interface PgCluster {
   dataDir: string;
   stopPrimary(): Promise<void>;
   startPrimary(): Promise<void>;
+  /** Both servers down / up again (the "Postgres is down" tests). */
+  stopAll(): Promise<void>;
+  startAll(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,6 +124,18 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
       if (running && running.exitCode === null && running.signalCode === null) return; // a crashed one is restarted
       await start(primary);
       if (children.has(replica)) await waitStreaming(replica);
+    },
+    async stopAll() {
+      await stop(replica);
+      await stop(primary);
+    },
+    async startAll() {
+      if (stopped) throw new Error('postgres: cluster was stopped; call startPostgres() again');
+      for (const server of [primary, replica]) {
+        const running = children.get(server);
+        if (!running || running.exitCode !== null || running.signalCode !== null) await start(server);
+      }
+      await waitStreaming(replica);
     },
     async stop() {
       stopped = true;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { experimental_readRawConfig } from 'wrangler';
 import { runMigrations } from '../db/migrate';
 import { seed } from '../db/seed';
 import { startNeonProxy, type NeonProxy } from './neon-proxy';
@@ -34,7 +35,7 @@ export const defaultPorts: StackPorts = { gateway: 8787, inspector: 9230, pgPrim
 export interface StackOptions {
   dataRoot: string;
   ports?: Partial<StackPorts>;
-  /** Extra `--var NAME:value` for the workers (e.g. shorter cache times in tests). */
+  /** Values for vars the workers declare in their wrangler.toml (e.g. shorter cache times in tests). */
   vars?: Record<string, string>;
   log?: (line: string) => void;
   /** Where wrangler's own output goes (default: a file in dataRoot). */
@@ -107,6 +108,28 @@ function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
   });
 }
 
+/**
+ * `wrangler dev` applies --var only to the first config, so each worker gets a generated JSON copy of its
+ * wrangler.toml in which the vars it declares are replaced by this stack's values (ports, test settings).
+ */
+function writeDevConfigs(dir: string, vars: Record<string, string>): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return workerConfigs.map((rel) => {
+    const source = path.join(projectRoot, rel);
+    const { rawConfig } = experimental_readRawConfig({ config: source });
+    const declared = (rawConfig.vars ?? {}) as Record<string, unknown>;
+    const overrides = Object.fromEntries(Object.entries(vars).filter(([k]) => k in declared));
+    const config = {
+      ...rawConfig,
+      main: path.resolve(path.dirname(source), rawConfig.main!),
+      vars: { ...declared, ...overrides },
+    };
+    const target = path.join(dir, `${rawConfig.name}.json`);
+    fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
+    return target;
+  });
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? (() => {});
   const ports = { ...defaultPorts, ...opts.ports };
@@ -136,22 +159,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const proxy: NeonProxy = await startNeonProxy({ port: ports.neonProxy });
     cleanups.push(() => proxy.close());
 
-    const vars: Record<string, string> = {
+    const configs = writeDevConfigs(path.join(dataRoot, 'config'), {
       DATABASE_URL: pg.primaryUrl,
       DATABASE_REPLICA_URL: pg.replicaUrl,
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
-      ADMIN_TOKEN: DEV_ADMIN_TOKEN,
       ...opts.vars,
-    };
+    });
+    // Secrets of the gateway only (the first config), which --var reaches.
+    const secrets = { ADMIN_TOKEN: DEV_ADMIN_TOKEN };
     const args = [
       'dev',
-      ...workerConfigs.flatMap((c) => ['-c', c]),
+      ...configs.flatMap((c) => ['-c', c]),
       '--ip', '127.0.0.1',
       '--port', String(ports.gateway),
       '--inspector-port', String(ports.inspector),
       '--persist-to', path.join(dataRoot, 'wrangler'),
       '--show-interactive-dev-session=false',
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+      ...Object.entries(secrets).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ];
     const wranglerLog = path.join(dataRoot, 'wrangler.log');
     const out = opts.wranglerOutput === 'inherit' ? 'inherit' : fs.openSync(wranglerLog, 'a');

@@ -40,7 +40,7 @@ export function decodeCursor(cursor: string, expected: { sort: ProductSort; filt
   const first = key[0] as unknown;
   const firstOk =
     sort === 'newest'
-      ? typeof first === 'string' && !Number.isNaN(Date.parse(first.replace(' ', 'T')))
+      ? typeof first === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.test(first)
       : sort === 'relevance'
         ? typeof first === 'string' && /^[0-9.eE+-]{1,32}$/.test(first)
         : typeof first === 'number' && Number.isInteger(first);

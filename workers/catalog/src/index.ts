@@ -8,7 +8,7 @@ import { rpc, type RpcResult } from '../../../lib/rpc';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SlugParam } from '../../../lib/catalog/schemas';
 import { cachedJson, type CachedAnswer, type CachePolicy } from './cache';
-import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts } from './products.repo';
+import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, type Reader } from './products.repo';
 import { checkDatabases, type DbChecks } from './health';
 
 export type CatalogResult = RpcResult<CachedAnswer>;
@@ -44,17 +44,19 @@ export class CatalogService extends WorkerEntrypoint<CatalogEnv> {
   }
 
   /** The reader for a cache fill under `gen`: the replica once it has replayed `gen`, else the primary. */
-  private async readerFor(db: Db, gen: string) {
+  private async readerFor(db: Db, gen: string): Promise<Reader> {
+    // One named replica, not drizzle's random pick: the one checked must be the one read.
+    const replica = db.$replicas[0] ?? db.$primary;
     const needed = lsnToBigInt(gen);
-    if (needed <= replicaReplayed) return db;
-    if (await hasReplayed(db, gen)) {
+    if (needed <= replicaReplayed) return replica;
+    if (await hasReplayed(replica, gen)) {
       if (needed > replicaReplayed) replicaReplayed = needed;
-      return db;
+      return replica;
     }
     return db.$primary;
   }
 
-  private async cached(path: string, load: (db: Db | Db['$primary']) => Promise<unknown>): Promise<CatalogResult> {
+  private async cached(path: string, load: (db: Reader) => Promise<unknown>): Promise<CatalogResult> {
     return rpc(async () => {
       const gen = await this.currentGeneration();
       return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, this.policy(), async () => {

@@ -6,7 +6,8 @@ import type { Db } from '../../../lib/db/client';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import { decodeCursor, encodeCursor } from './cursor';
 
-type Reader = Db | Db['$primary'];
+/** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
+export type Reader = Db | Db['$primary'];
 
 export function effectiveSort(query: ProductListQuery): ProductSort {
   if (query.sort === 'relevance' && !query.q) return 'newest';
@@ -164,7 +165,8 @@ export async function categoryTree(db: Reader): Promise<CategoryNode[]> {
   return roots;
 }
 
-/** Has this database replayed WAL up to `lsn`? A primary (no replay position) always has. */
+/** Has this database replayed WAL up to `lsn`? A primary (no replay position) always has.
+ * Give it one concrete database: drizzle's replica wrapper sends `execute` to the primary. */
 export async function hasReplayed(db: Reader, lsn: string): Promise<boolean> {
   const result = await db.execute<{ caught_up: boolean | null }>(
     sql`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as caught_up`,

@@ -1,0 +1,119 @@
+// Edge caching of catalog answers, the invalidation bound after a merchant write, and replica routing.
+// The test stack runs with CACHE_FRESH_SECONDS=3, CACHE_SWR_SECONDS=4, GENERATION_TTL_MS=250.
+import { describe, expect, it } from 'vitest';
+import { adminPatch, api, eventually, insertProduct, primary, replica, uniqueWord } from './helpers';
+
+/** The documented bound for a merchant's change to show in catalog reads (locally; see README). */
+const INVALIDATION_BOUND_MS = 2000;
+
+describe('edge cache', () => {
+  it('answers a repeat from the cache, whatever the parameter order and case', async () => {
+    const word = uniqueWord();
+    await insertProduct({ title: `${word} Lamp`, price: 4200 });
+    const first = await api(`/v1/products?q=${word}&sort=price_asc&limit=5`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(first.headers.get('cache-control')).toMatch(/s-maxage=3, stale-while-revalidate=4/);
+    for (const variant of [
+      `/v1/products?limit=5&sort=price_asc&q=${word}`,
+      `/v1/products?sort=PRICE_ASC&q=${word.toUpperCase()}&limit=5`,
+      `/v1/products?q=%20${word}%20&limit=05&sort=Price_Asc`,
+    ]) {
+      const again = await api(variant);
+      expect(again.headers.get('x-cache'), variant).toBe('HIT');
+      expect(again.body).toEqual(first.body);
+    }
+    // A different query is a different entry.
+    expect((await api(`/v1/products?q=${word}&sort=price_desc&limit=5`)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('serves stale while revalidating, then the refreshed answer', async () => {
+    const word = uniqueWord();
+    const slug = await insertProduct({ title: `${word} Kettle` });
+    expect((await api(`/v1/products/${slug}`)).headers.get('x-cache')).toBe('MISS');
+    // Changed behind the cache's back (no merchant write, so no invalidation): only expiry reveals it.
+    await primary('update products set title = $1 where slug = $2', [`${word} Kettle Mk2`, slug]);
+    await eventually('the replica has the change', async () => (await replica('select title from products where slug = $1', [slug]))[0]?.title.endsWith('Mk2'));
+    await new Promise((r) => setTimeout(r, 3300));
+    const stale = await api(`/v1/products/${slug}`);
+    expect(stale.headers.get('x-cache')).toBe('STALE');
+    expect(stale.body.title).toBe(`${word} Kettle`);
+    const refreshed = await eventually('the background refresh lands', async () => {
+      const res = await api(`/v1/products/${slug}`);
+      return res.headers.get('x-cache') === 'HIT' && res.body.title.endsWith('Mk2') ? res : undefined;
+    });
+    expect(refreshed.body.title).toBe(`${word} Kettle Mk2`);
+  });
+
+  it(`shows a merchant's change in product and list reads within ${INVALIDATION_BOUND_MS} ms`, async () => {
+    const word = uniqueWord();
+    const slug = await insertProduct({ title: `${word} Chair`, price: 9900 });
+    const listPath = `/v1/products?q=${word}`;
+    await api(`/v1/products/${slug}`);
+    await api(listPath);
+    expect((await api(`/v1/products/${slug}`)).headers.get('x-cache')).toBe('HIT');
+    expect((await api(listPath)).headers.get('x-cache')).toBe('HIT');
+
+    const patched = await adminPatch(slug, { title: `${word} Chair Deluxe`, priceAmount: 12345 });
+    expect(patched.status).toBe(200);
+    expect(patched.body.product).toMatchObject({ slug, title: `${word} Chair Deluxe`, price: { amount: 12345, currency: 'USD' } });
+    const changedAt = Date.now();
+
+    await eventually(
+      'product and list show the change',
+      async () => {
+        const [detail, list] = await Promise.all([api(`/v1/products/${slug}`), api(listPath)]);
+        return (
+          detail.body.title === `${word} Chair Deluxe` &&
+          detail.body.variants.every((v: { price: { amount: number } }) => v.price.amount === 12345) &&
+          list.body.items[0]?.price.amount === 12345
+        );
+      },
+      INVALIDATION_BOUND_MS,
+      20,
+    );
+    const visibleAfter = Date.now() - changedAt;
+    console.log(`merchant change visible after ${visibleAfter} ms`);
+    expect(visibleAfter).toBeLessThanOrEqual(INVALIDATION_BOUND_MS);
+    // ...and it stays visible: no later answer brings the old title back.
+    for (let i = 0; i < 5; i++) expect((await api(`/v1/products/${slug}`)).body.title).toBe(`${word} Chair Deluxe`);
+  });
+});
+
+describe('replica routing', () => {
+  it('reads from the replica: with replay paused, a direct primary change is not seen', async () => {
+    const word = uniqueWord();
+    const slug = await insertProduct({ title: `${word} Vase` });
+    await eventually('replica has the product', async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1);
+    await replica('select pg_wal_replay_pause()');
+    try {
+      await primary('update products set title = $1 where slug = $2', [`${word} Vase Changed`, slug]);
+      const res = await api(`/v1/products/${slug}`);
+      expect(res.status).toBe(200);
+      expect(res.body.title).toBe(`${word} Vase`); // the primary already says "Changed"
+      expect((await primary('select title from products where slug = $1', [slug]))[0].title).toBe(`${word} Vase Changed`);
+    } finally {
+      await replica('select pg_wal_replay_resume()');
+    }
+  });
+
+  it('never fills the cache from a replica that has not replayed the merchant write', async () => {
+    const word = uniqueWord();
+    const slug = await insertProduct({ title: `${word} Rug` });
+    await eventually('replica has the product', async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1);
+    await replica('select pg_wal_replay_pause()');
+    try {
+      const patched = await adminPatch(slug, { title: `${word} Rug Woven` });
+      expect(patched.status).toBe(200);
+      // The replica is behind the write, so the catalog reads this generation's fill from the primary.
+      const seen = await eventually('new title visible while the replica lags', async () => {
+        const res = await api(`/v1/products/${slug}`);
+        return res.body.title === `${word} Rug Woven` ? res : undefined;
+      }, INVALIDATION_BOUND_MS);
+      expect(seen.status).toBe(200);
+      expect((await replica('select title from products where slug = $1', [slug]))[0].title).toBe(`${word} Rug`);
+    } finally {
+      await replica('select pg_wal_replay_resume()');
+    }
+  });
+});

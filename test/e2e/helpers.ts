@@ -1,0 +1,77 @@
+// Helpers for end-to-end tests: HTTP against the running gateway, SQL straight to the test Postgres.
+import pg from 'pg';
+import { inject } from 'vitest';
+import { testDb } from '../stack.config';
+
+export const gateway = () => inject('gatewayUrl');
+export const adminToken = () => inject('adminToken');
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  ms: number;
+}
+
+export async function api<T = any>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
+  const started = Date.now();
+  const res = await fetch(`${gateway()}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let body: any = text;
+  if ((res.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body, ms: Date.now() - started };
+}
+
+export function adminPatch(slug: string, body: unknown, headers: Record<string, string> = {}) {
+  return api(`/v1/admin/products/${slug}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function sql<R extends pg.QueryResultRow = any>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.primaryUrl, text, params);
+export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.replicaUrl, text, params);
+
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`not within ${timeoutMs}ms: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+let counter = 0;
+/** A unique lowercase word, so a test's own search or data never meets another test's. */
+export const uniqueWord = (prefix = 'zq') => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}x`;
+
+/** Inserts a published product (and one variant) straight into the primary; returns its slug. */
+export async function insertProduct(p: { title: string; description?: string; brand?: string; price?: number; category?: string }) {
+  const slug = `${p.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${uniqueWord('t')}`;
+  const [row] = await primary<{ id: string }>(
+    `insert into products (slug, title, description, brand, category_id, price_amount, currency, images)
+     values ($1, $2, $3, $4, (select id from categories where slug = $5), $6, 'USD', '[]') returning id`,
+    [slug, p.title, p.description ?? 'A test product.', p.brand ?? 'Testbrand', p.category ?? 'kitchen', p.price ?? 1000],
+  );
+  await primary(
+    `insert into product_variants (product_id, sku, title, options, price_amount, currency) values ($1, $2, 'Default', '{}', $3, 'USD')`,
+    [row!.id, `TST-${slug}`.slice(0, 60).toUpperCase(), p.price ?? 1000],
+  );
+  return slug;
+}
