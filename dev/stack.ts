@@ -38,6 +38,8 @@ export interface StackOptions {
   /** Values for vars the workers declare in their wrangler.toml (e.g. shorter cache times in tests). */
   vars?: Record<string, string>;
   log?: (line: string) => void;
+  /** wrangler's --log-level (the benchmark uses 'warn' so per-request log lines do not dominate). */
+  logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none';
   /** Where wrangler's own output goes (default: a file in dataRoot). */
   wranglerOutput?: 'inherit' | 'file';
 }
@@ -175,6 +177,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       '--inspector-port', String(ports.inspector),
       '--persist-to', path.join(dataRoot, 'wrangler'),
       '--show-interactive-dev-session=false',
+      ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
       ...Object.entries(secrets).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ];
     const wranglerLog = path.join(dataRoot, 'wrangler.log');

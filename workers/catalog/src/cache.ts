@@ -1,6 +1,7 @@
-// Edge cache for catalog answers on the Cache API, with stale-while-revalidate and stale-if-error done here:
-// the Cache API only returns entries it considers fresh, so entries are stored for the whole stale window
-// and their age is judged from the time they were stored.
+// Edge cache for catalog answers: a small in-isolate memory tier in front of the Cache API, with
+// stale-while-revalidate and stale-if-error done here. The Cache API only returns entries it considers
+// fresh, so entries are stored for the whole stale window and their age is judged from when they were stored.
+// Keys carry the catalog generation, so both tiers are invalidated together by a merchant write.
 import { isDbUnavailable } from '../../../lib/db/errors';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE';
@@ -19,26 +20,63 @@ export interface CachedAnswer {
   cacheControl: string;
 }
 
+interface Entry {
+  body: string;
+  storedAt: number;
+}
+
 const STORED_AT = 'x-stored-at';
-// Revalidations under way in this isolate: one refresh per key, however many stale hits ask for it.
-const refreshing = new Set<string>();
+const MEMORY_ENTRIES = 512;
+// Memory tier: insertion-ordered Map used as an LRU. Per isolate, so it only ever saves a Cache API read.
+const memory = new Map<string, Entry>();
+// Loads under way in this isolate: concurrent misses and stale refreshes of one key share one database read.
+const inflight = new Map<string, Promise<string>>();
 
 export function publicCacheControl(p: CachePolicy): string {
   return `public, max-age=0, s-maxage=${p.freshSeconds}, stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`;
 }
 
-async function store(cache: Cache, key: Request, body: string, p: CachePolicy) {
+function remember(key: string, entry: Entry) {
+  memory.delete(key);
+  memory.set(key, entry);
+  if (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value!);
+}
+
+async function lookup(cache: Cache, key: string): Promise<Entry | undefined> {
+  const inMemory = memory.get(key);
+  if (inMemory) return inMemory;
+  const hit = await cache.match(new Request(key));
+  if (!hit) return undefined;
+  const entry = { body: await hit.text(), storedAt: Number(hit.headers.get(STORED_AT) ?? 0) };
+  remember(key, entry);
+  return entry;
+}
+
+async function store(cache: Cache, key: string, body: string, p: CachePolicy) {
+  const storedAt = Date.now();
+  remember(key, { body, storedAt });
   const keep = p.freshSeconds + Math.max(p.swrSeconds, p.staleIfErrorSeconds);
   await cache.put(
-    key,
+    new Request(key),
     new Response(body, {
       headers: {
         'content-type': 'application/json; charset=utf-8',
         'cache-control': `public, max-age=${keep}`,
-        [STORED_AT]: String(Date.now()),
+        [STORED_AT]: String(storedAt),
       },
     }),
   );
+}
+
+/** One database load per key at a time in this isolate; the result is stored in both tiers. */
+function loadOnce(ctx: ExecutionContext, cache: Cache, key: string, policy: CachePolicy, load: () => Promise<string>) {
+  let pending = inflight.get(key);
+  if (!pending) {
+    pending = load().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+    ctx.waitUntil(pending.then((body) => store(cache, key, body, policy)).catch(() => {}));
+  }
+  return pending;
 }
 
 /**
@@ -52,39 +90,28 @@ export async function cachedJson(
   load: () => Promise<string>,
 ): Promise<CachedAnswer> {
   const cache = await caches.open('catalog');
-  const request = new Request(key);
   const cacheControl = publicCacheControl(policy);
-  const hit = await cache.match(request);
+  const entry = await lookup(cache, key);
 
-  if (hit) {
-    const age = Math.max(0, (Date.now() - Number(hit.headers.get(STORED_AT) ?? 0)) / 1000);
-    const body = await hit.text();
-    if (age <= policy.freshSeconds) return { body, cache: 'HIT', age, cacheControl };
+  if (entry) {
+    const age = Math.max(0, (Date.now() - entry.storedAt) / 1000);
+    if (age <= policy.freshSeconds) return { body: entry.body, cache: 'HIT', age, cacheControl };
     if (age <= policy.freshSeconds + policy.swrSeconds) {
-      if (!refreshing.has(key)) {
-        refreshing.add(key);
-        ctx.waitUntil(
-          load()
-            .then((fresh) => store(cache, request, fresh, policy))
-            .catch((err) => console.warn(JSON.stringify({ msg: 'catalog revalidation failed', key, error: String(err) })))
-            .finally(() => refreshing.delete(key)),
+      if (!inflight.has(key)) {
+        loadOnce(ctx, cache, key, policy, load).catch((err) =>
+          console.warn(JSON.stringify({ msg: 'catalog revalidation failed', key, error: String(err) })),
         );
       }
-      return { body, cache: 'STALE', age, cacheControl };
+      return { body: entry.body, cache: 'STALE', age, cacheControl };
     }
     try {
-      const fresh = await load();
-      ctx.waitUntil(store(cache, request, fresh, policy));
-      return { body: fresh, cache: 'MISS', age: 0, cacheControl };
+      return { body: await loadOnce(ctx, cache, key, policy, load), cache: 'MISS', age: 0, cacheControl };
     } catch (err) {
       if (isDbUnavailable(err) && age <= policy.freshSeconds + policy.staleIfErrorSeconds) {
-        return { body, cache: 'STALE', age, cacheControl };
+        return { body: entry.body, cache: 'STALE', age, cacheControl };
       }
       throw err;
     }
   }
-
-  const fresh = await load();
-  ctx.waitUntil(store(cache, request, fresh, policy));
-  return { body: fresh, cache: 'MISS', age: 0, cacheControl };
+  return { body: await loadOnce(ctx, cache, key, policy, load), cache: 'MISS', age: 0, cacheControl };
 }

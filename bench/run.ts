@@ -1,0 +1,103 @@
+// `npm run bench`: starts its own stack on loopback (bench ports, data in .data/bench) plus a bare worker
+// that answers a constant, drives each with the same load generator (autocannon), and prints requests per
+// second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker.
+// Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
+// `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon, { type Result } from 'autocannon';
+import { projectRoot, startStack } from '../dev/stack';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ports = { gateway: 28787, inspector: 29230, pgPrimary: 25432, pgReplica: 25433, neonProxy: 25440 };
+const barePort = 28790;
+const dataRoot = path.join(projectRoot, '.data', 'bench');
+const log = (l: string) => console.log(`[bench] ${l}`);
+
+interface Row { name: string; rps: number; p50: number; p99: number; ok: number; bad: number; note?: string }
+
+async function run(name: string, url: string, requests?: Parameters<typeof autocannon>[0]['requests'], note?: () => string): Promise<Row> {
+  // Warm-up (not counted): JIT, connections, cache fill.
+  await autocannon({ url, connections, duration: 2, maxOverallRequests: maxRequests, requests });
+  const r: Result = await autocannon({ url, connections, duration: seconds, maxOverallRequests: maxRequests, timeout: 10, requests });
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], bad: r.non2xx + r.errors + r.timeouts, note: note?.() };
+}
+
+async function waitUp(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+// A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
+fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
+log(`starting the stack (data in ${dataRoot})`);
+const stack = await startStack({ dataRoot, ports, log, logLevel: 'warn' });
+const bareLog = path.join(dataRoot, 'bare.log');
+const bare = spawn(
+  path.join(projectRoot, 'node_modules/.bin/wrangler'),
+  ['dev', '-c', 'bench/bare/wrangler.toml', '--ip', '127.0.0.1', '--port', String(barePort), '--inspector-port', '29231',
+    '--persist-to', path.join(dataRoot, 'bare-state'), '--show-interactive-dev-session=false', '--log-level', 'warn'],
+  { cwd: projectRoot, stdio: ['ignore', fs.openSync(bareLog, 'a'), fs.openSync(bareLog, 'a')], detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+);
+const stopAll = async () => {
+  try {
+    process.kill(-bare.pid!, 'SIGTERM');
+  } catch {}
+  await stack.stop();
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
+const rows: Row[] = [];
+try {
+  await waitUp(`http://127.0.0.1:${barePort}/`);
+  log(`load: ${connections} connections, ${seconds}s per scenario after a 2s warm-up, at most ${maxRequests} requests each`);
+
+  rows.push(await run('bare worker (constant)', `http://127.0.0.1:${barePort}/`));
+
+  const cachedPath = '/v1/products?category=apparel&limit=24';
+  const cacheStates: Record<string, number> = {};
+  const countCache = (_s: number, _b: string, _c: unknown, headers: Record<string, string> | string[]) => {
+    const h = Array.isArray(headers) ? headers[headers.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'x-cache') + 1] : headers['x-cache'];
+    cacheStates[h ?? 'none'] = (cacheStates[h ?? 'none'] ?? 0) + 1;
+  };
+  const describe = () => {
+    const text = Object.entries(cacheStates).map(([k, v]) => `${k} ${v}`).join(', ');
+    for (const k of Object.keys(cacheStates)) delete cacheStates[k];
+    return text;
+  };
+  rows.push(await run('cached list via gateway', `${stack.url}${cachedPath}`, [{ path: cachedPath, onResponse: countCache }], describe));
+
+  // Every request a key not seen before: category x sort x limit, walked in order.
+  const categories = ['apparel', 'mens', 'womens', 'accessories', 'footwear', 'sneakers', 'boots', 'home', 'kitchen', 'lighting', 'furniture', 'outdoor', 'camping', 'electronics', 'audio', 'beauty'];
+  const sorts = ['newest', 'price_asc', 'price_desc'];
+  let i = 0;
+  const nextMissPath = () => {
+    const n = i++;
+    return `/v1/products?category=${categories[n % categories.length]}&sort=${sorts[Math.floor(n / categories.length) % sorts.length]}&limit=${1 + (Math.floor(n / (categories.length * sorts.length)) % 100)}&q=${n % 2 ? 'cotton' : 'black'}`;
+  };
+  describe();
+  rows.push(
+    await run('cache miss via gateway (replica)', stack.url, [{ setupRequest: (req) => ({ ...req, path: nextMissPath() }), onResponse: countCache }], describe),
+  );
+} finally {
+  await stopAll();
+}
+
+const pad = (s: string, n: number) => s.padEnd(n);
+console.log(`\n${pad('scenario', 36)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('2xx', 9)}${pad('errors', 8)}x-cache`);
+for (const r of rows) {
+  console.log(`${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`);
+}
+const [bareRow, cachedRow, missRow] = rows;
+console.log(`\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps).toFixed(2)} (target >= 0.50)`);
+console.log(`ratio cache miss / bare worker:  ${(missRow!.rps / bareRow!.rps).toFixed(2)}`);
+console.log(`ratio cached / cache miss:       ${(cachedRow!.rps / missRow!.rps).toFixed(1)}x`);
