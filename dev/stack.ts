@@ -112,9 +112,10 @@ function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
 
 /**
  * `wrangler dev` applies --var only to the first config, so each worker gets a generated JSON copy of its
- * wrangler.toml in which the vars it declares are replaced by this stack's values (ports, test settings).
+ * wrangler.toml: the local database settings (secrets in production) added, and the vars it declares
+ * replaced by this stack's values where given (test settings).
  */
-function writeDevConfigs(dir: string, vars: Record<string, string>): string[] {
+function writeDevConfigs(dir: string, secrets: Record<string, string>, vars: Record<string, string>): string[] {
   fs.mkdirSync(dir, { recursive: true });
   return workerConfigs.map((rel) => {
     const source = path.join(projectRoot, rel);
@@ -124,7 +125,7 @@ function writeDevConfigs(dir: string, vars: Record<string, string>): string[] {
     const config = {
       ...rawConfig,
       main: path.resolve(path.dirname(source), rawConfig.main!),
-      vars: { ...declared, ...overrides },
+      vars: { ...declared, ...overrides, ...(rawConfig.name === 'storefront-gateway' ? {} : secrets) },
     };
     const target = path.join(dir, `${rawConfig.name}.json`);
     fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
@@ -161,12 +162,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const proxy: NeonProxy = await startNeonProxy({ port: ports.neonProxy });
     cleanups.push(() => proxy.close());
 
-    const configs = writeDevConfigs(path.join(dataRoot, 'config'), {
+    const dbSecrets = {
       DATABASE_URL: pg.primaryUrl,
       DATABASE_REPLICA_URL: pg.replicaUrl,
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
-      ...opts.vars,
-    });
+    };
+    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, opts.vars ?? {});
     // Secrets of the gateway only (the first config), which --var reaches.
     const secrets = { ADMIN_TOKEN: DEV_ADMIN_TOKEN };
     const args = [

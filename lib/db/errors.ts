@@ -4,16 +4,28 @@ import { AppError } from '../errors';
 // Postgres SQLSTATE classes that mean "the database is not there right now".
 const unavailableCodes = /^(08|53|57P0[1-4])/;
 
+/** The error and what it wraps: `cause`, and the Neon driver's `sourceError`. */
+function* chain(err: unknown): Generator<{ name?: string; code?: unknown; message?: string }> {
+  const seen = new Set<unknown>();
+  const queue = [err];
+  while (queue.length && seen.size < 8) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    yield e as { name?: string; code?: unknown; message?: string };
+    queue.push((e as { cause?: unknown }).cause, (e as { sourceError?: unknown }).sourceError);
+  }
+}
+
+// What the driver says when it cannot reach the database at all (network, proxy 5xx, our own deadline).
+const unreachable =
+  /fetch failed|Network connection lost|ECONNREFUSED|ECONNRESET|connection (?:refused|reset|terminated|closed)|timed out|HTTP status 5\d\d|Couldn't connect/i;
+
 export function isDbUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const anyErr = e as { name?: string; code?: unknown; message?: string; sourceError?: unknown };
-    if (anyErr.name === 'AbortError' || anyErr.name === 'TimeoutError') return true;
-    if (typeof anyErr.code === 'string' && unavailableCodes.test(anyErr.code)) return true;
-    const msg = anyErr.message ?? '';
-    if (/fetch failed|network|ECONNREFUSED|connection|timed? ?out|HTTP status 5\d\d|Network connection lost/i.test(msg)) {
-      return true;
-    }
-    if (anyErr.sourceError) e = { cause: anyErr.sourceError };
+  for (const e of chain(err)) {
+    if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+    if (typeof e.code === 'string' && unavailableCodes.test(e.code)) return true;
+    if (unreachable.test(e.message ?? '')) return true;
   }
   return false;
 }

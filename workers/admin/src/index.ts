@@ -2,10 +2,11 @@
 // authorizes the caller and calls it over a service binding.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
+import type { DbEnv } from '../../../lib/db/client';
 import { rpc } from '../../../lib/rpc';
 import { updateProduct } from './products';
 
-export class AdminService extends WorkerEntrypoint<AdminEnv> {
+export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async updateProduct(slugInput: unknown, patchInput: unknown) {
     return rpc(async () => {
       const slug = SlugParam.parse({ slug: slugInput }).slug;

@@ -1,6 +1,5 @@
 // Health of the catalog's dependencies: the Postgres primary and the read replica, each with a deadline.
-import { neon } from '@neondatabase/serverless';
-import { applyNeonConfig, type DbEnv } from '../../../lib/db/client';
+import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
 
 export interface Check {
   status: 'ok' | 'down';
@@ -8,10 +7,10 @@ export interface Check {
 }
 export type DbChecks = Record<'postgresPrimary' | 'postgresReplica', Check>;
 
-async function check(url: string): Promise<Check> {
+async function check(query: () => Promise<unknown>): Promise<Check> {
   const started = Date.now();
   try {
-    await neon(url, { fetchOptions: { signal: AbortSignal.timeout(1500) } })`select 1`;
+    await query();
     return { status: 'ok', latencyMs: Date.now() - started };
   } catch (err) {
     // The reason goes to the log, not to the public health answer.
@@ -21,10 +20,17 @@ async function check(url: string): Promise<Check> {
 }
 
 export async function checkDatabases(env: DbEnv): Promise<DbChecks> {
-  applyNeonConfig(env);
+  let settings;
+  try {
+    settings = dbSettings(env);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'database settings invalid', error: String(err) }));
+    return { postgresPrimary: { status: 'down', latencyMs: 0 }, postgresReplica: { status: 'down', latencyMs: 0 } };
+  }
+  const ping = (url: string) => () => sqlClient(url, settings)`select 1`;
   const [postgresPrimary, postgresReplica] = await Promise.all([
-    check(env.DATABASE_URL),
-    check(env.DATABASE_REPLICA_URL || env.DATABASE_URL),
+    check(ping(settings.DATABASE_URL)),
+    check(ping(settings.DATABASE_REPLICA_URL || settings.DATABASE_URL)),
   ]);
   return { postgresPrimary, postgresReplica };
 }

@@ -1,7 +1,7 @@
 // The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
 // replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { createDb, type Db } from '../../../lib/db/client';
+import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { rpc, type RpcResult } from '../../../lib/rpc';
@@ -23,7 +23,9 @@ const num = (v: string | undefined, fallback: number) => {
 let generation = { value: '0/0', readAt: 0 };
 let replicaReplayed = 0n;
 
-export class CatalogService extends WorkerEntrypoint<CatalogEnv> {
+type Env = CatalogEnv & DbEnv;
+
+export class CatalogService extends WorkerEntrypoint<Env> {
   private policy(): CachePolicy {
     return {
       freshSeconds: num(this.env.CACHE_FRESH_SECONDS, 60),
@@ -109,7 +111,7 @@ export class CatalogService extends WorkerEntrypoint<CatalogEnv> {
 }
 
 export default {
-  async fetch(request: Request, env: CatalogEnv): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     if (new URL(request.url).pathname === '/health') {
       const checks = await checkDatabases(env);
       const ok = Object.values(checks).every((c) => c.status === 'ok');
@@ -117,4 +119,4 @@ export default {
     }
     return new Response('not found', { status: 404 });
   },
-} satisfies ExportedHandler<CatalogEnv>;
+} satisfies ExportedHandler<Env>;
