@@ -18,6 +18,7 @@ export interface PgCluster {
   dataDir: string;
   stopPrimary(): Promise<void>;
   startPrimary(): Promise<void>;
+  stopReplica(): Promise<void>;
   /** Both servers down / up again (the "Postgres is down" tests). */
   stopAll(): Promise<void>;
   startAll(): Promise<void>;
@@ -118,6 +119,7 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
     replicaUrl: url(replica.port),
     dataDir,
     stopPrimary: () => stop(primary),
+    stopReplica: () => stop(replica),
     async startPrimary() {
       if (stopped) throw new Error('postgres: cluster was stopped; call startPostgres() again');
       const running = children.get(primary);

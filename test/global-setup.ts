@@ -18,6 +18,7 @@ async function serveControl(s: Stack): Promise<string> {
     '/stopAll': () => s.pg.stopAll(),
     '/startAll': () => s.pg.startAll(),
     '/stopPrimary': () => s.pg.stopPrimary(),
+    '/stopReplica': () => s.pg.stopReplica(),
   };
   control = http.createServer((req, res) => {
     const action = req.method === 'POST' ? actions[req.url ?? ''] : undefined;

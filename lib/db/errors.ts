@@ -37,7 +37,7 @@ export const DB_RETRY_AFTER = 5;
 export function mapDbError(err: unknown): never {
   if (err instanceof AppError) throw err;
   if (isDbUnavailable(err)) {
-    throw new AppError('DB_UNAVAILABLE', 'The catalog database is unavailable; try again shortly.', {
+    throw new AppError('DB_UNAVAILABLE', 'The database is unavailable; try again shortly.', {
       retryAfter: DB_RETRY_AFTER,
       cause: err,
     });

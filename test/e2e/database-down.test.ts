@@ -60,4 +60,21 @@ describe('database down', () => {
     }
     expect(await primary('select 1 as one')).toEqual([{ one: 1 }]);
   });
+
+  it('falls back to the primary while only the replica is down', async () => {
+    await pgControl('stopReplica');
+    try {
+      const res = await api(`/v1/products?q=${uniqueWord()}`);
+      expect(res.status).toBe(200);
+      const list = await api('/v1/products?category=boots&limit=3&sort=price_asc');
+      expect(list.status).toBe(200);
+      expect(list.body.items).toHaveLength(3);
+      const health = await api('/health');
+      expect(health.status).toBe(503);
+      expect(health.body.checks.postgresReplica.status).toBe('down');
+      expect(health.body.checks.postgresPrimary.status).toBe('ok');
+    } finally {
+      await pgControl('startAll');
+    }
+  });
 });

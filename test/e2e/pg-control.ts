@@ -2,7 +2,7 @@
 // through a small loopback control endpoint that the global setup serves.
 import { inject } from 'vitest';
 
-export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary';
+export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary' | 'stopReplica';
 
 export async function pgControl(action: PgAction): Promise<void> {
   const res = await fetch(`${inject('pgControlUrl')}/${action}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });

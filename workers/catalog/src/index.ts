@@ -2,7 +2,7 @@
 // replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
-import { mapDbError } from '../../../lib/db/errors';
+import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { rpc, type RpcResult } from '../../../lib/rpc';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
@@ -58,13 +58,26 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return db.$primary;
   }
 
+  /** Reads from the replica (see readerFor); a replica that cannot be reached falls back to the primary. */
+  private async readWithFallback(db: Db, gen: string, load: (db: Reader) => Promise<unknown>) {
+    let reader: Reader | undefined;
+    try {
+      reader = await this.readerFor(db, gen);
+      return await load(reader);
+    } catch (err) {
+      if (reader === db.$primary || !isDbUnavailable(err)) throw err;
+      console.warn(JSON.stringify({ msg: 'replica unreachable, reading from the primary', error: String(err) }));
+      return load(db.$primary);
+    }
+  }
+
   private async cached(path: string, load: (db: Reader) => Promise<unknown>): Promise<CatalogResult> {
     return rpc(async () => {
       const gen = await this.currentGeneration();
       return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, this.policy(), async () => {
         try {
           const db = createDb(this.env);
-          return JSON.stringify(await load(await this.readerFor(db, gen)));
+          return JSON.stringify(await this.readWithFallback(db, gen, load));
         } catch (err) {
           mapDbError(err);
         }
