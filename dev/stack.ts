@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { experimental_readRawConfig } from 'wrangler';
 import { runMigrations } from '../db/migrate';
 import { seed } from '../db/seed';
+import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
+import { devSigningKey } from './keys';
+import { redisAvailable, startRedis } from './redis';
+import { startUpstashBridge } from './upstash-bridge';
 import { startNeonProxy, type NeonProxy } from './neon-proxy';
 import { startPostgres, type PgCluster } from './postgres';
 
@@ -29,14 +33,28 @@ export interface StackPorts {
   pgPrimary: number;
   pgReplica: number;
   neonProxy: number;
+  redis: number;
+  upstashBridge: number;
 }
-export const defaultPorts: StackPorts = { gateway: 8787, inspector: 9230, pgPrimary: 54320, pgReplica: 54321, neonProxy: 54330 };
+export const defaultPorts: StackPorts = {
+  gateway: 8787,
+  inspector: 9230,
+  pgPrimary: 54320,
+  pgReplica: 54321,
+  neonProxy: 54330,
+  redis: 54340,
+  upstashBridge: 54341,
+};
 
 export interface StackOptions {
   dataRoot: string;
   ports?: Partial<StackPorts>;
   /** Values for vars the workers declare in their wrangler.toml (e.g. shorter cache times in tests). */
   vars?: Record<string, string>;
+  /** Extra vars and secrets for the gateway only (e.g. JWT_PUBLIC_KEYS, RATE_LIMIT_BACKEND). */
+  gatewayVars?: Record<string, string>;
+  /** Upstash path for rate limits: 'auto' starts redis-server + the bridge when redis-server is installed. */
+  upstash?: 'auto' | 'required' | 'off';
   log?: (line: string) => void;
   /** wrangler's --log-level (the benchmark uses 'warn' so per-request log lines do not dominate). */
   logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none';
@@ -48,13 +66,16 @@ export interface Stack {
   url: string;
   ports: StackPorts;
   pg: PgCluster;
-  adminToken: string;
+  /** Present when rate limits run on Upstash (the local bridge to redis-server). */
+  redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
+  upstashUrl?: string;
+  accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
   stop(): Promise<void>;
 }
 
-export const DEV_ADMIN_TOKEN = 'dev-admin-token';
+const UPSTASH_DEV_TOKEN = 'dev-upstash-token';
 
 async function assertPortFree(port: number, what: string) {
   await new Promise<void>((resolve, reject) => {
@@ -115,7 +136,12 @@ function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
  * wrangler.toml: the local database settings (secrets in production) added, and the vars it declares
  * replaced by this stack's values where given (test settings).
  */
-function writeDevConfigs(dir: string, secrets: Record<string, string>, vars: Record<string, string>): string[] {
+function writeDevConfigs(
+  dir: string,
+  secrets: Record<string, string>,
+  vars: Record<string, string>,
+  gatewayVars: Record<string, string>,
+): string[] {
   fs.mkdirSync(dir, { recursive: true });
   return workerConfigs.map((rel) => {
     const source = path.join(projectRoot, rel);
@@ -125,7 +151,7 @@ function writeDevConfigs(dir: string, secrets: Record<string, string>, vars: Rec
     const config = {
       ...rawConfig,
       main: path.resolve(path.dirname(source), rawConfig.main!),
-      vars: { ...declared, ...overrides, ...(rawConfig.name === 'storefront-gateway' ? {} : secrets) },
+      vars: { ...declared, ...overrides, ...secrets, ...(rawConfig.name === 'storefront-gateway' ? gatewayVars : {}) },
     };
     const target = path.join(dir, `${rawConfig.name}.json`);
     fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
@@ -157,6 +183,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await runMigrations(pg.primaryUrl);
     const counts = await seed(pg.primaryUrl);
     log(`catalog: ${counts.products} products, ${counts.variants} variants, ${counts.categories} categories`);
+    await seedDevAccounts(pg.primaryUrl);
 
     log(`Neon proxy (WebSocket + HTTP /sql) on 127.0.0.1:${ports.neonProxy}`);
     const proxy: NeonProxy = await startNeonProxy({ port: ports.neonProxy });
@@ -167,9 +194,35 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       DATABASE_REPLICA_URL: pg.replicaUrl,
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
     };
-    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, opts.vars ?? {});
-    // Secrets of the gateway only (the first config), which --var reaches.
-    const secrets = { ADMIN_TOKEN: DEV_ADMIN_TOKEN };
+    const gatewayVars: Record<string, string> = { JWT_SIGNING_KEY: JSON.stringify(await devSigningKey(dataRoot)) };
+
+    const upstash = opts.upstash ?? 'auto';
+    let redis: Stack['redis'];
+    let upstashUrl: string | undefined;
+    if (upstash === 'required' || (upstash === 'auto' && redisAvailable())) {
+      await assertPortFree(ports.upstashBridge, 'Upstash bridge');
+      const redisDir = path.join(dataRoot, 'redis');
+      fs.mkdirSync(redisDir, { recursive: true });
+      log(`redis-server on 127.0.0.1:${ports.redis}, Upstash REST bridge on 127.0.0.1:${ports.upstashBridge} (rate limits)`);
+      let server = await startRedis({ port: ports.redis, dataDir: redisDir });
+      const bridge = await startUpstashBridge({ port: ports.upstashBridge, redisPort: ports.redis, token: UPSTASH_DEV_TOKEN });
+      cleanups.push(() => bridge.close());
+      cleanups.push(() => server.stop());
+      redis = {
+        url: server.url,
+        stop: () => server.stop(),
+        start: async () => {
+          server = await startRedis({ port: ports.redis, dataDir: redisDir });
+        },
+      };
+      upstashUrl = bridge.url;
+      gatewayVars.UPSTASH_REDIS_REST_URL = bridge.url;
+      gatewayVars.UPSTASH_REDIS_REST_TOKEN = UPSTASH_DEV_TOKEN;
+    } else {
+      log('rate limits on the built-in Durable Object backend (install redis-server to run the Upstash path)');
+    }
+    Object.assign(gatewayVars, opts.gatewayVars);
+    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, opts.vars ?? {}, gatewayVars);
     const args = [
       'dev',
       ...configs.flatMap((c) => ['-c', c]),
@@ -179,7 +232,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       '--persist-to', path.join(dataRoot, 'wrangler'),
       '--show-interactive-dev-session=false',
       ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
-      ...Object.entries(secrets).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ];
     const wranglerLog = path.join(dataRoot, 'wrangler.log');
     const out = opts.wranglerOutput === 'inherit' ? 'inherit' : fs.openSync(wranglerLog, 'a');
@@ -193,7 +245,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(() => stopChild(child));
     const url = `http://127.0.0.1:${ports.gateway}`;
     await waitForHttp(`${url}/health`, child, wranglerLog, 90_000);
-    return { url, ports, pg, adminToken: DEV_ADMIN_TOKEN, dataRoot, wranglerLog, stop };
+    return { url, ports, pg, redis, upstashUrl, accounts: devAccounts, dataRoot, wranglerLog, stop };
   } catch (err) {
     await stop();
     throw err;

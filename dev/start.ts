@@ -8,6 +8,8 @@ const ports = {
   pgPrimary: Number(process.env.PG_PORT ?? defaultPorts.pgPrimary),
   pgReplica: Number(process.env.PG_REPLICA_PORT ?? defaultPorts.pgReplica),
   neonProxy: Number(process.env.NEON_PROXY_PORT ?? defaultPorts.neonProxy),
+  redis: Number(process.env.REDIS_PORT ?? defaultPorts.redis),
+  upstashBridge: Number(process.env.UPSTASH_BRIDGE_PORT ?? defaultPorts.upstashBridge),
 };
 const started = Date.now();
 const say = (line: string) => console.log(`[storefront] ${line}`);
@@ -25,7 +27,9 @@ console.log(`
   Storefront is up in ${((Date.now() - started) / 1000).toFixed(1)}s (health: ${health.status})
   Gateway     ${stack.url}        try ${stack.url}/v1/products?q=linen
   API docs    ${stack.url}/docs   (OpenAPI: ${stack.url}/v1/openapi.json)
-  Admin       PATCH ${stack.url}/v1/admin/products/:slug  with  Authorization: Bearer ${stack.adminToken}
+  Accounts    ${stack.accounts.map((a) => `${a.role}: ${a.email} / ${a.password}`).join('\n              ')}
+              (dev only) sign in with POST ${stack.url}/v1/auth/login
+  Rate limits ${stack.upstashUrl ? `Upstash REST bridge ${stack.upstashUrl} -> redis-server` : 'built-in Durable Object backend'}
   Postgres    primary ${stack.pg.primaryUrl}
               replica ${stack.pg.replicaUrl}
   Neon proxy  127.0.0.1:${stack.ports.neonProxy} (WebSocket /v1, HTTP /sql)

@@ -7,14 +7,19 @@ export const errorStatus = {
   VALIDATION_FAILED: 400,
   BAD_CURSOR: 400,
   UNAUTHORIZED: 401,
+  INVALID_CREDENTIALS: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  REFRESH_TOKEN_REUSED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DB_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
+  RATE_LIMITER_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -26,6 +31,8 @@ export interface ErrorInfo {
   details?: unknown;
   /** Seconds; becomes a Retry-After header. */
   retryAfter?: number;
+  /** Extra response headers (e.g. RateLimit-* on a 429). */
+  headers?: Record<string, string>;
 }
 
 export class AppError extends Error {
@@ -33,22 +40,28 @@ export class AppError extends Error {
   readonly status: number;
   readonly details?: unknown;
   readonly retryAfter?: number;
+  readonly headers?: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: unknown; retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: unknown; retryAfter?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = errorStatus[code];
     this.details = opts.details;
     this.retryAfter = opts.retryAfter;
+    this.headers = opts.headers;
   }
 
   static fromInfo(info: ErrorInfo): AppError {
-    return new AppError(info.code, info.message, { details: info.details, retryAfter: info.retryAfter });
+    return new AppError(info.code, info.message, { details: info.details, retryAfter: info.retryAfter, headers: info.headers });
   }
 
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message, details: this.details, retryAfter: this.retryAfter };
+    return { code: this.code, message: this.message, details: this.details, retryAfter: this.retryAfter, headers: this.headers };
   }
 }
 

@@ -5,6 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { newSigningKey } from '../dev/keys';
 import { startStack, type Stack } from '../dev/stack';
 import { testPorts, testVars } from './stack.config';
 
@@ -19,6 +20,8 @@ async function serveControl(s: Stack): Promise<string> {
     '/startAll': () => s.pg.startAll(),
     '/stopPrimary': () => s.pg.stopPrimary(),
     '/stopReplica': () => s.pg.stopReplica(),
+    '/stopRedis': () => s.redis!.stop(),
+    '/startRedis': () => s.redis!.start(),
   };
   control = http.createServer((req, res) => {
     const action = req.method === 'POST' ? actions[req.url ?? ''] : undefined;
@@ -36,10 +39,23 @@ async function serveControl(s: Stack): Promise<string> {
 export async function setup(project: TestProject) {
   dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'storefront-test-'));
   const started = Date.now();
-  stack = await startStack({ dataRoot, ports: testPorts, vars: testVars, log: (l) => console.log(`[test stack] ${l}`) });
+  // A key from "before the rollover": no longer signing, still accepted (JWT_PUBLIC_KEYS), so the tests can
+  // prove that tokens signed by it verify while tokens from an unlisted key do not.
+  const previousKey = await newSigningKey('previous-test-key');
+  const { d: _d, ...previousPublic } = previousKey;
+  stack = await startStack({
+    dataRoot,
+    ports: testPorts,
+    vars: testVars,
+    upstash: 'required',
+    gatewayVars: { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [previousPublic] }) },
+    log: (l) => console.log(`[test stack] ${l}`),
+  });
   console.log(`[test stack] up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${stack.url}`);
   project.provide('gatewayUrl', stack.url);
-  project.provide('adminToken', stack.adminToken);
+  project.provide('previousSigningKey', JSON.stringify(previousKey));
+  project.provide('devAccounts', JSON.stringify(stack.accounts));
+  project.provide('upstashUrl', stack.upstashUrl!);
   project.provide('pgControlUrl', await serveControl(stack));
 }
 
@@ -52,7 +68,9 @@ export async function teardown() {
 declare module 'vitest' {
   export interface ProvidedContext {
     gatewayUrl: string;
-    adminToken: string;
+    previousSigningKey: string;
+    devAccounts: string;
+    upstashUrl: string;
     pgControlUrl: string;
   }
 }

@@ -1,2 +1,3 @@
 // The whole database schema, as drizzle sees it. drizzle-kit generates db/migrations from this.
 export * from './catalog';
+export * from './identity';

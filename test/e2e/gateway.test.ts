@@ -1,7 +1,7 @@
 // The gateway as the public edge: error shape, bad input, request ids, security headers, CORS, the
 // OpenAPI document and docs page, and the guards on the merchant write path.
 import { describe, expect, it } from 'vitest';
-import { adminPatch, api, gateway, primary } from './helpers';
+import { adminPatch, api, gateway, postJson, primary, uniqueWord } from './helpers';
 
 function expectErrorShape(res: { status: number; headers: Headers; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -92,9 +92,13 @@ describe('contract', () => {
 
 describe('merchant write path guards', () => {
   const slug = 'no-such-product-for-admin';
-  it('refuses a missing token (401) and a wrong one (403)', async () => {
+  it('refuses no token or a bad one (401) and a shopper or guest token (403)', async () => {
     expectErrorShape(await api(`/v1/admin/products/${slug}`, { method: 'PATCH', body: '{}' }), 401, 'UNAUTHORIZED');
-    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: 'Bearer wrong' }), 403, 'FORBIDDEN');
+    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
+    const shopper = await postJson('/v1/auth/register', { email: `${uniqueWord()}@example.com`, password: 'a long enough password' });
+    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${shopper.body.accessToken}` }), 403, 'FORBIDDEN');
+    const guest = await postJson('/v1/auth/guest', {});
+    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${guest.body.accessToken}` }), 403, 'FORBIDDEN');
   });
 
   it('refuses bad bodies with 4xx and changes nothing', async () => {

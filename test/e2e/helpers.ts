@@ -4,7 +4,14 @@ import { inject } from 'vitest';
 import { testDb } from '../stack.config';
 
 export const gateway = () => inject('gatewayUrl');
-export const adminToken = () => inject('adminToken');
+export const devAccounts = () => JSON.parse(inject('devAccounts')) as { email: string; password: string; role: string }[];
+
+/**
+ * Rate limits count per client IP (CF-Connecting-IP, which Cloudflare sets in production). Each call gets
+ * its own documentation-range address unless the test names one, so tests never share a limit by accident.
+ */
+let ipCounter = 0;
+export const freshIp = () => `2001:db8:${process.pid.toString(16)}::${(++ipCounter).toString(16)}`;
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -15,17 +22,34 @@ export interface ApiResponse<T = any> {
 
 export async function api<T = any>(path: string, init: RequestInit = {}): Promise<ApiResponse<T>> {
   const started = Date.now();
-  const res = await fetch(`${gateway()}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+  const headers = new Headers(init.headers);
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', freshIp());
+  const res = await fetch(`${gateway()}${path}`, { ...init, headers, signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   let body: any = text;
   if ((res.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
   return { status: res.status, headers: res.headers, body, ms: Date.now() - started };
 }
 
-export function adminPatch(slug: string, body: unknown, headers: Record<string, string> = {}) {
+export function postJson<T = any>(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return api<T>(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+let merchant: Promise<string> | undefined;
+/** An access token of the dev merchant account (signed in once per test file). */
+export function merchantToken(): Promise<string> {
+  const account = devAccounts().find((a) => a.role === 'merchant')!;
+  merchant ??= postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
+    if (r.status !== 200) throw new Error(`merchant login failed: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.accessToken as string;
+  });
+  return merchant;
+}
+
+export async function adminPatch(slug: string, body: unknown, headers: Record<string, string> = {}) {
   return api(`/v1/admin/products/${slug}`, {
     method: 'PATCH',
-    headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json', ...headers },
+    headers: { authorization: `Bearer ${await merchantToken()}`, 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }

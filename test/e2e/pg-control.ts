@@ -1,8 +1,8 @@
-// Lets a test stop and start the test stack's PostgreSQL, which the global setup owns (another process),
+// Lets a test stop and start the test stack's PostgreSQL and Redis, which the global setup owns (another process),
 // through a small loopback control endpoint that the global setup serves.
 import { inject } from 'vitest';
 
-export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary' | 'stopReplica';
+export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary' | 'stopReplica' | 'stopRedis' | 'startRedis';
 
 export async function pgControl(action: PgAction): Promise<void> {
   const res = await fetch(`${inject('pgControlUrl')}/${action}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });

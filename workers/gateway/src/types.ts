@@ -1,14 +1,22 @@
-// Hono typing for the gateway: its bindings and the per-request variables set by middleware.
+// Hono typing for the gateway: its bindings (generated Env plus secrets) and the per-request variables.
+import type { Identity } from '../../../lib/auth/tokens';
+import type { IdentityEnv } from './auth/identity.service';
+
 export interface GatewayVars {
   requestId: string;
+  /** The verified caller, when a valid bearer token was sent. */
+  identity?: Identity;
   /** Set by routes that know it (x-cache), logged and counted in analytics. */
   cacheStatus?: string;
 }
 
-export type GatewayBindings = GatewayEnv & {
-  /** Bearer token for /v1/admin/* until JWT roles arrive (issue 3). Unset: admin routes refuse everyone. */
-  ADMIN_TOKEN?: string;
-};
+/** Secrets (wrangler secret put), typed here because `wrangler types` sees only vars and bindings. */
+export interface GatewaySecrets {
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
+}
+
+export type GatewayBindings = GatewayEnv & IdentityEnv & GatewaySecrets;
 
 export interface GatewayApp {
   Bindings: GatewayBindings;

@@ -8,8 +8,9 @@ import type { GatewayApp } from '../types';
 
 function respond(c: Context<GatewayApp>, err: AppError) {
   const requestId = c.get('requestId') ?? 'unknown';
-  const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { ...err.headers, 'x-request-id': requestId, 'cache-control': 'no-store' };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
+  if (err.status === 401) headers['www-authenticate'] = 'Bearer';
   return c.json(errorBody(err.toInfo(), requestId), err.status as 400, headers);
 }
 

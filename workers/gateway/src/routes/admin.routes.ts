@@ -1,34 +1,15 @@
-// Merchant routes. Until identity arrives (issue 3) they require the ADMIN_TOKEN bearer; with no token
-// configured they refuse everyone.
+// Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { ErrorResponse, ProductUpdate, SlugParam } from '../../../../lib/catalog/schemas';
-import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
+import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
 
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  // Hash first so the comparison is constant-time whatever the lengths.
-  const [ha, hb] = await Promise.all([crypto.subtle.digest('SHA-256', enc.encode(a)), crypto.subtle.digest('SHA-256', enc.encode(b))]);
-  return crypto.subtle.timingSafeEqual(ha, hb);
-}
-
-function requireAdminToken(): MiddlewareHandler<GatewayApp> {
-  return async function adminTokenMiddleware(c, next) {
-    const expected = c.env.ADMIN_TOKEN;
-    const given = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (!given) throw new AppError('UNAUTHORIZED', 'A bearer token is required.');
-    if (!expected || !(await sameSecret(given, expected))) throw new AppError('FORBIDDEN', 'This token may not use admin routes.');
-    await next();
-  };
-}
-
 export const adminRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
 adminRoutes.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-adminRoutes.use('*', requireAdminToken());
+adminRoutes.use('*', requireRole('merchant'));
 
 const ProductUpdated = z
   .object({
@@ -64,7 +45,7 @@ adminRoutes.openapi(
     },
   }),
   async (c) => {
-    const result = unwrap(await c.env.ADMIN.updateProduct(c.req.valid('param').slug, c.req.valid('json')));
+    const result = unwrap(await c.env.ADMIN.updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')));
     return c.json({ product: result.product, generation: result.generation }, 200);
   },
 );

@@ -1,0 +1,34 @@
+// Identity request and response schemas (validation and OpenAPI).
+import { z } from '@hono/zod-openapi';
+
+const email = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.email().max(254),
+).openapi({ example: 'shopper@example.com' });
+
+export const RegisterBody = z
+  .object({
+    email,
+    password: z.string().min(10, 'at least 10 characters').max(200).openapi({ example: 'correct horse battery' }),
+    name: z.string().trim().min(1).max(100).optional(),
+  })
+  .strict()
+  .openapi('RegisterBody');
+
+export const LoginBody = z.object({ email, password: z.string().min(1).max(200) }).strict().openapi('LoginBody');
+
+export const RefreshBody = z
+  .object({ refreshToken: z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/) })
+  .strict()
+  .openapi('RefreshBody');
+
+export const Session = z
+  .object({
+    accessToken: z.string(),
+    refreshToken: z.string(),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.number().int().openapi({ description: 'Seconds until the access token expires.' }),
+    subject: z.string(),
+    role: z.enum(['guest', 'customer', 'merchant', 'admin']),
+  })
+  .openapi('Session');

@@ -1,0 +1,120 @@
+// Access tokens (ES256 JWTs signed with a key from secrets, verified against a key set so that an old and a
+// new key are both accepted during a rollover) and opaque refresh tokens (random, stored only as a hash).
+import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { roles, type Role } from '../../db/schema/identity';
+
+/** Who is calling, as verified by the gateway and passed to the other workers. Never read from a client. */
+export interface Identity {
+  sub: string;
+  role: Role;
+}
+
+export interface AuthEnv {
+  /** Secret: the private JWK (ES256, with a kid) that signs new access tokens. */
+  JWT_SIGNING_KEY?: string;
+  /** Secret or var: a JWKS of every public key still accepted (the signing key's and, in a rollover, the old one). */
+  JWT_PUBLIC_KEYS?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  ACCESS_TOKEN_TTL_SECONDS?: string;
+}
+
+const Jwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() }).passthrough();
+const Settings = z.object({
+  JWT_SIGNING_KEY: z.string().transform((s, ctx) => {
+    const parsed = Jwk.extend({ d: z.string() }).safeParse(JSON.parse(s));
+    if (!parsed.success) ctx.addIssue({ code: 'custom', message: 'not a private P-256 JWK with a kid' });
+    return parsed.data as JWK & { kid: string };
+  }),
+  JWT_PUBLIC_KEYS: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('storefront'),
+  JWT_AUDIENCE: z.string().min(1).default('storefront-api'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+});
+
+export interface AuthKeys {
+  issuer: string;
+  audience: string;
+  ttl: number;
+  kid: string;
+  privateKey: CryptoKey;
+  jwks: JSONWebKeySet;
+  verifyKey: JWTVerifyGetKey;
+}
+
+const loaded = new WeakMap<object, Promise<AuthKeys>>();
+
+/** The gateway's keys, parsed and imported once per isolate; a clear error names a missing secret. */
+export function authKeys(env: AuthEnv): Promise<AuthKeys> {
+  let keys = loaded.get(env);
+  if (!keys) {
+    keys = (async () => {
+      const parsed = Settings.safeParse(env);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        throw new Error(`Auth settings are missing or invalid (${problems}). Set JWT_SIGNING_KEY with \`wrangler secret put\`.`);
+      }
+      const s = parsed.data;
+      const { d: _private, ...publicPart } = s.JWT_SIGNING_KEY;
+      const listed = s.JWT_PUBLIC_KEYS ? (JSON.parse(s.JWT_PUBLIC_KEYS) as JSONWebKeySet).keys : [];
+      const jwks = { keys: [...listed.filter((k) => k.kid !== s.JWT_SIGNING_KEY.kid), { ...publicPart, alg: 'ES256', use: 'sig' }] };
+      return {
+        issuer: s.JWT_ISSUER,
+        audience: s.JWT_AUDIENCE,
+        ttl: s.ACCESS_TOKEN_TTL_SECONDS,
+        kid: s.JWT_SIGNING_KEY.kid,
+        privateKey: (await importJWK(s.JWT_SIGNING_KEY, 'ES256')) as CryptoKey,
+        jwks,
+        verifyKey: createLocalJWKSet(jwks),
+      };
+    })();
+    keys.catch(() => loaded.delete(env));
+    loaded.set(env, keys);
+  }
+  return keys;
+}
+
+export async function signAccessToken(keys: AuthKeys, who: Identity): Promise<string> {
+  return new SignJWT({ role: who.role })
+    .setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' })
+    .setSubject(who.sub)
+    .setIssuer(keys.issuer)
+    .setAudience(keys.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${keys.ttl}s`)
+    .setJti(crypto.randomUUID())
+    .sign(keys.privateKey);
+}
+
+const Claims = z.object({ sub: z.string().min(1).max(100), role: z.enum(roles), iat: z.number(), exp: z.number() });
+
+/** The identity in a valid access token, or null: wrong algorithm, key, issuer, audience, time or shape. */
+export async function verifyAccessToken(keys: AuthKeys, token: string): Promise<Identity | null> {
+  try {
+    const { payload } = await jwtVerify(token, keys.verifyKey, {
+      algorithms: ['ES256'],
+      issuer: keys.issuer,
+      audience: keys.audience,
+      requiredClaims: ['exp', 'iat', 'sub'],
+      clockTolerance: 5,
+    });
+    const claims = Claims.parse(payload);
+    if (claims.iat > Date.now() / 1000 + 60) return null; // issued in the future: not yet valid
+    return { sub: claims.sub, role: claims.role };
+  } catch {
+    return null;
+  }
+}
+
+/** A new opaque refresh token and the hash under which it is stored. */
+export async function newRefreshToken(): Promise<{ token: string; hash: string }> {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return { token, hash: await hashRefreshToken(token) };
+}
+
+export async function hashRefreshToken(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,137 @@
+// Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
+// with reuse detection (a reused token revokes its whole family), and logout.
+import { sql } from 'drizzle-orm';
+import { createDb, type DbEnv } from '../../../../lib/db/client';
+import { mapDbError } from '../../../../lib/db/errors';
+import { AppError } from '../../../../lib/errors';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
+import {
+  authKeys,
+  hashRefreshToken,
+  newRefreshToken,
+  signAccessToken,
+  type AuthEnv,
+  type Identity,
+} from '../../../../lib/auth/tokens';
+
+export type IdentityEnv = DbEnv & AuthEnv & { REFRESH_TOKEN_TTL_DAYS?: string };
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  subject: string;
+  role: Identity['role'];
+}
+
+const refreshDays = (env: IdentityEnv) => Math.min(Math.max(Number(env.REFRESH_TOKEN_TTL_DAYS ?? 30) || 30, 1), 365);
+
+async function db<T>(env: IdentityEnv, run: (primary: ReturnType<typeof createDb>['$primary']) => Promise<T>): Promise<T> {
+  try {
+    return await run(createDb(env).$primary);
+  } catch (err) {
+    mapDbError(err);
+  }
+}
+
+/** Starts a new refresh-token family (or continues `familyId`) and signs an access token. */
+async function issue(env: IdentityEnv, who: Identity, familyId: string = crypto.randomUUID()): Promise<Session> {
+  const keys = await authKeys(env);
+  const refresh = await newRefreshToken();
+  await db(env, (p) =>
+    p.execute(sql`insert into refresh_tokens (family_id, subject, role, token_hash, expires_at)
+                  values (${familyId}, ${who.sub}, ${who.role}, ${refresh.hash}, now() + make_interval(days => ${refreshDays(env)}))`),
+  );
+  return session(keys, who, refresh.token);
+}
+
+async function session(keys: Awaited<ReturnType<typeof authKeys>>, who: Identity, refreshToken: string): Promise<Session> {
+  return {
+    accessToken: await signAccessToken(keys, who),
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresIn: keys.ttl,
+    subject: who.sub,
+    role: who.role,
+  };
+}
+
+export async function register(env: IdentityEnv, input: { email: string; password: string; name?: string }): Promise<Session> {
+  const passwordHash = await hashPassword(input.password);
+  const rows = await db(env, (p) =>
+    p.execute<{ id: string }>(sql`insert into customers (email, name, password_hash, role)
+                                  values (${input.email}, ${input.name ?? null}, ${passwordHash}, 'customer')
+                                  on conflict ((lower(email))) do nothing returning id`),
+  );
+  const id = rows.rows[0]?.id;
+  if (!id) throw new AppError('EMAIL_TAKEN', 'An account with this email exists; log in instead.');
+  return issue(env, { sub: id, role: 'customer' });
+}
+
+export async function login(env: IdentityEnv, input: { email: string; password: string }): Promise<Session> {
+  const rows = await db(env, (p) =>
+    p.execute<{ id: string; password_hash: string; role: 'customer' | 'merchant' | 'admin' }>(
+      sql`select id, password_hash, role from customers where lower(email) = lower(${input.email})`,
+    ),
+  );
+  const account = rows.rows[0];
+  const ok = account ? await verifyPassword(input.password, account.password_hash) : await verifyAgainstDecoy(input.password);
+  // One answer for an unknown email and a wrong password.
+  if (!account || !ok) throw new AppError('INVALID_CREDENTIALS', 'The email or password is not right.');
+  return issue(env, { sub: account.id, role: account.role });
+}
+
+export async function guest(env: IdentityEnv): Promise<Session> {
+  return issue(env, { sub: `guest:${crypto.randomUUID()}`, role: 'guest' });
+}
+
+/**
+ * Rotates a refresh token: the claim of the old token and the insert of its successor are one statement,
+ * so two concurrent uses of one token cannot both succeed; the loser is treated as reuse.
+ */
+export async function refresh(env: IdentityEnv, token: string): Promise<Session> {
+  const keys = await authKeys(env);
+  const oldHash = await hashRefreshToken(token);
+  const next = await newRefreshToken();
+  const rotated = await db(env, (p) =>
+    p.execute<{ subject: string; role: Identity['role'] }>(sql`
+      with claimed as (
+        update refresh_tokens set used_at = now()
+        where token_hash = ${oldHash} and used_at is null and revoked_at is null and expires_at > now()
+        returning family_id, subject, role
+      )
+      insert into refresh_tokens (family_id, subject, role, token_hash, expires_at)
+      select family_id, subject,
+             -- a customer's role is read afresh, so a demotion takes effect at the next refresh
+             coalesce((select c.role from customers c where c.id::text = claimed.subject), claimed.role),
+             ${next.hash}, now() + make_interval(days => ${refreshDays(env)})
+      from claimed
+      returning subject, role`),
+  );
+  const who = rotated.rows[0];
+  if (who) return session(keys, { sub: who.subject, role: who.role }, next.token);
+
+  const known = await db(env, (p) =>
+    p.execute<{ family_id: string; reused: boolean }>(
+      sql`select family_id, (used_at is not null or revoked_at is not null) as reused from refresh_tokens where token_hash = ${oldHash}`,
+    ),
+  );
+  const row = known.rows[0];
+  if (row?.reused) {
+    await db(env, (p) => p.execute(sql`update refresh_tokens set revoked_at = now() where family_id = ${row.family_id} and revoked_at is null`));
+    console.warn(JSON.stringify({ msg: 'refresh token reused; family revoked', familyId: row.family_id }));
+    throw new AppError('REFRESH_TOKEN_REUSED', 'This session has been revoked; log in again.');
+  }
+  throw new AppError('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; log in again.');
+}
+
+/** Revokes the token's whole family. Unknown tokens are ignored, so logout never tells what exists. */
+export async function logout(env: IdentityEnv, token: string): Promise<void> {
+  const hash = await hashRefreshToken(token);
+  await db(env, (p) =>
+    p.execute(sql`update refresh_tokens set revoked_at = now()
+                  where family_id = (select family_id from refresh_tokens where token_hash = ${hash}) and revoked_at is null`),
+  );
+}
