@@ -6,7 +6,25 @@
 //  - tools: tests of the local dev tools (the Neon proxy) that start their own Postgres.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { UPSTASH_DEV_TOKEN } from './dev/stack';
 import { testDb, testPorts } from './test/stack.config';
+
+/** The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth). */
+const gatewayProject = (name: string, bindings: Record<string, string>) => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: { RATE_LIMIT_ANONYMOUS: '5/60', RATE_LIMIT_AUTH: '3/60', RATE_LIMIT_TIMEOUT_MS: '3000', ...bindings },
+        // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.
+        serviceBindings: Object.fromEntries(
+          ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT'].map((b) => [b, () => new Response('not in this test', { status: 503 })]),
+        ),
+      },
+    }),
+  ],
+  test: { name, include: ['test/gateway/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } },
+});
 
 export default defineConfig({
   test: {
@@ -27,8 +45,14 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], sequence: { groupOrder: 0 } },
+        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } },
       },
+      gatewayProject('gateway-durable-object', { RATE_LIMIT_BACKEND: 'durable-object' }),
+      gatewayProject('gateway-upstash', {
+        RATE_LIMIT_BACKEND: 'upstash',
+        UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${testPorts.upstashBridge}`,
+        UPSTASH_REDIS_REST_TOKEN: UPSTASH_DEV_TOKEN,
+      }),
       {
         test: {
           name: 'e2e',

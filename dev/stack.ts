@@ -75,7 +75,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const UPSTASH_DEV_TOKEN = 'dev-upstash-token';
+export const UPSTASH_DEV_TOKEN = 'dev-upstash-token';
 
 async function assertPortFree(port: number, what: string) {
   await new Promise<void>((resolve, reject) => {

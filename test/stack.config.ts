@@ -1,14 +1,16 @@
 // Ports and settings of the stack that `npm test` starts (apart from `npm run dev`'s, so both can run).
 import type { StackPorts } from '../dev/stack';
 
+// TEST_PORT_OFFSET moves them all, so that two test runs can share a machine.
+const offset = Number(process.env.TEST_PORT_OFFSET ?? 0);
 export const testPorts: StackPorts = {
-  gateway: 18787,
-  inspector: 19230,
-  pgPrimary: 15432,
-  pgReplica: 15433,
-  neonProxy: 15440,
-  redis: 15450,
-  upstashBridge: 15451,
+  gateway: 18787 + offset,
+  inspector: 19230 + offset,
+  pgPrimary: 15432 + offset,
+  pgReplica: 15433 + offset,
+  neonProxy: 15440 + offset,
+  redis: 15450 + offset,
+  upstashBridge: 15451 + offset,
 };
 
 /** Short cache windows so that fresh -> stale -> refreshed can be observed in a test. */
@@ -17,6 +19,9 @@ export const testVars = {
   CACHE_SWR_SECONDS: '4',
   CACHE_STALE_IF_ERROR_SECONDS: '3600',
   GENERATION_TTL_MS: '250',
+  // A burst of 130 requests on 2 cores can keep the limiter busy past the production deadline (300 ms), and a
+  // late answer fails open by design; the tests that count exact limits need every answer to count.
+  RATE_LIMIT_TIMEOUT_MS: '3000',
 };
 
 export const testDb = {
