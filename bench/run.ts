@@ -1,18 +1,20 @@
 // `npm run bench`: starts its own stack on loopback (bench ports, data in .data/bench) plus a bare worker
 // that answers a constant, drives each with the same load generator (autocannon), and prints requests per
-// second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker.
+// second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker;
+// then the same cached list with each rate-limit backend, and the limiter's cost as a throughput ratio.
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import autocannon, { type Result } from 'autocannon';
-import { projectRoot, startStack } from '../dev/stack';
+import autocannon, { type RequestSpec, type Result } from 'autocannon';
+import { redisAvailable } from '../dev/redis';
+import { projectRoot, startStack, type Stack } from '../dev/stack';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const ports = { gateway: 28787, inspector: 29230, pgPrimary: 25432, pgReplica: 25433, neonProxy: 25440 };
+const ports = { gateway: 28787, inspector: 29230, pgPrimary: 25432, pgReplica: 25433, neonProxy: 25440, redis: 25450, upstashBridge: 25451 };
 const barePort = 28790;
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 const log = (l: string) => console.log(`[bench] ${l}`);
@@ -39,9 +41,8 @@ async function waitUp(url: string, timeoutMs = 60_000) {
 
 // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
 fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
-log(`starting the stack (data in ${dataRoot})`);
-const stack = await startStack({ dataRoot, ports, log, logLevel: 'warn' });
 const bareLog = path.join(dataRoot, 'bare.log');
+fs.mkdirSync(dataRoot, { recursive: true });
 const bare = spawn(
   path.join(projectRoot, 'node_modules/.bin/wrangler'),
   ['dev', '-c', 'bench/bare/wrangler.toml', '--ip', '127.0.0.1', '--port', String(barePort), '--inspector-port', '29231',
@@ -49,45 +50,81 @@ const bare = spawn(
   { cwd: projectRoot, stdio: ['ignore', fs.openSync(bareLog, 'a'), fs.openSync(bareLog, 'a')], detached: true,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
+let stack: Stack | undefined;
 const stopAll = async () => {
   try {
     process.kill(-bare.pid!, 'SIGTERM');
   } catch {}
-  await stack.stop();
+  await stack?.stop();
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
+
+const cachedPath = '/v1/products?category=apparel&limit=24';
+const cacheStates: Record<string, number> = {};
+const countCache = (_s: number, _b: string, _c: unknown, headers: Record<string, string> | string[]) => {
+  const h = Array.isArray(headers) ? headers[headers.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'x-cache') + 1] : headers['x-cache'];
+  cacheStates[h ?? 'none'] = (cacheStates[h ?? 'none'] ?? 0) + 1;
+};
+const describeCache = () => {
+  const text = Object.entries(cacheStates).map(([k, v]) => `${k} ${v}`).join(', ');
+  for (const k of Object.keys(cacheStates)) delete cacheStates[k];
+  return text;
+};
+// Shoppers come from many addresses: each request names its own client IP, so the limiter sees many keys.
+let client = 0;
+const fromManyClients = (req: RequestSpec) => ({ ...req, headers: { ...req.headers, 'cf-connecting-ip': `2001:db8::${(client++ % 5000).toString(16)}` } });
+
+/** A stack with one rate-limit backend (limits far above the load, so the check runs and never refuses). */
+async function withStack<T>(backend: 'off' | 'durable-object' | 'upstash', fn: (s: Stack) => Promise<T>): Promise<T> {
+  // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
+  fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
+  log(`starting the stack with rate limits: ${backend}`);
+  stack = await startStack({
+    dataRoot,
+    ports,
+    logLevel: 'warn',
+    upstash: backend === 'upstash' ? 'required' : 'off',
+    vars: { RATE_LIMIT_BACKEND: backend, RATE_LIMIT_ANONYMOUS: '1000000000/60', RATE_LIMIT_TIMEOUT_MS: '5000' },
+  });
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+    stack = undefined;
+  }
+}
+
 const rows: Row[] = [];
+const limiterRows: Row[] = [];
 try {
   await waitUp(`http://127.0.0.1:${barePort}/`);
   log(`load: ${connections} connections, ${seconds}s per scenario after a 2s warm-up, at most ${maxRequests} requests each`);
-
   rows.push(await run('bare worker (constant)', `http://127.0.0.1:${barePort}/`));
 
-  const cachedPath = '/v1/products?category=apparel&limit=24';
-  const cacheStates: Record<string, number> = {};
-  const countCache = (_s: number, _b: string, _c: unknown, headers: Record<string, string> | string[]) => {
-    const h = Array.isArray(headers) ? headers[headers.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'x-cache') + 1] : headers['x-cache'];
-    cacheStates[h ?? 'none'] = (cacheStates[h ?? 'none'] ?? 0) + 1;
-  };
-  const describe = () => {
-    const text = Object.entries(cacheStates).map(([k, v]) => `${k} ${v}`).join(', ');
-    for (const k of Object.keys(cacheStates)) delete cacheStates[k];
-    return text;
-  };
-  rows.push(await run('cached list via gateway', `${stack.url}${cachedPath}`, [{ path: cachedPath, onResponse: countCache }], describe));
-
-  // Every request a key not seen before: category x sort x limit, walked in order.
-  const categories = ['apparel', 'mens', 'womens', 'accessories', 'footwear', 'sneakers', 'boots', 'home', 'kitchen', 'lighting', 'furniture', 'outdoor', 'camping', 'electronics', 'audio', 'beauty'];
-  const sorts = ['newest', 'price_asc', 'price_desc'];
-  let i = 0;
-  const nextMissPath = () => {
-    const n = i++;
-    return `/v1/products?category=${categories[n % categories.length]}&sort=${sorts[Math.floor(n / categories.length) % sorts.length]}&limit=${1 + (Math.floor(n / (categories.length * sorts.length)) % 100)}&q=${n % 2 ? 'cotton' : 'black'}`;
-  };
-  describe();
-  rows.push(
-    await run('cache miss via gateway (replica)', stack.url, [{ setupRequest: (req) => ({ ...req, path: nextMissPath() }), onResponse: countCache }], describe),
-  );
+  await withStack('off', async (s) => {
+    rows.push(await run('cached list via gateway', `${s.url}${cachedPath}`, [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }], describeCache));
+    // Every request a key not seen before: category x sort x limit, walked in order.
+    const categories = ['apparel', 'mens', 'womens', 'accessories', 'footwear', 'sneakers', 'boots', 'home', 'kitchen', 'lighting', 'furniture', 'outdoor', 'camping', 'electronics', 'audio', 'beauty'];
+    const sorts = ['newest', 'price_asc', 'price_desc'];
+    let i = 0;
+    const nextMissPath = () => {
+      const n = i++;
+      return `/v1/products?category=${categories[n % categories.length]}&sort=${sorts[Math.floor(n / categories.length) % sorts.length]}&limit=${1 + (Math.floor(n / (categories.length * sorts.length)) % 100)}&q=${n % 2 ? 'cotton' : 'black'}`;
+    };
+    describeCache();
+    rows.push(await run('cache miss via gateway (replica)', s.url, [{ setupRequest: (req) => fromManyClients({ ...req, path: nextMissPath() }), onResponse: countCache }], describeCache));
+    limiterRows.push({ ...rows[1]!, name: 'cached list, no rate limit' });
+  });
+  await withStack('durable-object', async (s) => {
+    limiterRows.push(await run('cached list, RateLimiterDO', `${s.url}${cachedPath}`, [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }], describeCache));
+  });
+  if (redisAvailable()) {
+    await withStack('upstash', async (s) => {
+      limiterRows.push(await run('cached list, Upstash (bridge+redis)', `${s.url}${cachedPath}`, [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }], describeCache));
+    });
+  } else {
+    log('redis-server is not installed: the Upstash scenario is left out');
+  }
 } finally {
   await stopAll();
 }
@@ -97,7 +134,13 @@ console.log(`\n${pad('scenario', 36)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad
 for (const r of rows) {
   console.log(`${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`);
 }
+for (const r of limiterRows.slice(1)) {
+  console.log(`${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`);
+}
 const [bareRow, cachedRow, missRow] = rows;
-console.log(`\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps).toFixed(2)} (target >= 0.50)`);
+console.log(`\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps).toFixed(2)} (target >= 0.50; no rate limit)`);
 console.log(`ratio cache miss / bare worker:  ${(missRow!.rps / bareRow!.rps).toFixed(2)}`);
 console.log(`ratio cached / cache miss:       ${(cachedRow!.rps / missRow!.rps).toFixed(1)}x`);
+for (const r of limiterRows.slice(1)) {
+  console.log(`rate-limit cost, ${r.name.replace('cached list, ', '')}: ${(r.rps / cachedRow!.rps).toFixed(2)} of the unlimited route's throughput; cached list / bare worker ${(r.rps / bareRow!.rps).toFixed(2)}`);
+}

@@ -16,7 +16,8 @@ function rng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const rand = rng(20261123);
+// Re-seeded by every seedData() call, so the same catalog comes out however often it runs in one process.
+let rand = rng(20261123);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const slugify = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 const hex = (n: number) => Math.floor(rand() * 16 ** n).toString(16).padStart(n, '0');
@@ -96,6 +97,7 @@ function product(n: number, cat: { slug: string; leaf: Leaf }): ProductRow {
 
 /** The whole seed, computed (not yet written). */
 export function seedData() {
+  rand = rng(20261123);
   const { rows, leaves } = categories();
   const products = Array.from({ length: SEED_PRODUCTS }, (_, i) => product(i + 1, leaves[i % leaves.length]!));
   return { categories: rows, products };

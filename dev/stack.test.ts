@@ -23,3 +23,10 @@ it.each(['gateway', 'neonProxy'] as const)('names the busy %s port instead of ha
     fs.rmSync(dataRoot, { recursive: true, force: true });
   }
 });
+
+it('generates the same seed catalog every time, even twice in one process', async () => {
+  const { seedData } = await import('../db/seed');
+  const a = seedData();
+  const b = seedData();
+  expect(b.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)])).toEqual(a.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)]));
+});

@@ -4,7 +4,13 @@ import { sql } from 'drizzle-orm';
 import { createDb, type DbEnv } from '../../../../lib/db/client';
 import { mapDbError } from '../../../../lib/db/errors';
 import { AppError } from '../../../../lib/errors';
-import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
+import {
+  hashPassword,
+  MAX_PBKDF2_ITERATIONS,
+  PBKDF2_ITERATIONS,
+  verifyAgainstDecoy,
+  verifyPassword,
+} from '../../../../lib/auth/password';
 import {
   authKeys,
   hashRefreshToken,
@@ -14,7 +20,12 @@ import {
   type Identity,
 } from '../../../../lib/auth/tokens';
 
-export type IdentityEnv = DbEnv & AuthEnv & { REFRESH_TOKEN_TTL_DAYS?: string };
+export type IdentityEnv = DbEnv & AuthEnv & { REFRESH_TOKEN_TTL_DAYS?: string; PASSWORD_ITERATIONS?: string };
+
+const iterations = (env: IdentityEnv) => {
+  const n = Number(env.PASSWORD_ITERATIONS);
+  return Number.isInteger(n) && n >= 100_000 && n <= MAX_PBKDF2_ITERATIONS ? n : PBKDF2_ITERATIONS;
+};
 
 export interface Session {
   accessToken: string;
@@ -59,7 +70,7 @@ async function session(keys: Awaited<ReturnType<typeof authKeys>>, who: Identity
 }
 
 export async function register(env: IdentityEnv, input: { email: string; password: string; name?: string }): Promise<Session> {
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(input.password, iterations(env));
   const rows = await db(env, (p) =>
     p.execute<{ id: string }>(sql`insert into customers (email, name, password_hash, role)
                                   values (${input.email}, ${input.name ?? null}, ${passwordHash}, 'customer')
@@ -77,7 +88,7 @@ export async function login(env: IdentityEnv, input: { email: string; password: 
     ),
   );
   const account = rows.rows[0];
-  const ok = account ? await verifyPassword(input.password, account.password_hash) : await verifyAgainstDecoy(input.password);
+  const ok = account ? await verifyPassword(input.password, account.password_hash) : await verifyAgainstDecoy(input.password, iterations(env));
   // One answer for an unknown email and a wrong password.
   if (!account || !ok) throw new AppError('INVALID_CREDENTIALS', 'The email or password is not right.');
   return issue(env, { sub: account.id, role: account.role });

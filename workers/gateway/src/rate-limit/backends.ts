@@ -10,12 +10,22 @@ export interface Limiter {
   limit(rule: Rule, key: string): Promise<LimitResult>;
 }
 
-export function durableObjectLimiter(ns: DurableObjectNamespace<import('../../../../durable-objects/rate-limiter.do').RateLimiterDO>): Limiter {
+/** FNV-1a: a cheap, stable spread of keys over shards. */
+function shardOf(key: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
+}
+
+export function durableObjectLimiter(
+  ns: DurableObjectNamespace<import('../../../../durable-objects/rate-limiter.do').RateLimiterDO>,
+  shards: number,
+): Limiter {
   return {
     name: 'durable-object',
     async limit(rule, key) {
-      const stub = ns.get(ns.idFromName(`${rule.name}:${key}`));
-      return stub.limit(rule.limit, rule.windowSeconds * 1000);
+      const stub = ns.get(ns.idFromName(`${rule.name}:${shardOf(key, shards)}`));
+      return stub.limit(key, rule.limit, rule.windowSeconds * 1000);
     },
   };
 }

@@ -21,7 +21,9 @@ export function limiterFor(env: GatewayBindings): Limiter | null {
       throw new Error('RATE_LIMIT_BACKEND=upstash needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN');
     }
     limiter = upstashLimiter(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, timeout);
-  } else if (choice === 'durable-object' || choice === 'auto') limiter = durableObjectLimiter(env.RATE_LIMITER);
+  } else if (choice === 'durable-object' || choice === 'auto') {
+    limiter = durableObjectLimiter(env.RATE_LIMITER, Math.max(1, Number(env.RATE_LIMIT_SHARDS ?? 32) || 32));
+  }
   else throw new Error(`RATE_LIMIT_BACKEND must be auto, upstash, durable-object or off, not "${choice}"`);
   limiters.set(env, limiter);
   return limiter;
