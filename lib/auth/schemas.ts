@@ -1,5 +1,6 @@
 // Identity request and response schemas (validation and OpenAPI).
 import { z } from '@hono/zod-openapi';
+import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
 const email = z.preprocess(
   (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
@@ -10,7 +11,7 @@ export const RegisterBody = z
   .object({
     email,
     password: z.string().min(10, 'at least 10 characters').max(200).openapi({ example: 'correct horse battery' }),
-    name: z.string().trim().min(1).max(100).optional(),
+    name: z.string().trim().min(1).max(100).regex(NO_NUL, NO_NUL_MESSAGE).optional(),
   })
   .strict()
   .openapi('RegisterBody');

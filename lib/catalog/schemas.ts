@@ -1,6 +1,7 @@
 // Catalog request and response schemas. The gateway validates with them and generates OpenAPI from them;
 // the catalog worker builds its cache keys from the parsed (normalized) values.
 import { z } from '@hono/zod-openapi';
+import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 
@@ -18,7 +19,7 @@ export const ProductListQuery = z
     q: z
       .preprocess(
         (v) => (typeof v === 'string' ? v.trim().replace(/\s+/g, ' ').toLowerCase() : v),
-        z.string().min(1).max(200),
+        z.string().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE),
       )
       .optional()
       .openapi({ description: 'Full-text search (English stemming, ranked).', example: 'linen shirt' }),
@@ -97,7 +98,7 @@ export const CategoryTree = z.object({ categories: z.array(CategoryNodeSchema) }
 
 export const ProductUpdate = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
+    title: z.string().trim().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional(),
     priceAmount: z
       .number()
       .int()

@@ -19,6 +19,28 @@ export function encodeCursor(data: CursorData): string {
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const timestamp = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d{1,6})?(?:[+-](\d\d)(?::?(\d\d))?|Z)$/;
+
+/**
+ * A key Postgres will accept in the keyset comparison: a real calendar timestamp, an int4 price, or a rank
+ * that fits a `real`. A forged cursor must get a 400 here, not a cast error (500) in the database.
+ */
+function validKey(sort: ProductSort, value: unknown): boolean {
+  if (sort === 'newest') {
+    const m = typeof value === 'string' ? timestamp.exec(value) : null;
+    if (!m) return false;
+    const [y, mo, d, h, mi, s, offH = 0, offM = 0] = m.slice(1, 9).map((v) => (v === undefined ? undefined : Number(v))) as number[];
+    const date = new Date(Date.UTC(y!, mo! - 1, d));
+    const calendar = y! >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d;
+    return calendar && h! < 24 && mi! < 60 && s! < 60 && offH <= 15 && offM < 60;
+  }
+  if (sort === 'relevance') {
+    if (typeof value !== 'string' || !/^[0-9.eE+-]{1,32}$/.test(value)) return false;
+    const n = Number(value);
+    return Number.isFinite(n) && (n === 0 || (Math.abs(n) >= 1e-30 && Math.abs(n) <= 1e30));
+  }
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2_147_483_647;
+}
 
 export function decodeCursor(cursor: string, expected: { sort: ProductSort; filter: string }): CursorData {
   const bad = (why: string) => new AppError('BAD_CURSOR', `The cursor is not valid for this query: ${why}.`);
@@ -37,13 +59,6 @@ export function decodeCursor(cursor: string, expected: { sort: ProductSort; filt
   if (!Array.isArray(key) || key.length !== 2 || typeof key[1] !== 'string' || !uuid.test(key[1])) {
     throw bad('wrong key');
   }
-  const first = key[0] as unknown;
-  const firstOk =
-    sort === 'newest'
-      ? typeof first === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.test(first)
-      : sort === 'relevance'
-        ? typeof first === 'string' && /^[0-9.eE+-]{1,32}$/.test(first)
-        : typeof first === 'number' && Number.isInteger(first);
-  if (!firstOk) throw bad('wrong key');
+  if (!validKey(sort as ProductSort, key[0] as unknown)) throw bad('wrong key');
   return { sort: sort as ProductSort, key: key as [string | number, string], filter: filter as string };
 }
