@@ -51,7 +51,7 @@ export async function updateProduct(env: DbEnv & { CATALOG_META: KVNamespace }, 
   }
   const generation = await publishGeneration(env.CATALOG_META, lsn);
   return {
-    product: { ...row, price: { amount: row.priceAmount, currency: row.currency.trim() } },
+    product: { id: row.id, slug: row.slug, title: row.title, price: { amount: row.priceAmount, currency: row.currency.trim() }, updatedAt: row.updatedAt },
     generation,
   };
 }
