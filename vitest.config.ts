@@ -47,6 +47,19 @@ export default defineConfig({
         ],
         test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } },
       },
+      {
+        // CartDO inside workerd: the catalog is not needed to drive the object directly.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './workers/cart/wrangler.toml' },
+            miniflare: {
+              bindings: { CART_TTL_GUEST_SECONDS: '1' },
+              serviceBindings: { CATALOG: () => new Response('not in this test', { status: 503 }) },
+            },
+          }),
+        ],
+        test: { name: 'cart', include: ['test/cart/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 0 } },
+      },
       gatewayProject('gateway-durable-object', { RATE_LIMIT_BACKEND: 'durable-object' }),
       gatewayProject('gateway-upstash', {
         RATE_LIMIT_BACKEND: 'upstash',

@@ -43,6 +43,14 @@ export const ProductListQuery = z
   .strict();
 export type ProductListQuery = z.infer<typeof ProductListQuery>;
 
+export const skuSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Z0-9]+(?:-[A-Z0-9]+)*$/, 'uppercase letters, digits and single hyphens')
+  .openapi({ example: 'MSH-00001-M-NAVY' });
+export const SkuList = z.array(skuSchema).min(1).max(100);
+
 export const SlugParam = z.object({ slug: z.preprocess(lower, slugSchema).openapi({ example: 'oak-desk-lamp' }) });
 
 const Money = z.object({

@@ -1,18 +1,136 @@
-// The cart worker. A later issue fills it; for now it answers health checks, over RPC and over fetch.
+// The cart worker: one CartDO per shopper, addressed by the subject the gateway verified (never by an id a
+// client sends). Prices and product data come from the catalog over RPC, never from the client.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart.do';
+import type { Identity } from '../../../lib/auth/tokens';
+import { AddItemBody, CartSku, SetQuantityBody, type CartView } from '../../../lib/cart/schemas';
+import { AppError } from '../../../lib/errors';
+import { rpc, unwrap } from '../../../lib/rpc';
+import type { VariantInfo } from '../../catalog/src/products.repo';
+
+export { CartDO } from '../../../durable-objects/cart.do';
+
+const num = (v: string | undefined, fallback: number) => (Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : fallback);
 
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
-  override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
-    return new Response('not found', { status: 404 });
+  private limits(who: Identity): CartLimits {
+    return {
+      maxLineQuantity: num(this.env.CART_MAX_LINE_QUANTITY, 10),
+      maxLines: num(this.env.CART_MAX_LINES, 50),
+      maxItems: num(this.env.CART_MAX_ITEMS, 100),
+      ttlSeconds: who.role === 'guest' ? num(this.env.CART_TTL_GUEST_SECONDS, 7 * 86400) : num(this.env.CART_TTL_CUSTOMER_SECONDS, 30 * 86400),
+    };
+  }
+
+  private cartOf(sub: string) {
+    return this.env.CARTS.get(this.env.CARTS.idFromName(sub));
+  }
+
+  private async variants(skus: string[]): Promise<Map<string, VariantInfo>> {
+    if (skus.length === 0) return new Map();
+    const answer = unwrap(await this.env.CATALOG.getVariants(skus));
+    const { variants } = JSON.parse(answer.body) as { variants: VariantInfo[] };
+    return new Map(variants.map((v) => [v.sku, v]));
+  }
+
+  /** The cart as the shopper sees it: current catalog prices, flagged where they changed since adding. */
+  private async view(state: CartState): Promise<CartView> {
+    const current = await this.variants(state.lines.map((l) => l.sku));
+    const lines = state.lines.map((l) => {
+      const v = current.get(l.sku);
+      const amount = v?.price.amount ?? l.addedAmount;
+      const currency = v?.price.currency ?? l.currency;
+      const changed = v !== undefined && amount !== l.addedAmount;
+      return {
+        sku: l.sku,
+        productSlug: v?.productSlug ?? l.productSlug,
+        title: v ? `${v.productTitle} — ${v.title}` : l.title,
+        image: v?.image ?? l.image,
+        quantity: l.quantity,
+        unitPrice: { amount, currency },
+        lineTotal: { amount: amount * l.quantity, currency },
+        priceChanged: changed,
+        ...(changed ? { previousUnitPrice: { amount: l.addedAmount, currency: l.currency } } : {}),
+        available: v !== undefined,
+      };
+    });
+    const sold = lines.filter((l) => l.available);
+    const currency = state.currency;
+    return {
+      lines,
+      subtotal: currency ? { amount: sold.reduce((n, l) => n + l.lineTotal.amount, 0), currency } : null,
+      itemCount: lines.reduce((n, l) => n + l.quantity, 0),
+      currency,
+      version: state.version,
+      expiresAt: state.expiresAt ? new Date(state.expiresAt).toISOString() : null,
+    };
+  }
+
+  private async write(who: Identity, op: CartOp, ifMatch: number | undefined): Promise<CartView> {
+    const result: CartResult = await this.cartOf(who.sub).apply(op, this.limits(who), ifMatch);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'STALE_VERSION':
+          throw new AppError('PRECONDITION_FAILED', 'The cart changed since you read it; read it again.', { details: { currentVersion: result.version } });
+        case 'NOT_IN_CART':
+          throw new AppError('NOT_FOUND', `${result.sku} is not in the cart.`);
+        case 'CURRENCY_MISMATCH':
+          throw new AppError('CURRENCY_MISMATCH', `This cart is in ${result.cartCurrency}; one currency per cart.`);
+        case 'LIMIT':
+          throw new AppError('CART_LIMIT_EXCEEDED', result.message);
+      }
+    }
+    return this.view(result.cart);
+  }
+
+  /** Catalog data for one SKU as a cart line; an unknown or unpublished SKU is a 404. */
+  private async lineFor(sku: string) {
+    const v = (await this.variants([sku])).get(sku);
+    if (!v) throw new AppError('NOT_FOUND', `No product is sold under SKU ${sku}.`);
+    return { sku, addedAmount: v.price.amount, currency: v.price.currency, title: `${v.productTitle} — ${v.title}`, productSlug: v.productSlug, image: v.image };
+  }
+
+  async getCart(who: Identity) {
+    return rpc(async () => ({ cart: await this.view(await this.cartOf(who.sub).cart()) }));
+  }
+
+  async addItem(who: Identity, input: unknown, ifMatch?: number) {
+    return rpc(async () => {
+      const body = AddItemBody.parse(input);
+      return { cart: await this.write(who, { kind: 'add', line: await this.lineFor(body.sku), quantity: body.quantity }, ifMatch) };
+    });
+  }
+
+  async setQuantity(who: Identity, skuInput: unknown, input: unknown, ifMatch?: number) {
+    return rpc(async () => {
+      const sku = CartSku.parse(skuInput);
+      const { quantity } = SetQuantityBody.parse(input);
+      const line = quantity === 0 ? undefined : await this.lineFor(sku);
+      return { cart: await this.write(who, { kind: 'set', sku, quantity, line }, ifMatch) };
+    });
+  }
+
+  async removeItem(who: Identity, skuInput: unknown, ifMatch?: number) {
+    return rpc(async () => ({ cart: await this.write(who, { kind: 'remove', sku: CartSku.parse(skuInput) }, ifMatch) }));
   }
 
   /**
-   * Moves a guest's cart into a customer's, called by the gateway when a guest logs in. Carts arrive with
-   * issue 4 (CartDO); until then there is no guest cart to move, so nothing is merged.
+   * Moves a guest's cart into a customer's when the guest logs in: drain (guest) -> absorb (customer, once per
+   * token) -> confirm (guest). Safe to run twice at once or again after an interruption.
    */
   async mergeGuestCart(subjects: { guest: string; customer: string }) {
-    return { merged: 0, guest: subjects.guest, customer: subjects.customer };
+    const guest = this.cartOf(subjects.guest);
+    const { token, lines } = await guest.drain(subjects.customer);
+    if (!token) return { merged: 0 };
+    const limits = this.limits({ sub: subjects.customer, role: 'customer' });
+    await this.cartOf(subjects.customer).absorb(token, lines, limits);
+    await guest.confirmDrain(token, this.limits({ sub: subjects.guest, role: 'guest' }));
+    return { merged: lines.reduce((n, l) => n + l.quantity, 0) };
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
+    return new Response('not found', { status: 404 });
   }
 
   async health() {

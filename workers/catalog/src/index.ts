@@ -6,9 +6,9 @@ import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { rpc, type RpcResult } from '../../../lib/rpc';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
-import { ProductListQuery, SlugParam } from '../../../lib/catalog/schemas';
+import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
 import { cachedJson, type CachedAnswer, type CachePolicy } from './cache';
-import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, type Reader } from './products.repo';
+import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, variantsBySku, type Reader } from './products.repo';
 import { checkDatabases, type DbChecks } from './health';
 
 export type CatalogResult = RpcResult<CachedAnswer>;
@@ -112,6 +112,19 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       if (!product) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
       return product;
     });
+  }
+
+  /**
+   * Current price and product data of up to 100 SKUs, for the cart (which never takes a price from a client).
+   * Cached like every catalog answer, so a merchant's price change reaches carts within the same bound.
+   */
+  async getVariants(input: unknown): Promise<CatalogResult> {
+    const parsed = SkuList.safeParse(input);
+    if (!parsed.success) {
+      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues } };
+    }
+    const skus = [...new Set(parsed.data)].sort();
+    return this.cached(`/variants?skus=${encodeURIComponent(skus.join(','))}`, async (db) => ({ variants: await variantsBySku(db, skus) }));
   }
 
   async listCategories(): Promise<CatalogResult> {

@@ -1,7 +1,7 @@
 // Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
 // search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd.
-import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { categories, products } from '../../../db/schema';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { categories, products, productVariants } from '../../../db/schema';
 import type { Db } from '../../../lib/db/client';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -173,4 +173,39 @@ export async function hasReplayed(db: Reader, lsn: string): Promise<boolean> {
   );
   const caughtUp = result.rows[0]?.caught_up;
   return caughtUp === null || caughtUp === undefined ? true : caughtUp;
+}
+
+export interface VariantInfo {
+  sku: string;
+  title: string;
+  productSlug: string;
+  productTitle: string;
+  image: string | null;
+  price: { amount: number; currency: string };
+}
+
+/** The published variants among `skus` (unknown or unpublished ones are simply absent). */
+export async function variantsBySku(db: Reader, skus: string[]): Promise<VariantInfo[]> {
+  if (skus.length === 0) return [];
+  const rows = await db
+    .select({
+      sku: productVariants.sku,
+      title: productVariants.title,
+      amount: productVariants.priceAmount,
+      currency: productVariants.currency,
+      productSlug: products.slug,
+      productTitle: products.title,
+      image: sql<string | null>`${products.images}->>0`,
+    })
+    .from(productVariants)
+    .innerJoin(products, eq(products.id, productVariants.productId))
+    .where(and(inArray(productVariants.sku, skus), eq(products.status, 'published')));
+  return rows.map((r) => ({
+    sku: r.sku,
+    title: r.title,
+    productSlug: r.productSlug,
+    productTitle: r.productTitle,
+    image: r.image,
+    price: { amount: r.amount, currency: r.currency.trim() },
+  }));
 }

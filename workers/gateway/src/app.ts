@@ -8,6 +8,7 @@ import { authenticate } from './auth/authenticate';
 import { rateLimit } from './rate-limit/middleware';
 import { authRoutes, jwksRoute } from './routes/auth.routes';
 import { adminRoutes } from './routes/admin.routes';
+import { cartRoutes } from './routes/cart.routes';
 import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -28,6 +29,7 @@ app.route('/v1/auth', authRoutes);
 app.route('/.well-known/jwks.json', jwksRoute);
 app.route('/v1', catalogRoutes);
 app.route('/v1/admin', adminRoutes);
+app.route('/v1/cart', cartRoutes);
 app.route('/docs', docsRoutes);
 
 // Generated once per isolate: the routes do not change at run time, and generation is not cheap.

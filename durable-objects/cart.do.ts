@@ -1,0 +1,236 @@
+// CartDO: one shopper's cart (addressed by the verified subject), in the object's SQLite storage.
+// Every write is one synchronous check-and-write (version, bounds, currency) with no other I/O in between,
+// so concurrent requests are applied one after another in a definite order. Prices are looked up by the cart
+// worker before it calls in; the object keeps the price at which each line was added, to flag changes.
+// Expiry: each write re-arms the alarm; when it fires after the idle time, the storage is deleted.
+// Guest-to-customer merges are two-phase (drain -> absorb -> confirm) with a token, so a merge that is
+// interrupted or run twice at once neither loses nor doubles a line.
+import { DurableObject } from 'cloudflare:workers';
+
+export interface CartLine {
+  sku: string;
+  quantity: number;
+  /** Unit price when the line was added (minor units). */
+  addedAmount: number;
+  currency: string;
+  title: string;
+  productSlug: string;
+  image: string | null;
+}
+
+export interface CartState {
+  version: number;
+  currency: string | null;
+  lines: CartLine[];
+  expiresAt: number | null;
+}
+
+export interface CartLimits {
+  maxLineQuantity: number;
+  maxLines: number;
+  maxItems: number;
+  ttlSeconds: number;
+}
+
+export type CartFailure =
+  | { reason: 'STALE_VERSION'; version: number }
+  | { reason: 'NOT_IN_CART'; sku: string }
+  | { reason: 'CURRENCY_MISMATCH'; cartCurrency: string }
+  | { reason: 'LIMIT'; message: string };
+export type CartResult = { ok: true; cart: CartState } | ({ ok: false } & CartFailure);
+
+export type CartOp =
+  | { kind: 'add'; line: Omit<CartLine, 'quantity'>; quantity: number }
+  | { kind: 'set'; sku: string; quantity: number; line?: Omit<CartLine, 'quantity'> }
+  | { kind: 'remove'; sku: string };
+
+interface LineRow extends Record<string, SqlStorageValue> {
+  sku: string;
+  quantity: number;
+  added_amount: number;
+  currency: string;
+  title: string;
+  product_slug: string;
+  image: string | null;
+}
+
+export class CartDO extends DurableObject {
+  private sql: SqlStorage;
+  private schemaReady = false;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    this.sql = ctx.storage.sql;
+  }
+
+  /** Creates the tables on first use after a wake or after expiry deleted everything (synchronous). */
+  private ready() {
+    if (this.schemaReady) return;
+    this.sql.exec(`
+      create table if not exists line (
+        sku text primary key, quantity integer not null, added_amount integer not null, currency text not null,
+        title text not null, product_slug text not null, image text, position integer not null);
+      create table if not exists meta (key text primary key, value text not null);
+      create table if not exists absorbed (token text primary key, at integer not null);
+      create table if not exists drain (token text primary key, target text not null, lines text not null, at integer not null);
+    `);
+    this.schemaReady = true;
+  }
+
+  private meta(key: string): string | null {
+    return (this.sql.exec<{ value: string }>('select value from meta where key = ?', key).toArray()[0]?.value as string) ?? null;
+  }
+
+  private setMeta(key: string, value: string | number) {
+    this.sql.exec('insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value', key, String(value));
+  }
+
+  private lines(): CartLine[] {
+    return this.sql
+      .exec<LineRow>('select sku, quantity, added_amount, currency, title, product_slug, image from line order by position')
+      .toArray()
+      .map((r) => ({
+        sku: r.sku,
+        quantity: r.quantity,
+        addedAmount: r.added_amount,
+        currency: r.currency,
+        title: r.title,
+        productSlug: r.product_slug,
+        image: r.image,
+      }));
+  }
+
+  private state(): CartState {
+    const lines = this.lines();
+    const expires = this.meta('expiresAt');
+    return { version: Number(this.meta('version') ?? 0), currency: lines[0]?.currency ?? null, lines, expiresAt: expires ? Number(expires) : null };
+  }
+
+  /** Bumps the version and pushes the expiry out; the caller has written the change already. */
+  private committed(limits: CartLimits): CartState {
+    this.setMeta('version', Number(this.meta('version') ?? 0) + 1);
+    const expiresAt = Date.now() + limits.ttlSeconds * 1000;
+    this.setMeta('expiresAt', expiresAt);
+    void this.ctx.storage.setAlarm(expiresAt);
+    return this.state();
+  }
+
+  private checkBounds(lines: CartLine[], limits: CartLimits): string | null {
+    if (lines.length > limits.maxLines) return `A cart holds at most ${limits.maxLines} different items.`;
+    const over = lines.find((l) => l.quantity > limits.maxLineQuantity);
+    if (over) return `At most ${limits.maxLineQuantity} of one item (${over.sku}) per cart.`;
+    const total = lines.reduce((n, l) => n + l.quantity, 0);
+    if (total > limits.maxItems) return `A cart holds at most ${limits.maxItems} items in all.`;
+    return null;
+  }
+
+  async cart(): Promise<CartState> {
+    this.ready();
+    return this.state();
+  }
+
+  /** One write. `ifMatch` (a version) makes it conditional; without it, writes apply in arrival order. */
+  async apply(op: CartOp, limits: CartLimits, ifMatch?: number): Promise<CartResult> {
+    this.ready();
+    const current = this.state();
+    if (ifMatch !== undefined && ifMatch !== current.version) return { ok: false, reason: 'STALE_VERSION', version: current.version };
+    const next = current.lines.map((l) => ({ ...l }));
+    const sku = op.kind === 'add' ? op.line.sku : op.sku;
+    const existing = next.find((l) => l.sku === sku);
+
+    if (op.kind === 'remove' || (op.kind === 'set' && op.quantity === 0)) {
+      if (!existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
+      this.sql.exec('delete from line where sku = ?', op.sku);
+      return { ok: true, cart: this.committed(limits) };
+    }
+    if (op.kind === 'set' && !existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
+    const line = op.line!;
+    if (current.currency && current.currency !== line.currency && !(current.lines.length === 1 && existing)) {
+      return { ok: false, reason: 'CURRENCY_MISMATCH', cartCurrency: current.currency };
+    }
+    const quantity = op.kind === 'add' ? (existing?.quantity ?? 0) + op.quantity : op.quantity;
+    if (existing) existing.quantity = quantity;
+    else next.push({ ...line, quantity });
+    const problem = this.checkBounds(next, limits);
+    if (problem) return { ok: false, reason: 'LIMIT', message: problem };
+
+    if (existing) {
+      // The latest catalog data travels with every write; the added price stays what it was.
+      this.sql.exec('update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?', quantity, line.title, line.productSlug, line.image, line.sku);
+    } else {
+      const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
+      this.sql.exec(
+        'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
+        line.sku, quantity, line.addedAmount, line.currency, line.title, line.productSlug, line.image, position,
+      );
+    }
+    return { ok: true, cart: this.committed(limits) };
+  }
+
+  /** Merge, phase 1 (guest cart): hands out its lines under a token; the same pending token while unconfirmed. */
+  async drain(target: string): Promise<{ token: string; lines: CartLine[] }> {
+    this.ready();
+    const pending = this.sql.exec<{ token: string; lines: string }>('select token, lines from drain where target = ?', target).toArray()[0];
+    if (pending) return { token: pending.token, lines: JSON.parse(pending.lines) as CartLine[] };
+    const lines = this.lines();
+    if (lines.length === 0) return { token: '', lines };
+    const token = crypto.randomUUID();
+    this.sql.exec('insert into drain (token, target, lines, at) values (?, ?, ?, ?)', token, target, JSON.stringify(lines), Date.now());
+    return { token, lines };
+  }
+
+  /** Merge, phase 2 (customer cart): adds the lines once per token, within the bounds. */
+  async absorb(token: string, incoming: CartLine[], limits: CartLimits): Promise<CartState> {
+    this.ready();
+    if (this.sql.exec('select 1 from absorbed where token = ?', token).toArray().length) return this.state();
+    const lines = this.lines();
+    const currency = lines[0]?.currency ?? incoming[0]?.currency;
+    let total = lines.reduce((n, l) => n + l.quantity, 0);
+    for (const item of incoming) {
+      if (item.currency !== currency) continue; // one currency per cart: the customer's cart decides
+      const have = lines.find((l) => l.sku === item.sku);
+      const room = Math.min(limits.maxLineQuantity - (have?.quantity ?? 0), limits.maxItems - total);
+      if (room <= 0 || (!have && lines.length >= limits.maxLines)) continue;
+      const add = Math.min(item.quantity, room);
+      total += add;
+      if (have) {
+        have.quantity += add;
+        this.sql.exec('update line set quantity = ? where sku = ?', have.quantity, item.sku);
+      } else {
+        const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
+        this.sql.exec(
+          'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
+          item.sku, add, item.addedAmount, item.currency, item.title, item.productSlug, item.image, position,
+        );
+        lines.push({ ...item, quantity: add });
+      }
+    }
+    this.sql.exec('insert into absorbed (token, at) values (?, ?)', token, Date.now());
+    return this.committed(limits);
+  }
+
+  /** Merge, phase 3 (guest cart): removes what was handed out under `token` (what was added since stays). */
+  async confirmDrain(token: string, limits: CartLimits): Promise<CartState> {
+    this.ready();
+    const pending = this.sql.exec<{ lines: string }>('select lines from drain where token = ?', token).toArray()[0];
+    if (!pending) return this.state();
+    for (const taken of JSON.parse(pending.lines) as CartLine[]) {
+      this.sql.exec('update line set quantity = quantity - ? where sku = ?', taken.quantity, taken.sku);
+    }
+    this.sql.exec('delete from line where quantity <= 0');
+    this.sql.exec('delete from drain where token = ?', token);
+    return this.committed(limits);
+  }
+
+  /** The idle time has passed: the cart is empty and its storage freed. Otherwise re-arm for the real expiry. */
+  override async alarm(): Promise<void> {
+    this.ready();
+    const expiresAt = Number(this.meta('expiresAt') ?? 0);
+    if (expiresAt > Date.now()) {
+      await this.ctx.storage.setAlarm(expiresAt);
+      return;
+    }
+    await this.ctx.storage.deleteAll();
+    this.schemaReady = false;
+  }
+}

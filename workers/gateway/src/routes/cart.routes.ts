@@ -1,0 +1,87 @@
+// Cart routes: any signed-in caller, guests included; the cart is the caller's own (by verified subject).
+// Each answer is the whole cart with an ETag; a write with If-Match on a stale version gets 412.
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
+import { ErrorResponse } from '../../../../lib/catalog/schemas';
+import { AppError } from '../../../../lib/errors';
+import { unwrap, type RpcResult } from '../../../../lib/rpc';
+import { requireRole } from '../auth/authenticate';
+import { validationHook } from '../middleware/errors';
+import { jsonBody } from '../middleware/json-body';
+import type { GatewayApp } from '../types';
+
+const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+const failure = (description: string) => ({ description, ...json(ErrorResponse) });
+const cartAnswer = { description: 'The whole cart', ...json(CartView) };
+const writeFailures = {
+  400: failure('Invalid input'),
+  401: failure('No token'),
+  404: failure('Unknown SKU or not in the cart'),
+  409: failure('Another currency'),
+  412: failure('If-Match names a stale version'),
+  422: failure('Over a cart bound'),
+};
+
+/** If-Match: `"v<version>"` (or W/ of it) makes the write conditional; `*` or none applies it in order. */
+function ifMatch(c: Context<GatewayApp>): number | undefined {
+  const header = c.req.header('if-match')?.trim();
+  if (!header || header === '*') return undefined;
+  const m = /^(?:W\/)?"v(\d{1,15})"$/.exec(header);
+  if (!m) throw new AppError('PRECONDITION_FAILED', 'If-Match must be an ETag this API gave out, like "v3".');
+  return Number(m[1]);
+}
+
+function answer(c: Context<GatewayApp>, result: RpcResult<{ cart: CartView }>) {
+  const { cart } = unwrap(result);
+  return c.json(cart, 200, { etag: `"v${cart.version}"`, 'cache-control': 'private, no-store' });
+}
+
+export const cartRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+cartRoutes.use('*', requireRole('guest'));
+
+cartRoutes.openapi(
+  createRoute({ method: 'get', path: '/', tags: ['cart'], summary: 'The caller’s cart', security: [{ bearer: [] }], responses: { 200: cartAnswer, 401: failure('No token') } }),
+  async (c) => answer(c, await c.env.CART.getCart(c.get('identity')!)) as never,
+);
+
+cartRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/items',
+    tags: ['cart'],
+    summary: 'Add a SKU (quantities add up)',
+    security: [{ bearer: [] }],
+    middleware: [jsonBody()] as const,
+    request: { body: { required: true, ...json(AddItemBody) } },
+    responses: { 200: cartAnswer, ...writeFailures },
+  }),
+  async (c) => answer(c, await c.env.CART.addItem(c.get('identity')!, c.req.valid('json'), ifMatch(c))) as never,
+);
+
+cartRoutes.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/items/{sku}',
+    tags: ['cart'],
+    summary: 'Set the quantity of a line (0 removes it)',
+    security: [{ bearer: [] }],
+    middleware: [jsonBody()] as const,
+    request: { params: SkuParam, body: { required: true, ...json(SetQuantityBody) } },
+    responses: { 200: cartAnswer, ...writeFailures },
+  }),
+  async (c) => answer(c, await c.env.CART.setQuantity(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c))) as never,
+);
+
+cartRoutes.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/items/{sku}',
+    tags: ['cart'],
+    summary: 'Remove a line',
+    security: [{ bearer: [] }],
+    request: { params: SkuParam },
+    responses: { 200: cartAnswer, 401: failure('No token'), 404: failure('Not in the cart'), 412: failure('Stale version') },
+  }),
+  async (c) => answer(c, await c.env.CART.removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
+);
