@@ -1,7 +1,8 @@
 // `npm run bench`: starts its own stack on loopback (bench ports, data in .data/bench) plus a bare worker
 // that answers a constant, drives each with the same load generator (autocannon), and prints requests per
 // second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker;
-// then the same cached list with each rate-limit backend, and the limiter's cost as a throughput ratio.
+// add-to-cart by a few hundred guest shoppers; then the same cached list with each rate-limit backend, and
+// the limiter's cost as a throughput ratio.
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 import { spawn } from 'node:child_process';
@@ -114,6 +115,40 @@ try {
     describeCache();
     rows.push(await run('cache miss via gateway (replica)', s.url, [{ setupRequest: (req) => fromManyClients({ ...req, path: nextMissPath() }), onResponse: countCache }], describeCache));
     limiterRows.push({ ...rows[1]!, name: 'cached list, no rate limit' });
+
+    // Add-to-cart: 300 guest shoppers, each request from one of them, SKUs from the seed.
+    const sessions = await Promise.all(
+      Array.from({ length: 300 }, async (_, n) => {
+        const res = await fetch(`${s.url}/v1/auth/guest`, { method: 'POST', headers: { 'cf-connecting-ip': `2001:db8:1::${n.toString(16)}` } });
+        return ((await res.json()) as { accessToken: string }).accessToken;
+      }),
+    );
+    const variants = await Promise.all(
+      ['apparel', 'home', 'outdoor'].map(async (category) => {
+        const list = (await (await fetch(`${s.url}/v1/products?category=${category}&limit=10`)).json()) as { items: { slug: string }[] };
+        return Promise.all(
+          list.items.map(async (p) => ((await (await fetch(`${s.url}/v1/products/${p.slug}`)).json()) as { variants: { sku: string }[] }).variants[0]!.sku),
+        );
+      }),
+    );
+    const skus = variants.flat();
+    let k = 0;
+    rows.push(
+      await run('add to cart via gateway (300 shoppers)', `${s.url}/v1/cart/items`, [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const n = k++;
+            return {
+              ...req,
+              path: '/v1/cart/items',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${sessions[n % sessions.length]}`, 'cf-connecting-ip': `2001:db8:2::${(n % 300).toString(16)}` },
+              body: JSON.stringify({ sku: skus[n % skus.length], quantity: 1 }),
+            };
+          },
+        },
+      ]),
+    );
   });
   await withStack('durable-object', async (s) => {
     limiterRows.push(await run('cached list, RateLimiterDO', `${s.url}${cachedPath}`, [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }], describeCache));
@@ -137,10 +172,11 @@ for (const r of rows) {
 for (const r of limiterRows.slice(1)) {
   console.log(`${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`);
 }
-const [bareRow, cachedRow, missRow] = rows;
+const [bareRow, cachedRow, missRow, cartRow] = rows;
 console.log(`\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps).toFixed(2)} (target >= 0.50; no rate limit)`);
 console.log(`ratio cache miss / bare worker:  ${(missRow!.rps / bareRow!.rps).toFixed(2)}`);
 console.log(`ratio cached / cache miss:       ${(cachedRow!.rps / missRow!.rps).toFixed(1)}x`);
+console.log(`add to cart: ${cartRow!.rps.toFixed(0)} req/s, p50 ${cartRow!.p50} ms, p99 ${cartRow!.p99} ms, non-2xx ${cartRow!.bad}`);
 for (const r of limiterRows.slice(1)) {
   console.log(`rate-limit cost, ${r.name.replace('cached list, ', '')}: ${(r.rps / cachedRow!.rps).toFixed(2)} of the unlimited route's throughput; cached list / bare worker ${(r.rps / bareRow!.rps).toFixed(2)}`);
 }

@@ -6,7 +6,7 @@
 // keys Postgres cannot cast) are pinned at the end as regressions.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, devAccounts, insertProduct, merchantToken, uniqueWord, type ApiResponse } from './helpers';
+import { api, devAccounts, insertProduct, merchantToken, primary, uniqueWord, type ApiResponse } from './helpers';
 
 const FUZZ_TIMEOUT = 60_000;
 const runs = (numRuns: number) => ({ numRuns, endOnFailure: true });
@@ -428,6 +428,51 @@ describe('fuzz: merchant writes', () => {
         }),
         runs(60),
       );
+    },
+    FUZZ_TIMEOUT,
+  );
+});
+
+describe('fuzz: cart', () => {
+  let token = '';
+  const skus: string[] = [];
+  beforeAll(async () => {
+    token = (await api('/v1/auth/guest', { method: 'POST' })).body.accessToken;
+    const rows = await primary<{ sku: string }>("select sku from product_variants where currency = 'USD' order by sku limit 5");
+    skus.push(...rows.map((r) => r.sku));
+  });
+  const skuish = fc.oneof(fc.constantFrom('MSH-00001-XS-NAVY', 'no-such', '', 'a/b', '..'), anyText, slugText);
+  const cartItem = fc.oneof(
+    fc.record({ sku: skuish, quantity: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.double(), anyText as fc.Arbitrary<unknown>) }, { requiredKeys: [] }),
+    jsonish,
+  );
+  // Header values must be byte strings (fetch refuses anything else), so junk is printable ASCII.
+  const ifMatchHeader = fc.option(
+    fc.oneof(fc.constantFrom('*', '"v0"', '"v1"', 'W/"v2"', '"v99999999999999999999"', 'v1'), fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,40}$/)),
+    { nil: undefined },
+  );
+
+  it(
+    'POST /v1/cart/items and PATCH/DELETE /v1/cart/items/:sku with arbitrary input never fail on the server',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('POST', 'PATCH', 'DELETE'),
+          fc.oneof(fc.constantFrom(...skus), skuish),
+          body(cartItem),
+          ifMatchHeader,
+          async (method, sku, b, ifMatch) => {
+            const path = method === 'POST' ? '/v1/cart/items' : `/v1/cart/items/${encodeURIComponent(sku)}`;
+            const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+            if (ifMatch !== undefined) headers['if-match'] = ifMatch;
+            const res = await send(method, path, b, headers);
+            expectSane(`${method} ${path} ${describeBody(b)} if-match ${JSON.stringify(ifMatch)}`, res);
+          },
+        ),
+        runs(80),
+      );
+      const cart = await api('/v1/cart', { headers: { authorization: `Bearer ${token}` } });
+      expect(cart.status).toBe(200);
     },
     FUZZ_TIMEOUT,
   );
