@@ -73,6 +73,7 @@ export class CartDO extends DurableObject {
       create table if not exists meta (key text primary key, value text not null);
       create table if not exists absorbed (token text primary key, at integer not null);
       create table if not exists drain (token text primary key, target text not null, lines text not null, at integer not null);
+      create table if not exists drained_line (sku text primary key, quantity integer not null);
     `);
     this.schemaReady = true;
   }
@@ -134,6 +135,9 @@ export class CartDO extends DurableObject {
     this.ready();
     const current = this.state();
     if (ifMatch !== undefined && ifMatch !== current.version) return { ok: false, reason: 'STALE_VERSION', version: current.version };
+    if (op.kind !== 'remove' && (!Number.isInteger(op.quantity) || op.quantity < (op.kind === 'add' ? 1 : 0))) {
+      return { ok: false, reason: 'LIMIT', message: 'The quantity must be a whole number, at least 1 to add.' };
+    }
     const next = current.lines.map((l) => ({ ...l }));
     const sku = op.kind === 'add' ? op.line.sku : op.sku;
     const existing = next.find((l) => l.sku === sku);
@@ -141,11 +145,13 @@ export class CartDO extends DurableObject {
     if (op.kind === 'remove' || (op.kind === 'set' && op.quantity === 0)) {
       if (!existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
       this.sql.exec('delete from line where sku = ?', op.sku);
+      // The shopper decided about this line during a pending merge: the merge's confirm leaves it alone.
+      this.sql.exec('delete from drained_line where sku = ?', op.sku);
       return { ok: true, cart: this.committed(limits) };
     }
     if (op.kind === 'set' && !existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
     const line = op.line!;
-    if (current.currency && current.currency !== line.currency && !(current.lines.length === 1 && existing)) {
+    if (current.currency && current.currency !== line.currency) {
       return { ok: false, reason: 'CURRENCY_MISMATCH', cartCurrency: current.currency };
     }
     const quantity = op.kind === 'add' ? (existing?.quantity ?? 0) + op.quantity : op.quantity;
@@ -157,6 +163,7 @@ export class CartDO extends DurableObject {
     if (existing) {
       // The latest catalog data travels with every write; the added price stays what it was.
       this.sql.exec('update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?', quantity, line.title, line.productSlug, line.image, line.sku);
+      if (op.kind === 'set') this.sql.exec('delete from drained_line where sku = ?', line.sku);
     } else {
       const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
       this.sql.exec(
@@ -167,15 +174,20 @@ export class CartDO extends DurableObject {
     return { ok: true, cart: this.committed(limits) };
   }
 
-  /** Merge, phase 1 (guest cart): hands out its lines under a token; the same pending token while unconfirmed. */
+  /**
+   * Merge, phase 1 (guest cart): hands out its lines under a token, and marks what was handed out. While a merge
+   * is unconfirmed, the same target gets the same token and lines again; another target gets nothing, so one
+   * guest cart never lands in two customer carts.
+   */
   async drain(target: string): Promise<{ token: string; lines: CartLine[] }> {
     this.ready();
-    const pending = this.sql.exec<{ token: string; lines: string }>('select token, lines from drain where target = ?', target).toArray()[0];
-    if (pending) return { token: pending.token, lines: JSON.parse(pending.lines) as CartLine[] };
+    const pending = this.sql.exec<{ token: string; target: string; lines: string }>('select token, target, lines from drain').toArray()[0];
+    if (pending) return pending.target === target ? { token: pending.token, lines: JSON.parse(pending.lines) as CartLine[] } : { token: '', lines: [] };
     const lines = this.lines();
     if (lines.length === 0) return { token: '', lines };
     const token = crypto.randomUUID();
     this.sql.exec('insert into drain (token, target, lines, at) values (?, ?, ?, ?)', token, target, JSON.stringify(lines), Date.now());
+    for (const l of lines) this.sql.exec('insert into drained_line (sku, quantity) values (?, ?)', l.sku, l.quantity);
     return { token, lines };
   }
 
@@ -209,15 +221,16 @@ export class CartDO extends DurableObject {
     return this.committed(limits);
   }
 
-  /** Merge, phase 3 (guest cart): removes what was handed out under `token` (what was added since stays). */
+  /**
+   * Merge, phase 3 (guest cart): removes what was handed out under `token`. What the shopper added since stays;
+   * a line the shopper removed or set since is the shopper's decision and is left as it is.
+   */
   async confirmDrain(token: string, limits: CartLimits): Promise<CartState> {
     this.ready();
-    const pending = this.sql.exec<{ lines: string }>('select lines from drain where token = ?', token).toArray()[0];
-    if (!pending) return this.state();
-    for (const taken of JSON.parse(pending.lines) as CartLine[]) {
-      this.sql.exec('update line set quantity = quantity - ? where sku = ?', taken.quantity, taken.sku);
-    }
+    if (!this.sql.exec('select 1 from drain where token = ?', token).toArray().length) return this.state();
+    this.sql.exec('update line set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)');
     this.sql.exec('delete from line where quantity <= 0');
+    this.sql.exec('delete from drained_line');
     this.sql.exec('delete from drain where token = ?', token);
     return this.committed(limits);
   }
