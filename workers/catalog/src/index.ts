@@ -116,15 +116,23 @@ export class CatalogService extends WorkerEntrypoint<Env> {
 
   /**
    * Current price and product data of up to 100 SKUs, for the cart (which never takes a price from a client).
-   * Cached like every catalog answer, so a merchant's price change reaches carts within the same bound.
+   * Each SKU is its own cache entry, since carts hold many different combinations of the same SKUs; entries
+   * carry the catalog generation, so a merchant's price change reaches carts within the usual bound.
    */
   async getVariants(input: unknown): Promise<CatalogResult> {
     const parsed = SkuList.safeParse(input);
     if (!parsed.success) {
       return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues } };
     }
-    const skus = [...new Set(parsed.data)].sort();
-    return this.cached(`/variants?skus=${encodeURIComponent(skus.join(','))}`, async (db) => ({ variants: await variantsBySku(db, skus) }));
+    const skus = [...new Set(parsed.data)];
+    const answers = await Promise.all(
+      skus.map((sku) => this.cached(`/variant/${sku}`, async (db) => ({ variant: (await variantsBySku(db, [sku]))[0] ?? null }))),
+    );
+    const failed = answers.find((a) => !a.ok);
+    if (failed) return failed;
+    const variants = answers.flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: unknown }).variant] : [])).filter(Boolean);
+    const cache = answers.every((a) => a.ok && a.cache === 'HIT') ? 'HIT' : 'MISS';
+    return { ok: true, body: JSON.stringify({ variants }), cache, age: 0, cacheControl: 'private, no-store' };
   }
 
   async listCategories(): Promise<CatalogResult> {
