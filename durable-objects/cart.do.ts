@@ -116,6 +116,15 @@ export class CartDO extends DurableObject {
     return this.state();
   }
 
+  /** A new line, last in the cart's order. */
+  private insertLine(line: Omit<CartLine, 'quantity'>, quantity: number) {
+    const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
+    this.sql.exec(
+      'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      line.sku, quantity, line.addedAmount, line.currency, line.title, line.productSlug, line.image, position,
+    );
+  }
+
   private checkBounds(lines: CartLine[], limits: CartLimits): string | null {
     if (lines.length > limits.maxLines) return `A cart holds at most ${limits.maxLines} different items.`;
     const over = lines.find((l) => l.quantity > limits.maxLineQuantity);
@@ -165,11 +174,7 @@ export class CartDO extends DurableObject {
       this.sql.exec('update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?', quantity, line.title, line.productSlug, line.image, line.sku);
       if (op.kind === 'set') this.sql.exec('delete from drained_line where sku = ?', line.sku);
     } else {
-      const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
-      this.sql.exec(
-        'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
-        line.sku, quantity, line.addedAmount, line.currency, line.title, line.productSlug, line.image, position,
-      );
+      this.insertLine(line, quantity);
     }
     return { ok: true, cart: this.committed(limits) };
   }
@@ -209,11 +214,7 @@ export class CartDO extends DurableObject {
         have.quantity += add;
         this.sql.exec('update line set quantity = ? where sku = ?', have.quantity, item.sku);
       } else {
-        const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
-        this.sql.exec(
-          'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
-          item.sku, add, item.addedAmount, item.currency, item.title, item.productSlug, item.image, position,
-        );
+        this.insertLine(item, add);
         lines.push({ ...item, quantity: add });
       }
     }

@@ -3,14 +3,12 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { authKeys } from '../../../../lib/auth/tokens';
 import { LoginBody, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
-import { ErrorResponse } from '../../../../lib/catalog/schemas';
 import * as identity from '../auth/identity.service';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
+import { failure, json } from './openapi';
 
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
-const failure = (description: string) => ({ description, ...json(ErrorResponse) });
 const noStore = { 'cache-control': 'no-store' };
 
 export const authRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });

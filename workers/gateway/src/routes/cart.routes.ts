@@ -3,16 +3,14 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
-import { ErrorResponse } from '../../../../lib/catalog/schemas';
 import { AppError } from '../../../../lib/errors';
 import { unwrap, type RpcResult } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
+import { failure, json } from './openapi';
 
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
-const failure = (description: string) => ({ description, ...json(ErrorResponse) });
 const cartAnswer = { description: 'The whole cart', ...json(CartView) };
 const writeFailures = {
   400: failure('Invalid input'),
