@@ -96,6 +96,10 @@ describe('cart', () => {
     const bob = await guestToken();
     await add(alice, a!, 3);
     expect((await api('/v1/cart', { headers: as(bob) })).body.lines).toEqual([]);
+    // Bob cannot change Alice's line either: there is no way to name another cart, and his own has no such line.
+    const bobsDelete = await api(`/v1/cart/items/${a}`, { method: 'DELETE', headers: as(bob) });
+    expect(bobsDelete.status).toBe(404);
+    expect(JSON.stringify(bobsDelete.body)).not.toContain('"lines"');
     expect((await api('/v1/cart', { headers: as(alice) })).body.itemCount).toBe(3);
   });
 
