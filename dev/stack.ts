@@ -91,12 +91,21 @@ async function waitForHttp(url: string, child: ChildProcess, logFile: string, ti
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${tail(logFile)}`);
+    // Each attempt is bounded by a timer of its own as well as the fetch signal: a first request can take
+    // seconds while workerd compiles, and no attempt may outlive the deadline.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      await res.arrayBuffer();
+      await Promise.race([
+        fetch(url, { signal: AbortSignal.timeout(10_000) }).then((res) => res.arrayBuffer()),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('attempt timed out')), 11_000);
+        }),
+      ]);
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      clearTimeout(timer);
     }
   }
   throw new Error(`wrangler dev did not answer ${url} within ${timeoutMs / 1000}s; see ${logFile}\n${tail(logFile)}`);
@@ -111,23 +120,28 @@ function tail(file: string, lines = 20): string {
 }
 
 function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      // wrangler runs workerd as its child in the same process group: end the group we created.
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  const pid = child.pid;
+  // wrangler runs workerd as its child in the same process group (we made wrangler a group leader): signal
+  // the group, and the process itself should the group be gone.
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(pid, sig);
       } catch {}
-    }, timeoutMs);
+    }
+  };
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => signal('SIGKILL'), timeoutMs);
+    const giveUp = setTimeout(resolve, timeoutMs + 3000); // never hang a shutdown on a lost exit event
     child.once('exit', () => {
-      clearTimeout(timer);
+      clearTimeout(kill);
+      clearTimeout(giveUp);
       resolve();
     });
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      resolve();
-    }
+    signal('SIGTERM');
   });
 }
 
