@@ -24,7 +24,7 @@ const docsHeaders = secureHeaders({
 
 export function securityHeaders(): MiddlewareHandler<GatewayApp> {
   return async function securityHeadersMiddleware(c, next) {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };
 }

@@ -40,7 +40,7 @@ export const onError: ErrorHandler<GatewayApp> = (err, c) => {
 };
 
 export const notFound: NotFoundHandler<GatewayApp> = (c) =>
-  respond(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`));
+  respond(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`));
 
 /** The OpenAPIHono defaultHook: a failed zod validation becomes a 400 naming each bad field. */
 export function validationHook(result: { success: boolean; error?: ZodError; target?: string }) {

@@ -24,7 +24,7 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
         JSON.stringify({
           requestId,
           method: c.req.method,
-          path: new URL(c.req.url).pathname,
+          path: c.req.path,
           route,
           status: c.res.status,
           ms,

@@ -44,7 +44,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     const limiter = limiterFor(c.env);
     if (!limiter) return next();
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const { rule, key } = classify(rules(c.env), new URL(c.req.url).pathname, ip, c.get('identity'));
+    const { rule, key } = classify(rules(c.env), c.req.path, ip, c.get('identity'));
     let result;
     try {
       result = await withDeadline(limiter.limit(rule, key), Number(c.env.RATE_LIMIT_TIMEOUT_MS ?? 300));

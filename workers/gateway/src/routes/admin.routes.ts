@@ -1,11 +1,12 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ErrorResponse, ProductUpdate, SlugParam } from '../../../../lib/catalog/schemas';
+import { ProductUpdate, SlugParam } from '../../../../lib/catalog/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
+import { failure, json } from './openapi';
 
 export const adminRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
 adminRoutes.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
@@ -37,11 +38,11 @@ adminRoutes.openapi(
       body: { required: true, content: { 'application/json': { schema: ProductUpdate } } },
     },
     responses: {
-      200: { description: 'Updated', content: { 'application/json': { schema: ProductUpdated } } },
-      400: { description: 'Invalid body', content: { 'application/json': { schema: ErrorResponse } } },
-      401: { description: 'No token', content: { 'application/json': { schema: ErrorResponse } } },
-      403: { description: 'Not allowed', content: { 'application/json': { schema: ErrorResponse } } },
-      404: { description: 'No such product', content: { 'application/json': { schema: ErrorResponse } } },
+      200: { description: 'Updated', ...json(ProductUpdated) },
+      400: failure('Invalid body'),
+      401: failure('No token'),
+      403: failure('Not allowed'),
+      404: failure('No such product'),
     },
   }),
   async (c) => {

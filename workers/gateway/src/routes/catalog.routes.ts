@@ -3,7 +3,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import {
   CategoryTree,
-  ErrorResponse,
   ProductDetail,
   ProductList,
   ProductListQuery,
@@ -13,10 +12,11 @@ import { unwrap, type RpcResult } from '../../../../lib/rpc';
 import type { CachedAnswer } from '../../../catalog/src/cache';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
+import { failure, json } from './openapi';
 
 const errors = {
-  400: { description: 'Invalid parameters', content: { 'application/json': { schema: ErrorResponse } } },
-  503: { description: 'Database unavailable and nothing cached', content: { 'application/json': { schema: ErrorResponse } } },
+  400: failure('Invalid parameters'),
+  503: failure('Database unavailable and nothing cached'),
 };
 const cacheHeaders = z.object({
   'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
@@ -45,7 +45,7 @@ catalogRoutes.openapi(
     summary: 'List or search products',
     request: { query: ProductListQuery },
     responses: {
-      200: { description: 'A page of products', headers: cacheHeaders, content: { 'application/json': { schema: ProductList } } },
+      200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList) },
       ...errors,
     },
   }),
@@ -60,8 +60,8 @@ catalogRoutes.openapi(
     summary: 'One product with its variants',
     request: { params: SlugParam },
     responses: {
-      200: { description: 'The product', headers: cacheHeaders, content: { 'application/json': { schema: ProductDetail } } },
-      404: { description: 'No such product', content: { 'application/json': { schema: ErrorResponse } } },
+      200: { description: 'The product', headers: cacheHeaders, ...json(ProductDetail) },
+      404: failure('No such product'),
       ...errors,
     },
   }),
@@ -75,7 +75,7 @@ catalogRoutes.openapi(
     tags: ['catalog'],
     summary: 'The category tree',
     responses: {
-      200: { description: 'Categories as a tree', headers: cacheHeaders, content: { 'application/json': { schema: CategoryTree } } },
+      200: { description: 'Categories as a tree', headers: cacheHeaders, ...json(CategoryTree) },
       503: errors[503],
     },
   }),
