@@ -15,7 +15,7 @@ import { projectRoot, startStack, type Stack } from '../dev/stack';
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const ports = { gateway: 28787, inspector: 29230, pgPrimary: 25432, pgReplica: 25433, neonProxy: 25440, redis: 25450, upstashBridge: 25451 };
+const ports = { gateway: 28787, inspector: 29230, pgPrimary: 25432, pgReplica: 25433, neonProxy: 25440, redis: 25450, upstashBridge: 25451, stripe: 25460 };
 const barePort = 28790;
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 const log = (l: string) => console.log(`[bench] ${l}`);

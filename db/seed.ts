@@ -142,6 +142,12 @@ export async function seed(databaseUrl: string): Promise<{ categories: number; p
       data.products.flatMap((p) => p.variants.map((v) => [p.id, v.sku, v.title, JSON.stringify(v.options), v.priceAmount, 'USD', v.position])),
       'sku',
     );
+    // Starting stock, deterministic per SKU (25 to 224 units): each InventoryDO takes it on first use.
+    await client.query(
+      `insert into inventory_levels (sku, initial_on_hand, on_hand, available)
+       select sku, 25 + abs(hashtext(sku)) % 200, 25 + abs(hashtext(sku)) % 200, 25 + abs(hashtext(sku)) % 200
+       from product_variants on conflict (sku) do nothing`,
+    );
     await client.query('commit');
     const counts = await client.query<{ c: string; p: string; v: string }>(
       'select (select count(*) from categories) c, (select count(*) from products) p, (select count(*) from product_variants) v',

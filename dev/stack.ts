@@ -12,6 +12,7 @@ import { seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { devSigningKey } from './keys';
 import { redisAvailable, startRedis } from './redis';
+import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
 import { startNeonProxy, type NeonProxy } from './neon-proxy';
 import { startPostgres, type PgCluster } from './postgres';
@@ -35,6 +36,7 @@ export interface StackPorts {
   neonProxy: number;
   redis: number;
   upstashBridge: number;
+  stripe: number;
 }
 export const defaultPorts: StackPorts = {
   gateway: 8787,
@@ -44,7 +46,12 @@ export const defaultPorts: StackPorts = {
   neonProxy: 54330,
   redis: 54340,
   upstashBridge: 54341,
+  stripe: 12111,
 };
+
+/** The local Stripe server's keys: test-mode shapes, never valid at Stripe. */
+export const STRIPE_DEV_SECRET_KEY = 'sk_test_local_storefront';
+export const STRIPE_DEV_WEBHOOK_SECRET = 'whsec_local_storefront_dev_secret';
 
 export interface StackOptions {
   dataRoot: string;
@@ -60,6 +67,10 @@ export interface StackOptions {
   logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none';
   /** Where wrangler's own output goes (default: a file in dataRoot). */
   wranglerOutput?: 'inherit' | 'file';
+  /** max_retries of the `orders` Queue consumer (tests use fewer to reach the dead-letter queue quickly). */
+  ordersMaxRetries?: number;
+  /** Webhook delivery retries of the local Stripe server (base delay, attempts). */
+  stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
 }
 
 export interface Stack {
@@ -69,6 +80,7 @@ export interface Stack {
   /** Present when rate limits run on Upstash (the local bridge to redis-server). */
   redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
   upstashUrl?: string;
+  stripeUrl: string;
   accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
@@ -155,6 +167,7 @@ function writeDevConfigs(
   secrets: Record<string, string>,
   vars: Record<string, string>,
   gatewayVars: Record<string, string>,
+  ordersMaxRetries?: number,
 ): string[] {
   fs.mkdirSync(dir, { recursive: true });
   return workerConfigs.map((rel) => {
@@ -167,6 +180,12 @@ function writeDevConfigs(
       main: path.resolve(path.dirname(source), rawConfig.main!),
       vars: { ...declared, ...overrides, ...secrets, ...(rawConfig.name === 'storefront-gateway' ? gatewayVars : {}) },
     };
+    if (ordersMaxRetries !== undefined && config.queues?.consumers) {
+      config.queues = {
+        ...config.queues,
+        consumers: config.queues.consumers.map((c: { queue: string }) => (c.queue === 'orders' ? { ...c, max_retries: ordersMaxRetries } : c)),
+      };
+    }
     const target = path.join(dir, `${rawConfig.name}.json`);
     fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
     return target;
@@ -203,10 +222,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const proxy: NeonProxy = await startNeonProxy({ port: ports.neonProxy });
     cleanups.push(() => proxy.close());
 
+    await assertPortFree(ports.stripe, 'local Stripe');
+    log(`local Stripe (PaymentIntents, refunds, signed webhooks) on 127.0.0.1:${ports.stripe}`);
+    const stripe = await startStripeLocal({
+      port: ports.stripe,
+      webhookUrl: `http://127.0.0.1:${ports.gateway}/v1/webhooks/stripe`,
+      webhookSecret: STRIPE_DEV_WEBHOOK_SECRET,
+      apiKey: STRIPE_DEV_SECRET_KEY,
+      ...(opts.stripeWebhookRetry ? { webhookRetry: opts.stripeWebhookRetry } : {}),
+    });
+    cleanups.push(() => stripe.stop());
+
     const dbSecrets = {
       DATABASE_URL: pg.primaryUrl,
       DATABASE_REPLICA_URL: pg.replicaUrl,
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
+      STRIPE_SECRET_KEY: STRIPE_DEV_SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: STRIPE_DEV_WEBHOOK_SECRET,
     };
     const gatewayVars: Record<string, string> = { JWT_SIGNING_KEY: JSON.stringify(await devSigningKey(dataRoot)) };
 
@@ -236,7 +268,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log('rate limits on the built-in Durable Object backend (install redis-server to run the Upstash path)');
     }
     Object.assign(gatewayVars, opts.gatewayVars);
-    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, opts.vars ?? {}, gatewayVars);
+    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, { STRIPE_API_BASE: stripe.url, ...opts.vars }, gatewayVars, opts.ordersMaxRetries);
     const args = [
       'dev',
       ...configs.flatMap((c) => ['-c', c]),
@@ -259,7 +291,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(() => stopChild(child));
     const url = `http://127.0.0.1:${ports.gateway}`;
     await waitForHttp(`${url}/health`, child, wranglerLog, 90_000);
-    return { url, ports, pg, redis, upstashUrl, accounts: devAccounts, dataRoot, wranglerLog, stop };
+    return { url, ports, pg, redis, upstashUrl, stripeUrl: stripe.url, accounts: devAccounts, dataRoot, wranglerLog, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,6 @@
 // `npm run dev`: starts the whole system on this machine and keeps it running until Ctrl-C.
 import path from 'node:path';
-import { defaultPorts, projectRoot, startStack } from './stack';
+import { defaultPorts, projectRoot, startStack, STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET } from './stack';
 
 const dataRoot = process.env.STOREFRONT_DATA ?? path.join(projectRoot, '.data');
 const ports = {
@@ -10,6 +10,7 @@ const ports = {
   neonProxy: Number(process.env.NEON_PROXY_PORT ?? defaultPorts.neonProxy),
   redis: Number(process.env.REDIS_PORT ?? defaultPorts.redis),
   upstashBridge: Number(process.env.UPSTASH_BRIDGE_PORT ?? defaultPorts.upstashBridge),
+  stripe: Number(process.env.STRIPE_LOCAL_PORT ?? defaultPorts.stripe),
 };
 const started = Date.now();
 const say = (line: string) => console.log(`[storefront] ${line}`);
@@ -33,6 +34,9 @@ console.log(`
   Postgres    primary ${stack.pg.primaryUrl}
               replica ${stack.pg.replicaUrl}
   Neon proxy  127.0.0.1:${stack.ports.neonProxy} (WebSocket /v1, HTTP /sql)
+  Stripe      ${stack.stripeUrl} (local; key ${STRIPE_DEV_SECRET_KEY}; webhooks signed with ${STRIPE_DEV_WEBHOOK_SECRET}
+              to ${stack.url}/v1/webhooks/stripe; test cards pm_card_visa, pm_card_chargeDeclined,
+              pm_card_authenticationRequired)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
   Ctrl-C stops everything.
 `);

@@ -74,6 +74,7 @@ export class CartDO extends DurableObject {
       create table if not exists absorbed (token text primary key, at integer not null);
       create table if not exists drain (token text primary key, target text not null, lines text not null, at integer not null);
       create table if not exists drained_line (sku text primary key, quantity integer not null);
+      create table if not exists checked_out (order_id text primary key, at integer not null);
     `);
     this.schemaReady = true;
   }
@@ -233,6 +234,21 @@ export class CartDO extends DurableObject {
     this.sql.exec('delete from line where quantity <= 0');
     this.sql.exec('delete from drained_line');
     this.sql.exec('delete from drain where token = ?', token);
+    return this.committed(limits);
+  }
+
+  /**
+   * An order was accepted for these lines: they leave the cart, once per order (a retry changes nothing).
+   * Only what was ordered is taken out; what the shopper added while checking out stays.
+   */
+  async checkedOut(orderId: string, ordered: { sku: string; quantity: number }[], limits: CartLimits): Promise<CartState> {
+    this.ready();
+    if (this.sql.exec('select 1 from checked_out where order_id = ?', orderId).toArray().length) return this.state();
+    this.ctx.storage.transactionSync(() => {
+      for (const l of ordered) this.sql.exec('update line set quantity = quantity - ? where sku = ?', l.quantity, l.sku);
+      this.sql.exec('delete from line where quantity <= 0');
+      this.sql.exec('insert into checked_out (order_id, at) values (?, ?)', orderId, Date.now());
+    });
     return this.committed(limits);
   }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
 import { startStack, type Stack } from '../dev/stack';
-import { testPorts, testVars } from './stack.config';
+import { testOrdersMaxRetries, testPorts, testVars } from './stack.config';
 
 let stack: Stack | undefined;
 let dataRoot: string | undefined;
@@ -48,6 +48,8 @@ export async function setup(project: TestProject) {
     ports: testPorts,
     vars: testVars,
     upstash: 'required',
+    ordersMaxRetries: testOrdersMaxRetries,
+    stripeWebhookRetry: { baseDelayMs: 250, maxAttempts: 8, timeoutMs: 5000 },
     gatewayVars: { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [previousPublic] }) },
     log: (l) => console.log(`[test stack] ${l}`),
   });
@@ -57,6 +59,7 @@ export async function setup(project: TestProject) {
   project.provide('devAccounts', JSON.stringify(stack.accounts));
   project.provide('upstashUrl', stack.upstashUrl!);
   project.provide('pgControlUrl', await serveControl(stack));
+  project.provide('stripeUrl', stack.stripeUrl);
 }
 
 export async function teardown() {
@@ -72,5 +75,6 @@ declare module 'vitest' {
     devAccounts: string;
     upstashUrl: string;
     pgControlUrl: string;
+    stripeUrl: string;
   }
 }

@@ -1,3 +1,4 @@
 // The whole database schema, as drizzle sees it. drizzle-kit generates db/migrations from this.
 export * from './catalog';
 export * from './identity';
+export * from './orders';

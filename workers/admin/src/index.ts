@@ -14,6 +14,15 @@ function requireMerchant(identity: Identity | undefined) {
   }
 }
 
+function requireMerchantResult(identity: Identity | undefined) {
+  // A refusal here is a bug in the gateway (it checks roles first): throw rather than answer.
+  if (identity?.role !== 'merchant' && identity?.role !== 'admin') throw new Error('admin worker called without the merchant role');
+}
+
+function requireAdmin(identity: Identity | undefined) {
+  if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Dead letters are for the admin role.');
+}
+
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   /** `identity` is the caller as verified by the gateway; checked again here, the cheap second lock. */
   async updateProduct(identity: Identity, slugInput: unknown, patchInput: unknown) {
@@ -22,6 +31,34 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const slug = SlugParam.parse({ slug: slugInput }).slug;
       const patch = ProductUpdate.parse(patchInput);
       return updateProduct(this.env, slug, patch);
+    });
+  }
+
+  /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */
+  async setStock(identity: Identity, sku: unknown, body: unknown) {
+    requireMerchantResult(identity);
+    return this.env.CHECKOUT_OPS.setStock(sku, body);
+  }
+
+  /** POST /v1/admin/inventory/:sku/adjustments: on hand changed by a delta. */
+  async adjustStock(identity: Identity, sku: unknown, body: unknown) {
+    requireMerchantResult(identity);
+    return this.env.CHECKOUT_OPS.adjustStock(sku, body);
+  }
+
+  /** Ops (admin role): the `orders` messages that ran out of retries. */
+  async deadLetters(identity: Identity, includeReplayed: boolean, limit: number) {
+    return rpc(async () => {
+      requireAdmin(identity);
+      return this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) });
+    });
+  }
+
+  /** Ops (admin role): sends dead letters back to `orders` (all waiting ones, or the named ones). */
+  async replayDeadLetters(identity: Identity, ids?: string[]) {
+    return rpc(async () => {
+      requireAdmin(identity);
+      return this.env.CHECKOUT_OPS.replayDeadLetters(ids);
     });
   }
 

@@ -128,6 +128,18 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     return { merged: lines.reduce((n, l) => n + l.quantity, 0) };
   }
 
+  /** What a checkout orders: the cart's lines and version as they are now (prices are the checkout's job). */
+  async checkoutSnapshot(who: Identity) {
+    const state = await this.cartOf(who.sub).cart();
+    return { version: state.version, currency: state.currency, lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })) };
+  }
+
+  /** The order was accepted: its lines leave the cart (once per order). */
+  async checkedOut(who: Identity, orderId: string, lines: { sku: string; quantity: number }[]) {
+    await this.cartOf(who.sub).checkedOut(orderId, lines, this.limits(who));
+    return { ok: true as const };
+  }
+
   override async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
     return new Response('not found', { status: 404 });

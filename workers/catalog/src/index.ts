@@ -8,7 +8,7 @@ import { rpc, type RpcResult } from '../../../lib/rpc';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
 import { cachedJson, type CachedAnswer, type CachePolicy } from './cache';
-import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, variantsBySku, type Reader } from './products.repo';
+import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, variantsBySku, type Reader, type VariantInfo } from './products.repo';
 import { checkDatabases, type DbChecks } from './health';
 
 export type CatalogResult = RpcResult<CachedAnswer>;
@@ -133,6 +133,26 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     const variants = answers.flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: unknown }).variant] : [])).filter(Boolean);
     const cache = answers.every((a) => a.ok && a.cache === 'HIT') ? 'HIT' : 'MISS';
     return { ok: true, body: JSON.stringify({ variants }), cache, age: 0, cacheControl: 'private, no-store' };
+  }
+
+  /**
+   * Prices for a checkout: read from the primary (never a cache or a lagging replica). While the database is
+   * unreachable, the edge-cached prices answer instead (`source: 'cache'`), so checkout keeps accepting orders;
+   * a SKU with neither is simply absent.
+   */
+  async priceForCheckout(input: unknown): Promise<RpcResult<{ variants: VariantInfo[]; source: 'primary' | 'cache' }>> {
+    return rpc(async () => {
+      const skus = [...new Set(SkuList.parse(input))];
+      try {
+        return { variants: await variantsBySku(createDb(this.env).$primary, skus), source: 'primary' as const };
+      } catch (err) {
+        if (!isDbUnavailable(err)) throw mapDbError(err);
+        console.warn(JSON.stringify({ msg: 'checkout prices from the edge cache: primary unreachable', error: String(err) }));
+        const cached = await this.getVariants(skus);
+        if (!cached.ok) throw AppError.fromInfo(cached.error);
+        return { variants: (JSON.parse(cached.body) as { variants: VariantInfo[] }).variants, source: 'cache' as const };
+      }
+    });
   }
 
   async listCategories(): Promise<CatalogResult> {

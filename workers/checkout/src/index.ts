@@ -1,11 +1,126 @@
-// The checkout worker. Being written; for now it answers health checks, over RPC and over fetch.
+// The checkout worker: checkouts and orders (one OrdersDO per shopper), stock (one InventoryDO per SKU), the
+// `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
+// CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import type { Identity } from '../../../lib/auth/tokens';
+import type { OrdersQueueMessage } from '../../../lib/checkout/messages';
+import { CheckoutBody, InventorySku, type OrderView, OrderIdParam, OrderListQuery, AdjustStockBody, SetStockBody } from '../../../lib/checkout/schemas';
+import type { DbEnv } from '../../../lib/db/client';
+import { AppError } from '../../../lib/errors';
+import { rpc } from '../../../lib/rpc';
+import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
+import type { PaymentEvent } from './checkout.flow';
+import { inventoryOf, levelsOf } from './inventory.client';
+import { consumeDeadLetters, consumeOrders } from './orders.consumer';
+import { Stripe, verifyWebhook, type StripeEnv } from './stripe';
 
 export { InventoryDO } from '../../../durable-objects/inventory.do';
 export { OrdersDO } from '../../../durable-objects/orders.do';
 export { DeadLetterDO } from '../../../durable-objects/dead-letters.do';
 
-export default class CheckoutWorker extends WorkerEntrypoint<CheckoutEnv> {
+type Env = CheckoutEnv & DbEnv & StripeEnv;
+
+/** Stable JSON (sorted keys): the fingerprint of a checkout request under its Idempotency-Key. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const PAYMENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled', 'payment_intent.requires_action', 'payment_intent.processing']);
+
+export default class CheckoutWorker extends WorkerEntrypoint<Env> {
+  private ordersOf(sub: string) {
+    return this.env.ORDERS.get(this.env.ORDERS.idFromName(sub));
+  }
+
+  /** POST /v1/checkout. The key is validated by the gateway; the body here. */
+  async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutOutcome> {
+    const parsed = CheckoutBody.safeParse(input);
+    if (!parsed.success) return { status: 400, error: { code: 'VALIDATION_FAILED', message: 'Invalid checkout request.', details: parsed.error.issues } };
+    const body = parsed.data;
+    if (who.role === 'guest' && !body.email) {
+      return { status: 400, error: { code: 'VALIDATION_FAILED', message: 'Guests must give an email for the order.', details: [{ path: ['email'], message: 'required for guests' }] } };
+    }
+    const requestHash = await sha256(canonical(body));
+    return (await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body })) as CheckoutOutcome;
+  }
+
+  async listOrders(who: Identity, query: unknown) {
+    return rpc(async () => {
+      const q = OrderListQuery.parse(query);
+      return (await this.ordersOf(who.sub).listOrders(q.limit, q.cursor ? Number(q.cursor) : undefined)) as { orders: OrderView[]; nextCursor: string | null };
+    });
+  }
+
+  /** Only the caller's own orders exist here: another shopper's order id is simply not found. */
+  async getOrder(who: Identity, id: unknown) {
+    return rpc(async () => {
+      const { id: orderId } = OrderIdParam.parse({ id });
+      const order = (await this.ordersOf(who.sub).getOrder(orderId)) as OrderView | null;
+      if (!order) throw new AppError('NOT_FOUND', 'No such order.');
+      return { order };
+    });
+  }
+
+  /** GET /v1/inventory/:sku: live figures from the SKU's InventoryDO. */
+  async inventory(sku: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const { onHand, held, sold, available, maxPerCustomer } = await levelsOf(this.env, parsed.sku);
+      return { inventory: { sku: parsed.sku, onHand, held, sold, available, maxPerCustomer } };
+    });
+  }
+
+  /**
+   * POST /v1/webhooks/stripe: the signature is checked with the SDK's async verifier over the exact bytes
+   * received; each payment event goes to the order's owner, which applies it once (dedup by event id).
+   */
+  async stripeWebhook(payload: string, signature: string) {
+    return rpc(async () => {
+      let event: Stripe.Event;
+      try {
+        event = await verifyWebhook(this.env, payload, signature);
+      } catch (err) {
+        if (err instanceof Stripe.errors.StripeSignatureVerificationError || err instanceof SyntaxError) {
+          throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The Stripe-Signature header does not match the payload.');
+        }
+        throw err;
+      }
+      if (!PAYMENT_EVENTS.has(event.type)) return { received: true, outcome: 'not_handled' };
+      const intent = event.data.object as Stripe.PaymentIntent;
+      const orderId = intent.metadata?.orderId;
+      const owner = intent.metadata?.owner;
+      if (!orderId || !owner) return { received: true, outcome: 'not_ours' };
+      const paymentEvent: PaymentEvent = {
+        id: event.id,
+        type: event.type,
+        orderId,
+        intentId: intent.id,
+        intentStatus: intent.status,
+        ...(intent.last_payment_error?.message ? { failureMessage: intent.last_payment_error.message } : {}),
+      };
+      const { outcome } = await this.ordersOf(owner).applyPaymentEvent(paymentEvent);
+      return { received: true, outcome };
+    });
+  }
+
+  override async queue(batch: MessageBatch<OrdersQueueMessage>): Promise<void> {
+    if (batch.queue === 'orders-dlq') return consumeDeadLetters(batch, this.env);
+    return consumeOrders(batch, this.env);
+  }
+
   override async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
     return new Response('not found', { status: 404 });
@@ -14,4 +129,46 @@ export default class CheckoutWorker extends WorkerEntrypoint<CheckoutEnv> {
   async health() {
     return { status: 'ok' as const };
   }
+}
+
+/** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
+export class CheckoutOps extends WorkerEntrypoint<Env> {
+  async setStock(sku: unknown, input: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const body = SetStockBody.parse(input);
+      const stub = inventoryOf(this.env, parsed.sku);
+      await levelsOf(this.env, parsed.sku);
+      const r = await stub.setOnHand(parsed.sku, body.onHand);
+      if (!r.ok) throw stockRefusal(r);
+      if (body.maxPerCustomer !== undefined) await stub.setMaxPerCustomer(parsed.sku, body.maxPerCustomer);
+      return { inventory: await levelsOf(this.env, parsed.sku) };
+    });
+  }
+
+  async adjustStock(sku: unknown, input: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const body = AdjustStockBody.parse(input);
+      await levelsOf(this.env, parsed.sku);
+      const r = await inventoryOf(this.env, parsed.sku).adjust(parsed.sku, body.delta);
+      if (!r.ok) throw stockRefusal(r);
+      return { inventory: r.levels };
+    });
+  }
+
+  async deadLetters(opts: { includeReplayed: boolean; limit: number }) {
+    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')).list(opts);
+  }
+
+  async replayDeadLetters(ids?: string[]) {
+    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')).replay(ids);
+  }
+}
+
+function stockRefusal(r: { reason: string; held?: number; sold?: number; minimum?: number }): AppError {
+  if (r.reason === 'BELOW_COMMITTED') {
+    return new AppError('STOCK_BELOW_COMMITTED', `On hand cannot go below what is held or sold (${r.minimum}).`, { details: { held: r.held, sold: r.sold, minimum: r.minimum } });
+  }
+  return new AppError('VALIDATION_FAILED', 'Invalid stock figure.');
 }

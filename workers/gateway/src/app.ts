@@ -9,6 +9,9 @@ import { rateLimit } from './rate-limit/middleware';
 import { authRoutes, jwksRoute } from './routes/auth.routes';
 import { adminRoutes } from './routes/admin.routes';
 import { cartRoutes } from './routes/cart.routes';
+import { checkoutRoutes, orderRoutes } from './routes/checkout.routes';
+import { inventoryRoutes } from './routes/inventory.routes';
+import { webhookRoutes } from './routes/webhooks.routes';
 import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -30,6 +33,10 @@ app.route('/.well-known/jwks.json', jwksRoute);
 app.route('/v1', catalogRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/cart', cartRoutes);
+app.route('/v1/checkout', checkoutRoutes);
+app.route('/v1/orders', orderRoutes);
+app.route('/v1/inventory', inventoryRoutes);
+app.route('/v1/webhooks', webhookRoutes);
 app.route('/docs', docsRoutes);
 
 // Generated once per isolate: the routes do not change at run time, and generation is not cheap.

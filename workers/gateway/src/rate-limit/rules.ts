@@ -3,7 +3,7 @@
 import type { Identity } from '../../../../lib/auth/tokens';
 
 export interface Rule {
-  name: 'anonymous' | 'guest' | 'customer' | 'merchant' | 'auth' | 'checkout';
+  name: 'anonymous' | 'guest' | 'customer' | 'merchant' | 'auth' | 'checkout' | 'webhook';
   limit: number;
   windowSeconds: number;
   /** true: refuse (503) when the store cannot answer; false: let the request through. */
@@ -17,6 +17,7 @@ export interface RateLimitEnv {
   RATE_LIMIT_MERCHANT?: string;
   RATE_LIMIT_AUTH?: string;
   RATE_LIMIT_CHECKOUT?: string;
+  RATE_LIMIT_WEBHOOK?: string;
 }
 
 export const defaultLimits: Record<Rule['name'], string> = {
@@ -26,6 +27,8 @@ export const defaultLimits: Record<Rule['name'], string> = {
   merchant: '1200/60',
   auth: '10/60',
   checkout: '10/60',
+  // Stripe delivers from a handful of addresses; the signature is the real gate.
+  webhook: '6000/60',
 };
 
 function parse(name: Rule['name'], value: string | undefined): Omit<Rule, 'failClosed'> {
@@ -58,6 +61,7 @@ const authPaths = new Set(['/v1/auth/login', '/v1/auth/register', '/v1/auth/refr
 /** The rule and key for one request. Credential routes count per IP whoever calls; the rest per caller. */
 export function classify(all: Record<Rule['name'], Rule>, path: string, ip: string, who: Identity | undefined) {
   if (authPaths.has(path)) return { rule: all.auth, key: `ip:${ip}` };
+  if (path === '/v1/webhooks/stripe') return { rule: all.webhook, key: `ip:${ip}` };
   if (path === '/v1/checkout' && who) return { rule: all.checkout, key: `sub:${who.sub}` };
   if (!who) return { rule: all.anonymous, key: `ip:${ip}` };
   const tier = who.role === 'admin' ? 'merchant' : who.role;

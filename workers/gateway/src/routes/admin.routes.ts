@@ -1,6 +1,7 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ProductUpdate, SlugParam } from '../../../../lib/catalog/schemas';
+import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
@@ -48,5 +49,107 @@ adminRoutes.openapi(
   async (c) => {
     const result = unwrap(await c.env.ADMIN.updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')));
     return c.json({ product: result.product, generation: result.generation }, 200);
+  },
+);
+
+const stockFailures = {
+  400: failure('Invalid SKU or figure'),
+  401: failure('No token'),
+  403: failure('Not allowed'),
+  409: failure('Below what is held or sold (STOCK_BELOW_COMMITTED)'),
+};
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'put',
+    path: '/inventory/{sku}',
+    tags: ['admin'],
+    summary: 'Set on-hand stock of a SKU (and optionally its per-customer cap)',
+    security: [{ bearer: [] }],
+    middleware: [jsonBody()] as const,
+    request: { params: InventorySku, body: { required: true, ...json(SetStockBody) } },
+    responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
+  }),
+  async (c) => {
+    const { inventory } = unwrap(await c.env.ADMIN.setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')));
+    return c.json(stockView(inventory), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/inventory/{sku}/adjustments',
+    tags: ['admin'],
+    summary: 'Change on-hand stock by a delta (goods received +, shrinkage −)',
+    security: [{ bearer: [] }],
+    middleware: [jsonBody()] as const,
+    request: { params: InventorySku, body: { required: true, ...json(AdjustStockBody) } },
+    responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
+  }),
+  async (c) => {
+    const { inventory } = unwrap(await c.env.ADMIN.adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')));
+    return c.json(stockView(inventory), 200);
+  },
+);
+
+function stockView(l: { sku: string; onHand: number; held: number; sold: number; available: number; maxPerCustomer: number | null }) {
+  return { sku: l.sku, onHand: l.onHand, held: l.held, sold: l.sold, available: l.available, maxPerCustomer: l.maxPerCustomer };
+}
+
+const DeadLetters = z
+  .object({
+    letters: z.array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        subject: z.string(),
+        body: z.record(z.string(), z.any()),
+        attempts: z.number().int(),
+        firstSeenAt: z.string(),
+        lastSeenAt: z.string(),
+        replayedAt: z.string().nullable(),
+        replays: z.number().int(),
+      }),
+    ),
+    waiting: z.number().int().openapi({ description: 'Dead letters not replayed yet.' }),
+  })
+  .openapi('DeadLetters');
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/dead-letters',
+    tags: ['admin'],
+    summary: 'Messages of the `orders` Queue that ran out of retries (admin role)',
+    security: [{ bearer: [] }],
+    request: {
+      query: z.object({
+        includeReplayed: z.enum(['true', 'false']).default('false'),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+    },
+    responses: { 200: { description: 'Dead letters, newest first', ...json(DeadLetters) }, 401: failure('No token'), 403: failure('Not the admin role') },
+  }),
+  async (c) => {
+    const q = c.req.valid('query');
+    return c.json(unwrap(await c.env.ADMIN.deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never, 200, { 'cache-control': 'no-store' });
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/dead-letters/replay',
+    tags: ['admin'],
+    summary: 'Send dead letters back to the `orders` Queue (all waiting, or the ids given); safe to repeat',
+    security: [{ bearer: [] }],
+    middleware: [jsonBody()] as const,
+    request: { body: { required: false, ...json(z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional() }).strict()) } },
+    responses: { 200: { description: 'What was replayed', ...json(z.object({ replayed: z.array(z.string()) })) }, 401: failure('No token'), 403: failure('Not the admin role') },
+  }),
+  async (c) => {
+    const body = c.req.valid('json') ?? {};
+    return c.json(unwrap(await c.env.ADMIN.replayDeadLetters(c.get('identity')!, body.ids)) as never, 200);
   },
 );

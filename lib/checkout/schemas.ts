@@ -1,0 +1,118 @@
+// Checkout, order and inventory schemas: request validation and the OpenAPI contract, one source for both.
+import { z } from '@hono/zod-openapi';
+import { skuSchema } from '../catalog/schemas';
+import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
+import { ORDER_STATUSES } from './order';
+import { SHIPPING_COUNTRIES, SHIPPING_METHODS } from './pricing';
+
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_NUL, NO_NUL_MESSAGE);
+
+export const ShippingAddressSchema = z
+  .object({
+    name: text(200),
+    line1: text(200),
+    line2: text(200).optional(),
+    city: text(100),
+    region: text(100).optional(),
+    postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{1,10}[A-Za-z0-9]$/, 'a postal code (3 to 12 letters, digits, spaces or dashes)'),
+    country: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(SHIPPING_COUNTRIES)).openapi({ description: 'ISO 3166-1 alpha-2; the countries we ship to.' }),
+    phone: z.string().trim().regex(/^\+?[0-9 ().-]{6,20}$/, 'a phone number').optional(),
+  })
+  .strict()
+  .openapi('ShippingAddress');
+
+/** A Stripe PaymentMethod id (pm_...), e.g. the test methods pm_card_visa, pm_card_chargeDeclined. */
+export const PaymentMethodSchema = z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a Stripe PaymentMethod id (pm_...)');
+
+export const CheckoutBody = z
+  .object({
+    email: z.string().trim().toLowerCase().email().max(254).optional().openapi({ description: 'Required for guests; customers may omit it.' }),
+    shippingAddress: ShippingAddressSchema,
+    shippingMethod: z.enum(SHIPPING_METHODS).default('standard'),
+    paymentMethod: PaymentMethodSchema,
+  })
+  .strict()
+  .openapi('CheckoutRequest');
+export type CheckoutBody = z.infer<typeof CheckoutBody>;
+
+/** Idempotency-Key: 8 to 255 visible ASCII characters (a UUID is a good choice). */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{8,255}$/, '8 to 255 visible ASCII characters');
+
+const Totals = z.object({
+  subtotal: z.number().int(),
+  shipping: z.number().int(),
+  tax: z.number().int(),
+  total: z.number().int(),
+  currency: z.string(),
+  taxRateBps: z.number().int(),
+});
+
+const Payment = z.object({
+  provider: z.literal('stripe'),
+  paymentIntentId: z.string().nullable(),
+  status: z.string(),
+  clientSecret: z.string().nullable().openapi({ description: 'For Stripe.js when the payment needs a step from the shopper.' }),
+  nextAction: z
+    .object({ type: z.string(), url: z.string().nullable() })
+    .nullable()
+    .openapi({ description: "What the shopper must still do (Stripe's next_action, e.g. 3-D Secure at `url`), or null." }),
+});
+
+export const CheckoutAccepted = z
+  .object({
+    orderId: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    payment: Payment,
+    totals: Totals,
+    holdExpiresAt: z.string().openapi({ description: 'Unpaid by then, the order expires and the stock returns.' }),
+  })
+  .openapi('CheckoutAccepted');
+export type CheckoutAccepted = z.infer<typeof CheckoutAccepted>;
+
+export const OrderView = z
+  .object({
+    id: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    email: z.string(),
+    lines: z.array(z.object({ sku: z.string(), title: z.string(), quantity: z.number().int(), unitAmount: z.number().int(), lineTotal: z.number().int() })),
+    totals: Totals,
+    shippingAddress: ShippingAddressSchema,
+    shippingMethod: z.string(),
+    payment: z.object({ provider: z.string(), paymentIntentId: z.string().nullable(), status: z.string(), amount: z.number().int(), refundedAmount: z.number().int() }),
+    holdExpiresAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    history: z.array(z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() })),
+  })
+  .openapi('Order');
+export type OrderView = z.infer<typeof OrderView>;
+
+export const OrderList = z.object({ orders: z.array(OrderView), nextCursor: z.string().nullable() }).openapi('OrderList');
+export const OrderListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^\d{1,16}$/, 'a cursor from a previous page').optional(),
+});
+export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{10,40}$/, 'an order id (ord_...)') });
+
+export const InventorySku = z.object({ sku: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), skuSchema) });
+export const InventoryView = z
+  .object({
+    sku: z.string(),
+    onHand: z.number().int(),
+    held: z.number().int(),
+    sold: z.number().int(),
+    available: z.number().int(),
+    maxPerCustomer: z.number().int().nullable(),
+  })
+  .openapi('Inventory');
+
+/** PUT /v1/admin/inventory/:sku: set on hand, and optionally the per-customer cap (null removes it). */
+export const SetStockBody = z
+  .object({ onHand: z.number().int().min(0).max(10_000_000), maxPerCustomer: z.number().int().min(1).max(1000).nullable().optional() })
+  .strict()
+  .openapi('SetStock');
+/** POST /v1/admin/inventory/:sku/adjustments: a delta (received goods +, shrinkage -). */
+export const AdjustStockBody = z
+  .object({ delta: z.number().int().min(-10_000_000).max(10_000_000).refine((d) => d !== 0, 'must not be 0'), reason: text(200).optional() })
+  .strict()
+  .openapi('AdjustStock');

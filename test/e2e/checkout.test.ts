@@ -1,0 +1,296 @@
+// Checkout, stock and orders through the running stack (gateway -> checkout worker -> OrdersDO / InventoryDO,
+// the local Stripe server, its signed webhooks, the `orders` Queue and Postgres), with real concurrency.
+import { describe, expect, it } from 'vitest';
+import { api, eventually, postJson, primary } from './helpers';
+import {
+  addToCart,
+  as,
+  checkout,
+  checkoutBody,
+  freshSku,
+  guestToken,
+  intentsOfOrder,
+  inventory,
+  invariantHolds,
+  orderOf,
+  pgOrderRows,
+  setStock,
+  shopperWith,
+  signedWebhook,
+  stripe,
+  waitForStatus,
+} from './checkout-helpers';
+
+describe('checkout', () => {
+  it('accepts a paid checkout: 202, the order visible at once, paid through the webhook, stock sold, cart emptied, one row in Postgres', async () => {
+    const sku = await freshSku(5, 4000);
+    const token = await shopperWith(sku, 2);
+    const r = await checkout(token);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ status: 'pending_payment', payment: { provider: 'stripe', status: 'succeeded' } });
+    // 2 x 40.00, domestic standard shipping 5.00 (under the free threshold), US tax 7.25 % of 85.00 = 6.16
+    expect(r.body.totals).toEqual({ subtotal: 8000, shipping: 500, tax: 616, total: 9116, currency: 'USD', taxRateBps: 725 });
+    expect(r.headers.get('location')).toBe(`/v1/orders/${r.body.orderId}`);
+    const orderId = r.body.orderId as string;
+
+    // Visible to its owner at once, whatever the consumer and the replica have done.
+    const now = await orderOf(token, orderId);
+    expect(now.status).toBe(200);
+    expect(['pending_payment', 'paid']).toContain(now.body.status);
+
+    const paid = await waitForStatus(token, orderId, 'paid', 5000);
+    expect(paid.history.map((h: { to: string }) => h.to)).toEqual(['pending_payment', 'paid']);
+    expect(paid.payment).toMatchObject({ status: 'succeeded', amount: 9116 });
+    expect(await inventory(sku)).toMatchObject({ onHand: 5, held: 0, sold: 2, available: 3 });
+    expect((await api('/v1/cart', { headers: as(token) })).body.itemCount).toBe(0);
+
+    const listed = await api('/v1/orders', { headers: as(token) });
+    expect(listed.body.orders.map((o: { id: string }) => o.id)).toEqual([orderId]);
+
+    const rows = await eventually('paid order in Postgres', async () => {
+      const found = await pgOrderRows([orderId]);
+      return found.length === 1 && found[0]!.status === 'paid' ? found : false;
+    }, 10_000);
+    expect(rows).toHaveLength(1);
+    const lines = await primary('select sku, quantity, unit_amount from order_lines where order_id = $1', [orderId]);
+    expect(lines).toEqual([{ sku, quantity: 2, unit_amount: 4000 }]);
+    const [payment] = await primary('select intent_id, status, amount from payments where order_id = $1', [orderId]);
+    expect(payment).toEqual({ intent_id: paid.payment.paymentIntentId, status: 'succeeded', amount: 9116 });
+    await eventually('stock levels copied to Postgres', async () => {
+      const [l] = await primary('select on_hand, held, sold, available from inventory_levels where sku = $1', [sku]);
+      return l && l.sold === 2 && l.available === 3 && l.on_hand === 5;
+    }, 10_000);
+
+    // Another shopper cannot see it.
+    const other = await guestToken();
+    expect((await orderOf(other, orderId)).status).toBe(404);
+    expect((await api('/v1/orders', { headers: as(other) })).body.orders).toEqual([]);
+  });
+
+  it('refuses bad requests with a 4xx and changes nothing', async () => {
+    const sku = await freshSku(3);
+    const token = await shopperWith(sku, 1);
+    expect((await checkout(token, checkoutBody(), null)).body.error.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+    expect((await checkout(token, checkoutBody(), 'short')).status).toBe(400);
+    const bad = [
+      { ...checkoutBody(), shippingAddress: { ...checkoutBody().shippingAddress, country: 'XX' } },
+      { ...checkoutBody(), shippingAddress: { ...checkoutBody().shippingAddress, postalCode: '!' } },
+      { ...checkoutBody(), paymentMethod: 'card_4242' },
+      { ...checkoutBody(), email: 'not-an-email' },
+      { ...checkoutBody(), extra: true },
+      { ...checkoutBody(), email: undefined }, // guests must give an email
+    ];
+    for (const body of bad) {
+      const r = await checkout(token, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.code).toBe('VALIDATION_FAILED');
+    }
+    expect((await postJson('/v1/checkout', checkoutBody(), { 'idempotency-key': crypto.randomUUID() })).status).toBe(401);
+    const unknownPm = await checkout(token, checkoutBody('pm_card_doesNotExist'));
+    expect(unknownPm.status).toBe(422);
+    expect(unknownPm.body.error.code).toBe('INVALID_PAYMENT_METHOD');
+    expect(await inventory(sku)).toMatchObject({ onHand: 3, held: 0, sold: 0, available: 3 });
+    expect((await api('/v1/cart', { headers: as(token) })).body.itemCount).toBe(1);
+    expect((await api('/v1/orders', { headers: as(token) })).body.orders).toEqual([]);
+
+    const empty = await checkout(await guestToken());
+    expect(empty.status).toBe(422);
+    expect(empty.body.error.code).toBe('CART_EMPTY');
+  });
+
+  it('answers a declined card with 402, releases the stock and keeps the cart', async () => {
+    const sku = await freshSku(4);
+    const token = await shopperWith(sku, 3);
+    const r = await checkout(token, checkoutBody('pm_card_chargeDeclined'));
+    expect(r.status).toBe(402);
+    expect(r.body.error).toMatchObject({ code: 'PAYMENT_DECLINED', details: { declineCode: 'generic_decline' } });
+    expect(await inventory(sku)).toMatchObject({ onHand: 4, held: 0, sold: 0, available: 4 });
+    expect((await api('/v1/cart', { headers: as(token) })).body.itemCount).toBe(3);
+    const order = await orderOf(token, r.body.error.details.orderId);
+    expect(order.body.status).toBe('payment_failed');
+  });
+
+  it('replays a key: 20 identical checkouts at once make 1 order and 1 PaymentIntent; another body under the key is refused', async () => {
+    const sku = await freshSku(10);
+    const token = await shopperWith(sku, 2);
+    const key = crypto.randomUUID();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => checkout(token, checkoutBody(), key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+    const ids = new Set(answers.map((a) => a.body.orderId));
+    expect(ids.size).toBe(1);
+    const orderId = [...ids][0] as string;
+    expect(new Set(answers.map((a) => a.body.payment.paymentIntentId)).size).toBe(1);
+    expect(await intentsOfOrder(orderId)).toHaveLength(1);
+    await waitForStatus(token, orderId, 'paid');
+    expect(await inventory(sku)).toMatchObject({ held: 0, sold: 2, available: 8 });
+    expect((await api('/v1/orders', { headers: as(token) })).body.orders).toHaveLength(1);
+
+    // Later replays: the same answer, still one order.
+    const later = await checkout(token, checkoutBody(), key);
+    expect(later.status).toBe(202);
+    expect(later.body.orderId).toBe(orderId);
+    const reused = await checkout(token, checkoutBody('pm_card_visa', { shippingMethod: 'express' }), key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    await eventually('one row in Postgres', async () => (await pgOrderRows([orderId])).length === 1, 10_000);
+  });
+
+  it('sells the last 10 units to exactly 10 of 200 shoppers racing for them', async () => {
+    const sku = await freshSku(10);
+    const shoppers: string[] = [];
+    for (let i = 0; i < 200; i += 25) shoppers.push(...(await Promise.all(Array.from({ length: 25 }, () => shopperWith(sku, 1)))));
+    const answers = await Promise.all(shoppers.map((t) => checkout(t)));
+    const accepted = answers.filter((a) => a.status === 202);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(accepted).toHaveLength(10);
+    expect(refused).toHaveLength(190);
+    expect(refused.every((r) => r.body.error.code === 'OUT_OF_STOCK' && r.body.error.details.items[0].sku === sku)).toBe(true);
+    const mid = await inventory(sku);
+    expect(invariantHolds(mid)).toBe(true);
+    expect(mid.held + mid.sold).toBe(10);
+    expect(mid.available).toBe(0);
+
+    const orderIds = accepted.map((a) => a.body.orderId as string);
+    const final = await eventually('all 10 paid', async () => {
+      const l = await inventory(sku);
+      return l.sold === 10 ? l : false;
+    }, 20_000, 200);
+    expect(final).toEqual({ sku, onHand: 10, held: 0, sold: 10, available: 0, maxPerCustomer: null });
+    const rows = await eventually('10 orders in Postgres', async () => {
+      const found = await pgOrderRows(orderIds);
+      return found.length === 10 && found.every((o) => o.status === 'paid') ? found : false;
+    }, 20_000, 200);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(10);
+    const [sold] = await primary<{ n: string }>('select coalesce(sum(quantity), 0) as n from order_lines l join orders o on o.id = l.order_id where l.sku = $1 and o.status = $2', [sku, 'paid']);
+    expect(Number(sold!.n)).toBe(10);
+  }, 120_000);
+
+  it('enforces a per-customer cap', async () => {
+    const sku = await freshSku(50);
+    expect((await setStock(sku, 50, { maxPerCustomer: 2 })).body.maxPerCustomer).toBe(2);
+    const token = await shopperWith(sku, 3);
+    const r = await checkout(token);
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('CUSTOMER_LIMIT_EXCEEDED');
+    expect(await inventory(sku)).toMatchObject({ held: 0, available: 50 });
+  });
+
+  it('releases a hold that is never paid: the order expires, the PaymentIntent is canceled, the stock comes back', async () => {
+    const sku = await freshSku(3);
+    const token = await shopperWith(sku, 2);
+    const r = await checkout(token, checkoutBody('pm_card_authenticationRequired'));
+    expect(r.status).toBe(202);
+    expect(r.body.payment.status).toBe('requires_action');
+    expect(r.body.payment.nextAction.url).toMatch(/^http/);
+    expect(await inventory(sku)).toMatchObject({ held: 2, available: 1 });
+    const expired = await waitForStatus(token, r.body.orderId, 'expired', 30_000);
+    expect(expired.history.at(-1).reason).toMatch(/hold expired/);
+    expect(await inventory(sku)).toMatchObject({ onHand: 3, held: 0, sold: 0, available: 3 });
+    const pi = await stripe().paymentIntents.retrieve(r.body.payment.paymentIntentId);
+    expect(pi.status).toBe('canceled');
+  }, 60_000);
+
+  it('applies webhook events once, whatever their order: duplicates and stale events change nothing', async () => {
+    const sku = await freshSku(5);
+    const token = await shopperWith(sku, 2);
+    const r = await checkout(token, checkoutBody('pm_card_authenticationRequired'));
+    expect(r.status).toBe(202);
+    const pi = await stripe().paymentIntents.retrieve(r.body.payment.paymentIntentId);
+    const event = (type: string, status: string) => ({
+      id: `evt_test_${crypto.randomUUID().replaceAll('-', '')}`,
+      object: 'event',
+      api_version: '2025-01-01',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object: { ...pi, status } },
+    });
+    const succeeded = event('payment_intent.succeeded', 'succeeded');
+    const failed = event('payment_intent.payment_failed', 'requires_payment_method');
+    // The success, five times at once, then a stale failure and the success again.
+    const first = await Promise.all(Array.from({ length: 5 }, () => signedWebhook(succeeded)));
+    expect(first.map((a) => a.status)).toEqual(Array(5).fill(200));
+    expect(first.filter((a) => a.body.outcome === 'applied')).toHaveLength(1);
+    expect((await signedWebhook(failed)).body.outcome).toBe('ignored');
+    expect((await signedWebhook(succeeded)).body.outcome).toBe('duplicate');
+    const order = (await orderOf(token, r.body.orderId)).body;
+    expect(order.status).toBe('paid');
+    expect(order.history.map((h: { to: string }) => h.to)).toEqual(['pending_payment', 'paid']);
+    expect(await inventory(sku)).toMatchObject({ onHand: 5, held: 0, sold: 2, available: 3 });
+
+    // Forged or damaged deliveries are refused.
+    const forged = await signedWebhook(event('payment_intent.succeeded', 'succeeded'), 'whsec_not_the_secret');
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
+    const unsigned = await api('/v1/webhooks/stripe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(succeeded) });
+    expect(unsigned.status).toBe(400);
+  });
+});
+
+describe('stock administration', () => {
+  it('sets and adjusts on hand, never below what is held or sold, for merchants only', async () => {
+    const sku = await freshSku(5);
+    const token = await shopperWith(sku, 3);
+    expect((await checkout(token, checkoutBody('pm_card_authenticationRequired'))).status).toBe(202); // 3 held
+    const below = await setStock(sku, 2);
+    expect(below.status).toBe(409);
+    expect(below.body.error).toMatchObject({ code: 'STOCK_BELOW_COMMITTED', details: { held: 3, sold: 0, minimum: 3 } });
+    expect((await setStock(sku, 3)).body).toMatchObject({ onHand: 3, held: 3, available: 0 });
+    const adjust = (delta: number, t?: string) =>
+      api(`/v1/admin/inventory/${sku}/adjustments`, { method: 'POST', headers: { ...as(t ?? ''), 'content-type': 'application/json' }, body: JSON.stringify({ delta }) });
+    const { adminToken } = await import('./checkout-helpers');
+    const admin = await adminToken();
+    expect((await adjust(7, admin)).body).toMatchObject({ onHand: 10, available: 7 });
+    expect((await adjust(-8, admin)).status).toBe(409);
+    expect((await adjust(0, admin)).status).toBe(400);
+    expect((await setStock(sku, -1)).status).toBe(400);
+    expect((await setStock(sku, 1.5)).status).toBe(400);
+    expect((await setStock(sku, 5, {}, await guestToken())).status).toBe(403);
+    expect((await api(`/v1/inventory/${sku}`)).body).toMatchObject({ onHand: 10, held: 3, sold: 0, available: 7 });
+    expect((await api('/v1/inventory/not a sku')).status).toBe(400);
+  });
+
+  it('keeps the invariant under a concurrent mix of checkouts and merchant changes', async () => {
+    const sku = await freshSku(30);
+    const shoppers = await Promise.all(Array.from({ length: 30 }, () => shopperWith(sku, 2)));
+    const { adminToken } = await import('./checkout-helpers');
+    const admin = await adminToken();
+    const merchantOps = Array.from({ length: 20 }, (_, i) =>
+      api(`/v1/admin/inventory/${sku}/adjustments`, {
+        method: 'POST',
+        headers: { ...as(admin), 'content-type': 'application/json' },
+        body: JSON.stringify({ delta: i % 2 === 0 ? 3 : -2 }),
+      }),
+    );
+    const answers = await Promise.all([...shoppers.map((t) => checkout(t)), ...merchantOps]);
+    expect(answers.every((a) => [200, 202, 409].includes(a.status))).toBe(true);
+    const levels = await inventory(sku);
+    expect(invariantHolds(levels)).toBe(true);
+    const accepted = answers.slice(0, 30).filter((a) => a.status === 202).length;
+    expect(levels.held + levels.sold).toBe(accepted * 2);
+  }, 60_000);
+});
+
+describe('orders', () => {
+  it('pages the caller’s orders newest first', async () => {
+    const sku = await freshSku(20);
+    const token = await guestToken();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await addToCart(token, sku, 1);
+      const r = await checkout(token);
+      expect(r.status).toBe(202);
+      ids.push(r.body.orderId);
+    }
+    const page1 = await api('/v1/orders?limit=2', { headers: as(token) });
+    expect(page1.body.orders.map((o: { id: string }) => o.id)).toEqual([ids[2], ids[1]]);
+    const page2 = await api(`/v1/orders?limit=2&cursor=${page1.body.nextCursor}`, { headers: as(token) });
+    expect(page2.body.orders.map((o: { id: string }) => o.id)).toEqual([ids[0]]);
+    expect(page2.body.nextCursor).toBeNull();
+    expect((await api('/v1/orders?limit=0', { headers: as(token) })).status).toBe(400);
+    expect((await api('/v1/orders/not-an-order', { headers: as(token) })).status).toBe(400);
+    expect((await api('/v1/orders')).status).toBe(401);
+  });
+});

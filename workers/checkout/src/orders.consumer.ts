@@ -1,0 +1,141 @@
+// The `orders` Queue consumer: each message is a versioned snapshot (an order with its lines, payment and status
+// history; or a SKU's stock levels) written to the Neon primary in one transaction. Writes are idempotent: an
+// order row is only replaced by a newer version, lines and history rows are inserted once. A failure retries the
+// message with exponential backoff and jitter; after the last retry the Queue moves it to `orders-dlq`, whose
+// consumer keeps it in DeadLetterDO.
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/neon-http';
+import * as schema from '../../../db/schema';
+import { inventoryLevels, orderEvents, orderLines, orders, payments } from '../../../db/schema';
+import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/checkout/messages';
+import type { OrderSnapshot } from '../../../lib/checkout/order';
+import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
+import { isDbUnavailable } from '../../../lib/db/errors';
+import { backoffMs, CircuitOpenError } from '../../../lib/resilience';
+import { pgBreaker } from './db';
+
+type Env = CheckoutEnv & DbEnv & { ORDERS_RETRY_BASE_SECONDS?: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const excluded = (column: string) => sql.raw(`excluded.${column}`);
+
+function primary(env: Env) {
+  const settings = dbSettings(env);
+  return drizzle({ client: sqlClient(settings.DATABASE_URL, settings), schema });
+}
+
+/** Order, lines, payment and history in one transaction; an older or repeated snapshot changes nothing. */
+export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
+  const db = primary(env);
+  const newer = sql`${orders.version} < ${excluded('version')}`;
+  await db.batch([
+    db
+      .insert(orders)
+      .values({
+        id: o.id,
+        version: o.version,
+        ownerSub: o.owner.sub,
+        ownerRole: o.owner.role,
+        // Customers may check out without giving an email: their account's.
+        email: sql`coalesce(nullif(${o.owner.email}, ''), (select email from customers where id::text = ${o.owner.sub}), '')`,
+        status: o.status,
+        currency: o.totals.currency,
+        subtotal: o.totals.subtotal,
+        shipping: o.totals.shipping,
+        tax: o.totals.tax,
+        total: o.totals.total,
+        taxRateBps: o.totals.taxRateBps,
+        shippingMethod: o.shippingMethod,
+        shippingAddress: o.shippingAddress,
+        holdExpiresAt: iso(o.holdExpiresAt),
+        createdAt: iso(o.createdAt),
+        updatedAt: iso(o.updatedAt),
+      })
+      .onConflictDoUpdate({
+        target: orders.id,
+        set: { version: excluded('version'), status: excluded('status'), updatedAt: excluded('updated_at') },
+        setWhere: newer,
+      }),
+    db
+      .insert(orderLines)
+      .values(o.lines.map((l) => ({ orderId: o.id, sku: l.sku, title: l.title, quantity: l.quantity, unitAmount: l.unitAmount, lineTotal: l.lineTotal })))
+      .onConflictDoNothing(),
+    db
+      .insert(payments)
+      .values({ orderId: o.id, provider: o.payment.provider, intentId: o.payment.intentId, status: o.payment.status, amount: o.payment.amount, refundedAmount: o.payment.refundedAmount, updatedAt: iso(o.updatedAt) })
+      .onConflictDoUpdate({
+        target: payments.orderId,
+        set: { intentId: excluded('intent_id'), status: excluded('status'), refundedAmount: excluded('refunded_amount'), updatedAt: excluded('updated_at') },
+        // Only the snapshot that is now the order's version may change the payment.
+        setWhere: sql`(select ${orders.version} from ${orders} where ${orders.id} = ${o.id}) = ${o.version}`,
+      }),
+    ...(o.history.length
+      ? [
+          db
+            .insert(orderEvents)
+            .values(o.history.map((h, i) => ({ orderId: o.id, seq: i + 1, fromStatus: h.from, toStatus: h.to, reason: h.reason, stripeEventId: h.stripeEventId ?? null, at: iso(h.at) })))
+            .onConflictDoNothing(),
+        ]
+      : []),
+  ]);
+}
+
+/** The reporting copy of a SKU's stock; the newest version wins. */
+export async function writeLevels(env: Env, l: InventoryLevels): Promise<void> {
+  const db = primary(env);
+  await db
+    .insert(inventoryLevels)
+    .values({ sku: l.sku, onHand: l.onHand, held: l.held, sold: l.sold, available: l.available, maxPerCustomer: l.maxPerCustomer, version: l.version, updatedAt: iso(l.updatedAt) })
+    .onConflictDoUpdate({
+      target: inventoryLevels.sku,
+      set: {
+        onHand: excluded('on_hand'),
+        held: excluded('held'),
+        sold: excluded('sold'),
+        available: excluded('available'),
+        maxPerCustomer: excluded('max_per_customer'),
+        version: excluded('version'),
+        updatedAt: excluded('updated_at'),
+      },
+      setWhere: sql`${inventoryLevels.version} < ${excluded('version')}`,
+    });
+}
+
+export async function writeMessage(env: Env, body: OrdersQueueMessage): Promise<void> {
+  await pgBreaker.run(
+    () => (body.type === 'order.snapshot' ? writeOrder(env, body.order) : writeLevels(env, body.levels)),
+    isDbUnavailable,
+  );
+}
+
+/** Seconds before the next try: base * 2^(attempts-1) with full jitter, at least 1 s, at most 5 min. */
+export function retryDelaySeconds(env: Env, attempts: number): number {
+  const base = Number(env.ORDERS_RETRY_BASE_SECONDS) > 0 ? Number(env.ORDERS_RETRY_BASE_SECONDS) : 2;
+  return Math.max(1, Math.ceil(backoffMs(Math.max(attempts - 1, 0), base * 1000, 300_000) / 1000));
+}
+
+export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (msg) => {
+      try {
+        await writeMessage(env, msg.body);
+        msg.ack();
+      } catch (err) {
+        const delaySeconds = retryDelaySeconds(env, msg.attempts);
+        const outage = err instanceof CircuitOpenError || isDbUnavailable(err);
+        (outage ? console.warn : console.error)(
+          JSON.stringify({ msg: 'orders message failed; retrying', id: msg.id, type: msg.body?.type, attempts: msg.attempts, delaySeconds, error: String(err) }),
+        );
+        msg.retry({ delaySeconds });
+      }
+    }),
+  );
+}
+
+/** `orders-dlq`: every message that ran out of retries is kept, visible and replayable (DeadLetterDO). */
+export async function consumeDeadLetters(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
+  const store = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName('orders-dlq'));
+  await store.keep(batch.messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts })));
+  console.error(JSON.stringify({ msg: 'orders messages dead-lettered', count: batch.messages.length, ids: batch.messages.map((m) => m.id) }));
+  batch.ackAll();
+}

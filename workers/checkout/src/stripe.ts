@@ -1,0 +1,62 @@
+// Stripe for the checkout worker: the real SDK over fetch (workerd), pointed at the local Stripe server in
+// development, with a per-request timeout, the SDK's own retries (exponential backoff with jitter, and the same
+// idempotency key on every retry), and a circuit breaker so an outage fails fast instead of piling up.
+import Stripe from 'stripe';
+import { CircuitBreaker } from '../../../lib/resilience';
+
+export interface StripeEnv {
+  /** Secret: sk_live_... / sk_test_... */
+  STRIPE_SECRET_KEY?: string;
+  /** Secret: the webhook endpoint's signing secret (whsec_...). */
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** Empty for Stripe itself; http://127.0.0.1:<port> for the local Stripe server. */
+  STRIPE_API_BASE?: string;
+  STRIPE_TIMEOUT_MS?: string;
+}
+
+const clients = new WeakMap<object, Stripe>();
+
+export function stripeClient(env: StripeEnv): Stripe {
+  let client = clients.get(env);
+  if (client) return client;
+  if (!env.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set; set it with `wrangler secret put STRIPE_SECRET_KEY`.');
+  const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null;
+  client = new Stripe(env.STRIPE_SECRET_KEY, {
+    httpClient: Stripe.createFetchHttpClient(),
+    timeout: Number(env.STRIPE_TIMEOUT_MS) || 5000,
+    maxNetworkRetries: 2,
+    telemetry: false,
+    ...(base ? { host: base.hostname, port: Number(base.port) || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' } : {}),
+  });
+  clients.set(env, client);
+  return client;
+}
+
+export const stripeBreaker = new CircuitBreaker('stripe', { failureThreshold: 5, openMs: 10_000 });
+
+/** Outages count against the breaker; Stripe's answers (a declined card, a bad request) do not. */
+export function isStripeOutage(err: unknown): boolean {
+  return (
+    err instanceof Stripe.errors.StripeConnectionError ||
+    err instanceof Stripe.errors.StripeAPIError ||
+    err instanceof Stripe.errors.StripeRateLimitError ||
+    err instanceof Stripe.errors.StripeAuthenticationError ||
+    (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+  );
+}
+
+/** A call to Stripe through the breaker. */
+export function callStripe<T>(env: StripeEnv, fn: (stripe: Stripe) => Promise<T>): Promise<T> {
+  return stripeBreaker.run(() => fn(stripeClient(env)), isStripeOutage);
+}
+
+let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
+
+/** Verifies a webhook's signature with the SDK's async verifier (Web Crypto); throws on a bad signature. */
+export async function verifyWebhook(env: StripeEnv, payload: string, signature: string): Promise<Stripe.Event> {
+  if (!env.STRIPE_WEBHOOK_SECRET) throw new Error('STRIPE_WEBHOOK_SECRET is not set; set it with `wrangler secret put STRIPE_WEBHOOK_SECRET`.');
+  subtle ??= Stripe.createSubtleCryptoProvider();
+  return Stripe.webhooks.constructEventAsync(payload, signature, env.STRIPE_WEBHOOK_SECRET, 300, subtle);
+}
+
+export { Stripe };

@@ -1,0 +1,21 @@
+// Live stock of one SKU, straight from its InventoryDO (never cached: it changes with every checkout).
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { InventorySku, InventoryView } from '../../../../lib/checkout/schemas';
+import { unwrap } from '../../../../lib/rpc';
+import { validationHook } from '../middleware/errors';
+import type { GatewayApp } from '../types';
+import { failure, json } from './openapi';
+
+export const inventoryRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+
+inventoryRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{sku}',
+    tags: ['inventory'],
+    summary: 'Live availability of a SKU: available + held + sold = onHand',
+    request: { params: InventorySku },
+    responses: { 200: { description: 'Current figures', ...json(InventoryView) }, 400: failure('Invalid SKU'), 503: failure('Unavailable') },
+  }),
+  async (c) => c.json(unwrap(await c.env.CHECKOUT.inventory(c.req.valid('param').sku)).inventory, 200, { 'cache-control': 'no-store' }),
+);
