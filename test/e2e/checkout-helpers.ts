@@ -51,7 +51,10 @@ export async function inventory(sku: string) {
 let adminTokenP: Promise<string> | undefined;
 export function adminToken(): Promise<string> {
   const account = devAccounts().find((a) => a.role === 'admin')!;
-  adminTokenP ??= postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => r.body.accessToken as string);
+  adminTokenP ??= postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
+    if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.accessToken as string;
+  });
   return adminTokenP;
 }
 
