@@ -60,6 +60,28 @@ export default defineConfig({
         ],
         test: { name: 'cart', include: ['test/cart/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 0 } },
       },
+      {
+        // InventoryDO inside the checkout worker: the objects are driven directly; cart and catalog are not needed.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './workers/checkout/wrangler.toml' },
+            miniflare: {
+              // The levels the objects send go through the real `orders` consumer into the test Postgres.
+              bindings: {
+                HOLD_GRACE_SECONDS: '0',
+                INVENTORY_SYNC_DELAY_MS: '50',
+                DATABASE_URL: testDb.primaryUrl,
+                NEON_LOCAL_PROXY: `127.0.0.1:${testPorts.neonProxy}`,
+              },
+              serviceBindings: {
+                CART: () => new Response('not in this test', { status: 503 }),
+                CATALOG: () => new Response('not in this test', { status: 503 }),
+              },
+            },
+          }),
+        ],
+        test: { name: 'inventory', include: ['test/inventory/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 0 } },
+      },
       gatewayProject('gateway-durable-object', { RATE_LIMIT_BACKEND: 'durable-object' }),
       gatewayProject('gateway-upstash', {
         RATE_LIMIT_BACKEND: 'upstash',

@@ -1,7 +1,8 @@
 // `npm run bench`: starts its own stack on loopback (bench ports, data in .data/bench) plus a bare worker
 // that answers a constant, drives each with the same load generator (autocannon), and prints requests per
 // second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker;
-// add-to-cart by a few hundred guest shoppers; then the same cached list with each rate-limit backend, and
+// add-to-cart by a few hundred guest shoppers; a flash sale (hundreds of shoppers checking out at once for a
+// few units: accepted orders/s, checkout p50/p99, oversell count, which must be 0); then the same cached list with each rate-limit backend, and
 // the limiter's cost as a throughput ratio.
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
@@ -9,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
+import pg from 'pg';
 import { redisAvailable } from '../dev/redis';
 import { projectRoot, startStack, type Stack } from '../dev/stack';
 
@@ -95,8 +97,123 @@ async function withStack<T>(backend: 'off' | 'durable-object' | 'upstash', fn: (
   }
 }
 
+const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);
+// Checkouts in flight at once (wrangler dev's local proxy drops connections well before production would).
+const flashConcurrency = Number(process.env.BENCH_FLASH_CONCURRENCY ?? 100);
+const flashUnits = Number(process.env.BENCH_FLASH_UNITS ?? 25);
+interface FlashResult { shoppers: number; units: number; accepted: number; refused: number; other: number; seconds: number; allSeconds: number; p50: number; p99: number; oversold: number; paid: number; inPostgres: number }
+
+async function pgSql<R extends pg.QueryResultRow>(url: string, text: string, params: unknown[]): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * Flash sale: `flashShoppers` guests each hold 1 unit of one SKU in their cart and check out at the same moment
+ * for `flashUnits` units (pm_card_visa). Prints accepted orders per second over the burst, p50/p99 of the
+ * checkout answer, and the oversell count from the live stock, the orders and (after the webhooks and the
+ * queue) Postgres. Bounded: one request per shopper.
+ */
+async function flashSale(s: Stack): Promise<FlashResult> {
+  const login = await fetch(`${s.url}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: s.accounts.find((a) => a.role === 'merchant')!.email, password: s.accounts.find((a) => a.role === 'merchant')!.password }),
+  });
+  const merchant = ((await login.json()) as { accessToken: string }).accessToken;
+  const list = (await (await fetch(`${s.url}/v1/products?category=footwear&limit=1&sort=price_desc`)).json()) as { items: { slug: string }[] };
+  const sku = ((await (await fetch(`${s.url}/v1/products/${list.items[0]!.slug}`)).json()) as { variants: { sku: string }[] }).variants.at(-1)!.sku;
+  const put = await fetch(`${s.url}/v1/admin/inventory/${sku}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${merchant}` },
+    body: JSON.stringify({ onHand: flashUnits }),
+  });
+  const start = (await put.json()) as { held: number; sold: number };
+  if (!put.ok || start.held + start.sold > 0) throw new Error(`flash SKU ${sku} is not free for the run: ${JSON.stringify(start)}`);
+  log(`flash sale: ${flashShoppers} shoppers (${flashConcurrency} at once), ${flashUnits} units of ${sku}`);
+  const shoppers: string[] = [];
+  for (let i = 0; i < flashShoppers; i += 50) {
+    shoppers.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, flashShoppers - i) }, async (_, j) => {
+          const ip = `2001:db8:3::${(i + j).toString(16)}`;
+          const token = ((await (await fetch(`${s.url}/v1/auth/guest`, { method: 'POST', headers: { 'cf-connecting-ip': ip } })).json()) as { accessToken: string }).accessToken;
+          const add = await fetch(`${s.url}/v1/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'cf-connecting-ip': ip }, body: JSON.stringify({ sku, quantity: 1 }) });
+          if (!add.ok) throw new Error(`add to cart: ${add.status}`);
+          return token;
+        }),
+      )),
+    );
+  }
+  const body = JSON.stringify({ email: 'flash@example.com', shippingAddress: { name: 'Flash Shopper', line1: '1 Main St', city: 'Springfield', postalCode: '62701', country: 'US' }, paymentMethod: 'pm_card_visa' });
+  const started = performance.now();
+  let lastAccepted = started;
+  const answers: { status: number; ms: number; orderId?: string }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < shoppers.length) {
+      const n = next++;
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${s.url}/v1/checkout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${shoppers[n]}`, 'idempotency-key': crypto.randomUUID(), 'cf-connecting-ip': `2001:db8:3::${n.toString(16)}` },
+          body,
+          signal: AbortSignal.timeout(60_000),
+        });
+        const json = (await res.json()) as { orderId?: string };
+        const done = performance.now();
+        if (res.status === 202) lastAccepted = Math.max(lastAccepted, done);
+        answers.push({ status: res.status, ms: done - t0, orderId: json.orderId });
+      } catch (err) {
+        answers.push({ status: 0, ms: performance.now() - t0 });
+        log(`checkout request failed: ${String(err)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
+  const finished = performance.now();
+  const accepted = answers.filter((a) => a.status === 202);
+  const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
+  // Wait (bounded) for the webhooks to mark them paid and the consumer to copy them to Postgres.
+  const deadline = Date.now() + 60_000;
+  let levels = { onHand: 0, held: 0, sold: 0, available: 0 };
+  let inPostgres = 0;
+  while (Date.now() < deadline) {
+    levels = (await (await fetch(`${s.url}/v1/inventory/${sku}`)).json()) as typeof levels;
+    const ids = accepted.map((a) => a.orderId!);
+    inPostgres = Number((await pgSql<{ n: string }>(s.pg.primaryUrl, 'select count(*) as n from orders where id = any($1)', [ids]))[0]!.n);
+    if (levels.sold === accepted.length && inPostgres === accepted.length) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const [pgSold] = await pgSql<{ n: string }>(s.pg.primaryUrl, 'select coalesce(sum(quantity), 0) as n from order_lines where sku = $1', [sku]);
+  const oversold = Math.max(0, accepted.length - flashUnits, levels.held + levels.sold - levels.onHand, Number(pgSold!.n) - flashUnits);
+  return {
+    shoppers: shoppers.length,
+    units: flashUnits,
+    accepted: accepted.length,
+    refused: answers.filter((a) => a.status === 409).length,
+    other: answers.filter((a) => a.status !== 202 && a.status !== 409).length,
+    seconds: (lastAccepted - started) / 1000,
+    allSeconds: (finished - started) / 1000,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    oversold,
+    paid: levels.sold,
+    inPostgres,
+  };
+}
+
 const rows: Row[] = [];
 const limiterRows: Row[] = [];
+let flash: FlashResult | undefined;
 try {
   await waitUp(`http://127.0.0.1:${barePort}/`);
   log(`load: ${connections} connections, ${seconds}s per scenario after a 2s warm-up, at most ${maxRequests} requests each`);
@@ -117,6 +234,7 @@ try {
     limiterRows.push({ ...rows[1]!, name: 'cached list, no rate limit' });
 
     // Add-to-cart: 300 guest shoppers, each request from one of them, SKUs from the seed.
+    log('add to cart: setting up 300 guest shoppers');
     const sessions = await Promise.all(
       Array.from({ length: 300 }, async (_, n) => {
         const res = await fetch(`${s.url}/v1/auth/guest`, { method: 'POST', headers: { 'cf-connecting-ip': `2001:db8:1::${n.toString(16)}` } });
@@ -149,6 +267,8 @@ try {
         },
       ]),
     );
+    log('flash sale: setting up');
+    flash = await flashSale(s);
   });
   await withStack('durable-object', async (s) => {
     limiterRows.push(await run('cached list, RateLimiterDO', `${s.url}${cachedPath}`, [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }], describeCache));
@@ -177,6 +297,14 @@ console.log(`\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps
 console.log(`ratio cache miss / bare worker:  ${(missRow!.rps / bareRow!.rps).toFixed(2)}`);
 console.log(`ratio cached / cache miss:       ${(cachedRow!.rps / missRow!.rps).toFixed(1)}x`);
 console.log(`add to cart: ${cartRow!.rps.toFixed(0)} req/s, p50 ${cartRow!.p50} ms, p99 ${cartRow!.p99} ms, non-2xx ${cartRow!.bad}`);
+if (flash) {
+  const f = flash;
+  console.log(
+    `flash sale: ${f.shoppers} shoppers for ${f.units} units -> ${f.accepted} accepted (${(f.accepted / Math.max(f.seconds, 0.001)).toFixed(0)} orders/s over ${f.seconds.toFixed(2)} s), ` +
+      `${f.refused} refused (409), ${f.other} other; ${(f.shoppers / f.allSeconds).toFixed(0)} checkouts answered/s; checkout p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms; paid ${f.paid}, in Postgres ${f.inPostgres}; oversold ${f.oversold}`,
+  );
+  if (f.oversold !== 0 || f.other !== 0) process.exitCode = 1;
+}
 for (const r of limiterRows.slice(1)) {
   console.log(`rate-limit cost, ${r.name.replace('cached list, ', '')}: ${(r.rps / cachedRow!.rps).toFixed(2)} of the unlimited route's throughput; cached list / bare worker ${(r.rps / bareRow!.rps).toFixed(2)}`);
 }
