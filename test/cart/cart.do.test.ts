@@ -310,7 +310,7 @@ describe('CartDO: expiry by alarm', () => {
     const { expiresAt } = (written as { ok: true; cart: CartState }).cart;
     expect(expiresAt).not.toBeNull();
     expect(await alarmAt(stub)).toBe(expiresAt);
-    expect(await tables(stub)).toEqual(['absorbed', 'drain', 'drained_line', 'line', 'meta']);
+    expect(await tables(stub)).toEqual(['absorbed', 'checked_out', 'drain', 'drained_line', 'line', 'meta']);
 
     // Hold the alarm back past the expiry (so that the test, not the scheduler, runs it), then wait > 1 s.
     await runInDurableObject(stub, (_i: CartDO, state) => state.storage.setAlarm(Date.now() + 3_600_000));
@@ -325,7 +325,7 @@ describe('CartDO: expiry by alarm', () => {
 
     const again = (await stub.apply(add('TST-2', 1), LIMITS)) as CartResult;
     expect(again).toMatchObject({ ok: true, cart: { version: 1, currency: 'USD', lines: [{ sku: 'TST-2', quantity: 1 }] } });
-    expect(await tables(stub)).toEqual(['absorbed', 'drain', 'drained_line', 'line', 'meta']);
+    expect(await tables(stub)).toEqual(['absorbed', 'checked_out', 'drain', 'drained_line', 'line', 'meta']);
     expect(await alarmAt(stub)).toBe((again as { ok: true; cart: CartState }).cart.expiresAt);
   });
 
@@ -519,5 +519,21 @@ describe('CartDO: input it refuses on its own', () => {
     expect(await stub.apply(add('TST-2', 0), LIMITS)).toMatchObject({ ok: false, reason: 'LIMIT' });
     expect(await stub.apply(set('TST-1', -1), LIMITS)).toMatchObject({ ok: false, reason: 'LIMIT' });
     expect(qty((await stub.cart()).lines)).toEqual([{ sku: 'TST-1', quantity: 1 }]);
+  });
+});
+
+describe('CartDO: an accepted order takes its lines out', () => {
+  it('removes what was ordered once per order, and keeps what the shopper added meanwhile', async () => {
+    const stub = cartOf(freshName('checked-out'));
+    await stub.apply(add('TST-1', 3), LIMITS);
+    await stub.apply(add('TST-2', 1), LIMITS);
+    const ordered = [{ sku: 'TST-1', quantity: 2 }, { sku: 'TST-2', quantity: 1 }];
+    // The same order applied three times at once: taken out once.
+    const answers = await Promise.all([1, 2, 3].map(() => stub.checkedOut('ord_test_1', ordered, LIMITS)));
+    expect(answers.every((a) => a.lines.length === 1)).toBe(true);
+    expect(qty((await stub.cart()).lines)).toEqual([{ sku: 'TST-1', quantity: 1 }]);
+    // A later order of the rest empties the cart.
+    await stub.checkedOut('ord_test_2', [{ sku: 'TST-1', quantity: 1 }], LIMITS);
+    expect((await stub.cart()).lines).toEqual([]);
   });
 });
