@@ -12,9 +12,9 @@ import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from 
 import type { CheckoutAccepted, CheckoutBody, OrderView } from '../lib/checkout/schemas';
 import type { DbEnv } from '../lib/db/client';
 import type { ErrorCode, ErrorInfo } from '../lib/errors';
-import { backoffMs } from '../lib/resilience';
+import { backoffMs, withTimeout } from '../lib/resilience';
 import { placeOrder, type PaymentEvent } from '../workers/checkout/src/checkout.flow';
-import { commitAll, releaseAll } from '../workers/checkout/src/inventory.client';
+import { commitAll, releaseAll, reserveAll } from '../workers/checkout/src/inventory.client';
 import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../workers/checkout/src/stripe';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
@@ -44,6 +44,9 @@ export const fail = (code: ErrorCode, message: string, status: number, details?:
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+export const closedOutcome = (): CheckoutOutcome =>
+  fail('CHECKOUT_CLOSED', 'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.', 409);
 
 export function orderView(o: OrderSnapshot): OrderView {
   return {
@@ -150,10 +153,30 @@ export class OrdersDO extends DurableObject<Env> {
     this.sql.exec("update checkout set state = 'done', response = ? where key = ?", JSON.stringify(outcome), key);
   }
 
-  /** A checkout that took nothing that must be remembered: the key may be used again. */
-  forgetCheckout(key: string, orderId: string) {
-    this.sql.exec('delete from checkout where key = ?', key);
-    this.deleteOrder(orderId);
+  /** Saves an order as it is, without a new version (bookkeeping that Postgres does not need). */
+  persist(o: OrderSnapshot) {
+    this.sql.exec('update orders set snapshot = ? where id = ?', JSON.stringify(o), o.id);
+  }
+
+  /**
+   * A checkout that was not accepted. If Stripe was never called, nothing needs remembering: the order goes and
+   * the key may be used again. If it was (an earlier attempt may have charged the card), the order stays as
+   * `abandoned` so a late payment is found and refunded, and the key keeps this answer.
+   */
+  closeCheckout(key: string, orderId: string, outcome: CheckoutOutcome): CheckoutOutcome {
+    const o = this.order(orderId);
+    if (!o || o.payment.status === 'none') {
+      this.sql.exec('delete from checkout where key = ?', key);
+      this.deleteOrder(orderId);
+      return outcome;
+    }
+    if (this.transition(o, 'abandoned', `not accepted: ${'error' in outcome ? outcome.error.code : 'closed'}`)) this.saveOrder(o);
+    this.recordCheckout(key, outcome);
+    return outcome;
+  }
+
+  removeTask(orderId: string, kind: TaskKind) {
+    this.sql.exec('delete from task where order_id = ? and kind = ?', orderId, kind);
   }
 
   markRetryable(key: string) {
@@ -261,8 +284,14 @@ export class OrdersDO extends DurableObject<Env> {
 
   private async applyEventLocked(event: PaymentEvent): Promise<string> {
     const o = this.order(event.orderId);
-    if (!o) return 'unknown_order';
-    if (o.payment.intentId && o.payment.intentId !== event.intentId) return 'other_intent';
+    if (!o || (o.payment.intentId && o.payment.intentId !== event.intentId)) {
+      // Money for no order we know (or a second intent for one): it goes back. A failure here fails the
+      // webhook, so Stripe delivers it again.
+      if (event.type !== 'payment_intent.succeeded') return o ? 'other_intent' : 'unknown_order';
+      console.error(JSON.stringify({ msg: 'payment for no known order; refunding', orderId: event.orderId, intentId: event.intentId }));
+      await callStripe(this.env, (st) => st.refunds.create({ payment_intent: event.intentId }, { idempotencyKey: `refund_${event.intentId}` }));
+      return 'refunded_unknown';
+    }
     o.payment.intentId ??= event.intentId;
     switch (event.type) {
       case 'payment_intent.succeeded':
@@ -305,7 +334,10 @@ export class OrdersDO extends DurableObject<Env> {
   private async paymentSucceeded(o: OrderSnapshot, reason: string, eventId?: string): Promise<string> {
     if (o.status === 'paid' || o.status === 'refunded') return 'duplicate';
     if (o.status === 'pending_payment') {
-      const { short } = await commitAll(this.env, o.id, o.lines.map((l) => l.sku));
+      // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
+      // either every line is sold or none is.
+      const held = await reserveAll(this.env, o.id, o.lines, o.owner.sub, o.holdExpiresAt);
+      const { short } = held.ok ? await commitAll(this.env, o.id, o.lines.map((l) => l.sku)) : { short: held.items.map((i) => i.sku) };
       o.payment.status = 'succeeded';
       if (short.length === 0) {
         this.transition(o, 'paid', reason, eventId);
@@ -365,15 +397,17 @@ export class OrdersDO extends DurableObject<Env> {
     switch (task.kind) {
       case 'publish': {
         const message: OrdersQueueMessage = { type: 'order.snapshot', order: o };
-        await this.env.ORDERS_QUEUE.send(message, { contentType: 'json' });
+        await withTimeout(this.env.ORDERS_QUEUE.send(message, { contentType: 'json' }), 5000, 'orders queue send');
         return;
       }
       case 'cart': {
         const who: Identity = { sub: o.owner.sub, role: o.owner.role as Identity['role'] };
-        await this.env.CART.checkedOut(who, o.id, o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })));
+        await withTimeout(this.env.CART.checkedOut(who, o.id, o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }))), 5000, 'cart checked out');
         return;
       }
       case 'release':
+        // Left over from an interrupted attempt: the holds now belong to a live order.
+        if (o.status === 'pending_payment' || o.status === 'paid') return;
         await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), String(payload.reason ?? 'released'));
         return;
       case 'expire':
@@ -388,8 +422,9 @@ export class OrdersDO extends DurableObject<Env> {
   /** The hold's time is up. Unpaid: cancel the PaymentIntent, release the stock, order `expired`. */
   private async expire(o: OrderSnapshot): Promise<void> {
     if (o.status === 'created') {
-      // Never accepted (the checkout was interrupted and not retried): forget the key, free the stock.
-      this.sql.exec('delete from checkout where order_id = ?', o.id);
+      // Never accepted (the checkout was interrupted and not retried): free the stock; the key keeps a final
+      // answer, so a very late retry cannot start a second order (and a second PaymentIntent) under it.
+      this.sql.exec("update checkout set state = 'done', response = ? where order_id = ?", JSON.stringify(closedOutcome()), o.id);
       this.transition(o, 'abandoned', 'checkout never completed');
       this.saveOrder(o);
       await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), 'abandoned');

@@ -6,6 +6,22 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
   return Math.floor(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
+export class TimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not answer within ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** `promise`, or a TimeoutError after `ms`: for calls that take no AbortSignal (RPC, Durable Objects, Queues). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface RetryOptions {
   attempts: number;
   baseMs: number;

@@ -80,7 +80,9 @@ describe('checkout while Postgres is down', () => {
     // Four retries with backoff (test setting), then orders-dlq -> DeadLetterDO.
     const dead = await eventually('the order in the dead-letter queue', async () => {
       const letters = (await deadLetters()).letters.filter((l) => l.subject === orderId);
-      return letters.some((l) => l.id === `${orderId}@3`) ? letters : false; // v3 = paid
+      // Both copies of the order: v2 (accepted) and v3 (paid).
+      const ids = new Set(letters.map((l) => l.id));
+      return ids.has(`${orderId}@2`) && ids.has(`${orderId}@3`) ? letters : false;
     }, 60_000, 500);
     expect(dead.every((l) => l.type === 'order.snapshot' && l.replayedAt === null)).toBe(true);
     // Ops only.

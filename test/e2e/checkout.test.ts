@@ -220,6 +220,19 @@ describe('checkout', () => {
     expect(order.history.map((h: { to: string }) => h.to)).toEqual(['pending_payment', 'paid']);
     expect(await inventory(sku)).toMatchObject({ onHand: 5, held: 0, sold: 2, available: 3 });
 
+    // Money for an order nobody knows (e.g. an abandoned attempt that Stripe charged after all) goes back.
+    const stray = await stripe().paymentIntents.create({
+      amount: 1234,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      metadata: { orderId: 'ord_000000000000unknown', owner: 'guest:00000000-0000-4000-8000-000000000000' },
+    });
+    const strayEvent = { ...event('payment_intent.succeeded', 'succeeded'), data: { object: stray } };
+    expect((await signedWebhook(strayEvent)).body.outcome).toBe('refunded_unknown');
+    expect((await stripe().charges.retrieve(stray.latest_charge as string)).amount_refunded).toBe(1234);
+
     // Forged or damaged deliveries are refused.
     const forged = await signedWebhook(event('payment_intent.succeeded', 'succeeded'), 'whsec_not_the_secret');
     expect(forged.status).toBe(400);

@@ -3,14 +3,14 @@
 // accept. Every step can be run again for the same order id with the same effect, so an interrupted checkout
 // retried with the same Idempotency-Key resumes: same holds, same PaymentIntent, one order.
 import type { OrdersDO, CheckoutCall, CheckoutOutcome } from '../../../durable-objects/orders.do';
-import { fail } from '../../../durable-objects/orders.do';
+import { closedOutcome, fail } from '../../../durable-objects/orders.do';
 import type { OrderLine, OrderSnapshot } from '../../../lib/checkout/order';
 import { computeTotals } from '../../../lib/checkout/pricing';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import type { RpcResult } from '../../../lib/rpc';
 import type { VariantInfo } from '../../catalog/src/products.repo';
-import { CircuitOpenError } from '../../../lib/resilience';
+import { CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import { reserveAll } from './inventory.client';
 import { callStripe, Stripe, type StripeEnv } from './stripe';
 
@@ -38,28 +38,18 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
   if (order && order.status !== 'created') return answerFor(order, store, call.key);
 
   if (!order) {
-    const cart = await env.CART.checkoutSnapshot(call.identity);
-    if (cart.lines.length === 0) {
-      store.forgetCheckout(call.key, orderId);
-      return fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422);
-    }
+    const cart = await withTimeout(env.CART.checkoutSnapshot(call.identity), 5000, 'cart snapshot');
+    if (cart.lines.length === 0) return store.closeCheckout(call.key, orderId, fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422));
     const skus = cart.lines.map((l) => l.sku);
-    const priced = (await env.CATALOG.priceForCheckout(skus)) as RpcResult<{ variants: VariantInfo[] }>;
-    if (!priced.ok) {
-      store.forgetCheckout(call.key, orderId);
-      return { status: AppError.fromInfo(priced.error).status, error: priced.error };
-    }
+    const priced = (await withTimeout(env.CATALOG.priceForCheckout(skus), 8000, 'catalog prices')) as RpcResult<{ variants: VariantInfo[] }>;
+    if (!priced.ok) return store.closeCheckout(call.key, orderId, { status: AppError.fromInfo(priced.error).status, error: priced.error });
     const prices = new Map(priced.variants.map((v) => [v.sku, v]));
     const missing = skus.filter((s) => !prices.has(s));
     if (missing.length) {
-      store.forgetCheckout(call.key, orderId);
-      return fail('ITEM_UNAVAILABLE', `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`, 422, { skus: missing });
+      return store.closeCheckout(call.key, orderId, fail('ITEM_UNAVAILABLE', `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`, 422, { skus: missing }));
     }
     const currencies = new Set(priced.variants.map((v) => v.price.currency));
-    if (currencies.size !== 1) {
-      store.forgetCheckout(call.key, orderId);
-      return fail('CURRENCY_MISMATCH', 'The items in the cart are priced in different currencies.', 409);
-    }
+    if (currencies.size !== 1) return store.closeCheckout(call.key, orderId, fail('CURRENCY_MISMATCH', 'The items in the cart are priced in different currencies.', 409));
     const lines: OrderLine[] = cart.lines
       .map((l) => {
         const v = prices.get(l.sku)!;
@@ -93,12 +83,21 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
   // Stock: one hold per SKU, in SKU order.
   const held = await reserveAll(env, orderId, order.lines, order.owner.sub, order.holdExpiresAt);
   if (!held.ok) {
-    store.forgetCheckout(call.key, orderId);
+    // Every line, not only this attempt's: an earlier interrupted attempt may still hold some.
+    await store.releaseHolds(order, 'checkout failed');
     if (held.reason === 'CUSTOMER_LIMIT') {
       const i = held.items[0]!;
-      return fail('CUSTOMER_LIMIT_EXCEEDED', `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`, 409, { items: held.items });
+      return store.closeCheckout(call.key, orderId, fail('CUSTOMER_LIMIT_EXCEEDED', `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`, 409, { items: held.items }));
     }
-    return fail('OUT_OF_STOCK', `Not enough stock: ${held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ')}.`, 409, { items: held.items });
+    return store.closeCheckout(call.key, orderId, fail('OUT_OF_STOCK', `Not enough stock: ${held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ')}.`, 409, { items: held.items }));
+  }
+  // The holds are this order's now: a release left over from an interrupted attempt must not free them.
+  store.removeTask(orderId, 'release');
+
+  // From here Stripe may charge the card: the order is never simply forgotten again.
+  if (order.payment.status === 'none') {
+    order.payment.status = 'creating';
+    store.persist(order);
   }
 
   // Payment: one PaymentIntent per order, whatever happens to this request.
@@ -134,9 +133,11 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
       return outcome;
     }
     if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'payment_method') {
+      // Refused before any charge: nothing to remember, the key may be used again.
       await store.releaseHolds(order, 'invalid payment method');
-      store.forgetCheckout(call.key, orderId);
-      return fail('INVALID_PAYMENT_METHOD', err.message, 422);
+      order.payment.status = 'none';
+      store.persist(order);
+      return store.closeCheckout(call.key, orderId, fail('INVALID_PAYMENT_METHOD', err.message, 422));
     }
     const retryAfter = err instanceof CircuitOpenError ? Math.ceil(err.retryAfterMs / 1000) : 2;
     throw unavailable(new AppError('PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider is not answering; retry with the same Idempotency-Key.', { retryAfter }));
@@ -173,10 +174,13 @@ function accepted(o: OrderSnapshot, clientSecret: string | null, nextAction: { t
 
 /** A retried checkout whose order was already decided (the first answer was lost): answer from the order. */
 function answerFor(o: OrderSnapshot, store: OrdersDO, key: string): CheckoutOutcome {
+  const wasAccepted = o.history.some((h) => h.to === 'pending_payment');
   const outcome =
-    o.status === 'payment_failed'
+    o.status === 'payment_failed' && !wasAccepted
       ? fail('PAYMENT_DECLINED', 'The card was declined.', 402, { orderId: o.id })
-      : accepted(o, null, null);
+      : wasAccepted
+        ? accepted(o, null, null)
+        : closedOutcome();
   store.recordCheckout(key, outcome);
   return outcome;
 }

@@ -1,9 +1,14 @@
 // The checkout worker's side of InventoryDO: a stub per SKU, first stock loaded from Postgres' seeded copy when
 // an object is used for the first time, and the multi-SKU operations of a checkout (in SKU order).
-import type { InventoryDO } from '../../../durable-objects/inventory.do';
+import type { CommitResult, InventoryDO, LevelsState, ReleaseResult, ReserveResult } from '../../../durable-objects/inventory.do';
 import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
 import type { InventoryLevels } from '../../../lib/checkout/messages';
+import { withTimeout } from '../../../lib/resilience';
 import { pgBreaker } from './db';
+
+/** Deadline of one call to an InventoryDO (they answer in milliseconds; a stuck one must not hold a checkout). */
+const DO_TIMEOUT_MS = 5000;
+const bounded = <T>(p: PromiseLike<unknown>, what: string) => withTimeout(Promise.resolve(p) as Promise<T>, DO_TIMEOUT_MS, what);
 
 type Env = CheckoutEnv & DbEnv;
 
@@ -16,12 +21,12 @@ export async function initializeFromPostgres(env: Env, sku: string): Promise<Inv
   const settings = dbSettings(env);
   const rows = await pgBreaker.run(() => sqlClient(settings.DATABASE_URL, settings).query('select initial_on_hand from inventory_levels where sku = $1', [sku]));
   const onHand = Number((rows as { initial_on_hand?: number }[])[0]?.initial_on_hand ?? 0);
-  return inventoryOf(env, sku).initialize(sku, onHand);
+  return bounded<InventoryLevels>(inventoryOf(env, sku).initialize(sku, onHand), `InventoryDO ${sku} initialize`);
 }
 
 /** Live levels of a SKU, initializing its object on first use. */
 export async function levelsOf(env: Env, sku: string): Promise<InventoryLevels> {
-  const levels = await inventoryOf(env, sku).levels(sku);
+  const levels = await bounded<LevelsState>(inventoryOf(env, sku).levels(sku), `InventoryDO ${sku} levels`);
   return levels.initialized ? levels : initializeFromPostgres(env, sku);
 }
 
@@ -43,10 +48,10 @@ export async function reserveAll(env: Env, holdId: string, lines: ReserveLine[],
   const taken: string[] = [];
   for (const [i, line] of sorted.entries()) {
     const req = { holdId, quantity: line.quantity, owner, expiresAt };
-    let r = await inventoryOf(env, line.sku).reserve(line.sku, req);
+    let r = await bounded<ReserveResult>(inventoryOf(env, line.sku).reserve(line.sku, req), `InventoryDO ${line.sku} reserve`);
     if (!r.ok && r.reason === 'UNINITIALIZED') {
       await initializeFromPostgres(env, line.sku);
-      r = await inventoryOf(env, line.sku).reserve(line.sku, req);
+      r = await bounded<ReserveResult>(inventoryOf(env, line.sku).reserve(line.sku, req), `InventoryDO ${line.sku} reserve`);
     }
     if (r.ok) {
       taken.push(line.sku);
@@ -68,11 +73,11 @@ export async function reserveAll(env: Env, holdId: string, lines: ReserveLine[],
 
 /** Releases the order's holds (idempotent; a hold already sold stays sold). */
 export async function releaseAll(env: Env, holdId: string, skus: string[], reason: string): Promise<void> {
-  await Promise.all(skus.map((sku) => inventoryOf(env, sku).release(sku, holdId, reason)));
+  await Promise.all(skus.map((sku) => bounded<ReleaseResult>(inventoryOf(env, sku).release(sku, holdId, reason), `InventoryDO ${sku} release`)));
 }
 
 /** Turns the order's holds into sold stock; names the SKUs whose stock was gone (the hold had expired). */
 export async function commitAll(env: Env, holdId: string, skus: string[]): Promise<{ short: string[] }> {
-  const results = await Promise.all(skus.map(async (sku) => ({ sku, r: await inventoryOf(env, sku).commit(sku, holdId) })));
+  const results = await Promise.all(skus.map(async (sku) => ({ sku, r: await bounded<CommitResult>(inventoryOf(env, sku).commit(sku, holdId), `InventoryDO ${sku} commit`) })));
   return { short: results.filter(({ r }) => !r.ok).map(({ sku }) => sku) };
 }

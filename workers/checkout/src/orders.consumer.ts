@@ -108,10 +108,14 @@ export async function writeMessage(env: Env, body: OrdersQueueMessage): Promise<
   );
 }
 
-/** Seconds before the next try: base * 2^(attempts-1) with full jitter, at least 1 s, at most 5 min. */
+/**
+ * Seconds before the next try: base * 2^(attempts-1), half of it fixed and half jittered (so retries spread
+ * out but the whole budget still spans minutes, not seconds), at least 1 s, at most 5 min.
+ */
 export function retryDelaySeconds(env: Env, attempts: number): number {
   const base = Number(env.ORDERS_RETRY_BASE_SECONDS) > 0 ? Number(env.ORDERS_RETRY_BASE_SECONDS) : 2;
-  return Math.max(1, Math.ceil(backoffMs(Math.max(attempts - 1, 0), base * 1000, 300_000) / 1000));
+  const step = Math.min(300_000, base * 1000 * 2 ** Math.max(attempts - 1, 0));
+  return Math.max(1, Math.ceil((step / 2 + backoffMs(0, step / 2, step / 2)) / 1000));
 }
 
 export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
