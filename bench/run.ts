@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
-import pg from 'pg';
+import { sql as pgSql } from '../dev/sql';
 import { redisAvailable } from '../dev/redis';
 import { projectRoot, startStack, type Stack } from '../dev/stack';
 
@@ -102,16 +102,6 @@ const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);
 const flashConcurrency = Number(process.env.BENCH_FLASH_CONCURRENCY ?? 100);
 const flashUnits = Number(process.env.BENCH_FLASH_UNITS ?? 25);
 interface FlashResult { shoppers: number; units: number; accepted: number; refused: number; other: number; seconds: number; allSeconds: number; p50: number; p99: number; oversold: number; paid: number; inPostgres: number }
-
-async function pgSql<R extends pg.QueryResultRow>(url: string, text: string, params: unknown[]): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 

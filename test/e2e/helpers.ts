@@ -1,5 +1,6 @@
 // Helpers for end-to-end tests: HTTP against the running gateway, SQL straight to the test Postgres.
-import pg from 'pg';
+import type pg from 'pg';
+import { sql } from '../../dev/sql';
 import { inject } from 'vitest';
 import { testDb } from '../stack.config';
 
@@ -54,15 +55,7 @@ export async function adminPatch(slug: string, body: unknown, headers: Record<st
   });
 }
 
-export async function sql<R extends pg.QueryResultRow = any>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+export { sql };
 export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.primaryUrl, text, params);
 export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.replicaUrl, text, params);
 
