@@ -55,6 +55,8 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   /** Keeps dead messages (a message seen again after a replay failed again is updated, not duplicated). */
   async keep(messages: { id: string; body: OrdersQueueMessage; attempts: number }[]): Promise<void> {
     const now = Date.now();
+    // Replayed letters are kept for a month, for the record.
+    this.sql.exec('delete from letter where replayed_at is not null and replayed_at < ?', now - 30 * 86_400_000);
     for (const m of messages) {
       const subject = m.body.type === 'order.snapshot' ? m.body.order.id : m.body.levels.sku;
       // A snapshot dies under its own key per order and version; a newer one replaces nothing older.

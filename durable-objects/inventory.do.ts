@@ -8,9 +8,12 @@
 // (for Postgres) at most INVENTORY_SYNC_DELAY_MS after a change, so a burst of changes travels as one message.
 import { DurableObject } from 'cloudflare:workers';
 import type { InventoryLevels, OrdersQueueMessage } from '../lib/checkout/messages';
+import { withTimeout } from '../lib/resilience';
 
 /** Upper bound for on-hand counts and caps; a larger figure is a typo, not stock. */
 export const MAX_ON_HAND = 10_000_000;
+/** How long a released hold is kept before the alarm deletes it. */
+const RELEASED_HOLD_RETENTION_MS = 7 * 86_400_000;
 /** Upper bound for one hold. */
 export const MAX_HOLD_QUANTITY = 1000;
 
@@ -246,6 +249,9 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         this.sql.exec('update stock set held = held - ?', due.q);
       }, now);
     }
+    // Released holds are only kept for a while (a late commit re-takes stock without them); sold ones stay for the
+    // per-customer cap.
+    this.sql.exec("delete from holds where status = 'released' and updated_at < ?", now - RELEASED_HOLD_RETENTION_MS);
     const s = this.current()!;
     if (s.version > s.synced_version) {
       const levels = this.levelsOf(s);
@@ -253,7 +259,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
       this.arm();
       try {
-        await this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage);
+        await withTimeout(this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage), 5000, 'levels send');
         this.sql.exec(
           'update stock set synced_version = max(synced_version, ?), sync_failures = 0, sync_due_at = case when version > ? then sync_due_at end',
           levels.version, levels.version,

@@ -44,6 +44,8 @@ export const fail = (code: ErrorCode, message: string, status: number, details?:
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
+const EVENT_RETENTION_MS = 30 * 86_400_000;
 
 export const closedOutcome = (): CheckoutOutcome =>
   fail('CHECKOUT_CLOSED', 'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.', 409);
@@ -361,6 +363,7 @@ export class OrdersDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.prune(now);
     const due = this.sql.exec<TaskRow>('select id, order_id, kind, payload, attempts from task where due_at <= ? order by due_at limit 50', now).toArray();
     for (const task of due) {
       try {
@@ -373,6 +376,16 @@ export class OrdersDO extends DurableObject<Env> {
       }
     }
     await this.armAlarm();
+  }
+
+  /**
+   * Storage does not grow without bound: Idempotency-Keys are answered for IDEMPOTENCY_RETENTION_MS (Stripe keeps
+   * its keys 24 h), applied Stripe event ids are kept for EVENT_RETENTION_MS (Stripe retries for 3 days).
+   * Orders are kept: they are the shopper's history.
+   */
+  private prune(now: number) {
+    this.sql.exec("delete from checkout where state != 'running' and created_at < ?", now - IDEMPOTENCY_RETENTION_MS);
+    this.sql.exec('delete from stripe_event where at < ?', now - EVENT_RETENTION_MS);
   }
 
   /** Runs the due tasks of one order now (after a checkout, so the common path does not wait for the alarm). */

@@ -190,6 +190,29 @@ describe('checkout', () => {
     expect(pi.status).toBe('canceled');
   }, 60_000);
 
+  it('completes a payment that needed the shopper (3-D Secure): paid through the webhook once it is done', async () => {
+    const sku = await freshSku(3);
+    const token = await shopperWith(sku, 1);
+    const r = await checkout(token, checkoutBody('pm_card_authenticationRequired'));
+    expect(r.status).toBe(202);
+    expect(r.body.payment).toMatchObject({ status: 'requires_action', nextAction: { type: 'redirect_to_url' } });
+    const done = await fetch(r.body.payment.nextAction.url, { method: 'POST', signal: AbortSignal.timeout(5000) });
+    expect(done.status).toBe(200);
+    await waitForStatus(token, r.body.orderId, 'paid');
+    expect(await inventory(sku)).toMatchObject({ held: 0, sold: 1, available: 2 });
+  });
+
+  it('closes the order and releases the stock when the payment is canceled', async () => {
+    const sku = await freshSku(3);
+    const token = await shopperWith(sku, 2);
+    const r = await checkout(token, checkoutBody('pm_card_authenticationRequired'));
+    expect(r.status).toBe(202);
+    await stripe().paymentIntents.cancel(r.body.payment.paymentIntentId);
+    const canceled = await waitForStatus(token, r.body.orderId, 'canceled');
+    expect(canceled.payment.status).toBe('canceled');
+    expect(await inventory(sku)).toMatchObject({ onHand: 3, held: 0, sold: 0, available: 3 });
+  });
+
   it('applies webhook events once, whatever their order: duplicates and stale events change nothing', async () => {
     const sku = await freshSku(5);
     const token = await shopperWith(sku, 2);
