@@ -99,7 +99,7 @@ export default defineConfig({
         },
       },
       {
-        test: { name: 'tools', environment: 'node', include: ['dev/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 2 } },
+        test: { name: 'tools', environment: 'node', include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 2 } },
       },
     ],
   },

@@ -8,7 +8,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     environment: 'node',
-    include: ['dev/**/*.test.ts'],
+    include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // One PostgreSQL per test file; don't run dev test files side by side on a 2-core box.

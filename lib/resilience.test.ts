@@ -1,0 +1,66 @@
+// The breaker, retries and deadlines that every outbound call of the checkout worker goes through.
+import { describe, expect, it } from 'vitest';
+import { backoffMs, CircuitBreaker, CircuitOpenError, retry, TimeoutError, withTimeout } from './resilience';
+
+const outage = () => Promise.reject(new Error('connection refused'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold of consecutive outages, fails fast while open, and closes after a good trial', async () => {
+    const breaker = new CircuitBreaker('test', { failureThreshold: 3, openMs: 200 });
+    for (let i = 0; i < 3; i++) await expect(breaker.run(outage)).rejects.toThrow('connection refused');
+    expect(breaker.state).toBe('open');
+    let called = false;
+    await expect(breaker.run(async () => (called = true))).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(called).toBe(false);
+
+    await sleep(220);
+    expect(breaker.state).toBe('half-open');
+    // One trial at a time: a second caller during the trial fails fast.
+    let release!: () => void;
+    const trial = breaker.run(() => new Promise<string>((r) => (release = () => r('ok'))));
+    await expect(breaker.run(async () => 'second')).rejects.toBeInstanceOf(CircuitOpenError);
+    release();
+    await expect(trial).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('does not count answers that are not outages, and a failed trial opens it again', async () => {
+    const breaker = new CircuitBreaker('test', { failureThreshold: 2, openMs: 100 });
+    const declined = () => Promise.reject(new Error('card declined'));
+    const isOutage = (e: unknown) => String(e).includes('refused');
+    for (let i = 0; i < 5; i++) await expect(breaker.run(declined, isOutage)).rejects.toThrow('declined');
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.run(outage, isOutage)).rejects.toThrow();
+    await expect(breaker.run(async () => 1, isOutage)).resolves.toBe(1); // a success resets the count
+    await expect(breaker.run(outage, isOutage)).rejects.toThrow();
+    await expect(breaker.run(outage, isOutage)).rejects.toThrow();
+    expect(breaker.state).toBe('open');
+    await sleep(120);
+    await expect(breaker.run(outage, isOutage)).rejects.toThrow('refused');
+    expect(breaker.state).toBe('open');
+  });
+});
+
+describe('retry and deadlines', () => {
+  it('retries with growing, jittered waits until it succeeds or runs out of attempts', async () => {
+    let calls = 0;
+    await expect(retry(async () => (++calls < 3 ? Promise.reject(new Error('again')) : 'done'), { attempts: 5, baseMs: 5, maxMs: 50 })).resolves.toBe('done');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(retry(async () => (calls++, Promise.reject(new Error('never'))), { attempts: 3, baseMs: 1, maxMs: 5 })).rejects.toThrow('never');
+    expect(calls).toBe(3);
+    calls = 0;
+    await expect(retry(async () => (calls++, Promise.reject(new Error('bad input'))), { attempts: 5, baseMs: 1, maxMs: 5, retryIf: () => false })).rejects.toThrow();
+    expect(calls).toBe(1);
+    const waits = Array.from({ length: 1000 }, () => backoffMs(4, 100, 1000));
+    expect(Math.max(...waits)).toBeLessThan(1000);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(0);
+    expect(new Set(waits).size).toBeGreaterThan(100); // jittered, not one fixed delay
+  });
+
+  it('gives up on a call that does not answer in time', async () => {
+    await expect(withTimeout(new Promise(() => {}), 50, 'a stuck call')).rejects.toBeInstanceOf(TimeoutError);
+    await expect(withTimeout(Promise.resolve(7), 50, 'a quick call')).resolves.toBe(7);
+  });
+});
