@@ -236,7 +236,7 @@ export class OrdersDO extends DurableObject<Env> {
       this.markRetryable(call.key);
       console.error(JSON.stringify({ msg: 'checkout failed', orderId, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
       const o = this.order(orderId);
-      if (o) await this.releaseHolds(o, 'checkout interrupted');
+      if (o?.status === 'created') await this.releaseHolds(o, 'checkout interrupted');
       const info = (err as { appError?: ErrorInfo }).appError;
       if (info) return { status: 503, error: info };
       return fail('SERVICE_UNAVAILABLE', 'The checkout could not be completed right now; retry with the same Idempotency-Key.', 503, undefined, 2);
@@ -371,7 +371,8 @@ export class OrdersDO extends DurableObject<Env> {
         this.sql.exec('delete from task where id = ?', task.id);
       } catch (err) {
         const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
-        console.warn(JSON.stringify({ msg: 'order task failed; retrying', task: task.kind, orderId: task.order_id, attempts: task.attempts + 1, delayMs: delay, error: String(err) }));
+        // Retried until it succeeds; from the tenth failure on (about half an hour) it is an error for ops.
+        (task.attempts + 1 >= 10 ? console.error : console.warn)(JSON.stringify({ msg: 'order task failed; retrying', task: task.kind, orderId: task.order_id, attempts: task.attempts + 1, delayMs: delay, error: String(err) }));
         this.sql.exec('update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?', Date.now() + delay, String(err).slice(0, 500), task.id);
       }
     }
