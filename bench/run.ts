@@ -183,7 +183,8 @@ async function flashSale(s: Stack): Promise<FlashResult> {
     if (levels.sold === accepted.length && inPostgres === accepted.length) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const [pgSold] = await pgSql<{ n: string }>(s.pg.primaryUrl, 'select coalesce(sum(quantity), 0) as n from order_lines where sku = $1', [sku]);
+  // This run's orders only: the bench keeps Postgres between runs, and earlier runs sold the same SKU.
+  const [pgSold] = await pgSql<{ n: string }>(s.pg.primaryUrl, 'select coalesce(sum(quantity), 0) as n from order_lines where sku = $1 and order_id = any($2)', [sku, accepted.map((a) => a.orderId!)]);
   const oversold = Math.max(0, accepted.length - flashUnits, levels.held + levels.sold - levels.onHand, Number(pgSold!.n) - flashUnits);
   return {
     shoppers: shoppers.length,
