@@ -36,6 +36,8 @@ function unavailable(err: AppError): Error {
 export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, orderId: string): Promise<CheckoutOutcome> {
   let order = store.order(orderId);
   if (order && order.status !== 'created') return answerFor(order, store, call.key);
+  // A retry of an interrupted attempt: that attempt may still hold stock this one does not take.
+  const resumed = order !== null;
 
   if (!order) {
     const cart = await withTimeout(env.CART.checkoutSnapshot(call.identity), 5000, 'cart snapshot');
@@ -83,8 +85,8 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
   // Stock: one hold per SKU, in SKU order.
   const held = await reserveAll(env, orderId, order.lines, order.owner.sub, order.holdExpiresAt);
   if (!held.ok) {
-    // Every line, not only this attempt's: an earlier interrupted attempt may still hold some.
-    await store.releaseHolds(order, 'checkout failed');
+    // reserveAll gave back what this attempt took; a resumed order also gives back what the earlier one held.
+    if (resumed) await store.releaseHolds(order, 'checkout failed');
     if (held.reason === 'CUSTOMER_LIMIT') {
       const i = held.items[0]!;
       return store.closeCheckout(call.key, orderId, fail('CUSTOMER_LIMIT_EXCEEDED', `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`, 409, { items: held.items }));
