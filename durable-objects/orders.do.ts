@@ -365,17 +365,7 @@ export class OrdersDO extends DurableObject<Env> {
     const now = Date.now();
     this.prune(now);
     const due = this.sql.exec<TaskRow>('select id, order_id, kind, payload, attempts from task where due_at <= ? order by due_at limit 50', now).toArray();
-    for (const task of due) {
-      try {
-        await this.withOrderLock(task.order_id, () => this.runTask(task));
-        this.sql.exec('delete from task where id = ?', task.id);
-      } catch (err) {
-        const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
-        // Retried until it succeeds; from the tenth failure on (about half an hour) it is an error for ops.
-        (task.attempts + 1 >= 10 ? console.error : console.warn)(JSON.stringify({ msg: 'order task failed; retrying', task: task.kind, orderId: task.order_id, attempts: task.attempts + 1, delayMs: delay, error: String(err) }));
-        this.sql.exec('update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?', Date.now() + delay, String(err).slice(0, 500), task.id);
-      }
-    }
+    for (const task of due) await this.withOrderLock(task.order_id, () => this.settle(task));
     await this.armAlarm();
   }
 
@@ -392,16 +382,23 @@ export class OrdersDO extends DurableObject<Env> {
   /** Runs the due tasks of one order now (after a checkout, so the common path does not wait for the alarm). */
   async runTasksNow(orderId: string) {
     const rows = this.sql.exec<TaskRow>('select id, order_id, kind, payload, attempts from task where order_id = ? and due_at <= ?', orderId, Date.now()).toArray();
-    for (const task of rows) {
-      try {
-        await this.runTask(task);
-        this.sql.exec('delete from task where id = ?', task.id);
-      } catch (err) {
-        console.warn(JSON.stringify({ msg: 'order task failed; the alarm retries it', task: task.kind, orderId, error: String(err) }));
-        this.sql.exec('update task set attempts = attempts + 1, due_at = ? where id = ?', Date.now() + 1000 + backoffMs(0, 1000, 5000), task.id);
-      }
-    }
+    for (const task of rows) await this.settle(task); // the caller holds the order's lock
     await this.armAlarm();
+  }
+
+  /** Runs a task once: done, it is deleted; failed, it is due again after a backoff that grows with attempts. */
+  private async settle(task: TaskRow): Promise<void> {
+    try {
+      await this.runTask(task);
+      this.sql.exec('delete from task where id = ?', task.id);
+    } catch (err) {
+      const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
+      // Retried until it succeeds; from the tenth failure on (about half an hour) it is an error for ops.
+      (task.attempts + 1 >= 10 ? console.error : console.warn)(
+        JSON.stringify({ msg: 'order task failed; retrying', task: task.kind, orderId: task.order_id, attempts: task.attempts + 1, delayMs: delay, error: String(err) }),
+      );
+      this.sql.exec('update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?', Date.now() + delay, String(err).slice(0, 500), task.id);
+    }
   }
 
   private async runTask(task: TaskRow): Promise<void> {

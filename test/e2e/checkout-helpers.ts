@@ -3,7 +3,7 @@
 import Stripe from 'stripe';
 import { inject } from 'vitest';
 import { STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET } from '../../dev/stack';
-import { api, devAccounts, eventually, insertProduct, postJson, primary, type ApiResponse } from './helpers';
+import { api, devAccountToken, eventually, insertProduct, postJson, primary, type ApiResponse } from './helpers';
 
 export const as = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
 
@@ -48,15 +48,7 @@ export async function inventory(sku: string) {
   return r.body as { sku: string; onHand: number; held: number; sold: number; available: number; maxPerCustomer: number | null };
 }
 
-let adminTokenP: Promise<string> | undefined;
-export function adminToken(): Promise<string> {
-  const account = devAccounts().find((a) => a.role === 'admin')!;
-  adminTokenP ??= postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
-    if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body.accessToken as string;
-  });
-  return adminTokenP;
-}
+export const adminToken = () => devAccountToken('admin');
 
 export async function setStock(sku: string, onHand: number, extra: Record<string, unknown> = {}, token?: string) {
   return api(`/v1/admin/inventory/${sku}`, {

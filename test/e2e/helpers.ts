@@ -36,16 +36,21 @@ export function postJson<T = any>(path: string, body: unknown, headers: Record<s
   return api<T>(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-let merchant: Promise<string> | undefined;
-/** An access token of the dev merchant account (signed in once per test file). */
-export function merchantToken(): Promise<string> {
-  const account = devAccounts().find((a) => a.role === 'merchant')!;
-  merchant ??= postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
-    if (r.status !== 200) throw new Error(`merchant login failed: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body.accessToken as string;
-  });
-  return merchant;
+const signedIn = new Map<string, Promise<string>>();
+/** An access token of the dev account with `role` (signed in once per test file). */
+export function devAccountToken(role: 'merchant' | 'admin'): Promise<string> {
+  let token = signedIn.get(role);
+  if (!token) {
+    const account = devAccounts().find((a) => a.role === role)!;
+    token = postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
+      if (r.status !== 200) throw new Error(`${role} login failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.accessToken as string;
+    });
+    signedIn.set(role, token);
+  }
+  return token;
 }
+export const merchantToken = () => devAccountToken('merchant');
 
 export async function adminPatch(slug: string, body: unknown, headers: Record<string, string> = {}) {
   return api(`/v1/admin/products/${slug}`, {
