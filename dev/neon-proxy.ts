@@ -10,30 +10,60 @@ import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { WebSocketServer, type RawData } from 'ws';
+import { type RawData, WebSocketServer } from 'ws';
 
-export interface NeonProxy { port: number; close(): Promise<void> }
+export interface NeonProxy {
+  port: number;
+  close(): Promise<void>;
+}
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 const CONNECT_TIMEOUT_MS = 1000; // fail fast when Postgres is down instead of hanging a request
 const STATEMENT_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const ISOLATION: Record<string, string> = {
-  ReadUncommitted: 'READ UNCOMMITTED', ReadCommitted: 'READ COMMITTED',
-  RepeatableRead: 'REPEATABLE READ', Serializable: 'SERIALIZABLE',
+  ReadUncommitted: 'READ UNCOMMITTED',
+  ReadCommitted: 'READ COMMITTED',
+  RepeatableRead: 'REPEATABLE READ',
+  Serializable: 'SERIALIZABLE',
 };
 // Neon always answers with every error field present (null when absent); the driver copies these.
-const ERROR_FIELDS = ['severity', 'code', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery',
-  'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine'] as const;
+const ERROR_FIELDS = [
+  'severity',
+  'code',
+  'detail',
+  'hint',
+  'position',
+  'internalPosition',
+  'internalQuery',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'file',
+  'line',
+  'routine',
+] as const;
 // pg must hand back the raw text of every value: the driver runs its own type parsers on it.
 const RAW_TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 /** An error we raise ourselves, with the HTTP status to answer with. */
 class ProxyError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-interface QueryData { query: string; params?: unknown[]; arrayMode?: boolean }
+interface QueryData {
+  query: string;
+  params?: unknown[];
+  arrayMode?: boolean;
+}
 
 const stripBrackets = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
 
@@ -48,19 +78,28 @@ function parseAddress(address: string | null): { host: string; port: number } | 
 /** Pool settings for a Neon-Connection-String; only loopback hosts, TLS and Neon-only params ignored. */
 function poolConfigFor(connectionString: string): pg.PoolConfig {
   let url: URL;
-  try { url = new URL(connectionString); } catch { throw new ProxyError(400, 'invalid Neon-Connection-String'); }
+  try {
+    url = new URL(connectionString);
+  } catch {
+    throw new ProxyError(400, 'invalid Neon-Connection-String');
+  }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ProxyError(400, 'Neon-Connection-String must be a postgres:// URL');
   }
   const host = stripBrackets(url.hostname);
   if (!LOOPBACK.has(host)) throw new ProxyError(403, `neon-proxy only connects to loopback hosts, not "${host}"`);
   return {
-    host, port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username), password: decodeURIComponent(url.password),
+    host,
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
     database: decodeURIComponent(url.pathname.slice(1)),
     application_name: url.searchParams.get('application_name') ?? 'neon-proxy',
-    max: 10, idleTimeoutMillis: 10_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
+    max: 10,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
     types: RAW_TEXT_TYPES,
   };
 }
@@ -85,11 +124,20 @@ async function runQuery(client: pg.PoolClient, q: QueryData, defaultArrayMode: b
   if (typeof q?.query !== 'string') throw new ProxyError(400, 'request body needs "query" (string)');
   const arrayMode = q.arrayMode ?? defaultArrayMode;
   const r = await client.query({
-    text: q.query, values: q.params ?? [], rowMode: 'array', types: RAW_TEXT_TYPES, queryMode: 'extended',
+    text: q.query,
+    values: q.params ?? [],
+    rowMode: 'array',
+    types: RAW_TEXT_TYPES,
+    queryMode: 'extended',
   } as pg.QueryArrayConfig);
   const fields = r.fields.map((f) => ({
-    name: f.name, dataTypeID: f.dataTypeID, tableID: f.tableID, columnID: f.columnID,
-    dataTypeSize: f.dataTypeSize, dataTypeModifier: f.dataTypeModifier, format: 'text',
+    name: f.name,
+    dataTypeID: f.dataTypeID,
+    tableID: f.tableID,
+    columnID: f.columnID,
+    dataTypeSize: f.dataTypeSize,
+    dataTypeModifier: f.dataTypeModifier,
+    format: 'text',
   }));
   const rows = arrayMode ? r.rows : r.rows.map((row) => Object.fromEntries(fields.map((f, i) => [f.name, row[i]])));
   return { command: r.command, rowCount: r.rowCount, rowAsArray: arrayMode, fields, rows };
@@ -110,7 +158,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 export async function startNeonProxy(opts: {
-  port: number; host?: string; log?: (line: string) => void;
+  port: number;
+  host?: string;
+  log?: (line: string) => void;
 }): Promise<NeonProxy> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
@@ -133,18 +183,25 @@ export async function startNeonProxy(opts: {
     const h = req.headers;
     const connStr = h['neon-connection-string'];
     if (typeof connStr !== 'string') throw new ProxyError(400, 'missing Neon-Connection-String header');
-    if (h['neon-raw-text-output'] !== 'true') log('note: Neon-Raw-Text-Output is not "true"; answering raw text anyway');
+    if (h['neon-raw-text-output'] !== 'true')
+      log('note: Neon-Raw-Text-Output is not "true"; answering raw text anyway');
     const arrayMode = h['neon-array-mode'] === 'true';
     const level = h['neon-batch-isolation-level'];
     if (typeof level === 'string' && !ISOLATION[level]) throw new ProxyError(400, 'invalid isolation level');
     let payload: { queries?: QueryData[] } & QueryData;
-    try { payload = JSON.parse(await readBody(req)); } catch (e) {
+    try {
+      payload = JSON.parse(await readBody(req));
+    } catch (e) {
       throw e instanceof ProxyError ? e : new ProxyError(400, 'request body is not valid JSON');
     }
     if (typeof payload !== 'object' || payload === null) throw new ProxyError(400, 'request body must be an object');
     const pool = poolFor(connStr);
     let client: pg.PoolClient;
-    try { client = await pool.connect(); } catch (e) { return errorResponse(e, true); }
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      return errorResponse(e, true);
+    }
     let broken: Error | boolean = false;
     try {
       if (!Array.isArray(payload.queries)) return { status: 200, body: await runQuery(client, payload, arrayMode) };
@@ -160,7 +217,9 @@ export async function startNeonProxy(opts: {
         await client.query('COMMIT');
         return { status: 200, body: { results } };
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => { broken = true; });
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
         throw e;
       }
     } catch (e) {
@@ -195,8 +254,10 @@ export async function startNeonProxy(opts: {
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const reject = (status: number, why: string) => {
       log(`ws: refused (${status}) ${req.url}: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n` +
-        `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n` +
+          `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`,
+      );
     };
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/v1' && url.pathname !== '/v2') return reject(404, 'use /v1?address=<host>:<port>');
@@ -227,23 +288,38 @@ export async function startNeonProxy(opts: {
         tcp.on('data', (chunk) => {
           pendingSends++;
           if (pendingSends > 64) tcp.pause();
-          ws.send(chunk, { binary: true }, () => { if (--pendingSends === 0) tcp.resume(); });
+          ws.send(chunk, { binary: true }, () => {
+            if (--pendingSends === 0) tcp.resume();
+          });
         });
         ws.on('message', (data: RawData) => {
-          if (!tcp.write(data as Buffer)) /* binaryType is 'nodebuffer' */ { ws.pause(); tcp.once('drain', () => ws.resume()); }
+          if (!tcp.write(data as Buffer)) {
+            /* binaryType is 'nodebuffer' */ ws.pause();
+            tcp.once('drain', () => ws.resume());
+          }
         });
         // Close each side when the other goes away.
         tcp.on('close', () => ws.close());
-        ws.on('error', (e) => { log(`ws: error: ${e.message}`); tcp.destroy(); });
-        ws.on('close', () => { log('ws: closed'); tcp.end(); });
+        ws.on('error', (e) => {
+          log(`ws: error: ${e.message}`);
+          tcp.destroy();
+        });
+        ws.on('close', () => {
+          log('ws: closed');
+          tcp.end();
+        });
       });
     });
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
-      ? new Error(`neon-proxy: port ${opts.port} on ${host} is already in use`)
-      : new Error(`neon-proxy: cannot listen on ${host}:${opts.port}: ${e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`neon-proxy: port ${opts.port} on ${host} is already in use`)
+          : new Error(`neon-proxy: cannot listen on ${host}:${opts.port}: ${e.message}`),
+      ),
+    );
     server.listen(opts.port, host, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
@@ -252,15 +328,16 @@ export async function startNeonProxy(opts: {
   let closing: Promise<void> | undefined;
   return {
     port,
-    close: () => (closing ??= (async () => {
-      for (const ws of wss.clients) ws.terminate();
-      for (const s of tcpSockets) s.destroy();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await Promise.all([...pools.values()].map((p) => p.end().catch(() => {})));
-      await closed;
-      wss.close();
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        for (const ws of wss.clients) ws.terminate();
+        for (const s of tcpSockets) s.destroy();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([...pools.values()].map((p) => p.end().catch(() => {})));
+        await closed;
+        wss.close();
+      })()),
   };
 }
 
@@ -268,7 +345,9 @@ export async function startNeonProxy(opts: {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.argv[2] ?? process.env.NEON_PROXY_PORT ?? 54330);
   const proxy = await startNeonProxy({ port, log: (l) => console.log(`[neon-proxy] ${l}`) });
-  const stop = () => { void proxy.close().then(() => process.exit(0)); };
+  const stop = () => {
+    void proxy.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

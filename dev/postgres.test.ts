@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
-import { startPostgres, type PgCluster } from './postgres.js';
+import { type PgCluster, startPostgres } from './postgres.js';
 
 // Also set here so a plain `vitest run dev/postgres.test.ts` gets the long timeouts (first start runs initdb).
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -25,29 +25,46 @@ const log = (l: string) => console.log(`    ${l}`);
 async function sql(url: string, text: string, params: unknown[] = []) {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 5000 });
   c.on('error', () => {});
-  try { await c.connect(); return (await c.query(text, params)).rows; } finally { await c.end().catch(() => {}); }
+  try {
+    await c.connect();
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 async function eventually(what: string, fn: () => Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;
-  while (Date.now() < end) { if (await fn().catch(() => false)) return; await new Promise((r) => setTimeout(r, 50)); }
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   throw new Error(`not within ${ms}ms: ${what}`);
 }
 
-const seen = (url: string, name: string) => async () => (await sql(url, 'SELECT 1 FROM items WHERE name = $1', [name])).length === 1;
+const seen = (url: string, name: string) => async () =>
+  (await sql(url, 'SELECT 1 FROM items WHERE name = $1', [name])).length === 1;
 
 /** PIDs of processes whose cwd is inside dir: postgres servers chdir into their data dir. */
 function processesIn(dir: string): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { return fs.readlinkSync(`/proc/${d}/cwd`).startsWith(dir + '/'); } catch { return false; }
-  }).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return fs.readlinkSync(`/proc/${d}/cwd`).startsWith(`${dir}/`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 describe.sequential('dev/postgres.ts: local primary + streaming replica', () => {
   let tmp!: string;
   let dataDir!: string;
   const clusters: PgCluster[] = []; // every cluster ever started, all stopped in afterAll
-  let c!: PgCluster;                // the current one
+  let c!: PgCluster; // the current one
   let firstFailure: string | undefined;
 
   beforeAll(() => {
@@ -59,7 +76,9 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
   // Each step relies on the state the previous ones left behind: after a failure, the rest would only add noise.
   beforeEach((ctx) => {
     if (firstFailure) ctx.skip(`an earlier step failed: ${firstFailure}`);
-    ctx.onTestFailed(() => { firstFailure ??= ctx.task.name; });
+    ctx.onTestFailed(() => {
+      firstFailure ??= ctx.task.name;
+    });
   });
 
   afterAll(async () => {
@@ -68,7 +87,13 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
     for (const cl of clusters) await cl.stop().catch((e) => errors.push(`cleanup: stop() failed: ${e}`));
     const left = processesIn(tmp);
     if (left.length) {
-      for (const p of left) { try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ } }
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
       errors.push(`left-over processes in ${tmp} after stopping every cluster: ${left.join(', ')} (SIGKILLed)`);
     }
     // On failure keep data and logs (primary.log, replica.log) for a look; otherwise leave nothing behind.
@@ -95,8 +120,10 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
   });
 
   it('the replica refuses writes', async () => {
-    await assert.rejects(sql(c.replicaUrl, "INSERT INTO items (name) VALUES ('nope')"),
-      (e: { code?: string }) => e.code === '25006'); // read_only_sql_transaction
+    await assert.rejects(
+      sql(c.replicaUrl, "INSERT INTO items (name) VALUES ('nope')"),
+      (e: { code?: string }) => e.code === '25006',
+    ); // read_only_sql_transaction
   });
 
   it('busy ports give a clear error naming the port, before any init', async () => {
@@ -106,7 +133,9 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
     await new Promise<void>((r) => blocker.listen(R2, '127.0.0.1', () => r()));
     try {
       await assert.rejects(startPostgres({ dataDir: other, primaryPort: P2, replicaPort: R2 }), /port 55413 is busy/);
-    } finally { blocker.close(); }
+    } finally {
+      blocker.close();
+    }
     assert.equal(fs.existsSync(path.join(other, 'primary')), false);
     assert.deepEqual(processesIn(other), []);
   });
@@ -137,7 +166,10 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
     clusters.push(c);
     console.log(`  warm start: ${Date.now() - t} ms`);
     for (const url of [c.primaryUrl, c.replicaUrl]) {
-      assert.deepEqual((await sql(url, 'SELECT name FROM items ORDER BY id')).map((r) => r.name), ['first', 'after-restart']);
+      assert.deepEqual(
+        (await sql(url, 'SELECT name FROM items ORDER BY id')).map((r) => r.name),
+        ['first', 'after-restart'],
+      );
     }
   });
 
@@ -182,15 +214,27 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
   });
 
   it('a SIGKILLed run (orphaned servers) does not block the next start', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ORPHAN_CHILD, dataDir, String(P), String(R)],
-      { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.dirname(ORPHAN_CHILD) });
+    const child = spawn(process.execPath, ['--import', 'tsx', ORPHAN_CHILD, dataDir, String(P), String(R)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: path.dirname(ORPHAN_CHILD),
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('child did not start within 30s')), 30_000);
-        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve(); } });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited ${code}`)); });
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`child exited ${code}`));
+        });
       });
-    } finally { child.kill('SIGKILL'); }
+    } finally {
+      child.kill('SIGKILL');
+    }
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(processesIn(tmp).length > 0, 'orphaned postgres servers are still running');
     c = await startPostgres({ dataDir, primaryPort: P, replicaPort: R, log });

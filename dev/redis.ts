@@ -3,7 +3,7 @@
 // Kept dependency-free on purpose: the product uses Upstash over HTTP, so no npm redis client
 // is installed, and the bridge needs control over timeouts/reconnects anyway.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,12 +11,18 @@ import path from 'node:path';
 // ---------------------------------------------------------------- RESP2 values and parser
 
 /** A `+status` reply (e.g. OK, PONG, QUEUED). Kept apart from bulk strings: Upstash leaves "OK" un-encoded. */
-export class SimpleString { constructor(readonly value: string) {} }
+export class SimpleString {
+  constructor(readonly value: string) {}
+}
 /** A `-ERR ...` reply. A value, not a throw: inside EXEC/pipelines it belongs to one command only. */
-export class ReplyError { constructor(readonly message: string) {} }
+export class ReplyError {
+  constructor(readonly message: string) {}
+}
 export type Reply = Buffer | number | null | SimpleString | ReplyError | Reply[];
 /** Redis could not be reached / did not answer in time: the bridge maps this to HTTP 503. */
-export class RedisUnavailableError extends Error { override name = 'RedisUnavailableError'; }
+export class RedisUnavailableError extends Error {
+  override name = 'RedisUnavailableError';
+}
 
 const INCOMPLETE = Symbol('incomplete');
 type Parsed = [Reply, number] | typeof INCOMPLETE;
@@ -27,16 +33,21 @@ function parseReply(buf: Buffer, at: number): Parsed {
   const line = buf.toString('utf8', at + 1, eol);
   const next = eol + 2;
   switch (buf[at]) {
-    case 0x2b: return [new SimpleString(line), next];            // +
-    case 0x2d: return [new ReplyError(line), next];              // -
-    case 0x3a: return [Number(line), next];                      // :
-    case 0x24: {                                                 // $
+    case 0x2b:
+      return [new SimpleString(line), next]; // +
+    case 0x2d:
+      return [new ReplyError(line), next]; // -
+    case 0x3a:
+      return [Number(line), next]; // :
+    case 0x24: {
+      // $
       const len = Number(line);
       if (len < 0) return [null, next];
       if (buf.length < next + len + 2) return INCOMPLETE;
       return [Buffer.from(buf.subarray(next, next + len)), next + len + 2];
     }
-    case 0x2a: {                                                 // *
+    case 0x2a: {
+      // *
       const n = Number(line);
       if (n < 0) return [null, next];
       const items: Reply[] = [];
@@ -49,7 +60,8 @@ function parseReply(buf: Buffer, at: number): Parsed {
       }
       return [items, pos];
     }
-    default: throw new Error(`RESP protocol error: unexpected byte 0x${buf[at]?.toString(16)}`);
+    default:
+      throw new Error(`RESP protocol error: unexpected byte 0x${buf[at]?.toString(16)}`);
   }
 }
 
@@ -78,9 +90,19 @@ class Conn {
   static open(port: number, host: string, timeoutMs: number): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const socket = net.createConnection({ port, host });
-      const timer = setTimeout(() => { socket.destroy(); reject(new RedisUnavailableError(`redis connect timeout (${host}:${port})`)); }, timeoutMs);
-      socket.once('error', (e) => { clearTimeout(timer); reject(new RedisUnavailableError(`redis unreachable at ${host}:${port}: ${e.message}`)); });
-      socket.once('connect', () => { clearTimeout(timer); socket.removeAllListeners('error'); resolve(new Conn(socket)); });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RedisUnavailableError(`redis connect timeout (${host}:${port})`));
+      }, timeoutMs);
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new RedisUnavailableError(`redis unreachable at ${host}:${port}: ${e.message}`));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new Conn(socket));
+      });
     });
   }
 
@@ -92,7 +114,9 @@ class Conn {
     return Promise.all(replies);
   }
 
-  destroy(): void { this.fail(new RedisUnavailableError('redis connection dropped')); }
+  destroy(): void {
+    this.fail(new RedisUnavailableError('redis connection dropped'));
+  }
 
   private onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
@@ -104,12 +128,18 @@ class Conn {
         pos = r[1];
         this.waiting.shift()?.resolve(r[0]);
       }
-    } catch (e) { this.fail(new RedisUnavailableError((e as Error).message)); return; }
+    } catch (e) {
+      this.fail(new RedisUnavailableError((e as Error).message));
+      return;
+    }
     this.buf = this.buf.subarray(pos);
   }
 
   private fail(err: Error): void {
-    if (!this.dead) { this.dead = true; this.socket.destroy(); }
+    if (!this.dead) {
+      this.dead = true;
+      this.socket.destroy();
+    }
     for (const w of this.waiting.splice(0)) w.reject(err);
   }
 }
@@ -124,36 +154,64 @@ export interface RespPool {
 }
 
 export function createRespPool(opts: { port: number; host?: string; size?: number; timeoutMs?: number }): RespPool {
-  const host = opts.host ?? '127.0.0.1', size = opts.size ?? 8, timeoutMs = opts.timeoutMs ?? 2000;
+  const host = opts.host ?? '127.0.0.1',
+    size = opts.size ?? 8,
+    timeoutMs = opts.timeoutMs ?? 2000;
   const idle: Conn[] = [];
   const waiters: ((c: Conn | undefined) => void)[] = [];
-  let open = 0, closed = false;
+  let open = 0,
+    closed = false;
 
   // A slot is handed straight to a waiter, else the connection goes back idle; dead ones free their slot.
   const release = (c: Conn | undefined) => {
-    if (c && (c.dead || closed)) { c.destroy(); c = undefined; }
+    if (c && (c.dead || closed)) {
+      c.destroy();
+      c = undefined;
+    }
     if (!c) open--;
     const w = waiters.shift();
-    if (w) { if (!c) open++; w(c); } else if (c) idle.push(c);
+    if (w) {
+      if (!c) open++;
+      w(c);
+    } else if (c) idle.push(c);
   };
 
   const acquire = async (deadline: number): Promise<Conn> => {
     let c = idle.pop();
-    while (c?.dead) { open--; c = idle.pop(); }
+    while (c?.dead) {
+      open--;
+      c = idle.pop();
+    }
     if (c) return c;
-    if (open < size) { open++; return openConn(deadline); }
+    if (open < size) {
+      open++;
+      return openConn(deadline);
+    }
     // Pool full: wait for a slot (bounded by the same deadline as the whole call).
     const slot = await new Promise<Conn | undefined>((resolve, reject) => {
-      const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); reject(new RedisUnavailableError('redis pool busy (timeout)')); },
-        Math.max(0, deadline - Date.now()));
-      const w = (x: Conn | undefined) => { clearTimeout(t); resolve(x); };
+      const t = setTimeout(
+        () => {
+          waiters.splice(waiters.indexOf(w), 1);
+          reject(new RedisUnavailableError('redis pool busy (timeout)'));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const w = (x: Conn | undefined) => {
+        clearTimeout(t);
+        resolve(x);
+      };
       waiters.push(w);
     });
     return slot ?? openConn(deadline);
   };
 
   const openConn = async (deadline: number) => {
-    try { return await Conn.open(opts.port, host, Math.max(1, deadline - Date.now())); } catch (e) { release(undefined); throw e; }
+    try {
+      return await Conn.open(opts.port, host, Math.max(1, deadline - Date.now()));
+    } catch (e) {
+      release(undefined);
+      throw e;
+    }
   };
 
   return {
@@ -163,14 +221,29 @@ export function createRespPool(opts: { port: number; host?: string; size?: numbe
       const conn = await acquire(deadline);
       let timer: NodeJS.Timeout | undefined;
       try {
-        return await Promise.race([conn.send(commands), new Promise<never>((_, reject) => {
-          // On timeout the connection is dropped: late replies must never reach the next user.
-          timer = setTimeout(() => { conn.destroy(); reject(new RedisUnavailableError(`redis did not answer within ${timeoutMs} ms`)); },
-            Math.max(1, deadline - Date.now()));
-        })]);
-      } finally { clearTimeout(timer); release(conn); }
+        return await Promise.race([
+          conn.send(commands),
+          new Promise<never>((_, reject) => {
+            // On timeout the connection is dropped: late replies must never reach the next user.
+            timer = setTimeout(
+              () => {
+                conn.destroy();
+                reject(new RedisUnavailableError(`redis did not answer within ${timeoutMs} ms`));
+              },
+              Math.max(1, deadline - Date.now()),
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        release(conn);
+      }
     },
-    close() { closed = true; for (const c of idle.splice(0)) c.destroy(); for (const w of waiters.splice(0)) w(undefined); },
+    close() {
+      closed = true;
+      for (const c of idle.splice(0)) c.destroy();
+      for (const w of waiters.splice(0)) w(undefined);
+    },
   };
 }
 
@@ -180,25 +253,48 @@ export function createRespPool(opts: { port: number; host?: string; size?: numbe
 function findRedisServer(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const p = path.join(dir || '.', 'redis-server');
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
 
-export function redisAvailable(): boolean { return findRedisServer() !== undefined; }
+export function redisAvailable(): boolean {
+  return findRedisServer() !== undefined;
+}
 
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'EADDRINUSE'
-      ? `redis: port ${port} on 127.0.0.1 is already in use (another redis or service?)` : `redis: cannot use port ${port}: ${e.message}`)));
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE'
+            ? `redis: port ${port} on 127.0.0.1 is already in use (another redis or service?)`
+            : `redis: cannot use port ${port}: ${e.message}`,
+        ),
+      ),
+    );
     s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
   });
 }
 
-export interface RedisServer { url: string; port: number; pid: number; stop(): Promise<void> }
+export interface RedisServer {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
 
-export async function startRedis(opts: { port: number; dataDir: string; log?: (l: string) => void }): Promise<RedisServer> {
+export async function startRedis(opts: {
+  port: number;
+  dataDir: string;
+  log?: (l: string) => void;
+}): Promise<RedisServer> {
   const log = opts.log ?? (() => {});
   const bin = findRedisServer();
   if (!bin) throw new Error('redis-server is not installed (apt-get install redis-server)');
@@ -206,27 +302,63 @@ export async function startRedis(opts: { port: number; dataDir: string; log?: (l
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   // Loopback only, no RDB/AOF: a dev/test cache that starts empty every time.
-  const args = ['--port', String(opts.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', dataDir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dataDir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (!child.pid) throw new Error('redis: spawn failed');
   const pid = child.pid;
   let output = '';
-  const onLine = (d: Buffer) => { const s = d.toString(); output = (output + s).slice(-4000); for (const l of s.split('\n')) if (l.trim()) log(`[redis] ${l}`); };
+  const onLine = (d: Buffer) => {
+    const s = d.toString();
+    output = (output + s).slice(-4000);
+    for (const l of s.split('\n')) if (l.trim()) log(`[redis] ${l}`);
+  };
   child.stdout?.on('data', onLine);
   child.stderr?.on('data', onLine);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let hasExited = false;
-  void exited.then(() => { hasExited = true; });
+  void exited.then(() => {
+    hasExited = true;
+  });
   // Safety net if the caller exits without stop().
-  const onExit = () => { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } };
+  const onExit = () => {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
   process.on('exit', onExit);
 
   const stop = async () => {
     process.off('exit', onExit);
     if (hasExited) return;
-    try { process.kill(pid, 'SIGTERM'); } catch { return; }
-    const t = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const t = setTimeout(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 10_000);
     await exited;
     clearTimeout(t);
   };
@@ -234,13 +366,21 @@ export async function startRedis(opts: { port: number; dataDir: string; log?: (l
   // Ready = answers PING (bounded wait).
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (hasExited) { process.off('exit', onExit); throw new Error(`redis-server exited during startup:\n${output}`); }
+    if (hasExited) {
+      process.off('exit', onExit);
+      throw new Error(`redis-server exited during startup:\n${output}`);
+    }
     try {
       const pool = createRespPool({ port: opts.port, size: 1, timeoutMs: 500 });
       const [r] = await pool.exec([['PING']]).finally(() => pool.close());
       if (r instanceof SimpleString && r.value === 'PONG') break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) { await stop(); throw new Error(`redis-server did not answer PING within 10 s:\n${output}`); }
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server did not answer PING within 10 s:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   log(`[redis] ready on 127.0.0.1:${opts.port} (pid ${pid})`);

@@ -14,7 +14,14 @@ it.each(['gateway', 'neonProxy'] as const)('names the busy %s port instead of ha
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-busy-'));
   const started = Date.now();
   try {
-    const ports = { gateway: 47801, inspector: 47802, pgPrimary: 47803, pgReplica: 47804, neonProxy: 47805, [which]: busy };
+    const ports = {
+      gateway: 47801,
+      inspector: 47802,
+      pgPrimary: 47803,
+      pgReplica: 47804,
+      neonProxy: 47805,
+      [which]: busy,
+    };
     await expect(startStack({ dataRoot, ports })).rejects.toThrow(new RegExp(`port ${busy} .*is busy`));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(fs.existsSync(path.join(dataRoot, 'postgres'))).toBe(false);
@@ -28,5 +35,7 @@ it('generates the same seed catalog every time, even twice in one process', asyn
   const { seedData } = await import('../db/seed');
   const a = seedData();
   const b = seedData();
-  expect(b.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)])).toEqual(a.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)]));
+  expect(b.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)])).toEqual(
+    a.products.map((p) => [p.id, p.slug, p.variants.map((v) => v.sku)]),
+  );
 });

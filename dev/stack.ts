@@ -1,7 +1,7 @@
 // The whole local system, started in order and stopped in reverse: PostgreSQL primary + streaming replica,
 // migrations and seed, the local Neon proxy, and every worker under one `wrangler dev` (workerd).
 // Used by `npm run dev` (dev/start.ts), by the end-to-end tests and by the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,11 +11,11 @@ import { runMigrations } from '../db/migrate';
 import { seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { devSigningKey } from './keys';
+import { type NeonProxy, startNeonProxy } from './neon-proxy';
+import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
 import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
-import { startNeonProxy, type NeonProxy } from './neon-proxy';
-import { startPostgres, type PgCluster } from './postgres';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -93,7 +93,9 @@ async function assertPortFree(port: number, what: string) {
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', () =>
-      reject(new Error(`port ${port} (${what}) is busy: stop whatever listens on 127.0.0.1:${port}, or choose another port`)),
+      reject(
+        new Error(`port ${port} (${what}) is busy: stop whatever listens on 127.0.0.1:${port}, or choose another port`),
+      ),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
@@ -102,7 +104,8 @@ async function assertPortFree(port: number, what: string) {
 async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${tail(logFile)}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${tail(logFile)}`);
     // Each attempt is bounded by a timer of its own as well as the fetch signal: a first request can take
     // seconds while workerd compiles, and no attempt may outlive the deadline.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -183,7 +186,9 @@ function writeDevConfigs(
     if (ordersMaxRetries !== undefined && config.queues?.consumers) {
       config.queues = {
         ...config.queues,
-        consumers: config.queues.consumers.map((c: { queue: string }) => (c.queue === 'orders' ? { ...c, max_retries: ordersMaxRetries } : c)),
+        consumers: config.queues.consumers.map((c: { queue: string }) =>
+          c.queue === 'orders' ? { ...c, max_retries: ordersMaxRetries } : c,
+        ),
       };
     }
     const target = path.join(dir, `${rawConfig.name}.json`);
@@ -209,7 +214,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     log(`PostgreSQL 18: primary on 127.0.0.1:${ports.pgPrimary}, streaming replica on 127.0.0.1:${ports.pgReplica}`);
-    const pg = await startPostgres({ dataDir: path.join(dataRoot, 'postgres'), primaryPort: ports.pgPrimary, replicaPort: ports.pgReplica });
+    const pg = await startPostgres({
+      dataDir: path.join(dataRoot, 'postgres'),
+      primaryPort: ports.pgPrimary,
+      replicaPort: ports.pgReplica,
+    });
     cleanups.push(() => pg.stop());
 
     log('migrations and seed (idempotent)');
@@ -249,9 +258,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await assertPortFree(ports.upstashBridge, 'Upstash bridge');
       const redisDir = path.join(dataRoot, 'redis');
       fs.mkdirSync(redisDir, { recursive: true });
-      log(`redis-server on 127.0.0.1:${ports.redis}, Upstash REST bridge on 127.0.0.1:${ports.upstashBridge} (rate limits)`);
+      log(
+        `redis-server on 127.0.0.1:${ports.redis}, Upstash REST bridge on 127.0.0.1:${ports.upstashBridge} (rate limits)`,
+      );
       let server = await startRedis({ port: ports.redis, dataDir: redisDir });
-      const bridge = await startUpstashBridge({ port: ports.upstashBridge, redisPort: ports.redis, token: UPSTASH_DEV_TOKEN });
+      const bridge = await startUpstashBridge({
+        port: ports.upstashBridge,
+        redisPort: ports.redis,
+        token: UPSTASH_DEV_TOKEN,
+      });
       cleanups.push(() => bridge.close());
       cleanups.push(() => server.stop());
       redis = {
@@ -268,14 +283,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log('rate limits on the built-in Durable Object backend (install redis-server to run the Upstash path)');
     }
     Object.assign(gatewayVars, opts.gatewayVars);
-    const configs = writeDevConfigs(path.join(dataRoot, 'config'), dbSecrets, { STRIPE_API_BASE: stripe.url, ...opts.vars }, gatewayVars, opts.ordersMaxRetries);
+    const configs = writeDevConfigs(
+      path.join(dataRoot, 'config'),
+      dbSecrets,
+      { STRIPE_API_BASE: stripe.url, ...opts.vars },
+      gatewayVars,
+      opts.ordersMaxRetries,
+    );
     const args = [
       'dev',
       ...configs.flatMap((c) => ['-c', c]),
-      '--ip', '127.0.0.1',
-      '--port', String(ports.gateway),
-      '--inspector-port', String(ports.inspector),
-      '--persist-to', path.join(dataRoot, 'wrangler'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(ports.gateway),
+      '--inspector-port',
+      String(ports.inspector),
+      '--persist-to',
+      path.join(dataRoot, 'wrangler'),
       '--show-interactive-dev-session=false',
       ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
     ];
@@ -291,7 +316,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(() => stopChild(child));
     const url = `http://127.0.0.1:${ports.gateway}`;
     await waitForHttp(`${url}/health`, child, wranglerLog, 90_000);
-    return { url, ports, pg, redis, upstashUrl, stripeUrl: stripe.url, accounts: devAccounts, dataRoot, wranglerLog, stop };
+    return {
+      url,
+      ports,
+      pg,
+      redis,
+      upstashUrl,
+      stripeUrl: stripe.url,
+      accounts: devAccounts,
+      dataRoot,
+      wranglerLog,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,6 @@
 // `npm run dev`: starts the whole system on this machine and keeps it running until Ctrl-C.
 import path from 'node:path';
-import { defaultPorts, projectRoot, startStack, STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET } from './stack';
+import { defaultPorts, projectRoot, STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET, startStack } from './stack';
 
 const dataRoot = process.env.STOREFRONT_DATA ?? path.join(projectRoot, '.data');
 const ports = {

@@ -22,19 +22,19 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
-import { ApiError, canonical, invalid, parseForm, type Params } from './stripe-local/params';
-import { createResources, randomToken, type Ctx } from './stripe-local/resources';
+import { ApiError, canonical, invalid, type Params, parseForm } from './stripe-local/params';
+import { type Ctx, createResources, randomToken } from './stripe-local/resources';
 import { createDeliverer, type DeliveryStatus, type RetryPolicy } from './stripe-local/webhooks';
 
 export { signatureHeader } from './stripe-local/webhooks';
 export type { DeliveryStatus };
 
 export interface StripeLocalOptions {
-  port?: number;            // 0 = ephemeral
-  host?: string;            // default 127.0.0.1
-  webhookUrl?: string;      // where events are POSTed; can also be set later
-  webhookSecret: string;    // whsec_... used to sign events
-  apiKey?: string;          // accepted secret key; default: any key starting with sk_test_ (or rk_test_)
+  port?: number; // 0 = ephemeral
+  host?: string; // default 127.0.0.1
+  webhookUrl?: string; // where events are POSTed; can also be set later
+  webhookSecret: string; // whsec_... used to sign events
+  apiKey?: string; // accepted secret key; default: any key starting with sk_test_ (or rk_test_)
   webhookRetry?: Partial<RetryPolicy>; // default {500, 8, 5000}: exponential backoff with jitter
   log?: (line: string) => void;
   /** Simulated processing time of each POST, in ms (default 0): widens the window in which a second request
@@ -42,11 +42,12 @@ export interface StripeLocalOptions {
   latencyMs?: number;
 }
 export interface StripeLocal {
-  url: string; port: number;
+  url: string;
+  port: number;
   setWebhookUrl(url: string): void;
   /** Per event: delivery attempts and outcome (also served at GET /_local/deliveries). */
   deliveries(): DeliveryStatus[];
-  stop(): Promise<void>;   // stops server and pending deliveries
+  stop(): Promise<void>; // stops server and pending deliveries
 }
 
 export const API_VERSION: string = Stripe.API_VERSION;
@@ -55,7 +56,13 @@ const MAX_BODY = 1024 * 1024;
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Stored { fingerprint: string; at: number; status?: number; body?: string; requestId?: string }
+interface Stored {
+  fingerprint: string;
+  at: number;
+  status?: number;
+  body?: string;
+  requestId?: string;
+}
 
 function apiKeyOf(req: http.IncomingMessage): string | null {
   const h = req.headers.authorization ?? '';
@@ -65,13 +72,17 @@ function apiKeyOf(req: http.IncomingMessage): string | null {
   if (basic) return Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] || null;
   return null;
 }
-const mask = (key: string) => (key.length <= 12 ? '*'.repeat(key.length) : `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`);
+const mask = (key: string) =>
+  key.length <= 12 ? '*'.repeat(key.length) : `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`;
 
 function readBody(req: http.IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => { size += c.length; if (size <= MAX_BODY) chunks.push(c); });
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
     req.on('end', () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -82,12 +93,18 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   const retry: RetryPolicy = { baseDelayMs: 500, maxAttempts: 8, timeoutMs: 5000, ...opts.webhookRetry };
   let baseUrl = '';
   const deliverer = createDeliverer({
-    secret: opts.webhookSecret, retry, url: opts.webhookUrl, log, onDelivered: (id) => resources.markDelivered(id),
+    secret: opts.webhookSecret,
+    retry,
+    url: opts.webhookUrl,
+    log,
+    onDelivered: (id) => resources.markDelivered(id),
   });
   const resources = createResources({
-    apiVersion: API_VERSION, baseUrl: () => baseUrl,
+    apiVersion: API_VERSION,
+    baseUrl: () => baseUrl,
     // Ordered per PaymentIntent: its own events and those of its charges and refunds.
-    onEvent: (e) => deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id)),
+    onEvent: (e) =>
+      deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id)),
   });
   const idempotency = new Map<string, Stored>();
   let lastSweep = Date.now();
@@ -100,7 +117,9 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     const url = new URL(req.url ?? '/', 'http://stripe-local');
     const path = url.pathname;
     const base: Record<string, string> = {
-      'Request-Id': requestId, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, no-store',
+      'Request-Id': requestId,
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, no-store',
       'Stripe-Version': String(req.headers['stripe-version'] ?? API_VERSION),
     };
     const send = (status: number, body: string, extra: Record<string, string> = {}) => {
@@ -109,7 +128,8 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       res.end(body);
       log(`${method} ${path} -> ${status} ${requestId}${extra['Idempotent-Replayed'] ? ' (replayed)' : ''}`);
     };
-    const errorBody = (e: ApiError) => json({ error: { ...e.error, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
+    const errorBody = (e: ApiError) =>
+      json({ error: { ...e.error, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
     const sendError = (e: ApiError, extra: Record<string, string> = {}) =>
       send(e.status, errorBody(e), e.status === 409 ? { 'Stripe-Should-Retry': 'true', ...extra } : extra);
 
@@ -122,11 +142,18 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       const message = key
         ? `Invalid API Key provided: ${mask(key)}`
         : "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
-      return sendError(new ApiError(401, { type: 'invalid_request_error', message }), { 'WWW-Authenticate': 'Basic realm="Stripe"' });
+      return sendError(new ApiError(401, { type: 'invalid_request_error', message }), {
+        'WWW-Authenticate': 'Basic realm="Stripe"',
+      });
     }
     const handler = resources.route(method, path);
     if (!handler) {
-      return sendError(new ApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.` }));
+      return sendError(
+        new ApiError(404, {
+          type: 'invalid_request_error',
+          message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+        }),
+      );
     }
     let params: Params;
     try {
@@ -144,7 +171,13 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       } catch (e) {
         if (e instanceof ApiError) return { status: e.status, body: errorBody(e), stored: e.stored };
         log(`${method} ${path} internal error: ${(e as Error).stack ?? String(e)}`);
-        return { status: 500, body: errorBody(new ApiError(500, { type: 'api_error', message: `stripe-local internal error: ${(e as Error).message}` })), stored: false };
+        return {
+          status: 500,
+          body: errorBody(
+            new ApiError(500, { type: 'api_error', message: `stripe-local internal error: ${(e as Error).message}` }),
+          ),
+          stored: false,
+        };
       }
     };
     if (!idemKey) {
@@ -152,24 +185,43 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       const r = run();
       return send(r.status, r.body);
     }
-    if (idemKey.length > 255) return sendError(invalid('Idempotency-Key must be at most 255 characters long.', 'idempotency_key'));
+    if (idemKey.length > 255)
+      return sendError(invalid('Idempotency-Key must be at most 255 characters long.', 'idempotency_key'));
 
     const now = Date.now();
     if (now - lastSweep > 60_000) {
       lastSweep = now;
-      for (const [k, v] of idempotency) if (v.status !== undefined && now - v.at > IDEMPOTENCY_TTL_MS) idempotency.delete(k);
+      for (const [k, v] of idempotency)
+        if (v.status !== undefined && now - v.at > IDEMPOTENCY_TTL_MS) idempotency.delete(k);
     }
     const slot = `${key}\n${idemKey}`;
     const fingerprint = canonical({ method, path, params });
     const prior = idempotency.get(slot);
     if (prior && (prior.status === undefined || now - prior.at <= IDEMPOTENCY_TTL_MS)) {
       if (prior.status === undefined) {
-        return sendError(new ApiError(409, { type: 'idempotency_error', code: 'idempotency_key_in_use', doc_url: 'https://stripe.com/docs/error-codes/idempotency-key-in-use', message: 'There is currently another in-progress request using this Stripe-Idempotency-Key. Please try again later.' }));
+        return sendError(
+          new ApiError(409, {
+            type: 'idempotency_error',
+            code: 'idempotency_key_in_use',
+            doc_url: 'https://stripe.com/docs/error-codes/idempotency-key-in-use',
+            message:
+              'There is currently another in-progress request using this Stripe-Idempotency-Key. Please try again later.',
+          }),
+        );
       }
       if (prior.fingerprint !== fingerprint) {
-        return sendError(new ApiError(400, { type: 'idempotency_error', message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.` }));
+        return sendError(
+          new ApiError(400, {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
+          }),
+        );
       }
-      return send(prior.status, prior.body!, { 'Idempotency-Key': idemKey, 'Idempotent-Replayed': 'true', 'Original-Request': prior.requestId! });
+      return send(prior.status, prior.body!, {
+        'Idempotency-Key': idemKey,
+        'Idempotent-Replayed': 'true',
+        'Original-Request': prior.requestId!,
+      });
     }
     // Claimed synchronously after the lookup (no await in between): concurrent requests see it in progress.
     const entry: Stored = { fingerprint, at: now };
@@ -185,15 +237,27 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     send(r.status, r.body, { 'Idempotency-Key': idemKey });
   }
 
-  function local(method: string, path: string, url: URL, text: string,
-    send: (s: number, b: string, h?: Record<string, string>) => void, sendError: (e: ApiError) => void): void {
-    if (method === 'GET' && path === '/_local/deliveries') return send(200, json({ object: 'list', data: deliverer.list() }));
+  function local(
+    method: string,
+    path: string,
+    url: URL,
+    text: string,
+    send: (s: number, b: string, h?: Record<string, string>) => void,
+    sendError: (e: ApiError) => void,
+  ): void {
+    if (method === 'GET' && path === '/_local/deliveries')
+      return send(200, json({ object: 'list', data: deliverer.list() }));
     const m = /^\/_local\/authenticate\/([^/]+)$/.exec(path);
     if (!m || (method !== 'GET' && method !== 'POST')) {
-      return sendError(new ApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}).` }));
+      return sendError(
+        new ApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}).` }),
+      );
     }
     try {
-      const outcome = url.searchParams.get('outcome') ?? (method === 'POST' ? new URLSearchParams(text).get('outcome') : null) ?? 'succeed';
+      const outcome =
+        url.searchParams.get('outcome') ??
+        (method === 'POST' ? new URLSearchParams(text).get('outcome') : null) ??
+        'succeed';
       if (outcome !== 'succeed' && outcome !== 'fail') throw invalid('outcome must be succeed or fail', 'outcome');
       const { intent, returnUrl } = resources.authenticate(decodeURIComponent(m[1]!), outcome);
       if (method === 'GET' && returnUrl) {
@@ -221,14 +285,18 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`listening on ${baseUrl}`);
   return {
-    url: baseUrl, port,
+    url: baseUrl,
+    port,
     setWebhookUrl: (u) => deliverer.setUrl(u),
     deliveries: () => deliverer.list(),
     async stop() {
@@ -245,21 +313,36 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: {
-      port: { type: 'string', default: process.env.STRIPE_LOCAL_PORT ?? '12111' }, host: { type: 'string' },
-      'webhook-url': { type: 'string' }, 'webhook-secret': { type: 'string' }, 'api-key': { type: 'string' }, 'latency-ms': { type: 'string' },
+      port: { type: 'string', default: process.env.STRIPE_LOCAL_PORT ?? '12111' },
+      host: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      'webhook-secret': { type: 'string' },
+      'api-key': { type: 'string' },
+      'latency-ms': { type: 'string' },
     },
   });
   const webhookSecret = values['webhook-secret'] ?? process.env.STRIPE_WEBHOOK_SECRET;
   if (!webhookSecret) {
-    console.error('usage: tsx dev/stripe-local.ts [--port 12111] [--host 127.0.0.1] [--webhook-url URL] --webhook-secret whsec_... [--api-key sk_test_...] [--latency-ms N]');
+    console.error(
+      'usage: tsx dev/stripe-local.ts [--port 12111] [--host 127.0.0.1] [--webhook-url URL] --webhook-secret whsec_... [--api-key sk_test_...] [--latency-ms N]',
+    );
     process.exit(2);
   }
   const server = await startStripeLocal({
-    port: Number(values.port), host: values.host, webhookUrl: values['webhook-url'], webhookSecret, apiKey: values['api-key'],
-    latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : undefined, log: (l) => console.log(`[stripe-local] ${l}`),
+    port: Number(values.port),
+    host: values.host,
+    webhookUrl: values['webhook-url'],
+    webhookSecret,
+    apiKey: values['api-key'],
+    latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : undefined,
+    log: (l) => console.log(`[stripe-local] ${l}`),
   });
-  console.log(`[stripe-local] API ${server.url} (Stripe-Version ${API_VERSION}); webhooks -> ${values['webhook-url'] ?? '(not set yet)'}`);
-  const stop = () => { void server.stop().then(() => process.exit(0)); };
+  console.log(
+    `[stripe-local] API ${server.url} (Stripe-Version ${API_VERSION}); webhooks -> ${values['webhook-url'] ?? '(not set yet)'}`,
+  );
+  const stop = () => {
+    void server.stop().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

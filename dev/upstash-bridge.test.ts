@@ -9,22 +9,34 @@ import path from 'node:path';
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis, type RedisConfigNodejs } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRespPool, ReplyError, startRedis, type RedisServer, type RespPool } from './redis';
+import { createRespPool, type RedisServer, type ReplyError, type RespPool, startRedis } from './redis';
 import { startUpstashBridge, stripKeyLockingFlag, type UpstashBridge } from './upstash-bridge';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-const REDIS_PORT = 56379, BRIDGE_PORT = 56380, TOKEN = 'bridge-test-token';
+const REDIS_PORT = 56379,
+  BRIDGE_PORT = 56380,
+  TOKEN = 'bridge-test-token';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upstash-bridge-test-'));
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 let server: RedisServer | undefined;
 let bridge: UpstashBridge;
 let direct: RespPool; // raw RESP, to look at redis itself (commandstats, unpatched scripts)
 let redis: Redis;
 const pids: number[] = [];
-const startServer = async () => { server = await startRedis({ port: REDIS_PORT, dataDir }); pids.push(server.pid); };
+const startServer = async () => {
+  server = await startRedis({ port: REDIS_PORT, dataDir });
+  pids.push(server.pid);
+};
 const client = (o: Partial<RedisConfigNodejs> = {}) => new Redis({ url: bridge.url, token: TOKEN, ...o });
 const info = async (section: string) => {
   const [r] = await direct.exec([['INFO', section]]);
@@ -33,7 +45,15 @@ const info = async (section: string) => {
 /** Counters of one command from INFO commandstats (calls, failed_calls, ...). */
 const cmdstat = async (cmd: string) => {
   const m = new RegExp(`cmdstat_${cmd}:(\\S+)`).exec(await info('commandstats'));
-  return Object.fromEntries((m?.[1] ?? '').split(',').filter(Boolean).map((kv) => { const [k, v] = kv.split('='); return [k, Number(v)]; }));
+  return Object.fromEntries(
+    (m?.[1] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => {
+        const [k, v] = kv.split('=');
+        return [k, Number(v)];
+      }),
+  );
 };
 
 describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-server)', () => {
@@ -53,14 +73,16 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
 
   it('refuses a second redis on a busy port, and a busy bridge port, with a clear error', async () => {
     await expect(startRedis({ port: REDIS_PORT, dataDir })).rejects.toThrow(/56379.*already in use/);
-    await expect(startUpstashBridge({ port: BRIDGE_PORT, redisPort: REDIS_PORT, token: TOKEN })).rejects.toThrow(/already in use/);
+    await expect(startUpstashBridge({ port: BRIDGE_PORT, redisPort: REDIS_PORT, token: TOKEN })).rejects.toThrow(
+      /already in use/,
+    );
   });
 
   it('basic commands, JSON values and simple-string replies', async () => {
     expect(await redis.set('s', 'v')).toBe('OK');
     expect(await redis.get('s')).toBe('v');
     expect(await redis.get('missing')).toBeNull();
-    expect(await redis.ping()).toBe('PONG');           // a status reply other than OK must be base64'd too
+    expect(await redis.ping()).toBe('PONG'); // a status reply other than OK must be base64'd too
     expect(await redis.type('s')).toBe('string');
     expect(await redis.incr('n')).toBe(1);
     expect(await redis.incrby('n', 41)).toBe(42);
@@ -68,7 +90,9 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
     expect(await redis.ttl('n')).toBeGreaterThan(90);
     expect(await redis.hset('h', { name: 'cart', qty: 3, meta: { a: [1, 2] } })).toBe(3);
     expect(await redis.hgetall('h')).toEqual({ name: 'cart', qty: 3, meta: { a: [1, 2] } });
-    expect(await redis.zadd('z', { score: 2, member: 'b' }, { score: 1, member: 'a' }, { score: 3, member: 'c' })).toBe(3);
+    expect(await redis.zadd('z', { score: 2, member: 'b' }, { score: 1, member: 'a' }, { score: 3, member: 'c' })).toBe(
+      3,
+    );
     expect(await redis.zrange('z', 0, -1)).toEqual(['a', 'b', 'c']);
     expect(await redis.zrange('z', 0, 1, { withScores: true })).toEqual(['a', 1, 'b', 2]);
     await redis.set('j', { id: 7, tags: ['x', 'y'], price: 9.5 });
@@ -79,7 +103,14 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
 
   it('base64 response encoding (the default) and plain JSON give the same non-ASCII / binary-ish strings', async () => {
     // (A string that is itself JSON, like '"x"', is JSON-parsed by the client's own deserializer: not tested.)
-    const values = ['héllo wörld — 你好 🚀', '\u0000\u0001\u0002\u007f\u0080\u00ff\r\n\t', 'aGVsbG8=', 'OK', '  spaced  ', 'say "hi" \\ back'];
+    const values = [
+      'héllo wörld — 你好 🚀',
+      '\u0000\u0001\u0002\u007f\u0080\u00ff\r\n\t',
+      'aGVsbG8=',
+      'OK',
+      '  spaced  ',
+      'say "hi" \\ back',
+    ];
     const plain = client({ responseEncoding: false });
     for (const [i, v] of values.entries()) {
       await redis.set(`b64:${i}`, v);
@@ -87,30 +118,60 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
       expect(await plain.get(`b64:${i}`)).toBe(v);
     }
     const keys = values.map((_, i) => `b64:${i}`);
-    expect(await redis.mget(...keys)).toEqual(values);      // nested (array) path
+    expect(await redis.mget(...keys)).toEqual(values); // nested (array) path
     expect(await plain.mget(...keys)).toEqual(values);
     // On the wire: strings really are base64 of the bytes, the top-level status OK is left as is.
-    const raw = async (body: unknown, p = '') => (await fetch(`${bridge.url}${p}`, { method: 'POST', body: JSON.stringify(body),
-      headers: { authorization: `Bearer ${TOKEN}`, 'upstash-encoding': 'base64' } })).json();
+    const raw = async (body: unknown, p = '') =>
+      (
+        await fetch(`${bridge.url}${p}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { authorization: `Bearer ${TOKEN}`, 'upstash-encoding': 'base64' },
+        })
+      ).json();
     expect(await raw(['SET', 'w', values[0]])).toEqual({ result: 'OK' });
     expect(await raw(['GET', 'w'])).toEqual({ result: Buffer.from(values[0]!).toString('base64') });
-    expect(await raw([['GET', 'w'], ['INCR', 'w']], '/pipeline')).toEqual([
-      { result: Buffer.from(values[0]!).toString('base64') }, { error: 'ERR value is not an integer or out of range' }]);
+    expect(
+      await raw(
+        [
+          ['GET', 'w'],
+          ['INCR', 'w'],
+        ],
+        '/pipeline',
+      ),
+    ).toEqual([
+      { result: Buffer.from(values[0]!).toString('base64') },
+      { error: 'ERR value is not an integer or out of range' },
+    ]);
   });
 
   it('pipeline and transaction', async () => {
-    const res = await redis.pipeline().set('p:a', 1).incr('p:a').get('p:a').hset('p:h', { f: 'x' }).hgetall('p:h').exec();
+    const res = await redis
+      .pipeline()
+      .set('p:a', 1)
+      .incr('p:a')
+      .get('p:a')
+      .hset('p:h', { f: 'x' })
+      .hgetall('p:h')
+      .exec();
     expect(res).toEqual(['OK', 2, 2, 1, { f: 'x' }]);
-    await expect(redis.pipeline().set('p:s', 'str').incr('p:s').exec()).rejects.toThrow(/Command 2 \[ incr \] failed: ERR value/);
+    await expect(redis.pipeline().set('p:s', 'str').incr('p:s').exec()).rejects.toThrow(
+      /Command 2 \[ incr \] failed: ERR value/,
+    );
     expect(await redis.pipeline().get('p:s').incr('p:s').exec({ keepErrors: true })).toEqual([
-      { result: 'str', error: undefined }, { result: undefined, error: 'ERR value is not an integer or out of range' }]);
+      { result: 'str', error: undefined },
+      { result: undefined, error: 'ERR value is not an integer or out of range' },
+    ]);
     expect(await redis.multi().set('t:a', 'x').incr('t:n').incr('t:n').get('t:a').exec()).toEqual(['OK', 1, 2, 'x']);
     // A runtime error inside EXEC fails that command only (Redis semantics); the others ran.
     await expect(redis.multi().set('t:b', 'y').incr('t:b').exec()).rejects.toThrow(/Command 2 \[ incr \] failed/);
     expect(await redis.get('t:b')).toBe('y');
     // A queueing error aborts the whole transaction: HTTP 400, nothing ran.
-    const r = await fetch(`${bridge.url}/multi-exec`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify([['SET', 't:c', '1'], ['INCR']]) });
+    const r = await fetch(`${bridge.url}/multi-exec`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify([['SET', 't:c', '1'], ['INCR']]),
+    });
     expect(r.status).toBe(400);
     expect(await r.json()).toEqual({ error: "ERR wrong number of arguments for 'incr' command" });
     expect(await redis.get('t:c')).toBeNull();
@@ -127,20 +188,23 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
     const [rejected] = await direct.exec([['EVAL', script, '1', 'x']]);
     expect((rejected as ReplyError).message).toMatch(/Unexpected flag in script shebang: allow-key-locking/);
     expect(stripKeyLockingFlag(script)).toBe('\nreturn redis.call("INCR", KEYS[1])'); // newline kept: same line numbers
-    expect(stripKeyLockingFlag('#!lua flags=no-writes,allow-key-locking\nreturn 1')).toBe('#!lua flags=no-writes\nreturn 1');
+    expect(stripKeyLockingFlag('#!lua flags=no-writes,allow-key-locking\nreturn 1')).toBe(
+      '#!lua flags=no-writes\nreturn 1',
+    );
     expect(stripKeyLockingFlag('#!lua flags=no-writes\nreturn 1')).toBe('#!lua flags=no-writes\nreturn 1');
     expect(stripKeyLockingFlag('return 1')).toBe('return 1');
 
     expect(await redis.eval(script, ['ev'], [])).toBe(1);
-    expect(await redis.evalsha(sha1(script), ['ev'], [])).toBe(2);    // sha of the ORIGINAL, learnt from EVAL
+    expect(await redis.evalsha(sha1(script), ['ev'], [])).toBe(2); // sha of the ORIGINAL, learnt from EVAL
     const loaded = '#!lua flags=allow-key-locking\nreturn "loaded"';
-    expect(await redis.scriptLoad(loaded)).toBe(sha1(loaded));         // the sha the client expects
+    expect(await redis.scriptLoad(loaded)).toBe(sha1(loaded)); // the sha the client expects
     expect(await redis.evalsha(sha1(loaded), [], [])).toBe('loaded');
     expect(await redis.scriptExists(sha1(loaded), sha1('never loaded'))).toEqual([1, 0]);
     // Other flags survive: no-writes still forbids writes.
-    await expect(redis.eval('#!lua flags=no-writes,allow-key-locking\nreturn redis.call("SET", KEYS[1], "v")', ['ro'], []))
-      .rejects.toThrow(/Write commands are not allowed from read-only scripts/);
-    await expect(redis.evalsha(sha1('return 0'), [], [])).rejects.toThrow(/NOSCRIPT/);  // unknown sha passes through
+    await expect(
+      redis.eval('#!lua flags=no-writes,allow-key-locking\nreturn redis.call("SET", KEYS[1], "v")', ['ro'], []),
+    ).rejects.toThrow(/Write commands are not allowed from read-only scripts/);
+    await expect(redis.evalsha(sha1('return 0'), [], [])).rejects.toThrow(/NOSCRIPT/); // unknown sha passes through
   });
 
   const limiters = {
@@ -168,23 +232,42 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
       // 8 + 1 limit() calls went out as EVALSHA; at most the first per script failed (NOSCRIPT -> EVAL fallback).
       const shaAfter = await cmdstat('evalsha');
       expect(shaAfter.calls! - (shaBefore.calls ?? 0)).toBeGreaterThanOrEqual(9);
-      expect((shaAfter.failed_calls ?? 0) + (shaAfter.rejected_calls ?? 0) - (shaBefore.failed_calls ?? 0) - (shaBefore.rejected_calls ?? 0))
-        .toBeLessThanOrEqual(2); // limit script + remaining script, once each
+      expect(
+        (shaAfter.failed_calls ?? 0) +
+          (shaAfter.rejected_calls ?? 0) -
+          (shaBefore.failed_calls ?? 0) -
+          (shaBefore.rejected_calls ?? 0),
+      ).toBeLessThanOrEqual(2); // limit script + remaining script, once each
     });
   }
 
   it('20 truly concurrent limit() calls (20 clients, 20 HTTP requests) for one identifier: exactly 5 pass', async () => {
     const clientsBefore = Number(/connected_clients:(\d+)/.exec(await info('clients'))![1]);
-    const rls = Array.from({ length: 20 }, () => new Ratelimit({ redis: client({ enableAutoPipelining: false }),
-      limiter: Ratelimit.fixedWindow(5, '10 s'), prefix: 'rl:conc', ephemeralCache: false }));
+    const rls = Array.from(
+      { length: 20 },
+      () =>
+        new Ratelimit({
+          redis: client({ enableAutoPipelining: false }),
+          limiter: Ratelimit.fixedWindow(5, '10 s'),
+          prefix: 'rl:conc',
+          ephemeralCache: false,
+        }),
+    );
     const results = await Promise.all(rls.map((rl) => rl.limit('hot')));
     expect(results.filter((r) => r.success)).toHaveLength(5);
     expect(results.map((r) => r.remaining).sort((a, b) => a - b)).toEqual([...Array(15).fill(0), 0, 1, 2, 3, 4]);
     // The bridge really ran them side by side: its pool opened more redis connections.
     expect(Number(/connected_clients:(\d+)/.exec(await info('clients'))![1])).toBeGreaterThan(clientsBefore);
     // And one auto-pipelined client firing 20 at once (one /pipeline request) agrees.
-    const one = new Ratelimit({ redis, limiter: Ratelimit.slidingWindow(5, '10 s'), prefix: 'rl:conc2', ephemeralCache: false });
-    expect((await Promise.all(Array.from({ length: 20 }, () => one.limit('hot')))).filter((r) => r.success)).toHaveLength(5);
+    const one = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(5, '10 s'),
+      prefix: 'rl:conc2',
+      ephemeralCache: false,
+    });
+    expect(
+      (await Promise.all(Array.from({ length: 20 }, () => one.limit('hot')))).filter((r) => r.success),
+    ).toHaveLength(5);
   });
 
   it('redis hung (SIGSTOP): the bridge answers 503 after its 2 s timeout, not never', async () => {
@@ -193,7 +276,9 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
       const t0 = Date.now();
       await expect(redis.get('s')).rejects.toThrow(/redis unavailable: redis did not answer within 2000 ms/);
       expect(Date.now() - t0).toBeLessThan(3_000);
-    } finally { process.kill(server!.pid, 'SIGCONT'); }
+    } finally {
+      process.kill(server!.pid, 'SIGCONT');
+    }
     expect(await redis.get('s')).toBe('v');
   });
 
@@ -203,7 +288,11 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
     const t0 = Date.now();
     await expect(redis.set('down', 1)).rejects.toThrow(/ERR redis unavailable/);
     expect(Date.now() - t0).toBeLessThan(3_000);
-    const r = await fetch(bridge.url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '["PING"]' });
+    const r = await fetch(bridge.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '["PING"]',
+    });
     expect(r.status).toBe(503);
     expect(((await r.json()) as { error: string }).error).toMatch(/^ERR redis unavailable/);
 
@@ -211,7 +300,12 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
     expect(await redis.set('up', 'again')).toBe('OK');
     expect(await redis.get('up')).toBe('again');
     // The bridge still maps ratelimit's shas, redis answers NOSCRIPT, the client falls back to EVAL: all fine.
-    const rl = new Ratelimit({ redis, limiter: Ratelimit.slidingWindow(5, '10 s'), prefix: 'rl:after', ephemeralCache: false });
+    const rl = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(5, '10 s'),
+      prefix: 'rl:after',
+      ephemeralCache: false,
+    });
     const ok = [];
     for (let i = 0; i < 6; i++) ok.push((await rl.limit('u')).success);
     expect(ok).toEqual([true, true, true, true, true, false]);

@@ -15,21 +15,49 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRespPool, RedisUnavailableError, ReplyError, SimpleString, type Reply } from './redis';
+import { createRespPool, RedisUnavailableError, type Reply, ReplyError, SimpleString } from './redis';
 
 export interface UpstashBridgeOptions {
-  port: number; redisPort: number; token: string; log?: (l: string) => void;
+  port: number;
+  redisPort: number;
+  token: string;
+  log?: (l: string) => void;
   /** Per HTTP request budget for redis (connect + wait for a pooled connection + reply). */
   timeoutMs?: number;
   poolSize?: number;
 }
-export interface UpstashBridge { url: string; token: string; close(): Promise<void> }
+export interface UpstashBridge {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
 
 const MAX_BODY = 16 * 1024 * 1024;
 // Commands that change connection state (or stream) would poison a pooled connection; Upstash's REST
 // API refuses them too (transactions go through /multi-exec, pub/sub through SSE which we don't serve).
-const REFUSED = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH', 'SELECT', 'SWAPDB', 'HELLO', 'AUTH', 'QUIT', 'RESET',
-  'MONITOR', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'SYNC', 'PSYNC', 'SHUTDOWN']);
+const REFUSED = new Set([
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'WATCH',
+  'UNWATCH',
+  'SELECT',
+  'SWAPDB',
+  'HELLO',
+  'AUTH',
+  'QUIT',
+  'RESET',
+  'MONITOR',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'SYNC',
+  'PSYNC',
+  'SHUTDOWN',
+]);
 
 const sha1 = (s: string) => createHash('sha1').update(s, 'utf8').digest('hex');
 
@@ -54,7 +82,11 @@ export function stripKeyLockingFlag(script: string): string {
 }
 
 type Outcome = { result: unknown } | { error: string };
-interface Prepared { args: string[]; error?: string; after?: (r: Reply) => Reply }
+interface Prepared {
+  args: string[];
+  error?: string;
+  after?: (r: Reply) => Reply;
+}
 
 export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<UpstashBridge> {
   const log = opts.log ?? (() => {});
@@ -76,11 +108,15 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   const mapSha = (sha: string) => shaMap.get(sha.toLowerCase()) ?? sha;
 
   const prepare = (raw: unknown): Prepared => {
-    if (!Array.isArray(raw) || raw.length === 0) return { args: [], error: 'ERR a command must be a non-empty JSON array' };
+    if (!Array.isArray(raw) || raw.length === 0)
+      return { args: [], error: 'ERR a command must be a non-empty JSON array' };
     // The client sends strings, numbers and booleans as JSON values; anything else it JSON-encodes itself.
-    const args = raw.map((a) => (typeof a === 'string' ? a : typeof a === 'number' || typeof a === 'boolean' ? String(a) : JSON.stringify(a)));
+    const args = raw.map((a) =>
+      typeof a === 'string' ? a : typeof a === 'number' || typeof a === 'boolean' ? String(a) : JSON.stringify(a),
+    );
     const name = args[0]!.toUpperCase();
-    if (REFUSED.has(name)) return { args, error: `ERR command '${args[0]}' is not supported over REST (local Upstash bridge)` };
+    if (REFUSED.has(name))
+      return { args, error: `ERR command '${args[0]}' is not supported over REST (local Upstash bridge)` };
     const sub = args[1]?.toUpperCase();
     if ((name === 'EVAL' || name === 'EVAL_RO') && args[1] !== undefined) args[1] = rewriteScript(args[1]);
     else if ((name === 'EVALSHA' || name === 'EVALSHA_RO') && args[1] !== undefined) args[1] = mapSha(args[1]);
@@ -98,7 +134,8 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
     if (r === null || typeof r === 'number') return r;
     if (Array.isArray(r)) return r.map((x) => encode(x, b64, false));
     if (r instanceof ReplyError) return r.message; // only reachable nested inside an array (e.g. a Lua table)
-    if (r instanceof SimpleString) return b64 && !(top && r.value === 'OK') ? Buffer.from(r.value).toString('base64') : r.value;
+    if (r instanceof SimpleString)
+      return b64 && !(top && r.value === 'OK') ? Buffer.from(r.value).toString('base64') : r.value;
     return b64 ? r.toString('base64') : r.toString('utf8');
   };
   const outcome = (r: Reply, p: Prepared, b64: boolean): Outcome => {
@@ -123,7 +160,10 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
     if (!Array.isArray(exec)) {
       // EXECABORT: a command failed while queueing (wrong arity...) -> nothing ran; report that command's error.
       const queued = replies.slice(1, -1).find((r) => r instanceof ReplyError) as ReplyError | undefined;
-      return [400, { error: queued?.message ?? (exec instanceof ReplyError ? exec.message : 'ERR transaction aborted') }];
+      return [
+        400,
+        { error: queued?.message ?? (exec instanceof ReplyError ? exec.message : 'ERR transaction aborted') },
+      ];
     }
     return [200, exec.map((r, i) => outcome(r, cmds[i]!, b64))];
   };
@@ -131,10 +171,16 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   const handle = async (req: http.IncomingMessage, body: string): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? '/', 'http://bridge');
     const auth = req.headers.authorization ?? '';
-    const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7).trim() : (url.searchParams.get('_token') ?? ''));
+    const given = Buffer.from(
+      auth.startsWith('Bearer ') ? auth.slice(7).trim() : (url.searchParams.get('_token') ?? ''),
+    );
     if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) return [401, { error: 'Unauthorized' }];
     const format = String(req.headers['upstash-response-format'] ?? 'json').toLowerCase();
-    if (format !== 'json') return [400, { error: `ERR Upstash-Response-Format '${format}' is not supported by the local bridge (json only)` }];
+    if (format !== 'json')
+      return [
+        400,
+        { error: `ERR Upstash-Response-Format '${format}' is not supported by the local bridge (json only)` },
+      ];
     const b64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64';
     const route = url.pathname.replace(/\/+$/, '') || '/';
     if (req.headers.accept === 'text/event-stream' || /^\/(p|s)?subscribe(\/|$)|^\/monitor(\/|$)/i.test(route)) {
@@ -142,10 +188,15 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
     }
     let parsed: unknown;
     if (route === '/' || route === '/pipeline' || route === '/multi-exec') {
-      try { parsed = JSON.parse(body); } catch { return [400, { error: 'ERR failed to parse command: body is not valid JSON' }]; }
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return [400, { error: 'ERR failed to parse command: body is not valid JSON' }];
+      }
     }
     if (route === '/pipeline' || route === '/multi-exec') {
-      if (!Array.isArray(parsed) || parsed.length === 0) return [400, { error: 'ERR pipeline body must be a non-empty array of commands' }];
+      if (!Array.isArray(parsed) || parsed.length === 0)
+        return [400, { error: 'ERR pipeline body must be a non-empty array of commands' }];
       const cmds = parsed.map(prepare);
       return route === '/pipeline' ? [200, await runPipeline(cmds, b64)] : runMulti(cmds, b64);
     }
@@ -172,23 +223,36 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
     };
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { send(413, { error: 'ERR request body too large' }); req.destroy(); } else chunks.push(c);
+      if (size > MAX_BODY) {
+        send(413, { error: 'ERR request body too large' });
+        req.destroy();
+      } else chunks.push(c);
     });
     req.on('end', () => {
       if (size > MAX_BODY) return;
       if (req.method !== 'POST' && req.method !== 'GET') return send(405, { error: 'ERR method not allowed' });
-      handle(req, Buffer.concat(chunks).toString('utf8')).then(([status, payload]) => send(status, payload), (e: unknown) => {
-        if (e instanceof RedisUnavailableError) { log(`[upstash-bridge] ${e.message}`); return send(503, { error: `ERR redis unavailable: ${e.message}` }); }
-        log(`[upstash-bridge] internal error: ${(e as Error).stack ?? String(e)}`);
-        send(500, { error: `ERR bridge internal error: ${(e as Error).message}` });
-      });
+      handle(req, Buffer.concat(chunks).toString('utf8')).then(
+        ([status, payload]) => send(status, payload),
+        (e: unknown) => {
+          if (e instanceof RedisUnavailableError) {
+            log(`[upstash-bridge] ${e.message}`);
+            return send(503, { error: `ERR redis unavailable: ${e.message}` });
+          }
+          log(`[upstash-bridge] internal error: ${(e as Error).stack ?? String(e)}`);
+          send(500, { error: `ERR bridge internal error: ${(e as Error).message}` });
+        },
+      );
     });
   });
   // Keep-alive sockets from fetch() must not keep close() waiting.
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new Error(`upstash-bridge: port ${opts.port} on 127.0.0.1 is already in use`) : e));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE' ? new Error(`upstash-bridge: port ${opts.port} on 127.0.0.1 is already in use`) : e,
+      ),
+    );
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -196,10 +260,11 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   return {
     url,
     token: opts.token,
-    close: () => new Promise<void>((resolve) => {
-      pool.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        pool.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -80,16 +80,25 @@ export class CartDO extends DurableObject {
   }
 
   private meta(key: string): string | null {
-    return (this.sql.exec<{ value: string }>('select value from meta where key = ?', key).toArray()[0]?.value as string) ?? null;
+    return (
+      (this.sql.exec<{ value: string }>('select value from meta where key = ?', key).toArray()[0]?.value as string) ??
+      null
+    );
   }
 
   private setMeta(key: string, value: string | number) {
-    this.sql.exec('insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value', key, String(value));
+    this.sql.exec(
+      'insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value',
+      key,
+      String(value),
+    );
   }
 
   private lines(): CartLine[] {
     return this.sql
-      .exec<LineRow>('select sku, quantity, added_amount, currency, title, product_slug, image from line order by position')
+      .exec<LineRow>(
+        'select sku, quantity, added_amount, currency, title, product_slug, image from line order by position',
+      )
       .toArray()
       .map((r) => ({
         sku: r.sku,
@@ -105,7 +114,12 @@ export class CartDO extends DurableObject {
   private state(): CartState {
     const lines = this.lines();
     const expires = this.meta('expiresAt');
-    return { version: Number(this.meta('version') ?? 0), currency: lines[0]?.currency ?? null, lines, expiresAt: expires ? Number(expires) : null };
+    return {
+      version: Number(this.meta('version') ?? 0),
+      currency: lines[0]?.currency ?? null,
+      lines,
+      expiresAt: expires ? Number(expires) : null,
+    };
   }
 
   /** Bumps the version and pushes the expiry out; the caller has written the change already. */
@@ -119,10 +133,19 @@ export class CartDO extends DurableObject {
 
   /** A new line, last in the cart's order. */
   private insertLine(line: Omit<CartLine, 'quantity'>, quantity: number) {
-    const position = Number(this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p);
+    const position = Number(
+      this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p,
+    );
     this.sql.exec(
       'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
-      line.sku, quantity, line.addedAmount, line.currency, line.title, line.productSlug, line.image, position,
+      line.sku,
+      quantity,
+      line.addedAmount,
+      line.currency,
+      line.title,
+      line.productSlug,
+      line.image,
+      position,
     );
   }
 
@@ -144,7 +167,8 @@ export class CartDO extends DurableObject {
   async apply(op: CartOp, limits: CartLimits, ifMatch?: number): Promise<CartResult> {
     this.ready();
     const current = this.state();
-    if (ifMatch !== undefined && ifMatch !== current.version) return { ok: false, reason: 'STALE_VERSION', version: current.version };
+    if (ifMatch !== undefined && ifMatch !== current.version)
+      return { ok: false, reason: 'STALE_VERSION', version: current.version };
     if (op.kind !== 'remove' && (!Number.isInteger(op.quantity) || op.quantity < (op.kind === 'add' ? 1 : 0))) {
       return { ok: false, reason: 'LIMIT', message: 'The quantity must be a whole number, at least 1 to add.' };
     }
@@ -172,7 +196,14 @@ export class CartDO extends DurableObject {
 
     if (existing) {
       // The latest catalog data travels with every write; the added price stays what it was.
-      this.sql.exec('update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?', quantity, line.title, line.productSlug, line.image, line.sku);
+      this.sql.exec(
+        'update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?',
+        quantity,
+        line.title,
+        line.productSlug,
+        line.image,
+        line.sku,
+      );
       if (op.kind === 'set') this.sql.exec('delete from drained_line where sku = ?', line.sku);
     } else {
       this.insertLine(line, quantity);
@@ -187,12 +218,23 @@ export class CartDO extends DurableObject {
    */
   async drain(target: string): Promise<{ token: string; lines: CartLine[] }> {
     this.ready();
-    const pending = this.sql.exec<{ token: string; target: string; lines: string }>('select token, target, lines from drain').toArray()[0];
-    if (pending) return pending.target === target ? { token: pending.token, lines: JSON.parse(pending.lines) as CartLine[] } : { token: '', lines: [] };
+    const pending = this.sql
+      .exec<{ token: string; target: string; lines: string }>('select token, target, lines from drain')
+      .toArray()[0];
+    if (pending)
+      return pending.target === target
+        ? { token: pending.token, lines: JSON.parse(pending.lines) as CartLine[] }
+        : { token: '', lines: [] };
     const lines = this.lines();
     if (lines.length === 0) return { token: '', lines };
     const token = crypto.randomUUID();
-    this.sql.exec('insert into drain (token, target, lines, at) values (?, ?, ?, ?)', token, target, JSON.stringify(lines), Date.now());
+    this.sql.exec(
+      'insert into drain (token, target, lines, at) values (?, ?, ?, ?)',
+      token,
+      target,
+      JSON.stringify(lines),
+      Date.now(),
+    );
     for (const l of lines) this.sql.exec('insert into drained_line (sku, quantity) values (?, ?)', l.sku, l.quantity);
     return { token, lines };
   }
@@ -230,7 +272,9 @@ export class CartDO extends DurableObject {
   async confirmDrain(token: string, limits: CartLimits): Promise<CartState> {
     this.ready();
     if (!this.sql.exec('select 1 from drain where token = ?', token).toArray().length) return this.state();
-    this.sql.exec('update line set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)');
+    this.sql.exec(
+      'update line set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)',
+    );
     this.sql.exec('delete from line where quantity <= 0');
     this.sql.exec('delete from drained_line');
     this.sql.exec('delete from drain where token = ?', token);
@@ -241,11 +285,16 @@ export class CartDO extends DurableObject {
    * An order was accepted for these lines: they leave the cart, once per order (a retry changes nothing).
    * Only what was ordered is taken out; what the shopper added while checking out stays.
    */
-  async checkedOut(orderId: string, ordered: { sku: string; quantity: number }[], limits: CartLimits): Promise<CartState> {
+  async checkedOut(
+    orderId: string,
+    ordered: { sku: string; quantity: number }[],
+    limits: CartLimits,
+  ): Promise<CartState> {
     this.ready();
     if (this.sql.exec('select 1 from checked_out where order_id = ?', orderId).toArray().length) return this.state();
     this.ctx.storage.transactionSync(() => {
-      for (const l of ordered) this.sql.exec('update line set quantity = quantity - ? where sku = ?', l.quantity, l.sku);
+      for (const l of ordered)
+        this.sql.exec('update line set quantity = quantity - ? where sku = ?', l.quantity, l.sku);
       this.sql.exec('delete from line where quantity <= 0');
       this.sql.exec('insert into checked_out (order_id, at) values (?, ?)', orderId, Date.now());
     });

@@ -60,11 +60,18 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
     for (const m of messages) {
       const subject = m.body.type === 'order.snapshot' ? m.body.order.id : m.body.levels.sku;
       // A snapshot dies under its own key per order and version; a newer one replaces nothing older.
-      const id = m.body.type === 'order.snapshot' ? `${subject}@${m.body.order.version}` : `${subject}@${m.body.levels.version}`;
+      const id =
+        m.body.type === 'order.snapshot' ? `${subject}@${m.body.order.version}` : `${subject}@${m.body.levels.version}`;
       this.sql.exec(
         `insert into letter (id, type, subject, body, attempts, first_seen_at, last_seen_at) values (?, ?, ?, ?, ?, ?, ?)
          on conflict (id) do update set attempts = letter.attempts + excluded.attempts, last_seen_at = excluded.last_seen_at, replayed_at = null`,
-        id, m.body.type, subject, JSON.stringify(m.body), m.attempts, now, now,
+        id,
+        m.body.type,
+        subject,
+        JSON.stringify(m.body),
+        m.attempts,
+        now,
+        now,
       );
     }
   }
@@ -72,9 +79,14 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   /** Dead letters, newest first; replayed ones only when asked for. */
   async list(opts: { includeReplayed: boolean; limit: number }): Promise<{ letters: DeadLetter[]; waiting: number }> {
     const rows = this.sql
-      .exec<Row>(`select * from letter ${opts.includeReplayed ? '' : 'where replayed_at is null'} order by last_seen_at desc limit ?`, opts.limit)
+      .exec<Row>(
+        `select * from letter ${opts.includeReplayed ? '' : 'where replayed_at is null'} order by last_seen_at desc limit ?`,
+        opts.limit,
+      )
       .toArray();
-    const waiting = Number(this.sql.exec<{ n: number }>('select count(*) as n from letter where replayed_at is null').one().n);
+    const waiting = Number(
+      this.sql.exec<{ n: number }>('select count(*) as n from letter where replayed_at is null').one().n,
+    );
     return { letters: rows.map(toLetter), waiting };
   }
 
@@ -85,10 +97,15 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
       : this.sql.exec<Row>('select * from letter where replayed_at is null order by first_seen_at').toArray();
     if (rows.length === 0) return { replayed: [] };
     for (let i = 0; i < rows.length; i += 100) {
-      await this.env.ORDERS_QUEUE.sendBatch(rows.slice(i, i + 100).map((r) => ({ body: JSON.parse(r.body) as OrdersQueueMessage, contentType: 'json' as const })));
+      await this.env.ORDERS_QUEUE.sendBatch(
+        rows
+          .slice(i, i + 100)
+          .map((r) => ({ body: JSON.parse(r.body) as OrdersQueueMessage, contentType: 'json' as const })),
+      );
     }
     const now = Date.now();
-    for (const r of rows) this.sql.exec('update letter set replayed_at = ?, replays = replays + 1 where id = ?', now, r.id);
+    for (const r of rows)
+      this.sql.exec('update letter set replayed_at = ?, replays = replays + 1 where id = ?', now, r.id);
     return { replayed: rows.map((r) => r.id) };
   }
 }

@@ -49,7 +49,9 @@ export type CommitResult =
   | { ok: false; reason: 'UNKNOWN_HOLD' }
   | { ok: false; reason: 'INSUFFICIENT'; available: number; levels: InventoryLevels };
 
-export type ReleaseResult = { ok: true; released: boolean; levels: InventoryLevels } | { ok: false; reason: 'ALREADY_SOLD' };
+export type ReleaseResult =
+  | { ok: true; released: boolean; levels: InventoryLevels }
+  | { ok: false; reason: 'ALREADY_SOLD' };
 
 export type StockResult =
   | { ok: true; levels: InventoryLevels }
@@ -102,9 +104,11 @@ const wholeEnv = (value: string | undefined, name: string): number => {
   }
   return n;
 };
-const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+const isCount = (n: unknown, max: number): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
 const text = (v: unknown, what: string): string => {
-  if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw new TypeError(`InventoryDO: ${what} must be a string of 1..200 characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200)
+    throw new TypeError(`InventoryDO: ${what} must be a string of 1..200 characters`);
   return v;
 };
 
@@ -129,7 +133,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
 
   /** First stock, from Postgres' seeded copy. Only the first call sets it; later calls return the levels. */
   initialize(sku: string, onHand: number): InventoryLevels {
-    if (!isCount(onHand, MAX_ON_HAND)) throw new RangeError(`InventoryDO: initialize(${JSON.stringify(onHand)}): not a stock count`);
+    if (!isCount(onHand, MAX_ON_HAND))
+      throw new RangeError(`InventoryDO: initialize(${JSON.stringify(onHand)}): not a stock count`);
     const s = this.stock(sku);
     if (s.initialized) return this.levelsOf(s);
     return this.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand));
@@ -144,18 +149,27 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     const holdId = text(req?.holdId, 'holdId');
     const owner = text(req.owner, 'owner');
     const { quantity, expiresAt } = req;
-    if (!isCount(quantity, MAX_HOLD_QUANTITY) || quantity === 0) throw new RangeError(`InventoryDO: hold quantity ${quantity} not in 1..${MAX_HOLD_QUANTITY}`);
-    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) throw new TypeError('InventoryDO: expiresAt must be ms since epoch');
+    if (!isCount(quantity, MAX_HOLD_QUANTITY) || quantity === 0)
+      throw new RangeError(`InventoryDO: hold quantity ${quantity} not in 1..${MAX_HOLD_QUANTITY}`);
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
+      throw new TypeError('InventoryDO: expiresAt must be ms since epoch');
     const s = this.stock(sku);
     if (!s.initialized) return { ok: false, reason: 'UNINITIALIZED' };
     const hold = this.hold(holdId);
     if (hold && (hold.quantity !== quantity || hold.owner !== owner)) return { ok: false, reason: 'HOLD_MISMATCH' };
     if (hold && hold.status !== 'released') {
-      return { ok: true, hold: { holdId, quantity, status: hold.status, expiresAt: hold.expires_at }, levels: this.levelsOf(s) };
+      return {
+        ok: true,
+        hold: { holdId, quantity, status: hold.status, expiresAt: hold.expires_at },
+        levels: this.levelsOf(s),
+      };
     }
     if (s.max_per_customer !== null) {
       const alreadyHas = this.sql
-        .exec<{ q: number }>("select coalesce(sum(quantity), 0) as q from holds where owner = ? and status in ('active', 'sold')", owner)
+        .exec<{ q: number }>(
+          "select coalesce(sum(quantity), 0) as q from holds where owner = ? and status in ('active', 'sold')",
+          owner,
+        )
         .one().q;
       if (alreadyHas + quantity > s.max_per_customer) {
         return { ok: false, reason: 'CUSTOMER_LIMIT', limit: s.max_per_customer, alreadyHas, levels: this.levelsOf(s) };
@@ -170,7 +184,12 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       this.sql.exec(
         `insert into holds (hold_id, owner, quantity, status, expires_at, created_at, updated_at) values (?, ?, ?, 'active', ?, ?, ?)
          on conflict (hold_id) do update set status = 'active', expires_at = excluded.expires_at, release_reason = null, updated_at = excluded.updated_at`,
-        holdId, owner, quantity, ownExpiry, now, now,
+        holdId,
+        owner,
+        quantity,
+        ownExpiry,
+        now,
+        now,
       );
       this.sql.exec('update stock set held = held + ?', quantity);
     }, now);
@@ -188,9 +207,14 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     if (!hold) return { ok: false, reason: 'UNKNOWN_HOLD' };
     if (hold.status === 'sold') return { ok: true, levels: this.levelsOf(s) };
     const available = s.on_hand - s.held - s.sold;
-    if (hold.status === 'released' && hold.quantity > available) return { ok: false, reason: 'INSUFFICIENT', available, levels: this.levelsOf(s) };
+    if (hold.status === 'released' && hold.quantity > available)
+      return { ok: false, reason: 'INSUFFICIENT', available, levels: this.levelsOf(s) };
     const levels = this.mutate((now) => {
-      this.sql.exec("update holds set status = 'sold', release_reason = null, updated_at = ? where hold_id = ?", now, hold.hold_id);
+      this.sql.exec(
+        "update holds set status = 'sold', release_reason = null, updated_at = ? where hold_id = ?",
+        now,
+        hold.hold_id,
+      );
       const fromHeld = hold.status === 'active' ? hold.quantity : 0;
       this.sql.exec('update stock set held = held - ?, sold = sold + ?', fromHeld, hold.quantity);
     });
@@ -204,7 +228,12 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     if (!hold || hold.status === 'released') return { ok: true, released: false, levels: this.levelsOf(s) };
     if (hold.status === 'sold') return { ok: false, reason: 'ALREADY_SOLD' };
     const levels = this.mutate((now) => {
-      this.sql.exec("update holds set status = 'released', release_reason = ?, updated_at = ? where hold_id = ?", String(reason), now, hold.hold_id);
+      this.sql.exec(
+        "update holds set status = 'released', release_reason = ?, updated_at = ? where hold_id = ?",
+        String(reason),
+        now,
+        hold.hold_id,
+      );
       this.sql.exec('update stock set held = held - ?', hold.quantity);
     });
     return { ok: true, released: true, levels };
@@ -218,7 +247,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
 
   /** Merchant: stock received (+) or written off (-). Never below what is held and sold. Initializes the object. */
   adjust(sku: string, delta: number): StockResult {
-    if (typeof delta !== 'number' || !Number.isInteger(delta) || Math.abs(delta) > MAX_ON_HAND) return { ok: false, reason: 'INVALID' };
+    if (typeof delta !== 'number' || !Number.isInteger(delta) || Math.abs(delta) > MAX_ON_HAND)
+      return { ok: false, reason: 'INVALID' };
     const s = this.stock(sku);
     if (s.on_hand + delta > MAX_ON_HAND) return { ok: false, reason: 'INVALID' };
     return this.putOnHand(s, s.on_hand + delta);
@@ -241,11 +271,18 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     if (!this.current()) return;
     const now = Date.now();
     const due = this.sql
-      .exec<{ q: number; n: number }>("select coalesce(sum(quantity), 0) as q, count(*) as n from holds where status = 'active' and expires_at <= ?", now)
+      .exec<{ q: number; n: number }>(
+        "select coalesce(sum(quantity), 0) as q, count(*) as n from holds where status = 'active' and expires_at <= ?",
+        now,
+      )
       .one();
     if (due.n > 0) {
       this.mutate(() => {
-        this.sql.exec("update holds set status = 'released', release_reason = 'expired', updated_at = ? where status = 'active' and expires_at <= ?", now, now);
+        this.sql.exec(
+          "update holds set status = 'released', release_reason = 'expired', updated_at = ? where status = 'active' and expires_at <= ?",
+          now,
+          now,
+        );
         this.sql.exec('update stock set held = held - ?', due.q);
       }, now);
     }
@@ -259,10 +296,15 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
       this.arm();
       try {
-        await withTimeout(this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage), 5000, 'levels send');
+        await withTimeout(
+          this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage),
+          5000,
+          'levels send',
+        );
         this.sql.exec(
           'update stock set synced_version = max(synced_version, ?), sync_failures = 0, sync_due_at = case when version > ? then sync_due_at end',
-          levels.version, levels.version,
+          levels.version,
+          levels.version,
         );
       } catch (err) {
         const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
@@ -283,14 +325,17 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   private stock(sku: string): StockRow {
     text(sku, 'sku');
     const row = this.current();
-    if (row && row.sku !== sku) throw new Error(`InventoryDO for ${JSON.stringify(row.sku)} was called for ${JSON.stringify(sku)}`);
+    if (row && row.sku !== sku)
+      throw new Error(`InventoryDO for ${JSON.stringify(row.sku)} was called for ${JSON.stringify(sku)}`);
     if (row) return row;
     this.sql.exec('insert into stock (id, sku) values (1, ?)', sku);
     return this.current()!;
   }
 
   private hold(holdId: string): HoldRow | undefined {
-    return this.sql.exec<HoldRow>('select hold_id, owner, quantity, status, expires_at from holds where hold_id = ?', holdId).toArray()[0];
+    return this.sql
+      .exec<HoldRow>('select hold_id, owner, quantity, status, expires_at from holds where hold_id = ?', holdId)
+      .toArray()[0];
   }
 
   private levelsOf(s: StockRow): InventoryLevels {
@@ -310,7 +355,10 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     const minimum = s.held + s.sold;
     if (onHand < minimum) return { ok: false, reason: 'BELOW_COMMITTED', held: s.held, sold: s.sold, minimum };
     if (s.initialized && s.on_hand === onHand) return { ok: true, levels: this.levelsOf(s) };
-    return { ok: true, levels: this.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand)) };
+    return {
+      ok: true,
+      levels: this.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand)),
+    };
   }
 
   /**
@@ -322,7 +370,12 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     const syncBy = now + this.syncDelayMs;
     this.ctx.storage.transactionSync(() => {
       write(now);
-      this.sql.exec('update stock set version = version + 1, updated_at = ?, sync_due_at = min(coalesce(sync_due_at, ?), ?)', now, syncBy, syncBy);
+      this.sql.exec(
+        'update stock set version = version + 1, updated_at = ?, sync_due_at = min(coalesce(sync_due_at, ?), ?)',
+        now,
+        syncBy,
+        syncBy,
+      );
     });
     this.arm();
     return this.levelsOf(this.current()!);

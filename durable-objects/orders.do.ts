@@ -13,7 +13,7 @@ import type { CheckoutAccepted, CheckoutBody, OrderView } from '../lib/checkout/
 import type { DbEnv } from '../lib/db/client';
 import type { ErrorCode, ErrorInfo } from '../lib/errors';
 import { backoffMs, withTimeout } from '../lib/resilience';
-import { placeOrder, type PaymentEvent } from '../workers/checkout/src/checkout.flow';
+import { type PaymentEvent, placeOrder } from '../workers/checkout/src/checkout.flow';
 import { commitAll, releaseAll, reserveAll } from '../workers/checkout/src/inventory.client';
 import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../workers/checkout/src/stripe';
 
@@ -38,7 +38,13 @@ type TaskRow = {
   attempts: number;
 };
 
-export const fail = (code: ErrorCode, message: string, status: number, details?: unknown, retryAfter?: number): CheckoutOutcome => ({
+export const fail = (
+  code: ErrorCode,
+  message: string,
+  status: number,
+  details?: unknown,
+  retryAfter?: number,
+): CheckoutOutcome => ({
   status,
   error: { code, message, ...(details === undefined ? {} : { details }), ...(retryAfter ? { retryAfter } : {}) },
 });
@@ -48,7 +54,11 @@ const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
 const EVENT_RETENTION_MS = 30 * 86_400_000;
 
 export const closedOutcome = (): CheckoutOutcome =>
-  fail('CHECKOUT_CLOSED', 'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.', 409);
+  fail(
+    'CHECKOUT_CLOSED',
+    'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.',
+    409,
+  );
 
 export function orderView(o: OrderSnapshot): OrderView {
   return {
@@ -59,7 +69,13 @@ export function orderView(o: OrderSnapshot): OrderView {
     totals: o.totals,
     shippingAddress: o.shippingAddress as OrderView['shippingAddress'],
     shippingMethod: o.shippingMethod,
-    payment: { provider: o.payment.provider, paymentIntentId: o.payment.intentId, status: o.payment.status, amount: o.payment.amount, refundedAmount: o.payment.refundedAmount },
+    payment: {
+      provider: o.payment.provider,
+      paymentIntentId: o.payment.intentId,
+      status: o.payment.status,
+      amount: o.payment.amount,
+      refundedAmount: o.payment.refundedAmount,
+    },
     holdExpiresAt: iso(o.holdExpiresAt),
     createdAt: iso(o.createdAt),
     updatedAt: iso(o.updatedAt),
@@ -103,14 +119,27 @@ export class OrdersDO extends DurableObject<Env> {
 
   /** Writes a new order (version 1). */
   insertOrder(o: OrderSnapshot) {
-    this.sql.exec('insert into orders (id, status, version, created_at, snapshot) values (?, ?, ?, ?, ?)', o.id, o.status, o.version, o.createdAt, JSON.stringify(o));
+    this.sql.exec(
+      'insert into orders (id, status, version, created_at, snapshot) values (?, ?, ?, ?, ?)',
+      o.id,
+      o.status,
+      o.version,
+      o.createdAt,
+      JSON.stringify(o),
+    );
   }
 
   /** Saves a changed order as the next version and queues its copy to Postgres. */
   saveOrder(o: OrderSnapshot) {
     o.version += 1;
     o.updatedAt = Date.now();
-    this.sql.exec('update orders set status = ?, version = ?, snapshot = ? where id = ?', o.status, o.version, JSON.stringify(o), o.id);
+    this.sql.exec(
+      'update orders set status = ?, version = ?, snapshot = ? where id = ?',
+      o.status,
+      o.version,
+      JSON.stringify(o),
+      o.id,
+    );
     if (isAccepted(o.status)) this.addTask(o.id, 'publish', {}, Date.now());
   }
 
@@ -121,7 +150,16 @@ export class OrdersDO extends DurableObject<Env> {
   transition(o: OrderSnapshot, to: OrderStatus, reason: string, stripeEventId?: string): boolean {
     if (o.status === to) return false;
     if (!canTransition(o.status, to)) {
-      console.warn(JSON.stringify({ msg: 'illegal order transition refused', orderId: o.id, from: o.status, to, reason, stripeEventId }));
+      console.warn(
+        JSON.stringify({
+          msg: 'illegal order transition refused',
+          orderId: o.id,
+          from: o.status,
+          to,
+          reason,
+          stripeEventId,
+        }),
+      );
       return false;
     }
     o.history.push({ from: o.status, to, at: Date.now(), reason, ...(stripeEventId ? { stripeEventId } : {}) });
@@ -139,7 +177,10 @@ export class OrdersDO extends DurableObject<Env> {
     this.sql.exec(
       `insert into task (order_id, kind, payload, due_at) values (?, ?, ?, ?)
        on conflict (order_id, kind) do update set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at)`,
-      orderId, kind, JSON.stringify(payload), dueAt,
+      orderId,
+      kind,
+      JSON.stringify(payload),
+      dueAt,
     );
     void this.armAlarm();
   }
@@ -172,7 +213,8 @@ export class OrdersDO extends DurableObject<Env> {
       this.deleteOrder(orderId);
       return outcome;
     }
-    if (this.transition(o, 'abandoned', `not accepted: ${'error' in outcome ? outcome.error.code : 'closed'}`)) this.saveOrder(o);
+    if (this.transition(o, 'abandoned', `not accepted: ${'error' in outcome ? outcome.error.code : 'closed'}`))
+      this.saveOrder(o);
     this.recordCheckout(key, outcome);
     return outcome;
   }
@@ -208,19 +250,36 @@ export class OrdersDO extends DurableObject<Env> {
    * identical requests arriving at once exactly one starts the work and the others wait for its answer.
    */
   async checkout(call: CheckoutCall): Promise<CheckoutOutcome> {
-    const row = this.sql.exec<{ request_hash: string; order_id: string; state: string; response: string | null }>(
-      'select request_hash, order_id, state, response from checkout where key = ?', call.key,
-    ).toArray()[0];
+    const row = this.sql
+      .exec<{ request_hash: string; order_id: string; state: string; response: string | null }>(
+        'select request_hash, order_id, state, response from checkout where key = ?',
+        call.key,
+      )
+      .toArray()[0];
     if (row && row.request_hash !== call.requestHash) {
-      return fail('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.', 422);
+      return fail(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
+        422,
+      );
     }
     if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutOutcome;
     const running = this.inflight.get(call.key);
     if (running) return running;
-    const orderId = row?.order_id ?? `ord_${Date.now().toString(36)}${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    if (!row) this.sql.exec("insert into checkout (key, request_hash, order_id, state, created_at) values (?, ?, ?, 'running', ?)", call.key, call.requestHash, orderId, Date.now());
+    const orderId =
+      row?.order_id ?? `ord_${Date.now().toString(36)}${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    if (!row)
+      this.sql.exec(
+        "insert into checkout (key, request_hash, order_id, state, created_at) values (?, ?, ?, 'running', ?)",
+        call.key,
+        call.requestHash,
+        orderId,
+        Date.now(),
+      );
 
-    const run = this.checkoutChain.catch(() => {}).then(() => this.withOrderLock(orderId, () => this.runCheckout(call, orderId)));
+    const run = this.checkoutChain
+      .catch(() => {})
+      .then(() => this.withOrderLock(orderId, () => this.runCheckout(call, orderId)));
     this.checkoutChain = run.catch(() => {});
     const answer = run.finally(() => this.inflight.delete(call.key));
     this.inflight.set(call.key, answer);
@@ -234,19 +293,37 @@ export class OrdersDO extends DurableObject<Env> {
       // An outage or a bug half way: the key keeps its order id so a retry resumes the same order (same holds,
       // same PaymentIntent), and the holds this attempt took are released until then.
       this.markRetryable(call.key);
-      console.error(JSON.stringify({ msg: 'checkout failed', orderId, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+      console.error(
+        JSON.stringify({
+          msg: 'checkout failed',
+          orderId,
+          error: String(err),
+          stack: err instanceof Error ? err.stack : undefined,
+        }),
+      );
       const o = this.order(orderId);
       if (o?.status === 'created') await this.releaseHolds(o, 'checkout interrupted');
       const info = (err as { appError?: ErrorInfo }).appError;
       if (info) return { status: 503, error: info };
-      return fail('SERVICE_UNAVAILABLE', 'The checkout could not be completed right now; retry with the same Idempotency-Key.', 503, undefined, 2);
+      return fail(
+        'SERVICE_UNAVAILABLE',
+        'The checkout could not be completed right now; retry with the same Idempotency-Key.',
+        503,
+        undefined,
+        2,
+      );
     }
   }
 
   /** Releases an order's holds now; if that fails, a task keeps trying. */
   async releaseHolds(o: OrderSnapshot, reason: string) {
     try {
-      await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), reason);
+      await releaseAll(
+        this.env,
+        o.id,
+        o.lines.map((l) => l.sku),
+        reason,
+      );
     } catch (err) {
       console.warn(JSON.stringify({ msg: 'release failed; retrying later', orderId: o.id, error: String(err) }));
       this.addTask(o.id, 'release', { reason }, Date.now() + 1000);
@@ -257,7 +334,8 @@ export class OrdersDO extends DurableObject<Env> {
     const rows = this.sql
       .exec<{ seq: number; snapshot: string }>(
         "select seq, snapshot from orders where status not in ('created', 'abandoned') and seq < ? order by seq desc limit ?",
-        cursor ?? Number.MAX_SAFE_INTEGER, limit + 1,
+        cursor ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
       )
       .toArray();
     const page = rows.slice(0, limit);
@@ -274,12 +352,20 @@ export class OrdersDO extends DurableObject<Env> {
 
   /** A verified Stripe event about one of this shopper's orders: applied once, whatever order it arrives in. */
   async applyPaymentEvent(event: PaymentEvent): Promise<{ outcome: string }> {
-    const seen = () => this.sql.exec<{ outcome: string }>('select outcome from stripe_event where id = ?', event.id).toArray()[0];
+    const seen = () =>
+      this.sql.exec<{ outcome: string }>('select outcome from stripe_event where id = ?', event.id).toArray()[0];
     if (seen()) return { outcome: 'duplicate' };
     return this.withOrderLock(event.orderId, async () => {
       if (seen()) return { outcome: 'duplicate' };
       const outcome = await this.applyEventLocked(event);
-      this.sql.exec('insert into stripe_event (id, order_id, type, outcome, at) values (?, ?, ?, ?, ?)', event.id, event.orderId, event.type, outcome, Date.now());
+      this.sql.exec(
+        'insert into stripe_event (id, order_id, type, outcome, at) values (?, ?, ?, ?, ?)',
+        event.id,
+        event.orderId,
+        event.type,
+        outcome,
+        Date.now(),
+      );
       return { outcome };
     });
   }
@@ -290,8 +376,16 @@ export class OrdersDO extends DurableObject<Env> {
       // Money for no order we know (or a second intent for one): it goes back. A failure here fails the
       // webhook, so Stripe delivers it again.
       if (event.type !== 'payment_intent.succeeded') return o ? 'other_intent' : 'unknown_order';
-      console.error(JSON.stringify({ msg: 'payment for no known order; refunding', orderId: event.orderId, intentId: event.intentId }));
-      await callStripe(this.env, (st) => st.refunds.create({ payment_intent: event.intentId }, { idempotencyKey: `refund_${event.intentId}` }));
+      console.error(
+        JSON.stringify({
+          msg: 'payment for no known order; refunding',
+          orderId: event.orderId,
+          intentId: event.intentId,
+        }),
+      );
+      await callStripe(this.env, (st) =>
+        st.refunds.create({ payment_intent: event.intentId }, { idempotencyKey: `refund_${event.intentId}` }),
+      );
       return 'refunded_unknown';
     }
     o.payment.intentId ??= event.intentId;
@@ -328,7 +422,15 @@ export class OrdersDO extends DurableObject<Env> {
       'payment_intent.canceled': ['canceled', 'expired', 'abandoned'],
     };
     if (settled[event.type]?.includes(o.status)) return 'noop';
-    console.warn(JSON.stringify({ msg: 'payment event does not apply to the order; refused', orderId: o.id, status: o.status, event: event.type, eventId: event.id }));
+    console.warn(
+      JSON.stringify({
+        msg: 'payment event does not apply to the order; refused',
+        orderId: o.id,
+        status: o.status,
+        event: event.type,
+        eventId: event.id,
+      }),
+    );
     return 'ignored';
   }
 
@@ -339,7 +441,13 @@ export class OrdersDO extends DurableObject<Env> {
       // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
       // either every line is sold or none is.
       const held = await reserveAll(this.env, o.id, o.lines, o.owner.sub, o.holdExpiresAt);
-      const { short } = held.ok ? await commitAll(this.env, o.id, o.lines.map((l) => l.sku)) : { short: held.items.map((i) => i.sku) };
+      const { short } = held.ok
+        ? await commitAll(
+            this.env,
+            o.id,
+            o.lines.map((l) => l.sku),
+          )
+        : { short: held.items.map((i) => i.sku) };
       o.payment.status = 'succeeded';
       if (short.length === 0) {
         this.transition(o, 'paid', reason, eventId);
@@ -364,7 +472,12 @@ export class OrdersDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.prune(now);
-    const due = this.sql.exec<TaskRow>('select id, order_id, kind, payload, attempts from task where due_at <= ? order by due_at limit 50', now).toArray();
+    const due = this.sql
+      .exec<TaskRow>(
+        'select id, order_id, kind, payload, attempts from task where due_at <= ? order by due_at limit 50',
+        now,
+      )
+      .toArray();
     for (const task of due) await this.withOrderLock(task.order_id, () => this.settle(task));
     await this.armAlarm();
   }
@@ -381,7 +494,13 @@ export class OrdersDO extends DurableObject<Env> {
 
   /** Runs the due tasks of one order now (after a checkout, so the common path does not wait for the alarm). */
   async runTasksNow(orderId: string) {
-    const rows = this.sql.exec<TaskRow>('select id, order_id, kind, payload, attempts from task where order_id = ? and due_at <= ?', orderId, Date.now()).toArray();
+    const rows = this.sql
+      .exec<TaskRow>(
+        'select id, order_id, kind, payload, attempts from task where order_id = ? and due_at <= ?',
+        orderId,
+        Date.now(),
+      )
+      .toArray();
     for (const task of rows) await this.settle(task); // the caller holds the order's lock
     await this.armAlarm();
   }
@@ -395,9 +514,21 @@ export class OrdersDO extends DurableObject<Env> {
       const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
       // Retried until it succeeds; from the tenth failure on (about half an hour) it is an error for ops.
       (task.attempts + 1 >= 10 ? console.error : console.warn)(
-        JSON.stringify({ msg: 'order task failed; retrying', task: task.kind, orderId: task.order_id, attempts: task.attempts + 1, delayMs: delay, error: String(err) }),
+        JSON.stringify({
+          msg: 'order task failed; retrying',
+          task: task.kind,
+          orderId: task.order_id,
+          attempts: task.attempts + 1,
+          delayMs: delay,
+          error: String(err),
+        }),
       );
-      this.sql.exec('update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?', Date.now() + delay, String(err).slice(0, 500), task.id);
+      this.sql.exec(
+        'update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?',
+        Date.now() + delay,
+        String(err).slice(0, 500),
+        task.id,
+      );
     }
   }
 
@@ -413,13 +544,26 @@ export class OrdersDO extends DurableObject<Env> {
       }
       case 'cart': {
         const who: Identity = { sub: o.owner.sub, role: o.owner.role as Identity['role'] };
-        await withTimeout(this.env.CART.checkedOut(who, o.id, o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }))), 5000, 'cart checked out');
+        await withTimeout(
+          this.env.CART.checkedOut(
+            who,
+            o.id,
+            o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+          ),
+          5000,
+          'cart checked out',
+        );
         return;
       }
       case 'release':
         // Left over from an interrupted attempt: the holds now belong to a live order.
         if (o.status === 'pending_payment' || o.status === 'paid') return;
-        await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), String(payload.reason ?? 'released'));
+        await releaseAll(
+          this.env,
+          o.id,
+          o.lines.map((l) => l.sku),
+          String(payload.reason ?? 'released'),
+        );
         return;
       case 'expire':
         await this.expire(o);
@@ -435,17 +579,28 @@ export class OrdersDO extends DurableObject<Env> {
     if (o.status === 'created') {
       // Never accepted (the checkout was interrupted and not retried): free the stock; the key keeps a final
       // answer, so a very late retry cannot start a second order (and a second PaymentIntent) under it.
-      this.sql.exec("update checkout set state = 'done', response = ? where order_id = ?", JSON.stringify(closedOutcome()), o.id);
+      this.sql.exec(
+        "update checkout set state = 'done', response = ? where order_id = ?",
+        JSON.stringify(closedOutcome()),
+        o.id,
+      );
       this.transition(o, 'abandoned', 'checkout never completed');
       this.saveOrder(o);
-      await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), 'abandoned');
+      await releaseAll(
+        this.env,
+        o.id,
+        o.lines.map((l) => l.sku),
+        'abandoned',
+      );
       return;
     }
     if (o.status !== 'pending_payment') return;
     if (o.payment.intentId) {
       const intentId = o.payment.intentId;
       try {
-        await callStripe(this.env, (s) => s.paymentIntents.cancel(intentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: `cancel_${o.id}` }));
+        await callStripe(this.env, (s) =>
+          s.paymentIntents.cancel(intentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: `cancel_${o.id}` }),
+        );
       } catch (err) {
         if (isStripeOutage(err)) throw err;
         // Not cancelable: find out why. Paid in the meantime -> the order is paid after all.
@@ -460,7 +615,12 @@ export class OrdersDO extends DurableObject<Env> {
     }
     this.transition(o, 'expired', 'hold expired before payment');
     this.saveOrder(o);
-    await releaseAll(this.env, o.id, o.lines.map((l) => l.sku), 'expired');
+    await releaseAll(
+      this.env,
+      o.id,
+      o.lines.map((l) => l.sku),
+      'expired',
+    );
   }
 
   private async refund(o: OrderSnapshot): Promise<void> {
@@ -468,11 +628,15 @@ export class OrdersDO extends DurableObject<Env> {
     const intentId = o.payment.intentId;
     try {
       const refund = await callStripe(this.env, (s) =>
-        s.refunds.create({ payment_intent: intentId, metadata: { orderId: o.id, owner: o.owner.sub } }, { idempotencyKey: `refund_${o.id}` }),
+        s.refunds.create(
+          { payment_intent: intentId, metadata: { orderId: o.id, owner: o.owner.sub } },
+          { idempotencyKey: `refund_${o.id}` },
+        ),
       );
       o.payment.refundedAmount = refund.amount;
     } catch (err) {
-      if (!(err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded')) throw err;
+      if (!(err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded'))
+        throw err;
       o.payment.refundedAmount = o.payment.amount;
     }
     o.payment.status = 'refunded';

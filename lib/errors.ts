@@ -72,11 +72,21 @@ export class AppError extends Error {
   }
 
   static fromInfo(info: ErrorInfo): AppError {
-    return new AppError(info.code, info.message, { details: info.details, retryAfter: info.retryAfter, headers: info.headers });
+    return new AppError(info.code, info.message, {
+      details: info.details,
+      retryAfter: info.retryAfter,
+      headers: info.headers,
+    });
   }
 
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message, details: this.details, retryAfter: this.retryAfter, headers: this.headers };
+    return {
+      code: this.code,
+      message: this.message,
+      details: this.details,
+      retryAfter: this.retryAfter,
+      headers: this.headers,
+    };
   }
 }
 

@@ -45,13 +45,40 @@ describe('CircuitBreaker', () => {
 describe('retry and deadlines', () => {
   it('retries with growing, jittered waits until it succeeds or runs out of attempts', async () => {
     let calls = 0;
-    await expect(retry(async () => (++calls < 3 ? Promise.reject(new Error('again')) : 'done'), { attempts: 5, baseMs: 5, maxMs: 50 })).resolves.toBe('done');
+    await expect(
+      retry(async () => (++calls < 3 ? Promise.reject(new Error('again')) : 'done'), {
+        attempts: 5,
+        baseMs: 5,
+        maxMs: 50,
+      }),
+    ).resolves.toBe('done');
     expect(calls).toBe(3);
     calls = 0;
-    await expect(retry(async () => (calls++, Promise.reject(new Error('never'))), { attempts: 3, baseMs: 1, maxMs: 5 })).rejects.toThrow('never');
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('never');
+        },
+        { attempts: 3, baseMs: 1, maxMs: 5 },
+      ),
+    ).rejects.toThrow('never');
     expect(calls).toBe(3);
     calls = 0;
-    await expect(retry(async () => (calls++, Promise.reject(new Error('bad input'))), { attempts: 5, baseMs: 1, maxMs: 5, retryIf: () => false })).rejects.toThrow();
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('bad input');
+        },
+        {
+          attempts: 5,
+          baseMs: 1,
+          maxMs: 5,
+          retryIf: () => false,
+        },
+      ),
+    ).rejects.toThrow();
     expect(calls).toBe(1);
     const waits = Array.from({ length: 1000 }, () => backoffMs(4, 100, 1000));
     expect(Math.max(...waits)).toBeLessThan(1000);

@@ -96,7 +96,9 @@ export class CircuitBreaker {
         this.failures++;
         if (this.failures >= this.opts.failureThreshold) {
           this.openUntil = Date.now() + this.opts.openMs;
-          console.warn(JSON.stringify({ msg: 'circuit open', circuit: this.name, openMs: this.opts.openMs, error: String(err) }));
+          console.warn(
+            JSON.stringify({ msg: 'circuit open', circuit: this.name, openMs: this.opts.openMs, error: String(err) }),
+          );
         }
       } else if (trial) {
         this.failures = 0;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
-import { startStack, type Stack } from '../dev/stack';
+import { type Stack, startStack } from '../dev/stack';
 import { testOrdersMaxRetries, testPorts, testVars } from './stack.config';
 
 let stack: Stack | undefined;

@@ -2,7 +2,7 @@
 // only as SHA-256 hashes, grouped in families: each use rotates the token within its family, and a reused
 // (already rotated) token revokes the whole family.
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const roles = ['guest', 'customer', 'merchant', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -15,7 +15,9 @@ export const customers = pgTable(
     name: text('name'),
     // "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>"
     passwordHash: text('password_hash').notNull(),
-    role: text('role', { enum: ['customer', 'merchant', 'admin'] }).notNull().default('customer'),
+    role: text('role', { enum: ['customer', 'merchant', 'admin'] })
+      .notNull()
+      .default('customer'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('customers_email_idx').on(sql`lower(${t.email})`)],

@@ -49,7 +49,11 @@ export const orderLines = pgTable(
     unitAmount: integer('unit_amount').notNull(),
     lineTotal: integer('line_total').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orderId, t.sku] }), index('order_lines_sku_idx').on(t.sku), check('order_lines_quantity_positive', sql`${t.quantity} > 0`)],
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.sku] }),
+    index('order_lines_sku_idx').on(t.sku),
+    check('order_lines_quantity_positive', sql`${t.quantity} > 0`),
+  ],
 );
 
 export const payments = pgTable('payments', {
@@ -98,5 +102,10 @@ export const inventoryLevels = pgTable(
     version: bigint('version', { mode: 'number' }).notNull().default(0),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [check('inventory_levels_nonnegative', sql`${t.onHand} >= 0 and ${t.held} >= 0 and ${t.sold} >= 0 and ${t.available} >= 0`)],
+  (t) => [
+    check(
+      'inventory_levels_nonnegative',
+      sql`${t.onHand} >= 0 and ${t.held} >= 0 and ${t.sold} >= 0 and ${t.available} >= 0`,
+    ),
+  ],
 );

@@ -8,14 +8,29 @@
 // Events created while no URL is set wait and go out once setUrl() is called.
 import { createHmac } from 'node:crypto';
 
-export interface RetryPolicy { baseDelayMs: number; maxAttempts: number; timeoutMs: number }
-
-export interface DeliveryStatus {
-  id: string; type: string; attempts: number; delivered: boolean; gave_up: boolean;
-  last_status: number | null; last_error: string | null; next_attempt_at: number | null;
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
 }
 
-interface Delivery extends DeliveryStatus { key: string; body: string; timer?: NodeJS.Timeout; queued: boolean }
+export interface DeliveryStatus {
+  id: string;
+  type: string;
+  attempts: number;
+  delivered: boolean;
+  gave_up: boolean;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+}
+
+interface Delivery extends DeliveryStatus {
+  key: string;
+  body: string;
+  timer?: NodeJS.Timeout;
+  queued: boolean;
+}
 const MAX_CONCURRENT = 8;
 
 export function signatureHeader(body: string, secret: string, t = Math.floor(Date.now() / 1000)): string {
@@ -23,8 +38,11 @@ export function signatureHeader(body: string, secret: string, t = Math.floor(Dat
 }
 
 export function createDeliverer(o: {
-  secret: string; retry: RetryPolicy; url: string | undefined;
-  log: (line: string) => void; onDelivered: (eventId: string) => void;
+  secret: string;
+  retry: RetryPolicy;
+  url: string | undefined;
+  log: (line: string) => void;
+  onDelivered: (eventId: string) => void;
 }) {
   let url = o.url;
   let stopped = false;
@@ -42,9 +60,12 @@ export function createDeliverer(o: {
   };
 
   function pump(): void {
-    for (let i = 0; i < ready.length && inflight.size < MAX_CONCURRENT && !stopped && url;) {
+    for (let i = 0; i < ready.length && inflight.size < MAX_CONCURRENT && !stopped && url; ) {
       const d = ready[i]!;
-      if (busyKeys.has(d.key)) { i++; continue; }
+      if (busyKeys.has(d.key)) {
+        i++;
+        continue;
+      }
       ready.splice(i, 1);
       d.queued = false;
       busyKeys.add(d.key);
@@ -63,7 +84,10 @@ export function createDeliverer(o: {
     const timer = setTimeout(() => ac.abort(new Error(`timed out after ${o.retry.timeoutMs} ms`)), o.retry.timeoutMs);
     try {
       const res = await fetch(target, {
-        method: 'POST', body: d.body, redirect: 'manual', signal: ac.signal,
+        method: 'POST',
+        body: d.body,
+        redirect: 'manual',
+        signal: ac.signal,
         headers: {
           'Content-Type': 'application/json; charset=utf-8',
           'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
@@ -77,7 +101,9 @@ export function createDeliverer(o: {
       d.last_error = res.ok ? null : `HTTP ${res.status}`;
     } catch (e) {
       d.last_status = null;
-      d.last_error = ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : String((e as Error).cause ?? (e as Error).message);
+      d.last_error = ac.signal.aborted
+        ? String((ac.signal.reason as Error)?.message ?? 'aborted')
+        : String((e as Error).cause ?? (e as Error).message);
     } finally {
       clearTimeout(timer);
     }
@@ -97,13 +123,28 @@ export function createDeliverer(o: {
     const delay = Math.round(o.retry.baseDelayMs * 2 ** (d.attempts - 1) * (0.5 + Math.random() / 2));
     o.log(`webhook ${d.id} ${d.type} attempt ${d.attempts} failed (${d.last_error}); retry in ${delay} ms`);
     d.next_attempt_at = Date.now() + delay;
-    d.timer = setTimeout(() => { d.timer = undefined; enqueue(d); }, delay);
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      enqueue(d);
+    }, delay);
   }
 
   return {
     /** Queues one event (`body` = its JSON, the exact bytes that get signed; `key` = the object it is about). */
     add(id: string, type: string, body: string, key: string = id): void {
-      const d: Delivery = { id, type, key, body, attempts: 0, delivered: false, gave_up: false, last_status: null, last_error: null, next_attempt_at: null, queued: false };
+      const d: Delivery = {
+        id,
+        type,
+        key,
+        body,
+        attempts: 0,
+        delivered: false,
+        gave_up: false,
+        last_status: null,
+        last_error: null,
+        next_attempt_at: null,
+        queued: false,
+      };
       all.push(d);
       enqueue(d);
     },
@@ -111,8 +152,17 @@ export function createDeliverer(o: {
       url = next;
       setImmediate(pump);
     },
-    list: (): DeliveryStatus[] => all.map(({ id, type, attempts, delivered, gave_up, last_status, last_error, next_attempt_at }) =>
-      ({ id, type, attempts, delivered, gave_up, last_status, last_error, next_attempt_at })),
+    list: (): DeliveryStatus[] =>
+      all.map(({ id, type, attempts, delivered, gave_up, last_status, last_error, next_attempt_at }) => ({
+        id,
+        type,
+        attempts,
+        delivered,
+        gave_up,
+        last_status,
+        last_error,
+        next_attempt_at,
+      })),
     stop(): void {
       stopped = true;
       for (const d of all) if (d.timer) clearTimeout(d.timer);

@@ -2,10 +2,9 @@
 import { z } from '@hono/zod-openapi';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
-const email = z.preprocess(
-  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.email().max(254),
-).openapi({ example: 'shopper@example.com' });
+const email = z
+  .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.email().max(254))
+  .openapi({ example: 'shopper@example.com' });
 
 export const RegisterBody = z
   .object({
@@ -16,10 +15,19 @@ export const RegisterBody = z
   .strict()
   .openapi('RegisterBody');
 
-export const LoginBody = z.object({ email, password: z.string().min(1).max(200) }).strict().openapi('LoginBody');
+export const LoginBody = z
+  .object({ email, password: z.string().min(1).max(200) })
+  .strict()
+  .openapi('LoginBody');
 
 export const RefreshBody = z
-  .object({ refreshToken: z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/) })
+  .object({
+    refreshToken: z
+      .string()
+      .min(20)
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/),
+  })
   .strict()
   .openapi('RefreshBody');
 

@@ -1,8 +1,16 @@
 // Access tokens (ES256 JWTs signed with a key from secrets, verified against a key set so that an old and a
 // new key are both accepted during a rollover) and opaque refresh tokens (random, stored only as a hash).
-import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { z } from 'zod';
-import { roles, type Role } from '../../db/schema/identity';
+import { type Role, roles } from '../../db/schema/identity';
 
 /** Who is calling, as verified by the gateway and passed to the other workers. Never read from a client. */
 export interface Identity {
@@ -20,7 +28,9 @@ export interface AuthEnv {
   ACCESS_TOKEN_TTL_SECONDS?: string;
 }
 
-const Jwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() }).passthrough();
+const Jwk = z
+  .object({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() })
+  .passthrough();
 const Settings = z.object({
   JWT_SIGNING_KEY: z.string().transform((s, ctx) => {
     const parsed = Jwk.extend({ d: z.string() }).safeParse(JSON.parse(s));
@@ -53,12 +63,16 @@ export function authKeys(env: AuthEnv): Promise<AuthKeys> {
       const parsed = Settings.safeParse(env);
       if (!parsed.success) {
         const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-        throw new Error(`Auth settings are missing or invalid (${problems}). Set JWT_SIGNING_KEY with \`wrangler secret put\`.`);
+        throw new Error(
+          `Auth settings are missing or invalid (${problems}). Set JWT_SIGNING_KEY with \`wrangler secret put\`.`,
+        );
       }
       const s = parsed.data;
       const { d: _private, ...publicPart } = s.JWT_SIGNING_KEY;
       const listed = s.JWT_PUBLIC_KEYS ? (JSON.parse(s.JWT_PUBLIC_KEYS) as JSONWebKeySet).keys : [];
-      const jwks = { keys: [...listed.filter((k) => k.kid !== s.JWT_SIGNING_KEY.kid), { ...publicPart, alg: 'ES256', use: 'sig' }] };
+      const jwks = {
+        keys: [...listed.filter((k) => k.kid !== s.JWT_SIGNING_KEY.kid), { ...publicPart, alg: 'ES256', use: 'sig' }],
+      };
       return {
         issuer: s.JWT_ISSUER,
         audience: s.JWT_AUDIENCE,
@@ -110,7 +124,10 @@ export async function verifyAccessToken(keys: AuthKeys, token: string): Promise<
 /** A new opaque refresh token and the hash under which it is stored. */
 export async function newRefreshToken(): Promise<{ token: string; hash: string }> {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const token = btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   return { token, hash: await hashRefreshToken(token) };
 }
 

@@ -98,9 +98,7 @@ export interface CategoryNode {
   children: CategoryNode[];
 }
 export const CategoryNodeSchema: z.ZodType<CategoryNode> = z
-  .lazy(() =>
-    z.object({ slug: z.string(), name: z.string(), path: z.string(), children: z.array(CategoryNodeSchema) }),
-  )
+  .lazy(() => z.object({ slug: z.string(), name: z.string(), path: z.string(), children: z.array(CategoryNodeSchema) }))
   .openapi('CategoryNode');
 export const CategoryTree = z.object({ categories: z.array(CategoryNodeSchema) }).openapi('CategoryTree');
 

@@ -10,7 +10,16 @@
 //
 // `created` and `abandoned` orders were never accepted: the shopper never sees them, Postgres never gets them.
 
-export const ORDER_STATUSES = ['created', 'pending_payment', 'paid', 'payment_failed', 'canceled', 'expired', 'abandoned', 'refunded'] as const;
+export const ORDER_STATUSES = [
+  'created',
+  'pending_payment',
+  'paid',
+  'payment_failed',
+  'canceled',
+  'expired',
+  'abandoned',
+  'refunded',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {

@@ -29,12 +29,39 @@ export const TAX_RATES_BPS: Record<string, number> = {
 };
 
 /** Countries we ship to. */
-export const SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'NL', 'IE', 'AU', 'JP', 'ES', 'IT', 'SE', 'DK', 'NO', 'CH', 'AT', 'BE', 'NZ'] as const;
+export const SHIPPING_COUNTRIES = [
+  'US',
+  'CA',
+  'GB',
+  'DE',
+  'FR',
+  'NL',
+  'IE',
+  'AU',
+  'JP',
+  'ES',
+  'IT',
+  'SE',
+  'DK',
+  'NO',
+  'CH',
+  'AT',
+  'BE',
+  'NZ',
+] as const;
 
-export function computeTotals(lines: { unitAmount: number; quantity: number }[], currency: string, country: string, method: ShippingMethod) {
+export function computeTotals(
+  lines: { unitAmount: number; quantity: number }[],
+  currency: string,
+  country: string,
+  method: ShippingMethod,
+) {
   const subtotal = lines.reduce((n, l) => n + l.unitAmount * l.quantity, 0);
   const domestic = country === DOMESTIC_COUNTRY;
-  const shipping = domestic && method === 'standard' && subtotal >= FREE_SHIPPING_FROM ? 0 : SHIPPING_TABLE[method][domestic ? 'domestic' : 'international'];
+  const shipping =
+    domestic && method === 'standard' && subtotal >= FREE_SHIPPING_FROM
+      ? 0
+      : SHIPPING_TABLE[method][domestic ? 'domestic' : 'international'];
   const taxRateBps = TAX_RATES_BPS[country] ?? 0;
   const tax = Math.floor(((subtotal + shipping) * taxRateBps + 5000) / 10000);
   return { subtotal, shipping, tax, total: subtotal + shipping + tax, currency, taxRateBps };

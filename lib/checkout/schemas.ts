@@ -14,9 +14,21 @@ export const ShippingAddressSchema = z
     line2: text(200).optional(),
     city: text(100),
     region: text(100).optional(),
-    postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{1,10}[A-Za-z0-9]$/, 'a postal code (3 to 12 letters, digits, spaces or dashes)'),
-    country: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(SHIPPING_COUNTRIES)).openapi({ description: 'ISO 3166-1 alpha-2; the countries we ship to.' }),
-    phone: z.string().trim().regex(/^\+?[0-9 ().-]{6,20}$/, 'a phone number').optional(),
+    postalCode: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9 -]{1,10}[A-Za-z0-9]$/,
+        'a postal code (3 to 12 letters, digits, spaces or dashes)',
+      ),
+    country: z
+      .preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(SHIPPING_COUNTRIES))
+      .openapi({ description: 'ISO 3166-1 alpha-2; the countries we ship to.' }),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ().-]{6,20}$/, 'a phone number')
+      .optional(),
   })
   .strict()
   .openapi('ShippingAddress');
@@ -26,7 +38,14 @@ export const PaymentMethodSchema = z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 
 
 export const CheckoutBody = z
   .object({
-    email: z.string().trim().toLowerCase().email().max(254).optional().openapi({ description: 'Required for guests; customers may omit it.' }),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .email()
+      .max(254)
+      .optional()
+      .openapi({ description: 'Required for guests; customers may omit it.' }),
     shippingAddress: ShippingAddressSchema,
     shippingMethod: z.enum(SHIPPING_METHODS).default('standard'),
     paymentMethod: PaymentMethodSchema,
@@ -51,11 +70,13 @@ const Payment = z.object({
   provider: z.literal('stripe'),
   paymentIntentId: z.string().nullable(),
   status: z.string(),
-  clientSecret: z.string().nullable().openapi({ description: 'For Stripe.js when the payment needs a step from the shopper.' }),
-  nextAction: z
-    .object({ type: z.string(), url: z.string().nullable() })
+  clientSecret: z
+    .string()
     .nullable()
-    .openapi({ description: "What the shopper must still do (Stripe's next_action, e.g. 3-D Secure at `url`), or null." }),
+    .openapi({ description: 'For Stripe.js when the payment needs a step from the shopper.' }),
+  nextAction: z.object({ type: z.string(), url: z.string().nullable() }).nullable().openapi({
+    description: "What the shopper must still do (Stripe's next_action, e.g. 3-D Secure at `url`), or null.",
+  }),
 });
 
 export const CheckoutAccepted = z
@@ -74,11 +95,25 @@ export const OrderView = z
     id: z.string(),
     status: z.enum(ORDER_STATUSES),
     email: z.string(),
-    lines: z.array(z.object({ sku: z.string(), title: z.string(), quantity: z.number().int(), unitAmount: z.number().int(), lineTotal: z.number().int() })),
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        title: z.string(),
+        quantity: z.number().int(),
+        unitAmount: z.number().int(),
+        lineTotal: z.number().int(),
+      }),
+    ),
     totals: Totals,
     shippingAddress: ShippingAddressSchema,
     shippingMethod: z.string(),
-    payment: z.object({ provider: z.string(), paymentIntentId: z.string().nullable(), status: z.string(), amount: z.number().int(), refundedAmount: z.number().int() }),
+    payment: z.object({
+      provider: z.string(),
+      paymentIntentId: z.string().nullable(),
+      status: z.string(),
+      amount: z.number().int(),
+      refundedAmount: z.number().int(),
+    }),
     holdExpiresAt: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -87,14 +122,21 @@ export const OrderView = z
   .openapi('Order');
 export type OrderView = z.infer<typeof OrderView>;
 
-export const OrderList = z.object({ orders: z.array(OrderView), nextCursor: z.string().nullable() }).openapi('OrderList');
+export const OrderList = z
+  .object({ orders: z.array(OrderView), nextCursor: z.string().nullable() })
+  .openapi('OrderList');
 export const OrderListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^\d{1,16}$/, 'a cursor from a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}$/, 'a cursor from a previous page')
+    .optional(),
 });
 export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{10,40}$/, 'an order id (ord_...)') });
 
-export const InventorySku = z.object({ sku: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), skuSchema) });
+export const InventorySku = z.object({
+  sku: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), skuSchema),
+});
 export const InventoryView = z
   .object({
     sku: z.string(),
@@ -108,11 +150,22 @@ export const InventoryView = z
 
 /** PUT /v1/admin/inventory/:sku: set on hand, and optionally the per-customer cap (null removes it). */
 export const SetStockBody = z
-  .object({ onHand: z.number().int().min(0).max(10_000_000), maxPerCustomer: z.number().int().min(1).max(1000).nullable().optional() })
+  .object({
+    onHand: z.number().int().min(0).max(10_000_000),
+    maxPerCustomer: z.number().int().min(1).max(1000).nullable().optional(),
+  })
   .strict()
   .openapi('SetStock');
 /** POST /v1/admin/inventory/:sku/adjustments: a delta (received goods +, shrinkage -). */
 export const AdjustStockBody = z
-  .object({ delta: z.number().int().min(-10_000_000).max(10_000_000).refine((d) => d !== 0, 'must not be 0'), reason: text(200).optional() })
+  .object({
+    delta: z
+      .number()
+      .int()
+      .min(-10_000_000)
+      .max(10_000_000)
+      .refine((d) => d !== 0, 'must not be 0'),
+    reason: text(200).optional(),
+  })
   .strict()
   .openapi('AdjustStock');

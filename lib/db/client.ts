@@ -22,7 +22,11 @@ const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// c
 const DbSettings = z.object({
   DATABASE_URL: postgresUrl,
   DATABASE_REPLICA_URL: z.union([postgresUrl, z.literal('')]).optional(),
-  NEON_LOCAL_PROXY: z.string().regex(/^[\w.-]+:\d+$/, 'host:port').or(z.literal('')).optional(),
+  NEON_LOCAL_PROXY: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'host:port')
+    .or(z.literal(''))
+    .optional(),
   DB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(1500),
 });
 export type DbSettings = z.infer<typeof DbSettings>;

@@ -32,7 +32,12 @@ const lineData = (sku: string): Omit<CartLine, 'quantity'> => ({
   image: null,
 });
 const add = (sku: string, quantity: number): CartOp => ({ kind: 'add', line: lineData(sku), quantity });
-const set = (sku: string, quantity: number): CartOp => ({ kind: 'set', sku, quantity, ...(quantity > 0 ? { line: lineData(sku) } : {}) });
+const set = (sku: string, quantity: number): CartOp => ({
+  kind: 'set',
+  sku,
+  quantity,
+  ...(quantity > 0 ? { line: lineData(sku) } : {}),
+});
 const remove = (sku: string): CartOp => ({ kind: 'remove', sku });
 
 interface Qty {
@@ -55,11 +60,20 @@ function modelApply(lines: readonly Qty[], op: CartOp, limits: CartLimits): Mode
   }
   if (op.kind === 'set' && !existing) return { ok: false, reason: 'NOT_IN_CART' };
   const quantity = op.kind === 'add' ? (existing?.quantity ?? 0) + op.quantity : op.quantity;
-  const next = existing ? lines.map((l) => (l.sku === sku ? { sku, quantity } : { ...l })) : [...lines.map((l) => ({ ...l })), { sku, quantity }];
-  if (next.length > limits.maxLines) return { ok: false, reason: 'LIMIT', message: `A cart holds at most ${limits.maxLines} different items.` };
+  const next = existing
+    ? lines.map((l) => (l.sku === sku ? { sku, quantity } : { ...l }))
+    : [...lines.map((l) => ({ ...l })), { sku, quantity }];
+  if (next.length > limits.maxLines)
+    return { ok: false, reason: 'LIMIT', message: `A cart holds at most ${limits.maxLines} different items.` };
   const over = next.find((l) => l.quantity > limits.maxLineQuantity);
-  if (over) return { ok: false, reason: 'LIMIT', message: `At most ${limits.maxLineQuantity} of one item (${over.sku}) per cart.` };
-  if (next.reduce((t, l) => t + l.quantity, 0) > limits.maxItems) return { ok: false, reason: 'LIMIT', message: `A cart holds at most ${limits.maxItems} items in all.` };
+  if (over)
+    return {
+      ok: false,
+      reason: 'LIMIT',
+      message: `At most ${limits.maxLineQuantity} of one item (${over.sku}) per cart.`,
+    };
+  if (next.reduce((t, l) => t + l.quantity, 0) > limits.maxItems)
+    return { ok: false, reason: 'LIMIT', message: `A cart holds at most ${limits.maxItems} items in all.` };
   return { ok: true, lines: next };
 }
 
@@ -100,17 +114,27 @@ type Outcome = { result: CartResult } | { error: unknown };
  * success issued before it, before the first success issued after it (a single place when the object applies
  * the calls of one caller in the order they were made, which is asserted).
  */
-function checkAgainstModel(ops: readonly CartOp[], outcomes: readonly Outcome[], start: { version: number; lines: Qty[] }, final: CartState, limits: CartLimits) {
+function checkAgainstModel(
+  ops: readonly CartOp[],
+  outcomes: readonly Outcome[],
+  start: { version: number; lines: Qty[] },
+  final: CartState,
+  limits: CartLimits,
+) {
   expect(outcomes).toHaveLength(ops.length);
   const thrown = outcomes.filter((o) => 'error' in o);
-  expect(thrown, `calls that threw: ${thrown.map((o) => String((o as { error: unknown }).error)).join('; ')}`).toEqual([]);
+  expect(thrown, `calls that threw: ${thrown.map((o) => String((o as { error: unknown }).error)).join('; ')}`).toEqual(
+    [],
+  );
   const results = outcomes.map((o) => (o as { result: CartResult }).result);
 
   const okIdx = results.flatMap((r, i) => (r.ok ? [i] : []));
   const versionOf = (i: number) => (results[i] as { ok: true; cart: CartState }).cart.version;
   const k = okIdx.length;
   // Exactly base+1..base+k: no gap (a write lost after answering ok) and no duplicate (two writes on one version).
-  expect(okIdx.map(versionOf).sort((a, b) => a - b)).toEqual(Array.from({ length: k }, (_, j) => start.version + j + 1));
+  expect(okIdx.map(versionOf).sort((a, b) => a - b)).toEqual(
+    Array.from({ length: k }, (_, j) => start.version + j + 1),
+  );
   // One caller's calls on one stub are applied in the order they were made.
   expect(okIdx.map(versionOf)).toEqual(okIdx.map(versionOf).sort((a, b) => a - b));
 
@@ -119,7 +143,9 @@ function checkAgainstModel(ops: readonly CartOp[], outcomes: readonly Outcome[],
   for (const i of byVersion) {
     const before = states[states.length - 1]!;
     const m = modelApply(before, ops[i]!, limits);
-    expect(m, `op #${i} ${JSON.stringify(ops[i])} at version ${versionOf(i)} was accepted by the object`).toMatchObject({ ok: true });
+    expect(m, `op #${i} ${JSON.stringify(ops[i])} at version ${versionOf(i)} was accepted by the object`).toMatchObject(
+      { ok: true },
+    );
     const after = (m as { ok: true; lines: Qty[] }).lines;
     expect(qty((results[i] as { ok: true; cart: CartState }).cart.lines), `cart answered by op #${i}`).toEqual(after);
     states.push(after);
@@ -138,8 +164,12 @@ function checkAgainstModel(ops: readonly CartOp[], outcomes: readonly Outcome[],
     refusals[r.reason] = (refusals[r.reason] ?? 0) + 1;
     expect(r.reason).not.toBe('STALE_VERSION'); // no ifMatch was sent
     const m = modelApply(states[lastOkBefore]!, ops[i]!, limits);
-    const expected = m.ok ? { ok: true } : { ok: false, reason: m.reason, ...(m.message ? { message: m.message } : {}) };
-    expect(r, `op #${i} ${JSON.stringify(ops[i])} refused after version ${start.version + lastOkBefore}`).toMatchObject(expected);
+    const expected = m.ok
+      ? { ok: true }
+      : { ok: false, reason: m.reason, ...(m.message ? { message: m.message } : {}) };
+    expect(r, `op #${i} ${JSON.stringify(ops[i])} refused after version ${start.version + lastOkBefore}`).toMatchObject(
+      expected,
+    );
   });
   return { accepted: k, refusals };
 }
@@ -167,8 +197,13 @@ describe('CartDO: concurrent writes against a sequential model', () => {
       expect(accepted).toBeGreaterThan(50);
       expect(refusals.NOT_IN_CART).toBeGreaterThan(0);
       expect(refusals.LIMIT).toBeGreaterThan(0);
-      const bound = (m: string) => (/different items/.test(m) ? 'lines' : /of one item/.test(m) ? 'line' : /items in all/.test(m) ? 'items' : m);
-      const bounds = new Set(outcomes.flatMap((o) => ('result' in o && !o.result.ok && o.result.reason === 'LIMIT' ? [bound(o.result.message)] : [])));
+      const bound = (m: string) =>
+        /different items/.test(m) ? 'lines' : /of one item/.test(m) ? 'line' : /items in all/.test(m) ? 'items' : m;
+      const bounds = new Set(
+        outcomes.flatMap((o) =>
+          'result' in o && !o.result.ok && o.result.reason === 'LIMIT' ? [bound(o.result.message)] : [],
+        ),
+      );
       expect([...bounds].sort()).toEqual(['items', 'line', 'lines']); // every bound was hit
       // Bounds hold in the final cart, and the stored line data is the data sent.
       expect(final.lines.length).toBeLessThanOrEqual(TIGHT.maxLines);
@@ -184,7 +219,9 @@ describe('CartDO: conditional writes under concurrency', () => {
     const stub = cartOf(freshName('if-match'));
     const first = (await stub.apply(add('TST-1', 1), LIMITS)) as CartResult;
     expect(first).toMatchObject({ ok: true, cart: { version: 1 } });
-    const results = (await Promise.all(Array.from({ length: 20 }, () => stub.apply(add('TST-1', 1), LIMITS, 1)))) as CartResult[];
+    const results = (await Promise.all(
+      Array.from({ length: 20 }, () => stub.apply(add('TST-1', 1), LIMITS, 1)),
+    )) as CartResult[];
     const winners = results.filter((r) => r.ok);
     const losers = results.filter((r) => !r.ok);
     expect(winners).toHaveLength(1);
@@ -196,7 +233,9 @@ describe('CartDO: conditional writes under concurrency', () => {
 
   it('20 read-modify-write loops at once on ifMatch lose no update', async () => {
     const stub = cartOf(freshName('if-match-retry'));
-    await stub.apply(set('TST-1', 0), LIMITS).then((r) => expect(r).toMatchObject({ ok: false, reason: 'NOT_IN_CART' }));
+    await stub
+      .apply(set('TST-1', 0), LIMITS)
+      .then((r) => expect(r).toMatchObject({ ok: false, reason: 'NOT_IN_CART' }));
     await stub.apply(add('TST-1', 1), LIMITS);
     let stale = 0;
     const increment = async () => {
@@ -219,8 +258,13 @@ describe('CartDO: conditional writes under concurrency', () => {
 
 describe('CartDO: eviction', () => {
   /** Marks the live instance, so that a new instance after eviction can be told apart from the old one. */
-  const mark = (stub: Stub) => runInDurableObject(stub, (instance: CartDO) => void Object.assign(instance, { __testMark: true }));
-  const marked = (stub: Stub) => runInDurableObject(stub, (instance: CartDO) => (instance as unknown as { __testMark?: boolean }).__testMark === true);
+  const mark = (stub: Stub) =>
+    runInDurableObject(stub, (instance: CartDO) => void Object.assign(instance, { __testMark: true }));
+  const marked = (stub: Stub) =>
+    runInDurableObject(
+      stub,
+      (instance: CartDO) => (instance as unknown as { __testMark?: boolean }).__testMark === true,
+    );
 
   it('loses nothing; the version continues', async () => {
     const stub = cartOf(freshName('evict'));
@@ -228,7 +272,13 @@ describe('CartDO: eviction', () => {
       expect(await stub.apply(op, LIMITS)).toMatchObject({ ok: true });
     }
     const before = (await stub.cart()) as CartState;
-    expect(before).toMatchObject({ version: 5, lines: [{ sku: 'TST-1', quantity: 5 }, { sku: 'TST-3', quantity: 1 }] });
+    expect(before).toMatchObject({
+      version: 5,
+      lines: [
+        { sku: 'TST-1', quantity: 5 },
+        { sku: 'TST-3', quantity: 1 },
+      ],
+    });
     await mark(stub);
     expect(await marked(stub)).toBe(true);
 
@@ -236,12 +286,27 @@ describe('CartDO: eviction', () => {
     expect(await marked(stub)).toBe(false); // a new instance (whose in-memory schema flag starts unset)
     expect(await stub.cart()).toEqual(before);
     const after = (await stub.apply(add('TST-4', 2), LIMITS)) as CartResult;
-    expect(after).toMatchObject({ ok: true, cart: { version: 6, lines: [{ sku: 'TST-1', quantity: 5 }, { sku: 'TST-3', quantity: 1 }, { sku: 'TST-4', quantity: 2 }] } });
+    expect(after).toMatchObject({
+      ok: true,
+      cart: {
+        version: 6,
+        lines: [
+          { sku: 'TST-1', quantity: 5 },
+          { sku: 'TST-3', quantity: 1 },
+          { sku: 'TST-4', quantity: 2 },
+        ],
+      },
+    });
     // A write first thing after a wake (no read before it) also finds its tables.
     await evictDurableObject(stub);
-    expect(await stub.apply(remove('TST-3'), LIMITS)).toMatchObject({ ok: true, cart: { version: 7, lines: [{ sku: 'TST-1' }, { sku: 'TST-4' }] } });
+    expect(await stub.apply(remove('TST-3'), LIMITS)).toMatchObject({
+      ok: true,
+      cart: { version: 7, lines: [{ sku: 'TST-1' }, { sku: 'TST-4' }] },
+    });
     // The alarm survives eviction too.
-    expect(await runInDurableObject(stub, (_i: CartDO, state) => state.storage.getAlarm())).toBe(((await stub.cart()) as CartState).expiresAt);
+    expect(await runInDurableObject(stub, (_i: CartDO, state) => state.storage.getAlarm())).toBe(
+      ((await stub.cart()) as CartState).expiresAt,
+    );
   });
 
   it('in the middle of a burst: every write that answered ok is in the final state, in version order', async () => {
@@ -295,7 +360,9 @@ describe('CartDO: expiry by alarm', () => {
   const tables = (stub: Stub) =>
     runInDurableObject(stub, (_i: CartDO, state) =>
       state.storage.sql
-        .exec<{ name: string }>("select name from sqlite_master where type = 'table' and name not like '\\_cf\\_%' escape '\\' and name not like 'sqlite\\_%' escape '\\'")
+        .exec<{ name: string }>(
+          "select name from sqlite_master where type = 'table' and name not like '\\_cf\\_%' escape '\\' and name not like 'sqlite\\_%' escape '\\'",
+        )
         .toArray()
         .map((r) => r.name)
         .sort(),
@@ -324,7 +391,10 @@ describe('CartDO: expiry by alarm', () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false); // nothing left scheduled
 
     const again = (await stub.apply(add('TST-2', 1), LIMITS)) as CartResult;
-    expect(again).toMatchObject({ ok: true, cart: { version: 1, currency: 'USD', lines: [{ sku: 'TST-2', quantity: 1 }] } });
+    expect(again).toMatchObject({
+      ok: true,
+      cart: { version: 1, currency: 'USD', lines: [{ sku: 'TST-2', quantity: 1 }] },
+    });
     expect(await tables(stub)).toEqual(['absorbed', 'checked_out', 'drain', 'drained_line', 'line', 'meta']);
     expect(await alarmAt(stub)).toBe((again as { ok: true; cart: CartState }).cart.expiresAt);
   });
@@ -345,7 +415,10 @@ describe('CartDO: expiry by alarm', () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.cart()).toEqual(before);
     expect(await alarmAt(stub)).toBe(before.expiresAt);
-    expect(await stub.apply(add('TST-1', 1), LIMITS)).toMatchObject({ ok: true, cart: { version: 2, lines: [{ sku: 'TST-1', quantity: 3 }] } });
+    expect(await stub.apply(add('TST-1', 1), LIMITS)).toMatchObject({
+      ok: true,
+      cart: { version: 2, lines: [{ sku: 'TST-1', quantity: 3 }] },
+    });
   });
 
   it('reads and refused writes racing the expiring alarm never find the tables half gone', async () => {
@@ -378,7 +451,11 @@ describe('CartDO: guest-to-customer merge', () => {
   /** The protocol exactly as the cart worker's mergeGuestCart runs it, with hooks to interleave or stop. */
   async function merge(
     names: { guest: string; customer: string },
-    hooks: { afterDrain?: () => Promise<unknown>; afterAbsorb?: () => Promise<unknown>; stopAfterAbsorb?: boolean } = {},
+    hooks: {
+      afterDrain?: () => Promise<unknown>;
+      afterAbsorb?: () => Promise<unknown>;
+      stopAfterAbsorb?: boolean;
+    } = {},
     limits = { guest: GUEST, customer: CUSTOMER },
   ) {
     const guest = cartOf(names.guest);
@@ -434,7 +511,8 @@ describe('CartDO: guest-to-customer merge', () => {
     await merge(names, {}, { guest: big, customer: big }); // whatever was added after the last drain
     expect(((await guest.cart()) as CartState).lines).toEqual([]);
     const expected: Record<string, number> = { 'TST-1': 13, 'TST-2': 4, 'TST-8': 1 };
-    for (const op of guestAdds) if (op.kind === 'add') expected[op.line.sku] = (expected[op.line.sku] ?? 0) + op.quantity;
+    for (const op of guestAdds)
+      if (op.kind === 'add') expected[op.line.sku] = (expected[op.line.sku] ?? 0) + op.quantity;
     expect(sumBySku(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual(expected);
   });
 
@@ -444,14 +522,23 @@ describe('CartDO: guest-to-customer merge', () => {
     await seed(names.customer, [add('TST-1', 1)]);
 
     expect(await merge(names, { stopAfterAbsorb: true })).toEqual({ merged: -1 });
-    expect(qty(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual([{ sku: 'TST-1', quantity: 4 }, { sku: 'TST-2', quantity: 4 }]);
-    expect(qty(((await cartOf(names.guest).cart()) as CartState).lines)).toEqual([{ sku: 'TST-1', quantity: 3 }, { sku: 'TST-2', quantity: 4 }]);
+    expect(qty(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual([
+      { sku: 'TST-1', quantity: 4 },
+      { sku: 'TST-2', quantity: 4 },
+    ]);
+    expect(qty(((await cartOf(names.guest).cart()) as CartState).lines)).toEqual([
+      { sku: 'TST-1', quantity: 3 },
+      { sku: 'TST-2', quantity: 4 },
+    ]);
 
     // Retried twice at once, across an eviction of both objects (nothing of the protocol lives in memory).
     await evictDurableObject(cartOf(names.guest));
     await evictDurableObject(cartOf(names.customer));
     await Promise.all([merge(names), merge(names)]);
-    expect(qty(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual([{ sku: 'TST-1', quantity: 4 }, { sku: 'TST-2', quantity: 4 }]);
+    expect(qty(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual([
+      { sku: 'TST-1', quantity: 4 },
+      { sku: 'TST-2', quantity: 4 },
+    ]);
     expect(((await cartOf(names.guest).cart()) as CartState).lines).toEqual([]);
     expect(await merge(names)).toEqual({ merged: 0 });
   });
@@ -476,11 +563,21 @@ describe('CartDO: guest-to-customer merge', () => {
       { sku: 'TST-5', quantity: 2 },
       { sku: 'TST-6', quantity: 1 },
     ]);
-    expect(sumBySku(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual({ 'TST-3': 1, 'TST-1': 3, 'TST-2': 4 });
+    expect(sumBySku(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual({
+      'TST-3': 1,
+      'TST-1': 3,
+      'TST-2': 4,
+    });
 
     expect(await merge(names)).toEqual({ merged: 5 });
     expect(((await guest.cart()) as CartState).lines).toEqual([]);
-    expect(sumBySku(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual({ 'TST-3': 1, 'TST-1': 5, 'TST-2': 4, 'TST-5': 2, 'TST-6': 1 });
+    expect(sumBySku(((await cartOf(names.customer).cart()) as CartState).lines)).toEqual({
+      'TST-3': 1,
+      'TST-1': 5,
+      'TST-2': 4,
+      'TST-5': 2,
+      'TST-6': 1,
+    });
   });
 
   it('a line removed and added again during a pending merge keeps the re-added items', async () => {
@@ -514,7 +611,11 @@ describe('CartDO: input it refuses on its own', () => {
     const stub = cartOf(freshName('currency'));
     await stub.apply(add('TST-1', 1), LIMITS);
     const eur = { kind: 'add', line: { ...lineData('TST-1'), currency: 'EUR' }, quantity: 1 } as CartOp;
-    expect(await stub.apply(eur, LIMITS)).toMatchObject({ ok: false, reason: 'CURRENCY_MISMATCH', cartCurrency: 'USD' });
+    expect(await stub.apply(eur, LIMITS)).toMatchObject({
+      ok: false,
+      reason: 'CURRENCY_MISMATCH',
+      cartCurrency: 'USD',
+    });
     expect(await stub.apply(add('TST-2', -4), LIMITS)).toMatchObject({ ok: false, reason: 'LIMIT' });
     expect(await stub.apply(add('TST-2', 0), LIMITS)).toMatchObject({ ok: false, reason: 'LIMIT' });
     expect(await stub.apply(set('TST-1', -1), LIMITS)).toMatchObject({ ok: false, reason: 'LIMIT' });
@@ -527,7 +628,10 @@ describe('CartDO: an accepted order takes its lines out', () => {
     const stub = cartOf(freshName('checked-out'));
     await stub.apply(add('TST-1', 3), LIMITS);
     await stub.apply(add('TST-2', 1), LIMITS);
-    const ordered = [{ sku: 'TST-1', quantity: 2 }, { sku: 'TST-2', quantity: 1 }];
+    const ordered = [
+      { sku: 'TST-1', quantity: 2 },
+      { sku: 'TST-2', quantity: 1 },
+    ];
     // The same order applied three times at once: taken out once.
     const answers = await Promise.all([1, 2, 3].map(() => stub.checkedOut('ord_test_1', ordered, LIMITS)));
     expect(answers.every((a) => a.lines.length === 1)).toBe(true);

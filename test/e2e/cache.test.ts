@@ -33,7 +33,9 @@ describe('edge cache', () => {
     expect((await api(`/v1/products/${slug}`)).headers.get('x-cache')).toBe('MISS');
     // Changed behind the cache's back (no merchant write, so no invalidation): only expiry reveals it.
     await primary('update products set title = $1 where slug = $2', [`${word} Kettle Mk2`, slug]);
-    await eventually('the replica has the change', async () => (await replica('select title from products where slug = $1', [slug]))[0]?.title.endsWith('Mk2'));
+    await eventually('the replica has the change', async () =>
+      (await replica('select title from products where slug = $1', [slug]))[0]?.title.endsWith('Mk2'),
+    );
     await new Promise((r) => setTimeout(r, 3300));
     const stale = await api(`/v1/products/${slug}`);
     expect(stale.headers.get('x-cache')).toBe('STALE');
@@ -56,7 +58,11 @@ describe('edge cache', () => {
 
     const patched = await adminPatch(slug, { title: `${word} Chair Deluxe`, priceAmount: 12345 });
     expect(patched.status).toBe(200);
-    expect(patched.body.product).toMatchObject({ slug, title: `${word} Chair Deluxe`, price: { amount: 12345, currency: 'USD' } });
+    expect(patched.body.product).toMatchObject({
+      slug,
+      title: `${word} Chair Deluxe`,
+      price: { amount: 12345, currency: 'USD' },
+    });
     const changedAt = Date.now();
 
     await eventually(
@@ -84,14 +90,19 @@ describe('replica routing', () => {
   it('reads from the replica: with replay paused, a direct primary change is not seen', async () => {
     const word = uniqueWord();
     const slug = await insertProduct({ title: `${word} Vase` });
-    await eventually('replica has the product', async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1);
+    await eventually(
+      'replica has the product',
+      async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1,
+    );
     await replica('select pg_wal_replay_pause()');
     try {
       await primary('update products set title = $1 where slug = $2', [`${word} Vase Changed`, slug]);
       const res = await api(`/v1/products/${slug}`);
       expect(res.status).toBe(200);
       expect(res.body.title).toBe(`${word} Vase`); // the primary already says "Changed"
-      expect((await primary('select title from products where slug = $1', [slug]))[0].title).toBe(`${word} Vase Changed`);
+      expect((await primary('select title from products where slug = $1', [slug]))[0].title).toBe(
+        `${word} Vase Changed`,
+      );
     } finally {
       await replica('select pg_wal_replay_resume()');
     }
@@ -100,16 +111,23 @@ describe('replica routing', () => {
   it('never fills the cache from a replica that has not replayed the merchant write', async () => {
     const word = uniqueWord();
     const slug = await insertProduct({ title: `${word} Rug` });
-    await eventually('replica has the product', async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1);
+    await eventually(
+      'replica has the product',
+      async () => (await replica('select 1 from products where slug = $1', [slug])).length === 1,
+    );
     await replica('select pg_wal_replay_pause()');
     try {
       const patched = await adminPatch(slug, { title: `${word} Rug Woven` });
       expect(patched.status).toBe(200);
       // The replica is behind the write, so the catalog reads this generation's fill from the primary.
-      const seen = await eventually('new title visible while the replica lags', async () => {
-        const res = await api(`/v1/products/${slug}`);
-        return res.body.title === `${word} Rug Woven` ? res : undefined;
-      }, INVALIDATION_BOUND_MS);
+      const seen = await eventually(
+        'new title visible while the replica lags',
+        async () => {
+          const res = await api(`/v1/products/${slug}`);
+          return res.body.title === `${word} Rug Woven` ? res : undefined;
+        },
+        INVALIDATION_BOUND_MS,
+      );
       expect(seen.status).toBe(200);
       expect((await replica('select title from products where slug = $1', [slug]))[0].title).toBe(`${word} Rug`);
     } finally {

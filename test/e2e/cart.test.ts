@@ -10,11 +10,17 @@ const as = (token: string, extra: Record<string, string> = {}) => ({ authorizati
 const add = (token: string, sku: string, quantity = 1, extra: Record<string, string> = {}) =>
   postJson('/v1/cart/items', { sku, quantity }, as(token, extra));
 async function skuOf(slug: string): Promise<string> {
-  const [row] = await primary<{ sku: string }>('select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1 order by v.position limit 1', [slug]);
+  const [row] = await primary<{ sku: string }>(
+    'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1 order by v.position limit 1',
+    [slug],
+  );
   return row!.sku;
 }
 async function seededSkus(n: number): Promise<string[]> {
-  const rows = await primary<{ sku: string }>("select sku from product_variants where currency = 'USD' order by sku limit $1", [n]);
+  const rows = await primary<{ sku: string }>(
+    "select sku from product_variants where currency = 'USD' order by sku limit $1",
+    [n],
+  );
   return rows.map((r) => r.sku);
 }
 
@@ -28,20 +34,34 @@ describe('cart', () => {
     expect(empty.headers.get('etag')).toBe('"v0"');
 
     const [a, b] = await seededSkus(2);
-    const [price] = await primary<{ price_amount: number }>('select price_amount from product_variants where sku = $1', [a]);
+    const [price] = await primary<{ price_amount: number }>(
+      'select price_amount from product_variants where sku = $1',
+      [a],
+    );
     const first = await add(token, a!, 2);
     expect(first.status).toBe(200);
     const second = await add(token, b!, 1);
     const again = await add(token, a!, 1); // quantities add up
     expect(again.body.lines.find((l: { sku: string }) => l.sku === a).quantity).toBe(3);
-    expect(again.body.lines[0]).toMatchObject({ sku: a, unitPrice: { amount: price!.price_amount, currency: 'USD' }, priceChanged: false, available: true });
+    expect(again.body.lines[0]).toMatchObject({
+      sku: a,
+      unitPrice: { amount: price!.price_amount, currency: 'USD' },
+      priceChanged: false,
+      available: true,
+    });
     expect(again.body.itemCount).toBe(4);
-    expect(again.body.subtotal.amount).toBe(again.body.lines.reduce((n: number, l: { lineTotal: { amount: number } }) => n + l.lineTotal.amount, 0));
+    expect(again.body.subtotal.amount).toBe(
+      again.body.lines.reduce((n: number, l: { lineTotal: { amount: number } }) => n + l.lineTotal.amount, 0),
+    );
     expect(again.body.version).toBe(3);
     expect(again.headers.get('etag')).toBe('"v3"');
     expect(second.body.version).toBe(2);
 
-    const patched = await api(`/v1/cart/items/${b}`, { method: 'PATCH', headers: as(token, { 'content-type': 'application/json' }), body: '{"quantity": 5}' });
+    const patched = await api(`/v1/cart/items/${b}`, {
+      method: 'PATCH',
+      headers: as(token, { 'content-type': 'application/json' }),
+      body: '{"quantity": 5}',
+    });
     expect(patched.body.lines.find((l: { sku: string }) => l.sku === b).quantity).toBe(5);
     const removed = await api(`/v1/cart/items/${b}`, { method: 'DELETE', headers: as(token) });
     expect(removed.body.lines.map((l: { sku: string }) => l.sku)).toEqual([a]);
@@ -57,7 +77,10 @@ describe('cart', () => {
     expect((await add(token, a!, 10)).status).toBe(200);
     expect((await add(token, a!, 1)).body.error.code).toBe('CART_LIMIT_EXCEEDED');
     const eurSlug = await insertProduct({ title: `Euro Mug ${uniqueWord()}` });
-    await primary("update product_variants set currency = 'EUR' where product_id = (select id from products where slug = $1)", [eurSlug]);
+    await primary(
+      "update product_variants set currency = 'EUR' where product_id = (select id from products where slug = $1)",
+      [eurSlug],
+    );
     await primary("update products set currency = 'EUR' where slug = $1", [eurSlug]);
     const mismatch = await add(token, await skuOf(eurSlug));
     expect(mismatch.status).toBe(409);
@@ -83,11 +106,20 @@ describe('cart', () => {
     await add(token, sku, 2);
     expect((await adminPatch(slug, { priceAmount: 1250 })).status).toBe(200);
     // Within the catalog's invalidation bound (README), like every catalog read.
-    const cart = await eventually('the cart shows the new price', async () => {
-      const res = await api('/v1/cart', { headers: as(token) });
-      return res.body.lines[0].unitPrice.amount === 1250 ? res : undefined;
-    }, 2000);
-    expect(cart.body.lines[0]).toMatchObject({ unitPrice: { amount: 1250 }, previousUnitPrice: { amount: 1000 }, priceChanged: true, lineTotal: { amount: 2500 } });
+    const cart = await eventually(
+      'the cart shows the new price',
+      async () => {
+        const res = await api('/v1/cart', { headers: as(token) });
+        return res.body.lines[0].unitPrice.amount === 1250 ? res : undefined;
+      },
+      2000,
+    );
+    expect(cart.body.lines[0]).toMatchObject({
+      unitPrice: { amount: 1250 },
+      previousUnitPrice: { amount: 1000 },
+      priceChanged: true,
+      lineTotal: { amount: 2500 },
+    });
   });
 
   it('keeps shoppers apart: each token sees only its own cart', async () => {
@@ -111,10 +143,14 @@ describe('cart', () => {
     const guest = await guestToken();
     await add(guest, a!, 2);
     await add(guest, b!, 1);
-    const logins = await Promise.all([0, 1].map(() => postJson('/v1/auth/login', { email, password: 'a long enough password' }, as(guest))));
+    const logins = await Promise.all(
+      [0, 1].map(() => postJson('/v1/auth/login', { email, password: 'a long enough password' }, as(guest))),
+    );
     expect(logins.map((l) => l.status)).toEqual([200, 200]);
     const merged = await api('/v1/cart', { headers: as(logins[0]!.body.accessToken) });
-    const qty = Object.fromEntries(merged.body.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity]));
+    const qty = Object.fromEntries(
+      merged.body.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity]),
+    );
     expect(qty).toEqual({ [a!]: 3, [b!]: 1 });
     expect((await api('/v1/cart', { headers: as(guest) })).body.lines).toEqual([]);
   });

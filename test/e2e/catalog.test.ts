@@ -2,13 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { api, insertProduct, uniqueWord } from './helpers';
 
-interface Item { id: string; slug: string; title: string; price: { amount: number; currency: string }; createdAt: string; category: { path: string } }
+interface Item {
+  id: string;
+  slug: string;
+  title: string;
+  price: { amount: number; currency: string };
+  createdAt: string;
+  category: { path: string };
+}
 
 async function walk(query: string, limit: number, maxPages = 100): Promise<Item[]> {
   const items: Item[] = [];
   let cursor: string | null = null;
   for (let i = 0; i < maxPages; i++) {
-    const res: { status: number; body: { items: Item[]; nextCursor: string | null } } = await api(`/v1/products?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+    const res: { status: number; body: { items: Item[]; nextCursor: string | null } } = await api(
+      `/v1/products?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     expect(res.status).toBe(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor;
@@ -31,7 +40,10 @@ describe('catalog browsing', () => {
     const detail = await api(`/v1/products/${seeded.slug}`);
     expect(detail.status).toBe(200);
     expect(detail.body.variants.length).toBeGreaterThan(0);
-    expect(detail.body.variants[0]).toMatchObject({ sku: expect.any(String), price: { amount: expect.any(Number), currency: 'USD' } });
+    expect(detail.body.variants[0]).toMatchObject({
+      sku: expect.any(String),
+      price: { amount: expect.any(Number), currency: 'USD' },
+    });
     expect(detail.body.images[0]).toMatch(/^https:\/\//);
     expect(detail.body.description.length).toBeGreaterThan(20);
   });

@@ -3,8 +3,18 @@
 // consumer's retries, or from the dead-letter queue, where messages stay visible until an admin replays them.
 // Replaying a dead letter several times (the same message delivered again and again) still makes one row.
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  as,
+  checkout,
+  freshSku,
+  guestToken,
+  inventory,
+  pgOrderRows,
+  shopperWith,
+  waitForStatus,
+} from './checkout-helpers';
 import { api, eventually, postJson, primary } from './helpers';
-import { adminToken, as, checkout, freshSku, guestToken, inventory, pgOrderRows, shopperWith, waitForStatus } from './checkout-helpers';
 import { pgControl } from './pg-control';
 
 let pgStopped = false;
@@ -26,7 +36,10 @@ async function startPostgres() {
 async function deadLetters(includeReplayed = false) {
   const r = await api(`/v1/admin/dead-letters?includeReplayed=${includeReplayed}`, { headers: as(await adminToken()) });
   expect(r.status).toBe(200);
-  return r.body as { letters: { id: string; subject: string; type: string; replays: number; replayedAt: string | null }[]; waiting: number };
+  return r.body as {
+    letters: { id: string; subject: string; type: string; replays: number; replayedAt: string | null }[];
+    waiting: number;
+  };
 }
 
 async function replay(ids?: string[]) {
@@ -50,19 +63,32 @@ describe('checkout while Postgres is down', () => {
     await startPostgres();
 
     // Retries land them; anything that ran out of retries is in the dead-letter queue: replay it.
-    await eventually('every order in Postgres or in the dead-letter queue', async () => {
-      const landed = new Set((await pgOrderRows(ids)).filter((o) => o.status === 'paid').map((o) => o.id));
-      const dead = new Set((await deadLetters()).letters.map((l) => l.subject));
-      return ids.every((id) => landed.has(id) || dead.has(id));
-    }, 45_000, 500);
+    await eventually(
+      'every order in Postgres or in the dead-letter queue',
+      async () => {
+        const landed = new Set((await pgOrderRows(ids)).filter((o) => o.status === 'paid').map((o) => o.id));
+        const dead = new Set((await deadLetters()).letters.map((l) => l.subject));
+        return ids.every((id) => landed.has(id) || dead.has(id));
+      },
+      45_000,
+      500,
+    );
     const waiting = (await deadLetters()).letters.filter((l) => ids.includes(l.subject)).map((l) => l.id);
     if (waiting.length) await replay(waiting);
-    const rows = await eventually('all 8 paid in Postgres', async () => {
-      const found = await pgOrderRows(ids);
-      return found.length === 8 && found.every((o) => o.status === 'paid') ? found : false;
-    }, 30_000, 250);
+    const rows = await eventually(
+      'all 8 paid in Postgres',
+      async () => {
+        const found = await pgOrderRows(ids);
+        return found.length === 8 && found.every((o) => o.status === 'paid') ? found : false;
+      },
+      30_000,
+      250,
+    );
     expect(new Set(rows.map((r) => r.id)).size).toBe(8);
-    const [lines] = await primary<{ n: string; q: string }>('select count(*) as n, sum(quantity) as q from order_lines where order_id = any($1)', [ids]);
+    const [lines] = await primary<{ n: string; q: string }>(
+      'select count(*) as n, sum(quantity) as q from order_lines where order_id = any($1)',
+      [ids],
+    );
     expect(Number(lines!.n)).toBe(8);
     expect(Number(lines!.q)).toBe(16);
   }, 150_000);
@@ -78,12 +104,17 @@ describe('checkout while Postgres is down', () => {
     await waitForStatus(token, orderId, 'paid', 15_000);
 
     // Four retries with backoff (test setting), then orders-dlq -> DeadLetterDO.
-    const dead = await eventually('the order in the dead-letter queue', async () => {
-      const letters = (await deadLetters()).letters.filter((l) => l.subject === orderId);
-      // Both copies of the order: v2 (accepted) and v3 (paid).
-      const ids = new Set(letters.map((l) => l.id));
-      return ids.has(`${orderId}@2`) && ids.has(`${orderId}@3`) ? letters : false;
-    }, 60_000, 500);
+    const dead = await eventually(
+      'the order in the dead-letter queue',
+      async () => {
+        const letters = (await deadLetters()).letters.filter((l) => l.subject === orderId);
+        // Both copies of the order: v2 (accepted) and v3 (paid).
+        const ids = new Set(letters.map((l) => l.id));
+        return ids.has(`${orderId}@2`) && ids.has(`${orderId}@3`) ? letters : false;
+      },
+      60_000,
+      500,
+    );
     expect(dead.every((l) => l.type === 'order.snapshot' && l.replayedAt === null)).toBe(true);
     // Ops only.
     expect((await api('/v1/admin/dead-letters', { headers: as(stranger) })).status).toBe(403);
@@ -92,16 +123,23 @@ describe('checkout while Postgres is down', () => {
     expect(await pgOrderRows([orderId])).toEqual([]);
     const ids = dead.map((l) => l.id);
     for (let i = 0; i < 3; i++) expect((await replay(ids)).sort()).toEqual([...ids].sort());
-    const [row] = await eventually('the order in Postgres', async () => {
-      const found = await pgOrderRows([orderId]);
-      return found.length === 1 && found[0]!.status === 'paid' ? found : false;
-    }, 30_000, 250);
+    const [row] = await eventually(
+      'the order in Postgres',
+      async () => {
+        const found = await pgOrderRows([orderId]);
+        return found.length === 1 && found[0]!.status === 'paid' ? found : false;
+      },
+      30_000,
+      250,
+    );
     expect(row!.version).toBe(3);
     // An older copy arriving last never overwrites the newer row.
     await replay([`${orderId}@2`]);
     await new Promise((res) => setTimeout(res, 1500)); // let every replayed copy be consumed
     expect(await pgOrderRows([orderId])).toEqual([{ id: orderId, status: 'paid', version: 3 }]);
-    expect(await primary('select sku, quantity from order_lines where order_id = $1', [orderId])).toEqual([{ sku, quantity: 1 }]);
+    expect(await primary('select sku, quantity from order_lines where order_id = $1', [orderId])).toEqual([
+      { sku, quantity: 1 },
+    ]);
     expect(await primary('select to_status from order_events where order_id = $1 order by seq', [orderId])).toEqual([
       { to_status: 'pending_payment' },
       { to_status: 'paid' },

@@ -1,7 +1,6 @@
 // Checkout, stock and orders through the running stack (gateway -> checkout worker -> OrdersDO / InventoryDO,
 // the local Stripe server, its signed webhooks, the `orders` Queue and Postgres), with real concurrency.
 import { describe, expect, it } from 'vitest';
-import { api, eventually, postJson, primary } from './helpers';
 import {
   addToCart,
   as,
@@ -10,8 +9,8 @@ import {
   freshSku,
   guestToken,
   intentsOfOrder,
-  inventory,
   invariantHolds,
+  inventory,
   orderOf,
   pgOrderRows,
   setStock,
@@ -20,6 +19,7 @@ import {
   stripe,
   waitForStatus,
 } from './checkout-helpers';
+import { api, eventually, postJson, primary } from './helpers';
 
 describe('checkout', () => {
   it('accepts a paid checkout: 202, the order visible at once, paid through the webhook, stock sold, cart emptied, one row in Postgres', async () => {
@@ -29,7 +29,14 @@ describe('checkout', () => {
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ status: 'pending_payment', payment: { provider: 'stripe', status: 'succeeded' } });
     // 2 x 40.00, domestic standard shipping 5.00 (under the free threshold), US tax 7.25 % of 85.00 = 6.16
-    expect(r.body.totals).toEqual({ subtotal: 8000, shipping: 500, tax: 616, total: 9116, currency: 'USD', taxRateBps: 725 });
+    expect(r.body.totals).toEqual({
+      subtotal: 8000,
+      shipping: 500,
+      tax: 616,
+      total: 9116,
+      currency: 'USD',
+      taxRateBps: 725,
+    });
     expect(r.headers.get('location')).toBe(`/v1/orders/${r.body.orderId}`);
     const orderId = r.body.orderId as string;
 
@@ -47,19 +54,27 @@ describe('checkout', () => {
     const listed = await api('/v1/orders', { headers: as(token) });
     expect(listed.body.orders.map((o: { id: string }) => o.id)).toEqual([orderId]);
 
-    const rows = await eventually('paid order in Postgres', async () => {
-      const found = await pgOrderRows([orderId]);
-      return found.length === 1 && found[0]!.status === 'paid' ? found : false;
-    }, 10_000);
+    const rows = await eventually(
+      'paid order in Postgres',
+      async () => {
+        const found = await pgOrderRows([orderId]);
+        return found.length === 1 && found[0]!.status === 'paid' ? found : false;
+      },
+      10_000,
+    );
     expect(rows).toHaveLength(1);
     const lines = await primary('select sku, quantity, unit_amount from order_lines where order_id = $1', [orderId]);
     expect(lines).toEqual([{ sku, quantity: 2, unit_amount: 4000 }]);
     const [payment] = await primary('select intent_id, status, amount from payments where order_id = $1', [orderId]);
     expect(payment).toEqual({ intent_id: paid.payment.paymentIntentId, status: 'succeeded', amount: 9116 });
-    await eventually('stock levels copied to Postgres', async () => {
-      const [l] = await primary('select on_hand, held, sold, available from inventory_levels where sku = $1', [sku]);
-      return l && l.sold === 2 && l.available === 3 && l.on_hand === 5;
-    }, 10_000);
+    await eventually(
+      'stock levels copied to Postgres',
+      async () => {
+        const [l] = await primary('select on_hand, held, sold, available from inventory_levels where sku = $1', [sku]);
+        return l && l.sold === 2 && l.available === 3 && l.on_hand === 5;
+      },
+      10_000,
+    );
 
     // Another shopper cannot see it.
     const other = await guestToken();
@@ -85,7 +100,9 @@ describe('checkout', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe('VALIDATION_FAILED');
     }
-    expect((await postJson('/v1/checkout', checkoutBody(), { 'idempotency-key': crypto.randomUUID() })).status).toBe(401);
+    expect((await postJson('/v1/checkout', checkoutBody(), { 'idempotency-key': crypto.randomUUID() })).status).toBe(
+      401,
+    );
     const unknownPm = await checkout(token, checkoutBody('pm_card_doesNotExist'));
     expect(unknownPm.status).toBe(422);
     expect(unknownPm.body.error.code).toBe('INVALID_PAYMENT_METHOD');
@@ -138,30 +155,46 @@ describe('checkout', () => {
   it('sells the last 10 units to exactly 10 of 200 shoppers racing for them', async () => {
     const sku = await freshSku(10);
     const shoppers: string[] = [];
-    for (let i = 0; i < 200; i += 25) shoppers.push(...(await Promise.all(Array.from({ length: 25 }, () => shopperWith(sku, 1)))));
+    for (let i = 0; i < 200; i += 25)
+      shoppers.push(...(await Promise.all(Array.from({ length: 25 }, () => shopperWith(sku, 1)))));
     const answers = await Promise.all(shoppers.map((t) => checkout(t)));
     const accepted = answers.filter((a) => a.status === 202);
     const refused = answers.filter((a) => a.status === 409);
     expect(accepted).toHaveLength(10);
     expect(refused).toHaveLength(190);
-    expect(refused.every((r) => r.body.error.code === 'OUT_OF_STOCK' && r.body.error.details.items[0].sku === sku)).toBe(true);
+    expect(
+      refused.every((r) => r.body.error.code === 'OUT_OF_STOCK' && r.body.error.details.items[0].sku === sku),
+    ).toBe(true);
     const mid = await inventory(sku);
     expect(invariantHolds(mid)).toBe(true);
     expect(mid.held + mid.sold).toBe(10);
     expect(mid.available).toBe(0);
 
     const orderIds = accepted.map((a) => a.body.orderId as string);
-    const final = await eventually('all 10 paid', async () => {
-      const l = await inventory(sku);
-      return l.sold === 10 ? l : false;
-    }, 20_000, 200);
+    const final = await eventually(
+      'all 10 paid',
+      async () => {
+        const l = await inventory(sku);
+        return l.sold === 10 ? l : false;
+      },
+      20_000,
+      200,
+    );
     expect(final).toEqual({ sku, onHand: 10, held: 0, sold: 10, available: 0, maxPerCustomer: null });
-    const rows = await eventually('10 orders in Postgres', async () => {
-      const found = await pgOrderRows(orderIds);
-      return found.length === 10 && found.every((o) => o.status === 'paid') ? found : false;
-    }, 20_000, 200);
+    const rows = await eventually(
+      '10 orders in Postgres',
+      async () => {
+        const found = await pgOrderRows(orderIds);
+        return found.length === 10 && found.every((o) => o.status === 'paid') ? found : false;
+      },
+      20_000,
+      200,
+    );
     expect(new Set(rows.map((r) => r.id)).size).toBe(10);
-    const [sold] = await primary<{ n: string }>('select coalesce(sum(quantity), 0) as n from order_lines l join orders o on o.id = l.order_id where l.sku = $1 and o.status = $2', [sku, 'paid']);
+    const [sold] = await primary<{ n: string }>(
+      'select coalesce(sum(quantity), 0) as n from order_lines l join orders o on o.id = l.order_id where l.sku = $1 and o.status = $2',
+      [sku, 'paid'],
+    );
     expect(Number(sold!.n)).toBe(10);
   }, 120_000);
 
@@ -260,7 +293,11 @@ describe('checkout', () => {
     const forged = await signedWebhook(event('payment_intent.succeeded', 'succeeded'), 'whsec_not_the_secret');
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
-    const unsigned = await api('/v1/webhooks/stripe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(succeeded) });
+    const unsigned = await api('/v1/webhooks/stripe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(succeeded),
+    });
     expect(unsigned.status).toBe(400);
   });
 });
@@ -272,10 +309,17 @@ describe('stock administration', () => {
     expect((await checkout(token, checkoutBody('pm_card_authenticationRequired'))).status).toBe(202); // 3 held
     const below = await setStock(sku, 2);
     expect(below.status).toBe(409);
-    expect(below.body.error).toMatchObject({ code: 'STOCK_BELOW_COMMITTED', details: { held: 3, sold: 0, minimum: 3 } });
+    expect(below.body.error).toMatchObject({
+      code: 'STOCK_BELOW_COMMITTED',
+      details: { held: 3, sold: 0, minimum: 3 },
+    });
     expect((await setStock(sku, 3)).body).toMatchObject({ onHand: 3, held: 3, available: 0 });
     const adjust = (delta: number, t?: string) =>
-      api(`/v1/admin/inventory/${sku}/adjustments`, { method: 'POST', headers: { ...as(t ?? ''), 'content-type': 'application/json' }, body: JSON.stringify({ delta }) });
+      api(`/v1/admin/inventory/${sku}/adjustments`, {
+        method: 'POST',
+        headers: { ...as(t ?? ''), 'content-type': 'application/json' },
+        body: JSON.stringify({ delta }),
+      });
     const { adminToken } = await import('./checkout-helpers');
     const admin = await adminToken();
     expect((await adjust(7, admin)).body).toMatchObject({ onHand: 10, available: 7 });

@@ -6,7 +6,7 @@
 // keys Postgres cannot cast) are pinned at the end as regressions.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, devAccounts, insertProduct, merchantToken, primary, uniqueWord, type ApiResponse } from './helpers';
+import { type ApiResponse, api, devAccounts, insertProduct, merchantToken, primary, uniqueWord } from './helpers';
 
 const FUZZ_TIMEOUT = 60_000;
 const runs = (numRuns: number) => ({ numRuns, endOnFailure: true });
@@ -27,14 +27,51 @@ function expectSane(what: string, res: ApiResponse) {
 }
 
 /** Percent-encodes every byte, so any bytes (also invalid UTF-8) can be a path segment or query part. */
-const percentBytes = (bytes: Uint8Array) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+const percentBytes = (bytes: Uint8Array) =>
+  [...bytes].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
 
 // ---- generators ------------------------------------------------------------------------------------------
 
 /** Characters that break parsers, SQL drivers and encoders, mixed with ordinary graphemes. */
 const nastyUnit = fc.oneof(
-  fc.constantFrom('\u0000', '\u0001', '\u001f', '\u007f', '\u0085', '\u2028', '\u202e', '\ufeff', '\uffff', '\u{10ffff}', '\u{1f600}'),
-  fc.constantFrom("'", '"', '\\', '%', '%00', '&', '=', '+', '#', '?', '/', '..', '<', '>', ';', ':*', '!', '|', '(', ')', ' ', '\t', '\n'),
+  fc.constantFrom(
+    '\u0000',
+    '\u0001',
+    '\u001f',
+    '\u007f',
+    '\u0085',
+    '\u2028',
+    '\u202e',
+    '\ufeff',
+    '\uffff',
+    '\u{10ffff}',
+    '\u{1f600}',
+  ),
+  fc.constantFrom(
+    "'",
+    '"',
+    '\\',
+    '%',
+    '%00',
+    '&',
+    '=',
+    '+',
+    '#',
+    '?',
+    '/',
+    '..',
+    '<',
+    '>',
+    ';',
+    ':*',
+    '!',
+    '|',
+    '(',
+    ')',
+    ' ',
+    '\t',
+    '\n',
+  ),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
 );
 const anyText = fc.oneof(
@@ -49,20 +86,56 @@ const numberText = fc.oneof(
   fc.integer({ min: -5, max: 130 }).map(String),
   fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
   fc.double().map(String),
-  fc.constantFrom('1e400', '-1e400', 'NaN', 'Infinity', '-0', '0x10', '1_000', '  7 ', '', '00024', '9007199254740993', '1e2'),
+  fc.constantFrom(
+    '1e400',
+    '-1e400',
+    'NaN',
+    'Infinity',
+    '-0',
+    '0x10',
+    '1_000',
+    '  7 ',
+    '',
+    '00024',
+    '9007199254740993',
+    '1e2',
+  ),
 );
 const slugText = fc.stringMatching(/^[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}$/);
-const paramValue = fc.oneof(anyText, numberText, slugText, fc.constantFrom('relevance', 'newest', 'price_asc', 'price_desc', 'PRICE_ASC', 'linen shirt', 'kitchen'));
+const paramValue = fc.oneof(
+  anyText,
+  numberText,
+  slugText,
+  fc.constantFrom('relevance', 'newest', 'price_asc', 'price_desc', 'PRICE_ASC', 'linen shirt', 'kitchen'),
+);
 const productParamName = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('q', 'category', 'sort', 'limit', 'cursor') },
   { weight: 1, arbitrary: anyText },
-  { weight: 1, arbitrary: fc.constantFrom('Q', 'LIMIT', 'q[]', 'limit[0]', '__proto__', 'constructor', 'offset', 'page') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('Q', 'LIMIT', 'q[]', 'limit[0]', '__proto__', 'constructor', 'offset', 'page'),
+  },
 );
 /** Query parameters as [name, value] pairs; a name may repeat (an array in the query string). */
 const queryParams = (names: fc.Arbitrary<string>) =>
-  fc.array(fc.tuple(names, fc.oneof({ weight: 4, arbitrary: paramValue }, { weight: 1, arbitrary: fc.array(paramValue, { minLength: 2, maxLength: 3 }) })), {
-    maxLength: 6,
-  }).map((pairs) => pairs.flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])));
+  fc
+    .array(
+      fc.tuple(
+        names,
+        fc.oneof(
+          { weight: 4, arbitrary: paramValue },
+          { weight: 1, arbitrary: fc.array(paramValue, { minLength: 2, maxLength: 3 }) },
+        ),
+      ),
+      {
+        maxLength: 6,
+      },
+    )
+    .map((pairs) =>
+      pairs.flatMap(([k, v]) =>
+        Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+      ),
+    );
 const toQuery = (pairs: [string, string][]) => {
   const search = new URLSearchParams();
   for (const [k, v] of pairs) search.append(k, v);
@@ -72,7 +145,20 @@ const toQuery = (pairs: [string, string][]) => {
 /** Raw query strings that URLSearchParams would never write: stray %, invalid UTF-8, bare keys, ;. */
 const rawQuery = fc.oneof(
   fc.uint8Array({ maxLength: 20 }).map((b) => `?q=${percentBytes(b)}`),
-  fc.constantFrom('?', '?&&', '?q', '?q=', '?=x', '?q=%', '?q=%E0%A4%A', '?limit=%', '?limit=1;sort=newest', '?cursor=%FF%FE', '?q=a+b', '?category=%C4%B0'),
+  fc.constantFrom(
+    '?',
+    '?&&',
+    '?q',
+    '?q=',
+    '?=x',
+    '?q=%',
+    '?q=%E0%A4%A',
+    '?limit=%',
+    '?limit=1;sort=newest',
+    '?cursor=%FF%FE',
+    '?q=a+b',
+    '?category=%C4%B0',
+  ),
 );
 
 /** Mostly no Authorization header; sometimes garbage, or a well-formed-looking but unsigned JWT. */
@@ -82,10 +168,13 @@ const authorization = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.base64String(), fc.base64String(), fc.base64String()).map((p) => `Bearer ${p.join('.').replace(/[+/=]/g, '')}`),
+    arbitrary: fc
+      .tuple(fc.base64String(), fc.base64String(), fc.base64String())
+      .map((p) => `Bearer ${p.join('.').replace(/[+/=]/g, '')}`),
   },
 );
-const withAuth = (auth: string | undefined): Record<string, string> => (auth === undefined ? {} : { authorization: auth });
+const withAuth = (auth: string | undefined): Record<string, string> =>
+  auth === undefined ? {} : { authorization: auth };
 
 const jsonish = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
@@ -110,7 +199,10 @@ const passwordish = fc.oneof(
 /** Refresh tokens: real ones (from guest sessions made in beforeAll, used up as the run goes), plausible and odd ones. */
 const refreshPool: string[] = [];
 const refreshTokenish = fc.oneof(
-  { weight: 3, arbitrary: fc.nat().map((i) => refreshPool[i % Math.max(refreshPool.length, 1)] ?? 'no-pool-yet-aaaaaaaaaaaaaa') },
+  {
+    weight: 3,
+    arbitrary: fc.nat().map((i) => refreshPool[i % Math.max(refreshPool.length, 1)] ?? 'no-pool-yet-aaaaaaaaaaaaaa'),
+  },
   fc.base64String({ minLength: 20, maxLength: 220 }).map((s) => s.replace(/[+/=]/g, '_')),
   anyText,
 );
@@ -134,16 +226,28 @@ const authBodies: Record<string, fc.Arbitrary<unknown>> = {
         {
           email: emailish,
           password: passwordish,
-          name: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 110 }), fc.string({ unit: nastyUnit, minLength: 1, maxLength: 20 })),
+          name: fc.oneof(
+            fc.string({ unit: 'grapheme', maxLength: 110 }),
+            fc.string({ unit: nastyUnit, minLength: 1, maxLength: 20 }),
+          ),
         },
         { requiredKeys: ['email', 'password'] },
       ),
     },
     { weight: 1, arbitrary: chaosAuthBody },
   ),
-  '/v1/auth/login': fc.oneof({ weight: 3, arbitrary: fc.record({ email: emailish, password: passwordish }) }, { weight: 1, arbitrary: chaosAuthBody }),
-  '/v1/auth/refresh': fc.oneof({ weight: 3, arbitrary: fc.record({ refreshToken: refreshTokenish }) }, { weight: 1, arbitrary: chaosAuthBody }),
-  '/v1/auth/logout': fc.oneof({ weight: 3, arbitrary: fc.record({ refreshToken: refreshTokenish }) }, { weight: 1, arbitrary: chaosAuthBody }),
+  '/v1/auth/login': fc.oneof(
+    { weight: 3, arbitrary: fc.record({ email: emailish, password: passwordish }) },
+    { weight: 1, arbitrary: chaosAuthBody },
+  ),
+  '/v1/auth/refresh': fc.oneof(
+    { weight: 3, arbitrary: fc.record({ refreshToken: refreshTokenish }) },
+    { weight: 1, arbitrary: chaosAuthBody },
+  ),
+  '/v1/auth/logout': fc.oneof(
+    { weight: 3, arbitrary: fc.record({ refreshToken: refreshTokenish }) },
+    { weight: 1, arbitrary: chaosAuthBody },
+  ),
   '/v1/auth/guest': fc.oneof(fc.constant({}), chaosAuthBody),
 };
 const productUpdate = fc.oneof(
@@ -171,7 +275,11 @@ const productUpdate = fc.oneof(
     weight: 1,
     arbitrary: fc.record(
       {
-        title: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constant('   '), fc.jsonValue({ maxDepth: 2 })),
+        title: fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 20 }),
+          fc.constant('   '),
+          fc.jsonValue({ maxDepth: 2 }),
+        ),
         priceAmount: fc.jsonValue({ maxDepth: 2 }),
         slug: slugText,
         currency: fc.constantFrom('EUR', 'usd'),
@@ -189,7 +297,15 @@ const contentType = fc.oneof(
   { weight: 14, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON') },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json-patch+json', 'application/ld+json', ''),
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'application/json-patch+json',
+      'application/ld+json',
+      '',
+    ),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
   { weight: 1, arbitrary: fc.constant(undefined) },
@@ -198,10 +314,28 @@ const bodyText = (structured: fc.Arbitrary<unknown>) =>
   fc.oneof(
     { weight: 8, arbitrary: structured.map((v) => ({ text: JSON.stringify(v) ?? 'null' })) },
     { weight: 3, arbitrary: jsonish.map((v) => ({ text: JSON.stringify(v) ?? 'null' })) },
-    { weight: 2, arbitrary: fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 })).map((text) => ({ text })) },
-    { weight: 1, arbitrary: structured.map((v) => JSON.stringify(v) ?? '{}').chain((t) => fc.nat({ max: t.length }).map((n) => ({ text: t.slice(0, n) }))) },
-    { weight: 1, arbitrary: fc.integer({ min: 15_000, max: 40_000 }).map((n) => ({ text: JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(n) }) })) },
-    { weight: 1, arbitrary: fc.integer({ min: 100, max: 3000 }).map((n) => ({ text: `${'['.repeat(n)}${']'.repeat(n)}` })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 }))
+        .map((text) => ({ text })),
+    },
+    {
+      weight: 1,
+      arbitrary: structured
+        .map((v) => JSON.stringify(v) ?? '{}')
+        .chain((t) => fc.nat({ max: t.length }).map((n) => ({ text: t.slice(0, n) }))),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 15_000, max: 40_000 })
+        .map((n) => ({ text: JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(n) }) })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 100, max: 3000 }).map((n) => ({ text: `${'['.repeat(n)}${']'.repeat(n)}` })),
+    },
   );
 const body = (structured: fc.Arbitrary<unknown>): fc.Arbitrary<Body> =>
   fc.tuple(bodyText(structured), contentType).map(([b, type]) => ({ ...b, contentType: type }));
@@ -211,16 +345,25 @@ function send(method: string, path: string, b: Body, headers: Record<string, str
   if (b.contentType !== undefined) all['content-type'] = b.contentType;
   return api(path, { method, headers: all, body: b.text });
 }
-const describeBody = (b: Body) => `content-type ${JSON.stringify(b.contentType)} body ${JSON.stringify(b.text.slice(0, 200))}${b.text.length > 200 ? `… (${b.text.length} chars)` : ''}`;
+const describeBody = (b: Body) =>
+  `content-type ${JSON.stringify(b.contentType)} body ${JSON.stringify(b.text.slice(0, 200))}${b.text.length > 200 ? `… (${b.text.length} chars)` : ''}`;
 
 // ---- cursors ---------------------------------------------------------------------------------------------
 
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-const safeIsoDate = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const safeIsoDate = fc
+  .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 /** Keys at and beyond the edges of what the sort's column can hold: the cases a shape check alone lets through. */
 const edgeKey = fc.oneof(
   fc.constantFrom(2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 53, 1e300, -0),
-  fc.constantFrom('2024-02-30 00:00:00Z', '9999-99-99 99:99:99Z', '0000-01-01T00:00:00Z', '2024-01-01 24:00:00+14', '1970-01-01T00:00:00.000000-99:99'),
+  fc.constantFrom(
+    '2024-02-30 00:00:00Z',
+    '9999-99-99 99:99:99Z',
+    '0000-01-01T00:00:00Z',
+    '2024-01-01 24:00:00+14',
+    '1970-01-01T00:00:00.000000-99:99',
+  ),
   fc.constantFrom('e', '.', '-', '1e99', '1e-99', '+.e', '0'),
 );
 const cursorKeyTuple = fc.tuple(
@@ -233,9 +376,13 @@ const cursorKeyTuple = fc.tuple(
   ),
   fc.oneof({ weight: 3, arbitrary: fc.uuid() }, { weight: 1, arbitrary: fc.string() }),
 );
-const cursorKey = fc.oneof({ weight: 3, arbitrary: cursorKeyTuple }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) });
+const cursorKey = fc.oneof(
+  { weight: 3, arbitrary: cursorKeyTuple },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
 /** Mostly absent, sometimes the value. */
-const rarely = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+const rarely = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
 /** A list request with a forged cursor: mostly for the right sort and filter (so the key is what is tested). */
 const cursorCase = fc
   .record({
@@ -268,9 +415,16 @@ const realParams = fc
       fc.constantFrom('"linen shirt" -blue', 'oak or linen', '!!', ':*', '&|'),
     ),
     category: rarely(fc.oneof(slugText, fc.constantFrom('kitchen', 'apparel', 'KITCHEN', ' kitchen '), anyText)),
-    sort: rarely(fc.oneof(fc.constantFrom('relevance', 'newest', 'price_asc', 'price_desc', 'Price_Desc', ' newest '), anyText)),
+    sort: rarely(
+      fc.oneof(fc.constantFrom('relevance', 'newest', 'price_asc', 'price_desc', 'Price_Desc', ' newest '), anyText),
+    ),
     limit: rarely(fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), numberText)),
-    cursor: rarely(fc.oneof(fc.base64String({ maxLength: 40 }).map((t) => t.replace(/[+/=]/g, '_')), anyText)),
+    cursor: rarely(
+      fc.oneof(
+        fc.base64String({ maxLength: 40 }).map((t) => t.replace(/[+/=]/g, '_')),
+        anyText,
+      ),
+    ),
   })
   .map((r) => Object.entries(r).filter((e): e is [string, string] => e[1] !== undefined));
 
@@ -341,7 +495,21 @@ describe('fuzz: catalog reads', () => {
         slugText.map((s) => encodeURIComponent(s.toUpperCase())),
         fc.uint8Array({ minLength: 1, maxLength: 30 }).map(percentBytes),
         fc.string({ minLength: 121, maxLength: 400 }).map(encodeURIComponent),
-        fc.constantFrom('%2F', '..%2F..%2Fhealth', '%2e%2e', 'a%2Fb', '%00', '%', '%ZZ', 'a;b', 'a%23b', '%E2%80%AE', 'x'.repeat(120), '-', 'a--b'),
+        fc.constantFrom(
+          '%2F',
+          '..%2F..%2Fhealth',
+          '%2e%2e',
+          'a%2Fb',
+          '%00',
+          '%',
+          '%ZZ',
+          'a;b',
+          'a%23b',
+          '%E2%80%AE',
+          'x'.repeat(120),
+          '-',
+          'a--b',
+        ),
       );
       await fc.assert(
         fc.asyncProperty(segment, authorization, async (seg, auth) => {
@@ -358,13 +526,17 @@ describe('fuzz: catalog reads', () => {
     'GET /v1/categories with junk parameters and bearer headers answers 200, or 401 with the error shape',
     async () => {
       await fc.assert(
-        fc.asyncProperty(queryParams(fc.oneof(anyText, fc.constantFrom('q', 'depth', 'limit'))), authorization, async (pairs, auth) => {
-          const path = `/v1/categories${toQuery(pairs)}`;
-          const res = await api(path, { headers: withAuth(auth) });
-          expectSane(`GET ${path} authorization ${JSON.stringify(auth)}`, res);
-          expect([200, 401]).toContain(res.status);
-          if (auth === undefined) expect(res.status).toBe(200);
-        }),
+        fc.asyncProperty(
+          queryParams(fc.oneof(anyText, fc.constantFrom('q', 'depth', 'limit'))),
+          authorization,
+          async (pairs, auth) => {
+            const path = `/v1/categories${toQuery(pairs)}`;
+            const res = await api(path, { headers: withAuth(auth) });
+            expectSane(`GET ${path} authorization ${JSON.stringify(auth)}`, res);
+            expect([200, 401]).toContain(res.status);
+            if (auth === undefined) expect(res.status).toBe(200);
+          },
+        ),
         runs(60),
       );
     },
@@ -412,7 +584,8 @@ describe('fuzz: identity', () => {
 describe('fuzz: merchant writes', () => {
   const slugs: string[] = [];
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) slugs.push(await insertProduct({ title: `Fuzz target ${uniqueWord('f')}`, price: 1500 + i }));
+    for (let i = 0; i < 3; i++)
+      slugs.push(await insertProduct({ title: `Fuzz target ${uniqueWord('f')}`, price: 1500 + i }));
   });
 
   it(
@@ -438,17 +611,28 @@ describe('fuzz: cart', () => {
   const skus: string[] = [];
   beforeAll(async () => {
     token = (await api('/v1/auth/guest', { method: 'POST' })).body.accessToken;
-    const rows = await primary<{ sku: string }>("select sku from product_variants where currency = 'USD' order by sku limit 5");
+    const rows = await primary<{ sku: string }>(
+      "select sku from product_variants where currency = 'USD' order by sku limit 5",
+    );
     skus.push(...rows.map((r) => r.sku));
   });
   const skuish = fc.oneof(fc.constantFrom('MSH-00001-XS-NAVY', 'no-such', '', 'a/b', '..'), anyText, slugText);
   const cartItem = fc.oneof(
-    fc.record({ sku: skuish, quantity: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.double(), anyText as fc.Arbitrary<unknown>) }, { requiredKeys: [] }),
+    fc.record(
+      {
+        sku: skuish,
+        quantity: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.double(), anyText as fc.Arbitrary<unknown>),
+      },
+      { requiredKeys: [] },
+    ),
     jsonish,
   );
   // Header values must be byte strings (fetch refuses anything else), so junk is printable ASCII.
   const ifMatchHeader = fc.option(
-    fc.oneof(fc.constantFrom('*', '"v0"', '"v1"', 'W/"v2"', '"v99999999999999999999"', 'v1'), fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,40}$/)),
+    fc.oneof(
+      fc.constantFrom('*', '"v0"', '"v1"', 'W/"v2"', '"v99999999999999999999"', 'v1'),
+      fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,40}$/),
+    ),
     { nil: undefined },
   );
 
@@ -494,7 +678,14 @@ describe('inputs that once answered 500 now get a 400', () => {
 
   it('a NUL in the name at register', async () => {
     const b = { email: `${uniqueWord('nul')}@example.com`, password: 'a long enough password', name: 'a\u0000b' };
-    await expect4xx('POST /v1/auth/register', await api('/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) }));
+    await expect4xx(
+      'POST /v1/auth/register',
+      await api('/v1/auth/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(b),
+      }),
+    );
   });
 
   it('a NUL in a product title (PATCH /v1/admin/products/:slug)', async () => {

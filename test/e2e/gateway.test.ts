@@ -57,7 +57,11 @@ describe('edge headers', () => {
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
     const preflight = await fetch(`${gateway()}/v1/admin/products/x`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('PATCH');
@@ -70,7 +74,13 @@ describe('contract', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     const list = res.body.paths['/v1/products'].get;
-    expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['category', 'cursor', 'limit', 'q', 'sort']);
+    expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'category',
+      'cursor',
+      'limit',
+      'q',
+      'sort',
+    ]);
     const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
     expect(limit.schema).toMatchObject({ minimum: 1, maximum: 100 });
     expect(res.body.paths['/v1/products/{slug}'].get).toBeDefined();
@@ -95,10 +105,21 @@ describe('merchant write path guards', () => {
   it('refuses no token or a bad one (401) and a shopper or guest token (403)', async () => {
     expectErrorShape(await api(`/v1/admin/products/${slug}`, { method: 'PATCH', body: '{}' }), 401, 'UNAUTHORIZED');
     expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
-    const shopper = await postJson('/v1/auth/register', { email: `${uniqueWord()}@example.com`, password: 'a long enough password' });
-    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${shopper.body.accessToken}` }), 403, 'FORBIDDEN');
+    const shopper = await postJson('/v1/auth/register', {
+      email: `${uniqueWord()}@example.com`,
+      password: 'a long enough password',
+    });
+    expectErrorShape(
+      await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${shopper.body.accessToken}` }),
+      403,
+      'FORBIDDEN',
+    );
     const guest = await postJson('/v1/auth/guest', {});
-    expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${guest.body.accessToken}` }), 403, 'FORBIDDEN');
+    expectErrorShape(
+      await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${guest.body.accessToken}` }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it('refuses bad bodies with 4xx and changes nothing', async () => {
@@ -106,7 +127,11 @@ describe('merchant write path guards', () => {
       "select slug, title, price_amount from products where slug like 'oakmere-%' order by slug limit 1",
     );
     const s = target!.slug;
-    expectErrorShape(await adminPatch(s, { title: 'x' }, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectErrorShape(
+      await adminPatch(s, { title: 'x' }, { 'content-type': 'text/plain' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expectErrorShape(await adminPatch(s, { title: 'x'.repeat(20_000) }), 413, 'PAYLOAD_TOO_LARGE');
     expectErrorShape(await adminPatch(s, '{"title": '), 400, 'VALIDATION_FAILED');
     expectErrorShape(await adminPatch(s, {}), 400, 'VALIDATION_FAILED');

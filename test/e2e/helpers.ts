@@ -1,11 +1,12 @@
 // Helpers for end-to-end tests: HTTP against the running gateway, SQL straight to the test Postgres.
 import type pg from 'pg';
-import { sql } from '../../dev/sql';
 import { inject } from 'vitest';
+import { sql } from '../../dev/sql';
 import { testDb } from '../stack.config';
 
 export const gateway = () => inject('gatewayUrl');
-export const devAccounts = () => JSON.parse(inject('devAccounts')) as { email: string; password: string; role: string }[];
+export const devAccounts = () =>
+  JSON.parse(inject('devAccounts')) as { email: string; password: string; role: string }[];
 
 /**
  * Rate limits count per client IP (CF-Connecting-IP, which Cloudflare sets in production). Each call gets
@@ -33,7 +34,11 @@ export async function api<T = any>(path: string, init: RequestInit = {}): Promis
 }
 
 export function postJson<T = any>(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return api<T>(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return api<T>(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 const signedIn = new Map<string, Promise<string>>();
@@ -61,10 +66,17 @@ export async function adminPatch(slug: string, body: unknown, headers: Record<st
 }
 
 export { sql };
-export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.primaryUrl, text, params);
-export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) => sql<R>(testDb.replicaUrl, text, params);
+export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
+  sql<R>(testDb.primaryUrl, text, params);
+export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
+  sql<R>(testDb.replicaUrl, text, params);
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -84,12 +96,25 @@ let counter = 0;
 export const uniqueWord = (prefix = 'zq') => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}x`;
 
 /** Inserts a published product (and one variant) straight into the primary; returns its slug. */
-export async function insertProduct(p: { title: string; description?: string; brand?: string; price?: number; category?: string }) {
+export async function insertProduct(p: {
+  title: string;
+  description?: string;
+  brand?: string;
+  price?: number;
+  category?: string;
+}) {
   const slug = `${p.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${uniqueWord('t')}`;
   const [row] = await primary<{ id: string }>(
     `insert into products (slug, title, description, brand, category_id, price_amount, currency, images)
      values ($1, $2, $3, $4, (select id from categories where slug = $5), $6, 'USD', '[]') returning id`,
-    [slug, p.title, p.description ?? 'A test product.', p.brand ?? 'Testbrand', p.category ?? 'kitchen', p.price ?? 1000],
+    [
+      slug,
+      p.title,
+      p.description ?? 'A test product.',
+      p.brand ?? 'Testbrand',
+      p.category ?? 'kitchen',
+      p.price ?? 1000,
+    ],
   );
   await primary(
     `insert into product_variants (product_id, sku, title, options, price_amount, currency) values ($1, $2, 'Default', '{}', $3, 'USD')`,

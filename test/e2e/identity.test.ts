@@ -10,12 +10,12 @@ import {
   exportSPKI,
   generateKeyPair,
   importJWK,
-  SignJWT,
   type JWK,
   type JWTPayload,
+  SignJWT,
 } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { api, devAccounts, postJson, primary, uniqueWord, type ApiResponse } from './helpers';
+import { type ApiResponse, api, devAccounts, postJson, primary, uniqueWord } from './helpers';
 
 const PASSWORD = 'a long enough password';
 const newEmail = () => `${uniqueWord('id')}@example.com`;
@@ -23,7 +23,11 @@ const now = () => Math.floor(Date.now() / 1000);
 
 function expectError(res: ApiResponse, status: number, code?: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String), requestId: expect.any(String) });
+  expect(res.body.error).toMatchObject({
+    code: expect.any(String),
+    message: expect.any(String),
+    requestId: expect.any(String),
+  });
   if (code) expect(res.body.error.code).toBe(code);
   expect(res.headers.get('x-request-id')).toBe(res.body.error.requestId);
 }
@@ -47,7 +51,8 @@ const login = (email: string, password: string, headers: Record<string, string> 
 const refresh = (refreshToken: string) => postJson('/v1/auth/refresh', { refreshToken });
 const categoriesWith = (authorization: string) => api('/v1/categories', { headers: { authorization } });
 const customersWithEmail = async (email: string) =>
-  (await primary<{ n: number }>('select count(*)::int as n from customers where lower(email) = lower($1)', [email]))[0]!.n;
+  (await primary<{ n: number }>('select count(*)::int as n from customers where lower(email) = lower($1)', [email]))[0]!
+    .n;
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('register', () => {
@@ -55,7 +60,9 @@ describe('register', () => {
     const email = newEmail();
     const res = await register(email);
     expectSession(res, 201, 'customer');
-    const [row] = await primary<{ id: string; role: string }>('select id, role from customers where email = $1', [email]);
+    const [row] = await primary<{ id: string; role: string }>('select id, role from customers where email = $1', [
+      email,
+    ]);
     expect(row).toEqual({ id: res.body.subject, role: 'customer' });
     const categories = await categoriesWith(`Bearer ${res.body.accessToken}`);
     expect(categories.status).toBe(200);
@@ -90,7 +97,9 @@ describe('login', () => {
     const merchant = devAccounts().find((a) => a.role === 'merchant')!;
     const res = await login(merchant.email, merchant.password);
     expectSession(res, 200, 'merchant');
-    const [row] = await primary<{ id: string }>('select id from customers where lower(email) = lower($1)', [merchant.email]);
+    const [row] = await primary<{ id: string }>('select id from customers where lower(email) = lower($1)', [
+      merchant.email,
+    ]);
     expect(res.body.subject).toBe(row!.id);
     expect(decodeJwt(res.body.accessToken).role).toBe('merchant');
   });
@@ -144,7 +153,10 @@ describe('refresh tokens', () => {
         [raw],
       );
       expect(anywhere!.n).toBe(0);
-      const [hashed] = await primary<{ n: number }>('select count(*)::int as n from refresh_tokens where token_hash = $1', [sha256Hex(raw)]);
+      const [hashed] = await primary<{ n: number }>(
+        'select count(*)::int as n from refresh_tokens where token_hash = $1',
+        [sha256Hex(raw)],
+      );
       expect(hashed!.n).toBe(1);
     }
   });
@@ -158,7 +170,11 @@ describe('refresh tokens', () => {
   });
 
   it('an unknown refresh token answers 401 INVALID_REFRESH_TOKEN', async () => {
-    expectError(await refresh(base64url.encode(crypto.getRandomValues(new Uint8Array(32)))), 401, 'INVALID_REFRESH_TOKEN');
+    expectError(
+      await refresh(base64url.encode(crypto.getRandomValues(new Uint8Array(32)))),
+      401,
+      'INVALID_REFRESH_TOKEN',
+    );
   });
 
   it('logout answers 204, after which the refresh token is refused with 401', async () => {
@@ -170,7 +186,9 @@ describe('refresh tokens', () => {
   });
 
   it('logout of an unknown token also answers 204, so it tells nothing', async () => {
-    const out = await postJson('/v1/auth/logout', { refreshToken: base64url.encode(crypto.getRandomValues(new Uint8Array(32))) });
+    const out = await postJson('/v1/auth/logout', {
+      refreshToken: base64url.encode(crypto.getRandomValues(new Uint8Array(32))),
+    });
     expect(out.status).toBe(204);
   });
 });
@@ -217,7 +235,12 @@ describe('signing keys and access token claims', () => {
     expect(header.alg).toBe('ES256');
     expect(header.kid).toEqual(expect.any(String));
     const claims = decodeJwt(session.body.accessToken);
-    expect(claims).toMatchObject({ iss: 'storefront', aud: 'storefront-api', sub: session.body.subject, role: 'customer' });
+    expect(claims).toMatchObject({
+      iss: 'storefront',
+      aud: 'storefront-api',
+      sub: session.body.subject,
+      role: 'customer',
+    });
     expect(claims.iat).toEqual(expect.any(Number));
     expect(claims.exp).toBe(claims.iat! + 900);
     expect(Math.abs(claims.iat! - now())).toBeLessThan(60);
@@ -325,13 +348,18 @@ describe('JWT attacks on GET /v1/categories', () => {
   it('refuses a token naming a kid from the JWKS but signed by a different private key', async () => {
     const { privateKey } = await generateKeyPair('ES256');
     for (const kid of [currentKid, 'previous-test-key']) {
-      await expectRefused(await new SignJWT(claims({ role: 'admin' })).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey));
+      await expectRefused(
+        await new SignJWT(claims({ role: 'admin' })).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey),
+      );
     }
   });
 
   it('refuses a genuine token whose payload was changed (role admin) after signing', async () => {
     const [header, payload, signature] = customer.accessToken.split('.') as [string, string, string];
-    const altered = { ...(JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as JWTPayload), role: 'admin' };
+    const altered = {
+      ...(JSON.parse(new TextDecoder().decode(base64url.decode(payload))) as JWTPayload),
+      role: 'admin',
+    };
     await expectRefused(`${header}.${encodePart(altered)}.${signature}`);
   });
 
@@ -351,12 +379,19 @@ describe('JWT attacks on GET /v1/categories', () => {
     await expectRefused(await signWithPrevious(claims({ role: undefined })));
   });
 
-  it.each([['abc'], ['a.b.c'], [''], ['..'], ['Bearer'], ['eyJhbGciOiJub25lIn0']])('refuses the garbage bearer %j', async (token) => {
-    await expectRefused(token);
-  });
+  it.each([['abc'], ['a.b.c'], [''], ['..'], ['Bearer'], ['eyJhbGciOiJub25lIn0']])(
+    'refuses the garbage bearer %j',
+    async (token) => {
+      await expectRefused(token);
+    },
+  );
 
   it('refuses an Authorization header that is not a bearer token', async () => {
-    for (const header of ['Basic YWRtaW46YWRtaW4=', `bearer${customer.accessToken}`, `Bearer ${customer.accessToken} extra`]) {
+    for (const header of [
+      'Basic YWRtaW46YWRtaW4=',
+      `bearer${customer.accessToken}`,
+      `Bearer ${customer.accessToken} extra`,
+    ]) {
       expectError(await categoriesWith(header), 401, 'UNAUTHORIZED');
     }
   });

@@ -5,6 +5,9 @@ import { inject } from 'vitest';
 export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary' | 'stopReplica' | 'stopRedis' | 'startRedis';
 
 export async function pgControl(action: PgAction): Promise<void> {
-  const res = await fetch(`${inject('pgControlUrl')}/${action}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${inject('pgControlUrl')}/${action}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(60_000),
+  });
   if (!res.ok) throw new Error(`pg control ${action} failed: ${res.status} ${await res.text()}`);
 }

@@ -34,7 +34,11 @@ describe('rate limits (Upstash backend)', () => {
   it('limits login attempts per IP (10/60) whatever the account, and counts per user when signed in', async () => {
     const ip = freshIp();
     const attempts = await burst(13, () =>
-      postJson('/v1/auth/login', { email: `${uniqueWord()}@example.com`, password: 'wrong password' }, { 'cf-connecting-ip': ip }),
+      postJson(
+        '/v1/auth/login',
+        { email: `${uniqueWord()}@example.com`, password: 'wrong password' },
+        { 'cf-connecting-ip': ip },
+      ),
     );
     expect(attempts.filter((a) => a.status === 401)).toHaveLength(10);
     expect(attempts.filter((a) => a.status === 429)).toHaveLength(3);

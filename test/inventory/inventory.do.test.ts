@@ -24,14 +24,20 @@ let n = 0;
 const freshSku = (label: string) => `TST-INV-${label}-${crypto.randomUUID().slice(0, 8)}-${n++}`;
 const stockOf = (sku: string): Stub => env.INVENTORY.get(env.INVENTORY.idFromName(sku));
 const inAnHour = () => Date.now() + 3_600_000;
-const req = (holdId: string, quantity = 1, owner = `owner-${holdId}`, expiresAt = inAnHour()): ReserveRequest => ({ holdId, quantity, owner, expiresAt });
+const req = (holdId: string, quantity = 1, owner = `owner-${holdId}`, expiresAt = inAnHour()): ReserveRequest => ({
+  holdId,
+  quantity,
+  owner,
+  expiresAt,
+});
 
 const levelsOf = async (stub: Stub, sku: string) => (await stub.levels(sku)) as LevelsState;
 const strip = ({ initialized: _, ...levels }: LevelsState): InventoryLevels => levels;
 
 function expectBalanced(l: InventoryLevels, where = '') {
   expect(l.available + l.held + l.sold, `available + held + sold = onHand ${where}`).toBe(l.onHand);
-  for (const k of ['onHand', 'held', 'sold', 'available'] as const) expect(l[k], `${k} ${where}`).toBeGreaterThanOrEqual(0);
+  for (const k of ['onHand', 'held', 'sold', 'available'] as const)
+    expect(l[k], `${k} ${where}`).toBeGreaterThanOrEqual(0);
 }
 
 interface HoldRecord {
@@ -44,12 +50,18 @@ interface HoldRecord {
 }
 const holdsOf = (stub: Stub) =>
   runInDurableObject(stub, (_i: InventoryDO, state) =>
-    state.storage.sql.exec<HoldRecord & Record<string, SqlStorageValue>>('select hold_id, owner, quantity, status, expires_at, release_reason from holds order by hold_id').toArray(),
+    state.storage.sql
+      .exec<HoldRecord & Record<string, SqlStorageValue>>(
+        'select hold_id, owner, quantity, status, expires_at, release_reason from holds order by hold_id',
+      )
+      .toArray(),
   );
 const syncState = (stub: Stub) =>
   runInDurableObject(stub, (_i: InventoryDO, state) =>
     state.storage.sql
-      .exec<{ version: number; synced_version: number; sync_due_at: number | null; sync_failures: number }>('select version, synced_version, sync_due_at, sync_failures from stock')
+      .exec<{ version: number; synced_version: number; sync_due_at: number | null; sync_failures: number }>(
+        'select version, synced_version, sync_due_at, sync_failures from stock',
+      )
       .one(),
   );
 const alarmAt = (stub: Stub) => runInDurableObject(stub, (_i: InventoryDO, state) => state.storage.getAlarm());
@@ -104,16 +116,21 @@ describe('InventoryDO: concurrent reserves', () => {
     const sku = freshSku('ten');
     const stub = stockOf(sku);
     await stub.initialize(sku, 10);
-    const results = (await Promise.all(Array.from({ length: 200 }, (_, i) => stub.reserve(sku, req(`h${i}`))))) as ReserveResult[];
+    const results = (await Promise.all(
+      Array.from({ length: 200 }, (_, i) => stub.reserve(sku, req(`h${i}`))),
+    )) as ReserveResult[];
     const ok = results.filter((r) => r.ok);
     const refused = results.filter((r) => !r.ok);
     expect(ok).toHaveLength(10);
     expect(refused).toHaveLength(190);
-    for (const r of refused) expect(r).toMatchObject({ ok: false, reason: 'INSUFFICIENT', available: 0, levels: { available: 0, held: 10 } });
+    for (const r of refused)
+      expect(r).toMatchObject({ ok: false, reason: 'INSUFFICIENT', available: 0, levels: { available: 0, held: 10 } });
     for (const r of results) if ('levels' in r) expectBalanced(r.levels);
     const levels = await expectConsistent(stub, sku);
     expect(levels).toMatchObject({ onHand: 10, held: 10, sold: 0, available: 0, version: 11 });
-    expect((await holdsOf(stub)).map((h) => h.hold_id).sort()).toEqual(ok.map((r) => (r.ok ? r.hold.holdId : '')).sort());
+    expect((await holdsOf(stub)).map((h) => h.hold_id).sort()).toEqual(
+      ok.map((r) => (r.ok ? r.hold.holdId : '')).sort(),
+    );
   });
 });
 
@@ -159,7 +176,12 @@ describe('InventoryDO: a concurrent mix of every write', () => {
             return stub.setOnHand(sku, op.onHand);
         }
       };
-      const answers = (await Promise.all(ops.map(call))) as (ReserveResult | CommitResult | ReleaseResult | StockResult)[];
+      const answers = (await Promise.all(ops.map(call))) as (
+        | ReserveResult
+        | CommitResult
+        | ReleaseResult
+        | StockResult
+      )[];
       const seen = new Set<string>();
       answers.forEach((a, i) => {
         const op = ops[i]!;
@@ -168,7 +190,8 @@ describe('InventoryDO: a concurrent mix of every write', () => {
         seen.add(`${op.kind}:${a.ok ? 'ok' : a.reason}${'released' in a && a.released ? ':released' : ''}`);
         if (a.ok) {
           if (op.kind === 'setOnHand') expect(a.levels.onHand, where).toBe(op.onHand);
-          if (op.kind === 'reserve' && 'hold' in a) expect(a.hold, where).toMatchObject({ holdId: op.holdId, quantity: op.quantity });
+          if (op.kind === 'reserve' && 'hold' in a)
+            expect(a.hold, where).toMatchObject({ holdId: op.holdId, quantity: op.quantity });
           return;
         }
         switch (a.reason) {
@@ -192,13 +215,22 @@ describe('InventoryDO: a concurrent mix of every write', () => {
         }
       });
       // The burst reached every outcome it can produce.
-      for (const outcome of ['reserve:ok', 'reserve:INSUFFICIENT', 'commit:ok', 'commit:UNKNOWN_HOLD', 'release:ok:released', 'release:ALREADY_SOLD', 'setOnHand:BELOW_COMMITTED']) {
+      for (const outcome of [
+        'reserve:ok',
+        'reserve:INSUFFICIENT',
+        'commit:ok',
+        'commit:UNKNOWN_HOLD',
+        'release:ok:released',
+        'release:ALREADY_SOLD',
+        'setOnHand:BELOW_COMMITTED',
+      ]) {
         expect([...seen], outcome).toContain(outcome);
       }
       const levels = await expectConsistent(stub, sku);
 
       // A count below what is held and sold is refused and changes nothing.
-      if (levels.held + levels.sold === 0) expect(await stub.reserve(sku, req('extra', 1))).toMatchObject({ ok: levels.available > 0 });
+      if (levels.held + levels.sold === 0)
+        expect(await stub.reserve(sku, req('extra', 1))).toMatchObject({ ok: levels.available > 0 });
       const before = await expectConsistent(stub, sku);
       if (before.held + before.sold > 0) {
         expect(await stub.setOnHand(sku, before.held + before.sold - 1)).toEqual({
@@ -218,8 +250,10 @@ describe('InventoryDO: a concurrent mix of every write', () => {
     const sku = freshSku('invalid');
     const stub = stockOf(sku);
     await stub.initialize(sku, 5);
-    for (const v of [-1, 1.5, Number.NaN, 10_000_001, Number.POSITIVE_INFINITY]) expect(await stub.setOnHand(sku, v)).toEqual({ ok: false, reason: 'INVALID' });
-    for (const d of [0.5, Number.NaN, 10_000_001]) expect(await stub.adjust(sku, d)).toEqual({ ok: false, reason: 'INVALID' });
+    for (const v of [-1, 1.5, Number.NaN, 10_000_001, Number.POSITIVE_INFINITY])
+      expect(await stub.setOnHand(sku, v)).toEqual({ ok: false, reason: 'INVALID' });
+    for (const d of [0.5, Number.NaN, 10_000_001])
+      expect(await stub.adjust(sku, d)).toEqual({ ok: false, reason: 'INVALID' });
     expect(await stub.adjust(sku, 9_999_996)).toEqual({ ok: false, reason: 'INVALID' }); // past 10,000,000 in all
     expect(await stub.adjust(sku, 9_999_995)).toMatchObject({ ok: true, levels: { onHand: 10_000_000 } });
     expect(await stub.setMaxPerCustomer(sku, 0)).toEqual({ ok: false, reason: 'INVALID' });
@@ -235,7 +269,10 @@ describe('InventoryDO: idempotent holds', () => {
     const sku = freshSku('idem');
     const stub = stockOf(sku);
     await stub.initialize(sku, 10);
-    const [a, b] = (await Promise.all([stub.reserve(sku, req('h1', 2, 'ann')), stub.reserve(sku, req('h1', 2, 'ann'))])) as ReserveResult[];
+    const [a, b] = (await Promise.all([
+      stub.reserve(sku, req('h1', 2, 'ann')),
+      stub.reserve(sku, req('h1', 2, 'ann')),
+    ])) as ReserveResult[];
     expect(a).toMatchObject({ ok: true, hold: { holdId: 'h1', quantity: 2, status: 'active' } });
     expect(b).toMatchObject({ ok: true, hold: { holdId: 'h1', quantity: 2, status: 'active' } });
     expect(await holdsOf(stub)).toHaveLength(1);
@@ -254,14 +291,28 @@ describe('InventoryDO: idempotent holds', () => {
     for (const c of commits) expect(c).toMatchObject({ ok: true, levels: { held: 0, sold: 3, available: 7 } });
     expect(await stub.commit(sku, 'h1')).toMatchObject({ ok: true, levels: { sold: 3, version: 3 } });
     expect(await stub.release(sku, 'h1', 'cancelled')).toEqual({ ok: false, reason: 'ALREADY_SOLD' });
-    expect(await stub.release(sku, 'nope', 'cancelled')).toMatchObject({ ok: true, released: false, levels: { version: 3 } });
+    expect(await stub.release(sku, 'nope', 'cancelled')).toMatchObject({
+      ok: true,
+      released: false,
+      levels: { version: 3 },
+    });
     expect(await stub.commit(sku, 'nope')).toEqual({ ok: false, reason: 'UNKNOWN_HOLD' });
     // A released hold: released once, then released:false; reserving it again holds it again.
     expect(await stub.reserve(sku, req('h2', 2, 'bob'))).toMatchObject({ ok: true });
-    const releases = (await Promise.all([stub.release(sku, 'h2', 'cancelled'), stub.release(sku, 'h2', 'cancelled')])) as ReleaseResult[];
+    const releases = (await Promise.all([
+      stub.release(sku, 'h2', 'cancelled'),
+      stub.release(sku, 'h2', 'cancelled'),
+    ])) as ReleaseResult[];
     expect(releases.map((r) => r.ok && r.released).sort()).toEqual([false, true]);
-    expect((await holdsOf(stub)).find((h) => h.hold_id === 'h2')).toMatchObject({ status: 'released', release_reason: 'cancelled' });
-    expect(await stub.reserve(sku, req('h2', 2, 'bob'))).toMatchObject({ ok: true, hold: { status: 'active' }, levels: { held: 2, sold: 3 } });
+    expect((await holdsOf(stub)).find((h) => h.hold_id === 'h2')).toMatchObject({
+      status: 'released',
+      release_reason: 'cancelled',
+    });
+    expect(await stub.reserve(sku, req('h2', 2, 'bob'))).toMatchObject({
+      ok: true,
+      hold: { status: 'active' },
+      levels: { held: 2, sold: 3 },
+    });
     expect(await expectConsistent(stub, sku)).toMatchObject({ onHand: 10, held: 2, sold: 3, available: 5 });
   });
 });
@@ -272,18 +323,29 @@ describe('InventoryDO: per-customer cap', () => {
     const stub = stockOf(sku);
     await stub.initialize(sku, 100);
     expect(await stub.setMaxPerCustomer(sku, 2)).toMatchObject({ ok: true, levels: { maxPerCustomer: 2 } });
-    const results = (await Promise.all(Array.from({ length: 20 }, (_, i) => stub.reserve(sku, req(`h${i}`, 1, 'ann'))))) as ReserveResult[];
+    const results = (await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stub.reserve(sku, req(`h${i}`, 1, 'ann'))),
+    )) as ReserveResult[];
     expect(results.filter((r) => r.ok)).toHaveLength(2);
-    for (const r of results.filter((x) => !x.ok)) expect(r).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT', limit: 2, alreadyHas: 2 });
+    for (const r of results.filter((x) => !x.ok))
+      expect(r).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT', limit: 2, alreadyHas: 2 });
     expect(await expectConsistent(stub, sku)).toMatchObject({ held: 2, available: 98 });
 
     // Another customer has a cap of their own; sold units count too; null lifts the cap.
     expect(await stub.reserve(sku, req('bob-1', 2, 'bob'))).toMatchObject({ ok: true });
-    expect(await stub.reserve(sku, req('bob-2', 1, 'bob'))).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT', alreadyHas: 2 });
+    expect(await stub.reserve(sku, req('bob-2', 1, 'bob'))).toMatchObject({
+      ok: false,
+      reason: 'CUSTOMER_LIMIT',
+      alreadyHas: 2,
+    });
     const annHolds = results.flatMap((r) => (r.ok ? [r.hold.holdId] : []));
     expect(await stub.commit(sku, annHolds[0]!)).toMatchObject({ ok: true });
     expect(await stub.release(sku, annHolds[1]!, 'cancelled')).toMatchObject({ ok: true, released: true });
-    expect(await stub.reserve(sku, req('ann-2', 2, 'ann'))).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT', alreadyHas: 1 });
+    expect(await stub.reserve(sku, req('ann-2', 2, 'ann'))).toMatchObject({
+      ok: false,
+      reason: 'CUSTOMER_LIMIT',
+      alreadyHas: 1,
+    });
     expect(await stub.reserve(sku, req('ann-3', 1, 'ann'))).toMatchObject({ ok: true });
     expect(await stub.setMaxPerCustomer(sku, null)).toMatchObject({ ok: true, levels: { maxPerCustomer: null } });
     expect(await stub.reserve(sku, req('ann-4', 5, 'ann'))).toMatchObject({ ok: true });
@@ -308,7 +370,10 @@ describe('InventoryDO: expiry by alarm', () => {
   it('releases a hold past its expiry and the stock comes back', async () => {
     const sku = freshSku('expire');
     const stub = stockOf(sku);
-    const r = await quietly(stub, (i) => (i.initialize(sku, 5), i.reserve(sku, req('h1', 3, 'ann', past()))));
+    const r = await quietly(stub, (i) => {
+      i.initialize(sku, 5);
+      return i.reserve(sku, req('h1', 3, 'ann', past()));
+    });
     expect(r).toMatchObject({ ok: true, levels: { held: 3, available: 2 } });
     expect(await holdsOf(stub)).toMatchObject([{ hold_id: 'h1', status: 'active' }]);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -320,7 +385,10 @@ describe('InventoryDO: expiry by alarm', () => {
   it('an alarm before the expiry releases nothing and re-arms for the expiry', async () => {
     const sku = freshSku('early');
     const stub = stockOf(sku);
-    const r = await quietly(stub, (i) => (i.initialize(sku, 5), i.reserve(sku, req('h1', 2))));
+    const r = await quietly(stub, (i) => {
+      i.initialize(sku, 5);
+      return i.reserve(sku, req('h1', 2));
+    });
     expect(r).toMatchObject({ ok: true });
     const expiresAt = r.ok ? r.hold.expiresAt : 0;
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -333,7 +401,10 @@ describe('InventoryDO: expiry by alarm', () => {
     const sku = freshSku('expire-auto');
     const stub = stockOf(sku);
     await stub.initialize(sku, 4);
-    expect(await stub.reserve(sku, req('h1', 4, 'ann', Date.now() + 300))).toMatchObject({ ok: true, levels: { available: 0 } });
+    expect(await stub.reserve(sku, req('h1', 4, 'ann', Date.now() + 300))).toMatchObject({
+      ok: true,
+      levels: { available: 0 },
+    });
     await waitFor(async () => (await levelsOf(stub, sku)).held === 0, 'the hold to expire');
     expect(await expectConsistent(stub, sku)).toMatchObject({ available: 4 });
     expect(await holdsOf(stub)).toMatchObject([{ hold_id: 'h1', status: 'released', release_reason: 'expired' }]);
@@ -342,26 +413,47 @@ describe('InventoryDO: expiry by alarm', () => {
   it('a hold released by expiry and then paid takes the stock again if it is there, else INSUFFICIENT and nothing changes', async () => {
     const sku = freshSku('late-pay');
     const stub = stockOf(sku);
-    expect(await quietly(stub, (i) => (i.initialize(sku, 5), i.reserve(sku, req('a', 3, 'ann', past()))))).toMatchObject({ ok: true });
+    expect(
+      await quietly(stub, (i) => {
+        i.initialize(sku, 5);
+        return i.reserve(sku, req('a', 3, 'ann', past()));
+      }),
+    ).toMatchObject({ ok: true });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await levelsOf(stub, sku)).toMatchObject({ held: 0, available: 5 });
-    const [paid, b] = await quietly(stub, (i) => [i.commit(sku, 'a'), i.reserve(sku, req('b', 2, 'bob', past()))] as const);
+    const [paid, b] = await quietly(
+      stub,
+      (i) => [i.commit(sku, 'a'), i.reserve(sku, req('b', 2, 'bob', past()))] as const,
+    );
     expect(paid).toMatchObject({ ok: true, levels: { held: 0, sold: 3, available: 2 } });
     expect(b).toMatchObject({ ok: true });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.reserve(sku, req('c', 1, 'cy'))).toMatchObject({ ok: true, levels: { available: 1 } });
     const before = await levelsOf(stub, sku);
-    expect(await stub.commit(sku, 'b')).toEqual({ ok: false, reason: 'INSUFFICIENT', available: 1, levels: strip(before) });
+    expect(await stub.commit(sku, 'b')).toEqual({
+      ok: false,
+      reason: 'INSUFFICIENT',
+      available: 1,
+      levels: strip(before),
+    });
     expect(await levelsOf(stub, sku)).toEqual(before);
-    expect((await holdsOf(stub)).find((h) => h.hold_id === 'b')).toMatchObject({ status: 'released', release_reason: 'expired' });
+    expect((await holdsOf(stub)).find((h) => h.hold_id === 'b')).toMatchObject({
+      status: 'released',
+      release_reason: 'expired',
+    });
     expect(await expectConsistent(stub, sku)).toMatchObject({ onHand: 5, held: 1, sold: 3, available: 1 });
   });
 });
 
 describe('InventoryDO: eviction', () => {
   /** Marks the live instance, so that a new instance after eviction can be told apart from the old one. */
-  const mark = (stub: Stub) => runInDurableObject(stub, (instance: InventoryDO) => void Object.assign(instance, { __testMark: true }));
-  const marked = (stub: Stub) => runInDurableObject(stub, (instance: InventoryDO) => (instance as unknown as { __testMark?: boolean }).__testMark === true);
+  const mark = (stub: Stub) =>
+    runInDurableObject(stub, (instance: InventoryDO) => void Object.assign(instance, { __testMark: true }));
+  const marked = (stub: Stub) =>
+    runInDurableObject(
+      stub,
+      (instance: InventoryDO) => (instance as unknown as { __testMark?: boolean }).__testMark === true,
+    );
 
   it('loses nothing between writes: levels, holds, cap and alarm; the version continues', async () => {
     const sku = freshSku('evict');
@@ -383,9 +475,19 @@ describe('InventoryDO: eviction', () => {
     expect(await alarmAt(stub)).toBe(holdsBefore.find((h) => h.hold_id === 'h2')!.expires_at); // the alarm survived
     // A write first thing after a wake; the cap and the idempotency survived too.
     await evictDurableObject(stub);
-    expect(await stub.reserve(sku, req('h3', 4, 'ann'))).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT', alreadyHas: 2 });
-    expect(await stub.reserve(sku, req('h2', 3, 'bob'))).toMatchObject({ ok: true, levels: { version: before.version } });
-    expect(await stub.reserve(sku, req('h3', 3, 'ann'))).toMatchObject({ ok: true, levels: { version: before.version + 1, held: 6, sold: 2 } });
+    expect(await stub.reserve(sku, req('h3', 4, 'ann'))).toMatchObject({
+      ok: false,
+      reason: 'CUSTOMER_LIMIT',
+      alreadyHas: 2,
+    });
+    expect(await stub.reserve(sku, req('h2', 3, 'bob'))).toMatchObject({
+      ok: true,
+      levels: { version: before.version },
+    });
+    expect(await stub.reserve(sku, req('h3', 3, 'ann'))).toMatchObject({
+      ok: true,
+      levels: { version: before.version + 1, held: 6, sold: 2 },
+    });
     expect(await thrownBy(stub, (i) => i.levels('SOMETHING-ELSE'))).toMatch(/was called for "SOMETHING-ELSE"/);
   });
 
@@ -398,12 +500,15 @@ describe('InventoryDO: eviction', () => {
     let answered = 0;
     const outcomes = await Promise.all(
       Array.from({ length: 150 }, (_, i) =>
-        stub.reserve(sku, req(`h${i}`)).then(
-          (result) => ({ result: result as ReserveResult }),
-          (error: unknown) => ({ error: String(error) }),
-        ).finally(() => {
-          if (++answered % 30 === 0) evictions.push(evictDurableObject(stub).catch((e: unknown) => e)); // may find it already gone
-        }),
+        stub
+          .reserve(sku, req(`h${i}`))
+          .then(
+            (result) => ({ result: result as ReserveResult }),
+            (error: unknown) => ({ error: String(error) }),
+          )
+          .finally(() => {
+            if (++answered % 30 === 0) evictions.push(evictDurableObject(stub).catch((e: unknown) => e)); // may find it already gone
+          }),
       ),
     );
     await Promise.all(evictions);
@@ -422,7 +527,16 @@ describe('InventoryDO: initialization', () => {
   it('refuses holds before the first stock; only the first initialize sets it', async () => {
     const sku = freshSku('init');
     const stub = stockOf(sku);
-    expect(await levelsOf(stub, sku)).toMatchObject({ sku, initialized: false, onHand: 0, held: 0, sold: 0, available: 0, maxPerCustomer: null, version: 0 });
+    expect(await levelsOf(stub, sku)).toMatchObject({
+      sku,
+      initialized: false,
+      onHand: 0,
+      held: 0,
+      sold: 0,
+      available: 0,
+      maxPerCustomer: null,
+      version: 0,
+    });
     expect(await stub.reserve(sku, req('h1'))).toEqual({ ok: false, reason: 'UNINITIALIZED' });
     expect(await stub.commit(sku, 'h1')).toEqual({ ok: false, reason: 'UNKNOWN_HOLD' });
     const all = (await Promise.all([7, 8, 9, 10].map((v) => stub.initialize(sku, v)))) as InventoryLevels[];
@@ -461,7 +575,8 @@ describe('InventoryDO: levels sync to the orders queue', () => {
       self.env = Object.create(self.env, { ORDERS_QUEUE: { value: queue } }) as CheckoutEnv;
       return spy;
     });
-  const levelsSent = (spy: { sent: OrdersQueueMessage[] }) => spy.sent.flatMap((m) => (m.type === 'inventory.levels' ? [m.levels] : []));
+  const levelsSent = (spy: { sent: OrdersQueueMessage[] }) =>
+    spy.sent.flatMap((m) => (m.type === 'inventory.levels' ? [m.levels] : []));
 
   it('a burst of changes goes out as few messages, the last with the final levels, and then nothing is pending', async () => {
     const sku = freshSku('sync');
@@ -477,7 +592,12 @@ describe('InventoryDO: levels sync to the orders queue', () => {
     expect(versions.length).toBeLessThan(10); // 41 changes, batched by the 50 ms delay
     expect(versions).toEqual([...versions].sort((x, y) => x - y));
     expect(levelsSent(spy).at(-1)).toEqual(final);
-    expect(await syncState(stub)).toMatchObject({ version: 41, synced_version: 41, sync_due_at: null, sync_failures: 0 });
+    expect(await syncState(stub)).toMatchObject({
+      version: 41,
+      synced_version: 41,
+      sync_due_at: null,
+      sync_failures: 0,
+    });
     // Nothing changed: an alarm (the one for the holds' expiry) sends nothing.
     const count = spy.sent.length;
     expect(await runDurableObjectAlarm(stub)).toBe(true);

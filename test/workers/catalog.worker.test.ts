@@ -16,12 +16,23 @@ const outage = () => Object.assign(new Error('fetch failed'), { name: 'TypeError
 
 describe('cursor', () => {
   it('round-trips and refuses a cursor from another sort or filter', () => {
-    const c = encodeCursor({ sort: 'price_asc', key: [1299, '2e38e2d8-2779-42c6-9d20-4431a2270000'], filter: '["",""]' });
+    const c = encodeCursor({
+      sort: 'price_asc',
+      key: [1299, '2e38e2d8-2779-42c6-9d20-4431a2270000'],
+      filter: '["",""]',
+    });
     expect(c).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(c, { sort: 'price_asc', filter: '["",""]' }).key).toEqual([1299, '2e38e2d8-2779-42c6-9d20-4431a2270000']);
+    expect(decodeCursor(c, { sort: 'price_asc', filter: '["",""]' }).key).toEqual([
+      1299,
+      '2e38e2d8-2779-42c6-9d20-4431a2270000',
+    ]);
     expect(() => decodeCursor(c, { sort: 'newest', filter: '["",""]' })).toThrow(AppError);
     expect(() => decodeCursor(c, { sort: 'price_asc', filter: '["x",""]' })).toThrow(/another search/);
-    const forged = encodeCursor({ sort: 'price_asc', key: ['1 or 1=1' as unknown as number, 'not-a-uuid'], filter: '["",""]' });
+    const forged = encodeCursor({
+      sort: 'price_asc',
+      key: ['1 or 1=1' as unknown as number, 'not-a-uuid'],
+      filter: '["",""]',
+    });
     expect(() => decodeCursor(forged, { sort: 'price_asc', filter: '["",""]' })).toThrow(/wrong key/);
   });
 });
@@ -36,7 +47,10 @@ describe('cache', () => {
     const ctx = createExecutionContext();
     expect(await cachedJson(ctx, k, policy, load)).toMatchObject({ cache: 'MISS', body: '{"loads":1}' });
     await waitOnExecutionContext(ctx);
-    expect(await cachedJson(createExecutionContext(), k, policy, load)).toMatchObject({ cache: 'HIT', body: '{"loads":1}' });
+    expect(await cachedJson(createExecutionContext(), k, policy, load)).toMatchObject({
+      cache: 'HIT',
+      body: '{"loads":1}',
+    });
     expect(loads).toBe(1);
   });
 
@@ -74,7 +88,11 @@ describe('cache', () => {
       }),
     ).rejects.toThrow('column does not exist');
     // ...and with nothing cached, the outage surfaces.
-    await expect(cachedJson(createExecutionContext(), key(), sieOnly, async () => { throw outage(); })).rejects.toThrow('fetch failed');
+    await expect(
+      cachedJson(createExecutionContext(), key(), sieOnly, async () => {
+        throw outage();
+      }),
+    ).rejects.toThrow('fetch failed');
   });
 });
 

@@ -1,6 +1,12 @@
 // Password hashing inside workerd: the runtime accepts the counts we use and store, and verification holds.
 import { describe, expect, it } from 'vitest';
-import { hashPassword, MAX_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS, verifyAgainstDecoy, verifyPassword } from '../../lib/auth/password';
+import {
+  hashPassword,
+  MAX_PBKDF2_ITERATIONS,
+  PBKDF2_ITERATIONS,
+  verifyAgainstDecoy,
+  verifyPassword,
+} from '../../lib/auth/password';
 
 describe('passwords (PBKDF2-SHA256 in workerd)', () => {
   it('derives at the configured count in workerd, and stored hashes carry their own count', async () => {

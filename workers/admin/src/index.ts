@@ -1,9 +1,9 @@
 // The admin worker: merchant and ops operations over typed RPC (AdminService). Not public: the gateway
 // authorizes the caller and calls it over a service binding.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import type { Identity } from '../../../lib/auth/tokens';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
 import type { DbEnv } from '../../../lib/db/client';
-import type { Identity } from '../../../lib/auth/tokens';
 import { AppError } from '../../../lib/errors';
 import { rpc } from '../../../lib/rpc';
 import { updateProduct } from './products';
@@ -16,7 +16,8 @@ function requireMerchant(identity: Identity | undefined) {
 
 function requireMerchantResult(identity: Identity | undefined) {
   // A refusal here is a bug in the gateway (it checks roles first): throw rather than answer.
-  if (identity?.role !== 'merchant' && identity?.role !== 'admin') throw new Error('admin worker called without the merchant role');
+  if (identity?.role !== 'merchant' && identity?.role !== 'admin')
+    throw new Error('admin worker called without the merchant role');
 }
 
 function requireAdmin(identity: Identity | undefined) {

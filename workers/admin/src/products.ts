@@ -1,17 +1,19 @@
 // Merchant product writes against the primary. After the commit the catalog generation is published, which
 // makes every cached catalog answer unreachable (see lib/catalog/generation.ts).
 import { eq, sql } from 'drizzle-orm';
-import { productVariants, products } from '../../../db/schema';
+import { products, productVariants } from '../../../db/schema';
+import { publishGeneration } from '../../../lib/catalog/generation';
+import type { ProductUpdate } from '../../../lib/catalog/schemas';
 import { createDb, type DbEnv } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
-import { publishGeneration } from '../../../lib/catalog/generation';
-import type { ProductUpdate } from '../../../lib/catalog/schemas';
 
 export async function updateProduct(env: DbEnv & { CATALOG_META: KVNamespace }, slug: string, patch: ProductUpdate) {
   const db = createDb(env).$primary;
   let lsn: string;
-  let row: { id: string; slug: string; title: string; priceAmount: number; currency: string; updatedAt: string } | undefined;
+  let row:
+    | { id: string; slug: string; title: string; priceAmount: number; currency: string; updatedAt: string }
+    | undefined;
   try {
     const update = db
       .update(products)
@@ -51,7 +53,13 @@ export async function updateProduct(env: DbEnv & { CATALOG_META: KVNamespace }, 
   }
   const generation = await publishGeneration(env.CATALOG_META, lsn);
   return {
-    product: { id: row.id, slug: row.slug, title: row.title, price: { amount: row.priceAmount, currency: row.currency.trim() }, updatedAt: row.updatedAt },
+    product: {
+      id: row.id,
+      slug: row.slug,
+      title: row.title,
+      price: { amount: row.priceAmount, currency: row.currency.trim() },
+      updatedAt: row.updatedAt,
+    },
     generation,
   };
 }

@@ -3,14 +3,15 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart.do';
 import type { Identity } from '../../../lib/auth/tokens';
-import { AddItemBody, CartSku, SetQuantityBody, type CartView } from '../../../lib/cart/schemas';
+import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
 import { AppError } from '../../../lib/errors';
 import { rpc, unwrap } from '../../../lib/rpc';
 import type { VariantInfo } from '../../catalog/src/products.repo';
 
 export { CartDO } from '../../../durable-objects/cart.do';
 
-const num = (v: string | undefined, fallback: number) => (Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : fallback);
+const num = (v: string | undefined, fallback: number) =>
+  Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : fallback;
 
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private limits(who: Identity): CartLimits {
@@ -18,7 +19,10 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
       maxLineQuantity: num(this.env.CART_MAX_LINE_QUANTITY, 10),
       maxLines: num(this.env.CART_MAX_LINES, 50),
       maxItems: num(this.env.CART_MAX_ITEMS, 100),
-      ttlSeconds: who.role === 'guest' ? num(this.env.CART_TTL_GUEST_SECONDS, 7 * 86400) : num(this.env.CART_TTL_CUSTOMER_SECONDS, 30 * 86400),
+      ttlSeconds:
+        who.role === 'guest'
+          ? num(this.env.CART_TTL_GUEST_SECONDS, 7 * 86400)
+          : num(this.env.CART_TTL_CUSTOMER_SECONDS, 30 * 86400),
     };
   }
 
@@ -71,7 +75,9 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     if (!result.ok) {
       switch (result.reason) {
         case 'STALE_VERSION':
-          throw new AppError('PRECONDITION_FAILED', 'The cart changed since you read it; read it again.', { details: { currentVersion: result.version } });
+          throw new AppError('PRECONDITION_FAILED', 'The cart changed since you read it; read it again.', {
+            details: { currentVersion: result.version },
+          });
         case 'NOT_IN_CART':
           throw new AppError('NOT_FOUND', `${result.sku} is not in the cart.`);
         case 'CURRENCY_MISMATCH':
@@ -87,7 +93,14 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private async lineFor(sku: string) {
     const v = (await this.variants([sku])).get(sku);
     if (!v) throw new AppError('NOT_FOUND', `No product is sold under SKU ${sku}.`);
-    return { sku, addedAmount: v.price.amount, currency: v.price.currency, title: `${v.productTitle} — ${v.title}`, productSlug: v.productSlug, image: v.image };
+    return {
+      sku,
+      addedAmount: v.price.amount,
+      currency: v.price.currency,
+      title: `${v.productTitle} — ${v.title}`,
+      productSlug: v.productSlug,
+      image: v.image,
+    };
   }
 
   async getCart(who: Identity) {
@@ -97,7 +110,13 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   async addItem(who: Identity, input: unknown, ifMatch?: number) {
     return rpc(async () => {
       const body = AddItemBody.parse(input);
-      return { cart: await this.write(who, { kind: 'add', line: await this.lineFor(body.sku), quantity: body.quantity }, ifMatch) };
+      return {
+        cart: await this.write(
+          who,
+          { kind: 'add', line: await this.lineFor(body.sku), quantity: body.quantity },
+          ifMatch,
+        ),
+      };
     });
   }
 
@@ -111,7 +130,9 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   async removeItem(who: Identity, skuInput: unknown, ifMatch?: number) {
-    return rpc(async () => ({ cart: await this.write(who, { kind: 'remove', sku: CartSku.parse(skuInput) }, ifMatch) }));
+    return rpc(async () => ({
+      cart: await this.write(who, { kind: 'remove', sku: CartSku.parse(skuInput) }, ifMatch),
+    }));
   }
 
   /**
@@ -131,7 +152,11 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   /** What a checkout orders: the cart's lines and version as they are now (prices are the checkout's job). */
   async checkoutSnapshot(who: Identity) {
     const state = await this.cartOf(who.sub).cart();
-    return { version: state.version, currency: state.currency, lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })) };
+    return {
+      version: state.version,
+      currency: state.currency,
+      lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })),
+    };
   }
 
   /** The order was accepted: its lines leave the cart (once per order). */

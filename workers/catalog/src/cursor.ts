@@ -1,7 +1,8 @@
 // Opaque keyset-pagination cursors: base64url JSON of the sort, the last row's sort key, and a fingerprint of
 // the filters, so a cursor cannot be replayed against another query or sort.
-import { AppError } from '../../../lib/errors';
+
 import type { ProductSort } from '../../../lib/catalog/schemas';
+import { AppError } from '../../../lib/errors';
 
 export interface CursorData {
   sort: ProductSort;
@@ -29,9 +30,12 @@ function validKey(sort: ProductSort, value: unknown): boolean {
   if (sort === 'newest') {
     const m = typeof value === 'string' ? timestamp.exec(value) : null;
     if (!m) return false;
-    const [y, mo, d, h, mi, s, offH = 0, offM = 0] = m.slice(1, 9).map((v) => (v === undefined ? undefined : Number(v))) as number[];
+    const [y, mo, d, h, mi, s, offH = 0, offM = 0] = m
+      .slice(1, 9)
+      .map((v) => (v === undefined ? undefined : Number(v))) as number[];
     const date = new Date(Date.UTC(y!, mo! - 1, d));
-    const calendar = y! >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d;
+    const calendar =
+      y! >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d;
     return calendar && h! < 24 && mi! < 60 && s! < 60 && offH <= 15 && offM < 60;
   }
   if (sort === 'relevance') {

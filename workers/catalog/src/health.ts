@@ -1,5 +1,5 @@
 // Health of the catalog's dependencies: the Postgres primary and the read replica, each with a deadline.
-import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 
 export interface Check {
   status: 'ok' | 'down';
@@ -20,7 +20,7 @@ async function check(query: () => Promise<unknown>): Promise<Check> {
 }
 
 export async function checkDatabases(env: DbEnv): Promise<DbChecks> {
-  let settings;
+  let settings: ReturnType<typeof dbSettings>;
   try {
     settings = dbSettings(env);
   } catch (err) {

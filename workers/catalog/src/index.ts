@@ -1,15 +1,24 @@
 // The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
 // replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
+import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
-import { rpc, type RpcResult } from '../../../lib/rpc';
-import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
-import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
-import { cachedJson, type CachedAnswer, type CachePolicy } from './cache';
-import { categoryTree, effectiveSort, getProduct, hasReplayed, listProducts, variantsBySku, type Reader, type VariantInfo } from './products.repo';
+import { type RpcResult, rpc } from '../../../lib/rpc';
+import { type CachedAnswer, type CachePolicy, cachedJson } from './cache';
 import { checkDatabases, type DbChecks } from './health';
+import {
+  categoryTree,
+  effectiveSort,
+  getProduct,
+  hasReplayed,
+  listProducts,
+  type Reader,
+  type VariantInfo,
+  variantsBySku,
+} from './products.repo';
 
 export type CatalogResult = RpcResult<CachedAnswer>;
 
@@ -89,7 +98,10 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async listProducts(input: unknown): Promise<CatalogResult> {
     const parsed = ProductListQuery.safeParse(input);
     if (!parsed.success) {
-      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid product query.', details: parsed.error.issues } };
+      return {
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', message: 'Invalid product query.', details: parsed.error.issues },
+      };
     }
     const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
     const canonical = new URLSearchParams(
@@ -104,7 +116,10 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getProduct(slugInput: unknown): Promise<CatalogResult> {
     const parsed = SlugParam.safeParse({ slug: slugInput });
     if (!parsed.success) {
-      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid product slug.', details: parsed.error.issues } };
+      return {
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', message: 'Invalid product slug.', details: parsed.error.issues },
+      };
     }
     const { slug } = parsed.data;
     return this.cached(`/products/${slug}`, async (db) => {
@@ -122,15 +137,22 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getVariants(input: unknown): Promise<CatalogResult> {
     const parsed = SkuList.safeParse(input);
     if (!parsed.success) {
-      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues } };
+      return {
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues },
+      };
     }
     const skus = [...new Set(parsed.data)];
     const answers = await Promise.all(
-      skus.map((sku) => this.cached(`/variant/${sku}`, async (db) => ({ variant: (await variantsBySku(db, [sku]))[0] ?? null }))),
+      skus.map((sku) =>
+        this.cached(`/variant/${sku}`, async (db) => ({ variant: (await variantsBySku(db, [sku]))[0] ?? null })),
+      ),
     );
     const failed = answers.find((a) => !a.ok);
     if (failed) return failed;
-    const variants = answers.flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: unknown }).variant] : [])).filter(Boolean);
+    const variants = answers
+      .flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: unknown }).variant] : []))
+      .filter(Boolean);
     const cache = answers.every((a) => a.ok && a.cache === 'HIT') ? 'HIT' : 'MISS';
     return { ok: true, body: JSON.stringify({ variants }), cache, age: 0, cacheControl: 'private, no-store' };
   }
@@ -147,10 +169,15 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         return { variants: await variantsBySku(createDb(this.env).$primary, skus), source: 'primary' as const };
       } catch (err) {
         if (!isDbUnavailable(err)) throw mapDbError(err);
-        console.warn(JSON.stringify({ msg: 'checkout prices from the edge cache: primary unreachable', error: String(err) }));
+        console.warn(
+          JSON.stringify({ msg: 'checkout prices from the edge cache: primary unreachable', error: String(err) }),
+        );
         const cached = await this.getVariants(skus);
         if (!cached.ok) throw AppError.fromInfo(cached.error);
-        return { variants: (JSON.parse(cached.body) as { variants: VariantInfo[] }).variants, source: 'cache' as const };
+        return {
+          variants: (JSON.parse(cached.body) as { variants: VariantInfo[] }).variants,
+          source: 'cache' as const,
+        };
       }
     });
   }

@@ -1,9 +1,9 @@
 // Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
 // search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd.
-import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { categories, products, productVariants } from '../../../db/schema';
-import type { Db } from '../../../lib/db/client';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
+import type { Db } from '../../../lib/db/client';
 import { decodeCursor, encodeCursor } from './cursor';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -152,10 +152,18 @@ export async function getProduct(db: Reader, slug: string) {
 
 export async function categoryTree(db: Reader): Promise<CategoryNode[]> {
   const rows = await db
-    .select({ id: categories.id, parentId: categories.parentId, slug: categories.slug, name: categories.name, path: categories.path })
+    .select({
+      id: categories.id,
+      parentId: categories.parentId,
+      slug: categories.slug,
+      name: categories.name,
+      path: categories.path,
+    })
     .from(categories)
     .orderBy(asc(categories.position), asc(categories.name));
-  const nodes = new Map(rows.map((r) => [r.id, { slug: r.slug, name: r.name, path: r.path, children: [] as CategoryNode[] }]));
+  const nodes = new Map(
+    rows.map((r) => [r.id, { slug: r.slug, name: r.name, path: r.path, children: [] as CategoryNode[] }]),
+  );
   const roots: CategoryNode[] = [];
   for (const r of rows) {
     const node = nodes.get(r.id)!;

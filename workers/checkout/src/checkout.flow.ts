@@ -2,15 +2,15 @@
 // primary, total, hold the stock (SKU order), create the PaymentIntent (idempotency key from the order id),
 // accept. Every step can be run again for the same order id with the same effect, so an interrupted checkout
 // retried with the same Idempotency-Key resumes: same holds, same PaymentIntent, one order.
-import type { OrdersDO, CheckoutCall, CheckoutOutcome } from '../../../durable-objects/orders.do';
+import type { CheckoutCall, CheckoutOutcome, OrdersDO } from '../../../durable-objects/orders.do';
 import { closedOutcome, fail } from '../../../durable-objects/orders.do';
 import type { OrderLine, OrderSnapshot } from '../../../lib/checkout/order';
 import { computeTotals } from '../../../lib/checkout/pricing';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
+import { CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import type { RpcResult } from '../../../lib/rpc';
 import type { VariantInfo } from '../../catalog/src/products.repo';
-import { CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import { reserveAll } from './inventory.client';
 import { callStripe, Stripe, type StripeEnv } from './stripe';
 
@@ -33,7 +33,12 @@ function unavailable(err: AppError): Error {
   return Object.assign(new Error(err.message), { appError: err.toInfo() });
 }
 
-export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, orderId: string): Promise<CheckoutOutcome> {
+export async function placeOrder(
+  store: OrdersDO,
+  env: Env,
+  call: CheckoutCall,
+  orderId: string,
+): Promise<CheckoutOutcome> {
   let order = store.order(orderId);
   if (order && order.status !== 'created') return answerFor(order, store, call.key);
   // A retry of an interrupted attempt: that attempt may still hold stock this one does not take.
@@ -41,21 +46,49 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
 
   if (!order) {
     const cart = await withTimeout(env.CART.checkoutSnapshot(call.identity), 5000, 'cart snapshot');
-    if (cart.lines.length === 0) return store.closeCheckout(call.key, orderId, fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422));
+    if (cart.lines.length === 0)
+      return store.closeCheckout(
+        call.key,
+        orderId,
+        fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422),
+      );
     const skus = cart.lines.map((l) => l.sku);
-    const priced = (await withTimeout(env.CATALOG.priceForCheckout(skus), 8000, 'catalog prices')) as RpcResult<{ variants: VariantInfo[] }>;
-    if (!priced.ok) return store.closeCheckout(call.key, orderId, { status: AppError.fromInfo(priced.error).status, error: priced.error });
+    const priced = (await withTimeout(env.CATALOG.priceForCheckout(skus), 8000, 'catalog prices')) as RpcResult<{
+      variants: VariantInfo[];
+    }>;
+    if (!priced.ok)
+      return store.closeCheckout(call.key, orderId, {
+        status: AppError.fromInfo(priced.error).status,
+        error: priced.error,
+      });
     const prices = new Map(priced.variants.map((v) => [v.sku, v]));
     const missing = skus.filter((s) => !prices.has(s));
     if (missing.length) {
-      return store.closeCheckout(call.key, orderId, fail('ITEM_UNAVAILABLE', `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`, 422, { skus: missing }));
+      return store.closeCheckout(
+        call.key,
+        orderId,
+        fail('ITEM_UNAVAILABLE', `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`, 422, {
+          skus: missing,
+        }),
+      );
     }
     const currencies = new Set(priced.variants.map((v) => v.price.currency));
-    if (currencies.size !== 1) return store.closeCheckout(call.key, orderId, fail('CURRENCY_MISMATCH', 'The items in the cart are priced in different currencies.', 409));
+    if (currencies.size !== 1)
+      return store.closeCheckout(
+        call.key,
+        orderId,
+        fail('CURRENCY_MISMATCH', 'The items in the cart are priced in different currencies.', 409),
+      );
     const lines: OrderLine[] = cart.lines
       .map((l) => {
         const v = prices.get(l.sku)!;
-        return { sku: l.sku, title: `${v.productTitle} — ${v.title}`, quantity: l.quantity, unitAmount: v.price.amount, lineTotal: v.price.amount * l.quantity };
+        return {
+          sku: l.sku,
+          title: `${v.productTitle} — ${v.title}`,
+          quantity: l.quantity,
+          unitAmount: v.price.amount,
+          lineTotal: v.price.amount * l.quantity,
+        };
       })
       .sort((a, b) => (a.sku < b.sku ? -1 : 1));
     const currency = [...currencies][0]!;
@@ -89,9 +122,27 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
     if (resumed) await store.releaseHolds(order, 'checkout failed');
     if (held.reason === 'CUSTOMER_LIMIT') {
       const i = held.items[0]!;
-      return store.closeCheckout(call.key, orderId, fail('CUSTOMER_LIMIT_EXCEEDED', `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`, 409, { items: held.items }));
+      return store.closeCheckout(
+        call.key,
+        orderId,
+        fail(
+          'CUSTOMER_LIMIT_EXCEEDED',
+          `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`,
+          409,
+          { items: held.items },
+        ),
+      );
     }
-    return store.closeCheckout(call.key, orderId, fail('OUT_OF_STOCK', `Not enough stock: ${held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ')}.`, 409, { items: held.items }));
+    return store.closeCheckout(
+      call.key,
+      orderId,
+      fail(
+        'OUT_OF_STOCK',
+        `Not enough stock: ${held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ')}.`,
+        409,
+        { items: held.items },
+      ),
+    );
   }
   // The holds are this order's now: a release left over from an interrupted attempt must not free them.
   store.removeTask(orderId, 'release');
@@ -129,7 +180,10 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
       store.transition(order, 'payment_failed', `card declined: ${err.decline_code ?? err.code ?? 'declined'}`);
       store.saveOrder(order);
       await store.releaseHolds(order, 'payment declined');
-      const outcome = fail('PAYMENT_DECLINED', err.message || 'The card was declined.', 402, { orderId, declineCode: err.decline_code ?? err.code ?? null });
+      const outcome = fail('PAYMENT_DECLINED', err.message || 'The card was declined.', 402, {
+        orderId,
+        declineCode: err.decline_code ?? err.code ?? null,
+      });
       store.recordCheckout(call.key, outcome);
       await store.runTasksNow(orderId);
       return outcome;
@@ -142,7 +196,13 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
       return store.closeCheckout(call.key, orderId, fail('INVALID_PAYMENT_METHOD', err.message, 422));
     }
     const retryAfter = err instanceof CircuitOpenError ? Math.ceil(err.retryAfterMs / 1000) : 2;
-    throw unavailable(new AppError('PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider is not answering; retry with the same Idempotency-Key.', { retryAfter }));
+    throw unavailable(
+      new AppError(
+        'PAYMENT_PROVIDER_UNAVAILABLE',
+        'The payment provider is not answering; retry with the same Idempotency-Key.',
+        { retryAfter },
+      ),
+    );
   }
 
   // Accepted: the order exists for the shopper, the cart lets go of its lines, Postgres gets a copy.
@@ -153,7 +213,11 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
   store.addTask(orderId, 'cart', {}, Date.now());
   const next = intent.next_action;
   const nextAction = next
-    ? { type: next.type, url: next.redirect_to_url?.url ?? ((next.use_stripe_sdk as { stripe_js?: string } | undefined)?.stripe_js ?? null) }
+    ? {
+        type: next.type,
+        url:
+          next.redirect_to_url?.url ?? (next.use_stripe_sdk as { stripe_js?: string } | undefined)?.stripe_js ?? null,
+      }
     : null;
   const outcome = accepted(order, intent.client_secret, nextAction);
   store.recordCheckout(call.key, outcome);
@@ -161,13 +225,23 @@ export async function placeOrder(store: OrdersDO, env: Env, call: CheckoutCall, 
   return outcome;
 }
 
-function accepted(o: OrderSnapshot, clientSecret: string | null, nextAction: { type: string; url: string | null } | null): CheckoutOutcome {
+function accepted(
+  o: OrderSnapshot,
+  clientSecret: string | null,
+  nextAction: { type: string; url: string | null } | null,
+): CheckoutOutcome {
   return {
     status: 202,
     body: {
       orderId: o.id,
       status: o.status,
-      payment: { provider: 'stripe', paymentIntentId: o.payment.intentId, status: o.payment.status, clientSecret, nextAction },
+      payment: {
+        provider: 'stripe',
+        paymentIntentId: o.payment.intentId,
+        status: o.payment.status,
+        clientSecret,
+        nextAction,
+      },
       totals: o.totals,
       holdExpiresAt: new Date(o.holdExpiresAt).toISOString(),
     },

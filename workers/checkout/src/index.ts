@@ -2,21 +2,29 @@
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import type { OrdersQueueMessage } from '../../../lib/checkout/messages';
-import { CheckoutBody, InventorySku, type OrderView, OrderIdParam, OrderListQuery, AdjustStockBody, SetStockBody } from '../../../lib/checkout/schemas';
+import {
+  AdjustStockBody,
+  CheckoutBody,
+  InventorySku,
+  OrderIdParam,
+  OrderListQuery,
+  type OrderView,
+  SetStockBody,
+} from '../../../lib/checkout/schemas';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { rpc } from '../../../lib/rpc';
-import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
 import type { PaymentEvent } from './checkout.flow';
 import { inventoryOf, levelsOf } from './inventory.client';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
-import { Stripe, verifyWebhook, type StripeEnv } from './stripe';
+import { Stripe, type StripeEnv, verifyWebhook } from './stripe';
 
+export { DeadLetterDO } from '../../../durable-objects/dead-letters.do';
 export { InventoryDO } from '../../../durable-objects/inventory.do';
 export { OrdersDO } from '../../../durable-objects/orders.do';
-export { DeadLetterDO } from '../../../durable-objects/dead-letters.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
 
@@ -38,7 +46,13 @@ async function sha256(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const PAYMENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled', 'payment_intent.requires_action', 'payment_intent.processing']);
+const PAYMENT_EVENTS = new Set([
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'payment_intent.requires_action',
+  'payment_intent.processing',
+]);
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
@@ -48,10 +62,21 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   /** POST /v1/checkout. The key is validated by the gateway; the body here. */
   async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutOutcome> {
     const parsed = CheckoutBody.safeParse(input);
-    if (!parsed.success) return { status: 400, error: { code: 'VALIDATION_FAILED', message: 'Invalid checkout request.', details: parsed.error.issues } };
+    if (!parsed.success)
+      return {
+        status: 400,
+        error: { code: 'VALIDATION_FAILED', message: 'Invalid checkout request.', details: parsed.error.issues },
+      };
     const body = parsed.data;
     if (who.role === 'guest' && !body.email) {
-      return { status: 400, error: { code: 'VALIDATION_FAILED', message: 'Guests must give an email for the order.', details: [{ path: ['email'], message: 'required for guests' }] } };
+      return {
+        status: 400,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'Guests must give an email for the order.',
+          details: [{ path: ['email'], message: 'required for guests' }],
+        },
+      };
     }
     const requestHash = await sha256(canonical(body));
     return (await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body })) as CheckoutOutcome;
@@ -60,7 +85,10 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   async listOrders(who: Identity, query: unknown) {
     return rpc(async () => {
       const q = OrderListQuery.parse(query);
-      return (await this.ordersOf(who.sub).listOrders(q.limit, q.cursor ? Number(q.cursor) : undefined)) as { orders: OrderView[]; nextCursor: string | null };
+      return (await this.ordersOf(who.sub).listOrders(q.limit, q.cursor ? Number(q.cursor) : undefined)) as {
+        orders: OrderView[];
+        nextCursor: string | null;
+      };
     });
   }
 
@@ -168,7 +196,9 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
 
 function stockRefusal(r: { reason: string; held?: number; sold?: number; minimum?: number }): AppError {
   if (r.reason === 'BELOW_COMMITTED') {
-    return new AppError('STOCK_BELOW_COMMITTED', `On hand cannot go below what is held or sold (${r.minimum}).`, { details: { held: r.held, sold: r.sold, minimum: r.minimum } });
+    return new AppError('STOCK_BELOW_COMMITTED', `On hand cannot go below what is held or sold (${r.minimum}).`, {
+      details: { held: r.held, sold: r.sold, minimum: r.minimum },
+    });
   }
   return new AppError('VALIDATION_FAILED', 'Invalid stock figure.');
 }

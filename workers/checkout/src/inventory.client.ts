@@ -1,14 +1,21 @@
 // The checkout worker's side of InventoryDO: a stub per SKU, first stock loaded from Postgres' seeded copy when
 // an object is used for the first time, and the multi-SKU operations of a checkout (in SKU order).
-import type { CommitResult, InventoryDO, LevelsState, ReleaseResult, ReserveResult } from '../../../durable-objects/inventory.do';
-import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
+import type {
+  CommitResult,
+  InventoryDO,
+  LevelsState,
+  ReleaseResult,
+  ReserveResult,
+} from '../../../durable-objects/inventory.do';
 import type { InventoryLevels } from '../../../lib/checkout/messages';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { withTimeout } from '../../../lib/resilience';
 import { pgBreaker } from './db';
 
 /** Deadline of one call to an InventoryDO (they answer in milliseconds; a stuck one must not hold a checkout). */
 const DO_TIMEOUT_MS = 5000;
-const bounded = <T>(p: PromiseLike<unknown>, what: string) => withTimeout(Promise.resolve(p) as Promise<T>, DO_TIMEOUT_MS, what);
+const bounded = <T>(p: PromiseLike<unknown>, what: string) =>
+  withTimeout(Promise.resolve(p) as Promise<T>, DO_TIMEOUT_MS, what);
 
 type Env = CheckoutEnv & DbEnv;
 
@@ -19,7 +26,11 @@ export function inventoryOf(env: Env, sku: string): DurableObjectStub<InventoryD
 /** First use of a SKU's object: its starting stock from `inventory_levels.initial_on_hand` (0 if none). */
 export async function initializeFromPostgres(env: Env, sku: string): Promise<InventoryLevels> {
   const settings = dbSettings(env);
-  const rows = await pgBreaker.run(() => sqlClient(settings.DATABASE_URL, settings).query('select initial_on_hand from inventory_levels where sku = $1', [sku]));
+  const rows = await pgBreaker.run(() =>
+    sqlClient(settings.DATABASE_URL, settings).query('select initial_on_hand from inventory_levels where sku = $1', [
+      sku,
+    ]),
+  );
   const onHand = Number((rows as { initial_on_hand?: number }[])[0]?.initial_on_hand ?? 0);
   return bounded<InventoryLevels>(inventoryOf(env, sku).initialize(sku, onHand), `InventoryDO ${sku} initialize`);
 }
@@ -43,28 +54,46 @@ export type ReserveAllResult =
  * Holds every line for one order, in SKU order. If one cannot be held, what was taken is released and the
  * answer names every short SKU with what is available.
  */
-export async function reserveAll(env: Env, holdId: string, lines: ReserveLine[], owner: string, expiresAt: number): Promise<ReserveAllResult> {
+export async function reserveAll(
+  env: Env,
+  holdId: string,
+  lines: ReserveLine[],
+  owner: string,
+  expiresAt: number,
+): Promise<ReserveAllResult> {
   const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
   const taken: string[] = [];
   for (const [i, line] of sorted.entries()) {
     const req = { holdId, quantity: line.quantity, owner, expiresAt };
-    let r = await bounded<ReserveResult>(inventoryOf(env, line.sku).reserve(line.sku, req), `InventoryDO ${line.sku} reserve`);
+    let r = await bounded<ReserveResult>(
+      inventoryOf(env, line.sku).reserve(line.sku, req),
+      `InventoryDO ${line.sku} reserve`,
+    );
     if (!r.ok && r.reason === 'UNINITIALIZED') {
       await initializeFromPostgres(env, line.sku);
-      r = await bounded<ReserveResult>(inventoryOf(env, line.sku).reserve(line.sku, req), `InventoryDO ${line.sku} reserve`);
+      r = await bounded<ReserveResult>(
+        inventoryOf(env, line.sku).reserve(line.sku, req),
+        `InventoryDO ${line.sku} reserve`,
+      );
     }
     if (r.ok) {
       taken.push(line.sku);
       continue;
     }
     await releaseAll(env, holdId, taken, 'checkout failed');
-    if (r.reason === 'CUSTOMER_LIMIT') return { ok: false, reason: 'CUSTOMER_LIMIT', items: [{ sku: line.sku, limit: r.limit, alreadyHas: r.alreadyHas }] };
+    if (r.reason === 'CUSTOMER_LIMIT')
+      return {
+        ok: false,
+        reason: 'CUSTOMER_LIMIT',
+        items: [{ sku: line.sku, limit: r.limit, alreadyHas: r.alreadyHas }],
+      };
     if (r.reason !== 'INSUFFICIENT') throw new Error(`reserve ${line.sku}: ${r.reason}`);
     // Name every short SKU, not only the first: the rest are checked without holding anything.
     const items = [{ sku: line.sku, requested: line.quantity, available: r.available }];
     for (const rest of sorted.slice(i + 1)) {
       const levels = await levelsOf(env, rest.sku);
-      if (levels.available < rest.quantity) items.push({ sku: rest.sku, requested: rest.quantity, available: levels.available });
+      if (levels.available < rest.quantity)
+        items.push({ sku: rest.sku, requested: rest.quantity, available: levels.available });
     }
     return { ok: false, reason: 'OUT_OF_STOCK', items };
   }
@@ -73,11 +102,20 @@ export async function reserveAll(env: Env, holdId: string, lines: ReserveLine[],
 
 /** Releases the order's holds (idempotent; a hold already sold stays sold). */
 export async function releaseAll(env: Env, holdId: string, skus: string[], reason: string): Promise<void> {
-  await Promise.all(skus.map((sku) => bounded<ReleaseResult>(inventoryOf(env, sku).release(sku, holdId, reason), `InventoryDO ${sku} release`)));
+  await Promise.all(
+    skus.map((sku) =>
+      bounded<ReleaseResult>(inventoryOf(env, sku).release(sku, holdId, reason), `InventoryDO ${sku} release`),
+    ),
+  );
 }
 
 /** Turns the order's holds into sold stock; names the SKUs whose stock was gone (the hold had expired). */
 export async function commitAll(env: Env, holdId: string, skus: string[]): Promise<{ short: string[] }> {
-  const results = await Promise.all(skus.map(async (sku) => ({ sku, r: await bounded<CommitResult>(inventoryOf(env, sku).commit(sku, holdId), `InventoryDO ${sku} commit`) })));
+  const results = await Promise.all(
+    skus.map(async (sku) => ({
+      sku,
+      r: await bounded<CommitResult>(inventoryOf(env, sku).commit(sku, holdId), `InventoryDO ${sku} commit`),
+    })),
+  );
   return { short: results.filter(({ r }) => !r.ok).map(({ sku }) => sku) };
 }

@@ -9,7 +9,7 @@ import * as schema from '../../../db/schema';
 import { inventoryLevels, orderEvents, orderLines, orders, payments } from '../../../db/schema';
 import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/checkout/messages';
 import type { OrderSnapshot } from '../../../lib/checkout/order';
-import { dbSettings, sqlClient, type DbEnv } from '../../../lib/db/client';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable } from '../../../lib/db/errors';
 import { backoffMs, CircuitOpenError } from '../../../lib/resilience';
 import { pgBreaker } from './db';
@@ -58,14 +58,36 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
       }),
     db
       .insert(orderLines)
-      .values(o.lines.map((l) => ({ orderId: o.id, sku: l.sku, title: l.title, quantity: l.quantity, unitAmount: l.unitAmount, lineTotal: l.lineTotal })))
+      .values(
+        o.lines.map((l) => ({
+          orderId: o.id,
+          sku: l.sku,
+          title: l.title,
+          quantity: l.quantity,
+          unitAmount: l.unitAmount,
+          lineTotal: l.lineTotal,
+        })),
+      )
       .onConflictDoNothing(),
     db
       .insert(payments)
-      .values({ orderId: o.id, provider: o.payment.provider, intentId: o.payment.intentId, status: o.payment.status, amount: o.payment.amount, refundedAmount: o.payment.refundedAmount, updatedAt: iso(o.updatedAt) })
+      .values({
+        orderId: o.id,
+        provider: o.payment.provider,
+        intentId: o.payment.intentId,
+        status: o.payment.status,
+        amount: o.payment.amount,
+        refundedAmount: o.payment.refundedAmount,
+        updatedAt: iso(o.updatedAt),
+      })
       .onConflictDoUpdate({
         target: payments.orderId,
-        set: { intentId: excluded('intent_id'), status: excluded('status'), refundedAmount: excluded('refunded_amount'), updatedAt: excluded('updated_at') },
+        set: {
+          intentId: excluded('intent_id'),
+          status: excluded('status'),
+          refundedAmount: excluded('refunded_amount'),
+          updatedAt: excluded('updated_at'),
+        },
         // Only the snapshot that is now the order's version may change the payment.
         setWhere: sql`(select ${orders.version} from ${orders} where ${orders.id} = ${o.id}) = ${o.version}`,
       }),
@@ -73,7 +95,17 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
       ? [
           db
             .insert(orderEvents)
-            .values(o.history.map((h, i) => ({ orderId: o.id, seq: i + 1, fromStatus: h.from, toStatus: h.to, reason: h.reason, stripeEventId: h.stripeEventId ?? null, at: iso(h.at) })))
+            .values(
+              o.history.map((h, i) => ({
+                orderId: o.id,
+                seq: i + 1,
+                fromStatus: h.from,
+                toStatus: h.to,
+                reason: h.reason,
+                stripeEventId: h.stripeEventId ?? null,
+                at: iso(h.at),
+              })),
+            )
             .onConflictDoNothing(),
         ]
       : []),
@@ -85,7 +117,16 @@ export async function writeLevels(env: Env, l: InventoryLevels): Promise<void> {
   const db = primary(env);
   await db
     .insert(inventoryLevels)
-    .values({ sku: l.sku, onHand: l.onHand, held: l.held, sold: l.sold, available: l.available, maxPerCustomer: l.maxPerCustomer, version: l.version, updatedAt: iso(l.updatedAt) })
+    .values({
+      sku: l.sku,
+      onHand: l.onHand,
+      held: l.held,
+      sold: l.sold,
+      available: l.available,
+      maxPerCustomer: l.maxPerCustomer,
+      version: l.version,
+      updatedAt: iso(l.updatedAt),
+    })
     .onConflictDoUpdate({
       target: inventoryLevels.sku,
       set: {
@@ -128,7 +169,14 @@ export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env
         const delaySeconds = retryDelaySeconds(env, msg.attempts);
         const outage = err instanceof CircuitOpenError || isDbUnavailable(err);
         (outage ? console.warn : console.error)(
-          JSON.stringify({ msg: 'orders message failed; retrying', id: msg.id, type: msg.body?.type, attempts: msg.attempts, delaySeconds, error: String(err) }),
+          JSON.stringify({
+            msg: 'orders message failed; retrying',
+            id: msg.id,
+            type: msg.body?.type,
+            attempts: msg.attempts,
+            delaySeconds,
+            error: String(err),
+          }),
         );
         msg.retry({ delaySeconds });
       }
@@ -140,6 +188,12 @@ export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env
 export async function consumeDeadLetters(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
   const store = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName('orders-dlq'));
   await store.keep(batch.messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts })));
-  console.error(JSON.stringify({ msg: 'orders messages dead-lettered', count: batch.messages.length, ids: batch.messages.map((m) => m.id) }));
+  console.error(
+    JSON.stringify({
+      msg: 'orders messages dead-lettered',
+      count: batch.messages.length,
+      ids: batch.messages.map((m) => m.id),
+    }),
+  );
   batch.ackAll();
 }

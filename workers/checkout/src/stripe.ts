@@ -19,14 +19,21 @@ const clients = new WeakMap<object, Stripe>();
 export function stripeClient(env: StripeEnv): Stripe {
   let client = clients.get(env);
   if (client) return client;
-  if (!env.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set; set it with `wrangler secret put STRIPE_SECRET_KEY`.');
+  if (!env.STRIPE_SECRET_KEY)
+    throw new Error('STRIPE_SECRET_KEY is not set; set it with `wrangler secret put STRIPE_SECRET_KEY`.');
   const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null;
   client = new Stripe(env.STRIPE_SECRET_KEY, {
     httpClient: Stripe.createFetchHttpClient(),
     timeout: Number(env.STRIPE_TIMEOUT_MS) || 5000,
     maxNetworkRetries: 2,
     telemetry: false,
-    ...(base ? { host: base.hostname, port: Number(base.port) || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'https:' ? 'https' : 'http' } : {}),
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number(base.port) || (base.protocol === 'https:' ? 443 : 80),
+          protocol: base.protocol === 'https:' ? 'https' : 'http',
+        }
+      : {}),
   });
   clients.set(env, client);
   return client;
@@ -54,7 +61,8 @@ let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
 
 /** Verifies a webhook's signature with the SDK's async verifier (Web Crypto); throws on a bad signature. */
 export async function verifyWebhook(env: StripeEnv, payload: string, signature: string): Promise<Stripe.Event> {
-  if (!env.STRIPE_WEBHOOK_SECRET) throw new Error('STRIPE_WEBHOOK_SECRET is not set; set it with `wrangler secret put STRIPE_WEBHOOK_SECRET`.');
+  if (!env.STRIPE_WEBHOOK_SECRET)
+    throw new Error('STRIPE_WEBHOOK_SECRET is not set; set it with `wrangler secret put STRIPE_WEBHOOK_SECRET`.');
   subtle ??= Stripe.createSubtleCryptoProvider();
   return Stripe.webhooks.constructEventAsync(payload, signature, env.STRIPE_WEBHOOK_SECRET, 300, subtle);
 }

@@ -1,20 +1,20 @@
 // The gateway app: middleware shared by every route, then one router per resource. The OpenAPI document
 // is generated from the same zod schemas that validate requests.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { authenticate } from './auth/authenticate';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError, validationHook } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
-import { authenticate } from './auth/authenticate';
 import { rateLimit } from './rate-limit/middleware';
-import { authRoutes, jwksRoute } from './routes/auth.routes';
 import { adminRoutes } from './routes/admin.routes';
+import { authRoutes, jwksRoute } from './routes/auth.routes';
 import { cartRoutes } from './routes/cart.routes';
-import { checkoutRoutes, orderRoutes } from './routes/checkout.routes';
-import { inventoryRoutes } from './routes/inventory.routes';
-import { webhookRoutes } from './routes/webhooks.routes';
 import { catalogRoutes } from './routes/catalog.routes';
+import { checkoutRoutes, orderRoutes } from './routes/checkout.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
+import { inventoryRoutes } from './routes/inventory.routes';
+import { webhookRoutes } from './routes/webhooks.routes';
 import type { GatewayApp } from './types';
 
 export const app = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
@@ -47,7 +47,8 @@ app.get('/v1/openapi.json', (c) => {
     info: {
       title: 'Edge Storefront API',
       version: '1.0.0',
-      description: 'Errors: {"error": {"code", "message", "requestId", "details?"}}. Money: integer minor units + ISO 4217 code.',
+      description:
+        'Errors: {"error": {"code", "message", "requestId", "details?"}}. Money: integer minor units + ISO 4217 code.',
     },
   });
   return c.json(openApiDocument, 200, { 'cache-control': 'public, max-age=300' });

@@ -1,8 +1,8 @@
 // Authentication at the edge: a bearer access token, when present, must be valid (else 401); the verified
 // identity is what the gateway passes to the other workers. Roles are ranked for requireRole.
 import type { MiddlewareHandler } from 'hono';
-import { authKeys, verifyAccessToken } from '../../../../lib/auth/tokens';
 import type { Role } from '../../../../db/schema/identity';
+import { authKeys, verifyAccessToken } from '../../../../lib/auth/tokens';
 import { AppError } from '../../../../lib/errors';
 import type { GatewayApp } from '../types';
 

@@ -1,9 +1,6 @@
 // Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
 // with reuse detection (a reused token revokes its whole family), and logout.
 import { sql } from 'drizzle-orm';
-import { createDb, type DbEnv } from '../../../../lib/db/client';
-import { mapDbError } from '../../../../lib/db/errors';
-import { AppError } from '../../../../lib/errors';
 import {
   hashPassword,
   MAX_PBKDF2_ITERATIONS,
@@ -12,13 +9,16 @@ import {
   verifyPassword,
 } from '../../../../lib/auth/password';
 import {
+  type AuthEnv,
   authKeys,
   hashRefreshToken,
+  type Identity,
   newRefreshToken,
   signAccessToken,
-  type AuthEnv,
-  type Identity,
 } from '../../../../lib/auth/tokens';
+import { createDb, type DbEnv } from '../../../../lib/db/client';
+import { mapDbError } from '../../../../lib/db/errors';
+import { AppError } from '../../../../lib/errors';
 
 export type IdentityEnv = DbEnv & AuthEnv & { REFRESH_TOKEN_TTL_DAYS?: string; PASSWORD_ITERATIONS?: string };
 
@@ -39,7 +39,10 @@ export interface Session {
 
 const refreshDays = (env: IdentityEnv) => Math.min(Math.max(Number(env.REFRESH_TOKEN_TTL_DAYS ?? 30) || 30, 1), 365);
 
-async function db<T>(env: IdentityEnv, run: (primary: ReturnType<typeof createDb>['$primary']) => Promise<T>): Promise<T> {
+async function db<T>(
+  env: IdentityEnv,
+  run: (primary: ReturnType<typeof createDb>['$primary']) => Promise<T>,
+): Promise<T> {
   try {
     return await run(createDb(env).$primary);
   } catch (err) {
@@ -58,7 +61,11 @@ async function issue(env: IdentityEnv, who: Identity, familyId: string = crypto.
   return session(keys, who, refresh.token);
 }
 
-async function session(keys: Awaited<ReturnType<typeof authKeys>>, who: Identity, refreshToken: string): Promise<Session> {
+async function session(
+  keys: Awaited<ReturnType<typeof authKeys>>,
+  who: Identity,
+  refreshToken: string,
+): Promise<Session> {
   return {
     accessToken: await signAccessToken(keys, who),
     refreshToken,
@@ -69,7 +76,10 @@ async function session(keys: Awaited<ReturnType<typeof authKeys>>, who: Identity
   };
 }
 
-export async function register(env: IdentityEnv, input: { email: string; password: string; name?: string }): Promise<Session> {
+export async function register(
+  env: IdentityEnv,
+  input: { email: string; password: string; name?: string },
+): Promise<Session> {
   const passwordHash = await hashPassword(input.password, iterations(env));
   const rows = await db(env, (p) =>
     p.execute<{ id: string }>(sql`insert into customers (email, name, password_hash, role)
@@ -88,7 +98,9 @@ export async function login(env: IdentityEnv, input: { email: string; password: 
     ),
   );
   const account = rows.rows[0];
-  const ok = account ? await verifyPassword(input.password, account.password_hash) : await verifyAgainstDecoy(input.password, iterations(env));
+  const ok = account
+    ? await verifyPassword(input.password, account.password_hash)
+    : await verifyAgainstDecoy(input.password, iterations(env));
   // One answer for an unknown email and a wrong password.
   if (!account || !ok) throw new AppError('INVALID_CREDENTIALS', 'The email or password is not right.');
   return issue(env, { sub: account.id, role: account.role });
@@ -131,7 +143,11 @@ export async function refresh(env: IdentityEnv, token: string): Promise<Session>
   );
   const row = known.rows[0];
   if (row?.reused) {
-    await db(env, (p) => p.execute(sql`update refresh_tokens set revoked_at = now() where family_id = ${row.family_id} and revoked_at is null`));
+    await db(env, (p) =>
+      p.execute(
+        sql`update refresh_tokens set revoked_at = now() where family_id = ${row.family_id} and revoked_at is null`,
+      ),
+    );
     console.warn(JSON.stringify({ msg: 'refresh token reused; family revoked', familyId: row.family_id }));
     throw new AppError('REFRESH_TOKEN_REUSED', 'This session has been revoked; log in again.');
   }

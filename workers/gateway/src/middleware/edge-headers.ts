@@ -10,7 +10,10 @@ const common = {
   crossOriginResourcePolicy: 'same-site',
 } as const;
 // The API answers JSON only, so its pages may load nothing; /docs may load its own script and the spec.
-const apiHeaders = secureHeaders({ ...common, contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
+const apiHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+});
 const docsHeaders = secureHeaders({
   ...common,
   contentSecurityPolicy: {
@@ -34,14 +37,27 @@ export function corsAllowList(): MiddlewareHandler<GatewayApp> {
   return async function corsMiddleware(c, next) {
     const raw = c.env.CORS_ORIGINS ?? '';
     if (cached?.raw !== raw) {
-      const allowed = new Set(raw.split(',').map((o) => o.trim()).filter(Boolean));
+      const allowed = new Set(
+        raw
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      );
       cached = {
         raw,
         handler: cors({
           origin: (origin) => (allowed.has(origin) ? origin : null),
           allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
           allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
-          exposeHeaders: ['X-Request-Id', 'X-Cache', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+          exposeHeaders: [
+            'X-Request-Id',
+            'X-Cache',
+            'ETag',
+            'Retry-After',
+            'RateLimit-Limit',
+            'RateLimit-Remaining',
+            'RateLimit-Reset',
+          ],
           maxAge: 600,
         }),
       };

@@ -3,7 +3,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { AppError, errorBody, type ErrorCode } from '../../../../lib/errors';
+import { AppError, type ErrorCode, errorBody } from '../../../../lib/errors';
 import type { GatewayApp } from '../types';
 
 function respond(c: Context<GatewayApp>, err: AppError) {
@@ -28,14 +28,23 @@ const statusCodes: Record<number, ErrorCode> = {
 export const onError: ErrorHandler<GatewayApp> = (err, c) => {
   if (err instanceof AppError) {
     if (err.status >= 500) {
-      console.error(JSON.stringify({ requestId: c.get('requestId'), msg: err.message, code: err.code, cause: String(err.cause ?? '') }));
+      console.error(
+        JSON.stringify({
+          requestId: c.get('requestId'),
+          msg: err.message,
+          code: err.code,
+          cause: String(err.cause ?? ''),
+        }),
+      );
     }
     return respond(c, err);
   }
   if (err instanceof HTTPException && statusCodes[err.status]) {
     return respond(c, new AppError(statusCodes[err.status]!, err.message || 'Request refused.'));
   }
-  console.error(JSON.stringify({ requestId: c.get('requestId'), msg: 'unhandled error', error: String(err), stack: err.stack }));
+  console.error(
+    JSON.stringify({ requestId: c.get('requestId'), msg: 'unhandled error', error: String(err), stack: err.stack }),
+  );
   return respond(c, new AppError('INTERNAL', 'Something went wrong on our side.'));
 };
 

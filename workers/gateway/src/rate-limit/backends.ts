@@ -33,7 +33,13 @@ export function durableObjectLimiter(
 export function upstashLimiter(url: string, token: string, timeoutMs: number): Limiter {
   // A deadline per call (a function, so each request gets a fresh signal), and no retries: a slow store
   // must not slow every request.
-  const redis = new Redis({ url, token, retry: false, enableTelemetry: false, signal: () => AbortSignal.timeout(timeoutMs) });
+  const redis = new Redis({
+    url,
+    token,
+    retry: false,
+    enableTelemetry: false,
+    signal: () => AbortSignal.timeout(timeoutMs),
+  });
   const byRule = new Map<string, Ratelimit>();
   return {
     name: 'upstash',

@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
 import type { GatewayApp, GatewayBindings } from '../types';
-import { durableObjectLimiter, upstashLimiter, type Limiter } from './backends';
+import { durableObjectLimiter, type Limiter, upstashLimiter } from './backends';
 import { classify, rules } from './rules';
 
 const limiters = new WeakMap<object, Limiter | null>();
@@ -23,8 +23,7 @@ export function limiterFor(env: GatewayBindings): Limiter | null {
     limiter = upstashLimiter(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, timeout);
   } else if (choice === 'durable-object' || choice === 'auto') {
     limiter = durableObjectLimiter(env.RATE_LIMITER, Math.max(1, Number(env.RATE_LIMIT_SHARDS ?? 32) || 32));
-  }
-  else throw new Error(`RATE_LIMIT_BACKEND must be auto, upstash, durable-object or off, not "${choice}"`);
+  } else throw new Error(`RATE_LIMIT_BACKEND must be auto, upstash, durable-object or off, not "${choice}"`);
   limiters.set(env, limiter);
   return limiter;
 }
@@ -45,13 +44,24 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     if (!limiter) return next();
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
     const { rule, key } = classify(rules(c.env), c.req.path, ip, c.get('identity'));
-    let result;
+    let result: Awaited<ReturnType<typeof limiter.limit>>;
     try {
       result = await withDeadline(limiter.limit(rule, key), Number(c.env.RATE_LIMIT_TIMEOUT_MS ?? 300));
     } catch (err) {
-      console.warn(JSON.stringify({ requestId: c.get('requestId'), msg: 'rate limiter unavailable', backend: limiter.name, rule: rule.name, failClosed: rule.failClosed, error: String(err) }));
+      console.warn(
+        JSON.stringify({
+          requestId: c.get('requestId'),
+          msg: 'rate limiter unavailable',
+          backend: limiter.name,
+          rule: rule.name,
+          failClosed: rule.failClosed,
+          error: String(err),
+        }),
+      );
       if (rule.failClosed) {
-        throw new AppError('RATE_LIMITER_UNAVAILABLE', 'This operation is paused for a moment; try again shortly.', { retryAfter: 5 });
+        throw new AppError('RATE_LIMITER_UNAVAILABLE', 'This operation is paused for a moment; try again shortly.', {
+          retryAfter: 5,
+        });
       }
       return next();
     }

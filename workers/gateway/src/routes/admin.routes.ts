@@ -47,7 +47,9 @@ adminRoutes.openapi(
     },
   }),
   async (c) => {
-    const result = unwrap(await c.env.ADMIN.updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')));
+    const result = unwrap(
+      await c.env.ADMIN.updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')),
+    );
     return c.json({ product: result.product, generation: result.generation }, 200);
   },
 );
@@ -71,7 +73,9 @@ adminRoutes.openapi(
     responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
   }),
   async (c) => {
-    const { inventory } = unwrap(await c.env.ADMIN.setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')));
+    const { inventory } = unwrap(
+      await c.env.ADMIN.setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+    );
     return c.json(stockView(inventory), 200);
   },
 );
@@ -88,13 +92,29 @@ adminRoutes.openapi(
     responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
   }),
   async (c) => {
-    const { inventory } = unwrap(await c.env.ADMIN.adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')));
+    const { inventory } = unwrap(
+      await c.env.ADMIN.adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+    );
     return c.json(stockView(inventory), 200);
   },
 );
 
-function stockView(l: { sku: string; onHand: number; held: number; sold: number; available: number; maxPerCustomer: number | null }) {
-  return { sku: l.sku, onHand: l.onHand, held: l.held, sold: l.sold, available: l.available, maxPerCustomer: l.maxPerCustomer };
+function stockView(l: {
+  sku: string;
+  onHand: number;
+  held: number;
+  sold: number;
+  available: number;
+  maxPerCustomer: number | null;
+}) {
+  return {
+    sku: l.sku,
+    onHand: l.onHand,
+    held: l.held,
+    sold: l.sold,
+    available: l.available,
+    maxPerCustomer: l.maxPerCustomer,
+  };
 }
 
 const DeadLetters = z
@@ -129,11 +149,19 @@ adminRoutes.openapi(
         limit: z.coerce.number().int().min(1).max(500).default(100),
       }),
     },
-    responses: { 200: { description: 'Dead letters, newest first', ...json(DeadLetters) }, 401: failure('No token'), 403: failure('Not the admin role') },
+    responses: {
+      200: { description: 'Dead letters, newest first', ...json(DeadLetters) },
+      401: failure('No token'),
+      403: failure('Not the admin role'),
+    },
   }),
   async (c) => {
     const q = c.req.valid('query');
-    return c.json(unwrap(await c.env.ADMIN.deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never, 200, { 'cache-control': 'no-store' });
+    return c.json(
+      unwrap(await c.env.ADMIN.deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never,
+      200,
+      { 'cache-control': 'no-store' },
+    );
   },
 );
 
@@ -145,8 +173,17 @@ adminRoutes.openapi(
     summary: 'Send dead letters back to the `orders` Queue (all waiting, or the ids given); safe to repeat',
     security: [{ bearer: [] }],
     middleware: [jsonBody()] as const,
-    request: { body: { required: false, ...json(z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional() }).strict()) } },
-    responses: { 200: { description: 'What was replayed', ...json(z.object({ replayed: z.array(z.string()) })) }, 401: failure('No token'), 403: failure('Not the admin role') },
+    request: {
+      body: {
+        required: false,
+        ...json(z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional() }).strict()),
+      },
+    },
+    responses: {
+      200: { description: 'What was replayed', ...json(z.object({ replayed: z.array(z.string()) })) },
+      401: failure('No token'),
+      403: failure('Not the admin role'),
+    },
   }),
   async (c) => {
     const body = c.req.valid('json') ?? {};

@@ -1,8 +1,8 @@
 // Identity routes: register, login (merging a guest cart when a guest token is the bearer), guest sessions,
 // refresh-token rotation, logout, and the public keys that verify our access tokens.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { authKeys } from '../../../../lib/auth/tokens';
 import { LoginBody, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
+import { authKeys } from '../../../../lib/auth/tokens';
 import * as identity from '../auth/identity.service';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
@@ -21,7 +21,12 @@ authRoutes.openapi(
     summary: 'Create a customer account and sign in',
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(RegisterBody) } },
-    responses: { 201: { description: 'Signed in', ...json(Session) }, 400: failure('Invalid body'), 409: failure('Email taken'), 429: failure('Too many attempts') },
+    responses: {
+      201: { description: 'Signed in', ...json(Session) },
+      400: failure('Invalid body'),
+      409: failure('Email taken'),
+      429: failure('Too many attempts'),
+    },
   }),
   async (c) => c.json(await identity.register(c.env, c.req.valid('json')), 201, noStore),
 );
@@ -34,7 +39,11 @@ authRoutes.openapi(
     summary: 'Sign in; a guest token as the bearer merges the guest cart into the account',
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(LoginBody) } },
-    responses: { 200: { description: 'Signed in', ...json(Session) }, 401: failure('Wrong email or password'), 429: failure('Too many attempts') },
+    responses: {
+      200: { description: 'Signed in', ...json(Session) },
+      401: failure('Wrong email or password'),
+      429: failure('Too many attempts'),
+    },
   }),
   async (c) => {
     const session = await identity.login(c.env, c.req.valid('json'));
@@ -66,7 +75,10 @@ authRoutes.openapi(
     summary: 'Rotate a refresh token; reusing an old one revokes the session family',
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(RefreshBody) } },
-    responses: { 200: { description: 'New tokens', ...json(Session) }, 401: failure('Invalid, expired or reused token') },
+    responses: {
+      200: { description: 'New tokens', ...json(Session) },
+      401: failure('Invalid, expired or reused token'),
+    },
   }),
   async (c) => c.json(await identity.refresh(c.env, c.req.valid('json').refreshToken), 200, noStore),
 );

@@ -4,7 +4,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
-import { unwrap, type RpcResult } from '../../../../lib/rpc';
+import { type RpcResult, unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
@@ -39,7 +39,14 @@ export const cartRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationH
 cartRoutes.use('*', requireRole('guest'));
 
 cartRoutes.openapi(
-  createRoute({ method: 'get', path: '/', tags: ['cart'], summary: 'The caller’s cart', security: [{ bearer: [] }], responses: { 200: cartAnswer, 401: failure('No token') } }),
+  createRoute({
+    method: 'get',
+    path: '/',
+    tags: ['cart'],
+    summary: 'The caller’s cart',
+    security: [{ bearer: [] }],
+    responses: { 200: cartAnswer, 401: failure('No token') },
+  }),
   async (c) => answer(c, await c.env.CART.getCart(c.get('identity')!)) as never,
 );
 
@@ -68,7 +75,11 @@ cartRoutes.openapi(
     request: { params: SkuParam, body: { required: true, ...json(SetQuantityBody) } },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
-  async (c) => answer(c, await c.env.CART.setQuantity(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c))) as never,
+  async (c) =>
+    answer(
+      c,
+      await c.env.CART.setQuantity(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c)),
+    ) as never,
 );
 
 cartRoutes.openapi(
@@ -79,7 +90,13 @@ cartRoutes.openapi(
     summary: 'Remove a line',
     security: [{ bearer: [] }],
     request: { params: SkuParam },
-    responses: { 200: cartAnswer, 401: failure('No token'), 404: failure('Not in the cart'), 412: failure('Stale version') },
+    responses: {
+      200: cartAnswer,
+      401: failure('No token'),
+      404: failure('Not in the cart'),
+      412: failure('Stale version'),
+    },
   }),
-  async (c) => answer(c, await c.env.CART.removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
+  async (c) =>
+    answer(c, await c.env.CART.removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
 );

@@ -1,14 +1,8 @@
 // Public catalog routes: validated here, answered by the catalog worker over RPC (which caches them).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import {
-  CategoryTree,
-  ProductDetail,
-  ProductList,
-  ProductListQuery,
-  SlugParam,
-} from '../../../../lib/catalog/schemas';
-import { unwrap, type RpcResult } from '../../../../lib/rpc';
+import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
+import { type RpcResult, unwrap } from '../../../../lib/rpc';
 import type { CachedAnswer } from '../../../catalog/src/cache';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';

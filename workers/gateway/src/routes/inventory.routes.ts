@@ -15,7 +15,14 @@ inventoryRoutes.openapi(
     tags: ['inventory'],
     summary: 'Live availability of a SKU: available + held + sold = onHand',
     request: { params: InventorySku },
-    responses: { 200: { description: 'Current figures', ...json(InventoryView) }, 400: failure('Invalid SKU'), 503: failure('Unavailable') },
+    responses: {
+      200: { description: 'Current figures', ...json(InventoryView) },
+      400: failure('Invalid SKU'),
+      503: failure('Unavailable'),
+    },
   }),
-  async (c) => c.json(unwrap(await c.env.CHECKOUT.inventory(c.req.valid('param').sku)).inventory, 200, { 'cache-control': 'no-store' }),
+  async (c) =>
+    c.json(unwrap(await c.env.CHECKOUT.inventory(c.req.valid('param').sku)).inventory, 200, {
+      'cache-control': 'no-store',
+    }),
 );
