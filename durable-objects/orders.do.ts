@@ -10,6 +10,7 @@ import type { Identity } from '../lib/auth/tokens';
 import type { OrdersQueueMessage } from '../lib/checkout/messages';
 import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from '../lib/checkout/order';
 import type { CheckoutAccepted, CheckoutBody, OrderView } from '../lib/checkout/schemas';
+import { orderView } from '../lib/checkout/view';
 import type { DbEnv } from '../lib/db/client';
 import type { ErrorCode, ErrorInfo } from '../lib/errors';
 import { backoffMs, withTimeout } from '../lib/resilience';
@@ -49,7 +50,6 @@ export const fail = (
   error: { code, message, ...(details === undefined ? {} : { details }), ...(retryAfter ? { retryAfter } : {}) },
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const IDEMPOTENCY_RETENTION_MS = 7 * 86_400_000;
 const EVENT_RETENTION_MS = 30 * 86_400_000;
 
@@ -59,29 +59,6 @@ export const closedOutcome = (): CheckoutOutcome =>
     'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.',
     409,
   );
-
-export function orderView(o: OrderSnapshot): OrderView {
-  return {
-    id: o.id,
-    status: o.status,
-    email: o.owner.email,
-    lines: o.lines,
-    totals: o.totals,
-    shippingAddress: o.shippingAddress as OrderView['shippingAddress'],
-    shippingMethod: o.shippingMethod,
-    payment: {
-      provider: o.payment.provider,
-      paymentIntentId: o.payment.intentId,
-      status: o.payment.status,
-      amount: o.payment.amount,
-      refundedAmount: o.payment.refundedAmount,
-    },
-    holdExpiresAt: iso(o.holdExpiresAt),
-    createdAt: iso(o.createdAt),
-    updatedAt: iso(o.updatedAt),
-    history: o.history.map((h) => ({ from: h.from, to: h.to, at: iso(h.at), reason: h.reason })),
-  };
-}
 
 export class OrdersDO extends DurableObject<Env> {
   private sql: SqlStorage;

@@ -6,6 +6,7 @@ import type { CheckoutCall, CheckoutOutcome, OrdersDO } from '../../../durable-o
 import { closedOutcome, fail } from '../../../durable-objects/orders.do';
 import type { OrderLine, OrderSnapshot } from '../../../lib/checkout/order';
 import { computeTotals } from '../../../lib/checkout/pricing';
+import { acceptedView } from '../../../lib/checkout/view';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { CircuitOpenError, withTimeout } from '../../../lib/resilience';
@@ -219,33 +220,13 @@ export async function placeOrder(
           next.redirect_to_url?.url ?? (next.use_stripe_sdk as { stripe_js?: string } | undefined)?.stripe_js ?? null,
       }
     : null;
-  const outcome = accepted(order, intent.client_secret, nextAction);
+  const outcome = {
+    status: 202,
+    body: acceptedView(order, intent.client_secret, nextAction),
+  } satisfies CheckoutOutcome;
   store.recordCheckout(call.key, outcome);
   await store.runTasksNow(orderId);
   return outcome;
-}
-
-function accepted(
-  o: OrderSnapshot,
-  clientSecret: string | null,
-  nextAction: { type: string; url: string | null } | null,
-): CheckoutOutcome {
-  return {
-    status: 202,
-    body: {
-      orderId: o.id,
-      status: o.status,
-      payment: {
-        provider: 'stripe',
-        paymentIntentId: o.payment.intentId,
-        status: o.payment.status,
-        clientSecret,
-        nextAction,
-      },
-      totals: o.totals,
-      holdExpiresAt: new Date(o.holdExpiresAt).toISOString(),
-    },
-  };
 }
 
 /** A retried checkout whose order was already decided (the first answer was lost): answer from the order. */
@@ -255,7 +236,7 @@ function answerFor(o: OrderSnapshot, store: OrdersDO, key: string): CheckoutOutc
     o.status === 'payment_failed' && !wasAccepted
       ? fail('PAYMENT_DECLINED', 'The card was declined.', 402, { orderId: o.id })
       : wasAccepted
-        ? accepted(o, null, null)
+        ? ({ status: 202, body: acceptedView(o, null, null) } satisfies CheckoutOutcome)
         : closedOutcome();
   store.recordCheckout(key, outcome);
   return outcome;

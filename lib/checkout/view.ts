@@ -1,0 +1,51 @@
+// What a shopper sees of an order: the API's view of the snapshot that OrdersDO keeps. The snapshot is storage
+// (integers, epoch milliseconds); the view is the public contract (ISO 8601 times, money as {amount, currency}).
+import type { OrderSnapshot } from './order';
+import type { CheckoutAccepted, OrderView } from './schemas';
+
+/** Epoch milliseconds as ISO 8601 UTC. */
+export const isoTime = (ms: number) => new Date(ms).toISOString();
+
+export function orderView(o: OrderSnapshot): OrderView {
+  return {
+    id: o.id,
+    status: o.status,
+    email: o.owner.email,
+    lines: o.lines,
+    totals: o.totals,
+    shippingAddress: o.shippingAddress as OrderView['shippingAddress'],
+    shippingMethod: o.shippingMethod,
+    payment: {
+      provider: o.payment.provider,
+      paymentIntentId: o.payment.intentId,
+      status: o.payment.status,
+      amount: o.payment.amount,
+      refundedAmount: o.payment.refundedAmount,
+    },
+    holdExpiresAt: isoTime(o.holdExpiresAt),
+    createdAt: isoTime(o.createdAt),
+    updatedAt: isoTime(o.updatedAt),
+    history: o.history.map((h) => ({ from: h.from, to: h.to, at: isoTime(h.at), reason: h.reason })),
+  };
+}
+
+/** The body of a 202 from POST /v1/checkout. */
+export function acceptedView(
+  o: OrderSnapshot,
+  clientSecret: string | null,
+  nextAction: { type: string; url: string | null } | null,
+): CheckoutAccepted {
+  return {
+    orderId: o.id,
+    status: o.status,
+    payment: {
+      provider: 'stripe',
+      paymentIntentId: o.payment.intentId,
+      status: o.payment.status,
+      clientSecret,
+      nextAction,
+    },
+    totals: o.totals,
+    holdExpiresAt: isoTime(o.holdExpiresAt),
+  };
+}
