@@ -11,6 +11,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { type RawData, WebSocketServer } from 'ws';
+import { listen } from './ports';
 
 export interface NeonProxy {
   port: number;
@@ -312,16 +313,7 @@ export async function startNeonProxy(opts: {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new Error(`neon-proxy: port ${opts.port} on ${host} is already in use`)
-          : new Error(`neon-proxy: cannot listen on ${host}:${opts.port}: ${e.message}`),
-      ),
-    );
-    server.listen(opts.port, host, () => resolve());
-  });
+  await listen(server, opts.port, 'Neon proxy', host);
   const port = (server.address() as net.AddressInfo).port;
   log(`listening on http://${host}:${port} (POST /sql, WS /v1?address=, GET /health)`);
 

@@ -7,9 +7,9 @@
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { assertPortFree, PortBusyError } from './ports';
 
 export interface PgClusterOptions {
   dataDir: string;
@@ -122,7 +122,7 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
     // Fail fast (before any slow init) if a port is taken; leftovers of a killed run on our own dirs are stopped first.
     for (const s of [primary, replica]) {
       await clearStalePid(s, log);
-      await assertPortFree(s.port);
+      await assertPortFree(s.port, `postgres ${s.name}`);
     }
     const initialized = path.join(dataDir, '.initialized');
     if (!fs.existsSync(initialized)) {
@@ -271,7 +271,7 @@ async function bootstrap(port: number): Promise<void> {
 
 async function startServer(s: Server, bins: Bins, ids: Ids, log: (l: string) => void): Promise<ChildProcess> {
   await clearStalePid(s, log);
-  await assertPortFree(s.port);
+  await assertPortFree(s.port, `postgres ${s.name}`);
   log(`postgres: starting ${s.name} on 127.0.0.1:${s.port} (log: ${s.logFile})`);
   const logOffset = fs.existsSync(s.logFile) ? fs.statSync(s.logFile).size : 0;
   const fd = fs.openSync(s.logFile, 'a');
@@ -292,7 +292,12 @@ async function startServer(s: Server, bins: Bins, ids: Ids, log: (l: string) => 
     if (!stopping.has(child)) log(`postgres: ${s.name} exited unexpectedly (${exit}), see ${s.logFile}`);
   });
   await waitFor(`${s.name} to accept connections on 127.0.0.1:${s.port}`, s, logOffset, async () => {
-    if (exit) throw new Error(`postgres: ${s.name} failed to start (${exit}).${tail(s, logOffset)}`);
+    if (exit) {
+      // Lost the port to another process between the probe and the bind: the caller may retry on another.
+      if (/could not bind|address already in use/i.test(tail(s, logOffset)))
+        throw new PortBusyError(s.port, `postgres ${s.name}`);
+      throw new Error(`postgres: ${s.name} failed to start (${exit}).${tail(s, logOffset)}`);
+    }
     return withClient(s.port, 'postgres', async () => true).catch(() => false);
   }).catch((e) => {
     child.kill('SIGQUIT');
@@ -347,22 +352,6 @@ async function clearStalePid(s: Server, log: (l: string) => void): Promise<void>
   // If the lock is still there, its PID is a zombie (containers whose PID 1 never reaps) or was reused by an
   // unrelated process (common after container restarts); postgres would take it for live and refuse to start.
   fs.rmSync(pidFile, { force: true });
-}
-
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          e.code === 'EADDRINUSE'
-            ? `postgres: port ${port} is busy (something is already listening on 127.0.0.1:${port}); stop it or choose another port`
-            : `postgres: cannot use port ${port}: ${e.message}`,
-        ),
-      ),
-    );
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve()));
-  });
 }
 
 function waitStreaming(replica: Server): Promise<void> {

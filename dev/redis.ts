@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { assertPortFree, PortBusyError } from './ports';
 
 // ---------------------------------------------------------------- RESP2 values and parser
 
@@ -249,38 +250,37 @@ export function createRespPool(opts: { port: number; host?: string; size?: numbe
 
 // ---------------------------------------------------------------- redis-server process
 
-/** Absolute path of redis-server on PATH, or undefined. */
-function findRedisServer(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const p = path.join(dir || '.', 'redis-server');
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
+const executable = (p: string) => {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
   }
-  return undefined;
+};
+
+/**
+ * The redis-server to run: $REDIS_SERVER when set (a path; one that does not exist counts as "not installed",
+ * which is how a machine without Redis is tried out: REDIS_SERVER=/nonexistent), else the first on PATH.
+ */
+function findRedisServer(): string | undefined {
+  const chosen = process.env.REDIS_SERVER;
+  if (chosen) return executable(chosen) ? path.resolve(chosen) : undefined;
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .map((dir) => path.join(dir || '.', 'redis-server'))
+    .find(executable);
+}
+
+/** Why redis-server cannot be run here, and how to fix it (one line). */
+export function redisMissing(): string {
+  return process.env.REDIS_SERVER
+    ? `REDIS_SERVER=${process.env.REDIS_SERVER} is not an executable (unset it to look on PATH)`
+    : 'redis-server is not installed (apt-get install redis-server, or set REDIS_SERVER to its path)';
 }
 
 export function redisAvailable(): boolean {
   return findRedisServer() !== undefined;
-}
-
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          e.code === 'EADDRINUSE'
-            ? `redis: port ${port} on 127.0.0.1 is already in use (another redis or service?)`
-            : `redis: cannot use port ${port}: ${e.message}`,
-        ),
-      ),
-    );
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
-  });
 }
 
 export interface RedisServer {
@@ -297,8 +297,8 @@ export async function startRedis(opts: {
 }): Promise<RedisServer> {
   const log = opts.log ?? (() => {});
   const bin = findRedisServer();
-  if (!bin) throw new Error('redis-server is not installed (apt-get install redis-server)');
-  await assertPortFree(opts.port);
+  if (!bin) throw new Error(redisMissing());
+  await assertPortFree(opts.port, 'redis-server');
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   // Loopback only, no RDB/AOF: a dev/test cache that starts empty every time.
@@ -368,6 +368,8 @@ export async function startRedis(opts: {
   for (;;) {
     if (hasExited) {
       process.off('exit', onExit);
+      // Lost the port between the probe and the bind: the caller may retry on another.
+      if (/address already in use/i.test(output)) throw new PortBusyError(opts.port, 'redis-server');
       throw new Error(`redis-server exited during startup:\n${output}`);
     }
     try {

@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
+import { listen } from './ports';
 import { ApiError, canonical, invalid, type Params, parseForm } from './stripe-local/params';
 import { type Ctx, createResources, randomToken } from './stripe-local/resources';
 import { createDeliverer, type DeliveryStatus, type RetryPolicy } from './stripe-local/webhooks';
@@ -283,13 +284,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, opts.port ?? 0, 'local Stripe', opts.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
