@@ -14,7 +14,6 @@
 // wherever redis-server is installed and always in CI; elsewhere it is left out and the run says so in one line.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { configDefaults, defineConfig } from 'vitest/config';
-import { UPSTASH_DEV_TOKEN } from './dev/stack';
 import { redisTestFiles, upstashSkippedNotice, upstashSuite } from './test/stack.config';
 
 const stackSetup = ['./test/global-setup.ts'];
@@ -25,7 +24,7 @@ const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude,
 /** The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth). */
 const gatewayProject = (
   name: string,
-  bindings: (inject: (key: 'upstashUrl') => string) => Record<string, string>,
+  bindings: (inject: (key: 'upstashUrl' | 'upstashToken') => string) => Record<string, string>,
   globalSetup: string[] = [],
 ) => ({
   plugins: [
@@ -144,7 +143,7 @@ export default defineConfig({
               (inject) => ({
                 RATE_LIMIT_BACKEND: 'upstash',
                 UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
-                UPSTASH_REDIS_REST_TOKEN: UPSTASH_DEV_TOKEN,
+                UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
               }),
               stackSetup,
             ),

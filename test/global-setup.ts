@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
-import { type Stack, startStackOnFreePorts } from '../dev/stack';
+import { type Stack, startStackOnFreePorts, UPSTASH_DEV_TOKEN } from '../dev/stack';
 import { testOrdersMaxRetries, testVars, upstashSuite } from './stack.config';
 
 interface Running {
@@ -84,7 +84,7 @@ async function startTestStack(): Promise<Running> {
       databaseReplicaUrl: stack.pg.replicaUrl,
       neonProxy: `127.0.0.1:${stack.ports.neonProxy}`,
       rateLimitBackend: stack.upstashUrl ? 'upstash' : 'durable-object',
-      ...(stack.upstashUrl ? { upstashUrl: stack.upstashUrl } : {}),
+      ...(stack.upstashUrl ? { upstashUrl: stack.upstashUrl, upstashToken: UPSTASH_DEV_TOKEN } : {}),
     },
     async stop() {
       control.close();
@@ -125,7 +125,8 @@ declare module 'vitest' {
     /** host:port of the stack's Neon proxy (NEON_LOCAL_PROXY). */
     neonProxy: string;
     rateLimitBackend: 'upstash' | 'durable-object';
-    /** The Upstash REST bridge; provided only when the stack runs redis-server. */
+    /** The Upstash REST bridge and its token; provided only when the stack runs redis-server. */
     upstashUrl: string;
+    upstashToken: string;
   }
 }
