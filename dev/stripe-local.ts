@@ -12,8 +12,8 @@
 //    400 idempotency_error; a request while the first one still runs -> 409 idempotency_key_in_use (the SDK
 //    retries). Results are stored once the endpoint started executing (card declines, state errors);
 //    parameter-validation errors and 500s are not (a corrected retry with the same key is allowed).
-//  - PaymentIntents / Charges / Refunds / Events / test PaymentMethods: stripe-local/resources.ts; webhook
-//    delivery with Stripe-Signature: stripe-local/webhooks.ts.
+//  - PaymentIntents / Charges / Refunds / Events / test PaymentMethods: stripe-local/resources.ts (routes) and one
+//    file per object beside it; webhook delivery with Stripe-Signature: stripe-local/webhooks.ts.
 //  - Test controls (no auth): GET /_local/deliveries; GET|POST /_local/authenticate/<pi>?outcome=succeed|fail
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there).
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
@@ -24,7 +24,8 @@ import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
 import { listen } from './ports';
 import { ApiError, canonical, invalid, type Params, parseForm } from './stripe-local/params';
-import { type Ctx, createResources, randomToken } from './stripe-local/resources';
+import { createResources } from './stripe-local/resources';
+import { type Ctx, randomToken } from './stripe-local/store';
 import { createDeliverer, type DeliveryStatus, type RetryPolicy } from './stripe-local/webhooks';
 
 export { signatureHeader } from './stripe-local/webhooks';
