@@ -11,7 +11,8 @@ import { Ratelimit } from '@upstash/ratelimit';
 import { Redis, type RedisConfigNodejs } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withFreePorts } from './ports';
-import { createRespPool, type RedisServer, type ReplyError, type RespPool, startRedis } from './redis';
+import { type RedisServer, startRedis } from './redis';
+import { createRespPool, type ReplyError, type RespPool } from './redis/resp';
 import { startUpstashBridge, stripKeyLockingFlag, type UpstashBridge } from './upstash-bridge';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });

@@ -16,7 +16,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from './ports';
-import { createRespPool, RedisUnavailableError, type Reply, ReplyError, SimpleString } from './redis';
+import { createRespPool, RedisUnavailableError, type Reply, ReplyError, SimpleString } from './redis/resp';
 
 export interface UpstashBridgeOptions {
   port: number;
