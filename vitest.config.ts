@@ -3,7 +3,8 @@
 // replica, Neon proxy, all workers under wrangler dev) on test ports; then
 //  - workers: tests that run inside workerd (@cloudflare/vitest-plugin) with the catalog's real bindings,
 //  - e2e: tests in Node against the running gateway,
-//  - tools: tests of the local dev tools (the Neon proxy) that start their own Postgres.
+//  - tools: tests in Node of the local dev tools (the Neon proxy) that start their own Postgres, of lib/ and
+//    of each worker's pure parts (its config schema).
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { UPSTASH_DEV_TOKEN } from './dev/stack';
@@ -115,7 +116,7 @@ export default defineConfig({
         test: {
           name: 'tools',
           environment: 'node',
-          include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'],
+          include: ['dev/**/*.test.ts', 'lib/**/*.test.ts', 'workers/*/src/**/*.test.ts'],
           testTimeout: 60_000,
           sequence: { groupOrder: 2 },
         },
