@@ -1,7 +1,8 @@
 // A stand-in for `wrangler` in the deploy tests: answers the commands `npm run deploy` runs as wrangler 4
 // prints them, from an account kept in a JSON file, and logs every call. Like the platform, `deploy` fails
-// when a service binding's target worker, a KV id or a queue is missing. Used in-process (`fakeRunner`) and as
-// an executable (`fakeWranglerBin`: a script that runs this file), so the real child-process runner is tested.
+// when a service binding's target worker, a KV id or a queue is missing. Used in-process (`fakeRunner`) and,
+// compiled to JavaScript by the tests, as an executable, so the real child-process runner is tested too.
+// Imports nothing but node builtins (and types), so that the compiled copy runs on its own.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,16 @@ const values = (text: string, key: string) =>
 
 class Failure extends Error {}
 
+interface Call {
+  args: string[];
+  command: string;
+  state: FakeAccount;
+  save: () => void;
+  log: (text: string) => void;
+  flag: (name: string) => string;
+  cwd: string;
+}
+
 /** What wrangler would print for `args` (run in `cwd`), with the account in `stateFile` updated. */
 export function answer(args: string[], stateFile: string, cwd: string) {
   const state: FakeAccount = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
@@ -39,10 +50,12 @@ export function answer(args: string[], stateFile: string, cwd: string) {
   save();
   if ((state.hang ?? []).some((prefix) => command.startsWith(prefix))) return { hang: true as const };
   let out = '';
-  const log = (text: string) => (out += `${text}\n`);
+  const log = (text: string) => {
+    out += `${text}\n`;
+  };
   const flag = (name: string) => args[args.indexOf(name) + 1] ?? '';
   try {
-    respond(args, command, state, save, log, flag, cwd);
+    respond({ args, command, state, save, log, flag, cwd });
     return { code: 0, stdout: out, stderr: '' };
   } catch (err) {
     if (!(err instanceof Failure)) throw err;
@@ -50,34 +63,22 @@ export function answer(args: string[], stateFile: string, cwd: string) {
   }
 }
 
-function respond(
-  args: string[],
-  command: string,
-  state: FakeAccount,
-  save: () => void,
-  log: (text: string) => void,
-  flag: (name: string) => string,
-  cwd: string,
-) {
+function respond(call: Call) {
+  const { args, command, state, save, log, flag } = call;
   const last = args.at(-1)!;
   if (command === 'kv namespace list') return log(JSON.stringify(state.kv, null, '  '));
-  if (command === 'secret list' || args[0] === 'secret') {
-    const worker = state.workers[flag('--name')];
-    if (!worker)
-      throw new Failure(`Worker "${flag('--name')}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\``);
-    return log(
-      JSON.stringify(
-        worker.secrets.map((name) => ({ name, type: 'secret_text' })),
-        null,
-        '  ',
-      ),
-    );
+  if (args[0] === 'secret' && args[1] === 'list') {
+    const name = flag('--name');
+    const worker = state.workers[name];
+    if (!worker) throw new Failure(`Worker "${name}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\``);
+    return log(JSON.stringify(worker.secrets.map((s) => ({ name: s, type: 'secret_text' }))));
   }
   log(BANNER);
   if (command.startsWith('kv namespace create ')) {
     log(`Resource location: remote\n🌀 Creating namespace with title "${last}"`);
-    if (state.kv.some((n) => n.title === last))
+    if (state.kv.some((n) => n.title === last)) {
       throw new Failure(`A KV namespace with the title "${last}" already exists.`);
+    }
     const id = hex(16);
     state.kv.push({ id, title: last });
     save();
@@ -97,29 +98,19 @@ function respond(
     return log(`✅ Created queue '${last}'`);
   }
   if (command === 'r2 bucket list') {
-    return log(
-      ['Listing buckets...', ...state.buckets.map((b) => `name:           ${b}\ncreation_date:  2026-01-01`)].join(
-        '\n\n',
-      ),
-    );
+    const listed = state.buckets.map((b) => `name:           ${b}\ncreation_date:  2026-01-01`);
+    return log(['Listing buckets...', ...listed].join('\n\n'));
   }
   if (command.startsWith('r2 bucket create ')) {
     state.buckets.push(last);
     save();
     return log(`Creating bucket '${last}'...\n✅ Created bucket '${last}' with default storage class of Standard.`);
   }
-  if (args[0] === 'deploy') return deployWorker(args, state, save, log, flag, cwd);
+  if (args[0] === 'deploy') return deployWorker(call);
   throw new Failure(`the fake wrangler does not know "${command}"`);
 }
 
-function deployWorker(
-  args: string[],
-  state: FakeAccount,
-  save: () => void,
-  log: (text: string) => void,
-  flag: (name: string) => string,
-  cwd: string,
-) {
+function deployWorker({ args, state, save, log, flag, cwd }: Call) {
   const config = fs.readFileSync(path.resolve(cwd, flag('-c')), 'utf8');
   const name = values(config, 'name')[0]!;
   log('Total Upload: 12.34 KiB / gzip: 3.21 KiB');
@@ -135,7 +126,7 @@ function deployWorker(
   for (const queue of [...values(config, 'queue'), ...values(config, 'dead_letter_queue')]) {
     if (!state.queues.includes(queue)) throw new Failure(`Queue "${queue}" does not exist.`);
   }
-  if (state.failDeploy?.includes(name)) throw new Failure(`A request to the Cloudflare API failed. [code: 10000]`);
+  if (state.failDeploy?.includes(name)) throw new Failure('A request to the Cloudflare API failed. [code: 10000]');
   state.workers[name] = { secrets: state.workers[name]?.secrets ?? [], deployed: true };
   save();
   log(`Uploaded ${name} (1.00 sec)\nDeployed ${name} triggers (0.50 sec)\n  https://${name}.example.workers.dev`);
@@ -152,15 +143,6 @@ export function fakeRunner(stateFile: string, cwd: string): Runner {
     }
     return { ...result, timedOut: false };
   };
-}
-
-/** Writes an executable `wrangler` into `dir` that runs this file (account in $FAKE_WRANGLER_STATE). */
-export function fakeWranglerBin(dir: string): string {
-  const bin = path.join(dir, 'wrangler');
-  const self = fileURLToPath(import.meta.url);
-  const tsx = path.resolve(path.dirname(self), '../../node_modules/tsx/dist/loader.mjs');
-  fs.writeFileSync(bin, `#!/bin/sh\nexec node --import "${tsx}" "${self}" "$@"\n`, { mode: 0o755 });
-  return bin;
 }
 
 // Run as the executable: answer, print, exit like wrangler.
