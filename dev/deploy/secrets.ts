@@ -1,0 +1,58 @@
+// The secrets each worker needs in production, declared once: `npm run deploy` checks them with
+// `wrangler secret list` before deploying, and its dry run prints them. Vars live in each wrangler.toml;
+// secrets cannot (they would be committed), so this list is where they are named. A worker with no
+// secrets still has an entry, so that adding a worker forces a decision here.
+
+/** A secret a worker reads. `required` may depend on one of the worker's vars in its wrangler.toml. */
+export interface SecretSpec {
+  name: string;
+  /** What it is, for the report and the `wrangler secret put` hint. */
+  about: string;
+  required: boolean | { whenVar: string; equals: string };
+}
+
+const databaseUrl: SecretSpec = {
+  name: 'DATABASE_URL',
+  about: 'Neon primary, pooled connection string',
+  required: true,
+};
+const replicaUrl: SecretSpec = {
+  name: 'DATABASE_REPLICA_URL',
+  about: 'Neon read replica; without it reads go to the primary',
+  required: false,
+};
+
+export const workerSecrets: Record<string, SecretSpec[]> = {
+  'storefront-gateway': [
+    { name: 'JWT_SIGNING_KEY', about: 'private ES256 JWK with a kid', required: true },
+    { ...databaseUrl, about: 'Neon primary: customers and refresh tokens' },
+    { name: 'JWT_PUBLIC_KEYS', about: 'JWKS of older keys still accepted during a key rollover', required: false },
+    {
+      name: 'UPSTASH_REDIS_REST_URL',
+      about: 'rate limits on Upstash; without it they run on the RateLimiterDO',
+      required: { whenVar: 'RATE_LIMIT_BACKEND', equals: 'upstash' },
+    },
+    {
+      name: 'UPSTASH_REDIS_REST_TOKEN',
+      about: 'token for UPSTASH_REDIS_REST_URL',
+      required: { whenVar: 'RATE_LIMIT_BACKEND', equals: 'upstash' },
+    },
+  ],
+  'storefront-catalog': [databaseUrl, replicaUrl],
+  'storefront-admin': [databaseUrl, replicaUrl],
+  'storefront-cart': [],
+  'storefront-checkout': [
+    { ...databaseUrl, about: 'Neon primary: orders, stock copy' },
+    { name: 'STRIPE_SECRET_KEY', about: 'sk_live_… or sk_test_…', required: true },
+    { name: 'STRIPE_WEBHOOK_SECRET', about: 'whsec_… of the Stripe webhook endpoint', required: true },
+  ],
+};
+
+/** Settings only the local stack uses: present on a deployed worker they would point it at a local server. */
+export const devOnlySecrets = ['NEON_LOCAL_PROXY'];
+
+/** Whether `spec` is required for a worker with these vars. */
+export function isRequired(spec: SecretSpec, vars: Record<string, unknown>): boolean {
+  if (typeof spec.required === 'boolean') return spec.required;
+  return String(vars[spec.required.whenVar] ?? '') === spec.required.equals;
+}
