@@ -188,6 +188,14 @@ describe('secrets', () => {
     expect(finding!.missingRequired.map((s) => s.name)).toEqual(['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN']);
   });
 
+  it('requires the Upstash token once the URL is set (the "auto" backend then picks Upstash)', () => {
+    const [finding] = secretReport([gateway], workerSecrets, {
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'UPSTASH_REDIS_REST_URL'],
+    });
+    expect(finding!.missingRequired.map((s) => s.name)).toEqual(['UPSTASH_REDIS_REST_TOKEN']);
+    expect(finding!.missingOptional.map((s) => s.name)).toEqual(['JWT_PUBLIC_KEYS']);
+  });
+
   it('refuses on a missing optional secret only without --allow-missing-optional', () => {
     const findings = secretReport([gateway], workerSecrets, {
       'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL'],

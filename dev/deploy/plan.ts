@@ -184,8 +184,8 @@ export function secretReport(
       worker: w.name,
       configPath: w.configPath,
       notDeployed: present[w.name] === null,
-      missingRequired: missing.filter((s) => isRequired(s, w.vars)),
-      missingOptional: missing.filter((s) => !isRequired(s, w.vars)),
+      missingRequired: missing.filter((s) => isRequired(s, w.vars, have)),
+      missingOptional: missing.filter((s) => !isRequired(s, w.vars, have)),
       devOnlyPresent: have.filter((name) => devOnlySecrets.includes(name)),
     };
   });
