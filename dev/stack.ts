@@ -1,32 +1,22 @@
 // The whole local system, started in order and stopped in reverse: PostgreSQL primary + streaming replica,
-// migrations and seed, the local Neon proxy, and every worker under one `wrangler dev` (workerd).
-// Used by `npm run dev` (dev/start.ts), by the end-to-end tests and by the benchmark.
-import { type ChildProcess, spawn } from 'node:child_process';
+// migrations and seed, the local Neon proxy, local Stripe, redis-server + the Upstash bridge (when installed), and
+// every worker under one `wrangler dev` (workerd, dev/stack/wrangler.ts).
+// Used by `npm run dev` (dev/start.ts), by the tests (test/global-setup.ts) and by the benchmark.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { experimental_readRawConfig } from 'wrangler';
 import { runMigrations } from '../db/migrate';
 import { seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { devSigningKey } from './keys';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
-import { assertPortFree, PortBusyError, withFreePorts } from './ports';
+import { assertPortFree, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
+import { projectRoot, startWrangler, workerConfigs } from './stack/wrangler';
 import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
 
-export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** Every worker config; the first one (the gateway) is the one `wrangler dev` serves on the port. */
-export const workerConfigs = [
-  'wrangler.toml',
-  'workers/catalog/wrangler.toml',
-  'workers/admin/wrangler.toml',
-  'workers/cart/wrangler.toml',
-  'workers/checkout/wrangler.toml',
-];
+export { projectRoot, workerConfigs };
 
 export interface StackPorts {
   gateway: number;
@@ -88,113 +78,6 @@ export interface Stack {
 }
 
 export const UPSTASH_DEV_TOKEN = 'dev-upstash-token';
-
-async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number, ports: StackPorts) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      const last = tail(logFile);
-      // Lost the gateway or inspector port between the probe and wrangler's bind: the caller may retry elsewhere.
-      if (/EADDRINUSE|address already in use/i.test(last)) {
-        const inspector = last.includes(String(ports.inspector));
-        throw new PortBusyError(
-          inspector ? ports.inspector : ports.gateway,
-          inspector ? 'wrangler inspector' : 'gateway',
-        );
-      }
-      throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${last}`);
-    }
-    // Each attempt is bounded by a timer of its own as well as the fetch signal: a first request can take
-    // seconds while workerd compiles, and no attempt may outlive the deadline.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        fetch(url, { signal: AbortSignal.timeout(10_000) }).then((res) => res.arrayBuffer()),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('attempt timed out')), 11_000);
-        }),
-      ]);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  throw new Error(`wrangler dev did not answer ${url} within ${timeoutMs / 1000}s; see ${logFile}\n${tail(logFile)}`);
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function stopChild(child: ChildProcess, timeoutMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  const pid = child.pid;
-  // wrangler runs workerd as its child in the same process group (we made wrangler a group leader): signal
-  // the group, and the process itself should the group be gone.
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {}
-    }
-  };
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => signal('SIGKILL'), timeoutMs);
-    const giveUp = setTimeout(resolve, timeoutMs + 3000); // never hang a shutdown on a lost exit event
-    child.once('exit', () => {
-      clearTimeout(kill);
-      clearTimeout(giveUp);
-      resolve();
-    });
-    signal('SIGTERM');
-  });
-}
-
-/**
- * `wrangler dev` applies --var only to the first config, so each worker gets a generated JSON copy of its
- * wrangler.toml: the local database settings (secrets in production) added, and the vars it declares
- * replaced by this stack's values where given (test settings).
- */
-function writeDevConfigs(
-  dir: string,
-  secrets: Record<string, string>,
-  vars: Record<string, string>,
-  gatewayVars: Record<string, string>,
-  ordersMaxRetries?: number,
-): string[] {
-  fs.mkdirSync(dir, { recursive: true });
-  return workerConfigs.map((rel) => {
-    const source = path.join(projectRoot, rel);
-    const { rawConfig } = experimental_readRawConfig({ config: source });
-    const declared = (rawConfig.vars ?? {}) as Record<string, unknown>;
-    const overrides = Object.fromEntries(Object.entries(vars).filter(([k]) => k in declared));
-    const config = {
-      ...rawConfig,
-      main: path.resolve(path.dirname(source), rawConfig.main!),
-      vars: { ...declared, ...overrides, ...secrets, ...(rawConfig.name === 'storefront-gateway' ? gatewayVars : {}) },
-    };
-    if (ordersMaxRetries !== undefined && config.queues?.consumers) {
-      config.queues = {
-        ...config.queues,
-        consumers: config.queues.consumers.map((c: { queue: string }) =>
-          c.queue === 'orders' ? { ...c, max_retries: ordersMaxRetries } : c,
-        ),
-      };
-    }
-    const target = path.join(dir, `${rawConfig.name}.json`);
-    fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
-    return target;
-  });
-}
-
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = opts.log ?? (() => {});
   const ports = { ...defaultPorts, ...opts.ports };
@@ -281,39 +164,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       log('rate limits on the built-in Durable Object backend (install redis-server to run the Upstash path)');
     }
     Object.assign(gatewayVars, opts.gatewayVars);
-    const configs = writeDevConfigs(
-      path.join(dataRoot, 'config'),
-      dbSecrets,
-      { STRIPE_API_BASE: stripe.url, ...opts.vars },
-      gatewayVars,
-      opts.ordersMaxRetries,
-    );
-    const args = [
-      'dev',
-      ...configs.flatMap((c) => ['-c', c]),
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(ports.gateway),
-      '--inspector-port',
-      String(ports.inspector),
-      '--persist-to',
-      path.join(dataRoot, 'wrangler'),
-      '--show-interactive-dev-session=false',
-      ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
-    ];
-    const wranglerLog = path.join(dataRoot, 'wrangler.log');
-    const out = opts.wranglerOutput === 'inherit' ? 'inherit' : fs.openSync(wranglerLog, 'a');
     log(`workers under wrangler dev (workerd): gateway, catalog, admin, cart, checkout`);
-    const child = spawn(path.join(projectRoot, 'node_modules/.bin/wrangler'), args, {
-      cwd: projectRoot,
-      stdio: ['ignore', out, out],
-      detached: true, // its own process group, so stop() ends wrangler and workerd together
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? 'true' },
+    const wrangler = await startWrangler({
+      dataRoot,
+      ports,
+      secrets: dbSecrets,
+      vars: { STRIPE_API_BASE: stripe.url, ...opts.vars },
+      gatewayVars,
+      ordersMaxRetries: opts.ordersMaxRetries,
+      logLevel: opts.logLevel,
+      output: opts.wranglerOutput,
     });
-    cleanups.push(() => stopChild(child));
-    const url = `http://127.0.0.1:${ports.gateway}`;
-    await waitForHttp(`${url}/health`, child, wranglerLog, 90_000, ports);
+    cleanups.push(() => wrangler.stop());
+    const url = wrangler.url;
+    const wranglerLog = wrangler.log;
     return {
       url,
       ports,
