@@ -2,20 +2,7 @@
 // `orders-dlq` consumer writes them here), so ops can see them and replay them once the cause is fixed. A
 // replay sends the message back to `orders`; the consumer's writes are idempotent, so replaying twice is safe.
 import { DurableObject } from 'cloudflare:workers';
-import type { OrdersQueueMessage } from '../lib/checkout/messages';
-
-export interface DeadLetter {
-  id: string;
-  type: string;
-  /** The order or SKU the message is about. */
-  subject: string;
-  body: OrdersQueueMessage;
-  attempts: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  replayedAt: string | null;
-  replays: number;
-}
+import type { DeadLetter, DeadLetterList, OrdersQueueMessage } from '../lib/contracts/queue';
 
 type Row = {
   id: string;
@@ -77,7 +64,7 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   }
 
   /** Dead letters, newest first; replayed ones only when asked for. */
-  async list(opts: { includeReplayed: boolean; limit: number }): Promise<{ letters: DeadLetter[]; waiting: number }> {
+  async list(opts: { includeReplayed: boolean; limit: number }): Promise<DeadLetterList> {
     const rows = this.sql
       .exec<Row>(
         `select * from letter ${opts.includeReplayed ? '' : 'where replayed_at is null'} order by last_seen_at desc limit ?`,

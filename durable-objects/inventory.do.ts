@@ -7,7 +7,7 @@
 // backstop for an order expiry that never ran) has passed, and it copies the levels to the `orders` Queue
 // (for Postgres) at most INVENTORY_SYNC_DELAY_MS after a change, so a burst of changes travels as one message.
 import { DurableObject } from 'cloudflare:workers';
-import type { InventoryLevels, OrdersQueueMessage } from '../lib/checkout/messages';
+import type { InventoryLevels, OrdersQueueMessage } from '../lib/contracts/queue';
 import { withTimeout } from '../lib/resilience';
 
 /** Upper bound for on-hand counts and caps; a larger figure is a typo, not stock. */

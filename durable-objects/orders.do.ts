@@ -7,25 +7,19 @@
 // is evicted.
 import { DurableObject } from 'cloudflare:workers';
 import type { Identity } from '../lib/auth/tokens';
-import type { OrdersQueueMessage } from '../lib/checkout/messages';
 import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from '../lib/checkout/order';
-import type { CheckoutAccepted, CheckoutBody, OrderView } from '../lib/checkout/schemas';
+import type { CheckoutAccepted, OrderView } from '../lib/checkout/schemas';
 import { orderView } from '../lib/checkout/view';
+import type { CheckoutCall, PaymentEvent } from '../lib/contracts/checkout';
+import type { OrdersQueueMessage } from '../lib/contracts/queue';
 import type { DbEnv } from '../lib/db/client';
 import type { ErrorCode, ErrorInfo } from '../lib/errors';
 import { backoffMs, withTimeout } from '../lib/resilience';
-import { type PaymentEvent, placeOrder } from '../workers/checkout/src/checkout.flow';
+import { placeOrder } from '../workers/checkout/src/checkout.flow';
 import { commitAll, releaseAll, reserveAll } from '../workers/checkout/src/inventory.client';
 import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../workers/checkout/src/stripe';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
-
-export interface CheckoutCall {
-  identity: Identity;
-  key: string;
-  requestHash: string;
-  body: CheckoutBody;
-}
 
 /** What the gateway answers: 202 with the accepted order, or an error. Replays of a key get the same. */
 export type CheckoutOutcome = { status: 202; body: CheckoutAccepted } | { status: number; error: ErrorInfo };

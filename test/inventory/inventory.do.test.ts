@@ -15,7 +15,7 @@ import type {
   ReserveResult,
   StockResult,
 } from '../../durable-objects/inventory.do';
-import type { InventoryLevels, OrdersQueueMessage } from '../../lib/checkout/messages';
+import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
 
 type Stub = DurableObjectStub<InventoryDO>;
 

@@ -4,9 +4,9 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
+import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
 import { rpc, unwrap } from '../../../lib/rpc';
-import type { VariantInfo } from '../../catalog/src/products.repo';
 
 export { CartDO } from '../../../durable-objects/cart.do';
 
@@ -33,7 +33,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private async variants(skus: string[]): Promise<Map<string, VariantInfo>> {
     if (skus.length === 0) return new Map();
     const answer = unwrap(await this.env.CATALOG.getVariants(skus));
-    const { variants } = JSON.parse(answer.body) as { variants: VariantInfo[] };
+    const { variants } = JSON.parse(answer.body) as VariantList;
     return new Map(variants.map((v) => [v.sku, v]));
   }
 

@@ -3,11 +3,12 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
+import type { CatalogResult, CheckoutPrices, VariantList } from '../../../lib/contracts/catalog';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { type RpcResult, rpc } from '../../../lib/rpc';
-import { type CachedAnswer, type CachePolicy, cachedJson } from './cache';
+import { type CachePolicy, cachedJson } from './cache';
 import { checkDatabases, type DbChecks } from './health';
 import {
   categoryTree,
@@ -16,11 +17,8 @@ import {
   hasReplayed,
   listProducts,
   type Reader,
-  type VariantInfo,
   variantsBySku,
 } from './products.repo';
-
-export type CatalogResult = RpcResult<CachedAnswer>;
 
 const num = (v: string | undefined, fallback: number) => {
   const n = Number(v);
@@ -162,7 +160,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
    * unreachable, the edge-cached prices answer instead (`source: 'cache'`), so checkout keeps accepting orders;
    * a SKU with neither is simply absent.
    */
-  async priceForCheckout(input: unknown): Promise<RpcResult<{ variants: VariantInfo[]; source: 'primary' | 'cache' }>> {
+  async priceForCheckout(input: unknown): Promise<RpcResult<CheckoutPrices>> {
     return rpc(async () => {
       const skus = [...new Set(SkuList.parse(input))];
       try {
@@ -174,10 +172,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         );
         const cached = await this.getVariants(skus);
         if (!cached.ok) throw AppError.fromInfo(cached.error);
-        return {
-          variants: (JSON.parse(cached.body) as { variants: VariantInfo[] }).variants,
-          source: 'cache' as const,
-        };
+        return { variants: (JSON.parse(cached.body) as VariantList).variants, source: 'cache' as const };
       }
     });
   }

@@ -2,30 +2,21 @@
 // primary, total, hold the stock (SKU order), create the PaymentIntent (idempotency key from the order id),
 // accept. Every step can be run again for the same order id with the same effect, so an interrupted checkout
 // retried with the same Idempotency-Key resumes: same holds, same PaymentIntent, one order.
-import type { CheckoutCall, CheckoutOutcome, OrdersDO } from '../../../durable-objects/orders.do';
+import type { CheckoutOutcome, OrdersDO } from '../../../durable-objects/orders.do';
 import { closedOutcome, fail } from '../../../durable-objects/orders.do';
 import type { OrderLine, OrderSnapshot } from '../../../lib/checkout/order';
 import { computeTotals } from '../../../lib/checkout/pricing';
 import { acceptedView } from '../../../lib/checkout/view';
+import type { CheckoutPrices } from '../../../lib/contracts/catalog';
+import type { CheckoutCall } from '../../../lib/contracts/checkout';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import type { RpcResult } from '../../../lib/rpc';
-import type { VariantInfo } from '../../catalog/src/products.repo';
 import { reserveAll } from './inventory.client';
 import { callStripe, Stripe, type StripeEnv } from './stripe';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
-
-/** The part of a Stripe event an order needs. */
-export interface PaymentEvent {
-  id: string;
-  type: string;
-  orderId: string;
-  intentId: string;
-  intentStatus: string;
-  failureMessage?: string;
-}
 
 const holdTtlMs = (env: Env) => (Number(env.HOLD_TTL_SECONDS) > 0 ? Number(env.HOLD_TTL_SECONDS) : 900) * 1000;
 
@@ -54,9 +45,11 @@ export async function placeOrder(
         fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422),
       );
     const skus = cart.lines.map((l) => l.sku);
-    const priced = (await withTimeout(env.CATALOG.priceForCheckout(skus), 8000, 'catalog prices')) as RpcResult<{
-      variants: VariantInfo[];
-    }>;
+    const priced = (await withTimeout(
+      env.CATALOG.priceForCheckout(skus),
+      8000,
+      'catalog prices',
+    )) as RpcResult<CheckoutPrices>;
     if (!priced.ok)
       return store.closeCheckout(call.key, orderId, {
         status: AppError.fromInfo(priced.error).status,

@@ -4,7 +4,6 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
 import type { Identity } from '../../../lib/auth/tokens';
-import type { OrdersQueueMessage } from '../../../lib/checkout/messages';
 import {
   AdjustStockBody,
   CheckoutBody,
@@ -14,10 +13,11 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
+import type { PaymentEvent } from '../../../lib/contracts/checkout';
+import type { OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { rpc } from '../../../lib/rpc';
-import type { PaymentEvent } from './checkout.flow';
 import { inventoryOf, levelsOf } from './inventory.client';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 import { Stripe, type StripeEnv, verifyWebhook } from './stripe';

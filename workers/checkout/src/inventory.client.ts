@@ -7,7 +7,7 @@ import type {
   ReleaseResult,
   ReserveResult,
 } from '../../../durable-objects/inventory.do';
-import type { InventoryLevels } from '../../../lib/checkout/messages';
+import type { InventoryLevels } from '../../../lib/contracts/queue';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { withTimeout } from '../../../lib/resilience';
 import { pgBreaker } from './db';
