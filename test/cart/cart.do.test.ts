@@ -9,7 +9,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { CartDO, CartLimits, CartLine, CartOp, CartResult, CartState } from '../../durable-objects/cart.do';
+import type { CartDO } from '../../durable-objects/cart/cart.do';
+import type { CartLimits, CartLine, CartOp, CartResult, CartState } from '../../durable-objects/cart/types';
 
 type Stub = DurableObjectStub<CartDO>;
 

@@ -6,15 +6,15 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
 import type {
   CommitResult,
-  InventoryDO,
   LevelsState,
   ReleaseResult,
   ReserveRequest,
   ReserveResult,
   StockResult,
-} from '../../durable-objects/inventory.do';
+} from '../../durable-objects/inventory/types';
 import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
 
 type Stub = DurableObjectStub<InventoryDO>;

@@ -1,14 +1,14 @@
 // The cart worker: one CartDO per shopper, addressed by the subject the gateway verified (never by an id a
 // client sends). Prices and product data come from the catalog over RPC, never from the client.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart.do';
+import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
 import { rpc, unwrap } from '../../../lib/rpc';
 
-export { CartDO } from '../../../durable-objects/cart.do';
+export { CartDO } from '../../../durable-objects/cart/cart.do';
 
 const num = (v: string | undefined, fallback: number) =>
   Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : fallback;

@@ -2,7 +2,8 @@
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
+import { inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
+import type { CheckoutOutcome } from '../../../durable-objects/orders/checkout.saga';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
@@ -17,14 +18,13 @@ import type { PaymentEvent } from '../../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
+import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { rpc } from '../../../lib/rpc';
-import { inventoryOf, levelsOf } from './inventory.client';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
-import { Stripe, type StripeEnv, verifyWebhook } from './stripe';
 
-export { DeadLetterDO } from '../../../durable-objects/dead-letters.do';
-export { InventoryDO } from '../../../durable-objects/inventory.do';
-export { OrdersDO } from '../../../durable-objects/orders.do';
+export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
+export { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
+export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
 

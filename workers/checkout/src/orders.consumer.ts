@@ -9,10 +9,10 @@ import * as schema from '../../../db/schema';
 import { inventoryLevels, orderEvents, orderLines, orders, payments } from '../../../db/schema';
 import type { OrderSnapshot } from '../../../lib/checkout/order';
 import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/contracts/queue';
+import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable } from '../../../lib/db/errors';
 import { backoffMs, CircuitOpenError } from '../../../lib/resilience';
-import { pgBreaker } from './db';
 
 type Env = CheckoutEnv & DbEnv & { ORDERS_RETRY_BASE_SECONDS?: string };
 

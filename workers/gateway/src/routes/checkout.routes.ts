@@ -1,7 +1,7 @@
 // Checkout and orders: any signed-in caller, guests included (a guest gives an email). POST /v1/checkout needs
 // an Idempotency-Key: the same key gets the same answer, a different body under it is refused (422).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { CheckoutOutcome } from '../../../../durable-objects/orders.do';
+import type { CheckoutOutcome } from '../../../../durable-objects/orders/checkout.saga';
 import {
   CheckoutAccepted,
   CheckoutBody,

@@ -1,8 +1,9 @@
-// Stripe for the checkout worker: the real SDK over fetch (workerd), pointed at the local Stripe server in
-// development, with a per-request timeout, the SDK's own retries (exponential backoff with jitter, and the same
-// idempotency key on every retry), and a circuit breaker so an outage fails fast instead of piling up.
+// Stripe for the checkout worker's webhook and for OrdersDO's payments port: the real SDK over fetch (workerd),
+// pointed at the local Stripe server in development, with a per-request timeout, the SDK's own retries
+// (exponential backoff with jitter, and the same idempotency key on every retry), and a circuit breaker so an
+// outage fails fast instead of piling up.
 import Stripe from 'stripe';
-import { CircuitBreaker } from '../../../lib/resilience';
+import { CircuitBreaker } from '../resilience';
 
 export interface StripeEnv {
   /** Secret: sk_live_... / sk_test_... */
