@@ -5,34 +5,21 @@
 // through the ports (ports.ts); the object's own storage through the order book and the task outbox.
 import type { OrderLine, OrderSnapshot } from '../../lib/checkout/order';
 import { computeTotals } from '../../lib/checkout/pricing';
-import type { CheckoutAccepted } from '../../lib/checkout/schemas';
 import { acceptedView } from '../../lib/checkout/view';
-import type { CheckoutCall } from '../../lib/contracts/checkout';
-import { AppError, type ErrorCode, type ErrorInfo } from '../../lib/errors';
+import type { CheckoutCall, CheckoutResult } from '../../lib/contracts/checkout';
+import { AppError, type ErrorCode } from '../../lib/errors';
+import { failure } from '../../lib/rpc';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
 import type { TaskOutbox } from './tasks';
 
-/** What the gateway answers: 202 with the accepted order, or an error. Replays of a key get the same. */
-export type CheckoutOutcome = { status: 202; body: CheckoutAccepted } | { status: number; error: ErrorInfo };
-
-export const fail = (
-  code: ErrorCode,
-  message: string,
-  status: number,
-  details?: unknown,
-  retryAfter?: number,
-): CheckoutOutcome => ({
-  status,
-  error: { code, message, ...(details === undefined ? {} : { details }), ...(retryAfter ? { retryAfter } : {}) },
-});
-
 /** The answer of a key whose checkout was interrupted and then closed (its order never accepted). */
-export const closedOutcome = (): CheckoutOutcome =>
-  fail(
-    'CHECKOUT_CLOSED',
-    'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.',
-    409,
+export const closedAnswer = (): CheckoutResult =>
+  failure(
+    new AppError(
+      'CHECKOUT_CLOSED',
+      'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.',
+    ),
   );
 
 /** What the saga works with: the object's storage, the ports, and two of the object's own operations. */
@@ -52,7 +39,7 @@ export interface SagaContext {
  * retryable: it keeps its order id so a retry resumes the same order (same holds, same PaymentIntent), and the
  * holds this attempt took are released until then.
  */
-export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutOutcome> {
+export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
   try {
     return await placeOrder(ctx, call, orderId);
   } catch (err) {
@@ -67,18 +54,18 @@ export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId:
     );
     const o = ctx.book.order(orderId);
     if (o?.status === 'created') await ctx.releaseHolds(o, 'checkout interrupted');
-    if (err instanceof AppError) return { status: 503, error: err.toInfo() };
-    return fail(
-      'SERVICE_UNAVAILABLE',
-      'The checkout could not be completed right now; retry with the same Idempotency-Key.',
-      503,
-      undefined,
-      2,
+    if (err instanceof AppError) return failure(err);
+    return failure(
+      new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The checkout could not be completed right now; retry with the same Idempotency-Key.',
+        { retryAfter: 2, cause: err },
+      ),
     );
   }
 }
 
-async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutOutcome> {
+async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
   const { book, ports } = ctx;
   let order = book.order(orderId);
   if (order && order.status !== 'created') return answerFor(book, order, call.key);
@@ -89,26 +76,20 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     // The cart, priced from the primary.
     const cart = await ports.cart.snapshot(call.identity);
     if (cart.lines.length === 0)
-      return close(
-        ctx,
-        call.key,
-        orderId,
-        fail('CART_EMPTY', 'The cart is empty; add items before checking out.', 422),
-      );
+      return close(ctx, call.key, orderId, refused('CART_EMPTY', 'The cart is empty; add items before checking out.'));
     const skus = cart.lines.map((l) => l.sku);
     const priced = await ports.catalog.priceForCheckout(skus);
-    if (!priced.ok)
-      return close(ctx, call.key, orderId, { status: AppError.fromInfo(priced.error).status, error: priced.error });
+    if (!priced.ok) return close(ctx, call.key, orderId, priced); // the catalog's own answer (e.g. DB_UNAVAILABLE)
     const prices = new Map(priced.variants.map((v) => [v.sku, v]));
     const missing = skus.filter((s) => !prices.has(s));
     if (missing.length) {
       const message = `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`;
-      return close(ctx, call.key, orderId, fail('ITEM_UNAVAILABLE', message, 422, { skus: missing }));
+      return close(ctx, call.key, orderId, refused('ITEM_UNAVAILABLE', message, { skus: missing }));
     }
     const currencies = new Set(priced.variants.map((v) => v.price.currency));
     if (currencies.size !== 1) {
       const message = 'The items in the cart are priced in different currencies.';
-      return close(ctx, call.key, orderId, fail('CURRENCY_MISMATCH', message, 409));
+      return close(ctx, call.key, orderId, refused('CURRENCY_MISMATCH', message));
     }
     const lines: OrderLine[] = cart.lines
       .map((l) => {
@@ -156,15 +137,10 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     if (held.reason === 'CUSTOMER_LIMIT') {
       const i = held.items[0]!;
       const message = `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
-      return close(ctx, call.key, orderId, fail('CUSTOMER_LIMIT_EXCEEDED', message, 409, { items: held.items }));
+      return close(ctx, call.key, orderId, refused('CUSTOMER_LIMIT_EXCEEDED', message, { items: held.items }));
     }
     const short = held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ');
-    return close(
-      ctx,
-      call.key,
-      orderId,
-      fail('OUT_OF_STOCK', `Not enough stock: ${short}.`, 409, { items: held.items }),
-    );
+    return close(ctx, call.key, orderId, refused('OUT_OF_STOCK', `Not enough stock: ${short}.`, { items: held.items }));
   }
   // The holds are this order's now: a release left over from an interrupted attempt must not free them.
   ctx.tasks.remove(orderId, 'release');
@@ -191,17 +167,17 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     book.transition(order, 'payment_failed', `card declined: ${payment.declineCode ?? 'declined'}`);
     book.saveOrder(order);
     await ctx.releaseHolds(order, 'payment declined');
-    const outcome = fail('PAYMENT_DECLINED', payment.message, 402, { orderId, declineCode: payment.declineCode });
-    book.recordAnswer(call.key, outcome);
+    const answer = refused('PAYMENT_DECLINED', payment.message, { orderId, declineCode: payment.declineCode });
+    book.recordAnswer(call.key, answer);
     await ctx.runTasksNow(orderId);
-    return outcome;
+    return answer;
   }
   if (!payment.ok) {
     // Refused before any charge: nothing to remember, the key may be used again.
     await ctx.releaseHolds(order, 'invalid payment method');
     order.payment.status = 'none';
     book.persist(order);
-    return close(ctx, call.key, orderId, fail('INVALID_PAYMENT_METHOD', payment.message, 422));
+    return close(ctx, call.key, orderId, refused('INVALID_PAYMENT_METHOD', payment.message));
   }
 
   // Accepted: the order exists for the shopper, the cart lets go of its lines, Postgres gets a copy.
@@ -210,42 +186,42 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   book.transition(order, 'pending_payment', 'checkout accepted');
   book.saveOrder(order);
   ctx.tasks.add(orderId, 'cart', {}, Date.now());
-  const outcome = {
-    status: 202,
-    body: acceptedView(order, payment.clientSecret, payment.nextAction),
-  } satisfies CheckoutOutcome;
-  book.recordAnswer(call.key, outcome);
+  const answer: CheckoutResult = { ok: true, accepted: acceptedView(order, payment.clientSecret, payment.nextAction) };
+  book.recordAnswer(call.key, answer);
   await ctx.runTasksNow(orderId);
-  return outcome;
+  return answer;
 }
+
+const refused = (code: ErrorCode, message: string, details?: unknown) =>
+  failure(new AppError(code, message, { details }));
 
 /**
  * A checkout that was not accepted. If the payment provider was never called, nothing needs remembering: the
  * order goes and the key may be used again. If it was (an earlier attempt may have charged the card), the order
  * stays as `abandoned` so a late payment is found and refunded, and the key keeps this answer.
  */
-function close(ctx: SagaContext, key: string, orderId: string, outcome: CheckoutOutcome): CheckoutOutcome {
+function close(ctx: SagaContext, key: string, orderId: string, answer: CheckoutResult): CheckoutResult {
   const o = ctx.book.order(orderId);
   if (!o || o.payment.status === 'none') {
     ctx.book.forgetKey(key);
     ctx.book.deleteOrder(orderId);
-    return outcome;
+    return answer;
   }
-  if (ctx.book.transition(o, 'abandoned', `not accepted: ${'error' in outcome ? outcome.error.code : 'closed'}`))
+  if (ctx.book.transition(o, 'abandoned', `not accepted: ${answer.ok ? 'closed' : answer.error.code}`))
     ctx.book.saveOrder(o);
-  ctx.book.recordAnswer(key, outcome);
-  return outcome;
+  ctx.book.recordAnswer(key, answer);
+  return answer;
 }
 
 /** A retried checkout whose order was already decided (the first answer was lost): answer from the order. */
-function answerFor(book: OrderBook, o: OrderSnapshot, key: string): CheckoutOutcome {
+function answerFor(book: OrderBook, o: OrderSnapshot, key: string): CheckoutResult {
   const wasAccepted = o.history.some((h) => h.to === 'pending_payment');
-  const outcome =
+  const answer: CheckoutResult =
     o.status === 'payment_failed' && !wasAccepted
-      ? fail('PAYMENT_DECLINED', 'The card was declined.', 402, { orderId: o.id })
+      ? refused('PAYMENT_DECLINED', 'The card was declined.', { orderId: o.id })
       : wasAccepted
-        ? ({ status: 202, body: acceptedView(o, null, null) } satisfies CheckoutOutcome)
-        : closedOutcome();
-  book.recordAnswer(key, outcome);
-  return outcome;
+        ? { ok: true, accepted: acceptedView(o, null, null) }
+        : closedAnswer();
+  book.recordAnswer(key, answer);
+  return answer;
 }

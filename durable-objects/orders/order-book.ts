@@ -2,7 +2,7 @@
 // through the task outbox), the Idempotency-Keys with the answer each one got, and the Stripe event ids applied.
 // Status changes go through the state machine of lib/checkout/order.ts.
 import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from '../../lib/checkout/order';
-import type { CheckoutOutcome } from './checkout.saga';
+import type { CheckoutResult } from '../../lib/contracts/checkout';
 import type { TaskOutbox } from './tasks';
 
 /** Idempotency-Keys are answered for a week (Stripe keeps its keys 24 h). */
@@ -144,12 +144,12 @@ export class OrderBook {
   }
 
   /** The key's final answer: every replay of the key gets exactly this. */
-  recordAnswer(key: string, answer: CheckoutOutcome) {
+  recordAnswer(key: string, answer: CheckoutResult) {
     this.sql.exec("update checkout set state = 'done', response = ? where key = ?", JSON.stringify(answer), key);
   }
 
   /** The final answer for every key of an order (the order was decided without a checkout running). */
-  recordAnswerOfOrder(orderId: string, answer: CheckoutOutcome) {
+  recordAnswerOfOrder(orderId: string, answer: CheckoutResult) {
     this.sql.exec(
       "update checkout set state = 'done', response = ? where order_id = ?",
       JSON.stringify(answer),

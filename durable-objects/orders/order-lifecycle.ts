@@ -6,7 +6,7 @@ import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
 import type { PaymentEvent } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { withTimeout } from '../../lib/resilience';
-import { closedOutcome } from './checkout.saga';
+import { closedAnswer } from './checkout.saga';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
 import type { TaskOutbox, TaskRow } from './tasks';
@@ -163,7 +163,7 @@ export class OrderLifecycle {
     if (o.status === 'created') {
       // Never accepted (the checkout was interrupted and not retried): free the stock; the key keeps a final
       // answer, so a very late retry cannot start a second order (and a second PaymentIntent) under it.
-      this.book.recordAnswerOfOrder(o.id, closedOutcome());
+      this.book.recordAnswerOfOrder(o.id, closedAnswer());
       this.book.transition(o, 'abandoned', 'checkout never completed');
       this.book.saveOrder(o);
       await this.ports.stock.releaseAll(o.id, skusOf(o), 'abandoned');

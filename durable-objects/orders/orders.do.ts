@@ -8,8 +8,16 @@ import { DurableObject } from 'cloudflare:workers';
 import { isAccepted } from '../../lib/checkout/order';
 import type { OrderView } from '../../lib/checkout/schemas';
 import { orderView } from '../../lib/checkout/view';
-import type { CheckoutCall, PaymentEvent } from '../../lib/contracts/checkout';
-import { type CheckoutOutcome, fail, runCheckout, type SagaContext } from './checkout.saga';
+import type {
+  CheckoutCall,
+  CheckoutResult,
+  OrderPage,
+  PaymentEvent,
+  PaymentEventOutcome,
+} from '../../lib/contracts/checkout';
+import { AppError } from '../../lib/errors';
+import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { runCheckout, type SagaContext } from './checkout.saga';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type PortsEnv, portsFrom } from './ports';
@@ -23,7 +31,7 @@ export class OrdersDO extends DurableObject<PortsEnv> {
   private readonly ports: OrderPorts;
   private readonly lifecycle: OrderLifecycle;
   /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
-  private inflight = new Map<string, Promise<CheckoutOutcome>>();
+  private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
   private checkoutChain: Promise<unknown> = Promise.resolve();
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
@@ -58,18 +66,20 @@ export class OrdersDO extends DurableObject<PortsEnv> {
 
   /**
    * One checkout under an Idempotency-Key. Everything up to registering the key is synchronous, so of many
-   * identical requests arriving at once exactly one starts the work and the others wait for its answer.
+   * identical requests arriving at once exactly one starts the work and the others wait for its answer. A key
+   * that has its final answer gets exactly that answer again (stored as JSON).
    */
-  async checkout(call: CheckoutCall): Promise<CheckoutOutcome> {
+  async checkout(call: CheckoutCall): Promise<CheckoutResult> {
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
-      return fail(
-        'IDEMPOTENCY_KEY_REUSED',
-        'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
-        422,
+      return failure(
+        new AppError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
+        ),
       );
     }
-    if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutOutcome;
+    if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutResult;
     const running = this.inflight.get(call.key);
     if (running) return running;
     const orderId =
@@ -93,24 +103,32 @@ export class OrdersDO extends DurableObject<PortsEnv> {
     return answer;
   }
 
-  async listOrders(limit: number, cursor?: number): Promise<{ orders: OrderView[]; nextCursor: string | null }> {
-    const page = this.book.acceptedOrders(limit, cursor);
-    return { orders: page.orders.map(orderView), nextCursor: page.nextCursor };
+  async listOrders(limit: number, cursor?: number): Promise<RpcResult<OrderPage>> {
+    return rpc(async () => {
+      const page = this.book.acceptedOrders(limit, cursor);
+      return { orders: page.orders.map(orderView), nextCursor: page.nextCursor };
+    });
   }
 
-  async getOrder(id: string): Promise<OrderView | null> {
-    const o = this.book.order(id);
-    return o && isAccepted(o.status) ? orderView(o) : null;
+  /** Only orders the shopper was shown exist here: one never accepted is not found. */
+  async getOrder(id: string): Promise<RpcResult<{ order: OrderView }>> {
+    return rpc(async () => {
+      const o = this.book.order(id);
+      if (!o || !isAccepted(o.status)) throw new AppError('NOT_FOUND', 'No such order.');
+      return { order: orderView(o) };
+    });
   }
 
   /** A verified Stripe event about one of this shopper's orders: applied once, whatever order it arrives in. */
-  async applyPaymentEvent(event: PaymentEvent): Promise<{ outcome: string }> {
-    if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
-    return this.withOrderLock(event.orderId, async () => {
+  async applyPaymentEvent(event: PaymentEvent): Promise<RpcResult<PaymentEventOutcome>> {
+    return rpc(async () => {
       if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
-      const outcome = await this.lifecycle.applyPaymentEvent(event);
-      this.book.recordEvent(event.id, event.orderId, event.type, outcome);
-      return { outcome };
+      return this.withOrderLock(event.orderId, async () => {
+        if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
+        const outcome = await this.lifecycle.applyPaymentEvent(event);
+        this.book.recordEvent(event.id, event.orderId, event.type, outcome);
+        return { outcome };
+      });
     });
   }
 

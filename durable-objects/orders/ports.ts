@@ -9,7 +9,7 @@ import type { DbEnv } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
 import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
-import type { RpcResult } from '../../lib/rpc';
+import { type RpcResult, unwrap } from '../../lib/rpc';
 import {
   commitAll,
   type ReserveAllResult,
@@ -103,9 +103,14 @@ const CATALOG_TIMEOUT_MS = 8000;
 export function portsFrom(env: PortsEnv): OrderPorts {
   return {
     cart: {
-      snapshot: (who) => withTimeout(env.CART.checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
+      async snapshot(who) {
+        const { version, currency, lines } = unwrap(
+          await withTimeout(env.CART.checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
+        );
+        return { version, currency, lines };
+      },
       async checkedOut(who, orderId, lines) {
-        await withTimeout(env.CART.checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out');
+        unwrap(await withTimeout(env.CART.checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out'));
       },
     },
     catalog: {

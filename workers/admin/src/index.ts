@@ -5,19 +5,13 @@ import type { Identity } from '../../../lib/auth/tokens';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
-import { rpc } from '../../../lib/rpc';
+import { rpc, unwrap } from '../../../lib/rpc';
 import { updateProduct } from './products';
 
 function requireMerchant(identity: Identity | undefined) {
   if (identity?.role !== 'merchant' && identity?.role !== 'admin') {
     throw new AppError('FORBIDDEN', 'Admin operations need the merchant role or above.');
   }
-}
-
-function requireMerchantResult(identity: Identity | undefined) {
-  // A refusal here is a bug in the gateway (it checks roles first): throw rather than answer.
-  if (identity?.role !== 'merchant' && identity?.role !== 'admin')
-    throw new Error('admin worker called without the merchant role');
 }
 
 function requireAdmin(identity: Identity | undefined) {
@@ -37,21 +31,28 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
 
   /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */
   async setStock(identity: Identity, sku: unknown, body: unknown) {
-    requireMerchantResult(identity);
-    return this.env.CHECKOUT_OPS.setStock(sku, body);
+    return rpc(async () => {
+      requireMerchant(identity);
+      return { inventory: unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body)).inventory };
+    });
   }
 
   /** POST /v1/admin/inventory/:sku/adjustments: on hand changed by a delta. */
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
-    requireMerchantResult(identity);
-    return this.env.CHECKOUT_OPS.adjustStock(sku, body);
+    return rpc(async () => {
+      requireMerchant(identity);
+      return { inventory: unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body)).inventory };
+    });
   }
 
   /** Ops (admin role): the `orders` messages that ran out of retries. */
   async deadLetters(identity: Identity, includeReplayed: boolean, limit: number) {
     return rpc(async () => {
       requireAdmin(identity);
-      return this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) });
+      const { letters, waiting } = unwrap(
+        await this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+      );
+      return { letters, waiting };
     });
   }
 
@@ -59,7 +60,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async replayDeadLetters(identity: Identity, ids?: string[]) {
     return rpc(async () => {
       requireAdmin(identity);
-      return this.env.CHECKOUT_OPS.replayDeadLetters(ids);
+      return { replayed: unwrap(await this.env.CHECKOUT_OPS.replayDeadLetters(ids)).replayed };
     });
   }
 

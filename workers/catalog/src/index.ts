@@ -7,7 +7,7 @@ import type { CatalogResult, CheckoutPrices, VariantList } from '../../../lib/co
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
-import { type RpcResult, rpc } from '../../../lib/rpc';
+import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { type CachePolicy, cachedJson } from './cache';
 import { checkDatabases, type DbChecks } from './health';
 import {
@@ -96,10 +96,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async listProducts(input: unknown): Promise<CatalogResult> {
     const parsed = ProductListQuery.safeParse(input);
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid product query.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid product query.', { details: parsed.error.issues }));
     }
     const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
     const canonical = new URLSearchParams(
@@ -114,10 +111,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getProduct(slugInput: unknown): Promise<CatalogResult> {
     const parsed = SlugParam.safeParse({ slug: slugInput });
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid product slug.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid product slug.', { details: parsed.error.issues }));
     }
     const { slug } = parsed.data;
     return this.cached(`/products/${slug}`, async (db) => {
@@ -135,10 +129,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getVariants(input: unknown): Promise<CatalogResult> {
     const parsed = SkuList.safeParse(input);
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid SKU list.', { details: parsed.error.issues }));
     }
     const skus = [...new Set(parsed.data)];
     const answers = await Promise.all(
