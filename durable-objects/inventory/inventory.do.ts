@@ -10,6 +10,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
 import { withTimeout } from '../../lib/resilience';
+import { inventoryConfig } from './config';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
   type CapResult,
@@ -26,14 +27,6 @@ import {
 /** How long a released hold is kept before the alarm deletes it. */
 const RELEASED_HOLD_RETENTION_MS = 7 * 86_400_000;
 
-const wholeEnv = (value: string | undefined, name: string): number => {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isInteger(n) || n < 0) {
-    throw new Error(`InventoryDO: ${name} must be a whole number >= 0, got ${JSON.stringify(value)}`);
-  }
-  return n;
-};
-
 export class InventoryDO extends DurableObject<CheckoutEnv> {
   private readonly store: StockStore;
   private readonly sql: SqlStorage;
@@ -42,8 +35,9 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
 
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
     super(ctx, env);
-    this.graceMs = wholeEnv(env.HOLD_GRACE_SECONDS, 'HOLD_GRACE_SECONDS') * 1000;
-    this.syncDelayMs = wholeEnv(env.INVENTORY_SYNC_DELAY_MS, 'INVENTORY_SYNC_DELAY_MS');
+    const config = inventoryConfig(env);
+    this.graceMs = config.HOLD_GRACE_SECONDS * 1000;
+    this.syncDelayMs = config.INVENTORY_SYNC_DELAY_MS;
     this.store = new StockStore(ctx.storage, this.syncDelayMs);
     this.sql = this.store.sql;
     void ctx.blockConcurrencyWhile(async () => this.store.migrate());

@@ -18,18 +18,18 @@ import type {
 import { AppError } from '../../lib/errors';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
 import { runCheckout, type SagaContext } from './checkout.saga';
+import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type PortsEnv, portsFrom } from './ports';
 import { TaskOutbox, type TaskRow } from './tasks';
-
-const holdTtlMs = (env: PortsEnv) => (Number(env.HOLD_TTL_SECONDS) > 0 ? Number(env.HOLD_TTL_SECONDS) : 900) * 1000;
 
 export class OrdersDO extends DurableObject<PortsEnv> {
   private readonly tasks: TaskOutbox;
   private readonly book: OrderBook;
   private readonly ports: OrderPorts;
   private readonly lifecycle: OrderLifecycle;
+  private readonly holdTtlMs: number;
   /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
   private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
@@ -39,6 +39,7 @@ export class OrdersDO extends DurableObject<PortsEnv> {
 
   constructor(ctx: DurableObjectState, env: PortsEnv) {
     super(ctx, env);
+    this.holdTtlMs = ordersConfig(env).HOLD_TTL_SECONDS * 1000;
     this.tasks = new TaskOutbox(ctx.storage);
     this.book = new OrderBook(ctx.storage, this.tasks);
     this.ports = portsFrom(env);
@@ -92,7 +93,7 @@ export class OrdersDO extends DurableObject<PortsEnv> {
       ports: this.ports,
       releaseHolds: (o, reason) => this.lifecycle.releaseHolds(o, reason),
       runTasksNow: (id) => this.runTasksNow(id),
-      holdTtlMs: holdTtlMs(this.env),
+      holdTtlMs: this.holdTtlMs,
     };
     const run = this.checkoutChain
       .catch(() => {})
