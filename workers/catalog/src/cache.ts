@@ -24,7 +24,10 @@ const memory = new Map<string, Entry>();
 const inflight = new Map<string, Promise<string>>();
 
 export function publicCacheControl(p: CachePolicy): string {
-  return `public, max-age=0, s-maxage=${p.freshSeconds}, stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`;
+  return (
+    `public, max-age=0, s-maxage=${p.freshSeconds}, ` +
+    `stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`
+  );
 }
 
 function remember(key: string, entry: Entry) {

@@ -38,7 +38,8 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
         ownerSub: o.owner.sub,
         ownerRole: o.owner.role,
         // Customers may check out without giving an email: their account's.
-        email: sql`coalesce(nullif(${o.owner.email}, ''), (select email from customers where id::text = ${o.owner.sub}), '')`,
+        email: sql`coalesce(nullif(${o.owner.email}, ''),
+          (select email from customers where id::text = ${o.owner.sub}), '')`,
         status: o.status,
         currency: o.totals.currency,
         subtotal: o.totals.subtotal,
