@@ -1,19 +1,29 @@
-// Result type for RPC methods between workers: expected failures travel as data, not as thrown errors,
-// because Workers RPC keeps only the message of a thrown Error.
+// The one way an error crosses a boundary: every service-binding method and every OrdersDO RPC method answers an
+// RpcResult. Expected failures travel as data, not as thrown errors, because Workers RPC keeps only the message
+// of a thrown Error. Inside a worker or object an expected failure is an AppError; `rpc()` (or `failure()`) turns
+// it into an RpcResult at the boundary, and the caller's `unwrap` turns it back into the AppError (the gateway's
+// onError then maps its code to an HTTP status, lib/errors.ts).
 import { ZodError } from 'zod';
 import { AppError, type ErrorInfo } from './errors';
 
 export type RpcResult<T> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
 
-/** Runs `fn`; an AppError or ZodError becomes `{ok:false}`, anything else is a bug and is rethrown (logged by the caller). */
+/** The failed result carrying `err`: the only way to build one by hand. */
+export function failure(err: AppError): { ok: false; error: ErrorInfo } {
+  return { ok: false, error: err.toInfo() };
+}
+
+/**
+ * Runs `fn`; an AppError or ZodError becomes `{ok:false}`, anything else is a bug or an outage and is rethrown
+ * (logged by the caller).
+ */
 export async function rpc<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
   try {
     return { ok: true, ...(await fn()) };
   } catch (err) {
-    if (err instanceof AppError) return { ok: false, error: err.toInfo() };
-    if (err instanceof ZodError) {
-      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid input.', details: err.issues } };
-    }
+    if (err instanceof AppError) return failure(err);
+    if (err instanceof ZodError)
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid input.', { details: err.issues }));
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // random burst of writes checked against the sequential model (helpers.ts), and conditional writes (of N writes
 // with the same ifMatch, exactly one wins).
 import { describe, expect, it } from 'vitest';
-import type { CartResult, CartState } from '../../durable-objects/cart.do';
+import type { CartResult, CartState } from '../../durable-objects/cart/types';
 import {
   add,
   burst,

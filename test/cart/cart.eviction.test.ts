@@ -2,7 +2,8 @@
 // continues (checked against the sequential model in helpers.ts).
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CartDO, CartResult, CartState } from '../../durable-objects/cart.do';
+import type { CartDO } from '../../durable-objects/cart/cart.do';
+import type { CartResult, CartState } from '../../durable-objects/cart/types';
 import {
   add,
   burst,

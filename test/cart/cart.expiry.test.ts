@@ -2,7 +2,8 @@
 // reads and writes racing the alarm never find it half gone.
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CartDO, CartResult, CartState } from '../../durable-objects/cart.do';
+import type { CartDO } from '../../durable-objects/cart/cart.do';
+import type { CartResult, CartState } from '../../durable-objects/cart/types';
 import { add, cartOf, freshName, LIMITS, remove, type Stub } from './helpers';
 
 describe('CartDO: expiry by alarm', () => {

@@ -1,7 +1,7 @@
 // CartDO on its own: the input it refuses whatever the worker checked, and an accepted order taking its lines
 // out of the cart exactly once.
 import { describe, expect, it } from 'vitest';
-import type { CartOp } from '../../durable-objects/cart.do';
+import type { CartOp } from '../../durable-objects/cart/types';
 import { add, cartOf, freshName, LIMITS, lineData, qty, set } from './helpers';
 
 describe('CartDO: input it refuses on its own', () => {

@@ -2,7 +2,7 @@
 // racing guest writes: it neither loses nor doubles a line.
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CartLimits, CartLine, CartOp, CartState } from '../../durable-objects/cart.do';
+import type { CartLimits, CartLine, CartOp, CartState } from '../../durable-objects/cart/types';
 import { add, cartOf, freshName, LIMITS, lineData, prng, qty, remove, SKUS, sumBySku } from './helpers';
 
 describe('CartDO: guest-to-customer merge', () => {

@@ -3,7 +3,8 @@
 // model of the cart (same bound rules) must give the object's final lines.
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import type { CartDO, CartLimits, CartLine, CartOp, CartResult, CartState } from '../../durable-objects/cart.do';
+import type { CartDO } from '../../durable-objects/cart/cart.do';
+import type { CartLimits, CartLine, CartOp, CartResult, CartState } from '../../durable-objects/cart/types';
 
 export type Stub = DurableObjectStub<CartDO>;
 

@@ -4,8 +4,9 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import type { InventoryDO, LevelsState, ReserveRequest } from '../../durable-objects/inventory.do';
-import type { InventoryLevels } from '../../lib/checkout/messages';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { LevelsState, ReserveRequest } from '../../durable-objects/inventory/types';
+import type { InventoryLevels } from '../../lib/contracts/queue';
 
 export type Stub = DurableObjectStub<InventoryDO>;
 

@@ -4,7 +4,7 @@
 // Here, under real concurrency (many calls in flight at once on one object): the last units, a random mix of every
 // write, and the per-customer cap.
 import { describe, expect, it } from 'vitest';
-import type { CommitResult, ReleaseResult, ReserveResult, StockResult } from '../../durable-objects/inventory.do';
+import type { CommitResult, ReleaseResult, ReserveResult, StockResult } from '../../durable-objects/inventory/types';
 import { expectBalanced, expectConsistent, freshSku, holdsOf, levelsOf, prng, req, stockOf, thrownBy } from './helpers';
 
 describe('InventoryDO: concurrent reserves', () => {

@@ -4,7 +4,8 @@
 // Here: holds are idempotent (the same hold twice is one; commit sells once) and expire by alarm.
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CommitResult, InventoryDO, ReleaseResult, ReserveResult } from '../../durable-objects/inventory.do';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { CommitResult, ReleaseResult, ReserveResult } from '../../durable-objects/inventory/types';
 import {
   alarmAt,
   expectConsistent,

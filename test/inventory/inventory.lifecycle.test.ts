@@ -4,8 +4,9 @@
 // Here: eviction loses nothing (between writes or mid-burst), and the first stock initializes the object.
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { InventoryDO, ReserveResult } from '../../durable-objects/inventory.do';
-import type { InventoryLevels } from '../../lib/checkout/messages';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { ReserveResult } from '../../durable-objects/inventory/types';
+import type { InventoryLevels } from '../../lib/contracts/queue';
 import {
   alarmAt,
   expectConsistent,

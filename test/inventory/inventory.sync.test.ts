@@ -4,8 +4,8 @@
 // Here: the levels go to the orders queue in few messages, and a failed send is retried by the alarm.
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { InventoryDO } from '../../durable-objects/inventory.do';
-import type { OrdersQueueMessage } from '../../lib/checkout/messages';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { alarmAt, freshSku, levelsOf, req, type Stub, stockOf, strip, syncState, waitFor } from './helpers';
 
 describe('InventoryDO: levels sync to the orders queue', () => {

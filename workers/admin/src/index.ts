@@ -36,7 +36,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async setStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body));
+      return { inventory: unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body)).inventory };
     });
   }
 
@@ -44,7 +44,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body));
+      return { inventory: unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body)).inventory };
     });
   }
 
@@ -52,7 +52,10 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async deadLetters(identity: Identity, includeReplayed: boolean, limit: number) {
     return rpc(async () => {
       requireAdmin(identity);
-      return this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) });
+      const { letters, waiting } = unwrap(
+        await this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+      );
+      return { letters, waiting };
     });
   }
 
@@ -60,7 +63,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async replayDeadLetters(identity: Identity, ids?: string[]) {
     return rpc(async () => {
       requireAdmin(identity);
-      return this.env.CHECKOUT_OPS.replayDeadLetters(ids);
+      return { replayed: unwrap(await this.env.CHECKOUT_OPS.replayDeadLetters(ids)).replayed };
     });
   }
 

@@ -1,7 +1,7 @@
 // The cart's vars (wrangler.toml [vars]), validated once per isolate by configOf: a bad one is a ConfigError
 // naming it. The cart reads no secrets.
 import { z } from 'zod';
-import type { CartLimits } from '../../../durable-objects/cart.do';
+import type { CartLimits } from '../../../durable-objects/cart/types';
 import { configOf, intVar } from '../../../lib/config';
 
 // Every bound and lifetime is at least 1: a cart that holds nothing, or expires at once, is a typo.

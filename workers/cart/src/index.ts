@@ -1,15 +1,16 @@
 // The cart worker: one CartDO per shopper, addressed by the subject the gateway verified (never by an id a
 // client sends). Prices and product data come from the catalog over RPC, never from the client.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart.do';
+import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
+import type { CartSnapshot, OrderedLine } from '../../../lib/contracts/cart';
+import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
-import { rpc, unwrap } from '../../../lib/rpc';
-import type { VariantInfo } from '../../catalog/src/products.repo';
+import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { cartConfig, cartLimits } from './config';
 
-export { CartDO } from '../../../durable-objects/cart.do';
+export { CartDO } from '../../../durable-objects/cart/cart.do';
 
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private limits(who: Identity): CartLimits {
@@ -23,7 +24,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private async variants(skus: string[]): Promise<Map<string, VariantInfo>> {
     if (skus.length === 0) return new Map();
     const answer = unwrap(await this.env.CATALOG.getVariants(skus));
-    const { variants } = JSON.parse(answer.body) as { variants: VariantInfo[] };
+    const { variants } = JSON.parse(answer.body) as VariantList;
     return new Map(variants.map((v) => [v.sku, v]));
   }
 
@@ -140,19 +141,23 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   /** What a checkout orders: the cart's lines and version as they are now (prices are the checkout's job). */
-  async checkoutSnapshot(who: Identity) {
-    const state = await this.cartOf(who.sub).cart();
-    return {
-      version: state.version,
-      currency: state.currency,
-      lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })),
-    };
+  async checkoutSnapshot(who: Identity): Promise<RpcResult<CartSnapshot>> {
+    return rpc(async () => {
+      const state = await this.cartOf(who.sub).cart();
+      return {
+        version: state.version,
+        currency: state.currency,
+        lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })),
+      };
+    });
   }
 
   /** The order was accepted: its lines leave the cart (once per order). */
-  async checkedOut(who: Identity, orderId: string, lines: { sku: string; quantity: number }[]) {
-    await this.cartOf(who.sub).checkedOut(orderId, lines, this.limits(who));
-    return { ok: true as const };
+  async checkedOut(who: Identity, orderId: string, lines: OrderedLine[]): Promise<RpcResult<object>> {
+    return rpc(async () => {
+      await this.cartOf(who.sub).checkedOut(orderId, lines, this.limits(who));
+      return {};
+    });
   }
 
   override async fetch(request: Request): Promise<Response> {

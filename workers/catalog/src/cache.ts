@@ -2,22 +2,13 @@
 // stale-while-revalidate and stale-if-error done here. The Cache API only returns entries it considers
 // fresh, so entries are stored for the whole stale window and their age is judged from when they were stored.
 // Keys carry the catalog generation, so both tiers are invalidated together by a merchant write.
+import type { CachedAnswer } from '../../../lib/contracts/catalog';
 import { isDbUnavailable } from '../../../lib/db/errors';
-
-export type CacheStatus = 'HIT' | 'MISS' | 'STALE';
 
 export interface CachePolicy {
   freshSeconds: number;
   swrSeconds: number;
   staleIfErrorSeconds: number;
-}
-
-export interface CachedAnswer {
-  body: string;
-  cache: CacheStatus;
-  /** Seconds since the entry was stored. */
-  age: number;
-  cacheControl: string;
 }
 
 interface Entry {
@@ -33,7 +24,10 @@ const memory = new Map<string, Entry>();
 const inflight = new Map<string, Promise<string>>();
 
 export function publicCacheControl(p: CachePolicy): string {
-  return `public, max-age=0, s-maxage=${p.freshSeconds}, stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`;
+  return (
+    `public, max-age=0, s-maxage=${p.freshSeconds}, ` +
+    `stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`
+  );
 }
 
 function remember(key: string, entry: Entry) {

@@ -3,11 +3,12 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
+import type { CatalogResult, CheckoutPrices, VariantList } from '../../../lib/contracts/catalog';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
-import { type RpcResult, rpc } from '../../../lib/rpc';
-import { type CachedAnswer, cachedJson } from './cache';
+import { failure, type RpcResult, rpc } from '../../../lib/rpc';
+import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
 import { checkDatabases, type DbChecks } from './health';
 import {
@@ -17,11 +18,8 @@ import {
   hasReplayed,
   listProducts,
   type Reader,
-  type VariantInfo,
   variantsBySku,
 } from './products.repo';
-
-export type CatalogResult = RpcResult<CachedAnswer>;
 
 // Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS) and of the newest LSN the
 // replica is known to have replayed, so the catch-up check runs once per generation, not per miss.
@@ -87,10 +85,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async listProducts(input: unknown): Promise<CatalogResult> {
     const parsed = ProductListQuery.safeParse(input);
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid product query.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid product query.', { details: parsed.error.issues }));
     }
     const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
     const canonical = new URLSearchParams(
@@ -105,10 +100,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getProduct(slugInput: unknown): Promise<CatalogResult> {
     const parsed = SlugParam.safeParse({ slug: slugInput });
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid product slug.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid product slug.', { details: parsed.error.issues }));
     }
     const { slug } = parsed.data;
     return this.cached(`/products/${slug}`, async (db) => {
@@ -126,10 +118,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   async getVariants(input: unknown): Promise<CatalogResult> {
     const parsed = SkuList.safeParse(input);
     if (!parsed.success) {
-      return {
-        ok: false,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid SKU list.', details: parsed.error.issues },
-      };
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid SKU list.', { details: parsed.error.issues }));
     }
     const skus = [...new Set(parsed.data)];
     const answers = await Promise.all(
@@ -151,7 +140,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
    * unreachable, the edge-cached prices answer instead (`source: 'cache'`), so checkout keeps accepting orders;
    * a SKU with neither is simply absent.
    */
-  async priceForCheckout(input: unknown): Promise<RpcResult<{ variants: VariantInfo[]; source: 'primary' | 'cache' }>> {
+  async priceForCheckout(input: unknown): Promise<RpcResult<CheckoutPrices>> {
     return rpc(async () => {
       const skus = [...new Set(SkuList.parse(input))];
       try {
@@ -163,10 +152,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         );
         const cached = await this.getVariants(skus);
         if (!cached.ok) throw AppError.fromInfo(cached.error);
-        return {
-          variants: (JSON.parse(cached.body) as { variants: VariantInfo[] }).variants,
-          source: 'cache' as const,
-        };
+        return { variants: (JSON.parse(cached.body) as VariantList).variants, source: 'cache' as const };
       }
     });
   }

@@ -3,6 +3,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { categories, products, productVariants } from '../../../db/schema';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
+import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
 import { decodeCursor, encodeCursor } from './cursor';
 
@@ -181,15 +182,6 @@ export async function hasReplayed(db: Reader, lsn: string): Promise<boolean> {
   );
   const caughtUp = result.rows[0]?.caught_up;
   return caughtUp === null || caughtUp === undefined ? true : caughtUp;
-}
-
-export interface VariantInfo {
-  sku: string;
-  title: string;
-  productSlug: string;
-  productTitle: string;
-  image: string | null;
-  price: { amount: number; currency: string };
 }
 
 /** The published variants among `skus` (unknown or unpublished ones are simply absent). */

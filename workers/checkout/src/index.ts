@@ -2,9 +2,8 @@
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import type { CheckoutOutcome } from '../../../durable-objects/orders.do';
+import { inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
 import type { Identity } from '../../../lib/auth/tokens';
-import type { OrdersQueueMessage } from '../../../lib/checkout/messages';
 import {
   AdjustStockBody,
   CheckoutBody,
@@ -14,17 +13,17 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
+import type { CheckoutResult, OrderPage, PaymentEvent } from '../../../lib/contracts/checkout';
+import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
-import { rpc } from '../../../lib/rpc';
-import type { PaymentEvent } from './checkout.flow';
-import { inventoryOf, levelsOf } from './inventory.client';
+import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
+import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
-import { Stripe, type StripeEnv, verifyWebhook } from './stripe';
 
-export { DeadLetterDO } from '../../../durable-objects/dead-letters.do';
-export { InventoryDO } from '../../../durable-objects/inventory.do';
-export { OrdersDO } from '../../../durable-objects/orders.do';
+export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
+export { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
+export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
 
@@ -59,45 +58,42 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
     return this.env.ORDERS.get(this.env.ORDERS.idFromName(sub));
   }
 
-  /** POST /v1/checkout. The key is validated by the gateway; the body here. */
-  async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutOutcome> {
-    const parsed = CheckoutBody.safeParse(input);
-    if (!parsed.success)
-      return {
-        status: 400,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid checkout request.', details: parsed.error.issues },
-      };
-    const body = parsed.data;
-    if (who.role === 'guest' && !body.email) {
-      return {
-        status: 400,
-        error: {
-          code: 'VALIDATION_FAILED',
-          message: 'Guests must give an email for the order.',
+  /**
+   * POST /v1/checkout. The key is validated by the gateway; the body here. The answer is the shopper's OrdersDO's,
+   * which a replay of the key gets again.
+   */
+  async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutResult> {
+    return rpc(async () => {
+      const parsed = CheckoutBody.safeParse(input);
+      if (!parsed.success)
+        throw new AppError('VALIDATION_FAILED', 'Invalid checkout request.', { details: parsed.error.issues });
+      const body = parsed.data;
+      if (who.role === 'guest' && !body.email) {
+        throw new AppError('VALIDATION_FAILED', 'Guests must give an email for the order.', {
           details: [{ path: ['email'], message: 'required for guests' }],
-        },
-      };
-    }
-    const requestHash = await sha256(canonical(body));
-    return (await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body })) as CheckoutOutcome;
+        });
+      }
+      const requestHash = await sha256(canonical(body));
+      const { accepted } = unwrap(await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body }));
+      return { accepted };
+    });
   }
 
-  async listOrders(who: Identity, query: unknown) {
+  async listOrders(who: Identity, query: unknown): Promise<RpcResult<OrderPage>> {
     return rpc(async () => {
       const q = OrderListQuery.parse(query);
-      return (await this.ordersOf(who.sub).listOrders(q.limit, q.cursor ? Number(q.cursor) : undefined)) as {
-        orders: OrderView[];
-        nextCursor: string | null;
-      };
+      const { orders, nextCursor } = unwrap(
+        await this.ordersOf(who.sub).listOrders(q.limit, q.cursor ? Number(q.cursor) : undefined),
+      );
+      return { orders, nextCursor };
     });
   }
 
   /** Only the caller's own orders exist here: another shopper's order id is simply not found. */
-  async getOrder(who: Identity, id: unknown) {
+  async getOrder(who: Identity, id: unknown): Promise<RpcResult<{ order: OrderView }>> {
     return rpc(async () => {
       const { id: orderId } = OrderIdParam.parse({ id });
-      const order = (await this.ordersOf(who.sub).getOrder(orderId)) as OrderView | null;
-      if (!order) throw new AppError('NOT_FOUND', 'No such order.');
+      const { order } = unwrap(await this.ordersOf(who.sub).getOrder(orderId));
       return { order };
     });
   }
@@ -139,7 +135,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         intentStatus: intent.status,
         ...(intent.last_payment_error?.message ? { failureMessage: intent.last_payment_error.message } : {}),
       };
-      const { outcome } = await this.ordersOf(owner).applyPaymentEvent(paymentEvent);
+      const { outcome } = unwrap(await this.ordersOf(owner).applyPaymentEvent(paymentEvent));
       return { received: true, outcome };
     });
   }
@@ -185,12 +181,16 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
     });
   }
 
-  async deadLetters(opts: { includeReplayed: boolean; limit: number }) {
-    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')).list(opts);
+  async deadLetters(opts: { includeReplayed: boolean; limit: number }): Promise<RpcResult<DeadLetterList>> {
+    return rpc(() => this.deadLetterStore().list(opts));
   }
 
-  async replayDeadLetters(ids?: string[]) {
-    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')).replay(ids);
+  async replayDeadLetters(ids?: string[]): Promise<RpcResult<{ replayed: string[] }>> {
+    return rpc(() => this.deadLetterStore().replay(ids));
+  }
+
+  private deadLetterStore() {
+    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq'));
   }
 }
 

@@ -7,16 +7,17 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import * as schema from '../../../db/schema';
 import { inventoryLevels, orderEvents, orderLines, orders, payments } from '../../../db/schema';
-import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/checkout/messages';
 import type { OrderSnapshot } from '../../../lib/checkout/order';
+import { isoTime } from '../../../lib/checkout/view';
+import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/contracts/queue';
+import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable } from '../../../lib/db/errors';
 import { backoffMs, CircuitOpenError } from '../../../lib/resilience';
-import { pgBreaker } from './db';
+import { checkoutConfig } from './config';
 
-type Env = CheckoutEnv & DbEnv & { ORDERS_RETRY_BASE_SECONDS?: string };
+type Env = CheckoutEnv & DbEnv;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const excluded = (column: string) => sql.raw(`excluded.${column}`);
 
 function primary(env: Env) {
@@ -37,7 +38,8 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
         ownerSub: o.owner.sub,
         ownerRole: o.owner.role,
         // Customers may check out without giving an email: their account's.
-        email: sql`coalesce(nullif(${o.owner.email}, ''), (select email from customers where id::text = ${o.owner.sub}), '')`,
+        email: sql`coalesce(nullif(${o.owner.email}, ''),
+          (select email from customers where id::text = ${o.owner.sub}), '')`,
         status: o.status,
         currency: o.totals.currency,
         subtotal: o.totals.subtotal,
@@ -47,9 +49,9 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
         taxRateBps: o.totals.taxRateBps,
         shippingMethod: o.shippingMethod,
         shippingAddress: o.shippingAddress,
-        holdExpiresAt: iso(o.holdExpiresAt),
-        createdAt: iso(o.createdAt),
-        updatedAt: iso(o.updatedAt),
+        holdExpiresAt: isoTime(o.holdExpiresAt),
+        createdAt: isoTime(o.createdAt),
+        updatedAt: isoTime(o.updatedAt),
       })
       .onConflictDoUpdate({
         target: orders.id,
@@ -78,7 +80,7 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
         status: o.payment.status,
         amount: o.payment.amount,
         refundedAmount: o.payment.refundedAmount,
-        updatedAt: iso(o.updatedAt),
+        updatedAt: isoTime(o.updatedAt),
       })
       .onConflictDoUpdate({
         target: payments.orderId,
@@ -103,7 +105,7 @@ export async function writeOrder(env: Env, o: OrderSnapshot): Promise<void> {
                 toStatus: h.to,
                 reason: h.reason,
                 stripeEventId: h.stripeEventId ?? null,
-                at: iso(h.at),
+                at: isoTime(h.at),
               })),
             )
             .onConflictDoNothing(),
@@ -125,7 +127,7 @@ export async function writeLevels(env: Env, l: InventoryLevels): Promise<void> {
       available: l.available,
       maxPerCustomer: l.maxPerCustomer,
       version: l.version,
-      updatedAt: iso(l.updatedAt),
+      updatedAt: isoTime(l.updatedAt),
     })
     .onConflictDoUpdate({
       target: inventoryLevels.sku,
@@ -154,7 +156,7 @@ export async function writeMessage(env: Env, body: OrdersQueueMessage): Promise<
  * out but the whole budget still spans minutes, not seconds), at least 1 s, at most 5 min.
  */
 export function retryDelaySeconds(env: Env, attempts: number): number {
-  const base = Number(env.ORDERS_RETRY_BASE_SECONDS) > 0 ? Number(env.ORDERS_RETRY_BASE_SECONDS) : 2;
+  const base = checkoutConfig(env).ORDERS_RETRY_BASE_SECONDS;
   const step = Math.min(300_000, base * 1000 * 2 ** Math.max(attempts - 1, 0));
   return Math.max(1, Math.ceil((step / 2 + backoffMs(0, step / 2, step / 2)) / 1000));
 }

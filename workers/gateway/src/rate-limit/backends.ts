@@ -2,7 +2,7 @@
 // and the built-in RateLimiterDO (default when no Upstash URL is set). Both use a sliding window.
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis/cloudflare';
-import type { LimitResult } from '../../../../durable-objects/rate-limiter.do';
+import type { LimitResult, RateLimiterDO } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import type { Rule } from './rules';
 
 export interface Limiter {
@@ -17,10 +17,7 @@ function shardOf(key: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
-export function durableObjectLimiter(
-  ns: DurableObjectNamespace<import('../../../../durable-objects/rate-limiter.do').RateLimiterDO>,
-  shards: number,
-): Limiter {
+export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiterDO>, shards: number): Limiter {
   return {
     name: 'durable-object',
     async limit(rule, key) {

@@ -2,8 +2,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
-import { type RpcResult, unwrap } from '../../../../lib/rpc';
-import type { CachedAnswer } from '../../../catalog/src/cache';
+import type { CatalogResult } from '../../../../lib/contracts/catalog';
+import { unwrap } from '../../../../lib/rpc';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
 import { failure, json } from './openapi';
@@ -18,7 +18,7 @@ const cacheHeaders = z.object({
 });
 
 /** Turns a cached catalog answer into the HTTP response, or throws the catalog's error. */
-function answer(c: Context<GatewayApp>, result: RpcResult<CachedAnswer>) {
+function answer(c: Context<GatewayApp>, result: CatalogResult) {
   const value = unwrap(result);
   c.set('cacheStatus', value.cache);
   return c.body(value.body, 200, {

@@ -1,7 +1,6 @@
 // Checkout and orders: any signed-in caller, guests included (a guest gives an email). POST /v1/checkout needs
 // an Idempotency-Key: the same key gets the same answer, a different body under it is refused (422).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { CheckoutOutcome } from '../../../../durable-objects/orders.do';
 import {
   CheckoutAccepted,
   CheckoutBody,
@@ -66,13 +65,8 @@ checkoutRoutes.openapi(
     const parsedKey = IdempotencyKey.safeParse(key);
     if (!parsedKey.success)
       throw new AppError('VALIDATION_FAILED', 'Invalid Idempotency-Key.', { details: parsedKey.error.issues });
-    const outcome = (await c.env.CHECKOUT.checkout(
-      c.get('identity')!,
-      parsedKey.data,
-      c.req.valid('json'),
-    )) as CheckoutOutcome;
-    if (!('body' in outcome)) throw AppError.fromInfo(outcome.error);
-    return c.json(outcome.body, 202, { location: `/v1/orders/${outcome.body.orderId}`, 'cache-control': 'no-store' });
+    const { accepted } = unwrap(await c.env.CHECKOUT.checkout(c.get('identity')!, parsedKey.data, c.req.valid('json')));
+    return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
   },
 );
 

@@ -2,20 +2,8 @@
 // `orders-dlq` consumer writes them here), so ops can see them and replay them once the cause is fixed. A
 // replay sends the message back to `orders`; the consumer's writes are idempotent, so replaying twice is safe.
 import { DurableObject } from 'cloudflare:workers';
-import type { OrdersQueueMessage } from '../lib/checkout/messages';
-
-export interface DeadLetter {
-  id: string;
-  type: string;
-  /** The order or SKU the message is about. */
-  subject: string;
-  body: OrdersQueueMessage;
-  attempts: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  replayedAt: string | null;
-  replays: number;
-}
+import { isoTime } from '../../lib/checkout/view';
+import type { DeadLetter, DeadLetterList, OrdersQueueMessage } from '../../lib/contracts/queue';
 
 type Row = {
   id: string;
@@ -29,16 +17,15 @@ type Row = {
   replays: number;
 };
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const toLetter = (r: Row): DeadLetter => ({
   id: r.id,
   type: r.type,
   subject: r.subject,
   body: JSON.parse(r.body) as OrdersQueueMessage,
   attempts: r.attempts,
-  firstSeenAt: iso(r.first_seen_at)!,
-  lastSeenAt: iso(r.last_seen_at)!,
-  replayedAt: iso(r.replayed_at),
+  firstSeenAt: isoTime(r.first_seen_at),
+  lastSeenAt: isoTime(r.last_seen_at),
+  replayedAt: r.replayed_at === null ? null : isoTime(r.replayed_at),
   replays: r.replays,
 });
 
@@ -48,8 +35,10 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`create table if not exists letter (id text primary key, type text not null, subject text not null, body text not null,
-      attempts integer not null, first_seen_at integer not null, last_seen_at integer not null, replayed_at integer, replays integer not null default 0)`);
+    this.sql.exec(`create table if not exists letter (
+      id text primary key, type text not null, subject text not null, body text not null, attempts integer not null,
+      first_seen_at integer not null, last_seen_at integer not null, replayed_at integer,
+      replays integer not null default 0)`);
   }
 
   /** Keeps dead messages (a message seen again after a replay failed again is updated, not duplicated). */
@@ -63,8 +52,10 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
       const id =
         m.body.type === 'order.snapshot' ? `${subject}@${m.body.order.version}` : `${subject}@${m.body.levels.version}`;
       this.sql.exec(
-        `insert into letter (id, type, subject, body, attempts, first_seen_at, last_seen_at) values (?, ?, ?, ?, ?, ?, ?)
-         on conflict (id) do update set attempts = letter.attempts + excluded.attempts, last_seen_at = excluded.last_seen_at, replayed_at = null`,
+        `insert into letter (id, type, subject, body, attempts, first_seen_at, last_seen_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (id) do update set attempts = letter.attempts + excluded.attempts,
+           last_seen_at = excluded.last_seen_at, replayed_at = null`,
         id,
         m.body.type,
         subject,
@@ -77,10 +68,11 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   }
 
   /** Dead letters, newest first; replayed ones only when asked for. */
-  async list(opts: { includeReplayed: boolean; limit: number }): Promise<{ letters: DeadLetter[]; waiting: number }> {
+  async list(opts: { includeReplayed: boolean; limit: number }): Promise<DeadLetterList> {
     const rows = this.sql
       .exec<Row>(
-        `select * from letter ${opts.includeReplayed ? '' : 'where replayed_at is null'} order by last_seen_at desc limit ?`,
+        `select * from letter ${opts.includeReplayed ? '' : 'where replayed_at is null'}
+         order by last_seen_at desc limit ?`,
         opts.limit,
       )
       .toArray();

@@ -1,30 +1,27 @@
-// The checkout worker's side of InventoryDO: a stub per SKU, first stock loaded from Postgres' seeded copy when
-// an object is used for the first time, and the multi-SKU operations of a checkout (in SKU order).
-import type {
-  CommitResult,
-  InventoryDO,
-  LevelsState,
-  ReleaseResult,
-  ReserveResult,
-} from '../../../durable-objects/inventory.do';
-import type { InventoryLevels } from '../../../lib/checkout/messages';
-import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
-import { withTimeout } from '../../../lib/resilience';
-import { pgBreaker } from './db';
+// The callers' side of InventoryDO (OrdersDO's stock port, the checkout worker's stock routes): a stub per SKU,
+// first stock loaded from Postgres' seeded copy when an object is used for the first time, and the multi-SKU
+// operations of a checkout (in SKU order).
+import type { InventoryLevels } from '../../lib/contracts/queue';
+import { pgBreaker } from '../../lib/db/breaker';
+import { type DbEnv, dbSettings, sqlClient } from '../../lib/db/client';
+import { withTimeout } from '../../lib/resilience';
+import type { InventoryDO } from './inventory.do';
+import type { CommitResult, LevelsState, ReleaseResult, ReserveResult } from './types';
 
 /** Deadline of one call to an InventoryDO (they answer in milliseconds; a stuck one must not hold a checkout). */
 const DO_TIMEOUT_MS = 5000;
 const bounded = <T>(p: PromiseLike<unknown>, what: string) =>
   withTimeout(Promise.resolve(p) as Promise<T>, DO_TIMEOUT_MS, what);
 
-type Env = CheckoutEnv & DbEnv;
+/** What the client needs of its worker's env: the INVENTORY namespace, and Postgres for first stock. */
+export type InventoryEnv = DbEnv & { INVENTORY: DurableObjectNamespace<InventoryDO> };
 
-export function inventoryOf(env: Env, sku: string): DurableObjectStub<InventoryDO> {
+export function inventoryOf(env: InventoryEnv, sku: string): DurableObjectStub<InventoryDO> {
   return env.INVENTORY.get(env.INVENTORY.idFromName(sku));
 }
 
 /** First use of a SKU's object: its starting stock from `inventory_levels.initial_on_hand` (0 if none). */
-export async function initializeFromPostgres(env: Env, sku: string): Promise<InventoryLevels> {
+export async function initializeFromPostgres(env: InventoryEnv, sku: string): Promise<InventoryLevels> {
   const settings = dbSettings(env);
   const rows = await pgBreaker.run(() =>
     sqlClient(settings.DATABASE_URL, settings).query('select initial_on_hand from inventory_levels where sku = $1', [
@@ -36,7 +33,7 @@ export async function initializeFromPostgres(env: Env, sku: string): Promise<Inv
 }
 
 /** Live levels of a SKU, initializing its object on first use. */
-export async function levelsOf(env: Env, sku: string): Promise<InventoryLevels> {
+export async function levelsOf(env: InventoryEnv, sku: string): Promise<InventoryLevels> {
   const levels = await bounded<LevelsState>(inventoryOf(env, sku).levels(sku), `InventoryDO ${sku} levels`);
   return levels.initialized ? levels : initializeFromPostgres(env, sku);
 }
@@ -55,7 +52,7 @@ export type ReserveAllResult =
  * answer names every short SKU with what is available.
  */
 export async function reserveAll(
-  env: Env,
+  env: InventoryEnv,
   holdId: string,
   lines: ReserveLine[],
   owner: string,
@@ -101,7 +98,7 @@ export async function reserveAll(
 }
 
 /** Releases the order's holds (idempotent; a hold already sold stays sold). */
-export async function releaseAll(env: Env, holdId: string, skus: string[], reason: string): Promise<void> {
+export async function releaseAll(env: InventoryEnv, holdId: string, skus: string[], reason: string): Promise<void> {
   await Promise.all(
     skus.map((sku) =>
       bounded<ReleaseResult>(inventoryOf(env, sku).release(sku, holdId, reason), `InventoryDO ${sku} release`),
@@ -110,7 +107,7 @@ export async function releaseAll(env: Env, holdId: string, skus: string[], reaso
 }
 
 /** Turns the order's holds into sold stock; names the SKUs whose stock was gone (the hold had expired). */
-export async function commitAll(env: Env, holdId: string, skus: string[]): Promise<{ short: string[] }> {
+export async function commitAll(env: InventoryEnv, holdId: string, skus: string[]): Promise<{ short: string[] }> {
   const results = await Promise.all(
     skus.map(async (sku) => ({
       sku,

@@ -1,9 +1,13 @@
-// Stripe for the checkout worker: the real SDK over fetch (workerd), pointed at the local Stripe server in
-// development, with a per-request timeout, the SDK's own retries (exponential backoff with jitter, and the same
-// idempotency key on every retry), and a circuit breaker so an outage fails fast instead of piling up.
+// Stripe for the checkout worker's webhook and for OrdersDO's payments port: the real SDK over fetch (workerd),
+// pointed at the local Stripe server in development, with a per-request timeout, the SDK's own retries
+// (exponential backoff with jitter, and the same idempotency key on every retry), and a circuit breaker so an
+// outage fails fast instead of piling up.
 import Stripe from 'stripe';
-import { CircuitBreaker } from '../../../lib/resilience';
+import { z } from 'zod';
+import { configOf, intVar } from '../config';
+import { CircuitBreaker } from '../resilience';
 
+/** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
 export interface StripeEnv {
   /** Secret: sk_live_... / sk_test_... */
   STRIPE_SECRET_KEY?: string;
@@ -14,17 +18,32 @@ export interface StripeEnv {
   STRIPE_TIMEOUT_MS?: string;
 }
 
+const secret = (name: string) => {
+  const error = `required: set it with \`wrangler secret put ${name}\``;
+  return z.string({ error }).trim().min(1, { error });
+};
+
+/** What calling Stripe's API needs; read on the first call. */
+const StripeApiConfig = z.object({
+  STRIPE_SECRET_KEY: secret('STRIPE_SECRET_KEY'),
+  STRIPE_API_BASE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional()),
+  STRIPE_TIMEOUT_MS: intVar(5000, { min: 1, max: 60_000 }),
+});
+
+/** What verifying a webhook needs; read on the first webhook. */
+const StripeWebhookConfig = z.object({ STRIPE_WEBHOOK_SECRET: secret('STRIPE_WEBHOOK_SECRET') });
+
+const SCOPE = 'Stripe (storefront-checkout)';
 const clients = new WeakMap<object, Stripe>();
 
 export function stripeClient(env: StripeEnv): Stripe {
   let client = clients.get(env);
   if (client) return client;
-  if (!env.STRIPE_SECRET_KEY)
-    throw new Error('STRIPE_SECRET_KEY is not set; set it with `wrangler secret put STRIPE_SECRET_KEY`.');
-  const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null;
-  client = new Stripe(env.STRIPE_SECRET_KEY, {
+  const config = configOf(env, StripeApiConfig, SCOPE);
+  const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
+  client = new Stripe(config.STRIPE_SECRET_KEY, {
     httpClient: Stripe.createFetchHttpClient(),
-    timeout: Number(env.STRIPE_TIMEOUT_MS) || 5000,
+    timeout: config.STRIPE_TIMEOUT_MS,
     maxNetworkRetries: 2,
     telemetry: false,
     ...(base
@@ -61,10 +80,9 @@ let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
 
 /** Verifies a webhook's signature with the SDK's async verifier (Web Crypto); throws on a bad signature. */
 export async function verifyWebhook(env: StripeEnv, payload: string, signature: string): Promise<Stripe.Event> {
-  if (!env.STRIPE_WEBHOOK_SECRET)
-    throw new Error('STRIPE_WEBHOOK_SECRET is not set; set it with `wrangler secret put STRIPE_WEBHOOK_SECRET`.');
+  const { STRIPE_WEBHOOK_SECRET } = configOf(env, StripeWebhookConfig, SCOPE);
   subtle ??= Stripe.createSubtleCryptoProvider();
-  return Stripe.webhooks.constructEventAsync(payload, signature, env.STRIPE_WEBHOOK_SECRET, 300, subtle);
+  return Stripe.webhooks.constructEventAsync(payload, signature, STRIPE_WEBHOOK_SECRET, 300, subtle);
 }
 
 export { Stripe };

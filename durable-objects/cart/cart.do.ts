@@ -6,43 +6,7 @@
 // Guest-to-customer merges are two-phase (drain -> absorb -> confirm) with a token, so a merge that is
 // interrupted or run twice at once neither loses nor doubles a line.
 import { DurableObject } from 'cloudflare:workers';
-
-export interface CartLine {
-  sku: string;
-  quantity: number;
-  /** Unit price when the line was added (minor units). */
-  addedAmount: number;
-  currency: string;
-  title: string;
-  productSlug: string;
-  image: string | null;
-}
-
-export interface CartState {
-  version: number;
-  currency: string | null;
-  lines: CartLine[];
-  expiresAt: number | null;
-}
-
-export interface CartLimits {
-  maxLineQuantity: number;
-  maxLines: number;
-  maxItems: number;
-  ttlSeconds: number;
-}
-
-export type CartFailure =
-  | { reason: 'STALE_VERSION'; version: number }
-  | { reason: 'NOT_IN_CART'; sku: string }
-  | { reason: 'CURRENCY_MISMATCH'; cartCurrency: string }
-  | { reason: 'LIMIT'; message: string };
-export type CartResult = { ok: true; cart: CartState } | ({ ok: false } & CartFailure);
-
-export type CartOp =
-  | { kind: 'add'; line: Omit<CartLine, 'quantity'>; quantity: number }
-  | { kind: 'set'; sku: string; quantity: number; line?: Omit<CartLine, 'quantity'> }
-  | { kind: 'remove'; sku: string };
+import type { CartLimits, CartLine, CartOp, CartResult, CartState } from './types';
 
 interface LineRow extends Record<string, SqlStorageValue> {
   sku: string;
@@ -72,7 +36,8 @@ export class CartDO extends DurableObject {
         title text not null, product_slug text not null, image text, position integer not null);
       create table if not exists meta (key text primary key, value text not null);
       create table if not exists absorbed (token text primary key, at integer not null);
-      create table if not exists drain (token text primary key, target text not null, lines text not null, at integer not null);
+      create table if not exists drain (
+        token text primary key, target text not null, lines text not null, at integer not null);
       create table if not exists drained_line (sku text primary key, quantity integer not null);
       create table if not exists checked_out (order_id text primary key, at integer not null);
     `);
@@ -137,7 +102,8 @@ export class CartDO extends DurableObject {
       this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p,
     );
     this.sql.exec(
-      'insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      `insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position)
+       values (?, ?, ?, ?, ?, ?, ?, ?)`,
       line.sku,
       quantity,
       line.addedAmount,
@@ -273,7 +239,8 @@ export class CartDO extends DurableObject {
     this.ready();
     if (!this.sql.exec('select 1 from drain where token = ?', token).toArray().length) return this.state();
     this.sql.exec(
-      'update line set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)',
+      `update line
+       set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)`,
     );
     this.sql.exec('delete from line where quantity <= 0');
     this.sql.exec('delete from drained_line');

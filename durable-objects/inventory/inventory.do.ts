@@ -1,0 +1,255 @@
+// InventoryDO: one SKU's stock (addressed by `idFromName(sku)`), in the object's SQLite storage. Checkouts hold
+// units, payments turn holds into sales, merchants set the on-hand count. At every moment
+// `available + held + sold = onHand` with none below zero: each method is one synchronous check-and-write (no
+// other I/O in between), the totals live in one state row next to the holds table and change in the same
+// transaction as the holds, and a CHECK constraint refuses any write that would break the invariant.
+// One alarm serves two jobs: it releases holds whose own expiry (the order's expiry + HOLD_GRACE_SECONDS, a
+// backstop for an order expiry that never ran) has passed, and it copies the levels to the `orders` Queue
+// (for Postgres) at most INVENTORY_SYNC_DELAY_MS after a change, so a burst of changes travels as one message.
+// Beside it: its storage and bookkeeping (stock.store.ts), its answers (types.ts), its client (inventory.client.ts).
+import { DurableObject } from 'cloudflare:workers';
+import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
+import { withTimeout } from '../../lib/resilience';
+import { inventoryConfig } from './config';
+import { isCount, type StockRow, StockStore, text } from './stock.store';
+import {
+  type CapResult,
+  type CommitResult,
+  type LevelsState,
+  MAX_HOLD_QUANTITY,
+  MAX_ON_HAND,
+  type ReleaseResult,
+  type ReserveRequest,
+  type ReserveResult,
+  type StockResult,
+} from './types';
+
+/** How long a released hold is kept before the alarm deletes it. */
+const RELEASED_HOLD_RETENTION_MS = 7 * 86_400_000;
+
+export class InventoryDO extends DurableObject<CheckoutEnv> {
+  private readonly store: StockStore;
+  private readonly sql: SqlStorage;
+  private readonly graceMs: number;
+  private readonly syncDelayMs: number;
+
+  constructor(ctx: DurableObjectState, env: CheckoutEnv) {
+    super(ctx, env);
+    const config = inventoryConfig(env);
+    this.graceMs = config.HOLD_GRACE_SECONDS * 1000;
+    this.syncDelayMs = config.INVENTORY_SYNC_DELAY_MS;
+    this.store = new StockStore(ctx.storage, this.syncDelayMs);
+    this.sql = this.store.sql;
+    void ctx.blockConcurrencyWhile(async () => this.store.migrate());
+  }
+
+  /** Live figures; `initialized` is false until the first stock arrived (initialize, setOnHand or adjust). */
+  levels(sku: string): LevelsState {
+    const s = this.store.stock(sku);
+    return { ...this.store.levelsOf(s), initialized: s.initialized === 1 };
+  }
+
+  /** First stock, from Postgres' seeded copy. Only the first call sets it; later calls return the levels. */
+  initialize(sku: string, onHand: number): InventoryLevels {
+    if (!isCount(onHand, MAX_ON_HAND))
+      throw new RangeError(`InventoryDO: initialize(${JSON.stringify(onHand)}): not a stock count`);
+    const s = this.store.stock(sku);
+    if (s.initialized) return this.store.levelsOf(s);
+    return this.store.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand));
+  }
+
+  /**
+   * Holds `quantity` units for `owner` until `expiresAt` + the grace. Idempotent per holdId: an active or sold
+   * hold with the same quantity and owner is answered again unchanged; a released one is held again if stock
+   * (and the cap) allow. The cap is checked before the stock.
+   */
+  reserve(sku: string, req: ReserveRequest): ReserveResult {
+    const holdId = text(req?.holdId, 'holdId');
+    const owner = text(req.owner, 'owner');
+    const { quantity, expiresAt } = req;
+    if (!isCount(quantity, MAX_HOLD_QUANTITY) || quantity === 0)
+      throw new RangeError(`InventoryDO: hold quantity ${quantity} not in 1..${MAX_HOLD_QUANTITY}`);
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
+      throw new TypeError('InventoryDO: expiresAt must be ms since epoch');
+    const s = this.store.stock(sku);
+    if (!s.initialized) return { ok: false, reason: 'UNINITIALIZED' };
+    const hold = this.store.hold(holdId);
+    if (hold && (hold.quantity !== quantity || hold.owner !== owner)) return { ok: false, reason: 'HOLD_MISMATCH' };
+    if (hold && hold.status !== 'released') {
+      return {
+        ok: true,
+        hold: { holdId, quantity, status: hold.status, expiresAt: hold.expires_at },
+        levels: this.store.levelsOf(s),
+      };
+    }
+    if (s.max_per_customer !== null) {
+      const alreadyHas = this.sql
+        .exec<{ q: number }>(
+          "select coalesce(sum(quantity), 0) as q from holds where owner = ? and status in ('active', 'sold')",
+          owner,
+        )
+        .one().q;
+      if (alreadyHas + quantity > s.max_per_customer) {
+        return {
+          ok: false,
+          reason: 'CUSTOMER_LIMIT',
+          limit: s.max_per_customer,
+          alreadyHas,
+          levels: this.store.levelsOf(s),
+        };
+      }
+    }
+    const available = s.on_hand - s.held - s.sold;
+    if (quantity > available) return { ok: false, reason: 'INSUFFICIENT', available, levels: this.store.levelsOf(s) };
+
+    const now = Date.now();
+    const ownExpiry = expiresAt + this.graceMs;
+    const levels = this.store.mutate(() => {
+      this.sql.exec(
+        `insert into holds (hold_id, owner, quantity, status, expires_at, created_at, updated_at)
+         values (?, ?, ?, 'active', ?, ?, ?)
+         on conflict (hold_id) do update set status = 'active', expires_at = excluded.expires_at,
+           release_reason = null, updated_at = excluded.updated_at`,
+        holdId,
+        owner,
+        quantity,
+        ownExpiry,
+        now,
+        now,
+      );
+      this.sql.exec('update stock set held = held + ?', quantity);
+    }, now);
+    return { ok: true, hold: { holdId, quantity, status: 'active', expiresAt: ownExpiry }, levels };
+  }
+
+  /**
+   * Payment arrived: the hold becomes a sale (a sold hold stays sold). A hold already released (expired) takes
+   * its units from what is available again, or nothing changes and the answer is INSUFFICIENT. The per-customer
+   * cap is not checked again: the units were granted within it.
+   */
+  commit(sku: string, holdId: string): CommitResult {
+    const s = this.store.stock(sku);
+    const hold = this.store.hold(text(holdId, 'holdId'));
+    if (!hold) return { ok: false, reason: 'UNKNOWN_HOLD' };
+    if (hold.status === 'sold') return { ok: true, levels: this.store.levelsOf(s) };
+    const available = s.on_hand - s.held - s.sold;
+    if (hold.status === 'released' && hold.quantity > available)
+      return { ok: false, reason: 'INSUFFICIENT', available, levels: this.store.levelsOf(s) };
+    const levels = this.store.mutate((now) => {
+      this.sql.exec(
+        "update holds set status = 'sold', release_reason = null, updated_at = ? where hold_id = ?",
+        now,
+        hold.hold_id,
+      );
+      const fromHeld = hold.status === 'active' ? hold.quantity : 0;
+      this.sql.exec('update stock set held = held - ?, sold = sold + ?', fromHeld, hold.quantity);
+    });
+    return { ok: true, levels };
+  }
+
+  /** Gives an active hold's units back. Unknown or already released: ok, `released: false`. */
+  release(sku: string, holdId: string, reason: string): ReleaseResult {
+    const s = this.store.stock(sku);
+    const hold = this.store.hold(text(holdId, 'holdId'));
+    if (!hold || hold.status === 'released') return { ok: true, released: false, levels: this.store.levelsOf(s) };
+    if (hold.status === 'sold') return { ok: false, reason: 'ALREADY_SOLD' };
+    const levels = this.store.mutate((now) => {
+      this.sql.exec(
+        "update holds set status = 'released', release_reason = ?, updated_at = ? where hold_id = ?",
+        String(reason),
+        now,
+        hold.hold_id,
+      );
+      this.sql.exec('update stock set held = held - ?', hold.quantity);
+    });
+    return { ok: true, released: true, levels };
+  }
+
+  /** Merchant: the counted stock. Never below what is held and sold. Initializes the object. */
+  setOnHand(sku: string, onHand: number): StockResult {
+    if (!isCount(onHand, MAX_ON_HAND)) return { ok: false, reason: 'INVALID' };
+    return this.putOnHand(this.store.stock(sku), onHand);
+  }
+
+  /** Merchant: stock received (+) or written off (-). Never below what is held and sold. Initializes the object. */
+  adjust(sku: string, delta: number): StockResult {
+    if (typeof delta !== 'number' || !Number.isInteger(delta) || Math.abs(delta) > MAX_ON_HAND)
+      return { ok: false, reason: 'INVALID' };
+    const s = this.store.stock(sku);
+    if (s.on_hand + delta > MAX_ON_HAND) return { ok: false, reason: 'INVALID' };
+    return this.putOnHand(s, s.on_hand + delta);
+  }
+
+  /** Merchant: at most `max` units of this SKU per customer (active + sold holds); null lifts the cap. */
+  setMaxPerCustomer(sku: string, max: number | null): CapResult {
+    if (max !== null && (!isCount(max, MAX_ON_HAND) || max === 0)) return { ok: false, reason: 'INVALID' };
+    const s = this.store.stock(sku);
+    if (s.max_per_customer === max) return { ok: true, levels: this.store.levelsOf(s) };
+    return { ok: true, levels: this.store.mutate(() => this.sql.exec('update stock set max_per_customer = ?', max)) };
+  }
+
+  /**
+   * Releases the holds whose own expiry has passed (an early alarm releases nothing), then sends the levels to
+   * the queue if they changed since the last send. A failed send is retried later by the alarm; the queue's
+   * consumer keeps the highest version, so a duplicate or a late older message is harmless.
+   */
+  override async alarm(): Promise<void> {
+    if (!this.store.current()) return;
+    const now = Date.now();
+    const due = this.sql
+      .exec<{ q: number; n: number }>(
+        "select coalesce(sum(quantity), 0) as q, count(*) as n from holds where status = 'active' and expires_at <= ?",
+        now,
+      )
+      .one();
+    if (due.n > 0) {
+      this.store.mutate(() => {
+        this.sql.exec(
+          `update holds set status = 'released', release_reason = 'expired', updated_at = ?
+           where status = 'active' and expires_at <= ?`,
+          now,
+          now,
+        );
+        this.sql.exec('update stock set held = held - ?', due.q);
+      }, now);
+    }
+    // Released holds are only kept for a while (a late commit re-takes stock without them); sold ones stay for the
+    // per-customer cap.
+    this.sql.exec("delete from holds where status = 'released' and updated_at < ?", now - RELEASED_HOLD_RETENTION_MS);
+    const s = this.store.current()!;
+    if (s.version > s.synced_version) {
+      const levels = this.store.levelsOf(s);
+      // If this send never finishes (crash, eviction), the alarm comes back for it after the usual delay.
+      this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
+      this.store.arm();
+      try {
+        await withTimeout(
+          this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage),
+          5000,
+          'levels send',
+        );
+        this.sql.exec(
+          `update stock set synced_version = max(synced_version, ?), sync_failures = 0,
+             sync_due_at = case when version > ? then sync_due_at end`,
+          levels.version,
+          levels.version,
+        );
+      } catch (err) {
+        const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
+        this.sql.exec('update stock set sync_failures = sync_failures + 1, sync_due_at = ?', Date.now() + retryIn);
+        console.warn(`InventoryDO ${s.sku}: levels v${levels.version} not sent, retry in ${retryIn} ms:`, err);
+      }
+    }
+    this.store.arm();
+  }
+
+  private putOnHand(s: StockRow, onHand: number): StockResult {
+    const minimum = s.held + s.sold;
+    if (onHand < minimum) return { ok: false, reason: 'BELOW_COMMITTED', held: s.held, sold: s.sold, minimum };
+    if (s.initialized && s.on_hand === onHand) return { ok: true, levels: this.store.levelsOf(s) };
+    return {
+      ok: true,
+      levels: this.store.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand)),
+    };
+  }
+}

@@ -1,0 +1,134 @@
+// InventoryDO's storage: the one-row `stock` table (totals, version, sync bookkeeping) next to the `holds` table,
+// the CHECK that refuses any write breaking `held + sold <= onHand`, and the bookkeeping every change goes through
+// (`mutate`: one transaction, version + 1, a levels send due, the alarm re-armed). All synchronous.
+import type { InventoryLevels } from '../../lib/contracts/queue';
+
+export interface StockRow extends Record<string, SqlStorageValue> {
+  sku: string;
+  initialized: number;
+  on_hand: number;
+  held: number;
+  sold: number;
+  max_per_customer: number | null;
+  version: number;
+  updated_at: number;
+  synced_version: number;
+  sync_due_at: number | null;
+  sync_failures: number;
+}
+
+export interface HoldRow extends Record<string, SqlStorageValue> {
+  hold_id: string;
+  owner: string;
+  quantity: number;
+  status: 'active' | 'sold' | 'released';
+  expires_at: number;
+}
+
+const SCHEMA = `
+  create table if not exists stock (
+    id integer primary key check (id = 1), sku text not null, initialized integer not null default 0,
+    on_hand integer not null default 0, held integer not null default 0, sold integer not null default 0,
+    max_per_customer integer, version integer not null default 0, updated_at integer not null default 0,
+    synced_version integer not null default 0, sync_due_at integer, sync_failures integer not null default 0,
+    check (held >= 0 and sold >= 0 and on_hand >= held + sold));
+  create table if not exists holds (
+    hold_id text primary key, owner text not null, quantity integer not null check (quantity > 0),
+    status text not null check (status in ('active', 'sold', 'released')), expires_at integer not null,
+    release_reason text, created_at integer not null, updated_at integer not null);
+  create index if not exists holds_active_by_expiry on holds (expires_at) where status = 'active';
+  create index if not exists holds_by_owner on holds (owner, status);
+`;
+
+export const isCount = (n: unknown, max: number): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+
+export const text = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200)
+    throw new TypeError(`InventoryDO: ${what} must be a string of 1..200 characters`);
+  return v;
+};
+
+export class StockStore {
+  readonly sql: SqlStorage;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    /** How long after a change the levels are due to be sent (a burst of changes travels as one message). */
+    private readonly syncDelayMs: number,
+  ) {
+    this.sql = storage.sql;
+  }
+
+  /** Creates the tables (once per wake, inside blockConcurrencyWhile). */
+  migrate() {
+    this.sql.exec(SCHEMA);
+  }
+
+  current(): StockRow | undefined {
+    return this.sql.exec<StockRow>('select * from stock where id = 1').toArray()[0];
+  }
+
+  /** The state row, created on first use for `sku`; a call for another SKU is a routing bug. */
+  stock(sku: string): StockRow {
+    text(sku, 'sku');
+    const row = this.current();
+    if (row && row.sku !== sku)
+      throw new Error(`InventoryDO for ${JSON.stringify(row.sku)} was called for ${JSON.stringify(sku)}`);
+    if (row) return row;
+    this.sql.exec('insert into stock (id, sku) values (1, ?)', sku);
+    return this.current()!;
+  }
+
+  hold(holdId: string): HoldRow | undefined {
+    return this.sql
+      .exec<HoldRow>('select hold_id, owner, quantity, status, expires_at from holds where hold_id = ?', holdId)
+      .toArray()[0];
+  }
+
+  levelsOf(s: StockRow): InventoryLevels {
+    return {
+      sku: s.sku,
+      onHand: s.on_hand,
+      held: s.held,
+      sold: s.sold,
+      available: s.on_hand - s.held - s.sold,
+      maxPerCustomer: s.max_per_customer,
+      version: s.version,
+      updatedAt: s.updated_at,
+    };
+  }
+
+  /**
+   * Runs `write` and the bookkeeping of every change in one transaction: the version goes up, the levels are
+   * due for a send within the sync delay (an earlier due time stays, so a burst is one message), and the alarm
+   * is re-armed.
+   */
+  mutate(write: (now: number) => unknown, now = Date.now()): InventoryLevels {
+    const syncBy = now + this.syncDelayMs;
+    this.storage.transactionSync(() => {
+      write(now);
+      this.sql.exec(
+        'update stock set version = version + 1, updated_at = ?, sync_due_at = min(coalesce(sync_due_at, ?), ?)',
+        now,
+        syncBy,
+        syncBy,
+      );
+    });
+    this.arm();
+    return this.levelsOf(this.current()!);
+  }
+
+  /** One alarm for everything due: the next hold expiry and a pending send of the levels. */
+  arm() {
+    const next = this.sql
+      .exec<{ at: number | null }>(
+        `select min(at) as at from (
+           select min(expires_at) as at from holds where status = 'active'
+           union all select coalesce(sync_due_at, 0) from stock where version > synced_version)`,
+      )
+      .one().at;
+    if (next === null) void this.storage.deleteAlarm();
+    else void this.storage.setAlarm(next);
+  }
+}

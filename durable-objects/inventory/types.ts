@@ -1,0 +1,51 @@
+// What InventoryDO answers over its RPC (to its client, durable-objects/inventory/inventory.client.ts, and the
+// checkout worker): holds, levels, and each refusal as a `reason` the caller decides on (results, not errors).
+import type { InventoryLevels } from '../../lib/contracts/queue';
+
+/** Upper bound for on-hand counts and caps; a larger figure is a typo, not stock. */
+export const MAX_ON_HAND = 10_000_000;
+/** Upper bound for one hold. */
+export const MAX_HOLD_QUANTITY = 1000;
+
+export interface ReserveRequest {
+  /** Chosen by the caller (one per order line); repeating a reserve with the same id is safe. */
+  holdId: string;
+  quantity: number;
+  /** Who the units are for (customer id), for the per-customer cap. */
+  owner: string;
+  /** ms since epoch: the order's expiry. This object releases the hold HOLD_GRACE_SECONDS later. */
+  expiresAt: number;
+}
+
+export interface Hold {
+  holdId: string;
+  quantity: number;
+  status: 'active' | 'sold';
+  /** ms since epoch when this object releases the hold by itself (the order's expiry + the grace). */
+  expiresAt: number;
+}
+
+export type LevelsState = InventoryLevels & { initialized: boolean };
+
+export type ReserveResult =
+  | { ok: true; hold: Hold; levels: InventoryLevels }
+  | { ok: false; reason: 'UNINITIALIZED' }
+  | { ok: false; reason: 'INSUFFICIENT'; available: number; levels: InventoryLevels }
+  | { ok: false; reason: 'CUSTOMER_LIMIT'; limit: number; alreadyHas: number; levels: InventoryLevels }
+  | { ok: false; reason: 'HOLD_MISMATCH' };
+
+export type CommitResult =
+  | { ok: true; levels: InventoryLevels }
+  | { ok: false; reason: 'UNKNOWN_HOLD' }
+  | { ok: false; reason: 'INSUFFICIENT'; available: number; levels: InventoryLevels };
+
+export type ReleaseResult =
+  | { ok: true; released: boolean; levels: InventoryLevels }
+  | { ok: false; reason: 'ALREADY_SOLD' };
+
+export type StockResult =
+  | { ok: true; levels: InventoryLevels }
+  | { ok: false; reason: 'BELOW_COMMITTED'; held: number; sold: number; minimum: number }
+  | { ok: false; reason: 'INVALID' };
+
+export type CapResult = { ok: true; levels: InventoryLevels } | { ok: false; reason: 'INVALID' };

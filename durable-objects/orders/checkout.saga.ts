@@ -1,0 +1,227 @@
+// The checkout saga, run inside the shopper's OrdersDO under the order's lock: snapshot the cart, reprice from
+// the primary, total, hold the stock (SKU order), create and confirm the PaymentIntent (one per order), accept.
+// Every step can be run again for the same order id with the same effect, so an interrupted checkout retried
+// with the same Idempotency-Key resumes: same holds, same PaymentIntent, one order. The outside is reached only
+// through the ports (ports.ts); the object's own storage through the order book and the task outbox.
+import type { OrderLine, OrderSnapshot } from '../../lib/checkout/order';
+import { computeTotals } from '../../lib/checkout/pricing';
+import { acceptedView } from '../../lib/checkout/view';
+import type { CheckoutCall, CheckoutResult } from '../../lib/contracts/checkout';
+import { AppError, type ErrorCode } from '../../lib/errors';
+import { failure } from '../../lib/rpc';
+import type { OrderBook } from './order-book';
+import type { OrderPorts } from './ports';
+import type { TaskOutbox } from './tasks';
+
+/** The answer of a key whose checkout was interrupted and then closed (its order never accepted). */
+export const closedAnswer = (): CheckoutResult =>
+  failure(
+    new AppError(
+      'CHECKOUT_CLOSED',
+      'This checkout did not complete and is closed; start a new one with a new Idempotency-Key.',
+    ),
+  );
+
+/** What the saga works with: the object's storage, the ports, and two of the object's own operations. */
+export interface SagaContext {
+  book: OrderBook;
+  tasks: TaskOutbox;
+  ports: OrderPorts;
+  /** Releases an order's holds now, or leaves a task to do it. */
+  releaseHolds(o: OrderSnapshot, reason: string): Promise<void>;
+  /** Runs the order's due tasks now (the common path does not wait for the alarm). */
+  runTasksNow(orderId: string): Promise<void>;
+  holdTtlMs: number;
+}
+
+/**
+ * One checkout under its key, for the order id the key was given. An outage or a bug half way leaves the key
+ * retryable: it keeps its order id so a retry resumes the same order (same holds, same PaymentIntent), and the
+ * holds this attempt took are released until then.
+ */
+export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
+  try {
+    return await placeOrder(ctx, call, orderId);
+  } catch (err) {
+    ctx.book.markRetryable(call.key);
+    console.error(
+      JSON.stringify({
+        msg: 'checkout failed',
+        orderId,
+        error: String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      }),
+    );
+    const o = ctx.book.order(orderId);
+    if (o?.status === 'created') await ctx.releaseHolds(o, 'checkout interrupted');
+    if (err instanceof AppError) return failure(err);
+    return failure(
+      new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The checkout could not be completed right now; retry with the same Idempotency-Key.',
+        { retryAfter: 2, cause: err },
+      ),
+    );
+  }
+}
+
+async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
+  const { book, ports } = ctx;
+  let order = book.order(orderId);
+  if (order && order.status !== 'created') return answerFor(book, order, call.key);
+  // A retry of an interrupted attempt: that attempt may still hold stock this one does not take.
+  const resumed = order !== null;
+
+  if (!order) {
+    // The cart, priced from the primary.
+    const cart = await ports.cart.snapshot(call.identity);
+    if (cart.lines.length === 0)
+      return close(ctx, call.key, orderId, refused('CART_EMPTY', 'The cart is empty; add items before checking out.'));
+    const skus = cart.lines.map((l) => l.sku);
+    const priced = await ports.catalog.priceForCheckout(skus);
+    if (!priced.ok) return close(ctx, call.key, orderId, priced); // the catalog's own answer (e.g. DB_UNAVAILABLE)
+    const prices = new Map(priced.variants.map((v) => [v.sku, v]));
+    const missing = skus.filter((s) => !prices.has(s));
+    if (missing.length) {
+      const message = `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`;
+      return close(ctx, call.key, orderId, refused('ITEM_UNAVAILABLE', message, { skus: missing }));
+    }
+    const currencies = new Set(priced.variants.map((v) => v.price.currency));
+    if (currencies.size !== 1) {
+      const message = 'The items in the cart are priced in different currencies.';
+      return close(ctx, call.key, orderId, refused('CURRENCY_MISMATCH', message));
+    }
+    const lines: OrderLine[] = cart.lines
+      .map((l) => {
+        const v = prices.get(l.sku)!;
+        return {
+          sku: l.sku,
+          title: `${v.productTitle} — ${v.title}`,
+          quantity: l.quantity,
+          unitAmount: v.price.amount,
+          lineTotal: v.price.amount * l.quantity,
+        };
+      })
+      .sort((a, b) => (a.sku < b.sku ? -1 : 1));
+
+    // The order, created (not yet seen by the shopper).
+    const currency = [...currencies][0]!;
+    const { shippingAddress, shippingMethod } = call.body;
+    const totals = computeTotals(lines, currency, shippingAddress.country, shippingMethod);
+    const now = Date.now();
+    order = {
+      id: orderId,
+      version: 1,
+      owner: { sub: call.identity.sub, role: call.identity.role, email: call.body.email ?? '' },
+      status: 'created',
+      lines,
+      totals,
+      shippingAddress,
+      shippingMethod,
+      payment: { provider: 'stripe', intentId: null, status: 'none', amount: totals.total, refundedAmount: 0 },
+      holdExpiresAt: now + ctx.holdTtlMs,
+      createdAt: now,
+      updatedAt: now,
+      history: [],
+    };
+    book.insertOrder(order);
+    // Cleans up if this checkout never completes (and expires the order if it is accepted and never paid).
+    ctx.tasks.add(orderId, 'expire', {}, order.holdExpiresAt);
+  }
+
+  // Stock: one hold per SKU, in SKU order.
+  const held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt);
+  if (!held.ok) {
+    // reserveAll gave back what this attempt took; a resumed order also gives back what the earlier one held.
+    if (resumed) await ctx.releaseHolds(order, 'checkout failed');
+    if (held.reason === 'CUSTOMER_LIMIT') {
+      const i = held.items[0]!;
+      const message = `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
+      return close(ctx, call.key, orderId, refused('CUSTOMER_LIMIT_EXCEEDED', message, { items: held.items }));
+    }
+    const short = held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ');
+    return close(ctx, call.key, orderId, refused('OUT_OF_STOCK', `Not enough stock: ${short}.`, { items: held.items }));
+  }
+  // The holds are this order's now: a release left over from an interrupted attempt must not free them.
+  ctx.tasks.remove(orderId, 'release');
+
+  // From here the provider may charge the card: the order is never simply forgotten again.
+  if (order.payment.status === 'none') {
+    order.payment.status = 'creating';
+    book.persist(order);
+  }
+
+  // Payment: one PaymentIntent per order, whatever happens to this request.
+  const payment = await ports.payments.createAndConfirm({
+    orderId,
+    owner: order.owner.sub,
+    email: order.owner.email,
+    amount: order.totals.total,
+    currency: order.totals.currency,
+    paymentMethod: call.body.paymentMethod,
+  });
+  if (!payment.ok && payment.reason === 'DECLINED') {
+    // A decline is an answer about this order: the key keeps it, the order stays as `payment_failed`.
+    order.payment.intentId = payment.intentId;
+    order.payment.status = payment.intentStatus;
+    book.transition(order, 'payment_failed', `card declined: ${payment.declineCode ?? 'declined'}`);
+    book.saveOrder(order);
+    await ctx.releaseHolds(order, 'payment declined');
+    const answer = refused('PAYMENT_DECLINED', payment.message, { orderId, declineCode: payment.declineCode });
+    book.recordAnswer(call.key, answer);
+    await ctx.runTasksNow(orderId);
+    return answer;
+  }
+  if (!payment.ok) {
+    // Refused before any charge: nothing to remember, the key may be used again.
+    await ctx.releaseHolds(order, 'invalid payment method');
+    order.payment.status = 'none';
+    book.persist(order);
+    return close(ctx, call.key, orderId, refused('INVALID_PAYMENT_METHOD', payment.message));
+  }
+
+  // Accepted: the order exists for the shopper, the cart lets go of its lines, Postgres gets a copy.
+  order.payment.intentId = payment.intentId;
+  order.payment.status = payment.status;
+  book.transition(order, 'pending_payment', 'checkout accepted');
+  book.saveOrder(order);
+  ctx.tasks.add(orderId, 'cart', {}, Date.now());
+  const answer: CheckoutResult = { ok: true, accepted: acceptedView(order, payment.clientSecret, payment.nextAction) };
+  book.recordAnswer(call.key, answer);
+  await ctx.runTasksNow(orderId);
+  return answer;
+}
+
+const refused = (code: ErrorCode, message: string, details?: unknown) =>
+  failure(new AppError(code, message, { details }));
+
+/**
+ * A checkout that was not accepted. If the payment provider was never called, nothing needs remembering: the
+ * order goes and the key may be used again. If it was (an earlier attempt may have charged the card), the order
+ * stays as `abandoned` so a late payment is found and refunded, and the key keeps this answer.
+ */
+function close(ctx: SagaContext, key: string, orderId: string, answer: CheckoutResult): CheckoutResult {
+  const o = ctx.book.order(orderId);
+  if (!o || o.payment.status === 'none') {
+    ctx.book.forgetKey(key);
+    ctx.book.deleteOrder(orderId);
+    return answer;
+  }
+  if (ctx.book.transition(o, 'abandoned', `not accepted: ${answer.ok ? 'closed' : answer.error.code}`))
+    ctx.book.saveOrder(o);
+  ctx.book.recordAnswer(key, answer);
+  return answer;
+}
+
+/** A retried checkout whose order was already decided (the first answer was lost): answer from the order. */
+function answerFor(book: OrderBook, o: OrderSnapshot, key: string): CheckoutResult {
+  const wasAccepted = o.history.some((h) => h.to === 'pending_payment');
+  const answer: CheckoutResult =
+    o.status === 'payment_failed' && !wasAccepted
+      ? refused('PAYMENT_DECLINED', 'The card was declined.', { orderId: o.id })
+      : wasAccepted
+        ? { ok: true, accepted: acceptedView(o, null, null) }
+        : closedAnswer();
+  book.recordAnswer(key, answer);
+  return answer;
+}

@@ -1,0 +1,14 @@
+// OrdersDO's vars (the checkout worker's wrangler.toml), read once per env through configOf. Stripe's own vars
+// and secrets are read by lib/payments/stripe.ts.
+import { z } from 'zod';
+import { configOf, intVar } from '../../lib/config';
+
+const OrdersConfig = z.object({
+  /** How long a checkout's stock is held; unpaid by then, the order expires and the stock returns. */
+  HOLD_TTL_SECONDS: intVar(900, { min: 1, max: 7 * 86_400 }),
+});
+
+export type OrdersConfig = z.output<typeof OrdersConfig>;
+
+export const ordersConfig = (env: object): OrdersConfig =>
+  configOf(env, OrdersConfig, 'OrdersDO (storefront-checkout)');

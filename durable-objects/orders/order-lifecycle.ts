@@ -1,0 +1,206 @@
+// What happens to an order after its checkout: Stripe's payment events (paid, failed, canceled, still needing
+// the shopper), expiry of an unpaid hold, refunds of money that arrived for an order that cannot be filled, and
+// the task outbox's kinds of work. Every method runs under the order's lock (OrdersDO.withOrderLock).
+import type { Identity } from '../../lib/auth/tokens';
+import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
+import type { PaymentEvent } from '../../lib/contracts/checkout';
+import type { OrdersQueueMessage } from '../../lib/contracts/queue';
+import { withTimeout } from '../../lib/resilience';
+import { closedAnswer } from './checkout.saga';
+import type { OrderBook } from './order-book';
+import type { OrderPorts } from './ports';
+import type { TaskOutbox, TaskRow } from './tasks';
+
+const QUEUE_TIMEOUT_MS = 5000;
+
+export class OrderLifecycle {
+  constructor(
+    private readonly book: OrderBook,
+    private readonly tasks: TaskOutbox,
+    private readonly ports: OrderPorts,
+    private readonly queue: Queue<OrdersQueueMessage>,
+  ) {}
+
+  /** Releases an order's holds now; if that fails, a task keeps trying. */
+  async releaseHolds(o: OrderSnapshot, reason: string) {
+    try {
+      await this.ports.stock.releaseAll(o.id, skusOf(o), reason);
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: 'release failed; retrying later', orderId: o.id, error: String(err) }));
+      this.tasks.add(o.id, 'release', { reason }, Date.now() + 1000);
+    }
+  }
+
+  /** A verified Stripe event about one of this shopper's orders; the outcome is recorded with the event id. */
+  async applyPaymentEvent(event: PaymentEvent): Promise<string> {
+    const o = this.book.order(event.orderId);
+    if (!o || (o.payment.intentId && o.payment.intentId !== event.intentId)) {
+      // Money for no order we know (or a second intent for one): it goes back. A failure here fails the
+      // webhook, so Stripe delivers it again.
+      if (event.type !== 'payment_intent.succeeded') return o ? 'other_intent' : 'unknown_order';
+      console.error(
+        JSON.stringify({
+          msg: 'payment for no known order; refunding',
+          orderId: event.orderId,
+          intentId: event.intentId,
+        }),
+      );
+      await this.ports.payments.refund(event.intentId, `refund_${event.intentId}`);
+      return 'refunded_unknown';
+    }
+    o.payment.intentId ??= event.intentId;
+    switch (event.type) {
+      case 'payment_intent.succeeded':
+        return this.paymentSucceeded(o, `payment succeeded (${event.id})`, event.id);
+      case 'payment_intent.payment_failed':
+        if (o.status !== 'pending_payment') return this.ignored(o, event);
+        this.book.transition(o, 'payment_failed', event.failureMessage ?? 'payment failed', event.id);
+        o.payment.status = event.intentStatus;
+        this.book.saveOrder(o);
+        await this.releaseHolds(o, 'payment failed');
+        return 'applied';
+      case 'payment_intent.canceled':
+        if (o.status !== 'pending_payment') return this.ignored(o, event);
+        this.book.transition(o, 'canceled', 'payment canceled', event.id);
+        o.payment.status = 'canceled';
+        this.book.saveOrder(o);
+        await this.releaseHolds(o, 'payment canceled');
+        return 'applied';
+      default:
+        // requires_action, processing: the payment's own status, no order transition.
+        if (o.status !== 'pending_payment') return 'ignored';
+        o.payment.status = event.intentStatus;
+        this.book.saveOrder(o);
+        return 'applied';
+    }
+  }
+
+  private ignored(o: OrderSnapshot, event: PaymentEvent): string {
+    // Already where this event would take it (e.g. our own cancel at expiry coming back): nothing to refuse.
+    const settled: Record<string, OrderStatus[]> = {
+      'payment_intent.payment_failed': ['payment_failed'],
+      'payment_intent.canceled': ['canceled', 'expired', 'abandoned'],
+    };
+    if (settled[event.type]?.includes(o.status)) return 'noop';
+    console.warn(
+      JSON.stringify({
+        msg: 'payment event does not apply to the order; refused',
+        orderId: o.id,
+        status: o.status,
+        event: event.type,
+        eventId: event.id,
+      }),
+    );
+    return 'ignored';
+  }
+
+  /** The money arrived: the holds become sold and the order paid; if the order had closed, the money goes back. */
+  private async paymentSucceeded(o: OrderSnapshot, reason: string, eventId?: string): Promise<string> {
+    if (o.status === 'paid' || o.status === 'refunded') return 'duplicate';
+    if (o.status === 'pending_payment') {
+      // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
+      // either every line is sold or none is.
+      const held = await this.ports.stock.reserveAll(o.id, o.lines, o.owner.sub, o.holdExpiresAt);
+      const { short } = held.ok
+        ? await this.ports.stock.commitAll(o.id, skusOf(o))
+        : { short: held.items.map((i) => i.sku) };
+      o.payment.status = 'succeeded';
+      if (short.length === 0) {
+        this.book.transition(o, 'paid', reason, eventId);
+        this.book.saveOrder(o);
+        return 'applied';
+      }
+      // Paid after the stock went back and sold out: the order cannot be filled.
+      console.error(JSON.stringify({ msg: 'paid after stock was released and sold; refunding', orderId: o.id, short }));
+      this.book.transition(o, 'expired', `paid too late: ${short.join(', ')} sold out`, eventId);
+    } else if (o.status === 'created') {
+      this.book.transition(o, 'abandoned', 'paid for a checkout that was never accepted', eventId);
+    }
+    o.payment.status = 'succeeded';
+    this.book.saveOrder(o);
+    this.tasks.add(o.id, 'refund', {}, Date.now());
+    return 'refund';
+  }
+
+  /** One task of the outbox, for the order it names (gone: nothing to do). */
+  async runTask(task: TaskRow): Promise<void> {
+    const o = this.book.order(task.order_id);
+    if (!o) return;
+    const payload = JSON.parse(task.payload) as Record<string, unknown>;
+    switch (task.kind) {
+      case 'publish':
+        await withTimeout(
+          this.queue.send({ type: 'order.snapshot', order: o }, { contentType: 'json' }),
+          QUEUE_TIMEOUT_MS,
+          'orders queue send',
+        );
+        return;
+      case 'cart': {
+        const who: Identity = { sub: o.owner.sub, role: o.owner.role as Identity['role'] };
+        await this.ports.cart.checkedOut(
+          who,
+          o.id,
+          o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+        );
+        return;
+      }
+      case 'release':
+        // Left over from an interrupted attempt: the holds now belong to a live order.
+        if (o.status === 'pending_payment' || o.status === 'paid') return;
+        await this.ports.stock.releaseAll(o.id, skusOf(o), String(payload.reason ?? 'released'));
+        return;
+      case 'expire':
+        await this.expire(o);
+        return;
+      case 'refund':
+        await this.refund(o);
+        return;
+    }
+  }
+
+  /** The hold's time is up. Unpaid: cancel the PaymentIntent, release the stock, order `expired`. */
+  private async expire(o: OrderSnapshot): Promise<void> {
+    if (o.status === 'created') {
+      // Never accepted (the checkout was interrupted and not retried): free the stock; the key keeps a final
+      // answer, so a very late retry cannot start a second order (and a second PaymentIntent) under it.
+      this.book.recordAnswerOfOrder(o.id, closedAnswer());
+      this.book.transition(o, 'abandoned', 'checkout never completed');
+      this.book.saveOrder(o);
+      await this.ports.stock.releaseAll(o.id, skusOf(o), 'abandoned');
+      return;
+    }
+    if (o.status !== 'pending_payment') return;
+    if (o.payment.intentId) {
+      const intentId = o.payment.intentId;
+      const canceled = await this.ports.payments.cancel(intentId, o.id);
+      if (!canceled.ok) {
+        // Not cancelable: find out why. Paid in the meantime -> the order is paid after all.
+        const { status } = await this.ports.payments.retrieve(intentId);
+        if (status === 'succeeded') {
+          await this.paymentSucceeded(o, 'payment found succeeded at hold expiry');
+          return;
+        }
+        if (status !== 'canceled')
+          throw new Error(`PaymentIntent ${intentId} is ${status} and could not be canceled: ${canceled.message}`);
+      }
+      o.payment.status = 'canceled';
+    }
+    this.book.transition(o, 'expired', 'hold expired before payment');
+    this.book.saveOrder(o);
+    await this.ports.stock.releaseAll(o.id, skusOf(o), 'expired');
+  }
+
+  private async refund(o: OrderSnapshot): Promise<void> {
+    if (!o.payment.intentId || o.status === 'refunded') return;
+    const refund = await this.ports.payments.refund(o.payment.intentId, `refund_${o.id}`, {
+      orderId: o.id,
+      owner: o.owner.sub,
+    });
+    o.payment.refundedAmount = refund.ok ? refund.amount : o.payment.amount;
+    o.payment.status = 'refunded';
+    this.book.transition(o, 'refunded', 'refunded: the order could not be filled');
+    this.book.saveOrder(o);
+  }
+}
+
+const skusOf = (o: OrderSnapshot) => o.lines.map((l) => l.sku);

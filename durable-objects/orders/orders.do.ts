@@ -1,0 +1,155 @@
+// OrdersDO: one per shopper (by verified subject). It runs the shopper's checkouts one at a time, remembers
+// every Idempotency-Key it has answered, and is the truth for the status of the shopper's orders: webhook events
+// and hold expiry are applied here, under a per-order lock, through the state machine in lib/checkout/order.ts.
+// This file is the object: its storage, its locks and its RPC surface. Beside it: the checkout saga
+// (checkout.saga.ts), what happens to an order afterwards (order-lifecycle.ts), the storage (order-book.ts), the
+// task outbox run by the object's one alarm (tasks.ts), and the ports to the cart, catalog, stock and payments.
+import { DurableObject } from 'cloudflare:workers';
+import { isAccepted } from '../../lib/checkout/order';
+import type { OrderView } from '../../lib/checkout/schemas';
+import { orderView } from '../../lib/checkout/view';
+import type {
+  CheckoutCall,
+  CheckoutResult,
+  OrderPage,
+  PaymentEvent,
+  PaymentEventOutcome,
+} from '../../lib/contracts/checkout';
+import { AppError } from '../../lib/errors';
+import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { runCheckout, type SagaContext } from './checkout.saga';
+import { ordersConfig } from './config';
+import { OrderBook } from './order-book';
+import { OrderLifecycle } from './order-lifecycle';
+import { type OrderPorts, type PortsEnv, portsFrom } from './ports';
+import { TaskOutbox, type TaskRow } from './tasks';
+
+export class OrdersDO extends DurableObject<PortsEnv> {
+  private readonly tasks: TaskOutbox;
+  private readonly book: OrderBook;
+  private readonly ports: OrderPorts;
+  private readonly lifecycle: OrderLifecycle;
+  private readonly holdTtlMs: number;
+  /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
+  private inflight = new Map<string, Promise<CheckoutResult>>();
+  /** One checkout at a time per shopper: two keys cannot both order the same cart. */
+  private checkoutChain: Promise<unknown> = Promise.resolve();
+  /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
+  private locks = new Map<string, Promise<unknown>>();
+
+  constructor(ctx: DurableObjectState, env: PortsEnv) {
+    super(ctx, env);
+    this.holdTtlMs = ordersConfig(env).HOLD_TTL_SECONDS * 1000;
+    this.tasks = new TaskOutbox(ctx.storage);
+    this.book = new OrderBook(ctx.storage, this.tasks);
+    this.ports = portsFrom(env);
+    this.lifecycle = new OrderLifecycle(this.book, this.tasks, this.ports, env.ORDERS_QUEUE);
+    ctx.blockConcurrencyWhile(async () => {
+      this.book.migrate();
+      this.tasks.migrate();
+    });
+  }
+
+  private async withOrderLock<T>(orderId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(orderId) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(fn);
+    const tail = run.catch(() => {});
+    this.locks.set(orderId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(orderId) === tail) this.locks.delete(orderId);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // RPC: checkout, orders, payment events
+
+  /**
+   * One checkout under an Idempotency-Key. Everything up to registering the key is synchronous, so of many
+   * identical requests arriving at once exactly one starts the work and the others wait for its answer. A key
+   * that has its final answer gets exactly that answer again (stored as JSON).
+   */
+  async checkout(call: CheckoutCall): Promise<CheckoutResult> {
+    const row = this.book.key(call.key);
+    if (row && row.request_hash !== call.requestHash) {
+      return failure(
+        new AppError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
+        ),
+      );
+    }
+    if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutResult;
+    const running = this.inflight.get(call.key);
+    if (running) return running;
+    const orderId =
+      row?.order_id ?? `ord_${Date.now().toString(36)}${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    if (!row) this.book.registerKey(call.key, call.requestHash, orderId);
+
+    const saga: SagaContext = {
+      book: this.book,
+      tasks: this.tasks,
+      ports: this.ports,
+      releaseHolds: (o, reason) => this.lifecycle.releaseHolds(o, reason),
+      runTasksNow: (id) => this.runTasksNow(id),
+      holdTtlMs: this.holdTtlMs,
+    };
+    const run = this.checkoutChain
+      .catch(() => {})
+      .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId)));
+    this.checkoutChain = run.catch(() => {});
+    const answer = run.finally(() => this.inflight.delete(call.key));
+    this.inflight.set(call.key, answer);
+    return answer;
+  }
+
+  async listOrders(limit: number, cursor?: number): Promise<RpcResult<OrderPage>> {
+    return rpc(async () => {
+      const page = this.book.acceptedOrders(limit, cursor);
+      return { orders: page.orders.map(orderView), nextCursor: page.nextCursor };
+    });
+  }
+
+  /** Only orders the shopper was shown exist here: one never accepted is not found. */
+  async getOrder(id: string): Promise<RpcResult<{ order: OrderView }>> {
+    return rpc(async () => {
+      const o = this.book.order(id);
+      if (!o || !isAccepted(o.status)) throw new AppError('NOT_FOUND', 'No such order.');
+      return { order: orderView(o) };
+    });
+  }
+
+  /** A verified Stripe event about one of this shopper's orders: applied once, whatever order it arrives in. */
+  async applyPaymentEvent(event: PaymentEvent): Promise<RpcResult<PaymentEventOutcome>> {
+    return rpc(async () => {
+      if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
+      return this.withOrderLock(event.orderId, async () => {
+        if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
+        const outcome = await this.lifecycle.applyPaymentEvent(event);
+        this.book.recordEvent(event.id, event.orderId, event.type, outcome);
+        return { outcome };
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------------
+  // The alarm: due tasks
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.book.prune(now);
+    for (const task of this.tasks.due(now)) await this.withOrderLock(task.order_id, () => this.settle(task));
+    await this.tasks.arm();
+  }
+
+  /** Runs the due tasks of one order now; the caller holds the order's lock. */
+  private async runTasksNow(orderId: string) {
+    for (const task of this.tasks.due(Date.now(), orderId)) await this.settle(task);
+    await this.tasks.arm();
+  }
+
+  private settle(task: TaskRow) {
+    return this.tasks.settle(task, (t) => this.lifecycle.runTask(t));
+  }
+}

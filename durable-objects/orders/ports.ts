@@ -1,0 +1,226 @@
+// The narrow interfaces through which the checkout saga and the order lifecycle reach the outside: the cart,
+// the catalog, stock (the InventoryDOs) and payments (Stripe). The saga sees these and nothing else of the
+// services behind them; `portsFrom` builds them from the hosting worker's env (service bindings, the INVENTORY
+// namespace, the Stripe SDK). Every call has a deadline.
+import type { Identity } from '../../lib/auth/tokens';
+import type { CartSnapshot, OrderedLine } from '../../lib/contracts/cart';
+import type { CheckoutPrices } from '../../lib/contracts/catalog';
+import type { DbEnv } from '../../lib/db/client';
+import { AppError } from '../../lib/errors';
+import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
+import { CircuitOpenError, withTimeout } from '../../lib/resilience';
+import { type RpcResult, unwrap } from '../../lib/rpc';
+import {
+  commitAll,
+  type ReserveAllResult,
+  type ReserveLine,
+  releaseAll,
+  reserveAll,
+} from '../inventory/inventory.client';
+
+export interface CartPort {
+  /** The cart's lines as they are now. */
+  snapshot(who: Identity): Promise<CartSnapshot>;
+  /** An order was accepted for these lines: they leave the cart (once per order). */
+  checkedOut(who: Identity, orderId: string, lines: OrderedLine[]): Promise<void>;
+}
+
+export interface CatalogPort {
+  /** Current prices from the primary (or the edge cache while it is down); a failure is the catalog's answer. */
+  priceForCheckout(skus: string[]): Promise<RpcResult<CheckoutPrices>>;
+}
+
+export interface StockPort {
+  /** Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU. */
+  reserveAll(holdId: string, lines: ReserveLine[], owner: string, expiresAt: number): Promise<ReserveAllResult>;
+  /** Gives the order's holds back (idempotent; a hold already sold stays sold). */
+  releaseAll(holdId: string, skus: string[], reason: string): Promise<void>;
+  /** Turns the order's holds into sales; names the SKUs whose stock was gone. */
+  commitAll(holdId: string, skus: string[]): Promise<{ short: string[] }>;
+}
+
+export interface PaymentRequest {
+  orderId: string;
+  owner: string;
+  email: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  paymentMethod: string;
+}
+
+export type PaymentAttempt =
+  | {
+      ok: true;
+      intentId: string;
+      status: string;
+      clientSecret: string | null;
+      /** What the shopper must still do (e.g. 3-D Secure at `url`), or null. */
+      nextAction: { type: string; url: string | null } | null;
+    }
+  | {
+      ok: false;
+      reason: 'DECLINED';
+      message: string;
+      declineCode: string | null;
+      intentId: string | null;
+      intentStatus: string;
+    }
+  | { ok: false; reason: 'INVALID_PAYMENT_METHOD'; message: string };
+
+export interface PaymentsPort {
+  /**
+   * Creates and confirms the order's one PaymentIntent (the same one whatever happens to this request). An
+   * outage throws PAYMENT_PROVIDER_UNAVAILABLE.
+   */
+  createAndConfirm(req: PaymentRequest): Promise<PaymentAttempt>;
+  /** Cancels an unpaid intent; refused (e.g. it succeeded meanwhile) with the provider's reason. */
+  cancel(intentId: string, orderId: string): Promise<{ ok: true } | { ok: false; message: string }>;
+  /** The intent's status now. */
+  retrieve(intentId: string): Promise<{ status: string }>;
+  /** Refunds the whole payment once per `idempotencyKey`. */
+  refund(
+    intentId: string,
+    idempotencyKey: string,
+    metadata?: Record<string, string>,
+  ): Promise<{ ok: true; amount: number } | { ok: false; reason: 'ALREADY_REFUNDED' }>;
+}
+
+export interface OrderPorts {
+  cart: CartPort;
+  catalog: CatalogPort;
+  stock: StockPort;
+  payments: PaymentsPort;
+}
+
+/** The env of the worker hosting OrdersDO, as far as the ports need it. */
+export type PortsEnv = CheckoutEnv & DbEnv & StripeEnv;
+
+/** Deadlines of the RPC calls (a stuck service must not hold a checkout; the stock calls have their own). */
+const CART_TIMEOUT_MS = 5000;
+const CATALOG_TIMEOUT_MS = 8000;
+
+export function portsFrom(env: PortsEnv): OrderPorts {
+  return {
+    cart: {
+      async snapshot(who) {
+        const { version, currency, lines } = unwrap(
+          await withTimeout(env.CART.checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
+        );
+        return { version, currency, lines };
+      },
+      async checkedOut(who, orderId, lines) {
+        unwrap(await withTimeout(env.CART.checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out'));
+      },
+    },
+    catalog: {
+      priceForCheckout: async (skus) =>
+        (await withTimeout(
+          env.CATALOG.priceForCheckout(skus),
+          CATALOG_TIMEOUT_MS,
+          'catalog prices',
+        )) as RpcResult<CheckoutPrices>,
+    },
+    stock: {
+      reserveAll: (holdId, lines, owner, expiresAt) => reserveAll(env, holdId, lines, owner, expiresAt),
+      releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
+      commitAll: (holdId, skus) => commitAll(env, holdId, skus),
+    },
+    payments: stripePayments(env),
+  };
+}
+
+function stripePayments(env: StripeEnv): PaymentsPort {
+  return {
+    async createAndConfirm(req) {
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await callStripe(env, (s) =>
+          s.paymentIntents.create(
+            {
+              amount: req.amount,
+              currency: req.currency.toLowerCase(),
+              payment_method: req.paymentMethod,
+              // Confirmed here, server-side: a card that needs the shopper (3-D Secure) answers requires_action.
+              automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+              confirm: true,
+              description: `Order ${req.orderId}`,
+              metadata: { orderId: req.orderId, owner: req.owner },
+              ...(req.email ? { receipt_email: req.email } : {}),
+            },
+            { idempotencyKey: `order_${req.orderId}` },
+          ),
+        );
+      } catch (err) {
+        if (err instanceof Stripe.errors.StripeCardError) {
+          return {
+            ok: false,
+            reason: 'DECLINED',
+            message: err.message || 'The card was declined.',
+            declineCode: err.decline_code ?? err.code ?? null,
+            intentId: err.payment_intent?.id ?? null,
+            intentStatus: err.payment_intent?.status ?? 'requires_payment_method',
+          };
+        }
+        if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'payment_method')
+          return { ok: false, reason: 'INVALID_PAYMENT_METHOD', message: err.message };
+        const retryAfter = err instanceof CircuitOpenError ? Math.ceil(err.retryAfterMs / 1000) : 2;
+        throw new AppError(
+          'PAYMENT_PROVIDER_UNAVAILABLE',
+          'The payment provider is not answering; retry with the same Idempotency-Key.',
+          { retryAfter, cause: err },
+        );
+      }
+      const next = intent.next_action;
+      return {
+        ok: true,
+        intentId: intent.id,
+        status: intent.status,
+        clientSecret: intent.client_secret,
+        nextAction: next
+          ? {
+              type: next.type,
+              url:
+                next.redirect_to_url?.url ??
+                (next.use_stripe_sdk as { stripe_js?: string } | undefined)?.stripe_js ??
+                null,
+            }
+          : null,
+      };
+    },
+
+    async cancel(intentId, orderId) {
+      try {
+        await callStripe(env, (s) =>
+          s.paymentIntents.cancel(
+            intentId,
+            { cancellation_reason: 'abandoned' },
+            { idempotencyKey: `cancel_${orderId}` },
+          ),
+        );
+        return { ok: true };
+      } catch (err) {
+        if (isStripeOutage(err)) throw err;
+        return { ok: false, message: String(err) };
+      }
+    },
+
+    async retrieve(intentId) {
+      const intent = await callStripe(env, (s) => s.paymentIntents.retrieve(intentId));
+      return { status: intent.status };
+    },
+
+    async refund(intentId, idempotencyKey, metadata) {
+      try {
+        const refund = await callStripe(env, (s) =>
+          s.refunds.create({ payment_intent: intentId, ...(metadata ? { metadata } : {}) }, { idempotencyKey }),
+        );
+        return { ok: true, amount: refund.amount };
+      } catch (err) {
+        if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded')
+          return { ok: false, reason: 'ALREADY_REFUNDED' };
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// OrdersDO's task outbox: every side effect that must happen eventually (copy to Postgres via the Queue, empty
+// the cart, release holds, expire, refund) is a row in `task`, written in the same storage transaction as the
+// change that needs it. The object's one alarm runs the due rows; a failed run is due again after a backoff
+// that grows with its attempts, so nothing is lost when a call fails or the object is evicted. What each kind
+// does is OrderLifecycle.runTask.
+import { backoffMs } from '../../lib/resilience';
+
+export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund';
+
+export interface TaskRow extends Record<string, SqlStorageValue> {
+  id: number;
+  order_id: string;
+  kind: TaskKind;
+  payload: string;
+  attempts: number;
+}
+
+/** Due tasks run by one alarm; the rest wait for the next one. */
+const BATCH = 50;
+/** From this many failures on (about half an hour of retries) a failing task is an error for ops. */
+const LOUD_AFTER_ATTEMPTS = 10;
+
+export class TaskOutbox {
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+  }
+
+  migrate() {
+    this.sql.exec(`
+      create table if not exists task (id integer primary key autoincrement, order_id text not null, kind text not null,
+        payload text not null, attempts integer not null default 0, due_at integer not null, last_error text,
+        unique (order_id, kind));
+    `);
+  }
+
+  /** A task for later (or now); one per order and kind, so repeated requests coalesce. */
+  add(orderId: string, kind: TaskKind, payload: unknown, dueAt: number) {
+    this.sql.exec(
+      `insert into task (order_id, kind, payload, due_at) values (?, ?, ?, ?)
+       on conflict (order_id, kind) do update
+         set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at)`,
+      orderId,
+      kind,
+      JSON.stringify(payload),
+      dueAt,
+    );
+    void this.arm();
+  }
+
+  remove(orderId: string, kind: TaskKind) {
+    this.sql.exec('delete from task where order_id = ? and kind = ?', orderId, kind);
+  }
+
+  /** Every task of an order (the order is gone). */
+  removeAll(orderId: string) {
+    this.sql.exec('delete from task where order_id = ?', orderId);
+  }
+
+  /** The tasks due now, of every order (the alarm) or of one (right after a checkout). */
+  due(now: number, orderId?: string): TaskRow[] {
+    return orderId === undefined
+      ? this.sql
+          .exec<TaskRow>(
+            'select id, order_id, kind, payload, attempts from task where due_at <= ? order by due_at limit ?',
+            now,
+            BATCH,
+          )
+          .toArray()
+      : this.sql
+          .exec<TaskRow>(
+            'select id, order_id, kind, payload, attempts from task where order_id = ? and due_at <= ?',
+            orderId,
+            now,
+          )
+          .toArray();
+  }
+
+  /** Runs a task once: done, it is deleted; failed, it is due again after a backoff that grows with attempts. */
+  async settle(task: TaskRow, run: (task: TaskRow) => Promise<void>): Promise<void> {
+    try {
+      await run(task);
+      this.sql.exec('delete from task where id = ?', task.id);
+    } catch (err) {
+      const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
+      // Retried until it succeeds; past LOUD_AFTER_ATTEMPTS it is an error for ops.
+      (task.attempts + 1 >= LOUD_AFTER_ATTEMPTS ? console.error : console.warn)(
+        JSON.stringify({
+          msg: 'order task failed; retrying',
+          task: task.kind,
+          orderId: task.order_id,
+          attempts: task.attempts + 1,
+          delayMs: delay,
+          error: String(err),
+        }),
+      );
+      this.sql.exec(
+        'update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?',
+        Date.now() + delay,
+        String(err).slice(0, 500),
+        task.id,
+      );
+    }
+  }
+
+  /** The alarm is set for the earliest due task (never later than one already set). */
+  async arm() {
+    const next = this.sql.exec<{ due: number | null }>('select min(due_at) as due from task').one().due;
+    if (next === null) return;
+    const current = await this.storage.getAlarm();
+    if (current === null || current > next) await this.storage.setAlarm(Math.max(next, Date.now()));
+  }
+}

@@ -1,0 +1,40 @@
+// What crosses the checkout worker's service binding (from the gateway) and the OrdersDO boundary: a checkout
+// call and its answer, pages of orders, and the part of a Stripe event an order needs.
+import type { Identity } from '../auth/tokens';
+import type { CheckoutAccepted, CheckoutBody, OrderView } from '../checkout/schemas';
+import type { RpcResult } from '../rpc';
+
+/** One checkout as the checkout worker hands it to the shopper's OrdersDO (body validated, request hashed). */
+export interface CheckoutCall {
+  identity: Identity;
+  key: string;
+  /** Fingerprint of the body: the same key with another body is refused. */
+  requestHash: string;
+  body: CheckoutBody;
+}
+
+/**
+ * The answer to a checkout: the accepted order (202) or an error. OrdersDO stores it per Idempotency-Key as
+ * JSON, and a replay of the key gets exactly this again.
+ */
+export type CheckoutResult = RpcResult<{ accepted: CheckoutAccepted }>;
+
+export interface OrderPage {
+  orders: OrderView[];
+  nextCursor: string | null;
+}
+
+/** The part of a verified Stripe event an order needs. */
+export interface PaymentEvent {
+  id: string;
+  type: string;
+  orderId: string;
+  intentId: string;
+  intentStatus: string;
+  failureMessage?: string;
+}
+
+/** What happened to a payment event: applied, or why not (duplicate, ignored, refunded_unknown, ...). */
+export interface PaymentEventOutcome {
+  outcome: string;
+}
