@@ -1,7 +1,7 @@
 // Result type for RPC methods between workers: expected failures travel as data, not as thrown errors,
 // because Workers RPC keeps only the message of a thrown Error.
 import { ZodError } from 'zod';
-import { AppError, type ErrorInfo } from './errors';
+import { AppError, type ErrorInfo, validationError } from './errors';
 
 export type RpcResult<T> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
 
@@ -11,9 +11,7 @@ export async function rpc<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
     return { ok: true, ...(await fn()) };
   } catch (err) {
     if (err instanceof AppError) return { ok: false, error: err.toInfo() };
-    if (err instanceof ZodError) {
-      return { ok: false, error: { code: 'VALIDATION_FAILED', message: 'Invalid input.', details: err.issues } };
-    }
+    if (err instanceof ZodError) return { ok: false, error: validationError('input', err.issues).toInfo() };
     throw err;
   }
 }

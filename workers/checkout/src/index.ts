@@ -15,7 +15,7 @@ import {
   SetStockBody,
 } from '../../../lib/checkout/schemas';
 import type { DbEnv } from '../../../lib/db/client';
-import { AppError } from '../../../lib/errors';
+import { AppError, validationError } from '../../../lib/errors';
 import { rpc } from '../../../lib/rpc';
 import type { PaymentEvent } from './checkout.flow';
 import { inventoryOf, levelsOf } from './inventory.client';
@@ -62,11 +62,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   /** POST /v1/checkout. The key is validated by the gateway; the body here. */
   async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutOutcome> {
     const parsed = CheckoutBody.safeParse(input);
-    if (!parsed.success)
-      return {
-        status: 400,
-        error: { code: 'VALIDATION_FAILED', message: 'Invalid checkout request.', details: parsed.error.issues },
-      };
+    if (!parsed.success) return { status: 400, error: validationError('body', parsed.error.issues).toInfo() };
     const body = parsed.data;
     if (who.role === 'guest' && !body.email) {
       return {
