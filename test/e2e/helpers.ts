@@ -24,6 +24,8 @@ export const freshIp = () => `2001:db8:${process.pid.toString(16)}::${(++ipCount
 export function client(token?: string, ip?: string): StorefrontClient {
   return createStorefrontClient(gateway(), {
     token,
+    // Generous: the concurrency tests put hundreds of requests in flight on two shared cores.
+    timeoutMs: 30_000,
     fetch: (request) => {
       request.headers.set('cf-connecting-ip', ip ?? freshIp());
       return fetch(request);
