@@ -25,11 +25,11 @@ const page = `<!doctype html>
 const start = `Scalar.createApiReference('#app', {
   url: '/v1/openapi.json',
   servers: [{ url: window.location.origin, description: 'This gateway' }],
-  authentication: { preferredSecurityScheme: 'bearer' },
   defaultHttpClient: { targetKey: 'shell', clientKey: 'curl' },
   withDefaultFonts: false,
   telemetry: false,
   hideClientButton: true,
+  showDeveloperTools: 'never',
   agent: { disabled: true },
   mcp: { disabled: true },
 });
