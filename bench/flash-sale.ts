@@ -34,12 +34,12 @@ const shopperIp = (n: number) => `2001:db8:3::${n.toString(16)}`;
 /** One SKU with exactly `flashUnits` on hand and nothing held or sold. */
 async function saleSku(s: Stack): Promise<string> {
   const { email, password } = s.accounts.find((a) => a.role === 'merchant')!;
-  const merchant = (await ok('merchant login', apiOf(s).POST('/v1/auth/login', { body: { email, password } })))
+  const merchant = (await ok('merchant login', () => apiOf(s).POST('/v1/auth/login', { body: { email, password } })))
     .accessToken;
   const query = { category: 'footwear', limit: 1, sort: 'price_desc' } as const;
-  const list = await ok('product list', apiOf(s).GET('/v1/products', { params: { query } }));
+  const list = await ok('product list', () => apiOf(s).GET('/v1/products', { params: { query } }));
   const slug = list.items[0]!.slug;
-  const product = await ok('product', apiOf(s).GET('/v1/products/{slug}', { params: { path: { slug } } }));
+  const product = await ok('product', () => apiOf(s).GET('/v1/products/{slug}', { params: { path: { slug } } }));
   const sku = product.variants.at(-1)!.sku;
   const put = await apiOf(s, merchant).PUT('/v1/admin/inventory/{sku}', {
     params: { path: { sku } },
@@ -56,8 +56,8 @@ async function shoppersFor(s: Stack, sku: string): Promise<string[]> {
   for (let i = 0; i < flashShoppers; i += 50) {
     const batch = Array.from({ length: Math.min(50, flashShoppers - i) }, async (_, j) => {
       const ip = shopperIp(i + j);
-      const { accessToken } = await ok('guest', apiOf(s, undefined, ip).POST('/v1/auth/guest'));
-      await ok('add to cart', apiOf(s, accessToken, ip).POST('/v1/cart/items', { body: { sku, quantity: 1 } }));
+      const { accessToken } = await ok('guest', () => apiOf(s, undefined, ip).POST('/v1/auth/guest'));
+      await ok('add to cart', () => apiOf(s, accessToken, ip).POST('/v1/cart/items', { body: { sku, quantity: 1 } }));
       return accessToken;
     });
     shoppers.push(...(await Promise.all(batch)));
@@ -112,7 +112,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   let levels = { onHand: 0, held: 0, sold: 0, available: 0 };
   let inPostgres = 0;
   while (Date.now() < deadline) {
-    levels = await ok('inventory', apiOf(s).GET('/v1/inventory/{sku}', { params: { path: { sku } } }));
+    levels = await ok('inventory', () => apiOf(s).GET('/v1/inventory/{sku}', { params: { path: { sku } } }));
     const [row] = await pgSql<{ n: string }>(s.pg.primaryUrl, 'select count(*) as n from orders where id = any($1)', [
       ids,
     ]);

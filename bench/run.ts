@@ -38,18 +38,23 @@ const cachedPath = '/v1/products?category=apparel&limit=24';
 
 /** Add-to-cart setup: 300 guest shoppers, and the first SKU of 10 products in each of three categories. */
 async function cartShoppers(s: Stack) {
-  const sessions = await Promise.all(
-    Array.from({ length: 300 }, async (_, n) => {
-      const guest = apiOf(s, undefined, `2001:db8:1::${n.toString(16)}`).POST('/v1/auth/guest');
-      return (await ok('guest', guest)).accessToken;
-    }),
-  );
+  const sessions: string[] = [];
+  // 50 at a time: each is a Postgres write, and a burst of 300 can outlast the gateway's database deadline.
+  for (let i = 0; i < 300; i += 50) {
+    const batch = Array.from({ length: 50 }, async (_, j) => {
+      const ip = `2001:db8:1::${(i + j).toString(16)}`;
+      return (await ok('guest', () => apiOf(s, undefined, ip).POST('/v1/auth/guest'))).accessToken;
+    });
+    sessions.push(...(await Promise.all(batch)));
+  }
   const variants = await Promise.all(
     (['apparel', 'home', 'outdoor'] as const).map(async (category) => {
-      const list = await ok('list', apiOf(s).GET('/v1/products', { params: { query: { category, limit: 10 } } }));
+      const list = await ok('list', () => apiOf(s).GET('/v1/products', { params: { query: { category, limit: 10 } } }));
       return Promise.all(
         list.items.map(async ({ slug }) => {
-          const product = await ok('product', apiOf(s).GET('/v1/products/{slug}', { params: { path: { slug } } }));
+          const product = await ok('product', () =>
+            apiOf(s).GET('/v1/products/{slug}', { params: { path: { slug } } }),
+          );
           return product.variants[0]!.sku;
         }),
       );

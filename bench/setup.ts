@@ -31,11 +31,20 @@ export const apiOf = (stack: Stack, token?: string, ip?: string): StorefrontClie
     headers: ip ? { 'cf-connecting-ip': ip } : {},
   });
 
-/** The data of a setup call that must succeed, or an error naming it. */
-export async function ok<T>(what: string, call: Promise<{ data?: T; error?: unknown; response: Response }>) {
-  const { data, error, response } = await call;
-  if (!response.ok || data === undefined) throw new Error(`${what}: ${response.status} ${JSON.stringify(error)}`);
-  return data as NonNullable<T>;
+type Call<T> = () => Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/**
+ * The data of a setup call that must succeed, or an error naming it. A 503 (the database busy under the burst
+ * that sets a scenario up) is retried as the answer asks, at most three times.
+ */
+export async function ok<T>(what: string, call: Call<T>): Promise<NonNullable<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const { data, error, response } = await call();
+    if (response.ok && data !== undefined) return data as NonNullable<T>;
+    if (response.status !== 503 || attempt === 4)
+      throw new Error(`${what}: ${response.status} ${JSON.stringify(error)}`);
+    await new Promise((r) => setTimeout(r, 1000 * Number(response.headers.get('retry-after') ?? 1)));
+  }
 }
 
 /** The bare worker (a constant answer): the ceiling that the gateway's figures are compared with. */
