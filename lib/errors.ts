@@ -101,3 +101,31 @@ export function errorBody(info: ErrorInfo, requestId: string) {
     },
   };
 }
+
+/** What a schema failure reports per field (a zod issue has these, and more). */
+export interface FieldIssue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+}
+
+// Field names and zod messages can carry client input (an unknown key is named in its issue): each is cut, and
+// so is the list, so a hostile body cannot make the answer large.
+const MAX_LISTED_ISSUES = 5;
+const clip = (text: string, max = 120) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * The one answer to input that fails a schema: 400 VALIDATION_FAILED whose message names every bad field, e.g.
+ * `Invalid body: shippingAddress.postalCode: a postal code (...); email: Invalid email address`, with the same
+ * list in `details` as `[{path, message, code}]`. `where` says which part of the request: body, query, path,
+ * headers, or input (arguments of an RPC call).
+ */
+export function validationError(where: string, issues: readonly FieldIssue[]): AppError {
+  const fields = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
+  const listed = fields
+    .slice(0, MAX_LISTED_ISSUES)
+    .map((f) => (f.path ? `${clip(f.path, 60)}: ${clip(f.message)}` : clip(f.message)));
+  const more = fields.length > MAX_LISTED_ISSUES ? `; and ${fields.length - MAX_LISTED_ISSUES} more` : '';
+  const message = listed.length ? `Invalid ${where}: ${listed.join('; ')}${more}` : `Invalid ${where}.`;
+  return new AppError('VALIDATION_FAILED', message, { details: fields });
+}

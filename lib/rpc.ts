@@ -4,7 +4,7 @@
 // it into an RpcResult at the boundary, and the caller's `unwrap` turns it back into the AppError (the gateway's
 // onError then maps its code to an HTTP status, lib/errors.ts).
 import { ZodError } from 'zod';
-import { AppError, type ErrorInfo } from './errors';
+import { AppError, type ErrorInfo, validationError } from './errors';
 
 export type RpcResult<T> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
 
@@ -22,8 +22,7 @@ export async function rpc<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
     return { ok: true, ...(await fn()) };
   } catch (err) {
     if (err instanceof AppError) return failure(err);
-    if (err instanceof ZodError)
-      return failure(new AppError('VALIDATION_FAILED', 'Invalid input.', { details: err.issues }));
+    if (err instanceof ZodError) return failure(validationError('input', err.issues));
     throw err;
   }
 }

@@ -115,6 +115,10 @@ function writeDevConfigs(
     const config = {
       ...rawConfig,
       main: path.resolve(path.dirname(source), rawConfig.main!),
+      // Paths in the copy must still point at the source tree.
+      ...(rawConfig.assets?.directory
+        ? { assets: { ...rawConfig.assets, directory: path.resolve(path.dirname(source), rawConfig.assets.directory) } }
+        : {}),
       vars: { ...declared, ...overrides, ...secrets, ...(rawConfig.name === 'storefront-gateway' ? gatewayVars : {}) },
     };
     if (ordersMaxRetries !== undefined && config.queues?.consumers) {

@@ -1,6 +1,6 @@
 // Cart request and response schemas (validation and OpenAPI).
 import { z } from '@hono/zod-openapi';
-import { skuSchema } from '../catalog/schemas';
+import { Money, skuSchema, Timestamp } from '../catalog/schemas';
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 export const CartSku = z.preprocess(upper, skuSchema);
@@ -15,7 +15,6 @@ export const SetQuantityBody = z
   .openapi('SetCartQuantity');
 export const SkuParam = z.object({ sku: CartSku });
 
-const Money = z.object({ amount: z.number().int(), currency: z.string().length(3) });
 export const CartView = z
   .object({
     lines: z.array(
@@ -36,7 +35,9 @@ export const CartView = z
     itemCount: z.number().int(),
     currency: z.string().nullable(),
     version: z.number().int(),
-    expiresAt: z.string().nullable(),
+    expiresAt: Timestamp.nullable().openapi({
+      description: 'When the cart is deleted if left idle; null for a cart never written to.',
+    }),
   })
   .openapi('Cart');
 export type CartView = z.infer<typeof CartView>;

@@ -1,6 +1,7 @@
 // Catalog request and response schemas. The gateway validates with them and generates OpenAPI from them;
 // the catalog worker builds its cache keys from the parsed (normalized) values.
 import { z } from '@hono/zod-openapi';
+import { type ErrorCode, errorStatus } from '../errors';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
@@ -53,10 +54,19 @@ export const SkuList = z.array(skuSchema).min(1).max(100);
 
 export const SlugParam = z.object({ slug: z.preprocess(lower, slugSchema).openapi({ example: 'oak-desk-lamp' }) });
 
-const Money = z.object({
-  amount: z.number().int().openapi({ description: 'Integer amount in minor units (cents).', example: 2999 }),
-  currency: z.string().length(3).openapi({ example: 'USD' }),
-});
+/** Every amount in the API: an integer in minor units and its ISO 4217 currency. Never a float. */
+export const Money = z
+  .object({
+    amount: z.number().int().openapi({ description: 'Integer amount in minor units (cents).', example: 2999 }),
+    currency: z.string().length(3).openapi({ description: 'ISO 4217 code.', example: 'USD' }),
+  })
+  .openapi('Money', { description: 'An amount of money: integer minor units and an ISO 4217 currency code.' });
+export type Money = z.infer<typeof Money>;
+
+/** Every time in the API: ISO 8601 in UTC with milliseconds. */
+export const Timestamp = z.iso
+  .datetime()
+  .openapi({ description: 'ISO 8601, UTC.', example: '2026-11-29T14:15:32.396Z' });
 
 export const ProductSummary = z
   .object({
@@ -67,7 +77,7 @@ export const ProductSummary = z
     category: z.object({ slug: z.string(), name: z.string(), path: z.string() }),
     price: Money,
     image: z.string().url().nullable(),
-    createdAt: z.string(),
+    createdAt: Timestamp,
   })
   .openapi('ProductSummary');
 
@@ -87,7 +97,7 @@ export const Variant = z
 export const ProductDetail = ProductSummary.extend({
   description: z.string(),
   images: z.array(z.string().url()),
-  updatedAt: z.string(),
+  updatedAt: Timestamp,
   variants: z.array(Variant),
 }).openapi('ProductDetail');
 
@@ -121,10 +131,28 @@ export type ProductUpdate = z.infer<typeof ProductUpdate>;
 export const ErrorResponse = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
-      message: z.string(),
-      requestId: z.string(),
-      details: z.unknown().optional(),
+      code: z
+        .enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]])
+        .openapi({ description: 'Stable: branch on this, not on the message.', example: 'VALIDATION_FAILED' }),
+      message: z.string().openapi({
+        description: 'For people. A schema failure names every bad field.',
+        example: 'Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)',
+      }),
+      requestId: z.string().openapi({
+        description: 'Also in the x-request-id header; quote it when reporting a problem.',
+        example: '3f0c6f53-1f0e-4f44-9d0e-1d4a6a0c2b8e',
+      }),
+      details: z
+        .unknown()
+        .optional()
+        .openapi({
+          description:
+            'More, where the code has it: `[{path, message, code}]` for VALIDATION_FAILED, ' +
+            '`{items: [{sku, requested, available}]}` for OUT_OF_STOCK, `{orderId, declineCode}` for PAYMENT_DECLINED.',
+        }),
     }),
   })
-  .openapi('Error');
+  .openapi('Error', {
+    description:
+      'Every error answer. The status says the class (4xx: the request, 5xx: us or a dependency); `code` says which.',
+  });

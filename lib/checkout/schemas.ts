@@ -1,6 +1,6 @@
 // Checkout, order and inventory schemas: request validation and the OpenAPI contract, one source for both.
 import { z } from '@hono/zod-openapi';
-import { skuSchema } from '../catalog/schemas';
+import { Money, skuSchema, Timestamp } from '../catalog/schemas';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 import { ORDER_STATUSES } from './order';
 import { SHIPPING_COUNTRIES, SHIPPING_METHODS } from './pricing';
@@ -57,14 +57,15 @@ export type CheckoutBody = z.infer<typeof CheckoutBody>;
 /** Idempotency-Key: 8 to 255 visible ASCII characters (a UUID is a good choice). */
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{8,255}$/, '8 to 255 visible ASCII characters');
 
-const Totals = z.object({
-  subtotal: z.number().int(),
-  shipping: z.number().int(),
-  tax: z.number().int(),
-  total: z.number().int(),
-  currency: z.string(),
-  taxRateBps: z.number().int(),
-});
+const Totals = z
+  .object({
+    subtotal: Money,
+    shipping: Money,
+    tax: Money,
+    total: Money.openapi({ description: 'subtotal + shipping + tax: what the card is charged.' }),
+    taxRateBps: z.number().int().openapi({ description: 'Tax rate applied, in basis points (725 = 7.25 %).' }),
+  })
+  .openapi('OrderTotals');
 
 const Payment = z.object({
   provider: z.literal('stripe'),
@@ -85,7 +86,7 @@ export const CheckoutAccepted = z
     status: z.enum(ORDER_STATUSES),
     payment: Payment,
     totals: Totals,
-    holdExpiresAt: z.string().openapi({ description: 'Unpaid by then, the order expires and the stock returns.' }),
+    holdExpiresAt: Timestamp.openapi({ description: 'Unpaid by then, the order expires and the stock returns.' }),
   })
   .openapi('CheckoutAccepted');
 export type CheckoutAccepted = z.infer<typeof CheckoutAccepted>;
@@ -100,8 +101,8 @@ export const OrderView = z
         sku: z.string(),
         title: z.string(),
         quantity: z.number().int(),
-        unitAmount: z.number().int(),
-        lineTotal: z.number().int(),
+        unitPrice: Money,
+        lineTotal: Money,
       }),
     ),
     totals: Totals,
@@ -111,13 +112,13 @@ export const OrderView = z
       provider: z.string(),
       paymentIntentId: z.string().nullable(),
       status: z.string(),
-      amount: z.number().int(),
-      refundedAmount: z.number().int(),
+      amount: Money.openapi({ description: 'What the payment is for (the order total).' }),
+      refunded: Money.openapi({ description: 'What has been refunded so far (zero when nothing was).' }),
     }),
-    holdExpiresAt: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    history: z.array(z.object({ from: z.string(), to: z.string(), at: z.string(), reason: z.string() })),
+    holdExpiresAt: Timestamp,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    history: z.array(z.object({ from: z.string(), to: z.string(), at: Timestamp, reason: z.string() })),
   })
   .openapi('Order');
 export type OrderView = z.infer<typeof OrderView>;

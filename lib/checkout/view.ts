@@ -1,26 +1,46 @@
 // What a shopper sees of an order: the API's view of the snapshot that OrdersDO keeps. The snapshot is storage
 // (integers, epoch milliseconds); the view is the public contract (ISO 8601 times, money as {amount, currency}).
-import type { OrderSnapshot } from './order';
+import type { Money } from '../catalog/schemas';
+import type { OrderSnapshot, OrderTotals } from './order';
 import type { CheckoutAccepted, OrderView } from './schemas';
 
 /** Epoch milliseconds as ISO 8601 UTC. */
 export const isoTime = (ms: number) => new Date(ms).toISOString();
+
+const money = (amount: number, currency: string): Money => ({ amount, currency });
+
+/** Stored totals (integers beside one currency) as the API shows them: every amount with its currency. */
+function totalsView(t: OrderTotals): OrderView['totals'] {
+  return {
+    subtotal: money(t.subtotal, t.currency),
+    shipping: money(t.shipping, t.currency),
+    tax: money(t.tax, t.currency),
+    total: money(t.total, t.currency),
+    taxRateBps: t.taxRateBps,
+  };
+}
 
 export function orderView(o: OrderSnapshot): OrderView {
   return {
     id: o.id,
     status: o.status,
     email: o.owner.email,
-    lines: o.lines,
-    totals: o.totals,
+    lines: o.lines.map((l) => ({
+      sku: l.sku,
+      title: l.title,
+      quantity: l.quantity,
+      unitPrice: money(l.unitAmount, o.totals.currency),
+      lineTotal: money(l.lineTotal, o.totals.currency),
+    })),
+    totals: totalsView(o.totals),
     shippingAddress: o.shippingAddress as OrderView['shippingAddress'],
     shippingMethod: o.shippingMethod,
     payment: {
       provider: o.payment.provider,
       paymentIntentId: o.payment.intentId,
       status: o.payment.status,
-      amount: o.payment.amount,
-      refundedAmount: o.payment.refundedAmount,
+      amount: money(o.payment.amount, o.totals.currency),
+      refunded: money(o.payment.refundedAmount, o.totals.currency),
     },
     holdExpiresAt: isoTime(o.holdExpiresAt),
     createdAt: isoTime(o.createdAt),
@@ -45,7 +65,7 @@ export function acceptedView(
       clientSecret,
       nextAction,
     },
-    totals: o.totals,
+    totals: totalsView(o.totals),
     holdExpiresAt: isoTime(o.holdExpiresAt),
   };
 }

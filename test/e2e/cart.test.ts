@@ -1,14 +1,18 @@
 // Carts through the running gateway: one per shopper, whole-cart answers with ETags, prices from the catalog,
 // bounds, currency, optimistic concurrency, isolation between shoppers, and the guest-to-customer merge.
 import { describe, expect, it } from 'vitest';
-import { adminPatch, api, eventually, insertProduct, postJson, primary, uniqueWord } from './helpers';
+import { adminPatch, client, eventually, insertProduct, ok, postJson, primary, uniqueWord } from './helpers';
 
 async function guestToken() {
-  return (await postJson('/v1/auth/guest', {})).body.accessToken as string;
+  return (await ok('guest', client().POST('/v1/auth/guest'))).accessToken;
 }
-const as = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
-const add = (token: string, sku: string, quantity = 1, extra: Record<string, string> = {}) =>
-  postJson('/v1/cart/items', { sku, quantity }, as(token, extra));
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+const add = (token: string, sku: string, quantity = 1, ifMatch?: string) =>
+  client(token).POST('/v1/cart/items', {
+    params: { header: ifMatch === undefined ? {} : { 'if-match': ifMatch } },
+    body: { sku, quantity },
+  });
+const cartOf = (token: string) => client(token).GET('/v1/cart');
 async function skuOf(slug: string): Promise<string> {
   const [row] = await primary<{ sku: string }>(
     'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1 order by v.position limit 1',
@@ -26,12 +30,12 @@ async function seededSkus(n: number): Promise<string[]> {
 
 describe('cart', () => {
   it('needs a token, starts empty, and answers the whole cart with prices from the catalog', async () => {
-    expect((await api('/v1/cart')).status).toBe(401);
+    expect((await client().GET('/v1/cart')).response.status).toBe(401);
     const token = await guestToken();
-    const empty = await api('/v1/cart', { headers: as(token) });
-    expect(empty.status).toBe(200);
-    expect(empty.body).toMatchObject({ lines: [], itemCount: 0, subtotal: null, version: 0 });
-    expect(empty.headers.get('etag')).toBe('"v0"');
+    const empty = await cartOf(token);
+    expect(empty.response.status).toBe(200);
+    expect(empty.data).toMatchObject({ lines: [], itemCount: 0, subtotal: null, version: 0 });
+    expect(empty.response.headers.get('etag')).toBe('"v0"');
 
     const [a, b] = await seededSkus(2);
     const [price] = await primary<{ price_amount: number }>(
@@ -39,43 +43,43 @@ describe('cart', () => {
       [a],
     );
     const first = await add(token, a!, 2);
-    expect(first.status).toBe(200);
-    const second = await add(token, b!, 1);
-    const again = await add(token, a!, 1); // quantities add up
-    expect(again.body.lines.find((l: { sku: string }) => l.sku === a).quantity).toBe(3);
-    expect(again.body.lines[0]).toMatchObject({
+    expect(first.response.status).toBe(200);
+    const second = await ok('add', add(token, b!, 1));
+    const added = await add(token, a!, 1); // quantities add up
+    const again = added.data!;
+    expect(again.lines.find((l) => l.sku === a)!.quantity).toBe(3);
+    expect(again.expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(again.lines[0]).toMatchObject({
       sku: a,
       unitPrice: { amount: price!.price_amount, currency: 'USD' },
       priceChanged: false,
       available: true,
     });
-    expect(again.body.itemCount).toBe(4);
-    expect(again.body.subtotal.amount).toBe(
-      again.body.lines.reduce((n: number, l: { lineTotal: { amount: number } }) => n + l.lineTotal.amount, 0),
-    );
-    expect(again.body.version).toBe(3);
-    expect(again.headers.get('etag')).toBe('"v3"');
-    expect(second.body.version).toBe(2);
+    expect(again.itemCount).toBe(4);
+    expect(again.subtotal!.amount).toBe(again.lines.reduce((n, l) => n + l.lineTotal.amount, 0));
+    expect(again.version).toBe(3);
+    expect(added.response.headers.get('etag')).toBe('"v3"');
+    expect(second.version).toBe(2);
 
-    const patched = await api(`/v1/cart/items/${b}`, {
-      method: 'PATCH',
-      headers: as(token, { 'content-type': 'application/json' }),
-      body: '{"quantity": 5}',
-    });
-    expect(patched.body.lines.find((l: { sku: string }) => l.sku === b).quantity).toBe(5);
-    const removed = await api(`/v1/cart/items/${b}`, { method: 'DELETE', headers: as(token) });
-    expect(removed.body.lines.map((l: { sku: string }) => l.sku)).toEqual([a]);
+    const line = { params: { path: { sku: b! } } };
+    const patched = await ok('patch', client(token).PATCH('/v1/cart/items/{sku}', { ...line, body: { quantity: 5 } }));
+    expect(patched.lines.find((l) => l.sku === b)!.quantity).toBe(5);
+    const removed = await ok('delete', client(token).DELETE('/v1/cart/items/{sku}', line));
+    expect(removed.lines.map((l) => l.sku)).toEqual([a]);
   });
 
   it('refuses unknown SKUs (404), client prices (400), bounds (422) and other currencies (409)', async () => {
     const token = await guestToken();
-    expect((await add(token, 'NO-SUCH-SKU-1')).status).toBe(404);
-    expect((await postJson('/v1/cart/items', { sku: 'X-1', quantity: 1, price: 1 }, as(token))).status).toBe(400);
+    expect((await add(token, 'NO-SUCH-SKU-1')).response.status).toBe(404);
+    // A price from the client: a body the typed client would not build, sent raw.
+    const priced = await postJson('/v1/cart/items', { sku: 'X-1', quantity: 1, price: 1 }, as(token));
+    expect(priced.status).toBe(400);
+    expect(priced.body.error.message).toBe('Invalid body: Unrecognized key: "price"');
     const [a] = await seededSkus(1);
-    expect((await add(token, a!, 11)).status).toBe(422);
-    expect((await add(token, a!, 0)).status).toBe(400);
-    expect((await add(token, a!, 10)).status).toBe(200);
-    expect((await add(token, a!, 1)).body.error.code).toBe('CART_LIMIT_EXCEEDED');
+    expect((await add(token, a!, 11)).response.status).toBe(422);
+    expect((await add(token, a!, 0)).response.status).toBe(400);
+    expect((await add(token, a!, 10)).response.status).toBe(200);
+    expect((await add(token, a!, 1)).error?.error.code).toBe('CART_LIMIT_EXCEEDED');
     const eurSlug = await insertProduct({ title: `Euro Mug ${uniqueWord()}` });
     await primary(
       "update product_variants set currency = 'EUR' where product_id = (select id from products where slug = $1)",
@@ -83,20 +87,20 @@ describe('cart', () => {
     );
     await primary("update products set currency = 'EUR' where slug = $1", [eurSlug]);
     const mismatch = await add(token, await skuOf(eurSlug));
-    expect(mismatch.status).toBe(409);
-    expect(mismatch.body.error.code).toBe('CURRENCY_MISMATCH');
+    expect(mismatch.response.status).toBe(409);
+    expect(mismatch.error?.error.code).toBe('CURRENCY_MISMATCH');
   });
 
   it('answers 412 to a write with a stale If-Match and applies a fresh one', async () => {
     const token = await guestToken();
     const [a, b] = await seededSkus(2);
     const first = await add(token, a!);
-    const etag = first.headers.get('etag')!;
-    expect((await add(token, b!, 1, { 'if-match': etag })).status).toBe(200);
-    const stale = await add(token, b!, 1, { 'if-match': etag });
-    expect(stale.status).toBe(412);
-    expect(stale.body.error.code).toBe('PRECONDITION_FAILED');
-    expect((await add(token, b!, 1, { 'if-match': 'garbage' })).status).toBe(412);
+    const etag = first.response.headers.get('etag')!;
+    expect((await add(token, b!, 1, etag)).response.status).toBe(200);
+    const stale = await add(token, b!, 1, etag);
+    expect(stale.response.status).toBe(412);
+    expect(stale.error?.error.code).toBe('PRECONDITION_FAILED');
+    expect((await add(token, b!, 1, 'garbage')).response.status).toBe(412);
   });
 
   it('shows a new price and says it changed', async () => {
@@ -109,12 +113,12 @@ describe('cart', () => {
     const cart = await eventually(
       'the cart shows the new price',
       async () => {
-        const res = await api('/v1/cart', { headers: as(token) });
-        return res.body.lines[0].unitPrice.amount === 1250 ? res : undefined;
+        const { data } = await cartOf(token);
+        return data?.lines[0]?.unitPrice.amount === 1250 ? data : undefined;
       },
       2000,
     );
-    expect(cart.body.lines[0]).toMatchObject({
+    expect(cart.lines[0]).toMatchObject({
       unitPrice: { amount: 1250 },
       previousUnitPrice: { amount: 1000 },
       priceChanged: true,
@@ -127,31 +131,31 @@ describe('cart', () => {
     const alice = await guestToken();
     const bob = await guestToken();
     await add(alice, a!, 3);
-    expect((await api('/v1/cart', { headers: as(bob) })).body.lines).toEqual([]);
+    expect((await cartOf(bob)).data?.lines).toEqual([]);
     // Bob cannot change Alice's line either: there is no way to name another cart, and his own has no such line.
-    const bobsDelete = await api(`/v1/cart/items/${a}`, { method: 'DELETE', headers: as(bob) });
-    expect(bobsDelete.status).toBe(404);
-    expect(JSON.stringify(bobsDelete.body)).not.toContain('"lines"');
-    expect((await api('/v1/cart', { headers: as(alice) })).body.itemCount).toBe(3);
+    const bobsDelete = await client(bob).DELETE('/v1/cart/items/{sku}', { params: { path: { sku: a! } } });
+    expect(bobsDelete.response.status).toBe(404);
+    expect(JSON.stringify(bobsDelete.error)).not.toContain('"lines"');
+    expect((await cartOf(alice)).data?.itemCount).toBe(3);
   });
 
   it('merges the guest cart into the customer cart at login, once, even with two logins at once', async () => {
     const [a, b] = await seededSkus(2);
     const email = `${uniqueWord()}@example.com`;
-    const reg = await postJson('/v1/auth/register', { email, password: 'a long enough password' });
-    await add(reg.body.accessToken, a!, 1);
+    const password = 'a long enough password';
+    const reg = await ok('register', client().POST('/v1/auth/register', { body: { email, password } }));
+    await add(reg.accessToken, a!, 1);
     const guest = await guestToken();
     await add(guest, a!, 2);
     await add(guest, b!, 1);
+    // The guest's token as the bearer of /login merges the guest cart.
     const logins = await Promise.all(
-      [0, 1].map(() => postJson('/v1/auth/login', { email, password: 'a long enough password' }, as(guest))),
+      [0, 1].map(() => client(guest).POST('/v1/auth/login', { body: { email, password } })),
     );
-    expect(logins.map((l) => l.status)).toEqual([200, 200]);
-    const merged = await api('/v1/cart', { headers: as(logins[0]!.body.accessToken) });
-    const qty = Object.fromEntries(
-      merged.body.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity]),
-    );
+    expect(logins.map((l) => l.response.status)).toEqual([200, 200]);
+    const merged = await ok('cart', cartOf(logins[0]!.data!.accessToken));
+    const qty = Object.fromEntries(merged.lines.map((l) => [l.sku, l.quantity]));
     expect(qty).toEqual({ [a!]: 3, [b!]: 1 });
-    expect((await api('/v1/cart', { headers: as(guest) })).body.lines).toEqual([]);
+    expect((await cartOf(guest)).data?.lines).toEqual([]);
   });
 });

@@ -1,26 +1,21 @@
 // Browsing and searching the seeded catalog through the gateway: ranking, filters, keyset pagination.
 import { describe, expect, it } from 'vitest';
-import { api, insertProduct, uniqueWord } from './helpers';
+import type { paths, Schemas } from '../../lib/client';
+import { api, client, insertProduct, ok, uniqueWord } from './helpers';
 
-interface Item {
-  id: string;
-  slug: string;
-  title: string;
-  price: { amount: number; currency: string };
-  createdAt: string;
-  category: { path: string };
-}
+type Item = Schemas['ProductSummary'];
+type ListQuery = NonNullable<paths['/v1/products']['get']['parameters']['query']>;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-async function walk(query: string, limit: number, maxPages = 100): Promise<Item[]> {
+const list = (query: ListQuery) => ok('product list', client().GET('/v1/products', { params: { query } }));
+
+async function walk(query: ListQuery, limit: number, maxPages = 100): Promise<Item[]> {
   const items: Item[] = [];
-  let cursor: string | null = null;
+  let cursor: string | undefined;
   for (let i = 0; i < maxPages; i++) {
-    const res: { status: number; body: { items: Item[]; nextCursor: string | null } } = await api(
-      `/v1/products?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    expect(res.status).toBe(200);
-    items.push(...res.body.items);
-    cursor = res.body.nextCursor;
+    const page = await list({ ...query, limit, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
     if (!cursor) break;
   }
   return items;
@@ -28,54 +23,57 @@ async function walk(query: string, limit: number, maxPages = 100): Promise<Item[
 
 describe('catalog browsing', () => {
   it('serves at least 1,000 seeded products with variants, prices in minor units and images', async () => {
-    const all = await walk('sort=newest', 100);
+    const all = await walk({ sort: 'newest' }, 100);
     expect(all.length).toBeGreaterThanOrEqual(1000);
     expect(new Set(all.map((p) => p.id)).size).toBe(all.length);
     for (const p of all) {
       expect(Number.isInteger(p.price.amount)).toBe(true);
       expect(p.price.currency).toMatch(/^[A-Z]{3}$/); // other tests add products in other currencies
+      expect(p.createdAt).toMatch(ISO_UTC);
     }
     expect(all.filter((p) => p.slug.startsWith('mireille-')).every((p) => p.price.currency === 'USD')).toBe(true);
     const seeded = all.find((p) => p.slug.startsWith('mireille-'))!; // other tests add products without images
-    const detail = await api(`/v1/products/${seeded.slug}`);
-    expect(detail.status).toBe(200);
-    expect(detail.body.variants.length).toBeGreaterThan(0);
-    expect(detail.body.variants[0]).toMatchObject({
+    const detail = await ok(
+      'product',
+      client().GET('/v1/products/{slug}', { params: { path: { slug: seeded.slug } } }),
+    );
+    expect(detail.variants.length).toBeGreaterThan(0);
+    expect(detail.variants[0]).toMatchObject({
       sku: expect.any(String),
       price: { amount: expect.any(Number), currency: 'USD' },
     });
-    expect(detail.body.images[0]).toMatch(/^https:\/\//);
-    expect(detail.body.description.length).toBeGreaterThan(20);
+    expect(detail.images[0]).toMatch(/^https:\/\//);
+    expect(detail.description.length).toBeGreaterThan(20);
+    expect(detail.createdAt).toBe(seeded.createdAt);
+    expect(detail.updatedAt).toMatch(ISO_UTC);
   });
 
   it('orders newest and price sorts correctly across pages', async () => {
-    const newest = await walk('sort=newest&category=footwear', 37);
-    const times = newest.map((p) => Date.parse(p.createdAt.replace(' ', 'T')));
+    const newest = await walk({ sort: 'newest', category: 'footwear' }, 37);
+    const times = newest.map((p) => Date.parse(p.createdAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    const cheap = await walk('sort=price_asc&category=footwear', 37);
+    const cheap = await walk({ sort: 'price_asc', category: 'footwear' }, 37);
     const prices = cheap.map((p) => p.price.amount);
     expect(prices).toEqual([...prices].sort((a, b) => a - b));
     expect(new Set(cheap.map((p) => p.id))).toEqual(new Set(newest.map((p) => p.id)));
-    const dear = await walk('sort=price_desc&category=footwear', 37);
+    const dear = await walk({ sort: 'price_desc', category: 'footwear' }, 37);
     expect(dear.map((p) => p.price.amount)).toEqual([...prices].reverse());
   });
 
   it('filters by a category and all its subcategories', async () => {
-    const apparel = await walk('category=apparel', 100);
-    const mens = await walk('category=mens', 100);
+    const apparel = await walk({ category: 'apparel' }, 100);
+    const mens = await walk({ category: 'mens' }, 100);
     expect(apparel.length).toBeGreaterThan(mens.length);
     expect(apparel.every((p) => p.category.path.startsWith('apparel/'))).toBe(true);
     expect(mens.every((p) => p.category.path.startsWith('apparel/mens/'))).toBe(true);
-    const none = await api('/v1/products?category=no-such-category');
-    expect(none.body.items).toEqual([]);
+    expect((await list({ category: 'no-such-category' })).items).toEqual([]);
   });
 
   it('returns the category tree', async () => {
-    const res = await api('/v1/categories');
-    expect(res.status).toBe(200);
-    const apparel = res.body.categories.find((c: { slug: string }) => c.slug === 'apparel');
-    expect(apparel.children.map((c: { slug: string }) => c.slug)).toEqual(['mens', 'womens', 'accessories']);
-    expect(apparel.children[0].children.length).toBe(3);
+    const { categories } = await ok('categories', client().GET('/v1/categories'));
+    const apparel = categories.find((c) => c.slug === 'apparel')!;
+    expect(apparel.children.map((c) => c.slug)).toEqual(['mens', 'womens', 'accessories']);
+    expect(apparel.children[0]!.children.length).toBe(3);
   });
 });
 
@@ -85,25 +83,23 @@ describe('search', () => {
     const inDescription = await insertProduct({ title: 'Plain Mug', description: `A mug that mentions ${word} once.` });
     const inTitle = await insertProduct({ title: `${word} Mug` });
     const inBrand = await insertProduct({ title: 'Plain Bowl', brand: word });
-    const res = await api(`/v1/products?q=${word}`);
-    expect(res.status).toBe(200);
-    expect(res.body.items.map((p: Item) => p.slug)).toEqual([inTitle, inBrand, inDescription]);
+    expect((await list({ q: word })).items.map((p) => p.slug)).toEqual([inTitle, inBrand, inDescription]);
   });
 
   it('uses stemming and web-search syntax, and everything it returns matches', async () => {
-    const shirts = await walk('q=shirts', 100);
+    const shirts = await walk({ q: 'shirts' }, 100);
     expect(shirts.length).toBeGreaterThan(10);
-    const linenNotDress = await walk(`q=${encodeURIComponent('linen -dress')}`, 100);
+    const linenNotDress = await walk({ q: 'linen -dress' }, 100);
     expect(linenNotDress.length).toBeGreaterThan(0);
     expect(linenNotDress.every((p) => !/dress/i.test(p.title))).toBe(true);
-    const phrase = await walk(`q=${encodeURIComponent('"chef knife"')}`, 100);
+    const phrase = await walk({ q: '"chef knife"' }, 100);
     expect(phrase.length).toBeGreaterThan(0);
     expect(phrase.every((p) => /chef knife/i.test(p.title))).toBe(true);
   });
 
   it('pages through ranked results without repeats or gaps', async () => {
-    const all = await walk('q=cotton', 100);
-    const paged = await walk('q=cotton', 7);
+    const all = await walk({ q: 'cotton' }, 100);
+    const paged = await walk({ q: 'cotton' }, 7);
     expect(paged.map((p) => p.id)).toEqual(all.map((p) => p.id));
   });
 });
@@ -111,13 +107,12 @@ describe('search', () => {
 describe('keyset pagination', () => {
   it('is stable when products are inserted between pages', async () => {
     for (const sort of ['newest', 'price_asc'] as const) {
-      const first = await api(`/v1/products?sort=${sort}&category=kitchen&limit=10`);
-      const before = await walk(`sort=${sort}&category=kitchen`, 100);
+      const first = await list({ sort, category: 'kitchen', limit: 10 });
+      const before = await walk({ sort, category: 'kitchen' }, 100);
       // A product that sorts first under both orders: newest, and cheapest.
       await insertProduct({ title: `Interloper ${sort} Pan`, price: 0, category: 'kitchen' });
-      const second = await api(`/v1/products?sort=${sort}&category=kitchen&limit=10&cursor=${first.body.nextCursor}`);
-      expect(second.status).toBe(200);
-      expect(second.body.items.map((p: Item) => p.id)).toEqual(before.slice(10, 20).map((p) => p.id));
+      const second = await list({ sort, category: 'kitchen', limit: 10, cursor: first.nextCursor! });
+      expect(second.items.map((p) => p.id)).toEqual(before.slice(10, 20).map((p) => p.id));
     }
   });
 

@@ -1,9 +1,10 @@
 // Helpers for the checkout tests: shoppers with carts, checkout requests, the local Stripe through the real SDK,
-// stock through the admin API, and the Postgres copy of orders.
+// stock through the admin API, and the Postgres copy of orders. API calls go through the typed client.
 import Stripe from 'stripe';
 import { inject } from 'vitest';
 import { STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET } from '../../dev/stack';
-import { type ApiResponse, api, devAccountToken, eventually, insertProduct, postJson, primary } from './helpers';
+import type { Schemas } from '../../lib/client';
+import { client, devAccountToken, eventually, insertProduct, ok, primary } from './helpers';
 
 export const as = (token: string, extra: Record<string, string> = {}) => ({
   authorization: `Bearer ${token}`,
@@ -11,15 +12,11 @@ export const as = (token: string, extra: Record<string, string> = {}) => ({
 });
 
 export async function guestToken(): Promise<string> {
-  const r = await postJson('/v1/auth/guest', {});
-  if (r.status !== 201) throw new Error(`guest token: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.accessToken as string;
+  return (await ok('guest session', client().POST('/v1/auth/guest'))).accessToken;
 }
 
-export async function addToCart(token: string, sku: string, quantity = 1) {
-  const r = await postJson('/v1/cart/items', { sku, quantity }, as(token));
-  if (r.status !== 200) throw new Error(`add to cart: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
+export function addToCart(token: string, sku: string, quantity = 1) {
+  return ok('add to cart', client(token).POST('/v1/cart/items', { body: { sku, quantity } }));
 }
 
 /** A guest with `sku` x quantity in the cart. */
@@ -34,47 +31,51 @@ export const address = {
   line1: '1 Main Street',
   city: 'Springfield',
   postalCode: '62701',
-  country: 'US',
+  country: 'US' as const,
 };
-export const checkoutBody = (paymentMethod = 'pm_card_visa', extra: Record<string, unknown> = {}) => ({
+export const checkoutBody = (
+  paymentMethod = 'pm_card_visa',
+  extra: Partial<Schemas['CheckoutRequest']> = {},
+): Schemas['CheckoutRequest'] => ({
   email: 'ada@example.com',
   shippingAddress: address,
   paymentMethod,
   ...extra,
 });
 
-export function checkout(
-  token: string,
-  body: unknown = checkoutBody(),
-  key: string | null = crypto.randomUUID(),
-): Promise<ApiResponse> {
-  return postJson('/v1/checkout', body, as(token, key === null ? {} : { 'idempotency-key': key }));
+/** POST /v1/checkout as `token` (key null: without an Idempotency-Key). */
+export function checkout(token: string, body = checkoutBody(), key: string | null = crypto.randomUUID()) {
+  return client(token).POST('/v1/checkout', {
+    params: { header: key === null ? {} : { 'idempotency-key': key } },
+    body,
+  });
 }
 
-export async function orderOf(token: string, id: string) {
-  return api(`/v1/orders/${id}`, { headers: as(token) });
+export function orderOf(token: string, id: string) {
+  return client(token).GET('/v1/orders/{id}', { params: { path: { id } } });
 }
 
-export async function inventory(sku: string) {
-  const r = await api(`/v1/inventory/${sku}`);
-  if (r.status !== 200) throw new Error(`inventory: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body as {
-    sku: string;
-    onHand: number;
-    held: number;
-    sold: number;
-    available: number;
-    maxPerCustomer: number | null;
-  };
+export function orders(token: string, query: { limit?: number; cursor?: string } = {}) {
+  return client(token).GET('/v1/orders', { params: { query } });
+}
+
+export function inventory(sku: string) {
+  return ok('inventory', client().GET('/v1/inventory/{sku}', { params: { path: { sku } } }));
 }
 
 export const adminToken = () => devAccountToken('admin');
 
-export async function setStock(sku: string, onHand: number, extra: Record<string, unknown> = {}, token?: string) {
-  return api(`/v1/admin/inventory/${sku}`, {
-    method: 'PUT',
-    headers: as(token ?? (await adminToken()), { 'content-type': 'application/json' }),
-    body: JSON.stringify({ onHand, ...extra }),
+export async function setStock(sku: string, onHand: number, extra: { maxPerCustomer?: number } = {}, token?: string) {
+  return client(token ?? (await adminToken())).PUT('/v1/admin/inventory/{sku}', {
+    params: { path: { sku } },
+    body: { onHand, ...extra },
+  });
+}
+
+export async function adjustStock(sku: string, delta: number, token?: string) {
+  return client(token ?? (await adminToken())).POST('/v1/admin/inventory/{sku}/adjustments', {
+    params: { path: { sku } },
+    body: { delta },
   });
 }
 
@@ -85,8 +86,7 @@ export async function freshSku(onHand: number, price = 2500): Promise<string> {
     'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1',
     [slug],
   );
-  const r = await setStock(row!.sku, onHand);
-  if (r.status !== 200) throw new Error(`set stock: ${r.status} ${JSON.stringify(r.body)}`);
+  await ok('set stock', setStock(row!.sku, onHand));
   return row!.sku;
 }
 
@@ -109,14 +109,14 @@ export async function intentsOfOrder(orderId: string): Promise<Stripe.PaymentInt
   return all.filter((pi) => pi.metadata?.orderId === orderId);
 }
 
-/** A webhook delivery signed exactly as Stripe signs it (the SDK's own test header). */
-export function signedWebhook(event: object, secret = STRIPE_DEV_WEBHOOK_SECRET) {
+/** A webhook delivery signed exactly as Stripe signs it (the SDK's own test header), over the bytes sent. */
+export function signedWebhook(event: Schemas['StripeEvent'], secret = STRIPE_DEV_WEBHOOK_SECRET) {
   const payload = JSON.stringify(event);
   const header = Stripe.webhooks.generateTestHeaderString({ payload, secret });
-  return api('/v1/webhooks/stripe', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': header },
-    body: payload,
+  return client().POST('/v1/webhooks/stripe', {
+    params: { header: { 'stripe-signature': header } },
+    body: event,
+    bodySerializer: () => payload,
   });
 }
 
@@ -124,8 +124,8 @@ export async function waitForStatus(token: string, orderId: string, status: stri
   return eventually(
     `order ${orderId} ${status}`,
     async () => {
-      const r = await orderOf(token, orderId);
-      return r.status === 200 && r.body.status === status ? r.body : false;
+      const { data } = await orderOf(token, orderId);
+      return data?.status === status ? data : false;
     },
     timeoutMs,
     100,

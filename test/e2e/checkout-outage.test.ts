@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   adminToken,
-  as,
   checkout,
   freshSku,
   guestToken,
@@ -14,7 +13,7 @@ import {
   shopperWith,
   waitForStatus,
 } from './checkout-helpers';
-import { api, eventually, postJson, primary } from './helpers';
+import { client, eventually, ok, primary } from './helpers';
 import { pgControl } from './pg-control';
 
 let pgStopped = false;
@@ -34,18 +33,13 @@ async function startPostgres() {
 }
 
 async function deadLetters(includeReplayed = false) {
-  const r = await api(`/v1/admin/dead-letters?includeReplayed=${includeReplayed}`, { headers: as(await adminToken()) });
-  expect(r.status).toBe(200);
-  return r.body as {
-    letters: { id: string; subject: string; type: string; replays: number; replayedAt: string | null }[];
-    waiting: number;
-  };
+  const query = { includeReplayed: includeReplayed ? ('true' as const) : ('false' as const) };
+  return ok('dead letters', client(await adminToken()).GET('/v1/admin/dead-letters', { params: { query } }));
 }
 
 async function replay(ids?: string[]) {
-  const r = await postJson('/v1/admin/dead-letters/replay', ids ? { ids } : {}, as(await adminToken()));
-  expect(r.status).toBe(200);
-  return r.body.replayed as string[];
+  const body = ids ? { ids } : {};
+  return (await ok('replay', client(await adminToken()).POST('/v1/admin/dead-letters/replay', { body }))).replayed;
 }
 
 describe('checkout while Postgres is down', () => {
@@ -54,8 +48,8 @@ describe('checkout while Postgres is down', () => {
     const shoppers = await Promise.all(Array.from({ length: 8 }, () => shopperWith(sku, 2)));
     await stopPostgres();
     const answers = await Promise.all(shoppers.map((t) => checkout(t)));
-    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
-    const ids = answers.map((a) => a.body.orderId as string);
+    expect(answers.map((a) => a.response.status)).toEqual(Array(8).fill(202));
+    const ids = answers.map((a) => a.data!.orderId);
     // The orders are there for their owners, and get paid, with no database at all.
     await Promise.all(ids.map((id, i) => waitForStatus(shoppers[i]!, id, 'paid', 15_000)));
     expect(await inventory(sku)).toMatchObject({ onHand: 40, held: 0, sold: 16, available: 24 });
@@ -99,8 +93,8 @@ describe('checkout while Postgres is down', () => {
     const stranger = await guestToken();
     await stopPostgres();
     const r = await checkout(token);
-    expect(r.status).toBe(202);
-    const orderId = r.body.orderId as string;
+    expect(r.response.status).toBe(202);
+    const orderId = r.data!.orderId;
     await waitForStatus(token, orderId, 'paid', 15_000);
 
     // Four retries with backoff (test setting), then orders-dlq -> DeadLetterDO.
@@ -117,7 +111,7 @@ describe('checkout while Postgres is down', () => {
     );
     expect(dead.every((l) => l.type === 'order.snapshot' && l.replayedAt === null)).toBe(true);
     // Ops only.
-    expect((await api('/v1/admin/dead-letters', { headers: as(stranger) })).status).toBe(403);
+    expect((await client(stranger).GET('/v1/admin/dead-letters')).response.status).toBe(403);
 
     await startPostgres();
     expect(await pgOrderRows([orderId])).toEqual([]);

@@ -1,7 +1,10 @@
 // The gateway as the public edge: error shape, bad input, request ids, security headers, CORS, the
 // OpenAPI document and docs page, and the guards on the merchant write path.
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adminPatch, api, gateway, postJson, primary, uniqueWord } from './helpers';
+import { projectRoot } from '../../dev/stack';
+import { adminPatch, api, client, gateway, postJson, primary, uniqueWord } from './helpers';
 
 function expectErrorShape(res: { status: number; headers: Headers; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -26,6 +29,31 @@ describe('bad input', () => {
     [`/v1/products/${'a'.repeat(121)}`],
   ])('answers 400 with the error shape for %s', async (path) => {
     expectErrorShape(await api(path), 400, 'VALIDATION_FAILED');
+  });
+
+  it('names every bad field in the message of a schema failure, and lists them in details', async () => {
+    const query = await api('/v1/products?limit=0&sort=cheapest');
+    expectErrorShape(query, 400, 'VALIDATION_FAILED');
+    expect(query.body.error.message).toMatch(/^Invalid query: /);
+    expect(query.body.error.message).toContain('limit: ');
+    expect(query.body.error.message).toContain('sort: ');
+    expect(query.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['limit', 'sort']);
+    const param = await api('/v1/products/Bad%20Slug!');
+    expect(param.body.error.message).toBe('Invalid path: slug: lowercase letters, digits and single hyphens');
+    const body = await postJson('/v1/auth/register', { email: 'not an email', password: 'short' });
+    expectErrorShape(body, 400, 'VALIDATION_FAILED');
+    expect(body.body.error.message).toBe(
+      'Invalid body: email: Invalid email address; password: at least 10 characters',
+    );
+    const unknown = await postJson('/v1/auth/login', { email: 'a@example.com', password: 'x', admin: true });
+    expect(unknown.body.error.message).toBe('Invalid body: Unrecognized key: "admin"');
+    // A hostile body cannot make the message long: each part is cut and at most five are listed.
+    const many = await postJson(
+      '/v1/auth/login',
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${'x'.repeat(300)}${i}`, 1])),
+    );
+    expect(many.status).toBe(400);
+    expect(many.body.error.message.length).toBeLessThan(1000);
   });
 
   it('answers 404 with the error shape for unknown products and routes', async () => {
@@ -69,11 +97,13 @@ describe('edge headers', () => {
 });
 
 describe('contract', () => {
-  it('publishes an OpenAPI 3.1 document generated from the validating schemas', async () => {
-    const res = await api('/v1/openapi.json');
-    expect(res.status).toBe(200);
-    expect(res.body.openapi).toBe('3.1.0');
-    const list = res.body.paths['/v1/products'].get;
+  it('publishes an OpenAPI 3.1 document generated from the validating schemas, the one committed in docs/', async () => {
+    const { data: doc, response } = await client().GET('/v1/openapi.json');
+    expect(response.status).toBe(200);
+    const body = doc as any;
+    expect(body.openapi).toBe('3.1.0');
+    expect(body.info.version).toBe('2.0.0');
+    const list = body.paths['/v1/products'].get;
     expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       'category',
       'cursor',
@@ -83,20 +113,70 @@ describe('contract', () => {
     ]);
     const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
     expect(limit.schema).toMatchObject({ minimum: 1, maximum: 100 });
-    expect(res.body.paths['/v1/products/{slug}'].get).toBeDefined();
-    expect(res.body.paths['/v1/categories'].get).toBeDefined();
-    expect(res.body.paths['/v1/admin/products/{slug}'].patch.requestBody).toBeDefined();
-    expect(res.body.components.schemas.ProductDetail).toBeDefined();
+    expect(list.responses['200'].content['application/json'].example.items[0].price).toEqual({
+      amount: 4900,
+      currency: 'USD',
+    });
+    expect(body.paths['/v1/products/{slug}'].get).toBeDefined();
+    expect(body.paths['/v1/categories'].get).toBeDefined();
+    expect(body.paths['/v1/admin/products/{slug}'].patch.requestBody).toBeDefined();
+    expect(body.components.schemas.ProductDetail).toBeDefined();
+    // Every public route, the Stripe webhook marked as Stripe's contract.
+    for (const [p, method] of [
+      ['/health', 'get'],
+      ['/.well-known/jwks.json', 'get'],
+      ['/v1/openapi.json', 'get'],
+      ['/docs', 'get'],
+      ['/v1/checkout', 'post'],
+      ['/v1/orders/{id}', 'get'],
+      ['/v1/cart/items/{sku}', 'delete'],
+      ['/v1/inventory/{sku}', 'get'],
+      ['/v1/admin/dead-letters/replay', 'post'],
+    ])
+      expect(body.paths[p!]?.[method!], `${method} ${p}`).toBeDefined();
+    expect(body.paths['/v1/webhooks/stripe'].post).toMatchObject({ 'x-contract': 'stripe', tags: ['Webhooks'] });
+    // Auth, errors and resources explained once each.
+    expect(body.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    expect(body.components.schemas.Error.description).toBeTruthy();
+    expect(body.components.schemas.Money).toMatchObject({ required: ['amount', 'currency'] });
+    const tags = body.tags.map((t: { name: string }) => t.name);
+    expect(tags).toEqual(expect.arrayContaining(['Catalog', 'Cart', 'Checkout', 'Orders', 'Identity', 'Webhooks']));
+    expect(body.tags.every((t: { description?: string }) => t.description)).toBe(true);
+    const operations = Object.values(body.paths).flatMap((ops: any) => Object.values(ops)) as { tags?: string[] }[];
+    expect(operations.every((op) => op.tags?.length === 1 && tags.includes(op.tags[0]))).toBe(true);
+    // The committed document (from which lib/client is generated) is the one the gateway serves.
+    const committed = JSON.parse(fs.readFileSync(path.join(projectRoot, 'docs/openapi.json'), 'utf8'));
+    expect(body).toEqual(committed);
   });
 
-  it('renders the docs page with its own script only', async () => {
+  it('serves the API reference (Scalar) from its own origin, under a CSP that lets only its own scripts run', async () => {
     const page = await api('/docs');
     expect(page.status).toBe(200);
-    expect(page.body).toContain('<script src="/docs/docs.js">');
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    const script = await api('/docs/docs.js');
-    expect(script.status).toBe(200);
-    expect(script.body).toContain('/v1/openapi.json');
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.body).toContain('<div id="app"></div>');
+    expect(page.body).toContain('<script src="/docs/scalar.js"></script>');
+    expect(page.body).toContain('<script src="/docs/start.js"></script>');
+    expect(page.body).not.toMatch(/<script>|https?:\/\//); // no inline script, nothing from elsewhere
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    const start = await api('/docs/start.js');
+    expect(start.status).toBe(200);
+    expect(start.headers.get('content-type')).toContain('javascript');
+    expect(start.body).toContain("Scalar.createApiReference('#app'");
+    expect(start.body).toContain("url: '/v1/openapi.json'");
+    expect(start.body).toContain('withDefaultFonts: false');
+    const scalar = await fetch(`${gateway()}/docs/scalar.js`, { signal: AbortSignal.timeout(15_000) });
+    expect(scalar.status).toBe(200);
+    expect(scalar.headers.get('content-type')).toContain('javascript');
+    const bundle = await scalar.text();
+    expect(bundle.length).toBeGreaterThan(1_000_000);
+    expect(bundle).toContain('createApiReference');
   });
 });
 

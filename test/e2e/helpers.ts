@@ -1,7 +1,9 @@
-// Helpers for end-to-end tests: HTTP against the running gateway, SQL straight to the test Postgres.
+// Helpers for end-to-end tests: the typed API client (lib/client) against the running gateway, raw HTTP for the
+// tests whose point is a malformed or hostile request, SQL straight to the test Postgres.
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { sql } from '../../dev/sql';
+import { createStorefrontClient, type StorefrontClient } from '../../lib/client';
 
 export const gateway = () => inject('gatewayUrl');
 export const devAccounts = () =>
@@ -14,6 +16,33 @@ export const devAccounts = () =>
 let ipCounter = 0;
 export const freshIp = () => `2001:db8:${process.pid.toString(16)}::${(++ipCounter).toString(16)}`;
 
+/**
+ * The typed client (lib/client, generated from the OpenAPI document) as the holder of `token`, or anonymous.
+ * Each call comes from its own client address unless `ip` names one.
+ */
+export function client(token?: string, ip?: string): StorefrontClient {
+  return createStorefrontClient(gateway(), {
+    token,
+    // Generous: the concurrency tests put hundreds of requests in flight on two shared cores.
+    timeoutMs: 30_000,
+    fetch: (request) => {
+      request.headers.set('cf-connecting-ip', ip ?? freshIp());
+      return fetch(request);
+    },
+  });
+}
+
+/** The data of a call that must succeed (else it throws, naming the call and the answer). */
+export async function ok<T>(
+  what: string,
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<NonNullable<T>> {
+  const { data, error, response } = await call;
+  if (!response.ok || data === undefined) throw new Error(`${what}: ${response.status} ${JSON.stringify(error)}`);
+  return data as NonNullable<T>;
+}
+
+/** Raw HTTP, for requests the typed client would not send: malformed, hostile, or with odd headers. */
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -45,17 +74,17 @@ const signedIn = new Map<string, Promise<string>>();
 export function devAccountToken(role: 'merchant' | 'admin'): Promise<string> {
   let token = signedIn.get(role);
   if (!token) {
-    const account = devAccounts().find((a) => a.role === role)!;
-    token = postJson('/v1/auth/login', { email: account.email, password: account.password }).then((r) => {
-      if (r.status !== 200) throw new Error(`${role} login failed: ${r.status} ${JSON.stringify(r.body)}`);
-      return r.body.accessToken as string;
-    });
+    const { email, password } = devAccounts().find((a) => a.role === role)!;
+    token = ok(`${role} login`, client().POST('/v1/auth/login', { body: { email, password } })).then(
+      (s) => s.accessToken,
+    );
     signedIn.set(role, token);
   }
   return token;
 }
 export const merchantToken = () => devAccountToken('merchant');
 
+/** PATCH /v1/admin/products/:slug as the merchant, raw: the body may be malformed on purpose. */
 export async function adminPatch(slug: string, body: unknown, headers: Record<string, string> = {}) {
   return api(`/v1/admin/products/${slug}`, {
     method: 'PATCH',

@@ -6,6 +6,7 @@ import { publishGeneration } from '../../../lib/catalog/generation';
 import type { ProductUpdate } from '../../../lib/catalog/schemas';
 import { createDb, type DbEnv } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';
+import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { AppError } from '../../../lib/errors';
 
 export async function updateProduct(env: DbEnv & { CATALOG_META: KVNamespace }, slug: string, patch: ProductUpdate) {
@@ -58,7 +59,7 @@ export async function updateProduct(env: DbEnv & { CATALOG_META: KVNamespace }, 
       slug: row.slug,
       title: row.title,
       price: { amount: row.priceAmount, currency: row.currency.trim() },
-      updatedAt: row.updatedAt,
+      updatedAt: isoFromPostgres(row.updatedAt),
     },
     generation,
   };

@@ -5,6 +5,7 @@ import { categories, products, productVariants } from '../../../db/schema';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
+import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -90,7 +91,7 @@ export async function listProducts(db: Reader, query: ProductListQuery) {
       category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
       price: { amount: r.priceAmount, currency: r.currency },
       image: r.image,
-      createdAt: r.createdAt,
+      createdAt: isoFromPostgres(r.createdAt),
     })),
     nextCursor,
   };
@@ -140,8 +141,8 @@ export async function getProduct(db: Reader, slug: string) {
     image: row.images[0] ?? null,
     images: row.images,
     description: row.description,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    createdAt: isoFromPostgres(row.createdAt),
+    updatedAt: isoFromPostgres(row.updatedAt),
     variants: row.variants.map((v) => ({
       sku: v.sku,
       title: v.title,

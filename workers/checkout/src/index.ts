@@ -16,7 +16,7 @@ import {
 import type { CheckoutResult, OrderPage, PaymentEvent } from '../../../lib/contracts/checkout';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
-import { AppError } from '../../../lib/errors';
+import { AppError, validationError } from '../../../lib/errors';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
@@ -65,13 +65,10 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutResult> {
     return rpc(async () => {
       const parsed = CheckoutBody.safeParse(input);
-      if (!parsed.success)
-        throw new AppError('VALIDATION_FAILED', 'Invalid checkout request.', { details: parsed.error.issues });
+      if (!parsed.success) throw validationError('body', parsed.error.issues);
       const body = parsed.data;
       if (who.role === 'guest' && !body.email) {
-        throw new AppError('VALIDATION_FAILED', 'Guests must give an email for the order.', {
-          details: [{ path: ['email'], message: 'required for guests' }],
-        });
+        throw validationError('body', [{ path: ['email'], message: 'required for guests', code: 'custom' }]);
       }
       const requestHash = await sha256(canonical(body));
       const { accepted } = unwrap(await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body }));

@@ -14,6 +14,7 @@ import { checkoutRoutes, orderRoutes } from './routes/checkout.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
+import { serveApiDocument } from './routes/openapi';
 import { webhookRoutes } from './routes/webhooks.routes';
 import type { GatewayApp } from './types';
 
@@ -39,17 +40,4 @@ app.route('/v1/inventory', inventoryRoutes);
 app.route('/v1/webhooks', webhookRoutes);
 app.route('/docs', docsRoutes);
 
-// Generated once per isolate: the routes do not change at run time, and generation is not cheap.
-let openApiDocument: ReturnType<typeof app.getOpenAPI31Document> | undefined;
-app.get('/v1/openapi.json', (c) => {
-  openApiDocument ??= app.getOpenAPI31Document({
-    openapi: '3.1.0',
-    info: {
-      title: 'Edge Storefront API',
-      version: '1.0.0',
-      description:
-        'Errors: {"error": {"code", "message", "requestId", "details?"}}. Money: integer minor units + ISO 4217 code.',
-    },
-  });
-  return c.json(openApiDocument, 200, { 'cache-control': 'public, max-age=300' });
-});
+serveApiDocument(app);

@@ -10,7 +10,9 @@ const common = {
   referrerPolicy: 'no-referrer',
   crossOriginResourcePolicy: 'same-site',
 } as const;
-// The API answers JSON only, so its pages may load nothing; /docs may load its own script and the spec.
+// The API answers JSON only, so its pages may load nothing. /docs (Scalar) runs its own scripts (same origin:
+// /docs/scalar.js and /docs/start.js, no inline script), injects <style> elements and style attributes, shows
+// data: images, and fetches the document and the calls a reader tries from this origin only.
 const apiHeaders = secureHeaders({
   ...common,
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -20,8 +22,12 @@ const docsHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     scriptSrc: ["'self'"],
-    styleSrc: ["'unsafe-inline'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'", 'data:'],
     connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
     frameAncestors: ["'none'"],
   },
 });

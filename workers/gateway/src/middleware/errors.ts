@@ -1,9 +1,9 @@
 // One place that turns every failure into the public error shape: AppError as it says, Hono's HTTP errors
-// by status, validation failures as 400 with the issues, anything else as a logged, generic 500.
+// by status, validation failures as 400 naming the bad fields, anything else as a logged, generic 500.
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { AppError, type ErrorCode, errorBody } from '../../../../lib/errors';
+import { AppError, type ErrorCode, errorBody, validationError } from '../../../../lib/errors';
 import type { GatewayApp } from '../types';
 
 function respond(c: Context<GatewayApp>, err: AppError) {
@@ -51,10 +51,18 @@ export const onError: ErrorHandler<GatewayApp> = (err, c) => {
 export const notFound: NotFoundHandler<GatewayApp> = (c) =>
   respond(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`));
 
-/** The OpenAPIHono defaultHook: a failed zod validation becomes a 400 naming each bad field. */
+// Hono's validator targets, as a client reads them.
+const targetNames: Record<string, string> = {
+  json: 'body',
+  form: 'body',
+  query: 'query',
+  param: 'path',
+  header: 'headers',
+  cookie: 'cookies',
+};
+
+/** The OpenAPIHono defaultHook: a failed zod validation becomes a 400 whose message names each bad field. */
 export function validationHook(result: { success: boolean; error?: ZodError; target?: string }) {
   if (result.success || !result.error) return;
-  throw new AppError('VALIDATION_FAILED', `Invalid ${result.target ?? 'request'}.`, {
-    details: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
-  });
+  throw validationError(targetNames[result.target ?? ''] ?? 'request', result.error.issues);
 }

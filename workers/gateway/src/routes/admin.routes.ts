@@ -1,16 +1,16 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ProductUpdate, SlugParam } from '../../../../lib/catalog/schemas';
+import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
-import { failure, json } from './openapi';
+import * as example from './examples';
+import { bearer, bodyFailures, failure, json } from './openapi';
 
 export const adminRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
-adminRoutes.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 adminRoutes.use('*', requireRole('merchant'));
 
 const ProductUpdated = z
@@ -19,8 +19,8 @@ const ProductUpdated = z
       id: z.string(),
       slug: z.string(),
       title: z.string(),
-      price: z.object({ amount: z.number().int(), currency: z.string() }),
-      updatedAt: z.string(),
+      price: Money,
+      updatedAt: Timestamp,
     }),
     generation: z.string().openapi({ description: 'Catalog generation (LSN) that invalidates cached reads.' }),
   })
@@ -30,17 +30,17 @@ adminRoutes.openapi(
   createRoute({
     method: 'patch',
     path: '/products/{slug}',
-    tags: ['admin'],
+    tags: ['Merchant'],
     summary: "Change a product's title and/or price",
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
     request: {
       params: SlugParam,
-      body: { required: true, content: { 'application/json': { schema: ProductUpdate } } },
+      body: { required: true, ...json(ProductUpdate, { title: 'Harbor Linen Shirt', priceAmount: 4500 }) },
     },
     responses: {
       200: { description: 'Updated', ...json(ProductUpdated) },
-      400: failure('Invalid body'),
+      ...bodyFailures,
       401: failure('No token'),
       403: failure('Not allowed'),
       404: failure('No such product'),
@@ -55,7 +55,8 @@ adminRoutes.openapi(
 );
 
 const stockFailures = {
-  400: failure('Invalid SKU or figure'),
+  ...bodyFailures,
+  400: failure('Invalid SKU or figure (the message names each bad field)'),
   401: failure('No token'),
   403: failure('Not allowed'),
   409: failure('Below what is held or sold (STOCK_BELOW_COMMITTED)'),
@@ -65,12 +66,12 @@ adminRoutes.openapi(
   createRoute({
     method: 'put',
     path: '/inventory/{sku}',
-    tags: ['admin'],
+    tags: ['Merchant'],
     summary: 'Set on-hand stock of a SKU (and optionally its per-customer cap)',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
-    request: { params: InventorySku, body: { required: true, ...json(SetStockBody) } },
-    responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
+    request: { params: InventorySku, body: { required: true, ...json(SetStockBody, example.setStock) } },
+    responses: { 200: { description: 'The new figures', ...json(InventoryView, example.inventory) }, ...stockFailures },
   }),
   async (c) => {
     const { inventory } = unwrap(
@@ -84,12 +85,15 @@ adminRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/inventory/{sku}/adjustments',
-    tags: ['admin'],
+    tags: ['Merchant'],
     summary: 'Change on-hand stock by a delta (goods received +, shrinkage −)',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
-    request: { params: InventorySku, body: { required: true, ...json(AdjustStockBody) } },
-    responses: { 200: { description: 'The new figures', ...json(InventoryView) }, ...stockFailures },
+    request: {
+      params: InventorySku,
+      body: { required: true, ...json(AdjustStockBody, { delta: 12, reason: 'goods received' }) },
+    },
+    responses: { 200: { description: 'The new figures', ...json(InventoryView, example.inventory) }, ...stockFailures },
   }),
   async (c) => {
     const { inventory } = unwrap(
@@ -124,11 +128,13 @@ const DeadLetters = z
         id: z.string(),
         type: z.string(),
         subject: z.string(),
-        body: z.record(z.string(), z.any()),
+        body: z.record(z.string(), z.any()).openapi({
+          description: 'The message as the Queue carried it: storage form, with integer minor units and epoch ms.',
+        }),
         attempts: z.number().int(),
-        firstSeenAt: z.string(),
-        lastSeenAt: z.string(),
-        replayedAt: z.string().nullable(),
+        firstSeenAt: Timestamp,
+        lastSeenAt: Timestamp,
+        replayedAt: Timestamp.nullable(),
         replays: z.number().int(),
       }),
     ),
@@ -140,9 +146,9 @@ adminRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/dead-letters',
-    tags: ['admin'],
+    tags: ['Merchant'],
     summary: 'Messages of the `orders` Queue that ran out of retries (admin role)',
-    security: [{ bearer: [] }],
+    security: bearer,
     request: {
       query: z.object({
         includeReplayed: z.enum(['true', 'false']).default('false'),
@@ -151,6 +157,7 @@ adminRoutes.openapi(
     },
     responses: {
       200: { description: 'Dead letters, newest first', ...json(DeadLetters) },
+      400: failure('Invalid query'),
       401: failure('No token'),
       403: failure('Not the admin role'),
     },
@@ -169,9 +176,9 @@ adminRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/dead-letters/replay',
-    tags: ['admin'],
+    tags: ['Merchant'],
     summary: 'Send dead letters back to the `orders` Queue (all waiting, or the ids given); safe to repeat',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
     request: {
       body: {
@@ -181,6 +188,7 @@ adminRoutes.openapi(
     },
     responses: {
       200: { description: 'What was replayed', ...json(z.object({ replayed: z.array(z.string()) })) },
+      ...bodyFailures,
       401: failure('No token'),
       403: failure('Not the admin role'),
     },

@@ -1,15 +1,17 @@
 // Identity routes: register, login (merging a guest cart when a guest token is the bearer), guest sessions,
 // refresh-token rotation, logout, and the public keys that verify our access tokens.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { LoginBody, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
 import { authKeys } from '../../../../lib/auth/tokens';
 import * as identity from '../auth/identity.service';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
-import { failure, json } from './openapi';
+import * as example from './examples';
+import { bearer, bodyFailures, failure, json } from './openapi';
 
 const noStore = { 'cache-control': 'no-store' };
+const tooMany = failure('Too many attempts from this address (RATE_LIMITED, with Retry-After)');
 
 export const authRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
 
@@ -17,15 +19,15 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/register',
-    tags: ['identity'],
+    tags: ['Identity'],
     summary: 'Create a customer account and sign in',
     middleware: [jsonBody()] as const,
-    request: { body: { required: true, ...json(RegisterBody) } },
+    request: { body: { required: true, ...json(RegisterBody, { ...example.login, name: 'Ada' }) } },
     responses: {
-      201: { description: 'Signed in', ...json(Session) },
-      400: failure('Invalid body'),
-      409: failure('Email taken'),
-      429: failure('Too many attempts'),
+      201: { description: 'Signed in', ...json(Session, example.session) },
+      ...bodyFailures,
+      409: failure('Email taken (EMAIL_TAKEN)'),
+      429: tooMany,
     },
   }),
   async (c) => c.json(await identity.register(c.env, c.req.valid('json')), 201, noStore),
@@ -35,14 +37,20 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/login',
-    tags: ['identity'],
+    tags: ['Identity'],
     summary: 'Sign in; a guest token as the bearer merges the guest cart into the account',
+    description:
+      'Unknown email and wrong password get the same answer after the same work. Send the guest session ' +
+      "as the bearer to carry the guest's cart into the account (quantities add up within the cart bounds).",
+    // The bearer is optional here: only a guest's token means something (its cart is merged).
+    security: [{}, ...bearer],
     middleware: [jsonBody()] as const,
-    request: { body: { required: true, ...json(LoginBody) } },
+    request: { body: { required: true, ...json(LoginBody, example.login) } },
     responses: {
-      200: { description: 'Signed in', ...json(Session) },
-      401: failure('Wrong email or password'),
-      429: failure('Too many attempts'),
+      200: { description: 'Signed in', ...json(Session, example.session) },
+      ...bodyFailures,
+      401: failure('Wrong email or password (INVALID_CREDENTIALS)'),
+      429: tooMany,
     },
   }),
   async (c) => {
@@ -60,9 +68,9 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/guest',
-    tags: ['identity'],
+    tags: ['Identity'],
     summary: 'A guest session (role guest) for an anonymous shopper',
-    responses: { 201: { description: 'Guest session', ...json(Session) } },
+    responses: { 201: { description: 'Guest session', ...json(Session, { ...example.session, role: 'guest' }) } },
   }),
   async (c) => c.json(await identity.guest(c.env), 201, noStore),
 );
@@ -71,13 +79,15 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/refresh',
-    tags: ['identity'],
+    tags: ['Identity'],
     summary: 'Rotate a refresh token; reusing an old one revokes the session family',
     middleware: [jsonBody()] as const,
-    request: { body: { required: true, ...json(RefreshBody) } },
+    request: { body: { required: true, ...json(RefreshBody, { refreshToken: example.session.refreshToken }) } },
     responses: {
-      200: { description: 'New tokens', ...json(Session) },
-      401: failure('Invalid, expired or reused token'),
+      200: { description: 'New tokens (the refresh token sent is now used up)', ...json(Session, example.session) },
+      ...bodyFailures,
+      401: failure('Invalid or expired token (INVALID_REFRESH_TOKEN), or reused (REFRESH_TOKEN_REUSED)'),
+      429: tooMany,
     },
   }),
   async (c) => c.json(await identity.refresh(c.env, c.req.valid('json').refreshToken), 200, noStore),
@@ -87,11 +97,11 @@ authRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/logout',
-    tags: ['identity'],
+    tags: ['Identity'],
     summary: "Revoke the refresh token's session family",
     middleware: [jsonBody()] as const,
-    request: { body: { required: true, ...json(RefreshBody) } },
-    responses: { 204: { description: 'Signed out' } },
+    request: { body: { required: true, ...json(RefreshBody, { refreshToken: example.session.refreshToken }) } },
+    responses: { 204: { description: 'Signed out' }, ...bodyFailures },
   }),
   async (c) => {
     await identity.logout(c.env, c.req.valid('json').refreshToken);
@@ -99,6 +109,27 @@ authRoutes.openapi(
   },
 );
 
-export const jwksRoute = new OpenAPIHono<GatewayApp>().get('/', async (c) =>
-  c.json((await authKeys(c.env)).jwks, 200, { 'cache-control': 'public, max-age=300' }),
+const Jwks = z
+  .object({
+    keys: z.array(
+      z
+        .object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() })
+        .catchall(z.unknown()),
+    ),
+  })
+  .openapi('JsonWebKeySet', {
+    description: 'Public keys (JWK) that verify access tokens, matched by the `kid` in the token header.',
+  });
+
+export const jwksRoute = new OpenAPIHono<GatewayApp>().openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    tags: ['Identity'],
+    summary: 'The public keys that verify access tokens (JWKS)',
+    description: 'During a key rollover it holds the old and the new key. Cache it for at most five minutes.',
+    responses: { 200: { description: 'The key set', ...json(Jwks) } },
+  }),
+  async (c) =>
+    c.json((await authKeys(c.env)).jwks as z.infer<typeof Jwks>, 200, { 'cache-control': 'public, max-age=300' }),
 );

@@ -1,6 +1,6 @@
 // Cart routes: any signed-in caller, guests included; the cart is the caller's own (by verified subject).
 // Each answer is the whole cart with an ETag; a write with If-Match on a stale version gets 412.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
@@ -9,11 +9,22 @@ import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
-import { failure, json } from './openapi';
+import * as example from './examples';
+import { bearer, bodyFailures, failure, json } from './openapi';
 
-const cartAnswer = { description: 'The whole cart', ...json(CartView) };
+const cartAnswer = {
+  description: 'The whole cart',
+  headers: z.object({ etag: z.string().openapi({ description: 'The cart version, `"v<version>"`, for If-Match.' }) }),
+  ...json(CartView, example.cart),
+};
+const ifMatchHeader = z.object({
+  'if-match': z
+    .string()
+    .optional()
+    .openapi({ description: 'An ETag this API gave out (`"v3"`): the write applies only to that version, else 412.' }),
+});
 const writeFailures = {
-  400: failure('Invalid input'),
+  ...bodyFailures,
   401: failure('No token'),
   404: failure('Unknown SKU or not in the cart'),
   409: failure('Another currency'),
@@ -42,9 +53,9 @@ cartRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/',
-    tags: ['cart'],
+    tags: ['Cart'],
     summary: 'The caller’s cart',
-    security: [{ bearer: [] }],
+    security: bearer,
     responses: { 200: cartAnswer, 401: failure('No token') },
   }),
   async (c) => answer(c, await c.env.CART.getCart(c.get('identity')!)) as never,
@@ -54,11 +65,11 @@ cartRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/items',
-    tags: ['cart'],
+    tags: ['Cart'],
     summary: 'Add a SKU (quantities add up)',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
-    request: { body: { required: true, ...json(AddItemBody) } },
+    request: { headers: ifMatchHeader, body: { required: true, ...json(AddItemBody, example.addItem) } },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
   async (c) => answer(c, await c.env.CART.addItem(c.get('identity')!, c.req.valid('json'), ifMatch(c))) as never,
@@ -68,11 +79,15 @@ cartRoutes.openapi(
   createRoute({
     method: 'patch',
     path: '/items/{sku}',
-    tags: ['cart'],
+    tags: ['Cart'],
     summary: 'Set the quantity of a line (0 removes it)',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
-    request: { params: SkuParam, body: { required: true, ...json(SetQuantityBody) } },
+    request: {
+      params: SkuParam,
+      headers: ifMatchHeader,
+      body: { required: true, ...json(SetQuantityBody, { quantity: 1 }) },
+    },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
   async (c) =>
@@ -86,12 +101,13 @@ cartRoutes.openapi(
   createRoute({
     method: 'delete',
     path: '/items/{sku}',
-    tags: ['cart'],
+    tags: ['Cart'],
     summary: 'Remove a line',
-    security: [{ bearer: [] }],
-    request: { params: SkuParam },
+    security: bearer,
+    request: { params: SkuParam, headers: ifMatchHeader },
     responses: {
       200: cartAnswer,
+      400: failure('Invalid SKU'),
       401: failure('No token'),
       404: failure('Not in the cart'),
       412: failure('Stale version'),

@@ -6,6 +6,7 @@ import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
+import * as example from './examples';
 import { failure, json } from './openapi';
 
 const errors = {
@@ -35,11 +36,15 @@ catalogRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/products',
-    tags: ['catalog'],
+    tags: ['Catalog'],
     summary: 'List or search products',
+    description:
+      'Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its ' +
+      'subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only ' +
+      'works with the query that produced it.',
     request: { query: ProductListQuery },
     responses: {
-      200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList) },
+      200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList, example.productList) },
       ...errors,
     },
   }),
@@ -50,11 +55,11 @@ catalogRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/products/{slug}',
-    tags: ['catalog'],
+    tags: ['Catalog'],
     summary: 'One product with its variants',
     request: { params: SlugParam },
     responses: {
-      200: { description: 'The product', headers: cacheHeaders, ...json(ProductDetail) },
+      200: { description: 'The product', headers: cacheHeaders, ...json(ProductDetail, example.productDetail) },
       404: failure('No such product'),
       ...errors,
     },
@@ -66,10 +71,10 @@ catalogRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/categories',
-    tags: ['catalog'],
+    tags: ['Catalog'],
     summary: 'The category tree',
     responses: {
-      200: { description: 'Categories as a tree', headers: cacheHeaders, ...json(CategoryTree) },
+      200: { description: 'Categories as a tree', headers: cacheHeaders, ...json(CategoryTree, example.categoryTree) },
       503: errors[503],
     },
   }),

@@ -16,7 +16,8 @@ import { requireRole } from '../auth/authenticate';
 import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
-import { failure, json } from './openapi';
+import * as example from './examples';
+import { bearer, bodyFailures, failure, json } from './openapi';
 
 export const checkoutRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
 checkoutRoutes.use('*', requireRole('guest'));
@@ -27,25 +28,31 @@ checkoutRoutes.openapi(
   createRoute({
     method: 'post',
     path: '/',
-    tags: ['checkout'],
+    tags: ['Checkout'],
     summary: 'Place an order for the cart: hold the stock, start the payment',
     description:
       'Reprices the cart from the database, holds every SKU until `holdExpiresAt`, creates a Stripe PaymentIntent and confirms it with `paymentMethod`. ' +
       'The order becomes `paid` when Stripe reports the payment (webhook); unpaid at `holdExpiresAt`, it expires and the stock returns.',
-    security: [{ bearer: [] }],
+    security: bearer,
     middleware: [jsonBody()] as const,
     request: {
       headers: z.object({
-        'idempotency-key': z
-          .string()
-          .optional()
-          .openapi({ description: 'Required: 8–255 visible ASCII characters, new per checkout (a UUID).' }),
+        // Optional in the schema so that a missing key gets its own code (IDEMPOTENCY_KEY_REQUIRED).
+        'idempotency-key': IdempotencyKey.optional().openapi({
+          description: 'Required: 8–255 visible ASCII characters, new per checkout (a UUID).',
+          example: '5b0c3d9e-8f61-4b1a-9a57-0e2f4c6d8a13',
+        }),
       }),
-      body: { required: true, ...json(CheckoutBody) },
+      body: { required: true, ...json(CheckoutBody, example.checkoutBody) },
     },
     responses: {
-      202: { description: 'Accepted: the order exists, the payment is under way', ...json(CheckoutAccepted) },
-      400: failure('Invalid body or Idempotency-Key missing'),
+      202: {
+        description: 'Accepted: the order exists, the payment is under way',
+        headers: z.object({ location: z.string().openapi({ description: 'The order: `/v1/orders/{orderId}`.' }) }),
+        ...json(CheckoutAccepted, example.checkoutAccepted),
+      },
+      ...bodyFailures,
+      400: failure('Invalid body or Idempotency-Key (the message names each bad field), or the key is missing'),
       401: failure('No token'),
       402: failure('Card declined (PAYMENT_DECLINED)'),
       409: failure('Not enough stock (OUT_OF_STOCK, naming each SKU and what is available) or over a per-customer cap'),
@@ -56,16 +63,13 @@ checkoutRoutes.openapi(
     },
   }),
   async (c) => {
-    const key = c.req.header('idempotency-key');
+    const key = c.req.valid('header')['idempotency-key'];
     if (!key)
       throw new AppError(
         'IDEMPOTENCY_KEY_REQUIRED',
         'POST /v1/checkout needs an Idempotency-Key header (e.g. a new UUID per checkout).',
       );
-    const parsedKey = IdempotencyKey.safeParse(key);
-    if (!parsedKey.success)
-      throw new AppError('VALIDATION_FAILED', 'Invalid Idempotency-Key.', { details: parsedKey.error.issues });
-    const { accepted } = unwrap(await c.env.CHECKOUT.checkout(c.get('identity')!, parsedKey.data, c.req.valid('json')));
+    const { accepted } = unwrap(await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json')));
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
   },
 );
@@ -74,12 +78,12 @@ orderRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/',
-    tags: ['checkout'],
+    tags: ['Orders'],
     summary: 'The caller’s orders, newest first',
-    security: [{ bearer: [] }],
+    security: bearer,
     request: { query: OrderListQuery },
     responses: {
-      200: { description: 'A page of orders', ...json(OrderList) },
+      200: { description: 'A page of orders', ...json(OrderList, example.orderList) },
       400: failure('Invalid query'),
       401: failure('No token'),
     },
@@ -94,12 +98,13 @@ orderRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/{id}',
-    tags: ['checkout'],
+    tags: ['Orders'],
     summary: 'One of the caller’s orders (another shopper’s is 404)',
-    security: [{ bearer: [] }],
+    security: bearer,
     request: { params: OrderIdParam },
     responses: {
-      200: { description: 'The order', ...json(OrderView) },
+      200: { description: 'The order', ...json(OrderView, example.order) },
+      400: failure('Not an order id'),
       401: failure('No token'),
       404: failure('No such order of yours'),
     },

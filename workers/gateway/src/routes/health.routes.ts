@@ -1,10 +1,11 @@
 // GET /health: one check per dependency, each bounded in time; 503 when any is down. The gateway's own check
 // is its settings: the vars (a bad one fails every request before this), the database and token secrets.
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { authKeys } from '../../../../lib/auth/tokens';
 import { dbSettings } from '../../../../lib/db/client';
 import { withTimeout } from '../../../../lib/resilience';
 import type { GatewayApp, GatewayBindings } from '../types';
+import { json } from './openapi';
 
 interface Check {
   status: 'ok' | 'down';
@@ -53,7 +54,47 @@ export async function healthReport(env: GatewayBindings) {
   return { status: ok ? ('ok' as const) : ('degraded' as const), checks, latencyMs: Date.now() - started };
 }
 
-export const healthRoutes = new Hono<GatewayApp>().get('/', async (c) => {
-  const report = await healthReport(c.env);
-  return c.json(report, report.status === 'ok' ? 200 : 503, { 'cache-control': 'no-store' });
+const Check = z.object({
+  status: z.enum(['ok', 'down']),
+  latencyMs: z.number().int().optional(),
 });
+const HealthReport = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.record(z.string(), Check).openapi({
+      description: 'One per dependency: gateway, catalog, admin, cart, checkout, postgresPrimary, postgresReplica.',
+    }),
+    latencyMs: z.number().int(),
+  })
+  .openapi('Health');
+const healthExample = {
+  status: 'ok',
+  checks: { gateway: { status: 'ok' }, catalog: { status: 'ok', latencyMs: 12 } },
+  latencyMs: 14,
+};
+
+export const healthRoutes = new OpenAPIHono<GatewayApp>().openapi(
+  createRoute({
+    method: 'get',
+    path: '/',
+    tags: ['Service'],
+    summary: 'Health of the gateway and of every dependency',
+    description:
+      'Each check is bounded in time, so the answer comes within a few seconds even when a dependency hangs.',
+    responses: {
+      200: { description: 'Everything is up', ...json(HealthReport, healthExample) },
+      503: {
+        description: 'Something is down (the report names it)',
+        ...json(HealthReport, {
+          ...healthExample,
+          status: 'degraded',
+          checks: { postgresPrimary: { status: 'down' } },
+        }),
+      },
+    },
+  }),
+  async (c) => {
+    const report = await healthReport(c.env);
+    return c.json(report, report.status === 'ok' ? 200 : 503, { 'cache-control': 'no-store' });
+  },
+);

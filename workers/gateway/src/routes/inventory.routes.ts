@@ -4,6 +4,7 @@ import { InventorySku, InventoryView } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
+import * as example from './examples';
 import { failure, json } from './openapi';
 
 export const inventoryRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
@@ -12,11 +13,11 @@ inventoryRoutes.openapi(
   createRoute({
     method: 'get',
     path: '/{sku}',
-    tags: ['inventory'],
+    tags: ['Inventory'],
     summary: 'Live availability of a SKU: available + held + sold = onHand',
     request: { params: InventorySku },
     responses: {
-      200: { description: 'Current figures', ...json(InventoryView) },
+      200: { description: 'Current figures', ...json(InventoryView, example.inventory) },
       400: failure('Invalid SKU'),
       503: failure('Unavailable'),
     },

@@ -1,0 +1,106 @@
+// What every benchmark scenario shares: its knobs (env), its own ports and data folder, the bare baseline worker,
+// a stack per rate-limit backend, and the typed API client (lib/client) for the calls that set a scenario up.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot, type Stack, startStack } from '../dev/stack';
+import { createStorefrontClient, type StorefrontClient } from '../lib/client';
+
+export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+export const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
+export const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ports = {
+  gateway: 28787,
+  inspector: 29230,
+  pgPrimary: 25432,
+  pgReplica: 25433,
+  neonProxy: 25440,
+  redis: 25450,
+  upstashBridge: 25451,
+  stripe: 25460,
+};
+export const barePort = 28790;
+const dataRoot = path.join(projectRoot, '.data', 'bench');
+export const log = (l: string) => console.log(`[bench] ${l}`);
+
+/** The API of `stack` through the typed client, as `token`'s holder, from client address `ip` (rate limits). */
+export const apiOf = (stack: Stack, token?: string, ip?: string): StorefrontClient =>
+  createStorefrontClient(stack.url, {
+    token,
+    timeoutMs: 60_000,
+    headers: ip ? { 'cf-connecting-ip': ip } : {},
+  });
+
+type Call<T> = () => Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/**
+ * The data of a setup call that must succeed, or an error naming it. A 503 (the database busy under the burst
+ * that sets a scenario up) is retried as the answer asks, at most three times.
+ */
+export async function ok<T>(what: string, call: Call<T>): Promise<NonNullable<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const { data, error, response } = await call();
+    if (response.ok && data !== undefined) return data as NonNullable<T>;
+    if (response.status !== 503 || attempt === 4)
+      throw new Error(`${what}: ${response.status} ${JSON.stringify(error)}`);
+    await new Promise((r) => setTimeout(r, 1000 * Number(response.headers.get('retry-after') ?? 1)));
+  }
+}
+
+/** The bare worker (a constant answer): the ceiling that the gateway's figures are compared with. */
+export function startBareWorker(): ChildProcess {
+  const bareLog = path.join(dataRoot, 'bare.log');
+  fs.mkdirSync(dataRoot, { recursive: true });
+  return spawn(
+    path.join(projectRoot, 'node_modules/.bin/wrangler'),
+    [
+      'dev',
+      '-c',
+      'bench/bare/wrangler.toml',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(barePort),
+      '--inspector-port',
+      '29231',
+      '--persist-to',
+      path.join(dataRoot, 'bare-state'),
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+    ],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', fs.openSync(bareLog, 'a'), fs.openSync(bareLog, 'a')],
+      detached: true,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  );
+}
+
+let current: Stack | undefined;
+/** Stops the stack of the scenario under way, if any (on Ctrl-C). */
+export const stopCurrentStack = () => current?.stop();
+
+/** A stack with one rate-limit backend (limits far above the load, so the check runs and never refuses). */
+export async function withStack<T>(
+  backend: 'off' | 'durable-object' | 'upstash',
+  fn: (s: Stack) => Promise<T>,
+): Promise<T> {
+  // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
+  fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
+  log(`starting the stack with rate limits: ${backend}`);
+  current = await startStack({
+    dataRoot,
+    ports,
+    logLevel: 'warn',
+    upstash: backend === 'upstash' ? 'required' : 'off',
+    vars: { RATE_LIMIT_BACKEND: backend, RATE_LIMIT_ANONYMOUS: '1000000000/60', RATE_LIMIT_TIMEOUT_MS: '5000' },
+  });
+  try {
+    return await fn(current);
+  } finally {
+    await current.stop();
+    current = undefined;
+  }
+}
