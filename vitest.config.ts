@@ -156,6 +156,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           exclude,
           globalSetup: stackSetup,
+          // Inline projects do not inherit the root's testTimeout; a burst on two cores can outlast vitest's 5 s.
+          testTimeout: 60_000,
           // One shared stack: files run one after another so a "database down" test never overlaps another.
           fileParallelism: false,
           sequence: { concurrent: false, groupOrder: 1 },
