@@ -9,8 +9,10 @@ export const testVars = {
   CACHE_STALE_IF_ERROR_SECONDS: '3600',
   GENERATION_TTL_MS: '250',
   // A burst of 130 requests on 2 cores can keep the limiter busy past the production deadline (300 ms), and a
-  // late answer fails open by design; the tests that count exact limits need every answer to count.
-  RATE_LIMIT_TIMEOUT_MS: '3000',
+  // late answer fails open by design; the tests that count exact limits need every answer to count. 200 checkouts
+  // at once on a loaded machine kept the checkout rule (fail-closed) past 3 s: the limiter's behaviour under load
+  // is issue "A flash sale stays fast", not what these tests check.
+  RATE_LIMIT_TIMEOUT_MS: '10000',
   // 20 identical checkouts under one key must all reach the checkout worker (production: 10/60 per shopper).
   RATE_LIMIT_CHECKOUT: '60/60',
   // Holds short enough that a test can watch an unpaid order expire and its stock come back.
