@@ -17,6 +17,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 import { redisTestFiles, upstashSkippedNotice, upstashSuite } from './test/stack.config';
 
 const stackSetup = ['./test/global-setup.ts'];
+/** Every project's timeouts unless it sets its own: inline projects do not inherit the root `test` options. */
+const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
 const withRedis = upstashSuite();
 if (!withRedis) console.log(upstashSkippedNotice());
 const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude, ...redisTestFiles];
@@ -47,17 +49,16 @@ const gatewayProject = (
       },
     })),
   ],
-  test: { name, include: ['test/gateway/**/*.test.ts'], globalSetup, testTimeout: 30_000, sequence: { groupOrder: 0 } },
+  test: { name, ...timeouts, include: ['test/gateway/**/*.test.ts'], globalSetup, sequence: { groupOrder: 0 } },
 });
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
     projects: [
       {
         test: {
           name: 'unit',
+          ...timeouts,
           environment: 'node',
           include: ['lib/**/*.test.ts', 'workers/**/src/**/*.test.ts'],
           exclude,
@@ -80,10 +81,10 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
+          ...timeouts,
           include: ['test/workers/**/*.test.ts'],
           exclude,
           globalSetup: stackSetup,
-          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
       },
@@ -100,6 +101,7 @@ export default defineConfig({
         ],
         test: {
           name: 'cart',
+          ...timeouts,
           include: ['test/cart/**/*.test.ts'],
           exclude,
           testTimeout: 60_000,
@@ -128,6 +130,7 @@ export default defineConfig({
         ],
         test: {
           name: 'inventory',
+          ...timeouts,
           include: ['test/inventory/**/*.test.ts'],
           exclude,
           globalSetup: stackSetup,
@@ -152,6 +155,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          ...timeouts,
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],
           exclude,
@@ -166,6 +170,7 @@ export default defineConfig({
       {
         test: {
           name: 'tools',
+          ...timeouts,
           environment: 'node',
           include: ['dev/**/*.test.ts'],
           exclude,
