@@ -1,21 +1,42 @@
-// `npm test`: one run, three projects, one after another (groupOrder) so that the e2e "database down" test
-// never overlaps another project's queries. The global setup starts the whole local stack (Postgres primary +
-// replica, Neon proxy, all workers under wrangler dev) on test ports; then
-//  - workers: tests that run inside workerd (@cloudflare/vitest-plugin) with the catalog's real bindings,
+// `npm test`: one run, several projects. Only the projects that reach the local stack (Postgres primary + replica,
+// Neon proxy, local Stripe, Redis + Upstash bridge when installed, all workers under wrangler dev) start it,
+// through their globalSetup (test/global-setup.ts: once for all of them, on free ports):
+//  - unit: pure logic in Node, no stack (`npm run test:unit`),
+//  - workers, inventory: tests inside workerd (@cloudflare/vitest-plugin) with the stack's Postgres,
+//  - cart, gateway-durable-object: Durable Objects and the gateway inside workerd, no stack,
+//  - gateway-upstash: the gateway inside workerd on the stack's Upstash bridge (only with redis-server),
 //  - e2e: tests in Node against the running gateway,
-//  - tools: tests of the local dev tools (the Neon proxy) that start their own Postgres.
+//  - tools: tests of the local dev tools, which start their own Postgres / Redis on free ports.
+// groupOrder runs e2e after the workerd projects, so that the e2e "database down" tests never overlap another
+// project's queries.
+//
+// The Upstash suite (gateway-upstash and the files named *upstash* / *redis*) is the one conditional part: it runs
+// wherever redis-server is installed and always in CI; elsewhere it is left out and the run says so in one line.
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
-import { UPSTASH_DEV_TOKEN } from './dev/stack';
-import { testDb, testPorts } from './test/stack.config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { redisTestFiles, upstashSkippedNotice, upstashSuite } from './test/stack.config';
+
+const stackSetup = ['./test/global-setup.ts'];
+const withRedis = upstashSuite();
+if (!withRedis) console.log(upstashSkippedNotice());
+const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude, ...redisTestFiles];
 
 /** The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth). */
-const gatewayProject = (name: string, bindings: Record<string, string>) => ({
+const gatewayProject = (
+  name: string,
+  bindings: (inject: (key: 'upstashUrl' | 'upstashToken') => string) => Record<string, string>,
+  globalSetup: string[] = [],
+) => ({
   plugins: [
-    cloudflareTest({
+    cloudflareTest(({ inject }) => ({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
-        bindings: { RATE_LIMIT_ANONYMOUS: '5/60', RATE_LIMIT_AUTH: '3/60', RATE_LIMIT_TIMEOUT_MS: '3000', ...bindings },
+        bindings: {
+          RATE_LIMIT_ANONYMOUS: '5/60',
+          RATE_LIMIT_AUTH: '3/60',
+          RATE_LIMIT_TIMEOUT_MS: '3000',
+          ...bindings(inject),
+        },
         // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.
         serviceBindings: Object.fromEntries(
           ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT'].map((b) => [
@@ -24,33 +45,44 @@ const gatewayProject = (name: string, bindings: Record<string, string>) => ({
           ]),
         ),
       },
-    }),
+    })),
   ],
-  test: { name, include: ['test/gateway/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } },
+  test: { name, include: ['test/gateway/**/*.test.ts'], globalSetup, testTimeout: 30_000, sequence: { groupOrder: 0 } },
 });
 
 export default defineConfig({
   test: {
-    globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
       {
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['lib/**/*.test.ts', 'workers/**/src/**/*.test.ts'],
+          exclude,
+          testTimeout: 10_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
         plugins: [
-          cloudflareTest({
+          cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './workers/catalog/wrangler.toml' },
             miniflare: {
               bindings: {
-                DATABASE_URL: testDb.primaryUrl,
-                DATABASE_REPLICA_URL: testDb.replicaUrl,
-                NEON_LOCAL_PROXY: `127.0.0.1:${testPorts.neonProxy}`,
+                DATABASE_URL: inject('databaseUrl'),
+                DATABASE_REPLICA_URL: inject('databaseReplicaUrl'),
+                NEON_LOCAL_PROXY: inject('neonProxy'),
               },
             },
-          }),
+          })),
         ],
         test: {
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
+          exclude,
+          globalSetup: stackSetup,
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
@@ -66,46 +98,64 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'cart', include: ['test/cart/**/*.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'cart',
+          include: ['test/cart/**/*.test.ts'],
+          exclude,
+          testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // InventoryDO inside the checkout worker: the objects are driven directly; cart and catalog are not needed.
         plugins: [
-          cloudflareTest({
+          cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './workers/checkout/wrangler.toml' },
             miniflare: {
               // The levels the objects send go through the real `orders` consumer into the test Postgres.
               bindings: {
                 HOLD_GRACE_SECONDS: '0',
                 INVENTORY_SYNC_DELAY_MS: '50',
-                DATABASE_URL: testDb.primaryUrl,
-                NEON_LOCAL_PROXY: `127.0.0.1:${testPorts.neonProxy}`,
+                DATABASE_URL: inject('databaseUrl'),
+                NEON_LOCAL_PROXY: inject('neonProxy'),
               },
               serviceBindings: {
                 CART: () => new Response('not in this test', { status: 503 }),
                 CATALOG: () => new Response('not in this test', { status: 503 }),
               },
             },
-          }),
+          })),
         ],
         test: {
           name: 'inventory',
           include: ['test/inventory/**/*.test.ts'],
+          exclude,
+          globalSetup: stackSetup,
           testTimeout: 60_000,
           sequence: { groupOrder: 0 },
         },
       },
-      gatewayProject('gateway-durable-object', { RATE_LIMIT_BACKEND: 'durable-object' }),
-      gatewayProject('gateway-upstash', {
-        RATE_LIMIT_BACKEND: 'upstash',
-        UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${testPorts.upstashBridge}`,
-        UPSTASH_REDIS_REST_TOKEN: UPSTASH_DEV_TOKEN,
-      }),
+      gatewayProject('gateway-durable-object', () => ({ RATE_LIMIT_BACKEND: 'durable-object' })),
+      ...(withRedis
+        ? [
+            gatewayProject(
+              'gateway-upstash',
+              (inject) => ({
+                RATE_LIMIT_BACKEND: 'upstash',
+                UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+                UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+              }),
+              stackSetup,
+            ),
+          ]
+        : []),
       {
         test: {
           name: 'e2e',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],
+          exclude,
+          globalSetup: stackSetup,
           // One shared stack: files run one after another so a "database down" test never overlaps another.
           fileParallelism: false,
           sequence: { concurrent: false, groupOrder: 1 },
@@ -115,7 +165,8 @@ export default defineConfig({
         test: {
           name: 'tools',
           environment: 'node',
-          include: ['dev/**/*.test.ts', 'lib/**/*.test.ts'],
+          include: ['dev/**/*.test.ts'],
+          exclude,
           testTimeout: 60_000,
           sequence: { groupOrder: 2 },
         },

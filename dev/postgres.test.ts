@@ -1,8 +1,8 @@
 // dev/postgres.test.ts — tests dev/postgres.ts against real servers (no mocks): a PostgreSQL primary plus a
-// streaming replica in a temp dir under /tmp, on ports 55410-55413. The steps build on each other (one cluster,
-// one data dir), so they run in order and a failure skips the rest; afterAll stops everything that was started.
-// Run: node_modules/.bin/vitest run --config dev/vitest.node.config.ts dev/postgres.test.ts
-//  (or: vitest run --project tools dev/postgres.test.ts, which also starts the root config's test stack)
+// streaming replica in a temp dir under /tmp, on free ports (dev/ports.ts). The steps build on each other (one
+// cluster, one data dir, the same two ports), so they run in order and a failure skips the rest; afterAll stops
+// everything that was started.
+// Run: npx vitest run --project tools dev/postgres.test.ts
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,12 +13,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
+import { freePorts, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres.js';
 
 // Also set here so a plain `vitest run dev/postgres.test.ts` gets the long timeouts (first start runs initdb).
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
-const [P, R, P2, R2] = [55410, 55411, 55412, 55413];
+/** The cluster's ports, taken from the free ones on the first start and kept for every restart. */
+let P = 0;
+let R = 0;
 const ORPHAN_CHILD = fileURLToPath(new URL('./postgres.orphan-child.ts', import.meta.url));
 const log = (l: string) => console.log(`    ${l}`);
 
@@ -41,6 +44,8 @@ async function eventually(what: string, fn: () => Promise<boolean>, ms = 5000) {
   }
   throw new Error(`not within ${ms}ms: ${what}`);
 }
+
+const busy = (port: number) => new RegExp(`port ${port} \\(postgres (primary|replica)\\) is busy`);
 
 const seen = (url: string, name: string) => async () =>
   (await sql(url, 'SELECT 1 FROM items WHERE name = $1', [name])).length === 1;
@@ -103,7 +108,10 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
   });
 
   it('first start initialises primary + replica', async () => {
-    c = await startPostgres({ dataDir, primaryPort: P, replicaPort: R, log });
+    c = await withFreePorts(2, ([p, r]) => {
+      [P, R] = [p!, r!];
+      return startPostgres({ dataDir, primaryPort: P, replicaPort: R, log });
+    });
     clusters.push(c);
     assert.equal(c.primaryUrl, `postgres://storefront:storefront@127.0.0.1:${P}/storefront`);
     assert.equal(c.replicaUrl, `postgres://storefront:storefront@127.0.0.1:${R}/storefront`);
@@ -128,11 +136,14 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
 
   it('busy ports give a clear error naming the port, before any init', async () => {
     const other = path.join(tmp, 'other');
-    await assert.rejects(startPostgres({ dataDir: other, primaryPort: P, replicaPort: R2 }), /port 55410 is busy/);
+    const [P2, R2] = (await freePorts(2)) as [number, number];
+    await assert.rejects(startPostgres({ dataDir: other, primaryPort: P, replicaPort: R2 }), busy(P));
+    // A port someone else holds: the blocker takes one from the OS, so it can never find it taken.
     const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(R2, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const held = (blocker.address() as net.AddressInfo).port;
     try {
-      await assert.rejects(startPostgres({ dataDir: other, primaryPort: P2, replicaPort: R2 }), /port 55413 is busy/);
+      await assert.rejects(startPostgres({ dataDir: other, primaryPort: P2, replicaPort: held }), busy(held));
     } finally {
       blocker.close();
     }

@@ -5,23 +5,19 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { startStack } from './stack';
+import { freePorts } from './ports';
+import { defaultPorts, type StackPorts, startStack } from './stack';
 
-it.each(['gateway', 'neonProxy'] as const)('names the busy %s port instead of hanging', async (which) => {
+it.each(['gateway', 'inspector', 'neonProxy'] as const)('names the busy %s port instead of hanging', async (which) => {
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const busy = (blocker.address() as net.AddressInfo).port;
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-busy-'));
   const started = Date.now();
   try {
-    const ports = {
-      gateway: 47801,
-      inspector: 47802,
-      pgPrimary: 47803,
-      pgReplica: 47804,
-      neonProxy: 47805,
-      [which]: busy,
-    };
+    const names = Object.keys(defaultPorts) as (keyof StackPorts)[];
+    const free = await freePorts(names.length);
+    const ports = { ...Object.fromEntries(names.map((name, i) => [name, free[i]])), [which]: busy };
     await expect(startStack({ dataRoot, ports })).rejects.toThrow(new RegExp(`port ${busy} .*is busy`));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(fs.existsSync(path.join(dataRoot, 'postgres'))).toBe(false);

@@ -3,7 +3,6 @@
 // Used by `npm run dev` (dev/start.ts), by the end-to-end tests and by the benchmark.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experimental_readRawConfig } from 'wrangler';
@@ -12,6 +11,7 @@ import { seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { devSigningKey } from './keys';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
+import { assertPortFree, PortBusyError, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
 import { startStripeLocal } from './stripe-local';
@@ -89,23 +89,21 @@ export interface Stack {
 
 export const UPSTASH_DEV_TOKEN = 'dev-upstash-token';
 
-async function assertPortFree(port: number, what: string) {
-  await new Promise<void>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', () =>
-      reject(
-        new Error(`port ${port} (${what}) is busy: stop whatever listens on 127.0.0.1:${port}, or choose another port`),
-      ),
-    );
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number) {
+async function waitForHttp(url: string, child: ChildProcess, logFile: string, timeoutMs: number, ports: StackPorts) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${tail(logFile)}`);
+    if (child.exitCode !== null) {
+      const last = tail(logFile);
+      // Lost the gateway or inspector port between the probe and wrangler's bind: the caller may retry elsewhere.
+      if (/EADDRINUSE|address already in use/i.test(last)) {
+        const inspector = last.includes(String(ports.inspector));
+        throw new PortBusyError(
+          inspector ? ports.inspector : ports.gateway,
+          inspector ? 'wrangler inspector' : 'gateway',
+        );
+      }
+      throw new Error(`wrangler dev exited (code ${child.exitCode}); see ${logFile}\n${last}`);
+    }
     // Each attempt is bounded by a timer of its own as well as the fetch signal: a first request can take
     // seconds while workerd compiles, and no attempt may outlive the deadline.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -315,7 +313,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     cleanups.push(() => stopChild(child));
     const url = `http://127.0.0.1:${ports.gateway}`;
-    await waitForHttp(`${url}/health`, child, wranglerLog, 90_000);
+    await waitForHttp(`${url}/health`, child, wranglerLog, 90_000, ports);
     return {
       url,
       ports,
@@ -332,4 +330,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * Starts the stack on ports nobody listens on (the test stack, or a second stack beside `npm run dev`); when a
+ * port is lost to another process while starting, it starts again on others (the data folder is reused).
+ */
+export function startStackOnFreePorts(opts: Omit<StackOptions, 'ports'>): Promise<Stack> {
+  const names = Object.keys(defaultPorts) as (keyof StackPorts)[];
+  return withFreePorts(
+    names.length,
+    (picked) => startStack({ ...opts, ports: Object.fromEntries(names.map((name, i) => [name, picked[i]])) }),
+    { log: opts.log },
+  );
 }

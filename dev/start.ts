@@ -1,17 +1,38 @@
-// `npm run dev`: starts the whole system on this machine and keeps it running until Ctrl-C.
+// `npm run dev`: starts the whole system on this machine and keeps it running until Ctrl-C (or SIGTERM to the PID
+// it prints). Every port it opens moves with a variable (portVars) and the data with STOREFRONT_DATA, so two
+// stacks can run side by side; wrangler's other listeners (workerd internals) take ports from the OS.
 import path from 'node:path';
-import { defaultPorts, projectRoot, STRIPE_DEV_SECRET_KEY, STRIPE_DEV_WEBHOOK_SECRET, startStack } from './stack';
+import {
+  defaultPorts,
+  projectRoot,
+  STRIPE_DEV_SECRET_KEY,
+  STRIPE_DEV_WEBHOOK_SECRET,
+  type StackPorts,
+  startStack,
+} from './stack';
 
 const dataRoot = process.env.STOREFRONT_DATA ?? path.join(projectRoot, '.data');
-const ports = {
-  gateway: Number(process.env.PORT ?? defaultPorts.gateway),
-  pgPrimary: Number(process.env.PG_PORT ?? defaultPorts.pgPrimary),
-  pgReplica: Number(process.env.PG_REPLICA_PORT ?? defaultPorts.pgReplica),
-  neonProxy: Number(process.env.NEON_PROXY_PORT ?? defaultPorts.neonProxy),
-  redis: Number(process.env.REDIS_PORT ?? defaultPorts.redis),
-  upstashBridge: Number(process.env.UPSTASH_BRIDGE_PORT ?? defaultPorts.upstashBridge),
-  stripe: Number(process.env.STRIPE_LOCAL_PORT ?? defaultPorts.stripe),
+/** The variable that moves each port this opens, so that two stacks can run side by side. */
+const portVars: Record<keyof StackPorts, string> = {
+  gateway: 'PORT',
+  inspector: 'INSPECTOR_PORT',
+  pgPrimary: 'PG_PORT',
+  pgReplica: 'PG_REPLICA_PORT',
+  neonProxy: 'NEON_PROXY_PORT',
+  redis: 'REDIS_PORT',
+  upstashBridge: 'UPSTASH_BRIDGE_PORT',
+  stripe: 'STRIPE_LOCAL_PORT',
 };
+const ports = Object.fromEntries(
+  Object.entries(portVars).map(([name, variable]) => {
+    const value = process.env[variable]?.trim() || String(defaultPorts[name as keyof StackPorts]);
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+      console.error(`[storefront] ${variable}=${value} is not a port (1-65535)`);
+      process.exit(1);
+    }
+    return [name, Number(value)];
+  }),
+) as unknown as StackPorts;
 const started = Date.now();
 const say = (line: string) => console.log(`[storefront] ${line}`);
 
@@ -23,7 +44,9 @@ try {
   console.error(`[storefront] could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
-const health = await fetch(`${stack.url}/health`).then((r) => r.json() as Promise<{ status: string }>);
+const health = await fetch(`${stack.url}/health`, { signal: AbortSignal.timeout(10_000) }).then(
+  (r) => r.json() as Promise<{ status: string }>,
+);
 console.log(`
   Storefront is up in ${((Date.now() - started) / 1000).toFixed(1)}s (health: ${health.status})
   Gateway     ${stack.url}        try ${stack.url}/v1/products?q=linen
@@ -37,8 +60,9 @@ console.log(`
   Stripe      ${stack.stripeUrl} (local; key ${STRIPE_DEV_SECRET_KEY}; webhooks signed with ${STRIPE_DEV_WEBHOOK_SECRET}
               to ${stack.url}/v1/webhooks/stripe; test cards pm_card_visa, pm_card_chargeDeclined,
               pm_card_authenticationRequired)
+  Inspector   127.0.0.1:${stack.ports.inspector} (wrangler/workerd DevTools)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
-  Ctrl-C stops everything.
+  Ctrl-C (or kill ${process.pid}) stops everything.
 `);
 
 let stopping = false;

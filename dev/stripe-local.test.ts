@@ -1,7 +1,7 @@
 // dev/stripe-local.test.ts — proves dev/stripe-local.ts lets the unchanged `stripe` SDK (Node http client and
 // createFetchHttpClient, as inside workerd) run PaymentIntents, refunds, idempotency and webhooks locally;
 // webhooks go to a small receiver that verifies every signature with constructEventAsync + SubtleCrypto.
-// Run: node_modules/.bin/vitest run --config dev/vitest.node.config.ts dev/stripe-local.test.ts
+// Run: npx vitest run --project tools dev/stripe-local.test.ts
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';

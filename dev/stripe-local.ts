@@ -11,9 +11,10 @@
 //    order) -> the stored status + body with `Idempotent-Replayed: true` and no side effects; other params ->
 //    400 idempotency_error; a request while the first one still runs -> 409 idempotency_key_in_use (the SDK
 //    retries). Results are stored once the endpoint started executing (card declines, state errors);
-//    parameter-validation errors and 500s are not (a corrected retry with the same key is allowed).
-//  - PaymentIntents / Charges / Refunds / Events / test PaymentMethods: stripe-local/resources.ts; webhook
-//    delivery with Stripe-Signature: stripe-local/webhooks.ts.
+//    parameter-validation errors and 500s are not (a corrected retry with the same key is allowed). In
+//    stripe-local/idempotency.ts.
+//  - PaymentIntents / Charges / Refunds / Events / test PaymentMethods: stripe-local/resources.ts (routes) and one
+//    file per object beside it; webhook delivery with Stripe-Signature: stripe-local/webhooks.ts.
 //  - Test controls (no auth): GET /_local/deliveries; GET|POST /_local/authenticate/<pi>?outcome=succeed|fail
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there).
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
@@ -22,8 +23,11 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
+import { listen } from './ports';
+import { createIdempotency } from './stripe-local/idempotency';
 import { ApiError, canonical, invalid, type Params, parseForm } from './stripe-local/params';
-import { type Ctx, createResources, randomToken } from './stripe-local/resources';
+import { createResources } from './stripe-local/resources';
+import { type Ctx, randomToken } from './stripe-local/store';
 import { createDeliverer, type DeliveryStatus, type RetryPolicy } from './stripe-local/webhooks';
 
 export { signatureHeader } from './stripe-local/webhooks';
@@ -51,18 +55,9 @@ export interface StripeLocal {
 }
 
 export const API_VERSION: string = Stripe.API_VERSION;
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_BODY = 1024 * 1024;
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Stored {
-  fingerprint: string;
-  at: number;
-  status?: number;
-  body?: string;
-  requestId?: string;
-}
 
 function apiKeyOf(req: http.IncomingMessage): string | null {
   const h = req.headers.authorization ?? '';
@@ -106,8 +101,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     onEvent: (e) =>
       deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id)),
   });
-  const idempotency = new Map<string, Stored>();
-  let lastSweep = Date.now();
+  const idempotency = createIdempotency();
 
   const validKey = (key: string) => (opts.apiKey ? key === opts.apiKey : /^(sk|rk)_test_\S+$/.test(key));
 
@@ -188,51 +182,21 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     if (idemKey.length > 255)
       return sendError(invalid('Idempotency-Key must be at most 255 characters long.', 'idempotency_key'));
 
-    const now = Date.now();
-    if (now - lastSweep > 60_000) {
-      lastSweep = now;
-      for (const [k, v] of idempotency)
-        if (v.status !== undefined && now - v.at > IDEMPOTENCY_TTL_MS) idempotency.delete(k);
-    }
-    const slot = `${key}\n${idemKey}`;
-    const fingerprint = canonical({ method, path, params });
-    const prior = idempotency.get(slot);
-    if (prior && (prior.status === undefined || now - prior.at <= IDEMPOTENCY_TTL_MS)) {
-      if (prior.status === undefined) {
-        return sendError(
-          new ApiError(409, {
-            type: 'idempotency_error',
-            code: 'idempotency_key_in_use',
-            doc_url: 'https://stripe.com/docs/error-codes/idempotency-key-in-use',
-            message:
-              'There is currently another in-progress request using this Stripe-Idempotency-Key. Please try again later.',
-          }),
-        );
-      }
-      if (prior.fingerprint !== fingerprint) {
-        return sendError(
-          new ApiError(400, {
-            type: 'idempotency_error',
-            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
-          }),
-        );
-      }
-      return send(prior.status, prior.body!, {
+    const claim = idempotency.claim(key, idemKey, canonical({ method, path, params }));
+    if ('error' in claim) return sendError(claim.error);
+    if ('replay' in claim) {
+      return send(claim.replay.status, claim.replay.body, {
         'Idempotency-Key': idemKey,
         'Idempotent-Replayed': 'true',
-        'Original-Request': prior.requestId!,
+        'Original-Request': claim.replay.requestId,
       });
     }
-    // Claimed synchronously after the lookup (no await in between): concurrent requests see it in progress.
-    const entry: Stored = { fingerprint, at: now };
-    idempotency.set(slot, entry);
     let r: ReturnType<typeof run> | undefined;
     try {
       if (opts.latencyMs) await sleep(opts.latencyMs);
       r = run();
     } finally {
-      if (r?.stored) Object.assign(entry, { status: r.status, body: r.body, requestId, at: Date.now() });
-      else idempotency.delete(slot);
+      claim.finish(r, requestId);
     }
     send(r.status, r.body, { 'Idempotency-Key': idemKey });
   }
@@ -283,13 +247,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, opts.port ?? 0, 'local Stripe', opts.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -1,7 +1,8 @@
 // dev/upstash-bridge.test.ts — proves dev/upstash-bridge.ts + dev/redis.ts let the unchanged
 // @upstash/redis and @upstash/ratelimit clients work against a real local redis-server, including
 // ratelimit's `#!lua flags=allow-key-locking` scripts and "redis down / back up" behaviour.
-// Run: node_modules/.bin/vitest run --config dev/vitest.node.config.ts dev/upstash-bridge.test.ts
+// Needs redis-server (left out of the run without it, see vitest.config.ts).
+// Run: npx vitest run --project tools dev/upstash-bridge.test.ts
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,14 +10,17 @@ import path from 'node:path';
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis, type RedisConfigNodejs } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRespPool, type RedisServer, type ReplyError, type RespPool, startRedis } from './redis';
+import { withFreePorts } from './ports';
+import { type RedisServer, startRedis } from './redis';
+import { createRespPool, type ReplyError, type RespPool } from './redis/resp';
 import { startUpstashBridge, stripKeyLockingFlag, type UpstashBridge } from './upstash-bridge';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-const REDIS_PORT = 56379,
-  BRIDGE_PORT = 56380,
-  TOKEN = 'bridge-test-token';
+const TOKEN = 'bridge-test-token';
+/** Free ports taken in beforeAll; redis comes back on the same one after the "redis stopped" test. */
+let REDIS_PORT = 0;
+let BRIDGE_PORT = 0;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'upstash-bridge-test-'));
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 const alive = (pid: number) => {
@@ -58,8 +62,14 @@ const cmdstat = async (cmd: string) => {
 
 describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-server)', () => {
   beforeAll(async () => {
-    await startServer();
-    bridge = await startUpstashBridge({ port: BRIDGE_PORT, redisPort: REDIS_PORT, token: TOKEN });
+    await withFreePorts(1, async ([port]) => {
+      REDIS_PORT = port!;
+      await startServer();
+    });
+    bridge = await withFreePorts(1, ([port]) => {
+      BRIDGE_PORT = port!;
+      return startUpstashBridge({ port: BRIDGE_PORT, redisPort: REDIS_PORT, token: TOKEN });
+    });
     direct = createRespPool({ port: REDIS_PORT, size: 1 });
     redis = client();
   });
@@ -72,9 +82,11 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
   });
 
   it('refuses a second redis on a busy port, and a busy bridge port, with a clear error', async () => {
-    await expect(startRedis({ port: REDIS_PORT, dataDir })).rejects.toThrow(/56379.*already in use/);
+    await expect(startRedis({ port: REDIS_PORT, dataDir })).rejects.toThrow(
+      `port ${REDIS_PORT} (redis-server) is busy`,
+    );
     await expect(startUpstashBridge({ port: BRIDGE_PORT, redisPort: REDIS_PORT, token: TOKEN })).rejects.toThrow(
-      /already in use/,
+      `port ${BRIDGE_PORT} (Upstash bridge) is busy`,
     );
   });
 

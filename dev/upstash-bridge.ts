@@ -15,7 +15,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRespPool, RedisUnavailableError, type Reply, ReplyError, SimpleString } from './redis';
+import { listen } from './ports';
+import { createRespPool, RedisUnavailableError, type Reply, ReplyError, SimpleString } from './redis/resp';
 
 export interface UpstashBridgeOptions {
   port: number;
@@ -247,14 +248,7 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   // Keep-alive sockets from fetch() must not keep close() waiting.
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE' ? new Error(`upstash-bridge: port ${opts.port} on 127.0.0.1 is already in use`) : e,
-      ),
-    );
-    server.listen(opts.port, '127.0.0.1', () => resolve());
-  });
+  await listen(server, opts.port, 'Upstash bridge');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   log(`[upstash-bridge] ${url} -> redis 127.0.0.1:${opts.redisPort}`);
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, configOf, intVar, optionalText, textVar } from './config';
+import { ConfigError, configOf, enumVar, intVar, listVar, optionalText, rateVar, secret, textVar } from './config';
 
 const Schema = z.object({
   TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
@@ -47,5 +47,68 @@ describe('configOf', () => {
     const first = configOf(env, Schema, 'w');
     env.TIMEOUT_MS = 'changed';
     expect(configOf(env, Schema, 'w')).toBe(first);
+  });
+});
+
+describe('enumVar, listVar, rateVar, optionalText with a check', () => {
+  const Extra = z.object({
+    MODE: enumVar(['auto', 'upstash', 'off'], 'auto'),
+    ORIGINS: listVar(z.url()),
+    RATE: rateVar('120/60'),
+    URL: optionalText(z.url()),
+  });
+
+  it('reads defaults for unset and blank vars, and parses set ones', () => {
+    expect(configOf({}, Extra, 'w')).toEqual({
+      MODE: 'auto',
+      ORIGINS: [],
+      RATE: { limit: 120, windowSeconds: 60 },
+      URL: undefined,
+    });
+    expect(configOf({ MODE: ' ', ORIGINS: '', RATE: '', URL: '' }, Extra, 'w').RATE).toEqual({
+      limit: 120,
+      windowSeconds: 60,
+    });
+    expect(
+      configOf({ MODE: 'off', ORIGINS: ' https://a.test , ,http://b.test:3000', RATE: ' 5 / 1 ' }, Extra, 'w'),
+    ).toMatchObject({
+      MODE: 'off',
+      ORIGINS: ['https://a.test', 'http://b.test:3000'],
+      RATE: { limit: 5, windowSeconds: 1 },
+    });
+  });
+
+  it('names each bad value: an unknown choice, a bad list item, a malformed or zero rate', () => {
+    const problems = (env: object) => {
+      try {
+        configOf(env, Extra, 'w');
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).problems;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ MODE: 'redis' })).toEqual([expect.stringMatching(/^MODE: .*\(got "redis"\)$/)]);
+    expect(problems({ ORIGINS: 'https://a.test,not a url' })).toEqual([expect.stringMatching(/^ORIGINS\.1: /)]);
+    for (const rate of ['120', '0/60', '120/0', '1.5/60', 'ten/60', '-1/60']) {
+      expect(problems({ RATE: rate })).toEqual([expect.stringMatching(/^RATE: expected "<count>\/<seconds>"/)]);
+    }
+    expect(problems({ URL: 'ftp//x' })).toEqual([expect.stringMatching(/^URL: /)]);
+  });
+});
+
+describe('secrets in a ConfigError', () => {
+  it('names a bad secret without showing its value', () => {
+    const Secrets = z.object({ API_KEY: secret(z.string().regex(/^sk_/)), PLAIN: intVar(1) });
+    try {
+      configOf({ API_KEY: 'pk_live_very_secret', PLAIN: 'x' }, Secrets, 'w');
+      expect.unreachable();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/API_KEY: .*\(a secret: value not shown\)/);
+      expect(message).not.toContain('pk_live_very_secret');
+      expect(message).toMatch(/PLAIN: .*\(got "x"\)/);
+    }
+    expect(() => configOf({}, Secrets, 'w')).toThrow(/API_KEY: .*\(it is not set\)/);
   });
 });

@@ -1,29 +1,39 @@
-// Starts the whole local stack once for the test run (fresh data in a temp dir) and stops it afterwards.
-// The end-to-end tests reach the stack's gateway; the in-workerd tests reach its Postgres through its Neon proxy.
+// Starts the whole local stack for the projects that reach it (fresh data in a temp dir, on ports nobody listens
+// on) and stops it after the last of them. Each such project lists this file as its globalSetup; vitest loads it
+// once per project, so the one stack lives on globalThis and counts its users. What the tests need to reach it
+// (URLs, accounts, a control endpoint) is handed to each project with `provide`; the workerd projects bind it
+// through `inject` in vitest.config.ts.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
-import { type Stack, startStack } from '../dev/stack';
-import { testOrdersMaxRetries, testPorts, testVars } from './stack.config';
+import { type Stack, startStackOnFreePorts, UPSTASH_DEV_TOKEN } from '../dev/stack';
+import { testOrdersMaxRetries, testVars, upstashSuite } from './stack.config';
 
-let stack: Stack | undefined;
-let dataRoot: string | undefined;
-let control: http.Server | undefined;
+interface Running {
+  provided: Partial<ProvidedContext>;
+  stop(): Promise<void>;
+}
+interface Shared {
+  running: Promise<Running>;
+  users: number;
+}
+const slot = globalThis as { [key: symbol]: Shared | undefined };
+const KEY = Symbol.for('storefront.test-stack');
 
-/** Loopback endpoint through which the "database down" tests stop and start this process's Postgres. */
-async function serveControl(s: Stack): Promise<string> {
+/** Loopback endpoint through which the "database down" tests stop and start this process's Postgres and Redis. */
+async function serveControl(s: Stack): Promise<http.Server> {
   const actions: Record<string, () => Promise<void>> = {
     '/stopAll': () => s.pg.stopAll(),
     '/startAll': () => s.pg.startAll(),
     '/stopPrimary': () => s.pg.stopPrimary(),
     '/stopReplica': () => s.pg.stopReplica(),
-    '/stopRedis': () => s.redis!.stop(),
-    '/startRedis': () => s.redis!.start(),
+    ...(s.redis ? { '/stopRedis': s.redis.stop, '/startRedis': s.redis.start } : {}),
   };
-  control = http.createServer((req, res) => {
+  const control = http.createServer((req, res) => {
     const action = req.method === 'POST' ? actions[req.url ?? ''] : undefined;
     if (!action) return void res.writeHead(404).end();
     action().then(
@@ -31,41 +41,76 @@ async function serveControl(s: Stack): Promise<string> {
       (err) => res.writeHead(500).end(String(err)),
     );
   });
-  await new Promise<void>((resolve) => control!.listen(0, '127.0.0.1', resolve));
-  const address = control.address() as { port: number };
-  return `http://127.0.0.1:${address.port}`;
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  return control;
 }
 
-export async function setup(project: TestProject) {
-  dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'storefront-test-'));
+async function startTestStack(): Promise<Running> {
+  const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'storefront-test-'));
+  const removeData = () => {
+    if (!process.env.KEEP_TEST_DATA) fs.rmSync(dataRoot, { recursive: true, force: true });
+  };
   const started = Date.now();
   // A key from "before the rollover": no longer signing, still accepted (JWT_PUBLIC_KEYS), so the tests can
   // prove that tokens signed by it verify while tokens from an unlisted key do not.
   const previousKey = await newSigningKey('previous-test-key');
   const { d: _d, ...previousPublic } = previousKey;
-  stack = await startStack({
-    dataRoot,
-    ports: testPorts,
-    vars: testVars,
-    upstash: 'required',
-    ordersMaxRetries: testOrdersMaxRetries,
-    stripeWebhookRetry: { baseDelayMs: 250, maxAttempts: 8, timeoutMs: 5000 },
-    gatewayVars: { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [previousPublic] }) },
-    log: (l) => console.log(`[test stack] ${l}`),
-  });
+  let stack: Stack;
+  try {
+    stack = await startStackOnFreePorts({
+      dataRoot,
+      vars: testVars,
+      // Without redis-server (and outside CI) the gateway's `auto` backend is the built-in RateLimiterDO.
+      upstash: upstashSuite() ? 'required' : 'off',
+      ordersMaxRetries: testOrdersMaxRetries,
+      stripeWebhookRetry: { baseDelayMs: 250, maxAttempts: 8, timeoutMs: 5000 },
+      gatewayVars: { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [previousPublic] }) },
+      log: (l) => console.log(`[test stack] ${l}`),
+    });
+  } catch (err) {
+    removeData();
+    throw err;
+  }
   console.log(`[test stack] up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${stack.url}`);
-  project.provide('gatewayUrl', stack.url);
-  project.provide('previousSigningKey', JSON.stringify(previousKey));
-  project.provide('devAccounts', JSON.stringify(stack.accounts));
-  project.provide('upstashUrl', stack.upstashUrl!);
-  project.provide('pgControlUrl', await serveControl(stack));
-  project.provide('stripeUrl', stack.stripeUrl);
+  const control = await serveControl(stack);
+  return {
+    provided: {
+      gatewayUrl: stack.url,
+      previousSigningKey: JSON.stringify(previousKey),
+      devAccounts: JSON.stringify(stack.accounts),
+      pgControlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
+      stripeUrl: stack.stripeUrl,
+      databaseUrl: stack.pg.primaryUrl,
+      databaseReplicaUrl: stack.pg.replicaUrl,
+      neonProxy: `127.0.0.1:${stack.ports.neonProxy}`,
+      rateLimitBackend: stack.upstashUrl ? 'upstash' : 'durable-object',
+      ...(stack.upstashUrl ? { upstashUrl: stack.upstashUrl, upstashToken: UPSTASH_DEV_TOKEN } : {}),
+    },
+    async stop() {
+      control.close();
+      await stack.stop();
+      removeData();
+    },
+  };
 }
 
-export async function teardown() {
-  control?.close();
-  await stack?.stop();
-  if (dataRoot && !process.env.KEEP_TEST_DATA) fs.rmSync(dataRoot, { recursive: true, force: true });
+export async function setup(project: TestProject) {
+  slot[KEY] ??= { running: startTestStack(), users: 0 };
+  const shared = slot[KEY];
+  shared.users++;
+  let running: Running;
+  try {
+    running = await shared.running;
+  } catch (err) {
+    shared.users--;
+    throw err;
+  }
+  for (const [key, value] of Object.entries(running.provided)) project.provide(key as keyof ProvidedContext, value);
+  return async () => {
+    if (--shared.users > 0) return;
+    slot[KEY] = undefined;
+    await running.stop();
+  };
 }
 
 declare module 'vitest' {
@@ -73,8 +118,15 @@ declare module 'vitest' {
     gatewayUrl: string;
     previousSigningKey: string;
     devAccounts: string;
-    upstashUrl: string;
     pgControlUrl: string;
     stripeUrl: string;
+    databaseUrl: string;
+    databaseReplicaUrl: string;
+    /** host:port of the stack's Neon proxy (NEON_LOCAL_PROXY). */
+    neonProxy: string;
+    rateLimitBackend: 'upstash' | 'durable-object';
+    /** The Upstash REST bridge and its token; provided only when the stack runs redis-server. */
+    upstashUrl: string;
+    upstashToken: string;
   }
 }

@@ -1,18 +1,6 @@
-// Ports and settings of the stack that `npm test` starts (apart from `npm run dev`'s, so both can run).
-import type { StackPorts } from '../dev/stack';
-
-// TEST_PORT_OFFSET moves them all, so that two test runs can share a machine.
-const offset = Number(process.env.TEST_PORT_OFFSET ?? 0);
-export const testPorts: StackPorts = {
-  gateway: 18787 + offset,
-  inspector: 19230 + offset,
-  pgPrimary: 15432 + offset,
-  pgReplica: 15433 + offset,
-  neonProxy: 15440 + offset,
-  redis: 15450 + offset,
-  upstashBridge: 15451 + offset,
-  stripe: 15460 + offset,
-};
+// Settings of the stack that `npm test` starts, and which of its suites this machine can run. Its ports are not
+// here: the global setup takes free ones when it starts the stack (dev/ports.ts) and hands the URLs to the tests.
+import { redisAvailable, redisMissing } from '../dev/redis';
 
 /** Short cache windows so that fresh -> stale -> refreshed can be observed in a test. */
 export const testVars = {
@@ -35,7 +23,22 @@ export const testVars = {
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */
 export const testOrdersMaxRetries = 4;
 
-export const testDb = {
-  primaryUrl: `postgres://storefront:storefront@127.0.0.1:${testPorts.pgPrimary}/storefront`,
-  replicaUrl: `postgres://storefront:storefront@127.0.0.1:${testPorts.pgReplica}/storefront`,
-};
+const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
+
+/**
+ * Whether this run includes the Upstash suite (rate limits on a real redis-server): wherever redis-server is
+ * installed, and always in CI, where a missing one is an error rather than a smaller run. The only suite that
+ * depends on the machine; where it cannot run, the run says so in one line (`upstashSkippedNotice`).
+ */
+export function upstashSuite(): boolean {
+  if (redisAvailable()) return true;
+  if (ci) throw new Error(`CI=${process.env.CI}: the Upstash suite must run, but ${redisMissing()}`);
+  return false;
+}
+
+/** Test files that need redis-server; named so (upstash/redis in the file name) and left out without it. */
+export const redisTestFiles = ['**/*upstash*.test.ts', '**/*redis*.test.ts'];
+
+export const upstashSkippedNotice = () =>
+  `[tests] Upstash suite not run: ${redisMissing()}; left out: the gateway-upstash project and ` +
+  `${redisTestFiles.join(', ')} (in CI it always runs)`;

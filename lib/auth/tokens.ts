@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import { z } from 'zod';
 import { type Role, roles } from '../../db/schema/identity';
+import { configOf, intVar, optionalText, secret, textVar } from '../config';
 
 /** Who is calling, as verified by the gateway and passed to the other workers. Never read from a client. */
 export interface Identity {
@@ -31,16 +32,33 @@ export interface AuthEnv {
 const Jwk = z
   .object({ kty: z.literal('EC'), crv: z.literal('P-256'), kid: z.string().min(1), x: z.string(), y: z.string() })
   .passthrough();
-const Settings = z.object({
-  JWT_SIGNING_KEY: z.string().transform((s, ctx) => {
-    const parsed = Jwk.extend({ d: z.string() }).safeParse(JSON.parse(s));
-    if (!parsed.success) ctx.addIssue({ code: 'custom', message: 'not a private P-256 JWK with a kid' });
-    return parsed.data as JWK & { kid: string };
-  }),
-  JWT_PUBLIC_KEYS: z.string().optional(),
-  JWT_ISSUER: z.string().min(1).default('storefront'),
-  JWT_AUDIENCE: z.string().min(1).default('storefront-api'),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+
+/** JSON text that must match `schema`; `what` names it in the error. */
+const jsonOf = <S extends z.ZodType>(schema: S, what: string) =>
+  z.string().transform((text, ctx): z.output<S> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+/** The token settings (the gateway's: it alone signs and verifies). */
+export const AuthVars = z.object({
+  JWT_SIGNING_KEY: secret(jsonOf(Jwk.extend({ d: z.string() }), 'a private P-256 JWK with a kid')),
+  JWT_PUBLIC_KEYS: optionalText(
+    jsonOf(z.object({ keys: z.array(Jwk.refine((k) => !('d' in k))) }), 'a JWKS of public P-256 keys with kids'),
+  ),
+  JWT_ISSUER: textVar('storefront'),
+  JWT_AUDIENCE: textVar('storefront-api'),
+  ACCESS_TOKEN_TTL_SECONDS: intVar(900, { min: 60, max: 3600 }),
 });
 
 export interface AuthKeys {
@@ -60,17 +78,10 @@ export function authKeys(env: AuthEnv): Promise<AuthKeys> {
   let keys = loaded.get(env);
   if (!keys) {
     keys = (async () => {
-      const parsed = Settings.safeParse(env);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-        throw new Error(
-          `Auth settings are missing or invalid (${problems}). Set JWT_SIGNING_KEY with \`wrangler secret put\`.`,
-        );
-      }
-      const s = parsed.data;
+      const s = configOf(env, AuthVars, 'the token settings (JWT_SIGNING_KEY: wrangler secret put)');
       const { d: _private, ...publicPart } = s.JWT_SIGNING_KEY;
-      const listed = s.JWT_PUBLIC_KEYS ? (JSON.parse(s.JWT_PUBLIC_KEYS) as JSONWebKeySet).keys : [];
-      const jwks = {
+      const listed = (s.JWT_PUBLIC_KEYS?.keys ?? []) as JWK[];
+      const jwks: JSONWebKeySet = {
         keys: [...listed.filter((k) => k.kid !== s.JWT_SIGNING_KEY.kid), { ...publicPart, alg: 'ES256', use: 'sig' }],
       };
       return {
@@ -78,7 +89,7 @@ export function authKeys(env: AuthEnv): Promise<AuthKeys> {
         audience: s.JWT_AUDIENCE,
         ttl: s.ACCESS_TOKEN_TTL_SECONDS,
         kid: s.JWT_SIGNING_KEY.kid,
-        privateKey: (await importJWK(s.JWT_SIGNING_KEY, 'ES256')) as CryptoKey,
+        privateKey: (await importJWK(s.JWT_SIGNING_KEY as JWK, 'ES256')) as CryptoKey,
         jwks,
         verifyKey: createLocalJWKSet(jwks),
       };

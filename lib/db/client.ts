@@ -5,6 +5,7 @@ import { drizzle } from 'drizzle-orm/neon-http';
 import { withReplicas } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import * as schema from '../../db/schema';
+import { configOf, intVar, optionalText, secret } from '../config';
 import { useLocalNeonProxy } from './neon-local';
 
 /** Database settings of a worker: secrets in production (wrangler secret put), injected by `npm run dev`. */
@@ -18,34 +19,26 @@ export interface DbEnv {
   DB_TIMEOUT_MS?: string;
 }
 
-const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// connection string');
-const DbSettings = z.object({
-  DATABASE_URL: postgresUrl,
-  DATABASE_REPLICA_URL: z.union([postgresUrl, z.literal('')]).optional(),
-  NEON_LOCAL_PROXY: z
-    .string()
-    .regex(/^[\w.-]+:\d+$/, 'host:port')
-    .or(z.literal(''))
-    .optional(),
-  DB_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(1500),
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// connection string');
+/** The database settings as a config schema; a worker that reads them declares them through this. */
+export const DbVars = z.object({
+  DATABASE_URL: secret(postgresUrl),
+  DATABASE_REPLICA_URL: secret(optionalText(postgresUrl)),
+  NEON_LOCAL_PROXY: optionalText(z.string().regex(/^[\w.-]+:\d+$/, 'expected host:port')),
+  // 0 would abort every query at once: at least 1 ms, at most a minute.
+  DB_TIMEOUT_MS: intVar(1500, { min: 1, max: 60_000 }),
 });
-export type DbSettings = z.infer<typeof DbSettings>;
+export type DbSettings = z.infer<typeof DbVars>;
 
-// The env object lives as long as the isolate: validate it once.
-const validated = new WeakMap<object, DbSettings>();
+// The driver's local-proxy switch is global; set it when the proxy first appears (dev and tests only).
+let localProxy: string | undefined;
 
-/** The worker's database settings, validated; a clear error naming what is missing or wrong. */
+/** The worker's database settings, validated once per isolate; a ConfigError names what is missing or wrong. */
 export function dbSettings(env: DbEnv): DbSettings {
-  let settings = validated.get(env);
-  if (!settings) {
-    const parsed = DbSettings.safeParse(env);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new Error(`Database settings are missing or invalid (${problems}). Set them with \`wrangler secret put\`.`);
-    }
-    settings = parsed.data;
-    validated.set(env, settings);
-    if (settings.NEON_LOCAL_PROXY) useLocalNeonProxy(neonConfig, settings.NEON_LOCAL_PROXY);
+  const settings = configOf(env, DbVars, 'the database settings (secrets: wrangler secret put)');
+  if (settings.NEON_LOCAL_PROXY && settings.NEON_LOCAL_PROXY !== localProxy) {
+    useLocalNeonProxy(neonConfig, settings.NEON_LOCAL_PROXY);
+    localProxy = settings.NEON_LOCAL_PROXY;
   }
   return settings;
 }

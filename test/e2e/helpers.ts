@@ -2,7 +2,6 @@
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { sql } from '../../dev/sql';
-import { testDb } from '../stack.config';
 
 export const gateway = () => inject('gatewayUrl');
 export const devAccounts = () =>
@@ -67,9 +66,9 @@ export async function adminPatch(slug: string, body: unknown, headers: Record<st
 
 export { sql };
 export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
-  sql<R>(testDb.primaryUrl, text, params);
+  sql<R>(inject('databaseUrl'), text, params);
 export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
-  sql<R>(testDb.replicaUrl, text, params);
+  sql<R>(inject('databaseReplicaUrl'), text, params);
 
 export async function eventually<T>(
   what: string,

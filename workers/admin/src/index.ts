@@ -1,13 +1,16 @@
 // The admin worker: merchant and ops operations over typed RPC (AdminService). Not public: the gateway
-// authorizes the caller and calls it over a service binding.
+// authorizes the caller and calls it over a service binding. Every answer is an RpcResult: a refusal is an
+// AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { Identity } from '../../../lib/auth/tokens';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { rpc, unwrap } from '../../../lib/rpc';
+import { adminConfig } from './config';
 import { updateProduct } from './products';
 
+// The gateway checks roles first; these are the cheap second lock.
 function requireMerchant(identity: Identity | undefined) {
   if (identity?.role !== 'merchant' && identity?.role !== 'admin') {
     throw new AppError('FORBIDDEN', 'Admin operations need the merchant role or above.');
@@ -19,7 +22,7 @@ function requireAdmin(identity: Identity | undefined) {
 }
 
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
-  /** `identity` is the caller as verified by the gateway; checked again here, the cheap second lock. */
+  /** `identity` is the caller as verified by the gateway. */
   async updateProduct(identity: Identity, slugInput: unknown, patchInput: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
@@ -33,7 +36,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async setStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return { inventory: unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body)).inventory };
+      return unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body));
     });
   }
 
@@ -41,7 +44,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return { inventory: unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body)).inventory };
+      return unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body));
     });
   }
 
@@ -64,14 +67,24 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
+  /** Throws (the gateway shows the admin worker down and logs why) when a setting is bad. */
   async health() {
+    adminConfig(this.env);
     return { status: 'ok' as const };
   }
 }
 
 export default {
-  async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json({ status: 'ok' });
+  async fetch(request: Request, env: AdminEnv & DbEnv): Promise<Response> {
+    if (new URL(request.url).pathname === '/health') {
+      try {
+        adminConfig(env);
+        return Response.json({ status: 'ok' });
+      } catch (err) {
+        console.error(JSON.stringify({ msg: 'admin settings invalid', error: String(err) }));
+        return Response.json({ status: 'down' }, { status: 503 });
+      }
+    }
     return new Response('not found', { status: 404 });
   },
-} satisfies ExportedHandler<AdminEnv>;
+} satisfies ExportedHandler<AdminEnv & DbEnv>;

@@ -8,23 +8,13 @@ import type { CartSnapshot, OrderedLine } from '../../../lib/contracts/cart';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { cartConfig, cartLimits } from './config';
 
 export { CartDO } from '../../../durable-objects/cart/cart.do';
 
-const num = (v: string | undefined, fallback: number) =>
-  Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : fallback;
-
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private limits(who: Identity): CartLimits {
-    return {
-      maxLineQuantity: num(this.env.CART_MAX_LINE_QUANTITY, 10),
-      maxLines: num(this.env.CART_MAX_LINES, 50),
-      maxItems: num(this.env.CART_MAX_ITEMS, 100),
-      ttlSeconds:
-        who.role === 'guest'
-          ? num(this.env.CART_TTL_GUEST_SECONDS, 7 * 86400)
-          : num(this.env.CART_TTL_CUSTOMER_SECONDS, 30 * 86400),
-    };
+    return cartLimits(cartConfig(this.env), who.role === 'guest' ? 'guest' : 'customer');
   }
 
   private cartOf(sub: string) {
@@ -175,7 +165,9 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     return new Response('not found', { status: 404 });
   }
 
+  /** Throws (the gateway shows the cart down and logs why) when a var is bad. */
   async health() {
+    cartConfig(this.env);
     return { status: 'ok' as const };
   }
 }

@@ -8,7 +8,8 @@ import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
-import { type CachePolicy, cachedJson } from './cache';
+import { cachedJson } from './cache';
+import { cachePolicy, catalogConfig } from './config';
 import { checkDatabases, type DbChecks } from './health';
 import {
   categoryTree,
@@ -20,11 +21,6 @@ import {
   variantsBySku,
 } from './products.repo';
 
-const num = (v: string | undefined, fallback: number) => {
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
-};
-
 // Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS) and of the newest LSN the
 // replica is known to have replayed, so the catch-up check runs once per generation, not per miss.
 let generation = { value: '0/0', readAt: 0 };
@@ -33,16 +29,8 @@ let replicaReplayed = 0n;
 type Env = CatalogEnv & DbEnv;
 
 export class CatalogService extends WorkerEntrypoint<Env> {
-  private policy(): CachePolicy {
-    return {
-      freshSeconds: num(this.env.CACHE_FRESH_SECONDS, 60),
-      swrSeconds: num(this.env.CACHE_SWR_SECONDS, 300),
-      staleIfErrorSeconds: num(this.env.CACHE_STALE_IF_ERROR_SECONDS, 86400),
-    };
-  }
-
   private async currentGeneration(): Promise<string> {
-    if (Date.now() - generation.readAt < num(this.env.GENERATION_TTL_MS, 1000)) return generation.value;
+    if (Date.now() - generation.readAt < catalogConfig(this.env).GENERATION_TTL_MS) return generation.value;
     try {
       generation = { value: await readGeneration(this.env.CATALOG_META), readAt: Date.now() };
     } catch (err) {
@@ -81,7 +69,8 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   private async cached(path: string, load: (db: Reader) => Promise<unknown>): Promise<CatalogResult> {
     return rpc(async () => {
       const gen = await this.currentGeneration();
-      return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, this.policy(), async () => {
+      const policy = cachePolicy(catalogConfig(this.env));
+      return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
         try {
           const db = createDb(this.env);
           return JSON.stringify(await this.readWithFallback(db, gen, load));
@@ -172,7 +161,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return this.cached('/categories', async (db) => ({ categories: await categoryTree(db) }));
   }
 
+  /** The databases' status; throws (the gateway shows the catalog down and logs why) when a var is bad. */
   async health(): Promise<DbChecks> {
+    catalogConfig(this.env);
     return checkDatabases(this.env);
   }
 }
@@ -181,7 +172,13 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     if (new URL(request.url).pathname === '/health') {
       const checks = await checkDatabases(env);
-      const ok = Object.values(checks).every((c) => c.status === 'ok');
+      let ok = Object.values(checks).every((c) => c.status === 'ok');
+      try {
+        catalogConfig(env);
+      } catch (err) {
+        console.error(JSON.stringify({ msg: 'catalog settings invalid', error: String(err) }));
+        ok = false;
+      }
       return Response.json({ status: ok ? 'ok' : 'down', checks }, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });

@@ -10,13 +10,8 @@ export interface GatewayVars {
   cacheStatus?: string;
 }
 
-/** Secrets (wrangler secret put), typed here because `wrangler types` sees only vars and bindings. */
-export interface GatewaySecrets {
-  UPSTASH_REDIS_REST_URL?: string;
-  UPSTASH_REDIS_REST_TOKEN?: string;
-}
-
-export type GatewayBindings = GatewayEnv & IdentityEnv & GatewaySecrets;
+/** Bindings and vars as `wrangler types` sees them, plus the secrets that lib code reads; config.ts parses them. */
+export type GatewayBindings = GatewayEnv & IdentityEnv;
 
 export interface GatewayApp {
   Bindings: GatewayBindings;

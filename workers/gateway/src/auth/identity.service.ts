@@ -1,13 +1,7 @@
 // Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
 // with reuse detection (a reused token revokes its whole family), and logout.
 import { sql } from 'drizzle-orm';
-import {
-  hashPassword,
-  MAX_PBKDF2_ITERATIONS,
-  PBKDF2_ITERATIONS,
-  verifyAgainstDecoy,
-  verifyPassword,
-} from '../../../../lib/auth/password';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
 import {
   type AuthEnv,
   authKeys,
@@ -19,13 +13,11 @@ import {
 import { createDb, type DbEnv } from '../../../../lib/db/client';
 import { mapDbError } from '../../../../lib/db/errors';
 import { AppError } from '../../../../lib/errors';
+import { gatewayConfig } from '../config';
 
-export type IdentityEnv = DbEnv & AuthEnv & { REFRESH_TOKEN_TTL_DAYS?: string; PASSWORD_ITERATIONS?: string };
+export type IdentityEnv = DbEnv & AuthEnv;
 
-const iterations = (env: IdentityEnv) => {
-  const n = Number(env.PASSWORD_ITERATIONS);
-  return Number.isInteger(n) && n >= 100_000 && n <= MAX_PBKDF2_ITERATIONS ? n : PBKDF2_ITERATIONS;
-};
+const iterations = (env: IdentityEnv) => gatewayConfig(env).PASSWORD_ITERATIONS;
 
 export interface Session {
   accessToken: string;
@@ -37,7 +29,7 @@ export interface Session {
   role: Identity['role'];
 }
 
-const refreshDays = (env: IdentityEnv) => Math.min(Math.max(Number(env.REFRESH_TOKEN_TTL_DAYS ?? 30) || 30, 1), 365);
+const refreshDays = (env: IdentityEnv) => gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS;
 
 async function db<T>(
   env: IdentityEnv,

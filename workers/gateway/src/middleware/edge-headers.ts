@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 
 const common = {
@@ -33,18 +34,13 @@ export function securityHeaders(): MiddlewareHandler<GatewayApp> {
 }
 
 export function corsAllowList(): MiddlewareHandler<GatewayApp> {
-  let cached: { raw: string; handler: MiddlewareHandler } | undefined;
+  let cached: { origins: string[]; handler: MiddlewareHandler } | undefined;
   return async function corsMiddleware(c, next) {
-    const raw = c.env.CORS_ORIGINS ?? '';
-    if (cached?.raw !== raw) {
-      const allowed = new Set(
-        raw
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean),
-      );
+    const origins = gatewayConfig(c.env).CORS_ORIGINS;
+    if (cached?.origins !== origins) {
+      const allowed = new Set(origins);
       cached = {
-        raw,
+        origins,
         handler: cors({
           origin: (origin) => (allowed.has(origin) ? origin : null),
           allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

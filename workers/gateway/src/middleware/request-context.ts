@@ -3,6 +3,7 @@
 // than SLOW_REQUEST_MS), "all", or "none". Per-request logging of every success is left to Workers
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
 import type { MiddlewareHandler } from 'hono';
+import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 
 const acceptableId = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -12,13 +13,14 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && acceptableId.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
+    // Read first: a bad config fails the request here (a logged 500 naming the variable), before any work.
+    const { REQUEST_LOG: mode, SLOW_REQUEST_MS: slowMs } = gatewayConfig(c.env);
     const started = Date.now();
     await next();
     c.header('x-request-id', requestId);
     const ms = Date.now() - started;
     const route = c.req.routePath || 'unmatched';
-    const mode = c.env.REQUEST_LOG ?? 'errors';
-    const slow = ms >= Number(c.env.SLOW_REQUEST_MS ?? 1000);
+    const slow = ms >= slowMs;
     if (mode === 'all' || (mode === 'errors' && (c.res.status >= 400 || slow))) {
       console.log(
         JSON.stringify({

@@ -3,50 +3,40 @@
 // or down, rules marked failClosed answer 503 and the others let the request through (logged).
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
+import { withTimeout } from '../../../../lib/resilience';
+import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
 import { durableObjectLimiter, type Limiter, upstashLimiter } from './backends';
 import { classify, rules } from './rules';
 
-const limiters = new WeakMap<object, Limiter | null>();
+const limiters = new WeakMap<GatewayConfig, Limiter | null>();
 
 /** The backend chosen by RATE_LIMIT_BACKEND (auto: Upstash when its URL is set, else the Durable Object). */
-export function limiterFor(env: GatewayBindings): Limiter | null {
-  if (limiters.has(env)) return limiters.get(env)!;
-  const choice = env.RATE_LIMIT_BACKEND ?? 'auto';
-  const timeout = Number(env.RATE_LIMIT_TIMEOUT_MS ?? 300);
-  let limiter: Limiter | null;
-  if (choice === 'off') limiter = null;
-  else if (choice === 'upstash' || (choice === 'auto' && env.UPSTASH_REDIS_REST_URL)) {
-    if (!env.UPSTASH_REDIS_REST_URL || !env.UPSTASH_REDIS_REST_TOKEN) {
-      throw new Error('RATE_LIMIT_BACKEND=upstash needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN');
-    }
-    limiter = upstashLimiter(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, timeout);
+export function limiterFor(env: GatewayBindings, config: GatewayConfig): Limiter | null {
+  if (limiters.has(config)) return limiters.get(config)!;
+  const choice = config.RATE_LIMIT_BACKEND;
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
+  let limiter: Limiter | null = null;
+  // The schema has checked that the Upstash backend has both its URL and its token.
+  if ((choice === 'upstash' || choice === 'auto') && url && token) {
+    limiter = upstashLimiter(url, token, config.RATE_LIMIT_TIMEOUT_MS);
   } else if (choice === 'durable-object' || choice === 'auto') {
-    limiter = durableObjectLimiter(env.RATE_LIMITER, Math.max(1, Number(env.RATE_LIMIT_SHARDS ?? 32) || 32));
-  } else throw new Error(`RATE_LIMIT_BACKEND must be auto, upstash, durable-object or off, not "${choice}"`);
-  limiters.set(env, limiter);
+    limiter = durableObjectLimiter(env.RATE_LIMITER, config.RATE_LIMIT_SHARDS);
+  }
+  limiters.set(config, limiter);
   return limiter;
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`rate limiter did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => timer !== undefined && clearTimeout(timer));
 }
 
 export function rateLimit(): MiddlewareHandler<GatewayApp> {
   return async function rateLimitMiddleware(c, next) {
-    const limiter = limiterFor(c.env);
+    const config = gatewayConfig(c.env);
+    const limiter = limiterFor(c.env, config);
     if (!limiter) return next();
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const { rule, key } = classify(rules(c.env), c.req.path, ip, c.get('identity'));
+    const { rule, key } = classify(rules(config), c.req.path, ip, c.get('identity'));
     let result: Awaited<ReturnType<typeof limiter.limit>>;
     try {
-      result = await withDeadline(limiter.limit(rule, key), Number(c.env.RATE_LIMIT_TIMEOUT_MS ?? 300));
+      result = await withTimeout(limiter.limit(rule, key), config.RATE_LIMIT_TIMEOUT_MS, 'rate limiter');
     } catch (err) {
       console.warn(
         JSON.stringify({

@@ -1,6 +1,7 @@
 // Rate-limit rules from configuration: which rule a request falls under, its key, and whether it fails open
-// or closed when the limiter's store is slow or down.
+// or closed when the limiter's store is slow or down. The limits themselves are vars (RATE_LIMIT_*, config.ts).
 import type { Identity } from '../../../../lib/auth/tokens';
+import type { GatewayConfig } from '../config';
 
 export interface Rule {
   name: 'anonymous' | 'guest' | 'customer' | 'merchant' | 'auth' | 'checkout' | 'webhook';
@@ -10,48 +11,21 @@ export interface Rule {
   failClosed: boolean;
 }
 
-export interface RateLimitEnv {
-  RATE_LIMIT_ANONYMOUS?: string;
-  RATE_LIMIT_GUEST?: string;
-  RATE_LIMIT_CUSTOMER?: string;
-  RATE_LIMIT_MERCHANT?: string;
-  RATE_LIMIT_AUTH?: string;
-  RATE_LIMIT_CHECKOUT?: string;
-  RATE_LIMIT_WEBHOOK?: string;
-}
+const names: Rule['name'][] = ['anonymous', 'guest', 'customer', 'merchant', 'auth', 'checkout', 'webhook'];
+// Credential and payment routes fail closed: an attacker must not gain from the store being down.
+const failClosed = new Set<Rule['name']>(['auth', 'checkout']);
 
-export const defaultLimits: Record<Rule['name'], string> = {
-  anonymous: '120/60',
-  guest: '240/60',
-  customer: '300/60',
-  merchant: '1200/60',
-  auth: '10/60',
-  checkout: '10/60',
-  // Stripe delivers from a handful of addresses; the signature is the real gate.
-  webhook: '6000/60',
-};
+const built = new WeakMap<GatewayConfig, Record<Rule['name'], Rule>>();
 
-function parse(name: Rule['name'], value: string | undefined): Omit<Rule, 'failClosed'> {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value || defaultLimits[name]);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
-    throw new Error(`RATE_LIMIT_${name.toUpperCase()} must look like "<requests>/<seconds>", got "${value}"`);
-  }
-  return { name, limit: Number(m[1]), windowSeconds: Number(m[2]) };
-}
-
-const parsed = new WeakMap<object, Record<Rule['name'], Rule>>();
-
-export function rules(env: RateLimitEnv): Record<Rule['name'], Rule> {
-  let r = parsed.get(env);
+export function rules(config: GatewayConfig): Record<Rule['name'], Rule> {
+  let r = built.get(config);
   if (!r) {
-    // Credential and payment routes fail closed: an attacker must not gain from the store being down.
-    const closed = new Set<Rule['name']>(['auth', 'checkout']);
-    const entries = (Object.keys(defaultLimits) as Rule['name'][]).map((name) => {
-      const value = env[`RATE_LIMIT_${name.toUpperCase()}` as keyof RateLimitEnv];
-      return [name, { ...parse(name, value), failClosed: closed.has(name) }] as const;
+    const entries = names.map((name) => {
+      const rate = config[`RATE_LIMIT_${name.toUpperCase() as Uppercase<typeof name>}`];
+      return [name, { name, ...rate, failClosed: failClosed.has(name) }] as const;
     });
     r = Object.fromEntries(entries) as Record<Rule['name'], Rule>;
-    parsed.set(env, r);
+    built.set(config, r);
   }
   return r;
 }

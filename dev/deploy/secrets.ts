@@ -1,0 +1,67 @@
+// The secrets each worker needs in production, declared once: `npm run deploy` checks them with
+// `wrangler secret list` before deploying, and its dry run prints them. Vars live in each wrangler.toml;
+// secrets cannot (they would be committed), so this list is where they are named. A worker with no
+// secrets still has an entry, so that adding a worker forces a decision here.
+
+/** When a conditionally required secret is required: a var in the worker's wrangler.toml, or another secret. */
+export type Condition = { whenVar: string; equals: string } | { whenSecret: string };
+
+/** A secret a worker reads; required always, never, or when any of the conditions holds. */
+export interface SecretSpec {
+  name: string;
+  /** What it is, for the report and the `wrangler secret put` hint. */
+  about: string;
+  required: boolean | Condition[];
+}
+
+const databaseUrl: SecretSpec = {
+  name: 'DATABASE_URL',
+  about: 'Neon primary, pooled connection string',
+  required: true,
+};
+const replicaUrl: SecretSpec = {
+  name: 'DATABASE_REPLICA_URL',
+  about: 'Neon read replica; without it reads go to the primary',
+  required: false,
+};
+
+const upstashBackend: Condition = { whenVar: 'RATE_LIMIT_BACKEND', equals: 'upstash' };
+
+export const workerSecrets: Record<string, SecretSpec[]> = {
+  'storefront-gateway': [
+    { name: 'JWT_SIGNING_KEY', about: 'private ES256 JWK with a kid', required: true },
+    { ...databaseUrl, about: 'Neon primary: customers and refresh tokens' },
+    { name: 'JWT_PUBLIC_KEYS', about: 'JWKS of older keys still accepted during a key rollover', required: false },
+    // As workers/gateway/src/config.ts checks them: the Upstash backend needs both, and with "auto" the URL
+    // alone selects it.
+    {
+      name: 'UPSTASH_REDIS_REST_URL',
+      about: 'rate limits on Upstash; without it they run on the RateLimiterDO',
+      required: [upstashBackend],
+    },
+    {
+      name: 'UPSTASH_REDIS_REST_TOKEN',
+      about: 'token for UPSTASH_REDIS_REST_URL',
+      required: [upstashBackend, { whenSecret: 'UPSTASH_REDIS_REST_URL' }],
+    },
+  ],
+  'storefront-catalog': [databaseUrl, replicaUrl],
+  'storefront-admin': [databaseUrl, replicaUrl],
+  'storefront-cart': [],
+  'storefront-checkout': [
+    { ...databaseUrl, about: 'Neon primary: orders, stock copy' },
+    { name: 'STRIPE_SECRET_KEY', about: 'sk_live_… or sk_test_…', required: true },
+    { name: 'STRIPE_WEBHOOK_SECRET', about: 'whsec_… of the Stripe webhook endpoint', required: true },
+  ],
+};
+
+/** Settings only the local stack uses: present on a deployed worker they would point it at a local server. */
+export const devOnlySecrets = ['NEON_LOCAL_PROXY'];
+
+/** Whether `spec` is required for a worker with these vars and (when known) these secrets set. */
+export function isRequired(spec: SecretSpec, vars: Record<string, unknown>, secretsSet: string[] = []): boolean {
+  if (typeof spec.required === 'boolean') return spec.required;
+  return spec.required.some((c) =>
+    'whenVar' in c ? String(vars[c.whenVar] ?? '') === c.equals : secretsSet.includes(c.whenSecret),
+  );
+}

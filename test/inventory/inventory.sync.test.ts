@@ -1,0 +1,82 @@
+// InventoryDO driven directly inside workerd (the checkout worker's real bindings: env.INVENTORY is the
+// InventoryDO namespace, env.ORDERS_QUEUE a real queue). HOLD_GRACE_SECONDS is 0 and the sync delay 50 ms here, so
+// hold expiry and levels sends also happen on their own while the tests run.
+// Here: the levels go to the orders queue in few messages, and a failed send is retried by the alarm.
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { OrdersQueueMessage } from '../../lib/contracts/queue';
+import { alarmAt, freshSku, levelsOf, req, type Stub, stockOf, strip, syncState, waitFor } from './helpers';
+
+describe('InventoryDO: levels sync to the orders queue', () => {
+  /** Puts a recording (and, on demand, failing) queue in front of the real ORDERS_QUEUE of the live instance. */
+  const spyOnSends = (stub: Stub) =>
+    runInDurableObject(stub, (instance: InventoryDO) => {
+      const self = instance as unknown as { env: CheckoutEnv };
+      const real = self.env.ORDERS_QUEUE;
+      const spy = { sent: [] as OrdersQueueMessage[], fail: false };
+      const queue = {
+        send: async (body: OrdersQueueMessage) => {
+          if (spy.fail) throw new Error('queue unavailable (test)');
+          await real.send(body);
+          spy.sent.push(body);
+        },
+      };
+      self.env = Object.create(self.env, { ORDERS_QUEUE: { value: queue } }) as CheckoutEnv;
+      return spy;
+    });
+  const levelsSent = (spy: { sent: OrdersQueueMessage[] }) =>
+    spy.sent.flatMap((m) => (m.type === 'inventory.levels' ? [m.levels] : []));
+
+  it('a burst of changes goes out as few messages, the last with the final levels, and then nothing is pending', async () => {
+    const sku = freshSku('sync');
+    const stub = stockOf(sku);
+    await stub.levels(sku); // the object is running
+    const spy = await spyOnSends(stub);
+    await stub.initialize(sku, 100);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => stub.reserve(sku, req(`h${i}`))));
+    const final = strip(await levelsOf(stub, sku));
+    expect(final.version).toBe(41);
+    await waitFor(async () => levelsSent(spy).at(-1)?.version === final.version, 'the final levels to be sent');
+    const versions = levelsSent(spy).map((l) => l.version);
+    expect(versions.length).toBeLessThan(10); // 41 changes, batched by the 50 ms delay
+    expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    expect(levelsSent(spy).at(-1)).toEqual(final);
+    expect(await syncState(stub)).toMatchObject({
+      version: 41,
+      synced_version: 41,
+      sync_due_at: null,
+      sync_failures: 0,
+    });
+    // Nothing changed: an alarm (the one for the holds' expiry) sends nothing.
+    const count = spy.sent.length;
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(spy.sent.length).toBe(count);
+  });
+
+  it('a failed send stays pending and is retried by the alarm until it goes out', async () => {
+    const sku = freshSku('sync-fail');
+    const stub = stockOf(sku);
+    await stub.levels(sku);
+    const spy = await spyOnSends(stub);
+    spy.fail = true;
+    // Both changes in one stretch, the alarm held back, so that the first send is the test's alarm run.
+    await runInDurableObject(stub, (i: InventoryDO, state) => {
+      i.initialize(sku, 3);
+      i.reserve(sku, req('h1'));
+      void state.storage.setAlarm(Date.now() + 3_600_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const failed = await syncState(stub);
+    expect(failed).toMatchObject({ version: 2, synced_version: 0 });
+    expect(failed.sync_failures).toBeGreaterThanOrEqual(1);
+    expect(failed.sync_due_at).toBeGreaterThan(Date.now());
+    expect(await alarmAt(stub)).toBe(failed.sync_due_at); // the retry comes before the hold's expiry
+    expect(spy.sent).toEqual([]);
+
+    spy.fail = false;
+    await runDurableObjectAlarm(stub); // the retry (unless the scheduler has just run it)
+    expect(levelsSent(spy).at(-1)).toEqual(strip(await levelsOf(stub, sku)));
+    expect(await syncState(stub)).toMatchObject({ version: 2, synced_version: 2, sync_due_at: null, sync_failures: 0 });
+  });
+});

@@ -1,0 +1,28 @@
+// The cart's vars (wrangler.toml [vars]), validated once per isolate by configOf: a bad one is a ConfigError
+// naming it. The cart reads no secrets.
+import { z } from 'zod';
+import type { CartLimits } from '../../../durable-objects/cart/types';
+import { configOf, intVar } from '../../../lib/config';
+
+// Every bound and lifetime is at least 1: a cart that holds nothing, or expires at once, is a typo.
+export const CartVars = z.object({
+  CART_MAX_LINE_QUANTITY: intVar(10, { min: 1 }),
+  CART_MAX_LINES: intVar(50, { min: 1 }),
+  CART_MAX_ITEMS: intVar(100, { min: 1 }),
+  // Idle time after which the cart's alarm empties it and frees its storage.
+  CART_TTL_GUEST_SECONDS: intVar(7 * 86_400, { min: 1 }),
+  CART_TTL_CUSTOMER_SECONDS: intVar(30 * 86_400, { min: 1 }),
+});
+export type CartConfig = z.output<typeof CartVars>;
+
+export const cartConfig = (env: object): CartConfig => configOf(env, CartVars, 'storefront-cart');
+
+/** The bounds and lifetime of a guest's cart or a signed-in shopper's. */
+export function cartLimits(config: CartConfig, role: 'guest' | 'customer'): CartLimits {
+  return {
+    maxLineQuantity: config.CART_MAX_LINE_QUANTITY,
+    maxLines: config.CART_MAX_LINES,
+    maxItems: config.CART_MAX_ITEMS,
+    ttlSeconds: role === 'guest' ? config.CART_TTL_GUEST_SECONDS : config.CART_TTL_CUSTOMER_SECONDS,
+  };
+}

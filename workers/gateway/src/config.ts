@@ -1,0 +1,61 @@
+// The gateway's vars and secrets (wrangler.toml [vars], secrets by `wrangler secret put`), validated once per
+// isolate by configOf: a bad or missing one is a ConfigError naming it, logged with the request's 500.
+// The database and token settings are declared beside the code that reads them (DbVars in lib/db/client.ts:
+// DATABASE_URL, DATABASE_REPLICA_URL, DB_TIMEOUT_MS; AuthVars in lib/auth/tokens.ts: JWT_SIGNING_KEY,
+// JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL_SECONDS) and validated on first use, so the routes
+// that need neither still answer without them; /health reports them (checks.gateway).
+import { z } from 'zod';
+import { MAX_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS } from '../../../lib/auth/password';
+import { configOf, enumVar, intVar, listVar, optionalText, rateVar, secret } from '../../../lib/config';
+
+const isOrigin = (value: string) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+};
+// The Origin header is compared as is: "https://shop.example/" or "shop.example" would never match, so say so.
+const origin = z.string().refine(isOrigin, 'expected an origin like https://shop.example (no path, no trailing /)');
+
+export const GatewayVars = z
+  .object({
+    // Which requests get a log line: "errors" (status >= 400 or slow), "all", "none".
+    REQUEST_LOG: enumVar(['errors', 'all', 'none'], 'errors'),
+    // 0 counts every request as slow.
+    SLOW_REQUEST_MS: intVar(1000),
+    // Comma-separated origins allowed by CORS; unset or blank: no cross-origin access.
+    CORS_ORIGINS: listVar(origin),
+    // PBKDF2-SHA256 iterations for new password hashes: OWASP's figure by default, never below 100,000, never
+    // above what verification accepts (lib/auth/password.ts).
+    PASSWORD_ITERATIONS: intVar(PBKDF2_ITERATIONS, { min: 100_000, max: MAX_PBKDF2_ITERATIONS }),
+    REFRESH_TOKEN_TTL_DAYS: intVar(30, { min: 1, max: 365 }),
+    // "<requests>/<seconds>" per rule (see rate-limit/rules.ts for who falls under which).
+    RATE_LIMIT_ANONYMOUS: rateVar('120/60'),
+    RATE_LIMIT_GUEST: rateVar('240/60'),
+    RATE_LIMIT_CUSTOMER: rateVar('300/60'),
+    RATE_LIMIT_MERCHANT: rateVar('1200/60'),
+    RATE_LIMIT_AUTH: rateVar('10/60'),
+    RATE_LIMIT_CHECKOUT: rateVar('10/60'),
+    // Stripe delivers from a handful of addresses; the signature is the real gate.
+    RATE_LIMIT_WEBHOOK: rateVar('6000/60'),
+    // auto: Upstash when UPSTASH_REDIS_REST_URL is set, else the RateLimiterDO.
+    RATE_LIMIT_BACKEND: enumVar(['auto', 'upstash', 'durable-object', 'off'], 'auto'),
+    // How long the store may take before the route's fail mode applies; 0 would fail every request over.
+    RATE_LIMIT_TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
+    // RateLimiterDO only: callers of one rule are spread over this many objects.
+    RATE_LIMIT_SHARDS: intVar(32, { min: 1 }),
+    UPSTASH_REDIS_REST_URL: secret(optionalText(z.url({ protocol: /^https?$/ }))),
+    UPSTASH_REDIS_REST_TOKEN: secret(optionalText()),
+  })
+  .superRefine((c, ctx) => {
+    // The Upstash backend needs both; "auto" picks it as soon as the URL is set.
+    const upstash = c.RATE_LIMIT_BACKEND === 'upstash' || (c.RATE_LIMIT_BACKEND === 'auto' && c.UPSTASH_REDIS_REST_URL);
+    if (!upstash) return;
+    for (const name of ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'] as const) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'needed by the Upstash rate-limit backend' });
+    }
+  });
+export type GatewayConfig = z.output<typeof GatewayVars>;
+
+export const gatewayConfig = (env: object): GatewayConfig => configOf(env, GatewayVars, 'storefront-gateway');
