@@ -160,7 +160,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           exclude,
           globalSetup: stackSetup,
-          // Inline projects do not inherit the root's testTimeout; a burst on two cores can outlast vitest's 5 s.
+          // The 200-shopper race can take a while on two busy cores.
           testTimeout: 60_000,
           // One shared stack: files run one after another so a "database down" test never overlaps another.
           fileParallelism: false,

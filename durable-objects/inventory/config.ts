@@ -2,14 +2,14 @@
 import { z } from 'zod';
 import { configOf, intVar } from '../../lib/config';
 
-const InventoryConfig = z.object({
+export const InventoryVars = z.object({
   /** How much longer than the order's expiry the object keeps a hold (a backstop for an expiry that never ran). */
   HOLD_GRACE_SECONDS: intVar(120, { max: 7 * 86_400 }),
   /** How long after a change the levels are copied to Postgres (a burst of changes travels as one message). */
   INVENTORY_SYNC_DELAY_MS: intVar(1000, { max: 60_000 }),
 });
 
-export type InventoryConfig = z.output<typeof InventoryConfig>;
+export type InventoryConfig = z.output<typeof InventoryVars>;
 
 export const inventoryConfig = (env: object): InventoryConfig =>
-  configOf(env, InventoryConfig, 'InventoryDO (storefront-checkout)');
+  configOf(env, InventoryVars, 'InventoryDO (storefront-checkout)');

@@ -3,12 +3,11 @@
 import { z } from 'zod';
 import { configOf, intVar } from '../../lib/config';
 
-const OrdersConfig = z.object({
+export const OrdersVars = z.object({
   /** How long a checkout's stock is held; unpaid by then, the order expires and the stock returns. */
   HOLD_TTL_SECONDS: intVar(900, { min: 1, max: 7 * 86_400 }),
 });
 
-export type OrdersConfig = z.output<typeof OrdersConfig>;
+export type OrdersConfig = z.output<typeof OrdersVars>;
 
-export const ordersConfig = (env: object): OrdersConfig =>
-  configOf(env, OrdersConfig, 'OrdersDO (storefront-checkout)');
+export const ordersConfig = (env: object): OrdersConfig => configOf(env, OrdersVars, 'OrdersDO (storefront-checkout)');

@@ -21,10 +21,10 @@ import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
-import { type OrderPorts, type PortsEnv, portsFrom } from './ports';
+import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
 import { TaskOutbox, type TaskRow } from './tasks';
 
-export class OrdersDO extends DurableObject<PortsEnv> {
+export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly tasks: TaskOutbox;
   private readonly book: OrderBook;
   private readonly ports: OrderPorts;
@@ -37,7 +37,7 @@ export class OrdersDO extends DurableObject<PortsEnv> {
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
 
-  constructor(ctx: DurableObjectState, env: PortsEnv) {
+  constructor(ctx: DurableObjectState, env: OrdersEnv) {
     super(ctx, env);
     this.holdTtlMs = ordersConfig(env).HOLD_TTL_SECONDS * 1000;
     this.tasks = new TaskOutbox(ctx.storage);

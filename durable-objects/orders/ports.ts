@@ -93,14 +93,14 @@ export interface OrderPorts {
   payments: PaymentsPort;
 }
 
-/** The env of the worker hosting OrdersDO, as far as the ports need it. */
-export type PortsEnv = CheckoutEnv & DbEnv & StripeEnv;
+/** The env of the worker hosting OrdersDO (its bindings and vars; secrets are typed by StripeEnv and DbEnv). */
+export type OrdersEnv = CheckoutEnv & DbEnv & StripeEnv;
 
 /** Deadlines of the RPC calls (a stuck service must not hold a checkout; the stock calls have their own). */
 const CART_TIMEOUT_MS = 5000;
 const CATALOG_TIMEOUT_MS = 8000;
 
-export function portsFrom(env: PortsEnv): OrderPorts {
+export function portsFrom(env: OrdersEnv): OrderPorts {
   return {
     cart: {
       async snapshot(who) {

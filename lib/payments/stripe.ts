@@ -4,7 +4,7 @@
 // outage fails fast instead of piling up.
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { configOf, intVar } from '../config';
+import { configOf, intVar, optionalText, secret } from '../config';
 import { CircuitBreaker } from '../resilience';
 
 /** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
@@ -18,20 +18,20 @@ export interface StripeEnv {
   STRIPE_TIMEOUT_MS?: string;
 }
 
-const secret = (name: string) => {
+const required = (name: string) => {
   const error = `required: set it with \`wrangler secret put ${name}\``;
-  return z.string({ error }).trim().min(1, { error });
+  return secret(z.string({ error }).trim().min(1, { error }));
 };
 
 /** What calling Stripe's API needs; read on the first call. */
 const StripeApiConfig = z.object({
-  STRIPE_SECRET_KEY: secret('STRIPE_SECRET_KEY'),
-  STRIPE_API_BASE: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url().optional()),
+  STRIPE_SECRET_KEY: required('STRIPE_SECRET_KEY'),
+  STRIPE_API_BASE: optionalText(z.url()),
   STRIPE_TIMEOUT_MS: intVar(5000, { min: 1, max: 60_000 }),
 });
 
 /** What verifying a webhook needs; read on the first webhook. */
-const StripeWebhookConfig = z.object({ STRIPE_WEBHOOK_SECRET: secret('STRIPE_WEBHOOK_SECRET') });
+const StripeWebhookConfig = z.object({ STRIPE_WEBHOOK_SECRET: required('STRIPE_WEBHOOK_SECRET') });
 
 const SCOPE = 'Stripe (storefront-checkout)';
 const clients = new WeakMap<object, Stripe>();

@@ -36,7 +36,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async setStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return { inventory: unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body)).inventory };
+      return unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body));
     });
   }
 
@@ -44,7 +44,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return { inventory: unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body)).inventory };
+      return unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body));
     });
   }
 

@@ -3,11 +3,11 @@
 import { z } from 'zod';
 import { configOf, intVar } from '../../../lib/config';
 
-const CheckoutConfig = z.object({
+export const CheckoutVars = z.object({
   /** Queue consumer: a failed message is retried after base * 2^(attempt-1) seconds (at most 5 min). */
   ORDERS_RETRY_BASE_SECONDS: intVar(2, { min: 1, max: 300 }),
 });
 
-export type CheckoutConfig = z.output<typeof CheckoutConfig>;
+export type CheckoutConfig = z.output<typeof CheckoutVars>;
 
-export const checkoutConfig = (env: object): CheckoutConfig => configOf(env, CheckoutConfig, 'storefront-checkout');
+export const checkoutConfig = (env: object): CheckoutConfig => configOf(env, CheckoutVars, 'storefront-checkout');
