@@ -1,19 +1,28 @@
 // Edge caching of catalog answers, the invalidation bound after a merchant write, and replica routing.
 // The test stack runs with CACHE_FRESH_SECONDS=3, CACHE_SWR_SECONDS=4, GENERATION_TTL_MS=250.
 import { describe, expect, it } from 'vitest';
-import { adminPatch, api, eventually, insertProduct, primary, replica, uniqueWord } from './helpers';
+import { api, client, eventually, insertProduct, merchantToken, ok, primary, replica, uniqueWord } from './helpers';
 
 /** The documented bound for a merchant's change to show in catalog reads (locally; see README). */
 const INVALIDATION_BOUND_MS = 2000;
+
+const product = (slug: string) => client().GET('/v1/products/{slug}', { params: { path: { slug } } });
+const search = (q: string) => client().GET('/v1/products', { params: { query: { q } } });
+const patch = async (slug: string, body: { title?: string; priceAmount?: number }) =>
+  ok(
+    'merchant patch',
+    client(await merchantToken()).PATCH('/v1/admin/products/{slug}', { params: { path: { slug } }, body }),
+  );
 
 describe('edge cache', () => {
   it('answers a repeat from the cache, whatever the parameter order and case', async () => {
     const word = uniqueWord();
     await insertProduct({ title: `${word} Lamp`, price: 4200 });
-    const first = await api(`/v1/products?q=${word}&sort=price_asc&limit=5`);
-    expect(first.status).toBe(200);
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    expect(first.headers.get('cache-control')).toMatch(/s-maxage=3, stale-while-revalidate=4/);
+    const first = await client().GET('/v1/products', { params: { query: { q: word, sort: 'price_asc', limit: 5 } } });
+    expect(first.response.status).toBe(200);
+    expect(first.response.headers.get('x-cache')).toBe('MISS');
+    expect(first.response.headers.get('cache-control')).toMatch(/s-maxage=3, stale-while-revalidate=4/);
+    // Raw: spellings of the same query (order, case, padding, leading zeros) that the typed client would not send.
     for (const variant of [
       `/v1/products?limit=5&sort=price_asc&q=${word}`,
       `/v1/products?sort=PRICE_ASC&q=${word.toUpperCase()}&limit=5`,
@@ -21,44 +30,43 @@ describe('edge cache', () => {
     ]) {
       const again = await api(variant);
       expect(again.headers.get('x-cache'), variant).toBe('HIT');
-      expect(again.body).toEqual(first.body);
+      expect(again.body).toEqual(first.data);
     }
     // A different query is a different entry.
-    expect((await api(`/v1/products?q=${word}&sort=price_desc&limit=5`)).headers.get('x-cache')).toBe('MISS');
+    const other = await client().GET('/v1/products', { params: { query: { q: word, sort: 'price_desc', limit: 5 } } });
+    expect(other.response.headers.get('x-cache')).toBe('MISS');
   });
 
   it('serves stale while revalidating, then the refreshed answer', async () => {
     const word = uniqueWord();
     const slug = await insertProduct({ title: `${word} Kettle` });
-    expect((await api(`/v1/products/${slug}`)).headers.get('x-cache')).toBe('MISS');
+    expect((await product(slug)).response.headers.get('x-cache')).toBe('MISS');
     // Changed behind the cache's back (no merchant write, so no invalidation): only expiry reveals it.
     await primary('update products set title = $1 where slug = $2', [`${word} Kettle Mk2`, slug]);
     await eventually('the replica has the change', async () =>
       (await replica('select title from products where slug = $1', [slug]))[0]?.title.endsWith('Mk2'),
     );
     await new Promise((r) => setTimeout(r, 3300));
-    const stale = await api(`/v1/products/${slug}`);
-    expect(stale.headers.get('x-cache')).toBe('STALE');
-    expect(stale.body.title).toBe(`${word} Kettle`);
+    const stale = await product(slug);
+    expect(stale.response.headers.get('x-cache')).toBe('STALE');
+    expect(stale.data?.title).toBe(`${word} Kettle`);
     const refreshed = await eventually('the background refresh lands', async () => {
-      const res = await api(`/v1/products/${slug}`);
-      return res.headers.get('x-cache') === 'HIT' && res.body.title.endsWith('Mk2') ? res : undefined;
+      const res = await product(slug);
+      return res.response.headers.get('x-cache') === 'HIT' && res.data?.title.endsWith('Mk2') ? res : undefined;
     });
-    expect(refreshed.body.title).toBe(`${word} Kettle Mk2`);
+    expect(refreshed.data?.title).toBe(`${word} Kettle Mk2`);
   });
 
   it(`shows a merchant's change in product and list reads within ${INVALIDATION_BOUND_MS} ms`, async () => {
     const word = uniqueWord();
     const slug = await insertProduct({ title: `${word} Chair`, price: 9900 });
-    const listPath = `/v1/products?q=${word}`;
-    await api(`/v1/products/${slug}`);
-    await api(listPath);
-    expect((await api(`/v1/products/${slug}`)).headers.get('x-cache')).toBe('HIT');
-    expect((await api(listPath)).headers.get('x-cache')).toBe('HIT');
+    await product(slug);
+    await search(word);
+    expect((await product(slug)).response.headers.get('x-cache')).toBe('HIT');
+    expect((await search(word)).response.headers.get('x-cache')).toBe('HIT');
 
-    const patched = await adminPatch(slug, { title: `${word} Chair Deluxe`, priceAmount: 12345 });
-    expect(patched.status).toBe(200);
-    expect(patched.body.product).toMatchObject({
+    const patched = await patch(slug, { title: `${word} Chair Deluxe`, priceAmount: 12345 });
+    expect(patched.product).toMatchObject({
       slug,
       title: `${word} Chair Deluxe`,
       price: { amount: 12345, currency: 'USD' },
@@ -68,11 +76,11 @@ describe('edge cache', () => {
     await eventually(
       'product and list show the change',
       async () => {
-        const [detail, list] = await Promise.all([api(`/v1/products/${slug}`), api(listPath)]);
+        const [detail, list] = await Promise.all([product(slug), search(word)]);
         return (
-          detail.body.title === `${word} Chair Deluxe` &&
-          detail.body.variants.every((v: { price: { amount: number } }) => v.price.amount === 12345) &&
-          list.body.items[0]?.price.amount === 12345
+          detail.data?.title === `${word} Chair Deluxe` &&
+          detail.data.variants.every((v) => v.price.amount === 12345) &&
+          list.data?.items[0]?.price.amount === 12345
         );
       },
       INVALIDATION_BOUND_MS,
@@ -82,7 +90,7 @@ describe('edge cache', () => {
     console.log(`merchant change visible after ${visibleAfter} ms`);
     expect(visibleAfter).toBeLessThanOrEqual(INVALIDATION_BOUND_MS);
     // ...and it stays visible: no later answer brings the old title back.
-    for (let i = 0; i < 5; i++) expect((await api(`/v1/products/${slug}`)).body.title).toBe(`${word} Chair Deluxe`);
+    for (let i = 0; i < 5; i++) expect((await product(slug)).data?.title).toBe(`${word} Chair Deluxe`);
   });
 });
 
@@ -97,9 +105,9 @@ describe('replica routing', () => {
     await replica('select pg_wal_replay_pause()');
     try {
       await primary('update products set title = $1 where slug = $2', [`${word} Vase Changed`, slug]);
-      const res = await api(`/v1/products/${slug}`);
-      expect(res.status).toBe(200);
-      expect(res.body.title).toBe(`${word} Vase`); // the primary already says "Changed"
+      const res = await product(slug);
+      expect(res.response.status).toBe(200);
+      expect(res.data?.title).toBe(`${word} Vase`); // the primary already says "Changed"
       expect((await primary('select title from products where slug = $1', [slug]))[0].title).toBe(
         `${word} Vase Changed`,
       );
@@ -117,18 +125,17 @@ describe('replica routing', () => {
     );
     await replica('select pg_wal_replay_pause()');
     try {
-      const patched = await adminPatch(slug, { title: `${word} Rug Woven` });
-      expect(patched.status).toBe(200);
+      await patch(slug, { title: `${word} Rug Woven` }); // throws unless 200
       // The replica is behind the write, so the catalog reads this generation's fill from the primary.
       const seen = await eventually(
         'new title visible while the replica lags',
         async () => {
-          const res = await api(`/v1/products/${slug}`);
-          return res.body.title === `${word} Rug Woven` ? res : undefined;
+          const res = await product(slug);
+          return res.data?.title === `${word} Rug Woven` ? res : undefined;
         },
         INVALIDATION_BOUND_MS,
       );
-      expect(seen.status).toBe(200);
+      expect(seen.response.status).toBe(200);
       expect((await replica('select title from products where slug = $1', [slug]))[0].title).toBe(`${word} Rug`);
     } finally {
       await replica('select pg_wal_replay_resume()');
