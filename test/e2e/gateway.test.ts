@@ -4,15 +4,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../dev/stack';
-import { adminPatch, api, client, gateway, postJson, primary, uniqueWord } from './helpers';
+import type { Schemas } from '../../lib/client';
+import { adminPatch, api, client, gateway, merchantToken, ok, postJson, primary, uniqueWord } from './helpers';
 
 function expectErrorShape(res: { status: number; headers: Headers; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.body.error).toMatchObject({ code, message: expect.any(String), requestId: expect.any(String) });
   expect(res.headers.get('x-request-id')).toBe(res.body.error.requestId);
 }
+/** The same check on an answer of the typed client. */
+const expectClientError = (
+  res: { error?: Schemas['Error'] | unknown; response: Response },
+  status: number,
+  code: string,
+) => expectErrorShape({ status: res.response.status, headers: res.response.headers, body: res.error }, status, code);
+/** PATCH /v1/admin/products/:slug through the typed client, as the holder of `token`. */
+const patchProduct = (token: string, slug: string, body: { title?: string; priceAmount?: number }) =>
+  client(token).PATCH('/v1/admin/products/{slug}', { params: { path: { slug } }, body });
 
 describe('bad input', () => {
+  // Raw: query values and path segments the typed client would refuse to build.
   it.each([
     ['/v1/products?limit=0'],
     ['/v1/products?limit=101'],
@@ -40,11 +51,12 @@ describe('bad input', () => {
     expect(query.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['limit', 'sort']);
     const param = await api('/v1/products/Bad%20Slug!');
     expect(param.body.error.message).toBe('Invalid path: slug: lowercase letters, digits and single hyphens');
-    const body = await postJson('/v1/auth/register', { email: 'not an email', password: 'short' });
-    expectErrorShape(body, 400, 'VALIDATION_FAILED');
-    expect(body.body.error.message).toBe(
+    const body = await client().POST('/v1/auth/register', { body: { email: 'not an email', password: 'short' } });
+    expectClientError(body, 400, 'VALIDATION_FAILED');
+    expect(body.error?.error.message).toBe(
       'Invalid body: email: Invalid email address; password: at least 10 characters',
     );
+    // Raw: bodies with keys outside the schema.
     const unknown = await postJson('/v1/auth/login', { email: 'a@example.com', password: 'x', admin: true });
     expect(unknown.body.error.message).toBe('Invalid body: Unrecognized key: "admin"');
     // A hostile body cannot make the message long: each part is cut and at most five are listed.
@@ -57,7 +69,9 @@ describe('bad input', () => {
   });
 
   it('answers 404 with the error shape for unknown products and routes', async () => {
-    expectErrorShape(await api('/v1/products/no-such-product'), 404, 'NOT_FOUND');
+    const slug = 'no-such-product';
+    expectClientError(await client().GET('/v1/products/{slug}', { params: { path: { slug } } }), 404, 'NOT_FOUND');
+    // Raw: routes and methods that are not in the contract.
     expectErrorShape(await api('/v1/nothing-here'), 404, 'NOT_FOUND');
     expectErrorShape(await api('/v1/products', { method: 'DELETE' }), 404, 'NOT_FOUND');
   });
@@ -65,24 +79,26 @@ describe('bad input', () => {
 
 describe('edge headers', () => {
   it('gives every answer a request id and security headers, and keeps a safe incoming id', async () => {
-    const res = await api('/v1/categories');
-    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const traced = await api('/v1/categories', { headers: { 'x-request-id': 'trace-0123456789' } });
-    expect(traced.headers.get('x-request-id')).toBe('trace-0123456789');
+    const { headers } = (await client().GET('/v1/categories')).response;
+    expect(headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headers.get('strict-transport-security')).toContain('max-age=');
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(headers.get('content-security-policy')).toContain("default-src 'none'");
+    const traced = await client().GET('/v1/categories', { headers: { 'x-request-id': 'trace-0123456789' } });
+    expect(traced.response.headers.get('x-request-id')).toBe('trace-0123456789');
     const hostile = await api('/v1/categories', { headers: { 'x-request-id': 'bad id\twith spaces' } });
     expect(hostile.headers.get('x-request-id')).not.toContain(' ');
   });
 
   it('allows CORS only for listed origins', async () => {
-    const allowed = await api('/v1/products?limit=1', { headers: { origin: 'http://localhost:3000' } });
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
-    expect(allowed.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
-    const denied = await api('/v1/products?limit=1', { headers: { origin: 'https://evil.example' } });
-    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    const fromOrigin = async (origin: string) =>
+      (await client().GET('/v1/products', { params: { query: { limit: 1 } }, headers: { origin } })).response.headers;
+    const allowed = await fromOrigin('http://localhost:3000');
+    expect(allowed.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(allowed.get('access-control-expose-headers')).toContain('X-Request-Id');
+    const denied = await fromOrigin('https://evil.example');
+    expect(denied.get('access-control-allow-origin')).toBeNull();
     const preflight = await fetch(`${gateway()}/v1/admin/products/x`, {
       method: 'OPTIONS',
       headers: {
@@ -154,17 +170,18 @@ describe('contract', () => {
   });
 
   it('serves the API reference (Scalar) from its own origin, under a CSP that lets only its own scripts run', async () => {
-    const page = await api('/docs');
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.body).toContain('<div id="app"></div>');
-    expect(page.body).toContain('<script src="/docs/scalar.js"></script>');
-    expect(page.body).toContain('<script src="/docs/start.js"></script>');
-    expect(page.body).not.toMatch(/<script>|https?:\/\//); // no inline script, nothing from elsewhere
-    const csp = page.headers.get('content-security-policy') ?? '';
+    const page = await client().GET('/docs', { parseAs: 'text' });
+    expect(page.response.status).toBe(200);
+    expect(page.response.headers.get('content-type')).toContain('text/html');
+    expect(page.data).toContain('<div id="app"></div>');
+    expect(page.data).toContain('<script src="/docs/scalar.js"></script>');
+    expect(page.data).toContain('<script src="/docs/start.js"></script>');
+    expect(page.data).not.toMatch(/<script>|https?:\/\//); // no inline script, nothing from elsewhere
+    const csp = page.response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("connect-src 'self'");
     expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    // Raw: the page's own scripts are static assets it loads, not operations of the API.
     const start = await api('/docs/start.js');
     expect(start.status).toBe(200);
     expect(start.headers.get('content-type')).toContain('javascript');
@@ -183,23 +200,18 @@ describe('contract', () => {
 describe('merchant write path guards', () => {
   const slug = 'no-such-product-for-admin';
   it('refuses no token or a bad one (401) and a shopper or guest token (403)', async () => {
+    // Raw: no token and no content type; a token that is not a JWT.
     expectErrorShape(await api(`/v1/admin/products/${slug}`, { method: 'PATCH', body: '{}' }), 401, 'UNAUTHORIZED');
     expectErrorShape(await adminPatch(slug, { title: 'x' }, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
-    const shopper = await postJson('/v1/auth/register', {
-      email: `${uniqueWord()}@example.com`,
-      password: 'a long enough password',
-    });
-    expectErrorShape(
-      await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${shopper.body.accessToken}` }),
-      403,
-      'FORBIDDEN',
+    const shopper = await ok(
+      'register',
+      client().POST('/v1/auth/register', {
+        body: { email: `${uniqueWord()}@example.com`, password: 'a long enough password' },
+      }),
     );
-    const guest = await postJson('/v1/auth/guest', {});
-    expectErrorShape(
-      await adminPatch(slug, { title: 'x' }, { authorization: `Bearer ${guest.body.accessToken}` }),
-      403,
-      'FORBIDDEN',
-    );
+    expectClientError(await patchProduct(shopper.accessToken, slug, { title: 'x' }), 403, 'FORBIDDEN');
+    const guest = await ok('guest', client().POST('/v1/auth/guest'));
+    expectClientError(await patchProduct(guest.accessToken, slug, { title: 'x' }), 403, 'FORBIDDEN');
   });
 
   it('refuses bad bodies with 4xx and changes nothing', async () => {
@@ -207,6 +219,7 @@ describe('merchant write path guards', () => {
       "select slug, title, price_amount from products where slug like 'oakmere-%' order by slug limit 1",
     );
     const s = target!.slug;
+    // Raw: a wrong content type, an oversized, truncated or non-object body, and values out of the schema.
     expectErrorShape(
       await adminPatch(s, { title: 'x' }, { 'content-type': 'text/plain' }),
       415,
@@ -225,6 +238,6 @@ describe('merchant write path guards', () => {
   });
 
   it('answers 404 for an unknown product', async () => {
-    expectErrorShape(await adminPatch(slug, { title: 'Anything' }), 404, 'NOT_FOUND');
+    expectClientError(await patchProduct(await merchantToken(), slug, { title: 'Anything' }), 404, 'NOT_FOUND');
   });
 });
