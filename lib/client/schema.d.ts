@@ -572,6 +572,14 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The caller's budget in the window */
+                        "ratelimit-limit"?: string;
+                        /** @description What is left of it */
+                        "ratelimit-remaining"?: string;
+                        /** @description Seconds until the window resets */
+                        "ratelimit-reset"?: string;
+                        /** @description The rule, e.g. `120;w=60` */
+                        "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -611,9 +619,22 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Database unavailable and nothing cached */
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE) */
                 503: {
                     headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -655,6 +676,14 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The caller's budget in the window */
+                        "ratelimit-limit"?: string;
+                        /** @description What is left of it */
+                        "ratelimit-remaining"?: string;
+                        /** @description Seconds until the window resets */
+                        "ratelimit-reset"?: string;
+                        /** @description The rule, e.g. `120;w=60` */
+                        "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -717,9 +746,22 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Database unavailable and nothing cached */
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE) */
                 503: {
                     headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -759,6 +801,14 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The caller's budget in the window */
+                        "ratelimit-limit"?: string;
+                        /** @description What is left of it */
+                        "ratelimit-remaining"?: string;
+                        /** @description Seconds until the window resets */
+                        "ratelimit-reset"?: string;
+                        /** @description The rule, e.g. `120;w=60` */
+                        "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -784,9 +834,22 @@ export interface paths {
                         "application/json": components["schemas"]["CategoryTree"];
                     };
                 };
-                /** @description Database unavailable and nothing cached */
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE) */
                 503: {
                     headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
                         [name: string]: unknown;
                     };
                     content: {

@@ -7,16 +7,19 @@ import { unwrap } from '../../../../lib/rpc';
 import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
 import * as example from './examples';
-import { failure, json } from './openapi';
+import { failure, failureWithRetry, json, rateLimited, rateLimitHeaders } from './openapi';
 
 const errors = {
   400: failure('Invalid parameters'),
-  503: failure('Database unavailable and nothing cached'),
+  429: rateLimited,
+  503: failureWithRetry('Database unavailable and nothing cached (DB_UNAVAILABLE)'),
 };
-const cacheHeaders = z.object({
-  'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
-  'cache-control': z.string(),
-});
+const cacheHeaders = z
+  .object({
+    'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
+    'cache-control': z.string(),
+  })
+  .extend(rateLimitHeaders.shape);
 
 /** Turns a cached catalog answer into the HTTP response, or throws the catalog's error. */
 function answer(c: Context<GatewayApp>, result: CatalogResult) {
@@ -75,6 +78,7 @@ catalogRoutes.openapi(
     summary: 'The category tree',
     responses: {
       200: { description: 'Categories as a tree', headers: cacheHeaders, ...json(CategoryTree, example.categoryTree) },
+      429: errors[429],
       503: errors[503],
     },
   }),

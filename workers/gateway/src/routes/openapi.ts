@@ -17,6 +17,21 @@ export const json = <T>(schema: T, example?: unknown) => ({
 });
 export const failure = (description: string) => ({ description, ...json(ErrorResponse) });
 
+const retryAfter = z.object({
+  'retry-after': z.string().openapi({ description: 'Seconds to wait before trying again' }),
+});
+/** An error answer that says when to retry (`Retry-After`). */
+export const failureWithRetry = (description: string) => ({ ...failure(description), headers: retryAfter });
+/** The rate limit headers of an answer (RFC draft RateLimit fields); absent only while the limit store is down. */
+export const rateLimitHeaders = z.object({
+  'ratelimit-limit': z.string().optional().openapi({ description: "The caller's budget in the window" }),
+  'ratelimit-remaining': z.string().optional().openapi({ description: 'What is left of it' }),
+  'ratelimit-reset': z.string().optional().openapi({ description: 'Seconds until the window resets' }),
+  'ratelimit-policy': z.string().optional().openapi({ description: 'The rule, e.g. `120;w=60`' }),
+});
+/** What every /v1 route answers when the caller's budget is spent. */
+export const rateLimited = failureWithRetry('Over the rate limit (RATE_LIMITED)');
+
 /** What every route with a JSON body may answer before its handler runs. */
 export const bodyFailures = {
   400: failure('The body fails the schema (the message names each bad field) or is not JSON'),
