@@ -3,7 +3,8 @@
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { CartLimits, CartLine, CartOp, CartState } from '../../durable-objects/cart/types';
-import { add, cartOf, freshName, LIMITS, lineData, prng, qty, remove, SKUS, sumBySku } from './helpers';
+import { prng } from '../prng';
+import { add, cartOf, freshName, LIMITS, lineData, qty, remove, SKUS, sumBySku } from './helpers';
 
 describe('CartDO: guest-to-customer merge', () => {
   const GUEST: CartLimits = { ...LIMITS, ttlSeconds: 3600 };

@@ -5,6 +5,7 @@ import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import type { CartDO } from '../../durable-objects/cart/cart.do';
 import type { CartLimits, CartLine, CartOp, CartResult, CartState } from '../../durable-objects/cart/types';
+import { prng } from '../prng';
 
 export type Stub = DurableObjectStub<CartDO>;
 
@@ -70,20 +71,6 @@ export function modelApply(lines: readonly Qty[], op: CartOp, limits: CartLimits
   if (next.reduce((t, l) => t + l.quantity, 0) > limits.maxItems)
     return { ok: false, reason: 'LIMIT', message: `A cart holds at most ${limits.maxItems} items in all.` };
   return { ok: true, lines: next };
-}
-
-/** mulberry32: a small seeded PRNG, so a failing burst can be replayed. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  return { next, int, pick: <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)]! };
 }
 
 /** Adds (mostly small, sometimes past the per-line bound), sets (0 removes; some past the bound) and removes. */

@@ -93,16 +93,3 @@ export const thrownBy = (stub: Stub, call: (instance: InventoryDO) => unknown) =
       return String(err);
     }
   });
-
-/** mulberry32: a small seeded PRNG, so a failing burst can be replayed. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)) };
-}

@@ -5,7 +5,8 @@
 // write, and the per-customer cap.
 import { describe, expect, it } from 'vitest';
 import type { CommitResult, ReleaseResult, ReserveResult, StockResult } from '../../durable-objects/inventory/types';
-import { expectBalanced, expectConsistent, freshSku, holdsOf, levelsOf, prng, req, stockOf, thrownBy } from './helpers';
+import { prng } from '../prng';
+import { expectBalanced, expectConsistent, freshSku, holdsOf, levelsOf, req, stockOf, thrownBy } from './helpers';
 
 describe('InventoryDO: concurrent reserves', () => {
   it('refuses the eleventh buyer when ten units remain: 200 reserves at once, exactly 10 held', async () => {
