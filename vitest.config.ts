@@ -23,7 +23,11 @@ const withRedis = upstashSuite();
 if (!withRedis) console.log(upstashSkippedNotice());
 const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude, ...redisTestFiles];
 
-/** The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth). */
+/**
+ * The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth, the webhook a
+ * bucket of 8 refilled 5 a second). Browse routes wait for the store here (production: 0, the edge tier answers)
+ * so that a burst's count and headers are the store's own.
+ */
 const gatewayProject = (
   name: string,
   bindings: (inject: (key: 'upstashUrl' | 'upstashToken') => string) => Record<string, string>,
@@ -36,7 +40,9 @@ const gatewayProject = (
         bindings: {
           RATE_LIMIT_ANONYMOUS: '5/60',
           RATE_LIMIT_AUTH: '3/60',
+          RATE_LIMIT_WEBHOOK: '5/1 burst 8',
           RATE_LIMIT_TIMEOUT_MS: '3000',
+          RATE_LIMIT_BROWSE_WAIT_MS: '3000',
           ...bindings(inject),
         },
         // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.

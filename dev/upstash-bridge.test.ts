@@ -282,6 +282,44 @@ describe('upstash bridge (real @upstash/redis + @upstash/ratelimit, real redis-s
     ).toHaveLength(5);
   });
 
+  it("tokenBucket (the gateway's algorithm) through the bridge: a burst within capacity, then one per refill", async () => {
+    const rl = new Ratelimit({
+      redis,
+      limiter: Ratelimit.tokenBucket(1, '200 ms', 4),
+      prefix: 'rl:tb',
+      ephemeralCache: false,
+    });
+    const burst = await Promise.all(Array.from({ length: 6 }, () => rl.limit('tb')));
+    expect(burst.filter((r) => r.success)).toHaveLength(4);
+    expect(burst.map((r) => r.remaining).sort()).toEqual([0, 0, 0, 1, 2, 3]);
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await Promise.all(Array.from({ length: 4 }, () => rl.limit('tb')))).filter((r) => r.success)).toHaveLength(
+      2,
+    );
+  });
+
+  it('delay control: commands wait the set time (a slow store on demand), refused without the token', async () => {
+    const set = (ms: unknown, token = TOKEN) =>
+      fetch(`${bridge.url}/__bridge/delay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ ms }),
+      });
+    expect((await set(300, 'wrong')).status).toBe(401);
+    expect((await set(-1)).status).toBe(400);
+    expect((await set(300)).status).toBe(200);
+    try {
+      const t0 = Date.now();
+      await redis.set('slow', '1');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    } finally {
+      expect((await set(0)).status).toBe(200);
+    }
+    const t1 = Date.now();
+    await redis.get('slow');
+    expect(Date.now() - t1).toBeLessThan(250);
+  });
+
   it('redis hung (SIGSTOP): the bridge answers 503 after its 2 s timeout, not never', async () => {
     process.kill(server!.pid, 'SIGSTOP');
     try {

@@ -11,6 +11,8 @@
 //  - upstash-sync-token (read-your-writes) and Upstash-Telemetry-* are ignored: one redis, no replicas.
 // Also fixes @upstash/ratelimit >= 2.1 scripts: `#!lua flags=allow-key-locking` is Upstash-only and
 // plain Redis rejects it ("ERR Unexpected flag in script shebang"), see stripKeyLockingFlag().
+// Test control (not part of Upstash's protocol): POST /__bridge/delay {"ms": n} with the same token makes every
+// later command wait n ms before it reaches redis (0 ends it): a slow store on demand, for the rate-limit tests.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -93,6 +95,7 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   const log = opts.log ?? (() => {});
   const pool = createRespPool({ port: opts.redisPort, size: opts.poolSize ?? 8, timeoutMs: opts.timeoutMs ?? 2000 });
   const tokenBuf = Buffer.from(opts.token);
+  let delayMs = 0;
   // The client EVALSHAs the SHA1 of the ORIGINAL script (hard-coded in @upstash/ratelimit); redis knows
   // the stripped one. original sha -> stripped sha, learnt from EVAL/EVAL_RO/SCRIPT LOAD. Unknown shas
   // pass through: redis answers NOSCRIPT and the client falls back to EVAL, which teaches us the sha.
@@ -184,6 +187,17 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
       ];
     const b64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64';
     const route = url.pathname.replace(/\/+$/, '') || '/';
+    if (route === '/__bridge/delay' && req.method === 'POST') {
+      let ms = Number.NaN;
+      try {
+        ms = Number((JSON.parse(body) as { ms?: unknown }).ms);
+      } catch {}
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) return [400, { error: 'ERR delay: ms from 0 to 60000' }];
+      delayMs = ms;
+      log(`[upstash-bridge] commands now wait ${ms} ms`);
+      return [200, { result: 'OK' }];
+    }
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (req.headers.accept === 'text/event-stream' || /^\/(p|s)?subscribe(\/|$)|^\/monitor(\/|$)/i.test(route)) {
       return [400, { error: 'ERR subscribe/monitor (SSE) is not supported by the local Upstash bridge' }];
     }

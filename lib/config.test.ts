@@ -62,19 +62,26 @@ describe('enumVar, listVar, rateVar, optionalText with a check', () => {
     expect(configOf({}, Extra, 'w')).toEqual({
       MODE: 'auto',
       ORIGINS: [],
-      RATE: { limit: 120, windowSeconds: 60 },
+      RATE: { limit: 120, windowSeconds: 60, burst: 120 },
       URL: undefined,
     });
     expect(configOf({ MODE: ' ', ORIGINS: '', RATE: '', URL: '' }, Extra, 'w').RATE).toEqual({
       limit: 120,
       windowSeconds: 60,
+      burst: 120,
+    });
+    // The burst form: the bucket holds `burst` tokens, `count` of them come back per `seconds`.
+    expect(configOf({ RATE: ' 60/60  burst 10 ' }, Extra, 'w').RATE).toEqual({
+      limit: 60,
+      windowSeconds: 60,
+      burst: 10,
     });
     expect(
       configOf({ MODE: 'off', ORIGINS: ' https://a.test , ,http://b.test:3000', RATE: ' 5 / 1 ' }, Extra, 'w'),
     ).toMatchObject({
       MODE: 'off',
       ORIGINS: ['https://a.test', 'http://b.test:3000'],
-      RATE: { limit: 5, windowSeconds: 1 },
+      RATE: { limit: 5, windowSeconds: 1, burst: 5 },
     });
   });
 
@@ -90,7 +97,17 @@ describe('enumVar, listVar, rateVar, optionalText with a check', () => {
     };
     expect(problems({ MODE: 'redis' })).toEqual([expect.stringMatching(/^MODE: .*\(got "redis"\)$/)]);
     expect(problems({ ORIGINS: 'https://a.test,not a url' })).toEqual([expect.stringMatching(/^ORIGINS\.1: /)]);
-    for (const rate of ['120', '0/60', '120/0', '1.5/60', 'ten/60', '-1/60']) {
+    for (const rate of [
+      '120',
+      '0/60',
+      '120/0',
+      '1.5/60',
+      'ten/60',
+      '-1/60',
+      '5/60 burst 0',
+      '5/60 burst',
+      '5/60 b 2',
+    ]) {
       expect(problems({ RATE: rate })).toEqual([expect.stringMatching(/^RATE: expected "<count>\/<seconds>"/)]);
     }
     expect(problems({ URL: 'ftp//x' })).toEqual([expect.stringMatching(/^URL: /)]);

@@ -57,22 +57,30 @@ export function listVar<S extends z.ZodType>(item: S) {
   );
 }
 
-/** A rate, "<count>/<seconds>" (both at least 1), with a default when unset or blank. */
-export function rateVar(defaultValue: `${number}/${number}`) {
+/**
+ * A rate, "<count>/<seconds>" or "<count>/<seconds> burst <n>" (all whole numbers from 1), with a default when unset
+ * or blank. As a token bucket: `count` tokens come back per `seconds`, and the bucket holds `burst` (default `count`),
+ * so "120/60" still means 120 at once, then 2 a second; "60/60 burst 10" means 10 at once, then 1 a second.
+ */
+export function rateVar(defaultValue: `${number}/${number}` | `${number}/${number} burst ${number}`) {
   return z.preprocess(
     blankToUndefined,
     z
       .string()
       .default(defaultValue)
       .transform((value, ctx) => {
-        const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+        const m = /^\s*(\d+)\s*\/\s*(\d+)\s*(?:burst\s+(\d+)\s*)?$/.exec(value);
         const limit = Number(m?.[1]);
         const windowSeconds = Number(m?.[2]);
-        if (!m || limit < 1 || windowSeconds < 1 || !Number.isSafeInteger(limit + windowSeconds)) {
-          ctx.addIssue({ code: 'custom', message: 'expected "<count>/<seconds>", both whole numbers from 1' });
+        const burst = m?.[3] === undefined ? limit : Number(m[3]);
+        if (!m || limit < 1 || windowSeconds < 1 || burst < 1 || !Number.isSafeInteger(limit + windowSeconds + burst)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected "<count>/<seconds>" or "<count>/<seconds> burst <n>", all whole numbers from 1',
+          });
           return z.NEVER;
         }
-        return { limit, windowSeconds };
+        return { limit, windowSeconds, burst };
       }),
   );
 }

@@ -1,53 +1,58 @@
-// RateLimiterDO: the built-in rate-limit backend (used when no Upstash URL is set). Callers are spread over a
-// fixed number of objects per rule (RATE_LIMIT_SHARDS) by a hash of their key, and each object keeps the
-// windows of many callers: one object per caller would mean creating an object for every new IP address.
-// The window is a sliding window approximated from two fixed windows, the same algorithm as Upstash's
-// slidingWindow, so both backends answer alike. Counters live in memory: an evicted object starts its
-// windows again, which can only let a caller through early, never lock one out.
+// RateLimiterDO: the built-in global rate-limit store (used when no Upstash URL is set). Callers are spread over a
+// fixed number of objects per rule (RATE_LIMIT_SHARDS) by a hash of their key, and each object keeps the buckets
+// of many callers: one object per caller would mean creating an object for every new IP address.
+// The algorithm is a token bucket refilled in whole steps, the same as Upstash's Ratelimit.tokenBucket (same
+// parameters, same answers), so both backends agree. Buckets live in memory: an evicted object starts them full
+// again, which can only let a caller through early, never lock one out.
 import { DurableObject } from 'cloudflare:workers';
 
 export interface LimitResult {
   success: boolean;
+  /** The bucket's capacity. */
   limit: number;
+  /** Tokens left after this request. */
   remaining: number;
-  /** Epoch ms when the current window ends. */
+  /** Epoch ms of the next refill: when a refused caller has a token again. */
   reset: number;
 }
 
-interface Window {
-  start: number;
-  count: number;
-  previous: number;
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+  /** Epoch ms from which the bucket is full again: it can then be forgotten. */
+  fullAt: number;
 }
 
 const PRUNE_ABOVE = 50_000;
 
 export class RateLimiterDO extends DurableObject {
-  private windows = new Map<string, Window>();
+  private buckets = new Map<string, Bucket>();
 
-  /** Counts one request of `key` if it is under `limit` per `windowMs`. Synchronous: no interleaving. */
-  limit(key: string, limit: number, windowMs: number): LimitResult {
+  /**
+   * Takes one token of `key`'s bucket (capacity `capacity`, `refillRate` tokens back every `intervalMs`) if it
+   * has one. Synchronous: calls cannot interleave, so a burst at once gets exactly the capacity through.
+   */
+  limit(key: string, capacity: number, intervalMs: number, refillRate: number): LimitResult {
     const now = Date.now();
-    const start = now - (now % windowMs);
-    let w = this.windows.get(key);
-    if (!w) {
-      if (this.windows.size >= PRUNE_ABOVE) this.prune(start - windowMs);
-      w = { start, count: 0, previous: 0 };
-      this.windows.set(key, w);
-    } else if (start !== w.start) {
-      w.previous = start - w.start === windowMs ? w.count : 0;
-      w.start = start;
-      w.count = 0;
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= PRUNE_ABOVE) this.prune(now);
+      b = { tokens: capacity, refilledAt: now, fullAt: now };
+      this.buckets.set(key, b);
+    } else if (now >= b.refilledAt + intervalMs) {
+      const refills = Math.floor((now - b.refilledAt) / intervalMs);
+      b.tokens = Math.min(capacity, b.tokens + refills * refillRate);
+      b.refilledAt += refills * intervalMs;
     }
-    const weight = 1 - (now - start) / windowMs;
-    const used = Math.floor(w.previous * weight) + w.count;
-    const success = used < limit;
-    if (success) w.count++;
-    return { success, limit, remaining: Math.max(0, limit - used - (success ? 1 : 0)), reset: start + windowMs };
+    const reset = b.refilledAt + intervalMs;
+    if (b.tokens < 1) return { success: false, limit: capacity, remaining: 0, reset };
+    b.tokens -= 1;
+    b.fullAt = b.refilledAt + Math.ceil((capacity - b.tokens) / refillRate) * intervalMs;
+    return { success: true, limit: capacity, remaining: b.tokens, reset };
   }
 
-  /** Forgets callers whose last window ended before `before`: they no longer weigh on anything. */
-  private prune(before: number) {
-    for (const [key, w] of this.windows) if (w.start < before) this.windows.delete(key);
+  /** Forgets buckets that are full again: a full bucket answers exactly like a missing one. */
+  private prune(now: number) {
+    for (const [key, b] of this.buckets) if (b.fullAt <= now) this.buckets.delete(key);
   }
 }

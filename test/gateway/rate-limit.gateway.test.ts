@@ -1,8 +1,13 @@
 // The gateway's rate limiting inside workerd, for each backend (this file runs in two projects: the
 // RateLimiterDO backend and the Upstash backend through the test stack's bridge). Real concurrency: a burst of
-// requests at once from one address gets exactly the configured number through.
+// requests at once from one address gets exactly the bucket's capacity through; a sustained rate above the refill
+// is limited; the edge tier (the Workers Rate Limiting binding, 120 per 10 s per address) limits before the token
+// is verified.
+import { createExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
+import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { app } from '../../workers/gateway/src/app';
 
 const backend = (env as unknown as { RATE_LIMIT_BACKEND: string }).RATE_LIMIT_BACKEND;
 const gateway = (exports as unknown as { default: Fetcher }).default;
@@ -10,6 +15,13 @@ let n = 0;
 const ip = () => `2001:db8:feed::${(++n).toString(16)}:${Date.now().toString(16).slice(-4)}`;
 const get = (path: string, address: string) =>
   gateway.fetch(`https://storefront.test${path}`, { headers: { 'cf-connecting-ip': address } });
+const post = (path: string, address: string) =>
+  gateway.fetch(`https://storefront.test${path}`, { method: 'POST', headers: { 'cf-connecting-ip': address } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The edge binding counts in fixed 10 s windows (aligned to the clock): start a burst well inside one. */
+const inOneEdgeWindow = async () => {
+  if (Date.now() % 10_000 > 7_000) await sleep(10_000 - (Date.now() % 10_000) + 50);
+};
 
 describe(`rate limits on the ${backend} backend`, () => {
   it('lets exactly 5 of 20 simultaneous requests through (RATE_LIMIT_ANONYMOUS=5/60), then 429', async () => {
@@ -45,5 +57,64 @@ describe(`rate limits on the ${backend} backend`, () => {
     expect(answers.filter((r) => r.status === 429)).toHaveLength(3);
     // The general budget of that address is untouched.
     expect((await get('/v1/no-such-route', address)).headers.get('ratelimit-remaining')).toBe('4');
+  });
+
+  it('token bucket: a burst within capacity passes, a sustained rate above the refill is limited', async () => {
+    // The webhook rule here: "5/1 burst 8", a bucket of 8, one token back every 200 ms, per address (its 400s,
+    // unsigned posts, cost nothing downstream).
+    const address = ip();
+    const burst = await Promise.all(Array.from({ length: 8 }, () => post('/v1/webhooks/stripe', address)));
+    expect(burst.filter((r) => r.status === 429)).toHaveLength(0); // all 8 at once: within capacity
+    expect(burst.map((r) => Number(r.headers.get('ratelimit-remaining'))).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(burst[0]!.headers.get('ratelimit-limit')).toBe('8');
+    expect(burst[0]!.headers.get('ratelimit-policy')).toBe('5;w=1;burst=8');
+
+    const over = await post('/v1/webhooks/stripe', address);
+    expect(over.status).toBe(429);
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+    // One token is back within 200 ms: Retry-After is the least whole second, 1.
+    expect(over.headers.get('retry-after')).toBe('1');
+    expect(over.headers.get('ratelimit-remaining')).toBe('0');
+    // Full again after 8 refills of 200 ms: at most 2 s.
+    expect(Number(over.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers.get('ratelimit-reset'))).toBeLessThanOrEqual(2);
+
+    // Sustained: one request every 100 ms for 2 s (10/s) against a refill of 5/s: about half pass.
+    const statuses: number[] = [];
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) {
+      statuses.push((await post('/v1/webhooks/stripe', address)).status);
+      await sleep(Math.max(0, started + (i + 1) * 100 - Date.now()));
+    }
+    const passed = statuses.filter((s) => s !== 429).length;
+    const elapsed = (Date.now() - started) / 1000;
+    expect(passed).toBeGreaterThanOrEqual(6);
+    expect(passed).toBeLessThanOrEqual(Math.ceil(elapsed * 5) + 1); // never more than the refill brought back
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('the edge tier counts an address before the token is verified: 130 junk bearers meet 429 (issue 11, #5)', async () => {
+    // Without the edge tier every one of them is verified and refused 401: a bad token never reached a limit.
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const keyed = { ...env, JWT_SIGNING_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'rl-test' }) };
+    await inOneEdgeWindow();
+    const address = ip();
+    const answers = await Promise.all(
+      Array.from({ length: 130 }, () =>
+        app.fetch(
+          new Request('https://storefront.test/v1/categories', {
+            headers: { 'cf-connecting-ip': address, authorization: 'Bearer a.b.c' },
+          }),
+          keyed,
+          createExecutionContext(),
+        ),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(120);
+    const limited = answers.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(10); // the binding's 120 per 10 s
+    expect(limited[0]!.headers.get('retry-after')).toBe('10');
+    expect(((await limited[0]!.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
   });
 });

@@ -5,6 +5,7 @@ import { authenticate } from './auth/authenticate';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError, validationHook } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
+import { edgeLimits } from './rate-limit/edge';
 import { rateLimit } from './rate-limit/middleware';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes, jwksRoute } from './routes/auth.routes';
@@ -23,8 +24,10 @@ export const app = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
 app.use('*', requestContext());
 app.use('*', securityHeaders());
 app.use('*', corsAllowList());
-app.use('/v1/*', authenticate(), rateLimit());
-app.use('/.well-known/*', rateLimit());
+// The edge tier (overload shedding, the per-address count) comes before token verification, so a junk bearer is
+// limited like any request; the per-subject limits need the verified identity, so they come after.
+app.use('/v1/*', edgeLimits(), authenticate(), rateLimit());
+app.use('/.well-known/*', edgeLimits(), rateLimit());
 app.onError(onError);
 app.notFound(notFound);
 

@@ -26,14 +26,23 @@ describe('gateway config', () => {
       REFRESH_TOKEN_TTL_DAYS: 30,
       RATE_LIMIT_BACKEND: 'auto',
       RATE_LIMIT_TIMEOUT_MS: 300,
+      RATE_LIMIT_BROWSE_WAIT_MS: 0,
+      RATE_LIMIT_STORE_TIMEOUT_MS: 2000,
+      RATE_LIMIT_BREAKER_FAILURES: 5,
+      RATE_LIMIT_BREAKER_OPEN_MS: 5000,
       RATE_LIMIT_SHARDS: 32,
+      OVERLOAD_MAX_INFLIGHT_BROWSE: 256,
+      OVERLOAD_MAX_INFLIGHT_CART: 512,
+      OVERLOAD_MAX_INFLIGHT_CHECKOUT: 1024,
     });
     expect(rules(config)).toMatchObject({
       anonymous: { limit: 120, windowSeconds: 60, failClosed: false },
       guest: { limit: 240, windowSeconds: 60 },
       customer: { limit: 300, windowSeconds: 60 },
       merchant: { limit: 1200, windowSeconds: 60 },
+      admin: { limit: 1200, windowSeconds: 60, burst: 1200 },
       auth: { limit: 10, windowSeconds: 60, failClosed: true },
+      guestCreation: { limit: 10, windowSeconds: 600, burst: 5, failClosed: true },
       checkout: { limit: 10, windowSeconds: 60, failClosed: true },
       webhook: { limit: 6000, windowSeconds: 60, failClosed: false },
     });
@@ -50,7 +59,7 @@ describe('gateway config', () => {
     });
     expect(config.CORS_ORIGINS).toEqual(['http://127.0.0.1:8787', 'https://shop.example']);
     expect(config.SLOW_REQUEST_MS).toBe(0);
-    expect(rules(config).auth).toEqual({ name: 'auth', limit: 3, windowSeconds: 60, failClosed: true });
+    expect(rules(config).auth).toEqual({ name: 'auth', limit: 3, windowSeconds: 60, burst: 3, failClosed: true });
   });
 
   it('names each bad variable instead of falling back (values the old parsers quietly replaced)', () => {

@@ -30,21 +30,37 @@ export const GatewayVars = z
     // above what verification accepts (lib/auth/password.ts).
     PASSWORD_ITERATIONS: intVar(PBKDF2_ITERATIONS, { min: 100_000, max: MAX_PBKDF2_ITERATIONS }),
     REFRESH_TOKEN_TTL_DAYS: intVar(30, { min: 1, max: 365 }),
-    // "<requests>/<seconds>" per rule (see rate-limit/rules.ts for who falls under which).
+    // Token buckets, "<requests>/<seconds>" (the bucket holds as many) or "<requests>/<seconds> burst <n>", one per
+    // rule; rate-limit/rules.ts is the table of who falls under which, keyed how, failing open or closed.
     RATE_LIMIT_ANONYMOUS: rateVar('120/60'),
     RATE_LIMIT_GUEST: rateVar('240/60'),
     RATE_LIMIT_CUSTOMER: rateVar('300/60'),
     RATE_LIMIT_MERCHANT: rateVar('1200/60'),
+    RATE_LIMIT_ADMIN: rateVar('1200/60'),
     RATE_LIMIT_AUTH: rateVar('10/60'),
+    // POST /v1/auth/guest per address: identities must not be free, or per-shopper caps mean nothing.
+    RATE_LIMIT_GUEST_CREATION: rateVar('10/600 burst 5'),
     RATE_LIMIT_CHECKOUT: rateVar('10/60'),
     // Stripe delivers from a handful of addresses; the signature is the real gate.
     RATE_LIMIT_WEBHOOK: rateVar('6000/60'),
     // auto: Upstash when UPSTASH_REDIS_REST_URL is set, else the RateLimiterDO.
     RATE_LIMIT_BACKEND: enumVar(['auto', 'upstash', 'durable-object', 'off'], 'auto'),
-    // How long the store may take before the route's fail mode applies; 0 would fail every request over.
+    // How long a request waits for the global store before the edge tier's verdict stands (rate-limit/store.ts).
     RATE_LIMIT_TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
+    // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
+    RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
+    // A store call unanswered after this long is a failure; RATE_LIMIT_BREAKER_FAILURES of them in a row open the
+    // breaker for RATE_LIMIT_BREAKER_OPEN_MS: fail-closed rules then answer 503 at once.
+    RATE_LIMIT_STORE_TIMEOUT_MS: intVar(2000, { min: 1, max: 60_000 }),
+    RATE_LIMIT_BREAKER_FAILURES: intVar(5, { min: 1 }),
+    RATE_LIMIT_BREAKER_OPEN_MS: intVar(5000, { min: 100 }),
     // RateLimiterDO only: callers of one rule are spread over this many objects.
     RATE_LIMIT_SHARDS: intVar(32, { min: 1 }),
+    // Overload: requests in flight in one isolate above which a route class is answered 503 at once. Browse gives
+    // way first, checkout and payment webhooks last (rate-limit/overload.ts).
+    OVERLOAD_MAX_INFLIGHT_BROWSE: intVar(256, { min: 1 }),
+    OVERLOAD_MAX_INFLIGHT_CART: intVar(512, { min: 1 }),
+    OVERLOAD_MAX_INFLIGHT_CHECKOUT: intVar(1024, { min: 1 }),
     UPSTASH_REDIS_REST_URL: secret(optionalText(z.url({ protocol: /^https?$/ }))),
     UPSTASH_REDIS_REST_TOKEN: secret(optionalText()),
   })

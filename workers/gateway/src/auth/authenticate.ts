@@ -12,7 +12,8 @@ export function authenticate(): MiddlewareHandler<GatewayApp> {
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header('authorization');
     if (header !== undefined) {
-      const token = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header)?.[1];
+      // The scheme is case-insensitive (RFC 6750 via RFC 9110 11.1): "bearer" and "BEARER" are "Bearer".
+      const token = /^Bearer +([A-Za-z0-9_\-.]+)$/i.exec(header)?.[1];
       const identity = token ? await verifyAccessToken(await authKeys(c.env), token) : null;
       if (!identity) throw new AppError('UNAUTHORIZED', 'The access token is missing, malformed, expired or not ours.');
       c.set('identity', identity);

@@ -1,5 +1,6 @@
-// The two rate-limit backends behind one interface: Upstash (production, global) through @upstash/ratelimit,
-// and the built-in RateLimiterDO (default when no Upstash URL is set). Both use a sliding window.
+// The two global rate-limit stores behind one interface: Upstash (production) through @upstash/ratelimit, and the
+// built-in RateLimiterDO (default when no Upstash URL is set). Both run the same token bucket with the same
+// parameters (refillOf), so a rule answers alike on either.
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis/cloudflare';
 import type { LimitResult, RateLimiterDO } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
@@ -8,6 +9,17 @@ import type { Rule } from './rules';
 export interface Limiter {
   readonly name: 'upstash' | 'durable-object';
   limit(rule: Rule, key: string): Promise<LimitResult>;
+}
+
+/**
+ * A rule's refill as whole tokens per whole milliseconds, which both stores take: one token every
+ * floor(window / limit) ms, or, for rates above one a millisecond, round(limit / window) tokens every ms.
+ * "120/60" is one token every 500 ms; the rounding makes a rate at most a hair faster, never slower.
+ */
+export function refillOf(rule: Pick<Rule, 'limit' | 'windowSeconds'>): { refillRate: number; intervalMs: number } {
+  const ms = rule.windowSeconds * 1000;
+  if (rule.limit <= ms) return { refillRate: 1, intervalMs: Math.floor(ms / rule.limit) };
+  return { refillRate: Math.round(rule.limit / ms), intervalMs: 1 };
 }
 
 /** FNV-1a: a cheap, stable spread of keys over shards. */
@@ -22,14 +34,15 @@ export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiterDO>, 
     name: 'durable-object',
     async limit(rule, key) {
       const stub = ns.get(ns.idFromName(`${rule.name}:${shardOf(key, shards)}`));
-      return stub.limit(key, rule.limit, rule.windowSeconds * 1000);
+      const { refillRate, intervalMs } = refillOf(rule);
+      return stub.limit(`${rule.name}:${key}`, rule.burst, intervalMs, refillRate);
     },
   };
 }
 
+/** `timeoutMs` aborts a call that the store has not answered by then: it then counts as a store failure. */
 export function upstashLimiter(url: string, token: string, timeoutMs: number): Limiter {
-  // A deadline per call (a function, so each request gets a fresh signal), and no retries: a slow store
-  // must not slow every request.
+  // No retries: a retry would hold the request longer than the caller waits anyway (see store.ts).
   const redis = new Redis({
     url,
     token,
@@ -41,15 +54,18 @@ export function upstashLimiter(url: string, token: string, timeoutMs: number): L
   return {
     name: 'upstash',
     async limit(rule, key) {
-      const id = `${rule.name}:${rule.limit}/${rule.windowSeconds}`;
+      const id = `${rule.name}:${rule.limit}/${rule.windowSeconds}/${rule.burst}`;
       let rl = byRule.get(id);
       if (!rl) {
+        const { refillRate, intervalMs } = refillOf(rule);
         rl = new Ratelimit({
           redis,
-          limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowSeconds} s`),
-          prefix: `storefront:rl:${rule.name}`,
+          limiter: Ratelimit.tokenBucket(refillRate, `${intervalMs} ms`, rule.burst),
+          prefix: `storefront:tb:${rule.name}`,
           analytics: false,
-          // Our own deadline decides open or closed per rule (see middleware); the library's would always open.
+          // The gateway keeps its own cache of refused callers and its own deadline (store.ts), one mechanism for
+          // both stores; the library's timeout would let every slow call through.
+          ephemeralCache: false,
           timeout: 0,
         });
         byRule.set(id, rl);

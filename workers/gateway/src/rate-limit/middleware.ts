@@ -1,72 +1,103 @@
-// The rate-limit middleware: picks the rule and key for the request, asks the configured backend, sets
-// RateLimit-* headers, and answers 429 with Retry-After when the caller is over. When the backend is slow
-// or down, rules marked failClosed answer 503 and the others let the request through (logged).
+// The rate-limit middleware after authentication: the per-subject edge count, then the global token bucket of the
+// request's rule (rules.ts), with RateLimit-* headers and 429 + Retry-After when the caller is over. The global
+// store is asked through store.ts: a slow store leaves the edge tier's verdict standing, a failing one (breaker)
+// makes fail-closed rules answer 503 + Retry-After and fail-open ones rely on the edge tier alone.
 import type { MiddlewareHandler } from 'hono';
+import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { AppError } from '../../../../lib/errors';
-import { withTimeout } from '../../../../lib/resilience';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
-import { durableObjectLimiter, type Limiter, upstashLimiter } from './backends';
-import { classify, rules } from './rules';
+import { durableObjectLimiter, type Limiter, refillOf, upstashLimiter } from './backends';
+import { edgeAllows, edgeRefusal } from './edge';
+import { classify, type Rule, routeClass, rules } from './rules';
+import { GlobalStore } from './store';
 
-const limiters = new WeakMap<GatewayConfig, Limiter | null>();
+const stores = new WeakMap<GatewayConfig, GlobalStore | null>();
 
-/** The backend chosen by RATE_LIMIT_BACKEND (auto: Upstash when its URL is set, else the Durable Object). */
-export function limiterFor(env: GatewayBindings, config: GatewayConfig): Limiter | null {
-  if (limiters.has(config)) return limiters.get(config)!;
+/** The store chosen by RATE_LIMIT_BACKEND (auto: Upstash when its URL is set, else the Durable Object). */
+export function storeFor(env: GatewayBindings, config: GatewayConfig): GlobalStore | null {
+  if (stores.has(config)) return stores.get(config)!;
   const choice = config.RATE_LIMIT_BACKEND;
   const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
   let limiter: Limiter | null = null;
   // The schema has checked that the Upstash backend has both its URL and its token.
   if ((choice === 'upstash' || choice === 'auto') && url && token) {
-    limiter = upstashLimiter(url, token, config.RATE_LIMIT_TIMEOUT_MS);
+    limiter = upstashLimiter(url, token, config.RATE_LIMIT_STORE_TIMEOUT_MS);
   } else if (choice === 'durable-object' || choice === 'auto') {
     limiter = durableObjectLimiter(env.RATE_LIMITER, config.RATE_LIMIT_SHARDS);
   }
-  limiters.set(config, limiter);
-  return limiter;
+  const store = limiter
+    ? new GlobalStore(limiter, {
+        storeTimeoutMs: config.RATE_LIMIT_STORE_TIMEOUT_MS,
+        breakerFailures: config.RATE_LIMIT_BREAKER_FAILURES,
+        breakerOpenMs: config.RATE_LIMIT_BREAKER_OPEN_MS,
+      })
+    : null;
+  stores.set(config, store);
+  return store;
+}
+
+/**
+ * RateLimit-Limit is the bucket's capacity, -Remaining its tokens left, -Reset the seconds until it is full
+ * again, -Policy the sustained rate ("<count>;w=<seconds>", plus ";burst=<n>" when the capacity differs).
+ */
+export function rateHeaders(rule: Rule, result: LimitResult, now = Date.now()): Record<string, string> {
+  const { refillRate, intervalMs } = refillOf(rule);
+  const missing = result.limit - result.remaining;
+  const fullAt = missing <= 0 ? now : result.reset + (Math.ceil(missing / refillRate) - 1) * intervalMs;
+  return {
+    'ratelimit-limit': String(result.limit),
+    'ratelimit-remaining': String(result.remaining),
+    'ratelimit-reset': String(Math.max(0, Math.ceil((fullAt - now) / 1000))),
+    'ratelimit-policy': `${rule.limit};w=${rule.windowSeconds}${rule.burst === rule.limit ? '' : `;burst=${rule.burst}`}`,
+  };
 }
 
 export function rateLimit(): MiddlewareHandler<GatewayApp> {
   return async function rateLimitMiddleware(c, next) {
     const config = gatewayConfig(c.env);
-    const limiter = limiterFor(c.env, config);
-    if (!limiter) return next();
+    const store = storeFor(c.env, config);
+    if (!store) return next();
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const { rule, key } = classify(rules(config), c.req.path, ip, c.get('identity'));
-    let result: Awaited<ReturnType<typeof limiter.limit>>;
-    try {
-      result = await withTimeout(limiter.limit(rule, key), config.RATE_LIMIT_TIMEOUT_MS, 'rate limiter');
-    } catch (err) {
+    const cls = routeClass(c.req.method, c.req.path);
+    const who = c.get('identity');
+    if (who && !(await edgeAllows(c, c.env.EDGE_LIMIT_SUBJECT, `sub:${who.sub}`))) throw edgeRefusal();
+    const { rule, key } = classify(rules(config), cls, ip, who);
+    const waitMs = cls === 'browse' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
+    const verdict = await store.check(rule, key, waitMs, (p) => {
+      try {
+        c.executionCtx.waitUntil(p);
+      } catch {
+        // No execution context (a direct app.request in a test): the call still runs, unheld.
+      }
+    });
+    if (verdict.kind === 'late') return next(); // the edge tier has let it through; the store's verdict follows
+    if (verdict.kind === 'down') {
       console.warn(
         JSON.stringify({
           requestId: c.get('requestId'),
           msg: 'rate limiter unavailable',
-          backend: limiter.name,
+          backend: store.backend.name,
+          breaker: store.breaker.state,
           rule: rule.name,
           failClosed: rule.failClosed,
-          error: String(err),
+          error: String(verdict.error),
         }),
       );
       if (rule.failClosed) {
+        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
         throw new AppError('RATE_LIMITER_UNAVAILABLE', 'This operation is paused for a moment; try again shortly.', {
-          retryAfter: 5,
+          retryAfter,
         });
       }
       return next();
     }
-    const resetSeconds = Math.max(0, Math.ceil((result.reset - Date.now()) / 1000));
-    const headers = {
-      'ratelimit-limit': String(result.limit),
-      'ratelimit-remaining': String(result.remaining),
-      'ratelimit-reset': String(resetSeconds),
-      'ratelimit-policy': `${rule.limit};w=${rule.windowSeconds}`,
-    };
-    if (!result.success) {
-      throw new AppError('RATE_LIMITED', `Too many requests; try again in ${Math.max(1, resetSeconds)} s.`, {
-        retryAfter: Math.max(1, resetSeconds),
-        headers,
-      });
+    const now = Date.now();
+    const headers = rateHeaders(rule, verdict.result, now);
+    if (!verdict.result.success) {
+      // Retry-After: until one token is back (the next refill), at least 1 s.
+      const retryAfter = Math.max(1, Math.ceil((verdict.result.reset - now) / 1000));
+      throw new AppError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s.`, { retryAfter, headers });
     }
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);

@@ -1,30 +1,88 @@
-// Rate-limit rules from configuration: which rule a request falls under, its key, and whether it fails open
-// or closed when the limiter's store is slow or down. The limits themselves are vars (RATE_LIMIT_*, config.ts).
+// Rate-limit rules as one table: every request falls in a route class (browse, cart, checkout, auth, guest
+// creation, webhook), the caller in a tier (anonymous or their role), and the cell names the rule, the key
+// (per address or per subject) and so the bucket. Rules are token buckets whose rate and burst are vars
+// (RATE_LIMIT_*, config.ts); whether a rule fails open or closed when the store is down is here, with the reason.
 import type { Identity } from '../../../../lib/auth/tokens';
 import type { GatewayConfig } from '../config';
 
+export type RuleName =
+  | 'anonymous'
+  | 'guest'
+  | 'customer'
+  | 'merchant'
+  | 'admin'
+  | 'auth'
+  | 'guestCreation'
+  | 'checkout'
+  | 'webhook';
+export type RouteClass = 'browse' | 'cart' | 'checkout' | 'auth' | 'guestCreation' | 'webhook';
+export type Tier = 'anonymous' | Identity['role'];
+
 export interface Rule {
-  name: 'anonymous' | 'guest' | 'customer' | 'merchant' | 'auth' | 'checkout' | 'webhook';
+  name: RuleName;
+  /** Tokens that come back per `windowSeconds` (the sustained rate). */
   limit: number;
   windowSeconds: number;
-  /** true: refuse (503) when the store cannot answer; false: let the request through. */
+  /** The bucket's capacity: how many requests may come at once. */
+  burst: number;
+  /** true: refuse (503) while the store is down (breaker open); false: the edge tier alone decides. */
   failClosed: boolean;
 }
 
-const names: Rule['name'][] = ['anonymous', 'guest', 'customer', 'merchant', 'auth', 'checkout', 'webhook'];
-// Credential and payment routes fail closed: an attacker must not gain from the store being down.
-const failClosed = new Set<Rule['name']>(['auth', 'checkout']);
+const varOf: Record<RuleName, keyof GatewayConfig> = {
+  anonymous: 'RATE_LIMIT_ANONYMOUS',
+  guest: 'RATE_LIMIT_GUEST',
+  customer: 'RATE_LIMIT_CUSTOMER',
+  merchant: 'RATE_LIMIT_MERCHANT',
+  admin: 'RATE_LIMIT_ADMIN',
+  auth: 'RATE_LIMIT_AUTH',
+  guestCreation: 'RATE_LIMIT_GUEST_CREATION',
+  checkout: 'RATE_LIMIT_CHECKOUT',
+  webhook: 'RATE_LIMIT_WEBHOOK',
+};
 
-const built = new WeakMap<GatewayConfig, Record<Rule['name'], Rule>>();
+// Closed where an attacker gains from an outage: guessing passwords, minting identities (free guests are what
+// hoards stock) and paying. The edge tier alone is a per-location count, too loose for those. Open for reading,
+// carts and Stripe's webhook (whose signature is the real gate): the edge tier still limits them per location,
+// and shoppers keep browsing through a Redis outage.
+const failClosed = new Set<RuleName>(['auth', 'guestCreation', 'checkout']);
 
-export function rules(config: GatewayConfig): Record<Rule['name'], Rule> {
+type Cell = { rule: RuleName; key: 'address' | 'subject' };
+const byRole = (key: Cell['key']): Record<Tier, Cell> => ({
+  anonymous: { rule: 'anonymous', key: 'address' },
+  guest: { rule: 'guest', key },
+  customer: { rule: 'customer', key },
+  merchant: { rule: 'merchant', key },
+  admin: { rule: 'admin', key },
+});
+const everyone = (rule: RuleName, key: Cell['key']): Record<Tier, Cell> => ({
+  anonymous: { rule, key },
+  guest: { rule, key },
+  customer: { rule, key },
+  merchant: { rule, key },
+  admin: { rule, key },
+});
+
+/** The table: route class x tier -> rule and key. Credential routes count per address whoever calls. */
+export const table: Record<RouteClass, Record<Tier, Cell>> = {
+  browse: byRole('subject'),
+  cart: byRole('subject'),
+  checkout: { ...everyone('checkout', 'subject'), anonymous: { rule: 'anonymous', key: 'address' } },
+  auth: everyone('auth', 'address'),
+  guestCreation: everyone('guestCreation', 'address'),
+  webhook: everyone('webhook', 'address'),
+};
+
+const built = new WeakMap<GatewayConfig, Record<RuleName, Rule>>();
+
+export function rules(config: GatewayConfig): Record<RuleName, Rule> {
   let r = built.get(config);
   if (!r) {
-    const entries = names.map((name) => {
-      const rate = config[`RATE_LIMIT_${name.toUpperCase() as Uppercase<typeof name>}`];
+    const entries = (Object.keys(varOf) as RuleName[]).map((name) => {
+      const rate = config[varOf[name]] as { limit: number; windowSeconds: number; burst: number };
       return [name, { name, ...rate, failClosed: failClosed.has(name) }] as const;
     });
-    r = Object.fromEntries(entries) as Record<Rule['name'], Rule>;
+    r = Object.fromEntries(entries) as Record<RuleName, Rule>;
     built.set(config, r);
   }
   return r;
@@ -32,12 +90,19 @@ export function rules(config: GatewayConfig): Record<Rule['name'], Rule> {
 
 const authPaths = new Set(['/v1/auth/login', '/v1/auth/register', '/v1/auth/refresh']);
 
-/** The rule and key for one request. Credential routes count per IP whoever calls; the rest per caller. */
-export function classify(all: Record<Rule['name'], Rule>, path: string, ip: string, who: Identity | undefined) {
-  if (authPaths.has(path)) return { rule: all.auth, key: `ip:${ip}` };
-  if (path === '/v1/webhooks/stripe') return { rule: all.webhook, key: `ip:${ip}` };
-  if (path === '/v1/checkout' && who) return { rule: all.checkout, key: `sub:${who.sub}` };
-  if (!who) return { rule: all.anonymous, key: `ip:${ip}` };
-  const tier = who.role === 'admin' ? 'merchant' : who.role;
-  return { rule: all[tier], key: `sub:${who.sub}` };
+/** The route class of a request, by path and method. */
+export function routeClass(method: string, path: string): RouteClass {
+  if (authPaths.has(path)) return 'auth';
+  if (path === '/v1/auth/guest' && method === 'POST') return 'guestCreation';
+  if (path === '/v1/webhooks/stripe') return 'webhook';
+  if (path === '/v1/checkout' || path.startsWith('/v1/checkout/')) return 'checkout';
+  if (path === '/v1/cart' || path.startsWith('/v1/cart/')) return 'cart';
+  return 'browse';
+}
+
+/** The rule and key for one request: its cell of the table. */
+export function classify(all: Record<RuleName, Rule>, cls: RouteClass, ip: string, who: Identity | undefined) {
+  const cell = table[cls][who ? who.role : 'anonymous'];
+  const key = cell.key === 'subject' && who ? `sub:${who.sub}` : `ip:${ip}`;
+  return { rule: all[cell.rule], key };
 }

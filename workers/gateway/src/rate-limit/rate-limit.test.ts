@@ -1,0 +1,109 @@
+// The rate-limit pieces in plain Node: the rule table, the refill arithmetic both stores share, the headers, and
+// the global tier's behaviour with a store that is slow, failing or refusing (a fake store, real timers).
+import { describe, expect, it } from 'vitest';
+import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
+import { gatewayConfig } from '../config';
+import { type Limiter, refillOf } from './backends';
+import { rateHeaders } from './middleware';
+import { classify, type Rule, routeClass, rules } from './rules';
+import { GlobalStore } from './store';
+
+const all = rules(gatewayConfig({}));
+const customer = { sub: 'c1', role: 'customer' as const };
+
+describe('the rule table', () => {
+  it('names a rule and a key for each route class and tier', () => {
+    expect(routeClass('POST', '/v1/auth/guest')).toBe('guestCreation');
+    expect(routeClass('GET', '/v1/auth/guest')).toBe('browse');
+    expect(routeClass('POST', '/v1/cart/items')).toBe('cart');
+    expect(routeClass('POST', '/v1/checkout')).toBe('checkout');
+    expect(classify(all, 'browse', '1.2.3.4', undefined)).toMatchObject({
+      rule: { name: 'anonymous' },
+      key: 'ip:1.2.3.4',
+    });
+    expect(classify(all, 'cart', '1.2.3.4', customer)).toMatchObject({ rule: { name: 'customer' }, key: 'sub:c1' });
+    expect(classify(all, 'checkout', '1.2.3.4', customer)).toMatchObject({ rule: { name: 'checkout' }, key: 'sub:c1' });
+    // Credential-grade rules count per address whoever calls: a token does not buy more guests or logins.
+    expect(classify(all, 'guestCreation', '1.2.3.4', customer)).toMatchObject({
+      rule: { name: 'guestCreation', failClosed: true },
+      key: 'ip:1.2.3.4',
+    });
+    expect(classify(all, 'browse', '1.2.3.4', { sub: 'a', role: 'admin' }).rule.name).toBe('admin');
+  });
+});
+
+describe('refill and headers', () => {
+  it('turns a rate into whole tokens per whole milliseconds', () => {
+    expect(refillOf({ limit: 120, windowSeconds: 60 })).toEqual({ refillRate: 1, intervalMs: 500 });
+    expect(refillOf({ limit: 7, windowSeconds: 60 })).toEqual({ refillRate: 1, intervalMs: 8571 });
+    expect(refillOf({ limit: 1_000_000_000, windowSeconds: 60 })).toEqual({ refillRate: 16667, intervalMs: 1 });
+  });
+
+  it('reports capacity, tokens left, seconds until full and the policy with its burst', () => {
+    const rule: Rule = { name: 'anonymous', limit: 60, windowSeconds: 60, burst: 10, failClosed: false };
+    const now = 1_000_000;
+    // 7 of 10 left, next token in 400 ms, one a second: full after 0.4 + 2 s.
+    expect(rateHeaders(rule, { success: true, limit: 10, remaining: 7, reset: now + 400 }, now)).toEqual({
+      'ratelimit-limit': '10',
+      'ratelimit-remaining': '7',
+      'ratelimit-reset': '3',
+      'ratelimit-policy': '60;w=60;burst=10',
+    });
+    const plain = { ...rule, burst: 60 };
+    expect(rateHeaders(plain, { success: true, limit: 60, remaining: 60, reset: now }, now)).toMatchObject({
+      'ratelimit-reset': '0',
+      'ratelimit-policy': '60;w=60',
+    });
+  });
+});
+
+const rule: Rule = { name: 'auth', limit: 10, windowSeconds: 60, burst: 10, failClosed: true };
+const ok: LimitResult = { success: true, limit: 10, remaining: 9, reset: Date.now() + 6000 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function fakeStore(answer: () => Promise<LimitResult>) {
+  let calls = 0;
+  const backend: Limiter = {
+    name: 'durable-object',
+    limit: () => {
+      calls++;
+      return answer();
+    },
+  };
+  const store = new GlobalStore(backend, { storeTimeoutMs: 100, breakerFailures: 2, breakerOpenMs: 1000 });
+  return { store, calls: () => calls };
+}
+const held: Promise<unknown>[] = [];
+const keep = (p: Promise<unknown>) => held.push(p);
+
+describe('the global tier', () => {
+  it('answers late (the edge verdict stands) when the store is slow, and then applies its refusal', async () => {
+    const { store, calls } = fakeStore(async () => {
+      await sleep(50);
+      return { success: false, limit: 10, remaining: 0, reset: Date.now() + 5000 };
+    });
+    expect(await store.check(rule, 'k', 10, keep)).toEqual({ kind: 'late' });
+    await Promise.all(held);
+    // The late refusal now holds without another call, and a slow store did not open the breaker.
+    expect(await store.check(rule, 'k', 10, keep)).toMatchObject({ kind: 'answer', result: { success: false } });
+    expect(calls()).toBe(1);
+    expect(store.breaker.state).toBe('closed');
+  });
+
+  it('opens the breaker on real failures (no answer within the store timeout), then refuses without calling', async () => {
+    const { store, calls } = fakeStore(() => new Promise<LimitResult>(() => {}));
+    for (let i = 0; i < 2; i++) {
+      expect((await store.check(rule, `k${i}`, 150, keep)).kind).toBe('down');
+    }
+    expect(store.breaker.state).toBe('open');
+    const verdict = await store.check(rule, 'other', 150, keep);
+    expect(verdict).toMatchObject({ kind: 'down' });
+    expect(verdict.kind === 'down' && verdict.retryAfterMs).toBeGreaterThan(0);
+    expect(calls()).toBe(2);
+  });
+
+  it('passes the answer of a healthy store through', async () => {
+    const { store } = fakeStore(async () => ok);
+    expect(await store.check(rule, 'k', 100, keep)).toEqual({ kind: 'answer', result: ok });
+  });
+});

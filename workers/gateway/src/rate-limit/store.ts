@@ -1,0 +1,98 @@
+// The global tier: one call to the store (Upstash or RateLimiterDO) per request, which a request waits on for at
+// most a short deadline. What the store answers late is not lost: a refusal is remembered in the isolate until the
+// bucket refills, so the caller's next requests are refused here without another call. A breaker on the store
+// opens only on real failures (errors, or no answer within RATE_LIMIT_STORE_TIMEOUT_MS), never on mere slowness.
+//
+// Why: a deadline that turns into "let through" lifts the limit for whoever slows the store down (a flood), and
+// one that turns into "refuse" locks out everyone else (issue 11, finding 1). Here a slow store changes nothing:
+// the edge tier, which ran before, has already limited the request, and the store's verdict follows.
+import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
+import { CircuitBreaker, CircuitOpenError, withTimeout } from '../../../../lib/resilience';
+import type { Limiter } from './backends';
+import type { Rule } from './rules';
+
+export type Verdict =
+  /** The store's answer, or a refusal it gave earlier that still holds. */
+  | { kind: 'answer'; result: LimitResult }
+  /** No answer within the wait: the edge tier's verdict stands. */
+  | { kind: 'late' }
+  /** The store failed (an error, or the breaker is open): `retryAfterMs` until it is tried again. */
+  | { kind: 'down'; retryAfterMs: number; error: unknown };
+
+export interface StoreOptions {
+  storeTimeoutMs: number;
+  breakerFailures: number;
+  breakerOpenMs: number;
+}
+
+const FORGET_ABOVE = 10_000;
+
+export class GlobalStore {
+  /** `rule:key` -> epoch ms until which the store refused it (its next refill). */
+  private readonly refused = new Map<string, number>();
+  readonly breaker: CircuitBreaker;
+
+  constructor(
+    readonly backend: Limiter,
+    private readonly opts: StoreOptions,
+  ) {
+    this.breaker = new CircuitBreaker(`rate limiter (${backend.name})`, {
+      failureThreshold: opts.breakerFailures,
+      openMs: opts.breakerOpenMs,
+    });
+  }
+
+  /**
+   * Asks the store for one token of `key` under `rule`, waiting at most `waitMs` (0: not at all). The call goes on
+   * after the wait (`keepAlive` holds the isolate for it) and its refusal is remembered.
+   */
+  async check(rule: Rule, key: string, waitMs: number, keepAlive: (p: Promise<unknown>) => void): Promise<Verdict> {
+    const id = `${rule.name}:${key}`;
+    const now = Date.now();
+    const until = this.refused.get(id);
+    if (until !== undefined) {
+      if (until > now)
+        return { kind: 'answer', result: { success: false, limit: rule.burst, remaining: 0, reset: until } };
+      this.refused.delete(id);
+    }
+    const call = this.breaker.run(() =>
+      withTimeout(this.backend.limit(rule, key), this.opts.storeTimeoutMs, 'rate limiter store'),
+    );
+    const recorded = call.then((result) => {
+      if (!result.success) this.remember(id, result.reset);
+      return result;
+    });
+    recorded.catch(() => {}); // the outcome is reported below (or dropped when nobody waits for it)
+    if (waitMs <= 0) {
+      keepAlive(recorded.catch(() => {}));
+      return { kind: 'late' };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), waitMs);
+    });
+    try {
+      const first = await Promise.race([recorded, late]);
+      if (first === 'late') {
+        keepAlive(recorded.catch(() => {}));
+        return { kind: 'late' };
+      }
+      return { kind: 'answer', result: first };
+    } catch (error) {
+      const retryAfterMs = error instanceof CircuitOpenError ? error.retryAfterMs : 1000;
+      return { kind: 'down', retryAfterMs, error };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private remember(id: string, until: number) {
+    if (this.refused.size >= FORGET_ABOVE) {
+      const now = Date.now();
+      for (const [k, t] of this.refused) if (t <= now) this.refused.delete(k);
+      // Still full of live refusals (a flood from many addresses): drop the oldest; the store still counts them.
+      while (this.refused.size >= FORGET_ABOVE) this.refused.delete(this.refused.keys().next().value!);
+    }
+    this.refused.set(id, until);
+  }
+}
