@@ -1,19 +1,18 @@
 // Identity routes: register, login (merging a guest cart when a guest token is the bearer), guest sessions,
 // refresh-token rotation, logout, and the public keys that verify our access tokens.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { LoginBody, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
 import { authKeys } from '../../../../lib/auth/tokens';
 import * as identity from '../auth/identity.service';
-import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
-import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
+import { router } from './router';
 
 const noStore = { 'cache-control': 'no-store' };
 const tooMany = failure('Too many attempts from this address (RATE_LIMITED, with Retry-After)');
 
-export const authRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const authRoutes = router();
 
 authRoutes.openapi(
   createRoute({
@@ -121,7 +120,7 @@ const Jwks = z
     description: 'Public keys (JWK) that verify access tokens, matched by the `kid` in the token header.',
   });
 
-export const jwksRoute = new OpenAPIHono<GatewayApp>().openapi(
+export const jwksRoute = router().openapi(
   createRoute({
     method: 'get',
     path: '/',
