@@ -1044,6 +1044,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description No variant is sold under this SKU: nothing is created */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Below what is held or sold (STOCK_BELOW_COMMITTED) */
                 409: {
                     headers: {
@@ -1150,6 +1159,15 @@ export interface paths {
                 };
                 /** @description Not allowed */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No variant is sold under this SKU: nothing is created */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2320,6 +2338,15 @@ export interface paths {
                 };
                 /** @description Invalid SKU */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No variant is sold under this SKU (the read creates nothing) */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

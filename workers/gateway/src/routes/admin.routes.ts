@@ -58,6 +58,7 @@ const stockFailures = {
   400: failure('Invalid SKU or figure (the message names each bad field)'),
   401: failure('No token'),
   403: failure('Not allowed'),
+  404: failure('No variant is sold under this SKU: nothing is created'),
   409: failure('Below what is held or sold (STOCK_BELOW_COMMITTED)'),
 };
 

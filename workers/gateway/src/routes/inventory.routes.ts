@@ -18,6 +18,7 @@ inventoryRoutes.openapi(
     responses: {
       200: { description: 'Current figures', ...json(InventoryView, example.inventory) },
       400: failure('Invalid SKU'),
+      404: failure('No variant is sold under this SKU (the read creates nothing)'),
       503: failure('Unavailable'),
     },
   }),
