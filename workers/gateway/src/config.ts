@@ -30,6 +30,8 @@ export const GatewayVars = z
     // above what verification accepts (lib/auth/password.ts).
     PASSWORD_ITERATIONS: intVar(PBKDF2_ITERATIONS, { min: 100_000, max: MAX_PBKDF2_ITERATIONS }),
     REFRESH_TOKEN_TTL_DAYS: intVar(30, { min: 1, max: 365 }),
+    // A guest session's whole life: refreshing rotates its token but never extends it (a customer's slides).
+    GUEST_SESSION_TTL_DAYS: intVar(7, { min: 1, max: 365 }),
     // "<requests>/<seconds>" per rule (see rate-limit/rules.ts for who falls under which).
     RATE_LIMIT_ANONYMOUS: rateVar('120/60'),
     RATE_LIMIT_GUEST: rateVar('240/60'),
