@@ -173,6 +173,8 @@ export async function startWrangler(
     '--persist-to',
     path.join(dataRoot, 'wrangler'),
     '--show-interactive-dev-session=false',
+    // GET /__scheduled runs the gateway's Cron Trigger (the refresh-token pruning) on demand.
+    '--test-scheduled',
     ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
   ];
   const wranglerLog = path.join(dataRoot, 'wrangler.log');

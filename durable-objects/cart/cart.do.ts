@@ -4,9 +4,10 @@
 // worker before it calls in; the object keeps the price at which each line was added, to flag changes.
 // Expiry: each write re-arms the alarm; when it fires after the idle time, the storage is deleted.
 // Guest-to-customer merges are two-phase (drain -> absorb -> confirm) with a token, so a merge that is
-// interrupted or run twice at once neither loses nor doubles a line.
+// interrupted or run twice at once neither loses nor doubles a line; what does not fit the customer's cart stays in
+// the guest's, and the merge says which lines and why.
 import { DurableObject } from 'cloudflare:workers';
-import type { CartLimits, CartLine, CartOp, CartResult, CartState } from './types';
+import type { CartLimits, CartLine, CartOp, CartResult, CartState, MergeLeftReason, MergeOutcome } from './types';
 
 interface LineRow extends Record<string, SqlStorageValue> {
   sku: string;
@@ -41,6 +42,11 @@ export class CartDO extends DurableObject {
       create table if not exists drained_line (sku text primary key, quantity integer not null);
       create table if not exists checked_out (order_id text primary key, at integer not null);
     `);
+    // What an absorb took and left (JSON MergeOutcome), so a replayed absorb answers the same. Null on rows written
+    // before the column existed: those absorbs took everything.
+    const absorbedColumns = this.sql.exec<{ name: string }>("select name from pragma_table_info('absorbed')").toArray();
+    if (!absorbedColumns.some((c) => c.name === 'outcome'))
+      this.sql.exec('alter table absorbed add column outcome text');
     this.schemaReady = true;
   }
 
@@ -205,20 +211,45 @@ export class CartDO extends DurableObject {
     return { token, lines };
   }
 
-  /** Merge, phase 2 (customer cart): adds the lines once per token, within the bounds. */
-  async absorb(token: string, incoming: CartLine[], limits: CartLimits): Promise<CartState> {
+  /**
+   * Merge, phase 2 (customer cart): adds the lines once per token, within the bounds, and answers what it took and
+   * what it left (with the reason). A replay of the token answers the first absorb's outcome and changes nothing.
+   */
+  async absorb(token: string, incoming: CartLine[], limits: CartLimits): Promise<{ cart: CartState } & MergeOutcome> {
     this.ready();
-    if (this.sql.exec('select 1 from absorbed where token = ?', token).toArray().length) return this.state();
+    const done = this.sql
+      .exec<{ outcome: string | null }>('select outcome from absorbed where token = ?', token)
+      .toArray()[0];
+    if (done) {
+      const outcome: MergeOutcome = done.outcome
+        ? (JSON.parse(done.outcome) as MergeOutcome)
+        : { taken: incoming.map((l) => ({ sku: l.sku, quantity: l.quantity })), left: [] };
+      return { cart: this.state(), ...outcome };
+    }
     const lines = this.lines();
     const currency = lines[0]?.currency ?? incoming[0]?.currency;
     let total = lines.reduce((n, l) => n + l.quantity, 0);
+    const outcome: MergeOutcome = { taken: [], left: [] };
+    const leave = (item: CartLine, quantity: number, reason: MergeLeftReason) =>
+      outcome.left.push({ sku: item.sku, quantity, reason });
     for (const item of incoming) {
-      if (item.currency !== currency) continue; // one currency per cart: the customer's cart decides
+      // One currency per cart: the customer's cart decides.
+      if (item.currency !== currency) {
+        leave(item, item.quantity, 'CURRENCY');
+        continue;
+      }
       const have = lines.find((l) => l.sku === item.sku);
-      const room = Math.min(limits.maxLineQuantity - (have?.quantity ?? 0), limits.maxItems - total);
-      if (room <= 0 || (!have && lines.length >= limits.maxLines)) continue;
-      const add = Math.min(item.quantity, room);
+      if (!have && lines.length >= limits.maxLines) {
+        leave(item, item.quantity, 'MAX_LINES');
+        continue;
+      }
+      const lineRoom = limits.maxLineQuantity - (have?.quantity ?? 0);
+      const itemsRoom = limits.maxItems - total;
+      const add = Math.max(0, Math.min(item.quantity, lineRoom, itemsRoom));
+      if (add < item.quantity) leave(item, item.quantity - add, lineRoom <= itemsRoom ? 'LINE_QUANTITY' : 'MAX_ITEMS');
+      if (add === 0) continue;
       total += add;
+      outcome.taken.push({ sku: item.sku, quantity: add });
       if (have) {
         have.quantity += add;
         this.sql.exec('update line set quantity = ? where sku = ?', have.quantity, item.sku);
@@ -227,24 +258,36 @@ export class CartDO extends DurableObject {
         lines.push({ ...item, quantity: add });
       }
     }
-    this.sql.exec('insert into absorbed (token, at) values (?, ?)', token, Date.now());
-    return this.committed(limits);
+    this.sql.exec(
+      'insert into absorbed (token, at, outcome) values (?, ?, ?)',
+      token,
+      Date.now(),
+      JSON.stringify(outcome),
+    );
+    return { cart: outcome.taken.length ? this.committed(limits) : this.state(), ...outcome };
   }
 
   /**
-   * Merge, phase 3 (guest cart): removes what was handed out under `token`. What the shopper added since stays;
-   * a line the shopper removed or set since is the shopper's decision and is left as it is.
+   * Merge, phase 3 (guest cart): removes what the customer's cart took under `token` (its absorb's `taken`); what
+   * did not fit stays. What the shopper added since stays too, and a line the shopper
+   * removed or set since is the shopper's decision and is left as it is.
    */
-  async confirmDrain(token: string, limits: CartLimits): Promise<CartState> {
+  async confirmDrain(token: string, limits: CartLimits, taken: MergeOutcome['taken']): Promise<CartState> {
     this.ready();
     if (!this.sql.exec('select 1 from drain where token = ?', token).toArray().length) return this.state();
-    this.sql.exec(
-      `update line
-       set quantity = quantity - coalesce((select d.quantity from drained_line d where d.sku = line.sku), 0)`,
-    );
-    this.sql.exec('delete from line where quantity <= 0');
-    this.sql.exec('delete from drained_line');
-    this.sql.exec('delete from drain where token = ?', token);
+    const drained = this.sql
+      .exec<{ sku: string; quantity: number }>('select sku, quantity from drained_line')
+      .toArray();
+    const tookOf = new Map(taken.map((t) => [t.sku, t.quantity]));
+    this.ctx.storage.transactionSync(() => {
+      for (const d of drained) {
+        const took = Math.min(d.quantity, tookOf.get(d.sku) ?? 0);
+        if (took > 0) this.sql.exec('update line set quantity = quantity - ? where sku = ?', took, d.sku);
+      }
+      this.sql.exec('delete from line where quantity <= 0');
+      this.sql.exec('delete from drained_line');
+      this.sql.exec('delete from drain where token = ?', token);
+    });
     return this.committed(limits);
   }
 

@@ -37,3 +37,12 @@ export type CartOp =
   | { kind: 'add'; line: Omit<CartLine, 'quantity'>; quantity: number }
   | { kind: 'set'; sku: string; quantity: number; line?: Omit<CartLine, 'quantity'> }
   | { kind: 'remove'; sku: string };
+
+/** Why a guest line (or part of it) did not fit into the customer's cart in a login merge. */
+export type MergeLeftReason = 'LINE_QUANTITY' | 'MAX_LINES' | 'MAX_ITEMS' | 'CURRENCY';
+
+/** What a merge's absorb did with the lines it was handed: what it took, and what stays in the guest cart. */
+export interface MergeOutcome {
+  taken: { sku: string; quantity: number }[];
+  left: { sku: string; quantity: number; reason: MergeLeftReason }[];
+}

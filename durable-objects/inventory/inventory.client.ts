@@ -1,9 +1,11 @@
 // The callers' side of InventoryDO (OrdersDO's stock port, the checkout worker's stock routes): a stub per SKU,
-// first stock loaded from Postgres' seeded copy when an object is used for the first time, and the multi-SKU
-// operations of a checkout (in SKU order).
+// first stock loaded from Postgres' seeded copy when an object is first written, and the multi-SKU operations of a
+// checkout (in SKU order). Only SKUs that exist in the catalog's variants get an object with storage: reads of an
+// unknown SKU answer 404 and create nothing (no object storage, so no levels row in Postgres either).
 import type { InventoryLevels } from '../../lib/contracts/queue';
 import { pgBreaker } from '../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../lib/db/client';
+import { AppError } from '../../lib/errors';
 import { withTimeout } from '../../lib/resilience';
 import type { InventoryDO } from './inventory.do';
 import type { CommitResult, LevelsState, ReleaseResult, ReserveResult } from './types';
@@ -20,22 +22,51 @@ export function inventoryOf(env: InventoryEnv, sku: string): DurableObjectStub<I
   return env.INVENTORY.get(env.INVENTORY.idFromName(sku));
 }
 
-/** First use of a SKU's object: its starting stock from `inventory_levels.initial_on_hand` (0 if none). */
-export async function initializeFromPostgres(env: InventoryEnv, sku: string): Promise<InventoryLevels> {
+/**
+ * The SKU as Postgres knows it: null when no variant is sold under it (so it gets no object and no row), else
+ * its seeded starting stock (`inventory_levels.initial_on_hand`, 0 if none).
+ */
+async function skuRecord(env: InventoryEnv, sku: string): Promise<{ initialOnHand: number } | null> {
   const settings = dbSettings(env);
-  const rows = await pgBreaker.run(() =>
-    sqlClient(settings.DATABASE_URL, settings).query('select initial_on_hand from inventory_levels where sku = $1', [
-      sku,
-    ]),
-  );
-  const onHand = Number((rows as { initial_on_hand?: number }[])[0]?.initial_on_hand ?? 0);
-  return bounded<InventoryLevels>(inventoryOf(env, sku).initialize(sku, onHand), `InventoryDO ${sku} initialize`);
+  const rows = (await pgBreaker.run(() =>
+    sqlClient(settings.DATABASE_URL, settings).query(
+      `select l.initial_on_hand from product_variants v left join inventory_levels l on l.sku = v.sku
+       where v.sku = $1`,
+      [sku],
+    ),
+  )) as { initial_on_hand: number | null }[];
+  return rows[0] ? { initialOnHand: Number(rows[0].initial_on_hand ?? 0) } : null;
 }
 
-/** Live levels of a SKU, initializing its object on first use. */
+const noSuchSku = (sku: string) => new AppError('NOT_FOUND', `No SKU ${sku}.`);
+
+/** First use of a SKU's object: its starting stock from Postgres. A SKU that does not exist is a 404. */
+export async function initializeFromPostgres(env: InventoryEnv, sku: string): Promise<InventoryLevels> {
+  const record = await skuRecord(env, sku);
+  if (!record) throw noSuchSku(sku);
+  return bounded<InventoryLevels>(
+    inventoryOf(env, sku).initialize(sku, record.initialOnHand),
+    `InventoryDO ${sku} initialize`,
+  );
+}
+
+/**
+ * Live levels of a SKU. A read never writes: an object not used yet is answered from Postgres' starting stock
+ * without initializing it, and a SKU that does not exist is a 404 that creates nothing.
+ */
 export async function levelsOf(env: InventoryEnv, sku: string): Promise<InventoryLevels> {
   const levels = await bounded<LevelsState>(inventoryOf(env, sku).levels(sku), `InventoryDO ${sku} levels`);
-  return levels.initialized ? levels : initializeFromPostgres(env, sku);
+  if (levels.initialized) return levels;
+  const record = await skuRecord(env, sku);
+  if (!record) throw noSuchSku(sku);
+  const onHand = record.initialOnHand;
+  return { ...levels, onHand, held: 0, sold: 0, available: onHand };
+}
+
+/** Before a merchant write: the SKU must exist, and its object starts from its seeded stock. */
+export async function ensureStock(env: InventoryEnv, sku: string): Promise<void> {
+  const levels = await bounded<LevelsState>(inventoryOf(env, sku).levels(sku), `InventoryDO ${sku} levels`);
+  if (!levels.initialized) await initializeFromPostgres(env, sku);
 }
 
 export interface ReserveLine {

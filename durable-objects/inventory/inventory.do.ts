@@ -43,9 +43,13 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     void ctx.blockConcurrencyWhile(async () => this.store.migrate());
   }
 
-  /** Live figures; `initialized` is false until the first stock arrived (initialize, setOnHand or adjust). */
+  /**
+   * Live figures; `initialized` is false until the first stock arrived (initialize, setOnHand or adjust). A read:
+   * it never creates the object's storage (the caller decides whether the SKU exists at all).
+   */
   levels(sku: string): LevelsState {
-    const s = this.store.stock(sku);
+    const s = this.store.peek(sku);
+    if (!s) return { ...StockStore.emptyLevels(sku), initialized: false };
     return { ...this.store.levelsOf(s), initialized: s.initialized === 1 };
   }
 
@@ -71,8 +75,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       throw new RangeError(`InventoryDO: hold quantity ${quantity} not in 1..${MAX_HOLD_QUANTITY}`);
     if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
       throw new TypeError('InventoryDO: expiresAt must be ms since epoch');
-    const s = this.store.stock(sku);
-    if (!s.initialized) return { ok: false, reason: 'UNINITIALIZED' };
+    const s = this.store.peek(sku);
+    if (!s?.initialized) return { ok: false, reason: 'UNINITIALIZED' };
     const hold = this.store.hold(holdId);
     if (hold && (hold.quantity !== quantity || hold.owner !== owner)) return { ok: false, reason: 'HOLD_MISMATCH' };
     if (hold && hold.status !== 'released') {
@@ -128,9 +132,9 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
    * cap is not checked again: the units were granted within it.
    */
   commit(sku: string, holdId: string): CommitResult {
-    const s = this.store.stock(sku);
-    const hold = this.store.hold(text(holdId, 'holdId'));
-    if (!hold) return { ok: false, reason: 'UNKNOWN_HOLD' };
+    const s = this.store.peek(sku);
+    const hold = s && this.store.hold(text(holdId, 'holdId'));
+    if (!s || !hold) return { ok: false, reason: 'UNKNOWN_HOLD' };
     if (hold.status === 'sold') return { ok: true, levels: this.store.levelsOf(s) };
     const available = s.on_hand - s.held - s.sold;
     if (hold.status === 'released' && hold.quantity > available)
@@ -149,7 +153,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
 
   /** Gives an active hold's units back. Unknown or already released: ok, `released: false`. */
   release(sku: string, holdId: string, reason: string): ReleaseResult {
-    const s = this.store.stock(sku);
+    const s = this.store.peek(sku);
+    if (!s) return { ok: true, released: false, levels: StockStore.emptyLevels(sku) };
     const hold = this.store.hold(text(holdId, 'holdId'));
     if (!hold || hold.status === 'released') return { ok: true, released: false, levels: this.store.levelsOf(s) };
     if (hold.status === 'sold') return { ok: false, reason: 'ALREADY_SOLD' };

@@ -60,24 +60,49 @@ export class StockStore {
     this.sql = storage.sql;
   }
 
-  /** Creates the tables (once per wake, inside blockConcurrencyWhile). */
+  /** Whether the tables exist: an object that was only ever read has none, so no storage at all. */
+  private hasSchema = false;
+
+  /**
+   * Brings an existing object's tables up to date (once per wake, inside blockConcurrencyWhile). A new object
+   * gets its tables with its first write (`stock`), so a read of a SKU never creates storage.
+   */
   migrate() {
+    const exists = this.sql.exec("select 1 from sqlite_master where type = 'table' and name = 'stock'").toArray();
+    if (exists.length > 0) this.createTables();
+  }
+
+  private createTables() {
     this.sql.exec(SCHEMA);
+    this.hasSchema = true;
   }
 
   current(): StockRow | undefined {
+    if (!this.hasSchema) return undefined;
     return this.sql.exec<StockRow>('select * from stock where id = 1').toArray()[0];
   }
 
-  /** The state row, created on first use for `sku`; a call for another SKU is a routing bug. */
-  stock(sku: string): StockRow {
+  /** The state row if this object has one, without creating anything; a call for another SKU is a routing bug. */
+  peek(sku: string): StockRow | undefined {
     text(sku, 'sku');
     const row = this.current();
     if (row && row.sku !== sku)
       throw new Error(`InventoryDO for ${JSON.stringify(row.sku)} was called for ${JSON.stringify(sku)}`);
+    return row;
+  }
+
+  /** The state row, created (with the tables) on the first write for `sku`. */
+  stock(sku: string): StockRow {
+    const row = this.peek(sku);
     if (row) return row;
+    if (!this.hasSchema) this.createTables();
     this.sql.exec('insert into stock (id, sku) values (1, ?)', sku);
     return this.current()!;
+  }
+
+  /** The figures of a SKU whose object holds nothing yet. */
+  static emptyLevels(sku: string): InventoryLevels {
+    return { sku, onHand: 0, held: 0, sold: 0, available: 0, maxPerCustomer: null, version: 0, updatedAt: 0 };
   }
 
   hold(holdId: string): HoldRow | undefined {

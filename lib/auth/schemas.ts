@@ -41,3 +41,25 @@ export const Session = z
     role: z.enum(['guest', 'customer', 'merchant', 'admin']),
   })
   .openapi('Session');
+
+export const CartMerge = z
+  .object({
+    merged: z.number().int().openapi({ description: "Items moved from the guest cart into the account's cart." }),
+    kept: z
+      .array(
+        z.object({
+          sku: z.string(),
+          quantity: z.number().int(),
+          reason: z.enum(['LINE_QUANTITY', 'MAX_LINES', 'MAX_ITEMS', 'CURRENCY']).openapi({
+            description:
+              "Why it did not fit the account's cart: LINE_QUANTITY (over the per-item bound), MAX_LINES (no room " +
+              'for another line), MAX_ITEMS (over the items bound), CURRENCY (the account cart is in another one).',
+          }),
+        }),
+      )
+      .openapi({ description: 'What stays in the guest cart (the guest token still reaches it), line by line.' }),
+  })
+  .openapi('CartMerge');
+
+/** A login's answer: the session, and what happened to the guest cart when a guest token was the bearer. */
+export const LoginSession = Session.extend({ cartMerge: CartMerge.optional() }).openapi('LoginSession');

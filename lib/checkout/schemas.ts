@@ -126,13 +126,15 @@ export type OrderView = z.infer<typeof OrderView>;
 export const OrderList = z
   .object({ orders: z.array(OrderView), nextCursor: z.string().nullable() })
   .openapi('OrderList');
-export const OrderListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(/^\d{1,16}$/, 'a cursor from a previous page')
-    .optional(),
-});
+export const OrderListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z
+      .string()
+      .regex(/^\d{1,16}$/, 'a cursor from a previous page')
+      .optional(),
+  })
+  .strict();
 export const OrderIdParam = z.object({ id: z.string().regex(/^ord_[0-9a-z]{10,40}$/, 'an order id (ord_...)') });
 
 export const InventorySku = z.object({

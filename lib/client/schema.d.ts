@@ -188,7 +188,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in; a guest token as the bearer merges the guest cart into the account
-         * @description Unknown email and wrong password get the same answer after the same work. Send the guest session as the bearer to carry the guest's cart into the account (quantities add up within the cart bounds).
+         * @description Unknown email and wrong password get the same answer after the same work. Send the guest session as the bearer to carry the guest's cart into the account (quantities add up within the cart bounds); `cartMerge` then says how many items moved and which lines stay in the guest cart because they did not fit.
          */
         post: {
             parameters: {
@@ -225,7 +225,7 @@ export interface paths {
                          *       "role": "customer"
                          *     }
                          */
-                        "application/json": components["schemas"]["Session"];
+                        "application/json": components["schemas"]["LoginSession"];
                     };
                 };
                 /** @description The body fails the schema (the message names each bad field) or is not JSON */
@@ -1044,6 +1044,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description No variant is sold under this SKU: nothing is created */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Below what is held or sold (STOCK_BELOW_COMMITTED) */
                 409: {
                     headers: {
@@ -1150,6 +1159,15 @@ export interface paths {
                 };
                 /** @description Not allowed */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No variant is sold under this SKU: nothing is created */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2327,6 +2345,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description No variant is sold under this SKU (the read creates nothing) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Unavailable */
                 503: {
                     headers: {
@@ -2545,6 +2572,23 @@ export interface components {
             /** @example correct horse battery */
             password: string;
             name?: string;
+        };
+        LoginSession: components["schemas"]["Session"] & {
+            cartMerge?: components["schemas"]["CartMerge"];
+        };
+        CartMerge: {
+            /** @description Items moved from the guest cart into the account's cart. */
+            merged: number;
+            /** @description What stays in the guest cart (the guest token still reaches it), line by line. */
+            kept: {
+                sku: string;
+                quantity: number;
+                /**
+                 * @description Why it did not fit the account's cart: LINE_QUANTITY (over the per-item bound), MAX_LINES (no room for another line), MAX_ITEMS (over the items bound), CURRENCY (the account cart is in another one).
+                 * @enum {string}
+                 */
+                reason: "LINE_QUANTITY" | "MAX_LINES" | "MAX_ITEMS" | "CURRENCY";
+            }[];
         };
         LoginBody: {
             /**

@@ -12,3 +12,13 @@ export interface OrderedLine {
   sku: string;
   quantity: number;
 }
+
+/**
+ * What a login merge did: `merged` items moved into the customer's cart; `kept` lines (or parts of lines) did not
+ * fit and stay in the guest cart, each with why: LINE_QUANTITY (over the per-SKU bound), MAX_LINES (no room for
+ * another line), MAX_ITEMS (over the items bound), CURRENCY (the customer's cart is in another currency).
+ */
+export interface CartMergeResult {
+  merged: number;
+  kept: { sku: string; quantity: number; reason: 'LINE_QUANTITY' | 'MAX_LINES' | 'MAX_ITEMS' | 'CURRENCY' }[];
+}

@@ -2,7 +2,7 @@
 // racing guest writes: it neither loses nor doubles a line.
 import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CartLimits, CartLine, CartOp, CartState } from '../../durable-objects/cart/types';
+import type { CartLimits, CartLine, CartOp, CartState, MergeOutcome } from '../../durable-objects/cart/types';
 import { prng } from '../prng';
 import { add, cartOf, freshName, LIMITS, lineData, qty, remove, SKUS, sumBySku } from './helpers';
 
@@ -24,18 +24,18 @@ describe('CartDO: guest-to-customer merge', () => {
     const { token, lines } = (await guest.drain(names.customer)) as { token: string; lines: CartLine[] };
     if (!token) return { merged: 0 };
     await hooks.afterDrain?.();
-    await cartOf(names.customer).absorb(token, lines, limits.customer);
+    const { taken, left } = (await cartOf(names.customer).absorb(token, lines, limits.customer)) as MergeOutcome;
     await hooks.afterAbsorb?.();
     if (hooks.stopAfterAbsorb) return { merged: -1 };
-    await guest.confirmDrain(token, limits.guest);
-    return { merged: lines.reduce((t, l) => t + l.quantity, 0) };
+    await guest.confirmDrain(token, limits.guest, taken);
+    return { merged: taken.reduce((t, l) => t + l.quantity, 0), ...(left.length ? { left } : {}) };
   }
 
   async function seed(name: string, ops: CartOp[], limits = LIMITS) {
     for (const op of ops) expect(await cartOf(name).apply(op, limits)).toMatchObject({ ok: true });
   }
 
-  it('two full merges at once add each guest quantity exactly once (clamped) and empty the guest', async () => {
+  it('two full merges at once add each guest quantity exactly once (clamped); what did not fit stays', async () => {
     const names = { guest: freshName('guest'), customer: freshName('customer') };
     await seed(names.guest, [add('TST-1', 3), add('TST-2', 4), add('TST-3', 5)]);
     await seed(names.customer, [add('TST-2', 48), add('TST-4', 1), add('TST-1', 2)]);
@@ -50,10 +50,16 @@ describe('CartDO: guest-to-customer merge', () => {
     ]);
     expect(customer.lines.find((l) => l.sku === 'TST-3')).toEqual({ ...lineData('TST-3'), quantity: 5 });
     expect(customer.version).toBe(4); // 3 writes + one absorb (the second absorb of the same token changes nothing)
-    expect(((await cartOf(names.guest).cart()) as CartState).lines).toEqual([]);
-    expect(results.map((r) => r.merged).sort()).toEqual([12, 12]); // both handed the same drained lines
-    // Nothing pending: a third merge finds the guest empty.
-    expect(await merge(names)).toEqual({ merged: 0 });
+    // Issue 11 finding 9: the 2 of TST-2 over the line bound are no longer dropped; they stay with the guest.
+    expect(qty(((await cartOf(names.guest).cart()) as CartState).lines)).toEqual([{ sku: 'TST-2', quantity: 2 }]);
+    const left = [{ sku: 'TST-2', quantity: 2, reason: 'LINE_QUANTITY' }];
+    expect(results).toEqual([
+      { merged: 10, left },
+      { merged: 10, left },
+    ]); // both handed the same drained lines and the same outcome
+    // Nothing pending: a third merge tries the rest again, and it still does not fit.
+    expect(await merge(names)).toEqual({ merged: 0, left });
+    expect(qty(((await cartOf(names.guest).cart()) as CartState).lines)).toEqual([{ sku: 'TST-2', quantity: 2 }]);
   });
 
   it('many merges at once, racing guest writes: every guest item lands exactly once', async () => {
@@ -165,5 +171,42 @@ describe('CartDO: guest-to-customer merge', () => {
     await merge({ guest, customer: x }); // the retry completes the first merge
     expect(sumBySku((await cartOf(x).cart()).lines)).toEqual({ 'TST-1': 3 });
     expect((await cartOf(guest).cart()).lines).toEqual([]);
+  });
+
+  it('both carts at their line limit: nothing is lost, every guest line stays and the merge names it (finding 9)', async () => {
+    const names = { guest: freshName('guest-full'), customer: freshName('customer-full') };
+    const FULL: CartLimits = { maxLineQuantity: 10, maxLines: 4, maxItems: 100, ttlSeconds: 3600 };
+    const limits = { guest: FULL, customer: FULL };
+    // The customer's 4 lines, one of them with room for 2 more; the guest's 4 lines, one of them that SKU.
+    await seed(names.customer, [add('TST-1', 8), add('TST-2', 1), add('TST-3', 1), add('TST-4', 1)], FULL);
+    await seed(names.guest, [add('TST-1', 5), add('TST-5', 2), add('TST-6', 3), add('TST-7', 4)], FULL);
+
+    const outcome = await merge(names, {}, limits);
+    expect(outcome).toEqual({
+      merged: 2,
+      left: [
+        { sku: 'TST-1', quantity: 3, reason: 'LINE_QUANTITY' },
+        { sku: 'TST-5', quantity: 2, reason: 'MAX_LINES' },
+        { sku: 'TST-6', quantity: 3, reason: 'MAX_LINES' },
+        { sku: 'TST-7', quantity: 4, reason: 'MAX_LINES' },
+      ],
+    });
+    expect(sumBySku((await cartOf(names.customer).cart()).lines)).toEqual({
+      'TST-1': 10,
+      'TST-2': 1,
+      'TST-3': 1,
+      'TST-4': 1,
+    });
+    expect(qty((await cartOf(names.guest).cart()).lines)).toEqual([
+      { sku: 'TST-1', quantity: 3 },
+      { sku: 'TST-5', quantity: 2 },
+      { sku: 'TST-6', quantity: 3 },
+      { sku: 'TST-7', quantity: 4 },
+    ]);
+    // Every unit is in one cart or the other, exactly once.
+    const units = (lines: readonly { quantity: number }[]) => lines.reduce((n, l) => n + l.quantity, 0);
+    expect(units((await cartOf(names.customer).cart()).lines) + units((await cartOf(names.guest).cart()).lines)).toBe(
+      11 + 14,
+    );
   });
 });

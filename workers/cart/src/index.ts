@@ -4,7 +4,7 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
-import type { CartSnapshot, OrderedLine } from '../../../lib/contracts/cart';
+import type { CartMergeResult, CartSnapshot, OrderedLine } from '../../../lib/contracts/cart';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
@@ -128,16 +128,19 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
 
   /**
    * Moves a guest's cart into a customer's when the guest logs in: drain (guest) -> absorb (customer, once per
-   * token) -> confirm (guest). Safe to run twice at once or again after an interruption.
+   * token) -> confirm (guest). Safe to run twice at once or again after an interruption. Nothing is lost: what does
+   * not fit the customer's cart stays in the guest's, and the answer names it with the reason.
    */
-  async mergeGuestCart(subjects: { guest: string; customer: string }) {
+  async mergeGuestCart(subjects: { guest: string; customer: string }): Promise<CartMergeResult> {
     const guest = this.cartOf(subjects.guest);
     const { token, lines } = await guest.drain(subjects.customer);
-    if (!token) return { merged: 0 };
+    if (!token) return { merged: 0, kept: [] };
     const limits = this.limits({ sub: subjects.customer, role: 'customer' });
-    await this.cartOf(subjects.customer).absorb(token, lines, limits);
-    await guest.confirmDrain(token, this.limits({ sub: subjects.guest, role: 'guest' }));
-    return { merged: lines.reduce((n, l) => n + l.quantity, 0) };
+    const { taken, left } = await this.cartOf(subjects.customer).absorb(token, lines, limits);
+    await guest.confirmDrain(token, this.limits({ sub: subjects.guest, role: 'guest' }), taken);
+    if (left.length)
+      console.log(JSON.stringify({ msg: 'login merge left lines in the guest cart', guest: subjects.guest, left }));
+    return { merged: taken.reduce((n, l) => n + l.quantity, 0), kept: left };
   }
 
   /** What a checkout orders: the cart's lines and version as they are now (prices are the checkout's job). */

@@ -2,7 +2,7 @@
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
+import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
@@ -159,7 +159,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
       const parsed = InventorySku.parse({ sku });
       const body = SetStockBody.parse(input);
       const stub = inventoryOf(this.env, parsed.sku);
-      await levelsOf(this.env, parsed.sku);
+      await ensureStock(this.env, parsed.sku);
       const r = await stub.setOnHand(parsed.sku, body.onHand);
       if (!r.ok) throw stockRefusal(r);
       if (body.maxPerCustomer !== undefined) await stub.setMaxPerCustomer(parsed.sku, body.maxPerCustomer);
@@ -171,7 +171,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
       const body = AdjustStockBody.parse(input);
-      await levelsOf(this.env, parsed.sku);
+      await ensureStock(this.env, parsed.sku);
       const r = await inventoryOf(this.env, parsed.sku).adjust(parsed.sku, body.delta);
       if (!r.ok) throw stockRefusal(r);
       return { inventory: r.levels };

@@ -1,9 +1,8 @@
 // The gateway app: middleware shared by every route, then one router per resource. The OpenAPI document
 // is generated from the same zod schemas that validate requests.
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { authenticate } from './auth/authenticate';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
-import { notFound, onError, validationHook } from './middleware/errors';
+import { notFound, onError } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
 import { edgeLimits } from './rate-limit/edge';
 import { rateLimit } from './rate-limit/middleware';
@@ -16,10 +15,10 @@ import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
 import { serveApiDocument } from './routes/openapi';
+import { router } from './routes/router';
 import { webhookRoutes } from './routes/webhooks.routes';
-import type { GatewayApp } from './types';
 
-export const app = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const app = router();
 
 app.use('*', requestContext());
 app.use('*', securityHeaders());

@@ -30,6 +30,8 @@ export const GatewayVars = z
     // above what verification accepts (lib/auth/password.ts).
     PASSWORD_ITERATIONS: intVar(PBKDF2_ITERATIONS, { min: 100_000, max: MAX_PBKDF2_ITERATIONS }),
     REFRESH_TOKEN_TTL_DAYS: intVar(30, { min: 1, max: 365 }),
+    // A guest session's whole life: refreshing rotates its token but never extends it (a customer's slides).
+    GUEST_SESSION_TTL_DAYS: intVar(7, { min: 1, max: 365 }),
     // Token buckets, "<requests>/<seconds>" (the bucket holds as many) or "<requests>/<seconds> burst <n>", one per
     // rule; rate-limit/rules.ts is the table of who falls under which, keyed how, failing open or closed.
     RATE_LIMIT_ANONYMOUS: rateVar('120/60'),

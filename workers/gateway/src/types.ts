@@ -3,7 +3,10 @@ import type { Identity } from '../../../lib/auth/tokens';
 import type { IdentityEnv } from './auth/identity.service';
 
 export interface GatewayVars {
+  /** The gateway's own id of this request. */
   requestId: string;
+  /** A client's own `x-request-id`, sanitized: logged beside ours and echoed as `x-correlation-id`. */
+  correlationId?: string;
   /** The verified caller, when a valid bearer token was sent. */
   identity?: Identity;
   /** Set by routes that know it (x-cache), logged and counted in analytics. */

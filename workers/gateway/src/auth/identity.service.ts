@@ -1,5 +1,6 @@
 // Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
-// with reuse detection (a reused token revokes its whole family), and logout.
+// with reuse detection (a reused token revokes its whole family), logout, and the scheduled pruning of tokens
+// that can never be used again.
 import { sql } from 'drizzle-orm';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
 import {
@@ -29,7 +30,9 @@ export interface Session {
   role: Identity['role'];
 }
 
-const refreshDays = (env: IdentityEnv) => gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS;
+/** How long a new refresh token lives: a guest's session has a fixed, shorter life; a customer's slides. */
+const refreshDays = (env: IdentityEnv, role: Identity['role']) =>
+  role === 'guest' ? gatewayConfig(env).GUEST_SESSION_TTL_DAYS : gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS;
 
 async function db<T>(
   env: IdentityEnv,
@@ -48,7 +51,7 @@ async function issue(env: IdentityEnv, who: Identity, familyId: string = crypto.
   const refresh = await newRefreshToken();
   await db(env, (p) =>
     p.execute(sql`insert into refresh_tokens (family_id, subject, role, token_hash, expires_at)
-                  values (${familyId}, ${who.sub}, ${who.role}, ${refresh.hash}, now() + make_interval(days => ${refreshDays(env)}))`),
+                  values (${familyId}, ${who.sub}, ${who.role}, ${refresh.hash}, now() + make_interval(days => ${refreshDays(env, who.role)}))`),
   );
   return session(keys, who, refresh.token);
 }
@@ -115,13 +118,16 @@ export async function refresh(env: IdentityEnv, token: string): Promise<Session>
       with claimed as (
         update refresh_tokens set used_at = now()
         where token_hash = ${oldHash} and used_at is null and revoked_at is null and expires_at > now()
-        returning family_id, subject, role
+        returning family_id, subject, role, expires_at
       )
       insert into refresh_tokens (family_id, subject, role, token_hash, expires_at)
       select family_id, subject,
              -- a customer's role is read afresh, so a demotion takes effect at the next refresh
              coalesce((select c.role from customers c where c.id::text = claimed.subject), claimed.role),
-             ${next.hash}, now() + make_interval(days => ${refreshDays(env)})
+             ${next.hash},
+             -- a guest session keeps the end it was given; a customer's moves on with each use
+             case when claimed.role = 'guest' then claimed.expires_at
+                  else now() + make_interval(days => ${gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS}) end
       from claimed
       returning subject, role`),
   );
@@ -153,4 +159,32 @@ export async function logout(env: IdentityEnv, token: string): Promise<void> {
     p.execute(sql`update refresh_tokens set revoked_at = now()
                   where family_id = (select family_id from refresh_tokens where token_hash = ${hash}) and revoked_at is null`),
   );
+}
+
+/** Expired or revoked tokens are kept this long (a replay soon after a logout still answers REFRESH_TOKEN_REUSED). */
+const PRUNE_AFTER_HOURS = 24;
+/** Rows per delete statement, and statements per run: one run stays short, the next cron run goes on. */
+const PRUNE_BATCH = 5000;
+const PRUNE_MAX_BATCHES = 20;
+
+/**
+ * The scheduled clean-up (the gateway's Cron Trigger): deletes refresh tokens that can never be used again,
+ * expired or revoked more than PRUNE_AFTER_HOURS ago, in bounded batches. Returns how many rows went.
+ */
+export async function pruneRefreshTokens(env: IdentityEnv): Promise<{ deleted: number }> {
+  let deleted = 0;
+  for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
+    const result = await db(env, (p) =>
+      p.execute(sql`delete from refresh_tokens where id in (
+                      select id from refresh_tokens
+                      where expires_at < now() - make_interval(hours => ${PRUNE_AFTER_HOURS})
+                         or revoked_at < now() - make_interval(hours => ${PRUNE_AFTER_HOURS})
+                      limit ${PRUNE_BATCH})`),
+    );
+    const count = Number(result.rowCount ?? 0);
+    deleted += count;
+    if (count < PRUNE_BATCH) break;
+  }
+  console.log(JSON.stringify({ msg: 'refresh tokens pruned', deleted }));
+  return { deleted };
 }

@@ -31,6 +31,7 @@ export const onError: ErrorHandler<GatewayApp> = (err, c) => {
       console.error(
         JSON.stringify({
           requestId: c.get('requestId'),
+          correlationId: c.get('correlationId'),
           msg: err.message,
           code: err.code,
           cause: String(err.cause ?? ''),
@@ -43,7 +44,13 @@ export const onError: ErrorHandler<GatewayApp> = (err, c) => {
     return respond(c, new AppError(statusCodes[err.status]!, err.message || 'Request refused.'));
   }
   console.error(
-    JSON.stringify({ requestId: c.get('requestId'), msg: 'unhandled error', error: String(err), stack: err.stack }),
+    JSON.stringify({
+      requestId: c.get('requestId'),
+      correlationId: c.get('correlationId'),
+      msg: 'unhandled error',
+      error: String(err),
+      stack: err.stack,
+    }),
   );
   return respond(c, new AppError('INTERNAL', 'Something went wrong on our side.'));
 };

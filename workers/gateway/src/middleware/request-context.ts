@@ -1,4 +1,5 @@
-// Request id on every answer, an Analytics Engine data point for every request (the ops figures), and a
+// Request id on every answer (always the gateway's own: a client-chosen id could be spoofed or collide in logs;
+// a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and echoed back), an Analytics Engine data point for every request (the ops figures), and a
 // structured log line for the requests worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
 // than SLOW_REQUEST_MS), "all", or "none". Per-request logging of every success is left to Workers
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
@@ -6,18 +7,26 @@ import type { MiddlewareHandler } from 'hono';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 
+/** What a client's correlation id may look like; anything else is dropped, never logged (no log injection). */
 const acceptableId = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The client's `x-request-id`, if it is safe to keep as a correlation field. */
+export function correlationIdOf(header: string | undefined): string | undefined {
+  return header && acceptableId.test(header) ? header : undefined;
+}
 
 export function requestContext(): MiddlewareHandler<GatewayApp> {
   return async function requestContextMiddleware(c, next) {
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming && acceptableId.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = crypto.randomUUID();
+    const correlationId = correlationIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
+    if (correlationId) c.set('correlationId', correlationId);
     // Read first: a bad config fails the request here (a logged 500 naming the variable), before any work.
     const { REQUEST_LOG: mode, SLOW_REQUEST_MS: slowMs } = gatewayConfig(c.env);
     const started = Date.now();
     await next();
     c.header('x-request-id', requestId);
+    if (correlationId) c.header('x-correlation-id', correlationId);
     const ms = Date.now() - started;
     const route = c.req.routePath || 'unmatched';
     const slow = ms >= slowMs;
@@ -25,6 +34,7 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
       console.log(
         JSON.stringify({
           requestId,
+          correlationId,
           method: c.req.method,
           path: c.req.path,
           route,

@@ -1,16 +1,15 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
-import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
-import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
+import { router } from './router';
 
-export const adminRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const adminRoutes = router();
 adminRoutes.use('*', requireRole('merchant'));
 
 const ProductUpdated = z
@@ -59,6 +58,7 @@ const stockFailures = {
   400: failure('Invalid SKU or figure (the message names each bad field)'),
   401: failure('No token'),
   403: failure('Not allowed'),
+  404: failure('No variant is sold under this SKU: nothing is created'),
   409: failure('Below what is held or sold (STOCK_BELOW_COMMITTED)'),
 };
 
@@ -150,10 +150,12 @@ adminRoutes.openapi(
     summary: 'Messages of the `orders` Queue that ran out of retries (admin role)',
     security: bearer,
     request: {
-      query: z.object({
-        includeReplayed: z.enum(['true', 'false']).default('false'),
-        limit: z.coerce.number().int().min(1).max(500).default(100),
-      }),
+      query: z
+        .object({
+          includeReplayed: z.enum(['true', 'false']).default('false'),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        })
+        .strict(),
     },
     responses: {
       200: { description: 'Dead letters, newest first', ...json(DeadLetters) },

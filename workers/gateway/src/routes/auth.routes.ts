@@ -1,19 +1,18 @@
 // Identity routes: register, login (merging a guest cart when a guest token is the bearer), guest sessions,
 // refresh-token rotation, logout, and the public keys that verify our access tokens.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { LoginBody, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
+import { createRoute, z } from '@hono/zod-openapi';
+import { LoginBody, LoginSession, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
 import { authKeys } from '../../../../lib/auth/tokens';
 import * as identity from '../auth/identity.service';
-import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
-import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
+import { router } from './router';
 
 const noStore = { 'cache-control': 'no-store' };
 const tooMany = failure('Too many attempts from this address (RATE_LIMITED, with Retry-After)');
 
-export const authRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const authRoutes = router();
 
 authRoutes.openapi(
   createRoute({
@@ -41,13 +40,14 @@ authRoutes.openapi(
     summary: 'Sign in; a guest token as the bearer merges the guest cart into the account',
     description:
       'Unknown email and wrong password get the same answer after the same work. Send the guest session ' +
-      "as the bearer to carry the guest's cart into the account (quantities add up within the cart bounds).",
+      "as the bearer to carry the guest's cart into the account (quantities add up within the cart bounds); " +
+      '`cartMerge` then says how many items moved and which lines stay in the guest cart because they did not fit.',
     // The bearer is optional here: only a guest's token means something (its cart is merged).
     security: [{}, ...bearer],
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(LoginBody, example.login) } },
     responses: {
-      200: { description: 'Signed in', ...json(Session, example.session) },
+      200: { description: 'Signed in', ...json(LoginSession, example.session) },
       ...bodyFailures,
       401: failure('Wrong email or password (INVALID_CREDENTIALS)'),
       429: tooMany,
@@ -58,7 +58,8 @@ authRoutes.openapi(
     const caller = c.get('identity');
     if (caller?.role === 'guest') {
       // The cart worker owns the merge; the gateway only vouches for both subjects.
-      await c.env.CART.mergeGuestCart({ guest: caller.sub, customer: session.subject });
+      const cartMerge = await c.env.CART.mergeGuestCart({ guest: caller.sub, customer: session.subject });
+      return c.json({ ...session, cartMerge }, 200, noStore);
     }
     return c.json(session, 200, noStore);
   },
@@ -121,7 +122,7 @@ const Jwks = z
     description: 'Public keys (JWK) that verify access tokens, matched by the `kid` in the token header.',
   });
 
-export const jwksRoute = new OpenAPIHono<GatewayApp>().openapi(
+export const jwksRoute = router().openapi(
   createRoute({
     method: 'get',
     path: '/',

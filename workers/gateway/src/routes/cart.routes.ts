@@ -1,16 +1,16 @@
 // Cart routes: any signed-in caller, guests included; the cart is the caller's own (by verified subject).
 // Each answer is the whole cart with an ETag; a write with If-Match on a stale version gets 412.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
 import { type RpcResult, unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
-import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
+import { router } from './router';
 
 const cartAnswer = {
   description: 'The whole cart',
@@ -46,7 +46,7 @@ function answer(c: Context<GatewayApp>, result: RpcResult<{ cart: CartView }>) {
   return c.json(cart, 200, { etag: `"v${cart.version}"`, 'cache-control': 'private, no-store' });
 }
 
-export const cartRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const cartRoutes = router();
 cartRoutes.use('*', requireRole('guest'));
 
 cartRoutes.openapi(

@@ -1,13 +1,13 @@
 // Public catalog routes: validated here, answered by the catalog worker over RPC (which caches them).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
-import { validationHook } from '../middleware/errors';
 import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { failure, failureWithRetry, json, rateLimited, rateLimitHeaders } from './openapi';
+import { router } from './router';
 
 const errors = {
   400: failure('Invalid parameters'),
@@ -33,7 +33,7 @@ function answer(c: Context<GatewayApp>, result: CatalogResult) {
   });
 }
 
-export const catalogRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const catalogRoutes = router();
 
 catalogRoutes.openapi(
   createRoute({

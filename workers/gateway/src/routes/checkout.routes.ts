@@ -1,6 +1,6 @@
 // Checkout and orders: any signed-in caller, guests included (a guest gives an email). POST /v1/checkout needs
 // an Idempotency-Key: the same key gets the same answer, a different body under it is refused (422).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import {
   CheckoutAccepted,
   CheckoutBody,
@@ -13,15 +13,14 @@ import {
 import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
-import { validationHook } from '../middleware/errors';
 import { jsonBody } from '../middleware/json-body';
-import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
+import { router } from './router';
 
-export const checkoutRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const checkoutRoutes = router();
 checkoutRoutes.use('*', requireRole('guest'));
-export const orderRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const orderRoutes = router();
 orderRoutes.use('*', requireRole('guest'));
 
 checkoutRoutes.openapi(

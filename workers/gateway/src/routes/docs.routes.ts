@@ -2,8 +2,8 @@
 // from the installed @scalar/api-reference, served as a static asset of this worker (/docs/scalar.js, see the
 // [assets] section of wrangler.toml); this page and its start script come from here. Nothing is loaded from
 // another origin (no CDN, no web fonts, no telemetry), which the page's CSP enforces (middleware/edge-headers.ts).
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { GatewayApp } from '../types';
+import { z } from '@hono/zod-openapi';
+import { noQuery, router } from './router';
 
 const page = `<!doctype html>
 <html lang="en">
@@ -35,7 +35,8 @@ const start = `Scalar.createApiReference('#app', {
 });
 `;
 
-export const docsRoutes = new OpenAPIHono<GatewayApp>();
+export const docsRoutes = router();
+docsRoutes.use('*', noQuery());
 docsRoutes.get('/', (c) => c.html(page, 200, { 'cache-control': 'public, max-age=300' }));
 docsRoutes.get('/start.js', (c) =>
   c.body(start, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }),

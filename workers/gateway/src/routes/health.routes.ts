@@ -1,11 +1,12 @@
 // GET /health: one check per dependency, each bounded in time; 503 when any is down. The gateway's own check
 // is its settings: the vars (a bad one fails every request before this), the database and token secrets.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { authKeys } from '../../../../lib/auth/tokens';
 import { dbSettings } from '../../../../lib/db/client';
 import { withTimeout } from '../../../../lib/resilience';
-import type { GatewayApp, GatewayBindings } from '../types';
+import type { GatewayBindings } from '../types';
 import { json } from './openapi';
+import { router } from './router';
 
 interface Check {
   status: 'ok' | 'down';
@@ -73,7 +74,7 @@ const healthExample = {
   latencyMs: 14,
 };
 
-export const healthRoutes = new OpenAPIHono<GatewayApp>().openapi(
+export const healthRoutes = router().openapi(
   createRoute({
     method: 'get',
     path: '/',

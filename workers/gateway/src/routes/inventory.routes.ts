@@ -1,13 +1,12 @@
 // Live stock of one SKU, straight from its InventoryDO (never cached: it changes with every checkout).
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { InventorySku, InventoryView } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
-import { validationHook } from '../middleware/errors';
-import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { failure, json } from './openapi';
+import { router } from './router';
 
-export const inventoryRoutes = new OpenAPIHono<GatewayApp>({ defaultHook: validationHook });
+export const inventoryRoutes = router();
 
 inventoryRoutes.openapi(
   createRoute({
@@ -19,6 +18,7 @@ inventoryRoutes.openapi(
     responses: {
       200: { description: 'Current figures', ...json(InventoryView, example.inventory) },
       400: failure('Invalid SKU'),
+      404: failure('No variant is sold under this SKU (the read creates nothing)'),
       503: failure('Unavailable'),
     },
   }),

@@ -1,14 +1,14 @@
 // Stripe's webhook. The body is passed on as the exact text received: the signature covers those bytes. The
 // checkout worker verifies it (SDK async verifier) and applies the event once; 2xx tells Stripe to stop.
 // Its request is Stripe's contract: the document only describes it (no schema validates it here).
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
-import type { GatewayApp } from '../types';
 import { failure, json } from './openapi';
+import { noQuery, router } from './router';
 
-export const webhookRoutes = new OpenAPIHono<GatewayApp>();
+export const webhookRoutes = router();
 
 const StripeEvent = z
   .object({
@@ -53,6 +53,7 @@ webhookRoutes.openAPIRegistry.registerPath({
 
 webhookRoutes.post(
   '/stripe',
+  noQuery(),
   bodyLimit({
     maxSize: 256 * 1024,
     onError: () => {
