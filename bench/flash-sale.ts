@@ -24,6 +24,8 @@ export interface FlashResult {
   other: number;
   /** Answers outside the allowed set: a 409 not naming the SKU as OUT_OF_STOCK, a 429 without Retry-After. */
   malformed: number;
+  /** Every answer by status and error code ("409 OUT_OF_STOCK": 275). */
+  codes: Record<string, number>;
   seconds: number;
   allSeconds: number;
   p50: number;
@@ -89,7 +91,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   };
   const started = performance.now();
   let lastAccepted = started;
-  const answers: { status: number; ms: number; orderId?: string; allowed: boolean }[] = [];
+  const answers: { status: number; ms: number; orderId?: string; allowed: boolean; code?: string }[] = [];
   let next = 0;
   const worker = async () => {
     while (next < shoppers.length) {
@@ -108,7 +110,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
           status === 202 ||
           (status === 409 && res.error?.error.code === 'OUT_OF_STOCK' && items?.[0]?.sku === sku) ||
           (status === 429 && res.response.headers.has('retry-after'));
-        answers.push({ status, ms: done - t0, orderId: res.data?.orderId, allowed });
+        answers.push({ status, ms: done - t0, orderId: res.data?.orderId, allowed, code: res.error?.error.code });
       } catch (err) {
         answers.push({ status: 0, ms: performance.now() - t0, allowed: false });
         log(`checkout request failed: ${String(err)}`);
@@ -166,6 +168,11 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     limited: answers.filter((a) => a.status === 429).length,
     other: answers.filter((a) => ![202, 409, 429].includes(a.status)).length,
     malformed: answers.filter((a) => !a.allowed).length,
+    codes: answers.reduce<Record<string, number>>((n, a) => {
+      const k = a.code ? `${a.status} ${a.code}` : String(a.status);
+      n[k] = (n[k] ?? 0) + 1;
+      return n;
+    }, {}),
     seconds: (lastAccepted - started) / 1000,
     allSeconds: (finished - started) / 1000,
     p50: percentile(ms, 50),

@@ -234,6 +234,7 @@ if (flash) {
       `checkout p50 ${f.p50.toFixed(0)} ms, p95 ${f.p95.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms; ` +
       `paid ${f.paid}, paid in Postgres ${f.inPostgres} (mismatch ${f.pgMismatch}); oversold ${f.oversold}`,
   );
+  console.log(`  answers: ${JSON.stringify(f.codes)}`);
   console.log(
     `  targets: answered/s ${ratio(answered)}x bare (>= 0.3: ${target(answered / bareRps >= 0.3)}), ` +
       `p99 ${f.p99.toFixed(0)} ms (<= 500: ${target(f.p99 <= 500)})`,
