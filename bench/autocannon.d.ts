@@ -40,6 +40,10 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: RequestSpec[];
   }
-  function autocannon(opts: Options): Promise<Result>;
+  /** The run: a promise of its result, and an emitter of every answer (with its latency in ms). */
+  export type Instance = Promise<Result> & {
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+  };
+  function autocannon(opts: Options): Instance;
   export default autocannon;
 }

@@ -1,10 +1,13 @@
 // The flash sale: `BENCH_FLASH_SHOPPERS` guests each hold 1 unit of one SKU in their cart and check out at the
-// same moment for `BENCH_FLASH_UNITS` units (pm_card_visa), `BENCH_FLASH_CONCURRENCY` at a time. Measures
-// accepted orders per second over the burst, p50/p99 of the checkout answer, and the oversell count from the
-// live stock, the orders and (after the webhooks and the queue) Postgres, which must be 0. Bounded: one checkout
-// per shopper, and at most 60 s of waiting for the webhooks and the Queue. Every call goes through the typed client.
+// same moment for `BENCH_FLASH_UNITS` units (pm_card_visa), `BENCH_FLASH_CONCURRENCY` at a time, through a stack
+// with the production limiter on. Measures checkouts answered per second, p50/p95/p99 of the checkout answer, the
+// status counts (202 / 409 / 429 / other), and checks the outcome: every 409 names the SKU (OUT_OF_STOCK), every
+// 429 has Retry-After, the oversell count from the live stock, the orders and (after the webhooks and the queue)
+// Postgres is 0, and every accepted order is paid and in Postgres exactly once. Bounded: one checkout per shopper,
+// and at most 60 s of waiting for the webhooks and the Queue. Every call goes through the typed client.
 import { sql as pgSql } from '../dev/sql';
 import type { Stack } from '../dev/stack';
+import { percentile } from './load';
 import { apiOf, log, ok } from './setup';
 
 const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);
@@ -17,18 +20,24 @@ export interface FlashResult {
   units: number;
   accepted: number;
   refused: number;
+  limited: number;
   other: number;
+  /** Answers outside the allowed set: a 409 not naming the SKU as OUT_OF_STOCK, a 429 without Retry-After. */
+  malformed: number;
+  /** Every answer by status and error code ("409 OUT_OF_STOCK": 275). */
+  codes: Record<string, number>;
   seconds: number;
   allSeconds: number;
   p50: number;
+  p95: number;
   p99: number;
   oversold: number;
   paid: number;
   inPostgres: number;
+  /** Accepted orders whose row is in Postgres more than once, or not paid there. */
+  pgMismatch: number;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const shopperIp = (n: number) => `2001:db8:3::${n.toString(16)}`;
 
 /** One SKU with exactly `flashUnits` on hand and nothing held or sold. */
@@ -82,7 +91,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   };
   const started = performance.now();
   let lastAccepted = started;
-  const answers: { status: number; ms: number; orderId?: string }[] = [];
+  const answers: { status: number; ms: number; orderId?: string; allowed: boolean; code?: string }[] = [];
   let next = 0;
   const worker = async () => {
     while (next < shoppers.length) {
@@ -94,10 +103,16 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
           body,
         });
         const done = performance.now();
-        if (res.response.status === 202) lastAccepted = Math.max(lastAccepted, done);
-        answers.push({ status: res.response.status, ms: done - t0, orderId: res.data?.orderId });
+        const status = res.response.status;
+        if (status === 202) lastAccepted = Math.max(lastAccepted, done);
+        const items = (res.error?.error.details as { items?: { sku: string }[] } | undefined)?.items;
+        const allowed =
+          status === 202 ||
+          (status === 409 && res.error?.error.code === 'OUT_OF_STOCK' && items?.[0]?.sku === sku) ||
+          (status === 429 && res.response.headers.has('retry-after'));
+        answers.push({ status, ms: done - t0, orderId: res.data?.orderId, allowed, code: res.error?.error.code });
       } catch (err) {
-        answers.push({ status: 0, ms: performance.now() - t0 });
+        answers.push({ status: 0, ms: performance.now() - t0, allowed: false });
         log(`checkout request failed: ${String(err)}`);
       }
     }
@@ -112,10 +127,16 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   let levels = { onHand: 0, held: 0, sold: 0, available: 0 };
   let inPostgres = 0;
   while (Date.now() < deadline) {
-    levels = await ok('inventory', () => apiOf(s).GET('/v1/inventory/{sku}', { params: { path: { sku } } }));
-    const [row] = await pgSql<{ n: string }>(s.pg.primaryUrl, 'select count(*) as n from orders where id = any($1)', [
-      ids,
-    ]);
+    // Each poll from its own address: the production anonymous limit counts per address.
+    const ip = shopperIp(100_000 + Math.floor(Math.random() * 1_000_000));
+    levels = await ok('inventory', () =>
+      apiOf(s, undefined, ip).GET('/v1/inventory/{sku}', { params: { path: { sku } } }),
+    );
+    const [row] = await pgSql<{ n: string }>(
+      s.pg.primaryUrl,
+      "select count(*) as n from orders where id = any($1) and status = 'paid'",
+      [ids],
+    );
     inPostgres = Number(row!.n);
     if (levels.sold === accepted.length && inPostgres === accepted.length) break;
     await new Promise((r) => setTimeout(r, 500));
@@ -125,6 +146,13 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     s.pg.primaryUrl,
     'select coalesce(sum(quantity), 0) as n from order_lines where sku = $1 and order_id = any($2)',
     [sku, ids],
+  );
+  // Exactly once, and paid: one row per accepted order (the primary key) and its payment row succeeded.
+  const [pg] = await pgSql<{ rows: string; paid: string }>(
+    s.pg.primaryUrl,
+    `select count(*) as rows, count(*) filter (where o.status = 'paid' and p.status = 'succeeded') as paid
+     from orders o left join payments p on p.order_id = o.id where o.id = any($1)`,
+    [ids],
   );
   const oversold = Math.max(
     0,
@@ -137,13 +165,22 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     units: flashUnits,
     accepted: accepted.length,
     refused: answers.filter((a) => a.status === 409).length,
-    other: answers.filter((a) => a.status !== 202 && a.status !== 409).length,
+    limited: answers.filter((a) => a.status === 429).length,
+    other: answers.filter((a) => ![202, 409, 429].includes(a.status)).length,
+    malformed: answers.filter((a) => !a.allowed).length,
+    codes: answers.reduce<Record<string, number>>((n, a) => {
+      const k = a.code ? `${a.status} ${a.code}` : String(a.status);
+      n[k] = (n[k] ?? 0) + 1;
+      return n;
+    }, {}),
     seconds: (lastAccepted - started) / 1000,
     allSeconds: (finished - started) / 1000,
     p50: percentile(ms, 50),
+    p95: percentile(ms, 95),
     p99: percentile(ms, 99),
     oversold,
     paid: levels.sold,
     inPostgres,
+    pgMismatch: Math.abs(Number(pg!.rows) - accepted.length) + (accepted.length - Number(pg!.paid)),
   };
 }

@@ -1,9 +1,11 @@
-// `npm run bench`: starts its own stack on loopback (bench ports, data in .data/bench) plus a bare worker
-// that answers a constant, drives each with the same load generator (autocannon, ./load.ts), and prints requests
-// per second and p50/p99 latency for each scenario and the ratio of the cached catalog list to the bare worker;
-// add-to-cart by a few hundred guest shoppers; a flash sale (./flash-sale.ts: hundreds of shoppers checking out
-// at once for a few units: accepted orders/s, checkout p50/p99, oversell count, which must be 0); then the same
-// cached list with each rate-limit backend, and the limiter's cost as a throughput ratio.
+// `npm run bench`: starts its own stacks on loopback (bench ports, data in .data/bench) plus a bare worker that
+// answers a constant, drives each with the same load generator (autocannon, ./load.ts), and prints req/s and
+// p50/p95/p99 for each scenario with its ratio to the bare worker: the cached catalog list, cache misses,
+// add-to-cart by a few hundred guest shoppers, a flash sale with the production limiter on (./flash-sale.ts:
+// hundreds of shoppers checking out at once for a few units: status counts, answers/s, oversell, every order paid
+// and in Postgres once), one hot InventoryDO driven from inside workerd (bench/inventory), and the cached list
+// with each rate-limit backend. Then the issue's table and the targets. BENCH_ONLY=flash,cart,... runs only those
+// scenarios (the bare worker always runs: every figure is a ratio to it).
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 // Setting a scenario up goes through the typed API client (lib/client); the measured load is raw HTTP.
@@ -15,20 +17,25 @@ import {
   apiOf,
   barePort,
   connections,
+  inventoryBenchPort,
   log,
   maxRequests,
   ok,
+  runs,
   seconds,
   startBareWorker,
+  startInventoryWorker,
   stopCurrentStack,
   withStack,
 } from './setup';
 
 const bare = startBareWorker();
+const hot = runs('inventory') ? startInventoryWorker() : undefined;
 const stopAll = async () => {
-  try {
-    process.kill(-bare.pid!, 'SIGTERM');
-  } catch {}
+  for (const worker of [bare, hot])
+    try {
+      if (worker) process.kill(-worker.pid!, 'SIGTERM');
+    } catch {}
   await stopCurrentStack();
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -63,9 +70,53 @@ async function cartShoppers(s: Stack) {
   return { sessions, skus: variants.flat() };
 }
 
+const cachedRequests = [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }];
 const rows: Row[] = [];
 const limiterRows: Row[] = [];
 let flash: FlashResult | undefined;
+let inventory: HotInventory | undefined;
+
+interface HotInventory {
+  ops: number;
+  concurrency: number;
+  opsPerSecond: number;
+  held: number;
+  refused: number;
+  units: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  oversold: number;
+}
+
+/** Every request a key not seen before: category x sort x limit, walked in order. */
+function missPaths() {
+  const categories = [
+    'apparel',
+    'mens',
+    'womens',
+    'accessories',
+    'footwear',
+    'sneakers',
+    'boots',
+    'home',
+    'kitchen',
+    'lighting',
+    'furniture',
+    'outdoor',
+    'camping',
+    'electronics',
+    'audio',
+    'beauty',
+  ];
+  const sorts = ['newest', 'price_asc', 'price_desc'];
+  let i = 0;
+  return () => {
+    const n = i++;
+    return `/v1/products?category=${categories[n % categories.length]}&sort=${sorts[Math.floor(n / categories.length) % sorts.length]}&limit=${1 + (Math.floor(n / (categories.length * sorts.length)) % 100)}&q=${n % 2 ? 'cotton' : 'black'}`;
+  };
+}
+
 try {
   await waitUp(`http://127.0.0.1:${barePort}/`);
   log(
@@ -73,139 +124,159 @@ try {
   );
   rows.push(await run('bare worker (constant)', `http://127.0.0.1:${barePort}/`));
 
-  await withStack('off', async (s) => {
-    rows.push(
-      await run(
-        'cached list via gateway',
-        `${s.url}${cachedPath}`,
-        [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }],
-        describeCache,
-      ),
-    );
-    // Every request a key not seen before: category x sort x limit, walked in order.
-    const categories = [
-      'apparel',
-      'mens',
-      'womens',
-      'accessories',
-      'footwear',
-      'sneakers',
-      'boots',
-      'home',
-      'kitchen',
-      'lighting',
-      'furniture',
-      'outdoor',
-      'camping',
-      'electronics',
-      'audio',
-      'beauty',
-    ];
-    const sorts = ['newest', 'price_asc', 'price_desc'];
-    let i = 0;
-    const nextMissPath = () => {
-      const n = i++;
-      return `/v1/products?category=${categories[n % categories.length]}&sort=${sorts[Math.floor(n / categories.length) % sorts.length]}&limit=${1 + (Math.floor(n / (categories.length * sorts.length)) % 100)}&q=${n % 2 ? 'cotton' : 'black'}`;
-    };
-    describeCache();
-    rows.push(
-      await run(
-        'cache miss via gateway (replica)',
-        s.url,
-        [{ setupRequest: (req) => fromManyClients({ ...req, path: nextMissPath() }), onResponse: countCache }],
-        describeCache,
-      ),
-    );
-    limiterRows.push({ ...rows[1]!, name: 'cached list, no rate limit' });
-
-    // Add-to-cart: 300 guest shoppers, each request from one of them, SKUs from the seed.
-    log('add to cart: setting up 300 guest shoppers');
-    const { sessions, skus } = await cartShoppers(s);
-    let k = 0;
-    rows.push(
-      await run('add to cart via gateway (300 shoppers)', `${s.url}/v1/cart/items`, [
-        {
-          method: 'POST',
-          setupRequest: (req) => {
-            const n = k++;
-            return {
-              ...req,
-              path: '/v1/cart/items',
-              headers: {
-                'content-type': 'application/json',
-                authorization: `Bearer ${sessions[n % sessions.length]}`,
-                'cf-connecting-ip': `2001:db8:2::${(n % 300).toString(16)}`,
+  if (runs('cached') || runs('miss') || runs('cart')) {
+    await withStack('off', async (s) => {
+      if (runs('cached') || runs('limiter')) {
+        const row = await run('cached list via gateway', `${s.url}${cachedPath}`, cachedRequests, describeCache);
+        rows.push(row);
+        limiterRows.push({ ...row, name: 'cached list, no rate limit' });
+      }
+      if (runs('miss')) {
+        const nextMissPath = missPaths();
+        describeCache();
+        rows.push(
+          await run(
+            'cache miss via gateway (replica)',
+            s.url,
+            [{ setupRequest: (req) => fromManyClients({ ...req, path: nextMissPath() }), onResponse: countCache }],
+            describeCache,
+          ),
+        );
+      }
+      if (runs('cart')) {
+        // Add-to-cart: 300 guest shoppers, each request from one of them, SKUs from the seed.
+        log('add to cart: setting up 300 guest shoppers');
+        const { sessions, skus } = await cartShoppers(s);
+        let k = 0;
+        rows.push(
+          await run('add to cart (300 shoppers)', `${s.url}/v1/cart/items`, [
+            {
+              method: 'POST',
+              setupRequest: (req) => {
+                const n = k++;
+                return {
+                  ...req,
+                  path: '/v1/cart/items',
+                  headers: {
+                    'content-type': 'application/json',
+                    authorization: `Bearer ${sessions[n % sessions.length]}`,
+                    'cf-connecting-ip': `2001:db8:2::${(n % 300).toString(16)}`,
+                  },
+                  body: JSON.stringify({ sku: skus[n % skus.length], quantity: 1 }),
+                };
               },
-              body: JSON.stringify({ sku: skus[n % skus.length], quantity: 1 }),
-            };
-          },
-        },
-      ]),
-    );
-    log('flash sale: setting up');
-    flash = await flashSale(s);
-  });
-  await withStack('durable-object', async (s) => {
-    limiterRows.push(
-      await run(
-        'cached list, RateLimiterDO',
-        `${s.url}${cachedPath}`,
-        [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }],
-        describeCache,
-      ),
-    );
-  });
-  if (redisAvailable()) {
-    await withStack('upstash', async (s) => {
-      limiterRows.push(
-        await run(
-          'cached list, Upstash (bridge+redis)',
-          `${s.url}${cachedPath}`,
-          [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }],
-          describeCache,
-        ),
-      );
+            },
+          ]),
+        );
+      }
     });
-  } else {
-    log('redis-server is not installed: the Upstash scenario is left out');
+  }
+  if (runs('flash')) {
+    await withStack('production', async (s) => {
+      log('flash sale: setting up (production rate limits)');
+      flash = await flashSale(s);
+    });
+  }
+  if (hot) {
+    await waitUp(`http://127.0.0.1:${inventoryBenchPort}/`);
+    const ops = Number(process.env.BENCH_INVENTORY_OPS ?? 20_000);
+    log(`one hot InventoryDO: ${ops} reserve-or-refuse operations from inside workerd, 100 in flight`);
+    // A short warm-up (the object's first wake, JIT), then the measured run.
+    await fetch(`http://127.0.0.1:${inventoryBenchPort}/run?ops=1000&concurrency=100&units=25`);
+    const res = await fetch(`http://127.0.0.1:${inventoryBenchPort}/run?ops=${ops}&concurrency=100&units=25`, {
+      signal: AbortSignal.timeout(120_000),
+    });
+    inventory = (await res.json()) as HotInventory;
+  }
+  if (runs('limiter')) {
+    await withStack('durable-object', async (s) => {
+      limiterRows.push(await run('cached list, RateLimiterDO', `${s.url}${cachedPath}`, cachedRequests, describeCache));
+    });
+    if (redisAvailable()) {
+      await withStack('upstash', async (s) => {
+        limiterRows.push(
+          await run('cached list, Upstash (bridge+redis)', `${s.url}${cachedPath}`, cachedRequests, describeCache),
+        );
+      });
+    } else {
+      log('redis-server is not installed: the Upstash scenario is left out');
+    }
   }
 } finally {
   await stopAll();
 }
 
-const pad = (s: string, n: number) => s.padEnd(n);
+const bareRps = rows[0]!.rps;
+const ratio = (rps: number) => (rps / bareRps).toFixed(2);
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const allRows = [...rows, ...limiterRows.filter((r) => r.name !== 'cached list, no rate limit')];
 console.log(
-  `\n${pad('scenario', 36)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('2xx', 9)}${pad('errors', 8)}x-cache`,
+  `\n${pad('scenario', 38)}${pad('req/s', 8)}${pad('p50 ms', 8)}${pad('p95 ms', 8)}${pad('p99 ms', 8)}` +
+    `${pad('of bare', 9)}${pad('2xx', 8)}${pad('non-2xx', 9)}x-cache`,
 );
-for (const r of rows) {
+for (const r of allRows)
   console.log(
-    `${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`,
+    `${pad(r.name, 38)}${pad(r.rps.toFixed(0), 8)}${pad(r.p50, 8)}${pad(r.p95, 8)}${pad(r.p99, 8)}` +
+      `${pad(ratio(r.rps), 9)}${pad(r.ok, 8)}${pad(r.bad, 9)}${r.note ?? ''}`,
   );
-}
-for (const r of limiterRows.slice(1)) {
-  console.log(
-    `${pad(r.name, 36)}${pad(r.rps.toFixed(0), 10)}${pad(String(r.p50), 9)}${pad(String(r.p99), 9)}${pad(String(r.ok), 9)}${pad(String(r.bad), 8)}${r.note ?? ''}`,
-  );
-}
-const [bareRow, cachedRow, missRow, cartRow] = rows;
-console.log(
-  `\nratio cached list / bare worker: ${(cachedRow!.rps / bareRow!.rps).toFixed(2)} (target >= 0.50; no rate limit)`,
-);
-console.log(`ratio cache miss / bare worker:  ${(missRow!.rps / bareRow!.rps).toFixed(2)}`);
-console.log(`ratio cached / cache miss:       ${(cachedRow!.rps / missRow!.rps).toFixed(1)}x`);
-console.log(
-  `add to cart: ${cartRow!.rps.toFixed(0)} req/s, p50 ${cartRow!.p50} ms, p99 ${cartRow!.p99} ms, non-2xx ${cartRow!.bad}`,
-);
+
+const cachedRow = rows.find((r) => r.name === 'cached list via gateway');
+const cartRow = rows.find((r) => r.name.startsWith('add to cart'));
+const target = (met: boolean) => (met ? 'met' : 'NOT MET');
+console.log('');
 if (flash) {
   const f = flash;
+  const answered = f.shoppers / f.allSeconds;
   console.log(
-    `flash sale: ${f.shoppers} shoppers for ${f.units} units -> ${f.accepted} accepted (${(f.accepted / Math.max(f.seconds, 0.001)).toFixed(0)} orders/s over ${f.seconds.toFixed(2)} s), ` +
-      `${f.refused} refused (409), ${f.other} other; ${(f.shoppers / f.allSeconds).toFixed(0)} checkouts answered/s; checkout p50 ${f.p50.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms; paid ${f.paid}, in Postgres ${f.inPostgres}; oversold ${f.oversold}`,
+    `flash sale (production limiter): ${f.shoppers} shoppers for ${f.units} units -> 202 ${f.accepted}, ` +
+      `409 ${f.refused}, 429 ${f.limited}, other ${f.other} (outside the allowed set: ${f.malformed}); ` +
+      `${answered.toFixed(0)} checkouts answered/s over ${f.allSeconds.toFixed(2)} s; ` +
+      `checkout p50 ${f.p50.toFixed(0)} ms, p95 ${f.p95.toFixed(0)} ms, p99 ${f.p99.toFixed(0)} ms; ` +
+      `paid ${f.paid}, paid in Postgres ${f.inPostgres} (mismatch ${f.pgMismatch}); oversold ${f.oversold}`,
   );
-  if (f.oversold !== 0 || f.other !== 0) process.exitCode = 1;
-}
-for (const r of limiterRows.slice(1)) {
+  console.log(`  answers: ${JSON.stringify(f.codes)}`);
   console.log(
-    `rate-limit cost, ${r.name.replace('cached list, ', '')}: ${(r.rps / cachedRow!.rps).toFixed(2)} of the unlimited route's throughput; cached list / bare worker ${(r.rps / bareRow!.rps).toFixed(2)}`,
+    `  targets: answered/s ${ratio(answered)}x bare (>= 0.3: ${target(answered / bareRps >= 0.3)}), ` +
+      `p99 ${f.p99.toFixed(0)} ms (<= 500: ${target(f.p99 <= 500)})`,
+  );
+  if (f.oversold !== 0 || f.other !== 0 || f.malformed !== 0 || f.pgMismatch !== 0) process.exitCode = 1;
+}
+if (cartRow)
+  console.log(
+    `add to cart: ${ratio(cartRow.rps)}x bare (>= 0.5: ${target(cartRow.rps / bareRps >= 0.5)}), ` +
+      `p99 ${cartRow.p99} ms (<= 150: ${target(cartRow.p99 <= 150)})`,
+  );
+if (inventory) {
+  const i = inventory;
+  console.log(
+    `one hot InventoryDO (inside workerd): ${i.opsPerSecond.toFixed(0)} reserve-or-refuse ops/s ` +
+      `(${i.ops} ops, ${i.concurrency} in flight; ${i.held} held of ${i.units}, ${i.refused} refused; ` +
+      `call p50 ${i.p50} ms, p95 ${i.p95} ms, p99 ${i.p99} ms; oversold ${i.oversold}) ` +
+      `(>= 1000: ${target(i.opsPerSecond >= 1000)})`,
+  );
+  if (i.oversold !== 0) process.exitCode = 1;
+}
+for (const r of limiterRows.slice(1))
+  console.log(
+    `rate-limit cost, ${r.name.replace('cached list, ', '')}: ` +
+      (cachedRow ? `${(r.rps / cachedRow.rps).toFixed(2)} of the unlimited route's throughput; ` : '') +
+      `cached list / bare worker ${ratio(r.rps)} (>= 0.6: ${target(r.rps / bareRps >= 0.6)})`,
+  );
+
+// The issue's table (markdown), for the session note.
+console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | of bare worker |\n|---|---|---|---|---|---|');
+for (const r of allRows)
+  console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p95} | ${r.p99} | ${ratio(r.rps)} |`);
+if (flash) {
+  const answered = flash.shoppers / flash.allSeconds;
+  console.log(
+    `| flash sale: ${flash.shoppers} shoppers, ${flash.units} units (production limiter) | ` +
+      `${answered.toFixed(0)} answered/s | ${flash.p50.toFixed(0)} | ${flash.p95.toFixed(0)} | ` +
+      `${flash.p99.toFixed(0)} | ${ratio(answered)} |`,
   );
 }
+if (inventory)
+  console.log(
+    `| one hot InventoryDO, inside workerd | ${inventory.opsPerSecond.toFixed(0)} ops/s | ${inventory.p50} | ` +
+      `${inventory.p95} | ${inventory.p99} | ${ratio(inventory.opsPerSecond)} |`,
+  );

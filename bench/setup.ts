@@ -20,6 +20,18 @@ const ports = {
   stripe: 25460,
 };
 export const barePort = 28790;
+export const inventoryBenchPort = 28791;
+
+/** Scenarios to run (BENCH_ONLY=flash,cart,...; all when unset): bare, cached, miss, cart, flash, inventory, limiter. */
+export const scenarios = ['bare', 'cached', 'miss', 'cart', 'flash', 'inventory', 'limiter'] as const;
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const o of only)
+  if (!(scenarios as readonly string[]).includes(o))
+    throw new Error(`BENCH_ONLY: unknown scenario ${JSON.stringify(o)} (one of ${scenarios.join(', ')})`);
+export const runs = (s: (typeof scenarios)[number]) => only.length === 0 || only.includes(s);
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 export const log = (l: string) => console.log(`[bench] ${l}`);
 
@@ -47,44 +59,54 @@ export async function ok<T>(what: string, call: Call<T>): Promise<NonNullable<T>
   }
 }
 
-/** The bare worker (a constant answer): the ceiling that the gateway's figures are compared with. */
-export function startBareWorker(): ChildProcess {
-  const bareLog = path.join(dataRoot, 'bare.log');
+/** A benchmark worker of its own under wrangler dev (bench/<dir>/wrangler.toml) on `port`. */
+function startBenchWorker(dir: string, port: number, inspectorPort: number): ChildProcess {
+  const workerLog = path.join(dataRoot, `${dir}.log`);
   fs.mkdirSync(dataRoot, { recursive: true });
   return spawn(
     path.join(projectRoot, 'node_modules/.bin/wrangler'),
     [
       'dev',
       '-c',
-      'bench/bare/wrangler.toml',
+      `bench/${dir}/wrangler.toml`,
       '--ip',
       '127.0.0.1',
       '--port',
-      String(barePort),
+      String(port),
       '--inspector-port',
-      '29231',
+      String(inspectorPort),
       '--persist-to',
-      path.join(dataRoot, 'bare-state'),
+      path.join(dataRoot, `${dir}-state`),
       '--show-interactive-dev-session=false',
       '--log-level',
       'warn',
     ],
     {
       cwd: projectRoot,
-      stdio: ['ignore', fs.openSync(bareLog, 'a'), fs.openSync(bareLog, 'a')],
+      stdio: ['ignore', fs.openSync(workerLog, 'a'), fs.openSync(workerLog, 'a')],
       detached: true,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     },
   );
 }
 
+/** The bare worker (a constant answer): the ceiling that the gateway's figures are compared with. */
+export const startBareWorker = () => startBenchWorker('bare', barePort, 29231);
+
+/** The hot-InventoryDO worker (bench/inventory): one object driven from inside workerd. */
+export const startInventoryWorker = () => startBenchWorker('inventory', inventoryBenchPort, 29232);
+
 let current: Stack | undefined;
 /** Stops the stack of the scenario under way, if any (on Ctrl-C). */
 export const stopCurrentStack = () => current?.stop();
 
-/** A stack with one rate-limit backend (limits far above the load, so the check runs and never refuses). */
+/**
+ * A stack with one rate-limit backend (limits far above the load, so the check runs and never refuses), or
+ * `production`: the limiter exactly as `npm run dev` runs it (wrangler.toml's rules, backend and deadline;
+ * Upstash when redis-server is installed, else the RateLimiterDO).
+ */
 export async function withStack<T>(
-  backend: 'off' | 'durable-object' | 'upstash',
+  backend: 'off' | 'durable-object' | 'upstash' | 'production',
   fn: (s: Stack) => Promise<T>,
 ): Promise<T> {
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
@@ -94,8 +116,12 @@ export async function withStack<T>(
     dataRoot,
     ports,
     logLevel: 'warn',
-    upstash: backend === 'upstash' ? 'required' : 'off',
-    vars: { RATE_LIMIT_BACKEND: backend, RATE_LIMIT_ANONYMOUS: '1000000000/60', RATE_LIMIT_TIMEOUT_MS: '5000' },
+    ...(backend === 'production'
+      ? { upstash: 'auto' as const }
+      : {
+          upstash: backend === 'upstash' ? ('required' as const) : ('off' as const),
+          vars: { RATE_LIMIT_BACKEND: backend, RATE_LIMIT_ANONYMOUS: '1000000000/60', RATE_LIMIT_TIMEOUT_MS: '5000' },
+        }),
   });
   try {
     return await fn(current);

@@ -311,6 +311,20 @@ export class CartDO extends DurableObject {
     return this.committed(limits);
   }
 
+  /**
+   * The shopper was shown these prices (a checkout answered PRICE_CHANGED): they become the lines' reference
+   * prices. A new version, so an If-Match taken before the change no longer matches.
+   */
+  async confirmPrices(prices: { sku: string; unitAmount: number }[], limits: CartLimits): Promise<CartState> {
+    this.ready();
+    this.ctx.storage.transactionSync(() => {
+      for (const p of prices)
+        if (Number.isInteger(p.unitAmount) && p.unitAmount >= 0)
+          this.sql.exec('update line set added_amount = ? where sku = ?', p.unitAmount, p.sku);
+    });
+    return this.committed(limits);
+  }
+
   /** The idle time has passed: the cart is empty and its storage freed. Otherwise re-arm for the real expiry. */
   override async alarm(): Promise<void> {
     this.ready();

@@ -7,6 +7,11 @@ export const InventoryVars = z.object({
   HOLD_GRACE_SECONDS: intVar(120, { max: 7 * 86_400 }),
   /** How long after a change the levels are copied to Postgres (a burst of changes travels as one message). */
   INVENTORY_SYNC_DELAY_MS: intVar(1000, { max: 60_000 }),
+  /**
+   * How long a checkout may refuse a SKU from the stock state its object last published, before asking it again
+   * (stock-state.ts): the bound on how late a restock reopens sales.
+   */
+  STOCK_STATE_TTL_MS: intVar(1000, { max: 60_000 }),
 });
 
 export type InventoryConfig = z.output<typeof InventoryVars>;

@@ -8,6 +8,7 @@ import { type DbEnv, dbSettings, sqlClient } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
 import { withTimeout } from '../../lib/resilience';
 import type { InventoryDO } from './inventory.do';
+import { publish } from './stock-state';
 import type { CommitResult, LevelsState, ReleaseResult, ReserveResult } from './types';
 
 /** Deadline of one call to an InventoryDO (they answer in milliseconds; a stuck one must not hold a checkout). */
@@ -93,17 +94,21 @@ export async function reserveAll(
   const taken: string[] = [];
   for (const [i, line] of sorted.entries()) {
     const req = { holdId, quantity: line.quantity, owner, expiresAt };
+    let asOf = Date.now();
     let r = await bounded<ReserveResult>(
       inventoryOf(env, line.sku).reserve(line.sku, req),
       `InventoryDO ${line.sku} reserve`,
     );
     if (!r.ok && r.reason === 'UNINITIALIZED') {
       await initializeFromPostgres(env, line.sku);
+      asOf = Date.now();
       r = await bounded<ReserveResult>(
         inventoryOf(env, line.sku).reserve(line.sku, req),
         `InventoryDO ${line.sku} reserve`,
       );
     }
+    // Every answer of the object is its published state: a refusal here refuses the next shoppers at admission.
+    if ('levels' in r) publish(r.levels, asOf);
     if (r.ok) {
       taken.push(line.sku);
       continue;
@@ -131,9 +136,14 @@ export async function reserveAll(
 /** Releases the order's holds (idempotent; a hold already sold stays sold). */
 export async function releaseAll(env: InventoryEnv, holdId: string, skus: string[], reason: string): Promise<void> {
   await Promise.all(
-    skus.map((sku) =>
-      bounded<ReleaseResult>(inventoryOf(env, sku).release(sku, holdId, reason), `InventoryDO ${sku} release`),
-    ),
+    skus.map(async (sku) => {
+      const asOf = Date.now();
+      const r = await bounded<ReleaseResult>(
+        inventoryOf(env, sku).release(sku, holdId, reason),
+        `InventoryDO ${sku} release`,
+      );
+      if (r.ok) publish(r.levels, asOf);
+    }),
   );
 }
 

@@ -1,9 +1,11 @@
-// The checkout saga, run inside the shopper's OrdersDO under the order's lock: snapshot the cart, reprice from
-// the primary, total, hold the stock (SKU order), create and confirm the PaymentIntent (one per order), accept.
+// The checkout saga, run inside the shopper's OrdersDO under the order's lock: snapshot the cart, admit it from the
+// published stock state, price it from the edge catalog, refuse a price the shopper did not see, total, hold the
+// stock (SKU order), create and confirm the PaymentIntent (one per order), accept.
 // Every step can be run again for the same order id with the same effect, so an interrupted checkout retried
 // with the same Idempotency-Key resumes: same holds, same PaymentIntent, one order. The outside is reached only
 // through the ports (ports.ts); the object's own storage through the order book and the task outbox.
 import type { OrderLine, OrderSnapshot } from '../../lib/checkout/order';
+import { priceChange } from '../../lib/checkout/price-check';
 import { computeTotals } from '../../lib/checkout/pricing';
 import { acceptedView } from '../../lib/checkout/view';
 import type { CheckoutCall, CheckoutResult } from '../../lib/contracts/checkout';
@@ -73,60 +75,9 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   const resumed = order !== null;
 
   if (!order) {
-    // The cart, priced from the primary.
-    const cart = await ports.cart.snapshot(call.identity);
-    if (cart.lines.length === 0)
-      return close(ctx, call.key, orderId, refused('CART_EMPTY', 'The cart is empty; add items before checking out.'));
-    const skus = cart.lines.map((l) => l.sku);
-    const priced = await ports.catalog.priceForCheckout(skus);
-    if (!priced.ok) return close(ctx, call.key, orderId, priced); // the catalog's own answer (e.g. DB_UNAVAILABLE)
-    const prices = new Map(priced.variants.map((v) => [v.sku, v]));
-    const missing = skus.filter((s) => !prices.has(s));
-    if (missing.length) {
-      const message = `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`;
-      return close(ctx, call.key, orderId, refused('ITEM_UNAVAILABLE', message, { skus: missing }));
-    }
-    const currencies = new Set(priced.variants.map((v) => v.price.currency));
-    if (currencies.size !== 1) {
-      const message = 'The items in the cart are priced in different currencies.';
-      return close(ctx, call.key, orderId, refused('CURRENCY_MISMATCH', message));
-    }
-    const lines: OrderLine[] = cart.lines
-      .map((l) => {
-        const v = prices.get(l.sku)!;
-        return {
-          sku: l.sku,
-          title: `${v.productTitle} — ${v.title}`,
-          quantity: l.quantity,
-          unitAmount: v.price.amount,
-          lineTotal: v.price.amount * l.quantity,
-        };
-      })
-      .sort((a, b) => (a.sku < b.sku ? -1 : 1));
-
-    // The order, created (not yet seen by the shopper).
-    const currency = [...currencies][0]!;
-    const { shippingAddress, shippingMethod } = call.body;
-    const totals = computeTotals(lines, currency, shippingAddress.country, shippingMethod);
-    const now = Date.now();
-    order = {
-      id: orderId,
-      version: 1,
-      owner: { sub: call.identity.sub, role: call.identity.role, email: call.body.email ?? '' },
-      status: 'created',
-      lines,
-      totals,
-      shippingAddress,
-      shippingMethod,
-      payment: { provider: 'stripe', intentId: null, status: 'none', amount: totals.total, refundedAmount: 0 },
-      holdExpiresAt: now + ctx.holdTtlMs,
-      createdAt: now,
-      updatedAt: now,
-      history: [],
-    };
-    book.insertOrder(order);
-    // Cleans up if this checkout never completes (and expires the order if it is accepted and never paid).
-    ctx.tasks.add(orderId, 'expire', {}, order.holdExpiresAt);
+    const created = await newOrder(ctx, call, orderId);
+    if ('answer' in created) return created.answer;
+    order = created.order;
   }
 
   // Stock: one hold per SKU, in SKU order.
@@ -139,8 +90,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
       const message = `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
       return close(ctx, call.key, orderId, refused('CUSTOMER_LIMIT_EXCEEDED', message, { items: held.items }));
     }
-    const short = held.items.map((i) => `${i.sku} (${i.available} available)`).join(', ');
-    return close(ctx, call.key, orderId, refused('OUT_OF_STOCK', `Not enough stock: ${short}.`, { items: held.items }));
+    return close(ctx, call.key, orderId, outOfStock(held.items));
   }
   // The holds are this order's now: a release left over from an interrupted attempt must not free them.
   ctx.tasks.remove(orderId, 'release');
@@ -191,6 +141,98 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   await ctx.runTasksNow(orderId);
   return answer;
 }
+
+/**
+ * The order for the cart as it is now, or the answer that refuses it before anything is held or charged: the
+ * cart (If-Match: the version the shopper saw), admission from the published stock state (a sold-out SKU is
+ * refused without Postgres, Stripe or the hot InventoryDO), prices from the edge catalog at one generation, and
+ * the price check (nothing is charged that the shopper did not see).
+ */
+async function newOrder(
+  ctx: SagaContext,
+  call: CheckoutCall,
+  orderId: string,
+): Promise<{ order: OrderSnapshot } | { answer: CheckoutResult }> {
+  const { book, ports } = ctx;
+  const refuse = (answer: CheckoutResult) => ({ answer: close(ctx, call.key, orderId, answer) });
+  const cart = await ports.cart.snapshot(call.identity);
+  if (call.cartVersion !== undefined && call.cartVersion !== cart.version) {
+    const message = 'The cart changed since you read it; read it again and check out with its new ETag.';
+    return refuse(refused('PRECONDITION_FAILED', message, { currentVersion: cart.version }));
+  }
+  if (cart.lines.length === 0)
+    return refuse(refused('CART_EMPTY', 'The cart is empty; add items before checking out.'));
+
+  const short = await ports.stock.admit(cart.lines);
+  if (short.length) return refuse(outOfStock(short));
+
+  const skus = cart.lines.map((l) => l.sku);
+  const priced = await ports.catalog.priceForCheckout(skus);
+  if (!priced.ok) return refuse(priced); // the catalog's own answer (e.g. DB_UNAVAILABLE)
+  const prices = new Map(priced.variants.map((v) => [v.sku, v]));
+  const missing = skus.filter((s) => !prices.has(s));
+  if (missing.length) {
+    const message = `No longer sold: ${missing.join(', ')}. Remove it from the cart to check out.`;
+    return refuse(refused('ITEM_UNAVAILABLE', message, { skus: missing }));
+  }
+  const currencies = new Set(priced.variants.map((v) => v.price.currency));
+  if (currencies.size !== 1)
+    return refuse(refused('CURRENCY_MISMATCH', 'The items in the cart are priced in different currencies.'));
+  const lines: OrderLine[] = cart.lines
+    .map((l) => {
+      const v = prices.get(l.sku)!;
+      return {
+        sku: l.sku,
+        title: `${v.productTitle} — ${v.title}`,
+        quantity: l.quantity,
+        unitAmount: v.price.amount,
+        lineTotal: v.price.amount * l.quantity,
+      };
+    })
+    .sort((a, b) => (a.sku < b.sku ? -1 : 1));
+  const currency = [...currencies][0]!;
+  const { shippingAddress, shippingMethod } = call.body;
+  const totals = computeTotals(lines, currency, shippingAddress.country, shippingMethod);
+
+  const change = priceChange(cart.lines, lines, totals, call.body.expectedTotal);
+  if (change) {
+    // The shopper sees the new prices in this answer: the cart keeps them, so the next attempt goes through.
+    const cartVersion = await ports.cart.confirmPrices(
+      call.identity,
+      lines.map((l) => ({ sku: l.sku, unitAmount: l.unitAmount })),
+    );
+    const message = 'Prices changed since the cart was shown; check the new lines and totals, then check out again.';
+    return refuse(refused('PRICE_CHANGED', message, { ...change, cartVersion }));
+  }
+
+  // The order, created (not yet seen by the shopper).
+  const now = Date.now();
+  const order: OrderSnapshot = {
+    id: orderId,
+    version: 1,
+    owner: { sub: call.identity.sub, role: call.identity.role, email: call.body.email ?? '' },
+    status: 'created',
+    lines,
+    totals,
+    shippingAddress,
+    shippingMethod,
+    payment: { provider: 'stripe', intentId: null, status: 'none', amount: totals.total, refundedAmount: 0 },
+    holdExpiresAt: now + ctx.holdTtlMs,
+    createdAt: now,
+    updatedAt: now,
+    history: [],
+    pricedAt: { generation: priced.generation, source: priced.source },
+  };
+  book.insertOrder(order);
+  // Cleans up if this checkout never completes (and expires the order if it is accepted and never paid).
+  ctx.tasks.add(orderId, 'expire', {}, order.holdExpiresAt);
+  return { order };
+}
+
+const outOfStock = (items: { sku: string; available: number }[]) =>
+  refused('OUT_OF_STOCK', `Not enough stock: ${items.map((i) => `${i.sku} (${i.available} available)`).join(', ')}.`, {
+    items,
+  });
 
 const refused = (code: ErrorCode, message: string, details?: unknown) =>
   failure(new AppError(code, message, { details }));

@@ -3,13 +3,14 @@
 // services behind them; `portsFrom` builds them from the hosting worker's env (service bindings, the INVENTORY
 // namespace, the Stripe SDK). Every call has a deadline.
 import type { Identity } from '../../lib/auth/tokens';
-import type { CartSnapshot, OrderedLine } from '../../lib/contracts/cart';
+import type { CartSnapshot, OrderedLine, ShownPrice } from '../../lib/contracts/cart';
 import type { CheckoutPrices } from '../../lib/contracts/catalog';
 import type { DbEnv } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
 import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
+import { inventoryConfig } from '../inventory/config';
 import {
   commitAll,
   type ReserveAllResult,
@@ -17,20 +18,25 @@ import {
   releaseAll,
   reserveAll,
 } from '../inventory/inventory.client';
+import { refusedByPublishedState, type ShortItem } from '../inventory/stock-state';
 
 export interface CartPort {
   /** The cart's lines as they are now. */
   snapshot(who: Identity): Promise<CartSnapshot>;
   /** An order was accepted for these lines: they leave the cart (once per order). */
   checkedOut(who: Identity, orderId: string, lines: OrderedLine[]): Promise<void>;
+  /** The shopper has been shown these prices (PRICE_CHANGED): the cart keeps them; answers its new version. */
+  confirmPrices(who: Identity, prices: ShownPrice[]): Promise<number>;
 }
 
 export interface CatalogPort {
-  /** Current prices from the primary (or the edge cache while it is down); a failure is the catalog's answer. */
+  /** Prices at the current catalog generation (edge catalog, primary as fallback); a failure is the catalog's. */
   priceForCheckout(skus: string[]): Promise<RpcResult<CheckoutPrices>>;
 }
 
 export interface StockPort {
+  /** The lines the SKUs' published stock state refuses (stock-state.ts): no object is asked to hold anything. */
+  admit(lines: ReserveLine[]): Promise<ShortItem[]>;
   /** Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU. */
   reserveAll(holdId: string, lines: ReserveLine[], owner: string, expiresAt: number): Promise<ReserveAllResult>;
   /** Gives the order's holds back (idempotent; a hold already sold stays sold). */
@@ -101,16 +107,20 @@ const CART_TIMEOUT_MS = 5000;
 const CATALOG_TIMEOUT_MS = 8000;
 
 export function portsFrom(env: OrdersEnv): OrderPorts {
+  const stockStateTtlMs = inventoryConfig(env).STOCK_STATE_TTL_MS;
   return {
     cart: {
       async snapshot(who) {
         const { version, currency, lines } = unwrap(
           await withTimeout(env.CART.checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
         );
-        return { version, currency, lines };
+        return { version, currency, lines: lines.map((l) => ({ ...l })) };
       },
       async checkedOut(who, orderId, lines) {
         unwrap(await withTimeout(env.CART.checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out'));
+      },
+      async confirmPrices(who, prices) {
+        return unwrap(await withTimeout(env.CART.confirmPrices(who, prices), CART_TIMEOUT_MS, 'cart prices')).version;
       },
     },
     catalog: {
@@ -122,6 +132,7 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
         )) as RpcResult<CheckoutPrices>,
     },
     stock: {
+      admit: (lines) => refusedByPublishedState(env, lines, stockStateTtlMs),
       reserveAll: (holdId, lines, owner, expiresAt) => reserveAll(env, holdId, lines, owner, expiresAt),
       releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
       commitAll: (holdId, skus) => commitAll(env, holdId, skus),

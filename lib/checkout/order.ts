@@ -104,4 +104,6 @@ export interface OrderSnapshot {
   createdAt: number;
   updatedAt: number;
   history: OrderTransition[];
+  /** The catalog generation the order was priced at, and where the prices were read (edge or primary). */
+  pricedAt?: { generation: string; source: 'edge' | 'primary' };
 }

@@ -49,6 +49,12 @@ export const CheckoutBody = z
     shippingAddress: ShippingAddressSchema,
     shippingMethod: z.enum(SHIPPING_METHODS).default('standard'),
     paymentMethod: PaymentMethodSchema,
+    expectedTotal: Money.optional().openapi({
+      description:
+        'The total the shopper was shown (subtotal + shipping + tax). If the checkout would charge anything else, ' +
+        'it answers 409 PRICE_CHANGED with the new lines and totals, before any payment. Without it, every line ' +
+        'must still be at the price the cart shows for it.',
+    }),
   })
   .strict()
   .openapi('CheckoutRequest');

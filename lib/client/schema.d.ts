@@ -1857,12 +1857,14 @@ export interface paths {
         put?: never;
         /**
          * Place an order for the cart: hold the stock, start the payment
-         * @description Reprices the cart from the database, holds every SKU until `holdExpiresAt`, creates a Stripe PaymentIntent and confirms it with `paymentMethod`. The order becomes `paid` when Stripe reports the payment (webhook); unpaid at `holdExpiresAt`, it expires and the stock returns.
+         * @description Prices the cart from the catalog and refuses (409 PRICE_CHANGED) any price the cart did not show, holds every SKU until `holdExpiresAt`, creates a Stripe PaymentIntent and confirms it with `paymentMethod`. With If-Match (the cart ETag), a cart changed since is refused (412). The order becomes `paid` when Stripe reports the payment (webhook); unpaid at `holdExpiresAt`, it expires and the stock returns.
          */
         post: {
             parameters: {
                 query?: never;
                 header?: {
+                    /** @description An ETag this API gave out (`"v3"`): the write applies only to that version, else 412. */
+                    "if-match"?: string;
                     /** @description Required: 8–255 visible ASCII characters, new per checkout (a UUID). */
                     "idempotency-key"?: string;
                 };
@@ -1960,8 +1962,17 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not enough stock (OUT_OF_STOCK, naming each SKU and what is available) or over a per-customer cap */
+                /** @description Not enough stock (OUT_OF_STOCK, naming each SKU and what is available), over a per-customer cap, or PRICE_CHANGED: the checkout would charge a price the cart did not show (or not `expectedTotal`); `details` has the new lines, totals and the cart version, and nothing was held or charged */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description If-Match names a cart version that is no longer current */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2548,7 +2559,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -2830,6 +2841,7 @@ export interface components {
              */
             shippingMethod?: "standard" | "express";
             paymentMethod: string;
+            expectedTotal?: components["schemas"]["Money"] & unknown;
         };
         ShippingAddress: {
             name: string;

@@ -1,10 +1,20 @@
 // What the cart worker answers over its service binding to checkouts (CheckoutSaga's cart port).
 
-/** A cart as a checkout orders it: lines and version as they are now (prices are the checkout's job). */
+/**
+ * A cart as a checkout orders it: lines and version as they are now. `unitAmount` is the price the shopper was
+ * shown for the line (when it was added, or as confirmed by a PRICE_CHANGED answer); the checkout prices the
+ * cart itself and refuses to charge anything else.
+ */
 export interface CartSnapshot {
   version: number;
   currency: string | null;
-  lines: { sku: string; quantity: number; title: string }[];
+  lines: { sku: string; quantity: number; title: string; unitAmount: number; currency: string }[];
+}
+
+/** A price the shopper has now been shown for a line (a checkout answered PRICE_CHANGED with it). */
+export interface ShownPrice {
+  sku: string;
+  unitAmount: number;
 }
 
 /** A line an accepted order took out of the cart. */

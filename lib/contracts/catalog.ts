@@ -1,5 +1,5 @@
 // What the catalog worker (CatalogService) answers over its service binding: to the gateway (cached JSON
-// answers), to the cart (variants) and to checkouts (prices from the primary).
+// answers), to the cart (variants) and to checkouts (prices at a catalog generation).
 import type { RpcResult } from '../rpc';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE';
@@ -30,8 +30,13 @@ export interface VariantList {
   variants: VariantInfo[];
 }
 
-/** Prices for a checkout: from the primary, or from the edge cache while the primary is unreachable. */
+/**
+ * Prices for a checkout at one catalog generation: from the versioned edge catalog (the same per-SKU entries the
+ * cart shows), or read from the primary when that path fails.
+ */
 export interface CheckoutPrices {
   variants: VariantInfo[];
-  source: 'primary' | 'cache';
+  /** The catalog generation the prices belong to (the order records it). */
+  generation: string;
+  source: 'edge' | 'primary';
 }

@@ -11,6 +11,8 @@ export interface CheckoutCall {
   /** Fingerprint of the body: the same key with another body is refused. */
   requestHash: string;
   body: CheckoutBody;
+  /** If-Match of the request: the cart version the shopper saw (a stale one is refused, 412). */
+  cartVersion?: number;
 }
 
 /**

@@ -4,7 +4,7 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
-import type { CartMergeResult, CartSnapshot, OrderedLine } from '../../../lib/contracts/cart';
+import type { CartMergeResult, CartSnapshot, OrderedLine, ShownPrice } from '../../../lib/contracts/cart';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import { AppError } from '../../../lib/errors';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
@@ -143,15 +143,32 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     return { merged: taken.reduce((n, l) => n + l.quantity, 0), kept: left };
   }
 
-  /** What a checkout orders: the cart's lines and version as they are now (prices are the checkout's job). */
+  /** What a checkout orders: the cart's lines, the prices the shopper was shown for them, and the version. */
   async checkoutSnapshot(who: Identity): Promise<RpcResult<CartSnapshot>> {
     return rpc(async () => {
       const state = await this.cartOf(who.sub).cart();
       return {
         version: state.version,
         currency: state.currency,
-        lines: state.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, title: l.title })),
+        lines: state.lines.map((l) => ({
+          sku: l.sku,
+          quantity: l.quantity,
+          title: l.title,
+          unitAmount: l.addedAmount,
+          currency: l.currency,
+        })),
       };
+    });
+  }
+
+  /**
+   * A checkout answered PRICE_CHANGED with these prices: the shopper has now seen them, so they become the lines'
+   * reference prices (the cart stops flagging them) and the next checkout at these prices goes through.
+   */
+  async confirmPrices(who: Identity, prices: ShownPrice[]): Promise<RpcResult<{ version: number }>> {
+    return rpc(async () => {
+      const state = await this.cartOf(who.sub).confirmPrices(prices, this.limits(who));
+      return { version: state.version };
     });
   }
 

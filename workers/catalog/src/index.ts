@@ -3,7 +3,7 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
-import type { CatalogResult, CheckoutPrices, VariantList } from '../../../lib/contracts/catalog';
+import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
@@ -66,9 +66,13 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     }
   }
 
-  private async cached(path: string, load: (db: Reader) => Promise<unknown>): Promise<CatalogResult> {
+  private async cached(
+    path: string,
+    load: (db: Reader) => Promise<unknown>,
+    generation?: string,
+  ): Promise<CatalogResult> {
     return rpc(async () => {
-      const gen = await this.currentGeneration();
+      const gen = generation ?? (await this.currentGeneration());
       const policy = cachePolicy(catalogConfig(this.env));
       return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
         try {
@@ -120,39 +124,52 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     if (!parsed.success) {
       return failure(new AppError('VALIDATION_FAILED', 'Invalid SKU list.', { details: parsed.error.issues }));
     }
-    const skus = [...new Set(parsed.data)];
+    const read = await this.variantsAt(await this.currentGeneration(), [...new Set(parsed.data)]);
+    if (!read.ok) return read;
+    const body = JSON.stringify({ variants: read.variants });
+    return { ok: true, body, cache: read.cache, age: 0, cacheControl: 'private, no-store' };
+  }
+
+  /** The per-SKU edge entries of `skus` under one generation (a SKU not sold is absent). */
+  private async variantsAt(
+    gen: string,
+    skus: string[],
+  ): Promise<RpcResult<{ variants: VariantInfo[]; cache: 'HIT' | 'MISS' }>> {
     const answers = await Promise.all(
       skus.map((sku) =>
-        this.cached(`/variant/${sku}`, async (db) => ({ variant: (await variantsBySku(db, [sku]))[0] ?? null })),
+        this.cached(`/variant/${sku}`, async (db) => ({ variant: (await variantsBySku(db, [sku]))[0] ?? null }), gen),
       ),
     );
     const failed = answers.find((a) => !a.ok);
-    if (failed) return failed;
+    if (failed && !failed.ok) return failed;
     const variants = answers
-      .flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: unknown }).variant] : []))
-      .filter(Boolean);
-    const cache = answers.every((a) => a.ok && a.cache === 'HIT') ? 'HIT' : 'MISS';
-    return { ok: true, body: JSON.stringify({ variants }), cache, age: 0, cacheControl: 'private, no-store' };
+      .flatMap((a) => (a.ok ? [(JSON.parse(a.body) as { variant: VariantInfo | null }).variant] : []))
+      .filter((v): v is VariantInfo => v !== null);
+    const cache = answers.every((a) => a.ok && a.cache === 'HIT') ? ('HIT' as const) : ('MISS' as const);
+    return { ok: true, variants, cache };
   }
 
   /**
-   * Prices for a checkout: read from the primary (never a cache or a lagging replica). While the database is
-   * unreachable, the edge-cached prices answer instead (`source: 'cache'`), so checkout keeps accepting orders;
-   * a SKU with neither is simply absent.
+   * Prices for a checkout, from the versioned edge catalog: the same per-SKU entries the cart shows, under the
+   * current generation (which the order records), so a checkout never reads the primary on its hot path. The
+   * primary is the fallback: a fill already reads it while the replica lags the generation or is unreachable,
+   * and if the edge path fails for any other reason the prices are read from the primary directly.
    */
   async priceForCheckout(input: unknown): Promise<RpcResult<CheckoutPrices>> {
     return rpc(async () => {
       const skus = [...new Set(SkuList.parse(input))];
+      const generation = await this.currentGeneration();
+      const edge = await this.variantsAt(generation, skus);
+      if (edge.ok) return { variants: edge.variants, generation, source: 'edge' as const };
+      console.warn(JSON.stringify({ msg: 'checkout prices from the primary: edge catalog failed', error: edge.error }));
       try {
-        return { variants: await variantsBySku(createDb(this.env).$primary, skus), source: 'primary' as const };
+        return {
+          variants: await variantsBySku(createDb(this.env).$primary, skus),
+          generation,
+          source: 'primary' as const,
+        };
       } catch (err) {
-        if (!isDbUnavailable(err)) throw mapDbError(err);
-        console.warn(
-          JSON.stringify({ msg: 'checkout prices from the edge cache: primary unreachable', error: String(err) }),
-        );
-        const cached = await this.getVariants(skus);
-        if (!cached.ok) throw AppError.fromInfo(cached.error);
-        return { variants: (JSON.parse(cached.body) as VariantList).variants, source: 'cache' as const };
+        throw mapDbError(err);
       }
     });
   }

@@ -17,7 +17,7 @@ const cartAnswer = {
   headers: z.object({ etag: z.string().openapi({ description: 'The cart version, `"v<version>"`, for If-Match.' }) }),
   ...json(CartView, example.cart),
 };
-const ifMatchHeader = z.object({
+export const ifMatchHeader = z.object({
   'if-match': z
     .string()
     .optional()
@@ -33,7 +33,7 @@ const writeFailures = {
 };
 
 /** If-Match: `"v<version>"` (or W/ of it) makes the write conditional; `*` or none applies it in order. */
-function ifMatch(c: Context<GatewayApp>): number | undefined {
+export function ifMatch(c: Context<GatewayApp>): number | undefined {
   const header = c.req.header('if-match')?.trim();
   if (!header || header === '*') return undefined;
   const m = /^(?:W\/)?"v(\d{1,15})"$/.exec(header);

@@ -14,6 +14,7 @@ import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
+import { ifMatch, ifMatchHeader } from './cart.routes';
 import * as example from './examples';
 import { bearer, bodyFailures, failure, json } from './openapi';
 import { router } from './router';
@@ -30,12 +31,13 @@ checkoutRoutes.openapi(
     tags: ['Checkout'],
     summary: 'Place an order for the cart: hold the stock, start the payment',
     description:
-      'Reprices the cart from the database, holds every SKU until `holdExpiresAt`, creates a Stripe PaymentIntent and confirms it with `paymentMethod`. ' +
+      'Prices the cart from the catalog and refuses (409 PRICE_CHANGED) any price the cart did not show, holds every SKU until `holdExpiresAt`, creates a Stripe PaymentIntent and confirms it with `paymentMethod`. ' +
+      'With If-Match (the cart ETag), a cart changed since is refused (412). ' +
       'The order becomes `paid` when Stripe reports the payment (webhook); unpaid at `holdExpiresAt`, it expires and the stock returns.',
     security: bearer,
     middleware: [jsonBody()] as const,
     request: {
-      headers: z.object({
+      headers: ifMatchHeader.extend({
         // Optional in the schema so that a missing key gets its own code (IDEMPOTENCY_KEY_REQUIRED).
         'idempotency-key': IdempotencyKey.optional().openapi({
           description: 'Required: 8–255 visible ASCII characters, new per checkout (a UUID).',
@@ -54,7 +56,12 @@ checkoutRoutes.openapi(
       400: failure('Invalid body or Idempotency-Key (the message names each bad field), or the key is missing'),
       401: failure('No token'),
       402: failure('Card declined (PAYMENT_DECLINED)'),
-      409: failure('Not enough stock (OUT_OF_STOCK, naming each SKU and what is available) or over a per-customer cap'),
+      409: failure(
+        'Not enough stock (OUT_OF_STOCK, naming each SKU and what is available), over a per-customer cap, or ' +
+          'PRICE_CHANGED: the checkout would charge a price the cart did not show (or not `expectedTotal`); ' +
+          '`details` has the new lines, totals and the cart version, and nothing was held or charged',
+      ),
+      412: failure('If-Match names a cart version that is no longer current'),
       422: failure(
         'Empty cart, an item no longer sold, an unusable payment method, or the Idempotency-Key reused with another body',
       ),
@@ -68,7 +75,9 @@ checkoutRoutes.openapi(
         'IDEMPOTENCY_KEY_REQUIRED',
         'POST /v1/checkout needs an Idempotency-Key header (e.g. a new UUID per checkout).',
       );
-    const { accepted } = unwrap(await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json')));
+    const { accepted } = unwrap(
+      await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json'), ifMatch(c)),
+    );
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
   },
 );
