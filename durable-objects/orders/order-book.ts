@@ -107,6 +107,20 @@ export class OrderBook {
     return true;
   }
 
+  /**
+   * A note for ops in the order's history, without a transition (from = to): e.g. a payment refused for its
+   * amount. The caller saves the order, so the note reaches Postgres (order_events) with the next version.
+   */
+  flag(o: OrderSnapshot, reason: string, stripeEventId?: string) {
+    o.history.push({
+      from: o.status,
+      to: o.status,
+      at: Date.now(),
+      reason,
+      ...(stripeEventId ? { stripeEventId } : {}),
+    });
+  }
+
   /** A page of the orders the shopper sees, newest first; `before` is the cursor (a sequence number). */
   acceptedOrders(limit: number, before?: number): { orders: OrderSnapshot[]; nextCursor: string | null } {
     const rows = this.sql

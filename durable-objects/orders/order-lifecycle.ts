@@ -1,6 +1,7 @@
 // What happens to an order after its checkout: Stripe's payment events (paid, failed, canceled, still needing
 // the shopper), expiry of an unpaid hold, refunds of money that arrived for an order that cannot be filled, and
 // the task outbox's kinds of work. Every method runs under the order's lock (OrdersDO.withOrderLock).
+// A payment is taken only for the order's own amount and currency: any other is refused and flagged for ops.
 import type { Identity } from '../../lib/auth/tokens';
 import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
 import type { PaymentEvent } from '../../lib/contracts/checkout';
@@ -50,8 +51,11 @@ export class OrderLifecycle {
     }
     o.payment.intentId ??= event.intentId;
     switch (event.type) {
-      case 'payment_intent.succeeded':
+      case 'payment_intent.succeeded': {
+        const mismatch = paymentMismatch(o, event.amountReceived, event.currency);
+        if (mismatch) return this.refuseMismatch(o, mismatch, event.intentId, event.id);
         return this.paymentSucceeded(o, `payment succeeded (${event.id})`, event.id);
+      }
       case 'payment_intent.payment_failed':
         if (o.status !== 'pending_payment') return this.ignored(o, event);
         this.book.transition(o, 'payment_failed', event.failureMessage ?? 'payment failed', event.id);
@@ -92,6 +96,28 @@ export class OrderLifecycle {
       }),
     );
     return 'ignored';
+  }
+
+  /**
+   * A payment whose amount or currency is not the order's: never taken as paying it. The order keeps its status
+   * (a genuine payment can still arrive), gets a flagged history entry (Postgres keeps it in order_events), and
+   * the log line has a stable msg for alerting. No refund from here: the event may be forged, and a refund would
+   * go to the real PaymentIntent.
+   */
+  private refuseMismatch(o: OrderSnapshot, mismatch: string, intentId: string, eventId?: string): string {
+    console.error(
+      JSON.stringify({
+        msg: 'payment amount does not match the order; refused',
+        orderId: o.id,
+        intentId,
+        status: o.status,
+        mismatch,
+        stripeEventId: eventId,
+      }),
+    );
+    this.book.flag(o, `payment refused: ${mismatch}`, eventId);
+    this.book.saveOrder(o);
+    return 'refused_amount_mismatch';
   }
 
   /** The money arrived: the holds become sold and the order paid; if the order had closed, the money goes back. */
@@ -175,7 +201,18 @@ export class OrderLifecycle {
       const canceled = await this.ports.payments.cancel(intentId, o.id);
       if (!canceled.ok) {
         // Not cancelable: find out why. Paid in the meantime -> the order is paid after all.
-        const { status } = await this.ports.payments.retrieve(intentId);
+        const { status, amountReceived, currency } = await this.ports.payments.retrieve(intentId);
+        const mismatch = status === 'succeeded' && paymentMismatch(o, amountReceived, currency);
+        if (mismatch) {
+          // Stripe itself says so (not a webhook): the money is real and the order cannot take it.
+          this.refuseMismatch(o, mismatch, intentId);
+          this.book.transition(o, 'expired', `paid a wrong amount: ${mismatch}`);
+          o.payment.status = 'succeeded';
+          this.book.saveOrder(o);
+          await this.ports.stock.releaseAll(o.id, skusOf(o), 'expired');
+          this.tasks.add(o.id, 'refund', {}, Date.now());
+          return;
+        }
         if (status === 'succeeded') {
           await this.paymentSucceeded(o, 'payment found succeeded at hold expiry');
           return;
@@ -204,3 +241,10 @@ export class OrderLifecycle {
 }
 
 const skusOf = (o: OrderSnapshot) => o.lines.map((l) => l.sku);
+
+/** Why a payment of `amount` `currency` cannot pay the order, or null when it is exactly the order's total. */
+function paymentMismatch(o: OrderSnapshot, amount: number, currency: string): string | null {
+  const want = o.totals;
+  if (amount === want.total && currency.toUpperCase() === want.currency.toUpperCase()) return null;
+  return `received ${amount} ${currency.toUpperCase()}, the order is ${want.total} ${want.currency.toUpperCase()}`;
+}

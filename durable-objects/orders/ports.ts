@@ -76,8 +76,8 @@ export interface PaymentsPort {
   createAndConfirm(req: PaymentRequest): Promise<PaymentAttempt>;
   /** Cancels an unpaid intent; refused (e.g. it succeeded meanwhile) with the provider's reason. */
   cancel(intentId: string, orderId: string): Promise<{ ok: true } | { ok: false; message: string }>;
-  /** The intent's status now. */
-  retrieve(intentId: string): Promise<{ status: string }>;
+  /** The intent's status now, what it received (minor units) and its currency (upper case). */
+  retrieve(intentId: string): Promise<{ status: string; amountReceived: number; currency: string }>;
   /** Refunds the whole payment once per `idempotencyKey`. */
   refund(
     intentId: string,
@@ -207,7 +207,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
 
     async retrieve(intentId) {
       const intent = await callStripe(env, (s) => s.paymentIntents.retrieve(intentId));
-      return { status: intent.status };
+      return { status: intent.status, amountReceived: intent.amount_received, currency: intent.currency.toUpperCase() };
     },
 
     async refund(intentId, idempotencyKey, metadata) {

@@ -78,11 +78,37 @@ export function callStripe<T>(env: StripeEnv, fn: (stripe: Stripe) => Promise<T>
 
 let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
 
-/** Verifies a webhook's signature with the SDK's async verifier (Web Crypto); throws on a bad signature. */
+/** How old a webhook's signature may be (Stripe's default tolerance, against replays). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/**
+ * How far in the future a signature's timestamp may be. The SDK only bounds the past, so a signature dated hours
+ * ahead would stay replayable for hours; Stripe and Cloudflare both keep NTP time, so a few seconds of skew is all
+ * an honest sender ever shows: 30 s is generous for that and useless for a replay.
+ */
+export const WEBHOOK_FUTURE_SKEW_SECONDS = 30;
+
+/**
+ * Verifies a webhook's signature with the SDK's async verifier (Web Crypto), then refuses a timestamp too far in
+ * the future; throws StripeSignatureVerificationError on either, SyntaxError on a body that is not JSON.
+ */
 export async function verifyWebhook(env: StripeEnv, payload: string, signature: string): Promise<Stripe.Event> {
   const { STRIPE_WEBHOOK_SECRET } = configOf(env, StripeWebhookConfig, SCOPE);
   subtle ??= Stripe.createSubtleCryptoProvider();
-  return Stripe.webhooks.constructEventAsync(payload, signature, STRIPE_WEBHOOK_SECRET, 300, subtle);
+  const event = await Stripe.webhooks.constructEventAsync(
+    payload,
+    signature,
+    STRIPE_WEBHOOK_SECRET,
+    WEBHOOK_TOLERANCE_SECONDS,
+    subtle,
+  );
+  // The verifier accepted the header, so it has exactly one well-formed t=<unix seconds>.
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!(signedAt <= Date.now() / 1000 + WEBHOOK_FUTURE_SKEW_SECONDS)) {
+    throw new Stripe.errors.StripeSignatureVerificationError(signature, payload, {
+      message: `Timestamp is more than ${WEBHOOK_FUTURE_SKEW_SECONDS} s in the future`,
+    });
+  }
+  return event;
 }
 
 export { Stripe };
