@@ -171,6 +171,15 @@ export class OrderBook {
     );
   }
 
+  /** Whether a key of the order can still resume it: interrupted (retryable) or never finished (running). */
+  checkoutRetryable(orderId: string): boolean {
+    return (
+      this.sql
+        .exec<{ n: number }>("select count(*) as n from checkout where order_id = ? and state != 'done'", orderId)
+        .one().n > 0
+    );
+  }
+
   /** Interrupted: a retry with the key resumes the same order. */
   markRetryable(key: string) {
     this.sql.exec("update checkout set state = 'retryable' where key = ?", key);

@@ -4,6 +4,7 @@
 // A payment is taken only for the order's own amount and currency: any other is refused and flagged for ops.
 import type { Identity } from '../../lib/auth/tokens';
 import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
+import { acceptedView } from '../../lib/checkout/view';
 import type { PaymentEvent } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { withTimeout } from '../../lib/resilience';
@@ -120,10 +121,16 @@ export class OrderLifecycle {
     return 'refused_amount_mismatch';
   }
 
-  /** The money arrived: the holds become sold and the order paid; if the order had closed, the money goes back. */
+  /**
+   * The money arrived: the holds become sold and the order paid. An order whose checkout was interrupted (a
+   * payment provider timeout) while its key is still retryable and its hold time not over is accepted here, as
+   * the retry would have; the key's answer becomes that accepted order. Only an order that cannot be filled
+   * (closed, or its stock gone) has its money sent back.
+   */
   private async paymentSucceeded(o: OrderSnapshot, reason: string, eventId?: string): Promise<string> {
     if (o.status === 'paid' || o.status === 'refunded') return 'duplicate';
-    if (o.status === 'pending_payment') {
+    const resumable = o.status === 'created' && this.book.checkoutRetryable(o.id) && Date.now() < o.holdExpiresAt;
+    if (o.status === 'pending_payment' || resumable) {
       // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
       // either every line is sold or none is.
       const held = await this.ports.stock.reserveAll(o.id, o.lines, o.owner.sub, o.holdExpiresAt);
@@ -132,13 +139,22 @@ export class OrderLifecycle {
         : { short: held.items.map((i) => i.sku) };
       o.payment.status = 'succeeded';
       if (short.length === 0) {
+        const acceptedNow = this.book.transition(o, 'pending_payment', 'checkout accepted: its payment succeeded');
         this.book.transition(o, 'paid', reason, eventId);
         this.book.saveOrder(o);
+        if (acceptedNow) {
+          this.tasks.add(o.id, 'cart', {}, Date.now());
+          this.book.recordAnswerOfOrder(o.id, { ok: true, accepted: acceptedView(o, null, null) });
+        }
         return 'applied';
       }
       // Paid after the stock went back and sold out: the order cannot be filled.
       console.error(JSON.stringify({ msg: 'paid after stock was released and sold; refunding', orderId: o.id, short }));
-      this.book.transition(o, 'expired', `paid too late: ${short.join(', ')} sold out`, eventId);
+      if (o.status === 'created') {
+        this.book.transition(o, 'abandoned', `paid, but ${short.join(', ')} sold out`, eventId);
+        this.book.recordAnswerOfOrder(o.id, closedAnswer());
+        await this.releaseHolds(o, 'abandoned');
+      } else this.book.transition(o, 'expired', `paid too late: ${short.join(', ')} sold out`, eventId);
     } else if (o.status === 'created') {
       this.book.transition(o, 'abandoned', 'paid for a checkout that was never accepted', eventId);
     }

@@ -7,7 +7,7 @@ import type { CartSnapshot, OrderedLine } from '../../lib/contracts/cart';
 import type { CheckoutPrices } from '../../lib/contracts/catalog';
 import type { DbEnv } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
-import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
+import { callStripe, callStripeWithin, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
 import {
@@ -135,7 +135,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
     async createAndConfirm(req) {
       let intent: Stripe.PaymentIntent;
       try {
-        intent = await callStripe(env, (s) =>
+        intent = await callStripeWithin(env, (s, opts) =>
           s.paymentIntents.create(
             {
               amount: req.amount,
@@ -148,7 +148,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
               metadata: { orderId: req.orderId, owner: req.owner },
               ...(req.email ? { receipt_email: req.email } : {}),
             },
-            { idempotencyKey: `order_${req.orderId}` },
+            { idempotencyKey: `order_${req.orderId}`, ...opts },
           ),
         );
       } catch (err) {

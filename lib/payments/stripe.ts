@@ -5,7 +5,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { configOf, intVar, optionalText, secret } from '../config';
-import { CircuitBreaker } from '../resilience';
+import { CircuitBreaker, withTimeout } from '../resilience';
 
 /** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
 export interface StripeEnv {
@@ -16,6 +16,7 @@ export interface StripeEnv {
   /** Empty for Stripe itself; http://127.0.0.1:<port> for the local Stripe server. */
   STRIPE_API_BASE?: string;
   STRIPE_TIMEOUT_MS?: string;
+  STRIPE_CHECKOUT_TIMEOUT_MS?: string;
 }
 
 const required = (name: string) => {
@@ -28,6 +29,8 @@ const StripeApiConfig = z.object({
   STRIPE_SECRET_KEY: required('STRIPE_SECRET_KEY'),
   STRIPE_API_BASE: optionalText(z.url()),
   STRIPE_TIMEOUT_MS: intVar(5000, { min: 1, max: 60_000 }),
+  /** The whole create-and-confirm of a checkout, SDK retries included: the shopper waits for it. */
+  STRIPE_CHECKOUT_TIMEOUT_MS: intVar(4000, { min: 1, max: 60_000 }),
 });
 
 /** What verifying a webhook needs; read on the first webhook. */
@@ -74,6 +77,22 @@ export function isStripeOutage(err: unknown): boolean {
 /** A call to Stripe through the breaker. */
 export function callStripe<T>(env: StripeEnv, fn: (stripe: Stripe) => Promise<T>): Promise<T> {
   return stripeBreaker.run(() => fn(stripeClient(env)), isStripeOutage);
+}
+
+/** Per-request options of a call someone waits for: one attempt's timeout and at most one SDK retry. */
+export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
+
+/**
+ * A call to Stripe that a shopper waits for (a checkout's create-and-confirm): it answers or fails within
+ * STRIPE_CHECKOUT_TIMEOUT_MS whatever Stripe does, SDK retries included (5 s x 3 attempts held a checkout 16 s).
+ * The request may still reach Stripe after the deadline; the caller's idempotency key makes a retry find it.
+ */
+export function callStripeWithin<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
+  const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
+  return stripeBreaker.run(
+    () => withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }), ms, 'Stripe (checkout payment)'),
+    isStripeOutage,
+  );
 }
 
 let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
