@@ -78,6 +78,17 @@ export class OrderBook {
     this.sql.exec('update orders set snapshot = ? where id = ?', JSON.stringify(o), o.id);
   }
 
+  /**
+   * The orders consumer has this version of the order in Postgres (or kept as a dead letter): the copy task can
+   * go, unless the order has a newer version still to copy. Answers whether it went.
+   */
+  copied(id: string, version: number): boolean {
+    const row = this.sql.exec<{ version: number }>('select version from orders where id = ?', id).toArray()[0];
+    if (!row || row.version > version) return false;
+    this.tasks.remove(id, 'publish');
+    return true;
+  }
+
   deleteOrder(id: string) {
     this.sql.exec('delete from orders where id = ?', id);
     this.tasks.removeAll(id);

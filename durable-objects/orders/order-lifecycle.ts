@@ -11,9 +11,13 @@ import { withTimeout } from '../../lib/resilience';
 import { closedAnswer } from './checkout.saga';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
-import type { TaskOutbox, TaskRow } from './tasks';
+import type { TaskOutbox, TaskRow, TaskRun } from './tasks';
 
 const QUEUE_TIMEOUT_MS = 5000;
+/** Unconfirmed copies are sent again after confirmMs, 2x, 4x, ... at most this many times confirmMs. */
+const MAX_CONFIRM_FACTOR = 32;
+/** From this many sends without a confirmation on, each new send is an error for ops. */
+const LOUD_AFTER_SENDS = 3;
 
 export class OrderLifecycle {
   constructor(
@@ -21,6 +25,8 @@ export class OrderLifecycle {
     private readonly tasks: TaskOutbox,
     private readonly ports: OrderPorts,
     private readonly queue: Queue<OrdersQueueMessage>,
+    /** How long a copy sent to the Queue waits for the consumer's confirmation before it is sent again. */
+    private readonly confirmMs: number,
   ) {}
 
   /** Releases an order's holds now; if that fails, a task keeps trying. */
@@ -165,18 +171,30 @@ export class OrderLifecycle {
   }
 
   /** One task of the outbox, for the order it names (gone: nothing to do). */
-  async runTask(task: TaskRow): Promise<void> {
+  async runTask(task: TaskRow): Promise<TaskRun> {
     const o = this.book.order(task.order_id);
     if (!o) return;
     const payload = JSON.parse(task.payload) as Record<string, unknown>;
     switch (task.kind) {
-      case 'publish':
+      case 'publish': {
+        if (task.attempts > 0) {
+          (task.attempts >= LOUD_AFTER_SENDS ? console.error : console.warn)(
+            JSON.stringify({
+              msg: 'order copy not confirmed by the orders consumer; sending it again',
+              orderId: o.id,
+              version: o.version,
+              sends: task.attempts + 1,
+            }),
+          );
+        }
         await withTimeout(
           this.queue.send({ type: 'order.snapshot', order: o }, { contentType: 'json' }),
           QUEUE_TIMEOUT_MS,
           'orders queue send',
         );
-        return;
+        // Kept until the consumer confirms this version (OrdersDO.orderCopied); sent again if that never comes.
+        return { recheckAt: Date.now() + this.confirmMs * Math.min(MAX_CONFIRM_FACTOR, 2 ** task.attempts) };
+      }
       case 'cart': {
         const who: Identity = { sub: o.owner.sub, role: o.owner.role as Identity['role'] };
         await this.ports.cart.checkedOut(
