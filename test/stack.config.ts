@@ -20,6 +20,11 @@ export const testVars = {
   HOLD_GRACE_SECONDS: '5',
   INVENTORY_SYNC_DELAY_MS: '200',
   ORDERS_RETRY_BASE_SECONDS: '1',
+  // Longer than the consumer's whole retry budget here (1+2+4+8 s and the batch waits), so a copy on its way to
+  // the dead-letter queue is never sent a second time; the lost-copy test waits this long for the copy sent again.
+  ORDERS_CONFIRM_SECONDS: '40',
+  // The lost-copy test's shopper: the first send of each version of their orders is lost on purpose.
+  FAULT_LOSE_ORDER_COPIES_OF: 'lost-copies@fault.test',
 };
 
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */

@@ -46,6 +46,8 @@ export function createDeliverer(o: {
 }) {
   let url = o.url;
   let stopped = false;
+  /** A brownout of the local Stripe: nothing new goes out until resume(). */
+  let paused = false;
   const busyKeys = new Set<string>();
   const inflight = new Set<AbortController>();
   const all: Delivery[] = [];
@@ -60,7 +62,7 @@ export function createDeliverer(o: {
   };
 
   function pump(): void {
-    for (let i = 0; i < ready.length && inflight.size < MAX_CONCURRENT && !stopped && url; ) {
+    for (let i = 0; i < ready.length && inflight.size < MAX_CONCURRENT && !stopped && !paused && url; ) {
       const d = ready[i]!;
       if (busyKeys.has(d.key)) {
         i++;
@@ -147,6 +149,13 @@ export function createDeliverer(o: {
       };
       all.push(d);
       enqueue(d);
+    },
+    pause(): void {
+      paused = true;
+    },
+    resume(): void {
+      paused = false;
+      setImmediate(pump);
     },
     setUrl(next: string): void {
       url = next;

@@ -55,7 +55,9 @@ export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId:
       }),
     );
     const o = ctx.book.order(orderId);
-    if (o?.status === 'created') await ctx.releaseHolds(o, 'checkout interrupted');
+    // Once the provider was called, a timeout says nothing about the card: it may be charged yet. The holds then
+    // stay until the order's expiry, so that a payment landing meanwhile (or the retry) finds its stock.
+    if (o?.status === 'created' && o.payment.status !== 'creating') await ctx.releaseHolds(o, 'checkout interrupted');
     if (err instanceof AppError) return failure(err);
     return failure(
       new AppError(

@@ -1,11 +1,19 @@
 // OrdersDO's vars (the checkout worker's wrangler.toml), read once per env through configOf. Stripe's own vars
 // and secrets are read by lib/payments/stripe.ts.
 import { z } from 'zod';
-import { configOf, intVar } from '../../lib/config';
+import { configOf, intVar, optionalText } from '../../lib/config';
 
 export const OrdersVars = z.object({
   /** How long a checkout's stock is held; unpaid by then, the order expires and the stock returns. */
   HOLD_TTL_SECONDS: intVar(900, { min: 1, max: 7 * 86_400 }),
+  /**
+   * An order copy sent to the `orders` Queue and not confirmed by the consumer (written to Postgres, or kept as a
+   * dead letter) within this is taken as lost and sent again (then after twice as long each time, at most 32x).
+   * Longer than the Queue's whole retry budget, so a copy still being retried is not sent a second time.
+   */
+  ORDERS_CONFIRM_SECONDS: intVar(600, { min: 1, max: 86_400 }),
+  /** Test fault, empty in production: order copies of this email lose their first send (see lossyQueue). */
+  FAULT_LOSE_ORDER_COPIES_OF: optionalText(z.string().max(254)),
 });
 
 export type OrdersConfig = z.output<typeof OrdersVars>;

@@ -78,6 +78,17 @@ export class OrderBook {
     this.sql.exec('update orders set snapshot = ? where id = ?', JSON.stringify(o), o.id);
   }
 
+  /**
+   * The orders consumer has this version of the order in Postgres (or kept as a dead letter): the copy task can
+   * go, unless the order has a newer version still to copy. Answers whether it went.
+   */
+  copied(id: string, version: number): boolean {
+    const row = this.sql.exec<{ version: number }>('select version from orders where id = ?', id).toArray()[0];
+    if (!row || row.version > version) return false;
+    this.tasks.remove(id, 'publish');
+    return true;
+  }
+
   deleteOrder(id: string) {
     this.sql.exec('delete from orders where id = ?', id);
     this.tasks.removeAll(id);
@@ -105,6 +116,20 @@ export class OrderBook {
     o.history.push({ from: o.status, to, at: Date.now(), reason, ...(stripeEventId ? { stripeEventId } : {}) });
     o.status = to;
     return true;
+  }
+
+  /**
+   * A note for ops in the order's history, without a transition (from = to): e.g. a payment refused for its
+   * amount. The caller saves the order, so the note reaches Postgres (order_events) with the next version.
+   */
+  flag(o: OrderSnapshot, reason: string, stripeEventId?: string) {
+    o.history.push({
+      from: o.status,
+      to: o.status,
+      at: Date.now(),
+      reason,
+      ...(stripeEventId ? { stripeEventId } : {}),
+    });
   }
 
   /** A page of the orders the shopper sees, newest first; `before` is the cursor (a sequence number). */
@@ -154,6 +179,15 @@ export class OrderBook {
       "update checkout set state = 'done', response = ? where order_id = ?",
       JSON.stringify(answer),
       orderId,
+    );
+  }
+
+  /** Whether a key of the order can still resume it: interrupted (retryable) or never finished (running). */
+  checkoutRetryable(orderId: string): boolean {
+    return (
+      this.sql
+        .exec<{ n: number }>("select count(*) as n from checkout where order_id = ? and state != 'done'", orderId)
+        .one().n > 0
     );
   }
 

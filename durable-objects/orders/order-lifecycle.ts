@@ -1,17 +1,23 @@
 // What happens to an order after its checkout: Stripe's payment events (paid, failed, canceled, still needing
 // the shopper), expiry of an unpaid hold, refunds of money that arrived for an order that cannot be filled, and
 // the task outbox's kinds of work. Every method runs under the order's lock (OrdersDO.withOrderLock).
+// A payment is taken only for the order's own amount and currency: any other is refused and flagged for ops.
 import type { Identity } from '../../lib/auth/tokens';
 import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
+import { acceptedView } from '../../lib/checkout/view';
 import type { PaymentEvent } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { withTimeout } from '../../lib/resilience';
 import { closedAnswer } from './checkout.saga';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
-import type { TaskOutbox, TaskRow } from './tasks';
+import type { TaskOutbox, TaskRow, TaskRun } from './tasks';
 
 const QUEUE_TIMEOUT_MS = 5000;
+/** Unconfirmed copies are sent again after confirmMs, 2x, 4x, ... at most this many times confirmMs. */
+const MAX_CONFIRM_FACTOR = 32;
+/** From this many sends without a confirmation on, each new send is an error for ops. */
+const LOUD_AFTER_SENDS = 3;
 
 export class OrderLifecycle {
   constructor(
@@ -19,6 +25,8 @@ export class OrderLifecycle {
     private readonly tasks: TaskOutbox,
     private readonly ports: OrderPorts,
     private readonly queue: Queue<OrdersQueueMessage>,
+    /** How long a copy sent to the Queue waits for the consumer's confirmation before it is sent again. */
+    private readonly confirmMs: number,
   ) {}
 
   /** Releases an order's holds now; if that fails, a task keeps trying. */
@@ -50,8 +58,11 @@ export class OrderLifecycle {
     }
     o.payment.intentId ??= event.intentId;
     switch (event.type) {
-      case 'payment_intent.succeeded':
+      case 'payment_intent.succeeded': {
+        const mismatch = paymentMismatch(o, event.amountReceived, event.currency);
+        if (mismatch) return this.refuseMismatch(o, mismatch, event.intentId, event.id);
         return this.paymentSucceeded(o, `payment succeeded (${event.id})`, event.id);
+      }
       case 'payment_intent.payment_failed':
         if (o.status !== 'pending_payment') return this.ignored(o, event);
         this.book.transition(o, 'payment_failed', event.failureMessage ?? 'payment failed', event.id);
@@ -94,10 +105,38 @@ export class OrderLifecycle {
     return 'ignored';
   }
 
-  /** The money arrived: the holds become sold and the order paid; if the order had closed, the money goes back. */
+  /**
+   * A payment whose amount or currency is not the order's: never taken as paying it. The order keeps its status
+   * (a genuine payment can still arrive), gets a flagged history entry (Postgres keeps it in order_events), and
+   * the log line has a stable msg for alerting. No refund from here: the event may be forged, and a refund would
+   * go to the real PaymentIntent.
+   */
+  private refuseMismatch(o: OrderSnapshot, mismatch: string, intentId: string, eventId?: string): string {
+    console.error(
+      JSON.stringify({
+        msg: 'payment amount does not match the order; refused',
+        orderId: o.id,
+        intentId,
+        status: o.status,
+        mismatch,
+        stripeEventId: eventId,
+      }),
+    );
+    this.book.flag(o, `payment refused: ${mismatch}`, eventId);
+    this.book.saveOrder(o);
+    return 'refused_amount_mismatch';
+  }
+
+  /**
+   * The money arrived: the holds become sold and the order paid. An order whose checkout was interrupted (a
+   * payment provider timeout) while its key is still retryable and its hold time not over is accepted here, as
+   * the retry would have; the key's answer becomes that accepted order. Only an order that cannot be filled
+   * (closed, or its stock gone) has its money sent back.
+   */
   private async paymentSucceeded(o: OrderSnapshot, reason: string, eventId?: string): Promise<string> {
     if (o.status === 'paid' || o.status === 'refunded') return 'duplicate';
-    if (o.status === 'pending_payment') {
+    const resumable = o.status === 'created' && this.book.checkoutRetryable(o.id) && Date.now() < o.holdExpiresAt;
+    if (o.status === 'pending_payment' || resumable) {
       // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
       // either every line is sold or none is.
       const held = await this.ports.stock.reserveAll(o.id, o.lines, o.owner.sub, o.holdExpiresAt);
@@ -106,13 +145,22 @@ export class OrderLifecycle {
         : { short: held.items.map((i) => i.sku) };
       o.payment.status = 'succeeded';
       if (short.length === 0) {
+        const acceptedNow = this.book.transition(o, 'pending_payment', 'checkout accepted: its payment succeeded');
         this.book.transition(o, 'paid', reason, eventId);
         this.book.saveOrder(o);
+        if (acceptedNow) {
+          this.tasks.add(o.id, 'cart', {}, Date.now());
+          this.book.recordAnswerOfOrder(o.id, { ok: true, accepted: acceptedView(o, null, null) });
+        }
         return 'applied';
       }
       // Paid after the stock went back and sold out: the order cannot be filled.
       console.error(JSON.stringify({ msg: 'paid after stock was released and sold; refunding', orderId: o.id, short }));
-      this.book.transition(o, 'expired', `paid too late: ${short.join(', ')} sold out`, eventId);
+      if (o.status === 'created') {
+        this.book.transition(o, 'abandoned', `paid, but ${short.join(', ')} sold out`, eventId);
+        this.book.recordAnswerOfOrder(o.id, closedAnswer());
+        await this.releaseHolds(o, 'abandoned');
+      } else this.book.transition(o, 'expired', `paid too late: ${short.join(', ')} sold out`, eventId);
     } else if (o.status === 'created') {
       this.book.transition(o, 'abandoned', 'paid for a checkout that was never accepted', eventId);
     }
@@ -123,18 +171,30 @@ export class OrderLifecycle {
   }
 
   /** One task of the outbox, for the order it names (gone: nothing to do). */
-  async runTask(task: TaskRow): Promise<void> {
+  async runTask(task: TaskRow): Promise<TaskRun> {
     const o = this.book.order(task.order_id);
     if (!o) return;
     const payload = JSON.parse(task.payload) as Record<string, unknown>;
     switch (task.kind) {
-      case 'publish':
+      case 'publish': {
+        if (task.attempts > 0) {
+          (task.attempts >= LOUD_AFTER_SENDS ? console.error : console.warn)(
+            JSON.stringify({
+              msg: 'order copy not confirmed by the orders consumer; sending it again',
+              orderId: o.id,
+              version: o.version,
+              sends: task.attempts + 1,
+            }),
+          );
+        }
         await withTimeout(
           this.queue.send({ type: 'order.snapshot', order: o }, { contentType: 'json' }),
           QUEUE_TIMEOUT_MS,
           'orders queue send',
         );
-        return;
+        // Kept until the consumer confirms this version (OrdersDO.orderCopied); sent again if that never comes.
+        return { recheckAt: Date.now() + this.confirmMs * Math.min(MAX_CONFIRM_FACTOR, 2 ** task.attempts) };
+      }
       case 'cart': {
         const who: Identity = { sub: o.owner.sub, role: o.owner.role as Identity['role'] };
         await this.ports.cart.checkedOut(
@@ -175,7 +235,18 @@ export class OrderLifecycle {
       const canceled = await this.ports.payments.cancel(intentId, o.id);
       if (!canceled.ok) {
         // Not cancelable: find out why. Paid in the meantime -> the order is paid after all.
-        const { status } = await this.ports.payments.retrieve(intentId);
+        const { status, amountReceived, currency } = await this.ports.payments.retrieve(intentId);
+        const mismatch = status === 'succeeded' && paymentMismatch(o, amountReceived, currency);
+        if (mismatch) {
+          // Stripe itself says so (not a webhook): the money is real and the order cannot take it.
+          this.refuseMismatch(o, mismatch, intentId);
+          this.book.transition(o, 'expired', `paid a wrong amount: ${mismatch}`);
+          o.payment.status = 'succeeded';
+          this.book.saveOrder(o);
+          await this.ports.stock.releaseAll(o.id, skusOf(o), 'expired');
+          this.tasks.add(o.id, 'refund', {}, Date.now());
+          return;
+        }
         if (status === 'succeeded') {
           await this.paymentSucceeded(o, 'payment found succeeded at hold expiry');
           return;
@@ -204,3 +275,10 @@ export class OrderLifecycle {
 }
 
 const skusOf = (o: OrderSnapshot) => o.lines.map((l) => l.sku);
+
+/** Why a payment of `amount` `currency` cannot pay the order, or null when it is exactly the order's total. */
+function paymentMismatch(o: OrderSnapshot, amount: number, currency: string): string | null {
+  const want = o.totals;
+  if (amount === want.total && currency.toUpperCase() === want.currency.toUpperCase()) return null;
+  return `received ${amount} ${currency.toUpperCase()}, the order is ${want.total} ${want.currency.toUpperCase()}`;
+}

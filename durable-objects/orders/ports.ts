@@ -7,7 +7,7 @@ import type { CartSnapshot, OrderedLine, ShownPrice } from '../../lib/contracts/
 import type { CheckoutPrices } from '../../lib/contracts/catalog';
 import type { DbEnv } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
-import { callStripe, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
+import { callStripe, callStripeWithin, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
 import { inventoryConfig } from '../inventory/config';
@@ -82,8 +82,8 @@ export interface PaymentsPort {
   createAndConfirm(req: PaymentRequest): Promise<PaymentAttempt>;
   /** Cancels an unpaid intent; refused (e.g. it succeeded meanwhile) with the provider's reason. */
   cancel(intentId: string, orderId: string): Promise<{ ok: true } | { ok: false; message: string }>;
-  /** The intent's status now. */
-  retrieve(intentId: string): Promise<{ status: string }>;
+  /** The intent's status now, what it received (minor units) and its currency (upper case). */
+  retrieve(intentId: string): Promise<{ status: string; amountReceived: number; currency: string }>;
   /** Refunds the whole payment once per `idempotencyKey`. */
   refund(
     intentId: string,
@@ -146,7 +146,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
     async createAndConfirm(req) {
       let intent: Stripe.PaymentIntent;
       try {
-        intent = await callStripe(env, (s) =>
+        intent = await callStripeWithin(env, (s, opts) =>
           s.paymentIntents.create(
             {
               amount: req.amount,
@@ -159,7 +159,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
               metadata: { orderId: req.orderId, owner: req.owner },
               ...(req.email ? { receipt_email: req.email } : {}),
             },
-            { idempotencyKey: `order_${req.orderId}` },
+            { idempotencyKey: `order_${req.orderId}`, ...opts },
           ),
         );
       } catch (err) {
@@ -218,7 +218,7 @@ function stripePayments(env: StripeEnv): PaymentsPort {
 
     async retrieve(intentId) {
       const intent = await callStripe(env, (s) => s.paymentIntents.retrieve(intentId));
-      return { status: intent.status };
+      return { status: intent.status, amountReceived: intent.amount_received, currency: intent.currency.toUpperCase() };
     },
 
     async refund(intentId, idempotencyKey, metadata) {

@@ -1,8 +1,10 @@
 // OrdersDO's task outbox: every side effect that must happen eventually (copy to Postgres via the Queue, empty
 // the cart, release holds, expire, refund) is a row in `task`, written in the same storage transaction as the
 // change that needs it. The object's one alarm runs the due rows; a failed run is due again after a backoff
-// that grows with its attempts, so nothing is lost when a call fails or the object is evicted. What each kind
-// does is OrderLifecycle.runTask.
+// that grows with its attempts, so nothing is lost when a call fails or the object is evicted. A task may also
+// end "done for now, check again at": the copy to Postgres stays until the consumer confirms it (a Queue can lose
+// a message after send() resolved), and is sent again when no confirmation comes. What each kind does is
+// OrderLifecycle.runTask.
 import { backoffMs } from '../../lib/resilience';
 
 export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund';
@@ -17,6 +19,9 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
 
 /** Due tasks run by one alarm; the rest wait for the next one. */
 const BATCH = 50;
+/** What a task's run may answer: nothing (done, deleted) or when to run it again though it succeeded. */
+export type TaskRun = undefined | { recheckAt: number };
+
 /** From this many failures on (about half an hour of retries) a failing task is an error for ops. */
 const LOUD_AFTER_ATTEMPTS = 10;
 
@@ -35,12 +40,15 @@ export class TaskOutbox {
     `);
   }
 
-  /** A task for later (or now); one per order and kind, so repeated requests coalesce. */
+  /**
+   * A task for later (or now); one per order and kind, so repeated requests coalesce. Asked for again, it is new
+   * work (e.g. a newer version to copy): its attempts start again from zero.
+   */
   add(orderId: string, kind: TaskKind, payload: unknown, dueAt: number) {
     this.sql.exec(
       `insert into task (order_id, kind, payload, due_at) values (?, ?, ?, ?)
        on conflict (order_id, kind) do update
-         set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at)`,
+         set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at), attempts = 0, last_error = null`,
       orderId,
       kind,
       JSON.stringify(payload),
@@ -77,11 +85,20 @@ export class TaskOutbox {
           .toArray();
   }
 
-  /** Runs a task once: done, it is deleted; failed, it is due again after a backoff that grows with attempts. */
-  async settle(task: TaskRow, run: (task: TaskRow) => Promise<void>): Promise<void> {
+  /**
+   * Runs a task once: done, it is deleted (or, if the run asks, due again at its `recheckAt`, attempts counted);
+   * failed, it is due again after a backoff that grows with attempts.
+   */
+  async settle(task: TaskRow, run: (task: TaskRow) => Promise<TaskRun>): Promise<void> {
     try {
-      await run(task);
-      this.sql.exec('delete from task where id = ?', task.id);
+      const result = await run(task);
+      if (result)
+        this.sql.exec(
+          'update task set attempts = attempts + 1, due_at = ?, last_error = null where id = ?',
+          result.recheckAt,
+          task.id,
+        );
+      else this.sql.exec('delete from task where id = ?', task.id);
     } catch (err) {
       const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
       // Retried until it succeeds; past LOUD_AFTER_ATTEMPTS it is an error for ops.
@@ -104,11 +121,16 @@ export class TaskOutbox {
     }
   }
 
-  /** The alarm is set for the earliest due task (never later than one already set). */
+  /**
+   * The alarm is set for the earliest due task (never later than one already set). An alarm time in the past is
+   * the alarm running now, which will not fire again: it is replaced, or a task rescheduled by this very alarm
+   * (a retry, a copy waiting for its confirmation) would never run.
+   */
   async arm() {
     const next = this.sql.exec<{ due: number | null }>('select min(due_at) as due from task').one().due;
     if (next === null) return;
+    const now = Date.now();
     const current = await this.storage.getAlarm();
-    if (current === null || current > next) await this.storage.setAlarm(Math.max(next, Date.now()));
+    if (current === null || current > next || current <= now) await this.storage.setAlarm(Math.max(next, now));
   }
 }

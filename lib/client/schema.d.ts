@@ -2395,7 +2395,7 @@ export interface paths {
         put?: never;
         /**
          * Payment events from Stripe (Stripe calls this, not API clients)
-         * @description Stripe's contract, not ours: point a Stripe webhook endpoint here for the `payment_intent.*` events. The `Stripe-Signature` header is verified over the exact bytes received with the endpoint secret; each event is applied once (deduplicated by id) and any arrival order is safe. Answer 200 tells Stripe to stop retrying.
+         * @description Stripe's contract, not ours: point a Stripe webhook endpoint here for the `payment_intent.*` events. The `Stripe-Signature` header is verified over the exact bytes received with the endpoint secret; each event is applied once (deduplicated by id) and any arrival order is safe. A signature dated more than 30 s in the future is refused; a `payment_intent.succeeded` whose amount or currency is not the order's is refused (`refused_amount_mismatch`) and flagged on the order. Answer 200 tells Stripe to stop retrying.
          */
         post: {
             parameters: {
@@ -2413,7 +2413,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, …) */
+                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, refused_amount_mismatch, not_handled, …) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2422,7 +2422,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookReceipt"];
                     };
                 };
-                /** @description Missing or wrong signature (WEBHOOK_SIGNATURE_INVALID) */
+                /** @description Missing or wrong signature, or one dated in the future (WEBHOOK_SIGNATURE_INVALID); a validly signed payment event without the fields an order needs (VALIDATION_FAILED) */
                 400: {
                     headers: {
                         [name: string]: unknown;

@@ -33,6 +33,10 @@ export interface PaymentEvent {
   orderId: string;
   intentId: string;
   intentStatus: string;
+  /** The PaymentIntent's amount and what it received, in minor units; its currency in upper case (USD). */
+  amount: number;
+  amountReceived: number;
+  currency: string;
   failureMessage?: string;
 }
 

@@ -5,7 +5,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { configOf, intVar, optionalText, secret } from '../config';
-import { CircuitBreaker } from '../resilience';
+import { CircuitBreaker, withTimeout } from '../resilience';
 
 /** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
 export interface StripeEnv {
@@ -16,6 +16,7 @@ export interface StripeEnv {
   /** Empty for Stripe itself; http://127.0.0.1:<port> for the local Stripe server. */
   STRIPE_API_BASE?: string;
   STRIPE_TIMEOUT_MS?: string;
+  STRIPE_CHECKOUT_TIMEOUT_MS?: string;
 }
 
 const required = (name: string) => {
@@ -28,6 +29,8 @@ const StripeApiConfig = z.object({
   STRIPE_SECRET_KEY: required('STRIPE_SECRET_KEY'),
   STRIPE_API_BASE: optionalText(z.url()),
   STRIPE_TIMEOUT_MS: intVar(5000, { min: 1, max: 60_000 }),
+  /** The whole create-and-confirm of a checkout, SDK retries included: the shopper waits for it. */
+  STRIPE_CHECKOUT_TIMEOUT_MS: intVar(4000, { min: 1, max: 60_000 }),
 });
 
 /** What verifying a webhook needs; read on the first webhook. */
@@ -76,13 +79,55 @@ export function callStripe<T>(env: StripeEnv, fn: (stripe: Stripe) => Promise<T>
   return stripeBreaker.run(() => fn(stripeClient(env)), isStripeOutage);
 }
 
+/** Per-request options of a call someone waits for: one attempt's timeout and at most one SDK retry. */
+export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
+
+/**
+ * A call to Stripe that a shopper waits for (a checkout's create-and-confirm): it answers or fails within
+ * STRIPE_CHECKOUT_TIMEOUT_MS whatever Stripe does, SDK retries included (5 s x 3 attempts held a checkout 16 s).
+ * The request may still reach Stripe after the deadline; the caller's idempotency key makes a retry find it.
+ */
+export function callStripeWithin<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
+  const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
+  return stripeBreaker.run(
+    () => withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }), ms, 'Stripe (checkout payment)'),
+    isStripeOutage,
+  );
+}
+
 let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;
 
-/** Verifies a webhook's signature with the SDK's async verifier (Web Crypto); throws on a bad signature. */
+/** How old a webhook's signature may be (Stripe's default tolerance, against replays). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/**
+ * How far in the future a signature's timestamp may be. The SDK only bounds the past, so a signature dated hours
+ * ahead would stay replayable for hours; Stripe and Cloudflare both keep NTP time, so a few seconds of skew is all
+ * an honest sender ever shows: 30 s is generous for that and useless for a replay.
+ */
+export const WEBHOOK_FUTURE_SKEW_SECONDS = 30;
+
+/**
+ * Verifies a webhook's signature with the SDK's async verifier (Web Crypto), then refuses a timestamp too far in
+ * the future; throws StripeSignatureVerificationError on either, SyntaxError on a body that is not JSON.
+ */
 export async function verifyWebhook(env: StripeEnv, payload: string, signature: string): Promise<Stripe.Event> {
   const { STRIPE_WEBHOOK_SECRET } = configOf(env, StripeWebhookConfig, SCOPE);
   subtle ??= Stripe.createSubtleCryptoProvider();
-  return Stripe.webhooks.constructEventAsync(payload, signature, STRIPE_WEBHOOK_SECRET, 300, subtle);
+  const event = await Stripe.webhooks.constructEventAsync(
+    payload,
+    signature,
+    STRIPE_WEBHOOK_SECRET,
+    WEBHOOK_TOLERANCE_SECONDS,
+    subtle,
+  );
+  // The verifier accepted the header, so it has exactly one well-formed t=<unix seconds>.
+  const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!(signedAt <= Date.now() / 1000 + WEBHOOK_FUTURE_SKEW_SECONDS)) {
+    throw new Stripe.errors.StripeSignatureVerificationError(signature, payload, {
+      message: `Timestamp is more than ${WEBHOOK_FUTURE_SKEW_SECONDS} s in the future`,
+    });
+  }
+  return event;
 }
 
 export { Stripe };

@@ -300,7 +300,8 @@ describe('checkout', () => {
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       type,
-      data: { object: { ...pi, status } },
+      // A succeeded intent has received its amount (the webhook refuses any other amount).
+      data: { object: { ...pi, status, ...(status === 'succeeded' ? { amount_received: pi.amount } : {}) } },
     });
     const succeeded = event('payment_intent.succeeded', 'succeeded');
     const failed = event('payment_intent.payment_failed', 'requires_payment_method');

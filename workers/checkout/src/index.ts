@@ -13,10 +13,11 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
-import type { CheckoutResult, OrderPage, PaymentEvent } from '../../../lib/contracts/checkout';
+import type { CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
+import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
@@ -44,14 +45,6 @@ async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
-
-const PAYMENT_EVENTS = new Set([
-  'payment_intent.succeeded',
-  'payment_intent.payment_failed',
-  'payment_intent.canceled',
-  'payment_intent.requires_action',
-  'payment_intent.processing',
-]);
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
@@ -106,8 +99,9 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   }
 
   /**
-   * POST /v1/webhooks/stripe: the signature is checked with the SDK's async verifier over the exact bytes
-   * received; each payment event goes to the order's owner, which applies it once (dedup by event id).
+   * POST /v1/webhooks/stripe: the signature (and its timestamp) is checked with the SDK's async verifier over the
+   * exact bytes received; the event's shape with zod (a malformed payment event is 400, never a 500); each
+   * payment event goes to the order's owner, which applies it once (dedup by event id).
    */
   async stripeWebhook(payload: string, signature: string) {
     return rpc(async () => {
@@ -120,20 +114,9 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         }
         throw err;
       }
-      if (!PAYMENT_EVENTS.has(event.type)) return { received: true, outcome: 'not_handled' };
-      const intent = event.data.object as Stripe.PaymentIntent;
-      const orderId = intent.metadata?.orderId;
-      const owner = intent.metadata?.owner;
-      if (!orderId || !owner) return { received: true, outcome: 'not_ours' };
-      const paymentEvent: PaymentEvent = {
-        id: event.id,
-        type: event.type,
-        orderId,
-        intentId: intent.id,
-        intentStatus: intent.status,
-        ...(intent.last_payment_error?.message ? { failureMessage: intent.last_payment_error.message } : {}),
-      };
-      const { outcome } = unwrap(await this.ordersOf(owner).applyPaymentEvent(paymentEvent));
+      const parsed = paymentEventOf(event);
+      if ('skip' in parsed) return { received: true, outcome: parsed.skip };
+      const { outcome } = unwrap(await this.ordersOf(parsed.owner).applyPaymentEvent(parsed.event));
       return { received: true, outcome };
     });
   }

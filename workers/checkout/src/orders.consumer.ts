@@ -2,7 +2,8 @@
 // history; or a SKU's stock levels) written to the Neon primary in one transaction. Writes are idempotent: an
 // order row is only replaced by a newer version, lines and history rows are inserted once. A failure retries the
 // message with exponential backoff and jitter; after the last retry the Queue moves it to `orders-dlq`, whose
-// consumer keeps it in DeadLetterDO.
+// consumer keeps it in DeadLetterDO. Either way, once an order's version is written (or kept as a dead letter) the
+// consumer tells the order's OrdersDO, which keeps sending that version until told (a Queue may lose a message).
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import * as schema from '../../../db/schema';
@@ -13,7 +14,8 @@ import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/contracts
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable } from '../../../lib/db/errors';
-import { backoffMs, CircuitOpenError } from '../../../lib/resilience';
+import { backoffMs, CircuitOpenError, withTimeout } from '../../../lib/resilience';
+import { unwrap } from '../../../lib/rpc';
 import { checkoutConfig } from './config';
 
 type Env = CheckoutEnv & DbEnv;
@@ -161,12 +163,36 @@ export function retryDelaySeconds(env: Env, attempts: number): number {
   return Math.max(1, Math.ceil((step / 2 + backoffMs(0, step / 2, step / 2)) / 1000));
 }
 
+const CONFIRM_TIMEOUT_MS = 3000;
+
+/**
+ * Tells the order's OrdersDO that this version is safe (in Postgres, or kept as a dead letter), so it stops
+ * sending it. A failure is only logged: the object sends the copy again later, and writing it again is harmless.
+ */
+async function confirmCopy(env: Env, o: OrderSnapshot, how: 'written' | 'dead-lettered'): Promise<void> {
+  try {
+    const owner = env.ORDERS.get(env.ORDERS.idFromName(o.owner.sub));
+    unwrap(await withTimeout(owner.orderCopied(o.id, o.version), CONFIRM_TIMEOUT_MS, 'OrdersDO orderCopied'));
+  } catch (err) {
+    console.warn(
+      JSON.stringify({
+        msg: 'order copy not confirmed to its object; it will be sent again',
+        orderId: o.id,
+        version: o.version,
+        how,
+        error: String(err),
+      }),
+    );
+  }
+}
+
 export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
   await Promise.all(
     batch.messages.map(async (msg) => {
       try {
         await writeMessage(env, msg.body);
         msg.ack();
+        if (msg.body.type === 'order.snapshot') await confirmCopy(env, msg.body.order, 'written');
       } catch (err) {
         const delaySeconds = retryDelaySeconds(env, msg.attempts);
         const outage = err instanceof CircuitOpenError || isDbUnavailable(err);
@@ -190,6 +216,12 @@ export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env
 export async function consumeDeadLetters(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
   const store = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName('orders-dlq'));
   await store.keep(batch.messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts })));
+  // Kept, visible and replayable: the order's object need not send these versions again.
+  await Promise.all(
+    batch.messages.map((m) =>
+      m.body.type === 'order.snapshot' ? confirmCopy(env, m.body.order, 'dead-lettered') : null,
+    ),
+  );
   console.error(
     JSON.stringify({
       msg: 'orders messages dead-lettered',

@@ -1,6 +1,8 @@
 // Stripe's webhook. The body is passed on as the exact text received: the signature covers those bytes. The
-// checkout worker verifies it (SDK async verifier) and applies the event once; 2xx tells Stripe to stop.
-// Its request is Stripe's contract: the document only describes it (no schema validates it here).
+// checkout worker verifies it (SDK async verifier, plus a bound on future timestamps), checks the event's shape
+// (lib/payments/events.ts: 400 on a malformed payment event, never a 5xx) and applies it once; 2xx tells Stripe
+// to stop. Its request is Stripe's contract: the document only describes it (no schema validates it here, where
+// the bytes must reach the verifier untouched).
 import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../../../lib/errors';
@@ -31,7 +33,9 @@ webhookRoutes.openAPIRegistry.registerPath({
   description:
     "Stripe's contract, not ours: point a Stripe webhook endpoint here for the `payment_intent.*` events. The " +
     '`Stripe-Signature` header is verified over the exact bytes received with the endpoint secret; each event is ' +
-    'applied once (deduplicated by id) and any arrival order is safe. Answer 200 tells Stripe to stop retrying.',
+    'applied once (deduplicated by id) and any arrival order is safe. A signature dated more than 30 s in the ' +
+    "future is refused; a `payment_intent.succeeded` whose amount or currency is not the order's is refused " +
+    '(`refused_amount_mismatch`) and flagged on the order. Answer 200 tells Stripe to stop retrying.',
   externalDocs: { description: 'Stripe webhooks', url: 'https://docs.stripe.com/webhooks' },
   'x-contract': 'stripe',
   'x-stripe-events': ['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled'],
@@ -43,10 +47,15 @@ webhookRoutes.openAPIRegistry.registerPath({
   },
   responses: {
     200: {
-      description: 'Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, …)',
+      description:
+        'Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, ' +
+        'refused_amount_mismatch, not_handled, …)',
       ...json(z.object({ received: z.boolean(), outcome: z.string() }).openapi('WebhookReceipt')),
     },
-    400: failure('Missing or wrong signature (WEBHOOK_SIGNATURE_INVALID)'),
+    400: failure(
+      'Missing or wrong signature, or one dated in the future (WEBHOOK_SIGNATURE_INVALID); a validly signed ' +
+        'payment event without the fields an order needs (VALIDATION_FAILED)',
+    ),
     413: failure('The body is larger than 256 KiB'),
   },
 });
