@@ -8,11 +8,14 @@ export const testVars = {
   CACHE_SWR_SECONDS: '4',
   CACHE_STALE_IF_ERROR_SECONDS: '3600',
   GENERATION_TTL_MS: '250',
-  // A burst of 130 requests on 2 cores can keep the limiter busy past the production deadline (300 ms), and a
-  // late answer fails open by design; the tests that count exact limits need every answer to count. 200 checkouts
-  // at once on a loaded machine kept the checkout rule (fail-closed) past 3 s: the limiter's behaviour under load
-  // is issue "A flash sale stays fast", not what these tests check.
-  RATE_LIMIT_TIMEOUT_MS: '10000',
+  // Production answers browse routes from the edge tier without waiting for the global store (0); the tests that
+  // count a burst's exact answers and RateLimit-* headers on a browse route need the store's own, and 130 requests
+  // at once on two busy cores can keep it past 3 s. Every other rule waits the production 300 ms, then the edge
+  // tier's verdict stands (its fail-closed counters repeat the rules' figures, rate-limit/edge.ts).
+  RATE_LIMIT_BROWSE_WAIT_MS: '10000',
+  // How long a store call may take before it is given up (production 2 s): on two busy cores a healthy bridge can
+  // take longer under a burst, and those tests need its answers.
+  RATE_LIMIT_STORE_TIMEOUT_MS: '10000',
   // 20 identical checkouts under one key must all reach the checkout worker (production: 10/60 per shopper).
   RATE_LIMIT_CHECKOUT: '60/60',
   // Holds short enough that a test can watch an unpaid order expire and its stock come back.

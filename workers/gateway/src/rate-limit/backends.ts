@@ -40,7 +40,7 @@ export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiterDO>, 
   };
 }
 
-/** `timeoutMs` aborts a call that the store has not answered by then: it then counts as a store failure. */
+/** `timeoutMs`: the HTTP call is aborted a second after the gateway gave up on it (store.ts), freeing its socket. */
 export function upstashLimiter(url: string, token: string, timeoutMs: number): Limiter {
   // No retries: a retry would hold the request longer than the caller waits anyway (see store.ts).
   const redis = new Redis({
@@ -48,7 +48,7 @@ export function upstashLimiter(url: string, token: string, timeoutMs: number): L
     token,
     retry: false,
     enableTelemetry: false,
-    signal: () => AbortSignal.timeout(timeoutMs),
+    signal: () => AbortSignal.timeout(timeoutMs + 1000),
   });
   const byRule = new Map<string, Ratelimit>();
   return {

@@ -1,17 +1,29 @@
-// The edge tier, which runs before anything costly: an overload gauge (requests in flight in this isolate, with a
-// cap per route class) and the Workers Rate Limiting bindings, counters local to the Cloudflare location
-// (`[[ratelimits]]` in wrangler.toml; `wrangler dev` keeps them in memory). The address binding counts every
-// request before its token is verified, so forged or junk bearers are limited like anything else (issue 11,
-// finding 5); the subject binding counts signed-in callers after verification. Their verdict is the one that
-// stands when the global store is slow or down (store.ts).
+// The edge tier, which runs before anything costly: the Workers Rate Limiting bindings, counters local to the
+// Cloudflare location (`[[ratelimits]]` in wrangler.toml; `wrangler dev` keeps them in memory), and an overload gauge
+// (requests in flight in this isolate, with a cap per route class). The address counter sees every request before
+// its token is verified, so forged or junk bearers are limited like anything else (issue 11, finding 5); the
+// subject counter and the per-class counters of the fail-closed routes run after verification. Their verdict is the
+// one that stands while the global store is slow (store.ts): the per-class counters repeat the global rule's figure
+// per location, so a slow store does not loosen a credential or checkout limit.
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
 import { type GatewayConfig, gatewayConfig } from '../config';
-import type { GatewayApp } from '../types';
+import type { GatewayApp, GatewayBindings } from '../types';
 import { type RouteClass, routeClass } from './rules';
 
-/** The period of both bindings in wrangler.toml (10 or 60 s): a refused caller is told to wait that long. */
-export const EDGE_PERIOD_SECONDS = 10;
+export type EdgeBinding = {
+  [K in keyof GatewayBindings]: GatewayBindings[K] extends RateLimit ? K : never;
+}[keyof GatewayBindings];
+
+/** Each counter's binding and its period in wrangler.toml (10 or 60 s): a refused caller waits that long. */
+export const edgeCounters = {
+  address: { binding: 'EDGE_LIMIT_ADDRESS', periodSeconds: 10 },
+  subject: { binding: 'EDGE_LIMIT_SUBJECT', periodSeconds: 10 },
+  auth: { binding: 'EDGE_LIMIT_AUTH', periodSeconds: 60 },
+  guestCreation: { binding: 'EDGE_LIMIT_GUEST_CREATION', periodSeconds: 60 },
+  checkout: { binding: 'EDGE_LIMIT_CHECKOUT', periodSeconds: 60 },
+} as const satisfies Record<string, { binding: EdgeBinding; periodSeconds: 10 | 60 }>;
+export type EdgeCounter = keyof typeof edgeCounters;
 
 // Under overload, checkout and Stripe's webhooks (money already moving) give way last, carts and sign-ins next,
 // browsing first: a catalog read is cached, idempotent and retried by a reload, while a refused checkout may be a
@@ -27,41 +39,45 @@ const capOf: Record<RouteClass, (c: GatewayConfig) => number> = {
 
 /** Requests of any class in flight in this isolate (one gauge: the classes share its CPU and memory). */
 let inFlight = 0;
-export const inFlightNow = () => inFlight;
 
-/** Asks an edge binding; a binding that fails does not block anyone (the global tier still counts). */
-export async function edgeAllows(c: Context<GatewayApp>, binding: RateLimit | undefined, key: string) {
-  if (!binding) return true;
+/**
+ * Counts `key` on an edge counter and throws 429 (Retry-After: the counter's period) when it is over. A binding
+ * that is missing or fails blocks nobody: the global tier still counts.
+ */
+export async function edgeCount(c: Context<GatewayApp>, counter: EdgeCounter, key: string): Promise<void> {
+  const { binding, periodSeconds } = edgeCounters[counter];
+  const limiter = c.env[binding] as RateLimit | undefined;
+  if (!limiter) return;
+  let success: boolean;
   try {
-    return (await binding.limit({ key })).success;
+    success = (await limiter.limit({ key })).success;
   } catch (err) {
     console.warn(JSON.stringify({ requestId: c.get('requestId'), msg: 'edge rate limit failed', error: String(err) }));
-    return true;
+    return;
+  }
+  if (!success) {
+    throw new AppError('RATE_LIMITED', `Too many requests; try again in ${periodSeconds} s.`, {
+      retryAfter: periodSeconds,
+    });
   }
 }
 
-export function edgeRefusal(): AppError {
-  return new AppError('RATE_LIMITED', `Too many requests; try again in ${EDGE_PERIOD_SECONDS} s.`, {
-    retryAfter: EDGE_PERIOD_SECONDS,
-  });
-}
-
-/** Before authentication: overload shedding, then the per-address edge count. */
+/** Before authentication: the per-address edge count, then overload shedding. */
 export function edgeLimits(): MiddlewareHandler<GatewayApp> {
   return async function edgeLimitsMiddleware(c, next) {
     const config = gatewayConfig(c.env);
     if (config.RATE_LIMIT_BACKEND === 'off') return next();
-    const cls = routeClass(c.req.method, c.req.path);
+    // First the address, so a flood from one address is refused before it takes places in the gauge that other
+    // callers need.
+    await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`);
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
-    if (inFlight >= capOf[cls](config)) {
+    if (inFlight >= capOf[routeClass(c.req.method, c.req.path)](config)) {
       throw new AppError('SERVICE_UNAVAILABLE', 'The storefront is very busy; try again in a moment.', {
         retryAfter: 1,
       });
     }
     inFlight++;
     try {
-      const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-      if (!(await edgeAllows(c, c.env.EDGE_LIMIT_ADDRESS, `ip:${ip}`))) throw edgeRefusal();
       await next();
     } finally {
       inFlight--;

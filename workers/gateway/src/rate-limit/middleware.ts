@@ -8,8 +8,8 @@ import { AppError } from '../../../../lib/errors';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
 import { durableObjectLimiter, type Limiter, refillOf, upstashLimiter } from './backends';
-import { edgeAllows, edgeRefusal } from './edge';
-import { classify, type Rule, routeClass, rules } from './rules';
+import { type EdgeCounter, edgeCount } from './edge';
+import { classify, edgeOf, type Rule, routeClass, rules } from './rules';
 import { GlobalStore } from './store';
 
 const stores = new WeakMap<GatewayConfig, GlobalStore | null>();
@@ -61,8 +61,11 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
     const cls = routeClass(c.req.method, c.req.path);
     const who = c.get('identity');
-    if (who && !(await edgeAllows(c, c.env.EDGE_LIMIT_SUBJECT, `sub:${who.sub}`))) throw edgeRefusal();
+    if (who) await edgeCount(c, 'subject', `sub:${who.sub}`);
     const { rule, key } = classify(rules(config), cls, ip, who);
+    // The fail-closed routes also count on an edge counter of their own, at the global rule's figure.
+    const edge = edgeOf[cls];
+    if (edge && (edge.key === 'address' || who)) await edgeCount(c, cls as EdgeCounter, key);
     const waitMs = cls === 'browse' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
     const verdict = await store.check(rule, key, waitMs, (p) => {
       try {

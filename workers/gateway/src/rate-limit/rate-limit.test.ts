@@ -90,11 +90,16 @@ describe('the global tier', () => {
     expect(store.breaker.state).toBe('closed');
   });
 
-  it('opens the breaker on real failures (no answer within the store timeout), then refuses without calling', async () => {
+  it('does not count a store that never answers as failing: late, the breaker stays closed', async () => {
     const { store, calls } = fakeStore(() => new Promise<LimitResult>(() => {}));
-    for (let i = 0; i < 2; i++) {
-      expect((await store.check(rule, `k${i}`, 150, keep)).kind).toBe('down');
-    }
+    for (let i = 0; i < 4; i++) expect(await store.check(rule, `k${i}`, 150, keep)).toEqual({ kind: 'late' });
+    expect(store.breaker.state).toBe('closed');
+    expect(calls()).toBe(4);
+  });
+
+  it('opens the breaker on real failures (errors), then answers "down" without calling the store', async () => {
+    const { store, calls } = fakeStore(() => Promise.reject(new Error('503 redis unavailable')));
+    for (let i = 0; i < 2; i++) expect((await store.check(rule, `k${i}`, 150, keep)).kind).toBe('down');
     expect(store.breaker.state).toBe('open');
     const verdict = await store.check(rule, 'other', 150, keep);
     expect(verdict).toMatchObject({ kind: 'down' });

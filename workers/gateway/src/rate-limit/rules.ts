@@ -73,6 +73,16 @@ export const table: Record<RouteClass, Record<Tier, Cell>> = {
   webhook: everyone('webhook', 'address'),
 };
 
+/**
+ * Route classes with an edge counter of their own (edge.ts), keyed like their rule. Its figure in wrangler.toml is
+ * the rule's default, per location: while the store is slow, a credential or checkout limit holds as it is.
+ */
+export const edgeOf: Partial<Record<RouteClass, { key: Cell['key'] }>> = {
+  auth: { key: 'address' },
+  guestCreation: { key: 'address' },
+  checkout: { key: 'subject' },
+};
+
 const built = new WeakMap<GatewayConfig, Record<RuleName, Rule>>();
 
 export function rules(config: GatewayConfig): Record<RuleName, Rule> {

@@ -1,20 +1,22 @@
 // The global tier: one call to the store (Upstash or RateLimiterDO) per request, which a request waits on for at
 // most a short deadline. What the store answers late is not lost: a refusal is remembered in the isolate until the
 // bucket refills, so the caller's next requests are refused here without another call. A breaker on the store
-// opens only on real failures (errors, or no answer within RATE_LIMIT_STORE_TIMEOUT_MS), never on mere slowness.
+// opens only on real failures (errors: refused connections, 5xx, a broken object), never on slowness: a call with
+// no answer within RATE_LIMIT_STORE_TIMEOUT_MS is given up ("late"), not counted. A flood that slows the store (or
+// queues its calls) must not be able to open the breaker and so refuse everyone's logins.
 //
 // Why: a deadline that turns into "let through" lifts the limit for whoever slows the store down (a flood), and
 // one that turns into "refuse" locks out everyone else (issue 11, finding 1). Here a slow store changes nothing:
 // the edge tier, which ran before, has already limited the request, and the store's verdict follows.
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
-import { CircuitBreaker, CircuitOpenError, withTimeout } from '../../../../lib/resilience';
+import { CircuitBreaker, CircuitOpenError, TimeoutError, withTimeout } from '../../../../lib/resilience';
 import type { Limiter } from './backends';
 import type { Rule } from './rules';
 
 export type Verdict =
   /** The store's answer, or a refusal it gave earlier that still holds. */
   | { kind: 'answer'; result: LimitResult }
-  /** No answer within the wait: the edge tier's verdict stands. */
+  /** No answer within the wait (or within the store timeout): the edge tier's verdict stands. */
   | { kind: 'late' }
   /** The store failed (an error, or the breaker is open): `retryAfterMs` until it is tried again. */
   | { kind: 'down'; retryAfterMs: number; error: unknown };
@@ -55,8 +57,9 @@ export class GlobalStore {
         return { kind: 'answer', result: { success: false, limit: rule.burst, remaining: 0, reset: until } };
       this.refused.delete(id);
     }
-    const call = this.breaker.run(() =>
-      withTimeout(this.backend.limit(rule, key), this.opts.storeTimeoutMs, 'rate limiter store'),
+    const call = this.breaker.run(
+      () => withTimeout(this.backend.limit(rule, key), this.opts.storeTimeoutMs, 'rate limiter store'),
+      (err) => !(err instanceof TimeoutError),
     );
     const recorded = call.then((result) => {
       if (!result.success) this.remember(id, result.reset);
@@ -79,6 +82,7 @@ export class GlobalStore {
       }
       return { kind: 'answer', result: first };
     } catch (error) {
+      if (error instanceof TimeoutError) return { kind: 'late' };
       const retryAfterMs = error instanceof CircuitOpenError ? error.retryAfterMs : 1000;
       return { kind: 'down', retryAfterMs, error };
     } finally {
