@@ -11,6 +11,11 @@ export interface CheckoutCall {
   /** Fingerprint of the body: the same key with another body is refused. */
   requestHash: string;
   body: CheckoutBody;
+  /**
+   * Keys of the shopper beyond the subject, made by the gateway: `addr:<hash>` of the client address (never the
+   * address itself). Stock caps count by them, so a fresh guest identity does not reset a cap.
+   */
+  shopperKeys?: string[];
 }
 
 /**

@@ -62,7 +62,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
    * POST /v1/checkout. The key is validated by the gateway; the body here. The answer is the shopper's OrdersDO's,
    * which a replay of the key gets again.
    */
-  async checkout(who: Identity, key: string, input: unknown): Promise<CheckoutResult> {
+  async checkout(who: Identity, key: string, input: unknown, shopperKeys: string[] = []): Promise<CheckoutResult> {
     return rpc(async () => {
       const parsed = CheckoutBody.safeParse(input);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
@@ -71,7 +71,8 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         throw validationError('body', [{ path: ['email'], message: 'required for guests', code: 'custom' }]);
       }
       const requestHash = await sha256(canonical(body));
-      const { accepted } = unwrap(await this.ordersOf(who.sub).checkout({ identity: who, key, requestHash, body }));
+      const call = { identity: who, key, requestHash, body, shopperKeys };
+      const { accepted } = unwrap(await this.ordersOf(who.sub).checkout(call));
       return { accepted };
     });
   }
