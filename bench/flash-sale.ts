@@ -38,7 +38,8 @@ export interface FlashResult {
   pgMismatch: number;
 }
 
-const shopperIp = (n: number) => `2001:db8:3::${n.toString(16)}`;
+// One /64 per shopper, as distinct subscribers have: the stock caps count a whole IPv6 /64 as one network.
+const shopperIp = (n: number) => `2001:db8:3:${n.toString(16)}::1`;
 
 /** One SKU with exactly `flashUnits` on hand and nothing held or sold. */
 async function saleSku(s: Stack): Promise<string> {

@@ -21,6 +21,8 @@ export const testVars = {
   // Holds short enough that a test can watch an unpaid order expire and its stock come back.
   HOLD_TTL_SECONDS: '12',
   HOLD_GRACE_SECONDS: '5',
+  // Shorter than HOLD_TTL_SECONDS, so a test can tell a 3-D Secure hold's own bound from the general one.
+  HOLD_ACTION_TTL_SECONDS: '8',
   INVENTORY_SYNC_DELAY_MS: '200',
   ORDERS_RETRY_BASE_SECONDS: '1',
   // Longer than the consumer's whole retry budget here (1+2+4+8 s and the batch waits), so a copy on its way to

@@ -1,7 +1,18 @@
 // dev/stripe-local/payment-methods.ts — Stripe's test PaymentMethod tokens (`pm_card_visa`, a declining card, one
 // that asks for 3-D Secure, ...) and the PaymentMethod objects made from them.
+import { createHash } from 'node:crypto';
 import { missing } from './params';
-import { newId, now, randomToken, type Store } from './store';
+import { newId, now, type Store } from './store';
+
+/**
+ * Stripe gives one card number the same `card.fingerprint` every time (per account), which is what lets a shop
+ * recognize a card across fresh customer identities; here each test card has its own stable fingerprint.
+ */
+export const fingerprintOf = (token: string, card: TestCard) =>
+  createHash('sha256')
+    .update(`stripe-local-card:${token}:${card.brand}:${card.last4}`)
+    .digest('base64url')
+    .slice(0, 16);
 
 /** Stripe's test PaymentMethod tokens: https://docs.stripe.com/testing#cards */
 export interface TestCard {
@@ -65,7 +76,7 @@ export function createPaymentMethods({ methods }: Store) {
           display_brand: card.brand,
           exp_month: 12,
           exp_year: year,
-          fingerprint: randomToken(16),
+          fingerprint: fingerprintOf(id, card),
           funding: 'credit',
           generated_from: null,
           last4: card.last4,

@@ -12,6 +12,13 @@ export const InventoryVars = z.object({
    * (stock-state.ts): the bound on how late a restock reopens sales.
    */
   STOCK_STATE_TTL_MS: intVar(1000, { max: 60_000 }),
+  /**
+   * Unpaid holds one client address may have on one SKU at once: this share of on hand (percent), but never less
+   * than UNPAID_HOLD_MIN_UNITS_PER_ADDRESS (one full cart line), so that fresh guest identities from one address
+   * cannot hold a whole SKU without paying.
+   */
+  UNPAID_HOLD_SHARE_PER_ADDRESS_PERCENT: intVar(40, { min: 1, max: 100 }),
+  UNPAID_HOLD_MIN_UNITS_PER_ADDRESS: intVar(10, { min: 1, max: 1000 }),
 });
 
 export type InventoryConfig = z.output<typeof InventoryVars>;

@@ -77,7 +77,11 @@ export interface ReserveLine {
 export type ReserveAllResult =
   | { ok: true }
   | { ok: false; reason: 'OUT_OF_STOCK'; items: { sku: string; requested: number; available: number }[] }
-  | { ok: false; reason: 'CUSTOMER_LIMIT'; items: { sku: string; limit: number; alreadyHas: number }[] };
+  | {
+      ok: false;
+      reason: 'CUSTOMER_LIMIT';
+      items: { sku: string; limit: number; alreadyHas: number; scope: 'customer' | 'unpaid_per_address' }[];
+    };
 
 /**
  * Holds every line for one order, in SKU order. If one cannot be held, what was taken is released and the
@@ -89,11 +93,12 @@ export async function reserveAll(
   lines: ReserveLine[],
   owner: string,
   expiresAt: number,
+  keys: string[] = [],
 ): Promise<ReserveAllResult> {
   const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
   const taken: string[] = [];
   for (const [i, line] of sorted.entries()) {
-    const req = { holdId, quantity: line.quantity, owner, expiresAt };
+    const req = { holdId, quantity: line.quantity, owner, expiresAt, keys };
     let asOf = Date.now();
     let r = await bounded<ReserveResult>(
       inventoryOf(env, line.sku).reserve(line.sku, req),
@@ -118,7 +123,7 @@ export async function reserveAll(
       return {
         ok: false,
         reason: 'CUSTOMER_LIMIT',
-        items: [{ sku: line.sku, limit: r.limit, alreadyHas: r.alreadyHas }],
+        items: [{ sku: line.sku, limit: r.limit, alreadyHas: r.alreadyHas, scope: r.scope }],
       };
     if (r.reason !== 'INSUFFICIENT') throw new Error(`reserve ${line.sku}: ${r.reason}`);
     // Name every short SKU, not only the first: the rest are checked without holding anything.

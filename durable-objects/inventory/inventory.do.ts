@@ -32,11 +32,15 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   private readonly sql: SqlStorage;
   private readonly graceMs: number;
   private readonly syncDelayMs: number;
+  private readonly unpaidSharePercent: number;
+  private readonly unpaidMinUnits: number;
 
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
     super(ctx, env);
     const config = inventoryConfig(env);
     this.graceMs = config.HOLD_GRACE_SECONDS * 1000;
+    this.unpaidSharePercent = config.UNPAID_HOLD_SHARE_PER_ADDRESS_PERCENT;
+    this.unpaidMinUnits = config.UNPAID_HOLD_MIN_UNITS_PER_ADDRESS;
     this.syncDelayMs = config.INVENTORY_SYNC_DELAY_MS;
     this.store = new StockStore(ctx.storage, this.syncDelayMs);
     this.sql = this.store.sql;
@@ -65,7 +69,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   /**
    * Holds `quantity` units for `owner` until `expiresAt` + the grace. Idempotent per holdId: an active or sold
    * hold with the same quantity and owner is answered again unchanged; a released one is held again if stock
-   * (and the cap) allow. The cap is checked before the stock.
+   * (and the cap) allow. The per-customer cap is checked before the stock, the unpaid-per-address cap after it.
    */
   reserve(sku: string, req: ReserveRequest): ReserveResult {
     const holdId = text(req?.holdId, 'holdId');
@@ -86,25 +90,42 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         levels: this.store.levelsOf(s),
       };
     }
+    const keys = (req.keys ?? []).map((k) => text(k, 'key'));
     if (s.max_per_customer !== null) {
-      const alreadyHas = this.sql
-        .exec<{ q: number }>(
-          "select coalesce(sum(quantity), 0) as q from holds where owner = ? and status in ('active', 'sold')",
-          owner,
-        )
-        .one().q;
+      // The subject and every other key of the shopper: the largest count is the one the cap sees.
+      const alreadyHas = Math.max(
+        this.sql
+          .exec<{ q: number }>(
+            "select coalesce(sum(quantity), 0) as q from holds where owner = ? and status in ('active', 'sold')",
+            owner,
+          )
+          .one().q,
+        ...keys.map((k) => this.heldUnder(k, ['active', 'sold'])),
+      );
       if (alreadyHas + quantity > s.max_per_customer) {
+        const limit = s.max_per_customer;
         return {
           ok: false,
           reason: 'CUSTOMER_LIMIT',
-          limit: s.max_per_customer,
+          limit,
           alreadyHas,
+          scope: 'customer',
           levels: this.store.levelsOf(s),
         };
       }
     }
     const available = s.on_hand - s.held - s.sold;
     if (quantity > available) return { ok: false, reason: 'INSUFFICIENT', available, levels: this.store.levelsOf(s) };
+    // After the stock: a shopper who could not have had the units anyway hears OUT_OF_STOCK.
+    const address = keys.find((k) => k.startsWith('addr:'));
+    if (address) {
+      const limit = Math.max(this.unpaidMinUnits, Math.floor((s.on_hand * this.unpaidSharePercent) / 100));
+      const alreadyHas = this.heldUnder(address, ['active']);
+      if (alreadyHas + quantity > limit) {
+        const levels = this.store.levelsOf(s);
+        return { ok: false, reason: 'CUSTOMER_LIMIT', limit, alreadyHas, scope: 'unpaid_per_address', levels };
+      }
+    }
 
     const now = Date.now();
     const ownExpiry = expiresAt + this.graceMs;
@@ -121,6 +142,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         now,
         now,
       );
+      for (const key of keys)
+        this.sql.exec('insert into hold_keys (hold_id, key) values (?, ?) on conflict do nothing', holdId, key);
       this.sql.exec('update stock set held = held + ?', quantity);
     }, now);
     return { ok: true, hold: { holdId, quantity, status: 'active', expiresAt: ownExpiry }, levels };
@@ -221,6 +244,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     // Released holds are only kept for a while (a late commit re-takes stock without them); sold ones stay for the
     // per-customer cap.
     this.sql.exec("delete from holds where status = 'released' and updated_at < ?", now - RELEASED_HOLD_RETENTION_MS);
+    this.sql.exec('delete from hold_keys where hold_id not in (select hold_id from holds)');
     const s = this.store.current()!;
     if (s.version > s.synced_version) {
       const levels = this.store.levelsOf(s);
@@ -246,6 +270,18 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       }
     }
     this.store.arm();
+  }
+
+  /** Units of this SKU held under a shopper key (an address or card hash), in the given hold states. */
+  private heldUnder(key: string, statuses: ('active' | 'sold')[]): number {
+    return this.sql
+      .exec<{ q: number }>(
+        `select coalesce(sum(h.quantity), 0) as q from hold_keys k join holds h on h.hold_id = k.hold_id
+         where k.key = ? and h.status in (${statuses.map(() => '?').join(', ')})`,
+        key,
+        ...statuses,
+      )
+      .one().q;
   }
 
   private putOnHand(s: StockRow, onHand: number): StockResult {

@@ -38,6 +38,8 @@ const SCHEMA = `
     release_reason text, created_at integer not null, updated_at integer not null);
   create index if not exists holds_active_by_expiry on holds (expires_at) where status = 'active';
   create index if not exists holds_by_owner on holds (owner, status);
+  create table if not exists hold_keys (hold_id text not null, key text not null, primary key (hold_id, key));
+  create index if not exists hold_keys_by_key on hold_keys (key);
 `;
 
 export const isCount = (n: unknown, max: number): n is number =>

@@ -13,6 +13,11 @@ export interface ReserveRequest {
   quantity: number;
   /** Who the units are for (customer id), for the per-customer cap. */
   owner: string;
+  /**
+   * More keys of the same shopper (`addr:<hash>` of the client address, `pm:<fingerprint>` of the card), so a
+   * fresh guest identity does not reset the per-customer cap; an `addr:` key also bounds unpaid holds per address.
+   */
+  keys?: string[];
   /** ms since epoch: the order's expiry. This object releases the hold HOLD_GRACE_SECONDS later. */
   expiresAt: number;
 }
@@ -31,7 +36,15 @@ export type ReserveResult =
   | { ok: true; hold: Hold; levels: InventoryLevels }
   | { ok: false; reason: 'UNINITIALIZED' }
   | { ok: false; reason: 'INSUFFICIENT'; available: number; levels: InventoryLevels }
-  | { ok: false; reason: 'CUSTOMER_LIMIT'; limit: number; alreadyHas: number; levels: InventoryLevels }
+  | {
+      ok: false;
+      reason: 'CUSTOMER_LIMIT';
+      limit: number;
+      alreadyHas: number;
+      /** What the cap counts: `customer` (active + sold, by subject or any key) or `unpaid_per_address`. */
+      scope: 'customer' | 'unpaid_per_address';
+      levels: InventoryLevels;
+    }
   | { ok: false; reason: 'HOLD_MISMATCH' };
 
 export type CommitResult =

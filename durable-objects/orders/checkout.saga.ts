@@ -34,6 +34,8 @@ export interface SagaContext {
   /** Runs the order's due tasks now (the common path does not wait for the alarm). */
   runTasksNow(orderId: string): Promise<void>;
   holdTtlMs: number;
+  /** How long stock is held while the payment waits for the shopper (requires_action). */
+  actionHoldTtlMs: number;
 }
 
 /**
@@ -83,13 +85,23 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   }
 
   // Stock: one hold per SKU, in SKU order.
-  const held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt);
+  const held = await ports.stock.reserveAll(
+    orderId,
+    order.lines,
+    order.owner.sub,
+    order.holdExpiresAt,
+    call.shopperKeys ?? [],
+  );
   if (!held.ok) {
     // reserveAll gave back what this attempt took; a resumed order also gives back what the earlier one held.
     if (resumed) await ctx.releaseHolds(order, 'checkout failed');
     if (held.reason === 'CUSTOMER_LIMIT') {
       const i = held.items[0]!;
-      const message = `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
+      const message =
+        i.scope === 'unpaid_per_address'
+          ? `At most ${i.limit} of ${i.sku} may wait for payment from one network at once (${i.alreadyHas} do); ` +
+            'complete or let go of a pending checkout first.'
+          : `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
       return close(ctx, call.key, orderId, refused('CUSTOMER_LIMIT_EXCEEDED', message, { items: held.items }));
     }
     return close(ctx, call.key, orderId, outOfStock(held.items));
@@ -135,6 +147,12 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   // Accepted: the order exists for the shopper, the cart lets go of its lines, Postgres gets a copy.
   order.payment.intentId = payment.intentId;
   order.payment.status = payment.status;
+  if (payment.status === 'requires_action') {
+    // Waiting for the shopper (3-D Secure): the stock is held only briefly; progress (processing, succeeded)
+    // is what moves the order on, not time. The expire task is due the earlier of the two.
+    order.holdExpiresAt = Math.min(order.holdExpiresAt, Date.now() + ctx.actionHoldTtlMs);
+    ctx.tasks.add(orderId, 'expire', {}, order.holdExpiresAt);
+  }
   book.transition(order, 'pending_payment', 'checkout accepted');
   book.saveOrder(order);
   ctx.tasks.add(orderId, 'cart', {}, Date.now());

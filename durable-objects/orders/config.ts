@@ -14,6 +14,11 @@ export const OrdersVars = z.object({
   ORDERS_CONFIRM_SECONDS: intVar(600, { min: 1, max: 86_400 }),
   /** Test fault, empty in production: order copies of this email lose their first send (see lossyQueue). */
   FAULT_LOSE_ORDER_COPIES_OF: optionalText(z.string().max(254)),
+  /**
+   * How long the stock stays held once the payment waits for the shopper (3-D Secure, `requires_action`): an
+   * abandoned authentication gives the stock back after this, not after HOLD_TTL_SECONDS.
+   */
+  HOLD_ACTION_TTL_SECONDS: intVar(300, { min: 1, max: 7 * 86_400 }),
 });
 
 export type OrdersConfig = z.output<typeof OrdersVars>;

@@ -31,6 +31,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly ports: OrderPorts;
   private readonly lifecycle: OrderLifecycle;
   private readonly holdTtlMs: number;
+  private readonly actionHoldTtlMs: number;
   /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
   private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
@@ -42,6 +43,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     super(ctx, env);
     const config = ordersConfig(env);
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
+    this.actionHoldTtlMs = config.HOLD_ACTION_TTL_SECONDS * 1000;
     this.tasks = new TaskOutbox(ctx.storage);
     this.book = new OrderBook(ctx.storage, this.tasks);
     this.ports = portsFrom(env);
@@ -97,6 +99,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       releaseHolds: (o, reason) => this.lifecycle.releaseHolds(o, reason),
       runTasksNow: (id) => this.runTasksNow(id),
       holdTtlMs: this.holdTtlMs,
+      actionHoldTtlMs: this.actionHoldTtlMs,
     };
     const run = this.checkoutChain
       .catch(() => {})

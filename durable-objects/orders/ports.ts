@@ -38,7 +38,13 @@ export interface StockPort {
   /** The lines the SKUs' published stock state refuses (stock-state.ts): no object is asked to hold anything. */
   admit(lines: ReserveLine[]): Promise<ShortItem[]>;
   /** Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU. */
-  reserveAll(holdId: string, lines: ReserveLine[], owner: string, expiresAt: number): Promise<ReserveAllResult>;
+  reserveAll(
+    holdId: string,
+    lines: ReserveLine[],
+    owner: string,
+    expiresAt: number,
+    keys?: string[],
+  ): Promise<ReserveAllResult>;
   /** Gives the order's holds back (idempotent; a hold already sold stays sold). */
   releaseAll(holdId: string, skus: string[], reason: string): Promise<void>;
   /** Turns the order's holds into sales; names the SKUs whose stock was gone. */
@@ -133,7 +139,7 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
     },
     stock: {
       admit: (lines) => refusedByPublishedState(env, lines, stockStateTtlMs),
-      reserveAll: (holdId, lines, owner, expiresAt) => reserveAll(env, holdId, lines, owner, expiresAt),
+      reserveAll: (holdId, lines, owner, expiresAt, keys) => reserveAll(env, holdId, lines, owner, expiresAt, keys),
       releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
       commitAll: (holdId, skus) => commitAll(env, holdId, skus),
     },

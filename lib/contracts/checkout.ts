@@ -4,6 +4,9 @@ import type { Identity } from '../auth/tokens';
 import type { CheckoutAccepted, CheckoutBody, OrderView } from '../checkout/schemas';
 import type { RpcResult } from '../rpc';
 
+/** What the gateway knows of a checkout request beyond its body: If-Match and the shopper's other keys. */
+export type CheckoutContext = Pick<CheckoutCall, 'cartVersion' | 'shopperKeys'>;
+
 /** One checkout as the checkout worker hands it to the shopper's OrdersDO (body validated, request hashed). */
 export interface CheckoutCall {
   identity: Identity;
@@ -13,6 +16,11 @@ export interface CheckoutCall {
   body: CheckoutBody;
   /** If-Match of the request: the cart version the shopper saw (a stale one is refused, 412). */
   cartVersion?: number;
+  /**
+   * Keys of the shopper beyond the subject, made by the gateway: `addr:<hash>` of the client address (never the
+   * address itself). Stock caps count by them, so a fresh guest identity does not reset a cap.
+   */
+  shopperKeys?: string[];
 }
 
 /**

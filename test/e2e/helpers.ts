@@ -14,7 +14,8 @@ export const devAccounts = () =>
  * its own documentation-range address unless the test names one, so tests never share a limit by accident.
  */
 let ipCounter = 0;
-export const freshIp = () => `2001:db8:${process.pid.toString(16)}::${(++ipCounter).toString(16)}`;
+// Each in its own /64, as distinct subscribers are: stock caps count a whole IPv6 /64 as one network.
+export const freshIp = () => `2001:db8:${process.pid.toString(16)}:${(++ipCounter).toString(16)}::1`;
 
 /**
  * The typed client (lib/client, generated from the OpenAPI document) as the holder of `token`, or anonymous.

@@ -13,7 +13,7 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
-import type { CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
+import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
@@ -55,7 +55,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
    * POST /v1/checkout. The key and If-Match (`cartVersion`) are validated by the gateway; the body here. The answer
    * is the shopper's OrdersDO's, which a replay of the key gets again.
    */
-  async checkout(who: Identity, key: string, input: unknown, cartVersion?: number): Promise<CheckoutResult> {
+  async checkout(who: Identity, key: string, input: unknown, context: CheckoutContext = {}): Promise<CheckoutResult> {
     return rpc(async () => {
       const parsed = CheckoutBody.safeParse(input);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
@@ -64,7 +64,15 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         throw validationError('body', [{ path: ['email'], message: 'required for guests', code: 'custom' }]);
       }
       const requestHash = await sha256(canonical(body));
-      const call = { identity: who, key, requestHash, body, ...(cartVersion !== undefined ? { cartVersion } : {}) };
+      const { cartVersion, shopperKeys = [] } = context;
+      const call = {
+        identity: who,
+        key,
+        requestHash,
+        body,
+        shopperKeys,
+        ...(cartVersion !== undefined ? { cartVersion } : {}),
+      };
       const { accepted } = unwrap(await this.ordersOf(who.sub).checkout(call));
       return { accepted };
     });

@@ -1,6 +1,7 @@
 // Checkout and orders: any signed-in caller, guests included (a guest gives an email). POST /v1/checkout needs
 // an Idempotency-Key: the same key gets the same answer, a different body under it is refused (422).
 import { createRoute, z } from '@hono/zod-openapi';
+import { addressKey } from '../../../../lib/auth/address';
 import {
   CheckoutAccepted,
   CheckoutBody,
@@ -75,8 +76,14 @@ checkoutRoutes.openapi(
         'IDEMPOTENCY_KEY_REQUIRED',
         'POST /v1/checkout needs an Idempotency-Key header (e.g. a new UUID per checkout).',
       );
+    // Stock caps also count by the client's network (a hash of it), so fresh guest identities do not reset them.
+    const address = await addressKey(c.req.header('cf-connecting-ip'));
+    const shopperKeys = address ? [address] : [];
     const { accepted } = unwrap(
-      await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json'), ifMatch(c)),
+      await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json'), {
+        cartVersion: ifMatch(c),
+        shopperKeys,
+      }),
     );
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
   },
