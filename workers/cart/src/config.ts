@@ -12,6 +12,9 @@ export const CartVars = z.object({
   // Idle time after which the cart's alarm empties it and frees its storage.
   CART_TTL_GUEST_SECONDS: intVar(7 * 86_400, { min: 1 }),
   CART_TTL_CUSTOMER_SECONDS: intVar(30 * 86_400, { min: 1 }),
+  // How long this isolate reuses a SKU's catalog data (price, titles) for cart answers: a merchant's change shows
+  // in carts this much later than in the catalog. 0 asks the catalog every time. Checkout never uses it.
+  CART_VARIANT_MEMO_MS: intVar(500, { max: 5000 }),
 });
 export type CartConfig = z.output<typeof CartVars>;
 

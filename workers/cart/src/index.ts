@@ -12,6 +12,18 @@ import { cartConfig, cartLimits } from './config';
 
 export { CartDO } from '../../../durable-objects/cart/cart.do';
 
+/**
+ * Catalog data per SKU, kept for CART_VARIANT_MEMO_MS: an add to cart and the cart answer it returns then cost one
+ * catalog call at most, and a hot SKU none. A SKU not sold is remembered as null for as long.
+ */
+const variantMemo = new Map<string, { variant: VariantInfo | null; at: number }>();
+const VARIANT_MEMO_ENTRIES = 5000;
+function rememberVariant(sku: string, variant: VariantInfo | null, at: number) {
+  variantMemo.delete(sku);
+  variantMemo.set(sku, { variant, at });
+  if (variantMemo.size > VARIANT_MEMO_ENTRIES) variantMemo.delete(variantMemo.keys().next().value!);
+}
+
 export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   private limits(who: Identity): CartLimits {
     return cartLimits(cartConfig(this.env), who.role === 'guest' ? 'guest' : 'customer');
@@ -21,11 +33,25 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     return this.env.CARTS.get(this.env.CARTS.idFromName(sub));
   }
 
+  /** Catalog data of `skus` (an unknown SKU is absent), from this isolate's short memo or one catalog call. */
   private async variants(skus: string[]): Promise<Map<string, VariantInfo>> {
-    if (skus.length === 0) return new Map();
-    const answer = unwrap(await this.env.CATALOG.getVariants(skus));
-    const { variants } = JSON.parse(answer.body) as VariantList;
-    return new Map(variants.map((v) => [v.sku, v]));
+    const now = Date.now();
+    const ttl = cartConfig(this.env).CART_VARIANT_MEMO_MS;
+    const missing = skus.filter((sku) => {
+      const m = variantMemo.get(sku);
+      return !m || now - m.at >= ttl;
+    });
+    if (missing.length) {
+      const answer = unwrap(await this.env.CATALOG.getVariants(missing));
+      const found = new Map((JSON.parse(answer.body) as VariantList).variants.map((v) => [v.sku, v]));
+      for (const sku of missing) rememberVariant(sku, found.get(sku) ?? null, now);
+    }
+    const out = new Map<string, VariantInfo>();
+    for (const sku of skus) {
+      const v = variantMemo.get(sku)?.variant;
+      if (v) out.set(sku, v);
+    }
+    return out;
   }
 
   /** The cart as the shopper sees it: current catalog prices, flagged where they changed since adding. */
