@@ -17,9 +17,8 @@
 //    file per object beside it; webhook delivery with Stripe-Signature: stripe-local/webhooks.ts.
 //  - Test controls (no auth): GET /_local/deliveries; GET|POST /_local/authenticate/<pi>?outcome=succeed|fail
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there);
-//    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued.
-//    While hung, API requests are taken in and left unanswered and webhooks wait; on resume every parked request
-//    runs in arrival order (also those whose client gave up: their answers go nowhere, their effects stay).
+//    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
+//    (stripe-local/brownout.ts).
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
 import { listen } from './ports';
+import { createBrownout } from './stripe-local/brownout';
 import { createIdempotency } from './stripe-local/idempotency';
 import { ApiError, canonical, invalid, type Params, parseForm } from './stripe-local/params';
 import { createResources } from './stripe-local/resources';
@@ -109,26 +109,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   });
   const idempotency = createIdempotency();
 
-  /** Set while hung: parked API requests wait for it. */
-  let hung: { done: Promise<void>; release: () => void } | null = null;
-  const hang = () => {
-    if (hung) return;
-    let release = () => {};
-    const done = new Promise<void>((r) => {
-      release = r;
-    });
-    hung = { done, release };
-    deliverer.pause();
-    log('hung: requests park, webhooks wait');
-  };
-  const resume = () => {
-    if (!hung) return;
-    const { release } = hung;
-    hung = null;
-    release();
-    deliverer.resume();
-    log('resumed');
-  };
+  const brownout = createBrownout({ pause: deliverer.pause, resume: deliverer.resume, log });
 
   const validKey = (key: string) => (opts.apiKey ? key === opts.apiKey : /^(sk|rk)_test_\S+$/.test(key));
 
@@ -157,8 +138,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     const text = await readBody(req);
     if (text === null) return sendError(invalid('Request body too large.'));
     if (path.startsWith('/_local/')) return local(method, path, url, text, send, sendError);
-    // Chained: requests parked by one hang run in arrival order, even if another hang starts meanwhile.
-    while (hung) await hung.done;
+    await brownout.pass();
 
     const key = apiKeyOf(req);
     if (!key || !validKey(key)) {
@@ -241,8 +221,8 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     if (method === 'GET' && path === '/_local/deliveries')
       return send(200, json({ object: 'list', data: deliverer.list() }));
     if (method === 'POST' && (path === '/_local/hang' || path === '/_local/resume')) {
-      (path === '/_local/hang' ? hang : resume)();
-      return send(200, json({ hung: hung !== null }));
+      (path === '/_local/hang' ? brownout.hang : brownout.resume)();
+      return send(200, json({ hung: brownout.isHung() }));
     }
     const m = /^\/_local\/authenticate\/([^/]+)$/.exec(path);
     if (!m || (method !== 'GET' && method !== 'POST')) {
@@ -289,11 +269,11 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     url: baseUrl,
     port,
     setWebhookUrl: (u) => deliverer.setUrl(u),
-    hang,
-    resume,
+    hang: brownout.hang,
+    resume: brownout.resume,
     deliveries: () => deliverer.list(),
     async stop() {
-      resume();
+      brownout.resume();
       deliverer.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
