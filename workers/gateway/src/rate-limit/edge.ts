@@ -40,26 +40,63 @@ const capOf: Record<RouteClass, (c: GatewayConfig) => number> = {
 /** Requests of any class in flight in this isolate (one gauge: the classes share its CPU and memory). */
 let inFlight = 0;
 
+/** `counter:key` -> epoch ms until which its edge counter refused it: refused again here, without a call. */
+const refusedAtEdge = new Map<string, number>();
+const FORGET_ABOVE = 10_000;
+
+function refusal(periodSeconds: number) {
+  return new AppError('RATE_LIMITED', `Too many requests; try again in ${periodSeconds} s.`, {
+    retryAfter: periodSeconds,
+  });
+}
+
+function remember(id: string, until: number) {
+  if (refusedAtEdge.size >= FORGET_ABOVE) {
+    const now = Date.now();
+    for (const [k, t] of refusedAtEdge) if (t <= now) refusedAtEdge.delete(k);
+    while (refusedAtEdge.size >= FORGET_ABOVE) refusedAtEdge.delete(refusedAtEdge.keys().next().value!);
+  }
+  refusedAtEdge.set(id, until);
+}
+
 /**
- * Counts `key` on an edge counter and throws 429 (Retry-After: the counter's period) when it is over. A binding
+ * Counts `key` on an edge counter and throws 429 (Retry-After: the counter's period) when it is over. A refusal is
+ * remembered for the period, so a flood is refused in the isolate without further calls. `wait: false` counts
+ * without holding the request (its refusal applies from the key's next request): for anonymous reads, which
+ * verify nothing and are cached, so a cheap answer matters more than refusing the first few of a flood. A binding
  * that is missing or fails blocks nobody: the global tier still counts.
  */
-export async function edgeCount(c: Context<GatewayApp>, counter: EdgeCounter, key: string): Promise<void> {
+export async function edgeCount(c: Context<GatewayApp>, counter: EdgeCounter, key: string, wait = true) {
   const { binding, periodSeconds } = edgeCounters[counter];
   const limiter = c.env[binding] as RateLimit | undefined;
   if (!limiter) return;
-  let success: boolean;
-  try {
-    success = (await limiter.limit({ key })).success;
-  } catch (err) {
-    console.warn(JSON.stringify({ requestId: c.get('requestId'), msg: 'edge rate limit failed', error: String(err) }));
+  const id = `${counter}:${key}`;
+  const until = refusedAtEdge.get(id);
+  if (until !== undefined) {
+    if (until > Date.now()) throw refusal(periodSeconds);
+    refusedAtEdge.delete(id);
+  }
+  const call = limiter.limit({ key }).then(
+    ({ success }) => {
+      if (!success) remember(id, Date.now() + periodSeconds * 1000);
+      return success;
+    },
+    (err: unknown) => {
+      console.warn(
+        JSON.stringify({ requestId: c.get('requestId'), msg: 'edge rate limit failed', error: String(err) }),
+      );
+      return true;
+    },
+  );
+  if (!wait) {
+    try {
+      c.executionCtx.waitUntil(call);
+    } catch {
+      // No execution context (a direct app.request in a test): the call still runs, unheld.
+    }
     return;
   }
-  if (!success) {
-    throw new AppError('RATE_LIMITED', `Too many requests; try again in ${periodSeconds} s.`, {
-      retryAfter: periodSeconds,
-    });
-  }
+  if (!(await call)) throw refusal(periodSeconds);
 }
 
 /** Before authentication: the per-address edge count, then overload shedding. */
@@ -67,11 +104,14 @@ export function edgeLimits(): MiddlewareHandler<GatewayApp> {
   return async function edgeLimitsMiddleware(c, next) {
     const config = gatewayConfig(c.env);
     if (config.RATE_LIMIT_BACKEND === 'off') return next();
+    const cls = routeClass(c.req.method, c.req.path);
     // First the address, so a flood from one address is refused before it takes places in the gauge that other
-    // callers need.
-    await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`);
+    // callers need. Held for everything but anonymous reads: a request with a token is about to cost a
+    // verification, a write costs more.
+    const held = cls !== 'browse' || c.req.header('authorization') !== undefined;
+    await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`, held);
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
-    if (inFlight >= capOf[routeClass(c.req.method, c.req.path)](config)) {
+    if (inFlight >= capOf[cls](config)) {
       throw new AppError('SERVICE_UNAVAILABLE', 'The storefront is very busy; try again in a moment.', {
         retryAfter: 1,
       });

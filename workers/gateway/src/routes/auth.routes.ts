@@ -71,7 +71,11 @@ authRoutes.openapi(
     path: '/guest',
     tags: ['Identity'],
     summary: 'A guest session (role guest) for an anonymous shopper',
-    responses: { 201: { description: 'Guest session', ...json(Session, { ...example.session, role: 'guest' }) } },
+    responses: {
+      201: { description: 'Guest session', ...json(Session, { ...example.session, role: 'guest' }) },
+      // Guests are identities: a per-address bucket (RATE_LIMIT_GUEST_CREATION) keeps them from being free.
+      429: failure('Too many guest sessions from this address (RATE_LIMITED, with Retry-After)'),
+    },
   }),
   async (c) => c.json(await identity.guest(c.env), 201, noStore),
 );
