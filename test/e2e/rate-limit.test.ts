@@ -30,12 +30,13 @@ describe(`rate limits (${inject('rateLimitBackend')} backend)`, () => {
     const passed = answers.filter((a) => a.response.status === 200).map((a) => a.response.headers);
     const limited = answers.filter((a) => a.response.status === 429);
     expect(passed.every((h) => h.get('ratelimit-limit') === '120')).toBe(true); // none let through unlimited
-    // 120 at most per 10 s at the edge, and the store's bucket holds 120 (plus what came back meanwhile).
-    expect(passed).toHaveLength(120);
-    expect(limited).toHaveLength(10);
+    // The store's bucket holds 120, plus what came back meanwhile; every other answer is a 429.
+    expect(passed.length).toBeGreaterThanOrEqual(120);
+    expect(passed.length).toBeLessThanOrEqual(120 + refills);
+    expect(limited).toHaveLength(130 - passed.length);
     const remaining = passed.map((h) => Number(h.get('ratelimit-remaining'))).sort((a, b) => a - b);
     expect(remaining[0]).toBeLessThanOrEqual(refills);
-    expect(remaining[119]).toBe(119);
+    expect(remaining.at(-1)).toBe(119);
     expect(new Set(remaining).size).toBeGreaterThanOrEqual(120 - refills);
     expect(passed[0]!.get('ratelimit-policy')).toBe('120;w=60');
     const refused = limited[0]!;

@@ -45,15 +45,18 @@ describe('rate limits (Upstash backend) with the store down', () => {
     await slowStore(800);
     try {
       const ip = freshIp();
+      const started = Date.now();
       const flood = Array.from({ length: 300 }, () => client(undefined, ip).GET('/v1/categories'));
       const logins = Array.from({ length: 10 }, () =>
         client().POST('/v1/auth/login', { body: { email: merchant.email, password: merchant.password } }),
       );
       const [reads, signIns] = await Promise.all([Promise.all(flood), Promise.all(logins)]);
+      // The bucket: 120, plus one token back every 500 ms of the flood.
+      const most = 120 + Math.ceil((Date.now() - started) / 500);
       const statuses = reads.map((r) => r.response.status);
-      // 120 per address at most, whichever tier answered; the rest 429, never a 5xx.
-      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(120);
-      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(180);
+      // On main, every one of the 300 got 200 (the slow store lifted the limit). The rest 429, never a 5xx.
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(most);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(300 - most);
       expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
       expect(signIns.map((r) => r.response.status)).toEqual(Array(10).fill(200));
     } finally {

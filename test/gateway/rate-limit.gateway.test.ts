@@ -93,7 +93,7 @@ describe(`rate limits on the ${backend} backend`, () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(6);
   });
 
-  it('the edge tier counts an address before the token is verified: 130 junk bearers meet 429 (issue 11, #5)', async () => {
+  it('the edge tier counts an address before verifying its token: 130 junk bearers meet 429 (issue 11, #5)', async () => {
     // Without the edge tier every one of them is verified and refused 401: a bad token never reached a limit.
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const keyed = { ...env, JWT_SIGNING_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'rl-test' }) };

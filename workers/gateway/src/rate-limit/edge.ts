@@ -106,9 +106,13 @@ export function edgeLimits(): MiddlewareHandler<GatewayApp> {
     if (config.RATE_LIMIT_BACKEND === 'off') return next();
     const cls = routeClass(c.req.method, c.req.path);
     // First the address, so a flood from one address is refused before it takes places in the gauge that other
-    // callers need. Held for everything but anonymous reads: a request with a token is about to cost a
-    // verification, a write costs more.
-    const held = cls !== 'browse' || c.req.header('authorization') !== undefined;
+    // callers need. Held for everything but anonymous reads (a request with a token is about to cost a
+    // verification, a write costs more), and for those too once the isolate is half-way to shedding browse: a
+    // flood must be refused at the edge, not take the places of other shoppers' reads.
+    const held =
+      cls !== 'browse' ||
+      c.req.header('authorization') !== undefined ||
+      inFlight * 2 >= config.OVERLOAD_MAX_INFLIGHT_BROWSE;
     await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`, held);
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
     if (inFlight >= capOf[cls](config)) {

@@ -45,11 +45,12 @@ export function rateHeaders(rule: Rule, result: LimitResult, now = Date.now()): 
   const { refillRate, intervalMs } = refillOf(rule);
   const missing = result.limit - result.remaining;
   const fullAt = missing <= 0 ? now : result.reset + (Math.ceil(missing / refillRate) - 1) * intervalMs;
+  const burst = rule.burst === rule.limit ? '' : `;burst=${rule.burst}`;
   return {
     'ratelimit-limit': String(result.limit),
     'ratelimit-remaining': String(result.remaining),
     'ratelimit-reset': String(Math.max(0, Math.ceil((fullAt - now) / 1000))),
-    'ratelimit-policy': `${rule.limit};w=${rule.windowSeconds}${rule.burst === rule.limit ? '' : `;burst=${rule.burst}`}`,
+    'ratelimit-policy': `${rule.limit};w=${rule.windowSeconds}${burst}`,
   };
 }
 
