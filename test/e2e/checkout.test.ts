@@ -195,6 +195,13 @@ describe('checkout', () => {
     const answers = await Promise.all(shoppers.map((t) => checkout(t)));
     const accepted = answers.filter((a) => a.response.status === 202);
     const refused = answers.filter((a) => a.response.status === 409);
+    // The whole tally first, so a failure shows what the others got.
+    const tally: Record<string, number> = {};
+    for (const a of answers) {
+      const label = `${a.response.status} ${a.error?.error.code ?? ''}`.trim();
+      tally[label] = (tally[label] ?? 0) + 1;
+    }
+    expect(tally).toEqual({ '202': 10, '409 OUT_OF_STOCK': 190 });
     expect(accepted).toHaveLength(10);
     expect(refused).toHaveLength(190);
     expect(
