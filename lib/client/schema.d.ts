@@ -581,13 +581,13 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
-                        /** @description The caller's budget in the window */
+                        /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
-                        /** @description What is left of it */
+                        /** @description Tokens left in it */
                         "ratelimit-remaining"?: string;
-                        /** @description Seconds until the window resets */
+                        /** @description Seconds until the bucket is full again */
                         "ratelimit-reset"?: string;
-                        /** @description The rule, e.g. `120;w=60` */
+                        /** @description The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs */
                         "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };
@@ -685,13 +685,13 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
-                        /** @description The caller's budget in the window */
+                        /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
-                        /** @description What is left of it */
+                        /** @description Tokens left in it */
                         "ratelimit-remaining"?: string;
-                        /** @description Seconds until the window resets */
+                        /** @description Seconds until the bucket is full again */
                         "ratelimit-reset"?: string;
-                        /** @description The rule, e.g. `120;w=60` */
+                        /** @description The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs */
                         "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };
@@ -810,13 +810,13 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
-                        /** @description The caller's budget in the window */
+                        /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
-                        /** @description What is left of it */
+                        /** @description Tokens left in it */
                         "ratelimit-remaining"?: string;
-                        /** @description Seconds until the window resets */
+                        /** @description Seconds until the bucket is full again */
                         "ratelimit-reset"?: string;
-                        /** @description The rule, e.g. `120;w=60` */
+                        /** @description The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs */
                         "ratelimit-policy"?: string;
                         [name: string]: unknown;
                     };

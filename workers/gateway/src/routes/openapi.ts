@@ -24,10 +24,10 @@ const retryAfter = z.object({
 export const failureWithRetry = (description: string) => ({ ...failure(description), headers: retryAfter });
 /** The rate limit headers of an answer (RFC draft RateLimit fields); absent only while the limit store is down. */
 export const rateLimitHeaders = z.object({
-  'ratelimit-limit': z.string().optional().openapi({ description: "The caller's budget in the window" }),
-  'ratelimit-remaining': z.string().optional().openapi({ description: 'What is left of it' }),
-  'ratelimit-reset': z.string().optional().openapi({ description: 'Seconds until the window resets' }),
-  'ratelimit-policy': z.string().optional().openapi({ description: 'The rule, e.g. `120;w=60`' }),
+  'ratelimit-limit': z.string().optional().openapi({ description: "The size of the caller's token bucket" }),
+  'ratelimit-remaining': z.string().optional().openapi({ description: 'Tokens left in it' }),
+  'ratelimit-reset': z.string().optional().openapi({ description: 'Seconds until the bucket is full again' }),
+  'ratelimit-policy': z.string().optional().openapi({ description: 'The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs' }),
 });
 /** What every /v1 route answers when the caller's budget is spent. */
 export const rateLimited = failureWithRetry('Over the rate limit (RATE_LIMITED)');
@@ -117,8 +117,10 @@ bad field (\`Invalid body: shippingAddress.postalCode: a postal code (...); emai
 - **Money** is always \`{"amount": 2999, "currency": "USD"}\`: an integer in minor units and an ISO 4217 code.
 - **Times** are ISO 8601 in UTC: \`2026-11-29T14:15:32.396Z\`.
 - **Pages**: lists answer \`nextCursor\`; pass it as \`cursor\` for the next page (null on the last one).
-- **Rate limits**: answers carry \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\`; over the limit
-  is \`429 RATE_LIMITED\` with \`Retry-After\`.
+- **Rate limits** are token buckets: a burst up to the bucket's size, then the sustained rate. Answers the global
+  store has counted carry \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\`, \`RateLimit-Policy\`
+  (catalog reads are counted without waiting, so they often come without them); over the limit is
+  \`429 RATE_LIMITED\` with \`Retry-After\` (seconds until a token is back).
 - **Typed client**: \`lib/client\` in the repository is generated from this document (openapi-fetch).
 `.trim();
 
