@@ -27,7 +27,10 @@ export const rateLimitHeaders = z.object({
   'ratelimit-limit': z.string().optional().openapi({ description: "The size of the caller's token bucket" }),
   'ratelimit-remaining': z.string().optional().openapi({ description: 'Tokens left in it' }),
   'ratelimit-reset': z.string().optional().openapi({ description: 'Seconds until the bucket is full again' }),
-  'ratelimit-policy': z.string().optional().openapi({ description: 'The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs' }),
+  'ratelimit-policy': z
+    .string()
+    .optional()
+    .openapi({ description: 'The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs' }),
 });
 /** What every /v1 route answers when the caller's budget is spent. */
 export const rateLimited = failureWithRetry('Over the rate limit (RATE_LIMITED)');
