@@ -16,13 +16,32 @@ describe('CircuitBreaker', () => {
 
     await sleep(220);
     expect(breaker.state).toBe('half-open');
-    // One trial at a time: a second caller during the trial fails fast.
+    // One trial at a time: callers during the trial wait for it, and run once it has closed the breaker.
     let release!: () => void;
+    let calls = 0;
     const trial = breaker.run(() => new Promise<string>((r) => (release = () => r('ok'))));
-    await expect(breaker.run(async () => 'second')).rejects.toBeInstanceOf(CircuitOpenError);
+    const waiting = Array.from({ length: 19 }, () => breaker.run(async () => ++calls));
+    await sleep(20);
+    expect(calls).toBe(0); // nobody else reached the service while the trial ran
     release();
     await expect(trial).resolves.toBe('ok');
+    expect((await Promise.all(waiting)).sort((a, b) => a - b)).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
     expect(breaker.state).toBe('closed');
+  });
+
+  it('fails the callers that waited for a trial fast when the trial fails, without calling the service', async () => {
+    const breaker = new CircuitBreaker('test', { failureThreshold: 1, openMs: 100 });
+    await expect(breaker.run(outage)).rejects.toThrow('connection refused');
+    await sleep(120);
+    let fail!: () => void;
+    const trial = breaker.run(() => new Promise<never>((_, reject) => (fail = () => reject(new Error('refused')))));
+    let called = false;
+    const waiting = breaker.run(async () => (called = true));
+    fail();
+    await expect(trial).rejects.toThrow('refused');
+    await expect(waiting).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(called).toBe(false);
+    expect(breaker.state).toBe('open');
   });
 
   it('does not count answers that are not outages, and a failed trial opens it again', async () => {

@@ -67,7 +67,8 @@ export interface BreakerOptions {
 export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
-  private trialInFlight = false;
+  /** The one trial call of a half-open breaker, while it runs. */
+  private trial: Promise<unknown> | null = null;
 
   constructor(
     readonly name: string,
@@ -79,14 +80,32 @@ export class CircuitBreaker {
     return Date.now() < this.openUntil ? 'open' : 'half-open';
   }
 
-  /** `isFailure` tells outages (which count) from answers such as a declined card (which do not). */
+  /**
+   * `isFailure` tells outages (which count) from answers such as a declined card (which do not). Half-open, one
+   * call is the trial; calls arriving meanwhile wait for its outcome (bounded by the trial's own deadline) and
+   * then run or fail fast, rather than failing at once: the first burst after a long-healed outage (a flash
+   * sale's winners paying at once, when nothing had called since) must not be refused but for one caller.
+   */
   async run<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean = () => true): Promise<T> {
+    while (this.state === 'half-open' && this.trial) await this.trial.catch(() => {});
     const state = this.state;
-    if (state === 'open' || (state === 'half-open' && this.trialInFlight)) {
-      throw new CircuitOpenError(this.name, Math.max(this.openUntil - Date.now(), 1000));
+    if (state === 'open') throw new CircuitOpenError(this.name, Math.max(this.openUntil - Date.now(), 1000));
+    const attempt = this.attempt(fn, isFailure, state === 'half-open');
+    if (state === 'half-open') {
+      this.trial = attempt;
+      attempt.then(
+        () => this.endTrial(attempt),
+        () => this.endTrial(attempt),
+      );
     }
-    const trial = state === 'half-open';
-    if (trial) this.trialInFlight = true;
+    return attempt;
+  }
+
+  private endTrial(attempt: Promise<unknown>) {
+    if (this.trial === attempt) this.trial = null;
+  }
+
+  private async attempt<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean, trial: boolean): Promise<T> {
     try {
       const value = await fn();
       this.failures = 0;
@@ -104,8 +123,6 @@ export class CircuitBreaker {
         this.failures = 0;
       }
       throw err;
-    } finally {
-      if (trial) this.trialInFlight = false;
     }
   }
 }
