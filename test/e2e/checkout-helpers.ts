@@ -109,6 +109,19 @@ export async function intentsOfOrder(orderId: string): Promise<Stripe.PaymentInt
   return all.filter((pi) => pi.metadata?.orderId === orderId);
 }
 
+/** A Stripe event around `object`, shaped as Stripe sends it (a fresh id, created now). */
+export const stripeEvent = <T>(type: string, object: T) => ({
+  id: `evt_test_${crypto.randomUUID().replaceAll('-', '')}`,
+  object: 'event' as const,
+  api_version: '2025-01-01',
+  created: Math.floor(Date.now() / 1000),
+  livemode: false,
+  pending_webhooks: 1,
+  request: { id: null, idempotency_key: null },
+  type,
+  data: { object },
+});
+
 /** A webhook delivery signed exactly as Stripe signs it (the SDK's own test header), over the bytes sent. */
 export function signedWebhook(event: Schemas['StripeEvent'], secret = STRIPE_DEV_WEBHOOK_SECRET) {
   const payload = JSON.stringify(event);

@@ -21,6 +21,7 @@ import {
   shopperWith,
   signedWebhook,
   stripe,
+  stripeEvent,
   waitForStatus,
 } from './checkout-helpers';
 import { api, client, eventually, ok, postJson, primary } from './helpers';
@@ -298,18 +299,9 @@ describe('checkout', () => {
     const r = await checkout(token, checkoutBody('pm_card_authenticationRequired'));
     expect(r.response.status).toBe(202);
     const pi = await stripe().paymentIntents.retrieve(r.data!.payment.paymentIntentId!);
-    const event = (type: string, status: string) => ({
-      id: `evt_test_${crypto.randomUUID().replaceAll('-', '')}`,
-      object: 'event' as const,
-      api_version: '2025-01-01',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
+    const event = (type: string, status: string) =>
       // A succeeded intent has received its amount (the webhook refuses any other amount).
-      data: { object: { ...pi, status, ...(status === 'succeeded' ? { amount_received: pi.amount } : {}) } },
-    });
+      stripeEvent(type, { ...pi, status, ...(status === 'succeeded' ? { amount_received: pi.amount } : {}) });
     const succeeded = event('payment_intent.succeeded', 'succeeded');
     const failed = event('payment_intent.payment_failed', 'requires_payment_method');
     // The success, five times at once, then a stale failure and the success again.

@@ -12,6 +12,7 @@ import {
   inventory,
   orderOf,
   shopperWith,
+  stripeEvent,
   waitForStatus,
 } from './checkout-helpers';
 import { api, eventually, ok, primary } from './helpers';
@@ -25,18 +26,6 @@ function deliver(payload: string, timestamp = Math.floor(Date.now() / 1000)) {
     body: payload,
   });
 }
-
-const eventOf = (type: string, object: unknown) => ({
-  id: `evt_test_${crypto.randomUUID().replaceAll('-', '')}`,
-  object: 'event',
-  api_version: '2025-01-01',
-  created: Math.floor(Date.now() / 1000),
-  livemode: false,
-  pending_webhooks: 1,
-  request: { id: null, idempotency_key: null },
-  type,
-  data: { object },
-});
 
 /** An order waiting for 3-D Secure (pending_payment) and its PaymentIntent as Stripe has it. */
 async function pendingOrder() {
@@ -53,7 +42,7 @@ describe('webhook: amount, currency and timestamp', () => {
   it('refuses a payment of another amount or currency: the order is not paid, it is flagged, and ops see it in Postgres', async () => {
     const { sku, token, orderId, pi, total } = await pendingOrder();
     const succeeded = (changes: Record<string, unknown>) =>
-      JSON.stringify(eventOf('payment_intent.succeeded', { ...pi, status: 'succeeded', ...changes }));
+      JSON.stringify(stripeEvent('payment_intent.succeeded', { ...pi, status: 'succeeded', ...changes }));
 
     const cent = await deliver(succeeded({ amount_received: 1 }));
     expect(cent.status).toBe(200);
@@ -100,7 +89,9 @@ describe('webhook: amount, currency and timestamp', () => {
     const { token, orderId, pi } = await pendingOrder();
     const now = Math.floor(Date.now() / 1000);
     const paidEvent = () =>
-      JSON.stringify(eventOf('payment_intent.succeeded', { ...pi, status: 'succeeded', amount_received: pi.amount }));
+      JSON.stringify(
+        stripeEvent('payment_intent.succeeded', { ...pi, status: 'succeeded', amount_received: pi.amount }),
+      );
 
     for (const ahead of [4000, 120, 45]) {
       const r = await deliver(paidEvent(), now + ahead);
@@ -120,7 +111,7 @@ describe('webhook: malformed but validly signed events', () => {
   it('answers 400 VALIDATION_FAILED (never 5xx) and changes nothing', async () => {
     const { sku, token, orderId, pi } = await pendingOrder();
     const good = { ...pi, status: 'succeeded', amount_received: pi.amount };
-    const base = eventOf('payment_intent.succeeded', good);
+    const base = stripeEvent('payment_intent.succeeded', good);
     const { data: _data, ...noData } = base;
     const variants: Record<string, unknown> = {
       'no data': noData,
