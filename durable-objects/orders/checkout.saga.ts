@@ -84,14 +84,25 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     order = created.order;
   }
 
+  // The card is one more key of the shopper, so a fresh guest paying with it from a fresh address is the same
+  // customer to the caps. Looked up before anything is held: a bad payment method is refused holding nothing.
+  const stripeSince = Date.now();
+  const card = await ports.payments.cardKey(call.body.paymentMethod);
+  if (!card.ok && card.reason === 'INVALID_PAYMENT_METHOD') {
+    if (resumed) await ctx.releaseHolds(order, 'invalid payment method');
+    return close(ctx, call.key, orderId, refused('INVALID_PAYMENT_METHOD', card.message));
+  }
+  if (!card.ok) {
+    // Stripe slow or down: the checkout goes on without the card key (the subject and the network still count),
+    // within the same budget; the payment call that follows decides whether Stripe is there at all.
+    console.warn(
+      JSON.stringify({ msg: 'card lookup failed; caps count without the card', orderId, error: card.error }),
+    );
+  }
+  const keys = [...(call.shopperKeys ?? []), ...(card.ok && card.key ? [card.key] : [])];
+
   // Stock: one hold per SKU, in SKU order.
-  const held = await ports.stock.reserveAll(
-    orderId,
-    order.lines,
-    order.owner.sub,
-    order.holdExpiresAt,
-    call.shopperKeys ?? [],
-  );
+  const held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt, keys);
   if (!held.ok) {
     // reserveAll gave back what this attempt took; a resumed order also gives back what the earlier one held.
     if (resumed) await ctx.releaseHolds(order, 'checkout failed');
@@ -123,6 +134,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     amount: order.totals.total,
     currency: order.totals.currency,
     paymentMethod: call.body.paymentMethod,
+    since: stripeSince,
   });
   if (!payment.ok && payment.reason === 'DECLINED') {
     // A decline is an answer about this order: the key keeps it, the order stays as `payment_failed`.

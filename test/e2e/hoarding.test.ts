@@ -2,7 +2,9 @@
 // units with a card that needs 3-D Secure and never completing it, held all 25 units of a SKU for 15 minutes, and a
 // per-customer cap was reset by each new guest identity. Now unpaid holds are capped per client network and SKU,
 // the per-customer cap also counts by network, and a hold waiting for the shopper lasts HOLD_ACTION_TTL_SECONDS
-// (8 s in the test stack, below the 12 s HOLD_TTL_SECONDS), after which the stock comes back.
+// (8 s in the test stack, below the 12 s HOLD_TTL_SECONDS), after which the stock comes back. The per-customer cap
+// also counts by card (a hash of the card's Stripe fingerprint), so new guests from new addresses paying with one
+// card share it.
 import { describe, expect, it } from 'vitest';
 import {
   addToCart,
@@ -15,6 +17,13 @@ import {
   waitForStatus,
 } from './checkout-helpers';
 import { client, freshIp } from './helpers';
+
+/** Distinct IPv4 addresses in 198.18.0.0/15 (reserved for benchmarking), each its own network for the caps. */
+let v4 = Math.floor(Math.random() * 100_000);
+const freshIpv4 = () => {
+  const n = ++v4 % 131_072;
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+};
 
 const HOLD_ACTION_TTL_MS = 8_000;
 const HOLD_TTL_MS = 12_000;
@@ -72,6 +81,29 @@ describe('hoarding stock with fresh guest identities', () => {
       details: { items: [{ sku, limit: 2, alreadyHas: 2, scope: 'customer' }] },
     });
     expect(await inventory(sku)).toMatchObject({ sold: 2, held: 0, available: 48 });
+  }, 60_000);
+
+  it('a per-customer cap counts by card: fresh guests from different addresses with one card get one unit', async () => {
+    const sku = await freshSku(20);
+    expect((await setStock(sku, 20, { maxPerCustomer: 1 })).data?.maxPerCustomer).toBe(1);
+    const first = await guestCheckoutFrom(freshIpv4(), sku, 1, 'pm_card_visa');
+    expect(first.answer.response.status).toBe(202);
+    await waitForStatus(first.token, first.answer.data!.orderId, 'paid');
+    for (let i = 0; i < 2; i++) {
+      const again = await guestCheckoutFrom(freshIpv4(), sku, 1, 'pm_card_visa');
+      expect(again.answer.response.status).toBe(409);
+      expect(again.answer.error?.error).toMatchObject({
+        code: 'CUSTOMER_LIMIT_EXCEEDED',
+        details: { items: [{ sku, limit: 1, alreadyHas: 1, scope: 'customer' }] },
+      });
+    }
+    expect(await inventory(sku)).toMatchObject({ sold: 1, held: 0, available: 19 });
+
+    // Another card from another address still buys.
+    const other = await guestCheckoutFrom(freshIpv4(), sku, 1, 'pm_card_mastercard');
+    expect(other.answer.response.status).toBe(202);
+    await waitForStatus(other.token, other.answer.data!.orderId, 'paid');
+    expect(await inventory(sku)).toMatchObject({ sold: 2, held: 0, available: 18 });
   }, 60_000);
 });
 
