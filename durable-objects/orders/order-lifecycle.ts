@@ -158,7 +158,7 @@ export class OrderLifecycle {
       const held = await this.ports.stock.reserveAll(o.id, o.lines, o.owner.sub, o.holdExpiresAt);
       const { short } = held.ok
         ? await this.ports.stock.commitAll(o.id, skusOf(o))
-        : { short: held.items.map((i) => i.sku) };
+        : { short: 'items' in held ? held.items.map((i) => i.sku) : skusOf(o) }; // (no NEEDS_CARD: no cardPending)
       o.payment.status = 'succeeded';
       if (short.length === 0) {
         const acceptedNow = this.book.transition(o, 'pending_payment', 'checkout accepted: its payment succeeded');

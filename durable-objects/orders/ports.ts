@@ -46,13 +46,17 @@ export interface CatalogPort {
 export interface StockPort {
   /** The lines the SKUs' published stock state refuses (stock-state.ts): no object is asked to hold anything. */
   admit(lines: ReserveLine[]): Promise<ShortItem[]>;
-  /** Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU. */
+  /**
+   * Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU.
+   * `cardPending`: a capped SKU answers NEEDS_CARD rather than holding without the card's key.
+   */
   reserveAll(
     holdId: string,
     lines: ReserveLine[],
     owner: string,
     expiresAt: number,
     keys?: string[],
+    cardPending?: boolean,
   ): Promise<ReserveAllResult>;
   /** Gives the order's holds back (idempotent; a hold already sold stays sold). */
   releaseAll(holdId: string, skus: string[], reason: string): Promise<void>;
@@ -162,7 +166,8 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
     },
     stock: {
       admit: (lines) => refusedByPublishedState(env, lines, stockStateTtlMs),
-      reserveAll: (holdId, lines, owner, expiresAt, keys) => reserveAll(env, holdId, lines, owner, expiresAt, keys),
+      reserveAll: (holdId, lines, owner, expiresAt, keys, cardPending) =>
+        reserveAll(env, holdId, lines, owner, expiresAt, keys, cardPending),
       releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
       commitAll: (holdId, skus) => commitAll(env, holdId, skus),
     },
