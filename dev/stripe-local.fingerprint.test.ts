@@ -29,4 +29,19 @@ describe('stripe-local card fingerprints', () => {
     const pi = await again.paymentIntents.create(card('pm_card_visa', { confirm: true }));
     expect((await again.paymentMethods.retrieve(pi.payment_method as string)).card!.fingerprint).toBe(a.fingerprint);
   });
+
+  it('answers a retrieve of a test token as Stripe does in test mode: a new PaymentMethod of that card', async () => {
+    const stripe = client(await start());
+    const pi = await stripe.paymentIntents.create(card('pm_card_visa', { confirm: true }));
+    const used = await stripe.paymentMethods.retrieve(pi.payment_method as string);
+    const looked = await stripe.paymentMethods.retrieve('pm_card_visa');
+    expect(looked.id).toMatch(/^pm_/);
+    expect(looked.id).not.toBe('pm_card_visa');
+    expect(looked.card!.fingerprint).toBe(used.card!.fingerprint);
+    for (const id of ['pm_card_doesNotExist', 'pm_nope'])
+      await expect(stripe.paymentMethods.retrieve(id)).rejects.toMatchObject({
+        type: 'StripeInvalidRequestError',
+        code: 'resource_missing',
+      });
+  });
 });

@@ -162,6 +162,19 @@ describe('stripe-local with the real stripe SDK: payments', () => {
     expect((await fetch(`${server.url}/_local/authenticate/${pi2.id}`, { method: 'POST' })).status).toBe(400); // not awaiting authentication
   });
 
+  it('/_local/authenticate?outcome=processing: authenticated, processing until a later succeed or fail', async () => {
+    const pi = await stripe.paymentIntents.create(card('pm_card_authenticationRequired', { confirm: true }));
+    const progressed = await fetch(`${server.url}/_local/authenticate/${pi.id}?outcome=processing`, { method: 'POST' });
+    expect(progressed.status).toBe(200);
+    expect(await progressed.json()).toMatchObject({ id: pi.id, status: 'processing', next_action: null });
+    await waitEvents(pi.id, ['payment_intent.processing']);
+    const twice = await fetch(`${server.url}/_local/authenticate/${pi.id}?outcome=processing`, { method: 'POST' });
+    expect(twice.status).toBe(400); // already processing
+    expect((await fetch(`${server.url}/_local/authenticate/${pi.id}`, { method: 'POST' })).status).toBe(200);
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+    await waitEvents(pi.id, ['payment_intent.succeeded']);
+  });
+
   it('cancel from requires_action; cancel after success is payment_intent_unexpected_state', async () => {
     const pi = await stripe.paymentIntents.create(card('pm_card_authenticationRequired', { confirm: true }));
     const canceled = await stripe.paymentIntents.cancel(pi.id, { cancellation_reason: 'abandoned' });

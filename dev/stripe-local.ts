@@ -16,7 +16,8 @@
 //  - PaymentIntents / Charges / Refunds / Events / test PaymentMethods: stripe-local/resources.ts (routes) and one
 //    file per object beside it; webhook delivery with Stripe-Signature: stripe-local/webhooks.ts.
 //  - Test controls (no auth): GET /_local/deliveries; GET|POST /_local/authenticate/<pi>?outcome=succeed|fail
-//    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there);
+//    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there;
+//    outcome=processing leaves the intent `processing` until a later succeed or fail);
 //    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
 //    (stripe-local/brownout.ts).
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
@@ -235,13 +236,15 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
         url.searchParams.get('outcome') ??
         (method === 'POST' ? new URLSearchParams(text).get('outcome') : null) ??
         'succeed';
-      if (outcome !== 'succeed' && outcome !== 'fail') throw invalid('outcome must be succeed or fail', 'outcome');
+      if (outcome !== 'succeed' && outcome !== 'fail' && outcome !== 'processing')
+        throw invalid('outcome must be succeed, fail or processing', 'outcome');
       const { intent, returnUrl } = resources.authenticate(decodeURIComponent(m[1]!), outcome);
       if (method === 'GET' && returnUrl) {
         const to = new URL(returnUrl);
         to.searchParams.set('payment_intent', String(intent.id));
         to.searchParams.set('payment_intent_client_secret', String(intent.client_secret));
-        to.searchParams.set('redirect_status', outcome === 'succeed' ? 'succeeded' : 'failed');
+        const status = { succeed: 'succeeded', processing: 'processing', fail: 'failed' }[outcome];
+        to.searchParams.set('redirect_status', status);
         return send(302, json({ redirect: to.href }), { Location: to.href });
       }
       send(200, json(intent));

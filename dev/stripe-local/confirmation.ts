@@ -5,6 +5,7 @@ import { cardError, invalid, stateError } from './params';
 import { type Charge, type Ctx, clone, type Obj, type PaymentIntent, type Store, UNEXPECTED } from './store';
 
 export type Confirmation = ReturnType<typeof createConfirmation>;
+export type AuthOutcome = 'succeed' | 'fail' | 'processing';
 
 export function createConfirmation(s: Store, makeCharge: (pi: PaymentIntent, ok: boolean) => Charge) {
   const { methods, returnUrls, emit, getIntent } = s;
@@ -109,15 +110,23 @@ export function createConfirmation(s: Store, makeCharge: (pi: PaymentIntent, ok:
     });
   }
 
-  /** Completes a `requires_action` PaymentIntent (the 3-D Secure page): outcome succeed or fail. */
-  function authenticate(id: string, outcome: 'succeed' | 'fail'): { intent: Obj; returnUrl: string | null } {
+  /**
+   * Completes a `requires_action` PaymentIntent (the 3-D Secure page): outcome succeed or fail, or `processing`
+   * (authenticated, the payment still on its way, as Stripe reports for some cards and methods), which a later
+   * succeed or fail settles.
+   */
+  function authenticate(id: string, outcome: AuthOutcome): { intent: Obj; returnUrl: string | null } {
     const pi = getIntent(id);
-    if (pi.status !== 'requires_action')
+    const awaiting = pi.status === 'requires_action' || (pi.status === 'processing' && outcome !== 'processing');
+    if (!awaiting)
       throw stateError(`PaymentIntent ${id} is not awaiting authentication (status: ${pi.status}).`, UNEXPECTED, {
         payment_intent: clone(pi),
       });
     const ctx: Ctx = { requestId: null, idempotencyKey: null };
-    if (outcome === 'succeed') succeed(pi, ctx);
+    if (outcome === 'processing') {
+      Object.assign(pi, { status: 'processing', next_action: null });
+      emit('payment_intent.processing', pi, ctx);
+    } else if (outcome === 'succeed') succeed(pi, ctx);
     else {
       const m = methods.get(pi.payment_method!)!;
       fail(pi, ctx, {

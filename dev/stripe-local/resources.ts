@@ -61,7 +61,9 @@ export function createResources(o: { apiVersion: string; baseUrl: () => string; 
       /^\/v1\/payment_methods\/([^/]+)$/,
       (p, _ctx, id) => {
         check(p, {});
-        const m = methods.get(id);
+        // A test token (pm_card_visa) is accepted wherever a PaymentMethod id is, as at Stripe in test mode.
+        const m =
+          methods.get(id) ?? (id.startsWith('pm_card_') ? methods.get(resolveMethod(id, 'payment_method')) : null);
         if (!m) throw missing('PaymentMethod', id, 'payment_method');
         return clone(m.obj);
       },

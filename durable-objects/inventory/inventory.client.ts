@@ -81,11 +81,14 @@ export type ReserveAllResult =
       ok: false;
       reason: 'CUSTOMER_LIMIT';
       items: { sku: string; limit: number; alreadyHas: number; scope: 'customer' | 'unpaid_per_address' }[];
-    };
+    }
+  /** A SKU has a per-customer cap and `cardPending` was set: nothing is held; ask again with the card's key. */
+  | { ok: false; reason: 'NEEDS_CARD' };
 
 /**
  * Holds every line for one order, in SKU order. If one cannot be held, what was taken is released and the
- * answer names every short SKU with what is available.
+ * answer names every short SKU with what is available. With `cardPending`, a SKU with a per-customer cap that
+ * would be granted answers NEEDS_CARD instead (what was taken is released): the caller asks again with the card.
  */
 export async function reserveAll(
   env: InventoryEnv,
@@ -94,11 +97,12 @@ export async function reserveAll(
   owner: string,
   expiresAt: number,
   keys: string[] = [],
+  cardPending = false,
 ): Promise<ReserveAllResult> {
   const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
   const taken: string[] = [];
   for (const [i, line] of sorted.entries()) {
-    const req = { holdId, quantity: line.quantity, owner, expiresAt, keys };
+    const req = { holdId, quantity: line.quantity, owner, expiresAt, keys, cardPending };
     let asOf = Date.now();
     let r = await bounded<ReserveResult>(
       inventoryOf(env, line.sku).reserve(line.sku, req),
@@ -118,7 +122,8 @@ export async function reserveAll(
       taken.push(line.sku);
       continue;
     }
-    await releaseAll(env, holdId, taken, 'checkout failed');
+    await releaseAll(env, holdId, taken, r.reason === 'NEEDS_CARD' ? 'card to look up' : 'checkout failed');
+    if (r.reason === 'NEEDS_CARD') return { ok: false, reason: 'NEEDS_CARD' };
     if (r.reason === 'CUSTOMER_LIMIT')
       return {
         ok: false,

@@ -69,7 +69,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   /**
    * Holds `quantity` units for `owner` until `expiresAt` + the grace. Idempotent per holdId: an active or sold
    * hold with the same quantity and owner is answered again unchanged; a released one is held again if stock
-   * (and the cap) allow. The per-customer cap is checked before the stock, the unpaid-per-address cap after it.
+   * (and the cap) allow. The per-customer cap is checked before the stock, the unpaid-per-address cap after it;
+   * last, a capped SKU asked with `cardPending` answers NEEDS_CARD, holding nothing.
    */
   reserve(sku: string, req: ReserveRequest): ReserveResult {
     const holdId = text(req?.holdId, 'holdId');
@@ -126,6 +127,9 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         return { ok: false, reason: 'CUSTOMER_LIMIT', limit, alreadyHas, scope: 'unpaid_per_address', levels };
       }
     }
+    // Granted but for the card: the caller looks it up and asks again with its key (checked from the start).
+    if (s.max_per_customer !== null && req.cardPending === true)
+      return { ok: false, reason: 'NEEDS_CARD', levels: this.store.levelsOf(s) };
 
     const now = Date.now();
     const ownExpiry = expiresAt + this.graceMs;

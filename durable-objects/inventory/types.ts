@@ -18,6 +18,11 @@ export interface ReserveRequest {
    * fresh guest identity does not reset the per-customer cap; an `addr:` key also bounds unpaid holds per address.
    */
   keys?: string[];
+  /**
+   * The card's `pm:` key is not known yet: a SKU with a per-customer cap answers NEEDS_CARD instead of holding
+   * (once every other check passed), so the card is looked up only for a checkout about to get a capped unit.
+   */
+  cardPending?: boolean;
   /** ms since epoch: the order's expiry. This object releases the hold HOLD_GRACE_SECONDS later. */
   expiresAt: number;
 }
@@ -45,7 +50,8 @@ export type ReserveResult =
       scope: 'customer' | 'unpaid_per_address';
       levels: InventoryLevels;
     }
-  | { ok: false; reason: 'HOLD_MISMATCH' };
+  | { ok: false; reason: 'HOLD_MISMATCH' }
+  | { ok: false; reason: 'NEEDS_CARD'; levels: InventoryLevels };
 
 export type CommitResult =
   | { ok: true; levels: InventoryLevels }

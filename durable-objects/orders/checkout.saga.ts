@@ -85,13 +85,26 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   }
 
   // Stock: one hold per SKU, in SKU order.
-  const held = await ports.stock.reserveAll(
-    orderId,
-    order.lines,
-    order.owner.sub,
-    order.holdExpiresAt,
-    call.shopperKeys ?? [],
-  );
+  let keys = call.shopperKeys ?? [];
+  let held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt, keys, true);
+  let stripeSince: number | undefined;
+  if (!held.ok && held.reason === 'NEEDS_CARD') {
+    // A SKU with a per-customer cap would be granted: the card paying is one more key of the shopper, so a fresh
+    // guest paying with it from a fresh address is the same customer to the cap. Looked up only now, so that
+    // neither uncapped SKUs nor a flash sale's losers (refused above, or by stock) wait for Stripe.
+    stripeSince = Date.now();
+    const card = await ports.payments.cardKey(call.body.paymentMethod);
+    if (!card.ok && card.reason === 'INVALID_PAYMENT_METHOD') {
+      if (resumed) await ctx.releaseHolds(order, 'invalid payment method');
+      return close(ctx, call.key, orderId, refused('INVALID_PAYMENT_METHOD', card.message));
+    }
+    // Stripe slow or down: the hold goes on without the card key (the subject and the network still count),
+    // within the same budget; the payment call that follows decides whether Stripe is there at all.
+    if (!card.ok)
+      console.warn(JSON.stringify({ msg: 'card lookup failed; capped without it', orderId, error: card.error }));
+    if (card.ok && card.key) keys = [...keys, card.key];
+    held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt, keys);
+  }
   if (!held.ok) {
     // reserveAll gave back what this attempt took; a resumed order also gives back what the earlier one held.
     if (resumed) await ctx.releaseHolds(order, 'checkout failed');
@@ -104,6 +117,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
           : `At most ${i.limit} of ${i.sku} per customer (you have ${i.alreadyHas}).`;
       return close(ctx, call.key, orderId, refused('CUSTOMER_LIMIT_EXCEEDED', message, { items: held.items }));
     }
+    if (held.reason === 'NEEDS_CARD') throw new Error('reserve answered NEEDS_CARD with the card looked up');
     return close(ctx, call.key, orderId, outOfStock(held.items));
   }
   // The holds are this order's now: a release left over from an interrupted attempt must not free them.
@@ -123,6 +137,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     amount: order.totals.total,
     currency: order.totals.currency,
     paymentMethod: call.body.paymentMethod,
+    since: stripeSince,
   });
   if (!payment.ok && payment.reason === 'DECLINED') {
     // A decline is an answer about this order: the key keeps it, the order stays as `payment_failed`.

@@ -27,6 +27,8 @@ export class OrderLifecycle {
     private readonly queue: Queue<OrdersQueueMessage>,
     /** How long a copy sent to the Queue waits for the consumer's confirmation before it is sent again. */
     private readonly confirmMs: number,
+    /** The holds' two bounds: an order's whole hold time, and each window the shopper gets to move the payment on. */
+    private readonly holds: { ttlMs: number; actionTtlMs: number },
   ) {}
 
   /** Releases an order's holds now; if that fails, a task keeps trying. */
@@ -80,10 +82,24 @@ export class OrderLifecycle {
       default:
         // requires_action, processing: the payment's own status, no order transition.
         if (o.status !== 'pending_payment') return 'ignored';
+        if (PROGRESS.has(event.intentStatus)) this.extendHold(o);
         o.payment.status = event.intentStatus;
         this.book.saveOrder(o);
         return 'applied';
     }
+  }
+
+  /**
+   * The payment moved on (the shopper came back from 3-D Secure and it is processing): the hold gets another
+   * HOLD_ACTION_TTL_SECONDS from now, never past the order's whole hold time (HOLD_TTL_SECONDS from its creation,
+   * which the stock objects' own backstop also allows). Only a new state does this: each event is applied once,
+   * and asking again (a retried checkout, a repeated event) changes nothing.
+   */
+  private extendHold(o: OrderSnapshot) {
+    const until = Math.min(o.createdAt + this.holds.ttlMs, Date.now() + this.holds.actionTtlMs);
+    if (until <= o.holdExpiresAt) return;
+    o.holdExpiresAt = until;
+    // The expire task already due earlier finds the later expiry and waits for it (runTask, 'expire').
   }
 
   private ignored(o: OrderSnapshot, event: PaymentEvent): string {
@@ -142,7 +158,7 @@ export class OrderLifecycle {
       const held = await this.ports.stock.reserveAll(o.id, o.lines, o.owner.sub, o.holdExpiresAt);
       const { short } = held.ok
         ? await this.ports.stock.commitAll(o.id, skusOf(o))
-        : { short: held.items.map((i) => i.sku) };
+        : { short: 'items' in held ? held.items.map((i) => i.sku) : skusOf(o) }; // (no NEEDS_CARD: no cardPending)
       o.payment.status = 'succeeded';
       if (short.length === 0) {
         const acceptedNow = this.book.transition(o, 'pending_payment', 'checkout accepted: its payment succeeded');
@@ -210,6 +226,8 @@ export class OrderLifecycle {
         await this.ports.stock.releaseAll(o.id, skusOf(o), String(payload.reason ?? 'released'));
         return;
       case 'expire':
+        // Extended by progress since the task was set: due again at the new expiry.
+        if (o.status === 'pending_payment' && Date.now() < o.holdExpiresAt) return { recheckAt: o.holdExpiresAt };
         await this.expire(o);
         return;
       case 'refund':
@@ -275,6 +293,9 @@ export class OrderLifecycle {
 }
 
 const skusOf = (o: OrderSnapshot) => o.lines.map((l) => l.sku);
+
+/** PaymentIntent states past the shopper's step (3-D Secure done), on the way to being paid. */
+const PROGRESS = new Set(['processing', 'requires_capture']);
 
 /** Why a payment of `amount` `currency` cannot pay the order, or null when it is exactly the order's total. */
 function paymentMismatch(o: OrderSnapshot, amount: number, currency: string): string | null {

@@ -48,7 +48,17 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     this.book = new OrderBook(ctx.storage, this.tasks);
     this.ports = portsFrom(env);
     const queue = lossyQueue(env.ORDERS_QUEUE, config.FAULT_LOSE_ORDER_COPIES_OF);
-    this.lifecycle = new OrderLifecycle(this.book, this.tasks, this.ports, queue, config.ORDERS_CONFIRM_SECONDS * 1000);
+    this.lifecycle = new OrderLifecycle(
+      this.book,
+      this.tasks,
+      this.ports,
+      queue,
+      config.ORDERS_CONFIRM_SECONDS * 1000,
+      {
+        ttlMs: this.holdTtlMs,
+        actionTtlMs: this.actionHoldTtlMs,
+      },
+    );
     ctx.blockConcurrencyWhile(async () => {
       this.book.migrate();
       this.tasks.migrate();

@@ -2,12 +2,21 @@
 // the catalog, stock (the InventoryDOs) and payments (Stripe). The saga sees these and nothing else of the
 // services behind them; `portsFrom` builds them from the hosting worker's env (service bindings, the INVENTORY
 // namespace, the Stripe SDK). Every call has a deadline.
+
+import { cardKey } from '../../lib/auth/address';
 import type { Identity } from '../../lib/auth/tokens';
 import type { CartSnapshot, OrderedLine, ShownPrice } from '../../lib/contracts/cart';
 import type { CheckoutPrices } from '../../lib/contracts/catalog';
 import type { DbEnv } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
-import { callStripe, callStripeWithin, isStripeOutage, Stripe, type StripeEnv } from '../../lib/payments/stripe';
+import {
+  callStripe,
+  callStripeWithin,
+  isStripeOutage,
+  lookupStripe,
+  Stripe,
+  type StripeEnv,
+} from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
 import { inventoryConfig } from '../inventory/config';
@@ -37,13 +46,17 @@ export interface CatalogPort {
 export interface StockPort {
   /** The lines the SKUs' published stock state refuses (stock-state.ts): no object is asked to hold anything. */
   admit(lines: ReserveLine[]): Promise<ShortItem[]>;
-  /** Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU. */
+  /**
+   * Holds every line for the order (SKU order); short of one, gives back what it took and names every short SKU.
+   * `cardPending`: a capped SKU answers NEEDS_CARD rather than holding without the card's key.
+   */
   reserveAll(
     holdId: string,
     lines: ReserveLine[],
     owner: string,
     expiresAt: number,
     keys?: string[],
+    cardPending?: boolean,
   ): Promise<ReserveAllResult>;
   /** Gives the order's holds back (idempotent; a hold already sold stays sold). */
   releaseAll(holdId: string, skus: string[], reason: string): Promise<void>;
@@ -59,7 +72,19 @@ export interface PaymentRequest {
   amount: number;
   currency: string;
   paymentMethod: string;
+  /** When the checkout's Stripe budget began (its card lookup): lookup and payment share one deadline. */
+  since?: number;
 }
+
+/**
+ * The card a payment method names, as a stock-cap key: `pm:<hash of its fingerprint>`, or null when it has no
+ * fingerprint (not a card). UNAVAILABLE: Stripe did not answer within the lookup's deadline (or its breaker is
+ * open); the caller decides to go on without the key.
+ */
+export type CardLookup =
+  | { ok: true; key: string | null }
+  | { ok: false; reason: 'INVALID_PAYMENT_METHOD'; message: string }
+  | { ok: false; reason: 'UNAVAILABLE'; error: string };
 
 export type PaymentAttempt =
   | {
@@ -81,6 +106,8 @@ export type PaymentAttempt =
   | { ok: false; reason: 'INVALID_PAYMENT_METHOD'; message: string };
 
 export interface PaymentsPort {
+  /** The card behind a payment method, as a key of the shopper (the raw fingerprint never leaves the port). */
+  cardKey(paymentMethod: string): Promise<CardLookup>;
   /**
    * Creates and confirms the order's one PaymentIntent (the same one whatever happens to this request). An
    * outage throws PAYMENT_PROVIDER_UNAVAILABLE.
@@ -139,7 +166,8 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
     },
     stock: {
       admit: (lines) => refusedByPublishedState(env, lines, stockStateTtlMs),
-      reserveAll: (holdId, lines, owner, expiresAt, keys) => reserveAll(env, holdId, lines, owner, expiresAt, keys),
+      reserveAll: (holdId, lines, owner, expiresAt, keys, cardPending) =>
+        reserveAll(env, holdId, lines, owner, expiresAt, keys, cardPending),
       releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
       commitAll: (holdId, skus) => commitAll(env, holdId, skus),
     },
@@ -149,24 +177,40 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
 
 function stripePayments(env: StripeEnv): PaymentsPort {
   return {
+    async cardKey(paymentMethod) {
+      try {
+        const method = await lookupStripe(env, (s, opts) => s.paymentMethods.retrieve(paymentMethod, {}, opts));
+        const fingerprint = method.card?.fingerprint;
+        return { ok: true, key: fingerprint ? await cardKey(fingerprint) : null };
+      } catch (err) {
+        // Stripe's answer about this id (no such payment method, a malformed id): the shopper's mistake.
+        if (err instanceof Stripe.errors.StripeInvalidRequestError)
+          return { ok: false, reason: 'INVALID_PAYMENT_METHOD', message: err.message };
+        return { ok: false, reason: 'UNAVAILABLE', error: String(err) };
+      }
+    },
+
     async createAndConfirm(req) {
       let intent: Stripe.PaymentIntent;
       try {
-        intent = await callStripeWithin(env, (s, opts) =>
-          s.paymentIntents.create(
-            {
-              amount: req.amount,
-              currency: req.currency.toLowerCase(),
-              payment_method: req.paymentMethod,
-              // Confirmed here, server-side: a card that needs the shopper (3-D Secure) answers requires_action.
-              automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-              confirm: true,
-              description: `Order ${req.orderId}`,
-              metadata: { orderId: req.orderId, owner: req.owner },
-              ...(req.email ? { receipt_email: req.email } : {}),
-            },
-            { idempotencyKey: `order_${req.orderId}`, ...opts },
-          ),
+        intent = await callStripeWithin(
+          env,
+          (s, opts) =>
+            s.paymentIntents.create(
+              {
+                amount: req.amount,
+                currency: req.currency.toLowerCase(),
+                payment_method: req.paymentMethod,
+                // Confirmed here, server-side: a card that needs the shopper (3-D Secure) answers requires_action.
+                automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+                confirm: true,
+                description: `Order ${req.orderId}`,
+                metadata: { orderId: req.orderId, owner: req.owner },
+                ...(req.email ? { receipt_email: req.email } : {}),
+              },
+              { idempotencyKey: `order_${req.orderId}`, ...opts },
+            ),
+          req.since,
         );
       } catch (err) {
         if (err instanceof Stripe.errors.StripeCardError) {

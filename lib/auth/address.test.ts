@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, networkOf } from './address';
+import { addressKey, cardKey, networkOf } from './address';
 
-describe('client address keys', () => {
+describe('shopper keys (client address, card)', () => {
   it('keep IPv4 whole and cut IPv6 to its /64, however it is written', () => {
     expect(networkOf('203.0.113.7')).toBe('203.0.113.7');
     expect(networkOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
@@ -16,5 +16,15 @@ describe('client address keys', () => {
     expect(await addressKey('2001:db8:1:3::1')).not.toBe(a);
     expect(await addressKey('203.0.113.7')).not.toContain('203');
     expect(await addressKey(undefined)).toBeNull();
+  });
+
+  it('hash a card fingerprint: stable, never the fingerprint itself, apart from address keys', async () => {
+    const fp = 'Xt5EWLLDS7FJjR1c';
+    const k = await cardKey(fp);
+    expect(k).toMatch(/^pm:[0-9a-f]{32}$/);
+    expect(await cardKey(fp)).toBe(k);
+    expect(await cardKey('Xt5EWLLDS7FJjR1d')).not.toBe(k);
+    expect(k).not.toContain(fp);
+    expect((await addressKey(fp))!.slice(5)).not.toBe(k.slice(3));
   });
 });

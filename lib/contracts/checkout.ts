@@ -18,7 +18,8 @@ export interface CheckoutCall {
   cartVersion?: number;
   /**
    * Keys of the shopper beyond the subject, made by the gateway: `addr:<hash>` of the client address (never the
-   * address itself). Stock caps count by them, so a fresh guest identity does not reset a cap.
+   * address itself). Stock caps count by them, so a fresh guest identity does not reset a cap. The checkout adds
+   * `pm:<hash>` of the card's fingerprint once it has looked the payment method up.
    */
   shopperKeys?: string[];
 }

@@ -5,7 +5,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { configOf, intVar, optionalText, secret } from '../config';
-import { CircuitBreaker, withTimeout } from '../resilience';
+import { CircuitBreaker, CircuitOpenError, withTimeout } from '../resilience';
 
 /** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
 export interface StripeEnv {
@@ -17,6 +17,7 @@ export interface StripeEnv {
   STRIPE_API_BASE?: string;
   STRIPE_TIMEOUT_MS?: string;
   STRIPE_CHECKOUT_TIMEOUT_MS?: string;
+  STRIPE_LOOKUP_TIMEOUT_MS?: string;
 }
 
 const required = (name: string) => {
@@ -31,6 +32,8 @@ const StripeApiConfig = z.object({
   STRIPE_TIMEOUT_MS: intVar(5000, { min: 1, max: 60_000 }),
   /** The whole create-and-confirm of a checkout, SDK retries included: the shopper waits for it. */
   STRIPE_CHECKOUT_TIMEOUT_MS: intVar(4000, { min: 1, max: 60_000 }),
+  /** A read a checkout can go on without (the card's fingerprint): a part of the checkout's budget above. */
+  STRIPE_LOOKUP_TIMEOUT_MS: intVar(1000, { min: 1, max: 60_000 }),
 });
 
 /** What verifying a webhook needs; read on the first webhook. */
@@ -85,14 +88,32 @@ export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
 /**
  * A call to Stripe that a shopper waits for (a checkout's create-and-confirm): it answers or fails within
  * STRIPE_CHECKOUT_TIMEOUT_MS whatever Stripe does, SDK retries included (5 s x 3 attempts held a checkout 16 s).
+ * `since`: when the checkout's Stripe budget began (its card lookup came first), so the two together keep the bound.
  * The request may still reach Stripe after the deadline; the caller's idempotency key makes a retry find it.
  */
-export function callStripeWithin<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
-  const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
+export function callStripeWithin<T>(
+  env: StripeEnv,
+  fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>,
+  since = Date.now(),
+) {
+  const budget = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
+  const ms = Math.max(1, budget - (Date.now() - since));
   return stripeBreaker.run(
     () => withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }), ms, 'Stripe (checkout payment)'),
     isStripeOutage,
   );
+}
+
+/**
+ * A read a checkout can go on without (the card's fingerprint for the stock caps): one attempt within
+ * STRIPE_LOOKUP_TIMEOUT_MS, refused at once while the breaker is open. Its failures do not count against the
+ * breaker: a few slow lookups must not turn the create-and-confirm that follows (which counts) into instant 503s,
+ * and so into no PaymentIntent at all for a brownout's waiting checkouts.
+ */
+export async function lookupStripe<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
+  if (stripeBreaker.state === 'open') throw new CircuitOpenError(stripeBreaker.name, 1000);
+  const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_LOOKUP_TIMEOUT_MS;
+  return withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 0 }), ms, 'Stripe (lookup)');
 }
 
 let subtle: ReturnType<typeof Stripe.createSubtleCryptoProvider> | undefined;

@@ -11,6 +11,7 @@ import {
   intentsOfOrder,
   inventory,
   orderOf,
+  setStock,
   shopperWith,
   stripe,
   waitForStatus,
@@ -83,6 +84,29 @@ describe('checkout while Stripe hangs', () => {
     const intents = await intentsOfOrder(orderId);
     expect(intents.map((pi) => pi.status)).toEqual(['succeeded']);
     expect(paid.payment.paymentIntentId).toBe(intents[0]!.id);
+    expect(await inventory(sku)).toMatchObject({ held: 0, sold: 1, available: 4 });
+  }, 90_000);
+
+  it('a SKU with a per-customer cap: the card lookup fails open, and lookup and payment keep the one bound', async () => {
+    const sku = await freshSku(5);
+    expect((await setStock(sku, 5, { maxPerCustomer: 1 })).data?.maxPerCustomer).toBe(1);
+    const token = await shopperWith(sku, 1);
+    const key = crypto.randomUUID();
+    await stripeControl('hang');
+    const started = Date.now();
+    const first = await checkout(token, checkoutBody(), key);
+    const took = Date.now() - started;
+    expect(first.response.status).toBe(503);
+    expect(first.error?.error.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+    // The lookup (STRIPE_LOOKUP_TIMEOUT_MS) is a part of STRIPE_CHECKOUT_TIMEOUT_MS, not added to it.
+    expect(took).toBeLessThan(Number(testVars.STRIPE_CHECKOUT_TIMEOUT_MS) + 3000);
+    // Held without the card's key, and kept while the outcome of the payment is unknown.
+    expect(await inventory(sku)).toMatchObject({ held: 1, sold: 0 });
+
+    await stripeControl('resume');
+    const retried = await retryUntilAnswered(token, key);
+    expect(retried.response.status).toBe(202);
+    await waitForStatus(token, retried.data!.orderId, 'paid', 10_000);
     expect(await inventory(sku)).toMatchObject({ held: 0, sold: 1, available: 4 });
   }, 90_000);
 

@@ -47,4 +47,23 @@ describe('InventoryDO: caps by shopper keys', () => {
     // Nothing shared: a new customer as far as the cap can tell.
     expect(await stub.reserve(sku, { ...req('c', 2, 'guest:c'), keys: [addr()] })).toMatchObject({ ok: true });
   });
+
+  it('asked with cardPending, a capped SKU answers NEEDS_CARD after every other check, holding nothing', async () => {
+    const capped = freshSku('card-pending');
+    const stub = stockOf(capped);
+    await stub.setOnHand(capped, 3);
+    await stub.setMaxPerCustomer(capped, 1);
+    const pending = (id: string, quantity = 1) => ({ ...req(id, quantity, `guest:${id}`), cardPending: true });
+    expect(await stub.reserve(capped, pending('p1'))).toMatchObject({ ok: false, reason: 'NEEDS_CARD' });
+    expect(await stub.levels(capped)).toMatchObject({ held: 0, available: 3 });
+    // Refusals come first: over the cap, or short of stock, the card is never needed.
+    expect(await stub.reserve(capped, pending('p2', 2))).toMatchObject({ ok: false, reason: 'CUSTOMER_LIMIT' });
+    // With the card's key, the hold is taken.
+    const card = `pm:${crypto.randomUUID().slice(0, 16)}`;
+    expect(await stub.reserve(capped, { ...req('p1', 1, 'guest:p1'), keys: [card] })).toMatchObject({ ok: true });
+    // An uncapped SKU holds at once.
+    const free = freshSku('card-free');
+    await stockOf(free).setOnHand(free, 3);
+    expect(await stockOf(free).reserve(free, pending('f1'))).toMatchObject({ ok: true });
+  });
 });
