@@ -17,7 +17,7 @@ export function bucketOf(ms: number): number {
 }
 
 /** The value a bucket stands for: the geometric middle of its range (bucket 0: 1 ms). */
-export function valueOf(bucket: number): number {
+export function middleOf(bucket: number): number {
   if (bucket <= 0) return 1;
   return GROWTH ** (bucket - 0.5);
 }
@@ -57,9 +57,9 @@ export function quantile(h: Histogram, q: number): number | null {
   let seen = 0;
   for (const [b, c] of buckets) {
     seen += c;
-    if (seen >= rank) return Math.round(valueOf(b) * 10) / 10;
+    if (seen >= rank) return Math.round(middleOf(b) * 10) / 10;
   }
-  return Math.round(valueOf(buckets.at(-1)![0]) * 10) / 10;
+  return Math.round(middleOf(buckets.at(-1)![0]) * 10) / 10;
 }
 
 /**
@@ -68,6 +68,6 @@ export function quantile(h: Histogram, q: number): number | null {
  */
 export function countAtMost(h: Histogram, ms: number): number {
   let n = 0;
-  for (const [b, c] of Object.entries(h)) if (valueOf(Number(b)) <= ms * (1 + 1e-9)) n += c;
+  for (const [b, c] of Object.entries(h)) if (middleOf(Number(b)) <= ms * (1 + 1e-9)) n += c;
   return n;
 }
