@@ -1,0 +1,101 @@
+// MetricsDO: the durable half of the request figures that also works under `wrangler dev` (which keeps no Analytics
+// Engine data). Gateway isolates hand it their per-minute rollups (minute × key → latency histogram) at most once
+// per flush interval; it adds them into SQLite rows, one per minute × key, and answers a window's summary merged in
+// SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
+// the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts.
+import { DurableObject } from 'cloudflare:workers';
+import type { FigureSummary, RollupRow } from '../../lib/contracts/figures';
+import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
+import { metricsConfig } from './config';
+
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export class MetricsDO extends DurableObject<GatewayEnv> {
+  private sql: SqlStorage;
+  private prunedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: GatewayEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`create table if not exists rollup (
+      minute integer not null, method text not null, route text not null, status integer not null,
+      cache text not null, code text not null, event text not null, count integer not null, hist text not null,
+      primary key (minute, method, route, status, cache, code, event)) without rowid`);
+  }
+
+  /** Adds a flush of rollups: per row, one read and one write, in one synchronous stretch (no interleaving). */
+  async record(rows: RollupRow[]): Promise<void> {
+    const now = Date.now();
+    if (now - this.prunedAt > PRUNE_EVERY_MS) {
+      const hours = metricsConfig(this.env).FIGURES_RETENTION_HOURS;
+      this.sql.exec('delete from rollup where minute < ?', now - hours * 3_600_000);
+      this.prunedAt = now;
+    }
+    for (const r of rows) {
+      const key = [r.minute, r.method, r.route, r.status, r.cache, r.code, r.event];
+      const old = this.sql
+        .exec<{ hist: string }>(
+          `select hist from rollup where minute = ? and method = ? and route = ? and status = ? and cache = ?
+           and code = ? and event = ?`,
+          ...key,
+        )
+        .toArray()[0];
+      const hist = old ? mergeInto(JSON.parse(old.hist) as Histogram, r.hist) : r.hist;
+      const count = Object.values(hist).reduce((s, n) => s + n, 0);
+      this.sql.exec(
+        `insert or replace into rollup (minute, method, route, status, cache, code, event, count, hist)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...key,
+        count,
+        JSON.stringify(hist),
+      );
+    }
+  }
+
+  /** The rollups of minutes in [from, to), merged per key and per minute × status class (2 for 2xx, …). */
+  async summary(from: number, to: number): Promise<FigureSummary> {
+    const byKey = new Map<string, FigureSummary['byKey'][number]>();
+    for (const r of this.sql.exec<{
+      method: string;
+      route: string;
+      status: number;
+      cache: string;
+      code: string;
+      event: string;
+      b: string;
+      n: number;
+    }>(
+      `select method, route, status, cache, code, event, j.key as b, sum(j.value) as n
+       from rollup, json_each(rollup.hist) as j where minute >= ? and minute < ?
+       group by method, route, status, cache, code, event, j.key`,
+      from,
+      to,
+    )) {
+      const k = `${r.method}|${r.route}|${r.status}|${r.cache}|${r.code}|${r.event}`;
+      let entry = byKey.get(k);
+      if (!entry) {
+        const { b: _b, n: _n, ...key } = r;
+        entry = { ...key, hist: {} };
+        byKey.set(k, entry);
+      }
+      entry.hist[r.b] = r.n;
+    }
+    const byMinute = new Map<string, FigureSummary['byMinute'][number]>();
+    for (const r of this.sql.exec<{ minute: number; cls: number; b: string; n: number }>(
+      `select minute, status / 100 as cls, j.key as b, sum(j.value) as n
+       from rollup, json_each(rollup.hist) as j where minute >= ? and minute < ?
+       group by minute, cls, j.key`,
+      from,
+      to,
+    )) {
+      const k = `${r.minute}|${r.cls}`;
+      let entry = byMinute.get(k);
+      if (!entry) {
+        entry = { minute: r.minute, statusClass: r.cls, hist: {} };
+        byMinute.set(k, entry);
+      }
+      entry.hist[r.b] = r.n;
+    }
+    return { byKey: [...byKey.values()], byMinute: [...byMinute.values()] };
+  }
+}
