@@ -25,12 +25,6 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
 
   /** Adds a flush of rollups: per row, one read and one write, in one synchronous stretch (no interleaving). */
   async record(rows: RollupRow[]): Promise<void> {
-    const now = Date.now();
-    if (now - this.prunedAt > PRUNE_EVERY_MS) {
-      const hours = metricsConfig(this.env).FIGURES_RETENTION_HOURS;
-      this.sql.exec('delete from rollup where minute < ?', now - hours * 3_600_000);
-      this.prunedAt = now;
-    }
     for (const r of rows) {
       const key = [r.minute, r.method, r.route, r.status, r.cache, r.code, r.event];
       const old = this.sql
@@ -50,6 +44,16 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
         JSON.stringify(hist),
       );
     }
+    // After the writes, so that a late flush of minutes past retention never outlives its own call.
+    const now = Date.now();
+    if (now - this.prunedAt > PRUNE_EVERY_MS || rows.some((r) => r.minute < this.keepFrom(now))) {
+      this.sql.exec('delete from rollup where minute < ?', this.keepFrom(now));
+      this.prunedAt = now;
+    }
+  }
+
+  private keepFrom(now: number) {
+    return now - metricsConfig(this.env).FIGURES_RETENTION_HOURS * 3_600_000;
   }
 
   /** The rollups of minutes in [from, to), merged per key and per minute × status class (2 for 2xx, …). */
