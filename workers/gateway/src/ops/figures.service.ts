@@ -77,7 +77,8 @@ export async function opsFigures(env: GatewayBindings, identity: Identity, w: Fi
   };
 }
 
-const pct = (p: number) => p / 100;
+/** A percentage var as a share, without float noise (99.9 → 0.999, not 0.9990000000000001). */
+const pct = (p: number) => Number((p / 100).toFixed(8));
 
 function journeysOf(c: FiguresConfig): (JourneySpec & { availability: number; latency: number })[] {
   return [
