@@ -4,11 +4,19 @@
 // SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
 // the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts.
 import { DurableObject } from 'cloudflare:workers';
-import type { FigureSummary, RollupRow } from '../../lib/contracts/figures';
+import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
 import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
 import { metricsConfig } from './config';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+
+/** OrdersDOs report their outbox to one of this many objects (`outbox-<n>`, by their id); readers ask them all. */
+export const OUTBOX_SHARDS = 4;
+export function outboxShardName(source: string): string {
+  let h = 0;
+  for (let i = 0; i < source.length; i++) h = (h * 31 + source.charCodeAt(i)) >>> 0;
+  return `outbox-${h % OUTBOX_SHARDS}`;
+}
 
 export class MetricsDO extends DurableObject<GatewayEnv> {
   private sql: SqlStorage;
@@ -21,6 +29,50 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       minute integer not null, method text not null, route text not null, status integer not null,
       cache text not null, code text not null, event text not null, count integer not null, hist text not null,
       primary key (minute, method, route, status, cache, code, event)) without rowid`);
+    // Gauges: each OrdersDO's task outbox as it last reported it; a row with nothing pending is deleted.
+    this.sql.exec(`create table if not exists outbox (source text primary key, pending integer not null,
+      failing integer not null, copies integer not null, at integer not null)`);
+  }
+
+  /** An OrdersDO's outbox now (reports can arrive out of order: an older one never replaces a newer one). */
+  async report(source: string, counts: OutboxCounts, at: number): Promise<void> {
+    if (counts.pending === 0) {
+      this.sql.exec('delete from outbox where source = ? and at <= ?', source, at);
+      return;
+    }
+    this.sql.exec(
+      `insert into outbox (source, pending, failing, copies, at) values (?, ?, ?, ?, ?)
+       on conflict (source) do update set pending = excluded.pending, failing = excluded.failing,
+         copies = excluded.copies, at = excluded.at where excluded.at >= outbox.at`,
+      source,
+      counts.pending,
+      counts.failing,
+      counts.copies,
+      at,
+    );
+  }
+
+  /** Every outbox reported to this shard, added up. */
+  async outbox(): Promise<OutboxFigures> {
+    const r = this.sql
+      .exec<{
+        objects: number;
+        pending: number | null;
+        failing: number | null;
+        copies: number | null;
+        oldest: number | null;
+      }>(
+        `select count(*) as objects, sum(pending) as pending, sum(failing) as failing, sum(copies) as copies,
+         min(at) as oldest from outbox`,
+      )
+      .one();
+    return {
+      objects: r.objects,
+      pending: r.pending ?? 0,
+      failing: r.failing ?? 0,
+      copies: r.copies ?? 0,
+      oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
+    };
   }
 
   /** Adds a flush of rollups: per row, one read and one write, in one synchronous stretch (no interleaving). */

@@ -17,7 +17,9 @@ import type {
 } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { AppError } from '../../lib/errors';
+import { withTimeout } from '../../lib/resilience';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { outboxShardName } from '../metrics/metrics.do';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
@@ -38,13 +40,15 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private checkoutChain: Promise<unknown> = Promise.resolve();
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
+  /** The outbox counts last reported to the figures ('' : none yet in this instance, or the last report failed). */
+  private reported = '';
 
   constructor(ctx: DurableObjectState, env: OrdersEnv) {
     super(ctx, env);
     const config = ordersConfig(env);
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
     this.actionHoldTtlMs = config.HOLD_ACTION_TTL_SECONDS * 1000;
-    this.tasks = new TaskOutbox(ctx.storage);
+    this.tasks = new TaskOutbox(ctx.storage, () => this.reportOutbox());
     this.book = new OrderBook(ctx.storage, this.tasks);
     this.ports = portsFrom(env);
     const queue = lossyQueue(env.ORDERS_QUEUE, config.FAULT_LOSE_ORDER_COPIES_OF);
@@ -145,6 +149,28 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    */
   async orderCopied(orderId: string, version: number): Promise<RpcResult<{ done: boolean }>> {
     return rpc(async () => ({ done: this.book.copied(orderId, version) }));
+  }
+
+  /**
+   * Tells the figures (MetricsDO `outbox-<n>`) this object's task counts when they changed: pending and failing
+   * tasks, order copies not yet confirmed. In the background: a report never delays the change it follows.
+   */
+  private reportOutbox() {
+    const metrics = this.env.METRICS;
+    if (!metrics) return;
+    const counts = this.tasks.counts();
+    const key = JSON.stringify(counts);
+    if (key === this.reported) return;
+    this.reported = key;
+    const source = this.ctx.id.toString();
+    const stub = metrics.get(metrics.idFromName(outboxShardName(source)));
+    this.ctx.waitUntil(
+      withTimeout(stub.report(source, counts, Date.now()), 5000, 'outbox report').catch((err) => {
+        // The next change reports again (counts, not deltas: nothing adds up wrong).
+        this.reported = '';
+        console.warn(JSON.stringify({ msg: 'outbox report failed', error: String(err) }));
+      }),
+    );
   }
 
   // ------------------------------------------------------------------------------------------------------

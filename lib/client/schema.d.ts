@@ -2911,6 +2911,14 @@ export interface components {
                     waiting: number;
                     oldestFirstSeenAt: string | null;
                 };
+                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, and order copies sent to the `orders` Queue not yet confirmed by its consumer. */
+                outbox: {
+                    objects: number;
+                    pending: number;
+                    failing: number;
+                    copies: number;
+                    oldestReportAt: string | null;
+                };
             };
             funnel: {
                 cartsStarted: number;

@@ -28,6 +28,25 @@ export interface FigureSummary {
   byMinute: { minute: number; statusClass: number; hist: Histogram }[];
 }
 
+/** One OrdersDO's task outbox, as it last reported it (reported on every change). */
+export interface OutboxCounts {
+  /** Tasks waiting: copies, cart, release, expire, refund. */
+  pending: number;
+  /** Of them, those whose last run failed. */
+  failing: number;
+  /** Order copies sent to the `orders` Queue and not yet confirmed by its consumer (the Queue's backlog, seen
+   * from the objects: in the Queue, retrying, or lost and waiting to be sent again). */
+  copies: number;
+}
+
+/** Every OrdersDO's last report, added up. */
+export interface OutboxFigures extends OutboxCounts {
+  /** Objects with at least one task. */
+  objects: number;
+  /** The oldest report among them (an object reports on every change, so this is the longest-unchanged one). */
+  oldestReportAt: string | null;
+}
+
 /** A time window [from, to) in epoch ms. */
 export interface FigureWindow {
   from: number;
@@ -61,4 +80,6 @@ export interface BusinessFigures {
   replica: { configured: boolean; lagBytes: number | null; lagSeconds: number | null };
   /** Dead letters waiting (exact); the oldest one's first death (exact while at most 500 wait). */
   deadLetters: { waiting: number; oldestFirstSeenAt: string | null };
+  /** The OrdersDOs' task outboxes, as last reported. */
+  outbox: OutboxFigures;
 }

@@ -3,6 +3,7 @@
 // earlier test file (e2e files run one after another, and a figure belongs to the minute its request arrived), and
 // the ops API must report exactly those counts and sums, and latency percentiles no higher than the client measured.
 import { describe, expect, it } from 'vitest';
+import { testVars } from '../stack.config';
 import {
   addToCart,
   adminToken,
@@ -11,6 +12,7 @@ import {
   freshSku,
   guestToken,
   pgOrderRows,
+  shopperWith,
   waitForStatus,
 } from './checkout-helpers';
 import { api, client, eventually, merchantToken, ok } from './helpers';
@@ -181,5 +183,42 @@ describe('ops figures', () => {
     expect(catalog.availability.burn[0]!.total).toBeGreaterThanOrEqual(37);
     expect(slo.journeys[2]!.availability.burn[0]!.total).toBeGreaterThanOrEqual(5);
     for (const j of slo.journeys) expect(j.availability.budgetRemaining).toBeLessThanOrEqual(1);
+  });
+
+  it('counts an order copy the consumer has not confirmed until it lands', { timeout: 150_000 }, async () => {
+    const asAdmin = client(await adminToken());
+    const outbox = async () =>
+      (await ok('figures', asAdmin.GET('/v1/admin/ops/figures', { params: { query: { minutes: 1 } } }))).business
+        .outbox;
+    const before = await outbox();
+    // The test stack loses the first send of each copy of this shopper's orders (FAULT_LOSE_ORDER_COPIES_OF): the
+    // OrdersDO keeps the copy as a task until the consumer confirms it, ORDERS_CONFIRM_SECONDS later at the soonest.
+    const sku = await freshSku(5);
+    const token = await shopperWith(sku, 1);
+    const r = await checkout(token, checkoutBody('pm_card_visa', { email: testVars.FAULT_LOSE_ORDER_COPIES_OF }));
+    expect(r.response.status).toBe(202);
+    const waiting = await eventually(
+      'the unconfirmed copy reported',
+      async () => {
+        const o = await outbox();
+        return o.copies >= before.copies + 1 && o.objects >= 1 ? o : false;
+      },
+      10_000,
+      250,
+    );
+    expect(waiting.pending).toBeGreaterThanOrEqual(waiting.copies);
+    // Sent again, written, confirmed: the object reports its copy gone.
+    await eventually(
+      'the paid order in Postgres',
+      async () => (await pgOrderRows([r.data!.orderId]))[0]?.status === 'paid',
+      (Number(testVars.ORDERS_CONFIRM_SECONDS) + 40) * 1000,
+      500,
+    );
+    await eventually(
+      'the copy no longer counted',
+      async () => (await outbox()).copies <= waiting.copies - 1,
+      10_000,
+      250,
+    );
   });
 });

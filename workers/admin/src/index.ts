@@ -74,13 +74,14 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(identity);
       const q = BusinessQuerySchema.parse(query);
-      const [figures, letters] = await Promise.all([
+      const [figures, letters, outbox] = await Promise.all([
         businessFigures(this.env, q),
         this.env.CHECKOUT_OPS.deadLetters({ includeReplayed: false, limit: 500 }),
+        this.env.CHECKOUT_OPS.outbox(),
       ]);
       const { letters: waitingLetters, waiting } = unwrap(letters);
       const oldest = waitingLetters.map((l) => l.firstSeenAt).sort()[0] ?? null;
-      return { ...figures, deadLetters: { waiting, oldestFirstSeenAt: oldest } };
+      return { ...figures, deadLetters: { waiting, oldestFirstSeenAt: oldest }, outbox: unwrap(outbox) };
     });
   }
 

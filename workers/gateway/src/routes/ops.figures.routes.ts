@@ -83,6 +83,19 @@ const OpsFigures = z
         lagSeconds: z.number().nullable(),
       }),
       deadLetters: z.object({ waiting: z.number().int(), oldestFirstSeenAt: z.string().nullable() }),
+      outbox: z
+        .object({
+          objects: z.number().int(),
+          pending: z.number().int(),
+          failing: z.number().int(),
+          copies: z.number().int(),
+          oldestReportAt: z.string().nullable(),
+        })
+        .openapi({
+          description:
+            'OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, and order ' +
+            'copies sent to the `orders` Queue not yet confirmed by its consumer.',
+        }),
     }),
     funnel: z.object({
       cartsStarted: z.number().int(),
