@@ -27,6 +27,9 @@ import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
 import { TaskOutbox, type TaskRow } from './tasks';
 
+/** An OrdersDO reports its outbox counts at most this often. */
+const REPORT_EVERY_MS = 1000;
+
 export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly tasks: TaskOutbox;
   private readonly book: OrderBook;
@@ -42,6 +45,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private locks = new Map<string, Promise<unknown>>();
   /** The outbox counts last reported to the figures ('' : none yet in this instance, or the last report failed). */
   private reported = '';
+  /** A report is scheduled. */
+  private reportDue = false;
 
   constructor(ctx: DurableObjectState, env: OrdersEnv) {
     super(ctx, env);
@@ -153,24 +158,36 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /**
    * Tells the figures (MetricsDO `outbox-<n>`) this object's task counts when they changed: pending and failing
-   * tasks, order copies not yet confirmed. In the background: a report never delays the change it follows.
+   * tasks, order copies not yet confirmed. At most once per REPORT_EVERY_MS, with the counts of that moment (a
+   * checkout changes the outbox several times in a few milliseconds), and in the background: a report never delays
+   * the change it follows.
    */
   private reportOutbox() {
-    const metrics = this.env.METRICS;
-    if (!metrics) return;
+    if (!this.env.METRICS || this.reportDue) return;
+    this.reportDue = true;
+    this.ctx.waitUntil(
+      new Promise((r) => setTimeout(r, REPORT_EVERY_MS)).then(() => {
+        this.reportDue = false;
+        return this.sendOutboxReport();
+      }),
+    );
+  }
+
+  private async sendOutboxReport() {
+    const metrics = this.env.METRICS!;
     const counts = this.tasks.counts();
     const key = JSON.stringify(counts);
     if (key === this.reported) return;
     this.reported = key;
     const source = this.ctx.id.toString();
     const stub = metrics.get(metrics.idFromName(outboxShardName(source)));
-    this.ctx.waitUntil(
-      withTimeout(stub.report(source, counts, Date.now()), 5000, 'outbox report').catch((err) => {
-        // The next change reports again (counts, not deltas: nothing adds up wrong).
-        this.reported = '';
-        console.warn(JSON.stringify({ msg: 'outbox report failed', error: String(err) }));
-      }),
-    );
+    try {
+      await withTimeout(stub.report(source, counts, Date.now()), 5000, 'outbox report');
+    } catch (err) {
+      // The next change reports again (counts, not deltas: nothing adds up wrong).
+      this.reported = '';
+      console.warn(JSON.stringify({ msg: 'outbox report failed', error: String(err) }));
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------
