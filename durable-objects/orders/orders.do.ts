@@ -43,8 +43,12 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private checkoutChain: Promise<unknown> = Promise.resolve();
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
-  /** The outbox counts last reported to the figures ('' : none yet in this instance, or the last report failed). */
-  private reported = '';
+  /**
+   * The outbox counts last reported to the figures; '' after a failed report. It starts as nothing pending, so an
+   * object that never has a task (a refused checkout) never reports; one that wakes with tasks has an alarm, which
+   * changes the outbox and so reports.
+   */
+  private reported = JSON.stringify({ pending: 0, failing: 0, copies: 0 });
   /** A report is scheduled. */
   private reportDue = false;
 
