@@ -4,8 +4,8 @@
 // add-to-cart by a few hundred guest shoppers, a flash sale with the production limiter on (./flash-sale.ts:
 // hundreds of shoppers checking out at once for a few units: status counts, answers/s, oversell, every order paid
 // and in Postgres once), one hot InventoryDO driven from inside workerd (bench/inventory), and the cached list
-// with each rate-limit backend. Then the issue's table and the targets. BENCH_ONLY=flash,cart,... runs only those
-// scenarios (the bare worker always runs: every figure is a ratio to it).
+// with each rate-limit backend, and with the figures' recording off and on. Then the issue's table and the targets.
+// BENCH_ONLY=flash,cart,... runs only those scenarios (the bare worker always runs: every figure is a ratio to it).
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 // Setting a scenario up goes through the typed API client (lib/client); the measured load is raw HTTP.
@@ -73,6 +73,7 @@ async function cartShoppers(s: Stack) {
 const cachedRequests = [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }];
 const rows: Row[] = [];
 const limiterRows: Row[] = [];
+const figureRows: Row[] = [];
 let flash: FlashResult | undefined;
 let inventory: HotInventory | undefined;
 
@@ -204,6 +205,21 @@ try {
       log('redis-server is not installed: the Upstash scenario is left out');
     }
   }
+  if (runs('figures')) {
+    // The figures' cost: the same cached list on two stacks that differ only in FIGURES_RECORDING (rate limits off
+    // in both, so nothing else differs). Recording off first: the second stack runs on warmer caches, if anything.
+    for (const recording of ['off', 'on'] as const) {
+      await withStack(
+        'off',
+        async (s) => {
+          figureRows.push(
+            await run(`cached list, figures ${recording}`, `${s.url}${cachedPath}`, cachedRequests, describeCache),
+          );
+        },
+        { FIGURES_RECORDING: recording },
+      );
+    }
+  }
 } finally {
   await stopAll();
 }
@@ -211,7 +227,7 @@ try {
 const bareRps = rows[0]!.rps;
 const ratio = (rps: number) => (rps / bareRps).toFixed(2);
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
-const allRows = [...rows, ...limiterRows.filter((r) => r.name !== 'cached list, no rate limit')];
+const allRows = [...rows, ...limiterRows.filter((r) => r.name !== 'cached list, no rate limit'), ...figureRows];
 console.log(
   `\n${pad('scenario', 38)}${pad('req/s', 8)}${pad('p50 ms', 8)}${pad('p95 ms', 8)}${pad('p99 ms', 8)}` +
     `${pad('of bare', 9)}${pad('2xx', 8)}${pad('non-2xx', 9)}x-cache`,
@@ -264,6 +280,14 @@ for (const r of limiterRows.slice(1))
       (cachedRow ? `${(r.rps / cachedRow.rps).toFixed(2)} of the unlimited route's throughput; ` : '') +
       `cached list / bare worker ${ratio(r.rps)} (>= 0.6: ${target(r.rps / bareRps >= 0.6)})`,
   );
+
+if (figureRows.length === 2) {
+  const [off, on] = figureRows as [Row, Row];
+  console.log(
+    `figures recording cost: ${on.rps.toFixed(0)} req/s on vs ${off.rps.toFixed(0)} off ` +
+      `(ratio ${(on.rps / off.rps).toFixed(3)}); p99 ${on.p99} ms vs ${off.p99} ms`,
+  );
+}
 
 // The issue's table (markdown), for the session note.
 console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | of bare worker |\n|---|---|---|---|---|---|');

@@ -22,8 +22,11 @@ const ports = {
 export const barePort = 28790;
 export const inventoryBenchPort = 28791;
 
-/** Scenarios to run (BENCH_ONLY=flash,cart,...; all when unset): bare, cached, miss, cart, flash, inventory, limiter. */
-export const scenarios = ['bare', 'cached', 'miss', 'cart', 'flash', 'inventory', 'limiter'] as const;
+/**
+ * Scenarios to run (BENCH_ONLY=flash,cart,...; all when unset): bare, cached, miss, cart, flash, inventory, limiter,
+ * figures (the cached list with the figures' recording off, then on).
+ */
+export const scenarios = ['bare', 'cached', 'miss', 'cart', 'flash', 'inventory', 'limiter', 'figures'] as const;
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -108,6 +111,7 @@ export const stopCurrentStack = () => current?.stop();
 export async function withStack<T>(
   backend: 'off' | 'durable-object' | 'upstash' | 'production',
   fn: (s: Stack) => Promise<T>,
+  extraVars: Record<string, string> = {},
 ): Promise<T> {
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
   fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
@@ -120,7 +124,12 @@ export async function withStack<T>(
       ? { upstash: 'auto' as const }
       : {
           upstash: backend === 'upstash' ? ('required' as const) : ('off' as const),
-          vars: { RATE_LIMIT_BACKEND: backend, RATE_LIMIT_ANONYMOUS: '1000000000/60', RATE_LIMIT_TIMEOUT_MS: '5000' },
+          vars: {
+            RATE_LIMIT_BACKEND: backend,
+            RATE_LIMIT_ANONYMOUS: '1000000000/60',
+            RATE_LIMIT_TIMEOUT_MS: '5000',
+            ...extraVars,
+          },
         }),
   });
   try {

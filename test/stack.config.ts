@@ -38,6 +38,8 @@ export const testVars = {
   STRIPE_LOOKUP_TIMEOUT_MS: '3000',
   // The lost-copy test's shopper: the first send of each version of their orders is lost on purpose.
   FAULT_LOSE_ORDER_COPIES_OF: 'lost-copies@fault.test',
+  // The figures test waits for the isolates' rollups to reach the MetricsDO (production: every 5 s).
+  FIGURES_FLUSH_MS: '500',
 };
 
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */

@@ -17,13 +17,18 @@ import type {
 } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { AppError } from '../../lib/errors';
+import { withTimeout } from '../../lib/resilience';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { outboxShardName } from '../metrics/metrics.do';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
 import { TaskOutbox, type TaskRow } from './tasks';
+
+/** An OrdersDO reports its outbox counts at most this often. */
+const REPORT_EVERY_MS = 1000;
 
 export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly tasks: TaskOutbox;
@@ -38,13 +43,21 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private checkoutChain: Promise<unknown> = Promise.resolve();
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
+  /**
+   * The outbox counts last reported to the figures; '' after a failed report. It starts as nothing pending, so an
+   * object that never has a task (a refused checkout) never reports; one that wakes with tasks has an alarm, which
+   * changes the outbox and so reports.
+   */
+  private reported = JSON.stringify({ pending: 0, failing: 0, copies: 0 });
+  /** A report is scheduled. */
+  private reportDue = false;
 
   constructor(ctx: DurableObjectState, env: OrdersEnv) {
     super(ctx, env);
     const config = ordersConfig(env);
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
     this.actionHoldTtlMs = config.HOLD_ACTION_TTL_SECONDS * 1000;
-    this.tasks = new TaskOutbox(ctx.storage);
+    this.tasks = new TaskOutbox(ctx.storage, () => this.reportOutbox());
     this.book = new OrderBook(ctx.storage, this.tasks);
     this.ports = portsFrom(env);
     const queue = lossyQueue(env.ORDERS_QUEUE, config.FAULT_LOSE_ORDER_COPIES_OF);
@@ -155,6 +168,40 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    */
   async orderCopied(orderId: string, version: number): Promise<RpcResult<{ done: boolean }>> {
     return rpc(async () => ({ done: this.book.copied(orderId, version) }));
+  }
+
+  /**
+   * Tells the figures (MetricsDO `outbox-<n>`) this object's task counts when they changed: pending and failing
+   * tasks, order copies not yet confirmed. At most once per REPORT_EVERY_MS, with the counts of that moment (a
+   * checkout changes the outbox several times in a few milliseconds), and in the background: a report never delays
+   * the change it follows.
+   */
+  private reportOutbox() {
+    if (!this.env.METRICS || this.reportDue) return;
+    this.reportDue = true;
+    this.ctx.waitUntil(
+      new Promise((r) => setTimeout(r, REPORT_EVERY_MS)).then(() => {
+        this.reportDue = false;
+        return this.sendOutboxReport();
+      }),
+    );
+  }
+
+  private async sendOutboxReport() {
+    const metrics = this.env.METRICS!;
+    const counts = this.tasks.counts();
+    const key = JSON.stringify(counts);
+    if (key === this.reported) return;
+    this.reported = key;
+    const source = this.ctx.id.toString();
+    const stub = metrics.get(metrics.idFromName(outboxShardName(source)));
+    try {
+      await withTimeout(stub.report(source, counts, Date.now()), 5000, 'outbox report');
+    } catch (err) {
+      // The next change reports again (counts, not deltas: nothing adds up wrong).
+      this.reported = '';
+      console.warn(JSON.stringify({ msg: 'outbox report failed', error: String(err) }));
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------

@@ -28,8 +28,23 @@ const LOUD_AFTER_ATTEMPTS = 10;
 export class TaskOutbox {
   private readonly sql: SqlStorage;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  /** `changed` runs after every change of the table (the object reports its counts to the figures). */
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly changed: () => void = () => {},
+  ) {
     this.sql = storage.sql;
+  }
+
+  /** What is waiting: every task, those whose last run failed, and the order copies not yet confirmed. */
+  counts(): { pending: number; failing: number; copies: number } {
+    const r = this.sql
+      .exec<{ pending: number; failing: number | null; copies: number | null }>(
+        `select count(*) as pending, sum(last_error is not null) as failing, sum(kind = 'publish') as copies
+         from task`,
+      )
+      .one();
+    return { pending: r.pending, failing: r.failing ?? 0, copies: r.copies ?? 0 };
   }
 
   migrate() {
@@ -59,11 +74,13 @@ export class TaskOutbox {
 
   remove(orderId: string, kind: TaskKind) {
     this.sql.exec('delete from task where order_id = ? and kind = ?', orderId, kind);
+    this.changed();
   }
 
   /** Every task of an order (the order is gone). */
   removeAll(orderId: string) {
     this.sql.exec('delete from task where order_id = ?', orderId);
+    this.changed();
   }
 
   /** The tasks due now, of every order (the alarm) or of one (right after a checkout). */
@@ -127,6 +144,7 @@ export class TaskOutbox {
    * (a retry, a copy waiting for its confirmation) would never run.
    */
   async arm() {
+    this.changed();
     const next = this.sql.exec<{ due: number | null }>('select min(due_at) as due from task').one().due;
     if (next === null) return;
     const now = Date.now();

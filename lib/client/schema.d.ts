@@ -875,6 +875,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/ops/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Request, business and funnel figures over a window of whole minutes (admin role)
+         * @description The window is `from`..`to` (ISO 8601; `to` defaults to now) or the last `minutes` (default 60), widened to whole minutes, at most 7 days. Amounts are integer minor units.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    minutes?: number;
+                    /** @description Hottest SKUs kept. */
+                    top?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The figures */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OpsFigures"];
+                    };
+                };
+                /** @description Invalid window */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/ops/slo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Availability and latency objectives per customer journey: error budget and burn rates (admin role) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every journey’s objectives */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SloReport"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/products/{slug}": {
         parameters: {
             query?: never;
@@ -2697,6 +2823,167 @@ export interface components {
             name: string;
             path: string;
             children: components["schemas"]["CategoryNode"][];
+        };
+        OpsFigures: {
+            window: {
+                from: string;
+                to: string;
+                minutes: number;
+            };
+            /** @enum {string} */
+            source: "durable-object" | "analytics-engine";
+            requests: {
+                total: components["schemas"]["RouteFigures"];
+                cache: {
+                    hits: number;
+                    lookups: number;
+                    hitRatio: number | null;
+                };
+                rateLimited: {
+                    count: number;
+                    share: number;
+                };
+                routes: components["schemas"]["RouteFigures"][];
+                minutes: {
+                    minute: string;
+                    requests: number;
+                    status4xx: number;
+                    status5xx: number;
+                    /** @description Milliseconds (2% bucket precision); null with no requests. */
+                    p50: number | null;
+                    /** @description Milliseconds (2% bucket precision); null with no requests. */
+                    p95: number | null;
+                    /** @description Milliseconds (2% bucket precision); null with no requests. */
+                    p99: number | null;
+                }[];
+                refusals: {
+                    route: string;
+                    status: number;
+                    code: string;
+                    count: number;
+                }[];
+                cartsStarted: number;
+            };
+            business: {
+                /** @enum {string} */
+                source: "replica" | "primary";
+                orders: {
+                    accepted: number;
+                    paid: number;
+                    perMinute: {
+                        minute: string;
+                        accepted: number;
+                    }[];
+                };
+                revenue: {
+                    byCurrency: {
+                        currency: string;
+                        amount: number;
+                        orders: number;
+                    }[];
+                    perHour: {
+                        hour: string;
+                        currency: string;
+                        amount: number;
+                        orders: number;
+                    }[];
+                };
+                hottestSkus: {
+                    sku: string;
+                    units: number;
+                    orders: number;
+                    currency: string;
+                    amount: number;
+                }[];
+                paidWithin: {
+                    boundSeconds: number;
+                    eligible: number;
+                    closed: number;
+                    paid: number;
+                    paidInTime: number;
+                };
+                replica: {
+                    configured: boolean;
+                    lagBytes: number | null;
+                    lagSeconds: number | null;
+                };
+                deadLetters: {
+                    waiting: number;
+                    oldestFirstSeenAt: string | null;
+                };
+                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, and order copies sent to the `orders` Queue not yet confirmed by its consumer. */
+                outbox: {
+                    objects: number;
+                    pending: number;
+                    failing: number;
+                    copies: number;
+                    oldestReportAt: string | null;
+                };
+            };
+            funnel: {
+                cartsStarted: number;
+                ordersAccepted: number;
+                ordersPaid: number;
+                conversionRate: number | null;
+                abandonmentRate: number | null;
+            };
+        };
+        RouteFigures: {
+            /** @description `METHOD pattern`, the router’s pattern (not the raw path); `*`: all. */
+            route: string;
+            requests: number;
+            perMinute: number;
+            status4xx: number;
+            status5xx: number;
+            rate4xx: number;
+            rate5xx: number;
+            /** @description Milliseconds (2% bucket precision); null with no requests. */
+            p50: number | null;
+            /** @description Milliseconds (2% bucket precision); null with no requests. */
+            p95: number | null;
+            /** @description Milliseconds (2% bucket precision); null with no requests. */
+            p99: number | null;
+        };
+        SloReport: {
+            at: string;
+            windowHours: number;
+            journeys: {
+                name: string;
+                routes: string[];
+                availability: {
+                    objective: number;
+                    total: number;
+                    good: number;
+                    sli: number | null;
+                    /** @description 1 untouched, 0 spent, below 0 overspent. */
+                    budgetRemaining: number;
+                    burn: {
+                        window: string;
+                        total: number;
+                        bad: number;
+                        badShare: number;
+                        burnRate: number;
+                    }[];
+                    met: boolean;
+                };
+                latency: {
+                    objective: number;
+                    total: number;
+                    good: number;
+                    sli: number | null;
+                    /** @description 1 untouched, 0 spent, below 0 overspent. */
+                    budgetRemaining: number;
+                    burn: {
+                        window: string;
+                        total: number;
+                        bad: number;
+                        badShare: number;
+                        burnRate: number;
+                    }[];
+                    met: boolean;
+                    thresholdMs: number;
+                };
+            }[];
         };
         ProductUpdated: {
             product: {

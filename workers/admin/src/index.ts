@@ -4,10 +4,12 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { Identity } from '../../../lib/auth/tokens';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
+import type { BusinessFigures } from '../../../lib/contracts/figures';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
-import { rpc, unwrap } from '../../../lib/rpc';
+import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { adminConfig } from './config';
+import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { updateProduct } from './products';
 
 // The gateway checks roles first; these are the cheap second lock.
@@ -18,7 +20,7 @@ function requireMerchant(identity: Identity | undefined) {
 }
 
 function requireAdmin(identity: Identity | undefined) {
-  if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Dead letters are for the admin role.');
+  if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
 }
 
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
@@ -64,6 +66,22 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(identity);
       return { replayed: unwrap(await this.env.CHECKOUT_OPS.replayDeadLetters(ids)).replayed };
+    });
+  }
+
+  /** Ops (admin role): orders, revenue, hottest SKUs, order-paid counts from Postgres; replica lag; dead letters. */
+  async opsFigures(identity: Identity, query: unknown): Promise<RpcResult<BusinessFigures>> {
+    return rpc(async () => {
+      requireAdmin(identity);
+      const q = BusinessQuerySchema.parse(query);
+      const [figures, letters, outbox] = await Promise.all([
+        businessFigures(this.env, q),
+        this.env.CHECKOUT_OPS.deadLetters({ includeReplayed: false, limit: 500 }),
+        this.env.CHECKOUT_OPS.outbox(),
+      ]);
+      const { letters: waitingLetters, waiting } = unwrap(letters);
+      const oldest = waitingLetters.map((l) => l.firstSeenAt).sort()[0] ?? null;
+      return { ...figures, deadLetters: { waiting, oldestFirstSeenAt: oldest }, outbox: unwrap(outbox) };
     });
   }
 

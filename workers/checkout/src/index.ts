@@ -3,6 +3,7 @@
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
+import { OUTBOX_SHARDS } from '../../../durable-objects/metrics/metrics.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
@@ -14,16 +15,19 @@ import {
   SetStockBody,
 } from '../../../lib/checkout/schemas';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
+import type { OutboxFigures } from '../../../lib/contracts/figures';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
 import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
+import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
 export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
 export { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
+export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
 export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
@@ -176,6 +180,30 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
 
   async replayDeadLetters(ids?: string[]): Promise<RpcResult<{ replayed: string[] }>> {
     return rpc(() => this.deadLetterStore().replay(ids));
+  }
+
+  /** The OrdersDOs' task outboxes as last reported, added over the shards. */
+  async outbox(): Promise<RpcResult<OutboxFigures>> {
+    return rpc(async () => {
+      const parts = await Promise.all(
+        Array.from({ length: OUTBOX_SHARDS }, (_, i) =>
+          withTimeout(this.env.METRICS.get(this.env.METRICS.idFromName(`outbox-${i}`)).outbox(), 5000, 'outbox'),
+        ),
+      );
+      const oldest =
+        parts
+          .map((p) => p.oldestReportAt)
+          .filter((t): t is string => t !== null)
+          .sort()[0] ?? null;
+      const sum = (k: 'objects' | 'pending' | 'failing' | 'copies') => parts.reduce((n, p) => n + p[k], 0);
+      return {
+        objects: sum('objects'),
+        pending: sum('pending'),
+        failing: sum('failing'),
+        copies: sum('copies'),
+        oldestReportAt: oldest,
+      };
+    });
   }
 
   private deadLetterStore() {

@@ -15,6 +15,7 @@ import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
 import { serveApiDocument } from './routes/openapi';
+import { opsFiguresRoutes } from './routes/ops.figures.routes';
 import { router } from './routes/router';
 import { webhookRoutes } from './routes/webhooks.routes';
 
@@ -34,6 +35,7 @@ app.route('/health', healthRoutes);
 app.route('/v1/auth', authRoutes);
 app.route('/.well-known/jwks.json', jwksRoute);
 app.route('/v1', catalogRoutes);
+app.route('/v1/admin/ops', opsFiguresRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/cart', cartRoutes);
 app.route('/v1/checkout', checkoutRoutes);

@@ -13,3 +13,4 @@ export default {
     ctx.waitUntil(pruneRefreshTokens(env as GatewayBindings));
   },
 } satisfies ExportedHandler<GatewayEnv>;
+export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';

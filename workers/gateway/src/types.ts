@@ -11,6 +11,10 @@ export interface GatewayVars {
   identity?: Identity;
   /** Set by routes that know it (x-cache), logged and counted in analytics. */
   cacheStatus?: string;
+  /** The public error code of a refused request, counted in the figures (refusals by reason). */
+  errorCode?: string;
+  /** A business event the answer stands for (`cart.started`), counted in the figures. */
+  figureEvent?: string;
 }
 
 /** Bindings and vars as `wrangler types` sees them, plus the secrets that lib code reads; config.ts parses them. */

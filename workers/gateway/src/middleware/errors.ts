@@ -8,6 +8,7 @@ import type { GatewayApp } from '../types';
 
 function respond(c: Context<GatewayApp>, err: AppError) {
   const requestId = c.get('requestId') ?? 'unknown';
+  c.set('errorCode', err.code);
   const headers: Record<string, string> = { ...err.headers, 'x-request-id': requestId, 'cache-control': 'no-store' };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   if (err.status === 401) headers['www-authenticate'] = 'Bearer';

@@ -1,11 +1,12 @@
 // Request id on every answer (always the gateway's own: a client-chosen id could be spoofed or collide in logs;
-// a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and echoed back), an Analytics Engine data point for every request (the ops figures), and a
-// structured log line for the requests worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
+// a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and echoed back), the
+// figures of every request (middleware/figures.ts), and a structured log line for the requests worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
 // than SLOW_REQUEST_MS), "all", or "none". Per-request logging of every success is left to Workers
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
 import type { MiddlewareHandler } from 'hono';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
+import { recordFigures } from './figures';
 
 /** What a client's correlation id may look like; anything else is dropped, never logged (no log injection). */
 const acceptableId = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -45,14 +46,18 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
         }),
       );
     }
-    try {
-      c.env.ANALYTICS?.writeDataPoint({
-        indexes: [route.slice(0, 96)],
-        blobs: [c.req.method, route, String(c.res.status), c.get('cacheStatus') ?? ''],
-        doubles: [ms, c.res.status],
-      });
-    } catch {
-      // Analytics must never break a request.
-    }
+    recordFigures(
+      c,
+      {
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        cache: c.get('cacheStatus') ?? '',
+        code: c.get('errorCode') ?? '',
+        event: c.get('figureEvent') ?? '',
+      },
+      started,
+      ms,
+    );
   };
 }

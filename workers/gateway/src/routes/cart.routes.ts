@@ -72,7 +72,14 @@ cartRoutes.openapi(
     request: { headers: ifMatchHeader, body: { required: true, ...json(AddItemBody, example.addItem) } },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
-  async (c) => answer(c, await c.env.CART.addItem(c.get('identity')!, c.req.valid('json'), ifMatch(c))) as never,
+  async (c) => {
+    const added = c.req.valid('json');
+    const result = await c.env.CART.addItem(c.get('identity')!, added, ifMatch(c));
+    // The add that turned an empty cart into a non-empty one starts a cart (the figures' abandonment and conversion).
+    if (result.ok && result.cart.lines.length === 1 && result.cart.lines[0]!.quantity === added.quantity)
+      c.set('figureEvent', 'cart.started');
+    return answer(c, result) as never;
+  },
 );
 
 cartRoutes.openapi(

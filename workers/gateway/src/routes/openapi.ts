@@ -90,6 +90,12 @@ const tags = [
       'Queue (role `admin`). No token is a 401; a lower role is a 403.',
   },
   {
+    name: 'Ops',
+    description:
+      'Figures, SLOs and the state of the system under `/v1/admin/ops` (role `admin` only: no token is a 401, ' +
+      'a lower role a 403). Definitions of every figure: docs/operations.md.',
+  },
+  {
     name: 'Webhooks',
     description:
       "Stripe calls these, not API clients: the request is Stripe's Event object, signed by Stripe " +

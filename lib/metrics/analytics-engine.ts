@@ -1,0 +1,155 @@
+// The production source of the request figures: the Workers Analytics Engine SQL API over the data points the
+// gateway writes (index1 route; blob1 method, blob2 route, blob3 status, blob4 cache outcome, blob5 error code,
+// blob6 business event; double1 ms, double2 status). It answers the same RequestFigures / JourneyCounts as the
+// MetricsDO source. Sampling is honoured by weighting every row with `_sample_interval`; percentiles are weighted
+// exact quantiles, so a sampled window's figures are estimates (the DO's are exact counts, 2%-precise latencies).
+import type { FigureWindow } from '../contracts/figures';
+import type { FigureSource, JourneyCounts, JourneySpec, Latency, RequestFigures, RouteFigures } from './figures';
+
+export const AE_DATASET = 'storefront_requests';
+
+/** A string literal for AE SQL (single quotes doubled, backslashes escaped). */
+const lit = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+/** `YYYY-MM-DD hh:mm:ss` in UTC, as AE's toDateTime reads it. */
+const at = (ms: number) => lit(new Date(ms).toISOString().slice(0, 19).replace('T', ' '));
+const where = (w: FigureWindow, extra = '') =>
+  `WHERE timestamp >= toDateTime(${at(w.from)}) AND timestamp < toDateTime(${at(w.to)})${extra ? ` AND ${extra}` : ''}`;
+const W = '_sample_interval';
+const counts =
+  `SUM(${W}) AS requests, SUM(IF(double2 >= 400 AND double2 < 500, ${W}, 0)) AS s4xx, ` +
+  `SUM(IF(double2 >= 500, ${W}, 0)) AS s5xx, quantileExactWeighted(0.5)(double1, ${W}) AS p50, ` +
+  `quantileExactWeighted(0.95)(double1, ${W}) AS p95, quantileExactWeighted(0.99)(double1, ${W}) AS p99`;
+
+/** The AE SQL statements behind RequestFigures and JourneyCounts (pure: unit-tested as text). */
+export const aeSql = {
+  total: (w: FigureWindow, dataset = AE_DATASET) =>
+    `SELECT ${counts}, SUM(IF(blob4 IN ('HIT', 'STALE'), ${W}, 0)) AS hits, SUM(IF(blob4 != '', ${W}, 0)) AS lookups, ` +
+    `SUM(IF(double2 = 429, ${W}, 0)) AS limited, SUM(IF(blob6 = 'cart.started', ${W}, 0)) AS carts ` +
+    `FROM ${dataset} ${where(w)} FORMAT JSON`,
+  routes: (w: FigureWindow, dataset = AE_DATASET) =>
+    `SELECT blob1 AS method, blob2 AS route, ${counts} FROM ${dataset} ${where(w)} ` +
+    'GROUP BY method, route ORDER BY requests DESC FORMAT JSON',
+  minutes: (w: FigureWindow, dataset = AE_DATASET) =>
+    `SELECT toStartOfInterval(timestamp, INTERVAL '1' MINUTE) AS minute, ${counts} FROM ${dataset} ${where(w)} ` +
+    'GROUP BY minute ORDER BY minute FORMAT JSON',
+  refusals: (w: FigureWindow, dataset = AE_DATASET) =>
+    `SELECT blob1 AS method, blob2 AS route, double2 AS status, blob5 AS code, SUM(${W}) AS count ` +
+    `FROM ${dataset} ${where(w, 'double2 >= 400')} GROUP BY method, route, status, code ORDER BY count DESC FORMAT JSON`,
+  journeys: (w: FigureWindow, specs: JourneySpec[], dataset = AE_DATASET) => {
+    const cols = specs.map((s, i) => {
+      const match =
+        s.routes
+          .map((r) => {
+            const [method, ...pattern] = r.split(' ');
+            return `(blob1 = ${lit(method ?? '')} AND blob2 = ${lit(pattern.join(' '))})`;
+          })
+          .join(' OR ') || '0';
+      const ms = Number(s.latencyMs);
+      return (
+        `SUM(IF(${match}, ${W}, 0)) AS j${i}_requests, SUM(IF((${match}) AND double2 < 500, ${W}, 0)) AS j${i}_available, ` +
+        `SUM(IF((${match}) AND double2 < 500 AND double1 <= ${ms}, ${W}, 0)) AS j${i}_fast`
+      );
+    });
+    return `SELECT ${cols.join(', ') || '0 AS none'} FROM ${dataset} ${where(w)} FORMAT JSON`;
+  },
+};
+
+type Row = Record<string, string | number | null>;
+const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
+const ms = (v: unknown): number | null => {
+  const n = Number(v);
+  return v === null || v === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
+};
+const share = (n: number, of: number) => (of > 0 ? Math.round((n / of) * 1e6) / 1e6 : 0);
+const latency = (r: Row, requests: number): Latency =>
+  requests > 0 ? { p50: ms(r.p50), p95: ms(r.p95), p99: ms(r.p99) } : { p50: null, p95: null, p99: null };
+
+function routeFigures(route: string, r: Row, minutes: number): RouteFigures {
+  const requests = num(r.requests);
+  return {
+    route,
+    requests,
+    perMinute: Math.round((requests / minutes) * 1000) / 1000,
+    status4xx: num(r.s4xx),
+    status5xx: num(r.s5xx),
+    rate4xx: share(num(r.s4xx), requests),
+    rate5xx: share(num(r.s5xx), requests),
+    ...latency(r, requests),
+  };
+}
+
+/** The answers of the SQL API mapped into the shared shape (pure: unit-tested with recorded answers). */
+export function figuresOfAe(
+  w: FigureWindow,
+  rows: { total: Row[]; routes: Row[]; minutes: Row[]; refusals: Row[] },
+): RequestFigures {
+  const minutes = Math.max((w.to - w.from) / 60_000, 1 / 60);
+  const t = rows.total[0] ?? {};
+  const lookups = num(t.lookups);
+  return {
+    total: routeFigures('*', t, minutes),
+    cache: { hits: num(t.hits), lookups, hitRatio: lookups > 0 ? share(num(t.hits), lookups) : null },
+    rateLimited: { count: num(t.limited), share: share(num(t.limited), num(t.requests)) },
+    routes: rows.routes.map((r) => routeFigures(`${r.method} ${r.route}`, r, minutes)),
+    minutes: rows.minutes.map((r) => ({
+      // AE answers "YYYY-MM-DD hh:mm:ss" in UTC.
+      minute: new Date(`${String(r.minute).replace(' ', 'T')}Z`).toISOString(),
+      requests: num(r.requests),
+      status4xx: num(r.s4xx),
+      status5xx: num(r.s5xx),
+      ...latency(r, num(r.requests)),
+    })),
+    refusals: rows.refusals.map((r) => ({
+      route: `${r.method} ${r.route}`,
+      status: num(r.status),
+      code: String(r.code ?? ''),
+      count: num(r.count),
+    })),
+    cartsStarted: num(t.carts),
+  };
+}
+
+export interface AeOptions {
+  accountId: string;
+  apiToken: string;
+  dataset?: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** The Analytics Engine source: one SQL API call per statement, each with the deadline. */
+export function analyticsEngineSource(o: AeOptions): FigureSource {
+  const doFetch = o.fetch ?? fetch;
+  const dataset = o.dataset ?? AE_DATASET;
+  async function query(sql: string): Promise<Row[]> {
+    const res = await doFetch(`https://api.cloudflare.com/client/v4/accounts/${o.accountId}/analytics_engine/sql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.apiToken}` },
+      body: sql,
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
+    if (!res.ok)
+      throw new Error(`Analytics Engine SQL API answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return ((await res.json()) as { data?: Row[] }).data ?? [];
+  }
+  return {
+    async requests(w) {
+      const [total, routes, minutes, refusals] = await Promise.all([
+        query(aeSql.total(w, dataset)),
+        query(aeSql.routes(w, dataset)),
+        query(aeSql.minutes(w, dataset)),
+        query(aeSql.refusals(w, dataset)),
+      ]);
+      return figuresOfAe(w, { total, routes, minutes, refusals });
+    },
+    async journeys(w, specs): Promise<JourneyCounts[]> {
+      const r = (await query(aeSql.journeys(w, specs, dataset)))[0] ?? {};
+      return specs.map((s, i) => ({
+        name: s.name,
+        requests: num(r[`j${i}_requests`]),
+        available: num(r[`j${i}_available`]),
+        fast: num(r[`j${i}_fast`]),
+      }));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// Recording a request's figures, called once per request by the request context: one Analytics Engine data point
+// (production's source; wrangler dev keeps none), and the in-isolate rollup (a map update) that reaches a MetricsDO
+// shard at most once per FIGURES_FLUSH_MS, through waitUntil, so no request ever waits for it. What an isolate holds
+// when it dies before its flush (at most FIGURES_FLUSH_MS of its requests) is lost; docs/operations.md.
+import type { Context } from 'hono';
+import type { FigureKey } from '../../../../lib/contracts/figures';
+import { FigureRecorder } from '../../../../lib/metrics/recorder';
+import { withTimeout } from '../../../../lib/resilience';
+import { type FiguresConfig, figuresConfig } from '../ops/figures.config';
+import type { GatewayApp, GatewayBindings } from '../types';
+
+const recorder = new FigureRecorder();
+/** This isolate's shard, fixed for its life: one writer per isolate per shard keeps each object's writes few. */
+const shardSeed = Math.floor(Math.random() * 2 ** 30);
+let flushScheduled = false;
+/** Past this many distinct rows an isolate flushes at once rather than wait (bounds its memory). */
+const MAX_ROWS = 5000;
+
+export const shardName = (n: number) => `figures-${n}`;
+
+async function flush(env: GatewayBindings, config: FiguresConfig, delayMs: number) {
+  if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+  flushScheduled = false;
+  const rows = recorder.take();
+  if (rows.length === 0) return;
+  const ns = env.METRICS;
+  try {
+    const stub = ns.get(ns.idFromName(shardName(shardSeed % config.FIGURES_SHARDS)));
+    await withTimeout(stub.record(rows), 5000, 'figures flush');
+  } catch (err) {
+    // Lost, not retried: a figure is worth less than the memory and the calls a backlog would take in an outage.
+    console.warn(
+      JSON.stringify({ msg: 'figures flush failed; rollups dropped', rows: rows.length, error: String(err) }),
+    );
+  }
+}
+
+/** Records one answered request. Never throws: figures must not break a request. */
+export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number, ms: number): void {
+  try {
+    c.env.ANALYTICS?.writeDataPoint({
+      indexes: [key.route.slice(0, 96)],
+      blobs: [key.method, key.route, String(key.status), key.cache, key.code, key.event],
+      doubles: [ms, key.status],
+    });
+  } catch {
+    // Analytics must never break a request.
+  }
+  let config: FiguresConfig;
+  try {
+    config = figuresConfig(c.env);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'figures settings invalid; not recording', error: String(err) }));
+    return;
+  }
+  if (config.FIGURES_RECORDING === 'off' || !c.env.METRICS) return;
+  recorder.record({ ...key, at, ms });
+  const now = recorder.size >= MAX_ROWS;
+  if (flushScheduled && !now) return;
+  flushScheduled = true;
+  try {
+    c.executionCtx.waitUntil(flush(c.env, config, now ? 0 : config.FIGURES_FLUSH_MS));
+  } catch {
+    // No execution context (an app called without one): flush in the background anyway.
+    void flush(c.env, config, now ? 0 : config.FIGURES_FLUSH_MS);
+  }
+}
