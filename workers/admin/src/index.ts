@@ -3,9 +3,12 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { Identity } from '../../../lib/auth/tokens';
+import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
-import type { DbEnv } from '../../../lib/db/client';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
+import { workerHealth } from '../../../lib/health';
 import { rpc, unwrap } from '../../../lib/rpc';
 import { adminConfig } from './config';
 import { updateProduct } from './products';
@@ -67,23 +70,32 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
-  /** Throws (the gateway shows the admin worker down and logs why) when a setting is bad. */
-  async health() {
-    adminConfig(this.env);
-    return { status: 'ok' as const };
+  /** Its dependencies' checks (settings, the primary it writes, KV where it publishes) and its breakers. */
+  async health(): Promise<WorkerHealth> {
+    return adminHealth(this.env);
   }
+}
+
+function adminHealth(env: AdminEnv & DbEnv): Promise<WorkerHealth> {
+  return workerHealth({
+    adminSettings: { required: true, run: async () => adminConfig(env) },
+    postgresPrimary: {
+      required: true,
+      run: async () => {
+        const settings = dbSettings(env);
+        await sqlClient(settings.DATABASE_URL, settings)`select 1`;
+      },
+    },
+    kv: { required: true, run: () => env.CATALOG_META.get(GENERATION_KEY) },
+  });
 }
 
 export default {
   async fetch(request: Request, env: AdminEnv & DbEnv): Promise<Response> {
     if (new URL(request.url).pathname === '/health') {
-      try {
-        adminConfig(env);
-        return Response.json({ status: 'ok' });
-      } catch (err) {
-        console.error(JSON.stringify({ msg: 'admin settings invalid', error: String(err) }));
-        return Response.json({ status: 'down' }, { status: 503 });
-      }
+      const report = await adminHealth(env);
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });
   },

@@ -6,7 +6,9 @@ import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
 import type { CartMergeResult, CartSnapshot, OrderedLine, ShownPrice } from '../../../lib/contracts/cart';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { AppError } from '../../../lib/errors';
+import { HEALTH_PROBE, workerHealth } from '../../../lib/health';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { cartConfig, cartLimits } from './config';
 
@@ -207,13 +209,19 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
+    if (new URL(request.url).pathname === '/health') {
+      const report = await this.health();
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
+    }
     return new Response('not found', { status: 404 });
   }
 
-  /** Throws (the gateway shows the cart down and logs why) when a var is bad. */
-  async health() {
-    cartConfig(this.env);
-    return { status: 'ok' as const };
+  /** Its settings and a read of one CartDO (the class answers, its storage works), and its breakers. */
+  async health(): Promise<WorkerHealth> {
+    return workerHealth({
+      cartSettings: { required: true, run: async () => cartConfig(this.env) },
+      cartObjects: { required: true, run: () => this.cartOf(HEALTH_PROBE).cart() },
+    });
   }
 }

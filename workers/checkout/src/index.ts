@@ -14,12 +14,14 @@ import {
   SetStockBody,
 } from '../../../lib/checkout/schemas';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
 import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { checkoutHealth } from './health';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
 export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
@@ -135,12 +137,17 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
+    if (new URL(request.url).pathname === '/health') {
+      const report = await this.health();
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
+    }
     return new Response('not found', { status: 404 });
   }
 
-  async health() {
-    return { status: 'ok' as const };
+  /** Its dependencies' checks (checkout-health.ts) and this isolate's breakers (Stripe, Postgres). */
+  async health(): Promise<WorkerHealth> {
+    return checkoutHealth(this.env);
   }
 }
 

@@ -1,0 +1,82 @@
+// W3C Trace Context (https://www.w3.org/TR/trace-context/): the `traceparent` a request carries from the gateway
+// through every RPC, Durable Object call, Queue message and outgoing Stripe call, with the gateway's request id
+// beside it. Within a worker the current trace is ambient (AsyncLocalStorage), so the logger adds both ids to every
+// line without each function passing them on.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What travels across a binding or in a Queue message: the caller's span as a traceparent, and the request id. */
+export interface Trace {
+  traceparent: string;
+  requestId?: string;
+}
+
+export interface TraceParent {
+  version: string;
+  traceId: string;
+  parentId: string;
+  flags: string;
+}
+
+const header = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/**
+ * A valid traceparent, or null. Per the spec: lowercase hex only; version ff is invalid; all-zero trace and parent
+ * ids are invalid; version 00 has exactly four fields, a later version may add fields after a dash (kept unread).
+ */
+export function parseTraceparent(value: string | null | undefined): TraceParent | null {
+  if (!value || value.length > 512) return null;
+  const m = header.exec(value.trim());
+  if (!m) return null;
+  const [, version, traceId, parentId, flags, rest] = m as unknown as [string, string, string, string, string, string?];
+  if (version === 'ff') return null;
+  if (version === '00' && rest !== undefined) return null;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return null;
+  return { version, traceId, parentId, flags };
+}
+
+function randomHex(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  let out = '';
+  for (const x of b) out += x.toString(16).padStart(2, '0');
+  // All zeros is invalid; the odds are nil, but the spec is explicit.
+  return /^0+$/.test(out) ? randomHex(bytes) : out;
+}
+
+/**
+ * The traceparent of a new span: a child of `incoming` when it is valid (same trace, the caller's flags), else the
+ * root of a new trace (sampled). Always version 00, which is what we understand and emit.
+ */
+export function childTraceparent(incoming?: string | null): string {
+  const parent = parseTraceparent(incoming);
+  const traceId = parent?.traceId ?? randomHex(16);
+  const flags = parent?.flags ?? '01';
+  return `00-${traceId}-${randomHex(8)}-${flags}`;
+}
+
+const current = new AsyncLocalStorage<Trace>();
+
+/** The trace of the work in progress, if any. */
+export function currentTrace(): Trace | undefined {
+  return current.getStore();
+}
+
+/**
+ * Runs `fn` as a new span of `trace` (a child of its traceparent; a new trace when there is none or it is
+ * malformed): every log line inside carries the ids, and `outgoingTrace()` gives what to pass on.
+ */
+export function withTrace<T>(trace: Trace | undefined, fn: () => T): T {
+  const span: Trace = { traceparent: childTraceparent(trace?.traceparent) };
+  if (trace?.requestId) span.requestId = trace.requestId;
+  return current.run(span, fn);
+}
+
+/** What to hand to the next hop (RPC argument, Queue message, Stripe header): the current span, if any. */
+export function outgoingTrace(): Trace | undefined {
+  return current.getStore();
+}
+
+/** Trace id and span id of a traceparent, for log lines. */
+export function traceIds(trace: Trace | undefined): { traceId?: string; spanId?: string } {
+  const p = parseTraceparent(trace?.traceparent);
+  return p ? { traceId: p.traceId, spanId: p.parentId } : {};
+}
