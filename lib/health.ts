@@ -10,9 +10,11 @@ export const HEALTH_TIMEOUT_MS = 2000;
 /** The name of the object a health check reads (one per Durable Object class; never a shopper's or a SKU's). */
 export const HEALTH_PROBE = 'health-probe';
 
-/** This isolate's identity: random at module load, so reports of different isolates are told apart. */
-const isolate = crypto.randomUUID().slice(0, 8);
-const isolateStartedAt = new Date().toISOString();
+/**
+ * This isolate's identity, random, so reports of different isolates are told apart; made on the first health call
+ * (Workers allow no random values at module load), with the time of that call as the isolate's first report.
+ */
+let isolate: { id: string; firstReportAt: string } | undefined;
 
 export interface Probe {
   /** What the check does; it may answer a figure (e.g. a backlog) kept as the check's `value`. */
@@ -39,12 +41,13 @@ export async function probe(name: string, p: Probe, timeoutMs = HEALTH_TIMEOUT_M
 
 /** Runs every probe at once; the answer a worker's `health()` RPC gives. */
 export async function workerHealth(probes: Record<string, Probe>): Promise<WorkerHealth> {
+  isolate ??= { id: crypto.randomUUID().slice(0, 8), firstReportAt: new Date().toISOString() };
   const names = Object.keys(probes);
   const results = await Promise.all(names.map((name) => probe(name, probes[name]!)));
   return {
     checks: Object.fromEntries(names.map((name, i) => [name, results[i]!])),
     breakers: breakerReport(),
-    isolate,
-    isolateStartedAt,
+    isolate: isolate.id,
+    isolateStartedAt: isolate.firstReportAt,
   };
 }

@@ -86,7 +86,8 @@ export class CircuitBreaker {
   private trial: Promise<unknown> | null = null;
   /** The state last recorded, and since when. */
   private recorded: BreakerState = 'closed';
-  private since = Date.now();
+  /** 0 until the first transition or report (Workers give no real time at module load, where breakers are made). */
+  private since = 0;
   private readonly transitions: BreakerTransition[] = [];
 
   constructor(
@@ -103,6 +104,7 @@ export class CircuitBreaker {
 
   snapshot(): BreakerSnapshot {
     this.record('open time elapsed');
+    this.since ||= Date.now();
     return {
       name: this.name,
       state: this.recorded,

@@ -70,9 +70,20 @@ export function withTrace<T>(trace: Trace | undefined, fn: () => T): T {
   return current.run(span, fn);
 }
 
+/** Runs `fn` in exactly this span (the gateway, which made the span itself from the incoming header). */
+export function enterTrace<T>(trace: Trace, fn: () => T): T {
+  return current.run(trace, fn);
+}
+
 /** What to hand to the next hop (RPC argument, Queue message, Stripe header): the current span, if any. */
 export function outgoingTrace(): Trace | undefined {
   return current.getStore();
+}
+
+/** `{ trace }` of the current span, or nothing: to spread into an RPC argument or a Queue message. */
+export function traceField(): { trace?: Trace } {
+  const trace = current.getStore();
+  return trace ? { trace } : {};
 }
 
 /** Trace id and span id of a traceparent, for log lines. */

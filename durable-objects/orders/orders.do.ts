@@ -17,7 +17,9 @@ import type {
 } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { AppError } from '../../lib/errors';
+import { log } from '../../lib/log';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { withTrace } from '../../lib/trace';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
@@ -76,6 +78,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * that has its final answer gets exactly that answer again (stored as JSON).
    */
   async checkout(call: CheckoutCall): Promise<CheckoutResult> {
+    return withTrace(call.trace, () => this.checkoutInTrace(call));
+  }
+
+  private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
       return failure(
@@ -184,7 +190,7 @@ function lossyQueue(queue: Queue<OrdersQueueMessage>, email: string | undefined)
         const copy = `${message.order.id}@${message.order.version}`;
         if (!lostCopies.has(copy)) {
           lostCopies.add(copy);
-          console.warn(JSON.stringify({ msg: 'test fault: order copy lost on purpose', copy }));
+          log.warn('test fault: order copy lost on purpose', { copy });
           return;
         }
       }

@@ -2906,7 +2906,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             state: "closed" | "open" | "half-open";
-            /** @description When it entered this state (the isolate start if it never moved) */
+            /** @description When it entered this state (when first reported, if it never moved) */
             since: string;
             /** @description Consecutive failures counted */
             failures: number;

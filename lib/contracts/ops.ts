@@ -27,7 +27,7 @@ export interface BreakerTransition {
 export interface BreakerSnapshot {
   name: string;
   state: BreakerState;
-  /** When it entered its state (ISO 8601 UTC); the isolate's start for a breaker that never moved. */
+  /** When it entered its state (ISO 8601 UTC); for a breaker that never moved, when it was first reported. */
   since: string;
   /** Consecutive failures counted. */
   failures: number;
@@ -43,6 +43,6 @@ export interface WorkerHealth {
   breakers: BreakerSnapshot[];
   /** Which isolate answered (random per isolate), so ops can tell reports of different isolates apart. */
   isolate: string;
-  /** When that isolate started (ISO 8601 UTC). */
+  /** When that isolate was first asked for its health (ISO 8601 UTC): it has been up at least since then. */
   isolateStartedAt: string;
 }

@@ -6,6 +6,7 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { configOf, intVar, optionalText, secret } from '../config';
 import { CircuitBreaker, withTimeout } from '../resilience';
+import { outgoingTrace } from '../trace';
 
 /** Stripe's part of the env of the worker that calls it (vars in wrangler.toml, secrets by `wrangler secret put`). */
 export interface StripeEnv {
@@ -80,7 +81,13 @@ export function callStripe<T>(env: StripeEnv, fn: (stripe: Stripe) => Promise<T>
 }
 
 /** Per-request options of a call someone waits for: one attempt's timeout and at most one SDK retry. */
-export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
+export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number; headers?: Record<string, string> };
+
+/** The current span as a `traceparent` header of the request to Stripe (the local Stripe records it). */
+function traceHeaders(): { headers?: Record<string, string> } {
+  const trace = outgoingTrace();
+  return trace ? { headers: { traceparent: trace.traceparent } } : {};
+}
 
 /**
  * A call to Stripe that a shopper waits for (a checkout's create-and-confirm): it answers or fails within
@@ -90,7 +97,12 @@ export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
 export function callStripeWithin<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
   const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
   return stripeBreaker.run(
-    () => withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }), ms, 'Stripe (checkout payment)'),
+    () =>
+      withTimeout(
+        fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1, ...traceHeaders() }),
+        ms,
+        'Stripe (checkout payment)',
+      ),
     isStripeOutage,
   );
 }

@@ -9,6 +9,7 @@ import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { AppError } from '../../../lib/errors';
 import { HEALTH_PROBE, workerHealth } from '../../../lib/health';
+import { log } from '../../../lib/log';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { cartConfig, cartLimits } from './config';
 
@@ -166,8 +167,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     const limits = this.limits({ sub: subjects.customer, role: 'customer' });
     const { taken, left } = await this.cartOf(subjects.customer).absorb(token, lines, limits);
     await guest.confirmDrain(token, this.limits({ sub: subjects.guest, role: 'guest' }), taken);
-    if (left.length)
-      console.log(JSON.stringify({ msg: 'login merge left lines in the guest cart', guest: subjects.guest, left }));
+    if (left.length) log.info('login merge left lines in the guest cart', { guest: subjects.guest, left });
     return { merged: taken.reduce((n, l) => n + l.quantity, 0), kept: left };
   }
 

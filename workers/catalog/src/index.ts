@@ -9,6 +9,7 @@ import { pgBreaker } from '../../../lib/db/breaker';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
+import { log } from '../../../lib/log';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
@@ -37,7 +38,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       generation = { value: await readGeneration(this.env.CATALOG_META), readAt: Date.now() };
     } catch (err) {
       // KV unreachable: keep serving under the last known generation rather than failing reads.
-      console.warn(JSON.stringify({ msg: 'catalog generation read failed', error: String(err) }));
+      log.warn('catalog generation read failed', { error: String(err) });
     }
     return generation.value;
   }
@@ -63,7 +64,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return await load(reader);
     } catch (err) {
       if (reader === db.$primary || !isDbUnavailable(err)) throw err;
-      console.warn(JSON.stringify({ msg: 'replica unreachable, reading from the primary', error: String(err) }));
+      log.warn('replica unreachable, reading from the primary', { error: String(err) });
       return load(db.$primary);
     }
   }
@@ -165,7 +166,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       const generation = await this.currentGeneration();
       const edge = await this.variantsAt(generation, skus);
       if (edge.ok) return { variants: edge.variants, generation, source: 'edge' as const };
-      console.warn(JSON.stringify({ msg: 'checkout prices from the primary: edge catalog failed', error: edge.error }));
+      log.warn('checkout prices from the primary: edge catalog failed', { error: edge.error });
       try {
         return {
           variants: await pgBreaker.run(() => variantsBySku(createDb(this.env).$primary, skus), isDbUnavailable),

@@ -21,6 +21,7 @@ import { AppError, validationError } from '../../../lib/errors';
 import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { traceField, withTrace } from '../../../lib/trace';
 import { checkoutHealth } from './health';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
@@ -58,6 +59,15 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
    * is the shopper's OrdersDO's, which a replay of the key gets again.
    */
   async checkout(who: Identity, key: string, input: unknown, context: CheckoutContext = {}): Promise<CheckoutResult> {
+    return withTrace(context.trace, () => this.checkoutInTrace(who, key, input, context));
+  }
+
+  private checkoutInTrace(
+    who: Identity,
+    key: string,
+    input: unknown,
+    context: CheckoutContext,
+  ): Promise<CheckoutResult> {
     return rpc(async () => {
       const parsed = CheckoutBody.safeParse(input);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
@@ -74,6 +84,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         body,
         shopperKeys,
         ...(cartVersion !== undefined ? { cartVersion } : {}),
+        ...traceField(),
       };
       const { accepted } = unwrap(await this.ordersOf(who.sub).checkout(call));
       return { accepted };

@@ -13,6 +13,7 @@ import {
 } from '../../../../lib/checkout/schemas';
 import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
+import { outgoingTrace } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import { ifMatch, ifMatchHeader } from './cart.routes';
@@ -83,6 +84,7 @@ checkoutRoutes.openapi(
       await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json'), {
         cartVersion: ifMatch(c),
         shopperKeys,
+        trace: outgoingTrace(),
       }),
     );
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });

@@ -11,7 +11,7 @@ const Breaker = z
   .object({
     name: z.string().openapi({ description: 'What it guards: stripe, postgres, rate limiter (upstash), …' }),
     state: State,
-    since: z.string().openapi({ description: 'When it entered this state (the isolate start if it never moved)' }),
+    since: z.string().openapi({ description: 'When it entered this state (when first reported, if it never moved)' }),
     failures: z.number().int().openapi({ description: 'Consecutive failures counted' }),
     retryAt: z.string().optional().openapi({ description: 'Open: when the next trial call is let through' }),
     transitions: z
