@@ -1,7 +1,7 @@
 // Ops signals against the real stack: with Postgres stopped, /health answers 503 naming it, and after failing
 // traffic the catalog's Postgres breaker shows open at /v1/admin/ops/breakers; with Postgres back, health is 200
 // and the breaker closes (its transitions recorded). The ops route is for the admin role only.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { client, devAccountToken, eventually, uniqueWord } from './helpers';
 import { pgControl } from './pg-control';
 
@@ -10,8 +10,17 @@ const breakers = async () => client(await devAccountToken('admin')).GET('/v1/adm
 const catalogPostgres = (b: Breakers) =>
   b.workers.find((w) => w.worker === 'catalog')?.breakers.find((x) => x.name === 'postgres');
 
+async function stripeControl(action: 'hang' | 'resume') {
+  const res = await fetch(`${inject('stripeUrl')}/_local/${action}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`stripe ${action}: ${res.status}`);
+}
+
 describe('ops signals: health and breakers', () => {
   afterAll(async () => {
+    await stripeControl('resume');
     await pgControl('startAll');
   });
 
@@ -35,6 +44,25 @@ describe('ops signals: health and breakers', () => {
       expect(ready.data?.checks[name]?.latencyMs, name).toBeGreaterThanOrEqual(0);
     }
     expect(ready.data?.checks.deadLetters?.value).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers within its bound while Stripe hangs: stripe down, degraded, still ready (200)', async () => {
+    await stripeControl('hang');
+    try {
+      const started = Date.now();
+      const r = await client().GET('/health');
+      const ms = Date.now() - started;
+      expect(r.response.status).toBe(200);
+      expect(r.data?.status).toBe('degraded');
+      expect(r.data?.failing).toEqual(['stripe']);
+      expect(r.data?.checks.stripe).toMatchObject({ status: 'down', required: false });
+      // The probe's deadline (2 s), not Stripe's, bounds the answer.
+      expect(r.data!.checks.stripe!.latencyMs).toBeGreaterThanOrEqual(1900);
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      await stripeControl('resume');
+    }
+    await eventually('stripe up again', async () => (await client().GET('/health')).data?.status === 'ok', 10_000, 200);
   });
 
   it('names Postgres on /health and opens its breaker while it is down; both recover when it returns', async () => {
