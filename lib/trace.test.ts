@@ -2,7 +2,15 @@
 // log lines and the next hop.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { log } from './log';
-import { childTraceparent, currentTrace, outgoingTrace, parseTraceparent, withTrace } from './trace';
+import {
+  acceptTraces,
+  childTraceparent,
+  currentTrace,
+  outgoingTrace,
+  parseTraceparent,
+  traced,
+  withTrace,
+} from './trace';
 
 const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -89,5 +97,34 @@ describe('withTrace and the logger', () => {
       ),
     );
     expect(seen).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('traced and acceptTraces (the trace across an RPC call)', () => {
+  class Receiver {
+    seen: unknown[] = [];
+    greet(name: string, punctuation = '!') {
+      this.seen.push(currentTrace());
+      return `hello ${name}${punctuation}`;
+    }
+  }
+  acceptTraces(Receiver);
+
+  it('appends the current span to the call, and the receiver runs a child span of it with its own arguments', async () => {
+    const receiver = new Receiver();
+    const caller = traced(receiver);
+    const answer = await withTrace({ traceparent: valid, requestId: 'req-9' }, async () => caller.greet('ada'));
+    // The optional parameter keeps its default: the envelope was taken off before the method saw its arguments.
+    expect(answer).toBe('hello ada!');
+    const inside = receiver.seen[0] as { traceparent: string; requestId: string };
+    expect(inside.requestId).toBe('req-9');
+    expect(parseTraceparent(inside.traceparent)!.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  it('calls plainly outside a trace, and a receiver called without an envelope runs as before', () => {
+    const receiver = new Receiver();
+    expect(traced(receiver).greet('bob', '?')).toBe('hello bob?');
+    expect(receiver.greet('eve')).toBe('hello eve!');
+    expect(receiver.seen).toEqual([undefined, undefined]);
   });
 });

@@ -91,3 +91,62 @@ export function traceIds(trace: Trace | undefined): { traceId?: string; spanId?:
   const p = parseTraceparent(trace?.traceparent);
   return p ? { traceId: p.traceId, spanId: p.parentId } : {};
 }
+
+/**
+ * The envelope `traced` appends as the last argument of an RPC call. Workers RPC carries no headers, so the trace
+ * travels as data; `acceptTraces` on the receiving class takes it off before the method sees its arguments.
+ */
+interface TraceEnvelope {
+  __trace: Trace;
+}
+
+function isEnvelope(value: unknown): value is TraceEnvelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.keys(value).length === 1 &&
+    typeof (value as TraceEnvelope).__trace?.traceparent === 'string'
+  );
+}
+
+/**
+ * `binding` (a service binding or a Durable Object stub) whose method calls carry the current span: each call gets
+ * the trace envelope as one more argument. Only for receivers wrapped by `acceptTraces`.
+ */
+export function traced<T extends object>(binding: T): T {
+  return new Proxy(binding, {
+    get(target, prop) {
+      // The native stub is `this` of its own members, never the proxy.
+      const member = Reflect.get(target, prop);
+      if (typeof member !== 'function' || typeof prop === 'symbol' || prop === 'fetch') return member;
+      return (...args: unknown[]) => {
+        const trace = current.getStore();
+        const call = (target as Record<string, (...a: unknown[]) => unknown>)[prop]!;
+        return trace ? call.apply(target, [...args, { __trace: trace }]) : call.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * Makes every method of an RPC class (a WorkerEntrypoint or a Durable Object) take the trace envelope a `traced`
+ * caller appends: the envelope is removed and the method runs as a child span of it. A call without one runs as
+ * before (its log lines then carry no trace). Applied once, to the class, where it is exported.
+ */
+export function acceptTraces<C extends abstract new (...args: never[]) => object>(cls: C): C {
+  const proto = cls.prototype as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+    if (name === 'constructor' || typeof descriptor?.value !== 'function') continue;
+    const method = descriptor.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(proto, name, {
+      ...descriptor,
+      value: function (this: unknown, ...args: unknown[]) {
+        const last = args[args.length - 1];
+        if (!isEnvelope(last)) return method.apply(this, args);
+        return withTrace(last.__trace, () => method.apply(this, args.slice(0, -1)));
+      },
+    });
+  }
+  return cls;
+}

@@ -11,6 +11,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
 import { log } from '../../lib/log';
 import { withTimeout } from '../../lib/resilience';
+import { acceptTraces } from '../../lib/trace';
 import { inventoryConfig } from './config';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
@@ -300,3 +301,5 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     };
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(InventoryDO);

@@ -19,7 +19,7 @@ import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { AppError } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
-import { withTrace } from '../../lib/trace';
+import { acceptTraces, withTrace } from '../../lib/trace';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
 import { OrderBook } from './order-book';
@@ -173,6 +173,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     return this.tasks.settle(task, (t) => this.lifecycle.runTask(t));
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(OrdersDO);
 
 /** Copies lost so far, per isolate (not per object: an evicted object's next instance sends them again). */
 const lostCopies = new Set<string>();

@@ -10,6 +10,7 @@ import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { rpc, unwrap } from '../../../lib/rpc';
+import { acceptTraces, traced } from '../../../lib/trace';
 import { adminConfig } from './config';
 import { updateProduct } from './products';
 
@@ -39,7 +40,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async setStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body));
+      return unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body));
     });
   }
 
@@ -47,7 +48,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body));
+      return unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body));
     });
   }
 
@@ -56,7 +57,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(identity);
       const { letters, waiting } = unwrap(
-        await this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+        await traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
       );
       return { letters, waiting };
     });
@@ -66,7 +67,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async replayDeadLetters(identity: Identity, ids?: string[]) {
     return rpc(async () => {
       requireAdmin(identity);
-      return { replayed: unwrap(await this.env.CHECKOUT_OPS.replayDeadLetters(ids)).replayed };
+      return { replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed };
     });
   }
 
@@ -75,6 +76,8 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return adminHealth(this.env);
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(AdminService);
 
 function adminHealth(env: AdminEnv & DbEnv): Promise<WorkerHealth> {
   return workerHealth({

@@ -11,6 +11,7 @@ import { AppError } from '../../../lib/errors';
 import { HEALTH_PROBE, workerHealth } from '../../../lib/health';
 import { log } from '../../../lib/log';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { acceptTraces, traced } from '../../../lib/trace';
 import { cartConfig, cartLimits } from './config';
 
 export { CartDO } from '../../../durable-objects/cart/cart.do';
@@ -33,7 +34,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   private cartOf(sub: string) {
-    return this.env.CARTS.get(this.env.CARTS.idFromName(sub));
+    return traced(this.env.CARTS.get(this.env.CARTS.idFromName(sub)));
   }
 
   /** Catalog data of `skus` (an unknown SKU is absent), from this isolate's short memo or one catalog call. */
@@ -45,7 +46,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
       return !m || now - m.at >= ttl;
     });
     if (missing.length) {
-      const answer = unwrap(await this.env.CATALOG.getVariants(missing));
+      const answer = unwrap(await traced(this.env.CATALOG).getVariants(missing));
       const found = new Map((JSON.parse(answer.body) as VariantList).variants.map((v) => [v.sku, v]));
       for (const sku of missing) rememberVariant(sku, found.get(sku) ?? null, now);
     }
@@ -225,3 +226,5 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     });
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CartWorker);

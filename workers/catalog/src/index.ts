@@ -11,6 +11,7 @@ import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
+import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
 import { catalogHealth } from './health';
@@ -188,6 +189,8 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return catalogHealth(this.env);
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CatalogService);
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

@@ -21,7 +21,7 @@ import { AppError, validationError } from '../../../lib/errors';
 import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
-import { traceField, withTrace } from '../../../lib/trace';
+import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
 import { checkoutHealth } from './health';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
@@ -51,7 +51,7 @@ async function sha256(text: string): Promise<string> {
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
-    return this.env.ORDERS.get(this.env.ORDERS.idFromName(sub));
+    return traced(this.env.ORDERS.get(this.env.ORDERS.idFromName(sub)));
   }
 
   /**
@@ -161,6 +161,8 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
     return checkoutHealth(this.env);
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
 export class CheckoutOps extends WorkerEntrypoint<Env> {
@@ -197,9 +199,11 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
   }
 
   private deadLetterStore() {
-    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq'));
+    return traced(this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')));
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CheckoutOps);
 
 function stockRefusal(r: { reason: string; held?: number; sold?: number; minimum?: number }): AppError {
   if (r.reason === 'BELOW_COMMITTED') {

@@ -17,7 +17,7 @@ import { isDbUnavailable } from '../../../lib/db/errors';
 import { log } from '../../../lib/log';
 import { backoffMs, CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import { unwrap } from '../../../lib/rpc';
-import { withTrace } from '../../../lib/trace';
+import { traced, withTrace } from '../../../lib/trace';
 import { checkoutConfig } from './config';
 
 type Env = CheckoutEnv & DbEnv;
@@ -173,7 +173,7 @@ const CONFIRM_TIMEOUT_MS = 3000;
  */
 async function confirmCopy(env: Env, o: OrderSnapshot, how: 'written' | 'dead-lettered'): Promise<void> {
   try {
-    const owner = env.ORDERS.get(env.ORDERS.idFromName(o.owner.sub));
+    const owner = traced(env.ORDERS.get(env.ORDERS.idFromName(o.owner.sub)));
     unwrap(await withTimeout(owner.orderCopied(o.id, o.version), CONFIRM_TIMEOUT_MS, 'OrdersDO orderCopied'));
   } catch (err) {
     log.warn('order copy not confirmed to its object; it will be sent again', {

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
 import { type RpcResult, unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
@@ -58,7 +59,7 @@ cartRoutes.openapi(
     security: bearer,
     responses: { 200: cartAnswer, 401: failure('No token') },
   }),
-  async (c) => answer(c, await c.env.CART.getCart(c.get('identity')!)) as never,
+  async (c) => answer(c, await traced(c.env.CART).getCart(c.get('identity')!)) as never,
 );
 
 cartRoutes.openapi(
@@ -72,7 +73,8 @@ cartRoutes.openapi(
     request: { headers: ifMatchHeader, body: { required: true, ...json(AddItemBody, example.addItem) } },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
-  async (c) => answer(c, await c.env.CART.addItem(c.get('identity')!, c.req.valid('json'), ifMatch(c))) as never,
+  async (c) =>
+    answer(c, await traced(c.env.CART).addItem(c.get('identity')!, c.req.valid('json'), ifMatch(c))) as never,
 );
 
 cartRoutes.openapi(
@@ -93,7 +95,12 @@ cartRoutes.openapi(
   async (c) =>
     answer(
       c,
-      await c.env.CART.setQuantity(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c)),
+      await traced(c.env.CART).setQuantity(
+        c.get('identity')!,
+        c.req.valid('param').sku,
+        c.req.valid('json'),
+        ifMatch(c),
+      ),
     ) as never,
 );
 
@@ -114,5 +121,5 @@ cartRoutes.openapi(
     },
   }),
   async (c) =>
-    answer(c, await c.env.CART.removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
+    answer(c, await traced(c.env.CART).removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
 );
