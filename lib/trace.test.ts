@@ -121,6 +121,24 @@ describe('traced and acceptTraces (the trace across an RPC call)', () => {
     expect(parseTraceparent(inside.traceparent)!.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
+  it('calls an RPC stub as a method: on a stub, `apply` and `call` are remote names too', async () => {
+    const receiver = new Receiver();
+    // Like a Workers RPC stub: every property is a callable whose own properties are remote methods.
+    const stub = new Proxy(receiver, {
+      get: (target, prop) => {
+        const member = Reflect.get(target, prop);
+        if (typeof member !== 'function') return member;
+        return new Proxy(member.bind(target), {
+          get: (_, name) => () => {
+            throw new TypeError(`The RPC receiver does not implement the method "${String(name)}".`);
+          },
+        });
+      },
+    });
+    const answer = await withTrace({ traceparent: valid }, async () => traced(stub).greet('ada'));
+    expect(answer).toBe('hello ada!');
+  });
+
   it('calls plainly outside a trace, and a receiver called without an envelope runs as before', () => {
     const receiver = new Receiver();
     expect(traced(receiver).greet('bob', '?')).toBe('hello bob?');

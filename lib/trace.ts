@@ -119,10 +119,11 @@ export function traced<T extends object>(binding: T): T {
       // The native stub is `this` of its own members, never the proxy.
       const member = Reflect.get(target, prop);
       if (typeof member !== 'function' || typeof prop === 'symbol' || prop === 'fetch') return member;
+      // Called as a method of the stub, never through `.apply`/`.call`: on an RPC stub those are remote names too.
+      const stub = target as Record<string, (...a: unknown[]) => unknown>;
       return (...args: unknown[]) => {
         const trace = current.getStore();
-        const call = (target as Record<string, (...a: unknown[]) => unknown>)[prop]!;
-        return trace ? call.apply(target, [...args, { __trace: trace }]) : call.apply(target, args);
+        return trace ? stub[prop]!(...args, { __trace: trace }) : stub[prop]!(...args);
       };
     },
   });
