@@ -104,12 +104,7 @@ export type WaitedCallOptions = { timeout: number; maxNetworkRetries: number };
 export function callStripeWithin<T>(env: StripeEnv, fn: (stripe: Stripe, opts: WaitedCallOptions) => Promise<T>) {
   const ms = configOf(env, StripeApiConfig, SCOPE).STRIPE_CHECKOUT_TIMEOUT_MS;
   return stripeBreaker.run(
-    () =>
-      withTimeout(
-        fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }),
-        ms,
-        'Stripe (checkout payment)',
-      ),
+    () => withTimeout(fn(stripeClient(env), { timeout: ms, maxNetworkRetries: 1 }), ms, 'Stripe (checkout payment)'),
     isStripeOutage,
   );
 }
