@@ -19,7 +19,8 @@
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there;
 //    outcome=processing leaves the intent `processing` until a later succeed or fail);
 //    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
-//    (stripe-local/brownout.ts).
+//    (stripe-local/brownout.ts). GET /_local/requests: the latest 500 API requests (method, path, traceparent),
+//    so a test can follow a trace into the call to Stripe.
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -109,6 +110,9 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id)),
   });
   const idempotency = createIdempotency();
+  /** The latest API requests, for tests that follow a trace (GET /_local/requests). */
+  const seen: { method: string; path: string; traceparent: string | null; requestId: string }[] = [];
+  const SEEN_KEPT = 500;
 
   const brownout = createBrownout({ pause: deliverer.pause, resume: deliverer.resume, log });
 
@@ -139,6 +143,9 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     const text = await readBody(req);
     if (text === null) return sendError(invalid('Request body too large.'));
     if (path.startsWith('/_local/')) return local(method, path, url, text, send, sendError);
+    const traceparent = req.headers.traceparent;
+    seen.push({ method, path, traceparent: typeof traceparent === 'string' ? traceparent : null, requestId });
+    if (seen.length > SEEN_KEPT) seen.shift();
     await brownout.pass();
 
     const key = apiKeyOf(req);
@@ -221,6 +228,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   ): void {
     if (method === 'GET' && path === '/_local/deliveries')
       return send(200, json({ object: 'list', data: deliverer.list() }));
+    if (method === 'GET' && path === '/_local/requests') return send(200, json({ object: 'list', data: seen }));
     if (method === 'POST' && (path === '/_local/hang' || path === '/_local/resume')) {
       (path === '/_local/hang' ? brownout.hang : brownout.resume)();
       return send(200, json({ hung: brownout.isHung() }));

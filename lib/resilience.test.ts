@@ -1,6 +1,14 @@
 // The breaker, retries and deadlines that every outbound call of the checkout worker goes through.
 import { describe, expect, it } from 'vitest';
-import { backoffMs, CircuitBreaker, CircuitOpenError, retry, TimeoutError, withTimeout } from './resilience';
+import {
+  backoffMs,
+  breakerReport,
+  CircuitBreaker,
+  CircuitOpenError,
+  retry,
+  TimeoutError,
+  withTimeout,
+} from './resilience';
 
 const outage = () => Promise.reject(new Error('connection refused'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,5 +116,62 @@ describe('retry and deadlines', () => {
   it('gives up on a call that does not answer in time', async () => {
     await expect(withTimeout(new Promise(() => {}), 50, 'a stuck call')).rejects.toBeInstanceOf(TimeoutError);
     await expect(withTimeout(Promise.resolve(7), 50, 'a quick call')).resolves.toBe(7);
+  });
+});
+
+describe('breaker reporting', () => {
+  const outage = async () => {
+    throw new Error('connection refused');
+  };
+
+  it('records every transition with its time and reason, and reports state and since from the registry', async () => {
+    const breaker = new CircuitBreaker('reported', { failureThreshold: 2, openMs: 60 });
+    const entry = () => breakerReport().find((b) => b.name === 'reported')!;
+    expect(entry()).toMatchObject({ state: 'closed', failures: 0, transitions: [] });
+
+    await expect(breaker.run(outage)).rejects.toThrow();
+    await expect(breaker.run(outage)).rejects.toThrow();
+    const opened = entry();
+    expect(opened.state).toBe('open');
+    expect(opened.retryAt).toBeDefined();
+    expect(opened.transitions).toHaveLength(1);
+    expect(opened.transitions[0]).toMatchObject({ from: 'closed', to: 'open' });
+    expect(opened.transitions[0]!.reason).toContain('connection refused');
+    expect(opened.since).toBe(opened.transitions[0]!.at);
+
+    await new Promise((r) => setTimeout(r, 80));
+    // Half-open by time alone: reported without any call, dated when the open time ended.
+    const half = entry();
+    expect(half.state).toBe('half-open');
+    expect(Date.parse(half.since) - Date.parse(opened.since)).toBeGreaterThanOrEqual(55);
+    await expect(breaker.run(outage)).rejects.toThrow();
+    expect(entry().transitions.map((t) => `${t.from}>${t.to}`)).toEqual([
+      'closed>open',
+      'open>half-open',
+      'half-open>open',
+    ]);
+    expect(entry().transitions[2]!.reason).toMatch(/^trial call failed/);
+
+    await new Promise((r) => setTimeout(r, 80));
+    await breaker.run(async () => 'ok');
+    const closed = entry();
+    expect(closed.state).toBe('closed');
+    expect(closed.transitions.map((t) => `${t.from}>${t.to}`).slice(-2)).toEqual([
+      'open>half-open',
+      'half-open>closed',
+    ]);
+    expect(closed.transitions.at(-1)!.reason).toBe('trial call succeeded');
+  });
+
+  it('keeps the latest 20 transitions of a flapping breaker', async () => {
+    const breaker = new CircuitBreaker('flapping', { failureThreshold: 1, openMs: 1 });
+    for (let i = 0; i < 15; i++) {
+      await expect(breaker.run(outage)).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 3));
+      await breaker.run(async () => 1);
+    }
+    const entry = breakerReport().find((b) => b.name === 'flapping')!;
+    expect(entry.transitions).toHaveLength(20);
+    expect(entry.transitions.at(-1)).toMatchObject({ from: 'half-open', to: 'closed' });
   });
 });

@@ -1,5 +1,8 @@
 // Timeouts, retries with exponential backoff and full jitter, and a per-isolate circuit breaker: what every call
-// to a service outside the worker (Stripe, Postgres) goes through.
+// to a service outside the worker (Stripe, Postgres) goes through. Every breaker registers itself in this isolate's
+// registry and records its transitions, so a worker can report them (breakerReport, served to ops by the gateway).
+import type { BreakerSnapshot, BreakerState, BreakerTransition } from './contracts/ops';
+import { log } from './log';
 
 /** Full jitter: a random wait in [0, min(max, base * 2^attempt)). Spreads retries of many callers apart. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -59,25 +62,69 @@ export interface BreakerOptions {
   openMs: number;
 }
 
+/** How many transitions each breaker keeps (per isolate): enough for an open/half-open/open flapping hour. */
+const TRANSITIONS_KEPT = 20;
+
+/** Every breaker created in this isolate, by name (a newer one of the same name replaces the older). */
+const registry = new Map<string, CircuitBreaker>();
+
+/** This isolate's breakers, their state, since when, and their latest transitions (newest last). */
+export function breakerReport(): BreakerSnapshot[] {
+  return [...registry.values()].map((b) => b.snapshot());
+}
+
 /**
  * Closed: calls pass, consecutive failures are counted. Open: calls fail at once with CircuitOpenError (no
  * waiting on a dead service, no piling on while it recovers). After `openMs`, one trial call is let through
- * (half-open): its success closes the circuit, its failure opens it again.
+ * (half-open): its success closes the circuit, its failure opens it again. Every change of state is recorded
+ * (time, reason) and the opening logged; the move to half-open is noticed, and dated, when the next call arrives.
  */
 export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
   /** The one trial call of a half-open breaker, while it runs. */
   private trial: Promise<unknown> | null = null;
+  /** The state last recorded, and since when. */
+  private recorded: BreakerState = 'closed';
+  /** 0 until the first transition or report (Workers give no real time at module load, where breakers are made). */
+  private since = 0;
+  private readonly transitions: BreakerTransition[] = [];
 
   constructor(
     readonly name: string,
     private readonly opts: BreakerOptions = { failureThreshold: 5, openMs: 10_000 },
-  ) {}
+  ) {
+    registry.set(name, this);
+  }
 
-  get state(): 'closed' | 'open' | 'half-open' {
+  get state(): BreakerState {
     if (this.failures < this.opts.failureThreshold) return 'closed';
     return Date.now() < this.openUntil ? 'open' : 'half-open';
+  }
+
+  snapshot(): BreakerSnapshot {
+    this.record('open time elapsed');
+    this.since ||= Date.now();
+    return {
+      name: this.name,
+      state: this.recorded,
+      since: new Date(this.since).toISOString(),
+      failures: this.failures,
+      ...(this.recorded === 'open' ? { retryAt: new Date(this.openUntil).toISOString() } : {}),
+      transitions: [...this.transitions],
+    };
+  }
+
+  /** Records a change of state since the last record, with its reason. */
+  private record(reason: string) {
+    const to = this.state;
+    if (to === this.recorded) return;
+    // The move to half-open happens by time alone: date it when the open time ended, not when it was noticed.
+    const at = to === 'half-open' ? this.openUntil : Date.now();
+    this.transitions.push({ from: this.recorded, to, at: new Date(at).toISOString(), reason });
+    if (this.transitions.length > TRANSITIONS_KEPT) this.transitions.shift();
+    this.recorded = to;
+    this.since = at;
   }
 
   /**
@@ -88,6 +135,7 @@ export class CircuitBreaker {
    */
   async run<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean = () => true): Promise<T> {
     while (this.state === 'half-open' && this.trial) await this.trial.catch(() => {});
+    this.record('open time elapsed');
     const state = this.state;
     if (state === 'open') throw new CircuitOpenError(this.name, Math.max(this.openUntil - Date.now(), 1000));
     const attempt = this.attempt(fn, isFailure, state === 'half-open');
@@ -109,18 +157,22 @@ export class CircuitBreaker {
     try {
       const value = await fn();
       this.failures = 0;
+      this.record(trial ? 'trial call succeeded' : 'a call succeeded');
       return value;
     } catch (err) {
       if (isFailure(err)) {
         this.failures++;
         if (this.failures >= this.opts.failureThreshold) {
           this.openUntil = Date.now() + this.opts.openMs;
-          console.warn(
-            JSON.stringify({ msg: 'circuit open', circuit: this.name, openMs: this.opts.openMs, error: String(err) }),
-          );
+          const reason = trial
+            ? `trial call failed: ${String(err)}`
+            : `${this.opts.failureThreshold} failures in a row, the last: ${String(err)}`;
+          this.record(reason.slice(0, 300));
+          log.warn('circuit open', { circuit: this.name, openMs: this.opts.openMs, error: String(err) });
         }
       } else if (trial) {
         this.failures = 0;
+        this.record('trial call answered (not an outage)');
       }
       throw err;
     }

@@ -80,6 +80,7 @@ async function startTestStack(): Promise<Running> {
       devAccounts: JSON.stringify(stack.accounts),
       pgControlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
       stripeUrl: stack.stripeUrl,
+      workerLog: stack.wranglerLog,
       databaseUrl: stack.pg.primaryUrl,
       databaseReplicaUrl: stack.pg.replicaUrl,
       neonProxy: `127.0.0.1:${stack.ports.neonProxy}`,
@@ -120,6 +121,8 @@ declare module 'vitest' {
     devAccounts: string;
     pgControlUrl: string;
     stripeUrl: string;
+    /** The file where wrangler dev writes every worker's log lines (test/e2e/worker-log.ts reads it). */
+    workerLog: string;
     databaseUrl: string;
     databaseReplicaUrl: string;
     /** host:port of the stack's Neon proxy (NEON_LOCAL_PROXY). */

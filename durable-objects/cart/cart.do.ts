@@ -7,6 +7,7 @@
 // interrupted or run twice at once neither loses nor doubles a line; what does not fit the customer's cart stays in
 // the guest's, and the merge says which lines and why.
 import { DurableObject } from 'cloudflare:workers';
+import { acceptTraces } from '../../lib/trace';
 import type { CartLimits, CartLine, CartOp, CartResult, CartState, MergeLeftReason, MergeOutcome } from './types';
 
 interface LineRow extends Record<string, SqlStorageValue> {
@@ -337,3 +338,5 @@ export class CartDO extends DurableObject {
     this.schemaReady = false;
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CartDO);

@@ -4,6 +4,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { isoTime } from '../../lib/checkout/view';
 import type { DeadLetter, DeadLetterList, OrdersQueueMessage } from '../../lib/contracts/queue';
+import { acceptTraces } from '../../lib/trace';
 
 type Row = {
   id: string;
@@ -101,3 +102,5 @@ export class DeadLetterDO extends DurableObject<CheckoutEnv> {
     return { replayed: rows.map((r) => r.id) };
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(DeadLetterDO);

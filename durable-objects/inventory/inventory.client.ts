@@ -7,6 +7,7 @@ import { pgBreaker } from '../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../lib/db/client';
 import { AppError } from '../../lib/errors';
 import { withTimeout } from '../../lib/resilience';
+import { traced } from '../../lib/trace';
 import type { InventoryDO } from './inventory.do';
 import { publish } from './stock-state';
 import type { CommitResult, LevelsState, ReleaseResult, ReserveResult } from './types';
@@ -20,7 +21,7 @@ const bounded = <T>(p: PromiseLike<unknown>, what: string) =>
 export type InventoryEnv = DbEnv & { INVENTORY: DurableObjectNamespace<InventoryDO> };
 
 export function inventoryOf(env: InventoryEnv, sku: string): DurableObjectStub<InventoryDO> {
-  return env.INVENTORY.get(env.INVENTORY.idFromName(sku));
+  return traced(env.INVENTORY.get(env.INVENTORY.idFromName(sku)));
 }
 
 /**

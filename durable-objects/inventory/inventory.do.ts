@@ -9,7 +9,9 @@
 // Beside it: its storage and bookkeeping (stock.store.ts), its answers (types.ts), its client (inventory.client.ts).
 import { DurableObject } from 'cloudflare:workers';
 import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
+import { log } from '../../lib/log';
 import { withTimeout } from '../../lib/resilience';
+import { acceptTraces } from '../../lib/trace';
 import { inventoryConfig } from './config';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
@@ -270,7 +272,12 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       } catch (err) {
         const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
         this.sql.exec('update stock set sync_failures = sync_failures + 1, sync_due_at = ?', Date.now() + retryIn);
-        console.warn(`InventoryDO ${s.sku}: levels v${levels.version} not sent, retry in ${retryIn} ms:`, err);
+        log.warn('stock levels not sent; retrying later', {
+          sku: s.sku,
+          version: levels.version,
+          retryInMs: retryIn,
+          error: String(err),
+        });
       }
     }
     this.store.arm();
@@ -298,3 +305,5 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     };
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(InventoryDO);

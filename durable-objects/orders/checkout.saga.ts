@@ -10,6 +10,7 @@ import { computeTotals } from '../../lib/checkout/pricing';
 import { acceptedView } from '../../lib/checkout/view';
 import type { CheckoutCall, CheckoutResult } from '../../lib/contracts/checkout';
 import { AppError, type ErrorCode } from '../../lib/errors';
+import { log } from '../../lib/log';
 import { failure } from '../../lib/rpc';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
@@ -48,14 +49,7 @@ export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId:
     return await placeOrder(ctx, call, orderId);
   } catch (err) {
     ctx.book.markRetryable(call.key);
-    console.error(
-      JSON.stringify({
-        msg: 'checkout failed',
-        orderId,
-        error: String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      }),
-    );
+    log.error('checkout failed', { orderId, error: String(err), stack: err instanceof Error ? err.stack : undefined });
     const o = ctx.book.order(orderId);
     // Once the provider was called, a timeout says nothing about the card: it may be charged yet. The holds then
     // stay until the order's expiry, so that a payment landing meanwhile (or the retry) finds its stock.
@@ -100,8 +94,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     }
     // Stripe slow or down: the hold goes on without the card key (the subject and the network still count),
     // within the same budget; the payment call that follows decides whether Stripe is there at all.
-    if (!card.ok)
-      console.warn(JSON.stringify({ msg: 'card lookup failed; capped without it', orderId, error: card.error }));
+    if (!card.ok) log.warn('card lookup failed; capped without it', { orderId, error: card.error });
     if (card.ok && card.key) keys = [...keys, card.key];
     held = await ports.stock.reserveAll(orderId, order.lines, order.owner.sub, order.holdExpiresAt, keys);
   }

@@ -3,6 +3,8 @@
 // Status changes go through the state machine of lib/checkout/order.ts.
 import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from '../../lib/checkout/order';
 import type { CheckoutResult } from '../../lib/contracts/checkout';
+import { log } from '../../lib/log';
+import { traceField } from '../../lib/trace';
 import type { TaskOutbox } from './tasks';
 
 /** Idempotency-Keys are answered for a week (Stripe keeps its keys 24 h). */
@@ -70,7 +72,8 @@ export class OrderBook {
       JSON.stringify(o),
       o.id,
     );
-    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', {}, Date.now());
+    // The copy carries the span of the change that made this version, even when the alarm sends it later.
+    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), Date.now());
   }
 
   /** Saves an order as it is, without a new version (bookkeeping that Postgres does not need). */
@@ -101,16 +104,7 @@ export class OrderBook {
   transition(o: OrderSnapshot, to: OrderStatus, reason: string, stripeEventId?: string): boolean {
     if (o.status === to) return false;
     if (!canTransition(o.status, to)) {
-      console.warn(
-        JSON.stringify({
-          msg: 'illegal order transition refused',
-          orderId: o.id,
-          from: o.status,
-          to,
-          reason,
-          stripeEventId,
-        }),
-      );
+      log.warn('illegal order transition refused', { orderId: o.id, from: o.status, to, reason, stripeEventId });
       return false;
     }
     o.history.push({ from: o.status, to, at: Date.now(), reason, ...(stripeEventId ? { stripeEventId } : {}) });

@@ -7,7 +7,9 @@ import type { OrderSnapshot, OrderStatus } from '../../lib/checkout/order';
 import { acceptedView } from '../../lib/checkout/view';
 import type { PaymentEvent } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
+import { log } from '../../lib/log';
 import { withTimeout } from '../../lib/resilience';
+import { outgoingTrace, type Trace } from '../../lib/trace';
 import { closedAnswer } from './checkout.saga';
 import type { OrderBook } from './order-book';
 import type { OrderPorts } from './ports';
@@ -36,7 +38,7 @@ export class OrderLifecycle {
     try {
       await this.ports.stock.releaseAll(o.id, skusOf(o), reason);
     } catch (err) {
-      console.warn(JSON.stringify({ msg: 'release failed; retrying later', orderId: o.id, error: String(err) }));
+      log.warn('release failed; retrying later', { orderId: o.id, error: String(err) });
       this.tasks.add(o.id, 'release', { reason }, Date.now() + 1000);
     }
   }
@@ -48,13 +50,7 @@ export class OrderLifecycle {
       // Money for no order we know (or a second intent for one): it goes back. A failure here fails the
       // webhook, so Stripe delivers it again.
       if (event.type !== 'payment_intent.succeeded') return o ? 'other_intent' : 'unknown_order';
-      console.error(
-        JSON.stringify({
-          msg: 'payment for no known order; refunding',
-          orderId: event.orderId,
-          intentId: event.intentId,
-        }),
-      );
+      log.error('payment for no known order; refunding', { orderId: event.orderId, intentId: event.intentId });
       await this.ports.payments.refund(event.intentId, `refund_${event.intentId}`);
       return 'refunded_unknown';
     }
@@ -109,15 +105,12 @@ export class OrderLifecycle {
       'payment_intent.canceled': ['canceled', 'expired', 'abandoned'],
     };
     if (settled[event.type]?.includes(o.status)) return 'noop';
-    console.warn(
-      JSON.stringify({
-        msg: 'payment event does not apply to the order; refused',
-        orderId: o.id,
-        status: o.status,
-        event: event.type,
-        eventId: event.id,
-      }),
-    );
+    log.warn('payment event does not apply to the order; refused', {
+      orderId: o.id,
+      status: o.status,
+      event: event.type,
+      eventId: event.id,
+    });
     return 'ignored';
   }
 
@@ -128,16 +121,13 @@ export class OrderLifecycle {
    * go to the real PaymentIntent.
    */
   private refuseMismatch(o: OrderSnapshot, mismatch: string, intentId: string, eventId?: string): string {
-    console.error(
-      JSON.stringify({
-        msg: 'payment amount does not match the order; refused',
-        orderId: o.id,
-        intentId,
-        status: o.status,
-        mismatch,
-        stripeEventId: eventId,
-      }),
-    );
+    log.error('payment amount does not match the order; refused', {
+      orderId: o.id,
+      intentId,
+      status: o.status,
+      mismatch,
+      stripeEventId: eventId,
+    });
     this.book.flag(o, `payment refused: ${mismatch}`, eventId);
     this.book.saveOrder(o);
     return 'refused_amount_mismatch';
@@ -171,7 +161,7 @@ export class OrderLifecycle {
         return 'applied';
       }
       // Paid after the stock went back and sold out: the order cannot be filled.
-      console.error(JSON.stringify({ msg: 'paid after stock was released and sold; refunding', orderId: o.id, short }));
+      log.error('paid after stock was released and sold; refunding', { orderId: o.id, short });
       if (o.status === 'created') {
         this.book.transition(o, 'abandoned', `paid, but ${short.join(', ')} sold out`, eventId);
         this.book.recordAnswerOfOrder(o.id, closedAnswer());
@@ -194,17 +184,14 @@ export class OrderLifecycle {
     switch (task.kind) {
       case 'publish': {
         if (task.attempts > 0) {
-          (task.attempts >= LOUD_AFTER_SENDS ? console.error : console.warn)(
-            JSON.stringify({
-              msg: 'order copy not confirmed by the orders consumer; sending it again',
-              orderId: o.id,
-              version: o.version,
-              sends: task.attempts + 1,
-            }),
+          (task.attempts >= LOUD_AFTER_SENDS ? log.error : log.warn)(
+            'order copy not confirmed by the orders consumer; sending it again',
+            { orderId: o.id, version: o.version, sends: task.attempts + 1 },
           );
         }
+        const trace = (payload.trace as Trace | undefined) ?? outgoingTrace();
         await withTimeout(
-          this.queue.send({ type: 'order.snapshot', order: o }, { contentType: 'json' }),
+          this.queue.send({ type: 'order.snapshot', order: o, ...(trace ? { trace } : {}) }, { contentType: 'json' }),
           QUEUE_TIMEOUT_MS,
           'orders queue send',
         );

@@ -17,8 +17,10 @@ import type {
 } from '../../lib/contracts/checkout';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { AppError } from '../../lib/errors';
+import { log } from '../../lib/log';
 import { withTimeout } from '../../lib/resilience';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
+import { acceptTraces, withTrace } from '../../lib/trace';
 import { outboxShardName } from '../metrics/metrics.do';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
@@ -99,6 +101,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * that has its final answer gets exactly that answer again (stored as JSON).
    */
   async checkout(call: CheckoutCall): Promise<CheckoutResult> {
+    return withTrace(call.trace, () => this.checkoutInTrace(call));
+  }
+
+  private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
       return failure(
@@ -200,7 +206,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     } catch (err) {
       // The next change reports again (counts, not deltas: nothing adds up wrong).
       this.reported = '';
-      console.warn(JSON.stringify({ msg: 'outbox report failed', error: String(err) }));
+      log.warn('outbox report failed', { error: String(err) });
     }
   }
 
@@ -224,6 +230,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     return this.tasks.settle(task, (t) => this.lifecycle.runTask(t));
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(OrdersDO);
 
 /** Copies lost so far, per isolate (not per object: an evicted object's next instance sends them again). */
 const lostCopies = new Set<string>();
@@ -241,7 +249,7 @@ function lossyQueue(queue: Queue<OrdersQueueMessage>, email: string | undefined)
         const copy = `${message.order.id}@${message.order.version}`;
         if (!lostCopies.has(copy)) {
           lostCopies.add(copy);
-          console.warn(JSON.stringify({ msg: 'test fault: order copy lost on purpose', copy }));
+          log.warn('test fault: order copy lost on purpose', { copy });
           return;
         }
       }

@@ -19,6 +19,7 @@ import {
 } from '../../lib/payments/stripe';
 import { CircuitOpenError, withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
+import { traced } from '../../lib/trace';
 import { inventoryConfig } from '../inventory/config';
 import {
   commitAll,
@@ -145,21 +146,24 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
     cart: {
       async snapshot(who) {
         const { version, currency, lines } = unwrap(
-          await withTimeout(env.CART.checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
+          await withTimeout(traced(env.CART).checkoutSnapshot(who), CART_TIMEOUT_MS, 'cart snapshot'),
         );
         return { version, currency, lines: lines.map((l) => ({ ...l })) };
       },
       async checkedOut(who, orderId, lines) {
-        unwrap(await withTimeout(env.CART.checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out'));
+        unwrap(
+          await withTimeout(traced(env.CART).checkedOut(who, orderId, lines), CART_TIMEOUT_MS, 'cart checked out'),
+        );
       },
       async confirmPrices(who, prices) {
-        return unwrap(await withTimeout(env.CART.confirmPrices(who, prices), CART_TIMEOUT_MS, 'cart prices')).version;
+        return unwrap(await withTimeout(traced(env.CART).confirmPrices(who, prices), CART_TIMEOUT_MS, 'cart prices'))
+          .version;
       },
     },
     catalog: {
       priceForCheckout: async (skus) =>
         (await withTimeout(
-          env.CATALOG.priceForCheckout(skus),
+          traced(env.CATALOG).priceForCheckout(skus),
           CATALOG_TIMEOUT_MS,
           'catalog prices',
         )) as RpcResult<CheckoutPrices>,

@@ -5,6 +5,8 @@
 // end "done for now, check again at": the copy to Postgres stays until the consumer confirms it (a Queue can lose
 // a message after send() resolved), and is sent again when no confirmation comes. What each kind does is
 // OrderLifecycle.runTask.
+
+import { log } from '../../lib/log';
 import { backoffMs } from '../../lib/resilience';
 
 export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund';
@@ -119,16 +121,13 @@ export class TaskOutbox {
     } catch (err) {
       const delay = 1000 + backoffMs(task.attempts, 1000, 5 * 60_000);
       // Retried until it succeeds; past LOUD_AFTER_ATTEMPTS it is an error for ops.
-      (task.attempts + 1 >= LOUD_AFTER_ATTEMPTS ? console.error : console.warn)(
-        JSON.stringify({
-          msg: 'order task failed; retrying',
-          task: task.kind,
-          orderId: task.order_id,
-          attempts: task.attempts + 1,
-          delayMs: delay,
-          error: String(err),
-        }),
-      );
+      (task.attempts + 1 >= LOUD_AFTER_ATTEMPTS ? log.error : log.warn)('order task failed; retrying', {
+        task: task.kind,
+        orderId: task.order_id,
+        attempts: task.attempts + 1,
+        delayMs: delay,
+        error: String(err),
+      });
       this.sql.exec(
         'update task set attempts = attempts + 1, due_at = ?, last_error = ? where id = ?',
         Date.now() + delay,

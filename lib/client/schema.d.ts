@@ -9,8 +9,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Health of the gateway and of every dependency
-         * @description Each check is bounded in time, so the answer comes within a few seconds even when a dependency hangs.
+         * Readiness: every dependency of every worker, with its latency
+         * @description All checks run at once, each bounded (2 s, 2.5 s for a worker call), so the answer comes within about 3 s even when a dependency hangs.
          */
         get: {
             parameters: {
@@ -21,7 +21,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Everything is up */
+                /** @description Everything required is up (status ok or degraded) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -30,13 +30,12 @@ export interface paths {
                         /**
                          * @example {
                          *       "status": "ok",
+                         *       "failing": [],
                          *       "checks": {
-                         *         "gateway": {
-                         *           "status": "ok"
-                         *         },
                          *         "catalog": {
                          *           "status": "ok",
-                         *           "latencyMs": 12
+                         *           "latencyMs": 12,
+                         *           "required": true
                          *         }
                          *       },
                          *       "latencyMs": 14
@@ -45,7 +44,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description Something is down (the report names it) */
+                /** @description A required dependency is down (named in `failing`) */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -53,16 +52,65 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "status": "degraded",
+                         *       "status": "down",
+                         *       "failing": [
+                         *         "postgresPrimary"
+                         *       ],
                          *       "checks": {
                          *         "postgresPrimary": {
-                         *           "status": "down"
+                         *           "status": "down",
+                         *           "latencyMs": 1500,
+                         *           "required": true
                          *         }
                          *       },
                          *       "latencyMs": 14
                          *     }
                          */
                         "application/json": components["schemas"]["Health"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the gateway answers (no dependency is called) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Alive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "status": "ok"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                        };
                     };
                 };
             };
@@ -971,6 +1019,63 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["SloReport"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/ops/breakers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Circuit breakers of every worker: state, since when, latest transitions (admin role)
+         * @description Each worker answers for the isolate that served the call; breakers are per isolate (see operations.md).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every worker and its breakers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Breakers"];
                     };
                 };
                 /** @description No token */
@@ -2663,14 +2768,23 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Health: {
-            /** @enum {string} */
-            status: "ok" | "degraded";
-            /** @description One per dependency: gateway, catalog, admin, cart, checkout, postgresPrimary, postgresReplica. */
+            /**
+             * @description ok: every check passed; degraded (200): only checks not required failed; down (503)
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "down";
+            /** @description The checks that failed, by name */
+            failing: string[];
+            /** @description One per worker call (gateway, catalog, admin, cart, checkout) and per dependency they check: postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, deadLetters, stripe, and each worker's settings. */
             checks: {
                 [key: string]: {
                     /** @enum {string} */
                     status: "ok" | "down";
-                    latencyMs?: number;
+                    latencyMs: number;
+                    /** @description Down and required: the report is "down" (503) */
+                    required: boolean;
+                    /** @description A figure read on the way (deadLetters: letters waiting) */
+                    value?: number;
                 };
             };
             latencyMs: number;
@@ -2983,6 +3097,46 @@ export interface components {
                     met: boolean;
                     thresholdMs: number;
                 };
+            }[];
+        };
+        Breakers: {
+            workers: {
+                /** @enum {string} */
+                worker: "gateway" | "catalog" | "admin" | "cart" | "checkout";
+                /** @description false: the worker did not answer in time; breakers unknown */
+                reached: boolean;
+                isolate?: string;
+                isolateStartedAt?: string;
+                breakers: components["schemas"]["Breaker"][];
+            }[];
+            /** @description Every breaker not closed (open or half-open), with since when: what an alert rule reads */
+            open: {
+                worker: string;
+                name: string;
+                /** @enum {string} */
+                state: "closed" | "open" | "half-open";
+                since: string;
+            }[];
+        };
+        Breaker: {
+            /** @description What it guards: stripe, postgres, rate limiter (upstash), … */
+            name: string;
+            /** @enum {string} */
+            state: "closed" | "open" | "half-open";
+            /** @description When it entered this state (when first reported, if it never moved) */
+            since: string;
+            /** @description Consecutive failures counted */
+            failures: number;
+            /** @description Open: when the next trial call is let through */
+            retryAt?: string;
+            /** @description The latest transitions of this isolate, oldest first (at most 20) */
+            transitions: {
+                /** @enum {string} */
+                from: "closed" | "open" | "half-open";
+                /** @enum {string} */
+                to: "closed" | "open" | "half-open";
+                at: string;
+                reason: string;
             }[];
         };
         ProductUpdated: {

@@ -3,9 +3,10 @@
 import type { Identity } from '../auth/tokens';
 import type { CheckoutAccepted, CheckoutBody, OrderView } from '../checkout/schemas';
 import type { RpcResult } from '../rpc';
+import type { Trace } from '../trace';
 
 /** What the gateway knows of a checkout request beyond its body: If-Match and the shopper's other keys. */
-export type CheckoutContext = Pick<CheckoutCall, 'cartVersion' | 'shopperKeys'>;
+export type CheckoutContext = Pick<CheckoutCall, 'cartVersion' | 'shopperKeys' | 'trace'>;
 
 /** One checkout as the checkout worker hands it to the shopper's OrdersDO (body validated, request hashed). */
 export interface CheckoutCall {
@@ -22,6 +23,8 @@ export interface CheckoutCall {
    * `pm:<hash>` of the card's fingerprint once it has looked the payment method up.
    */
   shopperKeys?: string[];
+  /** The caller's span (W3C traceparent) and request id: logs and the Stripe call of this checkout carry them. */
+  trace?: Trace;
 }
 
 /**

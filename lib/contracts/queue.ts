@@ -2,6 +2,7 @@
 // shown to ops. Every message is a full snapshot carrying a version, so the consumer's writes are idempotent: a
 // redelivered or older snapshot never overwrites a newer row, and a replayed dead letter is harmless.
 import type { OrderSnapshot } from '../checkout/order';
+import type { Trace } from '../trace';
 
 /** One SKU's stock as its InventoryDO knows it. `available + held + sold = onHand`. */
 export interface InventoryLevels {
@@ -18,9 +19,11 @@ export interface InventoryLevels {
   updatedAt: number;
 }
 
-export type OrdersQueueMessage =
+/** `trace`: the span that sent it (an order copy: the request that changed the order), so the consumer's log joins it. */
+export type OrdersQueueMessage = (
   | { type: 'order.snapshot'; order: OrderSnapshot }
-  | { type: 'inventory.levels'; levels: InventoryLevels };
+  | { type: 'inventory.levels'; levels: InventoryLevels }
+) & { trace?: Trace };
 
 /** A message of `orders` that ran out of retries, as DeadLetterDO keeps it and the admin API shows it. */
 export interface DeadLetter {

@@ -23,7 +23,9 @@ const unreachable =
 
 export function isDbUnavailable(err: unknown): boolean {
   for (const e of chain(err)) {
+    // CircuitOpenError: the Postgres breaker is open (lib/db/breaker.ts), the outage seen a moment ago.
     if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+    if (e.name === 'CircuitOpenError' && (e as { circuit?: string }).circuit === 'postgres') return true;
     if (typeof e.code === 'string' && unavailableCodes.test(e.code)) return true;
     if (unreachable.test(e.message ?? '')) return true;
   }

@@ -9,12 +9,18 @@ const call = (path: string, vars: Record<string, unknown>) =>
   app.fetch(new Request(`https://storefront.test${path}`), { ...env, ...vars }, createExecutionContext());
 
 // The other workers as healthy stand-ins, so that /health turns only on the gateway's own settings.
-const ok = { status: 'ok', latencyMs: 1 };
+const ok = { status: 'ok', latencyMs: 1, required: true };
+const answer = (checks: Record<string, typeof ok>) => async () => ({
+  checks,
+  breakers: [],
+  isolate: 'stand-in',
+  isolateStartedAt: new Date().toISOString(),
+});
 const healthyWorkers = {
-  CATALOG: { health: async () => ({ postgresPrimary: ok, postgresReplica: ok }) },
-  ADMIN: { health: async () => ({ status: 'ok' }) },
-  CART: { health: async () => ({ status: 'ok' }) },
-  CHECKOUT: { health: async () => ({ status: 'ok' }) },
+  CATALOG: { health: answer({ postgresPrimary: ok, postgresReplica: ok }) },
+  ADMIN: { health: answer({}) },
+  CART: { health: answer({}) },
+  CHECKOUT: { health: answer({}) },
 };
 
 afterEach(() => {
@@ -38,11 +44,12 @@ describe('gateway configuration errors', () => {
     const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const without = await call('/health', healthyWorkers);
     expect(without.status).toBe(503);
-    const down = (await without.json()) as { checks: Record<string, { status: string }> };
-    expect(down.checks.gateway!.status).toBe('down');
+    const down = (await without.json()) as { failing: string[]; checks: Record<string, { status: string }> };
+    expect(down.checks.gatewaySettings!.status).toBe('down');
+    expect(down.failing).toEqual(['gatewaySettings']);
     expect(down.checks.catalog!.status).toBe('ok');
     expect(warnings.mock.calls.map((args) => String(args[0])).join('\n')).toMatch(
-      /"check":"gateway".*DATABASE_URL: .*it is not set/,
+      /"check":"gatewaySettings".*DATABASE_URL: .*it is not set/,
     );
 
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -52,7 +59,7 @@ describe('gateway configuration errors', () => {
       JWT_SIGNING_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'health-test' }),
     });
     expect(withSecrets.status).toBe(200);
-    const up = (await withSecrets.json()) as { checks: { gateway: { status: string } } };
-    expect(up.checks.gateway.status).toBe('ok');
+    const up = (await withSecrets.json()) as { checks: { gatewaySettings: { status: string } } };
+    expect(up.checks.gatewaySettings.status).toBe('ok');
   });
 });

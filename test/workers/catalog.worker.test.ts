@@ -125,7 +125,9 @@ describe('CatalogService over RPC, against the real replica', () => {
 
   it('reports both databases healthy', async () => {
     const health = await catalog.health();
-    expect(health.postgresPrimary.status).toBe('ok');
-    expect(health.postgresReplica.status).toBe('ok');
+    expect(health.checks.postgresPrimary!.status).toBe('ok');
+    expect(health.checks.postgresReplica!.status).toBe('ok');
+    expect(health.checks.kv!.status).toBe('ok');
+    expect(health.checks.postgresPrimary!.latencyMs).toBeGreaterThanOrEqual(0);
   });
 });

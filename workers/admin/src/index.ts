@@ -3,11 +3,15 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { Identity } from '../../../lib/auth/tokens';
+import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
-import type { DbEnv } from '../../../lib/db/client';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
+import { workerHealth } from '../../../lib/health';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { acceptTraces, traced } from '../../../lib/trace';
 import { adminConfig } from './config';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { updateProduct } from './products';
@@ -38,7 +42,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async setStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.setStock(sku, body));
+      return unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body));
     });
   }
 
@@ -46,7 +50,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async adjustStock(identity: Identity, sku: unknown, body: unknown) {
     return rpc(async () => {
       requireMerchant(identity);
-      return unwrap(await this.env.CHECKOUT_OPS.adjustStock(sku, body));
+      return unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body));
     });
   }
 
@@ -55,7 +59,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(identity);
       const { letters, waiting } = unwrap(
-        await this.env.CHECKOUT_OPS.deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+        await traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
       );
       return { letters, waiting };
     });
@@ -65,7 +69,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async replayDeadLetters(identity: Identity, ids?: string[]) {
     return rpc(async () => {
       requireAdmin(identity);
-      return { replayed: unwrap(await this.env.CHECKOUT_OPS.replayDeadLetters(ids)).replayed };
+      return { replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed };
     });
   }
 
@@ -76,8 +80,8 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const q = BusinessQuerySchema.parse(query);
       const [figures, letters, outbox] = await Promise.all([
         businessFigures(this.env, q),
-        this.env.CHECKOUT_OPS.deadLetters({ includeReplayed: false, limit: 500 }),
-        this.env.CHECKOUT_OPS.outbox(),
+        traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed: false, limit: 500 }),
+        traced(this.env.CHECKOUT_OPS).outbox(),
       ]);
       const { letters: waitingLetters, waiting } = unwrap(letters);
       const oldest = waitingLetters.map((l) => l.firstSeenAt).sort()[0] ?? null;
@@ -85,23 +89,34 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
-  /** Throws (the gateway shows the admin worker down and logs why) when a setting is bad. */
-  async health() {
-    adminConfig(this.env);
-    return { status: 'ok' as const };
+  /** Its dependencies' checks (settings, the primary it writes, KV where it publishes) and its breakers. */
+  async health(): Promise<WorkerHealth> {
+    return adminHealth(this.env);
   }
+}
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(AdminService);
+
+function adminHealth(env: AdminEnv & DbEnv): Promise<WorkerHealth> {
+  return workerHealth({
+    adminSettings: { required: true, run: async () => adminConfig(env) },
+    postgresPrimary: {
+      required: true,
+      run: async () => {
+        const settings = dbSettings(env);
+        await sqlClient(settings.DATABASE_URL, settings)`select 1`;
+      },
+    },
+    kv: { required: true, run: () => env.CATALOG_META.get(GENERATION_KEY) },
+  });
 }
 
 export default {
   async fetch(request: Request, env: AdminEnv & DbEnv): Promise<Response> {
     if (new URL(request.url).pathname === '/health') {
-      try {
-        adminConfig(env);
-        return Response.json({ status: 'ok' });
-      } catch (err) {
-        console.error(JSON.stringify({ msg: 'admin settings invalid', error: String(err) }));
-        return Response.json({ status: 'down' }, { status: 503 });
-      }
+      const report = await adminHealth(env);
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });
   },

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { BusinessFigures, BusinessQuery } from '../../../lib/contracts/figures';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { log } from '../../../lib/log';
 
 export const BusinessQuerySchema = z
   .object({
@@ -92,7 +93,7 @@ async function replicaLag(primary: Sql, replica: Sql | undefined): Promise<Busin
     // Nothing to replay: no lag, however long ago the last commit was (an idle primary is not a late replica).
     return { configured: true, lagBytes: bytes, lagSeconds: bytes === 0 ? 0 : Math.round(n(r.age) * 1000) / 1000 };
   } catch (err) {
-    console.warn(JSON.stringify({ msg: 'replica lag unmeasured', error: String(err) }));
+    log.warn('replica lag unmeasured', { error: String(err) });
     return { configured: true, lagBytes: null, lagSeconds: null };
   }
 }
@@ -109,7 +110,7 @@ export async function businessFigures(env: DbEnv, q: BusinessQuery) {
     figures = await ordersFigures(replica ?? primary, q);
   } catch (err) {
     if (!replica) throw err;
-    console.warn(JSON.stringify({ msg: 'replica unreachable, reading figures from the primary', error: String(err) }));
+    log.warn('replica unreachable, reading figures from the primary', { error: String(err) });
     source = 'primary';
     figures = await ordersFigures(primary, q);
   }

@@ -6,8 +6,12 @@ import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
 import type { CartMergeResult, CartSnapshot, OrderedLine, ShownPrice } from '../../../lib/contracts/cart';
 import type { VariantInfo, VariantList } from '../../../lib/contracts/catalog';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { AppError } from '../../../lib/errors';
+import { HEALTH_PROBE, workerHealth } from '../../../lib/health';
+import { log } from '../../../lib/log';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { acceptTraces, traced } from '../../../lib/trace';
 import { cartConfig, cartLimits } from './config';
 
 export { CartDO } from '../../../durable-objects/cart/cart.do';
@@ -30,7 +34,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   private cartOf(sub: string) {
-    return this.env.CARTS.get(this.env.CARTS.idFromName(sub));
+    return traced(this.env.CARTS.get(this.env.CARTS.idFromName(sub)));
   }
 
   /** Catalog data of `skus` (an unknown SKU is absent), from this isolate's short memo or one catalog call. */
@@ -42,7 +46,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
       return !m || now - m.at >= ttl;
     });
     if (missing.length) {
-      const answer = unwrap(await this.env.CATALOG.getVariants(missing));
+      const answer = unwrap(await traced(this.env.CATALOG).getVariants(missing));
       const found = new Map((JSON.parse(answer.body) as VariantList).variants.map((v) => [v.sku, v]));
       for (const sku of missing) rememberVariant(sku, found.get(sku) ?? null, now);
     }
@@ -164,8 +168,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
     const limits = this.limits({ sub: subjects.customer, role: 'customer' });
     const { taken, left } = await this.cartOf(subjects.customer).absorb(token, lines, limits);
     await guest.confirmDrain(token, this.limits({ sub: subjects.guest, role: 'guest' }), taken);
-    if (left.length)
-      console.log(JSON.stringify({ msg: 'login merge left lines in the guest cart', guest: subjects.guest, left }));
+    if (left.length) log.info('login merge left lines in the guest cart', { guest: subjects.guest, left });
     return { merged: taken.reduce((n, l) => n + l.quantity, 0), kept: left };
   }
 
@@ -207,13 +210,21 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
+    if (new URL(request.url).pathname === '/health') {
+      const report = await this.health();
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
+    }
     return new Response('not found', { status: 404 });
   }
 
-  /** Throws (the gateway shows the cart down and logs why) when a var is bad. */
-  async health() {
-    cartConfig(this.env);
-    return { status: 'ok' as const };
+  /** Its settings and a read of one CartDO (the class answers, its storage works), and its breakers. */
+  async health(): Promise<WorkerHealth> {
+    return workerHealth({
+      cartSettings: { required: true, run: async () => cartConfig(this.env) },
+      cartObjects: { required: true, run: () => this.cartOf(HEALTH_PROBE).cart() },
+    });
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CartWorker);

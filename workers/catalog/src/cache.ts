@@ -4,6 +4,7 @@
 // Keys carry the catalog generation, so both tiers are invalidated together by a merchant write.
 import type { CachedAnswer } from '../../../lib/contracts/catalog';
 import { isDbUnavailable } from '../../../lib/db/errors';
+import { log } from '../../../lib/log';
 
 export interface CachePolicy {
   freshSeconds: number;
@@ -93,7 +94,7 @@ export async function cachedJson(
     if (age <= policy.freshSeconds + policy.swrSeconds) {
       if (!inflight.has(key)) {
         loadOnce(ctx, cache, key, policy, load).catch((err) =>
-          console.warn(JSON.stringify({ msg: 'catalog revalidation failed', key, error: String(err) })),
+          log.warn('catalog revalidation failed', { key, error: String(err) }),
         );
       }
       return { body: entry.body, cache: 'STALE', age, cacheControl };

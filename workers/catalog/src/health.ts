@@ -1,36 +1,26 @@
-// Health of the catalog's dependencies: the Postgres primary and the read replica, each with a deadline.
+// Health of the catalog's dependencies: the Postgres primary and the read replica (a query on each, with the
+// database deadline), KV (the generation key) and its settings. The replica is not required: reads fall back to
+// the primary while it is away.
+import { GENERATION_KEY } from '../../../lib/catalog/generation';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { type Probe, workerHealth } from '../../../lib/health';
+import { catalogConfig } from './config';
 
-export interface Check {
-  status: 'ok' | 'down';
-  latencyMs: number;
-}
-export type DbChecks = Record<'postgresPrimary' | 'postgresReplica', Check>;
-
-async function check(query: () => Promise<unknown>): Promise<Check> {
-  const started = Date.now();
-  try {
-    await query();
-    return { status: 'ok', latencyMs: Date.now() - started };
-  } catch (err) {
-    // The reason goes to the log, not to the public health answer.
-    console.warn(JSON.stringify({ msg: 'database health check failed', error: String(err) }));
-    return { status: 'down', latencyMs: Date.now() - started };
-  }
+/** A `select 1` on the database at `url`, or on the primary when the replica is not configured. */
+function ping(env: DbEnv, which: 'DATABASE_URL' | 'DATABASE_REPLICA_URL'): Probe['run'] {
+  return async () => {
+    const settings = dbSettings(env);
+    const url = (which === 'DATABASE_REPLICA_URL' && settings.DATABASE_REPLICA_URL) || settings.DATABASE_URL;
+    await sqlClient(url, settings)`select 1`;
+  };
 }
 
-export async function checkDatabases(env: DbEnv): Promise<DbChecks> {
-  let settings: ReturnType<typeof dbSettings>;
-  try {
-    settings = dbSettings(env);
-  } catch (err) {
-    console.error(JSON.stringify({ msg: 'database settings invalid', error: String(err) }));
-    return { postgresPrimary: { status: 'down', latencyMs: 0 }, postgresReplica: { status: 'down', latencyMs: 0 } };
-  }
-  const ping = (url: string) => () => sqlClient(url, settings)`select 1`;
-  const [postgresPrimary, postgresReplica] = await Promise.all([
-    check(ping(settings.DATABASE_URL)),
-    check(ping(settings.DATABASE_REPLICA_URL || settings.DATABASE_URL)),
-  ]);
-  return { postgresPrimary, postgresReplica };
+export function catalogHealth(env: DbEnv & { CATALOG_META: KVNamespace }): Promise<WorkerHealth> {
+  return workerHealth({
+    catalogSettings: { required: true, run: async () => catalogConfig(env) },
+    postgresPrimary: { required: true, run: ping(env, 'DATABASE_URL') },
+    postgresReplica: { required: false, run: ping(env, 'DATABASE_REPLICA_URL') },
+    kv: { required: true, run: () => env.CATALOG_META.get(GENERATION_KEY) },
+  });
 }

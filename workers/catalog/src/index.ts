@@ -4,13 +4,17 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
 import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
+import { pgBreaker } from '../../../lib/db/breaker';
 import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
+import { log } from '../../../lib/log';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
+import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
-import { checkDatabases, type DbChecks } from './health';
+import { catalogHealth } from './health';
 import {
   categoryTree,
   effectiveSort,
@@ -35,7 +39,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       generation = { value: await readGeneration(this.env.CATALOG_META), readAt: Date.now() };
     } catch (err) {
       // KV unreachable: keep serving under the last known generation rather than failing reads.
-      console.warn(JSON.stringify({ msg: 'catalog generation read failed', error: String(err) }));
+      log.warn('catalog generation read failed', { error: String(err) });
     }
     return generation.value;
   }
@@ -61,7 +65,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return await load(reader);
     } catch (err) {
       if (reader === db.$primary || !isDbUnavailable(err)) throw err;
-      console.warn(JSON.stringify({ msg: 'replica unreachable, reading from the primary', error: String(err) }));
+      log.warn('replica unreachable, reading from the primary', { error: String(err) });
       return load(db.$primary);
     }
   }
@@ -77,7 +81,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
         try {
           const db = createDb(this.env);
-          return JSON.stringify(await this.readWithFallback(db, gen, load));
+          // Only an outage of the primary counts (the replica falls back to it); an open breaker fails the fill
+          // at once, and the cache then serves what it has (stale-if-error) or answers 503.
+          return JSON.stringify(await pgBreaker.run(() => this.readWithFallback(db, gen, load), isDbUnavailable));
         } catch (err) {
           mapDbError(err);
         }
@@ -161,10 +167,10 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       const generation = await this.currentGeneration();
       const edge = await this.variantsAt(generation, skus);
       if (edge.ok) return { variants: edge.variants, generation, source: 'edge' as const };
-      console.warn(JSON.stringify({ msg: 'checkout prices from the primary: edge catalog failed', error: edge.error }));
+      log.warn('checkout prices from the primary: edge catalog failed', { error: edge.error });
       try {
         return {
-          variants: await variantsBySku(createDb(this.env).$primary, skus),
+          variants: await pgBreaker.run(() => variantsBySku(createDb(this.env).$primary, skus), isDbUnavailable),
           generation,
           source: 'primary' as const,
         };
@@ -178,25 +184,20 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return this.cached('/categories', async (db) => ({ categories: await categoryTree(db) }));
   }
 
-  /** The databases' status; throws (the gateway shows the catalog down and logs why) when a var is bad. */
-  async health(): Promise<DbChecks> {
-    catalogConfig(this.env);
-    return checkDatabases(this.env);
+  /** Its dependencies' checks (settings, both databases, KV) and this isolate's breakers. */
+  async health(): Promise<WorkerHealth> {
+    return catalogHealth(this.env);
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CatalogService);
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     if (new URL(request.url).pathname === '/health') {
-      const checks = await checkDatabases(env);
-      let ok = Object.values(checks).every((c) => c.status === 'ok');
-      try {
-        catalogConfig(env);
-      } catch (err) {
-        console.error(JSON.stringify({ msg: 'catalog settings invalid', error: String(err) }));
-        ok = false;
-      }
-      return Response.json({ status: ok ? 'ok' : 'down', checks }, { status: ok ? 200 : 503 });
+      const report = await catalogHealth(env);
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });
   },

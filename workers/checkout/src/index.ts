@@ -16,6 +16,7 @@ import {
 } from '../../../lib/checkout/schemas';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
+import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
@@ -23,6 +24,8 @@ import { paymentEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
+import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
+import { checkoutHealth } from './health';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
 export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
@@ -52,7 +55,7 @@ async function sha256(text: string): Promise<string> {
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
-    return this.env.ORDERS.get(this.env.ORDERS.idFromName(sub));
+    return traced(this.env.ORDERS.get(this.env.ORDERS.idFromName(sub)));
   }
 
   /**
@@ -60,6 +63,15 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
    * is the shopper's OrdersDO's, which a replay of the key gets again.
    */
   async checkout(who: Identity, key: string, input: unknown, context: CheckoutContext = {}): Promise<CheckoutResult> {
+    return withTrace(context.trace, () => this.checkoutInTrace(who, key, input, context));
+  }
+
+  private checkoutInTrace(
+    who: Identity,
+    key: string,
+    input: unknown,
+    context: CheckoutContext,
+  ): Promise<CheckoutResult> {
     return rpc(async () => {
       const parsed = CheckoutBody.safeParse(input);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
@@ -76,6 +88,7 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         body,
         shopperKeys,
         ...(cartVersion !== undefined ? { cartVersion } : {}),
+        ...traceField(),
       };
       const { accepted } = unwrap(await this.ordersOf(who.sub).checkout(call));
       return { accepted };
@@ -139,14 +152,21 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname === '/health') return Response.json(await this.health());
+    if (new URL(request.url).pathname === '/health') {
+      const report = await this.health();
+      const ok = Object.values(report.checks).every((c) => c.status === 'ok' || !c.required);
+      return Response.json(report, { status: ok ? 200 : 503 });
+    }
     return new Response('not found', { status: 404 });
   }
 
-  async health() {
-    return { status: 'ok' as const };
+  /** Its dependencies' checks (checkout-health.ts) and this isolate's breakers (Stripe, Postgres). */
+  async health(): Promise<WorkerHealth> {
+    return checkoutHealth(this.env);
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
 export class CheckoutOps extends WorkerEntrypoint<Env> {
@@ -207,9 +227,11 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
   }
 
   private deadLetterStore() {
-    return this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq'));
+    return traced(this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')));
   }
 }
+// Its methods take the trace a `traced` caller sends (lib/trace.ts).
+acceptTraces(CheckoutOps);
 
 function stockRefusal(r: { reason: string; held?: number; sold?: number; minimum?: number }): AppError {
   if (r.reason === 'BELOW_COMMITTED') {

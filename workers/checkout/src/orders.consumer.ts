@@ -14,8 +14,10 @@ import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/contracts
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable } from '../../../lib/db/errors';
+import { log } from '../../../lib/log';
 import { backoffMs, CircuitOpenError, withTimeout } from '../../../lib/resilience';
 import { unwrap } from '../../../lib/rpc';
+import { traced, withTrace } from '../../../lib/trace';
 import { checkoutConfig } from './config';
 
 type Env = CheckoutEnv & DbEnv;
@@ -171,45 +173,43 @@ const CONFIRM_TIMEOUT_MS = 3000;
  */
 async function confirmCopy(env: Env, o: OrderSnapshot, how: 'written' | 'dead-lettered'): Promise<void> {
   try {
-    const owner = env.ORDERS.get(env.ORDERS.idFromName(o.owner.sub));
+    const owner = traced(env.ORDERS.get(env.ORDERS.idFromName(o.owner.sub)));
     unwrap(await withTimeout(owner.orderCopied(o.id, o.version), CONFIRM_TIMEOUT_MS, 'OrdersDO orderCopied'));
   } catch (err) {
-    console.warn(
-      JSON.stringify({
-        msg: 'order copy not confirmed to its object; it will be sent again',
-        orderId: o.id,
-        version: o.version,
-        how,
-        error: String(err),
-      }),
-    );
+    log.warn('order copy not confirmed to its object; it will be sent again', {
+      orderId: o.id,
+      version: o.version,
+      how,
+      error: String(err),
+    });
   }
 }
 
 export async function consumeOrders(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
-  await Promise.all(
-    batch.messages.map(async (msg) => {
-      try {
-        await writeMessage(env, msg.body);
-        msg.ack();
-        if (msg.body.type === 'order.snapshot') await confirmCopy(env, msg.body.order, 'written');
-      } catch (err) {
-        const delaySeconds = retryDelaySeconds(env, msg.attempts);
-        const outage = err instanceof CircuitOpenError || isDbUnavailable(err);
-        (outage ? console.warn : console.error)(
-          JSON.stringify({
-            msg: 'orders message failed; retrying',
-            id: msg.id,
-            type: msg.body?.type,
-            attempts: msg.attempts,
-            delaySeconds,
-            error: String(err),
-          }),
-        );
-        msg.retry({ delaySeconds });
-      }
-    }),
-  );
+  await Promise.all(batch.messages.map((msg) => withTrace(msg.body?.trace, () => consumeOne(env, msg))));
+}
+
+/** One message, in the span of whoever sent it: an order copy written is logged, so a checkout can be followed. */
+async function consumeOne(env: Env, msg: Message<OrdersQueueMessage>): Promise<void> {
+  try {
+    await writeMessage(env, msg.body);
+    msg.ack();
+    if (msg.body.type === 'order.snapshot') {
+      log.info('order copy written', { orderId: msg.body.order.id, version: msg.body.order.version });
+      await confirmCopy(env, msg.body.order, 'written');
+    }
+  } catch (err) {
+    const delaySeconds = retryDelaySeconds(env, msg.attempts);
+    const outage = err instanceof CircuitOpenError || isDbUnavailable(err);
+    (outage ? log.warn : log.error)('orders message failed; retrying', {
+      id: msg.id,
+      type: msg.body?.type,
+      attempts: msg.attempts,
+      delaySeconds,
+      error: String(err),
+    });
+    msg.retry({ delaySeconds });
+  }
 }
 
 /** `orders-dlq`: every message that ran out of retries is kept, visible and replayable (DeadLetterDO). */
@@ -222,12 +222,6 @@ export async function consumeDeadLetters(batch: MessageBatch<OrdersQueueMessage>
       m.body.type === 'order.snapshot' ? confirmCopy(env, m.body.order, 'dead-lettered') : null,
     ),
   );
-  console.error(
-    JSON.stringify({
-      msg: 'orders messages dead-lettered',
-      count: batch.messages.length,
-      ids: batch.messages.map((m) => m.id),
-    }),
-  );
+  log.error('orders messages dead-lettered', { count: batch.messages.length, ids: batch.messages.map((m) => m.id) });
   batch.ackAll();
 }

@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
 import { serveApiDocument } from './routes/openapi';
 import { opsFiguresRoutes } from './routes/ops.figures.routes';
+import { opsSignalsRoutes } from './routes/ops.signals.routes';
 import { router } from './routes/router';
 import { webhookRoutes } from './routes/webhooks.routes';
 
@@ -36,6 +37,7 @@ app.route('/v1/auth', authRoutes);
 app.route('/.well-known/jwks.json', jwksRoute);
 app.route('/v1', catalogRoutes);
 app.route('/v1/admin/ops', opsFiguresRoutes);
+app.route('/v1/admin/ops', opsSignalsRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/cart', cartRoutes);
 app.route('/v1/checkout', checkoutRoutes);

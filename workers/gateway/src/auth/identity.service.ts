@@ -14,6 +14,7 @@ import {
 import { createDb, type DbEnv } from '../../../../lib/db/client';
 import { mapDbError } from '../../../../lib/db/errors';
 import { AppError } from '../../../../lib/errors';
+import { log } from '../../../../lib/log';
 import { gatewayConfig } from '../config';
 
 export type IdentityEnv = DbEnv & AuthEnv;
@@ -146,7 +147,7 @@ export async function refresh(env: IdentityEnv, token: string): Promise<Session>
         sql`update refresh_tokens set revoked_at = now() where family_id = ${row.family_id} and revoked_at is null`,
       ),
     );
-    console.warn(JSON.stringify({ msg: 'refresh token reused; family revoked', familyId: row.family_id }));
+    log.warn('refresh token reused; family revoked', { familyId: row.family_id });
     throw new AppError('REFRESH_TOKEN_REUSED', 'This session has been revoked; log in again.');
   }
   throw new AppError('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; log in again.');
@@ -185,6 +186,6 @@ export async function pruneRefreshTokens(env: IdentityEnv): Promise<{ deleted: n
     deleted += count;
     if (count < PRUNE_BATCH) break;
   }
-  console.log(JSON.stringify({ msg: 'refresh tokens pruned', deleted }));
+  log.info('refresh tokens pruned', { deleted });
   return { deleted };
 }

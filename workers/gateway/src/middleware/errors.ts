@@ -4,6 +4,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, type ErrorCode, errorBody, validationError } from '../../../../lib/errors';
+import { log } from '../../../../lib/log';
 import type { GatewayApp } from '../types';
 
 function respond(c: Context<GatewayApp>, err: AppError) {
@@ -29,30 +30,24 @@ const statusCodes: Record<number, ErrorCode> = {
 export const onError: ErrorHandler<GatewayApp> = (err, c) => {
   if (err instanceof AppError) {
     if (err.status >= 500) {
-      console.error(
-        JSON.stringify({
-          requestId: c.get('requestId'),
-          correlationId: c.get('correlationId'),
-          msg: err.message,
-          code: err.code,
-          cause: String(err.cause ?? ''),
-        }),
-      );
+      log.error(err.message, {
+        requestId: c.get('requestId'),
+        correlationId: c.get('correlationId'),
+        code: err.code,
+        cause: String(err.cause ?? ''),
+      });
     }
     return respond(c, err);
   }
   if (err instanceof HTTPException && statusCodes[err.status]) {
     return respond(c, new AppError(statusCodes[err.status]!, err.message || 'Request refused.'));
   }
-  console.error(
-    JSON.stringify({
-      requestId: c.get('requestId'),
-      correlationId: c.get('correlationId'),
-      msg: 'unhandled error',
-      error: String(err),
-      stack: err.stack,
-    }),
-  );
+  log.error('unhandled error', {
+    requestId: c.get('requestId'),
+    correlationId: c.get('correlationId'),
+    error: String(err),
+    stack: err.stack,
+  });
   return respond(c, new AppError('INTERNAL', 'Something went wrong on our side.'));
 };
 

@@ -4,6 +4,7 @@
 // when it dies before its flush (at most FIGURES_FLUSH_MS of its requests) is lost; docs/operations.md.
 import type { Context } from 'hono';
 import type { FigureKey } from '../../../../lib/contracts/figures';
+import { log } from '../../../../lib/log';
 import { FigureRecorder } from '../../../../lib/metrics/recorder';
 import { withTimeout } from '../../../../lib/resilience';
 import { type FiguresConfig, figuresConfig } from '../ops/figures.config';
@@ -29,9 +30,7 @@ async function flush(env: GatewayBindings, config: FiguresConfig, delayMs: numbe
     await withTimeout(stub.record(rows), 5000, 'figures flush');
   } catch (err) {
     // Lost, not retried: a figure is worth less than the memory and the calls a backlog would take in an outage.
-    console.warn(
-      JSON.stringify({ msg: 'figures flush failed; rollups dropped', rows: rows.length, error: String(err) }),
-    );
+    log.warn('figures flush failed; rollups dropped', { rows: rows.length, error: String(err) });
   }
 }
 
@@ -50,7 +49,7 @@ export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number
   try {
     config = figuresConfig(c.env);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'figures settings invalid; not recording', error: String(err) }));
+    log.error('figures settings invalid; not recording', { error: String(err) });
     return;
   }
   if (config.FIGURES_RECORDING === 'off' || !c.env.METRICS) return;

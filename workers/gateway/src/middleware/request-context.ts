@@ -1,9 +1,14 @@
-// Request id on every answer (always the gateway's own: a client-chosen id could be spoofed or collide in logs;
-// a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and echoed back), the
-// figures of every request (middleware/figures.ts), and a structured log line for the requests worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
+// A W3C traceparent for every request (a child of a valid incoming one, else a new trace), ambient for the whole
+// request (lib/trace.ts) so every log line and every hop (checkout RPC, OrdersDO, Queue, Stripe) carries it, and
+// echoed on the answer. Request id on every answer (always the gateway's own: a client-chosen id could be spoofed
+// or collide in logs; a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and
+// echoed back), the figures of every request (middleware/figures.ts), and a structured log line for the requests
+// worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
 // than SLOW_REQUEST_MS), "all", or "none". Per-request logging of every success is left to Workers
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
 import type { MiddlewareHandler } from 'hono';
+import { log } from '../../../../lib/log';
+import { childTraceparent, enterTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { recordFigures } from './figures';
@@ -25,15 +30,17 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
     // Read first: a bad config fails the request here (a logged 500 naming the variable), before any work.
     const { REQUEST_LOG: mode, SLOW_REQUEST_MS: slowMs } = gatewayConfig(c.env);
     const started = Date.now();
-    await next();
+    const traceparent = childTraceparent(c.req.header('traceparent'));
+    await enterTrace({ traceparent, requestId }, next);
     c.header('x-request-id', requestId);
+    c.header('traceparent', traceparent);
     if (correlationId) c.header('x-correlation-id', correlationId);
     const ms = Date.now() - started;
     const route = c.req.routePath || 'unmatched';
     const slow = ms >= slowMs;
     if (mode === 'all' || (mode === 'errors' && (c.res.status >= 400 || slow))) {
-      console.log(
-        JSON.stringify({
+      enterTrace({ traceparent, requestId }, () =>
+        log.info('request', {
           requestId,
           correlationId,
           method: c.req.method,

@@ -7,6 +7,7 @@
 // per location, so a slow store does not loosen a credential or checkout limit.
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
+import { log } from '../../../../lib/log';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
 import { type RouteClass, routeClass } from './rules';
@@ -82,9 +83,7 @@ export async function edgeCount(c: Context<GatewayApp>, counter: EdgeCounter, ke
       return success;
     },
     (err: unknown) => {
-      console.warn(
-        JSON.stringify({ requestId: c.get('requestId'), msg: 'edge rate limit failed', error: String(err) }),
-      );
+      log.warn('edge rate limit failed', { requestId: c.get('requestId'), error: String(err) });
       return true;
     },
   );

@@ -5,6 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { AppError } from '../../../../lib/errors';
+import { log } from '../../../../lib/log';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
 import { durableObjectLimiter, type Limiter, refillOf, upstashLimiter } from './backends';
@@ -77,17 +78,14 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     });
     if (verdict.kind === 'late') return next(); // the edge tier has let it through; the store's verdict follows
     if (verdict.kind === 'down') {
-      console.warn(
-        JSON.stringify({
-          requestId: c.get('requestId'),
-          msg: 'rate limiter unavailable',
-          backend: store.backend.name,
-          breaker: store.breaker.state,
-          rule: rule.name,
-          failClosed: rule.failClosed,
-          error: String(verdict.error),
-        }),
-      );
+      log.warn('rate limiter unavailable', {
+        requestId: c.get('requestId'),
+        backend: store.backend.name,
+        breaker: store.breaker.state,
+        rule: rule.name,
+        failClosed: rule.failClosed,
+        error: String(verdict.error),
+      });
       if (rule.failClosed) {
         const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
         throw new AppError('RATE_LIMITER_UNAVAILABLE', 'This operation is paused for a moment; try again shortly.', {

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import * as example from './examples';
@@ -47,7 +48,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const result = unwrap(
-      await c.env.ADMIN.updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')),
+      await traced(c.env.ADMIN).updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')),
     );
     return c.json({ product: result.product, generation: result.generation }, 200);
   },
@@ -75,7 +76,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await c.env.ADMIN.setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -97,7 +98,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await c.env.ADMIN.adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -167,7 +168,7 @@ adminRoutes.openapi(
   async (c) => {
     const q = c.req.valid('query');
     return c.json(
-      unwrap(await c.env.ADMIN.deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never,
+      unwrap(await traced(c.env.ADMIN).deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never,
       200,
       { 'cache-control': 'no-store' },
     );
@@ -197,6 +198,6 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json') ?? {};
-    return c.json(unwrap(await c.env.ADMIN.replayDeadLetters(c.get('identity')!, body.ids)) as never, 200);
+    return c.json(unwrap(await traced(c.env.ADMIN).replayDeadLetters(c.get('identity')!, body.ids)) as never, 200);
   },
 );

@@ -3,6 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { LoginBody, LoginSession, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
 import { authKeys } from '../../../../lib/auth/tokens';
+import { traced } from '../../../../lib/trace';
 import * as identity from '../auth/identity.service';
 import { jsonBody } from '../middleware/json-body';
 import * as example from './examples';
@@ -58,7 +59,7 @@ authRoutes.openapi(
     const caller = c.get('identity');
     if (caller?.role === 'guest') {
       // The cart worker owns the merge; the gateway only vouches for both subjects.
-      const cartMerge = await c.env.CART.mergeGuestCart({ guest: caller.sub, customer: session.subject });
+      const cartMerge = await traced(c.env.CART).mergeGuestCart({ guest: caller.sub, customer: session.subject });
       return c.json({ ...session, cartMerge }, 200, noStore);
     }
     return c.json(session, 200, noStore);

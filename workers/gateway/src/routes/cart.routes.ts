@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
 import { type RpcResult, unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import type { GatewayApp } from '../types';
@@ -58,7 +59,7 @@ cartRoutes.openapi(
     security: bearer,
     responses: { 200: cartAnswer, 401: failure('No token') },
   }),
-  async (c) => answer(c, await c.env.CART.getCart(c.get('identity')!)) as never,
+  async (c) => answer(c, await traced(c.env.CART).getCart(c.get('identity')!)) as never,
 );
 
 cartRoutes.openapi(
@@ -74,7 +75,7 @@ cartRoutes.openapi(
   }),
   async (c) => {
     const added = c.req.valid('json');
-    const result = await c.env.CART.addItem(c.get('identity')!, added, ifMatch(c));
+    const result = await traced(c.env.CART).addItem(c.get('identity')!, added, ifMatch(c));
     // The add that turned an empty cart into a non-empty one starts a cart (the figures' abandonment and conversion).
     if (result.ok && result.cart.lines.length === 1 && result.cart.lines[0]!.quantity === added.quantity)
       c.set('figureEvent', 'cart.started');
@@ -100,7 +101,12 @@ cartRoutes.openapi(
   async (c) =>
     answer(
       c,
-      await c.env.CART.setQuantity(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c)),
+      await traced(c.env.CART).setQuantity(
+        c.get('identity')!,
+        c.req.valid('param').sku,
+        c.req.valid('json'),
+        ifMatch(c),
+      ),
     ) as never,
 );
 
@@ -121,5 +127,5 @@ cartRoutes.openapi(
     },
   }),
   async (c) =>
-    answer(c, await c.env.CART.removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
+    answer(c, await traced(c.env.CART).removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
 );

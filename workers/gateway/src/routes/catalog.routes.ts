@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import type { GatewayApp } from '../types';
 import * as example from './examples';
 import { failure, failureWithRetry, json, rateLimited, rateLimitHeaders } from './openapi';
@@ -51,7 +52,7 @@ catalogRoutes.openapi(
       ...errors,
     },
   }),
-  async (c) => answer(c, await c.env.CATALOG.listProducts(c.req.valid('query'))) as never,
+  async (c) => answer(c, await traced(c.env.CATALOG).listProducts(c.req.valid('query'))) as never,
 );
 
 catalogRoutes.openapi(
@@ -67,7 +68,7 @@ catalogRoutes.openapi(
       ...errors,
     },
   }),
-  async (c) => answer(c, await c.env.CATALOG.getProduct(c.req.valid('param').slug)) as never,
+  async (c) => answer(c, await traced(c.env.CATALOG).getProduct(c.req.valid('param').slug)) as never,
 );
 
 catalogRoutes.openapi(
@@ -82,5 +83,5 @@ catalogRoutes.openapi(
       503: errors[503],
     },
   }),
-  async (c) => answer(c, await c.env.CATALOG.listCategories()) as never,
+  async (c) => answer(c, await traced(c.env.CATALOG).listCategories()) as never,
 );

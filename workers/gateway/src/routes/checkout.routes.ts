@@ -13,6 +13,7 @@ import {
 } from '../../../../lib/checkout/schemas';
 import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
+import { outgoingTrace, traced } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import { ifMatch, ifMatchHeader } from './cart.routes';
@@ -83,6 +84,7 @@ checkoutRoutes.openapi(
       await c.env.CHECKOUT.checkout(c.get('identity')!, key, c.req.valid('json'), {
         cartVersion: ifMatch(c),
         shopperKeys,
+        trace: outgoingTrace(),
       }),
     );
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
@@ -104,7 +106,9 @@ orderRoutes.openapi(
     },
   }),
   async (c) => {
-    const { orders, nextCursor } = unwrap(await c.env.CHECKOUT.listOrders(c.get('identity')!, c.req.valid('query')));
+    const { orders, nextCursor } = unwrap(
+      await traced(c.env.CHECKOUT).listOrders(c.get('identity')!, c.req.valid('query')),
+    );
     return c.json({ orders, nextCursor } as never, 200, { 'cache-control': 'private, no-store' });
   },
 );
@@ -125,7 +129,11 @@ orderRoutes.openapi(
     },
   }),
   async (c) =>
-    c.json(unwrap(await c.env.CHECKOUT.getOrder(c.get('identity')!, c.req.valid('param').id)).order as never, 200, {
-      'cache-control': 'private, no-store',
-    }),
+    c.json(
+      unwrap(await traced(c.env.CHECKOUT).getOrder(c.get('identity')!, c.req.valid('param').id)).order as never,
+      200,
+      {
+        'cache-control': 'private, no-store',
+      },
+    ),
 );

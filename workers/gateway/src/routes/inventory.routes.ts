@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { InventorySku, InventoryView } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import * as example from './examples';
 import { failure, json } from './openapi';
 import { router } from './router';
@@ -23,7 +24,7 @@ inventoryRoutes.openapi(
     },
   }),
   async (c) =>
-    c.json(unwrap(await c.env.CHECKOUT.inventory(c.req.valid('param').sku)).inventory, 200, {
+    c.json(unwrap(await traced(c.env.CHECKOUT).inventory(c.req.valid('param').sku)).inventory, 200, {
       'cache-control': 'no-store',
     }),
 );

@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
+import { traced } from '../../../../lib/trace';
 import { failure, json } from './openapi';
 import { noQuery, router } from './router';
 
@@ -72,7 +73,7 @@ webhookRoutes.post(
   async (c) => {
     const signature = c.req.header('stripe-signature');
     if (!signature) throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'Missing Stripe-Signature header.');
-    const result = unwrap(await c.env.CHECKOUT.stripeWebhook(await c.req.text(), signature));
+    const result = unwrap(await traced(c.env.CHECKOUT).stripeWebhook(await c.req.text(), signature));
     return c.json({ received: result.received, outcome: result.outcome }, 200);
   },
 );

@@ -1,0 +1,24 @@
+// The workers' own log lines in the test stack: wrangler dev writes them (with its own output) to one file, which
+// the global setup names. Our lines are JSON (lib/log.ts); this reads those that mention a given string.
+import fs from 'node:fs';
+import { inject } from 'vitest';
+
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+/** Every JSON log line of every worker that contains `needle` (e.g. a trace id), oldest first. */
+export function workerLogLines(needle: string): LogLine[] {
+  const text = fs.readFileSync(inject('workerLog'), 'utf8');
+  const lines: LogLine[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw.includes(needle)) continue;
+    const start = raw.indexOf('{');
+    if (start < 0) continue;
+    try {
+      const line = JSON.parse(raw.slice(start)) as LogLine;
+      if (typeof line.msg === 'string') lines.push(line);
+    } catch {
+      // wrangler's own output, or a line cut by a color code: not one of ours
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,89 @@
+// /health inside workerd with stand-in workers: required vs not-required checks, the merge of a dependency several
+// workers check, and the bound on the answer when a worker hangs.
+import { createExecutionContext, env } from 'cloudflare:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { app } from '../../workers/gateway/src/app';
+
+type Check = { status: 'ok' | 'down'; latencyMs: number; required: boolean; value?: number };
+type Report = { status: string; failing: string[]; checks: Record<string, Check> };
+
+const ok = (required = true): Check => ({ status: 'ok', latencyMs: 1, required });
+const down = (required = true): Check => ({ status: 'down', latencyMs: 5, required });
+const worker = (checks: Record<string, Check>) => ({
+  health: async () => ({ checks, breakers: [], isolate: 'stand-in', isolateStartedAt: new Date().toISOString() }),
+});
+let secrets: Record<string, string>;
+
+beforeAll(async () => {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  secrets = {
+    DATABASE_URL: 'postgres://storefront@127.0.0.1:1/storefront',
+    JWT_SIGNING_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'health-test' }),
+    RATE_LIMIT_BACKEND: 'off',
+  };
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function health(workers: Record<string, unknown>): Promise<{ status: number; ms: number; body: Report }> {
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const started = Date.now();
+  const res = await app.fetch(
+    new Request('https://storefront.test/health'),
+    { ...env, ...secrets, ...workers },
+    createExecutionContext(),
+  );
+  return { status: res.status, ms: Date.now() - started, body: (await res.json()) as Report };
+}
+
+const healthy = {
+  CATALOG: worker({ postgresPrimary: ok(), postgresReplica: ok(false), kv: ok() }),
+  ADMIN: worker({ postgresPrimary: ok(), kv: ok() }),
+  CART: worker({ cartObjects: ok() }),
+  CHECKOUT: worker({ ordersObjects: ok(), deadLetters: { ...ok(), value: 2 }, postgresPrimary: ok(false) }),
+};
+
+describe('GET /health', () => {
+  it('is ok with every check passed, and keeps the figures the checks read', async () => {
+    const r = await health(healthy);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'ok', failing: [] });
+    expect(r.body.checks.deadLetters!.value).toBe(2);
+    expect(r.body.checks.postgresPrimary!.required).toBe(true); // required by the catalog, not by checkout
+  });
+
+  it('is degraded (200) when only a check that is not required fails', async () => {
+    const r = await health({ ...healthy, CATALOG: worker({ postgresPrimary: ok(), postgresReplica: down(false) }) });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'degraded', failing: ['postgresReplica'] });
+  });
+
+  it('is down (503) naming the dependency when a required one fails, even if one worker saw it up', async () => {
+    const r = await health({
+      ...healthy,
+      CHECKOUT: worker({ ordersObjects: ok(), postgresPrimary: down(false) }),
+      ADMIN: worker({ postgresPrimary: down(), kv: ok() }),
+    });
+    expect(r.status).toBe(503);
+    expect(r.body.status).toBe('down');
+    expect(r.body.failing).toEqual(['postgresPrimary']);
+  });
+
+  it('answers within its bound when a worker hangs, naming that worker', async () => {
+    const r = await health({ ...healthy, CART: { health: () => new Promise(() => {}) } });
+    expect(r.status).toBe(503);
+    expect(r.body.failing).toEqual(['cart']);
+    expect(r.ms).toBeLessThan(3500);
+  });
+
+  it('has a liveness route that calls no worker', async () => {
+    const never = { health: () => Promise.reject(new Error('must not be called')) };
+    const res = await app.fetch(
+      new Request('https://storefront.test/health/live'),
+      { ...env, CATALOG: never, ADMIN: never, CART: never, CHECKOUT: never },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});

@@ -1,0 +1,113 @@
+// Readiness of the whole system, as the gateway sees it: its own checks (settings, the rate-limit store) and every
+// worker's health() RPC (their dependencies and their isolates' breakers), all at once, each bounded in time.
+// Also what /v1/admin/ops/breakers serves: the breakers of the gateway's isolate and of each worker's.
+import { authKeys } from '../../../lib/auth/tokens';
+import type { BreakerSnapshot, Check, WorkerHealth } from '../../../lib/contracts/ops';
+import { dbSettings } from '../../../lib/db/client';
+import { HEALTH_TIMEOUT_MS, probe, workerHealth } from '../../../lib/health';
+import { withTimeout } from '../../../lib/resilience';
+import { gatewayConfig } from './config';
+import { storeFor } from './rate-limit/middleware';
+import type { Rule } from './rate-limit/rules';
+import type { GatewayBindings } from './types';
+
+/** How long the gateway waits for a worker's whole health answer: its checks' deadline, plus the call itself. */
+export const WORKER_HEALTH_TIMEOUT_MS = HEALTH_TIMEOUT_MS + 500;
+
+export const WORKERS = ['gateway', 'catalog', 'admin', 'cart', 'checkout'] as const;
+export type WorkerName = (typeof WORKERS)[number];
+
+/** A bucket no caller uses, big enough never to refuse: a probe of the store, not of a limit. */
+const probeRule: Rule = { name: 'anonymous', limit: 1_000_000, windowSeconds: 60, burst: 1_000_000, failClosed: false };
+
+function gatewayHealth(env: GatewayBindings): Promise<WorkerHealth> {
+  return workerHealth({
+    gatewaySettings: {
+      required: true,
+      run: async () => {
+        gatewayConfig(env);
+        dbSettings(env);
+        await authKeys(env);
+      },
+    },
+    // Not required: while the store is away the edge tier limits browsing and carts, and only the fail-closed
+    // routes (login, guest creation, checkout) answer 503.
+    rateLimitStore: {
+      required: false,
+      run: async () => {
+        const store = storeFor(env, gatewayConfig(env));
+        if (store) await store.backend.limit(probeRule, 'health-probe');
+      },
+    },
+  });
+}
+
+/** Each worker's health answer (null where the call failed or timed out), and each call's own check. */
+export async function collectHealth(env: GatewayBindings) {
+  const answers: Partial<Record<WorkerName, WorkerHealth>> = {};
+  const ask = (name: WorkerName, call: () => Promise<WorkerHealth>) =>
+    probe(
+      name,
+      {
+        required: true,
+        run: async () => {
+          answers[name] = await call();
+        },
+      },
+      WORKER_HEALTH_TIMEOUT_MS,
+    );
+  const calls = await Promise.all([
+    ask('gateway', () => gatewayHealth(env)),
+    ask('catalog', () => env.CATALOG.health()),
+    ask('admin', () => env.ADMIN.health()),
+    ask('cart', () => env.CART.health()),
+    ask('checkout', () => env.CHECKOUT.health()),
+  ]);
+  return { calls: Object.fromEntries(WORKERS.map((w, i) => [w, calls[i]!])) as Record<WorkerName, Check>, answers };
+}
+
+/**
+ * The readiness report: one check per worker (its health call) and per dependency. A dependency several workers
+ * check (the Postgres primary) shows its worst outcome, required if any worker needs it. "down" (503) when a
+ * required check fails, "degraded" (200) when only others do, naming them in `failing`.
+ */
+export async function healthReport(env: GatewayBindings) {
+  const started = Date.now();
+  const { calls, answers } = await collectHealth(env);
+  const checks: Record<string, Check> = { ...calls };
+  for (const answer of Object.values(answers)) {
+    for (const [name, check] of Object.entries(answer.checks)) {
+      const seen = checks[name];
+      if (!seen) checks[name] = { ...check };
+      else {
+        if (check.status === 'down') seen.status = 'down';
+        seen.latencyMs = Math.max(seen.latencyMs, check.latencyMs);
+        seen.required ||= check.required;
+        if (check.value !== undefined) seen.value = check.value;
+      }
+    }
+  }
+  const failing = Object.keys(checks).filter((name) => checks[name]!.status === 'down');
+  const status = failing.some((name) => checks[name]!.required) ? 'down' : failing.length ? 'degraded' : 'ok';
+  return { status: status as 'ok' | 'degraded' | 'down', failing, checks, latencyMs: Date.now() - started };
+}
+
+export interface WorkerBreakers {
+  worker: WorkerName;
+  /** false when the worker did not answer in time: its breakers are unknown. */
+  reached: boolean;
+  isolate?: string;
+  isolateStartedAt?: string;
+  breakers: BreakerSnapshot[];
+}
+
+/** The breakers of the gateway's isolate and of the isolate of each worker that answered. */
+export async function breakerStates(env: GatewayBindings): Promise<WorkerBreakers[]> {
+  const { answers } = await withTimeout(collectHealth(env), WORKER_HEALTH_TIMEOUT_MS + 500, 'breaker report');
+  return WORKERS.map((worker) => {
+    const a = answers[worker];
+    return a
+      ? { worker, reached: true, isolate: a.isolate, isolateStartedAt: a.isolateStartedAt, breakers: a.breakers }
+      : { worker, reached: false, breakers: [] };
+  });
+}
