@@ -196,7 +196,17 @@ describe('ops figures', () => {
     const outbox = async () =>
       (await ok('figures', asAdmin.GET('/v1/admin/ops/figures', { params: { query: { minutes: 1 } } }))).business
         .outbox;
-    const before = await outbox();
+    // The outbox counts every object's copies; earlier tests' copies are confirmed within seconds, and a count that
+    // moves under this test would hide its own copy, so start from a drained outbox.
+    const before = await eventually(
+      'earlier copies confirmed',
+      async () => {
+        const o = await outbox();
+        return o.copies === 0 ? o : false;
+      },
+      60_000,
+      500,
+    );
     // The test stack loses the first send of each copy of this shopper's orders (FAULT_LOSE_ORDER_COPIES_OF): the
     // OrdersDO keeps the copy as a task until the consumer confirms it, ORDERS_CONFIRM_SECONDS later at the soonest.
     const sku = await freshSku(5);
