@@ -8,6 +8,8 @@ export const testVars = {
   CACHE_SWR_SECONDS: '4',
   CACHE_STALE_IF_ERROR_SECONDS: '3600',
   GENERATION_TTL_MS: '250',
+  // Health tests watch a dependency go down and come back: every /health computes a fresh report.
+  HEALTH_CACHE_MS: '0',
   // Production answers browse routes from the edge tier without waiting for the global store (0); the tests that
   // count a burst's exact answers and RateLimit-* headers on a browse route need the store's own, and 130 requests
   // at once on two busy cores can keep it past 3 s. Every other rule waits the production 300 ms, then the edge

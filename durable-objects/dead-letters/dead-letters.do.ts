@@ -30,6 +30,9 @@ const toLetter = (r: Row): DeadLetter => ({
   replays: r.replays,
 });
 
+/** The name of the one DeadLetterDO that keeps the `orders` queue's dead letters. */
+export const DEAD_LETTERS_OBJECT = 'orders-dlq';
+
 export class DeadLetterDO extends DurableObject<CheckoutEnv> {
   private sql: SqlStorage;
 

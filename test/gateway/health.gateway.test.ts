@@ -21,16 +21,20 @@ beforeAll(async () => {
     DATABASE_URL: 'postgres://storefront@127.0.0.1:1/storefront',
     JWT_SIGNING_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'health-test' }),
     RATE_LIMIT_BACKEND: 'off',
+    HEALTH_CACHE_MS: '0', // each test's stand-ins answer; the cache has its own test
   };
 });
 afterEach(() => vi.restoreAllMocks());
 
-async function health(workers: Record<string, unknown>): Promise<{ status: number; ms: number; body: Report }> {
+async function health(
+  workers: Record<string, unknown>,
+  vars: Record<string, string> = {},
+): Promise<{ status: number; ms: number; body: Report }> {
   vi.spyOn(console, 'warn').mockImplementation(() => {});
   const started = Date.now();
   const res = await app.fetch(
     new Request('https://storefront.test/health'),
-    { ...env, ...secrets, ...workers },
+    { ...env, ...secrets, ...workers, ...vars },
     createExecutionContext(),
   );
   return { status: res.status, ms: Date.now() - started, body: (await res.json()) as Report };
@@ -74,6 +78,23 @@ describe('GET /health', () => {
     expect(r.status).toBe(503);
     expect(r.body.failing).toEqual(['cart']);
     expect(r.ms).toBeLessThan(3500);
+  });
+
+  it('computes one report at a time and reuses a finished one for HEALTH_CACHE_MS (a flood reaches no dependency)', async () => {
+    let calls = 0;
+    const counted = {
+      ...healthy,
+      CART: { health: async () => (calls++, worker({ cartObjects: ok() }).health()) },
+    };
+    // Concurrent requests share the report being computed, even with no reuse after it is done.
+    const burst = await Promise.all(Array.from({ length: 10 }, () => health(counted)));
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(calls).toBe(1);
+    // A finished report answers again within HEALTH_CACHE_MS, and not after it.
+    expect((await health(counted, { HEALTH_CACHE_MS: '60000' })).status).toBe(200);
+    expect(calls).toBe(1);
+    expect((await health(counted)).status).toBe(200);
+    expect(calls).toBe(2);
   });
 
   it('has a liveness route that calls no worker', async () => {

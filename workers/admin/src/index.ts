@@ -1,6 +1,7 @@
 // The admin worker: merchant and ops operations over typed RPC (AdminService). Not public: the gateway
 // authorizes the caller and calls it over a service binding. Every answer is an RpcResult: a refusal is an
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
+
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
@@ -10,6 +11,7 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
+import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
 import { adminConfig } from './config';
@@ -78,10 +80,15 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(identity);
       const q = BusinessQuerySchema.parse(query);
+      // Bounded like every outbound call: the gateway's own deadline for the whole answer is FIGURES_QUERY_TIMEOUT_MS.
       const [figures, letters, outbox] = await Promise.all([
         businessFigures(this.env, q),
-        traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed: false, limit: 500 }),
-        traced(this.env.CHECKOUT_OPS).outbox(),
+        withTimeout(
+          traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed: false, limit: 500 }),
+          10_000,
+          'dead letters',
+        ),
+        withTimeout(traced(this.env.CHECKOUT_OPS).outbox(), 10_000, 'outbox figures'),
       ]);
       const { letters: waitingLetters, waiting } = unwrap(letters);
       const oldest = waitingLetters.map((l) => l.firstSeenAt).sort()[0] ?? null;

@@ -8,6 +8,7 @@
 // The `orders` Queue's backlog is not readable from a Worker binding (only through Cloudflare's API); what the
 // system knows of it, the dead letters waiting, is reported here.
 
+import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
 import { inventoryConfig } from '../../../durable-objects/inventory/config';
 import { ordersConfig } from '../../../durable-objects/orders/config';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
@@ -37,7 +38,7 @@ export function checkoutHealth(env: Env): Promise<WorkerHealth> {
       required: true,
       run: async () =>
         (
-          await env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName(HEALTH_PROBE)).list({
+          await env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName(DEAD_LETTERS_OBJECT)).list({
             includeReplayed: false,
             limit: 1,
           })

@@ -1,7 +1,9 @@
 // The checkout worker: checkouts and orders (one OrdersDO per shopper), stock (one InventoryDO per SKU), the
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
+
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
 import { OUTBOX_SHARDS } from '../../../durable-objects/metrics/metrics.do';
 import type { Identity } from '../../../lib/auth/tokens';
@@ -227,7 +229,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
   }
 
   private deadLetterStore() {
-    return traced(this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName('orders-dlq')));
+    return traced(this.env.DEAD_LETTERS.get(this.env.DEAD_LETTERS.idFromName(DEAD_LETTERS_OBJECT)));
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).

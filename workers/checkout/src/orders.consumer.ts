@@ -4,10 +4,12 @@
 // message with exponential backoff and jitter; after the last retry the Queue moves it to `orders-dlq`, whose
 // consumer keeps it in DeadLetterDO. Either way, once an order's version is written (or kept as a dead letter) the
 // consumer tells the order's OrdersDO, which keeps sending that version until told (a Queue may lose a message).
+
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-http';
 import * as schema from '../../../db/schema';
 import { inventoryLevels, orderEvents, orderLines, orders, payments } from '../../../db/schema';
+import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
 import type { OrderSnapshot } from '../../../lib/checkout/order';
 import { isoTime } from '../../../lib/checkout/view';
 import type { InventoryLevels, OrdersQueueMessage } from '../../../lib/contracts/queue';
@@ -214,7 +216,7 @@ async function consumeOne(env: Env, msg: Message<OrdersQueueMessage>): Promise<v
 
 /** `orders-dlq`: every message that ran out of retries is kept, visible and replayable (DeadLetterDO). */
 export async function consumeDeadLetters(batch: MessageBatch<OrdersQueueMessage>, env: Env): Promise<void> {
-  const store = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName('orders-dlq'));
+  const store = env.DEAD_LETTERS.get(env.DEAD_LETTERS.idFromName(DEAD_LETTERS_OBJECT));
   await store.keep(batch.messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts })));
   // Kept, visible and replayable: the order's object need not send these versions again.
   await Promise.all(

@@ -51,6 +51,7 @@ export const GatewayVars = z
     RATE_LIMIT_TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
     // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
     RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
+    HEALTH_CACHE_MS: intVar(5000, { max: 60_000 }),
     // A store call unanswered after this long is given up (slow is not failing). RATE_LIMIT_BREAKER_FAILURES errors
     // in a row open the breaker for RATE_LIMIT_BREAKER_OPEN_MS: fail-closed rules then answer 503 at once.
     RATE_LIMIT_STORE_TIMEOUT_MS: intVar(2000, { min: 1, max: 60_000 }),

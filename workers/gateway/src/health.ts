@@ -71,7 +71,29 @@ export async function collectHealth(env: GatewayBindings) {
  * check (the Postgres primary) shows its worst outcome, required if any worker needs it. "down" (503) when a
  * required check fails, "degraded" (200) when only others do, naming them in `failing`.
  */
-export async function healthReport(env: GatewayBindings) {
+export async function healthReport(env: GatewayBindings): Promise<HealthReport> {
+  // /health is public: each report calls Stripe, Postgres, KV and every Durable Object class, so a flood of it must
+  // not become a flood of them (Stripe's rate limit would open the payments breaker). One report is computed at a
+  // time per isolate, and a finished one answers for HEALTH_CACHE_MS.
+  const maxAge = gatewayConfig(env).HEALTH_CACHE_MS;
+  if (lastReport && (lastReport.pending || Date.now() - lastReport.at < maxAge)) return lastReport.report;
+  const entry = { at: Date.now(), pending: true, report: computeReport(env) };
+  lastReport = entry;
+  try {
+    await entry.report;
+  } catch {
+    if (lastReport === entry) lastReport = undefined; // a failed computation is not remembered
+  } finally {
+    entry.pending = false;
+    entry.at = Date.now();
+  }
+  return entry.report;
+}
+
+type HealthReport = Awaited<ReturnType<typeof computeReport>>;
+let lastReport: { at: number; pending: boolean; report: Promise<HealthReport> } | undefined;
+
+async function computeReport(env: GatewayBindings) {
   const started = Date.now();
   const { calls, answers } = await collectHealth(env);
   const checks: Record<string, Check> = { ...calls };

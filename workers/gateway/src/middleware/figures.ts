@@ -13,7 +13,9 @@ import type { GatewayApp, GatewayBindings } from '../types';
 const recorder = new FigureRecorder();
 /** This isolate's shard, fixed for its life: one writer per isolate per shard keeps each object's writes few. */
 const shardSeed = Math.floor(Math.random() * 2 ** 30);
-let flushScheduled = false;
+/** When the pending flush was scheduled (0: none). A flush cancelled with its invocation never clears it, so a
+ * schedule older than twice the interval counts as lost and the next request schedules again. */
+let flushScheduledAt = 0;
 /** Past this many distinct rows an isolate flushes at once rather than wait (bounds its memory). */
 const MAX_ROWS = 5000;
 
@@ -21,7 +23,7 @@ export const shardName = (n: number) => `figures-${n}`;
 
 async function flush(env: GatewayBindings, config: FiguresConfig, delayMs: number) {
   if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-  flushScheduled = false;
+  flushScheduledAt = 0;
   const rows = recorder.take();
   if (rows.length === 0) return;
   const ns = env.METRICS;
@@ -55,8 +57,8 @@ export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number
   if (config.FIGURES_RECORDING === 'off' || !c.env.METRICS) return;
   recorder.record({ ...key, at, ms });
   const now = recorder.size >= MAX_ROWS;
-  if (flushScheduled && !now) return;
-  flushScheduled = true;
+  if (flushScheduledAt && !now && Date.now() - flushScheduledAt < 2 * config.FIGURES_FLUSH_MS) return;
+  flushScheduledAt = Date.now();
   try {
     c.executionCtx.waitUntil(flush(c.env, config, now ? 0 : config.FIGURES_FLUSH_MS));
   } catch {

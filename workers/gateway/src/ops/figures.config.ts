@@ -15,7 +15,7 @@ export const FiguresVars = z.object({
   // "off": no per-request rollups (the Analytics Engine data point is still written). For the bench's cost figure.
   FIGURES_RECORDING: enumVar(['on', 'off'], 'on'),
   // An isolate hands its rollups to its MetricsDO shard at most this often (and this long after its first request).
-  FIGURES_FLUSH_MS: intVar(5000, { min: 100, max: 60_000 }),
+  FIGURES_FLUSH_MS: intVar(5000, { min: 100, max: 25_000 }), // waitUntil work ends ~30 s after the answer
   // MetricsDO objects the isolates spread over (each isolate picks one at random); the ops API reads all of them.
   FIGURES_SHARDS: intVar(4, { min: 1, max: 64 }),
   // Where the ops API reads request figures: the MetricsDO rollups, or the Analytics Engine SQL API (production).

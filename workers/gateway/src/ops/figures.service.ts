@@ -46,7 +46,12 @@ const ratio = (n: number, of: number) => (of > 0 ? Math.round((n / of) * 1e6) / 
 
 async function business(env: GatewayBindings, identity: Identity, w: FigureWindow, top: number, c: FiguresConfig) {
   const query = { ...w, top, paidWithinSeconds: c.SLO_ORDER_PAID_WITHIN_SECONDS };
-  return unwrap(await env.ADMIN.opsFigures(identity, query)) as BusinessFigures;
+  const answer = await withTimeout(
+    env.ADMIN.opsFigures(identity, query),
+    c.FIGURES_QUERY_TIMEOUT_MS,
+    'business figures',
+  );
+  return unwrap(answer) as BusinessFigures;
 }
 
 /** GET /v1/admin/ops/figures. */
