@@ -84,7 +84,12 @@ describe('GET /health', () => {
     let calls = 0;
     const counted = {
       ...healthy,
-      CART: { health: async () => (calls++, worker({ cartObjects: ok() }).health()) },
+      CART: {
+        health: async () => {
+          calls++;
+          return worker({ cartObjects: ok() }).health();
+        },
+      },
     };
     // Concurrent requests share the report being computed, even with no reuse after it is done.
     const burst = await Promise.all(Array.from({ length: 10 }, () => health(counted)));
