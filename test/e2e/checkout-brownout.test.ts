@@ -2,7 +2,7 @@
 // requests are taken in and left unanswered, webhooks wait, as with SIGSTOP) while shoppers check out, then
 // resumed, and it runs every request it parked, as Stripe did. A checkout answers within its bound whatever Stripe
 // does; a payment that lands for an interrupted checkout accepts the order; a retry with the same key gets it.
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { testVars } from '../stack.config';
 import {
   checkout,
@@ -16,7 +16,7 @@ import {
   stripe,
   waitForStatus,
 } from './checkout-helpers';
-import { eventually } from './helpers';
+import { client, devAccountToken, eventually } from './helpers';
 
 async function stripeControl(action: 'hang' | 'resume') {
   const res = await fetch(`${inject('stripeUrl')}/_local/${action}`, {
@@ -27,6 +27,24 @@ async function stripeControl(action: 'hang' | 'resume') {
 }
 
 afterEach(() => stripeControl('resume'));
+
+// The hung calls opened the checkout worker's Stripe breaker: the next test file's checkouts would answer 503 until
+// its open time ends. Leave the stack as found: wait until the breaker lets a trial call through again.
+afterAll(async () => {
+  const admin = client(await devAccountToken('admin'));
+  await eventually(
+    "the checkout worker's Stripe breaker no longer open",
+    async () => {
+      const { data } = await admin.GET('/v1/admin/ops/breakers');
+      const stripeBreaker = data?.workers
+        .find((w) => w.worker === 'checkout')
+        ?.breakers.find((b) => b.name === 'stripe');
+      return data !== undefined && stripeBreaker?.state !== 'open';
+    },
+    30_000,
+    500,
+  );
+});
 
 /** The sub of a token (the owner named in its orders' PaymentIntent metadata). */
 const subOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub as string;

@@ -74,15 +74,16 @@ export async function collectHealth(env: GatewayBindings) {
 export async function healthReport(env: GatewayBindings): Promise<HealthReport> {
   // /health is public: each report calls Stripe, Postgres, KV and every Durable Object class, so a flood of it must
   // not become a flood of them (Stripe's rate limit would open the payments breaker). One report is computed at a
-  // time per isolate, and a finished one answers for HEALTH_CACHE_MS.
+  // time per isolate (and env, like the parsed settings), and a finished one answers for HEALTH_CACHE_MS.
   const maxAge = gatewayConfig(env).HEALTH_CACHE_MS;
-  if (lastReport && (lastReport.pending || Date.now() - lastReport.at < maxAge)) return lastReport.report;
+  const last = reports.get(env);
+  if (last && (last.pending || Date.now() - last.at < maxAge)) return last.report;
   const entry = { at: Date.now(), pending: true, report: computeReport(env) };
-  lastReport = entry;
+  reports.set(env, entry);
   try {
     await entry.report;
   } catch {
-    if (lastReport === entry) lastReport = undefined; // a failed computation is not remembered
+    if (reports.get(env) === entry) reports.delete(env); // a failed computation is not remembered
   } finally {
     entry.pending = false;
     entry.at = Date.now();
@@ -91,7 +92,7 @@ export async function healthReport(env: GatewayBindings): Promise<HealthReport> 
 }
 
 type HealthReport = Awaited<ReturnType<typeof computeReport>>;
-let lastReport: { at: number; pending: boolean; report: Promise<HealthReport> } | undefined;
+const reports = new WeakMap<object, { at: number; pending: boolean; report: Promise<HealthReport> }>();
 
 async function computeReport(env: GatewayBindings) {
   const started = Date.now();
