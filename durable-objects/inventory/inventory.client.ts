@@ -83,13 +83,17 @@ export type ReserveAllResult =
       reason: 'CUSTOMER_LIMIT';
       items: { sku: string; limit: number; alreadyHas: number; scope: 'customer' | 'unpaid_per_address' }[];
     }
-  /** A SKU has a per-customer cap and `cardPending` was set: nothing is held; ask again with the card's key. */
+  /**
+   * A SKU has a per-customer cap and `cardPending` was set: that SKU is not held, every other line is (same holdId);
+   * ask again with the card's key, or release the order's holds.
+   */
   | { ok: false; reason: 'NEEDS_CARD' };
 
 /**
  * Holds every line for one order, in SKU order. If one cannot be held, what was taken is released and the
  * answer names every short SKU with what is available. With `cardPending`, a SKU with a per-customer cap that
- * would be granted answers NEEDS_CARD instead (what was taken is released): the caller asks again with the card.
+ * would be granted is left for the second pass and the answer is NEEDS_CARD, with the other lines held (nothing is
+ * held only when some line is short): the caller asks again with the card, or releases.
  */
 export async function reserveAll(
   env: InventoryEnv,
@@ -102,6 +106,7 @@ export async function reserveAll(
 ): Promise<ReserveAllResult> {
   const sorted = [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
   const taken: string[] = [];
+  let needsCard = false;
   for (const [i, line] of sorted.entries()) {
     const req = { holdId, quantity: line.quantity, owner, expiresAt, keys, cardPending };
     let asOf = Date.now();
@@ -123,8 +128,14 @@ export async function reserveAll(
       taken.push(line.sku);
       continue;
     }
-    await releaseAll(env, holdId, taken, r.reason === 'NEEDS_CARD' ? 'card to look up' : 'checkout failed');
-    if (r.reason === 'NEEDS_CARD') return { ok: false, reason: 'NEEDS_CARD' };
+    if (r.reason === 'NEEDS_CARD') {
+      // The capped SKU waits for the card. What is held stays held (the second pass, same holdId, finds it: no
+      // other shopper takes it during the lookup), and the rest is still checked, so a cart short of another SKU
+      // is refused here, before any Stripe call.
+      needsCard = true;
+      continue;
+    }
+    await releaseAll(env, holdId, taken, 'checkout failed');
     if (r.reason === 'CUSTOMER_LIMIT')
       return {
         ok: false,
@@ -141,7 +152,7 @@ export async function reserveAll(
     }
     return { ok: false, reason: 'OUT_OF_STOCK', items };
   }
-  return { ok: true };
+  return needsCard ? { ok: false, reason: 'NEEDS_CARD' } : { ok: true };
 }
 
 /** Releases the order's holds (idempotent; a hold already sold stays sold). */

@@ -89,7 +89,8 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
     stripeSince = Date.now();
     const card = await ports.payments.cardKey(call.body.paymentMethod);
     if (!card.ok && card.reason === 'INVALID_PAYMENT_METHOD') {
-      if (resumed) await ctx.releaseHolds(order, 'invalid payment method');
+      // The first pass kept what it held (the uncapped SKUs): give it back, with an earlier attempt's.
+      await ctx.releaseHolds(order, 'invalid payment method');
       return close(ctx, call.key, orderId, refused('INVALID_PAYMENT_METHOD', card.message));
     }
     // Stripe slow or down: the hold goes on without the card key (the subject and the network still count),
