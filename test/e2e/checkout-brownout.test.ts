@@ -28,6 +28,17 @@ async function stripeControl(action: 'hang' | 'resume') {
 
 afterEach(() => stripeControl('resume'));
 
+/** One checkout while Stripe hangs: a 503 PAYMENT_PROVIDER_UNAVAILABLE, and how long it took to say so. */
+async function checkoutWhileHung(token: string, key: string) {
+  await stripeControl('hang');
+  const started = Date.now();
+  const first = await checkout(token, checkoutBody(), key);
+  const took = Date.now() - started;
+  expect(first.response.status).toBe(503);
+  expect(first.error?.error.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+  return { first, took };
+}
+
 // The hung calls opened the checkout worker's Stripe breaker: the next test file's checkouts would answer 503 until
 // its open time ends. Leave the stack as found: wait until the breaker lets a trial call through again.
 afterAll(async () => {
@@ -81,12 +92,7 @@ describe('checkout while Stripe hangs', () => {
     const sku = await freshSku(5);
     const token = await shopperWith(sku, 1);
     const key = crypto.randomUUID();
-    await stripeControl('hang');
-    const started = Date.now();
-    const first = await checkout(token, checkoutBody(), key);
-    const took = Date.now() - started;
-    expect(first.response.status).toBe(503);
-    expect(first.error?.error.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+    const { first, took } = await checkoutWhileHung(token, key);
     expect(first.response.headers.get('retry-after')).toMatch(/^\d+$/);
     // STRIPE_CHECKOUT_TIMEOUT_MS plus the rest of the checkout; it was 16 s (5 s x 3 SDK attempts).
     expect(took).toBeLessThan(Number(testVars.STRIPE_CHECKOUT_TIMEOUT_MS) + 3000);
@@ -110,12 +116,7 @@ describe('checkout while Stripe hangs', () => {
     expect((await setStock(sku, 5, { maxPerCustomer: 1 })).data?.maxPerCustomer).toBe(1);
     const token = await shopperWith(sku, 1);
     const key = crypto.randomUUID();
-    await stripeControl('hang');
-    const started = Date.now();
-    const first = await checkout(token, checkoutBody(), key);
-    const took = Date.now() - started;
-    expect(first.response.status).toBe(503);
-    expect(first.error?.error.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+    const { took } = await checkoutWhileHung(token, key);
     // The lookup (STRIPE_LOOKUP_TIMEOUT_MS) is a part of STRIPE_CHECKOUT_TIMEOUT_MS, not added to it.
     expect(took).toBeLessThan(Number(testVars.STRIPE_CHECKOUT_TIMEOUT_MS) + 3000);
     // Held without the card's key, and kept while the outcome of the payment is unknown.
