@@ -76,6 +76,20 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / ticks;
 }
 
+/** CPU seconds of every live process in a session: the whole stack a tree started (wrangler, workerd, Postgres,
+ * the local servers), so time spent outside the listening workerd (a log line wrangler prints, a proxy hop) shows. */
+function sessionCpuSeconds(sid: number): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(f[3]) === sid) total += (Number(f[11]) + Number(f[12])) / ticks;
+    } catch {} // exited meanwhile
+  }
+  return total;
+}
+
 let client = 0;
 const fromManyClients = (req: RequestSpec) => ({
   ...req,
@@ -132,6 +146,7 @@ interface Sample {
   p50: number;
   p99: number;
   cpuUs: number;
+  stackUs: number;
   bad: number;
 }
 const median = (a: number[]) => {
@@ -169,17 +184,26 @@ try {
         const requests = specs[i]![sc]!;
         await autocannon({ url: t.url, connections, duration: 1, requests }); // warm-up
         const cpu0 = cpuSeconds(t.workerd);
+        const stack0 = sessionCpuSeconds(t.child.pid!);
         const run = autocannon({ url: t.url, connections, duration: seconds, timeout: 10, requests });
         run.on('response', (_c, status) => {
           if (status >= 300) statuses[status] = (statuses[status] ?? 0) + 1;
         });
         const res = await run;
         const cpuUs = ((cpuSeconds(t.workerd) - cpu0) / Math.max(1, res.requests.total)) * 1e6;
+        const stackUs = ((sessionCpuSeconds(t.child.pid!) - stack0) / Math.max(1, res.requests.total)) * 1e6;
         const bad = res.non2xx + res.errors + res.timeouts;
-        samples[sc]![i]!.push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, cpuUs, bad });
+        samples[sc]![i]!.push({
+          rps: res.requests.average,
+          p50: res.latency.p50,
+          p99: res.latency.p99,
+          cpuUs,
+          stackUs,
+          bad,
+        });
         const other = Object.entries(statuses).map(([code, n]) => `${n}×${code}`);
         log(
-          `${sc} round ${r} ${t.name}: ${res.requests.average.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs CPU/req` +
+          `${sc} round ${r} ${t.name}: ${res.requests.average.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs workerd CPU/req, ${stackUs.toFixed(0)} µs stack CPU/req` +
             (other.length ? `, non-2xx ${other.join(' ')}` : ''),
         );
         for (const code of Object.keys(statuses)) delete statuses[code];
@@ -187,7 +211,9 @@ try {
     }
   }
   console.log(`\nA = ${refA} (${shas[0]!.slice(0, 12)}), B = ${refB} (${shas[1]!.slice(0, 12)}); medians of ${rounds}`);
-  console.log('scenario  tree  req/s  p50 ms  p99 ms  CPU µs/req  non-2xx  B/A req/s (per round)        B/A CPU');
+  console.log(
+    'scenario  tree  req/s  p50 ms  p99 ms  workerd µs  stack µs  non-2xx  B/A req/s (per round)        B/A CPU (workerd, stack)',
+  );
   for (const sc of scenarioNames) {
     const [a, b] = samples[sc]!;
     const m = (s: Sample[], f: (x: Sample) => number) => median(s.map(f));
@@ -195,15 +221,24 @@ try {
       ['A', a!],
       ['B', b!],
     ] as const) {
-      const cells = [m(s, (x) => x.rps), m(s, (x) => x.p50), m(s, (x) => x.p99), m(s, (x) => x.cpuUs)];
+      const cells = [
+        m(s, (x) => x.rps),
+        m(s, (x) => x.p50),
+        m(s, (x) => x.p99),
+        m(s, (x) => x.cpuUs),
+        m(s, (x) => x.stackUs),
+      ];
       const bad = s.reduce((n, x) => n + x.bad, 0);
       const ratios =
         name === 'B'
           ? `${(cells[0]! / m(a!, (x) => x.rps)).toFixed(2)} (${b!.map((x, i) => (x.rps / a![i]!.rps).toFixed(2)).join(' ')})`
           : '';
-      const cpuRatio = name === 'B' ? (cells[3]! / m(a!, (x) => x.cpuUs)).toFixed(2) : '';
+      const cpuRatio =
+        name === 'B'
+          ? `${(cells[3]! / m(a!, (x) => x.cpuUs)).toFixed(2)}, ${(cells[4]! / m(a!, (x) => x.stackUs)).toFixed(2)}`
+          : '';
       console.log(
-        `${sc.padEnd(10)}${name.padEnd(6)}${cells.map((c, i) => c.toFixed(0).padStart(i === 3 ? 10 : 6)).join('  ')}` +
+        `${sc.padEnd(10)}${name.padEnd(6)}${cells.map((c, i) => c.toFixed(0).padStart(i === 3 ? 10 : i === 4 ? 8 : 6)).join('  ')}` +
           `  ${String(bad).padStart(7)}  ${ratios.padEnd(29)}${cpuRatio}`,
       );
     }

@@ -67,6 +67,7 @@ describe('deploy order', () => {
       'storefront-cart',
       'storefront-checkout',
       'storefront-admin',
+      'storefront-web',
       'storefront-gateway',
     ]);
     for (const w of real) {
@@ -144,6 +145,7 @@ describe('secrets', () => {
       'storefront-catalog': ['DATABASE_URL'],
       'storefront-admin': ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'NEON_LOCAL_PROXY'],
       'storefront-cart': [],
+      'storefront-web': [],
       'storefront-checkout': null,
     });
     const summary = findings.map((f) => ({
@@ -177,6 +179,7 @@ describe('secrets', () => {
         optional: [],
         devOnly: [],
       },
+      { worker: 'storefront-web', notDeployed: false, required: [], optional: [], devOnly: [] },
     ]);
   });
 

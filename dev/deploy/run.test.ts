@@ -18,6 +18,7 @@ const order = [
   'storefront-cart',
   'storefront-checkout',
   'storefront-admin',
+  'storefront-web',
   'storefront-gateway',
 ];
 
@@ -100,10 +101,11 @@ describe('npm run deploy against a fake wrangler', () => {
       'deploy -c workers/cart/wrangler.toml',
       'deploy -c workers/checkout/wrangler.toml',
       'deploy -c workers/admin/wrangler.toml',
+      'deploy -c workers/storefront/wrangler.toml',
       'deploy -c wrangler.toml',
     ]);
     expect(lines).toContain(`  created KV namespace "storefront-catalog-meta" (id ${kv!.id})`);
-    expect(lines.at(-1)).toMatch(/^done: 5 workers deployed in/);
+    expect(lines.at(-1)).toMatch(/^done: 6 workers deployed in/);
 
     // A second run finds everything, creates nothing and leaves the configs alone.
     const before = account().calls!.length;
@@ -111,7 +113,7 @@ describe('npm run deploy against a fake wrangler', () => {
     expect(await run()).toEqual({ deployed: order, configsChanged: [] });
     const second = account().calls!.slice(before);
     expect(second.filter((c) => c.includes(' create '))).toEqual([]);
-    expect(second.filter((c) => c.startsWith('deploy '))).toHaveLength(5);
+    expect(second.filter((c) => c.startsWith('deploy '))).toHaveLength(6);
     expect(account().kv).toHaveLength(1);
     expect(lines).toContain(`  KV namespace "storefront-catalog-meta": on the account (id ${kv!.id})`);
   });
@@ -146,7 +148,7 @@ describe('npm run deploy against a fake wrangler', () => {
     );
 
     await run({ allowMissingOptional: true });
-    expect(deploys()).toHaveLength(5);
+    expect(deploys()).toHaveLength(6);
   });
 
   it('refuses while a local-only setting is a secret of a deployed worker', async () => {
@@ -169,7 +171,7 @@ describe('npm run deploy against a fake wrangler', () => {
     expect(message).toContain('✘ [ERROR] A request to the Cloudflare API failed. [code: 10000]');
     expect(message).toContain(
       'deployed: storefront-catalog, storefront-cart; ' +
-        'not deployed: storefront-checkout, storefront-admin, storefront-gateway',
+        'not deployed: storefront-checkout, storefront-admin, storefront-web, storefront-gateway',
     );
     expect(deploys()).toHaveLength(3);
   });
@@ -201,10 +203,10 @@ describe('npm run deploy against a fake wrangler', () => {
       log: (line) => lines.push(line),
     });
     expect(account().calls!.every((c) => c.startsWith('deploy --dry-run -c '))).toBe(true);
-    expect(account().calls).toHaveLength(5);
+    expect(account().calls).toHaveLength(6);
     expect(lines).toContain(`  deploy order: ${order.join(' → ')}`);
     expect(lines).toContain('  secrets of storefront-checkout: DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET');
-    expect(lines.filter((l) => l.startsWith('  bundled '))).toHaveLength(5);
+    expect(lines.filter((l) => l.startsWith('  bundled '))).toHaveLength(6);
   });
 });
 

@@ -14,7 +14,7 @@ import type { GatewayBindings } from './types';
 /** How long the gateway waits for a worker's whole health answer: its checks' deadline, plus the call itself. */
 export const WORKER_HEALTH_TIMEOUT_MS = HEALTH_TIMEOUT_MS + 500;
 
-export const WORKERS = ['gateway', 'catalog', 'admin', 'cart', 'checkout'] as const;
+export const WORKERS = ['gateway', 'catalog', 'admin', 'cart', 'checkout', 'storefront'] as const;
 export type WorkerName = (typeof WORKERS)[number];
 
 /** A bucket no caller uses, big enough never to refuse: a probe of the store, not of a limit. */
@@ -62,6 +62,7 @@ export async function collectHealth(env: GatewayBindings) {
     ask('admin', () => env.ADMIN.health()),
     ask('cart', () => env.CART.health()),
     ask('checkout', () => env.CHECKOUT.health()),
+    ask('storefront', () => env.STOREFRONT.health()),
   ]);
   return { calls: Object.fromEntries(WORKERS.map((w, i) => [w, calls[i]!])) as Record<WorkerName, Check>, answers };
 }
