@@ -91,6 +91,7 @@ function sessionCpuSeconds(sid: number): number {
 }
 
 let client = 0;
+const SHOPPERS = 1000;
 const fromManyClients = (req: RequestSpec) => ({
   ...req,
   headers: { ...req.headers, 'cf-connecting-ip': `2001:db8::${(client++ % 5000).toString(16)}` },
@@ -108,12 +109,16 @@ async function scenariosFor(t: Tree): Promise<Record<string, RequestSpec[]>> {
     return `/v1/products?category=${c}&sort=${s}&limit=${1 + (Math.floor(i / 27) % 100)}&q=${i % 2 ? 'cotton' : 'black'}`;
   };
   const get = async <T>(p: string, init?: RequestInit) => (await (await fetch(`${t.url}${p}`, init)).json()) as T;
-  const tokens = await Promise.all(
-    Array.from({ length: 300 }, async (_, i) => {
-      const headers = { 'cf-connecting-ip': `2001:db8:1::${i.toString(16)}` };
+  // Enough shoppers, each adding a different SKU each time, that no cart reaches its bounds (10 per line, 100
+  // items) within a comparison: a full cart answers 422 fast and would inflate the rate.
+  const tokens: string[] = [];
+  for (let i = 0; i < SHOPPERS; i += 50) {
+    const batch = Array.from({ length: Math.min(50, SHOPPERS - i) }, async (_, j) => {
+      const headers = { 'cf-connecting-ip': `2001:db8:1::${(i + j).toString(16)}` };
       return (await get<{ accessToken: string }>('/v1/auth/guest', { method: 'POST', headers })).accessToken;
-    }),
-  );
+    });
+    tokens.push(...(await Promise.all(batch)));
+  }
   const skus: string[] = [];
   for (const c of ['apparel', 'home', 'outdoor']) {
     for (const p of (await get<{ items: { slug: string }[] }>(`/v1/products?category=${c}&limit=10`)).items)
@@ -128,12 +133,13 @@ async function scenariosFor(t: Tree): Promise<Record<string, RequestSpec[]>> {
         method: 'POST',
         setupRequest: (req) => {
           const n = k++;
+          const shopper = n % SHOPPERS;
           const headers = {
             'content-type': 'application/json',
-            authorization: `Bearer ${tokens[n % tokens.length]}`,
-            'cf-connecting-ip': `2001:db8:2::${(n % 300).toString(16)}`,
+            authorization: `Bearer ${tokens[shopper]}`,
+            'cf-connecting-ip': `2001:db8:2::${shopper.toString(16)}`,
           };
-          const body = JSON.stringify({ sku: skus[n % skus.length], quantity: 1 });
+          const body = JSON.stringify({ sku: skus[(shopper + Math.floor(n / SHOPPERS)) % skus.length], quantity: 1 });
           return { ...req, path: '/v1/cart/items', headers, body };
         },
       },
