@@ -217,6 +217,7 @@ try {
     }
   }
   console.log(`\nA = ${refA} (${shas[0]!.slice(0, 12)}), B = ${refB} (${shas[1]!.slice(0, 12)}); medians of ${rounds}`);
+  console.log("B/A req/s: the median of the rounds' ratios (each round runs A and B back to back), then each round's");
   console.log(
     'scenario  tree  req/s  p50 ms  p99 ms  workerd µs  stack µs  non-2xx  B/A req/s (per round)        B/A CPU (workerd, stack)',
   );
@@ -237,7 +238,7 @@ try {
       const bad = s.reduce((n, x) => n + x.bad, 0);
       const ratios =
         name === 'B'
-          ? `${(cells[0]! / m(a!, (x) => x.rps)).toFixed(2)} (${b!.map((x, i) => (x.rps / a![i]!.rps).toFixed(2)).join(' ')})`
+          ? `${median(b!.map((x, i) => x.rps / a![i]!.rps)).toFixed(2)} (${b!.map((x, i) => (x.rps / a![i]!.rps).toFixed(2)).join(' ')})`
           : '';
       const cpuRatio =
         name === 'B'

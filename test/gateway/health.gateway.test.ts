@@ -41,6 +41,7 @@ const healthy = {
   ADMIN: worker({ postgresPrimary: ok(), kv: ok() }),
   CART: worker({ cartObjects: ok() }),
   CHECKOUT: worker({ ordersObjects: ok(), deadLetters: { ...ok(), value: 2 }, postgresPrimary: ok(false) }),
+  STOREFRONT: worker({ assets: ok() }),
 };
 
 describe('GET /health', () => {
@@ -106,7 +107,7 @@ describe('GET /health', () => {
     const never = { health: () => Promise.reject(new Error('must not be called')) };
     const res = await app.fetch(
       new Request('https://storefront.test/health/live'),
-      { ...env, CATALOG: never, ADMIN: never, CART: never, CHECKOUT: never },
+      { ...env, CATALOG: never, ADMIN: never, CART: never, CHECKOUT: never, STOREFRONT: never },
       createExecutionContext(),
     );
     expect(res.status).toBe(200);
