@@ -18,6 +18,7 @@ const ports = {
   redis: 25450,
   upstashBridge: 25451,
   stripe: 25460,
+  alertSink: 25461,
 };
 export const barePort = 28790;
 export const inventoryBenchPort = 28791;

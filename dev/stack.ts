@@ -1,12 +1,13 @@
 // The whole local system, started in order and stopped in reverse: PostgreSQL primary + streaming replica,
-// migrations and seed, the local Neon proxy, local Stripe, redis-server + the Upstash bridge (when installed), and
-// every worker under one `wrangler dev` (workerd, dev/stack/wrangler.ts).
+// migrations and seed, the local Neon proxy, local Stripe, the local alert sink, redis-server + the Upstash bridge
+// (when installed), and every worker under one `wrangler dev` (workerd, dev/stack/wrangler.ts).
 // Used by `npm run dev` (dev/start.ts), by the tests (test/global-setup.ts) and by the benchmark.
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
 import { seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
+import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
 import { devSigningKey } from './keys';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
 import { assertPortFree, withFreePorts } from './ports';
@@ -27,6 +28,7 @@ export interface StackPorts {
   redis: number;
   upstashBridge: number;
   stripe: number;
+  alertSink: number;
 }
 export const defaultPorts: StackPorts = {
   gateway: 8787,
@@ -37,6 +39,7 @@ export const defaultPorts: StackPorts = {
   redis: 54340,
   upstashBridge: 54341,
   stripe: 12111,
+  alertSink: 12112,
 };
 
 /** The local Stripe server's keys: test-mode shapes, never valid at Stripe. */
@@ -71,6 +74,8 @@ export interface Stack {
   redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
   upstashUrl?: string;
   stripeUrl: string;
+  /** The local alert webhook receiver (dev/alert-sink.ts): GET `${alertSinkUrl}/_local/received`. */
+  alertSinkUrl: string;
   accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
@@ -123,6 +128,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     cleanups.push(() => stripe.stop());
 
+    await assertPortFree(ports.alertSink, 'alert sink');
+    log(`local alert sink (the alert webhook's receiver) on 127.0.0.1:${ports.alertSink}`);
+    const alertSink = await startAlertSink({ port: ports.alertSink, secret: ALERT_DEV_WEBHOOK_SECRET });
+    cleanups.push(() => alertSink.stop());
+
     const dbSecrets = {
       DATABASE_URL: pg.primaryUrl,
       DATABASE_REPLICA_URL: pg.replicaUrl,
@@ -130,7 +140,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       STRIPE_SECRET_KEY: STRIPE_DEV_SECRET_KEY,
       STRIPE_WEBHOOK_SECRET: STRIPE_DEV_WEBHOOK_SECRET,
     };
-    const gatewayVars: Record<string, string> = { JWT_SIGNING_KEY: JSON.stringify(await devSigningKey(dataRoot)) };
+    const gatewayVars: Record<string, string> = {
+      JWT_SIGNING_KEY: JSON.stringify(await devSigningKey(dataRoot)),
+      ALERT_WEBHOOK_URL: alertSink.hookUrl,
+      ALERT_WEBHOOK_SECRET: ALERT_DEV_WEBHOOK_SECRET,
+    };
 
     const upstash = opts.upstash ?? 'auto';
     let redis: Stack['redis'];
@@ -185,6 +199,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       redis,
       upstashUrl,
       stripeUrl: stripe.url,
+      alertSinkUrl: alertSink.url,
       accounts: devAccounts,
       dataRoot,
       wranglerLog,

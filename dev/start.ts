@@ -2,6 +2,7 @@
 // it prints). Every port it opens moves with a variable (portVars) and the data with STOREFRONT_DATA, so two
 // stacks can run side by side; wrangler's other listeners (workerd internals) take ports from the OS.
 import path from 'node:path';
+import { ALERT_DEV_WEBHOOK_SECRET } from './alert-sink';
 import {
   defaultPorts,
   projectRoot,
@@ -22,6 +23,7 @@ const portVars: Record<keyof StackPorts, string> = {
   redis: 'REDIS_PORT',
   upstashBridge: 'UPSTASH_BRIDGE_PORT',
   stripe: 'STRIPE_LOCAL_PORT',
+  alertSink: 'ALERT_SINK_PORT',
 };
 const ports = Object.fromEntries(
   Object.entries(portVars).map(([name, variable]) => {
@@ -60,16 +62,27 @@ console.log(`
   Stripe      ${stack.stripeUrl} (local; key ${STRIPE_DEV_SECRET_KEY}; webhooks signed with ${STRIPE_DEV_WEBHOOK_SECRET}
               to ${stack.url}/v1/webhooks/stripe; test cards pm_card_visa, pm_card_chargeDeclined,
               pm_card_authenticationRequired)
+  Alerts      rules every minute (this process fires the Cron Trigger: ${stack.url}/__scheduled?cron=*+*+*+*+*);
+              state at ${stack.url}/v1/admin/ops/alerts (admin); webhook calls received by the local sink:
+              ${stack.alertSinkUrl}/_local/received (signed with ${ALERT_DEV_WEBHOOK_SECRET})
   Inspector   127.0.0.1:${stack.ports.inspector} (wrangler/workerd DevTools)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
   Ctrl-C (or kill ${process.pid}) stops everything.
 `);
+
+// wrangler dev runs no Cron Trigger on its own: fire the alert rules' one every minute, as Cloudflare would.
+const alertTicker = setInterval(() => {
+  fetch(`${stack.url}/__scheduled?cron=*+*+*+*+*`, { signal: AbortSignal.timeout(30_000) })
+    .then((r) => r.arrayBuffer())
+    .catch((err) => say(`alert evaluation could not be fired: ${String(err)}`));
+}, 60_000);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
+    clearInterval(alertTicker);
     say('stopping…');
     await stack.stop();
     say('stopped');

@@ -80,6 +80,7 @@ async function startTestStack(): Promise<Running> {
       devAccounts: JSON.stringify(stack.accounts),
       pgControlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
       stripeUrl: stack.stripeUrl,
+      alertSinkUrl: stack.alertSinkUrl,
       workerLog: stack.wranglerLog,
       databaseUrl: stack.pg.primaryUrl,
       databaseReplicaUrl: stack.pg.replicaUrl,
@@ -121,6 +122,8 @@ declare module 'vitest' {
     devAccounts: string;
     pgControlUrl: string;
     stripeUrl: string;
+    /** The local alert webhook receiver (dev/alert-sink.ts); the gateway's ALERT_WEBHOOK_URL is its /hook. */
+    alertSinkUrl: string;
     /** The file where wrangler dev writes every worker's log lines (test/e2e/worker-log.ts reads it). */
     workerLog: string;
     databaseUrl: string;

@@ -1106,6 +1106,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/ops/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert rules with their state, and the recent notifications (admin role)
+         * @description Rules are evaluated every minute (Cron Trigger). `limit` bounds the history (1–500, default 50).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every rule and the latest notifications */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertsReport"];
+                    };
+                };
+                /** @description Invalid limit */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/products/{slug}": {
         parameters: {
             query?: never;
@@ -3138,6 +3206,50 @@ export interface components {
                 at: string;
                 reason: string;
             }[];
+        };
+        AlertsReport: {
+            evaluatedAt: string | null;
+            evaluations: number;
+            webhook: {
+                configured: boolean;
+            };
+            rules: components["schemas"]["AlertRuleState"][];
+            /** @description Newest first */
+            history: components["schemas"]["AlertEvent"][];
+        };
+        AlertRuleState: {
+            /** @description e.g. error-rate, burn-fast:checkout-accepted:availability */
+            rule: string;
+            summary: string;
+            /** @enum {string} */
+            status: "ok" | "firing";
+            /** @description When it entered its status */
+            since: string | null;
+            /** @description null: its signal could not be read (state kept) */
+            lastValue: number | null;
+            threshold: number;
+            detail: string | null;
+            evaluatedAt: string;
+            notifiedAt: string | null;
+        };
+        AlertEvent: {
+            id: number;
+            rule: string;
+            /** @enum {string} */
+            kind: "firing" | "reminder" | "resolved";
+            at: string;
+            since: string | null;
+            summary: string;
+            value: number | null;
+            threshold: number;
+            detail: string | null;
+            /**
+             * @description unsent: no webhook configured; failed: out of attempts
+             * @enum {string}
+             */
+            delivery: "pending" | "sent" | "failed" | "unsent";
+            attempts: number;
+            lastError: string | null;
         };
         ProductUpdated: {
             product: {

@@ -14,17 +14,10 @@ import {
   setStock,
   shopperWith,
   stripe,
+  stripeControl,
   waitForStatus,
 } from './checkout-helpers';
 import { client, devAccountToken, eventually } from './helpers';
-
-async function stripeControl(action: 'hang' | 'resume') {
-  const res = await fetch(`${inject('stripeUrl')}/_local/${action}`, {
-    method: 'POST',
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok) throw new Error(`local Stripe ${action}: ${res.status}`);
-}
 
 afterEach(() => stripeControl('resume'));
 

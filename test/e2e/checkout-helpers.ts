@@ -104,6 +104,15 @@ export function stripe(): Stripe {
   });
 }
 
+/** The local Stripe's hang switch: hung, it takes requests in and leaves them unanswered; resumed, it runs them. */
+export async function stripeControl(action: 'hang' | 'resume') {
+  const res = await fetch(`${inject('stripeUrl')}/_local/${action}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`local Stripe ${action}: ${res.status}`);
+}
+
 export async function intentsOfOrder(orderId: string): Promise<Stripe.PaymentIntent[]> {
   const all = await stripe().paymentIntents.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 });
   return all.filter((pi) => pi.metadata?.orderId === orderId);

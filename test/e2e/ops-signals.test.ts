@@ -1,7 +1,8 @@
 // Ops signals against the real stack: with Postgres stopped, /health answers 503 naming it, and after failing
 // traffic the catalog's Postgres breaker shows open at /v1/admin/ops/breakers; with Postgres back, health is 200
 // and the breaker closes (its transitions recorded). The ops route is for the admin role only.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stripeControl } from './checkout-helpers';
 import { client, devAccountToken, eventually, uniqueWord } from './helpers';
 import { pgControl } from './pg-control';
 
@@ -9,14 +10,6 @@ type Breakers = NonNullable<Awaited<ReturnType<typeof breakers>>['data']>;
 const breakers = async () => client(await devAccountToken('admin')).GET('/v1/admin/ops/breakers');
 const catalogPostgres = (b: Breakers) =>
   b.workers.find((w) => w.worker === 'catalog')?.breakers.find((x) => x.name === 'postgres');
-
-async function stripeControl(action: 'hang' | 'resume') {
-  const res = await fetch(`${inject('stripeUrl')}/_local/${action}`, {
-    method: 'POST',
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok) throw new Error(`stripe ${action}: ${res.status}`);
-}
 
 describe('ops signals: health and breakers', () => {
   afterAll(async () => {

@@ -97,7 +97,11 @@ const reports = new WeakMap<object, { at: number; pending: boolean; report: Prom
 
 async function computeReport(env: GatewayBindings) {
   const started = Date.now();
-  const { calls, answers } = await collectHealth(env);
+  return { ...mergeChecks(await collectHealth(env)), latencyMs: Date.now() - started };
+}
+
+/** The workers' calls and answers as one set of checks (each dependency's worst outcome) and the overall status. */
+export function mergeChecks({ calls, answers }: Awaited<ReturnType<typeof collectHealth>>) {
   const checks: Record<string, Check> = { ...calls };
   for (const answer of Object.values(answers)) {
     for (const [name, check] of Object.entries(answer.checks)) {
@@ -113,7 +117,7 @@ async function computeReport(env: GatewayBindings) {
   }
   const failing = Object.keys(checks).filter((name) => checks[name]!.status === 'down');
   const status = failing.some((name) => checks[name]!.required) ? 'down' : failing.length ? 'degraded' : 'ok';
-  return { status: status as 'ok' | 'degraded' | 'down', failing, checks, latencyMs: Date.now() - started };
+  return { status: status as 'ok' | 'degraded' | 'down', failing, checks };
 }
 
 export interface WorkerBreakers {

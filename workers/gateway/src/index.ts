@@ -1,16 +1,30 @@
-// The gateway worker entry: the only public worker. Requests go to the app; the Cron Trigger ([triggers] in
-// wrangler.toml) prunes the refresh tokens that can never be used again (`wrangler dev --test-scheduled` runs it
-// locally through /__scheduled).
+// The gateway worker entry: the only public worker. Requests go to the app; the Cron Triggers ([triggers] in
+// wrangler.toml) evaluate the alert rules every minute and prune the refresh tokens that can never be used again,
+// once an hour (`wrangler dev --test-scheduled` runs them locally through /__scheduled?cron=...).
+import { log } from '../../../lib/log';
 import { app } from './app';
 import { pruneRefreshTokens } from './auth/identity.service';
+import { ALERTS_CRON, evaluateAlerts } from './ops/alerts.service';
 import type { GatewayBindings } from './types';
 
 export { RateLimiterDO } from '../../../durable-objects/rate-limiter/rate-limiter.do';
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
+    if (controller.cron === ALERTS_CRON) {
+      // Awaited, not waitUntil: the invocation lasts as long as the evaluation, so a run that fails is a failed
+      // invocation in the Cron Events log (and /__scheduled answers once it is done).
+      try {
+        await evaluateAlerts(env as GatewayBindings, controller.scheduledTime);
+      } catch (err) {
+        log.error('alert evaluation failed', { error: String(err) });
+        throw err;
+      }
+      return;
+    }
     ctx.waitUntil(pruneRefreshTokens(env as GatewayBindings));
   },
 } satisfies ExportedHandler<GatewayEnv>;
+export { AlertsDO } from '../../../durable-objects/alerts/alerts.do';
 export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';

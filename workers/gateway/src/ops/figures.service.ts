@@ -19,7 +19,7 @@ export function wholeMinutes(from: number, to: number): FigureWindow {
   return { from: from - (from % MINUTE), to: Math.ceil(to / MINUTE) * MINUTE };
 }
 
-function sourceOf(env: GatewayBindings, c: FiguresConfig): FigureSource {
+export function sourceOf(env: GatewayBindings, c: FiguresConfig): FigureSource {
   if (c.FIGURES_SOURCE === 'analytics-engine') {
     if (!c.CF_ACCOUNT_ID || !c.CF_ANALYTICS_TOKEN)
       throw new Error('FIGURES_SOURCE=analytics-engine needs the CF_ACCOUNT_ID and CF_ANALYTICS_TOKEN secrets');
@@ -44,7 +44,13 @@ function sourceOf(env: GatewayBindings, c: FiguresConfig): FigureSource {
 
 const ratio = (n: number, of: number) => (of > 0 ? Math.round((n / of) * 1e6) / 1e6 : null);
 
-async function business(env: GatewayBindings, identity: Identity, w: FigureWindow, top: number, c: FiguresConfig) {
+export async function business(
+  env: GatewayBindings,
+  identity: Identity,
+  w: FigureWindow,
+  top: number,
+  c: FiguresConfig,
+) {
   const query = { ...w, top, paidWithinSeconds: c.SLO_ORDER_PAID_WITHIN_SECONDS };
   const answer = await withTimeout(
     env.ADMIN.opsFigures(identity, query),
@@ -85,7 +91,7 @@ export async function opsFigures(env: GatewayBindings, identity: Identity, w: Fi
 /** A percentage var as a share, without float noise (99.9 → 0.999, not 0.9990000000000001). */
 const pct = (p: number) => Number((p / 100).toFixed(8));
 
-function journeysOf(c: FiguresConfig): (JourneySpec & { availability: number; latency: number })[] {
+export function journeysOf(c: FiguresConfig): (JourneySpec & { availability: number; latency: number })[] {
   return [
     {
       name: 'catalog read',

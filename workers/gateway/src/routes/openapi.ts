@@ -92,8 +92,8 @@ const tags = [
   {
     name: 'Ops',
     description:
-      'Figures, SLOs and the state of the system under `/v1/admin/ops` (role `admin` only: no token is a 401, ' +
-      'a lower role a 403). Definitions of every figure: docs/operations.md.',
+      'Figures, SLOs, alerts and the state of the system under `/v1/admin/ops` (role `admin` only: no token is a ' +
+      '401, a lower role a 403). Definitions of every figure and alert rule: docs/operations.md.',
   },
   {
     name: 'Webhooks',

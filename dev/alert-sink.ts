@@ -1,0 +1,103 @@
+// Dev/test only: the local receiver of the alert webhook. `npm run dev` and the test stack start it and point the
+// gateway's ALERT_WEBHOOK_URL at its /hook, with ALERT_WEBHOOK_SECRET = ALERT_DEV_WEBHOOK_SECRET. It keeps what it
+// received in memory (the latest 1000 calls), each with its signature checked, and serves them to tests and people:
+//   POST /hook                 a notification (JSON); answered 204, or 500 while failures are armed
+//   GET  /_local/received      every call kept, oldest first: {id, receivedAt, alertId, signature, signatureValid,
+//                              body (the raw text), json}
+//   DELETE /_local/received    forgets them
+//   POST /_local/fail?count=N  the next N calls to /hook answer 500 (to watch the retries)
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SIGNATURE_HEADER, verifySignature } from '../lib/alerts/signature';
+import { listen } from './ports';
+
+/** The local sink's signing secret: the dev and test stacks give the gateway the same one. */
+export const ALERT_DEV_WEBHOOK_SECRET = 'alert_local_storefront_dev_secret';
+const KEPT = 1000;
+const MAX_BODY = 256 * 1024;
+
+export interface ReceivedAlert {
+  id: number;
+  receivedAt: string;
+  alertId: string | null;
+  signature: string | null;
+  signatureValid: boolean;
+  body: string;
+  json: unknown;
+}
+
+export interface AlertSink {
+  /** The base URL; the gateway posts to `${url}/hook`. */
+  url: string;
+  hookUrl: string;
+  received(): ReceivedAlert[];
+  stop(): Promise<void>;
+}
+
+export async function startAlertSink(opts: { port?: number; secret: string; host?: string }): Promise<AlertSink> {
+  const host = opts.host ?? '127.0.0.1';
+  const received: ReceivedAlert[] = [];
+  let failNext = 0;
+  let nextId = 1;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sink');
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+      res.end(body === undefined ? undefined : `${JSON.stringify(body, null, 2)}\n`);
+    };
+    if (req.method === 'GET' && url.pathname === '/_local/received') return send(200, received);
+    if (req.method === 'DELETE' && url.pathname === '/_local/received') {
+      received.length = 0;
+      return send(204);
+    }
+    if (req.method === 'POST' && url.pathname === '/_local/fail') {
+      const count = Number(url.searchParams.get('count') ?? '1');
+      if (!Number.isSafeInteger(count) || count < 0) return send(400, { error: 'count: a whole number' });
+      failNext = count;
+      return send(204);
+    }
+    if (req.method !== 'POST' || url.pathname !== '/hook') return send(404, { error: 'not found' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', async () => {
+      if (failNext > 0) {
+        failNext--;
+        return send(500, { error: 'failure armed by /_local/fail' });
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      const signature = req.headers[SIGNATURE_HEADER] as string | undefined;
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(body);
+      } catch {}
+      received.push({
+        id: nextId++,
+        receivedAt: new Date().toISOString(),
+        alertId: (req.headers['x-storefront-alert-id'] as string | undefined) ?? null,
+        signature: signature ?? null,
+        signatureValid: await verifySignature(opts.secret, body, signature),
+        body,
+        json: parsed,
+      });
+      if (received.length > KEPT) received.splice(0, received.length - KEPT);
+      send(204);
+    });
+  });
+  await listen(server, opts.port ?? 0, 'alert sink', host);
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    hookUrl: `${url}/hook`,
+    received: () => [...received],
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

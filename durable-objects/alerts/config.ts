@@ -1,0 +1,29 @@
+// AlertsDO's settings, read through configOf: where notifications go (a webhook, optional: without one they are
+// still recorded and served by the ops API), how each call is signed, bounded and retried, and how often a rule
+// that keeps firing is notified again. The rules' thresholds are the gateway's (workers/gateway/src/ops/).
+import { z } from 'zod';
+import { configOf, intVar, optionalText, secret } from '../../lib/config';
+
+export const AlertsObjectVars = z
+  .object({
+    // Slack-compatible incoming webhook (JSON with `text`); unset or blank: notifications are recorded, not sent.
+    ALERT_WEBHOOK_URL: optionalText(z.url({ protocol: /^https?$/ })),
+    // HMAC-SHA256 key of the x-storefront-signature header (lib/alerts/signature.ts); required with a URL.
+    ALERT_WEBHOOK_SECRET: secret(optionalText()),
+    // Deadline of one webhook call.
+    ALERT_WEBHOOK_TIMEOUT_MS: intVar(5000, { min: 100, max: 30_000 }),
+    // Calls per notification before it is given up (marked failed, logged); waits double from the base, at most 5 min.
+    ALERT_WEBHOOK_ATTEMPTS: intVar(6, { min: 1, max: 20 }),
+    ALERT_WEBHOOK_RETRY_BASE_MS: intVar(2000, { min: 10, max: 300_000 }),
+    // A rule that keeps firing is notified again (a reminder) at most this often.
+    ALERT_RENOTIFY_MINUTES: intVar(60, { min: 1, max: 7 * 24 * 60 }),
+    // Notifications kept for the ops API's history.
+    ALERT_HISTORY_DAYS: intVar(30, { min: 1, max: 365 }),
+  })
+  .refine((c) => !c.ALERT_WEBHOOK_URL || c.ALERT_WEBHOOK_SECRET, {
+    path: ['ALERT_WEBHOOK_SECRET'],
+    message: 'required when ALERT_WEBHOOK_URL is set (every call is signed)',
+  });
+export type AlertsObjectConfig = z.output<typeof AlertsObjectVars>;
+
+export const alertsObjectConfig = (env: object): AlertsObjectConfig => configOf(env, AlertsObjectVars, 'AlertsDO');

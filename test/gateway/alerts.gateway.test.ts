@@ -1,0 +1,83 @@
+// AlertsDO inside workerd, with no webhook configured (ALERT_WEBHOOK_URL is empty in wrangler.toml): evaluations
+// arriving at once still notify a rule's start once; a rule that clears is resolved once; a reminder follows the
+// renotify interval; an unreadable signal keeps the state; and everything is recorded and reported, unsent.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { RuleReading } from '../../lib/contracts/alerts';
+
+const MIN = 60_000;
+const object = () => env.ALERTS.get(env.ALERTS.idFromName(`t-${crypto.randomUUID()}`));
+const reading = (rule: string, value: number | null, threshold = 1): RuleReading => ({
+  rule,
+  summary: `${rule} summary`,
+  value,
+  threshold,
+  firing: value !== null && value >= threshold,
+  ...(value === null ? { detail: 'business unavailable: timeout' } : {}),
+});
+
+describe('AlertsDO', () => {
+  it('notifies a start once when 12 evaluations arrive at once, then resolves once', async () => {
+    const o = object();
+    const t = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        o.evaluate([reading('dead-letters', 2), reading('replica-lag', 0, 60)], t + i),
+      ),
+    );
+    expect(results.flatMap((r) => r.notified)).toEqual([{ rule: 'dead-letters', kind: 'firing' }]);
+    const firing = await o.report(50);
+    expect(firing.evaluations).toBe(12);
+    expect(firing.webhook.configured).toBe(false);
+    expect(firing.rules.map((r) => [r.rule, r.status, r.lastValue, r.threshold])).toEqual([
+      ['dead-letters', 'firing', 2, 1],
+      ['replica-lag', 'ok', 0, 60],
+    ]);
+    const started = firing.rules[0]!.since;
+    expect(firing.history).toMatchObject([
+      { rule: 'dead-letters', kind: 'firing', delivery: 'unsent', attempts: 0, value: 2, since: started },
+    ]);
+
+    // Unreadable: no resolve, no change.
+    expect(
+      (await o.evaluate([reading('dead-letters', null), reading('replica-lag', 0, 60)], t + MIN)).notified,
+    ).toEqual([]);
+    const kept = (await o.report(50)).rules[0]!;
+    expect(kept).toMatchObject({ status: 'firing', since: started, lastValue: null });
+    expect(kept.detail).toContain('unavailable');
+
+    const cleared = await o.evaluate([reading('dead-letters', 0), reading('replica-lag', 0, 60)], t + 2 * MIN);
+    expect(cleared.notified).toEqual([{ rule: 'dead-letters', kind: 'resolved' }]);
+    const after = await o.report(50);
+    expect(after.rules[0]).toMatchObject({ status: 'ok', since: new Date(t + 2 * MIN).toISOString() });
+    expect(after.history.map((e) => [e.kind, e.since])).toEqual([
+      ['resolved', started],
+      ['firing', started],
+    ]);
+  });
+
+  it('reminds after ALERT_RENOTIFY_MINUTES (60) of firing, not before', async () => {
+    const o = object();
+    const t = Date.now();
+    const kinds: string[] = [];
+    for (const minute of [0, 1, 59, 60, 61, 119, 120]) {
+      kinds.push(
+        ...(await o.evaluate([reading('error-rate', 9, 5)], t + minute * MIN)).notified.map(
+          (n) => `${minute}:${n.kind}`,
+        ),
+      );
+    }
+    expect(kinds).toEqual(['0:firing', '60:reminder', '120:reminder']);
+  });
+
+  it('forgets a rule no longer read, and bounds the history it reports', async () => {
+    const o = object();
+    const t = Date.now();
+    for (let i = 0; i < 6; i++) await o.evaluate([reading('a', i % 2), reading('b', 0)], t + i * MIN);
+    await o.evaluate([reading('a', 0)], t + 10 * MIN);
+    const r = await o.report(2);
+    expect(r.rules.map((x) => x.rule)).toEqual(['a']);
+    expect(r.history).toHaveLength(2);
+    expect(r.history[0]!.id).toBeGreaterThan(r.history[1]!.id);
+  });
+});

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { BusinessFigures } from '../../../../lib/contracts/figures';
+import type { RequestFigures, RouteFigures } from '../../../../lib/metrics/figures';
+import { alertRules, type JourneyBurnCounts, readRules, type Signals } from './alert-rules';
+import { AlertVars } from './alerts.config';
+
+const now = Date.UTC(2026, 10, 29, 23, 0);
+const config = AlertVars.parse({});
+const journeys = [
+  { name: 'catalog read', routes: ['GET /v1/products'], latencyMs: 300, availability: 0.999, latency: 0.99 },
+];
+const rules = alertRules(journeys);
+
+const route = (r: Partial<RouteFigures>): RouteFigures => ({
+  route: '*',
+  requests: 0,
+  perMinute: 0,
+  status4xx: 0,
+  status5xx: 0,
+  rate4xx: 0,
+  rate5xx: 0,
+  p50: null,
+  p95: null,
+  p99: null,
+  ...r,
+});
+const recent = (total: Partial<RouteFigures>, routes: Partial<RouteFigures>[] = []) =>
+  ({ total: route(total), routes: routes.map(route) }) as RequestFigures;
+const counts = (total: number, bad: number) => ({ total, good: total - bad });
+const burns = (w: { '5m': number[]; '30m': number[]; '1h': number[]; '6h': number[] }): JourneyBurnCounts[] => [
+  {
+    name: 'catalog read',
+    availability: {
+      '5m': counts(w['5m'][0]!, w['5m'][1]!),
+      '30m': counts(w['30m'][0]!, w['30m'][1]!),
+      '1h': counts(w['1h'][0]!, w['1h'][1]!),
+      '6h': counts(w['6h'][0]!, w['6h'][1]!),
+    },
+    latency: {
+      '5m': counts(100, 0),
+      '30m': counts(100, 0),
+      '1h': counts(100, 0),
+      '6h': counts(100, 0),
+    },
+  },
+];
+const business = (b: Partial<BusinessFigures>) =>
+  ({
+    deadLetters: { waiting: 0, oldestFirstSeenAt: null },
+    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null },
+    replica: { configured: true, lagBytes: 0, lagSeconds: 0 },
+    ...b,
+  }) as BusinessFigures;
+const read = (s: Partial<Signals>) =>
+  Object.fromEntries(readRules(rules, { now, errors: {}, ...s }, config).map((r) => [r.rule, r]));
+
+describe('alert rules', () => {
+  it('declares one rule per signal, per journey for p99, and per journey × objective × speed for burns', () => {
+    expect(rules.map((r) => r.rule)).toEqual([
+      'error-rate',
+      'latency-p99:catalog-read',
+      'burn-fast:catalog-read:availability',
+      'burn-slow:catalog-read:availability',
+      'burn-fast:catalog-read:latency',
+      'burn-slow:catalog-read:latency',
+      'dead-letters',
+      'dead-letter-age',
+      'outbox-stuck',
+      'outbox-failing',
+      'replica-lag',
+      'breakers-open',
+      'dependencies-down',
+    ]);
+  });
+
+  it('fires the error rate at its threshold (5%), with enough requests only', () => {
+    expect(read({ recent: recent({ requests: 100, status5xx: 5, rate5xx: 0.05 }) })['error-rate']).toMatchObject({
+      value: 5,
+      threshold: 5,
+      firing: true,
+    });
+    expect(read({ recent: recent({ requests: 100, status5xx: 4, rate5xx: 0.04 }) })['error-rate']!.firing).toBe(false);
+    // One 503 of ten requests is 10%, but ten requests judge nothing (ALERT_MIN_REQUESTS 20).
+    const few = read({ recent: recent({ requests: 10, status5xx: 1, rate5xx: 0.1 }) })['error-rate']!;
+    expect(few).toMatchObject({ value: 10, firing: false });
+    expect(few.detail).toMatch(/too few events/);
+  });
+
+  it("fires p99 over the journey's SLO bound on its slowest route with enough requests", () => {
+    const slow = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 50, p99: 420 }]) });
+    expect(slow['latency-p99:catalog-read']).toMatchObject({ value: 420, threshold: 300, firing: true });
+    const quiet = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 5, p99: 9000 }]) });
+    expect(quiet['latency-p99:catalog-read']!.firing).toBe(false);
+  });
+
+  it('fires a burn only when both windows of its pair burn at the threshold (multi-window)', () => {
+    // 0.999 objective: 1.44% bad is a burn of 14.4.
+    const fastBoth = burns({ '5m': [1000, 20], '30m': [1000, 0], '1h': [10_000, 144], '6h': [60_000, 144] });
+    expect(read({ burns: fastBoth })['burn-fast:catalog-read:availability']).toMatchObject({
+      value: 14.4,
+      threshold: 14.4,
+      firing: true,
+    });
+    expect(read({ burns: fastBoth })['burn-slow:catalog-read:availability']!.firing).toBe(false);
+    // A spike in the last 5 minutes (the hour is fine) is not a page; nor is an hour's burn that has stopped.
+    const spike = burns({ '5m': [1000, 50], '30m': [1000, 50], '1h': [10_000, 50], '6h': [60_000, 50] });
+    expect(read({ burns: spike })['burn-fast:catalog-read:availability']).toMatchObject({ value: 5, firing: false });
+    const over = burns({ '5m': [1000, 0], '30m': [1000, 0], '1h': [10_000, 500], '6h': [60_000, 500] });
+    expect(read({ burns: over })['burn-fast:catalog-read:availability']).toMatchObject({ value: 0, firing: false });
+    const slow = burns({ '5m': [1000, 0], '30m': [1000, 6], '1h': [10_000, 0], '6h': [60_000, 360] });
+    expect(read({ burns: slow })['burn-slow:catalog-read:availability']).toMatchObject({ value: 6, firing: true });
+  });
+
+  it('reads dead letters, their age, the outbox, replica lag, breakers and required checks down', () => {
+    const r = read({
+      business: business({
+        deadLetters: { waiting: 2, oldestFirstSeenAt: new Date(now - 90 * 60_000).toISOString() },
+        outbox: {
+          objects: 1,
+          pending: 3,
+          failing: 12,
+          copies: 1,
+          oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
+        },
+        replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
+      }),
+      health: { down: ['postgresPrimary'], open: [{ worker: 'catalog', name: 'postgres', state: 'open', since: 'x' }] },
+    });
+    expect(r['dead-letters']).toMatchObject({ value: 2, threshold: 1, firing: true });
+    expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
+    expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 15, firing: true });
+    expect(r['outbox-failing']).toMatchObject({ value: 12, threshold: 10, firing: true });
+    expect(r['replica-lag']).toMatchObject({ value: 30, threshold: 60, firing: false });
+    expect(r['breakers-open']).toMatchObject({ value: 1, firing: true, detail: 'catalog/postgres open since x' });
+    expect(r['dependencies-down']).toMatchObject({ value: 1, firing: true, detail: 'postgresPrimary' });
+  });
+
+  it('reads null, not 0, for every rule of a source that failed (AlertsDO then keeps their state)', () => {
+    const r = read({ health: { down: [], open: [] }, errors: { business: 'TimeoutError: business figures' } });
+    expect(r['dead-letters']).toMatchObject({ value: null, firing: false });
+    expect(r['dead-letters']!.detail).toBe('business unavailable: TimeoutError: business figures');
+    expect(r['dependencies-down']).toMatchObject({ value: 0, firing: false });
+  });
+
+  it('takes thresholds from config', () => {
+    const strict = AlertVars.parse({ ALERT_ERROR_RATE_PERCENT: '1.5', ALERT_DEAD_LETTERS: '3' });
+    const r = readRules(
+      rules,
+      {
+        now,
+        errors: {},
+        recent: recent({ requests: 100, status5xx: 2, rate5xx: 0.02 }),
+        business: business({ deadLetters: { waiting: 2, oldestFirstSeenAt: null } }),
+      },
+      strict,
+    );
+    expect(r.find((x) => x.rule === 'error-rate')).toMatchObject({ threshold: 1.5, firing: true });
+    expect(r.find((x) => x.rule === 'dead-letters')).toMatchObject({ threshold: 3, firing: false });
+  });
+});

@@ -1,0 +1,42 @@
+// The alert rules' thresholds (wrangler.toml [vars]; defaults here, documented in docs/operations.md#alerts), read
+// through configOf apart from the gateway's main config, like the figures' settings: a bad alert setting fails the
+// evaluation (logged, naming the variable), never a shopper's request. The webhook's own settings are AlertsDO's
+// (durable-objects/alerts/config.ts), which delivers.
+import { z } from 'zod';
+import { configOf, intVar } from '../../../../lib/config';
+
+/** A decimal var (e.g. a burn rate of 14.4), above 0, with a default when unset or blank. */
+const decimalVar = (defaultValue: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().gt(0).default(defaultValue),
+  );
+
+export const AlertVars = z.object({
+  // The window of the error-rate and p99 rules (the last N whole minutes, the one under way included).
+  ALERT_WINDOW_MINUTES: intVar(5, { min: 1, max: 60 }),
+  // Fewer requests than this in a rule's window judge nothing (one 503 of two requests is not a 50% error rate).
+  ALERT_MIN_REQUESTS: intVar(20, { min: 1 }),
+  // 5xx answers, as a percentage of all requests, at or over which `error-rate` fires.
+  ALERT_ERROR_RATE_PERCENT: decimalVar(5),
+  // Multi-window burn rates (Google SRE workbook, ch. 5): fast fires when both the last hour and the last 5 minutes
+  // burn at least this fast; slow when both the last 6 hours and the last 30 minutes do.
+  ALERT_BURN_FAST: decimalVar(14.4),
+  ALERT_BURN_SLOW: decimalVar(6),
+  // Dead letters waiting, and the age of the oldest one's first death, at or over which their rules fire.
+  ALERT_DEAD_LETTERS: intVar(1, { min: 1 }),
+  ALERT_DEAD_LETTER_AGE_MINUTES: intVar(60, { min: 1 }),
+  // An OrdersDO with tasks pending and no change for this long is stuck (it reports on every change).
+  ALERT_OUTBOX_STUCK_MINUTES: intVar(15, { min: 1 }),
+  // OrdersDO tasks whose last run failed, over all objects.
+  ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
+  // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).
+  ALERT_REPLICA_LAG_SECONDS: intVar(60, { min: 1 }),
+  // Breakers not closed (open or half-open), over every worker's answering isolate.
+  ALERT_BREAKERS_OPEN: intVar(1, { min: 1 }),
+  // Required /health checks down (e.g. postgresPrimary), a worker that did not answer included.
+  ALERT_DEPENDENCIES_DOWN: intVar(1, { min: 1 }),
+});
+export type AlertConfig = z.output<typeof AlertVars>;
+
+export const alertsConfig = (env: object): AlertConfig => configOf(env, AlertVars, 'storefront-gateway alerts');
