@@ -2,7 +2,8 @@
 // by up to 40 %, so two commits are compared side by side instead: each runs its own stack (its own dev/stack.ts,
 // from a worktree under .data/compare), both stay up, and the same load alternates between them (A B B A ...)
 // for several rounds, so drift in the machine's load hits both alike. Per scenario it prints req/s, p50/p99 and the
-// workerd CPU time per request (from /proc: other load on the machine barely moves it), and the ratios B/A.
+// CPU time per request of the stack's workerd processes and of the whole stack (from /proc: other load on the
+// machine barely moves it), and the ratios B/A.
 // Bounded: COMPARE_ROUNDS rounds of COMPARE_SECONDS per scenario and tree. Traffic goes to loopback only.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,7 +38,6 @@ interface Tree {
   name: string;
   url: string;
   child: ChildProcess;
-  workerd: number;
 }
 
 async function start(name: string, dir: string, portBase: number): Promise<Tree> {
@@ -63,31 +63,45 @@ async function start(name: string, dir: string, portBase: number): Promise<Tree>
     });
     child.once('exit', (code) => reject(new Error(`${name}: the stack exited (${code})`)));
   });
-  const port = new URL(url).port;
-  const owner = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const workerd = Number(/pid=(\d+)/.exec(owner)?.[1]);
-  log(`${name} up at ${url} (workerd pid ${workerd})`);
-  return { name, url, child, workerd };
+  log(`${name} up at ${url}`);
+  return { name, url, child };
 }
 
 const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks;
-}
 
-/** CPU seconds of every live process in a session: the whole stack a tree started (wrangler, workerd, Postgres,
- * the local servers), so time spent outside the listening workerd (a log line wrangler prints, a proxy hop) shows. */
-function sessionCpuSeconds(sid: number): number {
-  let total = 0;
+/**
+ * CPU seconds of every live process descended from `root` (the tree's stack: wrangler, both workerd processes, the
+ * proxy one that owns the port and the one running the workers, Postgres, the local servers), and of its workerd
+ * processes alone. Found by parent pid, since wrangler starts workerd in a session of its own.
+ */
+function stackCpuSeconds(root: number): { workerd: number; all: number } {
+  const procs: { pid: number; ppid: number; comm: string; cpu: number }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const f = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(f[3]) === sid) total += (Number(f[11]) + Number(f[12])) / ticks;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      procs.push({ pid: Number(entry), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / ticks });
     } catch {} // exited meanwhile
   }
-  return total;
+  const inStack = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs)
+      if (!inStack.has(p.pid) && inStack.has(p.ppid)) {
+        inStack.add(p.pid);
+        grew = true;
+      }
+  }
+  let workerd = 0;
+  let all = 0;
+  for (const p of procs) {
+    if (!inStack.has(p.pid)) continue;
+    all += p.cpu;
+    if (p.comm === 'workerd') workerd += p.cpu;
+  }
+  return { workerd, all };
 }
 
 let client = 0;
@@ -189,15 +203,15 @@ try {
         const t = trees[i]!;
         const requests = specs[i]![sc]!;
         await autocannon({ url: t.url, connections, duration: 1, requests }); // warm-up
-        const cpu0 = cpuSeconds(t.workerd);
-        const stack0 = sessionCpuSeconds(t.child.pid!);
+        const cpu0 = stackCpuSeconds(t.child.pid!);
         const run = autocannon({ url: t.url, connections, duration: seconds, timeout: 10, requests });
         run.on('response', (_c, status) => {
           if (status >= 300) statuses[status] = (statuses[status] ?? 0) + 1;
         });
         const res = await run;
-        const cpuUs = ((cpuSeconds(t.workerd) - cpu0) / Math.max(1, res.requests.total)) * 1e6;
-        const stackUs = ((sessionCpuSeconds(t.child.pid!) - stack0) / Math.max(1, res.requests.total)) * 1e6;
+        const cpu1 = stackCpuSeconds(t.child.pid!);
+        const cpuUs = ((cpu1.workerd - cpu0.workerd) / Math.max(1, res.requests.total)) * 1e6;
+        const stackUs = ((cpu1.all - cpu0.all) / Math.max(1, res.requests.total)) * 1e6;
         const bad = res.non2xx + res.errors + res.timeouts;
         samples[sc]![i]!.push({
           rps: res.requests.average,
