@@ -14,6 +14,8 @@ export interface RuleReading {
   threshold: number;
   /** The condition holds (value at or over the threshold, and enough events to judge). */
   firing: boolean;
+  /** false: too few events to judge (the value is shown, the rule keeps its state as if unread). */
+  enough?: false;
   /** What the value is made of (e.g. the open breakers' names), or why it could not be read. */
   detail?: string;
 }
