@@ -47,7 +47,7 @@ const burns = (w: { '5m': number[]; '30m': number[]; '1h': number[]; '6h': numbe
 const business = (b: Partial<BusinessFigures>) =>
   ({
     deadLetters: { waiting: 0, oldestFirstSeenAt: null },
-    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null },
+    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null, oldestDueAt: null },
     replica: { configured: true, lagBytes: 0, lagSeconds: 0 },
     ...b,
   }) as BusinessFigures;
@@ -137,6 +137,7 @@ describe('alert rules', () => {
           failing: 12,
           copies: 1,
           oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
+          oldestDueAt: new Date(now - 20 * 60_000).toISOString(),
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
@@ -144,11 +145,32 @@ describe('alert rules', () => {
     });
     expect(r['dead-letters']).toMatchObject({ value: 2, threshold: 1, firing: true });
     expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
-    expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 15, firing: true });
+    expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 10, firing: true });
     expect(r['outbox-failing']).toMatchObject({ value: 12, threshold: 10, firing: true });
     expect(r['replica-lag']).toMatchObject({ value: 30, threshold: 60, firing: false });
     expect(r['breakers-open']).toMatchObject({ value: 1, firing: true, detail: 'catalog/postgres open since x' });
     expect(r['dependencies-down']).toMatchObject({ value: 1, firing: true, detail: 'postgresPrimary' });
+  });
+
+  it('reads the outbox as stuck only when a task is overdue, not when a healthy order waits for its expiry', () => {
+    // Every checkout leaves an `expire` task due at HOLD_TTL_SECONDS (15 min): unchanged for 20 min, due in 5.
+    const outbox = (dueInMinutes: number) => ({
+      objects: 1,
+      pending: 1,
+      failing: 0,
+      copies: 0,
+      oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
+      oldestDueAt: new Date(now + dueInMinutes * 60_000).toISOString(),
+    });
+    expect(read({ business: business({ outbox: outbox(5) }) })['outbox-stuck']).toMatchObject({
+      value: 0,
+      firing: false,
+    });
+    expect(read({ business: business({ outbox: outbox(-9) }) })['outbox-stuck']!.firing).toBe(false);
+    expect(read({ business: business({ outbox: outbox(-10) }) })['outbox-stuck']).toMatchObject({
+      value: 10,
+      firing: true,
+    });
   });
 
   it('reads null, not 0, for every rule of a source that failed (AlertsDO then keeps their state)', () => {

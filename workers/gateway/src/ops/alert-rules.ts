@@ -140,11 +140,14 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
     }),
     rule('business', {
       rule: 'outbox-stuck',
-      summary: 'Minutes an OrdersDO with tasks pending has not changed',
+      // Not how long an object has not changed: every checkout keeps an `expire` task due 15 minutes ahead.
+      summary: 'Minutes the most overdue OrdersDO task is past its due time',
       threshold: (c) => c.ALERT_OUTBOX_STUCK_MINUTES,
       measure: (b, _c, now) => ({
-        value: minutesSince(b.outbox.oldestReportAt, now),
-        detail: `${b.outbox.pending} tasks pending in ${b.outbox.objects} objects`,
+        value: Math.max(0, minutesSince(b.outbox.oldestDueAt, now)),
+        detail:
+          `${b.outbox.pending} tasks pending in ${b.outbox.objects} objects` +
+          (b.outbox.oldestDueAt ? `, the earliest due at ${b.outbox.oldestDueAt}` : ''),
       }),
     }),
     rule('business', {

@@ -30,8 +30,9 @@ export const AlertVars = z.object({
   // Dead letters waiting, and the age of the oldest one's first death, at or over which their rules fire.
   ALERT_DEAD_LETTERS: intVar(1, { min: 1 }),
   ALERT_DEAD_LETTER_AGE_MINUTES: intVar(60, { min: 1 }),
-  // An OrdersDO with tasks pending and no change for this long is stuck (it reports on every change).
-  ALERT_OUTBOX_STUCK_MINUTES: intVar(15, { min: 1 }),
+  // An OrdersDO task this long past its due time is stuck (its object's alarm is not running it; a failed run is
+  // due again later, which `outbox-failing` counts).
+  ALERT_OUTBOX_STUCK_MINUTES: intVar(10, { min: 1 }),
   // OrdersDO tasks whose last run failed, over all objects.
   ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
   // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).
