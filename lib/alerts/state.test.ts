@@ -46,6 +46,25 @@ describe('the alert state machine', () => {
     expect(run([0, null, 0]).notes).toEqual([]);
   });
 
+  it('keeps a firing rule firing while too few events judge (traffic dropping in an outage is no recovery)', () => {
+    let state: StoredState | undefined;
+    const notes: string[] = [];
+    const readings: RuleReading[] = [
+      reading(9, 5),
+      { ...reading(0, 5), enough: false },
+      { ...reading(3, 5), enough: false },
+      reading(0, 5),
+    ];
+    readings.forEach((r, minute) => {
+      const { next, notify } = step(state, r, minute * MIN, 60 * MIN);
+      state = next;
+      if (notify) notes.push(`${minute}:${notify}`);
+    });
+    expect(notes).toEqual(['0:firing', '3:resolved']);
+    // Nor does a quiet rule that was ok start anything.
+    expect(step(undefined, { ...reading(9, 5), firing: false, enough: false }, 0, MIN).notify).toBeNull();
+  });
+
   it('starts again after a resolve: a new firing, not a reminder', () => {
     expect(run([1, 0, 1]).notes).toEqual(['0:firing', '1:resolved', '2:firing']);
   });

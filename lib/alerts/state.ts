@@ -1,6 +1,7 @@
 // The alert state machine, apart from where readings come from and where notifications go: one notification when
 // a rule starts firing (not one per evaluation), a reminder at most every `renotifyMs` while it keeps firing, and
-// a "resolved" one when its condition clears. A rule whose source could not be read keeps its state.
+// a "resolved" one when its condition clears. A rule whose source could not be read keeps its state, and so does one
+// with too few events to judge (a firing rule must not resolve because clients back off during an outage).
 import type { NotificationKind, RuleReading } from '../contracts/alerts';
 
 export interface StoredState {
@@ -21,7 +22,7 @@ export function step(
   renotifyMs: number,
 ): { next: StoredState; notify: NotificationKind | null } {
   const state = prev ?? initialState;
-  if (reading.value === null) return { next: state, notify: null };
+  if (reading.value === null || reading.enough === false) return { next: state, notify: null };
   if (reading.firing) {
     if (state.status !== 'firing') return { next: { status: 'firing', since: now, notifiedAt: now }, notify: 'firing' };
     if (state.notifiedAt === null || now - state.notifiedAt >= renotifyMs)
