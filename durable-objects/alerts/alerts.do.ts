@@ -1,9 +1,10 @@
 // AlertsDO: the alert rules' state and their notifications, in one object (`alerts`) so that evaluations are
 // serialized: a rule that starts firing is notified once however many evaluations overlap, reminded at most every
-// ALERT_RENOTIFY_MINUTES while it fires, and resolved once when it clears (lib/alerts/state.ts). Every notification
-// is recorded first (the ops API's history, also without a webhook), then delivered by the alarm in order, each call
-// with a deadline and retried with doubling waits until ALERT_WEBHOOK_ATTEMPTS; a receiver that is down delays the
-// later ones behind it rather than reordering a rule's "firing" and "resolved".
+// ALERT_RENOTIFY_MINUTES while it fires, and resolved once when it has been clear for ALERT_RESOLVE_AFTER_EVALUATIONS
+// evaluations in a row (lib/alerts/state.ts). Every notification is recorded first (the ops API's history, also
+// without a webhook), then delivered by the alarm in order, each call with a deadline and retried with doubling
+// waits until ALERT_WEBHOOK_ATTEMPTS; a receiver that is down delays the later ones behind it rather than
+// reordering a rule's "firing" and "resolved".
 import { DurableObject } from 'cloudflare:workers';
 import { type StoredState, step } from '../../lib/alerts/state';
 import type { AlertEvent, AlertsReport, NotificationKind, RuleReading, RuleState } from '../../lib/contracts/alerts';
@@ -21,6 +22,7 @@ type StateRow = {
   status: 'ok' | 'firing';
   since: number | null;
   notified_at: number | null;
+  clear_streak: number;
   last_value: number | null;
   threshold: number;
   detail: string | null;
@@ -65,7 +67,8 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`create table if not exists rule_state (rule text primary key, summary text not null,
-      status text not null, since integer, notified_at integer, last_value real, threshold real not null,
+      status text not null, since integer, notified_at integer, clear_streak integer not null default 0,
+      last_value real, threshold real not null,
       detail text, evaluated_at integer not null)`);
     this.sql.exec(`create table if not exists alert_event (id integer primary key autoincrement, rule text not null,
       kind text not null, at integer not null, since integer, summary text not null, value real, threshold real not null,
@@ -81,7 +84,7 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
    */
   async evaluate(readings: RuleReading[], now: number): Promise<{ notified: { rule: string; kind: string }[] }> {
     const c = alertsObjectConfig(this.env);
-    const renotifyMs = c.ALERT_RENOTIFY_MINUTES * 60_000;
+    const options = { renotifyMs: c.ALERT_RENOTIFY_MINUTES * 60_000, resolveAfter: c.ALERT_RESOLVE_AFTER_EVALUATIONS };
     const delivery = c.ALERT_WEBHOOK_URL ? 'pending' : 'unsent';
     const notified: { rule: string; kind: string }[] = [];
     for (const r of readings) {
@@ -90,16 +93,18 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
         status: row.status,
         since: row.since,
         notifiedAt: row.notified_at,
+        clearStreak: row.clear_streak,
       };
-      const { next, notify } = step(prev, r, now, renotifyMs);
+      const { next, notify } = step(prev, r, now, options);
       this.sql.exec(
-        `insert or replace into rule_state (rule, summary, status, since, notified_at, last_value, threshold, detail,
-         evaluated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert or replace into rule_state (rule, summary, status, since, notified_at, clear_streak, last_value,
+         threshold, detail, evaluated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         r.rule,
         r.summary,
         next.status,
         next.since,
         next.notifiedAt,
+        next.clearStreak,
         r.value,
         r.threshold,
         r.detail ?? null,

@@ -15,6 +15,9 @@ export const AlertsObjectVars = z
     // Calls per notification before it is given up (marked failed, logged); waits double from the base, at most 5 min.
     ALERT_WEBHOOK_ATTEMPTS: intVar(6, { min: 1, max: 20 }),
     ALERT_WEBHOOK_RETRY_BASE_MS: intVar(2000, { min: 10, max: 300_000 }),
+    // A firing rule resolves once this many evaluations in a row (one a minute) read its condition clear, so that a
+    // value flapping around its threshold is one alert, not a firing and a resolved every other minute.
+    ALERT_RESOLVE_AFTER_EVALUATIONS: intVar(3, { min: 1, max: 60 }),
     // A rule that keeps firing is notified again (a reminder) at most this often.
     ALERT_RENOTIFY_MINUTES: intVar(60, { min: 1, max: 7 * 24 * 60 }),
     // Notifications kept for the ops API's history.

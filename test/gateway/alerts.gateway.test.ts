@@ -46,10 +46,15 @@ describe('AlertsDO', () => {
     expect(kept).toMatchObject({ status: 'firing', since: started, lastValue: null });
     expect(kept.detail).toContain('unavailable');
 
-    const cleared = await o.evaluate([reading('dead-letters', 0), reading('replica-lag', 0, 60)], t + 2 * MIN);
-    expect(cleared.notified).toEqual([{ rule: 'dead-letters', kind: 'resolved' }]);
+    // Clear for ALERT_RESOLVE_AFTER_EVALUATIONS (3) evaluations in a row: resolved at the third.
+    const clear = (minute: number) =>
+      o.evaluate([reading('dead-letters', 0), reading('replica-lag', 0, 60)], t + minute * MIN);
+    expect((await clear(2)).notified).toEqual([]);
+    expect((await o.report(50)).rules[0]).toMatchObject({ status: 'firing', since: started, lastValue: 0 });
+    expect((await clear(3)).notified).toEqual([]);
+    expect((await clear(4)).notified).toEqual([{ rule: 'dead-letters', kind: 'resolved' }]);
     const after = await o.report(50);
-    expect(after.rules[0]).toMatchObject({ status: 'ok', since: new Date(t + 2 * MIN).toISOString() });
+    expect(after.rules[0]).toMatchObject({ status: 'ok', since: new Date(t + 4 * MIN).toISOString() });
     expect(after.history.map((e) => [e.kind, e.since])).toEqual([
       ['resolved', started],
       ['firing', started],
@@ -70,10 +75,19 @@ describe('AlertsDO', () => {
     expect(kinds).toEqual(['0:firing', '60:reminder', '120:reminder']);
   });
 
+  it('keeps a rule that flaps around its threshold one alert (no resolve before 3 clear evaluations in a row)', async () => {
+    const o = object();
+    const t = Date.now();
+    const kinds: string[] = [];
+    for (const [minute, v] of [9, 0, 9, 0, 0, 9, 0, 0, 0].entries())
+      kinds.push(...(await o.evaluate([reading('a', v)], t + minute * MIN)).notified.map((n) => `${minute}:${n.kind}`));
+    expect(kinds).toEqual(['0:firing', '8:resolved']);
+  });
+
   it('forgets a rule no longer read, and bounds the history it reports', async () => {
     const o = object();
     const t = Date.now();
-    for (let i = 0; i < 6; i++) await o.evaluate([reading('a', i % 2), reading('b', 0)], t + i * MIN);
+    for (let i = 0; i < 6; i++) await o.evaluate([reading(`a${i}`, 1), reading('b', 0)], t + i * MIN);
     await o.evaluate([reading('a', 0)], t + 10 * MIN);
     const r = await o.report(2);
     expect(r.rules.map((x) => x.rule)).toEqual(['a']);
