@@ -81,8 +81,13 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
   /**
    * One evaluation's readings: each rule's state moves (one synchronous stretch, so evaluations never interleave),
    * the notifications it calls for are recorded, and the alarm delivers them. Rules no longer read are forgotten.
+   * One older than the last applied changes nothing.
    */
   async evaluate(readings: RuleReading[], now: number): Promise<{ notified: { rule: string; kind: string }[] }> {
+    const last = this.sql.exec<{ at: number }>('select at from evaluation').toArray()[0];
+    // A late evaluation (a slow run overtaken by the next minute's) read older signals: applying it would undo the
+    // newer one's moves. One of the same time (overlapping runs) is applied in turn.
+    if (last && now < last.at) return { notified: [] };
     const c = alertsObjectConfig(this.env);
     const options = { renotifyMs: c.ALERT_RENOTIFY_MINUTES * 60_000, resolveAfter: c.ALERT_RESOLVE_AFTER_EVALUATIONS };
     const delivery = c.ALERT_WEBHOOK_URL ? 'pending' : 'unsent';

@@ -20,10 +20,9 @@ describe('AlertsDO', () => {
   it('notifies a start once when 12 evaluations arrive at once, then resolves once', async () => {
     const o = object();
     const t = Date.now();
+    // The same time: overlapping runs of one cron minute (an older one arriving late would be ignored).
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        o.evaluate([reading('dead-letters', 2), reading('replica-lag', 0, 60)], t + i),
-      ),
+      Array.from({ length: 12 }, () => o.evaluate([reading('dead-letters', 2), reading('replica-lag', 0, 60)], t)),
     );
     expect(results.flatMap((r) => r.notified)).toEqual([{ rule: 'dead-letters', kind: 'firing' }]);
     const firing = await o.report(50);
@@ -82,6 +81,17 @@ describe('AlertsDO', () => {
     for (const [minute, v] of [9, 0, 9, 0, 0, 9, 0, 0, 0].entries())
       kinds.push(...(await o.evaluate([reading('a', v)], t + minute * MIN)).notified.map((n) => `${minute}:${n.kind}`));
     expect(kinds).toEqual(['0:firing', '8:resolved']);
+  });
+
+  it('ignores an evaluation older than the last one applied (a late run never overwrites a newer one)', async () => {
+    const o = object();
+    const t = Date.now();
+    expect((await o.evaluate([reading('a', 0)], t + MIN)).notified).toEqual([]);
+    // Read a minute earlier, it arrives after: no firing from a stale reading, no state or count changed.
+    expect((await o.evaluate([reading('a', 9)], t)).notified).toEqual([]);
+    const r = await o.report(50);
+    expect(r).toMatchObject({ evaluations: 1, evaluatedAt: new Date(t + MIN).toISOString(), history: [] });
+    expect(r.rules[0]).toMatchObject({ status: 'ok', lastValue: 0 });
   });
 
   it('forgets a rule no longer read, and bounds the history it reports', async () => {
