@@ -6,8 +6,9 @@ import { configOf, intVar, optionalText, secret } from '../../lib/config';
 
 export const AlertsObjectVars = z
   .object({
-    // Slack-compatible incoming webhook (JSON with `text`); unset or blank: notifications are recorded, not sent.
-    ALERT_WEBHOOK_URL: optionalText(z.url({ protocol: /^https?$/ })),
+    // Slack-compatible incoming webhook (JSON with `text`); unset or blank: notifications are recorded, not sent. A
+    // secret (`wrangler secret put ALERT_WEBHOOK_URL`): a Slack webhook's URL is all it takes to post to the channel.
+    ALERT_WEBHOOK_URL: secret(optionalText(z.url({ protocol: /^https?$/ }))),
     // HMAC-SHA256 key of the x-storefront-signature header (lib/alerts/signature.ts); required with a URL.
     ALERT_WEBHOOK_SECRET: secret(optionalText()),
     // Deadline of one webhook call.

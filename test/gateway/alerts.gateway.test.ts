@@ -1,8 +1,9 @@
-// AlertsDO inside workerd, with no webhook configured (ALERT_WEBHOOK_URL is empty in wrangler.toml): evaluations
+// AlertsDO inside workerd, with no webhook configured (ALERT_WEBHOOK_URL, a secret, is not set here): evaluations
 // arriving at once still notify a rule's start once; a rule that clears is resolved once; a reminder follows the
 // renotify interval; an unreadable signal keeps the state; and everything is recorded and reported, unsent.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { alertsObjectConfig } from '../../durable-objects/alerts/config';
 import type { RuleReading } from '../../lib/contracts/alerts';
 
 const MIN = 60_000;
@@ -103,5 +104,25 @@ describe('AlertsDO', () => {
     expect(r.rules.map((x) => x.rule)).toEqual(['a']);
     expect(r.history).toHaveLength(2);
     expect(r.history[0]!.id).toBeGreaterThan(r.history[1]!.id);
+  });
+});
+
+describe('AlertsDO config', () => {
+  const problem = (env: object) => {
+    try {
+      alertsObjectConfig(env);
+    } catch (err) {
+      return String(err);
+    }
+    return 'no error';
+  };
+
+  it('reads the webhook URL as a secret: a bad one is named, its value (a credential) never shown', () => {
+    const message = problem({
+      ALERT_WEBHOOK_URL: 'ftp://hooks.example/T000/B000/XXXXtoken',
+      ALERT_WEBHOOK_SECRET: 's',
+    });
+    expect(message).toContain('ALERT_WEBHOOK_URL');
+    expect(message).not.toContain('XXXXtoken');
   });
 });
