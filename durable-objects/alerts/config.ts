@@ -4,11 +4,21 @@
 import { z } from 'zod';
 import { configOf, intVar, optionalText, secret } from '../../lib/config';
 
+/** Loopback hosts may take plain http (the local sink); any other receiver gets the alerts over TLS only. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const webhookUrl = z.url({ protocol: /^https?$/ }).refine(
+  (u) => {
+    const url = new URL(u);
+    return url.protocol === 'https:' || LOOPBACK.has(url.hostname);
+  },
+  { message: 'must be an https URL (plain http only for 127.0.0.1 or localhost)' },
+);
+
 export const AlertsObjectVars = z
   .object({
     // Slack-compatible incoming webhook (JSON with `text`); unset or blank: notifications are recorded, not sent. A
     // secret (`wrangler secret put ALERT_WEBHOOK_URL`): a Slack webhook's URL is all it takes to post to the channel.
-    ALERT_WEBHOOK_URL: secret(optionalText(z.url({ protocol: /^https?$/ }))),
+    ALERT_WEBHOOK_URL: secret(optionalText(webhookUrl)),
     // HMAC-SHA256 key of the x-storefront-signature header (lib/alerts/signature.ts); required with a URL.
     ALERT_WEBHOOK_SECRET: secret(optionalText()),
     // Deadline of one webhook call.

@@ -2,9 +2,10 @@
 // arriving at once still notify a rule's start once; a rule that clears is resolved once; a reminder follows the
 // renotify interval; an unreadable signal keeps the state; and everything is recorded and reported, unsent.
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertsObjectConfig } from '../../durable-objects/alerts/config';
-import type { RuleReading } from '../../lib/contracts/alerts';
+import { sendWebhook } from '../../durable-objects/alerts/webhook';
+import type { AlertEvent, RuleReading } from '../../lib/contracts/alerts';
 
 const MIN = 60_000;
 const object = () => env.ALERTS.get(env.ALERTS.idFromName(`t-${crypto.randomUUID()}`));
@@ -124,5 +125,47 @@ describe('AlertsDO config', () => {
     });
     expect(message).toContain('ALERT_WEBHOOK_URL');
     expect(message).not.toContain('XXXXtoken');
+  });
+
+  it('takes https receivers only, plain http on loopback alone (the local sink)', () => {
+    const withUrl = (url: string) => problem({ ALERT_WEBHOOK_URL: url, ALERT_WEBHOOK_SECRET: 's' });
+    expect(withUrl('https://hooks.slack.com/services/T0/B0/x')).toBe('no error');
+    expect(withUrl('http://127.0.0.1:12112/hook')).toBe('no error');
+    expect(withUrl('http://localhost:12112/hook')).toBe('no error');
+    const plain = withUrl('http://hooks.example.com/alerts');
+    expect(plain).toContain('ALERT_WEBHOOK_URL: must be an https URL (plain http only for 127.0.0.1 or localhost)');
+    expect(plain).not.toContain('hooks.example.com');
+  });
+});
+
+describe('the webhook call', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('fails on a redirect instead of following it (the signed alert stays with the configured receiver)', async () => {
+    // A receiver answering 302 to a place that would take it: followed, the call would succeed there.
+    const fetch = vi
+      .spyOn(globalThis, 'fetch')
+      .mockImplementation(async (_input, init) =>
+        init?.redirect === 'manual'
+          ? new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/take' } })
+          : new Response(null, { status: 204 }),
+      );
+    const c = alertsObjectConfig({ ALERT_WEBHOOK_URL: 'https://hooks.example/x', ALERT_WEBHOOK_SECRET: 's' });
+    const event: AlertEvent = {
+      id: 1,
+      rule: 'r',
+      kind: 'firing',
+      at: new Date().toISOString(),
+      since: null,
+      summary: 's',
+      value: 1,
+      threshold: 1,
+      detail: null,
+      delivery: 'pending',
+      attempts: 0,
+      lastError: null,
+    };
+    await expect(sendWebhook(c, event)).rejects.toThrow('webhook answered 302 (a redirect)');
+    expect(fetch).toHaveBeenCalledOnce();
   });
 });
