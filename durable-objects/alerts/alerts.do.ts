@@ -144,7 +144,10 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       `delete from alert_event where at < ? and delivery != 'pending'`,
       now - c.ALERT_HISTORY_DAYS * 86_400_000,
     );
-    if (notified.length && delivery === 'pending') await this.ctx.storage.setAlarm(Date.now());
+    // Also without a new notification: a pending one whose alarm was lost (never set, or deleted) is picked up.
+    const pending = this.sql.exec(`select 1 from alert_event where delivery = 'pending' limit 1`).toArray().length;
+    if (pending && (notified.length || (await this.ctx.storage.getAlarm()) === null))
+      await this.ctx.storage.setAlarm(Date.now());
     return { notified };
   }
 
@@ -181,6 +184,16 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
   /** Delivers pending notifications in order; the first that fails waits (doubling) and holds the rest behind it. */
   override async alarm(): Promise<void> {
     const c = alertsObjectConfig(this.env);
+    // Too old to be worth sending; in order still, so what follows is sent as it would have been (a "resolved"
+    // whose "firing" expired still tells the receiver, with its `since`, that it happened and ended).
+    const expired = this.sql
+      .exec<{ id: number; rule: string }>(
+        `update alert_event set delivery = 'expired', next_at = null where delivery = 'pending' and at < ?
+         returning id, rule`,
+        Date.now() - c.ALERT_DELIVERY_MAX_AGE_MINUTES * 60_000,
+      )
+      .toArray();
+    if (expired.length) log.error('alert notifications not delivered; expired', { expired });
     for (let sent = 0; sent < DELIVERIES_PER_RUN; sent++) {
       const head = this.sql
         .exec<EventRow>(`select * from alert_event where delivery = 'pending' order by id limit 1`)

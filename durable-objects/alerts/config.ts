@@ -26,6 +26,9 @@ export const AlertsObjectVars = z
     // Calls per notification before it is given up (marked failed, logged); waits double from the base, at most 5 min.
     ALERT_WEBHOOK_ATTEMPTS: intVar(6, { min: 1, max: 20 }),
     ALERT_WEBHOOK_RETRY_BASE_MS: intVar(2000, { min: 10, max: 300_000 }),
+    // A notification still undelivered this long after it was recorded is given up (`expired`): an hour-old "firing"
+    // helps nobody, and the later ones wait behind it.
+    ALERT_DELIVERY_MAX_AGE_MINUTES: intVar(60, { min: 1, max: 7 * 24 * 60 }),
     // A firing rule resolves once this many evaluations in a row (one a minute) read its condition clear, so that a
     // value flapping around its threshold is one alert, not a firing and a resolved every other minute.
     ALERT_RESOLVE_AFTER_EVALUATIONS: intVar(3, { min: 1, max: 60 }),

@@ -3245,10 +3245,10 @@ export interface components {
             threshold: number;
             detail: string | null;
             /**
-             * @description unsent: no webhook configured; failed: out of attempts
+             * @description unsent: no webhook configured; failed: out of attempts; expired: still undelivered ALERT_DELIVERY_MAX_AGE_MINUTES after it was recorded
              * @enum {string}
              */
-            delivery: "pending" | "sent" | "failed" | "unsent";
+            delivery: "pending" | "sent" | "failed" | "expired" | "unsent";
             attempts: number;
             lastError: string | null;
         };

@@ -50,8 +50,9 @@ export interface AlertEvent {
   value: number | null;
   threshold: number;
   detail: string | null;
-  /** pending: waiting for (another) attempt; sent; failed: out of attempts; unsent: no webhook configured. */
-  delivery: 'pending' | 'sent' | 'failed' | 'unsent';
+  /** pending: waiting for (another) attempt; sent; failed: out of attempts; expired: given up for its age
+   * (ALERT_DELIVERY_MAX_AGE_MINUTES); unsent: no webhook configured. */
+  delivery: 'pending' | 'sent' | 'failed' | 'expired' | 'unsent';
   attempts: number;
   lastError: string | null;
 }

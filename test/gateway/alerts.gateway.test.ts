@@ -1,8 +1,9 @@
 // AlertsDO inside workerd, with no webhook configured (ALERT_WEBHOOK_URL, a secret, is not set here): evaluations
 // arriving at once still notify a rule's start once; a rule that clears is resolved once; a reminder follows the
 // renotify interval; an unreadable signal keeps the state; and everything is recorded and reported, unsent.
-import { env } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AlertsDO } from '../../durable-objects/alerts/alerts.do';
 import { alertsObjectConfig } from '../../durable-objects/alerts/config';
 import { sendWebhook } from '../../durable-objects/alerts/webhook';
 import type { AlertEvent, RuleReading } from '../../lib/contracts/alerts';
@@ -167,5 +168,67 @@ describe('the webhook call', () => {
     };
     await expect(sendWebhook(c, event)).rejects.toThrow('webhook answered 302 (a redirect)');
     expect(fetch).toHaveBeenCalledOnce();
+  });
+});
+
+describe('AlertsDO delivery', () => {
+  afterEach(() => vi.restoreAllMocks());
+  /** This object's instance with a webhook configured (the test env has none). */
+  const withWebhook = (instance: AlertsDO) => {
+    (instance as unknown as { env: object }).env = {
+      ...env,
+      // Loopback, should a call ever escape the fetch mock.
+      ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/alerts',
+      ALERT_WEBHOOK_SECRET: 's',
+    };
+  };
+
+  it('gives up notifications older than ALERT_DELIVERY_MAX_AGE_MINUTES (60) and delivers the younger ones', async () => {
+    const sent: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (_input, init) => {
+      const { alert } = JSON.parse(String(init!.body)) as { alert: { rule: string; kind: string } };
+      sent.push(`${alert.rule}:${alert.kind}`);
+      return new Response(null, { status: 204 });
+    });
+    const o = object();
+    const t = Date.now();
+    await runInDurableObject(o, async (instance: AlertsDO) => {
+      withWebhook(instance);
+      // Recorded 61 minutes ago and never delivered (the alarm that would have sent it is run only now).
+      await instance.evaluate([reading('old', 1), reading('new', 0)], t - 61 * MIN);
+      await instance.evaluate([reading('old', 1), reading('new', 1)], t - MIN);
+    });
+    await runDurableObjectAlarm(o);
+    const history = (await o.report(50)).history;
+    // Still firing an hour later, `old` is reminded: that reminder is young enough.
+    expect(history.map((e) => [e.rule, e.kind, e.delivery])).toEqual([
+      ['new', 'firing', 'sent'],
+      ['old', 'reminder', 'sent'],
+      ['old', 'firing', 'expired'],
+    ]);
+    expect(sent).toEqual(['old:reminder', 'new:firing']);
+  });
+
+  it('sets the alarm at an evaluation when a notification waits and no alarm is set', async () => {
+    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 204 }));
+    const o = object();
+    await runInDurableObject(o, async (instance: AlertsDO, state) => {
+      withWebhook(instance);
+      await instance.evaluate([reading('a', 0)], Date.now());
+      // A pending notification whose alarm is gone.
+      state.storage.sql.exec(
+        `insert into alert_event (rule, kind, at, summary, threshold, delivery, next_at)
+         values ('a', 'firing', ?, 's', 1, 'pending', ?)`,
+        Date.now(),
+        Date.now(),
+      );
+      await state.storage.deleteAlarm();
+      // An evaluation that notifies nothing still arms it.
+      expect((await instance.evaluate([reading('a', 0)], Date.now())).notified).toEqual([]);
+      expect(await state.storage.getAlarm()).not.toBeNull();
+      // Nothing left for an alarm after the mock is gone.
+      state.storage.sql.exec(`update alert_event set delivery = 'sent' where delivery = 'pending'`);
+      await state.storage.deleteAlarm();
+    });
   });
 });
