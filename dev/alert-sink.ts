@@ -78,11 +78,13 @@ export async function startAlertSink(opts: { port?: number; secret: string; host
         failNext.set(armed, failNext.get(armed)! - 1);
         return send(500, { error: 'failure armed by /_local/fail' });
       }
-      const signature = req.headers[SIGNATURE_HEADER] as string | undefined;
+      // Node types a header as string | string[] (an array for a few repeated ones): the first is the one checked.
+      const header = (name: string) => [req.headers[name]].flat()[0];
+      const signature = header(SIGNATURE_HEADER);
       received.push({
         id: nextId++,
         receivedAt: new Date().toISOString(),
-        alertId: (req.headers['x-storefront-alert-id'] as string | undefined) ?? null,
+        alertId: header('x-storefront-alert-id') ?? null,
         signature: signature ?? null,
         signatureValid: await verifySignature(opts.secret, body, signature),
         body,
