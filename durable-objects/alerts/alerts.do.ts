@@ -133,8 +133,29 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       );
       notified.push({ rule: r.rule, kind: notify });
     }
-    const known = readings.map((r) => r.rule);
-    this.sql.exec(`delete from rule_state where rule not in (select value from json_each(?))`, JSON.stringify(known));
+    const known = JSON.stringify(readings.map((r) => r.rule));
+    // A rule gone from the table (a journey renamed, a rule removed) while firing would never resolve: say so first.
+    const gone = this.sql
+      .exec<StateRow>(
+        `select * from rule_state where status = 'firing' and rule not in (select value from json_each(?))`,
+        known,
+      )
+      .toArray();
+    for (const g of gone) {
+      this.sql.exec(
+        `insert into alert_event (rule, kind, at, since, summary, value, threshold, detail, delivery, next_at)
+         values (?, 'resolved', ?, ?, ?, null, ?, 'the rule is no longer evaluated', ?, ?)`,
+        g.rule,
+        now,
+        g.since,
+        g.summary,
+        g.threshold,
+        delivery,
+        delivery === 'pending' ? now : null,
+      );
+      notified.push({ rule: g.rule, kind: 'resolved' });
+    }
+    this.sql.exec(`delete from rule_state where rule not in (select value from json_each(?))`, known);
     this.sql.exec(
       `insert into evaluation (id, at, count) values (1, ?, 1)
        on conflict (id) do update set at = excluded.at, count = evaluation.count + 1`,

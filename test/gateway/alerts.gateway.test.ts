@@ -97,6 +97,23 @@ describe('AlertsDO', () => {
     expect(r.rules[0]).toMatchObject({ status: 'ok', lastValue: 0 });
   });
 
+  it('resolves a firing rule that is no longer read before forgetting it', async () => {
+    const o = object();
+    const t = Date.now();
+    await o.evaluate([reading('gone', 3), reading('kept', 0)], t);
+    const started = (await o.report(50)).rules[0]!.since;
+    expect((await o.evaluate([reading('kept', 0)], t + MIN)).notified).toEqual([{ rule: 'gone', kind: 'resolved' }]);
+    const r = await o.report(50);
+    expect(r.rules.map((x) => x.rule)).toEqual(['kept']);
+    expect(r.history[0]).toMatchObject({
+      rule: 'gone',
+      kind: 'resolved',
+      since: started,
+      value: null,
+      detail: 'the rule is no longer evaluated',
+    });
+  });
+
   it('forgets a rule no longer read, and bounds the history it reports', async () => {
     const o = object();
     const t = Date.now();
