@@ -74,6 +74,8 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       kind text not null, at integer not null, since integer, summary text not null, value real, threshold real not null,
       detail text, delivery text not null, attempts integer not null default 0, next_at integer, last_error text)`);
     this.sql.exec('create index if not exists alert_event_pending on alert_event (delivery, id)');
+    // The history's pruning, at every evaluation, reads by age.
+    this.sql.exec('create index if not exists alert_event_at on alert_event (at)');
     this.sql.exec(`create table if not exists evaluation (id integer primary key check (id = 1),
       at integer not null, count integer not null)`);
   }
