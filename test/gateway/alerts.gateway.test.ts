@@ -215,8 +215,13 @@ describe('AlertsDO delivery', () => {
       await instance.evaluate([reading('old', 1), reading('new', 0)], t - 61 * MIN);
       await instance.evaluate([reading('old', 1), reading('new', 1)], t - MIN);
     });
-    await runDurableObjectAlarm(o);
-    const history = (await o.report(50)).history;
+    // The alarm set by the evaluations may already be running on its own: run it, or wait for it (at most 5 s).
+    let history = (await o.report(50)).history;
+    for (let i = 0; i < 100 && history.some((e) => e.delivery === 'pending'); i++) {
+      await runDurableObjectAlarm(o);
+      await new Promise((r) => setTimeout(r, 50));
+      history = (await o.report(50)).history;
+    }
     // Still firing an hour later, `old` is reminded: that reminder is young enough.
     expect(history.map((e) => [e.rule, e.kind, e.delivery])).toEqual([
       ['new', 'firing', 'sent'],
@@ -227,7 +232,8 @@ describe('AlertsDO delivery', () => {
   });
 
   it('sets the alarm at an evaluation when a notification waits and no alarm is set', async () => {
-    vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 204 }));
+    // Failing calls: should the alarm run at once, it sets itself again for the retry (the check below holds).
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(null, { status: 500 }));
     const o = object();
     await runInDurableObject(o, async (instance: AlertsDO, state) => {
       withWebhook(instance);
