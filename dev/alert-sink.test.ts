@@ -26,12 +26,19 @@ it('keeps each call with its signature checked, fails the next N on demand, and 
   expect((await post('{"text":"b"}', 'wrong-secret')).status).toBe(204);
   expect(await fetch(`${sink.url}/_local/fail?count=1`, { method: 'POST' }).then((r) => r.status)).toBe(204);
   expect((await post('{"text":"c"}', 'sink-test-secret')).status).toBe(500);
+  // Failures armed for one rule fail that rule's calls only.
+  expect(await fetch(`${sink.url}/_local/fail?count=1&rule=r1`, { method: 'POST' }).then((r) => r.status)).toBe(204);
+  expect((await post('{"alert":{"rule":"r2"}}', 'sink-test-secret')).status).toBe(204);
+  expect((await post('{"alert":{"rule":"r1"}}', 'sink-test-secret')).status).toBe(500);
+  expect((await post('{"alert":{"rule":"r1"}}', 'sink-test-secret')).status).toBe(204);
   const got = await list();
   expect(got.map((a) => [a.json, a.signatureValid, a.alertId])).toEqual([
     [{ text: 'a' }, true, '7'],
     [{ text: 'b' }, false, '7'],
+    [{ alert: { rule: 'r2' } }, true, '7'],
+    [{ alert: { rule: 'r1' } }, true, '7'],
   ]);
-  expect(sink.received()).toHaveLength(2);
+  expect(sink.received()).toHaveLength(4);
   expect(await fetch(`${sink.url}/_local/received`, { method: 'DELETE' }).then((r) => r.status)).toBe(204);
   expect(await list()).toEqual([]);
 });

@@ -5,7 +5,8 @@
 //   GET  /_local/received      every call kept, oldest first: {id, receivedAt, alertId, signature, signatureValid,
 //                              body (the raw text), json}
 //   DELETE /_local/received    forgets them
-//   POST /_local/fail?count=N  the next N calls to /hook answer 500 (to watch the retries)
+//   POST /_local/fail?count=N[&rule=R]  the next N calls to /hook (about rule R only, when given) answer 500 (to
+//                              watch the retries; per rule, so a test's failures never land on another rule's call)
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER, verifySignature } from '../lib/alerts/signature';
@@ -37,7 +38,8 @@ export interface AlertSink {
 export async function startAlertSink(opts: { port?: number; secret: string; host?: string }): Promise<AlertSink> {
   const host = opts.host ?? '127.0.0.1';
   const received: ReceivedAlert[] = [];
-  let failNext = 0;
+  /** Calls still to fail, per rule ('' for a call about any rule). */
+  const failNext = new Map<string, number>();
   let nextId = 1;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sink');
@@ -53,7 +55,7 @@ export async function startAlertSink(opts: { port?: number; secret: string; host
     if (req.method === 'POST' && url.pathname === '/_local/fail') {
       const count = Number(url.searchParams.get('count') ?? '1');
       if (!Number.isSafeInteger(count) || count < 0) return send(400, { error: 'count: a whole number' });
-      failNext = count;
+      failNext.set(url.searchParams.get('rule') ?? '', count);
       return send(204);
     }
     if (req.method !== 'POST' || url.pathname !== '/hook') return send(404, { error: 'not found' });
@@ -65,20 +67,24 @@ export async function startAlertSink(opts: { port?: number; secret: string; host
       else chunks.push(c);
     });
     req.on('end', async () => {
-      if (failNext > 0) {
-        failNext--;
-        return send(500, { error: 'failure armed by /_local/fail' });
-      }
       const body = Buffer.concat(chunks).toString('utf8');
-      const signature = req.headers[SIGNATURE_HEADER] as string | undefined;
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(body);
       } catch {}
+      const rule = (parsed as { alert?: { rule?: unknown } } | null)?.alert?.rule;
+      const armed = [...(typeof rule === 'string' ? [rule] : []), ''].find((k) => failNext.get(k));
+      if (armed !== undefined) {
+        failNext.set(armed, failNext.get(armed)! - 1);
+        return send(500, { error: 'failure armed by /_local/fail' });
+      }
+      // Node types a header as string | string[] (an array for a few repeated ones): the first is the one checked.
+      const header = (name: string) => [req.headers[name]].flat()[0];
+      const signature = header(SIGNATURE_HEADER);
       received.push({
         id: nextId++,
         receivedAt: new Date().toISOString(),
-        alertId: (req.headers['x-storefront-alert-id'] as string | undefined) ?? null,
+        alertId: header('x-storefront-alert-id') ?? null,
         signature: signature ?? null,
         signatureValid: await verifySignature(opts.secret, body, signature),
         body,

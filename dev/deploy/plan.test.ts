@@ -160,7 +160,13 @@ describe('secrets', () => {
         worker: 'storefront-gateway',
         notDeployed: false,
         required: ['JWT_SIGNING_KEY'],
-        optional: ['JWT_PUBLIC_KEYS', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'],
+        optional: [
+          'JWT_PUBLIC_KEYS',
+          'UPSTASH_REDIS_REST_URL',
+          'UPSTASH_REDIS_REST_TOKEN',
+          'ALERT_WEBHOOK_URL',
+          'ALERT_WEBHOOK_SECRET',
+        ],
         devOnly: [],
       },
       {
@@ -196,7 +202,18 @@ describe('secrets', () => {
       'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'UPSTASH_REDIS_REST_URL'],
     });
     expect(finding!.missingRequired.map((s) => s.name)).toEqual(['UPSTASH_REDIS_REST_TOKEN']);
-    expect(finding!.missingOptional.map((s) => s.name)).toEqual(['JWT_PUBLIC_KEYS']);
+    expect(finding!.missingOptional.map((s) => s.name)).toEqual([
+      'JWT_PUBLIC_KEYS',
+      'ALERT_WEBHOOK_URL',
+      'ALERT_WEBHOOK_SECRET',
+    ]);
+  });
+
+  it('requires the alert webhook secret once the webhook URL (itself a secret) is set', () => {
+    const [finding] = secretReport([gateway], workerSecrets, {
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'ALERT_WEBHOOK_URL'],
+    });
+    expect(finding!.missingRequired.map((s) => s.name)).toEqual(['ALERT_WEBHOOK_SECRET']);
   });
 
   it('refuses on a missing optional secret only without --allow-missing-optional', () => {

@@ -144,7 +144,7 @@ describe('npm run deploy against a fake wrangler', () => {
     expect(mutations()).toEqual([]);
     expect(lines).toContain(
       '  secrets of storefront-gateway: optional not set: ' +
-        'JWT_PUBLIC_KEYS, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN',
+        'JWT_PUBLIC_KEYS, UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, ALERT_WEBHOOK_URL, ALERT_WEBHOOK_SECRET',
     );
 
     await run({ allowMissingOptional: true });

@@ -44,6 +44,17 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
       about: 'token for UPSTASH_REDIS_REST_URL',
       required: [upstashBackend, { whenSecret: 'UPSTASH_REDIS_REST_URL' }],
     },
+    // A Slack incoming webhook's URL is its credential: a secret, not a var (durable-objects/alerts/config.ts).
+    {
+      name: 'ALERT_WEBHOOK_URL',
+      about: 'where alert notifications go (Slack-compatible); without it they are recorded, not sent',
+      required: false,
+    },
+    {
+      name: 'ALERT_WEBHOOK_SECRET',
+      about: 'HMAC-SHA256 key signing each alert call',
+      required: [{ whenSecret: 'ALERT_WEBHOOK_URL' }],
+    },
   ],
   'storefront-catalog': [databaseUrl, replicaUrl],
   'storefront-admin': [databaseUrl, replicaUrl],

@@ -1,9 +1,10 @@
 // AlertsDO: the alert rules' state and their notifications, in one object (`alerts`) so that evaluations are
 // serialized: a rule that starts firing is notified once however many evaluations overlap, reminded at most every
-// ALERT_RENOTIFY_MINUTES while it fires, and resolved once when it clears (lib/alerts/state.ts). Every notification
-// is recorded first (the ops API's history, also without a webhook), then delivered by the alarm in order, each call
-// with a deadline and retried with doubling waits until ALERT_WEBHOOK_ATTEMPTS; a receiver that is down delays the
-// later ones behind it rather than reordering a rule's "firing" and "resolved".
+// ALERT_RENOTIFY_MINUTES while it fires, and resolved once when it has been clear for ALERT_RESOLVE_AFTER_EVALUATIONS
+// evaluations in a row (lib/alerts/state.ts). Every notification is recorded first (the ops API's history, also
+// without a webhook), then delivered by the alarm in order, each call with a deadline and retried with doubling
+// waits until ALERT_WEBHOOK_ATTEMPTS; a receiver that is down delays the later ones behind it rather than
+// reordering a rule's "firing" and "resolved".
 import { DurableObject } from 'cloudflare:workers';
 import { type StoredState, step } from '../../lib/alerts/state';
 import type { AlertEvent, AlertsReport, NotificationKind, RuleReading, RuleState } from '../../lib/contracts/alerts';
@@ -21,6 +22,7 @@ type StateRow = {
   status: 'ok' | 'firing';
   since: number | null;
   notified_at: number | null;
+  clear_streak: number;
   last_value: number | null;
   threshold: number;
   detail: string | null;
@@ -65,12 +67,15 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`create table if not exists rule_state (rule text primary key, summary text not null,
-      status text not null, since integer, notified_at integer, last_value real, threshold real not null,
+      status text not null, since integer, notified_at integer, clear_streak integer not null default 0,
+      last_value real, threshold real not null,
       detail text, evaluated_at integer not null)`);
     this.sql.exec(`create table if not exists alert_event (id integer primary key autoincrement, rule text not null,
       kind text not null, at integer not null, since integer, summary text not null, value real, threshold real not null,
       detail text, delivery text not null, attempts integer not null default 0, next_at integer, last_error text)`);
     this.sql.exec('create index if not exists alert_event_pending on alert_event (delivery, id)');
+    // The history's pruning, at every evaluation, reads by age.
+    this.sql.exec('create index if not exists alert_event_at on alert_event (at)');
     this.sql.exec(`create table if not exists evaluation (id integer primary key check (id = 1),
       at integer not null, count integer not null)`);
   }
@@ -78,10 +83,15 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
   /**
    * One evaluation's readings: each rule's state moves (one synchronous stretch, so evaluations never interleave),
    * the notifications it calls for are recorded, and the alarm delivers them. Rules no longer read are forgotten.
+   * One older than the last applied changes nothing.
    */
   async evaluate(readings: RuleReading[], now: number): Promise<{ notified: { rule: string; kind: string }[] }> {
+    const last = this.sql.exec<{ at: number }>('select at from evaluation').toArray()[0];
+    // A late evaluation (a slow run overtaken by the next minute's) read older signals: applying it would undo the
+    // newer one's moves. One of the same time (overlapping runs) is applied in turn.
+    if (last && now < last.at) return { notified: [] };
     const c = alertsObjectConfig(this.env);
-    const renotifyMs = c.ALERT_RENOTIFY_MINUTES * 60_000;
+    const options = { renotifyMs: c.ALERT_RENOTIFY_MINUTES * 60_000, resolveAfter: c.ALERT_RESOLVE_AFTER_EVALUATIONS };
     const delivery = c.ALERT_WEBHOOK_URL ? 'pending' : 'unsent';
     const notified: { rule: string; kind: string }[] = [];
     for (const r of readings) {
@@ -90,16 +100,18 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
         status: row.status,
         since: row.since,
         notifiedAt: row.notified_at,
+        clearStreak: row.clear_streak,
       };
-      const { next, notify } = step(prev, r, now, renotifyMs);
+      const { next, notify } = step(prev, r, now, options);
       this.sql.exec(
-        `insert or replace into rule_state (rule, summary, status, since, notified_at, last_value, threshold, detail,
-         evaluated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert or replace into rule_state (rule, summary, status, since, notified_at, clear_streak, last_value,
+         threshold, detail, evaluated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         r.rule,
         r.summary,
         next.status,
         next.since,
         next.notifiedAt,
+        next.clearStreak,
         r.value,
         r.threshold,
         r.detail ?? null,
@@ -123,8 +135,29 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       );
       notified.push({ rule: r.rule, kind: notify });
     }
-    const known = readings.map((r) => r.rule);
-    this.sql.exec(`delete from rule_state where rule not in (select value from json_each(?))`, JSON.stringify(known));
+    const known = JSON.stringify(readings.map((r) => r.rule));
+    // A rule gone from the table (a journey renamed, a rule removed) while firing would never resolve: say so first.
+    const gone = this.sql
+      .exec<StateRow>(
+        `select * from rule_state where status = 'firing' and rule not in (select value from json_each(?))`,
+        known,
+      )
+      .toArray();
+    for (const g of gone) {
+      this.sql.exec(
+        `insert into alert_event (rule, kind, at, since, summary, value, threshold, detail, delivery, next_at)
+         values (?, 'resolved', ?, ?, ?, null, ?, 'the rule is no longer evaluated', ?, ?)`,
+        g.rule,
+        now,
+        g.since,
+        g.summary,
+        g.threshold,
+        delivery,
+        delivery === 'pending' ? now : null,
+      );
+      notified.push({ rule: g.rule, kind: 'resolved' });
+    }
+    this.sql.exec(`delete from rule_state where rule not in (select value from json_each(?))`, known);
     this.sql.exec(
       `insert into evaluation (id, at, count) values (1, ?, 1)
        on conflict (id) do update set at = excluded.at, count = evaluation.count + 1`,
@@ -134,7 +167,10 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       `delete from alert_event where at < ? and delivery != 'pending'`,
       now - c.ALERT_HISTORY_DAYS * 86_400_000,
     );
-    if (notified.length && delivery === 'pending') await this.ctx.storage.setAlarm(Date.now());
+    // Also without a new notification: a pending one whose alarm was lost (never set, or deleted) is picked up.
+    const pending = this.sql.exec(`select 1 from alert_event where delivery = 'pending' limit 1`).toArray().length;
+    if (pending && (notified.length || (await this.ctx.storage.getAlarm()) === null))
+      await this.ctx.storage.setAlarm(Date.now());
     return { notified };
   }
 
@@ -171,6 +207,16 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
   /** Delivers pending notifications in order; the first that fails waits (doubling) and holds the rest behind it. */
   override async alarm(): Promise<void> {
     const c = alertsObjectConfig(this.env);
+    // Too old to be worth sending; in order still, so what follows is sent as it would have been (a "resolved"
+    // whose "firing" expired still tells the receiver, with its `since`, that it happened and ended).
+    const expired = this.sql
+      .exec<{ id: number; rule: string }>(
+        `update alert_event set delivery = 'expired', next_at = null where delivery = 'pending' and at < ?
+         returning id, rule`,
+        Date.now() - c.ALERT_DELIVERY_MAX_AGE_MINUTES * 60_000,
+      )
+      .toArray();
+    if (expired.length) log.error('alert notifications not delivered; expired', { expired });
     for (let sent = 0; sent < DELIVERIES_PER_RUN; sent++) {
       const head = this.sql
         .exec<EventRow>(`select * from alert_event where delivery = 'pending' order by id limit 1`)

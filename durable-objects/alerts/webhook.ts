@@ -1,5 +1,6 @@
 // One webhook call of AlertsDO: the Slack-compatible JSON of a notification (`text` for a human, `alert` for a
-// program), signed (lib/alerts/signature.ts) and bounded by a deadline. A non-2xx answer is a failure, retried by the
+// program), signed (lib/alerts/signature.ts) and bounded by a deadline. A non-2xx answer (a redirect too, never
+// followed) is a failure, retried by the
 // object's alarm with backoff; the `x-storefront-alert-id` header lets a receiver drop a retry it already has.
 import { SIGNATURE_HEADER, signatureHeader } from '../../lib/alerts/signature';
 import type { AlertEvent } from '../../lib/contracts/alerts';
@@ -40,8 +41,10 @@ export async function sendWebhook(c: AlertsObjectConfig, e: AlertEvent): Promise
       [SIGNATURE_HEADER]: await signatureHeader(c.ALERT_WEBHOOK_SECRET!, body, Math.floor(Date.now() / 1000)),
     },
     body,
+    // A redirect is a failure, not followed: it would carry the signed alert to wherever the receiver points.
+    redirect: 'manual',
     signal: AbortSignal.timeout(c.ALERT_WEBHOOK_TIMEOUT_MS),
   });
   await res.body?.cancel();
-  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+  if (!res.ok) throw new Error(`webhook answered ${res.status}${res.headers.get('location') ? ' (a redirect)' : ''}`);
 }

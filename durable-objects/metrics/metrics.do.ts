@@ -31,7 +31,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       primary key (minute, method, route, status, cache, code, event)) without rowid`);
     // Gauges: each OrdersDO's task outbox as it last reported it; a row with nothing pending is deleted.
     this.sql.exec(`create table if not exists outbox (source text primary key, pending integer not null,
-      failing integer not null, copies integer not null, at integer not null)`);
+      failing integer not null, copies integer not null, at integer not null, due_at integer)`);
+    // Objects created before the reports carried the next due time.
+    const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
+    if (!columns.some((c) => c.name === 'due_at')) this.sql.exec('alter table outbox add column due_at integer');
   }
 
   /** An OrdersDO's outbox now (reports can arrive out of order: an older one never replaces a newer one). */
@@ -41,14 +44,15 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       return;
     }
     this.sql.exec(
-      `insert into outbox (source, pending, failing, copies, at) values (?, ?, ?, ?, ?)
+      `insert into outbox (source, pending, failing, copies, at, due_at) values (?, ?, ?, ?, ?, ?)
        on conflict (source) do update set pending = excluded.pending, failing = excluded.failing,
-         copies = excluded.copies, at = excluded.at where excluded.at >= outbox.at`,
+         copies = excluded.copies, at = excluded.at, due_at = excluded.due_at where excluded.at >= outbox.at`,
       source,
       counts.pending,
       counts.failing,
       counts.copies,
       at,
+      counts.nextDueAt ?? null,
     );
   }
 
@@ -61,9 +65,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
         failing: number | null;
         copies: number | null;
         oldest: number | null;
+        due: number | null;
       }>(
         `select count(*) as objects, sum(pending) as pending, sum(failing) as failing, sum(copies) as copies,
-         min(at) as oldest from outbox`,
+         min(at) as oldest, min(due_at) as due from outbox`,
       )
       .one();
     return {
@@ -72,6 +77,7 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       failing: r.failing ?? 0,
       copies: r.copies ?? 0,
       oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
+      oldestDueAt: r.due === null ? null : new Date(r.due).toISOString(),
     };
   }
 

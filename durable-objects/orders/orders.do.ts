@@ -50,7 +50,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * object that never has a task (a refused checkout) never reports; one that wakes with tasks has an alarm, which
    * changes the outbox and so reports.
    */
-  private reported = JSON.stringify({ pending: 0, failing: 0, copies: 0 });
+  private reported = JSON.stringify({ pending: 0, failing: 0, copies: 0, nextDueAt: null });
   /** A report is scheduled. */
   private reportDue = false;
 
@@ -178,7 +178,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /**
    * Tells the figures (MetricsDO `outbox-<n>`) this object's task counts when they changed: pending and failing
-   * tasks, order copies not yet confirmed. At most once per REPORT_EVERY_MS, with the counts of that moment (a
+   * tasks, order copies not yet confirmed, the next task's due time (`outbox-stuck` alerts on it once overdue). At most once per REPORT_EVERY_MS, with the counts of that moment (a
    * checkout changes the outbox several times in a few milliseconds), and in the background: a report never delays
    * the change it follows.
    */

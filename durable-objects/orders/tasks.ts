@@ -6,6 +6,7 @@
 // a message after send() resolved), and is sent again when no confirmation comes. What each kind does is
 // OrderLifecycle.runTask.
 
+import type { OutboxCounts } from '../../lib/contracts/figures';
 import { log } from '../../lib/log';
 import { backoffMs } from '../../lib/resilience';
 
@@ -38,15 +39,15 @@ export class TaskOutbox {
     this.sql = storage.sql;
   }
 
-  /** What is waiting: every task, those whose last run failed, and the order copies not yet confirmed. */
-  counts(): { pending: number; failing: number; copies: number } {
+  /** What is waiting: every task, those whose last run failed, the order copies not yet confirmed, the next due. */
+  counts(): OutboxCounts {
     const r = this.sql
-      .exec<{ pending: number; failing: number | null; copies: number | null }>(
-        `select count(*) as pending, sum(last_error is not null) as failing, sum(kind = 'publish') as copies
-         from task`,
+      .exec<{ pending: number; failing: number | null; copies: number | null; due: number | null }>(
+        `select count(*) as pending, sum(last_error is not null) as failing, sum(kind = 'publish') as copies,
+         min(due_at) as due from task`,
       )
       .one();
-    return { pending: r.pending, failing: r.failing ?? 0, copies: r.copies ?? 0 };
+    return { pending: r.pending, failing: r.failing ?? 0, copies: r.copies ?? 0, nextDueAt: r.due };
   }
 
   migrate() {

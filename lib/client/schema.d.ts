@@ -3093,13 +3093,14 @@ export interface components {
                     waiting: number;
                     oldestFirstSeenAt: string | null;
                 };
-                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, and order copies sent to the `orders` Queue not yet confirmed by its consumer. */
+                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order copies sent to the `orders` Queue not yet confirmed by its consumer, and the earliest due time of a task (in the past: overdue, its object has not run it). */
                 outbox: {
                     objects: number;
                     pending: number;
                     failing: number;
                     copies: number;
                     oldestReportAt: string | null;
+                    oldestDueAt: string | null;
                 };
             };
             funnel: {
@@ -3244,10 +3245,10 @@ export interface components {
             threshold: number;
             detail: string | null;
             /**
-             * @description unsent: no webhook configured; failed: out of attempts
+             * @description unsent: no webhook configured; failed: out of attempts; expired: still undelivered ALERT_DELIVERY_MAX_AGE_MINUTES after it was recorded
              * @enum {string}
              */
-            delivery: "pending" | "sent" | "failed" | "unsent";
+            delivery: "pending" | "sent" | "failed" | "expired" | "unsent";
             attempts: number;
             lastError: string | null;
         };

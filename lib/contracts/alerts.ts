@@ -14,6 +14,8 @@ export interface RuleReading {
   threshold: number;
   /** The condition holds (value at or over the threshold, and enough events to judge). */
   firing: boolean;
+  /** false: too few events to judge (the value is shown, the rule keeps its state as if unread). */
+  enough?: false;
   /** What the value is made of (e.g. the open breakers' names), or why it could not be read. */
   detail?: string;
 }
@@ -48,8 +50,9 @@ export interface AlertEvent {
   value: number | null;
   threshold: number;
   detail: string | null;
-  /** pending: waiting for (another) attempt; sent; failed: out of attempts; unsent: no webhook configured. */
-  delivery: 'pending' | 'sent' | 'failed' | 'unsent';
+  /** pending: waiting for (another) attempt; sent; failed: out of attempts; expired: given up for its age
+   * (ALERT_DELIVERY_MAX_AGE_MINUTES); unsent: no webhook configured. */
+  delivery: 'pending' | 'sent' | 'failed' | 'expired' | 'unsent';
   attempts: number;
   lastError: string | null;
 }

@@ -45,7 +45,7 @@ const kindOf = (a: ReceivedAlert) => (a.json as { alert: { kind: string } }).ale
 
 describe('alerts', () => {
   afterAll(async () => {
-    await sink('/_local/fail?count=0', { method: 'POST' });
+    await sink(`/_local/fail?count=0&rule=${RULE}`, { method: 'POST' });
     await pgControl('startAll');
   });
 
@@ -77,8 +77,9 @@ describe('alerts', () => {
     const all = (await (await sink('/_local/received')).json()) as ReceivedAlert[];
     const baseline = all.at(-1)?.id ?? 0;
 
-    // The first two calls fail: the notification arrives on the third, with the same alert id.
-    await sink('/_local/fail?count=2', { method: 'POST' });
+    // The first two calls about this rule fail (another rule's calls are not counted): the notification arrives on
+    // the third, with the same alert id.
+    await sink(`/_local/fail?count=2&rule=${RULE}`, { method: 'POST' });
     await pgControl('stopAll');
     const firing = await evaluate();
     expect(ruleOf(firing)).toMatchObject({ status: 'firing', threshold: 1 });

@@ -223,6 +223,8 @@ describe('ops figures', () => {
       250,
     );
     expect(waiting.pending).toBeGreaterThanOrEqual(waiting.copies);
+    // The objects report their next due task (the copy's recheck, the order's expiry): `outbox-stuck` reads it.
+    expect(waiting.oldestDueAt).not.toBeNull();
     // Sent again, written, confirmed: the object reports its copy gone.
     await eventually(
       'the paid order in Postgres',

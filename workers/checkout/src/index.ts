@@ -212,9 +212,9 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
           withTimeout(this.env.METRICS.get(this.env.METRICS.idFromName(`outbox-${i}`)).outbox(), 5000, 'outbox'),
         ),
       );
-      const oldest =
+      const earliest = (pick: (p: OutboxFigures) => string | null) =>
         parts
-          .map((p) => p.oldestReportAt)
+          .map(pick)
           .filter((t): t is string => t !== null)
           .sort()[0] ?? null;
       const sum = (k: 'objects' | 'pending' | 'failing' | 'copies') => parts.reduce((n, p) => n + p[k], 0);
@@ -223,7 +223,8 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
         pending: sum('pending'),
         failing: sum('failing'),
         copies: sum('copies'),
-        oldestReportAt: oldest,
+        oldestReportAt: earliest((p) => p.oldestReportAt),
+        oldestDueAt: earliest((p) => p.oldestDueAt),
       };
     });
   }

@@ -47,7 +47,7 @@ const burns = (w: { '5m': number[]; '30m': number[]; '1h': number[]; '6h': numbe
 const business = (b: Partial<BusinessFigures>) =>
   ({
     deadLetters: { waiting: 0, oldestFirstSeenAt: null },
-    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null },
+    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null, oldestDueAt: null },
     replica: { configured: true, lagBytes: 0, lagSeconds: 0 },
     ...b,
   }) as BusinessFigures;
@@ -80,17 +80,33 @@ describe('alert rules', () => {
       firing: true,
     });
     expect(read({ recent: recent({ requests: 100, status5xx: 4, rate5xx: 0.04 }) })['error-rate']!.firing).toBe(false);
-    // One 503 of ten requests is 10%, but ten requests judge nothing (ALERT_MIN_REQUESTS 20).
-    const few = read({ recent: recent({ requests: 10, status5xx: 1, rate5xx: 0.1 }) })['error-rate']!;
-    expect(few).toMatchObject({ value: 10, firing: false });
+    // One 503 of twenty requests is 5%, but one bad event judges nothing (ALERT_MIN_BAD_EVENTS 5).
+    const few = read({ recent: recent({ requests: 20, status5xx: 1, rate5xx: 0.05 }) })['error-rate']!;
+    expect(few).toMatchObject({ value: 5, firing: false, enough: false });
     expect(few.detail).toMatch(/too few events/);
+    const five = read({ recent: recent({ requests: 40, status5xx: 5, rate5xx: 0.125 }) })['error-rate']!;
+    expect(five).toMatchObject({ value: 12.5, firing: true });
+  });
+
+  it('never fires a burn rule on one bad event of a quiet journey (20 requests, 99.9% objective)', () => {
+    // One 5xx of 20 is a burn of 50 in both windows: still not enough bad events (5) in either window.
+    const one = burns({ '5m': [20, 1], '30m': [20, 1], '1h': [20, 1], '6h': [20, 1] });
+    const r = read({ burns: one });
+    expect(r['burn-fast:catalog-read:availability']).toMatchObject({ value: 50, firing: false, enough: false });
+    expect(r['burn-slow:catalog-read:availability']).toMatchObject({ value: 50, firing: false, enough: false });
+    // Enough bad events in the long window but one in the short: the short window cannot judge either.
+    const shortOne = burns({ '5m': [20, 1], '30m': [20, 1], '1h': [200, 10], '6h': [200, 10] });
+    expect(read({ burns: shortOne })['burn-fast:catalog-read:availability']!.firing).toBe(false);
+    const both = burns({ '5m': [100, 5], '30m': [100, 5], '1h': [200, 10], '6h': [200, 10] });
+    expect(read({ burns: both })['burn-fast:catalog-read:availability']).toMatchObject({ value: 50, firing: true });
   });
 
   it("fires p99 over the journey's SLO bound on its slowest route with enough requests", () => {
-    const slow = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 50, p99: 420 }]) });
+    const slow = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 100, p99: 420 }]) });
     expect(slow['latency-p99:catalog-read']).toMatchObject({ value: 420, threshold: 300, firing: true });
-    const quiet = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 5, p99: 9000 }]) });
-    expect(quiet['latency-p99:catalog-read']!.firing).toBe(false);
+    // Under ALERT_MIN_REQUESTS (100) samples, p99 is the slowest request or close to it: one slow request.
+    const quiet = read({ recent: recent({}, [{ route: 'GET /v1/products', requests: 20, p99: 9000 }]) });
+    expect(quiet['latency-p99:catalog-read']).toMatchObject({ firing: false, enough: false });
   });
 
   it('fires a burn only when both windows of its pair burn at the threshold (multi-window)', () => {
@@ -121,6 +137,7 @@ describe('alert rules', () => {
           failing: 12,
           copies: 1,
           oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
+          oldestDueAt: new Date(now - 20 * 60_000).toISOString(),
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
@@ -128,11 +145,32 @@ describe('alert rules', () => {
     });
     expect(r['dead-letters']).toMatchObject({ value: 2, threshold: 1, firing: true });
     expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
-    expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 15, firing: true });
+    expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 10, firing: true });
     expect(r['outbox-failing']).toMatchObject({ value: 12, threshold: 10, firing: true });
     expect(r['replica-lag']).toMatchObject({ value: 30, threshold: 60, firing: false });
     expect(r['breakers-open']).toMatchObject({ value: 1, firing: true, detail: 'catalog/postgres open since x' });
     expect(r['dependencies-down']).toMatchObject({ value: 1, firing: true, detail: 'postgresPrimary' });
+  });
+
+  it('reads the outbox as stuck only when a task is overdue, not when a healthy order waits for its expiry', () => {
+    // Every checkout leaves an `expire` task due at HOLD_TTL_SECONDS (15 min): unchanged for 20 min, due in 5.
+    const outbox = (dueInMinutes: number) => ({
+      objects: 1,
+      pending: 1,
+      failing: 0,
+      copies: 0,
+      oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
+      oldestDueAt: new Date(now + dueInMinutes * 60_000).toISOString(),
+    });
+    expect(read({ business: business({ outbox: outbox(5) }) })['outbox-stuck']).toMatchObject({
+      value: 0,
+      firing: false,
+    });
+    expect(read({ business: business({ outbox: outbox(-9) }) })['outbox-stuck']!.firing).toBe(false);
+    expect(read({ business: business({ outbox: outbox(-10) }) })['outbox-stuck']).toMatchObject({
+      value: 10,
+      firing: true,
+    });
   });
 
   it('reads null, not 0, for every rule of a source that failed (AlertsDO then keeps their state)', () => {
@@ -143,7 +181,11 @@ describe('alert rules', () => {
   });
 
   it('takes thresholds from config', () => {
-    const strict = AlertVars.parse({ ALERT_ERROR_RATE_PERCENT: '1.5', ALERT_DEAD_LETTERS: '3' });
+    const strict = AlertVars.parse({
+      ALERT_ERROR_RATE_PERCENT: '1.5',
+      ALERT_DEAD_LETTERS: '3',
+      ALERT_MIN_BAD_EVENTS: '2',
+    });
     const r = readRules(
       rules,
       {

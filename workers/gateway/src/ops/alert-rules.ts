@@ -78,18 +78,23 @@ function burnRule(j: JourneyObjectives, objective: 'availability' | 'latency', s
       const counts = burns.find((b) => b.name === j.name)![objective];
       const target = j[objective];
       const [l, s] = [burnRate(counts[long], target), burnRate(counts[short], target)];
+      const [badLong, badShort] = [counts[long].total - counts[long].good, counts[short].total - counts[short].good];
       return {
         value: Math.min(l, s),
-        enough: counts[long].total >= c.ALERT_MIN_REQUESTS,
+        // Both windows must each hold several bad events: at a 99.9% objective, one 5xx of 20 is a burn of 50.
+        enough: badLong >= c.ALERT_MIN_BAD_EVENTS && badShort >= c.ALERT_MIN_BAD_EVENTS,
         detail:
-          `burn ${long} ${l} (${counts[long].total - counts[long].good} bad of ${counts[long].total}), ` +
-          `${short} ${s} (${counts[short].total - counts[short].good} bad of ${counts[short].total})`,
+          `burn ${long} ${l} (${badLong} bad of ${counts[long].total}), ` +
+          `${short} ${s} (${badShort} bad of ${counts[short].total})`,
       };
     },
   });
 }
 
-/** The slowest p99 among the journey's routes that had enough requests, against its latency SLO's bound. */
+/**
+ * The slowest p99 among the journey's routes with ALERT_MIN_REQUESTS requests, against its latency SLO's bound:
+ * over fewer samples the p99 is the slowest request or next to it, so one slow request would page.
+ */
 function p99Rule(j: JourneyObjectives): AlertRule {
   return rule('recent', {
     rule: `latency-p99:${slug(j.name)}`,
@@ -113,7 +118,7 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
       threshold: (c) => c.ALERT_ERROR_RATE_PERCENT,
       measure: ({ total }, c) => ({
         value: round(total.rate5xx * 100),
-        enough: total.requests >= c.ALERT_MIN_REQUESTS,
+        enough: total.status5xx >= c.ALERT_MIN_BAD_EVENTS,
         detail: `${total.status5xx} of ${total.requests} requests in the last ${c.ALERT_WINDOW_MINUTES} min`,
       }),
     }),
@@ -135,11 +140,14 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
     }),
     rule('business', {
       rule: 'outbox-stuck',
-      summary: 'Minutes an OrdersDO with tasks pending has not changed',
+      // Not how long an object has not changed: every checkout keeps an `expire` task due 15 minutes ahead.
+      summary: 'Minutes the most overdue OrdersDO task is past its due time',
       threshold: (c) => c.ALERT_OUTBOX_STUCK_MINUTES,
       measure: (b, _c, now) => ({
-        value: minutesSince(b.outbox.oldestReportAt, now),
-        detail: `${b.outbox.pending} tasks pending in ${b.outbox.objects} objects`,
+        value: Math.max(0, minutesSince(b.outbox.oldestDueAt, now)),
+        detail:
+          `${b.outbox.pending} tasks pending in ${b.outbox.objects} objects` +
+          (b.outbox.oldestDueAt ? `, the earliest due at ${b.outbox.oldestDueAt}` : ''),
       }),
     }),
     rule('business', {
@@ -188,6 +196,7 @@ export function readRules(rules: AlertRule[], signals: Signals, c: AlertConfig):
       ...base,
       value: m.value,
       firing: m.enough !== false && m.value >= base.threshold,
+      ...(m.enough === false ? { enough: false } : {}),
       ...(m.detail ? { detail: m.enough === false ? `too few events to judge; ${m.detail}` : m.detail } : {}),
     };
   });

@@ -15,8 +15,12 @@ const decimalVar = (defaultValue: number) =>
 export const AlertVars = z.object({
   // The window of the error-rate and p99 rules (the last N whole minutes, the one under way included).
   ALERT_WINDOW_MINUTES: intVar(5, { min: 1, max: 60 }),
-  // Fewer requests than this in a rule's window judge nothing (one 503 of two requests is not a 50% error rate).
-  ALERT_MIN_REQUESTS: intVar(20, { min: 1 }),
+  // Too few events judge nothing, so that one bad request never pages. `error-rate` and the burn rules need this
+  // many bad events (5xx, or slow for a latency burn) in their window, both windows for a burn pair (at a 99.9%
+  // objective one 5xx of 20 requests is a burn of 50)...
+  ALERT_MIN_BAD_EVENTS: intVar(5, { min: 1 }),
+  // ... and `latency-p99` this many requests on a route (under 100 samples the p99 is the slowest one or next to it).
+  ALERT_MIN_REQUESTS: intVar(100, { min: 1 }),
   // 5xx answers, as a percentage of all requests, at or over which `error-rate` fires.
   ALERT_ERROR_RATE_PERCENT: decimalVar(5),
   // Multi-window burn rates (Google SRE workbook, ch. 5): fast fires when both the last hour and the last 5 minutes
@@ -26,8 +30,9 @@ export const AlertVars = z.object({
   // Dead letters waiting, and the age of the oldest one's first death, at or over which their rules fire.
   ALERT_DEAD_LETTERS: intVar(1, { min: 1 }),
   ALERT_DEAD_LETTER_AGE_MINUTES: intVar(60, { min: 1 }),
-  // An OrdersDO with tasks pending and no change for this long is stuck (it reports on every change).
-  ALERT_OUTBOX_STUCK_MINUTES: intVar(15, { min: 1 }),
+  // An OrdersDO task this long past its due time is stuck (its object's alarm is not running it; a failed run is
+  // due again later, which `outbox-failing` counts).
+  ALERT_OUTBOX_STUCK_MINUTES: intVar(10, { min: 1 }),
   // OrdersDO tasks whose last run failed, over all objects.
   ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
   // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).

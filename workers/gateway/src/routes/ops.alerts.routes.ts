@@ -32,8 +32,10 @@ const AlertEvent = z
     value: z.number().nullable(),
     threshold: z.number(),
     detail: z.string().nullable(),
-    delivery: z.enum(['pending', 'sent', 'failed', 'unsent']).openapi({
-      description: 'unsent: no webhook configured; failed: out of attempts',
+    delivery: z.enum(['pending', 'sent', 'failed', 'expired', 'unsent']).openapi({
+      description:
+        'unsent: no webhook configured; failed: out of attempts; expired: still undelivered ' +
+        'ALERT_DELIVERY_MAX_AGE_MINUTES after it was recorded',
     }),
     attempts: z.number().int(),
     lastError: z.string().nullable(),

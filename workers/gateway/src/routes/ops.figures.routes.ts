@@ -90,11 +90,13 @@ const OpsFigures = z
           failing: z.number().int(),
           copies: z.number().int(),
           oldestReportAt: z.string().nullable(),
+          oldestDueAt: z.string().nullable(),
         })
         .openapi({
           description:
-            'OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, and order ' +
-            'copies sent to the `orders` Queue not yet confirmed by its consumer.',
+            'OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order ' +
+            'copies sent to the `orders` Queue not yet confirmed by its consumer, and the earliest due time of a ' +
+            'task (in the past: overdue, its object has not run it).',
         }),
     }),
     funnel: z.object({
