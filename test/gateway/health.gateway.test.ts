@@ -59,6 +59,13 @@ describe('GET /health', () => {
     expect(r.body).toMatchObject({ status: 'degraded', failing: ['postgresReplica'] });
   });
 
+  it('is degraded (200), not down, when the storefront worker (static files only) does not answer', async () => {
+    const gone = { health: () => Promise.reject(new Error('storefront gone')) };
+    const r = await health({ ...healthy, STOREFRONT: gone });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'degraded', failing: ['storefront'] });
+  });
+
   it('is down (503) naming the dependency when a required one fails, even if one worker saw it up', async () => {
     const r = await health({
       ...healthy,
