@@ -3,19 +3,23 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import type { z } from 'zod';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
+import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
+import type { Actor } from '../../../lib/contracts/admin-orders';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
-import { AppError } from '../../../lib/errors';
+import { AppError, validationError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
 import { adminConfig } from './config';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
+import { customerWithOrders, listCustomers, listOrders } from './orders';
 import { updateProduct } from './products';
 
 // The gateway checks roles first; these are the cheap second lock.
@@ -27,6 +31,14 @@ function requireMerchant(identity: Identity | undefined) {
 
 function requireAdmin(identity: Identity | undefined) {
   if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
+}
+
+const actorOf = (identity: Identity): Actor => ({ sub: identity.sub, role: identity.role });
+
+function parseInput<S extends z.ZodType>(schema: S, where: string, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw validationError(where, parsed.error.issues);
+  return parsed.data;
 }
 
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
@@ -53,6 +65,85 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(identity);
       return unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body));
+    });
+  }
+
+  // ---- orders and customers (orders.ts reads the replica; writes go to the order's OrdersDO via CheckoutOps) ----
+
+  /** GET /v1/admin/orders: search the Postgres copy (replica), newest first, keyset pages. */
+  async listOrders(identity: Identity, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return listOrders(this.env, parseInput(AdminOrderQuery, 'query', query));
+    });
+  }
+
+  /** GET /v1/admin/orders/:id: the order from its OrdersDO (the truth), with refunds and fulfilment. */
+  async order(identity: Identity, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).order(id)).order };
+    });
+  }
+
+  async cancelOrder(identity: Identity, id: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).cancelOrder(id, body, actorOf(identity))).order };
+    });
+  }
+
+  async fulfilOrder(identity: Identity, id: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).fulfilOrder(id, body, actorOf(identity))).order };
+    });
+  }
+
+  /** A refund under the merchant's Idempotency-Key; `created` is false for a replay of the key. */
+  async refundOrder(identity: Identity, id: unknown, key: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      const { refund, order, created } = unwrap(
+        await traced(this.env.CHECKOUT_OPS).refundOrder(id, key, body, actorOf(identity)),
+      );
+      return { refund, order, created };
+    });
+  }
+
+  async listCustomers(identity: Identity, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return listCustomers(this.env, parseInput(CustomerQuery, 'query', query));
+    });
+  }
+
+  async customer(identity: Identity, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(identity);
+      return customerWithOrders(this.env, parseInput(CustomerId, 'path', { id }).id);
+    });
+  }
+
+  /** Ops (admin role): outbox tasks whose last run failed (e.g. a refund Stripe keeps refusing). */
+  async stuckTasks(identity: Identity, query: unknown) {
+    return rpc(async () => {
+      requireAdmin(identity);
+      return { tasks: unwrap(await traced(this.env.CHECKOUT_OPS).stuckTasks(query)).tasks };
+    });
+  }
+
+  async retryTask(identity: Identity, id: unknown) {
+    return rpc(async () => {
+      requireAdmin(identity);
+      return { task: unwrap(await traced(this.env.CHECKOUT_OPS).retryTask(id)).task };
+    });
+  }
+
+  async giveUpTask(identity: Identity, id: unknown) {
+    return rpc(async () => {
+      requireAdmin(identity);
+      return { task: unwrap(await traced(this.env.CHECKOUT_OPS).giveUpTask(id, actorOf(identity))).task };
     });
   }
 
