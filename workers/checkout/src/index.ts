@@ -172,6 +172,15 @@ acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
 export class CheckoutOps extends WorkerEntrypoint<Env> {
+  /** Live figures of a SKU, without writing (the admin worker's audit log keeps them as a change's `before`). */
+  async inventory(sku: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const { onHand, held, sold, available, maxPerCustomer } = await levelsOf(this.env, parsed.sku);
+      return { inventory: { sku: parsed.sku, onHand, held, sold, available, maxPerCustomer } };
+    });
+  }
+
   async setStock(sku: unknown, input: unknown) {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
