@@ -35,6 +35,8 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DB_UNAVAILABLE: 503,
+  /** A merchant/admin write refused because its audit entry could not be recorded (nothing was changed). */
+  AUDIT_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   RATE_LIMITER_UNAVAILABLE: 503,
   PAYMENT_PROVIDER_UNAVAILABLE: 503,

@@ -8,7 +8,7 @@ import type { AdminOrder } from '../../lib/checkout/admin-schemas';
 import { isAccepted, type OrderSnapshot, type RefundRecord } from '../../lib/checkout/order';
 import { planRefund, settleRefunds } from '../../lib/checkout/refunds';
 import { adminOrderView, refundView } from '../../lib/checkout/view';
-import type { Actor, CancelCall, FulfilCall, RefundCall, RefundEvent } from '../../lib/contracts/admin-orders';
+import type { CancelCall, FulfilCall, OrderActor, RefundCall, RefundEvent } from '../../lib/contracts/admin-orders';
 import { AppError } from '../../lib/errors';
 import { log } from '../../lib/log';
 import type { OrderBook } from './order-book';
@@ -17,7 +17,7 @@ import type { OrderPorts } from './ports';
 import type { TaskOutbox, TaskRow, TaskRun } from './tasks';
 
 const notFound = () => new AppError('NOT_FOUND', 'No such order.');
-const by = (a: Actor) => `${a.role} ${a.sub}`;
+const by = (a: OrderActor) => `${a.role} ${a.sub}`;
 
 /** Stripe's refund statuses as a refund of ours records them. */
 function refundStatus(stripe: string): RefundRecord['status'] {
@@ -239,7 +239,7 @@ export class MerchantOrders {
    * closed order's automatic refund and a cart or hold release are dropped; the order's history says who did it.
    * Copies to Postgres and expiry are never given up: the order would be wrong in Postgres or stuck unpaid.
    */
-  giveUp(task: TaskRow, actor: Actor) {
+  giveUp(task: TaskRow, actor: OrderActor) {
     if (task.kind === 'publish' || task.kind === 'expire') {
       throw new AppError(
         'ORDER_STATE_CONFLICT',

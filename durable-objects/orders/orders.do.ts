@@ -12,9 +12,9 @@ import { isAccepted } from '../../lib/checkout/order';
 import type { OrderView } from '../../lib/checkout/schemas';
 import { orderView } from '../../lib/checkout/view';
 import type {
-  Actor,
   CancelCall,
   FulfilCall,
+  OrderActor,
   RefundAnswer,
   RefundCall,
   RefundEvent,
@@ -247,7 +247,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     });
   }
 
-  async giveUpTask(taskId: number, actor: Actor): Promise<RpcResult<{ task: null }>> {
+  async giveUpTask(taskId: number, actor: OrderActor): Promise<RpcResult<{ task: null }>> {
     return rpc(async () => {
       const found = this.tasks.byId(taskId);
       if (!found) throw new AppError('NOT_FOUND', 'No such task (done, given up, or never there).');

@@ -2553,6 +2553,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed what: every merchant and admin write, newest first
+         * @description One entry per write: actor (id, email, role), action, target, the target before and after, outcome, request id, client address and time. Filters combine; pages are keyset cursors (`nextCursor`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The actor's customer id or email (case-insensitive). */
+                    actor?: string;
+                    /** @description An action (`product.update`), or all of a kind (`product.*`). */
+                    action?: string;
+                    targetType?: string;
+                    targetId?: string;
+                    /** @description At or after this time (ISO 8601). */
+                    from?: string;
+                    /** @description Before this time (ISO 8601). */
+                    to?: string;
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description Invalid filter or cursor (the message names each bad parameter) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cart": {
         parameters: {
             query?: never;
@@ -3756,7 +3836,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -4377,6 +4457,42 @@ export interface components {
         };
         TaskOutcome: {
             task: components["schemas"]["StuckTask"] & (Record<string, never> | null);
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            nextCursor: string | null;
+        };
+        AuditEntry: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            at: string;
+            actor: {
+                sub: string;
+                email: string | null;
+                role: string;
+            };
+            /** @example product.update */
+            action: string;
+            target: {
+                type: string;
+                id: string;
+            };
+            /** @description The target before the write (null: it did not exist). */
+            before?: unknown;
+            /** @description The target after the write (null: deleted, or not recorded). */
+            after?: unknown;
+            /**
+             * @description `pending`: sent to a Durable Object and its outcome never recorded; `failed`: refused, nothing changed.
+             * @enum {string}
+             */
+            outcome: "succeeded" | "pending" | "failed";
+            error: string | null;
+            requestId: string;
+            address: string | null;
         };
         Cart: {
             lines: {

@@ -1,23 +1,24 @@
 // What crosses the admin worker → checkout worker binding (CheckoutOps) and the OrdersDO boundary for the
 // merchant's order operations (cancel, refund, fulfil), Stripe's refund events, and the outbox's stuck tasks.
 import type { AdminOrder, CancelBody, FulfilBody, RefundBody } from '../checkout/admin-schemas';
+import type { Actor } from './admin';
 
-/** Who asked, as the gateway verified them (recorded on refunds and fulfilments, and in the order's history). */
-export interface Actor {
-  sub: string;
-  role: string;
-}
+/**
+ * Who asked (the `Actor` of lib/contracts/admin.ts without the request's details, which the audit log keeps):
+ * recorded on refunds and fulfilments, and in the order's history.
+ */
+export type OrderActor = Pick<Actor, 'sub' | 'role'>;
 
 export interface CancelCall {
   orderId: string;
   body: CancelBody;
-  actor: Actor;
+  actor: OrderActor;
 }
 
 export interface FulfilCall {
   orderId: string;
   body: FulfilBody;
-  actor: Actor;
+  actor: OrderActor;
 }
 
 /** A refund under the merchant's Idempotency-Key (per order); the same key with another body is refused. */
@@ -27,7 +28,7 @@ export interface RefundCall {
   /** Fingerprint of the body. */
   requestHash: string;
   body: RefundBody;
-  actor: Actor;
+  actor: OrderActor;
 }
 
 /** The part of a verified Stripe refund event (refund.*, charge.refund.updated, charge.refunded) an order needs. */

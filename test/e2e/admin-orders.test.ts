@@ -152,6 +152,14 @@ describe('admin orders: cancel and fulfil', () => {
     const again = await cancel();
     expect(again.response.status).toBe(200);
     expect(again.data!.history).toEqual(r.data!.history);
+    const audit = await merchant.GET('/v1/admin/audit', {
+      params: { query: { action: 'order.cancel', targetType: 'order', targetId: orderId } },
+    });
+    expect(audit.data!.items.map((i) => i.outcome)).toEqual(['succeeded', 'succeeded']);
+    expect(audit.data!.items.at(-1)).toMatchObject({
+      before: { status: 'pending_payment' },
+      after: { status: 'canceled' },
+    });
   });
 
   it('refuses to cancel a paid order (409) and changes nothing', async () => {

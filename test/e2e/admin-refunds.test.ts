@@ -69,6 +69,18 @@ describe('merchant refunds', () => {
     });
     expect(reflected.map((h) => h.reason.split(' ')[2])).toEqual(['2500', String(total)]);
     expect((await adminOrder(orderId)).data!.payment.refunded.amount).toBe(total);
+
+    // Every refund request is audited: who, the order before and after; refused ones as failed.
+    const audit = await client(await merchantToken()).GET('/v1/admin/audit', {
+      params: { query: { targetType: 'order', targetId: orderId } },
+    });
+    const rows = audit.data!.items;
+    expect(rows.every((r) => r.action === 'order.refund' && r.actor.role === 'merchant')).toBe(true);
+    expect(rows.filter((r) => r.outcome === 'succeeded')).toHaveLength(3); // part, its replay, the rest
+    expect(rows.filter((r) => r.outcome === 'failed')).toHaveLength(2); // the reused key, the refund of a refunded order
+    const first = rows.at(-1)!;
+    expect(first.before).toMatchObject({ status: 'paid', refundable: { amount: total } });
+    expect(first.after).toMatchObject({ replayed: false, order: { refundable: { amount: total - 2500 } } });
   });
 
   it('refuses an over-refund, bad input and a missing key, and refunds nothing', async () => {

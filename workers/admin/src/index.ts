@@ -3,154 +3,187 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import type { z } from 'zod';
+import { AuditQuery } from '../../../lib/admin/audit.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
 import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
-import type { Actor } from '../../../lib/contracts/admin-orders';
+import { AdjustStockBody, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
+import type { Actor, AuditPage } from '../../../lib/contracts/admin';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
-import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
-import { AppError, validationError } from '../../../lib/errors';
+import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
+import { auditedCall } from './audit';
+import { auditPage } from './audit.query';
 import { adminConfig } from './config';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
+import * as orderWrites from './orders.writes';
+import { parseInput } from './orders.writes';
 import { updateProduct } from './products';
 
 // The gateway checks roles first; these are the cheap second lock.
-function requireMerchant(identity: Identity | undefined) {
-  if (identity?.role !== 'merchant' && identity?.role !== 'admin') {
+function requireMerchant(actor: Identity | undefined) {
+  if (actor?.role !== 'merchant' && actor?.role !== 'admin') {
     throw new AppError('FORBIDDEN', 'Admin operations need the merchant role or above.');
   }
 }
 
-function requireAdmin(identity: Identity | undefined) {
-  if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
+function requireAdmin(actor: Identity | undefined) {
+  if (actor?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
 }
 
-const actorOf = (identity: Identity): Actor => ({ sub: identity.sub, role: identity.role });
-
-function parseInput<S extends z.ZodType>(schema: S, where: string, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw validationError(where, parsed.error.issues);
-  return parsed.data;
-}
-
+/**
+ * Every method takes the caller as an `Actor` (lib/contracts/admin.ts): the identity the gateway verified, its
+ * request id and the client address, which the audit log records with every write (audit.ts).
+ */
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
-  /** `identity` is the caller as verified by the gateway. */
-  async updateProduct(identity: Identity, slugInput: unknown, patchInput: unknown) {
+  async updateProduct(actor: Actor, slugInput: unknown, patchInput: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
+      requireMerchant(actor);
       const slug = SlugParam.parse({ slug: slugInput }).slug;
       const patch = ProductUpdate.parse(patchInput);
-      return updateProduct(this.env, slug, patch);
+      return updateProduct(this.env, actor, slug, patch);
     });
   }
 
   /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */
-  async setStock(identity: Identity, sku: unknown, body: unknown) {
+  async setStock(actor: Actor, skuInput: unknown, bodyInput: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body));
+      requireMerchant(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      const body = SetStockBody.parse(bodyInput);
+      return this.stockWrite(actor, 'stock.set', sku, body, async () =>
+        unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body)),
+      );
     });
   }
 
   /** POST /v1/admin/inventory/:sku/adjustments: on hand changed by a delta. */
-  async adjustStock(identity: Identity, sku: unknown, body: unknown) {
+  async adjustStock(actor: Actor, skuInput: unknown, bodyInput: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body));
+      requireMerchant(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      const body = AdjustStockBody.parse(bodyInput);
+      return this.stockWrite(actor, 'stock.adjust', sku, body, async () =>
+        unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body)),
+      );
     });
   }
 
-  // ---- orders and customers (orders.ts reads the replica; writes go to the order's OrdersDO via CheckoutOps) ----
+  /** A stock change, which the SKU's InventoryDO makes: audited before the call (audit.ts, auditedCall). */
+  private async stockWrite<R extends { inventory: unknown }>(
+    actor: Actor,
+    action: string,
+    sku: string,
+    change: unknown,
+    write: () => Promise<R>,
+  ): Promise<R> {
+    const before = unwrap(await traced(this.env.CHECKOUT_OPS).inventory(sku)).inventory;
+    return auditedCall(
+      createDb(this.env).$primary,
+      actor,
+      { action, target: { type: 'sku', id: sku }, before: { inventory: before } },
+      write,
+      (r) => ({ inventory: r.inventory, change }),
+    );
+  }
+
+  // ---- orders and customers: reads from the replica (orders.ts), audited writes to the order's OrdersDO
+  // through CheckoutOps (orders.writes.ts) ----
 
   /** GET /v1/admin/orders: search the Postgres copy (replica), newest first, keyset pages. */
-  async listOrders(identity: Identity, query: unknown) {
+  async listOrders(actor: Actor, query: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
+      requireMerchant(actor);
       return listOrders(this.env, parseInput(AdminOrderQuery, 'query', query));
     });
   }
 
   /** GET /v1/admin/orders/:id: the order from its OrdersDO (the truth), with refunds and fulfilment. */
-  async order(identity: Identity, id: unknown) {
+  async order(actor: Actor, id: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
+      requireMerchant(actor);
       return { order: unwrap(await traced(this.env.CHECKOUT_OPS).order(id)).order };
     });
   }
 
-  async cancelOrder(identity: Identity, id: unknown, body: unknown) {
+  async cancelOrder(actor: Actor, id: unknown, body: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).cancelOrder(id, body, actorOf(identity))).order };
+      requireMerchant(actor);
+      return { order: (await orderWrites.cancelOrder(this.env, actor, id, body)).order };
     });
   }
 
-  async fulfilOrder(identity: Identity, id: unknown, body: unknown) {
+  async fulfilOrder(actor: Actor, id: unknown, body: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).fulfilOrder(id, body, actorOf(identity))).order };
+      requireMerchant(actor);
+      return { order: (await orderWrites.fulfilOrder(this.env, actor, id, body)).order };
     });
   }
 
   /** A refund under the merchant's Idempotency-Key; `created` is false for a replay of the key. */
-  async refundOrder(identity: Identity, id: unknown, key: unknown, body: unknown) {
+  async refundOrder(actor: Actor, id: unknown, key: unknown, body: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      const { refund, order, created } = unwrap(
-        await traced(this.env.CHECKOUT_OPS).refundOrder(id, key, body, actorOf(identity)),
-      );
+      requireMerchant(actor);
+      const { refund, order, created } = await orderWrites.refundOrder(this.env, actor, id, key, body);
       return { refund, order, created };
     });
   }
 
-  async listCustomers(identity: Identity, query: unknown) {
+  async listCustomers(actor: Actor, query: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
+      requireMerchant(actor);
       return listCustomers(this.env, parseInput(CustomerQuery, 'query', query));
     });
   }
 
-  async customer(identity: Identity, id: unknown) {
+  async customer(actor: Actor, id: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
+      requireMerchant(actor);
       return customerWithOrders(this.env, parseInput(CustomerId, 'path', { id }).id);
     });
   }
 
   /** Ops (admin role): outbox tasks whose last run failed (e.g. a refund Stripe keeps refusing). */
-  async stuckTasks(identity: Identity, query: unknown) {
+  async stuckTasks(actor: Actor, query: unknown) {
     return rpc(async () => {
-      requireAdmin(identity);
+      requireAdmin(actor);
       return { tasks: unwrap(await traced(this.env.CHECKOUT_OPS).stuckTasks(query)).tasks };
     });
   }
 
-  async retryTask(identity: Identity, id: unknown) {
+  async retryTask(actor: Actor, id: unknown) {
     return rpc(async () => {
-      requireAdmin(identity);
-      return { task: unwrap(await traced(this.env.CHECKOUT_OPS).retryTask(id)).task };
+      requireAdmin(actor);
+      return { task: (await orderWrites.taskAction(this.env, actor, 'retry', id)).task };
     });
   }
 
-  async giveUpTask(identity: Identity, id: unknown) {
+  async giveUpTask(actor: Actor, id: unknown) {
     return rpc(async () => {
-      requireAdmin(identity);
-      return { task: unwrap(await traced(this.env.CHECKOUT_OPS).giveUpTask(id, actorOf(identity))).task };
+      requireAdmin(actor);
+      return { task: (await orderWrites.taskAction(this.env, actor, 'give_up', id)).task };
+    });
+  }
+
+  /** GET /v1/admin/audit: who changed what, newest first. */
+  async audit(actor: Actor, query: unknown): Promise<RpcResult<AuditPage>> {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return auditPage(this.env, AuditQuery.parse(query));
     });
   }
 
   /** Ops (admin role): the `orders` messages that ran out of retries. */
-  async deadLetters(identity: Identity, includeReplayed: boolean, limit: number) {
+  async deadLetters(actor: Actor, includeReplayed: boolean, limit: number) {
     return rpc(async () => {
-      requireAdmin(identity);
+      requireAdmin(actor);
       const { letters, waiting } = unwrap(
         await traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
       );
@@ -159,17 +192,27 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   }
 
   /** Ops (admin role): sends dead letters back to `orders` (all waiting ones, or the named ones). */
-  async replayDeadLetters(identity: Identity, ids?: string[]) {
+  async replayDeadLetters(actor: Actor, ids?: string[]) {
     return rpc(async () => {
-      requireAdmin(identity);
-      return { replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed };
+      requireAdmin(actor);
+      // The DeadLetterDO keeps the letters: audited before the call, like stock.
+      return auditedCall(
+        createDb(this.env).$primary,
+        actor,
+        {
+          action: 'dead_letters.replay',
+          target: { type: 'dead_letters', id: 'orders-dlq' },
+          before: { ids: ids ?? 'all' },
+        },
+        async () => ({ replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed }),
+      );
     });
   }
 
   /** Ops (admin role): orders, revenue, hottest SKUs, order-paid counts from Postgres; replica lag; dead letters. */
-  async opsFigures(identity: Identity, query: unknown): Promise<RpcResult<BusinessFigures>> {
+  async opsFigures(actor: Identity, query: unknown): Promise<RpcResult<BusinessFigures>> {
     return rpc(async () => {
-      requireAdmin(identity);
+      requireAdmin(actor);
       const q = BusinessQuerySchema.parse(query);
       // Bounded like every outbound call: the gateway's own deadline for the whole answer is FIGURES_QUERY_TIMEOUT_MS.
       const [figures, letters, outbox] = await Promise.all([

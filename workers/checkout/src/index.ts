@@ -16,7 +16,7 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
-import type { Actor } from '../../../lib/contracts/admin-orders';
+import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
@@ -164,6 +164,15 @@ acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
 export class CheckoutOps extends WorkerEntrypoint<Env> {
+  /** Live figures of a SKU, without writing (the admin worker's audit log keeps them as a change's `before`). */
+  async inventory(sku: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const { onHand, held, sold, available, maxPerCustomer } = await levelsOf(this.env, parsed.sku);
+      return { inventory: { sku: parsed.sku, onHand, held, sold, available, maxPerCustomer } };
+    });
+  }
+
   async setStock(sku: unknown, input: unknown) {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
@@ -226,16 +235,16 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
     return rpc(() => orderOps.adminOrder(this.env, id));
   }
 
-  async cancelOrder(id: unknown, body: unknown, actor: Actor) {
+  async cancelOrder(id: unknown, body: unknown, actor: OrderActor) {
     return rpc(() => orderOps.cancelOrder(this.env, id, body, actor));
   }
 
-  async fulfilOrder(id: unknown, body: unknown, actor: Actor) {
+  async fulfilOrder(id: unknown, body: unknown, actor: OrderActor) {
     return rpc(() => orderOps.fulfilOrder(this.env, id, body, actor));
   }
 
   /** A refund under the merchant's Idempotency-Key (`key`): the same key and body refund once. */
-  async refundOrder(id: unknown, key: unknown, body: unknown, actor: Actor) {
+  async refundOrder(id: unknown, key: unknown, body: unknown, actor: OrderActor) {
     return rpc(() => orderOps.refundOrder(this.env, id, key, body, actor));
   }
 
@@ -248,7 +257,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
     return rpc(() => orderOps.retryTask(this.env, id));
   }
 
-  async giveUpTask(id: unknown, actor: Actor) {
+  async giveUpTask(id: unknown, actor: OrderActor) {
     return rpc(() => orderOps.giveUpTask(this.env, id, actor));
   }
 

@@ -16,7 +16,7 @@ import {
   TaskRef,
 } from '../../../lib/checkout/admin-schemas';
 import { IdempotencyKey } from '../../../lib/checkout/schemas';
-import type { Actor, RefundAnswer, StuckTaskInfo } from '../../../lib/contracts/admin-orders';
+import type { OrderActor, RefundAnswer, StuckTaskInfo } from '../../../lib/contracts/admin-orders';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -68,7 +68,7 @@ export async function adminOrder(env: Env, id: unknown) {
   return unwrap(await bounded<{ order: AdminOrder }>(stub.adminOrder(orderId), 'OrdersDO adminOrder'));
 }
 
-export async function cancelOrder(env: Env, id: unknown, body: unknown, actor: Actor) {
+export async function cancelOrder(env: Env, id: unknown, body: unknown, actor: OrderActor) {
   const parsed = parse(CancelBody, 'body', body ?? {});
   const { orderId, stub } = await orderObject(env, id);
   return unwrap(
@@ -76,7 +76,7 @@ export async function cancelOrder(env: Env, id: unknown, body: unknown, actor: A
   );
 }
 
-export async function fulfilOrder(env: Env, id: unknown, body: unknown, actor: Actor) {
+export async function fulfilOrder(env: Env, id: unknown, body: unknown, actor: OrderActor) {
   const parsed = parse(FulfilBody, 'body', body);
   const { orderId, stub } = await orderObject(env, id);
   return unwrap(
@@ -84,7 +84,7 @@ export async function fulfilOrder(env: Env, id: unknown, body: unknown, actor: A
   );
 }
 
-export async function refundOrder(env: Env, id: unknown, key: unknown, body: unknown, actor: Actor) {
+export async function refundOrder(env: Env, id: unknown, key: unknown, body: unknown, actor: OrderActor) {
   if (key === undefined || key === null || key === '')
     throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header: a new one per refund.');
   const idempotencyKey = parse(IdempotencyKey, 'headers', key);
@@ -140,7 +140,7 @@ export async function retryTask(env: Env, ref: unknown) {
   return unwrap(await bounded<{ task: StuckTaskInfo | null }>(stub.retryTask(row), 'OrdersDO retryTask'));
 }
 
-export async function giveUpTask(env: Env, ref: unknown, actor: Actor) {
+export async function giveUpTask(env: Env, ref: unknown, actor: OrderActor) {
   const { stub, row } = taskObject(env, ref);
   return unwrap(await bounded<{ task: null }>(stub.giveUpTask(row, actor), 'OrdersDO giveUpTask'));
 }

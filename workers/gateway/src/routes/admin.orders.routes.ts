@@ -24,6 +24,7 @@ import { IdempotencyKey } from '../../../../lib/checkout/schemas';
 import type { StuckTaskInfo } from '../../../../lib/contracts/admin-orders';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
+import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import { bearer, bodyFailures, failure, json } from './openapi';
@@ -62,7 +63,7 @@ adminOrderRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = unwrap(await traced(c.env.ADMIN).listOrders(c.get('identity')!, c.req.valid('query')));
+    const page = unwrap(await traced(c.env.ADMIN).listOrders(actorOf(c), c.req.valid('query')));
     return c.json({ orders: page.orders, nextCursor: page.nextCursor } as never, 200, noStore);
   },
 );
@@ -79,7 +80,7 @@ adminOrderRoutes.openapi(
     responses: { 200: { description: 'The order', ...json(AdminOrder) }, ...orderFailures },
   }),
   async (c) => {
-    const { order } = unwrap(await traced(c.env.ADMIN).order(c.get('identity')!, c.req.valid('param').id));
+    const { order } = unwrap(await traced(c.env.ADMIN).order(actorOf(c), c.req.valid('param').id));
     return c.json(order as never, 200, noStore);
   },
 );
@@ -102,7 +103,7 @@ adminOrderRoutes.openapi(
   }),
   async (c) => {
     const { order } = unwrap(
-      await traced(c.env.ADMIN).cancelOrder(c.get('identity')!, c.req.valid('param').id, c.req.valid('json') ?? {}),
+      await traced(c.env.ADMIN).cancelOrder(actorOf(c), c.req.valid('param').id, c.req.valid('json') ?? {}),
     );
     return c.json(order as never, 200, noStore);
   },
@@ -147,7 +148,7 @@ adminOrderRoutes.openapi(
   async (c) => {
     const { refund, order, created } = unwrap(
       await traced(c.env.ADMIN).refundOrder(
-        c.get('identity')!,
+        actorOf(c),
         c.req.valid('param').id,
         c.req.valid('header')['idempotency-key'],
         c.req.valid('json'),
@@ -180,7 +181,7 @@ adminOrderRoutes.openapi(
   }),
   async (c) => {
     const { order } = unwrap(
-      await traced(c.env.ADMIN).fulfilOrder(c.get('identity')!, c.req.valid('param').id, c.req.valid('json')),
+      await traced(c.env.ADMIN).fulfilOrder(actorOf(c), c.req.valid('param').id, c.req.valid('json')),
     );
     return c.json(order as never, 200, noStore);
   },
@@ -201,7 +202,7 @@ adminOrderRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = unwrap(await traced(c.env.ADMIN).listCustomers(c.get('identity')!, c.req.valid('query')));
+    const page = unwrap(await traced(c.env.ADMIN).listCustomers(actorOf(c), c.req.valid('query')));
     return c.json({ customers: page.customers, nextCursor: page.nextCursor } as never, 200, noStore);
   },
 );
@@ -222,7 +223,7 @@ adminOrderRoutes.openapi(
     },
   }),
   async (c) => {
-    const r = unwrap(await traced(c.env.ADMIN).customer(c.get('identity')!, c.req.valid('param').id));
+    const r = unwrap(await traced(c.env.ADMIN).customer(actorOf(c), c.req.valid('param').id));
     return c.json({ customer: r.customer, orders: r.orders } as never, 200, noStore);
   },
 );
@@ -255,7 +256,7 @@ adminOrderRoutes.openapi(
     },
   }),
   async (c) => {
-    const { tasks } = unwrap(await traced(c.env.ADMIN).stuckTasks(c.get('identity')!, c.req.valid('query')));
+    const { tasks } = unwrap(await traced(c.env.ADMIN).stuckTasks(actorOf(c), c.req.valid('query')));
     return c.json({ tasks: tasks.map(taskView) }, 200, noStore);
   },
 );
@@ -279,14 +280,14 @@ const taskAction = (action: 'retry' | 'give-up', summary: string) =>
   });
 
 adminOrderRoutes.openapi(taskAction('retry', 'Run a stuck task now (admin role)'), async (c) => {
-  const { task } = unwrap(await traced(c.env.ADMIN).retryTask(c.get('identity')!, c.req.valid('param').id));
+  const { task } = unwrap(await traced(c.env.ADMIN).retryTask(actorOf(c), c.req.valid('param').id));
   return c.json({ task: task ? taskView(task) : null }, 200, noStore);
 });
 
 adminOrderRoutes.openapi(
   taskAction('give-up', 'Give up a stuck task: a refund never sent is marked failed (admin role)'),
   async (c) => {
-    unwrap(await traced(c.env.ADMIN).giveUpTask(c.get('identity')!, c.req.valid('param').id));
+    unwrap(await traced(c.env.ADMIN).giveUpTask(actorOf(c), c.req.valid('param').id));
     return c.json({ task: null }, 200, noStore);
   },
 );

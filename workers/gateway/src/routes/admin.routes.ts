@@ -4,6 +4,7 @@ import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/cata
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
+import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import * as example from './examples';
@@ -48,7 +49,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const result = unwrap(
-      await traced(c.env.ADMIN).updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')),
+      await traced(c.env.ADMIN).updateProduct(actorOf(c), c.req.valid('param').slug, c.req.valid('json')),
     );
     return c.json({ product: result.product, generation: result.generation }, 200);
   },
@@ -76,7 +77,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await traced(c.env.ADMIN).setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).setStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -98,7 +99,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await traced(c.env.ADMIN).adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).adjustStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -168,7 +169,7 @@ adminRoutes.openapi(
   async (c) => {
     const q = c.req.valid('query');
     return c.json(
-      unwrap(await traced(c.env.ADMIN).deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never,
+      unwrap(await traced(c.env.ADMIN).deadLetters(actorOf(c), q.includeReplayed === 'true', q.limit)) as never,
       200,
       { 'cache-control': 'no-store' },
     );
@@ -198,6 +199,6 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json') ?? {};
-    return c.json(unwrap(await traced(c.env.ADMIN).replayDeadLetters(c.get('identity')!, body.ids)) as never, 200);
+    return c.json(unwrap(await traced(c.env.ADMIN).replayDeadLetters(actorOf(c), body.ids)) as never, 200);
   },
 );
