@@ -39,6 +39,7 @@ describe('audit entries of merchant writes', () => {
     const answer = await patchTitle(slug, 'Audited lamp, renamed', ip);
     expect(answer.response.status).toBe(200);
     const page = await ok('audit', audit({ targetType: 'product', targetId: id }));
+    expect(Object.keys(page).sort()).toEqual(['items', 'nextCursor']);
     expect(page.items).toHaveLength(1);
     const [entry] = page.items;
     expect(entry).toMatchObject({

@@ -4,9 +4,19 @@
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { AuditQuery } from '../../../lib/admin/audit.schemas';
+import {
+  CategoryCreate,
+  CategoryPatch,
+  ProductCreate,
+  ProductPatch,
+  SkuParam,
+  StatusAction,
+  VariantCreate,
+  VariantPatch,
+} from '../../../lib/admin/catalog.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
-import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
+import { SlugParam } from '../../../lib/catalog/schemas';
 import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
 import { AdjustStockBody, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
 import type { Actor, AuditPage } from '../../../lib/contracts/admin';
@@ -15,17 +25,24 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
+import { log } from '../../../lib/log';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
+import { createCategory, updateCategory } from './categories';
 import { adminConfig } from './config';
+import { uploadImage } from './images';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
 import { parseInput } from './orders.writes';
-import { updateProduct } from './products';
+import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
+import { addVariant, updateVariant } from './variants';
+
+/** InventoryDO calls in flight at once for one product's SKUs. */
+const STOCK_CONCURRENCY = 8;
 
 // The gateway checks roles first; these are the cheap second lock.
 function requireMerchant(actor: Identity | undefined) {
@@ -43,13 +60,128 @@ function requireAdmin(actor: Identity | undefined) {
  * request id and the client address, which the audit log records with every write (audit.ts).
  */
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
+  /** POST /v1/admin/products: the product in Postgres (audited), then each SKU's stock in its InventoryDO. */
+  async createProduct(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const body = ProductCreate.parse(input);
+      const created = await createProduct(this.env, actor, body);
+      return { ...created, stock: await this.initialStock(actor, body.variants) };
+    });
+  }
+
+  async getProduct(actor: Actor, slugInput: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const db = createDb(this.env).$primary;
+      return { product: await adminProduct(db, (await productIdOf(db, SlugParam.parse({ slug: slugInput }).slug)).id) };
+    });
+  }
+
   async updateProduct(actor: Actor, slugInput: unknown, patchInput: unknown) {
     return rpc(async () => {
       requireMerchant(actor);
       const slug = SlugParam.parse({ slug: slugInput }).slug;
-      const patch = ProductUpdate.parse(patchInput);
-      return updateProduct(this.env, actor, slug, patch);
+      return updateProduct(this.env, actor, slug, ProductPatch.parse(patchInput));
     });
+  }
+
+  async productStatus(actor: Actor, slugInput: unknown, action: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const p = StatusAction.parse({ slug: slugInput, action });
+      return setProductStatus(this.env, actor, p.slug, p.action);
+    });
+  }
+
+  async deleteProduct(actor: Actor, slugInput: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      return deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+    });
+  }
+
+  async addVariant(actor: Actor, slugInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      const body = VariantCreate.parse(input);
+      const added = await addVariant(this.env, actor, slug, body);
+      return { ...added, stock: await this.initialStock(actor, [body]) };
+    });
+  }
+
+  async updateVariant(actor: Actor, slugInput: unknown, skuInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const { slug, sku } = SkuParam.parse({ slug: slugInput, sku: skuInput });
+      return updateVariant(this.env, actor, slug, sku, VariantPatch.parse(input));
+    });
+  }
+
+  async createCategory(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return createCategory(this.env, actor, CategoryCreate.parse(input));
+    });
+  }
+
+  async updateCategory(actor: Actor, slugInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      return updateCategory(this.env, actor, slug, CategoryPatch.parse(input));
+    });
+  }
+
+  /** POST /v1/admin/images: the bytes, at most IMAGE_MAX_BYTES (the gateway stops larger bodies first). */
+  async uploadImage(actor: Actor, bytes: Uint8Array) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      if (!(bytes instanceof Uint8Array)) throw new AppError('VALIDATION_FAILED', 'Send the image bytes.');
+      return uploadImage(this.env, createDb(this.env).$primary, actor, bytes);
+    });
+  }
+
+  /**
+   * The starting stock of new SKUs, set live in their InventoryDOs (audited as stock.set), a few at a time. Postgres
+   * already holds it as their starting stock, so a SKU whose call fails (onHand: null) still starts right when its
+   * object is first used; only an object left from an earlier product with the same SKU would keep its old figures.
+   */
+  private async initialStock(actor: Actor, variants: { sku: string; initialStock: number }[]) {
+    const stock: { sku: string; onHand: number | null }[] = [];
+    for (let i = 0; i < variants.length; i += STOCK_CONCURRENCY) {
+      const batch = variants.slice(i, i + STOCK_CONCURRENCY);
+      const results = await Promise.allSettled(
+        batch.map((v) => {
+          const body = { onHand: v.initialStock };
+          return this.stockWrite(actor, 'stock.set', v.sku, body, async () =>
+            unwrap(await traced(this.env.CHECKOUT_OPS).setStock(v.sku, body)),
+          );
+        }),
+      );
+      for (const [j, r] of results.entries()) {
+        if (r.status === 'rejected')
+          log.warn('initial stock not set live', { sku: batch[j]!.sku, error: String(r.reason) });
+        stock.push({ sku: batch[j]!.sku, onHand: r.status === 'fulfilled' ? r.value.inventory.onHand : null });
+      }
+    }
+    return stock;
+  }
+
+  /** The SKUs with units held or sold in their InventoryDOs (live: Postgres' copy trails the objects). */
+  private async committedSkus(skus: string[]): Promise<string[]> {
+    const committed: string[] = [];
+    for (let i = 0; i < skus.length; i += STOCK_CONCURRENCY) {
+      const levels = await Promise.all(
+        skus
+          .slice(i, i + STOCK_CONCURRENCY)
+          .map(async (sku) => unwrap(await traced(this.env.CHECKOUT_OPS).inventory(sku)).inventory),
+      );
+      committed.push(...levels.filter((l) => l.held + l.sold > 0).map((l) => l.sku));
+    }
+    return committed;
   }
 
   /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */

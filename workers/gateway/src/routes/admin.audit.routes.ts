@@ -1,7 +1,7 @@
 // GET /v1/admin/audit: the audit log of merchant and admin writes (roles merchant and admin), newest first.
 import { createRoute } from '@hono/zod-openapi';
 import { AuditPageSchema, AuditQuery } from '../../../../lib/admin/audit.schemas';
-import { unwrap } from '../../../../lib/rpc';
+import { unwrapAnswer } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
@@ -30,7 +30,7 @@ adminAuditRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = unwrap(await traced(c.env.ADMIN).audit(actorOf(c), c.req.valid('query')));
+    const page = unwrapAnswer(await traced(c.env.ADMIN).audit(actorOf(c), c.req.valid('query')));
     return c.json(page as never, 200, { 'cache-control': 'no-store' });
   },
 );

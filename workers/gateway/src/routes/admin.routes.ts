@@ -1,6 +1,7 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, z } from '@hono/zod-openapi';
-import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
+import { ProductPatch } from '../../../../lib/admin/catalog.schemas';
+import { Money, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
@@ -32,12 +33,12 @@ adminRoutes.openapi(
     method: 'patch',
     path: '/products/{slug}',
     tags: ['Merchant'],
-    summary: "Change a product's title and/or price",
+    summary: "Change any of a product's fields (slug, title, description, brand, category, images, price)",
     security: bearer,
     middleware: [jsonBody()] as const,
     request: {
       params: SlugParam,
-      body: { required: true, ...json(ProductUpdate, { title: 'Harbor Linen Shirt', priceAmount: 4500 }) },
+      body: { required: true, ...json(ProductPatch, { title: 'Harbor Linen Shirt', priceAmount: 4500 }) },
     },
     responses: {
       200: { description: 'Updated', ...json(ProductUpdated) },
@@ -45,6 +46,7 @@ adminRoutes.openapi(
       401: failure('No token'),
       403: failure('Not allowed'),
       404: failure('No such product'),
+      409: failure('The new slug is taken (SLUG_TAKEN)'),
     },
   }),
   async (c) => {
