@@ -47,7 +47,7 @@ const gatewayProject = (
         },
         // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.
         serviceBindings: Object.fromEntries(
-          ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT'].map((b) => [
+          ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT', 'STOREFRONT'].map((b) => [
             b,
             () => new Response('not in this test', { status: 503 }),
           ]),

@@ -2,13 +2,15 @@
 // by up to 40 %, so two commits are compared side by side instead: each runs its own stack (its own dev/stack.ts,
 // from a worktree under .data/compare), both stay up, and the same load alternates between them (A B B A ...)
 // for several rounds, so drift in the machine's load hits both alike. Per scenario it prints req/s, p50/p99 and the
-// workerd CPU time per request (from /proc: other load on the machine barely moves it), and the ratios B/A.
+// CPU time per request of the stack's workerd processes and of the whole stack (from /proc: other load on the
+// machine barely moves it), and the ratios B/A.
 // Bounded: COMPARE_ROUNDS rounds of COMPARE_SECONDS per scenario and tree. Traffic goes to loopback only.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon, { type RequestSpec } from 'autocannon';
 import { projectRoot } from '../dev/stack';
+import { stackCpuSeconds } from './cpu';
 
 const [refA, refB] = process.argv.slice(2);
 if (!refA || !refB) throw new Error('usage: npm run bench:compare -- <refA> <refB>');
@@ -37,7 +39,6 @@ interface Tree {
   name: string;
   url: string;
   child: ChildProcess;
-  workerd: number;
 }
 
 async function start(name: string, dir: string, portBase: number): Promise<Tree> {
@@ -63,20 +64,12 @@ async function start(name: string, dir: string, portBase: number): Promise<Tree>
     });
     child.once('exit', (code) => reject(new Error(`${name}: the stack exited (${code})`)));
   });
-  const port = new URL(url).port;
-  const owner = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const workerd = Number(/pid=(\d+)/.exec(owner)?.[1]);
-  log(`${name} up at ${url} (workerd pid ${workerd})`);
-  return { name, url, child, workerd };
-}
-
-const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks;
+  log(`${name} up at ${url}`);
+  return { name, url, child };
 }
 
 let client = 0;
+const SHOPPERS = 1000;
 const fromManyClients = (req: RequestSpec) => ({
   ...req,
   headers: { ...req.headers, 'cf-connecting-ip': `2001:db8::${(client++ % 5000).toString(16)}` },
@@ -94,12 +87,16 @@ async function scenariosFor(t: Tree): Promise<Record<string, RequestSpec[]>> {
     return `/v1/products?category=${c}&sort=${s}&limit=${1 + (Math.floor(i / 27) % 100)}&q=${i % 2 ? 'cotton' : 'black'}`;
   };
   const get = async <T>(p: string, init?: RequestInit) => (await (await fetch(`${t.url}${p}`, init)).json()) as T;
-  const tokens = await Promise.all(
-    Array.from({ length: 300 }, async (_, i) => {
-      const headers = { 'cf-connecting-ip': `2001:db8:1::${i.toString(16)}` };
+  // Enough shoppers, each adding a different SKU each time, that no cart reaches its bounds (10 per line, 100
+  // items) within a comparison: a full cart answers 422 fast and would inflate the rate.
+  const tokens: string[] = [];
+  for (let i = 0; i < SHOPPERS; i += 50) {
+    const batch = Array.from({ length: Math.min(50, SHOPPERS - i) }, async (_, j) => {
+      const headers = { 'cf-connecting-ip': `2001:db8:1::${(i + j).toString(16)}` };
       return (await get<{ accessToken: string }>('/v1/auth/guest', { method: 'POST', headers })).accessToken;
-    }),
-  );
+    });
+    tokens.push(...(await Promise.all(batch)));
+  }
   const skus: string[] = [];
   for (const c of ['apparel', 'home', 'outdoor']) {
     for (const p of (await get<{ items: { slug: string }[] }>(`/v1/products?category=${c}&limit=10`)).items)
@@ -114,12 +111,13 @@ async function scenariosFor(t: Tree): Promise<Record<string, RequestSpec[]>> {
         method: 'POST',
         setupRequest: (req) => {
           const n = k++;
+          const shopper = n % SHOPPERS;
           const headers = {
             'content-type': 'application/json',
-            authorization: `Bearer ${tokens[n % tokens.length]}`,
-            'cf-connecting-ip': `2001:db8:2::${(n % 300).toString(16)}`,
+            authorization: `Bearer ${tokens[shopper]}`,
+            'cf-connecting-ip': `2001:db8:2::${shopper.toString(16)}`,
           };
-          const body = JSON.stringify({ sku: skus[n % skus.length], quantity: 1 });
+          const body = JSON.stringify({ sku: skus[(shopper + Math.floor(n / SHOPPERS)) % skus.length], quantity: 1 });
           return { ...req, path: '/v1/cart/items', headers, body };
         },
       },
@@ -132,6 +130,7 @@ interface Sample {
   p50: number;
   p99: number;
   cpuUs: number;
+  stackUs: number;
   bad: number;
 }
 const median = (a: number[]) => {
@@ -168,18 +167,27 @@ try {
         const t = trees[i]!;
         const requests = specs[i]![sc]!;
         await autocannon({ url: t.url, connections, duration: 1, requests }); // warm-up
-        const cpu0 = cpuSeconds(t.workerd);
+        const cpu0 = stackCpuSeconds(t.child.pid!);
         const run = autocannon({ url: t.url, connections, duration: seconds, timeout: 10, requests });
         run.on('response', (_c, status) => {
           if (status >= 300) statuses[status] = (statuses[status] ?? 0) + 1;
         });
         const res = await run;
-        const cpuUs = ((cpuSeconds(t.workerd) - cpu0) / Math.max(1, res.requests.total)) * 1e6;
+        const cpu1 = stackCpuSeconds(t.child.pid!);
+        const cpuUs = ((cpu1.workerd - cpu0.workerd) / Math.max(1, res.requests.total)) * 1e6;
+        const stackUs = ((cpu1.all - cpu0.all) / Math.max(1, res.requests.total)) * 1e6;
         const bad = res.non2xx + res.errors + res.timeouts;
-        samples[sc]![i]!.push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, cpuUs, bad });
+        samples[sc]![i]!.push({
+          rps: res.requests.average,
+          p50: res.latency.p50,
+          p99: res.latency.p99,
+          cpuUs,
+          stackUs,
+          bad,
+        });
         const other = Object.entries(statuses).map(([code, n]) => `${n}×${code}`);
         log(
-          `${sc} round ${r} ${t.name}: ${res.requests.average.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs CPU/req` +
+          `${sc} round ${r} ${t.name}: ${res.requests.average.toFixed(0)} req/s, ${cpuUs.toFixed(0)} µs workerd CPU/req, ${stackUs.toFixed(0)} µs stack CPU/req` +
             (other.length ? `, non-2xx ${other.join(' ')}` : ''),
         );
         for (const code of Object.keys(statuses)) delete statuses[code];
@@ -187,7 +195,10 @@ try {
     }
   }
   console.log(`\nA = ${refA} (${shas[0]!.slice(0, 12)}), B = ${refB} (${shas[1]!.slice(0, 12)}); medians of ${rounds}`);
-  console.log('scenario  tree  req/s  p50 ms  p99 ms  CPU µs/req  non-2xx  B/A req/s (per round)        B/A CPU');
+  console.log("B/A req/s: the median of the rounds' ratios (each round runs A and B back to back), then each round's");
+  console.log(
+    'scenario  tree  req/s  p50 ms  p99 ms  workerd µs  stack µs  non-2xx  B/A req/s (per round)        B/A CPU (workerd, stack)',
+  );
   for (const sc of scenarioNames) {
     const [a, b] = samples[sc]!;
     const m = (s: Sample[], f: (x: Sample) => number) => median(s.map(f));
@@ -195,15 +206,24 @@ try {
       ['A', a!],
       ['B', b!],
     ] as const) {
-      const cells = [m(s, (x) => x.rps), m(s, (x) => x.p50), m(s, (x) => x.p99), m(s, (x) => x.cpuUs)];
+      const cells = [
+        m(s, (x) => x.rps),
+        m(s, (x) => x.p50),
+        m(s, (x) => x.p99),
+        m(s, (x) => x.cpuUs),
+        m(s, (x) => x.stackUs),
+      ];
       const bad = s.reduce((n, x) => n + x.bad, 0);
       const ratios =
         name === 'B'
-          ? `${(cells[0]! / m(a!, (x) => x.rps)).toFixed(2)} (${b!.map((x, i) => (x.rps / a![i]!.rps).toFixed(2)).join(' ')})`
+          ? `${median(b!.map((x, i) => x.rps / a![i]!.rps)).toFixed(2)} (${b!.map((x, i) => (x.rps / a![i]!.rps).toFixed(2)).join(' ')})`
           : '';
-      const cpuRatio = name === 'B' ? (cells[3]! / m(a!, (x) => x.cpuUs)).toFixed(2) : '';
+      const cpuRatio =
+        name === 'B'
+          ? `${(cells[3]! / m(a!, (x) => x.cpuUs)).toFixed(2)}, ${(cells[4]! / m(a!, (x) => x.stackUs)).toFixed(2)}`
+          : '';
       console.log(
-        `${sc.padEnd(10)}${name.padEnd(6)}${cells.map((c, i) => c.toFixed(0).padStart(i === 3 ? 10 : 6)).join('  ')}` +
+        `${sc.padEnd(10)}${name.padEnd(6)}${cells.map((c, i) => c.toFixed(0).padStart(i === 3 ? 10 : i === 4 ? 8 : 6)).join('  ')}` +
           `  ${String(bad).padStart(7)}  ${ratios.padEnd(29)}${cpuRatio}`,
       );
     }

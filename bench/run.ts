@@ -254,6 +254,9 @@ if (flash) {
   );
   console.log(`  answers: ${JSON.stringify(f.codes)}`);
   console.log(
+    `  workerd CPU per checkout answered: ${f.workerdMsPerCheckout.toFixed(1)} ms (every workerd of the stack)`,
+  );
+  console.log(
     `  targets: answered/s ${ratio(answered)}x bare (>= 0.3: ${target(answered / bareRps >= 0.3)}), ` +
       `p99 ${f.p99.toFixed(0)} ms (<= 500: ${target(f.p99 <= 500)})`,
   );

@@ -69,6 +69,7 @@ describe('deploy order', () => {
       'storefront-cart',
       'storefront-checkout',
       'storefront-admin',
+      'storefront-web',
       'storefront-gateway',
     ]);
     for (const w of real) {
@@ -146,6 +147,7 @@ describe('secrets', () => {
       'storefront-catalog': ['DATABASE_URL'],
       'storefront-admin': ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'NEON_LOCAL_PROXY'],
       'storefront-cart': [],
+      'storefront-web': [],
       'storefront-checkout': null,
     });
     const summary = findings.map((f) => ({
@@ -179,6 +181,7 @@ describe('secrets', () => {
         optional: [],
         devOnly: [],
       },
+      { worker: 'storefront-web', notDeployed: false, required: [], optional: [], devOnly: [] },
     ]);
   });
 

@@ -18,6 +18,7 @@ const order = [
   'storefront-cart',
   'storefront-checkout',
   'storefront-admin',
+  'storefront-web',
   'storefront-gateway',
 ];
 
@@ -100,10 +101,11 @@ describe('npm run deploy against a fake wrangler', () => {
       'deploy -c workers/cart/wrangler.toml',
       'deploy -c workers/checkout/wrangler.toml',
       'deploy -c workers/admin/wrangler.toml',
+      'deploy -c workers/storefront/wrangler.toml',
       'deploy -c wrangler.toml',
     ]);
     expect(lines).toContain(`  created KV namespace "storefront-catalog-meta" (id ${kv!.id})`);
-    expect(lines.at(-1)).toMatch(/^done: 5 workers deployed in/);
+    expect(lines.at(-1)).toMatch(/^done: 6 workers deployed in/);
 
     // A second run finds everything, creates nothing and leaves the configs alone.
     const before = account().calls!.length;
@@ -111,7 +113,7 @@ describe('npm run deploy against a fake wrangler', () => {
     expect(await run()).toEqual({ deployed: order, configsChanged: [] });
     const second = account().calls!.slice(before);
     expect(second.filter((c) => c.includes(' create '))).toEqual([]);
-    expect(second.filter((c) => c.startsWith('deploy '))).toHaveLength(5);
+    expect(second.filter((c) => c.startsWith('deploy '))).toHaveLength(6);
     expect(account().kv).toHaveLength(1);
     expect(lines).toContain(`  KV namespace "storefront-catalog-meta": on the account (id ${kv!.id})`);
   });
@@ -125,7 +127,12 @@ describe('npm run deploy against a fake wrangler', () => {
       );
     }
     const existing = { id: '1'.repeat(32), title: 'storefront-catalog-meta' };
-    setAccount({ kv: [existing], queues: ['orders', 'orders-dlq'], buckets: [], workers: allSecrets() });
+    setAccount({
+      kv: [existing],
+      queues: ['orders', 'orders-dlq'],
+      buckets: ['storefront-images'],
+      workers: allSecrets(),
+    });
     await run();
     expect(config('workers/admin/wrangler.toml')).toContain(`id = "${existing.id}"`);
     expect(account().kv).toEqual([existing]);
@@ -146,7 +153,7 @@ describe('npm run deploy against a fake wrangler', () => {
     );
 
     await run({ allowMissingOptional: true });
-    expect(deploys()).toHaveLength(5);
+    expect(deploys()).toHaveLength(6);
   });
 
   it('refuses while a local-only setting is a secret of a deployed worker', async () => {
@@ -169,7 +176,7 @@ describe('npm run deploy against a fake wrangler', () => {
     expect(message).toContain('✘ [ERROR] A request to the Cloudflare API failed. [code: 10000]');
     expect(message).toContain(
       'deployed: storefront-catalog, storefront-cart; ' +
-        'not deployed: storefront-checkout, storefront-admin, storefront-gateway',
+        'not deployed: storefront-checkout, storefront-admin, storefront-web, storefront-gateway',
     );
     expect(deploys()).toHaveLength(3);
   });
@@ -177,9 +184,9 @@ describe('npm run deploy against a fake wrangler', () => {
   it('creates a missing R2 bucket a config binds', async () => {
     const cart = 'workers/cart/wrangler.toml';
     fs.appendFileSync(path.join(root, cart), '\n[[r2_buckets]]\nbinding = "MEDIA"\nbucket_name = "storefront-media"\n');
-    setAccount({ kv: [], queues: [], buckets: ['unrelated'], workers: allSecrets() });
+    setAccount({ kv: [], queues: [], buckets: ['unrelated', 'storefront-images'], workers: allSecrets() });
     await run();
-    expect(account().buckets).toEqual(['unrelated', 'storefront-media']);
+    expect(account().buckets).toEqual(['unrelated', 'storefront-images', 'storefront-media']);
     expect(lines).toContain('  created R2 bucket "storefront-media"');
   });
 
@@ -201,10 +208,10 @@ describe('npm run deploy against a fake wrangler', () => {
       log: (line) => lines.push(line),
     });
     expect(account().calls!.every((c) => c.startsWith('deploy --dry-run -c '))).toBe(true);
-    expect(account().calls).toHaveLength(5);
+    expect(account().calls).toHaveLength(6);
     expect(lines).toContain(`  deploy order: ${order.join(' → ')}`);
     expect(lines).toContain('  secrets of storefront-checkout: DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET');
-    expect(lines.filter((l) => l.startsWith('  bundled '))).toHaveLength(5);
+    expect(lines.filter((l) => l.startsWith('  bundled '))).toHaveLength(6);
   });
 });
 

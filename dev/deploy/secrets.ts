@@ -48,6 +48,7 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
   'storefront-catalog': [databaseUrl, replicaUrl],
   'storefront-admin': [databaseUrl, replicaUrl],
   'storefront-cart': [],
+  'storefront-web': [],
   'storefront-checkout': [
     { ...databaseUrl, about: 'Neon primary: orders, stock copy' },
     { name: 'STRIPE_SECRET_KEY', about: 'sk_live_… or sk_test_…', required: true },

@@ -17,6 +17,7 @@ export const workerConfigs = [
   'workers/admin/wrangler.toml',
   'workers/cart/wrangler.toml',
   'workers/checkout/wrangler.toml',
+  'workers/storefront/wrangler.toml',
 ];
 
 async function waitForHttp(

@@ -4783,7 +4783,7 @@ export interface components {
             status: "ok" | "degraded" | "down";
             /** @description The checks that failed, by name */
             failing: string[];
-            /** @description One per worker call (gateway, catalog, admin, cart, checkout) and per dependency they check: postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, deadLetters, stripe, and each worker's settings. */
+            /** @description One per worker call (gateway, catalog, admin, cart, checkout, storefront) and per dependency they check: postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, deadLetters, stripe, and each worker's settings. */
             checks: {
                 [key: string]: {
                     /** @enum {string} */
@@ -5111,7 +5111,7 @@ export interface components {
         Breakers: {
             workers: {
                 /** @enum {string} */
-                worker: "gateway" | "catalog" | "admin" | "cart" | "checkout";
+                worker: "gateway" | "catalog" | "admin" | "cart" | "checkout" | "storefront";
                 /** @description false: the worker did not answer in time; breakers unknown */
                 reached: boolean;
                 isolate?: string;

@@ -30,7 +30,14 @@ describe('ops signals: health and breakers', () => {
     expect((await merchant.GET('/v1/admin/ops/breakers')).response.status).toBe(403);
     const res = await breakers();
     expect(res.response.status).toBe(200);
-    expect(res.data!.workers.map((w) => w.worker)).toEqual(['gateway', 'catalog', 'admin', 'cart', 'checkout']);
+    expect(res.data!.workers.map((w) => w.worker)).toEqual([
+      'gateway',
+      'catalog',
+      'admin',
+      'cart',
+      'checkout',
+      'storefront',
+    ]);
     expect(res.data!.workers.every((w) => w.reached)).toBe(true);
   });
 

@@ -21,6 +21,7 @@ const healthyWorkers = {
   ADMIN: { health: answer({}) },
   CART: { health: answer({}) },
   CHECKOUT: { health: answer({}) },
+  STOREFRONT: { health: answer({}) },
 };
 
 afterEach(() => {

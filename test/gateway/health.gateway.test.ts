@@ -41,6 +41,7 @@ const healthy = {
   ADMIN: worker({ postgresPrimary: ok(), kv: ok() }),
   CART: worker({ cartObjects: ok() }),
   CHECKOUT: worker({ ordersObjects: ok(), deadLetters: { ...ok(), value: 2 }, postgresPrimary: ok(false) }),
+  STOREFRONT: worker({ assets: ok() }),
 };
 
 describe('GET /health', () => {
@@ -56,6 +57,13 @@ describe('GET /health', () => {
     const r = await health({ ...healthy, CATALOG: worker({ postgresPrimary: ok(), postgresReplica: down(false) }) });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'degraded', failing: ['postgresReplica'] });
+  });
+
+  it('is degraded (200), not down, when the storefront worker (static files only) does not answer', async () => {
+    const gone = { health: () => Promise.reject(new Error('storefront gone')) };
+    const r = await health({ ...healthy, STOREFRONT: gone });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'degraded', failing: ['storefront'] });
   });
 
   it('is down (503) naming the dependency when a required one fails, even if one worker saw it up', async () => {
@@ -106,7 +114,7 @@ describe('GET /health', () => {
     const never = { health: () => Promise.reject(new Error('must not be called')) };
     const res = await app.fetch(
       new Request('https://storefront.test/health/live'),
-      { ...env, CATALOG: never, ADMIN: never, CART: never, CHECKOUT: never },
+      { ...env, CATALOG: never, ADMIN: never, CART: never, CHECKOUT: never, STOREFRONT: never },
       createExecutionContext(),
     );
     expect(res.status).toBe(200);

@@ -14,8 +14,10 @@ import type { GatewayBindings } from './types';
 /** How long the gateway waits for a worker's whole health answer: its checks' deadline, plus the call itself. */
 export const WORKER_HEALTH_TIMEOUT_MS = HEALTH_TIMEOUT_MS + 500;
 
-export const WORKERS = ['gateway', 'catalog', 'admin', 'cart', 'checkout'] as const;
+export const WORKERS = ['gateway', 'catalog', 'admin', 'cart', 'checkout', 'storefront'] as const;
 export type WorkerName = (typeof WORKERS)[number];
+/** Workers whose loss leaves the API working: their checks make /health "degraded", never "down". */
+const OPTIONAL_WORKERS: ReadonlySet<WorkerName> = new Set(['storefront']);
 
 /** A bucket no caller uses, big enough never to refuse: a probe of the store, not of a limit. */
 const probeRule: Rule = { name: 'anonymous', limit: 1_000_000, windowSeconds: 60, burst: 1_000_000, failClosed: false };
@@ -49,7 +51,8 @@ export async function collectHealth(env: GatewayBindings) {
     probe(
       name,
       {
-        required: true,
+        // The API answers without the storefront's static files (today only the /docs page's script).
+        required: !OPTIONAL_WORKERS.has(name),
         run: async () => {
           answers[name] = await call();
         },
@@ -62,6 +65,7 @@ export async function collectHealth(env: GatewayBindings) {
     ask('admin', () => env.ADMIN.health()),
     ask('cart', () => env.CART.health()),
     ask('checkout', () => env.CHECKOUT.health()),
+    ask('storefront', () => env.STOREFRONT.health()),
   ]);
   return { calls: Object.fromEntries(WORKERS.map((w, i) => [w, calls[i]!])) as Record<WorkerName, Check>, answers };
 }

@@ -1,6 +1,6 @@
 // GET /docs: the API reference, Scalar's reader over /v1/openapi.json. Scalar's script is its standalone bundle
-// from the installed @scalar/api-reference, served as a static asset of this worker (/docs/scalar.js, see the
-// [assets] section of wrangler.toml); this page and its start script come from here. Nothing is loaded from
+// from the installed @scalar/api-reference, a static asset of the storefront worker (workers/storefront/assets)
+// that this route forwards to over the STOREFRONT binding; this page and its start script come from here. Nothing is loaded from
 // another origin (no CDN, no web fonts, no telemetry), which the page's CSP enforces (middleware/edge-headers.ts).
 import { z } from '@hono/zod-openapi';
 import { noQuery, router } from './router';
@@ -38,6 +38,8 @@ const start = `Scalar.createApiReference('#app', {
 export const docsRoutes = router();
 docsRoutes.use('*', noQuery());
 docsRoutes.get('/', (c) => c.html(page, 200, { 'cache-control': 'public, max-age=300' }));
+// The file as the storefront's assets answer it (content type, ETag, 304 on a matching If-None-Match).
+docsRoutes.get('/scalar.js', (c) => c.env.STOREFRONT.fetch(c.req.raw));
 docsRoutes.get('/start.js', (c) =>
   c.body(start, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }),
 );

@@ -19,7 +19,7 @@ const HealthReport = z
     failing: z.array(z.string()).openapi({ description: 'The checks that failed, by name' }),
     checks: z.record(z.string(), Check).openapi({
       description:
-        'One per worker call (gateway, catalog, admin, cart, checkout) and per dependency they check: ' +
+        'One per worker call (gateway, catalog, admin, cart, checkout, storefront) and per dependency they check: ' +
         'postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, ' +
         "deadLetters, stripe, and each worker's settings.",
     }),

@@ -2,7 +2,7 @@
 // state, since when and their latest transitions. (Figures and SLOs have their own file.)
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth/authenticate';
-import { breakerStates } from '../health';
+import { breakerStates, WORKERS } from '../health';
 import { bearer, failure, json } from './openapi';
 import { router } from './router';
 
@@ -23,7 +23,7 @@ const Breakers = z
   .object({
     workers: z.array(
       z.object({
-        worker: z.enum(['gateway', 'catalog', 'admin', 'cart', 'checkout']),
+        worker: z.enum(WORKERS),
         reached: z.boolean().openapi({ description: 'false: the worker did not answer in time; breakers unknown' }),
         isolate: z.string().optional(),
         isolateStartedAt: z.string().optional(),
