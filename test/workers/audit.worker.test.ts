@@ -96,7 +96,7 @@ describe('auditedCall (writes made by a Durable Object)', () => {
     const who = { ...actor, requestId: crypto.randomUUID() };
     let called = false;
     const err = await auditedCall(
-      createDb(dbEnv).$primary,
+      () => createDb(dbEnv).$primary,
       who,
       { action: 'Bad Action', target: { type: 'sku', id: 'X-1' }, before: null },
       async () => {
@@ -110,7 +110,7 @@ describe('auditedCall (writes made by a Durable Object)', () => {
 
   it('records the outcome once: succeeded with after, failed with the error code', async () => {
     const who = { ...actor, requestId: crypto.randomUUID() };
-    const db = createDb(dbEnv).$primary;
+    const db = () => createDb(dbEnv).$primary;
     const subject = { action: 'stock.set', target: { type: 'sku', id: 'X-2' }, before: { onHand: 1 } };
     expect(await auditedCall(db, who, subject, async () => ({ onHand: 9 }))).toEqual({ onHand: 9 });
     const refusal = new AppError('STOCK_BELOW_COMMITTED', 'On hand cannot go below 3.');
@@ -134,5 +134,35 @@ describe('auditedCall (writes made by a Durable Object)', () => {
     await expect(
       raw().query(`update audit_log set outcome = 'succeeded' where request_id = $1`, [who.requestId]),
     ).rejects.toThrow(/append-only/);
+  });
+
+  it('records the outcome of a call that outlasts the database deadline (a fresh client per step)', async () => {
+    // The stack's deadline is shortened so that the call outlasts it: one client for both steps would abort.
+    const shortEnv = { ...dbEnv, DB_TIMEOUT_MS: '600' } as DbEnv;
+    const who = { ...actor, requestId: crypto.randomUUID() };
+    const subject = { action: 'stock.set', target: { type: 'sku', id: 'X-3' }, before: { onHand: 1 } };
+    const slow = async () => {
+      await new Promise((r) => setTimeout(r, 900));
+      return { onHand: 4 };
+    };
+    expect(await auditedCall(() => createDb(shortEnv).$primary, who, subject, slow)).toEqual({ onHand: 4 });
+    expect(await entriesOf(who.requestId)).toEqual([
+      { action: 'stock.set', before: { onHand: 1 }, after: { onHand: 4 }, outcome: 'succeeded', error: null },
+    ]);
+  });
+
+  it('leaves the entry pending when the call ends without a definite answer (a timeout, a 5xx)', async () => {
+    const who = { ...actor, requestId: crypto.randomUUID() };
+    const subject = { action: 'stock.set', target: { type: 'sku', id: 'X-4' }, before: { onHand: 1 } };
+    const db = () => createDb(dbEnv).$primary;
+    const outage = new AppError('DB_UNAVAILABLE', 'The database is not answering.');
+    await expect(auditedCall(db, who, subject, () => Promise.reject(outage))).rejects.toBe(outage);
+    const lost = new Error('CheckoutOps did not answer within 5000 ms');
+    await expect(auditedCall(db, who, subject, () => Promise.reject(lost))).rejects.toBe(lost);
+    const entries = await entriesOf(who.requestId);
+    expect(entries.map((e) => [e.outcome, e.after, e.error])).toEqual([
+      ['pending', null, null],
+      ['pending', null, null],
+    ]);
   });
 });

@@ -6,10 +6,12 @@
 //    audit insert fails, the whole transaction rolls back.
 //  - auditedCall: a write that goes to a Durable Object (stock, dead letters), which cannot join a Postgres
 //    transaction. The audit row is inserted FIRST, in its own transaction, as `pending`; only once it is committed is
-//    the object called; then the row is moved once to `succeeded` (with `after`) or `failed` (with the error). If
-//    the pending row cannot be written, the object is never called: the write does not happen. If the outcome
-//    cannot be recorded afterwards (Postgres gone in between), the row stays `pending`: the log still shows who
-//    asked for what, and that its outcome is unknown. The table's trigger allows exactly that one update.
+//    the object called; then the row is moved once to `succeeded` (with `after`) or `failed` (a definite refusal: an
+//    AppError with a 4xx status, so nothing changed). Any other error (a timeout, a 5xx, a dropped binding) may
+//    come after the write was made: the row stays `pending`, "outcome unknown". If the pending row cannot be
+//    written, the object is never called: the write does not happen. The outcome is written with a NEW client
+//    (a client's deadline runs from its creation, and the call may outlast it) and tried twice; if it still
+//    cannot be recorded, the row stays `pending`. The table's trigger allows exactly that one update.
 import { type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { auditLog } from '../../../db/schema';
@@ -18,6 +20,7 @@ import type { Db } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
+import { retry } from '../../../lib/resilience';
 
 export type PrimaryDb = Db['$primary'];
 
@@ -106,13 +109,17 @@ export async function auditedWrites<const T extends readonly BatchItem<'pg'>[]>(
   }
 }
 
+/** Whether `err` says the write was refused and nothing changed (a 4xx AppError), not that its outcome is unknown. */
+export const isRefusal = (err: unknown) => err instanceof AppError && err.status >= 400 && err.status < 500;
+
 /**
  * A write made by `call` (a Durable Object, through a binding), audited in three steps: a `pending` row committed
  * first (if that fails, `call` is never made), then `call`, then the row's outcome. `after` turns the call's answer
- * into what the row keeps; an AppError from `call` is recorded as `failed` with its code, then rethrown.
+ * into what the row keeps; a refusal from `call` (isRefusal) is recorded as `failed` with its code, any other error
+ * leaves the row `pending`; either is rethrown. `primary` makes a client: one per step, each with its own deadline.
  */
 export async function auditedCall<R>(
-  db: PrimaryDb,
+  primary: () => PrimaryDb,
   actor: Actor,
   subject: AuditSubject & { before: unknown },
   call: () => Promise<R>,
@@ -120,7 +127,7 @@ export async function auditedCall<R>(
 ): Promise<R> {
   let id: number;
   try {
-    const [row] = await db
+    const [row] = await primary()
       .insert(auditLog)
       .values({
         actorSub: actor.sub,
@@ -143,11 +150,11 @@ export async function auditedCall<R>(
     throw auditRefused(err);
   }
   const resolve = async (outcome: 'succeeded' | 'failed', value: unknown, error: string | null) => {
+    const update = sql`update ${auditLog} set outcome = ${outcome}, after = ${JSON.stringify(value ?? null)}::jsonb,
+            error = ${error} where id = ${id} and outcome = 'pending'`;
     try {
-      await db.execute(
-        sql`update ${auditLog} set outcome = ${outcome}, after = ${JSON.stringify(value ?? null)}::jsonb,
-            error = ${error} where id = ${id}`,
-      );
+      // The update is idempotent (only a pending row moves), so a second try after a lost answer is harmless.
+      await retry(() => primary().execute(update), { attempts: 2, baseMs: 50, maxMs: 200 });
     } catch (err) {
       // The write stands (or was refused) either way; the row says `pending`, i.e. "outcome not recorded".
       log.error('audit outcome not recorded', { auditId: id, outcome, error: String(err) });
@@ -157,8 +164,17 @@ export async function auditedCall<R>(
   try {
     result = await call();
   } catch (err) {
-    const code = err instanceof AppError ? err.code : 'INTERNAL';
-    await resolve('failed', null, `${code}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500));
+    if (isRefusal(err)) {
+      const { code, message } = err as AppError;
+      await resolve('failed', null, `${code}: ${message}`.slice(0, 500));
+    } else {
+      // A timeout or 5xx may come after the write was made: recording `failed` ("nothing changed") could be false.
+      log.error('audited write ended without a definite answer: its entry stays pending', {
+        auditId: id,
+        action: subject.action,
+        error: String(err),
+      });
+    }
     throw err;
   }
   await resolve('succeeded', after(result), null);

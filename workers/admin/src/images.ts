@@ -45,7 +45,12 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** POST /v1/admin/images: stores the bytes once under their hash; the same bytes again change nothing. */
-export async function uploadImage(env: ImagesEnv, db: PrimaryDb, actor: Actor, body: ArrayBuffer | Uint8Array) {
+export async function uploadImage(
+  env: ImagesEnv,
+  primary: () => PrimaryDb,
+  actor: Actor,
+  body: ArrayBuffer | Uint8Array,
+) {
   const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
   if (bytes.byteLength === 0) throw new AppError('VALIDATION_FAILED', 'The body is empty: send the image bytes.');
   if (bytes.byteLength > IMAGE_MAX_BYTES) {
@@ -65,7 +70,7 @@ export async function uploadImage(env: ImagesEnv, db: PrimaryDb, actor: Actor, b
   if (await env.IMAGES.head(key)) return { ...answer, created: false };
   // R2 is not in the Postgres transaction: audited like a Durable Object write (pending first, then the put).
   await auditedCall(
-    db,
+    primary,
     actor,
     { action: 'image.upload', target: { type: 'image', id: key }, before: null },
     () => env.IMAGES.put(key, bytes, { httpMetadata: { contentType: format.type }, sha256: hash }),

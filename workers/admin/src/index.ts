@@ -140,7 +140,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       if (!(bytes instanceof Uint8Array)) throw new AppError('VALIDATION_FAILED', 'Send the image bytes.');
-      return uploadImage(this.env, createDb(this.env).$primary, actor, bytes);
+      return uploadImage(this.env, () => createDb(this.env).$primary, actor, bytes);
     });
   }
 
@@ -218,7 +218,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   ): Promise<R> {
     const before = unwrap(await traced(this.env.CHECKOUT_OPS).inventory(sku)).inventory;
     return auditedCall(
-      createDb(this.env).$primary,
+      () => createDb(this.env).$primary,
       actor,
       { action, target: { type: 'sku', id: sku }, before: { inventory: before } },
       write,
@@ -329,7 +329,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       requireAdmin(actor);
       // The DeadLetterDO keeps the letters: audited before the call, like stock.
       return auditedCall(
-        createDb(this.env).$primary,
+        () => createDb(this.env).$primary,
         actor,
         {
           action: 'dead_letters.replay',

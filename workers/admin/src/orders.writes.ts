@@ -49,7 +49,7 @@ async function orderWrite<R extends { order: AdminOrder }>(
 ): Promise<R> {
   const before = unwrap(await traced(env.CHECKOUT_OPS).order(orderId)).order;
   return auditedCall(
-    createDb(env).$primary,
+    () => createDb(env).$primary,
     actor,
     { action, target: { type: 'order', id: orderId }, before: orderState(before) },
     write,
@@ -98,7 +98,7 @@ export async function refundOrder(env: Env, actor: Actor, id: unknown, key: unkn
 export async function taskAction(env: Env, actor: Actor, action: 'retry' | 'give_up', id: unknown) {
   const { id: taskId } = parseInput(TaskRef, 'path', { id });
   return auditedCall(
-    createDb(env).$primary,
+    () => createDb(env).$primary,
     actor,
     { action: `task.${action}`, target: { type: 'task', id: taskId }, before: null },
     async () => {
