@@ -159,6 +159,9 @@ export class MerchantOrders {
     const o = this.book.order(task.order_id);
     if (!o?.refunds || !o.payment.intentId) return;
     for (const r of o.refunds.filter((x) => x.status === 'requested')) {
+      // Saved before the send: if it never answers, a give-up must not fail a refund Stripe may have made.
+      r.lastAttempt = 'unanswered';
+      this.book.persist(o);
       const result = await this.ports.payments.refund(
         o.payment.intentId,
         r.refusals ? `refund_${r.id}_${r.refusals}` : `refund_${r.id}`,
@@ -168,10 +171,12 @@ export class MerchantOrders {
       if (!result.ok && result.reason === 'REFUSED') {
         r.failure = `Stripe refused: ${result.message}`;
         r.refusals = (r.refusals ?? 0) + 1;
+        r.lastAttempt = 'refused';
         r.updatedAt = Date.now();
         this.book.persist(o);
         throw new Error(`refund ${r.id} refused by Stripe (${result.code ?? 'no code'}): ${result.message}`);
       }
+      delete r.lastAttempt;
       if (result.ok) {
         r.stripeRefundId = result.id;
         r.status = refundStatus(result.status);
@@ -247,6 +252,15 @@ export class MerchantOrders {
       );
     }
     const o = this.book.order(task.order_id);
+    const unknown = task.kind === 'refunds' ? (o?.refunds ?? []).filter(isUnanswered).map((r) => r.id) : [];
+    if (unknown.length) {
+      throw new AppError(
+        'ORDER_STATE_CONFLICT',
+        `Stripe never answered the last send of ${unknown.join(', ')}: it may have refunded. Retry the task ` +
+          'once Stripe answers (the same idempotency key gets its answer); it cannot be given up.',
+        { details: { refunds: unknown } },
+      );
+    }
     if (o) {
       if (task.kind === 'refunds') {
         for (const r of o.refunds ?? []) {
@@ -264,6 +278,9 @@ export class MerchantOrders {
     log.warn('order task given up by an admin', { orderId: task.order_id, task: task.kind, by: by(actor) });
   }
 }
+
+/** A requested refund whose last send to Stripe never answered: Stripe may hold it, so it cannot be failed here. */
+const isUnanswered = (r: RefundRecord) => r.status === 'requested' && r.lastAttempt === 'unanswered';
 
 /** A call to Stripe a merchant waits for: an outage is a 503 that names the provider, not a 500. */
 async function providerCall<T>(fn: () => Promise<T>): Promise<T> {

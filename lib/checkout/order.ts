@@ -119,6 +119,12 @@ export interface RefundRecord {
    * nothing was refunded, so a new key cannot refund twice (an unanswered send keeps its key).
    */
   refusals?: number;
+  /**
+   * How the last send to Stripe ended, while the refund is still `requested`: `refused` (nothing was refunded) or
+   * `unanswered` (set before each send; a timeout or crash leaves it, and Stripe may hold the refund). Absent: never
+   * sent. Giving up an `unanswered` refund is refused, or it could be refunded twice.
+   */
+  lastAttempt?: 'refused' | 'unanswered';
   failure?: string;
   by: { sub: string; role: string };
   createdAt: number;
