@@ -1219,7 +1219,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description A SKU of it was ordered, or is held or sold (PRODUCT_ORDERED, naming the SKUs) */
+                /** @description Published (PRODUCT_PUBLISHED: archive it first), or a SKU of it was ordered, held or sold (PRODUCT_ORDERED) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4816,7 +4816,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)

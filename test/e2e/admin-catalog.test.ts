@@ -228,10 +228,29 @@ describe('products', () => {
     await visibleWithin('shown', async () => (await publicProduct(sold.slug)).response.ok);
     const shopper = await shopperWith(sku, 1);
     expect((await checkout(shopper, checkoutBody())).response.status).toBe(202);
+    await ok(
+      'archive',
+      (await as()).POST('/v1/admin/products/{slug}/archive', { params: { path: { slug: sold.slug } } }),
+    );
     const refused = await (await as()).DELETE('/v1/admin/products/{slug}', { params: { path: { slug: sold.slug } } });
     expectError(refused, 409, 'PRODUCT_ORDERED');
     expect(refused.error?.error.message).toContain(sku);
     expect(await primary('select count(*)::int as n from products where slug = $1', [sold.slug])).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses to delete a published product (it could be held and sold meanwhile): archived, it is deleted', async () => {
+    const category = await newCategory();
+    const shown = productBody(category.slug, { status: 'published' });
+    const { product } = await ok('create', (await as()).POST('/v1/admin/products', { body: shown }));
+    const path = { params: { path: { slug: shown.slug } } };
+    const refused = await (await as()).DELETE('/v1/admin/products/{slug}', path);
+    expectError(refused, 409, 'PRODUCT_PUBLISHED');
+    expect(await primary('select status from products where id = $1', [product.id])).toEqual([{ status: 'published' }]);
+    await ok('archive', (await as()).POST('/v1/admin/products/{slug}/archive', path));
+    expect((await ok('delete', (await as()).DELETE('/v1/admin/products/{slug}', path))).deleted).toEqual({
+      id: product.id,
+      slug: shown.slug,
+    });
   });
 });
 

@@ -46,12 +46,18 @@ export const invalid = (field: string, message: string) =>
     details: [{ path: field.split('.'), message }],
   });
 
-export async function productIdOf(db: PrimaryDb, slug: string): Promise<{ id: string; currency: string }> {
+export async function productIdOf(
+  db: PrimaryDb,
+  slug: string,
+): Promise<{ id: string; currency: string; status: string }> {
   const [row] = await read(
-    db.select({ id: products.id, currency: products.currency }).from(products).where(eq(products.slug, slug)),
+    db
+      .select({ id: products.id, currency: products.currency, status: products.status })
+      .from(products)
+      .where(eq(products.slug, slug)),
   );
   if (!row) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
-  return { id: row.id, currency: row.currency.trim() };
+  return { id: row.id, currency: row.currency.trim(), status: row.status };
 }
 
 async function categoryIdOf(db: PrimaryDb, slug: string): Promise<number> {
@@ -297,8 +303,9 @@ export async function setProductStatus(
 /**
  * DELETE /v1/admin/products/:slug, for a product never ordered: none of its SKUs in an order line in Postgres, and
  * none held or sold in its InventoryDO (`committed`, asked live by the caller, since Postgres' copy trails the
- * objects). Otherwise 409 PRODUCT_ORDERED naming the SKUs: archive it instead. The delete itself re-checks the
- * order lines, so an order copied in between still stops it.
+ * objects). Otherwise 409 PRODUCT_ORDERED naming the SKUs: archive it instead. Only a draft or archived product
+ * is deleted (else 409 PRODUCT_PUBLISHED): a published one could be held and sold while the checks run. The delete
+ * itself re-checks the status and the order lines, so a publish or an order copied in between still stops it.
  */
 export async function deleteProduct(
   env: CatalogWriteEnv,
@@ -307,7 +314,14 @@ export async function deleteProduct(
   committed: (skus: string[]) => Promise<string[]>,
 ) {
   const db = createDb(env).$primary;
-  const { id } = await productIdOf(db, slug);
+  const { id, status } = await productIdOf(db, slug);
+  // A published product can be held and paid between the live checks below and the delete: only one shoppers
+  // cannot buy is deleted. The delete re-checks the status under the row's lock, so a publish in between stops it.
+  const publishedError = () =>
+    new AppError('PRODUCT_PUBLISHED', `"${slug}" is published: unpublish or archive it first, then delete it.`, {
+      details: { status: 'published' },
+    });
+  if (status === 'published') throw publishedError();
   const skus = (
     await read(db.select({ sku: productVariants.sku }).from(productVariants).where(eq(productVariants.productId, id)))
   ).map((r) => r.sku);
@@ -333,13 +347,16 @@ export async function deleteProduct(
       db
         .delete(products)
         .where(
-          sql`${products.id} = ${id} and not exists (select 1 from ${orderLines} l join ${productVariants} v
-              on v.sku = l.sku where v.product_id = ${id})`,
+          sql`${products.id} = ${id} and ${products.status} <> 'published' and not exists (select 1 from
+              ${orderLines} l join ${productVariants} v on v.sku = l.sku where v.product_id = ${id})`,
         )
         .returning({ id: products.id }),
     ],
   );
-  if (deleted.length === 0) throw orderedError(skus);
+  if (deleted.length === 0) {
+    if ((await productIdOf(db, slug).catch(() => null))?.status === 'published') throw publishedError();
+    throw orderedError(skus);
+  }
   const generation = await publishCatalogWrite(env, db);
   return { deleted: { id, slug }, generation };
 }

@@ -124,7 +124,9 @@ adminCatalogRoutes.openapi(
       },
       ...guarded,
       ...notFound,
-      409: failure('A SKU of it was ordered, or is held or sold (PRODUCT_ORDERED, naming the SKUs)'),
+      409: failure(
+        'Published (PRODUCT_PUBLISHED: archive it first), or a SKU of it was ordered, held or sold (PRODUCT_ORDERED)',
+      ),
     },
   }),
   async (c) =>
