@@ -152,12 +152,16 @@ export class MerchantOrders {
   /**
    * The `refunds` task: sends every requested refund to Stripe (its idempotency key is the refund id, so a retry
    * never refunds twice), then restocks the lines of succeeded refunds that ask for it. Progress is saved refund
-   * by refund, so a failure halfway keeps what was done. Stripe refusing a refund fails the task: it stays, is
-   * retried with backoff and shows in the admin's stuck tasks until it succeeds or an admin gives it up.
+   * by refund, so a failure halfway keeps what was done. Stripe refusing a refund fails the task, once the other
+   * refunds were sent and the restocks made: it stays, is retried with backoff and shows in the admin's stuck tasks
+   * until it succeeds or an admin gives it up.
    */
   async runRefunds(task: TaskRow): Promise<TaskRun> {
     const o = this.book.order(task.order_id);
     if (!o?.refunds || !o.payment.intentId) return;
+    // A refusal fails the task, but only after the others were sent and restocks made: one disputed refund must not
+    // hold back the rest.
+    const refusals: string[] = [];
     for (const r of o.refunds.filter((x) => x.status === 'requested')) {
       // Saved before the send: if it never answers, a give-up must not fail a refund Stripe may have made.
       r.lastAttempt = 'unanswered';
@@ -174,7 +178,8 @@ export class MerchantOrders {
         r.lastAttempt = 'refused';
         r.updatedAt = Date.now();
         this.book.persist(o);
-        throw new Error(`refund ${r.id} refused by Stripe (${result.code ?? 'no code'}): ${result.message}`);
+        refusals.push(`refund ${r.id} refused by Stripe (${result.code ?? 'no code'}): ${result.message}`);
+        continue;
       }
       delete r.lastAttempt;
       if (result.ok) {
@@ -193,6 +198,7 @@ export class MerchantOrders {
       r.restockedAt = Date.now();
       this.settle(o);
     }
+    if (refusals.length) throw new Error(refusals.join('; '));
   }
 
   /** Saves the order after a refund changed: its refunded figure, and `refunded` once it is all given back. */
