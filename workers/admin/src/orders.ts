@@ -15,15 +15,17 @@ type Row = Record<string, unknown>;
 /** Runs `read` on the replica, on the primary if the replica is unreachable; an outage of both is a 503. */
 async function fromReplica<T>(env: DbEnv, read: (sql: Sql) => Promise<T>): Promise<T> {
   const settings = dbSettings(env);
-  const primary = sqlClient(settings.DATABASE_URL, settings);
+  // Each client's deadline runs from its creation: the primary's is made only when it is asked, so a replica that
+  // timed out does not leave it an already expired signal.
+  const primary = () => sqlClient(settings.DATABASE_URL, settings);
   try {
-    if (!settings.DATABASE_REPLICA_URL) return await read(primary);
+    if (!settings.DATABASE_REPLICA_URL) return await read(primary());
     try {
       return await read(sqlClient(settings.DATABASE_REPLICA_URL, settings));
     } catch (err) {
       if (!isDbUnavailable(err)) throw err;
       log.warn('replica unreachable, reading orders from the primary', { error: String(err) });
-      return await read(primary);
+      return await read(primary());
     }
   } catch (err) {
     mapDbError(err);
