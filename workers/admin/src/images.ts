@@ -5,6 +5,7 @@
 import { IMAGE_MAX_BYTES, OWN_IMAGE } from '../../../lib/admin/catalog.schemas';
 import type { Actor } from '../../../lib/contracts/admin';
 import { AppError } from '../../../lib/errors';
+import { TimeoutError, withTimeout } from '../../../lib/resilience';
 import { auditedCall, type PrimaryDb } from './audit';
 
 export type ImagesEnv = { IMAGES: R2Bucket };
@@ -39,6 +40,20 @@ export function sniffImage(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
+/** R2 answers within milliseconds; a put of the largest image (5 MB) gets the most time. */
+const R2_TIMEOUT_MS = 10_000;
+
+/** An R2 call bounded in time; one that does not answer is a 503 (an upload is audited pending: outcome unknown). */
+function r2<T>(call: Promise<T>, what: string): Promise<T> {
+  return withTimeout(call, R2_TIMEOUT_MS, `R2 ${what}`).catch((err) => {
+    if (!(err instanceof TimeoutError)) throw err;
+    throw new AppError('SERVICE_UNAVAILABLE', 'The image store did not answer in time; try again.', {
+      retryAfter: 5,
+      cause: err,
+    });
+  });
+}
+
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes);
   return [...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, '0')).join('');
@@ -67,13 +82,13 @@ export async function uploadImage(
   const hash = await sha256Hex(bytes);
   const key = `${hash}.${format.ext}`;
   const answer = { url: `/images/${key}`, contentType: format.type, bytes: bytes.byteLength };
-  if (await env.IMAGES.head(key)) return { ...answer, created: false };
+  if (await r2(env.IMAGES.head(key), 'head')) return { ...answer, created: false };
   // R2 is not in the Postgres transaction: audited like a Durable Object write (pending first, then the put).
   await auditedCall(
     primary,
     actor,
     { action: 'image.upload', target: { type: 'image', id: key }, before: null },
-    () => env.IMAGES.put(key, bytes, { httpMetadata: { contentType: format.type }, sha256: hash }),
+    () => r2(env.IMAGES.put(key, bytes, { httpMetadata: { contentType: format.type }, sha256: hash }), 'put'),
     () => answer,
   );
   return { ...answer, created: true };
@@ -82,6 +97,6 @@ export async function uploadImage(
 /** The uploaded images among `refs` that are not in the bucket (https URLs are the merchant's own business). */
 export async function missingImages(env: ImagesEnv, refs: readonly string[]): Promise<string[]> {
   const own = refs.filter((r) => OWN_IMAGE.test(r));
-  const found = await Promise.all(own.map((r) => env.IMAGES.head(OWN_IMAGE.exec(r)![1]!)));
+  const found = await Promise.all(own.map((r) => r2(env.IMAGES.head(OWN_IMAGE.exec(r)![1]!), 'head')));
   return own.filter((_, i) => !found[i]);
 }

@@ -32,6 +32,7 @@ import { acceptTraces, traced } from '../../../lib/trace';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
 import { createCategory, updateCategory } from './categories';
+import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
 import { uploadImage } from './images';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
@@ -157,7 +158,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
         batch.map((v) => {
           const body = { onHand: v.initialStock };
           return this.stockWrite(actor, 'stock.set', v.sku, body, async () =>
-            unwrap(await traced(this.env.CHECKOUT_OPS).setStock(v.sku, body)),
+            unwrap(await checkoutOps(this.env).setStock(v.sku, body)),
           );
         }),
       );
@@ -177,7 +178,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const levels = await Promise.all(
         skus
           .slice(i, i + STOCK_CONCURRENCY)
-          .map(async (sku) => unwrap(await traced(this.env.CHECKOUT_OPS).inventory(sku)).inventory),
+          .map(async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory),
       );
       committed.push(...levels.filter((l) => l.held + l.sold > 0).map((l) => l.sku));
     }
@@ -191,7 +192,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const { sku } = InventorySku.parse({ sku: skuInput });
       const body = SetStockBody.parse(bodyInput);
       return this.stockWrite(actor, 'stock.set', sku, body, async () =>
-        unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body)),
+        unwrap(await checkoutOps(this.env).setStock(sku, body)),
       );
     });
   }
@@ -203,7 +204,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const { sku } = InventorySku.parse({ sku: skuInput });
       const body = AdjustStockBody.parse(bodyInput);
       return this.stockWrite(actor, 'stock.adjust', sku, body, async () =>
-        unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body)),
+        unwrap(await checkoutOps(this.env).adjustStock(sku, body)),
       );
     });
   }
@@ -216,7 +217,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     change: unknown,
     write: () => Promise<R>,
   ): Promise<R> {
-    const before = unwrap(await traced(this.env.CHECKOUT_OPS).inventory(sku)).inventory;
+    const before = unwrap(await checkoutOps(this.env).inventory(sku)).inventory;
     return auditedCall(
       () => createDb(this.env).$primary,
       actor,
@@ -241,7 +242,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async order(actor: Actor, id: unknown) {
     return rpc(async () => {
       requireMerchant(actor);
-      return { order: unwrap(await traced(this.env.CHECKOUT_OPS).order(id)).order };
+      return { order: unwrap(await checkoutOps(this.env).order(id)).order };
     });
   }
 
@@ -286,7 +287,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   async stuckTasks(actor: Actor, query: unknown) {
     return rpc(async () => {
       requireAdmin(actor);
-      return { tasks: unwrap(await traced(this.env.CHECKOUT_OPS).stuckTasks(query)).tasks };
+      return { tasks: unwrap(await checkoutOps(this.env).stuckTasks(query)).tasks };
     });
   }
 
@@ -317,7 +318,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireAdmin(actor);
       const { letters, waiting } = unwrap(
-        await traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+        await checkoutOps(this.env).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
       );
       return { letters, waiting };
     });
@@ -336,7 +337,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
           target: { type: 'dead_letters', id: 'orders-dlq' },
           before: { ids: ids ?? 'all' },
         },
-        async () => ({ replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed }),
+        async () => ({ replayed: unwrap(await checkoutOps(this.env).replayDeadLetters(ids)).replayed }),
       );
     });
   }
@@ -349,11 +350,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       // Bounded like every outbound call: the gateway's own deadline for the whole answer is FIGURES_QUERY_TIMEOUT_MS.
       const [figures, letters, outbox] = await Promise.all([
         businessFigures(this.env, q),
-        withTimeout(
-          traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed: false, limit: 500 }),
-          10_000,
-          'dead letters',
-        ),
+        withTimeout(checkoutOps(this.env).deadLetters({ includeReplayed: false, limit: 500 }), 10_000, 'dead letters'),
         withTimeout(traced(this.env.CHECKOUT_OPS).outbox(), 10_000, 'outbox figures'),
       ]);
       const { letters: waitingLetters, waiting } = unwrap(letters);

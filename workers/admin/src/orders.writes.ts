@@ -16,8 +16,8 @@ import type { Actor } from '../../../lib/contracts/admin';
 import { createDb, type DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
 import { unwrap } from '../../../lib/rpc';
-import { traced } from '../../../lib/trace';
 import { auditedCall } from './audit';
+import { checkoutOps } from './checkout-ops';
 
 type Env = AdminEnv & DbEnv;
 
@@ -47,7 +47,7 @@ async function orderWrite<R extends { order: AdminOrder }>(
   write: () => Promise<R>,
   after: (r: R) => unknown = (r) => orderState(r.order),
 ): Promise<R> {
-  const before = unwrap(await traced(env.CHECKOUT_OPS).order(orderId)).order;
+  const before = unwrap(await checkoutOps(env).order(orderId)).order;
   return auditedCall(
     () => createDb(env).$primary,
     actor,
@@ -61,7 +61,7 @@ export async function cancelOrder(env: Env, actor: Actor, id: unknown, bodyInput
   const { id: orderId } = parseInput(AdminOrderId, 'path', { id });
   const body = parseInput(CancelBody, 'body', bodyInput ?? {});
   return orderWrite(env, actor, 'order.cancel', orderId, async () => ({
-    order: unwrap(await traced(env.CHECKOUT_OPS).cancelOrder(orderId, body, who(actor))).order,
+    order: unwrap(await checkoutOps(env).cancelOrder(orderId, body, who(actor))).order,
   }));
 }
 
@@ -69,7 +69,7 @@ export async function fulfilOrder(env: Env, actor: Actor, id: unknown, bodyInput
   const { id: orderId } = parseInput(AdminOrderId, 'path', { id });
   const body = parseInput(FulfilBody, 'body', bodyInput);
   return orderWrite(env, actor, 'order.fulfil', orderId, async () => ({
-    order: unwrap(await traced(env.CHECKOUT_OPS).fulfilOrder(orderId, body, who(actor))).order,
+    order: unwrap(await checkoutOps(env).fulfilOrder(orderId, body, who(actor))).order,
   }));
 }
 
@@ -86,7 +86,7 @@ export async function refundOrder(env: Env, actor: Actor, id: unknown, key: unkn
     orderId,
     async () => {
       const { refund, order, created } = unwrap(
-        await traced(env.CHECKOUT_OPS).refundOrder(orderId, idempotencyKey, body, who(actor)),
+        await checkoutOps(env).refundOrder(orderId, idempotencyKey, body, who(actor)),
       );
       return { refund, order, created };
     },
@@ -102,7 +102,7 @@ export async function taskAction(env: Env, actor: Actor, action: 'retry' | 'give
     actor,
     { action: `task.${action}`, target: { type: 'task', id: taskId }, before: null },
     async () => {
-      const ops = traced(env.CHECKOUT_OPS);
+      const ops = checkoutOps(env);
       const r = action === 'retry' ? await ops.retryTask(taskId) : await ops.giveUpTask(taskId, who(actor));
       return { task: unwrap(r).task };
     },
