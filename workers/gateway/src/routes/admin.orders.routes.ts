@@ -32,6 +32,9 @@ import { router } from './router';
 
 export const adminOrderRoutes = router();
 adminOrderRoutes.use('*', requireRole('merchant'));
+// Stuck tasks are the admin role's, as the ops routes: refused here too, not only by the admin worker.
+adminOrderRoutes.use('/tasks', requireRole('admin'));
+adminOrderRoutes.use('/tasks/*', requireRole('admin'));
 
 const noStore = { 'cache-control': 'private, no-store' };
 const who = {
