@@ -30,6 +30,8 @@ export const auditLog = pgTable(
   },
   (t) => [
     index('audit_log_actor_idx').on(t.actorSub, t.id),
+    // The audit search by actor email, case-insensitive, in id order.
+    index('audit_log_actor_email_idx').on(sql`lower(${t.actorEmail})`, t.id),
     index('audit_log_action_idx').on(t.action, t.id),
     index('audit_log_target_idx').on(t.targetType, t.targetId, t.id),
     index('audit_log_at_idx').on(t.at),
