@@ -95,7 +95,7 @@ export async function createCategory(env: CatalogWriteEnv, actor: Actor, input: 
       }),
     ],
   ).catch((err) => conflictOf(err, input.slug));
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { category: (await categoryBySlug(db, input.slug))!, generation };
 }
 
@@ -154,7 +154,7 @@ export async function updateCategory(env: CatalogWriteEnv, actor: Actor, slug: s
     ],
   ).catch((err) => conflictOf(err, newSlug));
   if (paths.rows.length === 0 && row.length === 0) throw cycle();
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   const category = (await categoryBySlug(db, newSlug))!;
   return { category, moved: category.path === current.path ? 0 : paths.rows.length, generation };
 }

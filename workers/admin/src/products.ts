@@ -11,6 +11,7 @@ import { createDb, type DbEnv } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { AppError } from '../../../lib/errors';
+import { retry } from '../../../lib/resilience';
 import { auditedWrites, type PrimaryDb } from './audit';
 import { type ImagesEnv, missingImages } from './images';
 
@@ -34,10 +35,14 @@ export async function read<T>(query: Promise<T>): Promise<T> {
 
 /**
  * Publishes the WAL position after a committed catalog write as the new generation. Read after the commit, so the
- * position is at or past the commit record.
+ * position is at or past the commit record. With a NEW client, tried twice: the request's client's deadline runs
+ * from its creation and may have passed during the write, which is committed by now.
  */
-export async function publishCatalogWrite(env: CatalogWriteEnv, db: PrimaryDb): Promise<string> {
-  const lsnResult = await read(db.execute<{ lsn: string }>(sql`select pg_current_wal_lsn()::text as lsn`));
+export async function publishCatalogWrite(env: CatalogWriteEnv): Promise<string> {
+  const lsnResult = await retry(
+    () => read(createDb(env).$primary.execute<{ lsn: string }>(sql`select pg_current_wal_lsn()::text as lsn`)),
+    { attempts: 2, baseMs: 50, maxMs: 200 },
+  );
   return publishGeneration(env.CATALOG_META, lsnResult.rows[0]!.lsn);
 }
 
@@ -211,7 +216,7 @@ export async function createProduct(env: ProductWriteEnv, actor: Actor, input: P
     { action: 'product.create', target: { type: 'product', id }, state: productState(sql`p.id = ${id}`) },
     writes,
   ).catch((err) => conflictOf(err, { slug: input.slug, skus }));
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }
 
@@ -255,7 +260,7 @@ export async function updateProduct(env: ProductWriteEnv, actor: Actor, slug: st
   ).catch((err) => conflictOf(err, { slug: patch.slug }));
   const row = rows[0];
   if (!row) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return {
     product: {
       id: row.id,
@@ -296,7 +301,7 @@ export async function setProductStatus(
         .where(sql`${products.id} = ${id} and ${products.status} <> ${status}`),
     ],
   );
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }
 
@@ -357,6 +362,6 @@ export async function deleteProduct(
     if ((await productIdOf(db, slug).catch(() => null))?.status === 'published') throw publishedError();
     throw orderedError(skus);
   }
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { deleted: { id, slug }, generation };
 }

@@ -83,7 +83,7 @@ export async function addVariant(env: CatalogWriteEnv, actor: Actor, slug: strin
         .where(eq(products.id, id)),
     ],
   ).catch((err) => conflictOf(err, { skus: [input.sku] }));
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }
 
@@ -126,6 +126,6 @@ export async function updateVariant(
         .where(eq(products.id, id)),
     ],
   );
-  const generation = await publishCatalogWrite(env, db);
+  const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }
