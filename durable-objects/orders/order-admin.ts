@@ -6,7 +6,7 @@
 // never together refund more than was paid.
 import type { AdminOrder } from '../../lib/checkout/admin-schemas';
 import { isAccepted, type OrderSnapshot, type RefundRecord } from '../../lib/checkout/order';
-import { planRefund, settleRefunds } from '../../lib/checkout/refunds';
+import { planRefund, refundableAmount, settleRefunds } from '../../lib/checkout/refunds';
 import { adminOrderView, refundView } from '../../lib/checkout/view';
 import type { CancelCall, FulfilCall, OrderActor, RefundCall, RefundEvent } from '../../lib/contracts/admin-orders';
 import { AppError } from '../../lib/errors';
@@ -93,6 +93,17 @@ export class MerchantOrders {
       throw new AppError('ORDER_STATE_CONFLICT', `Only a paid order can be fulfilled; this one is ${o.status}.`, {
         details: { status: o.status },
       });
+    }
+    const inFlight = (o.refunds ?? []).filter((r) => r.status === 'requested' || r.status === 'pending');
+    if (o.status === 'paid' && inFlight.length && refundableAmount(o) === 0) {
+      // Everything paid is being given back: shipping it now would give the goods away too.
+      throw new AppError(
+        'ORDER_STATE_CONFLICT',
+        'The whole payment is being refunded; this order cannot be fulfilled.',
+        {
+          details: { status: o.status, refunds: inFlight.map((r) => r.id) },
+        },
+      );
     }
     const same = o.fulfillment?.carrier === carrier && o.fulfillment.trackingNumber === trackingNumber;
     if (o.status === 'fulfilled' && same) return adminOrderView(o);

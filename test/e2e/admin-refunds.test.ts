@@ -241,4 +241,18 @@ describe('stuck tasks', () => {
     });
     expect(await stripeRefunded(intentId)).toBe(400);
   });
+
+  it('refuses to fulfil an order whose whole payment is being refunded', async () => {
+    const { orderId } = await paidOrder(1);
+    await stripeControl('hang');
+    const sent = await refund(orderId, {});
+    expect([202, 503], JSON.stringify(sent.error)).toContain(sent.response.status);
+    const admin = client(await adminToken());
+    const fulfil = await admin.POST('/v1/admin/orders/{id}/fulfillment', {
+      params: { path: { id: orderId } },
+      body: { carrier: 'UPS', trackingNumber: '1Z999' },
+    });
+    expectError(fulfil, 409, 'ORDER_STATE_CONFLICT');
+    await stripeControl('resume');
+  });
 });
