@@ -9,7 +9,7 @@ import { card, client, failure, KEY, sdkServer, stopAllAfterTests, waitFor } fro
 stopAllAfterTests();
 
 describe('stripe-local with the real stripe SDK: requests', () => {
-  const { shared, eventsOf } = sdkServer();
+  const { shared, eventsOf, waitEvents } = sdkServer();
   let server: StripeLocal;
   let stripe: Stripe;
   beforeAll(() => {
@@ -63,6 +63,24 @@ describe('stripe-local with the real stripe SDK: requests', () => {
     expect(await failure(stripe.refunds.create({ payment_intent: unpaid.id }))).toBeInstanceOf(
       Stripe.errors.StripeInvalidRequestError,
     );
+  });
+
+  it('disputes (test control): a disputed charge refuses refunds with charge_disputed until the dispute is won', async () => {
+    const pi = await stripe.paymentIntents.create(card('pm_card_visa', { confirm: true, amount: 1500 }));
+    const open = await fetch(`${server.url}/_local/disputes/${pi.id}`, { method: 'POST' });
+    expect(open.status).toBe(200);
+    expect(await open.json()).toMatchObject({ object: 'dispute', status: 'needs_response', payment_intent: pi.id });
+    const refused = await failure(stripe.refunds.create({ payment_intent: pi.id }, { idempotencyKey: `d-${pi.id}` }));
+    expect(refused).toMatchObject({ statusCode: 400, code: 'charge_disputed' });
+    // Stripe keeps the refused answer under its key: the same key answers the same refusal.
+    const again = await failure(stripe.refunds.create({ payment_intent: pi.id }, { idempotencyKey: `d-${pi.id}` }));
+    expect(again).toMatchObject({ code: 'charge_disputed' });
+    const won = await fetch(`${server.url}/_local/disputes/${pi.id}?status=won`, { method: 'POST' });
+    expect(await won.json()).toMatchObject({ status: 'won' });
+    expect((await stripe.refunds.create({ payment_intent: pi.id })).amount).toBe(1500);
+    await waitEvents(pi.id, ['charge.dispute.created', 'charge.dispute.closed', 'refund.created']);
+    const bad = await fetch(`${server.url}/_local/disputes/${pi.id}?status=maybe`, { method: 'POST' });
+    expect(bad.status).toBe(400);
   });
 
   it('idempotency: same key + same params replays; other params -> StripeIdempotencyError', async () => {

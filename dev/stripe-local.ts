@@ -19,7 +19,8 @@
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there;
 //    outcome=processing leaves the intent `processing` until a later succeed or fail);
 //    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
-//    (stripe-local/brownout.ts). GET /_local/requests: the latest 500 API requests (method, path, traceparent),
+//    (stripe-local/brownout.ts). POST /_local/disputes/<pi>?status=needs_response|won|lost: the charge is
+//    disputed (refunds refused with charge_disputed), or its dispute closes (stripe-local/refunds.ts). GET /_local/requests: the latest 500 API requests (method, path, traceparent),
 //    so a test can follow a trace into the call to Stripe.
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
 import http from 'node:http';
@@ -232,6 +233,19 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     if (method === 'POST' && (path === '/_local/hang' || path === '/_local/resume')) {
       (path === '/_local/hang' ? brownout.hang : brownout.resume)();
       return send(200, json({ hung: brownout.isHung() }));
+    }
+    const d = /^\/_local\/disputes\/([^/]+)$/.exec(path);
+    if (d && method === 'POST') {
+      try {
+        const status = url.searchParams.get('status') ?? new URLSearchParams(text).get('status') ?? 'needs_response';
+        if (status !== 'needs_response' && status !== 'won' && status !== 'lost')
+          throw invalid('status must be needs_response, won or lost', 'status');
+        const ctx = { requestId: `req_${randomToken(14)}`, idempotencyKey: null };
+        return send(200, json(resources.dispute(decodeURIComponent(d[1]!), status, ctx)));
+      } catch (e) {
+        if (e instanceof ApiError) return sendError(e);
+        throw e;
+      }
     }
     const m = /^\/_local\/authenticate\/([^/]+)$/.exec(path);
     if (!m || (method !== 'GET' && method !== 'POST')) {

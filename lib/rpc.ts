@@ -32,3 +32,9 @@ export function unwrap<T>(result: RpcResult<T>): { ok: true } & T {
   if (!result.ok) throw AppError.fromInfo(result.error);
   return result;
 }
+
+/** `unwrap` without the `ok` flag: the answer itself, for a route that sends it on as its body. */
+export function unwrapAnswer<T extends object>(result: RpcResult<T>): T {
+  const { ok: _ok, ...answer } = unwrap(result);
+  return answer as unknown as T;
+}

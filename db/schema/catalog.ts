@@ -46,6 +46,8 @@ export const products = pgTable(
     priceAmount: integer('price_amount').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     images: jsonb('images').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    // [{name: "Size", values: ["S", "M"]}]: each variant's `options` names one value of each.
+    options: jsonb('options').$type<{ name: string; values: string[] }[]>().notNull().default(sql`'[]'::jsonb`),
     // Kept as Postgres text so keyset cursors round-trip with full microsecond precision.
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),

@@ -20,7 +20,11 @@ export const customers = pgTable(
       .default('customer'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('customers_email_idx').on(sql`lower(${t.email})`)],
+  (t) => [
+    uniqueIndex('customers_email_idx').on(sql`lower(${t.email})`),
+    // The admin customer list: newest accounts first, keyset pages over (created_at, id).
+    index('customers_newest_idx').on(t.createdAt.desc(), t.id.desc()),
+  ],
 );
 
 export const refreshTokens = pgTable(

@@ -1,4 +1,5 @@
 // The whole database schema, as drizzle sees it. drizzle-kit generates db/migrations from this.
+export * from './audit';
 export * from './catalog';
 export * from './identity';
 export * from './orders';

@@ -33,6 +33,8 @@ export const orders = pgTable(
   (t) => [
     index('orders_owner_idx').on(t.ownerSub, t.createdAt),
     index('orders_status_idx').on(t.status, t.createdAt),
+    // The admin order list: newest first, keyset pages over (created_at, id).
+    index('orders_newest_idx').on(t.createdAt.desc(), t.id.desc()),
     check('orders_total_nonnegative', sql`${t.total} >= 0`),
   ],
 );

@@ -48,9 +48,11 @@ describe('resources of the real configs', () => {
     ]);
   });
 
-  it('lists the Analytics Engine dataset and no buckets', () => {
+  it('lists the Analytics Engine dataset and the images bucket the gateway and admin bind', () => {
     expect(resources.datasets).toEqual(['storefront_requests']);
-    expect(resources.buckets).toEqual([]);
+    expect(resources.buckets).toEqual([
+      { name: 'storefront-images', users: ['storefront-gateway', 'storefront-admin'] },
+    ]);
   });
 
   it('picks up a dead-letter queue no worker sends to or consumes', () => {

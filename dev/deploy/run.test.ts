@@ -127,7 +127,12 @@ describe('npm run deploy against a fake wrangler', () => {
       );
     }
     const existing = { id: '1'.repeat(32), title: 'storefront-catalog-meta' };
-    setAccount({ kv: [existing], queues: ['orders', 'orders-dlq'], buckets: [], workers: allSecrets() });
+    setAccount({
+      kv: [existing],
+      queues: ['orders', 'orders-dlq'],
+      buckets: ['storefront-images'],
+      workers: allSecrets(),
+    });
     await run();
     expect(config('workers/admin/wrangler.toml')).toContain(`id = "${existing.id}"`);
     expect(account().kv).toEqual([existing]);
@@ -179,9 +184,9 @@ describe('npm run deploy against a fake wrangler', () => {
   it('creates a missing R2 bucket a config binds', async () => {
     const cart = 'workers/cart/wrangler.toml';
     fs.appendFileSync(path.join(root, cart), '\n[[r2_buckets]]\nbinding = "MEDIA"\nbucket_name = "storefront-media"\n');
-    setAccount({ kv: [], queues: [], buckets: ['unrelated'], workers: allSecrets() });
+    setAccount({ kv: [], queues: [], buckets: ['unrelated', 'storefront-images'], workers: allSecrets() });
     await run();
-    expect(account().buckets).toEqual(['unrelated', 'storefront-media']);
+    expect(account().buckets).toEqual(['unrelated', 'storefront-images', 'storefront-media']);
     expect(lines).toContain('  created R2 bucket "storefront-media"');
   });
 

@@ -1,5 +1,7 @@
 // dev/stripe-local/refunds.ts — Refunds of a succeeded PaymentIntent or Charge, whole or in parts, never past
-// what is left; each one emits refund.created and charge.refunded.
+// what is left; each one emits refund.created and charge.refunded. A disputed charge cannot be refunded
+// (`charge_disputed`, as at Stripe) until its dispute is won: disputes are opened and closed by a test control
+// (POST /_local/disputes/<payment intent>), emitting charge.dispute.created and charge.dispute.closed.
 import {
   check,
   formatMoney,
@@ -12,7 +14,7 @@ import {
   stateError,
   str,
 } from './params';
-import { type Charge, type Ctx, newId, now, type Obj, type Store } from './store';
+import { type Charge, type Ctx, clone, newId, now, type Obj, type Store } from './store';
 
 const REFUND_CREATE: Spec = {
   payment_intent: 'string',
@@ -51,6 +53,10 @@ export function createRefunds({ intents, charges, refunds, emit, expansions, ren
       ch = c;
     }
     const charge = ch!;
+    if (disputes.get(charge.id)?.status === 'needs_response' || disputes.get(charge.id)?.status === 'lost')
+      throw stateError(`Charge ${charge.id} has been charged back; cannot issue a refund.`, 'charge_disputed', {
+        charge: charge.id,
+      });
     const remaining = charge.amount - charge.amount_refunded;
     if (remaining === 0)
       throw stateError(`Charge ${charge.id} has already been refunded.`, 'charge_already_refunded', {
@@ -98,5 +104,43 @@ export function createRefunds({ intents, charges, refunds, emit, expansions, ren
     return render(re, 'refund', expand);
   }
 
-  return { createRefund };
+  /** Disputes by charge id: one per charge, opened by the test control, then won or lost. */
+  const disputes = new Map<string, Obj & { id: string; status: string }>();
+
+  /** Test control: the PaymentIntent's charge is disputed (`needs_response`), or its dispute closes won or lost. */
+  function dispute(piId: string, status: 'needs_response' | 'won' | 'lost', ctx: Ctx): Obj {
+    const pi = intents.get(piId);
+    if (!pi) throw missing('payment_intent', piId, 'payment_intent');
+    const charge = pi.latest_charge ? charges.get(pi.latest_charge) : undefined;
+    if (charge?.status !== 'succeeded')
+      throw stateError(`This PaymentIntent (${piId}) has no successful charge to dispute.`);
+    let dp = disputes.get(charge.id);
+    if (status === 'needs_response') {
+      if (dp && dp.status === 'needs_response') return clone(dp);
+      dp = {
+        id: newId('dp'),
+        object: 'dispute',
+        amount: charge.amount - charge.amount_refunded,
+        charge: charge.id,
+        created: now(),
+        currency: charge.currency,
+        is_charge_refundable: false,
+        livemode: false,
+        metadata: {},
+        payment_intent: pi.id,
+        reason: 'fraudulent',
+        status,
+      };
+      disputes.set(charge.id, dp);
+      charge.disputed = true;
+      emit('charge.dispute.created', dp, ctx);
+      return clone(dp);
+    }
+    if (dp?.status !== 'needs_response') throw stateError(`Charge ${charge.id} has no open dispute.`);
+    dp.status = status;
+    emit('charge.dispute.closed', dp, ctx, { status: 'needs_response' });
+    return clone(dp);
+  }
+
+  return { createRefund, dispute };
 }

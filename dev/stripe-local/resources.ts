@@ -22,7 +22,7 @@ export function createResources(o: { apiVersion: string; baseUrl: () => string; 
     resolveMethod,
     confirmation,
   );
-  const { createRefund } = createRefunds(s);
+  const { createRefund, dispute } = createRefunds(s);
 
   // ---- routing ------------------------------------------------------------------------------------------
   type Handler = (p: Params, ctx: Ctx, id: string) => Obj;
@@ -98,6 +98,7 @@ export function createResources(o: { apiVersion: string; baseUrl: () => string; 
       return null;
     },
     authenticate: confirmation.authenticate,
+    dispute,
     markDelivered(eventId: string): void {
       const e = eventsById.get(eventId);
       if (e) e.pending_webhooks = 0;

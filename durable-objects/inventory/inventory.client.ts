@@ -10,7 +10,7 @@ import { withTimeout } from '../../lib/resilience';
 import { traced } from '../../lib/trace';
 import type { InventoryDO } from './inventory.do';
 import { publish } from './stock-state';
-import type { CommitResult, LevelsState, ReleaseResult, ReserveResult } from './types';
+import type { CommitResult, LevelsState, ReleaseResult, ReserveResult, RestockResult } from './types';
 
 /** Deadline of one call to an InventoryDO (they answer in milliseconds; a stuck one must not hold a checkout). */
 const DO_TIMEOUT_MS = 5000;
@@ -178,4 +178,27 @@ export async function commitAll(env: InventoryEnv, holdId: string, skus: string[
     })),
   );
   return { short: results.filter(({ r }) => !r.ok).map(({ sku }) => sku) };
+}
+
+/**
+ * Puts refunded units back on hand (a merchant refund with restock): once per restock id and SKU. A SKU whose
+ * units were never sold to the order, or fewer than asked, is an error: the caller's task keeps it for an admin.
+ */
+export async function restockAll(
+  env: InventoryEnv,
+  restockId: string,
+  holdId: string,
+  lines: { sku: string; quantity: number }[],
+): Promise<void> {
+  await Promise.all(
+    lines.map(async ({ sku, quantity }) => {
+      const asOf = Date.now();
+      const r = await bounded<RestockResult>(
+        inventoryOf(env, sku).restock(sku, `${restockId}:${sku}`, holdId, quantity),
+        `InventoryDO ${sku} restock`,
+      );
+      if (!r.ok) throw new Error(`restock ${sku} x${quantity} for ${holdId}: ${r.reason}`);
+      publish(r.levels, asOf);
+    }),
+  );
 }

@@ -23,6 +23,7 @@ import {
   type ReleaseResult,
   type ReserveRequest,
   type ReserveResult,
+  type RestockResult,
   type StockResult,
 } from './types';
 
@@ -197,6 +198,36 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       this.sql.exec('update stock set held = held - ?', hold.quantity);
     });
     return { ok: true, released: true, levels };
+  }
+
+  /**
+   * Merchant refund: `quantity` units the order (holdId) bought come back on hand: sold goes down, so available
+   * goes up. Once per restockId (a repeat answers `restocked: false`), and never more units than the hold sold.
+   */
+  restock(sku: string, restockId: string, holdId: string, quantity: number): RestockResult {
+    const id = text(restockId, 'restockId');
+    if (!isCount(quantity, MAX_HOLD_QUANTITY) || quantity === 0)
+      throw new RangeError(`InventoryDO: restock quantity ${quantity} not in 1..${MAX_HOLD_QUANTITY}`);
+    const s = this.store.peek(sku);
+    const hold = s && this.store.hold(text(holdId, 'holdId'));
+    if (!s || !hold || hold.status !== 'sold') return { ok: false, reason: 'NOT_SOLD' };
+    const done = this.sql.exec('select 1 from restocks where restock_id = ?', id).toArray();
+    if (done.length > 0) return { ok: true, restocked: false, levels: this.store.levelsOf(s) };
+    const before = this.sql
+      .exec<{ q: number }>('select coalesce(sum(quantity), 0) as q from restocks where hold_id = ?', hold.hold_id)
+      .one().q;
+    if (before + quantity > hold.quantity) return { ok: false, reason: 'OVER_RESTOCK', left: hold.quantity - before };
+    const levels = this.store.mutate((now) => {
+      this.sql.exec(
+        'insert into restocks (restock_id, hold_id, quantity, created_at) values (?, ?, ?, ?)',
+        id,
+        hold.hold_id,
+        quantity,
+        now,
+      );
+      this.sql.exec('update stock set sold = sold - ?', quantity);
+    });
+    return { ok: true, restocked: true, levels };
   }
 
   /** Merchant: the counted stock. Never below what is held and sold. Initializes the object. */

@@ -39,6 +39,8 @@ const SCHEMA = `
   create index if not exists holds_active_by_expiry on holds (expires_at) where status = 'active';
   create index if not exists holds_by_owner on holds (owner, status);
   create table if not exists hold_keys (hold_id text not null, key text not null, primary key (hold_id, key));
+  create table if not exists restocks (restock_id text primary key, hold_id text not null,
+    quantity integer not null check (quantity > 0), created_at integer not null);
   create index if not exists hold_keys_by_key on hold_keys (key);
 `;
 

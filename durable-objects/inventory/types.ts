@@ -68,3 +68,9 @@ export type StockResult =
   | { ok: false; reason: 'INVALID' };
 
 export type CapResult = { ok: true; levels: InventoryLevels } | { ok: false; reason: 'INVALID' };
+
+/** A restock of refunded units; once per restock id (a refund), never more than the hold sold. */
+export type RestockResult =
+  | { ok: true; restocked: boolean; levels: InventoryLevels }
+  | { ok: false; reason: 'NOT_SOLD' }
+  | { ok: false; reason: 'OVER_RESTOCK'; left: number };

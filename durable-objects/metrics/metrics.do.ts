@@ -81,6 +81,14 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     };
   }
 
+  /** The OrdersDOs (their ids) that last reported a failing task: where the admin view of stuck tasks looks. */
+  async failingSources(limit: number): Promise<string[]> {
+    return this.sql
+      .exec<{ source: string }>('select source from outbox where failing > 0 order by at limit ?', limit)
+      .toArray()
+      .map((r) => r.source);
+  }
+
   /** Adds a flush of rollups: per row, one read and one write, in one synchronous stretch (no interleaving). */
   async record(rows: RollupRow[]): Promise<void> {
     for (const r of rows) {

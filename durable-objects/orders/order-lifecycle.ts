@@ -140,7 +140,8 @@ export class OrderLifecycle {
    * (closed, or its stock gone) has its money sent back.
    */
   private async paymentSucceeded(o: OrderSnapshot, reason: string, eventId?: string): Promise<string> {
-    if (o.status === 'paid' || o.status === 'refunded') return 'duplicate';
+    // Paid already (a fulfilled order was paid too): the same money reported again, never refunded for it.
+    if (o.status === 'paid' || o.status === 'fulfilled' || o.status === 'refunded') return 'duplicate';
     const resumable = o.status === 'created' && this.book.checkoutRetryable(o.id) && Date.now() < o.holdExpiresAt;
     if (o.status === 'pending_payment' || resumable) {
       // Hold every line again first (a no-op for holds still active; a late payment may find some released), so
@@ -209,7 +210,7 @@ export class OrderLifecycle {
       }
       case 'release':
         // Left over from an interrupted attempt: the holds now belong to a live order.
-        if (o.status === 'pending_payment' || o.status === 'paid') return;
+        if (o.status === 'pending_payment' || o.status === 'paid' || o.status === 'fulfilled') return;
         await this.ports.stock.releaseAll(o.id, skusOf(o), String(payload.reason ?? 'released'));
         return;
       case 'expire':

@@ -3,11 +3,23 @@
 // and hold expiry are applied here, under a per-order lock, through the state machine in lib/checkout/order.ts.
 // This file is the object: its storage, its locks and its RPC surface. Beside it: the checkout saga
 // (checkout.saga.ts), what happens to an order afterwards (order-lifecycle.ts), the storage (order-book.ts), the
-// task outbox run by the object's one alarm (tasks.ts), and the ports to the cart, catalog, stock and payments.
+// task outbox run by the object's one alarm (tasks.ts), the merchant's operations on an order (order-admin.ts), and
+// the ports to the cart, catalog, stock and payments. Longer than 300 lines: it is the object's whole RPC surface
+// (checkout, orders, payment and refund events, the merchant's operations, stuck tasks), each method a few lines.
 import { DurableObject } from 'cloudflare:workers';
+import type { AdminOrder } from '../../lib/checkout/admin-schemas';
 import { isAccepted } from '../../lib/checkout/order';
 import type { OrderView } from '../../lib/checkout/schemas';
 import { orderView } from '../../lib/checkout/view';
+import type {
+  CancelCall,
+  FulfilCall,
+  OrderActor,
+  RefundAnswer,
+  RefundCall,
+  RefundEvent,
+  StuckTaskInfo,
+} from '../../lib/contracts/admin-orders';
 import type {
   CheckoutCall,
   CheckoutResult,
@@ -24,6 +36,7 @@ import { acceptTraces, withTrace } from '../../lib/trace';
 import { outboxShardName } from '../metrics/metrics.do';
 import { runCheckout, type SagaContext } from './checkout.saga';
 import { ordersConfig } from './config';
+import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
@@ -37,6 +50,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly book: OrderBook;
   private readonly ports: OrderPorts;
   private readonly lifecycle: OrderLifecycle;
+  private readonly merchant: MerchantOrders;
   private readonly holdTtlMs: number;
   private readonly actionHoldTtlMs: number;
   /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
@@ -74,6 +88,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
         actionTtlMs: this.actionHoldTtlMs,
       },
     );
+    this.merchant = new MerchantOrders(this.book, this.tasks, this.ports, this.lifecycle);
     ctx.blockConcurrencyWhile(async () => {
       this.book.migrate();
       this.tasks.migrate();
@@ -168,6 +183,100 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     });
   }
 
+  // ------------------------------------------------------------------------------------------------------
+  // RPC: the merchant's operations (CheckoutOps, after the admin worker checked the role)
+
+  async adminOrder(id: string): Promise<RpcResult<{ order: AdminOrder }>> {
+    return rpc(async () => ({ order: this.merchant.view(id) }));
+  }
+
+  async adminCancel(call: CancelCall): Promise<RpcResult<{ order: AdminOrder }>> {
+    return rpc(() => this.withOrderLock(call.orderId, async () => ({ order: await this.merchant.cancel(call) })));
+  }
+
+  async adminFulfil(call: FulfilCall): Promise<RpcResult<{ order: AdminOrder }>> {
+    return rpc(() => this.withOrderLock(call.orderId, async () => ({ order: this.merchant.fulfil(call) })));
+  }
+
+  /**
+   * A refund: recorded (or found under its key) in one synchronous stretch under the order's lock, then sent to
+   * Stripe at once by the order's tasks; if Stripe does not take it now, the task keeps trying.
+   */
+  async adminRefund(call: RefundCall): Promise<RpcResult<RefundAnswer>> {
+    return rpc(() =>
+      this.withOrderLock(call.orderId, async () => {
+        const { refund, created } = this.merchant.recordRefund(call);
+        if (created) await this.runTasksNow(call.orderId);
+        return { ...this.merchant.refundAnswer(call.orderId, refund.id), created };
+      }),
+    );
+  }
+
+  /** A verified Stripe refund event about one of this shopper's orders: applied once, like payment events. */
+  async applyRefundEvent(event: RefundEvent): Promise<RpcResult<PaymentEventOutcome>> {
+    return rpc(async () => {
+      if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
+      return this.withOrderLock(event.orderId, async () => {
+        if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
+        const outcome = this.merchant.applyRefundEvent(event);
+        this.book.recordEvent(event.id, event.orderId, event.type, outcome);
+        return { outcome };
+      });
+    });
+  }
+
+  /** This object's tasks whose last run failed. */
+  async stuckTasks(minAttempts: number, limit: number): Promise<RpcResult<{ tasks: StuckTaskInfo[] }>> {
+    return rpc(async () => ({
+      tasks: this.tasks.failing(minAttempts, limit).map((t) => this.taskInfo(t)),
+    }));
+  }
+
+  /** Runs a task now, whatever its backoff said; answers it as it is afterwards (null: done). */
+  async retryTask(taskId: number): Promise<RpcResult<{ task: StuckTaskInfo | null }>> {
+    return rpc(async () => {
+      const found = this.tasks.byId(taskId);
+      if (!found) throw new AppError('NOT_FOUND', 'No such task (done, given up, or never there).');
+      await this.withOrderLock(found.order_id, async () => {
+        const task = this.tasks.byId(taskId);
+        if (task) await this.settle(task);
+      });
+      await this.tasks.arm();
+      const after = this.tasks.byId(taskId);
+      return { task: after ? this.taskInfo(after) : null };
+    });
+  }
+
+  async giveUpTask(taskId: number, actor: OrderActor): Promise<RpcResult<{ task: null }>> {
+    return rpc(async () => {
+      const found = this.tasks.byId(taskId);
+      if (!found) throw new AppError('NOT_FOUND', 'No such task (done, given up, or never there).');
+      await this.withOrderLock(found.order_id, async () => {
+        const task = this.tasks.byId(taskId);
+        if (task) this.merchant.giveUp(task, actor);
+      });
+      return { task: null };
+    });
+  }
+
+  private taskInfo(t: {
+    id: number;
+    order_id: string;
+    kind: string;
+    attempts: number;
+    due_at: number;
+    last_error: string | null;
+  }): StuckTaskInfo {
+    return {
+      id: `${this.ctx.id.toString()}.${t.id}`,
+      orderId: t.order_id,
+      kind: t.kind,
+      attempts: t.attempts,
+      lastError: t.last_error,
+      dueAt: t.due_at,
+    };
+  }
+
   /**
    * The orders consumer wrote this version of the order to Postgres (or kept it as a dead letter): the object
    * stops sending it. Not under the order's lock: one synchronous check-and-delete.
@@ -227,7 +336,9 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   private settle(task: TaskRow) {
-    return this.tasks.settle(task, (t) => this.lifecycle.runTask(t));
+    return this.tasks.settle(task, (t) =>
+      t.kind === 'refunds' ? this.merchant.runRefunds(t) : this.lifecycle.runTask(t),
+    );
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).

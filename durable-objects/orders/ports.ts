@@ -27,6 +27,7 @@ import {
   type ReserveLine,
   releaseAll,
   reserveAll,
+  restockAll,
 } from '../inventory/inventory.client';
 import { refusedByPublishedState, type ShortItem } from '../inventory/stock-state';
 
@@ -63,6 +64,8 @@ export interface StockPort {
   releaseAll(holdId: string, skus: string[], reason: string): Promise<void>;
   /** Turns the order's holds into sales; names the SKUs whose stock was gone. */
   commitAll(holdId: string, skus: string[]): Promise<{ short: string[] }>;
+  /** Puts refunded units of the order's sales back on hand, once per `restockId` and SKU. */
+  restockAll(restockId: string, holdId: string, lines: { sku: string; quantity: number }[]): Promise<void>;
 }
 
 export interface PaymentRequest {
@@ -118,12 +121,20 @@ export interface PaymentsPort {
   cancel(intentId: string, orderId: string): Promise<{ ok: true } | { ok: false; message: string }>;
   /** The intent's status now, what it received (minor units) and its currency (upper case). */
   retrieve(intentId: string): Promise<{ status: string; amountReceived: number; currency: string }>;
-  /** Refunds the whole payment once per `idempotencyKey`. */
+  /**
+   * Refunds `amount` (default: all that is left) of the payment once per `idempotencyKey`. Stripe's refusal of
+   * this refund (e.g. the charge was disputed) is REFUSED with its message; an outage throws.
+   */
   refund(
     intentId: string,
     idempotencyKey: string,
     metadata?: Record<string, string>,
-  ): Promise<{ ok: true; amount: number } | { ok: false; reason: 'ALREADY_REFUNDED' }>;
+    amount?: number,
+  ): Promise<
+    | { ok: true; amount: number; id: string; status: string }
+    | { ok: false; reason: 'ALREADY_REFUNDED' }
+    | { ok: false; reason: 'REFUSED'; message: string; code: string | null }
+  >;
 }
 
 export interface OrderPorts {
@@ -174,6 +185,7 @@ export function portsFrom(env: OrdersEnv): OrderPorts {
         reserveAll(env, holdId, lines, owner, expiresAt, keys, cardPending),
       releaseAll: (holdId, skus, reason) => releaseAll(env, holdId, skus, reason),
       commitAll: (holdId, skus) => commitAll(env, holdId, skus),
+      restockAll: (restockId, holdId, lines) => restockAll(env, restockId, holdId, lines),
     },
     payments: stripePayments(env),
   };
@@ -275,15 +287,24 @@ function stripePayments(env: StripeEnv): PaymentsPort {
       return { status: intent.status, amountReceived: intent.amount_received, currency: intent.currency.toUpperCase() };
     },
 
-    async refund(intentId, idempotencyKey, metadata) {
+    async refund(intentId, idempotencyKey, metadata, amount) {
       try {
         const refund = await callStripe(env, (s) =>
-          s.refunds.create({ payment_intent: intentId, ...(metadata ? { metadata } : {}) }, { idempotencyKey }),
+          s.refunds.create(
+            {
+              payment_intent: intentId,
+              ...(amount === undefined ? {} : { amount }),
+              ...(metadata ? { metadata } : {}),
+            },
+            { idempotencyKey },
+          ),
         );
-        return { ok: true, amount: refund.amount };
+        return { ok: true, amount: refund.amount, id: refund.id, status: refund.status ?? 'pending' };
       } catch (err) {
         if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'charge_already_refunded')
           return { ok: false, reason: 'ALREADY_REFUNDED' };
+        if (err instanceof Stripe.errors.StripeInvalidRequestError)
+          return { ok: false, reason: 'REFUSED', message: err.message, code: err.code ?? null };
         throw err;
       }
     },

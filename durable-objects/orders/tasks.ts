@@ -10,7 +10,8 @@ import type { OutboxCounts } from '../../lib/contracts/figures';
 import { log } from '../../lib/log';
 import { backoffMs } from '../../lib/resilience';
 
-export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund';
+/** `refund`: money for an order that cannot be filled goes back; `refunds`: a merchant's refunds (order-admin.ts). */
+export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund' | 'refunds';
 
 export interface TaskRow extends Record<string, SqlStorageValue> {
   id: number;
@@ -84,6 +85,28 @@ export class TaskOutbox {
   removeAll(orderId: string) {
     this.sql.exec('delete from task where order_id = ?', orderId);
     this.changed();
+  }
+
+  /** Tasks whose last run failed, most attempts first (the admin view of stuck tasks). */
+  failing(minAttempts: number, limit: number): (TaskRow & { due_at: number; last_error: string })[] {
+    return this.sql
+      .exec<TaskRow & { due_at: number; last_error: string }>(
+        `select id, order_id, kind, payload, attempts, due_at, last_error from task
+         where last_error is not null and attempts >= ? order by attempts desc, id limit ?`,
+        minAttempts,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** One task by its row id, whatever its state. */
+  byId(id: number): (TaskRow & { due_at: number; last_error: string | null }) | undefined {
+    return this.sql
+      .exec<TaskRow & { due_at: number; last_error: string | null }>(
+        'select id, order_id, kind, payload, attempts, due_at, last_error from task where id = ?',
+        id,
+      )
+      .toArray()[0];
   }
 
   /** The tasks due now, of every order (the alarm) or of one (right after a checkout). */

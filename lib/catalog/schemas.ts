@@ -76,7 +76,7 @@ export const ProductSummary = z
     brand: z.string(),
     category: z.object({ slug: z.string(), name: z.string(), path: z.string() }),
     price: Money,
-    image: z.string().url().nullable(),
+    image: z.string().nullable().openapi({ description: 'An https URL, or a path on this API (/images/...).' }),
     createdAt: Timestamp,
   })
   .openapi('ProductSummary');
@@ -96,7 +96,7 @@ export const Variant = z
 
 export const ProductDetail = ProductSummary.extend({
   description: z.string(),
-  images: z.array(z.string().url()),
+  images: z.array(z.string()).openapi({ description: 'https URLs, or paths on this API (/images/...).' }),
   updatedAt: Timestamp,
   variants: z.array(Variant),
 }).openapi('ProductDetail');
@@ -111,22 +111,6 @@ export const CategoryNodeSchema: z.ZodType<CategoryNode> = z
   .lazy(() => z.object({ slug: z.string(), name: z.string(), path: z.string(), children: z.array(CategoryNodeSchema) }))
   .openapi('CategoryNode');
 export const CategoryTree = z.object({ categories: z.array(CategoryNodeSchema) }).openapi('CategoryTree');
-
-export const ProductUpdate = z
-  .object({
-    title: z.string().trim().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE).optional(),
-    priceAmount: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000_000)
-      .optional()
-      .openapi({ description: 'New price of every variant, in minor units.' }),
-  })
-  .strict()
-  .refine((v) => v.title !== undefined || v.priceAmount !== undefined, 'give at least one of title, priceAmount')
-  .openapi('ProductUpdate');
-export type ProductUpdate = z.infer<typeof ProductUpdate>;
 
 export const ErrorResponse = z
   .object({

@@ -13,7 +13,9 @@ const allowed: [OrderStatus, OrderStatus][] = [
   ['pending_payment', 'payment_failed'],
   ['pending_payment', 'canceled'],
   ['pending_payment', 'expired'],
+  ['paid', 'fulfilled'],
   ['paid', 'refunded'],
+  ['fulfilled', 'refunded'],
   ['payment_failed', 'refunded'],
   ['canceled', 'refunded'],
   ['expired', 'refunded'],
@@ -42,10 +44,10 @@ describe('order transitions', () => {
     );
   });
 
-  it('ends every walk in refunded, which nothing follows, within three steps', () => {
+  it('ends every walk in refunded, which nothing follows, within four steps', () => {
     // A random walk: at each step one of the allowed next statuses, until none is left.
     fc.assert(
-      fc.property(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), (choices) => {
+      fc.property(fc.array(fc.nat(), { minLength: 5, maxLength: 5 }), (choices) => {
         let current: OrderStatus = 'created';
         const path: OrderStatus[] = [current];
         for (const choice of choices) {
@@ -55,7 +57,7 @@ describe('order transitions', () => {
           path.push(current);
         }
         expect(current, path.join(' -> ')).toBe('refunded');
-        expect(path.length).toBeLessThanOrEqual(4);
+        expect(path.length).toBeLessThanOrEqual(5);
       }),
     );
   });
@@ -72,6 +74,17 @@ describe('order transitions', () => {
           }
     }
     expect([...seen].sort()).toEqual([...ORDER_STATUSES].sort());
+  });
+});
+
+describe('merchant moves', () => {
+  it('fulfils only a paid order, and never takes a fulfilled one back', () => {
+    expect(ORDER_STATUSES.filter((s) => canTransition(s, 'fulfilled'))).toEqual(['paid']);
+    expect(ORDER_STATUSES.filter((s) => canTransition('fulfilled', s))).toEqual(['refunded']);
+  });
+
+  it('cancels only an order waiting for its payment', () => {
+    expect(ORDER_STATUSES.filter((s) => canTransition(s, 'canceled'))).toEqual(['pending_payment']);
   });
 });
 

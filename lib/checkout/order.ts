@@ -1,19 +1,24 @@
 // An order and its state machine. OrdersDO (one per shopper) is where an order's status is decided; every
 // change produces a new snapshot (version + 1) that the `orders` Queue carries to Postgres.
 //
-//   created ──► pending_payment ──► paid ──► refunded
-//      │              │  └────────► payment_failed | canceled | expired
-//      │              │
+//   created ──► pending_payment ──► paid ──► fulfilled ──► refunded
+//      │              │                └──────────────────► refunded
+//      │              └────────► payment_failed | canceled | expired
+//      │
 //      ├──► payment_failed (card declined while checking out)
 //      └──► abandoned (not accepted: stock short, payment provider unreachable)
 //   payment_failed | canceled | expired | abandoned ──► refunded (money arrived after the order closed)
 //
 // `created` and `abandoned` orders were never accepted: the shopper never sees them, Postgres never gets them.
+// `canceled` is also where a merchant's cancel of an unpaid order leads; `fulfilled` is a paid order the merchant
+// shipped (carrier and tracking number); `refunded` is reached when refunds add up to the whole payment (a partly
+// refunded order keeps its status).
 
 export const ORDER_STATUSES = [
   'created',
   'pending_payment',
   'paid',
+  'fulfilled',
   'payment_failed',
   'canceled',
   'expired',
@@ -25,7 +30,8 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   created: ['pending_payment', 'payment_failed', 'abandoned'],
   pending_payment: ['paid', 'payment_failed', 'canceled', 'expired'],
-  paid: ['refunded'],
+  paid: ['fulfilled', 'refunded'],
+  fulfilled: ['refunded'],
   payment_failed: ['refunded'],
   canceled: ['refunded'],
   expired: ['refunded'],
@@ -80,6 +86,57 @@ export interface PaymentInfo {
   status: string;
   amount: number;
   refundedAmount: number;
+  /**
+   * What Stripe last reported refunded on the charge (charge.refunded), which also counts refunds made outside the
+   * store (the dashboard); a refund that fails after it succeeded comes off it, as at Stripe.
+   */
+  reportedRefunded?: number;
+}
+
+/**
+ * A merchant's refund of (part of) a paid order. `requested`: recorded, not yet accepted by Stripe (the order's
+ * `refunds` task sends it); `pending`: Stripe accepted it and will say how it ends (webhook); `failed`: Stripe
+ * refused or failed it, or an admin gave it up. Only `requested`, `pending` and `succeeded` count against what is
+ * left to refund.
+ */
+export interface RefundRecord {
+  id: string;
+  amount: number;
+  status: 'requested' | 'pending' | 'succeeded' | 'failed';
+  /** The order lines this refund is for (optional); restocked when `restock` is set, once it succeeded. */
+  lines: { sku: string; quantity: number }[];
+  restock: boolean;
+  /** Set once the lines are back on hand (each InventoryDO applies a restock id once). */
+  restockedAt?: number;
+  reason?: string;
+  /** The merchant's Idempotency-Key and the fingerprint of the request made with it. */
+  key: string;
+  requestHash: string;
+  stripeRefundId?: string;
+  /**
+   * How many times Stripe refused this refund outright. Stripe keeps a refused request's answer under its
+   * idempotency key for 24 h, so each send after a refusal uses a new key (`refund_<id>_<n>`); a refusal means
+   * nothing was refunded, so a new key cannot refund twice (an unanswered send keeps its key).
+   */
+  refusals?: number;
+  /**
+   * How the last send to Stripe ended, while the refund is still `requested`: `refused` (nothing was refunded) or
+   * `unanswered` (set before each send; a timeout or crash leaves it, and Stripe may hold the refund). Absent: never
+   * sent. Giving up an `unanswered` refund is refused, or it could be refunded twice.
+   */
+  lastAttempt?: 'refused' | 'unanswered';
+  failure?: string;
+  by: { sub: string; role: string };
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Where a fulfilled order went: the carrier and its tracking number. */
+export interface Fulfillment {
+  carrier: string;
+  trackingNumber: string;
+  at: number;
+  by: { sub: string; role: string };
 }
 
 export interface OrderTransition {
@@ -104,6 +161,9 @@ export interface OrderSnapshot {
   createdAt: number;
   updatedAt: number;
   history: OrderTransition[];
+  /** Merchant refunds (absent on orders that never had one). */
+  refunds?: RefundRecord[];
+  fulfillment?: Fulfillment;
   /** The catalog generation the order was priced at, and where the prices were read (edge or primary). */
   pricedAt?: { generation: string; source: 'edge' | 'primary' };
 }

@@ -1,7 +1,9 @@
 // What a shopper sees of an order: the API's view of the snapshot that OrdersDO keeps. The snapshot is storage
 // (integers, epoch milliseconds); the view is the public contract (ISO 8601 times, money as {amount, currency}).
 import type { Money } from '../catalog/schemas';
-import type { OrderSnapshot, OrderTotals } from './order';
+import type { AdminOrder } from './admin-schemas';
+import type { OrderSnapshot, OrderTotals, RefundRecord } from './order';
+import { refundableAmount } from './refunds';
 import type { CheckoutAccepted, OrderView } from './schemas';
 
 /** Epoch milliseconds as ISO 8601 UTC. */
@@ -67,5 +69,34 @@ export function acceptedView(
     },
     totals: totalsView(o.totals),
     holdExpiresAt: isoTime(o.holdExpiresAt),
+  };
+}
+
+export function refundView(r: RefundRecord, currency: string): AdminOrder['refunds'][number] {
+  return {
+    id: r.id,
+    amount: money(r.amount, currency),
+    status: r.status,
+    lines: r.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    restock: r.restock,
+    restockedAt: r.restockedAt === undefined ? null : isoTime(r.restockedAt),
+    reason: r.reason ?? null,
+    stripeRefundId: r.stripeRefundId ?? null,
+    failure: r.failure ?? null,
+    createdAt: isoTime(r.createdAt),
+    updatedAt: isoTime(r.updatedAt),
+  };
+}
+
+/** What a merchant sees of an order: the shopper's view, its owner, refunds, what is left to refund, fulfilment. */
+export function adminOrderView(o: OrderSnapshot): AdminOrder {
+  const currency = o.totals.currency;
+  const f = o.fulfillment;
+  return {
+    ...orderView(o),
+    customerId: o.owner.role === 'guest' ? null : o.owner.sub,
+    refunds: (o.refunds ?? []).map((r) => refundView(r, currency)),
+    refundable: money(refundableAmount(o), currency),
+    fulfillment: f ? { carrier: f.carrier, trackingNumber: f.trackingNumber, fulfilledAt: isoTime(f.at) } : null,
   };
 }

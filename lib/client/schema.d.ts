@@ -1181,13 +1181,126 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A product in any status, with every field */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The product */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProduct"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a product that was never ordered (else 409: archive it) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deleted: {
+                                id: string;
+                                slug: string;
+                            };
+                            generation: string;
+                        };
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Published (PRODUCT_PUBLISHED: archive it first), or a SKU of it was ordered, held or sold (PRODUCT_ORDERED) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
-        /** Change a product's title and/or price */
+        /** Change any of a product's fields (slug, title, description, brand, category, images, price) */
         patch: {
             parameters: {
                 query?: never;
@@ -1247,6 +1360,15 @@ export interface paths {
                 };
                 /** @description No such product */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The new slug is taken (SLUG_TAKEN) */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1657,6 +1779,1825 @@ export interface paths {
                     };
                 };
                 /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search orders (status, dates, email, SKU, total), newest first
+         * @description Read from the Postgres copy on the read replica: an order shows here about a second after each change (plus the replica lag). Every filter is optional and they all apply together.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "created" | "pending_payment" | "paid" | "fulfilled" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
+                    /** @description Created at or after (ISO 8601). */
+                    from?: string;
+                    /** @description Created before (ISO 8601). */
+                    to?: string;
+                    /** @description Part of the buyer's email, case-insensitive. */
+                    email?: string;
+                    /** @description Orders with a line of this SKU. */
+                    sku?: string;
+                    /** @description Total at least this (minor units). */
+                    minTotal?: number | null;
+                    /** @description Total at most this (minor units). */
+                    maxTotal?: number | null;
+                    limit?: number;
+                    /** @description Opaque cursor from `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of orders */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminOrderList"];
+                    };
+                };
+                /** @description Invalid query or cursor (the message names each bad parameter) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One order with its lines, payment, refunds, fulfilment and status history
+         * @description Read from the order's OrdersDO, the truth for its status: it includes every change at once.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminOrder"];
+                    };
+                };
+                /** @description Not an order id, or an invalid body (the message names each bad field) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such order */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or the payment provider unavailable; nothing was changed */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an unpaid order: its payment is canceled and its stock released */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "customer asked"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CancelRequest"];
+                };
+            };
+            responses: {
+                /** @description The canceled order (canceling it again changes nothing) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminOrder"];
+                    };
+                };
+                /** @description Not an order id, or an invalid body (the message names each bad field) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such order */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not waiting for its payment (ORDER_STATE_CONFLICT): paid orders are refunded instead */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or the payment provider unavailable; nothing was changed */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund all or part of a paid order through Stripe (optionally restocking the lines)
+         * @description Send a new `Idempotency-Key` per refund: the same key with the same body answers the same refund (200) and never refunds twice; with another body it is refused (422). Refunds never add up to more than was paid, whatever arrives at once. 201: Stripe took it (`succeeded`, or `pending` until its webhook); 202: recorded and being sent (Stripe is not answering or refused it: see the stuck tasks).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required: 8–255 visible ASCII characters, new per refund (a UUID). */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "amount": 1500,
+                     *       "lines": [
+                     *         {
+                     *           "sku": "MSH-00001-M-NAVY",
+                     *           "quantity": 1
+                     *         }
+                     *       ],
+                     *       "restock": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            responses: {
+                /** @description The refund this key already made */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RefundResult"];
+                    };
+                };
+                /** @description Refunded (or pending at Stripe) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RefundResult"];
+                    };
+                };
+                /** @description Recorded; being sent to Stripe */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RefundResult"];
+                    };
+                };
+                /** @description Invalid body or Idempotency-Key, a line not of this order, or the key is missing */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such order */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not paid (ORDER_STATE_CONFLICT), or more than is left to refund (REFUND_EXCEEDS_PAID) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The Idempotency-Key was used for another refund of this order */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or the payment provider unavailable; nothing was changed */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders/{id}/fulfillment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a paid order fulfilled with its carrier and tracking number
+         * @description On a fulfilled order, another carrier or tracking number replaces the old one (noted in history).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "carrier": "UPS",
+                     *       "trackingNumber": "1Z999AA10123456784"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FulfilRequest"];
+                };
+            };
+            responses: {
+                /** @description The fulfilled order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminOrder"];
+                    };
+                };
+                /** @description Not an order id, or an invalid body (the message names each bad field) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such order */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not paid (ORDER_STATE_CONFLICT) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres or the payment provider unavailable; nothing was changed */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search customer accounts (part of the email or name), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of the email or the name, case-insensitive. */
+                    q?: string;
+                    limit?: number;
+                    /** @description Opaque cursor from `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of customers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomerList"];
+                    };
+                };
+                /** @description Invalid query or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer and their newest orders */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The customer */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomerDetail"];
+                    };
+                };
+                /** @description Not a customer id */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (a shopper token, or below the role the route needs) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such customer */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Outbox tasks whose last run failed, e.g. a refund Stripe keeps refusing (admin role)
+         * @description Each OrdersDO retries its failing tasks with backoff; this lists them, most attempts first, as their objects last reported (within about a second).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    minAttempts?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Stuck tasks */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StuckTaskList"];
+                    };
+                };
+                /** @description Invalid query */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a stuck task now (admin role) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The task afterwards (null: done or gone) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TaskOutcome"];
+                    };
+                };
+                /** @description Not a task id */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description This kind of task cannot be given up (copies to Postgres, expiry) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tasks/{id}/give-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give up a stuck task: a refund never sent is marked failed (admin role) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The task afterwards (null: done or gone) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TaskOutcome"];
+                    };
+                };
+                /** @description Not a task id */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such task */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description This kind of task cannot be given up (copies to Postgres, expiry) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed what: every merchant and admin write, newest first
+         * @description One entry per write: actor (id, email, role), action, target, the target before and after, outcome, request id, client address and time. Filters combine; pages are keyset cursors (`nextCursor`).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The actor's customer id or email (case-insensitive). */
+                    actor?: string;
+                    /** @description An action (`product.update`), or all of a kind (`product.*`). */
+                    action?: string;
+                    targetType?: string;
+                    targetId?: string;
+                    /** @description At or after this time (ISO 8601). */
+                    from?: string;
+                    /** @description Before this time (ISO 8601). */
+                    to?: string;
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description Invalid filter or cursor (the message names each bad parameter) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a product with options, variants (SKU, price, initial stock), images and a category */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProductCreate"];
+                };
+            };
+            responses: {
+                /** @description Created (a draft unless `status` says published) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductCreated"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The slug (SLUG_TAKEN) or a SKU (SKU_TAKEN) is taken; nothing was created */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/{slug}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a product: shoppers see it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The product */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductAnswer"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/{slug}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unpublish a product (back to draft): shoppers no longer see it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The product */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductAnswer"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/{slug}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a product: hidden from shoppers, kept for its orders */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The product */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductAnswer"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/{slug}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a variant (SKU, options, price, initial stock) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VariantCreate"];
+                };
+            };
+            responses: {
+                /** @description The product with its new variant */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductCreated"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The SKU is taken (SKU_TAKEN) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/{slug}/variants/{sku}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a variant's title, options or price */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                    sku: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["VariantUpdate"];
+                };
+            };
+            responses: {
+                /** @description The product */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductAnswer"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such product or variant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/admin/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a category (a root, or under a parent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CategoryCreate"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminCategoryAnswer"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The slug is taken (SLUG_TAKEN) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/categories/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename, reorder or move a category (its whole subtree moves with it) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CategoryUpdate"];
+                };
+            };
+            responses: {
+                /** @description Changed; `moved` counts the categories whose path changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminCategoryAnswer"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such category */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The new slug is taken (SLUG_TAKEN), or the move would put it under itself (CATEGORY_CYCLE) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 256 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/admin/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a product image (PNG, JPEG, WebP, GIF or AVIF, at most 5 MB)
+         * @description The body is the image bytes. The type is read from the bytes (the Content-Type header is not trusted). The answer is its URL, `/images/<sha-256>.<ext>`: the same bytes always get the same URL, and uploading them again changes nothing (200 with `created: false`). Give the URL in a product's `images`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "image/avif": string;
+                };
+            };
+            responses: {
+                /** @description These bytes were uploaded before: the same URL */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImageUploaded"];
+                    };
+                };
+                /** @description Stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImageUploaded"];
+                    };
+                };
+                /** @description Empty body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Larger than 5242880 bytes (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not a PNG, JPEG, WebP, GIF or AVIF image (UNSUPPORTED_MEDIA_TYPE) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -2795,6 +4736,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/images/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A product image (immutable: its name is the hash of its bytes) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    file: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": string;
+                        "image/jpeg": string;
+                        "image/webp": string;
+                        "image/gif": string;
+                        "image/avif": string;
+                    };
+                };
+                /** @description Not modified (If-None-Match) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not an image name */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such image */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2876,7 +4884,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -2956,7 +4964,7 @@ export interface components {
                 path: string;
             };
             price: components["schemas"]["Money"];
-            /** Format: uri */
+            /** @description An https URL, or a path on this API (/images/...). */
             image: string | null;
             /**
              * Format: date-time
@@ -2980,6 +4988,7 @@ export interface components {
         };
         ProductDetail: components["schemas"]["ProductSummary"] & {
             description: string;
+            /** @description https URLs, or paths on this API (/images/...). */
             images: string[];
             /**
              * Format: date-time
@@ -3269,7 +5278,12 @@ export interface components {
             generation: string;
         };
         ProductUpdate: {
+            slug?: string;
             title?: string;
+            description?: string;
+            brand?: string;
+            category?: string;
+            images?: string[];
             /** @description New price of every variant, in minor units. */
             priceAmount?: number;
         };
@@ -3322,66 +5336,40 @@ export interface components {
             /** @description Dead letters not replayed yet. */
             waiting: number;
         };
-        Cart: {
-            lines: {
-                sku: string;
-                productSlug: string;
-                title: string;
-                image: string | null;
-                quantity: number;
-                unitPrice: components["schemas"]["Money"];
-                lineTotal: components["schemas"]["Money"];
-                /** @description The price differs from when the line was added. */
-                priceChanged: boolean;
-                previousUnitPrice?: components["schemas"]["Money"];
-                /** @description False when the SKU is no longer sold; not in the subtotal. */
-                available: boolean;
-            }[];
-            subtotal: components["schemas"]["Money"] & (Record<string, never> | null);
-            itemCount: number;
-            currency: string | null;
-            version: number;
-            /**
-             * Format: date-time
-             * @description When the cart is deleted if left idle; null for a cart never written to.
-             * @example 2026-11-29T14:15:32.396Z
-             */
-            expiresAt: string | null;
+        AdminOrderList: {
+            orders: components["schemas"]["AdminOrderSummary"][];
+            nextCursor: string | null;
         };
-        AddCartItem: {
-            /** @example MSH-00001-M-NAVY */
-            sku: string;
-            /** @default 1 */
-            quantity?: number;
-        };
-        SetCartQuantity: {
-            /** @description 0 removes the line. */
-            quantity: number;
-        };
-        CheckoutAccepted: {
-            orderId: string;
+        AdminOrderSummary: {
+            id: string;
             /** @enum {string} */
-            status: "created" | "pending_payment" | "paid" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
-            payment: {
-                /** @enum {string} */
-                provider: "stripe";
-                paymentIntentId: string | null;
-                status: string;
-                /** @description For Stripe.js when the payment needs a step from the shopper. */
-                clientSecret: string | null;
-                /** @description What the shopper must still do (Stripe's next_action, e.g. 3-D Secure at `url`), or null. */
-                nextAction: {
-                    type: string;
-                    url: string | null;
-                } | null;
-            };
-            totals: components["schemas"]["OrderTotals"];
+            status: "created" | "pending_payment" | "paid" | "fulfilled" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
+            email: string;
+            /** @description The customer account; null for a guest. */
+            customerId: string | null;
+            total: components["schemas"]["Money"];
+            refunded: components["schemas"]["Money"];
+            /** @description Number of order lines. */
+            lines: number;
             /**
              * Format: date-time
-             * @description Unpaid by then, the order expires and the stock returns.
+             * @description ISO 8601, UTC.
              * @example 2026-11-29T14:15:32.396Z
              */
-            holdExpiresAt: string;
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            updatedAt: string;
+        };
+        AdminOrder: components["schemas"]["Order"] & {
+            /** @description The customer account; null for a guest. */
+            customerId: string | null;
+            refunds: components["schemas"]["Refund"][];
+            refundable: components["schemas"]["Money"] & unknown;
+            fulfillment: components["schemas"]["Fulfillment"];
         };
         OrderTotals: {
             subtotal: components["schemas"]["Money"];
@@ -3390,21 +5378,6 @@ export interface components {
             total: components["schemas"]["Money"] & unknown;
             /** @description Tax rate applied, in basis points (725 = 7.25 %). */
             taxRateBps: number;
-        };
-        CheckoutRequest: {
-            /**
-             * Format: email
-             * @description Required for guests; customers may omit it.
-             */
-            email?: string;
-            shippingAddress: components["schemas"]["ShippingAddress"];
-            /**
-             * @default standard
-             * @enum {string}
-             */
-            shippingMethod?: "standard" | "express";
-            paymentMethod: string;
-            expectedTotal?: components["schemas"]["Money"] & unknown;
         };
         ShippingAddress: {
             name: string;
@@ -3420,14 +5393,55 @@ export interface components {
             country: "US" | "CA" | "GB" | "DE" | "FR" | "NL" | "IE" | "AU" | "JP" | "ES" | "IT" | "SE" | "DK" | "NO" | "CH" | "AT" | "BE" | "NZ";
             phone?: string;
         };
-        OrderList: {
-            orders: components["schemas"]["Order"][];
-            nextCursor: string | null;
+        Refund: {
+            id: string;
+            amount: components["schemas"]["Money"];
+            /**
+             * @description `requested`: recorded, being sent to Stripe (retried until it is); `pending`: Stripe will report the outcome; `succeeded`; `failed` (refused by Stripe, or given up by an admin).
+             * @enum {string}
+             */
+            status: "requested" | "pending" | "succeeded" | "failed";
+            lines: {
+                sku: string;
+                quantity: number;
+            }[];
+            restock: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            restockedAt: string | null;
+            reason: string | null;
+            stripeRefundId: string | null;
+            failure: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            updatedAt: string;
         };
+        Fulfillment: {
+            carrier: string;
+            trackingNumber: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            fulfilledAt: string;
+        } | null;
         Order: {
             id: string;
             /** @enum {string} */
-            status: "created" | "pending_payment" | "paid" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
+            status: "created" | "pending_payment" | "paid" | "fulfilled" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
             email: string;
             lines: {
                 sku: string;
@@ -3475,6 +5489,337 @@ export interface components {
                 at: string;
                 reason: string;
             }[];
+        };
+        CancelRequest: {
+            reason?: string;
+        };
+        RefundResult: {
+            refund: components["schemas"]["Refund"];
+            order: components["schemas"]["AdminOrder"];
+        };
+        RefundRequest: {
+            /** @description Minor units, in the order currency. Without it: the value of `lines` when given, else everything left. */
+            amount?: number;
+            /** @description The order lines refunded (units); restocked when `restock` is true. */
+            lines?: {
+                /** @example MSH-00001-M-NAVY */
+                sku: string;
+                quantity: number;
+            }[];
+            /** @description Put the refunded units back on hand once the refund succeeded (without `lines`: every unit). */
+            restock?: boolean;
+            reason?: string;
+        };
+        FulfilRequest: {
+            carrier: string;
+            trackingNumber: string;
+        };
+        CustomerList: {
+            customers: components["schemas"]["Customer"][];
+            nextCursor: string | null;
+        };
+        Customer: {
+            id: string;
+            email: string;
+            name: string | null;
+            role: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            createdAt: string;
+            /** @description How many orders the customer placed. */
+            orders: number;
+        };
+        CustomerDetail: {
+            customer: components["schemas"]["Customer"];
+            /** @description The newest 50. */
+            orders: components["schemas"]["AdminOrderSummary"][];
+        };
+        StuckTaskList: {
+            tasks: components["schemas"]["StuckTask"][];
+        };
+        StuckTask: {
+            id: string;
+            orderId: string;
+            /** @description publish, cart, release, expire, refund, refunds */
+            kind: string;
+            attempts: number;
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            nextAttemptAt: string;
+        };
+        TaskOutcome: {
+            task: components["schemas"]["StuckTask"] & (Record<string, never> | null);
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            nextCursor: string | null;
+        };
+        AuditEntry: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            at: string;
+            actor: {
+                sub: string;
+                email: string | null;
+                role: string;
+            };
+            /** @example product.update */
+            action: string;
+            target: {
+                type: string;
+                id: string;
+            };
+            /** @description The target before the write (null: it did not exist). */
+            before?: unknown;
+            /** @description The target after the write (null: deleted, or not recorded). */
+            after?: unknown;
+            /**
+             * @description `pending`: sent to a Durable Object and its outcome never recorded; `failed`: refused, nothing changed.
+             * @enum {string}
+             */
+            outcome: "succeeded" | "pending" | "failed";
+            error: string | null;
+            requestId: string;
+            address: string | null;
+        };
+        AdminProductCreated: components["schemas"]["AdminProductAnswer"] & {
+            stock: {
+                sku: string;
+                /** @description null: not set live yet (see docs/admin.md) */
+                onHand: number | null;
+            }[];
+        };
+        AdminProduct: {
+            id: string;
+            slug: string;
+            title: string;
+            description: string;
+            brand: string;
+            /** @description Category slug. */
+            category: string;
+            /** @enum {string} */
+            status: "draft" | "published" | "archived";
+            currency: string;
+            /** @description The lowest variant price ("from"). */
+            priceAmount: number;
+            options: {
+                name: string;
+                values: string[];
+            }[];
+            images: string[];
+            variants: components["schemas"]["AdminVariant"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            updatedAt: string;
+        };
+        AdminVariant: {
+            sku: string;
+            title: string;
+            options: {
+                [key: string]: string;
+            };
+            priceAmount: number;
+            position: number;
+        };
+        AdminProductAnswer: {
+            product: components["schemas"]["AdminProduct"];
+            /** @description Catalog generation (LSN) that invalidates cached reads. */
+            generation: string;
+        };
+        ProductCreate: {
+            slug: string;
+            title: string;
+            /** @default  */
+            description?: string;
+            brand: string;
+            /** @description The slug of an existing category. */
+            category: string;
+            currency: string;
+            /**
+             * @default draft
+             * @enum {string}
+             */
+            status?: "draft" | "published";
+            /** @default [] */
+            options?: {
+                name: string;
+                values: string[];
+            }[];
+            variants: components["schemas"]["VariantCreate"][];
+            /** @default [] */
+            images?: string[];
+        };
+        VariantCreate: {
+            /** @example MSH-00001-M-NAVY */
+            sku: string;
+            title: string;
+            /**
+             * @default {}
+             * @example {
+             *       "Size": "M",
+             *       "Color": "Navy"
+             *     }
+             */
+            options?: {
+                [key: string]: string;
+            };
+            /** @description Minor units (cents). */
+            priceAmount: number;
+            /** @default 0 */
+            initialStock?: number;
+        };
+        VariantUpdate: {
+            title?: string;
+            /**
+             * @example {
+             *       "Size": "M",
+             *       "Color": "Navy"
+             *     }
+             */
+            options?: {
+                [key: string]: string;
+            };
+            /** @description Minor units (cents). */
+            priceAmount?: number;
+        };
+        AdminCategoryAnswer: {
+            category: components["schemas"]["AdminCategory"];
+            generation: string;
+            moved?: number;
+        };
+        AdminCategory: {
+            id: number;
+            slug: string;
+            name: string;
+            parent: string | null;
+            path: string;
+            position: number;
+        };
+        CategoryCreate: {
+            slug: string;
+            name: string;
+            /**
+             * @description Slug of the parent; null for a root.
+             * @default null
+             */
+            parent?: string | null;
+            /** @default 0 */
+            position?: number;
+        };
+        CategoryUpdate: {
+            slug?: string;
+            name?: string;
+            /** @description Move under this category; null: to the root. */
+            parent?: string | null;
+            position?: number;
+        };
+        ImageUploaded: {
+            /** @example /images/0000000000000000000000000000000000000000000000000000000000000000.png */
+            url: string;
+            contentType: string;
+            bytes: number;
+            /** @description false: the same bytes were uploaded before (same url). */
+            created: boolean;
+        };
+        Cart: {
+            lines: {
+                sku: string;
+                productSlug: string;
+                title: string;
+                image: string | null;
+                quantity: number;
+                unitPrice: components["schemas"]["Money"];
+                lineTotal: components["schemas"]["Money"];
+                /** @description The price differs from when the line was added. */
+                priceChanged: boolean;
+                previousUnitPrice?: components["schemas"]["Money"];
+                /** @description False when the SKU is no longer sold; not in the subtotal. */
+                available: boolean;
+            }[];
+            subtotal: components["schemas"]["Money"] & (Record<string, never> | null);
+            itemCount: number;
+            currency: string | null;
+            version: number;
+            /**
+             * Format: date-time
+             * @description When the cart is deleted if left idle; null for a cart never written to.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            expiresAt: string | null;
+        };
+        AddCartItem: {
+            /** @example MSH-00001-M-NAVY */
+            sku: string;
+            /** @default 1 */
+            quantity?: number;
+        };
+        SetCartQuantity: {
+            /** @description 0 removes the line. */
+            quantity: number;
+        };
+        CheckoutAccepted: {
+            orderId: string;
+            /** @enum {string} */
+            status: "created" | "pending_payment" | "paid" | "fulfilled" | "payment_failed" | "canceled" | "expired" | "abandoned" | "refunded";
+            payment: {
+                /** @enum {string} */
+                provider: "stripe";
+                paymentIntentId: string | null;
+                status: string;
+                /** @description For Stripe.js when the payment needs a step from the shopper. */
+                clientSecret: string | null;
+                /** @description What the shopper must still do (Stripe's next_action, e.g. 3-D Secure at `url`), or null. */
+                nextAction: {
+                    type: string;
+                    url: string | null;
+                } | null;
+            };
+            totals: components["schemas"]["OrderTotals"];
+            /**
+             * Format: date-time
+             * @description Unpaid by then, the order expires and the stock returns.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            holdExpiresAt: string;
+        };
+        CheckoutRequest: {
+            /**
+             * Format: email
+             * @description Required for guests; customers may omit it.
+             */
+            email?: string;
+            shippingAddress: components["schemas"]["ShippingAddress"];
+            /**
+             * @default standard
+             * @enum {string}
+             */
+            shippingMethod?: "standard" | "express";
+            paymentMethod: string;
+            expectedTotal?: components["schemas"]["Money"] & unknown;
+        };
+        OrderList: {
+            orders: components["schemas"]["Order"][];
+            nextCursor: string | null;
         };
         WebhookReceipt: {
             received: boolean;

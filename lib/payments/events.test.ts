@@ -1,9 +1,9 @@
 // The webhook's checks without a stack: the signature's timestamp bounds (past and future) and the shape of the
-// payment events an order needs (a malformed one is a 400 VALIDATION_FAILED, never a crash).
+// payment and refund events an order needs (a malformed one is a 400 VALIDATION_FAILED, never a crash).
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
-import { paymentEventOf } from './events';
+import { paymentEventOf, refundEventOf } from './events';
 import { verifyWebhook, WEBHOOK_FUTURE_SKEW_SECONDS } from './stripe';
 
 const secret = 'whsec_unit_test_secret';
@@ -89,5 +89,56 @@ describe('paymentEventOf', () => {
     }
     expect(thrown).toBeInstanceOf(AppError);
     expect((thrown as AppError).code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('refundEventOf', () => {
+  const refund = {
+    id: 're_1',
+    object: 'refund',
+    amount: 500,
+    status: 'succeeded',
+    payment_intent: 'pi_1',
+    metadata: { orderId: 'ord_1', owner: 'guest:1', refundId: 're_ours' },
+  };
+  const charge = {
+    id: 'ch_1',
+    object: 'charge',
+    amount: 9116,
+    amount_refunded: 700,
+    payment_intent: 'pi_1',
+    metadata: { orderId: 'ord_1', owner: 'guest:1' },
+  };
+
+  it('takes a refund of ours and the charge refunded total, routed by their metadata', () => {
+    expect(refundEventOf(event(refund, 'refund.updated'))).toEqual({
+      owner: 'guest:1',
+      event: {
+        id: 'evt_1',
+        type: 'refund.updated',
+        orderId: 'ord_1',
+        intentId: 'pi_1',
+        refund: { stripeRefundId: 're_1', refundId: 're_ours', amount: 500, status: 'succeeded', failureReason: null },
+      },
+    });
+    expect(refundEventOf(event(charge, 'charge.refunded'))).toEqual({
+      owner: 'guest:1',
+      event: { id: 'evt_1', type: 'charge.refunded', orderId: 'ord_1', intentId: 'pi_1', amountRefunded: 700 },
+    });
+  });
+
+  it('skips other types and objects without our metadata', () => {
+    expect(refundEventOf(event(intent, 'payment_intent.succeeded'))).toEqual({ skip: 'not_handled' });
+    expect(refundEventOf(event({ ...refund, metadata: {} }, 'refund.created'))).toEqual({ skip: 'not_ours' });
+    expect(refundEventOf(event({ ...charge, metadata: null }, 'charge.refunded'))).toEqual({ skip: 'not_ours' });
+  });
+
+  it.each([
+    ['a refund without an amount', event({ ...refund, amount: undefined }, 'refund.created')],
+    ['a charge in a refund event', event(charge, 'refund.updated')],
+    ['a refund in charge.refunded', event(refund, 'charge.refunded')],
+    ['amount_refunded a string', event({ ...charge, amount_refunded: '7' }, 'charge.refunded')],
+  ])('refuses %s with 400 VALIDATION_FAILED', (_name, body) => {
+    expect(() => refundEventOf(JSON.parse(JSON.stringify(body)))).toThrow(AppError);
   });
 });

@@ -3,6 +3,7 @@
 // missing field must answer 400 VALIDATION_FAILED, never a 500 that Stripe retries for days. Only what an order
 // needs is required; the rest of Stripe's fields pass through unchecked (`loose`).
 import { z } from 'zod';
+import type { RefundEvent } from '../contracts/admin-orders';
 import type { PaymentEvent } from '../contracts/checkout';
 import { validationError } from '../errors';
 
@@ -71,6 +72,98 @@ export function paymentEventOf(event: unknown): { event: PaymentEvent; owner: st
       amountReceived: intent.amount_received,
       currency: intent.currency.toUpperCase(),
       ...(intent.last_payment_error?.message ? { failureMessage: intent.last_payment_error.message } : {}),
+    },
+  };
+}
+
+/** Refund events OrdersDO applies to a merchant refund (and charge.refunded: the charge's refunded total). */
+export const REFUND_EVENTS = new Set([
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+  'charge.refund.updated',
+  'charge.refunded',
+]);
+
+const RefundObjectEvent = Envelope.extend({
+  data: z
+    .object({
+      object: z
+        .object({
+          id: Id,
+          object: z.literal('refund'),
+          amount: z.number().int().nonnegative(),
+          status: z.string().min(1).max(64).nullable(),
+          payment_intent: Id.nullish(),
+          failure_reason: z.string().max(500).nullish(),
+          metadata: OrderMetadata.extend({ refundId: Id.optional() }).nullish(),
+        })
+        .loose(),
+    })
+    .loose(),
+});
+
+const ChargeRefundedEvent = Envelope.extend({
+  data: z
+    .object({
+      object: z
+        .object({
+          id: Id,
+          object: z.literal('charge'),
+          amount_refunded: z.number().int().nonnegative(),
+          payment_intent: Id.nullish(),
+          metadata: OrderMetadata.nullish(),
+        })
+        .loose(),
+    })
+    .loose(),
+});
+
+/**
+ * A refund event of ours: refund.* (and charge.refund.updated) carry the Refund with the metadata the order's
+ * refunds are made with (orderId, owner, refundId); charge.refunded carries the Charge, whose metadata Stripe
+ * copied from the PaymentIntent. Anything else is skipped; a malformed refund event throws 400.
+ */
+export function refundEventOf(event: unknown): { event: RefundEvent; owner: string } | { skip: string } {
+  const envelope = Envelope.safeParse(event);
+  if (!envelope.success) throw validationError('event', envelope.error.issues);
+  if (!REFUND_EVENTS.has(envelope.data.type)) return { skip: 'not_handled' };
+  if (envelope.data.type === 'charge.refunded') {
+    const parsed = ChargeRefundedEvent.safeParse(event);
+    if (!parsed.success) throw validationError('event', parsed.error.issues);
+    const charge = parsed.data.data.object;
+    const { orderId, owner } = charge.metadata ?? {};
+    if (!orderId || !owner) return { skip: 'not_ours' };
+    return {
+      owner,
+      event: {
+        id: parsed.data.id,
+        type: parsed.data.type,
+        orderId,
+        intentId: charge.payment_intent ?? null,
+        amountRefunded: charge.amount_refunded,
+      },
+    };
+  }
+  const parsed = RefundObjectEvent.safeParse(event);
+  if (!parsed.success) throw validationError('event', parsed.error.issues);
+  const refund = parsed.data.data.object;
+  const { orderId, owner, refundId } = refund.metadata ?? {};
+  if (!orderId || !owner) return { skip: 'not_ours' };
+  return {
+    owner,
+    event: {
+      id: parsed.data.id,
+      type: parsed.data.type,
+      orderId,
+      intentId: refund.payment_intent ?? null,
+      refund: {
+        stripeRefundId: refund.id,
+        refundId: refundId ?? null,
+        amount: refund.amount,
+        status: refund.status ?? 'pending',
+        failureReason: refund.failure_reason ?? null,
+      },
     },
   };
 }

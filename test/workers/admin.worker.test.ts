@@ -18,6 +18,11 @@ function checkoutOps(answer: unknown = { ok: true, inventory: { sku: 'X' } }) {
   return {
     calls,
     binding: {
+      // The figures before a change, which the audit log keeps (never refused here).
+      inventory: async () => {
+        calls.push('inventory');
+        return { ok: true, inventory: { sku: 'SKU-1', onHand: 1, held: 0, sold: 0, available: 1 } };
+      },
       setStock: record('setStock'),
       adjustStock: record('adjustStock'),
       deadLetters: record('deadLetters'),
@@ -32,7 +37,13 @@ function adminWith(ops: ReturnType<typeof checkoutOps>) {
 }
 
 const customer = { sub: 'c0ffee00-0000-4000-8000-000000000001', role: 'customer' as const };
-const merchant = { sub: 'c0ffee00-0000-4000-8000-000000000002', role: 'merchant' as const };
+// What the gateway sends for an admin call (an Actor): the identity, its request id and the client address.
+const merchant = {
+  sub: 'c0ffee00-0000-4000-8000-000000000002',
+  role: 'merchant' as const,
+  requestId: 'c0ffee00-0000-4000-8000-00000000aaaa',
+  address: '2001:db8::1',
+};
 const forbidden = { ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } };
 
 describe('AdminService refusals', () => {
@@ -42,7 +53,7 @@ describe('AdminService refusals', () => {
     const generationBefore = await env.CATALOG_META.get(GENERATION_KEY);
     const guest = { sub: 'guest:4a1d', role: 'guest' as const };
     for (const who of [customer, guest, undefined]) {
-      const caller = who as typeof customer;
+      const caller = who as unknown as typeof merchant;
       const answers = await Promise.all([
         admin.updateProduct(caller, 'merino-wool-sweater', { title: 'Taken over' }),
         admin.setStock(caller, 'SKU-1', { onHand: 0 }),
@@ -71,7 +82,7 @@ describe('AdminService refusals', () => {
       ok: true,
       inventory: { sku: 'SKU-1', onHand: 7 },
     });
-    expect(ok.calls).toEqual(['setStock']);
+    expect(ok.calls).toEqual(['inventory', 'setStock']);
 
     const refusal = { code: 'STOCK_BELOW_COMMITTED', message: 'On hand cannot go below 3.', details: { minimum: 3 } };
     const refused = checkoutOps({ ok: false, error: refusal });

@@ -3,91 +3,354 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { AuditQuery } from '../../../lib/admin/audit.schemas';
+import {
+  CategoryCreate,
+  CategoryPatch,
+  ProductCreate,
+  ProductPatch,
+  SkuParam,
+  StatusAction,
+  VariantCreate,
+  VariantPatch,
+} from '../../../lib/admin/catalog.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
-import { ProductUpdate, SlugParam } from '../../../lib/catalog/schemas';
+import { SlugParam } from '../../../lib/catalog/schemas';
+import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
+import { AdjustStockBody, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
+import type { Actor, AuditPage } from '../../../lib/contracts/admin';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
-import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
+import { log } from '../../../lib/log';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
+import { auditedCall } from './audit';
+import { auditPage } from './audit.query';
+import { createCategory, updateCategory } from './categories';
+import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
+import { uploadImage } from './images';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
-import { updateProduct } from './products';
+import { customerWithOrders, listCustomers, listOrders } from './orders';
+import * as orderWrites from './orders.writes';
+import { parseInput } from './orders.writes';
+import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
+import { addVariant, updateVariant } from './variants';
+
+/** InventoryDO calls in flight at once for one product's SKUs. */
+const STOCK_CONCURRENCY = 8;
 
 // The gateway checks roles first; these are the cheap second lock.
-function requireMerchant(identity: Identity | undefined) {
-  if (identity?.role !== 'merchant' && identity?.role !== 'admin') {
+function requireMerchant(actor: Identity | undefined) {
+  if (actor?.role !== 'merchant' && actor?.role !== 'admin') {
     throw new AppError('FORBIDDEN', 'Admin operations need the merchant role or above.');
   }
 }
 
-function requireAdmin(identity: Identity | undefined) {
-  if (identity?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
+function requireAdmin(actor: Identity | undefined) {
+  if (actor?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
 }
 
+/**
+ * Every method takes the caller as an `Actor` (lib/contracts/admin.ts): the identity the gateway verified, its
+ * request id and the client address, which the audit log records with every write (audit.ts).
+ */
 export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
-  /** `identity` is the caller as verified by the gateway. */
-  async updateProduct(identity: Identity, slugInput: unknown, patchInput: unknown) {
+  /** POST /v1/admin/products: the product in Postgres (audited), then each SKU's stock in its InventoryDO. */
+  async createProduct(actor: Actor, input: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      const slug = SlugParam.parse({ slug: slugInput }).slug;
-      const patch = ProductUpdate.parse(patchInput);
-      return updateProduct(this.env, slug, patch);
+      requireMerchant(actor);
+      const body = ProductCreate.parse(input);
+      const created = await createProduct(this.env, actor, body);
+      return { ...created, stock: await this.initialStock(actor, body.variants) };
     });
   }
 
-  /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */
-  async setStock(identity: Identity, sku: unknown, body: unknown) {
+  async getProduct(actor: Actor, slugInput: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return unwrap(await traced(this.env.CHECKOUT_OPS).setStock(sku, body));
+      requireMerchant(actor);
+      const db = createDb(this.env).$primary;
+      return { product: await adminProduct(db, (await productIdOf(db, SlugParam.parse({ slug: slugInput }).slug)).id) };
+    });
+  }
+
+  async updateProduct(actor: Actor, slugInput: unknown, patchInput: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      return updateProduct(this.env, actor, slug, ProductPatch.parse(patchInput));
+    });
+  }
+
+  async productStatus(actor: Actor, slugInput: unknown, action: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const p = StatusAction.parse({ slug: slugInput, action });
+      return setProductStatus(this.env, actor, p.slug, p.action);
+    });
+  }
+
+  async deleteProduct(actor: Actor, slugInput: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      return deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+    });
+  }
+
+  async addVariant(actor: Actor, slugInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      const body = VariantCreate.parse(input);
+      const added = await addVariant(this.env, actor, slug, body);
+      return { ...added, stock: await this.initialStock(actor, [body]) };
+    });
+  }
+
+  async updateVariant(actor: Actor, slugInput: unknown, skuInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const { slug, sku } = SkuParam.parse({ slug: slugInput, sku: skuInput });
+      return updateVariant(this.env, actor, slug, sku, VariantPatch.parse(input));
+    });
+  }
+
+  async createCategory(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return createCategory(this.env, actor, CategoryCreate.parse(input));
+    });
+  }
+
+  async updateCategory(actor: Actor, slugInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const slug = SlugParam.parse({ slug: slugInput }).slug;
+      return updateCategory(this.env, actor, slug, CategoryPatch.parse(input));
+    });
+  }
+
+  /** POST /v1/admin/images: the bytes, at most IMAGE_MAX_BYTES (the gateway stops larger bodies first). */
+  async uploadImage(actor: Actor, bytes: Uint8Array) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      if (!(bytes instanceof Uint8Array)) throw new AppError('VALIDATION_FAILED', 'Send the image bytes.');
+      return uploadImage(this.env, () => createDb(this.env).$primary, actor, bytes);
+    });
+  }
+
+  /**
+   * The starting stock of new SKUs, set live in their InventoryDOs (audited as stock.set), a few at a time. Postgres
+   * already holds it as their starting stock, so a SKU whose call fails (onHand: null) still starts right when its
+   * object is first used; only an object left from an earlier product with the same SKU would keep its old figures.
+   */
+  private async initialStock(actor: Actor, variants: { sku: string; initialStock: number }[]) {
+    const stock: { sku: string; onHand: number | null }[] = [];
+    for (let i = 0; i < variants.length; i += STOCK_CONCURRENCY) {
+      const batch = variants.slice(i, i + STOCK_CONCURRENCY);
+      const results = await Promise.allSettled(
+        batch.map((v) => {
+          const body = { onHand: v.initialStock };
+          return this.stockWrite(actor, 'stock.set', v.sku, body, async () =>
+            unwrap(await checkoutOps(this.env).setStock(v.sku, body)),
+          );
+        }),
+      );
+      for (const [j, r] of results.entries()) {
+        if (r.status === 'rejected')
+          log.warn('initial stock not set live', { sku: batch[j]!.sku, error: String(r.reason) });
+        stock.push({ sku: batch[j]!.sku, onHand: r.status === 'fulfilled' ? r.value.inventory.onHand : null });
+      }
+    }
+    return stock;
+  }
+
+  /** The SKUs with units held or sold in their InventoryDOs (live: Postgres' copy trails the objects). */
+  private async committedSkus(skus: string[]): Promise<string[]> {
+    const committed: string[] = [];
+    for (let i = 0; i < skus.length; i += STOCK_CONCURRENCY) {
+      const levels = await Promise.all(
+        skus
+          .slice(i, i + STOCK_CONCURRENCY)
+          .map(async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory),
+      );
+      committed.push(...levels.filter((l) => l.held + l.sold > 0).map((l) => l.sku));
+    }
+    return committed;
+  }
+
+  /** PUT /v1/admin/inventory/:sku: on hand (never below held + sold) and optionally the per-customer cap. */
+  async setStock(actor: Actor, skuInput: unknown, bodyInput: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      const body = SetStockBody.parse(bodyInput);
+      return this.stockWrite(actor, 'stock.set', sku, body, async () =>
+        unwrap(await checkoutOps(this.env).setStock(sku, body)),
+      );
     });
   }
 
   /** POST /v1/admin/inventory/:sku/adjustments: on hand changed by a delta. */
-  async adjustStock(identity: Identity, sku: unknown, body: unknown) {
+  async adjustStock(actor: Actor, skuInput: unknown, bodyInput: unknown) {
     return rpc(async () => {
-      requireMerchant(identity);
-      return unwrap(await traced(this.env.CHECKOUT_OPS).adjustStock(sku, body));
+      requireMerchant(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      const body = AdjustStockBody.parse(bodyInput);
+      return this.stockWrite(actor, 'stock.adjust', sku, body, async () =>
+        unwrap(await checkoutOps(this.env).adjustStock(sku, body)),
+      );
+    });
+  }
+
+  /** A stock change, which the SKU's InventoryDO makes: audited before the call (audit.ts, auditedCall). */
+  private async stockWrite<R extends { inventory: unknown }>(
+    actor: Actor,
+    action: string,
+    sku: string,
+    change: unknown,
+    write: () => Promise<R>,
+  ): Promise<R> {
+    const before = unwrap(await checkoutOps(this.env).inventory(sku)).inventory;
+    return auditedCall(
+      () => createDb(this.env).$primary,
+      actor,
+      { action, target: { type: 'sku', id: sku }, before: { inventory: before } },
+      write,
+      (r) => ({ inventory: r.inventory, change }),
+    );
+  }
+
+  // ---- orders and customers: reads from the replica (orders.ts), audited writes to the order's OrdersDO
+  // through CheckoutOps (orders.writes.ts) ----
+
+  /** GET /v1/admin/orders: search the Postgres copy (replica), newest first, keyset pages. */
+  async listOrders(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return listOrders(this.env, parseInput(AdminOrderQuery, 'query', query));
+    });
+  }
+
+  /** GET /v1/admin/orders/:id: the order from its OrdersDO (the truth), with refunds and fulfilment. */
+  async order(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return { order: unwrap(await checkoutOps(this.env).order(id)).order };
+    });
+  }
+
+  async cancelOrder(actor: Actor, id: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return { order: (await orderWrites.cancelOrder(this.env, actor, id, body)).order };
+    });
+  }
+
+  async fulfilOrder(actor: Actor, id: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return { order: (await orderWrites.fulfilOrder(this.env, actor, id, body)).order };
+    });
+  }
+
+  /** A refund under the merchant's Idempotency-Key; `created` is false for a replay of the key. */
+  async refundOrder(actor: Actor, id: unknown, key: unknown, body: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const { refund, order, created } = await orderWrites.refundOrder(this.env, actor, id, key, body);
+      return { refund, order, created };
+    });
+  }
+
+  async listCustomers(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return listCustomers(this.env, parseInput(CustomerQuery, 'query', query));
+    });
+  }
+
+  async customer(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return customerWithOrders(this.env, parseInput(CustomerId, 'path', { id }).id);
+    });
+  }
+
+  /** Ops (admin role): outbox tasks whose last run failed (e.g. a refund Stripe keeps refusing). */
+  async stuckTasks(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return { tasks: unwrap(await checkoutOps(this.env).stuckTasks(query)).tasks };
+    });
+  }
+
+  async retryTask(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return { task: (await orderWrites.taskAction(this.env, actor, 'retry', id)).task };
+    });
+  }
+
+  async giveUpTask(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return { task: (await orderWrites.taskAction(this.env, actor, 'give_up', id)).task };
+    });
+  }
+
+  /** GET /v1/admin/audit: who changed what, newest first. */
+  async audit(actor: Actor, query: unknown): Promise<RpcResult<AuditPage>> {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return auditPage(this.env, AuditQuery.parse(query));
     });
   }
 
   /** Ops (admin role): the `orders` messages that ran out of retries. */
-  async deadLetters(identity: Identity, includeReplayed: boolean, limit: number) {
+  async deadLetters(actor: Actor, includeReplayed: boolean, limit: number) {
     return rpc(async () => {
-      requireAdmin(identity);
+      requireAdmin(actor);
       const { letters, waiting } = unwrap(
-        await traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
+        await checkoutOps(this.env).deadLetters({ includeReplayed, limit: Math.min(Math.max(limit, 1), 500) }),
       );
       return { letters, waiting };
     });
   }
 
   /** Ops (admin role): sends dead letters back to `orders` (all waiting ones, or the named ones). */
-  async replayDeadLetters(identity: Identity, ids?: string[]) {
+  async replayDeadLetters(actor: Actor, ids?: string[]) {
     return rpc(async () => {
-      requireAdmin(identity);
-      return { replayed: unwrap(await traced(this.env.CHECKOUT_OPS).replayDeadLetters(ids)).replayed };
+      requireAdmin(actor);
+      // The DeadLetterDO keeps the letters: audited before the call, like stock.
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        {
+          action: 'dead_letters.replay',
+          target: { type: 'dead_letters', id: 'orders-dlq' },
+          before: { ids: ids ?? 'all' },
+        },
+        async () => ({ replayed: unwrap(await checkoutOps(this.env).replayDeadLetters(ids)).replayed }),
+      );
     });
   }
 
   /** Ops (admin role): orders, revenue, hottest SKUs, order-paid counts from Postgres; replica lag; dead letters. */
-  async opsFigures(identity: Identity, query: unknown): Promise<RpcResult<BusinessFigures>> {
+  async opsFigures(actor: Identity, query: unknown): Promise<RpcResult<BusinessFigures>> {
     return rpc(async () => {
-      requireAdmin(identity);
+      requireAdmin(actor);
       const q = BusinessQuerySchema.parse(query);
       // Bounded like every outbound call: the gateway's own deadline for the whole answer is FIGURES_QUERY_TIMEOUT_MS.
       const [figures, letters, outbox] = await Promise.all([
         businessFigures(this.env, q),
-        withTimeout(
-          traced(this.env.CHECKOUT_OPS).deadLetters({ includeReplayed: false, limit: 500 }),
-          10_000,
-          'dead letters',
-        ),
+        withTimeout(checkoutOps(this.env).deadLetters({ includeReplayed: false, limit: 500 }), 10_000, 'dead letters'),
         withTimeout(traced(this.env.CHECKOUT_OPS).outbox(), 10_000, 'outbox figures'),
       ]);
       const { letters: waitingLetters, waiting } = unwrap(letters);

@@ -27,10 +27,11 @@ async function ordersFigures(sql: Sql, q: BusinessQuery) {
     sql`select date_trunc('minute', created_at) as m, count(*) as c from orders
         where created_at >= ${from} and created_at < ${to} group by 1 order by 1`,
     sql`select date_trunc('hour', created_at) as h, currency, sum(total) as amount, count(*) as c from orders
-        where created_at >= ${from} and created_at < ${to} and status = 'paid' group by 1, 2 order by 1, 2`,
+        where created_at >= ${from} and created_at < ${to} and status in ('paid', 'fulfilled')
+        group by 1, 2 order by 1, 2`,
     sql`select l.sku, o.currency, sum(l.quantity) as units, count(*) as c, sum(l.line_total) as amount
         from order_lines l join orders o on o.id = l.order_id
-        where o.created_at >= ${from} and o.created_at < ${to} and o.status in ('pending_payment', 'paid')
+        where o.created_at >= ${from} and o.created_at < ${to} and o.status in ('pending_payment', 'paid', 'fulfilled')
         group by 1, 2 order by units desc, l.sku limit ${q.top}`,
     sql`select count(*) as eligible,
           count(*) filter (where p.at is null and o.status in ('payment_failed', 'canceled', 'expired')) as closed,

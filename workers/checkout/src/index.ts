@@ -16,18 +16,21 @@ import {
   type OrderView,
   SetStockBody,
 } from '../../../lib/checkout/schemas';
+import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
-import { paymentEventOf } from '../../../lib/payments/events';
+import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
+import { canonical, sha256 } from './fingerprint';
 import { checkoutHealth } from './health';
+import * as orderOps from './order-ops';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
 export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
@@ -36,24 +39,6 @@ export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
 export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
-
-/** Stable JSON (sorted keys): the fingerprint of a checkout request under its Idempotency-Key. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
@@ -127,8 +112,8 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
 
   /**
    * POST /v1/webhooks/stripe: the signature (and its timestamp) is checked with the SDK's async verifier over the
-   * exact bytes received; the event's shape with zod (a malformed payment event is 400, never a 500); each
-   * payment event goes to the order's owner, which applies it once (dedup by event id).
+   * exact bytes received; the event's shape with zod (a malformed payment or refund event is 400, never a 500);
+   * each payment or refund event goes to the order's owner, which applies it once (dedup by event id).
    */
   async stripeWebhook(payload: string, signature: string) {
     return rpc(async () => {
@@ -142,8 +127,15 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
         throw err;
       }
       const parsed = paymentEventOf(event);
-      if ('skip' in parsed) return { received: true, outcome: parsed.skip };
-      const { outcome } = unwrap(await this.ordersOf(parsed.owner).applyPaymentEvent(parsed.event));
+      if (!('skip' in parsed)) {
+        const { outcome } = unwrap(await this.ordersOf(parsed.owner).applyPaymentEvent(parsed.event));
+        return { received: true, outcome };
+      }
+      if (parsed.skip !== 'not_handled') return { received: true, outcome: parsed.skip };
+      // Refund events: a merchant refund's outcome (refund.*), the charge's refunded total (charge.refunded).
+      const refund = refundEventOf(event);
+      if ('skip' in refund) return { received: true, outcome: refund.skip };
+      const { outcome } = unwrap(await this.ordersOf(refund.owner).applyRefundEvent(refund.event));
       return { received: true, outcome };
     });
   }
@@ -172,6 +164,15 @@ acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
 export class CheckoutOps extends WorkerEntrypoint<Env> {
+  /** Live figures of a SKU, without writing (the admin worker's audit log keeps them as a change's `before`). */
+  async inventory(sku: unknown) {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const { onHand, held, sold, available, maxPerCustomer } = await levelsOf(this.env, parsed.sku);
+      return { inventory: { sku: parsed.sku, onHand, held, sold, available, maxPerCustomer } };
+    });
+  }
+
   async setStock(sku: unknown, input: unknown) {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
@@ -227,6 +228,38 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
         oldestDueAt: earliest((p) => p.oldestDueAt),
       };
     });
+  }
+
+  // The merchant's orders (order-ops.ts): the order's OrdersDO is found through its owner in Postgres.
+
+  async order(id: unknown) {
+    return rpc(() => orderOps.adminOrder(this.env, id));
+  }
+
+  async cancelOrder(id: unknown, body: unknown, actor: OrderActor) {
+    return rpc(() => orderOps.cancelOrder(this.env, id, body, actor));
+  }
+
+  async fulfilOrder(id: unknown, body: unknown, actor: OrderActor) {
+    return rpc(() => orderOps.fulfilOrder(this.env, id, body, actor));
+  }
+
+  /** A refund under the merchant's Idempotency-Key (`key`): the same key and body refund once. */
+  async refundOrder(id: unknown, key: unknown, body: unknown, actor: OrderActor) {
+    return rpc(() => orderOps.refundOrder(this.env, id, key, body, actor));
+  }
+
+  /** Ops: outbox tasks whose last run failed, in every OrdersDO that reported one. */
+  async stuckTasks(query: unknown) {
+    return rpc(() => orderOps.stuckTasks(this.env, query));
+  }
+
+  async retryTask(id: unknown) {
+    return rpc(() => orderOps.retryTask(this.env, id));
+  }
+
+  async giveUpTask(id: unknown, actor: OrderActor) {
+    return rpc(() => orderOps.giveUpTask(this.env, id, actor));
   }
 
   private deadLetterStore() {

@@ -6,6 +6,9 @@ import { notFound, onError } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
 import { edgeLimits } from './rate-limit/edge';
 import { rateLimit } from './rate-limit/middleware';
+import { adminAuditRoutes } from './routes/admin.audit.routes';
+import { adminCatalogRoutes } from './routes/admin.catalog.routes';
+import { adminOrderRoutes } from './routes/admin.orders.routes';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes, jwksRoute } from './routes/auth.routes';
 import { cartRoutes } from './routes/cart.routes';
@@ -13,6 +16,7 @@ import { catalogRoutes } from './routes/catalog.routes';
 import { checkoutRoutes, orderRoutes } from './routes/checkout.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
+import { imageRoutes } from './routes/images.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
 import { serveApiDocument } from './routes/openapi';
 import { opsAlertsRoutes } from './routes/ops.alerts.routes';
@@ -30,6 +34,8 @@ app.use('*', corsAllowList());
 // limited like any request; the per-subject limits need the verified identity, so they come after.
 app.use('/v1/*', edgeLimits(), authenticate(), rateLimit());
 app.use('/.well-known/*', edgeLimits(), rateLimit());
+// Images: the edge tier only (per-address counts, overload shedding); a page shows many, and they never change.
+app.use('/images/*', edgeLimits());
 app.onError(onError);
 app.notFound(notFound);
 
@@ -41,11 +47,15 @@ app.route('/v1/admin/ops', opsFiguresRoutes);
 app.route('/v1/admin/ops', opsSignalsRoutes);
 app.route('/v1/admin/ops', opsAlertsRoutes);
 app.route('/v1/admin', adminRoutes);
+app.route('/v1/admin', adminOrderRoutes);
+app.route('/v1/admin', adminAuditRoutes);
+app.route('/v1/admin', adminCatalogRoutes);
 app.route('/v1/cart', cartRoutes);
 app.route('/v1/checkout', checkoutRoutes);
 app.route('/v1/orders', orderRoutes);
 app.route('/v1/inventory', inventoryRoutes);
 app.route('/v1/webhooks', webhookRoutes);
 app.route('/docs', docsRoutes);
+app.route('/images', imageRoutes);
 
 serveApiDocument(app);

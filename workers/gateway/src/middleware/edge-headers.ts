@@ -32,9 +32,17 @@ const docsHeaders = secureHeaders({
   },
 });
 
+// Product images (/images/*) are embedded by storefront pages on other sites: readable cross-origin.
+const imageHeaders = secureHeaders({
+  ...common,
+  crossOriginResourcePolicy: 'cross-origin',
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+});
+
 export function securityHeaders(): MiddlewareHandler<GatewayApp> {
   return async function securityHeadersMiddleware(c, next) {
     const path = c.req.path;
+    if (path.startsWith('/images/')) return imageHeaders(c, next);
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };
 }

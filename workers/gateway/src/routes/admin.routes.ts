@@ -1,9 +1,11 @@
 // Merchant routes: a valid access token with the merchant role or above (401 without one, 403 below).
 import { createRoute, z } from '@hono/zod-openapi';
-import { Money, ProductUpdate, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
+import { ProductPatch } from '../../../../lib/admin/catalog.schemas';
+import { Money, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
 import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
+import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import * as example from './examples';
@@ -31,12 +33,12 @@ adminRoutes.openapi(
     method: 'patch',
     path: '/products/{slug}',
     tags: ['Merchant'],
-    summary: "Change a product's title and/or price",
+    summary: "Change any of a product's fields (slug, title, description, brand, category, images, price)",
     security: bearer,
     middleware: [jsonBody()] as const,
     request: {
       params: SlugParam,
-      body: { required: true, ...json(ProductUpdate, { title: 'Harbor Linen Shirt', priceAmount: 4500 }) },
+      body: { required: true, ...json(ProductPatch, { title: 'Harbor Linen Shirt', priceAmount: 4500 }) },
     },
     responses: {
       200: { description: 'Updated', ...json(ProductUpdated) },
@@ -44,11 +46,12 @@ adminRoutes.openapi(
       401: failure('No token'),
       403: failure('Not allowed'),
       404: failure('No such product'),
+      409: failure('The new slug is taken (SLUG_TAKEN)'),
     },
   }),
   async (c) => {
     const result = unwrap(
-      await traced(c.env.ADMIN).updateProduct(c.get('identity')!, c.req.valid('param').slug, c.req.valid('json')),
+      await traced(c.env.ADMIN).updateProduct(actorOf(c), c.req.valid('param').slug, c.req.valid('json')),
     );
     return c.json({ product: result.product, generation: result.generation }, 200);
   },
@@ -76,7 +79,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await traced(c.env.ADMIN).setStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).setStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -98,7 +101,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { inventory } = unwrap(
-      await traced(c.env.ADMIN).adjustStock(c.get('identity')!, c.req.valid('param').sku, c.req.valid('json')),
+      await traced(c.env.ADMIN).adjustStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
   },
@@ -168,7 +171,7 @@ adminRoutes.openapi(
   async (c) => {
     const q = c.req.valid('query');
     return c.json(
-      unwrap(await traced(c.env.ADMIN).deadLetters(c.get('identity')!, q.includeReplayed === 'true', q.limit)) as never,
+      unwrap(await traced(c.env.ADMIN).deadLetters(actorOf(c), q.includeReplayed === 'true', q.limit)) as never,
       200,
       { 'cache-control': 'no-store' },
     );
@@ -198,6 +201,6 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json') ?? {};
-    return c.json(unwrap(await traced(c.env.ADMIN).replayDeadLetters(c.get('identity')!, body.ids)) as never, 200);
+    return c.json(unwrap(await traced(c.env.ADMIN).replayDeadLetters(actorOf(c), body.ids)) as never, 200);
   },
 );
