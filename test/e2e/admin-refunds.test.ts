@@ -105,19 +105,22 @@ describe('merchant refunds', () => {
     const third = Math.floor(total / 3);
     const answers = await Promise.all(Array.from({ length: 8 }, () => refund(orderId, { amount: third })));
     const statuses = answers.map((a) => a.response.status).sort();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
-    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+    // Taken: 201 (Stripe took it) or 202 (recorded, sent by the outbox). On a loaded machine an answer may also be
+    // 503 (the audit entry could not be written, so nothing was done); the money invariant holds either way.
+    const taken = statuses.filter((s) => s === 201 || s === 202).length;
+    expect(statuses.every((s) => [201, 202, 409, 503].includes(s)), JSON.stringify(statuses)).toBe(true);
+    expect(taken).toBe(Math.min(3, 8 - statuses.filter((s) => s === 503).length));
     for (const a of answers.filter((x) => x.response.status === 409))
       expect(a.error!.error.code).toBe('REFUND_EXCEEDS_PAID');
-    expect(await stripeRefunded(intentId)).toBe(3 * third);
+    await eventually('refunds sent', async () => (await stripeRefunded(intentId)) === taken * third, 20_000);
 
     const key = crypto.randomUUID();
-    const rest = total - 3 * third;
+    const rest = total - taken * third;
     const same = await Promise.all(Array.from({ length: 6 }, () => refund(orderId, { amount: rest }, key)));
     const ids = new Set(same.map((a) => a.data?.refund.id));
     expect(ids.size, JSON.stringify(same.map((a) => a.error))).toBe(1);
-    expect(same.filter((a) => a.response.status === 201)).toHaveLength(1);
-    expect(await stripeRefunded(intentId)).toBe(total);
+    expect(same.filter((a) => a.response.status === 201 || a.response.status === 202)).toHaveLength(1);
+    await eventually('the rest refunded', async () => (await stripeRefunded(intentId)) === total, 20_000);
     const order = (await adminOrder(orderId)).data!;
     expect(order).toMatchObject({ status: 'refunded', refundable: { amount: 0 } });
     expect(order.refunds.reduce((n, r) => n + r.amount.amount, 0)).toBe(total);
