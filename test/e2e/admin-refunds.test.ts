@@ -108,7 +108,10 @@ describe('merchant refunds', () => {
     // Taken: 201 (Stripe took it) or 202 (recorded, sent by the outbox). On a loaded machine an answer may also be
     // 503 (the audit entry could not be written, so nothing was done); the money invariant holds either way.
     const taken = statuses.filter((s) => s === 201 || s === 202).length;
-    expect(statuses.every((s) => [201, 202, 409, 503].includes(s)), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => [201, 202, 409, 503].includes(s)),
+      JSON.stringify(statuses),
+    ).toBe(true);
     expect(taken).toBe(Math.min(3, 8 - statuses.filter((s) => s === 503).length));
     for (const a of answers.filter((x) => x.response.status === 409))
       expect(a.error!.error.code).toBe('REFUND_EXCEEDS_PAID');
