@@ -20,6 +20,7 @@ import type {
   RefundEvent,
   StuckTaskInfo,
 } from '../../lib/contracts/admin-orders';
+import type { CartSnapshot } from '../../lib/contracts/cart';
 import type {
   CheckoutCall,
   CheckoutResult,
@@ -34,7 +35,7 @@ import { withTimeout } from '../../lib/resilience';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
 import { acceptTraces, withTrace } from '../../lib/trace';
 import { outboxShardName } from '../metrics/metrics.do';
-import { runCheckout, type SagaContext } from './checkout.saga';
+import { runCheckout, type SagaContext, screenCart } from './checkout.saga';
 import { ordersConfig } from './config';
 import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
@@ -120,6 +121,18 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
+    // A new key is screened first (cart, If-Match, published stock state): a refusal there stores nothing, as it
+    // would store nothing in the saga, and a flash sale's losers then cost no write. The key is looked at again
+    // after the wait: a duplicate of it may have been stored meanwhile, and then that one's answer is the answer.
+    const isNew = () => !this.book.key(call.key) && !this.inflight.has(call.key);
+    let screened: CartSnapshot | undefined;
+    if (isNew()) {
+      // A failure here (the cart unreachable) is left to the saga, which answers it as it always has.
+      const screening = await screenCart(this.ports, call).catch(() => null);
+      if (screening && 'answer' in screening && isNew()) return screening.answer;
+      // The snapshot is reused only if no other checkout of this shopper runs first (it could change the cart).
+      if (screening && 'cart' in screening && this.inflight.size === 0) screened = screening.cart;
+    }
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
       return failure(
@@ -147,7 +160,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     };
     const run = this.checkoutChain
       .catch(() => {})
-      .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId)));
+      .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId, row ? undefined : screened)));
     this.checkoutChain = run.catch(() => {});
     const answer = run.finally(() => this.inflight.delete(call.key));
     this.inflight.set(call.key, answer);
