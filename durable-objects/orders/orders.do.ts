@@ -58,6 +58,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
   private checkoutChain: Promise<unknown> = Promise.resolve();
+  /** Checkouts started by this object so far: a cart read before one started may be out of date. */
+  private checkoutsStarted = 0;
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
   /**
@@ -127,11 +129,15 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     const isNew = () => !this.book.key(call.key) && !this.inflight.has(call.key);
     let screened: CartSnapshot | undefined;
     if (isNew()) {
+      const started = this.checkoutsStarted;
       // A failure here (the cart unreachable) is left to the saga, which answers it as it always has.
       const screening = await screenCart(this.ports, call).catch(() => null);
       if (screening && 'answer' in screening && isNew()) return screening.answer;
-      // The snapshot is reused only if no other checkout of this shopper runs first (it could change the cart).
-      if (screening && 'cart' in screening && this.inflight.size === 0) screened = screening.cart;
+      // The snapshot is reused only if no other checkout of this shopper started meanwhile or runs first: one that
+      // was accepted took the cart's lines, and this one must then see the cart without them (CART_EMPTY), not
+      // buy them again.
+      const untouched = started === this.checkoutsStarted && this.inflight.size === 0;
+      if (screening && 'cart' in screening && untouched) screened = screening.cart;
     }
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
@@ -158,6 +164,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       holdTtlMs: this.holdTtlMs,
       actionHoldTtlMs: this.actionHoldTtlMs,
     };
+    this.checkoutsStarted++;
     const run = this.checkoutChain
       .catch(() => {})
       .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId, row ? undefined : screened)));
