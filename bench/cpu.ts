@@ -10,7 +10,7 @@ const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
  * proxy one that owns the port and the one running the workers, Postgres, the local servers), and of its workerd
  * processes alone. Found by parent pid, since wrangler starts workerd in a session of its own.
  */
-export function stackCpuSeconds(root: number): { workerd: number; all: number } {
+export function stackCpuSeconds(root: number): { workerd: number; all: number; byPid: Map<number, number> } {
   const procs: { pid: number; ppid: number; comm: string; cpu: number }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -32,10 +32,13 @@ export function stackCpuSeconds(root: number): { workerd: number; all: number } 
   }
   let workerd = 0;
   let all = 0;
+  const byPid = new Map<number, number>();
   for (const p of procs) {
     if (!inStack.has(p.pid)) continue;
     all += p.cpu;
-    if (p.comm === 'workerd') workerd += p.cpu;
+    if (p.comm !== 'workerd') continue;
+    workerd += p.cpu;
+    byPid.set(p.pid, p.cpu);
   }
-  return { workerd, all };
+  return { workerd, all, byPid };
 }

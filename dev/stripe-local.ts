@@ -43,6 +43,8 @@ export interface StripeLocalOptions {
   port?: number; // 0 = ephemeral
   host?: string; // default 127.0.0.1
   webhookUrl?: string; // where events are POSTed; can also be set later
+  /** The endpoint's enabled_events, as a Stripe webhook endpoint has them: other events are made, not delivered. */
+  enabledEvents?: readonly string[];
   webhookSecret: string; // whsec_... used to sign events
   apiKey?: string; // accepted secret key; default: any key starting with sk_test_ (or rk_test_)
   webhookRetry?: Partial<RetryPolicy>; // default {500, 8, 5000}: exponential backoff with jitter
@@ -107,8 +109,10 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     apiVersion: API_VERSION,
     baseUrl: () => baseUrl,
     // Ordered per PaymentIntent: its own events and those of its charges and refunds.
-    onEvent: (e) =>
-      deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id)),
+    onEvent: (e) => {
+      if (opts.enabledEvents && !opts.enabledEvents.includes(e.type)) return resources.markDelivered(e.id);
+      deliverer.add(e.id, e.type, JSON.stringify(e, null, 2), String(e.data.object.payment_intent ?? e.data.object.id));
+    },
   });
   const idempotency = createIdempotency();
   /** The latest API requests, for tests that follow a trace (GET /_local/requests). */

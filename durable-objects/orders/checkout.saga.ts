@@ -8,6 +8,7 @@ import type { OrderLine, OrderSnapshot } from '../../lib/checkout/order';
 import { priceChange } from '../../lib/checkout/price-check';
 import { computeTotals } from '../../lib/checkout/pricing';
 import { acceptedView } from '../../lib/checkout/view';
+import type { CartSnapshot } from '../../lib/contracts/cart';
 import type { CheckoutCall, CheckoutResult } from '../../lib/contracts/checkout';
 import { AppError, type ErrorCode } from '../../lib/errors';
 import { log } from '../../lib/log';
@@ -44,9 +45,14 @@ export interface SagaContext {
  * retryable: it keeps its order id so a retry resumes the same order (same holds, same PaymentIntent), and the
  * holds this attempt took are released until then.
  */
-export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
+export async function runCheckout(
+  ctx: SagaContext,
+  call: CheckoutCall,
+  orderId: string,
+  screened?: CartSnapshot,
+): Promise<CheckoutResult> {
   try {
-    return await placeOrder(ctx, call, orderId);
+    return await placeOrder(ctx, call, orderId, screened);
   } catch (err) {
     ctx.book.markRetryable(call.key);
     log.error('checkout failed', { orderId, error: String(err), stack: err instanceof Error ? err.stack : undefined });
@@ -65,7 +71,12 @@ export async function runCheckout(ctx: SagaContext, call: CheckoutCall, orderId:
   }
 }
 
-async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string): Promise<CheckoutResult> {
+async function placeOrder(
+  ctx: SagaContext,
+  call: CheckoutCall,
+  orderId: string,
+  screened?: CartSnapshot,
+): Promise<CheckoutResult> {
   const { book, ports } = ctx;
   let order = book.order(orderId);
   if (order && order.status !== 'created') return answerFor(book, order, call.key);
@@ -73,7 +84,7 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
   const resumed = order !== null;
 
   if (!order) {
-    const created = await newOrder(ctx, call, orderId);
+    const created = await newOrder(ctx, call, orderId, screened);
     if ('answer' in created) return created.answer;
     order = created.order;
   }
@@ -172,28 +183,46 @@ async function placeOrder(ctx: SagaContext, call: CheckoutCall, orderId: string)
 }
 
 /**
- * The order for the cart as it is now, or the answer that refuses it before anything is held or charged: the
- * cart (If-Match: the version the shopper saw), admission from the published stock state (a sold-out SKU is
- * refused without Postgres, Stripe or the hot InventoryDO), prices from the edge catalog at one generation, and
- * the price check (nothing is charged that the shopper did not see).
+ * The refusals that need nothing held, charged or stored, from the cart as it is now: a cart changed since the
+ * shopper read it (If-Match: 412), an empty cart, and admission from the published stock state (a sold-out SKU is
+ * refused without Postgres, Stripe or the hot InventoryDO). Or the cart, which may go on to become an order.
+ * OrdersDO runs this before it stores a new key, so a flash sale's losers cost no writes (issue 10).
+ */
+export async function screenCart(
+  ports: OrderPorts,
+  call: CheckoutCall,
+): Promise<{ cart: CartSnapshot } | { answer: CheckoutResult }> {
+  const cart = await ports.cart.snapshot(call.identity);
+  if (call.cartVersion !== undefined && call.cartVersion !== cart.version) {
+    const message = 'The cart changed since you read it; read it again and check out with its new ETag.';
+    return { answer: refused('PRECONDITION_FAILED', message, { currentVersion: cart.version }) };
+  }
+  if (cart.lines.length === 0)
+    return { answer: refused('CART_EMPTY', 'The cart is empty; add items before checking out.') };
+  const short = await ports.stock.admit(cart.lines);
+  if (short.length) return { answer: outOfStock(short) };
+  return { cart };
+}
+
+/**
+ * The order for the cart as it is now (or as `screened` just read it), or the answer that refuses it before
+ * anything is held or charged: the screening above, prices from the edge catalog at one generation, and the price
+ * check (nothing is charged that the shopper did not see).
  */
 async function newOrder(
   ctx: SagaContext,
   call: CheckoutCall,
   orderId: string,
+  screened?: CartSnapshot,
 ): Promise<{ order: OrderSnapshot } | { answer: CheckoutResult }> {
   const { book, ports } = ctx;
   const refuse = (answer: CheckoutResult) => ({ answer: close(ctx, call.key, orderId, answer) });
-  const cart = await ports.cart.snapshot(call.identity);
-  if (call.cartVersion !== undefined && call.cartVersion !== cart.version) {
-    const message = 'The cart changed since you read it; read it again and check out with its new ETag.';
-    return refuse(refused('PRECONDITION_FAILED', message, { currentVersion: cart.version }));
+  let cart = screened;
+  if (!cart) {
+    const screening = await screenCart(ports, call);
+    if ('answer' in screening) return refuse(screening.answer);
+    cart = screening.cart;
   }
-  if (cart.lines.length === 0)
-    return refuse(refused('CART_EMPTY', 'The cart is empty; add items before checking out.'));
-
-  const short = await ports.stock.admit(cart.lines);
-  if (short.length) return refuse(outOfStock(short));
 
   const skus = cart.lines.map((l) => l.sku);
   const priced = await ports.catalog.priceForCheckout(skus);

@@ -20,6 +20,7 @@ import type {
   RefundEvent,
   StuckTaskInfo,
 } from '../../lib/contracts/admin-orders';
+import type { CartSnapshot } from '../../lib/contracts/cart';
 import type {
   CheckoutCall,
   CheckoutResult,
@@ -34,7 +35,7 @@ import { withTimeout } from '../../lib/resilience';
 import { failure, type RpcResult, rpc } from '../../lib/rpc';
 import { acceptTraces, withTrace } from '../../lib/trace';
 import { outboxShardName } from '../metrics/metrics.do';
-import { runCheckout, type SagaContext } from './checkout.saga';
+import { runCheckout, type SagaContext, screenCart } from './checkout.saga';
 import { ordersConfig } from './config';
 import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
@@ -57,6 +58,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
   private checkoutChain: Promise<unknown> = Promise.resolve();
+  /** Checkouts started by this object so far: a cart read before one started may be out of date. */
+  private checkoutsStarted = 0;
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
   /**
@@ -120,6 +123,22 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
+    // A new key is screened first (cart, If-Match, published stock state): a refusal there stores nothing, as it
+    // would store nothing in the saga, and a flash sale's losers then cost no write. The key is looked at again
+    // after the wait: a duplicate of it may have been stored meanwhile, and then that one's answer is the answer.
+    const isNew = () => !this.book.key(call.key) && !this.inflight.has(call.key);
+    let screened: CartSnapshot | undefined;
+    if (isNew()) {
+      const started = this.checkoutsStarted;
+      // A failure here (the cart unreachable) is left to the saga, which answers it as it always has.
+      const screening = await screenCart(this.ports, call).catch(() => null);
+      if (screening && 'answer' in screening && isNew()) return screening.answer;
+      // The snapshot is reused only if no other checkout of this shopper started meanwhile or runs first: one that
+      // was accepted took the cart's lines, and this one must then see the cart without them (CART_EMPTY), not
+      // buy them again.
+      const untouched = started === this.checkoutsStarted && this.inflight.size === 0;
+      if (screening && 'cart' in screening && untouched) screened = screening.cart;
+    }
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) {
       return failure(
@@ -145,9 +164,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       holdTtlMs: this.holdTtlMs,
       actionHoldTtlMs: this.actionHoldTtlMs,
     };
+    this.checkoutsStarted++;
     const run = this.checkoutChain
       .catch(() => {})
-      .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId)));
+      .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId, row ? undefined : screened)));
     this.checkoutChain = run.catch(() => {});
     const answer = run.finally(() => this.inflight.delete(call.key));
     this.inflight.set(call.key, answer);

@@ -85,6 +85,9 @@ export const REFUND_EVENTS = new Set([
   'charge.refunded',
 ]);
 
+/** The events a Stripe webhook endpoint of ours needs enabled (`enabled_events`): the ones acted on, no more. */
+export const WEBHOOK_EVENTS: readonly string[] = [...PAYMENT_EVENTS, ...REFUND_EVENTS];
+
 const RefundObjectEvent = Envelope.extend({
   data: z
     .object({

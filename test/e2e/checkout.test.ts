@@ -188,6 +188,23 @@ describe('checkout', () => {
     await eventually('one row in Postgres', async () => (await pgOrderRows([orderId])).length === 1, 10_000);
   });
 
+  it('buys one cart once: 6 checkouts of it at once under different keys make 1 order, the rest find it empty', async () => {
+    // Each new key is screened (the cart read) before the checkouts of the shopper run one after another: a cart read
+    // before another checkout took its lines must not be bought again.
+    const sku = await freshSku(20);
+    const token = await shopperWith(sku, 2);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => checkout(token, checkoutBody())));
+    const tally: Record<string, number> = {};
+    for (const a of answers) {
+      const label = `${a.response.status} ${a.error?.error.code ?? ''}`.trim();
+      tally[label] = (tally[label] ?? 0) + 1;
+    }
+    expect(tally).toEqual({ '202': 1, '422 CART_EMPTY': 5 });
+    const orderId = answers.find((a) => a.response.status === 202)!.data!.orderId;
+    await waitForStatus(token, orderId, 'paid');
+    expect(await inventory(sku)).toMatchObject({ held: 0, sold: 2, available: 18 });
+  });
+
   it('sells the last 10 units to exactly 10 of 200 shoppers racing for them', async () => {
     const sku = await freshSku(10);
     const shoppers: string[] = [];

@@ -35,7 +35,7 @@ app.use('*', corsAllowList());
 app.use('/v1/*', edgeLimits(), authenticate(), rateLimit());
 app.use('/.well-known/*', edgeLimits(), rateLimit());
 // Images: the edge tier only (per-address counts, overload shedding); a page shows many, and they never change.
-app.use('/images/*', edgeLimits());
+app.use('/images/*', edgeLimits({ countAddress: true }));
 app.onError(onError);
 app.notFound(notFound);
 

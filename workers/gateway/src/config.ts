@@ -52,6 +52,8 @@ export const GatewayVars = z
     // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
     RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
     HEALTH_CACHE_MS: intVar(5000, { max: 60_000 }),
+    // How long the gateway answers a public catalog URL from its own memo (routes/catalog-memo.ts); 0: never.
+    CATALOG_MEMO_MS: intVar(250, { max: 5000 }),
     // A store call unanswered after this long is given up (slow is not failing). RATE_LIMIT_BREAKER_FAILURES errors
     // in a row open the breaker for RATE_LIMIT_BREAKER_OPEN_MS: fail-closed rules then answer 503 at once.
     RATE_LIMIT_STORE_TIMEOUT_MS: intVar(2000, { min: 1, max: 60_000 }),

@@ -7,8 +7,8 @@ import { dbSettings } from '../../../lib/db/client';
 import { HEALTH_TIMEOUT_MS, probe, workerHealth } from '../../../lib/health';
 import { withTimeout } from '../../../lib/resilience';
 import { gatewayConfig } from './config';
-import { storeFor } from './rate-limit/middleware';
 import type { Rule } from './rate-limit/rules';
+import { storeFor } from './rate-limit/store';
 import type { GatewayBindings } from './types';
 
 /** How long the gateway waits for a worker's whole health answer: its checks' deadline, plus the call itself. */

@@ -13,6 +13,10 @@ export interface GatewayVars {
   cacheStatus?: string;
   /** The public error code of a refused request, counted in the figures (refusals by reason). */
   errorCode?: string;
+  /** The client address was counted on the edge tier for this request already (edge.ts): once is enough. */
+  addressCounted?: boolean;
+  /** An answer given by the thousand under load (shed): counted in the figures, not logged one by one. */
+  quiet?: boolean;
   /** A business event the answer stands for (`cart.started`), counted in the figures. */
   figureEvent?: string;
 }

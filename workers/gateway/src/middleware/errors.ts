@@ -29,7 +29,8 @@ const statusCodes: Record<number, ErrorCode> = {
 
 export const onError: ErrorHandler<GatewayApp> = (err, c) => {
   if (err instanceof AppError) {
-    if (err.status >= 500) {
+    // Shedding under overload is not an error of ours: logging each would add to the overload (edge.ts).
+    if (err.status >= 500 && !c.get('quiet')) {
       log.error(err.message, {
         requestId: c.get('requestId'),
         correlationId: c.get('correlationId'),

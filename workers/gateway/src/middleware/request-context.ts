@@ -4,7 +4,7 @@
 // or collide in logs; a client's `x-request-id`, when well-formed, is kept apart as the correlation id, logged and
 // echoed back), the figures of every request (middleware/figures.ts), and a structured log line for the requests
 // worth reading: REQUEST_LOG = "errors" (default: status >= 400 or slower
-// than SLOW_REQUEST_MS), "all", or "none". Per-request logging of every success is left to Workers
+// than SLOW_REQUEST_MS, except the refusals a burst gives by the thousand, `quietCodes`), "all", or "none". Per-request logging of every success is left to Workers
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
 import type { MiddlewareHandler } from 'hono';
 import { log } from '../../../../lib/log';
@@ -12,6 +12,13 @@ import { childTraceparent, enterTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { recordFigures } from './figures';
+
+/**
+ * Refusals that a flash sale or a flood answers by the thousand (sold out, over a cap, rate limited, shed under
+ * overload): counted by code in the figures (refusals by reason), logged only when slow. A log line costs about as
+ * much as the refusal itself (under `wrangler dev`, as much as an RPC hop: issue 10).
+ */
+export const quietCodes = new Set(['OUT_OF_STOCK', 'CUSTOMER_LIMIT_EXCEEDED', 'RATE_LIMITED']);
 
 /** What a client's correlation id may look like; anything else is dropped, never logged (no log injection). */
 const acceptableId = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -38,7 +45,8 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
     const ms = Date.now() - started;
     const route = c.req.routePath || 'unmatched';
     const slow = ms >= slowMs;
-    if (mode === 'all' || (mode === 'errors' && (c.res.status >= 400 || slow))) {
+    const quiet = c.get('quiet') === true || quietCodes.has(c.get('errorCode') ?? '');
+    if (mode === 'all' || (mode === 'errors' && ((c.res.status >= 400 && !quiet) || slow))) {
       enterTrace({ traceparent, requestId }, () =>
         log.info('request', {
           requestId,

@@ -1,16 +1,17 @@
-// The edge tier, which runs before anything costly: the Workers Rate Limiting bindings, counters local to the
-// Cloudflare location (`[[ratelimits]]` in wrangler.toml; `wrangler dev` keeps them in memory), and an overload gauge
-// (requests in flight in this isolate, with a cap per route class). The address counter sees every request before
-// its token is verified, so forged or junk bearers are limited like anything else (issue 11, finding 5); the
-// subject counter and the per-class counters of the fail-closed routes run after verification. Their verdict is the
-// one that stands while the global store is slow (store.ts): the per-class counters repeat the global rule's figure
-// per location, so a slow store does not loosen a credential or checkout limit.
+// The edge tier: the Workers Rate Limiting bindings, counters local to the Cloudflare location (`[[ratelimits]]` in
+// wrangler.toml; `wrangler dev` keeps them in memory), and an overload gauge (requests in flight in this isolate,
+// with a cap per route class). The counters stand in for the global store: they count what it did not answer in
+// time, and their verdict is the one that stands while it is slow or down (middleware.ts); the per-class counters
+// repeat the global rule's figure per location, so a slow store does not loosen a credential or checkout limit. A
+// bearer that fails verification is counted on the address counter at once, so forged or junk bearers are limited
+// like anything else (issue 11, finding 5), and a refused address is refused before verification, without a call.
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
 import { log } from '../../../../lib/log';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings } from '../types';
 import { type RouteClass, routeClass } from './rules';
+import { storeFor } from './store';
 
 export type EdgeBinding = {
   [K in keyof GatewayBindings]: GatewayBindings[K] extends RateLimit ? K : never;
@@ -40,6 +41,9 @@ const capOf: Record<RouteClass, (c: GatewayConfig) => number> = {
 
 /** Requests of any class in flight in this isolate (one gauge: the classes share its CPU and memory). */
 let inFlight = 0;
+/** The same per client address: more than ADDRESS_BURST at once from one address is a flood (or a big NAT). */
+const inFlightByAddress = new Map<string, number>();
+const ADDRESS_BURST = 8;
 
 /** `counter:key` -> epoch ms until which its edge counter refused it: refused again here, without a call. */
 const refusedAtEdge = new Map<string, number>();
@@ -98,32 +102,63 @@ export async function edgeCount(c: Context<GatewayApp>, counter: EdgeCounter, ke
   if (!(await call)) throw refusal(periodSeconds);
 }
 
-/** Before authentication: the per-address edge count, then overload shedding. */
-export function edgeLimits(): MiddlewareHandler<GatewayApp> {
+/** True once the isolate is half-way to shedding browse: an edge count is then held, not left to run behind. */
+export const overloaded = (config: GatewayConfig) => inFlight * 2 >= config.OVERLOAD_MAX_INFLIGHT_BROWSE;
+
+/** Is `key` refused on `counter` right now (a refusal remembered in this isolate)? No call. */
+function refusedNow(counter: EdgeCounter, key: string): boolean {
+  const until = refusedAtEdge.get(`${counter}:${key}`);
+  return until !== undefined && until > Date.now();
+}
+
+/**
+ * A bearer that failed verification: its address is counted at once (held), so forged or junk tokens are limited
+ * like anything else (issue 11, finding 5) and a flood of them is refused before it costs more verifications.
+ */
+export async function countFailedAuthentication(c: Context<GatewayApp>): Promise<void> {
+  if (gatewayConfig(c.env).RATE_LIMIT_BACKEND === 'off' || c.get('addressCounted')) return;
+  c.set('addressCounted', true);
+  await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`);
+}
+
+/**
+ * Before authentication: an address the edge tier refused lately is refused again (no call), then overload
+ * shedding. The address is counted on the edge tier only when the global store does not answer in time
+ * (middleware.ts) or when its bearer fails verification (countFailedAuthentication).
+ */
+export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHandler<GatewayApp> {
   return async function edgeLimitsMiddleware(c, next) {
     const config = gatewayConfig(c.env);
     if (config.RATE_LIMIT_BACKEND === 'off') return next();
     const cls = routeClass(c.req.method, c.req.path);
-    // First the address, so a flood from one address is refused before it takes places in the gauge that other
-    // callers need. Held for everything but anonymous reads (a request with a token is about to cost a
-    // verification, a write costs more), and for those too once the isolate is half-way to shedding browse: a
-    // flood must be refused at the edge, not take the places of other shoppers' reads.
-    const held =
-      cls !== 'browse' ||
-      c.req.header('authorization') !== undefined ||
-      inFlight * 2 >= config.OVERLOAD_MAX_INFLIGHT_BROWSE;
-    await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`, held);
+    const address = `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`;
+    if (refusedNow('address', address)) throw refusal(edgeCounters.address.periodSeconds);
+    // Under pressure (more than ADDRESS_BURST requests of this address in flight, the isolate half-way to shedding
+    // browse, or the store slow or down) the address is counted here, held, so a flood from one address is refused
+    // before it takes the places in the gauge that other callers need. Routes with no global rule (images) are
+    // always counted here, held only under pressure.
+    const mine = inFlightByAddress.get(address) ?? 0;
+    const pressed = mine >= ADDRESS_BURST || overloaded(config) || storeFor(c.env, config)?.degraded === true;
+    if (pressed || opts.countAddress) {
+      c.set('addressCounted', true);
+      await edgeCount(c, 'address', address, pressed);
+    }
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
     if (inFlight >= capOf[cls](config)) {
+      c.set('quiet', true); // counted in the figures; a log line each would add to the overload
       throw new AppError('SERVICE_UNAVAILABLE', 'The storefront is very busy; try again in a moment.', {
         retryAfter: 1,
       });
     }
     inFlight++;
+    inFlightByAddress.set(address, (inFlightByAddress.get(address) ?? 0) + 1);
     try {
       await next();
     } finally {
       inFlight--;
+      const left = (inFlightByAddress.get(address) ?? 1) - 1;
+      if (left > 0) inFlightByAddress.set(address, left);
+      else inFlightByAddress.delete(address);
     }
   };
 }

@@ -1,42 +1,23 @@
-// The rate-limit middleware after authentication: the per-subject edge count, then the global token bucket of the
-// request's rule (rules.ts), with RateLimit-* headers and 429 + Retry-After when the caller is over. The global
-// store is asked through store.ts: a slow store leaves the edge tier's verdict standing, a failing one (breaker)
-// makes fail-closed rules answer 503 + Retry-After and fail-open ones rely on the edge tier alone.
+// The rate-limit middleware after authentication: the global token bucket of the request's rule (rules.ts), with
+// RateLimit-* headers and 429 + Retry-After when the caller is over. The global store is asked through store.ts;
+// whatever it does not answer in time is counted by the edge tier (edge.ts) under the same key: a slow store
+// leaves the edge tier's verdict standing, a failing one (breaker) makes fail-closed rules answer 503 +
+// Retry-After and fail-open ones rely on the edge tier alone.
+//
+// Why the edge tier counts only what the store did not answer: while the store answers, its verdict is the exact
+// one (global, per rule), and an edge count as well cost every request a call (under `wrangler dev` a Durable
+// Object fetch, the largest cost of a cached read: issue 10). A caller who slows the store is counted by the edge
+// tier from then on, so the limit holds per location, as it did.
 import type { MiddlewareHandler } from 'hono';
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { AppError } from '../../../../lib/errors';
 import { log } from '../../../../lib/log';
-import { type GatewayConfig, gatewayConfig } from '../config';
-import type { GatewayApp, GatewayBindings } from '../types';
-import { durableObjectLimiter, type Limiter, refillOf, upstashLimiter } from './backends';
-import { type EdgeCounter, edgeCount } from './edge';
+import { gatewayConfig } from '../config';
+import type { GatewayApp } from '../types';
+import { refillOf } from './backends';
+import { type EdgeCounter, edgeCount, overloaded } from './edge';
 import { classify, edgeOf, type Rule, routeClass, rules } from './rules';
-import { GlobalStore } from './store';
-
-const stores = new WeakMap<GatewayConfig, GlobalStore | null>();
-
-/** The store chosen by RATE_LIMIT_BACKEND (auto: Upstash when its URL is set, else the Durable Object). */
-export function storeFor(env: GatewayBindings, config: GatewayConfig): GlobalStore | null {
-  if (stores.has(config)) return stores.get(config)!;
-  const choice = config.RATE_LIMIT_BACKEND;
-  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
-  let limiter: Limiter | null = null;
-  // The schema has checked that the Upstash backend has both its URL and its token.
-  if ((choice === 'upstash' || choice === 'auto') && url && token) {
-    limiter = upstashLimiter(url, token, config.RATE_LIMIT_STORE_TIMEOUT_MS);
-  } else if (choice === 'durable-object' || choice === 'auto') {
-    limiter = durableObjectLimiter(env.RATE_LIMITER, config.RATE_LIMIT_SHARDS);
-  }
-  const store = limiter
-    ? new GlobalStore(limiter, {
-        storeTimeoutMs: config.RATE_LIMIT_STORE_TIMEOUT_MS,
-        breakerFailures: config.RATE_LIMIT_BREAKER_FAILURES,
-        breakerOpenMs: config.RATE_LIMIT_BREAKER_OPEN_MS,
-      })
-    : null;
-  stores.set(config, store);
-  return store;
-}
+import { storeFor } from './store';
 
 /**
  * RateLimit-Limit is the bucket's capacity, -Remaining its tokens left, -Reset the seconds until it is full
@@ -63,11 +44,15 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
     const cls = routeClass(c.req.method, c.req.path);
     const who = c.get('identity');
-    if (who) await edgeCount(c, 'subject', `sub:${who.sub}`);
     const { rule, key } = classify(rules(config), cls, ip, who);
-    // The fail-closed routes also count on an edge counter of their own, at the global rule's figure.
+    // The edge tier, for what the store did not answer: the fail-closed routes on a counter of their own at the
+    // global rule's figure, the rest per subject or per address. `held`: the request waits for the count.
     const edge = edgeOf[cls];
-    if (edge && (edge.key === 'address' || who)) await edgeCount(c, cls as EdgeCounter, key);
+    const edgeTier = async (held: boolean) => {
+      if (edge && (edge.key === 'address' || who)) return edgeCount(c, cls as EdgeCounter, key, held);
+      if (who) return edgeCount(c, 'subject', `sub:${who.sub}`, held);
+      if (!c.get('addressCounted')) return edgeCount(c, 'address', `ip:${ip}`, held); // once per request
+    };
     const waitMs = cls === 'browse' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
     const verdict = await store.check(rule, key, waitMs, (p) => {
       try {
@@ -76,7 +61,16 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
         // No execution context (a direct app.request in a test): the call still runs, unheld.
       }
     });
-    if (verdict.kind === 'late') return next(); // the edge tier has let it through; the store's verdict follows
+    if (verdict.kind === 'unwaited') {
+      // A browse request: while the store is healthy its verdict applies from the caller's next request; while it
+      // is not, the edge tier counts too (held once the isolate is half-way to shedding browse).
+      if (store.degraded) await edgeTier(overloaded(config));
+      return next();
+    }
+    if (verdict.kind === 'late') {
+      await edgeTier(true); // the edge tier decides now; the store's verdict follows
+      return next();
+    }
     if (verdict.kind === 'down') {
       log.warn('rate limiter unavailable', {
         requestId: c.get('requestId'),
@@ -92,6 +86,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
           retryAfter,
         });
       }
+      await edgeTier(true);
       return next();
     }
     const now = Date.now();

@@ -107,6 +107,28 @@ describe('the global tier', () => {
     expect(calls()).toBe(2);
   });
 
+  it('answers "unwaited" at once when nobody waits, and applies the refusal from the next request', async () => {
+    const { store, calls } = fakeStore(async () => ({
+      success: false,
+      limit: 10,
+      remaining: 0,
+      reset: Date.now() + 5000,
+    }));
+    expect(await store.check(rule, 'u', 0, keep)).toEqual({ kind: 'unwaited' });
+    await Promise.all(held);
+    expect(await store.check(rule, 'u', 0, keep)).toMatchObject({ kind: 'answer', result: { success: false } });
+    expect(calls()).toBe(1);
+  });
+
+  it('counts as degraded after a late answer, not while it answers in time', async () => {
+    const fast = fakeStore(async () => ok);
+    await fast.store.check(rule, 'k', 100, keep);
+    expect(fast.store.degraded).toBe(false);
+    const slow = fakeStore(() => new Promise<LimitResult>(() => {}));
+    expect(await slow.store.check(rule, 'k', 10, keep)).toEqual({ kind: 'late' });
+    expect(slow.store.degraded).toBe(true);
+  });
+
   it('passes the answer of a healthy store through', async () => {
     const { store } = fakeStore(async () => ok);
     expect(await store.check(rule, 'k', 100, keep)).toEqual({ kind: 'answer', result: ok });

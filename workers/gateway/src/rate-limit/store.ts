@@ -1,21 +1,28 @@
-// The global tier: one call to the store (Upstash or RateLimiterDO) per request, which a request waits on for at
-// most a short deadline. What the store answers late is not lost: a refusal is remembered in the isolate until the
-// bucket refills, so the caller's next requests are refused here without another call. A breaker on the store
-// opens only on real failures (errors: refused connections, 5xx, a broken object), never on slowness: a call with
-// no answer within RATE_LIMIT_STORE_TIMEOUT_MS is given up ("late"), not counted. A flood that slows the store (or
-// queues its calls) must not be able to open the breaker and so refuse everyone's logins.
+// The global tier: the store (Upstash or RateLimiterDO), which a request waits on for at most a short deadline.
+// What the store answers late is not lost: a refusal is remembered in the isolate until the bucket refills, so the
+// caller's next requests are refused here without another call. A breaker on the store opens only on real failures
+// (errors: refused connections, 5xx, a broken object), never on slowness: a call with no answer within
+// RATE_LIMIT_STORE_TIMEOUT_MS is given up ("late"), not counted. A flood that slows the store (or queues its calls)
+// must not be able to open the breaker and so refuse everyone's logins.
 //
 // Why: a deadline that turns into "let through" lifts the limit for whoever slows the store down (a flood), and
 // one that turns into "refuse" locks out everyone else (issue 11, finding 1). Here a slow store changes nothing:
-// the edge tier, which ran before, has already limited the request, and the store's verdict follows.
+// the edge tier counts whatever the store did not answer in time (middleware.ts), and the store's verdict follows.
+//
+// Not batched across requests on purpose: a store call made in one request's context and awaited in another's
+// is refused by workerd ("Cannot perform I/O on behalf of a different request"), so each request makes its own.
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { CircuitBreaker, CircuitOpenError, TimeoutError, withTimeout } from '../../../../lib/resilience';
-import type { Limiter } from './backends';
+import type { GatewayConfig } from '../config';
+import type { GatewayBindings } from '../types';
+import { durableObjectLimiter, type Limiter, upstashLimiter } from './backends';
 import type { Rule } from './rules';
 
 export type Verdict =
   /** The store's answer, or a refusal it gave earlier that still holds. */
   | { kind: 'answer'; result: LimitResult }
+  /** Not waited for (browse): the store's verdict applies from the caller's next request. */
+  | { kind: 'unwaited' }
   /** No answer within the wait (or within the store timeout): the edge tier's verdict stands. */
   | { kind: 'late' }
   /** The store failed (an error, or the breaker is open): `retryAfterMs` until it is tried again. */
@@ -28,11 +35,14 @@ export interface StoreOptions {
 }
 
 const FORGET_ABOVE = 10_000;
+/** For this long after a call timed out, the store counts as degraded (the edge tier counts unwaited checks). */
+const DEGRADED_FOR_MS = 10_000;
 
 export class GlobalStore {
   /** `rule:key` -> epoch ms until which the store refused it (its next refill). */
   private readonly refused = new Map<string, number>();
   readonly breaker: CircuitBreaker;
+  private lastTimeoutAt = 0;
 
   constructor(
     readonly backend: Limiter,
@@ -42,6 +52,14 @@ export class GlobalStore {
       failureThreshold: opts.breakerFailures,
       openMs: opts.breakerOpenMs,
     });
+  }
+
+  /**
+   * True while the store cannot be relied on to answer: its breaker is not closed, or a call timed out lately.
+   * The middleware then counts on the edge tier even the checks it does not wait for.
+   */
+  get degraded(): boolean {
+    return this.breaker.state !== 'closed' || Date.now() - this.lastTimeoutAt < DEGRADED_FOR_MS;
   }
 
   /**
@@ -65,10 +83,13 @@ export class GlobalStore {
       if (!result.success) this.remember(id, result.reset);
       return result;
     });
-    recorded.catch(() => {}); // the outcome is reported below (or dropped when nobody waits for it)
+    recorded.catch((error: unknown) => {
+      // The outcome is reported below (or dropped when nobody waits for it); a timeout marks the store degraded.
+      if (error instanceof TimeoutError) this.lastTimeoutAt = Date.now();
+    });
     if (waitMs <= 0) {
       keepAlive(recorded.catch(() => {}));
-      return { kind: 'late' };
+      return { kind: 'unwaited' };
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => {
@@ -77,6 +98,7 @@ export class GlobalStore {
     try {
       const first = await Promise.race([recorded, late]);
       if (first === 'late') {
+        this.lastTimeoutAt = Date.now();
         keepAlive(recorded.catch(() => {}));
         return { kind: 'late' };
       }
@@ -99,4 +121,29 @@ export class GlobalStore {
     }
     this.refused.set(id, until);
   }
+}
+
+const stores = new WeakMap<GatewayConfig, GlobalStore | null>();
+
+/** The store chosen by RATE_LIMIT_BACKEND (auto: Upstash when its URL is set, else the Durable Object). */
+export function storeFor(env: GatewayBindings, config: GatewayConfig): GlobalStore | null {
+  if (stores.has(config)) return stores.get(config)!;
+  const choice = config.RATE_LIMIT_BACKEND;
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
+  let limiter: Limiter | null = null;
+  // The schema has checked that the Upstash backend has both its URL and its token.
+  if ((choice === 'upstash' || choice === 'auto') && url && token) {
+    limiter = upstashLimiter(url, token, config.RATE_LIMIT_STORE_TIMEOUT_MS);
+  } else if (choice === 'durable-object' || choice === 'auto') {
+    limiter = durableObjectLimiter(env.RATE_LIMITER, config.RATE_LIMIT_SHARDS);
+  }
+  const store = limiter
+    ? new GlobalStore(limiter, {
+        storeTimeoutMs: config.RATE_LIMIT_STORE_TIMEOUT_MS,
+        breakerFailures: config.RATE_LIMIT_BREAKER_FAILURES,
+        breakerOpenMs: config.RATE_LIMIT_BREAKER_OPEN_MS,
+      })
+    : null;
+  stores.set(config, store);
+  return store;
 }

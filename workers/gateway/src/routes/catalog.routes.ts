@@ -5,7 +5,9 @@ import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam }
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
+import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
+import { CatalogMemo } from './catalog-memo';
 import * as example from './examples';
 import { failure, failureWithRetry, json, rateLimited, rateLimitHeaders } from './openapi';
 import { router } from './router';
@@ -22,9 +24,29 @@ const cacheHeaders = z
   })
   .extend(rateLimitHeaders.shape);
 
-/** Turns a cached catalog answer into the HTTP response, or throws the catalog's error. */
-function answer(c: Context<GatewayApp>, result: CatalogResult) {
-  const value = unwrap(result);
+const memos = new WeakMap<GatewayConfig, CatalogMemo>();
+function memoOf(c: Context<GatewayApp>): CatalogMemo {
+  const config = gatewayConfig(c.env);
+  let memo = memos.get(config);
+  if (!memo) {
+    memo = new CatalogMemo(config.CATALOG_MEMO_MS);
+    memos.set(config, memo);
+  }
+  return memo;
+}
+
+/**
+ * The catalog's answer for this URL: from the isolate's memo (catalog-memo.ts) or the catalog worker, as the HTTP
+ * response; the catalog's error is thrown.
+ */
+async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>) {
+  const memo = memoOf(c);
+  const key = c.req.url;
+  let value = memo.get(key);
+  if (!value) {
+    value = unwrap(await ask());
+    memo.set(key, value);
+  }
   c.set('cacheStatus', value.cache);
   return c.body(value.body, 200, {
     'content-type': 'application/json; charset=utf-8',
@@ -52,7 +74,7 @@ catalogRoutes.openapi(
       ...errors,
     },
   }),
-  async (c) => answer(c, await traced(c.env.CATALOG).listProducts(c.req.valid('query'))) as never,
+  async (c) => (await answer(c, () => traced(c.env.CATALOG).listProducts(c.req.valid('query')))) as never,
 );
 
 catalogRoutes.openapi(
@@ -68,7 +90,7 @@ catalogRoutes.openapi(
       ...errors,
     },
   }),
-  async (c) => answer(c, await traced(c.env.CATALOG).getProduct(c.req.valid('param').slug)) as never,
+  async (c) => (await answer(c, () => traced(c.env.CATALOG).getProduct(c.req.valid('param').slug))) as never,
 );
 
 catalogRoutes.openapi(
@@ -83,5 +105,5 @@ catalogRoutes.openapi(
       503: errors[503],
     },
   }),
-  async (c) => answer(c, await traced(c.env.CATALOG).listCategories()) as never,
+  async (c) => (await answer(c, () => traced(c.env.CATALOG).listCategories())) as never,
 );
