@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { stackCpuSeconds } from '../../bench/cpu';
 import { BULK_COLUMNS, BULK_MAX_ROWS } from '../../lib/admin/bulk.schemas';
 import { csvRecord, parseCsv } from '../../lib/csv';
-import { client, freshIp, gateway, merchantToken, ok, uniqueWord } from './helpers';
+import { client, freshIp, gateway, merchantToken, ok, primary, uniqueWord } from './helpers';
+import { workerLogLines } from './worker-log';
 
 const PRODUCTS = 2000;
 const SIZES = ['XS', 'S', 'M', 'L', 'XL'];
@@ -78,19 +79,42 @@ describe('10,000 rows', () => {
         body: /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text,
       };
     };
-    const send = () =>
-      call('/v1/admin/products/import', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: file });
+    const send = (body = file) =>
+      call('/v1/admin/products/import', { method: 'POST', headers: { 'content-type': 'text/csv' }, body });
+    const phases = (sha256: string) =>
+      console.log('[bulk 10k] phases:', JSON.stringify(workerLogLines(sha256).find((l) => l.msg === 'bulk import')));
 
     const first = await measured('import (all created)', rows, send);
     expect(first.status).toBe(200);
     expect(first.body.counts).toEqual({ rows, created: rows, updated: 0, unchanged: 0, rejected: 0 });
     expect(first.body.products.created).toBe(PRODUCTS);
+    phases(first.body.sha256);
+    const [entry] = await primary(`select after from audit_log where action = 'product.import' and target_id = $1`, [
+      first.body.sha256,
+    ]);
+    expect(entry.after).toMatchObject({ products: PRODUCTS, variants: rows, counts: { created: rows } });
+    expect(entry.after.created).toHaveLength(rows);
 
     const again = await measured('import again (all unchanged)', rows, send);
     expect(again.body).toMatchObject({ applied: false, counts: { unchanged: rows } });
 
+    // Every price one cent higher: every row updated, in one transaction again.
+    const dearer = file.replace(/,(\d+),(\d+)\r\n/g, (_, price, stock) => `,${Number(price) + 1},${stock}\r\n`);
+    const updated = await measured('import (all prices changed)', rows, () => send(dearer));
+    expect(updated.body.counts).toMatchObject({ updated: rows, rejected: 0 });
+    expect(updated.body.rows[0].changed).toEqual(['price']);
+    phases(updated.body.sha256);
+
+    // One row more than the limit: 413, nothing written.
+    const tooMany = await send(`${dearer}${dearer.split('\r\n')[1]!.replace(/-XS,/, '-XXS,')}\r\n`);
+    expect(tooMany.status).toBe(413);
+
     const exported = await measured('export', rows, () => call(`/v1/admin/products/export.csv?category=${category}`));
     expect(exported.status).toBe(200);
     expect(parseCsv(exported.text)).toHaveLength(rows + 1);
+
+    // Gone again (never ordered), so the other tests' catalog is the usual size.
+    await primary('delete from products where slug like $1', [`${run}-%`]);
+    await primary('delete from inventory_levels where sku like $1', [`${run.toUpperCase()}-%`]);
   }, 300_000);
 });

@@ -23,17 +23,20 @@ const chunks = <T>(items: T[]) =>
 const inList = (json: string) => sql`(select jsonb_array_elements_text(${json}::jsonb))`;
 
 /**
- * What the audit entry keeps as `before` and `after`: the imported products' count, variants and a digest of their
- * rows (with their variants and starting stock), so the entry shows the import changed them without copying
- * thousands of rows into the log; the file's hash, counts and SKUs are added to `after` (the note).
+ * What the audit entry keeps as `before` and `after`: the imported products' count, their variants' count and a
+ * digest of their rows (variants with their starting stock), so the entry shows the import changed them without
+ * copying thousands of rows into the log; the file's hash, counts and SKUs are added to `after` (the note).
+ * Set-based (two aggregates over joins): a subquery per product took seconds for 2,000 products.
  */
-const importState = (handles: string) => sql`(select jsonb_build_object('products', count(*),
-    'variants', coalesce(sum(jsonb_array_length(s->'variants')), 0),
-    'md5', md5(coalesce(string_agg(s::text, ',' order by s->>'slug'), '')))
-  from (select (to_jsonb(p) - 'search' - 'updated_at') || jsonb_build_object('variants', coalesce((select
-      jsonb_agg((to_jsonb(v) - 'product_id' - 'id') || jsonb_build_object('initial', l.initial_on_hand) order by v.sku)
-      from product_variants v left join inventory_levels l on l.sku = v.sku where v.product_id = p.id), '[]'::jsonb)) as s
-    from products p where p.slug in ${inList(handles)}) t)`;
+const importState = (handles: string) => sql`(select jsonb_build_object('products', pc.n, 'variants', vc.n,
+    'md5', md5(pc.d || vc.d))
+  from (select count(*) as n, coalesce(string_agg(md5((to_jsonb(p) - 'search' - 'updated_at')::text), ''
+      order by p.slug), '') as d
+    from products p where p.slug in ${inList(handles)}) pc,
+  (select count(*) as n, coalesce(string_agg(md5(((to_jsonb(v) - 'id') || jsonb_build_object('initial',
+      l.initial_on_hand))::text), '' order by v.sku), '') as d
+    from product_variants v join products p on p.id = v.product_id left join inventory_levels l on l.sku = v.sku
+    where p.slug in ${inList(handles)}) vc)`;
 
 export type ImportNote = {
   file: { sha256: string };
