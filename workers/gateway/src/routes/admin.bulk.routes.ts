@@ -12,7 +12,7 @@ import {
   ImportQuery,
   ImportReport,
 } from '../../../../lib/admin/bulk.schemas';
-import { AppError } from '../../../../lib/errors';
+import { AppError, validationError } from '../../../../lib/errors';
 import { unwrapAnswer } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
@@ -26,10 +26,13 @@ const guarded = { 401: failure('No token'), 403: failure('Below the merchant rol
 
 /**
  * A text/csv body (else 415) of at most BULK_MAX_BYTES by its Content-Length (else 413). A body sent without a
- * length is streamed on and counted by the admin worker as it reads, which stops at the same limit (413).
+ * length is streamed on and counted by the admin worker as it reads, which stops at the same limit (413). The query
+ * is checked first, as on every route: a bad parameter is a 400 whatever the body.
  */
 function csvBody(): MiddlewareHandler<GatewayApp> {
   return async function csvBodyMiddleware(c, next) {
+    const query = ImportQuery.safeParse(c.req.query());
+    if (!query.success) throw validationError('query', query.error.issues);
     if (!/^text\/csv\s*(;|$)/i.test(c.req.header('content-type') ?? ''))
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv.');
     const length = Number(c.req.header('content-length') ?? 0);
