@@ -15,11 +15,17 @@ const BOUND_MS = 2000 + 3000;
 const csvOf = (rows: Row[], columns: readonly string[] = BULK_COLUMNS) =>
   csvRecord(columns) + rows.map((r) => csvRecord(columns.map((c) => r[c as keyof Row] ?? ''))).join('');
 
-async function importCsv(body: string, mode?: 'apply' | 'partial' | 'validate', headers: Record<string, string> = {}) {
+async function importCsv(
+  body: string,
+  mode?: 'apply' | 'partial' | 'validate',
+  headers: Record<string, string> = {},
+  init: RequestInit = {},
+) {
   return api(`/v1/admin/products/import${mode ? `?mode=${mode}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${await merchantToken()}`, 'content-type': 'text/csv', ...headers },
     body,
+    ...init,
   });
 }
 
@@ -175,6 +181,19 @@ describe('import', () => {
     expect((await importCsv(body, undefined, { 'content-type': 'application/json' })).status).toBe(415);
     const huge = await importCsv('handle\n'.padEnd(BULK_MAX_BYTES + 1, 'x'));
     expect(huge.status).toBe(413);
+    // Sent without a length (chunked): streamed through the gateway, counted and stopped by the admin worker.
+    const chunk = new TextEncoder().encode(`${'x'.repeat(8191)}\n`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > BULK_MAX_BYTES + chunk.length) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(sent === chunk.length ? new TextEncoder().encode(`${csvRecord(BULK_COLUMNS)}`) : chunk);
+      },
+    });
+    const chunked = await importCsv(stream as never, undefined, {}, { duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(chunked.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/bytes/) });
     const badHeader = await importCsv('handle,sku,colour\nx,y,z\n');
     expect(badHeader.status).toBe(400);
     expect(badHeader.body.error.message).toMatch(/unknown column "colour"/);
