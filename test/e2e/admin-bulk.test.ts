@@ -149,6 +149,22 @@ describe('import', () => {
     expect(product).toEqual({ title: 'Harbor shirt', price_amount: 3900 });
   });
 
+  it('the same new file sent twice at once: both succeed, one product, each SKU once, one audit entry', async () => {
+    const rows = shirtRows(await newCategory());
+    const file = csvOf(rows);
+    const answers = await Promise.all([importCsv(file), importCsv(file)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const stored = await primary(
+      `select p.slug, count(v.sku)::int as variants from products p join product_variants v on v.product_id = p.id
+       where p.slug = $1 group by p.slug`,
+      [rows[0]!.handle],
+    );
+    expect(stored).toEqual([{ slug: rows[0]!.handle, variants: 2 }]);
+    // The second transaction found the first's rows and changed nothing: no second entry.
+    expect(await importAudits(answers[0]!.body.sha256)).toHaveLength(1);
+    expect((await importCsv(file)).body.counts).toMatchObject({ unchanged: 2 });
+  });
+
   it('sets a changed stock live (audited as stock.set), and a SKU of another product is refused', async () => {
     const rows = shirtRows(await newCategory());
     expect((await importCsv(csvOf(rows))).status).toBe(200);

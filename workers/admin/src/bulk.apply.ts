@@ -79,7 +79,7 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
       action: 'product.import',
       target: { type: 'import', id: note.file.sha256 },
       state: importState(handles),
-      // Imports run one at a time; a single product's writes lock its row as usual.
+      // Import transactions run one at a time: two touching the same products in another order could deadlock.
       lock: sql`select pg_advisory_xact_lock(hashtext('storefront.bulk-import'))`,
       note,
     },
