@@ -35,6 +35,8 @@ export const errorStatus = {
   WEBHOOK_SIGNATURE_INVALID: 400,
   PRECONDITION_FAILED: 412,
   CART_LIMIT_EXCEEDED: 422,
+  /** A bulk import (mode apply) with rejected rows: nothing was written; the per-row report is in `details`. */
+  IMPORT_REJECTED: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -2823,6 +2823,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/products/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every product and variant as CSV (one row per variant), streamed
+         * @description Columns: handle, title, description, brand, category, status, currency, option1_name, option1_value, option2_name, option2_value, option3_name, option3_value, sku, variant_title, price, stock. RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file unchanged changes nothing.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only the products of this category (its slug; not its subcategories). */
+                    category?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The CSV (Content-Disposition: attachment) */
+                200: {
+                    headers: {
+                        "content-disposition": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description A bad query (the category slug) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/products/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import products and variants from CSV: idempotent by SKU, with a per-row report
+         * @description The body is a CSV file (text/csv, UTF-8, at most 10 MB and 10000 rows) with the export's columns; `option*` and `stock` may be left out. A row whose SKU exists updates that variant and its product; a new SKU creates it (and its product when the handle is new); the same file twice changes nothing the second time. The accepted rows are written in one transaction with one audit entry (`product.import`), then shoppers see them within the catalog bound.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description `apply` (default): all or nothing, any rejected row and nothing is written (422). `partial`: the valid rows are written, the report names the rejected ones. `validate`: the report only, nothing written. */
+                    mode?: "apply" | "partial" | "validate";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description The report: each row created, updated, unchanged or rejected */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ImportReport"];
+                    };
+                };
+                /** @description Not a valid file: bad CSV quoting, not UTF-8, an unknown or missing column, empty */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Larger than 10485760 bytes or 10000 rows (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not text/csv (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description mode=apply and some rows are rejected (IMPORT_REJECTED): nothing written, the report in details */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/products": {
         parameters: {
             query?: never;
@@ -4884,7 +5054,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -5592,6 +5762,48 @@ export interface components {
             error: string | null;
             requestId: string;
             address: string | null;
+        };
+        ImportReport: {
+            /** @enum {string} */
+            mode: "apply" | "partial" | "validate";
+            /** @description Whether anything was written (false: validate, or nothing to do). */
+            applied: boolean;
+            /** @description The file's SHA-256 (hex), as the audit entry records it. */
+            sha256: string;
+            counts: {
+                rows: number;
+                created: number;
+                updated: number;
+                unchanged: number;
+                rejected: number;
+            };
+            products: {
+                created: number;
+                updated: number;
+            };
+            stock: {
+                set: number;
+                failed: number;
+            };
+            /** @description The catalog generation published (null: none). */
+            generation: string | null;
+            rows: components["schemas"]["ImportRowReport"][];
+        };
+        ImportRowReport: {
+            /** @description Line of the file the row starts on (the header is line 1). */
+            row: number;
+            handle: string | null;
+            sku: string | null;
+            /** @enum {string} */
+            status: "created" | "updated" | "unchanged" | "rejected";
+            /** @description Columns whose values this row changes (updated rows). */
+            changed?: string[];
+            errors?: {
+                field: string;
+                message: string;
+            }[];
+            /** @description The catalog change was applied, but setting the stock live failed (see docs). */
+            stockError?: string;
         };
         AdminProductCreated: components["schemas"]["AdminProductAnswer"] & {
             stock: {

@@ -36,6 +36,11 @@ export interface AuditedChange extends AuditSubject {
   state: SQL;
   /** Run first, to lock what `state` reads (`select ... for update`), so `before` is what the writes replace. */
   lock?: SQL;
+  /**
+   * A jsonb object merged into `after` (a bulk import's file hash and counts): what the change was, where `state`
+   * only says what it changed. Not part of the comparison: no change, no row, note or not.
+   */
+  note?: Record<string, unknown>;
 }
 
 // Transaction-local (set_config(..., true)): it dies with the transaction and never leaks to another request.
@@ -91,10 +96,11 @@ export async function auditedWrites<const T extends readonly BatchItem<'pg'>[]>(
   writes: T,
 ): Promise<Results<T>> {
   const before = db.execute(sql`select set_config(${BEFORE}, coalesce((${change.state})::text, ''), true)`);
+  const after = change.note === undefined ? sql`a.v` : sql`a.v || ${JSON.stringify(change.note)}::jsonb`;
   const record = db.execute(sql`insert into ${auditLog} (actor_sub, actor_email, actor_role, request_id,
       client_address, action, target_type, target_id, before, after, outcome)
     select ${actorColumns(actor)}, ${change.action}, ${change.target.type}, ${change.target.id},
-      b.v, a.v, 'succeeded'
+      b.v, ${after}, 'succeeded'
     from (select nullif(current_setting(${BEFORE}, true), '')::jsonb as v) b, (select (${change.state}) as v) a
     where b.v is distinct from a.v`);
   const batch = [...(change.lock ? [db.execute(change.lock)] : []), before, ...writes, record] as unknown as [

@@ -4,6 +4,7 @@
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { AuditQuery } from '../../../lib/admin/audit.schemas';
+import { ExportQuery, ImportQuery } from '../../../lib/admin/bulk.schemas';
 import {
   CategoryCreate,
   CategoryPatch,
@@ -31,6 +32,8 @@ import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
+import { exportProducts } from './bulk.export';
+import { importProducts } from './bulk.import';
 import { createCategory, updateCategory } from './categories';
 import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
@@ -118,6 +121,43 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       requireMerchant(actor);
       const { slug, sku } = SkuParam.parse({ slug: slugInput, sku: skuInput });
       return updateVariant(this.env, actor, slug, sku, VariantPatch.parse(input));
+    });
+  }
+
+  /** GET /v1/admin/products/export.csv: the CSV as a byte stream, read page by page as it is sent. */
+  async exportProducts(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return { csv: exportProducts(this.env, ExportQuery.parse(query).category) };
+    });
+  }
+
+  /** POST /v1/admin/products/import: the CSV body as a byte stream, read as it arrives; the per-row report. */
+  async importProducts(actor: Actor, body: ReadableStream<Uint8Array>, query: unknown) {
+    return rpc(async () => {
+      // Refused before reading: the body is cancelled, so the gateway's request ends at once.
+      const refuse = (err: unknown) =>
+        body.cancel().then(
+          () => Promise.reject(err),
+          () => Promise.reject(err),
+        );
+      try {
+        requireMerchant(actor);
+      } catch (err) {
+        return refuse(err);
+      }
+      const parsed = ImportQuery.safeParse(query);
+      if (!parsed.success) return refuse(parsed.error);
+      const { mode } = parsed.data;
+      // Stock through the stock API's own path: each set audited as stock.set (stockWrite).
+      return importProducts(this.env, actor, body, mode, {
+        onHand: async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory.onHand,
+        set: async (sku, onHand) => {
+          await this.stockWrite(actor, 'stock.set', sku, { onHand }, async () =>
+            unwrap(await checkoutOps(this.env).setStock(sku, { onHand })),
+          );
+        },
+      });
     });
   }
 

@@ -1,5 +1,5 @@
 // The merchant catalog API (roles merchant and admin): products with options, variants, images and a category;
-// publish, unpublish, archive, delete; variants; categories; image uploads. Every write is audited by the admin worker
+// publish, unpublish, archive, delete; variants; categories; image uploads; CSV import and export (admin.bulk.routes.ts). Every write is audited by the admin worker
 // and reaches shoppers within the catalog's invalidation bound (docs/admin.md, docs/catalog.md).
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
@@ -23,11 +23,14 @@ import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
+import { addBulkRoutes } from './admin.bulk.routes';
 import { bearer, failure, json } from './openapi';
 import { router } from './router';
 
 export const adminCatalogRoutes = router();
 adminCatalogRoutes.use('*', requireRole('merchant'));
+// First: `/products/export.csv` must not be taken for `/products/{slug}`.
+addBulkRoutes(adminCatalogRoutes);
 
 /** A product with up to 100 variants is more than the API's usual 16 KiB. */
 const BIG_BODY = 256 * 1024;
