@@ -44,9 +44,10 @@ async function measure(k: Kind) {
   const rps = k.count / ((performance.now() - t0) / 1000);
   if (k.settleMs) await new Promise((res) => setTimeout(res, k.settleMs));
   const cpu1 = stackCpuSeconds(process.pid);
-  const cpuUs = ((cpu1.workerd - cpu0.workerd) / k.count) * 1e6;
+  // Per process, over the processes alive at the end (one that exited meanwhile would count negative).
+  const deltas = [...cpu1.byPid].map(([pid, sec]) => ((sec - (cpu0.byPid.get(pid) ?? 0)) / k.count) * 1e6);
+  const cpuUs = deltas.reduce((a, b) => a + b, 0);
   // The busiest workerd process is the one running the workers; the rest is wrangler's proxy (and idle ones).
-  const deltas = [...cpu1.byPid].map(([pid, s]) => ((s - (cpu0.byPid.get(pid) ?? 0)) / k.count) * 1e6);
   const mainUs = Math.max(0, ...deltas);
   return { name: k.name, cpuUs, mainUs, rps, p99: r.latency.p99, statuses };
 }

@@ -58,8 +58,13 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private inflight = new Map<string, Promise<CheckoutResult>>();
   /** One checkout at a time per shopper: two keys cannot both order the same cart. */
   private checkoutChain: Promise<unknown> = Promise.resolve();
-  /** Checkouts started by this object so far: a cart read before one started may be out of date. */
-  private checkoutsStarted = 0;
+  /** Moves on when a checkout of this object starts or ends: a cart read across either may be out of date. */
+  private checkoutEpoch = 0;
+  /** New keys being screened, so that duplicates share the screening (and another body is refused). */
+  private screenings = new Map<
+    string,
+    { requestHash: string; result: Promise<{ cart: CartSnapshot } | { answer: CheckoutResult } | null> }
+  >();
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
   /**
@@ -114,40 +119,40 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   // RPC: checkout, orders, payment events
 
   /**
-   * One checkout under an Idempotency-Key. Everything up to registering the key is synchronous, so of many
-   * identical requests arriving at once exactly one starts the work and the others wait for its answer. A key
-   * that has its final answer gets exactly that answer again (stored as JSON).
+   * One checkout under an Idempotency-Key. A new key is screened first (cart, If-Match, published stock state,
+   * checkout.saga.ts `screenCart`): a refusal there stores nothing, as the saga would store nothing for it, so a
+   * flash sale's losers cost no write. Identical requests arriving at once share one screening and then one run:
+   * exactly one starts the work and the others wait for its answer. A key that has its final answer gets exactly
+   * that answer again (stored as JSON).
    */
   async checkout(call: CheckoutCall): Promise<CheckoutResult> {
     return withTrace(call.trace, () => this.checkoutInTrace(call));
   }
 
   private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
-    // A new key is screened first (cart, If-Match, published stock state): a refusal there stores nothing, as it
-    // would store nothing in the saga, and a flash sale's losers then cost no write. The key is looked at again
-    // after the wait: a duplicate of it may have been stored meanwhile, and then that one's answer is the answer.
     const isNew = () => !this.book.key(call.key) && !this.inflight.has(call.key);
     let screened: CartSnapshot | undefined;
-    if (isNew()) {
-      const started = this.checkoutsStarted;
-      // A failure here (the cart unreachable) is left to the saga, which answers it as it always has.
-      const screening = await screenCart(this.ports, call).catch(() => null);
+    const shared = this.screenings.get(call.key);
+    if (shared) {
+      // A duplicate of a key being screened: the same screening's answer, or the reuse refusal for another body.
+      if (shared.requestHash !== call.requestHash) return keyReused();
+      const screening = await shared.result;
       if (screening && 'answer' in screening && isNew()) return screening.answer;
-      // The snapshot is reused only if no other checkout of this shopper started meanwhile or runs first: one that
-      // was accepted took the cart's lines, and this one must then see the cart without them (CART_EMPTY), not
-      // buy them again.
-      const untouched = started === this.checkoutsStarted && this.inflight.size === 0;
+    } else if (isNew()) {
+      // The cart read is reused by the saga only if no checkout of this shopper ran at any moment of the read:
+      // one that was accepted took the cart's lines, and this one must see the cart without them (CART_EMPTY).
+      const epoch = this.checkoutEpoch;
+      const idle = this.inflight.size === 0;
+      // A failure here (the cart unreachable) is left to the saga, which answers it as it always has.
+      const result = screenCart(this.ports, call).catch(() => null);
+      this.screenings.set(call.key, { requestHash: call.requestHash, result });
+      const screening = await result.finally(() => this.screenings.delete(call.key));
+      if (screening && 'answer' in screening && isNew()) return screening.answer;
+      const untouched = idle && epoch === this.checkoutEpoch && this.inflight.size === 0;
       if (screening && 'cart' in screening && untouched) screened = screening.cart;
     }
     const row = this.book.key(call.key);
-    if (row && row.request_hash !== call.requestHash) {
-      return failure(
-        new AppError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
-        ),
-      );
-    }
+    if (row && row.request_hash !== call.requestHash) return keyReused();
     if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutResult;
     const running = this.inflight.get(call.key);
     if (running) return running;
@@ -164,12 +169,15 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       holdTtlMs: this.holdTtlMs,
       actionHoldTtlMs: this.actionHoldTtlMs,
     };
-    this.checkoutsStarted++;
+    this.checkoutEpoch++;
     const run = this.checkoutChain
       .catch(() => {})
       .then(() => this.withOrderLock(orderId, () => runCheckout(saga, call, orderId, row ? undefined : screened)));
     this.checkoutChain = run.catch(() => {});
-    const answer = run.finally(() => this.inflight.delete(call.key));
+    const answer = run.finally(() => {
+      this.inflight.delete(call.key);
+      this.checkoutEpoch++;
+    });
     this.inflight.set(call.key, answer);
     return answer;
   }
@@ -389,3 +397,11 @@ function lossyQueue(queue: Queue<OrdersQueueMessage>, email: string | undefined)
     sendBatch: (messages, options) => queue.sendBatch(messages, options),
   } as Queue<OrdersQueueMessage>;
 }
+
+const keyReused = (): CheckoutResult =>
+  failure(
+    new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used for a different checkout request; use a new key for a new checkout.',
+    ),
+  );

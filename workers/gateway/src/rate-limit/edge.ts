@@ -3,8 +3,8 @@
 // with a cap per route class). The counters stand in for the global store: they count what it did not answer in
 // time, and their verdict is the one that stands while it is slow or down (middleware.ts); the per-class counters
 // repeat the global rule's figure per location, so a slow store does not loosen a credential or checkout limit. A
-// bearer that fails verification is counted on the address counter at once, so forged or junk bearers are limited
-// like anything else (issue 11, finding 5), and a refused address is refused before verification, without a call.
+// request with a bearer is counted on the address counter before its token is verified, so forged or junk bearers
+// are limited like anything else (issue 11, finding 5), and one address cannot spread over many subjects.
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../../../lib/errors';
 import { log } from '../../../../lib/log';
@@ -112,16 +112,6 @@ function refusedNow(counter: EdgeCounter, key: string): boolean {
 }
 
 /**
- * A bearer that failed verification: its address is counted at once (held), so forged or junk tokens are limited
- * like anything else (issue 11, finding 5) and a flood of them is refused before it costs more verifications.
- */
-export async function countFailedAuthentication(c: Context<GatewayApp>): Promise<void> {
-  if (gatewayConfig(c.env).RATE_LIMIT_BACKEND === 'off' || c.get('addressCounted')) return;
-  c.set('addressCounted', true);
-  await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`);
-}
-
-/**
  * Before authentication: an address the edge tier refused lately is refused again (no call), then overload
  * shedding. The address is counted on the edge tier only when the global store does not answer in time
  * (middleware.ts) or when its bearer fails verification (countFailedAuthentication).
@@ -133,15 +123,18 @@ export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHan
     const cls = routeClass(c.req.method, c.req.path);
     const address = `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`;
     if (refusedNow('address', address)) throw refusal(edgeCounters.address.periodSeconds);
-    // Under pressure (more than ADDRESS_BURST requests of this address in flight, the isolate half-way to shedding
-    // browse, or the store slow or down) the address is counted here, held, so a flood from one address is refused
-    // before it takes the places in the gauge that other callers need. Routes with no global rule (images) are
-    // always counted here, held only under pressure.
+    // The address is counted here, held, for a request with a bearer (before its token is verified: junk bearers
+    // meet 429 like anything else, and one address cannot spread its traffic over many subjects), and under
+    // pressure (more than ADDRESS_BURST of its requests in flight in this isolate, the isolate half-way to shedding
+    // browse, or the store slow or down), so a flood from one address is refused before it takes the places in the
+    // gauge that other callers need. Anonymous requests otherwise leave it to the store (middleware.ts). Routes
+    // with no global rule (images) are always counted here, held only under pressure.
     const mine = inFlightByAddress.get(address) ?? 0;
     const pressed = mine >= ADDRESS_BURST || overloaded(config) || storeFor(c.env, config)?.degraded === true;
-    if (pressed || opts.countAddress) {
+    const bearer = c.req.header('authorization') !== undefined;
+    if (bearer || pressed || opts.countAddress) {
       c.set('addressCounted', true);
-      await edgeCount(c, 'address', address, pressed);
+      await edgeCount(c, 'address', address, bearer || pressed);
     }
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
     if (inFlight >= capOf[cls](config)) {

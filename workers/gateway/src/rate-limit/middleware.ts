@@ -48,11 +48,18 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     // The edge tier, for what the store did not answer: the fail-closed routes on a counter of their own at the
     // global rule's figure, the rest per subject or per address. `held`: the request waits for the count.
     const edge = edgeOf[cls];
+    const classCounted = edge !== undefined && (edge.key === 'address' || who !== undefined);
     const edgeTier = async (held: boolean) => {
-      if (edge && (edge.key === 'address' || who)) return edgeCount(c, cls as EdgeCounter, key, held);
+      if (classCounted) return edgeCount(c, cls as EdgeCounter, key, held);
       if (who) return edgeCount(c, 'subject', `sub:${who.sub}`, held);
       if (!c.get('addressCounted')) return edgeCount(c, 'address', `ip:${ip}`, held); // once per request
     };
+    // Credential routes and guest creation are counted on their edge counters always, held: they are few, and a
+    // counter that has seen the caller's recent attempts holds at once when the store turns slow (one started empty
+    // then would give an address another full allowance: issue 11, finding 1). Checkout, the hot path of a flash
+    // sale, is counted there only when the store does not answer.
+    const counted = classCounted && cls !== 'checkout';
+    if (counted) await edgeCount(c, cls as EdgeCounter, key);
     const waitMs = cls === 'browse' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
     const verdict = await store.check(rule, key, waitMs, (p) => {
       try {
@@ -68,7 +75,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
       return next();
     }
     if (verdict.kind === 'late') {
-      await edgeTier(true); // the edge tier decides now; the store's verdict follows
+      if (!counted) await edgeTier(true); // the edge tier decides now; the store's verdict follows
       return next();
     }
     if (verdict.kind === 'down') {
@@ -86,7 +93,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
           retryAfter,
         });
       }
-      await edgeTier(true);
+      if (!counted) await edgeTier(true);
       return next();
     }
     const now = Date.now();

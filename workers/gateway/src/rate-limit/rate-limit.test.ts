@@ -70,7 +70,7 @@ function fakeStore(answer: () => Promise<LimitResult>) {
       return answer();
     },
   };
-  const store = new GlobalStore(backend, { storeTimeoutMs: 100, breakerFailures: 2, breakerOpenMs: 1000 });
+  const store = new GlobalStore(backend, { storeTimeoutMs: 100, breakerFailures: 2, breakerOpenMs: 1000, slowMs: 30 });
   return { store, calls: () => calls };
 }
 const held: Promise<unknown>[] = [];
@@ -127,6 +127,15 @@ describe('the global tier', () => {
     const slow = fakeStore(() => new Promise<LimitResult>(() => {}));
     expect(await slow.store.check(rule, 'k', 10, keep)).toEqual({ kind: 'late' });
     expect(slow.store.degraded).toBe(true);
+    // Nobody waits (browse), yet an answer slower than a waiting request's deadline marks it degraded too.
+    const sluggish = fakeStore(async () => {
+      await sleep(50);
+      return ok;
+    });
+    expect(await sluggish.store.check(rule, 'k', 0, keep)).toEqual({ kind: 'unwaited' });
+    expect(sluggish.store.degraded).toBe(false);
+    await Promise.all(held);
+    expect(sluggish.store.degraded).toBe(true);
   });
 
   it('passes the answer of a healthy store through', async () => {

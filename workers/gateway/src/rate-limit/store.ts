@@ -32,10 +32,12 @@ export interface StoreOptions {
   storeTimeoutMs: number;
   breakerFailures: number;
   breakerOpenMs: number;
+  /** An answer slower than this (a waiting request's deadline) marks the store degraded. */
+  slowMs: number;
 }
 
 const FORGET_ABOVE = 10_000;
-/** For this long after a call timed out, the store counts as degraded (the edge tier counts unwaited checks). */
+/** For this long after a call timed out or was slow, the store counts as degraded (the edge tier counts all). */
 const DEGRADED_FOR_MS = 10_000;
 
 export class GlobalStore {
@@ -55,7 +57,8 @@ export class GlobalStore {
   }
 
   /**
-   * True while the store cannot be relied on to answer: its breaker is not closed, or a call timed out lately.
+   * True while the store cannot be relied on to answer in time: its breaker is not closed, or a call timed out or
+   * answered slower than `slowMs` lately.
    * The middleware then counts on the edge tier even the checks it does not wait for.
    */
   get degraded(): boolean {
@@ -75,11 +78,14 @@ export class GlobalStore {
         return { kind: 'answer', result: { success: false, limit: rule.burst, remaining: 0, reset: until } };
       this.refused.delete(id);
     }
+    const started = Date.now();
     const call = this.breaker.run(
       () => withTimeout(this.backend.limit(rule, key), this.opts.storeTimeoutMs, 'rate limiter store'),
       (err) => !(err instanceof TimeoutError),
     );
     const recorded = call.then((result) => {
+      // Slower than a waiting request would wait: the store counts as degraded, browse included (below).
+      if (Date.now() - started > this.opts.slowMs) this.lastTimeoutAt = Date.now();
       if (!result.success) this.remember(id, result.reset);
       return result;
     });
@@ -142,6 +148,7 @@ export function storeFor(env: GatewayBindings, config: GatewayConfig): GlobalSto
         storeTimeoutMs: config.RATE_LIMIT_STORE_TIMEOUT_MS,
         breakerFailures: config.RATE_LIMIT_BREAKER_FAILURES,
         breakerOpenMs: config.RATE_LIMIT_BREAKER_OPEN_MS,
+        slowMs: config.RATE_LIMIT_TIMEOUT_MS,
       })
     : null;
   stores.set(config, store);

@@ -14,6 +14,14 @@ describe('the gateway catalog memo', () => {
     expect(memo.get('/v1/products', 1100)).toBeUndefined(); // gone, not merely hidden
   });
 
+  it('keeps a stale answer stale, and never keeps an answer that is not public', () => {
+    const memo = new CatalogMemo(250);
+    memo.set('/stale', { ...answer(), cache: 'STALE' }, 1000);
+    expect(memo.get('/stale', 1010)?.cache).toBe('STALE');
+    memo.set('/private', { ...answer(), cacheControl: 'private, no-store' }, 1000);
+    expect(memo.get('/private', 1010)).toBeUndefined();
+  });
+
   it('keeps nothing with a TTL of 0, nor a body over its size bound', () => {
     const off = new CatalogMemo(0);
     off.set('/a', answer(), 1000);

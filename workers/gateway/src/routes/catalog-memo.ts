@@ -30,13 +30,17 @@ export class CatalogMemo {
       this.entries.delete(key);
       return undefined;
     }
-    return { ...e.answer, cache: 'HIT', age: e.answer.age + (now - e.storedAt) / 1000 };
+    // A hit of the memo is a hit, unless the catalog itself answered from a stale entry (it says so).
+    const cache = e.answer.cache === 'STALE' ? 'STALE' : 'HIT';
+    return { ...e.answer, cache, age: e.answer.age + (now - e.storedAt) / 1000 };
   }
 
-  set(key: string, answer: CachedAnswer, now = Date.now()): void {
-    if (this.ttlMs <= 0 || answer.body.length > MAX_BODY) return;
+  /** `askedAt`: when the catalog was asked, so an answer that took long is not kept longer than the bound. */
+  set(key: string, answer: CachedAnswer, askedAt = Date.now()): void {
+    // Only public answers: one meant for a single caller (or not to be stored) is never memoised.
+    if (this.ttlMs <= 0 || answer.body.length > MAX_BODY || !answer.cacheControl.startsWith('public')) return;
     this.entries.delete(key);
-    this.entries.set(key, { answer, storedAt: now });
+    this.entries.set(key, { answer, storedAt: askedAt });
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }
 }

@@ -44,8 +44,9 @@ async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>)
   const key = c.req.url;
   let value = memo.get(key);
   if (!value) {
+    const askedAt = Date.now();
     value = unwrap(await ask());
-    memo.set(key, value);
+    memo.set(key, value, askedAt);
   }
   c.set('cacheStatus', value.cache);
   return c.body(value.body, 200, {
