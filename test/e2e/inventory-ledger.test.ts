@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { paths } from '../../lib/client';
 import { checkout, checkoutBody, freshSku, guestToken, shopperWith, waitForStatus } from './checkout-helpers';
-import { client, eventually, merchantToken, ok, primary } from './helpers';
+import { client, eventually, insertProduct, merchantToken, ok, primary } from './helpers';
 import { pgControl } from './pg-control';
 
 type EventsQuery = NonNullable<paths['/v1/admin/inventory/{sku}/events']['get']['parameters']['query']>;
@@ -154,6 +154,14 @@ describe('the stock ledger', () => {
   it('answers 404 for an unknown SKU, 400 for a bad query, and 403 below the merchant role', async () => {
     const sku = await freshSku(3);
     expect((await events('ZZZ-NO-SUCH-SKU-1')).response.status).toBe(404);
+    // A SKU sold in the catalog whose stock never changed: no events yet, and the read creates nothing.
+    const untouched = await insertProduct({ title: 'Ledger untouched' });
+    const [variant] = await primary<{ sku: string }>(
+      'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1',
+      [untouched],
+    );
+    expect(await ok('untouched', events(variant!.sku))).toEqual({ sku: variant!.sku, events: [], nextCursor: null });
+    expect(await primary('select 1 from inventory_levels where sku = $1', [variant!.sku])).toEqual([]);
     for (const query of [
       { kind: 'theft' },
       { limit: 0 },
