@@ -10,7 +10,6 @@ import type { InventoryEvent, InventoryEventsAnswer, InventoryEventsFilter } fro
 import { pgBreaker } from '../../lib/db/breaker';
 import { dbSettings, sqlClient } from '../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../lib/db/errors';
-import { isoFromPostgres } from '../../lib/db/timestamps';
 import { withTimeout } from '../../lib/resilience';
 import { type InventoryEnv, inventoryOf, levelsOf } from './inventory.client';
 
@@ -73,7 +72,8 @@ interface Row {
   held: number;
   sold: number;
   available: number;
-  at: string;
+  /** ms since epoch, as the object recorded it (milliseconds are stored exactly, copies.ts). */
+  at_ms: string | number;
 }
 
 /** The events the object no longer keeps, from the Postgres primary (their only copy). */
@@ -89,7 +89,8 @@ async function fromPostgres(env: InventoryEnv, sku: string, f: InventoryEventsFi
     rows = (await pgBreaker.run(
       () =>
         sqlClient(settings.DATABASE_URL, settings).query(
-          `select seq, kind, delta, actor_type, actor_id, reason, on_hand, held, sold, available, at
+          `select seq, kind, delta, actor_type, actor_id, reason, on_hand, held, sold, available,
+             (extract(epoch from at) * 1000)::bigint as at_ms
            from inventory_events where ${where.join(' and ')} order by seq desc limit ${Number(f.limit)}`,
           args,
         ),
@@ -105,6 +106,6 @@ async function fromPostgres(env: InventoryEnv, sku: string, f: InventoryEventsFi
     actor: { type: r.actor_type, id: r.actor_id },
     reason: r.reason,
     levels: { onHand: r.on_hand, held: r.held, sold: r.sold, available: r.available },
-    at: isoFromPostgres(r.at),
+    at: new Date(Number(r.at_ms)).toISOString(),
   }));
 }
