@@ -124,6 +124,8 @@ export default defineConfig({
               bindings: {
                 HOLD_GRACE_SECONDS: '0',
                 INVENTORY_SYNC_DELAY_MS: '50',
+                // Few enough that the ledger tests see copied events let go and pages continue in Postgres.
+                INVENTORY_EVENTS_KEPT: '5',
                 DATABASE_URL: inject('databaseUrl'),
                 NEON_LOCAL_PROXY: inject('neonProxy'),
               },

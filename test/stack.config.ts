@@ -26,6 +26,8 @@ export const testVars = {
   // Shorter than HOLD_TTL_SECONDS, so a test can tell a 3-D Secure hold's own bound from the general one.
   HOLD_ACTION_TTL_SECONDS: '8',
   INVENTORY_SYNC_DELAY_MS: '200',
+  // The stock ledger's pages reach Postgres after a few events (production: the newest 1000 are in the object).
+  INVENTORY_EVENTS_KEPT: '5',
   ORDERS_RETRY_BASE_SECONDS: '1',
   // Longer than the consumer's whole retry budget here (1+2+4+8 s and the batch waits), so a copy on its way to
   // the dead-letter queue is never sent a second time; the lost-copy test waits this long for the copy sent again.

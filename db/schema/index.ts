@@ -2,4 +2,5 @@
 export * from './audit';
 export * from './catalog';
 export * from './identity';
+export * from './inventory';
 export * from './orders';

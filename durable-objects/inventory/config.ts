@@ -8,6 +8,11 @@ export const InventoryVars = z.object({
   /** How long after a change the levels are copied to Postgres (a burst of changes travels as one message). */
   INVENTORY_SYNC_DELAY_MS: intVar(1000, { max: 60_000 }),
   /**
+   * Stock ledger events each object keeps once they are copied to Postgres (the newest ones, served from the
+   * object; older pages come from Postgres). Events not yet copied are always kept.
+   */
+  INVENTORY_EVENTS_KEPT: intVar(1000, { min: 1, max: 100_000 }),
+  /**
    * How long a checkout may refuse a SKU from the stock state its object last published, before asking it again
    * (stock-state.ts): the bound on how late a restock reopens sales.
    */

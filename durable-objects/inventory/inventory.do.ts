@@ -3,16 +3,28 @@
 // `available + held + sold = onHand` with none below zero: each method is one synchronous check-and-write (no
 // other I/O in between), the totals live in one state row next to the holds table and change in the same
 // transaction as the holds, and a CHECK constraint refuses any write that would break the invariant.
-// One alarm serves two jobs: it releases holds whose own expiry (the order's expiry + HOLD_GRACE_SECONDS, a
-// backstop for an order expiry that never ran) has passed, and it copies the levels to the `orders` Queue
-// (for Postgres) at most INVENTORY_SYNC_DELAY_MS after a change, so a burst of changes travels as one message.
-// Beside it: its storage and bookkeeping (stock.store.ts), its answers (types.ts), its client (inventory.client.ts).
+// Every change also writes its event to the stock ledger (the `events` table) in the same transaction: who, why,
+// how much and the levels it left; a refusal writes nothing.
+// One alarm serves three jobs: it releases holds whose own expiry (the order's expiry + HOLD_GRACE_SECONDS, a
+// backstop for an order expiry that never ran) has passed, it copies the levels to the `orders` Queue (for
+// Postgres) at most INVENTORY_SYNC_DELAY_MS after a change, so a burst of changes travels as one message, and it
+// copies the ledger's new events to Postgres on the same schedule (copies.ts).
+// Beside it: its storage and bookkeeping (stock.store.ts), its answers (types.ts), its client (inventory.client.ts),
+// the ledger's checks (ledger.ts) and the copies (copies.ts). Longer than 300 lines on purpose: every method is one
+// check-and-write against the same state row, and they read best side by side.
 import { DurableObject } from 'cloudflare:workers';
-import type { InventoryLevels, OrdersQueueMessage } from '../../lib/contracts/queue';
+import type {
+  InventoryActor,
+  InventoryEventsAnswer,
+  InventoryEventsFilter,
+  StockChange,
+} from '../../lib/contracts/inventory';
+import type { InventoryLevels } from '../../lib/contracts/queue';
 import { log } from '../../lib/log';
-import { withTimeout } from '../../lib/resilience';
 import { acceptTraces } from '../../lib/trace';
 import { inventoryConfig } from './config';
+import { copyEvents, sendLevels } from './copies';
+import { changeOf, checkedFilter, failureOf, order, SYSTEM } from './ledger';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
   type CapResult,
@@ -37,6 +49,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   private readonly syncDelayMs: number;
   private readonly unpaidSharePercent: number;
   private readonly unpaidMinUnits: number;
+  private readonly eventsKept: number;
 
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
     super(ctx, env);
@@ -45,6 +58,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     this.unpaidSharePercent = config.UNPAID_HOLD_SHARE_PER_ADDRESS_PERCENT;
     this.unpaidMinUnits = config.UNPAID_HOLD_MIN_UNITS_PER_ADDRESS;
     this.syncDelayMs = config.INVENTORY_SYNC_DELAY_MS;
+    this.eventsKept = config.INVENTORY_EVENTS_KEPT;
     this.store = new StockStore(ctx.storage, this.syncDelayMs);
     this.sql = this.store.sql;
     void ctx.blockConcurrencyWhile(async () => this.store.migrate());
@@ -66,7 +80,10 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       throw new RangeError(`InventoryDO: initialize(${JSON.stringify(onHand)}): not a stock count`);
     const s = this.store.stock(sku);
     if (s.initialized) return this.store.levelsOf(s);
-    return this.store.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand));
+    return this.store.mutate((now) => {
+      this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand);
+      this.store.record('initialize', onHand - s.on_hand, SYSTEM, 'first stock from the catalog', now);
+    });
   }
 
   /**
@@ -152,6 +169,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       for (const key of keys)
         this.sql.exec('insert into hold_keys (hold_id, key) values (?, ?) on conflict do nothing', holdId, key);
       this.sql.exec('update stock set held = held + ?', quantity);
+      this.store.record('hold', quantity, order(holdId), null, now);
     }, now);
     return { ok: true, hold: { holdId, quantity, status: 'active', expiresAt: ownExpiry }, levels };
   }
@@ -177,6 +195,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       );
       const fromHeld = hold.status === 'active' ? hold.quantity : 0;
       this.sql.exec('update stock set held = held - ?, sold = sold + ?', fromHeld, hold.quantity);
+      this.store.record('sale', hold.quantity, order(hold.hold_id), fromHeld ? null : 'the hold had expired', now);
     });
     return { ok: true, levels };
   }
@@ -196,6 +215,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         hold.hold_id,
       );
       this.sql.exec('update stock set held = held - ?', hold.quantity);
+      this.store.record('release', -hold.quantity, order(hold.hold_id), String(reason), now);
     });
     return { ok: true, released: true, levels };
   }
@@ -226,92 +246,110 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         now,
       );
       this.sql.exec('update stock set sold = sold - ?', quantity);
+      this.store.record('restock', -quantity, order(hold.hold_id), `refund ${id}`, now);
     });
     return { ok: true, restocked: true, levels };
   }
 
-  /** Merchant: the counted stock. Never below what is held and sold. Initializes the object. */
-  setOnHand(sku: string, onHand: number): StockResult {
+  /**
+   * Merchant: the counted stock. Never below what is held and sold. Initializes the object. `change`: who and why,
+   * for the ledger (a count equal to the current one changes nothing and records nothing).
+   */
+  setOnHand(sku: string, onHand: number, change?: StockChange): StockResult {
+    const who = changeOf(change);
     if (!isCount(onHand, MAX_ON_HAND)) return { ok: false, reason: 'INVALID' };
-    return this.putOnHand(this.store.stock(sku), onHand);
+    return this.putOnHand(this.store.stock(sku), onHand, 'set', who);
   }
 
   /** Merchant: stock received (+) or written off (-). Never below what is held and sold. Initializes the object. */
-  adjust(sku: string, delta: number): StockResult {
+  adjust(sku: string, delta: number, change?: StockChange): StockResult {
+    const who = changeOf(change);
     if (typeof delta !== 'number' || !Number.isInteger(delta) || Math.abs(delta) > MAX_ON_HAND)
       return { ok: false, reason: 'INVALID' };
     const s = this.store.stock(sku);
     if (s.on_hand + delta > MAX_ON_HAND) return { ok: false, reason: 'INVALID' };
-    return this.putOnHand(s, s.on_hand + delta);
+    return this.putOnHand(s, s.on_hand + delta, 'adjust', who);
   }
 
   /** Merchant: at most `max` units of this SKU per customer (active + sold holds); null lifts the cap. */
-  setMaxPerCustomer(sku: string, max: number | null): CapResult {
+  setMaxPerCustomer(sku: string, max: number | null, change?: StockChange): CapResult {
+    const who = changeOf(change);
     if (max !== null && (!isCount(max, MAX_ON_HAND) || max === 0)) return { ok: false, reason: 'INVALID' };
     const s = this.store.stock(sku);
     if (s.max_per_customer === max) return { ok: true, levels: this.store.levelsOf(s) };
-    return { ok: true, levels: this.store.mutate(() => this.sql.exec('update stock set max_per_customer = ?', max)) };
+    // The levels do not show the cap: the event's reason names it.
+    const reason = [`maxPerCustomer ${max ?? 'none'}`, who.reason].filter(Boolean).join(': ');
+    const levels = this.store.mutate((now) => {
+      this.sql.exec('update stock set max_per_customer = ?', max);
+      this.store.record('cap', 0, who.actor, reason, now);
+    });
+    return { ok: true, levels };
+  }
+
+  /**
+   * The ledger's newest events matching `filter` that this object keeps (the last INVENTORY_EVENTS_KEPT copied
+   * ones and every one not yet copied), newest first; older ones are in Postgres (ledger.client.ts reads both).
+   */
+  events(sku: string, filter: InventoryEventsFilter): InventoryEventsAnswer {
+    const f = checkedFilter(filter);
+    if (!this.store.peek(sku)) return { hasStorage: false, events: [], oldestKept: null };
+    return { hasStorage: true, ...this.store.events(sku, f) };
   }
 
   /**
    * Releases the holds whose own expiry has passed (an early alarm releases nothing), then sends the levels to
-   * the queue if they changed since the last send. A failed send is retried later by the alarm; the queue's
-   * consumer keeps the highest version, so a duplicate or a late older message is harmless.
+   * the queue if they changed since the last send, and copies new ledger events to Postgres. A failed send or copy
+   * is retried later by the alarm (with backoff); the queue's consumer keeps the highest version, and the copy is
+   * keyed by (sku, seq), so a duplicate or a late older message is harmless.
    */
   override async alarm(): Promise<void> {
     if (!this.store.current()) return;
     const now = Date.now();
+    this.expireDue(now);
+    // Released holds are only kept for a while (a late commit re-takes stock without them); sold ones stay for the
+    // per-customer cap.
+    this.sql.exec("delete from holds where status = 'released' and updated_at < ?", now - RELEASED_HOLD_RETENTION_MS);
+    this.sql.exec('delete from hold_keys where hold_id not in (select hold_id from holds)');
+    const s = this.store.current()!;
+    const levelsDue = s.version > s.synced_version;
+    const eventsDue = s.events_copied_seq < this.store.lastSeq();
+    if (levelsDue || eventsDue) {
+      // If this send never finishes (crash, eviction), the alarm comes back for it after the usual delay.
+      this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
+      this.store.arm();
+      const [levelsError, eventsError] = await Promise.all([
+        levelsDue ? failureOf(sendLevels(this.store, this.env.ORDERS_QUEUE, this.store.levelsOf(s))) : null,
+        eventsDue ? failureOf(copyEvents(this.store, this.env, s.sku, this.eventsKept)) : null,
+      ]);
+      if (levelsError === null && eventsError === null) {
+        this.sql.exec(
+          `update stock set sync_failures = 0, sync_due_at = case
+             when version > synced_version or events_copied_seq < (select max(seq) from events) then sync_due_at end`,
+        );
+      } else {
+        const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
+        this.sql.exec('update stock set sync_failures = sync_failures + 1, sync_due_at = ?', Date.now() + retryIn);
+        log.warn('stock levels or ledger events not copied; retrying later', {
+          sku: s.sku,
+          version: s.version,
+          retryInMs: retryIn,
+          levelsError: levelsError === null ? undefined : String(levelsError),
+          eventsError: eventsError === null ? undefined : String(eventsError),
+        });
+      }
+    }
+    this.store.arm();
+  }
+
+  /** Releases the holds past their own expiry, with their `expire` events. */
+  private expireDue(now: number) {
     const due = this.sql
       .exec<{ q: number; n: number }>(
         "select coalesce(sum(quantity), 0) as q, count(*) as n from holds where status = 'active' and expires_at <= ?",
         now,
       )
       .one();
-    if (due.n > 0) {
-      this.store.mutate(() => {
-        this.sql.exec(
-          `update holds set status = 'released', release_reason = 'expired', updated_at = ?
-           where status = 'active' and expires_at <= ?`,
-          now,
-          now,
-        );
-        this.sql.exec('update stock set held = held - ?', due.q);
-      }, now);
-    }
-    // Released holds are only kept for a while (a late commit re-takes stock without them); sold ones stay for the
-    // per-customer cap.
-    this.sql.exec("delete from holds where status = 'released' and updated_at < ?", now - RELEASED_HOLD_RETENTION_MS);
-    this.sql.exec('delete from hold_keys where hold_id not in (select hold_id from holds)');
-    const s = this.store.current()!;
-    if (s.version > s.synced_version) {
-      const levels = this.store.levelsOf(s);
-      // If this send never finishes (crash, eviction), the alarm comes back for it after the usual delay.
-      this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
-      this.store.arm();
-      try {
-        await withTimeout(
-          this.env.ORDERS_QUEUE.send({ type: 'inventory.levels', levels } satisfies OrdersQueueMessage),
-          5000,
-          'levels send',
-        );
-        this.sql.exec(
-          `update stock set synced_version = max(synced_version, ?), sync_failures = 0,
-             sync_due_at = case when version > ? then sync_due_at end`,
-          levels.version,
-          levels.version,
-        );
-      } catch (err) {
-        const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
-        this.sql.exec('update stock set sync_failures = sync_failures + 1, sync_due_at = ?', Date.now() + retryIn);
-        log.warn('stock levels not sent; retrying later', {
-          sku: s.sku,
-          version: levels.version,
-          retryInMs: retryIn,
-          error: String(err),
-        });
-      }
-    }
-    this.store.arm();
+    if (due.n > 0) this.store.mutate(() => this.store.expireHolds(now, due.q), now);
   }
 
   /** Units of this SKU held under a shopper key (an address or card hash), in the given hold states. */
@@ -326,14 +364,20 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       .one().q;
   }
 
-  private putOnHand(s: StockRow, onHand: number): StockResult {
+  private putOnHand(
+    s: StockRow,
+    onHand: number,
+    kind: 'set' | 'adjust',
+    who: { actor: InventoryActor; reason: string | null },
+  ): StockResult {
     const minimum = s.held + s.sold;
     if (onHand < minimum) return { ok: false, reason: 'BELOW_COMMITTED', held: s.held, sold: s.sold, minimum };
     if (s.initialized && s.on_hand === onHand) return { ok: true, levels: this.store.levelsOf(s) };
-    return {
-      ok: true,
-      levels: this.store.mutate(() => this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand)),
-    };
+    const levels = this.store.mutate((now) => {
+      this.sql.exec('update stock set on_hand = ?, initialized = 1', onHand);
+      this.store.record(kind, onHand - s.on_hand, who.actor, who.reason, now);
+    });
+    return { ok: true, levels };
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).

@@ -1,6 +1,7 @@
 // Checkout, order and inventory schemas: request validation and the OpenAPI contract, one source for both.
 import { z } from '@hono/zod-openapi';
 import { Money, skuSchema, Timestamp } from '../catalog/schemas';
+import { INVENTORY_ACTOR_TYPES, INVENTORY_EVENT_KINDS } from '../contracts/inventory';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 import { ORDER_STATUSES } from './order';
 import { SHIPPING_COUNTRIES, SHIPPING_METHODS } from './pricing';
@@ -157,11 +158,18 @@ export const InventoryView = z
   })
   .openapi('Inventory');
 
+/** Why stock changed, recorded in the stock ledger; optional (the event's reason is then null). */
+const stockReason = text(200).optional().openapi({
+  description: 'Why, for the stock ledger (at most 200 characters); a CSV import records `import`.',
+  example: 'stock count',
+});
+
 /** PUT /v1/admin/inventory/:sku: set on hand, and optionally the per-customer cap (null removes it). */
 export const SetStockBody = z
   .object({
     onHand: z.number().int().min(0).max(10_000_000),
     maxPerCustomer: z.number().int().min(1).max(1000).nullable().optional(),
+    reason: stockReason,
   })
   .strict()
   .openapi('SetStock');
@@ -174,7 +182,69 @@ export const AdjustStockBody = z
       .min(-10_000_000)
       .max(10_000_000)
       .refine((d) => d !== 0, 'must not be 0'),
-    reason: text(200).optional(),
+    reason: stockReason,
   })
   .strict()
   .openapi('AdjustStock');
+
+// Parsed twice (the gateway, then the admin worker over its binding): each output parses again to itself.
+const isoTime = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
+const kindList = z
+  .string()
+  .max(200)
+  .refine((v) => v.split(',').every((k) => (INVENTORY_EVENT_KINDS as readonly string[]).includes(k)), {
+    message: `kinds, comma-separated, from: ${INVENTORY_EVENT_KINDS.join(', ')}`,
+  });
+
+/** GET /v1/admin/inventory/:sku/events: newest first, keyset pages by seq. */
+export const InventoryEventsQuery = z
+  .object({
+    kind: kindList
+      .optional()
+      .openapi({ description: `One kind or several, comma-separated: ${INVENTORY_EVENT_KINDS.join(', ')}.` }),
+    from: isoTime.optional().openapi({ description: 'At or after this time (ISO 8601).' }),
+    to: isoTime.optional().openapi({ description: 'Before this time (ISO 8601).' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z
+      .string()
+      .regex(/^[1-9]\d{0,15}$/, 'a cursor from nextCursor')
+      .optional()
+      .openapi({ description: '`nextCursor` of the previous page.' }),
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+export type InventoryEventsQuery = z.output<typeof InventoryEventsQuery>;
+
+export const InventoryEventView = z
+  .object({
+    seq: z.number().int().openapi({ description: '1, 2, 3 ... per SKU, in the order of the changes.' }),
+    kind: z.enum(INVENTORY_EVENT_KINDS),
+    delta: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          'The change of the figure the kind moves: held (hold, release, expire), sold (sale, restock), ' +
+          'on hand (initialize, set, adjust); 0 for cap.',
+      }),
+    actor: z
+      .object({ type: z.enum(INVENTORY_ACTOR_TYPES), id: z.string() })
+      .openapi({ description: 'A merchant or admin (their id), an order (its id), or the system.' }),
+    reason: z.string().nullable(),
+    levels: z.object({
+      onHand: z.number().int(),
+      held: z.number().int(),
+      sold: z.number().int(),
+      available: z.number().int(),
+    }),
+    at: Timestamp,
+  })
+  .openapi('InventoryEvent');
+export type InventoryEventView = z.infer<typeof InventoryEventView>;
+
+export const InventoryEventPage = z
+  .object({ sku: z.string(), events: z.array(InventoryEventView), nextCursor: z.string().nullable() })
+  .openapi('InventoryEventPage');

@@ -1406,7 +1406,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set on-hand stock of a SKU (and optionally its per-customer cap) */
+        /** Set on-hand stock of a SKU (and optionally its per-customer cap), with a reason for its ledger */
         put: {
             parameters: {
                 query?: never;
@@ -1421,7 +1421,8 @@ export interface paths {
                     /**
                      * @example {
                      *       "onHand": 40,
-                     *       "maxPerCustomer": 2
+                     *       "maxPerCustomer": 2,
+                     *       "reason": "stock count"
                      *     }
                      */
                     "application/json": components["schemas"]["SetStock"];
@@ -1634,6 +1635,93 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/inventory/{sku}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A SKU's stock ledger: every change (hold, sale, release, expiry, set, adjustment, restock), newest first
+         * @description One event per change, with who (a merchant or admin, an order, or the system), why, the change and the levels it left. Filter by kind (comma-separated) and time; pages are keyset cursors (`nextCursor`). The newest events are listed the moment they happen.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One kind or several, comma-separated: initialize, set, adjust, cap, hold, release, expire, sale, restock. */
+                    kind?: string;
+                    /** @description At or after this time (ISO 8601). */
+                    from?: string;
+                    /** @description Before this time (ISO 8601). */
+                    to?: string;
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    sku: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryEventPage"];
+                    };
+                };
+                /** @description Invalid SKU, filter or cursor (the message names each bad parameter) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No variant is sold under this SKU */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5468,10 +5556,51 @@ export interface components {
         SetStock: {
             onHand: number;
             maxPerCustomer?: number | null;
+            /**
+             * @description Why, for the stock ledger (at most 200 characters); a CSV import records `import`.
+             * @example stock count
+             */
+            reason?: string;
         };
         AdjustStock: {
             delta: number;
+            /**
+             * @description Why, for the stock ledger (at most 200 characters); a CSV import records `import`.
+             * @example stock count
+             */
             reason?: string;
+        };
+        InventoryEventPage: {
+            sku: string;
+            events: components["schemas"]["InventoryEvent"][];
+            nextCursor: string | null;
+        };
+        InventoryEvent: {
+            /** @description 1, 2, 3 ... per SKU, in the order of the changes. */
+            seq: number;
+            /** @enum {string} */
+            kind: "initialize" | "set" | "adjust" | "cap" | "hold" | "release" | "expire" | "sale" | "restock";
+            /** @description The change of the figure the kind moves: held (hold, release, expire), sold (sale, restock), on hand (initialize, set, adjust); 0 for cap. */
+            delta: number;
+            /** @description A merchant or admin (their id), an order (its id), or the system. */
+            actor: {
+                /** @enum {string} */
+                type: "merchant" | "admin" | "order" | "system";
+                id: string;
+            };
+            reason: string | null;
+            levels: {
+                onHand: number;
+                held: number;
+                sold: number;
+                available: number;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            at: string;
         };
         DeadLetters: {
             letters: {

@@ -50,7 +50,7 @@ describe('InventoryDO: only SKUs that exist get storage', () => {
     expect(await tablesOf(stub)).toEqual([]);
     // The first write creates the tables, and from then on the object behaves as before.
     expect(await stub.initialize(sku, 5)).toMatchObject({ onHand: 5, version: 1 });
-    expect((await tablesOf(stub)).sort()).toEqual(['hold_keys', 'holds', 'restocks', 'stock']);
+    expect((await tablesOf(stub)).sort()).toEqual(['events', 'hold_keys', 'holds', 'restocks', 'stock']);
     expect(await stub.reserve(sku, req('h1', 2))).toMatchObject({ ok: true, levels: { available: 3 } });
   });
 });

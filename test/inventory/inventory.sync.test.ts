@@ -42,6 +42,8 @@ describe('InventoryDO: levels sync to the orders queue', () => {
     expect(versions.length).toBeLessThan(10); // 41 changes, batched by the 50 ms delay
     expect(versions).toEqual([...versions].sort((x, y) => x - y));
     expect(levelsSent(spy).at(-1)).toEqual(final);
+    // The same alarm run also copies the stock ledger's events to Postgres; nothing is pending once both are done.
+    await waitFor(async () => (await syncState(stub)).sync_due_at === null, 'the alarm run to finish');
     expect(await syncState(stub)).toMatchObject({
       version: 41,
       synced_version: 41,

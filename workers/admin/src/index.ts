@@ -19,8 +19,9 @@ import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { SlugParam } from '../../../lib/catalog/schemas';
 import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
-import { AdjustStockBody, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
+import { AdjustStockBody, InventoryEventsQuery, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
 import type { Actor, AuditPage } from '../../../lib/contracts/admin';
+import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
@@ -54,6 +55,9 @@ function requireMerchant(actor: Identity | undefined) {
     throw new AppError('FORBIDDEN', 'Admin operations need the merchant role or above.');
   }
 }
+
+/** Who a stock change is recorded under in the SKU's ledger (the audit log keeps the rest of the request). */
+const whoOf = (actor: Actor): OrderActor => ({ sub: actor.sub, role: actor.role });
 
 function requireAdmin(actor: Identity | undefined) {
   if (actor?.role !== 'admin') throw new AppError('FORBIDDEN', 'Ops operations are for the admin role.');
@@ -153,8 +157,10 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       return importProducts(this.env, actor, body, mode, {
         onHand: async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory.onHand,
         set: async (sku, onHand) => {
-          await this.stockWrite(actor, 'stock.set', sku, { onHand }, async () =>
-            unwrap(await checkoutOps(this.env).setStock(sku, { onHand })),
+          // Recorded in the stock ledger with reason `import` (and the merchant as who).
+          const body = { onHand, reason: 'import' };
+          await this.stockWrite(actor, 'stock.set', sku, body, async () =>
+            unwrap(await checkoutOps(this.env).setStock(sku, body, whoOf(actor))),
           );
         },
       });
@@ -196,9 +202,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const batch = variants.slice(i, i + STOCK_CONCURRENCY);
       const results = await Promise.allSettled(
         batch.map((v) => {
-          const body = { onHand: v.initialStock };
+          const body = { onHand: v.initialStock, reason: 'initial stock' };
           return this.stockWrite(actor, 'stock.set', v.sku, body, async () =>
-            unwrap(await checkoutOps(this.env).setStock(v.sku, body)),
+            unwrap(await checkoutOps(this.env).setStock(v.sku, body, whoOf(actor))),
           );
         }),
       );
@@ -232,7 +238,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const { sku } = InventorySku.parse({ sku: skuInput });
       const body = SetStockBody.parse(bodyInput);
       return this.stockWrite(actor, 'stock.set', sku, body, async () =>
-        unwrap(await checkoutOps(this.env).setStock(sku, body)),
+        unwrap(await checkoutOps(this.env).setStock(sku, body, whoOf(actor))),
       );
     });
   }
@@ -244,8 +250,17 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const { sku } = InventorySku.parse({ sku: skuInput });
       const body = AdjustStockBody.parse(bodyInput);
       return this.stockWrite(actor, 'stock.adjust', sku, body, async () =>
-        unwrap(await checkoutOps(this.env).adjustStock(sku, body)),
+        unwrap(await checkoutOps(this.env).adjustStock(sku, body, whoOf(actor))),
       );
+    });
+  }
+
+  /** GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (a read: not audited). */
+  async inventoryEvents(actor: Actor, skuInput: unknown, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      return unwrap(await checkoutOps(this.env).inventoryEvents(sku, parseInput(InventoryEventsQuery, 'query', query)));
     });
   }
 

@@ -3,13 +3,16 @@
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { z } from 'zod';
 import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
+import { eventsPage, type InventoryEventPage } from '../../../durable-objects/inventory/ledger.client';
 import { OUTBOX_SHARDS } from '../../../durable-objects/metrics/metrics.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
   CheckoutBody,
+  InventoryEventsQuery,
   InventorySku,
   OrderIdParam,
   OrderListQuery,
@@ -19,6 +22,7 @@ import {
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
+import type { StockChange } from '../../../lib/contracts/inventory';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
@@ -173,27 +177,38 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
     });
   }
 
-  async setStock(sku: unknown, input: unknown) {
+  /** `actor`: the merchant or admin, recorded with the body's reason in the SKU's stock ledger. */
+  async setStock(sku: unknown, input: unknown, actor: OrderActor) {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
       const body = SetStockBody.parse(input);
+      const change = stockChange(actor, body.reason);
       const stub = inventoryOf(this.env, parsed.sku);
       await ensureStock(this.env, parsed.sku);
-      const r = await stub.setOnHand(parsed.sku, body.onHand);
+      const r = await stub.setOnHand(parsed.sku, body.onHand, change);
       if (!r.ok) throw stockRefusal(r);
-      if (body.maxPerCustomer !== undefined) await stub.setMaxPerCustomer(parsed.sku, body.maxPerCustomer);
+      if (body.maxPerCustomer !== undefined) await stub.setMaxPerCustomer(parsed.sku, body.maxPerCustomer, change);
       return { inventory: await levelsOf(this.env, parsed.sku) };
     });
   }
 
-  async adjustStock(sku: unknown, input: unknown) {
+  async adjustStock(sku: unknown, input: unknown, actor: OrderActor) {
     return rpc(async () => {
       const parsed = InventorySku.parse({ sku });
       const body = AdjustStockBody.parse(input);
+      const change = stockChange(actor, body.reason);
       await ensureStock(this.env, parsed.sku);
-      const r = await inventoryOf(this.env, parsed.sku).adjust(parsed.sku, body.delta);
+      const r = await inventoryOf(this.env, parsed.sku).adjust(parsed.sku, body.delta, change);
       if (!r.ok) throw stockRefusal(r);
       return { inventory: r.levels };
+    });
+  }
+
+  /** GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (ledger.client.ts). */
+  async inventoryEvents(sku: unknown, query: unknown): Promise<RpcResult<InventoryEventPage>> {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      return eventsPage(this.env, parsed.sku, InventoryEventsQuery.parse(query));
     });
   }
 
@@ -268,6 +283,15 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
 acceptTraces(CheckoutOps);
+
+const StockActor = z.object({ sub: z.string().min(1).max(200), role: z.enum(['merchant', 'admin']) });
+
+/** A merchant write's who and why for the ledger; a call without a merchant or admin is refused. */
+function stockChange(actor: OrderActor, reason: string | undefined): StockChange {
+  const who = StockActor.safeParse(actor);
+  if (!who.success) throw new AppError('FORBIDDEN', 'A stock change needs the merchant or admin who makes it.');
+  return { actor: { type: who.data.role, id: who.data.sub }, reason: reason ?? null };
+}
 
 function stockRefusal(r: { reason: string; held?: number; sold?: number; minimum?: number }): AppError {
   if (r.reason === 'BELOW_COMMITTED') {

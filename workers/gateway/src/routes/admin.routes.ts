@@ -2,8 +2,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ProductPatch } from '../../../../lib/admin/catalog.schemas';
 import { Money, SlugParam, Timestamp } from '../../../../lib/catalog/schemas';
-import { AdjustStockBody, InventorySku, InventoryView, SetStockBody } from '../../../../lib/checkout/schemas';
-import { unwrap } from '../../../../lib/rpc';
+import {
+  AdjustStockBody,
+  InventoryEventPage,
+  InventoryEventsQuery,
+  InventorySku,
+  InventoryView,
+  SetStockBody,
+} from '../../../../lib/checkout/schemas';
+import { unwrap, unwrapAnswer } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
@@ -71,7 +78,7 @@ adminRoutes.openapi(
     method: 'put',
     path: '/inventory/{sku}',
     tags: ['Merchant'],
-    summary: 'Set on-hand stock of a SKU (and optionally its per-customer cap)',
+    summary: 'Set on-hand stock of a SKU (and optionally its per-customer cap), with a reason for its ledger',
     security: bearer,
     middleware: [jsonBody()] as const,
     request: { params: InventorySku, body: { required: true, ...json(SetStockBody, example.setStock) } },
@@ -104,6 +111,34 @@ adminRoutes.openapi(
       await traced(c.env.ADMIN).adjustStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json')),
     );
     return c.json(stockView(inventory), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/inventory/{sku}/events',
+    tags: ['Merchant'],
+    summary: "A SKU's stock ledger: every change (hold, sale, release, expiry, set, adjustment, restock), newest first",
+    description:
+      'One event per change, with who (a merchant or admin, an order, or the system), why, the change and the ' +
+      'levels it left. Filter by kind (comma-separated) and time; pages are keyset cursors (`nextCursor`). The ' +
+      'newest events are listed the moment they happen.',
+    security: bearer,
+    request: { params: InventorySku, query: InventoryEventsQuery },
+    responses: {
+      200: { description: 'A page of events', ...json(InventoryEventPage) },
+      400: failure('Invalid SKU, filter or cursor (the message names each bad parameter)'),
+      401: failure('No token'),
+      403: failure('Below the merchant role'),
+      404: failure('No variant is sold under this SKU'),
+    },
+  }),
+  async (c) => {
+    const page = unwrapAnswer(
+      await traced(c.env.ADMIN).inventoryEvents(actorOf(c), c.req.valid('param').sku, c.req.valid('query')),
+    );
+    return c.json(page as never, 200, { 'cache-control': 'no-store' });
   },
 );
 

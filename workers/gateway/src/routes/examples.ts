@@ -60,7 +60,7 @@ export const inventory: In<typeof InventoryView> = {
   available: 20,
   maxPerCustomer: null,
 };
-export const setStock: In<typeof SetStockBody> = { onHand: 40, maxPerCustomer: 2 };
+export const setStock: In<typeof SetStockBody> = { onHand: 40, maxPerCustomer: 2, reason: 'stock count' };
 
 export const login: In<typeof LoginBody> = { email: 'ada@example.com', password: 'correct horse battery' };
 export const session: In<typeof Session> = {
