@@ -9,7 +9,7 @@ import { createDb } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { auditedWrites } from './audit';
 import type { Plan } from './bulk.plan';
-import { type CatalogWriteEnv, conflictOf, publishCatalogWrite } from './products';
+import { type CatalogWriteEnv, conflictOf, publishCatalogWrite, skusTaken } from './products';
 
 /** Rows per statement: one jsonb parameter each, a few hundred KB. */
 const CHUNK = 1000;
@@ -50,12 +50,16 @@ export type ImportNote = {
 export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, note: ImportNote): Promise<string> {
   const db = createDb({ ...env, DB_TIMEOUT_MS: String(BULK_DB_TIMEOUT_MS) }).$primary;
   const handles = JSON.stringify([...plan.touched]);
+  const variantChunks = chunks(plan.variants).map((c) => JSON.stringify(c));
   const params = [
     ...chunks(plan.products).map((c) => JSON.stringify(c)),
     ...chunks(plan.variants).map((c) => JSON.stringify(c)),
     ...chunks(plan.levels).map((c) => JSON.stringify(c)),
   ];
-  const size = params.reduce((n, p) => n + p.length, handles.length * 3 + JSON.stringify(note).length);
+  const size = params.reduce(
+    (n, p) => n + p.length,
+    handles.length * 4 + JSON.stringify(note).length + variantChunks.reduce((n, c) => n + c.length, 0),
+  );
   if (size > MAX_BATCH_CHARS)
     throw new AppError('PAYLOAD_TOO_LARGE', 'The changes are too large for one transaction: split the file.', {
       details: { changeBytes: size, maxChangeBytes: MAX_BATCH_CHARS },
@@ -65,6 +69,15 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
   const variantWrites = chunks(plan.variants).map(() => upsertVariants(params[i++]!));
   const levelWrites = chunks(plan.levels).map(() => startingStock(params[i++]!));
   const writes: SQL[] = [
+    // Bounded on the server too: a client that gave up (BULK_DB_TIMEOUT_MS) must not see its import commit later.
+    sql`set local lock_timeout = '20s'`,
+    sql`set local statement_timeout = '25s'`,
+    // The touched products' rows first, in id order, as the JSON API locks a product before its variants: an import
+    // and a merchant's edit of the same product then wait for each other instead of deadlocking.
+    sql`select id from products where slug in ${inList(handles)} order by id for update`,
+    // The plan was made before the lock: a planned SKU that belongs to another product by now aborts the whole
+    // import (the cast fails, naming the SKU), instead of being skipped while the report says "created".
+    ...variantChunks.map((json) => skuGuard(json)),
     ...productWrites,
     ...variantWrites,
     ...levelWrites,
@@ -84,7 +97,11 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
       note,
     },
     writes.map((w) => db.execute(w)),
-  ).catch((err) => conflictOf(err, { skus: plan.variants.map((v) => v.sku) }));
+  ).catch((err) => {
+    const taken = /SKU_TAKEN:([^"]+)/.exec(String((err as { message?: string })?.message ?? err))?.[1];
+    if (taken) throw skusTaken([taken]);
+    return conflictOf(err, { skus: plan.variants.map((v) => v.sku) });
+  });
   return publishCatalogWrite(env);
 }
 
@@ -107,6 +124,11 @@ const upsertVariants = (json: string) => sql`insert into product_variants (produ
   on conflict (sku) do update set title = excluded.title, options = excluded.options,
     price_amount = excluded.price_amount
   where product_variants.product_id = excluded.product_id`;
+
+const skuGuard = (json: string) => sql`select ('SKU_TAKEN:' || v.sku)::int
+  from jsonb_to_recordset(${json}::jsonb) as r(handle text, sku text)
+  join product_variants v on v.sku = r.sku join products p on p.id = v.product_id
+  where p.slug <> r.handle limit 1`;
 
 // As createProduct: the starting stock an InventoryDO loads when first used; a SKU sold before gets its new start.
 const startingStock = (json: string) => sql`insert into inventory_levels (sku, initial_on_hand)

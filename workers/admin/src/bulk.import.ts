@@ -34,6 +34,9 @@ async function eachLimited<T>(items: T[], fn: (item: T) => Promise<void>) {
 const errorText = (err: unknown) =>
   err instanceof AppError ? `${err.code}: ${err.message}` : 'the stock service did not answer';
 
+/** At most this many SKUs' stock set by one import (each is a few subrequests: see above). */
+export const MAX_IMPORT_STOCK_CHANGES = 200;
+
 export async function importProducts(
   env: CatalogWriteEnv,
   actor: Actor,
@@ -54,6 +57,16 @@ export async function importProducts(
 
   // The file's stock differs from Postgres' copy: ask the object (the copy trails it by about a second).
   const stockSets: RowPlan[] = plan.rows.filter((r) => ok(r) && r.stockLive);
+  // Each stock change costs calls to its SKU's object (and its audit entry): a Worker invocation has a bounded
+  // number of subrequests, so one import changes the stock of at most MAX_IMPORT_STOCK_CHANGES SKUs.
+  const stockRows = stockSets.length + plan.rows.filter((r) => ok(r) && r.stockCheck).length;
+  if (stockRows > MAX_IMPORT_STOCK_CHANGES)
+    throw new AppError(
+      'IMPORT_REJECTED',
+      `The file changes the stock of ${stockRows} SKUs; one import changes at most ${MAX_IMPORT_STOCK_CHANGES}. ` +
+        'Leave the stock column empty for the others (or unchanged), split the file, or use the stock API.',
+      { details: { stockChanges: stockRows, maxStockChanges: MAX_IMPORT_STOCK_CHANGES } },
+    );
   await eachLimited(
     plan.rows.filter((r) => ok(r) && r.stockCheck),
     async (r) => {

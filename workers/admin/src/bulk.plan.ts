@@ -169,9 +169,16 @@ export function planImport(checked: ReadRow[], now: CatalogNow): Plan {
   // A SKU twice in the file is ambiguous: every row with it is refused.
   const bySku = new Map<string, RowPlan[]>();
   for (const r of rows.filter(ok)) groupInto(bySku, r.value!.sku, r);
-  for (const same of bySku.values())
-    if (same.length > 1)
-      for (const r of same) reject(r, 'sku', `appears on rows ${same.map((s) => s.row).join(', ')} of the file`);
+  for (const same of bySku.values()) {
+    if (same.length < 2) continue;
+    // One message per SKU, naming a few rows: a SKU filled down 10,000 rows must not build 10,000 long messages.
+    const more = same.length > 5 ? ` and ${same.length - 5} more` : '';
+    const message = `appears on rows ${same
+      .slice(0, 5)
+      .map((s) => s.row)
+      .join(', ')}${more} of the file`;
+    for (const r of same) reject(r, 'sku', message);
+  }
 
   const groups = new Map<string, RowPlan[]>();
   for (const r of rows.filter(ok)) groupInto(groups, r.value!.handle, r);
