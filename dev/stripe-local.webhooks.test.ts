@@ -56,6 +56,27 @@ describe('stripe-local concurrency and webhook delivery', () => {
     expect(hooks.rejected).toEqual([]);
   });
 
+  it('delivers only the enabled events, as a Stripe endpoint with enabled_events does; the rest are still listed', async () => {
+    const hooks = await receiverFor({});
+    const server = await start({ webhookUrl: hooks.url, enabledEvents: ['payment_intent.succeeded'] });
+    const stripe = client(server);
+    const pi = await stripe.paymentIntents.create(card('pm_card_visa', { confirm: true }));
+    expect(pi.status).toBe('succeeded');
+    await waitFor(() => hooks.events.some((e) => e.type === 'payment_intent.succeeded'), 'the succeeded event');
+    await new Promise((r) => setTimeout(r, 300)); // anything else would have been sent by now
+    expect(hooks.events.map((e) => e.type)).toEqual(['payment_intent.succeeded']);
+    const all = (await stripe.events.list({ limit: 100 })).data.filter(
+      (e) =>
+        (e.data.object as { id?: string; payment_intent?: string }).id === pi.id ||
+        (e.data.object as { payment_intent?: string }).payment_intent === pi.id,
+    );
+    expect(all.map((e) => e.type).sort()).toEqual([
+      'charge.succeeded',
+      'payment_intent.created',
+      'payment_intent.succeeded',
+    ]);
+  });
+
   it('events wait for a webhook URL; deliveries give up after maxAttempts; a wrong secret fails verification', async () => {
     const server = await start({ webhookRetry: { ...FAST, maxAttempts: 3 } });
     const pi = await client(server).paymentIntents.create(card('pm_card_visa', { confirm: true }));
