@@ -7,19 +7,13 @@ import { sql } from 'drizzle-orm';
 import { BULK_COLUMNS } from '../../../lib/admin/bulk.schemas';
 import { csvRecord } from '../../../lib/csv';
 import { createDb, type DbEnv } from '../../../lib/db/client';
+import type { ProductFields } from './bulk.plan';
 import { read } from './products';
 
 /** Products per page: at most 100 variants each, usually a handful, so a page is a few hundred rows. */
 const PAGE_PRODUCTS = 100;
 
-type ExportRow = {
-  slug: string;
-  title: string;
-  description: string;
-  brand: string;
-  category: string;
-  status: string;
-  currency: string;
+type ExportRow = ProductFields & {
   options: { name: string; values: string[] }[] | null;
   sku: string;
   variant_title: string;

@@ -15,8 +15,8 @@ import { read } from './products';
 
 type Options = { name: string; values: string[] }[];
 
-export type ProductNow = {
-  id: string;
+/** A product's own columns as the import and the export see them (category by slug). */
+export type ProductFields = {
   slug: string;
   title: string;
   description: string;
@@ -24,8 +24,9 @@ export type ProductNow = {
   category: string;
   status: string;
   currency: string;
-  options: Options;
 };
+
+export type ProductNow = ProductFields & { id: string; options: Options };
 
 export type VariantNow = {
   sku: string;
@@ -102,17 +103,8 @@ export async function loadCatalog(env: DbEnv, rows: ReadRow[]): Promise<CatalogN
 }
 
 /** A product to create or change, as the file has it (options merged with the values it has already). */
-export interface ProductWrite {
-  id: string;
+export interface ProductWrite extends ProductNow {
   isNew: boolean;
-  slug: string;
-  title: string;
-  description: string;
-  brand: string;
-  category: string;
-  status: string;
-  currency: string;
-  options: Options;
   /** The lowest of the file's prices, for a new product (recomputed over all variants when written). */
   price: number;
 }
