@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BULK_COLUMNS, BULK_MAX_BYTES, BULK_MAX_ROWS } from '../../lib/admin/bulk.schemas';
 import { csvRecord, parseCsv, unneutralise } from '../../lib/csv';
 import { guestToken, inventory } from './checkout-helpers';
-import { api, client, eventually, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
+import { api, client, eventually, gateway, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
 
 type Row = Partial<Record<(typeof BULK_COLUMNS)[number], string>>;
 const BOUND_MS = 2000 + 3000;
@@ -195,6 +195,11 @@ describe('import', () => {
     expect((await api('/v1/admin/products/export.csv', { headers: asGuest })).status).toBe(403);
     expect((await api('/v1/admin/products/export.csv')).status).toBe(401);
     expect((await importCsv(body, undefined, { 'content-type': 'application/json' })).status).toBe(415);
+    // Read as UTF-8 only: another declared charset is refused before anything is read, UTF-8 spelled any way is fine.
+    const latin1 = await importCsv(body, 'validate', { 'content-type': 'text/csv; charset=ISO-8859-1' });
+    expect(latin1.status).toBe(415);
+    expect(latin1.body.error.message).toMatch(/UTF-8.*ISO-8859-1/);
+    expect((await importCsv(body, 'validate', { 'content-type': 'text/csv; charset="UTF-8"' })).status).toBe(200);
     const huge = await importCsv('handle\n'.padEnd(BULK_MAX_BYTES + 1, 'x'));
     expect(huge.status).toBe(413);
     // Sent without a length (chunked): streamed through the gateway, counted and stopped by the admin worker.
@@ -240,6 +245,42 @@ describe('export', () => {
     const back = await importCsv(res.body);
     expect(back.status).toBe(200);
     expect(back.body).toMatchObject({ applied: false, counts: { rows: 2, unchanged: 2 } });
+  });
+
+  it('starts with a UTF-8 byte order mark (for spreadsheets), which the import takes off again', async () => {
+    const category = await newCategory();
+    const rows = shirtRows(category).map((r) => ({ ...r, title: 'Crème brûlée shirt' }));
+    expect((await importCsv(csvOf(rows))).status).toBe(200);
+    const res = await fetch(`${gateway()}/v1/admin/products/export.csv?category=${category}`, {
+      headers: { authorization: `Bearer ${await merchantToken()}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    // The file exactly as downloaded, BOM and all, imports as unchanged.
+    const back = await importCsv(bytes as never);
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ counts: { rows: 2, unchanged: 2, rejected: 0 } });
+  });
+
+  it('does not stop at a page of products without variants (they have no rows; the products after them do)', async () => {
+    const category = await newCategory();
+    // More products without variants than a page holds (100), sorted before the category's one real product.
+    await primary(
+      `insert into products (slug, title, description, brand, category_id, price_amount, currency, images, status)
+       select 'aaa-' || $1 || '-' || lpad(n::text, 3, '0'), 'No variants', 'x', 'x',
+         (select id from categories where slug = $2), 100, 'USD', '[]', 'draft'
+       from generate_series(1, 130) n`,
+      [uniqueWord('novar'), category],
+    );
+    const rows = shirtRows(category);
+    expect((await importCsv(csvOf(rows))).status).toBe(200);
+    const res = await exportCsv(`?category=${category}`);
+    expect(res.status).toBe(200);
+    const skus = parseCsv(res.body)
+      .slice(1)
+      .map((r) => r.fields[BULK_COLUMNS.indexOf('sku')]);
+    expect(skus).toEqual(rows.map((r) => r.sku));
   });
 
   it('the whole catalog round trips: exported and imported (validate), no row would change', async () => {
