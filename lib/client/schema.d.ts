@@ -2920,7 +2920,7 @@ export interface paths {
         };
         /**
          * Export every product and variant as CSV (one row per variant), streamed
-         * @description Columns: handle, title, description, brand, category, status, currency, option1_name, option1_value, option2_name, option2_value, option3_name, option3_value, sku, variant_title, price, stock. UTF-8 with a byte order mark (for spreadsheets); RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file unchanged changes nothing.
+         * @description Columns: handle, title, description, brand, category, status, currency, option1_name, option1_value, option2_name, option2_value, option3_name, option3_value, sku, variant_title, price, stock, stock_version. UTF-8 with a byte order mark (for spreadsheets); RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file unchanged changes nothing.
          */
         get: {
             parameters: {

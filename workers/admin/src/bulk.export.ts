@@ -21,6 +21,7 @@ type ExportRow = ProductFields & {
   variant_options: Record<string, string> | null;
   price: number;
   stock: number | string;
+  stock_version: number | string;
 };
 
 /**
@@ -29,6 +30,8 @@ type ExportRow = ProductFields & {
  * join), and what the import compares a file's stock with before it asks the object itself.
  */
 export const stockFigure = sql`case when l.version > 0 then l.on_hand else coalesce(l.initial_on_hand, 0) end`;
+/** The version of that figure (the copy's; 0 for a starting stock): the file's `stock_version`. */
+export const stockVersion = sql`coalesce(l.version, 0)`;
 
 async function page(env: DbEnv, after: string, category: string | undefined): Promise<ExportRow[]> {
   // A client per page: each client's deadline runs from its creation (lib/db/client.ts).
@@ -38,7 +41,7 @@ async function page(env: DbEnv, after: string, category: string | undefined): Pr
     db.execute<ExportRow>(sql`
       select p.slug, p.title, p.description, p.brand, c.slug as category, p.status, trim(p.currency) as currency,
         p.options, v.sku, v.title as variant_title, v.options as variant_options, v.price_amount as price,
-        ${stockFigure} as stock
+        ${stockFigure} as stock, ${stockVersion} as stock_version
       from (select p.* from products p join categories c on c.id = p.category_id
             where p.slug > ${after} ${inCategory}
               -- A product without variants has no row: a page of only those must not read as the end.
@@ -74,6 +77,7 @@ function toRecord(r: ExportRow): string {
     variant_title: r.variant_title,
     price: String(r.price),
     stock: String(r.stock),
+    stock_version: String(r.stock_version),
   };
   return csvRecord(BULK_COLUMNS.map((c) => cells[c]));
 }
