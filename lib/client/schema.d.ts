@@ -4920,7 +4920,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, refused_amount_mismatch, not_handled, …) */
+                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, refused_amount_mismatch, not_handled, stale, …) */
                 200: {
                     headers: {
                         [name: string]: unknown;
