@@ -9,6 +9,7 @@ import { createDb } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { auditedWrites } from './audit';
 import type { Plan } from './bulk.plan';
+import { guard, guardFailure } from './guards';
 import { type CatalogWriteEnv, conflictOf, publishCatalogWrite, skusTaken } from './products';
 
 /** Rows per statement: one jsonb parameter each, a few hundred KB. */
@@ -113,7 +114,7 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
     },
     writes.map((w) => db.execute(w)),
   ).catch((err) => {
-    const taken = /SKU_TAKEN:([^"]+)/.exec(String((err as { message?: string })?.message ?? err))?.[1];
+    const taken = guardFailure(err, 'SKU_TAKEN');
     if (taken) throw skusTaken([taken]);
     return conflictOf(err, { skus: plan.variants.map((v) => v.sku) });
   });
@@ -140,10 +141,12 @@ const upsertVariants = (json: string) => sql`insert into product_variants (produ
     price_amount = excluded.price_amount
   where product_variants.product_id = excluded.product_id`;
 
-const skuGuard = (json: string) => sql`select ('SKU_TAKEN:' || v.sku)::int
-  from jsonb_to_recordset(${json}::jsonb) as r(handle text, sku text)
-  join product_variants v on v.sku = r.sku join products p on p.id = v.product_id
-  where p.slug <> r.handle limit 1`;
+const skuGuard = (json: string) =>
+  guard(
+    'SKU_TAKEN',
+    sql`select v.sku from jsonb_to_recordset(${json}::jsonb) as r(handle text, sku text)
+      join product_variants v on v.sku = r.sku join products p on p.id = v.product_id where p.slug <> r.handle`,
+  );
 
 // As createProduct: the starting stock an InventoryDO loads when first used; a SKU sold before gets its new start.
 const startingStock = (json: string) => sql`insert into inventory_levels (sku, initial_on_hand)
