@@ -6,18 +6,19 @@ import { CsvError, CsvParser, csvField, csvRecord, neutralise, parseCsv, unneutr
 
 const fields = (text: string) => parseCsv(text).map((r) => r.fields);
 
-/** The same text pushed in chunks cut at the given sizes. */
-function parseInChunks(text: string, cuts: number[]): string[][] {
+/** The same text pushed in chunks cut at the given sizes: the records with their lines. */
+function recordsInChunks(text: string, cuts: number[]) {
   const p = new CsvParser();
-  const out: string[][] = [];
+  const out: ReturnType<typeof parseCsv> = [];
   let at = 0;
   for (const n of cuts) {
-    out.push(...p.push(text.slice(at, at + n)).map((r) => r.fields));
+    out.push(...p.push(text.slice(at, at + n)));
     at += n;
   }
-  out.push(...p.push(text.slice(at)).map((r) => r.fields), ...p.end().map((r) => r.fields));
+  out.push(...p.push(text.slice(at)), ...p.end());
   return out;
 }
+const parseInChunks = (text: string, cuts: number[]) => recordsInChunks(text, cuts).map((r) => r.fields);
 
 describe('parsing', () => {
   it('splits fields and records; quoted fields hold commas, doubled quotes and line breaks', () => {
@@ -61,6 +62,14 @@ describe('parsing', () => {
     const whole = fields(text);
     for (let i = 0; i <= text.length; i++)
       for (const j of [1, 2, 3]) expect(parseInChunks(text, [i, j])).toEqual(whole);
+  });
+
+  it('numbers lines the same however a quoted CRLF is cut into chunks', () => {
+    const text = 'h\r\n"a\r\nb\r\nc"\r\nnext\r\n"x\ry"\r\nlast\r\n';
+    const lines = parseCsv(text).map((r) => r.line);
+    expect(lines).toEqual([1, 2, 5, 6, 8]);
+    for (let i = 0; i <= text.length; i++)
+      for (const j of [1, 2, 3]) expect(recordsInChunks(text, [i, j]).map((r) => r.line)).toEqual(lines);
   });
 
   it('refuses bad quoting and an unterminated field, naming the line', () => {

@@ -40,6 +40,8 @@ export class CsvParser {
   private line = 1;
   private recordLine = 1;
   private afterCr = false;
+  /** A quoted field's text so far ended in a CR: an LF starting the next chunk is the same line break. */
+  private quotedCr = false;
   private started = false;
 
   /** The records completed by `chunk` (the rest waits for the next chunk or `end`). */
@@ -62,7 +64,10 @@ export class CsvParser {
         const q = chunk.indexOf('"', i);
         const end = q === -1 ? chunk.length : q;
         const run = chunk.slice(i, end);
-        this.line += countBreaks(run);
+        this.line += countBreaks(run, this.quotedCr);
+        // Only a run cut by the chunk's end (no quote found) can have its CRLF split across chunks.
+        if (q !== -1) this.quotedCr = false;
+        else if (run.length) this.quotedCr = run.charCodeAt(run.length - 1) === 13;
         this.append(run);
         i = end;
         if (q !== -1) this.state = State.QuoteInQuoted;
@@ -120,12 +125,14 @@ export class CsvParser {
   }
 }
 
-function countBreaks(text: string): number {
+/** Line breaks in `text`; `afterCr`: the text before it (maybe another chunk) ended in a CR. */
+function countBreaks(text: string, afterCr: boolean): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    // CRLF counts once: the CR is counted unless an LF follows.
-    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
+    // CRLF counts once: at its CR. An LF counts only when no CR came just before it, in this chunk or the last.
+    const prev = i === 0 ? (afterCr ? 13 : -1) : text.charCodeAt(i - 1);
+    if (c === 13 || (c === 10 && prev !== 13)) n++;
   }
   return n;
 }

@@ -231,8 +231,12 @@ export class MerchantOrders {
     // The automatic refund of an order that could not be filled is its lifecycle's (it ends `refunded` there).
     if (o.status !== 'paid' && o.status !== 'fulfilled' && !o.refunds?.length) return 'not_merchant';
     if (e.amountRefunded !== undefined) {
+      const at = o.payment.reportedRefundedAt;
+      // Older than what the figure reflects (a later charge.refunded, or a refund failing since): out of date.
+      if (e.created !== undefined && at !== undefined && e.created < at) return 'stale';
       if (e.amountRefunded <= (o.payment.reportedRefunded ?? 0)) return 'noop';
       o.payment.reportedRefunded = Math.min(e.amountRefunded, o.payment.amount);
+      if (e.created !== undefined) o.payment.reportedRefundedAt = Math.max(at ?? 0, e.created);
       this.settle(o, `Stripe reports ${e.amountRefunded} refunded (${e.id})`);
       return 'applied';
     }
@@ -245,8 +249,14 @@ export class MerchantOrders {
     // A late `pending` after the refund ended changes nothing; a succeeded refund may still fail (as at Stripe).
     if (r.status === status || (status === 'pending' && (r.status === 'succeeded' || r.status === 'failed')))
       return 'noop';
-    if (r.status === 'succeeded' && status === 'failed' && o.payment.reportedRefunded)
-      o.payment.reportedRefunded = Math.max(0, o.payment.reportedRefunded - r.amount);
+    if (status === 'failed') {
+      if (r.status === 'succeeded' && o.payment.reportedRefunded)
+        o.payment.reportedRefunded = Math.max(0, o.payment.reportedRefunded - r.amount);
+      // A charge.refunded made before this failure still counts the refund (Stripe counts pending refunds too):
+      // arriving late, it must not bring it back.
+      if (e.created !== undefined)
+        o.payment.reportedRefundedAt = Math.max(o.payment.reportedRefundedAt ?? 0, e.created + 0.5);
+    }
     r.status = status;
     r.stripeRefundId = ev.stripeRefundId;
     if (ev.failureReason) r.failure = ev.failureReason;

@@ -29,10 +29,15 @@ export const BULK_COLUMNS = [
   'variant_title',
   'price',
   'stock',
+  'stock_version',
 ] as const;
 export type BulkColumn = (typeof BULK_COLUMNS)[number];
-/** Columns a file may leave out: no options, and stock left as it is. */
-export const OPTIONAL_COLUMNS: readonly BulkColumn[] = BULK_COLUMNS.filter((c) => /^option|^stock$/.test(c));
+/**
+ * Columns a file may leave out: no options, and stock left as it is. `stock_version` is the version of the SKU's
+ * stock when the file was exported: given, a stock cell differing from the stock now is refused when the version
+ * moved since (sales or counts happened after the export), so an old file cannot set sold units back.
+ */
+export const OPTIONAL_COLUMNS: readonly BulkColumn[] = BULK_COLUMNS.filter((c) => /^option|^stock(_version)?$/.test(c));
 
 const blankIsAbsent = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const wholeNumber = (v: unknown) => (typeof v === 'string' && /^\s*\d{1,12}\s*$/.test(v) ? Number(v) : v);
@@ -59,6 +64,10 @@ export const ImportRow = z
     variant_title: VariantCreate.shape.title,
     price: z.preprocess(wholeNumber, VariantCreate.shape.priceAmount),
     stock: z.preprocess((v) => wholeNumber(blankIsAbsent(v)), SetStockBody.shape.onHand.optional()),
+    stock_version: z.preprocess(
+      (v) => wholeNumber(blankIsAbsent(v)),
+      z.number({ error: 'a whole number (as the export wrote it)' }).int().min(0).optional(),
+    ),
   })
   .superRefine((row, ctx) => {
     const names = new Set<string>();

@@ -54,6 +54,12 @@ export type VariantCreate = z.infer<typeof VariantCreate>;
 
 export const productStatuses = ['draft', 'published', 'archived'] as const;
 
+/**
+ * The ISO 4217 currencies, as the runtime's ICU knows them: a made-up code (`XYZ`) would make a product no payment
+ * provider takes. Stripe takes most of these; which it takes for an account is checked at the first checkout.
+ */
+const ISO_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
 /** Each variant names one value of every option, and no two variants name the same values. */
 function checkVariants(
   p: { options?: z.infer<typeof ProductOption>[]; variants?: { sku: string; options?: Record<string, string> }[] },
@@ -95,7 +101,10 @@ export const ProductCreate = z
     description: text(5000, 0).default(''),
     brand: text(100),
     category: lowerSlug.openapi({ description: 'The slug of an existing category.' }),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+      .refine((c) => ISO_CURRENCIES.has(c), 'not an ISO 4217 currency (such as USD, EUR, JPY)'),
     status: z.enum(['draft', 'published']).default('draft'),
     options: z.array(ProductOption).max(3).default([]),
     variants: z.array(VariantCreate).min(1).max(100),
@@ -116,9 +125,19 @@ export const ProductPatch = z
     category: lowerSlug.optional(),
     images: images.optional(),
     priceAmount: minor.optional().openapi({ description: 'New price of every variant, in minor units.' }),
+    options: z
+      .array(ProductOption)
+      .max(3)
+      .optional()
+      .openapi({
+        description:
+          "The product's options, whole (e.g. a value added). Every option name and value a variant uses must stay " +
+          '(else 409 OPTION_IN_USE naming the variant).',
+      }),
   })
   .strict()
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one field to change')
+  .superRefine(checkVariants)
   .openapi('ProductUpdate');
 export type ProductPatch = z.infer<typeof ProductPatch>;
 

@@ -91,6 +91,12 @@ export interface PaymentInfo {
    * store (the dashboard); a refund that fails after it succeeded comes off it, as at Stripe.
    */
   reportedRefunded?: number;
+  /**
+   * When Stripe said what `reportedRefunded` now reflects (event `created`, in seconds): the charge.refunded
+   * applied last, or a refund's failure (plus half a second, so a charge.refunded of that same second, which may
+   * predate the failure, loses). Stripe does not deliver events in order: an older charge.refunded is out of date.
+   */
+  reportedRefundedAt?: number;
 }
 
 /**

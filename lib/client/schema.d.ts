@@ -1300,7 +1300,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change any of a product's fields (slug, title, description, brand, category, images, price) */
+        /** Change any of a product's fields (slug, title, description, brand, category, images, price, options) */
         patch: {
             parameters: {
                 query?: never;
@@ -1367,7 +1367,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The new slug is taken (SLUG_TAKEN) */
+                /** @description The new slug is taken (SLUG_TAKEN), or a variant uses an option the new options leave out (OPTION_IN_USE) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2920,7 +2920,7 @@ export interface paths {
         };
         /**
          * Export every product and variant as CSV (one row per variant), streamed
-         * @description Columns: handle, title, description, brand, category, status, currency, option1_name, option1_value, option2_name, option2_value, option3_name, option3_value, sku, variant_title, price, stock. RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file unchanged changes nothing.
+         * @description Columns: handle, title, description, brand, category, status, currency, option1_name, option1_value, option2_name, option2_value, option3_name, option3_value, sku, variant_title, price, stock, stock_version. UTF-8 with a byte order mark (for spreadsheets); RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file unchanged changes nothing.
          */
         get: {
             parameters: {
@@ -3055,7 +3055,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not text/csv (UNSUPPORTED_MEDIA_TYPE) */
+                /** @description Not text/csv, or a charset other than UTF-8 (UNSUPPORTED_MEDIA_TYPE) */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -3440,7 +3440,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The SKU is taken (SKU_TAKEN) */
+                /** @description The SKU is taken (SKU_TAKEN), or another variant has these options (VARIANT_OPTIONS_TAKEN) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3543,6 +3543,15 @@ export interface paths {
                 };
                 /** @description No such product or variant */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Another variant has these options (VARIANT_OPTIONS_TAKEN) */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4920,7 +4929,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, refused_amount_mismatch, not_handled, …) */
+                /** @description Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, refused_amount_mismatch, not_handled, stale, …) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5142,7 +5151,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "VARIANT_OPTIONS_TAKEN" | "OPTION_IN_USE" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -5544,6 +5553,11 @@ export interface components {
             images?: string[];
             /** @description New price of every variant, in minor units. */
             priceAmount?: number;
+            /** @description The product's options, whole (e.g. a value added). Every option name and value a variant uses must stay (else 409 OPTION_IN_USE naming the variant). */
+            options?: {
+                name: string;
+                values: string[];
+            }[];
         };
         Inventory: {
             sku: string;

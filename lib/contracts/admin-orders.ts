@@ -48,6 +48,8 @@ export interface RefundEvent {
   };
   /** charge.refunded: everything refunded on the charge so far, in minor units. */
   amountRefunded?: number;
+  /** When Stripe made the event (its `created`, seconds since the epoch); events arrive in any order. */
+  created?: number;
 }
 
 /** An outbox task whose last run failed, as one OrdersDO reports it. */

@@ -19,7 +19,14 @@ export const PAYMENT_EVENTS = new Set([
 const Id = z.string().min(1).max(255);
 
 /** Every event: enough to decide whether it is one of ours. */
-const Envelope = z.object({ id: Id, object: z.literal('event'), type: z.string().min(1).max(255) }).loose();
+const Envelope = z
+  .object({
+    id: Id,
+    object: z.literal('event'),
+    type: z.string().min(1).max(255),
+    created: z.number().int().nonnegative().optional(),
+  })
+  .loose();
 
 /** Our metadata on the PaymentIntent (the order and its owner's OrdersDO); Stripe metadata values are strings. */
 const OrderMetadata = z.object({ orderId: Id.optional(), owner: Id.optional() }).loose();
@@ -145,6 +152,7 @@ export function refundEventOf(event: unknown): { event: RefundEvent; owner: stri
         orderId,
         intentId: charge.payment_intent ?? null,
         amountRefunded: charge.amount_refunded,
+        ...(parsed.data.created === undefined ? {} : { created: parsed.data.created }),
       },
     };
   }
@@ -167,6 +175,7 @@ export function refundEventOf(event: unknown): { event: RefundEvent; owner: stri
         status: refund.status ?? 'pending',
         failureReason: refund.failure_reason ?? null,
       },
+      ...(parsed.data.created === undefined ? {} : { created: parsed.data.created }),
     },
   };
 }

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BULK_COLUMNS, BULK_MAX_BYTES, BULK_MAX_ROWS } from '../../lib/admin/bulk.schemas';
 import { csvRecord, parseCsv, unneutralise } from '../../lib/csv';
-import { guestToken, inventory } from './checkout-helpers';
-import { api, client, eventually, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
+import { adjustStock, guestToken, inventory, setStock } from './checkout-helpers';
+import { api, client, eventually, gateway, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
 
 type Row = Partial<Record<(typeof BULK_COLUMNS)[number], string>>;
 const BOUND_MS = 2000 + 3000;
@@ -165,6 +165,50 @@ describe('import', () => {
     expect((await importCsv(file)).body.counts).toMatchObject({ unchanged: 2 });
   });
 
+  it('refuses a stock cell from an export older than the last stock change; a fresh export sets it', async () => {
+    const rows = shirtRows(await newCategory());
+    expect((await importCsv(csvOf(rows))).status).toBe(200);
+    const category = rows[0]!.category!;
+    await setStock(rows[0]!.sku!, 8);
+    // The export as the merchant saves it, once Postgres' copy has the count (it trails the object by ~1 s).
+    const exported = async () => {
+      let text = '';
+      await eventually('the stock copy has a version', async () => {
+        text = (await exportCsv(`?category=${category}`)).body;
+        return parseCsv(text)[1]!.fields[BULK_COLUMNS.indexOf('stock_version')] !== '0';
+      });
+      return text;
+    };
+    const old = await exported();
+    // Then 2 units go (a sale or a write-off), and the copy catches up.
+    await adjustStock(rows[0]!.sku!, -2);
+    await eventually('the stock copy has the adjustment', async () => {
+      const copy = parseCsv((await exportCsv(`?category=${category}`)).body)[1]!.fields;
+      return copy[BULK_COLUMNS.indexOf('stock')] === '6';
+    });
+    // The old file with the merchant's count typed in: the stale row is refused (nothing written), naming versions.
+    const stale = old.replace(/,8,(\d+)\r\n/, ',9,$1\r\n');
+    expect(stale).not.toBe(old);
+    const refused = await importCsv(stale);
+    expect(refused.status).toBe(422);
+    const row = refused.body.error.details.rows.find((r: { sku: string }) => r.sku === rows[0]!.sku);
+    expect(row).toMatchObject({ status: 'rejected', errors: [{ field: 'stock' }] });
+    expect(row.errors[0].message).toMatch(
+      /changed since the file was exported \(stock_version \d+, now \d+, on hand 6\)/,
+    );
+    expect(await inventory(rows[0]!.sku!)).toMatchObject({ onHand: 6 });
+    // The old file unchanged (stock 8 against 6 now) is refused too: importing it must not undo the sale.
+    expect((await importCsv(old)).status).toBe(422);
+    // A fresh export, edited, sets the count; so does a file without the stock_version column.
+    const fresh = (await exported()).replace(/,6,(\d+)\r\n/, ',12,$1\r\n');
+    expect((await importCsv(fresh)).body.stock).toEqual({ set: 1, failed: 0 });
+    expect(await inventory(rows[0]!.sku!)).toMatchObject({ onHand: 12 });
+    const columns = BULK_COLUMNS.filter((c) => c !== 'stock_version');
+    const noVersion = await importCsv(csvOf([{ ...rows[0]!, stock: '4' }, rows[1]!], columns));
+    expect(noVersion.body).toMatchObject({ stock: { set: 1, failed: 0 } });
+    expect(await inventory(rows[0]!.sku!)).toMatchObject({ onHand: 4 });
+  });
+
   it('sets a changed stock live (audited as stock.set), and a SKU of another product is refused', async () => {
     const rows = shirtRows(await newCategory());
     expect((await importCsv(csvOf(rows))).status).toBe(200);
@@ -195,6 +239,11 @@ describe('import', () => {
     expect((await api('/v1/admin/products/export.csv', { headers: asGuest })).status).toBe(403);
     expect((await api('/v1/admin/products/export.csv')).status).toBe(401);
     expect((await importCsv(body, undefined, { 'content-type': 'application/json' })).status).toBe(415);
+    // Read as UTF-8 only: another declared charset is refused before anything is read, UTF-8 spelled any way is fine.
+    const latin1 = await importCsv(body, 'validate', { 'content-type': 'text/csv; charset=ISO-8859-1' });
+    expect(latin1.status).toBe(415);
+    expect(latin1.body.error.message).toMatch(/UTF-8.*ISO-8859-1/);
+    expect((await importCsv(body, 'validate', { 'content-type': 'text/csv; charset="UTF-8"' })).status).toBe(200);
     const huge = await importCsv('handle\n'.padEnd(BULK_MAX_BYTES + 1, 'x'));
     expect(huge.status).toBe(413);
     // Sent without a length (chunked): streamed through the gateway, counted and stopped by the admin worker.
@@ -234,12 +283,49 @@ describe('export', () => {
     expect(records[1]![title]).toBe(`'=HYPERLINK("http://x")`);
     expect(records[1]![BULK_COLUMNS.indexOf('brand')]).toBe("'-Harbor");
     expect(records[1]![BULK_COLUMNS.indexOf('description')]).toBe(rows[0]!.description);
+    // As imported, plus the stock's version: 0, its starting stock (the SKU's object never changed it).
     expect(records.slice(1).map((r) => r.map(unneutralise))).toEqual(
-      rows.map((r) => BULK_COLUMNS.map((c) => r[c] ?? '')),
+      rows.map((r) => BULK_COLUMNS.map((c) => (c === 'stock_version' ? '0' : (r[c] ?? '')))),
     );
     const back = await importCsv(res.body);
     expect(back.status).toBe(200);
     expect(back.body).toMatchObject({ applied: false, counts: { rows: 2, unchanged: 2 } });
+  });
+
+  it('starts with a UTF-8 byte order mark (for spreadsheets), which the import takes off again', async () => {
+    const category = await newCategory();
+    const rows = shirtRows(category).map((r) => ({ ...r, title: 'Crème brûlée shirt' }));
+    expect((await importCsv(csvOf(rows))).status).toBe(200);
+    const res = await fetch(`${gateway()}/v1/admin/products/export.csv?category=${category}`, {
+      headers: { authorization: `Bearer ${await merchantToken()}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    // The file exactly as downloaded, BOM and all, imports as unchanged.
+    const back = await importCsv(bytes as never);
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ counts: { rows: 2, unchanged: 2, rejected: 0 } });
+  });
+
+  it('does not stop at a page of products without variants (they have no rows; the products after them do)', async () => {
+    const category = await newCategory();
+    // More products without variants than a page holds (100), sorted before the category's one real product.
+    await primary(
+      `insert into products (slug, title, description, brand, category_id, price_amount, currency, images, status)
+       select 'aaa-' || $1 || '-' || lpad(n::text, 3, '0'), 'No variants', 'x', 'x',
+         (select id from categories where slug = $2), 100, 'USD', '[]', 'draft'
+       from generate_series(1, 130) n`,
+      [uniqueWord('novar'), category],
+    );
+    const rows = shirtRows(category);
+    expect((await importCsv(csvOf(rows))).status).toBe(200);
+    const res = await exportCsv(`?category=${category}`);
+    expect(res.status).toBe(200);
+    const skus = parseCsv(res.body)
+      .slice(1)
+      .map((r) => r.fields[BULK_COLUMNS.indexOf('sku')]);
+    expect(skus).toEqual(rows.map((r) => r.sku));
   });
 
   it('the whole catalog round trips: exported and imported (validate), no row would change', async () => {

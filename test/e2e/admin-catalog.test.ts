@@ -178,11 +178,26 @@ describe('products', () => {
     await ok('create', (await as()).POST('/v1/admin/products', { body }));
     const path = { slug: body.slug };
     const sku = `${body.variants[0]!.sku}-X`;
+    // The same options as an existing variant: a shopper could not pick it apart (409 naming that variant).
+    const twin = await (await as()).POST('/v1/admin/products/{slug}/variants', {
+      params: { path },
+      body: { sku, title: 'S again', options: { Size: 'S' }, priceAmount: 3900, initialStock: 11 },
+    });
+    expectError(twin, 409, 'VARIANT_OPTIONS_TAKEN');
+    expect(twin.error?.error.message).toContain(body.variants[0]!.sku);
+    // A new size first (the product's options, patched whole), then its variant.
+    await ok(
+      'add a size',
+      (await as()).PATCH('/v1/admin/products/{slug}', {
+        params: { path },
+        body: { options: [{ name: 'Size', values: ['S', 'M', 'L'] }] },
+      }),
+    );
     const added = await ok(
       'add variant',
       (await as()).POST('/v1/admin/products/{slug}/variants', {
         params: { path },
-        body: { sku, title: 'S again', options: { Size: 'S' }, priceAmount: 3900, initialStock: 11 },
+        body: { sku, title: 'L', options: { Size: 'L' }, priceAmount: 3900, initialStock: 11 },
       }),
     );
     expect(added.product.priceAmount).toBe(3900);
@@ -201,7 +216,28 @@ describe('products', () => {
       body: { options: { Size: 'XXL' } },
     });
     expectError(badOption, 400, 'VALIDATION_FAILED');
-    expect(badOption.error?.error.message).toMatch(/options\.Size: must be one of S, M/);
+    expect(badOption.error?.error.message).toMatch(/options\.Size: must be one of S, M, L/);
+    const moveOnto = await (await as()).PATCH('/v1/admin/products/{slug}/variants/{sku}', {
+      params: { path: { ...path, sku } },
+      body: { options: { Size: 'M' } },
+    });
+    expectError(moveOnto, 409, 'VARIANT_OPTIONS_TAKEN');
+    // Options a variant uses cannot go: a size, or the option's name.
+    for (const options of [[{ name: 'Size', values: ['S', 'M'] }], [{ name: 'Fit', values: ['S', 'M', 'L'] }]]) {
+      const dropped = await (await as()).PATCH('/v1/admin/products/{slug}', { params: { path }, body: { options } });
+      expectError(dropped, 409, 'OPTION_IN_USE');
+    }
+    const [stored] = await primary<{ options: unknown; variants: unknown }>(
+      `select p.options, (select jsonb_object_agg(v.sku, v.options) from product_variants v where v.product_id = p.id)
+         as variants from products p where p.slug = $1`,
+      [body.slug],
+    );
+    expect(stored!.options).toEqual([{ name: 'Size', values: ['S', 'M', 'L'] }]);
+    expect(stored!.variants).toEqual({
+      [body.variants[0]!.sku]: { Size: 'S' },
+      [body.variants[1]!.sku]: { Size: 'M' },
+      [sku]: { Size: 'L' },
+    });
     expectError(
       await (await as()).PATCH('/v1/admin/products/{slug}/variants/{sku}', {
         params: { path: { ...path, sku: 'NO-SUCH-SKU' } },
@@ -210,6 +246,35 @@ describe('products', () => {
       404,
       'NOT_FOUND',
     );
+  });
+
+  it('two variants with the same new options added at once: one is created, the other refused', async () => {
+    const body = productBody((await newCategory()).slug);
+    await ok('create', (await as()).POST('/v1/admin/products', { body }));
+    const path = { slug: body.slug };
+    const sizes = ['L', 'XL', 'XXL', '3XL', '4XL'];
+    await ok(
+      'sizes',
+      (await as()).PATCH('/v1/admin/products/{slug}', {
+        params: { path },
+        body: { options: [{ name: 'Size', values: ['S', 'M', ...sizes] }] },
+      }),
+    );
+    const add = async (sku: string, size: string) =>
+      (await as()).POST('/v1/admin/products/{slug}/variants', {
+        params: { path },
+        body: { sku, title: size, options: { Size: size }, priceAmount: 5000, initialStock: 1 },
+      });
+    for (const [i, size] of sizes.entries()) {
+      const skus = [`${body.slug.toUpperCase()}-A${i}`, `${body.slug.toUpperCase()}-B${i}`];
+      const answers = await Promise.all(skus.map((sku) => add(sku, size)));
+      expect(answers.map((a) => a.response.status).sort()).toEqual([201, 409]);
+    }
+    const [{ n }] = await primary(
+      `select count(*)::int as n from product_variants v join products p on p.id = v.product_id where p.slug = $1`,
+      [body.slug],
+    );
+    expect(n).toBe(2 + sizes.length);
   });
 
   it('deletes a product never ordered, and refuses one with an order (409 naming the SKU)', async () => {
@@ -316,6 +381,26 @@ describe('categories', () => {
     }
   });
 
+  it('a rename and a move of one category at once: both stick (neither writes back what it read before)', async () => {
+    const patch = async (slug: string, body: { name?: string; parent?: string; position?: number }) =>
+      (await as()).PATCH('/v1/admin/categories/{slug}', { params: { path: { slug } }, body });
+    for (let i = 0; i < 5; i++) {
+      const [from, to] = [await newCategory(), await newCategory()];
+      const moving = await newCategory(from.slug);
+      const answers = await Promise.all([
+        patch(moving.slug, { name: `Renamed ${i}` }),
+        patch(moving.slug, { parent: to.slug }),
+        patch(moving.slug, { position: 7 }),
+      ]);
+      expect(answers.map((a) => a.response.status)).toEqual([200, 200, 200]);
+      const [row] = await primary<{ name: string; path: string; position: number }>(
+        'select name, path, position from categories where slug = $1',
+        [moving.slug],
+      );
+      expect(row).toEqual({ name: `Renamed ${i}`, path: `${to.slug}/${moving.slug}`, position: 7 });
+    }
+  });
+
   it('refuses a cycle, a taken slug and an unknown parent, changing nothing', async () => {
     const root = await newCategory();
     const child = await newCategory(root.slug);
@@ -353,6 +438,7 @@ describe('bad input and permissions', () => {
       [{ ...good, variants: [{ ...good.variants[0]!, priceAmount: -1 }] }, 400, /priceAmount/],
       [{ ...good, variants: [] }, 400, /variants/],
       [{ ...good, currency: 'usd' }, 400, /currency/],
+      [{ ...good, currency: 'XYZ' }, 400, /currency: not an ISO 4217 currency/],
       [{ ...good, images: [`/images/${'a'.repeat(64)}.png`] }, 400, /images: not uploaded/],
       [{ ...good, images: ['javascript:alert(1)'] }, 400, /images/],
       [{ ...good, slug: taken.slug }, 409, /slug/],

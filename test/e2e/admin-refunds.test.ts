@@ -159,6 +159,29 @@ describe('merchant refunds', () => {
     expect(after.refunds[0]).toMatchObject({ status: 'failed', failure: 'expired_or_canceled_card' });
     expect(after.refundable.amount).toBe(order0.refundable.amount + 500);
     expect(after.payment.refunded.amount).toBe(0);
+    // Stripe does not deliver in order: a charge.refunded made before the failure (it still counts the 500)
+    // arriving now is out of date and must not mark the money refunded again.
+    const late = stripeEvent('charge.refunded', {
+      id: `ch_late_${orderId.slice(-8)}`,
+      object: 'charge',
+      amount_refunded: 500,
+      payment_intent: made.data!.order.payment.paymentIntentId,
+      metadata: { orderId, owner },
+    });
+    const beforeFailure = { ...late, created: real.created - 5 };
+    expect((await signedWebhook(beforeFailure as never)).data).toMatchObject({ outcome: 'stale' });
+    const stillFailed = (await adminOrder(orderId)).data!;
+    expect(stillFailed.payment.refunded.amount).toBe(0);
+    expect(stillFailed.refundable.amount).toBe(after.refundable.amount);
+    // One made after the failure is applied as Stripe's word on the charge (here: a refund made in the dashboard).
+    const newer = {
+      ...late,
+      id: `${late.id}b`,
+      created: real.created + 5,
+      data: { object: { ...late.data.object, amount_refunded: 300 } },
+    };
+    expect((await signedWebhook(newer as never)).data).toMatchObject({ outcome: 'applied' });
+    expect((await adminOrder(orderId)).data!.payment.refunded.amount).toBe(300);
   });
 });
 

@@ -9,14 +9,28 @@ import { createDb } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { auditedWrites } from './audit';
 import type { Plan } from './bulk.plan';
+import { guard, guardFailure } from './guards';
 import { type CatalogWriteEnv, conflictOf, publishCatalogWrite, skusTaken } from './products';
 
 /** Rows per statement: one jsonb parameter each, a few hundred KB. */
 const CHUNK = 1000;
 /** The import's transaction may take longer than a request's usual DB deadline (DB_TIMEOUT_MS). */
 export const BULK_DB_TIMEOUT_MS = 30_000;
-/** The parameters of the one batch, in JSON characters: below the Neon HTTP request limit (10 MB). */
-const MAX_BATCH_CHARS = 8 * 1024 * 1024;
+/** The parameters of the one batch, in bytes as sent: below the Neon HTTP request limit (10 MB). */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The bytes a JSON text parameter takes in the HTTP request to Neon: its UTF-8 (an accented title is more bytes
+ * than characters), plus one more for each quote and backslash, which the request's own JSON escapes again.
+ */
+function wireBytes(json: string): number {
+  let escaped = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 34 || c === 92) escaped++;
+  }
+  return new TextEncoder().encode(json).byteLength + escaped;
+}
 
 const chunks = <T>(items: T[]) =>
   Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -56,13 +70,15 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
     ...chunks(plan.variants).map((c) => JSON.stringify(c)),
     ...chunks(plan.levels).map((c) => JSON.stringify(c)),
   ];
+  // The handles go in six places (the lock, the price update, the audit state read before and after, twice each),
+  // the variants twice (the SKU guard and the upsert), the note once.
   const size = params.reduce(
-    (n, p) => n + p.length,
-    handles.length * 4 + JSON.stringify(note).length + variantChunks.reduce((n, c) => n + c.length, 0),
+    (n, p) => n + wireBytes(p),
+    wireBytes(handles) * 6 + wireBytes(JSON.stringify(note)) + variantChunks.reduce((n, c) => n + wireBytes(c), 0),
   );
-  if (size > MAX_BATCH_CHARS)
+  if (size > MAX_BATCH_BYTES)
     throw new AppError('PAYLOAD_TOO_LARGE', 'The changes are too large for one transaction: split the file.', {
-      details: { changeBytes: size, maxChangeBytes: MAX_BATCH_CHARS },
+      details: { changeBytes: size, maxChangeBytes: MAX_BATCH_BYTES },
     });
   let i = 0;
   const productWrites = chunks(plan.products).map(() => upsertProducts(params[i++]!));
@@ -98,7 +114,7 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
     },
     writes.map((w) => db.execute(w)),
   ).catch((err) => {
-    const taken = /SKU_TAKEN:([^"]+)/.exec(String((err as { message?: string })?.message ?? err))?.[1];
+    const taken = guardFailure(err, 'SKU_TAKEN');
     if (taken) throw skusTaken([taken]);
     return conflictOf(err, { skus: plan.variants.map((v) => v.sku) });
   });
@@ -125,10 +141,12 @@ const upsertVariants = (json: string) => sql`insert into product_variants (produ
     price_amount = excluded.price_amount
   where product_variants.product_id = excluded.product_id`;
 
-const skuGuard = (json: string) => sql`select ('SKU_TAKEN:' || v.sku)::int
-  from jsonb_to_recordset(${json}::jsonb) as r(handle text, sku text)
-  join product_variants v on v.sku = r.sku join products p on p.id = v.product_id
-  where p.slug <> r.handle limit 1`;
+const skuGuard = (json: string) =>
+  guard(
+    'SKU_TAKEN',
+    sql`select v.sku from jsonb_to_recordset(${json}::jsonb) as r(handle text, sku text)
+      join product_variants v on v.sku = r.sku join products p on p.id = v.product_id where p.slug <> r.handle`,
+  );
 
 // As createProduct: the starting stock an InventoryDO loads when first used; a SKU sold before gets its new start.
 const startingStock = (json: string) => sql`insert into inventory_levels (sku, initial_on_hand)

@@ -1,7 +1,8 @@
 // GET /v1/admin/products/export.csv: every product (any status) as CSV, one row per variant, streamed. The rows
 // are read from the primary (an export right after an import shows it: the round trip) in keyset pages of
 // products ordered by slug; each page is written to the stream before the next is read, and only when the reader
-// asks for more (pull), so memory holds one page whatever the catalog's size. A failure mid-way errors the stream:
+// asks for more (pull), so memory holds one page whatever the catalog's size. Products without variants have no
+// row (the file is one row per variant). A failure mid-way errors the stream:
 // the download ends incomplete, never as a file that looks whole but is short.
 import { sql } from 'drizzle-orm';
 import { BULK_COLUMNS } from '../../../lib/admin/bulk.schemas';
@@ -20,6 +21,7 @@ type ExportRow = ProductFields & {
   variant_options: Record<string, string> | null;
   price: number;
   stock: number | string;
+  stock_version: number | string;
 };
 
 /**
@@ -28,6 +30,8 @@ type ExportRow = ProductFields & {
  * join), and what the import compares a file's stock with before it asks the object itself.
  */
 export const stockFigure = sql`case when l.version > 0 then l.on_hand else coalesce(l.initial_on_hand, 0) end`;
+/** The version of that figure (the copy's; 0 for a starting stock): the file's `stock_version`. */
+export const stockVersion = sql`coalesce(l.version, 0)`;
 
 async function page(env: DbEnv, after: string, category: string | undefined): Promise<ExportRow[]> {
   // A client per page: each client's deadline runs from its creation (lib/db/client.ts).
@@ -37,9 +41,12 @@ async function page(env: DbEnv, after: string, category: string | undefined): Pr
     db.execute<ExportRow>(sql`
       select p.slug, p.title, p.description, p.brand, c.slug as category, p.status, trim(p.currency) as currency,
         p.options, v.sku, v.title as variant_title, v.options as variant_options, v.price_amount as price,
-        ${stockFigure} as stock
+        ${stockFigure} as stock, ${stockVersion} as stock_version
       from (select p.* from products p join categories c on c.id = p.category_id
-            where p.slug > ${after} ${inCategory} order by p.slug limit ${PAGE_PRODUCTS}) p
+            where p.slug > ${after} ${inCategory}
+              -- A product without variants has no row: a page of only those must not read as the end.
+              and exists (select 1 from product_variants v where v.product_id = p.id)
+            order by p.slug limit ${PAGE_PRODUCTS}) p
       join categories c on c.id = p.category_id
       join product_variants v on v.product_id = p.id
       left join inventory_levels l on l.sku = v.sku
@@ -70,6 +77,7 @@ function toRecord(r: ExportRow): string {
     variant_title: r.variant_title,
     price: String(r.price),
     stock: String(r.stock),
+    stock_version: String(r.stock_version),
   };
   return csvRecord(BULK_COLUMNS.map((c) => cells[c]));
 }
@@ -84,7 +92,9 @@ export function exportProducts(env: DbEnv, category: string | undefined): Readab
       async pull(controller) {
         if (!headerSent) {
           headerSent = true;
-          controller.enqueue(encoder.encode(csvRecord(BULK_COLUMNS)));
+          // A byte order mark first: Excel reads a CSV without one in the system's code page and garbles accents.
+          // The import drops it again (lib/csv.ts).
+          controller.enqueue(encoder.encode(`\uFEFF${csvRecord(BULK_COLUMNS)}`));
           return;
         }
         const rows = await page(env, after, category);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ImportRow } from '../../../lib/admin/bulk.schemas';
 import { ProductOption } from '../../../lib/admin/catalog.schemas';
 import { createDb, type DbEnv } from '../../../lib/db/client';
-import { stockFigure } from './bulk.export';
+import { stockFigure, stockVersion } from './bulk.export';
 import type { ReadRow, RowError } from './bulk.read';
 import { read } from './products';
 
@@ -36,6 +36,8 @@ export type VariantNow = {
   price: number;
   position: number;
   stock: number;
+  /** The version of the stock figure (0: the object never changed it): what an export writes as stock_version. */
+  stock_version: number;
 };
 
 export interface CatalogNow {
@@ -72,7 +74,7 @@ export async function loadCatalog(env: DbEnv, rows: ReadRow[]): Promise<CatalogN
     ),
     read(
       db().execute<VariantNow>(sql`select v.sku, p.slug as handle, v.title, v.options, v.price_amount as price,
-        v.position, ${stockFigure} as stock
+        v.position, ${stockFigure} as stock, ${stockVersion} as stock_version
         from product_variants v join products p on p.id = v.product_id left join inventory_levels l on l.sku = v.sku
         where p.slug in ${inList(handles)} or v.sku in ${inList(skus)}`),
     ),
@@ -89,7 +91,7 @@ export async function loadCatalog(env: DbEnv, rows: ReadRow[]): Promise<CatalogN
   const bySku = new Map<string, VariantNow>();
   for (const row of variants.rows) {
     const v = { ...row, options: row.options ?? {}, price: Number(row.price), position: Number(row.position) };
-    bySku.set(v.sku, { ...v, stock: Number(row.stock) });
+    bySku.set(v.sku, { ...v, stock: Number(row.stock), stock_version: Number(row.stock_version) });
     groupInto(byProduct, v.handle, bySku.get(v.sku)!);
   }
   for (const list of byProduct.values()) list.sort((a, b) => a.position - b.position);
@@ -221,6 +223,19 @@ function planProduct(
   for (const r of live()) {
     const owner = now.variants.get(r.value!.sku)?.handle;
     if (owner !== undefined && owner !== handle) reject(r, 'sku', `belongs to the product "${owner}"`);
+  }
+  // A stock cell from an export older than the stock's last change would undo that change (a sale, a count).
+  for (const r of live()) {
+    const { sku, stock, stock_version: version } = r.value!;
+    const was = now.variants.get(sku);
+    if (!was || stock === undefined || version === undefined || stock === was.stock || version === was.stock_version)
+      continue;
+    reject(
+      r,
+      'stock',
+      `changed since the file was exported (stock_version ${version}, now ${was.stock_version}, on hand ` +
+        `${was.stock}): export again, or empty the stock cell to leave the stock as it is`,
+    );
   }
 
   // The product's options: the values it has, then those the file adds, in the file's order.

@@ -22,11 +22,13 @@ interface CategoryRow {
   position: number;
 }
 
-async function categoryBySlug(db: PrimaryDb, slug: string): Promise<CategoryRow | undefined> {
+const categoryBySlug = (db: PrimaryDb, slug: string) => categoryWhere(db, sql`c.slug = ${slug}`);
+
+async function categoryWhere(db: PrimaryDb, where: SQL): Promise<CategoryRow | undefined> {
   const { rows } = await read(
     db.execute<{ id: number; slug: string; name: string; parent: string | null; path: string; position: number }>(
       sql`select c.id, c.slug, c.name, p.slug as parent, c.path, c.position
-          from ${categories} c left join ${categories} p on p.id = c.parent_id where c.slug = ${slug}`,
+          from ${categories} c left join ${categories} p on p.id = c.parent_id where ${where}`,
     ),
   );
   const r = rows[0];
@@ -125,6 +127,13 @@ export async function updateCategory(env: CatalogWriteEnv, actor: Actor, slug: s
       ? sql`true`
       : sql`not exists (select 1 from ${categories} np, ${categories} self where np.id = ${parentId}
           and self.id = ${id} and (np.path = self.path or np.path like self.path || '/%'))`;
+  // What the patch leaves out is taken from the row as it is under the lock, not as read above: a concurrent
+  // rename or move committed in between must not be written back over (slug, parent, name and position alike).
+  const slugNow =
+    patch.slug === undefined ? sql`(select slug from ${categories} where id = ${id})` : sql`${newSlug}::text`;
+  const parentNow =
+    patch.parent === undefined ? sql`(select parent_id from ${categories} where id = ${id})` : sql`${parentId}::int`;
+  const newPath = sql`coalesce((select path || '/' from ${categories} where id = ${parentNow}), '') || ${slugNow}`;
   const [paths, row] = await auditedWrites(
     db,
     actor,
@@ -136,7 +145,7 @@ export async function updateCategory(env: CatalogWriteEnv, actor: Actor, slug: s
     },
     [
       // The subtree's paths first (the category's own old path is still there to match them), then the row.
-      db.execute<{ id: number }>(sql`update ${categories} c set path = ${pathUnder(parentId, newSlug)}
+      db.execute<{ id: number }>(sql`update ${categories} c set path = ${newPath}
           || substr(c.path, length(me.path) + 1)
         from (select path from ${categories} where id = ${id}) me
         where (c.path = me.path or c.path like me.path || '/%') and ${noCycle}
@@ -144,10 +153,10 @@ export async function updateCategory(env: CatalogWriteEnv, actor: Actor, slug: s
       db
         .update(categories)
         .set({
-          slug: newSlug,
-          name: patch.name ?? current.name,
-          position: patch.position ?? current.position,
-          parentId,
+          ...(patch.slug === undefined ? {} : { slug: patch.slug }),
+          ...(patch.name === undefined ? {} : { name: patch.name }),
+          ...(patch.position === undefined ? {} : { position: patch.position }),
+          ...(patch.parent === undefined ? {} : { parentId }),
         })
         .where(sql`${categories.id} = ${id} and ${noCycle}`)
         .returning({ id: categories.id }),
@@ -155,6 +164,7 @@ export async function updateCategory(env: CatalogWriteEnv, actor: Actor, slug: s
   ).catch((err) => conflictOf(err, newSlug));
   if (paths.rows.length === 0 && row.length === 0) throw cycle();
   const generation = await publishCatalogWrite(env);
-  const category = (await categoryBySlug(db, newSlug))!;
+  // By id: without a slug in the patch, the slug is whatever it is now.
+  const category = (await categoryWhere(db, sql`c.id = ${id}`))!;
   return { category, moved: category.path === current.path ? 0 : paths.rows.length, generation };
 }

@@ -13,6 +13,7 @@ import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { AppError } from '../../../lib/errors';
 import { retry } from '../../../lib/resilience';
 import { auditedWrites, type PrimaryDb } from './audit';
+import { guard, guardFailure } from './guards';
 import { type ImagesEnv, missingImages } from './images';
 
 export type CatalogWriteEnv = DbEnv & { CATALOG_META: KVNamespace };
@@ -235,6 +236,7 @@ export async function updateProduct(env: ProductWriteEnv, actor: Actor, slug: st
     ...(categoryId === undefined ? {} : { categoryId }),
     ...(patch.images === undefined ? {} : { images: patch.images }),
     ...(patch.priceAmount === undefined ? {} : { priceAmount: patch.priceAmount }),
+    ...(patch.options === undefined ? {} : { options: patch.options }),
     updatedAt: sql`now()`,
   };
   const update = db.update(products).set(set).where(eq(products.id, id)).returning({
@@ -254,11 +256,24 @@ export async function updateProduct(env: ProductWriteEnv, actor: Actor, slug: st
     state: productState(sql`p.id = ${id}`),
     lock: sql`select 1 from ${products} where id = ${id} for update`,
   };
-  const [rows] = await (patch.priceAmount === undefined
-    ? auditedWrites(db, actor, change, [update])
-    : auditedWrites(db, actor, change, [update, variants(patch.priceAmount)])
-  ).catch((err) => conflictOf(err, { slug: patch.slug }));
-  const row = rows[0];
+  const fits = patch.options ? [db.execute(optionsFit(id, patch.options))] : [];
+  const results = await (patch.priceAmount === undefined
+    ? auditedWrites(db, actor, change, [...fits, update])
+    : auditedWrites(db, actor, change, [...fits, update, variants(patch.priceAmount)])
+  ).catch((err) => {
+    const sku = guardFailure(err, 'OPTION_IN_USE');
+    if (sku !== undefined)
+      throw new AppError(
+        'OPTION_IN_USE',
+        `The variant ${sku} uses an option name or value the new options leave out.`,
+        {
+          details: { sku },
+        },
+      );
+    return conflictOf(err, { slug: patch.slug });
+  });
+  // The update's answer follows the options check, when there is one.
+  const row = (results[fits.length] as Awaited<typeof update>)[0];
   if (!row) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
   const generation = await publishCatalogWrite(env);
   return {
@@ -271,6 +286,21 @@ export async function updateProduct(env: ProductWriteEnv, actor: Actor, slug: st
     },
     generation,
   };
+}
+
+/**
+ * The product's new options must still describe each of its variants (every name it uses, each value among the
+ * option's values, no other name): checked under the product's lock (guards.ts), so a variant added meanwhile counts.
+ */
+function optionsFit(productId: string, options: { name: string; values: string[] }[]) {
+  const allowed = JSON.stringify(Object.fromEntries(options.map((o) => [o.name, o.values])));
+  return guard(
+    'OPTION_IN_USE',
+    sql`select v.sku from ${productVariants} v where v.product_id = ${productId} and not (
+      (select count(*) from jsonb_object_keys(coalesce(v.options, '{}'::jsonb))) = ${options.length}
+      and not exists (select 1 from jsonb_each_text(coalesce(v.options, '{}'::jsonb)) e
+        where not coalesce((${allowed}::jsonb -> e.key) @> to_jsonb(e.value), false)))`,
+  );
 }
 
 const statusOf = { publish: 'published', unpublish: 'draft', archive: 'archived' } as const;

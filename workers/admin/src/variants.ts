@@ -8,6 +8,7 @@ import type { Actor } from '../../../lib/contracts/admin';
 import { createDb } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { auditedWrites, type PrimaryDb } from './audit';
+import { guard, guardFailure } from './guards';
 import {
   adminProduct,
   type CatalogWriteEnv,
@@ -44,6 +45,32 @@ async function productOf(db: PrimaryDb, slug: string) {
   return { id: row.id, currency: row.currency.trim(), options: (row.options ?? []) as Options };
 }
 
+/**
+ * Two variants of a product with the same options could not be told apart by a shopper picking them: checked in
+ * the write's transaction under the product's lock (guards.ts), so two concurrent writes cannot both pass. A product
+ * without options has one variant per SKU with no options, which never collide.
+ */
+const optionsFree = (productId: string, options: Record<string, string>, exceptSku?: string) =>
+  Object.keys(options).length === 0
+    ? []
+    : [
+        guard(
+          'VARIANT_OPTIONS_TAKEN',
+          sql`select v.sku from ${productVariants} v where v.product_id = ${productId}
+            and v.options = ${JSON.stringify(options)}::jsonb ${exceptSku ? sql`and v.sku <> ${exceptSku}` : sql``}`,
+        ),
+      ];
+
+/** A variant write that failed its options guard: 409 naming the variant that has those options already. */
+function optionsTakenOr(err: unknown, options: Record<string, string> | undefined): never {
+  const sku = guardFailure(err, 'VARIANT_OPTIONS_TAKEN');
+  if (sku !== undefined)
+    throw new AppError('VARIANT_OPTIONS_TAKEN', `The variant ${sku} has these options already.`, {
+      details: { sku, options },
+    });
+  throw err;
+}
+
 const fromPrice = (id: string) =>
   sql`(select min(${productVariants.priceAmount}) from ${productVariants} where ${productVariants.productId} = ${id})`;
 
@@ -64,6 +91,7 @@ export async function addVariant(env: CatalogWriteEnv, actor: Actor, slug: strin
       lock: sql`select 1 from ${products} where id = ${id} for update`,
     },
     [
+      ...optionsFree(id, input.options).map((check) => db.execute(check)),
       db.insert(productVariants).values({
         productId: id,
         sku: input.sku,
@@ -82,7 +110,11 @@ export async function addVariant(env: CatalogWriteEnv, actor: Actor, slug: strin
         .set({ priceAmount: fromPrice(id), updatedAt: sql`now()` })
         .where(eq(products.id, id)),
     ],
-  ).catch((err) => conflictOf(err, { skus: [input.sku] }));
+  ).catch((err) =>
+    guardFailure(err, 'VARIANT_OPTIONS_TAKEN')
+      ? optionsTakenOr(err, input.options)
+      : conflictOf(err, { skus: [input.sku] }),
+  );
   const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }
@@ -112,6 +144,7 @@ export async function updateVariant(
       lock: sql`select 1 from ${products} where id = ${id} for update`,
     },
     [
+      ...(patch.options ? optionsFree(id, patch.options, sku) : []).map((check) => db.execute(check)),
       db
         .update(productVariants)
         .set({
@@ -125,7 +158,7 @@ export async function updateVariant(
         .set({ priceAmount: fromPrice(id), updatedAt: sql`now()` })
         .where(eq(products.id, id)),
     ],
-  );
+  ).catch((err) => optionsTakenOr(err, patch.options));
   const generation = await publishCatalogWrite(env);
   return { product: await adminProduct(db, id), generation };
 }

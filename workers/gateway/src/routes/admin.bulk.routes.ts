@@ -33,8 +33,12 @@ function csvBody(): MiddlewareHandler<GatewayApp> {
   return async function csvBodyMiddleware(c, next) {
     const query = ImportQuery.safeParse(c.req.query());
     if (!query.success) throw validationError('query', query.error.issues);
-    if (!/^text\/csv\s*(;|$)/i.test(c.req.header('content-type') ?? ''))
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv.');
+    const type = c.req.header('content-type') ?? '';
+    if (!/^text\/csv\s*(;|$)/i.test(type)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv.');
+    // The file is read as UTF-8: a declared other charset would be misread, so it is refused rather than guessed.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+    if (charset && !/^utf-?8$/i.test(charset))
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send the file as UTF-8 text/csv (it says charset=${charset}).`);
     const length = Number(c.req.header('content-length') ?? 0);
     if (length > BULK_MAX_BYTES)
       throw new AppError('PAYLOAD_TOO_LARGE', `The file is larger than ${BULK_MAX_BYTES} bytes.`, {
@@ -52,7 +56,8 @@ export function addBulkRoutes(routes: OpenAPIHono<GatewayApp>) {
       tags: ['Merchant'],
       summary: 'Export every product and variant as CSV (one row per variant), streamed',
       description:
-        `Columns: ${BULK_COLUMNS.join(', ')}. RFC 4180 quoting; a cell starting with =, +, -, @, tab or CR is ` +
+        `Columns: ${BULK_COLUMNS.join(', ')}. UTF-8 with a byte order mark (for spreadsheets); RFC 4180 quoting; ` +
+        'a cell starting with =, +, -, @, tab or CR is ' +
         "written with a leading ' (spreadsheets then show it as text; the import takes it off again). `stock` is " +
         "on hand from Postgres' copy of the stock (about a second behind the live figure). Importing the file " +
         'unchanged changes nothing.',
@@ -104,7 +109,7 @@ export function addBulkRoutes(routes: OpenAPIHono<GatewayApp>) {
         400: failure('Not a valid file: bad CSV quoting, not UTF-8, an unknown or missing column, empty'),
         ...guarded,
         413: failure(`Larger than ${BULK_MAX_BYTES} bytes or ${BULK_MAX_ROWS} rows (PAYLOAD_TOO_LARGE)`),
-        415: failure('Not text/csv (UNSUPPORTED_MEDIA_TYPE)'),
+        415: failure('Not text/csv, or a charset other than UTF-8 (UNSUPPORTED_MEDIA_TYPE)'),
         422: failure('mode=apply and some rows are rejected (IMPORT_REJECTED): nothing written, the report in details'),
       },
     }),

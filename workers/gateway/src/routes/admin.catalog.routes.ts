@@ -150,7 +150,7 @@ adminCatalogRoutes.openapi(
       ...bigBodyFailures,
       ...guarded,
       ...notFound,
-      409: failure('The SKU is taken (SKU_TAKEN)'),
+      409: failure('The SKU is taken (SKU_TAKEN), or another variant has these options (VARIANT_OPTIONS_TAKEN)'),
     },
   }),
   async (c) =>
@@ -176,6 +176,7 @@ adminCatalogRoutes.openapi(
       ...bigBodyFailures,
       ...guarded,
       404: failure('No such product or variant'),
+      409: failure('Another variant has these options (VARIANT_OPTIONS_TAKEN)'),
     },
   }),
   async (c) => {

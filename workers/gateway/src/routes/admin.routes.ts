@@ -40,7 +40,7 @@ adminRoutes.openapi(
     method: 'patch',
     path: '/products/{slug}',
     tags: ['Merchant'],
-    summary: "Change any of a product's fields (slug, title, description, brand, category, images, price)",
+    summary: "Change any of a product's fields (slug, title, description, brand, category, images, price, options)",
     security: bearer,
     middleware: [jsonBody()] as const,
     request: {
@@ -53,7 +53,9 @@ adminRoutes.openapi(
       401: failure('No token'),
       403: failure('Not allowed'),
       404: failure('No such product'),
-      409: failure('The new slug is taken (SLUG_TAKEN)'),
+      409: failure(
+        'The new slug is taken (SLUG_TAKEN), or a variant uses an option the new options leave out (OPTION_IN_USE)',
+      ),
     },
   }),
   async (c) => {

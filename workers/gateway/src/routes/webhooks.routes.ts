@@ -50,7 +50,7 @@ webhookRoutes.openAPIRegistry.registerPath({
     200: {
       description:
         'Received; `outcome` says what it did (applied, duplicate, ignored, refunded_unknown, ' +
-        'refused_amount_mismatch, not_handled, …)',
+        'refused_amount_mismatch, not_handled, stale, …)',
       ...json(z.object({ received: z.boolean(), outcome: z.string() }).openapi('WebhookReceipt')),
     },
     400: failure(
