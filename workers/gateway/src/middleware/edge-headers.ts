@@ -32,6 +32,22 @@ const docsHeaders = secureHeaders({
   },
 });
 
+// The console (/admin): its own script and stylesheet only (no inline script or style), its fragments fetched from
+// here, forms posted here, never framed.
+const consoleHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+});
+
 // Product images (/images/*) are embedded by storefront pages on other sites: readable cross-origin.
 const imageHeaders = secureHeaders({
   ...common,
@@ -43,6 +59,7 @@ export function securityHeaders(): MiddlewareHandler<GatewayApp> {
   return async function securityHeadersMiddleware(c, next) {
     const path = c.req.path;
     if (path.startsWith('/images/')) return imageHeaders(c, next);
+    if (path === '/admin' || path.startsWith('/admin/')) return consoleHeaders(c, next);
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };
 }
