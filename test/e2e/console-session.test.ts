@@ -21,6 +21,8 @@ describe('console sessions', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain('unsafe-inline');
+    // Not no-referrer: under it a browser's form POST says `Origin: null`, which the CSRF check refuses.
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
     const sid = b.last.find((c) => c.name === SID)!;
     expect(sid.value).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(sid.attributes).toEqual(expect.arrayContaining(cookieAttributes));
@@ -123,6 +125,7 @@ describe('console sessions', () => {
       ['no token', { method: 'POST', form: {} }],
       ['wrong token', { method: 'POST', form: { csrf: 'A'.repeat(43) } }],
       ['another origin', { method: 'POST', form: { csrf }, headers: { origin: 'https://evil.example' } }],
+      ['origin hidden', { method: 'POST', form: { csrf }, headers: { origin: 'null' } }],
       ['cross-site fetch', { method: 'POST', form: { csrf }, headers: { 'sec-fetch-site': 'cross-site' } }],
     ];
     for (const [what, init] of attempts) {

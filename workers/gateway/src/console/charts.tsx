@@ -12,10 +12,13 @@ const W = 640;
 const H = 180;
 const PAD = { left: 48, right: 12, top: 12, bottom: 24 };
 
-/** A readable number: integers as they are, others to 3 significant digits; null as a dash. */
+/** A readable number: from 100 up whole with separators (1,690), below to 3 significant digits; null a dash. */
 export function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '–';
-  const text = Number.isInteger(n) ? n.toLocaleString('en-US') : n.toPrecision(3).replace(/\.?0+$/, '');
+  const text =
+    Number.isInteger(n) || Math.abs(n) >= 100
+      ? Math.round(n).toLocaleString('en-US')
+      : Number(n.toPrecision(3)).toString();
   return unit ? `${text} ${unit}` : text;
 }
 

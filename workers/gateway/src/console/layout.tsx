@@ -58,7 +58,6 @@ export function Page(props: Nav & { title: string; children?: Child }) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
         <title>{props.title} · Storefront console</title>
         <link rel="stylesheet" href="/admin/console.css" />
         <script src="/admin/console.js" defer />

@@ -33,9 +33,11 @@ const docsHeaders = secureHeaders({
 });
 
 // The console (/admin): its own script and stylesheet only (no inline script or style), its fragments fetched from
-// here, forms posted here, never framed.
+// here, forms posted here, never framed. Referrer-Policy same-origin, not no-referrer: under no-referrer a browser
+// sends `Origin: null` with a form POST, and the console's CSRF check needs the real origin (console/csrf.ts).
 const consoleHeaders = secureHeaders({
   ...common,
+  referrerPolicy: 'same-origin',
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     scriptSrc: ["'self'"],
