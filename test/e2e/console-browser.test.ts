@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS, REFRESH, SID } from './console-helpers';
-import { client, devAccounts, eventually, freshIp, gateway, ok } from './helpers';
+import { adminPatch, client, devAccounts, eventually, freshIp, gateway, insertProduct, ok } from './helpers';
 import { newEmail, PASSWORD } from './identity-helpers';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -172,6 +172,22 @@ describe('console in Chromium', () => {
       expect(res?.status()).toBe(403);
       await expect.poll(() => merchant.page.locator('h1').textContent()).toBe('Not allowed');
       await shot(merchant.page, 'merchant-forbidden');
+      // The merchant's own page: the audit log, filtered through the form, shows a write just made through the API.
+      const slug = await insertProduct({ title: 'Browser audit vase' });
+      const write = await adminPatch(slug, { title: 'Browser audit vase, renamed' });
+      expect(write.status).toBe(200);
+      await merchant.page.getByRole('link', { name: 'Audit log' }).first().click();
+      await merchant.page.getByLabel('Action').fill('product.*');
+      await Promise.all([
+        merchant.page.waitForURL('**/admin/audit?**'),
+        merchant.page.getByRole('button', { name: 'Filter' }).click(),
+      ]);
+      expect(new URL(merchant.page.url()).searchParams.get('action')).toBe('product.*');
+      await expect.poll(() => merchant.page.locator('h1').textContent()).toBe('Audit log');
+      const row = merchant.page.locator(`#audit-entries tr:has-text("${write.headers.get('x-request-id')}")`);
+      expect(await row.count()).toBe(1);
+      expect(await row.locator('code').first().textContent()).toBe('product.update');
+      await shot(merchant.page, 'audit');
     } finally {
       await merchant.context.close();
     }

@@ -4,7 +4,7 @@
 // another origin refused with nothing changed, and sign-out revoking the session.
 import { describe, expect, it } from 'vitest';
 import { ACCESS, Browser, REFRESH, SID } from './console-helpers';
-import { client, ok } from './helpers';
+import { adminPatch, client, insertProduct, ok } from './helpers';
 import { newEmail, PASSWORD } from './identity-helpers';
 
 const cookieAttributes = ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'];
@@ -165,5 +165,28 @@ describe('console sessions', () => {
     expect((await b.request('/admin/ops')).status).toBe(303);
     const { response } = await client().POST('/v1/auth/refresh', { body: { refreshToken: refresh } });
     expect(response.status).toBe(401);
+  });
+
+  it('shows a merchant the audit log with the API filters; a bad filter is a 400 naming it', async () => {
+    const slug = await insertProduct({ title: 'Console audit lamp' });
+    const write = await adminPatch(slug, { title: 'Console audit lamp, renamed' });
+    expect(write.status).toBe(200);
+    const requestId = write.headers.get('x-request-id')!;
+
+    const b = new Browser();
+    await b.signInAs('merchant');
+    const page = await b.request(`/admin/audit?action=product.update&targetType=product&actor=&from=`);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(requestId);
+    expect(text).toContain('Console audit lamp, renamed');
+    const other = await (await b.request('/admin/audit?action=category.*')).text();
+    expect(other).not.toContain(requestId);
+
+    const bad = await b.request('/admin/audit?from=yesterday');
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/Check the filters: VALIDATION_FAILED: .*from/);
+    expect((await b.request('/admin/audit?sort=asc')).status).toBe(400);
+    expect((await new Browser().request('/admin/audit')).status).toBe(303);
   });
 });

@@ -6,10 +6,11 @@
 import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { Role } from '../../../../db/schema/identity';
+import { AUDIT_PARAMS, AuditPage } from './audit.page';
 import { consoleConfig } from './config';
 import { csrfToken, csrfTokenValid, sameOrigin } from './csrf';
 import { ForbiddenPage, MessagePage, Page, SignInPage } from './layout';
-import { loadOps, WINDOWS, type WindowMinutes } from './ops.data';
+import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';
 import { OpsPage, OpsRegion } from './ops.page';
 import {
   type AppFetch,
@@ -131,11 +132,30 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
             </li>
           )}
           <li>
-            The merchant API (products, stock, orders, customers, audit log): <a href="/docs">the API reference</a>.
+            <a href="/admin/audit">Audit log</a>: every merchant and admin write, with filters.
+          </li>
+          <li>
+            The merchant API (products, stock, orders, customers): <a href="/docs">the API reference</a>.
           </li>
         </ul>
       </Page>,
     );
+  });
+
+  r.get('/audit', requireSession('merchant', forbidden), async (c) => {
+    const q = queryOf(c, AUDIT_PARAMS);
+    if (!q) {
+      const message = `Unknown parameter: the filters are ${AUDIT_PARAMS.join(', ')}.`;
+      return html(c, <MessagePage title="Bad request" message={message} />, 400);
+    }
+    // Empty fields of the filter form are no filter.
+    const query = Object.fromEntries(Object.entries(q).filter(([, v]) => v.trim() !== ''));
+    const session = c.get('session')!;
+    const result = await part(
+      apiOf(c, session.accessToken).GET('/v1/admin/audit', { params: { query: { ...query, limit: 50 } as never } }),
+    );
+    const status = result.ok ? 200 : result.status === 400 ? 400 : 502;
+    return html(c, <AuditPage query={query} result={result} session={session} csrf={await csrfOf(c)} />, status);
   });
 
   r.get('/ops', requireSession('admin', forbidden), async (c) => {

@@ -19,12 +19,14 @@ export interface OpsData {
   deadLetters: Part<Schemas['DeadLetters']>;
 }
 
-async function part<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<Part<T>> {
+/** An API call's answer as a part of a page: its data, or its status with the API's code and message. */
+export async function part<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<Part<T>> {
   try {
     const { data, error, response } = await call;
     if (response.ok && data !== undefined) return { ok: true, data };
-    const code = (error as { error?: { code?: string } } | undefined)?.error?.code;
-    return { ok: false, status: response.status, message: code ?? response.statusText };
+    const info = (error as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const message = [info?.code, info?.message].filter(Boolean).join(': ');
+    return { ok: false, status: response.status, message: message || response.statusText };
   } catch (err) {
     return { ok: false, status: 0, message: err instanceof Error ? err.message : String(err) };
   }
