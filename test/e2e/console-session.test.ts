@@ -149,6 +149,17 @@ describe('console sessions', () => {
     expect(anon.cookies.has(ACCESS)).toBe(false);
   });
 
+  it('signing in again revokes the session the browser held', async () => {
+    const b = new Browser();
+    await b.signInAs('admin');
+    const first = b.cookies.get(REFRESH)!;
+    await b.signInAs('admin');
+    expect(b.cookies.get(REFRESH)).not.toBe(first);
+    const { response } = await client().POST('/v1/auth/refresh', { body: { refreshToken: first } });
+    expect(response.status).toBe(401);
+    expect((await b.request('/admin/ops')).status).toBe(200);
+  });
+
   it('signs out: the cookies are cleared and the refresh token is revoked', async () => {
     const b = new Browser();
     await b.signInAs('admin');

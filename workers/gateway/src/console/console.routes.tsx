@@ -102,6 +102,9 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
       await api.POST('/v1/auth/logout', { body: { refreshToken: data.refreshToken } });
       return again(403, 'This account cannot use the console: it needs the merchant or admin role.');
     }
+    // A session this browser still held (signed in again without signing out) is revoked, not left to expire.
+    const previous = refreshTokenOf(c);
+    if (previous) await api.POST('/v1/auth/logout', { body: { refreshToken: previous } });
     keepSession(c, data, { newSid: true });
     return c.redirect(data.role === 'admin' ? '/admin/ops' : '/admin', 303);
   });

@@ -9,6 +9,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Role } from '../../../../db/schema/identity';
 import { authKeys, type Identity, verifyAccessToken } from '../../../../lib/auth/tokens';
 import { createStorefrontClient, type Schemas, type StorefrontClient } from '../../../../lib/client';
+import { outgoingTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
 import type { GatewayApp, GatewayBindings, GatewayVars } from '../types';
 import { newSessionId } from './csrf';
@@ -46,10 +47,17 @@ export function apiOf(c: ConsoleContext, token?: string): StorefrontClient {
     ctx = { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext;
   }
   const address = c.req.header('cf-connecting-ip');
+  // The page's span: each API call is a child of it, so one trace holds the page and every call it made.
+  const traceparent = outgoingTrace()?.traceparent;
   return createStorefrontClient(new URL(c.req.url).origin, {
     token,
-    // The browser's address, so the API's per-address limits (sign-in) count the browser, not the gateway.
-    headers: { ...(address ? { 'cf-connecting-ip': address } : {}), 'x-request-id': c.get('requestId') },
+    headers: {
+      // The browser's address, so the API's per-address limits (sign-in) count the browser, not the gateway.
+      ...(address ? { 'cf-connecting-ip': address } : {}),
+      ...(traceparent ? { traceparent } : {}),
+      // Kept by the API as the correlation id of its request: the page's request id in the API's log lines.
+      'x-request-id': c.get('requestId'),
+    },
     timeoutMs: 10_000,
     fetch: async (request) => c.get('appFetch')(request, c.env, ctx),
   });
