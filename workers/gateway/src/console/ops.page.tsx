@@ -3,11 +3,11 @@
 // budgets and burn, the alerts, the breakers, the dead letters and the Queue's backlog as the system knows it.
 // The data region is also served alone (?part=figures), which the page's script fetches every few seconds and
 // swaps in; without the script the page has a refresh link. Definitions of every figure: docs/operations.md.
-import type { Child } from 'hono/jsx';
 import type { Schemas } from '../../../../lib/client';
 import { BarChart, fmt, LineChart } from './charts';
 import { type Nav, Page } from './layout';
 import { minutesOf, money, type OpsData, onMinutes, type Part, percent, WINDOWS } from './ops.data';
+import { Alerts, Breakers, Figure, Queue, Requests, Slos } from './ops.sections';
 
 function Failed({ what, part }: { what: string; part: Part<unknown> }) {
   if (part.ok) return null;
@@ -15,18 +15,6 @@ function Failed({ what, part }: { what: string; part: Part<unknown> }) {
     <p class="error" role="alert">
       Could not read {what}: {part.status || 'no answer'} {part.message}
     </p>
-  );
-}
-
-/** One headline figure; `name` is its stable key (data-figure), for the tests and for styling. */
-function Figure(props: { name: string; label: string; value: string; hint?: string }) {
-  return (
-    <div class="figure">
-      <dt>{props.label}</dt>
-      <dd data-figure={props.name} title={props.hint}>
-        {props.value}
-      </dd>
-    </div>
   );
 }
 
@@ -108,163 +96,14 @@ function Charts({ f }: { f: Schemas['OpsFigures'] }) {
   );
 }
 
-function Table(props: { caption: string; head: string[]; rows: Child[][]; empty?: string }) {
-  if (props.rows.length === 0) return <p class="muted">{props.empty ?? `No ${props.caption.toLowerCase()}.`}</p>;
-  return (
-    <div class="scroll">
-      <table>
-        <caption>{props.caption}</caption>
-        <thead>
-          <tr>
-            {props.head.map((h) => (
-              <th scope="col">{h}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((cells) => (
-            <tr>{cells.map((cell, i) => (i === 0 ? <th scope="row">{cell}</th> : <td>{cell}</td>))}</tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function Requests({ f }: { f: Schemas['OpsFigures'] }) {
-  const routes = [...f.requests.routes].sort((a, b) => b.requests - a.requests).slice(0, 25);
-  return (
-    <>
-      <Table
-        caption="Routes (busiest 25)"
-        head={['Route', 'Requests', '/ min', '4xx', '5xx', 'p50', 'p95', 'p99']}
-        rows={routes.map((r) => [
-          r.route,
-          fmt(r.requests),
-          fmt(r.perMinute),
-          `${fmt(r.status4xx)} (${percent(r.rate4xx)})`,
-          `${fmt(r.status5xx)} (${percent(r.rate5xx)})`,
-          fmt(r.p50),
-          fmt(r.p95),
-          fmt(r.p99),
-        ])}
-      />
-      <Table
-        caption="Refusals by reason"
-        head={['Route', 'Status', 'Code', 'Count']}
-        rows={f.requests.refusals.map((r) => [r.route, String(r.status), r.code || '–', fmt(r.count)])}
-      />
-      <Table
-        caption="Hottest SKUs"
-        head={['SKU', 'Units', 'Orders', 'Amount']}
-        rows={f.business.hottestSkus.map((s) => [s.sku, fmt(s.units), fmt(s.orders), money(s.amount, s.currency)])}
-      />
-    </>
-  );
-}
-
-const objective = (o: number) => (o <= 1 ? percent(o) : `${o}%`);
-const burn = (o: Schemas['SloReport']['journeys'][number]['availability']) =>
-  o.burn.map((b) => `${b.window}: ${fmt(b.burnRate)}`).join(', ');
-
-function Slos({ slo }: { slo: Schemas['SloReport'] }) {
-  const rows = slo.journeys.flatMap((j) =>
-    (['availability', 'latency'] as const).map((kind) => {
-      const o = j[kind];
-      return [
-        `${j.name} · ${kind}${kind === 'latency' ? ` (≤ ${j.latency.thresholdMs} ms)` : ''}`,
-        objective(o.objective),
-        percent(o.sli),
-        <span class={o.budgetRemaining < 0 ? 'bad' : undefined}>{percent(o.budgetRemaining)}</span>,
-        burn(o),
-        o.met ? 'met' : <strong class="bad">missed</strong>,
-      ];
-    }),
-  );
-  return (
-    <Table
-      caption={`Objectives over ${slo.windowHours} h`}
-      head={['Journey', 'Objective', 'SLI', 'Budget left', 'Burn rate', 'Status']}
-      rows={rows}
-    />
-  );
-}
-
-function Alerts({ alerts }: { alerts: Schemas['AlertsReport'] }) {
-  const firing = alerts.rules.filter((r) => r.status === 'firing');
-  return (
-    <>
-      <p data-figure="alerts-firing">
-        {firing.length === 0 ? 'No alert firing.' : `${firing.length} firing.`} Last evaluation:{' '}
-        {alerts.evaluatedAt ?? 'never'}.
-      </p>
-      <Table
-        caption="Firing"
-        head={['Rule', 'Since', 'Value', 'Threshold', 'Detail']}
-        rows={firing.map((r) => [r.rule, r.since ?? '–', fmt(r.lastValue), fmt(r.threshold), r.detail ?? ''])}
-        empty="Nothing firing."
-      />
-      <Table
-        caption="Recent notifications"
-        head={['Rule', 'Kind', 'At', 'Delivery']}
-        rows={alerts.history.map((e) => [e.rule, e.kind, e.at, e.delivery])}
-        empty="No notification yet."
-      />
-    </>
-  );
-}
-
-function Breakers({ b }: { b: Schemas['Breakers'] }) {
-  const rows = b.workers.flatMap((w) =>
-    w.reached
-      ? w.breakers.map((br) => [
-          `${w.worker} · ${br.name}`,
-          <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
-          br.since,
-          fmt(br.failures),
-        ])
-      : [[w.worker, <span class="bad">not reached</span>, '–', '–']],
-  );
-  return <Table caption="Circuit breakers" head={['Worker · breaker', 'State', 'Since', 'Failures']} rows={rows} />;
-}
-
-function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['DeadLetters'] }) {
-  const o = f?.business.outbox;
-  return (
-    <>
-      {o && (
-        <dl class="figures">
-          <Figure name="queue-copies" label="Order copies in flight" value={fmt(o.copies)} />
-          <Figure name="outbox-pending" label="Outbox tasks pending" value={fmt(o.pending)} />
-          <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
-          <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
-          <Figure
-            name="dead-letters"
-            label="Dead letters waiting"
-            value={fmt(dl?.waiting ?? f?.business.deadLetters.waiting)}
-          />
-        </dl>
-      )}
-      {dl && (
-        <Table
-          caption="Dead letters (newest 10)"
-          head={['Id', 'Type', 'Attempts', 'First seen', 'Last seen']}
-          rows={dl.letters.map((l) => [l.id, l.type, fmt(l.attempts), l.firstSeenAt, l.lastSeenAt])}
-          empty="No dead letter waiting."
-        />
-      )}
-    </>
-  );
-}
-
 /** The data region: what the live refresh swaps. */
 export function OpsRegion({ data, at }: { data: OpsData; at: string }) {
   const f = data.figures.ok ? data.figures.data : undefined;
   return (
     <div id="ops-live" data-updated={at}>
       <p class="muted">
-        Window: last {data.minutes} minutes{f && ` (${f.window.from} to ${f.window.to}, source ${f.source})`}. Read at{' '}
-        <time datetime={at}>{at}</time>.
+        Window: last {data.minutes} minutes
+        {f && ` (${f.window.from} to ${f.window.to}, source ${f.source})`}. Read at <time datetime={at}>{at}</time>.
       </p>
       <section aria-labelledby="h-figures">
         <h2 id="h-figures">Figures</h2>
