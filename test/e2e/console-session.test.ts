@@ -4,8 +4,9 @@
 // another origin refused with nothing changed, and sign-out revoking the session.
 import { describe, expect, it } from 'vitest';
 import { ACCESS, Browser, REFRESH, SID } from './console-helpers';
-import { adminPatch, client, insertProduct, ok } from './helpers';
+import { adminPatch, client, eventually, insertProduct, ok } from './helpers';
 import { newEmail, PASSWORD } from './identity-helpers';
+import { workerLogLines } from './worker-log';
 
 const cookieAttributes = ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'];
 
@@ -197,6 +198,13 @@ describe('console sessions', () => {
     const bad = await b.request('/admin/audit?from=yesterday');
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/Check the filters: VALIDATION_FAILED: .*from/);
+    // The API call the page made is in the page's trace, with the page's request id as its correlation id.
+    const pageRequest = bad.headers.get('x-request-id')!;
+    const pageTrace = bad.headers.get('traceparent')!.split('-')[1];
+    const line = await eventually('the API request line', async () =>
+      workerLogLines(pageRequest).find((l) => l.msg === 'request' && l.path === '/v1/admin/audit'),
+    );
+    expect(line).toMatchObject({ correlationId: pageRequest, status: 400, traceId: pageTrace });
     expect((await b.request('/admin/audit?sort=asc')).status).toBe(400);
     expect((await new Browser().request('/admin/audit')).status).toBe(303);
   });
