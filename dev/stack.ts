@@ -148,6 +148,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       JWT_SIGNING_KEY: JSON.stringify(await devSigningKey(dataRoot)),
       ALERT_WEBHOOK_URL: alertSink.hookUrl,
       ALERT_WEBHOOK_SECRET: ALERT_DEV_WEBHOOK_SECRET,
+      // The /admin console's CSRF key (workers/gateway/src/console/config.ts); production sets its own secret.
+      CONSOLE_SESSION_SECRET: 'console_local_storefront_dev_secret_0123456789',
     };
 
     const upstash = opts.upstash ?? 'auto';

@@ -53,6 +53,7 @@ console.log(`
   Storefront is up in ${((Date.now() - started) / 1000).toFixed(1)}s (health: ${health.status})
   Gateway     ${stack.url}        try ${stack.url}/v1/products?q=linen
   API docs    ${stack.url}/docs   (OpenAPI: ${stack.url}/v1/openapi.json)
+  Console     ${stack.url}/admin  (sign in with an account below; the admin's ops page: /admin/ops)
   Accounts    ${stack.accounts.map((a) => `${a.role}: ${a.email} / ${a.password}`).join('\n              ')}
               (dev only) sign in with POST ${stack.url}/v1/auth/login
   Rate limits ${stack.upstashUrl ? `Upstash REST bridge ${stack.upstashUrl} -> redis-server` : 'built-in Durable Object backend'}

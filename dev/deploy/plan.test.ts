@@ -161,7 +161,7 @@ describe('secrets', () => {
       {
         worker: 'storefront-gateway',
         notDeployed: false,
-        required: ['JWT_SIGNING_KEY'],
+        required: ['JWT_SIGNING_KEY', 'CONSOLE_SESSION_SECRET'],
         optional: [
           'JWT_PUBLIC_KEYS',
           'UPSTASH_REDIS_REST_URL',
@@ -194,14 +194,14 @@ describe('secrets', () => {
   it('requires the Upstash secrets when the gateway is set to use Upstash', () => {
     const upstash = { ...gateway, vars: { ...gateway.vars, RATE_LIMIT_BACKEND: 'upstash' } };
     const [finding] = secretReport([upstash], workerSecrets, {
-      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL'],
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'CONSOLE_SESSION_SECRET'],
     });
     expect(finding!.missingRequired.map((s) => s.name)).toEqual(['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN']);
   });
 
   it('requires the Upstash token once the URL is set (the "auto" backend then picks Upstash)', () => {
     const [finding] = secretReport([gateway], workerSecrets, {
-      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'UPSTASH_REDIS_REST_URL'],
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'CONSOLE_SESSION_SECRET', 'UPSTASH_REDIS_REST_URL'],
     });
     expect(finding!.missingRequired.map((s) => s.name)).toEqual(['UPSTASH_REDIS_REST_TOKEN']);
     expect(finding!.missingOptional.map((s) => s.name)).toEqual([
@@ -213,14 +213,14 @@ describe('secrets', () => {
 
   it('requires the alert webhook secret once the webhook URL (itself a secret) is set', () => {
     const [finding] = secretReport([gateway], workerSecrets, {
-      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'ALERT_WEBHOOK_URL'],
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'CONSOLE_SESSION_SECRET', 'ALERT_WEBHOOK_URL'],
     });
     expect(finding!.missingRequired.map((s) => s.name)).toEqual(['ALERT_WEBHOOK_SECRET']);
   });
 
   it('refuses on a missing optional secret only without --allow-missing-optional', () => {
     const findings = secretReport([gateway], workerSecrets, {
-      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL'],
+      'storefront-gateway': ['JWT_SIGNING_KEY', 'DATABASE_URL', 'CONSOLE_SESSION_SECRET'],
     });
     const refusal = secretRefusal(findings, false);
     expect(refusal.join('\n')).toContain('npx wrangler secret put UPSTASH_REDIS_REST_URL -c wrangler.toml');

@@ -44,6 +44,13 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
       about: 'token for UPSTASH_REDIS_REST_URL',
       required: [upstashBackend, { whenSecret: 'UPSTASH_REDIS_REST_URL' }],
     },
+    // The /admin console's CSRF key (workers/gateway/src/console/config.ts); without it the API works and the
+    // console's pages answer 500 naming it.
+    {
+      name: 'CONSOLE_SESSION_SECRET',
+      about: 'the /admin console: key of its CSRF tokens (32+ random characters)',
+      required: true,
+    },
     // A Slack incoming webhook's URL is its credential: a secret, not a var (durable-objects/alerts/config.ts).
     {
       name: 'ALERT_WEBHOOK_URL',

@@ -1,6 +1,7 @@
 // The gateway app: middleware shared by every route, then one router per resource. The OpenAPI document
 // is generated from the same zod schemas that validate requests.
 import { authenticate } from './auth/authenticate';
+import { consoleRoutes } from './console/console.routes';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError } from './middleware/errors';
 import { requestContext } from './middleware/request-context';
@@ -57,5 +58,8 @@ app.route('/v1/inventory', inventoryRoutes);
 app.route('/v1/webhooks', webhookRoutes);
 app.route('/docs', docsRoutes);
 app.route('/images', imageRoutes);
+// The web console: pages that call this same app in-process (console/session.ts), so the API's middleware above
+// (limits, authentication, roles) applies to every call they make. Not under /v1: its sessions are cookies.
+app.route('/admin', consoleRoutes((request, env, ctx) => app.fetch(request, env, ctx)) as never);
 
 serveApiDocument(app);

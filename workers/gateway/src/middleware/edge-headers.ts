@@ -32,6 +32,24 @@ const docsHeaders = secureHeaders({
   },
 });
 
+// The console (/admin): its own script and stylesheet only (no inline script or style), its fragments fetched from
+// here, forms posted here, never framed. Referrer-Policy same-origin, not no-referrer: under no-referrer a browser
+// sends `Origin: null` with a form POST, and the console's CSRF check needs the real origin (console/csrf.ts).
+const consoleHeaders = secureHeaders({
+  ...common,
+  referrerPolicy: 'same-origin',
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+});
+
 // Product images (/images/*) are embedded by storefront pages on other sites: readable cross-origin.
 const imageHeaders = secureHeaders({
   ...common,
@@ -43,6 +61,7 @@ export function securityHeaders(): MiddlewareHandler<GatewayApp> {
   return async function securityHeadersMiddleware(c, next) {
     const path = c.req.path;
     if (path.startsWith('/images/')) return imageHeaders(c, next);
+    if (path === '/admin' || path.startsWith('/admin/')) return consoleHeaders(c, next);
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };
 }

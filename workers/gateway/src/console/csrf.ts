@@ -1,0 +1,62 @@
+// CSRF protection of the console's forms, three layers: the session cookies are SameSite=Strict; every POST must
+// come from this origin (Origin and Sec-Fetch-Site, when the browser sends them, which every current one does on a
+// form POST); and every form carries a token, HMAC-SHA256(CONSOLE_SESSION_SECRET, session id), checked here.
+// The session id is the console's own cookie, not the refresh token: that one rotates every access-token life
+// (15 min), which would refuse the forms of a page left open (the ops page is); the id lives as long as the
+// session and is replaced at sign-in (no fixation) and dropped at sign-out.
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function keyOf(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+const toBase64Url = (bytes: ArrayBuffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+
+function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
+  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}
+
+/** A new session id: 128 random bits, base64url. */
+export function newSessionId(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)).buffer);
+}
+
+/** The token the forms of session `sid` carry. */
+export async function csrfToken(secret: string, sid: string): Promise<string> {
+  return toBase64Url(await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(`console-csrf:${sid}`)));
+}
+
+/** Whether `token` is the one of session `sid` (compared in constant time by the HMAC verification itself). */
+export async function csrfTokenValid(secret: string, sid: string | undefined, token: unknown): Promise<boolean> {
+  if (!sid || typeof token !== 'string') return false;
+  const mac = fromBase64Url(token);
+  if (!mac) return false;
+  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, encoder.encode(`console-csrf:${sid}`));
+}
+
+/**
+ * Whether a POST comes from a page of this origin, as far as the browser says: `Sec-Fetch-Site` must be
+ * `same-origin` and `Origin` this origin, each when present. A client that sends neither is not a browser, so
+ * carries no victim's cookies; the token still applies to it.
+ */
+export function sameOrigin(request: Request): boolean {
+  const site = request.headers.get('sec-fetch-site');
+  if (site !== null && site !== 'same-origin') return false;
+  const origin = request.headers.get('origin');
+  return origin === null || origin === new URL(request.url).origin;
+}

@@ -1,0 +1,167 @@
+/** @jsxImportSource hono/jsx */
+// The ops page's tables and figure tiles: routes, refusals, hottest SKUs, SLOs, alerts, breakers, the queue and the
+// dead letters (ops.page.tsx puts them together; charts.tsx draws the charts).
+import type { Child } from 'hono/jsx';
+import type { Schemas } from '../../../../lib/client';
+import { fmt } from './charts';
+import { money, percent } from './ops.data';
+/** One headline figure; `name` is its stable key (data-figure), for the tests and for styling. */
+export function Figure(props: { name: string; label: string; value: string; hint?: string }) {
+  return (
+    <div class="figure">
+      <dt>{props.label}</dt>
+      <dd data-figure={props.name} title={props.hint}>
+        {props.value}
+      </dd>
+    </div>
+  );
+}
+
+export function Table(props: { caption: string; head: string[]; rows: Child[][]; empty?: string }) {
+  if (props.rows.length === 0) return <p class="muted">{props.empty ?? `No ${props.caption.toLowerCase()}.`}</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((cells) => (
+            <tr>{cells.map((cell, i) => (i === 0 ? <th scope="row">{cell}</th> : <td>{cell}</td>))}</tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Requests({ f }: { f: Schemas['OpsFigures'] }) {
+  const routes = [...f.requests.routes].sort((a, b) => b.requests - a.requests).slice(0, 25);
+  return (
+    <>
+      <Table
+        caption="Routes (busiest 25)"
+        head={['Route', 'Requests', '/ min', '4xx', '5xx', 'p50', 'p95', 'p99']}
+        rows={routes.map((r) => [
+          r.route,
+          fmt(r.requests),
+          fmt(r.perMinute),
+          `${fmt(r.status4xx)} (${percent(r.rate4xx)})`,
+          `${fmt(r.status5xx)} (${percent(r.rate5xx)})`,
+          fmt(r.p50),
+          fmt(r.p95),
+          fmt(r.p99),
+        ])}
+      />
+      <Table
+        caption="Refusals by reason"
+        head={['Route', 'Status', 'Code', 'Count']}
+        rows={f.requests.refusals.map((r) => [r.route, String(r.status), r.code || '–', fmt(r.count)])}
+      />
+      <Table
+        caption="Hottest SKUs"
+        head={['SKU', 'Units', 'Orders', 'Amount']}
+        rows={f.business.hottestSkus.map((s) => [s.sku, fmt(s.units), fmt(s.orders), money(s.amount, s.currency)])}
+      />
+    </>
+  );
+}
+
+const objective = (o: number) => (o <= 1 ? percent(o) : `${o}%`);
+const burn = (o: Schemas['SloReport']['journeys'][number]['availability']) =>
+  o.burn.map((b) => `${b.window}: ${fmt(b.burnRate)}`).join(', ');
+
+export function Slos({ slo }: { slo: Schemas['SloReport'] }) {
+  const rows = slo.journeys.flatMap((j) =>
+    (['availability', 'latency'] as const).map((kind) => {
+      const o = j[kind];
+      return [
+        `${j.name} · ${kind}${kind === 'latency' ? ` (≤ ${j.latency.thresholdMs} ms)` : ''}`,
+        objective(o.objective),
+        percent(o.sli),
+        <span class={o.budgetRemaining < 0 ? 'bad' : undefined}>{percent(o.budgetRemaining)}</span>,
+        burn(o),
+        o.met ? 'met' : <strong class="bad">missed</strong>,
+      ];
+    }),
+  );
+  return (
+    <Table
+      caption={`Objectives over ${slo.windowHours} h`}
+      head={['Journey', 'Objective', 'SLI', 'Budget left', 'Burn rate', 'Status']}
+      rows={rows}
+    />
+  );
+}
+
+export function Alerts({ alerts }: { alerts: Schemas['AlertsReport'] }) {
+  const firing = alerts.rules.filter((r) => r.status === 'firing');
+  return (
+    <>
+      <p data-figure="alerts-firing">
+        {firing.length === 0 ? 'No alert firing.' : `${firing.length} firing.`} Last evaluation:{' '}
+        {alerts.evaluatedAt ?? 'never'}.
+      </p>
+      <Table
+        caption="Firing"
+        head={['Rule', 'Since', 'Value', 'Threshold', 'Detail']}
+        rows={firing.map((r) => [r.rule, r.since ?? '–', fmt(r.lastValue), fmt(r.threshold), r.detail ?? ''])}
+        empty="Nothing firing."
+      />
+      <Table
+        caption="Recent notifications"
+        head={['Rule', 'Kind', 'At', 'Delivery']}
+        rows={alerts.history.map((e) => [e.rule, e.kind, e.at, e.delivery])}
+        empty="No notification yet."
+      />
+    </>
+  );
+}
+
+export function Breakers({ b }: { b: Schemas['Breakers'] }) {
+  const rows = b.workers.flatMap((w) =>
+    w.reached
+      ? w.breakers.map((br) => [
+          `${w.worker} · ${br.name}`,
+          <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
+          br.since,
+          fmt(br.failures),
+        ])
+      : [[w.worker, <span class="bad">not reached</span>, '–', '–']],
+  );
+  return <Table caption="Circuit breakers" head={['Worker · breaker', 'State', 'Since', 'Failures']} rows={rows} />;
+}
+
+export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['DeadLetters'] }) {
+  const o = f?.business.outbox;
+  return (
+    <>
+      {o && (
+        <dl class="figures">
+          <Figure name="queue-copies" label="Order copies in flight" value={fmt(o.copies)} />
+          <Figure name="outbox-pending" label="Outbox tasks pending" value={fmt(o.pending)} />
+          <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
+          <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
+          <Figure
+            name="dead-letters"
+            label="Dead letters waiting"
+            value={fmt(dl?.waiting ?? f?.business.deadLetters.waiting)}
+          />
+        </dl>
+      )}
+      {dl && (
+        <Table
+          caption="Dead letters (newest 10)"
+          head={['Id', 'Type', 'Attempts', 'First seen', 'Last seen']}
+          rows={dl.letters.map((l) => [l.id, l.type, fmt(l.attempts), l.firstSeenAt, l.lastSeenAt])}
+          empty="No dead letter waiting."
+        />
+      )}
+    </>
+  );
+}
