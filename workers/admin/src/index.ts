@@ -23,6 +23,7 @@ import { AdjustStockBody, InventoryEventsQuery, InventorySku, SetStockBody } fro
 import type { Actor, AuditPage } from '../../../lib/contracts/admin';
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
+import type { NotificationMessage } from '../../../lib/contracts/notifications';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
@@ -39,6 +40,7 @@ import { createCategory, updateCategory } from './categories';
 import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
 import { uploadImage } from './images';
+import { consumeNotificationDeadLetters, consumeNotifications } from './notify.consumer';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
@@ -444,5 +446,11 @@ export default {
       return Response.json(report, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });
+  },
+  /** `notifications` and its dead-letter queue (notify.consumer.ts). */
+  async queue(batch: MessageBatch<unknown>, env: AdminEnv & DbEnv): Promise<void> {
+    const notifications = batch as MessageBatch<NotificationMessage>;
+    if (batch.queue === 'notifications-dlq') await consumeNotificationDeadLetters(notifications, env);
+    else await consumeNotifications(notifications, env);
   },
 } satisfies ExportedHandler<AdminEnv & DbEnv>;
