@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../lib/alerts/signature';
 import { adminToken, merchantToken, paidOrder } from './admin-orders-helpers';
-import { guestToken } from './checkout-helpers';
-import { client, eventually, primary } from './helpers';
+import { freshSku, guestToken, setStock } from './checkout-helpers';
+import { adminPatch, client, eventually, insertProduct, primary } from './helpers';
 import { expectError, registered } from './identity-helpers';
 import { startReceiver } from './notify-helpers';
 
@@ -169,6 +169,49 @@ describe('outbound webhooks', () => {
     expect(await verifySignature(old, call!.body, call!.headers['x-storefront-signature'])).toBe(false);
     const list = await merchant.GET('/v1/admin/webhooks', {});
     expect(JSON.stringify(list.data)).not.toContain(secret);
+  });
+
+  it('sends product.updated after a catalog write', async () => {
+    await register('/products', ['product.updated']);
+    const slug = await insertProduct({ title: 'Webhook product', price: 1000 });
+    const res = await adminPatch(slug, { title: 'Webhook product, renamed' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [call] = await eventually(
+      'product.updated delivered',
+      async () => {
+        const r = receiver.received('/products').filter((c) => JSON.parse(c.body).data.product.slug === slug);
+        return r.length ? r : false;
+      },
+      20_000,
+      100,
+    );
+    expect(JSON.parse(call!.body)).toMatchObject({
+      type: 'product.updated',
+      data: { action: 'product.update', product: { slug, title: 'Webhook product, renamed' } },
+    });
+  });
+
+  it('sends inventory.low once per crossing of the threshold (5), not on every change below it', async () => {
+    await register('/stock', ['inventory.low']);
+    const sku = await freshSku(10);
+    const lows = () => receiver.received('/stock').filter((c) => JSON.parse(c.body).data.sku === sku);
+    const set = async (n: number) => expect((await setStock(sku, n)).response.status).toBe(200);
+    await set(5);
+    await eventually('inventory.low at 5', async () => lows().length === 1, 20_000, 100);
+    expect(JSON.parse(lows()[0]!.body)).toMatchObject({
+      type: 'inventory.low',
+      data: { sku, available: 5, onHand: 5, threshold: 5 },
+    });
+    await set(4);
+    await set(3);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(lows()).toHaveLength(1);
+    // Back above the threshold, then below again: a second crossing, a second event.
+    await set(20);
+    await new Promise((r) => setTimeout(r, 1500));
+    await set(2);
+    await eventually('inventory.low again', async () => lows().length === 2, 20_000, 100);
+    expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
   });
 
   it('refuses bad input with a 4xx naming it, changing nothing; a shopper token gets 403', async () => {

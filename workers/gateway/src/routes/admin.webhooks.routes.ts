@@ -14,7 +14,7 @@ import {
   WebhookPatch,
   WebhookSecret,
 } from '../../../../lib/admin/webhooks.schemas';
-import { unwrap } from '../../../../lib/rpc';
+import { unwrapAnswer } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
@@ -54,7 +54,7 @@ adminWebhookRoutes.openapi(
     },
   }),
   async (c) => {
-    const created = unwrap(await traced(c.env.ADMIN).createWebhook(actorOf(c), c.req.valid('json')));
+    const created = unwrapAnswer(await traced(c.env.ADMIN).createWebhook(actorOf(c), c.req.valid('json')));
     return c.json(created as never, 201, noStore);
   },
 );
@@ -68,7 +68,7 @@ adminWebhookRoutes.openapi(
     security: bearer,
     responses: { 200: { description: 'Every endpoint, oldest first', ...json(WebhookList) }, ...who },
   }),
-  async (c) => c.json(unwrap(await traced(c.env.ADMIN).listWebhooks(actorOf(c))) as never, 200, noStore),
+  async (c) => c.json(unwrapAnswer(await traced(c.env.ADMIN).listWebhooks(actorOf(c))) as never, 200, noStore),
 );
 
 adminWebhookRoutes.openapi(
@@ -87,7 +87,11 @@ adminWebhookRoutes.openapi(
     },
   }),
   async (c) =>
-    c.json(unwrap(await traced(c.env.ADMIN).getWebhook(actorOf(c), c.req.valid('param').id)) as never, 200, noStore),
+    c.json(
+      unwrapAnswer(await traced(c.env.ADMIN).getWebhook(actorOf(c), c.req.valid('param').id)) as never,
+      200,
+      noStore,
+    ),
 );
 
 adminWebhookRoutes.openapi(
@@ -109,7 +113,7 @@ adminWebhookRoutes.openapi(
   async (c) => {
     const id = c.req.valid('param').id;
     return c.json(
-      unwrap(await traced(c.env.ADMIN).updateWebhook(actorOf(c), id, c.req.valid('json'))) as never,
+      unwrapAnswer(await traced(c.env.ADMIN).updateWebhook(actorOf(c), id, c.req.valid('json'))) as never,
       200,
       noStore,
     );
@@ -132,7 +136,7 @@ adminWebhookRoutes.openapi(
     },
   }),
   async (c) =>
-    c.json(unwrap(await traced(c.env.ADMIN).deleteWebhook(actorOf(c), c.req.valid('param').id)) as never, 200),
+    c.json(unwrapAnswer(await traced(c.env.ADMIN).deleteWebhook(actorOf(c), c.req.valid('param').id)) as never, 200),
 );
 
 adminWebhookRoutes.openapi(
@@ -153,7 +157,7 @@ adminWebhookRoutes.openapi(
   }),
   async (c) =>
     c.json(
-      unwrap(await traced(c.env.ADMIN).rotateWebhookSecret(actorOf(c), c.req.valid('param').id)) as never,
+      unwrapAnswer(await traced(c.env.ADMIN).rotateWebhookSecret(actorOf(c), c.req.valid('param').id)) as never,
       200,
       noStore,
     ),
@@ -176,7 +180,7 @@ adminWebhookRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = unwrap(
+    const page = unwrapAnswer(
       await traced(c.env.ADMIN).webhookDeliveries(actorOf(c), c.req.valid('param').id, c.req.valid('query')),
     );
     return c.json(page as never, 200, noStore);
@@ -200,7 +204,11 @@ adminWebhookRoutes.openapi(
   }),
   async (c) => {
     const all = c.req.valid('query').includeReplayed === 'true';
-    return c.json(unwrap(await traced(c.env.ADMIN).notificationDeadLetters(actorOf(c), all)) as never, 200, noStore);
+    return c.json(
+      unwrapAnswer(await traced(c.env.ADMIN).notificationDeadLetters(actorOf(c), all)) as never,
+      200,
+      noStore,
+    );
   },
 );
 
@@ -223,6 +231,6 @@ adminWebhookRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json') ?? {};
-    return c.json(unwrap(await traced(c.env.ADMIN).replayNotifications(actorOf(c), body)) as never, 200);
+    return c.json(unwrapAnswer(await traced(c.env.ADMIN).replayNotifications(actorOf(c), body)) as never, 200);
   },
 );
