@@ -114,9 +114,25 @@ export class NoticeLog {
     this.sql = storage.sql;
   }
 
+  /**
+   * Creates `notice`. In an object that had orders before notices existed (the first start after this was
+   * deployed), their notices so far count as sent: a later change of an old order must not email its shopper about
+   * a payment made long ago. Runs after OrderBook.migrate (the `orders` table exists).
+   */
   migrate() {
+    const fresh =
+      this.sql
+        .exec<{ n: number }>("select count(*) as n from sqlite_master where type = 'table' and name = 'notice'")
+        .one().n === 0;
     this.sql.exec(`create table if not exists notice (order_id text not null, key text not null,
       sent_at integer not null, primary key (order_id, key))`);
+    if (!fresh) return;
+    const now = Date.now();
+    for (const { snapshot } of this.sql.exec<{ snapshot: string }>('select snapshot from orders')) {
+      const o = JSON.parse(snapshot) as OrderSnapshot;
+      for (const n of noticesOf(o))
+        this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', o.id, n.key, now);
+    }
   }
 
   /** The order's notices not yet handed to the Queue. */
