@@ -10,6 +10,7 @@ import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { WEBHOOK_EVENTS } from '../lib/payments/events';
 import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
 import { devSigningKey } from './keys';
+import { startMailSink } from './mail-sink';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
 import { assertPortFree, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
@@ -30,6 +31,7 @@ export interface StackPorts {
   upstashBridge: number;
   stripe: number;
   alertSink: number;
+  mailSink: number;
 }
 export const defaultPorts: StackPorts = {
   gateway: 8787,
@@ -41,6 +43,7 @@ export const defaultPorts: StackPorts = {
   upstashBridge: 54341,
   stripe: 12111,
   alertSink: 12112,
+  mailSink: 12113,
 };
 
 /** The local Stripe server's keys: test-mode shapes, never valid at Stripe. */
@@ -63,6 +66,8 @@ export interface StackOptions {
   wranglerOutput?: 'inherit' | 'file';
   /** max_retries of the `orders` Queue consumer (tests use fewer to reach the dead-letter queue quickly). */
   ordersMaxRetries?: number;
+  /** max_retries of the `notifications` Queue consumer (tests reach its dead-letter queue quickly). */
+  notificationsMaxRetries?: number;
   /** Webhook delivery retries of the local Stripe server (base delay, attempts). */
   stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
 }
@@ -77,6 +82,8 @@ export interface Stack {
   stripeUrl: string;
   /** The local alert webhook receiver (dev/alert-sink.ts): GET `${alertSinkUrl}/_local/received`. */
   alertSinkUrl: string;
+  /** The local mail sink (dev/mail-sink.ts): every email sent, at GET `${mailSinkUrl}/_local/mail`. */
+  mailSinkUrl: string;
   accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
@@ -137,6 +144,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const alertSink = await startAlertSink({ port: ports.alertSink, secret: ALERT_DEV_WEBHOOK_SECRET });
     cleanups.push(() => alertSink.stop());
 
+    await assertPortFree(ports.mailSink, 'mail sink');
+    log(`local mail sink (every email sent) on 127.0.0.1:${ports.mailSink}`);
+    const mailSink = await startMailSink({ port: ports.mailSink });
+    cleanups.push(() => mailSink.stop());
+
     const dbSecrets = {
       DATABASE_URL: pg.primaryUrl,
       DATABASE_REPLICA_URL: pg.replicaUrl,
@@ -189,9 +201,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       dataRoot,
       ports,
       secrets: dbSecrets,
-      vars: { STRIPE_API_BASE: stripe.url, ...opts.vars },
+      // Emails are also posted to the mail sink; merchants' webhook endpoints may be local (http://127.0.0.1).
+      vars: {
+        STRIPE_API_BASE: stripe.url,
+        MAIL_SINK_URL: mailSink.postUrl,
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+        ...opts.vars,
+      },
       gatewayVars,
       ordersMaxRetries: opts.ordersMaxRetries,
+      notificationsMaxRetries: opts.notificationsMaxRetries,
       logLevel: opts.logLevel,
       output: opts.wranglerOutput,
     });
@@ -206,6 +225,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       upstashUrl,
       stripeUrl: stripe.url,
       alertSinkUrl: alertSink.url,
+      mailSinkUrl: mailSink.url,
       accounts: devAccounts,
       dataRoot,
       wranglerLog,

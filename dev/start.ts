@@ -24,6 +24,7 @@ const portVars: Record<keyof StackPorts, string> = {
   upstashBridge: 'UPSTASH_BRIDGE_PORT',
   stripe: 'STRIPE_LOCAL_PORT',
   alertSink: 'ALERT_SINK_PORT',
+  mailSink: 'MAIL_SINK_PORT',
 };
 const ports = Object.fromEntries(
   Object.entries(portVars).map(([name, variable]) => {
@@ -66,6 +67,10 @@ console.log(`
   Alerts      rules every minute (this process fires the Cron Trigger: ${stack.url}/__scheduled?cron=*+*+*+*+*);
               state at ${stack.url}/v1/admin/ops/alerts (admin); webhook calls received by the local sink:
               ${stack.alertSinkUrl}/_local/received (signed with ${ALERT_DEV_WEBHOOK_SECRET})
+  Emails      sent through the simulated send_email binding (wrangler only logs them); read every one at
+              ${stack.mailSinkUrl}/_local/mail (?to=<address>, ?orderId=<id>)
+  Webhooks    merchants' endpoints may be http://127.0.0.1 here (production: https only); deliveries at
+              ${stack.url}/v1/admin/webhooks/{id}/deliveries (merchant)
   Inspector   127.0.0.1:${stack.ports.inspector} (wrangler/workerd DevTools)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
   Ctrl-C (or kill ${process.pid}) stops everything.

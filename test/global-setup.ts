@@ -11,7 +11,7 @@ import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
 import { type Stack, startStackOnFreePorts, UPSTASH_DEV_TOKEN } from '../dev/stack';
-import { testOrdersMaxRetries, testVars, upstashSuite } from './stack.config';
+import { testNotificationsMaxRetries, testOrdersMaxRetries, testVars, upstashSuite } from './stack.config';
 
 interface Running {
   provided: Partial<ProvidedContext>;
@@ -63,6 +63,7 @@ async function startTestStack(): Promise<Running> {
       // Without redis-server (and outside CI) the gateway's `auto` backend is the built-in RateLimiterDO.
       upstash: upstashSuite() ? 'required' : 'off',
       ordersMaxRetries: testOrdersMaxRetries,
+      notificationsMaxRetries: testNotificationsMaxRetries,
       stripeWebhookRetry: { baseDelayMs: 250, maxAttempts: 8, timeoutMs: 5000 },
       gatewayVars: { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [previousPublic] }) },
       log: (l) => console.log(`[test stack] ${l}`),
@@ -81,6 +82,7 @@ async function startTestStack(): Promise<Running> {
       pgControlUrl: `http://127.0.0.1:${(control.address() as { port: number }).port}`,
       stripeUrl: stack.stripeUrl,
       alertSinkUrl: stack.alertSinkUrl,
+      mailSinkUrl: stack.mailSinkUrl,
       workerLog: stack.wranglerLog,
       databaseUrl: stack.pg.primaryUrl,
       databaseReplicaUrl: stack.pg.replicaUrl,
@@ -124,6 +126,8 @@ declare module 'vitest' {
     stripeUrl: string;
     /** The local alert webhook receiver (dev/alert-sink.ts); the gateway's ALERT_WEBHOOK_URL is its /hook. */
     alertSinkUrl: string;
+    /** The local mail sink (dev/mail-sink.ts): every email the stack sent, at /_local/mail. */
+    mailSinkUrl: string;
     /** The file where wrangler dev writes every worker's log lines (test/e2e/worker-log.ts reads it). */
     workerLog: string;
     databaseUrl: string;

@@ -44,10 +44,18 @@ export const testVars = {
   FAULT_LOSE_ORDER_COPIES_OF: 'lost-copies@fault.test',
   // The figures test waits for the isolates' rollups to reach the MetricsDO (production: every 5 s).
   FIGURES_FLUSH_MS: '500',
+  // Notification retries wait 1, 2, 4 s (production: 30 s, doubling).
+  NOTIFY_RETRY_BASE_SECONDS: '1',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  // The duplicate-delivery test's shopper: every notification of their orders is sent to the Queue twice.
+  FAULT_DUPLICATE_NOTICES_OF: 'twice@fault.test',
 };
 
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */
 export const testOrdersMaxRetries = 4;
+
+/** The `notifications` consumer's retries in tests: a failing webhook is dead-lettered after 1 + 2 + 4 s. */
+export const testNotificationsMaxRetries = 3;
 
 const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
 

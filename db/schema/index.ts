@@ -3,4 +3,5 @@ export * from './audit';
 export * from './catalog';
 export * from './identity';
 export * from './inventory';
+export * from './notifications';
 export * from './orders';

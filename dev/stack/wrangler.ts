@@ -106,6 +106,7 @@ function writeDevConfigs(
   vars: Record<string, string>,
   gatewayVars: Record<string, string>,
   ordersMaxRetries?: number,
+  notificationsMaxRetries?: number,
 ): string[] {
   fs.mkdirSync(dir, { recursive: true });
   return workerConfigs.map((rel) => {
@@ -122,11 +123,15 @@ function writeDevConfigs(
         : {}),
       vars: { ...declared, ...overrides, ...secrets, ...(rawConfig.name === 'storefront-gateway' ? gatewayVars : {}) },
     };
-    if (ordersMaxRetries !== undefined && config.queues?.consumers) {
+    const maxRetries: Record<string, number | undefined> = {
+      orders: ordersMaxRetries,
+      notifications: notificationsMaxRetries,
+    };
+    if (config.queues?.consumers) {
       config.queues = {
         ...config.queues,
         consumers: config.queues.consumers.map((c: { queue: string }) =>
-          c.queue === 'orders' ? { ...c, max_retries: ordersMaxRetries } : c,
+          maxRetries[c.queue] !== undefined ? { ...c, max_retries: maxRetries[c.queue] } : c,
         ),
       };
     }
@@ -146,6 +151,7 @@ export interface WranglerOptions {
   /** Extra vars and secrets for the gateway only. */
   gatewayVars: Record<string, string>;
   ordersMaxRetries?: number;
+  notificationsMaxRetries?: number;
   logLevel?: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none';
   output?: 'inherit' | 'file';
 }
@@ -161,6 +167,7 @@ export async function startWrangler(
     opts.vars,
     opts.gatewayVars,
     opts.ordersMaxRetries,
+    opts.notificationsMaxRetries,
   );
   const args = [
     'dev',

@@ -2,8 +2,8 @@
 // program), signed (lib/alerts/signature.ts) and bounded by a deadline. A non-2xx answer (a redirect too, never
 // followed) is a failure, retried by the
 // object's alarm with backoff; the `x-storefront-alert-id` header lets a receiver drop a retry it already has.
-import { SIGNATURE_HEADER, signatureHeader } from '../../lib/alerts/signature';
 import type { AlertEvent } from '../../lib/contracts/alerts';
+import { postSigned } from '../../lib/webhooks/signed-post';
 import type { AlertsObjectConfig } from './config';
 
 export const ALERT_ID_HEADER = 'x-storefront-alert-id';
@@ -32,19 +32,10 @@ export function payloadOf(e: AlertEvent) {
 
 /** Sends one notification; throws on a timeout, a network error or a non-2xx answer. */
 export async function sendWebhook(c: AlertsObjectConfig, e: AlertEvent): Promise<void> {
-  const body = JSON.stringify(payloadOf(e));
-  const res = await fetch(c.ALERT_WEBHOOK_URL!, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      [ALERT_ID_HEADER]: String(e.id),
-      [SIGNATURE_HEADER]: await signatureHeader(c.ALERT_WEBHOOK_SECRET!, body, Math.floor(Date.now() / 1000)),
-    },
-    body,
-    // A redirect is a failure, not followed: it would carry the signed alert to wherever the receiver points.
-    redirect: 'manual',
-    signal: AbortSignal.timeout(c.ALERT_WEBHOOK_TIMEOUT_MS),
+  const res = await postSigned(c.ALERT_WEBHOOK_URL!, c.ALERT_WEBHOOK_SECRET!, JSON.stringify(payloadOf(e)), {
+    timeoutMs: c.ALERT_WEBHOOK_TIMEOUT_MS,
+    headers: { [ALERT_ID_HEADER]: String(e.id) },
   });
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`webhook answered ${res.status}${res.headers.get('location') ? ' (a redirect)' : ''}`);
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`webhook answered ${res.status}${res.location ? ' (a redirect)' : ''}`);
 }

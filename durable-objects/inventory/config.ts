@@ -24,6 +24,8 @@ export const InventoryVars = z.object({
    */
   UNPAID_HOLD_SHARE_PER_ADDRESS_PERCENT: intVar(40, { min: 1, max: 100 }),
   UNPAID_HOLD_MIN_UNITS_PER_ADDRESS: intVar(10, { min: 1, max: 1000 }),
+  /** `inventory.low` fires when a SKU's available stock falls to this or below (once per crossing); 0: never. */
+  INVENTORY_LOW_THRESHOLD: intVar(5, { max: 1_000_000 }),
 });
 
 export type InventoryConfig = z.output<typeof InventoryVars>;

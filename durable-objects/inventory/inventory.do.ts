@@ -25,6 +25,7 @@ import { acceptTraces } from '../../lib/trace';
 import { inventoryConfig } from './config';
 import { copyEvents, sendLevels } from './copies';
 import { changeOf, checkedFilter, failureOf, order, SYSTEM } from './ledger';
+import { LowStock } from './low-stock';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
   type CapResult,
@@ -50,6 +51,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   private readonly unpaidSharePercent: number;
   private readonly unpaidMinUnits: number;
   private readonly eventsKept: number;
+  private lowStock: LowStock | undefined;
 
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
     super(ctx, env);
@@ -313,15 +315,19 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     const s = this.store.current()!;
     const levelsDue = s.version > s.synced_version;
     const eventsDue = s.events_copied_seq < this.store.lastSeq();
-    if (levelsDue || eventsDue) {
+    this.lowStock ??= new LowStock(this.sql, inventoryConfig(this.env).INVENTORY_LOW_THRESHOLD);
+    const levels = this.store.levelsOf(s);
+    const lowDue = s.initialized === 1 && this.lowStock.due(levels);
+    if (levelsDue || eventsDue || lowDue) {
       // If this send never finishes (crash, eviction), the alarm comes back for it after the usual delay.
       this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
       this.store.arm();
-      const [levelsError, eventsError] = await Promise.all([
-        levelsDue ? failureOf(sendLevels(this.store, this.env.ORDERS_QUEUE, this.store.levelsOf(s))) : null,
+      const [levelsError, eventsError, lowError] = await Promise.all([
+        levelsDue ? failureOf(sendLevels(this.store, this.env.ORDERS_QUEUE, levels)) : null,
         eventsDue ? failureOf(copyEvents(this.store, this.env, s.sku, this.eventsKept)) : null,
+        lowDue ? failureOf(this.lowStock.check(levels, this.env.NOTIFICATIONS)) : null,
       ]);
-      if (levelsError === null && eventsError === null) {
+      if (levelsError === null && eventsError === null && lowError === null) {
         this.sql.exec(
           `update stock set sync_failures = 0, sync_due_at = case
              when version > synced_version or events_copied_seq < (select max(seq) from events) then sync_due_at end`,
@@ -335,6 +341,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
           retryInMs: retryIn,
           levelsError: levelsError === null ? undefined : String(levelsError),
           eventsError: eventsError === null ? undefined : String(eventsError),
+          lowStockError: lowError === null ? undefined : String(lowError),
         });
       }
     }

@@ -14,6 +14,8 @@ export const OrdersVars = z.object({
   ORDERS_CONFIRM_SECONDS: intVar(600, { min: 1, max: 86_400 }),
   /** Test fault, empty in production: order copies of this email lose their first send (see lossyQueue). */
   FAULT_LOSE_ORDER_COPIES_OF: optionalText(z.string().max(254)),
+  /** Test fault, empty in production: every notification of this email's orders is sent to the Queue twice. */
+  FAULT_DUPLICATE_NOTICES_OF: optionalText(z.string().max(254)),
   /**
    * How long the stock stays held once the payment waits for the shopper (3-D Secure, `requires_action`): an
    * abandoned authentication gives the stock back after this, not after HOLD_TTL_SECONDS.

@@ -5,6 +5,7 @@ import { canTransition, isAccepted, type OrderSnapshot, type OrderStatus } from 
 import type { CheckoutResult } from '../../lib/contracts/checkout';
 import { log } from '../../lib/log';
 import { traceField } from '../../lib/trace';
+import type { NoticeLog } from './notices';
 import type { TaskOutbox } from './tasks';
 
 /** Idempotency-Keys are answered for a week (Stripe keeps its keys 24 h). */
@@ -26,6 +27,8 @@ export class OrderBook {
   constructor(
     storage: DurableObjectStorage,
     private readonly tasks: TaskOutbox,
+    /** Set when the worker has the `notifications` Queue: an order change that calls for a notice gets its task. */
+    private readonly notices?: NoticeLog,
   ) {
     this.sql = storage.sql;
   }
@@ -74,6 +77,7 @@ export class OrderBook {
     );
     // The copy carries the span of the change that made this version, even when the alarm sends it later.
     if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), Date.now());
+    if (this.notices?.pending(o).length) this.tasks.add(o.id, 'notify', {}, Date.now());
   }
 
   /** Saves an order as it is, without a new version (bookkeeping that Postgres does not need). */

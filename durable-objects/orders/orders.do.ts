@@ -37,6 +37,7 @@ import { acceptTraces, withTrace } from '../../lib/trace';
 import { outboxShardName } from '../metrics/metrics.do';
 import { runCheckout, type SagaContext, screenCart } from './checkout.saga';
 import { ordersConfig } from './config';
+import { NoticeLog } from './notices';
 import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
@@ -52,6 +53,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private readonly ports: OrderPorts;
   private readonly lifecycle: OrderLifecycle;
   private readonly merchant: MerchantOrders;
+  private readonly notices: NoticeLog | undefined;
   private readonly holdTtlMs: number;
   private readonly actionHoldTtlMs: number;
   /** Checkouts in flight in this isolate, by key: a concurrent replay waits for the same answer. */
@@ -82,7 +84,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     this.holdTtlMs = config.HOLD_TTL_SECONDS * 1000;
     this.actionHoldTtlMs = config.HOLD_ACTION_TTL_SECONDS * 1000;
     this.tasks = new TaskOutbox(ctx.storage, () => this.reportOutbox());
-    this.book = new OrderBook(ctx.storage, this.tasks);
+    this.notices = env.NOTIFICATIONS
+      ? new NoticeLog(ctx.storage, env.NOTIFICATIONS, (id) => this.book.order(id), config.FAULT_DUPLICATE_NOTICES_OF)
+      : undefined;
+    this.book = new OrderBook(ctx.storage, this.tasks, this.notices);
     this.ports = portsFrom(env);
     const queue = lossyQueue(env.ORDERS_QUEUE, config.FAULT_LOSE_ORDER_COPIES_OF);
     this.lifecycle = new OrderLifecycle(
@@ -100,6 +105,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     ctx.blockConcurrencyWhile(async () => {
       this.book.migrate();
       this.tasks.migrate();
+      this.notices?.migrate();
     });
   }
 
@@ -364,9 +370,11 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   private settle(task: TaskRow) {
-    return this.tasks.settle(task, (t) =>
-      t.kind === 'refunds' ? this.merchant.runRefunds(t) : this.lifecycle.runTask(t),
-    );
+    return this.tasks.settle(task, (t) => {
+      if (t.kind === 'refunds') return this.merchant.runRefunds(t);
+      if (t.kind === 'notify') return this.notices?.run(t) ?? Promise.resolve(undefined);
+      return this.lifecycle.runTask(t);
+    });
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).

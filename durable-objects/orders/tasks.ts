@@ -10,8 +10,11 @@ import type { OutboxCounts } from '../../lib/contracts/figures';
 import { log } from '../../lib/log';
 import { backoffMs } from '../../lib/resilience';
 
-/** `refund`: money for an order that cannot be filled goes back; `refunds`: a merchant's refunds (order-admin.ts). */
-export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund' | 'refunds';
+/**
+ * `refund`: money for an order that cannot be filled goes back; `refunds`: a merchant's refunds (order-admin.ts);
+ * `notify`: the order's emails and store events to the `notifications` Queue (notices.ts).
+ */
+export type TaskKind = 'publish' | 'cart' | 'release' | 'expire' | 'refund' | 'refunds' | 'notify';
 
 export interface TaskRow extends Record<string, SqlStorageValue> {
   id: number;

@@ -23,6 +23,7 @@ import { AdjustStockBody, InventoryEventsQuery, InventorySku, SetStockBody } fro
 import type { Actor, AuditPage } from '../../../lib/contracts/admin';
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
 import type { BusinessFigures } from '../../../lib/contracts/figures';
+import type { NotificationMessage } from '../../../lib/contracts/notifications';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
@@ -39,12 +40,15 @@ import { createCategory, updateCategory } from './categories';
 import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
 import { uploadImage } from './images';
+import { consumeNotificationDeadLetters, consumeNotifications } from './notify.consumer';
+import { productUpdated } from './notify.events';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
 import { parseInput } from './orders.writes';
 import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
 import { addVariant, updateVariant } from './variants';
+import * as webhooks from './webhooks';
 
 /** InventoryDO calls in flight at once for one product's SKUs. */
 const STOCK_CONCURRENCY = 8;
@@ -90,7 +94,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       const slug = SlugParam.parse({ slug: slugInput }).slug;
-      return updateProduct(this.env, actor, slug, ProductPatch.parse(patchInput));
+      const updated = await updateProduct(this.env, actor, slug, ProductPatch.parse(patchInput));
+      await productUpdated(this.env, 'product.update', updated.product);
+      return updated;
     });
   }
 
@@ -98,7 +104,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       const p = StatusAction.parse({ slug: slugInput, action });
-      return setProductStatus(this.env, actor, p.slug, p.action);
+      const changed = await setProductStatus(this.env, actor, p.slug, p.action);
+      await productUpdated(this.env, `product.${p.action}`, changed.product);
+      return changed;
     });
   }
 
@@ -116,7 +124,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const slug = SlugParam.parse({ slug: slugInput }).slug;
       const body = VariantCreate.parse(input);
       const added = await addVariant(this.env, actor, slug, body);
-      return { ...added, stock: await this.initialStock(actor, [body]) };
+      const answer = { ...added, stock: await this.initialStock(actor, [body]) };
+      await productUpdated(this.env, 'variant.add', added.product);
+      return answer;
     });
   }
 
@@ -124,7 +134,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       const { slug, sku } = SkuParam.parse({ slug: slugInput, sku: skuInput });
-      return updateVariant(this.env, actor, slug, sku, VariantPatch.parse(input));
+      const updated = await updateVariant(this.env, actor, slug, sku, VariantPatch.parse(input));
+      await productUpdated(this.env, 'variant.update', updated.product);
+      return updated;
     });
   }
 
@@ -368,6 +380,72 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
+  // ------------------------------------------------------------------------------------------------------
+  // Webhook endpoints (merchant), the notifications' dead letters (admin): webhooks.ts
+
+  async createWebhook(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.createEndpoint(this.env, actor, input);
+    });
+  }
+
+  async listWebhooks(actor: Actor) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.listEndpoints(this.env);
+    });
+  }
+
+  async getWebhook(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.getEndpoint(this.env, id);
+    });
+  }
+
+  async updateWebhook(actor: Actor, id: unknown, input: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.updateEndpoint(this.env, actor, id, input);
+    });
+  }
+
+  async rotateWebhookSecret(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.rotateSecret(this.env, actor, id);
+    });
+  }
+
+  async deleteWebhook(actor: Actor, id: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.deleteEndpoint(this.env, actor, id);
+    });
+  }
+
+  async webhookDeliveries(actor: Actor, id: unknown, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return webhooks.deliveries(this.env, id, query);
+    });
+  }
+
+  async notificationDeadLetters(actor: Actor, includeReplayed: boolean) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return webhooks.deadLetters(this.env, includeReplayed);
+    });
+  }
+
+  async replayNotifications(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return webhooks.replayDeadLetters(this.env, actor, input);
+    });
+  }
+
   /** Ops (admin role): the `orders` messages that ran out of retries. */
   async deadLetters(actor: Actor, includeReplayed: boolean, limit: number) {
     return rpc(async () => {
@@ -444,5 +522,11 @@ export default {
       return Response.json(report, { status: ok ? 200 : 503 });
     }
     return new Response('not found', { status: 404 });
+  },
+  /** `notifications` and its dead-letter queue (notify.consumer.ts). */
+  async queue(batch: MessageBatch<unknown>, env: AdminEnv & DbEnv): Promise<void> {
+    const notifications = batch as MessageBatch<NotificationMessage>;
+    if (batch.queue === 'notifications-dlq') await consumeNotificationDeadLetters(notifications, env);
+    else await consumeNotifications(notifications, env);
   },
 } satisfies ExportedHandler<AdminEnv & DbEnv>;

@@ -1,0 +1,175 @@
+// The emails and store events an order calls for, derived from the order itself: accepted (`order.created`), paid
+// (`order.paid` + the confirmation email), each refund that succeeded (`order.refunded` + a refund email; the
+// automatic refund of an order that could not be filled too), shipped with a carrier and tracking number
+// (`order.fulfilled` + the shipping email; a changed tracking number is a new notice). Each notice has a key;
+// `notice` (in the object's SQLite) keeps the keys already handed to the `notifications` Queue. Whenever a saved
+// order has a notice not in it, the order gets a `notify` task (tasks.ts), so a failed send is retried with the
+// outbox's backoff, never lost; the task sends every pending notice of the order and then records their keys.
+// Derived from state rather than remembered as edges, two changes in quick succession (paid, then shipped) can
+// never overwrite each other in the one task per order and kind. A send whose record is lost (the object evicted
+// between the two) sends again: the consumer drops a key it has (notify.consumer.ts).
+import type { OrderSnapshot } from '../../lib/checkout/order';
+import { isAccepted } from '../../lib/checkout/order';
+import type {
+  EmailJob,
+  NotificationMessage,
+  OrderSummary,
+  StoreEvent,
+  WebhookEventType,
+} from '../../lib/contracts/notifications';
+import { withTimeout } from '../../lib/resilience';
+import { outgoingTrace } from '../../lib/trace';
+import type { TaskRow, TaskRun } from './tasks';
+
+const QUEUE_TIMEOUT_MS = 5000;
+
+export interface Notice {
+  key: string;
+  event: StoreEvent;
+  email?: EmailJob;
+}
+
+export function orderSummary(o: OrderSnapshot): OrderSummary {
+  const { subtotal, shipping, tax, total, currency } = o.totals;
+  return {
+    id: o.id,
+    status: o.status,
+    email: o.owner.email,
+    ownerSub: o.owner.sub,
+    lines: o.lines.map((l) => ({ ...l })),
+    totals: { subtotal, shipping, tax, total, currency },
+    shipTo: { name: o.shippingAddress.name, city: o.shippingAddress.city, country: o.shippingAddress.country },
+    createdAt: o.createdAt,
+  };
+}
+
+/** Every notice the order calls for in its current state (sent or not). */
+export function noticesOf(o: OrderSnapshot): Notice[] {
+  if (!isAccepted(o.status)) return [];
+  const order = orderSummary(o);
+  const when = (to: string) => o.history.find((h) => h.to === to)?.at;
+  const event = (key: string, type: WebhookEventType, at: number, data: Record<string, unknown>): StoreEvent => ({
+    id: `evt_${key}`,
+    type,
+    createdAt: new Date(at).toISOString(),
+    data: { order, ...data },
+  });
+  const out: Notice[] = [];
+  const accepted = o.history.find((h) => h.to === 'pending_payment' || h.to === 'paid')?.at ?? o.createdAt;
+  out.push({ key: `${o.id}:created`, event: event(`${o.id}:created`, 'order.created', accepted, {}) });
+  const paid = when('paid');
+  if (paid !== undefined) {
+    const key = `${o.id}:paid`;
+    out.push({
+      key,
+      event: event(key, 'order.paid', paid, {}),
+      email: { type: 'email', key, kind: 'order_confirmation', order },
+    });
+  }
+  for (const r of o.refunds ?? []) {
+    if (r.status !== 'succeeded') continue;
+    const key = `${o.id}:refund:${r.id}`;
+    const refund = { id: r.id, amount: r.amount, reason: r.reason ?? null };
+    out.push({
+      key,
+      event: event(key, 'order.refunded', r.updatedAt, { refund }),
+      email: { type: 'email', key, kind: 'refund', order, refund },
+    });
+  }
+  const refundedAt = when('refunded');
+  if (refundedAt !== undefined && !o.refunds?.length) {
+    // The automatic refund of money that arrived for an order that could not be filled.
+    const key = `${o.id}:refund:auto`;
+    const refund = { id: 'auto', amount: o.payment.refundedAmount, reason: 'the order could not be filled' };
+    out.push({
+      key,
+      event: event(key, 'order.refunded', refundedAt, { refund }),
+      email: { type: 'email', key, kind: 'refund', order, refund },
+    });
+  }
+  if (o.fulfillment) {
+    const { carrier, trackingNumber, at } = o.fulfillment;
+    const key = `${o.id}:shipped:${carrier}:${trackingNumber}`;
+    const fulfillment = { carrier, trackingNumber };
+    out.push({
+      key,
+      event: event(key, 'order.fulfilled', at, { fulfillment }),
+      email: { type: 'email', key, kind: 'shipping', order, fulfillment },
+    });
+  }
+  return out;
+}
+
+/** The `notice` table and the `notify` task's run. */
+export class NoticeLog {
+  private readonly sql: SqlStorage;
+
+  constructor(
+    storage: DurableObjectStorage,
+    private readonly queue: Queue<NotificationMessage>,
+    private readonly order: (id: string) => OrderSnapshot | null,
+    /** Test fault (FAULT_DUPLICATE_NOTICES_OF): this shopper's notices are sent twice. */
+    private readonly duplicateFor?: string,
+  ) {
+    this.sql = storage.sql;
+  }
+
+  /**
+   * Creates `notice`. In an object that had orders before notices existed (the first start after this was
+   * deployed), their notices so far count as sent: a later change of an old order must not email its shopper about
+   * a payment made long ago. Runs after OrderBook.migrate (the `orders` table exists).
+   */
+  migrate() {
+    const fresh =
+      this.sql
+        .exec<{ n: number }>("select count(*) as n from sqlite_master where type = 'table' and name = 'notice'")
+        .one().n === 0;
+    this.sql.exec(`create table if not exists notice (order_id text not null, key text not null,
+      sent_at integer not null, primary key (order_id, key))`);
+    if (!fresh) return;
+    const now = Date.now();
+    for (const { snapshot } of this.sql.exec<{ snapshot: string }>('select snapshot from orders')) {
+      const o = JSON.parse(snapshot) as OrderSnapshot;
+      for (const n of noticesOf(o))
+        this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', o.id, n.key, now);
+    }
+  }
+
+  /** The order's notices not yet handed to the Queue. */
+  pending(o: OrderSnapshot): Notice[] {
+    const all = noticesOf(o);
+    if (all.length === 0) return [];
+    const sent = new Set(
+      this.sql
+        .exec<{ key: string }>('select key from notice where order_id = ?', o.id)
+        .toArray()
+        .map((r) => r.key),
+    );
+    return all.filter((n) => !sent.has(n.key));
+  }
+
+  /** The `notify` task: every pending notice of the order in one batch, then their keys recorded. */
+  async run(task: TaskRow): Promise<TaskRun> {
+    const o = this.order(task.order_id);
+    if (!o) return;
+    const due = this.pending(o);
+    if (due.length === 0) return;
+    const trace = outgoingTrace();
+    const once: NotificationMessage[] = due.flatMap((n) => [
+      ...(n.email ? [n.email] : []),
+      { type: 'event' as const, event: n.event },
+    ]);
+    const messages = this.duplicateFor && o.owner.email === this.duplicateFor ? [...once, ...once] : once;
+    await withTimeout(
+      this.queue.sendBatch(
+        messages.map((body) => ({ body: trace ? { ...body, trace } : body, contentType: 'json' as const })),
+      ),
+      QUEUE_TIMEOUT_MS,
+      'notifications queue send',
+    );
+    const now = Date.now();
+    for (const n of due) {
+      this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', o.id, n.key, now);
+    }
+  }
+}

@@ -1,0 +1,283 @@
+// Merchants' outbound webhooks through the running stack: endpoints registered through the admin API (validated,
+// audited, merchant role only), a paid order's events delivered signed (checked here with the secret shown once),
+// a failing endpoint retried with growing waits then dead-lettered, every attempt in the delivery log, and the
+// secret's rotation.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../lib/alerts/signature';
+import { adminToken, merchantToken, paidOrder } from './admin-orders-helpers';
+import { freshSku, guestToken, setStock } from './checkout-helpers';
+import { adminPatch, client, eventually, insertProduct, primary } from './helpers';
+import { expectError, registered } from './identity-helpers';
+import { startReceiver } from './notify-helpers';
+
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const created: string[] = [];
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  const merchant = client(await merchantToken());
+  for (const id of created) await merchant.DELETE('/v1/admin/webhooks/{id}', { params: { path: { id } } });
+  await receiver.stop();
+});
+
+async function register(path: string, events: string[]) {
+  const merchant = client(await merchantToken());
+  const res = await merchant.POST('/v1/admin/webhooks', {
+    body: { url: receiver.url(path), events: events as never, description: `test ${path}` },
+  });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(201);
+  created.push(res.data!.endpoint.id);
+  return res.data!;
+}
+
+const deliveries = async (id: string) => {
+  const res = await client(await merchantToken()).GET('/v1/admin/webhooks/{id}/deliveries', {
+    params: { path: { id }, query: { limit: 100 } },
+  });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(200);
+  return res.data!.deliveries;
+};
+
+describe('outbound webhooks', () => {
+  it('delivers an order event signed with the endpoint secret, and logs the attempt', async () => {
+    const { endpoint, secret } = await register('/ok', ['order.created', 'order.paid']);
+    expect(secret).toMatch(/^whsec_[0-9a-f]{48}$/);
+    const { orderId } = await paidOrder(1);
+    const eventId = `evt_${orderId}:paid`;
+    const [call] = await eventually(
+      'order.paid delivered',
+      async () => {
+        const r = receiver.received('/ok', eventId);
+        return r.length ? r : false;
+      },
+      20_000,
+      100,
+    );
+    expect(await verifySignature(secret, call!.body, call!.headers['x-storefront-signature'])).toBe(true);
+    expect(await verifySignature('whsec_wrong', call!.body, call!.headers['x-storefront-signature'])).toBe(false);
+    expect(call!.headers['x-storefront-event-type']).toBe('order.paid');
+    const event = JSON.parse(call!.body);
+    expect(event).toMatchObject({ id: eventId, type: 'order.paid', data: { order: { id: orderId, status: 'paid' } } });
+    await eventually(
+      'order.created delivered',
+      async () => receiver.received('/ok', `evt_${orderId}:created`).length === 1,
+      20_000,
+      100,
+    );
+
+    const log = await eventually('the delivery logged', async () => {
+      const d = (await deliveries(endpoint.id)).find((x) => x.eventId === eventId);
+      return d?.state === 'delivered' ? d : false;
+    });
+    expect(log.attempts).toEqual([
+      { attempt: 1, statusCode: 204, latencyMs: expect.any(Number), error: null, at: expect.any(String) },
+    ]);
+
+    // The audit log has the registration, without the secret.
+    const audit = await client(await merchantToken()).GET('/v1/admin/audit', {
+      params: { query: { targetType: 'webhook', targetId: endpoint.id } },
+    });
+    expect(audit.data!.items.map((i) => i.action)).toEqual(['webhook.create']);
+    expect(JSON.stringify(audit.data!.items)).not.toContain(secret);
+  });
+
+  it('retries a failing endpoint with growing waits, then dead-letters it; the log shows every attempt', async () => {
+    const { endpoint } = await register('/fail', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const eventId = `evt_${orderId}:paid`;
+    // 1 attempt + 3 retries (test stack: max_retries 3, waits 1, 2, 4 s).
+    const dead = await eventually(
+      'the delivery dead',
+      async () => {
+        const d = (await deliveries(endpoint.id)).find((x) => x.eventId === eventId);
+        return d?.state === 'dead' ? d : false;
+      },
+      45_000,
+      250,
+    );
+    expect(dead.attempts.map((a) => [a.attempt, a.statusCode, a.error])).toEqual(
+      [1, 2, 3, 4].map((n) => [n, 500, 'answered 500']),
+    );
+    const calls = receiver.received('/fail', eventId);
+    expect(calls).toHaveLength(4);
+    const gaps = calls.slice(1).map((c, i) => c.at - calls[i]!.at);
+    // Exponential: each wait at least the configured one (1, 2, 4 s) and longer than the one before.
+    expect(gaps[0]!).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(1900);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(3900);
+    expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
+
+    // Kept as a dead letter, visible to ops (admin role), replayable.
+    const admin = client(await adminToken());
+    const letters = await eventually('the dead letter kept', async () => {
+      const res = await admin.GET('/v1/admin/notifications/dead-letters', {});
+      return res.data?.letters.find(
+        (l) => l.type === 'delivery' && (l.body as { deliveryId: number }).deliveryId === Number(dead.id),
+      );
+    });
+    expect(letters).toMatchObject({ subject: dead.id, replayedAt: null });
+    expectError(await client(await merchantToken()).GET('/v1/admin/notifications/dead-letters', {}), 403);
+    const replay = await admin.POST('/v1/admin/notifications/dead-letters/replay', { body: { ids: [letters.id] } });
+    expect(replay.data).toEqual({ replayed: [letters.id] });
+    await eventually(
+      'the replayed delivery tried again',
+      async () => receiver.received('/fail', eventId).length >= 5,
+      20_000,
+      100,
+    );
+  });
+
+  it('does not follow a redirect: a 3xx is a failed attempt', async () => {
+    const { endpoint } = await register('/redirect', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const d = await eventually(
+      'the redirect logged',
+      async () => {
+        const x = (await deliveries(endpoint.id)).find((y) => y.eventId === `evt_${orderId}:paid`);
+        return x?.attempts.length ? x : false;
+      },
+      20_000,
+      200,
+    );
+    expect(d.attempts[0]).toMatchObject({ statusCode: 302, error: expect.stringContaining('not followed') });
+    await client(await merchantToken()).PATCH('/v1/admin/webhooks/{id}', {
+      params: { path: { id: endpoint.id } },
+      body: { enabled: false },
+    });
+  });
+
+  it('rotates the secret: later deliveries verify with the new one only', async () => {
+    const { endpoint, secret: old } = await register('/rotated', ['order.paid']);
+    const merchant = client(await merchantToken());
+    const rotated = await merchant.POST('/v1/admin/webhooks/{id}/secret', { params: { path: { id: endpoint.id } } });
+    expect(rotated.response.status).toBe(200);
+    const secret = rotated.data!.secret;
+    expect(secret).not.toBe(old);
+    const { orderId } = await paidOrder(1);
+    const [call] = await eventually(
+      'delivered',
+      async () => {
+        const r = receiver.received('/rotated', `evt_${orderId}:paid`);
+        return r.length ? r : false;
+      },
+      20_000,
+      100,
+    );
+    expect(await verifySignature(secret, call!.body, call!.headers['x-storefront-signature'])).toBe(true);
+    expect(await verifySignature(old, call!.body, call!.headers['x-storefront-signature'])).toBe(false);
+    const list = await merchant.GET('/v1/admin/webhooks', {});
+    expect(JSON.stringify(list.data)).not.toContain(secret);
+  });
+
+  it('sends product.updated after a catalog write', async () => {
+    await register('/products', ['product.updated']);
+    const slug = await insertProduct({ title: 'Webhook product', price: 1000 });
+    const res = await adminPatch(slug, { title: 'Webhook product, renamed' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [call] = await eventually(
+      'product.updated delivered',
+      async () => {
+        const r = receiver.received('/products').filter((c) => JSON.parse(c.body).data.product.slug === slug);
+        return r.length ? r : false;
+      },
+      20_000,
+      100,
+    );
+    expect(JSON.parse(call!.body)).toMatchObject({
+      type: 'product.updated',
+      data: { action: 'product.update', product: { slug, title: 'Webhook product, renamed' } },
+    });
+  });
+
+  it('sends inventory.low once per crossing of the threshold (5), not on every change below it', async () => {
+    await register('/stock', ['inventory.low']);
+    const sku = await freshSku(10);
+    const lows = () => receiver.received('/stock').filter((c) => JSON.parse(c.body).data.sku === sku);
+    const set = async (n: number) => expect((await setStock(sku, n)).response.status).toBe(200);
+    await set(5);
+    await eventually('inventory.low at 5', async () => lows().length === 1, 20_000, 100);
+    expect(JSON.parse(lows()[0]!.body)).toMatchObject({
+      type: 'inventory.low',
+      data: { sku, available: 5, onHand: 5, threshold: 5 },
+    });
+    await set(4);
+    await set(3);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(lows()).toHaveLength(1);
+    // Back above the threshold, then below again: a second crossing, a second event.
+    await set(20);
+    await new Promise((r) => setTimeout(r, 1500));
+    await set(2);
+    await eventually('inventory.low again', async () => lows().length === 2, 20_000, 100);
+    expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
+  });
+
+  it('refuses bad input with a 4xx naming it, changing nothing; a shopper token gets 403', async () => {
+    const merchant = client(await merchantToken());
+    const count = async () => Number((await primary('select count(*)::int as n from webhook_endpoints'))[0].n);
+    const before = await count();
+    const bad = [
+      { url: 'http://hooks.example.com/x', events: ['order.paid'] },
+      { url: 'https://user:pw@hooks.example.com/x', events: ['order.paid'] },
+      { url: 'https://hooks.example.com/x', events: ['order.shipped'] },
+      { url: 'https://hooks.example.com/x', events: [] },
+      { url: 'https://hooks.example.com/x', events: ['order.paid', 'order.paid'] },
+      { url: 'https://hooks.example.com/x', events: ['order.paid'], secret: 'mine' },
+    ];
+    for (const body of bad)
+      expectError(await merchant.POST('/v1/admin/webhooks', { body: body as never }), 400, 'VALIDATION_FAILED');
+    expectError(await merchant.GET('/v1/admin/webhooks/{id}', { params: { path: { id: 'not-a-uuid' } } }), 400);
+    expectError(
+      await merchant.PATCH('/v1/admin/webhooks/{id}', {
+        params: { path: { id: crypto.randomUUID() } },
+        body: { enabled: false },
+      }),
+      404,
+    );
+    const { endpoint } = await register('/kept', ['inventory.low']);
+    expectError(
+      await merchant.PATCH('/v1/admin/webhooks/{id}', {
+        params: { path: { id: endpoint.id } },
+        body: { url: 'http://hooks.example.com/x' } as never,
+      }),
+      400,
+    );
+    expectError(
+      await merchant.PATCH('/v1/admin/webhooks/{id}', { params: { path: { id: endpoint.id } }, body: {} as never }),
+      400,
+    );
+    expect(
+      (await merchant.GET('/v1/admin/webhooks/{id}', { params: { path: { id: endpoint.id } } })).data,
+    ).toMatchObject({
+      url: receiver.url('/kept'),
+      events: ['inventory.low'],
+      enabled: true,
+    });
+    expect(await count()).toBe(before + 1);
+
+    const customer = client((await registered()).accessToken);
+    expectError(await customer.GET('/v1/admin/webhooks', {}), 403);
+    expectError(
+      await customer.POST('/v1/admin/webhooks', {
+        body: { url: 'https://hooks.example.com/x', events: ['order.paid'] },
+      }),
+      403,
+    );
+    const shopper = client(await guestToken());
+    expectError(await shopper.GET('/v1/admin/webhooks', {}), 403);
+    expectError(
+      await shopper.POST('/v1/admin/webhooks', {
+        body: { url: 'https://hooks.example.com/x', events: ['order.paid'] },
+      }),
+      403,
+    );
+    expectError(
+      await shopper.GET('/v1/admin/webhooks/{id}/deliveries', { params: { path: { id: endpoint.id }, query: {} } }),
+      403,
+    );
+    expectError(await shopper.DELETE('/v1/admin/webhooks/{id}', { params: { path: { id: endpoint.id } } }), 403);
+    expect(await count()).toBe(before + 1);
+  });
+});

@@ -1,0 +1,102 @@
+// One shopper email from the `notifications` Queue: its key is claimed in `notification_emails` (one email per key,
+// whatever the Queue delivers), the email is rendered (notify.render.ts) and sent through the `send_email` binding,
+// then the row says `sent`. A second delivery of the same message finds the key `sent` (dropped) or `sending`
+// (someone is sending it now: retried shortly, so if that sender dies the email still goes once its lease ends).
+// With MAIL_SINK_URL set (dev and tests only) the email is also posted to the local mail sink, where it can be read.
+import type { EmailJob } from '../../../lib/contracts/notifications';
+import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { log } from '../../../lib/log';
+import { withTimeout } from '../../../lib/resilience';
+import type { NotifyConfig } from './notify.config';
+import { renderEmail } from './notify.render';
+
+type Env = AdminEnv & DbEnv;
+
+/** A claim older than this is taken as its sender's death: another delivery takes it over. */
+const LEASE_SECONDS = 60;
+const SEND_TIMEOUT_MS = 10_000;
+const SINK_TIMEOUT_MS = 3000;
+
+export type EmailOutcome = 'sent' | 'duplicate' | 'busy' | 'no_recipient';
+
+const db = (env: Env) => {
+  const settings = dbSettings(env);
+  return sqlClient(settings.DATABASE_URL, settings);
+};
+
+/** The shopper's address: as given at checkout, else their account's. */
+async function recipientOf(env: Env, job: EmailJob): Promise<string | null> {
+  if (job.order.email) return job.order.email;
+  const rows = await db(env)`select email from customers where id::text = ${job.order.ownerSub}`;
+  return (rows[0]?.email as string | undefined) || null;
+}
+
+export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Promise<EmailOutcome> {
+  const to = await recipientOf(env, job);
+  if (!to) {
+    log.warn('order email has no recipient; not sent', { key: job.key, orderId: job.order.id });
+    return 'no_recipient';
+  }
+  const email = renderEmail(job, c.SHOP_NAME);
+  const claimed = await db(env)`
+    insert into notification_emails (key, kind, order_id, recipient, subject, state)
+    values (${job.key}, ${job.kind}, ${job.order.id}, ${to}, ${email.subject}, 'sending')
+    on conflict (key) do update set claimed_at = now(), attempts = notification_emails.attempts + 1
+      where notification_emails.state = 'sending'
+        and notification_emails.claimed_at < now() - make_interval(secs => ${LEASE_SECONDS})
+    returning key`;
+  if (claimed.length === 0) {
+    const [row] = await db(env)`select state from notification_emails where key = ${job.key}`;
+    return row?.state === 'sent' ? 'duplicate' : 'busy';
+  }
+  let messageId: string;
+  try {
+    const sent = await withTimeout(
+      env.EMAIL.send({
+        from: { email: c.MAIL_FROM, name: c.SHOP_NAME },
+        to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        headers: { 'X-Storefront-Email-Key': job.key },
+      }),
+      SEND_TIMEOUT_MS,
+      'send_email',
+    );
+    messageId = sent.messageId;
+  } catch (err) {
+    // Not sent: the claim goes, so the retry (or a duplicate delivery) sends it without waiting for the lease.
+    await db(env)`delete from notification_emails where key = ${job.key} and state = 'sending'`.catch(() => {});
+    throw err;
+  }
+  await db(env)`update notification_emails set state = 'sent', sent_at = now(), message_id = ${messageId}
+    where key = ${job.key}`;
+  log.info('order email sent', { key: job.key, kind: job.kind, orderId: job.order.id, messageId });
+  if (c.MAIL_SINK_URL)
+    await postToSink(c.MAIL_SINK_URL, {
+      key: job.key,
+      kind: job.kind,
+      orderId: job.order.id,
+      from: c.MAIL_FROM,
+      to,
+      messageId,
+      ...email,
+    });
+  return 'sent';
+}
+
+/** Dev and tests: the email as sent, to the local mail sink; a failure is only logged (the email went). */
+async function postToSink(url: string, mail: Record<string, unknown>) {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(mail),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(SINK_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+  } catch (err) {
+    log.warn('mail sink unreachable', { url, error: String(err) });
+  }
+}

@@ -1,0 +1,35 @@
+// Store events the admin worker raises itself: `product.updated` after a catalog write committed (product fields,
+// status, variants). Sent once the write is committed, bounded by a deadline; a failed send is logged, not retried
+// (the write stands): unlike order events (OrdersDO's durable outbox), product.updated is at most once. Receivers
+// that must not miss a change re-read the product on the next event, or list the catalog.
+import type { NotificationMessage, StoreEvent } from '../../../lib/contracts/notifications';
+import { log } from '../../../lib/log';
+import { withTimeout } from '../../../lib/resilience';
+import { traceField } from '../../../lib/trace';
+
+const SEND_TIMEOUT_MS = 3000;
+
+export interface ProductRef {
+  id: string;
+  slug: string;
+  title?: string;
+  status?: string;
+  updatedAt?: string;
+}
+
+export async function productUpdated(env: AdminEnv, action: string, product: ProductRef): Promise<void> {
+  const at = product.updatedAt ?? new Date().toISOString();
+  const event: StoreEvent = {
+    // One id per committed change of the product (its updatedAt), so a receiver can drop a repeat.
+    id: `evt_product:${product.id}:${at}`,
+    type: 'product.updated',
+    createdAt: new Date().toISOString(),
+    data: { action, product },
+  };
+  const message: NotificationMessage = { type: 'event', event, ...traceField() };
+  try {
+    await withTimeout(env.NOTIFICATIONS.send(message, { contentType: 'json' }), SEND_TIMEOUT_MS, 'notifications send');
+  } catch (err) {
+    log.error('product.updated event not sent', { productId: product.id, action, error: String(err) });
+  }
+}

@@ -1,0 +1,92 @@
+// The shopper's emails as text and HTML: order confirmation, refund, shipping. Every string that comes from a
+// merchant or a shopper (product titles, names, reasons, carrier, tracking number) is escaped in the HTML part;
+// amounts are minor units, shown in the currency's own number of decimals.
+import type { EmailJob } from '../../../lib/contracts/notifications';
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** 2599 USD -> "$25.99"; 500 JPY -> "¥500" (the currency's own decimals). */
+export function money(minor: number, currency: string): string {
+  const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+  return f.format(minor / 10 ** digits);
+}
+
+/** Header lines (subject, first sentence) and the order's lines, for both parts. */
+function content(job: EmailJob, shop: string): { subject: string; lead: string[]; rows: [string, string][] } {
+  const o = job.order;
+  const cur = o.totals.currency;
+  const lines: [string, string][] = o.lines.map((l) => [
+    `${l.quantity} × ${l.title} (${l.sku})`,
+    money(l.lineTotal, cur),
+  ]);
+  switch (job.kind) {
+    case 'order_confirmation':
+      return {
+        subject: `${shop}: your order ${o.id} is confirmed`,
+        lead: [`Thank you for your order, ${o.shipTo.name}. We have received your payment.`],
+        rows: [
+          ...lines,
+          ['Shipping', money(o.totals.shipping, cur)],
+          ['Tax', money(o.totals.tax, cur)],
+          ['Total paid', money(o.totals.total, cur)],
+        ],
+      };
+    case 'refund': {
+      const r = job.refund!;
+      return {
+        subject: `${shop}: a refund of ${money(r.amount, cur)} for order ${o.id}`,
+        lead: [
+          `We have refunded ${money(r.amount, cur)} of your order ${o.id} to your original payment method.`,
+          ...(r.reason ? [`Reason: ${r.reason}`] : []),
+          'It may take a few days to appear on your statement.',
+        ],
+        rows: [...lines, ['Order total', money(o.totals.total, cur)], ['Refunded now', money(r.amount, cur)]],
+      };
+    }
+    case 'shipping': {
+      const f = job.fulfillment!;
+      return {
+        subject: `${shop}: your order ${o.id} has shipped`,
+        lead: [
+          `Your order is on its way to ${o.shipTo.name}, ${o.shipTo.city}, ${o.shipTo.country}.`,
+          `Carrier: ${f.carrier}`,
+          `Tracking number: ${f.trackingNumber}`,
+        ],
+        rows: lines,
+      };
+    }
+  }
+}
+
+export function renderEmail(job: EmailJob, shop: string): RenderedEmail {
+  const { subject, lead, rows } = content(job, shop);
+  const width = Math.max(...rows.map(([k]) => k.length), 10);
+  const text = [
+    ...lead,
+    '',
+    ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
+    '',
+    `Order ${job.order.id}`,
+    `— ${shop}`,
+    '',
+  ].join('\n');
+  const e = escapeHtml;
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    ...lead.map((p) => `<p>${e(p)}</p>`),
+    '<table>',
+    ...rows.map(([k, v]) => `<tr><td>${e(k)}</td><td style="text-align:right">${e(v)}</td></tr>`),
+    '</table>',
+    `<p>Order ${e(job.order.id)}<br>— ${e(shop)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}
