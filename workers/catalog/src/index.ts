@@ -10,6 +10,7 @@ import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
+import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
@@ -191,6 +192,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
 acceptTraces(CatalogService);
+
+// Its breaker (Postgres) pushes its state to the gateway's MetricsDO `breakers` (docs/operations.md).
+startBreakerReports('catalog', 'BREAKERS');
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

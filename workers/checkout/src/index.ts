@@ -27,6 +27,7 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
+import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { withTimeout } from '../../../lib/resilience';
@@ -43,6 +44,9 @@ export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
 export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
+
+// Its breakers (Stripe, Postgres; its objects' too) push their state to the gateway's MetricsDO `breakers`.
+startBreakerReports('checkout', 'BREAKERS');
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {

@@ -141,7 +141,8 @@ describe('alert rules', () => {
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
-      health: { down: ['postgresPrimary'], open: [{ worker: 'catalog', name: 'postgres', state: 'open', since: 'x' }] },
+      health: { down: ['postgresPrimary'] },
+      breakers: [{ worker: 'catalog', name: 'postgres', state: 'open', since: 'x' }],
     });
     expect(r['dead-letters']).toMatchObject({ value: 2, threshold: 1, firing: true });
     expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
@@ -174,7 +175,7 @@ describe('alert rules', () => {
   });
 
   it('reads null, not 0, for every rule of a source that failed (AlertsDO then keeps their state)', () => {
-    const r = read({ health: { down: [], open: [] }, errors: { business: 'TimeoutError: business figures' } });
+    const r = read({ health: { down: [] }, breakers: [], errors: { business: 'TimeoutError: business figures' } });
     expect(r['dead-letters']).toMatchObject({ value: null, firing: false });
     expect(r['dead-letters']!.detail).toBe('business unavailable: TimeoutError: business figures');
     expect(r['dependencies-down']).toMatchObject({ value: 0, firing: false });

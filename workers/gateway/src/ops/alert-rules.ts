@@ -31,11 +31,13 @@ export interface Signals {
   recent?: RequestFigures;
   burns?: JourneyBurnCounts[];
   business?: BusinessFigures;
-  /** Required checks down (a worker that did not answer included), and every breaker not closed. */
-  health?: { down: string[]; open: { worker: string; name: string; state: string; since: string }[] };
+  /** Required checks down (a worker that did not answer included). */
+  health?: { down: string[] };
+  /** Every breaker not closed in an isolate that reported within the stale bound (MetricsDO `breakers`). */
+  breakers?: { worker: string; name: string; state: string; since: string }[];
   errors: Partial<Record<SignalName, string>>;
 }
-export type SignalName = 'recent' | 'burns' | 'business' | 'health';
+export type SignalName = 'recent' | 'burns' | 'business' | 'health' | 'breakers';
 
 /** What a rule measured: the value compared with its threshold, and whether there were enough events to judge. */
 interface Measure {
@@ -165,11 +167,11 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
           ? { value: replica.lagSeconds ?? 0, detail: `${replica.lagBytes ?? 'unknown'} bytes of WAL to replay` }
           : { value: 0, detail: 'no replica configured' },
     }),
-    rule('health', {
+    rule('breakers', {
       rule: 'breakers-open',
       summary: 'Circuit breakers not closed',
       threshold: (c) => c.ALERT_BREAKERS_OPEN,
-      measure: ({ open }) => ({
+      measure: (open) => ({
         value: open.length,
         ...(open.length
           ? { detail: open.map((b) => `${b.worker}/${b.name} ${b.state} since ${b.since}`).join(', ') }
