@@ -1,5 +1,5 @@
 // Pushing this isolate's circuit breakers to the one object that keeps every isolate's (MetricsDO `breakers`, hosted
-// by the gateway), so ops and the `breakers-open` rule see every isolate of every worker, not the one a health call
+// by the catalog worker, which binds no other worker), so ops and the `breakers-open` rule see every isolate of every worker, not the one a health call
 // happened to reach. An isolate pushes on the first call through any breaker, on each transition, and, while one
 // of its breakers is not closed, at most every BREAKER_HEARTBEAT_MS on that breaker's calls,
 // so a report that stops coming (the isolate died or went quiet) ages out after BREAKER_STALE_MS instead of

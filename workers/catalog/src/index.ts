@@ -193,7 +193,10 @@ export class CatalogService extends WorkerEntrypoint<Env> {
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
 acceptTraces(CatalogService);
 
-// Its breaker (Postgres) pushes its state to the gateway's MetricsDO `breakers` (docs/operations.md).
+// Every isolate's breakers are kept here, by MetricsDO `breakers` (the catalog binds no other worker, so the others
+// reach it without a deploy cycle); its own breaker (Postgres) pushes there too (docs/operations.md).
+export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
+
 startBreakerReports('catalog', 'BREAKERS');
 
 export default {

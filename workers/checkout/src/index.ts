@@ -45,7 +45,7 @@ export { OrdersDO } from '../../../durable-objects/orders/orders.do';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
 
-// Its breakers (Stripe, Postgres; its objects' too) push their state to the gateway's MetricsDO `breakers`.
+// Its breakers (Stripe, Postgres; its objects' too) push their state to the catalog's MetricsDO `breakers`.
 startBreakerReports('checkout', 'BREAKERS');
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {

@@ -10,8 +10,8 @@ import type { GatewayBindings } from './types';
 
 export { RateLimiterDO } from '../../../durable-objects/rate-limiter/rate-limiter.do';
 
-// Its breakers (the rate limiter's) push their state to MetricsDO `breakers` (docs/operations.md).
-startBreakerReports('gateway', 'METRICS');
+// Its breakers (the rate limiter's) push their state to the catalog's MetricsDO `breakers` (docs/operations.md).
+startBreakerReports('gateway', 'BREAKERS');
 
 export default {
   fetch: app.fetch,

@@ -1,7 +1,8 @@
 // The circuit breakers of every isolate of every worker, as they pushed them to MetricsDO `breakers`
-// (lib/metrics/breaker-reports.ts): one Durable Object read, no health check. What /v1/admin/ops/breakers serves and
+// (lib/metrics/breaker-reports.ts), hosted by the catalog worker: one Durable Object read, no health check. What /v1/admin/ops/breakers serves and
 // the `breakers-open` alert rule reads.
 import type { BreakerView } from '../../../../durable-objects/metrics/breakers';
+import type { MetricsDO } from '../../../../durable-objects/metrics/metrics.do';
 import type { BreakerState } from '../../../../lib/contracts/ops';
 import { BREAKER_STALE_MS, BREAKERS_OBJECT } from '../../../../lib/metrics/breaker-reports';
 import { withTimeout } from '../../../../lib/resilience';
@@ -17,8 +18,13 @@ export interface OpenBreaker {
 }
 
 export async function breakerViews(env: GatewayBindings): Promise<BreakerView[]> {
-  const stub = env.METRICS.get(env.METRICS.idFromName(BREAKERS_OBJECT));
-  return withTimeout(stub.breakers(BREAKER_STALE_MS), READ_TIMEOUT_MS, 'breakers read');
+  // The catalog worker's class (script_name): typed here, as `wrangler types` leaves another worker's class untyped.
+  const ns = env.BREAKERS as unknown as DurableObjectNamespace<MetricsDO>;
+  return withTimeout(
+    ns.get(ns.idFromName(BREAKERS_OBJECT)).breakers(BREAKER_STALE_MS),
+    READ_TIMEOUT_MS,
+    'breakers read',
+  );
 }
 
 /** Every breaker not closed in some isolate that reported within the stale bound. */
