@@ -11,6 +11,7 @@ import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
 import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { recordCalls } from '../../../lib/metrics/events';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
@@ -191,6 +192,8 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+// One Analytics Engine point per call (lib/metrics/events.ts); inside acceptTraces, so it sees the trace.
+recordCalls(CatalogService, 'catalog');
 acceptTraces(CatalogService);
 
 // Every isolate's breakers are kept here, by MetricsDO `breakers` (the catalog binds no other worker, so the others
