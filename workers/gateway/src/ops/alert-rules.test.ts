@@ -70,6 +70,7 @@ describe('alert rules', () => {
       'replica-lag',
       'breakers-open',
       'dependencies-down',
+      'signals-unavailable',
     ]);
   });
 
@@ -179,6 +180,23 @@ describe('alert rules', () => {
     expect(r['dead-letters']).toMatchObject({ value: null, firing: false });
     expect(r['dead-letters']!.detail).toBe('business unavailable: TimeoutError: business figures');
     expect(r['dependencies-down']).toMatchObject({ value: 0, firing: false });
+  });
+
+  it('reads the sources that could not be read as signals-unavailable, held ALERT_SIGNALS_UNAVAILABLE_MINUTES', () => {
+    const r = read({
+      health: { down: [] },
+      errors: { business: 'TimeoutError: business figures', breakers: 'TimeoutError: breakers read' },
+    });
+    expect(r['signals-unavailable']).toMatchObject({
+      value: 2,
+      threshold: 1,
+      firing: true,
+      forMinutes: 5,
+      detail: 'business figures: TimeoutError: business figures; breakers: TimeoutError: breakers read',
+    });
+    expect(read({ errors: {} })['signals-unavailable']).toMatchObject({ value: 0, firing: false, forMinutes: 5 });
+    const strict = AlertVars.parse({ ALERT_SIGNALS_UNAVAILABLE_MINUTES: '2' });
+    expect(readRules(rules, { now, errors: {} }, strict).at(-1)).toMatchObject({ forMinutes: 2 });
   });
 
   it('takes thresholds from config', () => {
