@@ -45,6 +45,8 @@ const gatewayProject = (
           RATE_LIMIT_BROWSE_WAIT_MS: '3000',
           ...bindings(inject),
         },
+        // BREAKERS is the catalog's MetricsDO (script_name); here the gateway's own one (the same class).
+        durableObjects: { BREAKERS: { className: 'MetricsDO', useSQLite: true } },
         // The routes under test never reach the other workers; the whole stack is tested end to end in e2e.
         serviceBindings: Object.fromEntries(
           ['CATALOG', 'ADMIN', 'CART', 'CHECKOUT', 'STOREFRONT'].map((b) => [
@@ -129,6 +131,8 @@ export default defineConfig({
                 DATABASE_URL: inject('databaseUrl'),
                 NEON_LOCAL_PROXY: inject('neonProxy'),
               },
+              // BREAKERS is the catalog's MetricsDO (script_name); here the checkout worker's own one.
+              durableObjects: { BREAKERS: { className: 'MetricsDO', useSQLite: true } },
               serviceBindings: {
                 CART: () => new Response('not in this test', { status: 503 }),
                 CATALOG: () => new Response('not in this test', { status: 503 }),

@@ -68,6 +68,24 @@ const TRANSITIONS_KEPT = 20;
 /** Every breaker created in this isolate, by name (a newer one of the same name replaces the older). */
 const registry = new Map<string, CircuitBreaker>();
 
+/**
+ * Told of every breaker's activity in this isolate: `transitioned` true when its state just changed (a push is due),
+ * false on a plain call through it (a heartbeat may be due). Set once per isolate by the worker's entry
+ * (lib/metrics/breaker-reports.ts); never throws into the call it observes.
+ */
+export type BreakerListener = (transitioned: boolean) => void;
+let listener: BreakerListener | undefined;
+export function onBreakerActivity(fn: BreakerListener | undefined): void {
+  listener = fn;
+}
+function notify(transitioned: boolean) {
+  try {
+    listener?.(transitioned);
+  } catch {
+    // Reporting must never fail the call it observes.
+  }
+}
+
 /** This isolate's breakers, their state, since when, and their latest transitions (newest last). */
 export function breakerReport(): BreakerSnapshot[] {
   return [...registry.values()].map((b) => b.snapshot());
@@ -125,6 +143,7 @@ export class CircuitBreaker {
     if (this.transitions.length > TRANSITIONS_KEPT) this.transitions.shift();
     this.recorded = to;
     this.since = at;
+    notify(true);
   }
 
   /**
@@ -136,6 +155,7 @@ export class CircuitBreaker {
   async run<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean = () => true): Promise<T> {
     while (this.state === 'half-open' && this.trial) await this.trial.catch(() => {});
     this.record('open time elapsed');
+    notify(false);
     const state = this.state;
     if (state === 'open') throw new CircuitOpenError(this.name, Math.max(this.openUntil - Date.now(), 1000));
     const attempt = this.attempt(fn, isFailure, state === 'half-open');

@@ -78,6 +78,26 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
     this.sql.exec('create index if not exists alert_event_at on alert_event (at)');
     this.sql.exec(`create table if not exists evaluation (id integer primary key check (id = 1),
       at integer not null, count integer not null)`);
+    // Rules with a `forMinutes`: since when their condition has held at every evaluation (gone once it does not).
+    this.sql.exec('create table if not exists condition_since (rule text primary key, since integer not null)');
+  }
+
+  /**
+   * A reading of a rule with `forMinutes`, as the state machine is to see it: its condition counts only once it has
+   * held at every evaluation for that long (before that it reads clear, saying for how long it has held).
+   */
+  private sustained(r: RuleReading, now: number): RuleReading {
+    if (r.forMinutes === undefined || r.value === null) return r;
+    if (!r.firing) {
+      this.sql.exec('delete from condition_since where rule = ?', r.rule);
+      return r;
+    }
+    this.sql.exec('insert or ignore into condition_since (rule, since) values (?, ?)', r.rule, now);
+    const since = this.sql.exec<{ since: number }>('select since from condition_since where rule = ?', r.rule).one();
+    const heldMinutes = (now - since.since) / 60_000;
+    if (heldMinutes >= r.forMinutes) return r;
+    const held = `held ${Math.round(heldMinutes * 10) / 10} of ${r.forMinutes} min`;
+    return { ...r, firing: false, detail: r.detail ? `${r.detail} (${held})` : held };
   }
 
   /**
@@ -94,7 +114,8 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
     const options = { renotifyMs: c.ALERT_RENOTIFY_MINUTES * 60_000, resolveAfter: c.ALERT_RESOLVE_AFTER_EVALUATIONS };
     const delivery = c.ALERT_WEBHOOK_URL ? 'pending' : 'unsent';
     const notified: { rule: string; kind: string }[] = [];
-    for (const r of readings) {
+    for (const read of readings) {
+      const r = this.sustained(read, now);
       const row = this.sql.exec<StateRow>('select * from rule_state where rule = ?', r.rule).toArray()[0];
       const prev: StoredState | undefined = row && {
         status: row.status,
@@ -158,6 +179,7 @@ export class AlertsDO extends DurableObject<GatewayEnv> {
       notified.push({ rule: g.rule, kind: 'resolved' });
     }
     this.sql.exec(`delete from rule_state where rule not in (select value from json_each(?))`, known);
+    this.sql.exec(`delete from condition_since where rule not in (select value from json_each(?))`, known);
     this.sql.exec(
       `insert into evaluation (id, at, count) values (1, ?, 1)
        on conflict (id) do update set at = excluded.at, count = evaluation.count + 1`,

@@ -2,10 +2,14 @@
 // Engine data). Gateway isolates hand it their per-minute rollups (minute × key → latency histogram) at most once
 // per flush interval; it adds them into SQLite rows, one per minute × key, and answers a window's summary merged in
 // SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
-// the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts.
+// the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts. The object named
+// `breakers` also keeps every isolate's circuit breakers as they push them (breakers.ts): gauges of the same kind
+// as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration.
 import { DurableObject } from 'cloudflare:workers';
 import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
+import type { BreakerPush } from '../../lib/contracts/ops';
 import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
+import { BreakerBook, type BreakerView, mergeBreakers } from './breakers';
 import { metricsConfig } from './config';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -21,6 +25,7 @@ export function outboxShardName(source: string): string {
 export class MetricsDO extends DurableObject<GatewayEnv> {
   private sql: SqlStorage;
   private prunedAt = 0;
+  private book: BreakerBook | undefined;
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     super(ctx, env);
@@ -35,6 +40,22 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     // Objects created before the reports carried the next due time.
     const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
     if (!columns.some((c) => c.name === 'due_at')) this.sql.exec('alter table outbox add column due_at integer');
+  }
+
+  /** Created on first use: only the `breakers` object has the table. */
+  private get breakerBook() {
+    this.book ??= new BreakerBook(this.sql);
+    return this.book;
+  }
+
+  /** One isolate's breakers, pushed on first use, each transition and a heartbeat (lib/metrics/breaker-reports). */
+  async pushBreakers(push: BreakerPush): Promise<void> {
+    this.breakerBook.push(push);
+  }
+
+  /** Every worker × breaker: the worst state among isolates reported within `staleMs`, and their counts. */
+  async breakers(staleMs: number): Promise<BreakerView[]> {
+    return mergeBreakers(this.breakerBook.records(), Date.now(), staleMs);
   }
 
   /** An OrdersDO's outbox now (reports can arrive out of order: an older one never replaces a newer one). */

@@ -1058,7 +1058,7 @@ export interface paths {
         };
         /**
          * Circuit breakers of every worker: state, since when, latest transitions (admin role)
-         * @description Each worker answers for the isolate that served the call; breakers are per isolate (see operations.md).
+         * @description As every isolate of every worker pushed them (on first use, each transition, and a heartbeat while not closed); one read, no health check (see operations.md).
          */
         get: {
             parameters: {
@@ -6132,15 +6132,9 @@ export interface components {
             }[];
         };
         Breakers: {
-            workers: {
-                /** @enum {string} */
-                worker: "gateway" | "catalog" | "admin" | "cart" | "checkout" | "storefront";
-                /** @description false: the worker did not answer in time; breakers unknown */
-                reached: boolean;
-                isolate?: string;
-                isolateStartedAt?: string;
-                breakers: components["schemas"]["Breaker"][];
-            }[];
+            /** @description A breaker not closed whose isolate has not reported for this long counts as stale, not open */
+            staleAfterSeconds: number;
+            breakers: components["schemas"]["Breaker"][];
             /** @description Every breaker not closed (open or half-open), with since when: what an alert rule reads */
             open: {
                 worker: string;
@@ -6151,17 +6145,29 @@ export interface components {
             }[];
         };
         Breaker: {
+            /** @description The worker whose isolates run it: gateway, catalog, checkout */
+            worker: string;
             /** @description What it guards: stripe, postgres, rate limiter (upstash), … */
             name: string;
-            /** @enum {string} */
+            /**
+             * @description The worst state among the isolates that reported within `staleAfterSeconds` (open > half-open)
+             * @enum {string}
+             */
             state: "closed" | "open" | "half-open";
-            /** @description When it entered this state (when first reported, if it never moved) */
+            /** @description When it entered this state (the earliest isolate in it) */
             since: string;
-            /** @description Consecutive failures counted */
-            failures: number;
-            /** @description Open: when the next trial call is let through */
+            /** @description Isolates per state; stale: not closed but not reported for `staleAfterSeconds` */
+            isolates: {
+                closed: number;
+                open: number;
+                halfOpen: number;
+                stale: number;
+            };
+            /** @description Open: when its next trial call is let through */
             retryAt?: string;
-            /** @description The latest transitions of this isolate, oldest first (at most 20) */
+            /** @description The latest report of any isolate */
+            reportedAt: string;
+            /** @description The latest transitions of any isolate, oldest first (at most 20) */
             transitions: {
                 /** @enum {string} */
                 from: "closed" | "open" | "half-open";
@@ -6169,6 +6175,7 @@ export interface components {
                 to: "closed" | "open" | "half-open";
                 at: string;
                 reason: string;
+                isolate: string;
             }[];
         };
         AlertsReport: {

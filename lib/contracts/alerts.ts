@@ -18,6 +18,8 @@ export interface RuleReading {
   enough?: false;
   /** What the value is made of (e.g. the open breakers' names), or why it could not be read. */
   detail?: string;
+  /** Fires only once its condition has held at every evaluation for this many minutes (AlertsDO keeps since when). */
+  forMinutes?: number;
 }
 
 /** A rule's state as AlertsDO keeps it. */

@@ -46,3 +46,21 @@ export interface WorkerHealth {
   /** When that isolate was first asked for its health (ISO 8601 UTC): it has been up at least since then. */
   isolateStartedAt: string;
 }
+
+/** One isolate's breakers as it pushes them to the breakers object (on first use, each transition, a heartbeat). */
+export interface BreakerPush {
+  worker: string;
+  /** Random per isolate. */
+  isolate: string;
+  /** When the isolate built the push (epoch ms): an older push never replaces a newer one. */
+  at: number;
+  breakers: BreakerSnapshot[];
+}
+
+/** One breaker of one isolate as the breakers object last heard of it. */
+export interface BreakerRecord extends BreakerSnapshot {
+  worker: string;
+  isolate: string;
+  /** When that isolate last pushed it (ISO 8601 UTC). */
+  reportedAt: string;
+}

@@ -3,7 +3,10 @@
 // blob6 business event; double1 ms, double2 status). It answers the same RequestFigures / JourneyCounts as the
 // MetricsDO source. Sampling is honoured by weighting every row with `_sample_interval`; percentiles are weighted
 // exact quantiles, so a sampled window's figures are estimates (the DO's are exact counts, 2%-precise latencies).
+// The other workers' points (dataset storefront_events, lib/metrics/events.ts) are read by `aeSql.calls` (per
+// worker × class × method) and `aeSql.trace` (one trace's calls in order), through `analyticsEngineCalls`.
 import type { FigureWindow } from '../contracts/figures';
+import { AE_EVENTS_DATASET } from './events';
 import type { FigureSource, JourneyCounts, JourneySpec, Latency, RequestFigures, RouteFigures } from './figures';
 
 export const AE_DATASET = 'storefront_requests';
@@ -52,7 +55,50 @@ export const aeSql = {
     });
     return `SELECT ${cols.join(', ') || '0 AS none'} FROM ${dataset} ${where(w)} FORMAT JSON`;
   },
+  /** The workers' calls (storefront_events): per worker × kind × class × method, weighted, with percentiles. */
+  calls: (w: FigureWindow, dataset = AE_EVENTS_DATASET) =>
+    `SELECT blob1 AS worker, blob2 AS kind, blob3 AS class, blob4 AS method, SUM(${W}) AS calls, ` +
+    `SUM(double2 * ${W}) AS items, SUM(IF(blob5 = 'refused', ${W}, 0)) AS refused, ` +
+    `SUM(IF(blob5 = 'error', ${W}, 0)) AS errors, quantileExactWeighted(0.5)(double1, ${W}) AS p50, ` +
+    `quantileExactWeighted(0.95)(double1, ${W}) AS p95, quantileExactWeighted(0.99)(double1, ${W}) AS p99 ` +
+    `FROM ${dataset} ${where(w)} GROUP BY worker, kind, class, method ORDER BY calls DESC FORMAT JSON`,
+  /** One trace's calls in every worker, oldest first (the trace id is blob7). */
+  trace: (w: FigureWindow, traceId: string, dataset = AE_EVENTS_DATASET) =>
+    'SELECT timestamp, blob1 AS worker, blob2 AS kind, blob3 AS class, blob4 AS method, blob5 AS outcome, ' +
+    `blob6 AS code, blob8 AS requestId, double1 AS ms, double2 AS items FROM ${dataset} ` +
+    `${where(w, `blob7 = ${lit(traceId)}`)} ORDER BY timestamp LIMIT 1000 FORMAT JSON`,
 };
+
+/** One worker method's calls over a window (Analytics Engine, storefront_events). */
+export interface CallFigures {
+  worker: string;
+  kind: string;
+  className: string;
+  method: string;
+  calls: number;
+  /** Queue messages for a batch, else one per call. */
+  items: number;
+  refused: number;
+  errors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** The storefront_events answers mapped (pure: unit-tested with recorded answers). */
+export function callsOfAe(rows: Row[]): CallFigures[] {
+  return rows.map((r) => ({
+    worker: String(r.worker ?? ''),
+    kind: String(r.kind ?? ''),
+    className: String(r.class ?? ''),
+    method: String(r.method ?? ''),
+    calls: num(r.calls),
+    items: num(r.items),
+    refused: num(r.refused),
+    errors: num(r.errors),
+    ...latency(r, num(r.calls)),
+  }));
+}
 
 type Row = Record<string, string | number | null>;
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? 0 : Number(v));
@@ -117,11 +163,10 @@ export interface AeOptions {
   fetch?: typeof fetch;
 }
 
-/** The Analytics Engine source: one SQL API call per statement, each with the deadline. */
-export function analyticsEngineSource(o: AeOptions): FigureSource {
+/** One SQL API call with the deadline; the rows of its JSON answer. */
+function aeQuery(o: AeOptions) {
   const doFetch = o.fetch ?? fetch;
-  const dataset = o.dataset ?? AE_DATASET;
-  async function query(sql: string): Promise<Row[]> {
+  return async function query(sql: string): Promise<Row[]> {
     const res = await doFetch(`https://api.cloudflare.com/client/v4/accounts/${o.accountId}/analytics_engine/sql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${o.apiToken}` },
@@ -131,7 +176,13 @@ export function analyticsEngineSource(o: AeOptions): FigureSource {
     if (!res.ok)
       throw new Error(`Analytics Engine SQL API answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
     return ((await res.json()) as { data?: Row[] }).data ?? [];
-  }
+  };
+}
+
+/** The Analytics Engine source: one SQL API call per statement, each with the deadline. */
+export function analyticsEngineSource(o: AeOptions): FigureSource {
+  const dataset = o.dataset ?? AE_DATASET;
+  const query = aeQuery(o);
   return {
     async requests(w) {
       const [total, routes, minutes, refusals] = await Promise.all([
@@ -151,5 +202,15 @@ export function analyticsEngineSource(o: AeOptions): FigureSource {
         fast: num(r[`j${i}_fast`]),
       }));
     },
+  };
+}
+
+/** The workers' own points (storefront_events): calls per worker method, and one trace's calls. */
+export function analyticsEngineCalls(o: Omit<AeOptions, 'dataset'> & { dataset?: string }) {
+  const dataset = o.dataset ?? AE_EVENTS_DATASET;
+  const query = aeQuery(o);
+  return {
+    calls: async (w: FigureWindow) => callsOfAe(await query(aeSql.calls(w, dataset))),
+    trace: (w: FigureWindow, traceId: string) => query(aeSql.trace(w, traceId, dataset)),
   };
 }

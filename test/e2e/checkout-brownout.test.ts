@@ -40,9 +40,7 @@ afterAll(async () => {
     "the checkout worker's Stripe breaker no longer open",
     async () => {
       const { data } = await admin.GET('/v1/admin/ops/breakers');
-      const stripeBreaker = data?.workers
-        .find((w) => w.worker === 'checkout')
-        ?.breakers.find((b) => b.name === 'stripe');
+      const stripeBreaker = data?.breakers.find((b) => b.worker === 'checkout' && b.name === 'stripe');
       return data !== undefined && stripeBreaker?.state !== 'open';
     },
     30_000,

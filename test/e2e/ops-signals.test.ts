@@ -1,6 +1,7 @@
 // Ops signals against the real stack: with Postgres stopped, /health answers 503 naming it, and after failing
 // traffic the catalog's Postgres breaker shows open at /v1/admin/ops/breakers; with Postgres back, health is 200
-// and the breaker closes (its transitions recorded). The ops route is for the admin role only.
+// and the breaker closes (its transitions recorded, as the catalog's isolate pushed them to MetricsDO `breakers`).
+// The ops route is for the admin role only.
 import { afterAll, describe, expect, it } from 'vitest';
 import { stripeControl } from './checkout-helpers';
 import { client, devAccountToken, eventually, uniqueWord } from './helpers';
@@ -8,8 +9,7 @@ import { pgControl } from './pg-control';
 
 type Breakers = NonNullable<Awaited<ReturnType<typeof breakers>>['data']>;
 const breakers = async () => client(await devAccountToken('admin')).GET('/v1/admin/ops/breakers');
-const catalogPostgres = (b: Breakers) =>
-  b.workers.find((w) => w.worker === 'catalog')?.breakers.find((x) => x.name === 'postgres');
+const catalogPostgres = (b: Breakers) => b.breakers.find((x) => x.worker === 'catalog' && x.name === 'postgres');
 
 describe('ops signals: health and breakers', () => {
   afterAll(async () => {
@@ -23,15 +23,9 @@ describe('ops signals: health and breakers', () => {
     expect((await merchant.GET('/v1/admin/ops/breakers')).response.status).toBe(403);
     const res = await breakers();
     expect(res.response.status).toBe(200);
-    expect(res.data!.workers.map((w) => w.worker)).toEqual([
-      'gateway',
-      'catalog',
-      'admin',
-      'cart',
-      'checkout',
-      'storefront',
-    ]);
-    expect(res.data!.workers.every((w) => w.reached)).toBe(true);
+    // Pushed by the isolates themselves (the route runs no health check): the stale bound is part of the answer.
+    expect(res.data!.staleAfterSeconds).toBe(120);
+    expect(Array.isArray(res.data!.breakers)).toBe(true);
   });
 
   it('answers liveness without calling a dependency, and readiness with every check timed', async () => {

@@ -20,6 +20,33 @@ const reading = (rule: string, value: number | null, threshold = 1): RuleReading
 });
 
 describe('AlertsDO', () => {
+  it('fires a rule with forMinutes only once its condition held at every evaluation that long', async () => {
+    const o = object();
+    const t = Date.now();
+    const down = (n: number): RuleReading => ({
+      rule: 'signals-unavailable',
+      summary: 'Alert signal sources unreadable',
+      value: n,
+      threshold: 1,
+      firing: n >= 1,
+      forMinutes: 5,
+      ...(n ? { detail: 'business figures: TimeoutError' } : {}),
+    });
+    const at = (minute: number, n: number) => o.evaluate([down(n)], t + minute * MIN);
+    // Unreadable for 4 minutes, then readable: nothing fires, and the count starts again.
+    for (const m of [0, 1, 2, 3, 4]) expect((await at(m, 1)).notified).toEqual([]);
+    expect((await o.report(50)).rules[0]!.detail).toBe('business figures: TimeoutError (held 4 of 5 min)');
+    expect((await at(5, 0)).notified).toEqual([]);
+    for (const m of [6, 7, 8, 9, 10]) expect((await at(m, 1)).notified).toEqual([]);
+    // Held at every evaluation from minute 6 to 11: fires at 11, stays firing, resolves after the usual 3 clear.
+    expect((await at(11, 1)).notified).toEqual([{ rule: 'signals-unavailable', kind: 'firing' }]);
+    expect((await o.report(50)).rules[0]).toMatchObject({ status: 'firing', lastValue: 1 });
+    expect((await at(12, 2)).notified).toEqual([]);
+    expect((await at(13, 0)).notified).toEqual([]);
+    expect((await at(14, 0)).notified).toEqual([]);
+    expect((await at(15, 0)).notified).toEqual([{ rule: 'signals-unavailable', kind: 'resolved' }]);
+  });
+
   it('notifies a start once when 12 evaluations arrive at once, then resolves once', async () => {
     const o = object();
     const t = Date.now();

@@ -1,6 +1,6 @@
 // /health inside workerd with stand-in workers: required vs not-required checks, the merge of a dependency several
 // workers check, and the bound on the answer when a worker hangs.
-import { createExecutionContext, env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { app } from '../../workers/gateway/src/app';
@@ -119,5 +119,43 @@ describe('GET /health', () => {
     );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('GET /health behind the edge limiter', () => {
+  it('counts readiness per address (refused once the counter says so); liveness stays free', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const counted: string[] = [];
+    const refusing = {
+      limit: async ({ key }: { key: string }) => {
+        counted.push(key);
+        return { success: false };
+      },
+    };
+    const bindings = {
+      ...env,
+      ...secrets,
+      ...healthy,
+      RATE_LIMIT_BACKEND: 'durable-object',
+      EDGE_LIMIT_ADDRESS: refusing,
+    };
+    const get = async (path: string) => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(
+        new Request(`https://storefront.test${path}`, { headers: { 'cf-connecting-ip': '203.0.113.77' } }),
+        bindings,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    await get('/health');
+    expect(counted).toEqual(['ip:203.0.113.77']);
+    const refused = await get('/health');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    const live = await get('/health/live');
+    expect(live.status).toBe(200);
+    expect(counted).toHaveLength(1);
   });
 });

@@ -29,6 +29,7 @@ import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/cli
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { log } from '../../../lib/log';
+import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
@@ -498,6 +499,8 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+// One Analytics Engine point per call (lib/metrics/events.ts); inside acceptTraces, so it sees the trace.
+recordCalls(AdminService, 'admin');
 acceptTraces(AdminService);
 
 function adminHealth(env: AdminEnv & DbEnv): Promise<WorkerHealth> {

@@ -1,6 +1,7 @@
 // The cart worker: one CartDO per shopper, addressed by the subject the gateway verified (never by an id a
 // client sends). Prices and product data come from the catalog over RPC, never from the client.
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { CartDO } from '../../../durable-objects/cart/cart.do';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
@@ -10,11 +11,15 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { AppError } from '../../../lib/errors';
 import { HEALTH_PROBE, workerHealth } from '../../../lib/health';
 import { log } from '../../../lib/log';
+import { recordCalls } from '../../../lib/metrics/events';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
 import { cartConfig, cartLimits } from './config';
 
-export { CartDO } from '../../../durable-objects/cart/cart.do';
+// One Analytics Engine point per call and alarm of its objects (lib/metrics/events.ts).
+export { CartDO };
+
+recordCalls(CartDO, 'cart', 'object');
 
 /**
  * Catalog data per SKU, kept for CART_VARIANT_MEMO_MS: an add to cart and the cart answer it returns then cost one
@@ -227,4 +232,5 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+recordCalls(CartWorker, 'cart');
 acceptTraces(CartWorker);

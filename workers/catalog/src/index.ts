@@ -10,6 +10,8 @@ import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
+import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { recordCalls } from '../../../lib/metrics/events';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
@@ -190,7 +192,15 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+// One Analytics Engine point per call (lib/metrics/events.ts); inside acceptTraces, so it sees the trace.
+recordCalls(CatalogService, 'catalog');
 acceptTraces(CatalogService);
+
+// Every isolate's breakers are kept here, by MetricsDO `breakers` (the catalog binds no other worker, so the others
+// reach it without a deploy cycle); its own breaker (Postgres) pushes there too (docs/operations.md).
+export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
+
+startBreakerReports('catalog', 'BREAKERS');
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

@@ -4,10 +4,12 @@
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
-import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
+import { DEAD_LETTERS_OBJECT, DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
+import { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
 import { eventsPage, type InventoryEventPage } from '../../../durable-objects/inventory/ledger.client';
 import { OUTBOX_SHARDS } from '../../../durable-objects/metrics/metrics.do';
+import { OrdersDO } from '../../../durable-objects/orders/orders.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
@@ -27,6 +29,8 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
+import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { recordCalls } from '../../../lib/metrics/events';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { withTimeout } from '../../../lib/resilience';
@@ -37,12 +41,18 @@ import { checkoutHealth } from './health';
 import * as orderOps from './order-ops';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
 
-export { DeadLetterDO } from '../../../durable-objects/dead-letters/dead-letters.do';
-export { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
 export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
-export { OrdersDO } from '../../../durable-objects/orders/orders.do';
+// One Analytics Engine point per call and alarm of its objects (lib/metrics/events.ts).
+export { DeadLetterDO, InventoryDO, OrdersDO };
+
+recordCalls(OrdersDO, 'checkout', 'object');
+recordCalls(InventoryDO, 'checkout', 'object');
+recordCalls(DeadLetterDO, 'checkout', 'object');
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
+
+// Its breakers (Stripe, Postgres; its objects' too) push their state to the catalog's MetricsDO `breakers`.
+startBreakerReports('checkout', 'BREAKERS');
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
@@ -164,6 +174,8 @@ export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+// One Analytics Engine point per call and per queue batch (lib/metrics/events.ts).
+recordCalls(CheckoutWorker, 'checkout');
 acceptTraces(CheckoutWorker);
 
 /** Merchant and ops operations, called by the admin worker after it checked the caller's role. */
@@ -282,6 +294,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+recordCalls(CheckoutOps, 'checkout');
 acceptTraces(CheckoutOps);
 
 const StockActor = z.object({ sub: z.string().min(1).max(200), role: z.enum(['merchant', 'admin']) });

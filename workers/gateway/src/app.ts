@@ -38,6 +38,9 @@ app.use('/v1/*', edgeLimits(), authenticate(), rateLimit());
 app.use('/.well-known/*', edgeLimits(), rateLimit());
 // Images: the edge tier only (per-address counts, overload shedding); a page shows many, and they never change.
 app.use('/images/*', edgeLimits({ countAddress: true }));
+// Readiness: counted per address at the edge like the other public routes (a flood of it from one address is
+// refused before it reaches the report); liveness (/health/live) stays free, it calls nothing.
+app.use('/health', edgeLimits({ countAddress: true }));
 app.onError(onError);
 app.notFound(notFound);
 

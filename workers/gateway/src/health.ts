@@ -1,11 +1,9 @@
 // Readiness of the whole system, as the gateway sees it: its own checks (settings, the rate-limit store) and every
 // worker's health() RPC (their dependencies and their isolates' breakers), all at once, each bounded in time.
-// Also what /v1/admin/ops/breakers serves: the breakers of the gateway's isolate and of each worker's.
 import { authKeys } from '../../../lib/auth/tokens';
-import type { BreakerSnapshot, Check, WorkerHealth } from '../../../lib/contracts/ops';
+import type { Check, WorkerHealth } from '../../../lib/contracts/ops';
 import { dbSettings } from '../../../lib/db/client';
 import { HEALTH_TIMEOUT_MS, probe, workerHealth } from '../../../lib/health';
-import { withTimeout } from '../../../lib/resilience';
 import { gatewayConfig } from './config';
 import type { Rule } from './rate-limit/rules';
 import { storeFor } from './rate-limit/store';
@@ -121,24 +119,4 @@ export function mergeChecks({ calls, answers }: Awaited<ReturnType<typeof collec
   const failing = Object.keys(checks).filter((name) => checks[name]!.status === 'down');
   const status = failing.some((name) => checks[name]!.required) ? 'down' : failing.length ? 'degraded' : 'ok';
   return { status: status as 'ok' | 'degraded' | 'down', failing, checks };
-}
-
-export interface WorkerBreakers {
-  worker: WorkerName;
-  /** false when the worker did not answer in time: its breakers are unknown. */
-  reached: boolean;
-  isolate?: string;
-  isolateStartedAt?: string;
-  breakers: BreakerSnapshot[];
-}
-
-/** The breakers of the gateway's isolate and of the isolate of each worker that answered. */
-export async function breakerStates(env: GatewayBindings): Promise<WorkerBreakers[]> {
-  const { answers } = await withTimeout(collectHealth(env), WORKER_HEALTH_TIMEOUT_MS + 500, 'breaker report');
-  return WORKERS.map((worker) => {
-    const a = answers[worker];
-    return a
-      ? { worker, reached: true, isolate: a.isolate, isolateStartedAt: a.isolateStartedAt, breakers: a.breakers }
-      : { worker, reached: false, breakers: [] };
-  });
 }

@@ -4,6 +4,7 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { workerHealth } from '../../../lib/health';
+import { recordCalls } from '../../../lib/metrics/events';
 import { acceptTraces } from '../../../lib/trace';
 
 /** A file every build has: the health check reads it, so a deploy without its assets shows as down. */
@@ -29,6 +30,7 @@ export class StorefrontService extends WorkerEntrypoint<StorefrontEnv> {
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).
+recordCalls(StorefrontService, 'storefront');
 acceptTraces(StorefrontService);
 
 export default {

@@ -70,6 +70,7 @@ describe('alert rules', () => {
       'replica-lag',
       'breakers-open',
       'dependencies-down',
+      'signals-unavailable',
     ]);
   });
 
@@ -141,7 +142,8 @@ describe('alert rules', () => {
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
-      health: { down: ['postgresPrimary'], open: [{ worker: 'catalog', name: 'postgres', state: 'open', since: 'x' }] },
+      health: { down: ['postgresPrimary'] },
+      breakers: [{ worker: 'catalog', name: 'postgres', state: 'open', since: 'x' }],
     });
     expect(r['dead-letters']).toMatchObject({ value: 2, threshold: 1, firing: true });
     expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
@@ -174,10 +176,27 @@ describe('alert rules', () => {
   });
 
   it('reads null, not 0, for every rule of a source that failed (AlertsDO then keeps their state)', () => {
-    const r = read({ health: { down: [], open: [] }, errors: { business: 'TimeoutError: business figures' } });
+    const r = read({ health: { down: [] }, breakers: [], errors: { business: 'TimeoutError: business figures' } });
     expect(r['dead-letters']).toMatchObject({ value: null, firing: false });
     expect(r['dead-letters']!.detail).toBe('business unavailable: TimeoutError: business figures');
     expect(r['dependencies-down']).toMatchObject({ value: 0, firing: false });
+  });
+
+  it('reads the sources that could not be read as signals-unavailable, held ALERT_SIGNALS_UNAVAILABLE_MINUTES', () => {
+    const r = read({
+      health: { down: [] },
+      errors: { business: 'TimeoutError: business figures', breakers: 'TimeoutError: breakers read' },
+    });
+    expect(r['signals-unavailable']).toMatchObject({
+      value: 2,
+      threshold: 1,
+      firing: true,
+      forMinutes: 5,
+      detail: 'business figures: TimeoutError: business figures; breakers: TimeoutError: breakers read',
+    });
+    expect(read({ errors: {} })['signals-unavailable']).toMatchObject({ value: 0, firing: false, forMinutes: 5 });
+    const strict = AlertVars.parse({ ALERT_SIGNALS_UNAVAILABLE_MINUTES: '2' });
+    expect(readRules(rules, { now, errors: {} }, strict).at(-1)).toMatchObject({ forMinutes: 2 });
   });
 
   it('takes thresholds from config', () => {

@@ -1,6 +1,6 @@
 // The alert rules: one typed table over the signals the system already keeps (request figures of the last minutes,
 // SLO burn rates over two window pairs, the business figures' dead letters, outbox and replica, the health checks
-// and breakers), each with its threshold from config (alerts.config.ts, the SLO latency bounds from
+// and breakers; and whether those could be read at all), each with its threshold from config (alerts.config.ts, the SLO latency bounds from
 // figures.config.ts). readRules turns the signals of one evaluation into readings; AlertsDO keeps the state.
 import type { RuleReading } from '../../../../lib/contracts/alerts';
 import type { BusinessFigures } from '../../../../lib/contracts/figures';
@@ -31,11 +31,13 @@ export interface Signals {
   recent?: RequestFigures;
   burns?: JourneyBurnCounts[];
   business?: BusinessFigures;
-  /** Required checks down (a worker that did not answer included), and every breaker not closed. */
-  health?: { down: string[]; open: { worker: string; name: string; state: string; since: string }[] };
+  /** Required checks down (a worker that did not answer included). */
+  health?: { down: string[] };
+  /** Every breaker not closed in an isolate that reported within the stale bound (MetricsDO `breakers`). */
+  breakers?: { worker: string; name: string; state: string; since: string }[];
   errors: Partial<Record<SignalName, string>>;
 }
-export type SignalName = 'recent' | 'burns' | 'business' | 'health';
+export type SignalName = 'recent' | 'burns' | 'business' | 'health' | 'breakers';
 
 /** What a rule measured: the value compared with its threshold, and whether there were enough events to judge. */
 interface Measure {
@@ -48,10 +50,22 @@ interface Measure {
 export interface AlertRule {
   rule: string;
   summary: string;
-  source: SignalName;
+  /** The source it reads (its rules read null when that source failed); none: it reads the evaluation itself. */
+  source?: SignalName;
   threshold: (c: AlertConfig) => number;
   measure: (s: Signals, c: AlertConfig) => Measure;
+  /** Fires only once its condition has held this many minutes (AlertsDO keeps since when). */
+  forMinutes?: (c: AlertConfig) => number;
 }
+
+/** What each source is called in the docs and the ops API. */
+const SOURCE_NAMES: Record<SignalName, string> = {
+  recent: 'figures',
+  burns: 'slo',
+  business: 'business figures',
+  health: 'health',
+  breakers: 'breakers',
+};
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const minutesSince = (iso: string | null, now: number) => (iso ? round((now - Date.parse(iso)) / 60_000, 1) : 0);
@@ -165,11 +179,11 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
           ? { value: replica.lagSeconds ?? 0, detail: `${replica.lagBytes ?? 'unknown'} bytes of WAL to replay` }
           : { value: 0, detail: 'no replica configured' },
     }),
-    rule('health', {
+    rule('breakers', {
       rule: 'breakers-open',
       summary: 'Circuit breakers not closed',
       threshold: (c) => c.ALERT_BREAKERS_OPEN,
-      measure: ({ open }) => ({
+      measure: (open) => ({
         value: open.length,
         ...(open.length
           ? { detail: open.map((b) => `${b.worker}/${b.name} ${b.state} since ${b.since}`).join(', ') }
@@ -182,14 +196,34 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
       threshold: (c) => c.ALERT_DEPENDENCIES_DOWN,
       measure: ({ down }) => ({ value: down.length, ...(down.length ? { detail: down.join(', ') } : {}) }),
     }),
+    {
+      // The rules of a source that cannot be read keep their state (no "resolved" because a source is away), so a
+      // dead source would silence them for good: this one reads the evaluation itself.
+      rule: 'signals-unavailable',
+      summary: 'Alert signal sources unreadable',
+      threshold: () => 1,
+      forMinutes: (c) => c.ALERT_SIGNALS_UNAVAILABLE_MINUTES,
+      measure: (s) => {
+        const failed = Object.entries(s.errors) as [SignalName, string][];
+        return {
+          value: failed.length,
+          ...(failed.length ? { detail: failed.map(([n, e]) => `${SOURCE_NAMES[n]}: ${e}`).join('; ') } : {}),
+        };
+      },
+    },
   ];
 }
 
 /** Every rule's reading of one evaluation's signals; a rule whose source failed reads null (it keeps its state). */
 export function readRules(rules: AlertRule[], signals: Signals, c: AlertConfig): RuleReading[] {
   return rules.map((r) => {
-    const base = { rule: r.rule, summary: r.summary, threshold: r.threshold(c) };
-    if (signals[r.source] === undefined)
+    const base = {
+      rule: r.rule,
+      summary: r.summary,
+      threshold: r.threshold(c),
+      ...(r.forMinutes ? { forMinutes: r.forMinutes(c) } : {}),
+    };
+    if (r.source && signals[r.source] === undefined)
       return { ...base, value: null, firing: false, detail: `${r.source} unavailable: ${signals.errors[r.source]}` };
     const m = r.measure(signals, c);
     return {

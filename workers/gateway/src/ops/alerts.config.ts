@@ -41,6 +41,9 @@ export const AlertVars = z.object({
   ALERT_BREAKERS_OPEN: intVar(1, { min: 1 }),
   // Required /health checks down (e.g. postgresPrimary), a worker that did not answer included.
   ALERT_DEPENDENCIES_DOWN: intVar(1, { min: 1 }),
+  // A signal source (figures, SLO counts, business figures, health, breakers) unreadable at every evaluation for this
+  // many minutes fires `signals-unavailable`: the rules of a dead source keep their state, so they alone are silent.
+  ALERT_SIGNALS_UNAVAILABLE_MINUTES: intVar(5, { min: 1, max: 24 * 60 }),
 });
 export type AlertConfig = z.output<typeof AlertVars>;
 

@@ -1,6 +1,6 @@
 // One alert evaluation (the gateway's Cron Trigger, every minute): read the signals the ops API serves, all at once
 // and each bounded in time (request figures of the last minutes, the journeys' counts over the four burn windows,
-// the business figures, every worker's health and breakers), turn them into the rules' readings, and hand those to
+// the business figures, every worker's health, the breakers every isolate pushed), turn them into the rules' readings, and hand those to
 // AlertsDO, which keeps each rule's state, records the notifications and delivers them. GET /v1/admin/ops/alerts
 // reads AlertsDO's report.
 import type { Identity } from '../../../../lib/auth/tokens';
@@ -20,6 +20,7 @@ import {
   type Signals,
 } from './alert-rules';
 import { alertsConfig } from './alerts.config';
+import { breakerViews, openBreakers } from './breakers.service';
 import { figuresConfig } from './figures.config';
 import { business, journeysOf, sourceOf, wholeMinutes } from './figures.service';
 
@@ -56,13 +57,9 @@ async function readSignals(env: GatewayBindings, now: number): Promise<Signals> 
     health: async () => {
       const collected = await withTimeout(collectHealth(env), WORKER_HEALTH_TIMEOUT_MS + 500, 'health for alerts');
       const { checks, failing } = mergeChecks(collected);
-      const open = Object.entries(collected.answers).flatMap(([worker, a]) =>
-        a.breakers
-          .filter((b) => b.state !== 'closed')
-          .map((b) => ({ worker, name: b.name, state: b.state, since: b.since })),
-      );
-      return { down: failing.filter((n) => checks[n]!.required), open };
+      return { down: failing.filter((n) => checks[n]!.required) };
     },
+    breakers: async () => openBreakers(await breakerViews(env)),
   } satisfies Record<SignalName, () => Promise<unknown>>;
   const names = Object.keys(reads) as SignalName[];
   const settled = await Promise.allSettled(names.map((n) => reads[n]()));
