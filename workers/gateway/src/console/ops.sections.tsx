@@ -124,17 +124,21 @@ export function Alerts({ alerts }: { alerts: Schemas['AlertsReport'] }) {
 }
 
 export function Breakers({ b }: { b: Schemas['Breakers'] }) {
-  const rows = b.workers.flatMap((w) =>
-    w.reached
-      ? w.breakers.map((br) => [
-          `${w.worker} · ${br.name}`,
-          <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
-          br.since,
-          fmt(br.failures),
-        ])
-      : [[w.worker, <span class="bad">not reached</span>, '–', '–']],
+  // One row per worker × breaker, as the breaker reports have it (isolates per state; stale ones counted apart).
+  const rows = b.breakers.map((br) => [
+    `${br.worker} · ${br.name}`,
+    <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
+    br.since,
+    `${br.isolates.closed} closed, ${br.isolates.open} open, ${br.isolates.halfOpen} half-open, ${br.isolates.stale} stale`,
+  ]);
+  return (
+    <Table
+      caption={`Circuit breakers (a report not repeated for ${b.staleAfterSeconds} s counts as stale)`}
+      head={['Worker · breaker', 'State', 'Since', 'Isolates']}
+      rows={rows}
+      empty="No breaker reported yet."
+    />
   );
-  return <Table caption="Circuit breakers" head={['Worker · breaker', 'State', 'Since', 'Failures']} rows={rows} />;
 }
 
 export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['DeadLetters'] }) {
