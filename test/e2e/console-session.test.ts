@@ -4,7 +4,7 @@
 // another origin refused with nothing changed, and sign-out revoking the session.
 import { describe, expect, it } from 'vitest';
 import { ACCESS, Browser, REFRESH, SID } from './console-helpers';
-import { adminPatch, client, eventually, gateway, insertProduct, ok } from './helpers';
+import { adminPatch, client, devAccountToken, eventually, gateway, insertProduct, ok } from './helpers';
 import { newEmail, PASSWORD, pastReuseGrace } from './identity-helpers';
 import { workerLogLines } from './worker-log';
 
@@ -196,6 +196,36 @@ describe('console sessions', () => {
     } as RequestInit);
     expect(res.status).toBe(413);
     expect(await res.text()).toContain('The form is too large.');
+  });
+
+  it("keeps the console's own traffic (pages and their in-process API calls) out of the figures it shows", async () => {
+    const admin = client(await devAccountToken('admin'));
+    const deadLetters = async () => {
+      const { data } = await admin.GET('/v1/admin/ops/figures', { params: { query: { minutes: 15, top: 10 } } });
+      const routes = data!.requests.routes;
+      return {
+        count: routes.find((r) => r.route === 'GET /v1/admin/dead-letters')?.requests ?? 0,
+        consoleRoutes: routes.filter((r) => r.route.includes(' /admin')).map((r) => r.route),
+      };
+    };
+    const before = (await deadLetters()).count;
+    const b = new Browser();
+    await b.signInAs('admin');
+    // Each live tick reads the dead letters in-process (among five calls): three ticks, then one call of our own.
+    for (let i = 0; i < 3; i++) expect((await b.request('/admin/ops?part=figures')).status).toBe(200);
+    await ok('dead letters', admin.GET('/v1/admin/dead-letters', { params: { query: { limit: 1 } } }));
+    // The rollup flushes everything pending at once, the console's rows (if any) no later than our call's.
+    const after = await eventually(
+      'our own call in the figures',
+      async () => {
+        const f = await deadLetters();
+        return f.count > before ? f : undefined;
+      },
+      10_000,
+      250,
+    );
+    expect(after.count).toBe(before + 1);
+    expect(after.consoleRoutes).toEqual([]);
   });
 
   it('refuses a POST without the CSRF token or from another origin, and changes nothing', async () => {

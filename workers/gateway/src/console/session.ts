@@ -13,6 +13,7 @@ import { createStorefrontClient, type Schemas, type StorefrontClient } from '../
 import { log } from '../../../../lib/log';
 import { outgoingTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
+import { markOwnRequest } from '../middleware/own-requests';
 import type { GatewayApp, GatewayBindings, GatewayVars } from '../types';
 import { newSessionId } from './csrf';
 
@@ -86,7 +87,8 @@ export function apiOf(c: ConsoleContext, token?: string, timeoutMs = API_TIMEOUT
       'x-request-id': c.get('requestId'),
     },
     timeoutMs,
-    fetch: async (request) => untilAborted(c.get('appFetch')(request, c.env, ctx), request.signal),
+    // Marked as the console's own: its figures are kept apart from the traffic it shows (middleware/own-requests.ts).
+    fetch: async (request) => untilAborted(c.get('appFetch')(markOwnRequest(request), c.env, ctx), request.signal),
   });
 }
 
