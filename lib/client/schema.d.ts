@@ -393,7 +393,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token; reusing an old one revokes the session family */
+        /**
+         * Rotate a refresh token; reusing an old one after a short grace revokes the session family
+         * @description A token presented again within REFRESH_REUSE_GRACE_SECONDS (30) of its first rotation gets another successor in the same family (concurrent refreshes, a lost answer); later, reuse revokes the family.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -412,7 +415,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description New tokens (the refresh token sent is now used up) */
+                /** @description New tokens (the refresh token sent is used up once the grace after its first use has passed) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -440,7 +443,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Invalid or expired token (INVALID_REFRESH_TOKEN), or reused (REFRESH_TOKEN_REUSED) */
+                /** @description Invalid or expired token (INVALID_REFRESH_TOKEN), or reused after the grace (REFRESH_TOKEN_REUSED) */
                 401: {
                     headers: {
                         [name: string]: unknown;

@@ -1,6 +1,7 @@
 // The production source of the request figures: the Workers Analytics Engine SQL API over the data points the
 // gateway writes (index1 route; blob1 method, blob2 route, blob3 status, blob4 cache outcome, blob5 error code,
-// blob6 business event; double1 ms, double2 status). It answers the same RequestFigures / JourneyCounts as the
+// blob6 business event, blob7 "console" for the /admin console's own traffic, left out here; double1 ms, double2
+// status). It answers the same RequestFigures / JourneyCounts as the
 // MetricsDO source. Sampling is honoured by weighting every row with `_sample_interval`; percentiles are weighted
 // exact quantiles, so a sampled window's figures are estimates (the DO's are exact counts, 2%-precise latencies).
 // The other workers' points (dataset storefront_events, lib/metrics/events.ts) are read by `aeSql.calls` (per
@@ -17,6 +18,9 @@ const lit = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "''")}
 const at = (ms: number) => lit(new Date(ms).toISOString().slice(0, 19).replace('T', ' '));
 const where = (w: FigureWindow, extra = '') =>
   `WHERE timestamp >= toDateTime(${at(w.from)}) AND timestamp < toDateTime(${at(w.to)})${extra ? ` AND ${extra}` : ''}`;
+/** The request points of the figures: the console's own traffic (blob7 "console") is not the shop's. */
+const whereRequests = (w: FigureWindow, extra = '') =>
+  where(w, ["blob7 != 'console'", extra].filter(Boolean).join(' AND '));
 const W = '_sample_interval';
 const counts =
   `SUM(${W}) AS requests, SUM(IF(double2 >= 400 AND double2 < 500, ${W}, 0)) AS s4xx, ` +
@@ -28,16 +32,16 @@ export const aeSql = {
   total: (w: FigureWindow, dataset = AE_DATASET) =>
     `SELECT ${counts}, SUM(IF(blob4 IN ('HIT', 'STALE'), ${W}, 0)) AS hits, SUM(IF(blob4 != '', ${W}, 0)) AS lookups, ` +
     `SUM(IF(double2 = 429, ${W}, 0)) AS limited, SUM(IF(blob6 = 'cart.started', ${W}, 0)) AS carts ` +
-    `FROM ${dataset} ${where(w)} FORMAT JSON`,
+    `FROM ${dataset} ${whereRequests(w)} FORMAT JSON`,
   routes: (w: FigureWindow, dataset = AE_DATASET) =>
-    `SELECT blob1 AS method, blob2 AS route, ${counts} FROM ${dataset} ${where(w)} ` +
+    `SELECT blob1 AS method, blob2 AS route, ${counts} FROM ${dataset} ${whereRequests(w)} ` +
     'GROUP BY method, route ORDER BY requests DESC FORMAT JSON',
   minutes: (w: FigureWindow, dataset = AE_DATASET) =>
-    `SELECT toStartOfInterval(timestamp, INTERVAL '1' MINUTE) AS minute, ${counts} FROM ${dataset} ${where(w)} ` +
+    `SELECT toStartOfInterval(timestamp, INTERVAL '1' MINUTE) AS minute, ${counts} FROM ${dataset} ${whereRequests(w)} ` +
     'GROUP BY minute ORDER BY minute FORMAT JSON',
   refusals: (w: FigureWindow, dataset = AE_DATASET) =>
     `SELECT blob1 AS method, blob2 AS route, double2 AS status, blob5 AS code, SUM(${W}) AS count ` +
-    `FROM ${dataset} ${where(w, 'double2 >= 400')} GROUP BY method, route, status, code ORDER BY count DESC FORMAT JSON`,
+    `FROM ${dataset} ${whereRequests(w, 'double2 >= 400')} GROUP BY method, route, status, code ORDER BY count DESC FORMAT JSON`,
   journeys: (w: FigureWindow, specs: JourneySpec[], dataset = AE_DATASET) => {
     const cols = specs.map((s, i) => {
       const match =
@@ -53,7 +57,7 @@ export const aeSql = {
         `SUM(IF((${match}) AND double2 < 500 AND double1 <= ${ms}, ${W}, 0)) AS j${i}_fast`
       );
     });
-    return `SELECT ${cols.join(', ') || '0 AS none'} FROM ${dataset} ${where(w)} FORMAT JSON`;
+    return `SELECT ${cols.join(', ') || '0 AS none'} FROM ${dataset} ${whereRequests(w)} FORMAT JSON`;
   },
   /** The workers' calls (storefront_events): per worker × kind × class × method, weighted, with percentiles. */
   calls: (w: FigureWindow, dataset = AE_EVENTS_DATASET) =>

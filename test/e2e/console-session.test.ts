@@ -4,8 +4,8 @@
 // another origin refused with nothing changed, and sign-out revoking the session.
 import { describe, expect, it } from 'vitest';
 import { ACCESS, Browser, REFRESH, SID } from './console-helpers';
-import { adminPatch, client, eventually, insertProduct, ok } from './helpers';
-import { newEmail, PASSWORD } from './identity-helpers';
+import { adminPatch, client, devAccountToken, eventually, gateway, insertProduct, ok } from './helpers';
+import { newEmail, PASSWORD, pastReuseGrace } from './identity-helpers';
 import { workerLogLines } from './worker-log';
 
 const cookieAttributes = ['Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'];
@@ -106,7 +106,13 @@ describe('console sessions', () => {
     expect(b.last.map((c) => c.name)).toEqual(expect.arrayContaining([ACCESS, REFRESH]));
     expect(b.cookies.get(REFRESH)).not.toBe(refresh);
 
-    // The old refresh token is used up: presented again, the API revokes the family and the session ends.
+    // The session id cookie slides with the refresh cookie (it must not end first).
+    const sid = b.last.find((c) => c.name === SID);
+    expect(sid?.attributes).toEqual(expect.arrayContaining(['Max-Age=2592000']));
+
+    // The old refresh token is used up: presented again after the reuse grace, the API revokes the family and the
+    // session ends.
+    await pastReuseGrace(refresh);
     const thief = new Browser();
     thief.cookies.set(SID, b.cookies.get(SID)!);
     thief.cookies.set(REFRESH, refresh);
@@ -116,6 +122,110 @@ describe('console sessions', () => {
     expect(thief.cookies.has(REFRESH)).toBe(false);
     b.cookies.delete(ACCESS);
     expect((await b.request('/admin/ops')).status).toBe(303);
+  });
+
+  it('survives concurrent refreshes: two requests without an access token at once both succeed', async () => {
+    const b = new Browser();
+    await b.signInAs('admin');
+    b.cookies.delete(ACCESS);
+    // Two tabs, or a click during the live tick: both present the same refresh token to the API.
+    const [one, two] = await Promise.all([b.request('/admin/ops'), b.request('/admin/ops?part=figures')]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    b.cookies.delete(ACCESS);
+    expect((await b.request('/admin/ops')).status).toBe(200);
+  });
+
+  it('keeps the session when the refresh is refused for a while (429), answering 503, and ends it on a 401', async () => {
+    const b = new Browser();
+    await b.signInAs('admin');
+    const refresh = b.cookies.get(REFRESH)!;
+    // The auth limit counts the browser's address (10 a minute in the test stack): use it up.
+    for (let i = 0; i < 12; i++)
+      await client(undefined, b.ip).POST('/v1/auth/refresh', { body: { refreshToken: 'x' } });
+    b.cookies.delete(ACCESS);
+    const page = await b.request('/admin/ops');
+    expect(page.status).toBe(503);
+    expect(page.headers.get('retry-after')).toBe('5');
+    expect(await page.text()).toContain('it is kept');
+    const fragment = await b.request('/admin/ops?part=figures');
+    expect(fragment.status).toBe(503);
+    expect(b.cookies.get(REFRESH)).toBe(refresh);
+    expect(b.cookies.has(SID)).toBe(true);
+    // The token was neither revoked nor rotated: it still refreshes (from another address).
+    const { response } = await client().POST('/v1/auth/refresh', { body: { refreshToken: refresh } });
+    expect(response.status).toBe(200);
+  });
+
+  it('revokes the refresh token of cookies it drops (a refresh cookie without its session id)', async () => {
+    const b = new Browser();
+    await b.signInAs('admin');
+    const refresh = b.cookies.get(REFRESH)!;
+    b.cookies.delete(SID);
+    b.cookies.delete(ACCESS);
+    const res = await b.request('/admin/ops');
+    expect(res.status).toBe(303);
+    expect(b.cookies.has(REFRESH)).toBe(false);
+    const { response } = await client().POST('/v1/auth/refresh', { body: { refreshToken: refresh } });
+    expect(response.status).toBe(401);
+  });
+
+  it('refuses a chunked form over 8 KB while it is read, before its end', async () => {
+    const b = new Browser();
+    const csrf = await b.csrf();
+    const chunk = new TextEncoder().encode(`csrf=${csrf}&email=${'a'.repeat(4096)}`);
+    let sent = 0;
+    // The body never ends: only a limit applied while reading can answer.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent < 4) {
+          sent++;
+          controller.enqueue(chunk);
+        } else await new Promise((r) => setTimeout(r, 500));
+      },
+    });
+    const res = await fetch(`${gateway()}/admin/sign-in`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'cf-connecting-ip': b.ip,
+      },
+      signal: AbortSignal.timeout(15_000),
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain('The form is too large.');
+  });
+
+  it("keeps the console's own traffic (pages and their in-process API calls) out of the figures it shows", async () => {
+    const admin = client(await devAccountToken('admin'));
+    const deadLetters = async () => {
+      const { data } = await admin.GET('/v1/admin/ops/figures', { params: { query: { minutes: 15, top: 10 } } });
+      const routes = data!.requests.routes;
+      return {
+        count: routes.find((r) => r.route === 'GET /v1/admin/dead-letters')?.requests ?? 0,
+        consoleRoutes: routes.filter((r) => r.route.includes(' /admin')).map((r) => r.route),
+      };
+    };
+    const before = (await deadLetters()).count;
+    const b = new Browser();
+    await b.signInAs('admin');
+    // Each live tick reads the dead letters in-process (among five calls): three ticks, then one call of our own.
+    for (let i = 0; i < 3; i++) expect((await b.request('/admin/ops?part=figures')).status).toBe(200);
+    await ok('dead letters', admin.GET('/v1/admin/dead-letters', { params: { query: { limit: 1 } } }));
+    // The rollup flushes everything pending at once, the console's rows (if any) no later than our call's.
+    const after = await eventually(
+      'our own call in the figures',
+      async () => {
+        const f = await deadLetters();
+        return f.count > before ? f : undefined;
+      },
+      10_000,
+      250,
+    );
+    expect(after.count).toBe(before + 1);
+    expect(after.consoleRoutes).toEqual([]);
   });
 
   it('refuses a POST without the CSRF token or from another origin, and changes nothing', async () => {

@@ -1,12 +1,27 @@
 // Shared by the identity e2e files (identity.test.ts, identity-attacks.test.ts): account and session calls
 // through the typed client, and the checks of the error and session answers.
+import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Schemas } from '../../lib/client';
-import { type ApiResponse, api, client, ok, uniqueWord } from './helpers';
+import { type ApiResponse, api, client, ok, primary, uniqueWord } from './helpers';
 
 export const PASSWORD = 'a long enough password';
 export const newEmail = () => `${uniqueWord('id')}@example.com`;
 export const now = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Moves a rotated refresh token's rotation back past REFRESH_REUSE_GRACE_SECONDS (30 in the test stack), as if
+ * it had been rotated a minute ago: presented again now, it is reuse, not a concurrent refresh.
+ */
+export async function pastReuseGrace(refreshToken: string): Promise<void> {
+  const hash = createHash('sha256').update(refreshToken).digest('hex');
+  const rows = await primary(
+    `update refresh_tokens set used_at = used_at - interval '60 seconds'
+      where token_hash = $1 and used_at is not null returning 1`,
+    [hash],
+  );
+  if (rows.length !== 1) throw new Error('pastReuseGrace: the token has not been rotated');
+}
 
 /** An answer of the typed client. */
 export type Answer<T = unknown> = { data?: T; error?: Schemas['Error']; response: Response };

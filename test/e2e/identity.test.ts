@@ -13,6 +13,7 @@ import {
   newEmail,
   now,
   PASSWORD,
+  pastReuseGrace,
   refresh,
   register,
   registered,
@@ -102,13 +103,40 @@ describe('refresh tokens', () => {
     expect((await categoriesAs(second.accessToken)).response.status).toBe(200);
   });
 
-  it('reusing a rotated token answers 401 REFRESH_TOKEN_REUSED and revokes the whole family, new token included', async () => {
+  it('reusing a rotated token after the grace answers 401 REFRESH_TOKEN_REUSED and revokes the whole family, new token included', async () => {
     const first = await registered();
     const second = await ok('refresh', refresh(first.refreshToken));
+    await pastReuseGrace(first.refreshToken);
     expectError(await refresh(first.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
     const successor = await refresh(second.refreshToken);
     expectError(successor, 401);
     expect(['REFRESH_TOKEN_REUSED', 'INVALID_REFRESH_TOKEN']).toContain(successor.error?.error.code);
+  });
+
+  it('within the reuse grace, concurrent refreshes of one token all succeed in the same family', async () => {
+    const first = await registered();
+    const answers = await Promise.all([refresh(first.refreshToken), refresh(first.refreshToken)]);
+    const sessions = answers.map((a) => expectSession(a, 200, 'customer'));
+    expect(sessions[0]!.refreshToken).not.toBe(sessions[1]!.refreshToken);
+    const families = await primary<{ n: number }>(
+      'select count(distinct family_id)::int as n from refresh_tokens where token_hash = any($1)',
+      [[first.refreshToken, ...sessions.map((s) => s.refreshToken)].map(sha256Hex)],
+    );
+    expect(families[0]!.n).toBe(1);
+    // Presented again a moment later (a client that lost the answer): still a successor, nothing revoked.
+    const third = expectSession(await refresh(first.refreshToken), 200, 'customer');
+    for (const s of [...sessions, third]) expect((await categoriesAs(s.accessToken)).response.status).toBe(200);
+    // Every successor keeps rotating.
+    for (const s of [...sessions, third]) expectSession(await refresh(s.refreshToken), 200, 'customer');
+    // Past the grace, the first token's reuse revokes the family: every branch ends.
+    await pastReuseGrace(first.refreshToken);
+    expectError(await refresh(first.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
+    const [live] = await primary<{ n: number }>(
+      `select count(*)::int as n from refresh_tokens
+        where family_id = (select family_id from refresh_tokens where token_hash = $1) and revoked_at is null`,
+      [sha256Hex(first.refreshToken)],
+    );
+    expect(live!.n).toBe(0);
   });
 
   it('are stored only as SHA-256 hashes: the raw token appears nowhere in refresh_tokens', async () => {
@@ -128,12 +156,25 @@ describe('refresh tokens', () => {
     }
   });
 
-  it('10 concurrent refreshes of one token: exactly one succeeds, the rest get 401', async () => {
+  it('10 concurrent refreshes of one token: within the grace all succeed (rotation time kept), past it all get 401', async () => {
     const session = await registered();
+    const usedAt = async () =>
+      (
+        await primary<{ used_at: Date }>('select used_at from refresh_tokens where token_hash = $1', [
+          sha256Hex(session.refreshToken),
+        ])
+      )[0]!.used_at.getTime();
+    await ok('refresh', refresh(session.refreshToken));
+    const rotatedAt = await usedAt();
     const results = await Promise.all(Array.from({ length: 10 }, () => refresh(session.refreshToken)));
-    const statuses = results.map((r) => r.response.status);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    for (const r of results.filter((r) => r.response.status !== 200)) expectError(r, 401);
+    expect(results.map((r) => r.response.status)).toEqual(Array(10).fill(200));
+    expect(new Set(results.map((r) => r.data!.refreshToken)).size).toBe(10);
+    // Replays do not move the rotation time, so they cannot stretch the grace.
+    expect(await usedAt()).toBe(rotatedAt);
+    await pastReuseGrace(session.refreshToken);
+    const late = await Promise.all(Array.from({ length: 10 }, () => refresh(session.refreshToken)));
+    for (const r of late) expectError(r, 401);
+    expectError(await refresh(results[0]!.data!.refreshToken), 401);
   });
 
   it('an unknown refresh token answers 401 INVALID_REFRESH_TOKEN', async () => {

@@ -30,6 +30,9 @@ export const GatewayVars = z
     // above what verification accepts (lib/auth/password.ts).
     PASSWORD_ITERATIONS: intVar(PBKDF2_ITERATIONS, { min: 100_000, max: MAX_PBKDF2_ITERATIONS }),
     REFRESH_TOKEN_TTL_DAYS: intVar(30, { min: 1, max: 365 }),
+    // A rotated refresh token presented again this soon after its rotation gets another successor in its family
+    // instead of revoking it: two tabs, or a client that lost the answer, refresh at once (docs/identity.md).
+    REFRESH_REUSE_GRACE_SECONDS: intVar(30, { min: 0, max: 300 }),
     // A guest session's whole life: refreshing rotates its token but never extends it (a customer's slides).
     GUEST_SESSION_TTL_DAYS: intVar(7, { min: 1, max: 365 }),
     // Token buckets, "<requests>/<seconds>" (the bucket holds as many) or "<requests>/<seconds> burst <n>", one per

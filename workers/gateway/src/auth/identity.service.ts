@@ -1,6 +1,6 @@
 // Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
-// with reuse detection (a reused token revokes its whole family), logout, and the scheduled pruning of tokens
-// that can never be used again.
+// with reuse detection (a token reused after its grace revokes its whole family), logout, and the scheduled pruning
+// of tokens that can never be used again.
 import { sql } from 'drizzle-orm';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
 import {
@@ -107,18 +107,23 @@ export async function guest(env: IdentityEnv): Promise<Session> {
 }
 
 /**
- * Rotates a refresh token: the claim of the old token and the insert of its successor are one statement,
- * so two concurrent uses of one token cannot both succeed; the loser is treated as reuse.
+ * Rotates a refresh token: the claim of the old token and the insert of its successor are one statement. A token
+ * presented again within REFRESH_REUSE_GRACE_SECONDS of its first rotation (two tabs, a client that lost the
+ * answer, concurrent requests: the second update waits on the row lock, then re-reads it) gets another successor in
+ * the same family; the rotation time is kept from the first use, so replays cannot stretch the grace. After the
+ * grace, a reuse revokes the family.
  */
 export async function refresh(env: IdentityEnv, token: string): Promise<Session> {
   const keys = await authKeys(env);
   const oldHash = await hashRefreshToken(token);
   const next = await newRefreshToken();
+  const grace = gatewayConfig(env).REFRESH_REUSE_GRACE_SECONDS;
   const rotated = await db(env, (p) =>
     p.execute<{ subject: string; role: Identity['role'] }>(sql`
       with claimed as (
-        update refresh_tokens set used_at = now()
-        where token_hash = ${oldHash} and used_at is null and revoked_at is null and expires_at > now()
+        update refresh_tokens set used_at = coalesce(used_at, now())
+        where token_hash = ${oldHash} and revoked_at is null and expires_at > now()
+          and (used_at is null or (${grace} > 0 and used_at > now() - make_interval(secs => ${grace})))
         returning family_id, subject, role, expires_at
       )
       insert into refresh_tokens (family_id, subject, role, token_hash, expires_at)

@@ -4,6 +4,7 @@
 // in-process (session.ts); every POST is checked for its origin and CSRF token (csrf.ts) before anything happens.
 // Mounted by app.ts, which hands in its own fetch. Sessions, CSRF and roles: docs/admin.md#the-console.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { Role } from '../../../../db/schema/identity';
 import { AUDIT_PARAMS, AuditPage } from './audit.page';
@@ -41,6 +42,17 @@ async function csrfOf(c: ConsoleContext): Promise<string | undefined> {
 
 const forbidden = async (c: ConsoleContext, min: Role) =>
   html(c, <ForbiddenPage min={min} session={c.get('session')} csrf={await csrfOf(c)} />, 403);
+const unavailable = async (c: ConsoleContext) =>
+  html(
+    c,
+    <MessagePage
+      title="Unavailable"
+      message="Your session could not be renewed right now; it is kept. Reload the page in a few seconds."
+      requestId={c.get('requestId')}
+    />,
+    503,
+  );
+const pages = { forbidden, unavailable };
 
 /** The form of a POST, once its size, type, origin and CSRF token pass; else the refusal to answer. */
 async function checkedForm(c: ConsoleContext): Promise<{ form: URLSearchParams } | { refusal: Response }> {
@@ -49,10 +61,8 @@ async function checkedForm(c: ConsoleContext): Promise<{ form: URLSearchParams }
   });
   if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
     return refuse(415, 'Send the form from the console page.');
-  if (Number(c.req.header('content-length') ?? 0) > MAX_FORM_BYTES) return refuse(413, 'The form is too large.');
-  const text = await c.req.text();
-  if (text.length > MAX_FORM_BYTES) return refuse(413, 'The form is too large.');
-  const form = new URLSearchParams(text);
+  // The size was checked by the body limit on every POST (formLimit), while the body is read.
+  const form = new URLSearchParams(await c.req.text());
   const secret = consoleConfig(c.env).CONSOLE_SESSION_SECRET;
   if (!sameOrigin(c.req.raw) || !(await csrfTokenValid(secret, sessionIdOf(c), form.get('csrf'))))
     return refuse(403, 'This form has expired or did not come from this console: reload the page and send it again.');
@@ -74,9 +84,29 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     if (!c.req.path.endsWith('.js') && !c.req.path.endsWith('.css')) c.header('cache-control', 'no-store');
   });
 
-  // The console's script and styles, as the storefront's assets answer them (ETag, 304).
-  r.get('/console.js', (c) => c.env.STOREFRONT.fetch(c.req.raw));
-  r.get('/console.css', (c) => c.env.STOREFRONT.fetch(c.req.raw));
+  // Every POST's body is counted as it is read, a chunked one too (no content-length to trust): over the limit,
+  // the read stops and the answer is 413.
+  r.post(
+    '*',
+    bodyLimit({
+      maxSize: MAX_FORM_BYTES,
+      onError: (c) =>
+        html(c, <MessagePage title="Refused" message="The form is too large." requestId={c.get('requestId')} />, 413),
+    }),
+  );
+
+  // The console's script and styles, as the storefront's assets answer them (ETag, 304). Only what a static file
+  // needs is forwarded: never the session cookies or anything else the browser sent.
+  const asset = (c: ConsoleContext) => {
+    const headers = new Headers();
+    for (const name of ['accept', 'if-none-match']) {
+      const value = c.req.header(name);
+      if (value) headers.set(name, value);
+    }
+    return c.env.STOREFRONT.fetch(new Request(c.req.url, { headers }));
+  };
+  r.get('/console.js', asset);
+  r.get('/console.css', asset);
 
   r.get('/sign-in', async (c) => {
     const sid = ensureSessionId(c);
@@ -118,7 +148,7 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     return c.redirect('/admin/sign-in', 303);
   });
 
-  r.get('/', requireSession('merchant', forbidden), async (c) => {
+  r.get('/', requireSession('merchant', pages), async (c) => {
     const session = c.get('session')!;
     const admin = session.identity.role === 'admin';
     return html(
@@ -145,7 +175,7 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     );
   });
 
-  r.get('/audit', requireSession('merchant', forbidden), async (c) => {
+  r.get('/audit', requireSession('merchant', pages), async (c) => {
     const q = queryOf(c, AUDIT_PARAMS);
     if (!q) {
       const message = `Unknown parameter: the filters are ${AUDIT_PARAMS.join(', ')}.`;
@@ -161,7 +191,7 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     return html(c, <AuditPage query={query} result={result} session={session} csrf={await csrfOf(c)} />, status);
   });
 
-  r.get('/ops', requireSession('admin', forbidden), async (c) => {
+  r.get('/ops', requireSession('admin', pages), async (c) => {
     const q = queryOf(c, ['minutes', 'part']);
     const minutes = Number(q?.minutes ?? 60) as WindowMinutes;
     if (!q || !WINDOWS.includes(minutes) || (q.part !== undefined && q.part !== 'figures')) {

@@ -157,7 +157,7 @@ export function OpsPage(props: Nav & { data: OpsData; at: string; refreshSeconds
         <a href={self} id="ops-refresh">
           Refresh now
         </a>
-        <span id="ops-live-status" class="muted" />
+        <span id="ops-live-status" class="muted" role="status" />
       </div>
       <div
         data-live-src={`/admin/ops?part=figures&minutes=${data.minutes}`}

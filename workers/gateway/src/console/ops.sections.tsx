@@ -123,21 +123,36 @@ export function Alerts({ alerts }: { alerts: Schemas['AlertsReport'] }) {
   );
 }
 
-export function Breakers({ b }: { b: Schemas['Breakers'] }) {
-  // One row per worker × breaker, as the breaker reports have it (isolates per state; stale ones counted apart).
-  const rows = b.breakers.map((br) => [
-    `${br.worker} · ${br.name}`,
-    <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
-    br.since,
-    `${br.isolates.closed} closed, ${br.isolates.open} open, ${br.isolates.halfOpen} half-open, ${br.isolates.stale} stale`,
-  ]);
+/** Per worker × breaker: its worst state among fresh reports, isolate counts, and how old the latest report is. */
+export function Breakers({ b, now = Date.now() }: { b: Schemas['Breakers']; now?: number }) {
+  const rows = [...b.breakers]
+    .sort((x, y) => x.worker.localeCompare(y.worker) || x.name.localeCompare(y.name))
+    .map((br) => {
+      const age = Math.max(0, Math.round((now - Date.parse(br.reportedAt)) / 1000));
+      const i = br.isolates;
+      return [
+        `${br.worker} · ${br.name}`,
+        <span class={br.state === 'closed' ? 'good' : 'bad'}>{br.state}</span>,
+        br.since,
+        `${i.closed} closed, ${i.open} open, ${i.halfOpen} half-open`,
+        i.stale > 0 ? <span class="muted">{`${i.stale} stale`}</span> : '0',
+        br.retryAt ?? '–',
+        `${br.reportedAt} (${fmt(age)} s ago)`,
+      ];
+    });
   return (
-    <Table
-      caption={`Circuit breakers (a report not repeated for ${b.staleAfterSeconds} s counts as stale)`}
-      head={['Worker · breaker', 'State', 'Since', 'Isolates']}
-      rows={rows}
-      empty="No breaker reported yet."
-    />
+    <>
+      <p data-figure="breakers-open">
+        {b.open.length === 0 ? 'No breaker open.' : `${b.open.length} not closed.`} A report older than{' '}
+        {b.staleAfterSeconds} s of a breaker not closed counts as stale.
+      </p>
+      <Table
+        caption="Circuit breakers"
+        head={['Worker · breaker', 'State', 'Since', 'Isolates', 'Stale', 'Retry at', 'Latest report']}
+        rows={rows}
+        empty="No breaker reported yet (a breaker appears once an isolate has called through it)."
+      />
+    </>
   );
 }
 
@@ -145,12 +160,17 @@ export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['Dead
   const o = f?.business.outbox;
   return (
     <>
-      {o && (
+      {(o || dl) && (
         <dl class="figures">
-          <Figure name="queue-copies" label="Order copies in flight" value={fmt(o.copies)} />
-          <Figure name="outbox-pending" label="Outbox tasks pending" value={fmt(o.pending)} />
-          <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
-          <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
+          {o && (
+            <>
+              <Figure name="queue-copies" label="Order copies in flight" value={fmt(o.copies)} />
+              <Figure name="outbox-pending" label="Outbox tasks pending" value={fmt(o.pending)} />
+              <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
+              <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
+            </>
+          )}
+          {/* The dead-letters call answers this on its own: shown even when the figures call failed. */}
           <Figure
             name="dead-letters"
             label="Dead letters waiting"

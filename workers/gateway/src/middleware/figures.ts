@@ -36,17 +36,22 @@ async function flush(env: GatewayBindings, config: FiguresConfig, delayMs: numbe
   }
 }
 
-/** Records one answered request. Never throws: figures must not break a request. */
-export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number, ms: number): void {
+/**
+ * Records one answered request. Never throws: figures must not break a request. `own`: the console's traffic
+ * (middleware/own-requests.ts), written to Analytics Engine flagged (blob7 "console", left out of the request
+ * figures' queries) and kept out of the MetricsDO rollup: the ops page must not count its own polling.
+ */
+export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number, ms: number, own = false): void {
   try {
     c.env.ANALYTICS?.writeDataPoint({
       indexes: [key.route.slice(0, 96)],
-      blobs: [key.method, key.route, String(key.status), key.cache, key.code, key.event],
+      blobs: [key.method, key.route, String(key.status), key.cache, key.code, key.event, own ? 'console' : ''],
       doubles: [ms, key.status],
     });
   } catch {
     // Analytics must never break a request.
   }
+  if (own) return;
   let config: FiguresConfig;
   try {
     config = figuresConfig(c.env);

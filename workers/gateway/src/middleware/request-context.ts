@@ -12,6 +12,7 @@ import { childTraceparent, enterTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { recordFigures } from './figures';
+import { isOwnTraffic } from './own-requests';
 
 /**
  * Refusals that a flash sale or a flood answers by the thousand (sold out, over a cap, rate limited, shed under
@@ -73,6 +74,7 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
       },
       started,
       ms,
+      isOwnTraffic(c.req.raw, c.req.path),
     );
   };
 }

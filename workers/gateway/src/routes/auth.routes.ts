@@ -86,13 +86,21 @@ authRoutes.openapi(
     method: 'post',
     path: '/refresh',
     tags: ['Identity'],
-    summary: 'Rotate a refresh token; reusing an old one revokes the session family',
+    summary: 'Rotate a refresh token; reusing an old one after a short grace revokes the session family',
+    description:
+      'A token presented again within REFRESH_REUSE_GRACE_SECONDS (30) of its first rotation gets another ' +
+      'successor in the same family (concurrent refreshes, a lost answer); later, reuse revokes the family.',
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(RefreshBody, { refreshToken: example.session.refreshToken }) } },
     responses: {
-      200: { description: 'New tokens (the refresh token sent is now used up)', ...json(Session, example.session) },
+      200: {
+        description: 'New tokens (the refresh token sent is used up once the grace after its first use has passed)',
+        ...json(Session, example.session),
+      },
       ...bodyFailures,
-      401: failure('Invalid or expired token (INVALID_REFRESH_TOKEN), or reused (REFRESH_TOKEN_REUSED)'),
+      401: failure(
+        'Invalid or expired token (INVALID_REFRESH_TOKEN), or reused after the grace (REFRESH_TOKEN_REUSED)',
+      ),
       429: tooMany,
     },
   }),

@@ -45,6 +45,12 @@
           say(`Live update failed (${res.status}); retrying.`);
           return;
         }
+        // Replacing the region would drop the keyboard focus of a reader inside it (on a link, a disclosure):
+        // the update waits until they leave it.
+        if (region.contains(document.activeElement)) {
+          say('Live update held while the focus is in the figures.');
+          return;
+        }
         const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
         const open = new Set(
           Array.from(region.querySelectorAll('details[open] > summary'), (s) => s.textContent),
