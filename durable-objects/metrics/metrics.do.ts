@@ -37,9 +37,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     // Gauges: each OrdersDO's task outbox as it last reported it; a row with nothing pending is deleted.
     this.sql.exec(`create table if not exists outbox (source text primary key, pending integer not null,
       failing integer not null, copies integer not null, at integer not null, due_at integer)`);
-    // Objects created before the reports carried the next due time.
+    // Objects created before the reports carried the next due time, the oldest unconfirmed copy's creation.
     const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
-    if (!columns.some((c) => c.name === 'due_at')) this.sql.exec('alter table outbox add column due_at integer');
+    for (const column of ['due_at', 'copy_at'])
+      if (!columns.some((c) => c.name === column)) this.sql.exec(`alter table outbox add column ${column} integer`);
   }
 
   /** Created on first use: only the `breakers` object has the table. */
@@ -65,15 +66,17 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       return;
     }
     this.sql.exec(
-      `insert into outbox (source, pending, failing, copies, at, due_at) values (?, ?, ?, ?, ?, ?)
+      `insert into outbox (source, pending, failing, copies, at, due_at, copy_at) values (?, ?, ?, ?, ?, ?, ?)
        on conflict (source) do update set pending = excluded.pending, failing = excluded.failing,
-         copies = excluded.copies, at = excluded.at, due_at = excluded.due_at where excluded.at >= outbox.at`,
+         copies = excluded.copies, at = excluded.at, due_at = excluded.due_at, copy_at = excluded.copy_at
+         where excluded.at >= outbox.at`,
       source,
       counts.pending,
       counts.failing,
       counts.copies,
       at,
       counts.nextDueAt ?? null,
+      counts.oldestCopyAt ?? null,
     );
   }
 
@@ -87,9 +90,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
         copies: number | null;
         oldest: number | null;
         due: number | null;
+        copy: number | null;
       }>(
         `select count(*) as objects, sum(pending) as pending, sum(failing) as failing, sum(copies) as copies,
-         min(at) as oldest, min(due_at) as due from outbox`,
+         min(at) as oldest, min(due_at) as due, min(copy_at) as copy from outbox`,
       )
       .one();
     return {
@@ -99,6 +103,7 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       copies: r.copies ?? 0,
       oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
       oldestDueAt: r.due === null ? null : new Date(r.due).toISOString(),
+      oldestCopyAt: r.copy === null ? null : new Date(r.copy).toISOString(),
     };
   }
 

@@ -253,6 +253,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
         copies: sum('copies'),
         oldestReportAt: earliest((p) => p.oldestReportAt),
         oldestDueAt: earliest((p) => p.oldestDueAt),
+        oldestCopyAt: earliest((p) => p.oldestCopyAt),
       };
     });
   }

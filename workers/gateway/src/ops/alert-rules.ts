@@ -171,6 +171,19 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
       measure: (b) => ({ value: b.outbox.failing, detail: `${b.outbox.pending} tasks pending` }),
     }),
     rule('business', {
+      rule: 'queue-oldest-age',
+      // The OrdersDOs' unconfirmed copies are the `orders` Queue's backlog: local Queues expose no depth.
+      summary: 'Seconds the oldest order copy has waited for the orders consumer to confirm it',
+      threshold: (c) => c.ALERT_QUEUE_OLDEST_SECONDS,
+      measure: ({ outbox }, _c, now) => {
+        const since = outbox.oldestCopyAt;
+        return {
+          value: since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : 0,
+          detail: since ? `${outbox.copies} copies unconfirmed, the oldest since ${since}` : 'no copy unconfirmed',
+        };
+      },
+    }),
+    rule('business', {
       rule: 'replica-lag',
       summary: 'Seconds the Postgres replica is behind the primary',
       threshold: (c) => c.ALERT_REPLICA_LAG_SECONDS,

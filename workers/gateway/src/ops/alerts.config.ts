@@ -35,6 +35,9 @@ export const AlertVars = z.object({
   ALERT_OUTBOX_STUCK_MINUTES: intVar(10, { min: 1 }),
   // OrdersDO tasks whose last run failed, over all objects.
   ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
+  // Seconds the oldest order copy has waited for the `orders` consumer's confirmation (the Queue's oldest message
+  // as the OrdersDOs see it): a healthy copy is confirmed within a second or two; ORDERS_CONFIRM_SECONDS resends.
+  ALERT_QUEUE_OLDEST_SECONDS: intVar(300, { min: 1 }),
   // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).
   ALERT_REPLICA_LAG_SECONDS: intVar(60, { min: 1 }),
   // Breakers not closed (open or half-open), over every worker's answering isolate.

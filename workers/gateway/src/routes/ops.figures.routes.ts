@@ -91,11 +91,20 @@ const OpsFigures = z
           copies: z.number().int(),
           oldestReportAt: z.string().nullable(),
           oldestDueAt: z.string().nullable(),
+          oldestCopyAt: z
+            .string()
+            .nullable()
+            .openapi({
+              description:
+                'When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the ' +
+                "Queue's backlog age as the objects see it (production: also the Queues analytics, see docs).",
+            }),
         })
         .openapi({
           description:
             'OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order ' +
-            'copies sent to the `orders` Queue not yet confirmed by its consumer, and the earliest due time of a ' +
+            'copies sent to the `orders` Queue not yet confirmed by its consumer (the Queue backlog) and the oldest of ' +
+            'them, and the earliest due time of a ' +
             'task (in the past: overdue, its object has not run it).',
         }),
     }),
