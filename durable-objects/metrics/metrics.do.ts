@@ -4,13 +4,16 @@
 // SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
 // the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts. The object named
 // `breakers` also keeps every isolate's circuit breakers as they push them (breakers.ts): gauges of the same kind
-// as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration.
+// as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration. It
+// keeps the isolates' slow-query counts (slow-queries.ts) for the same reasons.
 import { DurableObject } from 'cloudflare:workers';
 import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
 import type { BreakerPush } from '../../lib/contracts/ops';
+import type { SlowQueryPush } from '../../lib/db/slow-queries';
 import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
 import { BreakerBook, type BreakerView, mergeBreakers } from './breakers';
 import { metricsConfig } from './config';
+import { SlowQueryBook, type SlowQueryMinute } from './slow-queries';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 
@@ -26,6 +29,7 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
   private sql: SqlStorage;
   private prunedAt = 0;
   private book: BreakerBook | undefined;
+  private slow: SlowQueryBook | undefined;
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     super(ctx, env);
@@ -52,6 +56,18 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
   /** One isolate's breakers, pushed on first use, each transition and a heartbeat (lib/metrics/breaker-reports). */
   async pushBreakers(push: BreakerPush): Promise<void> {
     this.breakerBook.push(push);
+  }
+
+  /** One isolate's slow-query counts per minute (lib/db/slow-queries.ts); kept by the `breakers` object too. */
+  async pushSlowQueries(push: SlowQueryPush): Promise<void> {
+    this.slow ??= new SlowQueryBook(this.sql);
+    this.slow.push(push);
+  }
+
+  /** Slow queries per worker and minute since `from` (epoch ms). */
+  async slowQueries(from: number): Promise<SlowQueryMinute[]> {
+    this.slow ??= new SlowQueryBook(this.sql);
+    return this.slow.since(from);
   }
 
   /** Every worker × breaker: the worst state among isolates reported within `staleMs`, and their counts. */

@@ -78,6 +78,7 @@ describe('alert rules', () => {
       'queue-oldest-age',
       'replica-lag',
       'breakers-open',
+      'slow-queries',
       'dependencies-down',
       'signals-unavailable',
     ]);
@@ -205,6 +206,20 @@ describe('alert rules', () => {
       threshold: 300,
       firing: true,
       detail: expect.stringContaining('1 copies unconfirmed'),
+    });
+  });
+
+  it('adds up the slow queries of every worker and fires at ALERT_SLOW_QUERIES', () => {
+    expect(read({ slowQueries: [] })['slow-queries']).toMatchObject({ value: 0, threshold: 10, firing: false });
+    const slow = (catalog: number) => [
+      { worker: 'catalog', count: catalog },
+      { worker: 'checkout', count: 3 },
+    ];
+    expect(read({ slowQueries: slow(6) })['slow-queries']).toMatchObject({ value: 9, firing: false });
+    expect(read({ slowQueries: slow(7) })['slow-queries']).toMatchObject({
+      value: 10,
+      firing: true,
+      detail: 'catalog: 7, checkout: 3',
     });
   });
 
