@@ -6068,6 +6068,15 @@ export interface components {
                     oldestCopyAt: string | null;
                 };
             };
+            /** @description Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour (kept an hour; older minutes of the window are absent); null when they could not be read. */
+            slowQueries: {
+                total: number;
+                perMinute: {
+                    minute: string;
+                    worker: string;
+                    count: number;
+                }[];
+            } | null;
             funnel: {
                 cartsStarted: number;
                 ordersAccepted: number;

@@ -108,6 +108,17 @@ const OpsFigures = z
             'task (in the past: overdue, its object has not run it).',
         }),
     }),
+    slowQueries: z
+      .object({
+        total: z.number().int(),
+        perMinute: z.array(z.object({ minute: z.string(), worker: z.string(), count: z.number().int() })),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour ' +
+          '(kept an hour; older minutes of the window are absent); null when they could not be read.',
+      }),
     funnel: z.object({
       cartsStarted: z.number().int(),
       ordersAccepted: z.number().int(),
