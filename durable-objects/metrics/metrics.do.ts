@@ -4,13 +4,16 @@
 // SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
 // the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts. The object named
 // `breakers` also keeps every isolate's circuit breakers as they push them (breakers.ts): gauges of the same kind
-// as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration.
+// as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration. It
+// keeps the isolates' slow-query counts (slow-queries.ts) for the same reasons.
 import { DurableObject } from 'cloudflare:workers';
 import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
 import type { BreakerPush } from '../../lib/contracts/ops';
+import type { SlowQueryPush } from '../../lib/db/slow-queries';
 import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
 import { BreakerBook, type BreakerView, mergeBreakers } from './breakers';
 import { metricsConfig } from './config';
+import { SlowQueryBook, type SlowQueryMinute } from './slow-queries';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 
@@ -26,6 +29,7 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
   private sql: SqlStorage;
   private prunedAt = 0;
   private book: BreakerBook | undefined;
+  private slow: SlowQueryBook | undefined;
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     super(ctx, env);
@@ -37,9 +41,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     // Gauges: each OrdersDO's task outbox as it last reported it; a row with nothing pending is deleted.
     this.sql.exec(`create table if not exists outbox (source text primary key, pending integer not null,
       failing integer not null, copies integer not null, at integer not null, due_at integer)`);
-    // Objects created before the reports carried the next due time.
+    // Objects created before the reports carried the next due time, the oldest unconfirmed copy's creation.
     const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
-    if (!columns.some((c) => c.name === 'due_at')) this.sql.exec('alter table outbox add column due_at integer');
+    for (const column of ['due_at', 'copy_at'])
+      if (!columns.some((c) => c.name === column)) this.sql.exec(`alter table outbox add column ${column} integer`);
   }
 
   /** Created on first use: only the `breakers` object has the table. */
@@ -51,6 +56,18 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
   /** One isolate's breakers, pushed on first use, each transition and a heartbeat (lib/metrics/breaker-reports). */
   async pushBreakers(push: BreakerPush): Promise<void> {
     this.breakerBook.push(push);
+  }
+
+  /** One isolate's slow-query counts per minute (lib/db/slow-queries.ts); kept by the `breakers` object too. */
+  async pushSlowQueries(push: SlowQueryPush): Promise<void> {
+    this.slow ??= new SlowQueryBook(this.sql);
+    this.slow.push(push);
+  }
+
+  /** Slow queries per worker and minute since `from` (epoch ms). */
+  async slowQueries(from: number): Promise<SlowQueryMinute[]> {
+    this.slow ??= new SlowQueryBook(this.sql);
+    return this.slow.since(from);
   }
 
   /** Every worker × breaker: the worst state among isolates reported within `staleMs`, and their counts. */
@@ -65,15 +82,17 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       return;
     }
     this.sql.exec(
-      `insert into outbox (source, pending, failing, copies, at, due_at) values (?, ?, ?, ?, ?, ?)
+      `insert into outbox (source, pending, failing, copies, at, due_at, copy_at) values (?, ?, ?, ?, ?, ?, ?)
        on conflict (source) do update set pending = excluded.pending, failing = excluded.failing,
-         copies = excluded.copies, at = excluded.at, due_at = excluded.due_at where excluded.at >= outbox.at`,
+         copies = excluded.copies, at = excluded.at, due_at = excluded.due_at, copy_at = excluded.copy_at
+         where excluded.at >= outbox.at`,
       source,
       counts.pending,
       counts.failing,
       counts.copies,
       at,
       counts.nextDueAt ?? null,
+      counts.oldestCopyAt ?? null,
     );
   }
 
@@ -87,9 +106,10 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
         copies: number | null;
         oldest: number | null;
         due: number | null;
+        copy: number | null;
       }>(
         `select count(*) as objects, sum(pending) as pending, sum(failing) as failing, sum(copies) as copies,
-         min(at) as oldest, min(due_at) as due from outbox`,
+         min(at) as oldest, min(due_at) as due, min(copy_at) as copy from outbox`,
       )
       .one();
     return {
@@ -99,6 +119,7 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       copies: r.copies ?? 0,
       oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
       oldestDueAt: r.due === null ? null : new Date(r.due).toISOString(),
+      oldestCopyAt: r.copy === null ? null : new Date(r.copy).toISOString(),
     };
   }
 

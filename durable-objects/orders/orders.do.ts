@@ -42,7 +42,7 @@ import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
-import { TaskOutbox, type TaskRow } from './tasks';
+import { EMPTY_OUTBOX, TaskOutbox, type TaskRow } from './tasks';
 
 /** An OrdersDO reports its outbox counts at most this often. */
 const REPORT_EVERY_MS = 1000;
@@ -74,7 +74,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * object that never has a task (a refused checkout) never reports; one that wakes with tasks has an alarm, which
    * changes the outbox and so reports.
    */
-  private reported = JSON.stringify({ pending: 0, failing: 0, copies: 0, nextDueAt: null });
+  private reported = JSON.stringify(EMPTY_OUTBOX);
   /** A report is scheduled. */
   private reportDue = false;
 

@@ -24,6 +24,9 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   attempts: number;
 }
 
+/** Nothing waiting, its keys in the order counts() gives them (OrdersDO compares the two serialized). */
+export const EMPTY_OUTBOX: OutboxCounts = { pending: 0, failing: 0, copies: 0, oldestCopyAt: null, nextDueAt: null };
+
 /** Due tasks run by one alarm; the rest wait for the next one. */
 const BATCH = 50;
 /** What a task's run may answer: nothing (done, deleted) or when to run it again though it succeeded. */
@@ -43,15 +46,30 @@ export class TaskOutbox {
     this.sql = storage.sql;
   }
 
-  /** What is waiting: every task, those whose last run failed, the order copies not yet confirmed, the next due. */
+  /**
+   * What is waiting: every task, those whose last run failed, the order copies not yet confirmed and since when the
+   * oldest of them waits, the next due.
+   */
   counts(): OutboxCounts {
     const r = this.sql
-      .exec<{ pending: number; failing: number | null; copies: number | null; due: number | null }>(
+      .exec<{
+        pending: number;
+        failing: number | null;
+        copies: number | null;
+        copy_at: number | null;
+        due: number | null;
+      }>(
         `select count(*) as pending, sum(last_error is not null) as failing, sum(kind = 'publish') as copies,
-         min(due_at) as due from task`,
+         min(case when kind = 'publish' then created_at end) as copy_at, min(due_at) as due from task`,
       )
       .one();
-    return { pending: r.pending, failing: r.failing ?? 0, copies: r.copies ?? 0, nextDueAt: r.due };
+    return {
+      pending: r.pending,
+      failing: r.failing ?? 0,
+      copies: r.copies ?? 0,
+      oldestCopyAt: r.copy_at,
+      nextDueAt: r.due,
+    };
   }
 
   migrate() {
@@ -60,21 +78,29 @@ export class TaskOutbox {
         payload text not null, attempts integer not null default 0, due_at integer not null, last_error text,
         unique (order_id, kind));
     `);
+    // Since when a task waits (the queue backlog's age); objects created before it get now for their tasks.
+    const columns = this.sql.exec<{ name: string }>('pragma table_info(task)').toArray();
+    if (!columns.some((c) => c.name === 'created_at')) {
+      this.sql.exec('alter table task add column created_at integer');
+      this.sql.exec('update task set created_at = ?', Date.now());
+    }
   }
 
   /**
    * A task for later (or now); one per order and kind, so repeated requests coalesce. Asked for again, it is new
-   * work (e.g. a newer version to copy): its attempts start again from zero.
+   * work (e.g. a newer version to copy): its attempts start again from zero, but it keeps its creation time (the
+   * order's changes have waited since then: the age of the backlog, not of the newest message).
    */
   add(orderId: string, kind: TaskKind, payload: unknown, dueAt: number) {
     this.sql.exec(
-      `insert into task (order_id, kind, payload, due_at) values (?, ?, ?, ?)
+      `insert into task (order_id, kind, payload, due_at, created_at) values (?, ?, ?, ?, ?)
        on conflict (order_id, kind) do update
          set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at), attempts = 0, last_error = null`,
       orderId,
       kind,
       JSON.stringify(payload),
       dueAt,
+      Date.now(),
     );
     void this.arm();
   }

@@ -6059,7 +6059,7 @@ export interface components {
                     waiting: number;
                     oldestFirstSeenAt: string | null;
                 };
-                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order copies sent to the `orders` Queue not yet confirmed by its consumer, and the earliest due time of a task (in the past: overdue, its object has not run it). */
+                /** @description OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order copies sent to the `orders` Queue not yet confirmed by its consumer (the Queue backlog) and the oldest of them, and the earliest due time of a task (in the past: overdue, its object has not run it). */
                 outbox: {
                     objects: number;
                     pending: number;
@@ -6067,8 +6067,19 @@ export interface components {
                     copies: number;
                     oldestReportAt: string | null;
                     oldestDueAt: string | null;
+                    /** @description When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the Queue's backlog age as the objects see it (production: also the Queues analytics, see docs). */
+                    oldestCopyAt: string | null;
                 };
             };
+            /** @description Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour (kept an hour; older minutes of the window are absent); null when they could not be read. */
+            slowQueries: {
+                total: number;
+                perMinute: {
+                    minute: string;
+                    worker: string;
+                    count: number;
+                }[];
+            } | null;
             funnel: {
                 cartsStarted: number;
                 ordersAccepted: number;

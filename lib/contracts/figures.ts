@@ -37,19 +37,25 @@ export interface OutboxCounts {
   /** Order copies sent to the `orders` Queue and not yet confirmed by its consumer (the Queue's backlog, seen
    * from the objects: in the Queue, retrying, or lost and waiting to be sent again). */
   copies: number;
+  /** When the oldest of those copies was first asked for (epoch ms; null with none): the backlog's oldest message,
+   * however often it was sent again or replaced by a newer version of its order. */
+  oldestCopyAt: number | null;
   /** The earliest due time of its tasks (epoch ms), null with none. Once past, the object's alarm should be running
    * them; a healthy order keeps an `expire` task due HOLD_TTL_SECONDS ahead, so how old the report is says nothing. */
   nextDueAt: number | null;
 }
 
 /** Every OrdersDO's last report, added up. */
-export interface OutboxFigures extends Omit<OutboxCounts, 'nextDueAt'> {
+export interface OutboxFigures extends Omit<OutboxCounts, 'nextDueAt' | 'oldestCopyAt'> {
   /** Objects with at least one task. */
   objects: number;
   /** The oldest report among them (an object reports on every change, so this is the longest-unchanged one). */
   oldestReportAt: string | null;
   /** The earliest `nextDueAt` among them (ISO 8601): in the past, a task is overdue by that much (`outbox-stuck`). */
   oldestDueAt: string | null;
+  /** The earliest `oldestCopyAt` among them (ISO 8601): the `orders` Queue's oldest unconfirmed message, as seen from
+   * the objects (`queue-oldest-age`). */
+  oldestCopyAt: string | null;
 }
 
 /** A time window [from, to) in epoch ms. */

@@ -7,14 +7,17 @@ import { dbSettings } from './client';
 const url = 'postgres://shop:hunter2@db.example/shop';
 
 describe('dbSettings', () => {
-  it('reads the primary, treats a blank replica and proxy as absent, and defaults DB_TIMEOUT_MS to 1500', () => {
+  it('reads the primary, treats a blank replica and proxy as absent, and defaults DB_TIMEOUT_MS to 1500, SLOW_QUERY_MS to 500', () => {
     expect(dbSettings({ DATABASE_URL: url, DATABASE_REPLICA_URL: '', NEON_LOCAL_PROXY: ' ' })).toEqual({
       DATABASE_URL: url,
       DATABASE_REPLICA_URL: undefined,
       NEON_LOCAL_PROXY: undefined,
       DB_TIMEOUT_MS: 1500,
+      SLOW_QUERY_MS: 500,
     });
     expect(dbSettings({ DATABASE_URL: url, DB_TIMEOUT_MS: '3000' }).DB_TIMEOUT_MS).toBe(3000);
+    expect(dbSettings({ DATABASE_URL: url, SLOW_QUERY_MS: '250' }).SLOW_QUERY_MS).toBe(250);
+    expect(() => dbSettings({ DATABASE_URL: url, SLOW_QUERY_MS: '0' })).toThrow(/SLOW_QUERY_MS/);
   });
 
   it('names a missing primary, a bad replica (value hidden) and a timeout out of range', () => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import * as schema from '../../db/schema';
 import { configOf, intVar, optionalText, secret } from '../config';
 import { useLocalNeonProxy } from './neon-local';
+import { slowQueries, timedFetch } from './slow-queries';
 
 /** Database settings of a worker: secrets in production (wrangler secret put), injected by `npm run dev`. */
 export interface DbEnv {
@@ -17,6 +18,8 @@ export interface DbEnv {
   NEON_LOCAL_PROXY?: string;
   /** Deadline for all database calls of one request, in ms. */
   DB_TIMEOUT_MS?: string;
+  /** A query this slow (ms) or slower is logged and counted. */
+  SLOW_QUERY_MS?: string;
 }
 
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// connection string');
@@ -27,6 +30,8 @@ export const DbVars = z.object({
   NEON_LOCAL_PROXY: optionalText(z.string().regex(/^[\w.-]+:\d+$/, 'expected host:port')),
   // 0 would abort every query at once: at least 1 ms, at most a minute.
   DB_TIMEOUT_MS: intVar(1500, { min: 1, max: 60_000 }),
+  // A query that takes this long or longer is logged and counted as slow (lib/db/slow-queries.ts).
+  SLOW_QUERY_MS: intVar(500, { min: 1, max: 60_000 }),
 });
 export type DbSettings = z.infer<typeof DbVars>;
 
@@ -36,6 +41,9 @@ let localProxy: string | undefined;
 /** The worker's database settings, validated once per isolate; a ConfigError names what is missing or wrong. */
 export function dbSettings(env: DbEnv): DbSettings {
   const settings = configOf(env, DbVars, 'the database settings (secrets: wrangler secret put)');
+  // Every HTTP query is timed; the threshold is the isolate's (one worker's settings).
+  neonConfig.fetchFunction = timedFetch;
+  slowQueries.thresholdMs = settings.SLOW_QUERY_MS;
   if (settings.NEON_LOCAL_PROXY && settings.NEON_LOCAL_PROXY !== localProxy) {
     useLocalNeonProxy(neonConfig, settings.NEON_LOCAL_PROXY);
     localProxy = settings.NEON_LOCAL_PROXY;

@@ -170,6 +170,8 @@ describe('ops figures', () => {
     expect(figures.business.revenue.byCurrency).toEqual([{ currency: 'USD', amount: revenue, orders: 3 }]);
     expect(figures.business.revenue.perHour.reduce((s, h) => s + h.amount, 0)).toBe(revenue);
     expect(figures.business.hottestSkus[0]).toMatchObject({ sku, units: 6, orders: 3, currency: 'USD' });
+    // Read from MetricsDO `breakers` (counted in test/workers/slow-queries.worker.test.ts): none of this mix is slow.
+    expect(figures.slowQueries).toEqual({ total: expect.any(Number), perMinute: expect.any(Array) });
     expect(figures.funnel).toEqual({
       cartsStarted: 5,
       ordersAccepted: 3,

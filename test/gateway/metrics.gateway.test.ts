@@ -65,10 +65,10 @@ describe('MetricsDO outbox gauges', () => {
   it('keeps each source’s newest report, drops a source with nothing pending, and adds them up', async () => {
     const s = shard(`t-${crypto.randomUUID()}`);
     const t = Date.now();
-    await s.report('a', { pending: 3, failing: 1, copies: 2, nextDueAt: t + 900_000 }, t);
-    await s.report('b', { pending: 1, failing: 0, copies: 1, nextDueAt: t - 60_000 }, t + 1);
+    await s.report('a', { pending: 3, failing: 1, copies: 2, oldestCopyAt: t - 30_000, nextDueAt: t + 900_000 }, t);
+    await s.report('b', { pending: 1, failing: 0, copies: 1, oldestCopyAt: t - 5_000, nextDueAt: t - 60_000 }, t + 1);
     // An older report arriving late changes nothing.
-    await s.report('a', { pending: 9, failing: 9, copies: 9, nextDueAt: t - 999_999 }, t - 5);
+    await s.report('a', { pending: 9, failing: 9, copies: 9, oldestCopyAt: 1, nextDueAt: t - 999_999 }, t - 5);
     expect(await s.outbox()).toEqual({
       objects: 2,
       pending: 4,
@@ -76,14 +76,19 @@ describe('MetricsDO outbox gauges', () => {
       copies: 3,
       oldestReportAt: new Date(t).toISOString(),
       oldestDueAt: new Date(t - 60_000).toISOString(),
+      oldestCopyAt: new Date(t - 30_000).toISOString(),
     });
-    await s.report('b', { pending: 0, failing: 0, copies: 0, nextDueAt: null }, t + 2);
+    // `a`'s copies confirmed: the backlog's oldest is `b`'s.
+    await s.report('a', { pending: 3, failing: 1, copies: 0, oldestCopyAt: null, nextDueAt: t + 900_000 }, t + 2);
+    expect(await s.outbox()).toMatchObject({ copies: 1, oldestCopyAt: new Date(t - 5_000).toISOString() });
+    await s.report('b', { pending: 0, failing: 0, copies: 0, oldestCopyAt: null, nextDueAt: null }, t + 3);
     expect(await s.outbox()).toMatchObject({
       objects: 1,
       pending: 3,
       oldestDueAt: new Date(t + 900_000).toISOString(),
+      oldestCopyAt: null,
     });
-    await s.report('a', { pending: 0, failing: 0, copies: 0, nextDueAt: null }, t + 3);
+    await s.report('a', { pending: 0, failing: 0, copies: 0, oldestCopyAt: null, nextDueAt: null }, t + 4);
     expect(await s.outbox()).toEqual({
       objects: 0,
       pending: 0,
@@ -91,6 +96,7 @@ describe('MetricsDO outbox gauges', () => {
       copies: 0,
       oldestReportAt: null,
       oldestDueAt: null,
+      oldestCopyAt: null,
     });
   });
 });

@@ -10,7 +10,7 @@ import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
-import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces } from '../../../lib/trace';
@@ -201,6 +201,8 @@ acceptTraces(CatalogService);
 export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
 
 startBreakerReports('catalog', 'BREAKERS');
+// Its slow Postgres queries (its objects' too) are counted there as well.
+startSlowQueryReports('catalog', 'BREAKERS');
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {

@@ -29,7 +29,7 @@ import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
 import { AppError, validationError } from '../../../lib/errors';
-import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
@@ -53,6 +53,8 @@ type Env = CheckoutEnv & DbEnv & StripeEnv;
 
 // Its breakers (Stripe, Postgres; its objects' too) push their state to the catalog's MetricsDO `breakers`.
 startBreakerReports('checkout', 'BREAKERS');
+// Its slow Postgres queries (its objects' too) are counted there as well.
+startSlowQueryReports('checkout', 'BREAKERS');
 
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
@@ -253,6 +255,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
         copies: sum('copies'),
         oldestReportAt: earliest((p) => p.oldestReportAt),
         oldestDueAt: earliest((p) => p.oldestDueAt),
+        oldestCopyAt: earliest((p) => p.oldestCopyAt),
       };
     });
   }

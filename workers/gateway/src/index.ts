@@ -2,7 +2,7 @@
 // wrangler.toml) evaluate the alert rules every minute and prune the refresh tokens that can never be used again,
 // once an hour (`wrangler dev --test-scheduled` runs them locally through /__scheduled?cron=...).
 import { log } from '../../../lib/log';
-import { startBreakerReports } from '../../../lib/metrics/breaker-reports.worker';
+import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { app } from './app';
 import { pruneRefreshTokens } from './auth/identity.service';
 import { ALERTS_CRON, evaluateAlerts } from './ops/alerts.service';
@@ -12,6 +12,7 @@ export { RateLimiterDO } from '../../../durable-objects/rate-limiter/rate-limite
 
 // Its breakers (the rate limiter's) push their state to the catalog's MetricsDO `breakers` (docs/operations.md).
 startBreakerReports('gateway', 'BREAKERS');
+startSlowQueryReports('gateway', 'BREAKERS');
 
 export default {
   fetch: app.fetch,

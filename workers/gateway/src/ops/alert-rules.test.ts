@@ -47,7 +47,15 @@ const burns = (w: { '5m': number[]; '30m': number[]; '1h': number[]; '6h': numbe
 const business = (b: Partial<BusinessFigures>) =>
   ({
     deadLetters: { waiting: 0, oldestFirstSeenAt: null },
-    outbox: { objects: 0, pending: 0, failing: 0, copies: 0, oldestReportAt: null, oldestDueAt: null },
+    outbox: {
+      objects: 0,
+      pending: 0,
+      failing: 0,
+      copies: 0,
+      oldestReportAt: null,
+      oldestDueAt: null,
+      oldestCopyAt: null,
+    },
     replica: { configured: true, lagBytes: 0, lagSeconds: 0 },
     ...b,
   }) as BusinessFigures;
@@ -67,8 +75,10 @@ describe('alert rules', () => {
       'dead-letter-age',
       'outbox-stuck',
       'outbox-failing',
+      'queue-oldest-age',
       'replica-lag',
       'breakers-open',
+      'slow-queries',
       'dependencies-down',
       'signals-unavailable',
     ]);
@@ -139,6 +149,7 @@ describe('alert rules', () => {
           copies: 1,
           oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
           oldestDueAt: new Date(now - 20 * 60_000).toISOString(),
+          oldestCopyAt: new Date(now - 20 * 60_000).toISOString(),
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
@@ -149,6 +160,7 @@ describe('alert rules', () => {
     expect(r['dead-letter-age']).toMatchObject({ value: 90, threshold: 60, firing: true });
     expect(r['outbox-stuck']).toMatchObject({ value: 20, threshold: 10, firing: true });
     expect(r['outbox-failing']).toMatchObject({ value: 12, threshold: 10, firing: true });
+    expect(r['queue-oldest-age']).toMatchObject({ value: 1200, threshold: 300, firing: true });
     expect(r['replica-lag']).toMatchObject({ value: 30, threshold: 60, firing: false });
     expect(r['breakers-open']).toMatchObject({ value: 1, firing: true, detail: 'catalog/postgres open since x' });
     expect(r['dependencies-down']).toMatchObject({ value: 1, firing: true, detail: 'postgresPrimary' });
@@ -163,6 +175,7 @@ describe('alert rules', () => {
       copies: 0,
       oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
       oldestDueAt: new Date(now + dueInMinutes * 60_000).toISOString(),
+      oldestCopyAt: null,
     });
     expect(read({ business: business({ outbox: outbox(5) }) })['outbox-stuck']).toMatchObject({
       value: 0,
@@ -172,6 +185,41 @@ describe('alert rules', () => {
     expect(read({ business: business({ outbox: outbox(-10) }) })['outbox-stuck']).toMatchObject({
       value: 10,
       firing: true,
+    });
+  });
+
+  it('reads the queue backlog age from the oldest unconfirmed copy; none waiting is 0', () => {
+    const outbox = (copyAgeSeconds: number | null) => ({
+      objects: 1,
+      pending: 1,
+      failing: 0,
+      copies: copyAgeSeconds === null ? 0 : 1,
+      oldestReportAt: new Date(now).toISOString(),
+      oldestDueAt: new Date(now + 60_000).toISOString(),
+      oldestCopyAt: copyAgeSeconds === null ? null : new Date(now - copyAgeSeconds * 1000).toISOString(),
+    });
+    const age = (s: number | null) => read({ business: business({ outbox: outbox(s) }) })['queue-oldest-age'];
+    expect(age(null)).toMatchObject({ value: 0, firing: false });
+    expect(age(299)).toMatchObject({ value: 299, firing: false });
+    expect(age(300)).toMatchObject({
+      value: 300,
+      threshold: 300,
+      firing: true,
+      detail: expect.stringContaining('1 copies unconfirmed'),
+    });
+  });
+
+  it('adds up the slow queries of every worker and fires at ALERT_SLOW_QUERIES', () => {
+    expect(read({ slowQueries: [] })['slow-queries']).toMatchObject({ value: 0, threshold: 10, firing: false });
+    const slow = (catalog: number) => [
+      { worker: 'catalog', count: catalog },
+      { worker: 'checkout', count: 3 },
+    ];
+    expect(read({ slowQueries: slow(6) })['slow-queries']).toMatchObject({ value: 9, firing: false });
+    expect(read({ slowQueries: slow(7) })['slow-queries']).toMatchObject({
+      value: 10,
+      firing: true,
+      detail: 'catalog: 7, checkout: 3',
     });
   });
 

@@ -35,9 +35,11 @@ export interface Signals {
   health?: { down: string[] };
   /** Every breaker not closed in an isolate that reported within the stale bound (MetricsDO `breakers`). */
   breakers?: { worker: string; name: string; state: string; since: string }[];
+  /** Slow Postgres queries per worker over the last ALERT_SLOW_QUERIES_MINUTES (MetricsDO `breakers`). */
+  slowQueries?: { worker: string; count: number }[];
   errors: Partial<Record<SignalName, string>>;
 }
-export type SignalName = 'recent' | 'burns' | 'business' | 'health' | 'breakers';
+export type SignalName = 'recent' | 'burns' | 'business' | 'health' | 'breakers' | 'slowQueries';
 
 /** What a rule measured: the value compared with its threshold, and whether there were enough events to judge. */
 interface Measure {
@@ -65,6 +67,7 @@ const SOURCE_NAMES: Record<SignalName, string> = {
   business: 'business figures',
   health: 'health',
   breakers: 'breakers',
+  slowQueries: 'slow queries',
 };
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -171,6 +174,19 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
       measure: (b) => ({ value: b.outbox.failing, detail: `${b.outbox.pending} tasks pending` }),
     }),
     rule('business', {
+      rule: 'queue-oldest-age',
+      // The OrdersDOs' unconfirmed copies are the `orders` Queue's backlog: local Queues expose no depth.
+      summary: 'Seconds the oldest order copy has waited for the orders consumer to confirm it',
+      threshold: (c) => c.ALERT_QUEUE_OLDEST_SECONDS,
+      measure: ({ outbox }, _c, now) => {
+        const since = outbox.oldestCopyAt;
+        return {
+          value: since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : 0,
+          detail: since ? `${outbox.copies} copies unconfirmed, the oldest since ${since}` : 'no copy unconfirmed',
+        };
+      },
+    }),
+    rule('business', {
       rule: 'replica-lag',
       summary: 'Seconds the Postgres replica is behind the primary',
       threshold: (c) => c.ALERT_REPLICA_LAG_SECONDS,
@@ -189,6 +205,18 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
           ? { detail: open.map((b) => `${b.worker}/${b.name} ${b.state} since ${b.since}`).join(', ') }
           : {}),
       }),
+    }),
+    rule('slowQueries', {
+      rule: 'slow-queries',
+      summary: 'Postgres queries at or over SLOW_QUERY_MS in the last ALERT_SLOW_QUERIES_MINUTES, all workers',
+      threshold: (c) => c.ALERT_SLOW_QUERIES,
+      measure: (byWorker) => {
+        const total = byWorker.reduce((n, w) => n + w.count, 0);
+        return {
+          value: total,
+          ...(total ? { detail: byWorker.map((w) => `${w.worker}: ${w.count}`).join(', ') } : {}),
+        };
+      },
     }),
     rule('health', {
       rule: 'dependencies-down',

@@ -35,13 +35,20 @@ export const AlertVars = z.object({
   ALERT_OUTBOX_STUCK_MINUTES: intVar(10, { min: 1 }),
   // OrdersDO tasks whose last run failed, over all objects.
   ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
+  // Seconds the oldest order copy has waited for the `orders` consumer's confirmation (the Queue's oldest message
+  // as the OrdersDOs see it): a healthy copy is confirmed within a second or two; ORDERS_CONFIRM_SECONDS resends.
+  ALERT_QUEUE_OLDEST_SECONDS: intVar(300, { min: 1 }),
   // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).
   ALERT_REPLICA_LAG_SECONDS: intVar(60, { min: 1 }),
   // Breakers not closed (open or half-open), over every worker's answering isolate.
   ALERT_BREAKERS_OPEN: intVar(1, { min: 1 }),
+  // Slow Postgres queries (each at or over its worker's SLOW_QUERY_MS) over every worker in the last
+  // ALERT_SLOW_QUERIES_MINUTES whole minutes (the one under way included), at or over which `slow-queries` fires.
+  ALERT_SLOW_QUERIES: intVar(10, { min: 1 }),
+  ALERT_SLOW_QUERIES_MINUTES: intVar(5, { min: 1, max: 60 }),
   // Required /health checks down (e.g. postgresPrimary), a worker that did not answer included.
   ALERT_DEPENDENCIES_DOWN: intVar(1, { min: 1 }),
-  // A signal source (figures, SLO counts, business figures, health, breakers) unreadable at every evaluation for this
+  // A signal source (figures, SLO counts, business figures, health, breakers, slow queries) unreadable at every evaluation for this
   // many minutes fires `signals-unavailable`: the rules of a dead source keep their state, so they alone are silent.
   ALERT_SIGNALS_UNAVAILABLE_MINUTES: intVar(5, { min: 1, max: 24 * 60 }),
 });

@@ -20,7 +20,7 @@ import {
   type Signals,
 } from './alert-rules';
 import { alertsConfig } from './alerts.config';
-import { breakerViews, openBreakers } from './breakers.service';
+import { breakerViews, openBreakers, slowQueriesByWorker, slowQueryMinutes } from './breakers.service';
 import { figuresConfig } from './figures.config';
 import { business, journeysOf, sourceOf, wholeMinutes } from './figures.service';
 
@@ -60,6 +60,7 @@ async function readSignals(env: GatewayBindings, now: number): Promise<Signals> 
       return { down: failing.filter((n) => checks[n]!.required) };
     },
     breakers: async () => openBreakers(await breakerViews(env)),
+    slowQueries: async () => slowQueriesByWorker(await slowQueryMinutes(env, last(c.ALERT_SLOW_QUERIES_MINUTES).from)),
   } satisfies Record<SignalName, () => Promise<unknown>>;
   const names = Object.keys(reads) as SignalName[];
   const settled = await Promise.allSettled(names.map((n) => reads[n]()));

@@ -12,6 +12,7 @@ import { withTimeout } from '../../../../lib/resilience';
 import { unwrap } from '../../../../lib/rpc';
 import { shardName } from '../middleware/figures';
 import type { GatewayBindings } from '../types';
+import { slowQueryMinutes } from './breakers.service';
 import { type FiguresConfig, figuresConfig } from './figures.config';
 
 /** A window of whole minutes: `from` floored, `to` ceiled (so "now" includes the minute under way). */
@@ -63,9 +64,14 @@ export async function business(
 /** GET /v1/admin/ops/figures. */
 export async function opsFigures(env: GatewayBindings, identity: Identity, w: FigureWindow, top: number) {
   const config = figuresConfig(env);
-  const [requests, biz] = await Promise.all([
+  const [requests, biz, slow] = await Promise.all([
     sourceOf(env, config).requests(w),
     business(env, identity, w, top, config),
+    // Kept an hour by MetricsDO `breakers`; unreadable, the other figures still answer.
+    slowQueryMinutes(env, w.from).then(
+      (minutes) => minutes.filter((m) => m.minute < w.to),
+      () => null,
+    ),
   ]);
   const started = requests.cartsStarted;
   return {
@@ -77,6 +83,10 @@ export async function opsFigures(env: GatewayBindings, identity: Identity, w: Fi
     source: config.FIGURES_SOURCE,
     requests,
     business: biz,
+    slowQueries: slow && {
+      total: slow.reduce((n, m) => n + m.count, 0),
+      perMinute: slow.map((m) => ({ minute: new Date(m.minute).toISOString(), worker: m.worker, count: m.count })),
+    },
     funnel: {
       cartsStarted: started,
       ordersAccepted: biz.orders.accepted,

@@ -91,14 +91,34 @@ const OpsFigures = z
           copies: z.number().int(),
           oldestReportAt: z.string().nullable(),
           oldestDueAt: z.string().nullable(),
+          oldestCopyAt: z
+            .string()
+            .nullable()
+            .openapi({
+              description:
+                'When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the ' +
+                "Queue's backlog age as the objects see it (production: also the Queues analytics, see docs).",
+            }),
         })
         .openapi({
           description:
             'OrdersDO task outboxes as each last reported (on every change): tasks pending and failing, order ' +
-            'copies sent to the `orders` Queue not yet confirmed by its consumer, and the earliest due time of a ' +
+            'copies sent to the `orders` Queue not yet confirmed by its consumer (the Queue backlog) and the oldest of ' +
+            'them, and the earliest due time of a ' +
             'task (in the past: overdue, its object has not run it).',
         }),
     }),
+    slowQueries: z
+      .object({
+        total: z.number().int(),
+        perMinute: z.array(z.object({ minute: z.string(), worker: z.string(), count: z.number().int() })),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour ' +
+          '(kept an hour; older minutes of the window are absent); null when they could not be read.',
+      }),
     funnel: z.object({
       cartsStarted: z.number().int(),
       ordersAccepted: z.number().int(),
