@@ -168,7 +168,15 @@ export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['Dead
               <Figure name="outbox-pending" label="Outbox tasks pending" value={fmt(o.pending)} />
               <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
               <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
+              <Figure name="queue-oldest-copy" label="Oldest order copy waiting since" value={o.oldestCopyAt ?? '–'} />
             </>
+          )}
+          {f && (
+            <Figure
+              name="slow-queries"
+              label="Slow queries (last hour)"
+              value={f.slowQueries ? fmt(f.slowQueries.total) : 'unreadable'}
+            />
           )}
           {/* The dead-letters call answers this on its own: shown even when the figures call failed. */}
           <Figure
