@@ -8,7 +8,7 @@ import { adminToken, merchantToken, paidOrder } from './admin-orders-helpers';
 import { freshSku, guestToken, setStock } from './checkout-helpers';
 import { adminPatch, client, eventually, insertProduct, primary } from './helpers';
 import { expectError, registered } from './identity-helpers';
-import { startReceiver } from './notify-helpers';
+import { SLOW_MS, startReceiver } from './notify-helpers';
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const created: string[] = [];
@@ -142,6 +142,47 @@ describe('outbound webhooks', () => {
       200,
     );
     expect(d.attempts[0]).toMatchObject({ statusCode: 302, error: expect.stringContaining('not followed') });
+    await client(await merchantToken()).PATCH('/v1/admin/webhooks/{id}', {
+      params: { path: { id: endpoint.id } },
+      body: { enabled: false },
+    });
+  });
+
+  it('logs a slow endpoint once: an answer after the db deadline is delivered, not resent', async () => {
+    const { endpoint } = await register('/slow', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const eventId = `evt_${orderId}:paid`;
+    const d = await eventually(
+      'the slow delivery logged',
+      async () => {
+        const x = (await deliveries(endpoint.id)).find((y) => y.eventId === eventId);
+        return x?.state === 'delivered' ? x : false;
+      },
+      30_000,
+      200,
+    );
+    expect(d.attempts).toEqual([
+      { attempt: 1, statusCode: 204, latencyMs: expect.any(Number), error: null, at: expect.any(String) },
+    ]);
+    expect(d.attempts[0]!.latencyMs).toBeGreaterThanOrEqual(SLOW_MS - 100);
+    // Longer than the first retry's wait (1 s) plus a slow answer: a resend would have arrived by now.
+    await new Promise((r) => setTimeout(r, 1000 + SLOW_MS + 1000));
+    expect(receiver.received('/slow', eventId)).toHaveLength(1);
+  });
+
+  it('logs an endpoint that does not answer within WEBHOOK_TIMEOUT_MS as a failed attempt', async () => {
+    const { endpoint } = await register('/hang', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const d = await eventually(
+      'the timeout logged',
+      async () => {
+        const x = (await deliveries(endpoint.id)).find((y) => y.eventId === `evt_${orderId}:paid`);
+        return x?.attempts.length ? x : false;
+      },
+      30_000,
+      200,
+    );
+    expect(d.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 3000 ms' });
     await client(await merchantToken()).PATCH('/v1/admin/webhooks/{id}', {
       params: { path: { id: endpoint.id } },
       body: { enabled: false },

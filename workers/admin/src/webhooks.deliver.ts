@@ -85,10 +85,13 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   }
   const latencyMs = Date.now() - started;
   const state = error ? 'failing' : 'delivered';
-  await q.transaction([
-    q`insert into webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
+  // A new client: a client's deadline (DB_TIMEOUT_MS) runs from its creation, and the POST may have taken longer
+  // than that; logging with `q` would abort, the message be retried and a delivered event posted again.
+  const after = db(env);
+  await after.transaction([
+    after`insert into webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
       values (${deliveryId}, ${attempts}, ${status}, ${latencyMs}, ${error})`,
-    q`update webhook_deliveries set state = ${state}, updated_at = now() where id = ${deliveryId}`,
+    after`update webhook_deliveries set state = ${state}, updated_at = now() where id = ${deliveryId}`,
   ]);
   if (error) throw new DeliveryFailed(`delivery ${deliveryId} attempt ${attempts}: ${error}`);
   log.info('webhook delivered', { deliveryId, eventId: row.event_id, attempts, status, latencyMs });
