@@ -262,6 +262,13 @@ describe('outbound webhooks', () => {
     const bad = [
       { url: 'http://hooks.example.com/x', events: ['order.paid'] },
       { url: 'https://user:pw@hooks.example.com/x', events: ['order.paid'] },
+      // Not public receivers (the test stack allows loopback hosts only): a port scan or the metadata service.
+      { url: 'https://169.254.169.254/latest/meta-data', events: ['order.paid'] },
+      { url: 'https://10.0.0.5:6379/x', events: ['order.paid'] },
+      { url: 'https://hooks.example.com:5432/x', events: ['order.paid'] },
+      { url: 'https://[::ffff:a00:5]/x', events: ['order.paid'] },
+      { url: 'https://metadata.google.internal/x', events: ['order.paid'] },
+      { url: 'https://intranet/x', events: ['order.paid'] },
       { url: 'https://hooks.example.com/x', events: ['order.shipped'] },
       { url: 'https://hooks.example.com/x', events: [] },
       { url: 'https://hooks.example.com/x', events: ['order.paid', 'order.paid'] },

@@ -8,7 +8,8 @@ import type { StoreEvent } from '../../../lib/contracts/notifications';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';
 import { withTimeout } from '../../../lib/resilience';
-import { postSigned, receiverUrlAllowed } from '../../../lib/webhooks/signed-post';
+import { receiverUrlProblem } from '../../../lib/webhooks/receiver-url';
+import { postSigned } from '../../../lib/webhooks/signed-post';
 import type { NotifyConfig } from './notify.config';
 
 type Env = AdminEnv & DbEnv;
@@ -61,8 +62,9 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   let status: number | null = null;
   let error: string | null = null;
   const started = Date.now();
-  if (!receiverUrlAllowed(row.url as string, c.WEBHOOK_ALLOW_LOOPBACK === 'true')) {
-    error = 'the endpoint URL is not an allowed receiver (https only)';
+  const urlProblem = receiverUrlProblem(row.url as string, c.WEBHOOK_ALLOW_LOOPBACK === 'true');
+  if (urlProblem) {
+    error = `the endpoint URL is not an allowed receiver: it ${urlProblem}`;
   } else {
     try {
       const res = await postSigned(row.url as string, row.secret as string, row.body as string, {
