@@ -255,6 +255,14 @@ describe('outbound webhooks', () => {
     expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
   });
 
+  it('has an index for the fan-out lookup of the deliveries by event (event_id first)', async () => {
+    const rows = await primary("select indexdef from pg_indexes where tablename = 'webhook_deliveries'");
+    expect(
+      rows.some((r) => /\(event_id[,)]/.test(r.indexdef as string)),
+      JSON.stringify(rows),
+    ).toBe(true);
+  });
+
   it('refuses bad input with a 4xx naming it, changing nothing; a shopper token gets 403', async () => {
     const merchant = client(await merchantToken());
     const count = async () => Number((await primary('select count(*)::int as n from webhook_endpoints'))[0].n);
