@@ -49,6 +49,8 @@ export const testVars = {
   WEBHOOK_TIMEOUT_MS: '3000',
   // The duplicate-delivery test's shopper: every notification of their orders is sent to the Queue twice.
   FAULT_DUPLICATE_NOTICES_OF: 'twice@fault.test',
+  // The slow-Queue test's shopper: each notification send of their orders first waits 4 s.
+  FAULT_SLOW_NOTICES_OF: 'slow-notices@fault.test',
 };
 
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */

@@ -75,7 +75,8 @@ export const webhookDeliveries = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    unique('webhook_deliveries_once').on(t.endpointId, t.eventId),
+    // event_id first: the fan-out looks a new event's deliveries up by event_id alone (webhooks.deliver.ts).
+    unique('webhook_deliveries_once').on(t.eventId, t.endpointId),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
   ],
 );

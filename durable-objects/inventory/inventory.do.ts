@@ -318,6 +318,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     this.lowStock ??= new LowStock(this.sql, inventoryConfig(this.env).INVENTORY_LOW_THRESHOLD);
     const levels = this.store.levelsOf(s);
     const lowDue = s.initialized === 1 && this.lowStock.due(levels);
+    let lowFailed = false;
     if (levelsDue || eventsDue || lowDue) {
       // If this send never finishes (crash, eviction), the alarm comes back for it after the usual delay.
       this.sql.exec('update stock set sync_due_at = ?', now + this.syncDelayMs);
@@ -327,6 +328,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         eventsDue ? failureOf(copyEvents(this.store, this.env, s.sku, this.eventsKept)) : null,
         lowDue ? failureOf(this.lowStock.check(levels, this.env.NOTIFICATIONS)) : null,
       ]);
+      lowFailed = lowError !== null;
       if (levelsError === null && eventsError === null && lowError === null) {
         this.sql.exec(
           `update stock set sync_failures = 0, sync_due_at = case
@@ -345,7 +347,8 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
         });
       }
     }
-    this.store.arm();
+    // A failed inventory.low send leaves nothing behind that arm() otherwise sees: keep its retry armed.
+    this.store.arm(lowFailed);
   }
 
   /** Releases the holds past their own expiry, with their `expire` events. */

@@ -267,14 +267,18 @@ export class StockStore {
     return this.levelsOf(this.current()!);
   }
 
-  /** One alarm for everything due: the next hold expiry, a pending send of the levels or copy of events. */
-  arm() {
+  /**
+   * One alarm for everything due: the next hold expiry, a pending send of the levels or copy of events, and
+   * sync_due_at also when `retryDue` (a send the levels do not show, e.g. a failed inventory.low: low-stock.ts).
+   */
+  arm(retryDue = false) {
     const next = this.sql
       .exec<{ at: number | null }>(
         `select min(at) as at from (
            select min(expires_at) as at from holds where status = 'active'
            union all select coalesce(sync_due_at, 0) from stock
-             where version > synced_version or events_copied_seq < (select max(seq) from events))`,
+             where version > synced_version or events_copied_seq < (select max(seq) from events) or ?)`,
+        retryDue ? 1 : 0,
       )
       .one().at;
     if (next === null) void this.storage.deleteAlarm();

@@ -16,6 +16,8 @@ export const OrdersVars = z.object({
   FAULT_LOSE_ORDER_COPIES_OF: optionalText(z.string().max(254)),
   /** Test fault, empty in production: every notification of this email's orders is sent to the Queue twice. */
   FAULT_DUPLICATE_NOTICES_OF: optionalText(z.string().max(254)),
+  /** Test fault, empty in production: every notification send of this email's orders first waits 4 s. */
+  FAULT_SLOW_NOTICES_OF: optionalText(z.string().max(254)),
   /**
    * How long the stock stays held once the payment waits for the shopper (3-D Secure, `requires_action`): an
    * abandoned authentication gives the stock back after this, not after HOLD_TTL_SECONDS.

@@ -22,6 +22,7 @@ import { outgoingTrace } from '../../lib/trace';
 import type { TaskRow, TaskRun } from './tasks';
 
 const QUEUE_TIMEOUT_MS = 5000;
+const SLOW_FAULT_MS = 4000;
 
 export interface Notice {
   key: string;
@@ -108,8 +109,11 @@ export class NoticeLog {
     storage: DurableObjectStorage,
     private readonly queue: Queue<NotificationMessage>,
     private readonly order: (id: string) => OrderSnapshot | null,
-    /** Test fault (FAULT_DUPLICATE_NOTICES_OF): this shopper's notices are sent twice. */
-    private readonly duplicateFor?: string,
+    /**
+     * Test faults: FAULT_DUPLICATE_NOTICES_OF (this shopper's notices are sent twice), FAULT_SLOW_NOTICES_OF (their
+     * sends first wait SLOW_FAULT_MS, as a slow Queue would).
+     */
+    private readonly faults: { duplicateFor?: string; slowFor?: string } = {},
   ) {
     this.sql = storage.sql;
   }
@@ -159,7 +163,9 @@ export class NoticeLog {
       ...(n.email ? [n.email] : []),
       { type: 'event' as const, event: n.event },
     ]);
-    const messages = this.duplicateFor && o.owner.email === this.duplicateFor ? [...once, ...once] : once;
+    const messages = this.faults.duplicateFor && o.owner.email === this.faults.duplicateFor ? [...once, ...once] : once;
+    if (this.faults.slowFor && o.owner.email === this.faults.slowFor)
+      await new Promise((r) => setTimeout(r, SLOW_FAULT_MS));
     await withTimeout(
       this.queue.sendBatch(
         messages.map((body) => ({ body: trace ? { ...body, trace } : body, contentType: 'json' as const })),

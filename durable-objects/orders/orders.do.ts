@@ -85,7 +85,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     this.actionHoldTtlMs = config.HOLD_ACTION_TTL_SECONDS * 1000;
     this.tasks = new TaskOutbox(ctx.storage, () => this.reportOutbox());
     this.notices = env.NOTIFICATIONS
-      ? new NoticeLog(ctx.storage, env.NOTIFICATIONS, (id) => this.book.order(id), config.FAULT_DUPLICATE_NOTICES_OF)
+      ? new NoticeLog(ctx.storage, env.NOTIFICATIONS, (id) => this.book.order(id), {
+          duplicateFor: config.FAULT_DUPLICATE_NOTICES_OF,
+          slowFor: config.FAULT_SLOW_NOTICES_OF,
+        })
       : undefined;
     this.book = new OrderBook(ctx.storage, this.tasks, this.notices);
     this.ports = portsFrom(env);
@@ -363,9 +366,13 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     await this.tasks.arm();
   }
 
-  /** Runs the due tasks of one order now; the caller holds the order's lock. */
+  /**
+   * Runs the due tasks of one order now; the caller holds the order's lock. Not `notify`: its Queue send (up to
+   * 5 s) would add to the answer of a checkout, a payment event or a refund under the order's lock (the flash-sale
+   * path); the task is already stored, so the alarm armed here sends it right after the answer, and retries it.
+   */
   private async runTasksNow(orderId: string) {
-    for (const task of this.tasks.due(Date.now(), orderId)) await this.settle(task);
+    for (const task of this.tasks.due(Date.now(), orderId)) if (task.kind !== 'notify') await this.settle(task);
     await this.tasks.arm();
   }
 

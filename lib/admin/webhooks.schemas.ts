@@ -3,21 +3,25 @@
 // documents with these; the admin worker parses the same input again, since it is reached over a binding.
 import { z } from '@hono/zod-openapi';
 import { WEBHOOK_EVENT_TYPES } from '../contracts/notifications';
+import { receiverUrlProblem } from '../webhooks/receiver-url';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** https; plain http only for a loopback host (accepted by the admin worker only where WEBHOOK_ALLOW_LOOPBACK). */
+/**
+ * A public https receiver (lib/webhooks/receiver-url.ts). Loopback hosts pass here and are refused by the admin
+ * worker unless WEBHOOK_ALLOW_LOOPBACK (dev, tests): the gateway does not know the flag.
+ */
 export const EndpointUrl = z
   .url({ protocol: /^https?$/ })
   .max(2048)
-  .refine(
-    (u) => {
-      const url = new URL(u);
-      return !url.username && !url.password && (url.protocol === 'https:' || LOOPBACK.has(url.hostname));
-    },
-    { message: 'must be an https URL without credentials (plain http only for 127.0.0.1 or localhost in dev)' },
-  )
-  .openapi({ example: 'https://hooks.example.com/storefront' });
+  .superRefine((u, ctx) => {
+    const problem = receiverUrlProblem(u, true);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .openapi({
+    example: 'https://hooks.example.com/storefront',
+    description:
+      'https, port 443 or 8443, a public host: no IP address of a private, loopback or link-local network, no ' +
+      'localhost, *.internal, *.local or single-label name, no credentials.',
+  });
 
 const Events = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))

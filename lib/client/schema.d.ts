@@ -3947,6 +3947,7 @@ export interface paths {
                     "application/json": {
                         /**
                          * Format: uri
+                         * @description https, port 443 or 8443, a public host: no IP address of a private, loopback or link-local network, no localhost, *.internal, *.local or single-label name, no credentials.
                          * @example https://hooks.example.com/storefront
                          */
                         url: string;
@@ -4173,6 +4174,7 @@ export interface paths {
                     "application/json": {
                         /**
                          * Format: uri
+                         * @description https, port 443 or 8443, a public host: no IP address of a private, loopback or link-local network, no localhost, *.internal, *.local or single-label name, no credentials.
                          * @example https://hooks.example.com/storefront
                          */
                         url?: string;

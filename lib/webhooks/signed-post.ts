@@ -1,23 +1,8 @@
 // The one way the system calls a webhook receiver (the ops alert webhook, merchants' endpoints): a JSON POST signed
 // like Stripe's (lib/alerts/signature.ts: `t=<unix s>,v1=<HMAC-SHA256 of "<t>.<body>">`), bounded by a deadline,
 // redirects never followed (a 3xx is an answer, not a hop: it would carry the signed body wherever it points).
-// Receivers' URLs are https; plain http only for a loopback host (the local sinks of dev and tests).
+// Which URLs may receive is receiver-url.ts's rule, checked by the callers.
 import { SIGNATURE_HEADER, signatureHeader } from '../alerts/signature';
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** Whether `url` may receive signed calls: https, or http to a loopback host when `allowLoopback`. */
-export function receiverUrlAllowed(url: string, allowLoopback: boolean): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (u.username || u.password) return false;
-  if (u.protocol === 'https:') return true;
-  return u.protocol === 'http:' && allowLoopback && LOOPBACK.has(u.hostname);
-}
 
 export interface SignedPostResult {
   status: number;

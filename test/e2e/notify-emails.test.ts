@@ -5,6 +5,7 @@
 // theirs.
 import { describe, expect, it } from 'vitest';
 import { merchantToken, paidOrder, refund } from './admin-orders-helpers';
+import { checkout, checkoutBody, freshSku, shopperWith } from './checkout-helpers';
 import { client, eventually, primary } from './helpers';
 import { mailOf, mailsOf } from './notify-helpers';
 import { workerLogLines } from './worker-log';
@@ -32,6 +33,19 @@ describe('order emails', () => {
     expect(dropped()).toBe(true);
     const rows = await primary('select state, recipient from notification_emails where order_id = $1', [orderId]);
     expect(rows).toEqual([{ state: 'sent', recipient: 'twice@fault.test' }]);
+  });
+
+  it('answers a checkout without waiting for the notifications Queue; the confirmation still goes', async () => {
+    // slow-notices@fault.test: each notification send of the order waits 4 s first (FAULT_SLOW_NOTICES_OF).
+    const sku = await freshSku(10, 1500);
+    const token = await shopperWith(sku, 1);
+    const started = Date.now();
+    const r = await checkout(token, checkoutBody('pm_card_visa', { email: 'slow-notices@fault.test' }));
+    const tookMs = Date.now() - started;
+    expect(r.response.status, JSON.stringify(r.error)).toBe(202);
+    expect(tookMs).toBeLessThan(4000);
+    const [mail] = await mailOf(r.data!.orderId, 'order_confirmation');
+    expect(mail).toMatchObject({ to: 'slow-notices@fault.test', key: `${r.data!.orderId}:paid` });
   });
 
   it('sends a refund email for each refund, partial and full', async () => {

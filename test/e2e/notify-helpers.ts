@@ -39,8 +39,14 @@ export interface Received {
 
 /**
  * A merchant's webhook receiver on loopback, started by the test: every call kept; a path ending in /fail answers
- * 500, /slow never answers within the stack's WEBHOOK_TIMEOUT_MS, /redirect answers 302, anything else 204.
+ * 500, /slow answers 204 after SLOW_MS (longer than the admin worker's DB_TIMEOUT_MS, within the stack's
+ * WEBHOOK_TIMEOUT_MS), /hang never answers within WEBHOOK_TIMEOUT_MS, /redirect answers 302, anything else 204.
  */
+/** Past the admin worker's DB_TIMEOUT_MS (1.5 s), within the test stack's WEBHOOK_TIMEOUT_MS (3 s). */
+export const SLOW_MS = 2200;
+/** Past the test stack's WEBHOOK_TIMEOUT_MS (3 s). */
+const HANG_MS = 6000;
+
 export async function startReceiver() {
   const http = await import('node:http');
   const received: Received[] = [];
@@ -56,6 +62,8 @@ export async function startReceiver() {
         at: Date.now(),
       });
       if (path.endsWith('/fail')) res.writeHead(500).end('no');
+      else if (path.endsWith('/slow')) setTimeout(() => res.writeHead(204).end(), SLOW_MS);
+      else if (path.endsWith('/hang')) setTimeout(() => res.writeHead(204).end(), HANG_MS);
       else if (path.endsWith('/redirect')) res.writeHead(302, { location: 'https://elsewhere.example/' }).end();
       else res.writeHead(204).end();
     });

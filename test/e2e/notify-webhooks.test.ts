@@ -8,7 +8,7 @@ import { adminToken, merchantToken, paidOrder } from './admin-orders-helpers';
 import { freshSku, guestToken, setStock } from './checkout-helpers';
 import { adminPatch, client, eventually, insertProduct, primary } from './helpers';
 import { expectError, registered } from './identity-helpers';
-import { startReceiver } from './notify-helpers';
+import { SLOW_MS, startReceiver } from './notify-helpers';
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const created: string[] = [];
@@ -148,6 +148,47 @@ describe('outbound webhooks', () => {
     });
   });
 
+  it('logs a slow endpoint once: an answer after the db deadline is delivered, not resent', async () => {
+    const { endpoint } = await register('/slow', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const eventId = `evt_${orderId}:paid`;
+    const d = await eventually(
+      'the slow delivery logged',
+      async () => {
+        const x = (await deliveries(endpoint.id)).find((y) => y.eventId === eventId);
+        return x?.state === 'delivered' ? x : false;
+      },
+      30_000,
+      200,
+    );
+    expect(d.attempts).toEqual([
+      { attempt: 1, statusCode: 204, latencyMs: expect.any(Number), error: null, at: expect.any(String) },
+    ]);
+    expect(d.attempts[0]!.latencyMs).toBeGreaterThanOrEqual(SLOW_MS - 100);
+    // Longer than the first retry's wait (1 s) plus a slow answer: a resend would have arrived by now.
+    await new Promise((r) => setTimeout(r, 1000 + SLOW_MS + 1000));
+    expect(receiver.received('/slow', eventId)).toHaveLength(1);
+  });
+
+  it('logs an endpoint that does not answer within WEBHOOK_TIMEOUT_MS as a failed attempt', async () => {
+    const { endpoint } = await register('/hang', ['order.paid']);
+    const { orderId } = await paidOrder(1);
+    const d = await eventually(
+      'the timeout logged',
+      async () => {
+        const x = (await deliveries(endpoint.id)).find((y) => y.eventId === `evt_${orderId}:paid`);
+        return x?.attempts.length ? x : false;
+      },
+      30_000,
+      200,
+    );
+    expect(d.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 3000 ms' });
+    await client(await merchantToken()).PATCH('/v1/admin/webhooks/{id}', {
+      params: { path: { id: endpoint.id } },
+      body: { enabled: false },
+    });
+  });
+
   it('rotates the secret: later deliveries verify with the new one only', async () => {
     const { endpoint, secret: old } = await register('/rotated', ['order.paid']);
     const merchant = client(await merchantToken());
@@ -214,6 +255,14 @@ describe('outbound webhooks', () => {
     expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
   });
 
+  it('has an index for the fan-out lookup of the deliveries by event (event_id first)', async () => {
+    const rows = await primary("select indexdef from pg_indexes where tablename = 'webhook_deliveries'");
+    expect(
+      rows.some((r) => /\(event_id[,)]/.test(r.indexdef as string)),
+      JSON.stringify(rows),
+    ).toBe(true);
+  });
+
   it('refuses bad input with a 4xx naming it, changing nothing; a shopper token gets 403', async () => {
     const merchant = client(await merchantToken());
     const count = async () => Number((await primary('select count(*)::int as n from webhook_endpoints'))[0].n);
@@ -221,6 +270,13 @@ describe('outbound webhooks', () => {
     const bad = [
       { url: 'http://hooks.example.com/x', events: ['order.paid'] },
       { url: 'https://user:pw@hooks.example.com/x', events: ['order.paid'] },
+      // Not public receivers (the test stack allows loopback hosts only): a port scan or the metadata service.
+      { url: 'https://169.254.169.254/latest/meta-data', events: ['order.paid'] },
+      { url: 'https://10.0.0.5:6379/x', events: ['order.paid'] },
+      { url: 'https://hooks.example.com:5432/x', events: ['order.paid'] },
+      { url: 'https://[::ffff:a00:5]/x', events: ['order.paid'] },
+      { url: 'https://metadata.google.internal/x', events: ['order.paid'] },
+      { url: 'https://intranet/x', events: ['order.paid'] },
       { url: 'https://hooks.example.com/x', events: ['order.shipped'] },
       { url: 'https://hooks.example.com/x', events: [] },
       { url: 'https://hooks.example.com/x', events: ['order.paid', 'order.paid'] },

@@ -5,6 +5,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import type { NotificationMessage } from '../../lib/contracts/notifications';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
 import { alarmAt, freshSku, levelsOf, req, type Stub, stockOf, strip, syncState, waitFor } from './helpers';
 
@@ -80,5 +81,43 @@ describe('InventoryDO: levels sync to the orders queue', () => {
     await runDurableObjectAlarm(stub); // the retry (unless the scheduler has just run it)
     expect(levelsSent(spy).at(-1)).toEqual(strip(await levelsOf(stub, sku)));
     expect(await syncState(stub)).toMatchObject({ version: 2, synced_version: 2, sync_due_at: null, sync_failures: 0 });
+  });
+
+  it('a failed inventory.low send keeps the alarm armed and is retried until it goes out', async () => {
+    const sku = freshSku('low-fail');
+    const stub = stockOf(sku);
+    await stub.levels(sku);
+    const spy = await runInDurableObject(stub, (instance: InventoryDO) => {
+      const self = instance as unknown as { env: CheckoutEnv };
+      const spy = { sent: [] as NotificationMessage[], fail: true };
+      const queue = {
+        send: async (body: NotificationMessage) => {
+          if (spy.fail) throw new Error('notifications queue unavailable (test)');
+          spy.sent.push(body);
+        },
+      };
+      self.env = Object.create(self.env, { NOTIFICATIONS: { value: queue } }) as CheckoutEnv;
+      return spy;
+    });
+    // 3 on hand, at or below the threshold (5): low at once. The alarm held back, so the first send is the test's.
+    await runInDurableObject(stub, (i: InventoryDO, state) => {
+      i.initialize(sku, 3);
+      void state.storage.setAlarm(Date.now() + 3_600_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const failed = await syncState(stub);
+    // The levels and the ledger went out; only the inventory.low send failed.
+    expect(failed).toMatchObject({ version: 1, synced_version: 1 });
+    expect(failed.sync_failures).toBeGreaterThanOrEqual(1);
+    expect(await alarmAt(stub)).toBe(failed.sync_due_at);
+    expect(spy.sent).toEqual([]);
+
+    spy.fail = false;
+    await waitFor(async () => {
+      await runDurableObjectAlarm(stub);
+      return spy.sent.length === 1;
+    }, 'the inventory.low retry');
+    expect(spy.sent[0]).toMatchObject({ type: 'event', event: { type: 'inventory.low', data: { sku, available: 3 } } });
+    expect(await syncState(stub)).toMatchObject({ sync_due_at: null, sync_failures: 0 });
   });
 });

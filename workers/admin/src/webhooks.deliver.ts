@@ -8,7 +8,8 @@ import type { StoreEvent } from '../../../lib/contracts/notifications';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';
 import { withTimeout } from '../../../lib/resilience';
-import { postSigned, receiverUrlAllowed } from '../../../lib/webhooks/signed-post';
+import { receiverUrlProblem } from '../../../lib/webhooks/receiver-url';
+import { postSigned } from '../../../lib/webhooks/signed-post';
 import type { NotifyConfig } from './notify.config';
 
 type Env = AdminEnv & DbEnv;
@@ -61,8 +62,9 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   let status: number | null = null;
   let error: string | null = null;
   const started = Date.now();
-  if (!receiverUrlAllowed(row.url as string, c.WEBHOOK_ALLOW_LOOPBACK === 'true')) {
-    error = 'the endpoint URL is not an allowed receiver (https only)';
+  const urlProblem = receiverUrlProblem(row.url as string, c.WEBHOOK_ALLOW_LOOPBACK === 'true');
+  if (urlProblem) {
+    error = `the endpoint URL is not an allowed receiver: it ${urlProblem}`;
   } else {
     try {
       const res = await postSigned(row.url as string, row.secret as string, row.body as string, {
@@ -85,10 +87,13 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   }
   const latencyMs = Date.now() - started;
   const state = error ? 'failing' : 'delivered';
-  await q.transaction([
-    q`insert into webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
+  // A new client: a client's deadline (DB_TIMEOUT_MS) runs from its creation, and the POST may have taken longer
+  // than that; logging with `q` would abort, the message be retried and a delivered event posted again.
+  const after = db(env);
+  await after.transaction([
+    after`insert into webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
       values (${deliveryId}, ${attempts}, ${status}, ${latencyMs}, ${error})`,
-    q`update webhook_deliveries set state = ${state}, updated_at = now() where id = ${deliveryId}`,
+    after`update webhook_deliveries set state = ${state}, updated_at = now() where id = ${deliveryId}`,
   ]);
   if (error) throw new DeliveryFailed(`delivery ${deliveryId} attempt ${attempts}: ${error}`);
   log.info('webhook delivered', { deliveryId, eventId: row.event_id, attempts, status, latencyMs });

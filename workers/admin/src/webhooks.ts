@@ -16,7 +16,7 @@ import type { NotificationMessage } from '../../../lib/contracts/notifications';
 import { createDb, type DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { withTimeout } from '../../../lib/resilience';
-import { receiverUrlAllowed } from '../../../lib/webhooks/signed-post';
+import { receiverUrlProblem } from '../../../lib/webhooks/receiver-url';
 import { auditedWrites } from './audit';
 import { notifyConfig } from './notify.config';
 import { parseInput } from './orders.writes';
@@ -48,9 +48,11 @@ const view = (r: EndpointRow) => ({
 });
 
 function checkUrl(env: Env, url: string | undefined) {
-  if (url !== undefined && !receiverUrlAllowed(url, notifyConfig(env).WEBHOOK_ALLOW_LOOPBACK === 'true')) {
-    throw new AppError('VALIDATION_FAILED', 'url: must be an https URL (plain http is for local development only).', {
-      details: { issues: [{ path: 'url', message: 'must be an https URL' }] },
+  const problem =
+    url === undefined ? null : receiverUrlProblem(url, notifyConfig(env).WEBHOOK_ALLOW_LOOPBACK === 'true');
+  if (problem) {
+    throw new AppError('VALIDATION_FAILED', `url: ${problem}.`, {
+      details: { issues: [{ path: 'url', message: problem }] },
     });
   }
 }
