@@ -36,8 +36,20 @@ describe('resources of the real configs', () => {
     ]);
   });
 
-  it('finds the orders queue and its dead-letter queue with who sends and consumes', () => {
+  it('finds the orders and notifications queues and their dead-letter queues with who sends and consumes', () => {
     expect(resources.queues).toEqual([
+      {
+        name: 'notifications',
+        producers: ['storefront-admin', 'storefront-checkout'],
+        consumers: ['storefront-admin'],
+        deadLetterFor: [],
+      },
+      {
+        name: 'notifications-dlq',
+        producers: [],
+        consumers: ['storefront-admin'],
+        deadLetterFor: ['notifications'],
+      },
       { name: 'orders', producers: ['storefront-checkout'], consumers: ['storefront-checkout'], deadLetterFor: [] },
       {
         name: 'orders-dlq',
@@ -48,8 +60,8 @@ describe('resources of the real configs', () => {
     ]);
   });
 
-  it('lists the Analytics Engine dataset and the images bucket the gateway and admin bind', () => {
-    expect(resources.datasets).toEqual(['storefront_requests']);
+  it('lists the Analytics Engine datasets (requests, and calls of every worker) and the images bucket', () => {
+    expect(resources.datasets).toEqual(['storefront_requests', 'storefront_events']);
     expect(resources.buckets).toEqual([
       { name: 'storefront-images', users: ['storefront-gateway', 'storefront-admin'] },
     ]);

@@ -87,7 +87,7 @@ describe('npm run deploy against a fake wrangler', () => {
     const result = await run({ spawned: true });
     const [kv] = account().kv;
     expect(kv!.title).toBe('storefront-catalog-meta');
-    expect(account().queues.sort()).toEqual(['orders', 'orders-dlq']);
+    expect(account().queues.sort()).toEqual(['notifications', 'notifications-dlq', 'orders', 'orders-dlq']);
     for (const rel of ['workers/catalog/wrangler.toml', 'workers/admin/wrangler.toml']) {
       expect(config(rel)).toContain(`id = "${kv!.id}"`);
       expect(config(rel)).toContain('# Secrets, not vars: DATABASE_URL');
@@ -129,7 +129,7 @@ describe('npm run deploy against a fake wrangler', () => {
     const existing = { id: '1'.repeat(32), title: 'storefront-catalog-meta' };
     setAccount({
       kv: [existing],
-      queues: ['orders', 'orders-dlq'],
+      queues: ['notifications', 'notifications-dlq', 'orders', 'orders-dlq'],
       buckets: ['storefront-images'],
       workers: allSecrets(),
     });
@@ -141,7 +141,7 @@ describe('npm run deploy against a fake wrangler', () => {
 
   it('refuses on a missing optional secret unless told to go on without it', async () => {
     const workers = allSecrets();
-    workers['storefront-gateway']!.secrets = ['JWT_SIGNING_KEY', 'DATABASE_URL'];
+    workers['storefront-gateway']!.secrets = ['JWT_SIGNING_KEY', 'DATABASE_URL', 'CONSOLE_SESSION_SECRET'];
     setAccount({ kv: [], queues: [], buckets: [], workers });
     const err = await run().catch((e) => e);
     expect((err as Error).message).toContain('npx wrangler secret put UPSTASH_REDIS_REST_TOKEN -c wrangler.toml');
@@ -194,7 +194,8 @@ describe('npm run deploy against a fake wrangler', () => {
     setAccount({ kv: [], queues: [], buckets: [], workers: allSecrets(), hang: ['queues info'] });
     const started = Date.now();
     const err = await run({ spawned: true, timeouts: { ...defaultTimeouts, call: 1_500 } }).catch((e) => e);
-    expect((err as Error).message).toContain('wrangler queues info orders timed out after 1.5 s');
+    // The first queue the plan looks up (by name).
+    expect((err as Error).message).toContain('wrangler queues info notifications timed out after 1.5 s');
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(mutations()).toEqual([]);
   });
