@@ -5810,7 +5810,7 @@ export interface components {
             status: "ok" | "degraded" | "down";
             /** @description The checks that failed, by name */
             failing: string[];
-            /** @description One per worker call (gateway, catalog, admin, cart, checkout, storefront) and per dependency they check: postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, deadLetters, stripe, and each worker's settings. */
+            /** @description One per worker call (gateway, catalog, admin, cart, checkout, storefront) and per dependency they check: postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, ordersBacklog (order copies the orders consumer has not confirmed), deadLetters, stripe, and each worker's settings. */
             checks: {
                 [key: string]: {
                     /** @enum {string} */

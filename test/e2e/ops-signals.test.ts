@@ -37,6 +37,8 @@ describe('ops signals: health and breakers', () => {
       expect(ready.data?.checks[name]?.status, name).toBe('ok');
       expect(ready.data?.checks[name]?.latencyMs, name).toBeGreaterThanOrEqual(0);
     }
+    // The orders Queue's backlog as the objects see it: order copies not yet confirmed, a count.
+    expect(ready.data?.checks.ordersBacklog).toMatchObject({ status: 'ok', value: expect.any(Number) });
     // The dead letters waiting are the queue's own store's (the same count the admin API gives), not a probe's.
     const letters = await client(await devAccountToken('admin')).GET('/v1/admin/dead-letters');
     expect(ready.data?.checks.deadLetters?.value).toBe(letters.data!.waiting);

@@ -6,7 +6,8 @@
 //  - Stripe: one cheap authenticated read through the SDK (no retry, not through the breaker, whose state is
 //    reported beside): not required either, since catalog and carts work without it, but checkouts answer 503.
 // The `orders` Queue's backlog is not readable from a Worker binding (only through Cloudflare's API); what the
-// system knows of it, the dead letters waiting, is reported here.
+// system knows of it is reported here: the order copies the OrdersDOs sent and the consumer has not confirmed yet
+// (`ordersBacklog`, not required: orders are safe in their objects meanwhile), and the dead letters waiting.
 
 import { DEAD_LETTERS_OBJECT } from '../../../durable-objects/dead-letters/dead-letters.do';
 import { inventoryConfig } from '../../../durable-objects/inventory/config';
@@ -16,6 +17,7 @@ import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { HEALTH_PROBE, HEALTH_TIMEOUT_MS, workerHealth } from '../../../lib/health';
 import { type StripeEnv, stripeClient } from '../../../lib/payments/stripe';
 import { checkoutConfig } from './config';
+import { outboxFigures } from './outbox';
 
 type Env = CheckoutEnv & DbEnv & StripeEnv;
 
@@ -44,6 +46,7 @@ export function checkoutHealth(env: Env): Promise<WorkerHealth> {
           })
         ).waiting,
     },
+    ordersBacklog: { required: false, run: async () => (await outboxFigures(env)).copies },
     postgresPrimary: {
       required: false,
       run: async () => {

@@ -8,7 +8,6 @@ import { DEAD_LETTERS_OBJECT, DeadLetterDO } from '../../../durable-objects/dead
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
 import { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
 import { eventsPage, type InventoryEventPage } from '../../../durable-objects/inventory/ledger.client';
-import { OUTBOX_SHARDS } from '../../../durable-objects/metrics/metrics.do';
 import { OrdersDO } from '../../../durable-objects/orders/orders.do';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
@@ -33,13 +32,13 @@ import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics
 import { recordCalls } from '../../../lib/metrics/events';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
-import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
 import { canonical, sha256 } from './fingerprint';
 import { checkoutHealth } from './health';
 import * as orderOps from './order-ops';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
+import { outboxFigures } from './outbox';
 
 export { MetricsDO } from '../../../durable-objects/metrics/metrics.do';
 // One Analytics Engine point per call and alarm of its objects (lib/metrics/events.ts).
@@ -236,28 +235,7 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
 
   /** The OrdersDOs' task outboxes as last reported, added over the shards. */
   async outbox(): Promise<RpcResult<OutboxFigures>> {
-    return rpc(async () => {
-      const parts = await Promise.all(
-        Array.from({ length: OUTBOX_SHARDS }, (_, i) =>
-          withTimeout(this.env.METRICS.get(this.env.METRICS.idFromName(`outbox-${i}`)).outbox(), 5000, 'outbox'),
-        ),
-      );
-      const earliest = (pick: (p: OutboxFigures) => string | null) =>
-        parts
-          .map(pick)
-          .filter((t): t is string => t !== null)
-          .sort()[0] ?? null;
-      const sum = (k: 'objects' | 'pending' | 'failing' | 'copies') => parts.reduce((n, p) => n + p[k], 0);
-      return {
-        objects: sum('objects'),
-        pending: sum('pending'),
-        failing: sum('failing'),
-        copies: sum('copies'),
-        oldestReportAt: earliest((p) => p.oldestReportAt),
-        oldestDueAt: earliest((p) => p.oldestDueAt),
-        oldestCopyAt: earliest((p) => p.oldestCopyAt),
-      };
-    });
+    return rpc(() => outboxFigures(this.env));
   }
 
   // The merchant's orders (order-ops.ts): the order's OrdersDO is found through its owner in Postgres.

@@ -21,7 +21,8 @@ const HealthReport = z
       description:
         'One per worker call (gateway, catalog, admin, cart, checkout, storefront) and per dependency they check: ' +
         'postgresPrimary, postgresReplica, kv, rateLimitStore, cartObjects, ordersObjects, inventoryObjects, ' +
-        "deadLetters, stripe, and each worker's settings.",
+        "ordersBacklog (order copies the orders consumer has not confirmed), deadLetters, stripe, and each worker's " +
+        'settings.',
     }),
     latencyMs: z.number().int(),
   })
