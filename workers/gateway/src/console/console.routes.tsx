@@ -5,12 +5,11 @@
 // Mounted by app.ts, which hands in its own fetch. Sessions, CSRF and roles: docs/admin.md#the-console.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { JSX } from 'hono/jsx/jsx-runtime';
-import type { Role } from '../../../../db/schema/identity';
 import { AUDIT_PARAMS, AuditPage } from './audit.page';
 import { consoleConfig } from './config';
-import { csrfToken, csrfTokenValid, sameOrigin } from './csrf';
-import { ForbiddenPage, MessagePage, Page, SignInPage } from './layout';
+import { csrfToken } from './csrf';
+import { checkedForm, csrfOf, html, MAX_FORM_BYTES, pages, queryOf } from './kit';
+import { MessagePage, Page, SignInPage } from './layout';
 import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';
 import { OpsPage, OpsRegion } from './ops.page';
 import {
@@ -24,56 +23,7 @@ import {
   refreshTokenOf,
   requireSession,
   roleAtLeast,
-  sessionIdOf,
 } from './session';
-
-/** Forms are a few fields: anything larger is refused before it is read. */
-const MAX_FORM_BYTES = 8 * 1024;
-
-/** A page (with its doctype) or, `fragment`, the markup alone: what the ops page's script swaps in. */
-async function html(c: ConsoleContext, page: JSX.Element, status = 200, fragment = false): Promise<Response> {
-  return c.html(`${fragment ? '' : '<!doctype html>'}${await page.toString()}`, status as 200);
-}
-
-async function csrfOf(c: ConsoleContext): Promise<string | undefined> {
-  const sid = c.get('session')?.sid ?? sessionIdOf(c);
-  return sid ? csrfToken(consoleConfig(c.env).CONSOLE_SESSION_SECRET, sid) : undefined;
-}
-
-const forbidden = async (c: ConsoleContext, min: Role) =>
-  html(c, <ForbiddenPage min={min} session={c.get('session')} csrf={await csrfOf(c)} />, 403);
-const unavailable = async (c: ConsoleContext) =>
-  html(
-    c,
-    <MessagePage
-      title="Unavailable"
-      message="Your session could not be renewed right now; it is kept. Reload the page in a few seconds."
-      requestId={c.get('requestId')}
-    />,
-    503,
-  );
-const pages = { forbidden, unavailable };
-
-/** The form of a POST, once its size, type, origin and CSRF token pass; else the refusal to answer. */
-async function checkedForm(c: ConsoleContext): Promise<{ form: URLSearchParams } | { refusal: Response }> {
-  const refuse = async (status: number, message: string) => ({
-    refusal: await html(c, <MessagePage title="Refused" message={message} requestId={c.get('requestId')} />, status),
-  });
-  if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
-    return refuse(415, 'Send the form from the console page.');
-  // The size was checked by the body limit on every POST (formLimit), while the body is read.
-  const form = new URLSearchParams(await c.req.text());
-  const secret = consoleConfig(c.env).CONSOLE_SESSION_SECRET;
-  if (!sameOrigin(c.req.raw) || !(await csrfTokenValid(secret, sessionIdOf(c), form.get('csrf'))))
-    return refuse(403, 'This form has expired or did not come from this console: reload the page and send it again.');
-  return { form };
-}
-
-/** Query parameters a page accepts; anything else is a 400, as on the API. */
-function queryOf(c: ConsoleContext, allowed: string[]): Record<string, string> | undefined {
-  const q = c.req.query();
-  return Object.keys(q).every((k) => allowed.includes(k)) ? q : undefined;
-}
 
 export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
   const r = new Hono<ConsoleApp>();
