@@ -7,10 +7,8 @@
 //   DELETE /_local/received    forgets them
 //   POST /_local/fail?count=N[&rule=R]  the next N calls to /hook (about rule R only, when given) answer 500 (to
 //                              watch the retries; per rule, so a test's failures never land on another rule's call)
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER, verifySignature } from '../lib/alerts/signature';
-import { listen } from './ports';
+import { serveSink } from './sink-server';
 
 /** The local sink's signing secret: the dev and test stacks give the gateway the same one. */
 export const ALERT_DEV_WEBHOOK_SECRET = 'alert_local_storefront_dev_secret';
@@ -36,17 +34,11 @@ export interface AlertSink {
 }
 
 export async function startAlertSink(opts: { port?: number; secret: string; host?: string }): Promise<AlertSink> {
-  const host = opts.host ?? '127.0.0.1';
   const received: ReceivedAlert[] = [];
   /** Calls still to fail, per rule ('' for a call about any rule). */
   const failNext = new Map<string, number>();
   let nextId = 1;
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sink');
-    const send = (status: number, body?: unknown) => {
-      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
-      res.end(body === undefined ? undefined : `${JSON.stringify(body, null, 2)}\n`);
-    };
+  const sink = await serveSink('alert sink', opts, async ({ req, url, send, body: read }) => {
     if (req.method === 'GET' && url.pathname === '/_local/received') return send(200, received);
     if (req.method === 'DELETE' && url.pathname === '/_local/received') {
       received.length = 0;
@@ -59,51 +51,31 @@ export async function startAlertSink(opts: { port?: number; secret: string; host
       return send(204);
     }
     if (req.method !== 'POST' || url.pathname !== '/hook') return send(404, { error: 'not found' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy();
-      else chunks.push(c);
+    const body = await read(MAX_BODY);
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(body);
+    } catch {}
+    const rule = (parsed as { alert?: { rule?: unknown } } | null)?.alert?.rule;
+    const armed = [...(typeof rule === 'string' ? [rule] : []), ''].find((k) => failNext.get(k));
+    if (armed !== undefined) {
+      failNext.set(armed, failNext.get(armed)! - 1);
+      return send(500, { error: 'failure armed by /_local/fail' });
+    }
+    // Node types a header as string | string[] (an array for a few repeated ones): the first is the one checked.
+    const header = (name: string) => [req.headers[name]].flat()[0];
+    const signature = header(SIGNATURE_HEADER);
+    received.push({
+      id: nextId++,
+      receivedAt: new Date().toISOString(),
+      alertId: header('x-storefront-alert-id') ?? null,
+      signature: signature ?? null,
+      signatureValid: await verifySignature(opts.secret, body, signature),
+      body,
+      json: parsed,
     });
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(body);
-      } catch {}
-      const rule = (parsed as { alert?: { rule?: unknown } } | null)?.alert?.rule;
-      const armed = [...(typeof rule === 'string' ? [rule] : []), ''].find((k) => failNext.get(k));
-      if (armed !== undefined) {
-        failNext.set(armed, failNext.get(armed)! - 1);
-        return send(500, { error: 'failure armed by /_local/fail' });
-      }
-      // Node types a header as string | string[] (an array for a few repeated ones): the first is the one checked.
-      const header = (name: string) => [req.headers[name]].flat()[0];
-      const signature = header(SIGNATURE_HEADER);
-      received.push({
-        id: nextId++,
-        receivedAt: new Date().toISOString(),
-        alertId: header('x-storefront-alert-id') ?? null,
-        signature: signature ?? null,
-        signatureValid: await verifySignature(opts.secret, body, signature),
-        body,
-        json: parsed,
-      });
-      if (received.length > KEPT) received.splice(0, received.length - KEPT);
-      send(204);
-    });
+    if (received.length > KEPT) received.splice(0, received.length - KEPT);
+    send(204);
   });
-  await listen(server, opts.port ?? 0, 'alert sink', host);
-  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    hookUrl: `${url}/hook`,
-    received: () => [...received],
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: sink.url, hookUrl: `${sink.url}/hook`, received: () => [...received], stop: sink.stop };
 }

@@ -5,9 +5,7 @@
 //   POST   /mail            an email as sent (JSON: key, kind, orderId, from, to, subject, text, html, messageId)
 //   GET    /_local/mail     every email kept, oldest first; ?to=<address> and ?orderId=<id> filter
 //   DELETE /_local/mail     forgets them
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { listen } from './ports';
+import { serveSink } from './sink-server';
 
 const KEPT = 1000;
 const MAX_BODY = 1024 * 1024;
@@ -35,15 +33,9 @@ export interface MailSink {
 }
 
 export async function startMailSink(opts: { port?: number; host?: string } = {}): Promise<MailSink> {
-  const host = opts.host ?? '127.0.0.1';
   const mails: SentMail[] = [];
   let nextId = 1;
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sink');
-    const send = (status: number, body?: unknown) => {
-      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
-      res.end(body === undefined ? undefined : `${JSON.stringify(body, null, 2)}\n`);
-    };
+  const sink = await serveSink('mail sink', opts, async ({ req, url, send, body }) => {
     if (req.method === 'GET' && url.pathname === '/_local/mail') {
       const to = url.searchParams.get('to');
       const orderId = url.searchParams.get('orderId');
@@ -57,34 +49,15 @@ export async function startMailSink(opts: { port?: number; host?: string } = {})
       return send(204);
     }
     if (req.method !== 'POST' || url.pathname !== '/mail') return send(404, { error: 'not found' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy();
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        const mail = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<SentMail, 'id' | 'receivedAt'>;
-        mails.push({ id: nextId++, receivedAt: new Date().toISOString(), ...mail });
-        if (mails.length > KEPT) mails.splice(0, mails.length - KEPT);
-        send(204);
-      } catch {
-        send(400, { error: 'expected JSON' });
-      }
-    });
+    let mail: Omit<SentMail, 'id' | 'receivedAt'>;
+    try {
+      mail = JSON.parse(await body(MAX_BODY));
+    } catch {
+      return send(400, { error: 'expected JSON' });
+    }
+    mails.push({ id: nextId++, receivedAt: new Date().toISOString(), ...mail });
+    if (mails.length > KEPT) mails.splice(0, mails.length - KEPT);
+    send(204);
   });
-  await listen(server, opts.port ?? 0, 'mail sink', host);
-  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    postUrl: `${url}/mail`,
-    received: () => [...mails],
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: sink.url, postUrl: `${sink.url}/mail`, received: () => [...mails], stop: sink.stop };
 }
