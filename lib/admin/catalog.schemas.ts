@@ -237,9 +237,7 @@ export const ImageUploaded = z
 /** GET /v1/admin/products: the merchant's list, every status, newest first, keyset pages. */
 export const AdminProductQuery = z
   .object({
-    q: text(100)
-      .optional()
-      .openapi({ description: 'Part of the title, the slug or a SKU, case-insensitive.' }),
+    q: text(100).optional().openapi({ description: 'Part of the title, the slug or a SKU, case-insensitive.' }),
     status: z.enum(productStatuses).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(25),
     cursor: z

@@ -48,8 +48,8 @@ import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
 import { parseInput } from './orders.writes';
-import { listProducts } from './products.list';
 import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
+import { listProducts } from './products.list';
 import { addVariant, updateVariant } from './variants';
 import * as webhooks from './webhooks';
 
