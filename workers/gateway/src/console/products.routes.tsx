@@ -7,52 +7,15 @@
 // message next to the form and the values typed kept, with the API's 4xx status.
 import { Hono } from 'hono';
 import type { Schemas } from '../../../../lib/client';
+import { api, badRequest, failedBy, notFound, noticeOf, pathOf, unavailable } from './catalog.kit';
 import type { Failed } from './fields';
 import { checkedForm, checkedUpload, csrfOf, html, imageProblem, pages, queryOf } from './kit';
-import { MessagePage } from './layout';
 import { part } from './ops.data';
 import { ProductPage } from './product.page';
-import {
-  parseNewProduct,
-  parseProductPatch,
-  parseStockChange,
-  parseVariantRow,
-  type Values,
-  valuesOf,
-} from './products.form';
+import { parseNewProduct, parseProductPatch, parseVariantRow, valuesOf } from './products.form';
 import { LIST_PARAMS, NewProductPage, PRODUCT_STATUSES, ProductsPage, productHref } from './products.page';
-import { apiOf, type ConsoleApp, type ConsoleContext, requireSession } from './session';
-import { LEDGER_PAGE, STOCK_PARAMS, StockPage } from './stock.page';
-
-/** What a redirect's `done` says on the page it lands on. */
-const NOTICES: Record<string, string> = {
-  created: 'Product created.',
-  saved: 'Saved.',
-  publish: 'Published: shoppers see it within about a second.',
-  unpublish: 'Unpublished: back to draft, hidden from shoppers.',
-  archive: 'Archived: hidden from shoppers, kept for its orders.',
-  deleted: 'Product deleted.',
-  'variant-saved': 'Variant saved.',
-  'variant-added': 'Variant added.',
-  'image-added': 'Image uploaded and added.',
-  'image-removed': 'Image removed.',
-  'stock-saved': 'Stock saved; the change is the newest entry of the ledger.',
-};
-const noticeOf = (done?: string) => (done ? NOTICES[done] : undefined);
-
-const api = (c: ConsoleContext) => apiOf(c, c.get('session')!.accessToken);
-const pathOf = (slug: string) => ({ params: { path: { slug } } });
-const badRequest = (c: ConsoleContext, message: string) =>
-  html(c, <MessagePage title="Bad request" message={message} />, 400);
-const notFound = (c: ConsoleContext, message = 'There is no such product.') =>
-  html(c, <MessagePage title="Not found" message={message} />, 404);
-
-/** An API refusal as the failed form: its 4xx kept, anything else (5xx, no answer) a 502. */
-function failedBy(form: string, values: Values, p: { status: number; message: string }): Failed {
-  const status = p.status >= 400 && p.status < 500 ? p.status : 502;
-  const message = p.status >= 400 && p.status < 500 ? p.message : `The API did not answer (${p.status}): ${p.message}`;
-  return { form, status, errors: [message], values };
-}
+import { type ConsoleApp, type ConsoleContext, requireSession } from './session';
+import { stockRoutes } from './stock.routes';
 
 async function categories(c: ConsoleContext): Promise<Schemas['CategoryNode'][]> {
   const tree = await part(api(c).GET('/v1/categories'));
@@ -67,7 +30,7 @@ async function productPage(c: ConsoleContext, slug: string, failed?: Failed, not
   ]);
   if (!product.ok) {
     if (product.status === 404 || product.status === 400) return notFound(c);
-    return html(c, <MessagePage title="Unavailable" message={`Could not read the product: ${product.message}`} />, 502);
+    return unavailable(c, product.message);
   }
   const page = (
     <ProductPage
@@ -82,36 +45,9 @@ async function productPage(c: ConsoleContext, slug: string, failed?: Failed, not
   return html(c, page, failed?.status ?? 200);
 }
 
-async function stockPage(c: ConsoleContext, slug: string, q: Record<string, string>, failed?: Failed) {
-  const product = await part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug)));
-  if (!product.ok)
-    return product.status === 404 || product.status === 400 ? notFound(c) : badRequest(c, product.message);
-  const p = product.data;
-  const sku = failed?.values.sku || q.sku || p.variants[0]?.sku;
-  if (!sku || !p.variants.some((v) => v.sku === sku)) return badRequest(c, 'This product has no such SKU.');
-  const query = { limit: LEDGER_PAGE, ...(q.cursor ? { cursor: q.cursor } : {}) };
-  const [levels, ledger] = await Promise.all([
-    Promise.all(p.variants.map((v) => part(api(c).GET('/v1/inventory/{sku}', { params: { path: { sku: v.sku } } })))),
-    part(api(c).GET('/v1/admin/inventory/{sku}/events', { params: { path: { sku }, query } })),
-  ]);
-  const page = (
-    <StockPage
-      product={p}
-      sku={sku}
-      levels={levels}
-      ledger={ledger}
-      failed={failed}
-      notice={noticeOf(q.done)}
-      session={c.get('session')}
-      csrf={await csrfOf(c)}
-    />
-  );
-  return html(c, page, failed?.status ?? (ledger.ok || ledger.status !== 400 ? 200 : 400));
-}
-
 export function productRoutes(): Hono<ConsoleApp> {
   const r = new Hono<ConsoleApp>();
-  r.use('/products', requireSession('merchant', pages));
+  // `/products/*` covers `/products` too (once: a second check would refresh an expired session twice).
   r.use('/products/*', requireSession('merchant', pages));
 
   r.get('/products', async (c) => {
@@ -281,32 +217,7 @@ export function productRoutes(): Hono<ConsoleApp> {
     return setImages(c, slug, (images) => images.filter((i) => i !== url), 'image-removed');
   });
 
-  r.get('/products/:slug/stock', async (c) => {
-    const q = queryOf(c, STOCK_PARAMS);
-    if (!q) return badRequest(c, `Unknown parameter: the page takes ${STOCK_PARAMS.join(', ')}.`);
-    return stockPage(c, c.req.param('slug'), q);
-  });
-
-  r.post('/products/:slug/stock', async (c) => {
-    const slug = c.req.param('slug');
-    const checked = await checkedForm(c);
-    if ('refusal' in checked) return checked.refusal;
-    const values = valuesOf(checked.form);
-    const parsed = parseStockChange(values);
-    if (!parsed.ok) return stockPage(c, slug, {}, { form: 'stock', status: 400, errors: parsed.errors, values });
-    const { sku, kind, body } = parsed.change;
-    const path = { params: { path: { sku } } };
-    const saved = await part(
-      kind === 'set'
-        ? api(c).PUT('/v1/admin/inventory/{sku}', { ...path, body: body as { onHand: number; reason: string } })
-        : api(c).POST('/v1/admin/inventory/{sku}/adjustments', {
-            ...path,
-            body: body as { delta: number; reason: string },
-          }),
-    );
-    if (!saved.ok) return stockPage(c, slug, {}, failedBy('stock', values, saved));
-    return c.redirect(`${productHref(slug)}/stock?${new URLSearchParams({ sku, done: 'stock-saved' })}`, 303);
-  });
+  r.route('/', stockRoutes());
 
   return r;
 }
