@@ -233,3 +233,38 @@ export const ImageUploaded = z
     created: z.boolean().openapi({ description: 'false: the same bytes were uploaded before (same url).' }),
   })
   .openapi('ImageUploaded');
+
+/** GET /v1/admin/products: the merchant's list, every status, newest first, keyset pages. */
+export const AdminProductQuery = z
+  .object({
+    q: text(100).optional().openapi({ description: 'Part of the title, the slug or a SKU, case-insensitive.' }),
+    status: z.enum(productStatuses).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z
+      .string()
+      .max(400)
+      .regex(/^[A-Za-z0-9_-]+$/, 'an opaque cursor from a previous page')
+      .optional()
+      .openapi({ description: 'Opaque cursor from `nextCursor` of the previous page (same q and status).' }),
+  })
+  .strict();
+export type AdminProductQuery = z.output<typeof AdminProductQuery>;
+
+export const AdminProductSummary = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    title: z.string(),
+    status: z.enum(productStatuses),
+    category: z.string().openapi({ description: 'Category slug.' }),
+    currency: z.string(),
+    priceAmount: z.number().int().openapi({ description: 'The lowest variant price ("from").' }),
+    variants: z.number().int().openapi({ description: 'Number of variants.' }),
+    image: z.string().nullable().openapi({ description: 'The first image, if any.' }),
+    updatedAt: Timestamp,
+    createdAt: Timestamp,
+  })
+  .openapi('AdminProductSummary');
+export const AdminProductList = z
+  .object({ products: z.array(AdminProductSummary), nextCursor: z.string().nullable() })
+  .openapi('AdminProductList');

@@ -3091,7 +3091,64 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List products in every status, newest first: search by title, slug or SKU, filter by status
+         * @description Keyset pages: `nextCursor` works only with the q and status that produced it (else 400).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of the title, the slug or a SKU, case-insensitive. */
+                    q?: string;
+                    status?: "draft" | "published" | "archived";
+                    limit?: number;
+                    /** @description Opaque cursor from `nextCursor` of the previous page (same q and status). */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of products */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProductList"];
+                    };
+                };
+                /** @description Invalid query or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Below the merchant role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Create a product with options, variants (SKU, price, initial stock), images and a category */
         post: {
@@ -6752,6 +6809,38 @@ export interface components {
             priceAmount: number;
             /** @default 0 */
             initialStock?: number;
+        };
+        AdminProductList: {
+            products: components["schemas"]["AdminProductSummary"][];
+            nextCursor: string | null;
+        };
+        AdminProductSummary: {
+            id: string;
+            slug: string;
+            title: string;
+            /** @enum {string} */
+            status: "draft" | "published" | "archived";
+            /** @description Category slug. */
+            category: string;
+            currency: string;
+            /** @description The lowest variant price ("from"). */
+            priceAmount: number;
+            /** @description Number of variants. */
+            variants: number;
+            /** @description The first image, if any. */
+            image: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             * @example 2026-11-29T14:15:32.396Z
+             */
+            createdAt: string;
         };
         VariantUpdate: {
             title?: string;

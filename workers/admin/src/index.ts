@@ -6,6 +6,7 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 import { AuditQuery } from '../../../lib/admin/audit.schemas';
 import { ExportQuery, ImportQuery } from '../../../lib/admin/bulk.schemas';
 import {
+  AdminProductQuery,
   CategoryCreate,
   CategoryPatch,
   ProductCreate,
@@ -48,6 +49,7 @@ import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
 import { parseInput } from './orders.writes';
 import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
+import { listProducts } from './products.list';
 import { addVariant, updateVariant } from './variants';
 import * as webhooks from './webhooks';
 
@@ -80,6 +82,14 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const body = ProductCreate.parse(input);
       const created = await createProduct(this.env, actor, body);
       return { ...created, stock: await this.initialStock(actor, body.variants) };
+    });
+  }
+
+  /** GET /v1/admin/products: every status, newest first, `q` over title, slug and SKUs (products.list.ts). */
+  async listProducts(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return listProducts(this.env, parseInput(AdminProductQuery, 'query', query));
     });
   }
 

@@ -36,7 +36,7 @@ async function fromReplica<T>(env: DbEnv, read: (sql: Sql) => Promise<T>): Promi
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 
-function encodeCursor(createdAt: string, id: string, filter: string): string {
+export function encodeCursor(createdAt: string, id: string, filter: string): string {
   const bytes = new TextEncoder().encode(JSON.stringify([createdAt, id, filter]));
   return btoa(String.fromCharCode(...bytes))
     .replace(/\+/g, '-')
@@ -44,7 +44,7 @@ function encodeCursor(createdAt: string, id: string, filter: string): string {
     .replace(/=+$/, '');
 }
 
-function decodeCursor(cursor: string, filter: string, id: RegExp): [string, string] {
+export function decodeCursor(cursor: string, filter: string, id: RegExp): [string, string] {
   const bad = (why: string) => new AppError('BAD_CURSOR', `The cursor is not valid for this query: ${why}.`);
   let parsed: unknown;
   try {
@@ -61,7 +61,7 @@ function decodeCursor(cursor: string, filter: string, id: RegExp): [string, stri
 }
 
 /** ILIKE '%part%' with the pattern characters of `part` taken literally. */
-const contains = (part: string) => `%${part.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export const contains = (part: string) => `%${part.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 // ---- orders --------------------------------------------------------------------------------------------------
 

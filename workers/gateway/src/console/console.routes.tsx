@@ -4,14 +4,14 @@
 // in-process (session.ts); every POST is checked for its origin and CSRF token (csrf.ts) before anything happens.
 // Mounted by app.ts, which hands in its own fetch. Sessions, CSRF and roles: docs/admin.md#the-console.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { AUDIT_PARAMS, AuditPage } from './audit.page';
 import { consoleConfig } from './config';
 import { csrfToken } from './csrf';
-import { checkedForm, csrfOf, html, MAX_FORM_BYTES, pages, queryOf } from './kit';
+import { checkedForm, csrfOf, html, pages, postLimit, queryOf } from './kit';
 import { MessagePage, Page, SignInPage } from './layout';
 import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';
 import { OpsPage, OpsRegion } from './ops.page';
+import { productRoutes } from './products.routes';
 import {
   type AppFetch,
   apiOf,
@@ -34,16 +34,8 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     if (!c.req.path.endsWith('.js') && !c.req.path.endsWith('.css')) c.header('cache-control', 'no-store');
   });
 
-  // Every POST's body is counted as it is read, a chunked one too (no content-length to trust): over the limit,
-  // the read stops and the answer is 413.
-  r.post(
-    '*',
-    bodyLimit({
-      maxSize: MAX_FORM_BYTES,
-      onError: (c) =>
-        html(c, <MessagePage title="Refused" message="The form is too large." requestId={c.get('requestId')} />, 413),
-    }),
-  );
+  // Every POST's body is counted as it is read (forms 8 KB, image uploads the API's image maximum): kit.tsx.
+  r.post('*', postLimit);
 
   // The console's script and styles, as the storefront's assets answer them (ETag, 304). Only what a static file
   // needs is forwarded: never the session cookies or anything else the browser sent.
@@ -158,6 +150,8 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
       <OpsPage data={data} at={at} refreshSeconds={refreshSeconds} session={session} csrf={await csrfOf(c)} />,
     );
   });
+
+  r.route('/', productRoutes());
 
   r.all('*', (c) => html(c, <MessagePage title="Not found" message="There is no such console page." />, 404));
   return r;

@@ -2,16 +2,29 @@
 // What every console page shares: answering a page or a fragment, the CSRF token of the session, the checked form
 // of a POST, the allowed query parameters, and the pages answered when a session is missing or cannot be renewed.
 // Each section of the console (console.routes.tsx and the *.routes.tsx it mounts) builds on these, so every POST
-// is checked the same way.
+// is checked the same way: a form (checkedForm) or a file upload (checkedUpload), each under its body limit
+// (postLimit).
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { Role } from '../../../../db/schema/identity';
+import { IMAGE_MAX_BYTES } from '../../../../lib/admin/catalog.schemas';
 import { consoleConfig } from './config';
 import { csrfToken, csrfTokenValid, sameOrigin } from './csrf';
 import { ForbiddenPage, MessagePage } from './layout';
-import { type ConsoleContext, sessionIdOf } from './session';
+import type { ConsoleApp, ConsoleContext } from './session';
+import { sessionIdOf } from './session';
 
 /** Forms are a few fields: anything larger is refused before it is read. */
 export const MAX_FORM_BYTES = 8 * 1024;
+
+/**
+ * An upload's form: the API's image maximum for the file, plus room for the multipart envelope (boundaries, the
+ * part headers, the CSRF field). The file itself is held to IMAGE_MAX_BYTES exactly (checkedUpload).
+ */
+export const MAX_UPLOAD_BYTES = IMAGE_MAX_BYTES + 16 * 1024;
+/** The console's upload routes: the only POSTs that may be larger than a form. */
+export const UPLOAD_PATH = /^\/admin\/products\/[^/]+\/images$/;
 
 /** A page (with its doctype) or, `fragment`, the markup alone: what the ops page's script swaps in. */
 export async function html(c: ConsoleContext, page: JSX.Element, status = 200, fragment = false): Promise<Response> {
@@ -37,20 +50,78 @@ const unavailable = async (c: ConsoleContext) =>
   );
 export const pages = { forbidden, unavailable };
 
+const refusal = async (c: ConsoleContext, status: number, message: string) => ({
+  refusal: await html(c, <MessagePage title="Refused" message={message} requestId={c.get('requestId')} />, status),
+});
+const EXPIRED = 'This form has expired or did not come from this console: reload the page and send it again.';
+
+/** Whether the POST comes from this origin and carries the session's CSRF token. */
+async function fromThisConsole(c: ConsoleContext, token: unknown): Promise<boolean> {
+  const secret = consoleConfig(c.env).CONSOLE_SESSION_SECRET;
+  return sameOrigin(c.req.raw) && (await csrfTokenValid(secret, sessionIdOf(c), token));
+}
+
 /** The form of a POST, once its size, type, origin and CSRF token pass; else the refusal to answer. */
 export async function checkedForm(c: ConsoleContext): Promise<{ form: URLSearchParams } | { refusal: Response }> {
-  const refuse = async (status: number, message: string) => ({
-    refusal: await html(c, <MessagePage title="Refused" message={message} requestId={c.get('requestId')} />, status),
-  });
   if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
-    return refuse(415, 'Send the form from the console page.');
-  // The size was checked by the body limit on every POST (formLimit), while the body is read.
+    return refusal(c, 415, 'Send the form from the console page.');
+  // The size was checked by the body limit on every POST (postLimit), while the body is read.
   const form = new URLSearchParams(await c.req.text());
-  const secret = consoleConfig(c.env).CONSOLE_SESSION_SECRET;
-  if (!sameOrigin(c.req.raw) || !(await csrfTokenValid(secret, sessionIdOf(c), form.get('csrf'))))
-    return refuse(403, 'This form has expired or did not come from this console: reload the page and send it again.');
+  if (!(await fromThisConsole(c, form.get('csrf')))) return refusal(c, 403, EXPIRED);
   return { form };
 }
+
+/**
+ * A file upload's form (multipart/form-data), once its size, type, origin and CSRF token pass: 415 for a body
+ * that is not multipart, 403 from elsewhere, 400 for one that cannot be read. The file itself is then checked by
+ * imageProblem, whose answer the page shows next to its upload form.
+ */
+export async function checkedUpload(c: ConsoleContext): Promise<{ form: FormData } | { refusal: Response }> {
+  if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data'))
+    return refusal(c, 415, 'Send the file from the console page.');
+  // Before the body is read: a request from another origin is not worth parsing.
+  if (!sameOrigin(c.req.raw)) return refusal(c, 403, EXPIRED);
+  let form: FormData;
+  try {
+    // The body limit (postLimit, MAX_UPLOAD_BYTES) has bounded what this reads.
+    form = await c.req.formData();
+  } catch {
+    return refusal(c, 400, 'The upload could not be read: send the form again.');
+  }
+  if (!(await fromThisConsole(c, form.get('csrf')))) return refusal(c, 403, EXPIRED);
+  return { form };
+}
+
+/**
+ * What is wrong with an uploaded image before the API is asked: none (400), not saying it is an image (415: the
+ * API then reads the type from the bytes themselves), over IMAGE_MAX_BYTES (413).
+ */
+export function imageProblem(file: File | string | null): { status: 400 | 413 | 415; message: string } | undefined {
+  if (!(file instanceof File) || file.size === 0) return { status: 400, message: 'Choose an image file to upload.' };
+  if (!file.type.startsWith('image/'))
+    return {
+      status: 415,
+      message: `Not an image (${file.type || 'unknown type'}): PNG, JPEG, WebP, GIF or AVIF only.`,
+    };
+  if (file.size > IMAGE_MAX_BYTES)
+    return { status: 413, message: `The image is too large: at most ${IMAGE_MAX_BYTES / 1024 / 1024} MB.` };
+  return undefined;
+}
+
+const tooLarge = (what: string) => (c: ConsoleContext) =>
+  html(c, <MessagePage title="Refused" message={what} requestId={c.get('requestId')} />, 413);
+const formLimit = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: tooLarge('The form is too large.') });
+const uploadLimit = bodyLimit({
+  maxSize: MAX_UPLOAD_BYTES,
+  onError: tooLarge(`The image is too large: at most ${IMAGE_MAX_BYTES / 1024 / 1024} MB.`),
+});
+
+/**
+ * Every POST's body limit, counted as the body is read, a chunked one too (no content-length to trust): over it,
+ * the read stops and the answer is 413. Forms get MAX_FORM_BYTES; the upload routes (UPLOAD_PATH) MAX_UPLOAD_BYTES.
+ */
+export const postLimit: MiddlewareHandler<ConsoleApp> = (c, next) =>
+  (UPLOAD_PATH.test(c.req.path) ? uploadLimit : formLimit)(c, next);
 
 /** Query parameters a page accepts; anything else is a 400, as on the API. */
 export function queryOf(c: ConsoleContext, allowed: string[]): Record<string, string> | undefined {

@@ -14,6 +14,7 @@ export interface Nav {
 
 const sections: { href: string; label: string; min: Role }[] = [
   { href: '/admin', label: 'Overview', min: 'merchant' },
+  { href: '/admin/products', label: 'Products', min: 'merchant' },
   { href: '/admin/audit', label: 'Audit log', min: 'merchant' },
   { href: '/admin/ops', label: 'Ops', min: 'admin' },
 ];

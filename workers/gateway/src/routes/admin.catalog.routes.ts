@@ -7,6 +7,8 @@ import {
   AdminCategory,
   AdminProduct,
   AdminProductAnswer,
+  AdminProductList,
+  AdminProductQuery,
   CategoryCreate,
   CategoryPatch,
   IMAGE_MAX_BYTES,
@@ -67,6 +69,27 @@ adminCatalogRoutes.openapi(
   }),
   async (c) =>
     c.json(unwrapAnswer(await traced(c.env.ADMIN).createProduct(actorOf(c), c.req.valid('json'))) as never, 201),
+);
+
+adminCatalogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/products',
+    tags: ['Merchant'],
+    summary: 'List products in every status, newest first: search by title, slug or SKU, filter by status',
+    description: 'Keyset pages: `nextCursor` works only with the q and status that produced it (else 400).',
+    security: bearer,
+    request: { query: AdminProductQuery },
+    responses: {
+      200: { description: 'A page of products', ...json(AdminProductList) },
+      400: failure('Invalid query or cursor'),
+      ...guarded,
+    },
+  }),
+  async (c) =>
+    c.json(unwrapAnswer(await traced(c.env.ADMIN).listProducts(actorOf(c), c.req.valid('query'))) as never, 200, {
+      'cache-control': 'no-store',
+    }),
 );
 
 adminCatalogRoutes.openapi(
