@@ -12,6 +12,7 @@ import { checkedForm, csrfOf, html, MAX_FORM_BYTES, pages, queryOf } from './kit
 import { MessagePage, Page, SignInPage } from './layout';
 import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';
 import { OpsPage, OpsRegion } from './ops.page';
+import { orderRoutes } from './orders.routes';
 import {
   type AppFetch,
   apiOf,
@@ -115,10 +116,28 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
             </li>
           )}
           <li>
+            <a href="/admin/products">Products</a> and <a href="/admin/stock">stock</a>: the catalog, its variants,
+            images and the stock ledger.
+          </li>
+          <li>
+            <a href="/admin/orders">Orders</a>: search, refund, fulfil or cancel.
+          </li>
+          <li>
+            <a href="/admin/customers">Customers</a> and their orders.
+          </li>
+          <li>
+            <a href="/admin/webhooks">Webhooks</a>: endpoints for store events and each one's delivery log.
+          </li>
+          {admin && (
+            <li>
+              <a href="/admin/dead-letters">Dead letters and stuck tasks</a>: replay, retry or give up.
+            </li>
+          )}
+          <li>
             <a href="/admin/audit">Audit log</a>: every merchant and admin write, with filters.
           </li>
           <li>
-            The merchant API (products, stock, orders, customers): <a href="/docs">the API reference</a>.
+            The merchant API behind every page: <a href="/docs">the API reference</a>.
           </li>
         </ul>
       </Page>,
@@ -159,6 +178,7 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
     );
   });
 
+  r.route('/', orderRoutes());
   r.all('*', (c) => html(c, <MessagePage title="Not found" message="There is no such console page." />, 404));
   return r;
 }
