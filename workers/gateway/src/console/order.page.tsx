@@ -147,7 +147,7 @@ function ActionForm(props: OrderPageProps & { action: Action; title: string; but
       <form
         method="post"
         action={`/admin/orders/${props.order.id}/${props.action}`}
-        class="stack"
+        class="stack wide"
         id={`${props.action}-form`}
         aria-describedby={error ? errorId : undefined}
       >
