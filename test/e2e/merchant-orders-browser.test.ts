@@ -5,12 +5,14 @@
 // was paid (the message next to the form, the amount kept), sends a partial refund form twice at once (one refund),
 // refunds the rest, sees the order refunded, the refund emails in the mail sink, the webhook deliveries in the
 // endpoint's log and each write in the audit log; the customer's page lists the order. The admin sees a refund that
-// Stripe refuses as a stuck task on the dead letters page and gives it up there. Screenshots (also at 390 px) go to
-// .data/artifacts/console/.
+// Stripe refuses as a stuck task on the dead letters page and gives it up there. The merchant fulfils an order after
+// a refused tracking number, cancels an unpaid one, and rotates, turns off and deletes an endpoint. Screenshots
+// (also at 390 px) go to .data/artifacts/console/. Past 300 lines: the journeys share one browser and one receiver,
+// started once here.
 import fs from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOrder, copied, dispute, paidOrder } from './admin-orders-helpers';
+import { adminOrder, copied, dispute, paidOrder, unpaidOrder } from './admin-orders-helpers';
 import { addToCart, checkout, checkoutBody, waitForStatus } from './checkout-helpers';
 import { client, freshIp, gateway, merchantToken, ok, uniqueWord } from './helpers';
 import { newEmail, registered } from './identity-helpers';
@@ -288,6 +290,57 @@ describe('merchant console: orders, refunds, webhooks', () => {
         .toBe(0);
       const order = (await adminOrder(orderId)).data!;
       expect(order.refunds[0]).toMatchObject({ status: 'failed', amount: { amount: 400 } });
+    } finally {
+      await context.close();
+    }
+  });
+  it('fulfils after a refusal, cancels an unpaid order, and rotates, turns off and deletes an endpoint', {
+    timeout: 120_000,
+  }, async () => {
+    const { orderId } = await paidOrder(1, { email: newEmail() });
+    const { context, page } = await newContext();
+    try {
+      await signInToConsole(page, 'merchant');
+      await page.goto(`/admin/orders/${orderId}`);
+      const fulfil = page.locator('#fulfil-form');
+      await fulfil.getByLabel('Carrier').fill('UPS');
+      await fulfil.getByLabel('Tracking number').fill('x!');
+      await submit(page, fulfil.getByRole('button', { name: 'Mark fulfilled' }));
+      expect(await page.locator('#fulfil-error').textContent()).toContain('trackingNumber');
+      expect(await fulfil.getByLabel('Carrier').inputValue()).toBe('UPS');
+      await fulfil.getByLabel('Tracking number').fill('1Z999AA10123456784');
+      await submit(page, fulfil.getByRole('button', { name: 'Mark fulfilled' }));
+      expect(await page.locator('.notice').textContent()).toContain('Marked fulfilled');
+      expect(await orderFacts(page)).toMatchObject({ status: 'fulfilled' });
+      expect(await page.locator('#order-fulfillment').textContent()).toContain('UPS 1Z999AA10123456784');
+
+      // An order waiting for 3-D Secure, made just now (the test stack's holds expire after 8 s).
+      const unpaid = await unpaidOrder(1);
+      await page.goto(`/admin/orders/${unpaid.orderId}`);
+      await page.locator('#cancel-form').getByLabel('Reason (optional)').fill('customer asked');
+      await submit(page, page.getByRole('button', { name: 'Cancel the order' }));
+      expect(await page.locator('.notice').textContent()).toContain('Order canceled');
+      expect(await orderFacts(page)).toMatchObject({ status: 'canceled' });
+
+      // No event ticked: the API's refusal next to the form, the URL typed kept.
+      const url = receiver.url(`/console-${uniqueWord()}`);
+      await page.goto('/admin/webhooks');
+      await page.getByLabel('URL (https)').fill(url);
+      await submit(page, page.getByRole('button', { name: 'Register' }));
+      expect(await page.locator('#webhook-error').textContent()).toContain('events');
+      expect(await page.getByLabel('URL (https)').inputValue()).toBe(url);
+      const { secret } = await registerWebhookInConsole(page, url, ['order.fulfilled']);
+      await page.goto('/admin/webhooks');
+      await submit(page, page.getByRole('button', { name: `Rotate the secret of ${url}` }));
+      const rotated = await page.getByLabel('Signing secret').inputValue();
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      await page.goto('/admin/webhooks');
+      await submit(page, page.getByRole('button', { name: `Turn off ${url}` }));
+      expect(await page.locator('.notice').textContent()).toContain('turned off');
+      expect(await page.getByRole('button', { name: `Turn on ${url}` }).count()).toBe(1);
+      await deleteWebhookInConsole(page, url);
+      expect(await page.getByRole('button', { name: `Delete ${url}` }).count()).toBe(0);
     } finally {
       await context.close();
     }

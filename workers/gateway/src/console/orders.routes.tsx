@@ -48,7 +48,7 @@ async function notFound(c: ConsoleContext, what: string, p: Part<unknown>) {
     c,
     <MessagePage
       title={title}
-      message={refusal(what, p).replace(' refused', '')}
+      message={p.ok ? '' : `${what}: ${p.status || 'no answer'} ${p.message}`}
       session={session}
       csrf={await csrfOf(c)}
     />,
@@ -106,7 +106,9 @@ export function orderRoutes(): Hono<ConsoleApp> {
     );
   });
 
-  r.get('/orders/:id', merchant, (c) => orderPage(c, c.req.param('id')));
+  r.get('/orders/:id', merchant, (c) =>
+    queryOf(c, ['done']) ? orderPage(c, c.req.param('id')) : badQuery(c, ['done']),
+  );
 
   r.post('/orders/:id/:action{cancel|refund|fulfil}', merchant, async (c) => {
     const checked = await checkedForm(c);

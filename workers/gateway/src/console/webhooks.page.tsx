@@ -135,8 +135,9 @@ export function SecretPage(props: Nav & { result: Schemas['WebhookSecret']; rota
     <Page title="Webhook secret" {...props} current="/admin/webhooks">
       <h1>{props.rotated ? 'New secret' : 'Endpoint registered'}</h1>
       <p role="status">
-        {props.rotated ? 'The old secret stopped working now. ' : ''}The signing secret of <code>{endpoint.url}</code>{' '}
-        is shown <strong>only this once</strong>: keep it at the receiver to check each delivery's signature.
+        {props.rotated ? 'The old secret stopped working now. ' : ''}
+        The signing secret of <code>{endpoint.url}</code> is shown <strong>only this once</strong>: keep it at the
+        receiver to check each delivery's signature.
       </p>
       <label for="webhook-secret">Signing secret</label>
       <input id="webhook-secret" class="secret" readonly value={secret} size={60} />
@@ -227,7 +228,9 @@ export function WebhookPage(
         <a href={`/admin/webhooks/${endpoint.id}`}>Refresh</a>
       </p>
       {!deliveries.ok && (
-        <Problem id="deliveries-error">{`Could not read the deliveries (${deliveries.status}): ${deliveries.message}`}</Problem>
+        <Problem id="deliveries-error">
+          Could not read the deliveries ({deliveries.status}): {deliveries.message}
+        </Problem>
       )}
       {deliveries.ok && <Deliveries page={deliveries.data} next={next} />}
     </Page>
