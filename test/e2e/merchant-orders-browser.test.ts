@@ -313,6 +313,14 @@ describe('merchant console: orders, refunds, webhooks', () => {
       expect(await page.locator('.notice').textContent()).toContain('Marked fulfilled');
       expect(await orderFacts(page)).toMatchObject({ status: 'fulfilled' });
       expect(await page.locator('#order-fulfillment').textContent()).toContain('UPS 1Z999AA10123456784');
+      // A refund form without this session's CSRF token (from the page itself, with its cookies): 403, no refund.
+      const forged = await page.evaluate(async (id) => {
+        const body = new URLSearchParams({ csrf: 'x', key: crypto.randomUUID() });
+        const res = await fetch(`/admin/orders/${id}/refund`, { method: 'POST', body, redirect: 'manual' });
+        return res.status;
+      }, orderId);
+      expect(forged).toBe(403);
+      expect((await adminOrder(orderId)).data!.refunds).toHaveLength(0);
 
       // An order waiting for 3-D Secure, made just now (the test stack's holds expire after 8 s).
       const unpaid = await unpaidOrder(1);
