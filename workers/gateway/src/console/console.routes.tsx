@@ -11,6 +11,7 @@ import { checkedForm, csrfOf, html, pages, postLimit, queryOf } from './kit';
 import { MessagePage, Page, SignInPage } from './layout';
 import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';
 import { OpsPage, OpsRegion } from './ops.page';
+import { orderRoutes } from './orders.routes';
 import { productRoutes } from './products.routes';
 import {
   type AppFetch,
@@ -107,10 +108,28 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
             </li>
           )}
           <li>
+            <a href="/admin/products">Products</a>: the catalog, its variants and images, and each product's stock with
+            its ledger.
+          </li>
+          <li>
+            <a href="/admin/orders">Orders</a>: search, refund, fulfil or cancel.
+          </li>
+          <li>
+            <a href="/admin/customers">Customers</a> and their orders.
+          </li>
+          <li>
+            <a href="/admin/webhooks">Webhooks</a>: endpoints for store events and each one's delivery log.
+          </li>
+          {admin && (
+            <li>
+              <a href="/admin/dead-letters">Dead letters and stuck tasks</a>: replay, retry or give up.
+            </li>
+          )}
+          <li>
             <a href="/admin/audit">Audit log</a>: every merchant and admin write, with filters.
           </li>
           <li>
-            The merchant API (products, stock, orders, customers): <a href="/docs">the API reference</a>.
+            The merchant API behind every page: <a href="/docs">the API reference</a>.
           </li>
         </ul>
       </Page>,
@@ -153,6 +172,7 @@ export function consoleRoutes(appFetch: AppFetch): Hono<ConsoleApp> {
 
   r.route('/', productRoutes());
 
+  r.route('/', orderRoutes());
   r.all('*', (c) => html(c, <MessagePage title="Not found" message="There is no such console page." />, 404));
   return r;
 }

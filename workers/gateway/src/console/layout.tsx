@@ -15,7 +15,11 @@ export interface Nav {
 const sections: { href: string; label: string; min: Role }[] = [
   { href: '/admin', label: 'Overview', min: 'merchant' },
   { href: '/admin/products', label: 'Products', min: 'merchant' },
+  { href: '/admin/orders', label: 'Orders', min: 'merchant' },
+  { href: '/admin/customers', label: 'Customers', min: 'merchant' },
+  { href: '/admin/webhooks', label: 'Webhooks', min: 'merchant' },
   { href: '/admin/audit', label: 'Audit log', min: 'merchant' },
+  { href: '/admin/dead-letters', label: 'Dead letters', min: 'admin' },
   { href: '/admin/ops', label: 'Ops', min: 'admin' },
 ];
 
