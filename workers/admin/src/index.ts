@@ -29,6 +29,7 @@ import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/cli
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { log } from '../../../lib/log';
+import { startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
@@ -50,6 +51,9 @@ import { parseInput } from './orders.writes';
 import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
 import { addVariant, updateVariant } from './variants';
 import * as webhooks from './webhooks';
+
+// Its slow Postgres queries are counted in the catalog's MetricsDO `breakers`, like every other worker's.
+startSlowQueryReports('admin', 'BREAKERS');
 
 /** InventoryDO calls in flight at once for one product's SKUs. */
 const STOCK_CONCURRENCY = 8;
