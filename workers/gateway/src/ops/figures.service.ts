@@ -1,7 +1,10 @@
 // What the ops API's figures and SLO routes compute: request figures from the configured source (MetricsDO shards
 // or the Analytics Engine SQL API, same shape), business figures from the admin worker (Postgres), the funnel
 // derived from both, and the SLO reports per customer journey. Alerts and the console read these same answers.
+
+import { metricsConfig } from '../../../../durable-objects/metrics/config';
 import type { Identity } from '../../../../lib/auth/tokens';
+import { ConfigError } from '../../../../lib/config';
 import type { BusinessFigures, FigureWindow } from '../../../../lib/contracts/figures';
 import { AppError } from '../../../../lib/errors';
 import { analyticsEngineSource } from '../../../../lib/metrics/analytics-engine';
@@ -142,6 +145,12 @@ export interface JourneySlo {
 /** GET /v1/admin/ops/slo: every journey's two objectives over the SLO window, with the two burn windows. */
 export async function sloReport(env: GatewayBindings, identity: Identity, now: number) {
   const config = figuresConfig(env);
+  // The SLO window is read from the MetricsDO's hourly rollups past the kept minutes: it must fit in them.
+  const hoursKept = metricsConfig(env).FIGURES_HOURLY_RETENTION_DAYS * 24;
+  if (config.FIGURES_SOURCE === 'durable-object' && config.SLO_WINDOW_HOURS > hoursKept)
+    throw new ConfigError('storefront-gateway figures', [
+      `SLO_WINDOW_HOURS (${config.SLO_WINDOW_HOURS}) is longer than FIGURES_HOURLY_RETENTION_DAYS keeps (${hoursKept} h)`,
+    ]);
   const source = sourceOf(env, config);
   const specs = journeysOf(config);
   const windows = [
