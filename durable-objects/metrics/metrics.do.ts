@@ -7,7 +7,7 @@
 // as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration. It
 // keeps the isolates' slow-query counts (slow-queries.ts) for the same reasons.
 import { DurableObject } from 'cloudflare:workers';
-import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
+import type { FigureSummary, LevelCopies, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
 import type { BreakerPush } from '../../lib/contracts/ops';
 import type { SlowQueryPush } from '../../lib/db/slow-queries';
 import { BreakerBook, type BreakerView, mergeBreakers } from './breakers';
@@ -46,6 +46,9 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
     for (const column of ['due_at', 'copy_at'])
       if (!columns.some((c) => c.name === column)) this.sql.exec(`alter table outbox add column ${column} integer`);
+    // Gauges: each InventoryDO whose level or ledger copies failed, as it last reported (levels-report.ts).
+    this.sql.exec(`create table if not exists levels (sku text primary key, failing integer not null,
+      since integer, due_at integer, at integer not null)`);
   }
 
   /** Created on first use: only the `breakers` object has the table. */
@@ -97,6 +100,24 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     );
   }
 
+  /** An InventoryDO's copies now; one with nothing pending is taken out (an older report never wins). */
+  async reportLevels(sku: string, copies: LevelCopies, at: number): Promise<void> {
+    if (!copies.pending) {
+      this.sql.exec('delete from levels where sku = ? and at <= ?', sku, at);
+      return;
+    }
+    this.sql.exec(
+      `insert into levels (sku, failing, since, due_at, at) values (?, ?, ?, ?, ?)
+       on conflict (sku) do update set failing = excluded.failing, since = excluded.since,
+         due_at = excluded.due_at, at = excluded.at where excluded.at >= levels.at`,
+      sku,
+      copies.failing ? 1 : 0,
+      copies.pendingSince,
+      copies.nextDueAt,
+      at,
+    );
+  }
+
   /** Every outbox reported to this shard, added up. */
   async outbox(): Promise<OutboxFigures> {
     const r = this.sql
@@ -121,6 +142,20 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
       oldestDueAt: r.due === null ? null : new Date(r.due).toISOString(),
       oldestCopyAt: r.copy === null ? null : new Date(r.copy).toISOString(),
+      levels: this.levelCopies(),
+    };
+  }
+
+  private levelCopies(): OutboxFigures['levels'] {
+    const l = this.sql
+      .exec<{ pending: number; failing: number | null; since: number | null }>(
+        'select count(*) as pending, sum(failing) as failing, min(since) as since from levels',
+      )
+      .one();
+    return {
+      pending: l.pending,
+      failing: l.failing ?? 0,
+      oldestPendingAt: l.since === null ? null : new Date(l.since).toISOString(),
     };
   }
 

@@ -6071,6 +6071,12 @@ export interface components {
                     oldestDueAt: string | null;
                     /** @description When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the Queue's backlog age as the objects see it (production: also the Queues analytics, see docs). */
                     oldestCopyAt: string | null;
+                    /** @description InventoryDO copies of their levels (to the `orders` Queue) and ledger events (to Postgres): SKUs whose changes wait after a failed copy, until copied again; of them, those whose last attempt failed; the oldest change waiting. A SKU whose copies go out on schedule is not counted. */
+                    levels: {
+                        pending: number;
+                        failing: number;
+                        oldestPendingAt: string | null;
+                    };
                 };
             };
             /** @description Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour (kept an hour; older minutes of the window are absent); null when they could not be read. */

@@ -161,6 +161,7 @@ describe('MetricsDO outbox gauges', () => {
       oldestReportAt: new Date(t).toISOString(),
       oldestDueAt: new Date(t - 60_000).toISOString(),
       oldestCopyAt: new Date(t - 30_000).toISOString(),
+      levels: { pending: 0, failing: 0, oldestPendingAt: null },
     });
     // `a`'s copies confirmed: the backlog's oldest is `b`'s.
     await s.report('a', { pending: 3, failing: 1, copies: 0, oldestCopyAt: null, nextDueAt: t + 900_000 }, t + 2);
@@ -181,6 +182,32 @@ describe('MetricsDO outbox gauges', () => {
       oldestReportAt: null,
       oldestDueAt: null,
       oldestCopyAt: null,
+      levels: { pending: 0, failing: 0, oldestPendingAt: null },
+    });
+  });
+
+  it('keeps each InventoryDO’s newest copies report, drops one copied again, and adds them up', async () => {
+    const s = shard(`t-${crypto.randomUUID()}`);
+    const t = Date.now();
+    const copies = (failing: boolean, pendingSince: number | null, pending = true) => ({
+      pending,
+      failing,
+      pendingSince,
+      nextDueAt: t + 1000,
+    });
+    await s.reportLevels('A', copies(true, t - 60_000), t);
+    await s.reportLevels('B', copies(false, t - 5_000), t);
+    await s.reportLevels('A', copies(false, 1), t - 1); // older: ignored
+    expect((await s.outbox()).levels).toEqual({
+      pending: 2,
+      failing: 1,
+      oldestPendingAt: new Date(t - 60_000).toISOString(),
+    });
+    await s.reportLevels('A', copies(false, null, false), t + 1);
+    expect((await s.outbox()).levels).toEqual({
+      pending: 1,
+      failing: 0,
+      oldestPendingAt: new Date(t - 5_000).toISOString(),
     });
   });
 });

@@ -99,6 +99,18 @@ const OpsFigures = z
                 'When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the ' +
                 "Queue's backlog age as the objects see it (production: also the Queues analytics, see docs).",
             }),
+          levels: z
+            .object({
+              pending: z.number().int(),
+              failing: z.number().int(),
+              oldestPendingAt: z.string().nullable(),
+            })
+            .openapi({
+              description:
+                'InventoryDO copies of their levels (to the `orders` Queue) and ledger events (to Postgres): SKUs ' +
+                'whose changes wait after a failed copy, until copied again; of them, those whose last attempt ' +
+                'failed; the oldest change waiting. A SKU whose copies go out on schedule is not counted.',
+            }),
         })
         .openapi({
           description:
