@@ -6088,6 +6088,25 @@ export interface components {
                     count: number;
                 }[];
             } | null;
+            /** @description Every worker’s calls (RPC methods, Durable Object methods, queue batches, alarms) in the window, from the Analytics Engine dataset `storefront_events` (weighted by its sampling); null with `source: durable-object` (no Analytics Engine data locally) or when the SQL API could not be read. */
+            workers: {
+                worker: string;
+                /** @description `rpc`, `object`, `queue` or `alarm`. */
+                kind: string;
+                className: string;
+                method: string;
+                calls: number;
+                /** @description Queue messages for a batch, else one per call. */
+                items: number;
+                refused: number;
+                errors: number;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p50: number | null;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p95: number | null;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p99: number | null;
+            }[] | null;
             funnel: {
                 cartsStarted: number;
                 ordersAccepted: number;
