@@ -83,7 +83,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       requireMerchant(actor);
       const body = ProductCreate.parse(input);
       const created = await createProduct(this.env, actor, body);
-      return { ...created, stock: await this.initialStock(actor, body.variants) };
+      const answer = { ...created, stock: await this.initialStock(actor, body.variants) };
+      await productUpdated(this.env, 'product.create', created.product);
+      return answer;
     });
   }
 
@@ -119,7 +121,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       const slug = SlugParam.parse({ slug: slugInput }).slug;
-      return deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+      const deleted = await deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+      await productUpdated(this.env, 'product.delete', { ...deleted.deleted, status: 'deleted' });
+      return deleted;
     });
   }
 
