@@ -240,12 +240,10 @@ export class MerchantOrders {
       const outsideBefore = outside(o.payment.reportedRefunded ?? 0);
       o.payment.reportedRefunded = Math.min(e.amountRefunded, o.payment.amount);
       const added = outside(o.payment.reportedRefunded) - outsideBefore;
-      if (added > 0)
-        (o.payment.outsideRefunds ??= []).push({
-          id: e.id,
-          amount: added,
-          at: e.created !== undefined ? e.created * 1000 : Date.now(),
-        });
+      if (added > 0) {
+        const refundedAt = e.created !== undefined ? e.created * 1000 : Date.now();
+        o.payment.outsideRefunds = [...(o.payment.outsideRefunds ?? []), { id: e.id, amount: added, at: refundedAt }];
+      }
       if (e.created !== undefined) o.payment.reportedRefundedAt = Math.max(at ?? 0, e.created);
       this.settle(o, `Stripe reports ${e.amountRefunded} refunded (${e.id})`);
       return 'applied';
