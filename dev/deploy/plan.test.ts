@@ -87,6 +87,12 @@ describe('deploy order', () => {
     for (const w of real) {
       for (const dep of w.bindsTo) expect(order.indexOf(dep.worker)).toBeLessThan(order.indexOf(w.name));
     }
+    // Every worker that reaches Postgres pushes its breakers and slow queries to the catalog's MetricsDO.
+    for (const name of ['storefront-gateway', 'storefront-checkout', 'storefront-admin'])
+      expect(real.find((w) => w.name === name)!.bindsTo, name).toContainEqual({
+        binding: 'BREAKERS',
+        worker: 'storefront-catalog',
+      });
   });
 
   it('names the cycle when the bindings form one', () => {

@@ -25,6 +25,7 @@ import { acceptTraces } from '../../lib/trace';
 import { inventoryConfig } from './config';
 import { copyEvents, sendLevels } from './copies';
 import { changeOf, checkedFilter, failureOf, order, SYSTEM } from './ledger';
+import { reportCopies } from './levels-report';
 import { LowStock } from './low-stock';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
@@ -330,9 +331,15 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
       ]);
       lowFailed = lowError !== null;
       if (levelsError === null && eventsError === null && lowError === null) {
+        // What changed while the copies were on their way waits since then (or since its oldest uncopied event).
         this.sql.exec(
           `update stock set sync_failures = 0, sync_due_at = case
-             when version > synced_version or events_copied_seq < (select max(seq) from events) then sync_due_at end`,
+             when version > synced_version or events_copied_seq < (select max(seq) from events) then sync_due_at end,
+           pending_since = case
+             when version > synced_version or events_copied_seq < (select max(seq) from events)
+             then min(coalesce((select min(at) from events where seq > stock.events_copied_seq), ?), ?) end`,
+          now,
+          now,
         );
       } else {
         const retryIn = Math.min(60_000, Math.max(1000, this.syncDelayMs) * 2 ** Math.min(s.sync_failures, 6));
@@ -349,6 +356,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     }
     // A failed inventory.low send leaves nothing behind that arm() otherwise sees: keep its retry armed.
     this.store.arm(lowFailed);
+    reportCopies(this.store, this.env, this.ctx, s.sku);
   }
 
   /** Releases the holds past their own expiry, with their `expire` events. */

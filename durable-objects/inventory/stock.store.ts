@@ -24,6 +24,10 @@ export interface StockRow extends Record<string, SqlStorageValue> {
   sync_failures: number;
   /** The last event seq written to Postgres (events up to it may be let go, beyond the last EVENTS_KEPT). */
   events_copied_seq: number;
+  /** When the oldest change not yet copied (levels or events) was made; null when everything is copied. */
+  pending_since: number | null;
+  /** When the object last told the ops figures about its copies (levels-report.ts); null: nothing to take back. */
+  copies_reported_at: number | null;
 }
 
 export interface HoldRow extends Record<string, SqlStorageValue> {
@@ -40,7 +44,7 @@ const SCHEMA = `
     on_hand integer not null default 0, held integer not null default 0, sold integer not null default 0,
     max_per_customer integer, version integer not null default 0, updated_at integer not null default 0,
     synced_version integer not null default 0, sync_due_at integer, sync_failures integer not null default 0,
-    events_copied_seq integer not null default 0,
+    events_copied_seq integer not null default 0, pending_since integer, copies_reported_at integer,
     check (held >= 0 and sold >= 0 and on_hand >= held + sold));
   create table if not exists holds (
     hold_id text primary key, owner text not null, quantity integer not null check (quantity > 0),
@@ -104,8 +108,12 @@ export class StockStore {
     if (exists.length === 0) return;
     // An object from before the ledger: its stock row gains the copy bookkeeping (the events table is created
     // with the others).
-    if (!this.sql.exec('select * from stock limit 0').columnNames.includes('events_copied_seq'))
+    const columns = this.sql.exec('select * from stock limit 0').columnNames;
+    if (!columns.includes('events_copied_seq'))
       this.sql.exec('alter table stock add column events_copied_seq integer not null default 0');
+    // An object from before the copies were reported to the ops figures.
+    for (const column of ['pending_since', 'copies_reported_at'])
+      if (!columns.includes(column)) this.sql.exec(`alter table stock add column ${column} integer`);
     this.createTables();
   }
 
@@ -257,10 +265,12 @@ export class StockStore {
     this.storage.transactionSync(() => {
       write(now);
       this.sql.exec(
-        'update stock set version = version + 1, updated_at = ?, sync_due_at = min(coalesce(sync_due_at, ?), ?)',
+        `update stock set version = version + 1, updated_at = ?, sync_due_at = min(coalesce(sync_due_at, ?), ?),
+         pending_since = coalesce(pending_since, ?)`,
         now,
         syncBy,
         syncBy,
+        now,
       );
     });
     this.arm();

@@ -1,21 +1,19 @@
 // MetricsDO: the durable half of the request figures that also works under `wrangler dev` (which keeps no Analytics
 // Engine data). Gateway isolates hand it their per-minute rollups (minute × key → latency histogram) at most once
-// per flush interval; it adds them into SQLite rows, one per minute × key, and answers a window's summary merged in
-// SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
+// per flush interval; it adds them into SQLite rows, one per minute × key, rolled up per hour × key once the hour
+// has ended (rollups.ts), and answers a window's summary merged in SQL (json_each over the histograms). One object per shard (`figures-<n>`); the ops API asks every shard and adds
 // the answers, so a hot object is relieved by raising FIGURES_SHARDS, never by losing counts. The object named
 // `breakers` also keeps every isolate's circuit breakers as they push them (breakers.ts): gauges of the same kind
 // as the outbox reports (newest report per source wins), rare writes, read by ops; no new class or migration. It
 // keeps the isolates' slow-query counts (slow-queries.ts) for the same reasons.
 import { DurableObject } from 'cloudflare:workers';
-import type { FigureSummary, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
+import type { FigureSummary, LevelCopies, OutboxCounts, OutboxFigures, RollupRow } from '../../lib/contracts/figures';
 import type { BreakerPush } from '../../lib/contracts/ops';
 import type { SlowQueryPush } from '../../lib/db/slow-queries';
-import { type Histogram, mergeInto } from '../../lib/metrics/histogram';
 import { BreakerBook, type BreakerView, mergeBreakers } from './breakers';
 import { metricsConfig } from './config';
+import { RollupBook } from './rollups';
 import { SlowQueryBook, type SlowQueryMinute } from './slow-queries';
-
-const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** OrdersDOs report their outbox to one of this many objects (`outbox-<n>`, by their id); readers ask them all. */
 export const OUTBOX_SHARDS = 4;
@@ -27,17 +25,20 @@ export function outboxShardName(source: string): string {
 
 export class MetricsDO extends DurableObject<GatewayEnv> {
   private sql: SqlStorage;
-  private prunedAt = 0;
+  private readonly rollups: RollupBook;
   private book: BreakerBook | undefined;
   private slow: SlowQueryBook | undefined;
 
   constructor(ctx: DurableObjectState, env: GatewayEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`create table if not exists rollup (
-      minute integer not null, method text not null, route text not null, status integer not null,
-      cache text not null, code text not null, event text not null, count integer not null, hist text not null,
-      primary key (minute, method, route, status, cache, code, event)) without rowid`);
+    this.rollups = new RollupBook(this.sql, ctx.storage, () => {
+      const c = metricsConfig(this.env);
+      return {
+        minutesMs: c.FIGURES_RETENTION_HOURS * 3_600_000,
+        hoursMs: c.FIGURES_HOURLY_RETENTION_DAYS * 86_400_000,
+      };
+    });
     // Gauges: each OrdersDO's task outbox as it last reported it; a row with nothing pending is deleted.
     this.sql.exec(`create table if not exists outbox (source text primary key, pending integer not null,
       failing integer not null, copies integer not null, at integer not null, due_at integer)`);
@@ -45,6 +46,9 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     const columns = this.sql.exec<{ name: string }>('pragma table_info(outbox)').toArray();
     for (const column of ['due_at', 'copy_at'])
       if (!columns.some((c) => c.name === column)) this.sql.exec(`alter table outbox add column ${column} integer`);
+    // Gauges: each InventoryDO whose level or ledger copies failed, as it last reported (levels-report.ts).
+    this.sql.exec(`create table if not exists levels (sku text primary key, failing integer not null,
+      since integer, due_at integer, at integer not null)`);
   }
 
   /** Created on first use: only the `breakers` object has the table. */
@@ -96,6 +100,24 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
     );
   }
 
+  /** An InventoryDO's copies now; one with nothing pending is taken out (an older report never wins). */
+  async reportLevels(sku: string, copies: LevelCopies, at: number): Promise<void> {
+    if (!copies.pending) {
+      this.sql.exec('delete from levels where sku = ? and at <= ?', sku, at);
+      return;
+    }
+    this.sql.exec(
+      `insert into levels (sku, failing, since, due_at, at) values (?, ?, ?, ?, ?)
+       on conflict (sku) do update set failing = excluded.failing, since = excluded.since,
+         due_at = excluded.due_at, at = excluded.at where excluded.at >= levels.at`,
+      sku,
+      copies.failing ? 1 : 0,
+      copies.pendingSince,
+      copies.nextDueAt,
+      at,
+    );
+  }
+
   /** Every outbox reported to this shard, added up. */
   async outbox(): Promise<OutboxFigures> {
     const r = this.sql
@@ -120,6 +142,20 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
       oldestReportAt: r.oldest === null ? null : new Date(r.oldest).toISOString(),
       oldestDueAt: r.due === null ? null : new Date(r.due).toISOString(),
       oldestCopyAt: r.copy === null ? null : new Date(r.copy).toISOString(),
+      levels: this.levelCopies(),
+    };
+  }
+
+  private levelCopies(): OutboxFigures['levels'] {
+    const l = this.sql
+      .exec<{ pending: number; failing: number | null; since: number | null }>(
+        'select count(*) as pending, sum(failing) as failing, min(since) as since from levels',
+      )
+      .one();
+    return {
+      pending: l.pending,
+      failing: l.failing ?? 0,
+      oldestPendingAt: l.since === null ? null : new Date(l.since).toISOString(),
     };
   }
 
@@ -133,81 +169,11 @@ export class MetricsDO extends DurableObject<GatewayEnv> {
 
   /** Adds a flush of rollups: per row, one read and one write, in one synchronous stretch (no interleaving). */
   async record(rows: RollupRow[]): Promise<void> {
-    for (const r of rows) {
-      const key = [r.minute, r.method, r.route, r.status, r.cache, r.code, r.event];
-      const old = this.sql
-        .exec<{ hist: string }>(
-          `select hist from rollup where minute = ? and method = ? and route = ? and status = ? and cache = ?
-           and code = ? and event = ?`,
-          ...key,
-        )
-        .toArray()[0];
-      const hist = old ? mergeInto(JSON.parse(old.hist) as Histogram, r.hist) : r.hist;
-      const count = Object.values(hist).reduce((s, n) => s + n, 0);
-      this.sql.exec(
-        `insert or replace into rollup (minute, method, route, status, cache, code, event, count, hist)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ...key,
-        count,
-        JSON.stringify(hist),
-      );
-    }
-    // After the writes, so that a late flush of minutes past retention never outlives its own call.
-    const now = Date.now();
-    if (now - this.prunedAt > PRUNE_EVERY_MS || rows.some((r) => r.minute < this.keepFrom(now))) {
-      this.sql.exec('delete from rollup where minute < ?', this.keepFrom(now));
-      this.prunedAt = now;
-    }
+    this.rollups.record(rows);
   }
 
-  private keepFrom(now: number) {
-    return now - metricsConfig(this.env).FIGURES_RETENTION_HOURS * 3_600_000;
-  }
-
-  /** The rollups of minutes in [from, to), merged per key and per minute × status class (2 for 2xx, …). */
+  /** The rollups of [from, to), merged per key and per minute × status class (hours for the part past minutes). */
   async summary(from: number, to: number): Promise<FigureSummary> {
-    const byKey = new Map<string, FigureSummary['byKey'][number]>();
-    for (const r of this.sql.exec<{
-      method: string;
-      route: string;
-      status: number;
-      cache: string;
-      code: string;
-      event: string;
-      b: string;
-      n: number;
-    }>(
-      `select method, route, status, cache, code, event, j.key as b, sum(j.value) as n
-       from rollup, json_each(rollup.hist) as j where minute >= ? and minute < ?
-       group by method, route, status, cache, code, event, j.key`,
-      from,
-      to,
-    )) {
-      const k = `${r.method}|${r.route}|${r.status}|${r.cache}|${r.code}|${r.event}`;
-      let entry = byKey.get(k);
-      if (!entry) {
-        const { b: _b, n: _n, ...key } = r;
-        entry = { ...key, hist: {} };
-        byKey.set(k, entry);
-      }
-      entry.hist[r.b] = r.n;
-    }
-    const byMinute = new Map<string, FigureSummary['byMinute'][number]>();
-    for (const r of this.sql.exec<{ minute: number; cls: number; b: string; n: number }>(
-      `select minute, status / 100 as cls, j.key as b, sum(j.value) as n
-       from rollup, json_each(rollup.hist) as j where minute >= ? and minute < ?
-       group by minute, cls, j.key`,
-      from,
-      to,
-    )) {
-      const k = `${r.minute}|${r.cls}`;
-      let entry = byMinute.get(k);
-      if (!entry) {
-        entry = { minute: r.minute, statusClass: r.cls, hist: {} };
-        byMinute.set(k, entry);
-      }
-      entry.hist[r.b] = r.n;
-    }
-    return { byKey: [...byKey.values()], byMinute: [...byMinute.values()] };
+    return this.rollups.summary(from, to);
   }
 }

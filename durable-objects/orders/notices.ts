@@ -77,8 +77,18 @@ export function noticesOf(o: OrderSnapshot): Notice[] {
       email: { type: 'email', key, kind: 'refund', order, refund },
     });
   }
+  for (const r of o.payment.outsideRefunds ?? []) {
+    // A refund made in the Stripe dashboard: the shopper is told the amount, as for the store's own.
+    const key = `${o.id}:refund:stripe:${r.id}`;
+    const refund = { id: r.id, amount: r.amount, reason: null };
+    out.push({
+      key,
+      event: event(key, 'order.refunded', r.at, { refund }),
+      email: { type: 'email', key, kind: 'refund', order, refund },
+    });
+  }
   const refundedAt = when('refunded');
-  if (refundedAt !== undefined && !o.refunds?.length) {
+  if (refundedAt !== undefined && !o.refunds?.length && !o.payment.outsideRefunds?.length) {
     // The automatic refund of money that arrived for an order that could not be filled.
     const key = `${o.id}:refund:auto`;
     const refund = { id: 'auto', amount: o.payment.refundedAmount, reason: 'the order could not be filled' };

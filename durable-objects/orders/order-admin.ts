@@ -6,7 +6,7 @@
 // never together refund more than was paid.
 import type { AdminOrder } from '../../lib/checkout/admin-schemas';
 import { isAccepted, type OrderSnapshot, type RefundRecord } from '../../lib/checkout/order';
-import { planRefund, refundableAmount, settleRefunds } from '../../lib/checkout/refunds';
+import { planRefund, refundableAmount, settleRefunds, storeRefunded } from '../../lib/checkout/refunds';
 import { adminOrderView, refundView } from '../../lib/checkout/view';
 import type { CancelCall, FulfilCall, OrderActor, RefundCall, RefundEvent } from '../../lib/contracts/admin-orders';
 import { AppError } from '../../lib/errors';
@@ -235,7 +235,15 @@ export class MerchantOrders {
       // Older than what the figure reflects (a later charge.refunded, or a refund failing since): out of date.
       if (e.created !== undefined && at !== undefined && e.created < at) return 'stale';
       if (e.amountRefunded <= (o.payment.reportedRefunded ?? 0)) return 'noop';
+      // What the charge's total has beyond the store's own refunds was refunded outside it (the dashboard).
+      const outside = (reported: number) => Math.max(0, reported - storeRefunded(o));
+      const outsideBefore = outside(o.payment.reportedRefunded ?? 0);
       o.payment.reportedRefunded = Math.min(e.amountRefunded, o.payment.amount);
+      const added = outside(o.payment.reportedRefunded) - outsideBefore;
+      if (added > 0) {
+        const refundedAt = e.created !== undefined ? e.created * 1000 : Date.now();
+        o.payment.outsideRefunds = [...(o.payment.outsideRefunds ?? []), { id: e.id, amount: added, at: refundedAt }];
+      }
       if (e.created !== undefined) o.payment.reportedRefundedAt = Math.max(at ?? 0, e.created);
       this.settle(o, `Stripe reports ${e.amountRefunded} refunded (${e.id})`);
       return 'applied';

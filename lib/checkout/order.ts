@@ -97,6 +97,11 @@ export interface PaymentInfo {
    * predate the failure, loses). Stripe does not deliver events in order: an older charge.refunded is out of date.
    */
   reportedRefundedAt?: number;
+  /**
+   * Refunds made outside the store (the Stripe dashboard), one per charge.refunded that raised the charge's refunded
+   * total beyond the store's own refunds (`id`: the event's; `at` epoch ms): each gets its refund notice.
+   */
+  outsideRefunds?: { id: string; amount: number; at: number }[];
 }
 
 /**

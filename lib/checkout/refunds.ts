@@ -18,6 +18,9 @@ export function refundedAmount(o: OrderSnapshot): number {
   return Math.max(o.payment.reportedRefunded ?? 0, sum(refundsOf(o).filter((r) => r.status === 'succeeded')));
 }
 
+/** The store's own refunds that did not fail (requested, pending at Stripe or succeeded): Stripe counts them all. */
+export const storeRefunded = (o: OrderSnapshot) => sum(refundsOf(o).filter((r) => r.status !== 'failed'));
+
 /** Refunded, plus refunds still on their way (requested or pending at Stripe): none of it can be refunded again. */
 export function committedAmount(o: OrderSnapshot): number {
   return refundedAmount(o) + sum(refundsOf(o).filter((r) => r.status === 'requested' || r.status === 'pending'));

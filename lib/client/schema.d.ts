@@ -6128,6 +6128,12 @@ export interface components {
                     oldestDueAt: string | null;
                     /** @description When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the Queue's backlog age as the objects see it (production: also the Queues analytics, see docs). */
                     oldestCopyAt: string | null;
+                    /** @description InventoryDO copies of their levels (to the `orders` Queue) and ledger events (to Postgres): SKUs whose changes wait after a failed copy, until copied again; of them, those whose last attempt failed; the oldest change waiting. A SKU whose copies go out on schedule is not counted. */
+                    levels: {
+                        pending: number;
+                        failing: number;
+                        oldestPendingAt: string | null;
+                    };
                 };
             };
             /** @description Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour (kept an hour; older minutes of the window are absent); null when they could not be read. */
@@ -6139,6 +6145,25 @@ export interface components {
                     count: number;
                 }[];
             } | null;
+            /** @description Every worker’s calls (RPC methods, Durable Object methods, queue batches, alarms) in the window, from the Analytics Engine dataset `storefront_events` (weighted by its sampling); null with `source: durable-object` (no Analytics Engine data locally) or when the SQL API could not be read. */
+            workers: {
+                worker: string;
+                /** @description `rpc`, `object`, `queue` or `alarm`. */
+                kind: string;
+                className: string;
+                method: string;
+                calls: number;
+                /** @description Queue messages for a batch, else one per call. */
+                items: number;
+                refused: number;
+                errors: number;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p50: number | null;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p95: number | null;
+                /** @description Milliseconds (2% bucket precision); null with no requests. */
+                p99: number | null;
+            }[] | null;
             funnel: {
                 cartsStarted: number;
                 ordersAccepted: number;

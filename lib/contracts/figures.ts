@@ -45,6 +45,19 @@ export interface OutboxCounts {
   nextDueAt: number | null;
 }
 
+/** One InventoryDO's copies of its levels (to the `orders` Queue) and ledger events (to Postgres), as it reports
+ * them once a copy failed (durable-objects/inventory/levels-report.ts). */
+export interface LevelCopies {
+  /** Changes not copied yet. */
+  pending: boolean;
+  /** The last copy attempt failed. */
+  failing: boolean;
+  /** When the oldest change not copied yet was made (epoch ms). */
+  pendingSince: number | null;
+  /** When the object's alarm tries again (epoch ms). */
+  nextDueAt: number | null;
+}
+
 /** Every OrdersDO's last report, added up. */
 export interface OutboxFigures extends Omit<OutboxCounts, 'nextDueAt' | 'oldestCopyAt'> {
   /** Objects with at least one task. */
@@ -56,6 +69,10 @@ export interface OutboxFigures extends Omit<OutboxCounts, 'nextDueAt' | 'oldestC
   /** The earliest `oldestCopyAt` among them (ISO 8601): the `orders` Queue's oldest unconfirmed message, as seen from
    * the objects (`queue-oldest-age`). */
   oldestCopyAt: string | null;
+  /** The InventoryDOs' level and ledger copies to Postgres: SKUs with changes waiting after a failed copy (until
+   * copied again), of them those whose last attempt failed, and the oldest change waiting (ISO 8601). A SKU whose
+   * copies go out on schedule (within INVENTORY_SYNC_DELAY_MS) is not counted. */
+  levels: { pending: number; failing: number; oldestPendingAt: string | null };
 }
 
 /** A time window [from, to) in epoch ms. */

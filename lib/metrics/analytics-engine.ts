@@ -159,8 +159,13 @@ export function figuresOfAe(
   };
 }
 
+/** Where the SQL API lives; tests point `apiBase` at a local server speaking its protocol. */
+export const CF_API_BASE = 'https://api.cloudflare.com';
+
 export interface AeOptions {
   accountId: string;
+  /** The API's origin (default CF_API_BASE). */
+  apiBase?: string;
   apiToken: string;
   dataset?: string;
   timeoutMs: number;
@@ -171,7 +176,8 @@ export interface AeOptions {
 function aeQuery(o: AeOptions) {
   const doFetch = o.fetch ?? fetch;
   return async function query(sql: string): Promise<Row[]> {
-    const res = await doFetch(`https://api.cloudflare.com/client/v4/accounts/${o.accountId}/analytics_engine/sql`, {
+    const base = (o.apiBase ?? CF_API_BASE).replace(/\/+$/, '');
+    const res = await doFetch(`${base}/client/v4/accounts/${encodeURIComponent(o.accountId)}/analytics_engine/sql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${o.apiToken}` },
       body: sql,

@@ -5,7 +5,7 @@
 // theirs.
 import { describe, expect, it } from 'vitest';
 import { merchantToken, paidOrder, refund } from './admin-orders-helpers';
-import { checkout, checkoutBody, freshSku, shopperWith } from './checkout-helpers';
+import { checkout, checkoutBody, freshSku, shopperWith, signedWebhook, stripeEvent } from './checkout-helpers';
 import { client, eventually, primary } from './helpers';
 import { mailOf, mailsOf } from './notify-helpers';
 import { workerLogLines } from './worker-log';
@@ -82,5 +82,31 @@ describe('order emails', () => {
     expect(mail!.text).toContain('Tracking number: 1Z999AA10123456784');
     // The confirmation went too, once.
     expect((await mailsOf(orderId)).filter((m) => m.kind === 'order_confirmation')).toHaveLength(1);
+  });
+
+  it('sends the refund email with the amount for a refund made in the Stripe dashboard, partial or full', async () => {
+    const { orderId, total, intentId } = await paidOrder(2, { price: 2500 });
+    const [row] = await primary<{ owner_sub: string }>('select owner_sub from orders where id = $1', [orderId]);
+    // What Stripe sends after a dashboard refund: charge.refunded with the charge's refunded total so far.
+    const chargeRefunded = (amountRefunded: number, n: number) => {
+      const e = stripeEvent('charge.refunded', {
+        id: `ch_dash_${orderId.slice(-8)}`,
+        object: 'charge',
+        amount_refunded: amountRefunded,
+        payment_intent: intentId,
+        metadata: { orderId, owner: row!.owner_sub },
+      });
+      return { ...e, id: `${e.id}_${n}`, created: Math.floor(Date.now() / 1000) + n };
+    };
+    expect((await signedWebhook(chargeRefunded(1000, 1) as never)).data).toMatchObject({ outcome: 'applied' });
+    const [partial] = await mailOf(orderId, 'refund');
+    expect(partial!.subject).toContain('$10.00');
+    expect((await signedWebhook(chargeRefunded(total, 2) as never)).data).toMatchObject({ outcome: 'applied' });
+    const refunds = await mailOf(orderId, 'refund', 2);
+    expect(refunds.map((m) => m.subject).join('\n')).toContain(`$${((total - 1000) / 100).toFixed(2)}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const all = (await mailsOf(orderId)).filter((m) => m.kind === 'refund');
+    expect(all).toHaveLength(2);
+    for (const m of all) expect(m.text).not.toContain('could not be filled');
   });
 });

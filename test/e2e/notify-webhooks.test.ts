@@ -232,6 +232,52 @@ describe('outbound webhooks', () => {
     });
   });
 
+  it('sends product.updated when a product is created and when it is deleted', async () => {
+    await register('/products-lifecycle', ['product.updated']);
+    const merchant = client(await merchantToken());
+    const category = `cat${crypto.randomUUID().slice(0, 8)}`;
+    const made = await merchant.POST('/v1/admin/categories', { body: { slug: category, name: 'Hooks', parent: null } });
+    expect(made.response.status).toBe(201);
+    const slug = `hook-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await merchant.POST('/v1/admin/products', {
+      body: {
+        slug,
+        title: 'Hooked product',
+        description: 'Sent to the webhooks.',
+        brand: 'Hooks',
+        category,
+        currency: 'USD',
+        options: [{ name: 'Size', values: ['S'] }],
+        variants: [{ sku: slug.toUpperCase(), title: 'S', options: { Size: 'S' }, priceAmount: 1000 }],
+      },
+    });
+    expect(created.response.status, JSON.stringify(created.error)).toBe(201);
+    const deleted = await merchant.DELETE('/v1/admin/products/{slug}', { params: { path: { slug } } });
+    expect(deleted.response.status, JSON.stringify(deleted.error)).toBe(200);
+    const calls = await eventually(
+      'product.updated for the create and the delete',
+      async () => {
+        const r = receiver
+          .received('/products-lifecycle')
+          .map((c) => JSON.parse(c.body))
+          .filter((b) => b.data.product.slug === slug);
+        return r.length >= 2 ? r : false;
+      },
+      20_000,
+      100,
+    );
+    const byAction = Object.fromEntries(calls.map((b) => [b.data.action, b]));
+    expect(byAction['product.create']).toMatchObject({
+      type: 'product.updated',
+      data: { product: { slug, title: 'Hooked product', status: 'draft' } },
+    });
+    expect(byAction['product.delete']).toMatchObject({
+      type: 'product.updated',
+      data: { product: { slug, id: byAction['product.create'].data.product.id, status: 'deleted' } },
+    });
+    expect(calls).toHaveLength(2);
+  });
+
   it('sends inventory.low once per crossing of the threshold (5), not on every change below it', async () => {
     await register('/stock', ['inventory.low']);
     const sku = await freshSku(10);

@@ -2,7 +2,8 @@
 // abandoned, orders with known totals, checkout refusals) inside a window of whole minutes that starts after every
 // earlier test file (e2e files run one after another, and a figure belongs to the minute its request arrived), and
 // the ops API must report exactly those counts and sums, and latency percentiles no higher than the client measured.
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import { testVars } from '../stack.config';
 import {
   addToCart,
@@ -15,7 +16,7 @@ import {
   shopperWith,
   waitForStatus,
 } from './checkout-helpers';
-import { api, client, eventually, merchantToken, ok } from './helpers';
+import { api, client, eventually, merchantToken, ok, uniqueWord } from './helpers';
 
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -239,6 +240,42 @@ describe('ops figures', () => {
       async () => (await outbox()).copies <= waiting.copies - 1,
       10_000,
       250,
+    );
+  });
+
+  it('counts a slow query of the admin worker in slowQueries', { timeout: 60_000 }, async () => {
+    const merchant = client(await merchantToken());
+    const slug = uniqueWord('slowq');
+    await ok('category', merchant.POST('/v1/admin/categories', { body: { slug, name: 'Slow', parent: null } }));
+    const asAdmin = client(await adminToken());
+    const adminSlow = async () => {
+      const f = await ok('figures', asAdmin.GET('/v1/admin/ops/figures', { params: { query: { minutes: 5 } } }));
+      return (f.slowQueries?.perMinute ?? []).filter((m) => m.worker === 'admin').reduce((n, m) => n + m.count, 0);
+    };
+    const before = await adminSlow();
+    // The category's row is locked from outside for 900 ms: the admin's update waits for it, so its query is
+    // answered after SLOW_QUERY_MS (500) and counted; it still succeeds within DB_TIMEOUT_MS.
+    const holder = new pg.Client({ connectionString: inject('databaseUrl'), connectionTimeoutMillis: 3000 });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from categories where slug = $1 for update', [slug]);
+      const patch = merchant.PATCH('/v1/admin/categories/{slug}', {
+        params: { path: { slug } },
+        body: { name: 'Slow, renamed' },
+      });
+      await new Promise((r) => setTimeout(r, 900));
+      await holder.query('commit');
+      expect((await patch).response.status).toBe(200);
+    } finally {
+      await holder.end();
+    }
+    // Pushed in the background to MetricsDO `breakers` (at most every 5 s), then read by the ops API.
+    await eventually(
+      "the admin worker's slow query counted",
+      async () => (await adminSlow()) >= before + 1,
+      20_000,
+      500,
     );
   });
 });

@@ -55,9 +55,13 @@ export const holdsOf = (stub: Stub) =>
 export const syncState = (stub: Stub) =>
   runInDurableObject(stub, (_i: InventoryDO, state) =>
     state.storage.sql
-      .exec<{ version: number; synced_version: number; sync_due_at: number | null; sync_failures: number }>(
-        'select version, synced_version, sync_due_at, sync_failures from stock',
-      )
+      .exec<{
+        version: number;
+        synced_version: number;
+        sync_due_at: number | null;
+        sync_failures: number;
+        pending_since: number | null;
+      }>('select version, synced_version, sync_due_at, sync_failures, pending_since from stock')
       .one(),
   );
 export const alarmAt = (stub: Stub) => runInDurableObject(stub, (_i: InventoryDO, state) => state.storage.getAlarm());

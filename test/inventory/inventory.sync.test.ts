@@ -1,12 +1,17 @@
 // InventoryDO driven directly inside workerd (the checkout worker's real bindings: env.INVENTORY is the
 // InventoryDO namespace, env.ORDERS_QUEUE a real queue). HOLD_GRACE_SECONDS is 0 and the sync delay 50 ms here, so
 // hold expiry and levels sends also happen on their own while the tests run.
-// Here: the levels go to the orders queue in few messages, and a failed send is retried by the alarm.
+// Here: the levels go to the orders queue in few messages, and a failed send is retried by the alarm and counted in
+// the ops figures (business.outbox.levels) until it goes out.
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { InventoryDO } from '../../durable-objects/inventory/inventory.do';
+import { levelsSource } from '../../durable-objects/inventory/levels-report';
+import { outboxShardName } from '../../durable-objects/metrics/metrics.do';
 import type { NotificationMessage } from '../../lib/contracts/notifications';
 import type { OrdersQueueMessage } from '../../lib/contracts/queue';
+import { outboxFigures } from '../../workers/checkout/src/outbox';
 import { alarmAt, freshSku, levelsOf, req, type Stub, stockOf, strip, syncState, waitFor } from './helpers';
 
 describe('InventoryDO: levels sync to the orders queue', () => {
@@ -119,5 +124,59 @@ describe('InventoryDO: levels sync to the orders queue', () => {
     }, 'the inventory.low retry');
     expect(spy.sent[0]).toMatchObject({ type: 'event', event: { type: 'inventory.low', data: { sku, available: 3 } } });
     expect(await syncState(stub)).toMatchObject({ sync_due_at: null, sync_failures: 0 });
+  });
+
+  it('a failed copy is counted in the ops outbox figures until it goes out; a healthy SKU reports nothing', async () => {
+    const checkoutEnv = env as unknown as CheckoutEnv;
+    const metricsRow = (sku: string) =>
+      runInDurableObject(
+        checkoutEnv.METRICS.get(checkoutEnv.METRICS.idFromName(outboxShardName(levelsSource(sku)))),
+        (_, state) =>
+          state.storage.sql
+            .exec<{ failing: number; since: number | null; due_at: number | null }>(
+              'select failing, since, due_at from levels where sku = ?',
+              sku,
+            )
+            .toArray()[0],
+      );
+    const sku = freshSku('sync-report');
+    const stub = stockOf(sku);
+    await stub.levels(sku);
+    const spy = await spyOnSends(stub);
+    spy.fail = true;
+    const changedFrom = Date.now();
+    await runInDurableObject(stub, (i: InventoryDO, state) => {
+      i.initialize(sku, 3);
+      i.reserve(sku, req('h1'));
+      void state.storage.setAlarm(Date.now() + 3_600_000);
+    });
+    const changedTo = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await waitFor(async () => (await metricsRow(sku)) !== undefined, 'the failed copy reported');
+    const reported = (await metricsRow(sku))!;
+    expect(reported.failing).toBe(1);
+    expect(reported.since).toBeGreaterThanOrEqual(changedFrom);
+    expect(reported.since).toBeLessThanOrEqual(changedTo);
+    expect(reported.due_at).toBe((await syncState(stub)).sync_due_at);
+    const figures = await outboxFigures(checkoutEnv);
+    expect(figures.levels.pending).toBeGreaterThanOrEqual(1);
+    expect(figures.levels.failing).toBeGreaterThanOrEqual(1);
+    expect(figures.levels.oldestPendingAt! <= new Date(reported.since!).toISOString()).toBe(true);
+
+    // Copied at last: the report is taken back.
+    spy.fail = false;
+    await waitFor(async () => {
+      await runDurableObjectAlarm(stub);
+      return (await metricsRow(sku)) === undefined;
+    }, 'the report taken back');
+    expect(await syncState(stub)).toMatchObject({ synced_version: 2, sync_failures: 0, pending_since: null });
+
+    // A SKU whose copies go out on schedule is never reported (no DO call per change).
+    const healthy = freshSku('sync-healthy');
+    const healthyStub = stockOf(healthy);
+    await healthyStub.initialize(healthy, 3);
+    await waitFor(async () => (await syncState(healthyStub)).sync_due_at === null, 'the healthy copy');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await metricsRow(healthy)).toBeUndefined();
   });
 });

@@ -30,6 +30,7 @@ import { createDb, type DbEnv, dbSettings, sqlClient } from '../../../lib/db/cli
 import { AppError } from '../../../lib/errors';
 import { workerHealth } from '../../../lib/health';
 import { log } from '../../../lib/log';
+import { startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
@@ -52,6 +53,9 @@ import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStat
 import { listProducts } from './products.list';
 import { addVariant, updateVariant } from './variants';
 import * as webhooks from './webhooks';
+
+// Its slow Postgres queries are counted in the catalog's MetricsDO `breakers`, like every other worker's.
+startSlowQueryReports('admin', 'BREAKERS');
 
 /** InventoryDO calls in flight at once for one product's SKUs. */
 const STOCK_CONCURRENCY = 8;
@@ -81,7 +85,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       requireMerchant(actor);
       const body = ProductCreate.parse(input);
       const created = await createProduct(this.env, actor, body);
-      return { ...created, stock: await this.initialStock(actor, body.variants) };
+      const answer = { ...created, stock: await this.initialStock(actor, body.variants) };
+      await productUpdated(this.env, 'product.create', created.product);
+      return answer;
     });
   }
 
@@ -125,7 +131,9 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     return rpc(async () => {
       requireMerchant(actor);
       const slug = SlugParam.parse({ slug: slugInput }).slug;
-      return deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+      const deleted = await deleteProduct(this.env, actor, slug, (skus) => this.committedSkus(skus));
+      await productUpdated(this.env, 'product.delete', { ...deleted.deleted, status: 'deleted' });
+      return deleted;
     });
   }
 

@@ -1,5 +1,5 @@
-// Store events the admin worker raises itself: `product.updated` after a catalog write committed (product fields,
-// status, variants). Sent once the write is committed, bounded by a deadline; a failed send is logged, not retried
+// Store events the admin worker raises itself: `product.updated` after a catalog write committed (create, product
+// fields, status, variants, delete; `data.action` says which). Sent once the write is committed, bounded by a deadline; a failed send is logged, not retried
 // (the write stands): unlike order events (OrdersDO's durable outbox), product.updated is at most once. Receivers
 // that must not miss a change re-read the product on the next event, or list the catalog.
 import type { NotificationMessage, StoreEvent } from '../../../lib/contracts/notifications';

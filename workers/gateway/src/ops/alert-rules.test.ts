@@ -55,6 +55,7 @@ const business = (b: Partial<BusinessFigures>) =>
       oldestReportAt: null,
       oldestDueAt: null,
       oldestCopyAt: null,
+      levels: { pending: 0, failing: 0, oldestPendingAt: null },
     },
     replica: { configured: true, lagBytes: 0, lagSeconds: 0 },
     ...b,
@@ -150,6 +151,7 @@ describe('alert rules', () => {
           oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
           oldestDueAt: new Date(now - 20 * 60_000).toISOString(),
           oldestCopyAt: new Date(now - 20 * 60_000).toISOString(),
+          levels: { pending: 0, failing: 0, oldestPendingAt: null },
         },
         replica: { configured: true, lagBytes: 1024, lagSeconds: 30 },
       }),
@@ -176,6 +178,7 @@ describe('alert rules', () => {
       oldestReportAt: new Date(now - 20 * 60_000).toISOString(),
       oldestDueAt: new Date(now + dueInMinutes * 60_000).toISOString(),
       oldestCopyAt: null,
+      levels: { pending: 0, failing: 0, oldestPendingAt: null },
     });
     expect(read({ business: business({ outbox: outbox(5) }) })['outbox-stuck']).toMatchObject({
       value: 0,
@@ -197,6 +200,7 @@ describe('alert rules', () => {
       oldestReportAt: new Date(now).toISOString(),
       oldestDueAt: new Date(now + 60_000).toISOString(),
       oldestCopyAt: copyAgeSeconds === null ? null : new Date(now - copyAgeSeconds * 1000).toISOString(),
+      levels: { pending: 0, failing: 0, oldestPendingAt: null },
     });
     const age = (s: number | null) => read({ business: business({ outbox: outbox(s) }) })['queue-oldest-age'];
     expect(age(null)).toMatchObject({ value: 0, firing: false });

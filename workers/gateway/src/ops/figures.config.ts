@@ -2,7 +2,7 @@
 // configOf apart from the gateway's main config so that a bad figures setting never fails a shopper's request: the
 // recorder then records nothing and logs why, and the ops API answers 500 naming the variable.
 import { z } from 'zod';
-import { configOf, enumVar, intVar, optionalText, secret } from '../../../../lib/config';
+import { configOf, enumVar, intVar, optionalText, secret, textVar } from '../../../../lib/config';
 
 /** An objective written as a percentage, e.g. "99.5": strictly between 0 and 100. */
 const percentVar = (defaultValue: number) =>
@@ -24,6 +24,8 @@ export const FiguresVars = z.object({
   // Analytics Engine SQL API credentials (secrets), needed when FIGURES_SOURCE is analytics-engine.
   CF_ACCOUNT_ID: secret(optionalText()),
   CF_ANALYTICS_TOKEN: secret(optionalText()),
+  // The Cloudflare API's origin (tests: a local server speaking the Analytics Engine SQL API).
+  CF_API_BASE: textVar('https://api.cloudflare.com').pipe(z.url({ protocol: /^https?$/ })),
   // SLOs: availability (not 5xx) and latency (answered within the bound, of the answers not 5xx) per journey.
   SLO_WINDOW_HOURS: intVar(168, { min: 1, max: 24 * 90 }),
   SLO_CATALOG_AVAILABILITY: percentVar(99.9),

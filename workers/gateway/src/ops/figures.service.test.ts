@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AeSqlServer, startAeSqlServer } from '../../../../dev/analytics-engine-sql';
 import type { Identity } from '../../../../lib/auth/tokens';
 import type { FigureSummary } from '../../../../lib/contracts/figures';
 import { AppError } from '../../../../lib/errors';
 import { add } from '../../../../lib/metrics/histogram';
 import type { GatewayBindings } from '../types';
-import { sloReport, wholeMinutes, windowOf } from './figures.service';
+import { opsFigures, sloReport, wholeMinutes, windowOf } from './figures.service';
 
 const MIN = 60_000;
 const now = Date.UTC(2026, 10, 29, 20, 30, 15);
@@ -96,5 +97,132 @@ describe('the SLO report', () => {
     const paid = r.journeys.find((j) => j.name === 'order paid')!;
     expect(paid.availability).toMatchObject({ objective: 0.995, total: 10, good: 9 });
     expect(paid.latency).toMatchObject({ objective: 0.99, total: 9, good: 8, thresholdMs: 60_000 });
+  });
+});
+
+describe('the figures from the Analytics Engine SQL API (production)', () => {
+  let server: AeSqlServer;
+  let failCalls = false;
+  const callRows = [
+    {
+      worker: 'checkout',
+      kind: 'object',
+      class: 'OrdersDO',
+      method: 'checkout',
+      calls: 40,
+      items: 40,
+      refused: 3,
+      errors: 1,
+      p50: 41.26,
+      p95: 180,
+      p99: 420.04,
+    },
+    {
+      worker: 'checkout',
+      kind: 'queue',
+      class: 'CheckoutWorker',
+      method: 'orders',
+      calls: 6,
+      items: 22,
+      refused: 0,
+      errors: 0,
+      p50: 12,
+      p95: 30,
+      p99: 31,
+    },
+  ];
+  beforeAll(async () => {
+    server = await startAeSqlServer({
+      accountId: 'acct-1',
+      token: 'ae-token',
+      answer: (sql) => {
+        if (sql.includes('FROM storefront_events')) {
+          if (failCalls) throw new Error('dataset storefront_events unavailable (test)');
+          return callRows;
+        }
+        if (sql.includes('GROUP BY')) return [];
+        return [{ requests: 10, s4xx: 1, s5xx: 0, p50: 5, p95: 9, p99: 9, hits: 4, lookups: 8, limited: 0, carts: 2 }];
+      },
+    });
+  });
+  afterAll(() => server.close());
+
+  const envWith = (vars: Record<string, string>) =>
+    ({
+      FIGURES_SOURCE: 'analytics-engine',
+      CF_ACCOUNT_ID: 'acct-1',
+      CF_ANALYTICS_TOKEN: 'ae-token',
+      CF_API_BASE: server.url,
+      ...vars,
+      ADMIN: {
+        opsFigures: async () => ({ ok: true, orders: { accepted: 1, paid: 1, perMinute: [] } }),
+      },
+    }) as unknown as GatewayBindings;
+
+  it('serves every worker’s calls (storefront_events) beside the request figures, from the SQL API', async () => {
+    const w = wholeMinutes(now - 15 * MIN, now);
+    server.statements.length = 0;
+    const f = await opsFigures(envWith({}), admin, w, 5);
+    expect(f.source).toBe('analytics-engine');
+    expect(f.requests.total).toMatchObject({ requests: 10, status4xx: 1 });
+    expect(f.workers).toEqual([
+      {
+        worker: 'checkout',
+        kind: 'object',
+        className: 'OrdersDO',
+        method: 'checkout',
+        calls: 40,
+        items: 40,
+        refused: 3,
+        errors: 1,
+        p50: 41.3,
+        p95: 180,
+        p99: 420,
+      },
+      {
+        worker: 'checkout',
+        kind: 'queue',
+        className: 'CheckoutWorker',
+        method: 'orders',
+        calls: 6,
+        items: 22,
+        refused: 0,
+        errors: 0,
+        p50: 12,
+        p95: 30,
+        p99: 31,
+      },
+    ]);
+    // One statement per request figure, one for the calls: all over the window, each with FORMAT JSON.
+    const calls = server.statements.filter((q) => q.includes('FROM storefront_events'));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toContain("timestamp >= toDateTime('2026-11-29 20:15:00')");
+    expect(calls[0]).toContain("timestamp < toDateTime('2026-11-29 20:31:00')");
+    expect(calls[0]).toContain('GROUP BY worker, kind, class, method');
+    expect(server.statements.filter((q) => q.includes('FROM storefront_requests'))).toHaveLength(4);
+  });
+
+  it('answers the other figures with workers null when the calls cannot be read, and null with the local source', async () => {
+    const w = wholeMinutes(now - 5 * MIN, now);
+    failCalls = true;
+    try {
+      const f = await opsFigures(envWith({}), admin, w, 5);
+      expect(f.workers).toBeNull();
+      expect(f.requests.total.requests).toBe(10);
+    } finally {
+      failCalls = false;
+    }
+    // A bad token fails the request figures too: the whole answer is then an error, as before.
+    await expect(opsFigures(envWith({ CF_ANALYTICS_TOKEN: 'wrong' }), admin, w, 5)).rejects.toThrow('401');
+    const local = {
+      ...envWith({ FIGURES_SOURCE: 'durable-object', FIGURES_SHARDS: '1' }),
+      METRICS: {
+        idFromName: (name: string) => name,
+        get: () => ({ summary: async () => ({ byKey: [], byMinute: [] }) }),
+      },
+    } as unknown as GatewayBindings;
+    const before = server.statements.length;
+    expect((await opsFigures(local, admin, w, 5)).workers).toBeNull();
+    expect(server.statements.length).toBe(before);
   });
 });

@@ -1,10 +1,18 @@
 // What the ops API's figures and SLO routes compute: request figures from the configured source (MetricsDO shards
 // or the Analytics Engine SQL API, same shape), business figures from the admin worker (Postgres), the funnel
 // derived from both, and the SLO reports per customer journey. Alerts and the console read these same answers.
+
+import { metricsConfig } from '../../../../durable-objects/metrics/config';
 import type { Identity } from '../../../../lib/auth/tokens';
+import { ConfigError } from '../../../../lib/config';
 import type { BusinessFigures, FigureWindow } from '../../../../lib/contracts/figures';
 import { AppError } from '../../../../lib/errors';
-import { analyticsEngineSource } from '../../../../lib/metrics/analytics-engine';
+import { log } from '../../../../lib/log';
+import {
+  analyticsEngineCalls,
+  analyticsEngineSource,
+  type CallFigures,
+} from '../../../../lib/metrics/analytics-engine';
 import { type FigureSource, type JourneySpec, summarySource } from '../../../../lib/metrics/figures';
 import { MINUTE } from '../../../../lib/metrics/recorder';
 import { type ObjectiveReport, objectiveReport } from '../../../../lib/metrics/slo';
@@ -20,16 +28,20 @@ export function wholeMinutes(from: number, to: number): FigureWindow {
   return { from: from - (from % MINUTE), to: Math.ceil(to / MINUTE) * MINUTE };
 }
 
+/** The SQL API's options from the settings (FIGURES_SOURCE=analytics-engine). */
+function aeOptions(c: FiguresConfig) {
+  if (!c.CF_ACCOUNT_ID || !c.CF_ANALYTICS_TOKEN)
+    throw new Error('FIGURES_SOURCE=analytics-engine needs the CF_ACCOUNT_ID and CF_ANALYTICS_TOKEN secrets');
+  return {
+    accountId: c.CF_ACCOUNT_ID,
+    apiToken: c.CF_ANALYTICS_TOKEN,
+    apiBase: c.CF_API_BASE,
+    timeoutMs: c.FIGURES_QUERY_TIMEOUT_MS,
+  };
+}
+
 export function sourceOf(env: GatewayBindings, c: FiguresConfig): FigureSource {
-  if (c.FIGURES_SOURCE === 'analytics-engine') {
-    if (!c.CF_ACCOUNT_ID || !c.CF_ANALYTICS_TOKEN)
-      throw new Error('FIGURES_SOURCE=analytics-engine needs the CF_ACCOUNT_ID and CF_ANALYTICS_TOKEN secrets');
-    return analyticsEngineSource({
-      accountId: c.CF_ACCOUNT_ID,
-      apiToken: c.CF_ANALYTICS_TOKEN,
-      timeoutMs: c.FIGURES_QUERY_TIMEOUT_MS,
-    });
-  }
+  if (c.FIGURES_SOURCE === 'analytics-engine') return analyticsEngineSource(aeOptions(c));
   return summarySource((w) =>
     Promise.all(
       Array.from({ length: c.FIGURES_SHARDS }, (_, i) =>
@@ -61,10 +73,25 @@ export async function business(
   return unwrap(answer) as BusinessFigures;
 }
 
+/**
+ * The other workers' calls over the window (storefront_events, lib/metrics/events.ts), from the Analytics Engine SQL
+ * API; null with the durable-object source (`wrangler dev` keeps no Analytics Engine data, and the rollups hold the
+ * gateway's requests only) or when the API fails (logged; the other figures still answer).
+ */
+export async function workerCalls(c: FiguresConfig, w: FigureWindow): Promise<CallFigures[] | null> {
+  if (c.FIGURES_SOURCE !== 'analytics-engine') return null;
+  try {
+    return await analyticsEngineCalls(aeOptions(c)).calls(w);
+  } catch (err) {
+    log.warn('worker calls unavailable', { error: String(err) });
+    return null;
+  }
+}
+
 /** GET /v1/admin/ops/figures. */
 export async function opsFigures(env: GatewayBindings, identity: Identity, w: FigureWindow, top: number) {
   const config = figuresConfig(env);
-  const [requests, biz, slow] = await Promise.all([
+  const [requests, biz, slow, workers] = await Promise.all([
     sourceOf(env, config).requests(w),
     business(env, identity, w, top, config),
     // Kept an hour by MetricsDO `breakers`; unreadable, the other figures still answer.
@@ -72,6 +99,7 @@ export async function opsFigures(env: GatewayBindings, identity: Identity, w: Fi
       (minutes) => minutes.filter((m) => m.minute < w.to),
       () => null,
     ),
+    workerCalls(config, w),
   ]);
   const started = requests.cartsStarted;
   return {
@@ -87,6 +115,7 @@ export async function opsFigures(env: GatewayBindings, identity: Identity, w: Fi
       total: slow.reduce((n, m) => n + m.count, 0),
       perMinute: slow.map((m) => ({ minute: new Date(m.minute).toISOString(), worker: m.worker, count: m.count })),
     },
+    workers,
     funnel: {
       cartsStarted: started,
       ordersAccepted: biz.orders.accepted,
@@ -142,6 +171,12 @@ export interface JourneySlo {
 /** GET /v1/admin/ops/slo: every journey's two objectives over the SLO window, with the two burn windows. */
 export async function sloReport(env: GatewayBindings, identity: Identity, now: number) {
   const config = figuresConfig(env);
+  // The SLO window is read from the MetricsDO's hourly rollups past the kept minutes: it must fit in them.
+  const hoursKept = metricsConfig(env).FIGURES_HOURLY_RETENTION_DAYS * 24;
+  if (config.FIGURES_SOURCE === 'durable-object' && config.SLO_WINDOW_HOURS > hoursKept)
+    throw new ConfigError('storefront-gateway figures', [
+      `SLO_WINDOW_HOURS (${config.SLO_WINDOW_HOURS}) is longer than FIGURES_HOURLY_RETENTION_DAYS keeps (${hoursKept} h)`,
+    ]);
   const source = sourceOf(env, config);
   const specs = journeysOf(config);
   const windows = [

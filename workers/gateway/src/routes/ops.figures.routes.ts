@@ -99,6 +99,18 @@ const OpsFigures = z
                 'When the oldest order copy not yet confirmed by the `orders` consumer was first asked for: the ' +
                 "Queue's backlog age as the objects see it (production: also the Queues analytics, see docs).",
             }),
+          levels: z
+            .object({
+              pending: z.number().int(),
+              failing: z.number().int(),
+              oldestPendingAt: z.string().nullable(),
+            })
+            .openapi({
+              description:
+                'InventoryDO copies of their levels (to the `orders` Queue) and ledger events (to Postgres): SKUs ' +
+                'whose changes wait after a failed copy, until copied again; of them, those whose last attempt ' +
+                'failed; the oldest change waiting. A SKU whose copies go out on schedule is not counted.',
+            }),
         })
         .openapi({
           description:
@@ -118,6 +130,27 @@ const OpsFigures = z
         description:
           'Postgres queries answered after SLOW_QUERY_MS or more, per minute and worker, of the last hour ' +
           '(kept an hour; older minutes of the window are absent); null when they could not be read.',
+      }),
+    workers: z
+      .array(
+        z.object({
+          worker: z.string(),
+          kind: z.string().openapi({ description: '`rpc`, `object`, `queue` or `alarm`.' }),
+          className: z.string(),
+          method: z.string(),
+          calls: z.number(),
+          items: z.number().openapi({ description: 'Queue messages for a batch, else one per call.' }),
+          refused: z.number(),
+          errors: z.number(),
+          ...latency,
+        }),
+      )
+      .nullable()
+      .openapi({
+        description:
+          'Every worker’s calls (RPC methods, Durable Object methods, queue batches, alarms) in the window, from ' +
+          'the Analytics Engine dataset `storefront_events` (weighted by its sampling); null with ' +
+          '`source: durable-object` (no Analytics Engine data locally) or when the SQL API could not be read.',
       }),
     funnel: z.object({
       cartsStarted: z.number().int(),
