@@ -7,7 +7,7 @@ import type { Schemas } from '../../../../lib/client';
 import { BarChart, fmt, LineChart } from './charts';
 import { type Nav, Page } from './layout';
 import { minutesOf, money, type OpsData, onMinutes, type Part, percent, WINDOWS } from './ops.data';
-import { Alerts, Breakers, Figure, Queue, Requests, Slos } from './ops.sections';
+import { Alerts, Breakers, Figure, Queue, Requests, Slos, WorkerCalls } from './ops.sections';
 
 function Failed({ what, part }: { what: string; part: Part<unknown> }) {
   if (part.ok) return null;
@@ -111,6 +111,7 @@ export function OpsRegion({ data, at }: { data: OpsData; at: string }) {
         {f && <Headline f={f} />}
         {f && <Charts f={f} />}
         {f && <Requests f={f} />}
+        {f && <WorkerCalls f={f} />}
       </section>
       <section aria-labelledby="h-slo">
         <h2 id="h-slo">Service level objectives</h2>

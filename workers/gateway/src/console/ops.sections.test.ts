@@ -2,7 +2,7 @@
 // dead-letters tile when only the dead-letters call answered.
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../../../../lib/client';
-import { Breakers, Queue } from './ops.sections';
+import { Breakers, Queue, WorkerCalls } from './ops.sections';
 
 const render = async (el: unknown) => String(await (el as { toString(): string | Promise<string> }).toString());
 
@@ -58,5 +58,50 @@ describe('Queue', () => {
     const html = await render(Queue({ dl }));
     expect(html).toMatch(/data-figure="dead-letters"[^>]*>7</);
     expect(html).not.toContain('outbox-pending');
+  });
+});
+
+describe('Queue with the figures', () => {
+  it('shows the stock copies waiting and the slow queries added up per worker, busiest first', async () => {
+    const f = {
+      business: {
+        outbox: {
+          copies: 0,
+          pending: 1,
+          failing: 0,
+          oldestDueAt: null,
+          oldestCopyAt: null,
+          levels: { pending: 3, failing: 2, oldestPendingAt: '2026-11-30T09:58:00.000Z' },
+        },
+        deadLetters: { waiting: 0 },
+      },
+      slowQueries: {
+        total: 5,
+        perMinute: [
+          { minute: '2026-11-30T09:58:00.000Z', worker: 'catalog', count: 1 },
+          { minute: '2026-11-30T09:58:00.000Z', worker: 'admin', count: 2 },
+          { minute: '2026-11-30T09:59:00.000Z', worker: 'admin', count: 2 },
+        ],
+      },
+    } as unknown as Schemas['OpsFigures'];
+    const html = await render(Queue({ f }));
+    expect(html).toMatch(/data-figure="levels-pending"[^>]*>3</);
+    expect(html).toMatch(/data-figure="levels-failing"[^>]*>2</);
+    expect(html).toContain('2026-11-30T09:58:00.000Z');
+    expect(html).toMatch(/admin<\/th><td>4<\/td>/);
+    expect(html.indexOf('>admin<')).toBeLessThan(html.indexOf('>catalog<'));
+  });
+});
+
+describe('WorkerCalls', () => {
+  it('lists Analytics Engine calls per worker and method, or says the local source has none', async () => {
+    const none = await render(WorkerCalls({ f: { source: 'durable-object', workers: null } as never }));
+    expect(none).toContain('this source (');
+    expect(none).toContain('durable-object');
+    const call = { worker: 'cart', kind: 'object', className: 'CartDO', method: 'add', calls: 12, items: 12 };
+    const f = { source: 'analytics-engine', workers: [{ ...call, refused: 1, errors: 0, p50: 3, p95: 9, p99: 14 }] };
+    const html = await render(WorkerCalls({ f: f as never }));
+    expect(html).toContain('cart · object · CartDO.add');
+    expect(html).toMatch(/<td>12<\/td><td>12<\/td><td>1<\/td><td>0<\/td><td>3<\/td><td>9<\/td><td>14<\/td>/);
   });
 });

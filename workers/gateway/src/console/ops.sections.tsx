@@ -169,6 +169,13 @@ export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['Dead
               <Figure name="outbox-failing" label="Outbox tasks failing" value={fmt(o.failing)} />
               <Figure name="outbox-oldest-due" label="Earliest task due" value={o.oldestDueAt ?? '–'} />
               <Figure name="queue-oldest-copy" label="Oldest order copy waiting since" value={o.oldestCopyAt ?? '–'} />
+              <Figure name="levels-pending" label="Stock copies waiting (SKUs)" value={fmt(o.levels.pending)} />
+              <Figure name="levels-failing" label="Stock copies failing (SKUs)" value={fmt(o.levels.failing)} />
+              <Figure
+                name="levels-oldest"
+                label="Oldest stock change waiting since"
+                value={o.levels.oldestPendingAt ?? '–'}
+              />
             </>
           )}
           {f && (
@@ -186,6 +193,7 @@ export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['Dead
           />
         </dl>
       )}
+      {f?.slowQueries && <SlowQueries slow={f.slowQueries} />}
       {dl && (
         <Table
           caption="Dead letters (newest 10)"
@@ -195,5 +203,47 @@ export function Queue({ f, dl }: { f?: Schemas['OpsFigures']; dl?: Schemas['Dead
         />
       )}
     </>
+  );
+}
+
+/** The slow queries of the last hour added up per worker (the alert rule reads the same counts). */
+function SlowQueries({ slow }: { slow: NonNullable<Schemas['OpsFigures']['slowQueries']> }) {
+  const perWorker = new Map<string, number>();
+  for (const m of slow.perMinute) perWorker.set(m.worker, (perWorker.get(m.worker) ?? 0) + m.count);
+  return (
+    <Table
+      caption="Slow queries by worker (last hour)"
+      head={['Worker', 'Queries']}
+      rows={[...perWorker].sort((a, b) => b[1] - a[1]).map(([worker, count]) => [worker, fmt(count)])}
+      empty="No slow query in the last hour."
+    />
+  );
+}
+
+/** Every worker's calls from Analytics Engine (production); locally there are none, and the page says why. */
+export function WorkerCalls({ f }: { f: Schemas['OpsFigures'] }) {
+  if (!f.workers)
+    return (
+      <p class="muted" data-figure="worker-calls">
+        Worker calls come from Analytics Engine (source <code>analytics-engine</code>); this source (
+        <code>{f.source}</code>) has none.
+      </p>
+    );
+  const rows = [...f.workers].sort((a, b) => b.calls - a.calls).slice(0, 25);
+  return (
+    <Table
+      caption="Worker calls (busiest 25)"
+      head={['Worker · kind · method', 'Calls', 'Items', 'Refused', 'Errors', 'p50', 'p95', 'p99']}
+      rows={rows.map((w) => [
+        `${w.worker} · ${w.kind} · ${w.className}.${w.method}`,
+        fmt(w.calls),
+        fmt(w.items),
+        fmt(w.refused),
+        fmt(w.errors),
+        fmt(w.p50),
+        fmt(w.p95),
+        fmt(w.p99),
+      ])}
+    />
   );
 }
