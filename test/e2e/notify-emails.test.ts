@@ -4,7 +4,7 @@
 // twice@fault.test twice, in one batch: the two copies are handled concurrently); a refund and a shipment each send
 // theirs.
 import { describe, expect, it } from 'vitest';
-import { merchantToken, paidOrder, refund } from './admin-orders-helpers';
+import { adminToken, merchantToken, paidOrder, refund } from './admin-orders-helpers';
 import { checkout, checkoutBody, freshSku, shopperWith } from './checkout-helpers';
 import { client, eventually, primary } from './helpers';
 import { mailOf, mailsOf } from './notify-helpers';
@@ -82,5 +82,49 @@ describe('order emails', () => {
     expect(mail!.text).toContain('Tracking number: 1Z999AA10123456784');
     // The confirmation went too, once.
     expect((await mailsOf(orderId)).filter((m) => m.kind === 'order_confirmation')).toHaveLength(1);
+  });
+
+  it('retries a failing send with growing waits, dead-letters it, and a replay sends it exactly once', async () => {
+    // Sends to *@fail-mail.fault.test fail until the email is in the dead letters (a mail-service outage that ends;
+    // armed only where MAIL_SINK_URL is set: dev and tests).
+    const to = `dlq-${Date.now().toString(36)}@fail-mail.fault.test`;
+    const { orderId } = await paidOrder(1, { email: to });
+    const key = `${orderId}:paid`;
+    const admin = client(await adminToken());
+    const letter = await eventually(
+      'the email dead-lettered',
+      async () => {
+        const res = await admin.GET('/v1/admin/notifications/dead-letters', {});
+        return res.data?.letters.find((l) => l.type === 'email' && l.subject === key);
+      },
+      45_000,
+      250,
+    );
+    // 1 attempt + 3 retries (test stack: max_retries 3), waits of 1, 2, 4 s, each longer than the one before.
+    const failures = workerLogLines(key).filter((l) => l.msg === 'test fault: send_email failed');
+    expect(failures).toHaveLength(4);
+    const at = failures.map((l) => l.at as number);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(1900);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(3900);
+    const retried = workerLogLines(key).filter((l) => l.msg === 'notification failed; retrying');
+    expect(retried.map((l) => l.delaySeconds).slice(0, 3)).toEqual([1, 2, 4]);
+    expect(letter).toMatchObject({
+      subject: key,
+      replayedAt: null,
+      body: { type: 'email', key, kind: 'order_confirmation' },
+    });
+    expect(await mailsOf(orderId)).toEqual([]);
+    // Nothing claimed: a failed send releases its key.
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([]);
+
+    const replay = await admin.POST('/v1/admin/notifications/dead-letters/replay', { body: { ids: [letter.id] } });
+    expect(replay.data).toEqual({ replayed: [letter.id] });
+    const [mail] = await mailOf(orderId, 'order_confirmation');
+    expect(mail).toMatchObject({ to, key });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await mailsOf(orderId)).toHaveLength(1);
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([{ state: 'sent' }]);
   });
 });

@@ -51,6 +51,7 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
   }
   let messageId: string;
   try {
+    if (c.MAIL_SINK_URL) await failingSendFault(env, job.key, to);
     const sent = await withTimeout(
       env.EMAIL.send({
         from: { email: c.MAIL_FROM, name: c.SHOP_NAME },
@@ -83,6 +84,21 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
       ...email,
     });
   return 'sent';
+}
+
+/**
+ * A test fault, armed only where MAIL_SINK_URL is set (dev and tests; production leaves it empty): a send to an
+ * address at FAILING_MAIL_DOMAIN fails until the email is in the dead letters, as an outage of the mail service that
+ * is over by the time someone replays it. The time is logged so a test can measure the retries' waits.
+ */
+export const FAILING_MAIL_DOMAIN = 'fail-mail.fault.test';
+
+async function failingSendFault(env: Env, key: string, to: string) {
+  if (!to.endsWith(`@${FAILING_MAIL_DOMAIN}`)) return;
+  const dead = await db(env)`select 1 from notification_dead_letters where type = 'email' and subject = ${key}`;
+  if (dead.length) return;
+  log.warn('test fault: send_email failed', { key, to, at: Date.now() });
+  throw new Error(`send_email failed: test fault for ${FAILING_MAIL_DOMAIN}`);
 }
 
 /** Dev and tests: the email as sent, to the local mail sink; a failure is only logged (the email went). */
