@@ -127,4 +127,43 @@ describe('order emails', () => {
     expect(await mailsOf(orderId)).toHaveLength(1);
     expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([{ state: 'sent' }]);
   });
+
+  it('records a sent email despite failed updates of its row: one email, acked, never dead-lettered', async () => {
+    // A test-only trigger: the first two attempts to mark an email to *@mark-sent.fault.test sent fail, as a
+    // Postgres blip right after the send would (the sequence counts them outside the rolled-back transactions).
+    await primary('create sequence if not exists mark_sent_failures_for_test');
+    await primary("select setval('mark_sent_failures_for_test', 1, false)");
+    await primary(`create or replace function mark_sent_fails_for_test() returns trigger language plpgsql as $$
+      begin
+        if new.state = 'sent' and new.recipient like '%@mark-sent.fault.test'
+          and nextval('mark_sent_failures_for_test') <= 2 then
+          raise exception 'mark-sent refused by the test';
+        end if;
+        return new;
+      end $$`);
+    await primary(`create or replace trigger mark_sent_fails_for_test before update on notification_emails
+      for each row execute function mark_sent_fails_for_test()`);
+    try {
+      const to = `marked-${Date.now().toString(36)}@mark-sent.fault.test`;
+      const { orderId } = await paidOrder(1, { email: to });
+      const key = `${orderId}:paid`;
+      await mailOf(orderId, 'order_confirmation');
+      await eventually(
+        'the email recorded as sent',
+        async () => (await primary('select state from notification_emails where key = $1', [key]))[0]?.state === 'sent',
+        20_000,
+        200,
+      );
+      // Past the test stack's retry waits (1 + 2 + 4 s): a retried message would have been dead-lettered by now.
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(await mailsOf(orderId)).toHaveLength(1);
+      expect(workerLogLines(key).filter((l) => l.msg === 'notification failed; retrying')).toEqual([]);
+      expect(await primary('select id from notification_dead_letters where subject = $1', [key])).toEqual([]);
+      expect(
+        Number((await primary('select last_value from mark_sent_failures_for_test'))[0].last_value),
+      ).toBeGreaterThanOrEqual(3);
+    } finally {
+      await primary('drop trigger if exists mark_sent_fails_for_test on notification_emails');
+    }
+  });
 });
