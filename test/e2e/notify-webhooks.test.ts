@@ -255,6 +255,39 @@ describe('outbound webhooks', () => {
     expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
   });
 
+  it('posts a delivery once when two copies of its message are handled at the same time', async () => {
+    // A slow receiver keeps the first copy's POST open while the second copy is handled (one batch, concurrent).
+    const { endpoint } = await register('/twice/slow', ['order.paid']);
+    const eventId = `evt_twice_${Date.now().toString(36)}:paid`;
+    const [delivery] = await primary<{ id: string }>(
+      `insert into webhook_deliveries (endpoint_id, event_id, event_type, body)
+       values ($1, $2, 'order.paid', $3) returning id`,
+      [endpoint.id, eventId, JSON.stringify({ id: eventId, type: 'order.paid', data: {} })],
+    );
+    // Two copies of its message, sent to the Queue in one batch by one replay.
+    const letters = [`twice-a-${eventId}`, `twice-b-${eventId}`];
+    for (const id of letters)
+      await primary(
+        `insert into notification_dead_letters (id, type, subject, body, attempts) values ($1, 'delivery', $2, $3, 1)`,
+        [id, delivery!.id, JSON.stringify({ type: 'delivery', deliveryId: Number(delivery!.id) })],
+      );
+    const replay = await client(await adminToken()).POST('/v1/admin/notifications/dead-letters/replay', {
+      body: { ids: letters },
+    });
+    expect(replay.response.status, JSON.stringify(replay.error)).toBe(200);
+    await eventually(
+      'the delivery delivered',
+      async () => (await deliveries(endpoint.id)).find((x) => x.eventId === eventId)?.state === 'delivered',
+      30_000,
+      200,
+    );
+    // Long enough for a second POST (the other copy, or its retry) to have been made and answered.
+    await new Promise((r) => setTimeout(r, 2000 + SLOW_MS));
+    expect(receiver.received('/twice/slow', eventId)).toHaveLength(1);
+    const d = (await deliveries(endpoint.id)).find((x) => x.eventId === eventId)!;
+    expect(d.attempts.map((a) => a.statusCode)).toEqual([204]);
+  });
+
   it('has an index for the fan-out lookup of the deliveries by event (event_id first)', async () => {
     const rows = await primary("select indexdef from pg_indexes where tablename = 'webhook_deliveries'");
     expect(
