@@ -166,4 +166,27 @@ describe('order emails', () => {
       await primary('drop trigger if exists mark_sent_fails_for_test on notification_emails');
     }
   });
+
+  it('keeps the claim of a send that timed out: no second send until its lease ends', async () => {
+    // Sends to *@hang-mail.fault.test never answer (a test fault): the consumer gives up after 10 s, not knowing
+    // whether the email went.
+    const to = `hang-${Date.now().toString(36)}@hang-mail.fault.test`;
+    const { orderId } = await paidOrder(1, { email: to });
+    const key = `${orderId}:paid`;
+    const sends = () => workerLogLines(key).filter((l) => l.msg === 'test fault: send_email hangs');
+    await eventually(
+      'the send timed out',
+      async () =>
+        workerLogLines(key).some((l) => l.msg === 'notification failed; retrying' && /send_email/.test(`${l.error}`)),
+      30_000,
+      200,
+    );
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([
+      { state: 'sending' },
+    ]);
+    // The retries (after 1, 2, 4 s) find the claim held (60 s lease) and do not send again.
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(sends()).toHaveLength(1);
+    expect(workerLogLines(key).some((l) => l.msg === 'notification already handled or in hand')).toBe(true);
+  });
 });

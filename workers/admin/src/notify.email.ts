@@ -54,16 +54,18 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
   }
   let messageId: string;
   try {
-    if (c.MAIL_SINK_URL) await failingSendFault(env, job.key, to);
+    const hang = c.MAIL_SINK_URL ? await sendFault(env, job.key, to) : false;
     const sent = await withTimeout(
-      env.EMAIL.send({
-        from: { email: c.MAIL_FROM, name: c.SHOP_NAME },
-        to,
-        subject: email.subject,
-        text: email.text,
-        html: email.html,
-        headers: { 'X-Storefront-Email-Key': job.key },
-      }),
+      hang
+        ? new Promise<never>(() => {})
+        : env.EMAIL.send({
+            from: { email: c.MAIL_FROM, name: c.SHOP_NAME },
+            to,
+            subject: email.subject,
+            text: email.text,
+            html: email.html,
+            headers: { 'X-Storefront-Email-Key': job.key },
+          }),
       SEND_TIMEOUT_MS,
       'send_email',
     );
@@ -103,16 +105,22 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
 }
 
 /**
- * A test fault, armed only where MAIL_SINK_URL is set (dev and tests; production leaves it empty): a send to an
+ * Test faults, armed only where MAIL_SINK_URL is set (dev and tests; production leaves it empty): a send to an
  * address at FAILING_MAIL_DOMAIN fails until the email is in the dead letters, as an outage of the mail service that
- * is over by the time someone replays it. The time is logged so a test can measure the retries' waits.
+ * is over by the time someone replays it (the time is logged so a test can measure the retries' waits); a send to
+ * one at HANGING_MAIL_DOMAIN never answers (answers true: the caller's send hangs).
  */
 export const FAILING_MAIL_DOMAIN = 'fail-mail.fault.test';
+export const HANGING_MAIL_DOMAIN = 'hang-mail.fault.test';
 
-async function failingSendFault(env: Env, key: string, to: string) {
-  if (!to.endsWith(`@${FAILING_MAIL_DOMAIN}`)) return;
+async function sendFault(env: Env, key: string, to: string): Promise<boolean> {
+  if (to.endsWith(`@${HANGING_MAIL_DOMAIN}`)) {
+    log.warn('test fault: send_email hangs', { key, to, at: Date.now() });
+    return true;
+  }
+  if (!to.endsWith(`@${FAILING_MAIL_DOMAIN}`)) return false;
   const dead = await db(env)`select 1 from notification_dead_letters where type = 'email' and subject = ${key}`;
-  if (dead.length) return;
+  if (dead.length) return false;
   log.warn('test fault: send_email failed', { key, to, at: Date.now() });
   throw new Error(`send_email failed: test fault for ${FAILING_MAIL_DOMAIN}`);
 }
