@@ -71,6 +71,8 @@ export const webhookDeliveries = pgTable(
     body: text('body').notNull(),
     state: text('state', { enum: deliveryStates }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    // Set while an attempt is in hand (a lease: two copies of a message never both POST); cleared when it ends.
+    claimedAt: ts('claimed_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

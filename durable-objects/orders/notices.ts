@@ -23,6 +23,8 @@ import type { TaskRow, TaskRun } from './tasks';
 
 const QUEUE_TIMEOUT_MS = 5000;
 const SLOW_FAULT_MS = 4000;
+/** At the notices' first start, orders changed within this long still get theirs (NoticeLog.migrate). */
+export const MIGRATION_GRACE_MS = 60 * 60 * 1000;
 
 export interface Notice {
   key: string;
@@ -130,23 +132,44 @@ export class NoticeLog {
 
   /**
    * Creates `notice`. In an object that had orders before notices existed (the first start after this was
-   * deployed), their notices so far count as sent: a later change of an old order must not email its shopper about
-   * a payment made long ago. Runs after OrderBook.migrate (the `orders` table exists).
+   * deployed), the notices so far of orders last changed more than MIGRATION_GRACE_MS ago count as sent: a later
+   * change of an old order must not email its shopper about a payment made long ago. Orders changed within it (paid
+   * just before the deploy) keep theirs pending: answered here, so the caller gives each a `notify` task. Runs after
+   * OrderBook.migrate (the `orders` table exists).
    */
-  migrate() {
+  migrate(now = Date.now()): string[] {
     const fresh =
       this.sql
         .exec<{ n: number }>("select count(*) as n from sqlite_master where type = 'table' and name = 'notice'")
         .one().n === 0;
     this.sql.exec(`create table if not exists notice (order_id text not null, key text not null,
       sent_at integer not null, primary key (order_id, key))`);
-    if (!fresh) return;
-    const now = Date.now();
+    if (!fresh) return [];
+    const recent: string[] = [];
     for (const { snapshot } of this.sql.exec<{ snapshot: string }>('select snapshot from orders')) {
       const o = JSON.parse(snapshot) as OrderSnapshot;
-      for (const n of noticesOf(o))
-        this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', o.id, n.key, now);
+      const notices = noticesOf(o);
+      if (notices.length === 0) continue;
+      if (now - (o.updatedAt ?? o.createdAt) < MIGRATION_GRACE_MS) {
+        recent.push(o.id);
+        continue;
+      }
+      for (const n of notices) this.handled(o.id, n.key, now);
     }
+    return recent;
+  }
+
+  /**
+   * A given-up `notify` task: the order's pending notices count as handled (the order's history says who gave
+   * them up), so the next unrelated change of the order does not send them after all.
+   */
+  giveUp(o: OrderSnapshot) {
+    const now = Date.now();
+    for (const n of this.pending(o)) this.handled(o.id, n.key, now);
+  }
+
+  private handled(orderId: string, key: string, at: number) {
+    this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', orderId, key, at);
   }
 
   /** The order's notices not yet handed to the Queue. */
@@ -184,8 +207,6 @@ export class NoticeLog {
       'notifications queue send',
     );
     const now = Date.now();
-    for (const n of due) {
-      this.sql.exec('insert or ignore into notice (order_id, key, sent_at) values (?, ?, ?)', o.id, n.key, now);
-    }
+    for (const n of due) this.handled(o.id, n.key, now);
   }
 }

@@ -276,7 +276,8 @@ export class MerchantOrders {
 
   /**
    * An admin gives up a stuck task. Merchant refunds still only requested become failed (nothing left Stripe), a
-   * closed order's automatic refund and a cart or hold release are dropped; the order's history says who did it.
+   * closed order's automatic refund and a cart or hold release are dropped, a notify task's notices count as
+   * handled (a later change does not send them); the order's history says who did it.
    * Copies to Postgres and expiry are never given up: the order would be wrong in Postgres or stuck unpaid.
    */
   giveUp(task: TaskRow, actor: OrderActor) {
@@ -305,6 +306,7 @@ export class MerchantOrders {
           r.updatedAt = Date.now();
         }
       }
+      if (task.kind === 'notify') this.book.giveUpNotices(o);
       this.book.flag(o, `${task.kind} task given up by ${by(actor)} after ${task.attempts} attempts`);
       if (isAccepted(o.status)) this.settle(o);
       else this.book.persist(o);

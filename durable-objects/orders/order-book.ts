@@ -80,6 +80,11 @@ export class OrderBook {
     if (this.notices?.pending(o).length) this.tasks.add(o.id, 'notify', {}, Date.now());
   }
 
+  /** A given-up `notify` task: the order's pending notices are not sent by a later change either. */
+  giveUpNotices(o: OrderSnapshot) {
+    this.notices?.giveUp(o);
+  }
+
   /** Saves an order as it is, without a new version (bookkeeping that Postgres does not need). */
   persist(o: OrderSnapshot) {
     this.sql.exec('update orders set snapshot = ? where id = ?', JSON.stringify(o), o.id);

@@ -108,7 +108,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
     ctx.blockConcurrencyWhile(async () => {
       this.book.migrate();
       this.tasks.migrate();
-      this.notices?.migrate();
+      // Orders changed just before notices existed still get theirs.
+      for (const id of this.notices?.migrate() ?? []) this.tasks.add(id, 'notify', {}, Date.now());
     });
   }
 

@@ -4,8 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { paths } from '../../lib/client';
 import { freshSku, guestToken, inventory } from './checkout-helpers';
-import { client, freshIp, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
+import { client, devAccountToken, freshIp, insertProduct, merchantToken, ok, primary, uniqueWord } from './helpers';
 import { expectError, registered } from './identity-helpers';
+import { startReceiver } from './notify-helpers';
 
 type AuditQuery = NonNullable<paths['/v1/admin/audit']['get']['parameters']['query']>;
 
@@ -210,5 +211,54 @@ describe('the audit log is append-only and a write without its entry does not ha
     expect(await primary<{ n: string }>('select count(*) as n from audit_log')).toEqual(entries);
     // And with the log back, the same change goes through and is recorded.
     expect((await patchTitle(slug, 'Changed with audit')).response.status).toBe(200);
+  });
+
+  it('replays no dead letter when the entry cannot be written: no delivery revived, nothing sent', async () => {
+    const receiver = await startReceiver();
+    const merchant = client(await merchantToken());
+    const made = await merchant.POST('/v1/admin/webhooks', {
+      body: { url: receiver.url('/replayed'), events: ['order.paid'], description: 'audit replay test' },
+    });
+    expect(made.response.status, JSON.stringify(made.error)).toBe(201);
+    const endpointId = made.data!.endpoint.id;
+    try {
+      // A delivery the Queue gave up on, and its dead letter, as the DLQ consumer leaves them.
+      const eventId = `evt_${uniqueWord()}:paid`;
+      const [delivery] = await primary<{ id: string }>(
+        `insert into webhook_deliveries (endpoint_id, event_id, event_type, body, state, attempts)
+         values ($1, $2, 'order.paid', $3, 'dead', 4) returning id`,
+        [endpointId, eventId, JSON.stringify({ id: eventId, type: 'order.paid', data: {} })],
+      );
+      const letterId = `dl-${uniqueWord()}`;
+      await primary(
+        `insert into notification_dead_letters (id, type, subject, body, attempts)
+         values ($1, 'delivery', $2, $3::jsonb, 4)`,
+        [letterId, delivery!.id, JSON.stringify({ type: 'delivery', deliveryId: Number(delivery!.id) })],
+      );
+      const entries = await primary<{ n: string }>('select count(*) as n from audit_log');
+      await refuse();
+      try {
+        const replay = await client(await devAccountToken('admin')).POST(
+          '/v1/admin/notifications/dead-letters/replay',
+          { body: { ids: [letterId] } },
+        );
+        expectError(replay, 503, 'AUDIT_UNAVAILABLE');
+      } finally {
+        await allow();
+      }
+      expect(await primary('select state from webhook_deliveries where id = $1', [delivery!.id])).toEqual([
+        { state: 'dead' },
+      ]);
+      expect(
+        await primary('select replayed_at, replays from notification_dead_letters where id = $1', [letterId]),
+      ).toEqual([{ replayed_at: null, replays: 0 }]);
+      expect(await primary<{ n: string }>('select count(*) as n from audit_log')).toEqual(entries);
+      // Had the message gone to the Queue, the consumer would have posted it within a second or two.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(receiver.received('/replayed', eventId)).toEqual([]);
+    } finally {
+      await merchant.DELETE('/v1/admin/webhooks/{id}', { params: { path: { id: endpointId } } });
+      await receiver.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@
 // twice@fault.test twice, in one batch: the two copies are handled concurrently); a refund and a shipment each send
 // theirs.
 import { describe, expect, it } from 'vitest';
-import { merchantToken, paidOrder, refund } from './admin-orders-helpers';
+import { adminToken, merchantToken, paidOrder, refund } from './admin-orders-helpers';
 import { checkout, checkoutBody, freshSku, shopperWith, signedWebhook, stripeEvent } from './checkout-helpers';
 import { client, eventually, primary } from './helpers';
 import { mailOf, mailsOf } from './notify-helpers';
@@ -108,5 +108,111 @@ describe('order emails', () => {
     const all = (await mailsOf(orderId)).filter((m) => m.kind === 'refund');
     expect(all).toHaveLength(2);
     for (const m of all) expect(m.text).not.toContain('could not be filled');
+  });
+
+  it('retries a failing send with growing waits, dead-letters it, and a replay sends it exactly once', async () => {
+    // Sends to *@fail-mail.fault.test fail until the email is in the dead letters (a mail-service outage that ends;
+    // armed only where MAIL_SINK_URL is set: dev and tests).
+    const to = `dlq-${Date.now().toString(36)}@fail-mail.fault.test`;
+    const { orderId } = await paidOrder(1, { email: to });
+    const key = `${orderId}:paid`;
+    const admin = client(await adminToken());
+    const letter = await eventually(
+      'the email dead-lettered',
+      async () => {
+        const res = await admin.GET('/v1/admin/notifications/dead-letters', {});
+        return res.data?.letters.find((l) => l.type === 'email' && l.subject === key);
+      },
+      45_000,
+      250,
+    );
+    // 1 attempt + 3 retries (test stack: max_retries 3), waits of 1, 2, 4 s, each longer than the one before.
+    const failures = workerLogLines(key).filter((l) => l.msg === 'test fault: send_email failed');
+    expect(failures).toHaveLength(4);
+    const at = failures.map((l) => l.at as number);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]!).toBeGreaterThanOrEqual(1900);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(3900);
+    const retried = workerLogLines(key).filter((l) => l.msg === 'notification failed; retrying');
+    expect(retried.map((l) => l.delaySeconds).slice(0, 3)).toEqual([1, 2, 4]);
+    expect(letter).toMatchObject({
+      subject: key,
+      replayedAt: null,
+      body: { type: 'email', key, kind: 'order_confirmation' },
+    });
+    expect(await mailsOf(orderId)).toEqual([]);
+    // Nothing claimed: a failed send releases its key.
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([]);
+
+    const replay = await admin.POST('/v1/admin/notifications/dead-letters/replay', { body: { ids: [letter.id] } });
+    expect(replay.data).toEqual({ replayed: [letter.id] });
+    const [mail] = await mailOf(orderId, 'order_confirmation');
+    expect(mail).toMatchObject({ to, key });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await mailsOf(orderId)).toHaveLength(1);
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([{ state: 'sent' }]);
+  });
+
+  it('records a sent email despite failed updates of its row: one email, acked, never dead-lettered', async () => {
+    // A test-only trigger: the first two attempts to mark an email to *@mark-sent.fault.test sent fail, as a
+    // Postgres blip right after the send would (the sequence counts them outside the rolled-back transactions).
+    await primary('create sequence if not exists mark_sent_failures_for_test');
+    await primary("select setval('mark_sent_failures_for_test', 1, false)");
+    await primary(`create or replace function mark_sent_fails_for_test() returns trigger language plpgsql as $$
+      begin
+        if new.state = 'sent' and new.recipient like '%@mark-sent.fault.test'
+          and nextval('mark_sent_failures_for_test') <= 2 then
+          raise exception 'mark-sent refused by the test';
+        end if;
+        return new;
+      end $$`);
+    await primary(`create or replace trigger mark_sent_fails_for_test before update on notification_emails
+      for each row execute function mark_sent_fails_for_test()`);
+    try {
+      const to = `marked-${Date.now().toString(36)}@mark-sent.fault.test`;
+      const { orderId } = await paidOrder(1, { email: to });
+      const key = `${orderId}:paid`;
+      await mailOf(orderId, 'order_confirmation');
+      await eventually(
+        'the email recorded as sent',
+        async () => (await primary('select state from notification_emails where key = $1', [key]))[0]?.state === 'sent',
+        20_000,
+        200,
+      );
+      // Past the test stack's retry waits (1 + 2 + 4 s): a retried message would have been dead-lettered by now.
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(await mailsOf(orderId)).toHaveLength(1);
+      expect(workerLogLines(key).filter((l) => l.msg === 'notification failed; retrying')).toEqual([]);
+      expect(await primary('select id from notification_dead_letters where subject = $1', [key])).toEqual([]);
+      expect(
+        Number((await primary('select last_value from mark_sent_failures_for_test'))[0].last_value),
+      ).toBeGreaterThanOrEqual(3);
+    } finally {
+      await primary('drop trigger if exists mark_sent_fails_for_test on notification_emails');
+    }
+  });
+
+  it('keeps the claim of a send that timed out: no second send until its lease ends', async () => {
+    // Sends to *@hang-mail.fault.test never answer (a test fault): the consumer gives up after 10 s, not knowing
+    // whether the email went.
+    const to = `hang-${Date.now().toString(36)}@hang-mail.fault.test`;
+    const { orderId } = await paidOrder(1, { email: to });
+    const key = `${orderId}:paid`;
+    const sends = () => workerLogLines(key).filter((l) => l.msg === 'test fault: send_email hangs');
+    await eventually(
+      'the send timed out',
+      async () =>
+        workerLogLines(key).some((l) => l.msg === 'notification failed; retrying' && /send_email/.test(`${l.error}`)),
+      30_000,
+      200,
+    );
+    expect(await primary('select state from notification_emails where key = $1', [key])).toEqual([
+      { state: 'sending' },
+    ]);
+    // The retries (after 1, 2, 4 s) find the claim held (60 s lease) and do not send again.
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(sends()).toHaveLength(1);
+    expect(workerLogLines(key).some((l) => l.msg === 'notification already handled or in hand')).toBe(true);
   });
 });

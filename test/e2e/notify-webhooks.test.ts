@@ -2,9 +2,10 @@
 // audited, merchant role only), a paid order's events delivered signed (checked here with the secret shown once),
 // a failing endpoint retried with growing waits then dead-lettered, every attempt in the delivery log, and the
 // secret's rotation.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../lib/alerts/signature';
-import { adminToken, merchantToken, paidOrder } from './admin-orders-helpers';
+import { adminToken, merchantToken, paidOrder, refund } from './admin-orders-helpers';
 import { freshSku, guestToken, setStock } from './checkout-helpers';
 import { adminPatch, client, eventually, insertProduct, primary } from './helpers';
 import { expectError, registered } from './identity-helpers';
@@ -39,6 +40,15 @@ const deliveries = async (id: string) => {
   expect(res.response.status, JSON.stringify(res.error)).toBe(200);
   return res.data!.deliveries;
 };
+
+/** The receiver's check, written from the documented scheme (docs/admin.md), not with the library that signs. */
+function signedBy(secret: string, body: string, header: string | undefined): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!m) return false;
+  if (Math.abs(Date.now() / 1000 - Number(m[1])) > 300) return false;
+  const expected = createHmac('sha256', secret).update(`${m[1]}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'));
+}
 
 describe('outbound webhooks', () => {
   it('delivers an order event signed with the endpoint secret, and logs the attempt', async () => {
@@ -299,6 +309,78 @@ describe('outbound webhooks', () => {
     await set(2);
     await eventually('inventory.low again', async () => lows().length === 2, 20_000, 100);
     expect(JSON.parse(lows()[1]!.body).data).toMatchObject({ sku, available: 2 });
+  });
+
+  it('posts a delivery once when two copies of its message are handled at the same time', async () => {
+    // A slow receiver keeps the first copy's POST open while the second copy is handled (one batch, concurrent).
+    const { endpoint } = await register('/twice/slow', ['order.paid']);
+    const eventId = `evt_twice_${Date.now().toString(36)}:paid`;
+    const [delivery] = await primary<{ id: string }>(
+      `insert into webhook_deliveries (endpoint_id, event_id, event_type, body)
+       values ($1, $2, 'order.paid', $3) returning id`,
+      [endpoint.id, eventId, JSON.stringify({ id: eventId, type: 'order.paid', data: {} })],
+    );
+    // Two copies of its message, sent to the Queue in one batch by one replay.
+    const letters = [`twice-a-${eventId}`, `twice-b-${eventId}`];
+    for (const id of letters)
+      await primary(
+        `insert into notification_dead_letters (id, type, subject, body, attempts) values ($1, 'delivery', $2, $3, 1)`,
+        [id, delivery!.id, JSON.stringify({ type: 'delivery', deliveryId: Number(delivery!.id) })],
+      );
+    const replay = await client(await adminToken()).POST('/v1/admin/notifications/dead-letters/replay', {
+      body: { ids: letters },
+    });
+    expect(replay.response.status, JSON.stringify(replay.error)).toBe(200);
+    await eventually(
+      'the delivery delivered',
+      async () => (await deliveries(endpoint.id)).find((x) => x.eventId === eventId)?.state === 'delivered',
+      30_000,
+      200,
+    );
+    // Long enough for a second POST (the other copy, or its retry) to have been made and answered.
+    await new Promise((r) => setTimeout(r, 2000 + SLOW_MS));
+    expect(receiver.received('/twice/slow', eventId)).toHaveLength(1);
+    const d = (await deliveries(endpoint.id)).find((x) => x.eventId === eventId)!;
+    expect(d.attempts.map((a) => a.statusCode)).toEqual([204]);
+  });
+
+  it('delivers order.refunded and order.fulfilled, signed (checked by an independent HMAC)', async () => {
+    const { secret } = await register('/after-sale', ['order.refunded', 'order.fulfilled']);
+    const { orderId } = await paidOrder(2, { price: 1200 });
+    const refunded = await refund(orderId, { amount: 500, reason: 'scratched' });
+    expect(refunded.response.status, JSON.stringify(refunded.error)).toBe(201);
+    const fulfilled = await client(await merchantToken()).POST('/v1/admin/orders/{id}/fulfillment', {
+      params: { path: { id: orderId } },
+      body: { carrier: 'DHL', trackingNumber: 'JD014600006281234567' },
+    });
+    expect(fulfilled.response.status, JSON.stringify(fulfilled.error)).toBe(200);
+    const calls = await eventually(
+      'order.refunded and order.fulfilled delivered',
+      async () => {
+        const r = receiver.received('/after-sale').filter((c) => JSON.parse(c.body).data.order.id === orderId);
+        return r.length >= 2 ? r : false;
+      },
+      20_000,
+      100,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const mine = receiver.received('/after-sale').filter((c) => JSON.parse(c.body).data.order.id === orderId);
+    expect(mine.map((c) => c.headers['x-storefront-event-type']).sort()).toEqual(['order.fulfilled', 'order.refunded']);
+    for (const call of calls) {
+      expect(signedBy(secret, call.body, call.headers['x-storefront-signature'])).toBe(true);
+      expect(signedBy(secret, `${call.body} `, call.headers['x-storefront-signature'])).toBe(false);
+      expect(signedBy(`${secret}0`, call.body, call.headers['x-storefront-signature'])).toBe(false);
+      const event = JSON.parse(call.body);
+      expect(event.type).toBe(call.headers['x-storefront-event-type']);
+      expect(event.id).toBe(call.headers['x-storefront-event-id']);
+    }
+    const byType = Object.fromEntries(calls.map((c) => [JSON.parse(c.body).type, JSON.parse(c.body)]));
+    expect(byType['order.refunded']).toMatchObject({
+      data: { order: { id: orderId }, refund: { id: refunded.data!.refund.id, amount: 500, reason: 'scratched' } },
+    });
+    expect(byType['order.fulfilled']).toMatchObject({
+      data: { order: { id: orderId }, fulfillment: { carrier: 'DHL', trackingNumber: 'JD014600006281234567' } },
+    });
   });
 
   it('has an index for the fan-out lookup of the deliveries by event (event_id first)', async () => {

@@ -3,6 +3,9 @@
 import fs from 'node:fs';
 import { inject } from 'vitest';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape that starts a colour code
+const ANSI = /\x1b\[[0-9;]*m/g;
+
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
 /** Every JSON log line of every worker that contains `needle` (e.g. a trace id), oldest first. */
@@ -11,13 +14,15 @@ export function workerLogLines(needle: string): LogLine[] {
   const lines: LogLine[] = [];
   for (const raw of text.split('\n')) {
     if (!raw.includes(needle)) continue;
-    const start = raw.indexOf('{');
+    // wrangler colours warnings and errors: the codes around the JSON go, so those lines are read too.
+    const plain = raw.replace(ANSI, '');
+    const start = plain.indexOf('{');
     if (start < 0) continue;
     try {
-      const line = JSON.parse(raw.slice(start)) as LogLine;
+      const line = JSON.parse(plain.slice(start)) as LogLine;
       if (typeof line.msg === 'string') lines.push(line);
     } catch {
-      // wrangler's own output, or a line cut by a color code: not one of ours
+      // wrangler's own output: not one of ours
     }
   }
   return lines;

@@ -2,8 +2,9 @@
 // row in `webhook_deliveries` per enabled endpoint subscribed to its type (unique per endpoint and event, so a
 // redelivered event adds nothing) and one `delivery` message per row. A delivery: one signed POST
 // (lib/webhooks/signed-post.ts) with a deadline and no redirects, every attempt logged in `webhook_attempts`
-// (status, latency, error); anything but a 2xx fails the message, which the consumer retries with exponential
-// backoff until the Queue dead-letters it (the row then says `dead`).
+// (status, latency, error), by one copy of the message at a time (a lease, `claimed_at`); anything but a 2xx fails
+// the message, which the consumer retries with exponential backoff until the Queue dead-letters it (the row then
+// says `dead`).
 import type { StoreEvent } from '../../../lib/contracts/notifications';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';
@@ -17,6 +18,8 @@ type Env = AdminEnv & DbEnv;
 export const EVENT_ID_HEADER = 'x-storefront-event-id';
 export const EVENT_TYPE_HEADER = 'x-storefront-event-type';
 const QUEUE_TIMEOUT_MS = 5000;
+/** A claim older than this is taken as its holder's death; longer than an attempt (WEBHOOK_TIMEOUT_MS <= 30 s). */
+const LEASE_SECONDS = 60;
 
 const db = (env: Env) => {
   const settings = dbSettings(env);
@@ -31,8 +34,8 @@ export async function fanOut(env: Env, event: StoreEvent): Promise<number> {
     select id, ${event.id}, ${event.type}, ${body} from webhook_endpoints
     where enabled and ${event.type} = any(events)
     on conflict (endpoint_id, event_id) do nothing`;
-  // Also those a fan-out interrupted before its send left (a delivery sent twice is logged twice; receivers drop a
-  // repeated event id).
+  // Also those a fan-out interrupted before its send left (a second message for a row is harmless: the lease in
+  // deliver() lets one copy at a time attempt it, and a delivered row is not posted again).
   const rows = await q`select id from webhook_deliveries
     where event_id = ${event.id} and state = 'pending' and attempts = 0`;
   if (rows.length === 0) return 0;
@@ -57,8 +60,17 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   if (!row) return 'gone'; // its endpoint was deleted (the deliveries with it)
   if (row.state === 'delivered') return 'duplicate';
   if (!row.enabled) return 'disabled';
-  const [{ attempts }] = (await q`update webhook_deliveries set attempts = attempts + 1, updated_at = now()
-    where id = ${deliveryId} returning attempts`) as [{ attempts: number }];
+  // The lease: one copy of the message at a time makes the attempt (two copies at once, a replay of a delivery
+  // still queued, the fan-out re-sending a pending row). A holder that died leaves `claimed_at`: after the lease
+  // another copy takes over.
+  const claimed = (await q`update webhook_deliveries
+    set attempts = attempts + 1, claimed_at = now(), updated_at = now()
+    where id = ${deliveryId} and state in ('pending', 'failing')
+      and (claimed_at is null or claimed_at < now() - make_interval(secs => ${LEASE_SECONDS}))
+    returning attempts`) as { attempts: number }[];
+  // In hand elsewhere: retried (if that holder dies, this copy still gets it done); dead: a stale copy.
+  if (claimed.length === 0) return row.state === 'dead' ? 'duplicate' : 'busy';
+  const { attempts } = claimed[0]!;
   let status: number | null = null;
   let error: string | null = null;
   const started = Date.now();
@@ -93,7 +105,8 @@ export async function deliver(env: Env, c: NotifyConfig, deliveryId: number): Pr
   await after.transaction([
     after`insert into webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
       values (${deliveryId}, ${attempts}, ${status}, ${latencyMs}, ${error})`,
-    after`update webhook_deliveries set state = ${state}, updated_at = now() where id = ${deliveryId}`,
+    after`update webhook_deliveries set state = ${state}, claimed_at = null, updated_at = now()
+      where id = ${deliveryId}`,
   ]);
   if (error) throw new DeliveryFailed(`delivery ${deliveryId} attempt ${attempts}: ${error}`);
   log.info('webhook delivered', { deliveryId, eventId: row.event_id, attempts, status, latencyMs });

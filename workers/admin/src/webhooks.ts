@@ -17,7 +17,7 @@ import { createDb, type DbEnv } from '../../../lib/db/client';
 import { AppError } from '../../../lib/errors';
 import { withTimeout } from '../../../lib/resilience';
 import { receiverUrlProblem } from '../../../lib/webhooks/receiver-url';
-import { auditedWrites } from './audit';
+import { auditedCall, auditedWrites } from './audit';
 import { notifyConfig } from './notify.config';
 import { parseInput } from './orders.writes';
 
@@ -233,39 +233,58 @@ export async function deadLetters(env: Env, includeReplayed: boolean) {
   };
 }
 
-/** Sends dead letters back to `notifications` (the named ones, or every waiting one); audited. */
+/**
+ * Sends dead letters back to `notifications` (the named ones, or every waiting one). Audited as a call (auditedCall),
+ * not as one transaction: a Queue send cannot join a Postgres transaction, so the `pending` entry is committed
+ * first and nothing is revived or sent if it cannot be. Each step makes its own client (a client's deadline runs
+ * from its creation, and five Queue sends may outlast it).
+ */
 export async function replayDeadLetters(env: Env, actor: Actor, input: unknown) {
   const { ids } = parseInput(NotificationReplay, 'body', input ?? {});
-  const db = createDb(env).$primary;
-  const rows = await db
+  const primary = () => createDb(env).$primary;
+  const rows = await primary()
     .select()
     .from(notificationDeadLetters)
     .where(ids ? inArray(notificationDeadLetters.id, ids) : isNull(notificationDeadLetters.replayedAt))
     .limit(500);
   if (rows.length === 0) return { replayed: [] as string[] };
-  for (let i = 0; i < rows.length; i += 100) {
-    const part = rows.slice(i, i + 100);
-    // A dead delivery gets its retries back.
-    const deliveryIds = part.flatMap((r) => {
-      const b = r.body as NotificationMessage;
-      return b.type === 'delivery' ? [b.deliveryId] : [];
-    });
-    if (deliveryIds.length)
-      await db
-        .update(webhookDeliveries)
-        .set({ state: 'failing' })
-        .where(and(inArray(webhookDeliveries.id, deliveryIds), eq(webhookDeliveries.state, 'dead')));
-    await withTimeout(
-      env.NOTIFICATIONS.sendBatch(
-        part.map((r) => ({ body: r.body as NotificationMessage, contentType: 'json' as const })),
-      ),
-      5000,
-      'notifications queue send',
-    );
-  }
   const replayed = rows.map((r) => r.id);
-  await auditedWrites(
-    db,
+  const letters = (list: typeof rows) => list.map((r) => ({ id: r.id, replays: r.replays }));
+  const replay = async () => {
+    for (let i = 0; i < rows.length; i += 100) {
+      const part = rows.slice(i, i + 100);
+      // A dead delivery gets its retries back.
+      const deliveryIds = part.flatMap((r) => {
+        const b = r.body as NotificationMessage;
+        return b.type === 'delivery' ? [b.deliveryId] : [];
+      });
+      if (deliveryIds.length)
+        await primary()
+          .update(webhookDeliveries)
+          .set({ state: 'failing' })
+          .where(and(inArray(webhookDeliveries.id, deliveryIds), eq(webhookDeliveries.state, 'dead')));
+      await withTimeout(
+        env.NOTIFICATIONS.sendBatch(
+          part.map((r) => ({ body: r.body as NotificationMessage, contentType: 'json' as const })),
+        ),
+        5000,
+        'notifications queue send',
+      );
+      // Per part: if a later send fails, the letters already sent say so and the rest still wait.
+      await primary()
+        .update(notificationDeadLetters)
+        .set({ replayedAt: sql`now()`, replays: sql`${notificationDeadLetters.replays} + 1` })
+        .where(
+          inArray(
+            notificationDeadLetters.id,
+            part.map((r) => r.id),
+          ),
+        );
+    }
+    return letters(rows.map((r) => ({ ...r, replays: r.replays + 1 })));
+  };
+  await auditedCall(
+    primary,
     actor,
     {
       action: 'notifications.replay',
@@ -273,15 +292,9 @@ export async function replayDeadLetters(env: Env, actor: Actor, input: unknown) 
         type: 'notification_dead_letters',
         id: replayed.length === 1 ? replayed[0]! : `${replayed.length} letters`,
       },
-      state: sql`(select jsonb_agg(jsonb_build_object('id', id, 'replays', replays)) from ${notificationDeadLetters}
-        where id in ${replayed})`,
+      before: letters(rows),
     },
-    [
-      db
-        .update(notificationDeadLetters)
-        .set({ replayedAt: sql`now()`, replays: sql`${notificationDeadLetters.replays} + 1` })
-        .where(inArray(notificationDeadLetters.id, replayed)),
-    ] as const,
+    replay,
   );
   return { replayed };
 }
