@@ -10,6 +10,7 @@ import { AppError } from '../../../lib/errors';
 import { auditedWrites } from './audit';
 import type { Plan } from './bulk.plan';
 import { guard, guardFailure } from './guards';
+import type { ProductRef } from './notify.events';
 import { type CatalogWriteEnv, conflictOf, publishCatalogWrite, skusTaken } from './products';
 
 /** Rows per statement: one jsonb parameter each, a few hundred KB. */
@@ -60,8 +61,13 @@ export type ImportNote = {
   updated: string[];
 };
 
-/** Writes the plan; answers the generation published. */
-export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, note: ImportNote): Promise<string> {
+/** Writes the plan; answers the generation published and the products it changed, as they are after the commit. */
+export async function applyPlan(
+  env: CatalogWriteEnv,
+  actor: Actor,
+  plan: Plan,
+  note: ImportNote,
+): Promise<{ generation: string; products: ProductRef[] }> {
   const db = createDb({ ...env, DB_TIMEOUT_MS: String(BULK_DB_TIMEOUT_MS) }).$primary;
   const handles = JSON.stringify([...plan.touched]);
   const variantChunks = chunks(plan.variants).map((c) => JSON.stringify(c));
@@ -118,7 +124,19 @@ export async function applyPlan(env: CatalogWriteEnv, actor: Actor, plan: Plan, 
     if (taken) throw skusTaken([taken]);
     return conflictOf(err, { skus: plan.variants.map((v) => v.sku) });
   });
-  return publishCatalogWrite(env);
+  const generation = await publishCatalogWrite(env);
+  // Read after the commit: what product.updated carries for each product the import changed.
+  const changed = await db.execute<{ id: string; slug: string; title: string; status: string; updated_at: string }>(
+    sql`select id, slug, title, status, updated_at::text from products where slug in ${inList(handles)} order by slug`,
+  );
+  const products = changed.rows.map((p) => ({
+    id: p.id,
+    slug: p.slug,
+    title: p.title,
+    status: p.status,
+    updatedAt: new Date(p.updated_at).toISOString(),
+  }));
+  return { generation, products };
 }
 
 const upsertProducts = (json: string) => sql`insert into products (id, slug, title, description, brand, category_id,

@@ -13,6 +13,7 @@ import { log } from '../../../lib/log';
 import { applyPlan } from './bulk.apply';
 import { loadCatalog, type Plan, planImport, type RowPlan } from './bulk.plan';
 import { readImport } from './bulk.read';
+import type { ProductRef } from './notify.events';
 import type { CatalogWriteEnv } from './products';
 
 /** InventoryDO calls in flight at once (as for a product's initial stock). */
@@ -43,6 +44,8 @@ export async function importProducts(
   body: ReadableStream<Uint8Array>,
   mode: ImportMode,
   stock: StockPort,
+  /** Told the products the import changed, once they are committed (index.ts: product.updated events). */
+  changed: (products: ProductRef[]) => Promise<void>,
 ): Promise<ImportReport> {
   // Phase times for the log (in Workers the clock moves across I/O only, so these are mostly waiting times).
   const started = Date.now();
@@ -89,13 +92,15 @@ export async function importProducts(
   if (mode === 'validate' || (!catalogChanges && stockSets.length === 0)) return report;
 
   if (catalogChanges) {
-    report.generation = await applyPlan(env, actor, plan, {
+    const applied = await applyPlan(env, actor, plan, {
       file: { sha256 },
       mode,
       counts: report.counts,
       created: plan.rows.filter((r) => ok(r) && r.created).map((r) => r.sku!),
       updated: plan.rows.filter((r) => ok(r) && !r.created && r.changed.some((c) => c !== 'stock')).map((r) => r.sku!),
     });
+    report.generation = applied.generation;
+    await changed(applied.products);
   }
   phase('applyMs');
   report.applied = true;

@@ -44,7 +44,7 @@ import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
 import { uploadImage } from './images';
 import { consumeNotificationDeadLetters, consumeNotifications } from './notify.consumer';
-import { productUpdated } from './notify.events';
+import { productsUpdated, productUpdated } from './notify.events';
 import { BusinessQuerySchema, businessFigures } from './ops.figures';
 import { customerWithOrders, listCustomers, listOrders } from './orders';
 import * as orderWrites from './orders.writes';
@@ -185,16 +185,23 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       if (!parsed.success) return refuse(parsed.error);
       const { mode } = parsed.data;
       // Stock through the stock API's own path: each set audited as stock.set (stockWrite).
-      return importProducts(this.env, actor, body, mode, {
-        onHand: async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory.onHand,
-        set: async (sku, onHand) => {
-          // Recorded in the stock ledger with reason `import` (and the merchant as who).
-          const body = { onHand, reason: 'import' };
-          await this.stockWrite(actor, 'stock.set', sku, body, async () =>
-            unwrap(await checkoutOps(this.env).setStock(sku, body, whoOf(actor))),
-          );
+      return importProducts(
+        this.env,
+        actor,
+        body,
+        mode,
+        {
+          onHand: async (sku) => unwrap(await checkoutOps(this.env).inventory(sku)).inventory.onHand,
+          set: async (sku, onHand) => {
+            // Recorded in the stock ledger with reason `import` (and the merchant as who).
+            const body = { onHand, reason: 'import' };
+            await this.stockWrite(actor, 'stock.set', sku, body, async () =>
+              unwrap(await checkoutOps(this.env).setStock(sku, body, whoOf(actor))),
+            );
+          },
         },
-      });
+        (products) => productsUpdated(this.env, 'product.import', products),
+      );
     });
   }
 
