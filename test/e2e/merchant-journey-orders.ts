@@ -3,32 +3,8 @@
 // refund it, see it refunded, its delivery in an endpoint's log and each write in the audit log. Each step drives
 // the real pages with Playwright (labels and roles, as a keyboard or screen reader user would find them) and
 // returns what it read; every wait is bounded by the context's default timeout.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { devAccounts } from './helpers';
-
-export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.data/artifacts/console');
-
-export const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-
-/** Submits the form `button` is in and waits for the page the answer (or its redirect) loads. */
-export async function submit(page: Page, button: ReturnType<Page['getByRole']>) {
-  await Promise.all([page.waitForEvent('load'), button.click()]);
-}
-
-/** Signs in with the dev account of `role` through the sign-in form; ends on the page it leads to. */
-export async function signInToConsole(page: Page, role: 'merchant' | 'admin' = 'merchant') {
-  const { email, password } = devAccounts().find((a) => a.role === role)!;
-  await page.goto('/admin/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname !== '/admin/sign-in'),
-    page.getByRole('button', { name: 'Sign in' }).click(),
-  ]);
-}
+import { submit } from './console-browser-kit';
 
 /** Registers an endpoint through the webhooks page; returns its id and the secret the page shows once. */
 export async function registerWebhookInConsole(page: Page, url: string, events: string[], description = '') {

@@ -3,19 +3,6 @@
 // (issue 13's proof). Each step waits for the page its form leads to and checks the page says it was done.
 import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { devAccounts } from './helpers';
-
-/** Signs in through the form as the dev account of `role`; lands on the overview. */
-export async function signInToConsole(page: Page, role: 'merchant' | 'admin' = 'merchant') {
-  const { email, password } = devAccounts().find((a) => a.role === role)!;
-  await page.goto('/admin/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname !== '/admin/sign-in'),
-    page.getByRole('button', { name: 'Sign in' }).click(),
-  ]);
-}
 
 export interface ConsoleVariant {
   sku: string;
@@ -39,7 +26,7 @@ export interface ConsoleProduct {
 
 /** Fills the new-product form: the product, its options and one row per variant (the rest left empty). */
 export async function fillNewProduct(page: Page, p: ConsoleProduct) {
-  await page.goto('/admin/products/new');
+  await page.goto('/admin/new-product');
   await page.getByLabel('Title', { exact: true }).fill(p.title);
   await page.getByLabel('Slug (web address; default: from the title)').fill(p.slug);
   await page.getByLabel('Brand', { exact: true }).fill(p.brand);

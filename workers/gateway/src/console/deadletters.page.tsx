@@ -4,9 +4,10 @@
 // (GET /v1/admin/dead-letters) and of the notifications Queues (GET /v1/admin/notifications/dead-letters) that ran
 // out of retries, each replayable alone or all at once. Every action is a plain form; a refusal shows here.
 import type { Schemas } from '../../../../lib/client';
+import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
-import { Notice, Problem, when } from './orders.page';
+import { Problem, when } from './orders.page';
 
 export const QUEUES = { orders: 'the orders Queue', notifications: 'the notifications Queues' } as const;
 export type QueueName = keyof typeof QUEUES;

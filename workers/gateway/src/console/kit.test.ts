@@ -1,20 +1,43 @@
 // The console's POST checks on a small app with the kit's own middleware: an image upload gets the API's image
-// maximum as its body limit (a form keeps 8 KB), and is refused without the session's CSRF token or from another
-// origin (403), when it is not multipart or not an image (415), or too large (413), before any API call.
+// maximum as its body limit (a form keeps 8 KB) once a merchant is signed in (without a session: the sign-in
+// redirect), and is refused without the session's CSRF token or from another origin (403), when it is not
+// multipart or not an image (415), or too large (413, the body limit's own words), before any API call.
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_MAX_BYTES } from '../../../../lib/admin/catalog.schemas';
+import { authKeys, type Identity, signAccessToken } from '../../../../lib/auth/tokens';
 import { csrfToken, newSessionId } from './csrf';
-import { checkedForm, checkedUpload, imageProblem, MAX_FORM_BYTES, MAX_UPLOAD_BYTES, postLimit } from './kit';
+import {
+  checkedForm,
+  checkedUpload,
+  imageProblem,
+  MAX_FORM_BYTES,
+  MAX_UPLOAD_BYTES,
+  notices,
+  postLimit,
+  UPLOAD_TOO_LARGE,
+} from './kit';
 import type { ConsoleApp } from './session';
 
 const secret = 'a-test-secret-of-at-least-32-characters';
-const env = { CONSOLE_SESSION_SECRET: secret };
+const env: Record<string, string> = { CONSOLE_SESSION_SECRET: secret };
+let sign: (who: Identity) => Promise<string>;
+/** How many uploads reached the route's handler (a refusal by the body limit never does). */
+let handled = 0;
+
+beforeAll(async () => {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  env.JWT_SIGNING_KEY = JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'k1' });
+  const keys = await authKeys(env);
+  sign = (who) => signAccessToken(keys, who);
+});
 const origin = 'https://shop.example';
 
 const app = new Hono<ConsoleApp>();
 app.post('*', postLimit);
 app.post('/admin/products/:slug/images', async (c) => {
+  handled++;
   const checked = await checkedUpload(c);
   if ('refusal' in checked) return checked.refusal;
   const problem = imageProblem(checked.form.get('image'));
@@ -33,9 +56,10 @@ const PNG = Buffer.from(
 const png = (size = PNG.length) =>
   new File([PNG, new Uint8Array(Math.max(0, size - PNG.length))], 'a.png', { type: 'image/png' });
 
-async function session() {
+async function session(role: Identity['role'] = 'merchant') {
   const sid = newSessionId();
-  return { cookie: `__Host-console-sid=${sid}`, token: await csrfToken(secret, sid) };
+  const access = await sign({ sub: 'm1', role });
+  return { cookie: `__Host-console-sid=${sid}; __Host-console-access=${access}`, token: await csrfToken(secret, sid) };
 }
 
 async function upload(file: File, opts: { token?: string; cookie?: string; origin?: string } = {}) {
@@ -62,7 +86,16 @@ describe('the image upload form', () => {
     expect((await upload(png(), { cookie: s.cookie })).status).toBe(403);
     expect((await upload(png(), { cookie: s.cookie, token: other.token })).status).toBe(403);
     expect((await upload(png(), { ...s, origin: 'https://evil.example' })).status).toBe(403);
-    expect((await upload(png(), { token: s.token })).status).toBe(403);
+  });
+
+  it('sends an upload without a merchant session to sign in, a shopper to the 403 page, unread', async () => {
+    const s = await session();
+    handled = 0;
+    const anonymous = await upload(png(), { token: s.token });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/admin/sign-in');
+    expect((await upload(png(), await session('customer'))).status).toBe(403);
+    expect(handled).toBe(0);
   });
 
   it('refuses a file that is not an image, and a body that is not multipart: 415', async () => {
@@ -87,8 +120,13 @@ describe('the image upload form', () => {
     const s = await session();
     const over = await upload(png(IMAGE_MAX_BYTES + 1), s);
     expect(over.status).toBe(413);
-    expect(await over.text()).toContain('at most 5 MB');
-    expect((await upload(png(MAX_UPLOAD_BYTES + 1), s)).status).toBe(413);
+    expect(await over.text()).toContain('The image is too large: at most 5 MB');
+    // Over the body limit: refused by it (its own words) before the route reads a byte, which it never runs.
+    handled = 0;
+    const cut = await upload(png(MAX_UPLOAD_BYTES + 1), s);
+    expect(cut.status).toBe(413);
+    expect(await cut.text()).toContain(UPLOAD_TOO_LARGE);
+    expect(handled).toBe(0);
   });
 
   it('keeps the 8 KB limit for every other POST', async () => {
@@ -112,5 +150,14 @@ describe('the image upload form', () => {
     expect(imageProblem(new File([], 'a.png', { type: 'image/png' }))?.status).toBe(400);
     expect(imageProblem('text')?.status).toBe(400);
     expect(imageProblem(png())).toBeUndefined();
+  });
+});
+
+describe('notices', () => {
+  it("names only the table's own entries (not constructor or toString)", () => {
+    const noticeOf = notices({ saved: 'Saved.' });
+    expect(noticeOf('saved')).toBe('Saved.');
+    for (const done of ['constructor', 'toString', '__proto__', 'other', '', undefined])
+      expect(noticeOf(done), String(done)).toBeUndefined();
   });
 });

@@ -1,9 +1,10 @@
 /** @jsxImportSource hono/jsx */
 // What every console page shares: answering a page or a fragment, the CSRF token of the session, the checked form
-// of a POST, the allowed query parameters, and the pages answered when a session is missing or cannot be renewed.
-// Each section of the console (console.routes.tsx and the *.routes.tsx it mounts) builds on these, so every POST
-// is checked the same way: a form (checkedForm) or a file upload (checkedUpload), each under its body limit
-// (postLimit).
+// of a POST, the allowed query parameters, the pages answered when a session is missing or cannot be renewed, the
+// status and page of an API call that failed, and the notice a redirect's `done` names. Each section of the
+// console (console.routes.tsx and the *.routes.tsx it mounts) builds on these, so every POST is checked the same
+// way: a form (checkedForm) or a file upload (checkedUpload, from a signed-in session only), each under its body
+// limit (postLimit), and every failed API call is answered with the same status (statusOf).
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { JSX } from 'hono/jsx/jsx-runtime';
@@ -12,8 +13,9 @@ import { IMAGE_MAX_BYTES } from '../../../../lib/admin/catalog.schemas';
 import { consoleConfig } from './config';
 import { csrfToken, csrfTokenValid, sameOrigin } from './csrf';
 import { ForbiddenPage, MessagePage } from './layout';
+import type { Part } from './ops.data';
 import type { ConsoleApp, ConsoleContext } from './session';
-import { sessionIdOf } from './session';
+import { requireSession, sessionIdOf } from './session';
 
 /** Forms are a few fields: anything larger is refused before it is read. */
 export const MAX_FORM_BYTES = 8 * 1024;
@@ -111,20 +113,67 @@ export function imageProblem(file: File | string | null): { status: 400 | 413 | 
 const tooLarge = (what: string) => (c: ConsoleContext) =>
   html(c, <MessagePage title="Refused" message={what} requestId={c.get('requestId')} />, 413);
 const formLimit = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: tooLarge('The form is too large.') });
-const uploadLimit = bodyLimit({
-  maxSize: MAX_UPLOAD_BYTES,
-  onError: tooLarge(`The image is too large: at most ${IMAGE_MAX_BYTES / 1024 / 1024} MB.`),
-});
+/** Its own words (not imageProblem's): the body was cut off while read, the file never looked at. */
+export const UPLOAD_TOO_LARGE = `The upload is over ${MAX_UPLOAD_BYTES} bytes: it was not read (an image may have at most ${
+  IMAGE_MAX_BYTES / 1024 / 1024
+} MB).`;
+const uploadLimit = bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: tooLarge(UPLOAD_TOO_LARGE) });
+// An upload's large limit only for a signed-in merchant: the session is checked before a byte of the body is
+// read (the body limit reads a chunked body as it counts it). The route's own requireSession then reuses it.
+const uploadSession = requireSession('merchant', pages);
 
 /**
  * Every POST's body limit, counted as the body is read, a chunked one too (no content-length to trust): over it,
- * the read stops and the answer is 413. Forms get MAX_FORM_BYTES; the upload routes (UPLOAD_PATH) MAX_UPLOAD_BYTES.
+ * the read stops and the answer is 413. Forms get MAX_FORM_BYTES; the upload routes (UPLOAD_PATH) MAX_UPLOAD_BYTES,
+ * once the session is known to be a merchant's (without one: the sign-in redirect, the body unread).
  */
 export const postLimit: MiddlewareHandler<ConsoleApp> = (c, next) =>
-  (UPLOAD_PATH.test(c.req.path) ? uploadLimit : formLimit)(c, next);
+  UPLOAD_PATH.test(c.req.path)
+    ? uploadSession(c, async () => {
+        // The limit answers its 413 (a Response) or what the rest of the chain gave back (not one).
+        const refused: unknown = await uploadLimit(c, next);
+        if (refused instanceof Response) c.res = refused;
+      })
+    : formLimit(c, next);
 
 /** Query parameters a page accepts; anything else is a 400, as on the API. */
 export function queryOf(c: ConsoleContext, allowed: string[]): Record<string, string> | undefined {
   const q = c.req.query();
   return Object.keys(q).every((k) => allowed.includes(k)) ? q : undefined;
 }
+
+/**
+ * The status a page answers for an API call that failed, the same on every page: the API's 4xx as is (a bad
+ * filter, an unknown id, a refused write), a 5xx 502 (the API failed), no answer at all (a timeout) 503.
+ */
+export const failureStatus = (status: number) => (status >= 400 && status < 500 ? status : status ? 502 : 503);
+/** A page's status from the API call it shows: 200, or the call's failureStatus. */
+export const statusOf = (p: Part<unknown>) => (p.ok ? 200 : failureStatus(p.status));
+
+const titleOf = (status: number) =>
+  status === 404 ? 'Not found' : status === 403 ? 'Refused' : status < 500 ? 'Bad request' : 'Unavailable';
+
+/** A page that only says why there is nothing to show, titled by its status (with the navigation when signed in). */
+export async function messagePage(c: ConsoleContext, status: number, message: string) {
+  const page = (
+    <MessagePage
+      title={titleOf(status)}
+      message={message}
+      requestId={status >= 500 ? c.get('requestId') : undefined}
+      session={c.get('session')}
+      csrf={await csrfOf(c)}
+    />
+  );
+  return html(c, page, status);
+}
+export const badRequest = (c: ConsoleContext, message: string) => messagePage(c, 400, message);
+export const notFound = (c: ConsoleContext, message: string) => messagePage(c, 404, message);
+/** The page of an API read that failed: its 4xx as such, a 5xx or no answer as the API being unavailable. */
+export const failedPage = (c: ConsoleContext, what: string, p: { status: number; message: string }) =>
+  messagePage(c, failureStatus(p.status), `${what}: ${p.status || 'no answer'} ${p.message}`);
+
+/** A section's notices: what a redirect's `done` says on the page it lands on (an unknown or inherited name: none). */
+export const notices =
+  (table: Record<string, string>) =>
+  (done?: string): string | undefined =>
+    done && Object.hasOwn(table, done) ? table[done] : undefined;

@@ -8,7 +8,7 @@ import { apiOf, type ConsoleContext } from './session';
 export const WINDOWS = [15, 60, 360, 1440] as const;
 export type WindowMinutes = (typeof WINDOWS)[number];
 
-export type Part<T> = { ok: true; data: T } | { ok: false; status: number; message: string };
+export type Part<T> = { ok: true; data: T } | { ok: false; status: number; message: string; code?: string };
 
 export interface OpsData {
   minutes: WindowMinutes;
@@ -26,7 +26,8 @@ export async function part<T>(call: Promise<{ data?: T; error?: unknown; respons
     if (response.ok && data !== undefined) return { ok: true, data };
     const info = (error as { error?: { code?: string; message?: string } } | undefined)?.error;
     const message = [info?.code, info?.message].filter(Boolean).join(': ');
-    return { ok: false, status: response.status, message: message || response.statusText };
+    const failed = { ok: false as const, status: response.status, message: message || response.statusText };
+    return info?.code ? { ...failed, code: info.code } : failed;
   } catch (err) {
     return { ok: false, status: 0, message: err instanceof Error ? err.message : String(err) };
   }

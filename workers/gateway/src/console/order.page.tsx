@@ -5,9 +5,10 @@
 // the API's message next to its form and the values typed kept. The refund form carries an Idempotency-Key made
 // when the form is rendered, so sending it twice makes one refund.
 import type { Schemas } from '../../../../lib/client';
+import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import { money } from './ops.data';
-import { Notice, Problem, when } from './orders.page';
+import { Problem, when } from './orders.page';
 
 type Order = Schemas['AdminOrder'];
 export type Action = 'cancel' | 'refund' | 'fulfil';

@@ -1,10 +1,11 @@
 /** @jsxImportSource hono/jsx */
 // The orders list (/admin/orders, merchant role): GET /v1/admin/orders with the filters of the page's form (the
 // API validates them: a bad one shows its message, the values kept), newest first, keyset pages. Also the pieces
-// the order, customer and webhook pages share: a table of order summaries, a refusal and a notice.
+// the order, customer and webhook pages share: a table of order summaries and a refusal.
 import type { Child } from 'hono/jsx';
 import { ORDER_STATUSES } from '../../../../lib/checkout/order';
 import type { Schemas } from '../../../../lib/client';
+import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import { money, type Part } from './ops.data';
 
@@ -17,18 +18,6 @@ export function Problem({ id, children }: { id: string; children?: Child }) {
   );
 }
 
-/** What a write just did (after its redirect), announced politely. */
-export function Notice({ text }: { text?: string }) {
-  return text ? (
-    <p class="notice" role="status">
-      {text}
-    </p>
-  ) : null;
-}
-
-/** The status a page answers for a failed API call: the API's 4xx as is, else 502 (no answer at all: 503). */
-export const statusOf = (p: Part<unknown>) =>
-  p.ok ? 200 : p.status >= 400 && p.status < 500 ? p.status : p.status ? 502 : 503;
 /** A refusal named for the reader: what was refused, the API's status, code and message. */
 export const refusal = (what: string, p: Part<unknown>) =>
   p.ok ? '' : `${what} refused (${p.status || 'no answer'}): ${p.message}`;

@@ -7,8 +7,7 @@
 import { Hono } from 'hono';
 import type { Schemas } from '../../../../lib/client';
 import { CUSTOMER_PARAMS, CustomerPage, CustomersPage } from './customers.page';
-import { checkedForm, csrfOf, html, pages, queryOf } from './kit';
-import { MessagePage } from './layout';
+import { badRequest, checkedForm, csrfOf, failedPage, html, notices, pages, queryOf, statusOf } from './kit';
 import { type Part, part } from './ops.data';
 import { type Action, OrderPage } from './order.page';
 import {
@@ -20,7 +19,7 @@ import {
   type Parsed,
   refundBodyOf,
 } from './orders.forms';
-import { OrdersPage, refusal, statusOf } from './orders.page';
+import { OrdersPage, refusal } from './orders.page';
 import { apiOf, type ConsoleApp, type ConsoleContext, requireSession } from './session';
 import { webhookRoutes } from './webhooks.routes';
 
@@ -32,29 +31,15 @@ export const DONE: Record<string, string> = {
   cancel: 'Order canceled: its payment was canceled and its stock released.',
   fulfil: 'Marked fulfilled.',
 };
-export const doneOf = (q: Record<string, string> | undefined) => (q?.done ? DONE[q.done] : undefined);
+const noticeOf = notices(DONE);
+export const doneOf = (q: Record<string, string> | undefined) => noticeOf(q?.done);
 
 const badQuery = (c: ConsoleContext, allowed: string[]) =>
-  html(
-    c,
-    <MessagePage title="Bad request" message={`Unknown parameter: this page takes ${allowed.join(', ')}.`} />,
-    400,
-  );
+  badRequest(c, `Unknown parameter: this page takes ${allowed.length ? allowed.join(', ') : 'none'}.`);
 
-async function notFound(c: ConsoleContext, what: string, p: Part<unknown>) {
-  const title = p.ok ? '' : p.status === 404 ? 'Not found' : p.status === 400 ? 'Bad request' : 'Unavailable';
-  const session = c.get('session');
-  return html(
-    c,
-    <MessagePage
-      title={title}
-      message={p.ok ? '' : `${what}: ${p.status || 'no answer'} ${p.message}`}
-      session={session}
-      csrf={await csrfOf(c)}
-    />,
-    statusOf(p),
-  );
-}
+const KEY_REUSED =
+  'A refund was already made with this form (its answer may not have arrived): it is in the refunds below. ' +
+  'Nothing more was refunded. To refund more, reload the page and send the new form.';
 
 interface Shown {
   error?: { action: Action; message: string };
@@ -67,7 +52,7 @@ interface Shown {
 async function orderPage(c: ConsoleContext, id: string, shown: Shown = {}) {
   const session = c.get('session')!;
   const order = await part(apiOf(c, session.accessToken).GET('/v1/admin/orders/{id}', { params: { path: { id } } }));
-  if (!order.ok) return notFound(c, `Order ${id}`, order);
+  if (!order.ok) return failedPage(c, `Order ${id}`, order);
   const q = queryOf(c, ['done']);
   return html(
     c,
@@ -141,7 +126,16 @@ export function orderRoutes(): Hono<ConsoleApp> {
       );
       if (answer.ok) done = status === 200 ? 'refund-repeat' : status === 202 ? 'refund-queued' : 'refund';
       // Refused (4xx): nothing was refunded under this key, so the form gets a new one. No answer or a 5xx: the
-      // refund may have been made, so the form keeps its key and sending it again cannot refund twice.
+      // refund may have been made, so the form keeps its key and sending it again cannot refund twice. A 422
+      // IDEMPOTENCY_KEY_REUSED says a refund was made under this key with other values (an answer lost, then the
+      // amount changed): a new key would refund a second time, so the key stays and the page says what happened.
+      else if (answer.code === 'IDEMPOTENCY_KEY_REUSED')
+        return orderPage(c, id, {
+          error: { action, message: KEY_REUSED },
+          values,
+          key,
+          status: answer.status,
+        });
       else if (answer.status === 0 || answer.status >= 500)
         return orderPage(c, id, {
           error: { action, message: refusal('The refund', answer) },
@@ -177,12 +171,13 @@ export function orderRoutes(): Hono<ConsoleApp> {
   });
 
   r.get('/customers/:id', merchant, async (c) => {
+    if (!queryOf(c, [])) return badQuery(c, []);
     const id = c.req.param('id');
     const session = c.get('session')!;
     const detail = await part(
       apiOf(c, session.accessToken).GET('/v1/admin/customers/{id}', { params: { path: { id } } }),
     );
-    if (!detail.ok) return notFound(c, `Customer ${id}`, detail);
+    if (!detail.ok) return failedPage(c, `Customer ${id}`, detail);
     return html(c, <CustomerPage detail={detail.data} session={session} csrf={await csrfOf(c)} />);
   });
 

@@ -163,4 +163,14 @@ describe('the edit and stock forms', () => {
     });
     expect(parseStockChange({ sku: 'A', kind: 'other', quantity: '1.5', reason: 'r' })).toMatchObject({ ok: false });
   });
+
+  it('takes the minus sign the hint shows (U+2212) for a delta, and refuses two signs', () => {
+    const adjust = (quantity: string) => parseStockChange({ sku: 'A', kind: 'adjust', quantity, reason: 'r' });
+    expect(adjust('\u22125')).toMatchObject({ ok: true, change: { body: { delta: -5 } } });
+    expect(adjust(' +7 ')).toMatchObject({ ok: true, change: { body: { delta: 7 } } });
+    for (const twice of ['+-5', '-+5', '--5', '++5', '\u2212-5', '+\u22125'])
+      expect(adjust(twice), twice).toMatchObject({ ok: false });
+    // A count on hand has no sign at all.
+    expect(parseStockChange({ sku: 'A', kind: 'set', quantity: '+5', reason: 'r' })).toMatchObject({ ok: false });
+  });
 });

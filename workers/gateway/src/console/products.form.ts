@@ -153,6 +153,16 @@ export type StockChange =
   | { sku: string; kind: 'set'; body: { onHand: number; reason: string } }
   | { sku: string; kind: 'adjust'; body: { delta: number; reason: string } };
 
+/**
+ * A delta as typed: one sign at most, `+`, `-` or the minus sign U+2212 the form's hint shows (what a phone's
+ * keyboard or a copy of the hint gives); "+-5" stays as typed, so integer() refuses it.
+ */
+const deltaText = (text: string) =>
+  text
+    .trim()
+    .replace(/^\u2212/, '-')
+    .replace(/^\+(?=\d)/, '');
+
 export function parseStockChange(v: Values): { ok: true; change: StockChange } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const sku = (v.sku ?? '').toUpperCase();
@@ -165,7 +175,7 @@ export function parseStockChange(v: Values): { ok: true; change: StockChange } |
   const n = !text
     ? `Give the ${kind === 'adjust' ? 'change (+ received, − lost)' : 'count on hand'}`
     : kind === 'adjust'
-      ? integer(text.replace(/^\+/, ''), 'The change', -10_000_000, 10_000_000)
+      ? integer(deltaText(text), 'The change', -10_000_000, 10_000_000)
       : integer(text, 'On hand', 0, 10_000_000);
   if (typeof n === 'string') errors.push(n);
   else if (kind === 'adjust' && n === 0) errors.push('The change: not 0');

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 // The products list (/admin/products: GET /v1/admin/products with the page's search and status filter, newest
-// first, keyset pages) and the new-product form (/admin/products/new: the product, its options and up to
+// first, keyset pages) and the new-product form (/admin/new-product: the product, its options and up to
 // VARIANT_ROWS variants with their initial stock, sent as one POST /v1/admin/products).
 import type { Schemas } from '../../../../lib/client';
 import { CategorySelect, Errors, type Failed, Field, Notice, OptionFields, shown, VariantFields } from './fields';
@@ -79,7 +79,7 @@ export function ProductsPage(
       <h1>Products</h1>
       <Notice text={props.notice} />
       <p>
-        <a href="/admin/products/new" class="button">
+        <a href="/admin/new-product" class="button">
           New product
         </a>
       </p>
@@ -122,7 +122,7 @@ export function NewProductPage(props: Nav & { categories: Schemas['CategoryNode'
       <Errors failed={props.failed} form="new" />
       <form
         method="post"
-        action="/admin/products/new"
+        action="/admin/new-product"
         class="wide"
         aria-describedby={props.failed ? 'new-errors' : undefined}
       >

@@ -7,20 +7,39 @@
 // message next to the form and the values typed kept, with the API's 4xx status.
 import { Hono } from 'hono';
 import type { Schemas } from '../../../../lib/client';
-import { api, badRequest, failedBy, notFound, noticeOf, pathOf, unavailable } from './catalog.kit';
+import { api, failedBy, noticeOf, pathOf } from './catalog.kit';
 import type { Failed } from './fields';
-import { checkedForm, checkedUpload, csrfOf, html, imageProblem, pages, queryOf } from './kit';
-import { part } from './ops.data';
+import {
+  badRequest,
+  checkedForm,
+  checkedUpload,
+  csrfOf,
+  failedPage,
+  html,
+  imageProblem,
+  notFound,
+  pages,
+  queryOf,
+  statusOf,
+} from './kit';
+import { type Part, part } from './ops.data';
 import { ProductPage } from './product.page';
 import { parseNewProduct, parseProductPatch, parseVariantRow, valuesOf } from './products.form';
 import { LIST_PARAMS, NewProductPage, PRODUCT_STATUSES, ProductsPage, productHref } from './products.page';
 import { type ConsoleApp, type ConsoleContext, requireSession } from './session';
 import { stockRoutes } from './stock.routes';
 
-async function categories(c: ConsoleContext): Promise<Schemas['CategoryNode'][]> {
-  const tree = await part(api(c).GET('/v1/categories'));
-  return tree.ok ? tree.data.categories : [];
-}
+const NO_PRODUCT = 'There is no such product.';
+
+/** The category tree, for a form's required select (a form without it could not be sent: its failure is shown). */
+const categories = (c: ConsoleContext): Promise<Part<Schemas['CategoryNode'][]>> =>
+  part(api(c).GET('/v1/categories')).then((t) => (t.ok ? { ok: true, data: t.data.categories } : t));
+const categoriesFailed = (c: ConsoleContext, p: Part<unknown> & { ok: false }) =>
+  failedPage(c, 'Could not read the categories', p);
+
+/** A product read that failed: an unknown one (or a slug that cannot be one) 404, else the API's failure. */
+const productFailed = (c: ConsoleContext, p: Part<unknown> & { ok: false }) =>
+  p.status === 404 || p.status === 400 ? notFound(c, NO_PRODUCT) : failedPage(c, 'Could not read the product', p);
 
 /** The edit page of `slug`, with a refused form shown again when there is one. */
 async function productPage(c: ConsoleContext, slug: string, failed?: Failed, notice?: string) {
@@ -28,14 +47,12 @@ async function productPage(c: ConsoleContext, slug: string, failed?: Failed, not
     part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug))),
     categories(c),
   ]);
-  if (!product.ok) {
-    if (product.status === 404 || product.status === 400) return notFound(c);
-    return unavailable(c, product.message);
-  }
+  if (!product.ok) return productFailed(c, product);
+  if (!cats.ok) return categoriesFailed(c, cats);
   const page = (
     <ProductPage
       product={product.data}
-      categories={cats}
+      categories={cats.data}
       failed={failed}
       notice={notice}
       session={c.get('session')}
@@ -49,6 +66,8 @@ export function productRoutes(): Hono<ConsoleApp> {
   const r = new Hono<ConsoleApp>();
   // `/products/*` covers `/products` too (once: a second check would refresh an expired session twice).
   r.use('/products/*', requireSession('merchant', pages));
+  // The new-product form has its own address: under /products/ it would take the place of a product slugged `new`.
+  r.use('/new-product', requireSession('merchant', pages));
 
   r.get('/products', async (c) => {
     const q = queryOf(c, LIST_PARAMS);
@@ -59,7 +78,7 @@ export function productRoutes(): Hono<ConsoleApp> {
     const result = await part(
       api(c).GET('/v1/admin/products', { params: { query: { ...query, limit: 25 } as never } }),
     );
-    const status = result.ok ? 200 : result.status === 400 ? 400 : 502;
+    const status = statusOf(result);
     const page = (
       <ProductsPage
         query={query}
@@ -72,25 +91,25 @@ export function productRoutes(): Hono<ConsoleApp> {
     return html(c, page, status);
   });
 
-  r.get('/products/new', async (c) =>
-    html(c, <NewProductPage categories={await categories(c)} session={c.get('session')} csrf={await csrfOf(c)} />),
-  );
+  r.get('/new-product', async (c) => {
+    if (!queryOf(c, [])) return badRequest(c, 'Unknown parameter: the page takes none.');
+    const cats = await categories(c);
+    if (!cats.ok) return categoriesFailed(c, cats);
+    return html(c, <NewProductPage categories={cats.data} session={c.get('session')} csrf={await csrfOf(c)} />);
+  });
 
-  r.post('/products/new', async (c) => {
+  r.post('/new-product', async (c) => {
     const checked = await checkedForm(c);
     if ('refusal' in checked) return checked.refusal;
     const values = valuesOf(checked.form);
-    const again = async (failed: Failed) =>
-      html(
-        c,
-        <NewProductPage
-          categories={await categories(c)}
-          failed={failed}
-          session={c.get('session')}
-          csrf={await csrfOf(c)}
-        />,
-        failed.status,
+    const again = async (failed: Failed) => {
+      const cats = await categories(c);
+      if (!cats.ok) return categoriesFailed(c, cats);
+      const page = (
+        <NewProductPage categories={cats.data} failed={failed} session={c.get('session')} csrf={await csrfOf(c)} />
       );
+      return html(c, page, failed.status);
+    };
     const parsed = parseNewProduct(values);
     if (!parsed.ok) return again({ form: 'new', status: 400, errors: parsed.errors, values });
     const created = await part(api(c).POST('/v1/admin/products', { body: parsed.body }));
@@ -148,7 +167,7 @@ export function productRoutes(): Hono<ConsoleApp> {
   /** The product's options, for a variant form: which fields name its option values. */
   const optionsOf = async (c: ConsoleContext, slug: string) => {
     const product = await part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug)));
-    return product.ok ? product.data.options : undefined;
+    return product.ok ? { ok: true as const, data: product.data.options } : product;
   };
 
   r.post('/products/:slug/variants', async (c) => {
@@ -156,9 +175,9 @@ export function productRoutes(): Hono<ConsoleApp> {
     const checked = await checkedForm(c);
     if ('refusal' in checked) return checked.refusal;
     const values = valuesOf(checked.form);
-    const options = await optionsOf(c, slug);
-    if (!options) return notFound(c);
-    const row = parseVariantRow(values, '', options, 'The variant');
+    const read = await optionsOf(c, slug);
+    if (!read.ok) return productFailed(c, read);
+    const row = parseVariantRow(values, '', read.data, 'The variant');
     if (!row.ok) return productPage(c, slug, { form: 'add-variant', status: 400, errors: row.errors, values });
     const added = await part(api(c).POST('/v1/admin/products/{slug}/variants', { ...pathOf(slug), body: row.body }));
     if (!added.ok) return productPage(c, slug, failedBy('add-variant', values, added));
@@ -170,8 +189,9 @@ export function productRoutes(): Hono<ConsoleApp> {
     const checked = await checkedForm(c);
     if ('refusal' in checked) return checked.refusal;
     const values = valuesOf(checked.form);
-    const options = await optionsOf(c, slug);
-    if (!options) return notFound(c);
+    const read = await optionsOf(c, slug);
+    if (!read.ok) return productFailed(c, read);
+    const options = read.data;
     const form = `variant-${sku}`;
     const row = parseVariantRow({ ...values, sku }, '', options, `Variant ${sku}`, false);
     if (!row.ok) return productPage(c, slug, { form, status: 400, errors: row.errors, values });
@@ -228,7 +248,12 @@ export function productRoutes(): Hono<ConsoleApp> {
  */
 async function setImages(c: ConsoleContext, slug: string, change: (images: string[]) => string[], done: string) {
   const product = await part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug)));
-  if (!product.ok) return notFound(c);
+  // After an upload the image is stored but not yet the product's: sending the form again adds it (same bytes,
+  // same address), so the page says the image is not on the product rather than that nothing happened.
+  if (!product.ok) {
+    if (product.status === 404 || product.status === 400) return notFound(c, NO_PRODUCT);
+    return failedPage(c, `The images were not changed: could not read the product (${done})`, product);
+  }
   const images = change(product.data.images);
   const saved = await part(api(c).PATCH('/v1/admin/products/{slug}', { ...pathOf(slug), body: { images } }));
   if (!saved.ok) return productPage(c, slug, failedBy('image', {}, saved));

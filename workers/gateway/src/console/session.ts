@@ -197,7 +197,9 @@ export function requireSession(
   },
 ): MiddlewareHandler<ConsoleApp> {
   return async function consoleSessionMiddleware(c, next) {
-    const session = await resolveSession(c);
+    // Resolved once per request: an earlier check (an upload's, before its body is read) is not repeated, which
+    // would rotate an expired session's refresh token twice.
+    const session = c.get('session') ?? (await resolveSession(c));
     if (session === UNAVAILABLE) {
       c.header('retry-after', '5');
       if (c.req.query('part')) return c.body(null, 503);

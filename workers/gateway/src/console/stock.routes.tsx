@@ -3,22 +3,34 @@
 // which mounts these): the levels and the ledger of a product's SKUs, and a stock change (set or adjust) with its
 // reason, through the merchant API (PUT /v1/admin/inventory/:sku, POST .../adjustments).
 import { Hono } from 'hono';
-import { api, badRequest, failedBy, notFound, noticeOf, pathOf, unavailable } from './catalog.kit';
+import { api, failedBy, noticeOf, pathOf } from './catalog.kit';
 import type { Failed } from './fields';
-import { checkedForm, csrfOf, html, queryOf } from './kit';
-import { part } from './ops.data';
+import { badRequest, checkedForm, csrfOf, failedPage, html, notFound, queryOf, statusOf } from './kit';
+import { type Part, part } from './ops.data';
 import { parseStockChange, valuesOf } from './products.form';
 import { productHref } from './products.page';
 import type { ConsoleApp, ConsoleContext } from './session';
 import { LEDGER_PAGE, STOCK_PARAMS, StockPage } from './stock.page';
 
-async function stockPage(c: ConsoleContext, slug: string, q: Record<string, string>, failed?: Failed) {
-  const product = await part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug)));
-  if (!product.ok)
-    return product.status === 404 || product.status === 400 ? notFound(c) : unavailable(c, product.message);
-  const p = product.data;
-  const sku = failed?.values.sku || q.sku || p.variants[0]?.sku;
-  if (!sku || !p.variants.some((v) => v.sku === sku)) return badRequest(c, 'This product has no such SKU.');
+const readProduct = (c: ConsoleContext, slug: string) => part(api(c).GET('/v1/admin/products/{slug}', pathOf(slug)));
+type Product = Extract<Awaited<ReturnType<typeof readProduct>>, { ok: true }>['data'];
+
+const productFailed = (c: ConsoleContext, p: Part<unknown> & { ok: false }) =>
+  p.status === 404 || p.status === 400
+    ? notFound(c, 'There is no such product.')
+    : failedPage(c, 'Could not read the product', p);
+const hasSku = (p: Product, sku: string | undefined) => !!sku && p.variants.some((v) => v.sku === sku);
+
+async function stockPage(c: ConsoleContext, slug: string, q: Record<string, string>, failed?: Failed, read?: Product) {
+  let p = read;
+  if (!p) {
+    const product = await readProduct(c, slug);
+    if (!product.ok) return productFailed(c, product);
+    p = product.data;
+  }
+  const chosen = failed?.values.sku?.toUpperCase();
+  const sku = hasSku(p, chosen) ? chosen : q.sku || p.variants[0]?.sku;
+  if (!sku || !hasSku(p, sku)) return badRequest(c, 'This product has no such SKU.');
   const query = { limit: LEDGER_PAGE, ...(q.cursor ? { cursor: q.cursor } : {}) };
   const [levels, ledger] = await Promise.all([
     Promise.all(p.variants.map((v) => part(api(c).GET('/v1/inventory/{sku}', { params: { path: { sku: v.sku } } })))),
@@ -36,7 +48,7 @@ async function stockPage(c: ConsoleContext, slug: string, q: Record<string, stri
       csrf={await csrfOf(c)}
     />
   );
-  return html(c, page, failed?.status ?? (ledger.ok || ledger.status !== 400 ? 200 : 400));
+  return html(c, page, failed?.status ?? statusOf(ledger));
 }
 
 export function stockRoutes(): Hono<ConsoleApp> {
@@ -52,9 +64,15 @@ export function stockRoutes(): Hono<ConsoleApp> {
     const checked = await checkedForm(c);
     if ('refusal' in checked) return checked.refusal;
     const values = valuesOf(checked.form);
+    // The product first: a SKU that is not one of its own is refused here, before any stock is written.
+    const product = await readProduct(c, slug);
+    if (!product.ok) return productFailed(c, product);
     const parsed = parseStockChange(values);
-    if (!parsed.ok) return stockPage(c, slug, {}, { form: 'stock', status: 400, errors: parsed.errors, values });
+    const refuse = (errors: string[]) =>
+      stockPage(c, slug, {}, { form: 'stock', status: 400, errors, values }, product.data);
+    if (!parsed.ok) return refuse(parsed.errors);
     const { sku, kind, body } = parsed.change;
+    if (!hasSku(product.data, sku)) return refuse([`${sku} is not a SKU of this product`]);
     const path = { params: { path: { sku } } };
     const saved = await part(
       kind === 'set'
@@ -64,7 +82,7 @@ export function stockRoutes(): Hono<ConsoleApp> {
             body: body as { delta: number; reason: string },
           }),
     );
-    if (!saved.ok) return stockPage(c, slug, {}, failedBy('stock', values, saved));
+    if (!saved.ok) return stockPage(c, slug, {}, failedBy('stock', values, saved), product.data);
     return c.redirect(`${productHref(slug)}/stock?${new URLSearchParams({ sku, done: 'stock-saved' })}`, 303);
   });
 

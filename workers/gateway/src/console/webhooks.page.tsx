@@ -5,9 +5,10 @@
 // answer to that POST itself: the API never shows it again, and a redirect would have to carry it in a URL.
 import type { Schemas } from '../../../../lib/client';
 import { WEBHOOK_EVENT_TYPES } from '../../../../lib/contracts/notifications';
+import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
-import { Notice, Problem, when } from './orders.page';
+import { Problem, when } from './orders.page';
 
 type Endpoint = Schemas['WebhookEndpoint'];
 
@@ -140,7 +141,8 @@ export function SecretPage(props: Nav & { result: Schemas['WebhookSecret']; rota
         receiver to check each delivery's signature.
       </p>
       <label for="webhook-secret">Signing secret</label>
-      <input id="webhook-secret" class="secret" readonly value={secret} size={60} />
+      {/* Never kept by the browser's form history or offered again by autofill. */}
+      <input id="webhook-secret" class="secret" readonly autocomplete="off" value={secret} size={60} />
       <p>
         <a href={`/admin/webhooks/${endpoint.id}`}>Its delivery log</a> · <a href="/admin/webhooks">All endpoints</a>
       </p>

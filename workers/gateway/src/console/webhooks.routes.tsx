@@ -6,11 +6,10 @@
 // secret on their own page instead (shown once: it must not travel in a redirect's URL).
 import { Hono } from 'hono';
 import { type DeadLettersData, DeadLettersPage, QUEUES, type QueueName } from './deadletters.page';
-import { checkedForm, csrfOf, html, pages, queryOf } from './kit';
-import { MessagePage } from './layout';
+import { badRequest, checkedForm, csrfOf, failedPage, html, notices, pages, queryOf, statusOf } from './kit';
 import { type Part, part } from './ops.data';
 import { webhookCreateOf } from './orders.forms';
-import { refusal, statusOf } from './orders.page';
+import { refusal } from './orders.page';
 import { apiOf, type ConsoleApp, type ConsoleContext, requireSession } from './session';
 import { SecretPage, WebhookPage, WebhooksPage, type WebhooksPageProps } from './webhooks.page';
 
@@ -22,7 +21,8 @@ const NOTICES: Record<string, string> = {
   'give-up': 'Task given up.',
   replay: 'Sent back to its Queue.',
 };
-const noticeOf = (q: Record<string, string> | undefined) => (q?.done ? NOTICES[q.done] : undefined);
+const notice = notices(NOTICES);
+const noticeOf = (q: Record<string, string> | undefined) => notice(q?.done);
 const token = (c: ConsoleContext) => c.get('session')!.accessToken;
 
 async function webhooksPage(c: ConsoleContext, shown: Omit<WebhooksPageProps, 'list'> = {}, status = 200) {
@@ -33,8 +33,10 @@ async function webhooksPage(c: ConsoleContext, shown: Omit<WebhooksPageProps, 'l
   return html(c, page, shown.error ? status : statusOf(list));
 }
 
-async function deadLettersPage(c: ConsoleContext, error?: string, status = 200) {
-  const q = queryOf(c, ['all', 'done']) ?? {};
+const DEAD_LETTER_PARAMS = ['all', 'done'];
+
+async function deadLettersPage(c: ConsoleContext, error?: string, status?: number) {
+  const q = queryOf(c, DEAD_LETTER_PARAMS) ?? {};
   const all = q.all === 'true';
   const api = apiOf(c, token(c));
   const includeReplayed = all ? 'true' : 'false';
@@ -44,6 +46,8 @@ async function deadLettersPage(c: ConsoleContext, error?: string, status = 200) 
     part(api.GET('/v1/admin/notifications/dead-letters', { params: { query: { includeReplayed } } })),
   ]);
   const data: DeadLettersData = { tasks, orders, notifications };
+  // Each list that could not be read says so on the page; when none could, the page is a failure too.
+  const failed = [tasks, orders, notifications].every((p) => !p.ok) ? statusOf(tasks) : 200;
   const notice = error ? undefined : noticeOf(q);
   const page = (
     <DeadLettersPage
@@ -55,7 +59,7 @@ async function deadLettersPage(c: ConsoleContext, error?: string, status = 200) 
       csrf={await csrfOf(c)}
     />
   );
-  return html(c, page, status);
+  return html(c, page, status ?? failed);
 }
 
 export function webhookRoutes(): Hono<ConsoleApp> {
@@ -64,9 +68,7 @@ export function webhookRoutes(): Hono<ConsoleApp> {
   const admin = requireSession('admin', pages);
 
   r.get('/webhooks', merchant, (c) =>
-    queryOf(c, ['done'])
-      ? webhooksPage(c)
-      : html(c, <MessagePage title="Bad request" message="This page takes done." />, 400),
+    queryOf(c, ['done']) ? webhooksPage(c) : badRequest(c, 'Unknown parameter: this page takes done.'),
   );
 
   r.post('/webhooks', merchant, async (c) => {
@@ -108,7 +110,7 @@ export function webhookRoutes(): Hono<ConsoleApp> {
 
   r.get('/webhooks/:id', merchant, async (c) => {
     const q = queryOf(c, ['cursor', 'done']);
-    if (!q) return html(c, <MessagePage title="Bad request" message="This page takes cursor." />, 400);
+    if (!q) return badRequest(c, 'Unknown parameter: this page takes cursor and done.');
     const id = c.req.param('id');
     const api = apiOf(c, token(c));
     const path = { id };
@@ -116,33 +118,32 @@ export function webhookRoutes(): Hono<ConsoleApp> {
       part(api.GET('/v1/admin/webhooks/{id}', { params: { path } })),
       part(api.GET('/v1/admin/webhooks/{id}/deliveries', { params: { path, query: { limit: 50, cursor: q.cursor } } })),
     ]);
-    if (!endpoint.ok) {
-      const title = endpoint.status === 404 ? 'Not found' : 'Bad request';
-      return html(
-        c,
-        <MessagePage title={title} message={refusal('Reading the endpoint', endpoint)} />,
-        statusOf(endpoint),
-      );
-    }
+    if (!endpoint.ok) return failedPage(c, 'Reading the endpoint', endpoint);
     const page = (
       <WebhookPage endpoint={endpoint.data} deliveries={deliveries} session={c.get('session')} csrf={await csrfOf(c)} />
     );
     return html(c, page, statusOf(deliveries));
   });
 
-  r.get('/dead-letters', admin, (c) =>
-    queryOf(c, ['all', 'done'])
-      ? deadLettersPage(c)
-      : html(c, <MessagePage title="Bad request" message="This page takes all and done." />, 400),
-  );
+  r.get('/dead-letters', admin, (c) => {
+    const q = queryOf(c, DEAD_LETTER_PARAMS);
+    if (!q) return badRequest(c, 'Unknown parameter: this page takes all and done.');
+    if (q.all !== undefined && q.all !== 'true' && q.all !== 'false')
+      return badRequest(c, 'all is true (replayed letters too) or false.');
+    return deadLettersPage(c);
+  });
 
   r.post('/dead-letters/replay', admin, async (c) => {
     const checked = await checkedForm(c);
     if ('refusal' in checked) return checked.refusal;
     const queue = checked.form.get('queue') as QueueName;
-    if (!(queue in QUEUES)) return deadLettersPage(c, `Unknown queue: one of ${Object.keys(QUEUES).join(', ')}.`, 400);
+    // Own names only (`in` would take constructor or toString as a queue).
+    if (!Object.hasOwn(QUEUES, queue))
+      return deadLettersPage(c, `Unknown queue: one of ${Object.keys(QUEUES).join(', ')}.`, 400);
+    // No id field: every waiting letter of the queue (the page's "Replay all"); an empty one is a mistake, not "all".
     const id = checked.form.get('id');
-    const body = id ? { ids: [id] } : {};
+    if (id !== null && !id.trim()) return deadLettersPage(c, 'The letter to replay has no id.', 400);
+    const body = id === null ? {} : { ids: [id.trim()] };
     const api = apiOf(c, token(c));
     const replayed = await part(
       queue === 'orders'
