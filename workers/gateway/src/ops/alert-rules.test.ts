@@ -209,8 +209,35 @@ describe('alert rules', () => {
       value: 300,
       threshold: 300,
       firing: true,
-      detail: expect.stringContaining('1 copies unconfirmed'),
+      detail: expect.stringContaining('1 order copies unconfirmed'),
     });
+  });
+
+  it('counts InventoryDO stock changes waiting after a failed copy in the backlog age, the older of the two', () => {
+    const outbox = (copyAge: number | null, levelsAge: number | null) => ({
+      objects: 1,
+      pending: 0,
+      failing: 0,
+      copies: copyAge === null ? 0 : 1,
+      oldestReportAt: new Date(now).toISOString(),
+      oldestDueAt: null,
+      oldestCopyAt: copyAge === null ? null : new Date(now - copyAge * 1000).toISOString(),
+      levels: {
+        pending: levelsAge === null ? 0 : 2,
+        failing: levelsAge === null ? 0 : 1,
+        oldestPendingAt: levelsAge === null ? null : new Date(now - levelsAge * 1000).toISOString(),
+      },
+    });
+    const age = (c: number | null, l: number | null) =>
+      read({ business: business({ outbox: outbox(c, l) }) })['queue-oldest-age'];
+    expect(age(null, null)).toMatchObject({ value: 0, firing: false, detail: 'nothing waiting to be copied' });
+    expect(age(null, 400)).toMatchObject({
+      value: 400,
+      firing: true,
+      detail: expect.stringContaining("2 SKUs' stock changes waiting"),
+    });
+    expect(age(100, 250)).toMatchObject({ value: 250, firing: false });
+    expect(age(350, 20)).toMatchObject({ value: 350, firing: true });
   });
 
   it('adds up the slow queries of every worker and fires at ALERT_SLOW_QUERIES', () => {

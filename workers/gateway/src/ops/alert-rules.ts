@@ -175,14 +175,21 @@ export function alertRules(journeys: JourneyObjectives[]): AlertRule[] {
     }),
     rule('business', {
       rule: 'queue-oldest-age',
-      // The OrdersDOs' unconfirmed copies are the `orders` Queue's backlog: local Queues expose no depth.
-      summary: 'Seconds the oldest order copy has waited for the orders consumer to confirm it',
+      // Local Queues expose no depth: the backlog is what the objects still wait to have copied. The OrdersDOs'
+      // unconfirmed order copies, and the InventoryDOs' stock changes waiting after a failed copy (levels to the
+      // same Queue, ledger events to Postgres): the older of the two is the age.
+      summary: 'Seconds the oldest order copy or stock change has waited to be copied',
       threshold: (c) => c.ALERT_QUEUE_OLDEST_SECONDS,
       measure: ({ outbox }, _c, now) => {
-        const since = outbox.oldestCopyAt;
+        const age = (since: string | null) => (since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : 0);
+        const { oldestCopyAt, levels } = outbox;
+        const parts = [
+          oldestCopyAt ? `${outbox.copies} order copies unconfirmed, the oldest since ${oldestCopyAt}` : '',
+          levels.oldestPendingAt ? `${levels.pending} SKUs' stock changes waiting since ${levels.oldestPendingAt}` : '',
+        ].filter(Boolean);
         return {
-          value: since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : 0,
-          detail: since ? `${outbox.copies} copies unconfirmed, the oldest since ${since}` : 'no copy unconfirmed',
+          value: Math.max(age(oldestCopyAt), age(levels.oldestPendingAt)),
+          detail: parts.length ? parts.join('; ') : 'nothing waiting to be copied',
         };
       },
     }),

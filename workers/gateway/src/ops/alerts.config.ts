@@ -36,7 +36,8 @@ export const AlertVars = z.object({
   // OrdersDO tasks whose last run failed, over all objects.
   ALERT_OUTBOX_FAILING: intVar(10, { min: 1 }),
   // Seconds the oldest order copy has waited for the `orders` consumer's confirmation (the Queue's oldest message
-  // as the OrdersDOs see it): a healthy copy is confirmed within a second or two; ORDERS_CONFIRM_SECONDS resends.
+  // as the OrdersDOs see it), or an InventoryDO's stock change for its copy after a failure, the older: a healthy
+  // copy is confirmed within a second or two; ORDERS_CONFIRM_SECONDS resends.
   ALERT_QUEUE_OLDEST_SECONDS: intVar(300, { min: 1 }),
   // Replica replay behind the primary (seconds since its last replayed commit while it has WAL to replay).
   ALERT_REPLICA_LAG_SECONDS: intVar(60, { min: 1 }),
