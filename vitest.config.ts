@@ -137,6 +137,20 @@ export default defineConfig({
                 CART: () => new Response('not in this test', { status: 503 }),
                 CATALOG: () => new Response('not in this test', { status: 503 }),
               },
+              // The checkout worker's CARTS binding names the cart worker's CartDO: a stand-in script with an empty
+              // CartDO, since these tests never read a cart.
+              workers: [
+                {
+                  name: 'storefront-cart',
+                  modules: true,
+                  script:
+                    "import { DurableObject } from 'cloudflare:workers';\n" +
+                    'export class CartDO extends DurableObject {}\n' +
+                    "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
+                  compatibilityDate: '2026-10-01',
+                  durableObjects: { CARTS: 'CartDO' },
+                },
+              ],
             },
           })),
         ],

@@ -2,6 +2,7 @@
 // client sends). Prices and product data come from the catalog over RPC, never from the client.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { CartDO } from '../../../durable-objects/cart/cart.do';
+import { checkoutSnapshotOf } from '../../../durable-objects/cart/snapshot';
 import type { CartLimits, CartOp, CartResult, CartState } from '../../../durable-objects/cart/types';
 import type { Identity } from '../../../lib/auth/tokens';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../../lib/cart/schemas';
@@ -179,20 +180,7 @@ export default class CartWorker extends WorkerEntrypoint<CartEnv> {
 
   /** What a checkout orders: the cart's lines, the prices the shopper was shown for them, and the version. */
   async checkoutSnapshot(who: Identity): Promise<RpcResult<CartSnapshot>> {
-    return rpc(async () => {
-      const state = await this.cartOf(who.sub).cart();
-      return {
-        version: state.version,
-        currency: state.currency,
-        lines: state.lines.map((l) => ({
-          sku: l.sku,
-          quantity: l.quantity,
-          title: l.title,
-          unitAmount: l.addedAmount,
-          currency: l.currency,
-        })),
-      };
-    });
+    return rpc(async () => checkoutSnapshotOf(await this.cartOf(who.sub).cart()));
   }
 
   /**
