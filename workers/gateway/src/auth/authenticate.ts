@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../../../../db/schema/identity';
 import { authKeys, verifyAccessToken } from '../../../../lib/auth/tokens';
 import { AppError } from '../../../../lib/errors';
+import { countRefusedBearer } from '../rate-limit/edge';
 import type { GatewayApp } from '../types';
 
 const rank: Record<Role, number> = { guest: 0, customer: 1, merchant: 2, admin: 3 };
@@ -15,7 +16,10 @@ export function authenticate(): MiddlewareHandler<GatewayApp> {
       // The scheme is case-insensitive (RFC 6750 via RFC 9110 11.1): "bearer" and "BEARER" are "Bearer".
       const token = /^Bearer +([A-Za-z0-9_\-.]+)$/i.exec(header)?.[1];
       const identity = token ? await verifyAccessToken(await authKeys(c.env), token) : null;
-      if (!identity) throw new AppError('UNAUTHORIZED', 'The access token is missing, malformed, expired or not ours.');
+      if (!identity) {
+        await countRefusedBearer(c); // 429 instead once the address is over its edge count
+        throw new AppError('UNAUTHORIZED', 'The access token is missing, malformed, expired or not ours.');
+      }
       c.set('identity', identity);
     }
     await next();

@@ -112,9 +112,21 @@ function refusedNow(counter: EdgeCounter, key: string): boolean {
 }
 
 /**
+ * A bearer that failed verification counts its address on the edge tier, held, before the 401: a flood of forged
+ * or junk bearers meets 429 like any flood (issue 11, finding 5), and the refusal is then remembered, so the rest
+ * of it is refused before any verification. A valid bearer is not counted here: its subject is counted by the
+ * global store (middleware.ts), and under pressure the address is counted for every request (edgeLimits).
+ */
+export async function countRefusedBearer(c: Context<GatewayApp>): Promise<void> {
+  if (gatewayConfig(c.env).RATE_LIMIT_BACKEND === 'off' || c.get('addressCounted')) return;
+  c.set('addressCounted', true);
+  await edgeCount(c, 'address', `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`);
+}
+
+/**
  * Before authentication: an address the edge tier refused lately is refused again (no call), then overload
- * shedding. The address is counted on the edge tier only when the global store does not answer in time
- * (middleware.ts) or when its bearer fails verification (countFailedAuthentication).
+ * shedding. The address is counted on the edge tier only under pressure, when the global store does not answer in
+ * time (middleware.ts), or when its bearer fails verification (countRefusedBearer).
  */
 export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHandler<GatewayApp> {
   return async function edgeLimitsMiddleware(c, next) {
@@ -123,18 +135,19 @@ export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHan
     const cls = routeClass(c.req.method, c.req.path);
     const address = `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`;
     if (refusedNow('address', address)) throw refusal(edgeCounters.address.periodSeconds);
-    // The address is counted here, held, for a request with a bearer (before its token is verified: junk bearers
-    // meet 429 like anything else, and one address cannot spread its traffic over many subjects), and under
-    // pressure (more than ADDRESS_BURST of its requests in flight in this isolate, the isolate half-way to shedding
-    // browse, or the store slow or down), so a flood from one address is refused before it takes the places in the
-    // gauge that other callers need. Anonymous requests otherwise leave it to the store (middleware.ts). Routes
-    // with no global rule (images) are always counted here, held only under pressure.
+    // The address is counted here, held, under pressure (more than ADDRESS_BURST of its requests in flight in this
+    // isolate, the isolate half-way to shedding browse, or the store slow or down), so a flood from one address is
+    // refused before it takes the places in the gauge that other callers need. Otherwise requests leave it to the
+    // store (middleware.ts): an anonymous one is counted there per address, a signed-in one per subject, and a
+    // bearer that fails verification on this counter (countRefusedBearer). Not counting every bearer here saves
+    // each signed-in request a call (under `wrangler dev` two hops, ~2 ms of workerd CPU: issue 10). One address
+    // spreading over many subjects is bounded by what mints subjects (guest creation and sign-in, counted per
+    // address, fail-closed). Routes with no global rule (images) are always counted here, held only under pressure.
     const mine = inFlightByAddress.get(address) ?? 0;
     const pressed = mine >= ADDRESS_BURST || overloaded(config) || storeFor(c.env, config)?.degraded === true;
-    const bearer = c.req.header('authorization') !== undefined;
-    if (bearer || pressed || opts.countAddress) {
+    if (pressed || opts.countAddress) {
       c.set('addressCounted', true);
-      await edgeCount(c, 'address', address, bearer || pressed);
+      await edgeCount(c, 'address', address, pressed);
     }
     // Refused at once: an overloaded isolate must answer in milliseconds, not queue the request behind the others.
     if (inFlight >= capOf[cls](config)) {
