@@ -6,11 +6,15 @@
 import autocannon, { type RequestSpec } from 'autocannon';
 import { stackCpuSeconds } from './cpu';
 import { waitUp } from './load';
+import { printProfile, profileStack } from './profile';
 import { apiOf, barePort, log, ok, startBareWorker, withStack } from './setup';
 
 const requests = Number(process.env.COST_REQUESTS ?? 2000);
 const only = (process.env.COST_ONLY ?? '').split(',').filter(Boolean);
 // The limiter's backend: production (as `npm run dev`), or off / durable-object / upstash to see what it costs.
+// COST_PROFILE=1: a CPU profile of every isolate per kind (bench/profile.ts), printed as it finishes.
+const profile = process.env.COST_PROFILE === '1';
+const bareUrlOf = () => `http://127.0.0.1:${barePort}/`;
 const backend = (process.env.COST_BACKEND ?? 'production') as 'off' | 'durable-object' | 'upstash' | 'production';
 const SHOPPERS = 300;
 const BUYERS = 100;
@@ -34,6 +38,8 @@ async function measure(k: Kind) {
   // Warm-up (JIT, connections, caches), not counted.
   if (!k.cold) await autocannon({ url: k.url, connections: 16, amount: Math.min(200, k.count), requests: [k.request] });
   const statuses: Record<number, number> = {};
+  // The bare worker runs outside the stack: no profile for it.
+  const profiling = profile && k.url !== bareUrlOf() ? await profileStack(process.pid) : undefined;
   const cpu0 = stackCpuSeconds(process.pid);
   const t0 = performance.now();
   const instance = autocannon({ url: k.url, connections: 16, amount: k.count, timeout: 20, requests: [k.request] });
@@ -44,6 +50,7 @@ async function measure(k: Kind) {
   const rps = k.count / ((performance.now() - t0) / 1000);
   if (k.settleMs) await new Promise((res) => setTimeout(res, k.settleMs));
   const cpu1 = stackCpuSeconds(process.pid);
+  if (profiling) printProfile(k.name, await profiling.stop(), k.count);
   // Per process, over the processes alive at the end (one that exited meanwhile would count negative).
   const deltas = [...cpu1.byPid].map(([pid, sec]) => ((sec - (cpu0.byPid.get(pid) ?? 0)) / k.count) * 1e6);
   const cpuUs = deltas.reduce((a, b) => a + b, 0);
@@ -54,7 +61,7 @@ async function measure(k: Kind) {
 
 const bare = startBareWorker();
 try {
-  const bareUrl = `http://127.0.0.1:${barePort}/`;
+  const bareUrl = bareUrlOf();
   await waitUp(bareUrl);
   await withStack(backend, async (s) => {
     const { email, password } = s.accounts.find((a) => a.role === 'merchant')!;
