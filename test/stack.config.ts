@@ -29,10 +29,9 @@ export const testVars = {
   // The stock ledger's pages reach Postgres after a few events (production: the newest 1000 are in the object).
   INVENTORY_EVENTS_KEPT: '5',
   ORDERS_RETRY_BASE_SECONDS: '1',
-  // Longer than the consumer's whole retry budget here (1+2+4 s and 4 batch waits of 1 s, plus a failed write's
-  // DB_TIMEOUT_MS each: at most about 17 s), so a copy on its way to the dead-letter queue is never sent a second
-  // time; the lost-copy and figures tests wait this long for the copy sent again (40 s before: CI time).
-  ORDERS_CONFIRM_SECONDS: '25',
+  // Longer than the consumer's whole retry budget here (1+2+4+8 s and the batch waits), so a copy on its way to
+  // the dead-letter queue is never sent a second time; the lost-copy test waits this long for the copy sent again.
+  ORDERS_CONFIRM_SECONDS: '40',
   // A checkout's whole create-and-confirm (production: 4 s). Locally every OrdersDO and InventoryDO shares one
   // workerd thread and the local Stripe shares a Node process with the Neon proxy, so a burst's winners paying at
   // once under the full suite wait longer than in production (the bench's flash sale: p99 3.5 s on a quiet machine).
@@ -57,11 +56,8 @@ export const testVars = {
   FAULT_SLOW_NOTICES_OF: 'slow-notices@fault.test',
 };
 
-/**
- * The `orders` consumer gives up after this many retries in tests (then the message is a dead letter): waits of
- * 1, 2, 4 s show the backoff; a fourth (8 s) made every dead-letter test and ORDERS_CONFIRM_SECONDS longer.
- */
-export const testOrdersMaxRetries = 3;
+/** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */
+export const testOrdersMaxRetries = 4;
 
 /**
  * The `notifications` consumer's retries in tests: a failing webhook is dead-lettered after 1 + 2 s, two waits

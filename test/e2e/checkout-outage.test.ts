@@ -97,7 +97,7 @@ describe('checkout while Postgres is down', () => {
     const orderId = r.data!.orderId;
     await waitForStatus(token, orderId, 'paid', 15_000);
 
-    // Three retries with backoff (test setting: testOrdersMaxRetries), then orders-dlq -> DeadLetterDO.
+    // Four retries with backoff (test setting), then orders-dlq -> DeadLetterDO.
     const dead = await eventually(
       'the order in the dead-letter queue',
       async () => {
