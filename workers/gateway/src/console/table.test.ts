@@ -6,7 +6,7 @@ import { cell, Next, row, Table } from './table';
 const render = async (el: unknown) => String(await (el as { toString(): string | Promise<string> }).toString());
 
 describe('Table', () => {
-  it('renders caption, column heads, a row head per row, row and cell attributes, a tfoot and the next link', async () => {
+  it('renders caption, heads, a row head per row, row and cell attributes, a tfoot and the next link', async () => {
     const html = await render(
       Table({
         id: 'things',
