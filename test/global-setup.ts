@@ -2,15 +2,18 @@
 // on) and stops it after the last of them. Each such project lists this file as its globalSetup; vitest loads it
 // once per project, so the one stack lives on globalThis and counts its users. What the tests need to reach it
 // (URLs, accounts, a control endpoint) is handed to each project with `provide`; the workerd projects bind it
-// through `inject` in vitest.config.ts.
+// through `inject` in vitest.config.ts. The e2e project also gets one Chromium server for its browser files
+// (test/e2e/chromium.ts), started alongside the stack and stopped with the project.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { BrowserServer } from 'playwright-core';
 import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { newSigningKey } from '../dev/keys';
 import { type Stack, startStackOnFreePorts, UPSTASH_DEV_TOKEN } from '../dev/stack';
+import { chromiumMissing, startChromiumServer } from './e2e/chromium';
 import { testNotificationsMaxRetries, testOrdersMaxRetries, testVars, upstashSuite } from './stack.config';
 
 interface Running {
@@ -98,19 +101,37 @@ async function startTestStack(): Promise<Running> {
   };
 }
 
+/**
+ * The e2e project's Chromium, started while the stack starts. Without Chromium nothing is started and the browser
+ * files fail saying how to get it (launchChromium); the other e2e files run.
+ */
+async function startChromium(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (project.name !== 'e2e' || chromiumMissing()) {
+    project.provide('chromiumWsEndpoint', '');
+    return undefined;
+  }
+  const server: BrowserServer = await startChromiumServer();
+  project.provide('chromiumWsEndpoint', server.wsEndpoint());
+  return () => server.close();
+}
+
 export async function setup(project: TestProject) {
+  const chromium = startChromium(project);
   slot[KEY] ??= { running: startTestStack(), users: 0 };
   const shared = slot[KEY];
   shared.users++;
   let running: Running;
+  let stopChromium: (() => Promise<void>) | undefined;
   try {
-    running = await shared.running;
+    [running, stopChromium] = await Promise.all([shared.running, chromium]);
   } catch (err) {
     shared.users--;
+    await (await chromium.catch(() => undefined))?.();
     throw err;
   }
   for (const [key, value] of Object.entries(running.provided)) project.provide(key as keyof ProvidedContext, value);
   return async () => {
+    await stopChromium?.();
     if (--shared.users > 0) return;
     slot[KEY] = undefined;
     await running.stop();
@@ -138,5 +159,7 @@ declare module 'vitest' {
     /** The Upstash REST bridge and its token; provided only when the stack runs redis-server. */
     upstashUrl: string;
     upstashToken: string;
+    /** The e2e project's shared Chromium server (playwright `connect`); empty where Chromium is missing. */
+    chromiumWsEndpoint: string;
   }
 }

@@ -1,34 +1,51 @@
 // What the console's browser tests share (Debian's Chromium driven by playwright-core, against the running stack):
-// starting the browser once per file, a context per test bounded by one wait, signing in through the form,
-// submitting a form, screenshots under .data/artifacts/console/ and the label and width checks. The journey's
-// steps (merchant-journey-steps.ts, merchant-journey-orders.ts) and the three merchant browser files use these.
+// a connection per file to the run's one browser, a context per test bounded by one wait, signing in through the
+// form, submitting a form, screenshots under .data/artifacts/console/ and the label and width checks. The journey's
+// steps (merchant-journey-steps.ts, merchant-journey-orders.ts) and the browser files use these.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { chromiumMissing } from './chromium';
 import { devAccounts, freshIp, gateway } from './helpers';
+import { startReceiver } from './notify-helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.data/artifacts/console');
 /** Every browser wait is bounded by this (a hung page fails the test, never the run). */
 export const WAIT_MS = 20_000;
 
-/** Starts Chromium (once per file: a start costs seconds on a busy machine). Never skipped when it is missing. */
+/**
+ * The run's one Chromium (started by the global setup for the e2e project), connected to once per file; closing
+ * the connection closes the file's contexts, not the browser. Never skipped when Chromium is missing.
+ */
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) ` +
-        'or point CHROMIUM_PATH at a Chromium or Chrome binary',
-    );
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  const ws = inject('chromiumWsEndpoint');
+  if (!ws) throw new Error('no shared Chromium: the e2e global setup (test/global-setup.ts) did not start one');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // CI runs as root, where Chromium's sandbox cannot start: without the sandbox for that reason only.
-    chromiumSandbox: false,
-    args: ['--headless=new'],
-    timeout: 60_000,
+  return chromium.connect(ws, { timeout: 60_000 });
+}
+
+export interface FileBrowser {
+  browser: Browser;
+  /** A merchant's webhook receiver on loopback (notify-helpers.ts); only where asked for. */
+  receiver: Awaited<ReturnType<typeof startReceiver>>;
+}
+
+/** A browser file's hooks: its connection to the run's Chromium (and a receiver) before its tests, closed after. */
+export function browserForFile(opts: { receiver?: boolean } = {}): FileBrowser {
+  const held = {} as FileBrowser;
+  beforeAll(async () => {
+    if (opts.receiver) held.receiver = await startReceiver();
+    held.browser = await launchChromium();
+  }, 90_000);
+  afterAll(async () => {
+    await held.browser?.close();
+    await held.receiver?.stop();
   });
+  return held;
 }
 
 /** A fresh context (no cookies) from its own client address, `width` px wide, every wait bounded by WAIT_MS. */

@@ -3,47 +3,22 @@
 // traffic goes through the API meanwhile, and the figures on the page move without a reload (the page's own script
 // swaps the live region). A shopper is refused, a merchant gets 403 on the ops page, a POST without the CSRF token
 // is refused and changes nothing, and signing out clears the session. Screenshots go to .data/artifacts/console/.
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACTS, browserForFile } from './console-browser-kit';
 import { ACCESS, REFRESH, SID } from './console-helpers';
 import { adminPatch, client, devAccounts, eventually, freshIp, gateway, insertProduct, ok } from './helpers';
 import { newEmail, PASSWORD } from './identity-helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.data/artifacts/console');
 /** Every browser wait is bounded by this (a hung page fails the test, never the run). */
 const WAIT_MS = 15_000;
 
-let browser: Browser;
-
-beforeAll(async () => {
-  // Never skipped: a machine without the browser fails here, saying how to get it.
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) ` +
-        'or point CHROMIUM_PATH at a Chromium or Chrome binary',
-    );
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // CI runs as root, where Chromium's sandbox cannot start: without the sandbox for that reason only.
-    chromiumSandbox: false,
-    args: ['--headless=new'],
-    timeout: 60_000,
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const files = browserForFile();
 
 /** A browser context of its own (cookies apart), from its own client address (rate limits count per address). */
 async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
+  const context = await files.browser.newContext({
     baseURL: gateway(),
     extraHTTPHeaders: { 'cf-connecting-ip': freshIp() },
     viewport: { width: 1280, height: 1000 },
@@ -223,7 +198,7 @@ describe('console in Chromium', () => {
   });
 
   it('works without JavaScript: the page renders and has a refresh link', { timeout: 60_000 }, async () => {
-    const context = await browser.newContext({
+    const context = await files.browser.newContext({
       baseURL: gateway(),
       javaScriptEnabled: false,
       extraHTTPHeaders: { 'cf-connecting-ip': freshIp() },

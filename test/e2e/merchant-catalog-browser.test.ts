@@ -4,11 +4,10 @@
 // what was typed kept, deleting a published product is refused, a stock adjustment lands in the ledger and a blank
 // reason is refused without writing; every input has a label and the pages fit a 390 px wide phone. Screenshots go
 // to .data/artifacts/console/ (catalog-*.png).
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  browserForFile,
   consoleContext,
-  launchChromium,
   navLink,
   overflows,
   scriptErrorsOf,
@@ -19,15 +18,7 @@ import {
 import { client, merchantToken, ok, uniqueWord } from './helpers';
 import { fillNewProduct, ledgerInConsole, setStockInConsole } from './merchant-journey-steps';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const files = browserForFile();
 
 /** A published product with sizes S and M, made through the merchant API (the journey makes one in the form). */
 async function publishedProduct() {
@@ -60,7 +51,7 @@ describe('the catalog pages in Chromium', () => {
     timeout: 180_000,
   }, async () => {
     const { slug, sku } = await publishedProduct();
-    const { context, page } = await consoleContext(browser);
+    const { context, page } = await consoleContext(files.browser);
     const scriptErrors = scriptErrorsOf(page);
     try {
       await signInToConsole(page, 'merchant');

@@ -8,13 +8,12 @@
 // The refusals, the phone width, the keyboard and the other writes are in merchant-catalog-browser.test.ts and
 // merchant-orders-browser.test.ts, which do not repeat these steps.
 import { randomInt } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copied } from './admin-orders-helpers';
 import { addToCart, checkout, checkoutBody, waitForStatus } from './checkout-helpers';
 import {
+  browserForFile,
   consoleContext,
-  launchChromium,
   navLink,
   overflows,
   scriptErrorsOf,
@@ -43,26 +42,15 @@ import {
   solidPng,
   uploadImageInConsole,
 } from './merchant-journey-steps';
-import { mailOf, startReceiver } from './notify-helpers';
+import { mailOf } from './notify-helpers';
 
-let browser: Browser;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-  browser = await launchChromium();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await receiver?.stop();
-});
+const files = browserForFile({ receiver: true });
 
 describe('the merchant journey in Chromium', () => {
   it('sign in, create a product with an image, stock it, a shopper buys it, refund it: email, webhook, audit', {
     timeout: 300_000,
   }, async () => {
-    const { context, page } = await consoleContext(browser);
+    const { context, page } = await consoleContext(files.browser);
     const scriptErrors = scriptErrorsOf(page);
     try {
       // No session: a console page sends the browser to the sign-in form.
@@ -72,7 +60,7 @@ describe('the merchant journey in Chromium', () => {
       await signInToConsole(page, 'merchant');
       await shot(page, 'journey-overview');
 
-      const hookUrl = receiver.url(`/journey-${uniqueWord()}`);
+      const hookUrl = files.receiver.url(`/journey-${uniqueWord()}`);
       const { endpointId } = await registerWebhookInConsole(page, hookUrl, ['order.paid', 'order.refunded'], 'ERP');
       await shot(page, 'journey-webhook-secret');
 
@@ -172,7 +160,7 @@ describe('the merchant journey in Chromium', () => {
       // The webhook deliveries, in the console's delivery log, and at the receiver.
       expect(await seeDeliveryInConsole(page, endpointId, { eventType: 'order.refunded', orderId })).toContain('204');
       await seeDeliveryInConsole(page, endpointId, { eventType: 'order.paid', orderId });
-      expect(receiver.received(new URL(hookUrl).pathname).length).toBeGreaterThanOrEqual(2);
+      expect(files.receiver.received(new URL(hookUrl).pathname).length).toBeGreaterThanOrEqual(2);
       await shot(page, 'journey-webhook-deliveries');
 
       // Each step in the audit log page, filtered by its target and action.

@@ -5,12 +5,11 @@
 // repeat as replayed and the refusal as failed. The order page fits 390 px and its refund form is reachable by
 // keyboard. The admin sees a refund Stripe refuses as a stuck task and gives it up on the dead letters page. The
 // merchant fulfils an order after a refused tracking number, cancels an unpaid one, and registers (after a refusal),
-// rotates, turns off and deletes a webhook endpoint. One browser for the file. Screenshots go to
+// rotates, turns off and deletes a webhook endpoint. The run's one Chromium (a context a test). Screenshots go to
 // .data/artifacts/console/.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { adminOrder, dispute, paidOrder, unpaidOrder } from './admin-orders-helpers';
-import { consoleContext, launchChromium, shot, signInToConsole, submit } from './console-browser-kit';
+import { browserForFile, consoleContext, shot, signInToConsole, submit } from './console-browser-kit';
 import { uniqueWord } from './helpers';
 import { newEmail } from './identity-helpers';
 import {
@@ -20,22 +19,10 @@ import {
   refundInConsole,
   registerWebhookInConsole,
 } from './merchant-journey-orders';
-import { startReceiver } from './notify-helpers';
 
-let browser: Browser;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
+const files = browserForFile({ receiver: true });
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-  browser = await launchChromium();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await receiver?.stop();
-});
-
-const newContext = (width = 1280) => consoleContext(browser, width);
+const newContext = (width = 1280) => consoleContext(files.browser, width);
 
 describe('merchant console: orders, refunds, webhooks', () => {
   it('refusals shown next to the refund form; the form sent twice at once refunds once; both in the audit log', {
@@ -204,7 +191,7 @@ describe('merchant console: orders, refunds, webhooks', () => {
       expect(await orderFacts(page)).toMatchObject({ status: 'canceled' });
 
       // No event ticked: the API's refusal next to the form, the URL typed kept.
-      const url = receiver.url(`/console-${uniqueWord()}`);
+      const url = files.receiver.url(`/console-${uniqueWord()}`);
       await page.goto('/admin/webhooks');
       await page.getByLabel('URL (https)').fill(url);
       await submit(page, page.getByRole('button', { name: 'Register' }));

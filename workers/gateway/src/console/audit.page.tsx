@@ -4,6 +4,7 @@
 import type { Schemas } from '../../../../lib/client';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
+import { cell, row, Table } from './table';
 
 /** The filters, as the API names them; the page's query takes these and `cursor`. */
 export const AUDIT_FILTERS = [
@@ -19,66 +20,39 @@ export const AUDIT_PARAMS = [...AUDIT_FILTERS.map((f) => f.name), 'cursor'];
 const json = (value: unknown) => (value === null || value === undefined ? '–' : JSON.stringify(value, null, 2));
 
 function Entries({ page, next }: { page: Schemas['AuditPage']; next?: string }) {
-  if (page.items.length === 0) return <p class="muted">No entry matches.</p>;
   return (
-    <>
-      <div class="scroll">
-        <table id="audit-entries">
-          <caption>Audit entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time (UTC)</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Request id · address</th>
-              <th scope="col">Before / after</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((e) => (
-              <tr data-audit-id={e.id}>
-                <th scope="row">{e.at}</th>
-                <td>
-                  {e.actor.email ?? e.actor.sub} ({e.actor.role})
-                </td>
-                <td>
-                  <code>{e.action}</code>
-                </td>
-                <td>
-                  {e.target.type}: {e.target.id}
-                </td>
-                <td class={e.outcome === 'succeeded' ? 'good' : 'bad'}>
-                  {e.outcome}
-                  {e.error && ` (${e.error})`}
-                </td>
-                <td>
-                  <code>{e.requestId}</code>
-                  {e.address && ` · ${e.address}`}
-                </td>
-                <td>
-                  <details>
-                    <summary>Show</summary>
-                    <p>Before</p>
-                    <pre>{json(e.before)}</pre>
-                    <p>After</p>
-                    <pre>{json(e.after)}</pre>
-                  </details>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            Older entries
-          </a>
-        </p>
+    <Table
+      id="audit-entries"
+      caption="Audit entries, newest first"
+      empty="No entry matches."
+      head={['Time (UTC)', 'Actor', 'Action', 'Target', 'Outcome', 'Request id · address', 'Before / after']}
+      rows={page.items.map((e) =>
+        row(
+          [
+            e.at,
+            `${e.actor.email ?? e.actor.sub} (${e.actor.role})`,
+            <code>{e.action}</code>,
+            `${e.target.type}: ${e.target.id}`,
+            cell(`${e.outcome}${e.error ? ` (${e.error})` : ''}`, {
+              class: e.outcome === 'succeeded' ? 'good' : 'bad',
+            }),
+            <>
+              <code>{e.requestId}</code>
+              {e.address && ` · ${e.address}`}
+            </>,
+            <details>
+              <summary>Show</summary>
+              <p>Before</p>
+              <pre>{json(e.before)}</pre>
+              <p>After</p>
+              <pre>{json(e.after)}</pre>
+            </details>,
+          ],
+          { 'data-audit-id': e.id },
+        ),
       )}
-    </>
+      next={{ href: next, label: 'Older entries' }}
+    />
   );
 }
 

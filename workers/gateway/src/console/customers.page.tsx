@@ -6,39 +6,23 @@ import type { Schemas } from '../../../../lib/client';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
 import { OrderTable, Problem, when } from './orders.page';
+import { Next, row, Table } from './table';
 
 export const CUSTOMER_PARAMS = ['q', 'cursor'];
 
 function Customers({ list }: { list: Schemas['Customer'][] }) {
-  if (list.length === 0) return <p class="muted">No customer matches.</p>;
   return (
-    <div class="scroll">
-      <table id="customers">
-        <caption>Customers, newest accounts first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Orders</th>
-            <th scope="col">Since (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((c) => (
-            <tr data-customer-id={c.id}>
-              <th scope="row">
-                <a href={`/admin/customers/${c.id}`}>{c.email}</a>
-              </th>
-              <td>{c.name ?? '–'}</td>
-              <td>{c.role}</td>
-              <td>{c.orders}</td>
-              <td>{when(c.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="customers"
+      caption="Customers, newest accounts first"
+      empty="No customer matches."
+      head={['Email', 'Name', 'Role', 'Orders', 'Since (UTC)']}
+      rows={list.map((c) =>
+        row([<a href={`/admin/customers/${c.id}`}>{c.email}</a>, c.name ?? '–', c.role, c.orders, when(c.createdAt)], {
+          'data-customer-id': c.id,
+        }),
+      )}
+    />
   );
 }
 
@@ -64,13 +48,7 @@ export function CustomersPage(props: Nav & { query: Record<string, string>; resu
         </Problem>
       )}
       {result.ok && <Customers list={result.data.customers} />}
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            More customers
-          </a>
-        </p>
-      )}
+      <Next href={next} label="More customers" />
     </Page>
   );
 }

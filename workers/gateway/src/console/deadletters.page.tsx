@@ -8,6 +8,7 @@ import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
 import { Problem, when } from './orders.page';
+import { cell, row, Table } from './table';
 
 export const QUEUES = { orders: 'the orders Queue', notifications: 'the notifications Queues' } as const;
 export type QueueName = keyof typeof QUEUES;
@@ -48,32 +49,22 @@ function Post(props: {
 }
 
 function Tasks({ tasks, csrf }: { tasks: Schemas['StuckTask'][]; csrf?: string }) {
-  if (tasks.length === 0) return <p class="muted">No task is failing.</p>;
   return (
-    <div class="scroll">
-      <table id="stuck-tasks">
-        <caption>Failing tasks, most attempts first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Order</th>
-            <th scope="col">Task</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last error</th>
-            <th scope="col">Next attempt (UTC)</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tasks.map((t) => (
-            <tr data-task-id={t.id}>
-              <th scope="row">
-                <a href={`/admin/orders/${t.orderId}`}>{t.orderId}</a>
-              </th>
-              <td>{t.kind}</td>
-              <td>{t.attempts}</td>
-              <td>{t.lastError ?? '–'}</td>
-              <td>{when(t.nextAttemptAt)}</td>
-              <td class="actions">
+    <Table
+      id="stuck-tasks"
+      caption="Failing tasks, most attempts first"
+      empty="No task is failing."
+      head={['Order', 'Task', 'Attempts', 'Last error', 'Next attempt (UTC)', 'Actions']}
+      rows={tasks.map((t) =>
+        row(
+          [
+            <a href={`/admin/orders/${t.orderId}`}>{t.orderId}</a>,
+            t.kind,
+            t.attempts,
+            t.lastError ?? '–',
+            when(t.nextAttemptAt),
+            cell(
+              <>
                 <Post
                   action={`/admin/tasks/${t.id}/retry`}
                   csrf={csrf}
@@ -86,12 +77,14 @@ function Tasks({ tasks, csrf }: { tasks: Schemas['StuckTask'][]; csrf?: string }
                   label={`Give up the ${t.kind} task of ${t.orderId}`}
                   button="Give up"
                 />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              </>,
+              { class: 'actions' },
+            ),
+          ],
+          { 'data-task-id': t.id },
+        ),
+      )}
+    />
   );
 }
 
@@ -111,49 +104,32 @@ function Letters(props: { queue: QueueName; letters: Letter[]; waiting: number; 
           />
         )}
       </p>
-      {letters.length === 0 ? (
-        <p class="muted">No dead letter.</p>
-      ) : (
-        <div class="scroll">
-          <table id={`dead-${queue}`}>
-            <caption>Dead letters of {QUEUES[queue]}, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Message</th>
-                <th scope="col">Type</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last seen (UTC)</th>
-                <th scope="col">Replayed</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {letters.map((l) => (
-                <tr data-letter-id={l.id}>
-                  <th scope="row">
-                    <code>{l.id}</code>
-                  </th>
-                  <td>{l.type}</td>
-                  <td>{l.subject}</td>
-                  <td>{l.attempts}</td>
-                  <td>{when(l.lastSeenAt)}</td>
-                  <td>{l.replayedAt ? when(l.replayedAt) : 'no'}</td>
-                  <td>
-                    <Post
-                      action="/admin/dead-letters/replay"
-                      csrf={csrf}
-                      fields={{ queue, id: l.id }}
-                      label={`Replay ${l.id}`}
-                      button="Replay"
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        id={`dead-${queue}`}
+        caption={`Dead letters of ${QUEUES[queue]}, newest first`}
+        empty="No dead letter."
+        head={['Message', 'Type', 'Subject', 'Attempts', 'Last seen (UTC)', 'Replayed', 'Action']}
+        rows={letters.map((l) =>
+          row(
+            [
+              <code>{l.id}</code>,
+              l.type,
+              l.subject,
+              l.attempts,
+              when(l.lastSeenAt),
+              l.replayedAt ? when(l.replayedAt) : 'no',
+              <Post
+                action="/admin/dead-letters/replay"
+                csrf={csrf}
+                fields={{ queue, id: l.id }}
+                label={`Replay ${l.id}`}
+                button="Replay"
+              />,
+            ],
+            { 'data-letter-id': l.id },
+          ),
+        )}
+      />
     </>
   );
 }

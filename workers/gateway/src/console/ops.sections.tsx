@@ -1,10 +1,11 @@
 /** @jsxImportSource hono/jsx */
 // The ops page's tables and figure tiles: routes, refusals, hottest SKUs, SLOs, alerts, breakers, the queue and the
 // dead letters (ops.page.tsx puts them together; charts.tsx draws the charts).
-import type { Child } from 'hono/jsx';
 import type { Schemas } from '../../../../lib/client';
 import { fmt } from './charts';
 import { money, percent } from './ops.data';
+import { Table } from './table';
+
 /** One headline figure; `name` is its stable key (data-figure), for the tests and for styling. */
 export function Figure(props: { name: string; label: string; value: string; hint?: string }) {
   return (
@@ -13,29 +14,6 @@ export function Figure(props: { name: string; label: string; value: string; hint
       <dd data-figure={props.name} title={props.hint}>
         {props.value}
       </dd>
-    </div>
-  );
-}
-
-export function Table(props: { caption: string; head: string[]; rows: Child[][]; empty?: string }) {
-  if (props.rows.length === 0) return <p class="muted">{props.empty ?? `No ${props.caption.toLowerCase()}.`}</p>;
-  return (
-    <div class="scroll">
-      <table>
-        <caption>{props.caption}</caption>
-        <thead>
-          <tr>
-            {props.head.map((h) => (
-              <th scope="col">{h}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((cells) => (
-            <tr>{cells.map((cell, i) => (i === 0 ? <th scope="row">{cell}</th> : <td>{cell}</td>))}</tr>
-          ))}
-        </tbody>
-      </table>
     </div>
   );
 }

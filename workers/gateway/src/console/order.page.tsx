@@ -9,6 +9,7 @@ import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import { money } from './ops.data';
 import { Problem, when } from './orders.page';
+import { cell, row, Table } from './table';
 
 type Order = Schemas['AdminOrder'];
 export type Action = 'cancel' | 'refund' | 'fulfil';
@@ -30,111 +31,62 @@ const paid = (s: Order['status']) => s === 'paid' || s === 'fulfilled';
 function Lines({ order }: { order: Order }) {
   const t = order.totals;
   return (
-    <div class="scroll">
-      <table id="order-lines">
-        <caption>Lines</caption>
-        <thead>
-          <tr>
-            <th scope="col">SKU</th>
-            <th scope="col">Title</th>
-            <th scope="col">Units</th>
-            <th scope="col">Unit price</th>
-            <th scope="col">Line total</th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.lines.map((l) => (
-            <tr>
-              <th scope="row">
-                <code>{l.sku}</code>
-              </th>
-              <td>{l.title}</td>
-              <td>{l.quantity}</td>
-              <td>{m(l.unitPrice)}</td>
-              <td>{m(l.lineTotal)}</td>
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row" colspan={4}>
-              Subtotal · shipping · tax · total
-            </th>
-            <td>
-              {m(t.subtotal)} · {m(t.shipping)} · {m(t.tax)} · <strong>{m(t.total)}</strong>
-            </td>
-          </tr>
-        </tfoot>
-      </table>
-    </div>
+    <Table
+      id="order-lines"
+      caption="Lines"
+      head={['SKU', 'Title', 'Units', 'Unit price', 'Line total']}
+      rows={order.lines.map((l) => [<code>{l.sku}</code>, l.title, l.quantity, m(l.unitPrice), m(l.lineTotal)])}
+      foot={
+        <tr>
+          <th scope="row" colspan={4}>
+            Subtotal · shipping · tax · total
+          </th>
+          <td>
+            {m(t.subtotal)} · {m(t.shipping)} · {m(t.tax)} · <strong>{m(t.total)}</strong>
+          </td>
+        </tr>
+      }
+    />
   );
 }
 
+const refundClass = (s: string) => (s === 'failed' ? 'bad' : s === 'succeeded' ? 'good' : undefined);
+const restocked = (r: Order['refunds'][number]) =>
+  r.restock ? (r.restockedAt ? `yes, ${when(r.restockedAt)}` : 'yes, once it succeeds') : 'no';
+
 function Refunds({ order }: { order: Order }) {
-  if (order.refunds.length === 0) return <p class="muted">No refund yet.</p>;
   return (
-    <div class="scroll">
-      <table id="order-refunds">
-        <caption>Refunds</caption>
-        <thead>
-          <tr>
-            <th scope="col">Refund</th>
-            <th scope="col">Amount</th>
-            <th scope="col">Status</th>
-            <th scope="col">Units</th>
-            <th scope="col">Restock</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Created (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.refunds.map((r) => (
-            <tr data-refund-id={r.id}>
-              <th scope="row">
-                <code>{r.id}</code>
-              </th>
-              <td>{m(r.amount)}</td>
-              <td class={r.status === 'failed' ? 'bad' : r.status === 'succeeded' ? 'good' : undefined}>
-                {r.status}
-                {r.failure && ` (${r.failure})`}
-              </td>
-              <td>{r.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ') || '–'}</td>
-              <td>{r.restock ? (r.restockedAt ? `yes, ${when(r.restockedAt)}` : 'yes, once it succeeds') : 'no'}</td>
-              <td>{r.reason ?? '–'}</td>
-              <td>{when(r.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="order-refunds"
+      caption="Refunds"
+      empty="No refund yet."
+      head={['Refund', 'Amount', 'Status', 'Units', 'Restock', 'Reason', 'Created (UTC)']}
+      rows={order.refunds.map((r) =>
+        row(
+          [
+            <code>{r.id}</code>,
+            m(r.amount),
+            cell(`${r.status}${r.failure ? ` (${r.failure})` : ''}`, { class: refundClass(r.status) }),
+            r.lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ') || '–',
+            restocked(r),
+            r.reason ?? '–',
+            when(r.createdAt),
+          ],
+          { 'data-refund-id': r.id },
+        ),
+      )}
+    />
   );
 }
 
 function History({ order }: { order: Order }) {
   return (
-    <div class="scroll">
-      <table id="order-history">
-        <caption>History, oldest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col">Why</th>
-          </tr>
-        </thead>
-        <tbody>
-          {order.history.map((h) => (
-            <tr>
-              <th scope="row">{when(h.at)}</th>
-              <td>{h.from}</td>
-              <td>{h.to}</td>
-              <td>{h.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="order-history"
+      caption="History, oldest first"
+      head={['Time (UTC)', 'From', 'To', 'Why']}
+      rows={order.history.map((h) => [when(h.at), h.from, h.to, h.reason])}
+    />
   );
 }
 

@@ -8,6 +8,7 @@ import type { Schemas } from '../../../../lib/client';
 import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import { money, type Part } from './ops.data';
+import { Next, row, Table } from './table';
 
 /** A refusal next to its form: the API's status and message (code and each bad field). */
 export function Problem({ id, children }: { id: string; children?: Child }) {
@@ -25,41 +26,27 @@ export const refusal = (what: string, p: Part<unknown>) =>
 export const when = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 
 export function OrderTable({ orders, caption }: { orders: Schemas['AdminOrderSummary'][]; caption: string }) {
-  if (orders.length === 0) return <p class="muted">No order matches.</p>;
   return (
-    <div class="scroll">
-      <table id="orders">
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Order</th>
-            <th scope="col">Created (UTC)</th>
-            <th scope="col">Status</th>
-            <th scope="col">Email</th>
-            <th scope="col">Total</th>
-            <th scope="col">Refunded</th>
-            <th scope="col">Lines</th>
-          </tr>
-        </thead>
-        <tbody>
-          {orders.map((o) => (
-            <tr data-order-id={o.id}>
-              <th scope="row">
-                <a href={`/admin/orders/${o.id}`}>{o.id}</a>
-              </th>
-              <td>{when(o.createdAt)}</td>
-              <td>
-                <span class={`status status-${o.status}`}>{o.status}</span>
-              </td>
-              <td>{o.email}</td>
-              <td>{money(o.total.amount, o.total.currency)}</td>
-              <td>{o.refunded.amount ? money(o.refunded.amount, o.refunded.currency) : '–'}</td>
-              <td>{o.lines}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="orders"
+      caption={caption}
+      empty="No order matches."
+      head={['Order', 'Created (UTC)', 'Status', 'Email', 'Total', 'Refunded', 'Lines']}
+      rows={orders.map((o) =>
+        row(
+          [
+            <a href={`/admin/orders/${o.id}`}>{o.id}</a>,
+            when(o.createdAt),
+            <span class={`status status-${o.status}`}>{o.status}</span>,
+            o.email,
+            money(o.total.amount, o.total.currency),
+            o.refunded.amount ? money(o.refunded.amount, o.refunded.currency) : '–',
+            o.lines,
+          ],
+          { 'data-order-id': o.id },
+        ),
+      )}
+    />
   );
 }
 
@@ -120,13 +107,7 @@ export function OrdersPage(
         </Problem>
       )}
       {result.ok && <OrderTable orders={result.data.orders} caption="Orders, newest first" />}
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            Older orders
-          </a>
-        </p>
-      )}
+      <Next href={next} label="Older orders" />
     </Page>
   );
 }

@@ -7,6 +7,7 @@ import { CategorySelect, Errors, type Failed, Field, Notice, OptionFields, shown
 import { type Nav, Page } from './layout';
 import { money, type Part } from './ops.data';
 import { OPTION_SLOTS, VARIANT_ROWS } from './products.form';
+import { row, Table } from './table';
 
 export const PRODUCT_STATUSES = ['draft', 'published', 'archived'] as const;
 export const LIST_PARAMS = ['q', 'status', 'cursor', 'done'];
@@ -18,50 +19,31 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 function List({ page, next }: { page: Schemas['AdminProductList']; next?: string }) {
-  if (page.products.length === 0) return <p class="muted">No product matches.</p>;
   return (
-    <>
-      <div class="scroll">
-        <table id="products">
-          <caption>Products, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Status</th>
-              <th scope="col">Category</th>
-              <th scope="col">Price from</th>
-              <th scope="col">Variants</th>
-              <th scope="col">Updated (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.products.map((p) => (
-              <tr data-slug={p.slug}>
-                <th scope="row">
-                  <a href={productHref(p.slug)}>{p.title}</a>
-                  <br />
-                  <code>{p.slug}</code>
-                </th>
-                <td>
-                  <StatusBadge status={p.status} />
-                </td>
-                <td>{p.category}</td>
-                <td>{money(p.priceAmount, p.currency)}</td>
-                <td>{p.variants}</td>
-                <td>{p.updatedAt.slice(0, 16).replace('T', ' ')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            Older products
-          </a>
-        </p>
+    <Table
+      id="products"
+      caption="Products, newest first"
+      empty="No product matches."
+      head={['Product', 'Status', 'Category', 'Price from', 'Variants', 'Updated (UTC)']}
+      rows={page.products.map((p) =>
+        row(
+          [
+            <>
+              <a href={productHref(p.slug)}>{p.title}</a>
+              <br />
+              <code>{p.slug}</code>
+            </>,
+            <StatusBadge status={p.status} />,
+            p.category,
+            money(p.priceAmount, p.currency),
+            p.variants,
+            p.updatedAt.slice(0, 16).replace('T', ' '),
+          ],
+          { 'data-slug': p.slug },
+        ),
       )}
-    </>
+      next={{ href: next, label: 'Older products' }}
+    />
   );
 }
 

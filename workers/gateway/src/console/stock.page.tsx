@@ -8,6 +8,7 @@ import { Errors, type Failed, Field, Notice, shown } from './fields';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
 import { productHref } from './products.page';
+import { cell, row, Table } from './table';
 
 export const STOCK_PARAMS = ['sku', 'cursor', 'done'];
 /** Ledger events per page. */
@@ -17,52 +18,27 @@ type Product = Schemas['AdminProduct'];
 
 function Levels({ p, levels, sku }: { p: Product; levels: Part<Schemas['Inventory']>[]; sku: string }) {
   const base = `${productHref(p.slug)}/stock`;
+  const level = (l: Schemas['Inventory'], name: 'onHand' | 'held' | 'sold' | 'available') =>
+    cell(l[name], { 'data-level': name });
   return (
-    <div class="scroll">
-      <table id="levels">
-        <caption>Live stock per variant</caption>
-        <thead>
-          <tr>
-            <th scope="col">SKU</th>
-            <th scope="col">Variant</th>
-            <th scope="col">On hand</th>
-            <th scope="col">Held</th>
-            <th scope="col">Sold</th>
-            <th scope="col">Available</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.variants.map((v, i) => {
-            const l = levels[i]!;
-            return (
-              <tr data-sku={v.sku}>
-                <th scope="row">
-                  <a
-                    href={`${base}?sku=${encodeURIComponent(v.sku)}`}
-                    aria-current={v.sku === sku ? 'true' : undefined}
-                  >
-                    {v.sku}
-                  </a>
-                </th>
-                <td>{v.title}</td>
-                {l.ok ? (
-                  <>
-                    <td data-level="onHand">{l.data.onHand}</td>
-                    <td data-level="held">{l.data.held}</td>
-                    <td data-level="sold">{l.data.sold}</td>
-                    <td data-level="available">{l.data.available}</td>
-                  </>
-                ) : (
-                  <td colspan={4} class="bad">
-                    Could not read: {l.status || 'no answer'} {l.message}
-                  </td>
-                )}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="levels"
+      caption="Live stock per variant"
+      empty="No variant."
+      head={['SKU', 'Variant', 'On hand', 'Held', 'Sold', 'Available']}
+      rows={p.variants.map((v, i) => {
+        const l = levels[i]!;
+        const link = (
+          <a href={`${base}?sku=${encodeURIComponent(v.sku)}`} aria-current={v.sku === sku ? 'true' : undefined}>
+            {v.sku}
+          </a>
+        );
+        const figures = l.ok
+          ? [level(l.data, 'onHand'), level(l.data, 'held'), level(l.data, 'sold'), level(l.data, 'available')]
+          : [cell(`Could not read: ${l.status || 'no answer'} ${l.message}`, { colspan: 4, class: 'bad' })];
+        return row([link, v.title, ...figures], { 'data-sku': v.sku });
+      })}
+    />
   );
 }
 
@@ -117,58 +93,36 @@ function Ledger({ ledger, next }: { ledger: Part<Schemas['InventoryEventPage']>;
         Could not read the ledger: {ledger.status || 'no answer'} {ledger.message}
       </p>
     );
-  if (ledger.data.events.length === 0) return <p class="muted">No change recorded yet.</p>;
   return (
-    <>
-      <div class="scroll">
-        <table id="ledger">
-          <caption>Stock ledger of {ledger.data.sku}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Time (UTC)</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Change</th>
-              <th scope="col">Who</th>
-              <th scope="col">Why</th>
-              <th scope="col">On hand · held · sold · available after</th>
-            </tr>
-          </thead>
-          <tbody>
-            {ledger.data.events.map((e) => (
-              <tr data-seq={String(e.seq)}>
-                <th scope="row">{e.seq}</th>
-                <td>{e.at.slice(0, 19).replace('T', ' ')}</td>
-                <td>
-                  <code>{e.kind}</code>
-                </td>
-                <td>{e.delta > 0 ? `+${e.delta}` : e.delta}</td>
-                <td>
-                  {e.actor.type}
-                  {e.actor.id && (
-                    <>
-                      {' '}
-                      <code>{e.actor.id.slice(0, 12)}</code>
-                    </>
-                  )}
-                </td>
-                <td>{e.reason ?? '–'}</td>
-                <td>
-                  {e.levels.onHand} · {e.levels.held} · {e.levels.sold} · {e.levels.available}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            Older changes
-          </a>
-        </p>
+    <Table
+      id="ledger"
+      caption={`Stock ledger of ${ledger.data.sku}, newest first`}
+      empty="No change recorded yet."
+      head={['#', 'Time (UTC)', 'Kind', 'Change', 'Who', 'Why', 'On hand · held · sold · available after']}
+      rows={ledger.data.events.map((e) =>
+        row(
+          [
+            e.seq,
+            e.at.slice(0, 19).replace('T', ' '),
+            <code>{e.kind}</code>,
+            e.delta > 0 ? `+${e.delta}` : e.delta,
+            <>
+              {e.actor.type}
+              {e.actor.id && (
+                <>
+                  {' '}
+                  <code>{e.actor.id.slice(0, 12)}</code>
+                </>
+              )}
+            </>,
+            e.reason ?? '–',
+            `${e.levels.onHand} · ${e.levels.held} · ${e.levels.sold} · ${e.levels.available}`,
+          ],
+          { 'data-seq': String(e.seq) },
+        ),
       )}
-    </>
+      next={{ href: next, label: 'Older changes' }}
+    />
   );
 }
 

@@ -9,6 +9,7 @@ import { Notice } from './fields';
 import { type Nav, Page } from './layout';
 import type { Part } from './ops.data';
 import { Problem, when } from './orders.page';
+import { cell, row, Table } from './table';
 
 type Endpoint = Schemas['WebhookEndpoint'];
 
@@ -64,39 +65,27 @@ export function WebhooksPage(props: WebhooksPageProps) {
       {!list.ok && (
         <Problem id="webhooks-read-error">{`Could not read the endpoints (${list.status}): ${list.message}`}</Problem>
       )}
-      {list.ok && list.data.endpoints.length === 0 && <p class="muted">No endpoint yet.</p>}
-      {list.ok && list.data.endpoints.length > 0 && (
-        <div class="scroll">
-          <table id="webhooks">
-            <caption>Endpoints, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Description</th>
-                <th scope="col">On</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.endpoints.map((e) => (
-                <tr data-endpoint-id={e.id}>
-                  <th scope="row">
-                    <a href={`/admin/webhooks/${e.id}`} aria-label={`Deliveries of ${e.url}`}>
-                      {e.url}
-                    </a>
-                  </th>
-                  <td>{e.events.join(', ')}</td>
-                  <td>{e.description ?? '–'}</td>
-                  <td class={e.enabled ? 'good' : 'bad'}>{e.enabled ? 'on' : 'off'}</td>
-                  <td>
-                    <EndpointActions e={e} csrf={props.csrf} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {list.ok && (
+        <Table
+          id="webhooks"
+          caption="Endpoints, oldest first"
+          empty="No endpoint yet."
+          head={['URL', 'Events', 'Description', 'On', 'Actions']}
+          rows={list.data.endpoints.map((e) =>
+            row(
+              [
+                <a href={`/admin/webhooks/${e.id}`} aria-label={`Deliveries of ${e.url}`}>
+                  {e.url}
+                </a>,
+                e.events.join(', '),
+                e.description ?? '–',
+                cell(e.enabled ? 'on' : 'off', { class: e.enabled ? 'good' : 'bad' }),
+                <EndpointActions e={e} csrf={props.csrf} />,
+              ],
+              { 'data-endpoint-id': e.id },
+            ),
+          )}
+        />
       )}
       <section aria-labelledby="h-new-webhook">
         <h2 id="h-new-webhook">New endpoint</h2>
@@ -151,50 +140,32 @@ export function SecretPage(props: Nav & { result: Schemas['WebhookSecret']; rota
 }
 
 function Deliveries({ page, next }: { page: Schemas['WebhookDeliveryList']; next?: string }) {
-  if (page.deliveries.length === 0) return <p class="muted">Nothing delivered yet.</p>;
+  const stateClass = (state: string) => (state === 'delivered' ? 'good' : state === 'pending' ? undefined : 'bad');
   return (
-    <>
-      <div class="scroll">
-        <table id="deliveries">
-          <caption>Deliveries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Type</th>
-              <th scope="col">State</th>
-              <th scope="col">Attempts (status, latency, error, time UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.deliveries.map((d) => (
-              <tr data-event-id={d.eventId}>
-                <th scope="row">
-                  <code>{d.eventId}</code>
-                </th>
-                <td>{d.eventType}</td>
-                <td class={d.state === 'delivered' ? 'good' : d.state === 'pending' ? undefined : 'bad'}>{d.state}</td>
-                <td>
-                  <ol class="attempts">
-                    {d.attempts.map((a) => (
-                      <li>
-                        {a.statusCode ?? 'no answer'}, {a.latencyMs} ms{a.error ? `, ${a.error}` : ''}, {when(a.at)}
-                      </li>
-                    ))}
-                  </ol>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {next && (
-        <p>
-          <a href={next} rel="next">
-            Older deliveries
-          </a>
-        </p>
+    <Table
+      id="deliveries"
+      caption="Deliveries, newest first"
+      empty="Nothing delivered yet."
+      head={['Event', 'Type', 'State', 'Attempts (status, latency, error, time UTC)']}
+      rows={page.deliveries.map((d) =>
+        row(
+          [
+            <code>{d.eventId}</code>,
+            d.eventType,
+            cell(d.state, { class: stateClass(d.state) }),
+            <ol class="attempts">
+              {d.attempts.map((a) => (
+                <li>
+                  {a.statusCode ?? 'no answer'}, {a.latencyMs} ms{a.error ? `, ${a.error}` : ''}, {when(a.at)}
+                </li>
+              ))}
+            </ol>,
+          ],
+          { 'data-event-id': d.eventId },
+        ),
       )}
-    </>
+      next={{ href: next, label: 'Older deliveries' }}
+    />
   );
 }
 
