@@ -7,8 +7,10 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppFetch } from '../web/api';
 import { MAX_FORM_BYTES } from '../web/forms';
+import { browseRoutes } from './browse';
 import { messagePage } from './page';
 import { SHOP_PATTERNS } from './paths';
+import { productRoutes } from './product';
 import type { ShopApp, ShopContext } from './session';
 
 /** Content-hashed file names (dev/shop-assets.ts): `shop.<12 hex>.css`. */
@@ -48,5 +50,7 @@ export function shopRoutes(appFetch: AppFetch): Hono<ShopApp> {
 
   // Each section's pages are a Hono<ShopApp> mounted here at '/', their paths in paths.ts (so the middleware above
   // and the storefront's CSP apply to them).
+  r.route('/', browseRoutes());
+  r.route('/', productRoutes());
   return r;
 }
