@@ -15,6 +15,7 @@ const render = (query?: string) =>
       query,
       categories: [{ slug: 'apparel', name: 'Apparel' }],
       currentCategory: 'apparel',
+      script: true,
       children: raw('<h1>Home</h1>'),
     }),
   );

@@ -25,6 +25,8 @@ export interface ShopPageProps {
   query?: string;
   /** Pages no search engine should keep (cart, checkout, account, errors). */
   noindex?: boolean;
+  /** Pages with something shop.js enhances (the variant picker): the others load no script at all. */
+  script?: boolean;
   children?: Child;
 }
 
@@ -38,7 +40,7 @@ export function ShopPage(props: ShopPageProps) {
         {props.description && <meta name="description" content={props.description} />}
         {props.noindex && <meta name="robots" content="noindex" />}
         <link rel="stylesheet" href={shopAssets['shop.css']} />
-        <script src={shopAssets['shop.js']} defer />
+        {props.script && <script src={shopAssets['shop.js']} defer />}
       </head>
       <body>
         <a class="skip" href="#main">
@@ -90,7 +92,7 @@ export function ShopPage(props: ShopPageProps) {
         </main>
         <footer>
           <p>
-            Edge Storefront: prices include no tax until checkout. <a href="/docs">API</a>
+            Edge Storefront. Tax and shipping are added at checkout. <a href="/docs">API</a>
           </p>
         </footer>
       </body>

@@ -4,7 +4,6 @@
 // the cart). The page is cached under the catalog generation (cached.ts) per selection; availability and the
 // form's button are a slot filled per request from GET /v1/inventory/{sku}, at most SHOP_AVAILABILITY_MS old.
 import { Hono } from 'hono';
-import { escapeToBuffer, stringBufferToString } from 'hono/utils/html';
 import type { Schemas } from '../../../../lib/client';
 import { failedStatus, queryOf } from './browse';
 import { canonicalPath, sendCachedPage } from './cached';
@@ -22,11 +21,9 @@ const SKU = /^[A-Z0-9][A-Z0-9-]{0,63}$/;
 /** The most units one add-to-cart takes (the API's own maximum). */
 const MAX_QUANTITY = 1000;
 
-const escapeText = (text: string) => {
-  const buffer: [string] = [''];
-  escapeToBuffer(text, buffer);
-  return stringBufferToString(buffer, undefined) as unknown as string;
-};
+/** Text for the markup of a slot (slots are strings: hono's renderer does not escape them). */
+const escapeText = (text: string) =>
+  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 type View = { available: number; maxPerCustomer: number | null } | 'unknown' | 'not-sold';
 const views = new Map<string, { view: View; at: number } | Promise<View>>();
@@ -211,7 +208,13 @@ async function sendProduct(
       const p = product.data;
       const top = nav?.find((cat) => p.category.path.startsWith(cat.slug) || p.category.slug === cat.slug)?.slug;
       const html = await renderPage(
-        <ShopPage title={p.title} description={p.description.slice(0, 160)} categories={nav} currentCategory={top}>
+        <ShopPage
+          title={p.title}
+          description={p.description.slice(0, 160)}
+          categories={nav}
+          currentCategory={top}
+          script={p.variants.length > 1}
+        >
           <ProductBody product={p} selection={selection} />
         </ShopPage>,
       );
