@@ -29,11 +29,11 @@ type View = { available: number; maxPerCustomer: number | null } | 'unknown' | '
 const views = new Map<string, { view: View; at: number } | Promise<View>>();
 
 /** The SKU's live stock, shared by the requests of this isolate for SHOP_AVAILABILITY_MS (one read at a time). */
-async function stockOf(c: ShopContext, sku: string): Promise<View> {
+async function stockOf(c: ShopContext, sku: string, opts: { fresh?: boolean } = {}): Promise<View> {
   const ttl = shopConfig(c.env).SHOP_AVAILABILITY_MS;
   const known = views.get(sku);
-  if (known instanceof Promise) return known;
-  if (known && Date.now() - known.at < ttl) return known.view;
+  if (known instanceof Promise && !opts.fresh) return known;
+  if (known && !(known instanceof Promise) && !opts.fresh && Date.now() - known.at < ttl) return known.view;
   const read = (async (): Promise<View> => {
     try {
       const { data, response } = await shopApi(c).GET('/v1/inventory/{sku}', { params: { path: { sku } } });
@@ -276,6 +276,11 @@ export function productRoutes(): Hono<ShopApp> {
     if (!product.ok) return sendProduct(c, slug, { sku }, refusalOf(product.status, product.code, product.message));
     if (!product.data.variants.some((v) => v.sku === sku))
       return messagePage(c, 400, 'That variant is not one of this product’s: choose it on the product page.');
+    // The cart holds no stock (checkout does), so a sold-out SKU would go in: the live figure refuses it here, as
+    // the page said (a page left open, or a form sent without it). Unknown stock is left to the checkout.
+    const stock = await stockOf(c, sku, { fresh: true });
+    if (stock === 'not-sold' || (stock !== 'unknown' && stock.available < quantity))
+      return sendProduct(c, slug, { sku }, refusalOf(409, 'OUT_OF_STOCK', ''));
     const shopper = await ensureShopper(c);
     if (!('accessToken' in shopper))
       return messagePage(c, shopper.status, shopper.message, { retryAfter: shopper.retryAfter });
