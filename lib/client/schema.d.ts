@@ -632,6 +632,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */
@@ -736,6 +738,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */
@@ -861,6 +865,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */
