@@ -1,18 +1,8 @@
 /** @jsxImportSource hono/jsx */
-// Small pieces the cart, checkout and order pages share: an amount as the shopper reads it, a refusal shown next
-// to a form, a cart line's title split into product and variant, and the status of an order in words.
+// Small pieces the cart, checkout and order pages share: a refusal shown next to a form, a cart line's title split
+// into product and variant, the status of an order in words, and an API call's answer as a page uses it.
 import type { Child } from 'hono/jsx';
 import type { Schemas } from '../../../../lib/client';
-
-/** Minor units in their currency, as a shopper reads them (en-US; the currency's own decimals). */
-export function money(amount: number, currency: string): string {
-  try {
-    const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
-    return f.format(amount / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
-  } catch {
-    return `${amount} ${currency} (minor units)`;
-  }
-}
 
 /** A refusal next to what it refused, announced to screen readers. */
 export function Problem({ id, children }: { id: string; children?: Child }) {

@@ -5,8 +5,9 @@
 // (If-Match), so a change made meanwhile in another tab is refused (412) and the page says what changed. The
 // routes (buy.routes.tsx) wrap it in the shop's layout.
 import type { Schemas } from '../../../../lib/client';
+import { money } from '../web/format';
 import { seenOf } from './buy.forms';
-import { money, Problem, splitTitle } from './buy.kit';
+import { Problem, splitTitle } from './buy.kit';
 
 type Cart = Schemas['Cart'];
 

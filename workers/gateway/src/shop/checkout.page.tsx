@@ -14,8 +14,9 @@ import {
   type ShippingMethod,
 } from '../../../../lib/checkout/pricing';
 import type { Schemas } from '../../../../lib/client';
+import { money } from '../web/format';
 import type { Quote } from './buy.forms';
-import { money, Problem, splitTitle } from './buy.kit';
+import { Problem, splitTitle } from './buy.kit';
 
 /** The local Stripe's (and Stripe test mode's) payment methods the page offers without a publishable key. */
 export const TEST_PAYMENT_METHODS = [

@@ -6,7 +6,8 @@
 // step: locally a link to the local Stripe's authentication page; with Stripe.js, PaymentStep (the checkout's
 // answer) runs it.
 import type { Schemas } from '../../../../lib/client';
-import { money, pendingStatus, STATUS_TEXT, splitTitle } from './buy.kit';
+import { money } from '../web/format';
+import { pendingStatus, STATUS_TEXT, splitTitle } from './buy.kit';
 
 type Order = Schemas['Order'];
 

@@ -3,7 +3,6 @@
 // swapped in, until the status settles (the new region names no source) or ten minutes pass. Without this script
 // the page's <noscript> refresh and its "Check again" link do the same.
 (() => {
-  'use strict';
   const LIMIT_MS = 10 * 60 * 1000;
   const started = Date.now();
   const schedule = () => {

@@ -6,7 +6,6 @@
 // step page (#payment-step) it completes 3-D Secure with stripe.handleNextAction and the PaymentIntent's client
 // secret (the one token this page's script reads, by Stripe's design), then opens the order page.
 (() => {
-  'use strict';
   const say = (where, text) => {
     let p = where.querySelector('.error[data-from-script]');
     if (!p) {
@@ -55,11 +54,9 @@
   const step = document.getElementById('payment-step');
   if (step && window.Stripe) {
     const stripe = window.Stripe(step.getAttribute('data-publishable-key'));
-    stripe
-      .handleNextAction({ clientSecret: step.getAttribute('data-client-secret') })
-      .then((result) => {
-        if (result.error) say(step, result.error.message || 'The payment was not confirmed.');
-        else window.location.assign(step.getAttribute('data-return'));
-      });
+    stripe.handleNextAction({ clientSecret: step.getAttribute('data-client-secret') }).then((result) => {
+      if (result.error) say(step, result.error.message || 'The payment was not confirmed.');
+      else window.location.assign(step.getAttribute('data-return'));
+    });
   }
 })();
