@@ -7,9 +7,11 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppFetch } from '../web/api';
 import { MAX_FORM_BYTES } from '../web/forms';
+import { browseRoutes } from './browse';
 import { buyRoutes } from './buy.routes';
 import { messagePage } from './page';
 import { SHOP_PATTERNS } from './paths';
+import { productRoutes } from './product';
 import type { ShopApp, ShopContext } from './session';
 
 /** Content-hashed file names (dev/shop-assets.ts): `shop.<12 hex>.css`. */
@@ -49,6 +51,8 @@ export function shopRoutes(appFetch: AppFetch): Hono<ShopApp> {
 
   // Each section's pages are a Hono<ShopApp> mounted here at '/', their paths in paths.ts (so the middleware above
   // and the storefront's CSP apply to them).
+  r.route('/', browseRoutes());
+  r.route('/', productRoutes());
   r.route('/', buyRoutes());
   return r;
 }
