@@ -1,16 +1,12 @@
-// Helpers for the shop's cart and checkout tests over plain HTTP: a browser-like cookie jar with the storefront's
-// cookies (console-helpers.ts's Browser), adding to the cart through the product page's form, the CSRF token and
-// cart version of the cart page's forms, the checkout form's fields as the page renders them, and the order a
-// checkout's redirect names.
-import { createHmac, randomBytes } from 'node:crypto';
+// Helpers for the shop's cart and checkout tests: a browser-like cookie jar with the storefront's cookies
+// (console-helpers.ts's Browser), fresh products (one SKU, or one per size for the browser journeys), adding to the
+// cart through the product page's form, the CSRF token and cart version of the cart page's forms, the checkout
+// form's fields as the page renders them, and the order a checkout's redirect names.
 import { setStock } from './checkout-helpers';
 import { Browser } from './console-helpers';
-import { ok, primary } from './helpers';
+import { insertProduct, ok, primary } from './helpers';
 
 export const SHOP_ACCESS = '__Host-shop-access';
-export const SHOP_SID = '__Host-shop-sid';
-/** The local stack's CONSOLE_SESSION_SECRET (dev/stack.ts), the key of every form's CSRF token. */
-const DEV_FORM_SECRET = 'console_local_storefront_dev_secret_0123456789';
 
 /** The fields the checkout page's form sends, filled as a shopper would (the visa test card). */
 export const checkoutFields = (over: Record<string, string> = {}): Record<string, string> => ({
@@ -36,29 +32,12 @@ export class ShopBrowser extends Browser {
     return t;
   }
 
-  /**
-   * Adds `quantity` of `sku` with the add-to-cart form's POST (starting a guest session on the first one). Its
-   * token is the one the product page's form carries, for the session id cookie this browser holds.
-   */
-  async add(sku: string, quantity = 1): Promise<void> {
-    const res = await this.request('/cart/items', {
-      method: 'POST',
-      form: { csrf: this.formToken(), sku, quantity: String(quantity) },
-    });
+  /** Adds `quantity` of the product's SKU with its page's add-to-cart form (the first add starts a guest session). */
+  async add(item: { slug: string; sku: string }, quantity = 1): Promise<void> {
+    const path = `/p/${item.slug}`;
+    const csrf = await this.csrf(`${path}?sku=${encodeURIComponent(item.sku)}`);
+    const res = await this.request(path, { method: 'POST', form: { csrf, sku: item.sku, quantity: String(quantity) } });
     if (res.status !== 303) throw new Error(`add to cart: ${res.status} ${await res.text()}`);
-  }
-
-  /**
-   * The CSRF token of this browser's storefront forms, as web/csrf.ts derives it from the session id cookie (one
-   * is made here when the browser has none yet, as the first page with a form would set it).
-   */
-  formToken(): string {
-    let sid = this.cookies.get(SHOP_SID);
-    if (!sid) {
-      sid = randomBytes(16).toString('base64url');
-      this.cookies.set(SHOP_SID, sid);
-    }
-    return createHmac('sha256', DEV_FORM_SECRET).update(`shop-csrf:${sid}`).digest('base64url');
   }
 
   /** The CSRF token, version and seen lines the cart page's forms carry. */
@@ -120,4 +99,15 @@ export async function variantProduct(word: string, stock: Record<string, number>
     skus[size] = sku;
   }
   return { slug, title, skus };
+}
+
+/** A fresh product with one SKU and `onHand` units (25.00 each): a test's own stock that no other test touches. */
+export async function freshProduct(onHand: number): Promise<{ slug: string; sku: string }> {
+  const slug = await insertProduct({ title: 'Shop test item', price: 2500 });
+  const [row] = await primary<{ sku: string }>(
+    'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1',
+    [slug],
+  );
+  await ok('set stock', setStock(row!.sku, onHand));
+  return { slug, sku: row!.sku };
 }

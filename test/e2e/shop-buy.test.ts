@@ -3,15 +3,16 @@
 // a 403 that changes nothing, a cart changed in another tab is a 412 page saying what changed, another shopper's
 // order is a 404, and the same checkout form sent twice at once makes one order.
 import { describe, expect, it } from 'vitest';
-import { freshSku, orders } from './checkout-helpers';
+import { orders } from './checkout-helpers';
 import { client, ok } from './helpers';
-import { checkoutFields, orderIdOf, ShopBrowser } from './shop-buy-helpers';
+import { checkoutFields, freshProduct, orderIdOf, ShopBrowser } from './shop-buy-helpers';
 
 describe('shop cart and checkout pages', () => {
   it('refuses a bad quantity with a 400 page and changes nothing', async () => {
-    const sku = await freshSku(20);
+    const item = await freshProduct(20);
+    const { sku } = item;
     const b = new ShopBrowser();
-    await b.add(sku, 2);
+    await b.add(item, 2);
     const before = await ok('cart', client(b.token()).GET('/v1/cart'));
     const { csrf, version } = await b.cartForm();
     for (const quantity of ['abc', '-1', '1.5', '']) {
@@ -28,9 +29,10 @@ describe('shop cart and checkout pages', () => {
   });
 
   it('refuses a form without its CSRF token (403) or from another origin, and changes nothing', async () => {
-    const sku = await freshSku(20);
+    const item = await freshProduct(20);
+    const { sku } = item;
     const b = new ShopBrowser();
-    await b.add(sku, 1);
+    await b.add(item, 1);
     const { csrf, version } = await b.cartForm();
     const noToken = await b.request(`/cart/items/${sku}`, { method: 'POST', form: { version, quantity: '3' } });
     expect(noToken.status).toBe(403);
@@ -47,10 +49,11 @@ describe('shop cart and checkout pages', () => {
   });
 
   it('answers a cart changed since the page was shown with a 412 page that says what changed', async () => {
-    const sku = await freshSku(20);
-    const other = await freshSku(20);
+    const item = await freshProduct(20);
+    const { sku } = item;
+    const other = (await freshProduct(20)).sku;
     const b = new ShopBrowser();
-    await b.add(sku, 1);
+    await b.add(item, 1);
     const form = await b.cartForm();
     // Another tab adds a line.
     await ok('add', client(b.token()).POST('/v1/cart/items', { body: { sku: other, quantity: 2 } }));
@@ -69,9 +72,9 @@ describe('shop cart and checkout pages', () => {
   });
 
   it("shows a shopper their own order, and another shopper's (or no session) a 404", async () => {
-    const sku = await freshSku(20);
+    const item = await freshProduct(20);
     const a = new ShopBrowser();
-    await a.add(sku, 1);
+    await a.add(item, 1);
     const res = await a.checkout();
     expect(res.status).toBe(303);
     const id = orderIdOf(res);
@@ -79,16 +82,17 @@ describe('shop cart and checkout pages', () => {
     expect(own.status).toBe(200);
     expect(await own.text()).toContain(id);
     const b = new ShopBrowser();
-    await b.add(sku, 1);
+    await b.add(item, 1);
     expect((await b.request(`/orders/${id}`)).status).toBe(404);
     expect((await new ShopBrowser().request(`/orders/${id}`)).status).toBe(404);
     expect((await a.request(`/orders/${id}?x=1`)).status).toBe(400);
   });
 
   it('makes one order of the same checkout form sent twice at once', async () => {
-    const sku = await freshSku(20);
+    const item = await freshProduct(20);
+    const { sku } = item;
     const b = new ShopBrowser();
-    await b.add(sku, 2);
+    await b.add(item, 2);
     const fields = await b.checkoutForm();
     const [one, two] = await Promise.all([
       b.request('/checkout', { method: 'POST', form: fields }),

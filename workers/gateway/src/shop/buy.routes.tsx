@@ -21,7 +21,6 @@ import { messagePage, shopPage } from './page';
 import {
   checkedShopForm,
   currentShopper,
-  ensureShopper,
   keepCartCount,
   type ShopApp,
   type ShopContext,
@@ -47,7 +46,6 @@ const STRIPE_JS = 'https://js.stripe.com/v3/';
 const CART_DONE: Record<string, string> = {
   updated: 'Quantity updated.',
   removed: 'Removed from your cart.',
-  added: 'Added to your cart.',
 };
 
 /** The status a page answers for an API call that failed: the API's 4xx as is, a 5xx 502, no answer 503. */
@@ -121,27 +119,6 @@ export function buyRoutes(): Hono<ShopApp> {
     const api = await shopperApi(c);
     if (api === UNAVAILABLE) return sessionUnavailable(c);
     return cartPage(c, api, { notice });
-  });
-
-  // The product page's add-to-cart form (sku, quantity): the first cart action starts a guest session.
-  r.post('/cart/items', async (c) => {
-    const checked = await checkedShopForm(c);
-    if ('refused' in checked) return messagePage(c, checked.refused, FORM_REFUSED[checked.refused]);
-    const { form } = checked;
-    const sku = form.get('sku')?.trim() ?? '';
-    const quantity = quantityOf(form.get('quantity') ?? '1');
-    if (!sku || !quantity.ok || quantity.value === 0)
-      return messagePage(c, 400, 'Choose a variant and a quantity of at least 1, then add it again.');
-    const shopper = await ensureShopper(c);
-    if ('status' in shopper) return messagePage(c, shopper.status, shopper.message, { retryAfter: shopper.retryAfter });
-    const api = shopApi(c, shopper.accessToken);
-    const answer = await call(api.POST('/v1/cart/items', { body: { sku, quantity: quantity.value } }));
-    if (answer.ok) {
-      keepCartCount(c, answer.data.itemCount);
-      return c.redirect('/cart?done=added', 303);
-    }
-    if (answer.status === 404) return messagePage(c, 404, 'This product is not sold any more.');
-    return cartPage(c, api, { error: { message: cartRefusal(answer) } }, failureStatus(answer.status));
   });
 
   // A line's quantity (0 removes it), or its removal: sent with the cart version the page showed (If-Match).
