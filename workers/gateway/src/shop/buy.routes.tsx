@@ -67,6 +67,8 @@ function page(c: ShopContext, title: string, content: JSX.Element, status = 200,
   return shopPage(
     c,
     <ShopPage title={title} noindex>
+      {/* In the body (allowed for a stylesheet link): the layout's head is shared with the cached pages. */}
+      <link rel="stylesheet" href={shopAssets['buy.css']} />
       {content}
       {scripts.map((src) => (
         <script src={src} defer />
