@@ -1,7 +1,8 @@
 // The cart, checkout and order pages over plain HTTP against the running stack (the browser journeys are
 // shop-buy-browser.test.ts): a bad quantity is a 400 page that changes nothing, a form without its CSRF token is
 // a 403 that changes nothing, a cart changed in another tab is a 412 page saying what changed, another shopper's
-// order is a 404, and the same checkout form sent twice at once makes one order.
+// order is a 404, the same checkout form sent twice at once makes one order, a decline is shown next to the
+// payment choice (with a new key) and a 3-D Secure payment shows its step.
 import { describe, expect, it } from 'vitest';
 import { orders } from './checkout-helpers';
 import { client, ok } from './helpers';
@@ -104,5 +105,27 @@ describe('shop cart and checkout pages', () => {
     expect(list.map((o) => o.id)).toEqual([orderIdOf(one)]);
     // A refused attempt gets a new key; the accepted one's page is the order.
     expect(list[0]!.lines).toEqual([expect.objectContaining({ sku, quantity: 2 })]);
+  });
+  it('shows a decline next to the payment choice with a new key, and the 3-D Secure step as a link', async () => {
+    const item = await freshProduct(20);
+    const b = new ShopBrowser();
+    await b.add(item, 1);
+    const fields = await b.checkoutForm({ paymentMethod: 'pm_card_chargeDeclined' });
+    const declined = await b.request('/checkout', { method: 'POST', form: fields });
+    expect(declined.status).toBe(402);
+    const html = await declined.text();
+    expect(html).toMatch(/id="payment-error">Your card was declined, and nothing was charged/);
+    // The decline is stored under its key: the next attempt must get another one.
+    const next = /name="key" value="([^"]+)"/.exec(html)![1];
+    expect(next).not.toBe(fields.key);
+    // The declined attempt is an order that failed its payment; nothing was charged.
+    expect((await ok('orders', orders(b.token()))).orders.map((o) => o.status)).toEqual(['payment_failed']);
+
+    const step = await b.checkout({ paymentMethod: 'pm_card_authenticationRequired' });
+    expect(step.status).toBe(200);
+    const page = await step.text();
+    expect(page).toContain('Your bank asks you to confirm this payment');
+    expect(page).toMatch(/href="http:\/\/127\.0\.0\.1:\d+\/_local\/authenticate\/pi_[^"]+"/);
+    expect(page).toContain('data-status="pending_payment"');
   });
 });
