@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { gatewayConfig } from '../config';
+import { buyConfig } from '../shop/buy.config';
 import { isShopPath } from '../shop/paths';
 import type { GatewayApp } from '../types';
 
@@ -70,6 +71,25 @@ const shopHeaders = secureHeaders({
   },
 });
 
+// The checkout with Stripe's Payment Element (only when STRIPE_PUBLISHABLE_KEY is set: shop/buy.config.ts): the shop's
+// policy plus what Stripe.js needs (docs.stripe.com/security/guide#content-security-policy): its script, its frames
+// (the card fields, 3-D Secure) and its API. The checkout's POST answers too: the 3-D Secure step runs there.
+const shopStripeHeaders = secureHeaders({
+  ...common,
+  referrerPolicy: 'same-origin',
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'", 'https://js.stripe.com', 'https://*.js.stripe.com'],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'https:'],
+    connectSrc: ["'self'", 'https://api.stripe.com'],
+    frameSrc: ['https://js.stripe.com', 'https://*.js.stripe.com', 'https://hooks.stripe.com'],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+});
+
 // Product images (/images/*) are embedded by storefront pages on other sites: readable cross-origin.
 const imageHeaders = secureHeaders({
   ...common,
@@ -82,6 +102,7 @@ export function securityHeaders(): MiddlewareHandler<GatewayApp> {
     const path = c.req.path;
     if (path.startsWith('/images/')) return imageHeaders(c, next);
     if (path === '/admin' || path.startsWith('/admin/')) return consoleHeaders(c, next);
+    if (path === '/checkout' && buyConfig(c.env).STRIPE_PUBLISHABLE_KEY) return shopStripeHeaders(c, next);
     if (isShopPath(path)) return shopHeaders(c, next);
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };

@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppFetch } from '../web/api';
 import { MAX_FORM_BYTES } from '../web/forms';
 import { browseRoutes } from './browse';
+import { buyRoutes } from './buy.routes';
 import { messagePage } from './page';
 import { SHOP_PATTERNS } from './paths';
 import { productRoutes } from './product';
@@ -52,5 +53,6 @@ export function shopRoutes(appFetch: AppFetch): Hono<ShopApp> {
   // and the storefront's CSP apply to them).
   r.route('/', browseRoutes());
   r.route('/', productRoutes());
+  r.route('/', buyRoutes());
   return r;
 }
