@@ -35,7 +35,8 @@ export interface Session {
 const refreshDays = (env: IdentityEnv, role: Identity['role']) =>
   role === 'guest' ? gatewayConfig(env).GUEST_SESSION_TTL_DAYS : gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS;
 
-async function db<T>(
+/** A statement on the primary, its database errors mapped to AppError (503 when it is down). */
+export async function db<T>(
   env: IdentityEnv,
   run: (primary: ReturnType<typeof createDb>['$primary']) => Promise<T>,
 ): Promise<T> {
