@@ -4,7 +4,7 @@
 // an unknown address (no enumeration) and is limited per email address.
 import { describe, expect, it } from 'vitest';
 import { customer, linkOf, mailsTo, mailTo, sha256Hex } from './account-helpers';
-import { client, freshIp, gateway, ok, primary } from './helpers';
+import { client, eventually, freshIp, gateway, ok, primary } from './helpers';
 import { expectError, login, newEmail, PASSWORD, refresh } from './identity-helpers';
 
 const resetFor = (email: string, ip = freshIp()) =>
@@ -153,5 +153,28 @@ describe('password reset', () => {
     for (let i = 0; i < 11; i++) statuses.push((await resetFor(newEmail(), ip)).response.status);
     expect(statuses.slice(0, 10).every((s) => s === 202)).toBe(true);
     expect(statuses[10]).toBe(429);
+  });
+});
+
+describe('pruning (the hourly Cron Trigger)', () => {
+  it('deletes links expired over a day ago and keeps the others', async () => {
+    const { session } = await customer();
+    const insert = async (expiresIn: string) => {
+      const hash = sha256Hex(`prune-${crypto.randomUUID()}`);
+      await primary(
+        `insert into account_tokens (token_hash, customer_id, purpose, email, expires_at)
+         values ($1, $2, 'password_reset', 'x@example.com', now() + $3::interval)`,
+        [hash, session.subject, expiresIn],
+      );
+      return hash;
+    };
+    const [old, recent, live] = [await insert('-2 days'), await insert('-1 hour'), await insert('20 minutes')];
+    const exists = async (hash: string) =>
+      (await primary('select 1 from account_tokens where token_hash = $1', [hash])).length === 1;
+    const run = await fetch(`${gateway()}/__scheduled?cron=23+*+*+*+*`, { signal: AbortSignal.timeout(15_000) });
+    expect(run.status).toBe(200);
+    await eventually('the old link to be gone', async () => !(await exists(old)));
+    expect(await exists(recent)).toBe(true);
+    expect(await exists(live)).toBe(true);
   });
 });
