@@ -1539,6 +1539,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */
@@ -1643,6 +1645,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */
@@ -1768,6 +1772,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
                         "ratelimit-limit"?: string;
                         /** @description Tokens left in it */

@@ -11,6 +11,8 @@ export interface CachedAnswer {
   /** Seconds since the entry was stored. */
   age: number;
   cacheControl: string;
+  /** The catalog generation the answer belongs to (its cache key's): pages cached from it key on it too. */
+  generation?: string;
 }
 
 export type CatalogResult = RpcResult<CachedAnswer>;

@@ -80,7 +80,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return rpc(async () => {
       const gen = generation ?? (await this.currentGeneration());
       const policy = cachePolicy(catalogConfig(this.env));
-      return cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
+      const answer = await cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
         try {
           const db = createDb(this.env);
           // Only an outage of the primary counts (the replica falls back to it); an open breaker fails the fill
@@ -90,7 +90,16 @@ export class CatalogService extends WorkerEntrypoint<Env> {
           mapDbError(err);
         }
       });
+      return { ...answer, generation: gen };
     });
+  }
+
+  /**
+   * The current catalog generation, as this isolate knows it (GENERATION_TTL_MS): the gateway's storefront pages
+   * key their edge cache on it (workers/gateway/src/shop/page-cache.ts).
+   */
+  async generation(): Promise<RpcResult<{ generation: string }>> {
+    return rpc(async () => ({ generation: await this.currentGeneration() }));
   }
 
   /** GET /v1/products: the query is re-validated here, and its parsed form is the cache key. */

@@ -27,6 +27,7 @@ import { opsFiguresRoutes } from './routes/ops.figures.routes';
 import { opsSignalsRoutes } from './routes/ops.signals.routes';
 import { router } from './routes/router';
 import { webhookRoutes } from './routes/webhooks.routes';
+import { shopRoutes } from './shop/routes';
 
 export const app = router();
 
@@ -68,5 +69,8 @@ app.route('/images', imageRoutes);
 // The web console: pages that call this same app in-process (console/session.ts), so the API's middleware above
 // (limits, authentication, roles) applies to every call they make. Not under /v1: its sessions are cookies.
 app.route('/admin', consoleRoutes((request, env, ctx) => app.fetch(request, env, ctx)) as never);
+// The storefront's pages, at the root (shop/paths.ts): clients of this same app in-process, like the console, with
+// the shopper's session in cookies (shop/session.ts).
+app.route('/', shopRoutes((request, env, ctx) => app.fetch(request, env, ctx)) as never);
 
 serveApiDocument(app);

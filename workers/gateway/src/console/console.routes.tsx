@@ -4,9 +4,9 @@
 // in-process (session.ts); every POST is checked for its origin and CSRF token (csrf.ts) before anything happens.
 // Mounted by app.ts, which hands in its own fetch. Sessions, CSRF and roles: docs/admin.md#the-console.
 import { Hono } from 'hono';
+import { csrfToken } from '../web/csrf';
 import { AUDIT_PARAMS, AuditPage } from './audit.page';
 import { consoleConfig } from './config';
-import { csrfToken } from './csrf';
 import { checkedForm, csrfOf, html, pages, postLimit, queryOf } from './kit';
 import { MessagePage, Page, SignInPage } from './layout';
 import { loadOps, part, WINDOWS, type WindowMinutes } from './ops.data';

@@ -1,7 +1,7 @@
 // The console's pure pieces: CSRF tokens and the origin check, and the helpers that place figures on the charts.
 import { describe, expect, it } from 'vitest';
+import { csrfToken, csrfTokenValid, newSessionId, sameOrigin } from '../web/csrf';
 import { fmt } from './charts';
-import { csrfToken, csrfTokenValid, newSessionId, sameOrigin } from './csrf';
 import { minutesOf, money, onMinutes, percent } from './ops.data';
 
 const secret = 'a-test-secret-of-at-least-32-characters';

@@ -7,7 +7,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_MAX_BYTES } from '../../../../lib/admin/catalog.schemas';
 import { authKeys, type Identity, signAccessToken } from '../../../../lib/auth/tokens';
-import { csrfToken, newSessionId } from './csrf';
+import { csrfToken, newSessionId } from '../web/csrf';
 import {
   checkedForm,
   checkedUpload,

@@ -10,15 +10,15 @@ import { bodyLimit } from 'hono/body-limit';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { Role } from '../../../../db/schema/identity';
 import { IMAGE_MAX_BYTES } from '../../../../lib/admin/catalog.schemas';
+import { csrfToken, sameOrigin } from '../web/csrf';
+import { type FormCheck, fromThisSite, MAX_FORM_BYTES, readCheckedForm } from '../web/forms';
 import { consoleConfig } from './config';
-import { csrfToken, csrfTokenValid, sameOrigin } from './csrf';
 import { ForbiddenPage, MessagePage } from './layout';
 import type { Part } from './ops.data';
 import type { ConsoleApp, ConsoleContext } from './session';
 import { requireSession, sessionIdOf } from './session';
 
-/** Forms are a few fields: anything larger is refused before it is read. */
-export const MAX_FORM_BYTES = 8 * 1024;
+export { MAX_FORM_BYTES } from '../web/forms';
 
 /**
  * An upload's form: the API's image maximum for the file, plus room for the multipart envelope (boundaries, the
@@ -57,20 +57,19 @@ const refusal = async (c: ConsoleContext, status: number, message: string) => ({
 });
 const EXPIRED = 'This form has expired or did not come from this console: reload the page and send it again.';
 
-/** Whether the POST comes from this origin and carries the session's CSRF token. */
-async function fromThisConsole(c: ConsoleContext, token: unknown): Promise<boolean> {
-  const secret = consoleConfig(c.env).CONSOLE_SESSION_SECRET;
-  return sameOrigin(c.req.raw) && (await csrfTokenValid(secret, sessionIdOf(c), token));
-}
+/** What a console form's token is checked against: the console's scope and the browser's session id. */
+const formCheck = (c: ConsoleContext): FormCheck => ({
+  secret: consoleConfig(c.env).CONSOLE_SESSION_SECRET,
+  sid: sessionIdOf(c),
+  scope: 'console',
+});
 
 /** The form of a POST, once its size, type, origin and CSRF token pass; else the refusal to answer. */
 export async function checkedForm(c: ConsoleContext): Promise<{ form: URLSearchParams } | { refusal: Response }> {
-  if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
-    return refusal(c, 415, 'Send the form from the console page.');
   // The size was checked by the body limit on every POST (postLimit), while the body is read.
-  const form = new URLSearchParams(await c.req.text());
-  if (!(await fromThisConsole(c, form.get('csrf')))) return refusal(c, 403, EXPIRED);
-  return { form };
+  const checked = await readCheckedForm(c.req.raw, formCheck(c));
+  if ('form' in checked) return checked;
+  return checked.refused === 415 ? refusal(c, 415, 'Send the form from the console page.') : refusal(c, 403, EXPIRED);
 }
 
 /**
@@ -90,7 +89,7 @@ export async function checkedUpload(c: ConsoleContext): Promise<{ form: FormData
   } catch {
     return refusal(c, 400, 'The upload could not be read: send the form again.');
   }
-  if (!(await fromThisConsole(c, form.get('csrf')))) return refusal(c, 403, EXPIRED);
+  if (!(await fromThisSite(c.req.raw, formCheck(c), form.get('csrf')))) return refusal(c, 403, EXPIRED);
   return { form };
 }
 

@@ -68,15 +68,7 @@ export function onMinutes<R extends { minute: string }>(
   });
 }
 
-/** An amount in minor units as money ("$12.34", "¥1,200"). */
-export function money(amount: number, currency: string): string {
-  try {
-    const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
-    return f.format(amount / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
-  } catch {
-    return `${amount} ${currency} (minor units)`;
-  }
-}
+export { money } from '../web/format';
 
 export const percent = (share: number | null | undefined) =>
   share === null || share === undefined ? '–' : `${(share * 100).toFixed(share < 0.1 && share > 0 ? 2 : 1)}%`;

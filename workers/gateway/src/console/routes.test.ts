@@ -10,8 +10,8 @@ import { Hono } from 'hono';
 import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authKeys, signAccessToken } from '../../../../lib/auth/tokens';
+import { csrfToken, newSessionId } from '../web/csrf';
 import { consoleRoutes } from './console.routes';
-import { csrfToken, newSessionId } from './csrf';
 import type { AppFetch, ConsoleApp } from './session';
 
 const secret = 'a-test-secret-of-at-least-32-characters';

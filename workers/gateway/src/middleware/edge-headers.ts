@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { gatewayConfig } from '../config';
+import { isShopPath } from '../shop/paths';
 import type { GatewayApp } from '../types';
 
 const common = {
@@ -50,6 +51,25 @@ const consoleHeaders = secureHeaders({
   },
 });
 
+// The storefront's pages (shop/paths.ts): the same as the console's (own script and stylesheet, nothing inline, never
+// framed, same-origin referrer for the CSRF check), plus product images from anywhere over https (a product's
+// images are https URLs or /images/ paths: lib/catalog/schemas.ts). The two files' hashed names are the only
+// script and style, so no nonce is needed and the cached pages stay the same for everyone.
+const shopHeaders = secureHeaders({
+  ...common,
+  referrerPolicy: 'same-origin',
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'https:'],
+    connectSrc: ["'self'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+});
+
 // Product images (/images/*) are embedded by storefront pages on other sites: readable cross-origin.
 const imageHeaders = secureHeaders({
   ...common,
@@ -62,6 +82,7 @@ export function securityHeaders(): MiddlewareHandler<GatewayApp> {
     const path = c.req.path;
     if (path.startsWith('/images/')) return imageHeaders(c, next);
     if (path === '/admin' || path.startsWith('/admin/')) return consoleHeaders(c, next);
+    if (isShopPath(path)) return shopHeaders(c, next);
     return (path === '/docs' || path.startsWith('/docs/') ? docsHeaders : apiHeaders)(c, next);
   };
 }
@@ -81,6 +102,7 @@ export function corsAllowList(): MiddlewareHandler<GatewayApp> {
           exposeHeaders: [
             'X-Request-Id',
             'X-Cache',
+            'X-Catalog-Generation',
             'ETag',
             'Retry-After',
             'RateLimit-Limit',

@@ -21,6 +21,14 @@ const cacheHeaders = z
   .object({
     'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
     'cache-control': z.string(),
+    'x-catalog-generation': z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'The catalog generation the answer belongs to (the WAL position of the newest merchant write it ' +
+          'includes): answers built from it, such as cached pages, can key on it',
+      }),
   })
   .extend(rateLimitHeaders.shape);
 
@@ -54,6 +62,7 @@ async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>)
     'cache-control': value.cacheControl,
     'x-cache': value.cache,
     age: String(Math.floor(value.age)),
+    ...(value.generation ? { 'x-catalog-generation': value.generation } : {}),
   });
 }
 

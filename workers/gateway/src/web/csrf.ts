@@ -1,9 +1,11 @@
-// CSRF protection of the console's forms, three layers: the session cookies are SameSite=Strict; every POST must
-// come from this origin (Origin and Sec-Fetch-Site, when the browser sends them, which every current one does on a
-// form POST); and every form carries a token, HMAC-SHA256(CONSOLE_SESSION_SECRET, session id), checked here.
-// The session id is the console's own cookie, not the refresh token: that one rotates every access-token life
-// (15 min), which would refuse the forms of a page left open (the ops page is); the id lives as long as the
-// session and is replaced at sign-in (no fixation) and dropped at sign-out.
+// CSRF protection of the web pages' forms (the console's and the storefront's), three layers: the session cookies
+// are SameSite (Strict for the console, Lax for the storefront: web/session.ts); every POST must come from this
+// origin (Origin and Sec-Fetch-Site, when the browser sends them, which every current one does on a form POST); and
+// every form carries a token, HMAC-SHA256(CONSOLE_SESSION_SECRET, scope + session id), checked here. The scope keeps
+// the two sites' tokens apart: a storefront token never opens a console form.
+// The session id is a cookie of its own, not the refresh token: that one rotates every access-token life (15 min),
+// which would refuse the forms of a page left open (the ops page is); the id lives as long as the session and is
+// replaced at sign-in (no fixation) and dropped at sign-out.
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -36,17 +38,25 @@ export function newSessionId(): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(16)).buffer);
 }
 
+/** Whose forms a token is for: the same session id never gives one site's token to the other. */
+export type CsrfScope = 'console' | 'shop';
+
 /** The token the forms of session `sid` carry. */
-export async function csrfToken(secret: string, sid: string): Promise<string> {
-  return toBase64Url(await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(`console-csrf:${sid}`)));
+export async function csrfToken(secret: string, sid: string, scope: CsrfScope = 'console'): Promise<string> {
+  return toBase64Url(await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(`${scope}-csrf:${sid}`)));
 }
 
 /** Whether `token` is the one of session `sid` (compared in constant time by the HMAC verification itself). */
-export async function csrfTokenValid(secret: string, sid: string | undefined, token: unknown): Promise<boolean> {
+export async function csrfTokenValid(
+  secret: string,
+  sid: string | undefined,
+  token: unknown,
+  scope: CsrfScope = 'console',
+): Promise<boolean> {
   if (!sid || typeof token !== 'string') return false;
   const mac = fromBase64Url(token);
   if (!mac) return false;
-  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, encoder.encode(`console-csrf:${sid}`));
+  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, encoder.encode(`${scope}-csrf:${sid}`));
 }
 
 /**
