@@ -5,7 +5,7 @@
 // hundreds of shoppers checking out at once for a few units: status counts, answers/s, oversell, every order paid
 // and in Postgres once), one hot InventoryDO driven from inside workerd (bench/inventory), and the cached list
 // with each rate-limit backend, and with the figures' recording off and on. Then the issue's table and the targets.
-// BENCH_ONLY=flash,cart,... runs only those scenarios (the bare worker always runs: every figure is a ratio to it).
+// BENCH_ONLY=flash,cart,page,... runs only those scenarios (the bare worker always runs: every figure is a ratio to it).
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 // Setting a scenario up goes through the typed API client (lib/client); the measured load is raw HTTP.
@@ -71,6 +71,10 @@ async function cartShoppers(s: Stack) {
 }
 
 const cachedRequests = [{ path: cachedPath, setupRequest: fromManyClients, onResponse: countCache }];
+// The storefront's product page (issue 15): the cached page with its personal slots filled and its availability
+// read (at most once a second per SKU), as an anonymous shopper gets it.
+const pagePath = '/p/mireille-heritage-viscose-slip-dress-1200';
+const pageRequests = [{ path: pagePath, setupRequest: fromManyClients, onResponse: countCache }];
 const rows: Row[] = [];
 const limiterRows: Row[] = [];
 const figureRows: Row[] = [];
@@ -125,12 +129,15 @@ try {
   );
   rows.push(await run('bare worker (constant)', `http://127.0.0.1:${barePort}/`));
 
-  if (runs('cached') || runs('miss') || runs('cart')) {
+  if (runs('cached') || runs('miss') || runs('cart') || runs('page')) {
     await withStack('off', async (s) => {
       if (runs('cached') || runs('limiter')) {
         const row = await run('cached list via gateway', `${s.url}${cachedPath}`, cachedRequests, describeCache);
         rows.push(row);
         limiterRows.push({ ...row, name: 'cached list, no rate limit' });
+      }
+      if (runs('page')) {
+        rows.push(await run('cached product page (storefront)', `${s.url}${pagePath}`, pageRequests, describeCache));
       }
       if (runs('miss')) {
         const nextMissPath = missPaths();
@@ -240,6 +247,7 @@ for (const r of allRows)
 
 const cachedRow = rows.find((r) => r.name === 'cached list via gateway');
 const cartRow = rows.find((r) => r.name.startsWith('add to cart'));
+const pageRow = rows.find((r) => r.name.startsWith('cached product page'));
 const target = (met: boolean) => (met ? 'met' : 'NOT MET');
 console.log('');
 if (flash) {
@@ -266,6 +274,11 @@ if (cartRow)
   console.log(
     `add to cart: ${ratio(cartRow.rps)}x bare (>= 0.5: ${target(cartRow.rps / bareRps >= 0.5)}), ` +
       `p99 ${cartRow.p99} ms (<= 150: ${target(cartRow.p99 <= 150)})`,
+  );
+if (pageRow)
+  console.log(
+    `cached product page: ${ratio(pageRow.rps)}x bare (>= 0.5: ${target(pageRow.rps / bareRps >= 0.5)}), ` +
+      `p99 ${pageRow.p99} ms`,
   );
 if (inventory) {
   const i = inventory;

@@ -60,26 +60,24 @@ const titles: Record<number, string> = {
   429: 'Too many requests',
 };
 
-/**
- * A page that says why there is nothing to show, and what to do next: the status's title, the message, a way on.
- * A 5xx names the request id (to quote when reporting it).
- */
-export async function messagePage(
-  c: ShopContext,
-  status: number,
-  message: string,
-  opts: { categories?: NavCategory[]; retryAfter?: string } = {},
-): Promise<Response> {
-  const title = titles[status] ?? 'Unavailable';
-  const page = (
-    <ShopPage title={title} categories={opts.categories} noindex>
+/** What a page says when there is nothing to show: the status's title, the message, a way on. */
+export function MessagePage(props: {
+  status: number;
+  message: string;
+  categories?: NavCategory[];
+  requestId?: string;
+  query?: string;
+}) {
+  const title = titles[props.status] ?? 'Unavailable';
+  return (
+    <ShopPage title={title} categories={props.categories} query={props.query} noindex>
       <h1>{title}</h1>
       <p class="notice bad" role="alert">
-        {message}
+        {props.message}
       </p>
-      {status >= 500 && (
+      {props.requestId && (
         <p class="muted">
-          Request id: <code>{c.get('requestId')}</code>
+          Request id: <code>{props.requestId}</code>
         </p>
       )}
       <p>
@@ -87,5 +85,16 @@ export async function messagePage(
       </p>
     </ShopPage>
   );
+}
+
+/** Sends a MessagePage (never cached); a 5xx names the request id, to quote when reporting it. */
+export async function messagePage(
+  c: ShopContext,
+  status: number,
+  message: string,
+  opts: { categories?: NavCategory[]; retryAfter?: string } = {},
+): Promise<Response> {
+  const requestId = status >= 500 ? c.get('requestId') : undefined;
+  const page = <MessagePage status={status} message={message} categories={opts.categories} requestId={requestId} />;
   return shopPage(c, page, { status, personal: true, retryAfter: opts.retryAfter });
 }

@@ -9,8 +9,10 @@ import type { AppFetch } from '../web/api';
 import { MAX_FORM_BYTES } from '../web/forms';
 import { accountLinkPages } from './account.links';
 import { accountPages } from './account.routes';
+import { browseRoutes } from './browse';
 import { messagePage } from './page';
 import { SHOP_PATTERNS } from './paths';
+import { productRoutes } from './product';
 import type { ShopApp, ShopContext } from './session';
 
 /** Content-hashed file names (dev/shop-assets.ts): `shop.<12 hex>.css`. */
@@ -52,5 +54,7 @@ export function shopRoutes(appFetch: AppFetch): Hono<ShopApp> {
   // and the storefront's CSP apply to them).
   r.route('/', accountPages);
   r.route('/', accountLinkPages);
+  r.route('/', browseRoutes());
+  r.route('/', productRoutes());
   return r;
 }

@@ -108,8 +108,9 @@ const unavailable: NoSession = {
 export function keepShopperSession(c: ShopContext, s: Schemas['Session'], opts: { newSid: boolean }): string {
   const sid = sessions.keepSession(c, s, opts);
   const maxAge = gatewayConfig(c.env).REFRESH_TOKEN_TTL_DAYS * 86_400;
-  if (s.role === 'guest') deleteCookie(c, hints.customer, sessions.cookie);
-  else setCookie(c, hints.customer, '1', { ...sessions.cookie, maxAge });
+  if (s.role === 'guest') {
+    if (getCookie(c, hints.customer, 'host') !== undefined) deleteCookie(c, hints.customer, sessions.cookie);
+  } else setCookie(c, hints.customer, '1', { ...sessions.cookie, maxAge });
   return sid;
 }
 

@@ -5,7 +5,7 @@
 // is nothing to parse, and it is testable without workerd. docs/storefront.md#personal-parts.
 import { raw } from 'hono/html';
 
-export type SlotName = 'account' | 'cart' | 'csrf' | 'availability';
+export type SlotName = 'account' | 'cart' | 'notice' | 'availability' | 'csrf';
 
 const marker = (name: SlotName) => `<!--slot:${name}-->`;
 

@@ -1,0 +1,126 @@
+/** @jsxImportSource hono/jsx */
+// Pieces the browse pages share: product cards in a grid (images sized, lazy below the fold), prices, the search
+// highlight, keyset paging links, and the words of a failed catalog read.
+import type { Schemas } from '../../../../lib/client';
+import { money } from '../web/format';
+
+/** Cards on the first screen of a phone: their images load at once; the rest lazily. */
+const EAGER_CARDS = 2;
+/** The size every card image is drawn at (4:5, as shop.css crops it), so nothing moves as images arrive. */
+export const CARD_IMAGE = { width: 400, height: 500 };
+
+export const price = (p: Schemas['Money']) => money(p.amount, p.currency);
+
+/**
+ * `text` with each word of the search `q` marked (<mark>), everything escaped (hono escapes strings). Words are
+ * matched at the start of a word, case-insensitively; excluded words (`-dress`) and `or` are not marked.
+ */
+export function highlight(text: string, q: string | undefined) {
+  const words = (q ?? '')
+    .toLowerCase()
+    .split(/[\s"]+/)
+    .filter((w) => w && !w.startsWith('-') && w !== 'or')
+    .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ''))
+    .filter((w) => w.length > 0);
+  if (words.length === 0) return text;
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(${words.join('|')})`, 'giu');
+  const parts: (string | ReturnType<typeof Mark>)[] = [];
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push(Mark({ text: m[0] }));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+const Mark = (p: { text: string }) => <mark>{p.text}</mark>;
+
+export function ProductCard(props: { product: Schemas['ProductSummary']; index: number; q?: string }) {
+  const p = props.product;
+  return (
+    <li class="card">
+      <a href={`/p/${p.slug}`}>
+        {p.image ? (
+          <img
+            src={p.image}
+            alt=""
+            width={CARD_IMAGE.width}
+            height={CARD_IMAGE.height}
+            loading={props.index < EAGER_CARDS ? 'eager' : 'lazy'}
+            decoding="async"
+          />
+        ) : (
+          <span class="noimg" />
+        )}
+        <span class="title">{highlight(p.title, props.q)}</span>
+      </a>
+      <span class="brand-name">{highlight(p.brand, props.q)}</span>
+      <span class="price">{price(p.price)}</span>
+    </li>
+  );
+}
+
+export function ProductGrid(props: { items: Schemas['ProductSummary'][]; label: string; q?: string }) {
+  return (
+    <ul class="grid" aria-label={props.label}>
+      {props.items.map((product, index) => (
+        <ProductCard product={product} index={index} q={props.q} />
+      ))}
+    </ul>
+  );
+}
+
+/** Keyset paging: the next page by its cursor, and the way back to the first (a cursor only goes forward). */
+export function Pager(props: { base: string; params: Record<string, string | undefined>; next: string | null }) {
+  const href = (cursor?: string) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(props.params)) if (v) q.set(k, v);
+    if (cursor) q.set('cursor', cursor);
+    const s = q.toString();
+    return s ? `${props.base}?${s}` : props.base;
+  };
+  const first = props.params.cursor !== undefined;
+  if (!first && !props.next) return null;
+  return (
+    <nav class="pager" aria-label="Pages">
+      {first && <a href={href()}>First page</a>}
+      {props.next && (
+        <a href={href(props.next)} rel="next">
+          Next page
+        </a>
+      )}
+    </nav>
+  );
+}
+
+export const SORTS = {
+  newest: 'Newest',
+  price_asc: 'Price: low to high',
+  price_desc: 'Price: high to low',
+  relevance: 'Best match',
+} as const;
+export type Sort = keyof typeof SORTS;
+
+/** The sort form (GET), the list's own parameters kept; relevance only where there is a query. */
+export function SortForm(props: { action: string; sort: Sort; q?: string }) {
+  const sorts = (Object.keys(SORTS) as Sort[]).filter((s) => s !== 'relevance' || props.q);
+  return (
+    <form class="toolbar" method="get" action={props.action}>
+      {props.q && <input type="hidden" name="q" value={props.q} />}
+      <div>
+        <label for="sort">Sort by</label>
+        <select id="sort" name="sort">
+          {sorts.map((s) => (
+            <option value={s} selected={s === props.sort}>
+              {SORTS[s]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" class="quiet">
+        Sort
+      </button>
+    </form>
+  );
+}
