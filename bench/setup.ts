@@ -27,7 +27,17 @@ export const inventoryBenchPort = 28791;
  * Scenarios to run (BENCH_ONLY=flash,cart,...; all when unset): bare, cached, miss, cart, flash, inventory, limiter,
  * figures (the cached list with the figures' recording off, then on), page (the storefront's cached product page).
  */
-export const scenarios = ['bare', 'cached', 'miss', 'cart', 'flash', 'inventory', 'limiter', 'figures', 'page'] as const;
+export const scenarios = [
+  'bare',
+  'cached',
+  'miss',
+  'cart',
+  'flash',
+  'inventory',
+  'limiter',
+  'figures',
+  'page',
+] as const;
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())

@@ -1,18 +1,19 @@
 // The account pages in a real browser (Debian's Chromium driven by playwright-core, against the running stack):
-// a guest with a cart signs in and sees the merged cart and their order history; a wrong password is shown next
+// a guest adds to its cart on a product page, signs in and sees the merged cart and their order history; a wrong password is shown next
 // to the form with the email kept; a password reset through the mail sink's link; the email verification link.
 // Screenshots of each page go to .data/artifacts/shop/.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customer, linkOf, mailTo } from './account-helpers';
 import { addToCart, checkout, freshSku } from './checkout-helpers';
 import { consoleContext, launchChromium, scriptErrorsOf, submit, unlabelled } from './console-browser-kit';
-import { client, gateway, ok } from './helpers';
+import { client, gateway, ok, primary } from './helpers';
 import { PASSWORD } from './identity-helpers';
 
-const ARTIFACTS = path.resolve(__dirname, '../../.data/artifacts/shop');
+const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.data/artifacts/shop');
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -25,24 +26,16 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A browser whose storefront session is the guest `session` (as if it had added to its cart on a product page). */
-async function browserAsGuest(session: { accessToken: string; refreshToken: string }) {
+/** A browser whose shopper adds `quantity` of `sku` on its product page (the first cart action starts a guest). */
+async function browserWithCart(sku: string, quantity: number) {
   const { context, page } = await consoleContext(browser, 390);
-  const url = gateway();
-  await context.addCookies(
-    [
-      ['__Host-shop-access', session.accessToken],
-      ['__Host-shop-refresh', session.refreshToken],
-      ['__Host-shop-sid', 'AAAAAAAAAAAAAAAAAAAAAA'],
-    ].map(([name, value]) => ({
-      name: name!,
-      value: value!,
-      url,
-      secure: true,
-      httpOnly: true,
-      sameSite: 'Lax' as const,
-    })),
+  const [row] = await primary<{ slug: string }>(
+    'select p.slug from products p join product_variants v on v.product_id = p.id where v.sku = $1',
+    [sku],
   );
+  await page.goto(`/p/${row!.slug}`);
+  await page.getByLabel('Quantity').fill(String(quantity));
+  await submit(page, page.getByRole('button', { name: 'Add to cart' }));
   return { context, page };
 }
 
@@ -55,10 +48,8 @@ describe('account pages in a browser', () => {
     expect(placed.response.status, JSON.stringify(placed.error)).toBe(202);
     const orderId = placed.data!.orderId;
 
-    const guest = await ok('guest', client().POST('/v1/auth/guest'));
-    await addToCart(guest.accessToken, sku, 2);
     const before = (await ok('cart', client(token).GET('/v1/cart'))).lines.find((l) => l.sku === sku)?.quantity ?? 0;
-    const { context, page } = await browserAsGuest(guest);
+    const { context, page } = await browserWithCart(sku, 2);
     const errors = scriptErrorsOf(page);
     try {
       await page.goto('/account');
@@ -125,14 +116,14 @@ describe('account pages in a browser', () => {
 
       const { url } = linkOf(await mailTo(email, 'password_reset'));
       await page.goto(url.href);
-      await page.getByLabel('New password').fill('a brand new password');
+      await page.getByLabel('New password', { exact: true }).fill('a brand new password');
       await shot(page, 'account-reset-new-password');
       await submit(page, page.getByRole('button', { name: 'Set the new password' }));
       await expect.poll(() => page.locator('h1').textContent()).toBe('Your password is changed');
 
       // The link works once.
       await page.goto(url.href);
-      await page.getByLabel('New password').fill('yet another password');
+      await page.getByLabel('New password', { exact: true }).fill('yet another password');
       await submit(page, page.getByRole('button', { name: 'Set the new password' }));
       await expect.poll(() => page.locator('main').textContent()).toContain('used or has expired');
 

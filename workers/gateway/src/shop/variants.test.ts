@@ -43,7 +43,11 @@ describe('variant picker', () => {
 describe('availability', () => {
   it('says in stock, only n left, sold out, or unknown, with the per-customer cap', () => {
     expect(availabilityOf({ available: 40, maxPerCustomer: null })).toEqual({ kind: 'in', text: 'In stock', max: 40 });
-    expect(availabilityOf({ available: 3, maxPerCustomer: null })).toEqual({ kind: 'low', text: 'Only 3 left', max: 3 });
+    expect(availabilityOf({ available: 3, maxPerCustomer: null })).toEqual({
+      kind: 'low',
+      text: 'Only 3 left',
+      max: 3,
+    });
     expect(availabilityOf({ available: 0, maxPerCustomer: null })).toMatchObject({ kind: 'out', text: 'Sold out' });
     expect(availabilityOf('not-sold')).toMatchObject({ kind: 'out' });
     expect(availabilityOf('unknown').kind).toBe('unknown');
@@ -80,7 +84,9 @@ describe('search highlight', () => {
     };
     const out = String(await ProductCard({ product, index: 0, q: '<b> a.*' }).toString());
     expect(out).not.toContain('<b>');
-    expect(out).toContain('&lt;<mark>b</mark>&gt;<mark>b</mark>old&lt;/<mark>b</mark>&gt; <mark>a</mark>*<mark>b</mark>');
+    expect(out).toContain(
+      '&lt;<mark>b</mark>&gt;<mark>b</mark>old&lt;/<mark>b</mark>&gt; <mark>a</mark>*<mark>b</mark>',
+    );
   });
 });
 
