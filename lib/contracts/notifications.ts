@@ -1,8 +1,9 @@
-// What travels on the `notifications` Queue (and, after its last retry, on `notifications-dlq`): a shopper's email
-// to render and send, an account email (a password-reset or verification link), a store event to fan out to the merchant's webhook endpoints, and one delivery of an event to
-// one endpoint. Producers: OrdersDO (order events, from its task outbox), the gateway (account emails), the admin worker (product.updated, the
-// fan-out's deliveries, replays), InventoryDO (inventory.low). Consumer: the admin worker (notify.consumer.ts).
-// Every message carries a stable key, so a message delivered twice is recognised (docs/admin.md#emails).
+// What travels on the `notifications` Queue (and, after its last retry, on `notifications-dlq`): a shopper's email to
+// render and send, an account email (a password-reset or verification link), a store event to fan out to the merchant's
+// webhook endpoints, and one delivery of an event to one endpoint. Producers: OrdersDO (order events, from its task
+// outbox), the gateway (account emails), the admin worker (product.updated, the fan-out's deliveries, replays),
+// InventoryDO (inventory.low). Consumer: the admin worker (notify.consumer.ts). Every message carries a stable key, so
+// a message delivered twice is recognised (docs/admin.md#emails).
 import type { Trace } from '../trace';
 
 export const WEBHOOK_EVENT_TYPES = [

@@ -1,7 +1,7 @@
-// The account pages in a real browser (Debian's Chromium driven by playwright-core, against the running stack):
-// a guest adds to its cart on a product page, signs in and sees the merged cart and their order history; a wrong password is shown next
-// to the form with the email kept; a password reset through the mail sink's link; the email verification link.
-// Screenshots of each page go to .data/artifacts/shop/.
+// The account pages in a real browser (Debian's Chromium driven by playwright-core, against the running stack): a
+// guest adds to its cart on a product page, signs in and sees the merged cart and their order history; a wrong
+// password is shown next to the form with the email kept; a password reset through the mail sink's link; the email
+// verification link. Screenshots of each page go to .data/artifacts/shop/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customer, linkOf, mailTo } from './account-helpers';
 import { addToCart, checkout, freshSku } from './checkout-helpers';
-import { consoleContext, launchChromium, scriptErrorsOf, submit, unlabelled } from './console-browser-kit';
+import { consoleContext, launchChromium, overflows, scriptErrorsOf, submit, unlabelled } from './console-browser-kit';
 import { client, gateway, ok, primary } from './helpers';
 import { PASSWORD } from './identity-helpers';
 
@@ -69,7 +69,10 @@ describe('account pages in a browser', () => {
       await submit(page, page.getByRole('button', { name: 'Sign in' }));
       await page.waitForURL('**/account');
       await expect.poll(() => page.locator('main').textContent()).toContain(orderId);
-      expect(await page.getByRole('link', { name: orderId }).getAttribute('href')).toBe(`/orders/${orderId}`);
+      expect(await page.getByRole('link', { name: `Order ${orderId}` }).getAttribute('href')).toBe(
+        `/orders/${orderId}`,
+      );
+      expect(await overflows(page)).toBe(false);
       // The guest's 2 units joined the account's cart, and the header's count is the merged cart's.
       const cart = await ok('cart', client(token).GET('/v1/cart'));
       expect(cart.lines.find((l) => l.sku === sku)?.quantity).toBe(before + 2);
@@ -91,6 +94,7 @@ describe('account pages in a browser', () => {
       await page.getByLabel('Country code').fill('US');
       await submit(page, page.getByRole('button', { name: 'Save address' }));
       await expect.poll(() => page.locator('main address').first().textContent()).toContain('1 Main Street');
+      expect(await overflows(page)).toBe(false);
       await shot(page, 'account-addresses');
 
       await page.goto('/account');

@@ -1,9 +1,10 @@
-// One shopper email from the `notifications` Queue (an order's, or an account link's): its key is claimed in `notification_emails` (one email per key,
-// whatever the Queue delivers), the email is rendered (notify.render.ts) and sent through the `send_email` binding,
-// then the row says `sent` (tried in place until it is: a message retried after its email went would send it
-// twice). A second delivery of the same message finds the key `sent` (dropped) or `sending`
-// (someone is sending it now: retried shortly, so if that sender dies the email still goes once its lease ends).
-// With MAIL_SINK_URL set (dev and tests only) the email is also posted to the local mail sink, where it can be read.
+// One shopper email from the `notifications` Queue (an order's, or an account link's): its key is claimed in
+// `notification_emails` (one email per key, whatever the Queue delivers), the email is rendered (notify.render.ts) and
+// sent through the `send_email` binding, then the row says `sent` (tried in place until it is: a message retried after
+// its email went would send it twice). A second delivery of the same message finds the key `sent` (dropped) or
+// `sending` (someone is sending it now: retried shortly, so if that sender dies the email still goes once its lease
+// ends). With MAIL_SINK_URL set (dev and tests only) the email is also posted to the local mail sink, where it can be
+// read.
 import type { AccountEmailJob, EmailJob } from '../../../lib/contracts/notifications';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';

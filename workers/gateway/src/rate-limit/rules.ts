@@ -43,10 +43,10 @@ const varOf: Record<RuleName, keyof GatewayConfig> = {
   webhook: 'RATE_LIMIT_WEBHOOK',
 };
 
-// Closed where an attacker gains from an outage: guessing passwords, minting identities (free guests are what
-// hoards stock), paying, and sending account emails (an inbox flooded through us). The edge tier alone is a per-location count, too loose for those. Open for reading,
-// carts and Stripe's webhook (whose signature is the real gate): the edge tier still limits them per location,
-// and shoppers keep browsing through a Redis outage.
+// Closed where an attacker gains from an outage: guessing passwords, minting identities (free guests are what hoards
+// stock), paying, and sending account emails (an inbox flooded through us). The edge tier alone is a per-location
+// count, too loose for those. Open for reading, carts and Stripe's webhook (whose signature is the real gate): the edge
+// tier still limits them per location, and shoppers keep browsing through a Redis outage.
 const failClosed = new Set<RuleName>(['auth', 'accountEmail', 'guestCreation', 'checkout']);
 
 type Cell = { rule: RuleName; key: 'address' | 'subject' };

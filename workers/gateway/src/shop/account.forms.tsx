@@ -109,7 +109,10 @@ export function SignInForm(props: { values?: Values; error?: string; notice?: st
         <button type="submit">Sign in</button>
       </PostForm>
       <p>
-        <a href="/account/reset">Forgot your password?</a> · New here? <a href="/account/register">Create an account</a>
+        <a href="/account/reset">Forgot your password?</a>
+      </p>
+      <p>
+        New here? <a href="/account/register">Create an account</a>
       </p>
     </>
   );
@@ -180,31 +183,22 @@ export function AddressCard(props: { a: Address }) {
   );
 }
 
+/** The orders as a list (a table would scroll sideways on a phone): each links to its order page. */
 export function OrderRows(props: { orders: Schemas['OrderList']['orders'] }) {
   if (props.orders.length === 0) return <p class="muted">No orders yet.</p>;
   return (
-    <table>
-      <caption class="visually-hidden">Your orders, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Order</th>
-          <th scope="col">Placed</th>
-          <th scope="col">Status</th>
-          <th scope="col">Total</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.orders.map((o) => (
-          <tr>
-            <td>
-              <a href={`/orders/${o.id}`}>{o.id}</a>
-            </td>
-            <td>{String(o.createdAt).slice(0, 10)}</td>
-            <td>{o.status}</td>
-            <td>{money(o.totals.total.amount, o.totals.total.currency)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ul class="orders">
+      {props.orders.map((o) => (
+        <li>
+          <a href={`/orders/${o.id}`}>
+            Order <span translate="no">{o.id}</span>
+          </a>
+          <br />
+          {[String(o.createdAt).slice(0, 10), o.status, money(o.totals.total.amount, o.totals.total.currency)].join(
+            ' · ',
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
