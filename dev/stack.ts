@@ -162,6 +162,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ALERT_WEBHOOK_SECRET: ALERT_DEV_WEBHOOK_SECRET,
       // The /admin console's CSRF key (workers/gateway/src/console/config.ts); production sets its own secret.
       CONSOLE_SESSION_SECRET: 'console_local_storefront_dev_secret_0123456789',
+      // Emailed account links open the storefront on this stack's own port.
+      SHOP_ORIGIN: `http://127.0.0.1:${ports.gateway}`,
     };
 
     const upstash = opts.upstash ?? 'auto';

@@ -10,9 +10,13 @@ export const errorStatus = {
   INVALID_CREDENTIALS: 401,
   INVALID_REFRESH_TOKEN: 401,
   REFRESH_TOKEN_REUSED: 401,
+  /** An emailed link's token that is unknown, used, expired, or meant for another purpose or address. */
+  INVALID_LINK_TOKEN: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
+  EMAIL_ALREADY_VERIFIED: 409,
+  ADDRESS_LIMIT_EXCEEDED: 409,
   CURRENCY_MISMATCH: 409,
   OUT_OF_STOCK: 409,
   PRICE_CHANGED: 409,

@@ -23,10 +23,11 @@ export const emailStates = ['sending', 'sent'] as const;
 export const notificationEmails = pgTable(
   'notification_emails',
   {
-    // `<orderId>:<kind>[:<refund id or tracking>]`: one email per key.
+    // `<orderId>:<kind>[:<refund id or tracking>]`, or `account:<token hash>` for an account link: one email per key.
     key: text('key').primaryKey(),
     kind: text('kind').notNull(),
-    orderId: text('order_id').notNull(),
+    // Null for account emails (password reset, email verification).
+    orderId: text('order_id'),
     recipient: text('recipient').notNull(),
     subject: text('subject').notNull(),
     // `sending` is a claim with a lease (claimed_at): a second delivery of the message waits for it, a claim older

@@ -40,7 +40,7 @@ describe('resources of the real configs', () => {
     expect(resources.queues).toEqual([
       {
         name: 'notifications',
-        producers: ['storefront-admin', 'storefront-checkout'],
+        producers: ['storefront-gateway', 'storefront-admin', 'storefront-checkout'],
         consumers: ['storefront-admin'],
         deadLetterFor: [],
       },

@@ -2,14 +2,21 @@
 import { z } from '@hono/zod-openapi';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
-const email = z
+export const email = z
   .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.email().max(254))
   .openapi({ example: 'shopper@example.com' });
+
+/** A new password (register, reset): at least 10 characters. */
+export const NewPassword = z
+  .string()
+  .min(10, 'at least 10 characters')
+  .max(200)
+  .openapi({ example: 'correct horse battery' });
 
 export const RegisterBody = z
   .object({
     email,
-    password: z.string().min(10, 'at least 10 characters').max(200).openapi({ example: 'correct horse battery' }),
+    password: NewPassword,
     name: z.string().trim().min(1).max(100).regex(NO_NUL, NO_NUL_MESSAGE).optional(),
   })
   .strict()

@@ -132,7 +132,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a customer account and sign in */
+        /**
+         * Create a customer account and sign in
+         * @description A link to verify the email address is emailed at once (`POST /v1/auth/verify-email`).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -183,6 +186,260 @@ export interface paths {
                 };
                 /** @description Email taken (EMAIL_TAKEN) */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts from this address (RATE_LIMITED, with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a single-use link to choose a new password
+         * @description Always 202, after the same work whether or not an account has the email (no account enumeration). The link opens `/account/reset?token=…` on SHOP_ORIGIN and works once, for PASSWORD_RESET_TTL_MINUTES (30). Limited per address (RATE_LIMIT_AUTH) and per email (RATE_LIMIT_ACCOUNT_EMAIL, 3 per 15 minutes).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PasswordResetRequest"];
+                };
+            };
+            responses: {
+                /** @description Taken (whether or not the account exists) */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "message": "If an account has this email, a link to choose a new password is on its way."
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts from this address or for this email (RATE_LIMITED, with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the emailed token; signs out every session
+         * @description The token works once (two confirms racing: one wins) and only until it expires. A confirmed reset also uses up the account's other reset links, marks the email verified and revokes every refresh-token family.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ",
+                     *       "password": "a new long password"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PasswordResetConfirm"];
+                };
+            };
+            responses: {
+                /** @description The password is changed; sign in with it */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description A bad body (VALIDATION_FAILED), or a token unknown, used or expired (INVALID_LINK_TOKEN) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts from this address (RATE_LIMITED, with Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email address with the emailed token
+         * @description The link (`/account/verify?token=…`) is emailed at registration and by `POST /v1/me/verify-email`; it works once, for EMAIL_VERIFY_TTL_MINUTES (a day), and only while the account still has the address it went to.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerifyEmailRequest"];
+                };
+            };
+            responses: {
+                /** @description The email is verified */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description A bad body (VALIDATION_FAILED), or a token unknown, used or expired (INVALID_LINK_TOKEN) */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -555,6 +812,656 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s profile */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The profile */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "3c9a7b2e-1f4d-4e8a-9b6c-5d2e1f0a3b4c",
+                         *       "email": "ada@example.com",
+                         *       "name": "Ada",
+                         *       "emailVerified": true,
+                         *       "createdAt": "2026-11-30T10:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Profile"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete the caller’s account (the password again)
+         * @description Erases the account: email, name, password, saved addresses and pending links; revokes every session. Orders are kept as the merchant’s records, no longer linked to any sign-in. The email can register again. Counted per address like a sign-in (RATE_LIMIT_AUTH). Merchant and admin accounts are refused (403).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "password": "correct horse battery"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeleteAccountRequest"];
+                };
+            };
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Wrong password (INVALID_CREDENTIALS; nothing deleted), no token, or no account */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session, or a merchant or admin account */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change the caller’s name */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Ada Lovelace"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfilePatch"];
+                };
+            };
+            responses: {
+                /** @description The profile */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Profile"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/me/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a new verification link
+         * @description Limited per email address (RATE_LIMIT_ACCOUNT_EMAIL, 3 per 15 minutes by default).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A link is on its way */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "message": "A verification link is on its way."
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Already verified (EMAIL_ALREADY_VERIFIED) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s saved addresses, the default first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The addresses */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "addresses": [
+                         *         {
+                         *           "id": "6a1f0c52-8d3b-4f7e-a2c9-0b4d5e6f7a81",
+                         *           "address": {
+                         *             "name": "Ada Lovelace",
+                         *             "line1": "12 Analytical Row",
+                         *             "city": "London",
+                         *             "postalCode": "NW1 6XE",
+                         *             "country": "GB"
+                         *           },
+                         *           "isDefault": true,
+                         *           "createdAt": "2026-11-30T11:00:00.000Z",
+                         *           "updatedAt": "2026-11-30T11:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "max": 10
+                         *     }
+                         */
+                        "application/json": components["schemas"]["SavedAddressList"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Save an address (the checkout’s shipping-address shape)
+         * @description The first address saved is the default. At most MAX_SAVED_ADDRESSES (10) per account.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "address": {
+                     *         "name": "Ada Lovelace",
+                     *         "line1": "12 Analytical Row",
+                     *         "city": "London",
+                     *         "postalCode": "NW1 6XE",
+                     *         "country": "GB"
+                     *       },
+                     *       "isDefault": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SavedAddressBody"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "6a1f0c52-8d3b-4f7e-a2c9-0b4d5e6f7a81",
+                         *       "address": {
+                         *         "name": "Ada Lovelace",
+                         *         "line1": "12 Analytical Row",
+                         *         "city": "London",
+                         *         "postalCode": "NW1 6XE",
+                         *         "country": "GB"
+                         *       },
+                         *       "isDefault": true,
+                         *       "createdAt": "2026-11-30T11:00:00.000Z",
+                         *       "updatedAt": "2026-11-30T11:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["SavedAddress"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description At the cap (ADDRESS_LIMIT_EXCEEDED; details.max) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a saved address */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not one of the caller’s addresses */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a saved address, or make it the default (isDefault false: no default) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "isDefault": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SavedAddressPatch"];
+                };
+            };
+            responses: {
+                /** @description The address */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "6a1f0c52-8d3b-4f7e-a2c9-0b4d5e6f7a81",
+                         *       "address": {
+                         *         "name": "Ada Lovelace",
+                         *         "line1": "12 Analytical Row",
+                         *         "city": "London",
+                         *         "postalCode": "NW1 6XE",
+                         *         "country": "GB"
+                         *       },
+                         *       "isDefault": true,
+                         *       "createdAt": "2026-11-30T11:00:00.000Z",
+                         *       "updatedAt": "2026-11-30T11:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["SavedAddress"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token, or the account no longer exists */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A guest session (no account) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not one of the caller’s addresses */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/.well-known/jwks.json": {
@@ -5906,7 +6813,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "VARIANT_OPTIONS_TAKEN" | "OPTION_IN_USE" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "INVALID_LINK_TOKEN" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "EMAIL_ALREADY_VERIFIED" | "ADDRESS_LIMIT_EXCEEDED" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "VARIANT_OPTIONS_TAKEN" | "OPTION_IN_USE" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -5930,6 +6837,27 @@ export interface components {
             /** @example correct horse battery */
             password: string;
             name?: string;
+        };
+        /** @description The request is taken; what happens next arrives by email. */
+        Accepted: {
+            message: string;
+        };
+        PasswordResetRequest: {
+            /**
+             * Format: email
+             * @example shopper@example.com
+             */
+            email: string;
+        };
+        PasswordResetConfirm: {
+            /** @example q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ */
+            token: string;
+            /** @example correct horse battery */
+            password: string;
+        };
+        VerifyEmailRequest: {
+            /** @example q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ */
+            token: string;
         };
         LoginSession: components["schemas"]["Session"] & {
             cartMerge?: components["schemas"]["CartMerge"];
@@ -5958,6 +6886,60 @@ export interface components {
         };
         RefreshBody: {
             refreshToken: string;
+        };
+        Profile: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            name: string | null;
+            emailVerified: boolean;
+            /** @description ISO 8601. */
+            createdAt: string;
+        };
+        ProfilePatch: {
+            /** @description Empty or null clears it. */
+            name: string | null;
+        };
+        DeleteAccountRequest: {
+            /** @description The account's password, again. */
+            password: string;
+        };
+        SavedAddressList: {
+            /** @description The default first, then the newest first. */
+            addresses: components["schemas"]["SavedAddress"][];
+            /** @description How many addresses an account can keep (MAX_SAVED_ADDRESSES). */
+            max: number;
+        };
+        SavedAddress: {
+            /** Format: uuid */
+            id: string;
+            address: components["schemas"]["ShippingAddress"];
+            isDefault: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ShippingAddress: {
+            name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postalCode: string;
+            /**
+             * @description ISO 3166-1 alpha-2; the countries we ship to.
+             * @enum {string}
+             */
+            country: "US" | "CA" | "GB" | "DE" | "FR" | "NL" | "IE" | "AU" | "JP" | "ES" | "IT" | "SE" | "DK" | "NO" | "CH" | "AT" | "BE" | "NZ";
+            phone?: string;
+        };
+        SavedAddressBody: {
+            address: components["schemas"]["ShippingAddress"];
+            /** @description Make it the default (the first address always is). */
+            isDefault?: boolean;
+        };
+        SavedAddressPatch: {
+            address?: components["schemas"]["ShippingAddress"];
+            isDefault?: boolean;
         };
         /** @description Public keys (JWK) that verify access tokens, matched by the `kid` in the token header. */
         JsonWebKeySet: {
@@ -6489,20 +7471,6 @@ export interface components {
             total: components["schemas"]["Money"] & unknown;
             /** @description Tax rate applied, in basis points (725 = 7.25 %). */
             taxRateBps: number;
-        };
-        ShippingAddress: {
-            name: string;
-            line1: string;
-            line2?: string;
-            city: string;
-            region?: string;
-            postalCode: string;
-            /**
-             * @description ISO 3166-1 alpha-2; the countries we ship to.
-             * @enum {string}
-             */
-            country: "US" | "CA" | "GB" | "DE" | "FR" | "NL" | "IE" | "AU" | "JP" | "ES" | "IT" | "SE" | "DK" | "NO" | "CH" | "AT" | "BE" | "NZ";
-            phone?: string;
         };
         Refund: {
             id: string;

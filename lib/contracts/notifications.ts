@@ -1,8 +1,9 @@
-// What travels on the `notifications` Queue (and, after its last retry, on `notifications-dlq`): a shopper's email
-// to render and send, a store event to fan out to the merchant's webhook endpoints, and one delivery of an event to
-// one endpoint. Producers: OrdersDO (order events, from its task outbox), the admin worker (product.updated, the
-// fan-out's deliveries, replays), InventoryDO (inventory.low). Consumer: the admin worker (notify.consumer.ts).
-// Every message carries a stable key, so a message delivered twice is recognised (docs/admin.md#emails).
+// What travels on the `notifications` Queue (and, after its last retry, on `notifications-dlq`): a shopper's email to
+// render and send, an account email (a password-reset or verification link), a store event to fan out to the merchant's
+// webhook endpoints, and one delivery of an event to one endpoint. Producers: OrdersDO (order events, from its task
+// outbox), the gateway (account emails), the admin worker (product.updated, the fan-out's deliveries, replays),
+// InventoryDO (inventory.low). Consumer: the admin worker (notify.consumer.ts). Every message carries a stable key, so
+// a message delivered twice is recognised (docs/admin.md#emails).
 import type { Trace } from '../trace';
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -49,6 +50,25 @@ export interface EmailJob {
   fulfillment?: { carrier: string; trackingNumber: string };
 }
 
+export type AccountEmailKind = 'password_reset' | 'verify_email';
+
+/**
+ * An emailed link of the account (docs/identity.md#account-links). It carries the link's token, which is stored
+ * nowhere else: a copy that runs out of retries is kept as a dead letter without it (notify.consumer.ts).
+ */
+export interface AccountEmailJob {
+  type: 'account_email';
+  /** One email per key: `account:<SHA-256 of the token, hex>`. */
+  key: string;
+  kind: AccountEmailKind;
+  to: string;
+  name: string | null;
+  /** The link to open, with the token in its query. */
+  link: string;
+  /** When the link stops working (ISO 8601). */
+  expiresAt: string;
+}
+
 export interface EventJob {
   type: 'event';
   event: StoreEvent;
@@ -60,4 +80,4 @@ export interface DeliveryJob {
   deliveryId: number;
 }
 
-export type NotificationMessage = (EmailJob | EventJob | DeliveryJob) & { trace?: Trace };
+export type NotificationMessage = (EmailJob | AccountEmailJob | EventJob | DeliveryJob) & { trace?: Trace };

@@ -11,7 +11,7 @@ import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';
 import { withTrace } from '../../../lib/trace';
 import { notifyConfig, notifyRetryDelay } from './notify.config';
-import { sendEmailJob } from './notify.email';
+import { LINK_NOT_KEPT, sendAccountEmailJob, sendEmailJob } from './notify.email';
 import { DeliveryFailed, deliver, fanOut, markDead } from './webhooks.deliver';
 
 type Env = AdminEnv & DbEnv;
@@ -48,6 +48,8 @@ async function handle(env: Env, c: ReturnType<typeof notifyConfig>, body: Notifi
   switch (body.type) {
     case 'email':
       return sendEmailJob(env, c, body);
+    case 'account_email':
+      return sendAccountEmailJob(env, c, body);
     case 'event':
       return `fanned out to ${await fanOut(env, body.event)}`;
     case 'delivery':
@@ -61,6 +63,7 @@ async function handle(env: Env, c: ReturnType<typeof notifyConfig>, body: Notifi
 export function subjectOf(body: NotificationMessage): string {
   switch (body?.type) {
     case 'email':
+    case 'account_email':
       return body.key;
     case 'event':
       return body.event.id;
@@ -69,6 +72,14 @@ export function subjectOf(body: NotificationMessage): string {
     default:
       return 'unknown';
   }
+}
+
+/**
+ * What a dead letter keeps of a message: all of it, but an account email's link, whose token must not be stored
+ * (only its hash is); the link has expired by the time anyone looks, and the shopper can ask for another.
+ */
+function keptBody(body: NotificationMessage): unknown {
+  return body?.type === 'account_email' ? { ...body, link: LINK_NOT_KEPT } : body;
 }
 
 /** `notifications-dlq`: every message that ran out of retries is kept in Postgres, visible and replayable. */
@@ -81,7 +92,7 @@ export async function consumeNotificationDeadLetters(
   await q.transaction(
     batch.messages.map(
       (m) => q`insert into notification_dead_letters (id, type, subject, body, attempts)
-        values (${m.id}, ${m.body?.type ?? 'unknown'}, ${subjectOf(m.body)}, ${JSON.stringify(m.body)}::jsonb,
+        values (${m.id}, ${m.body?.type ?? 'unknown'}, ${subjectOf(m.body)}, ${JSON.stringify(keptBody(m.body))}::jsonb,
           ${m.attempts})
         on conflict (id) do update set attempts = notification_dead_letters.attempts + excluded.attempts,
           last_seen_at = now(), replayed_at = null`,

@@ -1,15 +1,16 @@
-// One shopper email from the `notifications` Queue: its key is claimed in `notification_emails` (one email per key,
-// whatever the Queue delivers), the email is rendered (notify.render.ts) and sent through the `send_email` binding,
-// then the row says `sent` (tried in place until it is: a message retried after its email went would send it
-// twice). A second delivery of the same message finds the key `sent` (dropped) or `sending`
-// (someone is sending it now: retried shortly, so if that sender dies the email still goes once its lease ends).
-// With MAIL_SINK_URL set (dev and tests only) the email is also posted to the local mail sink, where it can be read.
-import type { EmailJob } from '../../../lib/contracts/notifications';
+// One shopper email from the `notifications` Queue (an order's, or an account link's): its key is claimed in
+// `notification_emails` (one email per key, whatever the Queue delivers), the email is rendered (notify.render.ts) and
+// sent through the `send_email` binding, then the row says `sent` (tried in place until it is: a message retried after
+// its email went would send it twice). A second delivery of the same message finds the key `sent` (dropped) or
+// `sending` (someone is sending it now: retried shortly, so if that sender dies the email still goes once its lease
+// ends). With MAIL_SINK_URL set (dev and tests only) the email is also posted to the local mail sink, where it can be
+// read.
+import type { AccountEmailJob, EmailJob } from '../../../lib/contracts/notifications';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { log } from '../../../lib/log';
 import { retry, TimeoutError, withTimeout } from '../../../lib/resilience';
 import type { NotifyConfig } from './notify.config';
-import { renderEmail } from './notify.render';
+import { type RenderedEmail, renderAccountEmail, renderEmail } from './notify.render';
 
 type Env = AdminEnv & DbEnv;
 
@@ -20,7 +21,10 @@ const SINK_TIMEOUT_MS = 3000;
 /** Recording a sent email: tried in place, a few times within a few seconds, never by retrying the message. */
 const MARK_SENT_RETRY = { attempts: 4, baseMs: 250, maxMs: 2000 };
 
-export type EmailOutcome = 'sent' | 'duplicate' | 'busy' | 'no_recipient';
+export type EmailOutcome = 'sent' | 'duplicate' | 'busy' | 'no_recipient' | 'no_link';
+
+/** Put in place of an account link's token in a dead letter (notify.consumer.ts): a replay of it sends nothing. */
+export const LINK_NOT_KEPT = '(not kept: ask for a new link)';
 
 const db = (env: Env) => {
   const settings = dbSettings(env);
@@ -40,10 +44,40 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
     log.warn('order email has no recipient; not sent', { key: job.key, orderId: job.order.id });
     return 'no_recipient';
   }
-  const email = renderEmail(job, c.SHOP_NAME);
+  return deliverEmail(
+    env,
+    c,
+    { key: job.key, kind: job.kind, orderId: job.order.id, to },
+    renderEmail(job, c.SHOP_NAME),
+  );
+}
+
+/** An account link (password reset, verification): sent like an order's email, with no order. */
+export async function sendAccountEmailJob(env: Env, c: NotifyConfig, job: AccountEmailJob): Promise<EmailOutcome> {
+  if (job.link === LINK_NOT_KEPT) {
+    log.warn('account email replayed without its link; not sent', { key: job.key, kind: job.kind });
+    return 'no_link';
+  }
+  return deliverEmail(
+    env,
+    c,
+    { key: job.key, kind: job.kind, orderId: null, to: job.to },
+    renderAccountEmail(job, c.SHOP_NAME),
+  );
+}
+
+interface Envelope {
+  key: string;
+  kind: string;
+  orderId: string | null;
+  to: string;
+}
+
+async function deliverEmail(env: Env, c: NotifyConfig, job: Envelope, email: RenderedEmail): Promise<EmailOutcome> {
+  const to = job.to;
   const claimed = await db(env)`
     insert into notification_emails (key, kind, order_id, recipient, subject, state)
-    values (${job.key}, ${job.kind}, ${job.order.id}, ${to}, ${email.subject}, 'sending')
+    values (${job.key}, ${job.kind}, ${job.orderId}, ${to}, ${email.subject}, 'sending')
     on conflict (key) do update set claimed_at = now(), attempts = notification_emails.attempts + 1
       where notification_emails.state = 'sending'
         and notification_emails.claimed_at < now() - make_interval(secs => ${LEASE_SECONDS})
@@ -90,12 +124,12 @@ export async function sendEmailJob(env: Env, c: NotifyConfig, job: EmailJob): Pr
     // Acked all the same; the row stays `sending`, so only another copy of the message, after the lease, resends.
     log.error('order email sent but not recorded as sent', { key: job.key, messageId, error: String(err) });
   }
-  log.info('order email sent', { key: job.key, kind: job.kind, orderId: job.order.id, messageId });
+  log.info('email sent', { key: job.key, kind: job.kind, orderId: job.orderId, messageId });
   if (c.MAIL_SINK_URL)
     await postToSink(c.MAIL_SINK_URL, {
       key: job.key,
       kind: job.kind,
-      orderId: job.order.id,
+      orderId: job.orderId,
       from: c.MAIL_FROM,
       to,
       messageId,

@@ -2,7 +2,7 @@
 // own decimals, and each kind says what it is about.
 import { describe, expect, it } from 'vitest';
 import type { EmailJob } from '../../../lib/contracts/notifications';
-import { money, renderEmail } from './notify.render';
+import { money, renderAccountEmail, renderEmail } from './notify.render';
 
 const order: EmailJob['order'] = {
   id: 'ord_1',
@@ -48,5 +48,29 @@ describe('order emails', () => {
     expect(money(2599, 'USD')).toBe('$25.99');
     expect(money(500, 'JPY')).toBe('¥500');
     expect(money(1234, 'EUR')).toBe('€12.34');
+  });
+});
+
+describe('account emails', () => {
+  const job = {
+    type: 'account_email' as const,
+    key: 'account:abc',
+    to: 'ada@example.com',
+    name: 'Ada <b>',
+    link: 'https://shop.example/account/reset?token=abc&x="1"',
+    expiresAt: '2026-11-30T12:30:00Z',
+  };
+
+  it('carries the link, when it stops working, and escapes the name and the link in the HTML part', () => {
+    const reset = renderAccountEmail({ ...job, kind: 'password_reset' }, 'Shop');
+    expect(reset.subject).toBe('Shop: reset your password');
+    expect(reset.text).toContain(`Choose a new password: ${job.link}`);
+    expect(reset.text).toContain('until 2026-11-30 12:30 UTC');
+    expect(reset.html).toContain('href="https://shop.example/account/reset?token=abc&amp;x=&quot;1&quot;"');
+    expect(reset.html).toContain('Hello Ada &lt;b&gt;,');
+    expect(reset.html).not.toContain('<b>');
+    const verify = renderAccountEmail({ ...job, kind: 'verify_email', name: null }, 'Shop');
+    expect(verify.subject).toBe('Shop: confirm your email address');
+    expect(verify.text.startsWith('Hello,\n')).toBe(true);
   });
 });

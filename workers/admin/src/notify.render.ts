@@ -1,7 +1,8 @@
-// The shopper's emails as text and HTML: order confirmation, refund, shipping. Every string that comes from a
+// The shopper's emails as text and HTML: order confirmation, refund, shipping, and the account's links (password
+// reset, email verification). Every string that comes from a
 // merchant or a shopper (product titles, names, reasons, carrier, tracking number) is escaped in the HTML part;
 // amounts are minor units, shown in the currency's own number of decimals.
-import type { EmailJob } from '../../../lib/contracts/notifications';
+import type { AccountEmailJob, EmailJob } from '../../../lib/contracts/notifications';
 
 export interface RenderedEmail {
   subject: string;
@@ -86,6 +87,39 @@ export function renderEmail(job: EmailJob, shop: string): RenderedEmail {
     ...rows.map(([k, v]) => `<tr><td>${e(k)}</td><td style="text-align:right">${e(v)}</td></tr>`),
     '</table>',
     `<p>Order ${e(job.order.id)}<br>— ${e(shop)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/** An account link: what it is for, the link itself, until when it works, and what to do if it was not asked for. */
+export function renderAccountEmail(job: AccountEmailJob, shop: string): RenderedEmail {
+  const until = `${job.expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const hello = job.name ? `Hello ${job.name},` : 'Hello,';
+  const [subject, ask, action, ignore] =
+    job.kind === 'password_reset'
+      ? [
+          `${shop}: reset your password`,
+          'Someone (we hope you) asked to reset the password of your account.',
+          'Choose a new password',
+          'If you did not ask for it, ignore this email: your password stays as it is.',
+        ]
+      : [
+          `${shop}: confirm your email address`,
+          'Please confirm that this email address is yours.',
+          'Confirm my email address',
+          'If you did not create an account with us, ignore this email.',
+        ];
+  const used = `The link works once, until ${until}.`;
+  const text = [hello, '', ask, '', `${action}: ${job.link}`, '', used, ignore, '', `— ${shop}`, ''].join('\n');
+  const e = escapeHtml;
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    `<p>${e(hello)}</p>`,
+    `<p>${e(ask)}</p>`,
+    `<p><a href="${e(job.link)}">${e(action)}</a></p>`,
+    `<p>${e(used)} ${e(ignore)}</p>`,
+    `<p>— ${e(shop)}</p>`,
     '</body></html>',
   ].join('\n');
   return { subject, text, html };

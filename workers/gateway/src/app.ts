@@ -20,6 +20,7 @@ import { docsRoutes } from './routes/docs.routes';
 import { healthRoutes } from './routes/health.routes';
 import { imageRoutes } from './routes/images.routes';
 import { inventoryRoutes } from './routes/inventory.routes';
+import { meRoutes } from './routes/me.routes';
 import { serveApiDocument } from './routes/openapi';
 import { opsAlertsRoutes } from './routes/ops.alerts.routes';
 import { opsFiguresRoutes } from './routes/ops.figures.routes';
@@ -47,6 +48,7 @@ app.notFound(notFound);
 
 app.route('/health', healthRoutes);
 app.route('/v1/auth', authRoutes);
+app.route('/v1/me', meRoutes);
 app.route('/.well-known/jwks.json', jwksRoute);
 app.route('/v1', catalogRoutes);
 app.route('/v1/admin/ops', opsFiguresRoutes);

@@ -35,6 +35,14 @@ export const GatewayVars = z
     REFRESH_REUSE_GRACE_SECONDS: intVar(30, { min: 0, max: 300 }),
     // A guest session's whole life: refreshing rotates its token but never extends it (a customer's slides).
     GUEST_SESSION_TTL_DAYS: intVar(7, { min: 1, max: 365 }),
+    // Where shoppers open the storefront: emailed links (password reset, email verification) point here. Never the
+    // request's Host, which a caller chooses (a reset link to their own host would carry the victim's token).
+    SHOP_ORIGIN: z.preprocess((v) => v ?? 'http://127.0.0.1:8787', origin),
+    // How long an emailed link works. A reset link is short-lived; a verification link waits for the shopper longer.
+    PASSWORD_RESET_TTL_MINUTES: intVar(30, { min: 5, max: 24 * 60 }),
+    EMAIL_VERIFY_TTL_MINUTES: intVar(24 * 60, { min: 5, max: 7 * 24 * 60 }),
+    // Saved addresses per customer.
+    MAX_SAVED_ADDRESSES: intVar(10, { min: 1, max: 100 }),
     // Token buckets, "<requests>/<seconds>" (the bucket holds as many) or "<requests>/<seconds> burst <n>", one per
     // rule; rate-limit/rules.ts is the table of who falls under which, keyed how, failing open or closed.
     RATE_LIMIT_ANONYMOUS: rateVar('120/60'),
@@ -43,6 +51,8 @@ export const GatewayVars = z
     RATE_LIMIT_MERCHANT: rateVar('1200/60'),
     RATE_LIMIT_ADMIN: rateVar('1200/60'),
     RATE_LIMIT_AUTH: rateVar('10/60'),
+    // Emailed links (password reset, verification) per email address: nobody floods an inbox through us.
+    RATE_LIMIT_ACCOUNT_EMAIL: rateVar('3/900'),
     // POST /v1/auth/guest per address: identities must not be free, or per-shopper caps mean nothing.
     RATE_LIMIT_GUEST_CREATION: rateVar('10/600 burst 5'),
     RATE_LIMIT_CHECKOUT: rateVar('10/60'),

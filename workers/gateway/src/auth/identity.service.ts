@@ -1,6 +1,6 @@
 // Accounts and sessions against the Postgres primary: register, login, guest sessions, refresh-token rotation
 // with reuse detection (a token reused after its grace revokes its whole family), logout, and the scheduled pruning
-// of tokens that can never be used again.
+// of tokens (refresh tokens, emailed links) that can never be used again.
 import { sql } from 'drizzle-orm';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../../../lib/auth/password';
 import {
@@ -35,7 +35,8 @@ export interface Session {
 const refreshDays = (env: IdentityEnv, role: Identity['role']) =>
   role === 'guest' ? gatewayConfig(env).GUEST_SESSION_TTL_DAYS : gatewayConfig(env).REFRESH_TOKEN_TTL_DAYS;
 
-async function db<T>(
+/** A statement on the primary, its database errors mapped to AppError (503 when it is down). */
+export async function db<T>(
   env: IdentityEnv,
   run: (primary: ReturnType<typeof createDb>['$primary']) => Promise<T>,
 ): Promise<T> {
@@ -191,6 +192,13 @@ export async function pruneRefreshTokens(env: IdentityEnv): Promise<{ deleted: n
     deleted += count;
     if (count < PRUNE_BATCH) break;
   }
-  log.info('refresh tokens pruned', { deleted });
+  // Emailed links (account_tokens) expired as long ago go too: used or not, they can never work again.
+  const links = await db(env, (p) =>
+    p.execute(sql`delete from account_tokens where token_hash in (
+                    select token_hash from account_tokens
+                    where expires_at < now() - make_interval(hours => ${PRUNE_AFTER_HOURS})
+                    limit ${PRUNE_BATCH * PRUNE_MAX_BATCHES})`),
+  );
+  log.info('refresh tokens pruned', { deleted, linksDeleted: Number(links.rowCount ?? 0) });
   return { deleted };
 }

@@ -8,7 +8,7 @@
 // one (global, per rule), and an edge count as well cost every request a call (under `wrangler dev` a Durable
 // Object fetch, the largest cost of a cached read: issue 10). A caller who slows the store is counted by the edge
 // tier from then on, so the limit holds per location, as it did.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { AppError } from '../../../../lib/errors';
 import { log } from '../../../../lib/log';
@@ -16,7 +16,7 @@ import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { refillOf } from './backends';
 import { type EdgeCounter, edgeCount, overloaded } from './edge';
-import { classify, edgeOf, type Rule, routeClass, rules } from './rules';
+import { classify, edgeOf, type Rule, type RuleName, routeClass, rules } from './rules';
 import { storeFor } from './store';
 
 /**
@@ -106,4 +106,36 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   };
+}
+
+/**
+ * A rule on a key that only the handler knows (the email address in a body): the store's verdict, with the same
+ * headers and 429 as the middleware's. Called after the middleware counted the request per address on the edge
+ * tier, so a store that answers late leaves that verdict standing; a store that is down refuses (fail-closed rule).
+ */
+export async function limitByKey(c: Context<GatewayApp>, name: RuleName, key: string): Promise<void> {
+  const config = gatewayConfig(c.env);
+  const store = storeFor(c.env, config);
+  if (!store) return;
+  const rule = rules(config)[name];
+  const verdict = await store.check(rule, key, config.RATE_LIMIT_TIMEOUT_MS, (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // No execution context (a direct app.request in a test): the call still runs, unheld.
+    }
+  });
+  if (verdict.kind === 'down' && rule.failClosed) {
+    const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    throw new AppError('RATE_LIMITER_UNAVAILABLE', 'This operation is paused for a moment; try again shortly.', {
+      retryAfter,
+    });
+  }
+  if (verdict.kind !== 'answer' || verdict.result.success) return;
+  const now = Date.now();
+  const retryAfter = Math.max(1, Math.ceil((verdict.result.reset - now) / 1000));
+  throw new AppError('RATE_LIMITED', `Too many emails asked for this address; try again in ${retryAfter} s.`, {
+    retryAfter,
+    headers: rateHeaders(rule, verdict.result, now),
+  });
 }

@@ -12,6 +12,7 @@ export type RuleName =
   | 'merchant'
   | 'admin'
   | 'auth'
+  | 'accountEmail'
   | 'guestCreation'
   | 'checkout'
   | 'webhook';
@@ -36,16 +37,17 @@ const varOf: Record<RuleName, keyof GatewayConfig> = {
   merchant: 'RATE_LIMIT_MERCHANT',
   admin: 'RATE_LIMIT_ADMIN',
   auth: 'RATE_LIMIT_AUTH',
+  accountEmail: 'RATE_LIMIT_ACCOUNT_EMAIL',
   guestCreation: 'RATE_LIMIT_GUEST_CREATION',
   checkout: 'RATE_LIMIT_CHECKOUT',
   webhook: 'RATE_LIMIT_WEBHOOK',
 };
 
-// Closed where an attacker gains from an outage: guessing passwords, minting identities (free guests are what
-// hoards stock) and paying. The edge tier alone is a per-location count, too loose for those. Open for reading,
-// carts and Stripe's webhook (whose signature is the real gate): the edge tier still limits them per location,
-// and shoppers keep browsing through a Redis outage.
-const failClosed = new Set<RuleName>(['auth', 'guestCreation', 'checkout']);
+// Closed where an attacker gains from an outage: guessing passwords, minting identities (free guests are what hoards
+// stock), paying, and sending account emails (an inbox flooded through us). The edge tier alone is a per-location
+// count, too loose for those. Open for reading, carts and Stripe's webhook (whose signature is the real gate): the edge
+// tier still limits them per location, and shoppers keep browsing through a Redis outage.
+const failClosed = new Set<RuleName>(['auth', 'accountEmail', 'guestCreation', 'checkout']);
 
 type Cell = { rule: RuleName; key: 'address' | 'subject' };
 const byRole = (key: Cell['key']): Record<Tier, Cell> => ({
@@ -63,7 +65,10 @@ const everyone = (rule: RuleName, key: Cell['key']): Record<Tier, Cell> => ({
   admin: { rule, key },
 });
 
-/** The table: route class x tier -> rule and key. Credential routes count per address whoever calls. */
+/**
+ * The table: route class x tier -> rule and key. Credential routes count per address whoever calls. One rule is not
+ * in it: `accountEmail`, keyed by an email address that only the route's body names (limitByKey, middleware.ts).
+ */
 export const table: Record<RouteClass, Record<Tier, Cell>> = {
   browse: byRole('subject'),
   cart: byRole('subject'),
@@ -98,11 +103,21 @@ export function rules(config: GatewayConfig): Record<RuleName, Rule> {
   return r;
 }
 
-const authPaths = new Set(['/v1/auth/login', '/v1/auth/register', '/v1/auth/refresh']);
+// Every route that takes a password or an emailed link's token, or sends such a link to an address it is given.
+const authPaths = new Set([
+  '/v1/auth/login',
+  '/v1/auth/register',
+  '/v1/auth/refresh',
+  '/v1/auth/password-reset',
+  '/v1/auth/password-reset/confirm',
+  '/v1/auth/verify-email',
+]);
 
 /** The route class of a request, by path and method. */
 export function routeClass(method: string, path: string): RouteClass {
   if (authPaths.has(path)) return 'auth';
+  // Deleting the account takes the password again: guessing it is guessing a password.
+  if (path === '/v1/me' && method === 'DELETE') return 'auth';
   if (path === '/v1/auth/guest' && method === 'POST') return 'guestCreation';
   if (path === '/v1/webhooks/stripe') return 'webhook';
   if (path === '/v1/checkout' || path.startsWith('/v1/checkout/')) return 'checkout';

@@ -1,9 +1,17 @@
 // Identity routes: register, login (merging a guest cart when a guest token is the bearer), guest sessions,
-// refresh-token rotation, logout, and the public keys that verify our access tokens.
+// refresh-token rotation, logout, password reset and email verification by emailed links, and the public keys that
+// verify our access tokens.
 import { createRoute, z } from '@hono/zod-openapi';
+import {
+  Accepted,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  VerifyEmailBody,
+} from '../../../../lib/auth/account-schemas';
 import { LoginBody, LoginSession, RefreshBody, RegisterBody, Session } from '../../../../lib/auth/schemas';
 import { authKeys } from '../../../../lib/auth/tokens';
 import { traced } from '../../../../lib/trace';
+import * as links from '../auth/account-links.service';
 import * as identity from '../auth/identity.service';
 import { jsonBody } from '../middleware/json-body';
 import * as example from './examples';
@@ -21,6 +29,7 @@ authRoutes.openapi(
     path: '/register',
     tags: ['Identity'],
     summary: 'Create a customer account and sign in',
+    description: 'A link to verify the email address is emailed at once (`POST /v1/auth/verify-email`).',
     middleware: [jsonBody()] as const,
     request: { body: { required: true, ...json(RegisterBody, { ...example.login, name: 'Ada' }) } },
     responses: {
@@ -30,7 +39,96 @@ authRoutes.openapi(
       429: tooMany,
     },
   }),
-  async (c) => c.json(await identity.register(c.env, c.req.valid('json')), 201, noStore),
+  async (c) => {
+    const session = await identity.register(c.env, c.req.valid('json'));
+    await links.requestVerification(c, session.subject, { onRequest: false });
+    return c.json(session, 201, noStore);
+  },
+);
+
+const resetAccepted = 'If an account has this email, a link to choose a new password is on its way.';
+
+authRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/password-reset',
+    tags: ['Identity'],
+    summary: 'Email a single-use link to choose a new password',
+    description:
+      'Always 202, after the same work whether or not an account has the email (no account enumeration). The ' +
+      'link opens `/account/reset?token=…` on SHOP_ORIGIN and works once, for PASSWORD_RESET_TTL_MINUTES (30). ' +
+      'Limited per address (RATE_LIMIT_AUTH) and per email (RATE_LIMIT_ACCOUNT_EMAIL, 3 per 15 minutes).',
+    middleware: [jsonBody()] as const,
+    request: { body: { required: true, ...json(PasswordResetBody, { email: example.login.email }) } },
+    responses: {
+      202: { description: 'Taken (whether or not the account exists)', ...json(Accepted, { message: resetAccepted }) },
+      ...bodyFailures,
+      429: failure('Too many attempts from this address or for this email (RATE_LIMITED, with Retry-After)'),
+    },
+  }),
+  async (c) => {
+    await links.requestPasswordReset(c, c.req.valid('json').email);
+    return c.json({ message: resetAccepted }, 202, noStore);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/password-reset/confirm',
+    tags: ['Identity'],
+    summary: 'Set a new password with the emailed token; signs out every session',
+    description:
+      'The token works once (two confirms racing: one wins) and only until it expires. A confirmed reset also ' +
+      "uses up the account's other reset links, marks the email verified and revokes every refresh-token family.",
+    middleware: [jsonBody()] as const,
+    request: {
+      body: {
+        required: true,
+        ...json(PasswordResetConfirmBody, {
+          token: 'q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ',
+          password: 'a new long password',
+        }),
+      },
+    },
+    responses: {
+      204: { description: 'The password is changed; sign in with it' },
+      ...bodyFailures,
+      400: failure('A bad body (VALIDATION_FAILED), or a token unknown, used or expired (INVALID_LINK_TOKEN)'),
+      429: tooMany,
+    },
+  }),
+  async (c) => {
+    const { token, password } = c.req.valid('json');
+    await links.confirmPasswordReset(c, token, password);
+    return c.body(null, 204, noStore);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/verify-email',
+    tags: ['Identity'],
+    summary: 'Confirm an email address with the emailed token',
+    description:
+      'The link (`/account/verify?token=…`) is emailed at registration and by `POST /v1/me/verify-email`; it works ' +
+      'once, for EMAIL_VERIFY_TTL_MINUTES (a day), and only while the account still has the address it went to.',
+    middleware: [jsonBody()] as const,
+    request: {
+      body: { required: true, ...json(VerifyEmailBody, { token: 'q3V0dGVyZmx5LXRva2VuLWZyb20tdGhlLWVtYWlsZWQ' }) },
+    },
+    responses: {
+      204: { description: 'The email is verified' },
+      ...bodyFailures,
+      400: failure('A bad body (VALIDATION_FAILED), or a token unknown, used or expired (INVALID_LINK_TOKEN)'),
+      429: tooMany,
+    },
+  }),
+  async (c) => {
+    await links.confirmVerification(c, c.req.valid('json').token);
+    return c.body(null, 204, noStore);
+  },
 );
 
 authRoutes.openapi(

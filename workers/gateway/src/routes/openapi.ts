@@ -66,6 +66,12 @@ const tags = [
       'sent as the bearer of `/login` merges the guest cart into the account.',
   },
   {
+    name: 'Account',
+    description:
+      "A customer's own account: the profile, saved addresses, email verification and deleting the account. " +
+      'Password resets and verification links are emailed, single use and short-lived (under Identity).',
+  },
+  {
     name: 'Cart',
     description:
       "The caller's own cart (guests included), priced from the catalog, never from the client. Every answer " +

@@ -7,6 +7,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppFetch } from '../web/api';
 import { MAX_FORM_BYTES } from '../web/forms';
+import { accountLinkPages } from './account.links';
+import { accountPages } from './account.routes';
 import { browseRoutes } from './browse';
 import { buyRoutes } from './buy.routes';
 import { messagePage } from './page';
@@ -51,6 +53,8 @@ export function shopRoutes(appFetch: AppFetch): Hono<ShopApp> {
 
   // Each section's pages are a Hono<ShopApp> mounted here at '/', their paths in paths.ts (so the middleware above
   // and the storefront's CSP apply to them).
+  r.route('/', accountPages);
+  r.route('/', accountLinkPages);
   r.route('/', browseRoutes());
   r.route('/', productRoutes());
   r.route('/', buyRoutes());
