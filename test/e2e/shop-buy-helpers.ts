@@ -77,17 +77,17 @@ export function orderIdOf(res: Response): string {
  * `stock` (its units on hand), 25.00 each. Written to the primary as the seed writes products, stock through the
  * admin API.
  */
-export async function variantProduct(word: string, stock: Record<string, number>) {
+export async function variantProduct<Size extends string>(word: string, stock: Record<Size, number>) {
   const title = `Journey tee ${word}`;
   const slug = `journey-tee-${word}`;
-  const sizes = Object.keys(stock);
+  const sizes = Object.keys(stock) as Size[];
   const [row] = await primary<{ id: string }>(
     `insert into products (slug, title, description, brand, category_id, price_amount, currency, images, options)
      values ($1, $2, 'A soft tee for the browser journey.', 'Testbrand', (select id from categories where slug = 'kitchen'),
              2500, 'USD', '[]', $3) returning id`,
     [slug, title, JSON.stringify([{ name: 'Size', values: sizes }])],
   );
-  const skus: Record<string, string> = {};
+  const skus = {} as Record<Size, string>;
   for (const size of sizes) {
     const sku = `JT-${word}-${size}`.toUpperCase().slice(0, 60);
     await primary(
@@ -95,7 +95,7 @@ export async function variantProduct(word: string, stock: Record<string, number>
        values ($1, $2, $3, $4, 2500, 'USD')`,
       [row!.id, sku, size, JSON.stringify({ Size: size })],
     );
-    await ok('set stock', setStock(sku, stock[size]!));
+    await ok('set stock', setStock(sku, stock[size]));
     skus[size] = sku;
   }
   return { slug, title, skus };
