@@ -5,16 +5,18 @@
 //  - workers, inventory: tests inside workerd (@cloudflare/vitest-plugin) with the stack's Postgres,
 //  - cart, gateway-durable-object: Durable Objects and the gateway inside workerd, no stack,
 //  - gateway-upstash: the gateway inside workerd on the stack's Upstash bridge (only with redis-server),
-//  - e2e: tests in Node against the running gateway,
+//  - e2e: tests in Node against the running gateway, three files at a time,
+//  - e2e-serial: the e2e files that disturb or count global state (test/stack.config.ts), one at a time, after e2e,
 //  - tools: tests of the local dev tools, which start their own Postgres / Redis on free ports.
-// groupOrder runs e2e after the workerd projects, so that the e2e "database down" tests never overlap another
-// project's queries.
+// groupOrder runs e2e after the workerd projects and e2e-serial after e2e, so that the "database down" tests never
+// overlap another project's queries.
 //
 // The Upstash suite (gateway-upstash and the files named *upstash* / *redis*) is the one conditional part: it runs
 // wherever redis-server is installed and always in CI; elsewhere it is left out and the run says so in one line.
+import { existsSync } from 'node:fs';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { configDefaults, defineConfig } from 'vitest/config';
-import { redisTestFiles, upstashSkippedNotice, upstashSuite } from './test/stack.config';
+import { redisTestFiles, serialE2eFiles, upstashSkippedNotice, upstashSuite } from './test/stack.config';
 
 const stackSetup = ['./test/global-setup.ts'];
 /** Every project's timeouts unless it sets its own: inline projects do not inherit the root `test` options. */
@@ -22,6 +24,8 @@ const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
 const withRedis = upstashSuite();
 if (!withRedis) console.log(upstashSkippedNotice());
 const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude, ...redisTestFiles];
+// A misspelt name would quietly run that file beside the others.
+for (const file of serialE2eFiles) if (!existsSync(file)) throw new Error(`serialE2eFiles: no ${file}`);
 
 /**
  * The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth, the webhook a
@@ -184,13 +188,28 @@ export default defineConfig({
           ...timeouts,
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],
-          exclude,
+          exclude: [...exclude, ...serialE2eFiles],
           globalSetup: stackSetup,
           // The 200-shopper race can take a while on two busy cores.
           testTimeout: 60_000,
-          // One shared stack: files run one after another so a "database down" test never overlaps another.
-          fileParallelism: false,
+          // Files that keep to their own data run three at a time: most of their time is spent waiting (webhooks,
+          // the Queue, hold expiry), not on the CPU.
+          maxWorkers: 3,
           sequence: { concurrent: false, groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'e2e-serial',
+          ...timeouts,
+          environment: 'node',
+          include: serialE2eFiles,
+          exclude,
+          globalSetup: stackSetup,
+          testTimeout: 60_000,
+          // One file at a time, after every other e2e file: these stop Postgres, hang Stripe, or count globally.
+          fileParallelism: false,
+          sequence: { concurrent: false, groupOrder: 2 },
         },
       },
       {
@@ -201,7 +220,7 @@ export default defineConfig({
           include: ['dev/**/*.test.ts'],
           exclude,
           testTimeout: 60_000,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

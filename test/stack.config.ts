@@ -81,6 +81,45 @@ export function upstashSuite(): boolean {
 /** Test files that need redis-server; named so (upstash/redis in the file name) and left out without it. */
 export const redisTestFiles = ['**/*upstash*.test.ts', '**/*redis*.test.ts'];
 
+/**
+ * The e2e files that run one at a time, after the others (which run several at once against the same stack). A file
+ * belongs here when it disturbs what every other file relies on (stops Postgres or Redis, pauses the replica, hangs
+ * the local Stripe, stalls the shared notifications consumer, takes both cores), or when it asserts on state that
+ * any other file changes (global figures and counts, cache hits that a merchant write's new generation ends, fixed
+ * timing windows). Everything else must use its own data, addresses (freshIp) and words (uniqueWord).
+ */
+export const serialE2eFiles = [
+  // Stop Postgres, the replica or Redis, or pause the replica's replay.
+  'database-down',
+  'checkout-outage',
+  'checkout-prices', // stops the replica
+  'inventory-ledger', // stops Postgres
+  'ops-alerts',
+  'ops-signals', // also hangs the local Stripe
+  'admin-orders-replica',
+  'cache', // also: HIT/STALE of the current generation
+  'rate-limit.upstash',
+  // Hang the local Stripe or stall the notifications consumer for everyone.
+  'checkout-brownout',
+  'admin-refunds-hang',
+  'notify-emails-stall',
+  'notify-webhooks', // its failing and hanging endpoints receive every file's order.paid
+  // Take both cores.
+  'checkout-race',
+  'flash-sale',
+  'admin-bulk-10k',
+  // Assert on global state or timing.
+  'admin-audit', // makes every audit insert fail for a while; counts the whole log
+  'admin-bulk', // exports the whole catalog
+  'admin-images', // counts the whole audit log
+  'catalog', // pages a category other files insert into
+  'console-session', // a global route figure, exactly
+  'ops-figures',
+  'orders-lost-copy',
+  'rate-limit', // exact answers inside one 10 s window
+  'shop', // cache hits of the current generation
+].map((name) => `test/e2e/${name}.test.ts`);
+
 export const upstashSkippedNotice = () =>
   `[tests] Upstash suite not run: ${redisMissing()}; left out: the gateway-upstash project and ` +
   `${redisTestFiles.join(', ')} (in CI it always runs)`;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customer, linkOf, mailTo } from './account-helpers';
 import { addToCart, checkout, freshSku } from './checkout-helpers';
 import { consoleContext, launchChromium, overflows, scriptErrorsOf, submit, unlabelled } from './console-browser-kit';
-import { client, gateway, ok, primary } from './helpers';
+import { client, freshIp, gateway, ok, primary } from './helpers';
 import { PASSWORD } from './identity-helpers';
 
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.data/artifacts/shop');
@@ -161,7 +161,11 @@ describe('account pages in a browser', () => {
   it('refuses a form posted without the CSRF token (403) and changes nothing', async () => {
     const res = await fetch(`${gateway()}/account/reset`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gateway() },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: gateway(),
+        'cf-connecting-ip': freshIp(),
+      },
       body: 'email=someone%40example.com',
       signal: AbortSignal.timeout(10_000),
     });

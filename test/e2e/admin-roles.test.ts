@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { guestToken } from './checkout-helpers';
-import { gateway } from './helpers';
+import { freshIp, gateway } from './helpers';
 import { registered } from './identity-helpers';
 
 const spec = JSON.parse(fs.readFileSync(path.join(__dirname, '../../docs/openapi.json'), 'utf8')) as {
@@ -37,6 +37,7 @@ async function call(method: string, template: string, token?: string) {
   const res = await fetch(`${gateway()}${concrete(template)}`, {
     method,
     headers: {
+      'cf-connecting-ip': freshIp(),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
     },

@@ -14,8 +14,12 @@ export const devAccounts = () =>
  * its own documentation-range address unless the test names one, so tests never share a limit by accident.
  */
 let ipCounter = 0;
+// e2e files run several at a time (vitest.config.ts): a random part per file keeps two files (or a recycled pid)
+// from ever sharing an address.
+// (An IPv6 group holds 16 bits: the pid is cut to them.)
+const ipFile = `${(process.pid & 0xffff).toString(16)}:${Math.floor(Math.random() * 0x10000).toString(16)}`;
 // Each in its own /64, as distinct subscribers are: stock caps count a whole IPv6 /64 as one network.
-export const freshIp = () => `2001:db8:${process.pid.toString(16)}:${(++ipCounter).toString(16)}::1`;
+export const freshIp = () => `2001:db8:${ipFile}:${(++ipCounter).toString(16)}::1`;
 
 /**
  * The typed client (lib/client, generated from the OpenAPI document) as the holder of `token`, or anonymous.
@@ -121,8 +125,12 @@ export async function eventually<T>(
 }
 
 let counter = 0;
+// Files run side by side (each in its own process): the pid keeps two files' words apart in the same millisecond.
+// The clock part wraps after 25 days, far longer than a test stack lives, and keeps words (and SKUs) short.
+const wordFile = (process.pid % 36 ** 4).toString(36).padStart(4, '0');
 /** A unique lowercase word, so a test's own search or data never meets another test's. */
-export const uniqueWord = (prefix = 'zq') => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}x`;
+export const uniqueWord = (prefix = 'zq') =>
+  `${prefix}${(Date.now() % 36 ** 6).toString(36).padStart(6, '0')}${wordFile}${(counter++).toString(36)}x`;
 
 /** Inserts a published product (and one variant) straight into the primary; returns its slug. */
 export async function insertProduct(p: {
