@@ -14,12 +14,12 @@ export const devAccounts = () =>
  * its own documentation-range address unless the test names one, so tests never share a limit by accident.
  */
 let ipCounter = 0;
-// e2e files run several at a time (vitest.config.ts): a random part per file keeps two files (or a recycled pid)
-// from ever sharing an address.
-// (An IPv6 group holds 16 bits: the pid is cut to them.)
-const ipFile = `${(process.pid & 0xffff).toString(16)}:${Math.floor(Math.random() * 0x10000).toString(16)}`;
-// Each in its own /64, as distinct subscribers are: stock caps count a whole IPv6 /64 as one network.
-export const freshIp = () => `2001:db8:${ipFile}:${(++ipCounter).toString(16)}::1`;
+// e2e files run several at a time (vitest.config.ts), each in its own process: the pid (folded into the 16 bits of
+// an IPv6 group) keeps two files' addresses apart.
+const ipFile = ((process.pid ^ (process.pid >>> 16)) & 0xffff).toString(16);
+// Each in its own /64, as distinct subscribers are: stock caps and the auth limits count a whole IPv6 /64 as one
+// network, so the counter is part of the /64.
+export const freshIp = () => `2001:db8:${ipFile}:${(++ipCounter & 0xffff).toString(16)}::1`;
 
 /**
  * The typed client (lib/client, generated from the OpenAPI document) as the holder of `token`, or anonymous.
