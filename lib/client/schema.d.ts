@@ -1539,6 +1539,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1578,6 +1580,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["ProductList"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Invalid parameters */
                 400: {
@@ -1645,6 +1654,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1698,6 +1709,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["ProductDetail"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Invalid parameters */
                 400: {
@@ -1772,6 +1790,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1806,6 +1826,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["CategoryTree"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Over the rate limit (RATE_LIMITED) */
                 429: {
@@ -7033,6 +7060,14 @@ export interface components {
                     hits: number;
                     lookups: number;
                     hitRatio: number | null;
+                    /** @description Catalog answers per cache tier, outermost first: each is counted at the tier that answered it (`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; `cache-api`: the location; `origin`: Postgres), `reached` are the misses of the tiers before it. */
+                    tiers: {
+                        /** @enum {string} */
+                        tier: "browser" | "memo" | "memory" | "cache-api" | "origin";
+                        hits: number;
+                        reached: number;
+                        hitRatio: number | null;
+                    }[];
                 };
                 rateLimited: {
                     count: number;
