@@ -1512,7 +1512,7 @@ export interface paths {
         };
         /**
          * List or search products
-         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query that produced it.
+         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt words corrected; the answer then names the corrected query in `didYouMean`.
          */
         get: {
             parameters: {
@@ -6982,6 +6982,11 @@ export interface components {
         ProductList: {
             items: components["schemas"]["ProductSummary"][];
             nextCursor: string | null;
+            /**
+             * @description Present when `q` found nothing and a correction of its misspelt words did: the corrected query, whose results these are (`shrit` → `shirt`). Later pages take the same `q` and cursor as usual.
+             * @example linen shirt
+             */
+            didYouMean?: string;
         };
         ProductSummary: {
             /** Format: uuid */

@@ -92,7 +92,8 @@ catalogRoutes.openapi(
     description:
       'Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its ' +
       'subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only ' +
-      'works with the query that produced it.',
+      'works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt ' +
+      'words corrected; the answer then names the corrected query in `didYouMean`.',
     request: { query: ProductListQuery },
     responses: {
       200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList, example.productList) },
