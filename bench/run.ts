@@ -5,6 +5,7 @@
 // hundreds of shoppers checking out at once for a few units: status counts, answers/s, oversell, every order paid
 // and in Postgres once), one hot InventoryDO driven from inside workerd (bench/inventory), and the cached list
 // with each rate-limit backend, and with the figures' recording off and on. Then the issue's table and the targets.
+// BENCH_ONLY=search: cache-miss searches by query class at BENCH_SEARCH_PRODUCTS products (./search.ts).
 // BENCH_ONLY=flash,cart,page,... runs only those scenarios (the bare worker always runs: every figure is a ratio to it).
 // Every run is bounded in time (BENCH_SECONDS) and in count (BENCH_MAX_REQUESTS). All workers run under
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
@@ -13,6 +14,7 @@ import { redisAvailable } from '../dev/redis';
 import type { Stack } from '../dev/stack';
 import { type FlashResult, flashSale } from './flash-sale';
 import { countCache, describeCache, fromManyClients, type Row, run, waitUp } from './load';
+import { printSearch, type SearchRow, searchProducts, searchScenario } from './search';
 import {
   apiOf,
   barePort,
@@ -79,6 +81,7 @@ const rows: Row[] = [];
 const limiterRows: Row[] = [];
 const figureRows: Row[] = [];
 let flash: FlashResult | undefined;
+let search: SearchRow[] | undefined;
 let inventory: HotInventory | undefined;
 
 interface HotInventory {
@@ -227,6 +230,16 @@ try {
       );
     }
   }
+  if (runs('search')) {
+    await withStack(
+      'off',
+      async (s) => {
+        search = await searchScenario(s);
+      },
+      {},
+      searchProducts,
+    );
+  }
 } finally {
   await stopAll();
 }
@@ -304,6 +317,8 @@ if (figureRows.length === 2) {
       `(ratio ${(on.rps / off.rps).toFixed(3)}); p99 ${on.p99} ms vs ${off.p99} ms`,
   );
 }
+
+if (search) printSearch(search);
 
 // The issue's table (markdown), for the session note.
 console.log('\n| scenario | req/s | p50 ms | p95 ms | p99 ms | of bare worker |\n|---|---|---|---|---|---|');

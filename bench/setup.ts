@@ -25,7 +25,8 @@ export const inventoryBenchPort = 28791;
 
 /**
  * Scenarios to run (BENCH_ONLY=flash,cart,...; all when unset): bare, cached, miss, cart, flash, inventory, limiter,
- * figures (the cached list with the figures' recording off, then on), page (the storefront's cached product page).
+ * figures (the cached list with the figures' recording off, then on), page (the storefront's cached product page),
+ * search (cache-miss searches by query class at BENCH_SEARCH_PRODUCTS products: ./search.ts).
  */
 export const scenarios = [
   'bare',
@@ -37,6 +38,7 @@ export const scenarios = [
   'limiter',
   'figures',
   'page',
+  'search',
 ] as const;
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -123,14 +125,18 @@ export async function withStack<T>(
   backend: 'off' | 'durable-object' | 'upstash' | 'production',
   fn: (s: Stack) => Promise<T>,
   extraVars: Record<string, string> = {},
+  /** A catalog of this many products (db/seed.ts), in a data folder of its own (.data/bench/search-<N>). */
+  seedProducts?: number,
 ): Promise<T> {
+  const root = seedProducts ? path.join(dataRoot, `search-${seedProducts}`) : dataRoot;
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
-  fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
-  log(`starting the stack with rate limits: ${backend}`);
+  fs.rmSync(path.join(root, 'wrangler'), { recursive: true, force: true });
+  log(`starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}`);
   current = await startStack({
-    dataRoot,
+    dataRoot: root,
     ports,
     logLevel: 'warn',
+    ...(seedProducts ? { seedProducts, log } : {}),
     ...(backend === 'production'
       ? { upstash: 'auto' as const }
       : {

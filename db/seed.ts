@@ -1,29 +1,32 @@
 // A realistic, deterministic catalog: a three-level category tree and 1,200 products with variants
-// (size / colour / capacity), integer prices in USD cents, images and descriptions.
-// Idempotent: fixed ids, slugs and SKUs with ON CONFLICT DO NOTHING, so re-running changes nothing.
-// CLI: DATABASE_URL=postgres://... tsx db/seed.ts
+// (size / colour / capacity), integer prices in USD cents, images and descriptions. `SEED_PRODUCTS=N` sizes it:
+// the first 1,200 products are always these, the rest come from db/seed.scale.ts (Zipf-like word frequencies).
+// Idempotent: fixed ids, slugs and SKUs with ON CONFLICT DO NOTHING, so re-running changes nothing. Written in
+// batches of multi-row `insert ... select from unnest(...)` (one parameter per column), one transaction per batch.
+// CLI: DATABASE_URL=postgres://... [SEED_PRODUCTS=100000] tsx db/seed.ts
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Leaf, tree } from './seed.data';
+import { rng, type SeedProduct, slugify, tailGenerator } from './seed.scale';
 
+/** The classic seed's size, and the default of SEED_PRODUCTS. */
 export const SEED_PRODUCTS = 1200;
+/** The largest SEED_PRODUCTS accepted. */
+export const MAX_SEED_PRODUCTS = 5_000_000;
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** SEED_PRODUCTS from the environment: a whole number 1..MAX_SEED_PRODUCTS (underscores allowed), default 1,200. */
+export function seedSize(value: string | undefined = process.env.SEED_PRODUCTS): number {
+  if (value === undefined || value.trim() === '') return SEED_PRODUCTS;
+  const n = Number(value.trim().replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_PRODUCTS) {
+    throw new Error(`SEED_PRODUCTS must be a whole number from 1 to ${MAX_SEED_PRODUCTS}, not "${value}".`);
+  }
+  return n;
 }
+
 // Re-seeded by every seedData() call, so the same catalog comes out however often it runs in one process.
 let rand = rng(20261123);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-const slugify = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
 const hex = (n: number) =>
   Math.floor(rand() * 16 ** n)
     .toString(16)
@@ -37,18 +40,7 @@ interface CategoryRow {
   path: string;
   position: number;
 }
-interface ProductRow {
-  id: string;
-  slug: string;
-  title: string;
-  description: string;
-  brand: string;
-  category: string;
-  priceAmount: number;
-  images: string[];
-  createdAt: string;
-  variants: { sku: string; title: string; options: Record<string, string>; priceAmount: number; position: number }[];
-}
+type ProductRow = SeedProduct;
 
 function categories(): { rows: CategoryRow[]; leaves: { path: string; slug: string; leaf: Leaf }[] } {
   const rows: CategoryRow[] = [];
@@ -124,105 +116,157 @@ function product(n: number, cat: { slug: string; leaf: Leaf }): ProductRow {
   };
 }
 
-/** The whole seed, computed (not yet written). */
-export function seedData() {
+/** The products of a seed of `count`, in batches of `batch`, generated as they are asked for (a million do not
+ * fit in memory at once). The first 1,200 are the classic seed's; the same `count` gives the same products. */
+export function* seedBatches(count: number = SEED_PRODUCTS, batch = 5000): Generator<ProductRow[]> {
   rand = rng(20261123);
-  const { rows, leaves } = categories();
-  const products = Array.from({ length: SEED_PRODUCTS }, (_, i) => product(i + 1, leaves[i % leaves.length]!));
-  return { categories: rows, products };
+  const { leaves } = categories();
+  const tail = tailGenerator(leaves);
+  let chunk: ProductRow[] = [];
+  for (let n = 1; n <= count; n++) {
+    chunk.push(n <= SEED_PRODUCTS ? product(n, leaves[(n - 1) % leaves.length]!) : tail(n));
+    if (chunk.length === batch) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
 }
 
-async function insertMany(client: pg.ClientBase, table: string, cols: string[], rows: unknown[][], conflict: string) {
-  for (let i = 0; i < rows.length; i += 250) {
-    const chunk = rows.slice(i, i + 250);
-    const params: unknown[] = [];
-    const tuples = chunk.map((r) => `(${r.map((v) => `$${params.push(v)}`).join(', ')})`);
+/** The whole seed, computed (not yet written): for sizes that fit in memory. */
+export function seedData(count: number = SEED_PRODUCTS) {
+  const products = [...seedBatches(count)].flat();
+  return { categories: categories().rows, products };
+}
+
+/** One batch of products, their variants and (for the sized tail) their starting stock, in one transaction. */
+async function writeBatch(client: pg.ClientBase, ids: Map<string, number>, batch: ProductRow[]) {
+  const col = <T>(f: (p: ProductRow) => T) => batch.map(f);
+  const variants = batch.flatMap((p) => p.variants.map((v) => ({ ...v, productId: p.id })));
+  const vcol = <T>(f: (v: (typeof variants)[number]) => T) => variants.map(f);
+  const stocked = variants.filter((v) => v.stock !== undefined);
+  await client.query('begin');
+  try {
     await client.query(
-      `insert into ${table} (${cols.join(', ')}) values ${tuples.join(', ')} on conflict (${conflict}) do nothing`,
-      params,
+      `insert into products (id, slug, title, description, brand, category_id, status, price_amount, currency, images,
+                             created_at, updated_at)
+       select id, slug, title, description, brand, category_id, 'published', price_amount, 'USD', images::jsonb,
+              created_at, created_at
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[],
+                   $9::timestamptz[]) as t(id, slug, title, description, brand, category_id, price_amount, images,
+                                           created_at)
+       on conflict (slug) do nothing`,
+      [
+        col((p) => p.id),
+        col((p) => p.slug),
+        col((p) => p.title),
+        col((p) => p.description),
+        col((p) => p.brand),
+        col((p) => ids.get(p.category)),
+        col((p) => p.priceAmount),
+        col((p) => JSON.stringify(p.images)),
+        col((p) => p.createdAt),
+      ],
     );
+    await client.query(
+      `insert into product_variants (product_id, sku, title, options, price_amount, currency, position)
+       select product_id, sku, title, options::jsonb, price_amount, 'USD', position
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[])
+            as t(product_id, sku, title, options, price_amount, position)
+       on conflict (sku) do nothing`,
+      [
+        vcol((v) => v.productId),
+        vcol((v) => v.sku),
+        vcol((v) => v.title),
+        vcol((v) => JSON.stringify(v.options)),
+        vcol((v) => v.priceAmount),
+        vcol((v) => v.position),
+      ],
+    );
+    if (stocked.length) {
+      await client.query(
+        `insert into inventory_levels (sku, initial_on_hand, on_hand, available)
+         select sku, n, n, n from unnest($1::text[], $2::int[]) as t(sku, n) on conflict (sku) do nothing`,
+        [stocked.map((v) => v.sku), stocked.map((v) => v.stock)],
+      );
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
   }
 }
 
-export async function seed(databaseUrl: string): Promise<{ categories: number; products: number; variants: number }> {
-  const data = seedData();
+export interface SeedOptions {
+  /** How many products (default: SEED_PRODUCTS from the environment, else 1,200). */
+  products?: number;
+  /** Called after each batch once the seed is larger than the classic one (e.g. a progress line). */
+  progress?: (done: number, total: number, elapsedMs: number) => void;
+}
+
+export async function seed(
+  databaseUrl: string,
+  opts: SeedOptions = {},
+): Promise<{ categories: number; products: number; variants: number }> {
+  const count = opts.products ?? seedSize();
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
+  const started = Date.now();
   try {
+    // A seed is rebuilt from scratch if lost: no need to wait for each batch's WAL flush.
+    await client.query('set synchronous_commit = off');
     await client.query('begin');
-    for (const c of data.categories) {
+    for (const c of categories().rows) {
       await client.query(
         `insert into categories (slug, name, parent_id, path, position)
          values ($1, $2, (select id from categories where slug = $3), $4, $5) on conflict (slug) do nothing`,
         [c.slug, c.name, c.parent, c.path, c.position],
       );
     }
+    await client.query('commit');
     const ids = new Map(
       (await client.query<{ id: number; slug: string }>('select id, slug from categories')).rows.map((r) => [
         r.slug,
         r.id,
       ]),
     );
-    await insertMany(
-      client,
-      'products',
-      [
-        'id',
-        'slug',
-        'title',
-        'description',
-        'brand',
-        'category_id',
-        'status',
-        'price_amount',
-        'currency',
-        'images',
-        'created_at',
-        'updated_at',
-      ],
-      data.products.map((p) => [
-        p.id,
-        p.slug,
-        p.title,
-        p.description,
-        p.brand,
-        ids.get(p.category),
-        'published',
-        p.priceAmount,
-        'USD',
-        JSON.stringify(p.images),
-        p.createdAt,
-        p.createdAt,
-      ]),
-      'slug',
-    );
-    await insertMany(
-      client,
-      'product_variants',
-      ['product_id', 'sku', 'title', 'options', 'price_amount', 'currency', 'position'],
-      data.products.flatMap((p) =>
-        p.variants.map((v) => [p.id, v.sku, v.title, JSON.stringify(v.options), v.priceAmount, 'USD', v.position]),
-      ),
-      'sku',
-    );
-    // Starting stock, deterministic per SKU (25 to 224 units): each InventoryDO takes it on first use.
+    let done = 0;
+    // A sized seed loaded before (its last product is there) is not generated again: a million would take minutes.
+    const loaded =
+      count > SEED_PRODUCTS &&
+      (
+        await client.query('select 1 from products where right(slug, $2) = $1 limit 1', [
+          `-${count}`,
+          `${count}`.length + 1,
+        ])
+      ).rowCount === 1;
+    for (const batch of loaded ? [] : seedBatches(count)) {
+      await writeBatch(client, ids, batch);
+      done += batch.length;
+      if (count > SEED_PRODUCTS) opts.progress?.(done, count, Date.now() - started);
+    }
+    // Starting stock of the classic seed, deterministic per SKU (25 to 224 units): each InventoryDO takes it on
+    // first use. (The sized tail's stock was written with its batches.)
     await client.query(
       `insert into inventory_levels (sku, initial_on_hand, on_hand, available)
        select sku, 25 + abs(hashtext(sku)) % 200, 25 + abs(hashtext(sku)) % 200, 25 + abs(hashtext(sku)) % 200
        from product_variants on conflict (sku) do nothing`,
     );
-    await client.query('commit');
     const counts = await client.query<{ c: string; p: string; v: string }>(
       'select (select count(*) from categories) c, (select count(*) from products) p, (select count(*) from product_variants) v',
     );
     const row = counts.rows[0]!;
     return { categories: Number(row.c), products: Number(row.p), variants: Number(row.v) };
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
   } finally {
     await client.end();
   }
+}
+
+/** A progress line for a sized seed: done, rate, and what is left at that rate. */
+export function progressLine(done: number, total: number, elapsedMs: number): string {
+  const rate = done / Math.max(elapsedMs / 1000, 0.001);
+  const left = (total - done) / Math.max(rate, 1);
+  return `seed: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} products, ${Math.round(rate)}/s, ~${Math.ceil(left)}s left`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -231,5 +275,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error('DATABASE_URL is not set.');
     process.exit(2);
   }
-  console.log(await seed(url));
+  const started = Date.now();
+  const counts = await seed(url, { progress: (d, t, ms) => console.log(progressLine(d, t, ms)) });
+  console.log({ ...counts, seconds: (Date.now() - started) / 1000 });
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
-import { seed } from '../db/seed';
+import { progressLine, seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { WEBHOOK_EVENTS } from '../lib/payments/events';
 import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
@@ -70,6 +70,8 @@ export interface StackOptions {
   notificationsMaxRetries?: number;
   /** Webhook delivery retries of the local Stripe server (base delay, attempts). */
   stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
+  /** Products in the seed (default: SEED_PRODUCTS from the environment, else 1,200: db/seed.ts). */
+  seedProducts?: number;
 }
 
 export interface Stack {
@@ -117,7 +119,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     log('migrations and seed (idempotent)');
     await runMigrations(pg.primaryUrl);
-    const counts = await seed(pg.primaryUrl);
+    // SEED_PRODUCTS sizes the catalog (db/seed.ts; default 1,200): a large one prints its progress.
+    const counts = await seed(pg.primaryUrl, {
+      ...(opts.seedProducts ? { products: opts.seedProducts } : {}),
+      progress: (d, t, ms) => log(progressLine(d, t, ms)),
+    });
     log(`catalog: ${counts.products} products, ${counts.variants} variants, ${counts.categories} categories`);
     await seedDevAccounts(pg.primaryUrl);
 

@@ -85,3 +85,12 @@ export const productVariants = pgTable(
     check('product_variants_price_nonnegative', sql`${t.priceAmount} >= 0`),
   ],
 );
+
+// The words of every product's title and brand (unstemmed, lower case), with the number of products that brought
+// each: the lexicon that typo tolerance looks words up in (trigram distance, then edit distance: pg_trgm and
+// fuzzystrmatch). Kept by statement triggers on `products` (migration 0011), so every write path feeds it; counts
+// only grow (a renamed product's old words stay: a suggestion is only shown when it finds products).
+export const searchWords = pgTable('search_words', {
+  word: text('word').primaryKey(),
+  ndoc: integer('ndoc').notNull().default(1),
+});

@@ -82,7 +82,19 @@ export const ProductSummary = z
   .openapi('ProductSummary');
 
 export const ProductList = z
-  .object({ items: z.array(ProductSummary), nextCursor: z.string().nullable() })
+  .object({
+    items: z.array(ProductSummary),
+    nextCursor: z.string().nullable(),
+    didYouMean: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'Present when `q` found nothing and a correction of its misspelt words did: the corrected query, whose ' +
+          'results these are (`shrit` → `shirt`). Later pages take the same `q` and cursor as usual.',
+        example: 'linen shirt',
+      }),
+  })
   .openapi('ProductList');
 
 export const Variant = z

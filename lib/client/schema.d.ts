@@ -1512,7 +1512,7 @@ export interface paths {
         };
         /**
          * List or search products
-         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query that produced it.
+         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt words corrected; the answer then names the corrected query in `didYouMean`.
          */
         get: {
             parameters: {
@@ -1539,6 +1539,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1578,6 +1580,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["ProductList"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Invalid parameters */
                 400: {
@@ -1645,6 +1654,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1698,6 +1709,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["ProductDetail"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Invalid parameters */
                 400: {
@@ -1772,6 +1790,8 @@ export interface paths {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
                         "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
                         "x-catalog-generation"?: string;
                         /** @description The size of the caller's token bucket */
@@ -1806,6 +1826,13 @@ export interface paths {
                          */
                         "application/json": components["schemas"]["CategoryTree"];
                     };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Over the rate limit (RATE_LIMITED) */
                 429: {
@@ -6955,6 +6982,11 @@ export interface components {
         ProductList: {
             items: components["schemas"]["ProductSummary"][];
             nextCursor: string | null;
+            /**
+             * @description Present when `q` found nothing and a correction of its misspelt words did: the corrected query, whose results these are (`shrit` → `shirt`). Later pages take the same `q` and cursor as usual.
+             * @example linen shirt
+             */
+            didYouMean?: string;
         };
         ProductSummary: {
             /** Format: uuid */
@@ -7033,6 +7065,14 @@ export interface components {
                     hits: number;
                     lookups: number;
                     hitRatio: number | null;
+                    /** @description Catalog answers per cache tier, outermost first: each is counted at the tier that answered it (`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; `cache-api`: the location; `origin`: Postgres), `reached` are the misses of the tiers before it. */
+                    tiers: {
+                        /** @enum {string} */
+                        tier: "browser" | "memo" | "memory" | "cache-api" | "origin";
+                        hits: number;
+                        reached: number;
+                        hitRatio: number | null;
+                    }[];
                 };
                 rateLimited: {
                     count: number;

@@ -4,6 +4,12 @@ import type { RpcResult } from '../rpc';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'STALE';
 
+/**
+ * Which tier of the cache answered (docs/catalog.md#caching-and-the-invalidation-bound): the browser's own copy
+ * (a 304 to If-None-Match), the gateway's memo, the catalog isolate's memory, the location's Cache API, or Postgres.
+ */
+export type CacheTier = 'browser' | 'memo' | 'memory' | 'cache-api' | 'origin';
+
 /** A catalog answer as the edge cache holds it: the JSON body, ready to be sent as it is. */
 export interface CachedAnswer {
   body: string;
@@ -13,6 +19,10 @@ export interface CachedAnswer {
   cacheControl: string;
   /** The catalog generation the answer belongs to (its cache key's): pages cached from it key on it too. */
   generation?: string;
+  /** The body's weak validator (lib/catalog/etag.ts), sent as `ETag`. */
+  etag?: string;
+  /** The tier that answered. */
+  tier?: CacheTier;
 }
 
 export type CatalogResult = RpcResult<CachedAnswer>;

@@ -1,14 +1,23 @@
 // The production source of the request figures: the Workers Analytics Engine SQL API over the data points the
 // gateway writes (index1 route; blob1 method, blob2 route, blob3 status, blob4 cache outcome, blob5 error code,
-// blob6 business event, blob7 "console" for the /admin console's own traffic, left out here; double1 ms, double2
-// status). It answers the same RequestFigures / JourneyCounts as the
+// blob6 business event, blob7 "console" for the /admin console's own traffic, left out here, blob8 the cache tier
+// that answered (figures.ts CACHE_TIERS); double1 ms, double2 status). It answers the same RequestFigures / JourneyCounts as the
 // MetricsDO source. Sampling is honoured by weighting every row with `_sample_interval`; percentiles are weighted
 // exact quantiles, so a sampled window's figures are estimates (the DO's are exact counts, 2%-precise latencies).
 // The other workers' points (dataset storefront_events, lib/metrics/events.ts) are read by `aeSql.calls` (per
 // worker × class × method) and `aeSql.trace` (one trace's calls in order), through `analyticsEngineCalls`.
 import type { FigureWindow } from '../contracts/figures';
 import { AE_EVENTS_DATASET } from './events';
-import type { FigureSource, JourneyCounts, JourneySpec, Latency, RequestFigures, RouteFigures } from './figures';
+import {
+  CACHE_TIERS,
+  type FigureSource,
+  type JourneyCounts,
+  type JourneySpec,
+  type Latency,
+  type RequestFigures,
+  type RouteFigures,
+  tierFigures,
+} from './figures';
 
 export const AE_DATASET = 'storefront_requests';
 
@@ -31,7 +40,9 @@ const counts =
 export const aeSql = {
   total: (w: FigureWindow, dataset = AE_DATASET) =>
     `SELECT ${counts}, SUM(IF(blob4 IN ('HIT', 'STALE'), ${W}, 0)) AS hits, SUM(IF(blob4 != '', ${W}, 0)) AS lookups, ` +
-    `SUM(IF(double2 = 429, ${W}, 0)) AS limited, SUM(IF(blob6 = 'cart.started', ${W}, 0)) AS carts ` +
+    `SUM(IF(double2 = 429, ${W}, 0)) AS limited, SUM(IF(blob6 = 'cart.started', ${W}, 0)) AS carts, ` +
+    CACHE_TIERS.map((t, i) => `SUM(IF(blob8 = ${lit(t)}, ${W}, 0)) AS tier${i}`).join(', ') +
+    ' ' +
     `FROM ${dataset} ${whereRequests(w)} FORMAT JSON`,
   routes: (w: FigureWindow, dataset = AE_DATASET) =>
     `SELECT blob1 AS method, blob2 AS route, ${counts} FROM ${dataset} ${whereRequests(w)} ` +
@@ -138,7 +149,12 @@ export function figuresOfAe(
   const lookups = num(t.lookups);
   return {
     total: routeFigures('*', t, minutes),
-    cache: { hits: num(t.hits), lookups, hitRatio: lookups > 0 ? share(num(t.hits), lookups) : null },
+    cache: {
+      hits: num(t.hits),
+      lookups,
+      hitRatio: lookups > 0 ? share(num(t.hits), lookups) : null,
+      tiers: tierFigures((tier) => num(t[`tier${CACHE_TIERS.indexOf(tier as never)}`])),
+    },
     rateLimited: { count: num(t.limited), share: share(num(t.limited), num(t.requests)) },
     routes: rows.routes.map((r) => routeFigures(`${r.method} ${r.route}`, r, minutes)),
     minutes: rows.minutes.map((r) => ({

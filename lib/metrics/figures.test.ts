@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aeSql, analyticsEngineSource, figuresOfAe } from './analytics-engine';
-import { figuresOfSummary, journeysOfSummary, mergeSummaries } from './figures';
+import { cacheDimension, figuresOfSummary, journeysOfSummary, mergeSummaries, parseCacheDimension } from './figures';
 import { FigureRecorder } from './recorder';
 
 const w = { from: Date.UTC(2026, 10, 29, 20, 0), to: Date.UTC(2026, 10, 29, 20, 2) };
@@ -39,7 +39,7 @@ describe('figures from rollups (the MetricsDO source)', () => {
     });
     const f = figuresOfSummary(mergeSummaries(summaries), w);
     expect(f.total).toMatchObject({ requests: 15, status4xx: 3, status5xx: 1, perMinute: 7.5 });
-    expect(f.cache).toEqual({ hits: 7, lookups: 10, hitRatio: 0.7 });
+    expect(f.cache).toMatchObject({ hits: 7, lookups: 10, hitRatio: 0.7 });
     expect(f.rateLimited).toEqual({ count: 1, share: 0.066667 });
     expect(f.cartsStarted).toBe(1);
     const list = f.routes.find((r) => r.route === 'GET /v1/products')!;
@@ -55,6 +55,43 @@ describe('figures from rollups (the MetricsDO source)', () => {
       { name: 'checkout', routes: ['POST /v1/checkout'], latencyMs: 100 },
     ]);
     expect(checkout).toEqual({ name: 'checkout', requests: 2, available: 1, fast: 1 });
+  });
+});
+
+describe('figures per cache tier', () => {
+  it('count each answer at the tier that answered it, with the ratio of those that reached that tier', () => {
+    const r = new FigureRecorder();
+    const at = w.from;
+    const answers: [string, number, number][] = [
+      [cacheDimension('HIT', 'browser'), 304, 2],
+      [cacheDimension('HIT', 'memo'), 200, 3],
+      [cacheDimension('STALE', 'memory'), 200, 1],
+      [cacheDimension('HIT', 'memory'), 200, 2],
+      [cacheDimension('HIT', 'cache-api'), 200, 1],
+      [cacheDimension('MISS', 'origin'), 200, 1],
+      [cacheDimension('HIT'), 200, 5], // an answer without a tier (recorded before tiers): a hit, in no tier
+    ];
+    for (const [cache, status, n] of answers)
+      for (let i = 0; i < n; i++) r.record(point(at, 'GET', '/v1/products', status, 5, { cache }));
+    const rows = r.take();
+    const f = figuresOfSummary({ byKey: rows.map(({ minute: _m, ...k }) => k), byMinute: [] }, w);
+    expect(f.cache).toMatchObject({ hits: 14, lookups: 15 });
+    expect(f.cache.tiers).toEqual([
+      { tier: 'browser', hits: 2, reached: 10, hitRatio: 0.2 },
+      { tier: 'memo', hits: 3, reached: 8, hitRatio: 0.375 },
+      { tier: 'memory', hits: 3, reached: 5, hitRatio: 0.6 },
+      { tier: 'cache-api', hits: 1, reached: 2, hitRatio: 0.5 },
+      { tier: 'origin', hits: 1, reached: 1, hitRatio: 1 },
+    ]);
+  });
+
+  it('keep the outcome and the tier in one dimension, and read both back', () => {
+    expect(cacheDimension('HIT', 'cache-api')).toBe('HIT:cache-api');
+    expect(cacheDimension('MISS')).toBe('MISS');
+    expect(cacheDimension(undefined, 'memo')).toBe('');
+    expect(parseCacheDimension('STALE:memory')).toEqual({ outcome: 'STALE', tier: 'memory' });
+    expect(parseCacheDimension('HIT')).toEqual({ outcome: 'HIT', tier: '' });
+    expect(parseCacheDimension('')).toEqual({ outcome: '', tier: '' });
   });
 });
 
@@ -77,6 +114,11 @@ describe('the Analytics Engine SQL source', () => {
     expect(j).toContain("(blob1 = 'GET' AND blob2 = '/v1/it''s')");
     expect(j).toContain('double1 <= 300');
     expect(aeSql.refusals(w)).toContain('AND double2 >= 400 GROUP BY method, route, status, code');
+    // The tier is blob8; blob4 stays the outcome alone.
+    expect(aeSql.total(w)).toContain(
+      "SUM(IF(blob8 = 'browser', _sample_interval, 0)) AS tier0, SUM(IF(blob8 = 'memo', _sample_interval, 0)) AS tier1",
+    );
+    expect(aeSql.total(w)).toContain("SUM(IF(blob4 IN ('HIT', 'STALE'), _sample_interval, 0)) AS hits");
   });
 
   it('maps the API answers (numbers as strings included) into the shared shape', async () => {
@@ -93,6 +135,11 @@ describe('the Analytics Engine SQL source', () => {
           lookups: '8',
           limited: '2',
           carts: '3',
+          tier0: '1',
+          tier1: '2',
+          tier2: '0',
+          tier3: '1',
+          tier4: '2',
         },
       ],
       routes: [
@@ -133,6 +180,13 @@ describe('the Analytics Engine SQL source', () => {
     );
     expect(f.total).toMatchObject({ requests: 20, perMinute: 10, rate4xx: 0.2, p95: 80 });
     expect(f.cache.hitRatio).toBe(0.75);
+    expect(f.cache.tiers.map((t) => [t.tier, t.hits, t.reached])).toEqual([
+      ['browser', 1, 6],
+      ['memo', 2, 5],
+      ['memory', 0, 3],
+      ['cache-api', 1, 3],
+      ['origin', 2, 2],
+    ]);
     expect(f.rateLimited).toEqual({ count: 2, share: 0.1 });
     expect(f.minutes[0]!.minute).toBe('2026-11-29T20:01:00.000Z');
     expect(f.refusals).toEqual([{ route: 'POST /v1/checkout', status: 409, code: 'PRICE_CHANGED', count: 4 }]);

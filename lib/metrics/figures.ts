@@ -30,10 +30,51 @@ export interface MinuteFigures extends Latency {
   status5xx: number;
 }
 
+/**
+ * The tiers of the catalog's cache, outermost first (lib/contracts/catalog.ts CacheTier). A request is counted at
+ * the outermost tier that answered it: `browser` is a 304 to If-None-Match, `origin` a load from Postgres.
+ */
+export const CACHE_TIERS = ['browser', 'memo', 'memory', 'cache-api', 'origin'] as const;
+
+/** One tier's share of the lookups: those it answered of those that reached it (the misses of every outer tier). */
+export interface TierFigures {
+  tier: (typeof CACHE_TIERS)[number];
+  hits: number;
+  reached: number;
+  /** hits / reached, 0..1; null when nothing reached it. `origin` answers all it is reached by. */
+  hitRatio: number | null;
+}
+
+/**
+ * The figures' `cache` dimension: the edge cache outcome (HIT, STALE, MISS), with the tier that answered after a
+ * colon when known (`HIT:memory`); '' for an answer without one. One dimension, so the rollups keep their key.
+ */
+export const cacheDimension = (outcome: string | undefined, tier?: string) =>
+  outcome ? (tier ? `${outcome}:${tier}` : outcome) : '';
+
+export function parseCacheDimension(cache: string): { outcome: string; tier: string } {
+  const i = cache.indexOf(':');
+  return i < 0 ? { outcome: cache, tier: '' } : { outcome: cache.slice(0, i), tier: cache.slice(i + 1) };
+}
+
+/** The per-tier figures from the count each tier answered (outermost first) and all lookups. */
+export function tierFigures(answered: (tier: string) => number): TierFigures[] {
+  let reached = CACHE_TIERS.reduce((n, t) => n + answered(t), 0);
+  return CACHE_TIERS.map((tier) => {
+    const hits = answered(tier);
+    const f = { tier, hits, reached, hitRatio: reached > 0 ? share(hits, reached) : null };
+    reached -= hits;
+    return f;
+  });
+}
+
 export interface RequestFigures {
   total: RouteFigures;
-  /** Of the answers with an edge cache outcome: HIT or STALE. */
-  cache: { hits: number; lookups: number; hitRatio: number | null };
+  /**
+   * Of the answers with an edge cache outcome: HIT or STALE. `tiers`: the catalog answers per cache tier that
+   * answered them (those recorded with their tier), outermost first.
+   */
+  cache: { hits: number; lookups: number; hitRatio: number | null; tiers: TierFigures[] };
   /** Answers 429. */
   rateLimited: { count: number; share: number };
   routes: RouteFigures[];
@@ -127,6 +168,7 @@ export function figuresOfSummary(s: FigureSummary, w: FigureWindow): RequestFigu
   const refusals = new Map<string, RequestFigures['refusals'][number]>();
   let hits = 0;
   let lookups = 0;
+  const byTier = new Map<string, number>();
   let limited = 0;
   let cartsStarted = 0;
   for (const k of s.byKey) {
@@ -137,8 +179,10 @@ export function figuresOfSummary(s: FigureSummary, w: FigureWindow): RequestFigu
     routes.set(route, r);
     addTo(r, k.status, k.hist);
     if (k.cache) {
+      const { outcome, tier } = parseCacheDimension(k.cache);
       lookups += n;
-      if (k.cache === 'HIT' || k.cache === 'STALE') hits += n;
+      if (outcome === 'HIT' || outcome === 'STALE') hits += n;
+      if (tier) byTier.set(tier, (byTier.get(tier) ?? 0) + n);
     }
     if (k.status === 429) limited += n;
     if (k.event === 'cart.started') cartsStarted += n;
@@ -157,7 +201,12 @@ export function figuresOfSummary(s: FigureSummary, w: FigureWindow): RequestFigu
   }
   return {
     total: routeFigures('*', all, w),
-    cache: { hits, lookups, hitRatio: lookups > 0 ? share(hits, lookups) : null },
+    cache: {
+      hits,
+      lookups,
+      hitRatio: lookups > 0 ? share(hits, lookups) : null,
+      tiers: tierFigures((t) => byTier.get(t) ?? 0),
+    },
     rateLimited: { count: limited, share: share(limited, all.requests) },
     routes: [...routes].map(([route, a]) => routeFigures(route, a, w)).sort((a, b) => b.requests - a.requests),
     minutes: [...minutes]

@@ -94,6 +94,44 @@ describe('edge cache', () => {
   });
 });
 
+describe('the browser tier: ETag and 304', () => {
+  it('answers a matching If-None-Match (the tag, a list, or *) with 304 and no body, a changed body anew', async () => {
+    const word = uniqueWord();
+    const slug = await insertProduct({ title: `${word} Stool`, price: 3100 });
+    const paths = [`/v1/products/${slug}`, `/v1/products?q=${word}`, '/v1/categories'];
+    for (const path of paths) {
+      const first = await api(path);
+      expect(first.status, path).toBe(200);
+      const etag = first.headers.get('etag')!;
+      expect(etag, path).toMatch(/^W\/"[A-Za-z0-9_-]{22}"$/);
+      expect(first.headers.get('cache-control'), path).toMatch(/^public, max-age=0,/);
+      for (const inm of [etag, `"nope", ${etag}`, etag.slice(2), '*']) {
+        const again = await api(path, { headers: { 'if-none-match': inm } });
+        expect(again.status, `${path} ${inm}`).toBe(304);
+        expect(again.body, path).toBe('');
+        expect(again.headers.get('etag'), path).toBe(etag);
+        expect(again.headers.get('x-cache'), path).toMatch(/^(HIT|STALE)$/);
+      }
+      expect((await api(path, { headers: { 'if-none-match': 'W/"nope"' } })).status, path).toBe(200);
+    }
+    // After a merchant's change the old tag no longer matches: the new body comes with a new tag.
+    const before = (await api(`/v1/products/${slug}`)).headers.get('etag')!;
+    await patch(slug, { priceAmount: 3200 });
+    const changed = await eventually('the change, with a new tag', async () => {
+      const res = await api(`/v1/products/${slug}`, { headers: { 'if-none-match': before } });
+      return res.status === 200 ? res : undefined;
+    });
+    expect(changed.body.price.amount).toBe(3200);
+    expect(changed.headers.get('etag')).not.toBe(before);
+  });
+
+  it('sends an unknown product its 404 whatever If-None-Match says', async () => {
+    const res = await api('/v1/products/no-such-product-etag', { headers: { 'if-none-match': '*' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('etag')).toBeNull();
+  });
+});
+
 describe('replica routing', () => {
   it('reads from the replica: with replay paused, a direct primary change is not seen', async () => {
     const word = uniqueWord();

@@ -97,6 +97,37 @@ describe('search', () => {
     expect(phrase.every((p) => /chef knife/i.test(p.title))).toBe(true);
   });
 
+  it('finds through a typo (shrit: shirts) and says what it searched for instead', async () => {
+    const typo = await list({ q: 'shrit' });
+    expect(typo.didYouMean).toBe('shirt');
+    expect(typo.items.length).toBeGreaterThan(0);
+    expect(typo.items.map((p) => p.title)).toEqual((await list({ q: 'shirt' })).items.map((p) => p.title));
+    // Only the misspelt word of several changes; a search that finds something is never corrected.
+    expect((await list({ q: 'linen shrit' })).didYouMean).toBe('linen shirt');
+    expect((await list({ q: 'shirt' })).didYouMean).toBeUndefined();
+    // A product's own new word is in the lexicon as soon as it is written, and two letters swapped still find it.
+    const word = uniqueWord('vq');
+    const slug = await insertProduct({ title: `${word} Teapot` });
+    const i = [...word].findIndex((c, k) => k >= 3 && c !== word[k + 1]);
+    const swapped = `${word.slice(0, i)}${word[i + 1]}${word[i]}${word.slice(i + 2)}`;
+    const found = await list({ q: swapped });
+    expect(found.didYouMean).toBe(word);
+    expect(found.items.map((p) => p.slug)).toEqual([slug]);
+    // Nothing near, or web-search syntax: no correction, no results.
+    for (const q of ['qqqqqqqxz', '"shrit dress"', 'shrit -dress']) {
+      const none = await list({ q });
+      expect(none, q).toEqual({ items: [], nextCursor: null });
+    }
+  });
+
+  it('pages a corrected search with the shopper’s own query, as any other', async () => {
+    const all = await walk({ q: 'ctoton' }, 100);
+    expect(all.length).toBeGreaterThan(7);
+    const paged = await walk({ q: 'ctoton' }, 7);
+    expect(paged.map((p) => p.id)).toEqual(all.map((p) => p.id));
+    expect(all.map((p) => p.id)).toEqual((await walk({ q: 'cotton' }, 100)).map((p) => p.id));
+  });
+
   it('pages through ranked results without repeats or gaps', async () => {
     const all = await walk({ q: 'cotton' }, 100);
     const paged = await walk({ q: 'cotton' }, 7);

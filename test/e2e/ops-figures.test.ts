@@ -61,16 +61,20 @@ describe('ops figures', () => {
     const from = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
     await new Promise((r) => setTimeout(r, from - Date.now() + 50));
 
-    // 30 reads of one product (a few concurrent), 7 reads of products that do not exist.
+    // 30 reads of one product (a few concurrent; the last three revalidate with the ETag they were given, the
+    // browser tier), 7 reads of products that do not exist.
     const readMs: number[] = [];
     const cacheSeen = { hits: 0, lookups: 0 };
+    let etag = '';
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
         Array.from({ length: 3 }, async () => {
           const started = performance.now();
-          const res = await client().GET('/v1/products/{slug}', { params: { path: { slug } } });
+          const headers = batch === 9 ? { 'if-none-match': etag } : {};
+          const res = await client().GET('/v1/products/{slug}', { params: { path: { slug } }, headers });
           readMs.push(performance.now() - started);
-          expect(res.response.status).toBe(200);
+          expect(res.response.status).toBe(batch === 9 ? 304 : 200);
+          etag = res.response.headers.get('etag') ?? '';
           const cache = res.response.headers.get('x-cache');
           cacheSeen.lookups++;
           if (cache === 'HIT' || cache === 'STALE') cacheSeen.hits++;
@@ -142,6 +146,12 @@ describe('ops figures', () => {
     expect(reads.p50!).toBeLessThanOrEqual(reads.p95!);
     expect(reads.p95!).toBeLessThanOrEqual(reads.p99!);
     expect(figures.requests.cache).toMatchObject({ hits: cacheSeen.hits, lookups: 30 });
+    // Every read counted at the tier that answered it: three 304s, at least the first from Postgres.
+    const tiers = figures.requests.cache.tiers;
+    expect(tiers.map((t) => t.tier)).toEqual(['browser', 'memo', 'memory', 'cache-api', 'origin']);
+    expect(tiers[0]).toEqual({ tier: 'browser', hits: 3, reached: 30, hitRatio: 0.1 });
+    expect(tiers.reduce((n, t) => n + t.hits, 0)).toBe(30);
+    expect(tiers[4]!.hits).toBeGreaterThanOrEqual(1);
     expect(figures.requests.rateLimited.count).toBe(0);
 
     const adds = figures.requests.routes.find((r) => r.route === 'POST /v1/cart/items')!;

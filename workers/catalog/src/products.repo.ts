@@ -1,12 +1,13 @@
 // Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
-// search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd.
+// search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd, with typo tolerance.
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { categories, products, productVariants } from '../../../db/schema';
+import { categories, products, productVariants, searchWords } from '../../../db/schema';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
+import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
 export type Reader = Db | Db['$primary'];
@@ -18,10 +19,68 @@ export function effectiveSort(query: ProductListQuery): ProductSort {
 
 const filterFingerprint = (query: ProductListQuery) => JSON.stringify([query.q ?? '', query.category ?? '']);
 
-export async function listProducts(db: Reader, query: ProductListQuery) {
+/**
+ * A page of products. A search that finds nothing is tried once more with its misspelt words corrected (typo
+ * tolerance, ./typos.ts): the corrected search's page, with `didYouMean`, when that finds something. Pages after
+ * the first keep the shopper's own `q` (the cursor is bound to it) and are corrected the same way.
+ */
+export async function listProducts(db: Reader, query: ProductListQuery): Promise<ProductPage> {
+  const page = await searchPage(db, query, query.q);
+  if (!query.q || page.items.length > 0) return page;
+  // An empty later page of a search that matches is its end, not a typo.
+  if (query.cursor && (await anyMatch(db, query.q))) return page;
+  const corrected = await correctedQuery(db, query.q);
+  if (!corrected) return page;
+  const retry = await searchPage(db, query, corrected);
+  return retry.items.length > 0 ? { ...retry, didYouMean: corrected } : page;
+}
+
+async function anyMatch(db: Reader, q: string): Promise<boolean> {
+  const result = await db.execute<{ found: boolean }>(
+    sql`select exists (select 1 from ${products} where ${products.status} = 'published'
+        and ${products.search} @@ websearch_to_tsquery('english', ${q})) as found`,
+  );
+  return result.rows[0]?.found === true;
+}
+
+/** `q` with each word not in the lexicon replaced by its nearest known word, or null if nothing changes. */
+async function correctedQuery(db: Reader, q: string): Promise<string | null> {
+  const words = typoCandidates(q);
+  if (!words) return null;
+  const result = await db.execute<{ word: string; known: boolean; fix: string | null }>(sql`
+    select w.word, exists (select 1 from ${searchWords} k where k.word = w.word) as known,
+      (select c.word from (select s.word, s.ndoc from ${searchWords} s order by s.word <-> w.word limit 20) c
+       where levenshtein(c.word, w.word) <= 2 - (length(w.word) <= 4)::int
+       order by levenshtein(c.word, w.word), c.ndoc desc, c.word limit 1) as fix
+    from unnest(array[${sql.join(
+      words.map((w) => sql`${w}`),
+      sql`, `,
+    )}]::text[]) with ordinality as w(word, i) order by w.i`);
+  return correctedFrom(words, result.rows);
+}
+
+export interface ProductPage {
+  items: ProductSummaryRow[];
+  nextCursor: string | null;
+  /** The corrected query whose results these are, when the shopper's own found nothing. */
+  didYouMean?: string;
+}
+
+type ProductSummaryRow = {
+  id: string;
+  slug: string;
+  title: string;
+  brand: string;
+  category: { slug: string; name: string; path: string };
+  price: { amount: number; currency: string };
+  image: string | null;
+  createdAt: string;
+};
+
+async function searchPage(db: Reader, query: ProductListQuery, q: string | undefined): Promise<ProductPage> {
   const sort = effectiveSort(query);
   const filter = filterFingerprint(query);
-  const tsq = query.q ? sql`websearch_to_tsquery('english', ${query.q})` : undefined;
+  const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
   const rank = tsq ? sql<string>`ts_rank_cd(${products.search}, ${tsq})::text` : sql<string>`'0'`;
 
   const where: SQL[] = [eq(products.status, 'published')];

@@ -11,6 +11,8 @@ export interface GatewayVars {
   identity?: Identity;
   /** Set by routes that know it (x-cache), logged and counted in analytics. */
   cacheStatus?: string;
+  /** The cache tier that answered (lib/contracts/catalog.ts CacheTier), counted in the figures per tier. */
+  cacheTier?: string;
   /** The public error code of a refused request, counted in the figures (refusals by reason). */
   errorCode?: string;
   /** The client address was counted on the edge tier for this request already (edge.ts): once is enough. */

@@ -119,7 +119,14 @@ export function corsAllowList(): MiddlewareHandler<GatewayApp> {
         handler: cors({
           origin: (origin) => (allowed.has(origin) ? origin : null),
           allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-          allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
+          allowHeaders: [
+            'Authorization',
+            'Content-Type',
+            'Idempotency-Key',
+            'If-Match',
+            'If-None-Match',
+            'X-Request-Id',
+          ],
           exposeHeaders: [
             'X-Request-Id',
             'X-Cache',

@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import type { FigureKey } from '../../../../lib/contracts/figures';
 import { log } from '../../../../lib/log';
+import { parseCacheDimension } from '../../../../lib/metrics/figures';
 import { FigureRecorder } from '../../../../lib/metrics/recorder';
 import { withTimeout } from '../../../../lib/resilience';
 import { type FiguresConfig, figuresConfig } from '../ops/figures.config';
@@ -43,9 +44,11 @@ async function flush(env: GatewayBindings, config: FiguresConfig, delayMs: numbe
  */
 export function recordFigures(c: Context<GatewayApp>, key: FigureKey, at: number, ms: number, own = false): void {
   try {
+    // The cache outcome and its tier are two blobs in Analytics Engine (blob4, blob8), one dimension in the rollups.
+    const { outcome, tier } = parseCacheDimension(key.cache);
     c.env.ANALYTICS?.writeDataPoint({
       indexes: [key.route.slice(0, 96)],
-      blobs: [key.method, key.route, String(key.status), key.cache, key.code, key.event, own ? 'console' : ''],
+      blobs: [key.method, key.route, String(key.status), outcome, key.code, key.event, own ? 'console' : '', tier],
       doubles: [ms, key.status],
     });
   } catch {

@@ -8,6 +8,7 @@
 // observability, which records each invocation anyway; a console.log per request also costs real throughput.
 import type { MiddlewareHandler } from 'hono';
 import { log } from '../../../../lib/log';
+import { cacheDimension } from '../../../../lib/metrics/figures';
 import { childTraceparent, enterTrace } from '../../../../lib/trace';
 import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
@@ -58,6 +59,7 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
           status: c.res.status,
           ms,
           cache: c.get('cacheStatus'),
+          tier: c.get('cacheTier'),
           slow: slow || undefined,
         }),
       );
@@ -68,7 +70,7 @@ export function requestContext(): MiddlewareHandler<GatewayApp> {
         method: c.req.method,
         route,
         status: c.res.status,
-        cache: c.get('cacheStatus') ?? '',
+        cache: cacheDimension(c.get('cacheStatus'), c.get('cacheTier')),
         code: c.get('errorCode') ?? '',
         event: c.get('figureEvent') ?? '',
       },

@@ -1,6 +1,7 @@
 // Public catalog routes: validated here, answered by the catalog worker over RPC (which caches them).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { ifNoneMatchMatches } from '../../../../lib/catalog/etag';
 import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
@@ -12,6 +13,9 @@ import * as example from './examples';
 import { failure, failureWithRetry, json, rateLimited, rateLimitHeaders } from './openapi';
 import { router } from './router';
 
+const notModified = {
+  304: { description: 'Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body' },
+};
 const errors = {
   400: failure('Invalid parameters'),
   429: rateLimited,
@@ -21,6 +25,10 @@ const cacheHeaders = z
   .object({
     'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
     'cache-control': z.string(),
+    etag: z.string().optional().openapi({
+      description:
+        'A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body',
+    }),
     'x-catalog-generation': z
       .string()
       .optional()
@@ -45,25 +53,32 @@ function memoOf(c: Context<GatewayApp>): CatalogMemo {
 
 /**
  * The catalog's answer for this URL: from the isolate's memo (catalog-memo.ts) or the catalog worker, as the HTTP
- * response; the catalog's error is thrown.
+ * response; the catalog's error is thrown. An `If-None-Match` naming the answer's ETag (or `*`) is answered 304 with
+ * no body: the browser tier. The tier that answered is counted in the figures (middleware/figures.ts).
  */
 async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>) {
   const memo = memoOf(c);
   const key = c.req.url;
   let value = memo.get(key);
-  if (!value) {
+  if (value) value = { ...value, tier: 'memo' };
+  else {
     const askedAt = Date.now();
     value = unwrap(await ask());
     memo.set(key, value, askedAt);
   }
   c.set('cacheStatus', value.cache);
-  return c.body(value.body, 200, {
-    'content-type': 'application/json; charset=utf-8',
+  const fresh = value.etag !== undefined && ifNoneMatchMatches(c.req.header('if-none-match'), value.etag);
+  const tier = fresh ? 'browser' : value.tier;
+  if (tier) c.set('cacheTier', tier);
+  const headers = {
     'cache-control': value.cacheControl,
     'x-cache': value.cache,
     age: String(Math.floor(value.age)),
+    ...(value.etag ? { etag: value.etag } : {}),
     ...(value.generation ? { 'x-catalog-generation': value.generation } : {}),
-  });
+  };
+  if (fresh) return c.body(null, 304, headers);
+  return c.body(value.body, 200, { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
 export const catalogRoutes = router();
@@ -77,10 +92,12 @@ catalogRoutes.openapi(
     description:
       'Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its ' +
       'subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only ' +
-      'works with the query that produced it.',
+      'works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt ' +
+      'words corrected; the answer then names the corrected query in `didYouMean`.',
     request: { query: ProductListQuery },
     responses: {
       200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList, example.productList) },
+      ...notModified,
       ...errors,
     },
   }),
@@ -96,6 +113,7 @@ catalogRoutes.openapi(
     request: { params: SlugParam },
     responses: {
       200: { description: 'The product', headers: cacheHeaders, ...json(ProductDetail, example.productDetail) },
+      ...notModified,
       404: failure('No such product'),
       ...errors,
     },
@@ -111,6 +129,7 @@ catalogRoutes.openapi(
     summary: 'The category tree',
     responses: {
       200: { description: 'Categories as a tree', headers: cacheHeaders, ...json(CategoryTree, example.categoryTree) },
+      ...notModified,
       429: errors[429],
       503: errors[503],
     },

@@ -2,6 +2,7 @@
 // minute, business figures from Postgres, the funnel, and each customer journey's objectives with error budget and
 // burn rates. Definitions: docs/operations.md#figures. Mounted at /v1/admin/ops.
 import { createRoute, z } from '@hono/zod-openapi';
+import { CACHE_TIERS } from '../../../../lib/metrics/figures';
 import { requireRole } from '../auth/authenticate';
 import { opsFigures, sloReport, windowOf } from '../ops/figures.service';
 import { bearer, failure, json } from './openapi';
@@ -31,7 +32,26 @@ const OpsFigures = z
     source: z.enum(['durable-object', 'analytics-engine']),
     requests: z.object({
       total: RouteFigures,
-      cache: z.object({ hits: z.number().int(), lookups: z.number().int(), hitRatio: z.number().nullable() }),
+      cache: z.object({
+        hits: z.number().int(),
+        lookups: z.number().int(),
+        hitRatio: z.number().nullable(),
+        tiers: z
+          .array(
+            z.object({
+              tier: z.enum(CACHE_TIERS),
+              hits: z.number().int(),
+              reached: z.number().int(),
+              hitRatio: z.number().nullable(),
+            }),
+          )
+          .openapi({
+            description:
+              'Catalog answers per cache tier, outermost first: each is counted at the tier that answered it ' +
+              '(`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; ' +
+              '`cache-api`: the location; `origin`: Postgres), `reached` are the misses of the tiers before it.',
+          }),
+      }),
       rateLimited: z.object({ count: z.number().int(), share: z.number() }),
       routes: z.array(RouteFigures),
       minutes: z.array(

@@ -1,0 +1,124 @@
+// dev/seed.test.ts — the sized seed (db/seed.ts, db/seed.scale.ts): the same N products every time, the classic
+// 1,200 first, Zipf-like word frequencies, and a load into a throwaway Postgres that is exact and idempotent.
+// Run: npx vitest run --project tools dev/seed.test.ts
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runMigrations } from '../db/migrate';
+import { SEED_PRODUCTS, seed, seedData, seedSize } from '../db/seed';
+import { skuSchema } from '../lib/catalog/schemas';
+import { freePorts } from './ports';
+import { type PgCluster, startPostgres } from './postgres';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+const words = (title: string) =>
+  title
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+
+describe('the sized seed', () => {
+  it('takes SEED_PRODUCTS as a whole number (default 1,200) and refuses anything else, naming it', () => {
+    expect(seedSize(undefined)).toBe(1200);
+    expect(seedSize('')).toBe(1200);
+    expect(seedSize('100_000')).toBe(100_000);
+    expect(seedSize(' 1000000 ')).toBe(1_000_000);
+    for (const bad of ['0', '-5', '1.5', 'many', '1e9', '5000001'])
+      expect(() => seedSize(bad), bad).toThrow(/SEED_PRODUCTS must be a whole number from 1 to 5000000/);
+  });
+
+  it('is N products, the same every time, the classic 1,200 first, with unique slugs, ids and valid SKUs', () => {
+    const classic = seedData();
+    expect(classic.products).toHaveLength(SEED_PRODUCTS);
+    const slugs = new Set(classic.products.map((p) => p.slug));
+    expect(slugs.has('mireille-heritage-viscose-slip-dress-1200')).toBe(true);
+    expect(classic.products.flatMap((p) => p.variants.map((v) => v.sku))).toContain('WDR-01200-XS-BLAC');
+
+    const a = seedData(3000);
+    const b = seedData(3000);
+    expect(a.products).toHaveLength(3000);
+    expect(b.products).toEqual(a.products);
+    expect(a.products.slice(0, SEED_PRODUCTS)).toEqual(classic.products);
+    expect(new Set(a.products.map((p) => p.slug)).size).toBe(3000);
+    expect(new Set(a.products.map((p) => p.id)).size).toBe(3000);
+    const skus = a.products.flatMap((p) => p.variants.map((v) => v.sku));
+    expect(new Set(skus).size).toBe(skus.length);
+    for (const sku of skus) expect(skuSchema.safeParse(sku).success, sku).toBe(true);
+    // The tail carries its own starting stock, some of it none; prices are whole cents within the leaf's range.
+    const tail = a.products.slice(SEED_PRODUCTS);
+    const stock = tail.flatMap((p) => p.variants.map((v) => v.stock!));
+    expect(stock.every((n) => Number.isInteger(n) && n >= 0 && n <= 300)).toBe(true);
+    expect(stock.filter((n) => n === 0).length / stock.length).toBeGreaterThan(0.02);
+    expect(tail.every((p) => Number.isInteger(p.priceAmount) && p.priceAmount > 0)).toBe(true);
+  });
+
+  it('has Zipf-like word frequencies: a few words in many titles, a long tail of rare ones', () => {
+    const { products } = seedData(20_000);
+    const df = new Map<string, number>();
+    for (const p of products.slice(SEED_PRODUCTS))
+      for (const w of new Set(words(p.title))) df.set(w, (df.get(w) ?? 0) + 1);
+    const counts = [...df.values()].sort((x, y) => y - x);
+    const n = products.length - SEED_PRODUCTS;
+    expect(counts[0]! / n).toBeGreaterThan(0.05); // the commonest word is in over 5% of titles
+    expect(counts[0]! / counts[99]!).toBeGreaterThan(20); // and much commoner than the 100th
+    expect(counts.length).toBeGreaterThan(3000); // thousands of distinct words
+    expect(counts.filter((c) => c === 1).length / counts.length).toBeGreaterThan(0.3); // a third seen once
+    // House brands beside the leaves' own, also Zipf: the commonest brand is far commoner than the median one.
+    const brands = new Map<string, number>();
+    for (const p of products) brands.set(p.brand, (brands.get(p.brand) ?? 0) + 1);
+    const byBrand = [...brands.values()].sort((x, y) => y - x);
+    expect(byBrand.length).toBeGreaterThan(500);
+    expect(byBrand[0]! / byBrand[Math.floor(byBrand.length / 2)]!).toBeGreaterThan(50);
+  });
+});
+
+describe('loading it into Postgres', () => {
+  let cluster: PgCluster | undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-test-'));
+  afterAll(async () => {
+    await cluster?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes exactly the generated catalog with its stock, reports progress, and changes nothing when re-run', async () => {
+    const [primaryPort, replicaPort] = await freePorts(2);
+    cluster = await startPostgres({
+      dataDir: dir,
+      primaryPort: primaryPort!,
+      replicaPort: replicaPort!,
+      log: () => {},
+    });
+    await runMigrations(cluster.primaryUrl);
+    const data = seedData(2500);
+    const progress: number[] = [];
+    const counts = await seed(cluster.primaryUrl, { products: 2500, progress: (done) => progress.push(done) });
+    const variants = data.products.reduce((n, p) => n + p.variants.length, 0);
+    expect(counts).toEqual({ categories: 32, products: 2500, variants });
+    expect(progress).toEqual([2500]);
+    const c = new pg.Client({ connectionString: cluster.primaryUrl });
+    await c.connect();
+    try {
+      const snapshot = async () =>
+        (
+          await c.query<{ p: string; v: string; s: string; zero: string; found: string }>(
+            `select (select count(*) from products) p, (select count(*) from product_variants) v,
+                    (select sum(on_hand) from inventory_levels) s,
+                    (select count(*) from inventory_levels where on_hand = 0) zero,
+                    (select count(*) from products where search @@ websearch_to_tsquery('english', $1)) found`,
+            [words(data.products[2499]!.title).at(-1)],
+          )
+        ).rows[0]!;
+      const first = await snapshot();
+      const tailStock = data.products.slice(SEED_PRODUCTS).flatMap((p) => p.variants.map((v) => v.stock!));
+      expect(Number(first.zero)).toBe(tailStock.filter((n) => n === 0).length);
+      expect(Number(first.found)).toBeGreaterThan(0);
+      expect(await seed(cluster.primaryUrl, { products: 2500 })).toEqual(counts);
+      expect(await snapshot()).toEqual(first);
+    } finally {
+      await c.end();
+    }
+  });
+});
