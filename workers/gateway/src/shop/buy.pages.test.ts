@@ -54,7 +54,7 @@ describe('cart page', () => {
     const html = await text(CartContent({ cart, csrf: 'tok' }));
     expect(html).toContain('src="/images/shirt.webp"');
     expect(html).toMatch(/width="96" height="96" loading="lazy"/);
-    expect(html).toContain('Linen shirt</a>');
+    expect(html).toContain('<a href="/p/shirt-1">Linen shirt</a>');
     expect(html).toContain('M / Navy');
     expect(html).toContain('Price changed: was $25.00');
     expect(html).toContain('action="/cart/items/MSH-1-M-NAVY"');

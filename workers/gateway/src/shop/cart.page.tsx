@@ -8,6 +8,7 @@ import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
 import { seenOf } from './buy.forms';
 import { Problem, splitTitle } from './buy.kit';
+import { productPath } from './paths';
 
 type Cart = Schemas['Cart'];
 
@@ -47,7 +48,7 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
       )}
       <div class="cart-line-body">
         <h2 class="cart-line-title">
-          <a href={`/products/${encodeURIComponent(line.productSlug)}`}>{product}</a>
+          <a href={productPath(line.productSlug)}>{product}</a>
         </h2>
         {variant && <p class="variant">{variant}</p>}
         <p class="muted sku">SKU {line.sku}</p>

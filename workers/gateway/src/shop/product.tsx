@@ -11,6 +11,7 @@ import { CARD_IMAGE, price } from './components';
 import { shopConfig } from './config';
 import { ShopPage } from './layout';
 import { MessagePage, messagePage, renderPage } from './page';
+import { productPath } from './paths';
 import { CatalogReads } from './reads';
 import { checkedShopForm, ensureShopper, keepCartCount, type ShopApp, type ShopContext, shopApi } from './session';
 import { slot } from './slots';
@@ -82,7 +83,7 @@ function Picker(props: { product: Schemas['ProductDetail']; chosen: Record<strin
   const options = optionsOf(props.product.variants);
   if (options.length === 0 || props.product.variants.length < 2) return null;
   return (
-    <form class="picker" method="get" action={`/p/${props.product.slug}`} data-autosubmit>
+    <form class="picker" method="get" action={productPath(props.product.slug)} data-autosubmit>
       <p class="muted" data-autosubmit-hint hidden>
         Choosing an option shows that variant.
       </p>
@@ -134,7 +135,7 @@ function ProductBody(props: { product: Schemas['ProductDetail']; selection: Excl
           </p>
           <Picker product={p} chosen={s.chosen} />
           {variant ? (
-            <form class="buy" method="post" action={`/p/${p.slug}`}>
+            <form class="buy" method="post" action={productPath(p.slug)}>
               {slot('csrf')}
               <input type="hidden" name="sku" value={variant.sku} />
               <p class="muted">
@@ -182,7 +183,7 @@ async function sendProduct(
   query: Record<string, string>,
   notice?: { status: number; text: string },
 ) {
-  const path = canonicalPath(`/p/${slug}`, query);
+  const path = canonicalPath(productPath(slug), query);
   return sendCachedPage(
     c,
     path,
