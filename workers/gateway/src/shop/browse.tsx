@@ -17,11 +17,22 @@ const FEATURED = 8;
 const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** The query of a page, if it holds only `allowed` parameters, each once. */
+/** Parameters that ads and mail links add to a landing page's URL: never read, never part of a page's cache key. */
+const TRACKING = new Set(['gclid', 'fbclid', 'msclkid', 'dclid', 'gbraid', 'wbraid', 'mc_cid', 'mc_eid', '_ga', 'ref']);
+export const isTrackingParam = (key: string) => key.startsWith('utm_') || TRACKING.has(key);
+
+/**
+ * The query of a page without its tracking parameters (isTrackingParam, any number of times), if what is left holds
+ * only `allowed` parameters, each once.
+ */
 export function queryOf(c: ShopContext, allowed: string[]): Record<string, string> | undefined {
-  const all = c.req.queries();
-  for (const [k, v] of Object.entries(all)) if (!allowed.includes(k) || v.length > 1) return undefined;
-  return c.req.query();
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.req.queries())) {
+    if (isTrackingParam(k)) continue;
+    if (!allowed.includes(k) || v.length !== 1) return undefined;
+    query[k] = v[0]!;
+  }
+  return query;
 }
 
 /** The status a page answers for a catalog read that failed: its 4xx as is, a 5xx or no answer 503. */
