@@ -77,6 +77,19 @@ describe('PageCache', () => {
     expect(await cache.page(ctx, '0/9', '/', failing, nextWeek)).toMatchObject({ status: 503 });
   });
 
+  it('never keeps a degraded page, and answers the last good copy instead of it when there is one', async () => {
+    const cache = new PageCache(mapStore(), policy);
+    const degraded = async (): Promise<Rendered> => ({ ...page('featured only', '0/1'), degraded: true });
+    // No copy yet: the degraded page is answered, and not kept (the next request renders again).
+    expect(await cache.page(ctx, '0/1', '/', degraded)).toMatchObject({ html: 'featured only', cache: 'MISS' });
+    expect(await cache.page(ctx, '0/1', '/', degraded)).toMatchObject({ html: 'featured only', cache: 'MISS' });
+    await cache.page(ctx, '0/1', '/', async () => page('featured and trending', '0/1'));
+    expect(await cache.page(ctx, '0/2', '/', degraded)).toMatchObject({
+      html: 'featured and trending',
+      cache: 'STALE',
+    });
+  });
+
   it('keeps nothing without a generation, and no 4xx but a 404', async () => {
     const cache = new PageCache(undefined, policy);
     let renders = 0;

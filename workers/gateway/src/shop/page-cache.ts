@@ -7,7 +7,8 @@
 // generation (x-catalog-generation), and a page whose answers are of another (the catalog or the gateway's memo
 // still answering from before the write) is sent but not kept, so a new generation is never filled with old data.
 // The last good copy of each page is also kept apart from the generation (SHOP_PAGE_FALLBACK_SECONDS), and answers
-// when a render fails for want of the catalog (a 5xx, no answer): the page degrades to what it last was.
+// when a render fails for want of the catalog (a 5xx, no answer) or is degraded (rendered without a part whose read
+// failed): the page degrades to what it last was, and is never kept in that state.
 import type { CacheStatus } from '../../../../lib/contracts/catalog';
 import { log } from '../../../../lib/log';
 import { withTimeout } from '../../../../lib/resilience';
@@ -22,6 +23,11 @@ export interface Rendered {
   meta?: Record<string, string>;
   /** The generations of the catalog answers the page was made from. */
   generations: Set<string>;
+  /**
+   * Rendered without some of its data (a catalog read failed: the home page's trending products): never kept, and
+   * the last good copy answers instead when there is one, as for a failed render.
+   */
+  degraded?: boolean;
 }
 
 interface Stored {
@@ -111,8 +117,8 @@ export class PageCache {
 
   /**
    * The page at `path` (path and canonical query): from the cache under `generation` while fresh, else rendered
-   * (and kept when its data is of that generation). A render that fails for want of the catalog (5xx) answers the
-   * last good copy instead, if there is one (x-cache STALE). Without a generation (the catalog could not say),
+   * (and kept when its data is of that generation). A render that fails for want of the catalog (5xx) or is
+   * degraded answers the last good copy instead, if there is one (x-cache STALE), else itself, not kept. Without a generation (the catalog could not say),
    * every request renders and nothing is kept under a generation.
    */
   async page(
@@ -136,7 +142,7 @@ export class PageCache {
       log.error('shop page render failed', { path, error: String(err) });
       rendered = { html: '', status: 500, generations: new Set() };
     }
-    if (rendered.status >= 500) {
+    if (rendered.status >= 500 || rendered.degraded) {
       const fallback = await this.lookup(fallbackKey);
       if (fallback && now() - fallback.storedAt < fallbackSeconds * 1000) return { ...strip(fallback), cache: 'STALE' };
       return { ...strip(rendered), cache: 'MISS' };

@@ -192,7 +192,14 @@ async function sendProduct(
       const [tree, product] = await Promise.all([reads.categories(), reads.product(slug)]);
       const nav = tree.ok ? tree.data.categories.map((cat) => ({ slug: cat.slug, name: cat.name })) : undefined;
       const message = async (status: number, text: string) => ({
-        html: await renderPage(<MessagePage status={status} message={text} categories={nav} />),
+        html: await renderPage(
+          <MessagePage
+            status={status}
+            message={text}
+            categories={nav}
+            requestId={status >= 500 ? c.get('requestId') : undefined}
+          />,
+        ),
         status,
         generations: reads.generations,
       });
