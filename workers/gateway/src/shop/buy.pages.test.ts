@@ -100,6 +100,18 @@ describe('checkout page', () => {
     expect(html).not.toContain('pm_card_visa');
   });
 
+  it('keeps the payment method sent on a page resuming an attempt, and none on a new attempt', async () => {
+    const stripe = { ...base, publishableKey: 'pk_test_123', values: { paymentMethod: 'pm_1AbC' } };
+    const resumed = await text(CheckoutContent({ ...stripe, resume: true }));
+    expect(resumed).toContain('name="paymentMethod" value="pm_1AbC"');
+    expect(resumed).toContain('id="payment-resumed"');
+    const fresh = await text(CheckoutContent({ ...stripe, attemptKey: 'key-new-1234567' }));
+    expect(fresh).toContain('name="paymentMethod" value=""');
+    expect(fresh).not.toContain('id="payment-resumed"');
+    const forged = await text(CheckoutContent({ ...stripe, resume: true, values: { paymentMethod: '"><x' } }));
+    expect(forged).toContain('name="paymentMethod" value=""');
+  });
+
   it('shows a refusal next to the form and the values typed', async () => {
     const html = await text(
       CheckoutContent({

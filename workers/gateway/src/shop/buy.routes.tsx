@@ -182,7 +182,8 @@ export function buyRoutes(): Hono<ShopApp> {
       return checkoutPage(c, cart.data, { values, attemptKey: crypto.randomUUID(), ...shown }, status);
     };
     // "Update totals": the page again for the address and method chosen; nothing is sent, the attempt's key kept.
-    if (form.get('intent') === 'quote') return again({ attemptKey: sentKey || crypto.randomUUID() }, 200);
+    if (form.get('intent') === 'quote')
+      return again({ attemptKey: sentKey || crypto.randomUUID(), resume: Boolean(sentKey) }, 200);
     const parsed = checkoutFormOf(form);
     if (!parsed.ok) return again({ problems: parsed.problems, attemptKey: sentKey || crypto.randomUUID() }, 400);
     const { body, key, ifMatch } = parsed.value;
@@ -285,8 +286,9 @@ async function accepted(c: ShopContext, api: StorefrontClient, a: Schemas['Check
 
 /**
  * A checkout the API refused, shown next to the form. A refusal (4xx) took nothing, or (a decline) is stored under
- * its key, so the next attempt gets a new key; no answer or a 5xx may have taken the order, so the form keeps its
- * key and sending it again resumes that attempt instead of making another.
+ * its key, so the next attempt gets a new key (and, with the Payment Element, a new payment method); no answer or a
+ * 5xx may have taken the order, so the form keeps its key and the payment method it sent (`resume`), and sending it
+ * again resumes that attempt, with the same body, instead of making another.
  */
 function refused(
   a: Answer<unknown> & { ok: false },
@@ -296,7 +298,7 @@ function refused(
 ) {
   const status = failureStatus(a.status);
   const form = (message: string, keep = false) =>
-    again({ problems: { form: message }, ...(keep ? { attemptKey: key } : {}) }, status);
+    again({ problems: { form: message }, ...(keep ? { attemptKey: key, resume: true } : {}) }, status);
   switch (a.code) {
     case 'OUT_OF_STOCK': {
       const items = (a.details as { items?: { sku: string; requested: number; available: number }[] })?.items ?? [];
