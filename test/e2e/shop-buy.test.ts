@@ -87,6 +87,11 @@ describe('shop cart and checkout pages', () => {
     expect((await b.request(`/orders/${id}`)).status).toBe(404);
     expect((await new ShopBrowser().request(`/orders/${id}`)).status).toBe(404);
     expect((await a.request(`/orders/${id}?x=1`)).status).toBe(400);
+    // Had the checkout's answer been lost, the (now empty) cart page links the order.
+    const cart = await (await a.request('/cart')).text();
+    expect(cart).toContain('Your cart is empty');
+    expect(cart).toContain(`<a href="/orders/${id}">Order ${id}</a>`);
+    expect(await (await b.request('/cart')).text()).not.toContain('id="recent-order"');
   });
 
   it('makes one order of the same checkout form sent twice at once', async () => {

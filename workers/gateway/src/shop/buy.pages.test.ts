@@ -79,6 +79,17 @@ describe('cart page', () => {
   });
 });
 
+describe('cart page, empty', () => {
+  it('links the recent order, if any (a checkout whose answer was lost)', async () => {
+    const empty = { ...cart, lines: [], itemCount: 0 };
+    const html = await text(CartContent({ cart: empty, csrf: 't', recentOrder: order('paid') }));
+    expect(html).toContain('Your cart is empty');
+    expect(html).toContain('<a href="/orders/ord_0123456789abcdef">Order ord_0123456789abcdef</a>, $69.71');
+    expect(html).toContain('<strong>Paid</strong>');
+    expect(await text(CartContent({ cart: empty, csrf: 't' }))).not.toContain('recent-order');
+  });
+});
+
 describe('checkout page', () => {
   const base = { cart, quote: quoteOf(cart, 'US', 'standard'), csrf: 'tok', attemptKey: 'key-1234567890', values: {} };
 

@@ -13,7 +13,7 @@ import { shopAssets } from './assets';
 import { buyConfig } from './buy.config';
 import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf } from './buy.forms';
 import { type Answer, call, pendingStatus } from './buy.kit';
-import { CartContent, type CartContentProps } from './cart.page';
+import { CartContent, type CartContentProps, RECENT_ORDER_HOURS } from './cart.page';
 import { CheckoutContent, type CheckoutContentProps } from './checkout.page';
 import { ShopPage } from './layout';
 import { OrderContent, OrderStatus, PaymentStep, POLL_SECONDS } from './order.page';
@@ -94,7 +94,21 @@ async function cartPage(
   if (!cart.ok) return messagePage(c, failureStatus(cart.status), 'Your cart could not be loaded: try again shortly.');
   // The header's count follows the cart whenever the page reads it.
   if (api) keepCartCount(c, cart.data.itemCount);
-  return page(c, 'Your cart', <CartContent cart={cart.data} csrf={await shopCsrf(c)} {...shown} />, status);
+  const recentOrder = api && cart.data.lines.length === 0 ? await latestOrder(api) : undefined;
+  return page(
+    c,
+    'Your cart',
+    <CartContent cart={cart.data} csrf={await shopCsrf(c)} recentOrder={recentOrder} {...shown} />,
+    status,
+  );
+}
+
+/** The shopper's latest order if placed within RECENT_ORDER_HOURS; none when the API cannot say (the page renders). */
+async function latestOrder(api: StorefrontClient): Promise<CartContentProps['recentOrder']> {
+  const answer = await call(api.GET('/v1/orders', { params: { query: { limit: 1 } } }));
+  const order = answer.ok ? answer.data.orders[0] : undefined;
+  if (!order || Date.now() - Date.parse(order.createdAt) > RECENT_ORDER_HOURS * 3_600_000) return undefined;
+  return order;
 }
 
 /** A refused cart write, in the shopper's words. */

@@ -7,7 +7,7 @@
 import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
 import { seenOf } from './buy.forms';
-import { Problem, splitTitle } from './buy.kit';
+import { Problem, STATUS_TEXT, splitTitle } from './buy.kit';
 import { productPath } from './paths';
 
 type Cart = Schemas['Cart'];
@@ -20,7 +20,15 @@ export interface CartContentProps {
   /** What a stale cart's page says changed (412). */
   changes?: string[];
   notice?: string;
+  /**
+   * The shopper's latest order, placed within RECENT_ORDER_HOURS, shown while the cart is empty: a checkout whose
+   * answer never reached the page (the order was taken, the lines left the cart) is one link away.
+   */
+  recentOrder?: Pick<Schemas['Order'], 'id' | 'status' | 'createdAt' | 'totals'>;
 }
+
+/** How long an order counts as recent on an empty cart's page. */
+export const RECENT_ORDER_HOURS = 24;
 
 const m = (x: Schemas['Money']) => money(x.amount, x.currency);
 
@@ -90,6 +98,18 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
   );
 }
 
+function RecentOrder({ order }: { order: NonNullable<CartContentProps['recentOrder']> }) {
+  return (
+    <section class="notice" aria-labelledby="recent-order-title" id="recent-order">
+      <h2 id="recent-order-title">Your recent order</h2>
+      <p>
+        <a href={`/orders/${encodeURIComponent(order.id)}`}>Order {order.id}</a>, {m(order.totals.total)}, placed{' '}
+        {order.createdAt.replace('T', ' ').slice(0, 16)} UTC: <strong>{STATUS_TEXT[order.status]}</strong>.
+      </p>
+    </section>
+  );
+}
+
 export function CartContent(props: CartContentProps) {
   const { cart } = props;
   const changed = cart.lines.some((l) => l.priceChanged);
@@ -116,9 +136,12 @@ export function CartContent(props: CartContentProps) {
       )}
       {generalError && <Problem id="cart-error">{generalError}</Problem>}
       {cart.lines.length === 0 ? (
-        <p>
-          Your cart is empty. <a href="/">Continue shopping</a>.
-        </p>
+        <>
+          <p>
+            Your cart is empty. <a href="/">Continue shopping</a>.
+          </p>
+          {props.recentOrder && <RecentOrder order={props.recentOrder} />}
+        </>
       ) : (
         <>
           {changed && (
