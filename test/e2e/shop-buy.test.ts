@@ -27,6 +27,15 @@ describe('shop cart and checkout pages', () => {
     const after = await ok('cart', client(b.token()).GET('/v1/cart'));
     expect(after.version).toBe(before.version);
     expect(after.lines).toEqual(before.lines);
+    // "Update totals" for a country we do not ship to: a 400 naming the field, the totals for one we do.
+    const quote = await b.request('/checkout', {
+      method: 'POST',
+      form: { ...(await b.checkoutForm({ country: 'ZZ' })), intent: 'quote' },
+    });
+    expect(quote.status).toBe(400);
+    const html = await quote.text();
+    expect(html).toMatch(/id="f-country-error">Choose a country we ship to\./);
+    expect(html).toContain('for US by standard shipping');
   });
 
   it('refuses a form without its CSRF token (403) or from another origin, and changes nothing', async () => {

@@ -7,11 +7,12 @@
 // docs/storefront.md#cart-checkout-and-order-pages.
 import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { SHIPPING_COUNTRIES } from '../../../../lib/checkout/pricing';
 import type { Schemas, StorefrontClient } from '../../../../lib/client';
 import { money } from '../web/format';
 import { shopAssets } from './assets';
 import { buyConfig } from './buy.config';
-import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf } from './buy.forms';
+import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf, shippingProblems } from './buy.forms';
 import { type Answer, call, pendingStatus } from './buy.kit';
 import { CartContent, type CartContentProps, RECENT_ORDER_HOURS } from './cart.page';
 import { CheckoutContent, type CheckoutContentProps } from './checkout.page';
@@ -196,8 +197,11 @@ export function buyRoutes(): Hono<ShopApp> {
       return checkoutPage(c, cart.data, { values, attemptKey: crypto.randomUUID(), ...shown }, status);
     };
     // "Update totals": the page again for the address and method chosen; nothing is sent, the attempt's key kept.
-    if (form.get('intent') === 'quote')
-      return again({ attemptKey: sentKey || crypto.randomUUID(), resume: Boolean(sentKey) }, 200);
+    if (form.get('intent') === 'quote') {
+      const kept = { attemptKey: sentKey || crypto.randomUUID(), resume: Boolean(sentKey) };
+      const problems = shippingProblems(form);
+      return Object.keys(problems).length ? again({ ...kept, problems }, 400) : again(kept, 200);
+    }
     const parsed = checkoutFormOf(form);
     if (!parsed.ok) return again({ problems: parsed.problems, attemptKey: sentKey || crypto.randomUUID() }, 400);
     const { body, key, ifMatch } = parsed.value;
@@ -260,7 +264,10 @@ async function checkoutPage(
   shown: Pick<CheckoutContentProps, 'values' | 'attemptKey'> & Partial<CheckoutContentProps>,
   status = 200,
 ) {
-  const country = shown.values.country || 'US';
+  // The totals shown are for a country and method the form offers (one it does not is refused next to its field).
+  const country = (SHIPPING_COUNTRIES as readonly string[]).includes(shown.values.country ?? '')
+    ? shown.values.country!
+    : 'US';
   const method = shown.values.shippingMethod === 'express' ? 'express' : 'standard';
   const publishableKey = buyConfig(c.env).STRIPE_PUBLISHABLE_KEY;
   keepCartCount(c, cart.itemCount);
@@ -271,6 +278,7 @@ async function checkoutPage(
       csrf={await shopCsrf(c)}
       publishableKey={publishableKey}
       {...shown}
+      values={{ ...shown.values, country }}
     />
   );
   return page(c, 'Checkout', content, status, publishableKey ? [STRIPE_JS, shopAssets['checkout.js']] : []);
