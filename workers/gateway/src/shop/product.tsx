@@ -239,15 +239,16 @@ async function sendProduct(
 }
 
 /** What a refused add-to-cart tells the shopper, by the API's code. */
-function refusalOf(status: number, code: string | undefined, message: string): { status: number; text: string } {
+export function refusalOf(status: number, code: string | undefined, message: string): { status: number; text: string } {
   if (code === 'OUT_OF_STOCK')
     return { status: 409, text: 'Not enough left to add that many: see what is available below.' };
   if (code === 'ITEM_UNAVAILABLE') return { status: 409, text: 'This variant is no longer sold.' };
   if (code === 'CART_LIMIT_EXCEEDED' || code === 'CUSTOMER_LIMIT_EXCEEDED')
     return { status: 409, text: `Your cart cannot take that: ${message}` };
-  if (status === 400) return { status: 400, text: `That could not be added: ${message}` };
   if (status === 404) return { status: 404, text: 'This variant is not sold (any more).' };
   if (status === 429) return { status: 429, text: 'Too many requests: wait a few seconds and try again.' };
+  // Any other refusal (400, 409, 412, 422, ...): the API's own words, with its status.
+  if (status >= 400 && status < 500) return { status, text: `That could not be added: ${message}` };
   return { status: 503, text: 'Your cart cannot be reached right now; nothing was added. Try again in a few seconds.' };
 }
 
