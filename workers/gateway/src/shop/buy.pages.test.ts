@@ -62,6 +62,11 @@ describe('cart page', () => {
     expect(html.match(/name="csrf" value="tok"/g)).toHaveLength(2);
     expect(html.match(/name="version" value="7"/g)).toHaveLength(2);
     expect(html).toContain('$60.00');
+    // Each line's controls are named with its product (a screen reader's list of controls tells them apart).
+    const named = 'Linen shirt — M / Navy</span>';
+    expect(html).toContain(`Quantity<span class="visually-hidden"> of ${named}`);
+    expect(html).toContain(`Update<span class="visually-hidden"> the quantity of ${named}`);
+    expect(html).toContain(`Remove<span class="visually-hidden"> ${named}`);
   });
 
   it('says what changed when the cart was stale, and shows a refusal next to its line', async () => {

@@ -72,7 +72,9 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
         {error && <Problem id={errorId}>{error}</Problem>}
         <form method="post" action={action} class="inline qty-form" aria-describedby={error ? errorId : undefined}>
           <Hidden cart={props.cart} csrf={props.csrf} />
-          <label for={`qty-${i}`}>Quantity</label>
+          <label for={`qty-${i}`}>
+            Quantity<span class="visually-hidden"> of {line.title}</span>
+          </label>
           <input
             id={`qty-${i}`}
             name="quantity"
@@ -84,12 +86,14 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
             value={String(line.quantity)}
             required
           />
-          <button type="submit">Update</button>
+          <button type="submit">
+            Update<span class="visually-hidden"> the quantity of {line.title}</span>
+          </button>
         </form>
         <form method="post" action={`${action}/remove`} class="inline">
           <Hidden cart={props.cart} csrf={props.csrf} />
-          <button type="submit" class="link" aria-label={`Remove ${line.title}`}>
-            Remove
+          <button type="submit" class="link">
+            Remove<span class="visually-hidden"> {line.title}</span>
           </button>
         </form>
       </div>
