@@ -1,7 +1,7 @@
 // What a refused add-to-cart tells the shopper: the known refusals in the shop's words, any other 4xx in the API's
 // own words with its status (never a 503 that sends the shopper to retry), and only no answer or a 5xx as a 503.
 import { describe, expect, it } from 'vitest';
-import { refusalOf } from './product';
+import { refusalOf, topCategoryOf } from './product';
 
 describe('add-to-cart refusals', () => {
   it('keeps the status and the message of a 4xx it has no words of its own for', () => {
@@ -23,5 +23,15 @@ describe('add-to-cart refusals', () => {
       status: 503,
       text: expect.stringContaining('nothing was added'),
     });
+  });
+});
+
+describe('the current category of a product page', () => {
+  it('is the top-level category of its path, by whole segments', () => {
+    const nav = [{ slug: 'shirt' }, { slug: 'shirts' }, { slug: 'home' }];
+    expect(topCategoryOf(nav, 'shirts/linen')).toBe('shirts');
+    expect(topCategoryOf(nav, 'shirts')).toBe('shirts');
+    expect(topCategoryOf(nav, 'shirt/x')).toBe('shirt');
+    expect(topCategoryOf([{ slug: 'shirt' }], 'shirts/linen')).toBeUndefined();
   });
 });

@@ -214,7 +214,7 @@ async function sendProduct(
       const selection = selectVariant(product.data.variants, query);
       if (selection.kind === 'invalid') return message(400, selection.message);
       const p = product.data;
-      const top = nav?.find((cat) => p.category.path.startsWith(cat.slug) || p.category.slug === cat.slug)?.slug;
+      const top = nav && topCategoryOf(nav, p.category.path);
       const html = await renderPage(
         <ShopPage
           title={p.title}
@@ -236,6 +236,15 @@ async function sendProduct(
   ).then((res) =>
     notice && res.status === 200 ? new Response(res.body, { status: notice.status, headers: res.headers }) : res,
   );
+}
+
+/**
+ * The top-level category a category path ("apparel/mens/shirts") is under, by whole path segments: the nav marks
+ * it current (aria-current), and `shirt` is never taken for `shirts`.
+ */
+export function topCategoryOf(nav: { slug: string }[], path: string): string | undefined {
+  const top = path.split('/')[0];
+  return nav.find((cat) => cat.slug === top)?.slug;
 }
 
 /** What a refused add-to-cart tells the shopper, by the API's code. */
