@@ -5,5 +5,5 @@ export const shopAssets = {
   'checkout.js': '/shop/checkout.1991f27af896.js',
   'order.js': '/shop/order.fe56013b50cc.js',
   'shop.css': '/shop/shop.1c766e2fba76.css',
-  'shop.js': '/shop/shop.375a2cad8ce0.js',
+  'shop.js': '/shop/shop.68317e9530c3.js',
 } as const;

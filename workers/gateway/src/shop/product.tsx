@@ -85,7 +85,8 @@ function Picker(props: { product: Schemas['ProductDetail']; chosen: Record<strin
   return (
     <form class="picker" method="get" action={productPath(props.product.slug)} data-autosubmit>
       <p class="muted" data-autosubmit-hint hidden>
-        Choosing an option shows that variant.
+        Clicking or tapping an option shows that variant; with the keyboard, choose with the arrow keys, then press
+        “Show this variant”.
       </p>
       {options.map((o) => (
         <fieldset>
@@ -100,7 +101,7 @@ function Picker(props: { product: Schemas['ProductDetail']; chosen: Record<strin
           </div>
         </fieldset>
       ))}
-      <button type="submit" class="quiet" data-autosubmit-button>
+      <button type="submit" class="quiet">
         Show this variant
       </button>
     </form>
