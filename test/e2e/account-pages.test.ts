@@ -60,6 +60,24 @@ describe('account pages', () => {
     expect(noToken.status).toBe(403);
   });
 
+  it('revokes the session a sign-in replaces (a guest’s, or an earlier sign-in’s)', async () => {
+    const { email } = await registered();
+    const b = new ShopBrowser();
+    await b.add(await freshProduct(5), 1);
+    const sessions = [b.cookies.get('__Host-shop-refresh')!];
+    for (let i = 0; i < 2; i++) {
+      const csrf = await b.csrf('/account/sign-in');
+      const res = await b.request('/account/sign-in', { method: 'POST', form: { csrf, email, password: PASSWORD } });
+      expect(res.status).toBe(303);
+      sessions.push(b.cookies.get('__Host-shop-refresh')!);
+    }
+    const refresh = (refreshToken: string) => client().POST('/v1/auth/refresh', { body: { refreshToken } });
+    // The guest's and the first sign-in's refresh tokens no longer open anything; the last one does.
+    expect((await refresh(sessions[0]!)).response.status).toBe(401);
+    expect((await refresh(sessions[1]!)).response.status).toBe(401);
+    expect((await refresh(sessions[2]!)).response.status).toBe(200);
+  });
+
   it('removes a cart line with its form, and refuses it without the CSRF token', async () => {
     const [one, two] = await Promise.all([freshProduct(5), freshProduct(5)]);
     const b = new ShopBrowser();
