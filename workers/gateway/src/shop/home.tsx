@@ -2,7 +2,8 @@
 // The home page: featured products (the newest), trending ones (the catalog's sort=trending: most bought in the
 // last 7 days) and the categories, read at once. It degrades rather than fails:
 // - trending unreadable: the page is rendered without it and marked degraded, so the page cache answers its last
-//   good copy instead (trending included) when it has one, and never keeps the degraded page (page-cache.ts);
+//   good copy of the same generation instead (trending included) when it has one, and never keeps the degraded
+//   page (page-cache.ts);
 // - featured unreadable (and no good copy): the home page's shell still answers, with the categories when they
 //   could be read, the search, and what to do; status 503 with Retry-After, not 200, so that no cache or crawler
 //   takes the shell for the home page and the outage shows in the request figures; the request id is on it.

@@ -35,6 +35,8 @@ interface Stored {
   status: number;
   meta?: Record<string, string>;
   storedAt: number;
+  /** The catalog generation it was made from (a degraded render yields only to a copy of its own generation). */
+  generation?: string;
 }
 
 /** Where pages are kept beyond the isolate: the Cache API in a worker; tests give a map. */
@@ -66,6 +68,7 @@ export function cacheApiStore(): PageStore {
         status: Number(hit.headers.get('x-status')),
         meta: meta ? JSON.parse(meta) : undefined,
         storedAt: Number(hit.headers.get(STORED_AT)),
+        generation: hit.headers.get('x-generation') ?? undefined,
       };
     },
     async put(key, page, keepSeconds) {
@@ -77,6 +80,7 @@ export function cacheApiStore(): PageStore {
             'cache-control': `public, max-age=${keepSeconds}`,
             'x-status': String(page.status),
             ...(page.meta ? { 'x-meta': JSON.stringify(page.meta) } : {}),
+            ...(page.generation ? { 'x-generation': page.generation } : {}),
             [STORED_AT]: String(page.storedAt),
           },
         }),
@@ -144,14 +148,20 @@ export class PageCache {
     }
     if (rendered.status >= 500 || rendered.degraded) {
       const fallback = await this.lookup(fallbackKey);
-      if (fallback && now() - fallback.storedAt < fallbackSeconds * 1000) return { ...strip(fallback), cache: 'STALE' };
+      // A failed page takes any recent good copy; a degraded one (its main content is current) only one made from
+      // the same generation, so that the copy never hides a merchant's change longer than the bound.
+      const usable =
+        fallback &&
+        now() - fallback.storedAt < fallbackSeconds * 1000 &&
+        (rendered.status >= 500 || (generation !== undefined && fallback.generation === generation));
+      if (usable) return { ...strip(fallback), cache: 'STALE' };
       return { ...strip(rendered), cache: 'MISS' };
     }
     const ofThisGeneration =
       generation !== undefined && rendered.generations.size === 1 && rendered.generations.has(generation);
     const storable = (rendered.status === 200 || rendered.status === 404) && rendered.html.length <= MAX_HTML;
     if (storable && ofThisGeneration && key) {
-      const page = { ...strip(rendered), storedAt: now() };
+      const page = { ...strip(rendered), storedAt: now(), generation };
       this.keep(ctx, key, page, freshSeconds);
       if (rendered.status === 200) this.keep(ctx, fallbackKey, page, fallbackSeconds);
     }
