@@ -96,6 +96,8 @@ describe('shop cart and checkout pages', () => {
     expect((await b.request(`/orders/${id}`)).status).toBe(404);
     expect((await new ShopBrowser().request(`/orders/${id}`)).status).toBe(404);
     expect((await a.request(`/orders/${id}?x=1`)).status).toBe(400);
+    // A link from an email may carry tracking parameters: they are ignored.
+    expect((await a.request(`/orders/${id}?utm_source=receipt&utm_medium=email`)).status).toBe(200);
     // Had the checkout's answer been lost, the (now empty) cart page links the order.
     const cart = await (await a.request('/cart')).text();
     expect(cart).toContain('Your cart is empty');

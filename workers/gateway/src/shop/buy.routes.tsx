@@ -11,6 +11,7 @@ import { SHIPPING_COUNTRIES } from '../../../../lib/checkout/pricing';
 import type { Schemas, StorefrontClient } from '../../../../lib/client';
 import { money } from '../web/format';
 import { shopAssets } from './assets';
+import { isTrackingParam } from './browse';
 import { buyConfig } from './buy.config';
 import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf, shippingProblems } from './buy.forms';
 import { type Answer, call, pendingStatus } from './buy.kit';
@@ -217,7 +218,7 @@ export function buyRoutes(): Hono<ShopApp> {
 
   r.get('/orders/:id', async (c) => {
     const part = c.req.query('part');
-    const unknown = Object.keys(c.req.query()).some((k) => k !== 'part');
+    const unknown = Object.keys(c.req.query()).some((k) => k !== 'part' && !isTrackingParam(k));
     if (unknown || (part !== undefined && part !== 'status'))
       return messagePage(c, 400, 'This page takes no parameter but part=status.');
     const api = await shopperApi(c);
