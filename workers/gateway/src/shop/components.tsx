@@ -62,11 +62,17 @@ export function ProductCard(props: { product: Schemas['ProductSummary']; index: 
   );
 }
 
-export function ProductGrid(props: { items: Schemas['ProductSummary'][]; label: string; q?: string }) {
+/** A grid of product cards; `belowFold` (a second grid on the page) loads all its images lazily. */
+export function ProductGrid(props: {
+  items: Schemas['ProductSummary'][];
+  label: string;
+  q?: string;
+  belowFold?: boolean;
+}) {
   return (
     <ul class="grid" aria-label={props.label}>
       {props.items.map((product, index) => (
-        <ProductCard product={product} index={index} q={props.q} />
+        <ProductCard product={product} index={props.belowFold ? EAGER_CARDS + index : index} q={props.q} />
       ))}
     </ul>
   );

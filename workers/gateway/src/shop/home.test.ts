@@ -13,7 +13,7 @@ const item = (slug: string): Schemas['ProductSummary'] => ({
   brand: 'B',
   category: { slug: 'home', name: 'Home', path: 'home' },
   price: { amount: 1000, currency: 'USD' },
-  image: null,
+  image: `/images/${slug}.webp`,
   createdAt: '2026-11-30T09:45:00.000Z',
 });
 const down = { ok: false as const, status: 503, code: 'DB_UNAVAILABLE', message: 'down' };
@@ -44,6 +44,9 @@ describe('home page', () => {
     expect(page.html).toContain('<a href="/p/new-one">');
     expect(page.html).toContain('<h2 id="trending">Trending this week</h2>');
     expect(page.html).toContain('<a href="/p/hot-one">');
+    // Below the featured grid: its images load lazily (the first featured ones do not).
+    expect(page.html).toMatch(/src="\/images\/hot-one\.webp"[^>]*loading="lazy"/);
+    expect(page.html).toMatch(/src="\/images\/new-one\.webp"[^>]*loading="eager"/);
     expect(page.html).toContain('<a href="/c/apparel">');
   });
 

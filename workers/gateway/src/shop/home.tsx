@@ -67,7 +67,7 @@ function Trending(props: { list: Read<Schemas['ProductList']> }) {
   return (
     <section aria-labelledby="trending">
       <h2 id="trending">Trending this week</h2>
-      <ProductGrid items={props.list.data.items} label="Trending products" />
+      <ProductGrid items={props.list.data.items} label="Trending products" belowFold />
     </section>
   );
 }
