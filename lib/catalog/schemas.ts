@@ -6,7 +6,7 @@ import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 
-export const productSorts = ['relevance', 'newest', 'price_asc', 'price_desc'] as const;
+export const productSorts = ['relevance', 'newest', 'price_asc', 'price_desc', 'trending'] as const;
 export type ProductSort = (typeof productSorts)[number];
 
 export const slugSchema = z
@@ -31,7 +31,11 @@ export const ProductListQuery = z
     sort: z
       .preprocess(lower, z.enum(productSorts))
       .optional()
-      .openapi({ description: 'Default: relevance with q, newest without.' }),
+      .openapi({
+        description:
+          'Default: relevance with q, newest without. `trending`: the products most bought (units in paid ' +
+          'orders) over the last 7 days, best first; only products sold in that window are listed.',
+      }),
     limit: z.coerce.number().int().min(1).max(100).default(24).openapi({ example: 24 }),
     cursor: z
       .string()

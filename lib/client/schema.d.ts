@@ -1521,8 +1521,8 @@ export interface paths {
                     q?: string;
                     /** @description Category slug; includes its subcategories. */
                     category?: string;
-                    /** @description Default: relevance with q, newest without. */
-                    sort?: "relevance" | "newest" | "price_asc" | "price_desc";
+                    /** @description Default: relevance with q, newest without. `trending`: the products most bought (units in paid orders) over the last 7 days, best first; only products sold in that window are listed. */
+                    sort?: "relevance" | "newest" | "price_asc" | "price_desc" | "trending";
                     limit?: number;
                     /** @description Opaque cursor from `nextCursor` of the previous page. */
                     cursor?: string;

@@ -1,7 +1,7 @@
 // Browsing and searching the seeded catalog through the gateway: ranking, filters, keyset pagination.
 import { describe, expect, it } from 'vitest';
 import type { paths, Schemas } from '../../lib/client';
-import { api, client, insertProduct, ok, uniqueWord } from './helpers';
+import { api, client, insertProduct, ok, primary, uniqueWord } from './helpers';
 
 type Item = Schemas['ProductSummary'];
 type ListQuery = NonNullable<paths['/v1/products']['get']['parameters']['query']>;
@@ -160,5 +160,43 @@ describe('keyset pagination', () => {
       expect(res.status, path).toBe(400);
       expect(['BAD_CURSOR', 'VALIDATION_FAILED']).toContain(res.body.error.code);
     }
+  });
+
+  it('sorts by trending: units in paid orders of the last 7 days, best first, in keyset pages', async () => {
+    const word = uniqueWord('trend');
+    const [a, b, failed, old, unsold] = await Promise.all(
+      ['A', 'B', 'Failed', 'Old', 'Unsold'].map((t) => insertProduct({ title: `${word} ${t}` })),
+    );
+    const sell = async (slug: string, status: string, units: number[], daysAgo = 0) => {
+      for (const quantity of units) {
+        const id = `ord_${uniqueWord('t')}`;
+        await primary(
+          `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax,
+             total, tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
+           values ($1, 1, 'guest:trending', 'guest', 'trend@example.com', $2, 'USD', 0, 0, 0, 0, 0, 'standard', '{}',
+             now(), now() - make_interval(days => $3), now())`,
+          [id, status, daysAgo],
+        );
+        await primary(
+          `insert into order_lines (order_id, sku, title, quantity, unit_amount, line_total)
+           select $1, sku, title, $2, 1000, 1000 * $2 from product_variants
+           where product_id = (select id from products where slug = $3)`,
+          [id, quantity, slug],
+        );
+      }
+    };
+    await sell(a!, 'paid', [2, 3]);
+    await sell(b!, 'fulfilled', [2]);
+    await sell(b!, 'refunded', [4]);
+    await sell(failed!, 'payment_failed', [9]);
+    await sell(old!, 'paid', [9], 8);
+    expect(unsold).toBeDefined();
+    const first = await list({ q: word, sort: 'trending', limit: 1 });
+    expect(first.items.map((p) => p.slug)).toEqual([a]);
+    const second = await list({ q: word, sort: 'trending', limit: 1, cursor: first.nextCursor! });
+    expect(second.items.map((p) => p.slug)).toEqual([b]);
+    expect(second.nextCursor).toBeNull();
+    const res = await api(`/v1/products?q=${word}&sort=newest&cursor=${first.nextCursor}`);
+    expect(res.status).toBe(400);
   });
 });

@@ -27,6 +27,15 @@ describe('shop cart and checkout pages', () => {
     const after = await ok('cart', client(b.token()).GET('/v1/cart'));
     expect(after.version).toBe(before.version);
     expect(after.lines).toEqual(before.lines);
+    // "Update totals" for a country we do not ship to: a 400 naming the field, the totals for one we do.
+    const quote = await b.request('/checkout', {
+      method: 'POST',
+      form: { ...(await b.checkoutForm({ country: 'ZZ' })), intent: 'quote' },
+    });
+    expect(quote.status).toBe(400);
+    const html = await quote.text();
+    expect(html).toMatch(/id="f-country-error">Choose a country we ship to\./);
+    expect(html).toContain('for US by standard shipping');
   });
 
   it('refuses a form without its CSRF token (403) or from another origin, and changes nothing', async () => {
@@ -87,6 +96,13 @@ describe('shop cart and checkout pages', () => {
     expect((await b.request(`/orders/${id}`)).status).toBe(404);
     expect((await new ShopBrowser().request(`/orders/${id}`)).status).toBe(404);
     expect((await a.request(`/orders/${id}?x=1`)).status).toBe(400);
+    // A link from an email may carry tracking parameters: they are ignored.
+    expect((await a.request(`/orders/${id}?utm_source=receipt&utm_medium=email`)).status).toBe(200);
+    // Had the checkout's answer been lost, the (now empty) cart page links the order.
+    const cart = await (await a.request('/cart')).text();
+    expect(cart).toContain('Your cart is empty');
+    expect(cart).toContain(`<a href="/orders/${id}">Order ${id}</a>`);
+    expect(await (await b.request('/cart')).text()).not.toContain('id="recent-order"');
   });
 
   it('makes one order of the same checkout form sent twice at once', async () => {

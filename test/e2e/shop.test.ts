@@ -74,11 +74,38 @@ describe('storefront pages', () => {
       ['/p/mireille-heritage-viscose-slip-dress-1200?size=XXXL', 400],
       ['/p/mireille-heritage-viscose-slip-dress-1200?fit=slim', 400],
       ['/?x=1', 400],
+      ['/?utm_source=news&x=1', 400],
+      ['/c/apparel?gclid=abc&color=red', 400],
     ] as const) {
       const res = await get(path);
       expect(res.status, path).toBe(status);
       expect(res.headers.get('content-type'), path).toContain('text/html');
       expect(await res.text(), path).toContain('<a href="/">Go to the home page</a>');
+    }
+  });
+
+  it('ignores the tracking parameters of ads and mail links, which are not part of the page cache key', async () => {
+    const tracked = 'utm_source=news&utm_medium=email&utm_campaign=a&utm_campaign=b&fbclid=1&msclkid=2&dclid=3';
+    const more = 'gbraid=4&wbraid=5&mc_cid=6&mc_eid=7&_ga=8&ref=friend&gclid=9';
+    for (const [plain, withTracking] of [
+      ['/', `/?${tracked}&${more}`],
+      ['/c/apparel?sort=price_asc', `/c/apparel?${tracked}&sort=price_asc&${more}`],
+      ['/search?q=linen', `/search?q=linen&${more}`],
+      [
+        '/p/mireille-heritage-viscose-slip-dress-1200?sku=WDR-01200-XS-BLAC',
+        `/p/mireille-heritage-viscose-slip-dress-1200?${more}&sku=WDR-01200-XS-BLAC`,
+      ],
+    ] as const) {
+      const first = await get(plain);
+      expect(first.status, plain).toBe(200);
+      const html = await first.text();
+      const res = await get(withTracking);
+      expect(res.status, withTracking).toBe(200);
+      // Within the fresh window, the copy cached for the plain URL answers.
+      expect(res.headers.get('x-cache'), withTracking).toBe('HIT');
+      // (The product page's form carries a per-request CSRF token: compare its text before the form.)
+      const shown = (h: string) => h.split('<form class="buy"')[0];
+      expect(shown(await res.text()), withTracking).toBe(shown(html));
     }
   });
 

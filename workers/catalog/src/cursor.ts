@@ -6,7 +6,7 @@ import { AppError } from '../../../lib/errors';
 
 export interface CursorData {
   sort: ProductSort;
-  /** The last row's sort key: [createdAt, id] | [priceAmount, id] | [rank, id]. */
+  /** The last row's sort key: [createdAt, id] | [priceAmount, id] | [rank, id] | [units sold, id]. */
   key: [string | number, string];
   filter: string;
 }
@@ -23,7 +23,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const timestamp = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d{1,6})?(?:[+-](\d\d)(?::?(\d\d))?|Z)$/;
 
 /**
- * A key Postgres will accept in the keyset comparison: a real calendar timestamp, an int4 price, or a rank
+ * A key Postgres will accept in the keyset comparison: a real calendar timestamp, an int4 price or units, or a rank
  * that fits a `real`. A forged cursor must get a 400 here, not a cast error (500) in the database.
  */
 function validKey(sort: ProductSort, value: unknown): boolean {

@@ -1,7 +1,7 @@
 // Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
 // search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd, with typo tolerance.
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { categories, products, productVariants, searchWords } from '../../../db/schema';
+import { categories, orderLines, orders, products, productVariants, searchWords } from '../../../db/schema';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
@@ -15,6 +15,30 @@ export type Reader = Db | Db['$primary'];
 export function effectiveSort(query: ProductListQuery): ProductSort {
   if (query.sort === 'relevance' && !query.q) return 'newest';
   return query.sort ?? (query.q ? 'relevance' : 'newest');
+}
+
+/** The window `sort=trending` counts sales over, and the orders that count (paid, whether shipped or not yet). */
+export const TRENDING_DAYS = 7;
+const SOLD_STATUSES = ['paid', 'fulfilled'];
+
+/** Units of each product sold in paid orders placed in the last TRENDING_DAYS (order_lines by SKU). */
+function soldRecently(db: Reader) {
+  return db
+    .select({
+      productId: productVariants.productId,
+      units: sql<number>`sum(${orderLines.quantity})::int`.as('units'),
+    })
+    .from(orderLines)
+    .innerJoin(orders, eq(orders.id, orderLines.orderId))
+    .innerJoin(productVariants, eq(productVariants.sku, orderLines.sku))
+    .where(
+      and(
+        inArray(orders.status, SOLD_STATUSES),
+        sql`${orders.createdAt} > now() - make_interval(days => ${TRENDING_DAYS})`,
+      ),
+    )
+    .groupBy(productVariants.productId)
+    .as('sold');
 }
 
 const filterFingerprint = (query: ProductListQuery) => JSON.stringify([query.q ?? '', query.category ?? '']);
@@ -83,6 +107,9 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
   const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
   const rank = tsq ? sql<string>`ts_rank_cd(${products.search}, ${tsq})::text` : sql<string>`'0'`;
 
+  const sold = sort === 'trending' ? soldRecently(db) : undefined;
+  const units = sold ? sql<number>`${sold.units}` : sql<number>`0`;
+
   const where: SQL[] = [eq(products.status, 'published')];
   if (tsq) where.push(sql`${products.search} @@ ${tsq}`);
   if (query.category) {
@@ -99,6 +126,8 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
       const r = sql`ts_rank_cd(${products.search}, ${tsq})`;
       where.push(sql`(${r} < ${k}::real or (${r} = ${k}::real and ${products.id} > ${id}::uuid))`);
     }
+    if (sort === 'trending')
+      where.push(sql`(${units} < ${k}::int or (${units} = ${k}::int and ${products.id} > ${id}::uuid))`);
   }
   const order =
     sort === 'newest'
@@ -107,9 +136,11 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
         ? [asc(products.priceAmount), asc(products.id)]
         : sort === 'price_desc'
           ? [desc(products.priceAmount), desc(products.id)]
-          : [sql`ts_rank_cd(${products.search}, ${tsq}) desc`, asc(products.id)];
+          : sort === 'trending'
+            ? [sql`${units} desc`, asc(products.id)]
+            : [sql`ts_rank_cd(${products.search}, ${tsq}) desc`, asc(products.id)];
 
-  const rows = await db
+  const base = db
     .select({
       id: products.id,
       slug: products.slug,
@@ -123,9 +154,12 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
       categoryName: categories.name,
       categoryPath: categories.path,
       rank,
+      units,
     })
     .from(products)
     .innerJoin(categories, eq(categories.id, products.categoryId))
+    .$dynamic();
+  const rows = await (sold ? base.innerJoin(sold, eq(sold.productId, products.id)) : base)
     .where(and(...where))
     .orderBy(...order)
     .limit(query.limit + 1);
@@ -137,7 +171,16 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
       ? encodeCursor({
           sort,
           filter,
-          key: [sort === 'newest' ? last.createdAt : sort === 'relevance' ? last.rank : last.priceAmount, last.id],
+          key: [
+            sort === 'newest'
+              ? last.createdAt
+              : sort === 'relevance'
+                ? last.rank
+                : sort === 'trending'
+                  ? last.units
+                  : last.priceAmount,
+            last.id,
+          ],
         })
       : null;
 

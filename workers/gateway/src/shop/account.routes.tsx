@@ -25,7 +25,7 @@ import {
   currentShopper,
   endShopperSession,
   keepCartCount,
-  keepShopperSession,
+  replaceShopperSession,
   type ShopApp,
   type ShopContext,
   type Shopper,
@@ -33,9 +33,9 @@ import {
   UNAVAILABLE,
 } from './session';
 
-/** After a sign-in or registration: the session kept, the cart count shown from the (merged) cart. */
+/** After a sign-in or registration: the session kept (the one it replaces revoked), the (merged) cart's count shown. */
 async function signedIn(c: ShopContext, session: Schemas['Session'], to: string) {
-  keepShopperSession(c, session, { newSid: true });
+  await replaceShopperSession(c, session);
   const cart = await shopApi(c, session.accessToken).GET('/v1/cart');
   if (cart.data) keepCartCount(c, cart.data.itemCount);
   return c.redirect(to, 303);

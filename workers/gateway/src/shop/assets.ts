@@ -2,8 +2,8 @@
 // The storefront's static files by source name, at their content-hashed paths (served immutable).
 export const shopAssets = {
   'buy.css': '/shop/buy.2798016d77fb.css',
-  'checkout.js': '/shop/checkout.c41174723a7d.js',
+  'checkout.js': '/shop/checkout.1991f27af896.js',
   'order.js': '/shop/order.fe56013b50cc.js',
   'shop.css': '/shop/shop.1c766e2fba76.css',
-  'shop.js': '/shop/shop.375a2cad8ce0.js',
+  'shop.js': '/shop/shop.68317e9530c3.js',
 } as const;

@@ -1,11 +1,12 @@
 /** @jsxImportSource hono/jsx */
-// The browse pages: home (featured products and the categories), a category (its products, sorted, in keyset
+// The browse pages: home (home.tsx: featured and trending products, the categories), a category (its products, sorted, in keyset
 // pages) and search results (the query's words highlighted). Each is rendered from the public API and cached at
 // the edge under the catalog generation (cached.ts); a query they do not take is a 400 page before any call.
 import { Hono } from 'hono';
 import type { Schemas } from '../../../../lib/client';
 import { canonicalPath, sendCachedPage } from './cached';
 import { Pager, ProductGrid, SORTS, type Sort, SortForm } from './components';
+import { renderHome } from './home';
 import { ShopPage } from './layout';
 import { MessagePage, messagePage, renderPage } from './page';
 import type { Rendered } from './page-cache';
@@ -13,15 +14,25 @@ import { CatalogReads, findCategory, type Read } from './reads';
 import type { ShopApp, ShopContext } from './session';
 
 const PAGE_SIZE = 24;
-const FEATURED = 8;
 const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-/** The query of a page, if it holds only `allowed` parameters, each once. */
+/** Parameters that ads and mail links add to a landing page's URL: never read, never part of a page's cache key. */
+const TRACKING = new Set(['gclid', 'fbclid', 'msclkid', 'dclid', 'gbraid', 'wbraid', 'mc_cid', 'mc_eid', '_ga', 'ref']);
+export const isTrackingParam = (key: string) => key.startsWith('utm_') || TRACKING.has(key);
+
+/**
+ * The query of a page without its tracking parameters (isTrackingParam, any number of times), if what is left holds
+ * only `allowed` parameters, each once.
+ */
 export function queryOf(c: ShopContext, allowed: string[]): Record<string, string> | undefined {
-  const all = c.req.queries();
-  for (const [k, v] of Object.entries(all)) if (!allowed.includes(k) || v.length > 1) return undefined;
-  return c.req.query();
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.req.queries())) {
+    if (isTrackingParam(k)) continue;
+    if (!allowed.includes(k) || v.length !== 1) return undefined;
+    query[k] = v[0]!;
+  }
+  return query;
 }
 
 /** The status a page answers for a catalog read that failed: its 4xx as is, a 5xx or no answer 503. */
@@ -38,8 +49,9 @@ async function rendered(
   return { html: await renderPage(page), status, generations: reads.generations };
 }
 
-/** A failed read's page: what went wrong in a shopper's words. */
+/** A failed read's page: what went wrong in a shopper's words (a 5xx names the request id: it is never cached). */
 function failed(
+  c: ShopContext,
   reads: CatalogReads,
   r: { status: number; code?: string; message: string },
   nav?: ReturnType<typeof navOf>,
@@ -52,7 +64,12 @@ function failed(
       : r.code === 'BAD_CURSOR'
         ? 'That page link no longer works with these filters: start again from the first page.'
         : `That request could not be answered: ${r.message}`;
-  return rendered(reads, status, <MessagePage status={status} message={message} categories={nav} query={query} />);
+  const requestId = status >= 500 ? c.get('requestId') : undefined;
+  return rendered(
+    reads,
+    status,
+    <MessagePage status={status} message={message} categories={nav} query={query} requestId={requestId} />,
+  );
 }
 
 export function browseRoutes(): Hono<ShopApp> {
@@ -60,45 +77,7 @@ export function browseRoutes(): Hono<ShopApp> {
 
   r.get('/', async (c) => {
     if (!queryOf(c, [])) return messagePage(c, 400, 'The home page takes no parameters.');
-    return sendCachedPage(c, '/', async () => {
-      const reads = new CatalogReads(c);
-      const [tree, featured] = await Promise.all([
-        reads.categories(),
-        reads.products({ sort: 'newest', limit: FEATURED }),
-      ]);
-      const nav = navOf(tree);
-      if (!featured.ok) return failed(reads, featured, nav);
-      return rendered(
-        reads,
-        200,
-        <ShopPage
-          title="Home"
-          description="Clothing, home goods and more, from a storefront served at the edge."
-          categories={nav}
-        >
-          <h1>Welcome to Edge Storefront</h1>
-          <section aria-labelledby="featured">
-            <h2 id="featured">Featured: new in</h2>
-            <ProductGrid items={featured.data.items} label="Featured products" />
-          </section>
-          {tree.ok && (
-            <section aria-labelledby="shop-by">
-              <h2 id="shop-by">Shop by category</h2>
-              <ul class="grid">
-                {tree.data.categories.map((cat) => (
-                  <li class="card">
-                    <a href={`/c/${cat.slug}`}>
-                      <span class="title">{cat.name}</span>
-                    </a>
-                    <span class="muted">{cat.children.map((child) => child.name).join(', ')}</span>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          )}
-        </ShopPage>,
-      );
-    });
+    return sendCachedPage(c, '/', () => renderHome(new CatalogReads(c), c.get('requestId')));
   });
 
   r.get('/c/:slug', async (c) => {
@@ -116,14 +95,14 @@ export function browseRoutes(): Hono<ShopApp> {
       const reads = new CatalogReads(c);
       const tree = await reads.categories();
       const nav = navOf(tree);
-      if (!tree.ok) return failed(reads, tree, nav);
+      if (!tree.ok) return failed(c, reads, tree, nav);
       const found = findCategory(tree.data.categories, slug);
       if (!found) {
         const message = 'There is no such category. Choose one from the list above, or search.';
         return rendered(reads, 404, <MessagePage status={404} message={message} categories={nav} />);
       }
       const list = await reads.products({ category: slug, sort, cursor: q.cursor, limit: PAGE_SIZE });
-      if (!list.ok) return failed(reads, list, nav);
+      if (!list.ok) return failed(c, reads, list, nav);
       const { node, trail } = found;
       const top = trail[0]?.slug ?? node.slug;
       return rendered(
@@ -194,7 +173,7 @@ export function browseRoutes(): Hono<ShopApp> {
         text ? reads.products({ q: text, sort, cursor: q.cursor, limit: PAGE_SIZE }) : undefined,
       ]);
       const nav = navOf(tree);
-      if (list && !list.ok) return failed(reads, list, nav, text);
+      if (list && !list.ok) return failed(c, reads, list, nav, text);
       const title = text ? `Results for “${text}”` : 'Search';
       return rendered(
         reads,

@@ -3,7 +3,7 @@
 // (the checkout's own tables).
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../../../../lib/client';
-import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf, seenOf } from './buy.forms';
+import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf, seenOf, shippingProblems } from './buy.forms';
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 const line = (sku: string, quantity: number, amount = 2500): Schemas['Cart']['lines'][number] => ({
@@ -100,6 +100,12 @@ describe('checkout form', () => {
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(Object.keys(parsed.problems).sort()).toEqual(['country', 'email', 'key', 'shippingMethod']);
+  });
+
+  it('refuses a quote ("update totals") for a country we do not ship to or an unknown method, alone', () => {
+    expect(shippingProblems(form({ country: 'ZZ' }))).toEqual({ country: 'Choose a country we ship to.' });
+    expect(shippingProblems(form({ country: 'US', shippingMethod: 'drone' }))).toHaveProperty('shippingMethod');
+    expect(shippingProblems(form({ country: 'GB', shippingMethod: 'express' }))).toEqual({});
   });
 
   it('quotes the cart with the checkout tables: US tax and shipping, free standard shipping from 100.00', () => {

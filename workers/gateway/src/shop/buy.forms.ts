@@ -80,6 +80,17 @@ export interface CheckoutForm {
   ifMatch?: string;
 }
 
+/** A country we do not ship to, or a shipping method we do not have, as the form's problems (none: {}). */
+export function shippingProblems(form: URLSearchParams): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const country = form.get('country')?.trim() ?? '';
+  if (country && !(SHIPPING_COUNTRIES as readonly string[]).includes(country)) problems.country = LABELS.country;
+  const method = form.get('shippingMethod')?.trim() || 'standard';
+  if (!(SHIPPING_METHODS as readonly string[]).includes(method))
+    problems.shippingMethod = 'Choose standard or express shipping.';
+  return problems;
+}
+
 /**
  * The checkout form: email, the address, the shipping method, the payment method (a local test card, or the id
  * Stripe.js made from the Payment Element), the attempt's key, the cart version and the total the page showed
@@ -90,11 +101,8 @@ export function checkoutFormOf(form: URLSearchParams): Parsed<CheckoutForm> {
   const text = (name: string) => form.get(name)?.trim() ?? '';
   const problems: Record<string, string> = {};
   for (const name of REQUIRED) if (!text(name)) problems[name] = LABELS[name];
-  const country = text('country');
-  if (country && !(SHIPPING_COUNTRIES as readonly string[]).includes(country)) problems.country = LABELS.country;
+  Object.assign(problems, shippingProblems(form));
   const method = text('shippingMethod') || 'standard';
-  if (!(SHIPPING_METHODS as readonly string[]).includes(method))
-    problems.shippingMethod = 'Choose standard or express shipping.';
   const key = keyOf(form);
   if (!key) problems.key = 'This form has no checkout key: reload the page and send it again.';
   const expected = text('expectedTotal');

@@ -54,7 +54,7 @@ describe('cart page', () => {
     const html = await text(CartContent({ cart, csrf: 'tok' }));
     expect(html).toContain('src="/images/shirt.webp"');
     expect(html).toMatch(/width="96" height="96" loading="lazy"/);
-    expect(html).toContain('Linen shirt</a>');
+    expect(html).toContain('<a href="/p/shirt-1">Linen shirt</a>');
     expect(html).toContain('M / Navy');
     expect(html).toContain('Price changed: was $25.00');
     expect(html).toContain('action="/cart/items/MSH-1-M-NAVY"');
@@ -62,6 +62,11 @@ describe('cart page', () => {
     expect(html.match(/name="csrf" value="tok"/g)).toHaveLength(2);
     expect(html.match(/name="version" value="7"/g)).toHaveLength(2);
     expect(html).toContain('$60.00');
+    // Each line's controls are named with its product (a screen reader's list of controls tells them apart).
+    const named = 'Linen shirt — M / Navy</span>';
+    expect(html).toContain(`Quantity<span class="visually-hidden"> of ${named}`);
+    expect(html).toContain(`Update<span class="visually-hidden"> the quantity of ${named}`);
+    expect(html).toContain(`Remove<span class="visually-hidden"> ${named}`);
   });
 
   it('says what changed when the cart was stale, and shows a refusal next to its line', async () => {
@@ -76,6 +81,17 @@ describe('cart page', () => {
     expect(html).toContain('Your cart changed since that page was shown');
     expect(html).toContain('<li>B was removed.</li>');
     expect(html).toMatch(/role="alert" id="line-0-error">Too many/);
+  });
+});
+
+describe('cart page, empty', () => {
+  it('links the recent order, if any (a checkout whose answer was lost)', async () => {
+    const empty = { ...cart, lines: [], itemCount: 0 };
+    const html = await text(CartContent({ cart: empty, csrf: 't', recentOrder: order('paid') }));
+    expect(html).toContain('Your cart is empty');
+    expect(html).toContain('<a href="/orders/ord_0123456789abcdef">Order ord_0123456789abcdef</a>, $69.71');
+    expect(html).toContain('<strong>Paid</strong>');
+    expect(await text(CartContent({ cart: empty, csrf: 't' }))).not.toContain('recent-order');
   });
 });
 
@@ -98,6 +114,18 @@ describe('checkout page', () => {
     expect(html).toContain('data-publishable-key="pk_test_123"');
     expect(html).toContain('id="payment-element"');
     expect(html).not.toContain('pm_card_visa');
+  });
+
+  it('keeps the payment method sent on a page resuming an attempt, and none on a new attempt', async () => {
+    const stripe = { ...base, publishableKey: 'pk_test_123', values: { paymentMethod: 'pm_1AbC' } };
+    const resumed = await text(CheckoutContent({ ...stripe, resume: true }));
+    expect(resumed).toContain('name="paymentMethod" value="pm_1AbC"');
+    expect(resumed).toContain('id="payment-resumed"');
+    const fresh = await text(CheckoutContent({ ...stripe, attemptKey: 'key-new-1234567' }));
+    expect(fresh).toContain('name="paymentMethod" value=""');
+    expect(fresh).not.toContain('id="payment-resumed"');
+    const forged = await text(CheckoutContent({ ...stripe, resume: true, values: { paymentMethod: '"><x' } }));
+    expect(forged).toContain('name="paymentMethod" value=""');
   });
 
   it('shows a refusal next to the form and the values typed', async () => {

@@ -7,13 +7,15 @@
 // docs/storefront.md#cart-checkout-and-order-pages.
 import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { SHIPPING_COUNTRIES } from '../../../../lib/checkout/pricing';
 import type { Schemas, StorefrontClient } from '../../../../lib/client';
 import { money } from '../web/format';
 import { shopAssets } from './assets';
+import { isTrackingParam } from './browse';
 import { buyConfig } from './buy.config';
-import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf } from './buy.forms';
+import { changesSince, checkoutFormOf, ifMatchOf, quantityOf, quoteOf, shippingProblems } from './buy.forms';
 import { type Answer, call, pendingStatus } from './buy.kit';
-import { CartContent, type CartContentProps } from './cart.page';
+import { CartContent, type CartContentProps, RECENT_ORDER_HOURS } from './cart.page';
 import { CheckoutContent, type CheckoutContentProps } from './checkout.page';
 import { ShopPage } from './layout';
 import { OrderContent, OrderStatus, PaymentStep, POLL_SECONDS } from './order.page';
@@ -94,7 +96,21 @@ async function cartPage(
   if (!cart.ok) return messagePage(c, failureStatus(cart.status), 'Your cart could not be loaded: try again shortly.');
   // The header's count follows the cart whenever the page reads it.
   if (api) keepCartCount(c, cart.data.itemCount);
-  return page(c, 'Your cart', <CartContent cart={cart.data} csrf={await shopCsrf(c)} {...shown} />, status);
+  const recentOrder = api && cart.data.lines.length === 0 ? await latestOrder(api) : undefined;
+  return page(
+    c,
+    'Your cart',
+    <CartContent cart={cart.data} csrf={await shopCsrf(c)} recentOrder={recentOrder} {...shown} />,
+    status,
+  );
+}
+
+/** The shopper's latest order if placed within RECENT_ORDER_HOURS; none when the API cannot say (the page renders). */
+async function latestOrder(api: StorefrontClient): Promise<CartContentProps['recentOrder']> {
+  const answer = await call(api.GET('/v1/orders', { params: { query: { limit: 1 } } }));
+  const order = answer.ok ? answer.data.orders[0] : undefined;
+  if (!order || Date.now() - Date.parse(order.createdAt) > RECENT_ORDER_HOURS * 3_600_000) return undefined;
+  return order;
 }
 
 /** A refused cart write, in the shopper's words. */
@@ -182,7 +198,11 @@ export function buyRoutes(): Hono<ShopApp> {
       return checkoutPage(c, cart.data, { values, attemptKey: crypto.randomUUID(), ...shown }, status);
     };
     // "Update totals": the page again for the address and method chosen; nothing is sent, the attempt's key kept.
-    if (form.get('intent') === 'quote') return again({ attemptKey: sentKey || crypto.randomUUID() }, 200);
+    if (form.get('intent') === 'quote') {
+      const kept = { attemptKey: sentKey || crypto.randomUUID(), resume: Boolean(sentKey) };
+      const problems = shippingProblems(form);
+      return Object.keys(problems).length ? again({ ...kept, problems }, 400) : again(kept, 200);
+    }
     const parsed = checkoutFormOf(form);
     if (!parsed.ok) return again({ problems: parsed.problems, attemptKey: sentKey || crypto.randomUUID() }, 400);
     const { body, key, ifMatch } = parsed.value;
@@ -198,7 +218,7 @@ export function buyRoutes(): Hono<ShopApp> {
 
   r.get('/orders/:id', async (c) => {
     const part = c.req.query('part');
-    const unknown = Object.keys(c.req.query()).some((k) => k !== 'part');
+    const unknown = Object.keys(c.req.query()).some((k) => k !== 'part' && !isTrackingParam(k));
     if (unknown || (part !== undefined && part !== 'status'))
       return messagePage(c, 400, 'This page takes no parameter but part=status.');
     const api = await shopperApi(c);
@@ -245,7 +265,10 @@ async function checkoutPage(
   shown: Pick<CheckoutContentProps, 'values' | 'attemptKey'> & Partial<CheckoutContentProps>,
   status = 200,
 ) {
-  const country = shown.values.country || 'US';
+  // The totals shown are for a country and method the form offers (one it does not is refused next to its field).
+  const country = (SHIPPING_COUNTRIES as readonly string[]).includes(shown.values.country ?? '')
+    ? shown.values.country!
+    : 'US';
   const method = shown.values.shippingMethod === 'express' ? 'express' : 'standard';
   const publishableKey = buyConfig(c.env).STRIPE_PUBLISHABLE_KEY;
   keepCartCount(c, cart.itemCount);
@@ -256,6 +279,7 @@ async function checkoutPage(
       csrf={await shopCsrf(c)}
       publishableKey={publishableKey}
       {...shown}
+      values={{ ...shown.values, country }}
     />
   );
   return page(c, 'Checkout', content, status, publishableKey ? [STRIPE_JS, shopAssets['checkout.js']] : []);
@@ -285,8 +309,9 @@ async function accepted(c: ShopContext, api: StorefrontClient, a: Schemas['Check
 
 /**
  * A checkout the API refused, shown next to the form. A refusal (4xx) took nothing, or (a decline) is stored under
- * its key, so the next attempt gets a new key; no answer or a 5xx may have taken the order, so the form keeps its
- * key and sending it again resumes that attempt instead of making another.
+ * its key, so the next attempt gets a new key (and, with the Payment Element, a new payment method); no answer or a
+ * 5xx may have taken the order, so the form keeps its key and the payment method it sent (`resume`), and sending it
+ * again resumes that attempt, with the same body, instead of making another.
  */
 function refused(
   a: Answer<unknown> & { ok: false },
@@ -296,7 +321,7 @@ function refused(
 ) {
   const status = failureStatus(a.status);
   const form = (message: string, keep = false) =>
-    again({ problems: { form: message }, ...(keep ? { attemptKey: key } : {}) }, status);
+    again({ problems: { form: message }, ...(keep ? { attemptKey: key, resume: true } : {}) }, status);
   switch (a.code) {
     case 'OUT_OF_STOCK': {
       const items = (a.details as { items?: { sku: string; requested: number; available: number }[] })?.items ?? [];

@@ -7,6 +7,7 @@ import type { ShopContext } from './session';
 import type { SlotName } from './slots';
 
 const pageCaches = new WeakMap<ShopConfig, PageCache>();
+const RETRY_AFTER_SECONDS = 5;
 
 function pageCacheOf(config: ShopConfig): PageCache {
   let cache = pageCaches.get(config);
@@ -46,6 +47,8 @@ export async function sendCachedPage(
   return sendPage(c, page.html, {
     status: page.status,
     cache: page.cache,
+    // A page the catalog could not make (nothing cached either): the shopper's browser may try again shortly.
+    retryAfter: page.status === 503 ? String(RETRY_AFTER_SECONDS) : undefined,
     slots: slots ? await slots(page) : undefined,
   });
 }

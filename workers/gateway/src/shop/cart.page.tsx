@@ -7,7 +7,8 @@
 import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
 import { seenOf } from './buy.forms';
-import { Problem, splitTitle } from './buy.kit';
+import { Problem, STATUS_TEXT, splitTitle } from './buy.kit';
+import { productPath } from './paths';
 
 type Cart = Schemas['Cart'];
 
@@ -19,7 +20,15 @@ export interface CartContentProps {
   /** What a stale cart's page says changed (412). */
   changes?: string[];
   notice?: string;
+  /**
+   * The shopper's latest order, placed within RECENT_ORDER_HOURS, shown while the cart is empty: a checkout whose
+   * answer never reached the page (the order was taken, the lines left the cart) is one link away.
+   */
+  recentOrder?: Pick<Schemas['Order'], 'id' | 'status' | 'createdAt' | 'totals'>;
 }
+
+/** How long an order counts as recent on an empty cart's page. */
+export const RECENT_ORDER_HOURS = 24;
 
 const m = (x: Schemas['Money']) => money(x.amount, x.currency);
 
@@ -47,7 +56,7 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
       )}
       <div class="cart-line-body">
         <h2 class="cart-line-title">
-          <a href={`/products/${encodeURIComponent(line.productSlug)}`}>{product}</a>
+          <a href={productPath(line.productSlug)}>{product}</a>
         </h2>
         {variant && <p class="variant">{variant}</p>}
         <p class="muted sku">SKU {line.sku}</p>
@@ -63,7 +72,9 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
         {error && <Problem id={errorId}>{error}</Problem>}
         <form method="post" action={action} class="inline qty-form" aria-describedby={error ? errorId : undefined}>
           <Hidden cart={props.cart} csrf={props.csrf} />
-          <label for={`qty-${i}`}>Quantity</label>
+          <label for={`qty-${i}`}>
+            Quantity<span class="visually-hidden"> of {line.title}</span>
+          </label>
           <input
             id={`qty-${i}`}
             name="quantity"
@@ -75,17 +86,31 @@ function Line({ line, i, ...props }: CartContentProps & { line: Cart['lines'][nu
             value={String(line.quantity)}
             required
           />
-          <button type="submit">Update</button>
+          <button type="submit">
+            Update<span class="visually-hidden"> the quantity of {line.title}</span>
+          </button>
         </form>
         <form method="post" action={`${action}/remove`} class="inline">
           <Hidden cart={props.cart} csrf={props.csrf} />
-          <button type="submit" class="link" aria-label={`Remove ${line.title}`}>
-            Remove
+          <button type="submit" class="link">
+            Remove<span class="visually-hidden"> {line.title}</span>
           </button>
         </form>
       </div>
       <p class="line-total">{line.available ? m(line.lineTotal) : '–'}</p>
     </li>
+  );
+}
+
+function RecentOrder({ order }: { order: NonNullable<CartContentProps['recentOrder']> }) {
+  return (
+    <section class="notice" aria-labelledby="recent-order-title" id="recent-order">
+      <h2 id="recent-order-title">Your recent order</h2>
+      <p>
+        <a href={`/orders/${encodeURIComponent(order.id)}`}>Order {order.id}</a>, {m(order.totals.total)}, placed{' '}
+        {order.createdAt.replace('T', ' ').slice(0, 16)} UTC: <strong>{STATUS_TEXT[order.status]}</strong>.
+      </p>
+    </section>
   );
 }
 
@@ -115,9 +140,12 @@ export function CartContent(props: CartContentProps) {
       )}
       {generalError && <Problem id="cart-error">{generalError}</Problem>}
       {cart.lines.length === 0 ? (
-        <p>
-          Your cart is empty. <a href="/">Continue shopping</a>.
-        </p>
+        <>
+          <p>
+            Your cart is empty. <a href="/">Continue shopping</a>.
+          </p>
+          {props.recentOrder && <RecentOrder order={props.recentOrder} />}
+        </>
       ) : (
         <>
           {changed && (

@@ -37,7 +37,15 @@ export interface CheckoutContentProps {
   problems?: Record<string, string>;
   /** With it, Stripe's Payment Element replaces the test payment methods. */
   publishableKey?: string;
+  /**
+   * The attempt's key was kept (its answer was lost or a 5xx): the Payment Element's form carries the payment
+   * method it sent (values.paymentMethod), so sending it again resumes the attempt with the same body.
+   */
+  resume?: boolean;
 }
+
+/** A Stripe PaymentMethod id, as the Payment Element makes them. */
+const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]{1,200}$/;
 
 const COUNTRY_NAMES: Record<string, string> = {
   US: 'United States',
@@ -132,15 +140,23 @@ function Summary({ cart, quote }: { cart: Schemas['Cart']; quote: Quote }) {
 function Payment(props: CheckoutContentProps) {
   const problem = props.problems?.paymentMethod ?? props.problems?.payment;
   const chosen = props.values.paymentMethod ?? TEST_PAYMENT_METHODS[0].id;
+  const resumed =
+    props.resume && PAYMENT_METHOD_ID.test(props.values.paymentMethod ?? '') ? props.values.paymentMethod : undefined;
   return (
     <fieldset aria-describedby={problem ? 'payment-error' : undefined}>
       <legend>Payment</legend>
       {problem && <Problem id="payment-error">{problem}</Problem>}
       {props.publishableKey ? (
         <>
-          {/* checkout.js mounts Stripe's Payment Element here and fills paymentMethod before the form is sent. */}
+          {/* checkout.js mounts Stripe's Payment Element here and fills paymentMethod before the form is sent,
+              unless it is filled already: a resumed attempt sends the payment method it sent before. */}
+          {resumed && (
+            <p class="notice" id="payment-resumed">
+              Your card details from the last try are kept: placing the order sends the same attempt again.
+            </p>
+          )}
           <div id="payment-element" />
-          <input type="hidden" name="paymentMethod" value="" />
+          <input type="hidden" name="paymentMethod" value={resumed ?? ''} />
           <noscript>
             <p class="error">Paying by card needs JavaScript: Stripe collects the card details itself.</p>
           </noscript>

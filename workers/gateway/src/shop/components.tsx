@@ -3,6 +3,7 @@
 // highlight, keyset paging links, and the words of a failed catalog read.
 import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
+import { productPath } from './paths';
 
 /** Cards on the first screen of a phone: their images load at once; the rest lazily. */
 const EAGER_CARDS = 2;
@@ -40,7 +41,7 @@ export function ProductCard(props: { product: Schemas['ProductSummary']; index: 
   const p = props.product;
   return (
     <li class="card">
-      <a href={`/p/${p.slug}`}>
+      <a href={productPath(p.slug)}>
         {p.image ? (
           <img
             src={p.image}
@@ -61,11 +62,17 @@ export function ProductCard(props: { product: Schemas['ProductSummary']; index: 
   );
 }
 
-export function ProductGrid(props: { items: Schemas['ProductSummary'][]; label: string; q?: string }) {
+/** A grid of product cards; `belowFold` (a second grid on the page) loads all its images lazily. */
+export function ProductGrid(props: {
+  items: Schemas['ProductSummary'][];
+  label: string;
+  q?: string;
+  belowFold?: boolean;
+}) {
   return (
     <ul class="grid" aria-label={props.label}>
       {props.items.map((product, index) => (
-        <ProductCard product={product} index={index} q={props.q} />
+        <ProductCard product={product} index={props.belowFold ? EAGER_CARDS + index : index} q={props.q} />
       ))}
     </ul>
   );

@@ -77,6 +77,24 @@ describe('PageCache', () => {
     expect(await cache.page(ctx, '0/9', '/', failing, nextWeek)).toMatchObject({ status: 503 });
   });
 
+  it('never keeps a degraded page, and answers the last good copy of its generation instead when there is one', async () => {
+    const cache = new PageCache(mapStore(), policy);
+    const degraded = async (): Promise<Rendered> => ({ ...page('featured only', '0/1'), degraded: true });
+    // No copy yet: the degraded page is answered, and not kept (the next request renders again).
+    expect(await cache.page(ctx, '0/1', '/', degraded)).toMatchObject({ html: 'featured only', cache: 'MISS' });
+    expect(await cache.page(ctx, '0/1', '/', degraded)).toMatchObject({ html: 'featured only', cache: 'MISS' });
+    await cache.page(ctx, '0/1', '/', async () => page('featured and trending', '0/1'));
+    // Past its freshness, the good copy of the same generation answers instead of the degraded render.
+    const later = () => Date.now() + 61_000;
+    expect(await cache.page(ctx, '0/1', '/', degraded, later)).toMatchObject({
+      html: 'featured and trending',
+      cache: 'STALE',
+    });
+    // Not a copy of another generation: it would hide a merchant's change, and the degraded page is current.
+    const newer = async (): Promise<Rendered> => ({ ...page('featured only, new', '0/2'), degraded: true });
+    expect(await cache.page(ctx, '0/2', '/', newer)).toMatchObject({ html: 'featured only, new', cache: 'MISS' });
+  });
+
   it('keeps nothing without a generation, and no 4xx but a 404', async () => {
     const cache = new PageCache(undefined, policy);
     let renders = 0;

@@ -7,7 +7,8 @@
 // generation (x-catalog-generation), and a page whose answers are of another (the catalog or the gateway's memo
 // still answering from before the write) is sent but not kept, so a new generation is never filled with old data.
 // The last good copy of each page is also kept apart from the generation (SHOP_PAGE_FALLBACK_SECONDS), and answers
-// when a render fails for want of the catalog (a 5xx, no answer): the page degrades to what it last was.
+// when a render fails for want of the catalog (a 5xx, no answer) or is degraded (rendered without a part whose read
+// failed): the page degrades to what it last was, and is never kept in that state.
 import type { CacheStatus } from '../../../../lib/contracts/catalog';
 import { log } from '../../../../lib/log';
 import { withTimeout } from '../../../../lib/resilience';
@@ -22,6 +23,11 @@ export interface Rendered {
   meta?: Record<string, string>;
   /** The generations of the catalog answers the page was made from. */
   generations: Set<string>;
+  /**
+   * Rendered without some of its data (a catalog read failed: the home page's trending products): never kept, and
+   * the last good copy answers instead when there is one, as for a failed render.
+   */
+  degraded?: boolean;
 }
 
 interface Stored {
@@ -29,6 +35,8 @@ interface Stored {
   status: number;
   meta?: Record<string, string>;
   storedAt: number;
+  /** The catalog generation it was made from (a degraded render yields only to a copy of its own generation). */
+  generation?: string;
 }
 
 /** Where pages are kept beyond the isolate: the Cache API in a worker; tests give a map. */
@@ -60,6 +68,7 @@ export function cacheApiStore(): PageStore {
         status: Number(hit.headers.get('x-status')),
         meta: meta ? JSON.parse(meta) : undefined,
         storedAt: Number(hit.headers.get(STORED_AT)),
+        generation: hit.headers.get('x-generation') ?? undefined,
       };
     },
     async put(key, page, keepSeconds) {
@@ -71,6 +80,7 @@ export function cacheApiStore(): PageStore {
             'cache-control': `public, max-age=${keepSeconds}`,
             'x-status': String(page.status),
             ...(page.meta ? { 'x-meta': JSON.stringify(page.meta) } : {}),
+            ...(page.generation ? { 'x-generation': page.generation } : {}),
             [STORED_AT]: String(page.storedAt),
           },
         }),
@@ -111,8 +121,8 @@ export class PageCache {
 
   /**
    * The page at `path` (path and canonical query): from the cache under `generation` while fresh, else rendered
-   * (and kept when its data is of that generation). A render that fails for want of the catalog (5xx) answers the
-   * last good copy instead, if there is one (x-cache STALE). Without a generation (the catalog could not say),
+   * (and kept when its data is of that generation). A render that fails for want of the catalog (5xx) or is
+   * degraded answers the last good copy instead, if there is one (x-cache STALE), else itself, not kept. Without a generation (the catalog could not say),
    * every request renders and nothing is kept under a generation.
    */
   async page(
@@ -136,16 +146,22 @@ export class PageCache {
       log.error('shop page render failed', { path, error: String(err) });
       rendered = { html: '', status: 500, generations: new Set() };
     }
-    if (rendered.status >= 500) {
+    if (rendered.status >= 500 || rendered.degraded) {
       const fallback = await this.lookup(fallbackKey);
-      if (fallback && now() - fallback.storedAt < fallbackSeconds * 1000) return { ...strip(fallback), cache: 'STALE' };
+      // A failed page takes any recent good copy; a degraded one (its main content is current) only one made from
+      // the same generation, so that the copy never hides a merchant's change longer than the bound.
+      const usable =
+        fallback &&
+        now() - fallback.storedAt < fallbackSeconds * 1000 &&
+        (rendered.status >= 500 || (generation !== undefined && fallback.generation === generation));
+      if (usable) return { ...strip(fallback), cache: 'STALE' };
       return { ...strip(rendered), cache: 'MISS' };
     }
     const ofThisGeneration =
       generation !== undefined && rendered.generations.size === 1 && rendered.generations.has(generation);
     const storable = (rendered.status === 200 || rendered.status === 404) && rendered.html.length <= MAX_HTML;
     if (storable && ofThisGeneration && key) {
-      const page = { ...strip(rendered), storedAt: now() };
+      const page = { ...strip(rendered), storedAt: now(), generation };
       this.keep(ctx, key, page, freshSeconds);
       if (rendered.status === 200) this.keep(ctx, fallbackKey, page, fallbackSeconds);
     }

@@ -7,3 +7,6 @@ const prefixes = ['/c/', '/p/', '/cart/', '/checkout/', '/orders/', '/account/',
 export const SHOP_PATTERNS = [...exact, ...prefixes.map((p) => `${p}*`)];
 
 export const isShopPath = (path: string) => exact.includes(path) || prefixes.some((p) => path.startsWith(p));
+
+/** The path of a product's page: every link to a product page is built here (the API's is `/v1/products/{slug}`). */
+export const productPath = (slug: string) => `/p/${encodeURIComponent(slug)}`;

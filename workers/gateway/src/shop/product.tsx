@@ -11,6 +11,7 @@ import { CARD_IMAGE, price } from './components';
 import { shopConfig } from './config';
 import { ShopPage } from './layout';
 import { MessagePage, messagePage, renderPage } from './page';
+import { productPath } from './paths';
 import { CatalogReads } from './reads';
 import { checkedShopForm, ensureShopper, keepCartCount, type ShopApp, type ShopContext, shopApi } from './session';
 import { slot } from './slots';
@@ -82,9 +83,10 @@ function Picker(props: { product: Schemas['ProductDetail']; chosen: Record<strin
   const options = optionsOf(props.product.variants);
   if (options.length === 0 || props.product.variants.length < 2) return null;
   return (
-    <form class="picker" method="get" action={`/p/${props.product.slug}`} data-autosubmit>
+    <form class="picker" method="get" action={productPath(props.product.slug)} data-autosubmit>
       <p class="muted" data-autosubmit-hint hidden>
-        Choosing an option shows that variant.
+        Clicking or tapping an option shows that variant; with the keyboard, choose with the arrow keys, then press
+        “Show this variant”.
       </p>
       {options.map((o) => (
         <fieldset>
@@ -99,7 +101,7 @@ function Picker(props: { product: Schemas['ProductDetail']; chosen: Record<strin
           </div>
         </fieldset>
       ))}
-      <button type="submit" class="quiet" data-autosubmit-button>
+      <button type="submit" class="quiet">
         Show this variant
       </button>
     </form>
@@ -134,7 +136,7 @@ function ProductBody(props: { product: Schemas['ProductDetail']; selection: Excl
           </p>
           <Picker product={p} chosen={s.chosen} />
           {variant ? (
-            <form class="buy" method="post" action={`/p/${p.slug}`}>
+            <form class="buy" method="post" action={productPath(p.slug)}>
               {slot('csrf')}
               <input type="hidden" name="sku" value={variant.sku} />
               <p class="muted">
@@ -182,7 +184,7 @@ async function sendProduct(
   query: Record<string, string>,
   notice?: { status: number; text: string },
 ) {
-  const path = canonicalPath(`/p/${slug}`, query);
+  const path = canonicalPath(productPath(slug), query);
   return sendCachedPage(
     c,
     path,
@@ -191,7 +193,14 @@ async function sendProduct(
       const [tree, product] = await Promise.all([reads.categories(), reads.product(slug)]);
       const nav = tree.ok ? tree.data.categories.map((cat) => ({ slug: cat.slug, name: cat.name })) : undefined;
       const message = async (status: number, text: string) => ({
-        html: await renderPage(<MessagePage status={status} message={text} categories={nav} />),
+        html: await renderPage(
+          <MessagePage
+            status={status}
+            message={text}
+            categories={nav}
+            requestId={status >= 500 ? c.get('requestId') : undefined}
+          />,
+        ),
         status,
         generations: reads.generations,
       });
@@ -206,7 +215,7 @@ async function sendProduct(
       const selection = selectVariant(product.data.variants, query);
       if (selection.kind === 'invalid') return message(400, selection.message);
       const p = product.data;
-      const top = nav?.find((cat) => p.category.path.startsWith(cat.slug) || p.category.slug === cat.slug)?.slug;
+      const top = nav && topCategoryOf(nav, p.category.path);
       const html = await renderPage(
         <ShopPage
           title={p.title}
@@ -230,16 +239,26 @@ async function sendProduct(
   );
 }
 
+/**
+ * The top-level category a category path ("apparel/mens/shirts") is under, by whole path segments: the nav marks
+ * it current (aria-current), and `shirt` is never taken for `shirts`.
+ */
+export function topCategoryOf(nav: { slug: string }[], path: string): string | undefined {
+  const top = path.split('/')[0];
+  return nav.find((cat) => cat.slug === top)?.slug;
+}
+
 /** What a refused add-to-cart tells the shopper, by the API's code. */
-function refusalOf(status: number, code: string | undefined, message: string): { status: number; text: string } {
+export function refusalOf(status: number, code: string | undefined, message: string): { status: number; text: string } {
   if (code === 'OUT_OF_STOCK')
     return { status: 409, text: 'Not enough left to add that many: see what is available below.' };
   if (code === 'ITEM_UNAVAILABLE') return { status: 409, text: 'This variant is no longer sold.' };
   if (code === 'CART_LIMIT_EXCEEDED' || code === 'CUSTOMER_LIMIT_EXCEEDED')
     return { status: 409, text: `Your cart cannot take that: ${message}` };
-  if (status === 400) return { status: 400, text: `That could not be added: ${message}` };
   if (status === 404) return { status: 404, text: 'This variant is not sold (any more).' };
   if (status === 429) return { status: 429, text: 'Too many requests: wait a few seconds and try again.' };
+  // Any other refusal (400, 409, 412, 422, ...): the API's own words, with its status.
+  if (status >= 400 && status < 500) return { status, text: `That could not be added: ${message}` };
   return { status: 503, text: 'Your cart cannot be reached right now; nothing was added. Try again in a few seconds.' };
 }
 

@@ -1,7 +1,7 @@
 // The catalog reads of one page render, through the public API (in-process, typed client), each answer as data:
 // its body, or the status and message of its failure. Each answer's catalog generation (x-catalog-generation) is
 // kept, so the page cache stores a page only under the generation its data came from (page-cache.ts).
-import type { Schemas } from '../../../../lib/client';
+import type { paths, Schemas } from '../../../../lib/client';
 import { type ShopContext, shopApi } from './session';
 
 export type Read<T> = { ok: true; data: T } | { ok: false; status: number; code?: string; message: string };
@@ -35,7 +35,7 @@ export class CatalogReads {
   products(query: {
     q?: string;
     category?: string;
-    sort?: 'relevance' | 'newest' | 'price_asc' | 'price_desc';
+    sort?: NonNullable<NonNullable<paths['/v1/products']['get']['parameters']['query']>['sort']>;
     limit?: number;
     cursor?: string;
   }): Promise<Read<Schemas['ProductList']>> {

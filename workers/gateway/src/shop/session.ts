@@ -114,6 +114,23 @@ export function keepShopperSession(c: ShopContext, s: Schemas['Session'], opts: 
   return sid;
 }
 
+/**
+ * Keeps a customer's new session (a sign-in or a registration) in place of the one this browser held, a guest's or
+ * another sign-in's: that one's refresh token is revoked through the API, not left alive until it expires (as the
+ * console's sign-in does). A revocation that fails is logged; the sign-in goes on.
+ */
+export async function replaceShopperSession(c: ShopContext, s: Schemas['Session']): Promise<string> {
+  const previous = sessions.refreshTokenOf(c);
+  if (previous && previous !== s.refreshToken) {
+    try {
+      await shopApi(c).POST('/v1/auth/logout', { body: { refreshToken: previous } });
+    } catch (err) {
+      log.warn('shop: revoking the session replaced by a sign-in failed', { error: String(err) });
+    }
+  }
+  return keepShopperSession(c, s, { newSid: true });
+}
+
 /** Signs the shopper out: the refresh token is revoked through the API, then every cookie cleared. */
 export async function endShopperSession(c: ShopContext): Promise<void> {
   await sessions.endSession(c);

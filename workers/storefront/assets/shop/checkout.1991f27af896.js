@@ -2,7 +2,11 @@
 // locally the page offers the local Stripe's test payment methods and loads no script). On the checkout form
 // (#checkout-form) it mounts the Payment Element in deferred mode (amount and currency from the form's data
 // attributes); placing the order makes a PaymentMethod from it (stripe.createPaymentMethod) and sends its id in the
-// form's paymentMethod field: the server creates and confirms the PaymentIntent (docs/checkout.md). On the payment
+// form's paymentMethod field: the server creates and confirms the PaymentIntent (docs/checkout.md). One attempt is
+// one Idempotency-Key (the form's key field) with one body: once paymentMethod is filled (by this page, or by the
+// server on a page that resumes an attempt whose answer was lost or failed), sending the form again sends that same
+// PaymentMethod, never a new one, so the retry resumes the attempt instead of being refused as the key reused with
+// another body; after a decline the server's page has a new key and an empty paymentMethod. On the payment
 // step page (#payment-step) it completes 3-D Secure with stripe.handleNextAction and the PaymentIntent's client
 // secret (the one token this page's script reads, by Stripe's design), then opens the order page.
 (() => {
@@ -29,7 +33,12 @@
       paymentMethodCreation: 'manual',
     });
     elements.create('payment').mount('#payment-element');
+    const paymentMethod = form.elements.namedItem('paymentMethod');
     let sending = false;
+    // Back to this page from the browser's cache (the answer never came): it may be sent again, as the same attempt.
+    window.addEventListener('pageshow', (event) => {
+      if (event.persisted) sending = false;
+    });
     form.addEventListener('submit', async (event) => {
       // "Update totals" is a plain submit: only placing the order needs a card.
       if (event.submitter?.value === 'quote') return;
@@ -37,11 +46,13 @@
       if (sending) return;
       sending = true;
       try {
-        const submitted = await elements.submit();
-        if (submitted.error) throw submitted.error;
-        const made = await stripe.createPaymentMethod({ elements });
-        if (made.error) throw made.error;
-        form.elements.namedItem('paymentMethod').value = made.paymentMethod.id;
+        if (!paymentMethod.value) {
+          const submitted = await elements.submit();
+          if (submitted.error) throw submitted.error;
+          const made = await stripe.createPaymentMethod({ elements });
+          if (made.error) throw made.error;
+          paymentMethod.value = made.paymentMethod.id;
+        }
         // form.submit() sends no submitter: the server reads a missing intent as "pay".
         form.submit();
       } catch (err) {
