@@ -12,7 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
-import { runDrill } from './backup/drill';
+import { integrityChecks, runDrill } from './backup/drill';
 import { restore } from './backup/restore';
 import { BackupIntegrityError, FolderStore, open, parseKey, seal, sha256 } from './backup/store';
 import { startWalShipper, type WalShipper } from './backup/wal';
@@ -49,7 +49,11 @@ describe('sealing and retention (no server)', () => {
 
   it('retention keeps the newest N backups and the WAL from the oldest kept one on', () => {
     const m = (id: string, startWal: string) => ({ id, startWal, segmentBytes: 16 * 1024 * 1024 }) as Manifest;
-    const backups = [m('1', '000000010000000000000002'), m('2', '000000010000000000000005'), m('3', '0000000100000001000000A0')];
+    const backups = [
+      m('1', '000000010000000000000002'),
+      m('2', '000000010000000000000005'),
+      m('3', '0000000100000001000000A0'),
+    ];
     const keys = [
       's/base/1/manifest.json',
       's/base/1/part-0001',
@@ -71,11 +75,14 @@ describe('sealing and retention (no server)', () => {
       's/wal/000000010000000000000004',
     ]);
     assert.deepEqual(planRetention(backups, keys, 3), []);
-    assert.deepEqual(planRetention(backups, keys, 1).filter((k) => k.includes('/wal/')), [
-      's/wal/000000010000000000000004',
-      's/wal/000000010000000000000005',
-      's/wal/000000010000000000000005.00000028.backup',
-    ]);
+    assert.deepEqual(
+      planRetention(backups, keys, 1).filter((k) => k.includes('/wal/')),
+      [
+        's/wal/000000010000000000000004',
+        's/wal/000000010000000000000005',
+        's/wal/000000010000000000000005.00000028.backup',
+      ],
+    );
   });
 });
 
@@ -101,7 +108,13 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       }),
     );
     const systemId = (await sql(c.primaryUrl, 'select system_identifier::text as s from pg_control_system()'))[0].s;
-    shipper = startWalShipper({ spoolDir: path.join(tmp, 'postgres', 'wal-spool'), store, key, systemId, intervalMs: 200 });
+    shipper = startWalShipper({
+      spoolDir: path.join(tmp, 'postgres', 'wal-spool'),
+      store,
+      key,
+      systemId,
+      intervalMs: 200,
+    });
   });
   beforeEach((ctx) => {
     if (firstFailure) ctx.skip(`an earlier step failed: ${firstFailure}`);
@@ -117,7 +130,10 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
   });
 
   it('takes a base backup of the live primary, sealed and checksummed', async () => {
-    await sql(c.primaryUrl, 'create table items (id int primary key, at timestamptz not null default clock_timestamp())');
+    await sql(
+      c.primaryUrl,
+      'create table items (id int primary key, at timestamptz not null default clock_timestamp())',
+    );
     await sql(c.primaryUrl, 'insert into items (id) select generate_series(1, 100)');
     first = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
     assert.ok(first.parts.length >= 1);
@@ -125,7 +141,10 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     // Nothing in the store is readable without the key: no plain "items" or backup label anywhere.
     const part = await store.get(first.parts[0]!.key);
     assert.ok(part && !part.body.includes('START WAL') && part.meta.sha256 === first.parts[0]!.sha256);
-    assert.deepEqual((await listBackups(store, key, first.systemId)).map((b) => b.id), [first.id]);
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [first.id],
+    );
   });
 
   it('restores into a new cluster exactly the rows committed before the target time', async () => {
@@ -138,9 +157,11 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     const r = await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log });
     try {
       assert.notEqual(r.port, Number(new URL(c.primaryUrl).port));
-      const rows = await sql(r.url, 'select count(*)::int as n, max(id) as max, bool_and(at < $1) as before from items', [
-        target,
-      ]);
+      const rows = await sql(
+        r.url,
+        'select count(*)::int as n, max(id) as max, bool_and(at < $1) as before from items',
+        [target],
+      );
       assert.deepEqual(rows, [{ n: 150, max: 150, before: true }]);
       assert.equal(r.backup.id, first.id);
       assert.ok(r.reachedTarget);
@@ -214,7 +235,13 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
        insert into payments values ('o1', 500), ('o2', 750);
        insert into inventory_levels values ('A', 10, 7, 1, 2, 3)`,
     );
-    const report = await runDrill({ primaryUrl: c.primaryUrl, store, key, restoreRoot: path.join(tmp, 'restores'), log });
+    const report = await runDrill({
+      primaryUrl: c.primaryUrl,
+      store,
+      key,
+      restoreRoot: path.join(tmp, 'restores'),
+      log,
+    });
     log(JSON.stringify(report));
     assert.ok(report.ok, JSON.stringify(report.checks));
     assert.deepEqual(
@@ -225,20 +252,40 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     assert.ok(report.rpoMs !== null && report.rpoMs >= 0 && report.rpoMs < 5000);
     assert.ok(!fs.existsSync(report.restoredDir));
 
-    // A payment that does not match its order is found.
-    await sql(c.primaryUrl, "update payments set amount = 1 where order_id = 'o2'");
-    const bad = await runDrill({ primaryUrl: c.primaryUrl, store, key, restoreRoot: path.join(tmp, 'restores') });
-    assert.equal(bad.ok, false);
-    assert.match(bad.checks.find((x) => x.name === 'orders vs payments')!.detail, /o2: total 750, payment 1/);
+    // The cross-checks find a payment that is not its order's total, and a stock copy that does not add up.
+    await sql(
+      c.primaryUrl,
+      "update payments set amount = 1 where order_id = 'o2'; update inventory_levels set held = 5",
+    );
+    const pc = new pg.Client({ connectionString: c.primaryUrl });
+    await pc.connect();
+    try {
+      const checks = await integrityChecks(pc);
+      assert.deepEqual(
+        checks.map((x) => [x.name, x.ok, x.detail]),
+        [
+          ['orders vs payments', false, 'o2: total 750, payment 1'],
+          ['stock copies', false, 'A: on hand 10 ≠ 7+5+2'],
+        ],
+      );
+    } finally {
+      await pc.end();
+    }
   });
 
   it('retention deletes the oldest base backup and the WAL only it needed', async () => {
     const second = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
-    assert.deepEqual((await listBackups(store, key, first.systemId)).map((b) => b.id), [first.id, second.id]);
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [first.id, second.id],
+    );
     const deleted = await applyRetention(store, key, first.systemId, 1);
     assert.ok(deleted.includes(`${first.systemId}/base/${first.id}/manifest.json`));
     assert.ok(deleted.some((k) => k.endsWith(`/wal/${first.startWal}`)));
-    assert.deepEqual((await listBackups(store, key, first.systemId)).map((b) => b.id), [second.id]);
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [second.id],
+    );
     const wal = (await store.list(`${first.systemId}/wal/`)).map((o) => o.key.split('/').at(-1)!);
     assert.ok(wal.includes(second.startWal) && wal.every((n) => n.endsWith('.history') || n >= second.startWal));
   });

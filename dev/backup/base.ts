@@ -82,10 +82,11 @@ export async function takeBaseBackup(opts: {
     const p = await describePrimary(c);
     const id = new Date().toISOString().replace(/[-:.]/g, '');
     const start = (
-      await c.query(`select lsn::text, pg_walfile_name(lsn) as wal, clock_timestamp() as at,
-          (select timeline_id from pg_control_checkpoint()) as tli from pg_backup_start($1, true) as lsn`, [
-        `storefront ${id}`,
-      ])
+      await c.query(
+        `select lsn::text, pg_walfile_name(lsn) as wal, clock_timestamp() as at,
+          (select timeline_id from pg_control_checkpoint()) as tli from pg_backup_start($1, true) as lsn`,
+        [`storefront ${id}`],
+      )
     ).rows[0];
     log(`backup ${id}: started at ${start.lsn} (${start.wal}); copying ${p.dataDir}`);
 

@@ -8,7 +8,7 @@
 // sold), and answer queries and writes. RPO: the target minus the last transaction recovered. RTO: from the start
 // of the restore to the first answer of the promoted cluster.
 import fs from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { connect, describePrimary } from './base';
 import { restore } from './restore';
 import type { BackupKey, FolderStore } from './store';
@@ -51,6 +51,65 @@ async function tableFacts(c: pg.Client, tables: string[]): Promise<Counts> {
 const exists = async (c: pg.Client, table: string) =>
   (await c.query('select to_regclass($1) is not null as e', [table])).rows[0].e as boolean;
 
+/**
+ * Closes the primary's current WAL segment and waits until it is archived and in the store (shipped by us, or by
+ * the dev stack's shipper, whichever comes first): after it, the archive holds every commit made before the call.
+ */
+export async function flushArchive(
+  c: pg.Client,
+  p: { systemId: string; spoolDir: string },
+  store: FolderStore,
+  key: BackupKey,
+): Promise<void> {
+  const wal = (await c.query('select pg_walfile_name(pg_switch_wal()) as w')).rows[0].w as string;
+  const shipper = startWalShipper({ ...p, store, key, intervalMs: 0 });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!(await store.get(walKey(p.systemId, wal)))) {
+      if (Date.now() > deadline) throw new Error(`WAL ${wal} was not archived and shipped within 30s`);
+      await shipper.drain();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await shipper.stop();
+  }
+}
+
+/** The cross-checks that need no primary: every order has a payment of its total; every stock copy adds up. */
+export async function integrityChecks(rc: pg.Client): Promise<DrillCheck[]> {
+  const checks: DrillCheck[] = [];
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  if ((await exists(rc, 'public.orders')) && (await exists(rc, 'public.payments'))) {
+    const bad = (
+      await rc.query(`select o.id, o.total, p.amount from orders o left join payments p on p.order_id = o.id
+        where p.order_id is null or p.amount <> o.total order by o.id limit 5`)
+    ).rows;
+    const n = (await rc.query('select count(*)::int as n from orders')).rows[0].n;
+    check(
+      'orders vs payments',
+      !bad.length,
+      bad.length
+        ? bad.map((b) => `${b.id}: total ${b.total}, payment ${b.amount ?? 'missing'}`).join('; ')
+        : `${n} orders, each with a payment of its total`,
+    );
+  } else check('orders vs payments', true, 'n/a (no orders/payments tables)');
+  if (await exists(rc, 'public.inventory_levels')) {
+    const bad = (
+      await rc.query(`select sku, on_hand, available, held, sold from inventory_levels
+        where on_hand <> available + held + sold and version > 0 order by sku limit 5`)
+    ).rows;
+    const n = (await rc.query('select count(*)::int as n from inventory_levels where version > 0')).rows[0].n;
+    check(
+      'stock copies',
+      !bad.length,
+      bad.length
+        ? bad.map((b) => `${b.sku}: on hand ${b.on_hand} ≠ ${b.available}+${b.held}+${b.sold}`).join('; ')
+        : `${n} SKU copies add up (on hand = available + held + sold)`,
+    );
+  } else check('stock copies', true, 'n/a (no inventory_levels table)');
+  return checks;
+}
+
 export async function runDrill(opts: {
   primaryUrl: string;
   store: FolderStore;
@@ -84,16 +143,7 @@ export async function runDrill(opts: {
     before = await tableFacts(c, tables);
     await c.query('commit');
     await c.query('select pg_current_xact_id()'); // a commit after the target, so recovery can stop at it
-    const wal = (await c.query('select pg_walfile_name(pg_switch_wal()) as w')).rows[0].w as string;
-    // Archived by the primary, then shipped (by us, or by the dev stack's shipper, whichever comes first).
-    const shipper = startWalShipper({ ...p, store: opts.store, key: opts.key, intervalMs: 0 });
-    const deadline = Date.now() + 30_000;
-    while (!(await opts.store.get(walKey(p.systemId, wal)))) {
-      if (Date.now() > deadline) throw new Error(`drill: WAL ${wal} was not archived and shipped within 30s`);
-      await shipper.drain();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await shipper.stop();
+    await flushArchive(c, p, opts.store, opts.key);
   } finally {
     await c.end().catch(() => {});
   }
@@ -121,7 +171,9 @@ export async function runDrill(opts: {
         'row counts',
         !wrongCounts.length,
         wrongCounts.length
-          ? wrongCounts.map(([t, b]) => `${t}: primary ${b.rows}, restored ${after.get(t)?.rows ?? 'missing'}`).join('; ')
+          ? wrongCounts
+              .map(([t, b]) => `${t}: primary ${b.rows}, restored ${after.get(t)?.rows ?? 'missing'}`)
+              .join('; ')
           : `${before.size} tables, ${[...before.values()].reduce((n, b) => n + b.rows, 0)} rows, all equal`,
       );
       const wrongRows = [...before].filter(([t, b]) => after.get(t) && after.get(t)?.md5 !== b.md5);
@@ -130,34 +182,7 @@ export async function runDrill(opts: {
         !wrongRows.length,
         wrongRows.length ? `differ: ${wrongRows.map(([t]) => t).join(', ')}` : 'every table fingerprint equal',
       );
-      if ((await exists(rc, 'public.orders')) && (await exists(rc, 'public.payments'))) {
-        const bad = (
-          await rc.query(`select o.id, o.total, p.amount from orders o left join payments p on p.order_id = o.id
-            where p.order_id is null or p.amount <> o.total order by o.id limit 5`)
-        ).rows;
-        const n = (await rc.query('select count(*)::int as n from orders')).rows[0].n;
-        check(
-          'orders vs payments',
-          !bad.length,
-          bad.length
-            ? bad.map((b) => `${b.id}: total ${b.total}, payment ${b.amount ?? 'missing'}`).join('; ')
-            : `${n} orders, each with a payment of its total`,
-        );
-      } else check('orders vs payments', true, 'n/a (no orders/payments tables)');
-      if (await exists(rc, 'public.inventory_levels')) {
-        const bad = (
-          await rc.query(`select sku, on_hand, available, held, sold from inventory_levels
-            where on_hand <> available + held + sold and version > 0 order by sku limit 5`)
-        ).rows;
-        const n = (await rc.query('select count(*)::int as n from inventory_levels where version > 0')).rows[0].n;
-        check(
-          'stock copies',
-          !bad.length,
-          bad.length
-            ? bad.map((b) => `${b.sku}: on hand ${b.on_hand} ≠ ${b.available}+${b.held}+${b.sold}`).join('; ')
-            : `${n} SKU copies add up (on hand = available + held + sold)`,
-        );
-      } else check('stock copies', true, 'n/a (no inventory_levels table)');
+      checks.push(...(await integrityChecks(rc)));
       await rc.query('begin');
       await rc.query('create temp table drill_probe (x int)');
       await rc.query('insert into drill_probe values (1)');

@@ -96,7 +96,8 @@ export async function unpackInto(root: string, chunks: AsyncIterable<Buffer>): P
   let files = 0;
   const target = (p: string) => {
     const full = path.resolve(root, p);
-    if (!full.startsWith(`${path.resolve(root)}${path.sep}`)) throw new Error(`backup: entry outside the data dir: ${p}`);
+    if (!full.startsWith(`${path.resolve(root)}${path.sep}`))
+      throw new Error(`backup: entry outside the data dir: ${p}`);
     return full;
   };
   for await (const chunk of chunks) {
@@ -107,7 +108,11 @@ export async function unpackInto(root: string, chunks: AsyncIterable<Buffer>): P
         if (have < 4) break;
         const len = (parts[0]!.length >= 4 ? parts[0]! : Buffer.concat(parts)).readUInt32BE(0);
         if (have < 4 + len) break;
-        header = JSON.parse(take(4 + len)!.subarray(4).toString('utf8')) as Header;
+        header = JSON.parse(
+          take(4 + len)!
+            .subarray(4)
+            .toString('utf8'),
+        ) as Header;
         if (header.t === 'd') {
           await fs.promises.mkdir(target(header.p), { recursive: true, mode: header.m });
           await fs.promises.chmod(target(header.p), header.m);

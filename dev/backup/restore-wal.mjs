@@ -27,7 +27,8 @@ const fail = (why) => {
   process.exit(200);
 };
 const sum = createHash('sha256').update(body).digest('hex');
-if (sum !== meta.sha256) fail(`SHA-256 mismatch (stored bytes ${sum.slice(0, 16)}…, recorded ${meta.sha256?.slice(0, 16)}…)`);
+if (sum !== meta.sha256)
+  fail(`SHA-256 mismatch (stored bytes ${sum.slice(0, 16)}…, recorded ${meta.sha256?.slice(0, 16)}…)`);
 const k = Buffer.from(fs.readFileSync(keyFile, 'utf8').trim(), 'hex');
 if (body.length < 40 || body.subarray(0, 4).toString() !== 'SFB1') fail('not a sealed backup object');
 const decipher = createDecipheriv('aes-256-gcm', k, body.subarray(12, 24));

@@ -5,10 +5,10 @@
 // each the same way), and the cluster is promoted at the target. A damaged or altered object stops the restore:
 // the new data dir is deleted and the error names the object.
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { freePorts } from '../ports';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../postgres/process';
 import { listBackups, listClusters, type Manifest } from './base';
 import { unpackInto } from './pack';
-import { type BackupKey, BackupIntegrityError, type FolderStore, getSealed } from './store';
+import { BackupIntegrityError, type BackupKey, type FolderStore, getSealed } from './store';
 
 const RESTORE_WAL = fileURLToPath(new URL('./restore-wal.mjs', import.meta.url));
 
@@ -174,10 +174,9 @@ export async function restore(opts: {
       child = await startServer(server(pgTarget?.pg), bins, ids, log);
     } catch (err) {
       if (fs.existsSync(marker)) throw new BackupIntegrityError(fs.readFileSync(marker, 'utf8').trim());
-      if (!opts.target || !/recovery ended before configured recovery target was reached/.test(String(err)))
-        throw err;
+      if (!opts.target || !/recovery ended before configured recovery target was reached/.test(String(err))) throw err;
       // The target is later than the newest archived commit: recover everything there is instead, and say so.
-      log(`restore: ${opts.target} is beyond the archived WAL; recovering to its end instead`);
+      log(`restore: ${opts.target} has no commit after it in the archive; recovering to the archive's end instead`);
       reachedTarget = false;
       child = await startServer(server(), bins, ids, log);
     }

@@ -156,7 +156,9 @@ export function open(k: BackupKey, objectKey: string, sealed: Buffer): Buffer {
     throw new BackupIntegrityError(`${objectKey}: not a sealed backup object`);
   const keyId = sealed.subarray(4, 12).toString('hex');
   if (keyId !== k.id)
-    throw new Error(`${objectKey}: sealed with key ${keyId}, but ${KEY_ENV} is key ${k.id}: set the key it was made with`);
+    throw new Error(
+      `${objectKey}: sealed with key ${keyId}, but ${KEY_ENV} is key ${k.id}: set the key it was made with`,
+    );
   const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(12, HEADER));
   decipher.setAAD(Buffer.from(objectKey));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
