@@ -6,6 +6,7 @@
 // Run: npx vitest run --project tools dev/backup.test.ts
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
 import { integrityChecks, runDrill } from './backup/drill';
-import { restore } from './backup/restore';
+import { RESTORE_WAL, restore } from './backup/restore';
 import { BackupIntegrityError, FolderStore, open, parseKey, seal, sha256 } from './backup/store';
 import { startWalShipper, type WalShipper } from './backup/wal';
 import { withFreePorts } from './ports';
@@ -204,10 +205,22 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     assert.deepEqual(dataDirs(), before);
   });
 
-  it('a tampered WAL object fails its GCM tag during recovery, and the restore refuses', async () => {
-    const walDir = path.join(store.where, first.systemId, 'wal');
-    const name = fs.readdirSync(walDir).find((n) => n === first.stopWal)!;
-    const file = path.join(walDir, name);
+  it("restore_command: a segment comes out whole; a missing one is PostgreSQL's end of archive (1); a tampered one aborts recovery (200)", () => {
+    const file = path.join(store.where, first.systemId, 'wal', first.stopWal);
+    const keyFile = path.join(tmp, 'key.hex');
+    fs.writeFileSync(keyFile, key.key.toString('hex'));
+    const marker = path.join(tmp, 'integrity-failed');
+    const out = path.join(tmp, 'segment');
+    const run = (name: string) =>
+      spawnSync(process.execPath, [RESTORE_WAL, store.where, first.systemId, keyFile, marker, name, out], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      }).status;
+    assert.equal(run(first.stopWal), 0);
+    assert.equal(fs.statSync(out).size, 16 * 1024 * 1024);
+    assert.equal(run('0000000100000000000000FF'), 1);
+    assert.equal(fs.existsSync(marker), false);
+    // Altered, with the store's checksum "fixed" to match: the GCM tag still catches it.
     const original = fs.readFileSync(file);
     const meta = fs.readFileSync(`${file}.meta.json`, 'utf8');
     const bad = Buffer.from(original);
@@ -215,10 +228,12 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     fs.writeFileSync(file, bad);
     fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ ...JSON.parse(meta), sha256: sha256(bad) }));
     try {
-      await assert.rejects(
-        restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log }),
-        (e: Error) => e instanceof BackupIntegrityError && /GCM authentication failed/.test(e.message),
-      );
+      assert.equal(run(first.stopWal), 200);
+      assert.match(fs.readFileSync(marker, 'utf8'), /GCM authentication failed/);
+      fs.writeFileSync(`${file}.meta.json`, meta);
+      fs.rmSync(marker);
+      assert.equal(run(first.stopWal), 200);
+      assert.match(fs.readFileSync(marker, 'utf8'), /SHA-256 mismatch/);
     } finally {
       fs.writeFileSync(file, original);
       fs.writeFileSync(`${file}.meta.json`, meta);

@@ -26,7 +26,7 @@ import { listBackups, listClusters, type Manifest } from './base';
 import { unpackInto } from './pack';
 import { BackupIntegrityError, type BackupKey, type FolderStore, getSealed } from './store';
 
-const RESTORE_WAL = fileURLToPath(new URL('./restore-wal.mjs', import.meta.url));
+export const RESTORE_WAL = fileURLToPath(new URL('./restore-wal.mjs', import.meta.url));
 
 export interface Restored {
   dir: string;
