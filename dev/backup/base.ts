@@ -180,7 +180,7 @@ export async function listBackups(store: BackupStore, key: BackupKey, systemId: 
   return out.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** The clusters (system ids) that have finished backups in the store, and when their newest one finished. */
+/** The clusters (system ids) that have finished base backups in the store. */
 export async function listClusters(store: BackupStore): Promise<string[]> {
   const ids = new Set<string>();
   for (const o of await store.list('')) {
