@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
+import { type BackupAgent, type BackupSettings, backupSettings, startBackupAgent } from './backup/agent';
 import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
-import { integrityChecks, runDrill } from './backup/drill';
+import { flushArchive, integrityChecks, runDrill } from './backup/drill';
 import { RESTORE_WAL, restore } from './backup/restore';
-import { BackupIntegrityError, FolderStore, open, parseKey, seal, sha256 } from './backup/store';
-import { startWalShipper, type WalShipper } from './backup/wal';
+import { BackupIntegrityError, type FolderStore, open, parseKey, seal, sha256 } from './backup/store';
 import { withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 
@@ -46,6 +46,20 @@ describe('sealing and retention (no server)', () => {
     assert.throws(() => open(key, 'a/c', sealed), BackupIntegrityError); // moved to another key
     assert.throws(() => open(parseKey(Buffer.alloc(32, 8).toString('base64')), 'a/b', sealed), /sealed with key/);
     assert.throws(() => parseKey('short'), /32 bytes/);
+  });
+
+  it('backup settings: defaults, and a bad number or key is refused with the variable named', () => {
+    const s = backupSettings('/d', {});
+    assert.deepEqual(
+      [s.store.where, s.spoolDir, s.keep, s.intervalHours, s.archiveTimeoutS, s.key.dev],
+      ['/d/backups', '/d/postgres/wal-spool', 3, 24, 60, true],
+    );
+    assert.throws(() => backupSettings('/d', { BACKUP_KEEP: '0' }), /BACKUP_KEEP=0 must be a whole number ≥ 1/);
+    assert.throws(() => backupSettings('/d', { ARCHIVE_TIMEOUT_S: 'soon' }), /ARCHIVE_TIMEOUT_S/);
+    assert.throws(
+      () => backupSettings('/d', { BACKUP_ENCRYPTION_KEY: 'abc' }),
+      /BACKUP_ENCRYPTION_KEY must be 32 bytes/,
+    );
   });
 
   it('retention keeps the newest N backups and the WAL from the oldest kept one on', () => {
@@ -91,7 +105,9 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
   let tmp!: string;
   let store!: FolderStore;
   let c!: PgCluster;
-  let shipper: WalShipper | undefined;
+  let agent: BackupAgent | undefined;
+  let settings!: BackupSettings;
+  let systemId!: string;
   let first!: Manifest;
   let target!: string;
   let firstFailure: string | undefined;
@@ -99,23 +115,18 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-test-'));
     fs.chmodSync(tmp, 0o755); // the non-root "postgres" user must reach the data below it
-    store = new FolderStore(path.join(tmp, 'backups'));
+    // The layout and settings of `npm run dev`, under tmp (dev/backup/agent.ts).
+    settings = backupSettings(tmp, { BACKUP_ENCRYPTION_KEY: key.key.toString('base64'), BACKUP_KEEP: '2' });
+    store = settings.store;
     c = await withFreePorts(2, ([p, r]) =>
       startPostgres({
         dataDir: path.join(tmp, 'postgres'),
         primaryPort: p!,
         replicaPort: r!,
-        archive: { spoolDir: path.join(tmp, 'postgres', 'wal-spool') },
+        archive: { spoolDir: settings.spoolDir },
       }),
     );
-    const systemId = (await sql(c.primaryUrl, 'select system_identifier::text as s from pg_control_system()'))[0].s;
-    shipper = startWalShipper({
-      spoolDir: path.join(tmp, 'postgres', 'wal-spool'),
-      store,
-      key,
-      systemId,
-      intervalMs: 200,
-    });
+    systemId = (await sql(c.primaryUrl, 'select system_identifier::text as s from pg_control_system()'))[0].s;
   });
   beforeEach((ctx) => {
     if (firstFailure) ctx.skip(`an earlier step failed: ${firstFailure}`);
@@ -124,19 +135,33 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     });
   });
   afterAll(async () => {
-    await shipper?.stop();
+    await agent?.stop();
     await c?.stop();
     if (firstFailure) console.error(`data and logs kept in ${tmp}`);
     else if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('takes a base backup of the live primary, sealed and checksummed', async () => {
+  it("the dev stack's agent ships the archived WAL and takes a base backup of the live primary, sealed", async () => {
     await sql(
       c.primaryUrl,
       'create table items (id int primary key, at timestamptz not null default clock_timestamp())',
     );
     await sql(c.primaryUrl, 'insert into items (id) select generate_series(1, 100)');
-    first = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
+    agent = startBackupAgent({ settings, primaryUrl: c.primaryUrl, systemId, log });
+    agent.schedule(0);
+    const deadline = Date.now() + 30_000;
+    while (!(await listBackups(store, key, systemId)).length) {
+      assert.ok(Date.now() < deadline, 'no base backup within 30s of schedule(0)');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    first = (await listBackups(store, key, systemId))[0]!;
+    // Continuous archiving: a switched segment reaches the store by itself (the agent looks every second).
+    await sql(c.primaryUrl, 'insert into items (id) values (0)');
+    const wal = (await sql(c.primaryUrl, 'select pg_walfile_name(pg_switch_wal()) as w'))[0].w;
+    while (!(await store.get(`${systemId}/wal/${wal}`))) {
+      assert.ok(Date.now() < deadline + 10_000, `WAL ${wal} not shipped`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     assert.ok(first.parts.length >= 1);
     assert.match(first.labelFile, /START WAL LOCATION/);
     // Nothing in the store is readable without the key: no plain "items" or backup label anywhere.
@@ -148,28 +173,39 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     );
   });
 
+  /** Everything committed so far archived and in the store (not left to the agent's timing). */
+  const flush = async () => {
+    const pc = new pg.Client({ connectionString: c.primaryUrl });
+    await pc.connect();
+    try {
+      await flushArchive(pc, { systemId, spoolDir: settings.spoolDir }, store, key);
+    } finally {
+      await pc.end();
+    }
+  };
+
   it('restores into a new cluster exactly the rows committed before the target time', async () => {
     await sql(c.primaryUrl, 'insert into items (id) select generate_series(101, 150)');
     await new Promise((r) => setTimeout(r, 20));
     target = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 20));
     await sql(c.primaryUrl, 'insert into items (id) select generate_series(151, 200)');
-    await sql(c.primaryUrl, 'select pg_switch_wal()');
+    await flush();
     const r = await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log });
     try {
       assert.notEqual(r.port, Number(new URL(c.primaryUrl).port));
       const rows = await sql(
         r.url,
-        'select count(*)::int as n, max(id) as max, bool_and(at < $1) as before from items',
+        'select count(*)::int as n, max(id) as max, min(id) as min, bool_and(at < $1) as before from items',
         [target],
       );
-      assert.deepEqual(rows, [{ n: 150, max: 150, before: true }]);
+      assert.deepEqual(rows, [{ n: 151, max: 150, min: 0, before: true }]);
       assert.equal(r.backup.id, first.id);
       assert.ok(r.reachedTarget);
       assert.ok(r.lastTransactionAt && r.lastTransactionAt <= target);
       assert.deepEqual(await sql(r.url, 'select pg_is_in_recovery() as r'), [{ r: false }]);
       // The primary is untouched.
-      assert.equal((await sql(c.primaryUrl, 'select count(*)::int as n from items'))[0].n, 200);
+      assert.equal((await sql(c.primaryUrl, 'select count(*)::int as n from items'))[0].n, 201);
     } finally {
       await r.stop();
     }
@@ -263,7 +299,7 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       report.checks.map((x) => x.name),
       ['row counts', 'row contents', 'orders vs payments', 'stock copies', 'answers queries'],
     );
-    assert.match(report.checks[0]!.detail, /4 tables, 205 rows/);
+    assert.match(report.checks[0]!.detail, /4 tables, 206 rows/);
     assert.ok(report.rpoMs !== null && report.rpoMs >= 0 && report.rpoMs < 5000);
     assert.ok(!fs.existsSync(report.restoredDir));
 

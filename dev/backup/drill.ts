@@ -52,7 +52,8 @@ const exists = async (c: pg.Client, table: string) =>
   (await c.query('select to_regclass($1) is not null as e', [table])).rows[0].e as boolean;
 
 /**
- * Closes the primary's current WAL segment and waits until it is archived and in the store (shipped by us, or by
+ * Commits a marker transaction (so there is something to switch: a switch with nothing written since the last one
+ * does nothing), closes the primary's current WAL segment and waits until it is archived and in the store (shipped by us, or by
  * the dev stack's shipper, whichever comes first): after it, the archive holds every commit made before the call.
  */
 export async function flushArchive(
@@ -61,6 +62,7 @@ export async function flushArchive(
   store: FolderStore,
   key: BackupKey,
 ): Promise<void> {
+  await c.query('select pg_current_xact_id()');
   const wal = (await c.query('select pg_walfile_name(pg_switch_wal()) as w')).rows[0].w as string;
   const shipper = startWalShipper({ ...p, store, key, intervalMs: 0 });
   try {
@@ -142,8 +144,7 @@ export async function runDrill(opts: {
     ).rows[0].t;
     before = await tableFacts(c, tables);
     await c.query('commit');
-    await c.query('select pg_current_xact_id()'); // a commit after the target, so recovery can stop at it
-    await flushArchive(c, p, opts.store, opts.key);
+    await flushArchive(c, p, opts.store, opts.key); // its marker is a commit after the target: recovery stops there
   } finally {
     await c.end().catch(() => {});
   }
