@@ -241,7 +241,7 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     assert.deepEqual(dataDirs(), before);
   });
 
-  it("restore_command: a segment comes out whole; a missing one is PostgreSQL's end of archive (1); a tampered one aborts recovery (200)", () => {
+  it("restore_command: a segment comes out whole; a missing one is the archive's end (1); a damaged one aborts (200)", () => {
     const file = path.join(store.where, first.systemId, 'wal', first.stopWal);
     const keyFile = path.join(tmp, 'key.hex');
     fs.writeFileSync(keyFile, key.key.toString('hex'));
@@ -256,6 +256,15 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     assert.equal(fs.statSync(out).size, 16 * 1024 * 1024);
     assert.equal(run('0000000100000000000000FF'), 1);
     assert.equal(fs.existsSync(marker), false);
+    // There but unreadable (here: a folder in its place) is not the end of the archive: recovery must not stop early.
+    const unreadable = path.join(store.where, first.systemId, 'wal', '0000000100000000000000FE');
+    fs.mkdirSync(unreadable);
+    fs.writeFileSync(`${unreadable}.meta.json`, '{}');
+    assert.equal(run('0000000100000000000000FE'), 200);
+    assert.match(fs.readFileSync(marker, 'utf8'), /cannot be read/);
+    fs.rmSync(unreadable, { recursive: true });
+    fs.rmSync(`${unreadable}.meta.json`);
+    fs.rmSync(marker);
     // Altered, with the store's checksum "fixed" to match: the GCM tag still catches it.
     const original = fs.readFileSync(file);
     const meta = fs.readFileSync(`${file}.meta.json`, 'utf8');

@@ -15,17 +15,19 @@ const key = `${systemId}/wal/${name}`;
 const file = path.join(storeDir, key);
 let body;
 let meta;
-try {
-  meta = JSON.parse(fs.readFileSync(`${file}.meta.json`, 'utf8'));
-  body = fs.readFileSync(file);
-} catch {
-  process.exit(1);
-}
 const fail = (why) => {
   fs.writeFileSync(marker, `${key}: ${why}\n`, { flag: 'a' });
   console.error(`restore-wal: ${key}: ${why}`);
   process.exit(200);
 };
+try {
+  meta = JSON.parse(fs.readFileSync(`${file}.meta.json`, 'utf8'));
+  body = fs.readFileSync(file);
+} catch (e) {
+  // Only a missing object is the end of the archive; one that cannot be read must not end the recovery early.
+  if (e.code === 'ENOENT') process.exit(1);
+  fail(`cannot be read: ${e.message}`);
+}
 const sum = createHash('sha256').update(body).digest('hex');
 if (sum !== meta.sha256)
   fail(`SHA-256 mismatch (stored bytes ${sum.slice(0, 16)}…, recorded ${meta.sha256?.slice(0, 16)}…)`);

@@ -4,7 +4,7 @@
 // comes from the store one segment at a time through restore_command (dev/backup/restore-wal.mjs, which checks
 // each the same way), and the cluster is promoted at the target. A damaged or altered object stops the restore:
 // the new data dir is deleted and the error names the object.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -149,7 +149,17 @@ export async function restore(opts: {
   fs.writeFileSync(keyFile, opts.key.key.toString('hex'), { mode: 0o600 });
   const marker = path.join(dir, 'integrity-failed');
   const ids = prepareOsUser(dir, bins, log);
-  if (ids) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
+  if (ids) {
+    execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
+    // restore_command runs as the postgres user: it must reach node, the script and the store.
+    for (const [p, flag] of [
+      [process.execPath, '-x'],
+      [RESTORE_WAL, '-r'],
+      [opts.store.where, '-r'],
+    ] as const)
+      if (spawnSync('test', [flag, p], { ...ids }).status !== 0)
+        fail(new Error(`restore: the "postgres" OS user cannot ${flag === '-x' ? 'run' : 'read'} ${p}`));
+  }
   const fetchMs = Date.now() - t0;
   log(`restore: ${partsVerified} part(s) verified and unpacked in ${fetchMs} ms into ${dataDir}`);
 
