@@ -333,6 +333,18 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     }
   });
 
+  it("a target after the last archived commit recovers to the archive's end and says so", async () => {
+    await flush();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target: later, log });
+    try {
+      assert.equal(r.reachedTarget, false);
+      assert.equal((await sql(r.url, 'select count(*)::int as n from items'))[0].n, 201);
+    } finally {
+      await r.stop();
+    }
+  });
+
   it('retention deletes the oldest base backup and the WAL only it needed', async () => {
     const second = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
     assert.deepEqual(
