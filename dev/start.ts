@@ -3,6 +3,7 @@
 // stacks can run side by side; wrangler's other listeners (workerd internals) take ports from the OS.
 import path from 'node:path';
 import { ALERT_DEV_WEBHOOK_SECRET } from './alert-sink';
+import { type BackupSettings, backupSettings } from './backup/agent';
 import {
   defaultPorts,
   projectRoot,
@@ -41,8 +42,15 @@ const say = (line: string) => console.log(`[storefront] ${line}`);
 
 say(`starting the local stack; data in ${dataRoot}`);
 let stack: Awaited<ReturnType<typeof startStack>>;
+let backups: BackupSettings;
 try {
-  stack = await startStack({ dataRoot, ports, log: say, wranglerOutput: 'inherit' });
+  backups = backupSettings(dataRoot);
+} catch (err) {
+  console.error(`[storefront] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+try {
+  stack = await startStack({ dataRoot, ports, log: say, wranglerOutput: 'inherit', backups });
 } catch (err) {
   console.error(`[storefront] could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
@@ -73,8 +81,14 @@ console.log(`
               ${stack.url}/v1/admin/webhooks/{id}/deliveries (merchant)
   Inspector   127.0.0.1:${stack.ports.inspector} (wrangler/workerd DevTools)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
+  Backups     ${backups.store.where}: WAL archived continuously (within ${backups.archiveTimeoutS}s), base backup now and
+              every ${backups.intervalHours || '∞'}h, ${backups.keep} kept, AES-256-GCM${backups.key.dev ? ' with the DEV key' : ''}
+              (npm run backup; npm run restore -- --to <time> | --drill; docs/runbook.md)
   Ctrl-C (or kill ${process.pid}) stops everything.
 `);
+
+// The first base backup once the stack is up (so it does not slow the start), then on the schedule.
+stack.backups?.schedule(0);
 
 // wrangler dev runs no Cron Trigger on its own: fire the alert rules' one every minute, as Cloudflare would.
 const alertTicker = setInterval(() => {

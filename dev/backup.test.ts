@@ -1,0 +1,364 @@
+// dev/backup.test.ts — backups and point-in-time restore (dev/backup/) against a real archiving primary (no mocks):
+// one cluster from dev/postgres.ts with WAL archiving on, in a temp dir on free ports, and a folder backup store.
+// Rows are written, a base backup taken, more rows written around a target time, and the restore into a new
+// cluster must hold exactly the rows committed before the target; a damaged or altered backup object must stop
+// the restore; the drill must pass on a whole copy. Steps build on each other, so they run in order.
+// Run: npx vitest run --project tools dev/backup.test.ts
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
+import { type BackupAgent, type BackupSettings, backupSettings, startBackupAgent } from './backup/agent';
+import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
+import { flushArchive, integrityChecks, runDrill } from './backup/drill';
+import { RESTORE_WAL, restore } from './backup/restore';
+import { BackupIntegrityError, type FolderStore, open, parseKey, seal, sha256 } from './backup/store';
+import { withFreePorts } from './ports';
+import { type PgCluster, startPostgres } from './postgres';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
+
+const key = parseKey(Buffer.alloc(32, 7).toString('base64'));
+const log = (l: string) => console.log(`    ${l}`);
+
+async function sql(url: string, text: string, params: unknown[] = []) {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+describe('sealing and retention (no server)', () => {
+  it('a sealed object opens only unaltered, under its own key, with its own backup key', () => {
+    const sealed = seal(key, 'a/b', Buffer.from('hello'));
+    assert.equal(open(key, 'a/b', sealed).toString(), 'hello');
+    const flipped = Buffer.from(sealed);
+    flipped[30]! ^= 1;
+    assert.throws(() => open(key, 'a/b', flipped), BackupIntegrityError);
+    assert.throws(() => open(key, 'a/c', sealed), BackupIntegrityError); // moved to another key
+    assert.throws(() => open(parseKey(Buffer.alloc(32, 8).toString('base64')), 'a/b', sealed), /sealed with key/);
+    assert.throws(() => parseKey('short'), /32 bytes/);
+  });
+
+  it('backup settings: defaults, and a bad number or key is refused with the variable named', () => {
+    const s = backupSettings('/d', {});
+    assert.deepEqual(
+      [s.store.where, s.spoolDir, s.keep, s.intervalHours, s.archiveTimeoutS, s.key.dev],
+      ['/d/backups', '/d/postgres/wal-spool', 3, 24, 60, true],
+    );
+    assert.throws(() => backupSettings('/d', { BACKUP_KEEP: '0' }), /BACKUP_KEEP=0 must be a whole number ≥ 1/);
+    assert.throws(() => backupSettings('/d', { ARCHIVE_TIMEOUT_S: 'soon' }), /ARCHIVE_TIMEOUT_S/);
+    assert.throws(
+      () => backupSettings('/d', { BACKUP_ENCRYPTION_KEY: 'abc' }),
+      /BACKUP_ENCRYPTION_KEY must be 32 bytes/,
+    );
+  });
+
+  it('retention keeps the newest N backups and the WAL from the oldest kept one on', () => {
+    const m = (id: string, startWal: string) => ({ id, startWal, segmentBytes: 16 * 1024 * 1024 }) as Manifest;
+    const backups = [
+      m('1', '000000010000000000000002'),
+      m('2', '000000010000000000000005'),
+      m('3', '0000000100000001000000A0'),
+    ];
+    const keys = [
+      's/base/1/manifest.json',
+      's/base/1/part-0001',
+      's/base/15/part-0001', // unfinished, older than the oldest kept
+      's/base/2/manifest.json',
+      's/base/2/part-0001',
+      's/base/3/part-0001',
+      's/base/4/part-0001', // unfinished, newer: perhaps in progress
+      's/wal/000000010000000000000004',
+      's/wal/000000010000000000000005',
+      's/wal/000000010000000000000005.00000028.backup',
+      's/wal/00000002.history',
+      's/wal/0000000100000001000000A0',
+    ];
+    assert.deepEqual(planRetention(backups, keys, 2), [
+      's/base/1/manifest.json',
+      's/base/1/part-0001',
+      's/base/15/part-0001',
+      's/wal/000000010000000000000004',
+    ]);
+    assert.deepEqual(planRetention(backups, keys, 3), []);
+    assert.deepEqual(
+      planRetention(backups, keys, 1).filter((k) => k.includes('/wal/')),
+      [
+        's/wal/000000010000000000000004',
+        's/wal/000000010000000000000005',
+        's/wal/000000010000000000000005.00000028.backup',
+      ],
+    );
+  });
+});
+
+describe.sequential('base backup + WAL archive + point-in-time restore', () => {
+  let tmp!: string;
+  let store!: FolderStore;
+  let c!: PgCluster;
+  let agent: BackupAgent | undefined;
+  let settings!: BackupSettings;
+  let systemId!: string;
+  let first!: Manifest;
+  let target!: string;
+  let firstFailure: string | undefined;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-test-'));
+    fs.chmodSync(tmp, 0o755); // the non-root "postgres" user must reach the data below it
+    // The layout and settings of `npm run dev`, under tmp (dev/backup/agent.ts).
+    settings = backupSettings(tmp, { BACKUP_ENCRYPTION_KEY: key.key.toString('base64'), BACKUP_KEEP: '2' });
+    store = settings.store;
+    c = await withFreePorts(2, ([p, r]) =>
+      startPostgres({
+        dataDir: path.join(tmp, 'postgres'),
+        primaryPort: p!,
+        replicaPort: r!,
+        archive: { spoolDir: settings.spoolDir },
+      }),
+    );
+    systemId = (await sql(c.primaryUrl, 'select system_identifier::text as s from pg_control_system()'))[0].s;
+  });
+  beforeEach((ctx) => {
+    if (firstFailure) ctx.skip(`an earlier step failed: ${firstFailure}`);
+    ctx.onTestFailed(() => {
+      firstFailure ??= ctx.task.name;
+    });
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await c?.stop();
+    if (firstFailure) console.error(`data and logs kept in ${tmp}`);
+    else if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("the dev stack's agent ships the archived WAL and takes a base backup of the live primary, sealed", async () => {
+    await sql(
+      c.primaryUrl,
+      'create table items (id int primary key, at timestamptz not null default clock_timestamp())',
+    );
+    await sql(c.primaryUrl, 'insert into items (id) select generate_series(1, 100)');
+    agent = startBackupAgent({ settings, primaryUrl: c.primaryUrl, systemId, log });
+    agent.schedule(0);
+    const deadline = Date.now() + 30_000;
+    while (!(await listBackups(store, key, systemId)).length) {
+      assert.ok(Date.now() < deadline, 'no base backup within 30s of schedule(0)');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    first = (await listBackups(store, key, systemId))[0]!;
+    // Continuous archiving: a switched segment reaches the store by itself (the agent looks every second).
+    await sql(c.primaryUrl, 'insert into items (id) values (0)');
+    const wal = (await sql(c.primaryUrl, 'select pg_walfile_name(pg_switch_wal()) as w'))[0].w;
+    while (!(await store.get(`${systemId}/wal/${wal}`))) {
+      assert.ok(Date.now() < deadline + 10_000, `WAL ${wal} not shipped`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(first.parts.length >= 1);
+    assert.match(first.labelFile, /START WAL LOCATION/);
+    // Nothing in the store is readable without the key: no plain "items" or backup label anywhere.
+    const part = await store.get(first.parts[0]!.key);
+    assert.ok(part && !part.body.includes('START WAL') && part.meta.sha256 === first.parts[0]!.sha256);
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [first.id],
+    );
+  });
+
+  /** Everything committed so far archived and in the store (not left to the agent's timing). */
+  const flush = async () => {
+    const pc = new pg.Client({ connectionString: c.primaryUrl });
+    await pc.connect();
+    try {
+      await flushArchive(pc, { systemId, spoolDir: settings.spoolDir }, store, key);
+    } finally {
+      await pc.end();
+    }
+  };
+
+  it('restores into a new cluster exactly the rows committed before the target time', async () => {
+    await sql(c.primaryUrl, 'insert into items (id) select generate_series(101, 150)');
+    await new Promise((r) => setTimeout(r, 20));
+    target = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await sql(c.primaryUrl, 'insert into items (id) select generate_series(151, 200)');
+    await flush();
+    const r = await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log });
+    try {
+      assert.notEqual(r.port, Number(new URL(c.primaryUrl).port));
+      const rows = await sql(
+        r.url,
+        'select count(*)::int as n, max(id) as max, min(id) as min, bool_and(at < $1) as before from items',
+        [target],
+      );
+      assert.deepEqual(rows, [{ n: 151, max: 150, min: 0, before: true }]);
+      assert.equal(r.backup.id, first.id);
+      assert.ok(r.reachedTarget);
+      assert.ok(r.lastTransactionAt && r.lastTransactionAt <= target);
+      assert.deepEqual(await sql(r.url, 'select pg_is_in_recovery() as r'), [{ r: false }]);
+      // The primary is untouched.
+      assert.equal((await sql(c.primaryUrl, 'select count(*)::int as n from items'))[0].n, 201);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('a tampered base backup part fails its checksum, and the restore refuses', async () => {
+    const dataDirs = () =>
+      fs.readdirSync(path.join(tmp, 'restores')).filter((d) => fs.existsSync(path.join(tmp, 'restores', d, 'data')));
+    const before = dataDirs();
+    const file = path.join(store.where, first.parts[0]!.key);
+    const original = fs.readFileSync(file);
+    const bad = Buffer.from(original);
+    bad[100]! ^= 0xff;
+    fs.writeFileSync(file, bad);
+    try {
+      await assert.rejects(
+        restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log }),
+        (e: Error) => e instanceof BackupIntegrityError && /SHA-256 mismatch/.test(e.message),
+      );
+      // The store's checksum "fixed" to match: the manifest's own checksum of the part still refuses it.
+      const metaFile = `${file}.meta.json`;
+      const meta = fs.readFileSync(metaFile, 'utf8');
+      fs.writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(meta), sha256: sha256(bad) }));
+      await assert.rejects(
+        restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log }),
+        (e: Error) => e instanceof BackupIntegrityError && /SHA-256 mismatch/.test(e.message),
+      );
+      fs.writeFileSync(metaFile, meta);
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+    // No restored data dir was left behind by the refused restores (only the one of the restore before).
+    assert.deepEqual(dataDirs(), before);
+  });
+
+  it("restore_command: a segment comes out whole; a missing one is the archive's end (1); a damaged one aborts (200)", () => {
+    const file = path.join(store.where, first.systemId, 'wal', first.stopWal);
+    const keyFile = path.join(tmp, 'key.hex');
+    fs.writeFileSync(keyFile, key.key.toString('hex'));
+    const marker = path.join(tmp, 'integrity-failed');
+    const out = path.join(tmp, 'segment');
+    const run = (name: string) =>
+      spawnSync(process.execPath, [RESTORE_WAL, store.where, first.systemId, keyFile, marker, name, out], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      }).status;
+    assert.equal(run(first.stopWal), 0);
+    assert.equal(fs.statSync(out).size, 16 * 1024 * 1024);
+    assert.equal(run('0000000100000000000000FF'), 1);
+    assert.equal(fs.existsSync(marker), false);
+    // There but unreadable (here: a folder in its place) is not the end of the archive: recovery must not stop early.
+    const unreadable = path.join(store.where, first.systemId, 'wal', '0000000100000000000000FE');
+    fs.mkdirSync(unreadable);
+    fs.writeFileSync(`${unreadable}.meta.json`, '{}');
+    assert.equal(run('0000000100000000000000FE'), 200);
+    assert.match(fs.readFileSync(marker, 'utf8'), /cannot be read/);
+    fs.rmSync(unreadable, { recursive: true });
+    fs.rmSync(`${unreadable}.meta.json`);
+    fs.rmSync(marker);
+    // Altered, with the store's checksum "fixed" to match: the GCM tag still catches it.
+    const original = fs.readFileSync(file);
+    const meta = fs.readFileSync(`${file}.meta.json`, 'utf8');
+    const bad = Buffer.from(original);
+    bad[bad.length - 20]! ^= 0xff;
+    fs.writeFileSync(file, bad);
+    fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ ...JSON.parse(meta), sha256: sha256(bad) }));
+    try {
+      assert.equal(run(first.stopWal), 200);
+      assert.match(fs.readFileSync(marker, 'utf8'), /GCM authentication failed/);
+      fs.writeFileSync(`${file}.meta.json`, meta);
+      fs.rmSync(marker);
+      assert.equal(run(first.stopWal), 200);
+      assert.match(fs.readFileSync(marker, 'utf8'), /SHA-256 mismatch/);
+    } finally {
+      fs.writeFileSync(file, original);
+      fs.writeFileSync(`${file}.meta.json`, meta);
+    }
+  });
+
+  it('the drill restores to now and verifies counts, contents, orders vs payments and stock copies', async () => {
+    await sql(
+      c.primaryUrl,
+      `create table orders (id text primary key, total int not null);
+       create table payments (order_id text primary key references orders, amount int not null);
+       create table inventory_levels (sku text primary key, on_hand int, available int, held int, sold int, version int);
+       insert into orders values ('o1', 500), ('o2', 750);
+       insert into payments values ('o1', 500), ('o2', 750);
+       insert into inventory_levels values ('A', 10, 7, 1, 2, 3)`,
+    );
+    const report = await runDrill({
+      primaryUrl: c.primaryUrl,
+      store,
+      key,
+      restoreRoot: path.join(tmp, 'restores'),
+      log,
+    });
+    log(JSON.stringify(report));
+    assert.ok(report.ok, JSON.stringify(report.checks));
+    assert.deepEqual(
+      report.checks.map((x) => x.name),
+      ['row counts', 'row contents', 'orders vs payments', 'stock copies', 'answers queries'],
+    );
+    assert.match(report.checks[0]!.detail, /4 tables, 206 rows/);
+    assert.ok(report.rpoMs !== null && report.rpoMs >= 0 && report.rpoMs < 5000);
+    assert.ok(!fs.existsSync(report.restoredDir));
+
+    // The cross-checks find a payment that is not its order's total, and a stock copy that does not add up.
+    await sql(
+      c.primaryUrl,
+      "update payments set amount = 1 where order_id = 'o2'; update inventory_levels set held = 5",
+    );
+    const pc = new pg.Client({ connectionString: c.primaryUrl });
+    await pc.connect();
+    try {
+      const checks = await integrityChecks(pc);
+      assert.deepEqual(
+        checks.map((x) => [x.name, x.ok, x.detail]),
+        [
+          ['orders vs payments', false, 'o2: total 750, payment 1'],
+          ['stock copies', false, 'A: on hand 10 ≠ 7+5+2'],
+        ],
+      );
+    } finally {
+      await pc.end();
+    }
+  });
+
+  it("a target after the last archived commit recovers to the archive's end and says so", async () => {
+    await flush();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target: later, log });
+    try {
+      assert.equal(r.reachedTarget, false);
+      assert.equal((await sql(r.url, 'select count(*)::int as n from items'))[0].n, 201);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('retention deletes the oldest base backup and the WAL only it needed', async () => {
+    const second = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [first.id, second.id],
+    );
+    const deleted = await applyRetention(store, key, first.systemId, 1);
+    assert.ok(deleted.includes(`${first.systemId}/base/${first.id}/manifest.json`));
+    assert.ok(deleted.some((k) => k.endsWith(`/wal/${first.startWal}`)));
+    assert.deepEqual(
+      (await listBackups(store, key, first.systemId)).map((b) => b.id),
+      [second.id],
+    );
+    const wal = (await store.list(`${first.systemId}/wal/`)).map((o) => o.key.split('/').at(-1)!);
+    assert.ok(wal.includes(second.startWal) && wal.every((n) => n.endsWith('.history') || n >= second.startWal));
+  });
+});
