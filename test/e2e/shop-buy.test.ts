@@ -122,6 +122,28 @@ describe('shop cart and checkout pages', () => {
     // A refused attempt gets a new key; the accepted one's page is the order.
     expect(list[0]!.lines).toEqual([expect.objectContaining({ sku, quantity: 2 })]);
   });
+  it('gives a new key when the kept one already holds other details (a lost answer, then a change): no dead end', async () => {
+    const item = await freshProduct(20);
+    const b = new ShopBrowser();
+    await b.add(item, 1);
+    const fields = await b.checkoutForm({ paymentMethod: 'pm_card_chargeDeclined' });
+    expect((await b.request('/checkout', { method: 'POST', form: fields })).status).toBe(402);
+    // The same key again with other details, as a page that never saw the decline would send it.
+    const reused = await b.request('/checkout', { method: 'POST', form: { ...fields, paymentMethod: 'pm_card_visa' } });
+    expect(reused.status).toBe(422);
+    const html = await reused.text();
+    expect(html).toContain('already sent with other details');
+    const next = /name="key" value="([^"]+)"/.exec(html)![1]!;
+    expect(next).not.toBe(fields.key);
+    // The page's own form now places the order.
+    const placed = await b.request('/checkout', {
+      method: 'POST',
+      form: { ...(await b.checkoutForm()), key: next },
+    });
+    expect(placed.status).toBe(303);
+    expect((await ok('orders', orders(b.token()))).orders.map((o) => o.id)).toContain(orderIdOf(placed));
+  });
+
   it('shows a decline next to the payment choice with a new key, and the 3-D Secure step as a link', async () => {
     const item = await freshProduct(20);
     const b = new ShopBrowser();

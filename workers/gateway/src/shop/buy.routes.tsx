@@ -355,9 +355,11 @@ function refused(
     case 'ITEM_UNAVAILABLE':
       return form('An item in your cart is no longer sold: remove it from your cart, then check out.');
     case 'IDEMPOTENCY_KEY_REUSED':
+      // The key already holds another attempt (its answer lost, then the details changed). Keeping it would refuse
+      // every later submit the same way, so the page gets a new key. An attempt that placed an order emptied the
+      // cart (again() then shows the cart, which links the recent order), so a cart still full here was not bought.
       return form(
-        'This checkout was already sent with other details and its answer was lost: it may have been placed. Check your email before you reload the page to start a new one.',
-        true,
+        'This checkout was already sent with other details and its answer was lost. If an order was placed, it is in your email and your orders; otherwise check the details and place the order again.',
       );
     case 'CHECKOUT_CLOSED':
       return form('That checkout attempt has closed, and nothing was charged: place the order again.');

@@ -55,6 +55,10 @@ describe('home page', () => {
     expect(page).toMatchObject({ status: 200, degraded: true });
     expect(page.html).toContain('<a href="/p/new-one">');
     expect(page.html).not.toContain('id="trending"');
+    // Without the categories (and so the nav) it is degraded too: not kept as the home page of its generation.
+    const noNav = await renderHome(reads({ tree: down }));
+    expect(noNav).toMatchObject({ status: 200, degraded: true });
+    expect(noNav.html).not.toContain('<a href="/c/apparel">');
     const none = await renderHome(reads({ trending: { ok: true, data: { items: [], nextCursor: null } } }));
     expect(none).toMatchObject({ status: 200, degraded: false });
     expect(none.html).not.toContain('id="trending"');

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // The home page: featured products (the newest), trending ones (the catalog's sort=trending: most bought in the
 // last 7 days) and the categories, read at once. It degrades rather than fails:
-// - trending unreadable: the page is rendered without it and marked degraded, so the page cache answers its last
+// - trending or the categories unreadable: the page is rendered without them and marked degraded, so the page cache answers its last
 //   good copy of the same generation instead (trending included) when it has one, and never keeps the degraded
 //   page (page-cache.ts);
 // - featured unreadable (and no good copy): the home page's shell still answers, with the categories when they
@@ -59,7 +59,8 @@ export async function renderHome(reads: HomeReads, requestId?: string): Promise<
       {tree.ok && <Categories tree={tree.data} />}
     </ShopPage>,
   );
-  return { html, status, generations: reads.generations, degraded: featured.ok && !trending.ok };
+  // Degraded: a part is missing (trending, or the categories and with them the nav) though the page answers.
+  return { html, status, generations: reads.generations, degraded: featured.ok && (!trending.ok || !tree.ok) };
 }
 
 function Trending(props: { list: Read<Schemas['ProductList']> }) {
