@@ -2,6 +2,7 @@
 // the hash of the bytes, so an answer never changes: cached for a year, immutable, with the type its extension
 // names (the upload sniffed it from the bytes) and `nosniff` (the security headers) so a browser never guesses.
 import { createRoute, z } from '@hono/zod-openapi';
+import { ifNoneMatchMatches } from '../../../../lib/catalog/etag';
 import { AppError } from '../../../../lib/errors';
 import { failure } from './openapi';
 import { router } from './router';
@@ -50,7 +51,10 @@ imageRoutes.openapi(
       'cache-control': 'public, max-age=31536000, immutable',
       etag,
     };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers) as never;
+    // A list of tags, or the weak form a compressing proxy makes of ours, matches too; `*` is left to the fetch
+    // below (it must not answer 304 for an image that does not exist).
+    const inm = c.req.header('if-none-match');
+    if (inm && inm.trim() !== '*' && ifNoneMatchMatches(inm, etag)) return c.body(null, 304, headers) as never;
     const object = await c.env.IMAGES.get(file);
     if (!object) throw new AppError('NOT_FOUND', `No image ${file}.`);
     return c.body(object.body, 200, { ...headers, 'content-length': String(object.size) }) as never;
