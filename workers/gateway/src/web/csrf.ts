@@ -30,7 +30,9 @@ const toBase64Url = (bytes: ArrayBuffer) =>
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
   const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  // atob ignores the last character's two padding bits: only the one canonical spelling of a token is accepted.
+  return toBase64Url(bytes.buffer) === text ? bytes : undefined;
 }
 
 /** A new session id: 128 random bits, base64url. */
