@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import pg from 'pg';
 import { packDir } from './pack';
 import { type BackupKey, type BackupStore, getSealed, putSealed } from './store';
-import { segmentNumber, segmentsBetween, startWalShipper, WAL_FILE, walKey } from './wal';
+import { segmentNumber, segmentsBetween, shipTimelineHistory, startWalShipper, WAL_FILE, walKey } from './wal';
 
 /** Sealed parts of the gzipped file copy are at most this big. */
 const PART_BYTES = 32 * 1024 * 1024;
@@ -80,6 +80,8 @@ export async function takeBaseBackup(opts: {
   const c = await connect(opts.primaryUrl);
   try {
     const p = await describePrimary(c);
+    const history = await shipTimelineHistory({ ...p, store: opts.store, key: opts.key });
+    if (history.length) log(`backup: shipped the timeline history ${history.join(', ')} missing from the store`);
     const id = new Date().toISOString().replace(/[-:.]/g, '');
     const start = (
       await c.query(
