@@ -532,14 +532,15 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       .filter((n) => /^[0-9A-F]{24}$/.test(n) && n > first.stopWal);
     assert.ok(full.length >= 2, `WAL after the base backup: ${full.join(', ')}`);
     const gone = path.join(store.where, walKey(systemId, full[0]!));
-    fs.renameSync(gone, `${gone}.aside`);
+    const aside = path.join(tmp, 'segment-aside');
+    fs.renameSync(gone, aside);
     try {
       await assert.rejects(
         restore({ store, key, restoreRoot: path.join(tmp, 'restores'), log }),
         new RegExp(`WAL segment ${full[0]} is missing`),
       );
     } finally {
-      fs.renameSync(`${gone}.aside`, gone);
+      fs.renameSync(aside, gone);
     }
   });
 
