@@ -74,18 +74,20 @@ describe('sealing and retention (no server)', () => {
   it('backup settings: defaults, and a bad number or key is refused with the variable named', () => {
     const s = backupSettings('/d', {});
     assert.deepEqual(
-      [s.store.where, s.spoolDir, s.keep, s.intervalHours, s.archiveTimeoutS, s.key.dev],
-      ['/d/backups', '/d/postgres/wal-spool', 3, 24, 60, true],
+      [s.store.where, s.spoolDir, s.keep, s.keepDays, s.intervalHours, s.archiveTimeoutS, s.key.dev],
+      ['/d/backups', '/d/postgres/wal-spool', 3, 0, 24, 60, true],
     );
     assert.throws(() => backupSettings('/d', { BACKUP_KEEP: '0' }), /BACKUP_KEEP=0 must be a whole number ≥ 1/);
     assert.throws(() => backupSettings('/d', { ARCHIVE_TIMEOUT_S: 'soon' }), /ARCHIVE_TIMEOUT_S/);
+    assert.equal(backupSettings('/d', { BACKUP_RETENTION_DAYS: '7' }).keepDays, 7);
+    assert.throws(() => backupSettings('/d', { BACKUP_RETENTION_DAYS: '-1' }), /BACKUP_RETENTION_DAYS/);
     assert.throws(
       () => backupSettings('/d', { BACKUP_ENCRYPTION_KEY: 'abc' }),
       /BACKUP_ENCRYPTION_KEY must be 32 bytes/,
     );
   });
 
-  it('retention keeps the newest N backups and the WAL from the oldest kept one on', () => {
+  it('retention keeps the newest N backups (and any younger than N days) and the WAL from the oldest kept one on', () => {
     const m = (id: string, startWal: string) => ({ id, startWal, segmentBytes: 16 * 1024 * 1024 }) as Manifest;
     const backups = [
       m('1', '000000010000000000000002'),
@@ -121,6 +123,15 @@ describe('sealing and retention (no server)', () => {
         's/wal/000000010000000000000005.00000028.backup',
       ],
     );
+    // By age as well (BACKUP_RETENTION_DAYS): a backup younger than the window stays, however many there are.
+    const now = Date.parse('2026-11-30T12:00:00Z');
+    const aged = backups.map((b, i) => ({
+      ...b,
+      stoppedAt: new Date(now - (3 - i) * 86_400_000 + 3_600_000).toISOString(),
+    }));
+    assert.deepEqual(planRetention(aged, keys, 1, 3, now).length, 0); // 71, 47 and 23 hours old: all within 3 days
+    assert.deepEqual(planRetention(aged, keys, 1, 2, now), planRetention(backups, keys, 2));
+    assert.deepEqual(planRetention(aged, keys, 2, 1, now), planRetention(backups, keys, 2)); // the count wins
   });
 
   it('the folder store publishes body and metadata at once: overwrites racing reads never pair one with another', async () => {

@@ -16,6 +16,8 @@ export interface BackupSettings {
   spoolDir: string;
   /** Base backups kept (BACKUP_KEEP, default 3); older ones and the WAL only they need are deleted. */
   keep: number;
+  /** Base backups younger than this many days are kept too, however many (BACKUP_RETENTION_DAYS, default 0: none). */
+  keepDays: number;
   /** Hours between scheduled base backups while `npm run dev` runs (BACKUP_INTERVAL_HOURS, default 24; 0: none). */
   intervalHours: number;
   /** archive_timeout: a segment with writes is archived after at most this long (ARCHIVE_TIMEOUT_S, default 60). */
@@ -36,6 +38,7 @@ export function backupSettings(dataRoot: string, env: NodeJS.ProcessEnv = proces
     key: resolveKey(env, true),
     spoolDir: path.join(dataRoot, 'postgres', 'wal-spool'),
     keep: intVar(env, 'BACKUP_KEEP', 3, 1),
+    keepDays: intVar(env, 'BACKUP_RETENTION_DAYS', 0, 0),
     intervalHours: intVar(env, 'BACKUP_INTERVAL_HOURS', 24, 0),
     archiveTimeoutS: intVar(env, 'ARCHIVE_TIMEOUT_S', 60, 1),
   };
@@ -63,9 +66,14 @@ export function startBackupAgent(opts: {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const backupNow = () => {
-    running = takeBaseBackup({ primaryUrl: opts.primaryUrl, store: s.store, key: s.key, keep: s.keep, log }).catch(
-      (e) => log(`backup: the scheduled base backup failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    running = takeBaseBackup({
+      primaryUrl: opts.primaryUrl,
+      store: s.store,
+      key: s.key,
+      keep: s.keep,
+      keepDays: s.keepDays,
+      log,
+    }).catch((e) => log(`backup: the scheduled base backup failed: ${e instanceof Error ? e.message : String(e)}`));
     return running;
   };
   return {
