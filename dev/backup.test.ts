@@ -10,13 +10,26 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { type BackupAgent, type BackupSettings, backupSettings, startBackupAgent } from './backup/agent';
 import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
 import { flushArchive, integrityChecks, runDrill } from './backup/drill';
 import { RESTORE_WAL, restore } from './backup/restore';
-import { BackupIntegrityError, type FolderStore, open, parseKey, seal, sha256 } from './backup/store';
+import { decodeFolderObject, encodeFolderObject } from './backup/sealed.mjs';
+import {
+  BackupIntegrityError,
+  type BackupStore,
+  FolderStore,
+  getSealed,
+  open,
+  parseKey,
+  putSealed,
+  seal,
+  sha256,
+} from './backup/store';
+import { firstMissingSegment, startWalShipper, walKey } from './backup/wal';
 import { withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 
@@ -36,6 +49,16 @@ async function sql(url: string, text: string, params: unknown[] = []) {
   }
 }
 
+/** Rewrites a folder store object's file with another body and/or metadata (as damage or an attacker would). */
+function rewriteObject(file: string, edit: (o: { body: Buffer; meta: Record<string, string> }) => typeof o) {
+  const o = decodeFolderObject(file, fs.readFileSync(file));
+  const e = edit({ body: Buffer.from(o.body), meta: { ...o.meta } });
+  fs.writeFileSync(file, encodeFolderObject(e.body, e.meta));
+}
+
+const seg = (n: number, tl = 1) =>
+  `${tl.toString(16).toUpperCase().padStart(8, '0')}00000000${n.toString(16).toUpperCase().padStart(8, '0')}`;
+
 describe('sealing and retention (no server)', () => {
   it('a sealed object opens only unaltered, under its own key, with its own backup key', () => {
     const sealed = seal(key, 'a/b', Buffer.from('hello'));
@@ -51,18 +74,20 @@ describe('sealing and retention (no server)', () => {
   it('backup settings: defaults, and a bad number or key is refused with the variable named', () => {
     const s = backupSettings('/d', {});
     assert.deepEqual(
-      [s.store.where, s.spoolDir, s.keep, s.intervalHours, s.archiveTimeoutS, s.key.dev],
-      ['/d/backups', '/d/postgres/wal-spool', 3, 24, 60, true],
+      [s.store.where, s.spoolDir, s.keep, s.keepDays, s.intervalHours, s.archiveTimeoutS, s.key.dev],
+      ['/d/backups', '/d/postgres/wal-spool', 3, 0, 24, 60, true],
     );
     assert.throws(() => backupSettings('/d', { BACKUP_KEEP: '0' }), /BACKUP_KEEP=0 must be a whole number ≥ 1/);
     assert.throws(() => backupSettings('/d', { ARCHIVE_TIMEOUT_S: 'soon' }), /ARCHIVE_TIMEOUT_S/);
+    assert.equal(backupSettings('/d', { BACKUP_RETENTION_DAYS: '7' }).keepDays, 7);
+    assert.throws(() => backupSettings('/d', { BACKUP_RETENTION_DAYS: '-1' }), /BACKUP_RETENTION_DAYS/);
     assert.throws(
       () => backupSettings('/d', { BACKUP_ENCRYPTION_KEY: 'abc' }),
       /BACKUP_ENCRYPTION_KEY must be 32 bytes/,
     );
   });
 
-  it('retention keeps the newest N backups and the WAL from the oldest kept one on', () => {
+  it('retention keeps the newest N backups (and any younger than N days) and the WAL from the oldest kept one on', () => {
     const m = (id: string, startWal: string) => ({ id, startWal, segmentBytes: 16 * 1024 * 1024 }) as Manifest;
     const backups = [
       m('1', '000000010000000000000002'),
@@ -98,6 +123,157 @@ describe('sealing and retention (no server)', () => {
         's/wal/000000010000000000000005.00000028.backup',
       ],
     );
+    // By age as well (BACKUP_RETENTION_DAYS): a backup younger than the window stays, however many there are.
+    const now = Date.parse('2026-11-30T12:00:00Z');
+    const aged = backups.map((b, i) => ({
+      ...b,
+      stoppedAt: new Date(now - (3 - i) * 86_400_000 + 3_600_000).toISOString(),
+    }));
+    assert.deepEqual(planRetention(aged, keys, 1, 3, now).length, 0); // 71, 47 and 23 hours old: all within 3 days
+    assert.deepEqual(planRetention(aged, keys, 1, 2, now), planRetention(backups, keys, 2));
+    assert.deepEqual(planRetention(aged, keys, 2, 1, now), planRetention(backups, keys, 2)); // the count wins
+  });
+
+  it('the folder store publishes body and metadata at once: overwrites racing reads never pair one with another', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-store-'));
+    try {
+      const store = new FolderStore(dir);
+      const body = (i: number) => Buffer.alloc(256 * 1024, i);
+      let reads = 0;
+      for (let i = 0; i < 60; i++) {
+        const [, , got] = await Promise.all([
+          store.put('s/wal/x', body(i), { sha256: sha256(body(i)) }),
+          store.put('s/wal/x', body(i + 100), { sha256: sha256(body(i + 100)) }),
+          new Promise((r) => setImmediate(r)).then(() => store.get('s/wal/x')),
+        ]);
+        if (got) {
+          reads++;
+          assert.equal(sha256(got.body), got.meta.sha256, `read ${i}: a body with another put's checksum`);
+        }
+        const last = await store.get('s/wal/x');
+        assert.equal(sha256(last!.body), last!.meta.sha256, `after ${i}: a body with another put's checksum`);
+      }
+      assert.ok(reads > 0);
+      assert.deepEqual(fs.readdirSync(path.join(dir, 's', 'wal')), ['x']); // one file, no temp left
+      assert.deepEqual(
+        (await store.list('s/')).map((o) => [o.key, o.size]),
+        [['s/wal/x', 256 * 1024]],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shippers: each spool file is put once however many drain it; a complete object is not overwritten; a dead claim is taken over; a failed put is given back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-ship-'));
+    try {
+      const spoolDir = path.join(dir, 'spool');
+      fs.mkdirSync(spoolDir);
+      const folder = new FolderStore(path.join(dir, 'store'));
+      const puts: string[] = [];
+      let failPuts = false;
+      const store: BackupStore = {
+        where: folder.where,
+        put: async (k, b, m) => {
+          if (failPuts) throw new Error('store full');
+          puts.push(k);
+          await folder.put(k, b, m);
+        },
+        get: (k) => folder.get(k),
+        list: (p) => folder.list(p),
+        delete: (k) => folder.delete(k),
+      };
+      const names = Array.from({ length: 12 }, (_, i) => seg(i + 1));
+      for (const n of names) fs.writeFileSync(path.join(spoolDir, n), `wal ${n}`);
+      const shippers = [1, 2, 3].map(() => startWalShipper({ spoolDir, store, key, systemId: 's', intervalMs: 0 }));
+      const shipped = await Promise.all(shippers.map((sh) => sh.drain()));
+      await Promise.all(shippers.map((sh) => sh.stop()));
+      assert.equal(
+        shipped.reduce((a, b) => a + b, 0),
+        names.length,
+      );
+      assert.deepEqual(puts.sort(), names.map((n) => walKey('s', n)).sort());
+      assert.deepEqual(fs.readdirSync(spoolDir), []);
+      for (const n of names) {
+        const got = await getSealed(store, key, walKey('s', n));
+        assert.equal(zlib.gunzipSync(got!.plain).toString(), `wal ${n}`);
+      }
+
+      // Archived again (PostgreSQL may, after a crash): the stored object stays as it is, the spool copy goes.
+      const before = fs.readFileSync(path.join(folder.where, 's', 'wal', names[0]!));
+      fs.writeFileSync(path.join(spoolDir, names[0]!), `wal ${names[0]}`);
+      // A claim left by a process that is gone (pid beyond pid_max) is shipped; a live process's claim is not.
+      fs.writeFileSync(path.join(spoolDir, `${seg(20)}.shipping.99999999.abcd`), 'wal 20');
+      fs.writeFileSync(path.join(spoolDir, `${seg(21)}.shipping.${process.pid}.abcd`), 'wal 21');
+      puts.length = 0;
+      const again = startWalShipper({ spoolDir, store, key, systemId: 's', intervalMs: 0 });
+      assert.equal(await again.drain(), 2);
+      assert.deepEqual(puts, [walKey('s', seg(20))]);
+      assert.deepEqual(fs.readFileSync(path.join(folder.where, 's', 'wal', names[0]!)), before);
+      assert.deepEqual(fs.readdirSync(spoolDir), [`${seg(21)}.shipping.${process.pid}.abcd`]);
+      fs.rmSync(path.join(spoolDir, `${seg(21)}.shipping.${process.pid}.abcd`));
+
+      // The store fails: the file is given back to the spool under its own name, and shipped on the next try.
+      fs.writeFileSync(path.join(spoolDir, seg(22)), 'wal 22');
+      failPuts = true;
+      await assert.rejects(again.drain(), /store full/);
+      assert.deepEqual(fs.readdirSync(spoolDir), [seg(22)]);
+      failPuts = false;
+      assert.equal(await again.drain(), 1);
+      await again.stop();
+      assert.deepEqual(fs.readdirSync(spoolDir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a gap in the archived WAL is found before recovery (up to the target's segment), not taken for the archive's end", () => {
+    const b = { startWal: seg(3), stopWal: seg(4), segmentBytes: 16 * 1024 * 1024 };
+    const at = (n: number) => `2026-11-30T12:${String(n).padStart(2, '0')}:00.000Z`;
+    const files = (ns: number[], tl = 1) => ns.map((n) => ({ name: seg(n, tl), archivedAt: at(n) }));
+    assert.equal(firstMissingSegment(files([1, 2, 3, 4, 5, 6, 7]), b), null);
+    assert.equal(firstMissingSegment(files([3, 4, 6, 7]), b), seg(5));
+    // The target's segment (the first archived at or after it) comes before the gap: nothing missing for it.
+    assert.equal(firstMissingSegment(files([3, 4, 6, 7]), b, Date.parse(at(4)) - 1), null);
+    assert.equal(firstMissingSegment(files([3, 4, 6, 7]), b, Date.parse(at(6)) - 1), seg(5));
+    // The base backup's own WAL.
+    assert.equal(firstMissingSegment(files([3]), b), seg(4));
+    // Across a timeline switch (a restored primary carries on on timeline 2 from the segment it switched in).
+    const tl2 = [...files([3, 4, 5]), { name: `${seg(6)}.partial` }, ...files([6, 7, 8], 2)];
+    assert.equal(firstMissingSegment(tl2, b), null);
+    assert.equal(
+      firstMissingSegment(
+        tl2.filter((f) => f.name !== seg(7, 2)),
+        b,
+      ),
+      seg(7, 2),
+    );
+  });
+
+  it('restore_command opens the same objects as the store: whole, and a wrong key named as such', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-rw-'));
+    try {
+      const store = new FolderStore(path.join(dir, 'store'));
+      const plain = Buffer.from('one WAL segment');
+      const keyFile = path.join(dir, 'key.hex');
+      const marker = path.join(dir, 'marker');
+      const out = path.join(dir, 'out');
+      const run = (k: typeof key) => {
+        fs.writeFileSync(keyFile, k.key.toString('hex'));
+        return spawnSync(process.execPath, [RESTORE_WAL, store.where, 's', keyFile, marker, seg(1), out], {
+          encoding: 'utf8',
+          timeout: 10_000,
+        }).status;
+      };
+      await putSealed(store, key, walKey('s', seg(1)), zlib.gzipSync(plain));
+      assert.equal(run(key), 0);
+      assert.deepEqual(fs.readFileSync(out), plain);
+      assert.deepEqual(zlib.gunzipSync((await getSealed(store, key, walKey('s', seg(1))))!.plain), plain);
+      assert.equal(run(parseKey(Buffer.alloc(32, 9).toString('base64'))), 200);
+      assert.match(fs.readFileSync(marker, 'utf8'), /sealed with key [0-9a-f]{16}, but BACKUP_ENCRYPTION_KEY is key/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -173,6 +349,17 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     );
   });
 
+  it('a restarted agent takes no start-up base backup while the newest is younger than the interval', async () => {
+    const again = startBackupAgent({ settings, primaryUrl: c.primaryUrl, systemId, log });
+    try {
+      const delay = await again.schedule(0);
+      assert.ok(delay > 23 * 3_600_000 && delay <= 24 * 3_600_000, `the first base backup in ${delay} ms`);
+    } finally {
+      await again.stop();
+    }
+    assert.equal((await listBackups(store, key, systemId)).length, 1);
+  });
+
   /** Everything committed so far archived and in the store (not left to the agent's timing). */
   const flush = async () => {
     const pc = new pg.Client({ connectionString: c.primaryUrl });
@@ -217,23 +404,22 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     const before = dataDirs();
     const file = path.join(store.where, first.parts[0]!.key);
     const original = fs.readFileSync(file);
-    const bad = Buffer.from(original);
-    bad[100]! ^= 0xff;
-    fs.writeFileSync(file, bad);
+    const flip = (b: Buffer) => {
+      b[100]! ^= 0xff;
+      return b;
+    };
+    rewriteObject(file, (o) => ({ ...o, body: flip(o.body) }));
     try {
       await assert.rejects(
         restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log }),
         (e: Error) => e instanceof BackupIntegrityError && /SHA-256 mismatch/.test(e.message),
       );
       // The store's checksum "fixed" to match: the manifest's own checksum of the part still refuses it.
-      const metaFile = `${file}.meta.json`;
-      const meta = fs.readFileSync(metaFile, 'utf8');
-      fs.writeFileSync(metaFile, JSON.stringify({ ...JSON.parse(meta), sha256: sha256(bad) }));
+      rewriteObject(file, (o) => ({ ...o, meta: { ...o.meta, sha256: sha256(o.body) } }));
       await assert.rejects(
         restore({ store, key, restoreRoot: path.join(tmp, 'restores'), target, log }),
         (e: Error) => e instanceof BackupIntegrityError && /SHA-256 mismatch/.test(e.message),
       );
-      fs.writeFileSync(metaFile, meta);
     } finally {
       fs.writeFileSync(file, original);
     }
@@ -259,29 +445,26 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     // There but unreadable (here: a folder in its place) is not the end of the archive: recovery must not stop early.
     const unreadable = path.join(store.where, first.systemId, 'wal', '0000000100000000000000FE');
     fs.mkdirSync(unreadable);
-    fs.writeFileSync(`${unreadable}.meta.json`, '{}');
     assert.equal(run('0000000100000000000000FE'), 200);
     assert.match(fs.readFileSync(marker, 'utf8'), /cannot be read/);
     fs.rmSync(unreadable, { recursive: true });
-    fs.rmSync(`${unreadable}.meta.json`);
     fs.rmSync(marker);
     // Altered, with the store's checksum "fixed" to match: the GCM tag still catches it.
     const original = fs.readFileSync(file);
-    const meta = fs.readFileSync(`${file}.meta.json`, 'utf8');
-    const bad = Buffer.from(original);
-    bad[bad.length - 20]! ^= 0xff;
-    fs.writeFileSync(file, bad);
-    fs.writeFileSync(`${file}.meta.json`, JSON.stringify({ ...JSON.parse(meta), sha256: sha256(bad) }));
+    rewriteObject(file, (o) => {
+      o.body[o.body.length - 20]! ^= 0xff;
+      return { body: o.body, meta: { ...o.meta, sha256: sha256(o.body) } };
+    });
     try {
       assert.equal(run(first.stopWal), 200);
       assert.match(fs.readFileSync(marker, 'utf8'), /GCM authentication failed/);
-      fs.writeFileSync(`${file}.meta.json`, meta);
       fs.rmSync(marker);
+      // Altered, the checksum left as it was.
+      rewriteObject(file, (o) => ({ ...o, meta: decodeFolderObject(file, original).meta }));
       assert.equal(run(first.stopWal), 200);
       assert.match(fs.readFileSync(marker, 'utf8'), /SHA-256 mismatch/);
     } finally {
       fs.writeFileSync(file, original);
-      fs.writeFileSync(`${file}.meta.json`, meta);
     }
   });
 
@@ -295,13 +478,21 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
        insert into payments values ('o1', 500), ('o2', 750);
        insert into inventory_levels values ('A', 10, 7, 1, 2, 3)`,
     );
+    let wroteWhileCounting = false;
     const report = await runDrill({
       primaryUrl: c.primaryUrl,
       store,
       key,
       restoreRoot: path.join(tmp, 'restores'),
       log,
+      // The tables are unlocked while the fingerprints are read: a write goes through at once, and is not counted.
+      onUnlocked: async () => {
+        await sql(c.primaryUrl, "set lock_timeout = '2s'; insert into inventory_levels values ('B', 1, 1, 0, 0, 1)");
+        wroteWhileCounting = true;
+      },
     });
+    await sql(c.primaryUrl, "delete from inventory_levels where sku = 'B'");
+    assert.ok(wroteWhileCounting);
     log(JSON.stringify(report));
     assert.ok(report.ok, JSON.stringify(report.checks));
     assert.deepEqual(
@@ -345,8 +536,55 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     }
   });
 
+  it('a WAL segment missing mid-archive stops the restore before recovery, naming it', async () => {
+    await flush();
+    const full = (await store.list(`${systemId}/wal/`))
+      .map((o) => o.key.split('/').at(-1)!)
+      .filter((n) => /^[0-9A-F]{24}$/.test(n) && n > first.stopWal);
+    assert.ok(full.length >= 2, `WAL after the base backup: ${full.join(', ')}`);
+    const gone = path.join(store.where, walKey(systemId, full[0]!));
+    const aside = path.join(tmp, 'segment-aside');
+    fs.renameSync(gone, aside);
+    try {
+      await assert.rejects(
+        restore({ store, key, restoreRoot: path.join(tmp, 'restores'), log }),
+        new RegExp(`WAL segment ${full[0]} is missing`),
+      );
+    } finally {
+      fs.renameSync(aside, gone);
+    }
+  });
+
+  it('no restore leaves the raw key on disk, the ones refused by the OS-user checks included', async () => {
+    const keyFiles = () =>
+      fs
+        .readdirSync(path.join(tmp, 'restores'))
+        .filter((d) => fs.existsSync(path.join(tmp, 'restores', d, 'restore.key')));
+    const mode = fs.statSync(store.where).mode & 0o777;
+    fs.chmodSync(store.where, 0o700); // root (running postgres as "postgres") reads it; that user cannot
+    try {
+      if (process.getuid?.() === 0)
+        await assert.rejects(
+          restore({ store, key, restoreRoot: path.join(tmp, 'restores'), log }),
+          /the "postgres" OS user cannot read/,
+        );
+      else await (await restore({ store, key, restoreRoot: path.join(tmp, 'restores'), log })).stop();
+    } finally {
+      fs.chmodSync(store.where, mode);
+    }
+    assert.deepEqual(keyFiles(), []);
+  });
+
   it('retention deletes the oldest base backup and the WAL only it needed', async () => {
-    const second = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log });
+    // A timeline history the primary has but no archiver queued (a restored cluster switched to): the backup ships it.
+    const dataDir = (await sql(c.primaryUrl, 'show data_directory'))[0].data_directory as string;
+    const history = path.join(dataDir, 'pg_wal', '0000000A.history');
+    fs.writeFileSync(history, '9\t0/9000000\tno recovery target specified\n');
+    const second = await takeBaseBackup({ primaryUrl: c.primaryUrl, store, key, keep: 2, log }).finally(() =>
+      fs.rmSync(history),
+    );
+    const shipped = await getSealed(store, key, walKey(systemId, '0000000A.history'));
+    assert.match(zlib.gunzipSync(shipped!.plain).toString(), /no recovery target specified/);
     assert.deepEqual(
       (await listBackups(store, key, first.systemId)).map((b) => b.id),
       [first.id, second.id],

@@ -121,4 +121,53 @@ describe('loading it into Postgres', () => {
       await c.end();
     }
   });
+
+  it('the lexicon triggers lock the words a write brings in word order, so two writers sharing words cannot deadlock', async () => {
+    // Lock order observed: the middle word held elsewhere, a product with words on both sides of it is written. In
+    // word order it has locked every word before the held one and none after it while it waits.
+    const before = Array.from({ length: 30 }, (_, i) => `lexa${String(i).padStart(2, '0')}`);
+    const after = Array.from({ length: 30 }, (_, i) => `lexz${String(i).padStart(2, '0')}`);
+    const client = async () => {
+      const x = new pg.Client({ connectionString: cluster!.primaryUrl, query_timeout: 10_000 });
+      await x.connect();
+      return x;
+    };
+    const [holder, writer, probe] = [await client(), await client(), await client()];
+    try {
+      await holder.query('insert into search_words (word) select unnest($1::text[]) on conflict do nothing', [
+        [...before, 'lexm', ...after],
+      ]);
+      await holder.query('begin');
+      await holder.query("select 1 from search_words where word = 'lexm' for update");
+      const pid = (await writer.query('select pg_backend_pid() as p')).rows[0].p;
+      await writer.query('begin');
+      const title = [...after, 'lexm', ...before].reverse().join(' ');
+      const write = writer.query(
+        `insert into products (slug, title, description, brand, category_id, price_amount, currency)
+         values ('lexicon-lock-order', $1, '', 'lexbrand', (select min(id) from categories), 100, 'EUR')`,
+        [title],
+      );
+      const deadline = Date.now() + 5_000;
+      while (
+        (await probe.query('select wait_event_type as w from pg_stat_activity where pid = $1', [pid])).rows[0]?.w !==
+        'Lock'
+      ) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await probe.query('begin');
+      const free = (
+        await probe.query('select word from search_words where word = any($1) order by word for update skip locked', [
+          [...before, ...after],
+        ])
+      ).rows.map((r) => r.word);
+      await probe.query('rollback');
+      expect(free).toEqual(after);
+      await holder.query('rollback');
+      await write;
+      await writer.query('rollback');
+    } finally {
+      for (const x of [holder, writer, probe]) await x.end().catch(() => {});
+    }
+  });
 });

@@ -81,8 +81,8 @@ console.log(`
               ${stack.url}/v1/admin/webhooks/{id}/deliveries (merchant)
   Inspector   127.0.0.1:${stack.ports.inspector} (wrangler/workerd DevTools)
   Data        ${dataRoot} (Postgres and wrangler state; survives restarts)
-  Backups     ${backups.store.where}: WAL archived continuously (within ${backups.archiveTimeoutS}s), base backup now and
-              every ${backups.intervalHours || '∞'}h, ${backups.keep} kept, AES-256-GCM${backups.key.dev ? ' with the DEV key' : ''}
+  Backups     ${backups.store.where}: WAL archived continuously (within ${backups.archiveTimeoutS}s), base backup now (unless
+              one is younger) and every ${backups.intervalHours || '∞'}h, ${backups.keep} kept, AES-256-GCM${backups.key.dev ? ' with the DEV key' : ''}
               (npm run backup; npm run restore -- --to <time> | --drill; docs/runbook.md)
   Ctrl-C (or kill ${process.pid}) stops everything.
 `);

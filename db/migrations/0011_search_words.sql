@@ -8,12 +8,16 @@ CREATE TABLE "search_words" (
 );--> statement-breakpoint
 CREATE INDEX "search_words_trgm_idx" ON "search_words" USING gist ("word" gist_trgm_ops);--> statement-breakpoint
 -- Fed by every insert and title/brand change of products, once per statement (a seed batch of 5,000 is one).
+-- The upserts lock the words' rows until the writer commits, always in word order (ORDER BY w), so that two
+-- statements sharing words queue on the first one instead of deadlocking. A long transaction (a bulk import) still
+-- holds its words until it commits, and one that locks words over several statements can still meet another's.
 CREATE FUNCTION search_words_from_products() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO search_words (word, ndoc)
   SELECT w, count(*) FROM new_rows, unnest(tsvector_to_array(to_tsvector('simple', title || ' ' || brand))) AS w
   WHERE length(w) BETWEEN 2 AND 32
   GROUP BY w
+  ORDER BY w
   ON CONFLICT (word) DO UPDATE SET ndoc = search_words.ndoc + excluded.ndoc;
   RETURN NULL;
 END $$;--> statement-breakpoint
@@ -28,6 +32,7 @@ BEGIN
        unnest(tsvector_to_array(to_tsvector('simple', n.title || ' ' || n.brand))) AS w
   WHERE length(w) BETWEEN 2 AND 32
   GROUP BY w
+  ORDER BY w
   ON CONFLICT (word) DO UPDATE SET ndoc = search_words.ndoc + excluded.ndoc;
   RETURN NULL;
 END $$;--> statement-breakpoint

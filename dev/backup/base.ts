@@ -4,13 +4,14 @@
 // WAL, and the manifest is written last: a backup without a manifest is unfinished and never restored from.
 // Store layout, per cluster (PostgreSQL's system identifier, so a re-initialised cluster never mixes with an old
 // one): <system id>/base/<backup id>/part-0001…, …/manifest.json; <system id>/wal/<segment>.
-// Retention keeps the newest `keep` base backups and the WAL from the oldest kept one's start on.
+// Retention keeps the newest `keep` base backups, and any younger than `keepDays`, and the WAL from the oldest kept
+// one's start on.
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import pg from 'pg';
 import { packDir } from './pack';
 import { type BackupKey, type BackupStore, getSealed, putSealed } from './store';
-import { segmentNumber, segmentsBetween, startWalShipper, WAL_FILE, walKey } from './wal';
+import { segmentNumber, segmentsBetween, shipTimelineHistory, startWalShipper, WAL_FILE, walKey } from './wal';
 
 /** Sealed parts of the gzipped file copy are at most this big. */
 const PART_BYTES = 32 * 1024 * 1024;
@@ -74,12 +75,16 @@ export async function takeBaseBackup(opts: {
   key: BackupKey;
   /** Base backups to keep (retention); older ones and the WAL only they needed are deleted. */
   keep: number;
+  /** Also kept: every base backup younger than this many days (BACKUP_RETENTION_DAYS; 0: by count only). */
+  keepDays?: number;
   log?: (line: string) => void;
 }): Promise<Manifest> {
   const log = opts.log ?? (() => {});
   const c = await connect(opts.primaryUrl);
   try {
     const p = await describePrimary(c);
+    const history = await shipTimelineHistory({ ...p, store: opts.store, key: opts.key });
+    if (history.length) log(`backup: shipped the timeline history ${history.join(', ')} missing from the store`);
     const id = new Date().toISOString().replace(/[-:.]/g, '');
     const start = (
       await c.query(
@@ -148,7 +153,7 @@ export async function takeBaseBackup(opts: {
       `backup ${id}: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB copied, ${(stored / 1e6).toFixed(1)} MB ` +
         `stored in ${parts.length} part(s); consistent from ${manifest.stoppedAt} (${stop.wal})`,
     );
-    const pruned = await applyRetention(opts.store, opts.key, p.systemId, opts.keep);
+    const pruned = await applyRetention(opts.store, opts.key, p.systemId, opts.keep, opts.keepDays);
     if (pruned.length) log(`backup: retention (keep ${opts.keep}) deleted ${pruned.length} object(s)`);
     return manifest;
   } finally {
@@ -192,13 +197,21 @@ export async function listClusters(store: BackupStore): Promise<string[]> {
 
 /**
  * What retention deletes, given the finished backups (oldest first) and every key in the cluster's prefix: the
- * backups older than the newest `keep`, parts of unfinished backups older than the oldest kept one (a newer one
+ * backups older than the newest `keep` (and than `keepDays` days, when set), parts of unfinished backups older than the oldest kept one (a newer one
  * may be in progress), and WAL segments before the oldest kept backup's start. Timeline history files stay.
  */
-export function planRetention(backups: Manifest[], keys: string[], keep: number): string[] {
+export function planRetention(
+  backups: Manifest[],
+  keys: string[],
+  keep: number,
+  keepDays = 0,
+  now = Date.now(),
+): string[] {
   if (keep < 1) throw new Error('backup: retention must keep at least one base backup');
-  if (backups.length <= keep) return [];
-  const kept = backups.slice(-keep);
+  const young = backups.findIndex((b) => Date.parse(b.stoppedAt) > now - keepDays * 86_400_000);
+  const firstKept = Math.min(backups.length - keep, keepDays > 0 && young >= 0 ? young : backups.length);
+  if (firstKept <= 0) return [];
+  const kept = backups.slice(firstKept);
   const oldest = kept[0]!;
   const keptIds = new Set(kept.map((b) => b.id));
   const firstSegment = segmentNumber(oldest.startWal, oldest.segmentBytes);
@@ -217,11 +230,13 @@ export async function applyRetention(
   key: BackupKey,
   systemId: string,
   keep: number,
+  keepDays = 0,
 ): Promise<string[]> {
   const doomed = planRetention(
     await listBackups(store, key, systemId),
     (await store.list(`${systemId}/`)).map((o) => o.key),
     keep,
+    keepDays,
   );
   await store.delete(doomed);
   return doomed;

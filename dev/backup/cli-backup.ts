@@ -49,9 +49,12 @@ try {
       store: settings.store,
       key: settings.key,
       keep: settings.keep,
+      keepDays: settings.keepDays,
       log: say,
     });
-    say(`done: ${m.id} in ${settings.store.where} (keeping the newest ${settings.keep})`);
+    say(
+      `done: ${m.id} in ${settings.store.where} (keeping the newest ${settings.keep}${settings.keepDays ? ` and any younger than ${settings.keepDays} days` : ''})`,
+    );
   } finally {
     await stop();
   }

