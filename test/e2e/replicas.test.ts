@@ -45,7 +45,7 @@ describe('regional replicas', () => {
     expect(us.body.title).toBe(`${word} Cup New`);
   });
 
-  it('skips a replica whose replay lag is over the bound, then reads it again once it has caught up', async () => {
+  it('skips a replica whose measured replay lag is over the bound', async () => {
     await replicaEu('select pg_wal_replay_pause()');
     const slug = await insertProduct({ title: `${uniqueWord()} Bowl` });
     // At first eu (paused, under the bound) answers that it has no such product; past the bound it is skipped.
