@@ -101,7 +101,8 @@ async function check(settings: DbSettings, replicas: Replica[], query: Query): P
     const last = samples[samples.length - 1];
     if (!last || lsn > last.lsn) samples.push({ at: now, lsn });
     const keepMs = Math.max(60_000, 2 * settings.REPLICA_MAX_LAG_MS);
-    while (samples.length > MAX_SAMPLES || (samples[0] && now - samples[0].at > keepMs)) samples.shift();
+    // The newest stays however old: a replica behind an idle primary's last position still measures late.
+    while (samples.length > MAX_SAMPLES || (samples.length > 1 && now - samples[0]!.at > keepMs)) samples.shift();
   }
   replicas.forEach((r, i) => {
     const answer = answers[i]!;
