@@ -1,6 +1,6 @@
 // Replica routing without a database: the region's replica first, lag measured from the primary's positions, the
 // lag bound, a replica found down, the replay check for a WAL position, and the primary last.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withTrace } from '../trace';
 import { dbSettings } from './client';
 import { lagFrom, readOrder, replicasOf, resetReplicaStates, routedRead } from './replicas';
@@ -46,6 +46,7 @@ const inRegion = <T>(region: string | undefined, fn: () => Promise<T>) =>
   withTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region }, fn);
 
 beforeEach(() => resetReplicaStates());
+afterEach(() => vi.useRealTimers());
 
 describe('replica settings', () => {
   it('reads DATABASE_REPLICAS by region, else DATABASE_REPLICA_URL as one, and refuses a bad list without its value', () => {
@@ -106,6 +107,17 @@ describe('routedRead', () => {
     expect((await eu()).source).toBe('replica:us');
     c.replayed.set(EU, 0x200n);
     expect((await eu()).source).toBe('replica:eu');
+  });
+
+  it('still measures a replica late behind an idle primary, however long ago its last write was', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const c = cluster();
+    c.primary = 0x200n;
+    c.replayed.set(US, 0x200n);
+    const eu = () => inRegion('eu', () => routedRead(settings(), c.query, c.read));
+    expect((await eu()).source).toBe('replica:eu');
+    vi.setSystemTime(Date.now() + 120_000); // no write since: the primary's one position is two minutes old
+    expect((await eu()).source).toBe('replica:us');
   });
 
   it('falls back to the next replica when one is down, then the primary', async () => {
