@@ -8,7 +8,9 @@ import { onError } from './errors';
 import { readRegion } from './read-region';
 
 const app = new Hono<GatewayApp>();
-app.use('*', (c, next) => enterTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, next));
+app.use('*', (_c, next) =>
+  enterTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, next),
+);
 app.use('*', readRegion());
 app.onError(onError);
 app.get('*', (c) => c.text(currentTrace()?.region ?? 'none'));
