@@ -23,6 +23,7 @@ const stack = await startStack({
     redis: b + 5,
     upstashBridge: b + 6,
     stripe: b + 7,
+    pgReplica2: b + 8,
   },
   logLevel: 'warn',
   upstash: 'off',

@@ -14,6 +14,7 @@ const ports = {
   inspector: 29230,
   pgPrimary: 25432,
   pgReplica: 25433,
+  pgReplica2: 25434,
   neonProxy: 25440,
   redis: 25450,
   upstashBridge: 25451,

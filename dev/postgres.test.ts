@@ -255,4 +255,26 @@ describe.sequential('dev/postgres.ts: local primary + streaming replica', () => 
     await c.stop();
     assert.deepEqual(processesIn(tmp), []);
   });
+
+  it('adds a second replica to an existing cluster beside the first; each streams, and one stops and starts alone', async () => {
+    const [E] = await freePorts(1);
+    c = await startPostgres({ dataDir, primaryPort: P, replicaPort: R, moreReplicas: [{ name: 'eu', port: E! }], log });
+    clusters.push(c);
+    assert.equal(c.replicaUrls.length, 2);
+    assert.equal(c.replicaUrls[0], c.replicaUrl);
+    await sql(c.primaryUrl, "INSERT INTO items (name) VALUES ('two-replicas')");
+    for (const url of c.replicaUrls) await eventually('row on each replica', seen(url, 'two-replicas'));
+    assert.deepEqual(await sql(c.primaryUrl, 'SELECT slot_name, active FROM pg_replication_slots ORDER BY 1'), [
+      { slot_name: 'replica', active: true },
+      { slot_name: 'replica_eu', active: true },
+    ]);
+    await c.stopReplica(1);
+    await assert.rejects(sql(c.replicaUrls[1]!, 'SELECT 1'));
+    await sql(c.primaryUrl, "INSERT INTO items (name) VALUES ('eu-down')");
+    await eventually('row on the first replica while eu is down', seen(c.replicaUrl, 'eu-down'));
+    await c.startReplica(1);
+    await eventually('eu catches up once started', seen(c.replicaUrls[1]!, 'eu-down'));
+    await c.stop();
+    assert.deepEqual(processesIn(tmp), []);
+  });
 });

@@ -23,11 +23,19 @@ import { startUpstashBridge } from './upstash-bridge';
 
 export { projectRoot, workerConfigs };
 
+/**
+ * The local stack's read replicas stand for two regions: the first replica is `us` (the primary's region), the second
+ * `eu`. Requests arriving in Europe or Africa (request.cf) read in `eu`, the rest in `us` (REPLICA_REGIONS).
+ */
+export const LOCAL_REGIONS = ['us', 'eu'] as const;
+export const LOCAL_REGION_MAP = 'continent:EU=eu,continent:AF=eu,*=us';
+
 export interface StackPorts {
   gateway: number;
   inspector: number;
   pgPrimary: number;
   pgReplica: number;
+  pgReplica2: number;
   neonProxy: number;
   redis: number;
   upstashBridge: number;
@@ -40,6 +48,7 @@ export const defaultPorts: StackPorts = {
   inspector: 9230,
   pgPrimary: 54320,
   pgReplica: 54321,
+  pgReplica2: 54322,
   neonProxy: 54330,
   redis: 54340,
   upstashBridge: 54341,
@@ -118,11 +127,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err) => log(`stop: ${String(err)}`));
   };
   try {
-    log(`PostgreSQL 18: primary on 127.0.0.1:${ports.pgPrimary}, streaming replica on 127.0.0.1:${ports.pgReplica}`);
+    log(
+      `PostgreSQL 18: primary on 127.0.0.1:${ports.pgPrimary}, streaming replicas on 127.0.0.1:${ports.pgReplica} ` +
+        `(region us) and 127.0.0.1:${ports.pgReplica2} (region eu)`,
+    );
     const pg = await startPostgres({
       dataDir: path.join(dataRoot, 'postgres'),
       primaryPort: ports.pgPrimary,
       replicaPort: ports.pgReplica,
+      moreReplicas: [{ name: LOCAL_REGIONS[1], port: ports.pgReplica2 }],
       ...(opts.backups ? { archive: { spoolDir: opts.backups.spoolDir, timeoutS: opts.backups.archiveTimeoutS } } : {}),
     });
     cleanups.push(() => pg.stop());
@@ -175,7 +188,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const dbSecrets = {
       DATABASE_URL: pg.primaryUrl,
-      DATABASE_REPLICA_URL: pg.replicaUrl,
+      DATABASE_REPLICAS: LOCAL_REGIONS.map((region, i) => `${region}=${pg.replicaUrls[i]}`).join(','),
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
       STRIPE_SECRET_KEY: STRIPE_DEV_SECRET_KEY,
       STRIPE_WEBHOOK_SECRET: STRIPE_DEV_WEBHOOK_SECRET,
@@ -232,6 +245,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         STRIPE_API_BASE: stripe.url,
         MAIL_SINK_URL: mailSink.postUrl,
         WEBHOOK_ALLOW_LOOPBACK: 'true',
+        // Where requests read (the gateway maps request.cf to a region); `x-read-region` may name one here.
+        REPLICA_REGIONS: LOCAL_REGION_MAP,
+        READ_REGION_HEADER: 'true',
         ...opts.vars,
       },
       gatewayVars,

@@ -20,6 +20,7 @@ const portVars: Record<keyof StackPorts, string> = {
   inspector: 'INSPECTOR_PORT',
   pgPrimary: 'PG_PORT',
   pgReplica: 'PG_REPLICA_PORT',
+  pgReplica2: 'PG_REPLICA2_PORT',
   neonProxy: 'NEON_PROXY_PORT',
   redis: 'REDIS_PORT',
   upstashBridge: 'UPSTASH_BRIDGE_PORT',
@@ -67,7 +68,8 @@ console.log(`
               (dev only) sign in with POST ${stack.url}/v1/auth/login
   Rate limits ${stack.upstashUrl ? `Upstash REST bridge ${stack.upstashUrl} -> redis-server` : 'built-in Durable Object backend'}
   Postgres    primary ${stack.pg.primaryUrl}
-              replica ${stack.pg.replicaUrl}
+              replicas ${stack.pg.replicaUrls[0]} (region us)
+                       ${stack.pg.replicaUrls[1]} (region eu; x-read-region: eu picks it)
   Neon proxy  127.0.0.1:${stack.ports.neonProxy} (WebSocket /v1, HTTP /sql)
   Stripe      ${stack.stripeUrl} (local; key ${STRIPE_DEV_SECRET_KEY}; webhooks signed with ${STRIPE_DEV_WEBHOOK_SECRET}
               to ${stack.url}/v1/webhooks/stripe; test cards pm_card_visa, pm_card_chargeDeclined,

@@ -4,10 +4,14 @@
 // line without each function passing them on.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** What travels across a binding or in a Queue message: the caller's span as a traceparent, and the request id. */
+/**
+ * What travels across a binding or in a Queue message: the caller's span as a traceparent, the request id, and the
+ * region the request reads in (the gateway's REPLICA_REGIONS of where it arrived: lib/db/regions.ts).
+ */
 export interface Trace {
   traceparent: string;
   requestId?: string;
+  region?: string;
 }
 
 export interface TraceParent {
@@ -67,6 +71,7 @@ export function currentTrace(): Trace | undefined {
 export function withTrace<T>(trace: Trace | undefined, fn: () => T): T {
   const span: Trace = { traceparent: childTraceparent(trace?.traceparent) };
   if (trace?.requestId) span.requestId = trace.requestId;
+  if (trace?.region) span.region = trace.region;
   return current.run(span, fn);
 }
 

@@ -34,6 +34,9 @@ async function serveControl(s: Stack): Promise<http.Server> {
     '/startAll': () => s.pg.startAll(),
     '/stopPrimary': () => s.pg.stopPrimary(),
     '/stopReplica': () => s.pg.stopReplica(),
+    // The second region's replica (eu): the regional-replica tests stop and start it alone.
+    '/stopReplicaEu': () => s.pg.stopReplica(1),
+    '/startReplicaEu': () => s.pg.startReplica(1),
     ...(s.redis ? { '/stopRedis': s.redis.stop, '/startRedis': s.redis.start } : {}),
   };
   const control = http.createServer((req, res) => {
@@ -89,6 +92,7 @@ async function startTestStack(): Promise<Running> {
       workerLog: stack.wranglerLog,
       databaseUrl: stack.pg.primaryUrl,
       databaseReplicaUrl: stack.pg.replicaUrl,
+      databaseReplicaEuUrl: stack.pg.replicaUrls[1]!,
       neonProxy: `127.0.0.1:${stack.ports.neonProxy}`,
       rateLimitBackend: stack.upstashUrl ? 'upstash' : 'durable-object',
       ...(stack.upstashUrl ? { upstashUrl: stack.upstashUrl, upstashToken: UPSTASH_DEV_TOKEN } : {}),
@@ -152,7 +156,10 @@ declare module 'vitest' {
     /** The file where wrangler dev writes every worker's log lines (test/e2e/worker-log.ts reads it). */
     workerLog: string;
     databaseUrl: string;
+    /** The first replica, region `us` (dev/stack.ts LOCAL_REGIONS). */
     databaseReplicaUrl: string;
+    /** The second replica, region `eu`. */
+    databaseReplicaEuUrl: string;
     /** host:port of the stack's Neon proxy (NEON_LOCAL_PROXY). */
     neonProxy: string;
     rateLimitBackend: 'upstash' | 'durable-object';

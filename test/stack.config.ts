@@ -8,6 +8,13 @@ export const testVars = {
   CACHE_SWR_SECONDS: '4',
   CACHE_STALE_IF_ERROR_SECONDS: '3600',
   GENERATION_TTL_MS: '250',
+  // Every request reads in region `us` (the first replica), whatever request.cf says on this machine; a test names
+  // another with the x-read-region header.
+  REPLICA_REGIONS: '*=us',
+  // A replica lagging over 6 s is skipped (production: 5 s): longer than the files that pause replay on the first
+  // replica keep it paused, so they still read it; measured at most every 250 ms.
+  REPLICA_MAX_LAG_MS: '6000',
+  REPLICA_LAG_CHECK_MS: '250',
   // Health tests watch a dependency go down and come back: every /health computes a fresh report.
   HEALTH_CACHE_MS: '0',
   // Production answers browse routes from the edge tier without waiting for the global store (0); the tests that
@@ -97,6 +104,7 @@ export const serialE2eFiles = [
   'ops-alerts',
   'ops-signals', // also hangs the local Stripe
   'admin-orders-replica',
+  'replicas', // pauses and stops the regional replicas
   'cache', // also: HIT/STALE of the current generation
   'rate-limit.upstash',
   // Hang the local Stripe or stall the notifications consumer for everyone.

@@ -38,6 +38,7 @@ try {
       dataDir: path.join(dataRoot, 'postgres'),
       primaryPort: port,
       replicaPort: Number(process.env.PG_REPLICA_PORT || defaultPorts.pgReplica),
+      moreReplicas: [{ name: 'eu', port: Number(process.env.PG_REPLICA2_PORT || defaultPorts.pgReplica2) }],
       archive: { spoolDir: settings.spoolDir, timeoutS: settings.archiveTimeoutS },
     });
     primaryUrl = pg.primaryUrl;

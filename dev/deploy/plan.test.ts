@@ -193,10 +193,16 @@ describe('secrets', () => {
         worker: 'storefront-catalog',
         notDeployed: false,
         required: [],
-        optional: ['DATABASE_REPLICA_URL'],
+        optional: ['DATABASE_REPLICA_URL', 'DATABASE_REPLICAS'],
         devOnly: [],
       },
-      { worker: 'storefront-admin', notDeployed: false, required: [], optional: [], devOnly: ['NEON_LOCAL_PROXY'] },
+      {
+        worker: 'storefront-admin',
+        notDeployed: false,
+        required: [],
+        optional: ['DATABASE_REPLICAS'],
+        devOnly: ['NEON_LOCAL_PROXY'],
+      },
       { worker: 'storefront-cart', notDeployed: false, required: [], optional: [], devOnly: [] },
       {
         worker: 'storefront-checkout',

@@ -25,6 +25,12 @@ const replicaUrl: SecretSpec = {
   required: false,
 };
 
+const replicas: SecretSpec = {
+  name: 'DATABASE_REPLICAS',
+  about: 'Neon read replicas by region, "us=postgres://…,eu=postgres://…" (replaces DATABASE_REPLICA_URL)',
+  required: false,
+};
+
 const upstashBackend: Condition = { whenVar: 'RATE_LIMIT_BACKEND', equals: 'upstash' };
 
 export const workerSecrets: Record<string, SecretSpec[]> = {
@@ -63,8 +69,8 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
       required: [{ whenSecret: 'ALERT_WEBHOOK_URL' }],
     },
   ],
-  'storefront-catalog': [databaseUrl, replicaUrl],
-  'storefront-admin': [databaseUrl, replicaUrl],
+  'storefront-catalog': [databaseUrl, replicaUrl, replicas],
+  'storefront-admin': [databaseUrl, replicaUrl, replicas],
   'storefront-cart': [],
   'storefront-web': [],
   'storefront-checkout': [

@@ -16,7 +16,8 @@ export const ENV = { ...process.env, LC_ALL: 'C' }; // a host locale missing fro
 export type Ids = { uid: number; gid: number } | undefined;
 export const stopping = new WeakSet<ChildProcess>(); // children we asked to exit, vs. ones that died on their own
 export interface Server {
-  name: 'primary' | 'replica' | 'restored';
+  /** 'primary', 'replica' (the first replica), 'replica-<name>' (another one), 'restored'. */
+  name: string;
   dir: string;
   logFile: string;
   port: number;

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { type Bins, DB, type Ids, PASSWORD, run, type Server, USER, waitFor, withClient } from './process';
 
 const REPL_USER = 'replicator',
-  REPL_PASSWORD = 'replicator',
-  SLOT = 'replica';
+  REPL_PASSWORD = 'replicator';
+/** Each replica's replication slot on the primary: `replica` for the first, `replica_<name>` for another. */
+export const slotOf = (replica: Server) => replica.name.replace(/-/g, '_');
 
 // Appended to the primary's postgresql.conf before the replica is copied from it, so both
 // share it. Per-server settings (port, primary_conninfo) go on the command line instead,
@@ -19,7 +20,7 @@ unix_socket_directories = ''       # TCP only, so no socket/lock files in /tmp c
 password_encryption = 'scram-sha-256'
 wal_level = replica                # enough WAL for a physical standby
 max_wal_senders = 4
-max_replication_slots = 4          # slot '${SLOT}' keeps WAL until the replica has it: it never falls behind for good
+max_replication_slots = 4          # one slot per replica keeps WAL until it has it: none falls behind for good
 hot_standby = on                   # the replica answers read-only queries
 wal_retrieve_retry_interval = 1s   # replica reconnects quickly after stopPrimary()/startPrimary()
 `;
@@ -30,13 +31,13 @@ host    replication  ${REPL_USER}     127.0.0.1/32   scram-sha-256
 `;
 
 /** The replica's own settings (command line, so that changing ports between runs needs no config rewrite). */
-export const replicaArgs = (primaryPort: number) => [
+export const replicaArgs = (primaryPort: number, replica: Server) => [
   '-c',
-  'cluster_name=storefront-replica',
+  `cluster_name=storefront-${replica.name}`,
   '-c',
-  `primary_slot_name=${SLOT}`,
+  `primary_slot_name=${slotOf(replica)}`,
   '-c',
-  `primary_conninfo=host=127.0.0.1 port=${primaryPort} user=${REPL_USER} password=${REPL_PASSWORD} application_name=replica`,
+  `primary_conninfo=host=127.0.0.1 port=${primaryPort} user=${REPL_USER} password=${REPL_PASSWORD} application_name=${replica.name}`,
 ];
 
 export async function initPrimary(s: Server, bins: Bins, ids: Ids): Promise<void> {
@@ -57,16 +58,23 @@ export async function initPrimary(s: Server, bins: Bins, ids: Ids): Promise<void
   fs.writeFileSync(path.join(s.dir, 'pg_hba.conf'), HBA);
 }
 
-/** Idempotent: the database, the replication role and a fresh slot (the old one may pin WAL for a deleted replica). */
-export async function bootstrap(port: number): Promise<void> {
+/**
+ * Idempotent: the database, the replication role and a fresh slot for each replica about to be (re)built (an old one
+ * may pin WAL for a deleted replica); the slots of replicas kept as they are stay untouched.
+ */
+export async function bootstrap(port: number, slots: string[]): Promise<void> {
   await withClient(port, 'postgres', async (c) => {
     if ((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB])).rowCount === 0)
       await c.query(`CREATE DATABASE ${DB} OWNER ${USER}`);
     if ((await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [REPL_USER])).rowCount === 0) {
       await c.query(`CREATE ROLE ${REPL_USER} WITH REPLICATION LOGIN PASSWORD '${REPL_PASSWORD}'`);
     }
-    await c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [SLOT]);
-    await c.query('SELECT pg_create_physical_replication_slot($1, true)', [SLOT]); // true: reserve WAL from now on
+    for (const slot of slots) {
+      await c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [
+        slot,
+      ]);
+      await c.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]); // true: reserve WAL from now on
+    }
   });
 }
 
@@ -84,7 +92,7 @@ export async function copyPrimaryToReplica(primary: Server, replica: Server, ids
 
 export function waitStreaming(replica: Server): Promise<void> {
   return waitFor(
-    'the replica to stream from the primary',
+    `the ${replica.name} to stream from the primary`,
     replica,
     0,
     () =>

@@ -7,13 +7,15 @@ import { dbSettings } from './client';
 const url = 'postgres://shop:hunter2@db.example/shop';
 
 describe('dbSettings', () => {
-  it('reads the primary, treats a blank replica and proxy as absent, and defaults DB_TIMEOUT_MS to 1500, SLOW_QUERY_MS to 500', () => {
+  it('reads the primary, treats a blank replica and proxy as absent, and defaults DB_TIMEOUT_MS to 1500, SLOW_QUERY_MS to 500, the replica lag bound to 5 s', () => {
     expect(dbSettings({ DATABASE_URL: url, DATABASE_REPLICA_URL: '', NEON_LOCAL_PROXY: ' ' })).toEqual({
       DATABASE_URL: url,
       DATABASE_REPLICA_URL: undefined,
       NEON_LOCAL_PROXY: undefined,
       DB_TIMEOUT_MS: 1500,
       SLOW_QUERY_MS: 500,
+      REPLICA_MAX_LAG_MS: 5000,
+      REPLICA_LAG_CHECK_MS: 1000,
     });
     expect(dbSettings({ DATABASE_URL: url, DB_TIMEOUT_MS: '3000' }).DB_TIMEOUT_MS).toBe(3000);
     expect(dbSettings({ DATABASE_URL: url, SLOW_QUERY_MS: '250' }).SLOW_QUERY_MS).toBe(250);

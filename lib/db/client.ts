@@ -1,5 +1,6 @@
-// Database access for workers: drizzle over Neon's HTTP driver, reads routed to the read replica,
-// writes (and `db.$primary`) to the primary. One client per request: the timeout is a per-request deadline.
+// Database access for workers: drizzle over Neon's HTTP driver, writes (and `db.$primary`) to the primary, reads
+// routed to the regional read replicas by `routed` (lib/db/replicas.ts). One client per request: the timeout is a
+// per-request deadline.
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
 import { withReplicas } from 'drizzle-orm/pg-core';
@@ -7,13 +8,20 @@ import { z } from 'zod';
 import * as schema from '../../db/schema';
 import { configOf, intVar, optionalText, secret } from '../config';
 import { useLocalNeonProxy } from './neon-local';
+import { type ReadSource, type Replica, type RoutedRead, replicaListVar, routedRead } from './replicas';
 import { slowQueries, timedFetch } from './slow-queries';
 
 /** Database settings of a worker: secrets in production (wrangler secret put), injected by `npm run dev`. */
 export interface DbEnv {
   DATABASE_URL?: string;
-  /** Optional: without it reads go to the primary. */
+  /** Optional: one read replica (without it and DATABASE_REPLICAS, reads go to the primary). */
   DATABASE_REPLICA_URL?: string;
+  /** Optional: read replicas by region, "us=postgres://…,eu=postgres://…" (replaces DATABASE_REPLICA_URL). */
+  DATABASE_REPLICAS?: string;
+  /** A replica whose measured replay lag is over this (ms) is skipped. */
+  REPLICA_MAX_LAG_MS?: string;
+  /** How long (ms) an isolate trusts its last measurement of the replicas' lag. */
+  REPLICA_LAG_CHECK_MS?: string;
   /** "host:port" of the local Neon proxy (npm run dev, tests); never set in production. */
   NEON_LOCAL_PROXY?: string;
   /** Deadline for all database calls of one request, in ms. */
@@ -27,6 +35,10 @@ const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a post
 export const DbVars = z.object({
   DATABASE_URL: secret(postgresUrl),
   DATABASE_REPLICA_URL: secret(optionalText(postgresUrl)),
+  DATABASE_REPLICAS: secret(optionalText(replicaListVar)),
+  // Reads skip a replica whose replay lag, measured at most every REPLICA_LAG_CHECK_MS, is over this bound.
+  REPLICA_MAX_LAG_MS: intVar(5000, { min: 1, max: 3_600_000 }),
+  REPLICA_LAG_CHECK_MS: intVar(1000, { max: 60_000 }),
   NEON_LOCAL_PROXY: optionalText(z.string().regex(/^[\w.-]+:\d+$/, 'expected host:port')),
   // 0 would abort every query at once: at least 1 ms, at most a minute.
   DB_TIMEOUT_MS: intVar(1500, { min: 1, max: 60_000 }),
@@ -55,6 +67,32 @@ export function dbSettings(env: DbEnv): DbSettings {
 export function sqlClient(url: string, settings: DbSettings) {
   return neon(url, { fetchOptions: { signal: AbortSignal.timeout(settings.DB_TIMEOUT_MS) } });
 }
+
+/** A drizzle client on `url` (the primary or one replica) with this request's deadline. */
+export function dbAt(url: string, settings: DbSettings) {
+  return drizzle({ client: sqlClient(url, settings), schema });
+}
+
+/** A lag check or a replay check waits at most this long (ms), within the request's deadline. */
+const CHECK_TIMEOUT_MS = 500;
+
+/**
+ * Runs `read` on the nearest usable replica of the request's region, then the others, then the primary
+ * (lib/db/replicas.ts); `read` gets the URL to read (build its client there: its deadline starts then).
+ */
+export function routed<T>(
+  env: DbEnv,
+  read: (url: string, settings: DbSettings, source: ReadSource) => Promise<T>,
+  opts: RoutedRead = {},
+): Promise<{ value: T; source: ReadSource }> {
+  const settings = dbSettings(env);
+  const checks = { ...settings, DB_TIMEOUT_MS: Math.min(settings.DB_TIMEOUT_MS, CHECK_TIMEOUT_MS) };
+  const query = (url: string, text: string, params?: unknown[]) =>
+    sqlClient(url, checks).query(text, params) as Promise<Record<string, unknown>[]>;
+  return routedRead(settings, query, (url, source) => read(url, settings, source), opts);
+}
+
+export type { ReadSource, Replica };
 
 export function createDb(env: DbEnv) {
   const settings = dbSettings(env);

@@ -101,8 +101,12 @@ export async function adminPatch(slug: string, body: unknown, headers: Record<st
 export { sql };
 export const primary = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
   sql<R>(inject('databaseUrl'), text, params);
+/** The first replica (region `us`), which reads without a region go to first. */
 export const replica = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
   sql<R>(inject('databaseReplicaUrl'), text, params);
+/** The second replica (region `eu`). */
+export const replicaEu = <R extends pg.QueryResultRow = any>(text: string, params?: unknown[]) =>
+  sql<R>(inject('databaseReplicaEuUrl'), text, params);
 
 export async function eventually<T>(
   what: string,

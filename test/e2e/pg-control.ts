@@ -2,7 +2,15 @@
 // through a small loopback control endpoint that the global setup serves.
 import { inject } from 'vitest';
 
-export type PgAction = 'stopAll' | 'startAll' | 'stopPrimary' | 'stopReplica' | 'stopRedis' | 'startRedis';
+export type PgAction =
+  | 'stopAll'
+  | 'startAll'
+  | 'stopPrimary'
+  | 'stopReplica'
+  | 'stopReplicaEu'
+  | 'startReplicaEu'
+  | 'stopRedis'
+  | 'startRedis';
 
 export async function pgControl(action: PgAction): Promise<void> {
   const res = await fetch(`${inject('pgControlUrl')}/${action}`, {

@@ -4,7 +4,9 @@
 import { z } from 'zod';
 import type { BusinessFigures, BusinessQuery } from '../../../lib/contracts/figures';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
+import { readOrder, replicasOf } from '../../../lib/db/replicas';
 import { log } from '../../../lib/log';
+import { currentTrace } from '../../../lib/trace';
 
 export const BusinessQuerySchema = z
   .object({
@@ -103,7 +105,9 @@ async function replicaLag(primary: Sql, replica: Sql | undefined): Promise<Busin
 export async function businessFigures(env: DbEnv, q: BusinessQuery) {
   const settings = dbSettings(env);
   const primary = sqlClient(settings.DATABASE_URL, settings);
-  const replica = settings.DATABASE_REPLICA_URL ? sqlClient(settings.DATABASE_REPLICA_URL, settings) : undefined;
+  // The request region's replica (the first listed without a region); its lag is the figure reported.
+  const nearest = readOrder(replicasOf(settings), currentTrace()?.region)[0];
+  const replica = nearest ? sqlClient(nearest.url, settings) : undefined;
   const lag = replicaLag(primary, replica);
   let source: BusinessFigures['source'] = replica ? 'replica' : 'primary';
   let figures: Awaited<ReturnType<typeof ordersFigures>>;

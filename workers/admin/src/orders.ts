@@ -1,32 +1,24 @@
-// The merchant's reads of orders and customers, from the Postgres copy on the read replica (the primary when the
-// replica cannot be reached): the order list and its search (status, dates, email, SKU, total), customers and their
+// The merchant's reads of orders and customers, from the Postgres copy on the read replica of the request's region
+// (another replica, then the primary, when it lags or cannot be reached): the order list and its search (status, dates, email, SKU, total), customers and their
 // orders. Pages are keyset cursors over (created_at, id), newest first, bound to the filters they were made for. An
 // order reaches the copy within about a second of each change (the `orders` Queue), plus the replica's lag.
 import type { AdminOrderQuery, CustomerQuery } from '../../../lib/checkout/admin-schemas';
-import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
-import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
+import { type DbEnv, routed, sqlClient } from '../../../lib/db/client';
+import { mapDbError } from '../../../lib/db/errors';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { AppError } from '../../../lib/errors';
-import { log } from '../../../lib/log';
 
 type Sql = ReturnType<typeof sqlClient>;
 type Row = Record<string, unknown>;
 
-/** Runs `read` on the replica, on the primary if the replica is unreachable; an outage of both is a 503. */
+/**
+ * Runs `read` on the replica of the request's region, else another replica, else the primary (lib/db/replicas.ts:
+ * lagging and unreachable replicas are passed over); an outage of all of them is a 503.
+ */
 async function fromReplica<T>(env: DbEnv, read: (sql: Sql) => Promise<T>): Promise<T> {
-  const settings = dbSettings(env);
-  // Each client's deadline runs from its creation: the primary's is made only when it is asked, so a replica that
-  // timed out does not leave it an already expired signal.
-  const primary = () => sqlClient(settings.DATABASE_URL, settings);
   try {
-    if (!settings.DATABASE_REPLICA_URL) return await read(primary());
-    try {
-      return await read(sqlClient(settings.DATABASE_REPLICA_URL, settings));
-    } catch (err) {
-      if (!isDbUnavailable(err)) throw err;
-      log.warn('replica unreachable, reading orders from the primary', { error: String(err) });
-      return await read(primary());
-    }
+    // Each client's deadline runs from its creation: made only when its turn comes.
+    return (await routed(env, (url, settings) => read(sqlClient(url, settings)))).value;
   } catch (err) {
     mapDbError(err);
   }

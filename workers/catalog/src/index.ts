@@ -1,12 +1,12 @@
 // The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
-// replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
+// replica of the request's region (lib/db/replicas.ts) and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
+import { readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
 import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
-import { createDb, type Db, type DbEnv } from '../../../lib/db/client';
+import { createDb, type DbEnv, dbAt, routed } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
@@ -17,20 +17,11 @@ import { acceptTraces } from '../../../lib/trace';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
 import { catalogHealth } from './health';
-import {
-  categoryTree,
-  effectiveSort,
-  getProduct,
-  hasReplayed,
-  listProducts,
-  type Reader,
-  variantsBySku,
-} from './products.repo';
+import { categoryTree, effectiveSort, getProduct, listProducts, type Reader, variantsBySku } from './products.repo';
 
-// Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS) and of the newest LSN the
-// replica is known to have replayed, so the catch-up check runs once per generation, not per miss.
+// Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS). What each replica has replayed is
+// remembered by lib/db/replicas.ts, so the catch-up check runs once per generation and replica, not per miss.
 let generation = { value: '0/0', readAt: 0 };
-let replicaReplayed = 0n;
 
 type Env = CatalogEnv & DbEnv;
 
@@ -46,30 +37,14 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     return generation.value;
   }
 
-  /** The reader for a cache fill under `gen`: the replica once it has replayed `gen`, else the primary. */
-  private async readerFor(db: Db, gen: string): Promise<Reader> {
-    // One named replica, not drizzle's random pick: the one checked must be the one read.
-    const replica = db.$replicas[0] ?? db.$primary;
-    const needed = lsnToBigInt(gen);
-    if (needed <= replicaReplayed) return replica;
-    if (await hasReplayed(replica, gen)) {
-      if (needed > replicaReplayed) replicaReplayed = needed;
-      return replica;
-    }
-    return db.$primary;
-  }
-
-  /** Reads from the replica (see readerFor); a replica that cannot be reached falls back to the primary. */
-  private async readWithFallback(db: Db, gen: string, load: (db: Reader) => Promise<unknown>) {
-    let reader: Reader | undefined;
-    try {
-      reader = await this.readerFor(db, gen);
-      return await load(reader);
-    } catch (err) {
-      if (reader === db.$primary || !isDbUnavailable(err)) throw err;
-      log.warn('replica unreachable, reading from the primary', { error: String(err) });
-      return load(db.$primary);
-    }
+  /**
+   * A cache fill under `gen` reads the request region's replica, else another replica, else the primary
+   * (lib/db/replicas.ts): never a replica that lags over REPLICA_MAX_LAG_MS, is unreachable, or has not replayed
+   * `gen` yet, so a new generation is never filled with data from before its write.
+   */
+  private async readRouted(gen: string, load: (db: Reader) => Promise<unknown>) {
+    const { value } = await routed(this.env, (url, settings) => load(dbAt(url, settings)), { minLsn: gen });
+    return value;
   }
 
   private async cached(
@@ -82,10 +57,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       const policy = cachePolicy(catalogConfig(this.env));
       const answer = await cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
         try {
-          const db = createDb(this.env);
-          // Only an outage of the primary counts (the replica falls back to it); an open breaker fails the fill
+          // Only an outage of the primary counts (the replicas fall back to it); an open breaker fails the fill
           // at once, and the cache then serves what it has (stale-if-error) or answers 503.
-          return JSON.stringify(await pgBreaker.run(() => this.readWithFallback(db, gen, load), isDbUnavailable));
+          return JSON.stringify(await pgBreaker.run(() => this.readRouted(gen, load), isDbUnavailable));
         } catch (err) {
           mapDbError(err);
         }

@@ -277,16 +277,6 @@ export async function categoryTree(db: Reader): Promise<CategoryNode[]> {
   return roots;
 }
 
-/** Has this database replayed WAL up to `lsn`? A primary (no replay position) always has.
- * Give it one concrete database: drizzle's replica wrapper sends `execute` to the primary. */
-export async function hasReplayed(db: Reader, lsn: string): Promise<boolean> {
-  const result = await db.execute<{ caught_up: boolean | null }>(
-    sql`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as caught_up`,
-  );
-  const caughtUp = result.rows[0]?.caught_up;
-  return caughtUp === null || caughtUp === undefined ? true : caughtUp;
-}
-
 /** The published variants among `skus` (unknown or unpublished ones are simply absent). */
 export async function variantsBySku(db: Reader, skus: string[]): Promise<VariantInfo[]> {
   if (skus.length === 0) return [];

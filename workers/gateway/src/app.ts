@@ -4,6 +4,7 @@ import { authenticate } from './auth/authenticate';
 import { consoleRoutes } from './console/console.routes';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError } from './middleware/errors';
+import { readRegion } from './middleware/read-region';
 import { requestContext } from './middleware/request-context';
 import { edgeLimits } from './rate-limit/edge';
 import { rateLimit } from './rate-limit/middleware';
@@ -32,6 +33,7 @@ import { shopRoutes } from './shop/routes';
 export const app = router();
 
 app.use('*', requestContext());
+app.use('*', readRegion());
 app.use('*', securityHeaders());
 app.use('*', corsAllowList());
 // The edge tier (overload shedding, the per-address count) comes before token verification, so a junk bearer is

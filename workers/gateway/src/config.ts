@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS } from '../../../lib/auth/password';
 import { configOf, enumVar, intVar, listVar, optionalText, rateVar, secret } from '../../../lib/config';
+import { regionMapVar } from '../../../lib/db/regions';
 
 const isOrigin = (value: string) => {
   try {
@@ -65,6 +66,12 @@ export const GatewayVars = z
     // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
     RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
     HEALTH_CACHE_MS: intVar(5000, { max: 60_000 }),
+    // Where a request reads: "continent:EU=eu,country:GB=eu,*=us" maps where it arrived (request.cf) to a region of
+    // DATABASE_REPLICAS (lib/db/regions.ts). Blank: no region, reads try the replicas in their listed order.
+    REPLICA_REGIONS: regionMapVar,
+    // "true" only in the local stack and the tests: an `x-read-region` header then names the region
+    // (middleware/read-region.ts). Never in production: a client would choose which replica it reads.
+    READ_REGION_HEADER: enumVar(['true', 'false'], 'false'),
     // How long the gateway answers a public catalog URL from its own memo (routes/catalog-memo.ts); 0: never.
     CATALOG_MEMO_MS: intVar(250, { max: 5000 }),
     // A store call unanswered after this long is given up (slow is not failing). RATE_LIMIT_BREAKER_FAILURES errors

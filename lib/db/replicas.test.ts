@@ -1,0 +1,168 @@
+// Replica routing without a database: the region's replica first, lag measured from the primary's positions, the
+// lag bound, a replica found down, the replay check for a WAL position, and the primary last.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { withTrace } from '../trace';
+import { dbSettings } from './client';
+import { lagFrom, readOrder, replicasOf, resetReplicaStates, routedRead } from './replicas';
+
+const P = 'postgres://s:s@primary/db';
+const US = 'postgres://s:s@us/db';
+const EU = 'postgres://s:s@eu/db';
+
+/** A fake cluster: the primary's position, each replica's replayed position, and which servers are down. */
+function cluster() {
+  const c = {
+    primary: 0x100n,
+    replayed: new Map<string, bigint>([
+      [US, 0x100n],
+      [EU, 0x100n],
+    ]),
+    down: new Set<string>(),
+    reads: [] as string[],
+    lsn: (n: bigint) => `0/${n.toString(16).toUpperCase()}`,
+    query: async (url: string, text: string) => {
+      if (c.down.has(url)) throw new Error('fetch failed: ECONNREFUSED');
+      if (text.includes('pg_current_wal_lsn')) return [{ lsn: c.lsn(c.primary) }];
+      return [{ lsn: c.lsn(c.replayed.get(url)!) }];
+    },
+    read: async (url: string) => {
+      if (c.down.has(url)) throw new Error('fetch failed: ECONNREFUSED');
+      c.reads.push(url);
+      return url;
+    },
+  };
+  return c;
+}
+
+const settings = (vars: Record<string, string> = {}) =>
+  dbSettings({
+    DATABASE_URL: P,
+    DATABASE_REPLICAS: `us=${US},eu=${EU}`,
+    REPLICA_MAX_LAG_MS: '1000',
+    REPLICA_LAG_CHECK_MS: '0',
+    ...vars,
+  });
+const inRegion = <T>(region: string | undefined, fn: () => Promise<T>) =>
+  withTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region }, fn);
+
+beforeEach(() => resetReplicaStates());
+afterEach(() => vi.useRealTimers());
+
+describe('replica settings', () => {
+  it('reads DATABASE_REPLICAS by region, else DATABASE_REPLICA_URL as one, and refuses a bad list without its value', () => {
+    expect(replicasOf(settings())).toEqual([
+      { region: 'us', url: US },
+      { region: 'eu', url: EU },
+    ]);
+    expect(replicasOf(dbSettings({ DATABASE_URL: P, DATABASE_REPLICA_URL: US }))).toEqual([
+      { region: 'default', url: US },
+    ]);
+    expect(replicasOf(dbSettings({ DATABASE_URL: P }))).toEqual([]);
+    for (const bad of [`us=${US},us=${EU}`, `US=${US}`, 'eu=mysql://x:hunter2@h/db', US]) {
+      expect(() => dbSettings({ DATABASE_URL: P, DATABASE_REPLICAS: bad })).toThrow(/DATABASE_REPLICAS/);
+      expect(() => dbSettings({ DATABASE_URL: P, DATABASE_REPLICAS: bad })).not.toThrow(/hunter2/);
+    }
+  });
+
+  it("orders the replicas by the request's region", () => {
+    const list = replicasOf(settings());
+    expect(readOrder(list, 'eu').map((r) => r.region)).toEqual(['eu', 'us']);
+    expect(readOrder(list, 'us').map((r) => r.region)).toEqual(['us', 'eu']);
+    expect(readOrder(list, undefined).map((r) => r.region)).toEqual(['us', 'eu']);
+    expect(readOrder(list, 'ap').map((r) => r.region)).toEqual(['us', 'eu']);
+  });
+});
+
+describe('lag', () => {
+  it('is how long ago the primary was at the oldest position the replica has not replayed', () => {
+    const samples = [
+      { at: 1000, lsn: 10n },
+      { at: 2000, lsn: 20n },
+      { at: 3000, lsn: 30n },
+    ];
+    expect(lagFrom(samples, 30n, 3500)).toBe(0);
+    expect(lagFrom(samples, 25n, 3500)).toBe(500);
+    expect(lagFrom(samples, 15n, 3500)).toBe(1500);
+    expect(lagFrom(samples, 5n, 3500)).toBe(2500);
+    expect(lagFrom([], 5n, 3500)).toBe(0);
+  });
+});
+
+describe('routedRead', () => {
+  it("reads the region's replica", async () => {
+    const c = cluster();
+    expect((await inRegion('eu', () => routedRead(settings(), c.query, c.read))).source).toBe('replica:eu');
+    expect((await inRegion('us', () => routedRead(settings(), c.query, c.read))).source).toBe('replica:us');
+    expect((await inRegion(undefined, () => routedRead(settings(), c.query, c.read))).source).toBe('replica:us');
+  });
+
+  it('skips a replica lagging over the bound, and reads it again once it has caught up', async () => {
+    const c = cluster();
+    const s = settings({ REPLICA_MAX_LAG_MS: '40' });
+    const eu = () => inRegion('eu', () => routedRead(s, c.query, c.read));
+    c.primary = 0x200n; // eu stays at 0x100: behind, but only just measured so
+    c.replayed.set(US, 0x200n);
+    expect((await eu()).source).toBe('replica:eu');
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await eu()).source).toBe('replica:us');
+    c.replayed.set(EU, 0x200n);
+    expect((await eu()).source).toBe('replica:eu');
+  });
+
+  it('still measures a replica late behind an idle primary, however long ago its last write was', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const c = cluster();
+    c.primary = 0x200n;
+    c.replayed.set(US, 0x200n);
+    const eu = () => inRegion('eu', () => routedRead(settings(), c.query, c.read));
+    expect((await eu()).source).toBe('replica:eu');
+    vi.setSystemTime(Date.now() + 120_000); // no write since: the primary's one position is two minutes old
+    expect((await eu()).source).toBe('replica:us');
+  });
+
+  it('falls back to the next replica when one is down, then the primary', async () => {
+    const c = cluster();
+    c.down.add(EU);
+    expect((await inRegion('eu', () => routedRead(settings(), c.query, c.read))).source).toBe('replica:us');
+    c.down.add(US);
+    expect((await inRegion('eu', () => routedRead(settings(), c.query, c.read))).source).toBe('primary');
+  });
+
+  it('marks a replica that fails during the read and tries the next', async () => {
+    const c = cluster();
+    let failEu = true;
+    const read = async (url: string) => {
+      if (url === EU && failEu) {
+        failEu = false;
+        throw new Error('Network connection lost');
+      }
+      return url;
+    };
+    const s = settings({ REPLICA_LAG_CHECK_MS: '60000' });
+    expect((await inRegion('eu', () => routedRead(s, c.query, read))).source).toBe('replica:us');
+    // Until the next check, eu is passed over.
+    expect((await inRegion('eu', () => routedRead(s, c.query, read))).source).toBe('replica:us');
+  });
+
+  it('passes over a replica that has not replayed the position the read needs', async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x300n);
+    const s = settings();
+    const needs = (lsn: string) => inRegion('eu', () => routedRead(s, c.query, c.read, { minLsn: lsn }));
+    expect((await needs('0/300')).source).toBe('replica:us');
+    expect((await needs('0/100')).source).toBe('replica:eu');
+    c.replayed.set(US, 0x200n);
+    c.replayed.set(EU, 0x200n);
+    resetReplicaStates();
+    expect((await needs('0/300')).source).toBe('primary');
+  });
+
+  it('throws what is not an outage as it is', async () => {
+    const c = cluster();
+    const read = async () => {
+      throw new Error('syntax error at or near "selec"');
+    };
+    await expect(inRegion('eu', () => routedRead(settings(), c.query, read))).rejects.toThrow(/syntax error/);
+  });
+});

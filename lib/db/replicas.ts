@@ -1,0 +1,192 @@
+// Reads on the regional read replicas: the request's region's replica first (the region travels with the trace,
+// lib/db/regions.ts), then the other replicas, then the primary. A replica is skipped while its measured replay lag
+// is over REPLICA_MAX_LAG_MS, while it was just found unreachable, and (for the catalog) until it has replayed the
+// WAL position a read needs. One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
+//
+// Lag is measured, per isolate, at most every REPLICA_LAG_CHECK_MS and only on a read that reaches Postgres: one
+// query on the primary (pg_current_wal_lsn) and one per replica (pg_last_wal_replay_lsn), side by side. The isolate
+// keeps the primary's positions with the time it saw them; a replica's lag is how long ago the primary was at the
+// oldest position the replica has still not replayed (0 when it has replayed the newest). So it is a lower bound
+// with the check interval as its resolution, never a guess from an idle primary's last commit time.
+import { z } from 'zod';
+import { lsnToBigInt } from '../catalog/generation';
+import { log } from '../log';
+import { currentTrace } from '../trace';
+import type { DbSettings } from './client';
+import { isDbUnavailable } from './errors';
+import { regionName } from './regions';
+
+export interface Replica {
+  region: string;
+  url: string;
+}
+
+const postgresUrl = /^postgres(ql)?:\/\/\S+$/;
+
+/** DATABASE_REPLICAS: "us=postgres://…,eu=postgres://…", one replica per region, in fallback order. */
+export const replicaListVar = z.string().transform((value, ctx): Replica[] => {
+  const list: Replica[] = [];
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = item.indexOf('=');
+    const region = regionName.safeParse(item.slice(0, at).trim());
+    const url = item.slice(at + 1).trim();
+    // The value is a secret: the message never repeats it.
+    if (at < 1 || !region.success || !postgresUrl.test(url)) {
+      ctx.addIssue({ code: 'custom', message: 'expected <region>=postgres://…, comma-separated (region like "eu")' });
+      return z.NEVER;
+    }
+    if (list.some((r) => r.region === region.data)) {
+      ctx.addIssue({ code: 'custom', message: `region "${region.data}" is listed twice` });
+      return z.NEVER;
+    }
+    list.push({ region: region.data, url });
+  }
+  return list;
+});
+
+/** Every configured replica: DATABASE_REPLICAS, else DATABASE_REPLICA_URL as one (region "default"), else none. */
+export function replicasOf(settings: DbSettings): Replica[] {
+  if (settings.DATABASE_REPLICAS?.length) return settings.DATABASE_REPLICAS;
+  return settings.DATABASE_REPLICA_URL ? [{ region: 'default', url: settings.DATABASE_REPLICA_URL }] : [];
+}
+
+/** The replicas in the order a read in `region` tries them: its own first, then the others as configured. */
+export function readOrder(replicas: Replica[], region: string | undefined): Replica[] {
+  const own = replicas.filter((r) => r.region === region);
+  return [...own, ...replicas.filter((r) => r.region !== region)];
+}
+
+/** One primary position and when this isolate saw it. */
+export interface Sample {
+  at: number;
+  lsn: bigint;
+}
+
+/** How long ago (ms) the primary was at the oldest sampled position `replayed` has not reached; 0 if none. */
+export function lagFrom(samples: Sample[], replayed: bigint, now: number): number {
+  const first = samples.find((s) => s.lsn > replayed);
+  return first ? Math.max(0, now - first.at) : 0;
+}
+
+interface ReplicaState {
+  /** The newest position known replayed; null: not a standby (a primary given as a replica) or never measured. */
+  replayed: bigint | null;
+  /** Measured lag in ms; null: not measured (the primary or the replica did not answer the last check). */
+  lagMs: number | null;
+  /** Unreachable at the last check or read: skipped until the next check. */
+  down: boolean;
+}
+
+// Per isolate: the primary's positions (oldest first), each replica's state by URL, and the check under way.
+const samples: Sample[] = [];
+const states = new Map<string, ReplicaState>();
+let checkedAt = Number.NEGATIVE_INFINITY;
+let checking: Promise<void> | undefined;
+const MAX_SAMPLES = 256;
+
+type Query = (url: string, text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+async function check(settings: DbSettings, replicas: Replica[], query: Query): Promise<void> {
+  const [primary, ...answers] = await Promise.allSettled([
+    query(settings.DATABASE_URL, 'select pg_current_wal_lsn()::text as lsn'),
+    ...replicas.map((r) => query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn')),
+  ]);
+  const now = Date.now();
+  const primaryLsn = primary?.status === 'fulfilled' ? primary.value[0]?.lsn : undefined;
+  if (typeof primaryLsn === 'string') {
+    const lsn = lsnToBigInt(primaryLsn);
+    const last = samples[samples.length - 1];
+    if (!last || lsn > last.lsn) samples.push({ at: now, lsn });
+    const keepMs = Math.max(60_000, 2 * settings.REPLICA_MAX_LAG_MS);
+    // The newest stays however old: a replica behind an idle primary's last position still measures late.
+    while (samples.length > MAX_SAMPLES || (samples.length > 1 && now - samples[0]!.at > keepMs)) samples.shift();
+  }
+  replicas.forEach((r, i) => {
+    const answer = answers[i]!;
+    if (answer.status === 'rejected') {
+      states.set(r.url, { replayed: states.get(r.url)?.replayed ?? null, lagMs: null, down: true });
+      return;
+    }
+    const text = answer.value[0]?.lsn;
+    const replayed = typeof text === 'string' ? lsnToBigInt(text) : null;
+    const lagMs = replayed === null ? 0 : typeof primaryLsn === 'string' ? lagFrom(samples, replayed, now) : null;
+    states.set(r.url, { replayed, lagMs, down: false });
+  });
+  checkedAt = now;
+}
+
+/** This isolate's view of each replica, checked again when older than REPLICA_LAG_CHECK_MS (one check at a time). */
+async function freshStates(settings: DbSettings, replicas: Replica[], query: Query): Promise<void> {
+  if (Date.now() - checkedAt < settings.REPLICA_LAG_CHECK_MS && replicas.every((r) => states.has(r.url))) return;
+  checking ??= check(settings, replicas, query)
+    .catch((err) => log.warn('replica lag check failed', { error: String(err) }))
+    .finally(() => {
+      checking = undefined;
+    });
+  await checking;
+}
+
+/** Each replica's measured state as this isolate last saw it (health and the ops figures report it). */
+export function replicaStates(replicas: Replica[]) {
+  return replicas.map((r) => {
+    const s = states.get(r.url);
+    return { region: r.region, lagMs: s?.lagMs ?? null, down: s?.down ?? false };
+  });
+}
+
+/** Where a read went: `primary`, or `replica:<region>`. */
+export type ReadSource = 'primary' | `replica:${string}`;
+
+export interface RoutedRead {
+  /** The request's region (from the trace), if it has one. */
+  region?: string;
+  /** The read needs this WAL position (the catalog generation): a replica that has not replayed it is passed over. */
+  minLsn?: string;
+}
+
+/**
+ * Runs `read` on the first usable replica in the request region's order, then the primary: a replica is passed over
+ * while its lag is over the bound, while it was found unreachable, or before it has replayed `minLsn`; a replica
+ * that turns out unreachable during the read is marked so and the next one is tried. Errors other than an outage
+ * (and the primary's outage) are thrown as they are.
+ */
+export async function routedRead<T>(
+  settings: DbSettings,
+  query: Query,
+  read: (url: string, source: ReadSource) => Promise<T>,
+  opts: RoutedRead = {},
+): Promise<{ value: T; source: ReadSource }> {
+  const replicas = readOrder(replicasOf(settings), opts.region ?? currentTrace()?.region);
+  if (replicas.length) await freshStates(settings, replicas, query);
+  const needed = opts.minLsn ? lsnToBigInt(opts.minLsn) : 0n;
+  for (const r of replicas) {
+    const state = states.get(r.url);
+    if (!state || state.down) continue;
+    if (state.lagMs !== null && state.lagMs > settings.REPLICA_MAX_LAG_MS) continue;
+    const source: ReadSource = `replica:${r.region}`;
+    try {
+      if (state.replayed !== null && state.replayed < needed) {
+        const [row] = await query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn');
+        const lsn = typeof row?.lsn === 'string' ? lsnToBigInt(row.lsn) : null;
+        if (lsn !== null && (state.replayed === null || lsn > state.replayed)) state.replayed = lsn;
+        if (lsn !== null && lsn < needed) continue;
+      }
+      return { value: await read(r.url, source), source };
+    } catch (err) {
+      if (!isDbUnavailable(err)) throw err;
+      state.down = true;
+      log.warn('replica unreachable, trying the next', { region: r.region, error: String(err) });
+    }
+  }
+  return { value: await read(settings.DATABASE_URL, 'primary'), source: 'primary' };
+}
+
+/** Test hook: forget this isolate's measurements. */
+export function resetReplicaStates(): void {
+  samples.length = 0;
+  states.clear();
+  checkedAt = Number.NEGATIVE_INFINITY;
+}
