@@ -94,3 +94,20 @@ export const searchWords = pgTable('search_words', {
   word: text('word').primaryKey(),
   ndoc: integer('ndoc').notNull().default(1),
 });
+
+// Each product's static search rank (issue 16): in stock first (bit 30), then units sold (the stock copies'
+// `inventory_levels.sold`, summed over its SKUs, capped below 2^30). Kept by statement triggers on `products`
+// (a row of 0 per new product) and `inventory_levels` (every write path of stock levels), migration 0012. A
+// narrow table of its own, not a column of `products`: a stock or sale change rewrites this small row, not a
+// product row with its full-text GIN entry. Relevance walks `product_ranks_rank_idx` in rank order and stops
+// after a page: a common word no longer ranks all its matches.
+export const productRanks = pgTable(
+  'product_ranks',
+  {
+    productId: uuid('product_id')
+      .primaryKey()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    rank: integer('rank').notNull().default(0),
+  },
+  (t) => [index('product_ranks_rank_idx').on(t.rank.desc(), t.productId.desc())],
+);
