@@ -90,10 +90,15 @@ export const productVariants = pgTable(
 // each: the lexicon that typo tolerance looks words up in (trigram distance, then edit distance: pg_trgm and
 // fuzzystrmatch). Kept by statement triggers on `products` (migration 0011), so every write path feeds it; counts
 // only grow (a renamed product's old words stay: a suggestion is only shown when it finds products).
-export const searchWords = pgTable('search_words', {
-  word: text('word').primaryKey(),
-  ndoc: integer('ndoc').notNull().default(1),
-});
+// Autocomplete reads it by prefix (`search_words_prefix_idx`, text_pattern_ops: a range scan whatever the collation).
+export const searchWords = pgTable(
+  'search_words',
+  {
+    word: text('word').primaryKey(),
+    ndoc: integer('ndoc').notNull().default(1),
+  },
+  (t) => [index('search_words_prefix_idx').on(t.word.op('text_pattern_ops'))],
+);
 
 // Each product's static search rank (issue 16): in stock first (bit 30), then units sold (the stock copies'
 // `inventory_levels.sold`, summed over its SKUs, capped below 2^30). Kept by statement triggers on `products`

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { paths, Schemas } from '../../lib/client';
 import { api, client, insertProduct, ok, primary, uniqueWord } from './helpers';
+import { judgedQueries } from './search-judged';
 
 type Item = Schemas['ProductSummary'];
 type ListQuery = NonNullable<paths['/v1/products']['get']['parameters']['query']>;
@@ -84,6 +85,46 @@ describe('search', () => {
     const inTitle = await insertProduct({ title: `${word} Mug` });
     const inBrand = await insertProduct({ title: 'Plain Bowl', brand: word });
     expect((await list({ q: word })).items.map((p) => p.slug)).toEqual([inTitle, inBrand, inDescription]);
+  });
+
+  it('puts the judged query set’s products first (test/e2e/search-judged.ts)', async () => {
+    for (const { q, first } of judgedQueries) {
+      const top = (await list({ q, limit: first.length + 5 })).items.map((p) => p.slug);
+      expect(new Set(top.slice(0, first.length)), q).toEqual(new Set(first));
+      expect(top.length, `${q}: more matches than the judged ones`).toBeGreaterThan(first.length);
+    }
+  });
+
+  it('ranks in stock before out of stock, then by units sold, within a tier; stock and sales re-rank it', async () => {
+    const word = uniqueWord('rank');
+    const [sold7, sold0, outSold99, noStock, brandBest] = await Promise.all([
+      insertProduct({ title: `${word} Seven` }),
+      insertProduct({ title: `${word} Nought` }),
+      insertProduct({ title: `${word} Gone` }),
+      insertProduct({ title: `${word} Unstocked` }),
+      insertProduct({ title: 'Plain Jug', brand: word }),
+    ]);
+    // Levels as the orders consumer copies them (version > 0: available counts), or the starting stock (version 0).
+    const level = (slug: string, available: number, sold: number, version: number) =>
+      primary(
+        `insert into inventory_levels (sku, initial_on_hand, on_hand, available, sold, version)
+         select sku, 10, $2::int + $3::int, $2, $3, $4 from product_variants v join products p on p.id = v.product_id
+         where p.slug = $1
+         on conflict (sku) do update set available = excluded.available, sold = excluded.sold, version = excluded.version`,
+        [slug, available, sold, version],
+      );
+    await level(sold7, 3, 7, 1);
+    await level(sold0, 0, 0, 0); // never copied: its starting stock of 10 counts
+    await level(outSold99, 0, 99, 4);
+    await level(brandBest, 50, 500, 2);
+    const order = async (limit: number) => (await list({ q: word, limit })).items.map((p) => p.slug);
+    expect(await order(10)).toEqual([sold7, sold0, outSold99, noStock, brandBest]);
+    // A sale and a sell-out, as the consumer's copies write them (a new limit: a new cache key).
+    await level(sold0, 2, 8, 1);
+    await level(sold7, 0, 10, 2);
+    expect(await order(9)).toEqual([sold0, outSold99, sold7, noStock, brandBest]);
+    // Paged one by one, the same order.
+    expect((await walk({ q: word }, 1)).map((p) => p.slug)).toEqual(await order(9));
   });
 
   it('uses stemming and web-search syntax, and everything it returns matches', async () => {

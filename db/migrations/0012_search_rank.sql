@@ -1,3 +1,4 @@
+-- Issue 16: relevance by a static rank walked in order (product_ranks), and autocomplete by prefix (search_words).
 CREATE TABLE "product_ranks" (
 	"product_id" uuid PRIMARY KEY NOT NULL,
 	"rank" integer DEFAULT 0 NOT NULL
@@ -5,6 +6,7 @@ CREATE TABLE "product_ranks" (
 --> statement-breakpoint
 ALTER TABLE "product_ranks" ADD CONSTRAINT "product_ranks_product_id_products_id_fk" FOREIGN KEY ("product_id") REFERENCES "public"."products"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "product_ranks_rank_idx" ON "product_ranks" USING btree ("rank" DESC NULLS LAST,"product_id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "search_words_prefix_idx" ON "search_words" USING btree ("word" text_pattern_ops);--> statement-breakpoint
 -- Issue 16: each product's static search rank, in stock first (bit 30), then units sold (capped below 2^30).
 -- A SKU is in stock if its copied level has some available, or, before the InventoryDO's first copy (version 0),
 -- if its starting stock is above zero (the object takes that stock on first use).
