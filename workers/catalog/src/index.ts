@@ -2,7 +2,7 @@
 // replica and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
-import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
+import { ProductListQuery, SkuList, SlugParam, SuggestQuery } from '../../../lib/catalog/schemas';
 import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
@@ -26,6 +26,7 @@ import {
   type Reader,
   variantsBySku,
 } from './products.repo';
+import { suggest } from './suggest';
 
 // Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS) and of the newest LSN the
 // replica is known to have replayed, so the catch-up check runs once per generation, not per miss.
@@ -189,6 +190,16 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         throw mapDbError(err);
       }
     });
+  }
+
+  /** GET /v1/products/suggest: autocomplete of the last typed word (./suggest.ts), cached like every read. */
+  async suggest(input: unknown): Promise<CatalogResult> {
+    const parsed = SuggestQuery.safeParse(input);
+    if (!parsed.success) {
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid suggest query.', { details: parsed.error.issues }));
+    }
+    const { q } = parsed.data;
+    return this.cached(`/suggest?${new URLSearchParams({ q })}`, async (db) => ({ suggestions: await suggest(db, q) }));
   }
 
   async listCategories(): Promise<CatalogResult> {
