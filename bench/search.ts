@@ -91,7 +91,8 @@ async function queriesOf(db: pg.Client): Promise<Record<QueryClass, string[]>> {
  */
 function requestPath(cls: QueryClass, q: string, round: number): string {
   if (cls === 'prefix') {
-    const head = round === 0 ? '' : `${String.fromCharCode(97 + ((round - 1) % 26))}${Math.floor((round - 1) / 26) || ''} `;
+    const head =
+      round === 0 ? '' : `${String.fromCharCode(97 + ((round - 1) % 26))}${Math.floor((round - 1) / 26) || ''} `;
     return `/v1/products/suggest?q=${encodeURIComponent(head + q)}`;
   }
   return `/v1/products?q=${encodeURIComponent(q)}&limit=${24 + (round % 77)}`;

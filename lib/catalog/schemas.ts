@@ -59,7 +59,7 @@ export const SuggestQuery = z
           .string()
           .min(1)
           .max(64)
-          .regex(/^[\p{L}\p{N}' &.-]+$/u, 'letters, digits, spaces and \' & . -'),
+          .regex(/^[\p{L}\p{N}' &.-]+$/u, "letters, digits, spaces and ' & . -"),
       )
       .openapi({ description: 'What the shopper has typed: 1 to 64 characters.', example: 'linen sh' }),
   })
@@ -71,11 +71,16 @@ export const Suggestions = z
     suggestions: z
       .array(
         z.object({
-          text: z.string().openapi({ description: 'The typed words with the last one completed.', example: 'linen shirt' }),
+          text: z
+            .string()
+            .openapi({ description: 'The typed words with the last one completed.', example: 'linen shirt' }),
           products: z
             .number()
             .int()
-            .openapi({ description: 'How many products have brought the completed word (title or brand).', example: 412 }),
+            .openapi({
+              description: 'How many products have brought the completed word (title or brand).',
+              example: 412,
+            }),
         }),
       )
       .max(SUGGEST_LIMIT),

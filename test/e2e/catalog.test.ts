@@ -176,6 +176,53 @@ describe('search', () => {
   });
 });
 
+describe('autocomplete', () => {
+  const suggest = (q: string) =>
+    ok('suggest', client().GET('/v1/products/suggest', { params: { query: { q } } })).then((r) =>
+      r.suggestions.map((s) => s.text),
+    );
+
+  it('completes the last word from title and brand words, commonest first, keeping the words before it', async () => {
+    const one = await suggest('s');
+    expect(one.length).toBe(8);
+    expect(one.every((t) => t.startsWith('s'))).toBe(true);
+    expect(await suggest('shi')).toContain('shirt');
+    expect(await suggest('Linen  SHI')).toContain('linen shirt');
+    // Commonest first: the counts never rise down the list.
+    const { suggestions } = await ok(
+      'suggest',
+      client().GET('/v1/products/suggest', { params: { query: { q: 'c' } } }),
+    );
+    const counts = suggestions.map((s) => s.products);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    // A new product's word is suggested as soon as it is written (the lexicon is kept by the write path).
+    const word = uniqueWord('ac');
+    await insertProduct({ title: `${word} Kettle` });
+    expect(await suggest(word.slice(0, -2))).toEqual([word]);
+    expect(await suggest('qqqqzzzz')).toEqual([]);
+  });
+
+  it('answers with an ETag and 304, and refuses bad input with 400', async () => {
+    const first = await api('/v1/products/suggest?q=lin');
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await api('/v1/products/suggest?q=lin', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    for (const path of [
+      '/v1/products/suggest',
+      '/v1/products/suggest?q=',
+      `/v1/products/suggest?q=${'a'.repeat(65)}`,
+      '/v1/products/suggest?q=sh%25',
+      '/v1/products/suggest?q=sh&limit=3',
+    ]) {
+      const res = await api(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.code, path).toBe('VALIDATION_FAILED');
+    }
+  });
+});
+
 describe('keyset pagination', () => {
   it('is stable when products are inserted between pages', async () => {
     for (const sort of ['newest', 'price_asc'] as const) {

@@ -29,9 +29,9 @@ const cursorData: fc.Arbitrary<CursorData> = fc.oneof(
   fc.record({
     sort: fc.constant('relevance' as const),
     key: fc.tuple(
-      fc.tuple(fc.constantFrom<RankTier>(1, 2, 3), fc.integer({ min: 0, max: 2 ** 31 - 1 })).map(([t, r]) =>
-        relevanceKey(t, r),
-      ),
+      fc
+        .tuple(fc.constantFrom<RankTier>(1, 2, 3), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
+        .map(([t, r]) => relevanceKey(t, r)),
       fc.uuid(),
     ),
     filter: fc.string({ unit: 'grapheme' }),

@@ -198,12 +198,12 @@ type ListRow = {
 
 function summary(r: ListRow): ProductSummaryRow {
   return {
-      id: r.id,
-      slug: r.slug,
-      title: r.title,
-      brand: r.brand,
-      category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
-      price: { amount: r.priceAmount, currency: r.currency },
+    id: r.id,
+    slug: r.slug,
+    title: r.title,
+    brand: r.brand,
+    category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
+    price: { amount: r.priceAmount, currency: r.currency },
     image: r.image,
     createdAt: isoFromPostgres(r.createdAt),
   };
@@ -223,13 +223,10 @@ async function relevancePage(db: Reader, query: ProductListQuery, q: string, fil
   const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
   const take = query.limit + 1;
   const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
-    const where: SQL[] = [
-      sql`p.status = 'published'`,
-      sql`p.search @@ ${tsq}`,
-      ...t.match(sql`p.search`, tsq),
-    ];
+    const where: SQL[] = [sql`p.status = 'published'`, sql`p.search @@ ${tsq}`, ...t.match(sql`p.search`, tsq)];
     if (query.category) where.push(inCategory(query.category));
-    if (after && from && t.tier === from.tier) where.push(sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`);
+    if (after && from && t.tier === from.tier)
+      where.push(sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`);
     return sql`(select p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount", p.currency,
         p.images->>0 as image, p.created_at::text as "createdAt", ${categories.slug} as "categorySlug",
         ${categories.name} as "categoryName", ${categories.path} as "categoryPath", ${t.tier}::int as tier, r.rank

@@ -13,7 +13,8 @@ describe('the relevance key', () => {
 
   it('reads back into its tier and rank, and refuses what no tier and int4 rank make', () => {
     for (const tier of [1, 2, 3] as RankTier[])
-      for (const rank of [0, 1, IN_STOCK, 2 ** 31 - 1]) expect(tierOf(relevanceKey(tier, rank))).toEqual({ tier, rank });
+      for (const rank of [0, 1, IN_STOCK, 2 ** 31 - 1])
+        expect(tierOf(relevanceKey(tier, rank))).toEqual({ tier, rank });
     for (const bad of [0, TIER_UNIT - 1, 4 * TIER_UNIT, TIER_UNIT + 0.5, Number.NaN, -TIER_UNIT, 2 ** 60])
       expect(tierOf(bad), String(bad)).toBeNull();
   });

@@ -17,7 +17,15 @@ describe('autocomplete input', () => {
   it('normalizes q (case, spaces) and refuses an empty, long or odd one and unknown parameters', () => {
     expect(SuggestQuery.parse({ q: '  Linen   SH ' })).toEqual({ q: 'linen sh' });
     expect(SuggestQuery.parse({ q: 'clé' })).toEqual({ q: 'clé' });
-    for (const bad of [{}, { q: '' }, { q: '   ' }, { q: 'x'.repeat(65) }, { q: 'sh%' }, { q: 'a_b' }, { q: 'a\u0000' }])
+    for (const bad of [
+      {},
+      { q: '' },
+      { q: '   ' },
+      { q: 'x'.repeat(65) },
+      { q: 'sh%' },
+      { q: 'a_b' },
+      { q: 'a\u0000' },
+    ])
       expect(SuggestQuery.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     expect(SuggestQuery.safeParse({ q: 'sh', limit: 3 }).success).toBe(false);
   });
