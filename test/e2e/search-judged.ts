@@ -29,8 +29,8 @@ export const judgedQueries: JudgedQuery[] = [
     ],
   },
   {
-    q: 'rain shell',
-    why: 'rain shells, before the jackets and coats whose descriptions talk of rain',
+    q: 'rain',
+    why: 'the rain shells name it, before the products whose descriptions only talk of rain',
     first: [
       'mireille-signature-ripstop-rain-shell-26',
       'saltmarsh-modern-recycled-nylon-rain-shell-49',
