@@ -25,7 +25,14 @@ const cluster = await startPostgres({ dataDir: dir, primaryPort: primaryPort!, r
 /** What the catalog's code sends for one call, captured through drizzle's logger. */
 async function captured(client: pg.Client, run: (db: never) => Promise<unknown>) {
   let last: { sql: string; params: unknown[] } | undefined;
-  const db = drizzle({ client, logger: { logQuery: (sql, params) => void (last = { sql, params }) } });
+  const db = drizzle({
+    client,
+    logger: {
+      logQuery: (sql, params) => {
+        last = { sql, params };
+      },
+    },
+  });
   await run(db as never);
   return last!;
 }

@@ -74,13 +74,10 @@ export const Suggestions = z
           text: z
             .string()
             .openapi({ description: 'The typed words with the last one completed.', example: 'linen shirt' }),
-          products: z
-            .number()
-            .int()
-            .openapi({
-              description: 'How many products have brought the completed word (title or brand).',
-              example: 412,
-            }),
+          products: z.number().int().openapi({
+            description: 'How many products have brought the completed word (title or brand).',
+            example: 412,
+          }),
         }),
       )
       .max(SUGGEST_LIMIT),

@@ -16,7 +16,7 @@ import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
-import { RANK_TIERS, relevanceKey, type RankTier, tierOf } from './relevance';
+import { RANK_TIERS, type RankTier, relevanceKey, tierOf } from './relevance';
 import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */

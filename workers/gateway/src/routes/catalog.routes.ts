@@ -8,8 +8,8 @@ import {
   ProductList,
   ProductListQuery,
   SlugParam,
-  SuggestQuery,
   Suggestions,
+  SuggestQuery,
 } from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
