@@ -4,7 +4,8 @@
 //   common  the commonest title words (ts_stat over the A-weighted lexemes);
 //   rare    the rarest title words (one title each at 100,000 products);
 //   multi   two words of one product's title;
-//   prefix  the first three letters of a common word, as a shopper types it (autocomplete);
+//   prefix  the first one to three letters of a common word, as a shopper types it: autocomplete,
+//           GET /v1/products/suggest (each (prefix, variant) once: see `drive`);
 //   typo    a common word with two neighbouring letters swapped (`shrit`).
 // Every request is a cache miss: each (query, limit 24..100) pair is asked once, and the stack starts with an empty edge
 // cache. BENCH_SEARCH_CONCURRENCY requests in flight (4), at most BENCH_SEARCH_REQUESTS per class (200) and
@@ -14,6 +15,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Stack } from '../dev/stack';
 import { listProducts } from '../workers/catalog/src/products.repo';
+import { suggest } from '../workers/catalog/src/suggest';
 import { percentile } from './load';
 import { log, seconds } from './setup';
 
@@ -77,14 +79,27 @@ async function queriesOf(db: pg.Client): Promise<Record<QueryClass, string[]>> {
     words
       .slice(0, 60)
       .filter((_, i) => i % 3 === 0)
-      .map((r) => r.word.slice(0, 3)),
+      .map((r, i) => r.word.slice(0, 1 + (i % 3))),
   );
   const typo = distinct(common.map(swap)).filter((t) => !common.includes(t));
   return { common, rare, multi, prefix, typo };
 }
 
+/**
+ * The URL of request `n` for `q`, a cache miss: a search asks a page of 24 to 100 (each (query, limit) pair is a key
+ * of its own); autocomplete has no limit, so the words typed before the prefix vary instead (`a` … `z` then `q`).
+ */
+function requestPath(cls: QueryClass, q: string, round: number): string {
+  if (cls === 'prefix') {
+    const head =
+      round === 0 ? '' : `${String.fromCharCode(97 + ((round - 1) % 26))}${Math.floor((round - 1) / 26) || ''} `;
+    return `/v1/products/suggest?q=${encodeURIComponent(head + q)}`;
+  }
+  return `/v1/products?q=${encodeURIComponent(q)}&limit=${24 + (round % 77)}`;
+}
+
 /** Cache-miss requests of one class: each (query, limit) once, `inFlight` at a time, bounded in count and time. */
-async function drive(url: string, queries: string[]) {
+async function drive(url: string, cls: QueryClass, queries: string[]) {
   const latencies: number[] = [];
   let misses = 0;
   let non200 = 0;
@@ -97,19 +112,17 @@ async function drive(url: string, queries: string[]) {
       const n = next++;
       if (n >= perClass || Date.now() > deadline) return;
       const q = queries[n % queries.length]!;
-      // A page of 24 to 100: each (query, limit) pair is a key of its own, so a miss.
-      const limit = 24 + (Math.floor(n / queries.length) % 77);
       const started = performance.now();
-      const res = await fetch(`${url}/v1/products?q=${encodeURIComponent(q)}&limit=${limit}`, {
+      const res = await fetch(`${url}${requestPath(cls, q, Math.floor(n / queries.length))}`, {
         headers: { 'cf-connecting-ip': `2001:db8:5::${w.toString(16)}` },
         signal: AbortSignal.timeout(10_000),
       });
-      const body = (await res.json()) as { items?: unknown[]; error?: { code?: string } };
+      const body = (await res.json()) as { items?: unknown[]; suggestions?: unknown[]; error?: { code?: string } };
       if (res.status !== 200 && errors.size < 3) errors.add(`${res.status} ${body.error?.code} (q=${q})`);
       latencies.push(performance.now() - started);
       if (res.status !== 200) non200++;
       if (res.headers.get('x-cache') === 'MISS') misses++;
-      items += body.items?.length ?? 0;
+      items += (body.items ?? body.suggestions)?.length ?? 0;
     }
   };
   await Promise.all(Array.from({ length: inFlight }, (_, w) => worker(w)));
@@ -118,8 +131,8 @@ async function drive(url: string, queries: string[]) {
   return { latencies, misses, non200, items };
 }
 
-/** The catalog's own SQL for `q` (products.repo.ts), timed by Postgres: EXPLAIN ANALYZE's Execution Time. */
-async function engineMs(client: pg.Client, q: string): Promise<number> {
+/** The catalog's own SQL for `q` (products.repo.ts, suggest.ts), timed by Postgres: EXPLAIN ANALYZE's Execution Time. */
+async function engineMs(client: pg.Client, cls: QueryClass, q: string): Promise<number> {
   let captured: { sql: string; params: unknown[] } | undefined;
   const capture = drizzle({
     client,
@@ -129,7 +142,8 @@ async function engineMs(client: pg.Client, q: string): Promise<number> {
       },
     },
   });
-  await listProducts(capture as never, { q, limit: 24 } as never);
+  if (cls === 'prefix') await suggest(capture as never, q);
+  else await listProducts(capture as never, { q, limit: 24 } as never);
   const { sql, params } = captured!;
   const plan = await client.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(
     `explain (analyze, format json) ${sql}`,
@@ -151,9 +165,9 @@ export async function searchScenario(s: Stack): Promise<SearchRow[]> {
     for (const cls of classes) {
       const list = queries[cls];
       log(`search ${cls}: ${list.slice(0, 4).join(', ')}, ... (${list.length} queries)`);
-      const d = await drive(s.url, list);
+      const d = await drive(s.url, cls, list);
       const engine: number[] = [];
-      for (const q of list.slice(0, 20)) engine.push(await engineMs(replica, q));
+      for (const q of list.slice(0, 20)) engine.push(await engineMs(replica, cls, q));
       engine.sort((a, b) => a - b);
       const count = d.latencies.length;
       rows.push({

@@ -59,6 +59,11 @@ export const products = pgTable(
   },
   (t) => [
     index('products_search_idx').using('gin', t.search),
+    // The title's and the title and brand's lexemes (weights A, and A and B): relevance's tiers (migration 0012).
+    // Their statistics tell the planner how many of a word's matches are in titles, so that it walks the rank
+    // order only where a page fills quickly and takes the (small) bitmap otherwise.
+    index('products_search_title_idx').using('gin', sql`ts_filter(${t.search}, '{a}')`),
+    index('products_search_title_brand_idx').using('gin', sql`ts_filter(${t.search}, '{a,b}')`),
     index('products_newest_idx').on(t.createdAt.desc(), t.id.desc()),
     index('products_price_idx').on(t.priceAmount, t.id),
     index('products_category_idx').on(t.categoryId),
@@ -90,7 +95,29 @@ export const productVariants = pgTable(
 // each: the lexicon that typo tolerance looks words up in (trigram distance, then edit distance: pg_trgm and
 // fuzzystrmatch). Kept by statement triggers on `products` (migration 0011), so every write path feeds it; counts
 // only grow (a renamed product's old words stay: a suggestion is only shown when it finds products).
-export const searchWords = pgTable('search_words', {
-  word: text('word').primaryKey(),
-  ndoc: integer('ndoc').notNull().default(1),
-});
+// Autocomplete reads it by prefix (`search_words_prefix_idx`, text_pattern_ops: a range scan whatever the collation).
+export const searchWords = pgTable(
+  'search_words',
+  {
+    word: text('word').primaryKey(),
+    ndoc: integer('ndoc').notNull().default(1),
+  },
+  (t) => [index('search_words_prefix_idx').on(t.word.op('text_pattern_ops'))],
+);
+
+// Each product's static search rank (issue 16): in stock first (bit 30), then units sold (the stock copies'
+// `inventory_levels.sold`, summed over its SKUs, capped below 2^30). Kept by statement triggers on `products`
+// (a row of 0 per new product) and `inventory_levels` (every write path of stock levels), migration 0012. A
+// narrow table of its own, not a column of `products`: a stock or sale change rewrites this small row, not a
+// product row with its full-text GIN entry. Relevance walks `product_ranks_rank_idx` in rank order and stops
+// after a page: a common word no longer ranks all its matches.
+export const productRanks = pgTable(
+  'product_ranks',
+  {
+    productId: uuid('product_id')
+      .primaryKey()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    rank: integer('rank').notNull().default(0),
+  },
+  (t) => [index('product_ranks_rank_idx').on(t.rank.desc(), t.productId.desc())],
+);

@@ -48,6 +48,42 @@ export const ProductListQuery = z
   .strict();
 export type ProductListQuery = z.infer<typeof ProductListQuery>;
 
+/** Autocomplete (GET /v1/products/suggest): what the shopper has typed so far; its last word is the prefix. */
+export const SUGGEST_LIMIT = 8;
+export const SuggestQuery = z
+  .object({
+    q: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.trim().replace(/\s+/g, ' ').toLowerCase() : v),
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[\p{L}\p{N}' &.-]+$/u, "letters, digits, spaces and ' & . -"),
+      )
+      .openapi({ description: 'What the shopper has typed: 1 to 64 characters.', example: 'linen sh' }),
+  })
+  .strict();
+export type SuggestQuery = z.infer<typeof SuggestQuery>;
+
+export const Suggestions = z
+  .object({
+    suggestions: z
+      .array(
+        z.object({
+          text: z
+            .string()
+            .openapi({ description: 'The typed words with the last one completed.', example: 'linen shirt' }),
+          products: z.number().int().openapi({
+            description: 'How many products have brought the completed word (title or brand).',
+            example: 412,
+          }),
+        }),
+      )
+      .max(SUGGEST_LIMIT),
+  })
+  .openapi('Suggestions');
+
 export const skuSchema = z
   .string()
   .min(1)

@@ -1629,6 +1629,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Autocomplete what a shopper is typing
+         * @description Up to 8 completions of the last word of `q` from the words of product titles and brands, the words most products use first; the words before it are kept as typed (`linen sh` → `linen shirt`). Cached like every catalog read, with an `ETag`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description What the shopper has typed: 1 to 64 characters. */
+                    q: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Completions, best first */
+                200: {
+                    headers: {
+                        /** @description Edge cache outcome */
+                        "x-cache": "HIT" | "MISS" | "STALE";
+                        "cache-control": string;
+                        /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
+                        etag?: string;
+                        /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
+                        "x-catalog-generation"?: string;
+                        /** @description The size of the caller's token bucket */
+                        "ratelimit-limit"?: string;
+                        /** @description Tokens left in it */
+                        "ratelimit-remaining"?: string;
+                        /** @description Seconds until the bucket is full again */
+                        "ratelimit-reset"?: string;
+                        /** @description The sustained rate, e.g. `120;w=60`, with `;burst=<n>` when the bucket differs */
+                        "ratelimit-policy"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "suggestions": [
+                         *         {
+                         *           "text": "linen shirt",
+                         *           "products": 412
+                         *         },
+                         *         {
+                         *           "text": "linen shorts",
+                         *           "products": 57
+                         *         },
+                         *         {
+                         *           "text": "linen shawl",
+                         *           "products": 9
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Suggestions"];
+                    };
+                };
+                /** @description Not modified: `If-None-Match` names the answer’s `ETag` (or is `*`); no body */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid parameters */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Over the rate limit (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before trying again */
+                        "retry-after": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/products/{slug}": {
         parameters: {
             query?: never;
@@ -7021,6 +7134,20 @@ export interface components {
              * @example USD
              */
             currency: string;
+        };
+        Suggestions: {
+            suggestions: {
+                /**
+                 * @description The typed words with the last one completed.
+                 * @example linen shirt
+                 */
+                text: string;
+                /**
+                 * @description How many products have brought the completed word (title or brand).
+                 * @example 412
+                 */
+                products: number;
+            }[];
         };
         ProductDetail: components["schemas"]["ProductSummary"] & {
             description: string;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { paths, Schemas } from '../../lib/client';
 import { api, client, insertProduct, ok, primary, uniqueWord } from './helpers';
+import { judgedQueries } from './search-judged';
 
 type Item = Schemas['ProductSummary'];
 type ListQuery = NonNullable<paths['/v1/products']['get']['parameters']['query']>;
@@ -86,6 +87,46 @@ describe('search', () => {
     expect((await list({ q: word })).items.map((p) => p.slug)).toEqual([inTitle, inBrand, inDescription]);
   });
 
+  it('puts the judged query set’s products first (test/e2e/search-judged.ts)', async () => {
+    for (const { q, first } of judgedQueries) {
+      const top = (await list({ q, limit: first.length + 5 })).items.map((p) => p.slug);
+      expect(new Set(top.slice(0, first.length)), q).toEqual(new Set(first));
+      expect(top.length, `${q}: more matches than the judged ones`).toBeGreaterThan(first.length);
+    }
+  });
+
+  it('ranks in stock before out of stock, then by units sold, within a tier; stock and sales re-rank it', async () => {
+    const word = uniqueWord('rank');
+    const [sold7, sold0, outSold99, noStock, brandBest] = await Promise.all([
+      insertProduct({ title: `${word} Seven` }),
+      insertProduct({ title: `${word} Nought` }),
+      insertProduct({ title: `${word} Gone` }),
+      insertProduct({ title: `${word} Unstocked` }),
+      insertProduct({ title: 'Plain Jug', brand: word }),
+    ]);
+    // Levels as the orders consumer copies them (version > 0: available counts), or the starting stock (version 0).
+    const level = (slug: string, available: number, sold: number, version: number) =>
+      primary(
+        `insert into inventory_levels (sku, initial_on_hand, on_hand, available, sold, version)
+         select sku, 10, $2::int + $3::int, $2, $3, $4 from product_variants v join products p on p.id = v.product_id
+         where p.slug = $1
+         on conflict (sku) do update set available = excluded.available, sold = excluded.sold, version = excluded.version`,
+        [slug, available, sold, version],
+      );
+    await level(sold7, 3, 7, 1);
+    await level(sold0, 0, 0, 0); // never copied: its starting stock of 10 counts
+    await level(outSold99, 0, 99, 4);
+    await level(brandBest, 50, 500, 2);
+    const order = async (limit: number) => (await list({ q: word, limit })).items.map((p) => p.slug);
+    expect(await order(10)).toEqual([sold7, sold0, outSold99, noStock, brandBest]);
+    // A sale and a sell-out, as the consumer's copies write them (a new limit: a new cache key).
+    await level(sold0, 2, 8, 1);
+    await level(sold7, 0, 10, 2);
+    expect(await order(9)).toEqual([sold0, outSold99, sold7, noStock, brandBest]);
+    // Paged one by one, the same order.
+    expect((await walk({ q: word }, 1)).map((p) => p.slug)).toEqual(await order(9));
+  });
+
   it('uses stemming and web-search syntax, and everything it returns matches', async () => {
     const shirts = await walk({ q: 'shirts' }, 100);
     expect(shirts.length).toBeGreaterThan(10);
@@ -132,6 +173,53 @@ describe('search', () => {
     const all = await walk({ q: 'cotton' }, 100);
     const paged = await walk({ q: 'cotton' }, 7);
     expect(paged.map((p) => p.id)).toEqual(all.map((p) => p.id));
+  });
+});
+
+describe('autocomplete', () => {
+  const suggest = (q: string) =>
+    ok('suggest', client().GET('/v1/products/suggest', { params: { query: { q } } })).then((r) =>
+      r.suggestions.map((s) => s.text),
+    );
+
+  it('completes the last word from title and brand words, commonest first, keeping the words before it', async () => {
+    const one = await suggest('s');
+    expect(one.length).toBe(8);
+    expect(one.every((t) => t.startsWith('s'))).toBe(true);
+    expect(await suggest('shi')).toContain('shirt');
+    expect(await suggest('Linen  SHI')).toContain('linen shirt');
+    // Commonest first: the counts never rise down the list.
+    const { suggestions } = await ok(
+      'suggest',
+      client().GET('/v1/products/suggest', { params: { query: { q: 'c' } } }),
+    );
+    const counts = suggestions.map((s) => s.products);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    // A new product's word is suggested as soon as it is written (the lexicon is kept by the write path).
+    const word = uniqueWord('ac');
+    await insertProduct({ title: `${word} Kettle` });
+    expect(await suggest(word.slice(0, -2))).toEqual([word]);
+    expect(await suggest('qqqqzzzz')).toEqual([]);
+  });
+
+  it('answers with an ETag and 304, and refuses bad input with 400', async () => {
+    const first = await api('/v1/products/suggest?q=lin');
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await api('/v1/products/suggest?q=lin', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    for (const path of [
+      '/v1/products/suggest',
+      '/v1/products/suggest?q=',
+      `/v1/products/suggest?q=${'a'.repeat(65)}`,
+      '/v1/products/suggest?q=sh%25',
+      '/v1/products/suggest?q=sh&limit=3',
+    ]) {
+      const res = await api(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.code, path).toBe('VALIDATION_FAILED');
+    }
   });
 });
 

@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { productSorts } from '../../../lib/catalog/schemas';
 import { AppError } from '../../../lib/errors';
 import { type CursorData, decodeCursor, encodeCursor } from './cursor';
+import { type RankTier, relevanceKey } from './relevance';
 
 const ID = '0b6f1c2e-3d4a-4b5c-8d9e-0f1a2b3c4d5e';
 
-/** Keys as the catalog writes them: Postgres timestamps, int4 prices, `real` ranks as text. */
+/** Keys as the catalog writes them: Postgres timestamps, int4 prices, relevance keys (tier and rank). */
 const timestampKey = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T23:59:59Z'), noInvalidDate: true })
   .chain((d) =>
@@ -27,7 +28,12 @@ const cursorData: fc.Arbitrary<CursorData> = fc.oneof(
   }),
   fc.record({
     sort: fc.constant('relevance' as const),
-    key: fc.tuple(fc.constantFrom('0', '0.1', '0.0607927', '1e-20', '3.5e+2'), fc.uuid()),
+    key: fc.tuple(
+      fc
+        .tuple(fc.constantFrom<RankTier>(1, 2, 3), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
+        .map(([t, r]) => relevanceKey(t, r)),
+      fc.uuid(),
+    ),
     filter: fc.string({ unit: 'grapheme' }),
   }),
 );
@@ -79,8 +85,11 @@ describe('cursors', () => {
     ['a day that does not exist', 'newest', ['2025-02-30 10:00:00+00', ID]],
     ['an hour that does not exist', 'newest', ['2025-02-03 24:00:00+00', ID]],
     ['a timestamp with SQL in it', 'newest', ["2025-02-03 10:00:00+00'; drop table products;--", ID]],
-    ['a rank that is not a number', 'relevance', ['NaN', ID]],
-    ['a rank a real cannot hold', 'relevance', ['1e39', ID]],
+    ['a relevance key as text', 'relevance', ['4294967296', ID]],
+    ['an old cursor’s ts_rank_cd value', 'relevance', ['0.0607927', ID]],
+    ['a relevance key without a tier', 'relevance', [2 ** 31 - 1, ID]],
+    ['a relevance key past the top tier', 'relevance', [4 * 2 ** 31, ID]],
+    ['a fractional relevance key', 'relevance', [2 ** 31 + 0.5, ID]],
     ['an id that is not a uuid', 'price_asc', [1999, 'not-a-uuid']],
     ['a key of one element', 'price_asc', [1999]],
   ] as const)('refuse a forged key: %s', (_why, sort, key) => {

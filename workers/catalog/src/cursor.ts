@@ -3,10 +3,11 @@
 
 import type { ProductSort } from '../../../lib/catalog/schemas';
 import { AppError } from '../../../lib/errors';
+import { tierOf } from './relevance';
 
 export interface CursorData {
   sort: ProductSort;
-  /** The last row's sort key: [createdAt, id] | [priceAmount, id] | [rank, id] | [units sold, id]. */
+  /** The last row's sort key: [createdAt, id] | [priceAmount, id] | [relevance key, id] | [units sold, id]. */
   key: [string | number, string];
   filter: string;
 }
@@ -23,8 +24,9 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const timestamp = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d{1,6})?(?:[+-](\d\d)(?::?(\d\d))?|Z)$/;
 
 /**
- * A key Postgres will accept in the keyset comparison: a real calendar timestamp, an int4 price or units, or a rank
- * that fits a `real`. A forged cursor must get a 400 here, not a cast error (500) in the database.
+ * A key Postgres will accept in the keyset comparison: a real calendar timestamp, an int4 price or units, or a
+ * relevance key (./relevance.ts: a tier and an int4 rank). A forged cursor must get a 400 here, not a cast error
+ * (500) in the database. (A cursor from before the relevance keys, a `ts_rank_cd` value as text, is refused.)
  */
 function validKey(sort: ProductSort, value: unknown): boolean {
   if (sort === 'newest') {
@@ -38,11 +40,7 @@ function validKey(sort: ProductSort, value: unknown): boolean {
       y! >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d;
     return calendar && h! < 24 && mi! < 60 && s! < 60 && offH <= 15 && offM < 60;
   }
-  if (sort === 'relevance') {
-    if (typeof value !== 'string' || !/^[0-9.eE+-]{1,32}$/.test(value)) return false;
-    const n = Number(value);
-    return Number.isFinite(n) && (n === 0 || (Math.abs(n) >= 1e-30 && Math.abs(n) <= 1e30));
-  }
+  if (sort === 'relevance') return typeof value === 'number' && tierOf(value) !== null;
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2_147_483_647;
 }
 

@@ -2,7 +2,7 @@
 // replica of the request's region (lib/db/replicas.ts) and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { readGeneration } from '../../../lib/catalog/generation';
-import { ProductListQuery, SkuList, SlugParam } from '../../../lib/catalog/schemas';
+import { ProductListQuery, SkuList, SlugParam, SuggestQuery } from '../../../lib/catalog/schemas';
 import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
@@ -18,6 +18,7 @@ import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
 import { catalogHealth } from './health';
 import { categoryTree, effectiveSort, getProduct, listProducts, type Reader, variantsBySku } from './products.repo';
+import { suggest } from './suggest';
 
 // Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS). What each replica has replayed is
 // remembered by lib/db/replicas.ts, so the catch-up check runs once per generation and replica, not per miss.
@@ -163,6 +164,16 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         throw mapDbError(err);
       }
     });
+  }
+
+  /** GET /v1/products/suggest: autocomplete of the last typed word (./suggest.ts), cached like every read. */
+  async suggest(input: unknown): Promise<CatalogResult> {
+    const parsed = SuggestQuery.safeParse(input);
+    if (!parsed.success) {
+      return failure(new AppError('VALIDATION_FAILED', 'Invalid suggest query.', { details: parsed.error.issues }));
+    }
+    const { q } = parsed.data;
+    return this.cached(`/suggest?${new URLSearchParams({ q })}`, async (db) => ({ suggestions: await suggest(db, q) }));
   }
 
   async listCategories(): Promise<CatalogResult> {

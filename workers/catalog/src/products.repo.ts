@@ -1,12 +1,22 @@
 // Catalog queries. Lists use keyset pagination (stable under inserts) over indexed sort keys;
-// search is Postgres full-text (websearch syntax, English stemming) ranked by ts_rank_cd, with typo tolerance.
+// search is Postgres full-text (websearch syntax, English stemming) ranked by match tier and each product's static
+// rank (./relevance.ts), with typo tolerance.
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { categories, orderLines, orders, products, productVariants, searchWords } from '../../../db/schema';
+import {
+  categories,
+  orderLines,
+  orders,
+  productRanks,
+  products,
+  productVariants,
+  searchWords,
+} from '../../../db/schema';
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
+import { RANK_TIERS, type RankTier, relevanceKey, tierOf } from './relevance';
 import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -104,28 +114,21 @@ type ProductSummaryRow = {
 async function searchPage(db: Reader, query: ProductListQuery, q: string | undefined): Promise<ProductPage> {
   const sort = effectiveSort(query);
   const filter = filterFingerprint(query);
+  if (sort === 'relevance' && q) return relevancePage(db, query, q, filter);
   const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
-  const rank = tsq ? sql<string>`ts_rank_cd(${products.search}, ${tsq})::text` : sql<string>`'0'`;
 
   const sold = sort === 'trending' ? soldRecently(db) : undefined;
   const units = sold ? sql<number>`${sold.units}` : sql<number>`0`;
 
   const where: SQL[] = [eq(products.status, 'published')];
   if (tsq) where.push(sql`${products.search} @@ ${tsq}`);
-  if (query.category) {
-    const root = sql`(select path from ${categories} where slug = ${query.category})`;
-    where.push(sql`(${categories.path} = ${root} or ${categories.path} like ${root} || '/%')`);
-  }
+  if (query.category) where.push(inCategory(query.category));
   if (query.cursor) {
     const { key } = decodeCursor(query.cursor, { sort, filter });
     const [k, id] = key;
     if (sort === 'newest') where.push(sql`(${products.createdAt}, ${products.id}) < (${k}::timestamptz, ${id}::uuid)`);
     if (sort === 'price_asc') where.push(sql`(${products.priceAmount}, ${products.id}) > (${k}::int, ${id}::uuid)`);
     if (sort === 'price_desc') where.push(sql`(${products.priceAmount}, ${products.id}) < (${k}::int, ${id}::uuid)`);
-    if (sort === 'relevance' && tsq) {
-      const r = sql`ts_rank_cd(${products.search}, ${tsq})`;
-      where.push(sql`(${r} < ${k}::real or (${r} = ${k}::real and ${products.id} > ${id}::uuid))`);
-    }
     if (sort === 'trending')
       where.push(sql`(${units} < ${k}::int or (${units} = ${k}::int and ${products.id} > ${id}::uuid))`);
   }
@@ -136,9 +139,7 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
         ? [asc(products.priceAmount), asc(products.id)]
         : sort === 'price_desc'
           ? [desc(products.priceAmount), desc(products.id)]
-          : sort === 'trending'
-            ? [sql`${units} desc`, asc(products.id)]
-            : [sql`ts_rank_cd(${products.search}, ${tsq}) desc`, asc(products.id)];
+          : [sql`${units} desc`, asc(products.id)];
 
   const base = db
     .select({
@@ -153,7 +154,6 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
       categorySlug: categories.slug,
       categoryName: categories.name,
       categoryPath: categories.path,
-      rank,
       units,
     })
     .from(products)
@@ -171,32 +171,86 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
       ? encodeCursor({
           sort,
           filter,
-          key: [
-            sort === 'newest'
-              ? last.createdAt
-              : sort === 'relevance'
-                ? last.rank
-                : sort === 'trending'
-                  ? last.units
-                  : last.priceAmount,
-            last.id,
-          ],
+          key: [sort === 'newest' ? last.createdAt : sort === 'trending' ? last.units : last.priceAmount, last.id],
         })
       : null;
+  return { items: page.map(summary), nextCursor };
+}
 
+const inCategory = (slug: string) => {
+  const root = sql`(select path from ${categories} where slug = ${slug})`;
+  return sql`(${categories.path} = ${root} or ${categories.path} like ${root} || '/%')`;
+};
+
+type ListRow = {
+  id: string;
+  slug: string;
+  title: string;
+  brand: string;
+  priceAmount: number;
+  currency: string;
+  image: string | null;
+  createdAt: string;
+  categorySlug: string;
+  categoryName: string;
+  categoryPath: string;
+};
+
+function summary(r: ListRow): ProductSummaryRow {
   return {
-    items: page.map((r) => ({
-      id: r.id,
-      slug: r.slug,
-      title: r.title,
-      brand: r.brand,
-      category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
-      price: { amount: r.priceAmount, currency: r.currency },
-      image: r.image,
-      createdAt: isoFromPostgres(r.createdAt),
-    })),
-    nextCursor,
+    id: r.id,
+    slug: r.slug,
+    title: r.title,
+    brand: r.brand,
+    category: { slug: r.categorySlug, name: r.categoryName, path: r.categoryPath },
+    price: { amount: r.priceAmount, currency: r.currency },
+    image: r.image,
+    createdAt: isoFromPostgres(r.createdAt),
   };
+}
+
+/**
+ * A page of `sort=relevance`: by match tier (title, then brand, then description only), then the product's static
+ * rank (in stock, then units sold; `product_ranks`), then id, all descending. One branch per tier, each walking
+ * `product_ranks_rank_idx` in rank order (or, for a rare word, the planner's GIN bitmap and a top-N sort) and
+ * stopping at a page; the branches are concatenated in tier order under one LIMIT, so Postgres's Append runs a
+ * lower tier only when the higher ones did not fill the page. A common word's first page therefore costs about a
+ * page of rows, not all its matches. The key is one integer (tier and rank), so keyset paging is exact.
+ */
+async function relevancePage(db: Reader, query: ProductListQuery, q: string, filter: string): Promise<ProductPage> {
+  const tsq = sql`websearch_to_tsquery('english', ${q})`;
+  const after = query.cursor ? decodeCursor(query.cursor, { sort: 'relevance', filter }).key : undefined;
+  const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
+  const take = query.limit + 1;
+  const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
+    const where: SQL[] = [sql`p.status = 'published'`, sql`p.search @@ ${tsq}`, ...t.match(sql`p.search`, tsq)];
+    if (query.category) where.push(inCategory(query.category));
+    if (after && from && t.tier === from.tier)
+      where.push(sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`);
+    return sql`(select p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount", p.currency,
+        p.images->>0 as image, p.created_at::text as "createdAt", ${categories.slug} as "categorySlug",
+        ${categories.name} as "categoryName", ${categories.path} as "categoryPath", ${t.tier}::int as tier, r.rank
+      from ${productRanks} r join ${products} p on p.id = r.product_id
+        join ${categories} on ${categories.id} = p.category_id
+      where ${and(...where)}
+      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})`;
+  });
+  if (branches.length === 0) return { items: [], nextCursor: null };
+  const result = await db.execute<ListRow & { tier: number; rank: number }>(
+    sql`select * from (${sql.join(branches, sql` union all `)}) ranked limit ${take}`,
+  );
+  // Postgres's (non-parallel) Append runs its branches in the order written, which is what makes the LIMIT stop
+  // early and pick the right rows; the page is sorted again by its key all the same (it costs nothing).
+  const rows = [...result.rows].sort(
+    (a, b) => b.tier - a.tier || b.rank - a.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor({ sort: 'relevance', filter, key: [relevanceKey(last.tier as RankTier, last.rank), last.id] })
+      : null;
+  return { items: page.map(summary), nextCursor };
 }
 
 interface VariantRow {

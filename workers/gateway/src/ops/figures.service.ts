@@ -134,7 +134,7 @@ export function journeysOf(c: FiguresConfig): (JourneySpec & { availability: num
   return [
     {
       name: 'catalog read',
-      routes: ['GET /v1/products', 'GET /v1/products/:slug', 'GET /v1/categories'],
+      routes: ['GET /v1/products', 'GET /v1/products/suggest', 'GET /v1/products/:slug', 'GET /v1/categories'],
       latencyMs: c.SLO_CATALOG_LATENCY_MS,
       availability: pct(c.SLO_CATALOG_AVAILABILITY),
       latency: pct(c.SLO_CATALOG_LATENCY),

@@ -2,7 +2,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ifNoneMatchMatches } from '../../../../lib/catalog/etag';
-import { CategoryTree, ProductDetail, ProductList, ProductListQuery, SlugParam } from '../../../../lib/catalog/schemas';
+import {
+  CategoryTree,
+  ProductDetail,
+  ProductList,
+  ProductListQuery,
+  SlugParam,
+  Suggestions,
+  SuggestQuery,
+} from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
@@ -102,6 +110,27 @@ catalogRoutes.openapi(
     },
   }),
   async (c) => (await answer(c, () => traced(c.env.CATALOG).listProducts(c.req.valid('query')))) as never,
+);
+
+// Before /products/{slug}, which would otherwise take `suggest` for a slug.
+catalogRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/products/suggest',
+    tags: ['Catalog'],
+    summary: 'Autocomplete what a shopper is typing',
+    description:
+      'Up to 8 completions of the last word of `q` from the words of product titles and brands, the words most ' +
+      'products use first; the words before it are kept as typed (`linen sh` → `linen shirt`). Cached like every ' +
+      'catalog read, with an `ETag`.',
+    request: { query: SuggestQuery },
+    responses: {
+      200: { description: 'Completions, best first', headers: cacheHeaders, ...json(Suggestions, example.suggestions) },
+      ...notModified,
+      ...errors,
+    },
+  }),
+  async (c) => (await answer(c, () => traced(c.env.CATALOG).suggest(c.req.valid('query')))) as never,
 );
 
 catalogRoutes.openapi(

@@ -3,7 +3,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { LoginBody, Session } from '../../../../lib/auth/schemas';
 import type { AddItemBody, CartView } from '../../../../lib/cart/schemas';
-import type { CategoryTree, ProductDetail, ProductList } from '../../../../lib/catalog/schemas';
+import type { CategoryTree, ProductDetail, ProductList, Suggestions } from '../../../../lib/catalog/schemas';
 import type {
   CheckoutAccepted,
   CheckoutBody,
@@ -39,6 +39,14 @@ export const productDetail: In<typeof ProductDetail> = {
   images: [summary.image],
   updatedAt: '2026-11-28T16:03:10.007Z',
   variants: [{ sku, title: 'M / Navy', options: { size: 'M', colour: 'Navy' }, price: usd(4900) }],
+};
+
+export const suggestions: In<typeof Suggestions> = {
+  suggestions: [
+    { text: 'linen shirt', products: 412 },
+    { text: 'linen shorts', products: 57 },
+    { text: 'linen shawl', products: 9 },
+  ],
 };
 
 export const categoryTree: In<typeof CategoryTree> = {
