@@ -40,7 +40,7 @@ async function browserWithCart(sku: string, quantity: number) {
 }
 
 describe('account pages in a browser', () => {
-  it('a guest with a cart signs in, sees the merged cart count and their order history', async () => {
+  it('a guest with a cart signs in, sees the merged cart (count and cart page) and their order history', async () => {
     const { email, token } = await customer();
     const sku = await freshSku(10);
     await addToCart(token, sku, 1);
@@ -81,6 +81,13 @@ describe('account pages in a browser', () => {
       expect(nav).toContain('Your account');
       expect(await unlabelled(page)).toEqual([]);
       await shot(page, 'account-home');
+
+      // The cart page shows the merged cart: the guest's 2 units on the account's line for the SKU.
+      await page.goto('/cart');
+      const line = page.locator('div', { has: page.locator('p.sku', { hasText: `SKU ${sku}` }) }).last();
+      expect(await line.locator('input[name="quantity"]').inputValue()).toBe(String(before + 2));
+      expect(await unlabelled(page)).toEqual([]);
+      await shot(page, 'account-merged-cart');
 
       await page.goto('/account/addresses');
       await page.getByLabel('Full name').fill('Ada Shopper');
