@@ -7,6 +7,9 @@ export async function sql<R extends pg.QueryResultRow = any>(
   params: unknown[] = [],
 ): Promise<R[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  // A server stopped by a test (57P01) between this statement's answer and end() must not become an uncaught
+  // 'error' event that kills the test process (as in process.ts); the statement's own failure still rejects.
+  client.on('error', () => {});
   await client.connect();
   try {
     return (await client.query<R>(text, params)).rows;
