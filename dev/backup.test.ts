@@ -32,22 +32,12 @@ import {
 import { firstMissingSegment, startWalShipper, walKey } from './backup/wal';
 import { withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
+import { sql } from './sql';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const key = parseKey(Buffer.alloc(32, 7).toString('base64'));
 const log = (l: string) => console.log(`    ${l}`);
-
-async function sql(url: string, text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000 });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 /** Rewrites a folder store object's file with another body and/or metadata (as damage or an attacker would). */
 function rewriteObject(file: string, edit: (o: { body: Buffer; meta: Record<string, string> }) => typeof o) {

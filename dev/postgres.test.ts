@@ -11,10 +11,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { freePorts, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres.js';
+import { sql } from './sql';
 
 // Also set here so a plain `vitest run dev/postgres.test.ts` gets the long timeouts (first start runs initdb).
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -24,17 +24,6 @@ let P = 0;
 let R = 0;
 const ORPHAN_CHILD = fileURLToPath(new URL('./postgres.orphan-child.ts', import.meta.url));
 const log = (l: string) => console.log(`    ${l}`);
-
-async function sql(url: string, text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 5000 });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 async function eventually(what: string, fn: () => Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;

@@ -6,14 +6,14 @@ export async function sql<R extends pg.QueryResultRow = any>(
   text: string,
   params: unknown[] = [],
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, query_timeout: 10_000 });
   // A server stopped by a test (57P01) between this statement's answer and end() must not become an uncaught
-  // 'error' event that kills the test process (as in process.ts); the statement's own failure still rejects.
+  // 'error' event that kills the test process (as in postgres/process.ts); the statement's own failure still rejects.
   client.on('error', () => {});
-  await client.connect();
   try {
+    await client.connect();
     return (await client.query<R>(text, params)).rows;
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }
