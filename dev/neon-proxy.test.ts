@@ -235,6 +235,23 @@ describe('HTTP /sql (neon())', () => {
     expect((await direct.query('SELECT id FROM items WHERE id = 3')).rowCount).toBe(0);
   });
 
+  it('survives the server ending a checked-out connection (57P01) and keeps answering', async () => {
+    // Postgres stopped (or a backend terminated) while the proxy holds a client out of its pool: the
+    // 'error' event must not go unheard, or it ends the process hosting the proxy (CI's main process).
+    const sql = neon(db.url());
+    for (let i = 0; i < 3; i++) {
+      const err = await sql
+        .transaction([sql`SELECT pg_terminate_backend(pg_backend_pid())`, sql`SELECT 1 AS one`])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NeonDbError);
+      expect(err).toMatchObject({ code: '57P01' });
+      const lone = await sql`SELECT pg_terminate_backend(pg_backend_pid())`.catch((e: unknown) => e);
+      expect(lone).toMatchObject({ code: '57P01' });
+    }
+    await new Promise((r) => setTimeout(r, 200)); // let any late 'error'/'end' events fire
+    expect(await sql`SELECT 2 AS two`).toEqual([{ two: 2 }]);
+  });
+
   it('honours isolation level / read only / deferrable', async () => {
     const sql = neon(db.url());
     const shown = await sql.transaction(

@@ -174,6 +174,14 @@ export function createSqlHandler(log: (line: string) => void) {
       return errorResponse(e, true);
     }
     let broken: Error | boolean = false;
+    // pg-pool takes its idle listener off a checked-out client: a server stopped between two statements
+    // (57P01, "terminating connection due to administrator command") would otherwise be an unhandled
+    // 'error' event that ends the whole process hosting the proxy (the test run's main process in CI).
+    const onError = (e: Error) => {
+      broken = e;
+      log(`client: error while checked out: ${e.message}`);
+    };
+    client.on('error', onError);
     try {
       if (!Array.isArray(payload.queries)) return { status: 200, body: await runQuery(client, payload, arrayMode) };
       // Batch = one transaction with the requested characteristics, like sql.transaction() on Neon.
@@ -199,6 +207,7 @@ export function createSqlHandler(log: (line: string) => void) {
     } finally {
       // Never pool a connection left inside a transaction (e.g. a lone "BEGIN" sent over HTTP).
       if (!broken && client.getTransactionStatus() !== 'I') broken = true;
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
