@@ -17,7 +17,7 @@ import { assertPortFree, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
 import { sql } from './sql';
-import { projectRoot, startWrangler, workerConfigs } from './stack/wrangler';
+import { projectRoot, startWrangler, type WranglerOptions, workerConfigs } from './stack/wrangler';
 import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
 
@@ -107,6 +107,10 @@ export interface Stack {
   accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
+  /** Chaos: kills wrangler and workerd at once (SIGKILL; the requests in flight are lost). */
+  crashWorkers(): Promise<void>;
+  /** Starts wrangler and workerd again on the same ports and state; resolves once the gateway answers. */
+  startWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -236,7 +240,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
     Object.assign(gatewayVars, opts.gatewayVars);
     log(`workers under wrangler dev (workerd): gateway, catalog, admin, cart, checkout`);
-    const wrangler = await startWrangler({
+    const wranglerOptions: WranglerOptions = {
       dataRoot,
       ports,
       secrets: dbSecrets,
@@ -255,7 +259,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       notificationsMaxRetries: opts.notificationsMaxRetries,
       logLevel: opts.logLevel,
       output: opts.wranglerOutput,
-    });
+    };
+    let wrangler = await startWrangler(wranglerOptions);
     cleanups.push(() => wrangler.stop());
     const url = wrangler.url;
     const wranglerLog = wrangler.log;
@@ -272,6 +277,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       accounts: devAccounts,
       dataRoot,
       wranglerLog,
+      async crashWorkers() {
+        log('workers: crashing wrangler and workerd (SIGKILL)');
+        await wrangler.crash();
+      },
+      async startWorkers() {
+        log('workers: starting wrangler and workerd again');
+        await wrangler.crash(); // nothing when it is gone already; never two on one port
+        wrangler = await startWrangler(wranglerOptions);
+      },
       stop,
     };
   } catch (err) {
