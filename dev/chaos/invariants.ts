@@ -4,7 +4,7 @@
 import Stripe from 'stripe';
 import { createStorefrontClient, type Schemas } from '../../lib/client';
 import { sql } from '../sql';
-import type { Workload } from './workload';
+import { refresh, type Session, type Workload } from './workload';
 
 export interface InvariantContext {
   url: string;
@@ -15,8 +15,6 @@ export interface InvariantContext {
   /** The client address the checks read from (one of the benchmarking range). */
   address: string;
   settleMs: number;
-  /** Units of each SKU sold by the earlier windows (their orders are not this window's). */
-  soldBefore: Map<string, number>;
   log: (line: string) => void;
 }
 
@@ -40,9 +38,9 @@ const CHARGED = new Set<Order['status']>(['paid', 'fulfilled', 'refunded']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every order each shopper has, as its OrdersDO answers (paged). */
-async function ordersOf(ctx: InvariantContext, token: string): Promise<Order[] | undefined> {
+async function ordersOf(ctx: InvariantContext, session: Session, again = true): Promise<Order[] | undefined> {
   const api = createStorefrontClient(ctx.url, {
-    token,
+    token: session.accessToken,
     timeoutMs: 10_000,
     headers: { 'cf-connecting-ip': ctx.address },
   });
@@ -50,6 +48,8 @@ async function ordersOf(ctx: InvariantContext, token: string): Promise<Order[] |
   let cursor: string | undefined;
   for (let page = 0; page < 50; page++) {
     const r = await api.GET('/v1/orders', { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } });
+    if (r.response.status === 401 && again && page === 0 && (await refresh(ctx.url, ctx.address, session)))
+      return ordersOf(ctx, session, false);
     if (!r.data) return undefined;
     all.push(...r.data.orders);
     if (!r.data.nextCursor) return all;
@@ -78,7 +78,7 @@ async function intentsFor(ctx: InvariantContext, orderIds: Set<string>): Promise
 export async function checkInvariants(
   ctx: InvariantContext,
   w: Workload,
-): Promise<{ checks: Check[]; settledMs: number; soldBySku: Map<string, number> }> {
+): Promise<{ checks: Check[]; settledMs: number }> {
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   const accepted = [...w.accepted.values()];
@@ -99,8 +99,8 @@ export async function checkInvariants(
   for (;;) {
     orders = [];
     unreadable = 0;
-    for (const token of w.tokens) {
-      const mine = await ordersOf(ctx, token).catch(() => undefined);
+    for (const session of w.sessions) {
+      const mine = await ordersOf(ctx, session).catch(() => undefined);
       if (mine) orders.push(...mine);
       else unreadable++;
     }
@@ -170,7 +170,6 @@ export async function checkInvariants(
   let oversold = 0;
   let held = 0;
   let soldMismatch = 0;
-  const soldBySku = new Map<string, number>();
   for (const sku of ctx.skus) {
     const r = await anonymous.GET('/v1/inventory/{sku}', { params: { path: { sku } } }).catch(() => undefined);
     if (!r?.data) {
@@ -179,13 +178,10 @@ export async function checkInvariants(
       continue;
     }
     const level = r.data;
-    const units =
-      (ctx.soldBefore.get(sku) ?? 0) +
-      orders
-        .filter((o) => CHARGED.has(o.status))
-        .flatMap((o) => o.lines.filter((l) => l.sku === sku))
-        .reduce((n, l) => n + l.quantity, 0);
-    soldBySku.set(sku, units);
+    const units = orders
+      .filter((o) => CHARGED.has(o.status))
+      .flatMap((o) => o.lines.filter((l) => l.sku === sku))
+      .reduce((n, l) => n + l.quantity, 0);
     if (level.held + level.sold > level.onHand) oversold++;
     if (level.sold !== units) soldMismatch++;
     held += level.held;
@@ -193,5 +189,5 @@ export async function checkInvariants(
   }
   check('no oversell', oversold === 0 && soldMismatch === 0, stock.join('; '));
   check('holds released', held === 0 && open.length === 0, `${held} units still held`);
-  return { checks, settledMs, soldBySku };
+  return { checks, settledMs };
 }

@@ -82,7 +82,7 @@ function healthSampler(url: string, address: string) {
 }
 
 /** A product of this run with two SKUs, `units` on hand each (SQL for the product, the admin API for stock). */
-async function saleSkus(o: ChaosOptions, runId: string): Promise<string[]> {
+async function saleSkus(o: ChaosOptions, runId: string) {
   const slug = `chaos-${runId}`;
   const skus = [`CHAOS-${runId}-A`.toUpperCase(), `CHAOS-${runId}-B`.toUpperCase()];
   const [row] = await sql<{ id: string }>(
@@ -110,20 +110,26 @@ async function saleSkus(o: ChaosOptions, runId: string): Promise<string[]> {
     timeoutMs: 15_000,
     headers: { 'cf-connecting-ip': `${o.addressPrefix}:ffff::1` },
   });
-  for (const sku of skus) {
-    const put = await merchant.PUT('/v1/admin/inventory/{sku}', {
-      params: { path: { sku } },
-      body: { onHand: o.units, reason: 'chaos suite stock' },
-    });
-    if (!put.data) throw new Error(`chaos: stock for ${sku}: ${put.response.status} ${JSON.stringify(put.error)}`);
-  }
-  return skus;
+  // Each fault's window gets `units` more of each SKU, so every window sells out some and none starts sold out.
+  const restock = async () => {
+    for (const sku of skus) {
+      const level = await merchant.GET('/v1/inventory/{sku}', { params: { path: { sku } } });
+      const onHand = (level.data ? level.data.sold + level.data.held : 0) + o.units;
+      const put = await merchant.PUT('/v1/admin/inventory/{sku}', {
+        params: { path: { sku } },
+        body: { onHand, reason: 'chaos suite stock for the next fault' },
+      });
+      if (!put.data) throw new Error(`chaos: stock for ${sku}: ${put.response.status} ${JSON.stringify(put.error)}`);
+    }
+  };
+  await restock();
+  return { skus, restock };
 }
 
 export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const deadline = Date.now() + o.deadlineMs;
-  const skus = await saleSkus(o, runId);
+  const { skus, restock } = await saleSkus(o, runId);
   o.log(`chaos: SKUs ${skus.join(', ')}, ${o.units} units each; ${o.shoppers} shoppers`);
   const workload = new Workload({
     url: o.url,
@@ -136,7 +142,6 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
   const address = `${o.addressPrefix}:fffe::1`;
   const health = healthSampler(o.url, address);
   const reports: FaultReport[] = [];
-  let soldBefore = new Map<string, number>();
   try {
     workload.start();
     await sleep(o.warmupMs);
@@ -188,7 +193,7 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
       const tally = workload.takeTally();
       // The invariants are checked with the workload at rest, then it runs again for the next fault.
       await workload.stop();
-      const { checks, settledMs, soldBySku } = await checkInvariants(
+      const { checks, settledMs } = await checkInvariants(
         {
           url: o.url,
           primaryUrl: o.primaryUrl,
@@ -197,7 +202,6 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
           skus,
           address,
           settleMs: o.settleMs,
-          soldBefore,
           log: o.log,
         },
         workload,
@@ -220,7 +224,7 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
       };
       reports.push(report);
       o.log(formatReport(report));
-      soldBefore = soldBySku;
+      await restock();
       workload.start();
     }
   } finally {

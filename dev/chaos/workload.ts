@@ -9,10 +9,15 @@ export type Kind = (typeof KINDS)[number];
 /** Answers per kind and status ("0": no answer: refused connection, reset, timeout). */
 export type Tally = Record<Kind, Record<string, number>>;
 
+/** A shopper's guest session; refreshed in place when its access token has expired. */
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+}
+
 export interface Accepted {
   key: string;
   orderId: string;
-  token: string;
   sku: string;
 }
 
@@ -47,14 +52,16 @@ export const checkoutBody: Schemas['CheckoutRequest'] = {
 };
 
 export class Workload {
-  /** Accepted orders by Idempotency-Key. */
+  /** Accepted orders by Idempotency-Key, over the whole run. */
   readonly accepted = new Map<string, Accepted>();
   /** Keys answered with two different orders (must stay empty). */
   readonly keyConflicts: string[] = [];
-  /** Every guest token the shoppers held (their orders are looked up by owner). */
-  readonly tokens = new Set<string>();
-  /** Shopper checkouts still without a definite answer when the workload stopped (resolved by drain()). */
+  /** Every guest session the shoppers held (their orders are looked up through them). */
+  readonly sessions: Session[] = [];
+  /** Shopper checkouts still without a definite answer when the workload last stopped (after the drain). */
   pendingKeys = 0;
+  /** Each shopper's session, kept from one window to the next (guest creation is rate limited per address). */
+  private current: (Session | undefined)[] = [];
   private tally = emptyTally();
   private lastDefinite = 0;
   private stopping = false;
@@ -84,11 +91,8 @@ export class Workload {
     return this.lastDefinite;
   }
 
-  /** Starts a window of shoppers, each a new guest; the accepted orders and tokens are this window's. */
+  /** Starts (again) the shoppers, each with the session it had. */
   start(): void {
-    this.accepted.clear();
-    this.keyConflicts.length = 0;
-    this.tokens.clear();
     this.pendingKeys = 0;
     this.stopping = false;
     this.draining = false;
@@ -138,31 +142,36 @@ export class Workload {
   private async shopper(n: number): Promise<void> {
     const ip = `${this.opts.addressPrefix}:${n.toString(16)}::1`;
     const anonymous = this.api(ip);
-    let token: string | undefined;
     let pending: { key: string; sku: string } | undefined;
     let round = 0;
     while (!this.stopping || (pending && this.draining)) {
       round++;
       if (!pending) {
-        await this.count('browse', () =>
+        const browse = await this.count('browse', () =>
           anonymous.GET('/v1/products', { params: { query: { limit: 12, sort: round % 2 ? 'newest' : 'price_asc' } } }),
         );
+        if (browse.status === 0) {
+          await sleep(250); // nobody answers (the workers are down): do not spin
+          continue;
+        }
         const q = this.opts.words[(n + round) % this.opts.words.length]!;
         await this.count('search', () => anonymous.GET('/v1/products', { params: { query: { q, limit: 12 } } }));
-        if (!token) {
+        if (!this.current[n]) {
           const g = await this.count('guest', () => anonymous.POST('/v1/auth/guest'));
           if (!g.data) {
             await sleep(Math.min(2000, (g.retryAfter ?? 0.5) * 1000));
             continue;
           }
-          token = g.data.accessToken;
-          this.tokens.add(token);
+          const session = { accessToken: g.data.accessToken, refreshToken: g.data.refreshToken };
+          this.current[n] = session;
+          this.sessions.push(session);
         }
+        const session = this.current[n]!;
         const sku = this.opts.skus[(n + round) % this.opts.skus.length]!;
         const add = await this.count('cart', () =>
-          this.api(ip, token).POST('/v1/cart/items', { body: { sku, quantity: 1 } }),
+          this.api(ip, session.accessToken).POST('/v1/cart/items', { body: { sku, quantity: 1 } }),
         );
-        if (add.status === 401) token = undefined;
+        if (add.status === 401 && !(await refresh(this.opts.url, ip, session))) this.current[n] = undefined;
         if (!add.data) {
           if (add.status >= 400 && add.status < 500 && add.status !== 429 && add.status !== 401)
             this.note(`cart: ${add.status} ${add.code ?? ''}`);
@@ -172,6 +181,7 @@ export class Workload {
         pending = { key: crypto.randomUUID(), sku };
       }
       const { key, sku } = pending;
+      const token = this.current[n]?.accessToken;
       const res = await this.count('checkout', () =>
         this.api(ip, token).POST('/v1/checkout', {
           params: { header: { 'idempotency-key': key } },
@@ -187,11 +197,13 @@ export class Workload {
         this.lastDefinite = Date.now();
         const seen = this.accepted.get(key);
         if (seen && seen.orderId !== res.data.orderId) this.keyConflicts.push(key);
-        else this.accepted.set(key, { key, orderId: res.data.orderId, token: token!, sku });
+        else this.accepted.set(key, { key, orderId: res.data.orderId, sku });
       } else {
         if (res.status === 409 && res.code === 'OUT_OF_STOCK') this.lastDefinite = Date.now();
         else this.note(`checkout: ${res.status} ${res.code ?? ''}`);
-        if (res.status === 401) token = undefined;
+        if (res.status === 401) {
+          if (!this.current[n] || !(await refresh(this.opts.url, ip, this.current[n]!))) this.current[n] = undefined;
+        }
         // The line stays in the cart after a refusal: take it out, so the next round's cart holds one unit.
         else
           await this.count('cart', () =>
@@ -201,5 +213,21 @@ export class Workload {
       await sleep(50 + Math.random() * 150);
     }
     if (pending) this.pendingKeys++;
+  }
+}
+
+/** Trades a session's refresh token for new tokens, in place; false when refused (then a new guest is made). */
+export async function refresh(url: string, ip: string, session: Session): Promise<boolean> {
+  try {
+    const r = await createStorefrontClient(url, { timeoutMs: 10_000, headers: { 'cf-connecting-ip': ip } }).POST(
+      '/v1/auth/refresh',
+      { body: { refreshToken: session.refreshToken } },
+    );
+    if (!r.data) return false;
+    session.accessToken = r.data.accessToken;
+    session.refreshToken = r.data.refreshToken;
+    return true;
+  } catch {
+    return false;
   }
 }
