@@ -1,7 +1,7 @@
 // `npm run chaos`: the chaos suite against a local stack of its own (its own ports and data under .data/chaos).
 // A mixed workload (browse, search, cart, checkout, and Stripe's webhooks) runs while each fault is injected in
 // turn: the Postgres primary hung (SIGSTOP) and killed, a replica killed, Stripe 2 s late and answering 500s,
-// Redis down, wrangler/workerd killed in the middle of checkouts (clients send again with the same keys). Per
+// Redis down, 400 ms added between the workers and the primary (dev/fault-proxy.ts), wrangler/workerd killed in the middle of checkouts (clients send again with the same keys). Per
 // fault it prints the answers by status, the time to detect and to recover, and whether every invariant held
 // (dev/chaos/invariants.ts); it exits 1 when one broke. Knobs: CHAOS_FAULTS (comma-separated names; all when
 // unset), CHAOS_FAULT_SECONDS (8), CHAOS_SHOPPERS (12), CHAOS_UNITS (40 per SKU), CHAOS_DEADLINE_SECONDS (900).
@@ -23,6 +23,7 @@ async function main(): Promise<number> {
   const stack = await startStackOnFreePorts({
     dataRoot: path.join(projectRoot, '.data', 'chaos'),
     logLevel: 'warn',
+    dbFaultProxy: true,
     log: (l) => log(`[stack] ${l}`),
   });
   const stop = () => void stack.stop().finally(() => process.exit(130));
@@ -46,11 +47,13 @@ async function main(): Promise<number> {
           });
           if (!res.ok) throw new Error(`stripe faults: ${res.status}`);
         },
+        postgresLatency: async (ms) => stack.dbFaultProxy!.setDelay(ms),
         crashWorkers: () => stack.crashWorkers(),
         startWorkers: () => stack.startWorkers(),
       },
       faults,
       hasRedis: stack.redis !== undefined,
+      hasDbFaultProxy: stack.dbFaultProxy !== undefined,
       shoppers: num('CHAOS_SHOPPERS', 12),
       units: num('CHAOS_UNITS', 40),
       faultMs: num('CHAOS_FAULT_SECONDS', 8) * 1000,

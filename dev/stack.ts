@@ -10,6 +10,7 @@ import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { WEBHOOK_EVENTS } from '../lib/payments/events';
 import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
 import { type BackupAgent, type BackupSettings, startBackupAgent } from './backup/agent';
+import { type FaultProxy, startFaultProxy } from './fault-proxy';
 import { devSigningKey } from './keys';
 import { startMailSink } from './mail-sink';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
@@ -88,6 +89,11 @@ export interface StackOptions {
   stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
   /** Products in the seed (default: SEED_PRODUCTS from the environment, else 1,200: db/seed.ts). */
   seedProducts?: number;
+  /**
+   * The workers reach the primary through a fault-injecting TCP proxy (dev/fault-proxy.ts) whose delay the caller
+   * sets (`npm run chaos`); migrations, the seed and the tools' own connections still go straight to it.
+   */
+  dbFaultProxy?: boolean;
 }
 
 export interface Stack {
@@ -96,6 +102,8 @@ export interface Stack {
   pg: PgCluster;
   /** Present with `backups`: the WAL shipper and the base backup schedule. */
   backups?: BackupAgent;
+  /** Present with `dbFaultProxy`: the proxy between the workers and the primary. */
+  dbFaultProxy?: FaultProxy;
   /** Present when rate limits run on Upstash (the local bridge to redis-server). */
   redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
   upstashUrl?: string;
@@ -190,8 +198,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const mailSink = await startMailSink({ port: ports.mailSink });
     cleanups.push(() => mailSink.stop());
 
+    let dbFaultProxy: FaultProxy | undefined;
+    let workersPrimaryUrl = pg.primaryUrl;
+    if (opts.dbFaultProxy) {
+      const target = new URL(pg.primaryUrl);
+      dbFaultProxy = await startFaultProxy({ port: 0, targetPort: Number(target.port) });
+      cleanups.push(() => dbFaultProxy!.close());
+      target.port = String(dbFaultProxy.port);
+      workersPrimaryUrl = target.toString();
+      log(
+        `fault proxy (added latency on demand) between the workers and the primary on 127.0.0.1:${dbFaultProxy.port}`,
+      );
+    }
     const dbSecrets = {
-      DATABASE_URL: pg.primaryUrl,
+      DATABASE_URL: workersPrimaryUrl,
       DATABASE_REPLICAS: LOCAL_REGIONS.map((region, i) => `${region}=${pg.replicaUrls[i]}`).join(','),
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
       STRIPE_SECRET_KEY: STRIPE_DEV_SECRET_KEY,
@@ -269,6 +289,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ports,
       pg,
       backups,
+      dbFaultProxy,
       redis,
       upstashUrl,
       stripeUrl: stripe.url,

@@ -13,6 +13,8 @@ export interface ChaosControls {
   startRedis?(): Promise<void>;
   /** The local Stripe's injected faults: added latency and a share of 500s (both 0: none). */
   stripeFaults(delayMs: number, errorRate: number): Promise<void>;
+  /** Added latency between the workers and the primary (absent: the stack has no fault proxy). */
+  postgresLatency?(ms: number): Promise<void>;
   /** SIGKILL to wrangler and workerd at once / start them again on the same ports and state. */
   crashWorkers(): Promise<void>;
   startWorkers(): Promise<void>;
@@ -23,8 +25,10 @@ export interface Fault {
   what: string;
   inject(c: ChaosControls): Promise<void>;
   heal(c: ChaosControls): Promise<void>;
-  /** Needs Redis (skipped, and said so, without it). */
-  needsRedis?: boolean;
+  /** What the stack must have (skipped, and said so, without it). */
+  needs?: 'redis' | 'dbFaultProxy';
+  /** Injected while a checkout is in flight (waits for one, at most 5 s). */
+  duringCheckouts?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,13 +73,21 @@ export const FAULTS: Fault[] = [
   {
     name: 'redis-down',
     what: 'redis-server behind the Upstash bridge stopped (the rate-limit store), then started',
-    needsRedis: true,
+    needs: 'redis',
     inject: (c) => c.stopRedis!(),
     heal: (c) => c.startRedis!(),
   },
   {
+    name: 'postgres-latency',
+    what: 'every packet between the workers and the Postgres primary held 400 ms (the fault proxy)',
+    needs: 'dbFaultProxy',
+    inject: (c) => c.postgresLatency!(400),
+    heal: (c) => c.postgresLatency!(0),
+  },
+  {
     name: 'workers-crashed',
     what: 'wrangler and workerd killed (SIGKILL) in the middle of checkouts, then started again',
+    duringCheckouts: true,
     inject: (c) => c.crashWorkers(),
     heal: (c) => c.startWorkers(),
   },

@@ -19,6 +19,7 @@ export interface ChaosOptions {
   controls: ChaosControls;
   faults: Fault[];
   hasRedis: boolean;
+  hasDbFaultProxy: boolean;
   shoppers: number;
   /** Units on hand per SKU: few enough that the workload sells some out (the oversell check bites). */
   units: number;
@@ -40,6 +41,8 @@ export interface FaultReport {
   /** Answers during the fault and its recovery, by kind and status. */
   tally?: Tally;
   detectMs: number | null;
+  /** From the injection until the heal returned (a restart's own time included). */
+  faultMs?: number;
   recoverMs: number | null;
   settledMs?: number;
   checks: Check[];
@@ -146,11 +149,17 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
     workload.start();
     await sleep(o.warmupMs);
     for (const fault of o.faults) {
-      if (fault.needsRedis && !o.hasRedis) {
+      const missing =
+        fault.needs === 'redis' && !o.hasRedis
+          ? 'no Redis in this stack'
+          : fault.needs === 'dbFaultProxy' && !o.hasDbFaultProxy
+            ? 'no fault proxy before Postgres in this stack'
+            : undefined;
+      if (missing) {
         reports.push({
           fault: fault.name,
           what: fault.what,
-          skipped: 'no Redis in this stack',
+          skipped: missing,
           detectMs: null,
           recoverMs: null,
           checks: [],
@@ -173,11 +182,17 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
       const before = health.latest() ?? 'ok';
       workload.takeTally();
       o.log(`chaos: ${fault.name}: ${fault.what} (health before: ${before})`);
+      if (fault.duringCheckouts) {
+        const until = Date.now() + 5000;
+        while (workload.checkoutsInFlight() === 0 && Date.now() < until) await sleep(10);
+      }
+      const inFlight = workload.checkoutsInFlight();
       const injectedAt = Date.now();
       await fault.inject(o.controls);
       await sleep(o.faultMs);
       await fault.heal(o.controls);
       const healedAt = Date.now();
+      if (fault.duringCheckouts) o.log(`chaos: ${fault.name}: ${inFlight} checkouts were in flight`);
       // Recovered: /health is as it was before the fault, and a checkout got a definite answer since the heal.
       let recoveredAt: number | null = null;
       while (Date.now() - healedAt < o.recoverMs) {
@@ -217,6 +232,7 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
         what: fault.what,
         tally,
         detectMs,
+        faultMs: healedAt - injectedAt,
         recoverMs: recoveredAt === null ? null : recoveredAt - healedAt,
         settledMs,
         checks,
@@ -265,7 +281,7 @@ export function formatReport(r: FaultReport): string {
       )
     : 0;
   return [
-    `chaos: ${r.fault}: ${r.ok ? 'INVARIANTS HELD' : 'INVARIANT BROKEN'}; served ${served}, failed ${failed} (5xx or no answer); detect ${ms(r.detectMs)}, recover ${ms(r.recoverMs)}, settled in ${ms(r.settledMs)}`,
+    `chaos: ${r.fault}: ${r.ok ? 'INVARIANTS HELD' : 'INVARIANT BROKEN'}; served ${served}, failed ${failed} (5xx or no answer); fault lasted ${ms(r.faultMs)}, detect ${ms(r.detectMs)}, recover ${ms(r.recoverMs)}, settled in ${ms(r.settledMs)}`,
     `  answers: ${r.tally ? tallyLine(r.tally) : '-'}`,
     ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
   ].join('\n');

@@ -68,6 +68,7 @@ export class Workload {
   private draining = false;
   private loops: Promise<void>[] = [];
   private notes = new Set<string>();
+  private inFlight = 0;
 
   constructor(private readonly opts: WorkloadOptions) {}
 
@@ -84,6 +85,11 @@ export class Workload {
     const t = this.tally;
     this.tally = emptyTally();
     return t;
+  }
+
+  /** Checkouts sent and not yet answered. */
+  checkoutsInFlight(): number {
+    return this.inFlight;
   }
 
   /** When a checkout last got a definite answer (202, or 409 sold out): the shoppers' path works. */
@@ -182,12 +188,14 @@ export class Workload {
       }
       const { key, sku } = pending;
       const token = this.current[n]?.accessToken;
+      this.inFlight++;
       const res = await this.count('checkout', () =>
         this.api(ip, token).POST('/v1/checkout', {
           params: { header: { 'idempotency-key': key } },
           body: checkoutBody,
         }),
       );
+      this.inFlight--;
       if (retryable(res.status, res.code)) {
         await sleep(Math.min(2000, (res.retryAfter ?? 0.5) * 1000));
         continue;
