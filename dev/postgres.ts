@@ -19,6 +19,7 @@ import {
   PASSWORD,
   prepareOsUser,
   type Server,
+  signalServer,
   startServer,
   stopServer,
   USER,
@@ -52,6 +53,12 @@ export interface PgCluster {
   stopReplica(index?: number): Promise<void>;
   /** Starts replica `index` again (and waits until it streams); a running one is left alone. */
   startReplica(index?: number): Promise<void>;
+  /**
+   * Chaos: `signal` to a server (`primary`, or a replica's index) and its backends. SIGSTOP hangs it (connections
+   * stay open, nothing answers), SIGCONT resumes it, SIGKILL crashes it; startPrimary()/startReplica() then restart
+   * it, with crash recovery. stop() resumes a hung server before it stops it.
+   */
+  signal(server: 'primary' | number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
   /** Both servers down / up again (the "Postgres is down" tests). */
   stopAll(): Promise<void>;
   startAll(): Promise<void>;
@@ -117,11 +124,15 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
   const stop = async (s: Server) => {
     const c = children.get(s);
     children.delete(s);
+    if (c) signalServer(c, 'SIGCONT'); // a hung server (signal()) cannot shut down until it runs again
     if (c) await stopServer(s, c, log);
   };
   // Safety net if the caller exits without stop(): SIGINT = fast shutdown, so the data stays clean.
   const onExit = () => {
-    for (const c of children.values()) c.kill('SIGINT');
+    for (const c of children.values()) {
+      signalServer(c, 'SIGCONT');
+      c.kill('SIGINT');
+    }
   };
   process.on('exit', onExit);
 
@@ -181,6 +192,13 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
     replicaUrls: replicas.map((r) => url(r.port)),
     dataDir,
     stopPrimary: () => stop(primary),
+    signal(server, sig) {
+      const s = server === 'primary' ? primary : nth(server);
+      const c = children.get(s);
+      if (!c) throw new Error(`postgres: ${s.name} is not running`);
+      log(`postgres: ${sig} to ${s.name} (pid ${c.pid}) and its backends`);
+      signalServer(c, sig);
+    },
     stopReplica: (index = 0) => stop(nth(index)),
     async startReplica(index = 0) {
       if (stopped) throw new Error('postgres: cluster was stopped; call startPostgres() again');

@@ -10,6 +10,7 @@ import { devAccounts, seedDevAccounts } from '../db/seed-accounts';
 import { WEBHOOK_EVENTS } from '../lib/payments/events';
 import { ALERT_DEV_WEBHOOK_SECRET, startAlertSink } from './alert-sink';
 import { type BackupAgent, type BackupSettings, startBackupAgent } from './backup/agent';
+import { type FaultProxy, startFaultProxy } from './fault-proxy';
 import { devSigningKey } from './keys';
 import { startMailSink } from './mail-sink';
 import { type NeonProxy, startNeonProxy } from './neon-proxy';
@@ -17,7 +18,7 @@ import { assertPortFree, withFreePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 import { redisAvailable, startRedis } from './redis';
 import { sql } from './sql';
-import { projectRoot, startWrangler, workerConfigs } from './stack/wrangler';
+import { projectRoot, startWrangler, type WranglerOptions, workerConfigs } from './stack/wrangler';
 import { startStripeLocal } from './stripe-local';
 import { startUpstashBridge } from './upstash-bridge';
 
@@ -88,6 +89,11 @@ export interface StackOptions {
   stripeWebhookRetry?: { baseDelayMs: number; maxAttempts: number; timeoutMs: number };
   /** Products in the seed (default: SEED_PRODUCTS from the environment, else 1,200: db/seed.ts). */
   seedProducts?: number;
+  /**
+   * The workers reach the primary through a fault-injecting TCP proxy (dev/fault-proxy.ts) whose delay the caller
+   * sets (`npm run chaos`); migrations, the seed and the tools' own connections still go straight to it.
+   */
+  dbFaultProxy?: boolean;
 }
 
 export interface Stack {
@@ -96,6 +102,8 @@ export interface Stack {
   pg: PgCluster;
   /** Present with `backups`: the WAL shipper and the base backup schedule. */
   backups?: BackupAgent;
+  /** Present with `dbFaultProxy`: the proxy between the workers and the primary. */
+  dbFaultProxy?: FaultProxy;
   /** Present when rate limits run on Upstash (the local bridge to redis-server). */
   redis?: { url: string; stop(): Promise<void>; start(): Promise<void> };
   upstashUrl?: string;
@@ -107,6 +115,10 @@ export interface Stack {
   accounts: typeof devAccounts;
   dataRoot: string;
   wranglerLog: string;
+  /** Chaos: kills wrangler and workerd at once (SIGKILL; the requests in flight are lost). */
+  crashWorkers(): Promise<void>;
+  /** Starts wrangler and workerd again on the same ports and state; resolves once the gateway answers. */
+  startWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -186,8 +198,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const mailSink = await startMailSink({ port: ports.mailSink });
     cleanups.push(() => mailSink.stop());
 
+    let dbFaultProxy: FaultProxy | undefined;
+    let workersPrimaryUrl = pg.primaryUrl;
+    if (opts.dbFaultProxy) {
+      const target = new URL(pg.primaryUrl);
+      dbFaultProxy = await startFaultProxy({ port: 0, targetPort: Number(target.port) });
+      cleanups.push(() => dbFaultProxy!.close());
+      target.port = String(dbFaultProxy.port);
+      workersPrimaryUrl = target.toString();
+      log(
+        `fault proxy (added latency on demand) between the workers and the primary on 127.0.0.1:${dbFaultProxy.port}`,
+      );
+    }
     const dbSecrets = {
-      DATABASE_URL: pg.primaryUrl,
+      DATABASE_URL: workersPrimaryUrl,
       DATABASE_REPLICAS: LOCAL_REGIONS.map((region, i) => `${region}=${pg.replicaUrls[i]}`).join(','),
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
       STRIPE_SECRET_KEY: STRIPE_DEV_SECRET_KEY,
@@ -236,7 +260,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
     Object.assign(gatewayVars, opts.gatewayVars);
     log(`workers under wrangler dev (workerd): gateway, catalog, admin, cart, checkout`);
-    const wrangler = await startWrangler({
+    const wranglerOptions: WranglerOptions = {
       dataRoot,
       ports,
       secrets: dbSecrets,
@@ -255,7 +279,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       notificationsMaxRetries: opts.notificationsMaxRetries,
       logLevel: opts.logLevel,
       output: opts.wranglerOutput,
-    });
+    };
+    let wrangler = await startWrangler(wranglerOptions);
     cleanups.push(() => wrangler.stop());
     const url = wrangler.url;
     const wranglerLog = wrangler.log;
@@ -264,6 +289,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ports,
       pg,
       backups,
+      dbFaultProxy,
       redis,
       upstashUrl,
       stripeUrl: stripe.url,
@@ -272,6 +298,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       accounts: devAccounts,
       dataRoot,
       wranglerLog,
+      async crashWorkers() {
+        log('workers: crashing wrangler and workerd (SIGKILL)');
+        await wrangler.crash();
+      },
+      async startWorkers() {
+        log('workers: starting wrangler and workerd again');
+        await wrangler.crash(); // nothing when it is gone already; never two on one port
+        wrangler = await startWrangler(wranglerOptions);
+      },
       stop,
     };
   } catch (err) {

@@ -19,7 +19,8 @@
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there;
 //    outcome=processing leaves the intent `processing` until a later succeed or fail);
 //    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
-//    (stripe-local/brownout.ts). POST /_local/disputes/<pi>?status=needs_response|won|lost: the charge is
+//    (stripe-local/brownout.ts). POST /_local/faults?delay_ms=N&error_rate=R: added latency and a share of 500s
+//    (the chaos suite's Stripe faults; both 0 turns them off). POST /_local/disputes/<pi>?status=needs_response|won|lost: the charge is
 //    disputed (refunds refused with charge_disputed), or its dispute closes (stripe-local/refunds.ts). GET /_local/requests: the latest 500 API requests (method, path, traceparent),
 //    so a test can follow a trace into the call to Stripe.
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
@@ -120,6 +121,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   const SEEN_KEPT = 500;
 
   const brownout = createBrownout({ pause: deliverer.pause, resume: deliverer.resume, log });
+  const faults = { delayMs: 0, errorRate: 0 };
 
   const validKey = (key: string) => (opts.apiKey ? key === opts.apiKey : /^(sk|rk)_test_\S+$/.test(key));
 
@@ -152,6 +154,17 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     seen.push({ method, path, traceparent: typeof traceparent === 'string' ? traceparent : null, requestId });
     if (seen.length > SEEN_KEPT) seen.shift();
     await brownout.pass();
+    // Injected faults (POST /_local/faults): added latency, then a share of requests answered 500 api_error, as
+    // Stripe does in an incident. A 500 is not stored against its Idempotency-Key, so the SDK's retry runs anew.
+    if (faults.delayMs) await sleep(faults.delayMs);
+    if (faults.errorRate && Math.random() < faults.errorRate)
+      return sendError(
+        new ApiError(
+          500,
+          { type: 'api_error', message: 'An unknown error occurred (injected by /_local/faults).' },
+          false,
+        ),
+      );
 
     const key = apiKeyOf(req);
     if (!key || !validKey(key)) {
@@ -237,6 +250,20 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     if (method === 'POST' && (path === '/_local/hang' || path === '/_local/resume')) {
       (path === '/_local/hang' ? brownout.hang : brownout.resume)();
       return send(200, json({ hung: brownout.isHung() }));
+    }
+    if (method === 'POST' && path === '/_local/faults') {
+      // ?delay_ms=2000&error_rate=0.5 (each 0 or absent: off); every call sets both.
+      const form = new URLSearchParams(text);
+      const param = (name: string) => url.searchParams.get(name) ?? form.get(name) ?? '0';
+      const delayMs = Number(param('delay_ms'));
+      const errorRate = Number(param('error_rate'));
+      if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 60_000)
+        return sendError(invalid('delay_ms must be an integer from 0 to 60000', 'delay_ms'));
+      if (!Number.isFinite(errorRate) || errorRate < 0 || errorRate > 1)
+        return sendError(invalid('error_rate must be a number from 0 to 1', 'error_rate'));
+      Object.assign(faults, { delayMs, errorRate });
+      log(`faults: delay ${delayMs} ms, error rate ${errorRate}`);
+      return send(200, json(faults));
     }
     const d = /^\/_local\/disputes\/([^/]+)$/.exec(path);
     if (d && method === 'POST') {

@@ -38,6 +38,15 @@ async function serveControl(s: Stack): Promise<http.Server> {
     '/stopReplicaEu': () => s.pg.stopReplica(1),
     '/startReplicaEu': () => s.pg.startReplica(1),
     ...(s.redis ? { '/stopRedis': s.redis.stop, '/startRedis': s.redis.start } : {}),
+    // The chaos suite's faults (test/e2e/chaos.test.ts): a hung or killed server, crashed workers.
+    '/hangPrimary': async () => s.pg.signal('primary', 'SIGSTOP'),
+    '/resumePrimary': async () => s.pg.signal('primary', 'SIGCONT'),
+    '/killPrimary': async () => s.pg.signal('primary', 'SIGKILL'),
+    '/startPrimary': () => s.pg.startPrimary(),
+    '/killReplica': async () => s.pg.signal(0, 'SIGKILL'),
+    '/startReplica': () => s.pg.startReplica(0),
+    '/crashWorkers': () => s.crashWorkers(),
+    '/startWorkers': () => s.startWorkers(),
   };
   const control = http.createServer((req, res) => {
     const action = req.method === 'POST' ? actions[req.url ?? ''] : undefined;

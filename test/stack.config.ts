@@ -107,6 +107,7 @@ export const serialE2eFiles = [
   'replicas', // pauses and stops the regional replicas
   'cache', // also: HIT/STALE of the current generation
   'rate-limit.upstash',
+  'chaos', // hangs and kills Postgres, stops Redis, makes Stripe fail, crashes the workers
   // Hang the local Stripe or stall the notifications consumer for everyone.
   'checkout-brownout',
   'admin-refunds-hang',

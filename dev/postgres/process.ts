@@ -126,6 +126,44 @@ export async function stopServer(s: Server, child: ChildProcess, log: (l: string
   throw new Error(`postgres: ${s.name} (pid ${child.pid}) did not exit after SIGINT/SIGQUIT/SIGKILL`);
 }
 
+/** `pid` and every process below it (a postmaster and its backends), parents first; from /proc (Linux). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/**
+ * Sends `signal` to a server's postmaster and then to each of its backends (chaos experiments): SIGSTOP hangs the
+ * server as a frozen host would (connections open, nothing answered), SIGCONT resumes it, SIGKILL crashes it.
+ * The postmaster goes first, so a stopped one forks no new backend while its children are reached.
+ */
+export function signalServer(child: ChildProcess, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const tree = processTree(child.pid);
+  for (const pid of tree) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** A killed run can leave postmaster.pid behind; make sure it never blocks the next start. */
 export async function clearStalePid(s: Server, log: (l: string) => void): Promise<void> {
   const pidFile = path.join(s.dir, 'postmaster.pid');

@@ -159,7 +159,7 @@ export interface WranglerOptions {
 /** Starts `wrangler dev` with every worker and waits (90 s at most) until the gateway answers /health. */
 export async function startWrangler(
   opts: WranglerOptions,
-): Promise<{ url: string; log: string; stop(): Promise<void> }> {
+): Promise<{ url: string; log: string; stop(): Promise<void>; crash(): Promise<void> }> {
   const { dataRoot, ports } = opts;
   const configs = writeDevConfigs(
     path.join(dataRoot, 'config'),
@@ -201,5 +201,16 @@ export async function startWrangler(
     await stop();
     throw err;
   }
-  return { url, log: wranglerLog, stop };
+  // A crash (the chaos suite): SIGKILL to wrangler and workerd at once, no shutdown; resolves once wrangler is gone.
+  const crash = async () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  };
+  return { url, log: wranglerLog, stop, crash };
 }

@@ -10,7 +10,15 @@ export type PgAction =
   | 'stopReplicaEu'
   | 'startReplicaEu'
   | 'stopRedis'
-  | 'startRedis';
+  | 'startRedis'
+  | 'hangPrimary'
+  | 'resumePrimary'
+  | 'killPrimary'
+  | 'startPrimary'
+  | 'killReplica'
+  | 'startReplica'
+  | 'crashWorkers'
+  | 'startWorkers';
 
 export async function pgControl(action: PgAction): Promise<void> {
   const res = await fetch(`${inject('pgControlUrl')}/${action}`, {
