@@ -105,6 +105,7 @@ export const serialE2eFiles = [
   'ops-signals', // also hangs the local Stripe
   'admin-orders-replica',
   'replicas', // pauses and stops the regional replicas
+  'read-your-writes', // pauses the first replica's replay
   'cache', // also: HIT/STALE of the current generation
   'rate-limit.upstash',
   // Hang the local Stripe or stall the notifications consumer for everyone.

@@ -3,6 +3,7 @@
 // second path. The app's fetch is handed in by app.ts (the pages are mounted on that app: no import cycle).
 import type { Context } from 'hono';
 import { createStorefrontClient, type StorefrontClient } from '../../../../lib/client';
+import { READ_AFTER_HEADER } from '../../../../lib/db/read-after';
 import { outgoingTrace } from '../../../../lib/trace';
 import { markOwnRequest } from '../middleware/own-requests';
 import type { GatewayApp, GatewayBindings, GatewayVars } from '../types';
@@ -64,12 +65,15 @@ export function apiOf(c: WebContext, token: string | undefined, opts: ApiOptions
   const address = c.req.header('cf-connecting-ip');
   // The page's span: each API call is a child of it, so one trace holds the page and every call it made.
   const traceparent = outgoingTrace()?.traceparent;
+  // The browser's read-after token (cookie), so the page's reads see the merchant's own last write.
+  const readAfter = c.get('readAfterToken');
   return createStorefrontClient(new URL(c.req.url).origin, {
     token,
     headers: {
       // The browser's address, so the API's per-address limits (sign-in) count the browser, not the gateway.
       ...(address ? { 'cf-connecting-ip': address } : {}),
       ...(traceparent ? { traceparent } : {}),
+      ...(readAfter ? { [READ_AFTER_HEADER]: readAfter } : {}),
       // Kept by the API as the correlation id of its request: the page's request id in the API's log lines.
       'x-request-id': c.get('requestId'),
     },
