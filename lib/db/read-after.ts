@@ -52,7 +52,12 @@ export function canonicalLsn(lsn: string): string {
 }
 
 /** A token for `lsn`, valid for `ttlSeconds` from `now` (ms). */
-export async function signReadAfter(secret: string, lsn: string, ttlSeconds: number, now = Date.now()): Promise<string> {
+export async function signReadAfter(
+  secret: string,
+  lsn: string,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<string> {
   const body = `v1.${canonicalLsn(lsn)}.${Math.floor(now / 1000) + ttlSeconds}`;
   const sig = await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(SCOPE + body));
   return `${body}.${toBase64Url(sig)}`;

@@ -30,7 +30,10 @@ describe('read-your-writes', () => {
   it("a merchant's next read with the token sees the write while the region's replica lags it", async () => {
     const word = uniqueWord();
     const slug = await insertProduct({ title: `${word} Ladle` });
-    await eventually('both replicas have it', async () => (await titleOn(replica, slug)) && (await titleOn(replicaEu, slug)));
+    await eventually(
+      'both replicas have it',
+      async () => (await titleOn(replica, slug)) && (await titleOn(replicaEu, slug)),
+    );
     expect((await readProduct(slug)).body.title).toBe(`${word} Ladle`); // cached under the current generation
     await replica('select pg_wal_replay_pause()');
     const write = await adminPatch(slug, { title: `${word} Ladle Steel` });

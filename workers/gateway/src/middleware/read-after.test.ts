@@ -43,7 +43,9 @@ describe('read-after tokens at the gateway', () => {
     position = '2/B0';
     const form = await call('/admin/products/x', { method: 'POST' });
     const cookie = form.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^__Host-read_after=v1\.2\/B0\.\d{10}\.[\w-]{43}; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookie).toMatch(
+      /^__Host-read_after=v1\.2\/B0\.\d{10}\.[\w-]{43}; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const page = await call('/admin/products/x', { headers: { cookie: cookie.split(';')[0]! } });
     expect(await page.text()).toBe('2/B0');
   });

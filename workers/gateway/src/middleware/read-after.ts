@@ -40,9 +40,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 function isMerchantWrite(c: Context<GatewayApp>): boolean {
   const path = c.req.path;
   return (
-    WRITES.has(c.req.method) &&
-    c.res.status < 400 &&
-    (path.startsWith('/v1/admin/') || path.startsWith('/admin/'))
+    WRITES.has(c.req.method) && c.res.status < 400 && (path.startsWith('/v1/admin/') || path.startsWith('/admin/'))
   );
 }
 
