@@ -67,7 +67,8 @@ describe('read-your-writes', () => {
     // The merchant's order search reads the region's replica, which has not replayed the copy: stale without a token.
     expect(await searchOrders(email)).toEqual([]);
     // A merchant write: its token's position is past everything committed before it, the copy included.
-    const write = await adminPatch(await insertProduct({ title: `${uniqueWord()} Tag` }), { priceAmount: 1234 });
+    const tag = `${uniqueWord()} Tag`;
+    const write = await adminPatch(await insertProduct({ title: tag }), { title: `${tag} Brass` });
     expect(write.status).toBe(200);
     const token = write.headers.get('x-read-after')!;
     expect(token).toMatch(TOKEN);
