@@ -39,7 +39,7 @@ const toBase64Url = (bytes: ArrayBuffer | Uint8Array) =>
     .replaceAll('/', '_')
     .replace(/=+$/, '');
 
-function fromBase64Url(text: string): Uint8Array | undefined {
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   const bytes = Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (ch) => ch.charCodeAt(0));
   // atob ignores the last character's padding bits: only the canonical spelling is accepted.
   return toBase64Url(bytes) === text ? bytes : undefined;
