@@ -21,6 +21,11 @@ app.use(
 );
 app.onError(onError);
 app.get('*', (c) => c.text(currentTrace()?.readAfter ?? 'none'));
+// A console page whose in-process API call was given a token (web/api.ts keeps it so), or none (sign-out).
+app.post('/admin/*', async (c) => {
+  if (c.req.path !== '/admin/sign-out') c.set('readAfterIssued', await signReadAfter(secret, '2/B0', 300));
+  return c.redirect('/admin/products', 303);
+});
 app.on(['POST', 'PATCH'], '*', (c) =>
   c.req.header('x-fail') ? c.json({ error: 'no' }, 409) : c.json({ ok: true }, 200),
 );
@@ -41,9 +46,11 @@ describe('read-after tokens at the gateway', () => {
     expect(await (await call('/v1/products/x')).text()).toBe('none');
   });
 
-  it('sets the cookie for the console, and reads the cookie when no header is sent', async () => {
-    position = '2/B0';
+  it('sets the cookie for a console page whose API call wrote, and reads the cookie when no header is sent', async () => {
+    position = '9/0';
     const form = await call('/admin/products/x', { method: 'POST' });
+    expect(form.headers.get('x-read-after')).toBeNull(); // the page asks the primary nothing: its API call did
+    expect((await call('/admin/sign-out', { method: 'POST' })).headers.get('set-cookie')).toBeNull();
     const cookie = form.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(
       /^__Host-read_after=v1\.2%2FB0\.\d{10}\.[\w-]{43}; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Lax$/,

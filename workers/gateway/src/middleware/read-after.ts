@@ -1,8 +1,8 @@
 // Read-your-writes at the gateway (lib/db/read-after.ts). After a merchant's write answered 2xx/3xx (any POST, PUT,
-// PATCH or DELETE under /v1/admin/, and the console's forms under /admin/), the primary's WAL position is read (the
-// write has committed by then, so the position is at or past its commit) and signed into a token, sent as
-// `x-read-after` on the answer and, for the console's pages, as the `__Host-read_after` cookie (HttpOnly, Lax,
-// READ_AFTER_TTL_SECONDS). A later request that carries it (the header first, else the cookie) and verifies has the
+// PATCH or DELETE under /v1/admin/), the primary's WAL position is read (the write has committed by then, so the
+// position is at or past its commit) and signed into a token, sent as `x-read-after` on the answer. A page whose
+// in-process API calls were given one (the console's forms: web/api.ts) sets it as the `__Host-read_after` cookie
+// (HttpOnly, Lax, READ_AFTER_TTL_SECONDS). A later request that carries it (the header first, else the cookie) and verifies has the
 // position put in its trace, so every routed read it makes, in any worker, serves data at or past it. A token that
 // does not verify is ignored (never a 400): the request reads as if it had none.
 //
@@ -36,12 +36,9 @@ const primaryLsn: CurrentLsn = async (env) => {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** A merchant's write through the API or the console that succeeded. */
+/** A merchant's write through the API that succeeded. */
 function isMerchantWrite(c: Context<GatewayApp>): boolean {
-  const path = c.req.path;
-  return (
-    WRITES.has(c.req.method) && c.res.status < 400 && (path.startsWith('/v1/admin/') || path.startsWith('/admin/'))
-  );
+  return WRITES.has(c.req.method) && c.res.status < 400 && c.req.path.startsWith('/v1/admin/');
 }
 
 function secretOf(env: object): string | undefined {
@@ -64,18 +61,10 @@ export function readAfter(currentLsn: CurrentLsn = primaryLsn): MiddlewareHandle
     } else {
       await next();
     }
-    if (!isMerchantWrite(c)) return;
-    let position: string | undefined;
-    try {
-      position = await currentLsn(c.env);
-    } catch (err) {
-      log.warn('read-after: the primary position could not be read; answered without a token', { error: String(err) });
-    }
-    if (!position) return;
-    const token = await signReadAfter(secret, position, ttl);
-    c.header(READ_AFTER_HEADER, token);
-    if (c.req.path.startsWith('/admin/')) {
-      setCookie(c, READ_AFTER_COOKIE, token, {
+    // A page (the console's) whose in-process API calls were given a token keeps it in the browser's cookie.
+    const issued = c.get('readAfterIssued');
+    if (issued) {
+      setCookie(c, READ_AFTER_COOKIE, issued, {
         prefix: 'host',
         httpOnly: true,
         secure: true,
@@ -84,5 +73,13 @@ export function readAfter(currentLsn: CurrentLsn = primaryLsn): MiddlewareHandle
         maxAge: ttl,
       });
     }
+    if (!isMerchantWrite(c)) return;
+    let position: string | undefined;
+    try {
+      position = await currentLsn(c.env);
+    } catch (err) {
+      log.warn('read-after: the primary position could not be read; answered without a token', { error: String(err) });
+    }
+    if (position) c.header(READ_AFTER_HEADER, await signReadAfter(secret, position, ttl));
   };
 }

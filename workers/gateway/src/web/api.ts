@@ -65,20 +65,29 @@ export function apiOf(c: WebContext, token: string | undefined, opts: ApiOptions
   const address = c.req.header('cf-connecting-ip');
   // The page's span: each API call is a child of it, so one trace holds the page and every call it made.
   const traceparent = outgoingTrace()?.traceparent;
-  // The browser's read-after token (cookie), so the page's reads see the merchant's own last write.
-  const readAfter = c.get('readAfterToken');
   return createStorefrontClient(new URL(c.req.url).origin, {
     token,
     headers: {
       // The browser's address, so the API's per-address limits (sign-in) count the browser, not the gateway.
       ...(address ? { 'cf-connecting-ip': address } : {}),
       ...(traceparent ? { traceparent } : {}),
-      ...(readAfter ? { [READ_AFTER_HEADER]: readAfter } : {}),
       // Kept by the API as the correlation id of its request: the page's request id in the API's log lines.
       'x-request-id': c.get('requestId'),
     },
     timeoutMs: opts.timeoutMs ?? API_TIMEOUT_MS,
-    fetch: async (request) =>
-      untilAborted(c.get('appFetch')(opts.own ? markOwnRequest(request) : request, c.env, ctx), request.signal),
+    fetch: async (request) => {
+      // Read-your-writes (middleware/read-after.ts): each call carries the newest token the page knows (one an
+      // earlier call of this page was given, else the browser's cookie), and a token a call is given is kept for
+      // the page's answer, which sets it as the cookie.
+      const readAfter = c.get('readAfterIssued') ?? c.get('readAfterToken');
+      if (readAfter) request.headers.set(READ_AFTER_HEADER, readAfter);
+      const res = await untilAborted(
+        c.get('appFetch')(opts.own ? markOwnRequest(request) : request, c.env, ctx),
+        request.signal,
+      );
+      const issued = res.headers.get(READ_AFTER_HEADER);
+      if (issued) c.set('readAfterIssued', issued);
+      return res;
+    },
   });
 }
