@@ -6,8 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { copied } from './admin-orders-helpers';
 import { checkout, checkoutBody, freshSku, orderOf, orders, shopperWith } from './checkout-helpers';
+import { Browser } from './console-helpers';
 import { adminPatch, api, eventually, insertProduct, merchantToken, replica, replicaEu, uniqueWord } from './helpers';
 
+const COOKIE = '__Host-read_after';
 const TOKEN = /^v1\.[0-9A-F]{1,8}\/[0-9A-F]{1,8}\.\d{10}\.[A-Za-z0-9_-]{43}$/;
 const titleOn = async (db: typeof replica, slug: string) =>
   (await db<{ title: string }>('select title from products where slug = $1', [slug]))[0]?.title;
@@ -48,7 +50,7 @@ describe('read-your-writes', () => {
     expect(await titleOn(replica, slug)).toBe(`${word} Ladle`);
   });
 
-  it("routes the merchant's reads past the lagging replica; a read without the token there is stale", async () => {
+  it("routes the merchant's reads past the lagging replica, API and console; without the token they are stale", async () => {
     const email = `ryw-${uniqueWord()}@example.com`;
     const sku = await freshSku(5);
     await eventually(
@@ -56,6 +58,14 @@ describe('read-your-writes', () => {
       async () => (await replica('select 1 from product_variants where sku = $1', [sku])).length === 1,
     );
     const shopper = await shopperWith(sku, 1);
+    // The merchant's console session, and a product for its write, ready before replay is paused.
+    const b = new Browser();
+    await b.signInAs('merchant');
+    expect(b.cookies.has(COOKIE)).toBe(false); // signing in writes nothing of the merchant's
+    const slug = await insertProduct({ title: `${uniqueWord()} Cruet` });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await b.request(`/admin/products/${slug}`)).text())![1]!;
+    const consoleList = async () => (await b.request(`/admin/orders?email=${encodeURIComponent(email)}`)).text();
+
     await replica('select pg_wal_replay_pause()');
     const r = await checkout(shopper, checkoutBody('pm_card_visa', { email }));
     expect(r.response.status, JSON.stringify(r.error)).toBe(202);
@@ -66,6 +76,7 @@ describe('read-your-writes', () => {
     await copied(orderId); // the order's copy is on the primary now
     // The merchant's order search reads the region's replica, which has not replayed the copy: stale without a token.
     expect(await searchOrders(email)).toEqual([]);
+    expect(await consoleList()).not.toContain(orderId);
     // A merchant write: its token's position is past everything committed before it, the copy included.
     const tag = `${uniqueWord()} Tag`;
     const write = await adminPatch(await insertProduct({ title: tag }), { title: `${tag} Brass` });
@@ -73,6 +84,16 @@ describe('read-your-writes', () => {
     const token = write.headers.get('x-read-after')!;
     expect(token).toMatch(TOKEN);
     expect(await searchOrders(email, { 'x-read-after': token })).toEqual([orderId]);
+    // The console: a form that writes sets the token as a cookie, and the next page's API calls carry it.
+    const form = await b.request(`/admin/products/${slug}/status`, {
+      method: 'POST',
+      form: { csrf, action: 'unpublish' },
+    });
+    expect(form.status).toBe(303);
+    const cookie = b.last.find((c) => c.name === COOKIE);
+    expect(decodeURIComponent(cookie?.value ?? '')).toMatch(TOKEN);
+    expect(cookie?.attributes).toEqual(expect.arrayContaining(['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']));
+    expect(await consoleList()).toContain(orderId);
     expect(await replica('select 1 from orders where id = $1', [orderId])).toEqual([]); // us still lags
   });
 
