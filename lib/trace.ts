@@ -5,13 +5,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * What travels across a binding or in a Queue message: the caller's span as a traceparent, the request id, and the
- * region the request reads in (the gateway's REPLICA_REGIONS of where it arrived: lib/db/regions.ts).
+ * What travels across a binding or in a Queue message: the caller's span as a traceparent, the request id, the
+ * region the request reads in (the gateway's REPLICA_REGIONS of where it arrived: lib/db/regions.ts) and the WAL
+ * position its reads must have reached (read-your-writes: lib/db/read-after.ts).
  */
 export interface Trace {
   traceparent: string;
   requestId?: string;
   region?: string;
+  /**
+   * Read-your-writes: the WAL position of the client's last write, from its verified token (lib/db/read-after.ts):
+   * a routed read serves only data at or past it.
+   */
+  readAfter?: string;
 }
 
 export interface TraceParent {
@@ -72,6 +78,7 @@ export function withTrace<T>(trace: Trace | undefined, fn: () => T): T {
   const span: Trace = { traceparent: childTraceparent(trace?.traceparent) };
   if (trace?.requestId) span.requestId = trace.requestId;
   if (trace?.region) span.region = trace.region;
+  if (trace?.readAfter) span.readAfter = trace.readAfter;
   return current.run(span, fn);
 }
 

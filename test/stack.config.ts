@@ -105,6 +105,7 @@ export const serialE2eFiles = [
   'ops-signals', // also hangs the local Stripe
   'admin-orders-replica',
   'replicas', // pauses and stops the regional replicas
+  'read-your-writes', // pauses the first replica's replay
   'cache', // also: HIT/STALE of the current generation
   'rate-limit.upstash',
   'chaos', // hangs and kills Postgres, stops Redis, makes Stripe fail, crashes the workers

@@ -22,6 +22,8 @@ export interface DbEnv {
   REPLICA_MAX_LAG_MS?: string;
   /** How long (ms) an isolate trusts its last measurement of the replicas' lag. */
   REPLICA_LAG_CHECK_MS?: string;
+  /** Read-your-writes: how long (ms) a read waits for a replica to replay the client's write before the primary. */
+  READ_AFTER_WAIT_MS?: string;
   /** "host:port" of the local Neon proxy (npm run dev, tests); never set in production. */
   NEON_LOCAL_PROXY?: string;
   /** Deadline for all database calls of one request, in ms. */
@@ -39,6 +41,9 @@ export const DbVars = z.object({
   // Reads skip a replica whose replay lag, measured at most every REPLICA_LAG_CHECK_MS, is over this bound.
   REPLICA_MAX_LAG_MS: intVar(5000, { min: 1, max: 3_600_000 }),
   REPLICA_LAG_CHECK_MS: intVar(1000, { max: 60_000 }),
+  // A read carrying a client's read-after token (lib/db/read-after.ts) that no usable replica has replayed waits at
+  // most this long for one (asking every 20 ms), then reads the primary; 0: the primary at once.
+  READ_AFTER_WAIT_MS: intVar(250, { max: 5000 }),
   NEON_LOCAL_PROXY: optionalText(z.string().regex(/^[\w.-]+:\d+$/, 'expected host:port')),
   // 0 would abort every query at once: at least 1 ms, at most a minute.
   DB_TIMEOUT_MS: intVar(1500, { min: 1, max: 60_000 }),

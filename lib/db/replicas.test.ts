@@ -158,6 +158,55 @@ describe('routedRead', () => {
     expect((await needs('0/300')).source).toBe('primary');
   });
 
+  it("reads a token's write: a replica that has replayed it, else waits a bounded time for one, else the primary", async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x300n);
+    const s = settings({ READ_AFTER_WAIT_MS: '200' });
+    const readAfter = (lsn: string) =>
+      withTrace(
+        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu', readAfter: lsn },
+        () => routedRead(s, c.query, c.read),
+      );
+    // eu has not replayed 0/300: us, which has, serves at once.
+    expect((await readAfter('0/300')).source).toBe('replica:us');
+    expect((await readAfter('0/100')).source).toBe('replica:eu');
+    // Neither has: the read waits, and eu replaying the write within the bound serves it.
+    c.replayed.set(US, 0x200n);
+    resetReplicaStates();
+    setTimeout(() => c.replayed.set(EU, 0x300n), 60);
+    expect((await readAfter('0/300')).source).toBe('replica:eu');
+    // Still neither past the bound: the primary, after waiting about READ_AFTER_WAIT_MS and no longer.
+    c.primary = 0x400n;
+    let started = Date.now();
+    expect((await readAfter('0/400')).source).toBe('primary');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // READ_AFTER_WAIT_MS=0: the primary at once; a generation alone (a catalog fill) never waits.
+    started = Date.now();
+    const noWait = settings({ READ_AFTER_WAIT_MS: '0' });
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    expect((await withTrace({ ...trace, readAfter: '0/400' }, () => routedRead(noWait, c.query, c.read))).source).toBe(
+      'primary',
+    );
+    expect((await inRegion('eu', () => routedRead(s, c.query, c.read, { minLsn: '0/400' }))).source).toBe('primary');
+    expect(Date.now() - started).toBeLessThan(180); // less than one wait
+  });
+
+  it('needs the later of the generation and the token', async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x300n);
+    c.replayed.set(EU, 0x200n);
+    const s = settings({ READ_AFTER_WAIT_MS: '0' });
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const read = (minLsn: string, readAfter: string) =>
+      withTrace({ ...trace, readAfter }, () => routedRead(s, c.query, c.read, { minLsn }));
+    expect((await read('0/100', '0/300')).source).toBe('replica:us');
+    expect((await read('0/300', '0/100')).source).toBe('replica:us');
+    expect((await read('0/100', '0/200')).source).toBe('replica:eu');
+  });
+
   it('throws what is not an outage as it is', async () => {
     const c = cluster();
     const read = async () => {

@@ -1,7 +1,9 @@
 // Reads on the regional read replicas: the request's region's replica first (the region travels with the trace,
 // lib/db/regions.ts), then the other replicas, then the primary. A replica is skipped while its measured replay lag
-// is over REPLICA_MAX_LAG_MS, while it was just found unreachable, and (for the catalog) until it has replayed the
-// WAL position a read needs. One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
+// is over REPLICA_MAX_LAG_MS, while it was just found unreachable, and until it has replayed the WAL position a read
+// needs: the catalog generation of a cache fill, or the client's own last write (read-your-writes: the trace's
+// `readAfter`, lib/db/read-after.ts; such a read waits at most READ_AFTER_WAIT_MS for a replica, then reads the
+// primary). One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
 //
 // Lag is measured, per isolate, at most every REPLICA_LAG_CHECK_MS and only on a read that reaches Postgres: one
 // query on the primary (pg_current_wal_lsn) and one per replica (pg_last_wal_replay_lsn), side by side. The isolate
@@ -14,6 +16,7 @@ import { log } from '../log';
 import { currentTrace } from '../trace';
 import type { DbSettings } from './client';
 import { isDbUnavailable } from './errors';
+import { laterLsn } from './read-after';
 import { regionName } from './regions';
 
 export interface Replica {
@@ -147,10 +150,18 @@ export interface RoutedRead {
   minLsn?: string;
 }
 
+/** How often a read-your-writes read asks the replicas behind its position again while it waits (ms). */
+const REPLAY_POLL_MS = 20;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Runs `read` on the first usable replica in the request region's order, then the primary: a replica is passed over
- * while its lag is over the bound, while it was found unreachable, or before it has replayed `minLsn`; a replica
- * that turns out unreachable during the read is marked so and the next one is tried. Errors other than an outage
+ * while its lag is over the bound, while it was found unreachable, or before it has replayed the position the read
+ * needs (`minLsn`, and the trace's `readAfter`: read-your-writes, lib/db/read-after.ts); a replica that turns out
+ * unreachable during the read is marked so and the next one is tried. A read with a `readAfter` that no usable
+ * replica has replayed asks them again every REPLAY_POLL_MS for at most READ_AFTER_WAIT_MS (plus one replay check),
+ * then reads the primary; a catalog fill (`minLsn` alone) goes to the primary at once. Errors other than an outage
  * (and the primary's outage) are thrown as they are.
  */
 export async function routedRead<T>(
@@ -159,26 +170,50 @@ export async function routedRead<T>(
   read: (url: string, source: ReadSource) => Promise<T>,
   opts: RoutedRead = {},
 ): Promise<{ value: T; source: ReadSource }> {
-  const replicas = readOrder(replicasOf(settings), opts.region ?? currentTrace()?.region);
+  const trace = currentTrace();
+  const replicas = readOrder(replicasOf(settings), opts.region ?? trace?.region);
   if (replicas.length) await freshStates(settings, replicas, query);
-  const needed = opts.minLsn ? lsnToBigInt(opts.minLsn) : 0n;
-  for (const r of replicas) {
-    const state = states.get(r.url);
-    if (!state || state.down) continue;
-    if (state.lagMs !== null && state.lagMs > settings.REPLICA_MAX_LAG_MS) continue;
+  const readAfter = trace?.readAfter;
+  const wanted = laterLsn(opts.minLsn, readAfter);
+  const needed = wanted ? lsnToBigInt(wanted) : 0n;
+  /** Usable replicas that have not replayed `needed` yet, in the order they are tried. */
+  const behind: Replica[] = [];
+  // Reads `r` if it has replayed `needed`: the value, `behind` if not, or undefined when it is found unreachable.
+  const attempt = async (r: Replica, state: ReplicaState) => {
     const source: ReadSource = `replica:${r.region}`;
     try {
       if (state.replayed !== null && state.replayed < needed) {
         const [row] = await query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn');
         const lsn = typeof row?.lsn === 'string' ? lsnToBigInt(row.lsn) : null;
         if (lsn !== null && (state.replayed === null || lsn > state.replayed)) state.replayed = lsn;
-        if (lsn !== null && lsn < needed) continue;
+        if (lsn !== null && lsn < needed) return 'behind' as const;
       }
       return { value: await read(r.url, source), source };
     } catch (err) {
       if (!isDbUnavailable(err)) throw err;
       state.down = true;
       log.warn('replica unreachable, trying the next', { region: r.region, error: String(err) });
+      return undefined;
+    }
+  };
+  for (const r of replicas) {
+    const state = states.get(r.url);
+    if (!state || state.down) continue;
+    if (state.lagMs !== null && state.lagMs > settings.REPLICA_MAX_LAG_MS) continue;
+    const got = await attempt(r, state);
+    if (got === 'behind') behind.push(r);
+    else if (got) return got;
+  }
+  if (readAfter && behind.length && settings.READ_AFTER_WAIT_MS > 0) {
+    const until = Date.now() + settings.READ_AFTER_WAIT_MS;
+    while (behind.length && Date.now() < until) {
+      await sleep(Math.min(REPLAY_POLL_MS, until - Date.now()));
+      for (const r of [...behind]) {
+        const state = states.get(r.url);
+        const got = state && !state.down ? await attempt(r, state) : undefined;
+        if (got && got !== 'behind') return got;
+        if (got !== 'behind') behind.splice(behind.indexOf(r), 1);
+      }
     }
   }
   return { value: await read(settings.DATABASE_URL, 'primary'), source: 'primary' };

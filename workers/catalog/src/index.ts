@@ -1,19 +1,20 @@
 // The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
 // replica of the request's region (lib/db/replicas.ts) and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { readGeneration } from '../../../lib/catalog/generation';
+import { INITIAL_GENERATION, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam, SuggestQuery } from '../../../lib/catalog/schemas';
 import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { createDb, type DbEnv, dbAt, routed } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
+import { laterLsn } from '../../../lib/db/read-after';
 import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
 import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
-import { acceptTraces } from '../../../lib/trace';
+import { acceptTraces, currentTrace } from '../../../lib/trace';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig } from './config';
 import { catalogHealth } from './health';
@@ -27,7 +28,17 @@ let generation = { value: '0/0', readAt: 0 };
 type Env = CatalogEnv & DbEnv;
 
 export class CatalogService extends WorkerEntrypoint<Env> {
+  /**
+   * The generation a read uses: the isolate's (GENERATION_TTL_MS), or the request's read-after position when that is
+   * newer (read-your-writes, lib/db/read-after.ts): a merchant's next read after a write then misses the cache
+   * entries older than the write, however late the generation reaches this location, and fills from a replica
+   * that has replayed it.
+   */
   private async currentGeneration(): Promise<string> {
+    return laterLsn(await this.knownGeneration(), currentTrace()?.readAfter) ?? INITIAL_GENERATION;
+  }
+
+  private async knownGeneration(): Promise<string> {
     if (Date.now() - generation.readAt < catalogConfig(this.env).GENERATION_TTL_MS) return generation.value;
     try {
       generation = { value: await readGeneration(this.env.CATALOG_META), readAt: Date.now() };

@@ -4,6 +4,7 @@ import { authenticate } from './auth/authenticate';
 import { consoleRoutes } from './console/console.routes';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError } from './middleware/errors';
+import { readAfter } from './middleware/read-after';
 import { readRegion } from './middleware/read-region';
 import { requestContext } from './middleware/request-context';
 import { edgeLimits } from './rate-limit/edge';
@@ -34,6 +35,7 @@ export const app = router();
 
 app.use('*', requestContext());
 app.use('*', readRegion());
+app.use('*', readAfter());
 app.use('*', securityHeaders());
 app.use('*', corsAllowList());
 // The edge tier (overload shedding, the per-address count) comes before token verification, so a junk bearer is

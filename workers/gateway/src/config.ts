@@ -72,6 +72,11 @@ export const GatewayVars = z
     // "true" only in the local stack and the tests: an `x-read-region` header then names the region
     // (middleware/read-region.ts). Never in production: a client would choose which replica it reads.
     READ_REGION_HEADER: enumVar(['true', 'false'], 'false'),
+    // Read-your-writes (middleware/read-after.ts): how long a merchant's read-after token (x-read-after, and the
+    // console's cookie) routes the client's reads past replicas that have not replayed their write. Longer than
+    // REPLICA_MAX_LAG_MS plus the catalog generation's reach (KV's up to 60 s, then GENERATION_TTL_MS), after which
+    // every read is at or past the write anyway.
+    READ_AFTER_TTL_SECONDS: intVar(300, { min: 1, max: 3600 }),
     // How long the gateway answers a public catalog URL from its own memo (routes/catalog-memo.ts); 0: never.
     CATALOG_MEMO_MS: intVar(250, { max: 5000 }),
     // A store call unanswered after this long is given up (slow is not failing). RATE_LIMIT_BREAKER_FAILURES errors

@@ -19,6 +19,10 @@ export interface GatewayVars {
   addressCounted?: boolean;
   /** An answer given by the thousand under load (shed): counted in the figures, not logged one by one. */
   quiet?: boolean;
+  /** The client's verified read-after token (middleware/read-after.ts): the pages' in-process API calls pass it on. */
+  readAfterToken?: string;
+  /** A read-after token the page's in-process API calls were given (web/api.ts): set as the page's cookie. */
+  readAfterIssued?: string;
   /** A business event the answer stands for (`cart.started`), counted in the figures. */
   figureEvent?: string;
 }

@@ -126,9 +126,11 @@ export function corsAllowList(): MiddlewareHandler<GatewayApp> {
             'If-Match',
             'If-None-Match',
             'X-Request-Id',
+            'X-Read-After',
           ],
           exposeHeaders: [
             'X-Request-Id',
+            'X-Read-After',
             'X-Cache',
             'X-Catalog-Generation',
             'ETag',

@@ -13,7 +13,7 @@ import {
 } from '../../../../lib/catalog/schemas';
 import type { CatalogResult } from '../../../../lib/contracts/catalog';
 import { unwrap } from '../../../../lib/rpc';
-import { traced } from '../../../../lib/trace';
+import { currentTrace, traced } from '../../../../lib/trace';
 import { type GatewayConfig, gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { CatalogMemo } from './catalog-memo';
@@ -61,13 +61,14 @@ function memoOf(c: Context<GatewayApp>): CatalogMemo {
 
 /**
  * The catalog's answer for this URL: from the isolate's memo (catalog-memo.ts) or the catalog worker, as the HTTP
- * response; the catalog's error is thrown. An `If-None-Match` naming the answer's ETag (or `*`) is answered 304 with
+ * response (a request with a read-after token skips the memo); the catalog's error is thrown. An `If-None-Match` naming the answer's ETag (or `*`) is answered 304 with
  * no body: the browser tier. The tier that answered is counted in the figures (middleware/figures.ts).
  */
 async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>) {
   const memo = memoOf(c);
   const key = c.req.url;
-  let value = memo.get(key);
+  // A read-after token (middleware/read-after.ts) may need a newer answer than the memo's: the catalog is asked.
+  let value = currentTrace()?.readAfter ? undefined : memo.get(key);
   if (value) value = { ...value, tier: 'memo' };
   else {
     const askedAt = Date.now();

@@ -3,6 +3,7 @@
 // second path. The app's fetch is handed in by app.ts (the pages are mounted on that app: no import cycle).
 import type { Context } from 'hono';
 import { createStorefrontClient, type StorefrontClient } from '../../../../lib/client';
+import { READ_AFTER_HEADER } from '../../../../lib/db/read-after';
 import { outgoingTrace } from '../../../../lib/trace';
 import { markOwnRequest } from '../middleware/own-requests';
 import type { GatewayApp, GatewayBindings, GatewayVars } from '../types';
@@ -74,7 +75,19 @@ export function apiOf(c: WebContext, token: string | undefined, opts: ApiOptions
       'x-request-id': c.get('requestId'),
     },
     timeoutMs: opts.timeoutMs ?? API_TIMEOUT_MS,
-    fetch: async (request) =>
-      untilAborted(c.get('appFetch')(opts.own ? markOwnRequest(request) : request, c.env, ctx), request.signal),
+    fetch: async (request) => {
+      // Read-your-writes (middleware/read-after.ts): each call carries the newest token the page knows (one an
+      // earlier call of this page was given, else the browser's cookie), and a token a call is given is kept for
+      // the page's answer, which sets it as the cookie.
+      const readAfter = c.get('readAfterIssued') ?? c.get('readAfterToken');
+      if (readAfter) request.headers.set(READ_AFTER_HEADER, readAfter);
+      const res = await untilAborted(
+        c.get('appFetch')(opts.own ? markOwnRequest(request) : request, c.env, ctx),
+        request.signal,
+      );
+      const issued = res.headers.get(READ_AFTER_HEADER);
+      if (issued) c.set('readAfterIssued', issued);
+      return res;
+    },
   });
 }
