@@ -141,6 +141,30 @@ describe('validate', () => {
   });
 });
 
+describe('local-stack vars', () => {
+  it('refuses a config that would deploy a value only the local stack uses', () => {
+    const workers = [
+      worker('a', [], { vars: { READ_REGION_HEADER: 'true', WEBHOOK_ALLOW_LOOPBACK: 'false', OTHER: 'x' } }),
+      worker('b', [], {
+        vars: { FAULT_LOSE_ORDER_COPIES_OF: 'SKU-1', MAIL_SINK_URL: '', STRIPE_API_BASE: 'http://127.0.0.1:12111' },
+      }),
+    ];
+    expect(validate(workers, { a: [], b: [] })).toEqual([
+      'a.toml sets READ_REGION_HEADER = "true", a local-stack value: deployed it must be "false"',
+      'b.toml sets FAULT_LOSE_ORDER_COPIES_OF = "SKU-1", a local-stack value: deployed it must be ""',
+      'b.toml sets STRIPE_API_BASE = "http://127.0.0.1:12111", a local-stack value: deployed it must be ""',
+    ]);
+  });
+
+  it('finds the real configs ship the deployed values', () => {
+    const named = real
+      .flatMap((w) => Object.keys(w.vars))
+      .filter((n) => n === 'READ_REGION_HEADER' || n.startsWith('FAULT_'));
+    expect(named.length).toBeGreaterThan(1); // the rule is not vacuous for the real configs
+    expect(validate(real, workerSecrets)).toEqual([]);
+  });
+});
+
 describe('secrets', () => {
   const gateway = real.find((w) => w.name === 'storefront-gateway')!;
 

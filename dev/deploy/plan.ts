@@ -2,7 +2,7 @@
 // configs agree with each other and with the declared secrets, the order to deploy in, and which secrets
 // are missing. No I/O here, so all of it is tested without an account.
 import type { WorkerConfig } from './config';
-import { devOnlySecrets, isRequired, type SecretSpec } from './secrets';
+import { deployedValueOf, devOnlySecrets, isRequired, type SecretSpec } from './secrets';
 
 /** What a KV namespace id on the account looks like; anything else in a config is a placeholder. */
 export const KV_ID = /^[0-9a-f]{32}$/;
@@ -133,6 +133,13 @@ export function validate(workers: WorkerConfig[], secrets: Record<string, Secret
     }
     for (const spec of secrets[w.name] ?? []) {
       if (spec.name in w.vars) problems.push(`${spec.name} is a secret of ${w.name} but also a var in ${w.configPath}`);
+    }
+    for (const [name, value] of Object.entries(w.vars)) {
+      const must = deployedValueOf(name);
+      if (must !== undefined && String(value) !== must)
+        problems.push(
+          `${w.configPath} sets ${name} = ${JSON.stringify(String(value))}, a local-stack value: deployed it must be ${JSON.stringify(must)}`,
+        );
     }
   }
   for (const name of Object.keys(secrets)) {

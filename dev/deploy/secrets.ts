@@ -83,6 +83,22 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
 /** Settings only the local stack uses: present on a deployed worker they would point it at a local server. */
 export const devOnlySecrets = ['NEON_LOCAL_PROXY'];
 
+/**
+ * Vars that only the local stack and the tests set otherwise, with the value a deployed worker must have:
+ * `npm run deploy` refuses a config that ships another (a client naming its read region, loopback webhooks, mail
+ * copied to a sink, a local Stripe). Every `FAULT_*` var (an injected fault for the tests) must be empty too.
+ */
+export const devOnlyVars: Record<string, string> = {
+  READ_REGION_HEADER: 'false',
+  WEBHOOK_ALLOW_LOOPBACK: 'false',
+  MAIL_SINK_URL: '',
+  STRIPE_API_BASE: '',
+};
+
+/** The value `name` must have when deployed, or undefined for a var free to take any. */
+export const deployedValueOf = (name: string): string | undefined =>
+  name in devOnlyVars ? devOnlyVars[name] : name.startsWith('FAULT_') ? '' : undefined;
+
 /** Whether `spec` is required for a worker with these vars and (when known) these secrets set. */
 export function isRequired(spec: SecretSpec, vars: Record<string, unknown>, secretsSet: string[] = []): boolean {
   if (typeof spec.required === 'boolean') return spec.required;
