@@ -118,6 +118,7 @@ describe('shopper journeys in Chromium', () => {
       const alert = await page.locator('#checkout-error').textContent();
       expect(alert).toContain('Sold out while you were checking out');
       expect(alert).toContain(product.skus.M);
+      expect(alert).toContain(product.title); // named as the cart names it, not by its SKU alone
       // The address typed is kept; nothing was ordered.
       expect(await page.getByLabel('City').inputValue()).toBe('Springfield');
       await shot(page, 'sold-out-checkout');

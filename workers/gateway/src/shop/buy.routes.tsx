@@ -190,12 +190,13 @@ export function buyRoutes(): Hono<ShopApp> {
       [...form].filter(([n]) => !['csrf', 'key', 'version', 'intent', 'expectedTotal', 'currency'].includes(n)),
     );
     const sentKey = form.get('key') ?? '';
-    const again = async (shown: Partial<CheckoutContentProps>, status: number) => {
+    const again = async (shown: Shown, status: number) => {
       const cart = await readCart(api);
       if (!cart.ok)
         return messagePage(c, failureStatus(cart.status), 'Your cart could not be loaded: try again shortly.');
       if (cart.data.lines.length === 0) return c.redirect('/cart', 303);
-      return checkoutPage(c, cart.data, { values, attemptKey: crypto.randomUUID(), ...shown }, status);
+      const extra = typeof shown === 'function' ? shown(cart.data) : shown;
+      return checkoutPage(c, cart.data, { values, attemptKey: crypto.randomUUID(), ...extra }, status);
     };
     // "Update totals": the page again for the address and method chosen; nothing is sent, the attempt's key kept.
     if (form.get('intent') === 'quote') {
@@ -313,10 +314,13 @@ async function accepted(c: ShopContext, api: StorefrontClient, a: Schemas['Check
  * 5xx may have taken the order, so the form keeps its key and the payment method it sent (`resume`), and sending it
  * again resumes that attempt, with the same body, instead of making another.
  */
+/** What the checkout page shows again: fixed, or drawn from the cart it is shown with (its line titles). */
+type Shown = Partial<CheckoutContentProps> | ((cart: Cart) => Partial<CheckoutContentProps>);
+
 function refused(
   a: Answer<unknown> & { ok: false },
   key: string,
-  again: (shown: Partial<CheckoutContentProps>, status: number) => Promise<Response>,
+  again: (shown: Shown, status: number) => Promise<Response>,
   toCart: () => Response,
 ) {
   const status = failureStatus(a.status);
@@ -325,12 +329,19 @@ function refused(
   switch (a.code) {
     case 'OUT_OF_STOCK': {
       const items = (a.details as { items?: { sku: string; requested: number; available: number }[] })?.items ?? [];
-      const list = items.map(
-        (i) => `${i.sku}: ${i.available ? `only ${i.available} left` : 'sold out'} (you asked for ${i.requested})`,
-      );
-      return form(
-        `Sold out while you were checking out: ${list.join('; ')}. Nothing was charged: change your cart and try again.`,
-      );
+      // Named as the cart names them (the product and its variant), the SKU beside it for the shopper who asks.
+      return again((cart) => {
+        const list = items.map((i) => {
+          const title = cart.lines.find((l) => l.sku === i.sku)?.title;
+          const what = title ? `${title} (${i.sku})` : i.sku;
+          return `${what}: ${i.available ? `only ${i.available} left` : 'sold out'} (you asked for ${i.requested})`;
+        });
+        return {
+          problems: {
+            form: `Sold out while you were checking out: ${list.join('; ')}. Nothing was charged: change your cart and try again.`,
+          },
+        };
+      }, status);
     }
     case 'CUSTOMER_LIMIT_EXCEEDED':
       return form(`An item is limited per customer and you have reached it: ${a.message} Nothing was charged.`);
