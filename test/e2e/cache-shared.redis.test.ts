@@ -35,8 +35,9 @@ describe('the shared cache tier', () => {
     const first = await product(slug);
     expect(first.headers.get('x-cache')).toBe('MISS');
     const generation = first.headers.get('x-catalog-generation')!;
-    const stored = await eventually('the entry in Redis', () =>
-      redis<string | null>('GET', sharedKey(generation, `/products/${slug}`)),
+    const stored = await eventually(
+      'the entry in Redis',
+      async () => (await redis<string | null>('GET', sharedKey(generation, `/products/${slug}`))) ?? undefined,
     );
     const entry = JSON.parse(stored) as { b: string; e: string; s: number };
     expect(JSON.parse(entry.b)).toEqual(first.body);

@@ -18,7 +18,9 @@ export function warmCatalog(env: WarmEnv, generation: string): void {
       .warm(generation)
       .then(
         (result) => {
-          if (!result.ok) log.warn('catalog warm refused', { generation, error: result.error });
+          // Narrowed by hand: the RPC stub's type loses the union's discriminant.
+          if (!result.ok)
+            log.warn('catalog warm refused', { generation, error: (result as { error?: unknown }).error });
         },
         (err: unknown) => log.warn('catalog warm failed', { generation, error: String(err) }),
       ),

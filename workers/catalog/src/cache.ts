@@ -159,7 +159,10 @@ export async function cachedJson(
   }
 
   const fromOrigin = async (): Promise<CachedAnswer> => {
-    const { body, etag } = await fillOnce(ctx, cache, key, policy, load, shared);
+    const filled = await fillOnce(ctx, cache, key, policy, load, shared);
+    const { body, etag } = filled;
+    // A refresh under way may have found a fresh entry in the shared tier: that tier answered.
+    if (filled.fromShared) return { body, etag, tier: 'shared', cache: 'HIT', age: ageOf(filled), ...headers };
     return { body, etag, tier: 'origin', cache: 'MISS', age: 0, ...headers };
   };
 

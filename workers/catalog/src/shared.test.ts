@@ -57,8 +57,8 @@ describe('shared tier', () => {
     const redis = memoryRedis();
     const tier = new SharedTier(redis, opts);
     expect(await tier.put(key('0/1', '/big'), entry(`"${'x'.repeat(2000)}"`))).toBe(false);
-    // Multi-byte characters count as bytes: 400 of them are 1,200 bytes.
-    expect(await tier.put(key('0/1', '/wide'), entry(`"${'é'.repeat(400)}"`))).toBe(false);
+    // Multi-byte characters count as bytes: 600 of them are 1,200 bytes in about 650 characters.
+    expect(await tier.put(key('0/1', '/wide'), entry(`"${'é'.repeat(600)}"`))).toBe(false);
     expect(redis.calls()).toBe(0);
     redis.kv.set(sharedKey(key('0/1', '/bad')), { value: 'not json', ttl: 1 });
     redis.kv.set(sharedKey(key('0/1', '/odd')), { value: '{"b":1,"e":"x","s":1}', ttl: 1 });
