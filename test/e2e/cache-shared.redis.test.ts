@@ -24,10 +24,20 @@ async function redis<T = unknown>(...command: (string | number)[]): Promise<T> {
 const sharedKey = (generation: string, path: string) => `storefront:catalog:${generation}${path}`;
 const product = (slug: string) => api(`/v1/products/${slug}`);
 
+/** What this file stopped and has not started again (the afterAll starts those, and only those). */
+const stopped = new Set<'postgres' | 'redis'>();
+async function stop(what: 'postgres' | 'redis') {
+  stopped.add(what);
+  await pgControl(what === 'postgres' ? 'stopAll' : 'stopRedis');
+}
+async function start(what: 'postgres' | 'redis') {
+  await pgControl(what === 'postgres' ? 'startAll' : 'startRedis');
+  stopped.delete(what);
+}
+
 describe('the shared cache tier', () => {
   afterAll(async () => {
-    await pgControl('startAll');
-    await pgControl('startRedis');
+    for (const what of [...stopped]) await start(what);
   });
 
   it('keeps what a location loads from Postgres, under its generation, for an hour at most', async () => {
@@ -60,7 +70,7 @@ describe('the shared cache tier', () => {
       'EX',
       60,
     );
-    await pgControl('stopAll');
+    await stop('postgres');
     try {
       const answer = await product(slug);
       expect(answer.status).toBe(200);
@@ -69,7 +79,7 @@ describe('the shared cache tier', () => {
       expect(answer.body.title).toBe('Loaded by another location');
       expect(answer.headers.get('etag')).toBe('W/"elsewhere"');
     } finally {
-      await pgControl('startAll');
+      await start('postgres');
     }
     await eventually('Postgres back', async () => (await client().GET('/health')).response.status === 200, 15_000, 200);
   });
@@ -119,7 +129,7 @@ describe('the shared cache tier', () => {
   });
 
   it('keeps answering catalog misses from Postgres while Redis is stopped', async () => {
-    await pgControl('stopRedis');
+    await stop('redis');
     try {
       for (let i = 0; i < 5; i++) {
         const slug = await insertProduct({ title: `${uniqueWord()} Tray`, price: 900 + i });
@@ -132,7 +142,7 @@ describe('the shared cache tier', () => {
         expect(Date.now() - started).toBeLessThan(2_000);
       }
     } finally {
-      await pgControl('startRedis');
+      await start('redis');
     }
     // The rate limiter's breaker (the same Redis) may have opened: the next files need logins again.
     await eventually(
