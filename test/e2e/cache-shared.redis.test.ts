@@ -4,6 +4,7 @@
 // and Redis, makes merchant writes whose warming it watches, and counts on no other write between.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { api, client, eventually, insertProduct, merchantToken, ok, postJson, uniqueWord } from './helpers';
+import { SharedTier, upstashCalls } from '../../workers/catalog/src/shared';
 import { pgControl } from './pg-control';
 import { workerLogLines } from './worker-log';
 
@@ -55,6 +56,33 @@ describe('the shared cache tier', () => {
     const ttl = await redis<number>('TTL', sharedKey(generation, `/products/${slug}`));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(3600);
+  });
+
+  it("speaks the bridge's protocol: entries, and the counts the warm ranks products by", async () => {
+    const calls = upstashCalls(inject('upstashUrl'), inject('upstashToken'), 2_000);
+    const tier = new SharedTier(calls, { timeoutMs: 2_000, ttlSeconds: 30, maxBytes: 64 * 1024 });
+    const word = uniqueWord();
+    const key = `https://catalog.cache/0/0/${word}`;
+    const body = JSON.stringify({ title: `${word} “quoted” é` });
+    expect(await tier.put(key, { body, etag: 'W/"t"', storedAt: 1234 })).toBe(true);
+    expect(await tier.get(key)).toEqual({ body, etag: 'W/"t"', storedAt: 1234 });
+    expect(await redis<number>('TTL', `storefront:catalog:0/0/${word}`)).toBeLessThanOrEqual(30);
+    // The counts: a sorted set per 10 minutes, read back best first with their scores.
+    const set = `storefront:catalog:hot:test-${word}`;
+    await calls.addCounts(
+      set,
+      new Map([
+        [`${word}-a`, 2],
+        [`${word}-b`, 5],
+      ]),
+      30,
+    );
+    await calls.addCounts(set, new Map([[`${word}-a`, 4]]), 30);
+    expect(await calls.top(set, 5)).toEqual([
+      [`${word}-a`, 6],
+      [`${word}-b`, 5],
+    ]);
+    expect(await redis<number>('TTL', set)).toBeGreaterThan(0);
   });
 
   it("answers a location's miss from the shared tier with Postgres stopped", async () => {

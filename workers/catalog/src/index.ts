@@ -113,13 +113,15 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return failure(new AppError('VALIDATION_FAILED', 'Invalid product slug.', { details: parsed.error.issues }));
     }
     const { slug } = parsed.data;
-    // Counted for the warming after a merchant write (the products most requested lately).
-    if (!this.warmingGeneration) this.shared()?.noteProduct(slug, (p) => this.ctx.waitUntil(p));
-    return this.cached(`/products/${slug}`, async (db) => {
+    const answer = await this.cached(`/products/${slug}`, async (db) => {
       const product = await getProduct(db, slug);
       if (!product) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
       return product;
     });
+    // Counted for the warming after a merchant write (the products most requested lately); only products that
+    // exist, so made-up slugs cannot push real ones out.
+    if (answer.ok && !this.warmingGeneration) this.shared()?.noteProduct(slug, (p) => this.ctx.waitUntil(p));
+    return answer;
   }
 
   /**
