@@ -3,8 +3,8 @@
 // the hot entries are warmed before any shopper asks; and Redis stopped never fails a read. Serial: it stops Postgres
 // and Redis, makes merchant writes whose warming it watches, and counts on no other write between.
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { api, client, eventually, insertProduct, merchantToken, ok, postJson, uniqueWord } from './helpers';
 import { SharedTier, upstashCalls } from '../../workers/catalog/src/shared';
+import { api, client, eventually, insertProduct, merchantToken, ok, postJson, uniqueWord } from './helpers';
 import { pgControl } from './pg-control';
 import { workerLogLines } from './worker-log';
 
