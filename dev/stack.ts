@@ -210,7 +210,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `fault proxy (added latency on demand) between the workers and the primary on 127.0.0.1:${dbFaultProxy.port}`,
       );
     }
-    const dbSecrets = {
+    const dbSecrets: Record<string, string> = {
       DATABASE_URL: workersPrimaryUrl,
       DATABASE_REPLICAS: LOCAL_REGIONS.map((region, i) => `${region}=${pg.replicaUrls[i]}`).join(','),
       NEON_LOCAL_PROXY: `127.0.0.1:${ports.neonProxy}`,
@@ -235,7 +235,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const redisDir = path.join(dataRoot, 'redis');
       fs.mkdirSync(redisDir, { recursive: true });
       log(
-        `redis-server on 127.0.0.1:${ports.redis}, Upstash REST bridge on 127.0.0.1:${ports.upstashBridge} (rate limits)`,
+        `redis-server on 127.0.0.1:${ports.redis}, Upstash REST bridge on 127.0.0.1:${ports.upstashBridge} ` +
+          '(rate limits, the catalog cache’s shared tier)',
       );
       let server = await startRedis({ port: ports.redis, dataDir: redisDir });
       const bridge = await startUpstashBridge({
@@ -255,8 +256,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       upstashUrl = bridge.url;
       gatewayVars.UPSTASH_REDIS_REST_URL = bridge.url;
       gatewayVars.UPSTASH_REDIS_REST_TOKEN = UPSTASH_DEV_TOKEN;
+      // The catalog's shared cache tier (workers/catalog/src/shared.ts) on the same bridge.
+      dbSecrets.UPSTASH_REDIS_REST_URL = bridge.url;
+      dbSecrets.UPSTASH_REDIS_REST_TOKEN = UPSTASH_DEV_TOKEN;
     } else {
-      log('rate limits on the built-in Durable Object backend (install redis-server to run the Upstash path)');
+      log(
+        'rate limits on the built-in Durable Object backend, no shared catalog cache tier ' +
+          '(install redis-server to run the Upstash path)',
+      );
     }
     Object.assign(gatewayVars, opts.gatewayVars);
     log(`workers under wrangler dev (workerd): gateway, catalog, admin, cart, checkout`);

@@ -217,7 +217,8 @@ describe('secrets', () => {
         worker: 'storefront-catalog',
         notDeployed: false,
         required: [],
-        optional: ['DATABASE_REPLICA_URL', 'DATABASE_REPLICAS'],
+        // The shared cache tier's pair: the token is only required once the URL is set.
+        optional: ['DATABASE_REPLICA_URL', 'DATABASE_REPLICAS', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'],
         devOnly: [],
       },
       {

@@ -69,7 +69,22 @@ export const workerSecrets: Record<string, SecretSpec[]> = {
       required: [{ whenSecret: 'ALERT_WEBHOOK_URL' }],
     },
   ],
-  'storefront-catalog': [databaseUrl, replicaUrl, replicas],
+  'storefront-catalog': [
+    databaseUrl,
+    replicaUrl,
+    replicas,
+    // As workers/catalog/src/config.ts checks them: the URL turns the shared cache tier on, and it needs the token.
+    {
+      name: 'UPSTASH_REDIS_REST_URL',
+      about: 'the catalog cache’s shared tier (Upstash Redis, global); without it each location fills from Postgres',
+      required: false,
+    },
+    {
+      name: 'UPSTASH_REDIS_REST_TOKEN',
+      about: 'token for UPSTASH_REDIS_REST_URL',
+      required: [{ whenSecret: 'UPSTASH_REDIS_REST_URL' }],
+    },
+  ],
   'storefront-admin': [databaseUrl, replicaUrl, replicas],
   'storefront-cart': [],
   'storefront-web': [],

@@ -1538,7 +1538,10 @@ export interface paths {
                     headers: {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
+                        /** @description `public, no-cache`: a browser keeps the answer and revalidates it with its `ETag` on every use (a `304` without a body when unchanged) */
                         "cache-control": string;
+                        /** @description For a CDN in front of the API (RFC 9213): how long it may keep the answer, and serve it stale while revalidating or while the API fails, in seconds */
+                        "cdn-cache-control"?: string;
                         /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
                         etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
@@ -1657,7 +1660,10 @@ export interface paths {
                     headers: {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
+                        /** @description `public, no-cache`: a browser keeps the answer and revalidates it with its `ETag` on every use (a `304` without a body when unchanged) */
                         "cache-control": string;
+                        /** @description For a CDN in front of the API (RFC 9213): how long it may keep the answer, and serve it stale while revalidating or while the API fails, in seconds */
+                        "cdn-cache-control"?: string;
                         /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
                         etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
@@ -1766,7 +1772,10 @@ export interface paths {
                     headers: {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
+                        /** @description `public, no-cache`: a browser keeps the answer and revalidates it with its `ETag` on every use (a `304` without a body when unchanged) */
                         "cache-control": string;
+                        /** @description For a CDN in front of the API (RFC 9213): how long it may keep the answer, and serve it stale while revalidating or while the API fails, in seconds */
+                        "cdn-cache-control"?: string;
                         /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
                         etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
@@ -1902,7 +1911,10 @@ export interface paths {
                     headers: {
                         /** @description Edge cache outcome */
                         "x-cache": "HIT" | "MISS" | "STALE";
+                        /** @description `public, no-cache`: a browser keeps the answer and revalidates it with its `ETag` on every use (a `304` without a body when unchanged) */
                         "cache-control": string;
+                        /** @description For a CDN in front of the API (RFC 9213): how long it may keep the answer, and serve it stale while revalidating or while the API fails, in seconds */
+                        "cdn-cache-control"?: string;
                         /** @description A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body */
                         etag?: string;
                         /** @description The catalog generation the answer belongs to (the WAL position of the newest merchant write it includes): answers built from it, such as cached pages, can key on it */
@@ -7192,10 +7204,10 @@ export interface components {
                     hits: number;
                     lookups: number;
                     hitRatio: number | null;
-                    /** @description Catalog answers per cache tier, outermost first: each is counted at the tier that answered it (`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; `cache-api`: the location; `origin`: Postgres), `reached` are the misses of the tiers before it. */
+                    /** @description Catalog answers per cache tier, outermost first: each is counted at the tier that answered it (`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; `cache-api`: the location; `shared`: Upstash Redis, one for every location; `origin`: Postgres), `reached` are the misses of the tiers before it. */
                     tiers: {
                         /** @enum {string} */
-                        tier: "browser" | "memo" | "memory" | "cache-api" | "origin";
+                        tier: "browser" | "memo" | "memory" | "cache-api" | "shared" | "origin";
                         hits: number;
                         reached: number;
                         hitRatio: number | null;

@@ -68,6 +68,7 @@ describe('figures per cache tier', () => {
       [cacheDimension('STALE', 'memory'), 200, 1],
       [cacheDimension('HIT', 'memory'), 200, 2],
       [cacheDimension('HIT', 'cache-api'), 200, 1],
+      [cacheDimension('HIT', 'shared'), 200, 1],
       [cacheDimension('MISS', 'origin'), 200, 1],
       [cacheDimension('HIT'), 200, 5], // an answer without a tier (recorded before tiers): a hit, in no tier
     ];
@@ -75,12 +76,13 @@ describe('figures per cache tier', () => {
       for (let i = 0; i < n; i++) r.record(point(at, 'GET', '/v1/products', status, 5, { cache }));
     const rows = r.take();
     const f = figuresOfSummary({ byKey: rows.map(({ minute: _m, ...k }) => k), byMinute: [] }, w);
-    expect(f.cache).toMatchObject({ hits: 14, lookups: 15 });
+    expect(f.cache).toMatchObject({ hits: 15, lookups: 16 });
     expect(f.cache.tiers).toEqual([
-      { tier: 'browser', hits: 2, reached: 10, hitRatio: 0.2 },
-      { tier: 'memo', hits: 3, reached: 8, hitRatio: 0.375 },
-      { tier: 'memory', hits: 3, reached: 5, hitRatio: 0.6 },
-      { tier: 'cache-api', hits: 1, reached: 2, hitRatio: 0.5 },
+      { tier: 'browser', hits: 2, reached: 11, hitRatio: 0.181818 },
+      { tier: 'memo', hits: 3, reached: 9, hitRatio: 0.333333 },
+      { tier: 'memory', hits: 3, reached: 6, hitRatio: 0.5 },
+      { tier: 'cache-api', hits: 1, reached: 3, hitRatio: 0.333333 },
+      { tier: 'shared', hits: 1, reached: 2, hitRatio: 0.5 },
       { tier: 'origin', hits: 1, reached: 1, hitRatio: 1 },
     ]);
   });
@@ -139,7 +141,8 @@ describe('the Analytics Engine SQL source', () => {
           tier1: '2',
           tier2: '0',
           tier3: '1',
-          tier4: '2',
+          tier4: '1',
+          tier5: '1',
         },
       ],
       routes: [
@@ -185,7 +188,8 @@ describe('the Analytics Engine SQL source', () => {
       ['memo', 2, 5],
       ['memory', 0, 3],
       ['cache-api', 1, 3],
-      ['origin', 2, 2],
+      ['shared', 1, 2],
+      ['origin', 1, 1],
     ]);
     expect(f.rateLimited).toEqual({ count: 2, share: 0.1 });
     expect(f.minutes[0]!.minute).toBe('2026-11-29T20:01:00.000Z');

@@ -32,9 +32,10 @@ export interface MinuteFigures extends Latency {
 
 /**
  * The tiers of the catalog's cache, outermost first (lib/contracts/catalog.ts CacheTier). A request is counted at
- * the outermost tier that answered it: `browser` is a 304 to If-None-Match, `origin` a load from Postgres.
+ * the outermost tier that answered it: `browser` is a 304 to If-None-Match, `shared` the Upstash Redis tier that every
+ * location shares, `origin` a load from Postgres.
  */
-export const CACHE_TIERS = ['browser', 'memo', 'memory', 'cache-api', 'origin'] as const;
+export const CACHE_TIERS = ['browser', 'memo', 'memory', 'cache-api', 'shared', 'origin'] as const;
 
 /** One tier's share of the lookups: those it answered of those that reached it (the misses of every outer tier). */
 export interface TierFigures {

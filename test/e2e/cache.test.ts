@@ -21,7 +21,11 @@ describe('edge cache', () => {
     const first = await client().GET('/v1/products', { params: { query: { q: word, sort: 'price_asc', limit: 5 } } });
     expect(first.response.status).toBe(200);
     expect(first.response.headers.get('x-cache')).toBe('MISS');
-    expect(first.response.headers.get('cache-control')).toMatch(/s-maxage=3, stale-while-revalidate=4/);
+    // Browsers revalidate every use; a CDN in front may keep it for the catalog's own windows.
+    expect(first.response.headers.get('cache-control')).toBe('public, no-cache');
+    expect(first.response.headers.get('cdn-cache-control')).toBe(
+      'public, max-age=3, stale-while-revalidate=4, stale-if-error=3600',
+    );
     // Raw: spellings of the same query (order, case, padding, leading zeros) that the typed client would not send.
     for (const variant of [
       `/v1/products?limit=5&sort=price_asc&q=${word}`,
@@ -104,7 +108,7 @@ describe('the browser tier: ETag and 304', () => {
       expect(first.status, path).toBe(200);
       const etag = first.headers.get('etag')!;
       expect(etag, path).toMatch(/^W\/"[A-Za-z0-9_-]{22}"$/);
-      expect(first.headers.get('cache-control'), path).toMatch(/^public, max-age=0,/);
+      expect(first.headers.get('cache-control'), path).toBe('public, no-cache');
       for (const inm of [etag, `"nope", ${etag}`, etag.slice(2), '*']) {
         const again = await api(path, { headers: { 'if-none-match': inm } });
         expect(again.status, `${path} ${inm}`).toBe(304);

@@ -8,6 +8,7 @@ import { AppError } from '../../lib/errors';
 import { cachedJson } from '../../workers/catalog/src/cache';
 import { decodeCursor, encodeCursor } from '../../workers/catalog/src/cursor';
 import type { CatalogService } from '../../workers/catalog/src/index';
+import { type RedisCalls, SharedTier, sharedKey } from '../../workers/catalog/src/shared';
 
 const catalog = (exports as unknown as { CatalogService: Service<CatalogService> }).CatalogService;
 let n = 0;
@@ -93,6 +94,102 @@ describe('cache', () => {
         throw outage();
       }),
     ).rejects.toThrow('fetch failed');
+  });
+});
+
+/** The shared tier on an in-memory Redis: what another location put there, what this one puts. */
+function sharedOnMemory(timeoutMs = 200) {
+  const kv = new Map<string, string>();
+  const calls: RedisCalls = {
+    get: async (k) => kv.get(k) ?? null,
+    set: async (k, v) => void kv.set(k, v),
+    addCounts: async () => {},
+    top: async () => [],
+  };
+  return { kv, tier: new SharedTier(calls, { timeoutMs, ttlSeconds: 60, maxBytes: 64 * 1024 }) };
+}
+
+describe('cache: the shared tier', () => {
+  const policy = { freshSeconds: 60, swrSeconds: 60, staleIfErrorSeconds: 3600 };
+
+  it('answers a miss of this location from the shared tier, with Postgres away, and keeps it here', async () => {
+    const k = key();
+    const { kv, tier } = sharedOnMemory();
+    // Another location loaded it a second ago.
+    kv.set(sharedKey(k), JSON.stringify({ s: Date.now() - 1000, e: 'W/"other"', b: '{"from":"elsewhere"}' }));
+    const ctx = createExecutionContext();
+    const answer = await cachedJson(
+      ctx,
+      k,
+      policy,
+      async () => {
+        throw outage();
+      },
+      tier,
+    );
+    expect(answer).toMatchObject({ cache: 'HIT', tier: 'shared', body: '{"from":"elsewhere"}', etag: 'W/"other"' });
+    expect(answer.age).toBeGreaterThanOrEqual(1);
+    await waitOnExecutionContext(ctx);
+    kv.clear();
+    // Now in this location's own tiers: no call to the shared tier, no load.
+    const again = await cachedJson(
+      createExecutionContext(),
+      k,
+      policy,
+      async () => {
+        throw outage();
+      },
+      tier,
+    );
+    expect(again).toMatchObject({ cache: 'HIT', tier: 'memory', body: '{"from":"elsewhere"}' });
+  });
+
+  it('puts what it loads from Postgres in the shared tier, for the other locations', async () => {
+    const k = key();
+    const { kv, tier } = sharedOnMemory();
+    const ctx = createExecutionContext();
+    const answer = await cachedJson(ctx, k, policy, async () => '{"loaded":1}', tier);
+    expect(answer).toMatchObject({ cache: 'MISS', tier: 'origin' });
+    await waitOnExecutionContext(ctx);
+    const stored = JSON.parse(kv.get(sharedKey(k))!);
+    expect(stored).toMatchObject({ b: '{"loaded":1}', e: answer.etag });
+  });
+
+  it('reads on from Postgres when the shared tier hangs, within its deadline', async () => {
+    const k = key();
+    const hanging: RedisCalls = {
+      get: () => new Promise(() => {}),
+      set: () => new Promise(() => {}),
+      addCounts: async () => {},
+      top: async () => [],
+    };
+    const tier = new SharedTier(hanging, { timeoutMs: 50, ttlSeconds: 60, maxBytes: 1024 });
+    const started = Date.now();
+    const answer = await cachedJson(createExecutionContext(), k, policy, async () => '"from postgres"', tier);
+    expect(answer).toMatchObject({ cache: 'MISS', tier: 'origin', body: '"from postgres"' });
+    // The deadline is 50 ms; without it the read would never end (the test's timeout).
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('refreshes a stale entry from the shared tier when another location has refreshed it', async () => {
+    const k = key();
+    const { kv, tier } = sharedOnMemory();
+    const stale = { freshSeconds: 1, swrSeconds: 60, staleIfErrorSeconds: 0 };
+    let loads = 0;
+    const load = async () => JSON.stringify({ loads: ++loads });
+    const first = createExecutionContext();
+    await cachedJson(first, k, stale, load, tier);
+    await waitOnExecutionContext(first);
+    await new Promise((r) => setTimeout(r, 1100));
+    kv.set(sharedKey(k), JSON.stringify({ s: Date.now(), e: 'W/"newer"', b: '{"refreshed":"elsewhere"}' }));
+    const ctx = createExecutionContext();
+    expect(await cachedJson(ctx, k, stale, load, tier)).toMatchObject({ cache: 'STALE', body: '{"loads":1}' });
+    await waitOnExecutionContext(ctx);
+    expect(await cachedJson(createExecutionContext(), k, stale, load, tier)).toMatchObject({
+      cache: 'HIT',
+      body: '{"refreshed":"elsewhere"}',
+    });
+    expect(loads).toBe(1);
   });
 });
 

@@ -15,8 +15,9 @@ import { retry } from '../../../lib/resilience';
 import { auditedWrites, type PrimaryDb } from './audit';
 import { guard, guardFailure } from './guards';
 import { type ImagesEnv, missingImages } from './images';
+import { type WarmEnv, warmCatalog } from './warm';
 
-export type CatalogWriteEnv = DbEnv & { CATALOG_META: KVNamespace };
+export type CatalogWriteEnv = DbEnv & WarmEnv & { CATALOG_META: KVNamespace };
 export type ProductWriteEnv = CatalogWriteEnv & ImagesEnv;
 
 /** The product `where` selects, with its variants, as the audit log keeps it (before and after a write). */
@@ -37,14 +38,17 @@ export async function read<T>(query: Promise<T>): Promise<T> {
 /**
  * Publishes the WAL position after a committed catalog write as the new generation. Read after the commit, so the
  * position is at or past the commit record. With a NEW client, tried twice: the request's client's deadline runs
- * from its creation and may have passed during the write, which is committed by now.
+ * from its creation and may have passed during the write, which is committed by now. Then the catalog warms the
+ * new generation's hot entries in the background (warm.ts).
  */
 export async function publishCatalogWrite(env: CatalogWriteEnv): Promise<string> {
   const lsnResult = await retry(
     () => read(createDb(env).$primary.execute<{ lsn: string }>(sql`select pg_current_wal_lsn()::text as lsn`)),
     { attempts: 2, baseMs: 50, maxMs: 200 },
   );
-  return publishGeneration(env.CATALOG_META, lsnResult.rows[0]!.lsn);
+  const generation = await publishGeneration(env.CATALOG_META, lsnResult.rows[0]!.lsn);
+  warmCatalog(env, generation);
+  return generation;
 }
 
 export const invalid = (field: string, message: string) =>

@@ -1,13 +1,15 @@
-// Edge cache for catalog answers: a small in-isolate memory tier in front of the Cache API, with
-// stale-while-revalidate and stale-if-error done here. The Cache API only returns entries it considers
-// fresh, so entries are stored for the whole stale window and their age is judged from when they were stored.
-// Keys carry the catalog generation, so both tiers are invalidated together by a merchant write. Each entry keeps its
-// body's ETag (computed once, when loaded), and each answer names the tier it came from (memory, cache-api, origin)
-// for the figures' per-tier hit ratios.
+// Edge cache for catalog answers: a small in-isolate memory tier in front of the Cache API (both per location),
+// then the shared tier (Upstash Redis, ./shared.ts: one for every location), then Postgres, with
+// stale-while-revalidate and stale-if-error done here. The Cache API only returns entries it considers fresh, so
+// entries are stored for the whole stale window and their age is judged from when they were loaded from Postgres
+// (the same in every tier). Keys carry the catalog generation, so every tier is invalidated together by a merchant
+// write. Each entry keeps its body's ETag (computed once, when loaded), and each answer names the tier it came from
+// (memory, cache-api, shared, origin) for the figures' per-tier hit ratios.
 import { etagOf } from '../../../lib/catalog/etag';
 import type { CachedAnswer } from '../../../lib/contracts/catalog';
 import { isDbUnavailable } from '../../../lib/db/errors';
 import { log } from '../../../lib/log';
+import type { SharedTier } from './shared';
 
 export interface CachePolicy {
   freshSeconds: number;
@@ -19,22 +21,33 @@ interface Entry {
   body: string;
   /** The body's validator (lib/catalog/etag.ts), computed once when the entry is made. */
   etag: string;
+  /** When the body was loaded from Postgres (epoch ms), whichever tier holds it now. */
   storedAt: number;
 }
 
-/** The tier an entry was found in: this isolate's memory or the location's Cache API. */
-type Found = Entry & { tier: 'memory' | 'cache-api' };
+/** The tier an entry was found in: this isolate's memory, the location's Cache API, or the shared tier. */
+type Found = Entry & { tier: 'memory' | 'cache-api' | 'shared' };
+
+/** An entry just filled, and whether it came from the shared tier (else from Postgres). */
+type Filled = Entry & { fromShared: boolean };
 
 const STORED_AT = 'x-stored-at';
 const MEMORY_ENTRIES = 512;
 // Memory tier: insertion-ordered Map used as an LRU. Per isolate, so it only ever saves a Cache API read.
 const memory = new Map<string, Entry>();
-// Loads under way in this isolate: concurrent misses and stale refreshes of one key share one database read.
-const inflight = new Map<string, Promise<Loaded>>();
+// Fills under way in this isolate: concurrent misses and stale refreshes of one key share one read.
+const inflight = new Map<string, Promise<Filled>>();
 
-export function publicCacheControl(p: CachePolicy): string {
+/**
+ * Browsers (and any cache that reads only Cache-Control) keep the answer but revalidate it on every use, with its
+ * ETag: a 304 from the gateway costs no body, and a merchant's change is never hidden behind a browser's copy.
+ */
+export const BROWSER_CACHE_CONTROL = 'public, no-cache';
+
+/** For a CDN in front of the API (CDN-Cache-Control, RFC 9213): the windows the catalog keeps itself. */
+export function cdnCacheControl(p: CachePolicy): string {
   return (
-    `public, max-age=0, s-maxage=${p.freshSeconds}, ` +
+    `public, max-age=${p.freshSeconds}, ` +
     `stale-while-revalidate=${p.swrSeconds}, stale-if-error=${p.staleIfErrorSeconds}`
   );
 }
@@ -44,6 +57,8 @@ function remember(key: string, entry: Entry) {
   memory.set(key, entry);
   if (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value!);
 }
+
+const ageOf = (e: Entry) => Math.max(0, (Date.now() - e.storedAt) / 1000);
 
 async function lookup(cache: Cache, key: string): Promise<Found | undefined> {
   const inMemory = memory.get(key);
@@ -60,8 +75,8 @@ async function lookup(cache: Cache, key: string): Promise<Found | undefined> {
   return { ...entry, tier: 'cache-api' };
 }
 
-async function store(cache: Cache, key: string, { body, etag }: Loaded, p: CachePolicy) {
-  const storedAt = Date.now();
+/** Keeps `entry` in this location's tiers (memory, Cache API), with the time it was loaded from Postgres. */
+async function storeLocal(cache: Cache, key: string, { body, etag, storedAt }: Entry, p: CachePolicy) {
   remember(key, { body, etag, storedAt });
   const keep = p.freshSeconds + Math.max(p.swrSeconds, p.staleIfErrorSeconds);
   await cache.put(
@@ -77,65 +92,102 @@ async function store(cache: Cache, key: string, { body, etag }: Loaded, p: Cache
   );
 }
 
-/** A body just loaded, with its validator. */
-interface Loaded {
-  body: string;
-  etag: string;
-}
-
-/** One database load per key at a time in this isolate; the result is stored in both tiers. */
-function loadOnce(ctx: ExecutionContext, cache: Cache, key: string, policy: CachePolicy, load: () => Promise<string>) {
+/**
+ * One fill per key at a time in this isolate: from the shared tier when `fromShared` and it holds an entry newer than
+ * `newerThan` and still fresh, else from Postgres (`load`). The result is kept in the local tiers, and a load from
+ * Postgres in the shared tier too.
+ */
+function fillOnce(
+  ctx: ExecutionContext,
+  cache: Cache,
+  key: string,
+  policy: CachePolicy,
+  load: () => Promise<string>,
+  shared: SharedTier | undefined,
+  newerThan?: number,
+) {
   let pending = inflight.get(key);
   if (!pending) {
-    pending = load()
-      .then(async (body) => ({ body, etag: await etagOf(body) }))
-      .finally(() => inflight.delete(key));
+    pending = (async (): Promise<Filled> => {
+      if (shared && newerThan !== undefined) {
+        const found = await shared.get(key);
+        if (found && found.storedAt > newerThan && ageOf(found) <= policy.freshSeconds) {
+          return { ...found, fromShared: true };
+        }
+      }
+      const body = await load();
+      return { body, etag: await etagOf(body), storedAt: Date.now(), fromShared: false };
+    })().finally(() => inflight.delete(key));
     inflight.set(key, pending);
-    ctx.waitUntil(pending.then((body) => store(cache, key, body, policy)).catch(() => {}));
+    ctx.waitUntil(
+      pending
+        .then((filled) =>
+          Promise.all([
+            storeLocal(cache, key, filled, policy),
+            shared && !filled.fromShared ? shared.put(key, filled) : undefined,
+          ]),
+        )
+        .catch(() => {}),
+    );
   }
   return pending;
 }
 
 /**
  * Answers `key` from the cache, or from `load` (which returns a JSON body). `load` errors that mean the
- * database is away are answered from any stored entry still inside the stale-if-error window.
+ * database is away are answered from any stored entry still inside the stale-if-error window. `shared`: the shared
+ * tier, asked when this location holds nothing usable (a miss, or an entry past its stale-while-revalidate window)
+ * and by background refreshes; it never fails or slows a read past its own deadline.
  */
 export async function cachedJson(
   ctx: ExecutionContext,
   key: string,
   policy: CachePolicy,
   load: () => Promise<string>,
+  shared?: SharedTier,
 ): Promise<CachedAnswer> {
   const cache = await caches.open('catalog');
-  const cacheControl = publicCacheControl(policy);
-  const entry = await lookup(cache, key);
+  const headers = { cacheControl: BROWSER_CACHE_CONTROL, cdnCacheControl: cdnCacheControl(policy) };
+  let entry = await lookup(cache, key);
+
+  if (shared && (!entry || ageOf(entry) > policy.freshSeconds + policy.swrSeconds)) {
+    const found = await shared.get(key);
+    if (found && (!entry || found.storedAt > entry.storedAt)) {
+      entry = { ...found, tier: 'shared' };
+      ctx.waitUntil(storeLocal(cache, key, found, policy).catch(() => {}));
+    }
+  }
+
+  const fromOrigin = async (): Promise<CachedAnswer> => {
+    const filled = await fillOnce(ctx, cache, key, policy, load, shared);
+    const { body, etag } = filled;
+    // A refresh under way may have found a fresh entry in the shared tier: that tier answered.
+    if (filled.fromShared) return { body, etag, tier: 'shared', cache: 'HIT', age: ageOf(filled), ...headers };
+    return { body, etag, tier: 'origin', cache: 'MISS', age: 0, ...headers };
+  };
 
   if (entry) {
-    const age = Math.max(0, (Date.now() - entry.storedAt) / 1000);
-    const { body, etag, tier } = entry;
-    if (age <= policy.freshSeconds) return { body, etag, tier, cache: 'HIT', age, cacheControl };
+    const age = ageOf(entry);
+    const { body, etag, tier, storedAt } = entry;
+    if (age <= policy.freshSeconds) return { body, etag, tier, cache: 'HIT', age, ...headers };
     if (age <= policy.freshSeconds + policy.swrSeconds) {
       if (!inflight.has(key)) {
-        loadOnce(ctx, cache, key, policy, load).catch((err) =>
+        // Another location may have refreshed it already: the shared tier first (unless it just answered), then
+        // Postgres.
+        fillOnce(ctx, cache, key, policy, load, shared, tier === 'shared' ? undefined : storedAt).catch((err) =>
           log.warn('catalog revalidation failed', { key, error: String(err) }),
         );
       }
-      return { body, etag, tier, cache: 'STALE', age, cacheControl };
+      return { body, etag, tier, cache: 'STALE', age, ...headers };
     }
     try {
-      return {
-        ...(await loadOnce(ctx, cache, key, policy, load)),
-        tier: 'origin',
-        cache: 'MISS',
-        age: 0,
-        cacheControl,
-      };
+      return await fromOrigin();
     } catch (err) {
       if (isDbUnavailable(err) && age <= policy.freshSeconds + policy.staleIfErrorSeconds) {
-        return { body, etag, tier, cache: 'STALE', age, cacheControl };
+        return { body, etag, tier, cache: 'STALE', age, ...headers };
       }
       throw err;
     }
   }
-  return { ...(await loadOnce(ctx, cache, key, policy, load)), tier: 'origin', cache: 'MISS', age: 0, cacheControl };
+  return fromOrigin();
 }

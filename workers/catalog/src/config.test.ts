@@ -1,6 +1,6 @@
 // The catalog's config schema in plain Node: wrangler.toml's defaults, 0 accepted, and a named error for a bad value.
 import { describe, expect, it } from 'vitest';
-import { cachePolicy, catalogConfig } from './config';
+import { cachePolicy, catalogConfig, sharedTierOptions } from './config';
 
 describe('catalog config', () => {
   it('defaults to 60 s fresh, 300 s stale-while-revalidate, a day stale-if-error, a 1 s generation TTL', () => {
@@ -25,5 +25,27 @@ describe('catalog config', () => {
       /storefront-catalog: CACHE_SWR_SECONDS: .*\(got "-1"\)/,
     );
     expect(() => catalogConfig({ GENERATION_TTL_MS: '1s' })).toThrow(/GENERATION_TTL_MS: .*\(got "1s"\)/);
+  });
+
+  it('turns the shared tier on with an Upstash URL and token only, its TTL within the local keep', () => {
+    expect(sharedTierOptions(catalogConfig({}))).toBeUndefined();
+    const url = 'http://127.0.0.1:54341';
+    expect(() => catalogConfig({ UPSTASH_REDIS_REST_URL: url })).toThrow(/UPSTASH_REDIS_REST_TOKEN: needed/);
+    expect(sharedTierOptions(catalogConfig({ UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: 't' }))).toEqual({
+      url,
+      token: 't',
+      timeoutMs: 100,
+      ttlSeconds: 3600,
+      maxBytes: 262_144,
+    });
+    const short = catalogConfig({
+      UPSTASH_REDIS_REST_URL: url,
+      UPSTASH_REDIS_REST_TOKEN: 't',
+      CACHE_FRESH_SECONDS: '3',
+      CACHE_SWR_SECONDS: '4',
+      CACHE_STALE_IF_ERROR_SECONDS: '0',
+    });
+    expect(sharedTierOptions(short)?.ttlSeconds).toBe(7);
+    expect(() => catalogConfig({ SHARED_CACHE_TIMEOUT_MS: '0' })).toThrow(/SHARED_CACHE_TIMEOUT_MS/);
   });
 });

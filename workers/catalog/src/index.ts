@@ -1,9 +1,10 @@
 // The catalog worker: products, variants and categories over typed RPC (CatalogService), read from the Neon
 // replica of the request's region (lib/db/replicas.ts) and cached at the edge. Its own fetch handler only answers health checks: it is not public.
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { INITIAL_GENERATION, readGeneration } from '../../../lib/catalog/generation';
+import { INITIAL_GENERATION, lsnToBigInt, readGeneration } from '../../../lib/catalog/generation';
 import { ProductListQuery, SkuList, SlugParam, SuggestQuery } from '../../../lib/catalog/schemas';
-import type { CatalogResult, CheckoutPrices, VariantInfo } from '../../../lib/contracts/catalog';
+import { WARM_BUDGET_MS, WARM_CONCURRENCY, WARM_LISTS } from '../../../lib/catalog/warm';
+import type { CacheTier, CatalogResult, CheckoutPrices, VariantInfo, WarmReport } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { createDb, type DbEnv, dbAt, routed } from '../../../lib/db/client';
@@ -16,9 +17,10 @@ import { recordCalls } from '../../../lib/metrics/events';
 import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces, currentTrace } from '../../../lib/trace';
 import { cachedJson } from './cache';
-import { cachePolicy, catalogConfig } from './config';
+import { cachePolicy, catalogConfig, sharedTierOptions } from './config';
 import { catalogHealth } from './health';
 import { categoryTree, effectiveSort, getProduct, listProducts, type Reader, variantsBySku } from './products.repo';
+import { type SharedTier, sharedTierFor } from './shared';
 import { suggest } from './suggest';
 
 // Per-isolate memory of the generation (refreshed every GENERATION_TTL_MS). What each replica has replayed is
@@ -28,6 +30,17 @@ let generation = { value: '0/0', readAt: 0 };
 type Env = CatalogEnv & DbEnv;
 
 export class CatalogService extends WorkerEntrypoint<Env> {
+  /**
+   * Set while `warm` runs (an instance serves one call): every read of that call is made under this generation, the
+   * merchant write's, and is not counted as a shopper's request.
+   */
+  private warmingGeneration: string | undefined;
+
+  /** This isolate's shared tier (Upstash Redis), or undefined when no Upstash URL is set. */
+  private shared(): SharedTier | undefined {
+    return sharedTierFor(sharedTierOptions(catalogConfig(this.env)));
+  }
+
   /**
    * The generation a read uses: the isolate's (GENERATION_TTL_MS), or the request's read-after position when that is
    * newer (read-your-writes, lib/db/read-after.ts): a merchant's next read after a write then misses the cache
@@ -65,9 +78,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
     generation?: string,
   ): Promise<CatalogResult> {
     return rpc(async () => {
-      const gen = generation ?? (await this.currentGeneration());
+      const gen = generation ?? this.warmingGeneration ?? (await this.currentGeneration());
       const policy = cachePolicy(catalogConfig(this.env));
-      const answer = await cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, async () => {
+      const fill = async () => {
         try {
           // Only an outage of the primary counts (the replicas fall back to it); an open breaker fails the fill
           // at once, and the cache then serves what it has (stale-if-error) or answers 503.
@@ -75,7 +88,8 @@ export class CatalogService extends WorkerEntrypoint<Env> {
         } catch (err) {
           mapDbError(err);
         }
-      });
+      };
+      const answer = await cachedJson(this.ctx, `https://catalog.cache/${gen}${path}`, policy, fill, this.shared());
       return { ...answer, generation: gen };
     });
   }
@@ -110,11 +124,15 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return failure(new AppError('VALIDATION_FAILED', 'Invalid product slug.', { details: parsed.error.issues }));
     }
     const { slug } = parsed.data;
-    return this.cached(`/products/${slug}`, async (db) => {
+    const answer = await this.cached(`/products/${slug}`, async (db) => {
       const product = await getProduct(db, slug);
       if (!product) throw new AppError('NOT_FOUND', `No product with slug "${slug}".`);
       return product;
     });
+    // Counted for the warming after a merchant write (the products most requested lately); only products that
+    // exist, so made-up slugs cannot push real ones out.
+    if (answer.ok && !this.warmingGeneration) this.shared()?.noteProduct(slug, (p) => this.ctx.waitUntil(p));
+    return answer;
   }
 
   /**
@@ -189,6 +207,53 @@ export class CatalogService extends WorkerEntrypoint<Env> {
 
   async listCategories(): Promise<CatalogResult> {
     return this.cached('/categories', async (db) => ({ categories: await categoryTree(db) }));
+  }
+
+  /**
+   * After a merchant write (the admin worker calls this in the background with the generation it published): the
+   * categories, the home page's lists, the default list and the WARM_PRODUCTS products most requested lately are
+   * read under `generation` through the cache as a shopper's request would be, so they are loaded once and put in
+   * the shared tier (every location) and this location's tiers before the first shopper asks. Bounded: at most
+   * 3 + WARM_PRODUCTS reads, WARM_CONCURRENCY at a time, none started after WARM_BUDGET_MS.
+   */
+  async warm(input: unknown): Promise<RpcResult<WarmReport>> {
+    return rpc(async () => {
+      const generation = typeof input === 'string' ? input : '';
+      try {
+        lsnToBigInt(generation);
+      } catch {
+        throw new AppError('VALIDATION_FAILED', 'Invalid generation: expected a WAL position such as "0/16B3748".');
+      }
+      const started = Date.now();
+      this.warmingGeneration = generation;
+      const slugs = (await this.shared()?.hotProducts(catalogConfig(this.env).WARM_PRODUCTS)) ?? [];
+      const reads: (() => Promise<CatalogResult>)[] = [
+        () => this.listCategories(),
+        ...WARM_LISTS.map((query) => () => this.listProducts(query)),
+        ...slugs.map((slug) => () => this.getProduct(slug)),
+      ];
+      const tiers: Partial<Record<CacheTier, number>> = {};
+      let failed = 0;
+      let skipped = 0;
+      let next = 0;
+      const worker = async () => {
+        while (next < reads.length) {
+          const read = reads[next++]!;
+          if (Date.now() - started > WARM_BUDGET_MS) {
+            skipped++;
+            continue;
+          }
+          const answer = await read().catch(() => undefined);
+          if (answer?.ok && answer.tier) tiers[answer.tier] = (tiers[answer.tier] ?? 0) + 1;
+          // A product deleted since it was requested answers 404: nothing to warm, not a failure of the warm.
+          else if (!answer || (!answer.ok && answer.error.code !== 'NOT_FOUND')) failed++;
+        }
+      };
+      await Promise.all(Array.from({ length: WARM_CONCURRENCY }, worker));
+      const report = { generation, reads: reads.length, tiers, failed, skipped, ms: Date.now() - started };
+      log.info('catalog warmed', report);
+      return report;
+    });
   }
 
   /** Its dependencies' checks (settings, both databases, KV) and this isolate's breakers. */

@@ -32,7 +32,19 @@ const errors = {
 const cacheHeaders = z
   .object({
     'x-cache': z.enum(['HIT', 'MISS', 'STALE']).openapi({ description: 'Edge cache outcome' }),
-    'cache-control': z.string(),
+    'cache-control': z.string().openapi({
+      description:
+        '`public, no-cache`: a browser keeps the answer and revalidates it with its `ETag` on every use (a `304` ' +
+        'without a body when unchanged)',
+    }),
+    'cdn-cache-control': z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'For a CDN in front of the API (RFC 9213): how long it may keep the answer, and serve it stale while ' +
+          'revalidating or while the API fails, in seconds',
+      }),
     etag: z.string().optional().openapi({
       description:
         'A weak validator of the body: send it back in `If-None-Match` and an unchanged answer is `304` with no body',
@@ -81,6 +93,7 @@ async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>)
   if (tier) c.set('cacheTier', tier);
   const headers = {
     'cache-control': value.cacheControl,
+    ...(value.cdnCacheControl ? { 'cdn-cache-control': value.cdnCacheControl } : {}),
     'x-cache': value.cache,
     age: String(Math.floor(value.age)),
     ...(value.etag ? { etag: value.etag } : {}),

@@ -49,7 +49,7 @@ const OpsFigures = z
             description:
               'Catalog answers per cache tier, outermost first: each is counted at the tier that answered it ' +
               '(`browser`: a 304 to If-None-Match; `memo`: the gateway isolate; `memory`: the catalog isolate; ' +
-              '`cache-api`: the location; `origin`: Postgres), `reached` are the misses of the tiers before it.',
+              '`cache-api`: the location; `shared`: Upstash Redis, one for every location; `origin`: Postgres), `reached` are the misses of the tiers before it.',
           }),
       }),
       rateLimited: z.object({ count: z.number().int(), share: z.number() }),

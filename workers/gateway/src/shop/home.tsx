@@ -7,6 +7,7 @@
 // - featured unreadable (and no good copy): the home page's shell still answers, with the categories when they
 //   could be read, the search, and what to do; status 503 with Retry-After, not 200, so that no cache or crawler
 //   takes the shell for the home page and the outage shows in the request figures; the request id is on it.
+import { HOME_FEATURED, HOME_TRENDING } from '../../../../lib/catalog/warm';
 import type { Schemas } from '../../../../lib/client';
 import { ProductGrid } from './components';
 import { ShopPage } from './layout';
@@ -14,17 +15,15 @@ import { renderPage } from './page';
 import type { Rendered } from './page-cache';
 import type { CatalogReads, Read } from './reads';
 
-const FEATURED = 8;
-const TRENDING = 8;
-
 export type HomeReads = Pick<CatalogReads, 'categories' | 'products' | 'generations'>;
 
 /** The home page as rendered from the catalog's answers (`requestId` is shown on a 503). */
 export async function renderHome(reads: HomeReads, requestId?: string): Promise<Rendered> {
   const [tree, featured, trending] = await Promise.all([
     reads.categories(),
-    reads.products({ sort: 'newest', limit: FEATURED }),
-    reads.products({ sort: 'trending', limit: TRENDING }),
+    // The lists the catalog warms after a merchant write (lib/catalog/warm.ts).
+    reads.products({ ...HOME_FEATURED }),
+    reads.products({ ...HOME_TRENDING }),
   ]);
   const nav = tree.ok ? tree.data.categories.map((cat) => ({ slug: cat.slug, name: cat.name })) : undefined;
   const status = featured.ok ? 200 : 503;
