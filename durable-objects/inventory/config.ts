@@ -29,7 +29,7 @@ export const InventoryVars = z.object({
   /**
    * A test fault, empty (off) in production: a merchant adjustment whose reason is exactly this text corrupts the
    * object instead (its `sold` moves by the delta, with no hold, no event and no new version), so a test can prove a
-   * rebuild from Postgres (docs/runbook.md#a-corrupted-do).
+   * rebuild from Postgres (docs/runbook.md#a-corrupted-durable-object).
    */
   FAULT_CORRUPT_STOCK_REASON: optionalText(z.string().max(200)),
 });

@@ -1,6 +1,6 @@
 // The callers' side of a rebuild (CheckoutOps, for POST /v1/admin/inventory/:sku/rebuild): reads what Postgres
 // knows of the SKU (from the primary: the copies' writer), plans the object's state (rebuild.ts), and either
-// answers the plan and its diff (dry run) or has the object write it. docs/runbook.md#a-corrupted-do.
+// answers the plan and its diff (dry run) or has the object write it. docs/runbook.md#a-corrupted-durable-object.
 import type { StockChange } from '../../lib/contracts/inventory';
 import type { InventoryLevels } from '../../lib/contracts/queue';
 import { pgBreaker } from '../../lib/db/breaker';

@@ -1,4 +1,4 @@
-// Rebuilding one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-do): the plan, worked out from what
+// Rebuilding one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-durable-object): the plan, worked out from what
 // Postgres knows of the SKU, and its diff against what the object holds now. Pure: rebuild.client.ts reads Postgres
 // and calls the object; InventoryDO.rebuild writes the plan in one transaction.
 //

@@ -1,5 +1,5 @@
 // The Durable Objects' ops routes (admin role): exports of their state to R2, the stock check against Postgres, and
-// the rebuild of one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-do). The gateway validates and
+// the rebuild of one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-durable-object). The gateway validates and
 // documents with these; the admin and checkout workers parse them again, since they are reached over bindings.
 import { z } from '@hono/zod-openapi';
 

@@ -313,7 +313,7 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
   }
 
   // ---- the Durable Objects' ops (admin role): exports to R2, the stock check, a rebuild from Postgres
-  // (do-export.ts, stock-verify.ts; docs/runbook.md#a-corrupted-do) ----
+  // (do-export.ts, stock-verify.ts; docs/runbook.md#a-corrupted-durable-object) ----
 
   /**
    * POST /v1/admin/inventory/:sku/rebuild: a dry run (the default) answers the plan and its diff and is not
@@ -326,6 +326,8 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       const body = parseInput(RebuildStockBody, 'body', bodyInput ?? {});
       const call = async () => unwrap(await checkoutOps(this.env).rebuildStock(sku, body, whoOf(actor)));
       if (body.dryRun) return call();
+      if (body.expectVersion === undefined)
+        throw new AppError('VALIDATION_FAILED', 'A rebuild needs expectVersion: the version its dry run showed.');
       return auditedCall(
         () => createDb(this.env).$primary,
         actor,

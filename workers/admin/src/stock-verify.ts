@@ -1,6 +1,6 @@
 // The stock check: each SKU's InventoryDO levels against Postgres' copy (`inventory_levels`, written by the `orders`
 // consumer from the object's versioned sends, newest version wins). Used by GET /v1/admin/inventory-verify (a page
-// of SKUs) and by every inventory page of an export (docs/runbook.md#a-corrupted-do). The comparison is pure
+// of SKUs) and by every inventory page of an export (docs/runbook.md#a-corrupted-durable-object). The comparison is pure
 // (`stockDifference`); the rest reads the copies and asks the objects through CheckoutOps.
 import type { StockDifference, StockVerifyQuery } from '../../../lib/admin/durable.schemas';
 import { pgBreaker } from '../../../lib/db/breaker';

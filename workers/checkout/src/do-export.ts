@@ -29,7 +29,7 @@ const ORDERS_PER_OBJECT = 1000;
 
 export type ExportRecord =
   | { kind: 'inventory'; id: string; state: InventoryExport | null }
-  | { kind: 'orders'; id: string; state: { orders: OrderSnapshot[]; truncated: boolean } }
+  | { kind: 'orders'; id: string; state: { orders: OrderSnapshot[]; truncated: boolean } | null }
   | { kind: 'carts'; id: string; state: CartState | null };
 
 export interface ExportAnswer {
@@ -98,7 +98,8 @@ async function read(env: Env, kind: ExportKind, id: string, levelsOnly: boolean)
         more: boolean;
       }>,
     );
-    return { kind, id, state: { orders: page.orders, truncated: page.more } };
+    // An object with no orders (a shopper named in the scope who never ordered) has nothing to export.
+    return { kind, id, state: page.orders.length ? { orders: page.orders, truncated: page.more } : null };
   }
   const state = (await traced(env.CARTS.get(env.CARTS.idFromName(id))).exportCart()) as CartState | null;
   return { kind, id, state };

@@ -1,5 +1,5 @@
 // The Durable Objects' ops routes (admin role): exports of their state to R2, the stock check of every InventoryDO
-// against Postgres' copy, and the rebuild of one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-do).
+// against Postgres' copy, and the rebuild of one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-durable-object).
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   DoExportContinue,
