@@ -260,6 +260,14 @@ describe('rebuilding a corrupted InventoryDO from Postgres', () => {
     );
     // The refused stale attempt is there as failed (refused by the object: nothing changed), the rebuild as succeeded.
     expect(audit.items.map((i) => i.outcome)).toEqual(['succeeded', 'failed']);
+    // The rebuilt levels reach Postgres' copy (a newer version than any it had), and then the check agrees.
+    await eventually(
+      "the rebuilt levels' copy",
+      async () =>
+        Number((await primary('select version from inventory_levels where sku = $1', [sku]))[0]?.version) ===
+        done.levels!.version,
+      10_000,
+    );
     await eventually(
       'the stock check agrees again',
       async () =>

@@ -217,10 +217,12 @@ adminDurableRoutes.openapi(
   }),
   async (c) => {
     const file = unwrap(await traced(c.env.ADMIN).doExportFile(actorOf(c), c.req.valid('param')));
-    return c.body(file.text, 200, {
-      'content-type': 'application/x-ndjson',
-      'cache-control': 'no-store',
-      ...(file.sha256 ? { 'x-content-sha256': file.sha256 } : {}),
-    });
+    return new Response(file.text, {
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'cache-control': 'no-store',
+        ...(file.sha256 ? { 'x-content-sha256': file.sha256 } : {}),
+      },
+    }) as never;
   },
 );
