@@ -110,8 +110,8 @@ export interface InventoryExport {
   events: InventoryEvent[];
 }
 
-/** At most this many events per object in an export (the object keeps at most 100,000 copied ones). */
-export const EXPORT_EVENTS_MAX = 5000;
+/** The newest events per object in an export (a page of 50 objects stays near 10 MB); older ones are in Postgres. */
+export const EXPORT_EVENTS_MAX = 1000;
 
 export function exportOf(store: StockStore, sku: string): InventoryExport | null {
   const s = store.peek(sku);

@@ -13,7 +13,7 @@ import {
   StockVerifyQuery,
 } from '../../../../lib/admin/durable.schemas';
 import { InventorySku } from '../../../../lib/checkout/schemas';
-import { unwrap } from '../../../../lib/rpc';
+import { unwrap, unwrapAnswer } from '../../../../lib/rpc';
 import { traced } from '../../../../lib/trace';
 import { actorOf } from '../auth/actor';
 import { requireRole } from '../auth/authenticate';
@@ -100,7 +100,7 @@ adminDurableRoutes.openapi(
     },
   }),
   async (c) => {
-    const answer = unwrap(
+    const answer = unwrapAnswer(
       await traced(c.env.ADMIN).rebuildStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json') ?? {}),
     );
     return c.json(answer as never, 200, { 'cache-control': 'no-store' });
@@ -122,7 +122,7 @@ adminDurableRoutes.openapi(
     },
   }),
   async (c) => {
-    const page = unwrap(await traced(c.env.ADMIN).verifyStock(actorOf(c), c.req.valid('query')));
+    const page = unwrapAnswer(await traced(c.env.ADMIN).verifyStock(actorOf(c), c.req.valid('query')));
     return c.json(page as never, 200, { 'cache-control': 'no-store' });
   },
 );
@@ -147,7 +147,7 @@ adminDurableRoutes.openapi(
     },
   }),
   async (c) => {
-    const progress = unwrap(await traced(c.env.ADMIN).startDoExport(actorOf(c), c.req.valid('json') ?? {}));
+    const progress = unwrapAnswer(await traced(c.env.ADMIN).startDoExport(actorOf(c), c.req.valid('json') ?? {}));
     return c.json(progress as never, 200, { 'cache-control': 'no-store' });
   },
 );
@@ -169,7 +169,7 @@ adminDurableRoutes.openapi(
     },
   }),
   async (c) => {
-    const progress = unwrap(
+    const progress = unwrapAnswer(
       await traced(c.env.ADMIN).continueDoExport(actorOf(c), c.req.valid('param').id, c.req.valid('json')),
     );
     return c.json(progress as never, 200, { 'cache-control': 'no-store' });
@@ -192,7 +192,7 @@ adminDurableRoutes.openapi(
     },
   }),
   async (c) => {
-    const manifest = unwrap(await traced(c.env.ADMIN).doExportManifest(actorOf(c), c.req.valid('param').id));
+    const manifest = unwrapAnswer(await traced(c.env.ADMIN).doExportManifest(actorOf(c), c.req.valid('param').id));
     return c.json(manifest as never, 200, { 'cache-control': 'no-store' });
   },
 );
