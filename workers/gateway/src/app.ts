@@ -60,7 +60,6 @@ app.route('/v1/admin/ops', opsAlertsRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/admin', adminOrderRoutes);
 app.route('/v1/admin', adminAuditRoutes);
-app.route('/v1/admin', adminDurableRoutes);
 app.route('/v1/admin', adminCatalogRoutes);
 app.route('/v1/admin', adminWebhookRoutes);
 app.route('/v1/cart', cartRoutes);
@@ -68,6 +67,8 @@ app.route('/v1/checkout', checkoutRoutes);
 app.route('/v1/orders', orderRoutes);
 app.route('/v1/inventory', inventoryRoutes);
 app.route('/v1/webhooks', webhookRoutes);
+// Last of the API routes: the Durable Objects' ops routes (admin role), under /v1/admin.
+app.route('/v1/admin', adminDurableRoutes);
 app.route('/docs', docsRoutes);
 app.route('/images', imageRoutes);
 // The web console: pages that call this same app in-process (console/session.ts), so the API's middleware above
