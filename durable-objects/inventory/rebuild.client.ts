@@ -77,7 +77,13 @@ export async function rebuildSource(env: InventoryEnv, sku: string): Promise<Reb
         }
       : null,
     lastEvent: last
-      ? { seq: Number(last.seq), onHand: last.on_hand, held: last.held, sold: last.sold, at: Number(last.at) }
+      ? {
+          seq: Number(last.seq),
+          onHand: Number(last.on_hand),
+          held: Number(last.held),
+          sold: Number(last.sold),
+          at: Number(last.at),
+        }
       : null,
     lines: lines.map((l) => ({
       orderId: String(l.id),

@@ -27,8 +27,8 @@ async function paidOrder(sku: string, quantity: number) {
   const token = await shopperWith(sku, quantity);
   const r = await checkout(token, checkoutBody('pm_card_visa'));
   expect(r.response.status).toBe(202);
-  await waitForStatus(token, r.data!.id, 'paid');
-  return { orderId: r.data!.id, subject: subjectOf(token) };
+  await waitForStatus(token, r.data!.orderId, 'paid');
+  return { orderId: r.data!.orderId, subject: subjectOf(token) };
 }
 
 /** Until Postgres' levels copy of `sku` shows `sold` (the consumer wrote the object's newest send). */
@@ -299,7 +299,7 @@ describe('rebuilding a corrupted InventoryDO from Postgres', () => {
     expect(r.data!.payment.status).toBe('requires_action');
     await eventually(
       'the order in Postgres',
-      async () => (await primary('select 1 from orders where id = $1', [r.data!.id])).length > 0,
+      async () => (await primary('select 1 from orders where id = $1', [r.data!.orderId])).length > 0,
       10_000,
     );
     const dry = await ok(
