@@ -113,7 +113,7 @@ describe('exporting the Durable Objects to R2', () => {
 
     const records: any[] = [];
     for (const f of manifest.files) {
-      const [, , , kind, part] = f.key.split('/');
+      const [, , kind, part] = f.key.split('/');
       const r = await adminGet(`/v1/admin/durable-objects/exports/${manifest.exportId}/files/${kind}/${part}`);
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toContain('application/x-ndjson');
@@ -145,6 +145,27 @@ describe('exporting the Durable Objects to R2', () => {
     ]);
     const cart = records.find((r) => r.kind === 'carts' && r.id === subjectOf(carter));
     expect(cart.state.lines).toEqual([expect.objectContaining({ sku: sku2, quantity: 1 })]);
+  });
+
+  it('without a scope, pages through every id Postgres knows: SKUs, shoppers with orders, customers and guests', async () => {
+    await paidOrder(await freshSku(2), 1); // at least one shopper with an order, whatever ran before
+    const api0 = await admin();
+    for (const kind of ['inventory', 'orders', 'carts'] as const) {
+      // The first page of one object only: the whole store is not this file's to export.
+      const first = await ok(
+        `first page of ${kind}`,
+        api0.POST('/v1/admin/durable-objects/exports', { body: { kinds: [kind], pageSize: 1 } }),
+      );
+      expect(first).toMatchObject({ done: false, manifest: null, wrote: { kind } });
+      const next = await ok(
+        `second page of ${kind}`,
+        api0.POST('/v1/admin/durable-objects/exports/{id}/pages', {
+          params: { path: { id: first.exportId } },
+          body: { cursor: first.cursor! },
+        }),
+      );
+      expect(next.wrote?.key).toMatch(new RegExp(`/${kind}/00002\\.ndjson$`));
+    }
   });
 
   it('is for the admin role, and refuses a bad cursor, id or file with a 4xx', async () => {
