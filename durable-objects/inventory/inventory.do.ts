@@ -289,21 +289,24 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   /**
    * Ops: replaces the levels, holds and restocks with a plan made from Postgres (rebuild.ts), recording a
    * `rebuild` event. Refused (STALE) when the object changed since the plan's dry run saw version `expectVersion`,
-   * and when the plan itself breaks the invariant (the CHECK would refuse it anyway).
+   * and (INVALID) when the plan itself breaks the invariant (the CHECK would refuse it anyway).
    */
   rebuild(
     sku: string,
     plan: RebuildPlan,
     expectVersion: number,
     change: StockChange,
-  ): { ok: true; levels: InventoryLevels } | { ok: false; reason: 'STALE'; version: number } {
+  ):
+    | { ok: true; levels: InventoryLevels }
+    | { ok: false; reason: 'STALE'; version: number }
+    | { ok: false; reason: 'INVALID' } {
     const who = changeOf(change);
     if (plan?.sku !== sku) throw new TypeError('InventoryDO: rebuild(): the plan is for another SKU');
     if (
       ![plan.onHand, plan.held, plan.sold].every((n) => isCount(n, MAX_ON_HAND)) ||
       plan.held + plan.sold > plan.onHand
     )
-      throw new RangeError('InventoryDO: rebuild(): the plan breaks held + sold <= on hand');
+      return { ok: false, reason: 'INVALID' };
     const version = this.store.peek(sku)?.version ?? 0;
     if (version !== expectVersion) return { ok: false, reason: 'STALE', version };
     const levels = writeRebuild(this.store, plan, who.actor, who.reason ?? 'rebuilt from Postgres', Date.now());

@@ -157,7 +157,11 @@ export async function rebuildStock(
     Promise.resolve(stub.rebuild(sku, plan, opts.expectVersion, { actor: change.actor, reason: reason.slice(0, 200) })),
     DO_TIMEOUT_MS,
     'rebuild',
-  )) as { ok: true; levels: InventoryLevels } | { ok: false; reason: 'STALE'; version: number };
+  )) as
+    | { ok: true; levels: InventoryLevels }
+    | { ok: false; reason: 'STALE'; version: number }
+    | { ok: false; reason: 'INVALID' };
+  if (!r.ok && r.reason === 'INVALID') throw new Error(`rebuild ${sku}: the object refused the plan as invalid`);
   if (!r.ok)
     throw new AppError('REBUILD_STALE', `The object changed since the dry run (version ${r.version}); run it again.`, {
       details: { version: r.version },
