@@ -87,6 +87,7 @@ describe('exporting the Durable Objects to R2', () => {
     expect(progress.done).toBe(true);
     const manifest = progress.manifest!;
     expect(manifest).toMatchObject({ exportId: progress.exportId, format: 'ndjson', scope: { skus: 3, subjects: 2 } });
+    expect(manifest.catalogGeneration).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     expect(manifest.counts.inventory).toEqual({ asked: 3, records: 3, failed: 0, differences: 0 });
     expect(manifest.counts.orders).toMatchObject({ asked: 2, records: 1, failed: 0 });
     expect(manifest.counts.carts).toMatchObject({ asked: 2, failed: 0 });
@@ -148,7 +149,14 @@ describe('exporting the Durable Objects to R2', () => {
   });
 
   it('without a scope, pages through every id Postgres knows: SKUs, shoppers with orders, customers and guests', async () => {
-    await paidOrder(await freshSku(2), 1); // at least one shopper with an order, whatever ran before
+    // At least two shoppers with an order in Postgres, whatever ran before (each page below is of one object).
+    const orders = await Promise.all([paidOrder(await freshSku(2), 1), paidOrder(await freshSku(2), 1)]);
+    await eventually(
+      'the orders in Postgres',
+      async () =>
+        (await primary('select 1 from orders where id = any($1)', [orders.map((o) => o.orderId)])).length === 2,
+      10_000,
+    );
     const api0 = await admin();
     for (const kind of ['inventory', 'orders', 'carts'] as const) {
       // The first page of one object only: the whole store is not this file's to export.

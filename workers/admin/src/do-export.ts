@@ -17,7 +17,7 @@ import {
   type DoExportProgress,
   type DoExportStart,
 } from '../../../lib/admin/durable.schemas';
-import { GENERATION_KEY } from '../../../lib/catalog/generation';
+import { readGeneration } from '../../../lib/catalog/generation';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -116,7 +116,8 @@ export async function startExport(env: Env, input: DoExportStart): Promise<DoExp
     skus: input.skus ? [...new Set(input.skus)].sort() : null,
     subjects: input.subjects ? [...new Set(input.subjects)].sort() : null,
     pageSize: input.pageSize,
-    catalogGeneration: await bounded(env.CATALOG_META.get(GENERATION_KEY), 'catalog generation').catch(() => null),
+    // The catalog's state the export goes with (the LSN of the newest merchant write); null if KV did not answer.
+    catalogGeneration: await bounded(readGeneration(env.CATALOG_META), 'catalog generation').catch(() => null),
   };
   await bounded(
     env.DO_EXPORTS.put(runKey(run.exportId), JSON.stringify(run), {
