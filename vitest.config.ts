@@ -72,7 +72,7 @@ export default defineConfig({
           name: 'unit',
           ...timeouts,
           environment: 'node',
-          include: ['lib/**/*.test.ts', 'workers/**/src/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'workers/**/src/**/*.test.ts', 'durable-objects/**/*.test.ts'],
           exclude,
           testTimeout: 10_000,
           sequence: { groupOrder: 0 },

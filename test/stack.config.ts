@@ -64,6 +64,8 @@ export const testVars = {
   FAULT_DUPLICATE_NOTICES_OF: 'twice@fault.test',
   // The slow-Queue test's shopper: each notification send of their orders first waits 4 s.
   FAULT_SLOW_NOTICES_OF: 'slow-notices@fault.test',
+  // The DO export/rebuild test's corruption: a stock adjustment with this reason corrupts the SKU's InventoryDO.
+  FAULT_CORRUPT_STOCK_REASON: 'test fault: corrupt this stock',
 };
 
 /** The `orders` consumer gives up after this many retries in tests (then the message is a dead letter). */

@@ -60,10 +60,11 @@ describe('resources of the real configs', () => {
     ]);
   });
 
-  it('lists the Analytics Engine datasets (requests, and calls of every worker) and the images bucket', () => {
+  it('lists the Analytics Engine datasets (requests, and calls of every worker), the images and the exports buckets', () => {
     expect(resources.datasets).toEqual(['storefront_requests', 'storefront_events']);
     expect(resources.buckets).toEqual([
       { name: 'storefront-images', users: ['storefront-gateway', 'storefront-admin'] },
+      { name: 'storefront-do-exports', users: ['storefront-admin'] },
     ]);
   });
 

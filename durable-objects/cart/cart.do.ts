@@ -131,6 +131,18 @@ export class CartDO extends DurableObject {
     return null;
   }
 
+  /**
+   * Ops: the cart for an export to R2 (docs/runbook.md#exporting-the-durable-objects); null when the object has no
+   * cart (never used, or expired and emptied). A read that creates nothing, unlike `cart()`.
+   */
+  async exportCart(): Promise<CartState | null> {
+    const tables = this.sql.exec("select 1 from sqlite_master where type = 'table' and name = 'line'").toArray();
+    if (tables.length === 0) return null;
+    this.ready();
+    const state = this.state();
+    return state.version === 0 && state.lines.length === 0 ? null : state;
+  }
+
   async cart(): Promise<CartState> {
     this.ready();
     return this.state();

@@ -1,6 +1,6 @@
 // InventoryDO's vars (the checkout worker's wrangler.toml), read once per env through configOf.
 import { z } from 'zod';
-import { configOf, intVar } from '../../lib/config';
+import { configOf, intVar, optionalText } from '../../lib/config';
 
 export const InventoryVars = z.object({
   /** How much longer than the order's expiry the object keeps a hold (a backstop for an expiry that never ran). */
@@ -26,6 +26,12 @@ export const InventoryVars = z.object({
   UNPAID_HOLD_MIN_UNITS_PER_ADDRESS: intVar(10, { min: 1, max: 1000 }),
   /** `inventory.low` fires when a SKU's available stock falls to this or below (once per crossing); 0: never. */
   INVENTORY_LOW_THRESHOLD: intVar(5, { max: 1_000_000 }),
+  /**
+   * A test fault, empty (off) in production: a merchant adjustment whose reason is exactly this text corrupts the
+   * object instead (its `sold` moves by the delta, with no hold, no event and no new version), so a test can prove a
+   * rebuild from Postgres (docs/runbook.md#a-corrupted-durable-object).
+   */
+  FAULT_CORRUPT_STOCK_REASON: optionalText(z.string().max(200)),
 });
 
 export type InventoryConfig = z.output<typeof InventoryVars>;

@@ -27,6 +27,8 @@ import { copyEvents, sendLevels } from './copies';
 import { changeOf, checkedFilter, failureOf, order, SYSTEM } from './ledger';
 import { reportCopies } from './levels-report';
 import { LowStock } from './low-stock';
+import type { CurrentStock, RebuildPlan } from './rebuild';
+import { currentStock, exportOf, type InventoryExport, writeRebuild } from './rebuild.store';
 import { isCount, type StockRow, StockStore, text } from './stock.store';
 import {
   type CapResult,
@@ -52,6 +54,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
   private readonly unpaidSharePercent: number;
   private readonly unpaidMinUnits: number;
   private readonly eventsKept: number;
+  private readonly corruptReason: string | undefined;
   private lowStock: LowStock | undefined;
 
   constructor(ctx: DurableObjectState, env: CheckoutEnv) {
@@ -62,6 +65,7 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     this.unpaidMinUnits = config.UNPAID_HOLD_MIN_UNITS_PER_ADDRESS;
     this.syncDelayMs = config.INVENTORY_SYNC_DELAY_MS;
     this.eventsKept = config.INVENTORY_EVENTS_KEPT;
+    this.corruptReason = config.FAULT_CORRUPT_STOCK_REASON;
     this.store = new StockStore(ctx.storage, this.syncDelayMs);
     this.sql = this.store.sql;
     void ctx.blockConcurrencyWhile(async () => this.store.migrate());
@@ -270,8 +274,60 @@ export class InventoryDO extends DurableObject<CheckoutEnv> {
     if (typeof delta !== 'number' || !Number.isInteger(delta) || Math.abs(delta) > MAX_ON_HAND)
       return { ok: false, reason: 'INVALID' };
     const s = this.store.stock(sku);
+    if (this.corruptReason !== undefined && who.reason === this.corruptReason) return this.corrupt(s, delta);
     if (s.on_hand + delta > MAX_ON_HAND) return { ok: false, reason: 'INVALID' };
     return this.putOnHand(s, s.on_hand + delta, 'adjust', who);
+  }
+
+  /**
+   * Ops: what the object holds now (levels, holds, newest seq), for a rebuild's dry run (rebuild.client.ts). A read.
+   */
+  rebuildState(sku: string): CurrentStock {
+    return currentStock(this.store, sku);
+  }
+
+  /**
+   * Ops: replaces the levels, holds and restocks with a plan made from Postgres (rebuild.ts), recording a
+   * `rebuild` event. Refused (STALE) when the object changed since the plan's dry run saw version `expectVersion`,
+   * and (INVALID) when the plan itself breaks the invariant (the CHECK would refuse it anyway).
+   */
+  rebuild(
+    sku: string,
+    plan: RebuildPlan,
+    expectVersion: number,
+    change: StockChange,
+  ):
+    | { ok: true; levels: InventoryLevels }
+    | { ok: false; reason: 'STALE'; version: number }
+    | { ok: false; reason: 'INVALID' } {
+    const who = changeOf(change);
+    if (plan?.sku !== sku) throw new TypeError('InventoryDO: rebuild(): the plan is for another SKU');
+    if (
+      ![plan.onHand, plan.held, plan.sold].every((n) => isCount(n, MAX_ON_HAND)) ||
+      plan.held + plan.sold > plan.onHand
+    )
+      return { ok: false, reason: 'INVALID' };
+    const version = this.store.peek(sku)?.version ?? 0;
+    if (version !== expectVersion) return { ok: false, reason: 'STALE', version };
+    const levels = writeRebuild(this.store, plan, who.actor, who.reason ?? 'rebuilt from Postgres', Date.now());
+    log.warn('inventory rebuilt from Postgres', { sku, by: who.actor.id, levels });
+    return { ok: true, levels };
+  }
+
+  /** Ops: the object's state for an export to R2 (levels, active holds, the ledger it keeps); null: no storage. */
+  exportState(sku: string): InventoryExport | null {
+    return exportOf(this.store, sku);
+  }
+
+  /**
+   * The FAULT_CORRUPT_STOCK_REASON test fault: `sold` moves by `delta` behind the ledger's back (no hold, no event,
+   * no version), within the CHECK. Never configured in production.
+   */
+  private corrupt(s: StockRow, delta: number): StockResult {
+    const sold = Math.min(Math.max(s.sold + delta, 0), s.on_hand - s.held);
+    this.sql.exec('update stock set sold = ?', sold);
+    log.warn('test fault: stock corrupted on purpose', { sku: s.sku, sold });
+    return { ok: true, levels: this.store.levelsOf(this.store.current()!) };
   }
 
   /** Merchant: at most `max` units of this SKU per customer (active + sold holds); null lifts the cap. */

@@ -152,6 +152,17 @@ export class OrderBook {
     };
   }
 
+  /** Every order kept here, any status, oldest first (an export); `more`: there were more than `limit`. */
+  allOrders(limit: number): { orders: OrderSnapshot[]; more: boolean } {
+    const rows = this.sql
+      .exec<{ snapshot: string }>('select snapshot from orders order by seq limit ?', limit + 1)
+      .toArray();
+    return {
+      orders: rows.slice(0, limit).map((r) => JSON.parse(r.snapshot) as OrderSnapshot),
+      more: rows.length > limit,
+    };
+  }
+
   // ------------------------------------------------------------------------------------------------------
   // Idempotency-Keys
 

@@ -8,7 +8,7 @@
 // (checkout, orders, payment and refund events, the merchant's operations, stuck tasks), each method a few lines.
 import { DurableObject } from 'cloudflare:workers';
 import type { AdminOrder } from '../../lib/checkout/admin-schemas';
-import { isAccepted } from '../../lib/checkout/order';
+import { isAccepted, type OrderSnapshot } from '../../lib/checkout/order';
 import type { OrderView } from '../../lib/checkout/schemas';
 import { orderView } from '../../lib/checkout/view';
 import type {
@@ -313,6 +313,14 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       lastError: t.last_error,
       dueAt: t.due_at,
     };
+  }
+
+  /**
+   * Ops: every order this object keeps (any status, as stored: the snapshot its Postgres copy is made from), oldest
+   * first, at most `limit`, for an export to R2 (docs/runbook.md#exporting-the-durable-objects).
+   */
+  async exportOrders(limit: number): Promise<RpcResult<{ orders: OrderSnapshot[]; more: boolean }>> {
+    return rpc(async () => this.book.allOrders(Math.min(Math.max(Math.trunc(Number(limit)) || 1, 1), 10_000)));
   }
 
   /**

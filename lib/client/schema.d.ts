@@ -2723,7 +2723,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description One kind or several, comma-separated: initialize, set, adjust, cap, hold, release, expire, sale, restock. */
+                    /** @description One kind or several, comma-separated: initialize, set, adjust, cap, hold, release, expire, sale, restock, rebuild. */
                     kind?: string;
                     /** @description At or after this time (ISO 8601). */
                     from?: string;
@@ -6778,6 +6778,566 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/inventory/{sku}/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild a SKU's InventoryDO from Postgres (admin role); a dry run by default
+         * @description On hand from the stock ledger copy or the levels copy, held from open orders, sold from paid orders less restocks; the holds are rebuilt too. `dryRun` (default true) answers the plan and its diff. A rebuild (`dryRun: false`) needs `expectVersion` from the dry run and is audited (`stock.rebuild`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    sku: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": false,
+                     *       "expectVersion": 12
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description true (the default): answer the plan and its diff, change nothing. false: rebuild.
+                         * @default true
+                         */
+                        dryRun?: boolean;
+                        /**
+                         * @description Rebuild even when Postgres has more sold + held than on hand (REBUILD_OVERSELLS): on hand is then raised to held + sold, so nothing is available until the stock is counted again.
+                         * @default false
+                         */
+                        force?: boolean;
+                        /** @description Required to rebuild: `current.version` of the dry run. A changed object is refused (REBUILD_STALE). */
+                        expectVersion?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The plan and its diff (and, after a rebuild, the new levels) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StockRebuild"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No variant is sold under this SKU */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres has more held + sold than on hand (REBUILD_OVERSELLS: rebuild with force), or the object changed since the dry run (REBUILD_STALE) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/inventory-verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check InventoryDOs' levels against Postgres' copies, a page of SKUs at a time (admin role) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Comma-separated SKUs (default: every SKU, in pages). */
+                    skus?: string;
+                    /** @description `nextCursor` of the previous page (a SKU). */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The differences in this page of SKUs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StockVerifyPage"];
+                    };
+                };
+                /** @description Invalid query */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/durable-objects/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export the Durable Objects' state to R2 (admin role): the first page
+         * @description InventoryDO levels, active holds and ledger; OrdersDO orders; CartDO carts, as newline-delimited JSON in R2, one file per page of objects. The objects are the ones Postgres knows (SKUs, shoppers with orders, customers and live guests). Send `cursor` to `…/{id}/pages` until `done`; the last call writes the manifest.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    /**
+                     * @example {
+                     *       "kinds": [
+                     *         "inventory"
+                     *       ],
+                     *       "pageSize": 50
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Which objects: InventoryDOs, OrdersDOs, CartDOs (default: all three).
+                         * @default [
+                         *       "inventory",
+                         *       "orders",
+                         *       "carts"
+                         *     ]
+                         */
+                        kinds?: ("inventory" | "orders" | "carts")[];
+                        /** @description Only these SKUs (default: every SKU a variant is sold under). */
+                        skus?: string[];
+                        /** @description Only these shoppers' OrdersDO and CartDO (default: every shopper Postgres knows). */
+                        subjects?: string[];
+                        /**
+                         * @description Objects per call (each call exports one page and answers the cursor of the next).
+                         * @default 50
+                         */
+                        pageSize?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The first page written, and the cursor of the next */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DoExportProgress"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/durable-objects/exports/{id}/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export the next page of an export (admin role); the last one writes the manifest */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description `cursor` of the previous answer. */
+                        cursor: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The page written, and the cursor of the next */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DoExportProgress"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such export */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/durable-objects/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A finished export's manifest: files with their SHA-256, counts, time, catalog generation (admin role) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The manifest */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DoExportManifest"];
+                    };
+                };
+                /** @description Invalid export id */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such export, or not finished */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/durable-objects/exports/{id}/files/{kind}/{part}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One file of an export, as stored in R2 (admin role) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    kind: "inventory" | "orders" | "carts";
+                    part: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newline-delimited JSON: one object per line (`x-content-sha256`: its SHA-256 when written) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": string;
+                    };
+                };
+                /** @description Invalid export id, kind or part */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such file */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/docs": {
         parameters: {
             query?: never;
@@ -6965,7 +7525,7 @@ export interface components {
                  * @example VALIDATION_FAILED
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "INVALID_LINK_TOKEN" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "EMAIL_ALREADY_VERIFIED" | "ADDRESS_LIMIT_EXCEEDED" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "VARIANT_OPTIONS_TAKEN" | "OPTION_IN_USE" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
+                code: "VALIDATION_FAILED" | "BAD_CURSOR" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "INVALID_LINK_TOKEN" | "FORBIDDEN" | "NOT_FOUND" | "EMAIL_TAKEN" | "EMAIL_ALREADY_VERIFIED" | "ADDRESS_LIMIT_EXCEEDED" | "CURRENCY_MISMATCH" | "OUT_OF_STOCK" | "PRICE_CHANGED" | "CHECKOUT_CLOSED" | "STOCK_BELOW_COMMITTED" | "REBUILD_OVERSELLS" | "REBUILD_STALE" | "ORDER_STATE_CONFLICT" | "REFUND_EXCEEDS_PAID" | "SLUG_TAKEN" | "SKU_TAKEN" | "VARIANT_OPTIONS_TAKEN" | "OPTION_IN_USE" | "PRODUCT_ORDERED" | "PRODUCT_PUBLISHED" | "CATEGORY_CYCLE" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_REQUIRED" | "CART_EMPTY" | "ITEM_UNAVAILABLE" | "CUSTOMER_LIMIT_EXCEEDED" | "PAYMENT_DECLINED" | "INVALID_PAYMENT_METHOD" | "WEBHOOK_SIGNATURE_INVALID" | "PRECONDITION_FAILED" | "CART_LIMIT_EXCEEDED" | "IMPORT_REJECTED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "DB_UNAVAILABLE" | "AUDIT_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "RATE_LIMITER_UNAVAILABLE" | "PAYMENT_PROVIDER_UNAVAILABLE";
                 /**
                  * @description For people. A schema failure names every bad field.
                  * @example Invalid body: shippingAddress.postalCode: a postal code (3 to 12 letters, digits, spaces or dashes)
@@ -7552,7 +8112,7 @@ export interface components {
             /** @description 1, 2, 3 ... per SKU, in the order of the changes. */
             seq: number;
             /** @enum {string} */
-            kind: "initialize" | "set" | "adjust" | "cap" | "hold" | "release" | "expire" | "sale" | "restock";
+            kind: "initialize" | "set" | "adjust" | "cap" | "hold" | "release" | "expire" | "sale" | "restock" | "rebuild";
             /** @description The change of the figure the kind moves: held (hold, release, expire), sold (sale, restock), on hand (initialize, set, adjust); 0 for cap. */
             delta: number;
             /** @description A merchant or admin (their id), an order (its id), or the system. */
@@ -8233,6 +8793,134 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        StockRebuild: {
+            sku: string;
+            dryRun: boolean;
+            current: {
+                initialized: boolean;
+                onHand: number;
+                held: number;
+                sold: number;
+                maxPerCustomer: number | null;
+                /** @description Pass it as expectVersion to rebuild. */
+                version: number;
+                lastSeq: number;
+                activeHolds: number;
+                soldHolds: number;
+            };
+            plan: {
+                sku: string;
+                onHand: number;
+                held: number;
+                sold: number;
+                maxPerCustomer: number | null;
+                /** @description Holds rebuilt (active ones of open orders, sold ones). */
+                holds: number;
+                restocks: number;
+                versionFloor: number;
+                seqFloor: number;
+                sources: {
+                    onHand: string;
+                    held: string;
+                    sold: string;
+                };
+                /** @description With force: units on hand was raised by. */
+                onHandRaisedBy: number;
+            };
+            diff: {
+                field: string;
+                from: number | null;
+                to: number | null;
+            }[];
+            /** @description After a rebuild: the new levels. */
+            levels?: {
+                sku: string;
+                onHand: number;
+                held: number;
+                sold: number;
+                available: number;
+                maxPerCustomer: number | null;
+                version: number;
+                updatedAt: number;
+            };
+        };
+        StockVerifyPage: {
+            checked: number;
+            differences: components["schemas"]["StockDifference"][];
+            failed: {
+                sku: string;
+                error: string;
+            }[];
+            nextCursor: string | null;
+        };
+        StockDifference: {
+            sku: string;
+            /**
+             * @description object_lost: the object has no state but Postgres has a copy; object_behind: the copy has a newer version than the object; differs: same version, other figures (a corrupted object or copy); copy_missing / copy_behind: the object changed longer ago than the copies take and Postgres does not have it.
+             * @enum {string}
+             */
+            problem: "object_lost" | "object_behind" | "differs" | "copy_missing" | "copy_behind";
+            object: {
+                onHand: number;
+                held: number;
+                sold: number;
+                maxPerCustomer: number | null;
+                version: number;
+            } | null;
+            postgres: {
+                onHand: number;
+                held: number;
+                sold: number;
+                maxPerCustomer: number | null;
+                version: number;
+            } | null;
+        };
+        DoExportProgress: {
+            exportId: string;
+            done: boolean;
+            /** @description Send it back (POST …/pages) for the next page; null when done. */
+            cursor: string | null;
+            /** @description The file this call wrote (null when its page was empty). */
+            wrote: {
+                key: string;
+                /** @enum {string} */
+                kind: "inventory" | "orders" | "carts";
+                records: number;
+                bytes: number;
+                sha256: string;
+            } | null;
+            manifest: components["schemas"]["DoExportManifest"];
+        };
+        DoExportManifest: {
+            exportId: string;
+            /** @enum {string} */
+            format: "ndjson";
+            bucket: string;
+            startedAt: string;
+            finishedAt: string;
+            catalogGeneration: string | null;
+            scope: {
+                kinds: ("inventory" | "orders" | "carts")[];
+                skus: number | null;
+                subjects: number | null;
+            };
+            counts: {
+                [key: string]: {
+                    asked: number;
+                    records: number;
+                    failed: number;
+                    differences: number;
+                };
+            };
+            files: {
+                key: string;
+                /** @enum {string} */
+                kind: "inventory" | "orders" | "carts";
+                records: number;
+                bytes: number;
+                sha256: string;
+            }[];
+        } | null;
         /** @description An OpenAPI 3.1 document (this one). */
         OpenApiDocument: {
             openapi: string;

@@ -6,7 +6,7 @@
  * What changed: `initialize` (first stock from Postgres), `set` / `adjust` (a merchant's count or delta; a CSV
  * import is a set with reason `import`), `cap` (the per-customer cap), `hold` / `release` / `sale` (a checkout's
  * hold, given back or paid), `expire` (the object released a hold past its own expiry), `restock` (a refund put
- * sold units back).
+ * sold units back), `rebuild` (an admin rebuilt the object's levels and holds from Postgres: docs/runbook.md).
  */
 export const INVENTORY_EVENT_KINDS = [
   'initialize',
@@ -18,6 +18,7 @@ export const INVENTORY_EVENT_KINDS = [
   'expire',
   'sale',
   'restock',
+  'rebuild',
 ] as const;
 export type InventoryEventKind = (typeof INVENTORY_EVENT_KINDS)[number];
 

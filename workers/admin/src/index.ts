@@ -16,6 +16,14 @@ import {
   VariantCreate,
   VariantPatch,
 } from '../../../lib/admin/catalog.schemas';
+import {
+  DoExportContinue,
+  DoExportFile,
+  DoExportId,
+  DoExportStart,
+  RebuildStockBody,
+  StockVerifyQuery,
+} from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { SlugParam } from '../../../lib/catalog/schemas';
@@ -42,6 +50,7 @@ import { importProducts } from './bulk.import';
 import { createCategory, updateCategory } from './categories';
 import { checkoutOps } from './checkout-ops';
 import { adminConfig } from './config';
+import { continueExport, exportFile, exportManifest, startExport } from './do-export';
 import { uploadImage } from './images';
 import { consumeNotificationDeadLetters, consumeNotifications } from './notify.consumer';
 import { productsUpdated, productUpdated } from './notify.events';
@@ -51,6 +60,7 @@ import * as orderWrites from './orders.writes';
 import { parseInput } from './orders.writes';
 import { adminProduct, createProduct, deleteProduct, productIdOf, setProductStatus, updateProduct } from './products';
 import { listProducts } from './products.list';
+import { verifyStock } from './stock-verify';
 import { addVariant, updateVariant } from './variants';
 import * as webhooks from './webhooks';
 
@@ -299,6 +309,92 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
       requireMerchant(actor);
       const { sku } = InventorySku.parse({ sku: skuInput });
       return unwrap(await checkoutOps(this.env).inventoryEvents(sku, parseInput(InventoryEventsQuery, 'query', query)));
+    });
+  }
+
+  // ---- the Durable Objects' ops (admin role): exports to R2, the stock check, a rebuild from Postgres
+  // (do-export.ts, stock-verify.ts; docs/runbook.md#a-corrupted-durable-object) ----
+
+  /**
+   * POST /v1/admin/inventory/:sku/rebuild: a dry run (the default) answers the plan and its diff and is not
+   * audited (a read); a rebuild is audited before the call, with the plan and the new levels after it.
+   */
+  async rebuildStock(actor: Actor, skuInput: unknown, bodyInput: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const { sku } = InventorySku.parse({ sku: skuInput });
+      const body = parseInput(RebuildStockBody, 'body', bodyInput ?? {});
+      const call = async () => unwrap(await checkoutOps(this.env).rebuildStock(sku, body, whoOf(actor)));
+      if (body.dryRun) return call();
+      if (body.expectVersion === undefined)
+        throw new AppError('VALIDATION_FAILED', 'A rebuild needs expectVersion: the version its dry run showed.');
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        {
+          action: 'stock.rebuild',
+          target: { type: 'sku', id: sku },
+          before: { expectVersion: body.expectVersion ?? null, force: body.force },
+        },
+        call,
+        (r) => ({ inventory: r.levels, diff: r.diff, plan: r.plan }),
+      );
+    });
+  }
+
+  /** GET /v1/admin/inventory-verify: a page of SKUs, each InventoryDO's levels against Postgres' copy. */
+  async verifyStock(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return verifyStock(this.env, parseInput(StockVerifyQuery, 'query', query ?? {}));
+    });
+  }
+
+  /** POST /v1/admin/durable-objects/exports: starts an export to R2 (audited) and exports its first page. */
+  async startDoExport(actor: Actor, input: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const body = parseInput(DoExportStart, 'body', input ?? {});
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        {
+          action: 'durable_objects.export',
+          target: { type: 'do_export', id: body.kinds.join(',') },
+          before: { kinds: body.kinds, skus: body.skus?.length ?? null, subjects: body.subjects?.length ?? null },
+        },
+        () => startExport(this.env, body),
+        (r) => ({ exportId: r.exportId, done: r.done }),
+      );
+    });
+  }
+
+  /** POST /v1/admin/durable-objects/exports/:id/pages: the export's next page (or its manifest, when done). */
+  async continueDoExport(actor: Actor, idInput: unknown, input: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const { id } = parseInput(DoExportId, 'path', { id: idInput });
+      const { cursor } = parseInput(DoExportContinue, 'body', input ?? {});
+      return continueExport(this.env, id, cursor);
+    });
+  }
+
+  /** GET /v1/admin/durable-objects/exports/:id: a finished export's manifest. */
+  async doExportManifest(actor: Actor, idInput: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const { id } = parseInput(DoExportId, 'path', { id: idInput });
+      return exportManifest(this.env, id);
+    });
+  }
+
+  /** GET /v1/admin/durable-objects/exports/:id/files/:kind/:part: one file of an export, as stored in R2. */
+  async doExportFile(actor: Actor, params: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const p = parseInput(DoExportFile, 'path', params);
+      const obj = await exportFile(this.env, p.id, p.kind, p.part);
+      return { text: await obj.text(), sha256: obj.customMetadata?.sha256 ?? null };
     });
   }
 

@@ -8,7 +8,9 @@ import { DEAD_LETTERS_OBJECT, DeadLetterDO } from '../../../durable-objects/dead
 import { ensureStock, inventoryOf, levelsOf } from '../../../durable-objects/inventory/inventory.client';
 import { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
 import { eventsPage, type InventoryEventPage } from '../../../durable-objects/inventory/ledger.client';
+import { type RebuildAnswer, rebuildStock } from '../../../durable-objects/inventory/rebuild.client';
 import { OrdersDO } from '../../../durable-objects/orders/orders.do';
+import { RebuildStockBody } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
@@ -34,6 +36,7 @@ import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
+import { type ExportAnswer, exportObjects } from './do-export';
 import { canonical, sha256 } from './fingerprint';
 import { checkoutHealth } from './health';
 import * as orderOps from './order-ops';
@@ -223,6 +226,24 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
       const parsed = InventorySku.parse({ sku });
       return eventsPage(this.env, parsed.sku, InventoryEventsQuery.parse(query));
     });
+  }
+
+  /**
+   * Ops: rebuilds a SKU's InventoryDO from Postgres, or (dryRun) answers the plan and its diff
+   * (durable-objects/inventory/rebuild.client.ts). The admin worker checked the role and audits it.
+   */
+  async rebuildStock(sku: unknown, input: unknown, actor: OrderActor): Promise<RpcResult<RebuildAnswer>> {
+    return rpc(async () => {
+      const parsed = InventorySku.parse({ sku });
+      const body = RebuildStockBody.parse(input ?? {});
+      const change = stockChange(actor, undefined);
+      return rebuildStock(this.env, parsed.sku, body, change);
+    });
+  }
+
+  /** Ops: the named objects' state for an export to R2 (do-export.ts). */
+  async exportObjects(kind: unknown, ids: unknown, levelsOnly = false): Promise<RpcResult<ExportAnswer>> {
+    return rpc(() => exportObjects(this.env, kind, ids, levelsOnly));
   }
 
   async deadLetters(opts: { includeReplayed: boolean; limit: number }): Promise<RpcResult<DeadLetterList>> {

@@ -11,6 +11,7 @@ import { edgeLimits } from './rate-limit/edge';
 import { rateLimit } from './rate-limit/middleware';
 import { adminAuditRoutes } from './routes/admin.audit.routes';
 import { adminCatalogRoutes } from './routes/admin.catalog.routes';
+import { adminDurableRoutes } from './routes/admin.durable.routes';
 import { adminOrderRoutes } from './routes/admin.orders.routes';
 import { adminRoutes } from './routes/admin.routes';
 import { adminWebhookRoutes } from './routes/admin.webhooks.routes';
@@ -68,6 +69,8 @@ app.route('/v1/checkout', checkoutRoutes);
 app.route('/v1/orders', orderRoutes);
 app.route('/v1/inventory', inventoryRoutes);
 app.route('/v1/webhooks', webhookRoutes);
+// Last of the API routes: the Durable Objects' ops routes (admin role), under /v1/admin.
+app.route('/v1/admin', adminDurableRoutes);
 app.route('/docs', docsRoutes);
 app.route('/images', imageRoutes);
 // The web console: pages that call this same app in-process (console/session.ts), so the API's middleware above
