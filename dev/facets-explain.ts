@@ -66,9 +66,15 @@ try {
       ['plain list', {}],
       ['plain list, size=m', { size: 'm' }],
       ['category=apparel', { category: 'apparel' }],
-      ['category=mens-shirts, brand, size=m,l, price ≤ 99.99', { category: 'mens-shirts', brand, size: 'm,l', price_max: '9999' }],
+      [
+        'category=mens-shirts, brand, size=m,l, price ≤ 99.99',
+        { category: 'mens-shirts', brand, size: 'm,l', price_max: '9999' },
+      ],
       [`q=${word}`, { q: word }],
-      [`q=${word}, size=m, colour=navy, price 25–99.99`, { q: word, size: 'm', colour: 'navy', price_min: '2500', price_max: '9999' }],
+      [
+        `q=${word}, size=m, colour=navy, price 25–99.99`,
+        { q: word, size: 'm', colour: 'navy', price_min: '2500', price_max: '9999' },
+      ],
       [`q=${word}, brand=${brand}`, { q: word, brand }],
     ];
     console.log(`\n| ${count.toLocaleString('en-US')} products | page ms | facets=all ms | exhaustive |`);
@@ -87,7 +93,9 @@ try {
     const { sent } = await captured(client, (db) => listProducts(db, heavy));
     const facetSql = sent.find((s) => s.sql.includes('materialized'))!;
     const text = await client.query(`explain (analyze, costs off) ${facetSql.sql}`, facetSql.params);
-    console.log(`\nfacet plan for q=${word}, size=m, colour=navy:\n${text.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+    console.log(
+      `\nfacet plan for q=${word}, size=m, colour=navy:\n${text.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
+    );
   } finally {
     await client.end();
   }

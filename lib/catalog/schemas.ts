@@ -35,26 +35,19 @@ const INT4_MAX = 2_147_483_647;
  */
 const valueList = (item: z.ZodType<string>, description: string, example: string) =>
   z
-    .preprocess(
-      (v) => {
-        const raw = Array.isArray(v) ? v : [v];
-        if (!raw.every((s) => typeof s === 'string')) return v;
-        const values = raw.flatMap((s) => s.split(',')).map((s) => s.trim().replace(/\s+/g, ' ').toLowerCase());
-        return [...new Set(values)].sort();
-      },
-      z.array(item).min(1).max(MAX_FILTER_VALUES),
-    )
+    .preprocess((v) => {
+      const raw = Array.isArray(v) ? v : [v];
+      if (!raw.every((s) => typeof s === 'string')) return v;
+      const values = raw.flatMap((s) => s.split(',')).map((s) => s.trim().replace(/\s+/g, ' ').toLowerCase());
+      return [...new Set(values)].sort();
+    }, z.array(item).min(1).max(MAX_FILTER_VALUES))
     .optional()
     .openapi({
       description: `${description} Several values, comma-separated or repeated, match any of them (up to ${MAX_FILTER_VALUES}).`,
       example,
       type: 'string',
     });
-const filterValue = z
-  .string()
-  .min(1, 'an empty value')
-  .max(80)
-  .regex(NO_NUL, NO_NUL_MESSAGE);
+const filterValue = z.string().min(1, 'an empty value').max(80).regex(NO_NUL, NO_NUL_MESSAGE);
 const minorUnits = (description: string) =>
   z
     .preprocess(

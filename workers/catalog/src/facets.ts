@@ -4,15 +4,11 @@
 // per distinct exclusion (the kinds with no selection share the set of all filters), each a materialized CTE read
 // at most FACET_SCAN_LIMIT + 1 rows deep, then grouped. The variant options come from products.facet_keys and
 // facet_labels (migration 0013, kept by triggers on product_variants), so no variant is read.
+
+import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
 import { categories, products } from '../../../db/schema';
-import {
-  type FacetKind,
-  type Facets,
-  PRICE_BANDS,
-  type ProductListQuery,
-} from '../../../lib/catalog/schemas';
-import type { z } from '@hono/zod-openapi';
+import { type FacetKind, type Facets, PRICE_BANDS, type ProductListQuery } from '../../../lib/catalog/schemas';
 import { type FilterColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
 

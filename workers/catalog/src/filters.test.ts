@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { ProductListQuery } from '../../../lib/catalog/schemas';
-import { encodeCursor, decodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from './cursor';
 import { FACET_SCAN_LIMIT, FACET_TOP, priceBand, shapeFacets } from './facets';
 import { filterConditions, filterFingerprint, productListPath, selectedKinds } from './filters';
 
@@ -55,7 +55,9 @@ describe('the cache key of a list query', () => {
     const key = keyOf('brand=a&size=m');
     expect(keyOf('size=m&brand=a')).toBe(key);
     expect(keyOf('size=M&brand=A')).toBe(key);
-    expect(keyOf('brand=b,a&size=m,l&facets=size,brand')).toBe(keyOf('facets=brand,size&size=l&size=m&brand=a&brand=b'));
+    expect(keyOf('brand=b,a&size=m,l&facets=size,brand')).toBe(
+      keyOf('facets=brand,size&size=l&size=m&brand=a&brand=b'),
+    );
     expect(keyOf('facets=all')).toBe(keyOf('facets=size,price,colour,category,brand'));
     expect(keyOf('price_max=10&price_min=5')).toBe(keyOf('price_min=5&price_max=10'));
   });
@@ -82,11 +84,18 @@ describe('the cache key of a list query', () => {
 
 describe('a cursor', () => {
   const cursorFor = (input: Record<string, unknown>) =>
-    encodeCursor({ sort: 'newest', filter: filterFingerprint(parse(input)), key: ['2026-01-01 00:00:00+00', '0f8e0c1a-0000-4000-8000-000000000000'] });
+    encodeCursor({
+      sort: 'newest',
+      filter: filterFingerprint(parse(input)),
+      key: ['2026-01-01 00:00:00+00', '0f8e0c1a-0000-4000-8000-000000000000'],
+    });
 
   it('works with the same filters, whatever their order, and with or without facets', () => {
     const cursor = cursorFor({ brand: 'a,b', size: 'm' });
-    for (const same of [{ brand: 'b,a', size: 'M' }, { brand: ['a', 'b'], size: 'm', facets: 'all' }])
+    for (const same of [
+      { brand: 'b,a', size: 'M' },
+      { brand: ['a', 'b'], size: 'm', facets: 'all' },
+    ])
       expect(decodeCursor(cursor, { sort: 'newest', filter: filterFingerprint(parse(same)) }).sort).toBe('newest');
   });
 
@@ -140,7 +149,13 @@ describe('filter conditions', () => {
 describe('facets as answered', () => {
   const query = parse({ brand: 'rare', facets: 'brand,price,size' });
   const rows = [
-    ...Array.from({ length: 25 }, (_, i) => ({ kind: 'brand', value: `b${i}`, label: `B${i}`, path: null, n: 100 - i })),
+    ...Array.from({ length: 25 }, (_, i) => ({
+      kind: 'brand',
+      value: `b${i}`,
+      label: `B${i}`,
+      path: null,
+      n: 100 - i,
+    })),
     { kind: 'price', value: '2', label: null, path: null, n: 3 },
     { kind: 'price', value: '0', label: null, path: null, n: 7 },
     { kind: 'size', value: 'm', label: 'M', path: null, n: 4 },

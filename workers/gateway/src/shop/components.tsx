@@ -110,7 +110,12 @@ export const SORTS = {
 export type Sort = keyof typeof SORTS;
 
 /** The sort form (GET), the list's own parameters (query, filters) kept; relevance only where there is a query. */
-export function SortForm(props: { action: string; sort: Sort; q?: string; filters?: Record<string, string | undefined> }) {
+export function SortForm(props: {
+  action: string;
+  sort: Sort;
+  q?: string;
+  filters?: Record<string, string | undefined>;
+}) {
   const sorts = (Object.keys(SORTS) as Sort[]).filter((s) => s !== 'relevance' || props.q);
   return (
     <form class="toolbar" method="get" action={props.action}>

@@ -101,7 +101,9 @@ describe('facets on the browse pages', () => {
   });
 
   it('normalizes the filters as the API does, so a page has one cache key', () => {
-    expect(filtersOf({ brand: ' Vusa  Studio,northfold,NORTHFOLD', price_min: '0100' }, ['brand', 'price_min'])).toEqual({
+    expect(
+      filtersOf({ brand: ' Vusa  Studio,northfold,NORTHFOLD', price_min: '0100' }, ['brand', 'price_min']),
+    ).toEqual({
       brand: 'northfold,vusa studio',
       price_min: '100',
     });

@@ -35,7 +35,17 @@ export class CatalogReads {
   products(
     query: Pick<
       NonNullable<paths['/v1/products']['get']['parameters']['query']>,
-      'q' | 'category' | 'sort' | 'limit' | 'cursor' | 'brand' | 'size' | 'colour' | 'price_min' | 'price_max' | 'facets'
+      | 'q'
+      | 'category'
+      | 'sort'
+      | 'limit'
+      | 'cursor'
+      | 'brand'
+      | 'size'
+      | 'colour'
+      | 'price_min'
+      | 'price_max'
+      | 'facets'
     >,
   ): Promise<Read<Schemas['ProductList']>> {
     return this.read(shopApi(this.c).GET('/v1/products', { params: { query } }));
