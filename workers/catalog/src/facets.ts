@@ -22,13 +22,13 @@ export const FACET_SCAN_LIMIT = 20_000;
 export const FACET_TOP: Record<FacetKind, number> = { brand: 20, category: 50, colour: 30, price: 99, size: 30 };
 
 type FacetAnswer = z.infer<typeof Facets>;
-interface Row {
+type Row = {
   kind: string;
   value: string | null;
   label: string | null;
   path: string | null;
   n: number;
-}
+};
 
 const cols: FilterColumns = {
   brand: sql`p.brand`,

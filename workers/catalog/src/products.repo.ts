@@ -152,7 +152,9 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
   }
   const order =
     sort === 'newest'
-      ? [desc(products.createdAt), desc(products.id)]
+      ? // NULLS LAST as products_newest_idx has it (the columns are NOT NULL): plain DESC means NULLS FIRST, which
+        // the index cannot give, and the list was then a scan and sort of every product.
+        [sql`${products.createdAt} desc nulls last`, sql`${products.id} desc nulls last`]
       : sort === 'price_asc'
         ? [asc(products.priceAmount), asc(products.id)]
         : sort === 'price_desc'
