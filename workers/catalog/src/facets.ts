@@ -8,7 +8,14 @@
 import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
 import { categories, products } from '../../../db/schema';
-import { type FacetKind, type Facets, PRICE_BANDS, type ProductListQuery } from '../../../lib/catalog/schemas';
+import {
+  type FacetKind,
+  type Facets,
+  OPTION_FACETS,
+  type OptionFacet,
+  PRICE_BANDS,
+  type ProductListQuery,
+} from '../../../lib/catalog/schemas';
 import { type FilterColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
 
@@ -17,7 +24,7 @@ import type { Reader } from './products.repo';
  * reads (in no order that means anything) and the answer says `facetsExhaustive: false`. It bounds the work of a
  * facet answer at about (1 + selected kinds) × this many rows, whatever the catalog's size (docs/catalog.md).
  */
-export const FACET_SCAN_LIMIT = 20_000;
+export const FACET_SCAN_LIMIT = 10_000;
 /** Values listed per kind, most products first (a selected value is always listed, even at 0). */
 export const FACET_TOP: Record<FacetKind, number> = { brand: 20, category: 50, colour: 30, price: 99, size: 30 };
 
@@ -66,37 +73,52 @@ export async function facetCounts(
         p.facet_labels from ${products} p join ${categories} on ${categories.id} = p.category_id
       where ${sql.join(where, sql` and `)} limit ${FACET_SCAN_LIMIT + 1})`;
   });
-  const groups = kinds.map((kind) => {
+  const optionKinds = kinds.filter((k): k is OptionFacet => (OPTION_FACETS as readonly string[]).includes(k));
+  const groups = kinds.flatMap((kind) => {
     const m = name(setOf(kind));
     if (kind === 'brand')
-      return sql`select 'brand', lower(brand), min(brand), null, count(*)::int
-        from ${m} group by 2`;
+      return [sql`select 'brand', lower(brand), min(brand), null, count(*)::int from ${m} group by 2`];
     if (kind === 'category') {
       // By each product's own category; and each selected category by its whole subtree (a parent has no
       // products of its own), so that a selected value always shows its count.
       const leaves = sql`select 'category', c.slug, min(c.name), min(c.path), count(*)::int
         from ${m} s join ${categories} c on c.id = s.category_id group by c.slug`;
-      if (!query.category) return leaves;
-      return sql`${leaves} union all select 'category', sel.slug, min(sel.name), min(sel.path), count(*)::int
+      if (!query.category) return [leaves];
+      return [
+        sql`${leaves} union all select 'category', sel.slug, min(sel.name), min(sel.path), count(*)::int
         from ${m} s join ${categories} c on c.id = s.category_id
           join ${categories} sel on sel.slug = any(${textArray(query.category)})
             and (c.path = sel.path or c.path like sel.path || '/%')
-        group by sel.slug`;
+        group by sel.slug`,
+      ];
     }
     if (kind === 'price')
-      return sql`select 'price', width_bucket(price_amount, ${sql.raw(`array[${PRICE_BANDS.slice(1).join(',')}]`)})::text,
-        null, null, count(*)::int from ${m} group by 2`;
-    const prefix = `${kind}:`;
-    return sql`select ${kind}::text, substr(o.key, ${prefix.length + 1}), min(o.label), null, count(*)::int
-      from ${m}, unnest(${m}.facet_keys, ${m}.facet_labels) as o(key, label)
-      where left(o.key, ${prefix.length}) = ${prefix} group by 2`;
+      return [
+        sql`select 'price', width_bucket(price_amount, ${sql.raw(`array[${PRICE_BANDS.slice(1).join(',')}]`)})::text,
+        null, null, count(*)::int from ${m} group by 2`,
+      ];
+    return [];
   });
+  // The options: one pass over each set's keys for all the option kinds counted over it (`size:m`, `colour:navy`).
+  const optionSets = [...new Set(optionKinds.map(setOf))];
+  for (const set of optionSets) {
+    const m = name(set);
+    groups.push(sql`select ${`options:${set}`}::text, o.key, min(o.label), null, count(*)::int
+      from ${m}, unnest(${m}.facet_keys, ${m}.facet_labels) as o(key, label) group by 2`);
+  }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
   const result = await db.execute<Row>(
     sql`with ${sql.join(ctes, sql`, `)}
       select * from (${sql.join([...groups, ...sizes], sql` union all `)}) as f(kind, value, label, path, n)`,
   );
-  return shapeFacets(query, kinds, result.rows);
+  // Each option kind's rows from its set's pass, as rows of that kind.
+  const rows = result.rows.flatMap((r): Row[] => {
+    if (!r.kind.startsWith('options:')) return [r];
+    const set = r.kind.slice('options:'.length);
+    const kind = optionKinds.find((k) => setOf(k) === set && r.value?.startsWith(`${k}:`));
+    return kind ? [{ ...r, kind, value: r.value!.slice(kind.length + 1) }] : [];
+  });
+  return shapeFacets(query, kinds, rows);
 }
 
 /** The rows of the statement as the answer: each kind's values, most products first, selected values kept. */
