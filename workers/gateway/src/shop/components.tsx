@@ -230,15 +230,18 @@ export function FacetLinks(props: {
   const selected = FILTER_PARAMS.some((k) => params[k]);
   return (
     <nav class="facets" aria-label="Filters">
-      <h2>Filter</h2>
-      {selected && (
-        <p>
-          <a href={href(Object.fromEntries(FILTER_PARAMS.map((k) => [k, undefined])))}>Clear filters</a>
-        </p>
-      )}
-      {sections}
-      {bands}
-      {props.exhaustive === false && <p class="note">Counts cover the first matches only.</p>}
+      {/* Folded until a filter is chosen, so that the products come first on a phone; works without JavaScript. */}
+      <details open={selected || undefined}>
+        <summary>Filter</summary>
+        {selected && (
+          <p>
+            <a href={href(Object.fromEntries(FILTER_PARAMS.map((k) => [k, undefined])))}>Clear filters</a>
+          </p>
+        )}
+        {sections}
+        {bands}
+        {props.exhaustive === false && <p class="note">Counts cover the first matches only.</p>}
+      </details>
     </nav>
   );
 }

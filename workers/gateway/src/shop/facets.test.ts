@@ -76,6 +76,7 @@ describe('facets on the browse pages', () => {
     expect(links).toContain('href="/c/apparel?brand=northfold&price_max=4999&price_min=2500&size=m&sort=price_asc">');
     expect(links).toContain('$1,000.00 and up (1)');
     expect(links).toContain('<a href="/c/apparel?sort=price_asc">Clear filters</a>');
+    expect(links).toContain('<details open="">'); // folded only while no filter is chosen
     // The sort form and the next page keep the filters.
     expect(links).toContain('<input type="hidden" name="brand" value="northfold"/>');
     expect(links).toContain('href="/c/apparel?sort=price_asc&brand=northfold&size=m&cursor=abc" rel="next"');
@@ -90,6 +91,9 @@ describe('facets on the browse pages', () => {
       facets: 'all',
     });
     expect(decoded(html)).toContain('<a href="/search?q=linen" aria-current="true">✓ $25.00 – $49.99 (3)</a>');
+    const plain = await page('/search?q=linen');
+    expect(plain.html).toContain('<details><summary>Filter</summary>');
+    expect(plain.html).not.toContain('Clear filters');
   });
 
   it('refuses a price that is not a whole number, and an unknown parameter, before any call', async () => {
