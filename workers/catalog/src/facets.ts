@@ -16,7 +16,7 @@ import {
   PRICE_BANDS,
   type ProductListQuery,
 } from '../../../lib/catalog/schemas';
-import { type FilterColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
+import { aliasColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
 
 /**
@@ -35,13 +35,6 @@ type Row = {
   label: string | null;
   path: string | null;
   n: number;
-};
-
-const cols: FilterColumns = {
-  brand: sql`p.brand`,
-  priceAmount: sql`p.price_amount`,
-  facetKeys: sql`p.facet_keys`,
-  categoryPath: sql`${categories.path}`,
 };
 
 /** The band of a price, as `width_bucket` numbers them: 0 below the second bound, and so on. */
@@ -68,7 +61,7 @@ export async function facetCounts(
   const ctes = sets.map((set) => {
     const where: SQL[] = [sql`p.status = 'published'`];
     if (tsq) where.push(tsq);
-    where.push(...filterConditions(query, cols, set === 'all' ? undefined : (set as FilterKind)));
+    where.push(...filterConditions(query, aliasColumns, set === 'all' ? undefined : (set as FilterKind)));
     return sql`${name(set)} as materialized (select p.brand, p.category_id, p.price_amount, p.facet_keys,
         p.facet_labels from ${products} p join ${categories} on ${categories.id} = p.category_id
       where ${sql.join(where, sql` and `)} limit ${FACET_SCAN_LIMIT + 1})`;

@@ -21,6 +21,14 @@ export interface FilterColumns {
   categoryPath: SQL;
 }
 
+/** The columns of `products p` joined with `categories` (by name): the relevance and the facet queries. */
+export const aliasColumns: FilterColumns = {
+  brand: sql`p.brand`,
+  priceAmount: sql`p.price_amount`,
+  facetKeys: sql`p.facet_keys`,
+  categoryPath: sql`${categories.path}`,
+};
+
 export const textArray = (values: readonly string[]) =>
   sql`array[${sql.join(
     values.map((v) => sql`${v}`),

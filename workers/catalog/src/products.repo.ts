@@ -17,7 +17,7 @@ import type { Db } from '../../../lib/db/client';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
 import { facetCounts } from './facets';
-import { type FilterColumns, filterConditions, filterFingerprint } from './filters';
+import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
 import { RANK_TIERS, type RankTier, relevanceKey, tierOf } from './relevance';
 import { correctedFrom, typoCandidates } from './typos';
 
@@ -197,17 +197,11 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
   return { items: page.map(summary), nextCursor };
 }
 
-/** The filters' columns in the list query (the tables by name) and in the relevance query (`p`). */
+/** The filters' columns in the list query (the tables by name; the relevance query's are `aliasColumns`). */
 const tableColumns: FilterColumns = {
   brand: sql`${products.brand}`,
   priceAmount: sql`${products.priceAmount}`,
   facetKeys: sql`${products.facetKeys}`,
-  categoryPath: sql`${categories.path}`,
-};
-const aliasColumns: FilterColumns = {
-  brand: sql`p.brand`,
-  priceAmount: sql`p.price_amount`,
-  facetKeys: sql`p.facet_keys`,
   categoryPath: sql`${categories.path}`,
 };
 
