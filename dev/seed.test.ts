@@ -122,6 +122,70 @@ describe('loading it into Postgres', () => {
     }
   });
 
+  it('keeps each product’s facet keys from its variants’ options (migration 0013); a price change rewrites nothing', async () => {
+    const c = new pg.Client({ connectionString: cluster!.primaryUrl });
+    await c.connect();
+    /** The keys and labels of the options, as the migration's function makes them. */
+    const expected = (options: Record<string, string>[]) => {
+      const kinds: Record<string, string> = { size: 'size', colour: 'colour', color: 'colour' };
+      const labels = new Map<string, string>();
+      for (const o of options)
+        for (const [name, value] of Object.entries(o)) {
+          const kind = kinds[name.toLowerCase()];
+          if (!kind || !value.trim()) continue;
+          const key = `${kind}:${value.toLowerCase()}`;
+          const had = labels.get(key);
+          if (had === undefined || value < had) labels.set(key, value);
+        }
+      const keys = [...labels.keys()].sort();
+      return { keys, labels: keys.map((k) => labels.get(k)!) };
+    };
+    const state = async (slug: string) =>
+      (
+        await c.query<{
+          id: string;
+          keys: string[];
+          labels: string[];
+          xmin: string;
+          options: Record<string, string>[];
+        }>(
+          `select p.id, p.facet_keys keys, p.facet_labels labels, p.xmin::text xmin,
+             (select jsonb_agg(v.options) from product_variants v where v.product_id = p.id) options
+           from products p where p.slug = $1`,
+          [slug],
+        )
+      ).rows[0]!;
+    try {
+      // The seed's products (written before the keys existed, and after), with and without options.
+      const seeded = seedData(2500).products;
+      for (const p of [seeded[0]!, seeded[1199]!, seeded[1200]!, seeded[2499]!]) {
+        const now = await state(p.slug);
+        expect({ keys: now.keys, labels: now.labels }, p.slug).toEqual(expected(p.variants.map((v) => v.options)));
+      }
+      const slug = 'mireille-heritage-viscose-slip-dress-1200';
+      const before = await state(slug);
+      expect(before.keys).toContain('size:xs');
+      // A variant whose options a merchant named otherwise: `SIZE`, `Color`.
+      await c.query(
+        `insert into product_variants (product_id, sku, title, options, price_amount, currency)
+         values ($1, 'FCT-SEED-1', 'x', '{"SIZE": "XXXL", "Color": "Teal", "finish": "Matte"}', 100, 'USD')`,
+        [before.id],
+      );
+      const added = await state(slug);
+      expect(added.keys).toEqual([...before.keys, 'colour:teal', 'size:xxxl'].sort());
+      expect(added).toMatchObject(expected(added.options));
+      // A price change leaves the product row as it was (no rewrite); an options change updates it.
+      await c.query(`update product_variants set price_amount = 101 where sku = 'FCT-SEED-1'`);
+      expect((await state(slug)).xmin).toBe(added.xmin);
+      await c.query(`update product_variants set options = '{"size": "XXXS"}' where sku = 'FCT-SEED-1'`);
+      expect((await state(slug)).keys).toEqual([...before.keys, 'size:xxxs'].sort());
+      await c.query(`delete from product_variants where sku = 'FCT-SEED-1'`);
+      expect(await state(slug)).toMatchObject({ keys: before.keys, labels: before.labels });
+    } finally {
+      await c.end();
+    }
+  });
+
   it('the lexicon triggers lock the words a write brings in word order, so two writers sharing words cannot deadlock', async () => {
     // Lock order observed: the middle word held elsewhere, a product with words on both sides of it is written. In
     // word order it has locked every word before the held one and none after it while it waits.

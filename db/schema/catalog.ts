@@ -51,6 +51,11 @@ export const products = pgTable(
     // Kept as Postgres text so keyset cursors round-trip with full microsecond precision.
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    // The variant options facets count and filter on (migration 0013, kept by statement triggers on
+    // product_variants): `kind:value` in lower case (`size:m`, `colour:navy`; a `Color` option is `colour`),
+    // distinct and sorted, and beside each the value as the variants spell it (`M`, `Navy`).
+    facetKeys: text('facet_keys').array().notNull().default(sql`'{}'::text[]`),
+    facetLabels: text('facet_labels').array().notNull().default(sql`'{}'::text[]`),
     search: tsvector('search')
       .notNull()
       .generatedAlwaysAs(
@@ -67,6 +72,9 @@ export const products = pgTable(
     index('products_newest_idx').on(t.createdAt.desc(), t.id.desc()),
     index('products_price_idx').on(t.priceAmount, t.id),
     index('products_category_idx').on(t.categoryId),
+    // Filters (issue 16): a brand in any case, and variant options (overlap with `&&`).
+    index('products_brand_idx').on(sql`lower(${t.brand})`),
+    index('products_facet_keys_idx').using('gin', t.facetKeys),
     check('products_price_nonnegative', sql`${t.priceAmount} >= 0`),
   ],
 );

@@ -15,6 +15,48 @@ export const slugSchema = z
   .max(120)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lowercase letters, digits and single hyphens');
 
+/**
+ * Facets (GET /v1/products?facets=…): the kinds counted, the variant options among them, and the price bands. An
+ * option kind is read from a variant's options whatever their case (`Size`, `size`); `color` is read as `colour`.
+ */
+export const FACET_KINDS = ['brand', 'category', 'colour', 'price', 'size'] as const;
+export type FacetKind = (typeof FACET_KINDS)[number];
+export const OPTION_FACETS = ['colour', 'size'] as const;
+export type OptionFacet = (typeof OPTION_FACETS)[number];
+/** The price bands' lower bounds, in minor units: 0–2,499, 2,500–4,999, …, 100,000 and up. */
+export const PRICE_BANDS = [0, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000] as const;
+/** At most this many values of one filter kind. */
+export const MAX_FILTER_VALUES = 20;
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * A filter's values: repeated (`brand=a&brand=b`) or comma-separated (`brand=a,b`), OR'd. Trimmed, spaces collapsed,
+ * lower case, deduplicated and sorted, so neither case nor order splits the cache or a cursor.
+ */
+const valueList = (item: z.ZodType<string>, description: string, example: string) =>
+  z
+    .preprocess((v) => {
+      const raw = Array.isArray(v) ? v : [v];
+      if (!raw.every((s) => typeof s === 'string')) return v;
+      const values = raw.flatMap((s) => s.split(',')).map((s) => s.trim().replace(/\s+/g, ' ').toLowerCase());
+      return [...new Set(values)].sort();
+    }, z.array(item).min(1).max(MAX_FILTER_VALUES))
+    .optional()
+    .openapi({
+      description: `${description} Several values, comma-separated or repeated, match any of them (up to ${MAX_FILTER_VALUES}).`,
+      example,
+      type: 'string',
+    });
+const filterValue = z.string().min(1, 'an empty value').max(80).regex(NO_NUL, NO_NUL_MESSAGE);
+const minorUnits = (description: string) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' && /^\s*\d{1,10}\s*$/.test(v) ? Number(v) : v),
+      z.number().int().min(0).max(INT4_MAX),
+    )
+    .optional()
+    .openapi({ description, example: 5000, type: 'integer' });
+
 export const ProductListQuery = z
   .object({
     q: z
@@ -24,10 +66,34 @@ export const ProductListQuery = z
       )
       .optional()
       .openapi({ description: 'Full-text search (English stemming, ranked).', example: 'linen shirt' }),
-    category: z
-      .preprocess(lower, slugSchema)
+    category: valueList(slugSchema, 'Category slug; includes its subcategories.', 'apparel'),
+    brand: valueList(filterValue, 'Brand, any case.', 'northfold'),
+    size: valueList(filterValue, 'A variant option: products with a variant of this size (any case).', 'm'),
+    colour: valueList(
+      filterValue,
+      'A variant option: products with a variant of this colour (any case; a `color` option counts).',
+      'navy',
+    ),
+    price_min: minorUnits('Lowest price, in minor units, inclusive (a product’s price is its lowest variant’s).'),
+    price_max: minorUnits('Highest price, in minor units, inclusive.'),
+    facets: z
+      .preprocess(
+        (v) => {
+          const raw = Array.isArray(v) ? v : [v];
+          if (!raw.every((s) => typeof s === 'string')) return v;
+          const kinds = raw.flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
+          return kinds.includes('all') ? [...FACET_KINDS] : [...new Set(kinds)].sort();
+        },
+        z.array(z.enum(FACET_KINDS)).min(1),
+      )
       .optional()
-      .openapi({ description: 'Category slug; includes its subcategories.', example: 'apparel' }),
+      .openapi({
+        description:
+          'Counts to answer in `facets`: `all`, or some of `brand,category,price,size,colour`. Each kind is ' +
+          'counted over the matches of `q` and every other filter (not its own). Not with `sort=trending`.',
+        example: 'all',
+        type: 'string',
+      }),
     sort: z
       .preprocess(lower, z.enum(productSorts))
       .optional()
@@ -45,7 +111,13 @@ export const ProductListQuery = z
       .optional()
       .openapi({ description: 'Opaque cursor from `nextCursor` of the previous page.' }),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.price_min !== undefined && v.price_max !== undefined && v.price_min > v.price_max)
+      ctx.addIssue({ code: 'custom', path: ['price_max'], message: 'must not be below price_min' });
+    if (v.facets && v.sort === 'trending')
+      ctx.addIssue({ code: 'custom', path: ['facets'], message: 'facets are not counted for sort=trending' });
+  });
 export type ProductListQuery = z.infer<typeof ProductListQuery>;
 
 /** Autocomplete (GET /v1/products/suggest): what the shopper has typed so far; its last word is the prefix. */
@@ -121,10 +193,51 @@ export const ProductSummary = z
   })
   .openapi('ProductSummary');
 
+const FacetValue = z.object({
+  value: z.string().openapi({ description: 'What to pass in the filter to select it.', example: 'navy' }),
+  label: z.string().openapi({ description: 'For people: as the products spell it.', example: 'Navy' }),
+  count: z.number().int().openapi({ description: 'Matching products with it.', example: 42 }),
+});
+export const Facets = z
+  .object({
+    brand: z.array(FacetValue).optional(),
+    category: z
+      .array(FacetValue.extend({ path: z.string().openapi({ example: 'apparel/mens/shirts' }) }))
+      .optional()
+      .openapi({ description: 'By each product’s own category (a filter on a parent includes its subcategories).' }),
+    price: z
+      .array(
+        z.object({
+          band: z.string().openapi({ example: '2500-4999' }),
+          min: z.number().int().openapi({ description: 'Pass as price_min.', example: 2500 }),
+          max: z.number().int().nullable().openapi({ description: 'Pass as price_max; null: no upper bound.' }),
+          count: z.number().int(),
+        }),
+      )
+      .optional(),
+    size: z.array(FacetValue).optional(),
+    colour: z.array(FacetValue).optional(),
+  })
+  .openapi('Facets', {
+    description:
+      'Counts of the kinds asked for in `facets`, most first (at most 20 brands, 50 categories, 30 sizes and ' +
+      'colours; a selected value is always listed). Each kind counts the products matching `q` and every other ' +
+      'filter, so selecting a value of a kind leaves that kind’s other counts as they were.',
+  });
+
 export const ProductList = z
   .object({
     items: z.array(ProductSummary),
     nextCursor: z.string().nullable(),
+    facets: Facets.optional(),
+    facetsExhaustive: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'With `facets`: false when a kind had more matches than the catalog counts (FACET_SCAN_LIMIT, ' +
+          'docs/catalog.md#facets-and-filters); its counts then cover only that many of them.',
+      }),
     didYouMean: z
       .string()
       .optional()

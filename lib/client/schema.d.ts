@@ -1512,15 +1512,27 @@ export interface paths {
         };
         /**
          * List or search products
-         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt words corrected; the answer then names the corrected query in `didYouMean`.
+         * @description Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only works with the query and filters that produced it. A plain `q` that finds nothing is searched again with its misspelt words corrected; the answer then names the corrected query in `didYouMean`. Filters (`brand`, `category`, `price_min`/`price_max`, `size`, `colour`) combine: every kind must match, any value of a kind does. `facets` adds counts per brand, category, price band, size and colour, each over the matches of `q` and the other filters.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description Full-text search (English stemming, ranked). */
                     q?: string;
-                    /** @description Category slug; includes its subcategories. */
+                    /** @description Category slug; includes its subcategories. Several values, comma-separated or repeated, match any of them (up to 20). */
                     category?: string;
+                    /** @description Brand, any case. Several values, comma-separated or repeated, match any of them (up to 20). */
+                    brand?: string;
+                    /** @description A variant option: products with a variant of this size (any case). Several values, comma-separated or repeated, match any of them (up to 20). */
+                    size?: string;
+                    /** @description A variant option: products with a variant of this colour (any case; a `color` option counts). Several values, comma-separated or repeated, match any of them (up to 20). */
+                    colour?: string;
+                    /** @description Lowest price, in minor units, inclusive (a product’s price is its lowest variant’s). */
+                    price_min?: number;
+                    /** @description Highest price, in minor units, inclusive. */
+                    price_max?: number;
+                    /** @description Counts to answer in `facets`: `all`, or some of `brand,category,price,size,colour`. Each kind is counted over the matches of `q` and every other filter (not its own). Not with `sort=trending`. */
+                    facets?: string;
                     /** @description Default: relevance with q, newest without. `trending`: the products most bought (units in paid orders) over the last 7 days, best first; only products sold in that window are listed. */
                     sort?: "relevance" | "newest" | "price_asc" | "price_desc" | "trending";
                     limit?: number;
@@ -1578,7 +1590,48 @@ export interface paths {
                          *           "createdAt": "2026-11-20T09:12:44.512Z"
                          *         }
                          *       ],
-                         *       "nextCursor": "WyJuZXdlc3QiLFsiMjAyNi0xMS0yMCAwOToxMjo0NC41MTIrMDAiLCIwZjhlIl0sIltcIlwiLFwiXCJdIl0"
+                         *       "nextCursor": "WyJuZXdlc3QiLFsiMjAyNi0xMS0yMCAwOToxMjo0NC41MTIrMDAiLCIwZjhlIl0sIltcIlwiLFwiXCJdIl0",
+                         *       "facets": {
+                         *         "brand": [
+                         *           {
+                         *             "value": "northfold",
+                         *             "label": "Northfold",
+                         *             "count": 31
+                         *           },
+                         *           {
+                         *             "value": "mireille",
+                         *             "label": "Mireille",
+                         *             "count": 12
+                         *           }
+                         *         ],
+                         *         "price": [
+                         *           {
+                         *             "band": "2500-4999",
+                         *             "min": 2500,
+                         *             "max": 4999,
+                         *             "count": 18
+                         *           },
+                         *           {
+                         *             "band": "5000-9999",
+                         *             "min": 5000,
+                         *             "max": 9999,
+                         *             "count": 25
+                         *           }
+                         *         ],
+                         *         "size": [
+                         *           {
+                         *             "value": "m",
+                         *             "label": "M",
+                         *             "count": 40
+                         *           },
+                         *           {
+                         *             "value": "xl",
+                         *             "label": "XL",
+                         *             "count": 22
+                         *           }
+                         *         ]
+                         *       },
+                         *       "facetsExhaustive": true
                          *     }
                          */
                         "application/json": components["schemas"]["ProductList"];
@@ -7667,6 +7720,9 @@ export interface components {
         ProductList: {
             items: components["schemas"]["ProductSummary"][];
             nextCursor: string | null;
+            facets?: components["schemas"]["Facets"];
+            /** @description With `facets`: false when a kind had more matches than the catalog counts (FACET_SCAN_LIMIT, docs/catalog.md#facets-and-filters); its counts then cover only that many of them. */
+            facetsExhaustive?: boolean;
             /**
              * @description Present when `q` found nothing and a correction of its misspelt words did: the corrected query, whose results these are (`shrit` → `shirt`). Later pages take the same `q` and cursor as usual.
              * @example linen shirt
@@ -7706,6 +7762,92 @@ export interface components {
              * @example USD
              */
             currency: string;
+        };
+        /** @description Counts of the kinds asked for in `facets`, most first (at most 20 brands, 50 categories, 30 sizes and colours; a selected value is always listed). Each kind counts the products matching `q` and every other filter, so selecting a value of a kind leaves that kind’s other counts as they were. */
+        Facets: {
+            brand?: {
+                /**
+                 * @description What to pass in the filter to select it.
+                 * @example navy
+                 */
+                value: string;
+                /**
+                 * @description For people: as the products spell it.
+                 * @example Navy
+                 */
+                label: string;
+                /**
+                 * @description Matching products with it.
+                 * @example 42
+                 */
+                count: number;
+            }[];
+            /** @description By each product’s own category (a filter on a parent includes its subcategories). */
+            category?: {
+                /**
+                 * @description What to pass in the filter to select it.
+                 * @example navy
+                 */
+                value: string;
+                /**
+                 * @description For people: as the products spell it.
+                 * @example Navy
+                 */
+                label: string;
+                /**
+                 * @description Matching products with it.
+                 * @example 42
+                 */
+                count: number;
+                /** @example apparel/mens/shirts */
+                path: string;
+            }[];
+            price?: {
+                /** @example 2500-4999 */
+                band: string;
+                /**
+                 * @description Pass as price_min.
+                 * @example 2500
+                 */
+                min: number;
+                /** @description Pass as price_max; null: no upper bound. */
+                max: number | null;
+                count: number;
+            }[];
+            size?: {
+                /**
+                 * @description What to pass in the filter to select it.
+                 * @example navy
+                 */
+                value: string;
+                /**
+                 * @description For people: as the products spell it.
+                 * @example Navy
+                 */
+                label: string;
+                /**
+                 * @description Matching products with it.
+                 * @example 42
+                 */
+                count: number;
+            }[];
+            colour?: {
+                /**
+                 * @description What to pass in the filter to select it.
+                 * @example navy
+                 */
+                value: string;
+                /**
+                 * @description For people: as the products spell it.
+                 * @example Navy
+                 */
+                label: string;
+                /**
+                 * @description Matching products with it.
+                 * @example 42
+                 */
+                count: number;
+            }[];
         };
         Suggestions: {
             suggestions: {

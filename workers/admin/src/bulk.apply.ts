@@ -45,7 +45,7 @@ const inList = (json: string) => sql`(select jsonb_array_elements_text(${json}::
  */
 const importState = (handles: string) => sql`(select jsonb_build_object('products', pc.n, 'variants', vc.n,
     'md5', md5(pc.d || vc.d))
-  from (select count(*) as n, coalesce(string_agg(md5((to_jsonb(p) - 'search' - 'updated_at')::text), ''
+  from (select count(*) as n, coalesce(string_agg(md5((to_jsonb(p) - 'search' - 'facet_keys' - 'facet_labels' - 'updated_at')::text), ''
       order by p.slug), '') as d
     from products p where p.slug in ${inList(handles)}) pc,
   (select count(*) as n, coalesce(string_agg(md5(((to_jsonb(v) - 'id') || jsonb_build_object('initial',

@@ -20,9 +20,12 @@ import { type WarmEnv, warmCatalog } from './warm';
 export type CatalogWriteEnv = DbEnv & WarmEnv & { CATALOG_META: KVNamespace };
 export type ProductWriteEnv = CatalogWriteEnv & ImagesEnv;
 
-/** The product `where` selects, with its variants, as the audit log keeps it (before and after a write). */
+/**
+ * The product `where` selects, with its variants, as the audit log keeps it (before and after a write); without the
+ * columns derived from others (the search vector, the facet keys of its variants' options).
+ */
 export const productState = (where: SQL) =>
-  sql`(select (to_jsonb(p) - 'search') || jsonb_build_object('variants', coalesce((select jsonb_agg(
+  sql`(select (to_jsonb(p) - 'search' - 'facet_keys' - 'facet_labels') || jsonb_build_object('variants', coalesce((select jsonb_agg(
       to_jsonb(v) - 'product_id' order by v.position, v.sku) from ${productVariants} v where v.product_id = p.id),
       '[]'::jsonb)) from ${products} p where ${where})`;
 

@@ -57,7 +57,7 @@ export function decodeCursor(cursor: string, expected: { sort: ProductSort; filt
   if (!Array.isArray(parsed) || parsed.length !== 3) throw bad('wrong shape');
   const [sort, key, filter] = parsed as [unknown, unknown, unknown];
   if (sort !== expected.sort) throw bad('it belongs to another sort order');
-  if (filter !== expected.filter) throw bad('it belongs to another search or category');
+  if (filter !== expected.filter) throw bad('it belongs to another search or other filters');
   if (!Array.isArray(key) || key.length !== 2 || typeof key[1] !== 'string' || !uuid.test(key[1])) {
     throw bad('wrong key');
   }

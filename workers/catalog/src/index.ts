@@ -18,6 +18,7 @@ import { failure, type RpcResult, rpc } from '../../../lib/rpc';
 import { acceptTraces, currentTrace } from '../../../lib/trace';
 import { cachedJson } from './cache';
 import { cachePolicy, catalogConfig, sharedTierOptions } from './config';
+import { productListPath } from './filters';
 import { catalogHealth } from './health';
 import { categoryTree, effectiveSort, getProduct, listProducts, type Reader, variantsBySku } from './products.repo';
 import { type SharedTier, sharedTierFor } from './shared';
@@ -109,13 +110,7 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return failure(new AppError('VALIDATION_FAILED', 'Invalid product query.', { details: parsed.error.issues }));
     }
     const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
-    const canonical = new URLSearchParams(
-      Object.entries(query)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, String(v)] as [string, string])
-        .sort(([a], [b]) => a.localeCompare(b)),
-    );
-    return this.cached(`/products?${canonical}`, (db) => listProducts(db, query));
+    return this.cached(productListPath(query), (db) => listProducts(db, query));
   }
 
   async getProduct(slugInput: unknown): Promise<CatalogResult> {

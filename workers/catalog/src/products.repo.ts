@@ -16,6 +16,8 @@ import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
+import { facetCounts } from './facets';
+import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
 import { RANK_TIERS, type RankTier, relevanceKey, tierOf } from './relevance';
 import { correctedFrom, typoCandidates } from './typos';
 
@@ -51,23 +53,37 @@ function soldRecently(db: Reader) {
     .as('sold');
 }
 
-const filterFingerprint = (query: ProductListQuery) => JSON.stringify([query.q ?? '', query.category ?? '']);
-
 /**
- * A page of products. A search that finds nothing is tried once more with its misspelt words corrected (typo
- * tolerance, ./typos.ts): the corrected search's page, with `didYouMean`, when that finds something. Pages after
- * the first keep the shopper's own `q` (the cursor is bound to it) and are corrected the same way.
+ * A page of products, with the facet counts asked for (./facets.ts) over the same matches. A search that finds
+ * nothing is tried once more with its misspelt words corrected (typo tolerance, ./typos.ts): the corrected search's
+ * page, with `didYouMean` (and its counts), when that finds something. Pages after the first keep the shopper's own
+ * `q` (the cursor is bound to it) and are corrected the same way.
  */
 export async function listProducts(db: Reader, query: ProductListQuery): Promise<ProductPage> {
+  const withFacets = async (page: ProductPage, facets: Promise<FacetPart> | undefined) =>
+    facets ? { ...page, ...(await facets) } : page;
+  const countsFor = (q: string | undefined) =>
+    query.facets ? facetCounts(db, query, query.facets, q).then(facetPart) : undefined;
+  // The counts are one more statement, sent beside the page's.
+  const first = countsFor(query.q);
+  first?.catch(() => {}); // awaited below, or dropped for the corrected query's
   const page = await searchPage(db, query, query.q);
-  if (!query.q || page.items.length > 0) return page;
+  if (!query.q || page.items.length > 0) return withFacets(page, first);
   // An empty later page of a search that matches is its end, not a typo.
-  if (query.cursor && (await anyMatch(db, query.q))) return page;
+  if (query.cursor && (await anyMatch(db, query.q))) return withFacets(page, first);
   const corrected = await correctedQuery(db, query.q);
-  if (!corrected) return page;
+  if (!corrected) return withFacets(page, first);
   const retry = await searchPage(db, query, corrected);
-  return retry.items.length > 0 ? { ...retry, didYouMean: corrected } : page;
+  return retry.items.length > 0
+    ? withFacets({ ...retry, didYouMean: corrected }, countsFor(corrected))
+    : withFacets(page, first);
 }
+
+type FacetPart = Pick<ProductPage, 'facets' | 'facetsExhaustive'>;
+const facetPart = (r: Awaited<ReturnType<typeof facetCounts>>): FacetPart => ({
+  facets: r.facets,
+  facetsExhaustive: r.exhaustive,
+});
 
 async function anyMatch(db: Reader, q: string): Promise<boolean> {
   const result = await db.execute<{ found: boolean }>(
@@ -98,6 +114,8 @@ export interface ProductPage {
   nextCursor: string | null;
   /** The corrected query whose results these are, when the shopper's own found nothing. */
   didYouMean?: string;
+  facets?: Awaited<ReturnType<typeof facetCounts>>['facets'];
+  facetsExhaustive?: boolean;
 }
 
 type ProductSummaryRow = {
@@ -122,7 +140,7 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
 
   const where: SQL[] = [eq(products.status, 'published')];
   if (tsq) where.push(sql`${products.search} @@ ${tsq}`);
-  if (query.category) where.push(inCategory(query.category));
+  where.push(...filterConditions(query, tableColumns));
   if (query.cursor) {
     const { key } = decodeCursor(query.cursor, { sort, filter });
     const [k, id] = key;
@@ -134,7 +152,9 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
   }
   const order =
     sort === 'newest'
-      ? [desc(products.createdAt), desc(products.id)]
+      ? // NULLS LAST as products_newest_idx has it (the columns are NOT NULL): plain DESC means NULLS FIRST, which
+        // the index cannot give, and the list was then a scan and sort of every product.
+        [sql`${products.createdAt} desc nulls last`, sql`${products.id} desc nulls last`]
       : sort === 'price_asc'
         ? [asc(products.priceAmount), asc(products.id)]
         : sort === 'price_desc'
@@ -177,9 +197,12 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
   return { items: page.map(summary), nextCursor };
 }
 
-const inCategory = (slug: string) => {
-  const root = sql`(select path from ${categories} where slug = ${slug})`;
-  return sql`(${categories.path} = ${root} or ${categories.path} like ${root} || '/%')`;
+/** The filters' columns in the list query (the tables by name; the relevance query's are `aliasColumns`). */
+const tableColumns: FilterColumns = {
+  brand: sql`${products.brand}`,
+  priceAmount: sql`${products.priceAmount}`,
+  facetKeys: sql`${products.facetKeys}`,
+  categoryPath: sql`${categories.path}`,
 };
 
 type ListRow = {
@@ -224,7 +247,7 @@ async function relevancePage(db: Reader, query: ProductListQuery, q: string, fil
   const take = query.limit + 1;
   const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
     const where: SQL[] = [sql`p.status = 'published'`, sql`p.search @@ ${tsq}`, ...t.match(sql`p.search`, tsq)];
-    if (query.category) where.push(inCategory(query.category));
+    where.push(...filterConditions(query, aliasColumns));
     if (after && from && t.tier === from.tier)
       where.push(sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`);
     return sql`(select p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount", p.currency,

@@ -114,8 +114,11 @@ catalogRoutes.openapi(
     description:
       'Full-text search with `q` (web-search syntax: `"chef knife"`, `linen -dress`), a category with its ' +
       'subcategories, four sorts, and keyset pages that stay stable while products are added. A cursor only ' +
-      'works with the query that produced it. A plain `q` that finds nothing is searched again with its misspelt ' +
-      'words corrected; the answer then names the corrected query in `didYouMean`.',
+      'works with the query and filters that produced it. A plain `q` that finds nothing is searched again with its ' +
+      'misspelt words corrected; the answer then names the corrected query in `didYouMean`. Filters (`brand`, ' +
+      '`category`, `price_min`/`price_max`, `size`, `colour`) combine: every kind must match, any value of a kind ' +
+      'does. `facets` adds counts per brand, category, price band, size and colour, each over the matches of `q` and ' +
+      'the other filters.',
     request: { query: ProductListQuery },
     responses: {
       200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList, example.productList) },

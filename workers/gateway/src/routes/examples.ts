@@ -31,6 +31,21 @@ const summary = {
 export const productList: In<typeof ProductList> = {
   items: [summary],
   nextCursor: 'WyJuZXdlc3QiLFsiMjAyNi0xMS0yMCAwOToxMjo0NC41MTIrMDAiLCIwZjhlIl0sIltcIlwiLFwiXCJdIl0',
+  facets: {
+    brand: [
+      { value: 'northfold', label: 'Northfold', count: 31 },
+      { value: 'mireille', label: 'Mireille', count: 12 },
+    ],
+    price: [
+      { band: '2500-4999', min: 2500, max: 4999, count: 18 },
+      { band: '5000-9999', min: 5000, max: 9999, count: 25 },
+    ],
+    size: [
+      { value: 'm', label: 'M', count: 40 },
+      { value: 'xl', label: 'XL', count: 22 },
+    ],
+  },
+  facetsExhaustive: true,
 };
 
 export const productDetail: In<typeof ProductDetail> = {

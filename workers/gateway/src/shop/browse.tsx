@@ -5,7 +5,16 @@
 import { Hono } from 'hono';
 import type { Schemas } from '../../../../lib/client';
 import { canonicalPath, sendCachedPage } from './cached';
-import { Pager, ProductGrid, SORTS, type Sort, SortForm } from './components';
+import {
+  FacetLinks,
+  FILTER_PARAMS,
+  normalizedList,
+  Pager,
+  ProductGrid,
+  SORTS,
+  type Sort,
+  SortForm,
+} from './components';
 import { renderHome } from './home';
 import { ShopPage } from './layout';
 import { MessagePage, messagePage, renderPage } from './page';
@@ -34,6 +43,31 @@ export function queryOf(c: ShopContext, allowed: string[]): Record<string, strin
   }
   return query;
 }
+
+type Filters = Partial<Record<(typeof FILTER_PARAMS)[number] | 'category', string>>;
+const PRICE = /^\d{1,10}$/;
+
+/**
+ * The filters of a list page (the API's parameters; each once, a comma list), normalized as the API does so that a
+ * page has one cache key; undefined when a price is not a whole number (the API names any other bad value).
+ */
+export function filtersOf(q: Record<string, string>, kinds: readonly string[]): Filters | undefined {
+  const f: Filters = {};
+  for (const k of kinds) {
+    const v = q[k];
+    if (v === undefined || v === '') continue;
+    if (k === 'price_min' || k === 'price_max') {
+      if (!PRICE.test(v)) return undefined;
+      f[k] = String(Number(v));
+    } else f[k as keyof Filters] = normalizedList(v);
+  }
+  return f;
+}
+const apiFilters = (f: Filters) => ({
+  ...f,
+  price_min: f.price_min === undefined ? undefined : Number(f.price_min),
+  price_max: f.price_max === undefined ? undefined : Number(f.price_max),
+});
 
 /** The status a page answers for a catalog read that failed: its 4xx as is, a 5xx or no answer 503. */
 export const failedStatus = (r: { status: number }) => (r.status >= 400 && r.status < 500 ? r.status : 503);
@@ -82,15 +116,17 @@ export function browseRoutes(): Hono<ShopApp> {
 
   r.get('/c/:slug', async (c) => {
     const slug = c.req.param('slug');
-    const q = queryOf(c, ['sort', 'cursor']);
-    if (!q) return messagePage(c, 400, 'A category page takes only sort and cursor.');
+    const q = queryOf(c, ['sort', 'cursor', ...FILTER_PARAMS]);
+    if (!q) return messagePage(c, 400, `A category page takes only sort, cursor and ${FILTER_PARAMS.join(', ')}.`);
+    const filters = filtersOf(q, FILTER_PARAMS);
+    if (!filters) return messagePage(c, 400, 'A price is a whole number of cents.');
     const sort = (q.sort ?? 'newest') as Sort;
     if (!(sort in SORTS) || sort === 'relevance')
       return messagePage(c, 400, 'Sort by newest, price_asc or price_desc.');
     if (q.cursor !== undefined && !CURSOR.test(q.cursor))
       return messagePage(c, 400, 'That page link is not one of ours: start from the first page.');
     if (!SLUG.test(slug)) return messagePage(c, 404, 'There is no such category.');
-    const path = canonicalPath(`/c/${slug}`, { sort: q.sort && sort, cursor: q.cursor });
+    const path = canonicalPath(`/c/${slug}`, { sort: q.sort && sort, cursor: q.cursor, ...filters });
     return sendCachedPage(c, path, async () => {
       const reads = new CatalogReads(c);
       const tree = await reads.categories();
@@ -101,7 +137,14 @@ export function browseRoutes(): Hono<ShopApp> {
         const message = 'There is no such category. Choose one from the list above, or search.';
         return rendered(reads, 404, <MessagePage status={404} message={message} categories={nav} />);
       }
-      const list = await reads.products({ category: slug, sort, cursor: q.cursor, limit: PAGE_SIZE });
+      const list = await reads.products({
+        category: slug,
+        sort,
+        cursor: q.cursor,
+        limit: PAGE_SIZE,
+        ...apiFilters(filters),
+        facets: 'brand,colour,price,size',
+      });
       if (!list.ok) return failed(c, reads, list, nav);
       const { node, trail } = found;
       const top = trail[0]?.slug ?? node.slug;
@@ -139,25 +182,41 @@ export function browseRoutes(): Hono<ShopApp> {
               </ul>
             </nav>
           )}
-          <SortForm action={`/c/${slug}`} sort={sort} />
+          <SortForm action={`/c/${slug}`} sort={sort} filters={filters} />
+          <FacetLinks
+            base={`/c/${slug}`}
+            params={{ sort: q.sort && sort, ...filters }}
+            facets={list.data.facets}
+            exhaustive={list.data.facetsExhaustive}
+            currency={list.data.items[0]?.price.currency ?? 'USD'}
+          />
           {list.data.items.length === 0 ? (
             <p class="notice">
               {q.cursor
                 ? 'That was the last page of this category.'
-                : 'Nothing in this category yet. Try another category above, or search.'}
+                : Object.keys(filters).length
+                  ? 'Nothing in this category matches these filters.'
+                  : 'Nothing in this category yet. Try another category above, or search.'}
             </p>
           ) : (
             <ProductGrid items={list.data.items} label={`${node.name} products`} />
           )}
-          <Pager base={`/c/${slug}`} params={{ sort: q.sort && sort, cursor: q.cursor }} next={list.data.nextCursor} />
+          <Pager
+            base={`/c/${slug}`}
+            params={{ sort: q.sort && sort, cursor: q.cursor, ...filters }}
+            next={list.data.nextCursor}
+          />
         </ShopPage>,
       );
     });
   });
 
   r.get('/search', async (c) => {
-    const q = queryOf(c, ['q', 'sort', 'cursor']);
-    if (!q) return messagePage(c, 400, 'A search takes only q, sort and cursor.');
+    const kinds = ['category', ...FILTER_PARAMS];
+    const q = queryOf(c, ['q', 'sort', 'cursor', ...kinds]);
+    if (!q) return messagePage(c, 400, `A search takes only q, sort, cursor and ${kinds.join(', ')}.`);
+    const filters = filtersOf(q, kinds);
+    if (!filters) return messagePage(c, 400, 'A price is a whole number of cents.');
     // The API's normalization: the cache key and the words shown are what it searched for.
     const text = (q.q ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
     if (text.length > 200) return messagePage(c, 400, 'Search for at most 200 characters.');
@@ -165,12 +224,21 @@ export function browseRoutes(): Hono<ShopApp> {
     if (!(sort in SORTS)) return messagePage(c, 400, 'Sort by relevance, newest, price_asc or price_desc.');
     if (q.cursor !== undefined && !CURSOR.test(q.cursor))
       return messagePage(c, 400, 'That page link is not one of ours: start from the first page.');
-    const path = canonicalPath('/search', { q: text, sort: q.sort && sort, cursor: q.cursor });
+    const path = canonicalPath('/search', { q: text, sort: q.sort && sort, cursor: q.cursor, ...filters });
     return sendCachedPage(c, path, async () => {
       const reads = new CatalogReads(c);
       const [tree, list] = await Promise.all([
         reads.categories(),
-        text ? reads.products({ q: text, sort, cursor: q.cursor, limit: PAGE_SIZE }) : undefined,
+        text
+          ? reads.products({
+              q: text,
+              sort,
+              cursor: q.cursor,
+              limit: PAGE_SIZE,
+              ...apiFilters(filters),
+              facets: 'all',
+            })
+          : undefined,
       ]);
       const nav = navOf(tree);
       if (list && !list.ok) return failed(c, reads, list, nav, text);
@@ -180,8 +248,21 @@ export function browseRoutes(): Hono<ShopApp> {
         200,
         <ShopPage title={title} categories={nav} query={text} noindex>
           <h1>{title}</h1>
+          {list && (
+            <FacetLinks
+              base="/search"
+              params={{ q: text, sort: q.sort && sort, ...filters }}
+              facets={list.data.facets}
+              exhaustive={list.data.facetsExhaustive}
+              currency={list.data.items[0]?.price.currency ?? 'USD'}
+            />
+          )}
           {!list ? (
             <p>Type what you are looking for in the search field above: a product, a brand or a material.</p>
+          ) : list.data.items.length === 0 && Object.keys(filters).length > 0 ? (
+            <p class="notice" role="status">
+              {q.cursor ? 'No more results.' : <>No products match “{text}” with these filters.</>} Take a filter away.
+            </p>
           ) : list.data.items.length === 0 ? (
             <div class="notice" role="status">
               <p>
@@ -200,11 +281,11 @@ export function browseRoutes(): Hono<ShopApp> {
             </div>
           ) : (
             <>
-              <SortForm action="/search" sort={sort} q={text} />
+              <SortForm action="/search" sort={sort} q={text} filters={filters} />
               <ProductGrid items={list.data.items} label="Search results" q={text} />
               <Pager
                 base="/search"
-                params={{ q: text, sort: q.sort && sort, cursor: q.cursor }}
+                params={{ q: text, sort: q.sort && sort, cursor: q.cursor, ...filters }}
                 next={list.data.nextCursor}
               />
             </>

@@ -109,12 +109,18 @@ export const SORTS = {
 } as const;
 export type Sort = keyof typeof SORTS;
 
-/** The sort form (GET), the list's own parameters kept; relevance only where there is a query. */
-export function SortForm(props: { action: string; sort: Sort; q?: string }) {
+/** The sort form (GET), the list's own parameters (query, filters) kept; relevance only where there is a query. */
+export function SortForm(props: {
+  action: string;
+  sort: Sort;
+  q?: string;
+  filters?: Record<string, string | undefined>;
+}) {
   const sorts = (Object.keys(SORTS) as Sort[]).filter((s) => s !== 'relevance' || props.q);
   return (
     <form class="toolbar" method="get" action={props.action}>
       {props.q && <input type="hidden" name="q" value={props.q} />}
+      {Object.entries(props.filters ?? {}).map(([k, v]) => v && <input type="hidden" name={k} value={v} />)}
       <div>
         <label for="sort">Sort by</label>
         <select id="sort" name="sort">
@@ -129,5 +135,113 @@ export function SortForm(props: { action: string; sort: Sort; q?: string }) {
         Sort
       </button>
     </form>
+  );
+}
+
+/** The filter parameters the browse pages take (the API's own, one comma list each). */
+export const FILTER_PARAMS = ['brand', 'size', 'colour', 'price_min', 'price_max'] as const;
+type FilterParam = (typeof FILTER_PARAMS)[number];
+const LIST_KINDS = ['category', 'brand', 'size', 'colour'] as const;
+const KIND_NAMES = { category: 'Category', brand: 'Brand', price: 'Price', size: 'Size', colour: 'Colour' } as const;
+
+/** A comma list as the API normalizes it (trimmed, lower case, deduplicated, sorted), so a page has one cache key. */
+export function normalizedList(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const values = value.split(',').map((v) => v.trim().replace(/\s+/g, ' ').toLowerCase());
+  return [...new Set(values)].sort().join(',');
+}
+
+/**
+ * The facets of a list as links (no JavaScript): each value adds itself to its kind's filter, or, when selected,
+ * takes itself out; a price band sets (or clears) price_min and price_max; every link starts again at the first page.
+ * `params` is the page's query without its cursor.
+ */
+export function FacetLinks(props: {
+  base: string;
+  params: Partial<Record<'q' | 'sort' | 'category' | FilterParam, string>>;
+  facets: Schemas['Facets'] | undefined;
+  exhaustive?: boolean;
+  /** The bands' currency (the catalog's: its products'). */
+  currency: string;
+}) {
+  const { facets, params } = props;
+  if (!facets) return null;
+  const href = (change: Partial<Record<string, string | undefined>>) => {
+    const q = new URLSearchParams();
+    const next = { ...params, ...change };
+    for (const k of Object.keys(next).sort()) {
+      const v = next[k as keyof typeof next];
+      if (v) q.set(k, v);
+    }
+    const s = q.toString();
+    return s ? `${props.base}?${s}` : props.base;
+  };
+  const listOf = (kind: string) => (params[kind as keyof typeof params] ?? '').split(',').filter(Boolean);
+  const toggle = (kind: string, value: string) => {
+    const now = listOf(kind);
+    const next = now.includes(value) ? now.filter((v) => v !== value) : [...now, value].sort();
+    return href({ [kind]: next.join(',') || undefined });
+  };
+  const sections = LIST_KINDS.flatMap((kind) => {
+    const values = facets[kind];
+    if (!values?.length) return [];
+    const chosen = listOf(kind);
+    return [
+      <section>
+        <h3>{KIND_NAMES[kind]}</h3>
+        <ul>
+          {values.map((v) => (
+            <li>
+              <a href={toggle(kind, v.value)} aria-current={chosen.includes(v.value) ? 'true' : undefined}>
+                {chosen.includes(v.value) ? '✓ ' : ''}
+                {v.label} ({v.count})
+              </a>
+            </li>
+          ))}
+        </ul>
+      </section>,
+    ];
+  });
+  const amount = (minor: number) => price({ amount: minor, currency: props.currency });
+  const bandChosen = (b: { min: number; max: number | null }) =>
+    params.price_min === String(b.min) && (params.price_max ?? '') === (b.max === null ? '' : String(b.max));
+  const bands = facets.price?.length ? (
+    <section>
+      <h3>{KIND_NAMES.price}</h3>
+      <ul>
+        {facets.price.map((b) => (
+          <li>
+            <a
+              href={
+                bandChosen(b)
+                  ? href({ price_min: undefined, price_max: undefined })
+                  : href({ price_min: String(b.min), price_max: b.max === null ? undefined : String(b.max) })
+              }
+              aria-current={bandChosen(b) ? 'true' : undefined}
+            >
+              {bandChosen(b) ? '✓ ' : ''}
+              {b.max === null ? `${amount(b.min)} and up` : `${amount(b.min)} – ${amount(b.max)}`} ({b.count})
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  ) : null;
+  const selected = FILTER_PARAMS.some((k) => params[k]);
+  return (
+    <nav class="facets" aria-label="Filters">
+      {/* Folded until a filter is chosen, so that the products come first on a phone; works without JavaScript. */}
+      <details open={selected || undefined}>
+        <summary>Filter</summary>
+        {selected && (
+          <p>
+            <a href={href(Object.fromEntries(FILTER_PARAMS.map((k) => [k, undefined])))}>Clear filters</a>
+          </p>
+        )}
+        {sections}
+        {bands}
+        {props.exhaustive === false && <p class="note">Counts cover the first matches only.</p>}
+      </details>
+    </nav>
   );
 }

@@ -32,13 +32,22 @@ export class CatalogReads {
     return this.read(shopApi(this.c).GET('/v1/categories'));
   }
 
-  products(query: {
-    q?: string;
-    category?: string;
-    sort?: NonNullable<NonNullable<paths['/v1/products']['get']['parameters']['query']>['sort']>;
-    limit?: number;
-    cursor?: string;
-  }): Promise<Read<Schemas['ProductList']>> {
+  products(
+    query: Pick<
+      NonNullable<paths['/v1/products']['get']['parameters']['query']>,
+      | 'q'
+      | 'category'
+      | 'sort'
+      | 'limit'
+      | 'cursor'
+      | 'brand'
+      | 'size'
+      | 'colour'
+      | 'price_min'
+      | 'price_max'
+      | 'facets'
+    >,
+  ): Promise<Read<Schemas['ProductList']>> {
     return this.read(shopApi(this.c).GET('/v1/products', { params: { query } }));
   }
 
