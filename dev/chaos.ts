@@ -4,7 +4,7 @@
 // Redis down, 400 ms added between the workers and the primary (dev/fault-proxy.ts), wrangler/workerd killed in the middle of checkouts (clients send again with the same keys). Per
 // fault it prints the answers by status, the time to detect and to recover, and whether every invariant held
 // (dev/chaos/invariants.ts); it exits 1 when one broke. Knobs: CHAOS_FAULTS (comma-separated names; all when
-// unset), CHAOS_FAULT_SECONDS (8), CHAOS_SHOPPERS (12), CHAOS_UNITS (40 per SKU), CHAOS_DEADLINE_SECONDS (900).
+// unset), CHAOS_FAULT_SECONDS (8), CHAOS_SHOPPERS (12), CHAOS_UNITS (40 per SKU), CHAOS_DEADLINE_SECONDS (1200).
 import path from 'node:path';
 import { faultsNamed } from './chaos/faults';
 import { formatReport, runChaos } from './chaos/run';
@@ -26,8 +26,9 @@ async function main(): Promise<number> {
     dbFaultProxy: true,
     log: (l) => log(`[stack] ${l}`),
   });
+  // Stopping the stack continues a hung primary before it stops it (dev/postgres.ts), so nothing is left stopped.
   const stop = () => void stack.stop().finally(() => process.exit(130));
-  process.once('SIGINT', stop);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, stop);
   const merchant = stack.accounts.find((a) => a.role === 'merchant')!;
   try {
     const reports = await runChaos({
@@ -37,11 +38,12 @@ async function main(): Promise<number> {
       stripeKey: STRIPE_DEV_SECRET_KEY,
       merchant: { email: merchant.email, password: merchant.password },
       controls: {
-        signalPostgres: async (server, signal) => stack.pg.signal(server, signal),
+        signalPostgres: (server, signal) => stack.pg.signal(server, signal),
         startPostgres: (server) => (server === 'primary' ? stack.pg.startPrimary() : stack.pg.startReplica(server)),
         ...(stack.redis ? { stopRedis: stack.redis.stop, startRedis: stack.redis.start } : {}),
-        stripeFaults: async (delayMs, errorRate) => {
-          const res = await fetch(`${stack.stripeUrl}/_local/faults?delay_ms=${delayMs}&error_rate=${errorRate}`, {
+        stripeFaults: async (delayMs, errorRate, lostRate = 0) => {
+          const q = `delay_ms=${delayMs}&error_rate=${errorRate}&lost_rate=${lostRate}`;
+          const res = await fetch(`${stack.stripeUrl}/_local/faults?${q}`, {
             method: 'POST',
             signal: AbortSignal.timeout(5000),
           });
@@ -60,7 +62,7 @@ async function main(): Promise<number> {
       warmupMs: 5000,
       recoverMs: 90_000,
       settleMs: 120_000,
-      deadlineMs: num('CHAOS_DEADLINE_SECONDS', 900) * 1000,
+      deadlineMs: num('CHAOS_DEADLINE_SECONDS', 1200) * 1000,
       addressPrefix: '2001:db8:c4a0',
       log,
     });
@@ -74,7 +76,7 @@ async function main(): Promise<number> {
     );
     return broken.length ? 1 : 0;
   } finally {
-    process.off('SIGINT', stop);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, stop);
     await stack.stop();
   }
 }

@@ -58,7 +58,7 @@ export interface PgCluster {
    * stay open, nothing answers), SIGCONT resumes it, SIGKILL crashes it; startPrimary()/startReplica() then restart
    * it, with crash recovery. stop() resumes a hung server before it stops it.
    */
-  signal(server: 'primary' | number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
+  signal(server: 'primary' | number, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void>;
   /** Both servers down / up again (the "Postgres is down" tests). */
   stopAll(): Promise<void>;
   startAll(): Promise<void>;
@@ -192,12 +192,17 @@ export async function startPostgres(opts: PgClusterOptions): Promise<PgCluster> 
     replicaUrls: replicas.map((r) => url(r.port)),
     dataDir,
     stopPrimary: () => stop(primary),
-    signal(server, sig) {
+    async signal(server, sig) {
       const s = server === 'primary' ? primary : nth(server);
       const c = children.get(s);
       if (!c) throw new Error(`postgres: ${s.name} is not running`);
       log(`postgres: ${sig} to ${s.name} (pid ${c.pid}) and its backends`);
+      const exited = new Promise<void>((r) =>
+        c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()),
+      );
       signalServer(c, sig);
+      // A killed server is seen gone before this returns (at most 5 s), so a start right after really starts it.
+      if (sig === 'SIGKILL') await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     },
     stopReplica: (index = 0) => stop(nth(index)),
     async startReplica(index = 0) {

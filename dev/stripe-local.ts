@@ -19,8 +19,9 @@
 //    (the 3-D Secure page that next_action.redirect_to_url.url points at; a GET with a return_url redirects there;
 //    outcome=processing leaves the intent `processing` until a later succeed or fail);
 //    POST /_local/hang and /_local/resume: a brownout, as when the process is stopped (SIGSTOP) and continued
-//    (stripe-local/brownout.ts). POST /_local/faults?delay_ms=N&error_rate=R: added latency and a share of 500s
-//    (the chaos suite's Stripe faults; both 0 turns them off). POST /_local/disputes/<pi>?status=needs_response|won|lost: the charge is
+//    (stripe-local/brownout.ts). POST /_local/faults?delay_ms=N&error_rate=R&lost_rate=L: added latency, a share
+//    of 500s before anything runs, and a share of requests that run (kept under their key) and answer 500 (the
+//    chaos suite's Stripe faults; all 0 turns them off). POST /_local/disputes/<pi>?status=needs_response|won|lost: the charge is
 //    disputed (refunds refused with charge_disputed), or its dispute closes (stripe-local/refunds.ts). GET /_local/requests: the latest 500 API requests (method, path, traceparent),
 //    so a test can follow a trace into the call to Stripe.
 // Run: tsx dev/stripe-local.ts --port 12111 --webhook-url http://127.0.0.1:8787/v1/webhooks/stripe --webhook-secret whsec_...
@@ -121,7 +122,7 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
   const SEEN_KEPT = 500;
 
   const brownout = createBrownout({ pause: deliverer.pause, resume: deliverer.resume, log });
-  const faults = { delayMs: 0, errorRate: 0 };
+  const faults = { delayMs: 0, errorRate: 0, lostRate: 0 };
 
   const validKey = (key: string) => (opts.apiKey ? key === opts.apiKey : /^(sk|rk)_test_\S+$/.test(key));
 
@@ -233,6 +234,12 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
     } finally {
       claim.finish(r, requestId);
     }
+    // An injected lost answer: the request ran and its result is kept under the key (a retry with the key is
+    // answered from it), but this answer is a 500, as when Stripe's reply is lost on the way back.
+    if (faults.lostRate && Math.random() < faults.lostRate)
+      return sendError(
+        new ApiError(500, { type: 'api_error', message: 'The answer was lost (injected by /_local/faults).' }, false),
+      );
     send(r.status, r.body, { 'Idempotency-Key': idemKey });
   }
 
@@ -252,17 +259,21 @@ export async function startStripeLocal(opts: StripeLocalOptions): Promise<Stripe
       return send(200, json({ hung: brownout.isHung() }));
     }
     if (method === 'POST' && path === '/_local/faults') {
-      // ?delay_ms=2000&error_rate=0.5 (each 0 or absent: off); every call sets both.
+      // ?delay_ms=2000&error_rate=0.5&lost_rate=0.3 (each 0 or absent: off); every call sets all three. error_rate:
+      // refused before anything runs; lost_rate: run and kept under the Idempotency-Key, then answered 500.
       const form = new URLSearchParams(text);
       const param = (name: string) => url.searchParams.get(name) ?? form.get(name) ?? '0';
       const delayMs = Number(param('delay_ms'));
       const errorRate = Number(param('error_rate'));
+      const lostRate = Number(param('lost_rate'));
       if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 60_000)
         return sendError(invalid('delay_ms must be an integer from 0 to 60000', 'delay_ms'));
       if (!Number.isFinite(errorRate) || errorRate < 0 || errorRate > 1)
         return sendError(invalid('error_rate must be a number from 0 to 1', 'error_rate'));
-      Object.assign(faults, { delayMs, errorRate });
-      log(`faults: delay ${delayMs} ms, error rate ${errorRate}`);
+      if (!Number.isFinite(lostRate) || lostRate < 0 || lostRate > 1)
+        return sendError(invalid('lost_rate must be a number from 0 to 1', 'lost_rate'));
+      Object.assign(faults, { delayMs, errorRate, lostRate });
+      log(`faults: delay ${delayMs} ms, error rate ${errorRate}, lost-answer rate ${lostRate}`);
       return send(200, json(faults));
     }
     const d = /^\/_local\/disputes\/([^/]+)$/.exec(path);

@@ -11,8 +11,11 @@ export interface ChaosControls {
   /** Stops / starts redis-server behind the Upstash bridge (absent: the stack runs without Redis). */
   stopRedis?(): Promise<void>;
   startRedis?(): Promise<void>;
-  /** The local Stripe's injected faults: added latency and a share of 500s (both 0: none). */
-  stripeFaults(delayMs: number, errorRate: number): Promise<void>;
+  /**
+   * The local Stripe's injected faults (all 0: none): added latency, a share of 500s before anything runs, and a
+   * share of requests that run (a charge made, kept under its Idempotency-Key) but answer 500.
+   */
+  stripeFaults(delayMs: number, errorRate: number, lostRate?: number): Promise<void>;
   /** Added latency between the workers and the primary (absent: the stack has no fault proxy). */
   postgresLatency?(ms: number): Promise<void>;
   /** SIGKILL to wrangler and workerd at once / start them again on the same ports and state. */
@@ -60,14 +63,14 @@ export const FAULTS: Fault[] = [
   },
   {
     name: 'stripe-slow',
-    what: 'Stripe answers every API request 2 s late',
-    inject: (c) => c.stripeFaults(2000, 0),
+    what: "Stripe answers every API request 5 s late (past the checkout's own Stripe deadline)",
+    inject: (c) => c.stripeFaults(5000, 0),
     heal: (c) => c.stripeFaults(0, 0),
   },
   {
     name: 'stripe-5xx',
-    what: 'Stripe answers half of the API requests 500 api_error',
-    inject: (c) => c.stripeFaults(0, 0.5),
+    what: 'Stripe answers a third of the API requests 500 before running them, and loses the answer of another third',
+    inject: (c) => c.stripeFaults(0, 0.33, 0.33),
     heal: (c) => c.stripeFaults(0, 0),
   },
   {

@@ -34,6 +34,10 @@ export interface ChaosOptions {
   log: (line: string) => void;
 }
 
+/** The longest one fault may take: its length, a heal (a restart), recovery, the drain and settling. */
+export const perFaultBudget = (o: Pick<ChaosOptions, 'faultMs' | 'recoverMs' | 'settleMs'>) =>
+  o.faultMs + 150_000 + o.recoverMs + 45_000 + o.settleMs + 20_000;
+
 export interface FaultReport {
   fault: string;
   what: string;
@@ -43,13 +47,16 @@ export interface FaultReport {
   detectMs: number | null;
   /** From the injection until the heal returned (a restart's own time included). */
   faultMs?: number;
+  /** Checkouts in flight when the fault was injected. */
+  inFlight?: number;
   recoverMs: number | null;
   settledMs?: number;
   checks: Check[];
   ok: boolean;
 }
 
-type Health = { at: number; status: string };
+/** A /health sample: when it was sent, when its answer (or its failure) came, and the status it said. */
+type Health = { at: number; answeredAt: number; status: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Samples GET /health every 500 ms (a 4 s deadline each) until stopped. */
@@ -70,7 +77,7 @@ function healthSampler(url: string, address: string) {
       } catch {
         // no answer: the gateway is down or hung
       }
-      samples.push({ at, status });
+      samples.push({ at, answeredAt: Date.now(), status });
       await sleep(Math.max(0, 500 - (Date.now() - at)));
     }
   })();
@@ -167,7 +174,9 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
         });
         continue;
       }
-      if (Date.now() > deadline) {
+      // A fault is started only if the worst it may take (its length, the heal, recovery, the drain and settling)
+      // still ends before the deadline: the run stays bounded, and no fault is left in place by a timeout.
+      if (Date.now() + perFaultBudget(o) > deadline) {
         reports.push({
           fault: fault.name,
           what: fault.what,
@@ -188,23 +197,28 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
       }
       const inFlight = workload.checkoutsInFlight();
       const injectedAt = Date.now();
-      await fault.inject(o.controls);
-      await sleep(o.faultMs);
-      await fault.heal(o.controls);
+      try {
+        await fault.inject(o.controls);
+        await sleep(o.faultMs);
+      } finally {
+        await fault.heal(o.controls); // also when the injection threw: nothing is left hung, stopped or failing
+      }
       const healedAt = Date.now();
       if (fault.duringCheckouts) o.log(`chaos: ${fault.name}: ${inFlight} checkouts were in flight`);
       // Recovered: /health is as it was before the fault, and a checkout got a definite answer since the heal.
       let recoveredAt: number | null = null;
       while (Date.now() - healedAt < o.recoverMs) {
         const h = health.samples.at(-1);
-        if (h && h.at > healedAt && h.status === before && workload.lastDefiniteCheckoutAt() > healedAt) {
+        if (h && h.at >= healedAt && h.status === before && workload.lastDefiniteCheckoutAt() > healedAt) {
           recoveredAt = Date.now();
           break;
         }
         await sleep(250);
       }
+      // Detected when a sample sent after the injection came back saying something else (counted at its answer:
+      // a probe that took 2 s to fail was not seen to fail sooner).
       const seen = health.samples.find((h) => h.at >= injectedAt && h.status !== before);
-      const detectMs = seen && seen.at <= healedAt ? seen.at - injectedAt : null;
+      const detectMs = seen && seen.answeredAt <= healedAt ? seen.answeredAt - injectedAt : null;
       const tally = workload.takeTally();
       // The invariants are checked with the workload at rest, then it runs again for the next fault.
       await workload.stop();
@@ -233,6 +247,7 @@ export async function runChaos(o: ChaosOptions): Promise<FaultReport[]> {
         tally,
         detectMs,
         faultMs: healedAt - injectedAt,
+        inFlight,
         recoverMs: recoveredAt === null ? null : recoveredAt - healedAt,
         settledMs,
         checks,

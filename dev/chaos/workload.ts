@@ -4,7 +4,7 @@
 // Every answer is counted by kind and status for the window under way; every accepted order is kept with its key.
 import { createStorefrontClient, type Schemas, type StorefrontClient } from '../../lib/client';
 
-export const KINDS = ['browse', 'search', 'guest', 'cart', 'checkout'] as const;
+export const KINDS = ['browse', 'search', 'guest', 'cart', 'checkout', 'replay'] as const;
 export type Kind = (typeof KINDS)[number];
 /** Answers per kind and status ("0": no answer: refused connection, reset, timeout). */
 export type Tally = Record<Kind, Record<string, number>>;
@@ -13,6 +13,8 @@ export type Tally = Record<Kind, Record<string, number>>;
 export interface Session {
   accessToken: string;
   refreshToken: string;
+  /** The subject its orders are owned by (`orders.owner_sub` in Postgres). */
+  subject: string;
 }
 
 export interface Accepted {
@@ -54,12 +56,14 @@ export const checkoutBody: Schemas['CheckoutRequest'] = {
 export class Workload {
   /** Accepted orders by Idempotency-Key, over the whole run. */
   readonly accepted = new Map<string, Accepted>();
-  /** Keys answered with two different orders (must stay empty). */
+  /** Keys answered with two different orders: each accepted key is sent once more and must name its order. */
   readonly keyConflicts: string[] = [];
   /** Every guest session the shoppers held (their orders are looked up through them). */
   readonly sessions: Session[] = [];
   /** Shopper checkouts still without a definite answer when the workload last stopped (after the drain). */
   pendingKeys = 0;
+  /** Checkout answers that were not definite, so the same key went again (the retries the faults caused). */
+  retriedCheckouts = 0;
   /** Each shopper's session, kept from one window to the next (guest creation is rate limited per address). */
   private current: (Session | undefined)[] = [];
   private tally = emptyTally();
@@ -168,7 +172,11 @@ export class Workload {
             await sleep(Math.min(2000, (g.retryAfter ?? 0.5) * 1000));
             continue;
           }
-          const session = { accessToken: g.data.accessToken, refreshToken: g.data.refreshToken };
+          const session = {
+            accessToken: g.data.accessToken,
+            refreshToken: g.data.refreshToken,
+            subject: g.data.subject,
+          };
           this.current[n] = session;
           this.sessions.push(session);
         }
@@ -197,15 +205,29 @@ export class Workload {
       );
       this.inFlight--;
       if (retryable(res.status, res.code)) {
+        this.retriedCheckouts++;
         await sleep(Math.min(2000, (res.retryAfter ?? 0.5) * 1000));
         continue;
       }
       pending = undefined;
       if (res.status === 202 && res.data) {
         this.lastDefinite = Date.now();
-        const seen = this.accepted.get(key);
-        if (seen && seen.orderId !== res.data.orderId) this.keyConflicts.push(key);
-        else this.accepted.set(key, { key, orderId: res.data.orderId, sku });
+        const orderId = res.data.orderId;
+        this.accepted.set(key, { key, orderId, sku });
+        // The client that lost this answer would send the key again: it must name the same order and make none.
+        const again = await this.count('replay', () =>
+          this.api(ip, token).POST('/v1/checkout', {
+            params: { header: { 'idempotency-key': key } },
+            body: checkoutBody,
+          }),
+        );
+        if (
+          (again.status === 202 && again.data?.orderId !== orderId) ||
+          (again.status !== 202 && !retryable(again.status, again.code))
+        ) {
+          this.keyConflicts.push(key);
+          this.note(`replay of an accepted key: ${again.status} ${again.code ?? ''} ${again.data?.orderId ?? ''}`);
+        }
       } else {
         if (res.status === 409 && res.code === 'OUT_OF_STOCK') this.lastDefinite = Date.now();
         else this.note(`checkout: ${res.status} ${res.code ?? ''}`);

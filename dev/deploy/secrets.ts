@@ -112,7 +112,7 @@ export const devOnlyVars: Record<string, string> = {
 
 /** The value `name` must have when deployed, or undefined for a var free to take any. */
 export const deployedValueOf = (name: string): string | undefined =>
-  name in devOnlyVars ? devOnlyVars[name] : name.startsWith('FAULT_') ? '' : undefined;
+  Object.hasOwn(devOnlyVars, name) ? devOnlyVars[name] : name.startsWith('FAULT_') ? '' : undefined;
 
 /** Whether `spec` is required for a worker with these vars and (when known) these secrets set. */
 export function isRequired(spec: SecretSpec, vars: Record<string, unknown>, secretsSet: string[] = []): boolean {

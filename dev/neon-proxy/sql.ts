@@ -203,6 +203,9 @@ export function createSqlHandler(log: (line: string) => void) {
       }
     } catch (e) {
       if (!isDbError(e) && !(e instanceof ProxyError)) broken = e instanceof Error ? e : true;
+      // A server that ended the session (57P01 and its kin, FATAL) or a lost connection (08xxx): never pooled again.
+      if (isDbError(e) && (e.severity === 'FATAL' || e.severity === 'PANIC' || /^(57P|08)/.test(e.code ?? '')))
+        broken = e;
       return errorResponse(e, false);
     } finally {
       // Never pool a connection left inside a transaction (e.g. a lone "BEGIN" sent over HTTP).

@@ -154,14 +154,16 @@ export function processTree(pid: number): number[] {
  */
 export function signalServer(child: ChildProcess, signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const tree = processTree(child.pid);
-  for (const pid of tree) {
+  const send = (pid: number, sig: NodeJS.Signals) => {
     try {
-      process.kill(pid, signal);
+      process.kill(pid, sig);
     } catch {
       // already gone
     }
-  }
+  };
+  // A stopped postmaster forks no backend, so the tree read next is the whole of it (SIGCONT: order is moot).
+  if (signal !== 'SIGCONT') send(child.pid, 'SIGSTOP');
+  for (const pid of processTree(child.pid)) send(pid, signal);
 }
 
 /** A killed run can leave postmaster.pid behind; make sure it never blocks the next start. */
@@ -186,6 +188,12 @@ export async function clearStalePid(s: Server, log: (l: string) => void): Promis
   if (cwd === fs.realpathSync(s.dir)) {
     // A postmaster still running on *our* data dir: an orphan of a run that was killed before stop().
     log(`postgres: stopping leftover ${s.name} (pid ${pid}) from a previous run`);
+    // A run that died while the server was hung (the chaos suite's SIGSTOP) left it stopped: continue it first.
+    for (const p of processTree(pid)) {
+      try {
+        process.kill(p, 'SIGCONT');
+      } catch {}
+    }
     process.kill(pid, 'SIGINT');
     await waitFor(`leftover ${s.name} (pid ${pid}) to exit`, s, 0, async () => state() !== 'running');
   }

@@ -30,7 +30,8 @@ describe('bad input', () => {
     ['/v1/products?limit=ten'],
     ['/v1/products?limit=2.5'],
     ['/v1/products?sort=cheapest'],
-    ['/v1/products?colour=red'],
+    ['/v1/products?shade=red'],
+    ['/v1/products?price_min=cheap'],
     ['/v1/products?q='],
     [`/v1/products?q=${'a'.repeat(201)}`],
     ['/v1/products?q=a&q=b'],
@@ -124,10 +125,16 @@ describe('contract', () => {
     expect(body.info.version).toBe('2.0.0');
     const list = body.paths['/v1/products'].get;
     expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'brand',
       'category',
+      'colour',
       'cursor',
+      'facets',
       'limit',
+      'price_max',
+      'price_min',
       'q',
+      'size',
       'sort',
     ]);
     const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');

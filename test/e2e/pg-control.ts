@@ -23,7 +23,7 @@ export type PgAction =
 export async function pgControl(action: PgAction): Promise<void> {
   const res = await fetch(`${inject('pgControlUrl')}/${action}`, {
     method: 'POST',
-    signal: AbortSignal.timeout(60_000),
+    signal: AbortSignal.timeout(150_000), // a restart of the workers waits up to 90 s for them
   });
   if (!res.ok) throw new Error(`pg control ${action} failed: ${res.status} ${await res.text()}`);
 }

@@ -5,7 +5,7 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { GENERATION_KEY, lsnToBigInt, publishGeneration } from '../../lib/catalog/generation';
 import { AppError } from '../../lib/errors';
-import { cachedJson } from '../../workers/catalog/src/cache';
+import { admitToShared, cachedJson } from '../../workers/catalog/src/cache';
 import { decodeCursor, encodeCursor } from '../../workers/catalog/src/cursor';
 import type { CatalogService } from '../../workers/catalog/src/index';
 import { type RedisCalls, SharedTier, sharedKey } from '../../workers/catalog/src/shared';
@@ -153,6 +153,15 @@ describe('cache: the shared tier', () => {
     await waitOnExecutionContext(ctx);
     const stored = JSON.parse(kv.get(sharedKey(k))!);
     expect(stored).toMatchObject({ b: '{"loaded":1}', e: answer.etag });
+  });
+
+  it('admits a search or a later page to the shared tier only on its second load here (one-off queries stay out)', () => {
+    const search = `${key()}/v1/products?limit=24&q=zzqword`;
+    const page = `${key()}/v1/products?cursor=abc&limit=24`;
+    const plain = `${key()}/v1/products?limit=24&sort=newest`;
+    expect([admitToShared(search), admitToShared(search), admitToShared(search)]).toEqual([false, true, false]);
+    expect([admitToShared(page), admitToShared(page)]).toEqual([false, true]);
+    expect([admitToShared(plain), admitToShared(plain)]).toEqual([true, true]);
   });
 
   it('reads on from Postgres when the shared tier hangs, within its deadline', async () => {

@@ -97,6 +97,19 @@ async function storeLocal(cache: Cache, key: string, { body, etag, storedAt }: E
  * `newerThan` and still fresh, else from Postgres (`load`). The result is kept in the local tiers, and a load from
  * Postgres in the shared tier too.
  */
+// Answers most worth sharing are the ones many ask for. A search or a page past the first is put in the shared
+// tier only on its second load in this isolate (within the last SHARED_SEEN_MAX such loads): a stream of one-off
+// queries (`?q=<random>`) then costs Postgres reads, as before, not a Redis write of up to SHARED_CACHE_MAX_BYTES each.
+const SHARED_SEEN_MAX = 5000;
+const seenOnce = new Set<string>();
+export function admitToShared(key: string): boolean {
+  if (!/[?&](q|cursor)=/.test(key)) return true;
+  if (seenOnce.delete(key)) return true;
+  if (seenOnce.size >= SHARED_SEEN_MAX) seenOnce.delete(seenOnce.values().next().value!);
+  seenOnce.add(key);
+  return false;
+}
+
 function fillOnce(
   ctx: ExecutionContext,
   cache: Cache,
@@ -124,7 +137,7 @@ function fillOnce(
         .then((filled) =>
           Promise.all([
             storeLocal(cache, key, filled, policy),
-            shared && !filled.fromShared ? shared.put(key, filled) : undefined,
+            shared && !filled.fromShared && admitToShared(key) ? shared.put(key, filled) : undefined,
           ]),
         )
         .catch(() => {}),

@@ -91,6 +91,8 @@ function parseEntry(raw: unknown): SharedEntry | undefined {
   try {
     const v = JSON.parse(raw) as { b?: unknown; e?: unknown; s?: unknown };
     if (typeof v.b !== 'string' || typeof v.e !== 'string' || typeof v.s !== 'number') return undefined;
+    // A time in the future would make the entry look fresh for the life of its generation: not ours, a miss.
+    if (!Number.isFinite(v.s) || v.s > Date.now() + 5000) return undefined;
     return { body: v.b, etag: v.e, storedAt: v.s };
   } catch {
     return undefined;

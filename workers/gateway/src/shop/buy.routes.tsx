@@ -308,15 +308,15 @@ async function accepted(c: ShopContext, api: StorefrontClient, a: Schemas['Check
   return orderPage(c, order.data, a.payment.nextAction.url);
 }
 
+/** What the checkout page shows again: fixed, or drawn from the cart it is shown with (its line titles). */
+type Shown = Partial<CheckoutContentProps> | ((cart: Cart) => Partial<CheckoutContentProps>);
+
 /**
  * A checkout the API refused, shown next to the form. A refusal (4xx) took nothing, or (a decline) is stored under
  * its key, so the next attempt gets a new key (and, with the Payment Element, a new payment method); no answer or a
  * 5xx may have taken the order, so the form keeps its key and the payment method it sent (`resume`), and sending it
  * again resumes that attempt, with the same body, instead of making another.
  */
-/** What the checkout page shows again: fixed, or drawn from the cart it is shown with (its line titles). */
-type Shown = Partial<CheckoutContentProps> | ((cart: Cart) => Partial<CheckoutContentProps>);
-
 function refused(
   a: Answer<unknown> & { ok: false },
   key: string,
