@@ -152,7 +152,8 @@ describe('fuzz: merchant writes', () => {
           const path = `/v1/admin/products/${slug}`;
           const res = await send('PATCH', path, b, { authorization: `Bearer ${token}` });
           expectSane(`PATCH ${path} ${describeBody(b)}`, res);
-          if (res.status === 200) expect(res.body.product.slug).toBe(slug);
+          // A body that names a valid new slug renames the product (seen with seed 1854625948); else it keeps its own.
+          if (res.status === 200) expect([slug, renamedTo(b)]).toContain(res.body.product.slug);
         }),
         runs(60),
       );
@@ -160,6 +161,16 @@ describe('fuzz: merchant writes', () => {
     FUZZ_TIMEOUT,
   );
 });
+
+/** The `slug` a fuzzed JSON body asks for, if it is one. */
+function renamedTo(b: { text?: unknown }): string | undefined {
+  try {
+    const v = JSON.parse(String(b.text)) as { slug?: unknown };
+    return typeof v?.slug === 'string' ? v.slug : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 describe('fuzz: cart', () => {
   let token = '';
