@@ -10,9 +10,9 @@
 // and a token that fails it is ignored: the read is then routed as any other, so a forged or stale token can never
 // make the server wait, and a token made under a rotated secret costs a client nothing but freshness.
 import { lsnToBigInt } from '../catalog/generation';
+import { hmacKey } from '../hmac';
 
 const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
 const SCOPE = 'read-after:';
 const TOKEN = /^v1\.([0-9A-F]{1,8}\/[0-9A-F]{1,8})\.([1-9][0-9]{9})\.([A-Za-z0-9_-]{43})$/;
 /** A header or cookie longer than this is not looked at. */
@@ -20,18 +20,6 @@ const MAX_LENGTH = 80;
 
 export const READ_AFTER_HEADER = 'x-read-after';
 export const READ_AFTER_COOKIE = 'read_after';
-
-function keyOf(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]);
-    keys.set(secret, key);
-  }
-  return key;
-}
 
 const toBase64Url = (bytes: ArrayBuffer | Uint8Array) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes)))
@@ -59,7 +47,7 @@ export async function signReadAfter(
   now = Date.now(),
 ): Promise<string> {
   const body = `v1.${canonicalLsn(lsn)}.${Math.floor(now / 1000) + ttlSeconds}`;
-  const sig = await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(SCOPE + body));
+  const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(SCOPE + body));
   return `${body}.${toBase64Url(sig)}`;
 }
 
@@ -83,7 +71,7 @@ export async function verifyReadAfter(
   const bytes = fromBase64Url(sig);
   if (!bytes) return undefined;
   const body = token.slice(0, token.length - sig.length - 1);
-  const ok = await crypto.subtle.verify('HMAC', await keyOf(secret), bytes, encoder.encode(SCOPE + body));
+  const ok = await crypto.subtle.verify('HMAC', await hmacKey(secret), bytes, encoder.encode(SCOPE + body));
   return ok ? lsn : undefined;
 }
 

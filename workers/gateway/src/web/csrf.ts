@@ -6,20 +6,9 @@
 // The session id is a cookie of its own, not the refresh token: that one rotates every access-token life (15 min),
 // which would refuse the forms of a page left open (the ops page is); the id lives as long as the session and is
 // replaced at sign-in (no fixation) and dropped at sign-out.
-const encoder = new TextEncoder();
-const keys = new Map<string, Promise<CryptoKey>>();
+import { hmacKey } from '../../../../lib/hmac';
 
-function keyOf(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]);
-    keys.set(secret, key);
-  }
-  return key;
-}
+const encoder = new TextEncoder();
 
 const toBase64Url = (bytes: ArrayBuffer) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes)))
@@ -45,7 +34,7 @@ export type CsrfScope = 'console' | 'shop';
 
 /** The token the forms of session `sid` carry. */
 export async function csrfToken(secret: string, sid: string, scope: CsrfScope = 'console'): Promise<string> {
-  return toBase64Url(await crypto.subtle.sign('HMAC', await keyOf(secret), encoder.encode(`${scope}-csrf:${sid}`)));
+  return toBase64Url(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(`${scope}-csrf:${sid}`)));
 }
 
 /** Whether `token` is the one of session `sid` (compared in constant time by the HMAC verification itself). */
@@ -58,7 +47,7 @@ export async function csrfTokenValid(
   if (!sid || typeof token !== 'string') return false;
   const mac = fromBase64Url(token);
   if (!mac) return false;
-  return crypto.subtle.verify('HMAC', await keyOf(secret), mac, encoder.encode(`${scope}-csrf:${sid}`));
+  return crypto.subtle.verify('HMAC', await hmacKey(secret), mac, encoder.encode(`${scope}-csrf:${sid}`));
 }
 
 /**
