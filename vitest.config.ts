@@ -58,6 +58,19 @@ const gatewayProject = (
             () => new Response('not in this test', { status: 503 }),
           ]),
         ),
+        // ORDERS names the checkout worker's OrdersDO (script_name): a stand-in script with an empty class.
+        workers: [
+          {
+            name: 'storefront-checkout',
+            modules: true,
+            script:
+              "import { DurableObject } from 'cloudflare:workers';\n" +
+              'export class OrdersDO extends DurableObject {}\n' +
+              "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
+            compatibilityDate: '2026-10-01',
+            durableObjects: { ORDERS: 'OrdersDO' },
+          },
+        ],
       },
     })),
   ],

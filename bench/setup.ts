@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot, type Stack, startStack } from '../dev/stack';
+import { wranglerEnv } from '../dev/stack/wrangler';
 import { createStorefrontClient, type StorefrontClient } from '../lib/client';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -102,7 +103,7 @@ function startBenchWorker(dir: string, port: number, inspectorPort: number): Chi
       cwd: projectRoot,
       stdio: ['ignore', fs.openSync(workerLog, 'a'), fs.openSync(workerLog, 'a')],
       detached: true,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      env: wranglerEnv(),
     },
   );
 }

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { projectRoot } from '../../dev/stack';
+import { wranglerEnv } from '../../dev/stack/wrangler';
 import { stackCpuSeconds } from '../cpu';
 
 const port = 28798;
@@ -40,7 +41,7 @@ const child: ChildProcess = spawn(
     '--log-level',
     'warn',
   ],
-  { cwd: projectRoot, stdio: 'ignore', detached: true },
+  { cwd: projectRoot, stdio: 'ignore', detached: true, env: wranglerEnv() },
 );
 try {
   const base = `http://127.0.0.1:${port}/`;

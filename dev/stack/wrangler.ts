@@ -141,6 +141,23 @@ function writeDevConfigs(
   });
 }
 
+/**
+ * The environment every `wrangler dev` of ours runs under (the stacks of `npm run dev`, the tests and the benchmarks,
+ * and the benchmark's own workers). wrangler 4's local observability (`X_LOCAL_OBSERVABILITY`, on by default) attaches
+ * a trace collector to every worker and sends it each invocation's tail events; on workerd's one thread that about
+ * doubles what a request costs (`npm run bench:cost`, 2026-11-30: a cached list 3,533 -> 1,647 µs of workerd CPU, a
+ * sold-out checkout 7,867 -> 4,333 µs). So it is off unless a developer turns it on to browse traces in wrangler's
+ * local explorer: `X_LOCAL_OBSERVABILITY=true npm run dev`. Production tracing is Cloudflare's ([observability]).
+ */
+export function wranglerEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CI: process.env.CI ?? 'true',
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
+  };
+}
+
 export interface WranglerOptions {
   dataRoot: string;
   ports: { gateway: number; inspector: number };
@@ -191,7 +208,7 @@ export async function startWrangler(
     cwd: projectRoot,
     stdio: ['ignore', out, out],
     detached: true, // its own process group, so stop() ends wrangler and workerd together
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? 'true' },
+    env: wranglerEnv(),
   });
   const stop = () => stopChild(child);
   const url = `http://127.0.0.1:${ports.gateway}`;

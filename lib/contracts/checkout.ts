@@ -5,10 +5,7 @@ import type { CheckoutAccepted, CheckoutBody, OrderView } from '../checkout/sche
 import type { RpcResult } from '../rpc';
 import type { Trace } from '../trace';
 
-/** What the gateway knows of a checkout request beyond its body: If-Match and the shopper's other keys. */
-export type CheckoutContext = Pick<CheckoutCall, 'cartVersion' | 'shopperKeys' | 'trace'>;
-
-/** One checkout as the checkout worker hands it to the shopper's OrdersDO (body validated, request hashed). */
+/** One checkout as the gateway hands it to the shopper's OrdersDO (body validated, request hashed). */
 export interface CheckoutCall {
   identity: Identity;
   key: string;

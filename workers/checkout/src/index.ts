@@ -1,6 +1,7 @@
 // The checkout worker: checkouts and orders (one OrdersDO per shopper), stock (one InventoryDO per SKU), the
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
-// CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker.
+// CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker. A checkout itself goes from
+// the gateway straight to the shopper's OrdersDO (hosted here; the gateway binds ORDERS by script_name).
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
@@ -14,7 +15,6 @@ import { RebuildStockBody } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import {
   AdjustStockBody,
-  CheckoutBody,
   InventoryEventsQuery,
   InventorySku,
   OrderIdParam,
@@ -23,21 +23,20 @@ import {
   SetStockBody,
 } from '../../../lib/checkout/schemas';
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
-import type { CheckoutContext, CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
+import type { OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
 import type { StockChange } from '../../../lib/contracts/inventory';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
-import { AppError, validationError } from '../../../lib/errors';
+import { AppError } from '../../../lib/errors';
 import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
-import { acceptTraces, traced, traceField, withTrace } from '../../../lib/trace';
+import { acceptTraces, traced } from '../../../lib/trace';
 import { type ExportAnswer, exportObjects } from './do-export';
-import { canonical, sha256 } from './fingerprint';
 import { checkoutHealth } from './health';
 import * as orderOps from './order-ops';
 import { consumeDeadLetters, consumeOrders } from './orders.consumer';
@@ -61,43 +60,6 @@ startSlowQueryReports('checkout', 'BREAKERS');
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
     return traced(this.env.ORDERS.get(this.env.ORDERS.idFromName(sub)));
-  }
-
-  /**
-   * POST /v1/checkout. The key and If-Match (`cartVersion`) are validated by the gateway; the body here. The answer
-   * is the shopper's OrdersDO's, which a replay of the key gets again.
-   */
-  async checkout(who: Identity, key: string, input: unknown, context: CheckoutContext = {}): Promise<CheckoutResult> {
-    return withTrace(context.trace, () => this.checkoutInTrace(who, key, input, context));
-  }
-
-  private checkoutInTrace(
-    who: Identity,
-    key: string,
-    input: unknown,
-    context: CheckoutContext,
-  ): Promise<CheckoutResult> {
-    return rpc(async () => {
-      const parsed = CheckoutBody.safeParse(input);
-      if (!parsed.success) throw validationError('body', parsed.error.issues);
-      const body = parsed.data;
-      if (who.role === 'guest' && !body.email) {
-        throw validationError('body', [{ path: ['email'], message: 'required for guests', code: 'custom' }]);
-      }
-      const requestHash = await sha256(canonical(body));
-      const { cartVersion, shopperKeys = [] } = context;
-      const call = {
-        identity: who,
-        key,
-        requestHash,
-        body,
-        shopperKeys,
-        ...(cartVersion !== undefined ? { cartVersion } : {}),
-        ...traceField(),
-      };
-      const { accepted } = unwrap(await this.ordersOf(who.sub).checkout(call));
-      return { accepted };
-    });
   }
 
   async listOrders(who: Identity, query: unknown): Promise<RpcResult<OrderPage>> {

@@ -15,6 +15,7 @@ import {
   StuckTaskQuery,
   TaskRef,
 } from '../../../lib/checkout/admin-schemas';
+import { canonical, sha256 } from '../../../lib/checkout/fingerprint';
 import { IdempotencyKey } from '../../../lib/checkout/schemas';
 import type { OrderActor, RefundAnswer, StuckTaskInfo } from '../../../lib/contracts/admin-orders';
 import { pgBreaker } from '../../../lib/db/breaker';
@@ -25,7 +26,6 @@ import { log } from '../../../lib/log';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, unwrap } from '../../../lib/rpc';
 import { traced } from '../../../lib/trace';
-import { canonical, sha256 } from './fingerprint';
 
 type Env = CheckoutEnv & DbEnv;
 

@@ -138,6 +138,30 @@ describe('the global tier', () => {
     expect(sluggish.store.degraded).toBe(true);
   });
 
+  it('counts a slow store that answers as degraded but answering; one whose calls time out as not answering', async () => {
+    // Slow but answering: its verdicts still arrive, so browse is not counted on the edge tier as well (issue 10).
+    const sluggish = fakeStore(async () => {
+      await sleep(50);
+      return ok;
+    });
+    expect(await sluggish.store.check(rule, 'k', 10, keep)).toEqual({ kind: 'late' });
+    await Promise.all(held);
+    expect(sluggish.store.degraded).toBe(true);
+    expect(sluggish.store.notAnswering).toBe(false);
+    // No answer within the store timeout (100 ms here): not answering, and so degraded too.
+    const silent = fakeStore(() => new Promise<LimitResult>(() => {}));
+    expect(await silent.store.check(rule, 'k', 0, keep)).toEqual({ kind: 'unwaited' });
+    expect(silent.store.notAnswering).toBe(false);
+    await Promise.all(held);
+    expect(silent.store.notAnswering).toBe(true);
+    expect(silent.store.degraded).toBe(true);
+    expect(silent.store.breaker.state).toBe('closed');
+    // A breaker that is open: not answering.
+    const broken = fakeStore(() => Promise.reject(new Error('503 redis unavailable')));
+    for (let i = 0; i < 2; i++) await broken.store.check(rule, `k${i}`, 150, keep);
+    expect(broken.store.notAnswering).toBe(true);
+  });
+
   it('passes the answer of a healthy store through', async () => {
     const { store } = fakeStore(async () => ok);
     expect(await store.check(rule, 'k', 100, keep)).toEqual({ kind: 'answer', result: ok });
