@@ -51,6 +51,11 @@ export class RateLimiterDO extends DurableObject {
     return { success: true, limit: capacity, remaining: b.tokens, reset };
   }
 
+  /** `limit` for each bucket in order, in one call (the gateway's gathered browse checks: rate-limit/store.ts). */
+  limitMany(buckets: { key: string; capacity: number; intervalMs: number; refillRate: number }[]): LimitResult[] {
+    return buckets.map((b) => this.limit(b.key, b.capacity, b.intervalMs, b.refillRate));
+  }
+
   /** Forgets buckets that are full again: a full bucket answers exactly like a missing one. */
   private prune(now: number) {
     for (const [key, b] of this.buckets) if (b.fullAt <= now) this.buckets.delete(key);

@@ -3,7 +3,7 @@
 // requests at once from one address gets exactly the bucket's capacity through; a sustained rate above the refill
 // is limited; the edge tier (the Workers Rate Limiting binding, 120 per 10 s per address) limits before the token
 // is verified.
-import { createExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +116,34 @@ describe(`rate limits on the ${backend} backend`, () => {
     expect(limited).toHaveLength(10); // the binding's 120 per 10 s
     expect(limited[0]!.headers.get('retry-after')).toBe('10');
     expect(((await limited[0]!.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+  });
+
+  it('browse as in production (no wait): checks gathered into one store call, the refusal from the next request', async () => {
+    // Production's browse settings: nobody waits for the store, and the checks of 20 ms go as one call.
+    const browse = { ...env, RATE_LIMIT_BROWSE_WAIT_MS: '0', RATE_LIMIT_BROWSE_BATCH_MS: '20' };
+    const address = ip();
+    const ctx = createExecutionContext();
+    const call = () =>
+      app.fetch(
+        new Request('https://storefront.test/v1/no-such-route', { headers: { 'cf-connecting-ip': address } }),
+        browse,
+        ctx,
+      );
+    // Eight at once from one address (the bucket holds 5): none waits, so all are answered.
+    const first = await Promise.all(Array.from({ length: 8 }, call));
+    expect(first.map((r) => r.status)).toEqual(Array(8).fill(404));
+    // The gathered batch went to the store (held by the first request's waitUntil), which refused 3 of the 8...
+    await waitOnExecutionContext(ctx);
+    // ...so the store's refusal now stands for this address, without another call.
+    const next = await call();
+    expect(next.status).toBe(429);
+    expect(Number(next.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another address is not refused.
+    const other = await app.fetch(
+      new Request('https://storefront.test/v1/no-such-route', { headers: { 'cf-connecting-ip': ip() } }),
+      browse,
+      createExecutionContext(),
+    );
+    expect(other.status).toBe(404);
   });
 });

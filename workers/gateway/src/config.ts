@@ -65,6 +65,9 @@ export const GatewayVars = z
     RATE_LIMIT_TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
     // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
     RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
+    // The checks nobody waits for (browse) are gathered for this long and sent as one store call (one Upstash
+    // pipeline; one call per RateLimiterDO shard): rate-limit/store.ts. 0: each its own call.
+    RATE_LIMIT_BROWSE_BATCH_MS: intVar(20, { max: 1000 }),
     HEALTH_CACHE_MS: intVar(5000, { max: 60_000 }),
     // Where a request reads: "continent:EU=eu,country:GB=eu,*=us" maps where it arrived (request.cf) to a region of
     // DATABASE_REPLICAS (lib/db/regions.ts). Blank: no region, reads try the replicas in their listed order.

@@ -9,6 +9,11 @@ import type { Rule } from './rules';
 export interface Limiter {
   readonly name: 'upstash' | 'durable-object';
   limit(rule: Rule, key: string): Promise<LimitResult>;
+  /**
+   * One token for each check, in as few store calls as the store allows (Upstash: one pipeline; RateLimiterDO: one
+   * call per shard): each answer as `limit` would give it, or the error of its call.
+   */
+  limitMany(checks: readonly { rule: Rule; key: string }[]): Promise<(LimitResult | Error)[]>;
 }
 
 /**
@@ -37,41 +42,90 @@ export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiterDO>, 
       const { refillRate, intervalMs } = refillOf(rule);
       return stub.limit(`${rule.name}:${key}`, rule.burst, intervalMs, refillRate);
     },
+    async limitMany(checks) {
+      const byShard = new Map<string, number[]>();
+      checks.forEach(({ rule, key }, i) => {
+        const name = `${rule.name}:${shardOf(key, shards)}`;
+        byShard.set(name, [...(byShard.get(name) ?? []), i]);
+      });
+      const answers: (LimitResult | Error)[] = new Array(checks.length);
+      await Promise.all(
+        [...byShard].map(async ([name, indexes]) => {
+          const buckets = indexes.map((i) => {
+            const { rule, key } = checks[i]!;
+            const { refillRate, intervalMs } = refillOf(rule);
+            return { key: `${rule.name}:${key}`, capacity: rule.burst, intervalMs, refillRate };
+          });
+          try {
+            const results = await ns.get(ns.idFromName(name)).limitMany(buckets);
+            indexes.forEach((i, j) => {
+              answers[i] = results[j]!;
+            });
+          } catch (err) {
+            for (const i of indexes) answers[i] = err instanceof Error ? err : new Error(String(err));
+          }
+        }),
+      );
+      return answers;
+    },
   };
 }
 
 /** `timeoutMs`: the HTTP call is aborted a second after the gateway gave up on it (store.ts), freeing its socket. */
 export function upstashLimiter(url: string, token: string, timeoutMs: number): Limiter {
   // No retries: a retry would hold the request longer than the caller waits anyway (see store.ts).
-  const redis = new Redis({
+  const options = {
     url,
     token,
-    retry: false,
+    retry: false as const,
     enableTelemetry: false,
     signal: () => AbortSignal.timeout(timeoutMs + 1000),
+  };
+  const redis = new Redis(options);
+  // For limitMany: the library's auto-pipelining sends the commands issued in one tick as one /pipeline request.
+  const pipelined = new Redis({ ...options, enableAutoPipelining: true });
+  const limiters = new Map<string, Ratelimit>();
+  const limiterOf = (rule: Rule, batch: boolean) => {
+    const id = `${batch ? 'batch' : 'one'}:${rule.name}:${rule.limit}/${rule.windowSeconds}/${rule.burst}`;
+    let rl = limiters.get(id);
+    if (!rl) {
+      const { refillRate, intervalMs } = refillOf(rule);
+      rl = new Ratelimit({
+        redis: batch ? pipelined : redis,
+        limiter: Ratelimit.tokenBucket(refillRate, `${intervalMs} ms`, rule.burst),
+        prefix: `storefront:tb:${rule.name}`,
+        analytics: false,
+        // The gateway keeps its own cache of refused callers and its own deadline (store.ts), one mechanism for
+        // both stores; the library's timeout would let every slow call through.
+        ephemeralCache: false,
+        timeout: 0,
+      });
+      limiters.set(id, rl);
+    }
+    return rl;
+  };
+  const resultOf = (r: { success: boolean; limit: number; remaining: number; reset: number }): LimitResult => ({
+    success: r.success,
+    limit: r.limit,
+    remaining: r.remaining,
+    reset: r.reset,
   });
-  const byRule = new Map<string, Ratelimit>();
   return {
     name: 'upstash',
     async limit(rule, key) {
-      const id = `${rule.name}:${rule.limit}/${rule.windowSeconds}/${rule.burst}`;
-      let rl = byRule.get(id);
-      if (!rl) {
-        const { refillRate, intervalMs } = refillOf(rule);
-        rl = new Ratelimit({
-          redis,
-          limiter: Ratelimit.tokenBucket(refillRate, `${intervalMs} ms`, rule.burst),
-          prefix: `storefront:tb:${rule.name}`,
-          analytics: false,
-          // The gateway keeps its own cache of refused callers and its own deadline (store.ts), one mechanism for
-          // both stores; the library's timeout would let every slow call through.
-          ephemeralCache: false,
-          timeout: 0,
-        });
-        byRule.set(id, rl);
-      }
-      const r = await rl.limit(key);
-      return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
+      return resultOf(await limiterOf(rule, false).limit(key));
+    },
+    async limitMany(checks) {
+      // Issued together (no await between them), so the auto-pipeline gathers them into one request.
+      const calls = checks.map(({ rule, key }) => limiterOf(rule, true).limit(key));
+      const settled = await Promise.allSettled(calls);
+      return settled.map((s) =>
+        s.status === 'fulfilled'
+          ? resultOf(s.value)
+          : s.reason instanceof Error
+            ? s.reason
+            : new Error(String(s.reason)),
+      );
     },
   };
 }

@@ -61,17 +61,28 @@ const rule: Rule = { name: 'auth', limit: 10, windowSeconds: 60, burst: 10, fail
 const ok: LimitResult = { success: true, limit: 10, remaining: 9, reset: Date.now() + 6000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function fakeStore(answer: () => Promise<LimitResult>) {
+function fakeStore(answer: (key: string) => Promise<LimitResult>, batchMs = 0) {
   let calls = 0;
+  const batches: string[][] = [];
   const backend: Limiter = {
     name: 'durable-object',
-    limit: () => {
+    limit: (_rule, key) => {
       calls++;
-      return answer();
+      return answer(key);
+    },
+    limitMany: async (checks) => {
+      batches.push(checks.map((c) => c.key));
+      return Promise.all(checks.map((c) => answer(c.key).catch((e: Error) => e)));
     },
   };
-  const store = new GlobalStore(backend, { storeTimeoutMs: 100, breakerFailures: 2, breakerOpenMs: 1000, slowMs: 30 });
-  return { store, calls: () => calls };
+  const store = new GlobalStore(backend, {
+    storeTimeoutMs: 100,
+    breakerFailures: 2,
+    breakerOpenMs: 1000,
+    slowMs: 30,
+    batchMs,
+  });
+  return { store, calls: () => calls, batches };
 }
 const held: Promise<unknown>[] = [];
 const keep = (p: Promise<unknown>) => held.push(p);
@@ -160,6 +171,40 @@ describe('the global tier', () => {
     const broken = fakeStore(() => Promise.reject(new Error('503 redis unavailable')));
     for (let i = 0; i < 2; i++) await broken.store.check(rule, `k${i}`, 150, keep);
     expect(broken.store.notAnswering).toBe(true);
+  });
+
+  it('gathers the checks nobody waits for into one store call, and applies each refusal from the next request', async () => {
+    const refused = new Set(['b']);
+    const { store, calls, batches } = fakeStore(
+      async (key) => ({ success: !refused.has(key), limit: 10, remaining: 0, reset: Date.now() + 5000 }),
+      20,
+    );
+    for (const key of ['a', 'b', 'c', 'b']) expect(await store.check(rule, key, 0, keep)).toEqual({ kind: 'unwaited' });
+    expect(batches).toEqual([]); // not yet: the batch waits 20 ms for more
+    await Promise.all(held);
+    expect(batches).toEqual([['a', 'b', 'c', 'b']]);
+    expect(calls()).toBe(0); // no call of its own for any of them
+    expect(await store.check(rule, 'b', 0, keep)).toMatchObject({ kind: 'answer', result: { success: false } });
+    // A check someone waits for is never gathered: its own call, answered now.
+    expect(await store.check(rule, 'd', 100, keep)).toMatchObject({ kind: 'answer', result: { success: true } });
+    expect(calls()).toBe(1);
+    await Promise.all(held);
+  });
+
+  it('sends a full batch at once, and counts a batch whose every call failed as one failure', async () => {
+    const full = fakeStore(async () => ok, 10_000);
+    for (let i = 0; i < 100; i++) await full.store.check(rule, `k${i}`, 0, keep);
+    // Sent when the 100th arrived, long before its 10 s window.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(full.batches.map((b) => b.length)).toEqual([100]);
+    const failing = fakeStore(() => Promise.reject(new Error('503 redis unavailable')), 5);
+    for (let round = 0; round < 2; round++) {
+      await failing.store.check(rule, `k${round}`, 0, keep);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(failing.batches.length).toBe(2);
+    expect(failing.store.breaker.state).toBe('open');
+    expect(failing.store.notAnswering).toBe(true);
   });
 
   it('passes the answer of a healthy store through', async () => {

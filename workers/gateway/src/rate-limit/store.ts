@@ -9,8 +9,11 @@
 // one that turns into "refuse" locks out everyone else (issue 11, finding 1). Here a slow store changes nothing:
 // the edge tier counts whatever the store did not answer in time (middleware.ts), and the store's verdict follows.
 //
-// Not batched across requests on purpose: a store call made in one request's context and awaited in another's
-// is refused by workerd ("Cannot perform I/O on behalf of a different request"), so each request makes its own.
+// The checks nobody waits for (browse) are gathered for `batchMs` and sent as one store call (Limiter.limitMany):
+// under a burst that is one call for many requests instead of one each (issue 10). The call is made, and awaited,
+// only in the context of the request that opened the batch (kept alive by its waitUntil); the others only add their
+// key and go on, so no request waits on I/O of another ("Cannot perform I/O on behalf of a different request").
+// A check someone waits for is never gathered: it is its own call.
 import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-limiter.do';
 import { CircuitBreaker, CircuitOpenError, TimeoutError, withTimeout } from '../../../../lib/resilience';
 import type { GatewayConfig } from '../config';
@@ -34,7 +37,12 @@ export interface StoreOptions {
   breakerOpenMs: number;
   /** An answer slower than this (a waiting request's deadline) marks the store degraded. */
   slowMs: number;
+  /** Checks nobody waits for are gathered this long into one call; 0: each its own call. */
+  batchMs?: number;
 }
+
+/** A gathered batch is sent at once when it reaches this many checks. */
+const BATCH_MAX = 100;
 
 const FORGET_ABOVE = 10_000;
 /** For this long after a call was slow (degraded) or timed out (not answering: the edge tier counts all), it counts as such. */
@@ -46,6 +54,9 @@ export class GlobalStore {
   readonly breaker: CircuitBreaker;
   private lastTimeoutAt = 0;
   private lastSlowAt = 0;
+  /** Checks gathered for the next batch call, and whether a request has a send of them scheduled. */
+  private gathered: { rule: Rule; key: string; id: string }[] = [];
+  private sendScheduled = false;
 
   constructor(
     readonly backend: Limiter,
@@ -90,6 +101,10 @@ export class GlobalStore {
         return { kind: 'answer', result: { success: false, limit: rule.burst, remaining: 0, reset: until } };
       this.refused.delete(id);
     }
+    if (waitMs <= 0 && (this.opts.batchMs ?? 0) > 0) {
+      this.gather(rule, key, id, keepAlive);
+      return { kind: 'unwaited' };
+    }
     const started = Date.now();
     const call = this.breaker.run(
       () => withTimeout(this.backend.limit(rule, key), this.opts.storeTimeoutMs, 'rate limiter store'),
@@ -130,6 +145,47 @@ export class GlobalStore {
     }
   }
 
+  /**
+   * Adds a check to the batch. The request that opens a batch schedules its send after `batchMs` (held by its
+   * waitUntil); one that fills it to BATCH_MAX sends it at once.
+   */
+  private gather(rule: Rule, key: string, id: string, keepAlive: (p: Promise<unknown>) => void) {
+    this.gathered.push({ rule, key, id });
+    if (this.gathered.length >= BATCH_MAX) {
+      keepAlive(this.sendGathered());
+    } else if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      keepAlive(new Promise((r) => setTimeout(r, this.opts.batchMs)).then(() => this.sendGathered()));
+    }
+  }
+
+  /** Sends the gathered checks as one call; remembers each refusal; a failure counts once, as one call's would. */
+  private async sendGathered(): Promise<void> {
+    const checks = this.gathered;
+    this.gathered = [];
+    this.sendScheduled = false;
+    if (checks.length === 0) return;
+    const started = Date.now();
+    try {
+      const answers = await this.breaker.run(
+        async () => {
+          const all = await withTimeout(this.backend.limitMany(checks), this.opts.storeTimeoutMs, 'rate limiter store');
+          // Every call of the batch failed: the store is failing, as one failed call says (the breaker counts it).
+          if (all.every((a) => a instanceof Error)) throw all[0];
+          return all;
+        },
+        (err) => !(err instanceof TimeoutError),
+      );
+      if (Date.now() - started > this.opts.slowMs) this.lastSlowAt = Date.now();
+      answers.forEach((a, i) => {
+        if (!(a instanceof Error) && !a.success) this.remember(checks[i]!.id, a.reset);
+      });
+    } catch (error) {
+      // Nobody waits for these verdicts (fail-open browse); a timeout marks the store as not answering.
+      if (error instanceof TimeoutError) this.lastTimeoutAt = Date.now();
+    }
+  }
+
   private remember(id: string, until: number) {
     if (this.refused.size >= FORGET_ABOVE) {
       const now = Date.now();
@@ -161,6 +217,7 @@ export function storeFor(env: GatewayBindings, config: GatewayConfig): GlobalSto
         breakerFailures: config.RATE_LIMIT_BREAKER_FAILURES,
         breakerOpenMs: config.RATE_LIMIT_BREAKER_OPEN_MS,
         slowMs: config.RATE_LIMIT_TIMEOUT_MS,
+        batchMs: config.RATE_LIMIT_BROWSE_BATCH_MS,
       })
     : null;
   stores.set(config, store);
