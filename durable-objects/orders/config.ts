@@ -23,6 +23,12 @@ export const OrdersVars = z.object({
    * abandoned authentication gives the stock back after this, not after HOLD_TTL_SECONDS.
    */
   HOLD_ACTION_TTL_SECONDS: intVar(300, { min: 1, max: 7 * 86_400 }),
+  /**
+   * An order just accepted (pending payment) waits this long before its Postgres copy and its notices are sent: the
+   * payment usually lands within it, and the paid version then goes in the same copy and the same notify run (one
+   * Queue message, Postgres write and confirmation per order instead of two). 0: sent at once.
+   */
+  ORDER_PUBLISH_DELAY_MS: intVar(1500, { max: 60_000 }),
 });
 
 export type OrdersConfig = z.output<typeof OrdersVars>;

@@ -29,6 +29,8 @@ export class OrderBook {
     private readonly tasks: TaskOutbox,
     /** Set when the worker has the `notifications` Queue: an order change that calls for a notice gets its task. */
     private readonly notices?: NoticeLog,
+    /** ORDER_PUBLISH_DELAY_MS: how long a version still waiting for its payment waits before it is sent. */
+    private readonly publishDelayMs = 0,
   ) {
     this.sql = storage.sql;
   }
@@ -75,9 +77,12 @@ export class OrderBook {
       JSON.stringify(o),
       o.id,
     );
-    // The copy carries the span of the change that made this version, even when the alarm sends it later.
-    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), Date.now());
-    if (this.notices?.pending(o).length) this.tasks.add(o.id, 'notify', {}, Date.now());
+    // The copy carries the span of the change that made this version, even when the alarm sends it later. A version
+    // waiting for its payment waits publishDelayMs: the payment's version, due at once, then takes its place in the
+    // same task (one per order and kind; the earlier due time wins), so a paid order is copied and notified once.
+    const due = Date.now() + (o.status === 'pending_payment' ? this.publishDelayMs : 0);
+    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), due);
+    if (this.notices?.pending(o).length) this.tasks.add(o.id, 'notify', {}, due);
   }
 
   /** A given-up `notify` task: the order's pending notices are not sent by a later change either. */

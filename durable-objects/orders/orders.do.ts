@@ -90,7 +90,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
           slowFor: config.FAULT_SLOW_NOTICES_OF,
         })
       : undefined;
-    this.book = new OrderBook(ctx.storage, this.tasks, this.notices);
+    this.book = new OrderBook(ctx.storage, this.tasks, this.notices, config.ORDER_PUBLISH_DELAY_MS);
     this.ports = portsFrom(env);
     const queue = lossyQueue(env.ORDERS_QUEUE, config.FAULT_LOSE_ORDER_COPIES_OF);
     this.lifecycle = new OrderLifecycle(
