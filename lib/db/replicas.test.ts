@@ -207,6 +207,23 @@ describe('routedRead', () => {
     expect((await read('0/100', '0/200')).source).toBe('replica:eu');
   });
 
+  it("a catalog read needs a catalog write's token only: an order change's leaves it to the generation", async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x200n);
+    c.replayed.set(EU, 0x200n);
+    const s = settings({ READ_AFTER_WAIT_MS: '0' });
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const read = (readAfterScope: 'catalog' | 'other', catalog: boolean) =>
+      withTrace({ ...trace, readAfter: '0/300', readAfterScope }, () =>
+        routedRead(s, c.query, c.read, { minLsn: '0/100', catalog }),
+      );
+    expect((await read('other', true)).source).toBe('replica:eu');
+    expect((await read('catalog', true)).source).toBe('primary');
+    // Every other routed read (the merchant's orders, customers) honours any token.
+    expect((await read('other', false)).source).toBe('primary');
+  });
+
   it('throws what is not an outage as it is', async () => {
     const c = cluster();
     const read = async () => {

@@ -148,6 +148,11 @@ export interface RoutedRead {
   region?: string;
   /** The read needs this WAL position (the catalog generation): a replica that has not replayed it is passed over. */
   minLsn?: string;
+  /**
+   * A read of the catalog: the trace's `readAfter` applies only when its write was a catalog write
+   * (`readAfterScope`); an order's or a stock change's position is nothing the catalog needs.
+   */
+  catalog?: boolean;
 }
 
 /** How often a read-your-writes read asks the replicas behind its position again while it waits (ms). */
@@ -173,7 +178,7 @@ export async function routedRead<T>(
   const trace = currentTrace();
   const replicas = readOrder(replicasOf(settings), opts.region ?? trace?.region);
   if (replicas.length) await freshStates(settings, replicas, query);
-  const readAfter = trace?.readAfter;
+  const readAfter = opts.catalog && trace?.readAfterScope !== 'catalog' ? undefined : trace?.readAfter;
   const wanted = laterLsn(opts.minLsn, readAfter);
   const needed = wanted ? lsnToBigInt(wanted) : 0n;
   /** Usable replicas that have not replayed `needed` yet, in the order they are tried. */
