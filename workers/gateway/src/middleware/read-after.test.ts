@@ -3,6 +3,7 @@
 // request of that same staff subject carrying it reads after it (the trace's readAfter and readAfterScope); a
 // forged, expired, lent, old-format or foreign token, or one past the primary's position, is ignored: never a 400
 // and never a wait.
+import fs from 'node:fs';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../../../../db/schema/identity';
@@ -105,6 +106,35 @@ describe('read-after tokens at the gateway', () => {
     ]) {
       expect(writeScope(path), path).toBe('other');
     }
+  });
+
+  it('scopes `catalog` exactly the writes whose answers name the catalog generation they published', () => {
+    // The API's contract (docs/openapi.json, generated from the routes): a catalog write answers `generation`.
+    type Schema = { $ref?: string; allOf?: Schema[]; properties?: Record<string, unknown> };
+    type Op = { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> };
+    const doc = JSON.parse(fs.readFileSync(new URL('../../../../docs/openapi.json', import.meta.url), 'utf8')) as {
+      paths: Record<string, Record<string, Op>>;
+      components: { schemas: Record<string, Schema> };
+    };
+    const names = (schema: Schema | undefined): string[] => {
+      if (!schema) return [];
+      if (schema.$ref) return names(doc.components.schemas[schema.$ref.split('/').pop()!]);
+      return [...Object.keys(schema.properties ?? {}), ...(schema.allOf ?? []).flatMap(names)];
+    };
+    const writes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method) && path.startsWith('/v1/admin/'))
+        .map(([method, op]) => ({
+          write: `${method} ${path}`,
+          publishes: Object.entries(op.responses).some(
+            ([status, r]) =>
+              status.startsWith('2') && names(r.content?.['application/json']?.schema).includes('generation'),
+          ),
+          scope: writeScope(path),
+        })),
+    );
+    expect(writes.filter((w) => w.publishes).length).toBeGreaterThan(8);
+    for (const w of writes) expect(w.scope, w.write).toBe(w.publishes ? 'catalog' : 'other');
   });
 
   it('sets the cookie for a console page whose API call wrote; the next page passes it on, an API read honours it', async () => {
