@@ -18,6 +18,11 @@ export interface Trace {
    * a routed read serves only data at or past it.
    */
   readAfter?: string;
+  /**
+   * What that write changed (lib/db/read-after.ts ReadAfterScope): only a `catalog` write's position keys the
+   * catalog's caches; every routed read honours any.
+   */
+  readAfterScope?: 'catalog' | 'other';
 }
 
 export interface TraceParent {
@@ -79,6 +84,7 @@ export function withTrace<T>(trace: Trace | undefined, fn: () => T): T {
   if (trace?.requestId) span.requestId = trace.requestId;
   if (trace?.region) span.region = trace.region;
   if (trace?.readAfter) span.readAfter = trace.readAfter;
+  if (trace?.readAfterScope) span.readAfterScope = trace.readAfterScope;
   return current.run(span, fn);
 }
 

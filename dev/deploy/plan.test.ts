@@ -4,9 +4,18 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot, workerConfigs } from '../stack';
 import { readWorkerConfigs, toWorkerConfig, type WorkerConfig } from './config';
-import { collectResources, deployOrder, kvAction, kvTitle, PlanError, secretReport, validate } from './plan';
+import {
+  collectResources,
+  deployOrder,
+  kvAction,
+  kvTitle,
+  localOrigins,
+  PlanError,
+  secretReport,
+  validate,
+} from './plan';
 import { secretRefusal } from './report';
-import { type SecretSpec, workerSecrets } from './secrets';
+import { loopbackOrigins, type SecretSpec, workerSecrets } from './secrets';
 
 const real = readWorkerConfigs(projectRoot, workerConfigs);
 
@@ -162,6 +171,43 @@ describe('local-stack vars', () => {
       .flatMap((w) => Object.keys(w.vars))
       .filter((n) => n === 'READ_REGION_HEADER' || n.startsWith('FAULT_'));
     expect(named.length).toBeGreaterThan(1); // the rule is not vacuous for the real configs
+    expect(validate(real, workerSecrets)).toEqual([]);
+  });
+});
+
+describe('public origins', () => {
+  it('tells loopback and localhost origins from public ones', () => {
+    expect(
+      loopbackOrigins(
+        'http://127.0.0.1:8787, http://localhost:3000,https://shop.example.com,http://127.1.2.3,' +
+          'http://[::1]:8787,http://0.0.0.0,https://app.localhost,https://localhost.example.com,not a url',
+      ),
+    ).toEqual([
+      'http://127.0.0.1:8787',
+      'http://localhost:3000',
+      'http://127.1.2.3',
+      'http://[::1]:8787',
+      'http://0.0.0.0',
+      'https://app.localhost',
+    ]);
+    expect(loopbackOrigins('')).toEqual([]);
+  });
+
+  it("keeps a real deploy from shipping the local stack's SHOP_ORIGIN or CORS_ORIGINS, naming the var", () => {
+    const workers = [
+      worker('a', [], { vars: { SHOP_ORIGIN: 'http://127.0.0.1:8787', CORS_ORIGINS: 'https://shop.example.com' } }),
+      worker('b', [], { vars: { CORS_ORIGINS: 'https://shop.example.com,http://localhost:3000' } }),
+      worker('c', [], { vars: { SHOP_ORIGIN: 'https://shop.example.com', CORS_ORIGINS: '' } }),
+    ];
+    expect(localOrigins(workers)).toEqual([
+      "a.toml sets SHOP_ORIGIN to the local stack's http://127.0.0.1:8787: set the shop's public origin there before a real deploy",
+      "b.toml sets CORS_ORIGINS to the local stack's http://localhost:3000: set the shop's public origins there before a real deploy",
+    ]);
+    // The repo's gateway config carries the local stack's: the dry run and validate accept it, a deploy does not.
+    expect(localOrigins(real).map((l) => l.split(' to ')[0])).toEqual([
+      'wrangler.toml sets SHOP_ORIGIN',
+      'wrangler.toml sets CORS_ORIGINS',
+    ]);
     expect(validate(real, workerSecrets)).toEqual([]);
   });
 });

@@ -2,7 +2,14 @@
 // configs agree with each other and with the declared secrets, the order to deploy in, and which secrets
 // are missing. No I/O here, so all of it is tested without an account.
 import type { WorkerConfig } from './config';
-import { deployedValueOf, devOnlySecrets, isRequired, type SecretSpec } from './secrets';
+import {
+  deployedValueOf,
+  devOnlySecrets,
+  isRequired,
+  loopbackOrigins,
+  publicOriginVars,
+  type SecretSpec,
+} from './secrets';
 
 /** What a KV namespace id on the account looks like; anything else in a config is a placeholder. */
 export const KV_ID = /^[0-9a-f]{32}$/;
@@ -115,6 +122,29 @@ export function deployOrder(workers: WorkerConfig[]): string[] {
   };
   for (const w of workers) visit(w.name, []);
   return order;
+}
+
+/**
+ * Why the configs may be bundled (the dry run) but not deployed for real: a public-origin var (SHOP_ORIGIN,
+ * CORS_ORIGINS) still naming a loopback or localhost origin, the local stack's. One line per var, naming it.
+ */
+export function localOrigins(workers: WorkerConfig[]): string[] {
+  const problems: string[] = [];
+  for (const w of workers) {
+    for (const name of publicOriginVars) {
+      const value = w.vars[name];
+      if (value === undefined) continue;
+      const local = loopbackOrigins(String(value));
+      if (local.length) {
+        problems.push(
+          `${w.configPath} sets ${name} to the local stack's ${local.join(', ')}: set the shop's public origin${
+            name === 'CORS_ORIGINS' ? 's' : ''
+          } there before a real deploy`,
+        );
+      }
+    }
+  }
+  return problems;
 }
 
 /** Every reason the configs cannot be deployed together; empty when they can. */

@@ -34,7 +34,20 @@ beforeEach(() => {
   }
   stateFile = path.join(root, 'account.json');
   lines = [];
+  // As an operator does before deploying (docs/deploy.md): the shop's public origins instead of the local stack's.
+  setOrigins('https://shop.example.com');
 });
+
+/** Sets SHOP_ORIGIN and CORS_ORIGINS in the copied gateway config. */
+function setOrigins(origin: string) {
+  const file = path.join(root, 'wrangler.toml');
+  const text = fs.readFileSync(file, 'utf8');
+  const next = text
+    .replace(/^SHOP_ORIGIN = ".*"$/m, `SHOP_ORIGIN = "${origin}"`)
+    .replace(/^CORS_ORIGINS = ".*"$/m, `CORS_ORIGINS = "${origin}"`);
+  if (next === text) throw new Error('the gateway config sets neither SHOP_ORIGIN nor CORS_ORIGINS');
+  fs.writeFileSync(file, next);
+}
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const setAccount = (account: FakeAccount) => fs.writeFileSync(stateFile, JSON.stringify(account));
@@ -165,6 +178,19 @@ describe('npm run deploy against a fake wrangler', () => {
       'npx wrangler secret delete NEON_LOCAL_PROXY -c workers/catalog/wrangler.toml',
     );
     expect(mutations()).toEqual([]);
+  });
+
+  it("refuses the repo's local origins before any account call, naming each var; the dry run accepts them", async () => {
+    fs.copyFileSync(path.join(projectRoot, 'wrangler.toml'), path.join(root, 'wrangler.toml'));
+    setAccount({ kv: [], queues: [], buckets: [], workers: allSecrets() });
+    const err = await run().catch((e) => e);
+    expect(err).toBeInstanceOf(DeployStopped);
+    const message = (err as Error).message;
+    expect(message).toContain("wrangler.toml sets SHOP_ORIGIN to the local stack's http://127.0.0.1:8787");
+    expect(message).toContain("wrangler.toml sets CORS_ORIGINS to the local stack's http://127.0.0.1:8787");
+    expect(account().calls ?? []).toEqual([]);
+    await dryRun({ root, configPaths: workerConfigs, account: fakeAccount(false), log: (line) => lines.push(line) });
+    expect(lines.filter((l) => l.startsWith('  a real deploy refuses: '))).toHaveLength(2);
   });
 
   it('stops at the first worker that fails, saying what is deployed and what is not', async () => {

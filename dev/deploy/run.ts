@@ -1,12 +1,21 @@
-// The two flows of `npm run deploy`. The real one looks at the account first (read-only), refuses on missing
-// secrets before changing anything, creates the missing resources and writes new KV ids into the configs,
+// The two flows of `npm run deploy`. The real one refuses configs that still name the local stack's public origins
+// (SHOP_ORIGIN, CORS_ORIGINS), looks at the account (read-only), refuses on missing secrets before changing anything, creates the missing resources and writes new KV ids into the configs,
 // then deploys each worker after the workers it binds to, stopping at the first failure. The dry run makes
-// no account call: it prints the plan and bundles every worker.
+// no account call: it prints the plan (and what a real deploy would refuse) and bundles every worker.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readWorkerConfigs, type WorkerConfig } from './config';
-import { collectResources, deployOrder, kvAction, PlanError, type Resources, secretReport, validate } from './plan';
+import {
+  collectResources,
+  deployOrder,
+  kvAction,
+  localOrigins,
+  PlanError,
+  type Resources,
+  secretReport,
+  validate,
+} from './plan';
 import { planLines, secretLines, secretRefusal } from './report';
 import { type SecretSpec, workerSecrets } from './secrets';
 import { writeKvNamespaceId } from './toml-edit';
@@ -53,6 +62,8 @@ export async function dryRun(opts: DeployOptions): Promise<void> {
   const plan = loadPlan(opts);
   log(`dry run: ${plan.workers.length} worker configs valid; no account calls`);
   for (const line of planLines(plan.workers, plan.resources, plan.order, plan.secrets)) log(`  ${line}`);
+  // The repo's own configs carry the local stack's origins: bundled here, refused by a real deploy.
+  for (const line of localOrigins(plan.workers)) log(`  a real deploy refuses: ${line}`);
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'storefront-bundles-'));
   const failed: string[] = [];
   try {
@@ -135,6 +146,8 @@ export async function deploy(opts: DeployOptions): Promise<{ deployed: string[];
   const log = opts.log ?? console.log;
   const started = Date.now();
   const plan = loadPlan(opts);
+  const local = localOrigins(plan.workers);
+  if (local.length) throw new DeployStopped(local.join('\n'));
   log(`deploy: ${plan.order.join(' → ')}`);
   log('checking the account (read only)…');
   const found = await survey(plan, opts.account);

@@ -110,6 +110,36 @@ export const devOnlyVars: Record<string, string> = {
   STRIPE_API_BASE: '',
 };
 
+/**
+ * Vars holding the shop's public origins, which the repo's configs set to the local stack's (so `npm run dev` and the
+ * dry run work as cloned): a real deploy refuses a loopback or `localhost` origin in any of them (emailed links to
+ * 127.0.0.1, a CORS allow-list of local pages), naming the var. SHOP_ORIGIN is one origin; CORS_ORIGINS a list.
+ */
+export const publicOriginVars = ['SHOP_ORIGIN', 'CORS_ORIGINS'];
+
+/** The origins of a comma-separated `value` whose host is loopback or `localhost` (IPv4 127/8, ::1, 0.0.0.0). */
+export function loopbackOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((origin) => {
+      let host: string;
+      try {
+        host = new URL(origin).hostname.toLowerCase();
+      } catch {
+        return false; // not an origin at all: the worker's own config check names it
+      }
+      return (
+        host === 'localhost' ||
+        host.endsWith('.localhost') ||
+        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+        host === '0.0.0.0' ||
+        host === '[::1]' ||
+        host === '[::]'
+      );
+    });
+}
+
 /** The value `name` must have when deployed, or undefined for a var free to take any. */
 export const deployedValueOf = (name: string): string | undefined =>
   Object.hasOwn(devOnlyVars, name) ? devOnlyVars[name] : name.startsWith('FAULT_') ? '' : undefined;

@@ -18,9 +18,12 @@ function cluster() {
       [EU, 0x100n],
     ]),
     down: new Set<string>(),
+    /** Servers that answer a query only after this many ms. */
+    slow: new Map<string, number>(),
     reads: [] as string[],
     lsn: (n: bigint) => `0/${n.toString(16).toUpperCase()}`,
     query: async (url: string, text: string) => {
+      if (c.slow.has(url)) await new Promise((resolve) => setTimeout(resolve, c.slow.get(url)));
       if (c.down.has(url)) throw new Error('fetch failed: ECONNREFUSED');
       if (text.includes('pg_current_wal_lsn')) return [{ lsn: c.lsn(c.primary) }];
       return [{ lsn: c.lsn(c.replayed.get(url)!) }];
@@ -193,6 +196,30 @@ describe('routedRead', () => {
     expect(Date.now() - started).toBeLessThan(180); // less than one wait
   });
 
+  it("asks the replicas behind a token's write at once, and never waits on a slow one past READ_AFTER_WAIT_MS", async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    const s = settings({ READ_AFTER_WAIT_MS: '200', REPLICA_LAG_CHECK_MS: '60000', REPLICA_MAX_LAG_MS: '600000' });
+    await inRegion('us', () => routedRead(s, c.query, c.read)); // both measured, behind 0/300
+    c.slow.set(US, 1500); // the region's replica answers its replay check after 1.5 s
+    const readAfter = (lsn: string) =>
+      withTrace(
+        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'us', readAfter: lsn },
+        () => routedRead(s, c.query, c.read),
+      );
+    // eu replays the write 60 ms in: it serves, though us has not answered yet.
+    setTimeout(() => c.replayed.set(EU, 0x300n), 60);
+    let started = Date.now();
+    expect((await readAfter('0/300')).source).toBe('replica:eu');
+    expect(Date.now() - started).toBeLessThan(1000);
+    // Neither has 0/400: the primary, after about READ_AFTER_WAIT_MS in all, not after us's slow answer.
+    c.primary = 0x400n;
+    started = Date.now();
+    expect((await readAfter('0/400')).source).toBe('primary');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('needs the later of the generation and the token', async () => {
     const c = cluster();
     c.primary = 0x300n;
@@ -205,6 +232,23 @@ describe('routedRead', () => {
     expect((await read('0/100', '0/300')).source).toBe('replica:us');
     expect((await read('0/300', '0/100')).source).toBe('replica:us');
     expect((await read('0/100', '0/200')).source).toBe('replica:eu');
+  });
+
+  it("a catalog read needs a catalog write's token only: an order change's leaves it to the generation", async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x200n);
+    c.replayed.set(EU, 0x200n);
+    const s = settings({ READ_AFTER_WAIT_MS: '0' });
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const read = (readAfterScope: 'catalog' | 'other', catalog: boolean) =>
+      withTrace({ ...trace, readAfter: '0/300', readAfterScope }, () =>
+        routedRead(s, c.query, c.read, { minLsn: '0/100', catalog }),
+      );
+    expect((await read('other', true)).source).toBe('replica:eu');
+    expect((await read('catalog', true)).source).toBe('primary');
+    // Every other routed read (the merchant's orders, customers) honours any token.
+    expect((await read('other', false)).source).toBe('primary');
   });
 
   it('throws what is not an outage as it is', async () => {

@@ -2,8 +2,8 @@
 // lib/db/regions.ts), then the other replicas, then the primary. A replica is skipped while its measured replay lag
 // is over REPLICA_MAX_LAG_MS, while it was just found unreachable, and until it has replayed the WAL position a read
 // needs: the catalog generation of a cache fill, or the client's own last write (read-your-writes: the trace's
-// `readAfter`, lib/db/read-after.ts; such a read waits at most READ_AFTER_WAIT_MS for a replica, then reads the
-// primary). One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
+// `readAfter`, lib/db/read-after.ts; such a read waits at most READ_AFTER_WAIT_MS in all for a replica, asking the
+// region's candidates at once, then reads the primary). One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
 //
 // Lag is measured, per isolate, at most every REPLICA_LAG_CHECK_MS and only on a read that reaches Postgres: one
 // query on the primary (pg_current_wal_lsn) and one per replica (pg_last_wal_replay_lsn), side by side. The isolate
@@ -148,6 +148,11 @@ export interface RoutedRead {
   region?: string;
   /** The read needs this WAL position (the catalog generation): a replica that has not replayed it is passed over. */
   minLsn?: string;
+  /**
+   * A read of the catalog: the trace's `readAfter` applies only when its write was a catalog write
+   * (`readAfterScope`); an order's or a stock change's position is nothing the catalog needs.
+   */
+  catalog?: boolean;
 }
 
 /** How often a read-your-writes read asks the replicas behind its position again while it waits (ms). */
@@ -155,14 +160,49 @@ const REPLAY_POLL_MS = 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Asks `r` for its replay position and remembers it; a replica that cannot be reached is marked down. */
+async function replayCheck(r: Replica, query: Query): Promise<void> {
+  try {
+    const [row] = await query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn');
+    const lsn = typeof row?.lsn === 'string' ? lsnToBigInt(row.lsn) : null;
+    const state = states.get(r.url);
+    if (state && lsn !== null && (state.replayed === null || lsn > state.replayed)) state.replayed = lsn;
+  } catch (err) {
+    const state = states.get(r.url);
+    if (isDbUnavailable(err) && state) state.down = true;
+    log.warn('replica replay check failed', { region: r.region, error: String(err) });
+  }
+}
+
+/** Resolves when one of `asks` answers true, when all have settled, or at `until` (ms since the epoch) if given. */
+function firstOf(asks: Promise<boolean>[], until: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    let left = asks.length;
+    const timer = until === undefined ? undefined : setTimeout(done, Math.max(0, until - Date.now()));
+    function done() {
+      clearTimeout(timer);
+      resolve();
+    }
+    for (const ask of asks) {
+      ask.then((yes) => {
+        left--;
+        if (yes || left === 0) done();
+      });
+    }
+    if (left === 0) done();
+  });
+}
+
 /**
  * Runs `read` on the first usable replica in the request region's order, then the primary: a replica is passed over
  * while its lag is over the bound, while it was found unreachable, or before it has replayed the position the read
  * needs (`minLsn`, and the trace's `readAfter`: read-your-writes, lib/db/read-after.ts); a replica that turns out
- * unreachable during the read is marked so and the next one is tried. A read with a `readAfter` that no usable
- * replica has replayed asks them again every REPLAY_POLL_MS for at most READ_AFTER_WAIT_MS (plus one replay check),
- * then reads the primary; a catalog fill (`minLsn` alone) goes to the primary at once. Errors other than an outage
- * (and the primary's outage) are thrown as they are.
+ * unreachable during the read is marked so and the next one is tried. The replicas ahead (in that order) of the first
+ * one known to have the position are asked for their replay position, all at once, before one is chosen. A read
+ * with a `readAfter` that no usable replica has replayed asks them again every REPLAY_POLL_MS (a replica whose
+ * answer is still on its way is not asked again), and reads the first that has it; READ_AFTER_WAIT_MS after the read
+ * began it stops waiting, however slow an answer, and reads the primary. A catalog fill (`minLsn` alone) asks once
+ * and goes to the primary. Errors other than an outage (and the primary's outage) are thrown as they are.
  */
 export async function routedRead<T>(
   settings: DbSettings,
@@ -173,48 +213,58 @@ export async function routedRead<T>(
   const trace = currentTrace();
   const replicas = readOrder(replicasOf(settings), opts.region ?? trace?.region);
   if (replicas.length) await freshStates(settings, replicas, query);
-  const readAfter = trace?.readAfter;
+  const readAfter = opts.catalog && trace?.readAfterScope !== 'catalog' ? undefined : trace?.readAfter;
   const wanted = laterLsn(opts.minLsn, readAfter);
   const needed = wanted ? lsnToBigInt(wanted) : 0n;
-  /** Usable replicas that have not replayed `needed` yet, in the order they are tried. */
-  const behind: Replica[] = [];
-  // Reads `r` if it has replayed `needed`: the value, `behind` if not, or undefined when it is found unreachable.
-  const attempt = async (r: Replica, state: ReplicaState) => {
-    const source: ReadSource = `replica:${r.region}`;
-    try {
-      if (state.replayed !== null && state.replayed < needed) {
-        const [row] = await query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn');
-        const lsn = typeof row?.lsn === 'string' ? lsnToBigInt(row.lsn) : null;
-        if (lsn !== null && (state.replayed === null || lsn > state.replayed)) state.replayed = lsn;
-        if (lsn !== null && lsn < needed) return 'behind' as const;
-      }
-      return { value: await read(r.url, source), source };
-    } catch (err) {
-      if (!isDbUnavailable(err)) throw err;
-      state.down = true;
-      log.warn('replica unreachable, trying the next', { region: r.region, error: String(err) });
-      return undefined;
-    }
+  const deadline = readAfter && settings.READ_AFTER_WAIT_MS > 0 ? Date.now() + settings.READ_AFTER_WAIT_MS : undefined;
+  /** The replicas a read may use now, in the order they are tried. */
+  const usable = () =>
+    replicas.filter((r) => {
+      const state = states.get(r.url);
+      return state && !state.down && !(state.lagMs !== null && state.lagMs > settings.REPLICA_MAX_LAG_MS);
+    });
+  /** Whether `r` is known to have replayed `needed` (a server that is not a standby always has). */
+  const ready = (r: Replica) => {
+    const replayed = states.get(r.url)?.replayed;
+    return replayed === null || (replayed !== undefined && replayed >= needed);
   };
-  for (const r of replicas) {
-    const state = states.get(r.url);
-    if (!state || state.down) continue;
-    if (state.lagMs !== null && state.lagMs > settings.REPLICA_MAX_LAG_MS) continue;
-    const got = await attempt(r, state);
-    if (got === 'behind') behind.push(r);
-    else if (got) return got;
-  }
-  if (readAfter && behind.length && settings.READ_AFTER_WAIT_MS > 0) {
-    const until = Date.now() + settings.READ_AFTER_WAIT_MS;
-    while (behind.length && Date.now() < until) {
-      await sleep(Math.min(REPLAY_POLL_MS, until - Date.now()));
-      for (const r of [...behind]) {
+  // This read's replay checks in flight, by replica: each answers whether its replica has the position now.
+  const asking = new Map<string, Promise<boolean>>();
+  const ask = (r: Replica) => {
+    let pending = asking.get(r.url);
+    if (!pending) {
+      pending = replayCheck(r, query)
+        .then(() => ready(r))
+        .finally(() => asking.delete(r.url));
+      asking.set(r.url, pending);
+    }
+    return pending;
+  };
+  for (;;) {
+    const started = Date.now();
+    const candidates = usable();
+    const first = candidates.findIndex(ready);
+    const before = first === -1 ? candidates : candidates.slice(0, first);
+    // Until one has the position, all have answered, or (a read with a token) the poll interval has passed.
+    if (before.length) {
+      await firstOf(before.map(ask), deadline === undefined ? undefined : Math.min(deadline, started + REPLAY_POLL_MS));
+    }
+    for (const r of usable()) {
+      if (!ready(r)) continue;
+      const source: ReadSource = `replica:${r.region}`;
+      try {
+        return { value: await read(r.url, source), source };
+      } catch (err) {
+        if (!isDbUnavailable(err)) throw err;
         const state = states.get(r.url);
-        const got = state && !state.down ? await attempt(r, state) : undefined;
-        if (got && got !== 'behind') return got;
-        if (got !== 'behind') behind.splice(behind.indexOf(r), 1);
+        if (state) state.down = true;
+        log.warn('replica unreachable, trying the next', { region: r.region, error: String(err) });
       }
     }
+    if (usable().every(ready)) break; // nothing left to wait for
+    if (deadline === undefined || Date.now() >= deadline) break;
+    const rest = Math.min(started + REPLAY_POLL_MS, deadline) - Date.now();
+    if (rest > 0) await sleep(rest);
   }
   return { value: await read(settings.DATABASE_URL, 'primary'), source: 'primary' };
 }

@@ -1,7 +1,9 @@
 // Read-your-writes (lib/db/read-after.ts, middleware/read-after.ts): a merchant's write is answered with an
-// `x-read-after` token, and a read that echoes it never shows the state before the write, though the replica of its
-// region (`us`, the first) has its replay paused: it is served by a replica that has replayed the write (`eu`) or the
-// primary. A shopper's orders come from their OrdersDO, so they show a checkout at once with no token.
+// `x-read-after` token, and that merchant's read that echoes it never shows the state before the write, though the
+// replica of its region (`us`, the first) has its replay paused: it is served by a replica that has replayed the
+// write (`eu`) or the primary. The token is the writer's (another account's read ignores it) and scoped: an order
+// or stock change's token leaves the catalog's shared cache to answer. A shopper's orders come from their OrdersDO,
+// so they show a checkout at once with no token.
 // Serial (test/stack.config.ts): it pauses replay on the first replica.
 import { afterEach, describe, expect, it } from 'vitest';
 import { copied } from './admin-orders-helpers';
@@ -10,11 +12,14 @@ import { Browser } from './console-helpers';
 import { adminPatch, api, eventually, insertProduct, merchantToken, replica, replicaEu, uniqueWord } from './helpers';
 
 const COOKIE = '__Host-read_after';
-const TOKEN = /^v1\.[0-9A-F]{1,8}\/[0-9A-F]{1,8}\.\d{10}\.[A-Za-z0-9_-]{43}$/;
+const TOKEN = /^v2\.(catalog|other)\.[0-9A-F]{1,8}\/[0-9A-F]{1,8}\.\d{10}\.[A-Za-z0-9_-]{43}$/;
 const titleOn = async (db: typeof replica, slug: string) =>
   (await db<{ title: string }>('select title from products where slug = $1', [slug]))[0]?.title;
-const readProduct = (slug: string, headers: Record<string, string> = {}) =>
-  api(`/v1/products/${slug}`, { headers: { 'x-read-region': 'us', ...headers } });
+/** The public product read, as the merchant (a token is honoured only for the account that wrote). */
+const readProduct = async (slug: string, headers: Record<string, string> = {}) =>
+  api(`/v1/products/${slug}`, {
+    headers: { authorization: `Bearer ${await merchantToken()}`, 'x-read-region': 'us', ...headers },
+  });
 const searchOrders = async (email: string, headers: Record<string, string> = {}) => {
   const res = await api(`/v1/admin/orders?email=${encodeURIComponent(email)}`, {
     headers: { authorization: `Bearer ${await merchantToken()}`, 'x-read-region': 'us', ...headers },
@@ -48,6 +53,28 @@ describe('read-your-writes', () => {
     expect(after.body.title).toBe(`${word} Ladle Steel`);
     // ...though the region's replica still has the product as it was before the write.
     expect(await titleOn(replica, slug)).toBe(`${word} Ladle`);
+  });
+
+  it("an order or stock change's token leaves the catalog's shared cache to answer the merchant", async () => {
+    const slug = await insertProduct({ title: `${uniqueWord()} Whisk` });
+    const sku = await freshSku(3);
+    await eventually('the replica has it', () => titleOn(replica, slug));
+    const before = await readProduct(slug);
+    const generation = before.headers.get('x-catalog-generation');
+    expect(generation).toBeTruthy();
+    const stock = await api(`/v1/admin/inventory/${sku}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${await merchantToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ onHand: 4 }),
+    });
+    expect(stock.status, JSON.stringify(stock.body)).toBe(200);
+    const token = stock.headers.get('x-read-after')!;
+    expect(token).toMatch(/^v2\.other\./);
+    expect(token.split('.')[2]).not.toBe(generation); // the stock change's audit entry is past the generation
+    // The catalog keys the read on the shared generation, not the token's position: the shared entries answer.
+    const after = await readProduct(slug, { 'x-read-after': token });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('x-catalog-generation')).toBe(generation);
   });
 
   it("routes the merchant's reads past the lagging replica, API and console; without the token they are stale", async () => {
@@ -97,10 +124,15 @@ describe('read-your-writes', () => {
     expect(await replica('select 1 from orders where id = $1', [orderId])).toEqual([]); // us still lags
   });
 
-  it('ignores a token that does not verify: the read is answered as without one', async () => {
-    const res = await api('/v1/categories', {
-      headers: { 'x-read-after': 'v1.FF/FFFFFFFF.9999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
-    });
-    expect(res.status).toBe(200);
+  it('ignores a token that does not verify, or of the first format: the read is answered as without one', async () => {
+    for (const token of [
+      'v2.catalog.FF/FFFFFFFF.9999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      'v1.FF/FFFFFFFF.9999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ]) {
+      const res = await api('/v1/categories', {
+        headers: { authorization: `Bearer ${await merchantToken()}`, 'x-read-after': token },
+      });
+      expect(res.status).toBe(200);
+    }
   });
 });

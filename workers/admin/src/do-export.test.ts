@@ -1,7 +1,7 @@
 // The pure parts of the Durable Objects' exports and stock check: the stock comparison (stock-verify.ts) and the
 // export's ids, cursors, keys and checksums (do-export.ts).
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, newExportId, partKey, sha256Hex } from './do-export';
+import { decodeCursor, encodeCursor, newCursorKey, newExportId, partKey, sha256Hex } from './do-export';
 import { stockDifference } from './stock-verify';
 
 const now = 1_800_000_000_000;
@@ -46,18 +46,36 @@ describe('export ids, cursors and files', () => {
     expect(partKey(id, 'inventory', 7)).toBe('do-exports/20261130T175000Z-0102abff/inventory/00007.ndjson');
   });
 
-  it("round-trips a cursor, and refuses one that is not this run's", () => {
-    const run = { kinds: ['inventory', 'orders'] as ('inventory' | 'orders')[] };
+  it("round-trips a cursor, and refuses one that is not this run's", async () => {
+    const run = {
+      exportId: '20261130T175000Z-0102abff',
+      kinds: ['inventory', 'orders'] as ('inventory' | 'orders')[],
+      cursorKey: newCursorKey(),
+    };
     const c = { k: 1, after: 'guest:ü-1', part: 3 };
-    expect(decodeCursor(encodeCursor(c), run)).toEqual(c);
+    const cursor = await encodeCursor(c, run);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(await decodeCursor(cursor, run)).toEqual(c);
+    const [payload, mac] = cursor.split('.') as [string, string];
+    const unsigned = (x: unknown) => btoa(JSON.stringify(x)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     for (const bad of [
       'not-a-cursor',
-      encodeCursor({ k: 2, after: null, part: 1 }), // a third kind this run does not have
-      encodeCursor({ k: 0, after: null, part: 0 }),
-      encodeCursor({ k: 0, after: '', part: 1 }),
-      btoa('[1,2]'),
+      payload, // unsigned
+      `${unsigned({ k: 0, after: 'SKU-ZZZ', part: 9 })}.${mac}`, // forged: another position, this MAC
+      `${payload}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      `${payload}.${mac}x`,
+      await encodeCursor(c, { ...run, exportId: '20261130T175000Z-00000000' }), // another run's
+      await encodeCursor(c, { ...run, cursorKey: newCursorKey() }),
+      await encodeCursor({ k: 2, after: null, part: 1 }, run), // a third kind this run does not have
+      await encodeCursor({ k: 0, after: null, part: 0 }, run),
+      await encodeCursor({ k: 0, after: '', part: 1 }, run),
     ])
-      expect(() => decodeCursor(bad, run), bad).toThrow(expect.objectContaining({ code: 'BAD_CURSOR' }));
+      await expect(decodeCursor(bad, run), bad).rejects.toMatchObject({ code: 'BAD_CURSOR' });
+    // A run started before cursors were signed has no key: its cursors are refused, never trusted.
+    await expect(decodeCursor(cursor, { ...run, cursorKey: undefined })).rejects.toMatchObject({
+      code: 'BAD_CURSOR',
+      message: expect.stringMatching(/start a new one/),
+    });
   });
 
   it('checksums with SHA-256 in hex', async () => {

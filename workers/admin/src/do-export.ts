@@ -8,7 +8,11 @@
 // JSON file and answers the cursor of the next page; the call after the last page writes `manifest.json`: each
 // file's key, records, bytes and SHA-256, the counts per kind, the time and the catalog generation. The run's
 // settings are kept in R2 (`run.json`), so any admin worker may serve the next call, and a call repeated with the
-// same cursor writes the same file again. Layout: do-exports/<id>/{run.json, manifest.json, <kind>/<part>.ndjson}.
+// same cursor writes the same file again. A cursor is signed (HMAC-SHA256, lib/hmac.ts) with a random key of its
+// run, kept in run.json: a cursor the run did not issue (forged, altered, another run's) is a 400 BAD_CURSOR, so
+// no caller can make a run write a file it would not have written. A page's call to the objects is bounded as a
+// whole (PAGE_OBJECTS_TIMEOUT_MS; the checkout worker answers by its own deadline, naming the objects it could not
+// read). Layout: do-exports/<id>/{run.json, manifest.json, <kind>/<part>.ndjson}.
 // Inventory records carry the stock check against Postgres' copy (stock-verify.ts), counted in the manifest.
 import {
   DO_EXPORT_KINDS,
@@ -22,6 +26,7 @@ import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { AppError } from '../../../lib/errors';
+import { hmacKey } from '../../../lib/hmac';
 import { withTimeout } from '../../../lib/resilience';
 import { unwrap } from '../../../lib/rpc';
 import { checkoutOps } from './checkout-ops';
@@ -32,6 +37,11 @@ type Env = AdminEnv & DbEnv;
 export const EXPORT_PREFIX = 'do-exports/';
 /** Deadline of one R2 or KV call. */
 const STORE_TIMEOUT_MS = 10_000;
+/**
+ * One page's call to the objects (CheckoutOps.exportObjects), as a whole: the checkout worker answers by its own
+ * 20 s deadline (workers/checkout/src/do-export.ts CALL_DEADLINE_MS); this bounds the hop too (ms).
+ */
+const PAGE_OBJECTS_TIMEOUT_MS = 25_000;
 /** R2 list pages read to build a manifest (1000 keys each): 100,000 files, far above any page count. */
 const MAX_LIST_PAGES = 100;
 
@@ -44,6 +54,8 @@ export interface ExportRun {
   subjects: string[] | null;
   pageSize: number;
   catalogGeneration: string | null;
+  /** The key of the run's cursors' HMAC (32 random bytes, base64url); absent in runs started before they were signed. */
+  cursorKey?: string;
 }
 
 /** Where a run is: the kind (index into run.kinds), the last id exported, the next file's number. */
@@ -61,13 +73,52 @@ const b64url = (s: string) =>
 const unb64url = (s: string) =>
   new TextDecoder().decode(Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)));
 
-export const encodeCursor = (c: ExportCursor) => b64url(JSON.stringify(c));
+const CURSOR_SCOPE = 'do-export-cursor:';
 
-/** The cursor of a run's next page; a cursor not made for this run is a 400 BAD_CURSOR. */
-export function decodeCursor(raw: string, run: Pick<ExportRun, 'kinds'>): ExportCursor {
+const bytesB64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+/** A new run's cursor key: 32 random bytes, base64url. */
+export const newCursorKey = () => bytesB64url(crypto.getRandomValues(new Uint8Array(32)));
+
+/** The MAC of a cursor's payload, for this run (its id is signed in too). */
+async function cursorMac(run: Pick<ExportRun, 'exportId' | 'cursorKey'>, payload: string): Promise<ArrayBuffer> {
+  const key = await hmacKey(run.cursorKey!);
+  return crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${CURSOR_SCOPE}${run.exportId}:${payload}`));
+}
+
+const macText = (mac: ArrayBuffer) => bytesB64url(new Uint8Array(mac));
+
+/** `<payload>.<HMAC>`: the position, base64url JSON, signed with the run's key. */
+export async function encodeCursor(c: ExportCursor, run: Pick<ExportRun, 'exportId' | 'cursorKey'>): Promise<string> {
+  const payload = b64url(JSON.stringify(c));
+  return `${payload}.${macText(await cursorMac(run, payload))}`;
+}
+
+/** The cursor of a run's next page; a cursor this run did not issue is a 400 BAD_CURSOR. */
+export async function decodeCursor(
+  raw: string,
+  run: Pick<ExportRun, 'exportId' | 'kinds' | 'cursorKey'>,
+): Promise<ExportCursor> {
+  const refused = () => new AppError('BAD_CURSOR', 'Not a cursor of this export.');
+  if (!run.cursorKey) {
+    throw new AppError('BAD_CURSOR', 'This export was started before its cursors were signed: start a new one.');
+  }
+  const dot = raw.lastIndexOf('.');
+  if (dot < 1 || raw.length > 1000) throw refused();
+  const payload = raw.slice(0, dot);
+  // Compared as text of the same length: both are the base64url of a SHA-256 MAC.
+  const expected = macText(await cursorMac(run, payload));
+  const given = raw.slice(dot + 1);
+  let diff = expected.length ^ given.length;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ (given.charCodeAt(i) || 0);
+  if (diff !== 0) throw refused();
   let c: unknown;
   try {
-    c = JSON.parse(unb64url(raw));
+    c = JSON.parse(unb64url(payload));
   } catch {
     c = null;
   }
@@ -82,7 +133,7 @@ export function decodeCursor(raw: string, run: Pick<ExportRun, 'kinds'>): Export
     Number.isInteger(x.part) &&
     x.part! >= 1 &&
     x.part! <= 99_999;
-  if (!ok) throw new AppError('BAD_CURSOR', 'Not a cursor of this export.');
+  if (!ok) throw refused();
   return { k: x.k!, after: x.after!, part: x.part! };
 }
 
@@ -118,6 +169,7 @@ export async function startExport(env: Env, input: DoExportStart): Promise<DoExp
     pageSize: input.pageSize,
     // The catalog's state the export goes with (the LSN of the newest merchant write); null if KV did not answer.
     catalogGeneration: await bounded(readGeneration(env.CATALOG_META), 'catalog generation').catch(() => null),
+    cursorKey: newCursorKey(),
   };
   await bounded(
     env.DO_EXPORTS.put(runKey(run.exportId), JSON.stringify(run), {
@@ -131,7 +183,7 @@ export async function startExport(env: Env, input: DoExportStart): Promise<DoExp
 /** POST /v1/admin/durable-objects/exports/{id}/pages: the page at `cursor`. */
 export async function continueExport(env: Env, exportId: string, cursor: string): Promise<DoExportProgress> {
   const run = await readRun(env, exportId);
-  return exportPage(env, run, decodeCursor(cursor, run));
+  return exportPage(env, run, await decodeCursor(cursor, run));
 }
 
 /** GET /v1/admin/durable-objects/exports/{id}: the manifest of a finished run. */
@@ -175,7 +227,7 @@ async function exportPage(env: Env, run: ExportRun, start: ExportCursor): Promis
   }
   const kind = run.kinds[c.k]!;
   const [answer, copies] = await Promise.all([
-    checkoutOps(env).exportObjects(kind, ids),
+    withTimeout(checkoutOps(env).exportObjects(kind, ids), PAGE_OBJECTS_TIMEOUT_MS, `${kind} objects`),
     kind === 'inventory' ? stockCopies(env, ids) : Promise.resolve(null),
   ]);
   const { records, failed } = unwrap(answer);
@@ -216,7 +268,7 @@ async function exportPage(env: Env, run: ExportRun, start: ExportCursor): Promis
     const manifest = await writeManifest(env, run);
     return { exportId: run.exportId, done: true, cursor: null, wrote, manifest };
   }
-  return { exportId: run.exportId, done: false, cursor: encodeCursor(next), wrote, manifest: null };
+  return { exportId: run.exportId, done: false, cursor: await encodeCursor(next, run), wrote, manifest: null };
 }
 
 /** The next page of object ids of `kind`, in id order after `after`. */

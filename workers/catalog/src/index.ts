@@ -44,12 +44,15 @@ export class CatalogService extends WorkerEntrypoint<Env> {
 
   /**
    * The generation a read uses: the isolate's (GENERATION_TTL_MS), or the request's read-after position when that is
-   * newer (read-your-writes, lib/db/read-after.ts): a merchant's next read after a write then misses the cache
-   * entries older than the write, however late the generation reaches this location, and fills from a replica
-   * that has replayed it.
+   * newer and its write was a catalog write (read-your-writes, lib/db/read-after.ts): a merchant's next read after
+   * a catalog write then misses the cache entries older than the write, however late the generation reaches this
+   * location, and fills from a replica that has replayed it. A token of another write (an order's) leaves the
+   * catalog's shared entries to serve the merchant as anyone.
    */
   private async currentGeneration(): Promise<string> {
-    return laterLsn(await this.knownGeneration(), currentTrace()?.readAfter) ?? INITIAL_GENERATION;
+    const trace = currentTrace();
+    const written = trace?.readAfterScope === 'catalog' ? trace.readAfter : undefined;
+    return laterLsn(await this.knownGeneration(), written) ?? INITIAL_GENERATION;
   }
 
   private async knownGeneration(): Promise<string> {
@@ -66,10 +69,14 @@ export class CatalogService extends WorkerEntrypoint<Env> {
   /**
    * A cache fill under `gen` reads the request region's replica, else another replica, else the primary
    * (lib/db/replicas.ts): never a replica that lags over REPLICA_MAX_LAG_MS, is unreachable, or has not replayed
-   * `gen` yet, so a new generation is never filled with data from before its write.
+   * `gen` yet, so a new generation is never filled with data from before its write. A catalog read: only a catalog
+   * write's read-after position is waited for.
    */
   private async readRouted(gen: string, load: (db: Reader) => Promise<unknown>) {
-    const { value } = await routed(this.env, (url, settings) => load(dbAt(url, settings)), { minLsn: gen });
+    const { value } = await routed(this.env, (url, settings) => load(dbAt(url, settings)), {
+      minLsn: gen,
+      catalog: true,
+    });
     return value;
   }
 

@@ -4,7 +4,7 @@ import { authenticate } from './auth/authenticate';
 import { consoleRoutes } from './console/console.routes';
 import { corsAllowList, securityHeaders } from './middleware/edge-headers';
 import { notFound, onError } from './middleware/errors';
-import { readAfter } from './middleware/read-after';
+import { readAfter, readAfterPages } from './middleware/read-after';
 import { readRegion } from './middleware/read-region';
 import { requestContext } from './middleware/request-context';
 import { edgeLimits } from './rate-limit/edge';
@@ -36,12 +36,13 @@ export const app = router();
 
 app.use('*', requestContext());
 app.use('*', readRegion());
-app.use('*', readAfter());
+app.use('*', readAfterPages());
 app.use('*', securityHeaders());
 app.use('*', corsAllowList());
 // The edge tier (overload shedding, the per-address count) comes before token verification, so a junk bearer is
-// limited like any request; the per-subject limits need the verified identity, so they come after.
-app.use('/v1/*', edgeLimits(), authenticate(), rateLimit());
+// limited like any request; the per-subject limits need the verified identity, so they come after. A read-after
+// token is honoured only for the subject that wrote (middleware/read-after.ts): after authentication too.
+app.use('/v1/*', edgeLimits(), authenticate(), rateLimit(), readAfter());
 app.use('/.well-known/*', edgeLimits(), rateLimit());
 // Images: the edge tier only (per-address counts, overload shedding); a page shows many, and they never change.
 app.use('/images/*', edgeLimits({ countAddress: true }));

@@ -73,14 +73,15 @@ function memoOf(c: Context<GatewayApp>): CatalogMemo {
 
 /**
  * The catalog's answer for this URL: from the isolate's memo (catalog-memo.ts) or the catalog worker, as the HTTP
- * response (a request with a read-after token skips the memo); the catalog's error is thrown. An `If-None-Match` naming the answer's ETag (or `*`) is answered 304 with
+ * response (a request with a catalog write's read-after token skips the memo); the catalog's error is thrown. An `If-None-Match` naming the answer's ETag (or `*`) is answered 304 with
  * no body: the browser tier. The tier that answered is counted in the figures (middleware/figures.ts).
  */
 async function answer(c: Context<GatewayApp>, ask: () => Promise<CatalogResult>) {
   const memo = memoOf(c);
   const key = c.req.url;
-  // A read-after token (middleware/read-after.ts) may need a newer answer than the memo's: the catalog is asked.
-  let value = currentTrace()?.readAfter ? undefined : memo.get(key);
+  // A catalog write's read-after token (middleware/read-after.ts) may need a newer answer than the memo's: the
+  // catalog is asked.
+  let value = currentTrace()?.readAfterScope === 'catalog' ? undefined : memo.get(key);
   if (value) value = { ...value, tier: 'memo' };
   else {
     const askedAt = Date.now();
