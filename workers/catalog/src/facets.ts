@@ -8,6 +8,7 @@
 import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
 import { categories, products } from '../../../db/schema';
+import { encodeFilterValue } from '../../../lib/catalog/filter-values';
 import {
   type FacetKind,
   type Facets,
@@ -16,7 +17,7 @@ import {
   PRICE_BANDS,
   type ProductListQuery,
 } from '../../../lib/catalog/schemas';
-import { aliasColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
+import { aliasColumns, combos, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
 
 /**
@@ -45,6 +46,18 @@ export function priceBand(i: number) {
   return { band: max === null ? `${min}-` : `${min}-${max}`, min, max };
 }
 
+/**
+ * For a key of `kind` (`size:m`), the text before and after it in each combination (facet_combos) it makes with one
+ * selected value of each of `others`: [`colour:navy\n`, ``] for size with colour=navy.
+ */
+export function aroundKey(query: ProductListQuery, kind: OptionFacet, others: readonly OptionFacet[]) {
+  const marker = '\u0000'; // never in a value: filters refuse NUL
+  return combos({ ...query, [kind]: [marker] }, [kind, ...others]).map((c) => {
+    const at = c.indexOf(marker);
+    return [c.slice(0, at - kind.length - 1), c.slice(at + 1)] as const;
+  });
+}
+
 /** The counts of `kinds` for the matches of `q` (the query the page's items came from) and the filters. */
 export async function facetCounts(
   db: Reader,
@@ -57,20 +70,22 @@ export async function facetCounts(
   const setOf = (kind: FacetKind) => (selected.has(kind as FilterKind) ? kind : 'all');
   const sets = [...new Set(kinds.map(setOf))];
   const name = (set: string) => sql.raw(`m_${set}`);
+  // The selected option kinds a set's option counts must share a variant with: all of them but the set's own.
+  const othersOf = (set: string) => OPTION_FACETS.filter((o) => query[o] && o !== set);
   const tsq = q ? sql`p.search @@ websearch_to_tsquery('english', ${q})` : undefined;
   const ctes = sets.map((set) => {
     const where: SQL[] = [sql`p.status = 'published'`];
     if (tsq) where.push(tsq);
     where.push(...filterConditions(query, aliasColumns, set === 'all' ? undefined : (set as FilterKind)));
-    return sql`${name(set)} as materialized (select p.brand, p.category_id, p.price_amount, p.facet_keys,
-        p.facet_labels from ${products} p join ${categories} on ${categories.id} = p.category_id
+    const combos = othersOf(set).length > 0 ? sql`, p.facet_combos` : sql``;
+    return sql`${name(set)} as materialized (select p.brand, p.brand_key, p.category_id, p.price_amount, p.facet_keys,
+        p.facet_labels${combos} from ${products} p join ${categories} on ${categories.id} = p.category_id
       where ${sql.join(where, sql` and `)} limit ${FACET_SCAN_LIMIT + 1})`;
   });
   const optionKinds = kinds.filter((k): k is OptionFacet => (OPTION_FACETS as readonly string[]).includes(k));
   const groups = kinds.flatMap((kind) => {
     const m = name(setOf(kind));
-    if (kind === 'brand')
-      return [sql`select 'brand', lower(brand), min(brand), null, count(*)::int from ${m} group by 2`];
+    if (kind === 'brand') return [sql`select 'brand', brand_key, min(brand), null, count(*)::int from ${m} group by 2`];
     if (kind === 'category') {
       // By each product's own category; and each selected category by its whole subtree (a parent has no
       // products of its own), so that a selected value always shows its count.
@@ -98,8 +113,20 @@ export async function facetCounts(
     const m = name(set);
     // The set-returning functions in the select list run in lockstep (a key beside its label) and stream, where
     // unnest(a, b) in FROM fills a tuplestore per row: about twice as fast here.
+    // With other option kinds selected, a value counts for a product only when one of its variants has it together
+    // with a selected value of each of them (size=m&colour=navy: the colours of its size-m variants).
+    const others = othersOf(set);
+    const combos = others.length > 0 ? sql`, facet_combos` : sql``;
+    const onOneVariant = optionKinds
+      .filter((k) => setOf(k) === set && others.length > 0)
+      .map((k) => {
+        const around = aroundKey(query, k, others).map(([pre, post]) => sql`${pre}::text || o.key || ${post}::text`);
+        return sql`(not starts_with(o.key, ${`${k}:`}) or o.facet_combos && array[${sql.join(around, sql`, `)}])`;
+      });
+    const where = onOneVariant.length > 0 ? sql` where ${sql.join(onOneVariant, sql` and `)}` : sql``;
     groups.push(sql`select ${`options:${set}`}::text, o.key, min(o.label collate "C"), null, count(*)::int
-      from (select unnest(facet_keys) as key, unnest(facet_labels) as label from ${m}) as o group by 2`);
+      from (select unnest(facet_keys) as key, unnest(facet_labels) as label${combos} from ${m}) as o${where}
+      group by 2`);
   }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
   const result = await db.execute<Row>(
@@ -148,6 +175,8 @@ export function shapeFacets(
     for (const v of chosen)
       if (!listed.some((l) => l.value === v))
         listed.push({ value: v, label: v, count: 0, ...(kind === 'category' ? { path: '' } : {}) });
+    // As a filter takes it: a comma in a brand or an option value escaped, so it can join a comma list.
+    for (const v of listed) v.value = encodeFilterValue(v.value);
     if (kind === 'category') facets.category = listed as NonNullable<FacetAnswer['category']>;
     else facets[kind] = listed;
   }
