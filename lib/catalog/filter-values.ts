@@ -1,6 +1,6 @@
 // The values of a list filter (`brand`, `size`, `colour`, `category`): how a parameter is split into values, how a
 // value is normalized, and how values are written back into one parameter. The gateway's schema
-// (./schemas.ts), the catalog's cache key and facet answers (workers/catalog) and the storefront's filter links
+// (./schemas.ts), the catalog's conditions and facet answers (workers/catalog) and the storefront's filter links
 // (workers/gateway/src/shop) all use these, and migration 0014's facet_norm() normalizes stored brands and option
 // values the same way, so every value a product has can be selected.
 //
@@ -45,13 +45,17 @@ export function encodeFilterValue(value: string): string {
   return value.replace(/[\\,]/g, (c) => `\\${c}`);
 }
 
-/** Values written back into one parameter, each escaped: splitFilterValues reads the same values back. */
-export function joinFilterValues(values: readonly string[]): string {
-  return values.map(encodeFilterValue).join(',');
+/** A value as a parameter carries it, back as the value itself (its escapes undone). */
+export function decodeFilterValue(encoded: string): string {
+  return splitFilterValues(encoded).join(',');
 }
 
-/** The parameters (repeated or not) of one kind as its sorted, distinct, normalized values. */
+/**
+ * The parameters (repeated or not) of one kind as sorted, distinct, normalized values, each as a parameter carries
+ * it (escaped): so parsing is idempotent (the catalog validates again what the gateway parsed), `join(',')` of them
+ * is one parameter again, and a facet's `value` compares with them as it is.
+ */
 export function normalizeFilterList(params: readonly string[]): string[] {
-  const values = params.flatMap(splitFilterValues).map(normalizeFilterValue);
+  const values = params.flatMap(splitFilterValues).map((v) => encodeFilterValue(normalizeFilterValue(v)));
   return [...new Set(values)].sort();
 }

@@ -8,7 +8,7 @@
 import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
 import { categories, products } from '../../../db/schema';
-import { encodeFilterValue } from '../../../lib/catalog/filter-values';
+import { decodeFilterValue, encodeFilterValue } from '../../../lib/catalog/filter-values';
 import {
   type FacetKind,
   type Facets,
@@ -161,10 +161,11 @@ export function shapeFacets(
         .sort((a, b) => a.min - b.min);
       continue;
     }
-    // A selected category that is also a product's own comes twice, with the same count.
+    // A selected category that is also a product's own comes twice, with the same count. Each value as a filter
+    // takes it (and as the query holds it): a comma in a brand or an option value escaped, so it joins a comma list.
     const unique = [...new Map(mine.map((r) => [r.value!, r])).values()];
     const values = unique.map((r) => ({
-      value: r.value!,
+      value: encodeFilterValue(r.value!),
       label: r.label ?? r.value!,
       count: Number(r.n),
       ...(kind === 'category' ? { path: r.path ?? '' } : {}),
@@ -174,9 +175,7 @@ export function shapeFacets(
     const listed = values.filter((v, i) => i < FACET_TOP[kind] || chosen.has(v.value));
     for (const v of chosen)
       if (!listed.some((l) => l.value === v))
-        listed.push({ value: v, label: v, count: 0, ...(kind === 'category' ? { path: '' } : {}) });
-    // As a filter takes it: a comma in a brand or an option value escaped, so it can join a comma list.
-    for (const v of listed) v.value = encodeFilterValue(v.value);
+        listed.push({ value: v, label: decodeFilterValue(v), count: 0, ...(kind === 'category' ? { path: '' } : {}) });
     if (kind === 'category') facets.category = listed as NonNullable<FacetAnswer['category']>;
     else facets[kind] = listed;
   }

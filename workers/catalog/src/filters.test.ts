@@ -121,11 +121,14 @@ describe('a cursor', () => {
   });
 
   it('read `\\,` as a comma within a value, and keep such a value one value in the cache key', () => {
-    expect(parse({ brand: 'Smith\\, Jones  &  Co,northfold' }).brand).toEqual(['northfold', 'smith, jones & co']);
+    const parsed = parse({ brand: 'Smith\\, Jones  &  Co,northfold' });
+    expect(parsed.brand).toEqual(['northfold', 'smith\\, jones & co']);
+    // The catalog validates again what the gateway parsed: the same values.
+    expect(parse(parsed)).toEqual(parsed);
     expect(keyOf('brand=smith%5C%2C%20jones')).toBe(keyOf('brand=Smith%5C%2C++Jones'));
     expect(keyOf('brand=smith%5C%2C%20jones')).not.toBe(keyOf('brand=smith%2C%20jones'));
     expect(keyOf('brand=a%5C%5C%2Cb')).not.toBe(keyOf('brand=a%5C%2Cb'));
-    expect(parse({ brand: 'a\\\\,b' }).brand).toEqual(['a\\', 'b']);
+    expect(parse({ brand: 'a\\\\,b' }).brand).toEqual(['a\\\\', 'b']);
   });
 });
 
@@ -153,6 +156,9 @@ describe('filter conditions', () => {
     expect(render(query, 'colour').flatMap((c) => c.params)).not.toContain('colour:navy');
     expect(render(query, 'colour').flatMap((c) => c.params)).toContain('size:m');
     expect(render({})).toEqual([]);
+    // A value's escaped comma is a comma in the condition.
+    expect(render({ brand: 'smith\\, jones' })[0]!.params).toEqual(['smith, jones']);
+    expect(render({ size: 'tall\\, wide' })[0]!.params).toEqual(['size:tall, wide']);
   });
 
   it('ask for options selected together on one variant: its combination of them, in key order', () => {

@@ -1,12 +1,13 @@
 // The filters of GET /v1/products (brand, category, price range, variant options), as SQL conditions, and what
 // identifies a query: the cursor's filter fingerprint and the cache key. The values arrive normalized by
-// ProductListQuery (lib/catalog/filter-values.ts: trimmed, spaces collapsed, lower case, deduplicated, sorted), as
-// the stored brand_key and option keys are (facet_norm, migration 0014), so equal filters are equal strings.
+// ProductListQuery (lib/catalog/filter-values.ts: trimmed, spaces collapsed, lower case, deduplicated, sorted, each
+// as a parameter carries it: a comma escaped), as the stored brand_key and option keys are (facet_norm, migration
+// 0014), so equal filters are equal strings; the conditions compare the values themselves (decoded).
 // Kinds combine with AND, the values of one kind with OR; variant options selected together must be one variant's.
 // Facets (./facets.ts) count each kind under every other kind's condition, hence `except`.
 import { type SQL, sql } from 'drizzle-orm';
 import { categories } from '../../../db/schema';
-import { joinFilterValues } from '../../../lib/catalog/filter-values';
+import { decodeFilterValue } from '../../../lib/catalog/filter-values';
 import type { OptionFacet, ProductListQuery } from '../../../lib/catalog/schemas';
 import { OPTION_FACETS } from '../../../lib/catalog/schemas';
 
@@ -54,7 +55,8 @@ export function selectedKinds(query: ProductListQuery): FilterKind[] {
 /** One condition per selected kind but `except`: a product passes when it has one of each kind's values. */
 export function filterConditions(query: ProductListQuery, c: FilterColumns, except?: FilterKind): SQL[] {
   const where: SQL[] = [];
-  if (query.brand && except !== 'brand') where.push(sql`${c.brandKey} = any(${textArray(query.brand)})`);
+  if (query.brand && except !== 'brand')
+    where.push(sql`${c.brandKey} = any(${textArray(query.brand.map(decodeFilterValue))})`);
   if (query.category && except !== 'category') {
     // A category includes its subcategories: its path, or a path under it (slugs hold no LIKE wildcards).
     where.push(sql`exists (select 1 from ${categories} sel where sel.slug = any(${textArray(query.category)})
@@ -73,7 +75,7 @@ export function filterConditions(query: ProductListQuery, c: FilterColumns, exce
 
 /** The keys of a kind's selected values, as facet_keys holds them (`size:m`). */
 export const optionKeys = (query: ProductListQuery, kind: OptionFacet) =>
-  (query[kind] ?? []).map((v) => `${kind}:${v}`);
+  (query[kind] ?? []).map((v) => `${kind}:${decodeFilterValue(v)}`);
 
 /**
  * Every combination of one selected value of each of `kinds`, as facet_combos spells a variant's (its keys in
@@ -108,7 +110,7 @@ export function productListPath(query: ProductListQuery): string {
   const canonical = new URLSearchParams(
     Object.entries(query)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, Array.isArray(v) ? joinFilterValues(v) : String(v)] as [string, string])
+      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)] as [string, string])
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
   return `/products?${canonical}`;

@@ -1,12 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Pieces the browse pages share: product cards in a grid (images sized, lazy below the fold), prices, the search
 // highlight, keyset paging links, and the words of a failed catalog read.
-import {
-  encodeFilterValue,
-  joinFilterValues,
-  normalizeFilterList,
-  splitFilterValues,
-} from '../../../../lib/catalog/filter-values';
+import { encodeFilterValue, normalizeFilterList, splitFilterValues } from '../../../../lib/catalog/filter-values';
 import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
 import { productPath } from './paths';
@@ -156,7 +151,7 @@ const KIND_NAMES = { category: 'Category', brand: 'Brand', price: 'Price', size:
  */
 export function normalizedList(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return joinFilterValues(normalizeFilterList([value]));
+  return normalizeFilterList([value]).join(',');
 }
 
 /**
