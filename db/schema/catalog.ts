@@ -10,6 +10,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -120,6 +121,27 @@ export const searchWords = pgTable(
     ndoc: integer('ndoc').notNull().default(1),
   },
   (t) => [index('search_words_prefix_idx').on(t.word.op('text_pattern_ops'))],
+);
+
+// The facet counts of each category's published products (issue 16, migration 0015): per kind (`brand`, `price`
+// (its band's number), `size`, `colour`, and `#`, the products themselves) and value, how many products have it.
+// Kept by statement triggers on `products`, which add each written row's new values and take away its old ones, so
+// every write path (merchant API, bulk import, seed, the variants' facet triggers) keeps them in its transaction.
+// Facets whose match set has no `q` and no filter but the category are sums over it (workers/catalog/src/facets.ts):
+// exact and a few thousand rows at most, where counting the products reads up to FACET_SCAN_LIMIT product rows.
+export const categoryFacetCounts = pgTable(
+  'facet_counts',
+  {
+    kind: text('kind').notNull(),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id, { onDelete: 'cascade' }),
+    value: text('value').notNull(),
+    // One spelling of the value (the smallest seen); `#` and `price` have ''.
+    label: text('label').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.categoryId, t.value] })],
 );
 
 // Each product's static search rank (issue 16): in stock first (bit 30), then units sold (the stock copies'

@@ -7,7 +7,7 @@
 
 import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
-import { categories, products } from '../../../db/schema';
+import { categories, categoryFacetCounts, products } from '../../../db/schema';
 import { decodeFilterValue, encodeFilterValue } from '../../../lib/catalog/filter-values';
 import {
   type FacetKind,
@@ -62,12 +62,19 @@ export function aroundKey(query: ProductListQuery, kind: OptionFacet, others: re
 export async function facetCounts(
   db: Reader,
   query: ProductListQuery,
-  kinds: readonly FacetKind[],
+  asked: readonly FacetKind[],
   q: string | undefined,
+  { kept = true }: { kept?: boolean } = {},
 ): Promise<{ facets: FacetAnswer; exhaustive: boolean }> {
   const selected = new Set<FilterKind>(selectedKinds(query));
   // The set each kind counts over: all filters but its own, if it has one selected.
   const setOf = (kind: FacetKind) => (selected.has(kind as FilterKind) ? kind : 'all');
+  // A set with no `q` and no filter but the category is summed from the kept counts (facet_counts), exactly; the
+  // others are counted over their matching products, at most FACET_SCAN_LIMIT of them. `kept: false` counts every
+  // set over its products (the tests compare the two).
+  const isKept = (set: string) => kept && !q && [...selected].every((k) => k === set || k === 'category');
+  const keptKinds = asked.filter((k) => isKept(setOf(k)));
+  const kinds = asked.filter((k) => !isKept(setOf(k)));
   const sets = [...new Set(kinds.map(setOf))];
   const name = (set: string) => sql.raw(`m_${set}`);
   // The selected option kinds a set's option counts must share a variant with: all of them but the set's own.
@@ -129,9 +136,12 @@ export async function facetCounts(
       group by 2`);
   }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
+  groups.push(...keptGroups(query, keptKinds));
   const result = await db.execute<Row>(
-    sql`with ${sql.join(ctes, sql`, `)}
-      select * from (${sql.join([...groups, ...sizes], sql` union all `)}) as f(kind, value, label, path, n)`,
+    sql`${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}select * from (${sql.join(
+      [...groups, ...sizes],
+      sql` union all `,
+    )}) as f(kind, value, label, path, n)`,
   );
   // Each option kind's rows from its set's pass, as rows of that kind.
   const rows = result.rows.flatMap((r): Row[] => {
@@ -140,7 +150,41 @@ export async function facetCounts(
     const kind = optionKinds.find((k) => setOf(k) === set && r.value?.startsWith(`${k}:`));
     return kind ? [{ ...r, kind, value: r.value!.slice(kind.length + 1) }] : [];
   });
-  return shapeFacets(query, kinds, rows);
+  return shapeFacets(query, asked, rows);
+}
+
+/**
+ * The counts of `kinds` whose sets have no `q` and no filter but the category, summed from facet_counts (migration
+ * 0015: per category, kind and value, kept by the products' write path): the category's subtree when one is
+ * selected (but for the category kind itself, which counts every category), the whole catalog otherwise. A value
+ * whose products are all gone stays at 0 and is left out, as the products' count leaves it out.
+ */
+function keptGroups(query: ProductListQuery, kinds: readonly FacetKind[]): SQL[] {
+  if (kinds.length === 0) return [];
+  const groups: SQL[] = [];
+  // brand, price (its band's number) and the options: their own rows, in the selected categories' subtrees (their
+  // sets are their own or `all`, so they keep the category filter).
+  const valued = kinds.filter((k) => k !== 'category');
+  const subtree = query.category
+    ? sql` and fc.category_id in (select c.id from ${categories} c join ${categories} sel
+        on sel.slug = any(${textArray(query.category)}) and (c.path = sel.path or c.path like sel.path || '/%'))`
+    : sql``;
+  if (valued.length > 0)
+    groups.push(sql`select fc.kind, fc.value, min(fc.label collate "C"), null, sum(fc.n)::int
+      from ${categoryFacetCounts} fc where fc.kind = any(${textArray(valued)})${subtree}
+      group by fc.kind, fc.value having sum(fc.n) > 0`);
+  if (kinds.includes('category')) {
+    groups.push(sql`select 'category', c.slug, min(c.name), min(c.path), sum(fc.n)::int
+      from ${categoryFacetCounts} fc join ${categories} c on c.id = fc.category_id
+      where fc.kind = '#' group by c.slug having sum(fc.n) > 0`);
+    if (query.category)
+      groups.push(sql`select 'category', sel.slug, min(sel.name), min(sel.path), sum(fc.n)::int
+        from ${categoryFacetCounts} fc join ${categories} c on c.id = fc.category_id
+          join ${categories} sel on sel.slug = any(${textArray(query.category)})
+            and (c.path = sel.path or c.path like sel.path || '/%')
+        where fc.kind = '#' group by sel.slug`);
+  }
+  return groups;
 }
 
 /** The rows of the statement as the answer: each kind's values, most products first, selected values kept. */
