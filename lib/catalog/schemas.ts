@@ -24,7 +24,11 @@ export const FACET_KINDS = ['brand', 'category', 'colour', 'price', 'size'] as c
 export type FacetKind = (typeof FACET_KINDS)[number];
 export const OPTION_FACETS = ['colour', 'size'] as const;
 export type OptionFacet = (typeof OPTION_FACETS)[number];
-/** The price bands' lower bounds, in minor units: 0–2,499, 2,500–4,999, …, 100,000 and up. */
+/**
+ * The price bands' lower bounds, in minor units: 0–2,499, 2,500–4,999, …, 100,000 and up. The kept facet counts
+ * band prices with the same bounds (product_facet_values(), migration 0015): a change here needs a migration there
+ * (dev/seed.test.ts compares the kept counts with counting the products).
+ */
 export const PRICE_BANDS = [0, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000] as const;
 /** At most this many values of one filter kind. */
 export const MAX_FILTER_VALUES = 20;
