@@ -4,11 +4,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runMigrations } from '../db/migrate';
 import { SEED_PRODUCTS, seed, seedData, seedSize } from '../db/seed';
-import { skuSchema } from '../lib/catalog/schemas';
+import { normalizeFilterValue } from '../lib/catalog/filter-values';
+import { ProductListQuery, skuSchema } from '../lib/catalog/schemas';
+import { facetCounts } from '../workers/catalog/src/facets';
 import { freePorts } from './ports';
 import { type PgCluster, startPostgres } from './postgres';
 
@@ -122,23 +125,30 @@ describe('loading it into Postgres', () => {
     }
   });
 
-  it('keeps each product’s facet keys from its variants’ options (migration 0013); a price change rewrites nothing', async () => {
+  it('keeps each product’s facet keys from its variants’ options (migrations 0013, 0014); a price change rewrites nothing', async () => {
     const c = new pg.Client({ connectionString: cluster!.primaryUrl });
     await c.connect();
-    /** The keys and labels of the options, as the migration's function makes them. */
+    /** The keys, labels and per-variant combinations of the options, as the migrations' function makes them. */
     const expected = (options: Record<string, string>[]) => {
       const kinds: Record<string, string> = { size: 'size', colour: 'colour', color: 'colour' };
       const labels = new Map<string, string>();
-      for (const o of options)
+      const combos = new Set<string>();
+      for (const o of options) {
+        const mine = new Set<string>();
         for (const [name, value] of Object.entries(o)) {
           const kind = kinds[name.toLowerCase()];
-          if (!kind || !value.trim()) continue;
-          const key = `${kind}:${value.toLowerCase()}`;
+          if (!kind || !normalizeFilterValue(value)) continue;
+          const key = `${kind}:${normalizeFilterValue(value)}`;
+          mine.add(key);
           const had = labels.get(key);
           if (had === undefined || value < had) labels.set(key, value);
         }
+        const ks = [...mine].sort();
+        if (ks.length === 2) combos.add(ks.join('\n'));
+        if (ks.length > 2) throw new Error('the test knows pairs only');
+      }
       const keys = [...labels.keys()].sort();
-      return { keys, labels: keys.map((k) => labels.get(k)!) };
+      return { keys, labels: keys.map((k) => labels.get(k)!), combos: [...combos].sort() };
     };
     const state = async (slug: string) =>
       (
@@ -146,10 +156,11 @@ describe('loading it into Postgres', () => {
           id: string;
           keys: string[];
           labels: string[];
+          combos: string[];
           xmin: string;
           options: Record<string, string>[];
         }>(
-          `select p.id, p.facet_keys keys, p.facet_labels labels, p.xmin::text xmin,
+          `select p.id, p.facet_keys keys, p.facet_labels labels, p.facet_combos combos, p.xmin::text xmin,
              (select jsonb_agg(v.options) from product_variants v where v.product_id = p.id) options
            from products p where p.slug = $1`,
           [slug],
@@ -160,7 +171,9 @@ describe('loading it into Postgres', () => {
       const seeded = seedData(2500).products;
       for (const p of [seeded[0]!, seeded[1199]!, seeded[1200]!, seeded[2499]!]) {
         const now = await state(p.slug);
-        expect({ keys: now.keys, labels: now.labels }, p.slug).toEqual(expected(p.variants.map((v) => v.options)));
+        expect({ keys: now.keys, labels: now.labels, combos: now.combos }, p.slug).toEqual(
+          expected(p.variants.map((v) => v.options)),
+        );
       }
       const slug = 'mireille-heritage-viscose-slip-dress-1200';
       const before = await state(slug);
@@ -173,6 +186,7 @@ describe('loading it into Postgres', () => {
       );
       const added = await state(slug);
       expect(added.keys).toEqual([...before.keys, 'colour:teal', 'size:xxxl'].sort());
+      expect(added.combos).toContain('colour:teal\nsize:xxxl');
       expect(added).toMatchObject(expected(added.options));
       // A price change leaves the product row as it was (no rewrite); an options change updates it.
       await c.query(`update product_variants set price_amount = 101 where sku = 'FCT-SEED-1'`);
@@ -180,7 +194,121 @@ describe('loading it into Postgres', () => {
       await c.query(`update product_variants set options = '{"size": "XXXS"}' where sku = 'FCT-SEED-1'`);
       expect((await state(slug)).keys).toEqual([...before.keys, 'size:xxxs'].sort());
       await c.query(`delete from product_variants where sku = 'FCT-SEED-1'`);
-      expect(await state(slug)).toMatchObject({ keys: before.keys, labels: before.labels });
+      expect(await state(slug)).toMatchObject({ keys: before.keys, labels: before.labels, combos: before.combos });
+      // Values as filters normalize them (trimmed, spaces collapsed, lower case), and a comma kept.
+      await c.query(
+        `insert into product_variants (product_id, sku, title, options, price_amount, currency)
+         values ($1, 'FCT-SEED-2', 'x', $2, 100, 'USD')`,
+        [before.id, JSON.stringify({ size: ' Tall,  Wide\u00a0', colour: 'Ink ' })],
+      );
+      const spaced = await state(slug);
+      expect(spaced.keys).toEqual(expect.arrayContaining(['colour:ink', 'size:tall, wide']));
+      expect(spaced.combos).toContain('colour:ink\nsize:tall, wide');
+      expect(spaced).toMatchObject(expected(spaced.options));
+      await c.query(`delete from product_variants where sku = 'FCT-SEED-2'`);
+      expect(await state(slug)).toMatchObject({ keys: before.keys, labels: before.labels, combos: before.combos });
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('normalizes stored values as filters do: facet_norm() (migration 0014) is normalizeFilterValue', async () => {
+    const c = new pg.Client({ connectionString: cluster!.primaryUrl });
+    await c.connect();
+    try {
+      // Every whitespace character JavaScript's \s knows, case mapping beyond ASCII (the database's locale is C).
+      const spaces = [...'\t\n\v\f\r \u00a0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000\ufeff'];
+      const samples = [
+        ...spaces.map((w) => `${w}Big${w}${w}Sky${w}`),
+        'Smith,  Jones & Co',
+        'ÉLAN İstanbul ΣΑΣ Straße ẞ',
+        'ǅemal Ωmega',
+        '',
+        '   ',
+      ];
+      const { rows } = await c.query<{ n: string }>(
+        'select facet_norm(v) n from unnest($1::text[]) with ordinality as t(v, i) order by i',
+        [samples],
+      );
+      expect(rows.map((r) => r.n)).toEqual(samples.map(normalizeFilterValue));
+      // The brand the filters compare with (a generated column).
+      const [row] = (
+        await c.query<{ k: string }>(
+          `insert into products (slug, title, description, brand, category_id, price_amount, currency)
+           values ('facet-norm-brand', 'x', '', ' Smith,  Jones ', (select min(id) from categories), 1, 'USD')
+           returning brand_key k`,
+        )
+      ).rows;
+      expect(row!.k).toBe('smith, jones');
+      await c.query(`delete from products where slug = 'facet-norm-brand'`);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('keeps the facet counts (migration 0015): sums equal to counting the products, after every kind of write', async () => {
+    const c = new pg.Client({ connectionString: cluster!.primaryUrl });
+    await c.connect();
+    const sent: string[] = [];
+    const db = drizzle({ client: c, logger: { logQuery: (q) => sent.push(q) } }) as never;
+    const queries = [
+      {},
+      { category: 'apparel' },
+      { category: 'mens-shirts,footwear' },
+      { brand: 'northfold' },
+      { category: 'apparel', size: 'm' },
+      { price_min: '2500', price_max: '4999' },
+    ].map((input) => ProductListQuery.parse({ ...input, facets: 'all' }));
+    const same = async (when: string) => {
+      for (const query of queries) {
+        const kept = await facetCounts(db, query, query.facets!, undefined);
+        const counted = await facetCounts(db, query, query.facets!, undefined, { kept: false });
+        expect(kept, `${when}: ${JSON.stringify(query)}`).toEqual(counted);
+      }
+    };
+    try {
+      await same('seeded');
+      // Without a filter but the category, the counts read no product row at all.
+      sent.length = 0;
+      const plain = await facetCounts(db, queries[1]!, queries[1]!.facets!, undefined);
+      expect(plain.exhaustive).toBe(true);
+      expect(sent.join('\n')).not.toMatch(/"products"/);
+      expect(sent.join('\n')).toMatch(/"facet_counts"/);
+      // A new product with variants (two statements, as the admin API writes them), then each kind of change.
+      const [made] = (
+        await c.query<{ id: string }>(
+          `insert into products (slug, title, description, brand, category_id, price_amount, currency)
+           values ('facet-counts-new', 'Counted shirt', '', 'Northfold', (select id from categories where slug = 'mens-shirts'), 2600, 'USD')
+           returning id`,
+        )
+      ).rows;
+      await c.query(
+        `insert into product_variants (product_id, sku, title, options, price_amount, currency)
+         values ($1, 'FCT-COUNT-1', 'x', '{"size": "M", "colour": "Navy"}', 2600, 'USD'),
+                ($1, 'FCT-COUNT-2', 'x', '{"size": "XXL", "colour": "Navy"}', 2600, 'USD')`,
+        [made!.id],
+      );
+      await same('a new product');
+      await c.query(`update product_variants set options = '{"size": "S"}' where sku = 'FCT-COUNT-2'`);
+      await same('an option changed');
+      await c.query(
+        `update products set price_amount = 120000, brand = 'Other  Brand', category_id = (select id from categories where slug = 'sneakers')
+         where id = $1`,
+        [made!.id],
+      );
+      await same('price, brand and category changed');
+      await c.query(`update products set status = 'draft' where id = $1`, [made!.id]);
+      await same('unpublished');
+      await c.query(`update products set status = 'published' where id = $1`, [made!.id]);
+      await c.query(`delete from products where id = $1`, [made!.id]);
+      await same('deleted');
+      expect(
+        (
+          await c.query(
+            `select count(*)::int n from facet_counts where kind = 'brand' and value = 'other brand' and n <> 0`,
+          )
+        ).rows[0].n,
+      ).toBe(0);
     } finally {
       await c.end();
     }

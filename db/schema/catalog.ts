@@ -10,6 +10,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -38,6 +39,9 @@ export const products = pgTable(
     title: text('title').notNull(),
     description: text('description').notNull(),
     brand: text('brand').notNull(),
+    // The brand as filters compare it and facets count it (facet_norm, migration 0014: trimmed, whitespace
+    // collapsed, lower case), so that every brand can be selected.
+    brandKey: text('brand_key').notNull().generatedAlwaysAs(sql`facet_norm(brand)`),
     categoryId: integer('category_id')
       .notNull()
       .references(() => categories.id),
@@ -53,9 +57,13 @@ export const products = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     // The variant options facets count and filter on (migration 0013, kept by statement triggers on
     // product_variants): `kind:value` in lower case (`size:m`, `colour:navy`; a `Color` option is `colour`),
-    // distinct and sorted, and beside each the value as the variants spell it (`M`, `Navy`).
+    // distinct and sorted, and beside each the value as the variants spell it (`M`, `Navy`). Values are normalized
+    // as filters normalize them (facet_norm(), migration 0014: trimmed, whitespace collapsed, lower case).
     facetKeys: text('facet_keys').array().notNull().default(sql`'{}'::text[]`),
     facetLabels: text('facet_labels').array().notNull().default(sql`'{}'::text[]`),
+    // Each variant's combinations of two or more of its keys, joined by a newline in key order
+    // (`colour:navy\nsize:m`; migration 0014): options selected together match one variant that has all of them.
+    facetCombos: text('facet_combos').array().notNull().default(sql`'{}'::text[]`),
     search: tsvector('search')
       .notNull()
       .generatedAlwaysAs(
@@ -72,9 +80,11 @@ export const products = pgTable(
     index('products_newest_idx').on(t.createdAt.desc(), t.id.desc()),
     index('products_price_idx').on(t.priceAmount, t.id),
     index('products_category_idx').on(t.categoryId),
-    // Filters (issue 16): a brand in any case, and variant options (overlap with `&&`).
-    index('products_brand_idx').on(sql`lower(${t.brand})`),
+    // Filters (issue 16): a brand as filters normalize it (facet_norm, migration 0014), and variant options
+    // (overlap with `&&`), one kind or several on one variant.
+    index('products_brand_key_idx').on(t.brandKey),
     index('products_facet_keys_idx').using('gin', t.facetKeys),
+    index('products_facet_combos_idx').using('gin', t.facetCombos),
     check('products_price_nonnegative', sql`${t.priceAmount} >= 0`),
   ],
 );
@@ -111,6 +121,27 @@ export const searchWords = pgTable(
     ndoc: integer('ndoc').notNull().default(1),
   },
   (t) => [index('search_words_prefix_idx').on(t.word.op('text_pattern_ops'))],
+);
+
+// The facet counts of each category's published products (issue 16, migration 0015): per kind (`brand`, `price`
+// (its band's number), `size`, `colour`, and `#`, the products themselves) and value, how many products have it.
+// Kept by statement triggers on `products`, which add each written row's new values and take away its old ones, so
+// every write path (merchant API, bulk import, seed, the variants' facet triggers) keeps them in its transaction.
+// Facets whose match set has no `q` and no filter but the category are sums over it (workers/catalog/src/facets.ts):
+// exact and a few thousand rows at most, where counting the products reads up to FACET_SCAN_LIMIT product rows.
+export const categoryFacetCounts = pgTable(
+  'facet_counts',
+  {
+    kind: text('kind').notNull(),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id, { onDelete: 'cascade' }),
+    value: text('value').notNull(),
+    // One spelling of the value (the smallest seen); `#` and `price` have ''.
+    label: text('label').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.categoryId, t.value] })],
 );
 
 // Each product's static search rank (issue 16): in stock first (bit 30), then units sold (the stock copies'

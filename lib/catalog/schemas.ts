@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { type ErrorCode, errorStatus } from '../errors';
 import { NO_NUL, NO_NUL_MESSAGE } from '../validation';
+import { normalizeFilterList } from './filter-values';
 
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 
@@ -23,27 +24,31 @@ export const FACET_KINDS = ['brand', 'category', 'colour', 'price', 'size'] as c
 export type FacetKind = (typeof FACET_KINDS)[number];
 export const OPTION_FACETS = ['colour', 'size'] as const;
 export type OptionFacet = (typeof OPTION_FACETS)[number];
-/** The price bands' lower bounds, in minor units: 0–2,499, 2,500–4,999, …, 100,000 and up. */
+/**
+ * The price bands' lower bounds, in minor units: 0–2,499, 2,500–4,999, …, 100,000 and up. The kept facet counts
+ * band prices with the same bounds (product_facet_values(), migration 0015): a change here needs a migration there
+ * (dev/seed.test.ts compares the kept counts with counting the products).
+ */
 export const PRICE_BANDS = [0, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000] as const;
 /** At most this many values of one filter kind. */
 export const MAX_FILTER_VALUES = 20;
 const INT4_MAX = 2_147_483_647;
 
 /**
- * A filter's values: repeated (`brand=a&brand=b`) or comma-separated (`brand=a,b`), OR'd. Trimmed, spaces collapsed,
- * lower case, deduplicated and sorted, so neither case nor order splits the cache or a cursor.
+ * A filter's values: repeated (`brand=a&brand=b`) or comma-separated (`brand=a,b`; a comma in a value is `\,`), OR'd.
+ * Trimmed, spaces collapsed, lower case, deduplicated and sorted (./filter-values.ts), so neither case nor order
+ * splits the cache or a cursor.
  */
 const valueList = (item: z.ZodType<string>, description: string, example: string) =>
   z
     .preprocess((v) => {
       const raw = Array.isArray(v) ? v : [v];
       if (!raw.every((s) => typeof s === 'string')) return v;
-      const values = raw.flatMap((s) => s.split(',')).map((s) => s.trim().replace(/\s+/g, ' ').toLowerCase());
-      return [...new Set(values)].sort();
+      return normalizeFilterList(raw);
     }, z.array(item).min(1).max(MAX_FILTER_VALUES))
     .optional()
     .openapi({
-      description: `${description} Several values, comma-separated or repeated, match any of them (up to ${MAX_FILTER_VALUES}).`,
+      description: `${description} Several values, comma-separated or repeated, match any of them (up to ${MAX_FILTER_VALUES}); a comma within a value is written \\, (as a facet's \`value\` has it).`,
       example,
       type: 'string',
     });
@@ -194,7 +199,12 @@ export const ProductSummary = z
   .openapi('ProductSummary');
 
 const FacetValue = z.object({
-  value: z.string().openapi({ description: 'What to pass in the filter to select it.', example: 'navy' }),
+  value: z.string().openapi({
+    description:
+      'What to pass in the filter to select it: normalized (lower case, single spaces), a comma written `\\,` ' +
+      'and a backslash `\\\\`, so that it can join other values in one comma list.',
+    example: 'navy',
+  }),
   label: z.string().openapi({ description: 'For people: as the products spell it.', example: 'Navy' }),
   count: z.number().int().openapi({ description: 'Matching products with it.', example: 42 }),
 });

@@ -1519,13 +1519,13 @@ export interface paths {
                 query?: {
                     /** @description Full-text search (English stemming, ranked). */
                     q?: string;
-                    /** @description Category slug; includes its subcategories. Several values, comma-separated or repeated, match any of them (up to 20). */
+                    /** @description Category slug; includes its subcategories. Several values, comma-separated or repeated, match any of them (up to 20); a comma within a value is written \, (as a facet's `value` has it). */
                     category?: string;
-                    /** @description Brand, any case. Several values, comma-separated or repeated, match any of them (up to 20). */
+                    /** @description Brand, any case. Several values, comma-separated or repeated, match any of them (up to 20); a comma within a value is written \, (as a facet's `value` has it). */
                     brand?: string;
-                    /** @description A variant option: products with a variant of this size (any case). Several values, comma-separated or repeated, match any of them (up to 20). */
+                    /** @description A variant option: products with a variant of this size (any case). Several values, comma-separated or repeated, match any of them (up to 20); a comma within a value is written \, (as a facet's `value` has it). */
                     size?: string;
-                    /** @description A variant option: products with a variant of this colour (any case; a `color` option counts). Several values, comma-separated or repeated, match any of them (up to 20). */
+                    /** @description A variant option: products with a variant of this colour (any case; a `color` option counts). Several values, comma-separated or repeated, match any of them (up to 20); a comma within a value is written \, (as a facet's `value` has it). */
                     colour?: string;
                     /** @description Lowest price, in minor units, inclusive (a product’s price is its lowest variant’s). */
                     price_min?: number;
@@ -7767,7 +7767,7 @@ export interface components {
         Facets: {
             brand?: {
                 /**
-                 * @description What to pass in the filter to select it.
+                 * @description What to pass in the filter to select it: normalized (lower case, single spaces), a comma written `\,` and a backslash `\\`, so that it can join other values in one comma list.
                  * @example navy
                  */
                 value: string;
@@ -7785,7 +7785,7 @@ export interface components {
             /** @description By each product’s own category (a filter on a parent includes its subcategories). */
             category?: {
                 /**
-                 * @description What to pass in the filter to select it.
+                 * @description What to pass in the filter to select it: normalized (lower case, single spaces), a comma written `\,` and a backslash `\\`, so that it can join other values in one comma list.
                  * @example navy
                  */
                 value: string;
@@ -7816,7 +7816,7 @@ export interface components {
             }[];
             size?: {
                 /**
-                 * @description What to pass in the filter to select it.
+                 * @description What to pass in the filter to select it: normalized (lower case, single spaces), a comma written `\,` and a backslash `\\`, so that it can join other values in one comma list.
                  * @example navy
                  */
                 value: string;
@@ -7833,7 +7833,7 @@ export interface components {
             }[];
             colour?: {
                 /**
-                 * @description What to pass in the filter to select it.
+                 * @description What to pass in the filter to select it: normalized (lower case, single spaces), a comma written `\,` and a backslash `\\`, so that it can join other values in one comma list.
                  * @example navy
                  */
                 value: string;

@@ -55,8 +55,10 @@ describe('audit entries of merchant writes', () => {
       address: ip,
     });
     expect(Date.now() - Date.parse(entry!.at)).toBeLessThan(60_000);
-    // The variants travel with the product's state.
+    // The variants travel with the product's state; the columns derived from others do not.
     expect((entry!.after as { variants: unknown[] }).variants).toHaveLength(1);
+    for (const derived of ['search', 'brand_key', 'facet_keys', 'facet_labels', 'facet_combos'])
+      expect(entry!.after, derived).not.toHaveProperty(derived);
   });
 
   it('records stock changes made by the InventoryDO, and a refused one as failed with nothing changed', async () => {

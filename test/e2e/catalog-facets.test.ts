@@ -27,13 +27,14 @@ async function make(
   price: number,
   variants: Record<string, string>[],
   status = 'published',
+  titleWord = word,
 ): Promise<Made> {
-  const slug = `${word}-${name}`;
+  const slug = `${titleWord}-${name}`;
   const [row] = await primary<{ id: string }>(
     `insert into products (slug, title, description, brand, category_id, status, price_amount, currency, images)
      values ($1, $2, 'A facet test product.', $3, (select id from categories where slug = $4), $5, $6, 'USD', '[]')
      returning id`,
-    [slug, `${word} ${name}`, brand, category, status, price],
+    [slug, `${titleWord} ${name}`, brand, category, status, price],
   );
   // One statement for all of a product's variants, as the admin API writes them (the facets' trigger runs once).
   const rows = variants.length ? variants : [{}];
@@ -120,6 +121,74 @@ describe('facets', () => {
     expect(f.size).toEqual([{ value: 'm', label: 'm', count: 0 }]);
     const home = await list({ q: word, category: 'home', facets: 'category' });
     expect(counts(home.facets!.category)).toEqual({ home: 6, kitchen: 3, lighting: 3 });
+  });
+});
+
+describe('values and variants', () => {
+  it('select every brand its facet lists: one with a comma, one spelt with two spaces', async () => {
+    const w = uniqueWord('facetb');
+    const comma = await make('comma', `Quill,  Ink & Co ${w}`, 'kitchen', 1000, [], 'published', w);
+    const spaced = await make('spaced', `Double  Space ${w}`, 'kitchen', 2000, [], 'published', w);
+    const plain = await make('plain', `Quill ${w}`, 'kitchen', 3000, [], 'published', w);
+    const f = (await list({ q: w, facets: 'brand' })).facets as Facets;
+    const value = (label: string) => f.brand!.find((b) => b.label === label)!.value;
+    // The value a filter takes: normalized, its comma escaped (`\,`), so that it joins a comma list.
+    expect(value(comma.brand)).toBe(`quill\\, ink & co ${w}`);
+    expect(value(spaced.brand)).toBe(`double space ${w}`);
+    expect(slugs((await list({ q: w, brand: value(comma.brand) })).items)).toEqual([comma.slug]);
+    expect(slugs((await list({ q: w, brand: value(spaced.brand) })).items)).toEqual([spaced.slug]);
+    expect(slugs((await list({ q: w, brand: `${value(comma.brand)},${value(plain.brand)}` })).items)).toEqual(
+      slugs([comma, plain]),
+    );
+    // As spelt, in another case and with its spaces, it is the same filter (and a selected value keeps its count).
+    const chosen = await list({ q: w, brand: `DOUBLE   Space ${w}`, facets: 'brand' });
+    expect(slugs(chosen.items)).toEqual([spaced.slug]);
+    expect(counts(chosen.facets!.brand)[value(spaced.brand)]).toBe(1);
+  });
+
+  it('match options selected together on one variant, count them likewise, and page stably', async () => {
+    const w = uniqueWord('facetv');
+    // Blue in M and red in S: not an M in red. The others have an M in red.
+    const split = await make(
+      'split',
+      `Split ${w}`,
+      'kitchen',
+      1000,
+      [
+        { size: 'M', colour: 'Blue' },
+        { size: 'S', colour: 'Red' },
+      ],
+      'published',
+      w,
+    );
+    const both = await Promise.all(
+      [1, 2, 3].map((i) =>
+        make(`both${i}`, `Both ${w}`, 'kitchen', 1000 + i, [{ Size: 'm', Color: 'RED' }], 'published', w),
+      ),
+    );
+    const page = await list({ q: w, size: 'm', colour: 'red', facets: 'size,colour' });
+    expect(slugs(page.items)).toEqual(slugs(both));
+    // Colours over size=m: the colours of size-m variants. Sizes over colour=red: the sizes of red variants.
+    expect(counts(page.facets!.colour)).toEqual({ blue: 1, red: 3 });
+    expect(counts(page.facets!.size)).toEqual({ m: 3, s: 1 });
+    // Two values of a kind: any of them on the same variant as the other kind's.
+    expect(slugs((await list({ q: w, size: 's,m', colour: 'red' })).items)).toEqual(slugs([split, ...both]));
+    expect(slugs((await list({ q: w, size: 'm', colour: 'blue,red' })).items)).toEqual(slugs([split, ...both]));
+    // Keyset pages under every sort give the whole list once, in order.
+    for (const sort of ['relevance', 'newest', 'price_asc', 'price_desc'] as const) {
+      const query = { q: w, size: 'm', colour: 'red', sort };
+      const whole = (await list({ ...query, limit: 10 })).items.map((i) => i.slug);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 5; i++) {
+        const next = await list({ ...query, limit: 2, ...(cursor ? { cursor } : {}) });
+        seen.push(...next.items.map((x) => x.slug));
+        if (!next.nextCursor) break;
+        cursor = next.nextCursor;
+      }
+      expect(seen, sort).toEqual(whole);
+      expect(whole.sort(), sort).toEqual(slugs(both));
+    }
   });
 });
 

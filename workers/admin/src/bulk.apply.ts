@@ -11,7 +11,7 @@ import { auditedWrites } from './audit';
 import type { Plan } from './bulk.plan';
 import { guard, guardFailure } from './guards';
 import type { ProductRef } from './notify.events';
-import { type CatalogWriteEnv, conflictOf, publishCatalogWrite, skusTaken } from './products';
+import { type CatalogWriteEnv, conflictOf, productOwnJson, publishCatalogWrite, skusTaken } from './products';
 
 /** Rows per statement: one jsonb parameter each, a few hundred KB. */
 const CHUNK = 1000;
@@ -45,7 +45,7 @@ const inList = (json: string) => sql`(select jsonb_array_elements_text(${json}::
  */
 const importState = (handles: string) => sql`(select jsonb_build_object('products', pc.n, 'variants', vc.n,
     'md5', md5(pc.d || vc.d))
-  from (select count(*) as n, coalesce(string_agg(md5((to_jsonb(p) - 'search' - 'facet_keys' - 'facet_labels' - 'updated_at')::text), ''
+  from (select count(*) as n, coalesce(string_agg(md5((${productOwnJson} - 'updated_at')::text), ''
       order by p.slug), '') as d
     from products p where p.slug in ${inList(handles)}) pc,
   (select count(*) as n, coalesce(string_agg(md5(((to_jsonb(v) - 'id') || jsonb_build_object('initial',

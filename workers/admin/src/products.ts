@@ -21,11 +21,15 @@ export type CatalogWriteEnv = DbEnv & WarmEnv & { CATALOG_META: KVNamespace };
 export type ProductWriteEnv = CatalogWriteEnv & ImagesEnv;
 
 /**
- * The product `where` selects, with its variants, as the audit log keeps it (before and after a write); without the
- * columns derived from others (the search vector, the facet keys of its variants' options).
+ * A product row `p` as JSON without the columns derived from others: the search vector, the normalized brand and the
+ * facet keys and combinations of its variants' options (migrations 0013, 0014), which the audit log and an import's
+ * digest leave out.
  */
+export const productOwnJson = sql`(to_jsonb(p) - array['search', 'brand_key', 'facet_keys', 'facet_labels', 'facet_combos'])`;
+
+/** The product `where` selects, with its variants, as the audit log keeps it (before and after a write). */
 export const productState = (where: SQL) =>
-  sql`(select (to_jsonb(p) - 'search' - 'facet_keys' - 'facet_labels') || jsonb_build_object('variants', coalesce((select jsonb_agg(
+  sql`(select ${productOwnJson} || jsonb_build_object('variants', coalesce((select jsonb_agg(
       to_jsonb(v) - 'product_id' order by v.position, v.sku) from ${productVariants} v where v.product_id = p.id),
       '[]'::jsonb)) from ${products} p where ${where})`;
 

@@ -7,7 +7,8 @@
 
 import type { z } from '@hono/zod-openapi';
 import { type SQL, sql } from 'drizzle-orm';
-import { categories, products } from '../../../db/schema';
+import { categories, categoryFacetCounts, products } from '../../../db/schema';
+import { decodeFilterValue, encodeFilterValue } from '../../../lib/catalog/filter-values';
 import {
   type FacetKind,
   type Facets,
@@ -16,7 +17,7 @@ import {
   PRICE_BANDS,
   type ProductListQuery,
 } from '../../../lib/catalog/schemas';
-import { aliasColumns, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
+import { aliasColumns, combos, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
 
 /**
@@ -45,32 +46,53 @@ export function priceBand(i: number) {
   return { band: max === null ? `${min}-` : `${min}-${max}`, min, max };
 }
 
+/**
+ * For a key of `kind` (`size:m`), the text before and after it in each combination (facet_combos) it makes with one
+ * selected value of each of `others`: [`colour:navy\n`, ``] for size with colour=navy.
+ */
+export function aroundKey(query: ProductListQuery, kind: OptionFacet, others: readonly OptionFacet[]) {
+  const marker = '\u0000'; // never in a value: filters refuse NUL
+  return combos({ ...query, [kind]: [marker] }, [kind, ...others]).map((c) => {
+    const at = c.indexOf(marker);
+    return [c.slice(0, at - kind.length - 1), c.slice(at + 1)] as const;
+  });
+}
+
 /** The counts of `kinds` for the matches of `q` (the query the page's items came from) and the filters. */
 export async function facetCounts(
   db: Reader,
   query: ProductListQuery,
-  kinds: readonly FacetKind[],
+  asked: readonly FacetKind[],
   q: string | undefined,
+  { kept = true }: { kept?: boolean } = {},
 ): Promise<{ facets: FacetAnswer; exhaustive: boolean }> {
   const selected = new Set<FilterKind>(selectedKinds(query));
   // The set each kind counts over: all filters but its own, if it has one selected.
   const setOf = (kind: FacetKind) => (selected.has(kind as FilterKind) ? kind : 'all');
+  // A set with no `q` and no filter but the category is summed from the kept counts (facet_counts), exactly; the
+  // others are counted over their matching products, at most FACET_SCAN_LIMIT of them. `kept: false` counts every
+  // set over its products (the tests compare the two).
+  const isKept = (set: string) => kept && !q && [...selected].every((k) => k === set || k === 'category');
+  const keptKinds = asked.filter((k) => isKept(setOf(k)));
+  const kinds = asked.filter((k) => !isKept(setOf(k)));
   const sets = [...new Set(kinds.map(setOf))];
   const name = (set: string) => sql.raw(`m_${set}`);
+  // The selected option kinds a set's option counts must share a variant with: all of them but the set's own.
+  const othersOf = (set: string) => OPTION_FACETS.filter((o) => query[o] && o !== set);
   const tsq = q ? sql`p.search @@ websearch_to_tsquery('english', ${q})` : undefined;
   const ctes = sets.map((set) => {
     const where: SQL[] = [sql`p.status = 'published'`];
     if (tsq) where.push(tsq);
     where.push(...filterConditions(query, aliasColumns, set === 'all' ? undefined : (set as FilterKind)));
-    return sql`${name(set)} as materialized (select p.brand, p.category_id, p.price_amount, p.facet_keys,
-        p.facet_labels from ${products} p join ${categories} on ${categories.id} = p.category_id
+    const combos = othersOf(set).length > 0 ? sql`, p.facet_combos` : sql``;
+    return sql`${name(set)} as materialized (select p.brand, p.brand_key, p.category_id, p.price_amount, p.facet_keys,
+        p.facet_labels${combos} from ${products} p join ${categories} on ${categories.id} = p.category_id
       where ${sql.join(where, sql` and `)} limit ${FACET_SCAN_LIMIT + 1})`;
   });
   const optionKinds = kinds.filter((k): k is OptionFacet => (OPTION_FACETS as readonly string[]).includes(k));
   const groups = kinds.flatMap((kind) => {
     const m = name(setOf(kind));
-    if (kind === 'brand')
-      return [sql`select 'brand', lower(brand), min(brand), null, count(*)::int from ${m} group by 2`];
+    if (kind === 'brand') return [sql`select 'brand', brand_key, min(brand), null, count(*)::int from ${m} group by 2`];
     if (kind === 'category') {
       // By each product's own category; and each selected category by its whole subtree (a parent has no
       // products of its own), so that a selected value always shows its count.
@@ -98,13 +120,28 @@ export async function facetCounts(
     const m = name(set);
     // The set-returning functions in the select list run in lockstep (a key beside its label) and stream, where
     // unnest(a, b) in FROM fills a tuplestore per row: about twice as fast here.
+    // With other option kinds selected, a value counts for a product only when one of its variants has it together
+    // with a selected value of each of them (size=m&colour=navy: the colours of its size-m variants).
+    const others = othersOf(set);
+    const combos = others.length > 0 ? sql`, facet_combos` : sql``;
+    const onOneVariant = optionKinds
+      .filter((k) => setOf(k) === set && others.length > 0)
+      .map((k) => {
+        const around = aroundKey(query, k, others).map(([pre, post]) => sql`${pre}::text || o.key || ${post}::text`);
+        return sql`(not starts_with(o.key, ${`${k}:`}) or o.facet_combos && array[${sql.join(around, sql`, `)}])`;
+      });
+    const where = onOneVariant.length > 0 ? sql` where ${sql.join(onOneVariant, sql` and `)}` : sql``;
     groups.push(sql`select ${`options:${set}`}::text, o.key, min(o.label collate "C"), null, count(*)::int
-      from (select unnest(facet_keys) as key, unnest(facet_labels) as label from ${m}) as o group by 2`);
+      from (select unnest(facet_keys) as key, unnest(facet_labels) as label${combos} from ${m}) as o${where}
+      group by 2`);
   }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
+  groups.push(...keptGroups(query, keptKinds));
   const result = await db.execute<Row>(
-    sql`with ${sql.join(ctes, sql`, `)}
-      select * from (${sql.join([...groups, ...sizes], sql` union all `)}) as f(kind, value, label, path, n)`,
+    sql`${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}select * from (${sql.join(
+      [...groups, ...sizes],
+      sql` union all `,
+    )}) as f(kind, value, label, path, n)`,
   );
   // Each option kind's rows from its set's pass, as rows of that kind.
   const rows = result.rows.flatMap((r): Row[] => {
@@ -113,7 +150,41 @@ export async function facetCounts(
     const kind = optionKinds.find((k) => setOf(k) === set && r.value?.startsWith(`${k}:`));
     return kind ? [{ ...r, kind, value: r.value!.slice(kind.length + 1) }] : [];
   });
-  return shapeFacets(query, kinds, rows);
+  return shapeFacets(query, asked, rows);
+}
+
+/**
+ * The counts of `kinds` whose sets have no `q` and no filter but the category, summed from facet_counts (migration
+ * 0015: per category, kind and value, kept by the products' write path): the category's subtree when one is
+ * selected (but for the category kind itself, which counts every category), the whole catalog otherwise. A value
+ * whose products are all gone stays at 0 and is left out, as the products' count leaves it out.
+ */
+function keptGroups(query: ProductListQuery, kinds: readonly FacetKind[]): SQL[] {
+  if (kinds.length === 0) return [];
+  const groups: SQL[] = [];
+  // brand, price (its band's number) and the options: their own rows, in the selected categories' subtrees (their
+  // sets are their own or `all`, so they keep the category filter).
+  const valued = kinds.filter((k) => k !== 'category');
+  const subtree = query.category
+    ? sql` and fc.category_id in (select c.id from ${categories} c join ${categories} sel
+        on sel.slug = any(${textArray(query.category)}) and (c.path = sel.path or c.path like sel.path || '/%'))`
+    : sql``;
+  if (valued.length > 0)
+    groups.push(sql`select fc.kind, fc.value, min(fc.label collate "C"), null, sum(fc.n)::int
+      from ${categoryFacetCounts} fc where fc.kind = any(${textArray(valued)})${subtree}
+      group by fc.kind, fc.value having sum(fc.n) > 0`);
+  if (kinds.includes('category')) {
+    groups.push(sql`select 'category', c.slug, min(c.name), min(c.path), sum(fc.n)::int
+      from ${categoryFacetCounts} fc join ${categories} c on c.id = fc.category_id
+      where fc.kind = '#' group by c.slug having sum(fc.n) > 0`);
+    if (query.category)
+      groups.push(sql`select 'category', sel.slug, min(sel.name), min(sel.path), sum(fc.n)::int
+        from ${categoryFacetCounts} fc join ${categories} c on c.id = fc.category_id
+          join ${categories} sel on sel.slug = any(${textArray(query.category)})
+            and (c.path = sel.path or c.path like sel.path || '/%')
+        where fc.kind = '#' group by sel.slug`);
+  }
+  return groups;
 }
 
 /** The rows of the statement as the answer: each kind's values, most products first, selected values kept. */
@@ -134,10 +205,11 @@ export function shapeFacets(
         .sort((a, b) => a.min - b.min);
       continue;
     }
-    // A selected category that is also a product's own comes twice, with the same count.
+    // A selected category that is also a product's own comes twice, with the same count. Each value as a filter
+    // takes it (and as the query holds it): a comma in a brand or an option value escaped, so it joins a comma list.
     const unique = [...new Map(mine.map((r) => [r.value!, r])).values()];
     const values = unique.map((r) => ({
-      value: r.value!,
+      value: encodeFilterValue(r.value!),
       label: r.label ?? r.value!,
       count: Number(r.n),
       ...(kind === 'category' ? { path: r.path ?? '' } : {}),
@@ -147,7 +219,7 @@ export function shapeFacets(
     const listed = values.filter((v, i) => i < FACET_TOP[kind] || chosen.has(v.value));
     for (const v of chosen)
       if (!listed.some((l) => l.value === v))
-        listed.push({ value: v, label: v, count: 0, ...(kind === 'category' ? { path: '' } : {}) });
+        listed.push({ value: v, label: decodeFilterValue(v), count: 0, ...(kind === 'category' ? { path: '' } : {}) });
     if (kind === 'category') facets.category = listed as NonNullable<FacetAnswer['category']>;
     else facets[kind] = listed;
   }

@@ -5,8 +5,8 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { ProductListQuery } from '../../../lib/catalog/schemas';
 import { decodeCursor, encodeCursor } from './cursor';
-import { FACET_SCAN_LIMIT, FACET_TOP, priceBand, shapeFacets } from './facets';
-import { filterConditions, filterFingerprint, productListPath, selectedKinds } from './filters';
+import { aroundKey, FACET_SCAN_LIMIT, FACET_TOP, priceBand, shapeFacets } from './facets';
+import { combos, filterConditions, filterFingerprint, productListPath, selectedKinds } from './filters';
 
 const parse = (input: Record<string, unknown>) => ProductListQuery.parse(input);
 const keyOf = (search: string) => {
@@ -119,14 +119,26 @@ describe('a cursor', () => {
     expect(filterFingerprint(parse({ q: 'linen', category: 'apparel' }))).toBe('["linen","apparel"]');
     expect(filterFingerprint(parse({}))).toBe('["",""]');
   });
+
+  it('read `\\,` as a comma within a value, and keep such a value one value in the cache key', () => {
+    const parsed = parse({ brand: 'Smith\\, Jones  &  Co,northfold' });
+    expect(parsed.brand).toEqual(['northfold', 'smith\\, jones & co']);
+    // The catalog validates again what the gateway parsed: the same values.
+    expect(parse(parsed)).toEqual(parsed);
+    expect(keyOf('brand=smith%5C%2C%20jones')).toBe(keyOf('brand=Smith%5C%2C++Jones'));
+    expect(keyOf('brand=smith%5C%2C%20jones')).not.toBe(keyOf('brand=smith%2C%20jones'));
+    expect(keyOf('brand=a%5C%5C%2Cb')).not.toBe(keyOf('brand=a%5C%2Cb'));
+    expect(parse({ brand: 'a\\\\,b' }).brand).toEqual(['a\\\\', 'b']);
+  });
 });
 
 describe('filter conditions', () => {
   const dialect = new PgDialect();
   const cols = {
-    brand: sql.raw('p.brand'),
+    brandKey: sql.raw('p.brand_key'),
     priceAmount: sql.raw('p.price_amount'),
     facetKeys: sql.raw('p.facet_keys'),
+    facetCombos: sql.raw('p.facet_combos'),
     categoryPath: sql.raw('c.path'),
   };
   const render = (input: Record<string, unknown>, except?: Parameters<typeof filterConditions>[2]) =>
@@ -136,13 +148,33 @@ describe('filter conditions', () => {
     const query = { brand: 'a,b', size: 'm', colour: 'navy,black', price_min: '100', price_max: '200', category: 'x' };
     expect(selectedKinds(parse(query)).sort()).toEqual(['brand', 'category', 'colour', 'price', 'size']);
     const all = render(query);
-    expect(all).toHaveLength(6); // brand, category, min, max, size, colour
+    expect(all).toHaveLength(5); // brand, category, min, max, size and colour on one variant
     expect(all.flatMap((c) => c.params)).toEqual(
-      expect.arrayContaining(['a', 'b', 'x', 100, 200, 'size:m', 'colour:black', 'colour:navy']),
+      expect.arrayContaining(['a', 'b', 'x', 100, 200, 'colour:black\nsize:m', 'colour:navy\nsize:m']),
     );
-    expect(render(query, 'price')).toHaveLength(4);
+    expect(render(query, 'price')).toHaveLength(3);
     expect(render(query, 'colour').flatMap((c) => c.params)).not.toContain('colour:navy');
+    expect(render(query, 'colour').flatMap((c) => c.params)).toContain('size:m');
     expect(render({})).toEqual([]);
+    // A value's escaped comma is a comma in the condition.
+    expect(render({ brand: 'smith\\, jones' })[0]!.params).toEqual(['smith, jones']);
+    expect(render({ size: 'tall\\, wide' })[0]!.params).toEqual(['size:tall, wide']);
+  });
+
+  it('ask for options selected together on one variant: its combination of them, in key order', () => {
+    const query = parse({ size: 'm,l', colour: 'red' });
+    const [only] = render({ size: 'm,l', colour: 'red' });
+    expect(only!.sql).toContain('p.facet_combos &&');
+    expect(only!.params).toEqual(['colour:red\nsize:l', 'colour:red\nsize:m']);
+    expect(combos(query, ['size', 'colour'])).toEqual(combos(query, ['colour', 'size']));
+    // One kind alone is any variant's value: the product's keys.
+    expect(render({ size: 'm,l' })[0]!.sql).toContain('p.facet_keys &&');
+    // What surrounds a size key in its combinations with the selected colours, and a colour key with the sizes.
+    expect(aroundKey(query, 'size', ['colour'])).toEqual([['colour:red\n', '']]);
+    expect(aroundKey(query, 'colour', ['size'])).toEqual([
+      ['', '\nsize:l'],
+      ['', '\nsize:m'],
+    ]);
   });
 });
 
@@ -176,6 +208,15 @@ describe('facets as answered', () => {
       { band: '5000-9999', min: 5000, max: 9999, count: 3 },
     ]);
     expect(facets).not.toHaveProperty('colour');
+  });
+
+  it('answers each value as a filter takes it: a comma in it escaped, the label as spelt', () => {
+    const withComma = [{ kind: 'brand', value: 'smith, jones & co', label: 'Smith,  Jones & Co', path: null, n: 2 }];
+    const chosen = parse({ brand: 'smith\\, jones & co,other', facets: 'brand' });
+    expect(shapeFacets(chosen, ['brand'], withComma).facets.brand).toEqual([
+      { value: 'smith\\, jones & co', label: 'Smith,  Jones & Co', count: 2 },
+      { value: 'other', label: 'other', count: 0 },
+    ]);
   });
 
   it('says when a match set was over the scan limit', () => {

@@ -199,9 +199,10 @@ async function searchPage(db: Reader, query: ProductListQuery, q: string | undef
 
 /** The filters' columns in the list query (the tables by name; the relevance query's are `aliasColumns`). */
 const tableColumns: FilterColumns = {
-  brand: sql`${products.brand}`,
+  brandKey: sql`${products.brandKey}`,
   priceAmount: sql`${products.priceAmount}`,
   facetKeys: sql`${products.facetKeys}`,
+  facetCombos: sql`${products.facetCombos}`,
   categoryPath: sql`${categories.path}`,
 };
 

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Pieces the browse pages share: product cards in a grid (images sized, lazy below the fold), prices, the search
 // highlight, keyset paging links, and the words of a failed catalog read.
+import { encodeFilterValue, normalizeFilterList, splitFilterValues } from '../../../../lib/catalog/filter-values';
 import type { Schemas } from '../../../../lib/client';
 import { money } from '../web/format';
 import { productPath } from './paths';
@@ -144,11 +145,13 @@ type FilterParam = (typeof FILTER_PARAMS)[number];
 const LIST_KINDS = ['category', 'brand', 'size', 'colour'] as const;
 const KIND_NAMES = { category: 'Category', brand: 'Brand', price: 'Price', size: 'Size', colour: 'Colour' } as const;
 
-/** A comma list as the API normalizes it (trimmed, lower case, deduplicated, sorted), so a page has one cache key. */
+/**
+ * A comma list as the API normalizes it (trimmed, lower case, deduplicated, sorted; `\,` a comma within a value),
+ * so a page has one cache key.
+ */
 export function normalizedList(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const values = value.split(',').map((v) => v.trim().replace(/\s+/g, ' ').toLowerCase());
-  return [...new Set(values)].sort().join(',');
+  return normalizeFilterList([value]).join(',');
 }
 
 /**
@@ -176,7 +179,11 @@ export function FacetLinks(props: {
     const s = q.toString();
     return s ? `${props.base}?${s}` : props.base;
   };
-  const listOf = (kind: string) => (params[kind as keyof typeof params] ?? '').split(',').filter(Boolean);
+  // A kind's selected values as a facet's `value` spells them (a comma in one escaped), joined as the API reads them.
+  const listOf = (kind: string) =>
+    splitFilterValues(params[kind as keyof typeof params] ?? '')
+      .filter(Boolean)
+      .map(encodeFilterValue);
   const toggle = (kind: string, value: string) => {
     const now = listOf(kind);
     const next = now.includes(value) ? now.filter((v) => v !== value) : [...now, value].sort();
