@@ -63,7 +63,8 @@ describe('OrdersDO copies and notices of a new order', () => {
       expect(paid.map((t) => t.kind)).toEqual(['notify', 'publish']);
       for (const t of paid) expect(t.due_at).toBeLessThanOrEqual(Date.now());
       // The one copy keeps the trace of the change that asked for it first: the checkout's.
-      expect(paid.find((t) => t.kind === 'publish')!.payload.trace?.traceparent).toBe(checkoutTrace.traceparent);
+      // (a span of the checkout's trace: same trace id)
+      expect(paid.find((t) => t.kind === 'publish')!.payload.trace?.traceparent.split('-')[1]).toBe('1'.repeat(32));
     });
   });
 });
