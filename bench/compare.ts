@@ -50,7 +50,13 @@ async function start(name: string, dir: string, portBase: number): Promise<Tree>
       cwd: dir,
       detached: true,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, PATH: `${node22}:${process.env.PATH}` },
+      // Local observability off on both sides: a tree from before it was turned off (dev/stack/wrangler.ts) would
+      // otherwise run with wrangler's trace collector, about twice the cost per request.
+      env: {
+        ...process.env,
+        PATH: `${node22}:${process.env.PATH}`,
+        X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
+      },
     },
   );
   const url = await new Promise<string>((resolve, reject) => {

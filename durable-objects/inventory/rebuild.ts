@@ -15,7 +15,7 @@
 // The holds are rebuilt with the figures (a sale, release or refund of an order finds its hold), so the object's
 // later answers stay consistent with its levels. What Postgres does not have is lost: a hold's shopper keys (the
 // per-address and per-card caps count only holds made after the rebuild), holds of orders not yet copied (an order
-// reaches Postgres within about a second of its checkout), released holds (nothing needs them).
+// reaches Postgres about a second after its payment, or ORDER_PUBLISH_DELAY_MS plus that while it waits for it), released holds (nothing needs them).
 // The version and the ledger's seq continue after the larger of the object's and Postgres' (a copy never loses
 // to an older one: `inventory_levels` keeps the newest version, `inventory_events` ignores a seq it has).
 

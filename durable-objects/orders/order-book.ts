@@ -77,11 +77,12 @@ export class OrderBook {
       JSON.stringify(o),
       o.id,
     );
-    // The copy carries the span of the change that made this version, even when the alarm sends it later. A version
-    // waiting for its payment waits publishDelayMs: the payment's version, due at once, then takes its place in the
-    // same task (one per order and kind; the earlier due time wins), so a paid order is copied and notified once.
+    // A version waiting for its payment waits publishDelayMs: the payment's version, due at once, then takes its
+    // place in the same task (one per order and kind; the earlier due time wins), so a paid order is copied and
+    // notified once. The copy carries the span of the change that first asked for it (the checkout's, when the
+    // payment followed within the delay), even when the alarm sends it later.
     const due = Date.now() + (o.status === 'pending_payment' ? this.publishDelayMs : 0);
-    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), due);
+    if (isAccepted(o.status)) this.tasks.add(o.id, 'publish', traceField(), due, { keepPayload: true });
     if (this.notices?.pending(o).length) this.tasks.add(o.id, 'notify', {}, due);
   }
 

@@ -87,20 +87,23 @@ export class TaskOutbox {
   }
 
   /**
-   * A task for later (or now); one per order and kind, so repeated requests coalesce. Asked for again, it is new
+   * A task for later (or now); one per order and kind, so repeated requests coalesce (`keepPayload`: the waiting
+   * task keeps its payload, e.g. the trace of the change that first asked for it). Asked for again, it is new
    * work (e.g. a newer version to copy): its attempts start again from zero, but it keeps its creation time (the
    * order's changes have waited since then: the age of the backlog, not of the newest message).
    */
-  add(orderId: string, kind: TaskKind, payload: unknown, dueAt: number) {
+  add(orderId: string, kind: TaskKind, payload: unknown, dueAt: number, opts: { keepPayload?: boolean } = {}) {
     this.sql.exec(
       `insert into task (order_id, kind, payload, due_at, created_at) values (?, ?, ?, ?, ?)
        on conflict (order_id, kind) do update
-         set payload = excluded.payload, due_at = min(task.due_at, excluded.due_at), attempts = 0, last_error = null`,
+         set payload = case when ? then task.payload else excluded.payload end,
+           due_at = min(task.due_at, excluded.due_at), attempts = 0, last_error = null`,
       orderId,
       kind,
       JSON.stringify(payload),
       dueAt,
       Date.now(),
+      opts.keepPayload ? 1 : 0,
     );
     void this.arm();
   }

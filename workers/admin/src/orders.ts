@@ -1,7 +1,8 @@
 // The merchant's reads of orders and customers, from the Postgres copy on the read replica of the request's region
 // (another replica, then the primary, when it lags or cannot be reached): the order list and its search (status, dates, email, SKU, total), customers and their
 // orders. Pages are keyset cursors over (created_at, id), newest first, bound to the filters they were made for. An
-// order reaches the copy within about a second of each change (the `orders` Queue), plus the replica's lag.
+// order reaches the copy about a second after each change (the `orders` Queue; an accepted order still unpaid waits
+// ORDER_PUBLISH_DELAY_MS more, for its payment to join the copy), plus the replica's lag.
 import type { AdminOrderQuery, CustomerQuery } from '../../../lib/checkout/admin-schemas';
 import { type DbEnv, routed, sqlClient } from '../../../lib/db/client';
 import { mapDbError } from '../../../lib/db/errors';

@@ -1,7 +1,8 @@
 // The checkout worker: checkouts and orders (one OrdersDO per shopper), stock (one InventoryDO per SKU), the
 // `orders` Queue consumer and its dead letters, and Stripe's webhook events. Reached over typed RPC only:
 // CheckoutWorker (default entrypoint) by the gateway, CheckoutOps by the admin worker. A checkout itself goes from
-// the gateway straight to the shopper's OrdersDO (hosted here; the gateway binds ORDERS by script_name).
+// the gateway straight to the shopper's OrdersDO (hosted here; the gateway binds ORDERS by script_name); the older
+// `checkout` method stays for one release, for rolling deploys.
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
@@ -13,8 +14,10 @@ import { type RebuildAnswer, rebuildStock } from '../../../durable-objects/inven
 import { OrdersDO } from '../../../durable-objects/orders/orders.do';
 import { RebuildStockBody } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
+import { checkoutCall } from '../../../lib/checkout/call';
 import {
   AdjustStockBody,
+  CheckoutBody,
   InventoryEventsQuery,
   InventorySku,
   OrderIdParam,
@@ -23,19 +26,19 @@ import {
   SetStockBody,
 } from '../../../lib/checkout/schemas';
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
-import type { OrderPage } from '../../../lib/contracts/checkout';
+import type { CheckoutResult, OrderPage } from '../../../lib/contracts/checkout';
 import type { OutboxFigures } from '../../../lib/contracts/figures';
 import type { StockChange } from '../../../lib/contracts/inventory';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import type { DeadLetterList, OrdersQueueMessage } from '../../../lib/contracts/queue';
 import type { DbEnv } from '../../../lib/db/client';
-import { AppError } from '../../../lib/errors';
+import { AppError, validationError } from '../../../lib/errors';
 import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
 import { recordCalls } from '../../../lib/metrics/events';
 import { paymentEventOf, refundEventOf } from '../../../lib/payments/events';
 import { Stripe, type StripeEnv, verifyWebhook } from '../../../lib/payments/stripe';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
-import { acceptTraces, traced } from '../../../lib/trace';
+import { acceptTraces, type Trace, traced, withTrace } from '../../../lib/trace';
 import { type ExportAnswer, exportObjects } from './do-export';
 import { checkoutHealth } from './health';
 import * as orderOps from './order-ops';
@@ -60,6 +63,27 @@ startSlowQueryReports('checkout', 'BREAKERS');
 export default class CheckoutWorker extends WorkerEntrypoint<Env> {
   private ordersOf(sub: string) {
     return traced(this.env.ORDERS.get(this.env.ORDERS.idFromName(sub)));
+  }
+
+  /**
+   * POST /v1/checkout as the gateway called it before it went to the OrdersDO directly (issue 10). Kept for one
+   * release so that a gateway still running the older code during a rolling deploy (or rolled back alone) keeps
+   * working; remove it in the release after. The key and If-Match (`cartVersion`) are validated by the gateway.
+   */
+  async checkout(
+    who: Identity,
+    key: string,
+    input: unknown,
+    context: { cartVersion?: number; shopperKeys?: string[]; trace?: Trace } = {},
+  ): Promise<CheckoutResult> {
+    return withTrace(context.trace, () =>
+      rpc(async () => {
+        const parsed = CheckoutBody.safeParse(input);
+        if (!parsed.success) throw validationError('body', parsed.error.issues);
+        const call = await checkoutCall(who, key, parsed.data, context);
+        return { accepted: unwrap(await this.ordersOf(who.sub).checkout(call)).accepted };
+      }),
+    );
   }
 
   async listOrders(who: Identity, query: unknown): Promise<RpcResult<OrderPage>> {

@@ -1,6 +1,6 @@
 // The merchant's operations on orders, for CheckoutOps: an order lives in its shopper's OrdersDO, so the order id is
 // first turned into its owner through the Postgres copy (the primary: an order is there once its first version was
-// written, within about a second of its checkout), then the owner's object does the work. Stuck tasks are found
+// written, about a second after its payment, or after ORDER_PUBLISH_DELAY_MS while it waits for it), then the owner's object does the work. Stuck tasks are found
 // through the outbox figures: each OrdersDO reports its failing tasks' count to a MetricsDO shard, which names the
 // objects to ask.
 import type { z } from 'zod';

@@ -74,24 +74,24 @@ export function durableObjectLimiter(ns: DurableObjectNamespace<RateLimiterDO>, 
 /** `timeoutMs`: the HTTP call is aborted a second after the gateway gave up on it (store.ts), freeing its socket. */
 export function upstashLimiter(url: string, token: string, timeoutMs: number): Limiter {
   // No retries: a retry would hold the request longer than the caller waits anyway (see store.ts).
-  const options = {
+  // Auto-pipelining (the library's default, set here so limitMany does not depend on it): the commands issued in one
+  // tick go as one /pipeline request, which is what makes limitMany one call.
+  const redis = new Redis({
     url,
     token,
-    retry: false as const,
+    retry: false,
     enableTelemetry: false,
+    enableAutoPipelining: true,
     signal: () => AbortSignal.timeout(timeoutMs + 1000),
-  };
-  const redis = new Redis(options);
-  // For limitMany: the library's auto-pipelining sends the commands issued in one tick as one /pipeline request.
-  const pipelined = new Redis({ ...options, enableAutoPipelining: true });
+  });
   const limiters = new Map<string, Ratelimit>();
-  const limiterOf = (rule: Rule, batch: boolean) => {
-    const id = `${batch ? 'batch' : 'one'}:${rule.name}:${rule.limit}/${rule.windowSeconds}/${rule.burst}`;
+  const limiterOf = (rule: Rule) => {
+    const id = `${rule.name}:${rule.limit}/${rule.windowSeconds}/${rule.burst}`;
     let rl = limiters.get(id);
     if (!rl) {
       const { refillRate, intervalMs } = refillOf(rule);
       rl = new Ratelimit({
-        redis: batch ? pipelined : redis,
+        redis,
         limiter: Ratelimit.tokenBucket(refillRate, `${intervalMs} ms`, rule.burst),
         prefix: `storefront:tb:${rule.name}`,
         analytics: false,
@@ -113,11 +113,11 @@ export function upstashLimiter(url: string, token: string, timeoutMs: number): L
   return {
     name: 'upstash',
     async limit(rule, key) {
-      return resultOf(await limiterOf(rule, false).limit(key));
+      return resultOf(await limiterOf(rule).limit(key));
     },
     async limitMany(checks) {
       // Issued together (no await between them), so the auto-pipeline gathers them into one request.
-      const calls = checks.map(({ rule, key }) => limiterOf(rule, true).limit(key));
+      const calls = checks.map(({ rule, key }) => limiterOf(rule).limit(key));
       const settled = await Promise.allSettled(calls);
       return settled.map((s) =>
         s.status === 'fulfilled'

@@ -136,7 +136,7 @@ export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHan
     const address = `ip:${c.req.header('cf-connecting-ip') ?? 'unknown'}`;
     if (refusedNow('address', address)) throw refusal(edgeCounters.address.periodSeconds);
     // The address is counted here, held, under pressure (more than ADDRESS_BURST of its requests in flight in this
-    // isolate, the isolate half-way to shedding browse, or the store down or not answering), so a flood from one address is
+    // isolate, the isolate half-way to shedding browse, or the store slow or down), so a flood from one address is
     // refused before it takes the places in the gauge that other callers need. Otherwise requests leave it to the
     // store (middleware.ts): an anonymous one is counted there per address, a signed-in one per subject, and a
     // bearer that fails verification on this counter (countRefusedBearer). Not counting every bearer here saves
@@ -144,7 +144,7 @@ export function edgeLimits(opts: { countAddress?: boolean } = {}): MiddlewareHan
     // spreading over many subjects is bounded by what mints subjects (guest creation and sign-in, counted per
     // address, fail-closed). Routes with no global rule (images) are always counted here, held only under pressure.
     const mine = inFlightByAddress.get(address) ?? 0;
-    const pressed = mine >= ADDRESS_BURST || overloaded(config) || storeFor(c.env, config)?.notAnswering === true;
+    const pressed = mine >= ADDRESS_BURST || overloaded(config) || storeFor(c.env, config)?.degraded === true;
     if (pressed || opts.countAddress) {
       c.set('addressCounted', true);
       await edgeCount(c, 'address', address, pressed);

@@ -69,9 +69,11 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
       }
     });
     if (verdict.kind === 'unwaited') {
-      // A browse request: while the store answers (even slowly) its verdict applies from the caller's next request;
-      // while it may not answer at all, the edge tier counts too (held once the isolate is half-way to shedding browse).
-      if (store.notAnswering) await edgeTier(overloaded(config));
+      // A browse request: while the store is healthy its verdict applies from the caller's next request; while it
+      // is not, the edge tier counts too (held once the isolate is half-way to shedding browse). Slow counts as not
+      // healthy: a refusal that arrives after the bucket's next refill (every 500 ms for anonymous callers) is
+      // already void, so a flood that slows the store would otherwise go unlimited.
+      if (store.degraded) await edgeTier(overloaded(config));
       return next();
     }
     if (verdict.kind === 'late') {

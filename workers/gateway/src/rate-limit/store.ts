@@ -45,7 +45,7 @@ export interface StoreOptions {
 const BATCH_MAX = 100;
 
 const FORGET_ABOVE = 10_000;
-/** For this long after a call was slow (degraded) or timed out (not answering: the edge tier counts all), it counts as such. */
+/** For this long after a call timed out or was slow, the store counts as degraded (the edge tier counts all). */
 const DEGRADED_FOR_MS = 10_000;
 
 export class GlobalStore {
@@ -53,7 +53,6 @@ export class GlobalStore {
   private readonly refused = new Map<string, number>();
   readonly breaker: CircuitBreaker;
   private lastTimeoutAt = 0;
-  private lastSlowAt = 0;
   /** Checks gathered for the next batch call, and whether a request has a send of them scheduled. */
   private gathered: { rule: Rule; key: string; id: string }[] = [];
   private sendScheduled = false;
@@ -70,21 +69,10 @@ export class GlobalStore {
 
   /**
    * True while the store cannot be relied on to answer in time: its breaker is not closed, or a call timed out or
-   * answered slower than `slowMs` lately. A request that waits for the store then meets the edge tier's verdict
-   * instead (middleware.ts: "late").
+   * answered slower than `slowMs` lately. The middleware then counts on the edge tier even the checks it does not
+   * wait for.
    */
   get degraded(): boolean {
-    return this.notAnswering || Date.now() - this.lastSlowAt < DEGRADED_FOR_MS;
-  }
-
-  /**
-   * True while the store may not answer at all: its breaker is not closed, or a call got no answer within the store
-   * timeout lately. Only then do the checks nobody waits for (browse) and the address count before authentication
-   * go to the edge tier as well: a store that is slow but answers still delivers its verdicts (a refusal applies
-   * from the caller's next request), and counting every browse request on the edge tier while it is merely slow
-   * cost each one a call (under `wrangler dev` two hops) exactly when the machine was busiest (issue 10).
-   */
-  get notAnswering(): boolean {
     return this.breaker.state !== 'closed' || Date.now() - this.lastTimeoutAt < DEGRADED_FOR_MS;
   }
 
@@ -111,13 +99,13 @@ export class GlobalStore {
       (err) => !(err instanceof TimeoutError),
     );
     const recorded = call.then((result) => {
-      // Slower than a waiting request would wait: the store counts as degraded (it did answer).
-      if (Date.now() - started > this.opts.slowMs) this.lastSlowAt = Date.now();
+      // Slower than a waiting request would wait: the store counts as degraded, browse included (below).
+      if (Date.now() - started > this.opts.slowMs) this.lastTimeoutAt = Date.now();
       if (!result.success) this.remember(id, result.reset);
       return result;
     });
     recorded.catch((error: unknown) => {
-      // The outcome is reported below (or dropped when nobody waits for it); a timeout marks the store as not answering.
+      // The outcome is reported below (or dropped when nobody waits for it); a timeout marks the store degraded.
       if (error instanceof TimeoutError) this.lastTimeoutAt = Date.now();
     });
     if (waitMs <= 0) {
@@ -131,7 +119,7 @@ export class GlobalStore {
     try {
       const first = await Promise.race([recorded, late]);
       if (first === 'late') {
-        this.lastSlowAt = Date.now();
+        this.lastTimeoutAt = Date.now();
         keepAlive(recorded.catch(() => {}));
         return { kind: 'late' };
       }
@@ -176,12 +164,12 @@ export class GlobalStore {
         },
         (err) => !(err instanceof TimeoutError),
       );
-      if (Date.now() - started > this.opts.slowMs) this.lastSlowAt = Date.now();
+      if (Date.now() - started > this.opts.slowMs) this.lastTimeoutAt = Date.now();
       answers.forEach((a, i) => {
         if (!(a instanceof Error) && !a.success) this.remember(checks[i]!.id, a.reset);
       });
     } catch (error) {
-      // Nobody waits for these verdicts (fail-open browse); a timeout marks the store as not answering.
+      // Nobody waits for these verdicts (fail-open browse); a timeout marks the store degraded.
       if (error instanceof TimeoutError) this.lastTimeoutAt = Date.now();
     }
   }

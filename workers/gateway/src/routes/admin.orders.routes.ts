@@ -56,7 +56,8 @@ adminOrderRoutes.openapi(
     summary: 'Search orders (status, dates, email, SKU, total), newest first',
     description:
       'Read from the Postgres copy on the read replica: an order shows here about a second after each change ' +
-      '(plus the replica lag). Every filter is optional and they all apply together.',
+      '(an accepted order not yet paid, 1.5 s more: its payment usually joins the same copy), plus the replica lag. ' +
+      'Every filter is optional and they all apply together.',
     security: bearer,
     request: { query: AdminOrderQuery },
     responses: {

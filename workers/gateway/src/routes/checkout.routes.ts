@@ -2,7 +2,7 @@
 // an Idempotency-Key: the same key gets the same answer, a different body under it is refused (422).
 import { createRoute, z } from '@hono/zod-openapi';
 import { addressKey } from '../../../../lib/auth/address';
-import { canonical, sha256 } from '../../../../lib/checkout/fingerprint';
+import { checkoutCall } from '../../../../lib/checkout/call';
 import {
   CheckoutAccepted,
   CheckoutBody,
@@ -12,10 +12,9 @@ import {
   OrderListQuery,
   OrderView,
 } from '../../../../lib/checkout/schemas';
-import type { CheckoutCall } from '../../../../lib/contracts/checkout';
-import { AppError, validationError } from '../../../../lib/errors';
+import { AppError } from '../../../../lib/errors';
 import { unwrap } from '../../../../lib/rpc';
-import { traced, traceField } from '../../../../lib/trace';
+import { traced } from '../../../../lib/trace';
 import { requireRole } from '../auth/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import { ifMatch, ifMatchHeader } from './cart.routes';
@@ -80,26 +79,17 @@ checkoutRoutes.openapi(
         'POST /v1/checkout needs an Idempotency-Key header (e.g. a new UUID per checkout).',
       );
     const who = c.get('identity')!;
-    const body = c.req.valid('json');
-    if (who.role === 'guest' && !body.email)
-      throw validationError('body', [{ path: ['email'], message: 'required for guests', code: 'custom' }]);
     // Stock caps also count by the client's network (a hash of it), so fresh guest identities do not reset them.
     const address = await addressKey(c.req.header('cf-connecting-ip'));
-    const cartVersion = ifMatch(c);
+    const call = await checkoutCall(who, key, c.req.valid('json'), {
+      cartVersion: ifMatch(c),
+      shopperKeys: address ? [address] : [],
+    });
     // Straight to the shopper's OrdersDO (hosted by the checkout worker, bound here by script_name): the body is
     // validated above by the same schema, so a hop through the checkout worker would only parse it again (issue 10:
     // under `wrangler dev` each hop costs workerd CPU on its one thread; in production it is latency).
     const orders = c.env.ORDERS;
-    const call: CheckoutCall = {
-      identity: who,
-      key,
-      requestHash: await sha256(canonical(body)),
-      body,
-      shopperKeys: address ? [address] : [],
-      ...(cartVersion !== undefined ? { cartVersion } : {}),
-      ...traceField(),
-    };
-    const { accepted } = unwrap(await orders.get(orders.idFromName(who.sub)).checkout(call));
+    const { accepted } = unwrap(await traced(orders.get(orders.idFromName(who.sub))).checkout(call));
     return c.json(accepted, 202, { location: `/v1/orders/${accepted.orderId}`, 'cache-control': 'no-store' });
   },
 );
