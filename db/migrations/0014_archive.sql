@@ -1,0 +1,60 @@
+-- Issue 14: archival. Settled orders (with their lines, payment and events) and old stock events move to gzip NDJSON
+-- objects in R2 (workers/admin/src/archive.ts); archive_batches records each batch and the exact rows it takes,
+-- order_archive where each archived order went. archive_batch_commit deletes exactly those rows (or nothing).
+CREATE TABLE "archive_batches" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "archive_batches_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"state" text NOT NULL,
+	"cutoff" timestamp with time zone NOT NULL,
+	"orders" jsonb NOT NULL,
+	"stock_events" jsonb NOT NULL,
+	"manifest" jsonb,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"archived_at" timestamp with time zone,
+	CONSTRAINT "archive_batches_state" CHECK ("archive_batches"."state" in ('pending', 'archived'))
+);
+--> statement-breakpoint
+CREATE TABLE "order_archive" (
+	"order_id" text PRIMARY KEY NOT NULL,
+	"batch_id" bigint NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "order_archive" ADD CONSTRAINT "order_archive_batch_id_archive_batches_id_fk" FOREIGN KEY ("batch_id") REFERENCES "public"."archive_batches"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "archive_batches_one_pending" ON "archive_batches" USING btree ("state") WHERE "archive_batches"."state" = 'pending';--> statement-breakpoint
+CREATE INDEX "order_archive_batch_idx" ON "order_archive" USING btree ("batch_id");--> statement-breakpoint
+CREATE INDEX "inventory_events_at_idx" ON "inventory_events" USING btree ("at");--> statement-breakpoint
+-- Commits a pending batch whose object is written and verified: deletes exactly the rows it lists (each order at its
+-- listed version, with its lines, payment and events; each stock event by (sku, seq)), files the orders under the
+-- batch and marks it archived with its manifest, in one transaction. When the hot rows are not what was written
+-- (a count differs: an order changed or went), it raises SQLSTATE AR409 and deletes nothing; the caller drops the
+-- batch and takes the rows again. A batch already archived answers 'already' and changes nothing (a repeated run).
+CREATE FUNCTION archive_batch_commit(batch bigint, expected jsonb, batch_manifest jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  b archive_batches%ROWTYPE;
+  n_orders int; n_lines int; n_payments int; n_events int; n_stock int;
+BEGIN
+  SELECT * INTO b FROM archive_batches WHERE id = batch FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'archive batch % does not exist', batch USING ERRCODE = 'AR404'; END IF;
+  IF b.state = 'archived' THEN RETURN 'already'; END IF;
+  DELETE FROM order_lines WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
+  GET DIAGNOSTICS n_lines = ROW_COUNT;
+  DELETE FROM payments WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
+  GET DIAGNOSTICS n_payments = ROW_COUNT;
+  DELETE FROM order_events WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
+  GET DIAGNOSTICS n_events = ROW_COUNT;
+  DELETE FROM orders o USING jsonb_array_elements(b.orders) x WHERE o.id = x->>0 AND o.version = (x->>1)::int;
+  GET DIAGNOSTICS n_orders = ROW_COUNT;
+  DELETE FROM inventory_events e USING jsonb_array_elements(b.stock_events) x
+    WHERE e.sku = x->>0 AND e.seq = (x->>1)::bigint;
+  GET DIAGNOSTICS n_stock = ROW_COUNT;
+  IF n_orders <> (expected->>'orders')::int OR n_lines <> (expected->>'orderLines')::int
+     OR n_payments <> (expected->>'payments')::int OR n_events <> (expected->>'orderEvents')::int
+     OR n_stock <> (expected->>'stockEvents')::int THEN
+    RAISE EXCEPTION 'archive batch %: the hot rows are not the ones written (deleted % orders, % lines, % payments, % order events, % stock events; expected %)',
+      batch, n_orders, n_lines, n_payments, n_events, n_stock, expected USING ERRCODE = 'AR409';
+  END IF;
+  INSERT INTO order_archive (order_id, batch_id) SELECT x->>0, batch FROM jsonb_array_elements(b.orders) x
+    ON CONFLICT (order_id) DO UPDATE SET batch_id = excluded.batch_id;
+  UPDATE archive_batches SET state = 'archived', archived_at = now(), manifest = batch_manifest WHERE id = batch;
+  RETURN 'archived';
+END $$;
