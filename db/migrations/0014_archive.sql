@@ -1,6 +1,7 @@
 -- Issue 14: archival. Settled orders (with their lines, payment and events) and old stock events move to gzip NDJSON
 -- objects in R2 (workers/admin/src/archive.ts); archive_batches records each batch and the exact rows it takes,
--- order_archive where each archived order went. archive_batch_commit deletes exactly those rows (or nothing).
+-- order_archive where each archived order went, inventory_archived_sold the units archived orders sold per SKU (the
+-- InventoryDO rebuild counts them). archive_batch_commit deletes exactly those rows (or nothing).
 CREATE TABLE "archive_batches" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "archive_batches_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"state" text NOT NULL,
@@ -13,6 +14,11 @@ CREATE TABLE "archive_batches" (
 	CONSTRAINT "archive_batches_state" CHECK ("archive_batches"."state" in ('pending', 'archived'))
 );
 --> statement-breakpoint
+CREATE TABLE "inventory_archived_sold" (
+	"sku" text PRIMARY KEY NOT NULL,
+	"units" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "order_archive" (
 	"order_id" text PRIMARY KEY NOT NULL,
 	"batch_id" bigint NOT NULL
@@ -21,7 +27,8 @@ CREATE TABLE "order_archive" (
 ALTER TABLE "order_archive" ADD CONSTRAINT "order_archive_batch_id_archive_batches_id_fk" FOREIGN KEY ("batch_id") REFERENCES "public"."archive_batches"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "archive_batches_one_pending" ON "archive_batches" USING btree ("state") WHERE "archive_batches"."state" = 'pending';--> statement-breakpoint
 CREATE INDEX "order_archive_batch_idx" ON "order_archive" USING btree ("batch_id");--> statement-breakpoint
-CREATE INDEX "inventory_events_at_idx" ON "inventory_events" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "inventory_events_at_idx" ON "inventory_events" USING btree ("at");
+--> statement-breakpoint
 -- Commits a pending batch whose object is written and verified: deletes exactly the rows it lists (each order at its
 -- listed version, with its lines, payment and events; each stock event by (sku, seq)), files the orders under the
 -- batch and marks it archived with its manifest, in one transaction. When the hot rows are not what was written
@@ -36,6 +43,23 @@ BEGIN
   SELECT * INTO b FROM archive_batches WHERE id = batch FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'archive batch % does not exist', batch USING ERRCODE = 'AR404'; END IF;
   IF b.state = 'archived' THEN RETURN 'already'; END IF;
+  -- Units sold leave with their order lines: per SKU, each archived order's lines (if it was ever paid, as the
+  -- rebuild counts them) less its restocks still in the ledger, and each archived restock whose order stays hot;
+  -- a restock archived after its order was already counted with it.
+  INSERT INTO inventory_archived_sold AS s (sku, units)
+  SELECT u.sku, sum(u.units) FROM (
+    SELECT l.sku, l.quantity - coalesce((SELECT sum(-e.delta) FROM inventory_events e
+        WHERE e.sku = l.sku AND e.kind = 'restock' AND e.actor_id = l.order_id AND e.reason LIKE 'refund %'), 0) AS units
+      FROM order_lines l JOIN jsonb_array_elements(b.orders) x ON l.order_id = x->>0
+      WHERE EXISTS (SELECT 1 FROM order_events oe WHERE oe.order_id = l.order_id AND oe.to_status = 'paid')
+    UNION ALL
+    SELECT e.sku, e.delta::bigint FROM inventory_events e
+      JOIN jsonb_array_elements(b.stock_events) x ON e.sku = x->>0 AND e.seq = (x->>1)::bigint
+      WHERE e.kind = 'restock' AND e.reason LIKE 'refund %'
+        AND NOT EXISTS (SELECT 1 FROM order_archive a WHERE a.order_id = e.actor_id)
+        AND e.actor_id NOT IN (SELECT y->>0 FROM jsonb_array_elements(b.orders) y)
+  ) u GROUP BY u.sku
+  ON CONFLICT (sku) DO UPDATE SET units = s.units + excluded.units;
   DELETE FROM order_lines WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
   GET DIAGNOSTICS n_lines = ROW_COUNT;
   DELETE FROM payments WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);

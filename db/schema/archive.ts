@@ -31,6 +31,16 @@ export const archiveBatches = pgTable(
   ],
 );
 
+/**
+ * Per SKU, the units sold by archived orders (ever paid) less their restocks: the InventoryDO rebuild
+ * (durable-objects/inventory/rebuild.ts) counts them as sold, since their order lines left Postgres.
+ * Kept by archive_batch_commit.
+ */
+export const inventoryArchivedSold = pgTable('inventory_archived_sold', {
+  sku: text('sku').primaryKey(),
+  units: bigint('units', { mode: 'number' }).notNull(),
+});
+
 /** Where each archived order is: the admin's order read finds its batch here (one small row per order). */
 export const orderArchive = pgTable(
   'order_archive',

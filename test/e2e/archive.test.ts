@@ -68,6 +68,21 @@ describe('archival', () => {
     // The hot tables lost exactly those rows; the order that can still change (paid) stayed.
     expect(await rowsOf(ids, skus)).toEqual({ orders: 0, orderLines: 0, payments: 0, orderEvents: 0, stockEvents: 0 });
     expect(await primary('select status from orders where id = $1', [open.orderId])).toEqual([{ status: 'paid' }]);
+    // The units those orders sold are kept per SKU for the InventoryDO rebuild (their lines are gone).
+    expect(
+      await primary('select sku, units::int as units from inventory_archived_sold where sku = any($1) order by sku', [
+        skus,
+      ]),
+    ).toEqual([a.sku, b.sku].sort().map((sku) => ({ sku, units: 1 })));
+    // So a rebuild of a SKU whose orders are archived still counts their units sold: the dry run changes no level
+    // (only the settled order's own sold hold is not recreated: nothing can refund it any more).
+    const dry = await admin.POST('/v1/admin/inventory/{sku}/rebuild', {
+      params: { path: { sku: a.sku } },
+      body: { dryRun: true },
+    });
+    expect(dry.response.status, JSON.stringify(dry.error)).toBe(200);
+    expect(dry.data).toMatchObject({ current: { sold: 1 }, plan: { sold: 1 } });
+    expect(dry.data!.diff).toEqual([{ field: 'soldHolds', from: 1, to: 0 }]);
 
     // The batches and their manifests, as merchants list them.
     const listed = await merchant.GET('/v1/admin/archive/batches', { params: { query: { limit: 100 } } });
