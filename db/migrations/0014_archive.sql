@@ -1,7 +1,8 @@
 -- Issue 14: archival. Settled orders (with their lines, payment and events) and old stock events move to gzip NDJSON
 -- objects in R2 (workers/admin/src/archive.ts); archive_batches records each batch and the exact rows it takes,
--- order_archive where each archived order went, inventory_archived_sold the units archived orders sold per SKU (the
--- InventoryDO rebuild counts them). archive_batch_commit deletes exactly those rows (or nothing).
+-- order_archive where each archived order went, inventory_archive per SKU the units archived orders sold (the
+-- InventoryDO rebuild counts them) and the highest archived seq. archive_batch_commit deletes exactly those rows (or
+-- nothing); triggers keep a late copy of an archived order or stock event from coming back into the hot tables.
 CREATE TABLE "archive_batches" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "archive_batches_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"state" text NOT NULL,
@@ -14,9 +15,10 @@ CREATE TABLE "archive_batches" (
 	CONSTRAINT "archive_batches_state" CHECK ("archive_batches"."state" in ('pending', 'archived'))
 );
 --> statement-breakpoint
-CREATE TABLE "inventory_archived_sold" (
+CREATE TABLE "inventory_archive" (
 	"sku" text PRIMARY KEY NOT NULL,
-	"units" bigint NOT NULL
+	"sold_units" bigint DEFAULT 0 NOT NULL,
+	"max_seq" bigint DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "order_archive" (
@@ -44,22 +46,26 @@ BEGIN
   IF NOT FOUND THEN RAISE EXCEPTION 'archive batch % does not exist', batch USING ERRCODE = 'AR404'; END IF;
   IF b.state = 'archived' THEN RETURN 'already'; END IF;
   -- Units sold leave with their order lines: per SKU, each archived order's lines (if it was ever paid, as the
-  -- rebuild counts them) less its restocks still in the ledger, and each archived restock whose order stays hot;
-  -- a restock archived after its order was already counted with it.
-  INSERT INTO inventory_archived_sold AS s (sku, units)
-  SELECT u.sku, sum(u.units) FROM (
+  -- rebuild counts them) less its restocks still in the ledger, and each archived restock whose order stays hot
+  -- (a restock archived after its order was counted with it); and the highest seq of the SKU's archived events.
+  INSERT INTO inventory_archive AS s (sku, sold_units, max_seq)
+  SELECT u.sku, sum(u.units), max(u.seq) FROM (
     SELECT l.sku, l.quantity - coalesce((SELECT sum(-e.delta) FROM inventory_events e
-        WHERE e.sku = l.sku AND e.kind = 'restock' AND e.actor_id = l.order_id AND e.reason LIKE 'refund %'), 0) AS units
+        WHERE e.sku = l.sku AND e.kind = 'restock' AND e.actor_id = l.order_id AND e.reason LIKE 'refund %'), 0) AS units,
+        0::bigint AS seq
       FROM order_lines l JOIN jsonb_array_elements(b.orders) x ON l.order_id = x->>0
       WHERE EXISTS (SELECT 1 FROM order_events oe WHERE oe.order_id = l.order_id AND oe.to_status = 'paid')
     UNION ALL
-    SELECT e.sku, e.delta::bigint FROM inventory_events e
-      JOIN jsonb_array_elements(b.stock_events) x ON e.sku = x->>0 AND e.seq = (x->>1)::bigint
-      WHERE e.kind = 'restock' AND e.reason LIKE 'refund %'
-        AND NOT EXISTS (SELECT 1 FROM order_archive a WHERE a.order_id = e.actor_id)
-        AND e.actor_id NOT IN (SELECT y->>0 FROM jsonb_array_elements(b.orders) y)
+    SELECT e.sku,
+        CASE WHEN e.kind = 'restock' AND e.reason LIKE 'refund %'
+              AND NOT EXISTS (SELECT 1 FROM order_archive a WHERE a.order_id = e.actor_id)
+              AND e.actor_id NOT IN (SELECT y->>0 FROM jsonb_array_elements(b.orders) y)
+             THEN e.delta ELSE 0 END,
+        e.seq
+      FROM inventory_events e JOIN jsonb_array_elements(b.stock_events) x ON e.sku = x->>0 AND e.seq = (x->>1)::bigint
   ) u GROUP BY u.sku
-  ON CONFLICT (sku) DO UPDATE SET units = s.units + excluded.units;
+  ON CONFLICT (sku) DO UPDATE SET sold_units = s.sold_units + excluded.sold_units,
+    max_seq = greatest(s.max_seq, excluded.max_seq);
   DELETE FROM order_lines WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
   GET DIAGNOSTICS n_lines = ROW_COUNT;
   DELETE FROM payments WHERE order_id IN (SELECT x->>0 FROM jsonb_array_elements(b.orders) x);
@@ -82,3 +88,35 @@ BEGIN
   UPDATE archive_batches SET state = 'archived', archived_at = now(), manifest = batch_manifest WHERE id = batch;
   RETURN 'archived';
 END $$;
+--> statement-breakpoint
+-- A copy of an archived order (a late version from its OrdersDO, a replayed dead letter) or of an archived stock
+-- event (a repeated copy from its InventoryDO) is not taken back into the hot tables: the row is skipped, the
+-- archive keeps the copy it took. One primary-key lookup per row written to these tables.
+CREATE FUNCTION archived_order_skip() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM order_archive WHERE order_id = NEW.id) THEN RETURN NULL; END IF;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE FUNCTION archived_order_child_skip() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM order_archive WHERE order_id = NEW.order_id) THEN RETURN NULL; END IF;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE FUNCTION archived_stock_event_skip() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM inventory_archive WHERE sku = NEW.sku AND max_seq >= NEW.seq) THEN RETURN NULL; END IF;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER orders_archived BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION archived_order_skip();
+--> statement-breakpoint
+CREATE TRIGGER order_lines_archived BEFORE INSERT ON order_lines FOR EACH ROW EXECUTE FUNCTION archived_order_child_skip();
+--> statement-breakpoint
+CREATE TRIGGER payments_archived BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION archived_order_child_skip();
+--> statement-breakpoint
+CREATE TRIGGER order_events_archived BEFORE INSERT ON order_events FOR EACH ROW EXECUTE FUNCTION archived_order_child_skip();
+--> statement-breakpoint
+CREATE TRIGGER inventory_events_archived BEFORE INSERT ON inventory_events FOR EACH ROW
+  EXECUTE FUNCTION archived_stock_event_skip();

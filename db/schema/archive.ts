@@ -32,13 +32,15 @@ export const archiveBatches = pgTable(
 );
 
 /**
- * Per SKU, the units sold by archived orders (ever paid) less their restocks: the InventoryDO rebuild
- * (durable-objects/inventory/rebuild.ts) counts them as sold, since their order lines left Postgres.
- * Kept by archive_batch_commit.
+ * Per SKU, what archival took (kept by archive_batch_commit): the units sold by archived orders (ever paid) less their
+ * restocks, which the InventoryDO rebuild (durable-objects/inventory/rebuild.ts) counts as sold since their order
+ * lines left Postgres; and the highest seq of its archived stock events, below which a copy of an event is not taken
+ * back into the hot table (trigger inventory_events_archived) and above which a rebuild continues the ledger.
  */
-export const inventoryArchivedSold = pgTable('inventory_archived_sold', {
+export const inventoryArchive = pgTable('inventory_archive', {
   sku: text('sku').primaryKey(),
-  units: bigint('units', { mode: 'number' }).notNull(),
+  soldUnits: bigint('sold_units', { mode: 'number' }).notNull().default(0),
+  maxSeq: bigint('max_seq', { mode: 'number' }).notNull().default(0),
 });
 
 /** Where each archived order is: the admin's order read finds its batch here (one small row per order). */

@@ -42,7 +42,7 @@ export async function rebuildSource(env: InventoryEnv, sku: string): Promise<Reb
               ${ms('updated_at')} as updated_at from inventory_levels where sku = $1) l) as copy,
            (select row_to_json(e) from (select seq, on_hand, held, sold, ${ms('at')} as at from inventory_events
               where sku = $1 order by seq desc limit 1) e) as last_event,
-           (select units from inventory_archived_sold where sku = $1) as archived_sold`),
+           (select row_to_json(a) from (select sold_units, max_seq from inventory_archive where sku = $1) a) as archived`),
       q(`select o.id, o.owner_sub, o.status, l.quantity, ${ms('o.hold_expires_at')} as hold_expires_at,
            (o.status in ('paid', 'fulfilled') or exists (select 1 from order_events e
               where e.order_id = o.id and e.to_status = 'paid')) as ever_paid
@@ -86,7 +86,8 @@ export async function rebuildSource(env: InventoryEnv, sku: string): Promise<Reb
           at: Number(last.at),
         }
       : null,
-    archivedSold: Number(h.archived_sold ?? 0),
+    archivedSold: Number((h.archived as Record<string, number> | null)?.sold_units ?? 0),
+    archivedMaxSeq: Number((h.archived as Record<string, number> | null)?.max_seq ?? 0),
     lines: lines.map((l) => ({
       orderId: String(l.id),
       owner: String(l.owner_sub),

@@ -92,6 +92,9 @@ describe('planRebuild', () => {
     expect(r.ok && r.plan).toMatchObject({ onHand: 10, held: 0, sold: 7 });
     expect(r.ok && r.plan.sources.sold).toContain('5 units of archived orders');
     expect(plan({ ...src, archivedSold: 9 })).toMatchObject({ ok: false, reason: 'OVERSELLS', sold: 11 });
+    // The ledger continues above the archived events too, even when none is left in the hot table.
+    const after = plan({ ...src, lastEvent: null, archivedMaxSeq: 40 }, { version: 0, lastSeq: 3 });
+    expect(after.ok && after.plan.seqFloor).toBe(40);
   });
 
   it('refuses a plan that oversells, and with force raises on hand to held + sold', () => {

@@ -68,12 +68,43 @@ describe('archival', () => {
     // The hot tables lost exactly those rows; the order that can still change (paid) stayed.
     expect(await rowsOf(ids, skus)).toEqual({ orders: 0, orderLines: 0, payments: 0, orderEvents: 0, stockEvents: 0 });
     expect(await primary('select status from orders where id = $1', [open.orderId])).toEqual([{ status: 'paid' }]);
-    // The units those orders sold are kept per SKU for the InventoryDO rebuild (their lines are gone).
+    // The units those orders sold are kept per SKU for the InventoryDO rebuild (their lines are gone), with the
+    // highest archived seq of each SKU's ledger.
+    const kept = await primary(
+      `select sku, sold_units::int as units, max_seq::int as seq from inventory_archive where sku = any($1) order by sku`,
+      [skus],
+    );
+    const units = new Map([
+      [a.sku, 1],
+      [b.sku, 1],
+      [open.sku, 0], // its events were archived; its paid order was not
+    ]);
+    expect(new Map(kept.map((k) => [k.sku, k.units]))).toEqual(units);
+    expect(kept.every((k) => k.seq >= 1)).toBe(true);
+    // A late copy of an archived order or stock event (a resent version, a replayed dead letter) stays out.
+    const late = await primary(
+      `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
+         tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
+       values ($1, 99, 'x', 'guest', 'x@example.com', 'refunded', 'USD', 0, 0, 0, 0, 0, 'standard', '{}', now(), now(),
+         now()) returning id`,
+      [a.orderId],
+    );
+    expect(late).toEqual([]);
     expect(
-      await primary('select sku, units::int as units from inventory_archived_sold where sku = any($1) order by sku', [
-        skus,
-      ]),
-    ).toEqual([a.sku, b.sku].sort().map((sku) => ({ sku, units: 1 })));
+      await primary(
+        `insert into order_events (order_id, seq, from_status, to_status, reason, at)
+         values ($1, 99, 'paid', 'refunded', 'late', now()) returning order_id`,
+        [a.orderId],
+      ),
+    ).toEqual([]);
+    const seq = kept.find((k) => k.sku === a.sku)!.seq;
+    expect(
+      await primary(
+        `insert into inventory_events (sku, seq, kind, delta, actor_type, actor_id, on_hand, held, sold, available, at)
+         values ($1, $2, 'adjust', 0, 'system', 'late', 0, 0, 0, 0, now()) returning seq`,
+        [a.sku, seq],
+      ),
+    ).toEqual([]);
     // So a rebuild of a SKU whose orders are archived still counts their units sold: the dry run changes no level
     // (only the settled order's own sold hold is not recreated: nothing can refund it any more).
     const dry = await admin.POST('/v1/admin/inventory/{sku}/rebuild', {
