@@ -458,7 +458,7 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     }
   });
 
-  it('the drill restores to now and verifies counts, contents, orders vs payments and stock copies', async () => {
+  it('the drill restores to now and verifies counts, contents, orders vs payments, stock copies and the archive', async () => {
     await sql(
       c.primaryUrl,
       `create table orders (id text primary key, total int not null);
@@ -466,8 +466,21 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
        create table inventory_levels (sku text primary key, on_hand int, available int, held int, sold int, version int);
        insert into orders values ('o1', 500), ('o2', 750);
        insert into payments values ('o1', 500), ('o2', 750);
-       insert into inventory_levels values ('A', 10, 7, 1, 2, 3)`,
+       insert into inventory_levels values ('A', 10, 7, 1, 2, 3);
+       create table archive_batches (id bigint primary key, state text, manifest jsonb);
+       create table order_archive (order_id text primary key, batch_id bigint);
+       insert into order_archive values ('o0', 1)`,
     );
+    // One archived batch (archival, workers/admin/src/archive.ts): order o0 and its payment, in the archive's bucket.
+    const archived = Buffer.from(
+      '{"table":"orders","row":{"id":"o0","total":300}}\n{"table":"payments","row":{"order_id":"o0","amount":300}}\n',
+    );
+    const counts = { orders: 1, orderLines: 0, payments: 1, orderEvents: 0, stockEvents: 0 };
+    const manifest = { key: 'archive/batches/1/rows.ndjson.gz', counts, sha256: sha256(archived) };
+    await sql(c.primaryUrl, `insert into archive_batches values (1, 'archived', $1::jsonb)`, [
+      JSON.stringify(manifest),
+    ]);
+    const bucket = new Map([[manifest.key, zlib.gzipSync(archived)]]);
     let wroteWhileCounting = false;
     const report = await runDrill({
       primaryUrl: c.primaryUrl,
@@ -475,6 +488,7 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       key,
       restoreRoot: path.join(tmp, 'restores'),
       log,
+      archive: { get: async (k) => bucket.get(k) ?? null },
       // The tables are unlocked while the fingerprints are read: a write goes through at once, and is not counted.
       onUnlocked: async () => {
         await sql(c.primaryUrl, "set lock_timeout = '2s'; insert into inventory_levels values ('B', 1, 1, 0, 0, 1)");
@@ -487,9 +501,22 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     assert.ok(report.ok, JSON.stringify(report.checks));
     assert.deepEqual(
       report.checks.map((x) => x.name),
-      ['row counts', 'row contents', 'orders vs payments', 'stock copies', 'answers queries'],
+      [
+        'row counts',
+        'row contents',
+        'orders vs payments',
+        'stock copies',
+        'archive objects',
+        'hot + archived rows',
+        'answers queries',
+      ],
     );
-    assert.match(report.checks[0]!.detail, /4 tables, 206 rows/);
+    assert.match(report.checks[0]!.detail, /6 tables, 208 rows/);
+    assert.match(report.checks[4]!.detail, /^1 batches/);
+    assert.match(
+      report.checks[5]!.detail,
+      /^orders 2 hot \+ 1 archived = 3; order_lines 0 hot \+ 0 archived = 0; payments 2 hot \+ 1 archived = 3/,
+    );
     assert.ok(report.rpoMs !== null && report.rpoMs >= 0 && report.rpoMs < 5000);
     assert.ok(!fs.existsSync(report.restoredDir));
 

@@ -99,6 +99,7 @@ async function startTestStack(): Promise<Running> {
       alertSinkUrl: stack.alertSinkUrl,
       mailSinkUrl: stack.mailSinkUrl,
       workerLog: stack.wranglerLog,
+      wranglerState: path.join(stack.dataRoot, 'wrangler'),
       databaseUrl: stack.pg.primaryUrl,
       databaseReplicaUrl: stack.pg.replicaUrl,
       databaseReplicaEuUrl: stack.pg.replicaUrls[1]!,
@@ -164,6 +165,8 @@ declare module 'vitest' {
     mailSinkUrl: string;
     /** The file where wrangler dev writes every worker's log lines (test/e2e/worker-log.ts reads it). */
     workerLog: string;
+    /** wrangler dev's --persist-to folder: local R2, KV, Durable Objects (the archive test reads the ARCHIVE bucket). */
+    wranglerState: string;
     databaseUrl: string;
     /** The first replica, region `us` (dev/stack.ts LOCAL_REGIONS). */
     databaseReplicaUrl: string;

@@ -1,4 +1,6 @@
 // The whole database schema, as drizzle sees it. drizzle-kit generates db/migrations from this.
+
+export * from './archive';
 export * from './audit';
 export * from './catalog';
 export * from './identity';

@@ -31,6 +31,8 @@ export const inventoryEvents = pgTable(
     // Pages walk a SKU's events newest first by seq; the kind filter has its own index.
     primaryKey({ columns: [t.sku, t.seq] }),
     index('inventory_events_kind_idx').on(t.sku, t.kind, t.seq),
+    // Archival takes the oldest events first (workers/admin/src/archive.ts).
+    index('inventory_events_at_idx').on(t.at),
     check(
       'inventory_events_levels',
       sql`${t.held} >= 0 and ${t.sold} >= 0 and ${t.available} >= 0 and ${t.onHand} = ${t.available} + ${t.held} + ${t.sold}`,

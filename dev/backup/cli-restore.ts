@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { DB, PASSWORD, USER } from '../postgres/process';
 import { defaultPorts, projectRoot } from '../stack';
 import { backupSettings } from './agent';
+import { localArchiveReader } from './archive-check';
 import { connect, describePrimary } from './base';
 import { flushArchive, runDrill } from './drill';
 import { pgTime, restore } from './restore';
@@ -54,7 +55,17 @@ try {
   const primaryUrl =
     opts.primary ?? `postgres://${USER}:${PASSWORD}@127.0.0.1:${process.env.PG_PORT || defaultPorts.pgPrimary}/${DB}`;
   if (opts.drill) {
-    const r = await runDrill({ primaryUrl, store: s.store, key: s.key, restoreRoot, keep: opts.keep, log: say });
+    // Archival's objects: the local ARCHIVE bucket that `npm run dev`'s wrangler keeps (dev/stack/wrangler.ts).
+    const archive = await localArchiveReader(path.join(dataRoot, 'wrangler'));
+    const r = await runDrill({
+      primaryUrl,
+      store: s.store,
+      key: s.key,
+      restoreRoot,
+      keep: opts.keep,
+      log: say,
+      archive,
+    }).finally(() => archive.close());
     console.log(`\n  Restore drill ${r.ok ? 'PASSED' : 'FAILED'} (target ${r.target}, base backup ${r.backupId})`);
     for (const c of r.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(20)} ${c.detail}`);
     console.log(`  RPO  ${r.rpoMs === null ? 'n/a (no transaction recovered)' : ms(r.rpoMs)}: target minus the last transaction recovered (${r.lastTransactionAt})

@@ -69,11 +69,12 @@ describe('resources of the real configs', () => {
     ]);
   });
 
-  it('lists the Analytics Engine datasets (requests, and calls of every worker), the images and the exports buckets', () => {
+  it('lists the Analytics Engine datasets (requests, and calls of every worker), the images, exports and archive buckets', () => {
     expect(resources.datasets).toEqual(['storefront_requests', 'storefront_events']);
     expect(resources.buckets).toEqual([
       { name: 'storefront-images', users: ['storefront-gateway', 'storefront-admin'] },
       { name: 'storefront-do-exports', users: ['storefront-admin'] },
+      { name: 'storefront-archive', users: ['storefront-admin'] },
     ]);
   });
 

@@ -143,7 +143,7 @@ describe('npm run deploy against a fake wrangler', () => {
     setAccount({
       kv: [existing],
       queues: ['notifications', 'notifications-dlq', 'orders', 'orders-dlq'],
-      buckets: ['storefront-images', 'storefront-do-exports'],
+      buckets: ['storefront-images', 'storefront-do-exports', 'storefront-archive'],
       workers: allSecrets(),
     });
     await run();
@@ -212,8 +212,14 @@ describe('npm run deploy against a fake wrangler', () => {
     fs.appendFileSync(path.join(root, cart), '\n[[r2_buckets]]\nbinding = "MEDIA"\nbucket_name = "storefront-media"\n');
     setAccount({ kv: [], queues: [], buckets: ['unrelated', 'storefront-images'], workers: allSecrets() });
     await run();
-    // The admin's DO_EXPORTS bucket is missing too, so it is created as well.
-    expect(account().buckets).toEqual(['unrelated', 'storefront-images', 'storefront-do-exports', 'storefront-media']);
+    // The admin's DO_EXPORTS and ARCHIVE buckets are missing too, so they are created as well.
+    expect(account().buckets).toEqual([
+      'unrelated',
+      'storefront-images',
+      'storefront-do-exports',
+      'storefront-archive',
+      'storefront-media',
+    ]);
     expect(lines).toContain('  created R2 bucket "storefront-media"');
   });
 

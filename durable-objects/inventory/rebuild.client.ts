@@ -41,7 +41,8 @@ export async function rebuildSource(env: InventoryEnv, sku: string): Promise<Reb
            (select row_to_json(l) from (select initial_on_hand, on_hand, held, sold, max_per_customer, version,
               ${ms('updated_at')} as updated_at from inventory_levels where sku = $1) l) as copy,
            (select row_to_json(e) from (select seq, on_hand, held, sold, ${ms('at')} as at from inventory_events
-              where sku = $1 order by seq desc limit 1) e) as last_event`),
+              where sku = $1 order by seq desc limit 1) e) as last_event,
+           (select row_to_json(a) from (select sold_units, max_seq from inventory_archive where sku = $1) a) as archived`),
       q(`select o.id, o.owner_sub, o.status, l.quantity, ${ms('o.hold_expires_at')} as hold_expires_at,
            (o.status in ('paid', 'fulfilled') or exists (select 1 from order_events e
               where e.order_id = o.id and e.to_status = 'paid')) as ever_paid
@@ -85,6 +86,8 @@ export async function rebuildSource(env: InventoryEnv, sku: string): Promise<Reb
           at: Number(last.at),
         }
       : null,
+    archivedSold: Number((h.archived as Record<string, number> | null)?.sold_units ?? 0),
+    archivedMaxSeq: Number((h.archived as Record<string, number> | null)?.max_seq ?? 0),
     lines: lines.map((l) => ({
       orderId: String(l.id),
       owner: String(l.owner_sub),

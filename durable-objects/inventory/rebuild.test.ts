@@ -86,6 +86,17 @@ describe('planRebuild', () => {
     expect(r.ok && r.plan.restocks.map((x) => x.restockId)).toEqual(['rf1:SKU-1']);
   });
 
+  it('counts the units of archived orders as sold (their lines left Postgres), so nothing is sold twice', () => {
+    const src = source({ initialOnHand: 10, lines: [line('o1', 'paid', 2)], archivedSold: 5 });
+    const r = plan(src);
+    expect(r.ok && r.plan).toMatchObject({ onHand: 10, held: 0, sold: 7 });
+    expect(r.ok && r.plan.sources.sold).toContain('5 units of archived orders');
+    expect(plan({ ...src, archivedSold: 9 })).toMatchObject({ ok: false, reason: 'OVERSELLS', sold: 11 });
+    // The ledger continues above the archived events too, even when none is left in the hot table.
+    const after = plan({ ...src, lastEvent: null, archivedMaxSeq: 40 }, { version: 0, lastSeq: 3 });
+    expect(after.ok && after.plan.seqFloor).toBe(40);
+  });
+
   it('refuses a plan that oversells, and with force raises on hand to held + sold', () => {
     const src = source({ initialOnHand: 2, lines: [line('o1', 'paid', 2), line('o2', 'pending_payment', 1)] });
     const refused = plan(src);

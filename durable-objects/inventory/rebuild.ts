@@ -46,6 +46,13 @@ export interface RebuildSource {
     quantity: number;
     holdExpiresAt: number;
   }[];
+  /**
+   * Units sold by orders archived since (their lines left Postgres: workers/admin/src/archive.ts), less their
+   * restocks: kept per SKU by archive_batch_commit (inventory_archive), counted as sold.
+   */
+  archivedSold?: number;
+  /** The highest seq of the SKU's archived stock events (they left `inventory_events`); 0 when none. */
+  archivedMaxSeq?: number;
   /** The ledger's `restock` events: units of a sold hold given back by a refund. */
   restocks: { restockId: string; holdId: string; quantity: number; at: number }[];
 }
@@ -158,6 +165,8 @@ export function planRebuild(
     restocks.push(r);
     sold -= r.quantity;
   }
+  const archivedSold = src.archivedSold ?? 0;
+  sold += archivedSold;
 
   const plan: RebuildPlan = {
     sku: src.sku,
@@ -168,13 +177,14 @@ export function planRebuild(
     holds,
     restocks,
     versionFloor: Math.max(current.version, src.copy?.version ?? 0),
-    seqFloor: Math.max(current.lastSeq, src.lastEvent?.seq ?? 0),
+    seqFloor: Math.max(current.lastSeq, src.lastEvent?.seq ?? 0, src.archivedMaxSeq ?? 0),
     sources: {
       onHand: onHandSource,
       held: `${holds.filter((h) => h.status === 'active').length} open orders (pending_payment, hold not expired)`,
       sold:
         `${holds.filter((h) => h.status === 'sold').length} paid orders` +
-        (restocks.length ? `, less ${restocks.length} restocks from the ledger copy` : ''),
+        (restocks.length ? `, less ${restocks.length} restocks from the ledger copy` : '') +
+        (archivedSold ? `, and ${archivedSold} units of archived orders` : ''),
     },
     onHandRaisedBy: 0,
   };

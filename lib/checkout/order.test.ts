@@ -2,7 +2,7 @@
 // count as accepted (the shopper sees them, Postgres keeps them).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canTransition, isAccepted, ORDER_STATUSES, type OrderStatus } from './order';
+import { canTransition, isAccepted, isSettled, ORDER_STATUSES, type OrderStatus, SETTLED_STATUSES } from './order';
 
 /** The diagram at the top of order.ts, written out edge by edge. */
 const allowed: [OrderStatus, OrderStatus][] = [
@@ -99,5 +99,12 @@ describe('isAccepted', () => {
         if (canTransition(from, to) && isAccepted(from)) expect(isAccepted(to)).toBe(true);
       }),
     );
+  });
+});
+
+describe('settled statuses (what archival may move)', () => {
+  it('are exactly those no transition leaves: an archived order can never change again', () => {
+    expect(SETTLED_STATUSES).toEqual(['refunded']);
+    for (const s of ORDER_STATUSES) expect(isSettled(s)).toBe(ORDER_STATUSES.every((to) => !canTransition(s, to)));
   });
 });

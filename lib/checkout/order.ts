@@ -43,6 +43,14 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * Settled: statuses nothing moves an order out of (no transition leads on), so its rows can never change again.
+ * Only these are archived (workers/admin/src/archive.ts). `paid`, `fulfilled`, `payment_failed`, `canceled`,
+ * `expired` can still become `refunded` (a merchant's refund, or money that arrived after the order closed).
+ */
+export const SETTLED_STATUSES = ORDER_STATUSES.filter((s) => TRANSITIONS[s].length === 0);
+export const isSettled = (s: OrderStatus) => TRANSITIONS[s].length === 0;
+
 /** Orders the shopper sees and Postgres keeps. */
 export const isAccepted = (s: OrderStatus) => s !== 'created' && s !== 'abandoned';
 

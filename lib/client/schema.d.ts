@@ -3096,7 +3096,7 @@ export interface paths {
         };
         /**
          * One order with its lines, payment, refunds, fulfilment and status history
-         * @description Read from the order's OrdersDO, the truth for its status: it includes every change at once.
+         * @description Read from the order's OrdersDO, the truth for its status: it includes every change at once. An archived order (settled and old: its Postgres copy moved to R2) is read from its archive batch, `archived: true`.
          */
         get: {
             parameters: {
@@ -3115,7 +3115,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["AdminOrder"];
+                        "application/json": components["schemas"]["AdminOrderRead"];
                     };
                 };
                 /** @description Not an order id, or an invalid body (the message names each bad field) */
@@ -5748,6 +5748,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/archive/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive settled old orders and old stock events to R2 now (admin role): one bounded run
+         * @description Refunded orders created more than `ARCHIVE_AFTER_DAYS` ago, with their lines, payment and events, and the stock events made before the same cutoff, move from the hot tables to gzip NDJSON objects in R2, one object and one manifest per batch, deleted from Postgres only once the object is read back and verified. A run is bounded (`ARCHIVE_BATCH_SIZE`, `ARCHIVE_TIME_BUDGET_MS`); `more` says whether rows were left for the next. Safe to repeat and to interrupt: a run finishes what an interrupted one left, and moves nothing twice.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What this run moved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArchiveRun"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/archive/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The archived batches, newest first, each with its manifest (row counts, SHA-256, time range) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of batches */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ArchiveBatchList"];
+                    };
+                };
+                /** @description Invalid query or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the merchant role or above */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cart": {
         parameters: {
             query?: never;
@@ -8338,12 +8462,14 @@ export interface components {
              */
             updatedAt: string;
         };
-        AdminOrder: components["schemas"]["Order"] & {
-            /** @description The customer account; null for a guest. */
-            customerId: string | null;
-            refunds: components["schemas"]["Refund"][];
-            refundable: components["schemas"]["Money"] & unknown;
-            fulfillment: components["schemas"]["Fulfillment"];
+        AdminOrderRead: components["schemas"]["AdminOrder"] & {
+            /** @description true: read from the archive (R2), where the order's Postgres copy went once settled and old (refunds and fulfilment are not in that copy: `refunds` is empty and `payment.refunded` says what was). */
+            archived: boolean;
+            /** @description The batch holding it (archived orders only). */
+            archive: {
+                batchId: number;
+                key: string;
+            } | null;
         };
         OrderTotals: {
             subtotal: components["schemas"]["Money"];
@@ -8398,6 +8524,13 @@ export interface components {
              */
             fulfilledAt: string;
         } | null;
+        AdminOrder: components["schemas"]["Order"] & {
+            /** @description The customer account; null for a guest. */
+            customerId: string | null;
+            refunds: components["schemas"]["Refund"][];
+            refundable: components["schemas"]["Money"] & unknown;
+            fulfillment: components["schemas"]["Fulfillment"];
+        };
         Order: {
             id: string;
             /** @enum {string} */
@@ -8834,6 +8967,68 @@ export interface components {
                 body?: unknown;
             }[];
             waiting: number;
+        };
+        ArchiveRun: {
+            /** @description Settled orders created and stock events made before this were due. */
+            cutoff: string;
+            /** @description The batches this run archived. */
+            batches: components["schemas"]["ArchiveManifest"][];
+            moved: components["schemas"]["ArchiveCounts"];
+            /** @description The run stopped at its time or batch bound with rows still due. */
+            more: boolean;
+        };
+        ArchiveManifest: {
+            batchId: number;
+            /** @description The R2 object (ARCHIVE bucket) holding the rows. */
+            key: string;
+            /**
+             * @description One JSON line per row, `{"table": …, "row": {…}}` (the row as Postgres `row_to_json` gives it), gzip.
+             * @enum {string}
+             */
+            format: "ndjson+gzip";
+            /** @description Rows created before this were taken (ISO 8601). */
+            cutoff: string;
+            writtenAt: string;
+            counts: components["schemas"]["ArchiveCounts"];
+            /** @description SHA-256 (hex) of the uncompressed body. */
+            sha256: string;
+            /** @description Size of the uncompressed body. */
+            bytes: number;
+            compressedBytes: number;
+            /** @description Time range of the orders' creation, their events and the stock events. */
+            range: {
+                /** @description The oldest and newest time of these rows (ISO 8601); null when there are none. */
+                orders: {
+                    from: string;
+                    to: string;
+                } | null;
+                /** @description The oldest and newest time of these rows (ISO 8601); null when there are none. */
+                orderEvents: {
+                    from: string;
+                    to: string;
+                } | null;
+                /** @description The oldest and newest time of these rows (ISO 8601); null when there are none. */
+                stockEvents: {
+                    from: string;
+                    to: string;
+                } | null;
+            };
+        };
+        ArchiveCounts: {
+            orders: number;
+            orderLines: number;
+            payments: number;
+            orderEvents: number;
+            stockEvents: number;
+        };
+        ArchiveBatchList: {
+            batches: components["schemas"]["ArchiveBatch"][];
+            nextCursor: string | null;
+        };
+        ArchiveBatch: {
+            batchId: number;
+            archivedAt: string;
+            manifest: components["schemas"]["ArchiveManifest"];
         };
         Cart: {
             lines: {

@@ -1,8 +1,25 @@
-// The admin worker's settings: only the database's (DbVars in lib/db/client.ts: the DATABASE_URL and
-// DATABASE_REPLICA_URL secrets, DB_TIMEOUT_MS in wrangler.toml), validated once per isolate by configOf; a bad or
-// missing one is a ConfigError naming it. Stock and dead letters go to the checkout worker, which has its own.
+// The admin worker's settings: the database's (DbVars in lib/db/client.ts: the DATABASE_URL and
+// DATABASE_REPLICA_URL secrets, DB_TIMEOUT_MS in wrangler.toml) and archival's (ArchiveVars), validated once per
+// isolate by configOf; a bad or missing one is a ConfigError naming it. Stock and dead letters go to the checkout
+// worker, which has its own.
+import { z } from 'zod';
+import { configOf, intVar } from '../../../lib/config';
 import { type DbEnv, DbVars, dbSettings } from '../../../lib/db/client';
 
-export const AdminVars = DbVars;
+/** Archival (archive.ts, docs/runbook.md#archival): what is old enough, and how much one run may do. */
+export const ArchiveVars = z.object({
+  // Settled orders created longer ago than this, and stock events made longer ago, leave the hot tables. Never
+  // less than 30 days (a misread setting must not archive this month's orders), at most 10 years.
+  ARCHIVE_AFTER_DAYS: intVar(365, { min: 30, max: 3650 }),
+  // Orders in one batch (one R2 object), and stock events beside them.
+  ARCHIVE_BATCH_SIZE: intVar(500, { min: 1, max: 5000 }),
+  // A run starts no new batch after this long; the next run goes on where it stopped.
+  ARCHIVE_TIME_BUDGET_MS: intVar(20_000, { min: 1000, max: 600_000 }),
+});
+export type ArchiveSettings = z.infer<typeof ArchiveVars>;
 
-export const adminConfig = (env: DbEnv) => dbSettings(env);
+export const archiveSettings = (env: object): ArchiveSettings => configOf(env, ArchiveVars, 'storefront-admin');
+
+export const AdminVars = DbVars.extend(ArchiveVars.shape);
+
+export const adminConfig = (env: DbEnv) => ({ ...dbSettings(env), ...archiveSettings(env) });

@@ -3,6 +3,7 @@
 // AppError carried as `{ok:false}` (403 at the gateway), never a thrown Error (which would be a 500).
 
 import { WorkerEntrypoint } from 'cloudflare:workers';
+import { type AdminOrderRead, ArchiveBatchQuery, type ArchiveRun } from '../../../lib/admin/archive.schemas';
 import { AuditQuery } from '../../../lib/admin/audit.schemas';
 import { ExportQuery, ImportQuery } from '../../../lib/admin/bulk.schemas';
 import {
@@ -27,7 +28,7 @@ import {
 import type { Identity } from '../../../lib/auth/tokens';
 import { GENERATION_KEY } from '../../../lib/catalog/generation';
 import { SlugParam } from '../../../lib/catalog/schemas';
-import { AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
+import { type AdminOrder, AdminOrderQuery, CustomerId, CustomerQuery } from '../../../lib/checkout/admin-schemas';
 import { AdjustStockBody, InventoryEventsQuery, InventorySku, SetStockBody } from '../../../lib/checkout/schemas';
 import type { Actor, AuditPage } from '../../../lib/contracts/admin';
 import type { OrderActor } from '../../../lib/contracts/admin-orders';
@@ -43,6 +44,7 @@ import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
+import { archiveBatches, archivedOrder, archiveRun } from './archive.store';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
 import { exportProducts } from './bulk.export';
@@ -427,11 +429,42 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
-  /** GET /v1/admin/orders/:id: the order from its OrdersDO (the truth), with refunds and fulfilment. */
-  async order(actor: Actor, id: unknown) {
+  /**
+   * GET /v1/admin/orders/:id: the order from its OrdersDO (the truth), with refunds and fulfilment; once archived
+   * (its Postgres copy moved to R2, so its OrdersDO is no longer found), from its archive batch (archive.store.ts).
+   */
+  async order(actor: Actor, id: unknown): Promise<RpcResult<{ order: AdminOrderRead }>> {
     return rpc(async () => {
       requireMerchant(actor);
-      return { order: unwrap(await checkoutOps(this.env).order(id)).order };
+      const answer = (await checkoutOps(this.env).order(id)) as RpcResult<{ order: AdminOrder }>;
+      if (answer.ok) return { order: { ...answer.order, archived: false, archive: null } };
+      if (answer.error.code === 'NOT_FOUND') {
+        const archived = await archivedOrder(this.env, String(id));
+        if (archived) return { order: archived };
+      }
+      throw AppError.fromInfo(answer.error);
+    });
+  }
+
+  /** POST /v1/admin/archive/runs (admin role): one bounded archival run, audited; the Cron Trigger runs the same. */
+  async archiveRun(actor: Actor): Promise<RpcResult<ArchiveRun>> {
+    return rpc(async () => {
+      requireAdmin(actor);
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        { action: 'archive.run', target: { type: 'archive', id: 'orders' }, before: null },
+        () => archiveRun(this.env),
+        (run) => ({ cutoff: run.cutoff, moved: run.moved, batches: run.batches.map((b) => b.batchId), more: run.more }),
+      );
+    });
+  }
+
+  /** GET /v1/admin/archive/batches: the archived batches, newest first, with their manifests. */
+  async archiveBatches(actor: Actor, query: unknown) {
+    return rpc(async () => {
+      requireMerchant(actor);
+      return archiveBatches(this.env, parseInput(ArchiveBatchQuery, 'query', query));
     });
   }
 

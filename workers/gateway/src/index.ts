@@ -1,12 +1,18 @@
 // The gateway worker entry: the only public worker. Requests go to the app; the Cron Triggers ([triggers] in
-// wrangler.toml) evaluate the alert rules every minute and prune the refresh tokens that can never be used again,
-// once an hour (`wrangler dev --test-scheduled` runs them locally through /__scheduled?cron=...).
+// wrangler.toml) evaluate the alert rules every minute, prune the refresh tokens that can never be used again,
+// once an hour, and run archival once a day (the admin worker's, over its binding) (`wrangler dev --test-scheduled`
+// runs them locally through /__scheduled?cron=...).
 import { log } from '../../../lib/log';
 import { startBreakerReports, startSlowQueryReports } from '../../../lib/metrics/breaker-reports.worker';
+import { unwrap } from '../../../lib/rpc';
+import { traced } from '../../../lib/trace';
 import { app } from './app';
 import { pruneRefreshTokens } from './auth/identity.service';
 import { ALERTS_CRON, evaluateAlerts } from './ops/alerts.service';
 import type { GatewayBindings } from './types';
+
+/** Archival (workers/admin/src/archive.ts), once a day at 03:41 UTC (wrangler.toml [triggers]). */
+const ARCHIVE_CRON = '41 3 * * *';
 
 export { RateLimiterDO } from '../../../durable-objects/rate-limiter/rate-limiter.do';
 
@@ -26,6 +32,19 @@ export default {
         log.error('alert evaluation failed', { error: String(err) });
         throw err;
       }
+      return;
+    }
+    if (controller.cron === ARCHIVE_CRON) {
+      // Awaited, like the alerts: a failed run is a failed invocation. The admin worker audits it under this actor.
+      const run = unwrap(
+        await traced((env as GatewayBindings).ADMIN).archiveRun({
+          sub: 'cron:archive',
+          role: 'admin',
+          requestId: `cron-${controller.scheduledTime}`,
+          address: null,
+        }),
+      );
+      log.info('archival run', { moved: run.moved, batches: run.batches.length, more: run.more });
       return;
     }
     ctx.waitUntil(pruneRefreshTokens(env as GatewayBindings));

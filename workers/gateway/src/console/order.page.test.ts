@@ -39,6 +39,14 @@ describe('order page', () => {
     expect(unpaid).not.toContain('/refund"');
   });
 
+  it('says when the order is read from the archive, and offers no form', async () => {
+    const archived = { ...order('refunded'), archived: true, archive: { batchId: 7, key: 'archive/batches/7' } };
+    const html = await render({ order: archived, refundKey: 'k', csrf: 'c' });
+    expect(html).toMatch(/id="order-archived"[^>]*> · archived \(batch 7\)/);
+    expect(html).not.toContain('<form method="post"');
+    expect(await render({ order: order('refunded'), refundKey: 'k', csrf: 'c' })).not.toContain('order-archived');
+  });
+
   it('shows a refusal next to its form, the values typed kept there only', async () => {
     const html = await render({
       order: order('paid'),

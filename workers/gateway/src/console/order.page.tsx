@@ -11,7 +11,8 @@ import { money } from './ops.data';
 import { Problem, when } from './orders.page';
 import { cell, row, Table } from './table';
 
-type Order = Schemas['AdminOrder'];
+/** The read answers with the archive mark (AdminOrderRead); a write's answer, without it (AdminOrder). */
+type Order = Schemas['AdminOrder'] & Partial<Pick<Schemas['AdminOrderRead'], 'archived' | 'archive'>>;
 export type Action = 'cancel' | 'refund' | 'fulfil';
 
 export interface OrderPageProps extends Nav {
@@ -141,6 +142,12 @@ export function OrderPage(props: OrderPageProps) {
           <span class={`status status-${order.status}`} id="order-status">
             {order.status}
           </span>
+          {order.archived && order.archive ? (
+            <span id="order-archived">
+              {' '}
+              · archived (batch {order.archive.batchId}): read from R2, settled, no refund records kept
+            </span>
+          ) : null}
         </dd>
         <dt>Email</dt>
         <dd>{order.email}</dd>

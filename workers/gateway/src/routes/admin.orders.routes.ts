@@ -2,6 +2,7 @@
 // read orders, cancel an unpaid one, refund all or part of a paid one (Idempotency-Key), mark it fulfilled; find
 // customers and their orders; see, retry and give up the outbox tasks that keep failing.
 import { createRoute, z } from '@hono/zod-openapi';
+import { AdminOrderRead } from '../../../../lib/admin/archive.schemas';
 import {
   AdminOrder,
   AdminOrderId,
@@ -78,10 +79,12 @@ adminOrderRoutes.openapi(
     path: '/orders/{id}',
     tags: ['Merchant'],
     summary: 'One order with its lines, payment, refunds, fulfilment and status history',
-    description: "Read from the order's OrdersDO, the truth for its status: it includes every change at once.",
+    description:
+      "Read from the order's OrdersDO, the truth for its status: it includes every change at once. An archived " +
+      'order (settled and old: its Postgres copy moved to R2) is read from its archive batch, `archived: true`.',
     security: bearer,
     request: { params: AdminOrderId },
-    responses: { 200: { description: 'The order', ...json(AdminOrder) }, ...orderFailures },
+    responses: { 200: { description: 'The order', ...json(AdminOrderRead) }, ...orderFailures },
   }),
   async (c) => {
     const { order } = unwrap(await traced(c.env.ADMIN).order(actorOf(c), c.req.valid('param').id));
