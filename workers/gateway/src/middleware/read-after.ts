@@ -136,7 +136,7 @@ export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler
   // Per isolate (app.ts makes one): the primary's state as last read, and when a read of it last failed. Only these
   // settled values are shared: a request never awaits a read another request began (workerd cancels that read with
   // its request, and a promise of a cancelled request never settles), so each request that needs the primary's state
-  // reads it itself, once at most, within PRIMARY_TIMEOUT_MS.
+  // reads it itself within PRIMARY_TIMEOUT_MS: once at most to weigh a token, and once after a write for its own.
   let known: Known | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
 
