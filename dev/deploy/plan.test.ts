@@ -194,6 +194,31 @@ describe('public origins', () => {
     expect(loopbackOrigins('')).toEqual([]);
   });
 
+  it('tells the other spellings of this machine: a trailing dot, IPv4-mapped IPv6, other IPv4 notations', () => {
+    const local = [
+      'http://localhost.:8787',
+      'https://LocalHost.',
+      'https://app.localhost.',
+      'http://[::ffff:127.0.0.1]:8787',
+      'http://[::ffff:7f00:1]',
+      'http://[::FFFF:127.9.8.7]',
+      'http://[::ffff:0.0.0.0]',
+      'http://[0:0:0:0:0:0:0:1]',
+      'http://2130706433',
+      'http://0x7f.1',
+      'http://0',
+    ];
+    const remote = [
+      'https://shop.example.com.',
+      'https://localhost.example.com.',
+      'http://[::ffff:10.0.0.1]',
+      'http://[::ffff:8.8.8.8]',
+      'http://[2001:db8::1]',
+      'http://128.0.0.1',
+    ];
+    expect(loopbackOrigins([...local, ...remote].join(','))).toEqual(local);
+  });
+
   it("keeps a real deploy from shipping the local stack's SHOP_ORIGIN or CORS_ORIGINS, naming the var", () => {
     const workers = [
       worker('a', [], { vars: { SHOP_ORIGIN: 'http://127.0.0.1:8787', CORS_ORIGINS: 'https://shop.example.com' } }),

@@ -117,7 +117,26 @@ export const devOnlyVars: Record<string, string> = {
  */
 export const publicOriginVars = ['SHOP_ORIGIN', 'CORS_ORIGINS'];
 
-/** The origins of a comma-separated `value` whose host is loopback or `localhost` (IPv4 127/8, ::1, 0.0.0.0). */
+/**
+ * Whether a URL's `hostname` (as WHATWG URL normalizes it: IPv4 in dotted decimal, IPv6 compressed in brackets, lower
+ * case) names this machine: `localhost` and its subdomains, with or without the root's trailing dot; IPv4 127/8 and
+ * 0.0.0.0; IPv6 ::1 and ::; and the IPv4-mapped forms of 127/8 and 0.0.0.0 (::ffff:7f00:1, ::ffff:0:0).
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.+$/, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '0.0.0.0' ||
+    host === '[::1]' ||
+    host === '[::]' ||
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host) ||
+    host === '[::ffff:0:0]'
+  );
+}
+
+/** The origins of a comma-separated `value` whose host is loopback or `localhost` (isLoopbackHost). */
 export function loopbackOrigins(value: string): string[] {
   return value
     .split(',')
@@ -125,18 +144,11 @@ export function loopbackOrigins(value: string): string[] {
     .filter((origin) => {
       let host: string;
       try {
-        host = new URL(origin).hostname.toLowerCase();
+        host = new URL(origin).hostname;
       } catch {
         return false; // not an origin at all: the worker's own config check names it
       }
-      return (
-        host === 'localhost' ||
-        host.endsWith('.localhost') ||
-        /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
-        host === '0.0.0.0' ||
-        host === '[::1]' ||
-        host === '[::]'
-      );
+      return isLoopbackHost(host);
     });
 }
 

@@ -20,9 +20,15 @@ function cluster() {
     down: new Set<string>(),
     /** Servers that answer a query only after this many ms. */
     slow: new Map<string, number>(),
+    /** Servers whose next query never settles (its request was cancelled: workerd drops its I/O). */
+    hang: new Set<string>(),
+    /** How many lag checks (queries of the primary's position) were made. */
+    checks: 0,
     reads: [] as string[],
     lsn: (n: bigint) => `0/${n.toString(16).toUpperCase()}`,
     query: async (url: string, text: string) => {
+      if (text.includes('pg_current_wal_lsn')) c.checks++;
+      if (c.hang.delete(url)) return new Promise<never>(() => {});
       if (c.slow.has(url)) await new Promise((resolve) => setTimeout(resolve, c.slow.get(url)));
       if (c.down.has(url)) throw new Error('fetch failed: ECONNREFUSED');
       if (text.includes('pg_current_wal_lsn')) return [{ lsn: c.lsn(c.primary) }];
@@ -220,12 +226,62 @@ describe('routedRead', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('never holds a read on a lag check another request began: one that never ends blocks nothing', async () => {
+    const c = cluster();
+    const s = settings({ DB_TIMEOUT_MS: '200' });
+    const within = <T>(ms: number, p: Promise<T>) =>
+      Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+    const eu = () => inRegion('eu', () => routedRead(s, c.query, c.read)).then((r) => r.source);
+    // A cold isolate: the first read's check never ends; the next reads, knowing no state, check themselves.
+    c.hang.add(P);
+    void eu();
+    expect(await within(100, eu())).toBe('replica:eu');
+    // Warm: a read during another's check that never ends reads with the states as they are, at once.
+    c.hang.add(P);
+    void eu();
+    const checks = c.checks;
+    expect(await within(100, eu())).toBe('replica:eu');
+    expect(c.checks).toBe(checks); // no second check while one is under way
+    // Once the stuck check is past DB_TIMEOUT_MS, the next read checks again.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await within(100, eu())).toBe('replica:eu');
+    expect(c.checks).toBe(checks + 1);
+  });
+
+  it("bounds a token's read by READ_AFTER_WAIT_MS from its start, a slow lag check included", async () => {
+    const c = cluster();
+    c.primary = 0x300n;
+    c.replayed.set(US, 0x300n);
+    const s = settings({ READ_AFTER_WAIT_MS: '200' });
+    const readAfter = (lsn: string) =>
+      withTrace(
+        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu', readAfter: lsn },
+        () => routedRead(s, c.query, c.read),
+      );
+    expect((await readAfter('0/300')).source).toBe('replica:us'); // measured: us has the write
+    c.slow.set(P, 1500); // the next lag check waits 1.5 s on the primary
+    const started = Date.now();
+    // us, known to have replayed the write, serves once the wait is over, not after the check.
+    expect((await readAfter('0/300')).source).toBe('replica:us');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // READ_AFTER_WAIT_MS=0 waits for nothing, not even the lag check of a cold isolate: the primary at once.
+    resetReplicaStates();
+    const noWait = settings({ READ_AFTER_WAIT_MS: '0' });
+    const at = Date.now();
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    expect((await withTrace({ ...trace, readAfter: '0/300' }, () => routedRead(noWait, c.query, c.read))).source).toBe(
+      'primary',
+    );
+    expect(Date.now() - at).toBeLessThan(500);
+  });
+
   it('needs the later of the generation and the token', async () => {
     const c = cluster();
     c.primary = 0x300n;
     c.replayed.set(US, 0x300n);
     c.replayed.set(EU, 0x200n);
-    const s = settings({ READ_AFTER_WAIT_MS: '0' });
+    const s = settings({ READ_AFTER_WAIT_MS: '200' });
     const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
     const read = (minLsn: string, readAfter: string) =>
       withTrace({ ...trace, readAfter }, () => routedRead(s, c.query, c.read, { minLsn }));

@@ -2,14 +2,16 @@
 // lib/db/regions.ts), then the other replicas, then the primary. A replica is skipped while its measured replay lag
 // is over REPLICA_MAX_LAG_MS, while it was just found unreachable, and until it has replayed the WAL position a read
 // needs: the catalog generation of a cache fill, or the client's own last write (read-your-writes: the trace's
-// `readAfter`, lib/db/read-after.ts; such a read waits at most READ_AFTER_WAIT_MS in all for a replica, asking the
-// region's candidates at once, then reads the primary). One mechanism for the catalog's cache fills and the admin's reads (docs/catalog.md).
+// `readAfter`, lib/db/read-after.ts; such a read waits at most READ_AFTER_WAIT_MS in all, its lag check included, for
+// a replica, asking the region's candidates at once, then reads the primary). One mechanism for the catalog's cache
+// fills and the admin's reads (docs/catalog.md).
 //
 // Lag is measured, per isolate, at most every REPLICA_LAG_CHECK_MS and only on a read that reaches Postgres: one
 // query on the primary (pg_current_wal_lsn) and one per replica (pg_last_wal_replay_lsn), side by side. The isolate
 // keeps the primary's positions with the time it saw them; a replica's lag is how long ago the primary was at the
 // oldest position the replica has still not replayed (0 when it has replayed the newest). So it is a lower bound
-// with the check interval as its resolution, never a guess from an idle primary's last commit time.
+// with the check interval as its resolution, never a guess from an idle primary's last commit time. No read awaits a
+// check another request began (freshStates).
 import { z } from 'zod';
 import { lsnToBigInt } from '../catalog/generation';
 import { log } from '../log';
@@ -83,20 +85,25 @@ interface ReplicaState {
   down: boolean;
 }
 
-// Per isolate: the primary's positions (oldest first), each replica's state by URL, and the check under way.
+// Per isolate: the primary's positions (oldest first), each replica's state by URL, and when the check under way
+// began (only that time is shared, never the check's promise: see freshStates).
 const samples: Sample[] = [];
 const states = new Map<string, ReplicaState>();
 let checkedAt = Number.NEGATIVE_INFINITY;
-let checking: Promise<void> | undefined;
+let checking: { since: number } | undefined;
+/** Moved on by resetReplicaStates: a check begun before it records nothing. */
+let epoch = 0;
 const MAX_SAMPLES = 256;
 
 type Query = (url: string, text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 async function check(settings: DbSettings, replicas: Replica[], query: Query): Promise<void> {
+  const begun = epoch;
   const [primary, ...answers] = await Promise.allSettled([
     query(settings.DATABASE_URL, 'select pg_current_wal_lsn()::text as lsn'),
     ...replicas.map((r) => query(r.url, 'select pg_last_wal_replay_lsn()::text as lsn')),
   ]);
+  if (begun !== epoch) return;
   const now = Date.now();
   const primaryLsn = primary?.status === 'fulfilled' ? primary.value[0]?.lsn : undefined;
   if (typeof primaryLsn === 'string') {
@@ -121,15 +128,44 @@ async function check(settings: DbSettings, replicas: Replica[], query: Query): P
   checkedAt = now;
 }
 
-/** This isolate's view of each replica, checked again when older than REPLICA_LAG_CHECK_MS (one check at a time). */
+/**
+ * This isolate's view of each replica, checked again when older than REPLICA_LAG_CHECK_MS. No read awaits a check
+ * another request began (workerd cancels a request's I/O with it, and a read awaiting it would fail): while one is
+ * under way (begun within DB_TIMEOUT_MS), a read whose replicas all have a state goes on with them as they are, and a
+ * read that lacks one checks itself. So one check at a time refreshes a warm isolate, and a check whose request ended
+ * holds up nothing.
+ */
 async function freshStates(settings: DbSettings, replicas: Replica[], query: Query): Promise<void> {
-  if (Date.now() - checkedAt < settings.REPLICA_LAG_CHECK_MS && replicas.every((r) => states.has(r.url))) return;
-  checking ??= check(settings, replicas, query)
-    .catch((err) => log.warn('replica lag check failed', { error: String(err) }))
-    .finally(() => {
-      checking = undefined;
-    });
-  await checking;
+  const now = Date.now();
+  const measured = replicas.every((r) => states.has(r.url));
+  if (measured && now - checkedAt < settings.REPLICA_LAG_CHECK_MS) return;
+  if (measured && checking && now - checking.since < settings.DB_TIMEOUT_MS) return;
+  const mine = { since: now };
+  checking = mine;
+  try {
+    await check(settings, replicas, query);
+  } catch (err) {
+    log.warn('replica lag check failed', { error: String(err) });
+  } finally {
+    if (checking === mine) checking = undefined;
+  }
+}
+
+/** Resolves when `work` settles or at `until` (ms since the epoch), whichever is first; never rejects. */
+function settledBy(work: Promise<unknown>, until: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }
 
 /** Each replica's measured state as this isolate last saw it (health and the ops figures report it). */
@@ -201,8 +237,9 @@ function firstOf(asks: Promise<boolean>[], until: number | undefined): Promise<v
  * one known to have the position are asked for their replay position, all at once, before one is chosen. A read
  * with a `readAfter` that no usable replica has replayed asks them again every REPLAY_POLL_MS (a replica whose
  * answer is still on its way is not asked again), and reads the first that has it; READ_AFTER_WAIT_MS after the read
- * began it stops waiting, however slow an answer, and reads the primary. A catalog fill (`minLsn` alone) asks once
- * and goes to the primary. Errors other than an outage (and the primary's outage) are thrown as they are.
+ * began (the lag check included) it stops waiting, however slow an answer, and reads the primary; with
+ * READ_AFTER_WAIT_MS 0 it waits for nothing. A catalog fill (`minLsn` alone) asks once and goes to the primary.
+ * Errors other than an outage (and the primary's outage) are thrown as they are.
  */
 export async function routedRead<T>(
   settings: DbSettings,
@@ -211,12 +248,18 @@ export async function routedRead<T>(
   opts: RoutedRead = {},
 ): Promise<{ value: T; source: ReadSource }> {
   const trace = currentTrace();
-  const replicas = readOrder(replicasOf(settings), opts.region ?? trace?.region);
-  if (replicas.length) await freshStates(settings, replicas, query);
   const readAfter = opts.catalog && trace?.readAfterScope !== 'catalog' ? undefined : trace?.readAfter;
+  // A read with a token waits for a replica READ_AFTER_WAIT_MS at most from here, the lag check included (0: not at
+  // all: a replica already known to have replayed the position, else the primary).
+  const deadline = readAfter ? Date.now() + settings.READ_AFTER_WAIT_MS : undefined;
+  const replicas = readOrder(replicasOf(settings), opts.region ?? trace?.region);
+  if (replicas.length) {
+    const checked = freshStates(settings, replicas, query); // never rejects
+    if (deadline === undefined) await checked;
+    else if (deadline > Date.now()) await settledBy(checked, deadline);
+  }
   const wanted = laterLsn(opts.minLsn, readAfter);
   const needed = wanted ? lsnToBigInt(wanted) : 0n;
-  const deadline = readAfter && settings.READ_AFTER_WAIT_MS > 0 ? Date.now() + settings.READ_AFTER_WAIT_MS : undefined;
   /** The replicas a read may use now, in the order they are tried. */
   const usable = () =>
     replicas.filter((r) => {
@@ -246,7 +289,7 @@ export async function routedRead<T>(
     const first = candidates.findIndex(ready);
     const before = first === -1 ? candidates : candidates.slice(0, first);
     // Until one has the position, all have answered, or (a read with a token) the poll interval has passed.
-    if (before.length) {
+    if (before.length && !(deadline !== undefined && started >= deadline)) {
       await firstOf(before.map(ask), deadline === undefined ? undefined : Math.min(deadline, started + REPLAY_POLL_MS));
     }
     for (const r of usable()) {
@@ -269,8 +312,10 @@ export async function routedRead<T>(
   return { value: await read(settings.DATABASE_URL, 'primary'), source: 'primary' };
 }
 
-/** Test hook: forget this isolate's measurements. */
+/** Test hook: forget this isolate's measurements (a check still under way records nothing). */
 export function resetReplicaStates(): void {
+  epoch++;
+  checking = undefined;
   samples.length = 0;
   states.clear();
   checkedAt = Number.NEGATIVE_INFINITY;

@@ -2,14 +2,25 @@
 // `x-read-after` token, and that merchant's read that echoes it never shows the state before the write, though the
 // replica of its region (`us`, the first) has its replay paused: it is served by a replica that has replayed the
 // write (`eu`) or the primary. The token is the writer's (another account's read ignores it) and scoped: an order
-// or stock change's token leaves the catalog's shared cache to answer. A shopper's orders come from their OrdersDO,
-// so they show a checkout at once with no token.
+// or stock change's token leaves the catalog's shared cache to answer, unless the change was sent with a catalog
+// token, whose scope it keeps. A shopper's orders come from their OrdersDO, so they show a checkout at once with no
+// token.
 // Serial (test/stack.config.ts): it pauses replay on the first replica.
 import { afterEach, describe, expect, it } from 'vitest';
 import { copied } from './admin-orders-helpers';
 import { checkout, checkoutBody, freshSku, orderOf, orders, shopperWith } from './checkout-helpers';
 import { Browser } from './console-helpers';
-import { adminPatch, api, eventually, insertProduct, merchantToken, replica, replicaEu, uniqueWord } from './helpers';
+import {
+  adminPatch,
+  api,
+  eventually,
+  insertProduct,
+  merchantToken,
+  primary,
+  replica,
+  replicaEu,
+  uniqueWord,
+} from './helpers';
 
 const COOKIE = '__Host-read_after';
 const TOKEN = /^v2\.(catalog|other)\.[0-9A-F]{1,8}\/[0-9A-F]{1,8}\.\d{10}\.[A-Za-z0-9_-]{43}$/;
@@ -53,6 +64,25 @@ describe('read-your-writes', () => {
     expect(after.body.title).toBe(`${word} Ladle Steel`);
     // ...though the region's replica still has the product as it was before the write.
     expect(await titleOn(replica, slug)).toBe(`${word} Ladle`);
+    // Then a stock change, sent with that token (a client keeps only the newest): its token is `catalog` too, so the
+    // merchant's next catalog read still sees the product edit.
+    const [variant] = await primary<{ sku: string }>(
+      'select v.sku from product_variants v join products p on p.id = v.product_id where p.slug = $1',
+      [slug],
+    );
+    const stock = await api(`/v1/admin/inventory/${variant!.sku}`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${await merchantToken()}`,
+        'content-type': 'application/json',
+        'x-read-after': token!,
+      },
+      body: JSON.stringify({ onHand: 4 }),
+    });
+    expect(stock.status, JSON.stringify(stock.body)).toBe(200);
+    const next = stock.headers.get('x-read-after')!;
+    expect(next).toMatch(/^v2\.catalog\./);
+    expect((await readProduct(slug, { 'x-read-after': next })).body.title).toBe(`${word} Ladle Steel`);
   });
 
   it("an order or stock change's token leaves the catalog's shared cache to answer the merchant", async () => {

@@ -18,7 +18,12 @@ const SYSTEM = '7441234567890123456';
 
 /** A gateway with the two middlewares, a stand-in for authentication and a primary whose state a test sets. */
 function gateway(initial: PrimaryState | undefined = { lsn: '1/A0', system: SYSTEM }) {
-  const primary: { state: PrimaryState | undefined; reads: number } = { state: initial, reads: 0 };
+  // `hang`: the next read never settles (a read whose request was cancelled: workerd drops its I/O).
+  const primary: { state: PrimaryState | undefined; reads: number; hang: boolean } = {
+    state: initial,
+    reads: 0,
+    hang: false,
+  };
   const app = new Hono<GatewayApp>();
   app.use('*', (_c, next) =>
     enterTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, next),
@@ -33,6 +38,10 @@ function gateway(initial: PrimaryState | undefined = { lsn: '1/A0', system: SYST
     '/v1/*',
     readAfter(async () => {
       primary.reads++;
+      if (primary.hang) {
+        primary.hang = false;
+        return new Promise<never>(() => {});
+      }
       return primary.state;
     }),
   );
@@ -105,6 +114,39 @@ describe('read-after tokens at the gateway', () => {
       '/v1/admin/productsx',
     ]) {
       expect(writeScope(path), path).toBe('other');
+    }
+  });
+
+  it("keeps a catalog write read back after the writer's next write elsewhere: a live catalog token widens it", async () => {
+    const { primary, call } = gateway({ lsn: '1/A0', system: SYSTEM });
+    const edit = await call('/v1/admin/products/x', { method: 'PATCH', ...as('merchant-1') });
+    const catalog = edit.headers.get('x-read-after')!;
+    primary.state = { lsn: '1/B0', system: SYSTEM };
+    // Then the merchant ships an order, sending the token they hold: the answer's token, the only one they keep
+    // (the console's cookie, an API client's last header), still covers the product edit for the catalog's reads.
+    const ship = await call('/v1/admin/orders/o-1/fulfil', {
+      method: 'POST',
+      ...as('merchant-1', 'merchant', { 'x-read-after': catalog }),
+    });
+    const next = ship.headers.get('x-read-after')!;
+    expect(next).toMatch(/^v2\.catalog\.1\/B0\./);
+    expect(await read(call, next)).toBe('1/B0 catalog');
+    // The console's cookie widens the same way.
+    const viaCookie = await call('/v1/admin/orders/o-1/fulfil', {
+      method: 'POST',
+      ...as('merchant-1', 'merchant', { cookie: `__Host-read_after=${encodeURIComponent(catalog)}` }),
+    });
+    expect(viaCookie.headers.get('x-read-after')).toMatch(/^v2\.catalog\./);
+    // Not widened by an `other` token, another merchant's, an expired one, or none.
+    const other = await signReadAfter(secret, { lsn: '1/A0', scope: 'other' }, staff, 300);
+    const lent = await signReadAfter(secret, { lsn: '1/A0', scope: 'catalog' }, { ...staff, subject: 'm-2' }, 300);
+    const expired = await signReadAfter(secret, { lsn: '1/A0', scope: 'catalog' }, staff, 300, Date.now() - 301_000);
+    for (const token of [other, lent, expired, undefined]) {
+      const res = await call('/v1/admin/orders/o-1/fulfil', {
+        method: 'POST',
+        ...as('merchant-1', 'merchant', token ? { 'x-read-after': token } : {}),
+      });
+      expect(res.headers.get('x-read-after'), token).toMatch(/^v2\.other\.1\/B0\./);
     }
   });
 
@@ -193,6 +235,11 @@ describe('read-after tokens at the gateway', () => {
   });
 
   it("ignores a token of another database, and one past the primary's position after one read of it", async () => {
+    // A fresh isolate (no state known) given a token made just now past the primary's position: one read, not two.
+    const fresh0 = gateway({ lsn: '5/0', system: SYSTEM });
+    const early = await signReadAfter(secret, { lsn: '9/0', scope: 'catalog' }, staff, 300);
+    expect(await read(fresh0.call, early)).toBe('none');
+    expect(fresh0.primary.reads).toBe(1);
     const { primary, call } = gateway({ lsn: '5/0', system: SYSTEM });
     // Another database (a new cluster has its own system identifier): the same subject, secret and position.
     const elsewhere = await signReadAfter(secret, { lsn: '1/0', scope: 'catalog' }, { ...staff, system: '1' }, 300);
@@ -218,5 +265,21 @@ describe('read-after tokens at the gateway', () => {
     expect(primary.reads).toBe(3);
     expect(await read(call, fresh)).toBe('9/8 other');
     expect(primary.reads).toBe(3);
+  });
+
+  it("never holds a request on another request's read of the primary: one that never ends blocks nothing", async () => {
+    const { primary, call } = gateway({ lsn: '5/0', system: SYSTEM });
+    const token = await signReadAfter(secret, { lsn: '4/0', scope: 'catalog' }, staff, 300);
+    const within = <T>(ms: number, p: Promise<T>) =>
+      Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+    // The first request of the isolate reads the primary's state, and that read never ends (its request was
+    // cancelled). Its own wait ends within PRIMARY_TIMEOUT_MS: the token is ignored.
+    primary.hang = true;
+    const first = read(call, token);
+    // Others in the meantime read the primary themselves, at once.
+    expect(await within(300, read(call, token))).toBe('4/0 catalog');
+    expect(await within(300, read(call, token))).toBe('4/0 catalog');
+    expect(await within(2000, first)).toBe('none');
+    expect(primary.reads).toBe(2);
   });
 });

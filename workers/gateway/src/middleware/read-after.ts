@@ -10,8 +10,10 @@
 // (the system identifier, read once per isolate), at a position the primary has reached: the position then goes in
 // the trace, so every routed read the request makes, in any worker, serves data at or past it. Anything else is
 // ignored (never a 400): the request reads as if it had none. A token whose position is past the primary's (made
-// before a restore, on another history) is ignored after at most one read of the primary's position per isolate,
-// never waited on.
+// before a restore, on another history) is ignored after at most one read of the primary's position by the request
+// (none when this isolate has read the position since the token was made), never waited on. A write made with a
+// live `catalog` token of its writer is answered with a `catalog` token (the scope is carried forward: clients keep
+// only the newest token).
 //
 // The key is CONSOLE_SESSION_SECRET (scoped "read-after:", apart from the CSRF tokens' scopes); where it is not set,
 // no token is issued or believed. A shopper's checkout issues none: their orders are read from their OrdersDO, the
@@ -131,15 +133,24 @@ interface Known {
  * merchant's successful write with one. `primary` reads the primary's state (a test passes its own).
  */
 export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler<GatewayApp> {
-  // Per isolate (app.ts makes one): the primary's state as last read, the read under way, the last failure.
+  // Per isolate (app.ts makes one): the primary's state as last read, and when a read of it last failed. Only these
+  // settled values are shared: a request never awaits a read another request began (workerd cancels that read with
+  // its request, and a promise of a cancelled request never settles), so each request that needs the primary's state
+  // reads it itself within PRIMARY_TIMEOUT_MS: once at most to weigh a token, and once after a write for its own.
   let known: Known | undefined;
-  let pending: Promise<Known | undefined> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
 
+  /** Reads the primary's state now, within PRIMARY_TIMEOUT_MS however long `primary` takes. */
   const learn = async (env: GatewayApp['Bindings']): Promise<Known | undefined> => {
     const at = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const state = await primary(env);
+      const state = await Promise.race([
+        primary(env),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${PRIMARY_TIMEOUT_MS} ms`)), PRIMARY_TIMEOUT_MS);
+        }),
+      ]);
       if (!state) throw new Error('no answer');
       const lsn = lsnToBigInt(state.lsn);
       // Positions only grow on one database: an older answer (of a read begun earlier) never takes one back.
@@ -149,15 +160,9 @@ export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler
       failedAt = Date.now();
       log.warn('read-after: the primary position could not be read', { error: String(err) });
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
-  };
-  /** The primary's state read now (one read at a time), unless one failed within RETRY_AFTER_MS. */
-  const refresh = (env: GatewayApp['Bindings']): Promise<Known | undefined> => {
-    if (Date.now() - failedAt < RETRY_AFTER_MS) return Promise.resolve(known);
-    pending ??= learn(env).finally(() => {
-      pending = undefined;
-    });
-    return pending;
   };
 
   /** The claim of `token` when it is to be honoured for `subject`, else undefined. */
@@ -169,8 +174,16 @@ export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler
     subject: string,
     ttl: number,
   ): Promise<ReadAfterClaim | undefined> => {
+    // This request's one read of the primary: none if it has read already, or a read failed within RETRY_AFTER_MS
+    // (then the state as last known).
+    let asked = false;
+    const refresh = async () => {
+      if (asked || Date.now() - failedAt < RETRY_AFTER_MS) return known;
+      asked = true;
+      return learn(env);
+    };
     // The system identifier: read once per isolate (and with every later read of the position).
-    const state = known ?? (await refresh(env));
+    const state = known ?? (await refresh());
     if (!state) return undefined;
     const system = state.system;
     if (!(await verifyReadAfter(secret, token, { subject, system }, ttl))) return undefined;
@@ -179,7 +192,7 @@ export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler
     // Past the position this isolate knows: a write since, or a token of another history (a restore). The primary
     // is asked once; a position it has not reached is never waited on.
     if (state.at >= claim.issuedAt + ISSUE_MARGIN_MS) return undefined;
-    const now = await refresh(env);
+    const now = await refresh();
     return now && now.system === system && position <= now.lsn ? claim : undefined;
   };
 
@@ -206,12 +219,11 @@ export function readAfter(primary: ReadPrimary = readPrimary): MiddlewareHandler
     const state = await learn(c.env);
     if (!state) return; // logged: the answer simply has no token
     const lsn = `${(state.lsn >> 32n).toString(16)}/${(state.lsn & 0xffffffffn).toString(16)}`;
-    const token = await signReadAfter(
-      secret,
-      { lsn, scope: writeScope(c.req.path) },
-      { subject: staff.sub, system: state.system },
-      ttl,
-    );
+    // A client keeps only the newest token (the console's cookie, an API client's last header), so a write made
+    // while holding a live `catalog` token of this writer is signed `catalog` too: its position is at or past that
+    // token's, and the catalog write stays read back after an order or stock write that followed it.
+    const scope = honour?.scope === 'catalog' ? 'catalog' : writeScope(c.req.path);
+    const token = await signReadAfter(secret, { lsn, scope }, { subject: staff.sub, system: state.system }, ttl);
     c.header(READ_AFTER_HEADER, token);
   };
 }
