@@ -2,6 +2,7 @@
 // (bounded): no oversell, one order per Idempotency-Key, every accepted order in Postgres exactly once and as the
 // OrdersDO has it, no double charge (the local Stripe's PaymentIntents, through the real SDK), and no stock left held.
 import Stripe from 'stripe';
+import { ORDER_STATUSES } from '../../lib/checkout/order';
 import { createStorefrontClient, type Schemas } from '../../lib/client';
 import { sql } from '../sql';
 import { refresh, type Session, type Workload } from './workload';
@@ -25,15 +26,8 @@ export interface Check {
 }
 
 type Order = Schemas['Order'];
-const SETTLED = new Set<Order['status']>([
-  'paid',
-  'fulfilled',
-  'payment_failed',
-  'canceled',
-  'expired',
-  'abandoned',
-  'refunded',
-]);
+/** Decided: no longer waiting on a payment (every status but `created` and `pending_payment`). */
+const SETTLED = new Set<Order['status']>(ORDER_STATUSES.filter((s) => s !== 'created' && s !== 'pending_payment'));
 const CHARGED = new Set<Order['status']>(['paid', 'fulfilled', 'refunded']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

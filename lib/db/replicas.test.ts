@@ -51,8 +51,11 @@ const settings = (vars: Record<string, string> = {}) =>
     REPLICA_LAG_CHECK_MS: '0',
     ...vars,
   });
-const inRegion = <T>(region: string | undefined, fn: () => Promise<T>) =>
-  withTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region }, fn);
+const inRegion = <T>(region: string | undefined, fn: () => Promise<T>, readAfter?: string) =>
+  withTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region, readAfter }, fn);
+/** A read in `region` carrying a read-after token for `lsn`. */
+const readAfterIn = (region: string, s: ReturnType<typeof settings>, c: ReturnType<typeof cluster>) => (lsn: string) =>
+  inRegion(region, () => routedRead(s, c.query, c.read), lsn);
 
 beforeEach(() => resetReplicaStates());
 afterEach(() => vi.useRealTimers());
@@ -172,11 +175,7 @@ describe('routedRead', () => {
     c.primary = 0x300n;
     c.replayed.set(US, 0x300n);
     const s = settings({ READ_AFTER_WAIT_MS: '200' });
-    const readAfter = (lsn: string) =>
-      withTrace(
-        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu', readAfter: lsn },
-        () => routedRead(s, c.query, c.read),
-      );
+    const readAfter = readAfterIn('eu', s, c);
     // eu has not replayed 0/300: us, which has, serves at once.
     expect((await readAfter('0/300')).source).toBe('replica:us');
     expect((await readAfter('0/100')).source).toBe('replica:eu');
@@ -208,11 +207,7 @@ describe('routedRead', () => {
     const s = settings({ READ_AFTER_WAIT_MS: '200', REPLICA_LAG_CHECK_MS: '60000', REPLICA_MAX_LAG_MS: '600000' });
     await inRegion('us', () => routedRead(s, c.query, c.read)); // both measured, behind 0/300
     c.slow.set(US, 1500); // the region's replica answers its replay check after 1.5 s
-    const readAfter = (lsn: string) =>
-      withTrace(
-        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'us', readAfter: lsn },
-        () => routedRead(s, c.query, c.read),
-      );
+    const readAfter = readAfterIn('us', s, c);
     // eu replays the write 60 ms in: it serves, though us has not answered yet.
     setTimeout(() => c.replayed.set(EU, 0x300n), 60);
     let started = Date.now();
@@ -253,11 +248,7 @@ describe('routedRead', () => {
     c.primary = 0x300n;
     c.replayed.set(US, 0x300n);
     const s = settings({ READ_AFTER_WAIT_MS: '200' });
-    const readAfter = (lsn: string) =>
-      withTrace(
-        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu', readAfter: lsn },
-        () => routedRead(s, c.query, c.read),
-      );
+    const readAfter = readAfterIn('eu', s, c);
     expect((await readAfter('0/300')).source).toBe('replica:us'); // measured: us has the write
     c.slow.set(P, 1500); // the next lag check waits 1.5 s on the primary
     const started = Date.now();
