@@ -51,8 +51,10 @@ const settings = (vars: Record<string, string> = {}) =>
     REPLICA_LAG_CHECK_MS: '0',
     ...vars,
   });
+/** One span for every read these tests make (the region and the read-after token vary). */
+const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const inRegion = <T>(region: string | undefined, fn: () => Promise<T>, readAfter?: string) =>
-  withTrace({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region, readAfter }, fn);
+  withTrace({ traceparent, region, readAfter }, fn);
 /** A read in `region` carrying a read-after token for `lsn`. */
 const readAfterIn = (region: string, s: ReturnType<typeof settings>, c: ReturnType<typeof cluster>) => (lsn: string) =>
   inRegion(region, () => routedRead(s, c.query, c.read), lsn);
@@ -193,7 +195,7 @@ describe('routedRead', () => {
     // READ_AFTER_WAIT_MS=0: the primary at once; a generation alone (a catalog fill) never waits.
     started = Date.now();
     const noWait = settings({ READ_AFTER_WAIT_MS: '0' });
-    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const trace = { traceparent, region: 'eu' };
     expect((await withTrace({ ...trace, readAfter: '0/400' }, () => routedRead(noWait, c.query, c.read))).source).toBe(
       'primary',
     );
@@ -260,7 +262,7 @@ describe('routedRead', () => {
     resetReplicaStates();
     const noWait = settings({ READ_AFTER_WAIT_MS: '0' });
     const at = Date.now();
-    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const trace = { traceparent, region: 'eu' };
     expect((await withTrace({ ...trace, readAfter: '0/300' }, () => routedRead(noWait, c.query, c.read))).source).toBe(
       'primary',
     );
@@ -273,7 +275,7 @@ describe('routedRead', () => {
     c.replayed.set(US, 0x300n);
     c.replayed.set(EU, 0x200n);
     const s = settings({ READ_AFTER_WAIT_MS: '200' });
-    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const trace = { traceparent, region: 'eu' };
     const read = (minLsn: string, readAfter: string) =>
       withTrace({ ...trace, readAfter }, () => routedRead(s, c.query, c.read, { minLsn }));
     expect((await read('0/100', '0/300')).source).toBe('replica:us');
@@ -287,7 +289,7 @@ describe('routedRead', () => {
     c.replayed.set(US, 0x200n);
     c.replayed.set(EU, 0x200n);
     const s = settings({ READ_AFTER_WAIT_MS: '0' });
-    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', region: 'eu' };
+    const trace = { traceparent, region: 'eu' };
     const read = (readAfterScope: 'catalog' | 'other', catalog: boolean) =>
       withTrace({ ...trace, readAfter: '0/300', readAfterScope }, () =>
         routedRead(s, c.query, c.read, { minLsn: '0/100', catalog }),
