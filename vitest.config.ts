@@ -28,6 +28,21 @@ const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude,
 for (const file of serialE2eFiles) if (!existsSync(file)) throw new Error(`serialE2eFiles: no ${file}`);
 
 /**
+ * A stand-in for another worker whose Durable Object class a binding names (script_name): an empty class, for tests
+ * that never call it.
+ */
+const standIn = (name: string, className: string, binding: string) => ({
+  name,
+  modules: true,
+  script:
+    "import { DurableObject } from 'cloudflare:workers';\n" +
+    `export class ${className} extends DurableObject {}\n` +
+    "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
+  compatibilityDate: '2026-10-01',
+  durableObjects: { [binding]: className },
+});
+
+/**
  * The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth, the webhook a
  * bucket of 8 refilled 5 a second). Browse routes wait for the store here (production: 0, the edge tier answers)
  * so that a burst's count and headers are the store's own.
@@ -58,19 +73,8 @@ const gatewayProject = (
             () => new Response('not in this test', { status: 503 }),
           ]),
         ),
-        // ORDERS names the checkout worker's OrdersDO (script_name): a stand-in script with an empty class.
-        workers: [
-          {
-            name: 'storefront-checkout',
-            modules: true,
-            script:
-              "import { DurableObject } from 'cloudflare:workers';\n" +
-              'export class OrdersDO extends DurableObject {}\n' +
-              "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
-            compatibilityDate: '2026-10-01',
-            durableObjects: { ORDERS: 'OrdersDO' },
-          },
-        ],
+        // ORDERS and CARTS name the checkout and cart workers' objects (script_name): stand-ins with empty classes.
+        workers: [standIn('storefront-checkout', 'OrdersDO', 'ORDERS'), standIn('storefront-cart', 'CartDO', 'CARTS')],
       },
     })),
   ],
@@ -156,18 +160,7 @@ export default defineConfig({
               },
               // The checkout worker's CARTS binding names the cart worker's CartDO: a stand-in script with an empty
               // CartDO, since these tests never read a cart.
-              workers: [
-                {
-                  name: 'storefront-cart',
-                  modules: true,
-                  script:
-                    "import { DurableObject } from 'cloudflare:workers';\n" +
-                    'export class CartDO extends DurableObject {}\n' +
-                    "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
-                  compatibilityDate: '2026-10-01',
-                  durableObjects: { CARTS: 'CartDO' },
-                },
-              ],
+              workers: [standIn('storefront-cart', 'CartDO', 'CARTS')],
             },
           })),
         ],

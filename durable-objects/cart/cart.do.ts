@@ -1,14 +1,31 @@
 // CartDO: one shopper's cart (addressed by the verified subject), in the object's SQLite storage.
 // Every write is one synchronous check-and-write (version, bounds, currency) with no other I/O in between,
-// so concurrent requests are applied one after another in a definite order. Prices are looked up by the cart
-// worker before it calls in; the object keeps the price at which each line was added, to flag changes.
+// so concurrent requests are applied one after another in a definite order. The shopper's own calls (view, add,
+// set, remove) come straight from the gateway: the object looks up the catalog data first (catalog.ts, before the
+// write, so nothing waits on it inside the check-and-write), applies its bounds from its own vars (config.ts) for
+// the caller's role, and answers the cart as the shopper sees it (view.ts). It keeps the price at which each line
+// was added, to flag changes.
 // Expiry: each write re-arms the alarm; when it fires after the idle time, the storage is deleted.
 // Guest-to-customer merges are two-phase (drain -> absorb -> confirm) with a token, so a merge that is
 // interrupted or run twice at once neither loses nor doubles a line; what does not fit the customer's cart stays in
 // the guest's, and the merge says which lines and why.
 import { DurableObject } from 'cloudflare:workers';
+import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../lib/cart/schemas';
+import { AppError } from '../../lib/errors';
+import { type RpcResult, rpc } from '../../lib/rpc';
 import { acceptTraces } from '../../lib/trace';
+import { type VariantsSource, variantsOf } from './catalog';
+import { type CartRole, cartConfig, cartLimits } from './config';
 import type { CartLimits, CartLine, CartOp, CartResult, CartState, MergeLeftReason, MergeOutcome } from './types';
+import { cartView, lineOf } from './view';
+
+/** What the object reads from its env (the cart worker's): its vars, and the catalog for the shopper's calls. */
+interface CartObjectEnv {
+  CATALOG: VariantsSource;
+}
+
+/** A shopper's call answers the whole cart as they see it. */
+type CartAnswer = RpcResult<{ cart: CartView }>;
 
 interface LineRow extends Record<string, SqlStorageValue> {
   sku: string;
@@ -24,9 +41,77 @@ export class CartDO extends DurableObject {
   private sql: SqlStorage;
   private schemaReady = false;
 
+  private cartEnv: CartObjectEnv;
+
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
     this.sql = ctx.storage.sql;
+    this.cartEnv = env as CartObjectEnv;
+  }
+
+  /** The bounds and lifetime of this cart for the caller's role (the cart worker's vars, validated once). */
+  private limitsFor(role: CartRole): CartLimits {
+    return cartLimits(cartConfig(this.env as object), role);
+  }
+
+  /** The catalog data of `skus`, from this isolate's memo or one catalog call. */
+  private variants(skus: string[]) {
+    return variantsOf(this.cartEnv.CATALOG, skus, cartConfig(this.env as object).CART_VARIANT_MEMO_MS);
+  }
+
+  private async shown(state: CartState): Promise<{ cart: CartView }> {
+    return { cart: cartView(state, await this.variants(state.lines.map((l) => l.sku))) };
+  }
+
+  /** One write for the shopper: the object's refusals become the errors the gateway answers (409, 412, 422...). */
+  private async write(op: CartOp, role: CartRole, ifMatch: number | undefined): Promise<{ cart: CartView }> {
+    const result = await this.apply(op, this.limitsFor(role), ifMatch);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'STALE_VERSION':
+          throw new AppError('PRECONDITION_FAILED', 'The cart changed since you read it; read it again.', {
+            details: { currentVersion: result.version },
+          });
+        case 'NOT_IN_CART':
+          throw new AppError('NOT_FOUND', `${result.sku} is not in the cart.`);
+        case 'CURRENCY_MISMATCH':
+          throw new AppError('CURRENCY_MISMATCH', `This cart is in ${result.cartCurrency}; one currency per cart.`);
+        case 'LIMIT':
+          throw new AppError('CART_LIMIT_EXCEEDED', result.message);
+      }
+    }
+    return this.shown(result.cart);
+  }
+
+  private async lineFor(sku: string) {
+    return lineOf(sku, (await this.variants([sku])).get(sku));
+  }
+
+  /** The shopper's cart: current catalog prices, flagged where they changed since adding. */
+  async view(): Promise<CartAnswer> {
+    return rpc(async () => this.shown(await this.cart()));
+  }
+
+  /** Adds a SKU (quantities add up); `input` is the request body, validated here. */
+  async addItem(role: CartRole, input: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => {
+      const body = AddItemBody.parse(input);
+      return this.write({ kind: 'add', line: await this.lineFor(body.sku), quantity: body.quantity }, role, ifMatch);
+    });
+  }
+
+  /** Sets a line's quantity (0 removes it). */
+  async setQuantity(role: CartRole, skuInput: unknown, input: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => {
+      const sku = CartSku.parse(skuInput);
+      const { quantity } = SetQuantityBody.parse(input);
+      const line = quantity === 0 ? undefined : await this.lineFor(sku);
+      return this.write({ kind: 'set', sku, quantity, line }, role, ifMatch);
+    });
+  }
+
+  async removeItem(role: CartRole, skuInput: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => this.write({ kind: 'remove', sku: CartSku.parse(skuInput) }, role, ifMatch));
   }
 
   /** Creates the tables on first use after a wake or after expiry deleted everything (synchronous). */
