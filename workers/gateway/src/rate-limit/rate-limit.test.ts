@@ -5,7 +5,7 @@ import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-
 import { gatewayConfig } from '../config';
 import { type Limiter, refillOf } from './backends';
 import { rateHeaders } from './middleware';
-import { classify, type Rule, routeClass, rules } from './rules';
+import { classify, type Rule, routeClass, rules, storeWaitMs } from './rules';
 import { GlobalStore } from './store';
 
 const all = rules(gatewayConfig({}));
@@ -29,6 +29,19 @@ describe('the rule table', () => {
       key: 'ip:1.2.3.4',
     });
     expect(classify(all, 'browse', '1.2.3.4', { sub: 'a', role: 'admin' }).rule.name).toBe('admin');
+  });
+
+  it('lets browse and cart (the fail-open shopper rule) go on without the store; fail-closed classes wait', () => {
+    const config = gatewayConfig({});
+    expect(config.RATE_LIMIT_BROWSE_WAIT_MS).toBe(0);
+    expect(storeWaitMs('browse', config)).toBe(0);
+    expect(storeWaitMs('cart', config)).toBe(0);
+    for (const cls of ['checkout', 'auth', 'guestCreation', 'webhook'] as const) {
+      expect(storeWaitMs(cls, config), cls).toBe(config.RATE_LIMIT_TIMEOUT_MS);
+    }
+    // The tests' setting (the store's own count and headers for a burst) applies to both shopper classes.
+    const waiting = gatewayConfig({ RATE_LIMIT_BROWSE_WAIT_MS: '3000' });
+    expect([storeWaitMs('browse', waiting), storeWaitMs('cart', waiting)]).toEqual([3000, 3000]);
   });
 });
 

@@ -125,6 +125,20 @@ export function routeClass(method: string, path: string): RouteClass {
   return 'browse';
 }
 
+/**
+ * How long a request of `cls` waits for the global store. Browse and cart share the shopper's fail-open rule (one
+ * row of the table): neither waits by default (RATE_LIMIT_BROWSE_WAIT_MS = 0), so their checks are gathered into
+ * one store call (store.ts) and the store's verdict applies from the caller's next request. A cart change is not a
+ * money path: hoarding is bounded at checkout (holds and per-shopper caps), not by the cart's rate. Checkout,
+ * credentials and guest creation wait (RATE_LIMIT_TIMEOUT_MS): their rules fail closed.
+ */
+export function storeWaitMs(
+  cls: RouteClass,
+  config: { RATE_LIMIT_BROWSE_WAIT_MS: number; RATE_LIMIT_TIMEOUT_MS: number },
+): number {
+  return cls === 'browse' || cls === 'cart' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
+}
+
 /** The rule and key for one request: its cell of the table. */
 export function classify(all: Record<RuleName, Rule>, cls: RouteClass, ip: string, who: Identity | undefined) {
   const cell = table[cls][who ? who.role : 'anonymous'];
