@@ -126,17 +126,19 @@ export function routeClass(method: string, path: string): RouteClass {
 }
 
 /**
- * How long a request of `cls` waits for the global store. Browse and cart share the shopper's fail-open rule (one
- * row of the table): neither waits by default (RATE_LIMIT_BROWSE_WAIT_MS = 0), so their checks are gathered into
- * one store call (store.ts) and the store's verdict applies from the caller's next request. A cart change is not a
- * money path: hoarding is bounded at checkout (holds and per-shopper caps), not by the cart's rate. Checkout,
- * credentials and guest creation wait (RATE_LIMIT_TIMEOUT_MS): their rules fail closed.
+ * How long a request waits for the global store: a rule that fails closed (credentials, guest creation, checkout)
+ * waits RATE_LIMIT_TIMEOUT_MS, since its verdict must be known before the request goes on; a rule that fails open
+ * (the shoppers' browse and cart rules per tier, Stripe's webhook) waits RATE_LIMIT_BROWSE_WAIT_MS (0 by default:
+ * not at all), so its checks are gathered into one store call (store.ts) and the store's verdict applies from the
+ * caller's next request. A fail-open rule lets requests through when the store is down anyway; not waiting for it
+ * when it is up costs at most the requests of one batch. A cart change is not a money path (stock is held only at
+ * checkout, which waits), and the webhook's real gate is Stripe's signature.
  */
 export function storeWaitMs(
-  cls: RouteClass,
+  rule: Pick<Rule, 'failClosed'>,
   config: { RATE_LIMIT_BROWSE_WAIT_MS: number; RATE_LIMIT_TIMEOUT_MS: number },
 ): number {
-  return cls === 'browse' || cls === 'cart' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
+  return rule.failClosed ? config.RATE_LIMIT_TIMEOUT_MS : config.RATE_LIMIT_BROWSE_WAIT_MS;
 }
 
 /** The rule and key for one request: its cell of the table. */
