@@ -128,9 +128,13 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
-  const finished = performance.now();
-  if (profiling) printProfile('flash sale', await profiling.stop(), shoppers.length, 40);
+  let finished = 0;
+  try {
+    await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
+    finished = performance.now();
+  } finally {
+    if (profiling) printProfile('flash sale', await profiling.stop(), shoppers.length, 40);
+  }
   const workerdMsPerCheckout = ((stackCpuSeconds(process.pid).workerd - cpu0.workerd) / shoppers.length) * 1000;
   const accepted = answers.filter((a) => a.status === 202);
   const ids = accepted.map((a) => a.orderId!);

@@ -10,12 +10,14 @@
 // interrupted or run twice at once neither loses nor doubles a line; what does not fit the customer's cart stays in
 // the guest's, and the merge says which lines and why.
 import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
 import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../lib/cart/schemas';
+import type { VariantInfo } from '../../lib/contracts/catalog';
 import { AppError } from '../../lib/errors';
 import { type RpcResult, rpc } from '../../lib/rpc';
 import { acceptTraces } from '../../lib/trace';
 import { type VariantsSource, variantsOf } from './catalog';
-import { type CartRole, cartConfig, cartLimits } from './config';
+import { type CartRole, CartRoleSchema, cartConfig, cartLimits } from './config';
 import type { CartLimits, CartLine, CartOp, CartResult, CartState, MergeLeftReason, MergeOutcome } from './types';
 import { cartView, lineOf } from './view';
 
@@ -23,6 +25,9 @@ import { cartView, lineOf } from './view';
 interface CartObjectEnv {
   CATALOG: VariantsSource;
 }
+
+/** A version the caller read (the gateway's If-Match), or none: the write then applies in arrival order. */
+const IfMatchVersion = z.number().int().nonnegative().optional();
 
 /** A shopper's call answers the whole cart as they see it. */
 type CartAnswer = RpcResult<{ cart: CartView }>;
@@ -54,18 +59,44 @@ export class CartDO extends DurableObject {
     return cartLimits(cartConfig(this.env as object), role);
   }
 
-  /** The catalog data of `skus`, from this isolate's memo or one catalog call. */
+  /** The catalog data of `skus`, from this isolate's memo or one catalog call (a failure is a 503). */
   private variants(skus: string[]) {
     return variantsOf(this.cartEnv.CATALOG, skus, cartConfig(this.env as object).CART_VARIANT_MEMO_MS);
   }
 
-  private async shown(state: CartState): Promise<{ cart: CartView }> {
-    return { cart: cartView(state, await this.variants(state.lines.map((l) => l.sku))) };
+  /**
+   * The cart as the shopper sees it, from the catalog data `known` (looked up before a write) plus any SKU a
+   * concurrent write added meanwhile. After a write nothing may answer 503 (the change is stored, and a client
+   * retrying it would add it twice): a SKU the catalog cannot answer for then shows as it was stored.
+   */
+  private async shown(state: CartState, known: Map<string, VariantInfo>, written: boolean): Promise<CartView> {
+    const missing = state.lines.map((l) => l.sku).filter((sku) => !known.has(sku));
+    if (missing.length === 0) return cartView(state, known);
+    try {
+      const more = await this.variants(missing);
+      return cartView(state, new Map([...known, ...more]));
+    } catch (err) {
+      if (!written) throw err;
+      return cartView(state, known, new Set(missing));
+    }
   }
 
-  /** One write for the shopper: the object's refusals become the errors the gateway answers (409, 412, 422...). */
-  private async write(op: CartOp, role: CartRole, ifMatch: number | undefined): Promise<{ cart: CartView }> {
-    const result = await this.apply(op, this.limitsFor(role), ifMatch);
+  /**
+   * One write for the shopper. The catalog data of the cart's SKUs and of `sku` is looked up first, so a catalog
+   * that fails answers 503 before anything is stored; then the object's one synchronous check-and-write; its
+   * refusals become the errors the gateway answers (409, 412, 422...).
+   */
+  private async write(
+    roleInput: unknown,
+    ifMatchInput: unknown,
+    sku: string,
+    opFor: (v: VariantInfo | undefined) => CartOp,
+  ): Promise<{ cart: CartView }> {
+    const role = CartRoleSchema.parse(roleInput);
+    const ifMatch = IfMatchVersion.parse(ifMatchInput);
+    const before = await this.cart();
+    const known = await this.variants([...new Set([...before.lines.map((l) => l.sku), sku])]);
+    const result = await this.apply(opFor(known.get(sku)), this.limitsFor(role), ifMatch);
     if (!result.ok) {
       switch (result.reason) {
         case 'STALE_VERSION':
@@ -80,23 +111,23 @@ export class CartDO extends DurableObject {
           throw new AppError('CART_LIMIT_EXCEEDED', result.message);
       }
     }
-    return this.shown(result.cart);
-  }
-
-  private async lineFor(sku: string) {
-    return lineOf(sku, (await this.variants([sku])).get(sku));
+    return { cart: await this.shown(result.cart, known, true) };
   }
 
   /** The shopper's cart: current catalog prices, flagged where they changed since adding. */
   async view(): Promise<CartAnswer> {
-    return rpc(async () => this.shown(await this.cart()));
+    return rpc(async () => ({ cart: await this.shown(await this.cart(), new Map(), false) }));
   }
 
   /** Adds a SKU (quantities add up); `input` is the request body, validated here. */
   async addItem(role: CartRole, input: unknown, ifMatch?: number): Promise<CartAnswer> {
     return rpc(async () => {
       const body = AddItemBody.parse(input);
-      return this.write({ kind: 'add', line: await this.lineFor(body.sku), quantity: body.quantity }, role, ifMatch);
+      return this.write(role, ifMatch, body.sku, (v) => ({
+        kind: 'add',
+        line: lineOf(body.sku, v),
+        quantity: body.quantity,
+      }));
     });
   }
 
@@ -105,13 +136,20 @@ export class CartDO extends DurableObject {
     return rpc(async () => {
       const sku = CartSku.parse(skuInput);
       const { quantity } = SetQuantityBody.parse(input);
-      const line = quantity === 0 ? undefined : await this.lineFor(sku);
-      return this.write({ kind: 'set', sku, quantity, line }, role, ifMatch);
+      return this.write(role, ifMatch, sku, (v) => ({
+        kind: 'set',
+        sku,
+        quantity,
+        line: quantity === 0 ? undefined : lineOf(sku, v),
+      }));
     });
   }
 
   async removeItem(role: CartRole, skuInput: unknown, ifMatch?: number): Promise<CartAnswer> {
-    return rpc(async () => this.write({ kind: 'remove', sku: CartSku.parse(skuInput) }, role, ifMatch));
+    return rpc(async () => {
+      const sku = CartSku.parse(skuInput);
+      return this.write(role, ifMatch, sku, () => ({ kind: 'remove', sku }));
+    });
   }
 
   /** Creates the tables on first use after a wake or after expiry deleted everything (synchronous). */

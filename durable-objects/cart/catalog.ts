@@ -1,8 +1,11 @@
 // The catalog data a cart shows (titles, images, current prices), asked of the catalog worker over the cart
 // script's CATALOG binding and kept per isolate for CART_VARIANT_MEMO_MS: an add to cart and the cart answer it
 // returns then cost one catalog call at most, and a hot SKU none. A SKU not sold is remembered as null for as long.
+// Lookups are not shared while in flight: the memo is shared by every CartDO of the isolate, and a promise made
+// by one object's call is not awaited by another's (each object's I/O stays its own).
 import type { VariantInfo, VariantList } from '../../lib/contracts/catalog';
 import { AppError } from '../../lib/errors';
+import { log } from '../../lib/log';
 import { withTimeout } from '../../lib/resilience';
 import { type RpcResult, unwrap } from '../../lib/rpc';
 import { traced } from '../../lib/trace';
@@ -39,7 +42,9 @@ export async function variantsOf(
     const answer = unwrap(
       await withTimeout(traced(catalog).getVariants(missing), CATALOG_TIMEOUT_MS, 'catalog variants for a cart').catch(
         (err: unknown) => {
-          // A catalog that fails or hangs is an outage the shopper can retry, not a bug of the cart's (503).
+          // A catalog that fails or hangs is an outage the shopper can retry, not a bug of the cart's (503). The
+          // cause stays here: it does not cross the RPC boundary.
+          log.warn('cart: catalog variants failed', { skus: missing.length, error: String(err) });
           throw new AppError('SERVICE_UNAVAILABLE', 'The catalog did not answer for this cart; try again.', {
             retryAfter: 1,
             cause: err,

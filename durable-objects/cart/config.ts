@@ -21,7 +21,8 @@ export type CartConfig = z.output<typeof CartVars>;
 export const cartConfig = (env: object): CartConfig => configOf(env, CartVars, 'storefront-cart');
 
 /** Whose cart: a guest's lives a week by default, a signed-in shopper's (any other role) 30 days. */
-export type CartRole = 'guest' | 'customer';
+export const CartRoleSchema = z.enum(['guest', 'customer']);
+export type CartRole = z.infer<typeof CartRoleSchema>;
 
 /** The cart role of a caller's identity role. */
 export const cartRoleOf = (role: string): CartRole => (role === 'guest' ? 'guest' : 'customer');

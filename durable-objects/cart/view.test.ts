@@ -61,6 +61,17 @@ describe('cartView', () => {
     expect(view).toMatchObject({ version: 7, expiresAt: '2026-12-01T00:00:00.000Z' });
   });
 
+  it('shows a line the catalog could not be asked about as it was stored, still available', () => {
+    const shown = cartView(state, new Map([['TEE-M', variant('TEE-M', 1000)]]), new Set(['TEE-L']));
+    expect(shown.lines[1]).toMatchObject({
+      title: 'Old title',
+      unitPrice: { amount: 1200 },
+      available: true,
+      priceChanged: false,
+    });
+    expect(shown.subtotal).toEqual({ amount: 2000 + 1200, currency: 'USD' });
+  });
+
   it('answers an empty cart with no subtotal', () => {
     expect(cartView({ version: 0, currency: null, lines: [], expiresAt: null }, new Map())).toEqual({
       lines: [],

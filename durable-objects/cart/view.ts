@@ -5,10 +5,26 @@ import type { VariantInfo } from '../../lib/contracts/catalog';
 import { AppError } from '../../lib/errors';
 import type { CartLine, CartState } from './types';
 
-/** The cart as the shopper sees it, given the catalog data of its SKUs (a SKU no longer sold is unavailable). */
-export function cartView(state: CartState, current: Map<string, VariantInfo>): CartView {
+/**
+ * The cart as the shopper sees it, given the catalog data of its SKUs (a SKU no longer sold is unavailable). A SKU
+ * in `unknown` (the catalog could not be asked just now) shows as it was stored: its added price, still available.
+ */
+export function cartView(state: CartState, current: Map<string, VariantInfo>, unknown?: Set<string>): CartView {
   const lines = state.lines.map((l) => {
     const v = current.get(l.sku);
+    if (v === undefined && unknown?.has(l.sku)) {
+      return {
+        sku: l.sku,
+        productSlug: l.productSlug,
+        title: l.title,
+        image: l.image,
+        quantity: l.quantity,
+        unitPrice: { amount: l.addedAmount, currency: l.currency },
+        lineTotal: { amount: l.addedAmount * l.quantity, currency: l.currency },
+        priceChanged: false,
+        available: true,
+      };
+    }
     const amount = v?.price.amount ?? l.addedAmount;
     const currency = v?.price.currency ?? l.currency;
     const changed = v !== undefined && amount !== l.addedAmount;

@@ -34,6 +34,7 @@ const writeFailures = {
   409: failure('Another currency'),
   412: failure('If-Match names a stale version'),
   422: failure('Over a cart bound'),
+  503: failure('The catalog did not answer; nothing changed (Retry-After)'),
 };
 
 /** If-Match: `"v<version>"` (or W/ of it) makes the write conditional; `*` or none applies it in order. */
@@ -66,7 +67,11 @@ cartRoutes.openapi(
     tags: ['Cart'],
     summary: 'The caller’s cart',
     security: bearer,
-    responses: { 200: cartAnswer, 401: failure('No token') },
+    responses: {
+      200: cartAnswer,
+      401: failure('No token'),
+      503: failure('The catalog did not answer (Retry-After)'),
+    },
   }),
   async (c) => answer(c, await cartOf(c).cart.view()) as never,
 );
@@ -128,6 +133,7 @@ cartRoutes.openapi(
       401: failure('No token'),
       404: failure('Not in the cart'),
       412: failure('Stale version'),
+      503: failure('The catalog did not answer; nothing changed (Retry-After)'),
     },
   }),
   async (c) => {
