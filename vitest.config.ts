@@ -28,9 +28,24 @@ const exclude = withRedis ? configDefaults.exclude : [...configDefaults.exclude,
 for (const file of serialE2eFiles) if (!existsSync(file)) throw new Error(`serialE2eFiles: no ${file}`);
 
 /**
+ * A stand-in for another worker whose Durable Object class a binding names (script_name): an empty class, for tests
+ * that never call it, or one with the methods a test needs (`classBody`).
+ */
+const standIn = (name: string, className: string, binding: string, classBody = '') => ({
+  name,
+  modules: true,
+  script:
+    "import { DurableObject } from 'cloudflare:workers';\n" +
+    `export class ${className} extends DurableObject {${classBody}}\n` +
+    "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
+  compatibilityDate: '2026-10-01',
+  durableObjects: { [binding]: className },
+});
+
+/**
  * The gateway inside workerd with one rate-limit backend and tiny limits (5/60 anonymous, 3/60 auth, the webhook a
- * bucket of 8 refilled 5 a second). Browse routes wait for the store here (production: 0, the edge tier answers)
- * so that a burst's count and headers are the store's own.
+ * bucket of 8 refilled 5 a second). Fail-open rules (browse, cart, webhook) wait for the store here (production:
+ * 0, the edge tier answers) so that a burst's count and headers are the store's own.
  */
 const gatewayProject = (
   name: string,
@@ -58,19 +73,8 @@ const gatewayProject = (
             () => new Response('not in this test', { status: 503 }),
           ]),
         ),
-        // ORDERS names the checkout worker's OrdersDO (script_name): a stand-in script with an empty class.
-        workers: [
-          {
-            name: 'storefront-checkout',
-            modules: true,
-            script:
-              "import { DurableObject } from 'cloudflare:workers';\n" +
-              'export class OrdersDO extends DurableObject {}\n' +
-              "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
-            compatibilityDate: '2026-10-01',
-            durableObjects: { ORDERS: 'OrdersDO' },
-          },
-        ],
+        // ORDERS and CARTS name the checkout and cart workers' objects (script_name): stand-ins with empty classes.
+        workers: [standIn('storefront-checkout', 'OrdersDO', 'ORDERS'), standIn('storefront-cart', 'CartDO', 'CARTS')],
       },
     })),
   ],
@@ -114,13 +118,34 @@ export default defineConfig({
         },
       },
       {
-        // CartDO inside workerd: the catalog is not needed to drive the object directly.
+        // CartDO inside workerd, driven directly. The catalog is a stand-in `CatalogService` that sells every SKU
+        // starting with TST- at a fixed price, fails for any list holding a SKU starting with DOWN-, and knows no
+        // other (test/cart/cart.shopper.test.ts).
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './workers/cart/wrangler.toml' },
             miniflare: {
               bindings: { CART_TTL_GUEST_SECONDS: '1' },
-              serviceBindings: { CATALOG: () => new Response('not in this test', { status: 503 }) },
+              serviceBindings: { CATALOG: { name: 'storefront-catalog', entrypoint: 'CatalogService' } },
+              workers: [
+                {
+                  name: 'storefront-catalog',
+                  modules: true,
+                  compatibilityDate: '2026-10-01',
+                  script: `import { WorkerEntrypoint } from 'cloudflare:workers';
+export class CatalogService extends WorkerEntrypoint {
+  async getVariants(skus) {
+    if (skus.some((s) => s.startsWith('DOWN-'))) throw new Error('catalog down (test)');
+    const variants = skus.filter((s) => s.startsWith('TST-')).map((sku) => ({
+      sku, title: 'M', productSlug: 'tee-' + sku.toLowerCase(), productTitle: 'Tee ' + sku, image: null,
+      price: { amount: 1500, currency: 'USD' },
+    }));
+    return { ok: true, body: JSON.stringify({ variants }), cache: 'MISS', age: 0, cacheControl: 'private, no-store' };
+  }
+}
+export default { fetch: () => new Response('not in this test', { status: 503 }) };`,
+                },
+              ],
             },
           }),
         ],
@@ -154,19 +179,15 @@ export default defineConfig({
                 CART: () => new Response('not in this test', { status: 503 }),
                 CATALOG: () => new Response('not in this test', { status: 503 }),
               },
-              // The checkout worker's CARTS binding names the cart worker's CartDO: a stand-in script with an empty
-              // CartDO, since these tests never read a cart.
+              // The checkout worker's CARTS binding names the cart worker's CartDO: a stand-in whose every cart is
+              // empty (a checkout against it is refused CART_EMPTY by its screening: orders.schema.test.ts).
               workers: [
-                {
-                  name: 'storefront-cart',
-                  modules: true,
-                  script:
-                    "import { DurableObject } from 'cloudflare:workers';\n" +
-                    'export class CartDO extends DurableObject {}\n' +
-                    "export default { fetch: () => new Response('not in this test', { status: 503 }) };",
-                  compatibilityDate: '2026-10-01',
-                  durableObjects: { CARTS: 'CartDO' },
-                },
+                standIn(
+                  'storefront-cart',
+                  'CartDO',
+                  'CARTS',
+                  ' cart() { return { version: 0, currency: null, lines: [], expiresAt: null }; }',
+                ),
               ],
             },
           })),

@@ -24,6 +24,10 @@ const stack = await startStack({
     upstashBridge: b + 6,
     stripe: b + 7,
     pgReplica2: b + 8,
+    // Both stacks run at once: every listener needs its own port (a commit whose stack has no such listener
+    // ignores the key).
+    alertSink: b + 9,
+    mailSink: b + 10,
   },
   logLevel: 'warn',
   upstash: 'off',

@@ -9,6 +9,7 @@ import { sql as pgSql } from '../dev/sql';
 import type { Stack } from '../dev/stack';
 import { stackCpuSeconds } from './cpu';
 import { percentile } from './load';
+import { printProfile, profileStack } from './profile';
 import { apiOf, log, ok } from './setup';
 
 const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);
@@ -34,6 +35,8 @@ export interface FlashResult {
   p50: number;
   p95: number;
   p99: number;
+  /** p50 / p99 of each kind of answer (202, 409...): which of them makes the p99. */
+  byStatus: Record<string, { n: number; p50: number; p99: number }>;
   oversold: number;
   paid: number;
   inPostgres: number;
@@ -93,6 +96,8 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     },
     paymentMethod: 'pm_card_visa',
   };
+  // BENCH_PROFILE=1: a CPU profile of every isolate over the burst (bench/profile.ts), printed after it.
+  const profiling = process.env.BENCH_PROFILE === '1' ? await profileStack(process.pid) : undefined;
   // The stack runs as children of this process (bench/setup.ts), so its workerd processes are found from here.
   const cpu0 = stackCpuSeconds(process.pid);
   const started = performance.now();
@@ -123,8 +128,13 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
-  const finished = performance.now();
+  let finished = 0;
+  try {
+    await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
+    finished = performance.now();
+  } finally {
+    if (profiling) printProfile('flash sale', await profiling.stop(), shoppers.length, 40);
+  }
   const workerdMsPerCheckout = ((stackCpuSeconds(process.pid).workerd - cpu0.workerd) / shoppers.length) * 1000;
   const accepted = answers.filter((a) => a.status === 202);
   const ids = accepted.map((a) => a.orderId!);
@@ -186,6 +196,15 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     p50: percentile(ms, 50),
     p95: percentile(ms, 95),
     p99: percentile(ms, 99),
+    byStatus: Object.fromEntries(
+      [...new Set(answers.map((a) => a.status))].map((status) => {
+        const own = answers
+          .filter((a) => a.status === status)
+          .map((a) => a.ms)
+          .sort((a, b) => a - b);
+        return [String(status), { n: own.length, p50: percentile(own, 50), p99: percentile(own, 99) }];
+      }),
+    ),
     oversold,
     paid: levels.sold,
     inPostgres,

@@ -281,6 +281,11 @@ if (flash) {
   );
   console.log(`  answers: ${JSON.stringify(f.codes)}`);
   console.log(
+    `  latency by status: ${Object.entries(f.byStatus)
+      .map(([st, b]) => `${st} (${b.n}): p50 ${b.p50.toFixed(0)} ms, p99 ${b.p99.toFixed(0)} ms`)
+      .join('; ')}`,
+  );
+  console.log(
     `  workerd CPU per checkout answered: ${f.workerdMsPerCheckout.toFixed(1)} ms (every workerd of the stack)`,
   );
   console.log(

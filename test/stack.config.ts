@@ -20,10 +20,12 @@ export const testVars = {
   REPLICA_LAG_CHECK_MS: '250',
   // Health tests watch a dependency go down and come back: every /health computes a fresh report.
   HEALTH_CACHE_MS: '0',
-  // Production answers browse routes from the edge tier without waiting for the global store (0); the tests that
-  // count a burst's exact answers and RateLimit-* headers on a browse route need the store's own, and 130 requests
-  // at once on two busy cores can keep it past 3 s. Every other rule waits the production 300 ms, then the edge
-  // tier's verdict stands (its fail-closed counters repeat the rules' figures, rate-limit/edge.ts).
+  // Production lets requests under a fail-open rule (browse, cart, the webhook) go on without waiting for the
+  // global store (0); the tests that count a burst's exact answers and RateLimit-* headers on a browse route need
+  // the store's own, and 130 requests at once on two busy cores can keep it past 3 s. So in the e2e stack those
+  // rules wait for the store (one call each; the unwaited, gathered path is unit-tested in rate-limit.test.ts).
+  // Fail-closed rules wait the production 300 ms, then the edge tier's verdict stands (its fail-closed counters
+  // repeat the rules' figures, rate-limit/edge.ts).
   RATE_LIMIT_BROWSE_WAIT_MS: '10000',
   // How long a store call may take before it is given up (production 2 s): on two busy cores a healthy bridge can
   // take longer under a burst, and those tests need its answers.

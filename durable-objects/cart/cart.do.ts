@@ -1,14 +1,36 @@
 // CartDO: one shopper's cart (addressed by the verified subject), in the object's SQLite storage.
 // Every write is one synchronous check-and-write (version, bounds, currency) with no other I/O in between,
-// so concurrent requests are applied one after another in a definite order. Prices are looked up by the cart
-// worker before it calls in; the object keeps the price at which each line was added, to flag changes.
+// so concurrent requests are applied one after another in a definite order. The shopper's own calls (view, add,
+// set, remove) come straight from the gateway: the object looks up the catalog data first (catalog.ts, before the
+// write, so nothing waits on it inside the check-and-write), applies its bounds from its own vars (config.ts) for
+// the caller's role, and answers the cart as the shopper sees it (view.ts). It keeps the price at which each line
+// was added, to flag changes.
 // Expiry: each write re-arms the alarm; when it fires after the idle time, the storage is deleted.
 // Guest-to-customer merges are two-phase (drain -> absorb -> confirm) with a token, so a merge that is
 // interrupted or run twice at once neither loses nor doubles a line; what does not fit the customer's cart stays in
 // the guest's, and the merge says which lines and why.
 import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
+import { AddItemBody, CartSku, type CartView, SetQuantityBody } from '../../lib/cart/schemas';
+import type { VariantInfo } from '../../lib/contracts/catalog';
+import { AppError } from '../../lib/errors';
+import { type RpcResult, rpc } from '../../lib/rpc';
 import { acceptTraces } from '../../lib/trace';
+import { type VariantsSource, variantsOf } from './catalog';
+import { type CartRole, CartRoleSchema, cartConfig, cartLimits } from './config';
 import type { CartLimits, CartLine, CartOp, CartResult, CartState, MergeLeftReason, MergeOutcome } from './types';
+import { cartView, lineOf } from './view';
+
+/** What the object reads from its env (the cart worker's): its vars, and the catalog for the shopper's calls. */
+interface CartObjectEnv {
+  CATALOG: VariantsSource;
+}
+
+/** A version the caller read (the gateway's If-Match), or none: the write then applies in arrival order. */
+const IfMatchVersion = z.number().int().nonnegative().optional();
+
+/** A shopper's call answers the whole cart as they see it. */
+type CartAnswer = RpcResult<{ cart: CartView }>;
 
 interface LineRow extends Record<string, SqlStorageValue> {
   sku: string;
@@ -24,9 +46,110 @@ export class CartDO extends DurableObject {
   private sql: SqlStorage;
   private schemaReady = false;
 
+  private cartEnv: CartObjectEnv;
+
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
     this.sql = ctx.storage.sql;
+    this.cartEnv = env as CartObjectEnv;
+  }
+
+  /** The bounds and lifetime of this cart for the caller's role (the cart worker's vars, validated once). */
+  private limitsFor(role: CartRole): CartLimits {
+    return cartLimits(cartConfig(this.env as object), role);
+  }
+
+  /** The catalog data of `skus`, from this isolate's memo or one catalog call (a failure is a 503). */
+  private variants(skus: string[]) {
+    return variantsOf(this.cartEnv.CATALOG, skus, cartConfig(this.env as object).CART_VARIANT_MEMO_MS);
+  }
+
+  /**
+   * The cart as the shopper sees it, from the catalog data `known` (looked up before a write) plus any SKU a
+   * concurrent write added meanwhile. After a write nothing may answer 503 (the change is stored, and a client
+   * retrying it would add it twice): a SKU the catalog cannot answer for then shows as it was stored.
+   */
+  private async shown(state: CartState, known: Map<string, VariantInfo>, written: boolean): Promise<CartView> {
+    const missing = state.lines.map((l) => l.sku).filter((sku) => !known.has(sku));
+    if (missing.length === 0) return cartView(state, known);
+    try {
+      const more = await this.variants(missing);
+      return cartView(state, new Map([...known, ...more]));
+    } catch (err) {
+      if (!written) throw err;
+      return cartView(state, known, new Set(missing));
+    }
+  }
+
+  /**
+   * One write for the shopper. The catalog data of the cart's SKUs and of `sku` is looked up first, so a catalog
+   * that fails answers 503 before anything is stored; then the object's one synchronous check-and-write; its
+   * refusals become the errors the gateway answers (409, 412, 422...).
+   */
+  private async write(
+    roleInput: unknown,
+    ifMatchInput: unknown,
+    sku: string,
+    opFor: (v: VariantInfo | undefined) => CartOp,
+  ): Promise<{ cart: CartView }> {
+    const role = CartRoleSchema.parse(roleInput);
+    const ifMatch = IfMatchVersion.parse(ifMatchInput);
+    const before = await this.cart();
+    const known = await this.variants([...new Set([...before.lines.map((l) => l.sku), sku])]);
+    const result = await this.apply(opFor(known.get(sku)), this.limitsFor(role), ifMatch);
+    if (!result.ok) {
+      switch (result.reason) {
+        case 'STALE_VERSION':
+          throw new AppError('PRECONDITION_FAILED', 'The cart changed since you read it; read it again.', {
+            details: { currentVersion: result.version },
+          });
+        case 'NOT_IN_CART':
+          throw new AppError('NOT_FOUND', `${result.sku} is not in the cart.`);
+        case 'CURRENCY_MISMATCH':
+          throw new AppError('CURRENCY_MISMATCH', `This cart is in ${result.cartCurrency}; one currency per cart.`);
+        case 'LIMIT':
+          throw new AppError('CART_LIMIT_EXCEEDED', result.message);
+      }
+    }
+    return { cart: await this.shown(result.cart, known, true) };
+  }
+
+  /** The shopper's cart: current catalog prices, flagged where they changed since adding. */
+  async view(): Promise<CartAnswer> {
+    return rpc(async () => ({ cart: await this.shown(await this.cart(), new Map(), false) }));
+  }
+
+  /** Adds a SKU (quantities add up); `input` is the request body, validated here. */
+  async addItem(role: CartRole, input: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => {
+      const body = AddItemBody.parse(input);
+      return this.write(role, ifMatch, body.sku, (v) => ({
+        kind: 'add',
+        line: lineOf(body.sku, v),
+        quantity: body.quantity,
+      }));
+    });
+  }
+
+  /** Sets a line's quantity (0 removes it). */
+  async setQuantity(role: CartRole, skuInput: unknown, input: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => {
+      const sku = CartSku.parse(skuInput);
+      const { quantity } = SetQuantityBody.parse(input);
+      return this.write(role, ifMatch, sku, (v) => ({
+        kind: 'set',
+        sku,
+        quantity,
+        line: quantity === 0 ? undefined : lineOf(sku, v),
+      }));
+    });
+  }
+
+  async removeItem(role: CartRole, skuInput: unknown, ifMatch?: number): Promise<CartAnswer> {
+    return rpc(async () => {
+      const sku = CartSku.parse(skuInput);
+      return this.write(role, ifMatch, sku, () => ({ kind: 'remove', sku }));
+    });
   }
 
   /** Creates the tables on first use after a wake or after expiry deleted everything (synchronous). */

@@ -77,6 +77,8 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   private reported = JSON.stringify(EMPTY_OUTBOX);
   /** A report is scheduled. */
   private reportDue = false;
+  /** The tables exist and are up to date in this instance (ready()). */
+  private schemaReady = false;
 
   constructor(ctx: DurableObjectState, env: OrdersEnv) {
     super(ctx, env);
@@ -105,12 +107,33 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       },
     );
     this.merchant = new MerchantOrders(this.book, this.tasks, this.ports, this.lifecycle);
-    ctx.blockConcurrencyWhile(async () => {
-      this.book.migrate();
-      this.tasks.migrate();
-      // Orders changed just before notices existed still get theirs.
-      for (const id of this.notices?.migrate() ?? []) this.tasks.add(id, 'notify', {}, Date.now());
-    });
+  }
+
+  /**
+   * The object's tables, created or brought up to date on first use in this instance: synchronously, at the start
+   * of each call, so no other call runs in between. Not in the constructor: a flash sale's losers are mostly
+   * shoppers checking out for the first time, and their refusal (screened before anything is stored) then costs no
+   * schema, no write, and no storage commit in a new object (issue 10).
+   */
+  private ready() {
+    if (this.schemaReady) return;
+    this.book.migrate();
+    this.tasks.migrate();
+    // Orders changed just before notices existed still get theirs.
+    for (const id of this.notices?.migrate() ?? []) this.tasks.add(id, 'notify', {}, Date.now());
+    this.schemaReady = true;
+  }
+
+  /** Whether this key may be new here without creating the schema: an object that never stored one has no table. */
+  private keyUnknown(key: string): boolean {
+    if (!this.schemaReady) {
+      const stored = this.ctx.storage.sql.exec(
+        "select 1 from sqlite_master where type = 'table' and name = 'checkout'",
+      );
+      if (stored.toArray().length === 0) return !this.inflight.has(key);
+      this.ready();
+    }
+    return !this.book.key(key) && !this.inflight.has(key);
   }
 
   private async withOrderLock<T>(orderId: string, fn: () => Promise<T>): Promise<T> {
@@ -140,7 +163,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   private async checkoutInTrace(call: CheckoutCall): Promise<CheckoutResult> {
-    const isNew = () => !this.book.key(call.key) && !this.inflight.has(call.key);
+    const isNew = () => this.keyUnknown(call.key);
     let screened: CartSnapshot | undefined;
     const shared = this.screenings.get(call.key);
     if (shared) {
@@ -161,6 +184,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       const untouched = idle && epoch === this.checkoutEpoch && this.inflight.size === 0;
       if (screening && 'cart' in screening && untouched) screened = screening.cart;
     }
+    this.ready();
     const row = this.book.key(call.key);
     if (row && row.request_hash !== call.requestHash) return keyReused();
     if (row?.state === 'done' && row.response) return JSON.parse(row.response) as CheckoutResult;
@@ -193,6 +217,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   async listOrders(limit: number, cursor?: number): Promise<RpcResult<OrderPage>> {
+    this.ready();
     return rpc(async () => {
       const page = this.book.acceptedOrders(limit, cursor);
       return { orders: page.orders.map(orderView), nextCursor: page.nextCursor };
@@ -201,6 +226,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /** Only orders the shopper was shown exist here: one never accepted is not found. */
   async getOrder(id: string): Promise<RpcResult<{ order: OrderView }>> {
+    this.ready();
     return rpc(async () => {
       const o = this.book.order(id);
       if (!o || !isAccepted(o.status)) throw new AppError('NOT_FOUND', 'No such order.');
@@ -210,6 +236,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /** A verified Stripe event about one of this shopper's orders: applied once, whatever order it arrives in. */
   async applyPaymentEvent(event: PaymentEvent): Promise<RpcResult<PaymentEventOutcome>> {
+    this.ready();
     return rpc(async () => {
       if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
       return this.withOrderLock(event.orderId, async () => {
@@ -225,14 +252,17 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   // RPC: the merchant's operations (CheckoutOps, after the admin worker checked the role)
 
   async adminOrder(id: string): Promise<RpcResult<{ order: AdminOrder }>> {
+    this.ready();
     return rpc(async () => ({ order: this.merchant.view(id) }));
   }
 
   async adminCancel(call: CancelCall): Promise<RpcResult<{ order: AdminOrder }>> {
+    this.ready();
     return rpc(() => this.withOrderLock(call.orderId, async () => ({ order: await this.merchant.cancel(call) })));
   }
 
   async adminFulfil(call: FulfilCall): Promise<RpcResult<{ order: AdminOrder }>> {
+    this.ready();
     return rpc(() => this.withOrderLock(call.orderId, async () => ({ order: this.merchant.fulfil(call) })));
   }
 
@@ -241,6 +271,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * Stripe at once by the order's tasks; if Stripe does not take it now, the task keeps trying.
    */
   async adminRefund(call: RefundCall): Promise<RpcResult<RefundAnswer>> {
+    this.ready();
     return rpc(() =>
       this.withOrderLock(call.orderId, async () => {
         const { refund, created } = this.merchant.recordRefund(call);
@@ -252,6 +283,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /** A verified Stripe refund event about one of this shopper's orders: applied once, like payment events. */
   async applyRefundEvent(event: RefundEvent): Promise<RpcResult<PaymentEventOutcome>> {
+    this.ready();
     return rpc(async () => {
       if (this.book.eventOutcome(event.id)) return { outcome: 'duplicate' };
       return this.withOrderLock(event.orderId, async () => {
@@ -265,6 +297,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /** This object's tasks whose last run failed. */
   async stuckTasks(minAttempts: number, limit: number): Promise<RpcResult<{ tasks: StuckTaskInfo[] }>> {
+    this.ready();
     return rpc(async () => ({
       tasks: this.tasks.failing(minAttempts, limit).map((t) => this.taskInfo(t)),
     }));
@@ -272,6 +305,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
 
   /** Runs a task now, whatever its backoff said; answers it as it is afterwards (null: done). */
   async retryTask(taskId: number): Promise<RpcResult<{ task: StuckTaskInfo | null }>> {
+    this.ready();
     return rpc(async () => {
       const found = this.tasks.byId(taskId);
       if (!found) throw new AppError('NOT_FOUND', 'No such task (done, given up, or never there).');
@@ -286,6 +320,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   }
 
   async giveUpTask(taskId: number, actor: OrderActor): Promise<RpcResult<{ task: null }>> {
+    this.ready();
     return rpc(async () => {
       const found = this.tasks.byId(taskId);
       if (!found) throw new AppError('NOT_FOUND', 'No such task (done, given up, or never there).');
@@ -320,6 +355,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * first, at most `limit`, for an export to R2 (docs/runbook.md#exporting-the-durable-objects).
    */
   async exportOrders(limit: number): Promise<RpcResult<{ orders: OrderSnapshot[]; more: boolean }>> {
+    this.ready();
     return rpc(async () => this.book.allOrders(Math.min(Math.max(Math.trunc(Number(limit)) || 1, 1), 10_000)));
   }
 
@@ -328,6 +364,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
    * stops sending it. Not under the order's lock: one synchronous check-and-delete.
    */
   async orderCopied(orderId: string, version: number): Promise<RpcResult<{ done: boolean }>> {
+    this.ready();
     return rpc(async () => ({ done: this.book.copied(orderId, version) }));
   }
 
@@ -369,6 +406,7 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   // The alarm: due tasks
 
   override async alarm(): Promise<void> {
+    this.ready();
     const now = Date.now();
     this.book.prune(now);
     for (const task of this.tasks.due(now)) await this.withOrderLock(task.order_id, () => this.settle(task));

@@ -5940,6 +5940,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The catalog did not answer (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6096,6 +6105,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description The catalog did not answer; nothing changed (Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6200,6 +6218,15 @@ export interface paths {
                 };
                 /** @description Stale version */
                 412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The catalog did not answer; nothing changed (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6342,6 +6369,15 @@ export interface paths {
                 };
                 /** @description Over a cart bound */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The catalog did not answer; nothing changed (Retry-After) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

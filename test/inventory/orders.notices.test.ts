@@ -26,7 +26,11 @@ const paidOrder = (id: string, changedAt: number) =>
     history: [{ to: 'paid', at: changedAt }],
   }) as unknown as OrderSnapshot;
 
-type Internals = { notices: NoticeLog; merchant: { giveUp(task: unknown, actor: unknown): void } };
+type Internals = {
+  notices: NoticeLog;
+  merchant: { giveUp(task: unknown, actor: unknown): void };
+  ready(): void;
+};
 
 const objectFor = () => env.ORDERS.get(env.ORDERS.idFromName(`tst-notices-${crypto.randomUUID()}`));
 
@@ -51,7 +55,8 @@ const noticeKeys = (sql: SqlStorage, orderId: string) =>
 describe('OrdersDO notices', () => {
   it('marks as sent, at their first start, only the notices of orders changed before the grace period', async () => {
     await runInDurableObject(objectFor(), (instance: OrdersDO, state) => {
-      const { notices } = instance as unknown as Internals;
+      const { notices, ready } = instance as unknown as Internals;
+      ready.call(instance); // the tables, as any call makes them first
       const sql = state.storage.sql;
       const now = Date.now();
       const old = paidOrder(`ord_old${crypto.randomUUID().slice(0, 8)}`, now - GRACE_MS - 60_000);
@@ -70,7 +75,8 @@ describe('OrdersDO notices', () => {
 
   it('settles the notices of a given-up notify task, so a later change does not send them', async () => {
     await runInDurableObject(objectFor(), (instance: OrdersDO, state) => {
-      const { notices, merchant } = instance as unknown as Internals;
+      const { notices, merchant, ready } = instance as unknown as Internals;
+      ready.call(instance);
       const sql = state.storage.sql;
       const o = paidOrder(`ord_giv${crypto.randomUUID().slice(0, 8)}`, Date.now());
       seed(sql, [o]);

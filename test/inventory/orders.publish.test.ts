@@ -46,7 +46,8 @@ describe('OrdersDO copies and notices of a new order', () => {
   it('holds a pending order back for the delay, and sends the paid version at once in the same task', async () => {
     const stub = env.ORDERS.get(env.ORDERS.idFromName(`tst-publish-${crypto.randomUUID()}`));
     await runInDurableObject(stub, (instance: OrdersDO, state) => {
-      const { book } = instance as unknown as { book: OrderBook };
+      const { book, ready } = instance as unknown as { book: OrderBook; ready(): void };
+      ready.call(instance); // the tables, as any call makes them first
       const sql = state.storage.sql;
       const o = order(`ord_pub${crypto.randomUUID().slice(0, 8)}`);
       book.insertOrder(o);

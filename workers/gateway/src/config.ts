@@ -63,7 +63,8 @@ export const GatewayVars = z
     RATE_LIMIT_BACKEND: enumVar(['auto', 'upstash', 'durable-object', 'off'], 'auto'),
     // How long a request waits for the global store before the edge tier's verdict stands (rate-limit/store.ts).
     RATE_LIMIT_TIMEOUT_MS: intVar(300, { min: 1, max: 60_000 }),
-    // The same for browse routes; 0: they never wait, the store's verdict applies from the caller's next request.
+    // The same for fail-open rules (browse, cart, webhook); 0: they never wait, the store's verdict applies from
+    // the caller's next request (rate-limit/rules.ts storeWaitMs).
     RATE_LIMIT_BROWSE_WAIT_MS: intVar(0, { max: 60_000 }),
     // The checks nobody waits for (browse) are gathered for this long and sent as one store call (one Upstash
     // pipeline; one call per RateLimiterDO shard): rate-limit/store.ts. 0: each its own call.

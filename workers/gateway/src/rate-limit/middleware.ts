@@ -16,7 +16,7 @@ import { gatewayConfig } from '../config';
 import type { GatewayApp } from '../types';
 import { refillOf } from './backends';
 import { type EdgeCounter, edgeCount, overloaded } from './edge';
-import { classify, edgeOf, type Rule, type RuleName, routeClass, rules } from './rules';
+import { classify, edgeOf, type Rule, type RuleName, routeClass, rules, storeWaitMs } from './rules';
 import { storeFor } from './store';
 
 /**
@@ -60,8 +60,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
     // sale, is counted there only when the store does not answer.
     const counted = classCounted && cls !== 'checkout';
     if (counted) await edgeCount(c, cls as EdgeCounter, key);
-    const waitMs = cls === 'browse' ? config.RATE_LIMIT_BROWSE_WAIT_MS : config.RATE_LIMIT_TIMEOUT_MS;
-    const verdict = await store.check(rule, key, waitMs, (p) => {
+    const verdict = await store.check(rule, key, storeWaitMs(rule, config), (p) => {
       try {
         c.executionCtx.waitUntil(p);
       } catch {
@@ -69,7 +68,7 @@ export function rateLimit(): MiddlewareHandler<GatewayApp> {
       }
     });
     if (verdict.kind === 'unwaited') {
-      // A browse request: while the store is healthy its verdict applies from the caller's next request; while it
+      // A fail-open rule (browse, cart, webhook): while the store is healthy its verdict applies from the caller's next request; while it
       // is not, the edge tier counts too (held once the isolate is half-way to shedding browse). Slow counts as not
       // healthy: a refusal that arrives after the bucket's next refill (every 500 ms for anonymous callers) is
       // already void, so a flood that slows the store would otherwise go unlimited.

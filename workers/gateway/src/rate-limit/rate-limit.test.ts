@@ -5,7 +5,7 @@ import type { LimitResult } from '../../../../durable-objects/rate-limiter/rate-
 import { gatewayConfig } from '../config';
 import { type Limiter, refillOf } from './backends';
 import { rateHeaders } from './middleware';
-import { classify, type Rule, routeClass, rules } from './rules';
+import { classify, type Rule, routeClass, rules, storeWaitMs } from './rules';
 import { GlobalStore } from './store';
 
 const all = rules(gatewayConfig({}));
@@ -29,6 +29,21 @@ describe('the rule table', () => {
       key: 'ip:1.2.3.4',
     });
     expect(classify(all, 'browse', '1.2.3.4', { sub: 'a', role: 'admin' }).rule.name).toBe('admin');
+  });
+
+  it('lets requests under a fail-open rule go on without the store; fail-closed rules wait for it', () => {
+    const config = gatewayConfig({});
+    expect(config.RATE_LIMIT_BROWSE_WAIT_MS).toBe(0);
+    const waitOf = (cls: Parameters<typeof classify>[1], who?: typeof customer) =>
+      storeWaitMs(classify(all, cls, '1.2.3.4', who).rule, config);
+    for (const cls of ['browse', 'cart', 'webhook'] as const) expect(waitOf(cls, customer), cls).toBe(0);
+    expect(waitOf('browse')).toBe(0);
+    for (const cls of ['checkout', 'auth', 'guestCreation'] as const)
+      expect(waitOf(cls, customer), cls).toBe(config.RATE_LIMIT_TIMEOUT_MS);
+    // The tests' setting (the store's own count and headers for a burst) applies to every fail-open rule.
+    const waiting = gatewayConfig({ RATE_LIMIT_BROWSE_WAIT_MS: '3000' });
+    expect(storeWaitMs(all.guest, waiting)).toBe(3000);
+    expect(storeWaitMs(all.checkout, waiting)).toBe(waiting.RATE_LIMIT_TIMEOUT_MS);
   });
 });
 

@@ -125,6 +125,22 @@ export function routeClass(method: string, path: string): RouteClass {
   return 'browse';
 }
 
+/**
+ * How long a request waits for the global store: a rule that fails closed (credentials, guest creation, checkout)
+ * waits RATE_LIMIT_TIMEOUT_MS, since its verdict must be known before the request goes on; a rule that fails open
+ * (the shoppers' browse and cart rules per tier, Stripe's webhook) waits RATE_LIMIT_BROWSE_WAIT_MS (0 by default:
+ * not at all), so its checks are gathered into one store call (store.ts) and the store's verdict applies from the
+ * caller's next request. A fail-open rule lets requests through when the store is down anyway; not waiting for it
+ * when it is up costs at most the requests of one batch. A cart change is not a money path (stock is held only at
+ * checkout, which waits), and the webhook's real gate is Stripe's signature.
+ */
+export function storeWaitMs(
+  rule: Pick<Rule, 'failClosed'>,
+  config: { RATE_LIMIT_BROWSE_WAIT_MS: number; RATE_LIMIT_TIMEOUT_MS: number },
+): number {
+  return rule.failClosed ? config.RATE_LIMIT_TIMEOUT_MS : config.RATE_LIMIT_BROWSE_WAIT_MS;
+}
+
 /** The rule and key for one request: its cell of the table. */
 export function classify(all: Record<RuleName, Rule>, cls: RouteClass, ip: string, who: Identity | undefined) {
   const cell = table[cls][who ? who.role : 'anonymous'];

@@ -1,7 +1,10 @@
-// Cart routes: any signed-in caller, guests included; the cart is the caller's own (by verified subject).
+// Cart routes: any signed-in caller, guests included; the cart is the caller's own (by verified subject): each
+// route calls that shopper's CartDO directly (one hop, durable-objects/cart/cart.do.ts), which validates the input,
+// asks the catalog and applies its bounds for the caller's role.
 // Each answer is the whole cart with an ETag; a write with If-Match on a stale version gets 412.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { cartRoleOf } from '../../../../durable-objects/cart/config';
 import { AddItemBody, CartView, SetQuantityBody, SkuParam } from '../../../../lib/cart/schemas';
 import { AppError } from '../../../../lib/errors';
 import { type RpcResult, unwrap } from '../../../../lib/rpc';
@@ -31,6 +34,7 @@ const writeFailures = {
   409: failure('Another currency'),
   412: failure('If-Match names a stale version'),
   422: failure('Over a cart bound'),
+  503: failure('The catalog did not answer; nothing changed (Retry-After)'),
 };
 
 /** If-Match: `"v<version>"` (or W/ of it) makes the write conditional; `*` or none applies it in order. */
@@ -40,6 +44,12 @@ export function ifMatch(c: Context<GatewayApp>): number | undefined {
   const m = /^(?:W\/)?"v(\d{1,15})"$/.exec(header);
   if (!m) throw new AppError('PRECONDITION_FAILED', 'If-Match must be an ETag this API gave out, like "v3".');
   return Number(m[1]);
+}
+
+/** The caller's own cart object, and the role whose bounds and lifetime it applies. */
+function cartOf(c: Context<GatewayApp>) {
+  const who = c.get('identity')!;
+  return { cart: traced(c.env.CARTS.get(c.env.CARTS.idFromName(who.sub))), role: cartRoleOf(who.role) };
 }
 
 function answer(c: Context<GatewayApp>, result: RpcResult<{ cart: CartView }>) {
@@ -57,9 +67,13 @@ cartRoutes.openapi(
     tags: ['Cart'],
     summary: 'The caller’s cart',
     security: bearer,
-    responses: { 200: cartAnswer, 401: failure('No token') },
+    responses: {
+      200: cartAnswer,
+      401: failure('No token'),
+      503: failure('The catalog did not answer (Retry-After)'),
+    },
   }),
-  async (c) => answer(c, await traced(c.env.CART).getCart(c.get('identity')!)) as never,
+  async (c) => answer(c, await cartOf(c).cart.view()) as never,
 );
 
 cartRoutes.openapi(
@@ -75,7 +89,8 @@ cartRoutes.openapi(
   }),
   async (c) => {
     const added = c.req.valid('json');
-    const result = await traced(c.env.CART).addItem(c.get('identity')!, added, ifMatch(c));
+    const { cart, role } = cartOf(c);
+    const result = await cart.addItem(role, added, ifMatch(c));
     // The add that turned an empty cart into a non-empty one starts a cart (the figures' abandonment and conversion).
     if (result.ok && result.cart.lines.length === 1 && result.cart.lines[0]!.quantity === added.quantity)
       c.set('figureEvent', 'cart.started');
@@ -98,16 +113,10 @@ cartRoutes.openapi(
     },
     responses: { 200: cartAnswer, ...writeFailures },
   }),
-  async (c) =>
-    answer(
-      c,
-      await traced(c.env.CART).setQuantity(
-        c.get('identity')!,
-        c.req.valid('param').sku,
-        c.req.valid('json'),
-        ifMatch(c),
-      ),
-    ) as never,
+  async (c) => {
+    const { cart, role } = cartOf(c);
+    return answer(c, await cart.setQuantity(role, c.req.valid('param').sku, c.req.valid('json'), ifMatch(c))) as never;
+  },
 );
 
 cartRoutes.openapi(
@@ -124,8 +133,11 @@ cartRoutes.openapi(
       401: failure('No token'),
       404: failure('Not in the cart'),
       412: failure('Stale version'),
+      503: failure('The catalog did not answer; nothing changed (Retry-After)'),
     },
   }),
-  async (c) =>
-    answer(c, await traced(c.env.CART).removeItem(c.get('identity')!, c.req.valid('param').sku, ifMatch(c))) as never,
+  async (c) => {
+    const { cart, role } = cartOf(c);
+    return answer(c, await cart.removeItem(role, c.req.valid('param').sku, ifMatch(c))) as never;
+  },
 );

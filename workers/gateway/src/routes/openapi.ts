@@ -134,7 +134,7 @@ bad field (\`Invalid body: shippingAddress.postalCode: a postal code (...); emai
 - **Pages**: lists answer \`nextCursor\`; pass it as \`cursor\` for the next page (null on the last one).
 - **Rate limits** are token buckets: a burst up to the bucket's size, then the sustained rate. Answers the global
   store has counted carry \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\`, \`RateLimit-Policy\`
-  (catalog reads are counted without waiting, so they often come without them); over the limit is
+  (catalog reads, cart changes and webhooks are counted without waiting, so they often come without them); over the limit is
   \`429 RATE_LIMITED\` with \`Retry-After\` (seconds until a token is back).
 - **Typed client**: \`lib/client\` in the repository is generated from this document (openapi-fetch).
 `.trim();

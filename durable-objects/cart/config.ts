@@ -1,8 +1,8 @@
 // The cart's vars (wrangler.toml [vars]), validated once per isolate by configOf: a bad one is a ConfigError
 // naming it. The cart reads no secrets.
 import { z } from 'zod';
-import type { CartLimits } from '../../../durable-objects/cart/types';
-import { configOf, intVar } from '../../../lib/config';
+import { configOf, intVar } from '../../lib/config';
+import type { CartLimits } from './types';
 
 // Every bound and lifetime is at least 1: a cart that holds nothing, or expires at once, is a typo.
 export const CartVars = z.object({
@@ -20,8 +20,15 @@ export type CartConfig = z.output<typeof CartVars>;
 
 export const cartConfig = (env: object): CartConfig => configOf(env, CartVars, 'storefront-cart');
 
+/** Whose cart: a guest's lives a week by default, a signed-in shopper's (any other role) 30 days. */
+export const CartRoleSchema = z.enum(['guest', 'customer']);
+export type CartRole = z.infer<typeof CartRoleSchema>;
+
+/** The cart role of a caller's identity role. */
+export const cartRoleOf = (role: string): CartRole => (role === 'guest' ? 'guest' : 'customer');
+
 /** The bounds and lifetime of a guest's cart or a signed-in shopper's. */
-export function cartLimits(config: CartConfig, role: 'guest' | 'customer'): CartLimits {
+export function cartLimits(config: CartConfig, role: CartRole): CartLimits {
   return {
     maxLineQuantity: config.CART_MAX_LINE_QUANTITY,
     maxLines: config.CART_MAX_LINES,
