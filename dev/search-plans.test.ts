@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { ProductListQuery } from '../lib/catalog/schemas';
 import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
-import { captured, withSeededPostgres } from './explain-kit';
+import { captured, planText, withSeededPostgres } from './explain-kit';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -61,6 +61,7 @@ describe('the relevance query’s ways of reading a tier', () => {
         const cases: { q: string; brand?: string }[] = [
           { q: 'cotton shirt' },
           { q: 'linen -dress' },
+          { q: 'classic -velvet' },
           { q: '"chef knife"' },
           { q: `${brand} classic` },
           { q: 'cotton shirt', brand },
@@ -77,6 +78,16 @@ describe('the relevance query’s ways of reading a tier', () => {
           expect(sorted.ids, `${q}, sorted`).toEqual(expected);
           const walked = await paged(client, q, { walkFirst: 0, bitmapMax: 0 }, b);
           expect(walked.ids, `${q}, walked`).toEqual(expected);
+          if (q === 'classic -velvet') {
+            // A common match of several words: its first page comes from the short walk alone, no GIN read.
+            const { sent } = await captured(client, (db) =>
+              listProducts(db, ProductListQuery.parse({ q, limit: 5 }), {}),
+            );
+            const plan = await planText(client, sent.at(-1)!.sql, sent.at(-1)!.params);
+            expect(plan).toMatch(/Bitmap Heap Scan/);
+            for (const line of plan.split('\n').filter((l) => /Bitmap Heap Scan/.test(l)))
+              expect(line).toMatch(/never executed/);
+          }
           // One word: the planner's plan; several: the short walk, then the counted read.
           expect(
             first.sent.some((s) => /with w as/.test(s)),

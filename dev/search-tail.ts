@@ -3,16 +3,21 @@
 // Classes: `common`, the TAIL_QUERIES (40) commonest title words, as bench/search.ts picks them (the bench times 20);
 // `multi`, two words of one product's title, as the bench picks them; `pairs`, two of the 20 commonest title words
 // (every fourth of their 190 pairs) (most never meet in a title: the planner's hard case); `rare`, the rarest title words.
-// Each query runs twice and the second (warm) time counts.
+// Each query runs twice and the second (warm) time counts. TAIL_WALK_FIRST and TAIL_BITMAP_MAX try other bounds.
 // Run: PG_URL=postgres://storefront:storefront@127.0.0.1:PORT/storefront npx tsx dev/search-tail.ts
 //      (a running, loaded Postgres, e.g. a bench data folder's primary), or SEED_PRODUCTS=100000 npx tsx
 //      dev/search-tail.ts (a throwaway one, dev/explain-kit.ts; DATA_DIR to keep it).
 import pg from 'pg';
 import { percentile } from '../bench/load';
-import { listProducts } from '../workers/catalog/src/products.repo';
+import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
 import { captured, type ExplainSetup, planText, withSeededPostgres } from './explain-kit';
 
 const n = Number(process.env.TAIL_QUERIES ?? 40);
+// The relevance query's bounds (products.repo.ts SearchTuning), to compare others than the catalog's.
+const tuning: SearchTuning = {
+  ...(process.env.TAIL_WALK_FIRST ? { walkFirst: Number(process.env.TAIL_WALK_FIRST) } : {}),
+  ...(process.env.TAIL_BITMAP_MAX ? { bitmapMax: Number(process.env.TAIL_BITMAP_MAX) } : {}),
+};
 
 async function queries(client: pg.Client): Promise<Record<string, string[]>> {
   const words = (
@@ -50,7 +55,7 @@ async function tail({ client }: Pick<ExplainSetup, 'client'>) {
   for (const [cls, list] of Object.entries(classes)) {
     const times: { q: string; ms: number }[] = [];
     for (const q of list) {
-      const { sent } = await captured(client, (db) => listProducts(db, { q, limit: 24 } as never));
+      const { sent } = await captured(client, (db) => listProducts(db, { q, limit: 24 } as never, tuning));
       const s = sent.at(-1)!;
       let ms = 0;
       for (let i = 0; i < 2; i++) {
@@ -69,7 +74,7 @@ async function tail({ client }: Pick<ExplainSetup, 'client'>) {
     );
   }
   if (worst && process.env.TAIL_PLAN) {
-    const { sent } = await captured(client, (db) => listProducts(db, { q: worst.q, limit: 24 } as never));
+    const { sent } = await captured(client, (db) => listProducts(db, { q: worst.q, limit: 24 } as never, tuning));
     console.log(
       `\nplan of the slowest, \`${worst.q}\`:\n${await planText(client, sent.at(-1)!.sql, sent.at(-1)!.params)}`,
     );

@@ -348,9 +348,13 @@ function tierByCount(
 ) {
   const published = sql`p.status = 'published'`;
   const filled = sql`(select count(*) from w) >= ${take}`;
+  // A tenth of the catalog at most (Postgres's own count of its rows, as of its last ANALYZE; -1 before the first):
+  // in a small catalog, counting the matches is cheaper than walking most of it.
+  const window = sql`least(${walkFirst * take}, greatest(0, (select c.reltuples / 10 from pg_class c
+    where c.oid = 'products'::regclass))::int)`;
   return sql`(with w as (select ${relevanceColumns(tier)}
       from (select r.product_id, r.rank from ${productRanks} r ${below ? sql`where ${below}` : sql``}
-        order by r.rank desc nulls last, r.product_id desc nulls last limit ${walkFirst * take}) r
+        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window}) r
       join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
       where ${and(published, sql`coalesce(${and(...matches)}, false)`)}
       order by r.rank desc nulls last, r.product_id desc nulls last limit ${take}),
