@@ -18,7 +18,16 @@ import { isoFromPostgres } from '../../../lib/db/timestamps';
 import { decodeCursor, encodeCursor } from './cursor';
 import { facetCounts } from './facets';
 import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
-import { RANK_TIERS, type RankTier, relevanceKey, tierOf } from './relevance';
+import {
+  BITMAP_MAX,
+  negatesWord,
+  RANK_TIERS,
+  type RankTier,
+  relevanceKey,
+  severalWords,
+  tierOf,
+  WALK_FIRST,
+} from './relevance';
 import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -59,7 +68,11 @@ function soldRecently(db: Reader) {
  * page, with `didYouMean` (and its counts), when that finds something. Pages after the first keep the shopper's own
  * `q` (the cursor is bound to it) and are corrected the same way.
  */
-export async function listProducts(db: Reader, query: ProductListQuery): Promise<ProductPage> {
+export async function listProducts(
+  db: Reader,
+  query: ProductListQuery,
+  tuning: SearchTuning = {},
+): Promise<ProductPage> {
   const withFacets = async (page: ProductPage, facets: Promise<FacetPart> | undefined) =>
     facets ? { ...page, ...(await facets) } : page;
   const countsFor = (q: string | undefined) =>
@@ -67,13 +80,13 @@ export async function listProducts(db: Reader, query: ProductListQuery): Promise
   // The counts are one more statement, sent beside the page's.
   const first = countsFor(query.q);
   first?.catch(() => {}); // awaited below, or dropped for the corrected query's
-  const page = await searchPage(db, query, query.q);
+  const page = await searchPage(db, query, query.q, tuning);
   if (!query.q || page.items.length > 0) return withFacets(page, first);
   // An empty later page of a search that matches is its end, not a typo.
   if (query.cursor && (await anyMatch(db, query.q))) return withFacets(page, first);
   const corrected = await correctedQuery(db, query.q);
   if (!corrected) return withFacets(page, first);
-  const retry = await searchPage(db, query, corrected);
+  const retry = await searchPage(db, query, corrected, tuning);
   return retry.items.length > 0
     ? withFacets({ ...retry, didYouMean: corrected }, countsFor(corrected))
     : withFacets(page, first);
@@ -129,10 +142,27 @@ type ProductSummaryRow = {
   createdAt: string;
 };
 
-async function searchPage(db: Reader, query: ProductListQuery, q: string | undefined): Promise<ProductPage> {
+/** How a search reads its matches; the defaults are the catalog's (a test or a measurement may move the bound). */
+export interface SearchTuning {
+  /** The most matches of a tier a query of several words sorts (BITMAP_MAX); above it, it walks the rank order. */
+  bitmapMax?: number;
+  /** The ranks per row of the page a query of several words walks before it counts (WALK_FIRST). */
+  walkFirst?: number;
+}
+
+async function searchPage(
+  db: Reader,
+  query: ProductListQuery,
+  q: string | undefined,
+  tuning: SearchTuning,
+): Promise<ProductPage> {
   const sort = effectiveSort(query);
   const filter = filterFingerprint(query);
-  if (sort === 'relevance' && q) return relevancePage(db, query, q, filter);
+  if (sort === 'relevance' && q)
+    return relevancePage(db, query, q, filter, {
+      bitmapMax: tuning.bitmapMax ?? BITMAP_MAX,
+      walkFirst: tuning.walkFirst ?? WALK_FIRST,
+    });
   const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
 
   const sold = sort === 'trending' ? soldRecently(db) : undefined;
@@ -235,29 +265,36 @@ function summary(r: ListRow): ProductSummaryRow {
 
 /**
  * A page of `sort=relevance`: by match tier (title, then brand, then description only), then the product's static
- * rank (in stock, then units sold; `product_ranks`), then id, all descending. One branch per tier, each walking
- * `product_ranks_rank_idx` in rank order (or, for a rare word, the planner's GIN bitmap and a top-N sort) and
- * stopping at a page; the branches are concatenated in tier order under one LIMIT, so Postgres's Append runs a
- * lower tier only when the higher ones did not fill the page. A common word's first page therefore costs about a
- * page of rows, not all its matches. The key is one integer (tier and rank), so keyset paging is exact.
+ * rank (in stock, then units sold; `product_ranks`), then id, all descending. One branch per tier, concatenated in
+ * tier order under one LIMIT, so Postgres's Append runs a lower tier only when the higher ones did not fill the page.
+ * A tier is read one of two ways: walking `product_ranks_rank_idx` in rank order and stopping at a page (a common
+ * match: about a page of rows, not all its matches), or reading its matches through the GIN bitmap and sorting them
+ * (a rare one). For one word Postgres picks well from its statistics. For several it cannot (it takes the words as
+ * independent: `pleated skirt` was expected 894 times and found 23,852; two common words that never meet in a title
+ * were expected thousands of times and a walk then read all 1,000,000 ranks), so the query itself chooses, per tier:
+ * it reads at most BITMAP_MAX + 1 matches through the bitmap, sorts them if that was all of them, and walks otherwise
+ * (`tierByCount`). The key is one integer (tier and rank), so keyset paging is exact.
  */
-async function relevancePage(db: Reader, query: ProductListQuery, q: string, filter: string): Promise<ProductPage> {
+async function relevancePage(
+  db: Reader,
+  query: ProductListQuery,
+  q: string,
+  filter: string,
+  tuning: Required<SearchTuning>,
+): Promise<ProductPage> {
   const tsq = sql`websearch_to_tsquery('english', ${q})`;
   const after = query.cursor ? decodeCursor(query.cursor, { sort: 'relevance', filter }).key : undefined;
   const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
   const take = query.limit + 1;
   const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
-    const where: SQL[] = [sql`p.status = 'published'`, sql`p.search @@ ${tsq}`, ...t.match(sql`p.search`, tsq)];
-    where.push(...filterConditions(query, aliasColumns));
-    if (after && from && t.tier === from.tier)
-      where.push(sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`);
-    return sql`(select p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount", p.currency,
-        p.images->>0 as image, p.created_at::text as "createdAt", ${categories.slug} as "categorySlug",
-        ${categories.name} as "categoryName", ${categories.path} as "categoryPath", ${t.tier}::int as tier, r.rank
-      from ${productRanks} r join ${products} p on p.id = r.product_id
-        join ${categories} on ${categories.id} = p.category_id
-      where ${and(...where)}
-      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})`;
+    const matches = [...t.match(sql`p.search`, tsq, negatesWord(q)), ...filterConditions(query, aliasColumns)];
+    const below =
+      after && from && t.tier === from.tier
+        ? sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`
+        : undefined;
+    return severalWords(q)
+      ? tierByCount(t.tier, matches, below, take, tuning)
+      : tierByPlanner(t.tier, matches, below, take);
   });
   if (branches.length === 0) return { items: [], nextCursor: null };
   const result = await db.execute<ListRow & { tier: number; rank: number }>(
@@ -275,6 +312,71 @@ async function relevancePage(db: Reader, query: ProductListQuery, q: string, fil
       ? encodeCursor({ sort: 'relevance', filter, key: [relevanceKey(last.tier as RankTier, last.rank), last.id] })
       : null;
   return { items: page.map(summary), nextCursor };
+}
+
+/** The columns of a relevance row, from `products p`, `categories` and the rank `r`. */
+const relevanceColumns = (tier: RankTier) => sql`p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount",
+  p.currency, p.images->>0 as image, p.created_at::text as "createdAt", ${categories.slug} as "categorySlug",
+  ${categories.name} as "categoryName", ${categories.path} as "categoryPath", ${tier}::int as tier, r.rank`;
+
+/** A tier's first `take` rows, read the way the planner prefers (the walk or the bitmap). */
+function tierByPlanner(tier: RankTier, matches: SQL[], below: SQL | undefined, take: number) {
+  return sql`(select ${relevanceColumns(tier)}
+      from ${productRanks} r join ${products} p on p.id = r.product_id
+        join ${categories} on ${categories.id} = p.category_id
+      where ${and(sql`p.status = 'published'`, ...matches, below)}
+      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})`;
+}
+
+/**
+ * A tier's first `take` rows, for a query of several words. First the rank walk over the next WALK_FIRST × `take`
+ * ranks only (`w`): a match as common as one in WALK_FIRST fills the page there (about 1 ms), and those are then
+ * its first rows. Otherwise the tier's matches are counted, up to bitmapMax + 1 of them, through the GIN indexes
+ * (`m`), and one of two halves runs, the others' one-time filters being false: at most bitmapMax, they were all of
+ * them, each ranked (one `product_ranks` lookup each, not a join that the planner may make a scan of all ranks) and
+ * sorted; more, the whole rank walk, its conditions inside `coalesce` so that the planner can neither use an index
+ * for them nor estimate them from the words' statistics (a boolean it cannot estimate is true for half the rows:
+ * the walk is then its cheapest plan). A WITH query named more than once is read once (materialized), and a one-time
+ * filter's subqueries only when it is evaluated, so `m` is not read when `w` filled the page.
+ */
+function tierByCount(
+  tier: RankTier,
+  matches: SQL[],
+  below: SQL | undefined,
+  take: number,
+  { bitmapMax, walkFirst }: Required<SearchTuning>,
+) {
+  const published = sql`p.status = 'published'`;
+  const filled = sql`(select count(*) from w) >= ${take}`;
+  // A tenth of the catalog at most (Postgres's own count of its rows, as of its last ANALYZE; -1 before the first):
+  // in a small catalog, counting the matches is cheaper than walking most of it.
+  const window = sql`least(${walkFirst * take}, greatest(0, (select c.reltuples / 10 from pg_class c
+    where c.oid = 'products'::regclass))::int)`;
+  return sql`(with w as (select ${relevanceColumns(tier)}
+      from (select r.product_id, r.rank from ${productRanks} r ${below ? sql`where ${below}` : sql``}
+        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window}) r
+      join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
+      where ${and(published, sql`coalesce(${and(...matches)}, false)`)}
+      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take}),
+    m as (select p.id from ${products} p
+        join ${categories} on ${categories.id} = p.category_id
+      where ${and(published, ...matches)} limit ${bitmapMax + 1})
+    (select * from w where ${filled})
+    union all
+    (select ${relevanceColumns(tier)}
+      from (select r.product_id, r.rank from (select m.id as product_id,
+          (select k.rank from ${productRanks} k where k.product_id = m.id) as rank from m offset 0) r
+        where ${and(sql`not ${filled} and (select count(*) from m) <= ${bitmapMax}`, sql`r.rank is not null`, below)}
+        order by r.rank desc, r.product_id desc limit ${take}) r
+      join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
+      order by r.rank desc, r.product_id desc)
+    union all
+    (select ${relevanceColumns(tier)}
+      from ${productRanks} r join ${products} p on p.id = r.product_id
+        join ${categories} on ${categories.id} = p.category_id
+      where ${and(sql`not ${filled} and (select count(*) from m) > ${bitmapMax}`, published, sql`coalesce(${and(...matches)}, false)`, below)}
+      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})
+    limit ${take})`;
 }
 
 interface VariantRow {

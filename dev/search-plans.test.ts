@@ -1,0 +1,101 @@
+// The relevance query's two ways of reading a tier (workers/catalog/src/products.repo.ts): for several words, the
+// sorted GIN matches when a tier has at most `bitmapMax` of them, the rank walk when it has more; for one word, the
+// planner's choice. Each way, paged, must give exactly the order that ranking every match gives (tier, static rank,
+// id, all descending), with web-search syntax (a negated word, a phrase) and a filter: as the catalog reads it (the
+// seed's common pairs fill a page in the short walk), with no short walk (the sorted GIN matches: the seed has fewer
+// than BITMAP_MAX) and with no short walk and a bound of 0 (every tier that has matches walks the rank order).
+// Run: npx vitest run --project tools dev/search-plans.test.ts
+import type pg from 'pg';
+import { describe, expect, it, vi } from 'vitest';
+import { ProductListQuery } from '../lib/catalog/schemas';
+import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
+import { captured, planText, withSeededPostgres } from './explain-kit';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+/** Every match of `q`, ranked the plain way: its tier computed per row, then every match sorted. */
+async function reference(client: pg.Client, q: string, brand?: string): Promise<string[]> {
+  const rows = await client.query<{ id: string }>(
+    `select p.id from products p join product_ranks r on r.product_id = p.id, websearch_to_tsquery('english', $1) q
+     where p.status = 'published' and p.search @@ q and ($2::text is null or p.brand_key = $2)
+     order by case when ts_filter(p.search, '{a}') @@ q then 3 when ts_filter(p.search, '{a,b}') @@ q then 2 else 1 end
+       desc, r.rank desc, p.id desc`,
+    [q, brand ?? null],
+  );
+  return rows.rows.map((r) => r.id);
+}
+
+/** Every page of the catalog's own search, five at a time, and the statements it sent. */
+async function paged(client: pg.Client, q: string, tuning: SearchTuning, brand?: string) {
+  const ids: string[] = [];
+  const sent: string[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 200; i++) {
+    const query = ProductListQuery.parse({ q, limit: 5, cursor, ...(brand ? { brand } : {}) });
+    const { answer, sent: s } = await captured(client, (db) => listProducts(db, query, tuning));
+    sent.push(...s.map((x) => x.sql));
+    ids.push(...answer.items.map((p) => p.id));
+    cursor = answer.nextCursor ?? undefined;
+    if (!cursor) return { ids, sent };
+  }
+  throw new Error(`${q}: more than 200 pages`);
+}
+
+describe('the relevance query’s ways of reading a tier', () => {
+  it('pages every query exactly as ranking all its matches does, walked or sorted', async () => {
+    await withSeededPostgres(
+      'search-plans-test',
+      async ({ client }) => {
+        // Some rank ties broken by sales and stock, so that the order is not just ids.
+        await client.query(`update inventory_levels set sold = (hashtext(sku) & 15), version = 1,
+          available = (hashtext(sku) & 3) where sku in (select sku from inventory_levels order by sku limit 200)`);
+        const brand = (
+          await client.query<{ b: string }>(`select brand_key b from products
+            where search @@ websearch_to_tsquery('english', 'cotton shirt') group by 1 order by count(*) desc limit 1`)
+        ).rows[0]!.b;
+        // A title match of `linen -dress` that is no match of it: its description names a dress.
+        const towel = await client.query<{ id: string }>(`insert into products (slug, title, description, brand,
+            category_id, price_amount, currency, images)
+          values ('linen-tea-towel-plans', 'Linen Tea Towel', 'Dries a dress.', 'Testbrand',
+            (select id from categories order by slug limit 1), 1000, 'USD', '[]') returning id`);
+        const cases: { q: string; brand?: string }[] = [
+          { q: 'cotton shirt' },
+          { q: 'linen -dress' },
+          { q: 'classic -velvet' },
+          { q: '"chef knife"' },
+          { q: `${brand} classic` },
+          { q: 'cotton shirt', brand },
+          { q: 'cotton' },
+          { q: 'cotton', brand },
+        ];
+        for (const { q, brand: b } of cases) {
+          const expected = await reference(client, q, b);
+          expect(expected.length, q).toBeGreaterThan(5);
+          if (q === 'linen -dress') expect(expected).not.toContain(towel.rows[0]!.id);
+          const first = await paged(client, q, {}, b);
+          expect(first.ids, `${q}, as the catalog reads it`).toEqual(expected);
+          const sorted = await paged(client, q, { walkFirst: 0 }, b);
+          expect(sorted.ids, `${q}, sorted`).toEqual(expected);
+          const walked = await paged(client, q, { walkFirst: 0, bitmapMax: 0 }, b);
+          expect(walked.ids, `${q}, walked`).toEqual(expected);
+          if (q === 'classic -velvet') {
+            // A common match of several words: its first page comes from the short walk alone, no GIN read.
+            const { sent } = await captured(client, (db) =>
+              listProducts(db, ProductListQuery.parse({ q, limit: 5 }), {}),
+            );
+            const plan = await planText(client, sent.at(-1)!.sql, sent.at(-1)!.params);
+            expect(plan).toMatch(/Bitmap Heap Scan/);
+            for (const line of plan.split('\n').filter((l) => /Bitmap Heap Scan/.test(l)))
+              expect(line).toMatch(/never executed/);
+          }
+          // One word: the planner's plan; several: the short walk, then the counted read.
+          expect(
+            first.sent.some((s) => /with w as/.test(s)),
+            q,
+          ).toBe(q.split(/\W+/).filter(Boolean).length > 1);
+        }
+      },
+      { env: { SEED_PRODUCTS: '1200' }, log: () => {} },
+    );
+  });
+});
