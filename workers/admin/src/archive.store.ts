@@ -6,7 +6,7 @@ import type {
   ArchiveManifest,
   ArchiveRun,
 } from '../../../lib/admin/archive.schemas';
-import { SETTLED_STATUSES, type ShippingAddress } from '../../../lib/checkout/order';
+import type { ShippingAddress } from '../../../lib/checkout/order';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -65,12 +65,15 @@ export function archiveDb(env: Env): ArchiveDb {
       const [r] = await query(env, `select ${PENDING_COLUMNS} from archive_batches where state = 'pending'`);
       return r ? pendingOf(r) : null;
     },
-    async create(cutoff, limit) {
+    async create(policy, limit) {
       try {
+        // orderDue (archive.ts) in SQL: settled before the cutoff; closed before the closed cutoff and unchanged since
+        // before the cutoff.
         const [r] = await query(
           env,
           `with o as (select id, version, created_at from orders
-                      where status = any($2::text[]) and created_at < $1::timestamptz
+                      where (status = any($2::text[]) and created_at < $1::timestamptz)
+                         or (status = any($4::text[]) and created_at < $5::timestamptz and updated_at < $1::timestamptz)
                       order by created_at, id limit $3),
                 e as (select sku, seq, at from inventory_events where at < $1::timestamptz
                       order by at, sku, seq limit $3)
@@ -80,7 +83,7 @@ export function archiveDb(env: Env): ArchiveDb {
              coalesce((select jsonb_agg(jsonb_build_array(sku, seq) order by at, sku, seq) from e), '[]')
            where exists (select 1 from o) or exists (select 1 from e)
            returning ${PENDING_COLUMNS}`,
-          [cutoff, SETTLED_STATUSES, limit],
+          [policy.cutoff, policy.settled, limit, policy.closed, policy.closedCutoff],
         );
         return r ? pendingOf(r) : null;
       } catch (err) {

@@ -22,7 +22,9 @@ import {
   DoExportFile,
   DoExportId,
   DoExportStart,
+  RebuildOrdersBody,
   RebuildStockBody,
+  ShopperSubject,
   StockVerifyQuery,
 } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
@@ -340,6 +342,27 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
         },
         call,
         (r) => ({ inventory: r.levels, diff: r.diff, plan: r.plan }),
+      );
+    });
+  }
+
+  /**
+   * POST /v1/admin/shoppers/:subject/orders/rebuild: a dry run (the default) answers the plan and is not audited;
+   * a rebuild is audited before the call, with what it restored and kept after it.
+   */
+  async rebuildOrders(actor: Actor, subjectInput: unknown, bodyInput: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const { subject } = parseInput(ShopperSubject, 'path', { subject: subjectInput });
+      const body = parseInput(RebuildOrdersBody, 'body', bodyInput ?? {});
+      const call = async () => unwrap(await checkoutOps(this.env).rebuildOrders(subject, body));
+      if (body.dryRun) return call();
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        { action: 'orders.rebuild', target: { type: 'shopper', id: subject }, before: {} },
+        call,
+        (r) => ({ restored: r.restore, kept: r.keep.length, copies: r.copies }),
       );
     });
   }
