@@ -2785,6 +2785,8 @@ export interface paths {
                     limit?: number;
                     /** @description `nextCursor` of the previous page. */
                     cursor?: string;
+                    /** @description `archived`: once the hot ledger is exhausted, go on with the archived events (docs/runbook.md#archival), marked `archived: true`, read from their archive batches. */
+                    include?: "archived";
                 };
                 header?: never;
                 path: {
@@ -8515,6 +8517,8 @@ export interface components {
              * @example 2026-11-29T14:15:32.396Z
              */
             at: string;
+            /** @description Read from the archive (with `include=archived`). */
+            archived?: boolean;
         };
         DeadLetters: {
             letters: {

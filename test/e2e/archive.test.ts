@@ -8,6 +8,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { archiveChecks, localArchiveReader } from '../../dev/backup/archive-check';
 import { adminOrder, adminToken, copied, merchantToken, paidOrder, refund } from './admin-orders-helpers';
+import { adjustStock, freshSku } from './checkout-helpers';
 import { client, eventually, gateway, primary, replica, replicaEu } from './helpers';
 
 const OLD = `interval '2 years'`;
@@ -48,14 +49,35 @@ const rowsOf = async (ids: string[], skus: string[]) => {
 describe('archival', () => {
   it('moves old refunded orders and old stock events to R2, keeps them readable, and moves nothing twice', async () => {
     const [a, b, open, shipped] = await Promise.all([refundedOrder(), refundedOrder(), paidOrder(1), fulfilledOrder()]);
+    // A SKU whose oldest ledger events its InventoryDO has let go (the test stack keeps 5): only Postgres has them.
+    const ledgerSku = await freshSku(10);
+    for (let i = 0; i < 7; i++) expect((await adjustStock(ledgerSku, 1)).response.status).toBe(200);
     const ids = [a.orderId, b.orderId, shipped.orderId];
-    const skus = [a.sku, b.sku, open.sku, shipped.sku];
+    const skus = [a.sku, b.sku, open.sku, shipped.sku, ledgerSku];
+    const ledger = async (query: Record<string, unknown>) => {
+      const r = await client(await merchantToken()).GET('/v1/admin/inventory/{sku}/events', {
+        params: { path: { sku: ledgerSku }, query: query as never },
+      });
+      expect(r.response.status, JSON.stringify(r.error)).toBe(200);
+      return r.data!;
+    };
+    const [{ n: ledgerEvents }] = await eventually(
+      'the ledger copied (the object then lets go of all but its newest 5, in the same alarm run)',
+      async () => {
+        const rows = await primary(
+          'select count(*)::int as n, max(seq)::int as top from inventory_events where sku = $1',
+          [ledgerSku],
+        );
+        return rows[0].n === rows[0].top && rows[0].n >= 8 ? rows : false;
+      },
+      10_000,
+    );
     // Every stock event of these SKUs copied to Postgres before they are made old (the objects copy from an alarm).
     await eventually('stock events copied', async () => {
       const [r] = await primary('select count(distinct sku)::int as n from inventory_events where sku = any($1)', [
         skus,
       ]);
-      return r.n === 4;
+      return r.n === 5;
     });
     // Made old (and unchanged since): the paid order too, which can still be fulfilled and so stays.
     await primary(
@@ -96,6 +118,7 @@ describe('archival', () => {
       [a.sku, 1],
       [b.sku, 1],
       [shipped.sku, 1],
+      [ledgerSku, 0],
       [open.sku, 0], // its events were archived; its paid order was not
     ]);
     expect(new Map(kept.map((k) => [k.sku, k.units]))).toEqual(units);
@@ -245,6 +268,26 @@ describe('archival', () => {
       (await merchant.GET('/v1/admin/orders', { params: { query: { include: 'everything' as never } } })).response
         .status,
     ).toBe(400);
+
+    // The stock ledger: the hot one ends where the object's kept events end (Postgres' older ones left); with
+    // include=archived it goes on with the archived ones, from R2, in the same seq pages, every event once.
+    const hotLedger = (await ledger({ limit: 200 })).events;
+    expect(hotLedger.at(-1)!.seq).toBeGreaterThan(1);
+    expect(hotLedger.every((e) => !e.archived)).toBe(true);
+    const paged: { seq: number; archived?: boolean }[] = [];
+    let at: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await ledger({ include: 'archived', limit: 3, ...(at ? { cursor: at } : {}) });
+      paged.push(...page.events);
+      at = page.nextCursor ?? undefined;
+      if (!at) break;
+    }
+    expect(paged.map((e) => e.seq)).toEqual(Array.from({ length: ledgerEvents }, (_, i) => ledgerEvents - i));
+    expect(paged.filter((e) => e.archived).map((e) => e.seq)).toEqual(
+      paged.map((e) => e.seq).filter((seq) => seq < hotLedger.at(-1)!.seq),
+    );
+    const adjustments = await ledger({ include: 'archived', kind: 'adjust', limit: 50 });
+    expect(adjustments.events.map((e) => e.kind)).toEqual(Array(7).fill('adjust'));
 
     // The daily Cron Trigger runs it again: nothing is left to move, and the run is audited.
     const batches = await primary('select count(*)::int as n from archive_batches');

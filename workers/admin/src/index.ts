@@ -46,7 +46,7 @@ import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
-import { archiveBatches, archivedOrder, archiveRun } from './archive.store';
+import { archiveBatches, archivedOrder, archivedStockEvents, archiveRun } from './archive.store';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
 import { exportProducts } from './bulk.export';
@@ -307,12 +307,31 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
-  /** GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (a read: not audited). */
+  /**
+   * GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (a read: not audited). With
+   * `include=archived`, a page the hot ledger cannot fill goes on with the archived events below it, from R2
+   * (archive.store.ts `archivedStockEvents`); a cursor is a seq either way.
+   */
   async inventoryEvents(actor: Actor, skuInput: unknown, query: unknown) {
     return rpc(async () => {
       requireMerchant(actor);
       const { sku } = InventorySku.parse({ sku: skuInput });
-      return unwrap(await checkoutOps(this.env).inventoryEvents(sku, parseInput(InventoryEventsQuery, 'query', query)));
+      const { include, ...q } = parseInput(InventoryEventsQuery, 'query', query);
+      const page = unwrap(await checkoutOps(this.env).inventoryEvents(sku, q));
+      if (include !== 'archived' || page.nextCursor !== null) return page;
+      const archived = await archivedStockEvents(this.env, sku, {
+        before: page.events.at(-1)?.seq ?? (q.cursor ? Number(q.cursor) : Number.MAX_SAFE_INTEGER),
+        kinds: q.kind?.split(','),
+        from: q.from,
+        to: q.to,
+        limit: q.limit - page.events.length,
+      });
+      const events = [...page.events, ...archived.events];
+      return {
+        ...page,
+        events,
+        nextCursor: archived.more ? String(events.at(-1)?.seq ?? archived.lowest) : null,
+      };
     });
   }
 
