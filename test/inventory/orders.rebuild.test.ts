@@ -1,7 +1,9 @@
 // Rebuilding a shopper's OrdersDO from Postgres (durable-objects/orders/rebuild*.ts) inside workerd: orders written by
 // the real consumer read back from the test Postgres as the snapshots they were (bar what Postgres does not keep);
 // the object restores the ones it lacks, gives a restored order still waiting for its payment its expiry task back,
-// sends no copy back to Postgres, and restores nothing the second time.
+// sends no copy back to Postgres, and restores nothing the second time. And the refund window
+// (ARCHIVE_REFUND_WINDOW_DAYS, 180 in wrangler.toml): an order older than it is closed, so a refund and a new tracking
+// number are refused (the archive may take it), while a younger one's tracking number still changes.
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -90,5 +92,42 @@ describe('rebuilding an OrdersDO from Postgres', () => {
         [pending.id, 'pending_payment'],
       ].sort(),
     );
+  });
+
+  it('refuses a refund and a new tracking number once the refund window has passed', async () => {
+    const sub = `guest:${crypto.randomUUID()}`;
+    const suffix = crypto.randomUUID().replaceAll('-', '').slice(0, 10);
+    const old = snapshot(`ord_rbold${suffix}`, sub, 'paid', Date.now() - 181 * 86_400_000);
+    const shipped = {
+      ...snapshot(`ord_rbshp${suffix}`, sub, 'paid', Date.now() - 181 * 86_400_000),
+      status: 'fulfilled' as const,
+      fulfillment: { carrier: 'UPS', trackingNumber: '1Z999', at: Date.now(), by: { sub: 'm', role: 'merchant' } },
+    };
+    const young = snapshot(`ord_rbnew${suffix}`, sub, 'paid', Date.now() - 179 * 86_400_000);
+    const stub = env.ORDERS.get(env.ORDERS.idFromName(sub));
+    expect(await stub.restoreOrders([old, shipped, young], false)).toMatchObject({ ok: true, keep: [] });
+    const actor = { sub: 'merchant-1', role: 'merchant' as const };
+    const refund = (orderId: string) =>
+      stub.adminRefund({ orderId, key: `k-${orderId}`, requestHash: 'h', body: { amount: 100 }, actor });
+    const refused = await refund(old.id);
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'ORDER_STATE_CONFLICT', message: expect.stringContaining('180-day refund window has passed') },
+    });
+    const tracking = await stub.adminFulfil({
+      orderId: shipped.id,
+      body: { carrier: 'DHL', trackingNumber: '00340434' },
+      actor,
+    });
+    expect(tracking).toMatchObject({ ok: false, error: { code: 'ORDER_STATE_CONFLICT' } });
+    // Inside the window the tracking number still changes.
+    const youngShipped = { ...young, status: 'fulfilled' as const, fulfillment: shipped.fulfillment };
+    await stub.restoreOrders([{ ...youngShipped, version: young.version + 1 }], false);
+    const changed = await stub.adminFulfil({
+      orderId: young.id,
+      body: { carrier: 'DHL', trackingNumber: '00340434' },
+      actor,
+    });
+    expect(changed).toMatchObject({ ok: true, order: { fulfillment: { carrier: 'DHL', trackingNumber: '00340434' } } });
   });
 });
