@@ -15,8 +15,27 @@ export interface ObjectLevelsReader {
   levels(skus: string[]): Promise<{ levels: Map<string, ObjectLevels>; failed: { sku: string; error: string }[] }>;
 }
 
-/** SKUs per call: the stock check's page limit. */
+/** SKUs per call: the stock check's page limit, and its `skus` parameter's length limit (4000 characters). */
 export const OBJECT_PAGE = 200;
+const SKUS_CHARS = 4000;
+
+/** The SKUs in calls of at most OBJECT_PAGE, each list at most SKUS_CHARS long comma-joined. */
+export function pagesOf(skus: string[]): string[][] {
+  const pages: string[][] = [];
+  let page: string[] = [];
+  let chars = 0;
+  for (const sku of skus) {
+    if (page.length && (page.length === OBJECT_PAGE || chars + 1 + sku.length > SKUS_CHARS)) {
+      pages.push(page);
+      page = [];
+      chars = 0;
+    }
+    chars += (page.length ? 1 : 0) + sku.length;
+    page.push(sku);
+  }
+  if (page.length) pages.push(page);
+  return pages;
+}
 
 /** Reads the objects' levels through a running stack's admin API, as the admin (a token from /v1/auth/login). */
 export function apiObjectReader(o: {
@@ -83,9 +102,7 @@ export async function compareStockWithObjects(
     ]),
   );
   const out: StockVsObjects = { compared: 0, ahead: 0, differences: [], failed: [] };
-  const skus = [...copies.keys()];
-  for (let i = 0; i < skus.length; i += OBJECT_PAGE) {
-    const page = skus.slice(i, i + OBJECT_PAGE);
+  for (const page of pagesOf([...copies.keys()])) {
     const answer = await reader.levels(page);
     out.failed.push(...answer.failed);
     for (const sku of page) {
