@@ -307,8 +307,12 @@ describe('archival', () => {
 });
 
 describe('a copy racing an archive commit', () => {
-  it('never brings the archived order back into the hot tables (migration 0017)', async () => {
+  it('never brings the archived order or stock event back into the hot tables (migration 0017)', async () => {
     const id = `ord_race${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const sku = `RACE-${id.slice(-10).toUpperCase()}`;
+    const event = `insert into inventory_events (sku, seq, kind, delta, actor_type, actor_id, on_hand, held, sold, available, at)
+       values ($1, 1, 'adjust', 1, 'system', 'race', 1, 0, 0, 1, now() - ${OLD}) on conflict (sku, seq) do nothing`;
+    await primary(event, [sku]);
     await primary(
       `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
          tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
@@ -332,23 +336,30 @@ describe('a copy racing an archive commit', () => {
     );
     const [batch] = await primary(
       `insert into archive_batches (state, cutoff, orders, stock_events)
-       values ('pending', now(), jsonb_build_array(jsonb_build_array($1::text, 1)), '[]') returning id::int as id`,
-      [id],
+       values ('pending', now(), jsonb_build_array(jsonb_build_array($1::text, 1)),
+         jsonb_build_array(jsonb_build_array($2::text, 1))) returning id::int as id`,
+      [id, sku],
     );
     const archiver = new pg.Client({ connectionString: inject('databaseUrl') });
     const copier = new pg.Client({ connectionString: inject('databaseUrl') });
-    await Promise.all([archiver.connect(), copier.connect()]);
+    const eventCopier = new pg.Client({ connectionString: inject('databaseUrl') });
+    await Promise.all([archiver.connect(), copier.connect(), eventCopier.connect()]);
     try {
       // The commit runs (its transaction open), then the order's OrdersDO copy of a newer version arrives.
       await archiver.query('begin');
-      const expected = { orders: 1, orderLines: 1, payments: 1, orderEvents: 1, stockEvents: 0 };
+      const expected = { orders: 1, orderLines: 1, payments: 1, orderEvents: 1, stockEvents: 1 };
       const done = await archiver.query('select archive_batch_commit($1, $2::jsonb, $3::jsonb) as r', [
         batch.id,
         JSON.stringify(expected),
         '{}',
       ]);
       expect(done.rows[0].r).toBe('archived');
-      const copierPid = (await copier.query('select pg_backend_pid() as p')).rows[0].p;
+      const pids = [
+        (await copier.query('select pg_backend_pid() as p')).rows[0].p,
+        (await eventCopier.query('select pg_backend_pid() as p')).rows[0].p,
+      ];
+      // And the InventoryDO's copy of the same event again (durable-objects/inventory/copies.ts).
+      const eventCopy = eventCopier.query(event, [sku]);
       // The consumer's upsert (workers/checkout/src/orders.consumer.ts): newest version wins.
       const copy = copier.query(
         `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
@@ -360,25 +371,33 @@ describe('a copy racing an archive commit', () => {
         [id],
       );
       await eventually(
-        'the copy waiting for the commit',
+        'both copies waiting for the commit',
         async () =>
-          (await primary(`select wait_event_type from pg_stat_activity where pid = $1`, [copierPid]))[0]
-            ?.wait_event_type === 'Lock',
+          (
+            await primary(
+              `select count(*)::int as n from pg_stat_activity where pid = any($1) and wait_event_type = 'Lock'`,
+              [pids],
+            )
+          )[0].n === 2,
         5000,
         20,
       );
       await archiver.query('commit');
-      await copy;
+      await Promise.all([copy, eventCopy]);
       expect(await primary('select id from orders where id = $1', [id])).toEqual([]);
+      expect(await primary('select seq from inventory_events where sku = $1', [sku])).toEqual([]);
       expect(await primary('select batch_id::int as b from order_archive where order_id = $1', [id])).toEqual([
         { b: batch.id },
       ]);
     } finally {
       await archiver.query('rollback').catch(() => {});
-      await Promise.all([archiver.end(), copier.end()]);
+      await Promise.all([archiver.end(), copier.end(), eventCopier.end()]);
       // This batch has no object in R2 (it was committed by hand): it leaves no trace for the drill's checks.
       await primary('delete from order_archive where order_id = $1', [id]);
       await primary('delete from orders where id = $1', [id]);
+      await primary('delete from inventory_event_archive where batch_id = $1', [batch.id]);
+      await primary('delete from inventory_archive where sku = $1', [sku]);
+      await primary('delete from inventory_events where sku = $1', [sku]);
       await primary('delete from archive_batches where id = $1', [batch.id]);
     }
   });
