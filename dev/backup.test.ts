@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, it, vi } from 'vitest';
 import { type BackupAgent, type BackupSettings, backupSettings, startBackupAgent } from './backup/agent';
 import { applyRetention, listBackups, type Manifest, planRetention, takeBaseBackup } from './backup/base';
 import { flushArchive, integrityChecks, runDrill } from './backup/drill';
+import { type ObjectLevelsReader, objectChecks } from './backup/object-check';
 import { RESTORE_WAL, restore } from './backup/restore';
 import { decodeFolderObject, encodeFolderObject } from './backup/sealed.mjs';
 import {
@@ -458,15 +459,16 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
     }
   });
 
-  it('the drill restores to now and verifies counts, contents, orders vs payments, stock copies and the archive', async () => {
+  it('the drill restores to now and verifies counts, contents, orders vs payments, stock copies, the objects and the archive', async () => {
     await sql(
       c.primaryUrl,
       `create table orders (id text primary key, total int not null);
        create table payments (order_id text primary key references orders, amount int not null);
-       create table inventory_levels (sku text primary key, on_hand int, available int, held int, sold int, version int);
+       create table inventory_levels (sku text primary key, on_hand int, available int, held int, sold int, version int,
+         max_per_customer int);
        insert into orders values ('o1', 500), ('o2', 750);
        insert into payments values ('o1', 500), ('o2', 750);
-       insert into inventory_levels values ('A', 10, 7, 1, 2, 3);
+       insert into inventory_levels values ('A', 10, 7, 1, 2, 3, null);
        create table archive_batches (id bigint primary key, state text, manifest jsonb);
        create table order_archive (order_id text primary key, batch_id bigint);
        insert into order_archive values ('o0', 1)`,
@@ -481,6 +483,11 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       JSON.stringify(manifest),
     ]);
     const bucket = new Map([[manifest.key, zlib.gzipSync(archived)]]);
+    // The live InventoryDOs (through the admin API in `npm run restore -- --drill`): A as its copy says.
+    const objectA = { onHand: 10, held: 1, sold: 2, maxPerCustomer: null, version: 3, updatedAt: 0 };
+    const objects = (a: typeof objectA): ObjectLevelsReader => ({
+      levels: async (skus) => ({ levels: new Map(skus.map((s) => [s, s === 'A' ? a : null])), failed: [] }),
+    });
     let wroteWhileCounting = false;
     const report = await runDrill({
       primaryUrl: c.primaryUrl,
@@ -489,9 +496,13 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
       restoreRoot: path.join(tmp, 'restores'),
       log,
       archive: { get: async (k) => bucket.get(k) ?? null },
+      objects: objects(objectA),
       // The tables are unlocked while the fingerprints are read: a write goes through at once, and is not counted.
       onUnlocked: async () => {
-        await sql(c.primaryUrl, "set lock_timeout = '2s'; insert into inventory_levels values ('B', 1, 1, 0, 0, 1)");
+        await sql(
+          c.primaryUrl,
+          "set lock_timeout = '2s'; insert into inventory_levels values ('B', 1, 1, 0, 0, 1, null)",
+        );
         wroteWhileCounting = true;
       },
     });
@@ -506,15 +517,17 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
         'row contents',
         'orders vs payments',
         'stock copies',
+        'stock vs objects',
         'archive objects',
         'hot + archived rows',
         'answers queries',
       ],
     );
     assert.match(report.checks[0]!.detail, /6 tables, 208 rows/);
-    assert.match(report.checks[4]!.detail, /^1 batches/);
+    assert.match(report.checks[4]!.detail, /^1 SKU copies equal to their InventoryDO's levels/);
+    assert.match(report.checks[5]!.detail, /^1 batches/);
     assert.match(
-      report.checks[5]!.detail,
+      report.checks[6]!.detail,
       /^orders 2 hot \+ 1 archived = 3; order_lines 0 hot \+ 0 archived = 0; payments 2 hot \+ 1 archived = 3/,
     );
     assert.ok(report.rpoMs !== null && report.rpoMs >= 0 && report.rpoMs < 5000);
@@ -535,6 +548,13 @@ describe.sequential('base backup + WAL archive + point-in-time restore', () => {
           ['orders vs payments', false, 'o2: total 750, payment 1'],
           ['stock copies', false, 'A: on hand 10 ≠ 7+5+2'],
         ],
+      );
+      // A copy that is not its object's (here the object moved sold by one at the same version) is named.
+      const [skewed] = await objectChecks(pc, objects({ ...objectA, sold: 3 }), { targetMs: Date.now() });
+      assert.equal(skewed!.ok, false);
+      assert.match(
+        skewed!.detail,
+        /^1 differ, 0 did not answer: A: differs \(object on hand 10, held 1, sold 3, v3; copy on hand 10, held 5, sold 2, v3\)/,
       );
     } finally {
       await pc.end();

@@ -5,7 +5,7 @@
 // deletes exactly those rows, files each order under its batch and marks the batch `archived`, in one
 // transaction. An interrupted run leaves a pending batch, which the next run finishes under the same object key.
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
 
@@ -43,7 +43,25 @@ export const inventoryArchive = pgTable('inventory_archive', {
   maxSeq: bigint('max_seq', { mode: 'number' }).notNull().default(0),
 });
 
-/** Where each archived order is: the admin's order read finds its batch here (one small row per order). */
+/** What the merchant's order list shows of an archived order (kept by archive_batch_commit, migration 0018). */
+export interface ArchivedOrderSummary {
+  status: string;
+  email: string;
+  owner_sub: string;
+  owner_role: string;
+  currency: string;
+  total: number;
+  refunded: number;
+  lines: number;
+  skus: string[];
+  updated_at: string;
+}
+
+/**
+ * Where each archived order is: the admin's order read finds its batch here (one small row per order), and the
+ * order list with `include=archived` its summary, newest first (orders archived before migration 0018 have none and
+ * are not listed).
+ */
 export const orderArchive = pgTable(
   'order_archive',
   {
@@ -51,6 +69,28 @@ export const orderArchive = pgTable(
     batchId: bigint('batch_id', { mode: 'number' })
       .notNull()
       .references(() => archiveBatches.id),
+    createdAt: ts('created_at'),
+    summary: jsonb('summary').$type<ArchivedOrderSummary>(),
   },
-  (t) => [index('order_archive_batch_idx').on(t.batchId)],
+  (t) => [
+    index('order_archive_batch_idx').on(t.batchId),
+    index('order_archive_newest_idx').on(t.createdAt.desc(), t.orderId.desc()),
+  ],
+);
+
+/**
+ * Which archive batches hold a SKU's archived stock events, and their seq range (kept by archive_batch_commit,
+ * migration 0019): the stock ledger with `include=archived` reads the batches below its cursor from R2.
+ */
+export const inventoryEventArchive = pgTable(
+  'inventory_event_archive',
+  {
+    sku: text('sku').notNull(),
+    batchId: bigint('batch_id', { mode: 'number' })
+      .notNull()
+      .references(() => archiveBatches.id),
+    minSeq: bigint('min_seq', { mode: 'number' }).notNull(),
+    maxSeq: bigint('max_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sku, t.batchId] }), index('inventory_event_archive_seq_idx').on(t.sku, t.maxSeq)],
 );

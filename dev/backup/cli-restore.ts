@@ -13,6 +13,7 @@ import { backupSettings } from './agent';
 import { localArchiveReader } from './archive-check';
 import { connect, describePrimary } from './base';
 import { flushArchive, runDrill } from './drill';
+import { loginObjectReader, type ObjectLevelsReader } from './object-check';
 import { pgTime, restore } from './restore';
 
 const usage = `usage: npm run restore -- --to <ISO time with zone> | --latest | --drill
@@ -57,6 +58,15 @@ try {
   if (opts.drill) {
     // Archival's objects: the local ARCHIVE bucket that `npm run dev`'s wrangler keeps (dev/stack/wrangler.ts).
     const archive = await localArchiveReader(path.join(dataRoot, 'wrangler'));
+    // The live InventoryDOs, through the running stack's admin API (the dev admin unless DRILL_ADMIN_* say otherwise).
+    const url = process.env.STOREFRONT_URL ?? `http://127.0.0.1:${process.env.PORT || defaultPorts.gateway}`;
+    const objects: ObjectLevelsReader = await loginObjectReader({
+      url,
+      email: process.env.DRILL_ADMIN_EMAIL ?? 'admin@storefront.local',
+      password: process.env.DRILL_ADMIN_PASSWORD ?? 'dev-admin-password',
+    }).catch((e) => ({
+      levels: () => Promise.reject(e instanceof Error ? e : new Error(String(e))),
+    }));
     const r = await runDrill({
       primaryUrl,
       store: s.store,
@@ -65,6 +75,7 @@ try {
       keep: opts.keep,
       log: say,
       archive,
+      objects,
     }).finally(() => archive.close());
     console.log(`\n  Restore drill ${r.ok ? 'PASSED' : 'FAILED'} (target ${r.target}, base backup ${r.backupId})`);
     for (const c of r.checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(20)} ${c.detail}`);

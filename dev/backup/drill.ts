@@ -7,13 +7,15 @@
 // commits just before the target (so the RPO measures the archive, not how quiet the shop was) and one after it,
 // then the WAL is switched, archived and shipped, and the restore runs. The restored cluster must then have the
 // same counts and fingerprints, every order a payment of its total, every stock copy adding up (on hand =
-// available + held + sold), every archived batch's object whole and as its manifest says (archive-check.ts; the row
+// available + held + sold), every stock copy equal to its live InventoryDO's levels as of the target (object-check.ts,
+// through the admin API), every archived batch's object whole and as its manifest says (archive-check.ts; the row
 // counts reported as hot + archived), and answer queries and writes. RPO: the target minus the last transaction recovered.
 // RTO: from the start of the restore to the first answer of the promoted cluster.
 import fs from 'node:fs';
 import type pg from 'pg';
 import { type ArchiveReader, archiveChecks } from './archive-check';
 import { connect, describePrimary } from './base';
+import { type ObjectLevelsReader, objectChecks } from './object-check';
 import { restore } from './restore';
 import type { BackupKey, FolderStore } from './store';
 import { startWalShipper, walKey } from './wal';
@@ -131,6 +133,8 @@ export async function runDrill(opts: {
   onUnlocked?: () => Promise<void>;
   /** The archive's bucket (archival's objects), checked against the restored cluster's archive_batches. */
   archive?: ArchiveReader;
+  /** The live InventoryDOs (through a running stack's admin API), compared with the restored stock copies. */
+  objects?: ObjectLevelsReader;
 }): Promise<DrillReport> {
   const log = opts.log ?? (() => {});
   const c = await connect(opts.primaryUrl);
@@ -207,6 +211,7 @@ export async function runDrill(opts: {
         wrongRows.length ? `differ: ${wrongRows.map(([t]) => t).join(', ')}` : 'every table fingerprint equal',
       );
       checks.push(...(await integrityChecks(rc)));
+      checks.push(...(await objectChecks(rc, opts.objects, { targetMs: Date.parse(target) })));
       checks.push(...(await archiveChecks(rc, opts.archive)));
       await rc.query('begin');
       await rc.query('create temp table drill_probe (x int)');

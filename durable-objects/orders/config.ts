@@ -1,6 +1,7 @@
 // OrdersDO's vars (the checkout worker's wrangler.toml), read once per env through configOf. Stripe's own vars
 // and secrets are read by lib/payments/stripe.ts.
 import { z } from 'zod';
+import { REFUND_WINDOW_DAYS } from '../../lib/checkout/order';
 import { configOf, intVar, optionalText } from '../../lib/config';
 
 export const OrdersVars = z.object({
@@ -29,6 +30,14 @@ export const OrdersVars = z.object({
    * Queue message, Postgres write and confirmation per order instead of two). 0: sent at once.
    */
   ORDER_PUBLISH_DELAY_MS: intVar(1500, { max: 60_000 }),
+  /**
+   * Days from an order's creation during which a merchant may refund it or change its tracking number; past them
+   * the order is closed (and archived once old enough: the admin worker's var of the same name must be equal).
+   */
+  ARCHIVE_REFUND_WINDOW_DAYS: intVar(REFUND_WINDOW_DAYS.default, {
+    min: REFUND_WINDOW_DAYS.min,
+    max: REFUND_WINDOW_DAYS.max,
+  }),
 });
 
 export type OrdersConfig = z.output<typeof OrdersVars>;

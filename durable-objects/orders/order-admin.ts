@@ -6,7 +6,13 @@
 // never together refund more than was paid.
 import type { AdminOrder } from '../../lib/checkout/admin-schemas';
 import { isAccepted, type OrderSnapshot, type RefundRecord } from '../../lib/checkout/order';
-import { planRefund, refundableAmount, settleRefunds, storeRefunded } from '../../lib/checkout/refunds';
+import {
+  assertRefundWindowOpen,
+  planRefund,
+  refundableAmount,
+  settleRefunds,
+  storeRefunded,
+} from '../../lib/checkout/refunds';
 import { adminOrderView, refundView } from '../../lib/checkout/view';
 import type { CancelCall, FulfilCall, OrderActor, RefundCall, RefundEvent } from '../../lib/contracts/admin-orders';
 import { AppError } from '../../lib/errors';
@@ -32,6 +38,8 @@ export class MerchantOrders {
     private readonly tasks: TaskOutbox,
     private readonly ports: OrderPorts,
     private readonly lifecycle: OrderLifecycle,
+    /** ARCHIVE_REFUND_WINDOW_DAYS: past it an order is closed (no refund, no new tracking number). */
+    private readonly refundWindowDays: number,
   ) {}
 
   /** An order the shopper was shown; never-accepted ones do not exist for the merchant either. */
@@ -107,6 +115,7 @@ export class MerchantOrders {
     }
     const same = o.fulfillment?.carrier === carrier && o.fulfillment.trackingNumber === trackingNumber;
     if (o.status === 'fulfilled' && same) return adminOrderView(o);
+    if (o.status === 'fulfilled') assertRefundWindowOpen(o, Date.now(), this.refundWindowDays, 'a new tracking number');
     const shipped = `${carrier} ${trackingNumber}`;
     if (o.status === 'fulfilled') this.book.flag(o, `tracking changed by ${by(call.actor)}: ${shipped}`);
     else this.book.transition(o, 'fulfilled', `fulfilled by ${by(call.actor)}: ${shipped}`);
@@ -132,6 +141,7 @@ export class MerchantOrders {
       }
       return { refund: earlier, created: false };
     }
+    assertRefundWindowOpen(o, Date.now(), this.refundWindowDays, 'a refund');
     const plan = planRefund(o, call.body);
     const now = Date.now();
     const refund: RefundRecord = {

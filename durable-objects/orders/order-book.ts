@@ -107,6 +107,33 @@ export class OrderBook {
     return true;
   }
 
+  /** The versions this object has of `ids` (an order it lacks is absent). */
+  versions(ids: string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of ids) {
+      const row = this.sql.exec<{ version: number }>('select version from orders where id = ?', id).toArray()[0];
+      if (row) out.set(id, row.version);
+    }
+    return out;
+  }
+
+  /**
+   * Writes an order as its Postgres copy has it (a rebuild, rebuild.ts), at the copy's version and without queueing
+   * a copy back (Postgres has it). Only for an order the object lacks or keeps at an older version.
+   */
+  restoreOrder(o: OrderSnapshot) {
+    this.sql.exec(
+      `insert into orders (id, status, version, created_at, snapshot) values (?, ?, ?, ?, ?)
+       on conflict (id) do update set status = excluded.status, version = excluded.version, snapshot = excluded.snapshot
+       where orders.version < excluded.version`,
+      o.id,
+      o.status,
+      o.version,
+      o.createdAt,
+      JSON.stringify(o),
+    );
+  }
+
   deleteOrder(id: string) {
     this.sql.exec('delete from orders where id = ?', id);
     this.tasks.removeAll(id);

@@ -42,6 +42,7 @@ import { MerchantOrders } from './order-admin';
 import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
+import { type OrdersRebuildPlan, planOrdersRebuild } from './rebuild';
 import { EMPTY_OUTBOX, TaskOutbox, type TaskRow } from './tasks';
 
 /** An OrdersDO reports its outbox counts at most this often. */
@@ -106,7 +107,13 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
         actionTtlMs: this.actionHoldTtlMs,
       },
     );
-    this.merchant = new MerchantOrders(this.book, this.tasks, this.ports, this.lifecycle);
+    this.merchant = new MerchantOrders(
+      this.book,
+      this.tasks,
+      this.ports,
+      this.lifecycle,
+      config.ARCHIVE_REFUND_WINDOW_DAYS,
+    );
   }
 
   /**
@@ -357,6 +364,30 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   async exportOrders(limit: number): Promise<RpcResult<{ orders: OrderSnapshot[]; more: boolean }>> {
     this.ready();
     return rpc(async () => this.book.allOrders(Math.min(Math.max(Math.trunc(Number(limit)) || 1, 1), 10_000)));
+  }
+
+  /**
+   * Ops: rebuilds this shopper's orders from their Postgres copies (durable-objects/orders/rebuild.ts): an order
+   * missing here, or older here than its copy, is written from the copy; one kept at the copy's version or newer is
+   * left alone. The check and the write are one synchronous step per order (no order's lock is needed: nothing
+   * awaits in between), so a second call restores nothing. A restored order still waiting for its payment gets
+   * its expiry task back. `dryRun`: the plan only.
+   */
+  async restoreOrders(copies: OrderSnapshot[], dryRun: boolean): Promise<RpcResult<OrdersRebuildPlan>> {
+    this.ready();
+    return rpc(async () => {
+      const plan = planOrdersRebuild(this.book.versions(copies.map((c) => c.id)), copies);
+      if (dryRun) return plan;
+      const restore = new Set(plan.restore.map((r) => r.id));
+      for (const o of copies) {
+        if (!restore.has(o.id)) continue;
+        this.book.restoreOrder(o);
+        if (o.status === 'pending_payment') this.tasks.add(o.id, 'expire', {}, o.holdExpiresAt);
+      }
+      if (plan.restore.some((r) => r.status === 'pending_payment')) await this.tasks.arm();
+      log.info('orders rebuilt from Postgres', { restored: plan.restore.length, kept: plan.keep.length });
+      return plan;
+    });
   }
 
   /**

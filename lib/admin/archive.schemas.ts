@@ -44,6 +44,11 @@ export type ArchiveManifest = z.infer<typeof ArchiveManifest>;
 export const ArchiveRun = z
   .object({
     cutoff: z.string().openapi({ description: 'Settled orders created and stock events made before this were due.' }),
+    closedCutoff: z.string().openapi({
+      description:
+        'Orders closed by the refund window (fulfilled, payment_failed, canceled, expired) created before this, ' +
+        'and unchanged since before `cutoff`, were due.',
+    }),
     batches: z.array(ArchiveManifest).openapi({ description: 'The batches this run archived.' }),
     moved: ArchiveCounts,
     more: z.boolean().openapi({ description: 'The run stopped at its time or batch bound with rows still due.' }),

@@ -27,6 +27,48 @@ export const RebuildStockBody = z
   .strict();
 export type RebuildStockBody = z.output<typeof RebuildStockBody>;
 
+export const ShopperSubject = z.object({
+  subject: Subject.openapi({
+    param: { name: 'subject', in: 'path' },
+    description: "The shopper: a customer id, or `guest:<uuid>` (an order's `owner_sub`).",
+    example: 'guest:5f0c6e2e-8f1a-4c1e-9d55-0a7b2c3d4e5f',
+  }),
+});
+
+export const RebuildOrdersBody = z
+  .object({
+    dryRun: z.boolean().default(true).openapi({
+      description: 'true (the default): answer the plan, change nothing. false: restore the orders the plan names.',
+    }),
+  })
+  .strict();
+export type RebuildOrdersBody = z.output<typeof RebuildOrdersBody>;
+
+export const RebuildOrdersAnswer = z
+  .object({
+    subject: z.string(),
+    dryRun: z.boolean(),
+    copies: z.number().int().openapi({ description: 'Orders Postgres has of the shopper (hot tables).' }),
+    restore: z
+      .array(
+        z.object({
+          id: z.string(),
+          status: z.string(),
+          version: z.number().int(),
+          objectVersion: z.number().int().nullable(),
+        }),
+      )
+      .openapi({
+        description:
+          'Orders written (or, in a dry run, to be written) from their copy: missing in the object ' +
+          '(`objectVersion` null) or older there than in Postgres.',
+      }),
+    keep: z.array(z.object({ id: z.string(), version: z.number().int(), copyVersion: z.number().int() })).openapi({
+      description: "Orders the object has at the copy's version or newer: never overwritten.",
+    }),
+  })
+  .openapi('RebuildOrdersAnswer');
+
 export const DO_EXPORT_KINDS = ['inventory', 'orders', 'carts'] as const;
 export type DoExportKind = (typeof DO_EXPORT_KINDS)[number];
 
@@ -80,6 +122,14 @@ export const StockVerifyQuery = z
       .openapi({ description: 'Comma-separated SKUs (default: every SKU, in pages).' }),
     cursor: z.string().min(1).max(64).optional().openapi({ description: '`nextCursor` of the previous page (a SKU).' }),
     limit: z.coerce.number().int().min(1).max(200).default(100),
+    include: z
+      .enum(['levels'])
+      .optional()
+      .openapi({
+        description:
+          "`levels`: also answer each object's own levels (`levels`), as the restore drill compares them with a " +
+          "restored cluster's copies.",
+      }),
   })
   .strict();
 export type StockVerifyQuery = z.output<typeof StockVerifyQuery>;
@@ -113,6 +163,14 @@ export const StockVerifyPage = z
     differences: z.array(StockDifference),
     failed: z.array(z.object({ sku: z.string(), error: z.string() })),
     nextCursor: z.string().nullable(),
+    levels: z
+      .array(z.object({ sku: z.string(), object: Levels.extend({ updatedAt: z.number().int() }).nullable() }))
+      .optional()
+      .openapi({
+        description:
+          'With `include=levels`: the levels of every object that answered (null: no state), `updatedAt` in ms ' +
+          'since the epoch.',
+      }),
   })
   .openapi('StockVerifyPage');
 

@@ -37,6 +37,14 @@ export const AdminOrderQuery = z
       .openapi({ description: 'Orders with a line of this SKU.' }),
     minTotal: amount.optional().openapi({ description: 'Total at least this (minor units).' }),
     maxTotal: amount.optional().openapi({ description: 'Total at most this (minor units).' }),
+    include: z
+      .enum(['archived'])
+      .optional()
+      .openapi({
+        description:
+          '`archived`: archived orders too (docs/runbook.md#archival), marked `archived: true`, in the same ' +
+          'newest-first pages and under the same filters.',
+      }),
     limit,
     cursor,
   })
@@ -62,6 +70,9 @@ export const AdminOrderSummary = z
     lines: z.number().int().openapi({ description: 'Number of order lines.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    archived: z.boolean().openapi({
+      description: 'Read from the archive (only with `include=archived`); its detail is `GET /v1/admin/orders/{id}`.',
+    }),
   })
   .openapi('AdminOrderSummary');
 export const AdminOrderList = z

@@ -54,6 +54,25 @@ export const isSettled = (s: OrderStatus) => TRANSITIONS[s].length === 0;
 /** Orders the shopper sees and Postgres keeps. */
 export const isAccepted = (s: OrderStatus) => s !== 'created' && s !== 'abandoned';
 
+/**
+ * Closed once the refund window has passed: accepted statuses whose only way on is `refunded` (`fulfilled`: a
+ * merchant refund; `payment_failed`, `canceled`, `expired`: money that arrived late). Past REFUND_WINDOW_DAYS
+ * (ARCHIVE_REFUND_WINDOW_DAYS) OrdersDO refuses a merchant's refund and a changed tracking number, so such an
+ * order no longer changes, and archival takes it too (workers/admin/src/archive.ts). `paid` can still be fulfilled
+ * and stays hot.
+ */
+export const CLOSED_AFTER_WINDOW_STATUSES = ORDER_STATUSES.filter(
+  (s) => isAccepted(s) && TRANSITIONS[s].length > 0 && TRANSITIONS[s].every((t) => t === 'refunded'),
+);
+
+/** The refund window's bounds in days (ARCHIVE_REFUND_WINDOW_DAYS, read by the checkout and admin workers). */
+export const REFUND_WINDOW_DAYS = { default: 180, min: 30, max: 3650 } as const;
+const DAY_MS = 86_400_000;
+
+/** Whether the order's refund window (days from its creation) has passed: it can no longer be refunded. */
+export const refundWindowClosed = (o: { createdAt: number }, now: number, windowDays: number) =>
+  now - o.createdAt >= windowDays * DAY_MS;
+
 export interface Money {
   amount: number;
   currency: string;

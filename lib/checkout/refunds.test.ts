@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../errors';
 import type { OrderSnapshot, OrderStatus, RefundRecord } from './order';
-import { committedAmount, planRefund, refundableAmount, settleRefunds } from './refunds';
+import { assertRefundWindowOpen, committedAmount, planRefund, refundableAmount, settleRefunds } from './refunds';
 
 function order(status: OrderStatus = 'paid', refunds: RefundRecord[] = []): OrderSnapshot {
   return {
@@ -136,5 +136,21 @@ describe('settleRefunds', () => {
         },
       ),
     );
+  });
+});
+
+describe('the refund window', () => {
+  const DAY = 86_400_000;
+  it('allows a refund until the window has passed, then refuses it with a 409 naming the window', () => {
+    const o = order('fulfilled');
+    expect(() => assertRefundWindowOpen(o, 179 * DAY, 180, 'a refund')).not.toThrow();
+    let err: AppError | undefined;
+    try {
+      assertRefundWindowOpen(o, 180 * DAY, 180, 'a refund');
+    } catch (e) {
+      err = e as AppError;
+    }
+    expect(err?.code).toBe('ORDER_STATE_CONFLICT');
+    expect(err?.message).toMatch(/180-day refund window has passed.*a refund is no longer possible/);
   });
 });

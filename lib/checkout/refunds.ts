@@ -2,10 +2,23 @@
 // back, what is left, and whether a new refund request fits. OrdersDO decides a refund with these inside one
 // synchronous stretch under the order's lock, so concurrent requests can never together refund more than was paid.
 import { AppError } from '../errors';
-import type { OrderSnapshot, RefundRecord } from './order';
+import { type OrderSnapshot, type RefundRecord, refundWindowClosed } from './order';
 
 /** Statuses a merchant refund applies to: paid, and not refunded in full yet. */
 const REFUNDABLE = new Set(['paid', 'fulfilled']);
+
+/**
+ * Refuses a change the refund window no longer allows (a refund, a new tracking number): past it the order is
+ * closed, and may already be archived (docs/runbook.md#archival).
+ */
+export function assertRefundWindowOpen(o: OrderSnapshot, now: number, windowDays: number, what: string) {
+  if (!refundWindowClosed(o, now, windowDays)) return;
+  throw new AppError(
+    'ORDER_STATE_CONFLICT',
+    `The order's ${windowDays}-day refund window has passed: it is closed, so ${what} is no longer possible.`,
+    { details: { status: o.status, refundWindowDays: windowDays } },
+  );
+}
 
 /** What the order's payment brought in that may still be refunded from, in minor units. */
 export const paidAmount = (o: OrderSnapshot) => (REFUNDABLE.has(o.status) ? o.payment.amount : 0);

@@ -210,6 +210,14 @@ export const InventoryEventsQuery = z
       .regex(/^[1-9]\d{0,15}$/, 'a cursor from nextCursor')
       .optional()
       .openapi({ description: '`nextCursor` of the previous page.' }),
+    include: z
+      .enum(['archived'])
+      .optional()
+      .openapi({
+        description:
+          '`archived`: once the hot ledger is exhausted, go on with the archived events (docs/runbook.md#archival), ' +
+          'marked `archived: true`, read from their archive batches.',
+      }),
   })
   .strict()
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
@@ -241,6 +249,7 @@ export const InventoryEventView = z
       available: z.number().int(),
     }),
     at: Timestamp,
+    archived: z.boolean().optional().openapi({ description: 'Read from the archive (with `include=archived`).' }),
   })
   .openapi('InventoryEvent');
 export type InventoryEventView = z.infer<typeof InventoryEventView>;

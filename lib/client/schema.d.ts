@@ -2785,6 +2785,8 @@ export interface paths {
                     limit?: number;
                     /** @description `nextCursor` of the previous page. */
                     cursor?: string;
+                    /** @description `archived`: once the hot ledger is exhausted, go on with the archived events (docs/runbook.md#archival), marked `archived: true`, read from their archive batches. */
+                    include?: "archived";
                 };
                 header?: never;
                 path: {
@@ -3031,6 +3033,8 @@ export interface paths {
                     minTotal?: number | null;
                     /** @description Total at most this (minor units). */
                     maxTotal?: number | null;
+                    /** @description `archived`: archived orders too (docs/runbook.md#archival), marked `archived: true`, in the same newest-first pages and under the same filters. */
+                    include?: "archived";
                     limit?: number;
                     /** @description Opaque cursor from `nextCursor` of the previous page. */
                     cursor?: string;
@@ -7118,6 +7122,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/shoppers/{subject}/orders/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild a shopper's OrdersDO from Postgres' order copies (admin role); a dry run by default
+         * @description Each order Postgres has of the shopper that the object lacks, or keeps at an older version, is written from its copy (lines, totals, payment, status history; refund records and fulfilment are not in Postgres); an order the object has at the copy's version or newer is kept, never overwritten. Run again, it restores nothing. `dryRun` (default true) answers the plan; a rebuild (`dryRun: false`) is audited (`orders.rebuild`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The shopper: a customer id, or `guest:<uuid>` (an order's `owner_sub`). */
+                    subject: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": false
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description true (the default): answer the plan, change nothing. false: restore the orders the plan names.
+                         * @default true
+                         */
+                        dryRun?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description The plan (and, after a rebuild, what was done) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RebuildOrdersAnswer"];
+                    };
+                };
+                /** @description The body fails the schema (the message names each bad field) or is not JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not the admin role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Postgres has no order of this shopper */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is larger than 16 KiB (PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is not application/json (UNSUPPORTED_MEDIA_TYPE) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/inventory-verify": {
         parameters: {
             query?: never;
@@ -7134,6 +7249,8 @@ export interface paths {
                     /** @description `nextCursor` of the previous page (a SKU). */
                     cursor?: string;
                     limit?: number;
+                    /** @description `levels`: also answer each object's own levels (`levels`), as the restore drill compares them with a restored cluster's copies. */
+                    include?: "levels";
                 };
                 header?: never;
                 path?: never;
@@ -8436,6 +8553,8 @@ export interface components {
              * @example 2026-11-29T14:15:32.396Z
              */
             at: string;
+            /** @description Read from the archive (with `include=archived`). */
+            archived?: boolean;
         };
         DeadLetters: {
             letters: {
@@ -8497,6 +8616,8 @@ export interface components {
              * @example 2026-11-29T14:15:32.396Z
              */
             updatedAt: string;
+            /** @description Read from the archive (only with `include=archived`); its detail is `GET /v1/admin/orders/{id}`. */
+            archived: boolean;
         };
         AdminOrderRead: components["schemas"]["AdminOrder"] & {
             /** @description true: read from the archive (R2), where the order's Postgres copy went once settled and old (refunds and fulfilment are not in that copy: `refunds` is empty and `payment.refunded` says what was). */
@@ -9007,6 +9128,8 @@ export interface components {
         ArchiveRun: {
             /** @description Settled orders created and stock events made before this were due. */
             cutoff: string;
+            /** @description Orders closed by the refund window (fulfilled, payment_failed, canceled, expired) created before this, and unchanged since before `cutoff`, were due. */
+            closedCutoff: string;
             /** @description The batches this run archived. */
             batches: components["schemas"]["ArchiveManifest"][];
             moved: components["schemas"]["ArchiveCounts"];
@@ -9217,6 +9340,25 @@ export interface components {
                 updatedAt: number;
             };
         };
+        RebuildOrdersAnswer: {
+            subject: string;
+            dryRun: boolean;
+            /** @description Orders Postgres has of the shopper (hot tables). */
+            copies: number;
+            /** @description Orders written (or, in a dry run, to be written) from their copy: missing in the object (`objectVersion` null) or older there than in Postgres. */
+            restore: {
+                id: string;
+                status: string;
+                version: number;
+                objectVersion: number | null;
+            }[];
+            /** @description Orders the object has at the copy's version or newer: never overwritten. */
+            keep: {
+                id: string;
+                version: number;
+                copyVersion: number;
+            }[];
+        };
         StockVerifyPage: {
             checked: number;
             differences: components["schemas"]["StockDifference"][];
@@ -9225,6 +9367,18 @@ export interface components {
                 error: string;
             }[];
             nextCursor: string | null;
+            /** @description With `include=levels`: the levels of every object that answered (null: no state), `updatedAt` in ms since the epoch. */
+            levels?: {
+                sku: string;
+                object: {
+                    onHand: number;
+                    held: number;
+                    sold: number;
+                    maxPerCustomer: number | null;
+                    version: number;
+                    updatedAt: number;
+                } | null;
+            }[];
         };
         StockDifference: {
             sku: string;

@@ -1,5 +1,5 @@
-// Archival end to end (issue 14, docs/runbook.md#archival): refunded orders and stock events made old in Postgres
-// (their times moved back two years) leave the hot tables for gzip NDJSON objects in R2 when an admin runs archival;
+// Archival end to end (issue 14, docs/runbook.md#archival): refunded orders, a fulfilled order past its refund window
+// (ARCHIVE_REFUND_WINDOW_DAYS) and stock events made old in Postgres (their times moved back two years) leave the hot tables for gzip NDJSON objects in R2 when an admin runs archival;
 // the batches' manifests count exactly the rows that left; the merchant still reads the archived order (marked
 // archived); an order that can still change stays; the daily Cron Trigger's run then moves nothing. Only this
 // file's rows are ever old in the test stack, so the run's counts are this file's.
@@ -8,7 +8,8 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { archiveChecks, localArchiveReader } from '../../dev/backup/archive-check';
 import { adminOrder, adminToken, copied, merchantToken, paidOrder, refund } from './admin-orders-helpers';
-import { client, eventually, gateway, primary } from './helpers';
+import { adjustStock, freshSku } from './checkout-helpers';
+import { client, eventually, gateway, primary, replica, replicaEu } from './helpers';
 
 const OLD = `interval '2 years'`;
 
@@ -17,6 +18,18 @@ async function refundedOrder() {
   const r = await refund(o.orderId, {});
   expect(r.response.status, JSON.stringify(r.error)).toBe(201);
   await copied(o.orderId, 'refunded');
+  return o;
+}
+
+/** A paid order the merchant fulfilled, copied as fulfilled. */
+async function fulfilledOrder() {
+  const o = await paidOrder(1, { price: 1700 });
+  const f = await client(await merchantToken()).POST('/v1/admin/orders/{id}/fulfillment', {
+    params: { path: { id: o.orderId } },
+    body: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' },
+  });
+  expect(f.response.status, JSON.stringify(f.error)).toBe(200);
+  await copied(o.orderId, 'fulfilled');
   return o;
 }
 
@@ -35,23 +48,48 @@ const rowsOf = async (ids: string[], skus: string[]) => {
 
 describe('archival', () => {
   it('moves old refunded orders and old stock events to R2, keeps them readable, and moves nothing twice', async () => {
-    const [a, b, open] = await Promise.all([refundedOrder(), refundedOrder(), paidOrder(1)]);
-    const ids = [a.orderId, b.orderId];
-    const skus = [a.sku, b.sku, open.sku];
+    const [a, b, open, shipped] = await Promise.all([refundedOrder(), refundedOrder(), paidOrder(1), fulfilledOrder()]);
+    // A SKU whose oldest ledger events its InventoryDO has let go (the test stack keeps 5): only Postgres has them.
+    const ledgerSku = await freshSku(10);
+    for (let i = 0; i < 7; i++) expect((await adjustStock(ledgerSku, 1)).response.status).toBe(200);
+    const ids = [a.orderId, b.orderId, shipped.orderId];
+    const skus = [a.sku, b.sku, open.sku, shipped.sku, ledgerSku];
+    const ledger = async (query: Record<string, unknown>) => {
+      const r = await client(await merchantToken()).GET('/v1/admin/inventory/{sku}/events', {
+        params: { path: { sku: ledgerSku }, query: query as never },
+      });
+      expect(r.response.status, JSON.stringify(r.error)).toBe(200);
+      return r.data!;
+    };
+    const [{ n: ledgerEvents }] = await eventually(
+      'the ledger copied (the object then lets go of all but its newest 5, in the same alarm run)',
+      async () => {
+        const rows = await primary(
+          'select count(*)::int as n, max(seq)::int as top from inventory_events where sku = $1',
+          [ledgerSku],
+        );
+        return rows[0].n === rows[0].top && rows[0].n >= 8 ? rows : false;
+      },
+      10_000,
+    );
     // Every stock event of these SKUs copied to Postgres before they are made old (the objects copy from an alarm).
     await eventually('stock events copied', async () => {
       const [r] = await primary('select count(distinct sku)::int as n from inventory_events where sku = any($1)', [
         skus,
       ]);
-      return r.n === 3;
+      return r.n === 5;
     });
-    await primary(`update orders set created_at = created_at - ${OLD} where id = any($1)`, [[...ids, open.orderId]]);
+    // Made old (and unchanged since): the paid order too, which can still be fulfilled and so stays.
+    await primary(
+      `update orders set created_at = created_at - ${OLD}, updated_at = updated_at - ${OLD} where id = any($1)`,
+      [[...ids, open.orderId]],
+    );
     await primary(`update order_events set at = at - ${OLD} where order_id = any($1)`, [ids]);
     await primary(`update inventory_events set at = at - ${OLD} where sku = any($1)`, [skus]);
     const before = await rowsOf(ids, skus);
-    expect(before).toMatchObject({ orders: 2, orderLines: 2, payments: 2 });
-    expect(before.orderEvents).toBeGreaterThanOrEqual(4);
-    expect(before.stockEvents).toBeGreaterThanOrEqual(3);
+    expect(before).toMatchObject({ orders: 3, orderLines: 3, payments: 3 });
+    expect(before.orderEvents).toBeGreaterThanOrEqual(6);
+    expect(before.stockEvents).toBeGreaterThanOrEqual(4);
 
     // Merchants may not run it; bad queries are refused.
     const merchant = client(await merchantToken());
@@ -64,8 +102,10 @@ describe('archival', () => {
     expect(run.response.status, JSON.stringify(run.error)).toBe(200);
     expect(run.data!.more).toBe(false);
     expect(run.data!.moved).toEqual(before);
+    expect(Date.parse(run.data!.closedCutoff)).toBeLessThanOrEqual(Date.parse(run.data!.cutoff));
 
-    // The hot tables lost exactly those rows; the order that can still change (paid) stayed.
+    // The hot tables lost exactly those rows (the fulfilled order's window has passed: it is closed); the order that
+    // can still change (paid, not fulfilled) stayed.
     expect(await rowsOf(ids, skus)).toEqual({ orders: 0, orderLines: 0, payments: 0, orderEvents: 0, stockEvents: 0 });
     expect(await primary('select status from orders where id = $1', [open.orderId])).toEqual([{ status: 'paid' }]);
     // The units those orders sold are kept per SKU for the InventoryDO rebuild (their lines are gone), with the
@@ -77,6 +117,8 @@ describe('archival', () => {
     const units = new Map([
       [a.sku, 1],
       [b.sku, 1],
+      [shipped.sku, 1],
+      [ledgerSku, 0],
       [open.sku, 0], // its events were archived; its paid order was not
     ]);
     expect(new Map(kept.map((k) => [k.sku, k.units]))).toEqual(units);
@@ -175,6 +217,78 @@ describe('archival', () => {
     expect(live.data).toMatchObject({ status: 'paid', archived: false, archive: null });
     expect((await adminOrder('ord_zzzzzzzzzzzzzzzz')).response.status).toBe(404);
 
+    // The merchant's order list: hot orders only, unless archived ones are asked for; then both, newest first, in
+    // keyset pages, under the same filters (only this file's orders are two years old in the test stack).
+    const window = {
+      from: new Date(Date.now() - 3 * 365 * 86_400_000).toISOString(),
+      to: new Date(Date.now() - 365 * 86_400_000).toISOString(),
+    };
+    await eventually('the archive on both replicas', async () => {
+      const q = 'select count(*)::int as n from order_archive where order_id = any($1)';
+      return (await replica(q, [ids]))[0].n === 3 && (await replicaEu(q, [ids]))[0].n === 3;
+    });
+    const hotOnly = await merchant.GET('/v1/admin/orders', { params: { query: { ...window } } });
+    expect(hotOnly.data!.orders.map((o) => [o.id, o.archived])).toEqual([[open.orderId, false]]);
+    const seen: [string, boolean][] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const page = await merchant.GET('/v1/admin/orders', {
+        params: { query: { ...window, include: 'archived', limit: 2, ...(cursor ? { cursor } : {}) } },
+      });
+      expect(page.response.status, JSON.stringify(page.error)).toBe(200);
+      seen.push(...page.data!.orders.map((o) => [o.id, o.archived] as [string, boolean]));
+      cursor = page.data!.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    expect(new Map(seen)).toEqual(
+      new Map([
+        [a.orderId, true],
+        [b.orderId, true],
+        [shipped.orderId, true],
+        [open.orderId, false],
+      ]),
+    );
+    expect(seen).toHaveLength(4);
+    const bySku = await merchant.GET('/v1/admin/orders', {
+      params: { query: { sku: shipped.sku, include: 'archived' } },
+    });
+    expect(bySku.data!.orders).toEqual([
+      expect.objectContaining({
+        id: shipped.orderId,
+        archived: true,
+        status: 'fulfilled',
+        lines: 1,
+        total: { amount: shipped.total, currency: expect.any(String) },
+      }),
+    ]);
+    expect((await merchant.GET('/v1/admin/orders', { params: { query: { sku: shipped.sku } } })).data!.orders).toEqual(
+      [],
+    );
+    expect(
+      (await merchant.GET('/v1/admin/orders', { params: { query: { include: 'everything' as never } } })).response
+        .status,
+    ).toBe(400);
+
+    // The stock ledger: the hot one ends where the object's kept events end (Postgres' older ones left); with
+    // include=archived it goes on with the archived ones, from R2, in the same seq pages, every event once.
+    const hotLedger = (await ledger({ limit: 200 })).events;
+    expect(hotLedger.at(-1)!.seq).toBeGreaterThan(1);
+    expect(hotLedger.every((e) => !e.archived)).toBe(true);
+    const paged: { seq: number; archived?: boolean }[] = [];
+    let at: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await ledger({ include: 'archived', limit: 3, ...(at ? { cursor: at } : {}) });
+      paged.push(...page.events);
+      at = page.nextCursor ?? undefined;
+      if (!at) break;
+    }
+    expect(paged.map((e) => e.seq)).toEqual(Array.from({ length: ledgerEvents }, (_, i) => ledgerEvents - i));
+    expect(paged.filter((e) => e.archived).map((e) => e.seq)).toEqual(
+      paged.map((e) => e.seq).filter((seq) => seq < hotLedger.at(-1)!.seq),
+    );
+    const adjustments = await ledger({ include: 'archived', kind: 'adjust', limit: 50 });
+    expect(adjustments.events.map((e) => e.kind)).toEqual(Array(7).fill('adjust'));
+
     // The daily Cron Trigger runs it again: nothing is left to move, and the run is audited.
     const batches = await primary('select count(*)::int as n from archive_batches');
     const cron = await fetch(`${gateway()}/__scheduled?cron=41+3+*+*+*`, { signal: AbortSignal.timeout(30_000) });
@@ -188,5 +302,103 @@ describe('archival', () => {
       more: false,
     });
     expect((await adminOrder(b.orderId)).data).toMatchObject({ archived: true, status: 'refunded' });
+    expect((await adminOrder(shipped.orderId)).data).toMatchObject({ archived: true, status: 'fulfilled' });
+  });
+});
+
+describe('a copy racing an archive commit', () => {
+  it('never brings the archived order or stock event back into the hot tables (migration 0017)', async () => {
+    const id = `ord_race${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const sku = `RACE-${id.slice(-10).toUpperCase()}`;
+    const event = `insert into inventory_events (sku, seq, kind, delta, actor_type, actor_id, on_hand, held, sold, available, at)
+       values ($1, 1, 'adjust', 1, 'system', 'race', 1, 0, 0, 1, now() - ${OLD}) on conflict (sku, seq) do nothing`;
+    await primary(event, [sku]);
+    await primary(
+      `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
+         tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
+       values ($1, 1, 'guest:race', 'guest', 'race@example.test', 'refunded', 'USD', 900, 0, 0, 900, 0, 'standard',
+         '{}', now(), now() - ${OLD}, now() - ${OLD})`,
+      [id],
+    );
+    await primary(
+      `insert into order_lines (order_id, sku, title, quantity, unit_amount, line_total) values ($1, 'RACE-1', 'R', 1, 900, 900)`,
+      [id],
+    );
+    await primary(
+      `insert into payments (order_id, provider, intent_id, status, amount, refunded_amount, updated_at)
+       values ($1, 'stripe', null, 'refunded', 900, 900, now())`,
+      [id],
+    );
+    await primary(
+      `insert into order_events (order_id, seq, from_status, to_status, reason, at)
+       values ($1, 1, 'canceled', 'refunded', 'race', now())`,
+      [id],
+    );
+    const [batch] = await primary(
+      `insert into archive_batches (state, cutoff, orders, stock_events)
+       values ('pending', now(), jsonb_build_array(jsonb_build_array($1::text, 1)),
+         jsonb_build_array(jsonb_build_array($2::text, 1))) returning id::int as id`,
+      [id, sku],
+    );
+    const archiver = new pg.Client({ connectionString: inject('databaseUrl') });
+    const copier = new pg.Client({ connectionString: inject('databaseUrl') });
+    const eventCopier = new pg.Client({ connectionString: inject('databaseUrl') });
+    await Promise.all([archiver.connect(), copier.connect(), eventCopier.connect()]);
+    try {
+      // The commit runs (its transaction open), then the order's OrdersDO copy of a newer version arrives.
+      await archiver.query('begin');
+      const expected = { orders: 1, orderLines: 1, payments: 1, orderEvents: 1, stockEvents: 1 };
+      const done = await archiver.query('select archive_batch_commit($1, $2::jsonb, $3::jsonb) as r', [
+        batch.id,
+        JSON.stringify(expected),
+        '{}',
+      ]);
+      expect(done.rows[0].r).toBe('archived');
+      const pids = [
+        (await copier.query('select pg_backend_pid() as p')).rows[0].p,
+        (await eventCopier.query('select pg_backend_pid() as p')).rows[0].p,
+      ];
+      // And the InventoryDO's copy of the same event again (durable-objects/inventory/copies.ts).
+      const eventCopy = eventCopier.query(event, [sku]);
+      // The consumer's upsert (workers/checkout/src/orders.consumer.ts): newest version wins.
+      const copy = copier.query(
+        `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
+           tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
+         values ($1, 2, 'guest:race', 'guest', 'race@example.test', 'refunded', 'USD', 900, 0, 0, 900, 0, 'standard',
+           '{}', now(), now() - ${OLD}, now())
+         on conflict (id) do update set version = excluded.version, updated_at = excluded.updated_at
+           where orders.version < excluded.version`,
+        [id],
+      );
+      await eventually(
+        'both copies waiting for the commit',
+        async () =>
+          (
+            await primary(
+              `select count(*)::int as n from pg_stat_activity where pid = any($1) and wait_event_type = 'Lock'`,
+              [pids],
+            )
+          )[0].n === 2,
+        5000,
+        20,
+      );
+      await archiver.query('commit');
+      await Promise.all([copy, eventCopy]);
+      expect(await primary('select id from orders where id = $1', [id])).toEqual([]);
+      expect(await primary('select seq from inventory_events where sku = $1', [sku])).toEqual([]);
+      expect(await primary('select batch_id::int as b from order_archive where order_id = $1', [id])).toEqual([
+        { b: batch.id },
+      ]);
+    } finally {
+      await archiver.query('rollback').catch(() => {});
+      await Promise.all([archiver.end(), copier.end(), eventCopier.end()]);
+      // This batch has no object in R2 (it was committed by hand): it leaves no trace for the drill's checks.
+      await primary('delete from order_archive where order_id = $1', [id]);
+      await primary('delete from orders where id = $1', [id]);
+      await primary('delete from inventory_event_archive where batch_id = $1', [batch.id]);
+      await primary('delete from inventory_archive where sku = $1', [sku]);
+      await primary('delete from inventory_events where sku = $1', [sku]);
+      await primary('delete from archive_batches where id = $1', [batch.id]);
+    }
   });
 });

@@ -1,10 +1,14 @@
 // Issue 14, the Durable Objects' part: their state exported to R2 (InventoryDO levels and ledger, OrdersDO orders,
 // CartDO carts) in pages, read back through the API and checked against the manifest's SHA-256; and an InventoryDO
 // corrupted on purpose (FAULT_CORRUPT_STOCK_REASON in test/stack.config.ts), found by the stock check and rebuilt
-// from Postgres after a dry run, refused while it would oversell. Keeps to its own SKUs and shoppers (an export
-// scoped to them), so it runs beside other files.
+// from Postgres after a dry run, refused while it would oversell; and the restore drill's check of stock copies
+// against the objects (dev/backup/object-check.ts), equal, then with a copy skewed on purpose; and a shopper's
+// OrdersDO rebuilt from Postgres' order copies. Keeps to its own SKUs and shoppers (an export scoped to them), so
+// it runs beside other files.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { apiObjectReader, compareStockWithObjects, objectChecks } from '../../dev/backup/object-check';
 import { testVars } from '../stack.config';
 import {
   addToCart,
@@ -342,5 +346,148 @@ describe('rebuilding a corrupted InventoryDO from Postgres', () => {
     expect(dry.current).toMatchObject({ held: 1, activeHolds: 1 });
     expect(dry.plan).toMatchObject({ held: 1, holds: 1, sold: 0 });
     expect(dry.diff).toEqual([]);
+  });
+});
+
+describe("the restore drill's stock copies against the InventoryDOs", () => {
+  it('finds every copy equal to its object, and reports a skewed copy and an object that changed before the target', async () => {
+    const [sku, other] = await Promise.all([freshSku(10), freshSku(6)]);
+    await paidOrder(sku, 2);
+    await copied(sku, 2);
+    await paidOrder(other, 1);
+    await copied(other, 1);
+    // The test stack's primary stands for the restored cluster; the objects are asked through the admin API.
+    const reader = apiObjectReader({
+      url: gateway(),
+      token: await adminToken(),
+      headers: { 'cf-connecting-ip': freshIp() },
+    });
+    const pc = new pg.Client({ connectionString: inject('databaseUrl') });
+    await pc.connect();
+    try {
+      const skus = [sku, other];
+      const equal = await objectChecks(pc, reader, { targetMs: Date.now(), skus });
+      expect(equal, JSON.stringify(equal)).toEqual([
+        { name: 'stock vs objects', ok: true, detail: expect.stringContaining('2 SKU copies equal') },
+      ]);
+      // Skew one copy (the same version, one more sold): the drill names it, with both figures.
+      await primary('update inventory_levels set sold = sold + 1, available = available - 1 where sku = $1', [sku]);
+      const skewed = await compareStockWithObjects(pc, reader, { targetMs: Date.now(), skus });
+      expect(skewed).toMatchObject({ compared: 2, failed: [] });
+      expect(skewed.differences).toEqual([
+        expect.objectContaining({
+          sku,
+          problem: 'differs',
+          object: expect.objectContaining({ sold: 2 }),
+          postgres: expect.objectContaining({ sold: 3 }),
+        }),
+      ]);
+      const [line] = await objectChecks(pc, reader, { targetMs: Date.now(), skus });
+      expect(line).toMatchObject({ ok: false, detail: expect.stringContaining(`${sku}: differs`) });
+      // A copy newer than its object (the object lost writes) is reported; an object that moved on after the target
+      // is not (the restored copy is as of the target).
+      await primary('update inventory_levels set version = version + 1 where sku = $1', [other]);
+      const behind = await compareStockWithObjects(pc, reader, { targetMs: Date.now(), skus: [other] });
+      expect(behind.differences.map((d) => d.problem)).toEqual(['object_behind']);
+      await primary('update inventory_levels set version = version - 2 where sku = $1', [other]);
+      const ahead = await compareStockWithObjects(pc, reader, { targetMs: Date.now() - 120_000, skus: [other] });
+      expect(ahead).toMatchObject({ compared: 1, ahead: 1, differences: [] });
+    } finally {
+      await pc.end();
+    }
+  });
+});
+
+describe("rebuilding a shopper's OrdersDO from Postgres", () => {
+  it('restores the orders the object lost or has older, keeps newer ones, audits, and restores nothing twice', async () => {
+    const sku = await freshSku(5);
+    const token = await shopperWith(sku, 1);
+    const r = await checkout(token, checkoutBody('pm_card_visa'));
+    expect(r.response.status).toBe(202);
+    const kept = r.data!.orderId;
+    await waitForStatus(token, kept, 'paid');
+    const subject = subjectOf(token);
+    await eventually(
+      'the paid copy in Postgres',
+      async () => (await primary('select status from orders where id = $1', [kept]))[0]?.status === 'paid',
+      10_000,
+    );
+    // An order the object lost: Postgres has it (as the consumer wrote it), the object does not.
+    const lost = `ord_lost${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    await primary(
+      `insert into orders (id, version, owner_sub, owner_role, email, status, currency, subtotal, shipping, tax, total,
+         tax_rate_bps, shipping_method, shipping_address, hold_expires_at, created_at, updated_at)
+       values ($1, 3, $2, 'guest', 'lost@example.test', 'paid', 'USD', 1500, 0, 0, 1500, 0, 'standard',
+         '{"name":"A","line1":"1 St","city":"X","postalCode":"1","country":"US"}', now(), now() - interval '1 hour', now())`,
+      [lost, subject],
+    );
+    await primary(
+      `insert into order_lines (order_id, sku, title, quantity, unit_amount, line_total)
+       values ($1, $2, 'Lost shirt', 1, 1500, 1500)`,
+      [lost, sku],
+    );
+    await primary(
+      `insert into payments (order_id, provider, intent_id, status, amount, refunded_amount, updated_at)
+       values ($1, 'stripe', null, 'succeeded', 1500, 0, now())`,
+      [lost],
+    );
+    await primary(
+      `insert into order_events (order_id, seq, from_status, to_status, reason, at) values
+         ($1, 1, 'created', 'pending_payment', 'accepted', now() - interval '1 hour'),
+         ($1, 2, 'pending_payment', 'paid', 'paid', now())`,
+      [lost],
+    );
+    const shopper = client(token);
+    expect((await shopper.GET('/v1/orders/{id}', { params: { path: { id: lost } } })).response.status).toBe(404);
+
+    const api0 = await admin();
+    const rebuild = (body: Record<string, unknown>, who = api0) =>
+      who.POST('/v1/admin/shoppers/{subject}/orders/rebuild', { params: { path: { subject } }, body: body as never });
+    const dry = await ok('dry run', rebuild({}));
+    expect(dry).toMatchObject({ subject, dryRun: true, copies: 2 });
+    expect(dry.restore).toEqual([{ id: lost, status: 'paid', version: 3, objectVersion: null }]);
+    expect(dry.keep).toEqual([expect.objectContaining({ id: kept })]);
+    expect((await shopper.GET('/v1/orders/{id}', { params: { path: { id: lost } } })).response.status).toBe(404);
+
+    expect((await rebuild({ dryRun: false }, client(await merchantToken()))).response.status).toBe(403);
+    expect((await rebuild({ dryRun: 'no' })).response.status).toBe(400);
+    const nobody = await api0.POST('/v1/admin/shoppers/{subject}/orders/rebuild', {
+      params: { path: { subject: `guest:${crypto.randomUUID()}` } },
+      body: {},
+    });
+    expect(nobody.response.status).toBe(404);
+
+    const done = await ok('rebuild', rebuild({ dryRun: false }));
+    expect(done.restore.map((x) => x.id)).toEqual([lost]);
+    const restored = await ok('restored order', shopper.GET('/v1/orders/{id}', { params: { path: { id: lost } } }));
+    expect(restored).toMatchObject({ id: lost, status: 'paid' });
+    // Idempotent: run again, it restores nothing.
+    const again = await ok('again', rebuild({ dryRun: false }));
+    expect(again.restore).toEqual([]);
+    expect(again.keep.map((k) => k.id).sort()).toEqual([kept, lost].sort());
+
+    // The object lost writes to an order (Postgres has it newer: fulfilled): restored from the copy. An order the
+    // object has newer than its copy is kept.
+    await primary(`update orders set version = version + 5, status = 'fulfilled' where id = $1`, [kept]);
+    await primary(
+      `insert into order_events (order_id, seq, from_status, to_status, reason, at)
+       values ($1, 99, 'paid', 'fulfilled', 'fulfilled by ops', now())`,
+      [kept],
+    );
+    await primary('update orders set version = 1 where id = $1', [lost]);
+    const newer = await ok('newer copy', rebuild({ dryRun: false }));
+    expect(newer.restore).toEqual([expect.objectContaining({ id: kept, status: 'fulfilled' })]);
+    expect(newer.keep).toEqual([{ id: lost, version: 3, copyVersion: 1 }]);
+    expect(await ok('kept order', shopper.GET('/v1/orders/{id}', { params: { path: { id: kept } } }))).toMatchObject({
+      status: 'fulfilled',
+    });
+
+    const audit = await ok(
+      'audit',
+      api0.GET('/v1/admin/audit', {
+        params: { query: { action: 'orders.rebuild', targetType: 'shopper', targetId: subject } },
+      }),
+    );
+    expect(audit.items.map((i) => i.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
   });
 });

@@ -91,6 +91,7 @@ describe('OrdersDO schema on first use', () => {
       giveUpTask: (s) => s.giveUpTask(1, actor),
       exportOrders: (s) => s.exportOrders(10),
       orderCopied: (s) => s.orderCopied('ord_none', 1),
+      restoreOrders: (s) => s.restoreOrders([], true),
     };
     for (const [name, call] of Object.entries(calls)) {
       const stub = fresh();

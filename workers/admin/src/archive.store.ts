@@ -6,7 +6,8 @@ import type {
   ArchiveManifest,
   ArchiveRun,
 } from '../../../lib/admin/archive.schemas';
-import { SETTLED_STATUSES, type ShippingAddress } from '../../../lib/checkout/order';
+import type { ShippingAddress } from '../../../lib/checkout/order';
+import type { InventoryEventView } from '../../../lib/checkout/schemas';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -65,12 +66,15 @@ export function archiveDb(env: Env): ArchiveDb {
       const [r] = await query(env, `select ${PENDING_COLUMNS} from archive_batches where state = 'pending'`);
       return r ? pendingOf(r) : null;
     },
-    async create(cutoff, limit) {
+    async create(policy, limit) {
       try {
+        // orderDue (archive.ts) in SQL: settled before the cutoff; closed before the closed cutoff and unchanged since
+        // before the cutoff.
         const [r] = await query(
           env,
           `with o as (select id, version, created_at from orders
-                      where status = any($2::text[]) and created_at < $1::timestamptz
+                      where (status = any($2::text[]) and created_at < $1::timestamptz)
+                         or (status = any($4::text[]) and created_at < $5::timestamptz and updated_at < $1::timestamptz)
                       order by created_at, id limit $3),
                 e as (select sku, seq, at from inventory_events where at < $1::timestamptz
                       order by at, sku, seq limit $3)
@@ -80,7 +84,7 @@ export function archiveDb(env: Env): ArchiveDb {
              coalesce((select jsonb_agg(jsonb_build_array(sku, seq) order by at, sku, seq) from e), '[]')
            where exists (select 1 from o) or exists (select 1 from e)
            returning ${PENDING_COLUMNS}`,
-          [cutoff, SETTLED_STATUSES, limit],
+          [policy.cutoff, policy.settled, limit, policy.closed, policy.closedCutoff],
         );
         return r ? pendingOf(r) : null;
       } catch (err) {
@@ -256,5 +260,70 @@ export async function archivedOrder(env: Env, id: string): Promise<AdminOrderRea
     fulfillment: null,
     archived: true,
     archive: { batchId, key },
+  };
+}
+
+/** Archive batches one stock-ledger page reads at most (each one R2 object); the page says where it stopped. */
+export const LEDGER_BATCHES_PER_PAGE = 10;
+
+/**
+ * A SKU's archived stock events below seq `before`, newest first (the stock ledger with `include=archived`, after
+ * the hot ledger): the batches holding them (inventory_event_archive, migration 0019) are read from R2, newest first
+ * (a SKU's events of two batches never interleave: each batch takes the oldest events left). `more`: there are
+ * events below the last one answered, or batches not read yet, from `lowest` down.
+ */
+export async function archivedStockEvents(
+  env: Env,
+  sku: string,
+  q: { before: number; kinds?: string[]; from?: string; to?: string; limit: number },
+): Promise<{ events: InventoryEventView[]; more: boolean; lowest: number }> {
+  const batches = await query(
+    env,
+    `select batch_id::int as id, min_seq::float8 as min_seq from inventory_event_archive
+     where sku = $1 and min_seq < $2 order by max_seq desc limit $3`,
+    [sku, q.before, LEDGER_BATCHES_PER_PAGE + 1],
+  );
+  const from = q.from === undefined ? undefined : Date.parse(q.from);
+  const to = q.to === undefined ? undefined : Date.parse(q.to);
+  const events: InventoryEventView[] = [];
+  let read = 0;
+  let lowest = q.before;
+  for (const b of batches.slice(0, LEDGER_BATCHES_PER_PAGE)) {
+    const key = batchKey(Number(b.id));
+    const stored = await archiveBucket(env).get(key);
+    if (!stored) throw new AppError('INTERNAL', `The archive object ${key} of ${sku}'s stock events is missing.`);
+    read++;
+    lowest = Math.min(lowest, Number(b.min_seq));
+    const rows = parseNdjson(new TextDecoder().decode(await gunzip(stored)))
+      .filter((r) => r.table === 'inventory_events' && r.row.sku === sku && Number(r.row.seq) < q.before)
+      .map(({ row: e }) => ({
+        seq: Number(e.seq),
+        kind: e.kind as InventoryEventView['kind'],
+        delta: Number(e.delta),
+        actor: { type: e.actor_type as InventoryEventView['actor']['type'], id: String(e.actor_id) },
+        reason: e.reason == null ? null : String(e.reason),
+        levels: {
+          onHand: Number(e.on_hand),
+          held: Number(e.held),
+          sold: Number(e.sold),
+          available: Number(e.available),
+        },
+        at: iso(e.at),
+        archived: true,
+      }))
+      .filter(
+        (e) =>
+          (!q.kinds || q.kinds.includes(e.kind)) &&
+          (from === undefined || Date.parse(e.at) >= from) &&
+          (to === undefined || Date.parse(e.at) < to),
+      )
+      .sort((x, y) => y.seq - x.seq);
+    events.push(...rows);
+    if (events.length > q.limit) break;
+  }
+  return {
+    events: events.slice(0, q.limit),
+    more: events.length > q.limit || read < batches.length,
+    lowest,
   };
 }

@@ -1,16 +1,22 @@
 // Archival's protocol (archive.ts) against a model of its Postgres side (the semantics of archive_batch_commit and
 // the batch queries, migration 0016) and an in-memory bucket: a run interrupted at every step and run again loses no
-// row and archives none twice; rows that change between the write and the delete stay hot; runs are bounded.
+// row and archives none twice; rows that change between the write and the delete stay hot; runs are bounded; the
+// refund-window policy takes closed orders past the window and unchanged, and never an order that can still change.
 // The SQL itself runs in the e2e test (test/e2e/archive.test.ts).
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveCounts } from '../../../lib/admin/archive.schemas';
+import { CLOSED_AFTER_WINDOW_STATUSES, ORDER_STATUSES } from '../../../lib/checkout/order';
 import {
   type ArchiveBucket,
   type ArchiveDb,
+  type ArchivePolicy,
+  archivePolicy,
   type BatchRows,
   batchKey,
   gunzip,
   manifestKey,
+  orderDue,
   type PendingBatch,
   parseNdjson,
   runArchival,
@@ -20,13 +26,19 @@ import type { ArchiveSettings } from './config';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-30T12:00:00Z');
-const settings: ArchiveSettings = { ARCHIVE_AFTER_DAYS: 365, ARCHIVE_BATCH_SIZE: 3, ARCHIVE_TIME_BUDGET_MS: 60_000 };
+const settings: ArchiveSettings = {
+  ARCHIVE_AFTER_DAYS: 365,
+  ARCHIVE_REFUND_WINDOW_DAYS: 180,
+  ARCHIVE_BATCH_SIZE: 3,
+  ARCHIVE_TIME_BUDGET_MS: 60_000,
+};
 
 interface Order {
   id: string;
   version: number;
   status: string;
   created_at: string;
+  updated_at: string;
 }
 interface Child {
   order_id: string;
@@ -65,7 +77,8 @@ class Model implements ArchiveDb {
       const id = `ord_${String(i).padStart(12, '0')}`;
       const old = i % 4 !== 3; // every fourth is recent
       const created = new Date(NOW - (old ? 400 : 10) * DAY + i * 1000).toISOString();
-      this.orders.push({ id, version: 3, status: i % 5 === 4 ? 'paid' : 'refunded', created_at: created });
+      const status = i % 5 === 4 ? 'paid' : 'refunded';
+      this.orders.push({ id, version: 3, status, created_at: created, updated_at: created });
       for (let n = 0; n < 1 + (i % 3); n++) this.lines.push({ order_id: id, n });
       this.payments.push({ order_id: id, n: 0 });
       for (let n = 0; n < 3; n++) this.events.push({ order_id: id, n });
@@ -83,10 +96,11 @@ class Model implements ArchiveDb {
     return b ? { id: b.id, cutoff: b.cutoff, orders: b.orders, stockEvents: b.stockEvents } : null;
   }
 
-  async create(cutoff: string, limit: number) {
+  async create(policy: ArchivePolicy, limit: number) {
+    const cutoff = policy.cutoff;
     if (this.batches.some((b) => b.state === 'pending')) return 'busy' as const;
     const orders = this.orders
-      .filter((o) => o.status === 'refunded' && o.created_at < cutoff)
+      .filter((o) => orderDue(o, policy))
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
       .slice(0, limit)
       .map((o) => [o.id, o.version] as [string, number]);
@@ -273,5 +287,53 @@ describe('archival', () => {
     });
     expect(slow.batches.length).toBe(1);
     expect(slow.more).toBe(true);
+  });
+
+  it('takes orders closed by the refund window once past it and unchanged, never one that can still change', async () => {
+    const db = new Model(0, 0);
+    const ago = (days: number) => new Date(NOW - days * DAY).toISOString();
+    const order = (id: string, status: string, created: number, updated = created) =>
+      db.orders.push({ id, version: 2, status, created_at: ago(created), updated_at: ago(updated) });
+    order('fulfilled-old', 'fulfilled', 400);
+    order('canceled-old', 'canceled', 400);
+    order('expired-old', 'expired', 400);
+    order('failed-old', 'payment_failed', 400);
+    order('paid-old', 'paid', 400); // can still be fulfilled
+    order('pending-old', 'pending_payment', 400);
+    order('fulfilled-changed', 'fulfilled', 400, 100); // changed within ARCHIVE_AFTER_DAYS
+    order('fulfilled-young', 'fulfilled', 100); // inside both
+    const r = await run(db, new Bucket(), { ...settings, ARCHIVE_BATCH_SIZE: 50 });
+    expect(r.closedCutoff).toBe(ago(365));
+    expect(db.orders.map((o) => o.id).sort()).toEqual([
+      'fulfilled-changed',
+      'fulfilled-young',
+      'paid-old',
+      'pending-old',
+    ]);
+    expect([...db.filed.keys()].sort()).toEqual(['canceled-old', 'expired-old', 'failed-old', 'fulfilled-old']);
+  });
+
+  it('waits for the refund window when it is longer than ARCHIVE_AFTER_DAYS', () => {
+    const p = archivePolicy(NOW, { ARCHIVE_AFTER_DAYS: 30, ARCHIVE_REFUND_WINDOW_DAYS: 180 });
+    const o = (status: string, days: number) => ({
+      status,
+      created_at: new Date(NOW - days * DAY).toISOString(),
+      updated_at: new Date(NOW - days * DAY).toISOString(),
+    });
+    expect(p.closedCutoff).toBe(new Date(NOW - 180 * DAY).toISOString());
+    expect(orderDue(o('refunded', 40), p)).toBe(true);
+    expect(orderDue(o('fulfilled', 40), p)).toBe(false); // still refundable
+    expect(orderDue(o('fulfilled', 181), p)).toBe(true);
+  });
+
+  it("closes only statuses whose one way on is a refund; both workers' refund windows agree", () => {
+    expect([...CLOSED_AFTER_WINDOW_STATUSES].sort()).toEqual(['canceled', 'expired', 'fulfilled', 'payment_failed']);
+    expect(ORDER_STATUSES.filter((s) => s === 'paid' && CLOSED_AFTER_WINDOW_STATUSES.includes(s))).toEqual([]);
+    const windowOf = (worker: string) =>
+      fs
+        .readFileSync(new URL(`../../${worker}/wrangler.toml`, import.meta.url), 'utf8')
+        .match(/^ARCHIVE_REFUND_WINDOW_DAYS = "(\d+)"$/m)?.[1];
+    expect(windowOf('admin')).toBeDefined();
+    expect(windowOf('admin')).toBe(windowOf('checkout'));
   });
 });

@@ -1,6 +1,8 @@
 // Archival (docs/runbook.md#archival): settled orders (SETTLED_STATUSES, lib/checkout/order.ts) created more than
-// ARCHIVE_AFTER_DAYS ago, with their lines, payment and events, and the stock events made before the same cutoff,
-// leave the hot tables for gzip NDJSON objects in R2 (the ARCHIVE bucket), one object and one manifest per batch.
+// ARCHIVE_AFTER_DAYS ago, and orders closed by the refund window (CLOSED_AFTER_WINDOW_STATUSES created more than
+// ARCHIVE_REFUND_WINDOW_DAYS ago, unchanged for ARCHIVE_AFTER_DAYS: `archivePolicy`), with their lines, payment
+// and events, and the stock events made before the cutoff, leave the hot tables for gzip NDJSON objects in R2 (the
+// ARCHIVE bucket), one object and one manifest per batch.
 //
 // The protocol, crash-safe and idempotent at every step:
 //  1. A pending batch left by an interrupted run is finished first. Otherwise a new one is recorded in Postgres
@@ -18,6 +20,7 @@
 // MAX_BATCHES_PER_RUN batches of ARCHIVE_BATCH_SIZE orders (and as many stock events), and no new batch after
 // ARCHIVE_TIME_BUDGET_MS.
 import type { ArchiveCounts, ArchiveManifest, ArchiveRun } from '../../../lib/admin/archive.schemas';
+import { CLOSED_AFTER_WINDOW_STATUSES, SETTLED_STATUSES } from '../../../lib/checkout/order';
 import { log } from '../../../lib/log';
 import type { ArchiveSettings } from './config';
 
@@ -52,7 +55,7 @@ export interface ArchiveDb {
   /** The pending batch, if a run left one. */
   pending(): Promise<PendingBatch | null>;
   /** Records a new pending batch of the oldest due rows; null when nothing is due; 'busy' when one is pending. */
-  create(cutoff: string, limit: number): Promise<PendingBatch | null | 'busy'>;
+  create(policy: ArchivePolicy, limit: number): Promise<PendingBatch | null | 'busy'>;
   /** The listed rows, in one snapshot (an order at another version than listed is left out). */
   rows(batch: PendingBatch): Promise<BatchRows>;
   /** archive_batch_commit: 'changed' when the hot rows are not the ones counted (nothing was deleted). */
@@ -77,6 +80,36 @@ export const manifestKey = (id: number) => `${ARCHIVE_PREFIX}${String(id).padSta
 
 export const cutoffOf = (now: number, s: Pick<ArchiveSettings, 'ARCHIVE_AFTER_DAYS'>) =>
   new Date(now - s.ARCHIVE_AFTER_DAYS * DAY_MS).toISOString();
+
+/**
+ * Which orders are due (ISO times): a settled one created before `cutoff`; a closed one (its refund window passed,
+ * so nothing but a refund could move it and the window refuses that) created before `closedCutoff`, the earlier
+ * of the cutoff and the window's start, and unchanged since before `cutoff`. Stock events made before `cutoff`.
+ */
+export interface ArchivePolicy {
+  cutoff: string;
+  closedCutoff: string;
+  settled: readonly string[];
+  closed: readonly string[];
+}
+
+export const archivePolicy = (
+  now: number,
+  s: Pick<ArchiveSettings, 'ARCHIVE_AFTER_DAYS' | 'ARCHIVE_REFUND_WINDOW_DAYS'>,
+): ArchivePolicy => {
+  const cutoff = cutoffOf(now, s);
+  return {
+    cutoff,
+    closedCutoff: new Date(now - Math.max(s.ARCHIVE_AFTER_DAYS, s.ARCHIVE_REFUND_WINDOW_DAYS) * DAY_MS).toISOString(),
+    settled: SETTLED_STATUSES,
+    closed: CLOSED_AFTER_WINDOW_STATUSES,
+  };
+};
+
+/** The policy's rule for one order (the SQL of archive.store.ts says the same; the unit test's model uses this). */
+export const orderDue = (o: { status: string; created_at: string; updated_at: string }, p: ArchivePolicy) =>
+  (p.settled.includes(o.status) && o.created_at < p.cutoff) ||
+  (p.closed.includes(o.status) && o.created_at < p.closedCutoff && o.updated_at < p.cutoff);
 
 const emptyCounts = (): ArchiveCounts => ({ orders: 0, orderLines: 0, payments: 0, orderEvents: 0, stockEvents: 0 });
 
@@ -195,14 +228,15 @@ export async function runArchival(
   now: () => number = Date.now,
 ): Promise<ArchiveRun> {
   const started = now();
-  const cutoff = cutoffOf(started, settings);
+  const policy = archivePolicy(started, settings);
+  const cutoff = policy.cutoff;
   const batches: ArchiveManifest[] = [];
   const moved = emptyCounts();
   let more = true;
   for (let n = 0; n < MAX_BATCHES_PER_RUN && now() - started < settings.ARCHIVE_TIME_BUDGET_MS; n++) {
     let batch = await db.pending();
     if (!batch) {
-      const created = await db.create(cutoff, settings.ARCHIVE_BATCH_SIZE);
+      const created = await db.create(policy, settings.ARCHIVE_BATCH_SIZE);
       batch = created === 'busy' ? await db.pending() : created;
       if (created === null) {
         more = false;
@@ -215,5 +249,5 @@ export async function runArchival(
     batches.push(manifest);
     for (const k of Object.keys(moved) as (keyof ArchiveCounts)[]) moved[k] += manifest.counts[k];
   }
-  return { cutoff, batches, moved, more };
+  return { cutoff, closedCutoff: policy.closedCutoff, batches, moved, more };
 }

@@ -1,8 +1,8 @@
 // The pure parts of the Durable Objects' exports and stock check: the stock comparison (stock-verify.ts) and the
 // export's ids, cursors, keys and checksums (do-export.ts).
 import { describe, expect, it } from 'vitest';
+import { stockDifference } from '../../../lib/admin/stock-difference';
 import { decodeCursor, encodeCursor, newCursorKey, newExportId, partKey, sha256Hex } from './do-export';
-import { stockDifference } from './stock-verify';
 
 const now = 1_800_000_000_000;
 const figures = { onHand: 10, held: 1, sold: 2, maxPerCustomer: null, version: 5 };

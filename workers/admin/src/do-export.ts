@@ -21,6 +21,7 @@ import {
   type DoExportProgress,
   type DoExportStart,
 } from '../../../lib/admin/durable.schemas';
+import { objectLevels, stockDifference } from '../../../lib/admin/stock-difference';
 import { readGeneration } from '../../../lib/catalog/generation';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
@@ -30,7 +31,7 @@ import { hmacKey } from '../../../lib/hmac';
 import { withTimeout } from '../../../lib/resilience';
 import { unwrap } from '../../../lib/rpc';
 import { checkoutOps } from './checkout-ops';
-import { objectLevels, skuPage, stockCopies, stockDifference } from './stock-verify';
+import { skuPage, stockCopies } from './stock-verify';
 
 type Env = AdminEnv & DbEnv;
 

@@ -22,7 +22,9 @@ import {
   DoExportFile,
   DoExportId,
   DoExportStart,
+  RebuildOrdersBody,
   RebuildStockBody,
+  ShopperSubject,
   StockVerifyQuery,
 } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
@@ -44,7 +46,7 @@ import { recordCalls } from '../../../lib/metrics/events';
 import { withTimeout } from '../../../lib/resilience';
 import { type RpcResult, rpc, unwrap } from '../../../lib/rpc';
 import { acceptTraces, traced } from '../../../lib/trace';
-import { archiveBatches, archivedOrder, archiveRun } from './archive.store';
+import { archiveBatches, archivedOrder, archivedStockEvents, archiveRun } from './archive.store';
 import { auditedCall } from './audit';
 import { auditPage } from './audit.query';
 import { exportProducts } from './bulk.export';
@@ -305,12 +307,31 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
     });
   }
 
-  /** GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (a read: not audited). */
+  /**
+   * GET /v1/admin/inventory/:sku/events: the SKU's stock ledger, newest first (a read: not audited). With
+   * `include=archived`, a page the hot ledger cannot fill goes on with the archived events below it, from R2
+   * (archive.store.ts `archivedStockEvents`); a cursor is a seq either way.
+   */
   async inventoryEvents(actor: Actor, skuInput: unknown, query: unknown) {
     return rpc(async () => {
       requireMerchant(actor);
       const { sku } = InventorySku.parse({ sku: skuInput });
-      return unwrap(await checkoutOps(this.env).inventoryEvents(sku, parseInput(InventoryEventsQuery, 'query', query)));
+      const { include, ...q } = parseInput(InventoryEventsQuery, 'query', query);
+      const page = unwrap(await checkoutOps(this.env).inventoryEvents(sku, q));
+      if (include !== 'archived' || page.nextCursor !== null) return page;
+      const archived = await archivedStockEvents(this.env, sku, {
+        before: page.events.at(-1)?.seq ?? (q.cursor ? Number(q.cursor) : Number.MAX_SAFE_INTEGER),
+        kinds: q.kind?.split(','),
+        from: q.from,
+        to: q.to,
+        limit: q.limit - page.events.length,
+      });
+      const events = [...page.events, ...archived.events];
+      return {
+        ...page,
+        events,
+        nextCursor: archived.more ? String(events.at(-1)?.seq ?? archived.lowest) : null,
+      };
     });
   }
 
@@ -340,6 +361,27 @@ export class AdminService extends WorkerEntrypoint<AdminEnv & DbEnv> {
         },
         call,
         (r) => ({ inventory: r.levels, diff: r.diff, plan: r.plan }),
+      );
+    });
+  }
+
+  /**
+   * POST /v1/admin/shoppers/:subject/orders/rebuild: a dry run (the default) answers the plan and is not audited;
+   * a rebuild is audited before the call, with what it restored and kept after it.
+   */
+  async rebuildOrders(actor: Actor, subjectInput: unknown, bodyInput: unknown) {
+    return rpc(async () => {
+      requireAdmin(actor);
+      const { subject } = parseInput(ShopperSubject, 'path', { subject: subjectInput });
+      const body = parseInput(RebuildOrdersBody, 'body', bodyInput ?? {});
+      const call = async () => unwrap(await checkoutOps(this.env).rebuildOrders(subject, body));
+      if (body.dryRun) return call();
+      return auditedCall(
+        () => createDb(this.env).$primary,
+        actor,
+        { action: 'orders.rebuild', target: { type: 'shopper', id: subject }, before: {} },
+        call,
+        (r) => ({ restored: r.restore, kept: r.keep.length, copies: r.copies }),
       );
     });
   }

@@ -76,33 +76,80 @@ function orderSummary(r: Row) {
     lines: Number(r.lines),
     createdAt: isoFromPostgres(String(r.created_at)),
     updatedAt: isoFromPostgres(String(r.updated_at)),
+    archived: r.archived === true,
   };
 }
 
-/** GET /v1/admin/orders: every filter applied together, newest first. */
+/**
+ * The order list's columns and filters over the hot tables (`o`: orders, `p`: payments) and over the archived
+ * orders' summaries (`a`: order_archive, migration 0018), so `include=archived` applies the same filters to both.
+ */
+const HOT = {
+  from: 'orders o left join payments p on p.order_id = o.id',
+  columns: `o.id, o.status, o.email, o.owner_sub, o.owner_role, o.currency, o.total,
+    coalesce(p.refunded_amount, 0) as refunded, o.created_at, o.updated_at,
+    (select count(*) from order_lines l where l.order_id = o.id) as lines, false as archived`,
+  status: 'o.status',
+  createdAt: 'o.created_at',
+  email: 'o.email',
+  total: 'o.total',
+  id: 'o.id',
+  sku: (p: string) => `exists (select 1 from order_lines l where l.order_id = o.id and l.sku = ${p})`,
+};
+const ARCHIVED: typeof HOT = {
+  from: 'order_archive a',
+  columns: `a.order_id as id, a.summary->>'status' as status, a.summary->>'email' as email,
+    a.summary->>'owner_sub' as owner_sub, a.summary->>'owner_role' as owner_role, a.summary->>'currency' as currency,
+    (a.summary->>'total')::int as total, (a.summary->>'refunded')::int as refunded, a.created_at,
+    (a.summary->>'updated_at')::timestamptz as updated_at, (a.summary->>'lines')::int as lines, true as archived`,
+  status: "a.summary->>'status'",
+  createdAt: 'a.created_at',
+  email: "a.summary->>'email'",
+  total: "(a.summary->>'total')::int",
+  id: 'a.order_id',
+  sku: (p: string) => `a.summary->'skus' ? ${p}`,
+};
+
+/**
+ * GET /v1/admin/orders: every filter applied together, newest first; with `include=archived`, the archived orders'
+ * summaries too, merged into the same keyset pages (a cursor belongs to its filters, `include` among them).
+ */
 export async function listOrders(env: DbEnv, q: AdminOrderQuery) {
   const { limit: _limit, cursor, ...filters } = q;
   const filter = JSON.stringify(Object.entries(filters).sort());
-  const where: string[] = [];
   const params: unknown[] = [];
   const param = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
   };
-  if (q.status) where.push(`o.status = ${param(q.status)}`);
-  if (q.from) where.push(`o.created_at >= ${param(q.from)}::timestamptz`);
-  if (q.to) where.push(`o.created_at < ${param(q.to)}::timestamptz`);
-  if (q.email) where.push(`o.email ilike ${param(contains(q.email))}`);
-  if (q.sku) where.push(`exists (select 1 from order_lines l where l.order_id = o.id and l.sku = ${param(q.sku)})`);
-  if (q.minTotal !== undefined) where.push(`o.total >= ${param(q.minTotal)}`);
-  if (q.maxTotal !== undefined) where.push(`o.total <= ${param(q.maxTotal)}`);
-  if (cursor) {
-    const [at, id] = decodeCursor(cursor, filter, ORDER_ID);
-    where.push(`(o.created_at, o.id) < (${param(at)}::timestamptz, ${param(id)})`);
-  }
-  const text = `select ${SUMMARY_COLUMNS} from orders o left join payments p on p.order_id = o.id
-    ${where.length ? `where ${where.join(' and ')}` : ''}
-    order by o.created_at desc, o.id desc limit ${param(q.limit + 1)}`;
+  const after = cursor ? decodeCursor(cursor, filter, ORDER_ID) : null;
+  const at = after && param(after[0]);
+  const afterId = after && param(after[1]);
+  const status = q.status && param(q.status);
+  const from = q.from && param(q.from);
+  const to = q.to && param(q.to);
+  const email = q.email && param(contains(q.email));
+  const sku = q.sku && param(q.sku);
+  const minTotal = q.minTotal !== undefined && param(q.minTotal);
+  const maxTotal = q.maxTotal !== undefined && param(q.maxTotal);
+  const branch = (t: typeof HOT, extra: string[] = []) => {
+    const where = [...extra];
+    if (status) where.push(`${t.status} = ${status}`);
+    if (from) where.push(`${t.createdAt} >= ${from}::timestamptz`);
+    if (to) where.push(`${t.createdAt} < ${to}::timestamptz`);
+    if (email) where.push(`${t.email} ilike ${email}`);
+    if (sku) where.push(t.sku(sku));
+    if (minTotal) where.push(`${t.total} >= ${minTotal}`);
+    if (maxTotal) where.push(`${t.total} <= ${maxTotal}`);
+    if (at) where.push(`(${t.createdAt}, ${t.id}) < (${at}::timestamptz, ${afterId})`);
+    return `select ${t.columns} from ${t.from} ${where.length ? `where ${where.join(' and ')}` : ''}`;
+  };
+  const limit = param(q.limit + 1);
+  const union =
+    q.include === 'archived' ? `${branch(HOT)} union all ${branch(ARCHIVED, ['a.summary is not null'])}` : branch(HOT);
+  const text = `select x.id, x.status, x.email, x.owner_sub, x.owner_role, x.currency, x.total, x.refunded, x.lines,
+      x.archived, x.created_at::text as created_at, x.updated_at::text as updated_at
+    from (${union}) x order by x.created_at desc, x.id desc limit ${limit}`;
   const rows = (await fromReplica(env, (sql) => sql.query(text, params))) as Row[];
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];

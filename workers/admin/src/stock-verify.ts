@@ -2,7 +2,8 @@
 // consumer from the object's versioned sends, newest version wins). Used by GET /v1/admin/inventory-verify (a page
 // of SKUs) and by every inventory page of an export (docs/runbook.md#a-corrupted-durable-object). The comparison is pure
 // (`stockDifference`); the rest reads the copies and asks the objects through CheckoutOps.
-import type { StockDifference, StockVerifyQuery } from '../../../lib/admin/durable.schemas';
+import type { StockVerifyQuery } from '../../../lib/admin/durable.schemas';
+import { type Figures, objectLevels, stockDifference } from '../../../lib/admin/stock-difference';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -10,54 +11,6 @@ import { AppError } from '../../../lib/errors';
 import { withTimeout } from '../../../lib/resilience';
 import { unwrap } from '../../../lib/rpc';
 import { checkoutOps } from './checkout-ops';
-
-export interface Figures {
-  onHand: number;
-  held: number;
-  sold: number;
-  maxPerCustomer: number | null;
-  version: number;
-}
-/** The object's levels with when it last changed (ms since epoch); null: it has no state. */
-export type ObjectLevels = (Figures & { updatedAt: number }) | null;
-
-/**
- * How long after a change its copy may still be on its way (the object's sync delay, a Queue delivery and the
- * consumer's write, with retries): a copy behind the object for less than this is not a difference.
- */
-export const COPY_SETTLE_MS = 60_000;
-
-const figures = (f: Figures): Figures => ({
-  onHand: f.onHand,
-  held: f.held,
-  sold: f.sold,
-  maxPerCustomer: f.maxPerCustomer,
-  version: f.version,
-});
-
-/** What is wrong between an object and its copy, or null when they agree (or the copy is on its way). */
-export function stockDifference(
-  sku: string,
-  object: ObjectLevels,
-  copy: Figures | null,
-  now: number,
-  settleMs = COPY_SETTLE_MS,
-): StockDifference | null {
-  const pg = copy && copy.version > 0 ? figures(copy) : null;
-  const diff = (problem: StockDifference['problem']): StockDifference => ({
-    sku,
-    problem,
-    object: object && figures(object),
-    postgres: pg,
-  });
-  if (!object) return pg ? diff('object_lost') : null;
-  const settled = now - object.updatedAt > settleMs;
-  if (!pg) return settled ? diff('copy_missing') : null;
-  if (pg.version > object.version) return diff('object_behind');
-  if (pg.version < object.version) return settled ? diff('copy_behind') : null;
-  const same = (['onHand', 'held', 'sold', 'maxPerCustomer'] as const).every((k) => pg[k] === object[k]);
-  return same ? null : diff('differs');
-}
 
 /** Postgres' copies of `skus`, from the primary (the consumer's writes land there first). */
 export async function stockCopies(env: DbEnv, skus: string[]): Promise<Map<string, Figures>> {
@@ -128,18 +81,23 @@ export async function verifyStock(env: Env, q: StockVerifyQuery) {
   if (only && (only.length === 0 || only.length > 200))
     throw new AppError('VALIDATION_FAILED', 'skus: 1..200 comma-separated SKUs.');
   const skus = await skuPage(env, q.cursor ?? null, q.limit, only);
-  const { differences, failed } = await checkSkus(env, skus);
+  const { differences, failed, objects } = await checkSkus(env, skus);
   return {
     checked: skus.length,
     differences,
     failed,
     nextCursor: skus.length === q.limit ? skus.at(-1)! : null,
+    // The objects' own levels (the restore drill compares them with a restored cluster's copies).
+    ...(q.include === 'levels' ? { levels: objects } : {}),
   };
 }
 
-/** The differences of `skus` (asked of their objects, levels only) and the objects that did not answer. */
+/**
+ * The differences of `skus` (asked of their objects, levels only), the objects that did not answer, and the levels of
+ * those that did (null: no state).
+ */
 export async function checkSkus(env: Env, skus: string[]) {
-  if (!skus.length) return { differences: [], failed: [] };
+  if (!skus.length) return { differences: [], failed: [], objects: [] };
   const [answer, copies] = await Promise.all([
     checkoutOps(env).exportObjects('inventory', skus, true),
     stockCopies(env, skus),
@@ -150,11 +108,9 @@ export async function checkSkus(env: Env, skus: string[]) {
     const d = stockDifference(r.id, objectLevels(r.state), copies.get(r.id) ?? null, now);
     return d ? [d] : [];
   });
-  return { differences, failed: failed.map((f) => ({ sku: f.id, error: f.error })) };
-}
-
-/** The levels of an inventory export record's state (null: no state). */
-export function objectLevels(state: unknown): ObjectLevels {
-  const s = state as { levels?: Figures & { updatedAt: number } } | null;
-  return s?.levels ? { ...figures(s.levels), updatedAt: s.levels.updatedAt } : null;
+  return {
+    differences,
+    failed: failed.map((f) => ({ sku: f.id, error: f.error })),
+    objects: records.map((r) => ({ sku: r.id, object: objectLevels(r.state) })),
+  };
 }

@@ -12,7 +12,8 @@ import { InventoryDO } from '../../../durable-objects/inventory/inventory.do';
 import { eventsPage, type InventoryEventPage } from '../../../durable-objects/inventory/ledger.client';
 import { type RebuildAnswer, rebuildStock } from '../../../durable-objects/inventory/rebuild.client';
 import { OrdersDO } from '../../../durable-objects/orders/orders.do';
-import { RebuildStockBody } from '../../../lib/admin/durable.schemas';
+import { type OrdersRebuildAnswer, rebuildOrders } from '../../../durable-objects/orders/rebuild.client';
+import { RebuildOrdersBody, RebuildStockBody, ShopperSubject } from '../../../lib/admin/durable.schemas';
 import type { Identity } from '../../../lib/auth/tokens';
 import { checkoutCall } from '../../../lib/checkout/call';
 import {
@@ -224,6 +225,18 @@ export class CheckoutOps extends WorkerEntrypoint<Env> {
       const body = RebuildStockBody.parse(input ?? {});
       const change = stockChange(actor, undefined);
       return rebuildStock(this.env, parsed.sku, body, change);
+    });
+  }
+
+  /**
+   * Ops: rebuilds a shopper's OrdersDO from the order copies in Postgres, or (dryRun) answers the plan
+   * (durable-objects/orders/rebuild.client.ts). The admin worker checked the role and audits it.
+   */
+  async rebuildOrders(subject: unknown, input: unknown): Promise<RpcResult<OrdersRebuildAnswer>> {
+    return rpc(async () => {
+      const parsed = ShopperSubject.parse({ subject });
+      const body = RebuildOrdersBody.parse(input ?? {});
+      return rebuildOrders(this.env, parsed.subject, body.dryRun);
     });
   }
 

@@ -1,5 +1,6 @@
 // The Durable Objects' ops routes (admin role): exports of their state to R2, the stock check of every InventoryDO
-// against Postgres' copy, and the rebuild of one SKU's InventoryDO from Postgres (docs/runbook.md#a-corrupted-durable-object).
+// against Postgres' copy, and the rebuild of one SKU's InventoryDO or one shopper's OrdersDO from Postgres
+// (docs/runbook.md#a-corrupted-durable-object).
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   DoExportContinue,
@@ -8,7 +9,10 @@ import {
   DoExportManifest,
   DoExportProgress,
   DoExportStart,
+  RebuildOrdersAnswer,
+  RebuildOrdersBody,
   RebuildStockBody,
+  ShopperSubject,
   StockVerifyPage,
   StockVerifyQuery,
 } from '../../../../lib/admin/durable.schemas';
@@ -25,6 +29,7 @@ export const adminDurableRoutes = router();
 adminDurableRoutes.use('/durable-objects/*', requireRole('admin'));
 adminDurableRoutes.use('/inventory-verify', requireRole('admin'));
 adminDurableRoutes.use('/inventory/:sku/rebuild', requireRole('admin'));
+adminDurableRoutes.use('/shoppers/:subject/orders/rebuild', requireRole('admin'));
 
 const adminOnly = { 401: failure('No token'), 403: failure('Not the admin role') };
 
@@ -102,6 +107,38 @@ adminDurableRoutes.openapi(
   async (c) => {
     const answer = unwrapAnswer(
       await traced(c.env.ADMIN).rebuildStock(actorOf(c), c.req.valid('param').sku, c.req.valid('json') ?? {}),
+    );
+    return c.json(answer as never, 200, { 'cache-control': 'no-store' });
+  },
+);
+
+adminDurableRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/shoppers/{subject}/orders/rebuild',
+    tags: ['Ops'],
+    summary: "Rebuild a shopper's OrdersDO from Postgres' order copies (admin role); a dry run by default",
+    description:
+      'Each order Postgres has of the shopper that the object lacks, or keeps at an older version, is written ' +
+      'from its copy (lines, totals, payment, status history; refund records and fulfilment are not in Postgres); ' +
+      "an order the object has at the copy's version or newer is kept, never overwritten. Run again, it restores " +
+      'nothing. `dryRun` (default true) answers the plan; a rebuild (`dryRun: false`) is audited (`orders.rebuild`).',
+    security: bearer,
+    middleware: [jsonBody()] as const,
+    request: {
+      params: ShopperSubject,
+      body: { required: false, ...json(RebuildOrdersBody, { dryRun: false }) },
+    },
+    responses: {
+      200: { description: 'The plan (and, after a rebuild, what was done)', ...json(RebuildOrdersAnswer) },
+      ...bodyFailures,
+      ...adminOnly,
+      404: failure('Postgres has no order of this shopper'),
+    },
+  }),
+  async (c) => {
+    const answer = unwrapAnswer(
+      await traced(c.env.ADMIN).rebuildOrders(actorOf(c), c.req.valid('param').subject, c.req.valid('json') ?? {}),
     );
     return c.json(answer as never, 200, { 'cache-control': 'no-store' });
   },
