@@ -43,8 +43,9 @@ export const severalWords = (q: string): boolean => q.split(/[^\p{L}\p{N}]+/u).f
 
 /**
  * Above this many matches in a tier, a query of several words walks the rank order; at most this many, it reads its
- * matches through the GIN bitmap and sorts them. Either costs at most about this many row visits: a walk stops after
- * a page, which among more than BITMAP_MAX matches of 1,000,000 products is about 25 × 1,000,000 / 5,000 rows.
+ * matches through the GIN bitmap and sorts them. A walk stops after a page, which among more than BITMAP_MAX matches
+ * of 1,000,000 products spread over the ranks is about 25 × 1,000,000 / 5,000 rows; matches that all rank low are
+ * not bounded yet (docs/catalog.md, "Known unbounded cases").
  */
 export const BITMAP_MAX = 5000;
 
