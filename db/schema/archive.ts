@@ -1,4 +1,5 @@
-// Archival (workers/admin/src/archive.ts, docs/runbook.md#archival): settled orders and old stock events move from
+// Archival (workers/admin/src/archive.ts, docs/runbook.md#archival): settled orders (and those closed by the refund
+// window) and old stock events move from
 // the hot tables to gzip NDJSON objects in R2 (the ARCHIVE bucket). A batch is recorded here as `pending`, with
 // exactly the rows it takes (order ids at their versions, stock events by (sku, seq)), before its object is
 // written; the object is written, read back and checked; then one call of archive_batch_commit (migration 0014)

@@ -2,6 +2,7 @@
 // restores what the object lacks or keeps older, and never overwrites an order the object has at the copy's
 // version or newer.
 import { describe, expect, it } from 'vitest';
+import { planRefund, refundableAmount, refundedAmount } from '../../lib/checkout/refunds';
 import { planOrdersRebuild, snapshotFromCopy } from './rebuild';
 
 const t = 1_800_000_000_000;
@@ -70,6 +71,25 @@ describe('snapshotFromCopy', () => {
     expect(o.history[1]!.stripeEventId).toBe('evt_1');
     expect('stripeEventId' in o.history[0]!).toBe(false);
     expect(o.refunds).toBeUndefined();
+  });
+
+  it('keeps a refunded total as one restored refund: later refunds add to it, no unit is refunded twice', () => {
+    const base = rows({ status: 'fulfilled' });
+    const o = snapshotFromCopy({ ...base, payment: { ...base.payment, refunded_amount: 500 } });
+    expect(o.payment).toMatchObject({ refundedAmount: 500, reportedRefunded: 500 });
+    expect(o.refunds).toEqual([
+      expect.objectContaining({
+        amount: 500,
+        status: 'succeeded',
+        restock: false,
+        lines: [{ sku: 'SKU-1', quantity: 2 }],
+      }),
+    ]);
+    expect(refundedAmount(o)).toBe(500);
+    expect(refundableAmount(o)).toBe(2645 - 500);
+    // No line is left to refund (Postgres does not say which were), so no unit is restocked twice.
+    expect(() => planRefund(o, { lines: [{ sku: 'SKU-1', quantity: 1 }], restock: true })).toThrow(/Only 0 unit/);
+    expect(planRefund(o, { amount: 300 })).toMatchObject({ amount: 300, lines: [] });
   });
 
   it('refuses a status the state machine does not know', () => {

@@ -5,7 +5,7 @@
 // (never overwritten: the object is the truth, a copy only ever trails it); the object's orders Postgres does not
 // have are left alone. Applied by OrdersDO.restoreOrders, one synchronous check-and-write per order, so a second
 // rebuild restores nothing (idempotent) and a change made in between is never undone.
-import { ORDER_STATUSES, type OrderSnapshot, type OrderStatus } from '../../lib/checkout/order';
+import { ORDER_STATUSES, type OrderSnapshot, type OrderStatus, type RefundRecord } from '../../lib/checkout/order';
 
 /** A copy's rows, times in ms since the epoch (as rebuild.client.ts reads them). */
 export interface OrderCopyRows {
@@ -55,7 +55,11 @@ export function snapshotFromCopy(r: OrderCopyRows): OrderSnapshot {
       status: p ? String(p.status) : 'none',
       amount: p ? Number(p.amount) : 0,
       refundedAmount: p ? Number(p.refunded_amount) : 0,
+      ...(p && Number(p.refunded_amount) > 0 ? { reportedRefunded: Number(p.refunded_amount) } : {}),
     },
+    ...(p && Number(p.refunded_amount) > 0
+      ? { refunds: [restoredRefunds(o, r.lines, Number(p.refunded_amount))] }
+      : {}),
     holdExpiresAt: Number(o.hold_expires_at),
     createdAt: Number(o.created_at),
     updatedAt: Number(o.updated_at),
@@ -68,6 +72,29 @@ export function snapshotFromCopy(r: OrderCopyRows): OrderSnapshot {
         reason: String(e.reason),
         ...(e.stripe_event_id == null ? {} : { stripeEventId: String(e.stripe_event_id) }),
       })),
+  };
+}
+
+/**
+ * Postgres keeps only the total refunded, not the refunds: a restored order carries it as one succeeded refund
+ * record naming every line in full, without restock. Its refunded total then adds up with later refunds, and no
+ * unit can be refunded and restocked again (the record's lines are taken as refunded); an amount-only refund of
+ * what is left still goes through.
+ */
+function restoredRefunds(o: Record<string, unknown>, lines: Record<string, unknown>[], amount: number): RefundRecord {
+  const at = Number(o.updated_at);
+  return {
+    id: `re_restored_${String(o.id)}`,
+    amount,
+    status: 'succeeded',
+    lines: lines.map((l) => ({ sku: String(l.sku), quantity: Number(l.quantity) })),
+    restock: false,
+    reason: 'refunds before a rebuild from Postgres (which keeps only their total)',
+    key: `restored:${String(o.id)}`,
+    requestHash: '',
+    by: { sub: 'rebuild', role: 'system' },
+    createdAt: at,
+    updatedAt: at,
   };
 }
 

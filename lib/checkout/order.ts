@@ -45,7 +45,7 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 
 /**
  * Settled: statuses nothing moves an order out of (no transition leads on), so its rows can never change again.
- * Only these are archived (workers/admin/src/archive.ts). `paid`, `fulfilled`, `payment_failed`, `canceled`,
+ * These are archived (workers/admin/src/archive.ts), and so are CLOSED_AFTER_WINDOW_STATUSES past the refund window. `paid`, `fulfilled`, `payment_failed`, `canceled`,
  * `expired` can still become `refunded` (a merchant's refund, or money that arrived after the order closed).
  */
 export const SETTLED_STATUSES = ORDER_STATUSES.filter((s) => TRANSITIONS[s].length === 0);
@@ -66,7 +66,9 @@ export const CLOSED_AFTER_WINDOW_STATUSES = ORDER_STATUSES.filter(
 );
 
 /** The refund window's bounds in days (ARCHIVE_REFUND_WINDOW_DAYS, read by the checkout and admin workers). */
-export const REFUND_WINDOW_DAYS = { default: 180, min: 30, max: 3650 } as const;
+// At least 180 days: a refund made on Stripe's side (the dashboard) after an order is archived is not copied into
+// the archive, so the window must outlast the time in which such refunds happen.
+export const REFUND_WINDOW_DAYS = { default: 180, min: 180, max: 3650 } as const;
 const DAY_MS = 86_400_000;
 
 /** Whether the order's refund window (days from its creation) has passed: it can no longer be refunded. */

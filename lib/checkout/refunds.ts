@@ -2,7 +2,7 @@
 // back, what is left, and whether a new refund request fits. OrdersDO decides a refund with these inside one
 // synchronous stretch under the order's lock, so concurrent requests can never together refund more than was paid.
 import { AppError } from '../errors';
-import { type OrderSnapshot, type RefundRecord, refundWindowClosed } from './order';
+import { CLOSED_AFTER_WINDOW_STATUSES, type OrderSnapshot, type RefundRecord, refundWindowClosed } from './order';
 
 /** Statuses a merchant refund applies to: paid, and not refunded in full yet. */
 const REFUNDABLE = new Set(['paid', 'fulfilled']);
@@ -12,7 +12,9 @@ const REFUNDABLE = new Set(['paid', 'fulfilled']);
  * closed, and may already be archived (docs/runbook.md#archival).
  */
 export function assertRefundWindowOpen(o: OrderSnapshot, now: number, windowDays: number, what: string) {
-  if (!refundWindowClosed(o, now, windowDays)) return;
+  // Only an order that is closed after the window (fulfilled, failed, canceled, expired) is refused: a `paid` order
+  // not yet fulfilled stays hot and can always be refunded (it cannot be canceled: refunding is the way out).
+  if (!CLOSED_AFTER_WINDOW_STATUSES.includes(o.status) || !refundWindowClosed(o, now, windowDays)) return;
   throw new AppError(
     'ORDER_STATE_CONFLICT',
     `The order's ${windowDays}-day refund window has passed: it is closed, so ${what} is no longer possible.`,

@@ -263,8 +263,11 @@ export async function archivedOrder(env: Env, id: string): Promise<AdminOrderRea
   };
 }
 
-/** Archive batches one stock-ledger page reads at most (each one R2 object); the page says where it stopped. */
-export const LEDGER_BATCHES_PER_PAGE = 10;
+/**
+ * Archive batches one stock-ledger page reads at most (each one R2 object, decompressed and parsed whole: at most
+ * ARCHIVE_BATCH_SIZE orders with their rows); the page says where it stopped.
+ */
+export const LEDGER_BATCHES_PER_PAGE = 3;
 
 /**
  * A SKU's archived stock events below seq `before`, newest first (the stock ledger with `include=archived`, after
@@ -277,12 +280,15 @@ export async function archivedStockEvents(
   sku: string,
   q: { before: number; kinds?: string[]; from?: string; to?: string; limit: number },
 ): Promise<{ events: InventoryEventView[]; more: boolean; lowest: number }> {
+  // Nothing asked for (the hot ledger filled the page): read no batch, only say whether there are any.
+  const limit = Math.max(0, q.limit);
   const batches = await query(
     env,
     `select batch_id::int as id, min_seq::float8 as min_seq from inventory_event_archive
      where sku = $1 and min_seq < $2 order by max_seq desc limit $3`,
-    [sku, q.before, LEDGER_BATCHES_PER_PAGE + 1],
+    [sku, q.before, limit === 0 ? 1 : LEDGER_BATCHES_PER_PAGE + 1],
   );
+  if (limit === 0) return { events: [], more: batches.length > 0, lowest: q.before };
   const from = q.from === undefined ? undefined : Date.parse(q.from);
   const to = q.to === undefined ? undefined : Date.parse(q.to);
   const events: InventoryEventView[] = [];

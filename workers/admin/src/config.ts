@@ -20,7 +20,9 @@ export const ArchiveVars = z.object({
     max: REFUND_WINDOW_DAYS.max,
   }),
   // Orders in one batch (one R2 object), and stock events beside them.
-  ARCHIVE_BATCH_SIZE: intVar(500, { min: 1, max: 5000 }),
+  // At most 1000: the commit takes an advisory lock per order and per SKU of the batch (migration 0017), and
+  // Postgres's shared lock table holds about 6,400 at default settings.
+  ARCHIVE_BATCH_SIZE: intVar(500, { min: 1, max: 1000 }),
   // A run starts no new batch after this long; the next run goes on where it stopped.
   ARCHIVE_TIME_BUDGET_MS: intVar(20_000, { min: 1000, max: 600_000 }),
 });
