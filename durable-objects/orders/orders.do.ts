@@ -43,7 +43,7 @@ import { OrderBook } from './order-book';
 import { OrderLifecycle } from './order-lifecycle';
 import { type OrderPorts, type OrdersEnv, portsFrom } from './ports';
 import { type OrdersRebuildPlan, planOrdersRebuild } from './rebuild';
-import { EMPTY_OUTBOX, TaskOutbox, type TaskRow } from './tasks';
+import { TaskOutbox, type TaskRow } from './tasks';
 
 /** An OrdersDO reports its outbox counts at most this often. */
 const REPORT_EVERY_MS = 1000;
@@ -71,11 +71,12 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   /** Per-order critical sections (checkout, webhook events, expiry never interleave on one order). */
   private locks = new Map<string, Promise<unknown>>();
   /**
-   * The outbox counts last reported to the figures; '' after a failed report. It starts as nothing pending, so an
-   * object that never has a task (a refused checkout) never reports; one that wakes with tasks has an alarm, which
-   * changes the outbox and so reports.
+   * The outbox counts last reported to the figures; '' when unknown: at the start of an instance (an earlier
+   * instance of this object may have reported tasks that are gone by the time this one first reports, and a report
+   * equal to "nothing pending" would then be skipped and leave the figures stale), and after a failed report. An
+   * object that never has a task (a refused checkout) never changes its outbox, so it still never reports.
    */
-  private reported = JSON.stringify(EMPTY_OUTBOX);
+  private reported = '';
   /** A report is scheduled. */
   private reportDue = false;
   /** The tables exist and are up to date in this instance (ready()). */

@@ -24,7 +24,7 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   attempts: number;
 }
 
-/** Nothing waiting, its keys in the order counts() gives them (OrdersDO compares the two serialized). */
+/** Nothing waiting, its keys in the order counts() gives them. */
 export const EMPTY_OUTBOX: OutboxCounts = { pending: 0, failing: 0, copies: 0, oldestCopyAt: null, nextDueAt: null };
 
 /** Due tasks run by one alarm; the rest wait for the next one. */

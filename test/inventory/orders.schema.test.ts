@@ -102,3 +102,35 @@ describe('OrdersDO schema on first use', () => {
     await runInDurableObject(fresh(), (instance: OrdersDO) => instance.alarm());
   });
 });
+
+describe('OrdersDO outbox reports', () => {
+  it("reports its first change even when the outbox is empty again by then (a new instance does not know the figures')", async () => {
+    const reports: { source: string; copies: number }[] = [];
+    await runInDurableObject(fresh(), async (instance: OrdersDO) => {
+      const self = instance as unknown as {
+        env: Record<string, unknown>;
+        ready(): void;
+        tasks: { add(o: string, k: string, p: unknown, due: number): void; remove(o: string, k: string): void };
+      };
+      // The figures' MetricsDO, as a recorder.
+      self.env = {
+        ...self.env,
+        METRICS: {
+          idFromName: (n: string) => n,
+          get: () => ({
+            report: async (source: string, counts: { copies: number }) => {
+              reports.push({ source, copies: counts.copies });
+            },
+          }),
+        },
+      };
+      self.ready.call(instance);
+      // A copy waits and is confirmed within one report period: the report then says "nothing pending". An
+      // earlier instance of the object may have reported the copy, so this report must go out.
+      self.tasks.add('ord_x', 'publish', {}, Date.now() + 60_000);
+      self.tasks.remove('ord_x', 'publish');
+      await new Promise((r) => setTimeout(r, 1300));
+    });
+    expect(reports).toEqual([{ source: expect.any(String), copies: 0 }]);
+  });
+});
