@@ -104,6 +104,12 @@ describe('loading it into Postgres', () => {
     const c = new pg.Client({ connectionString: cluster.primaryUrl });
     await c.connect();
     try {
+      // A sized load is analyzed before it answers (the planner's statistics for the search).
+      const analyzed = await c.query<{ relname: string }>(
+        `select relname from pg_stat_user_tables where relname in ('products', 'product_variants', 'product_ranks')
+           and last_analyze is not null order by relname`,
+      );
+      expect(analyzed.rows.map((r) => r.relname)).toEqual(['product_ranks', 'product_variants', 'products']);
       const snapshot = async () =>
         (
           await c.query<{ p: string; v: string; s: string; zero: string; found: string }>(
