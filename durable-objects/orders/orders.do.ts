@@ -370,9 +370,10 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
   /**
    * Ops: rebuilds this shopper's orders from their Postgres copies (durable-objects/orders/rebuild.ts): an order
    * missing here, or older here than its copy, is written from the copy; one kept at the copy's version or newer is
-   * left alone. The check and the write are one synchronous step per order (no order's lock is needed: nothing
-   * awaits in between), so a second call restores nothing. A restored order still waiting for its payment gets
-   * its expiry task back. `dryRun`: the plan only.
+   * left alone. Each order is checked again and written under its lock, so an operation in flight on it (a refund
+   * waiting for Stripe) finishes first and the restore then sees its version, never the reverse; a second call
+   * restores nothing. A restored order still waiting for its payment gets its expiry task back. `dryRun`: the plan
+   * only.
    */
   async restoreOrders(copies: OrderSnapshot[], dryRun: boolean): Promise<RpcResult<OrdersRebuildPlan>> {
     this.ready();
@@ -382,8 +383,12 @@ export class OrdersDO extends DurableObject<OrdersEnv> {
       const restore = new Set(plan.restore.map((r) => r.id));
       for (const o of copies) {
         if (!restore.has(o.id)) continue;
-        this.book.restoreOrder(o);
-        if (o.status === 'pending_payment') this.tasks.add(o.id, 'expire', {}, o.holdExpiresAt);
+        await this.withOrderLock(o.id, async () => {
+          const now = this.book.versions([o.id]).get(o.id);
+          if (now !== undefined && now >= o.version) return; // changed meanwhile: the object's is newer
+          this.book.restoreOrder(o);
+          if (o.status === 'pending_payment') this.tasks.add(o.id, 'expire', {}, o.holdExpiresAt);
+        });
       }
       if (plan.restore.some((r) => r.status === 'pending_payment')) await this.tasks.arm();
       log.info('orders rebuilt from Postgres', { restored: plan.restore.length, kept: plan.keep.length });

@@ -132,4 +132,35 @@ describe('rebuilding an OrdersDO from Postgres', () => {
     });
     expect(changed).toMatchObject({ ok: true, order: { fulfillment: { carrier: 'DHL', trackingNumber: '00340434' } } });
   });
+
+  it('restores an order only after an operation in flight on it has saved, so that save never undoes the restore', async () => {
+    const sub = `guest:${crypto.randomUUID()}`;
+    const o = snapshot(`ord_rblck${crypto.randomUUID().replaceAll('-', '').slice(0, 10)}`, sub, 'paid', Date.now());
+    const stub = env.ORDERS.get(env.ORDERS.idFromName(sub));
+    await runInDurableObject(stub, async (instance: OrdersDO) => {
+      const self = instance as unknown as {
+        ready(): void;
+        book: {
+          restoreOrder(x: OrderSnapshot): void;
+          saveOrder(x: OrderSnapshot): void;
+          versions(ids: string[]): Map<string, number>;
+        };
+        withOrderLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+      };
+      self.ready.call(instance);
+      self.book.restoreOrder({ ...o, version: 1 });
+      // An operation on the (damaged, old) order holds its lock, waits (for Stripe), then saves what it read: version
+      // 1 becomes 2, written as operations write (no version check).
+      const inFlight = self.withOrderLock.call(instance, o.id, async () => {
+        const read = { ...o, version: 1 };
+        await new Promise((r) => setTimeout(r, 200));
+        self.book.saveOrder(read);
+      });
+      // Meanwhile a rebuild brings version 5 from Postgres: it waits for the lock, sees 2, and restores 5 (without
+      // the lock it would write 5 at once and the operation's save would then put 2 back).
+      const rebuilt = instance.restoreOrders([{ ...o, version: 5 }], false);
+      await Promise.all([inFlight, rebuilt]);
+      expect(self.book.versions([o.id]).get(o.id)).toBe(5);
+    });
+  });
 });
