@@ -6,7 +6,7 @@
 // version with other figures, an object behind its copy, or an object without state while its copy has some is.
 import type pg from 'pg';
 import type { StockDifference } from '../../lib/admin/durable.schemas';
-import { type Figures, type ObjectLevels, stockDifference } from '../../lib/admin/stock-difference';
+import { type Figures, figuresOfRow, type ObjectLevels, stockDifference } from '../../lib/admin/stock-difference';
 import { createStorefrontClient } from '../../lib/client';
 import type { DrillCheck } from './drill';
 
@@ -89,18 +89,7 @@ export async function compareStockWithObjects(
       [o.skus ?? null],
     )
   ).rows as Record<string, unknown>[];
-  const copies = new Map<string, Figures>(
-    rows.map((r) => [
-      String(r.sku),
-      {
-        onHand: Number(r.on_hand),
-        held: Number(r.held),
-        sold: Number(r.sold),
-        maxPerCustomer: r.max_per_customer === null ? null : Number(r.max_per_customer),
-        version: Number(r.version),
-      },
-    ]),
-  );
+  const copies = new Map<string, Figures>(rows.map((r) => [String(r.sku), figuresOfRow(r)]));
   const out: StockVsObjects = { compared: 0, ahead: 0, differences: [], failed: [] };
   for (const page of pagesOf([...copies.keys()])) {
     const answer = await reader.levels(page);

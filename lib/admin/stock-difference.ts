@@ -27,6 +27,15 @@ export const figures = (f: Figures): Figures => ({
   version: f.version,
 });
 
+/** A copy's figures from its `inventory_levels` row (snake_case columns, as a SQL client answers them). */
+export const figuresOfRow = (r: Record<string, unknown>): Figures => ({
+  onHand: Number(r.on_hand),
+  held: Number(r.held),
+  sold: Number(r.sold),
+  maxPerCustomer: r.max_per_customer === null ? null : Number(r.max_per_customer),
+  version: Number(r.version),
+});
+
 /** What is wrong between an object and its copy, or null when they agree (or the copy is on its way). */
 export function stockDifference(
   sku: string,

@@ -3,7 +3,7 @@
 // of SKUs) and by every inventory page of an export (docs/runbook.md#a-corrupted-durable-object). The comparison is pure
 // (`stockDifference`); the rest reads the copies and asks the objects through CheckoutOps.
 import type { StockVerifyQuery } from '../../../lib/admin/durable.schemas';
-import { type Figures, objectLevels, stockDifference } from '../../../lib/admin/stock-difference';
+import { type Figures, figuresOfRow, objectLevels, stockDifference } from '../../../lib/admin/stock-difference';
 import { pgBreaker } from '../../../lib/db/breaker';
 import { type DbEnv, dbSettings, sqlClient } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
@@ -33,18 +33,7 @@ export async function stockCopies(env: DbEnv, skus: string[]): Promise<Map<strin
   } catch (err) {
     mapDbError(err);
   }
-  return new Map(
-    rows.map((r) => [
-      String(r.sku),
-      {
-        onHand: Number(r.on_hand),
-        held: Number(r.held),
-        sold: Number(r.sold),
-        maxPerCustomer: r.max_per_customer === null ? null : Number(r.max_per_customer),
-        version: Number(r.version),
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [String(r.sku), figuresOfRow(r)]));
 }
 
 /** A page of SKUs (every variant's, or the ones named) in SKU order, after `after`. */
