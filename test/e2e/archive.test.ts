@@ -402,3 +402,38 @@ describe('a copy racing an archive commit', () => {
     }
   });
 });
+
+describe('an archive commit behind a stuck copy', () => {
+  it('gives up after its lock timeout (migration 0020) and deletes nothing; the batch stays pending', async () => {
+    const id = `ord_stuck${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const [batch] = await primary(
+      `insert into archive_batches (state, cutoff, orders, stock_events)
+       values ('pending', now(), jsonb_build_array(jsonb_build_array($1::text, 1)), '[]'::jsonb)
+       returning id::int as id`,
+      [id],
+    );
+    const copier = new pg.Client({ connectionString: inject('databaseUrl') });
+    const archiver = new pg.Client({ connectionString: inject('databaseUrl') });
+    await Promise.all([copier.connect(), archiver.connect()]);
+    try {
+      // A copy of the order being written and stuck before its commit: it holds the order's archive lock (0017).
+      await copier.query('begin');
+      await copier.query('select pg_advisory_xact_lock_shared(1401, hashtext($1))', [id]);
+      const expected = { orders: 0, orderLines: 0, payments: 0, orderEvents: 0, stockEvents: 0 };
+      const err = await archiver
+        .query('select archive_batch_commit($1, $2::jsonb, $3::jsonb) as r', [batch.id, JSON.stringify(expected), '{}'])
+        .then(
+          () => null,
+          (e: { code?: string }) => e,
+        );
+      expect(err?.code).toBe('55P03'); // lock_not_available: it waited lock_timeout, not for good
+      expect(await primary('select state from archive_batches where id = $1', [batch.id])).toEqual([
+        { state: 'pending' },
+      ]);
+    } finally {
+      await copier.query('rollback').catch(() => {});
+      await Promise.all([copier.end(), archiver.end()]);
+      await primary('delete from archive_batches where id = $1', [batch.id]);
+    }
+  }, 30_000);
+});
