@@ -16,9 +16,11 @@ vi.setConfig({ testTimeout: 120_000 });
 /** Every match of `q`, ranked the plain way: its tier computed per row, then every match sorted. */
 async function reference(client: pg.Client, q: string, brand?: string): Promise<string[]> {
   const rows = await client.query<{ id: string }>(
-    `select p.id from products p join product_ranks r on r.product_id = p.id, websearch_to_tsquery('english', $1) q
+    `select p.id from products p join product_ranks r on r.product_id = p.id, websearch_to_tsquery('english', $1) q,
+       websearch_to_tsquery('simple', $1) e
      where p.status = 'published' and p.search @@ q and ($2::text is null or p.brand_key = $2)
-     order by case when ts_filter(p.search, '{a}') @@ q then 3 when ts_filter(p.search, '{a,b}') @@ q then 2 else 1 end
+     order by case when ts_filter(p.search, '{a}') @@ q and to_tsvector('simple', p.title) @@ e then 4
+       when ts_filter(p.search, '{a}') @@ q then 3 when ts_filter(p.search, '{a,b}') @@ q then 2 else 1 end
        desc, r.rank desc, p.id desc`,
     [q, brand ?? null],
   );
@@ -67,6 +69,10 @@ describe('the relevance query’s ways of reading a tier', () => {
           { q: 'cotton shirt', brand },
           { q: 'cotton' },
           { q: 'cotton', brand },
+          // Exact over stemmed: "Corduroys" titles before "Corduroy" ones, and the reverse.
+          { q: 'corduroys' },
+          { q: 'corduroy' },
+          { q: 'corduroys -chinos' },
         ];
         for (const { q, brand: b } of cases) {
           const expected = await reference(client, q, b);

@@ -13,6 +13,39 @@ export interface JudgedQuery {
 
 export const judgedQueries: JudgedQuery[] = [
   {
+    q: 'corduroys',
+    why: 'the trousers called corduroys, word for word, before the corduroy chinos and jeans (the same stem)',
+    first: [
+      'ondine-premium-stretch-cotton-corduroys-209',
+      'alder-finch-classic-twill-corduroys-232',
+      'northfold-lightweight-corduroy-corduroys-255',
+      'saltmarsh-premium-twill-corduroys-853',
+      'alder-finch-relaxed-stretch-cotton-corduroys-899',
+      'ondine-signature-stretch-cotton-corduroys-922',
+    ],
+  },
+  {
+    q: 'corduroy',
+    why: 'the titles that say corduroy, word for word, before the corduroys (the same stem)',
+    first: [
+      'northfold-lightweight-corduroy-corduroys-255',
+      'ondine-lightweight-corduroy-chinos-393',
+      'northfold-heritage-corduroy-chinos-508',
+      'saltmarsh-relaxed-corduroy-cargo-trousers-531',
+      'kestrel-works-lightweight-corduroy-chinos-600',
+      'alder-finch-signature-corduroy-jeans-623',
+      'mireille-premium-corduroy-chinos-370',
+      'northfold-vintage-corduroy-jeans-738',
+      'alder-finch-modern-corduroy-jeans-784',
+      'ondine-relaxed-corduroy-chinos-830',
+      'northfold-premium-corduroy-jeans-968',
+      'saltmarsh-modern-corduroy-cargo-trousers-1037',
+      'saltmarsh-lightweight-corduroy-chinos-1060',
+      'ondine-lightweight-corduroy-chinos-1152',
+      'alder-finch-vintage-corduroy-cargo-trousers-1198',
+    ],
+  },
+  {
     q: 'work',
     why: 'the work boots name it; Kestrel Works (a brand, "works" stems to "work") and descriptions only mention it',
     first: [

@@ -25,6 +25,7 @@ import {
   type RankTier,
   relevanceKey,
   severalWords,
+  type TierTerms,
   tierOf,
   WALK_FIRST,
 } from './relevance';
@@ -264,8 +265,9 @@ function summary(r: ListRow): ProductSummaryRow {
 }
 
 /**
- * A page of `sort=relevance`: by match tier (title, then brand, then description only), then the product's static
- * rank (in stock, then units sold; `product_ranks`), then id, all descending. One branch per tier, concatenated in
+ * A page of `sort=relevance`: by match tier (the title word for word, the title by stems, then brand, then
+ * description only), then the product's static rank (in stock, then units sold; `product_ranks`), then id, all
+ * descending. One branch per tier, concatenated in
  * tier order under one LIMIT, so Postgres's Append runs a lower tier only when the higher ones did not fill the page.
  * A tier is read one of two ways: walking `product_ranks_rank_idx` in rank order and stopping at a page (a common
  * match: about a page of rows, not all its matches), or reading its matches through the GIN bitmap and sorting them
@@ -282,12 +284,18 @@ async function relevancePage(
   filter: string,
   tuning: Required<SearchTuning>,
 ): Promise<ProductPage> {
-  const tsq = sql`websearch_to_tsquery('english', ${q})`;
+  const terms: TierTerms = {
+    search: sql`p.search`,
+    title: sql`p.title`,
+    q: sql`websearch_to_tsquery('english', ${q})`,
+    exact: sql`websearch_to_tsquery('simple', ${q})`,
+    negates: negatesWord(q),
+  };
   const after = query.cursor ? decodeCursor(query.cursor, { sort: 'relevance', filter }).key : undefined;
   const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
   const take = query.limit + 1;
   const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
-    const matches = [...t.match(sql`p.search`, tsq, negatesWord(q)), ...filterConditions(query, aliasColumns)];
+    const matches = [...t.match(terms), ...filterConditions(query, aliasColumns)];
     const below =
       after && from && t.tier === from.tier
         ? sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`

@@ -1,11 +1,34 @@
 // Search relevance (issue 16): a product's place in `sort=relevance` is one integer key, compared descending then
-// by id: its match tier for the query (title, brand, description only: the field weights of `products.search`,
-// A, B and C) times 2^31, plus its static rank (`product_ranks.rank`: in stock at 2^30, plus units sold). So the
-// order is title over brand over description, then in stock first, then popularity, and the key fits a keyset
-// cursor exactly (below 2^34, a safe integer).
+// by id: its match tier for the query (the title word for word, the title, brand, description only: the field
+// weights of `products.search`, A, B and C, and the title's own words) times 2^31, plus its static rank
+// (`product_ranks.rank`: in stock at 2^30, plus units sold). So the order is title over brand over description,
+// exact over stemmed in the title, then in stock first, then popularity, and the key fits a keyset cursor exactly
+// (below 2^34, a safe integer).
 import { type SQL, sql } from 'drizzle-orm';
 
-export type RankTier = 1 | 2 | 3;
+export type RankTier = 1 | 2 | 3 | 4;
+/** The best tier: a title that has every word of the query as it was written. */
+export const TOP_TIER: RankTier = 4;
+
+/** What a tier's conditions are made of: the row's search vector and title, and the query, stemmed and exact. */
+export interface TierTerms {
+  /** `products.search` (English stems, weights A title, B brand, C description). */
+  search: SQL;
+  /** `products.title`. */
+  title: SQL;
+  /** The query as English stems (`websearch_to_tsquery('english', q)`). */
+  q: SQL;
+  /** The query's words as written, lower case (`websearch_to_tsquery('simple', q)`). */
+  exact: SQL;
+  /** Whether the query negates a word (`negatesWord`). */
+  negates: boolean;
+}
+
+/**
+ * The title's own words (the `simple` configuration: lower case, no stems, no stop words dropped), as
+ * `products_title_exact_idx` (migration 0021) indexes them: the expression must be this one for the index to serve.
+ */
+export const titleWords = (title: SQL): SQL => sql`to_tsvector('simple'::regconfig, ${title})`;
 
 /** The weight of a tier in the key: above any static rank (an int4 of at most 2^31 - 1). */
 export const TIER_UNIT = 2 ** 31;
@@ -13,27 +36,50 @@ export const TIER_UNIT = 2 ** 31;
 export const IN_STOCK = 2 ** 30;
 
 /**
- * The tiers, best first, each with the conditions that a match of `q` falls in it: the query matches the title alone
- * (weight A); else the title and brand (A and B); else the whole document (with the description, C), but not the
- * title and brand. A match of the title (or the title and brand) is a match of the whole document unless the query
- * negates a word (`-word`: the title may lack it and the description hold it), so only then is `search @@ q` said
- * again in the upper tiers: said always, Postgres takes the two conditions as independent and counts a common
- * word's title matches as its square (`wireless`: 857 expected, 30,351 found), and then reads all of them through
- * the bitmap instead of walking the rank order and stopping after a page.
+ * The tiers, best first, each with the conditions that a match of `q` falls in it: the query matches the title
+ * with every word as written (`corduroys` finds "Twill Corduroys" here and "Corduroy Chinos" one tier down); else the
+ * title by stems (weight A); else the title and brand (A and B); else the whole document (with the description, C),
+ * but not the title and brand. The exact tier keeps the stemmed title match beside its own: a query of stop words
+ * only (`the`) or with a negated word (`linen -dress` against "Linen Dresses") can match the words as written and
+ * not the stems, and every row of a tier must be a match (and in one tier only). A match of the title (or the title
+ * and brand) is a match of the whole document unless the query negates a word (`-word`: the title may lack it and
+ * the description hold it), so only then is `search @@ q` said again in the upper tiers: said always, Postgres takes
+ * the two conditions as independent and counts a common word's title matches as their square (`wireless`: 857
+ * expected, 30,351 found), and then reads all of them through the bitmap instead of walking the rank order and
+ * stopping after a page.
  */
-export const RANK_TIERS: { tier: RankTier; match: (search: SQL, tsq: SQL, negates: boolean) => SQL[] }[] = [
-  { tier: 3, match: (v, q, neg) => [sql`ts_filter(${v}, '{a}') @@ ${q}`, ...whole(v, q, neg)] },
+export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[] }[] = [
   {
-    tier: 2,
-    match: (v, q, neg) => [
-      sql`ts_filter(${v}, '{a,b}') @@ ${q}`,
-      sql`not (ts_filter(${v}, '{a}') @@ ${q})`,
-      ...whole(v, q, neg),
+    tier: 4,
+    match: (t) => [
+      // The stemmed title match first: where the conditions are evaluated in order (a walk's), most rows fail it
+      // before their title is parsed again. Inside `coalesce`, the planner does not count it as a second,
+      // independent condition (it implies the first but for stop words and negations), which would make a common
+      // word's estimate its square and send it through the bitmap instead of the walk.
+      sql`coalesce(ts_filter(${t.search}, '{a}') @@ ${t.q}, false)`,
+      sql`${titleWords(t.title)} @@ ${t.exact}`,
+      ...whole(t),
     ],
   },
-  { tier: 1, match: (v, q) => [sql`${v} @@ ${q}`, sql`not (ts_filter(${v}, '{a,b}') @@ ${q})`] },
+  {
+    tier: 3,
+    match: (t) => [
+      sql`ts_filter(${t.search}, '{a}') @@ ${t.q}`,
+      sql`not (${titleWords(t.title)} @@ ${t.exact})`,
+      ...whole(t),
+    ],
+  },
+  {
+    tier: 2,
+    match: (t) => [
+      sql`ts_filter(${t.search}, '{a,b}') @@ ${t.q}`,
+      sql`not (ts_filter(${t.search}, '{a}') @@ ${t.q})`,
+      ...whole(t),
+    ],
+  },
+  { tier: 1, match: (t) => [sql`${t.search} @@ ${t.q}`, sql`not (ts_filter(${t.search}, '{a,b}') @@ ${t.q})`] },
 ];
-const whole = (v: SQL, q: SQL, negates: boolean) => (negates ? [sql`${v} @@ ${q}`] : []);
+const whole = (t: TierTerms) => (t.negates ? [sql`${t.search} @@ ${t.q}`] : []);
 
 /** Whether a websearch query negates a word (`-word`), so that a title match need not be a document match. */
 export const negatesWord = (q: string): boolean => q.includes('-');
@@ -61,6 +107,6 @@ export const relevanceKey = (tier: RankTier, rank: number): number => tier * TIE
 export function tierOf(key: number): { tier: RankTier; rank: number } | null {
   if (!Number.isSafeInteger(key) || key < TIER_UNIT) return null;
   const tier = Math.floor(key / TIER_UNIT);
-  if (tier > 3) return null;
+  if (tier > TOP_TIER) return null;
   return { tier: tier as RankTier, rank: key - tier * TIER_UNIT };
 }
