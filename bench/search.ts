@@ -8,7 +8,7 @@
 //           GET /v1/products/suggest (each (prefix, variant) once: see `drive`);
 //   typo    a common word with two neighbouring letters swapped (`shrit`).
 // Every request is a cache miss: each (query, limit 24..100) pair is asked once, and the stack starts with an empty edge
-// cache, warmed first by 40 requests outside the measured queries (`warmUp`). BENCH_SEARCH_CONCURRENCY requests in flight (4), at most BENCH_SEARCH_REQUESTS per class (200) and
+// cache, warmed first by up to 40 requests outside the measured queries (`warmUp`). BENCH_SEARCH_CONCURRENCY requests in flight (4), at most BENCH_SEARCH_REQUESTS per class (200) and
 // BENCH_SECONDS per class. Then the engine's own time: the catalog's SQL for 20 queries of each class under
 // EXPLAIN ANALYZE on the replica (warm), its p50/p95/p99 Execution Time.
 import { drizzle } from 'drizzle-orm/node-postgres';
