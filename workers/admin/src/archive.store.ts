@@ -146,14 +146,34 @@ export function archiveDb(env: Env): ArchiveDb {
         ]);
         return r!.done as 'archived' | 'already';
       } catch (err) {
-        if ((err as { code?: string }).code === 'AR409') return 'changed';
-        throw err;
+        return commitRefusal(err);
       }
     },
     async drop(batchId) {
       await query(env, `delete from archive_batches where id = $1 and state = 'pending'`, [batchId]);
     },
   };
+}
+
+/** Seconds an archive run behind an order's copy is told to wait (the copy's commit is a moment away). */
+export const ARCHIVE_BUSY_RETRY_AFTER = 10;
+
+/**
+ * What archive_batch_commit's refusals mean: AR409, the hot rows changed (the batch is dropped); 55P03, it waited
+ * its lock_timeout (migration 0020) behind a copy of one of its orders or SKUs and deleted nothing: the batch stays
+ * pending for the next run, and the caller is told to retry (503 with Retry-After, not a 500 nor a database outage:
+ * the Postgres breaker does not count it).
+ */
+export function commitRefusal(err: unknown): 'changed' {
+  const code = (err as { code?: string }).code;
+  if (code === 'AR409') return 'changed';
+  if (code === '55P03')
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      'An order or stock copy holds a lock this archive batch needs; nothing was deleted and the batch stays pending. Try again shortly.',
+      { retryAfter: ARCHIVE_BUSY_RETRY_AFTER, cause: err },
+    );
+  throw err;
 }
 
 export function archiveBucket(env: Env): ArchiveBucket {
