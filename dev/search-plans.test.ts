@@ -17,10 +17,10 @@ vi.setConfig({ testTimeout: 120_000 });
 async function reference(client: pg.Client, q: string, brand?: string): Promise<string[]> {
   const rows = await client.query<{ id: string }>(
     `select p.id from products p join product_ranks r on r.product_id = p.id, websearch_to_tsquery('english', $1) q,
-       websearch_to_tsquery('simple', $1) e
+       websearch_to_tsquery('title_exact', $1) e
      where p.status = 'published' and p.search @@ q and ($2::text is null or p.brand_key = $2)
-     order by case when ts_filter(p.search, '{a}') @@ q and to_tsvector('simple', p.title) @@ e then 4
-       when ts_filter(p.search, '{a}') @@ q then 3 when ts_filter(p.search, '{a,b}') @@ q then 2 else 1 end
+     order by case when ts_filter(p.search, '{a}') @@ q and to_tsvector('title_exact', p.title) @@ e then 5
+       when ts_filter(p.search, '{a}') @@ q then 4 when ts_filter(p.search, '{a,b}') @@ q then 2 else 1 end
        desc, r.rank desc, p.id desc`,
     [q, brand ?? null],
   );
@@ -100,6 +100,60 @@ describe('the relevance query’s ways of reading a tier', () => {
             q,
           ).toBe(q.split(/\W+/).filter(Boolean).length > 1);
         }
+      },
+      { env: { SEED_PRODUCTS: '1200' }, log: () => {} },
+    );
+  });
+
+  it('puts the query’s words as written first (stop words aside), reads a query of stop words as nothing, and uses the title words index', async () => {
+    await withSeededPostgres(
+      'search-plans-exact',
+      async ({ client }) => {
+        const insert = (slug: string, title: string) =>
+          client.query<{ id: string }>(
+            `insert into products (slug, title, description, brand, category_id, price_amount, currency, images)
+             values ($1, $2, 'Plain.', 'Testbrand', (select id from categories order by slug limit 1), 1000, 'USD', '[]')
+             returning id`,
+            [slug, title],
+          );
+        const ids = async (q: string) =>
+          (
+            await captured(client, (db) => listProducts(db, ProductListQuery.parse({ q, limit: 10 }), {}))
+          ).answer.items.map((p) => p.id);
+        const asWritten = (await insert('plans-linen-shirts-for-men', 'Linen Shirts for Men')).rows[0]!.id;
+        const reordered = (await insert('plans-men-linen-shirts', 'Men Linen Shirts')).rows[0]!.id;
+        const stemmed = (await insert('plans-linen-shirt-for-men', 'Linen Shirt for Men')).rows[0]!.id;
+        // Titles with a stop word, enough for the planner to expect many titles "with" it.
+        await client.query(`insert into products (slug, title, description, brand, category_id, price_amount, currency,
+            images) select 'plans-tote-with-zip-' || i, 'Tote With Zip ' || i, 'Plain.', 'Testbrand',
+            (select id from categories order by slug limit 1), 1000, 'USD', '[]' from generate_series(1, 300) i`);
+        await client.query('analyze products');
+
+        // `for` is a stop word as written too: both titles with "shirts" and "men" come before the stemmed one.
+        const shirts = await ids('shirts for men');
+        expect(new Set(shirts.slice(0, 2))).toEqual(new Set([asWritten, reordered]));
+        expect(shirts[2]).toBe(stemmed);
+        expect(await ids('shirt for men')).toEqual(expect.arrayContaining([stemmed]));
+        expect((await ids('shirt men'))[0]).toBe(stemmed);
+
+        // Stop words only: no match in any tier, and no walk of the rank order looking for one.
+        for (const q of ['with', 'the with']) {
+          const { answer, sent } = await captured(client, (db) =>
+            listProducts(db, ProductListQuery.parse({ q, limit: 24 }), {}),
+          );
+          expect(answer.items, q).toEqual([]);
+          const plan = await planText(client, sent[0]!.sql, sent[0]!.params);
+          const walked = [
+            ...plan.matchAll(/product_ranks_rank_idx on product_ranks \w+ \(actual time=[\d.]+ rows=([\d.]+)/g),
+          ];
+          for (const [, rows] of walked) expect(Number(rows), `${q}: ranks walked\n${plan}`).toBeLessThan(30);
+        }
+
+        // A rare word as written is read through the title words index (the query's expression is the index's).
+        const { sent } = await captured(client, (db) =>
+          listProducts(db, ProductListQuery.parse({ q: 'corduroys', limit: 24 }), {}),
+        );
+        expect(await planText(client, sent[0]!.sql, sent[0]!.params)).toMatch(/products_title_words_idx/);
       },
       { env: { SEED_PRODUCTS: '1200' }, log: () => {} },
     );

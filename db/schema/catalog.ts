@@ -77,10 +77,10 @@ export const products = pgTable(
     // order only where a page fills quickly and takes the (small) bitmap otherwise.
     index('products_search_title_idx').using('gin', sql`ts_filter(${t.search}, '{a}')`),
     index('products_search_title_brand_idx').using('gin', sql`ts_filter(${t.search}, '{a,b}')`),
-    // The title's own words, unstemmed (the `simple` configuration): relevance's exact tier, a title with every word
-    // of the query as written above one that matches by stems (migration 0021; workers/catalog/src/relevance.ts
-    // `titleWords` is the same expression).
-    index('products_title_exact_idx').using('gin', sql`to_tsvector('simple'::regconfig, ${t.title})`),
+    // The title's own words, unstemmed (the `title_exact` configuration of migration 0021: `simple` with English stop
+    // words): relevance's exact tier, a title with every word of the query as written above one that matches by
+    // stems (workers/catalog/src/relevance.ts `titleWords` is the same expression).
+    index('products_title_words_idx').using('gin', sql`to_tsvector('title_exact'::regconfig, ${t.title})`),
     index('products_newest_idx').on(t.createdAt.desc(), t.id.desc()),
     index('products_price_idx').on(t.priceAmount, t.id),
     index('products_category_idx').on(t.categoryId),

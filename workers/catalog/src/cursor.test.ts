@@ -30,7 +30,7 @@ const cursorData: fc.Arbitrary<CursorData> = fc.oneof(
     sort: fc.constant('relevance' as const),
     key: fc.tuple(
       fc
-        .tuple(fc.constantFrom<RankTier>(1, 2, 3, 4), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
+        .tuple(fc.constantFrom<RankTier>(1, 2, 4, 5), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
         .map(([t, r]) => relevanceKey(t, r)),
       fc.uuid(),
     ),
@@ -88,7 +88,8 @@ describe('cursors', () => {
     ['a relevance key as text', 'relevance', ['4294967296', ID]],
     ['an old cursor’s ts_rank_cd value', 'relevance', ['0.0607927', ID]],
     ['a relevance key without a tier', 'relevance', [2 ** 31 - 1, ID]],
-    ['a relevance key past the top tier', 'relevance', [5 * 2 ** 31, ID]],
+    ['a relevance key past the top tier', 'relevance', [6 * 2 ** 31, ID]],
+    ['a relevance key of the title tier before the exact tier (tier 3)', 'relevance', [3 * 2 ** 31 + 5, ID]],
     ['a fractional relevance key', 'relevance', [2 ** 31 + 0.5, ID]],
     ['an id that is not a uuid', 'price_asc', [1999, 'not-a-uuid']],
     ['a key of one element', 'price_asc', [1999]],

@@ -20,6 +20,7 @@ import { facetCounts } from './facets';
 import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
 import {
   BITMAP_MAX,
+  exactQuery,
   negatesWord,
   RANK_TIERS,
   type RankTier,
@@ -288,14 +289,16 @@ async function relevancePage(
     search: sql`p.search`,
     title: sql`p.title`,
     q: sql`websearch_to_tsquery('english', ${q})`,
-    exact: sql`websearch_to_tsquery('simple', ${q})`,
+    exact: exactQuery(q),
     negates: negatesWord(q),
   };
   const after = query.cursor ? decodeCursor(query.cursor, { sort: 'relevance', filter }).key : undefined;
   const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
   const take = query.limit + 1;
   const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
-    const matches = [...t.match(terms), ...filterConditions(query, aliasColumns)];
+    // A query of stop words only (`the with`) is empty and matches nothing: said as a condition on the query alone,
+    // which Postgres computes once while planning, so that a tier's walk of the rank order is not even started.
+    const matches = [sql`numnode(${terms.q}) > 0`, ...t.match(terms), ...filterConditions(query, aliasColumns)];
     const below =
       after && from && t.tier === from.tier
         ? sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`

@@ -5,18 +5,27 @@ import { IN_STOCK, negatesWord, type RankTier, relevanceKey, severalWords, TIER_
 describe('the relevance key', () => {
   it('orders an exact title match above a stemmed one, any title match above any brand match above any description match, then in stock, then units', () => {
     const most = 2 ** 31 - 1; // the largest static rank: in stock with the most units
-    expect(relevanceKey(4, 0)).toBeGreaterThan(relevanceKey(3, most));
-    expect(relevanceKey(3, 0)).toBeGreaterThan(relevanceKey(2, most));
+    expect(relevanceKey(5, 0)).toBeGreaterThan(relevanceKey(4, most));
+    expect(relevanceKey(4, 0)).toBeGreaterThan(relevanceKey(2, most));
     expect(relevanceKey(2, 0)).toBeGreaterThan(relevanceKey(1, most));
     expect(relevanceKey(1, IN_STOCK)).toBeGreaterThan(relevanceKey(1, IN_STOCK - 1)); // out of stock, best seller
     expect(relevanceKey(1, IN_STOCK + 2)).toBeGreaterThan(relevanceKey(1, IN_STOCK + 1));
   });
 
-  it('reads back into its tier and rank, and refuses what no tier and int4 rank make', () => {
-    for (const tier of [1, 2, 3, 4] as RankTier[])
+  it('reads back into its tier and rank, and refuses what no tier and int4 rank make (tier 3: a key from before the exact tier)', () => {
+    for (const tier of [1, 2, 4, 5] as RankTier[])
       for (const rank of [0, 1, IN_STOCK, 2 ** 31 - 1])
         expect(tierOf(relevanceKey(tier, rank))).toEqual({ tier, rank });
-    for (const bad of [0, TIER_UNIT - 1, 5 * TIER_UNIT, TIER_UNIT + 0.5, Number.NaN, -TIER_UNIT, 2 ** 60])
+    for (const bad of [
+      0,
+      TIER_UNIT - 1,
+      3 * TIER_UNIT + 7,
+      6 * TIER_UNIT,
+      TIER_UNIT + 0.5,
+      Number.NaN,
+      -TIER_UNIT,
+      2 ** 60,
+    ])
       expect(tierOf(bad), String(bad)).toBeNull();
   });
 });
