@@ -9,6 +9,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { runMigrations } from '../db/migrate';
 import { progressLine, seed, seedSize } from '../db/seed';
+import { SEARCH_PLANNER_SETTINGS } from '../workers/catalog/src/products.repo';
 import { freePorts } from './ports';
 import { startPostgres } from './postgres';
 
@@ -21,6 +22,9 @@ export interface ExplainSetup {
   /** The catalog's size (SEED_PRODUCTS). */
   count: number;
   client: pg.Client;
+  /** The primary's and its streaming replica's connection strings. */
+  primaryUrl: string;
+  replicaUrl: string;
 }
 
 /**
@@ -48,7 +52,7 @@ export async function withSeededPostgres<T>(
     await client.connect();
     try {
       await client.query('vacuum analyze');
-      return await body({ count, client });
+      return await body({ count, client, primaryUrl: cluster.primaryUrl, replicaUrl: cluster.replicaUrl });
     } finally {
       await client.end();
     }
@@ -86,4 +90,10 @@ export async function medianMs(client: pg.Client, sql: string, params: unknown[]
 export async function planText(client: pg.Client, sql: string, params: unknown[]): Promise<string> {
   const text = await client.query(`explain (analyze, costs off) ${sql}`, params);
   return text.rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/** Sets the relevance statement's planner settings on the session, so that its EXPLAIN shows the catalog's plan. */
+export async function useSearchSettings(client: pg.Client): Promise<void> {
+  for (const [name, value] of Object.entries(SEARCH_PLANNER_SETTINGS))
+    await client.query('select set_config($1, $2, false)', [name, value]);
 }

@@ -50,6 +50,8 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   DB_UNAVAILABLE: 503,
+  /** A search statement cancelled by its own statement_timeout: the query, not the database (no outage counted). */
+  SEARCH_TIMEOUT: 503,
   /** A merchant/admin write refused because its audit entry could not be recorded (nothing was changed). */
   AUDIT_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,

@@ -32,6 +32,15 @@ export function isDbUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether Postgres cancelled the statement (SQLSTATE 57014, query_canceled): its statement_timeout, set by the
+ * statement's own transaction (the search's), not an outage; `isDbUnavailable` is false for it.
+ */
+export function isStatementTimeout(err: unknown): boolean {
+  for (const e of chain(err)) if (e.code === '57014') return true;
+  return false;
+}
+
 /** Seconds a client should wait before retrying while the database is away. */
 export const DB_RETRY_AFTER = 5;
 

@@ -7,7 +7,7 @@ import { WARM_BUDGET_MS, WARM_CONCURRENCY, WARM_LISTS } from '../../../lib/catal
 import type { CacheTier, CatalogResult, CheckoutPrices, VariantInfo, WarmReport } from '../../../lib/contracts/catalog';
 import type { WorkerHealth } from '../../../lib/contracts/ops';
 import { pgBreaker } from '../../../lib/db/breaker';
-import { createDb, type DbEnv, dbAt, routed } from '../../../lib/db/client';
+import { createDb, type DbEnv, dbAt, dbSettings, routed } from '../../../lib/db/client';
 import { isDbUnavailable, mapDbError } from '../../../lib/db/errors';
 import { laterLsn } from '../../../lib/db/read-after';
 import { AppError } from '../../../lib/errors';
@@ -21,6 +21,7 @@ import { cachePolicy, catalogConfig, sharedTierOptions } from './config';
 import { productListPath } from './filters';
 import { catalogHealth } from './health';
 import { categoryTree, effectiveSort, getProduct, listProducts, type Reader, variantsBySku } from './products.repo';
+import { searchTimeoutMs } from './relevance';
 import { type SharedTier, sharedTierFor } from './shared';
 import { suggest } from './suggest';
 
@@ -117,7 +118,9 @@ export class CatalogService extends WorkerEntrypoint<Env> {
       return failure(new AppError('VALIDATION_FAILED', 'Invalid product query.', { details: parsed.error.issues }));
     }
     const query = { ...parsed.data, sort: effectiveSort(parsed.data) };
-    return this.cached(productListPath(query), (db) => listProducts(db, query));
+    // The relevance statement is cancelled by Postgres before the request's deadline: a SEARCH_TIMEOUT, no outage.
+    const statementTimeoutMs = searchTimeoutMs(dbSettings(this.env).DB_TIMEOUT_MS);
+    return this.cached(productListPath(query), (db) => listProducts(db, query, { statementTimeoutMs }));
   }
 
   async getProduct(slugInput: unknown): Promise<CatalogResult> {

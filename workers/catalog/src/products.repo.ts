@@ -2,6 +2,7 @@
 // search is Postgres full-text (websearch syntax, English stemming) ranked by match tier and each product's static
 // rank (./relevance.ts), with typo tolerance.
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import {
   categories,
   orderLines,
@@ -14,18 +15,22 @@ import {
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
+import { isStatementTimeout } from '../../../lib/db/errors';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
+import { AppError } from '../../../lib/errors';
+import { log } from '../../../lib/log';
 import { decodeCursor, encodeCursor } from './cursor';
 import { facetCounts } from './facets';
 import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
 import {
   BITMAP_MAX,
+  DEEP_WALK,
   exactQuery,
   negatesWord,
   RANK_TIERS,
   type RankTier,
   relevanceKey,
-  severalWords,
+  SEARCH_RETRY_AFTER,
   type TierTerms,
   tierOf,
   WALK_FIRST,
@@ -144,12 +149,19 @@ type ProductSummaryRow = {
   createdAt: string;
 };
 
-/** How a search reads its matches; the defaults are the catalog's (a test or a measurement may move the bound). */
+/** How a search reads its matches; the defaults are the catalog's (a test or a measurement may move the bounds). */
 export interface SearchTuning {
-  /** The most matches of a tier a query of several words sorts (BITMAP_MAX); above it, it walks the rank order. */
-  bitmapMax?: number;
-  /** The ranks per row of the page a query of several words walks before it counts (WALK_FIRST). */
+  /** The ranks per row of the page a tier walks first (WALK_FIRST). */
   walkFirst?: number;
+  /** The most GIN hits of a tier that it sorts without a deeper walk first (BITMAP_MAX). */
+  bitmapMax?: number;
+  /** The most ranks per row of the page a tier walks (DEEP_WALK) before it sorts its GIN hits. */
+  deepWalk?: number;
+  /**
+   * Postgres's statement_timeout (ms) for a search's page statement (any sort, with `q`), set in the statement's own
+   * transaction; a cancellation is a SEARCH_TIMEOUT (503), not an outage. Unset: none (a test's or a tool's own).
+   */
+  statementTimeoutMs?: number;
 }
 
 async function searchPage(
@@ -162,8 +174,10 @@ async function searchPage(
   const filter = filterFingerprint(query);
   if (sort === 'relevance' && q)
     return relevancePage(db, query, q, filter, {
-      bitmapMax: tuning.bitmapMax ?? BITMAP_MAX,
       walkFirst: tuning.walkFirst ?? WALK_FIRST,
+      bitmapMax: tuning.bitmapMax ?? BITMAP_MAX,
+      deepWalk: tuning.deepWalk ?? DEEP_WALK,
+      statementTimeoutMs: tuning.statementTimeoutMs,
     });
   const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
 
@@ -193,28 +207,35 @@ async function searchPage(
           ? [desc(products.priceAmount), desc(products.id)]
           : [sql`${units} desc`, asc(products.id)];
 
-  const base = db
-    .select({
-      id: products.id,
-      slug: products.slug,
-      title: products.title,
-      brand: products.brand,
-      priceAmount: products.priceAmount,
-      currency: products.currency,
-      image: sql<string | null>`${products.images}->>0`,
-      createdAt: products.createdAt,
-      categorySlug: categories.slug,
-      categoryName: categories.name,
-      categoryPath: categories.path,
-      units,
-    })
-    .from(products)
-    .innerJoin(categories, eq(categories.id, products.categoryId))
-    .$dynamic();
-  const rows = await (sold ? base.innerJoin(sold, eq(sold.productId, products.id)) : base)
-    .where(and(...where))
-    .orderBy(...order)
-    .limit(query.limit + 1);
+  const list = (d: Reader) => {
+    const base = d
+      .select({
+        id: products.id,
+        slug: products.slug,
+        title: products.title,
+        brand: products.brand,
+        priceAmount: products.priceAmount,
+        currency: products.currency,
+        image: sql<string | null>`${products.images}->>0`,
+        createdAt: products.createdAt,
+        categorySlug: categories.slug,
+        categoryName: categories.name,
+        categoryPath: categories.path,
+        units,
+      })
+      .from(products)
+      .innerJoin(categories, eq(categories.id, products.categoryId))
+      .$dynamic();
+    return (sold ? base.innerJoin(sold, eq(sold.productId, products.id)) : base)
+      .where(and(...where))
+      .orderBy(...order)
+      .limit(query.limit + 1);
+  };
+  // A search in another order than relevance is one statement too: under the same statement_timeout (the planner
+  // may walk the order's index for words that rarely meet), not its planner settings (its plans are the planner's).
+  const rows = tsq
+    ? await searchStatement(db, list, { timeoutMs: tuning.statementTimeoutMs, planner: false })
+    : await list(db);
 
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
@@ -265,25 +286,24 @@ function summary(r: ListRow): ProductSummaryRow {
   };
 }
 
+/** The relevance query's bounds (SearchTuning with the catalog's defaults). */
+type Bounds = Required<Omit<SearchTuning, 'statementTimeoutMs'>> & Pick<SearchTuning, 'statementTimeoutMs'>;
+
 /**
  * A page of `sort=relevance`: by match tier (the title word for word, the title by stems, then brand, then
  * description only), then the product's static rank (in stock, then units sold; `product_ranks`), then id, all
  * descending. One branch per tier, concatenated in
  * tier order under one LIMIT, so Postgres's Append runs a lower tier only when the higher ones did not fill the page.
- * A tier is read one of two ways: walking `product_ranks_rank_idx` in rank order and stopping at a page (a common
- * match: about a page of rows, not all its matches), or reading its matches through the GIN bitmap and sorting them
- * (a rare one). For one word Postgres picks well from its statistics. For several it cannot (it takes the words as
- * independent: `pleated skirt` was expected 894 times and found 23,852; two common words that never meet in a title
- * were expected thousands of times and a walk then read all 1,000,000 ranks), so the query itself chooses, per tier:
- * it reads at most BITMAP_MAX + 1 matches through the bitmap, sorts them if that was all of them, and walks otherwise
- * (`tierByCount`). The key is one integer (tier and rank), so keyset paging is exact.
+ * Every tier, for one word or several, is read by the bounded choice of `tierBounded`: a short walk of the rank
+ * order, else its GIN hits sorted when they are few, else a capped deep walk, else its GIN hits sorted. The key is
+ * one integer (tier and rank), so keyset paging is exact, and a cursor made by hand costs no more than the catalog's.
  */
 async function relevancePage(
   db: Reader,
   query: ProductListQuery,
   q: string,
   filter: string,
-  tuning: Required<SearchTuning>,
+  bounds: Bounds,
 ): Promise<ProductPage> {
   const terms: TierTerms = {
     search: sql`p.search`,
@@ -295,22 +315,32 @@ async function relevancePage(
   const after = query.cursor ? decodeCursor(query.cursor, { sort: 'relevance', filter }).key : undefined;
   const from = after ? tierOf(after[0] as number)! : undefined; // decodeCursor checked it is a key
   const take = query.limit + 1;
-  const branches = RANK_TIERS.filter((t) => !from || t.tier <= from.tier).map((t) => {
-    // A query of stop words only (`the with`) is empty and matches nothing: said as a condition on the query alone,
-    // which Postgres computes once while planning, so that a tier's walk of the rank order is not even started.
-    const matches = [sql`numnode(${terms.q}) > 0`, ...t.match(terms), ...filterConditions(query, aliasColumns)];
+  const filters = filterConditions(query, aliasColumns);
+  const tiers = RANK_TIERS.filter((t) => !from || t.tier <= from.tier);
+  // The query's indexable part: '' when it has no word at all (stop words only: it matches nothing), 'T' when it
+  // only negates (it matches nearly everything, and no index finds that).
+  const indexable = sql`querytree(${terms.q})`;
+  const loose = looseTerms(terms);
+  const branches = tiers.map((t, i) => {
     const below =
       after && from && t.tier === from.tier
         ? sql`(r.rank, r.product_id) < (${from.rank}, ${after[1]}::uuid)`
         : undefined;
-    return severalWords(q)
-      ? tierByCount(t.tier, matches, below, take, tuning)
-      : tierByPlanner(t.tier, matches, below, take);
+    // A query of stop words only (`the with`) is empty and matches nothing: said as a condition on the query alone,
+    // which Postgres computes once while planning, so that a tier's walk of the rank order is not even started.
+    const matches = [sql`numnode(${terms.q}) > 0`, ...t.match(terms), ...filters];
+    return tierBounded(t.tier, { matches, hits: t.hits(loose), indexable, first: i === 0 }, below, take, bounds);
   });
   if (branches.length === 0) return { items: [], nextCursor: null };
-  const result = await db.execute<ListRow & { tier: number; rank: number }>(
-    sql`select * from (${sql.join(branches, sql` union all `)}) ranked limit ${take}`,
-  );
+  // The query's GIN hits, counted up to a short walk's length (read only when the first tier's walk did not fill
+  // the page): at most that many, every further tier sorts them instead of walking (a rare word: a few rows).
+  const few = bounds.walkFirst * take;
+  const statement = sql`with ${countedHits(sql`g`, sql`p.search @@ ${loose.q}`, indexable, few)}
+    select * from (${sql.join(branches, sql` union all `)}) ranked limit ${take}`;
+  const result = (await searchStatement(db, (d) => d.execute(statement), {
+    timeoutMs: bounds.statementTimeoutMs,
+    planner: true,
+  })) as unknown as { rows: (ListRow & { tier: number; rank: number })[] };
   // Postgres's (non-parallel) Append runs its branches in the order written, which is what makes the LIMIT stop
   // early and pick the right rows; the page is sorted again by its key all the same (it costs nothing).
   const rows = [...result.rows].sort(
@@ -325,68 +355,152 @@ async function relevancePage(
   return { items: page.map(summary), nextCursor };
 }
 
+/**
+ * A superset of `tsq`'s matches that its GIN index answers exactly, row for row: its indexable part (`querytree`:
+ * without negated words) with each phrase operator made a conjunction. Counting rows by it with a LIMIT then reads at
+ * most that many rows, where the query itself would read every hit that its recheck drops (a reversed phrase).
+ */
+const looseQuery = (tsq: SQL) => sql`regexp_replace(querytree(${tsq}), '<(-|[0-9]+)>', '&', 'g')::tsquery`;
+
+/** The terms a tier's `hits` take: the query's and its words as written, each `looseQuery`, and no negated word. */
+const looseTerms = (t: TierTerms): TierTerms => ({
+  ...t,
+  q: looseQuery(t.q),
+  exact: looseQuery(t.exact),
+  negates: false,
+});
+
+/**
+ * WITH queries `name` (one row, `n`: the rows of `products` that meet `condition`, counted up to `max` + 1; 0 when
+ * the query has no word, `max` + 1 when it only negates) and `name_rows`, those rows. `name_rows` is materialized: planned for all its
+ * rows, so through the GIN index unless Postgres expects most of the catalog (under a LIMIT, a scan of the catalog
+ * that expects to meet the rows early looks cheaper: two common words that never meet were counted by reading the
+ * whole catalog), and read only as far as the count asks.
+ */
+const countedHits = (name: SQL, condition: SQL, indexable: SQL, max: number) =>
+  sql`${name}_rows as materialized (select 1 from ${products} p where ${condition}),
+    ${name} as (select case ${indexable} when '' then 0 when 'T' then ${max + 1} else (select count(*)
+      from (select 1 from ${name}_rows limit ${max + 1}) h) end as n)`;
+
+/**
+ * Planner settings of the relevance statement: no scan of a whole table where another plan exists (in Postgres 18 a
+ * disabled node, not a cost). Every read of `products` in it is either a walk's lookup by id or a read of GIN hits;
+ * a count under a LIMIT, or a read that the planner expects to be large, made a scan of the catalog look cheaper
+ * (two common words that never meet: expected often, found nowhere, after reading every product). A tool that
+ * EXPLAINs the statement sets them on its session (dev/search-plans.test.ts, dev/search-tail.ts).
+ */
+export const SEARCH_PLANNER_SETTINGS = { enable_seqscan: 'off' } as const;
+
+/**
+ * A search's page statement (`build`, from the database it is given) in its own transaction, with
+ * SEARCH_PLANNER_SETTINGS when `planner` (the relevance statement) and, when `timeoutMs` is given, Postgres's
+ * statement_timeout (`set_config(…, true)`: for this transaction only). Over Neon's HTTP driver that is
+ * one batch request (`sql.transaction`; a replica takes it as every transaction there is read-only), so the server
+ * gives up on the statement before the request's own deadline (DB_TIMEOUT_MS) and no connection is left busy. Its
+ * cancellation (57014) is a SEARCH_TIMEOUT (503), which neither the Postgres breaker nor the cache's stale-if-error
+ * take for an outage.
+ */
+async function searchStatement<R>(
+  db: Reader,
+  build: (d: Reader) => BatchItem<'pg'> & PromiseLike<R>,
+  { timeoutMs, planner }: { timeoutMs: number | undefined; planner: boolean },
+): Promise<R> {
+  const settings = Object.entries({
+    ...(planner ? SEARCH_PLANNER_SETTINGS : {}),
+    ...(timeoutMs === undefined ? {} : { statement_timeout: String(timeoutMs) }),
+  });
+  if (settings.length === 0) return build(db);
+  const set = sql`select ${sql.join(
+    settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`),
+    sql`, `,
+  )}`;
+  try {
+    if ('batch' in db && typeof db.batch === 'function') {
+      const [, result] = await db.batch([db.execute(set), build(db)]);
+      return result as R;
+    }
+    return await db.transaction(async (tx) => {
+      await tx.execute(set);
+      return build(tx as unknown as Reader);
+    });
+  } catch (err) {
+    if (isStatementTimeout(err)) {
+      log.warn('search statement cancelled by its statement_timeout', { timeoutMs });
+      throw new AppError('SEARCH_TIMEOUT', 'The search took too long; try a narrower query or again shortly.', {
+        retryAfter: SEARCH_RETRY_AFTER,
+      });
+    }
+    throw err;
+  }
+}
+
 /** The columns of a relevance row, from `products p`, `categories` and the rank `r`. */
 const relevanceColumns = (tier: RankTier) => sql`p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount",
   p.currency, p.images->>0 as image, p.created_at::text as "createdAt", ${categories.slug} as "categorySlug",
   ${categories.name} as "categoryName", ${categories.path} as "categoryPath", ${tier}::int as tier, r.rank`;
 
-/** A tier's first `take` rows, read the way the planner prefers (the walk or the bitmap). */
-function tierByPlanner(tier: RankTier, matches: SQL[], below: SQL | undefined, take: number) {
-  return sql`(select ${relevanceColumns(tier)}
-      from ${productRanks} r join ${products} p on p.id = r.product_id
-        join ${categories} on ${categories.id} = p.category_id
-      where ${and(sql`p.status = 'published'`, ...matches, below)}
-      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})`;
-}
-
 /**
- * A tier's first `take` rows, for a query of several words. First the rank walk over the next WALK_FIRST × `take`
- * ranks only (`w`): a match as common as one in WALK_FIRST fills the page there (about 1 ms), and those are then
- * its first rows. Otherwise the tier's matches are counted, up to bitmapMax + 1 of them, through the GIN indexes
- * (`m`), and one of two halves runs, the others' one-time filters being false: at most bitmapMax, they were all of
- * them, each ranked (one `product_ranks` lookup each, not a join that the planner may make a scan of all ranks) and
- * sorted; more, the whole rank walk, its conditions inside `coalesce` so that the planner can neither use an index
- * for them nor estimate them from the words' statistics (a boolean it cannot estimate is true for half the rows:
- * the walk is then its cheapest plan). A WITH query named more than once is read once (materialized), and a one-time
- * filter's subqueries only when it is evaluated, so `m` is not read when `w` filled the page.
+ * A tier's first `take` rows, each way of reading them bounded by the page, a cap or the query's GIN hits:
+ * 1. `w`, the short walk: the next `walkFirst` × `take` ranks (at most a tenth of the catalog) in rank order, the
+ *    tier's conditions on each. A match as common as one in `walkFirst` fills the page there (about 1 ms). A tier
+ *    after the first walks only when the query has more GIN hits than that (`g`, counted once).
+ * 2. Otherwise `c`, the tier's GIN hits counted up to `bitmapMax` + 1, by its GIN condition alone and the query's
+ *    indexable words (`looseQuery`): every row it reads counts, so it reads at most `bitmapMax` + 1 rows.
+ * 3. More than `bitmapMax`, or than √(`take` × catalog size) (where a walk through matches spread over the ranks
+ *    is expected to be shorter than ranking them all: 1,580 hits at 100,000 products), `d`, the deep walk, the next
+ *    `deepWalk` × `take` ranks (at most a tenth of the catalog).
+ * 4. Not filled by either (few hits, or many that rank low, or fail the rest of the condition): `s`, the tier's
+ *    matches read through the GIN index, each ranked (one `product_ranks` lookup each, not a join that the planner
+ *    may make a scan of all ranks) and the first `take` kept: as many rows as the query's GIN hits.
+ * The walks keep their conditions inside `coalesce` so that the planner can neither use an index for them nor
+ * estimate them from the words' statistics. The ways are gated by one-time filters; a WITH query named more than
+ * once is read once (materialized), and a one-time filter's subqueries only when it is evaluated, so nothing after
+ * the way that filled the page is read, and Postgres's Append stops at the outer LIMIT.
  */
-function tierByCount(
+function tierBounded(
   tier: RankTier,
-  matches: SQL[],
+  { matches, hits, indexable, first }: { matches: SQL[]; hits: SQL; indexable: SQL; first: boolean },
   below: SQL | undefined,
   take: number,
-  { bitmapMax, walkFirst }: Required<SearchTuning>,
+  { walkFirst, bitmapMax, deepWalk }: Bounds,
 ) {
   const published = sql`p.status = 'published'`;
-  const filled = sql`(select count(*) from w) >= ${take}`;
-  // A tenth of the catalog at most (Postgres's own count of its rows, as of its last ANALYZE; -1 before the first):
-  // in a small catalog, counting the matches is cheaper than walking most of it.
-  const window = sql`least(${walkFirst * take}, greatest(0, (select c.reltuples / 10 from pg_class c
-    where c.oid = 'products'::regclass))::int)`;
-  return sql`(with w as (select ${relevanceColumns(tier)}
-      from (select r.product_id, r.rank from ${productRanks} r ${below ? sql`where ${below}` : sql``}
-        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window}) r
+  // At most a tenth of the catalog (Postgres's own count of its rows, as of its last ANALYZE; -1 before the first):
+  // in a small catalog, sorting the matches is cheaper than walking most of it.
+  const window = (perRow: number) => sql`least(${perRow * take}, greatest(0, (select c.reltuples / 10
+    from pg_class c where c.oid = 'products'::regclass))::int)`;
+  const walk = (perRow: number, gate?: SQL) => sql`select ${relevanceColumns(tier)}
+      from (select r.product_id, r.rank from ${productRanks} r
+        where ${and(gate, below) ?? sql`true`}
+        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window(perRow)}) r
       join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
       where ${and(published, sql`coalesce(${and(...matches)}, false)`)}
-      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take}),
-    m as (select p.id from ${products} p
-        join ${categories} on ${categories.id} = p.category_id
-      where ${and(published, ...matches)} limit ${bitmapMax + 1})
-    (select * from w where ${filled})
+      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take}`;
+  const wFilled = sql`(select count(*) from w) >= ${take}`;
+  const dFilled = sql`(select count(*) from d) >= ${take}`;
+  // The first tier walks at once (a common query's page is there); a further tier only when the query has more
+  // GIN hits than a short walk's length (`g`, relevancePage).
+  const walkNow = first ? sql`${indexable} <> ''` : sql`(select g.n from g) > ${walkFirst * take}`;
+  return sql`(with w as (${walk(walkFirst, walkNow)}),
+    ${countedHits(sql`c`, hits, indexable, bitmapMax)},
+    d as (${walk(
+      deepWalk,
+      sql`not ${wFilled} and (select c.n from c) > least(${bitmapMax}, (select sqrt(${take}
+      * greatest(0, c.reltuples)) from pg_class c where c.oid = 'products'::regclass))`,
+    )}),
+    s as (select p.id from ${products} p join ${categories} on ${categories.id} = p.category_id
+      where ${and(sql`not ${wFilled} and not ${dFilled}`, published, ...matches)})
+    (select * from w where ${wFilled})
+    union all
+    (select * from d where ${and(sql`not ${wFilled}`, dFilled)})
     union all
     (select ${relevanceColumns(tier)}
-      from (select r.product_id, r.rank from (select m.id as product_id,
-          (select k.rank from ${productRanks} k where k.product_id = m.id) as rank from m offset 0) r
-        where ${and(sql`not ${filled} and (select count(*) from m) <= ${bitmapMax}`, sql`r.rank is not null`, below)}
+      from (select r.product_id, r.rank from (select s.id as product_id,
+          (select k.rank from ${productRanks} k where k.product_id = s.id) as rank from s offset 0) r
+        where ${and(sql`r.rank is not null`, below)}
         order by r.rank desc, r.product_id desc limit ${take}) r
       join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
       order by r.rank desc, r.product_id desc)
-    union all
-    (select ${relevanceColumns(tier)}
-      from ${productRanks} r join ${products} p on p.id = r.product_id
-        join ${categories} on ${categories.id} = p.category_id
-      where ${and(sql`not ${filled} and (select count(*) from m) > ${bitmapMax}`, published, sql`coalesce(${and(...matches)}, false)`, below)}
-      order by r.rank desc nulls last, r.product_id desc nulls last limit ${take})
     limit ${take})`;
 }
 

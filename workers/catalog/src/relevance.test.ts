@@ -1,6 +1,6 @@
 // The relevance key (./relevance.ts): tier above static rank, in stock above units sold, and back again.
 import { describe, expect, it } from 'vitest';
-import { IN_STOCK, negatesWord, type RankTier, relevanceKey, severalWords, TIER_UNIT, tierOf } from './relevance';
+import { IN_STOCK, negatesWord, type RankTier, relevanceKey, searchTimeoutMs, TIER_UNIT, tierOf } from './relevance';
 
 describe('the relevance key', () => {
   it('orders an exact title match above a stemmed one, any title match above any brand match above any description match, then in stock, then units', () => {
@@ -31,16 +31,20 @@ describe('the relevance key', () => {
 });
 
 describe('how a query is read', () => {
-  it('counts words as Postgres’s parser splits them: a hyphen, an apostrophe or a quote separates', () => {
-    for (const q of ['shirt', '  Shirt  ', 'shirts!', '"shirt"', 'écharpe']) expect(severalWords(q), q).toBe(false);
-    for (const q of ['cotton shirt', 't-shirt', '"chef knife"', 'linen -dress', 'linen or wool', "men's"])
-      expect(severalWords(q), q).toBe(true);
-  });
-
   it('says a title match need not be a document match only when a word is negated', () => {
     expect(negatesWord('linen -dress')).toBe(true);
     expect(negatesWord('t-shirt')).toBe(true); // over-cautious: the whole-document condition is kept, nothing else
     expect(negatesWord('linen dress')).toBe(false);
     expect(negatesWord('"chef knife" or wok')).toBe(false);
+  });
+});
+
+describe('the search statement’s timeout', () => {
+  it('is below the request’s database deadline, so that Postgres gives up first', () => {
+    expect(searchTimeoutMs(1500)).toBe(1000);
+    for (const deadline of [1, 2, 100, 1500, 60_000]) {
+      expect(searchTimeoutMs(deadline)).toBeGreaterThanOrEqual(1);
+      if (deadline > 1) expect(searchTimeoutMs(deadline)).toBeLessThan(deadline);
+    }
   });
 });

@@ -60,8 +60,11 @@ export const IN_STOCK = 2 ** 30;
  * `search @@ q` said again in the upper tiers: said always, Postgres takes the two conditions as independent and
  * counts a common word's title matches as their square (`wireless`: 857 expected, 30,351 found), and then reads all
  * of them through the bitmap instead of walking the rank order and stopping after a page.
+ * Each tier also names its GIN condition (`hits`): a superset of its matches that one GIN index answers row for row
+ * when given the query's indexable words only (`TierTerms` of products.repo.ts `looseTerms`). The relevance query
+ * counts a tier's hits by it (products.repo.ts `tierBounded`), so that a count reads no row it does not count.
  */
-export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[] }[] = [
+export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[]; hits: (t: TierTerms) => SQL }[] = [
   {
     tier: 5,
     match: (t) => [
@@ -74,6 +77,7 @@ export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[] }[] = 
       sql`${titleWords(t.title)} @@ ${t.exact}`,
       ...whole(t),
     ],
+    hits: (t) => sql`${titleWords(t.title)} @@ ${t.exact}`,
   },
   {
     tier: 4,
@@ -82,6 +86,7 @@ export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[] }[] = 
       sql`not (${titleWords(t.title)} @@ ${t.exact})`,
       ...whole(t),
     ],
+    hits: (t) => sql`ts_filter(${t.search}, '{a}') @@ ${t.q}`,
   },
   {
     tier: 2,
@@ -90,30 +95,46 @@ export const RANK_TIERS: { tier: RankTier; match: (t: TierTerms) => SQL[] }[] = 
       sql`not (ts_filter(${t.search}, '{a}') @@ ${t.q})`,
       ...whole(t),
     ],
+    hits: (t) => sql`ts_filter(${t.search}, '{a,b}') @@ ${t.q}`,
   },
-  { tier: 1, match: (t) => [sql`${t.search} @@ ${t.q}`, sql`not (ts_filter(${t.search}, '{a,b}') @@ ${t.q})`] },
+  {
+    tier: 1,
+    match: (t) => [sql`${t.search} @@ ${t.q}`, sql`not (ts_filter(${t.search}, '{a,b}') @@ ${t.q})`],
+    hits: (t) => sql`${t.search} @@ ${t.q}`,
+  },
 ];
 const whole = (t: TierTerms) => (t.negates ? [sql`${t.search} @@ ${t.q}`] : []);
 
 /** Whether a websearch query negates a word (`-word`), so that a title match need not be a document match. */
 export const negatesWord = (q: string): boolean => q.includes('-');
 
-/** Whether a query has more than one word (`t-shirt` has two): Postgres cannot tell how often its words meet. */
-export const severalWords = (q: string): boolean => q.split(/[^\p{L}\p{N}]+/u).filter(Boolean).length > 1;
-
 /**
- * Above this many matches in a tier, a query of several words walks the rank order; at most this many, it reads its
- * matches through the GIN bitmap and sorts them. A walk stops after a page, which among more than BITMAP_MAX matches
- * of 1,000,000 products spread over the ranks is about 25 × 1,000,000 / 5,000 rows; matches that all rank low are
- * not bounded yet (docs/catalog.md, "Known unbounded cases").
+ * Above this many GIN hits in a tier, the tier walks the rank order (capped, DEEP_WALK) before it sorts; at most
+ * this many, it reads them and sorts them at once. The count stops here, so it reads at most BITMAP_MAX + 1 rows.
  */
 export const BITMAP_MAX = 5000;
 
 /**
- * Before counting, a query of several words walks this many ranks per row of its page (1,000 for a page of 24):
- * a match in one in 40 of them fills the page there, at about a millisecond, without reading every match's GIN entry.
+ * The first walk of a tier: this many ranks per row of its page (1,000 for a page of 24, at most a tenth of the
+ * catalog): a match in one in 40 of them fills the page there, at about a millisecond, without reading the GIN.
  */
 export const WALK_FIRST = 40;
+
+/**
+ * The most a tier walks, when it has more than BITMAP_MAX hits and its first walk did not fill the page: this many
+ * ranks per row of the page (20,000 for a page of 24, at most a tenth of the catalog). A page still not filled then
+ * comes from the tier's GIN hits, ranked and sorted: no path reads more than these caps and the query's GIN hits.
+ */
+export const DEEP_WALK = 800;
+
+/**
+ * Postgres's statement_timeout for the relevance statement, from the request's DB_TIMEOUT_MS: two thirds of it, so
+ * that the cancellation comes back before the request's own deadline takes it for an outage.
+ */
+export const searchTimeoutMs = (dbTimeoutMs: number): number => Math.max(1, Math.floor((dbTimeoutMs * 2) / 3));
+
+/** Seconds a shopper should wait before trying a search that took too long again (SEARCH_TIMEOUT). */
+export const SEARCH_RETRY_AFTER = 2;
 
 export const relevanceKey = (tier: RankTier, rank: number): number => tier * TIER_UNIT + rank;
 
