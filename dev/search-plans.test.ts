@@ -87,6 +87,9 @@ describe('the relevance query’s ways of reading a tier', () => {
           // No short walk and a bound of 0: the deep walk, and the GIN hits sorted where it does not fill a page.
           const walked = await paged(client, q, { walkFirst: 0, bitmapMax: 0 }, b);
           expect(walked.ids, `${q}, walked`).toEqual(expected);
+          // A short walk of one rank per row of the page, then the deep walk after it (or the GIN hits sorted).
+          const stepped = await paged(client, q, { walkFirst: 1, bitmapMax: 0 }, b);
+          expect(stepped.ids, `${q}, walked in two steps`).toEqual(expected);
           // Neither walk: every page from the GIN hits, after a count that says there are many.
           const capped = await paged(client, q, { walkFirst: 0, bitmapMax: 0, deepWalk: 0 }, b);
           expect(capped.ids, `${q}, walks capped at nothing`).toEqual(expected);

@@ -444,11 +444,13 @@ const relevanceColumns = (tier: RankTier) => sql`p.id, p.slug, p.title, p.brand,
  * 1. `w`, the short walk: the next `walkFirst` × `take` ranks (at most a tenth of the catalog) in rank order, the
  *    tier's conditions on each. A match as common as one in `walkFirst` fills the page there (about 1 ms). A tier
  *    after the first walks only when the query has more GIN hits than that (`g`, counted once).
- * 2. Otherwise `c`, the tier's GIN hits counted up to `bitmapMax` + 1, by its GIN condition alone and the query's
+ * 2. Otherwise (and unless 3 follows at once) `c`, the tier's GIN hits counted up to `bitmapMax` + 1, by its GIN condition alone and the query's
  *    indexable words (`looseQuery`): every row it reads counts, so it reads at most `bitmapMax` + 1 rows.
  * 3. More than `bitmapMax`, or than √(`take` × catalog size) (where a walk through matches spread over the ranks
  *    is expected to be shorter than ranking them all: 1,580 hits at 100,000 products), `d`, the deep walk, the next
- *    `deepWalk` × `take` ranks (at most a tenth of the catalog).
+ *    `deepWalk` × `take` ranks (at most a tenth of the catalog), after the short walk's (whose rows come first).
+ *    The same, without counting, when the short walk found half a page: a match that common is expected within
+ *    twice its length (a word in 1 title in 50).
  * 4. Not filled by either (few hits, or many that rank low, or fail the rest of the condition): `s`, the tier's
  *    matches read through the GIN index, each ranked (one `product_ranks` lookup each, not a join that the planner
  *    may make a scan of all ranks) and the first `take` kept: as many rows as the query's GIN hits.
@@ -469,15 +471,18 @@ function tierBounded(
   // in a small catalog, sorting the matches is cheaper than walking most of it.
   const window = (perRow: number) => sql`least(${perRow * take}, greatest(0, (select c.reltuples / 10
     from pg_class c where c.oid = 'products'::regclass))::int)`;
-  const walk = (perRow: number, gate?: SQL) => sql`select ${relevanceColumns(tier)}
+  const walk = (perRow: number, gate?: SQL, skip?: SQL) => sql`select ${relevanceColumns(tier)}
       from (select r.product_id, r.rank from ${productRanks} r
         where ${and(gate, below) ?? sql`true`}
-        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window(perRow)}) r
+        order by r.rank desc nulls last, r.product_id desc nulls last limit ${window(perRow)}
+        ${skip ? sql`offset ${skip}` : sql``}) r
       join ${products} p on p.id = r.product_id join ${categories} on ${categories.id} = p.category_id
       where ${and(published, sql`coalesce(${and(...matches)}, false)`)}
       order by r.rank desc nulls last, r.product_id desc nulls last limit ${take}`;
   const wFilled = sql`(select count(*) from w) >= ${take}`;
-  const dFilled = sql`(select count(*) from d) >= ${take}`;
+  // The deep walk goes on after the short walk's ranks when that found any (so it walked them), else from the start.
+  const dFilled = sql`(select count(*) from w) + (select count(*) from d) >= ${take}`;
+  const walked = sql`case when exists (select from w) then ${window(walkFirst)} else 0 end`;
   // The first tier walks at once (a common query's page is there); a further tier only when the query has more
   // GIN hits than a short walk's length (`g`, relevancePage).
   const walkNow = first ? sql`${indexable} <> ''` : sql`(select g.n from g) > ${walkFirst * take}`;
@@ -485,12 +490,15 @@ function tierBounded(
     ${countedHits(sql`c`, hits, indexable, bitmapMax)},
     d as (${walk(
       deepWalk,
-      sql`not ${wFilled} and (select c.n from c) > least(${bitmapMax}, (select sqrt(${take}
-      * greatest(0, c.reltuples)) from pg_class c where c.oid = 'products'::regclass))`,
+      sql`not ${wFilled} and ((select count(*) from w) * 2 >= ${take} or (select c.n from c) > least(${bitmapMax},
+      (select sqrt(${take} * greatest(0, c.reltuples)) from pg_class c where c.oid = 'products'::regclass)))`,
+      walked,
     )}),
     s as (select p.id from ${products} p join ${categories} on ${categories.id} = p.category_id
       where ${and(sql`not ${wFilled} and not ${dFilled}`, published, ...matches)})
     (select * from w where ${wFilled})
+    union all
+    (select * from w where ${and(sql`not ${wFilled}`, dFilled)})
     union all
     (select * from d where ${and(sql`not ${wFilled}`, dFilled)})
     union all
