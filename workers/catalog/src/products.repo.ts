@@ -444,8 +444,9 @@ const relevanceColumns = (tier: RankTier) => sql`p.id, p.slug, p.title, p.brand,
  * 1. `w`, the short walk: the next `walkFirst` × `take` ranks (at most a tenth of the catalog) in rank order, the
  *    tier's conditions on each. A match as common as one in `walkFirst` fills the page there (about 1 ms). A tier
  *    after the first walks only when the query has more GIN hits than that (`g`, counted once).
- * 2. Otherwise (and unless 3 follows at once) `c`, the tier's GIN hits counted up to `bitmapMax` + 1, by its GIN condition alone and the query's
- *    indexable words (`looseQuery`): every row it reads counts, so it reads at most `bitmapMax` + 1 rows.
+ * 2. Otherwise (unless 3 follows at once) `c`, the tier's GIN hits counted up to `bitmapMax` + 1, by its GIN
+ *    condition (`hits` of RANK_TIERS) with the query's indexable words (`looseTerms`): every row it reads counts, so
+ *    it reads at most `bitmapMax` + 1 rows.
  * 3. More than `bitmapMax`, or than √(`take` × catalog size) (where a walk through matches spread over the ranks
  *    is expected to be shorter than ranking them all: 1,580 hits at 100,000 products), `d`, the deep walk, the next
  *    `deepWalk` × `take` ranks (at most a tenth of the catalog), after the short walk's (whose rows come first).
