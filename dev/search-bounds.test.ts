@@ -130,7 +130,7 @@ async function products(
 }
 
 describe('the relevance query’s bounds', () => {
-  it('reads no more than its caps and GIN hits where the matches rank low, a phrase is reversed or a cursor is made', async () => {
+  it('reads at most its caps and GIN hits: matches that rank low, a reversed phrase, a cursor made by hand', async () => {
     await withSeededPostgres(
       'search-bounds-test',
       async ({ client }) => {

@@ -2,9 +2,9 @@
 // query (products.repo.ts) for many queries of each class, and its p50/p95/p99, the slowest of each class named.
 // Classes: `common`, the TAIL_QUERIES (40) commonest title words, as bench/search.ts picks them (the bench times 20);
 // `multi`, two words of one product's title, as the bench picks them; `pairs`, two of the 20 commonest title words
-// (every fourth of their 190 pairs) (most never meet in a title: the planner's hard case); `rare`, the rarest title words;
-// `cursor`, the page a cursor made by hand asks for straight into tier 2 or tier 1 of the commonest words (`word@tier`).
-// TAIL_CLASSES=common,cursor runs only those.
+// (every fourth of their 190 pairs) (most never meet in a title: the planner's hard case); `rare`, the rarest title
+// words; `cursor`, the page a cursor made by hand asks for straight into tier 2 or tier 1 of the commonest words
+// (`word@tier`). TAIL_CLASSES=common,cursor runs only those.
 // Each query runs twice and the second (warm) time counts. TAIL_WALK_FIRST, TAIL_BITMAP_MAX and TAIL_DEEP_WALK try
 // other bounds.
 // Run: PG_URL=postgres://storefront:storefront@127.0.0.1:PORT/storefront npx tsx dev/search-tail.ts

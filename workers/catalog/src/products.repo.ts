@@ -372,10 +372,10 @@ const looseTerms = (t: TierTerms): TierTerms => ({
 
 /**
  * WITH queries `name` (one row, `n`: the rows of `products` that meet `condition`, counted up to `max` + 1; 0 when
- * the query has no word, `max` + 1 when it only negates) and `name_rows`, those rows. `name_rows` is materialized: planned for all its
- * rows, so through the GIN index unless Postgres expects most of the catalog (under a LIMIT, a scan of the catalog
- * that expects to meet the rows early looks cheaper: two common words that never meet were counted by reading the
- * whole catalog), and read only as far as the count asks.
+ * the query has no word, `max` + 1 when it only negates) and `name_rows`, those rows. `name_rows` is materialized:
+ * planned for all its rows, so through the GIN index unless Postgres expects most of the catalog (under a LIMIT, a
+ * scan of the catalog that expects to meet the rows early looks cheaper: two common words that never meet were
+ * counted by reading the whole catalog), and read only as far as the count asks.
  */
 const countedHits = (name: SQL, condition: SQL, indexable: SQL, max: number) =>
   sql`${name}_rows as materialized (select 1 from ${products} p where ${condition}),
