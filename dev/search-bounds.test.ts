@@ -85,16 +85,15 @@ async function ginHits(client: pg.Client, q: string): Promise<number> {
   return r.rows[0]!.n;
 }
 
-/** One page of the catalog's search: its ids, its cursor, and the rows its relevance statement read. */
+/** One page of the catalog's search: its ids, its cursor, and the rows its relevance statements read. */
 async function page(client: pg.Client, q: string, cursor?: string, size = limit) {
   const query = ProductListQuery.parse({ q, limit: size, cursor });
   const { answer, sent } = await captured(client, (db) => listProducts(db, query, bounds));
-  const statement = sent.find((s) => /ranked limit/.test(s.sql))!;
-  return {
-    ids: answer.items.map((p) => p.id),
-    next: answer.nextCursor ?? undefined,
-    read: await rowsRead(client, statement.sql, statement.params),
-  };
+  // The page's statements: its first tier's, and the lower tiers' when that did not fill it.
+  let read = 0;
+  for (const statement of sent.filter((s) => /ranked limit/.test(s.sql)))
+    read += await rowsRead(client, statement.sql, statement.params);
+  return { ids: answer.items.map((p) => p.id), next: answer.nextCursor ?? undefined, read };
 }
 
 /** Every page of `q` from `cursor` on, and the most rows one page read. */
