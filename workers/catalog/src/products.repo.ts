@@ -352,9 +352,7 @@ async function relevancePage(
   }
   // Postgres's (non-parallel) Append runs its branches in the order written, which is what makes the LIMIT stop
   // early and pick the right rows; the page is sorted again by its key all the same (it costs nothing).
-  const rows = found.sort(
-    (a, b) => b.tier - a.tier || b.rank - a.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
-  );
+  const rows = found.sort((a, b) => b.tier - a.tier || b.rank - a.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   const nextCursor =
