@@ -21,6 +21,8 @@ export interface ExplainSetup {
   /** The catalog's size (SEED_PRODUCTS). */
   count: number;
   client: pg.Client;
+  /** The primary's connection string (for tools that open their own connections). */
+  url: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function withSeededPostgres<T>(
     await client.connect();
     try {
       await client.query('vacuum analyze');
-      return await body({ count, client });
+      return await body({ count, client, url: cluster.primaryUrl });
     } finally {
       await client.end();
     }
