@@ -47,6 +47,8 @@ export interface ReindexOptions {
   log?: (line: string) => void;
   /** Tests: runs after step 2's snapshot has been read, before its corrections are applied. */
   afterCountersScanned?: () => Promise<void>;
+  /** Tests: runs before step 3. */
+  beforeIndexes?: () => Promise<void>;
 }
 
 export interface ReindexSummary {
@@ -556,6 +558,7 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
     await options.afterCountersScanned?.();
     if (!o.dryRun) await applyCounters(client, scan, o);
     const countersMs = Date.now() - countersStarted;
+    await options.beforeIndexes?.();
     const step3 = await rebuildIndexes(client, watcher, o.indexes, o);
     const summary: ReindexSummary = {
       dryRun: o.dryRun,

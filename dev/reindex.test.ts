@@ -134,7 +134,7 @@ async function writeLoop(url: string, stop: { done: boolean }) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query('set statement_timeout = 10000');
-  await c.query('set lock_timeout = 5000');
+  await c.query('set lock_timeout = 1000');
   const errors: string[] = [];
   let writes = 0;
   const seeded = (await c.query<{ id: string }>('select id from products order by id')).rows.map((r) => r.id);
@@ -225,6 +225,9 @@ describe('npm run search:reindex', () => {
         const lines: string[] = [];
         const hook = new pg.Client({ connectionString: url });
         await hook.connect();
+        const holder = new pg.Client({ connectionString: url });
+        await holder.connect();
+        let held: Promise<unknown> | undefined;
         let summary: Awaited<ReturnType<typeof reindex>>;
         try {
           summary = await reindex(url, {
@@ -232,6 +235,13 @@ describe('npm run search:reindex', () => {
             applyBatch: 5,
             progressEveryMs: 0,
             log: (l) => lines.push(l),
+            // A merchant transaction open on products when the indexes' step begins: the rebuild waits for it
+            // (REINDEX CONCURRENTLY), and the writes behind it go on (a plain REINDEX's table lock would queue them).
+            beforeIndexes: async () => {
+              await holder.query('begin');
+              await holder.query('lock table products in row exclusive mode');
+              held = new Promise((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('commit'));
+            },
             afterCountersScanned: async () => {
               const brand = await hook.query<{ brand: string; category_id: number }>(
                 `select p.brand, p.category_id from facet_counts c join products p
@@ -248,7 +258,9 @@ describe('npm run search:reindex', () => {
           });
         } finally {
           stop.done = true;
+          await held;
           await hook.end();
+          await holder.end();
         }
         const r = await reads;
         const w = await writes;
