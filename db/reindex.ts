@@ -148,8 +148,8 @@ async function batchEnd(client: pg.Client, after: string | null, size: number): 
  * batch's rank rows are locked first (in id order), then recomputed by a statement whose snapshot is taken after
  * the locks: a stock write that committed before sees its levels read, one that did not waits for this
  * transaction and then writes its own rank (computed with its levels), so neither overwrites the other with an old
- * value. Facet keys: the function only writes (and locks) the rows that differ; it is run again in the same
- * transaction, whose new snapshot sees any variant write that committed while the first run overwrote that row
+ * value. Facet keys: the function only writes (and locks) the rows that differ; if it wrote any, it is run again in
+ * the same transaction, whose new snapshot sees any variant write that committed while the first run overwrote that row
  * with what it had read before (a later one waits for this transaction's lock and writes its own keys after).
  */
 async function perProduct(
@@ -165,8 +165,9 @@ async function perProduct(
   let done = 0;
   let ranks = 0;
   let facetKeys = 0;
+  let longest = 0;
   const line = () =>
-    `${reindexProgressLine('ranks and facet keys', done, Math.max(total, done), Date.now() - started, 'products')}; ${fmt(ranks)} ranks and ${fmt(facetKeys)} facet keys ${o.dryRun ? 'to correct' : 'corrected'}`;
+    `${reindexProgressLine('ranks and facet keys', done, Math.max(total, done), Date.now() - started, 'products')}; ${fmt(ranks)} ranks and ${fmt(facetKeys)} facet keys ${o.dryRun ? 'to correct' : 'corrected'}; longest rank batch (its rows locked) ${fmt(longest)} ms`;
   for (;;) {
     const ids: string[] | null = (
       await client.query<{ ids: string[] | null }>(
@@ -181,6 +182,7 @@ async function perProduct(
       break;
     }
     const what = `ranks of the ${fmt(ids.length)} products after ${after ?? 'the first'}`;
+    const t0 = Date.now();
     ranks += await transaction(client, what, o.lockTimeoutMs, o.dryRun, async () => {
       await client.query(
         `insert into product_ranks (product_id) select id from products where id = any($1::uuid[]) order by id
@@ -201,6 +203,7 @@ async function perProduct(
       );
       return written(client, 'product_ranks', 'product_id', ids);
     });
+    longest = Math.max(longest, Date.now() - t0);
     facetKeys += await transaction(
       client,
       `facet keys of the ${fmt(ids.length)} products after ${after ?? 'the first'}`,
@@ -208,6 +211,8 @@ async function perProduct(
       o.dryRun,
       async () => {
         await client.query('select product_facets_refresh($1::uuid[])', [ids]);
+        // Nothing written, nothing overwritten: the second run is only needed when the first wrote a row.
+        if ((await written(client, 'products', 'id', ids)) === 0) return 0;
         await client.query('select product_facets_refresh($1::uuid[])', [ids]);
         return written(client, 'products', 'id', ids);
       },
@@ -476,10 +481,22 @@ async function rebuildIndexes(
         `reindex: index ${index}: could not drop the unfinished copy ${left.join(', ')} of an earlier run within ${o.lockTimeoutMs} ms (an older transaction is still open); run the reindex again`,
       );
     const t0 = Date.now();
+    let took = 0;
     let polling = true;
+    let wake = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
     const poll = (async () => {
       while (polling) {
-        await new Promise((r) => setTimeout(r, o.progressEveryMs));
+        await Promise.race([
+          new Promise((r) => {
+            timer = setTimeout(r, Math.max(o.progressEveryMs, 100));
+          }),
+          stopped,
+        ]);
+        clearTimeout(timer);
         if (!polling) break;
         const p = await watcher
           .query<{ phase: string; bd: string; bt: string; td: string; tt: string }>(
@@ -498,6 +515,7 @@ async function rebuildIndexes(
     try {
       await client.query(`set statement_timeout = ${Math.trunc(o.indexTimeoutMs)}`);
       await client.query(`reindex index concurrently "${index}"`);
+      took = Date.now() - t0;
     } catch (error) {
       const code = (error as { code?: string }).code;
       // The copy REINDEX CONCURRENTLY was building is left invalid: not read, but kept up by writes until dropped.
@@ -515,14 +533,13 @@ async function rebuildIndexes(
       );
     } finally {
       polling = false;
+      wake();
       await poll;
     }
     const size = await client.query<{ size: string }>('select pg_size_pretty(pg_relation_size($1::regclass)) size', [
       index,
     ]);
-    o.log(
-      `reindex index ${index}: rebuilt in ${secs(Date.now() - t0)} (${found.rows[0].size} → ${size.rows[0]!.size})`,
-    );
+    o.log(`reindex index ${index}: rebuilt in ${secs(took)} (${found.rows[0].size} → ${size.rows[0]!.size})`);
     rebuilt.push(index);
   }
   return { rebuilt, ms: Date.now() - started };
