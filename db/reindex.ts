@@ -130,7 +130,9 @@ function progress(log: (line: string) => void, every: number) {
     if (force || now - last >= every) {
       last = now;
       log(line());
+      return true;
     }
+    return false;
   };
 }
 
@@ -166,6 +168,7 @@ async function perProduct(
   let ranks = 0;
   let facetKeys = 0;
   let longest = 0;
+  let shownAt = 0;
   const line = () =>
     `${reindexProgressLine('ranks and facet keys', done, Math.max(total, done), Date.now() - started, 'products')}; ${fmt(ranks)} ranks and ${fmt(facetKeys)} facet keys ${o.dryRun ? 'to correct' : 'corrected'}; longest rank batch (its rows locked) ${fmt(longest)} ms`;
   for (;;) {
@@ -178,7 +181,7 @@ async function perProduct(
     ).rows[0]!.ids;
     const last = (ids?.length ?? 0) < o.batchSize;
     if (!ids?.length) {
-      if (done > 0) o.log(line());
+      if (done > shownAt) o.log(line());
       break;
     }
     const what = `ranks of the ${fmt(ids.length)} products after ${after ?? 'the first'}`;
@@ -219,7 +222,7 @@ async function perProduct(
     );
     done += ids.length;
     after = ids.at(-1)!;
-    show(line, last);
+    if (show(line, last)) shownAt = done;
     if (last) break;
   }
   if (done === 0) o.log('reindex ranks and facet keys: no products');
