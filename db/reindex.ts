@@ -110,7 +110,10 @@ async function transaction<T>(
     } catch (error) {
       await client.query('rollback').catch(() => {});
       const code = (error as { code?: string }).code ?? '';
-      if (!RETRIED.has(code)) throw error;
+      if (!RETRIED.has(code)) {
+        const why = code === '57014' ? 'a statement took longer than its statement_timeout' : (error as Error).message;
+        throw new Error(`reindex: ${what}: ${why}; nothing of this batch was written`, { cause: error });
+      }
       if (attempt >= TRIES) {
         throw new Error(
           `reindex: ${what}: ${code === '55P03' ? `could not get its locks within ${lockTimeoutMs} ms` : (error as Error).message} (${TRIES} tries); nothing of this batch was written, run it again when writes are quieter`,
@@ -571,7 +574,10 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
     o.log(`reindex: ${fmt(total)} products${o.dryRun ? ' (dry run: nothing is written)' : ''}`);
     const step1 = await perProduct(client, total, o);
     const countersStarted = Date.now();
-    const scan = await scanCounters(client, total, o);
+    const scan = await scanCounters(client, total, o).catch((error) => {
+      const why = error.code === '57014' ? `a scan took longer than ${o.statementTimeoutMs} ms` : error.message;
+      throw new Error(`reindex counters scan: ${why}; nothing was written by this step`, { cause: error });
+    });
     o.log(
       `reindex counters: ${fmt(count(scan.wordFixes, false))} lexicon words and ${fmt(count(scan.facetFixes, false))} facet counts to correct, ${fmt(count(scan.wordFixes, true) + count(scan.facetFixes, true))} rows at 0 to remove${o.dryRun ? '' : '; applying'}`,
     );

@@ -1,7 +1,8 @@
 // `npm run search:reindex` (db/reindex.ts, issue 16): every derived search structure, corrupted, comes back equal to
 // a fresh computation from the source tables, while catalog reads (with a short statement and lock timeout) and
-// merchant writes run beside it; a dry run reports without writing; a second run corrects nothing; an index rebuild
-// that cannot get past an old transaction in time ends with a message and leaves no unfinished copy.
+// merchant writes run beside it; a dry run reports without writing; a second run corrects nothing; a batch that
+// cannot get its locks, and an index rebuild that cannot get past an old transaction, end in time with a message
+// (the rebuild's unfinished copy dropped by the next run).
 // Run: npx vitest run --project tools dev/reindex.test.ts
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -304,13 +305,22 @@ describe('npm run search:reindex', () => {
     );
   });
 
-  it('ends an index rebuild that cannot wait out an old transaction in time, leaving the index as it was', async () => {
+  it('ends a batch that cannot get its locks, and an index rebuild that cannot wait out an old transaction, in time with a message', async () => {
     await withSeededPostgres(
       'reindex-lock-test',
       async ({ client, url }) => {
         const old = new pg.Client({ connectionString: url });
         await old.connect();
         try {
+          // A batch whose rows another transaction holds: tried three times, then a message.
+          await old.query('begin');
+          await old.query(
+            'select 1 from product_ranks where product_id = (select id from products order by id limit 1) for update',
+          );
+          await expect(reindex(url, { lockTimeoutMs: 200, indexes: [], log: () => {} })).rejects.toThrow(
+            /^reindex: ranks of the 1,200 products after the first: could not get its locks within 200 ms \(3 tries\); nothing of this batch was written/,
+          );
+          await old.query('rollback');
           await old.query('begin isolation level repeatable read');
           await old.query('select count(*) from products');
           const lines: string[] = [];
