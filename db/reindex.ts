@@ -45,9 +45,18 @@ export interface ReindexOptions {
   /** How often a long step prints a progress line at least (default 2,000 ms; a line per batch at most). */
   progressEveryMs?: number;
   log?: (line: string) => void;
-  /** Tests: runs after step 2's snapshot has been read, before its corrections are applied. */
+  /** Tests: points between the steps' statements, where a concurrent write can be made to land. */
+  hooks?: ReindexHooks;
+}
+
+export interface ReindexHooks {
+  /** In each rank batch's transaction, after its rank rows are locked and before they are recomputed. */
+  afterRanksLocked?: (ids: string[]) => Promise<void>;
+  /** In each facet keys batch's transaction, before the first refresh. */
+  beforeFacetKeys?: (ids: string[]) => Promise<void>;
+  /** After step 2's snapshot has been read, before its corrections are applied. */
   afterCountersScanned?: () => Promise<void>;
-  /** Tests: runs before step 3. */
+  /** Before step 3. */
   beforeIndexes?: () => Promise<void>;
 }
 
@@ -162,6 +171,7 @@ async function perProduct(
   total: number,
   o: Required<Pick<ReindexOptions, 'batchSize' | 'lockTimeoutMs' | 'dryRun' | 'progressEveryMs'>> & {
     log: (line: string) => void;
+    hooks?: ReindexHooks;
   },
 ) {
   const started = Date.now();
@@ -199,6 +209,7 @@ async function perProduct(
         'select 1 from product_ranks where product_id = any($1::uuid[]) order by product_id for update',
         [ids],
       );
+      await o.hooks?.afterRanksLocked?.(ids);
       await client.query('select product_rank_refresh($1::uuid[])', [ids]);
       // product_rank_refresh ranks the products that have stock levels; one without any ranks as a new one: 0.
       await client.query(
@@ -216,6 +227,7 @@ async function perProduct(
       o.lockTimeoutMs,
       o.dryRun,
       async () => {
+        await o.hooks?.beforeFacetKeys?.(ids);
         await client.query('select product_facets_refresh($1::uuid[])', [ids]);
         // Nothing written, nothing overwritten: the second run is only needed when the first wrote a row.
         if ((await written(client, 'products', 'id', ids)) === 0) return 0;
@@ -563,6 +575,7 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
     indexTimeoutMs: options.indexTimeoutMs ?? 3_600_000,
     progressEveryMs: options.progressEveryMs ?? 2000,
     log: options.log ?? console.log,
+    hooks: options.hooks,
   };
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
     throw new Error('reindex: batchSize must be a whole number ≥ 1');
@@ -581,10 +594,10 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
     o.log(
       `reindex counters: ${fmt(count(scan.wordFixes, false))} lexicon words and ${fmt(count(scan.facetFixes, false))} facet counts to correct, ${fmt(count(scan.wordFixes, true) + count(scan.facetFixes, true))} rows at 0 to remove${o.dryRun ? '' : '; applying'}`,
     );
-    await options.afterCountersScanned?.();
+    await options.hooks?.afterCountersScanned?.();
     if (!o.dryRun) await applyCounters(client, scan, o);
     const countersMs = Date.now() - countersStarted;
-    await options.beforeIndexes?.();
+    await options.hooks?.beforeIndexes?.();
     const step3 = await rebuildIndexes(client, watcher, o.indexes, o);
     const summary: ReindexSummary = {
       dryRun: o.dryRun,

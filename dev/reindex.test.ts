@@ -238,23 +238,25 @@ describe('npm run search:reindex', () => {
             log: (l) => lines.push(l),
             // A merchant transaction open on products when the indexes' step begins: the rebuild waits for it
             // (REINDEX CONCURRENTLY), and the writes behind it go on (a plain REINDEX's table lock would queue them).
-            beforeIndexes: async () => {
-              await holder.query('begin');
-              await holder.query('lock table products in row exclusive mode');
-              held = new Promise((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('commit'));
-            },
-            afterCountersScanned: async () => {
-              const brand = await hook.query<{ brand: string; category_id: number }>(
-                `select p.brand, p.category_id from facet_counts c join products p
+            hooks: {
+              beforeIndexes: async () => {
+                await holder.query('begin');
+                await holder.query('lock table products in row exclusive mode');
+                held = new Promise((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('commit'));
+              },
+              afterCountersScanned: async () => {
+                const brand = await hook.query<{ brand: string; category_id: number }>(
+                  `select p.brand, p.category_id from facet_counts c join products p
                    on p.brand_key = c.value and p.category_id = c.category_id and p.status = 'published'
                  where c.kind = 'brand' order by c.value limit 1`,
-              );
-              const b = brand.rows[0]!;
-              await hook.query(
-                `insert into products (slug, title, description, brand, category_id, price_amount, currency)
+                );
+                const b = brand.rows[0]!;
+                await hook.query(
+                  `insert into products (slug, title, description, brand, category_id, price_amount, currency)
                  values ('reindex-hook', 'Classic Hook Jacket', 'Between snapshot and correction.', $1, $2, 4200, 'USD')`,
-                [b.brand, b.category_id],
-              );
+                  [b.brand, b.category_id],
+                );
+              },
             },
           });
         } finally {
@@ -348,6 +350,81 @@ describe('npm run search:reindex', () => {
         } finally {
           await old.end();
         }
+      },
+      { env: { SEED_PRODUCTS: '1200' }, log: () => {} },
+    );
+  });
+
+  it('keeps a stock write and a variant write that land in the middle of a batch', async () => {
+    await withSeededPostgres(
+      'reindex-race-test',
+      async ({ client, url }) => {
+        const p = (
+          await client.query<{ id: string; sku: string }>(
+            `select v.product_id id, v.sku from product_variants v join inventory_levels l on l.sku = v.sku
+             where v.options ? 'size' order by v.product_id, v.sku limit 1`,
+          )
+        ).rows[0]!;
+        // The product's keys wrong, so that the batch rewrites its row.
+        await client.query('set session_replication_role = replica');
+        await client.query(
+          `update products set facet_keys = '{}', facet_labels = '{}', facet_combos = '{}' where id = $1`,
+          [p.id],
+        );
+        await client.query('set session_replication_role = origin');
+        const stock = new pg.Client({ connectionString: url });
+        const variants = new pg.Client({ connectionString: url });
+        await stock.connect();
+        await variants.connect();
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        let stockDone: Promise<unknown> | undefined;
+        let variantDone: Promise<unknown> | undefined;
+        try {
+          await reindex(url, {
+            indexes: [],
+            log: () => {},
+            hooks: {
+              // A stock write of the product begins after the batch locked its rank rows and commits after the
+              // batch has read the levels: it waits for the batch, then ranks the product with its own levels.
+              afterRanksLocked: async (ids) => {
+                if (stockDone || !ids.includes(p.id)) return;
+                await stock.query('begin');
+                const update = stock.query(
+                  'update inventory_levels set available = 0, sold = sold + 77, version = version + 1 where sku = $1',
+                  [p.sku],
+                );
+                await sleep(200);
+                stockDone = Promise.all([update, sleep(300).then(() => stock.query('commit'))]);
+              },
+              // A variant write of the product, its keys rewritten by its trigger, commits while the batch's first
+              // refresh waits for that row with keys computed before it: the second refresh reads it.
+              beforeFacetKeys: async (ids) => {
+                if (variantDone || !ids.includes(p.id)) return;
+                await variants.query('begin');
+                await variants.query(
+                  `update product_variants set options = options || '{"size": "XXL"}' where sku = $1`,
+                  [p.sku],
+                );
+                variantDone = sleep(300).then(() => variants.query('commit'));
+              },
+            },
+          });
+          await stockDone;
+          await variantDone;
+        } finally {
+          await stock.end();
+          await variants.end();
+        }
+        expect(stockDone).toBeDefined();
+        expect(variantDone).toBeDefined();
+        const keys = await client.query<{ facet_keys: string[] }>('select facet_keys from products where id = $1', [
+          p.id,
+        ]);
+        expect(keys.rows[0]!.facet_keys).toContain('size:xxl');
+        const after = await differences(client);
+        expect(after.ranks.sample).toBeNull();
+        expect(after.facetKeys).toBe(0);
+        expect(after.facetCounts.sample).toBeNull();
       },
       { env: { SEED_PRODUCTS: '1200' }, log: () => {} },
     );
