@@ -22,7 +22,7 @@ export interface ExplainSetup {
   /** The catalog's size (SEED_PRODUCTS). */
   count: number;
   client: pg.Client;
-  /** The primary's and its streaming replica's connection strings. */
+  /** The primary's and its streaming replica's connection strings (for tools that open their own connections). */
   primaryUrl: string;
   replicaUrl: string;
 }

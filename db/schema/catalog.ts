@@ -116,7 +116,8 @@ export const productVariants = pgTable(
 // The words of every product's title and brand (unstemmed, lower case), with the number of products that brought
 // each: the lexicon that typo tolerance looks words up in (trigram distance, then edit distance: pg_trgm and
 // fuzzystrmatch). Kept by statement triggers on `products` (migration 0011), so every write path feeds it; counts
-// only grow (a renamed product's old words stay: a suggestion is only shown when it finds products).
+// only grow (a renamed product's old words stay: a suggestion is only shown when it finds products) until
+// `npm run search:reindex` (db/reindex.ts) recounts them from the products.
 // Autocomplete reads it by prefix (`search_words_prefix_idx`, text_pattern_ops: a range scan whatever the collation).
 export const searchWords = pgTable(
   'search_words',
