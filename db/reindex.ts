@@ -18,7 +18,7 @@ export const SEARCH_INDEXES = [
   'products_search_idx',
   'products_search_title_idx',
   'products_search_title_brand_idx',
-  'products_title_exact_idx',
+  'products_title_words_idx',
   'products_facet_keys_idx',
   'products_facet_combos_idx',
   'products_brand_key_idx',

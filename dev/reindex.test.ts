@@ -296,7 +296,7 @@ describe('npm run search:reindex', () => {
         const invalid = await client.query('select indexrelid::regclass from pg_index where not indisvalid');
         expect(invalid.rows).toEqual([]);
         const stats = await client.query<{ n: number }>(
-          "select count(*)::int n from pg_statistic where starelid = 'products_title_exact_idx'::regclass",
+          "select count(*)::int n from pg_statistic where starelid = 'products_title_words_idx'::regclass",
         );
         expect(stats.rows[0]!.n).toBeGreaterThan(0);
 
