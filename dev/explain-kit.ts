@@ -9,7 +9,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { runMigrations } from '../db/migrate';
 import { progressLine, seed, seedSize } from '../db/seed';
-import { SEARCH_PLANNER_SETTINGS } from '../workers/catalog/src/products.repo';
+import { SEARCH_PLANNER_SETTINGS } from '../workers/catalog/src/search-statement';
 import { freePorts } from './ports';
 import { startPostgres } from './postgres';
 
@@ -73,8 +73,11 @@ export async function captured<T>(
   return { sent, answer };
 }
 
-/** A list call's facet counts statement among its others: the one that reads match sets or the kept counts. */
-export const isFacetStatement = (s: Sent) => /\bmaterialized\b|"facet_counts"/.test(s.sql);
+/** A list call's facet counts statement among its others (facets.ts names its rows `f(kind, value, label, path, n)`). */
+export const isFacetStatement = (s: Sent) => /\bas f\(kind, value, label, path, n\)/.test(s.sql);
+
+/** A search's page statements among a call's others: its relevance statements (`ranked limit`), not their transaction. */
+export const isPageStatement = (s: Sent) => /\branked limit\b/.test(s.sql);
 
 /** The median Execution Time (ms) of `runs` EXPLAIN ANALYZE runs of a statement (the Postgres is warm after the first). */
 export async function medianMs(client: pg.Client, sql: string, params: unknown[], runs = 3): Promise<number> {

@@ -8,7 +8,7 @@
 import { ProductListQuery } from '../lib/catalog/schemas';
 import { FACET_SCAN_LIMIT, facetCounts } from '../workers/catalog/src/facets';
 import { listProducts } from '../workers/catalog/src/products.repo';
-import { captured, isFacetStatement, medianMs, planText, withSeededPostgres } from './explain-kit';
+import { captured, isFacetStatement, isPageStatement, medianMs, planText, withSeededPostgres } from './explain-kit';
 
 await withSeededPostgres('facets-explain', async ({ count, client }) => {
   const word = (
@@ -46,9 +46,10 @@ await withSeededPostgres('facets-explain', async ({ count, client }) => {
     const query = ProductListQuery.parse({ ...input, facets: 'all' });
     const { sent, answer } = await captured(client, (db) => listProducts(db, query));
     const facetSql = sent.find(isFacetStatement)!;
-    const page = sent.find((s) => s !== facetSql)!;
+    const page =
+      sent.find((s) => isPageStatement(s)) ?? sent.find((s) => s !== facetSql && !/^(begin|commit)/i.test(s.sql))!;
     const counted = await captured(client, (db) => facetCounts(db, query, query.facets!, query.q, { kept: false }));
-    const countedSql = counted.sent[0]!;
+    const countedSql = counted.sent.find(isFacetStatement)!;
     console.log(
       `| ${name} | ${(await medianMs(client, page.sql, page.params)).toFixed(1)} | ${(await medianMs(client, facetSql.sql, facetSql.params)).toFixed(1)} | ${(await medianMs(client, countedSql.sql, countedSql.params)).toFixed(1)} | ${answer.facetsExhaustive} |`,
     );

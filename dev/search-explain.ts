@@ -8,11 +8,12 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { listProducts } from '../workers/catalog/src/products.repo';
 import { suggest } from '../workers/catalog/src/suggest';
-import { captured as capturedAll, medianMs as ms, planText, withSeededPostgres } from './explain-kit';
+import { captured as capturedAll, isPageStatement, medianMs as ms, planText, withSeededPostgres } from './explain-kit';
 
-/** The last statement the catalog's code sends for one call (the page's). */
+/** The page's statement of one call: a search's first relevance statement, else the last one sent (autocomplete). */
 async function captured(client: pg.Client, run: (db: never) => Promise<unknown>) {
-  return (await capturedAll(client, run)).sent.at(-1)!;
+  const { sent } = await capturedAll(client, run);
+  return sent.find(isPageStatement) ?? sent.at(-1)!;
 }
 
 // The ranking before migration 0012 (products.repo.ts then): ts_rank_cd over every match, top page.

@@ -74,6 +74,8 @@ describe('the relevance query’s ways of reading a tier', () => {
           { q: 'corduroys' },
           { q: 'corduroy' },
           { q: 'corduroys -chinos' },
+          { q: 't-shirt' },
+          { q: '"oxford shirt" or denim' },
         ];
         for (const { q, brand: b } of cases) {
           const expected = await reference(client, q, b);

@@ -62,12 +62,29 @@ const minorUnits = (description: string) =>
     .optional()
     .openapi({ description, example: 5000, type: 'integer' });
 
+/**
+ * Whether a web-search query asks for a word at all, rather than only for words to leave out (`-zzz`, `-a -"b c"`):
+ * every match of that is nearly every product, which no index finds, so it is refused (400) rather than read.
+ * Tokens as `websearch_to_tsquery` reads them: a quoted phrase (negated by a `-` before its quote) or a run of
+ * non-space; `or` joins; a token without a letter or digit is no word.
+ */
+export function onlyNegates(q: string): boolean {
+  const tokens = q.match(/-?"[^"]*"?|\S+/g) ?? [];
+  const words = tokens.filter((t) => t !== 'or' && /[\p{L}\p{N}]/u.test(t));
+  return words.length > 0 && words.every((t) => t.startsWith('-'));
+}
+
 export const ProductListQuery = z
   .object({
     q: z
       .preprocess(
         (v) => (typeof v === 'string' ? v.trim().replace(/\s+/g, ' ').toLowerCase() : v),
-        z.string().min(1).max(200).regex(NO_NUL, NO_NUL_MESSAGE),
+        z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(NO_NUL, NO_NUL_MESSAGE)
+          .refine((q) => !onlyNegates(q), 'a search needs at least one word that is not left out with "-"'),
       )
       .optional()
       .openapi({ description: 'Full-text search (English stemming, ranked).', example: 'linen shirt' }),

@@ -1644,7 +1644,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Invalid parameters */
+                /** @description Invalid parameters, or a `q` that only leaves words out (`-zzz`) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1664,7 +1664,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE) */
+                /** @description Database unavailable and nothing cached (DB_UNAVAILABLE), or a search cut by its time limit and nothing cached (SEARCH_TIMEOUT) */
                 503: {
                     headers: {
                         /** @description Seconds to wait before trying again */

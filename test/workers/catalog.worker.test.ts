@@ -95,6 +95,25 @@ describe('cache', () => {
       }),
     ).rejects.toThrow('fetch failed');
   });
+
+  it('answers from an expired entry when a search is cut by its statement_timeout (SEARCH_TIMEOUT), else the 503', async () => {
+    const k = key();
+    const sieOnly = { freshSeconds: 0, swrSeconds: 0, staleIfErrorSeconds: 3600 };
+    const ctx = createExecutionContext();
+    await cachedJson(ctx, k, sieOnly, async () => '"kept search"');
+    await waitOnExecutionContext(ctx);
+    await new Promise((r) => setTimeout(r, 20));
+    const timedOut = () => new AppError('SEARCH_TIMEOUT', 'The search took too long.', { retryAfter: 2 });
+    const answer = await cachedJson(createExecutionContext(), k, sieOnly, async () => {
+      throw timedOut();
+    });
+    expect(answer).toMatchObject({ cache: 'STALE', body: '"kept search"' });
+    await expect(
+      cachedJson(createExecutionContext(), key(), sieOnly, async () => {
+        throw timedOut();
+      }),
+    ).rejects.toMatchObject({ code: 'SEARCH_TIMEOUT' });
+  });
 });
 
 /** The shared tier on an in-memory Redis: what another location put there, what this one puts. */

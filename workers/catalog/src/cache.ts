@@ -8,6 +8,7 @@
 import { etagOf } from '../../../lib/catalog/etag';
 import type { CachedAnswer } from '../../../lib/contracts/catalog';
 import { isDbUnavailable } from '../../../lib/db/errors';
+import { AppError } from '../../../lib/errors';
 import { log } from '../../../lib/log';
 import type { SharedTier } from './shared';
 
@@ -196,7 +197,10 @@ export async function cachedJson(
     try {
       return await fromOrigin();
     } catch (err) {
-      if (isDbUnavailable(err) && age <= policy.freshSeconds + policy.staleIfErrorSeconds) {
+      // An outage, or a search cut by its statement_timeout (search-statement.ts): what is stored is the better
+      // answer while it is inside the stale-if-error window.
+      const retryable = isDbUnavailable(err) || (err instanceof AppError && err.code === 'SEARCH_TIMEOUT');
+      if (retryable && age <= policy.freshSeconds + policy.staleIfErrorSeconds) {
         return { body, etag, tier, cache: 'STALE', age, ...headers };
       }
       throw err;

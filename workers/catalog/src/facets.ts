@@ -19,6 +19,7 @@ import {
 } from '../../../lib/catalog/schemas';
 import { aliasColumns, combos, type FilterKind, filterConditions, selectedKinds, textArray } from './filters';
 import type { Reader } from './products.repo';
+import { searchStatement } from './search-statement';
 
 /**
  * The most matches one kind's counts read. Over it, the counts cover the first FACET_SCAN_LIMIT matches Postgres
@@ -64,7 +65,7 @@ export async function facetCounts(
   query: ProductListQuery,
   asked: readonly FacetKind[],
   q: string | undefined,
-  { kept = true }: { kept?: boolean } = {},
+  { kept = true, timeoutMs }: { kept?: boolean; timeoutMs?: number } = {},
 ): Promise<{ facets: FacetAnswer; exhaustive: boolean }> {
   const selected = new Set<FilterKind>(selectedKinds(query));
   // The set each kind counts over: all filters but its own, if it has one selected.
@@ -137,12 +138,17 @@ export async function facetCounts(
   }
   const sizes = sets.map((set) => sql`select '#', ${set}::text, null, null, count(*)::int from ${name(set)}`);
   groups.push(...keptGroups(query, keptKinds));
-  const result = await db.execute<Row>(
-    sql`${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}select * from (${sql.join(
-      [...groups, ...sizes],
-      sql` union all `,
-    )}) as f(kind, value, label, path, n)`,
-  );
+  const statement = sql`${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ` : sql``}select * from (${sql.join(
+    [...groups, ...sizes],
+    sql` union all `,
+  )}) as f(kind, value, label, path, n)`;
+  // A search's counts run as its page does (search-statement.ts): under its statement_timeout, and with no scan of
+  // the catalog for match sets under a LIMIT (two common words that never meet would be looked for in every product).
+  const result = (
+    q
+      ? await searchStatement(db, (d) => d.execute<Row>(statement), { timeoutMs, planner: true })
+      : await db.execute<Row>(statement)
+  ) as { rows: Row[] };
   // Each option kind's rows from its set's pass, as rows of that kind.
   const rows = result.rows.flatMap((r): Row[] => {
     if (!r.kind.startsWith('options:')) return [r];

@@ -2,7 +2,6 @@
 // search is Postgres full-text (websearch syntax, English stemming) ranked by match tier and each product's static
 // rank (./relevance.ts), with typo tolerance.
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
 import {
   categories,
   orderLines,
@@ -15,10 +14,7 @@ import {
 import type { CategoryNode, ProductListQuery, ProductSort } from '../../../lib/catalog/schemas';
 import type { VariantInfo } from '../../../lib/contracts/catalog';
 import type { Db } from '../../../lib/db/client';
-import { isStatementTimeout } from '../../../lib/db/errors';
 import { isoFromPostgres } from '../../../lib/db/timestamps';
-import { AppError } from '../../../lib/errors';
-import { log } from '../../../lib/log';
 import { decodeCursor, encodeCursor } from './cursor';
 import { facetCounts } from './facets';
 import { aliasColumns, type FilterColumns, filterConditions, filterFingerprint } from './filters';
@@ -30,11 +26,11 @@ import {
   RANK_TIERS,
   type RankTier,
   relevanceKey,
-  SEARCH_RETRY_AFTER,
   type TierTerms,
   tierOf,
   WALK_FIRST,
 } from './relevance';
+import { searchStatement } from './search-statement';
 import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -83,14 +79,16 @@ export async function listProducts(
   const withFacets = async (page: ProductPage, facets: Promise<FacetPart> | undefined) =>
     facets ? { ...page, ...(await facets) } : page;
   const countsFor = (q: string | undefined) =>
-    query.facets ? facetCounts(db, query, query.facets, q).then(facetPart) : undefined;
+    query.facets
+      ? facetCounts(db, query, query.facets, q, { timeoutMs: tuning.statementTimeoutMs }).then(facetPart)
+      : undefined;
   // The counts are one more statement, sent beside the page's.
   const first = countsFor(query.q);
   first?.catch(() => {}); // awaited below, or dropped for the corrected query's
   const page = await searchPage(db, query, query.q, tuning);
   if (!query.q || page.items.length > 0) return withFacets(page, first);
   // An empty later page of a search that matches is its end, not a typo.
-  if (query.cursor && (await anyMatch(db, query.q))) return withFacets(page, first);
+  if (query.cursor && (await anyMatch(db, query.q, tuning.statementTimeoutMs))) return withFacets(page, first);
   const corrected = await correctedQuery(db, query.q);
   if (!corrected) return withFacets(page, first);
   const retry = await searchPage(db, query, corrected, tuning);
@@ -105,11 +103,20 @@ const facetPart = (r: Awaited<ReturnType<typeof facetCounts>>): FacetPart => ({
   facetsExhaustive: r.exhaustive,
 });
 
-async function anyMatch(db: Reader, q: string): Promise<boolean> {
-  const result = await db.execute<{ found: boolean }>(
-    sql`select exists (select 1 from ${products} where ${products.status} = 'published'
-        and ${products.search} @@ websearch_to_tsquery('english', ${q})) as found`,
-  );
+/**
+ * Whether `q` matches any product: under the search's statement_timeout and planner settings (`searchStatement`), as
+ * two common words that never meet may otherwise be looked for by reading the whole catalog.
+ */
+async function anyMatch(db: Reader, q: string, timeoutMs: number | undefined): Promise<boolean> {
+  const result = (await searchStatement(
+    db,
+    (d) =>
+      d.execute<{ found: boolean }>(
+        sql`select exists (select 1 from ${products} where ${products.status} = 'published'
+          and ${products.search} @@ websearch_to_tsquery('english', ${q})) as found`,
+      ),
+    { timeoutMs, planner: true },
+  )) as unknown as { rows: { found: boolean }[] };
   return result.rows[0]?.found === true;
 }
 
@@ -388,58 +395,6 @@ const countedHits = (name: SQL, condition: SQL, indexable: SQL, max: number) =>
   sql`${name}_rows as materialized (select 1 from ${products} p where ${condition}),
     ${name} as (select case ${indexable} when '' then 0 when 'T' then ${max + 1} else (select count(*)
       from (select 1 from ${name}_rows limit ${max + 1}) h) end as n)`;
-
-/**
- * Planner settings of the relevance statement: no scan of a whole table where another plan exists (in Postgres 18 a
- * disabled node, not a cost). Every read of `products` in it is either a walk's lookup by id or a read of GIN hits;
- * a count under a LIMIT, or a read that the planner expects to be large, made a scan of the catalog look cheaper
- * (two common words that never meet: expected often, found nowhere, after reading every product). A tool that
- * EXPLAINs the statement sets them on its session (dev/search-plans.test.ts, dev/search-tail.ts).
- */
-export const SEARCH_PLANNER_SETTINGS = { enable_seqscan: 'off' } as const;
-
-/**
- * A search's page statement (`build`, from the database it is given) in its own transaction, with
- * SEARCH_PLANNER_SETTINGS when `planner` (the relevance statement) and, when `timeoutMs` is given, Postgres's
- * statement_timeout (`set_config(…, true)`: for this transaction only). Over Neon's HTTP driver that is
- * one batch request (`sql.transaction`; a replica takes it as every transaction there is read-only), so the server
- * gives up on the statement before the request's own deadline (DB_TIMEOUT_MS) and no connection is left busy. Its
- * cancellation (57014) is a SEARCH_TIMEOUT (503), which neither the Postgres breaker nor the cache's stale-if-error
- * take for an outage.
- */
-async function searchStatement<R>(
-  db: Reader,
-  build: (d: Reader) => BatchItem<'pg'> & PromiseLike<R>,
-  { timeoutMs, planner }: { timeoutMs: number | undefined; planner: boolean },
-): Promise<R> {
-  const settings = Object.entries({
-    ...(planner ? SEARCH_PLANNER_SETTINGS : {}),
-    ...(timeoutMs === undefined ? {} : { statement_timeout: String(timeoutMs) }),
-  });
-  if (settings.length === 0) return build(db);
-  const set = sql`select ${sql.join(
-    settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`),
-    sql`, `,
-  )}`;
-  try {
-    if ('batch' in db && typeof db.batch === 'function') {
-      const [, result] = await db.batch([db.execute(set), build(db)]);
-      return result as R;
-    }
-    return await db.transaction(async (tx) => {
-      await tx.execute(set);
-      return build(tx as unknown as Reader);
-    });
-  } catch (err) {
-    if (isStatementTimeout(err)) {
-      log.warn('search statement cancelled by its statement_timeout', { timeoutMs });
-      throw new AppError('SEARCH_TIMEOUT', 'The search took too long; try a narrower query or again shortly.', {
-        retryAfter: SEARCH_RETRY_AFTER,
-      });
-    }
-    throw err;
-  }
-}
 
 /** The columns of a relevance row, from `products p`, `categories` and the rank `r`. */
 const relevanceColumns = (tier: RankTier) => sql`p.id, p.slug, p.title, p.brand, p.price_amount as "priceAmount",

@@ -125,6 +125,10 @@ catalogRoutes.openapi(
       200: { description: 'A page of products', headers: cacheHeaders, ...json(ProductList, example.productList) },
       ...notModified,
       ...errors,
+      400: failure('Invalid parameters, or a `q` that only leaves words out (`-zzz`)'),
+      503: failureWithRetry(
+        'Database unavailable and nothing cached (DB_UNAVAILABLE), or a search cut by its time limit and nothing cached (SEARCH_TIMEOUT)',
+      ),
     },
   }),
   async (c) => (await answer(c, () => traced(c.env.CATALOG).listProducts(c.req.valid('query')))) as never,
