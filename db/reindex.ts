@@ -25,6 +25,9 @@ export const SEARCH_INDEXES = [
   'product_ranks_rank_idx',
   'search_words_prefix_idx',
   'search_words_trgm_idx',
+  // The derived tables' own keys: every rank and lexicon write rewrites their rows, and they bloat as the others do.
+  'product_ranks_pkey',
+  'search_words_pkey',
 ] as const;
 
 export interface ReindexOptions {
@@ -40,6 +43,12 @@ export interface ReindexOptions {
   lockTimeoutMs?: number;
   /** statement_timeout of the batches' statements and the snapshot's scans (default 120,000 ms). */
   statementTimeoutMs?: number;
+  /**
+   * lock_timeout of one REINDEX INDEX CONCURRENTLY (default 60,000 ms): how long it may wait out the transactions older
+   * than each of its phases (a bulk import, a long report). Its lock stops no read or write, so it may wait longer
+   * than a batch.
+   */
+  indexLockTimeoutMs?: number;
   /** statement_timeout of one REINDEX INDEX CONCURRENTLY (default 3,600,000 ms). */
   indexTimeoutMs?: number;
   /** How often a long step prints a progress line at least (default 2,000 ms; a line per batch at most). */
@@ -72,6 +81,9 @@ export interface ReindexSummary {
   /** Milliseconds per step. */
   ms: { products: number; counters: number; indexes: number; total: number };
 }
+
+/** The advisory lock a run holds (one run per database at a time). */
+export const REINDEX_LOCK = 1_601_160_016;
 
 /** The Postgres errors a batch is tried again after: a deadlock, a lock wait over lock_timeout, a product deleted under it. */
 const RETRIED = new Set(['40P01', '55P03', '23503']);
@@ -473,6 +485,7 @@ async function rebuildIndexes(
   o: {
     dryRun: boolean;
     lockTimeoutMs: number;
+    indexLockTimeoutMs: number;
     indexTimeoutMs: number;
     progressEveryMs: number;
     log: (line: string) => void;
@@ -532,6 +545,7 @@ async function rebuildIndexes(
     })();
     try {
       await client.query(`set statement_timeout = ${Math.trunc(o.indexTimeoutMs)}`);
+      await client.query(`set lock_timeout = ${Math.trunc(o.indexLockTimeoutMs)}`);
       await client.query(`reindex index concurrently "${index}"`);
       took = Date.now() - t0;
     } catch (error) {
@@ -541,7 +555,7 @@ async function rebuildIndexes(
       const left = await dropLeftovers(client, index).catch(() => ['its unfinished copy']);
       const why =
         code === '55P03'
-          ? `could not get a lock (or wait out older transactions) within ${o.lockTimeoutMs} ms`
+          ? `could not get a lock (or wait out older transactions) within ${o.indexLockTimeoutMs} ms`
           : code === '57014'
             ? `took longer than ${o.indexTimeoutMs} ms`
             : (error as Error).message;
@@ -550,6 +564,7 @@ async function rebuildIndexes(
         { cause: error },
       );
     } finally {
+      await client.query(`set lock_timeout = ${Math.trunc(o.lockTimeoutMs)}`).catch(() => {});
       polling = false;
       wake();
       await poll;
@@ -572,6 +587,7 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
     indexes: options.indexes ?? SEARCH_INDEXES,
     lockTimeoutMs: options.lockTimeoutMs ?? 5000,
     statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
+    indexLockTimeoutMs: options.indexLockTimeoutMs ?? 60_000,
     indexTimeoutMs: options.indexTimeoutMs ?? 3_600_000,
     progressEveryMs: options.progressEveryMs ?? 2000,
     log: options.log ?? console.log,
@@ -583,6 +599,19 @@ export async function reindex(databaseUrl: string, options: ReindexOptions = {})
   const client = await connect(databaseUrl, 'main', o.statementTimeoutMs, o.lockTimeoutMs);
   const watcher = await connect(databaseUrl, 'progress', 10_000, 1000);
   try {
+    // One run at a time: two runs whose snapshots both precede either's apply would each add the same counter
+    // correction. A session lock, released when this run's connection ends (however it ends).
+    const alone = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) ok', [REINDEX_LOCK]);
+    if (!alone.rows[0]!.ok)
+      throw new Error('reindex: another reindex is running on this database; wait for it to end, then run it again');
+    // Every index named exists before any work is done (a migration behind, or a renamed index, stops it here).
+    const known = await client.query<{ relname: string }>(
+      "select relname from pg_class where relkind = 'i' and relname = any($1::text[])",
+      [[...o.indexes]],
+    );
+    const missing = o.indexes.filter((i) => !known.rows.some((r) => r.relname === i));
+    if (missing.length)
+      throw new Error(`reindex: index ${missing.join(', ')} does not exist (is the database migrated?)`);
     const total = (await client.query<{ n: number }>('select count(*)::int n from products')).rows[0]!.n;
     o.log(`reindex: ${fmt(total)} products${o.dryRun ? ' (dry run: nothing is written)' : ''}`);
     const step1 = await perProduct(client, total, o);

@@ -7,7 +7,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
-import { parseReindexArgs, reindex } from '../db/reindex';
+import { parseReindexArgs, REINDEX_LOCK, reindex } from '../db/reindex';
 import { ProductListQuery } from '../lib/catalog/schemas';
 import { listProducts } from '../workers/catalog/src/products.repo';
 import { withSeededPostgres } from './explain-kit';
@@ -319,6 +319,18 @@ describe('npm run search:reindex', () => {
           await old.query(
             'select 1 from product_ranks where product_id = (select id from products order by id limit 1) for update',
           );
+          // One run at a time: a second run while one holds the lock is refused before it does anything.
+          const other = new pg.Client({ connectionString: url });
+          await other.connect();
+          await other.query('select pg_advisory_lock($1)', [REINDEX_LOCK]);
+          await expect(reindex(url, { indexes: [], log: () => {} })).rejects.toThrow(/another reindex is running/);
+          await other.end();
+          // An index that does not exist stops the run before its first batch.
+          const early: string[] = [];
+          await expect(reindex(url, { indexes: ['no_such_idx'], log: (l) => early.push(l) })).rejects.toThrow(
+            /index no_such_idx does not exist/,
+          );
+          expect(early).toEqual([]);
           await expect(reindex(url, { lockTimeoutMs: 200, indexes: [], log: () => {} })).rejects.toThrow(
             /^reindex: ranks of the 1,200 products after the first: could not get its locks within 200 ms \(3 tries\); nothing of this batch was written/,
           );
@@ -330,6 +342,7 @@ describe('npm run search:reindex', () => {
             reindex(url, {
               indexes: ['products_search_idx'],
               lockTimeoutMs: 500,
+              indexLockTimeoutMs: 500,
               indexTimeoutMs: 20_000,
               log: (l) => lines.push(l),
             }),
