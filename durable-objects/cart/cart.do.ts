@@ -45,6 +45,8 @@ interface LineRow extends Record<string, SqlStorageValue> {
 export class CartDO extends DurableObject {
   private sql: SqlStorage;
   private schemaReady = false;
+  /** Whether this instance has set the expiry alarm (`committed`); `alarm` keeps it set until it empties the cart. */
+  private alarmArmed = false;
 
   private cartEnv: CartObjectEnv;
 
@@ -208,9 +210,16 @@ export class CartDO extends DurableObject {
 
   private state(): CartState {
     const lines = this.lines();
-    const expires = this.meta('expiresAt');
+    // Both meta values in one statement (a state is read two or three times a write).
+    const meta = new Map(
+      this.sql
+        .exec<{ key: string; value: string }>("select key, value from meta where key in ('version', 'expiresAt')")
+        .toArray()
+        .map((r) => [r.key, r.value]),
+    );
+    const expires = meta.get('expiresAt');
     return {
-      version: Number(this.meta('version') ?? 0),
+      version: Number(meta.get('version') ?? 0),
       currency: lines[0]?.currency ?? null,
       lines,
       expiresAt: expires ? Number(expires) : null,
@@ -222,7 +231,12 @@ export class CartDO extends DurableObject {
     this.setMeta('version', Number(this.meta('version') ?? 0) + 1);
     const expiresAt = Date.now() + limits.ttlSeconds * 1000;
     this.setMeta('expiresAt', expiresAt);
-    void this.ctx.storage.setAlarm(expiresAt);
+    // One alarm is enough: set on this instance's first write, it fires at that write's expiry, finds the later one
+    // of the writes since and re-arms for it (`alarm`). Setting it again on every write cost a storage write each.
+    if (!this.alarmArmed) {
+      void this.ctx.storage.setAlarm(expiresAt);
+      this.alarmArmed = true;
+    }
     return this.state();
   }
 
@@ -471,6 +485,7 @@ export class CartDO extends DurableObject {
     }
     await this.ctx.storage.deleteAll();
     this.schemaReady = false;
+    this.alarmArmed = false;
   }
 }
 // Its methods take the trace a `traced` caller sends (lib/trace.ts).

@@ -49,6 +49,18 @@ describe('CartDO: expiry by alarm', () => {
     expect(await alarmAt(stub)).toBe((again as { ok: true; cart: CartState }).cart.expiresAt);
   });
 
+  it('sets its alarm once, on the first write of an instance, not on every write (the alarm re-arms itself)', async () => {
+    const stub = cartOf(freshName('alarm-once'));
+    const first = (await stub.apply(add('TST-1', 1), LIMITS)) as { ok: true; cart: CartState };
+    await new Promise((r) => setTimeout(r, 5));
+    const second = (await stub.apply(add('TST-1', 1), LIMITS)) as { ok: true; cart: CartState };
+    expect(second.cart.expiresAt).toBeGreaterThan(first.cart.expiresAt!);
+    // The alarm stays at the first expiry; when it fires, it finds the later one and re-arms (the test below).
+    expect(await alarmAt(stub)).toBe(first.cart.expiresAt);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarmAt(stub)).toBe(second.cart.expiresAt);
+  });
+
   it('the alarm scheduled by a write fires on its own after the idle time', async () => {
     const stub = cartOf(freshName('expire-auto'));
     expect(await stub.apply(add('TST-1', 1), { ...LIMITS, ttlSeconds: 1 })).toMatchObject({ ok: true });
