@@ -13,7 +13,7 @@
 // EXPLAIN ANALYZE on the replica (warm), its p50/p95/p99 Execution Time.
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { useSearchSettings } from '../dev/explain-kit';
+import { isPageStatement, useSearchSettings } from '../dev/explain-kit';
 import type { Stack } from '../dev/stack';
 import { listProducts } from '../workers/catalog/src/products.repo';
 import { suggest } from '../workers/catalog/src/suggest';
@@ -184,11 +184,10 @@ async function engineMs(client: pg.Client, cls: QueryClass, q: string): Promise<
   else await listProducts(capture as never, { q, limit: 24 } as never);
   let timed = [sent.at(-1)!];
   if (cls !== 'prefix') {
-    const page = (s: { sql: string }) => /ranked limit/.test(s.sql);
-    const other = (s: { sql: string }) =>
-      !page(s) && !/^(begin|commit|rollback)\b/i.test(s.sql) && !/set_config/.test(s.sql);
+    const other = (s: (typeof sent)[number]) =>
+      !isPageStatement(s) && !/^(begin|commit|rollback)\b/i.test(s.sql) && !/set_config/.test(s.sql);
     const lastOther = sent.findLastIndex(other);
-    timed = sent.slice(lastOther + 1).filter(page);
+    timed = sent.slice(lastOther + 1).filter(isPageStatement);
   }
   let ms = 0;
   for (const { sql, params } of timed) {

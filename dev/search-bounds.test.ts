@@ -12,7 +12,7 @@ import { encodeCursor } from '../workers/catalog/src/cursor';
 import { filterFingerprint } from '../workers/catalog/src/filters';
 import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
 import { RANK_TIERS, relevanceKey } from '../workers/catalog/src/relevance';
-import { captured, useSearchSettings, withSeededPostgres } from './explain-kit';
+import { captured, isPageStatement, useSearchSettings, withSeededPostgres } from './explain-kit';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -91,8 +91,7 @@ async function page(client: pg.Client, q: string, cursor?: string, size = limit)
   const { answer, sent } = await captured(client, (db) => listProducts(db, query, bounds));
   // The page's statements: its first tier's, and the lower tiers' when that did not fill it.
   let read = 0;
-  for (const statement of sent.filter((s) => /ranked limit/.test(s.sql)))
-    read += await rowsRead(client, statement.sql, statement.params);
+  for (const statement of sent.filter(isPageStatement)) read += await rowsRead(client, statement.sql, statement.params);
   return { ids: answer.items.map((p) => p.id), next: answer.nextCursor ?? undefined, read };
 }
 

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { ProductListQuery } from '../lib/catalog/schemas';
 import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
-import { captured, planText, useSearchSettings, withSeededPostgres } from './explain-kit';
+import { captured, isPageStatement, planText, useSearchSettings, withSeededPostgres } from './explain-kit';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -100,7 +100,7 @@ describe('the relevance query’s ways of reading a tier', () => {
             const { sent } = await captured(client, (db) =>
               listProducts(db, ProductListQuery.parse({ q, limit: 5 }), {}),
             );
-            const statement = sent.find((s) => /ranked limit/.test(s.sql))!;
+            const statement = sent.find(isPageStatement)!;
             const plan = await planText(client, statement.sql, statement.params);
             expect(plan).toMatch(/Bitmap Heap Scan/);
             for (const line of plan.split('\n').filter((l) => /Bitmap Heap Scan/.test(l)))
@@ -155,7 +155,7 @@ describe('the relevance query’s ways of reading a tier', () => {
             listProducts(db, ProductListQuery.parse({ q, limit: 24 }), {}),
           );
           expect(answer.items, q).toEqual([]);
-          const statement = sent.find((s) => /ranked limit/.test(s.sql))!;
+          const statement = sent.find(isPageStatement)!;
           const plan = await planText(client, statement.sql, statement.params);
           const walked = [
             ...plan.matchAll(/product_ranks_rank_idx on product_ranks \w+ \(actual time=[\d.]+ rows=([\d.]+)/g),
@@ -167,7 +167,7 @@ describe('the relevance query’s ways of reading a tier', () => {
         const { sent } = await captured(client, (db) =>
           listProducts(db, ProductListQuery.parse({ q: 'corduroys', limit: 24 }), {}),
         );
-        const statement = sent.find((s) => /ranked limit/.test(s.sql))!;
+        const statement = sent.find(isPageStatement)!;
         expect(await planText(client, statement.sql, statement.params)).toMatch(/products_title_words_idx/);
       },
       { env: { SEED_PRODUCTS: '1200' }, log: () => {} },

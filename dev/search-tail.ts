@@ -17,7 +17,14 @@ import { encodeCursor } from '../workers/catalog/src/cursor';
 import { filterFingerprint } from '../workers/catalog/src/filters';
 import { listProducts, type SearchTuning } from '../workers/catalog/src/products.repo';
 import { type RankTier, relevanceKey } from '../workers/catalog/src/relevance';
-import { captured, type ExplainSetup, planText, useSearchSettings, withSeededPostgres } from './explain-kit';
+import {
+  captured,
+  type ExplainSetup,
+  isPageStatement,
+  planText,
+  useSearchSettings,
+  withSeededPostgres,
+} from './explain-kit';
 
 const n = Number(process.env.TAIL_QUERIES ?? 40);
 // The relevance query's bounds (products.repo.ts SearchTuning), to compare others than the catalog's.
@@ -82,7 +89,7 @@ async function tail({ client }: Pick<ExplainSetup, 'client'>) {
       const { sent } = await captured(client, (db) => listProducts(db, pageQuery(q), tuning));
       // The page's statements: its first tier's, and the lower tiers' when that did not fill it.
       let ms = 0;
-      for (const s of sent.filter((x) => /ranked limit/.test(x.sql)))
+      for (const s of sent.filter(isPageStatement))
         for (let i = 0; i < 2; i++) {
           const plan = await client.query(`explain (analyze, format json) ${s.sql}`, s.params);
           if (i === 1) ms += plan.rows[0]['QUERY PLAN'][0]['Execution Time'] as number;
@@ -100,7 +107,7 @@ async function tail({ client }: Pick<ExplainSetup, 'client'>) {
   }
   if (worst && process.env.TAIL_PLAN) {
     const { sent } = await captured(client, (db) => listProducts(db, pageQuery(worst.q), tuning));
-    const statement = sent.find((x) => /ranked limit/.test(x.sql))!;
+    const statement = sent.find(isPageStatement)!;
     console.log(`\nplan of the slowest, \`${worst.q}\`:\n${await planText(client, statement.sql, statement.params)}`);
   }
 }
