@@ -49,6 +49,22 @@ describe('catalog browsing', () => {
     expect(detail.updatedAt).toMatch(ISO_UTC);
   });
 
+  it('lists a product’s variants by position, then by SKU (the first is the one a product page shows)', async () => {
+    const slug = await insertProduct({ title: `Order Tee ${uniqueWord()}` }); // its variant TST-<slug>, position 0
+    const [{ id }] = await primary<{ id: string }>('select id from products where slug = $1', [slug]);
+    const extra = (sku: string, position: number) =>
+      primary(
+        `insert into product_variants (product_id, sku, title, options, price_amount, currency, position)
+         values ($1, $2, $2, '{}', 1000, 'USD', $3)`,
+        [id, sku, position],
+      );
+    // Inserted after TST-… at the same position, but first by SKU; and one before both by position.
+    await extra(`AAA-${slug}`.slice(0, 60).toUpperCase(), 0);
+    await extra(`ZZZ-${slug}`.slice(0, 60).toUpperCase(), -1);
+    const detail = await ok('product', client().GET('/v1/products/{slug}', { params: { path: { slug } } }));
+    expect(detail.variants.map((v) => v.sku.slice(0, 4))).toEqual(['ZZZ-', 'AAA-', 'TST-']);
+  });
+
   it('orders newest and price sorts correctly across pages', async () => {
     const newest = await walk({ sort: 'newest', category: 'footwear' }, 37);
     const times = newest.map((p) => Date.parse(p.createdAt));

@@ -88,12 +88,14 @@ export async function variantProduct<Size extends string>(word: string, stock: R
     [slug, title, JSON.stringify([{ name: 'Size', values: sizes }])],
   );
   const skus = {} as Record<Size, string>;
-  for (const size of sizes) {
+  // Each variant at its own position, in the order given: the product page's first variant (the one shown when
+  // the address names none) is then `sizes[0]`, not whichever the catalog's tie-break (the SKU) puts first.
+  for (const [position, size] of sizes.entries()) {
     const sku = `JT-${word}-${size}`.toUpperCase().slice(0, 60);
     await primary(
-      `insert into product_variants (product_id, sku, title, options, price_amount, currency)
-       values ($1, $2, $3, $4, 2500, 'USD')`,
-      [row!.id, sku, size, JSON.stringify({ Size: size })],
+      `insert into product_variants (product_id, sku, title, options, price_amount, currency, position)
+       values ($1, $2, $3, $4, 2500, 'USD', $5)`,
+      [row!.id, sku, size, JSON.stringify({ Size: size }), position],
     );
     await ok('set stock', setStock(sku, stock[size]));
     skus[size] = sku;

@@ -501,7 +501,7 @@ export async function getProduct(db: Reader, slug: string) {
       categoryPath: categories.path,
       variants: sql<VariantRow[]>`coalesce((
         select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'options', v.options,
-                                          'amount', v.price_amount, 'currency', v.currency) order by v.position)
+                                          'amount', v.price_amount, 'currency', v.currency) order by v.position, v.sku)
         from product_variants v where v.product_id = ${products.id}), '[]'::json)`,
     })
     .from(products)
