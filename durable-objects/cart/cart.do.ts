@@ -47,6 +47,12 @@ export class CartDO extends DurableObject {
   private schemaReady = false;
   /** Whether this instance has set the expiry alarm (`committed`); `alarm` keeps it set until it empties the cart. */
   private alarmArmed = false;
+  /**
+   * The cart as last read, kept between calls: this object is its storage's only writer, and every change to the
+   * lines or the version goes through `committed` (which drops it) or `alarm`'s delete. A write then reads its
+   * state once, not three times (issue 10: each read is two statements on the object's one thread).
+   */
+  private memo: CartState | undefined;
 
   private cartEnv: CartObjectEnv;
 
@@ -209,8 +215,9 @@ export class CartDO extends DurableObject {
   }
 
   private state(): CartState {
+    if (this.memo) return this.memo;
     const lines = this.lines();
-    // Both meta values in one statement (a state is read two or three times a write).
+    // Both meta values in one statement.
     const meta = new Map(
       this.sql
         .exec<{ key: string; value: string }>("select key, value from meta where key in ('version', 'expiresAt')")
@@ -218,17 +225,21 @@ export class CartDO extends DurableObject {
         .map((r) => [r.key, r.value]),
     );
     const expires = meta.get('expiresAt');
-    return {
+    this.memo = {
       version: Number(meta.get('version') ?? 0),
       currency: lines[0]?.currency ?? null,
       lines,
       expiresAt: expires ? Number(expires) : null,
     };
+    return this.memo;
   }
 
   /** Bumps the version and pushes the expiry out; the caller has written the change already. */
   private committed(limits: CartLimits): CartState {
-    this.setMeta('version', Number(this.meta('version') ?? 0) + 1);
+    // The version is only ever changed here, so the memo's is current even when the lines just changed.
+    const version = (this.memo?.version ?? Number(this.meta('version') ?? 0)) + 1;
+    this.memo = undefined;
+    this.setMeta('version', version);
     const expiresAt = Date.now() + limits.ttlSeconds * 1000;
     this.setMeta('expiresAt', expiresAt);
     // One alarm is enough: set on this instance's first write, it fires at that write's expiry, finds the later one
@@ -483,6 +494,7 @@ export class CartDO extends DurableObject {
       await this.ctx.storage.setAlarm(expiresAt);
       return;
     }
+    this.memo = undefined;
     await this.ctx.storage.deleteAll();
     this.schemaReady = false;
     this.alarmArmed = false;
