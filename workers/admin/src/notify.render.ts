@@ -3,6 +3,9 @@
 // merchant or a shopper (product titles, names, reasons, carrier, tracking number) is escaped in the HTML part;
 // amounts are minor units, shown in the currency's own number of decimals.
 import type { AccountEmailJob, EmailJob } from '../../../lib/contracts/notifications';
+import { money } from '../../../lib/money';
+
+export { money };
 
 export interface RenderedEmail {
   subject: string;
@@ -12,13 +15,6 @@ export interface RenderedEmail {
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-
-/** 2599 USD -> "$25.99"; 500 JPY -> "¥500" (the currency's own decimals). */
-export function money(minor: number, currency: string): string {
-  const f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
-  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
-  return f.format(minor / 10 ** digits);
-}
 
 /** Header lines (subject, first sentence) and the order's lines, for both parts. */
 function content(job: EmailJob, shop: string): { subject: string; lead: string[]; rows: [string, string][] } {
