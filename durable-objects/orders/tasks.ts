@@ -37,6 +37,8 @@ const LOUD_AFTER_ATTEMPTS = 10;
 
 export class TaskOutbox {
   private readonly sql: SqlStorage;
+  /** An `arm` is scheduled for the end of the current synchronous run (`armSoon`). */
+  private arming = false;
 
   /** `changed` runs after every change of the table (the object reports its counts to the figures). */
   constructor(
@@ -76,9 +78,10 @@ export class TaskOutbox {
     this.sql.exec(`
       create table if not exists task (id integer primary key autoincrement, order_id text not null, kind text not null,
         payload text not null, attempts integer not null default 0, due_at integer not null, last_error text,
-        unique (order_id, kind));
+        created_at integer, unique (order_id, kind));
     `);
-    // Since when a task waits (the queue backlog's age); objects created before it get now for their tasks.
+    // Since when a task waits (the queue backlog's age); objects whose table predates the column get it, and now
+    // for their tasks. A new table has it already (a flash sale's winners are mostly new objects: no alter).
     const columns = this.sql.exec<{ name: string }>('pragma table_info(task)').toArray();
     if (!columns.some((c) => c.name === 'created_at')) {
       this.sql.exec('alter table task add column created_at integer');
@@ -105,7 +108,20 @@ export class TaskOutbox {
       Date.now(),
       opts.keepPayload ? 1 : 0,
     );
-    void this.arm();
+    this.armSoon();
+  }
+
+  /**
+   * One `arm` after the current synchronous run, however many tasks it added (an accepted order adds three or four
+   * in a row: each arm is a read and an alarm lookup). It runs before anything else can: a microtask.
+   */
+  private armSoon() {
+    if (this.arming) return;
+    this.arming = true;
+    queueMicrotask(() => {
+      this.arming = false;
+      void this.arm();
+    });
   }
 
   remove(orderId: string, kind: TaskKind) {
