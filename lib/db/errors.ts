@@ -41,6 +41,16 @@ export function isStatementTimeout(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether a replica cancelled the statement because replaying the primary's changes needed what it read
+ * ("canceling statement due to conflict with recovery": SQLSTATE 40001, or 40P01 for a buffer-pin deadlock). It says
+ * nothing about the replica's health: the same read may go to another server at once.
+ */
+export function isRecoveryConflict(err: unknown): boolean {
+  for (const e of chain(err)) if (e.code === '40001' || e.code === '40P01') return true;
+  return false;
+}
+
 /** Seconds a client should wait before retrying while the database is away. */
 export const DB_RETRY_AFTER = 5;
 

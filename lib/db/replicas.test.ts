@@ -300,6 +300,38 @@ describe('routedRead', () => {
     expect((await read('other', false)).source).toBe('primary');
   });
 
+  it('reads a conflict with recovery again elsewhere, the primary last, and keeps the replica in use', async () => {
+    const c = cluster();
+    const conflict = (code: string) =>
+      Object.assign(new Error('canceling statement due to conflict with recovery'), { code });
+    const cancelling = new Map<string, string>([
+      [EU, '40001'],
+      [US, '40P01'],
+    ]);
+    const read = async (url: string) => {
+      const code = cancelling.get(url);
+      if (code) {
+        cancelling.delete(url);
+        // As the Neon driver throws it: the server's error under `sourceError`.
+        throw Object.assign(new Error('query failed'), { sourceError: conflict(code) });
+      }
+      c.reads.push(url);
+      return url;
+    };
+    const s = settings({ REPLICA_LAG_CHECK_MS: '60000' });
+    expect(await inRegion('eu', () => routedRead(s, c.query, read))).toEqual({ value: P, source: 'primary' });
+    // Not marked down: the next read uses the region's replica again.
+    expect((await inRegion('eu', () => routedRead(s, c.query, read))).source).toBe('replica:eu');
+    cancelling.set(EU, '40001');
+    expect((await inRegion('eu', () => routedRead(s, c.query, read))).source).toBe('replica:us');
+    // A read with a token (which may loop until its wait is over) asks each conflicted replica once, then the primary.
+    cancelling.set(EU, '40001');
+    cancelling.set(US, '40001');
+    c.reads.length = 0;
+    expect((await inRegion('eu', () => routedRead(s, c.query, read), c.lsn(0x100n))).source).toBe('primary');
+    expect(c.reads).toEqual([P]);
+  });
+
   it('throws what is not an outage as it is', async () => {
     const c = cluster();
     const read = async () => {

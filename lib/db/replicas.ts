@@ -17,7 +17,7 @@ import { lsnToBigInt } from '../catalog/generation';
 import { log } from '../log';
 import { currentTrace } from '../trace';
 import type { DbSettings } from './client';
-import { isDbUnavailable } from './errors';
+import { isDbUnavailable, isRecoveryConflict } from './errors';
 import { laterLsn } from './read-after';
 import { regionName } from './regions';
 
@@ -271,6 +271,8 @@ export async function routedRead<T>(
     const replayed = states.get(r.url)?.replayed;
     return replayed === null || (replayed !== undefined && replayed >= needed);
   };
+  /** Replicas that cancelled this read for a conflict with recovery: not asked again by it. */
+  const conflicted = new Set<string>();
   // This read's replay checks in flight, by replica: each answers whether its replica has the position now.
   const asking = new Map<string, Promise<boolean>>();
   const ask = (r: Replica) => {
@@ -293,11 +295,18 @@ export async function routedRead<T>(
       await firstOf(before.map(ask), deadline === undefined ? undefined : Math.min(deadline, started + REPLAY_POLL_MS));
     }
     for (const r of usable()) {
-      if (!ready(r)) continue;
+      if (!ready(r) || conflicted.has(r.url)) continue;
       const source: ReadSource = `replica:${r.region}`;
       try {
         return { value: await read(r.url, source), source };
       } catch (err) {
+        if (isRecoveryConflict(err)) {
+          // Replay cancelled this read (a vacuum or a lock on the primary): the replica is fine, this read goes on to
+          // the next server (the primary last) instead of answering 500.
+          conflicted.add(r.url);
+          log.warn('replica cancelled the read (conflict with recovery), trying the next', { region: r.region });
+          continue;
+        }
         if (!isDbUnavailable(err)) throw err;
         const state = states.get(r.url);
         if (state) state.down = true;
