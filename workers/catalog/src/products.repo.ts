@@ -30,7 +30,7 @@ import {
   tierOf,
   WALK_FIRST,
 } from './relevance';
-import { searchStatement } from './search-statement';
+import { searchBudget, searchStatement } from './search-statement';
 import { correctedFrom, typoCandidates } from './typos';
 
 /** Any one database: drizzle's replica-routing wrapper, the primary, or one replica. */
@@ -74,13 +74,16 @@ function soldRecently(db: Reader) {
 export async function listProducts(
   db: Reader,
   query: ProductListQuery,
-  tuning: SearchTuning = {},
+  tuningIn: SearchTuning = {},
 ): Promise<ProductPage> {
+  // One budget for every search statement of this fill (the page's, a typo retry's, the counts'), so that their sum
+  // stays under it and within the fill's own deadline (DB_TIMEOUT_MS), which would count as an outage.
+  const tuning = { ...tuningIn, timeLeft: searchBudget(tuningIn.statementTimeoutMs) };
   const withFacets = async (page: ProductPage, facets: Promise<FacetPart> | undefined) =>
     facets ? { ...page, ...(await facets) } : page;
   const countsFor = (q: string | undefined) =>
     query.facets
-      ? facetCounts(db, query, query.facets, q, { timeoutMs: tuning.statementTimeoutMs }).then(facetPart)
+      ? facetCounts(db, query, query.facets, q, { timeoutMs: tuning.timeLeft() }).then(facetPart)
       : undefined;
   // The counts are one more statement, sent beside the page's.
   const first = countsFor(query.q);
@@ -88,7 +91,7 @@ export async function listProducts(
   const page = await searchPage(db, query, query.q, tuning);
   if (!query.q || page.items.length > 0) return withFacets(page, first);
   // An empty later page of a search that matches is its end, not a typo.
-  if (query.cursor && (await anyMatch(db, query.q, tuning.statementTimeoutMs))) return withFacets(page, first);
+  if (query.cursor && (await anyMatch(db, query.q, tuning.timeLeft()))) return withFacets(page, first);
   const corrected = await correctedQuery(db, query.q);
   if (!corrected) return withFacets(page, first);
   const retry = await searchPage(db, query, corrected, tuning);
@@ -171,11 +174,14 @@ export interface SearchTuning {
   statementTimeoutMs?: number;
 }
 
+/** A fill's tuning with its search budget: what is left of `statementTimeoutMs` now (undefined: no timeout). */
+type FillTuning = SearchTuning & { timeLeft: () => number | undefined };
+
 async function searchPage(
   db: Reader,
   query: ProductListQuery,
   q: string | undefined,
-  tuning: SearchTuning,
+  tuning: FillTuning,
 ): Promise<ProductPage> {
   const sort = effectiveSort(query);
   const filter = filterFingerprint(query);
@@ -184,7 +190,7 @@ async function searchPage(
       walkFirst: tuning.walkFirst ?? WALK_FIRST,
       bitmapMax: tuning.bitmapMax ?? BITMAP_MAX,
       deepWalk: tuning.deepWalk ?? DEEP_WALK,
-      statementTimeoutMs: tuning.statementTimeoutMs,
+      timeLeft: tuning.timeLeft,
     });
   const tsq = q ? sql`websearch_to_tsquery('english', ${q})` : undefined;
 
@@ -240,9 +246,7 @@ async function searchPage(
   };
   // A search in another order than relevance is one statement too: under the same statement_timeout (the planner
   // may walk the order's index for words that rarely meet), not its planner settings (its plans are the planner's).
-  const rows = tsq
-    ? await searchStatement(db, list, { timeoutMs: tuning.statementTimeoutMs, planner: false })
-    : await list(db);
+  const rows = tsq ? await searchStatement(db, list, { timeoutMs: tuning.timeLeft(), planner: false }) : await list(db);
 
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
@@ -294,7 +298,7 @@ function summary(r: ListRow): ProductSummaryRow {
 }
 
 /** The relevance query's bounds (SearchTuning with the catalog's defaults). */
-type Bounds = Required<Omit<SearchTuning, 'statementTimeoutMs'>> & Pick<SearchTuning, 'statementTimeoutMs'>;
+type Bounds = Required<Omit<SearchTuning, 'statementTimeoutMs'>> & Pick<FillTuning, 'timeLeft'>;
 
 /**
  * A page of `sort=relevance`: by match tier (the title word for word, the title by stems, then brand, then
@@ -352,7 +356,7 @@ async function relevancePage(
     const statement = sql`with ${countedHits(sql`g`, sql`p.search @@ ${loose.q}`, indexable, few)}
       select * from (${sql.join(branches, sql` union all `)}) ranked limit ${take - found.length}`;
     const result = (await searchStatement(db, (d) => d.execute(statement), {
-      timeoutMs: bounds.statementTimeoutMs,
+      timeoutMs: bounds.timeLeft(),
       planner: true,
     })) as unknown as { rows: (ListRow & { tier: number; rank: number })[] };
     found.push(...result.rows);

@@ -20,6 +20,29 @@ import { SEARCH_RETRY_AFTER } from './relevance';
 export const SEARCH_PLANNER_SETTINGS = { enable_seqscan: 'off' } as const;
 
 /**
+ * Below this much of its budget left, a search statement is not sent: it could only be cancelled (or answer after
+ * the fill's deadline), so the search answers SEARCH_TIMEOUT at once.
+ */
+export const MIN_STATEMENT_MS = 20;
+
+/**
+ * What is left, at each call, of `timeoutMs` from now: the statement_timeout of the next of a fill's search
+ * statements, so that the statements one after the other (the first tier, the tiers below it, a typo retry) keep
+ * within one budget and never reach the fill's own deadline (DB_TIMEOUT_MS, an outage to the breaker). Undefined
+ * when `timeoutMs` is (no timeout).
+ */
+export function searchBudget(timeoutMs: number | undefined, now = Date.now): () => number | undefined {
+  if (timeoutMs === undefined) return () => undefined;
+  const until = now() + timeoutMs;
+  return () => Math.max(0, until - now());
+}
+
+const searchTimeout = () =>
+  new AppError('SEARCH_TIMEOUT', 'The search took too long; try a narrower query or again shortly.', {
+    retryAfter: SEARCH_RETRY_AFTER,
+  });
+
+/**
  * A search's page statement (`build`, from the database it is given) in its own transaction, with
  * SEARCH_PLANNER_SETTINGS when `planner` (the relevance statement) and, when `timeoutMs` is given, Postgres's
  * statement_timeout (`set_config(…, true)`: for this transaction only). Over Neon's HTTP driver that is
@@ -37,6 +60,10 @@ export async function searchStatement<R>(
     ...(planner ? SEARCH_PLANNER_SETTINGS : {}),
     ...(timeoutMs === undefined ? {} : { statement_timeout: String(timeoutMs) }),
   });
+  if (timeoutMs !== undefined && timeoutMs < MIN_STATEMENT_MS) {
+    log.warn('search statement not sent: its budget is spent', { timeoutMs });
+    throw searchTimeout();
+  }
   if (settings.length === 0) return build(db);
   const set = sql`select ${sql.join(
     settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`),
@@ -54,9 +81,7 @@ export async function searchStatement<R>(
   } catch (err) {
     if (isStatementTimeout(err)) {
       log.warn('search statement cancelled by its statement_timeout', { timeoutMs });
-      throw new AppError('SEARCH_TIMEOUT', 'The search took too long; try a narrower query or again shortly.', {
-        retryAfter: SEARCH_RETRY_AFTER,
-      });
+      throw searchTimeout();
     }
     throw err;
   }
