@@ -12,7 +12,7 @@ describe('money', () => {
     }
   });
 
-  it('shows the raw amount for a code Intl does not know, every time', () => {
+  it('shows the raw amount for a code Intl refuses, every time', () => {
     expect(money(2599, 'NOPE')).toBe('2599 NOPE (minor units)');
     expect(money(2599, 'NOPE')).toBe('2599 NOPE (minor units)');
     expect(money(1, 'USD')).toBe('$0.01');

@@ -7,7 +7,7 @@ interface Format {
   digits: number;
 }
 
-/** Per currency code; null for a code Intl does not know (bounded: codes come from data). */
+/** Per currency code; null for one Intl refuses (a malformed code: a well-formed unknown one, `XYZ`, shows as code). */
 const formats = new Map<string, Format | null>();
 const MAX_FORMATS = 100;
 
@@ -24,7 +24,7 @@ function formatOf(currency: string): Format | null {
   return f;
 }
 
-/** An amount in minor units as money ("$12.34", "¥1,200"); a currency Intl does not know shows the raw amount. */
+/** An amount in minor units as money ("$12.34", "¥1,200"); a code Intl refuses shows the raw amount. */
 export function money(minor: number, currency: string): string {
   const f = formatOf(currency);
   return f ? f.format.format(minor / 10 ** f.digits) : `${minor} ${currency} (minor units)`;

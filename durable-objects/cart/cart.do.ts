@@ -296,8 +296,25 @@ export class CartDO extends DurableObject {
     return this.state();
   }
 
+  /**
+   * `fn`, which writes the cart and ends in `committed` (or refuses before writing); should it throw half way, the
+   * memo goes too, since storage may have changed without `committed` having run.
+   */
+  private writing<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.memo = undefined;
+      throw err;
+    }
+  }
+
   /** One write. `ifMatch` (a version) makes it conditional; without it, writes apply in arrival order. */
   async apply(op: CartOp, limits: CartLimits, ifMatch?: number): Promise<CartResult> {
+    return this.writing(() => this.applyNow(op, limits, ifMatch));
+  }
+
+  private applyNow(op: CartOp, limits: CartLimits, ifMatch?: number): CartResult {
     this.ready();
     const current = this.state();
     if (ifMatch !== undefined && ifMatch !== current.version)
@@ -377,6 +394,10 @@ export class CartDO extends DurableObject {
    * what it left (with the reason). A replay of the token answers the first absorb's outcome and changes nothing.
    */
   async absorb(token: string, incoming: CartLine[], limits: CartLimits): Promise<{ cart: CartState } & MergeOutcome> {
+    return this.writing(() => this.absorbNow(token, incoming, limits));
+  }
+
+  private absorbNow(token: string, incoming: CartLine[], limits: CartLimits): { cart: CartState } & MergeOutcome {
     this.ready();
     const done = this.sql
       .exec<{ outcome: string | null }>('select outcome from absorbed where token = ?', token)

@@ -271,8 +271,6 @@ export async function routedRead<T>(
     const replayed = states.get(r.url)?.replayed;
     return replayed === null || (replayed !== undefined && replayed >= needed);
   };
-  /** Replicas that cancelled this read for a conflict with recovery: not asked again by it. */
-  const conflicted = new Set<string>();
   // This read's replay checks in flight, by replica: each answers whether its replica has the position now.
   const asking = new Map<string, Promise<boolean>>();
   const ask = (r: Replica) => {
@@ -295,17 +293,17 @@ export async function routedRead<T>(
       await firstOf(before.map(ask), deadline === undefined ? undefined : Math.min(deadline, started + REPLAY_POLL_MS));
     }
     for (const r of usable()) {
-      if (!ready(r) || conflicted.has(r.url)) continue;
+      if (!ready(r)) continue;
       const source: ReadSource = `replica:${r.region}`;
       try {
         return { value: await read(r.url, source), source };
       } catch (err) {
         if (isRecoveryConflict(err)) {
-          // Replay cancelled this read (a vacuum or a lock on the primary): the replica is fine, this read goes on to
-          // the next server (the primary last) instead of answering 500.
-          conflicted.add(r.url);
-          log.warn('replica cancelled the read (conflict with recovery), trying the next', { region: r.region });
-          continue;
+          // Replay cancelled this read (a vacuum or a lock on the primary): the replica is fine and stays in use, and
+          // this read goes to the primary, once, instead of answering 500 (the other replicas replay the same WAL,
+          // and each attempt has a deadline of its own: one retry keeps the read within two of them).
+          log.warn('replica cancelled the read (conflict with recovery), reading the primary', { region: r.region });
+          return { value: await read(settings.DATABASE_URL, 'primary'), source: 'primary' };
         }
         if (!isDbUnavailable(err)) throw err;
         const state = states.get(r.url);

@@ -94,10 +94,11 @@ export async function listProducts(
   if (query.cursor && (await anyMatch(db, query.q, tuning.timeLeft()))) return withFacets(page, first);
   const corrected = await correctedQuery(db, query.q);
   if (!corrected) return withFacets(page, first);
+  // The corrected query's counts beside its page too (from the same budget), not after it.
+  const second = countsFor(corrected);
+  second?.catch(() => {}); // awaited below, or dropped when the corrected query finds nothing either
   const retry = await searchPage(db, query, corrected, tuning);
-  return retry.items.length > 0
-    ? withFacets({ ...retry, didYouMean: corrected }, countsFor(corrected))
-    : withFacets(page, first);
+  return retry.items.length > 0 ? withFacets({ ...retry, didYouMean: corrected }, second) : withFacets(page, first);
 }
 
 type FacetPart = Pick<ProductPage, 'facets' | 'facetsExhaustive'>;
