@@ -51,7 +51,7 @@ describe('catalog browsing', () => {
 
   it('lists a product’s variants by position, then by SKU (the first is the one a product page shows)', async () => {
     const slug = await insertProduct({ title: `Order Tee ${uniqueWord()}` }); // its variant TST-<slug>, position 0
-    const [{ id }] = await primary<{ id: string }>('select id from products where slug = $1', [slug]);
+    const { id } = (await primary<{ id: string }>('select id from products where slug = $1', [slug]))[0]!;
     const extra = (sku: string, position: number) =>
       primary(
         `insert into product_variants (product_id, sku, title, options, price_amount, currency, position)
