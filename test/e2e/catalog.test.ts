@@ -1,7 +1,7 @@
 // Browsing and searching the seeded catalog through the gateway: ranking, filters, keyset pagination.
 import { describe, expect, it } from 'vitest';
 import type { paths, Schemas } from '../../lib/client';
-import { api, client, insertProduct, ok, primary, replica, replicaEu, uniqueWord } from './helpers';
+import { api, client, insertProduct, ok, primary, replicated, uniqueWord } from './helpers';
 import { judgedQueries } from './search-judged';
 
 type Item = Schemas['ProductSummary'];
@@ -63,10 +63,7 @@ describe('catalog browsing', () => {
     await extra(`ZZZ-${slug}`.slice(0, 60).toUpperCase(), -1);
     // Written straight into the primary (no new catalog generation): read once both replicas have all three, or a
     // fill from a lagging one would keep fewer for the generation.
-    const count = 'select count(*)::int as n from product_variants where product_id = $1';
-    await expect
-      .poll(async () => [(await replica(count, [id]))[0].n, (await replicaEu(count, [id]))[0].n])
-      .toEqual([3, 3]);
+    await replicated('select count(*)::int as n from product_variants where product_id = $1', [id], 3);
     const detail = await ok('product', client().GET('/v1/products/{slug}', { params: { path: { slug } } }));
     expect(detail.variants.map((v) => v.sku.slice(0, 4))).toEqual(['ZZZ-', 'AAA-', 'TST-']);
   });

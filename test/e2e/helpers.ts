@@ -128,6 +128,26 @@ export async function eventually<T>(
   throw new Error(`not within ${timeoutMs}ms: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
+/**
+ * Waits until both replicas answer `text` with a row whose `n` is at least `atLeast`: for a test that wrote straight
+ * into the primary (no new catalog generation, so a fill may read a lagging replica and keep what it saw) and then
+ * reads through the gateway. Opt-in: some serial files write while a replica is paused.
+ */
+export async function replicated(text: string, params: unknown[], atLeast = 1): Promise<void> {
+  await eventually(
+    `both replicas to have ${text}`,
+    async () => {
+      const [us, eu] = await Promise.all([
+        replica<{ n: number }>(text, params),
+        replicaEu<{ n: number }>(text, params),
+      ]);
+      return (us[0]?.n ?? 0) >= atLeast && (eu[0]?.n ?? 0) >= atLeast;
+    },
+    10_000,
+    20,
+  );
+}
+
 let counter = 0;
 // Files run side by side (each in its own process): the pid keeps two files' words apart in the same millisecond.
 // The clock part wraps after 25 days, far longer than a test stack lives, and keeps words (and SKUs) short.

@@ -5,7 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { shopAssets } from '../../workers/gateway/src/shop/assets';
 import { Browser } from './console-helpers';
-import { adminPatch, client, eventually, gateway, insertProduct, merchantToken, ok, uniqueWord } from './helpers';
+import {
+  adminPatch,
+  client,
+  eventually,
+  gateway,
+  insertProduct,
+  merchantToken,
+  ok,
+  replicated,
+  uniqueWord,
+} from './helpers';
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${gateway()}${path}`, { headers, redirect: 'manual', signal: AbortSignal.timeout(20_000) });
@@ -204,6 +214,11 @@ describe('storefront pages', () => {
 
   it("shows a merchant's change on the product page within the bound", async () => {
     const slug = await insertProduct({ title: `Bound ${uniqueWord()}`, category: 'kitchen' });
+    // Inserted straight into the primary: the first page view must not fill from a replica that lacks it.
+    await replicated(
+      'select count(*)::int as n from product_variants v join products p on p.id = v.product_id where p.slug = $1',
+      [slug],
+    );
     expect((await get(`/p/${slug}`)).status).toBe(200);
     expect((await get(`/p/${slug}`)).headers.get('x-cache')).toBe('HIT');
     const title = `Renamed ${uniqueWord()}`;
