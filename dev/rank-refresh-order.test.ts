@@ -18,6 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reindex } from '../db/reindex';
 import { type ExplainSetup, withSeededPostgres } from './explain-kit';
+import { waitFor } from './wait';
 
 const migration = (file: string) => fs.readFileSync(new URL(`../db/migrations/${file}`, import.meta.url), 'utf8');
 /** product_rank_refresh as migration 0022 made it: the ranks upserted in product id order. */
@@ -46,17 +47,6 @@ async function wrongRanks(c: pg.Client): Promise<number> {
      where r.rank is distinct from coalesce(x.rank, 0)`,
   );
   return r.rows[0]!.n;
-}
-
-/** Polls `check` every 20 ms until it answers something, for at most `ms`. */
-async function until<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 interface Import {
@@ -133,7 +123,7 @@ async function interleave(c: pg.Client, url: string, imp: Import, initial: numbe
       () => null,
       (error: Error) => error,
     );
-    const batchPid = await until(
+    const batchPid = await waitFor(
       async () =>
         (
           await c.query<{ pid: number }>(
@@ -142,8 +132,9 @@ async function interleave(c: pg.Client, url: string, imp: Import, initial: numbe
             [holder.pid],
           )
         ).rows[0]?.pid,
-      10_000,
       'the reindex batch to wait for the gate product’s rank row',
+      10_000,
+      20,
     );
 
     const levels = JSON.stringify(imp.skus.map((sku) => ({ sku, initial })));
@@ -154,12 +145,13 @@ async function interleave(c: pg.Client, url: string, imp: Import, initial: numbe
       },
       (error: { code?: string }) => error.code ?? String(error),
     );
-    await until(
+    await waitFor(
       async () =>
         (await c.query<{ b: boolean }>('select $1::int = any(pg_blocking_pids($2)) b', [batchPid, importer.pid]))
-          .rows[0]!.b || undefined,
-      10_000,
+          .rows[0]!.b,
       'the import to wait for the reindex batch',
+      10_000,
+      20,
     );
 
     // The batch holds the rank rows below the gate; nobody but the import can hold those above it.
@@ -187,16 +179,17 @@ async function interleave(c: pg.Client, url: string, imp: Import, initial: numbe
     // A deadlock's count reaches pg_stat_database when its backend flushes its statistics, at the latest when it
     // exits: wait for every backend of the interleaving to be gone.
     await Promise.all([holder.s.end(), importer.s.end(), prober.s.end()]);
-    await until(
+    await waitFor(
       async () =>
         (
           await c.query<{ n: number }>(
             `select count(*)::int n from pg_stat_activity
              where application_name like 'rank-order %' or application_name like 'search-reindex %'`,
           )
-        ).rows[0]!.n === 0 || undefined,
-      10_000,
+        ).rows[0]!.n === 0,
       'the interleaving’s backends to exit',
+      10_000,
+      20,
     );
     return { probe, importError, reindexError, deadlocks: (await deadlocks()) - deadlocksBefore, order };
   } finally {

@@ -15,17 +15,9 @@ import { listProducts } from '../workers/catalog/src/products.repo';
 import { withSeededPostgres } from './explain-kit';
 import { startNeonProxy } from './neon-proxy';
 import { withFreePorts } from './ports';
+import { waitFor } from './wait';
 
 vi.setConfig({ testTimeout: 120_000 });
-
-/** Polls `check` every 50 ms until it is true, for at most `ms`. */
-async function until(check: () => Promise<boolean>, ms: number, what: string) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the search statement’s timeout', () => {
   it('is set per statement on a replica, and its cancellation is a SEARCH_TIMEOUT, not an outage', async () => {
@@ -44,10 +36,11 @@ describe('the search statement’s timeout', () => {
             DB_TIMEOUT_MS: '10000',
           });
           const db = dbAt(replicaUrl, settings);
-          await until(
+          await waitFor(
             async () => (await replica.query('select count(*)::int n from product_ranks')).rows[0].n >= 1200,
-            10_000,
             'the replica to replay the seed',
+            10_000,
+            50,
           );
           const query = ProductListQuery.parse({ q: 'cotton shirt', limit: 5 });
           // Under its timeout the search answers from the replica: the batch (set_config, then the statement) is a
@@ -60,14 +53,15 @@ describe('the search statement’s timeout', () => {
           await locker.query('lock table products in access exclusive mode');
           // The lock's WAL record goes out with the next flush: a commit elsewhere (a transaction id's) makes one.
           await client.query('select txid_current()');
-          await until(
+          await waitFor(
             async () =>
               (
                 await replica.query(`select count(*)::int n from pg_locks
                   where relation = 'products'::regclass and mode = 'AccessExclusiveLock'`)
               ).rows[0].n > 0,
-            10_000,
             'the replica to replay the lock',
+            10_000,
+            50,
           );
           const breaker = new CircuitBreaker('postgres-search-test', { failureThreshold: 1, openMs: 60_000 });
           const warn = vi.spyOn(log, 'warn');

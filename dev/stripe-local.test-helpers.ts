@@ -13,17 +13,9 @@ export const FAST = { baseDelayMs: 50, maxAttempts: 5, timeoutMs: 2000 };
 export const verifier = new Stripe(KEY);
 export const subtle = Stripe.createSubtleCryptoProvider();
 
-/** Polls until `fn` returns a truthy value, or fails with `what` after `ms`. */
-export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, ms = 5000): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from './wait';
+
+export { type Truthy, waitFor } from './wait';
 
 export interface Receiver {
   url: string;
