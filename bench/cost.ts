@@ -50,7 +50,7 @@ async function measure(k: Kind) {
   const rps = k.count / ((performance.now() - t0) / 1000);
   if (k.settleMs) await new Promise((res) => setTimeout(res, k.settleMs));
   const cpu1 = stackCpuSeconds(process.pid);
-  if (profiling) printProfile(k.name, await profiling.stop(), k.count);
+  if (profiling) printProfile(k.name, await profiling.stop(), k.count, Number(process.env.COST_PROFILE_TOP ?? 25));
   // Per process, over the processes alive at the end (one that exited meanwhile would count negative).
   const deltas = [...cpu1.byPid].map(([pid, sec]) => [pid, ((sec - (cpu0.byPid.get(pid) ?? 0)) / k.count) * 1e6]);
   const cpuUs = deltas.reduce((a, [, us]) => a + us!, 0);

@@ -100,6 +100,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   const profiling = process.env.BENCH_PROFILE === '1' ? await profileStack(process.pid) : undefined;
   // The stack runs as children of this process (bench/setup.ts), so its workerd processes are found from here.
   const cpu0 = stackCpuSeconds(process.pid);
+  log(`flash sale: the burst starts (${shoppers.length} checkouts, ${flashConcurrency} in flight)`);
   const started = performance.now();
   let lastAccepted = started;
   const answers: { status: number; ms: number; orderId?: string; allowed: boolean; code?: string }[] = [];
@@ -132,6 +133,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   try {
     await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
     finished = performance.now();
+    log(`flash sale: every checkout answered; waiting for the webhooks and the Queue`);
   } finally {
     if (profiling) printProfile('flash sale', await profiling.stop(), shoppers.length, 40);
   }

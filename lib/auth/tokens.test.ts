@@ -48,3 +48,50 @@ describe('authKeys', () => {
     expect(keys.jwks.keys.map((k) => k.kid)).toEqual(['k0', 'k3']);
   });
 });
+
+describe('verifyAccessToken', () => {
+  const env = async (kid: string, old?: { publicJwk: object }) => {
+    const { privateJwk } = await keyPair(kid);
+    return {
+      JWT_SIGNING_KEY: JSON.stringify(privateJwk),
+      ...(old ? { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [old.publicJwk] }) } : {}),
+    };
+  };
+
+  it('refuses a token it has verified before once it expires (the remembered token keeps its expiry)', async () => {
+    const keys = await authKeys({ ...(await env('t1')), ACCESS_TOKEN_TTL_SECONDS: '60' });
+    const token = await signAccessToken(keys, { sub: 'u1', role: 'guest' });
+    const now = Date.now();
+    expect(await verifyAccessToken(keys, token, now)).toEqual({ sub: 'u1', role: 'guest' });
+    expect(await verifyAccessToken(keys, token, now + 30_000)).toEqual({ sub: 'u1', role: 'guest' });
+    // exp + 5 s of clock tolerance, as the first check allows
+    expect(await verifyAccessToken(keys, token, now + 63_000)).toEqual({ sub: 'u1', role: 'guest' });
+    expect(await verifyAccessToken(keys, token, now + 67_000)).toBeNull();
+    expect(await verifyAccessToken(keys, token, now)).toEqual({ sub: 'u1', role: 'guest' }); // checked in full again
+  });
+
+  it('verifies again under a new key set: a token of a retired key is refused even after it was accepted', async () => {
+    const { privateJwk, publicJwk } = await keyPair('old');
+    const before = await authKeys({ JWT_SIGNING_KEY: JSON.stringify(privateJwk) });
+    const token = await signAccessToken(before, { sub: 'u2', role: 'customer' });
+    expect(await verifyAccessToken(before, token)).toEqual({ sub: 'u2', role: 'customer' });
+    // The rollover: the old key still listed, then retired.
+    const during = await authKeys(await env('new', { publicJwk }));
+    expect(await verifyAccessToken(during, token)).toEqual({ sub: 'u2', role: 'customer' });
+    const after = await authKeys(await env('newer'));
+    expect(await verifyAccessToken(after, token)).toBeNull();
+  });
+
+  it('never remembers a refusal, nor serves a changed token from what it remembers', async () => {
+    const keys = await authKeys(await env('t3'));
+    const token = await signAccessToken(keys, { sub: 'u3', role: 'guest' });
+    const [head, body, sig] = token.split('.') as [string, string, string];
+    const forged = `${head}.${btoa(JSON.stringify({ ...JSON.parse(atob(body)), role: 'admin' })).replace(/=+$/, '')}.${sig}`;
+    expect(await verifyAccessToken(keys, token)).toEqual({ sub: 'u3', role: 'guest' });
+    expect(await verifyAccessToken(keys, forged)).toBeNull();
+    expect(await verifyAccessToken(keys, forged)).toBeNull();
+    const who = (await verifyAccessToken(keys, token))!;
+    who.role = 'admin'; // a caller that changes its copy changes nothing remembered
+    expect(await verifyAccessToken(keys, token)).toEqual({ sub: 'u3', role: 'guest' });
+  });
+});

@@ -114,19 +114,46 @@ export async function signAccessToken(keys: AuthKeys, who: Identity): Promise<st
 
 const Claims = z.object({ sub: z.string().min(1).max(100), role: z.enum(roles), iat: z.number(), exp: z.number() });
 
-/** The identity in a valid access token, or null: wrong algorithm, key, issuer, audience, time or shape. */
-export async function verifyAccessToken(keys: AuthKeys, token: string): Promise<Identity | null> {
+/** How far past `exp` a token is still accepted (seconds), for clocks a little apart. */
+const CLOCK_TOLERANCE = 5;
+/** Tokens verified per isolate and key set, at most this many (the oldest leave first). */
+const VERIFIED_MAX = 4096;
+const verified = new WeakMap<AuthKeys, Map<string, { who: Identity; exp: number }>>();
+
+/**
+ * The identity in a valid access token, or null: wrong algorithm, key, issuer, audience, time or shape.
+ *
+ * A token that verified once is remembered by its exact text, per key set (a rollover brings a new set, so a token
+ * of a retired key is verified again and refused), and from then on only its expiry is checked: the text is what
+ * was signed, so nothing else about it can change. The signature check is most of an authenticated request's own
+ * work in the gateway (issue 10); a shopper's requests repeat one token for its whole lifetime. Refusals are never
+ * remembered, so a forged token costs a full check every time, as before.
+ */
+export async function verifyAccessToken(keys: AuthKeys, token: string, now = Date.now()): Promise<Identity | null> {
+  const seen = verified.get(keys);
+  const known = seen?.get(token);
+  if (known) {
+    if (known.exp > Math.floor(now / 1000) - CLOCK_TOLERANCE) return { ...known.who };
+    seen!.delete(token);
+    return null;
+  }
   try {
     const { payload } = await jwtVerify(token, keys.verifyKey, {
       algorithms: ['ES256'],
       issuer: keys.issuer,
       audience: keys.audience,
       requiredClaims: ['exp', 'iat', 'sub'],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE,
+      currentDate: new Date(now),
     });
     const claims = Claims.parse(payload);
-    if (claims.iat > Date.now() / 1000 + 60) return null; // issued in the future: not yet valid
-    return { sub: claims.sub, role: claims.role };
+    if (claims.iat > now / 1000 + 60) return null; // issued in the future: not yet valid
+    const who: Identity = { sub: claims.sub, role: claims.role };
+    const cache = seen ?? new Map<string, { who: Identity; exp: number }>();
+    if (!seen) verified.set(keys, cache);
+    if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(token, { who, exp: claims.exp });
+    return { ...who };
   } catch {
     return null;
   }

@@ -21,6 +21,13 @@ describe('REPLICA_REGIONS', () => {
   it('is no region when blank, and names a bad entry', () => {
     expect(regionOf({ continent: 'EU' }, mapOf(undefined))).toBeUndefined();
     expect(regionOf({ continent: 'EU' }, mapOf(' '))).toBeUndefined();
+    // No place named: where the request arrived is never read (request.cf is parsed when first read).
+    const unread = () => {
+      throw new Error('read');
+    };
+    expect(regionOf(unread, mapOf(undefined))).toBeUndefined();
+    expect(regionOf(unread, mapOf('*=us'))).toBe('us');
+    expect(regionOf(() => ({ continent: 'EU' }), mapOf('continent:EU=eu,*=us'))).toBe('eu');
     for (const bad of ['EU=eu', 'continent:EU=', 'planet:EA=eu', 'continent:EU=Europe West'])
       expect(() => mapOf(bad)).toThrow(/REPLICA_REGIONS/);
   });

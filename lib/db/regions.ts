@@ -51,13 +51,20 @@ export const regionMapVar = z.preprocess(
   }),
 );
 
-/** The region of a request that arrived at `place`, or undefined (then no replica is preferred). */
-export function regionOf(place: Place | undefined, map: RegionMap): string | undefined {
+/**
+ * The region of a request that arrived at `place`, or undefined (then no replica is preferred). `place` may be a
+ * getter, called only when the map names places: `request.cf` is parsed from JSON when first read, a cost every
+ * request would pay for nothing under a map that is blank or only a fallback (the default).
+ */
+export function regionOf(place: Place | undefined | (() => Place | undefined), map: RegionMap): string | undefined {
+  const named = hasKeys(map.colo) || hasKeys(map.country) || hasKeys(map.continent);
+  if (!named) return map.fallback;
+  const at = typeof place === 'function' ? place() : place;
   const key = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : '');
-  return (
-    map.colo[key(place?.colo)] ??
-    map.country[key(place?.country)] ??
-    map.continent[key(place?.continent)] ??
-    map.fallback
-  );
+  return map.colo[key(at?.colo)] ?? map.country[key(at?.country)] ?? map.continent[key(at?.continent)] ?? map.fallback;
+}
+
+function hasKeys(o: Record<string, string>): boolean {
+  for (const _ in o) return true;
+  return false;
 }

@@ -16,7 +16,7 @@ export function readRegion(): MiddlewareHandler<GatewayApp> {
   return async function readRegionMiddleware(c, next) {
     const config = gatewayConfig(c.env);
     const trace = currentTrace();
-    let region = regionOf(c.req.raw.cf as Place | undefined, config.REPLICA_REGIONS);
+    let region = regionOf(() => c.req.raw.cf as Place | undefined, config.REPLICA_REGIONS);
     const asked = config.READ_REGION_HEADER === 'true' ? c.req.header(READ_REGION_HEADER) : undefined;
     if (asked !== undefined) {
       const parsed = regionName.safeParse(asked.trim());
