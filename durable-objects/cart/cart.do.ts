@@ -189,14 +189,6 @@ export class CartDO extends DurableObject {
     );
   }
 
-  private setMeta(key: string, value: string | number) {
-    this.sql.exec(
-      'insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value',
-      key,
-      String(value),
-    );
-  }
-
   private lines(): CartLine[] {
     return this.sql
       .exec<LineRow>(
@@ -234,31 +226,37 @@ export class CartDO extends DurableObject {
     return this.memo;
   }
 
-  /** Bumps the version and pushes the expiry out; the caller has written the change already. */
-  private committed(limits: CartLimits): CartState {
+  /**
+   * Bumps the version and pushes the expiry out; the caller has written the change already. A caller that knows the
+   * lines as written (`applyNow`) passes them, and they become the memo as they are: a read would give the same
+   * lines in the same order, and reading them back cost a write two more statements (issue 10).
+   */
+  private committed(limits: CartLimits, written?: CartLine[]): CartState {
     // The version is only ever changed here, so the memo's is current even when the lines just changed.
     const version = (this.memo?.version ?? Number(this.meta('version') ?? 0)) + 1;
     this.memo = undefined;
-    this.setMeta('version', version);
     const expiresAt = Date.now() + limits.ttlSeconds * 1000;
-    this.setMeta('expiresAt', expiresAt);
+    this.sql.exec(
+      `insert into meta (key, value) values ('version', ?), ('expiresAt', ?)
+       on conflict (key) do update set value = excluded.value`,
+      String(version),
+      String(expiresAt),
+    );
     // One alarm is enough: set on this instance's first write, it fires at that write's expiry, finds the later one
     // of the writes since and re-arms for it (`alarm`). Setting it again on every write cost a storage write each.
     if (!this.alarmArmed) {
       void this.ctx.storage.setAlarm(expiresAt);
       this.alarmArmed = true;
     }
+    if (written) this.memo = { version, currency: written[0]?.currency ?? null, lines: written, expiresAt };
     return this.state();
   }
 
-  /** A new line, last in the cart's order. */
+  /** A new line, last in the cart's order (one statement: its place is the last one's plus one). */
   private insertLine(line: Omit<CartLine, 'quantity'>, quantity: number) {
-    const position = Number(
-      this.sql.exec<{ p: number }>('select coalesce(max(position), 0) + 1 as p from line').one().p,
-    );
     this.sql.exec(
       `insert into line (sku, quantity, added_amount, currency, title, product_slug, image, position)
-       values (?, ?, ?, ?, ?, ?, ?, ?)`,
+       select ?, ?, ?, ?, ?, ?, ?, coalesce(max(position), 0) + 1 from line`,
       line.sku,
       quantity,
       line.addedAmount,
@@ -266,7 +264,6 @@ export class CartDO extends DurableObject {
       line.title,
       line.productSlug,
       line.image,
-      position,
     );
   }
 
@@ -331,7 +328,7 @@ export class CartDO extends DurableObject {
       this.sql.exec('delete from line where sku = ?', op.sku);
       // The shopper decided about this line during a pending merge: the merge's confirm leaves it alone.
       this.sql.exec('delete from drained_line where sku = ?', op.sku);
-      return { ok: true, cart: this.committed(limits) };
+      return { ok: true, cart: this.committed(limits, next.filter((l) => l !== existing)) };
     }
     if (op.kind === 'set' && !existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
     const line = op.line!;
@@ -339,13 +336,24 @@ export class CartDO extends DurableObject {
       return { ok: false, reason: 'CURRENCY_MISMATCH', cartCurrency: current.currency };
     }
     const quantity = op.kind === 'add' ? (existing?.quantity ?? 0) + op.quantity : op.quantity;
-    if (existing) existing.quantity = quantity;
-    else next.push({ ...line, quantity });
+    // The line as storage will hold it: the latest catalog data travels with every write; an existing line keeps
+    // its added price and currency (and its place).
+    const written: CartLine = existing
+      ? Object.assign(existing, { quantity, title: line.title, productSlug: line.productSlug, image: line.image })
+      : {
+          sku: line.sku,
+          quantity,
+          addedAmount: line.addedAmount,
+          currency: line.currency,
+          title: line.title,
+          productSlug: line.productSlug,
+          image: line.image,
+        };
+    if (!existing) next.push(written);
     const problem = this.checkBounds(next, limits);
     if (problem) return { ok: false, reason: 'LIMIT', message: problem };
 
     if (existing) {
-      // The latest catalog data travels with every write; the added price stays what it was.
       this.sql.exec(
         'update line set quantity = ?, title = ?, product_slug = ?, image = ? where sku = ?',
         quantity,
@@ -358,7 +366,7 @@ export class CartDO extends DurableObject {
     } else {
       this.insertLine(line, quantity);
     }
-    return { ok: true, cart: this.committed(limits) };
+    return { ok: true, cart: this.committed(limits, next) };
   }
 
   /**

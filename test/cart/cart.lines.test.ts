@@ -1,8 +1,11 @@
-// CartDO on its own: the input it refuses whatever the worker checked, and an accepted order taking its lines
-// out of the cart exactly once.
+// CartDO on its own: the input it refuses whatever the worker checked, an accepted order taking its lines out of
+// the cart exactly once, and the cart it keeps in memory matching storage.
+import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { CartOp } from '../../durable-objects/cart/types';
-import { add, cartOf, freshName, LIMITS, lineData, qty, set } from './helpers';
+import type { CartDO } from '../../durable-objects/cart/cart.do';
+import type { CartOp, CartResult } from '../../durable-objects/cart/types';
+import { prng } from '../prng';
+import { add, cartOf, freshName, LIMITS, lineData, qty, SKUS, set, TIGHT } from './helpers';
 
 describe('CartDO: input it refuses on its own', () => {
   it('refuses another currency even on a one-line cart, and quantities below one', async () => {
@@ -37,5 +40,39 @@ describe('CartDO: an accepted order takes its lines out', () => {
     // A later order of the rest empties the cart.
     await stub.checkedOut('ord_test_2', [{ sku: 'TST-1', quantity: 1 }], LIMITS);
     expect((await stub.cart()).lines).toEqual([]);
+  });
+});
+
+describe('CartDO: the cart it keeps in memory after a write', () => {
+  // Each write's answer comes from the lines as the object wrote them, not from reading them back: they must be
+  // what storage holds, line for line and in order, through adds, sets, removes, refusals and catalog changes.
+  it('is what storage holds after every write of a random sequence', async () => {
+    for (const seed of [7, 8, 9]) {
+      const stub = cartOf(freshName(`memo-${seed}`));
+      const r = prng(seed);
+      for (let i = 0; i < 40; i++) {
+        const sku = r.pick(SKUS);
+        // The catalog data changes now and then (a new title, slug or image), as it travels with every write.
+        const line = {
+          ...lineData(sku),
+          title: `Item ${sku} v${r.int(0, 2)}`,
+          image: r.next() < 0.5 ? null : `/images/${i}.jpg`,
+        };
+        const roll = r.next();
+        const op: CartOp =
+          roll < 0.45
+            ? { kind: 'add', line, quantity: r.int(1, 20) }
+            : roll < 0.75
+              ? { kind: 'set', sku, quantity: r.int(0, 60), line }
+              : { kind: 'remove', sku };
+        const answer = (await stub.apply(op, TIGHT)) as CartResult;
+        const stored = await runInDurableObject(stub, (instance: CartDO) => {
+          Object.assign(instance, { memo: undefined }); // read it from storage
+          return instance.cart();
+        });
+        if (answer.ok) expect(answer.cart, `seed ${seed}, write ${i}`).toEqual(stored);
+        expect(await stub.cart()).toEqual(stored);
+      }
+    }
   });
 });
