@@ -328,7 +328,8 @@ export class CartDO extends DurableObject {
       this.sql.exec('delete from line where sku = ?', op.sku);
       // The shopper decided about this line during a pending merge: the merge's confirm leaves it alone.
       this.sql.exec('delete from drained_line where sku = ?', op.sku);
-      return { ok: true, cart: this.committed(limits, next.filter((l) => l !== existing)) };
+      const rest = next.filter((l) => l !== existing);
+      return { ok: true, cart: this.committed(limits, rest) };
     }
     if (op.kind === 'set' && !existing) return { ok: false, reason: 'NOT_IN_CART', sku: op.sku };
     const line = op.line!;
