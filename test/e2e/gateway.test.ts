@@ -86,6 +86,20 @@ describe('edge headers', () => {
     expect(headers.get('x-content-type-options')).toBe('nosniff');
     expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(headers.get('cross-origin-resource-policy')).toBe('same-site');
+    // Headers only a browser rendering an HTML document reads are left off the API's JSON (OWASP REST Security
+    // Cheat Sheet); the pages keep them.
+    for (const documentOnly of [
+      'x-xss-protection',
+      'x-download-options',
+      'x-dns-prefetch-control',
+      'origin-agent-cluster',
+    ])
+      expect(headers.get(documentOnly), documentOnly).toBeNull();
+    const page = await api('/');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-dns-prefetch-control')).toBe('off');
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     const traced = await client().GET('/v1/categories', { headers: { 'x-request-id': 'trace-0123456789' } });
     // Issue 11 finding 10: a client's id is never adopted as ours; it comes back as the correlation id.
     expect(traced.response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);

@@ -12,12 +12,25 @@ const common = {
   referrerPolicy: 'no-referrer',
   crossOriginResourcePolicy: 'same-site',
 } as const;
+// Headers that only a browser rendering an HTML document reads (OWASP REST Security Cheat Sheet, "Security
+// headers": an API's JSON needs Cache-Control, CSP frame-ancestors, Content-Type, HSTS, nosniff and X-Frame-Options).
+// hono sets them by default; on the API's answers they were bytes every answer carried, and every hop copied, for
+// nothing (issue 10: wrangler's proxy copies each header both ways). The pages keep them.
+const forDocumentsOnly = {
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+} as const;
 // The API answers JSON only, so its pages may load nothing. /docs (Scalar) runs its own scripts (same origin:
 // /docs/scalar.js and /docs/start.js, no inline script), injects <style> elements and style attributes, shows
 // data: images, and fetches the document and the calls a reader tries from this origin only.
 const apiHeaders = secureHeaders({
   ...common,
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  ...forDocumentsOnly,
 });
 const docsHeaders = secureHeaders({
   ...common,
