@@ -7,7 +7,7 @@
 // and at most 60 s of waiting for the webhooks and the Queue. Every call goes through the typed client.
 import { sql as pgSql } from '../dev/sql';
 import type { Stack } from '../dev/stack';
-import { stackCpuSeconds } from './cpu';
+import { stackCpuSeconds, threadSample, threadShares } from './cpu';
 import { percentile } from './load';
 import { printProfile, profileStack } from './profile';
 import { apiOf, log, ok } from './setup';
@@ -42,6 +42,8 @@ export interface FlashResult {
   inPostgres: number;
   /** Accepted orders whose row is in Postgres more than once, or not paid there. */
   pgMismatch: number;
+  /** Where the time went during the burst (cpu.ts threadShares). */
+  threads: string;
 }
 
 // One /64 per shopper, as distinct subscribers have: the stock caps count a whole IPv6 /64 as one network.
@@ -100,6 +102,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
   const profiling = process.env.BENCH_PROFILE === '1' ? await profileStack(process.pid) : undefined;
   // The stack runs as children of this process (bench/setup.ts), so its workerd processes are found from here.
   const cpu0 = stackCpuSeconds(process.pid);
+  const threads0 = threadSample(process.pid);
   log(`flash sale: the burst starts (${shoppers.length} checkouts, ${flashConcurrency} in flight)`);
   const started = performance.now();
   let lastAccepted = started;
@@ -130,9 +133,11 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     }
   };
   let finished = 0;
+  let threads = '';
   try {
     await Promise.all(Array.from({ length: Math.min(flashConcurrency, shoppers.length) }, worker));
     finished = performance.now();
+    threads = threadShares(threads0, threadSample(process.pid));
     log(`flash sale: every checkout answered; waiting for the webhooks and the Queue`);
   } finally {
     if (profiling) printProfile('flash sale', await profiling.stop(), shoppers.length, 40);
@@ -210,6 +215,7 @@ export async function flashSale(s: Stack): Promise<FlashResult> {
     oversold,
     paid: levels.sold,
     inPostgres,
+    threads,
     pgMismatch: Math.abs(Number(pg!.rows) - accepted.length) + (accepted.length - Number(pg!.paid)),
   };
 }

@@ -3,6 +3,7 @@
 // spread over many client addresses. It drives the raw HTTP path on purpose: a typed client in the hot loop would
 // measure the client, not the system.
 import autocannon, { type RequestSpec } from 'autocannon';
+import { threadSample, threadShares } from './cpu';
 import { connections, maxRequests, seconds } from './setup';
 
 export interface Row {
@@ -14,6 +15,8 @@ export interface Row {
   ok: number;
   bad: number;
   note?: string;
+  /** Where the time went in the stack's workerd threads and on the machine (cpu.ts threadShares). */
+  threads?: string;
 }
 
 /** The p-th percentile of ascending `sorted` (nearest rank). */
@@ -29,6 +32,7 @@ export async function run(
   // Warm-up (not counted): JIT, connections, cache fill.
   await autocannon({ url, connections, duration: 2, maxOverallRequests: maxRequests, requests });
   const latencies: number[] = [];
+  const before = threadSample(process.pid);
   const instance = autocannon({
     url,
     connections,
@@ -39,6 +43,7 @@ export async function run(
   });
   instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const r = await instance;
+  const threads = threadShares(before, threadSample(process.pid));
   latencies.sort((a, b) => a - b);
   return {
     name,
@@ -49,6 +54,7 @@ export async function run(
     ok: r['2xx'],
     bad: r.non2xx + r.errors + r.timeouts,
     note: note?.(),
+    threads,
   };
 }
 
