@@ -125,8 +125,8 @@ const verified = new WeakMap<AuthKeys, Map<string, { who: Identity; exp: number 
  *
  * A token that verified once is remembered by its exact text, per key set (a rollover brings a new set, so a token
  * of a retired key is verified again and refused), and from then on only its expiry is checked: the text is what
- * was signed, so nothing else about it can change. The signature check is most of an authenticated request's own
- * work in the gateway (issue 10); a shopper's requests repeat one token for its whole lifetime. Refusals are never
+ * was signed, so nothing else about it can change. The check was about a tenth of the gateway's own JavaScript in an
+ * add to cart (issue 10), and a shopper's requests repeat one token for its whole lifetime. Refusals are never
  * remembered, so a forged token costs a full check every time, as before.
  */
 export async function verifyAccessToken(keys: AuthKeys, token: string, now = Date.now()): Promise<Identity | null> {
