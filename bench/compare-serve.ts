@@ -12,6 +12,15 @@ const { startStack } = (await import(path.join(process.cwd(), 'dev/stack.ts'))) 
 };
 // A fresh edge cache every run, so the miss scenario really misses (Postgres is kept: the seed is idempotent).
 fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
+// Durable Object state in RAM unless BENCH_DO_STORAGE=disk, as in every benchmark (bench/setup.ts `doStorage`).
+const ram = `/dev/shm/storefront-compare-${process.pid}`;
+const inRam = process.env.BENCH_DO_STORAGE !== 'disk' && fs.existsSync('/dev/shm');
+if (inRam) {
+  fs.mkdirSync(ram, { recursive: true });
+  fs.mkdirSync(dataRoot, { recursive: true });
+  fs.symlinkSync(ram, path.join(dataRoot, 'wrangler'));
+  process.on('exit', () => fs.rmSync(ram, { recursive: true, force: true }));
+}
 const stack = await startStack({
   dataRoot,
   ports: {

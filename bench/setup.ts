@@ -53,6 +53,38 @@ export const runs = (s: (typeof scenarios)[number]) => only.length === 0 || only
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 export const log = (l: string) => console.log(`[bench] ${l}`);
 
+/**
+ * Where the benchmark's workerd keeps Durable Object (and other local binding) state: `ram` (the default where
+ * /dev/shm exists) or `disk` (`BENCH_DO_STORAGE=disk`, as `npm run dev` and the tests keep it). Under `wrangler dev`
+ * every Durable Object commit is a SQLite commit whose `fsync` blocks workerd's one thread, and with it every other
+ * isolate: in production a storage write does not hold the isolate's thread (the answer waits for it, the thread
+ * goes on). On RAM the commit still runs, its `fsync` returns at once. The state is thrown away after each run in
+ * either case (docs/benchmark.md, "Durable Object storage").
+ */
+export const doStorage: 'ram' | 'disk' =
+  process.env.BENCH_DO_STORAGE === 'disk' || !fs.existsSync('/dev/shm') ? 'disk' : 'ram';
+const ramRoot = `/dev/shm/storefront-bench-${process.pid}`;
+if (doStorage === 'ram') {
+  // Left by a run that was killed: its process is gone.
+  for (const d of fs.readdirSync('/dev/shm'))
+    if (/^storefront-bench-\d+$/.test(d) && !fs.existsSync(`/proc/${d.slice('storefront-bench-'.length)}`))
+      fs.rmSync(`/dev/shm/${d}`, { recursive: true, force: true });
+  process.on('exit', () => fs.rmSync(ramRoot, { recursive: true, force: true }));
+}
+
+/** A fresh state folder at `diskPath` (a link to a folder in RAM when `doStorage` is `ram`). */
+function freshState(diskPath: string): string {
+  fs.rmSync(diskPath, { recursive: true, force: true });
+  if (doStorage === 'ram') {
+    const ram = path.join(ramRoot, path.relative(dataRoot, diskPath).replaceAll(path.sep, '_'));
+    fs.rmSync(ram, { recursive: true, force: true });
+    fs.mkdirSync(ram, { recursive: true });
+    fs.mkdirSync(path.dirname(diskPath), { recursive: true });
+    fs.symlinkSync(ram, diskPath);
+  }
+  return diskPath;
+}
+
 /** The API of `stack` through the typed client, as `token`'s holder, from client address `ip` (rate limits). */
 export const apiOf = (stack: Stack, token?: string, ip?: string): StorefrontClient =>
   createStorefrontClient(stack.url, {
@@ -94,7 +126,7 @@ function startBenchWorker(dir: string, port: number, inspectorPort: number): Chi
       '--inspector-port',
       String(inspectorPort),
       '--persist-to',
-      path.join(dataRoot, `${dir}-state`),
+      freshState(path.join(dataRoot, `${dir}-state`)),
       '--show-interactive-dev-session=false',
       '--log-level',
       'warn',
@@ -132,8 +164,11 @@ export async function withStack<T>(
 ): Promise<T> {
   const root = seedProducts ? path.join(dataRoot, `search-${seedProducts}`) : dataRoot;
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
-  fs.rmSync(path.join(root, 'wrangler'), { recursive: true, force: true });
-  log(`starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}`);
+  freshState(path.join(root, 'wrangler'));
+  log(
+    `starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}; ` +
+      `Durable Object storage on ${doStorage === 'ram' ? 'RAM (BENCH_DO_STORAGE=disk for the disk)' : 'disk'}`,
+  );
   current = await startStack({
     dataRoot: root,
     ports,
