@@ -3,6 +3,7 @@
 // it up until SIGTERM. Only the options every version of startStack has are used, so old commits run unchanged.
 import fs from 'node:fs';
 import path from 'node:path';
+import { doStorage, RAM_ROOT } from './storage';
 
 const [name, portBaseText, dataRoot] = process.argv.slice(2);
 if (!name || !portBaseText || !dataRoot) throw new Error('usage: compare-serve.ts <name> <portBase> <dataRoot>');
@@ -12,10 +13,9 @@ const { startStack } = (await import(path.join(process.cwd(), 'dev/stack.ts'))) 
 };
 // A fresh edge cache every run, so the miss scenario really misses (Postgres is kept: the seed is idempotent).
 fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
-// Durable Object state in RAM unless BENCH_DO_STORAGE=disk, as in every benchmark (bench/setup.ts `doStorage`).
-const ram = `/dev/shm/storefront-compare-${process.pid}`;
-const inRam = process.env.BENCH_DO_STORAGE !== 'disk' && fs.existsSync('/dev/shm');
-if (inRam) {
+// Durable Object state in RAM unless BENCH_DO_STORAGE=disk, as in every benchmark (bench/storage.ts).
+const ram = path.join(RAM_ROOT, `storefront-compare-${process.pid}`);
+if (doStorage === 'ram') {
   fs.mkdirSync(ram, { recursive: true });
   fs.mkdirSync(dataRoot, { recursive: true });
   fs.symlinkSync(ram, path.join(dataRoot, 'wrangler'));

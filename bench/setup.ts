@@ -6,6 +6,7 @@ import path from 'node:path';
 import { projectRoot, type Stack, startStack } from '../dev/stack';
 import { wranglerEnv } from '../dev/stack/wrangler';
 import { createStorefrontClient, type StorefrontClient } from '../lib/client';
+import { doStorage, RAM_ROOT } from './storage';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 export const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
@@ -53,22 +54,15 @@ export const runs = (s: (typeof scenarios)[number]) => only.length === 0 || only
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 export const log = (l: string) => console.log(`[bench] ${l}`);
 
-/**
- * Where the benchmark's workerd keeps Durable Object (and other local binding) state: `ram` (the default where
- * /dev/shm exists) or `disk` (`BENCH_DO_STORAGE=disk`, as `npm run dev` and the tests keep it). Under `wrangler dev`
- * every Durable Object commit is a SQLite commit whose `fsync` blocks workerd's one thread, and with it every other
- * isolate: in production a storage write does not hold the isolate's thread (the answer waits for it, the thread
- * goes on). On RAM the commit still runs, its `fsync` returns at once. The state is thrown away after each run in
- * either case (docs/benchmark.md, "Durable Object storage").
- */
-export const doStorage: 'ram' | 'disk' =
-  process.env.BENCH_DO_STORAGE === 'disk' || !fs.existsSync('/dev/shm') ? 'disk' : 'ram';
-const ramRoot = `/dev/shm/storefront-bench-${process.pid}`;
+const ramRoot = path.join(RAM_ROOT, `storefront-bench-${process.pid}`);
+log(
+  `workerd's Durable Object state: ${doStorage === 'ram' ? `in RAM (${ramRoot}; BENCH_DO_STORAGE=disk for the disk)` : 'on disk'}`,
+);
 if (doStorage === 'ram') {
   // Left by a run that was killed: its process is gone.
-  for (const d of fs.readdirSync('/dev/shm'))
-    if (/^storefront-bench-\d+$/.test(d) && !fs.existsSync(`/proc/${d.slice('storefront-bench-'.length)}`))
-      fs.rmSync(`/dev/shm/${d}`, { recursive: true, force: true });
+  for (const d of fs.readdirSync(RAM_ROOT))
+    if (/^storefront-(bench|compare)-\d+$/.test(d) && !fs.existsSync(`/proc/${d.replace(/\D+/, '')}`))
+      fs.rmSync(path.join(RAM_ROOT, d), { recursive: true, force: true });
   process.on('exit', () => fs.rmSync(ramRoot, { recursive: true, force: true }));
 }
 
@@ -165,10 +159,7 @@ export async function withStack<T>(
   const root = seedProducts ? path.join(dataRoot, `search-${seedProducts}`) : dataRoot;
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
   freshState(path.join(root, 'wrangler'));
-  log(
-    `starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}; ` +
-      `Durable Object storage on ${doStorage === 'ram' ? 'RAM (BENCH_DO_STORAGE=disk for the disk)' : 'disk'}`,
-  );
+  log(`starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}`);
   current = await startStack({
     dataRoot: root,
     ports,
