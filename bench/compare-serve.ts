@@ -1,9 +1,8 @@
 // Started by bench/compare.ts inside one commit's worktree (cwd = that tree): starts that commit's own stack with
 // its own dev/stack.ts (rate limits off, as the bench's "no rate limit" scenarios), prints `READY <url>` and keeps
 // it up until SIGTERM. Only the options every version of startStack has are used, so old commits run unchanged.
-import fs from 'node:fs';
 import path from 'node:path';
-import { doStorage, RAM_ROOT } from './storage';
+import { freshState } from './storage';
 
 const [name, portBaseText, dataRoot] = process.argv.slice(2);
 if (!name || !portBaseText || !dataRoot) throw new Error('usage: compare-serve.ts <name> <portBase> <dataRoot>');
@@ -11,16 +10,9 @@ const b = Number(portBaseText);
 const { startStack } = (await import(path.join(process.cwd(), 'dev/stack.ts'))) as {
   startStack: (o: Record<string, unknown>) => Promise<{ url: string; stop(): Promise<void> }>;
 };
-// A fresh edge cache every run, so the miss scenario really misses (Postgres is kept: the seed is idempotent).
-fs.rmSync(path.join(dataRoot, 'wrangler'), { recursive: true, force: true });
+// A fresh edge cache every run, so the miss scenario really misses (Postgres is kept: the seed is idempotent); the
 // Durable Object state in RAM unless BENCH_DO_STORAGE=disk, as in every benchmark (bench/storage.ts).
-const ram = path.join(RAM_ROOT, `storefront-compare-${process.pid}`);
-if (doStorage === 'ram') {
-  fs.mkdirSync(ram, { recursive: true });
-  fs.mkdirSync(dataRoot, { recursive: true });
-  fs.symlinkSync(ram, path.join(dataRoot, 'wrangler'));
-  process.on('exit', () => fs.rmSync(ram, { recursive: true, force: true }));
-}
+freshState(path.join(dataRoot, 'wrangler'));
 const stack = await startStack({
   dataRoot,
   ports: {

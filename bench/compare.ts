@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon, { type RequestSpec } from 'autocannon';
 import { projectRoot } from '../dev/stack';
 import { stackCpuSeconds } from './cpu';
+import { storageLine } from './storage';
 
 const [refA, refB] = process.argv.slice(2);
 if (!refA || !refB) throw new Error('usage: npm run bench:compare -- <refA> <refB>');
@@ -20,6 +21,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const scenarioNames = (process.env.COMPARE_ONLY ?? 'cached,miss,cart').split(',');
 const root = path.join(projectRoot, '.data', 'compare');
 const log = (l: string) => console.log(`[compare] ${l}`);
+log(storageLine());
 const git = (...args: string[]) => execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8' }).trim();
 
 /** A worktree of `sha` with this checkout's node_modules hard-linked when the lockfiles match, else `npm ci`. */

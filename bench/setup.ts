@@ -6,7 +6,7 @@ import path from 'node:path';
 import { projectRoot, type Stack, startStack } from '../dev/stack';
 import { wranglerEnv } from '../dev/stack/wrangler';
 import { createStorefrontClient, type StorefrontClient } from '../lib/client';
-import { doStorage, RAM_ROOT } from './storage';
+import { freshState, storageLine } from './storage';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 export const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000);
@@ -54,30 +54,7 @@ export const runs = (s: (typeof scenarios)[number]) => only.length === 0 || only
 const dataRoot = path.join(projectRoot, '.data', 'bench');
 export const log = (l: string) => console.log(`[bench] ${l}`);
 
-const ramRoot = path.join(RAM_ROOT, `storefront-bench-${process.pid}`);
-log(
-  `workerd's Durable Object state: ${doStorage === 'ram' ? `in RAM (${ramRoot}; BENCH_DO_STORAGE=disk for the disk)` : 'on disk'}`,
-);
-if (doStorage === 'ram') {
-  // Left by a run that was killed: its process is gone.
-  for (const d of fs.readdirSync(RAM_ROOT))
-    if (/^storefront-(bench|compare)-\d+$/.test(d) && !fs.existsSync(`/proc/${d.replace(/\D+/, '')}`))
-      fs.rmSync(path.join(RAM_ROOT, d), { recursive: true, force: true });
-  process.on('exit', () => fs.rmSync(ramRoot, { recursive: true, force: true }));
-}
-
-/** A fresh state folder at `diskPath` (a link to a folder in RAM when `doStorage` is `ram`). */
-function freshState(diskPath: string): string {
-  fs.rmSync(diskPath, { recursive: true, force: true });
-  if (doStorage === 'ram') {
-    const ram = path.join(ramRoot, path.relative(dataRoot, diskPath).replaceAll(path.sep, '_'));
-    fs.rmSync(ram, { recursive: true, force: true });
-    fs.mkdirSync(ram, { recursive: true });
-    fs.mkdirSync(path.dirname(diskPath), { recursive: true });
-    fs.symlinkSync(ram, diskPath);
-  }
-  return diskPath;
-}
+log(storageLine());
 
 /** The API of `stack` through the typed client, as `token`'s holder, from client address `ip` (rate limits). */
 export const apiOf = (stack: Stack, token?: string, ip?: string): StorefrontClient =>

@@ -10,11 +10,13 @@ import path from 'node:path';
 import { projectRoot } from '../../dev/stack';
 import { wranglerEnv } from '../../dev/stack/wrangler';
 import { stackCpuSeconds } from '../cpu';
+import { freshState, storageLine } from '../storage';
 
 const port = 28798;
 const sinkPort = 28799;
 const n = 2000;
 const ops = (process.env.PRIMITIVES ?? 'none,do,dosql,sqlw,svc,rl,fetch,log,sha').split(',');
+console.log(storageLine());
 
 // The loopback server an outbound fetch reaches (answers like a tiny Upstash reply).
 const sink = http
@@ -36,7 +38,7 @@ const child: ChildProcess = spawn(
     '--inspector-port',
     '29299',
     '--persist-to',
-    path.join(projectRoot, '.data/bench/primitives-state'),
+    freshState(path.join(projectRoot, '.data/bench/primitives-state')),
     '--show-interactive-dev-session=false',
     '--log-level',
     'warn',
