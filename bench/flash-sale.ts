@@ -6,10 +6,10 @@
 // Postgres is 0, and every accepted order is paid and in Postgres exactly once. Bounded: one checkout per shopper,
 // and at most 60 s of waiting for the webhooks and the Queue. Every call goes through the typed client.
 import { sql as pgSql } from '../dev/sql';
-import type { Stack } from '../dev/stack';
 import { stackCpuSeconds, threadSample, threadShares } from './cpu';
 import { percentile } from './load';
 import { printProfile, profileStack } from './profile';
+import type { BenchStack as Stack } from './setup';
 import { apiOf, log, ok } from './setup';
 
 const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);

@@ -11,10 +11,10 @@
 // `wrangler dev --log-level warn`, so the numbers include wrangler's local proxy: compare ratios, not absolutes.
 // Setting a scenario up goes through the typed API client (lib/client); the measured load is raw HTTP.
 import { redisAvailable } from '../dev/redis';
-import type { Stack } from '../dev/stack';
 import { type FlashResult, flashSale } from './flash-sale';
 import { countCache, describeCache, fromManyClients, type Row, run, waitUp } from './load';
 import { printSearch, type SearchRow, searchProducts, searchScenario } from './search';
+import type { BenchStack as Stack } from './setup';
 import {
   apiOf,
   barePort,

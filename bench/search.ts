@@ -14,10 +14,10 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { isPageStatement, useSearchSettings } from '../dev/explain-kit';
-import type { Stack } from '../dev/stack';
 import { listProducts } from '../workers/catalog/src/products.repo';
 import { suggest } from '../workers/catalog/src/suggest';
 import { percentile } from './load';
+import type { BenchStack as Stack } from './setup';
 import { log, seconds } from './setup';
 
 export const searchProducts = Number(process.env.BENCH_SEARCH_PRODUCTS ?? 1200);

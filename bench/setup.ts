@@ -3,9 +3,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot, type Stack, startStack } from '../dev/stack';
+import { projectRoot, type StackOptions } from '../dev/stack';
 import { wranglerEnv } from '../dev/stack/wrangler';
 import { createStorefrontClient, type StorefrontClient } from '../lib/client';
+import type { ServedStack } from './stack-serve';
 import { freshState, storageLine } from './storage';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -57,7 +58,7 @@ export const log = (l: string) => console.log(`[bench] ${l}`);
 log(storageLine());
 
 /** The API of `stack` through the typed client, as `token`'s holder, from client address `ip` (rate limits). */
-export const apiOf = (stack: Stack, token?: string, ip?: string): StorefrontClient =>
+export const apiOf = (stack: { url: string }, token?: string, ip?: string): StorefrontClient =>
   createStorefrontClient(stack.url, {
     token,
     timeoutMs: 60_000,
@@ -117,9 +118,51 @@ export const startBareWorker = () => startBenchWorker('bare', barePort, 29231);
 /** The hot-InventoryDO worker (bench/inventory): one object driven from inside workerd. */
 export const startInventoryWorker = () => startBenchWorker('inventory', inventoryBenchPort, 29232);
 
-let current: Stack | undefined;
+/** What the benchmark reads of a stack it started (bench/stack-serve.ts), and how it stops it. */
+export type BenchStack = ServedStack & { stop(): Promise<void> };
+
+let current: BenchStack | undefined;
 /** Stops the stack of the scenario under way, if any (on Ctrl-C). */
 export const stopCurrentStack = () => current?.stop();
+
+/**
+ * Starts the stack in a process of its own (bench/stack-serve.ts): its helper servers (the Upstash bridge, the local
+ * Stripe...) then answer from an event loop that the load generator in this process does not hold up.
+ */
+async function startStackProcess(opts: StackOptions, logLines: boolean): Promise<BenchStack> {
+  const child = spawn(
+    path.join(projectRoot, 'node_modules/.bin/tsx'),
+    [path.join(projectRoot, 'bench/stack-serve.ts'), JSON.stringify(opts), logLines ? 'log' : ''],
+    { cwd: projectRoot, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const served = await new Promise<ServedStack>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as ServedStack);
+        else if (line) console.log(line);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the stack's process exited (${code}) before it was up`)));
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    ...served,
+    stop: () => {
+      stopped ??= (async () => {
+        child.kill('SIGTERM');
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        await exited;
+        clearTimeout(kill);
+      })();
+      return stopped;
+    },
+  };
+}
 
 /**
  * A stack with one rate-limit backend (limits far above the load, so the check runs and never refuses), or
@@ -128,7 +171,7 @@ export const stopCurrentStack = () => current?.stop();
  */
 export async function withStack<T>(
   backend: 'off' | 'durable-object' | 'upstash' | 'production',
-  fn: (s: Stack) => Promise<T>,
+  fn: (s: BenchStack) => Promise<T>,
   extraVars: Record<string, string> = {},
   /** A catalog of this many products (db/seed.ts), in a data folder of its own (.data/bench/search-<N>). */
   seedProducts?: number,
@@ -137,11 +180,11 @@ export async function withStack<T>(
   // A fresh edge cache every run, so "miss" requests really miss (Postgres data is kept: the seed is idempotent).
   freshState(path.join(root, 'wrangler'));
   log(`starting the stack with rate limits: ${backend}${seedProducts ? `, ${seedProducts} products` : ''}`);
-  current = await startStack({
+  const opts: StackOptions = {
     dataRoot: root,
     ports,
     logLevel: 'warn',
-    ...(seedProducts ? { seedProducts, log } : {}),
+    ...(seedProducts ? { seedProducts } : {}),
     ...(backend === 'production'
       ? { upstash: 'auto' as const }
       : {
@@ -153,7 +196,8 @@ export async function withStack<T>(
             ...extraVars,
           },
         }),
-  });
+  };
+  current = await startStackProcess(opts, seedProducts !== undefined);
   try {
     return await fn(current);
   } finally {
