@@ -9,8 +9,7 @@ import { sql as pgSql } from '../dev/sql';
 import { stackCpuSeconds, threadSample, threadShares } from './cpu';
 import { percentile } from './load';
 import { printProfile, profileStack } from './profile';
-import type { BenchStack as Stack } from './setup';
-import { apiOf, log, ok } from './setup';
+import { apiOf, log, ok, type BenchStack as Stack } from './setup';
 
 const flashShoppers = Number(process.env.BENCH_FLASH_SHOPPERS ?? 300);
 // Checkouts in flight at once (wrangler dev's local proxy drops connections well before production would).

@@ -14,7 +14,6 @@ import { redisAvailable } from '../dev/redis';
 import { type FlashResult, flashSale } from './flash-sale';
 import { countCache, describeCache, fromManyClients, type Row, run, waitUp } from './load';
 import { printSearch, type SearchRow, searchProducts, searchScenario } from './search';
-import type { BenchStack as Stack } from './setup';
 import {
   apiOf,
   barePort,
@@ -24,6 +23,7 @@ import {
   maxRequests,
   ok,
   runs,
+  type BenchStack as Stack,
   seconds,
   startBareWorker,
   startInventoryWorker,

@@ -17,8 +17,7 @@ import { isPageStatement, useSearchSettings } from '../dev/explain-kit';
 import { listProducts } from '../workers/catalog/src/products.repo';
 import { suggest } from '../workers/catalog/src/suggest';
 import { percentile } from './load';
-import type { BenchStack as Stack } from './setup';
-import { log, seconds } from './setup';
+import { log, type BenchStack as Stack, seconds } from './setup';
 
 export const searchProducts = Number(process.env.BENCH_SEARCH_PRODUCTS ?? 1200);
 const perClass = Number(process.env.BENCH_SEARCH_REQUESTS ?? 200);
