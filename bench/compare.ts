@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon, { type RequestSpec } from 'autocannon';
 import { projectRoot } from '../dev/stack';
 import { stackCpuSeconds } from './cpu';
+import { readyFrom } from './ready';
 import { storageLine } from './storage';
 
 const [refA, refB] = process.argv.slice(2);
@@ -61,17 +62,7 @@ async function start(name: string, dir: string, portBase: number): Promise<Tree>
       },
     },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: the stack did not start in 180 s`)), 180_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /READY (\S+)/.exec(d.toString());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name}: the stack exited (${code})`)));
-  });
+  const url = await readyFrom(child, name, 180_000);
   log(`${name} up at ${url}`);
   return { name, url, child };
 }

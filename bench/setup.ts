@@ -6,6 +6,7 @@ import path from 'node:path';
 import { projectRoot, type StackOptions } from '../dev/stack';
 import { wranglerEnv } from '../dev/stack/wrangler';
 import { createStorefrontClient, type StorefrontClient } from '../lib/client';
+import { readyFrom } from './ready';
 import type { ServedStack } from './stack-serve';
 import { freshState, storageLine } from './storage';
 
@@ -136,19 +137,7 @@ async function startStackProcess(opts: StackOptions, logLines: boolean): Promise
     { cwd: projectRoot, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const served = await new Promise<ServedStack>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as ServedStack);
-        else if (line) console.log(line);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the stack's process exited (${code}) before it was up`)));
-  });
+  const served = JSON.parse(await readyFrom(child, 'the benchmark')) as ServedStack;
   let stopped: Promise<void> | undefined;
   return {
     ...served,
